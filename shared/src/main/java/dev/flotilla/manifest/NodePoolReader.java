@@ -1,0 +1,148 @@
+package dev.flotilla.manifest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads NodePool documents: {@code apiVersion: flotilla.dev/v1} or {@code karpenter.sh/v1}, {@code kind: NodePool}.
+ * Used by the command line, the functions and the CDK app alike, so a file that synthesises also schedules.
+ */
+public final class NodePoolReader {
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  private NodePoolReader() {}
+
+  public static boolean isNodePool(Manifest m) {
+    return "NodePool".equals(m.kind())
+        && (m.apiVersion().startsWith("flotilla.dev/") || m.apiVersion().startsWith("karpenter.sh/"));
+  }
+
+  /** Every NodePool among the manifests, in order; names must be unique. */
+  public static List<NodePool> read(List<Manifest> manifests) {
+    Map<String, NodePool> pools = new LinkedHashMap<>();
+    for (Manifest m : manifests) {
+      if (isNodePool(m)) {
+        NodePool pool = read(m);
+        if (pools.putIfAbsent(pool.name(), pool) != null) {
+          throw m.error("metadata.name", "a NodePool named '" + pool.name() + "' is defined twice");
+        }
+      }
+    }
+    return List.copyOf(pools.values());
+  }
+
+  public static NodePool read(Manifest m) {
+    if (m.name().isEmpty()) {
+      throw m.error("metadata.name", "is required");
+    }
+    PodSpecReader reader = new PodSpecReader(m.describe());
+    JsonNode spec = m.node().path("spec");
+    JsonNode template = spec.path("template");
+    JsonNode templateSpec = template.path("spec");
+    List<Requirement> requirements =
+        reader.requirements(templateSpec.path("requirements"), "spec.template.spec.requirements");
+    for (int i = 0; i < requirements.size(); i++) {
+      Requirement r = requirements.get(i);
+      if (r.minValues() > 0 && r.operator() == dev.flotilla.model.Operator.In && r.values().size() < r.minValues()) {
+        throw m.error("spec.template.spec.requirements[" + i + "].minValues",
+            "asks for " + r.minValues() + " values but only " + r.values().size() + " are listed");
+      }
+    }
+    Map<String, String> labels = reader.stringMap(template.path("metadata").path("labels"),
+        "spec.template.metadata.labels");
+    for (String key : labels.keySet()) {
+      if (key.startsWith("flotilla.dev/") || key.startsWith("karpenter.sh/")) {
+        throw m.error("spec.template.metadata.labels." + key, "is set by Flotilla and cannot be overridden");
+      }
+    }
+    Resources limits = reader.resourceMap(spec.path("limits"), "spec.limits");
+    int weight = spec.path("weight").asInt(0);
+    if (weight < 0 || weight > 100) {
+      throw m.error("spec.weight", "must be between 0 and 100");
+    }
+    try {
+      return new NodePool(m.name(), requirements, labels,
+          reader.taints(templateSpec.path("taints"), "spec.template.spec.taints"),
+          reader.taints(templateSpec.path("startupTaints"), "spec.template.spec.startupTaints"),
+          limits, weight, disruption(m, spec.path("disruption")));
+    } catch (IllegalArgumentException e) {
+      throw m.error("spec", e.getMessage());
+    }
+  }
+
+  private static NodePool.Disruption disruption(Manifest m, JsonNode node) {
+    if (node.isMissingNode()) {
+      return NodePool.Disruption.DEFAULT;
+    }
+    NodePool.ConsolidationPolicy policy;
+    String text = node.path("consolidationPolicy").asText("WhenEmptyOrUnderutilized");
+    try {
+      policy = NodePool.ConsolidationPolicy.valueOf(text);
+    } catch (IllegalArgumentException e) {
+      throw m.error("spec.disruption.consolidationPolicy",
+          "'" + text + "' is not WhenEmpty or WhenEmptyOrUnderutilized");
+    }
+    Duration after = node.has("consolidateAfter")
+        ? duration(m, "spec.disruption.consolidateAfter", node.path("consolidateAfter").asText())
+        : Duration.ZERO;
+    List<NodePool.Budget> budgets = new ArrayList<>();
+    int i = 0;
+    for (JsonNode b : node.path("budgets")) {
+      String path = "spec.disruption.budgets[" + i++ + "].nodes";
+      String nodes = b.path("nodes").asText("10%").trim();
+      List<String> reasons = new ArrayList<>();
+      b.path("reasons").forEach(r -> reasons.add(r.asText()));
+      try {
+        budgets.add(nodes.endsWith("%")
+            ? new NodePool.Budget(Integer.parseInt(nodes.substring(0, nodes.length() - 1)), true, reasons)
+            : new NodePool.Budget(Integer.parseInt(nodes), false, reasons));
+      } catch (NumberFormatException e) {
+        throw m.error(path, "'" + nodes + "' is neither a count nor a percentage");
+      }
+    }
+    return new NodePool.Disruption(policy, after, budgets, node.path("replaceOnRebalance").asBoolean(false));
+  }
+
+  /** Go-style durations as Karpenter writes them: {@code 30s}, {@code 5m}, {@code 1h30m}; {@code Never}. */
+  static Duration duration(Manifest m, String path, String text) {
+    if ("Never".equals(text)) {
+      return Duration.ofDays(36500);
+    }
+    Matcher matcher = DURATION.matcher(text);
+    Duration total = Duration.ZERO;
+    int end = 0;
+    while (matcher.find()) {
+      if (matcher.start() != end) {
+        break;
+      }
+      long n = Long.parseLong(matcher.group(1));
+      total = total.plus(switch (matcher.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      });
+      end = matcher.end();
+    }
+    if (end != text.length() || text.isEmpty()) {
+      throw m.error(path, "'" + text + "' is not a duration such as 30s, 5m or 1h");
+    }
+    return total;
+  }
+
+  /** True when a label key is one Flotilla sets from the offering (pods may select on it). */
+  static boolean isWellKnown(String key) {
+    return key.equals(WellKnownLabels.canonical(key)) && key.startsWith("flotilla.dev/");
+  }
+}

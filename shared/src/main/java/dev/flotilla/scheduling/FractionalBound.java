@@ -1,0 +1,253 @@
+package dev.flotilla.scheduling;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The fractional lower bound: the cheapest fleet if pods could be split across nodes. It is the linear-programming
+ * relaxation of the packing, solved through its dual:
+ *
+ * <pre>
+ *   max  Σ_g Σ_r D[g][r]·u[g][r]
+ *   s.t. Σ_r cap[j][r]·v[M(j)][r] ≤ price[j]   for every node shape j
+ *        u[g][r] ≤ v[M][r]                     for every membership M and group g in M
+ * </pre>
+ *
+ * where a group g is a set of pods that fit the same node shapes, D[g] its total requests, and M(j) the set of groups
+ * shape j can serve. {@code u[g][r]} prices resource r for group g: a pod's share of the bound is its requests at
+ * those prices, which is what the packer uses to judge how well a node is filled. The primal values (nodes of each
+ * shape) say which shapes a near-optimal fleet uses. Splitting a pod's resources across shapes makes this a
+ * relaxation of the per-pod LP, so the figure is a true lower bound.
+ *
+ * <p>Shapes dominated within their membership (another shape gives at least as much of every resource per dollar)
+ * never help the optimum and are dropped first, which keeps the LP to a few hundred rows over the full catalog.
+ */
+final class FractionalBound {
+
+  /**
+   * @param bound  the lower bound, USD per hour
+   * @param nodes  fractional nodes of each shape in the optimum (by shape index)
+   * @param prices per group and resource, USD per hour per unit: what the resource-split relaxation pays for it
+   * @param podValues per pod class (by class index, when the per-class program was solved): a pod's share of the bound
+   */
+  record Result(double bound, double[] nodes, double[][] prices, double[] podValues) {}
+
+  /** Above this many (class, shape) pairs the per-class program is skipped and the resource-split bound serves. */
+  static final int MAX_PAIRS = 6_000;
+
+  private FractionalBound() {}
+
+  /**
+   * @param classRequests one pod's requests for each pod class
+   * @param classGroup    each class's group (the shapes it may use are its group's)
+   * @param classCount    pods of each class
+   */
+  static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
+      int[] classGroup, long[] classCount, int dims) {
+    int groups = groupShapes.size();
+    List<long[]> groupDemand = new ArrayList<>();
+    for (int g = 0; g < groups; g++) {
+      groupDemand.add(new long[dims]);
+    }
+    for (int c = 0; c < classGroup.length; c++) {
+      long[] d = groupDemand.get(classGroup[c]);
+      for (int r = 0; r < dims; r++) {
+        d[r] += classRequests.get(c)[r] * classCount[c];
+      }
+    }
+    double[][] prices = new double[groups][dims];
+    double[] nodes = new double[shapes.size()];
+    if (groups == 0) {
+      return new Result(0, nodes, prices, null);
+    }
+    double[] scale = new double[dims];
+    for (long[] d : groupDemand) {
+      for (int r = 0; r < dims; r++) {
+        scale[r] += d[r];
+      }
+    }
+    int[] active = java.util.stream.IntStream.range(0, dims).filter(r -> scale[r] > 0).toArray();
+    int ra = active.length;
+
+    Map<BitSet, Integer> membershipIds = new LinkedHashMap<>();
+    List<BitSet> memberships = new ArrayList<>();
+    List<List<Integer>> membersShapes = new ArrayList<>();
+    for (NodeShape s : shapes) {
+      BitSet m = new BitSet(groups);
+      for (int g = 0; g < groups; g++) {
+        if (groupShapes.get(g).get(s.index)) {
+          m.set(g);
+        }
+      }
+      if (m.isEmpty() || Double.isInfinite(s.minPrice)) {
+        continue;
+      }
+      Integer id = membershipIds.get(m);
+      if (id == null) {
+        id = memberships.size();
+        membershipIds.put(m, id);
+        memberships.add(m);
+        membersShapes.add(new ArrayList<>());
+      }
+      membersShapes.get(id).add(s.index);
+    }
+
+    List<Integer> rowShape = new ArrayList<>();
+    List<Integer> rowMembership = new ArrayList<>();
+    for (int m = 0; m < memberships.size(); m++) {
+      for (int j : paretoFront(shapes, membersShapes.get(m), active, scale)) {
+        rowShape.add(j);
+        rowMembership.add(m);
+      }
+    }
+    int uVars = groups * ra;
+    int vars = uVars + memberships.size() * ra;
+    int linkRows = 0;
+    for (BitSet m : memberships) {
+      linkRows += m.cardinality() * ra;
+    }
+    int rows = rowShape.size() + linkRows;
+    double[][] a = new double[rows][vars];
+    double[] b = new double[rows];
+    int row = 0;
+    for (int k = 0; k < rowShape.size(); k++, row++) {
+      NodeShape s = shapes.get(rowShape.get(k));
+      int base = uVars + rowMembership.get(k) * ra;
+      for (int i = 0; i < ra; i++) {
+        a[row][base + i] = s.room[active[i]] / scale[active[i]];
+      }
+      b[row] = s.minPrice;
+    }
+    for (int m = 0; m < memberships.size(); m++) {
+      BitSet members = memberships.get(m);
+      for (int g = members.nextSetBit(0); g >= 0; g = members.nextSetBit(g + 1)) {
+        for (int i = 0; i < ra; i++, row++) {
+          a[row][g * ra + i] = 1;
+          a[row][uVars + m * ra + i] = -1;
+        }
+      }
+    }
+    double[] c = new double[vars];
+    for (int g = 0; g < groups; g++) {
+      for (int i = 0; i < ra; i++) {
+        c[g * ra + i] = groupDemand.get(g)[active[i]] / scale[active[i]];
+      }
+    }
+    Simplex.Solution solution = Simplex.maximize(a, b, c, 50_000);
+    for (int g = 0; g < groups; g++) {
+      for (int i = 0; i < ra; i++) {
+        prices[g][active[i]] = solution.y()[g * ra + i] / scale[active[i]];
+      }
+    }
+    for (int k = 0; k < rowShape.size(); k++) {
+      nodes[rowShape.get(k)] += Math.max(0, solution.rowDuals()[k]);
+    }
+    Result split = new Result(solution.objective(), nodes, prices, null);
+    return perClass(split, shapes, groupShapes, rowShape, classGroup, classRequests, classCount, active, scale);
+  }
+
+  /**
+   * The tighter per-class program: a pod's requests stay together (though a pod may still be split across nodes).
+   * Solved through its dual, over the shapes that survived dominance:
+   *
+   * <pre>
+   *   max Σ_k n[k]·π[k]
+   *   s.t. Σ_r cap[t][r]·μ[t][r] ≤ price[t]         for every shape t
+   *        π[k] − Σ_r req[k][r]·μ[t][r] ≤ 0          for every class k and shape t it may use
+   * </pre>
+   *
+   * π[k] is what one pod of class k is worth; the slack of a shape's row is how many nodes of it the optimum buys.
+   */
+  private static Result perClass(Result split, List<NodeShape> shapes, List<BitSet> groupShapes, List<Integer> kept,
+      int[] classGroup, List<long[]> classDemand, long[] classCount, int[] active, double[] scale) {
+    int k = classGroup.length;
+    int t = kept.size();
+    int ra = active.length;
+    List<int[]> pairs = new ArrayList<>();
+    for (int c = 0; c < k; c++) {
+      for (int i = 0; i < t; i++) {
+        if (groupShapes.get(classGroup[c]).get(kept.get(i))) {
+          pairs.add(new int[] {c, i});
+        }
+      }
+    }
+    if (pairs.size() > MAX_PAIRS || k == 0) {
+      return split;
+    }
+    int vars = k + t * ra;
+    int rows = t + pairs.size();
+    double[][] a = new double[rows][vars];
+    double[] b = new double[rows];
+    for (int i = 0; i < t; i++) {
+      NodeShape s = shapes.get(kept.get(i));
+      for (int r = 0; r < ra; r++) {
+        a[i][k + i * ra + r] = s.room[active[r]] / scale[active[r]];
+      }
+      b[i] = s.minPrice;
+    }
+    for (int p = 0; p < pairs.size(); p++) {
+      int c = pairs.get(p)[0];
+      int i = pairs.get(p)[1];
+      a[t + p][c] = 1;
+      for (int r = 0; r < ra; r++) {
+        a[t + p][k + i * ra + r] = -classDemand.get(c)[active[r]] / scale[active[r]];
+      }
+    }
+    double[] objective = new double[vars];
+    for (int c = 0; c < k; c++) {
+      objective[c] = classCount[c];
+    }
+    Simplex.Solution solution = Simplex.maximize(a, b, objective, 50_000);
+    if (!solution.optimal() || solution.objective() < split.bound()) {
+      return split;
+    }
+    double[] nodes = new double[shapes.size()];
+    for (int i = 0; i < t; i++) {
+      nodes[kept.get(i)] = Math.max(0, solution.rowDuals()[i]);
+    }
+    double[] values = new double[k];
+    System.arraycopy(solution.y(), 0, values, 0, k);
+    return new Result(solution.objective(), nodes, split.prices(), values);
+  }
+
+  /** The shapes no other shape of the same membership beats on every resource per dollar. */
+  private static List<Integer> paretoFront(List<NodeShape> shapes, List<Integer> candidates, int[] active,
+      double[] scale) {
+    int n = candidates.size();
+    double[][] perDollar = new double[n][active.length];
+    for (int k = 0; k < n; k++) {
+      NodeShape s = shapes.get(candidates.get(k));
+      for (int i = 0; i < active.length; i++) {
+        perDollar[k][i] = s.room[active[i]] / scale[active[i]] / s.minPrice;
+      }
+    }
+    List<Integer> front = new ArrayList<>();
+    for (int k = 0; k < n; k++) {
+      boolean dominated = false;
+      for (int o = 0; o < n && !dominated; o++) {
+        if (o == k) {
+          continue;
+        }
+        boolean atLeast = true;
+        boolean better = false;
+        for (int i = 0; i < active.length; i++) {
+          if (perDollar[o][i] < perDollar[k][i]) {
+            atLeast = false;
+            break;
+          }
+          if (perDollar[o][i] > perDollar[k][i]) {
+            better = true;
+          }
+        }
+        dominated = atLeast && (better || o < k);
+      }
+      if (!dominated) {
+        front.add(candidates.get(k));
+      }
+    }
+    return front;
+  }
+}

@@ -1,0 +1,367 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.model.Resources;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Packs pod classes onto new nodes, guided by the fractional bound.
+ *
+ * <p>Each new node starts from the most valuable pod left (its share of the bound), is tried on a few shapes (those
+ * the bound's optimum uses first, then those whose resources are worth most at the bound's prices), and is filled
+ * greedily: the next pods are those whose requests best match the room that is left, by direction across CPU and
+ * memory and then by a normalised dot product, so no one resource runs out while others idle. The shape whose fill
+ * is worth most per dollar wins. Fills repeat for identical nodes in few steps because classes are taken in bulk.
+ *
+ * <p>Cost: with S streams (pods alike in constraints), B direction bins and K tried shapes, a node costs
+ * O(K · picks · S · B · log n); picks per node are logarithmic in the pods of a class it takes.
+ */
+final class Packer {
+
+  static final int SHAPES_TRIED = 3;
+  private static final int BINS = 12;
+  private static final int SCAN = 6;
+  private static final double GIB = 1L << 30;
+
+  /** A node being filled: its shape, what room is left, which zones it may still be in, and its topology counts. */
+  static final class OpenNode {
+    NodeShape shape;
+    final long[] room;
+    long zoneMask;
+    final int[] counts;
+    final boolean[] repelled;
+    final List<PodClass.Item> items = new ArrayList<>();
+    final List<Integer> itemCounts = new ArrayList<>();
+    double value;
+
+    OpenNode(NodeShape shape, long zoneMask, int groups) {
+      this.shape = shape;
+      this.room = shape.room.clone();
+      this.zoneMask = zoneMask & shape.zoneMask;
+      this.counts = new int[groups];
+      this.repelled = new boolean[groups];
+    }
+  }
+
+  private static final class Stream {
+    final PodClass representative;
+    final long zoneMask;
+    final int capacityTypeMask;
+    final List<TreeSet<PodClass.Item>> bins = new ArrayList<>();
+    int remaining;
+
+    Stream(PodClass representative, long zoneMask, int capacityTypeMask) {
+      this.representative = representative;
+      this.zoneMask = zoneMask;
+      this.capacityTypeMask = capacityTypeMask;
+      for (int b = 0; b < BINS; b++) {
+        bins.add(new TreeSet<>(BY_SIZE));
+      }
+    }
+  }
+
+  private static final Comparator<PodClass.Item> BY_SIZE =
+      Comparator.comparingDouble((PodClass.Item i) -> -i.size).thenComparingInt(i -> i.index);
+
+  private final List<NodeShape> shapes;
+  private final List<BitSet> groupShapes;
+  private final FractionalBound.Result bound;
+  private final int topologyGroups;
+  private final double[] sizeWeights;
+  private final List<Stream> streams = new ArrayList<>();
+  private final Map<String, int[]> rankedShapes = new HashMap<>();
+  private final Limits limits;
+  private int epoch;
+
+  /** NodePool limits as the plan grows. */
+  interface Limits {
+    boolean allows(NodeShape shape);
+
+    void add(NodeShape shape, int sign);
+  }
+
+  Packer(List<NodeShape> shapes, List<BitSet> groupShapes, FractionalBound.Result bound, int topologyGroups,
+      int dims, Limits limits) {
+    this.shapes = shapes;
+    this.groupShapes = groupShapes;
+    this.bound = bound;
+    this.topologyGroups = topologyGroups;
+    this.limits = limits;
+    this.sizeWeights = new double[dims];
+    sizeWeights[Dims.CPU] = 1.0 / 1000;
+    sizeWeights[Dims.MEMORY] = 1.0 / (4 * GIB);
+    sizeWeights[Dims.PODS] = 1.0 / 100;
+    for (int r = Dims.PODS + 1; r < dims; r++) {
+      sizeWeights[r] = 1e-9;
+    }
+  }
+
+  /** Places every item it can; what it cannot place (NodePool limits) is left with {@code remaining > 0}. */
+  List<OpenNode> pack(List<PodClass.Item> items) {
+    Map<String, Integer> byKey = new HashMap<>();
+    for (PodClass.Item item : items) {
+      PodClass c = item.podClass;
+      String key = c.signature + "/" + c.group + "/" + c.profile + "/" + item.zoneMask + "/" + item.capacityTypeMask;
+      item.stream = byKey.computeIfAbsent(key, k -> {
+        streams.add(new Stream(c, item.zoneMask, item.capacityTypeMask));
+        return streams.size() - 1;
+      });
+      Stream stream = streams.get(item.stream);
+      item.size = size(c.requests);
+      stream.bins.get(bin(c.requests)).add(item);
+      stream.remaining++;
+    }
+    PodClass.Item[] order = items.toArray(new PodClass.Item[0]);
+    Arrays.sort(order, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
+        .thenComparingInt(i -> i.index));
+
+    List<OpenNode> nodes = new ArrayList<>();
+    int next = 0;
+    List<int[]> bestPicks = new ArrayList<>();
+    List<int[]> picks = new ArrayList<>();
+    while (true) {
+      while (next < order.length && order[next].remaining == 0) {
+        next++;
+      }
+      if (next == order.length) {
+        break;
+      }
+      PodClass.Item anchor = order[next];
+      NodeShape best = null;
+      double bestEfficiency = -1;
+      int tried = 0;
+      for (int s : ranked(anchor)) {
+        NodeShape shape = shapes.get(s);
+        if (!anchor.podClass.shapes.get(s) || !limits.allows(shape)) {
+          continue;
+        }
+        epoch++;
+        picks.clear();
+        OpenNode node = new OpenNode(shape, anchor.zoneMask, topologyGroups);
+        fill(node, anchor, picks);
+        if (picks.isEmpty()) {
+          continue;
+        }
+        double efficiency = node.value / shape.price(node.zoneMask);
+        if (efficiency > bestEfficiency) {
+          bestEfficiency = efficiency;
+          best = shape;
+          bestPicks.clear();
+          bestPicks.addAll(picks);
+        }
+        if (++tried == SHAPES_TRIED) {
+          break;
+        }
+      }
+      if (best == null) {
+        // No shape the pool limits allow can hold it: leave it for the caller to report.
+        remove(anchor);
+        anchor.remaining = -anchor.remaining;
+        continue;
+      }
+      OpenNode node = new OpenNode(best, anchor.zoneMask, topologyGroups);
+      for (int[] pick : bestPicks) {
+        PodClass.Item item = items.get(pick[0]);
+        place(node, item, pick[1]);
+        item.remaining -= pick[1];
+        if (item.remaining == 0) {
+          remove(item);
+        }
+      }
+      limits.add(best, 1);
+      nodes.add(node);
+    }
+    for (PodClass.Item item : items) {
+      if (item.remaining < 0) {
+        item.remaining = -item.remaining;
+      }
+    }
+    return nodes;
+  }
+
+  private void remove(PodClass.Item item) {
+    Stream stream = streams.get(item.stream);
+    if (stream.bins.get(bin(item.podClass.requests)).remove(item)) {
+      stream.remaining--;
+    }
+  }
+
+  /** Fills {@code node} starting with {@code anchor}, recording (item, count) picks; takes nothing for real. */
+  private void fill(OpenNode node, PodClass.Item anchor, List<int[]> picks) {
+    PodClass.Item pick = anchor;
+    while (pick != null) {
+      int n = bulk(node, pick);
+      if (n <= 0) {
+        if (pick == anchor) {
+          return;
+        }
+        break;
+      }
+      place(node, pick, n);
+      if (pick.simEpoch != epoch) {
+        pick.simEpoch = epoch;
+        pick.simTaken = 0;
+      }
+      pick.simTaken += n;
+      picks.add(new int[] {pick.index, n});
+      pick = choose(node);
+    }
+  }
+
+  /** How many of the item to add now: half of what could go, so the next pick can rebalance the room. */
+  private int bulk(OpenNode node, PodClass.Item item) {
+    long max = Math.min(item.available(epoch), Dims.copiesThatFit(item.podClass.requests, node.room));
+    max = Math.min(max, Topology.allowedOn(item.podClass, node.counts, node.repelled, (int) Math.min(max, Integer.MAX_VALUE)));
+    if ((item.zoneMask & node.zoneMask) == 0) {
+      return 0;
+    }
+    return max <= 2 ? (int) max : (int) ((max + 1) / 2);
+  }
+
+  private void place(OpenNode node, PodClass.Item item, int n) {
+    long[] req = item.podClass.requests;
+    for (int r = 0; r < req.length; r++) {
+      node.room[r] -= req[r] * n;
+    }
+    node.zoneMask &= item.zoneMask;
+    Topology.count(item.podClass, node.counts, node.repelled, n);
+    node.items.add(item);
+    node.itemCounts.add(n);
+    node.value += item.podClass.value * n;
+  }
+
+  /** The pod that best matches what room is left, among every stream the node can take; null when none fits. */
+  private PodClass.Item choose(OpenNode node) {
+    int shapeIndex = node.shape.index;
+    int capacityBit = 1 << node.shape.capacityType.ordinal();
+    int roomBin = angleBin(node.room);
+    double roomSize = size(node.room);
+    PodClass.Item best = null;
+    double bestScore = -1;
+    for (Stream stream : streams) {
+      if (stream.remaining == 0 || (stream.zoneMask & node.zoneMask) == 0
+          || (stream.capacityTypeMask & capacityBit) == 0
+          || !groupShapes.get(stream.representative.group).get(shapeIndex)
+          || Topology.allowedOn(stream.representative, node.counts, node.repelled, 1) == 0) {
+        continue;
+      }
+      PodClass.Item candidate = candidate(stream, node, roomBin, roomSize);
+      if (candidate != null) {
+        double score = dot(candidate.podClass.requests, node.room, node.shape.room);
+        if (score > bestScore) {
+          bestScore = score;
+          best = candidate;
+        }
+      }
+    }
+    return best;
+  }
+
+  private PodClass.Item candidate(Stream stream, OpenNode node, int roomBin, double roomSize) {
+    PodClass.Item probe = new PodClass.Item(-1, stream.representative, 0, 0, List.of());
+    probe.size = roomSize;
+    for (int d = 0; d < BINS; d++) {
+      for (int side = 0; side < (d == 0 ? 1 : 2); side++) {
+        int b = side == 0 ? roomBin - d : roomBin + d;
+        if (b < 0 || b >= BINS) {
+          continue;
+        }
+        TreeSet<PodClass.Item> bin = stream.bins.get(b);
+        if (bin.isEmpty()) {
+          continue;
+        }
+        int scanned = 0;
+        for (PodClass.Item item : bin.tailSet(probe, true)) {
+          if (++scanned > SCAN) {
+            break;
+          }
+          if (item.available(epoch) > 0 && Dims.fits(item.podClass.requests, node.room)
+              && item.podClass.shapes.get(node.shape.index)) {
+            return item;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Compatible shapes for an item, best first: those the bound's optimum uses, then by worth per dollar. */
+  private int[] ranked(PodClass.Item item) {
+    PodClass c = item.podClass;
+    String key = c.group + "/" + item.zoneMask + "/" + item.capacityTypeMask;
+    return rankedShapes.computeIfAbsent(key, k -> {
+      BitSet compatible = groupShapes.get(c.group);
+      double[] prices = bound.prices()[c.group];
+      List<Integer> list = new ArrayList<>();
+      for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
+        NodeShape shape = shapes.get(s);
+        if ((shape.zoneMask & item.zoneMask) != 0
+            && (item.capacityTypeMask & (1 << shape.capacityType.ordinal())) != 0) {
+          list.add(s);
+        }
+      }
+      double[] worth = new double[shapes.size()];
+      for (int s : list) {
+        NodeShape shape = shapes.get(s);
+        double w = 0;
+        for (int r = 0; r < prices.length; r++) {
+          w += shape.room[r] * prices[r];
+        }
+        worth[s] = w / shape.minPrice;
+      }
+      double[] used = bound.nodes();
+      list.sort(Comparator.comparingInt((Integer s) -> used[s] > 1e-9 ? 0 : 1)
+          .thenComparingDouble(s -> used[s] > 1e-9 ? -used[s] : -worth[s])
+          .thenComparingDouble(s -> shapes.get(s).minPrice)
+          .thenComparingInt(s -> s));
+      return list.stream().mapToInt(Integer::intValue).toArray();
+    });
+  }
+
+  private double size(long[] v) {
+    double s = 0;
+    for (int r = 0; r < v.length; r++) {
+      s += v[r] * sizeWeights[r];
+    }
+    return s;
+  }
+
+  private int bin(long[] req) {
+    return angleBin(req);
+  }
+
+  private static int angleBin(long[] v) {
+    double x = v[Dims.CPU] / 1000.0;
+    double y = v[Dims.MEMORY] / (4 * GIB);
+    if (x <= 0 && y <= 0) {
+      return 0;
+    }
+    double angle = Math.atan2(Math.max(0, y), Math.max(0, x));
+    return Math.min(BINS - 1, (int) (angle / (Math.PI / 2) * BINS));
+  }
+
+  /** How well requests line up with the room left, both as fractions of the node. */
+  private static double dot(long[] req, long[] room, long[] capacity) {
+    double s = 0;
+    for (int r = 0; r < req.length; r++) {
+      if (capacity[r] > 0) {
+        s += ((double) req[r] / capacity[r]) * ((double) room[r] / capacity[r]);
+      }
+    }
+    return s;
+  }
+
+  static Resources used(OpenNode node, Dims dims) {
+    long[] used = new long[node.room.length];
+    for (int r = 0; r < used.length; r++) {
+      used[r] = node.shape.room[r] - node.room[r];
+    }
+    return dims.resources(used);
+  }
+}

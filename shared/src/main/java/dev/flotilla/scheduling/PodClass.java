@@ -1,0 +1,70 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.model.PendingPod;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * Pods that are alike in everything but their names (replicas of one workload): the scheduler works on classes with
+ * counts, never on single pods, which is what makes ten thousand pods a sub-second decision.
+ */
+final class PodClass {
+  final int index;
+  final PendingPod template;
+  final List<String> names = new ArrayList<>();
+  final long[] requests;
+  /** Index of the constraint signature (selectors, affinity, tolerations, volume zones) it shares with others. */
+  int signature;
+  /** Node shapes it may run on: its signature's, in its best NodePool, where its requests fit. */
+  BitSet shapes;
+  long zoneMask;
+  int capacityTypeMask;
+  /** Index of its group in the fractional bound (same signature and pool). */
+  int group = -1;
+  /** Its share of the bound per pod, in USD per hour: how valuable it is to fill a node with it. */
+  double value;
+  /** Per-node constraints: groups it counts in, groups it keeps away, and caps on groups' counts. */
+  int[] matches = new int[0];
+  int[] repels = new int[0];
+  int[] capGroups = new int[0];
+  int[] caps = new int[0];
+  boolean selfRepelling;
+  int profile;
+  String unschedulable;
+
+  PodClass(int index, PendingPod template, long[] requests) {
+    this.index = index;
+    this.template = template;
+    this.requests = requests;
+  }
+
+  /** A share of a class pinned to some zones and capacity types: what the packer places. */
+  static final class Item {
+    final int index;
+    final PodClass podClass;
+    final long zoneMask;
+    final int capacityTypeMask;
+    final List<String> names;
+    int remaining;
+    int nextName;
+    // packing bookkeeping
+    int stream;
+    double size;
+    int simEpoch;
+    int simTaken;
+
+    Item(int index, PodClass podClass, long zoneMask, int capacityTypeMask, List<String> names) {
+      this.index = index;
+      this.podClass = podClass;
+      this.zoneMask = zoneMask;
+      this.capacityTypeMask = capacityTypeMask;
+      this.names = names;
+      this.remaining = names.size();
+    }
+
+    int available(int epoch) {
+      return remaining - (simEpoch == epoch ? simTaken : 0);
+    }
+  }
+}

@@ -1,0 +1,578 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.NodeCapacity;
+import dev.flotilla.catalog.NodeLabels;
+import dev.flotilla.catalog.Offering;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.Taint;
+import dev.flotilla.model.Toleration;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Decides which nodes to launch for pending pods: the cheapest mix of offerings that honours every pod's
+ * requirements, tolerations and topology, within the NodePools' limits. Works on plain domain values only.
+ *
+ * <p>The steps: build the node shapes each NodePool allows (DaemonSet overhead taken off); group identical pods into
+ * classes; find the shapes each class may use (its best-weighted NodePool only); settle zone-level topology by
+ * pinning shares of classes to zones; solve the fractional bound; pack; then re-choose each node as the cheapest
+ * shape that holds what it got, and rank the alternatives for CreateFleet. The same input always gives the same plan.
+ */
+public final class Scheduler {
+
+  /** How many instance types a claim offers CreateFleet. */
+  public static final int MAX_INSTANCE_TYPES = 60;
+
+  public Plan schedule(SchedulingInput input) {
+    long start = System.nanoTime();
+    return new Run(input).plan(start);
+  }
+
+  /** One scheduling decision's working state. */
+  private static final class Run {
+    private final SchedulingInput input;
+    private final List<String> zones;
+    private final List<NodePool> pools;
+    private final Dims dims;
+    private final List<NodeShape> shapes = new ArrayList<>();
+    private final List<PodClass> classes = new ArrayList<>();
+    private final List<BitSet> signatureShapes = new ArrayList<>();
+    private final List<String> signatureProblems = new ArrayList<>();
+    private final List<Unschedulable> unschedulable = new ArrayList<>();
+    private final Map<String, Resources> poolUsage = new HashMap<>();
+
+    Run(SchedulingInput input) {
+      this.input = input;
+      this.zones = input.catalog().zones();
+      if (zones.size() > 63) {
+        throw new IllegalArgumentException("at most 63 zones are supported, the catalog has " + zones.size());
+      }
+      List<NodePool> sorted = new ArrayList<>(input.pools());
+      sorted.sort(Comparator.comparingInt(NodePool::weight).reversed().thenComparing(NodePool::name));
+      this.pools = sorted;
+      List<Resources> all = new ArrayList<>();
+      input.pods().forEach(p -> all.add(p.requests()));
+      input.daemonSets().forEach(p -> all.add(p.requests()));
+      this.dims = new Dims(all);
+      input.poolUsage().forEach(poolUsage::put);
+    }
+
+    Plan plan(long start) {
+      buildShapes();
+      buildClasses();
+      Topology topology = new Topology();
+      List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
+      topology.nodeConstraints(placeable);
+      List<PodClass.Item> items = new ZoneTopology(shapes, zones).split(placeable, unschedulable);
+
+      // groups of the bound: pods with the same signature in the same pool
+      Map<String, Integer> groupIds = new LinkedHashMap<>();
+      List<BitSet> groupShapes = new ArrayList<>();
+      for (PodClass c : placeable) {
+        int poolRank = shapes.get(c.shapes.nextSetBit(0)).poolRank;
+        c.group = groupIds.computeIfAbsent(c.signature + "/" + poolRank, k -> {
+          BitSet bits = new BitSet(shapes.size());
+          BitSet sig = signatureShapes.get(c.signature);
+          for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+            if (shapes.get(s).poolRank == poolRank) {
+              bits.set(s);
+            }
+          }
+          groupShapes.add(bits);
+          return groupShapes.size() - 1;
+        });
+      }
+      // the bound's classes: pods of one group with the same requests, whatever else differs
+      Map<String, Integer> lpClassIds = new LinkedHashMap<>();
+      List<long[]> lpRequests = new ArrayList<>();
+      List<Integer> lpGroups = new ArrayList<>();
+      List<Long> lpCounts = new ArrayList<>();
+      Map<PodClass, Integer> lpClassOf = new HashMap<>();
+      for (PodClass.Item item : items) {
+        PodClass c = item.podClass;
+        int id = lpClassIds.computeIfAbsent(c.group + "/" + Arrays.toString(c.requests), k -> {
+          lpRequests.add(c.requests);
+          lpGroups.add(c.group);
+          lpCounts.add(0L);
+          return lpRequests.size() - 1;
+        });
+        lpCounts.set(id, lpCounts.get(id) + item.remaining);
+        lpClassOf.put(c, id);
+      }
+      FractionalBound.Result bound = FractionalBound.solve(shapes, groupShapes, lpRequests,
+          lpGroups.stream().mapToInt(Integer::intValue).toArray(),
+          lpCounts.stream().mapToLong(Long::longValue).toArray(), dims.size());
+      for (PodClass c : placeable) {
+        double v;
+        if (bound.podValues() != null && lpClassOf.containsKey(c)) {
+          v = bound.podValues()[lpClassOf.get(c)];
+        } else {
+          double[] prices = bound.prices()[c.group];
+          v = 0;
+          for (int r = 0; r < prices.length; r++) {
+            v += c.requests[r] * prices[r];
+          }
+        }
+        // a tiny size term orders pods the bound prices at zero
+        c.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
+      }
+
+      Packer packer = new Packer(shapes, groupShapes, bound, topology.groups.size(), dims.size(), new PoolLimits());
+      List<Packer.OpenNode> nodes = packer.pack(items);
+      for (PodClass.Item item : items) {
+        if (item.remaining > 0) {
+          String reason = limitReason(item.podClass);
+          for (int i = 0; i < item.remaining; i++) {
+            unschedulable.add(new Unschedulable(item.names.get(item.nextName + i), reason));
+          }
+        }
+      }
+      List<NodeClaim> claims = claims(nodes);
+      unschedulable.sort(Comparator.comparing(Unschedulable::pod));
+      double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      return new Plan(claims, unschedulable, round(total), round(bound.bound()), millis);
+    }
+
+    // ---- node shapes -------------------------------------------------------------------------------------------
+
+    private void buildShapes() {
+      for (int rank = 0; rank < pools.size(); rank++) {
+        NodePool pool = pools.get(rank);
+        List<Requirement> typeRequirements = new ArrayList<>();
+        List<Requirement> zoneRequirements = new ArrayList<>();
+        for (Requirement r : pool.requirements()) {
+          if (r.key().equals(WellKnownLabels.ZONE)) {
+            zoneRequirements.add(r);
+          } else if (!r.key().equals(WellKnownLabels.CAPACITY_TYPE)) {
+            typeRequirements.add(r);
+          }
+        }
+        for (InstanceType type : input.catalog().types()) {
+          Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
+          labels.putAll(pool.labels());
+          labels.put(WellKnownLabels.NODEPOOL, pool.name());
+          if (!allMatch(typeRequirements, labels)) {
+            continue;
+          }
+          Resources allocatable = NodeCapacity.allocatable(type);
+          for (CapacityType capacityType : CapacityType.values()) {
+            if (!pool.allows(capacityType)) {
+              continue;
+            }
+            double[] zonePrice = new double[zones.size()];
+            Arrays.fill(zonePrice, Double.NaN);
+            boolean any = false;
+            for (Offering o : input.catalog().offerings(type)) {
+              if (o.capacityType() == capacityType && allMatchValue(zoneRequirements, o.zone())) {
+                zonePrice[zones.indexOf(o.zone())] = o.pricePerHour();
+                any = true;
+              }
+            }
+            if (!any) {
+              continue;
+            }
+            Map<String, String> shapeLabels = new LinkedHashMap<>(labels);
+            shapeLabels.put(WellKnownLabels.CAPACITY_TYPE, capacityType.label());
+            long[] room = dims.dense(allocatable.minus(daemonSetOverhead(pool, shapeLabels)));
+            // extended resources the node does not offer stay 0; pods asking for them will not fit
+            shapes.add(new NodeShape(shapes.size(), pool, rank, type, capacityType, shapeLabels, room,
+                NodeCapacity.capacity(type), zonePrice));
+          }
+        }
+      }
+    }
+
+    private Resources daemonSetOverhead(NodePool pool, Map<String, String> labels) {
+      Resources overhead = Resources.NONE;
+      for (PendingPod ds : input.daemonSets()) {
+        if (Toleration.firstUntolerated(pool.taints(), ds.tolerations()) != null) {
+          continue;
+        }
+        boolean selected = true;
+        for (Map.Entry<String, String> e : ds.nodeSelector().entrySet()) {
+          if (!e.getKey().equals(WellKnownLabels.ZONE) && !e.getValue().equals(labels.get(e.getKey()))) {
+            selected = false;
+          }
+        }
+        if (selected && !ds.requiredTerms().isEmpty()) {
+          selected = ds.requiredTerms().stream().anyMatch(term -> term.stream()
+              .allMatch(r -> r.key().equals(WellKnownLabels.ZONE) || r.matches(labels)));
+        }
+        if (selected) {
+          overhead = overhead.plus(ds.requests());
+        }
+      }
+      return overhead;
+    }
+
+    // ---- classes and compatibility -----------------------------------------------------------------------------
+
+    /** What decides where a pod may go, other than its requests and topology. */
+    private record Signature(Map<String, String> nodeSelector, List<List<Requirement>> requiredTerms,
+        List<PendingPod.PreferredTerm> preferredTerms, List<dev.flotilla.model.Toleration> tolerations,
+        Set<String> volumeZones) {}
+
+    private void buildClasses() {
+      Map<PendingPod, PodClass> byKey = new LinkedHashMap<>();
+      Map<Signature, Integer> signatures = new HashMap<>();
+      for (PendingPod pod : input.pods()) {
+        PendingPod key = pod.withName("_");
+        PodClass c = byKey.get(key);
+        if (c == null) {
+          c = new PodClass(byKey.size(), pod, dims.dense(pod.requests()));
+          byKey.put(key, c);
+          classes.add(c);
+          Signature sig = new Signature(pod.nodeSelector(), pod.requiredTerms(), pod.preferredTerms(),
+              pod.tolerations(), pod.volumeZones());
+          PodClass first = c;
+          c.signature = signatures.computeIfAbsent(sig, k -> evaluate(first.template));
+        }
+        c.names.add(pod.name());
+      }
+      for (PodClass c : classes) {
+        BitSet sig = signatureShapes.get(c.signature);
+        c.zoneMask = (1L << zones.size()) - 1;
+        BitSet fits = new BitSet(shapes.size());
+        int bestRank = Integer.MAX_VALUE;
+        for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+          NodeShape shape = shapes.get(s);
+          if (shape.poolRank <= bestRank && Dims.fits(c.requests, shape.room)) {
+            if (shape.poolRank < bestRank) {
+              bestRank = shape.poolRank;
+              fits.clear();
+            }
+            fits.set(s);
+          }
+        }
+        c.shapes = fits;
+        if (fits.isEmpty()) {
+          c.unschedulable = signatureProblems.get(c.signature) != null
+              ? signatureProblems.get(c.signature) : resourceProblem(c, sig);
+          for (String name : c.names) {
+            unschedulable.add(new Unschedulable(name, c.unschedulable));
+          }
+          continue;
+        }
+        int capacityTypes = 0;
+        long zoneMask = 0;
+        for (int s = fits.nextSetBit(0); s >= 0; s = fits.nextSetBit(s + 1)) {
+          capacityTypes |= 1 << shapes.get(s).capacityType.ordinal();
+          zoneMask |= shapes.get(s).zoneMask;
+        }
+        c.capacityTypeMask = capacityTypes;
+        c.zoneMask = zoneMask & zoneMaskOf(c.template);
+      }
+    }
+
+    /**
+     * Which shapes pods of this signature may use, by labels, taints, zones and capacity type. Picks the first
+     * required term that some shape satisfies, then adds preferred terms heaviest first while shapes remain.
+     * Returns the signature's index; records why nothing matches when nothing does.
+     */
+    private int evaluate(PendingPod pod) {
+      List<Requirement> base = new ArrayList<>();
+      pod.nodeSelector().forEach((k, v) -> base.add(Requirement.in(k, v)));
+      BitSet tolerated = new BitSet(shapes.size());
+      for (NodeShape s : shapes) {
+        if (Toleration.firstUntolerated(s.pool.taints(), pod.tolerations()) == null) {
+          tolerated.set(s.index);
+        }
+      }
+      BitSet result = null;
+      List<Requirement> chosen = base;
+      if (pod.requiredTerms().isEmpty()) {
+        result = matching(base, tolerated, pod);
+      } else {
+        for (List<Requirement> term : pod.requiredTerms()) {
+          List<Requirement> reqs = new ArrayList<>(base);
+          reqs.addAll(term);
+          BitSet bits = matching(reqs, tolerated, pod);
+          if (result == null || (result.isEmpty() && !bits.isEmpty())) {
+            result = bits;
+            chosen = reqs;
+          }
+          if (!bits.isEmpty()) {
+            break;
+          }
+        }
+      }
+      if (!result.isEmpty()) {
+        List<PendingPod.PreferredTerm> preferred = new ArrayList<>(pod.preferredTerms());
+        preferred.sort(Comparator.comparingInt(PendingPod.PreferredTerm::weight).reversed());
+        for (PendingPod.PreferredTerm term : preferred) {
+          List<Requirement> reqs = new ArrayList<>(chosen);
+          reqs.addAll(term.requirements());
+          BitSet bits = matching(reqs, tolerated, pod);
+          if (!bits.isEmpty()) {
+            result = bits;
+            chosen = reqs;
+          }
+        }
+      }
+      signatureShapes.add(result);
+      signatureProblems.add(result.isEmpty() ? labelProblem(pod, tolerated, chosen) : null);
+      return signatureShapes.size() - 1;
+    }
+
+    private BitSet matching(List<Requirement> reqs, BitSet tolerated, PendingPod pod) {
+      BitSet bits = new BitSet(shapes.size());
+      long podZones = zoneMaskOf(pod, reqs);
+      for (int s = tolerated.nextSetBit(0); s >= 0; s = tolerated.nextSetBit(s + 1)) {
+        NodeShape shape = shapes.get(s);
+        if ((shape.zoneMask & podZones) == 0) {
+          continue;
+        }
+        boolean ok = true;
+        for (Requirement r : reqs) {
+          if (!r.key().equals(WellKnownLabels.ZONE) && !r.matches(shape.labels)) {
+            ok = false;
+            break;
+          }
+        }
+        if (ok) {
+          bits.set(s);
+        }
+      }
+      return bits;
+    }
+
+    private long zoneMaskOf(PendingPod pod) {
+      List<Requirement> reqs = new ArrayList<>();
+      pod.nodeSelector().forEach((k, v) -> reqs.add(Requirement.in(k, v)));
+      if (!pod.requiredTerms().isEmpty()) {
+        // the chosen term's zone requirement was already applied through the shapes; this keeps the pod's zones
+        for (List<Requirement> term : pod.requiredTerms()) {
+          long mask = zoneMaskOf(pod, concat(reqs, term));
+          if (mask != 0) {
+            return mask;
+          }
+        }
+        return 0;
+      }
+      return zoneMaskOf(pod, reqs);
+    }
+
+    private long zoneMaskOf(PendingPod pod, List<Requirement> reqs) {
+      long mask = 0;
+      for (int z = 0; z < zones.size(); z++) {
+        String zone = zones.get(z);
+        boolean ok = pod.volumeZones().isEmpty() || pod.volumeZones().contains(zone);
+        for (Requirement r : reqs) {
+          if (r.key().equals(WellKnownLabels.ZONE) && !r.matchesValue(zone)) {
+            ok = false;
+          }
+        }
+        if (ok) {
+          mask |= 1L << z;
+        }
+      }
+      return mask;
+    }
+
+    private static List<Requirement> concat(List<Requirement> a, List<Requirement> b) {
+      List<Requirement> all = new ArrayList<>(a);
+      all.addAll(b);
+      return all;
+    }
+
+    /** Why no shape matches a pod's labels and taints, naming the taint or requirement and the pools. */
+    private String labelProblem(PendingPod pod, BitSet tolerated, List<Requirement> reqs) {
+      if (tolerated.isEmpty()) {
+        StringBuilder sb = new StringBuilder();
+        for (NodePool pool : pools) {
+          Taint t = Toleration.firstUntolerated(pool.taints(), pod.tolerations());
+          if (t != null) {
+            sb.append(sb.isEmpty() ? "" : "; ").append("does not tolerate taint ").append(t)
+                .append(" of NodePool ").append(pool.name());
+          }
+        }
+        return sb.isEmpty() ? "no NodePool has an instance type with an available offering" : sb.toString();
+      }
+      if (zoneMaskOf(pod, reqs) == 0) {
+        return "its zone requirements and volume zones " + pod.volumeZones() + " leave no zone";
+      }
+      for (Requirement r : reqs) {
+        if (matching(List.of(r), tolerated, pod).isEmpty()) {
+          return "no instance type in NodePool(s) " + poolNames(tolerated) + " satisfies " + r;
+        }
+      }
+      return "no instance type in NodePool(s) " + poolNames(tolerated) + " satisfies all of " + reqs + " together";
+    }
+
+    private String resourceProblem(PodClass c, BitSet sig) {
+      long[] largest = new long[dims.size()];
+      for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+        for (int r = 0; r < largest.length; r++) {
+          largest[r] = Math.max(largest[r], shapes.get(s).room[r]);
+        }
+      }
+      for (int r = 0; r < largest.length; r++) {
+        if (c.requests[r] > largest[r]) {
+          String name = dims.names.get(r);
+          return "requests " + name + "=" + Resources.format(name, c.requests[r])
+              + (largest[r] == 0 ? " but no allowed instance type offers " + name
+                  : " but the most any allowed instance type has for pods is " + Resources.format(name, largest[r]))
+              + " (NodePool(s) " + poolNames(sig) + ", after DaemonSets)";
+        }
+      }
+      return "its requests fit no single allowed instance type in NodePool(s) " + poolNames(sig);
+    }
+
+    private String poolNames(BitSet bits) {
+      List<String> names = new ArrayList<>();
+      for (int s = bits.nextSetBit(0); s >= 0; s = bits.nextSetBit(s + 1)) {
+        String name = shapes.get(s).pool.name();
+        if (!names.contains(name)) {
+          names.add(name);
+        }
+      }
+      return String.join(", ", names);
+    }
+
+    // ---- limits ------------------------------------------------------------------------------------------------
+
+    private final class PoolLimits implements Packer.Limits {
+      @Override
+      public boolean allows(NodeShape shape) {
+        return shape.pool.exceededLimit(poolUsage.getOrDefault(shape.pool.name(), Resources.NONE), shape.capacity)
+            == null;
+      }
+
+      @Override
+      public void add(NodeShape shape, int sign) {
+        Resources used = poolUsage.getOrDefault(shape.pool.name(), Resources.NONE);
+        poolUsage.put(shape.pool.name(), sign > 0 ? used.plus(shape.capacity) : used.minus(shape.capacity));
+      }
+    }
+
+    private String limitReason(PodClass c) {
+      NodePool pool = shapes.get(c.shapes.nextSetBit(0)).pool;
+      Resources used = poolUsage.getOrDefault(pool.name(), Resources.NONE);
+      for (int s = c.shapes.nextSetBit(0); s >= 0; s = c.shapes.nextSetBit(s + 1)) {
+        String exceeded = pool.exceededLimit(used, shapes.get(s).capacity);
+        if (exceeded != null) {
+          return "NodePool " + pool.name() + " limit " + exceeded + "=" + Resources.format(exceeded,
+              pool.limits().get(exceeded)) + " would be exceeded (" + Resources.format(exceeded, used.get(exceeded))
+              + " in use)";
+        }
+      }
+      return "NodePool " + pool.name() + " limits leave no room";
+    }
+
+    // ---- claims ------------------------------------------------------------------------------------------------
+
+    private List<NodeClaim> claims(List<Packer.OpenNode> nodes) {
+      Integer[] byPrice = new Integer[shapes.size()];
+      for (int i = 0; i < byPrice.length; i++) {
+        byPrice[i] = i;
+      }
+      Arrays.sort(byPrice, Comparator.comparingDouble((Integer s) -> shapes.get(s).minPrice)
+          .thenComparing(s -> shapes.get(s).type.name()).thenComparingInt(s -> s));
+      PoolLimits limits = new PoolLimits();
+      List<NodeClaim> claims = new ArrayList<>();
+      for (Packer.OpenNode node : nodes) {
+        long[] used = new long[dims.size()];
+        for (int r = 0; r < used.length; r++) {
+          used[r] = node.shape.room[r] - node.room[r];
+        }
+        BitSet allowed = (BitSet) node.items.getFirst().podClass.shapes.clone();
+        int capacityTypes = 3;
+        for (PodClass.Item item : node.items) {
+          allowed.and(item.podClass.shapes);
+          capacityTypes &= item.capacityTypeMask;
+        }
+        NodeShape current = node.shape;
+        double currentPrice = current.price(node.zoneMask);
+        for (Integer s : byPrice) {
+          NodeShape shape = shapes.get(s);
+          if (shape.minPrice >= currentPrice) {
+            break;
+          }
+          if (fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
+            limits.add(current, -1);
+            if (limits.allows(shape) && shape.price(node.zoneMask) < currentPrice) {
+              limits.add(shape, 1);
+              current = shape;
+              break;
+            }
+            limits.add(current, 1);
+          }
+        }
+        node.shape = current;
+        List<InstanceTypeOption> options = new ArrayList<>();
+        options.add(new InstanceTypeOption(current.type.name(), round(current.price(node.zoneMask))));
+        for (Integer s : byPrice) {
+          NodeShape shape = shapes.get(s);
+          if (options.size() == MAX_INSTANCE_TYPES) {
+            break;
+          }
+          if (shape != current && shape.pool == current.pool && shape.capacityType == current.capacityType
+              && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
+            options.add(new InstanceTypeOption(shape.type.name(), round(shape.price(node.zoneMask))));
+          }
+        }
+        options.sort(Comparator.comparingDouble(InstanceTypeOption::pricePerHour)
+            .thenComparing(o -> !o.name().equals(node.shape.type.name())).thenComparing(InstanceTypeOption::name));
+        List<String> claimZones = new ArrayList<>();
+        for (int z = 0; z < zones.size(); z++) {
+          if ((node.zoneMask & current.zoneMask & (1L << z)) != 0) {
+            claimZones.add(zones.get(z));
+          }
+        }
+        List<String> pods = new ArrayList<>();
+        for (int i = 0; i < node.items.size(); i++) {
+          PodClass.Item item = node.items.get(i);
+          int n = node.itemCounts.get(i);
+          for (int k = 0; k < n; k++) {
+            pods.add(item.names.get(item.nextName++));
+          }
+        }
+        claims.add(new NodeClaim(current.pool.name(), zones.get(current.cheapestZone(node.zoneMask)), claimZones,
+            current.capacityType, options, pods, dims.resources(used), dims.resources(current.room)));
+      }
+      return claims;
+    }
+
+    private static boolean fitsNode(NodeShape shape, BitSet allowed, int capacityTypes, long zoneMask, long[] used) {
+      return allowed.get(shape.index) && (capacityTypes & (1 << shape.capacityType.ordinal())) != 0
+          && (shape.zoneMask & zoneMask) != 0 && Dims.fits(used, shape.room);
+    }
+  }
+
+  static boolean allMatch(List<Requirement> reqs, Map<String, String> labels) {
+    for (Requirement r : reqs) {
+      if (!r.matches(labels)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static boolean allMatchValue(List<Requirement> reqs, String value) {
+    for (Requirement r : reqs) {
+      if (!r.matchesValue(value)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static double round(double usd) {
+    return Math.round(usd * 1e6) / 1e6;
+  }
+}

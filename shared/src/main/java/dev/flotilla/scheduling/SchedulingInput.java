@@ -1,0 +1,33 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Resources;
+import dev.flotilla.nodepool.NodePool;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one scheduling decision depends on.
+ *
+ * @param daemonSets pod templates of the DaemonSets: each takes its requests and a pod slot on every node it matches
+ * @param poolUsage  capacity the pools' existing and in-flight nodes already count against their limits
+ */
+public record SchedulingInput(
+    List<PendingPod> pods,
+    List<NodePool> pools,
+    OfferingCatalog catalog,
+    List<PendingPod> daemonSets,
+    Map<String, Resources> poolUsage) {
+
+  public SchedulingInput {
+    pods = List.copyOf(pods);
+    pools = pools == null || pools.isEmpty() ? List.of(NodePool.defaultPool()) : List.copyOf(pools);
+    daemonSets = daemonSets == null ? List.of() : List.copyOf(daemonSets);
+    poolUsage = poolUsage == null ? Map.of() : Map.copyOf(poolUsage);
+  }
+
+  public SchedulingInput(List<PendingPod> pods, List<NodePool> pools, OfferingCatalog catalog) {
+    this(pods, pools, catalog, List.of(), Map.of());
+  }
+}

@@ -1,0 +1,136 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.model.LabelSelector;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
+import dev.flotilla.model.TopologySpread;
+import dev.flotilla.model.WellKnownLabels;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Pod topology: which pods count together (a label selector within namespaces), and what that means per node
+ * (hostname spread, hostname anti-affinity, host ports) and per zone (zone spread, zone anti-affinity, zone
+ * affinity, capacity-type spread).
+ *
+ * <p>Per-node rules become counts that the packer checks in O(constraints) per pick. Per-zone rules are settled
+ * before packing by splitting each class into shares pinned to zones (or capacity types), which keeps zone
+ * decisions out of the packing loop.
+ */
+final class Topology {
+
+  /** A set of pods that count together: a selector and the namespaces it looks in (empty: its owner's). */
+  record Group(String topologyKey, LabelSelector selector, List<String> namespaces, String port) {
+    boolean matches(PendingPod pod) {
+      if (port != null) {
+        return pod.hostPorts().contains(port);
+      }
+      return (namespaces.isEmpty() || namespaces.contains(pod.namespace())) && selector.matches(pod.labels());
+    }
+  }
+
+  final List<Group> groups = new ArrayList<>();
+  private final Map<Group, Integer> index = new LinkedHashMap<>();
+
+  int group(Group g) {
+    return index.computeIfAbsent(g, k -> {
+      groups.add(k);
+      return groups.size() - 1;
+    });
+  }
+
+  /** Registers the per-node constraints of every class; the groups' membership is filled in afterwards. */
+  void nodeConstraints(List<PodClass> classes) {
+    Map<String, Integer> profiles = new LinkedHashMap<>();
+    for (PodClass c : classes) {
+      PendingPod pod = c.template;
+      List<Integer> repels = new ArrayList<>();
+      List<Integer> capGroups = new ArrayList<>();
+      List<Integer> caps = new ArrayList<>();
+      for (TopologySpread spread : pod.spreads()) {
+        if (spread.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+          capGroups.add(group(new Group(WellKnownLabels.HOSTNAME, spread.selector(), List.of(pod.namespace()), null)));
+          caps.add(spread.maxSkew());
+        }
+      }
+      for (PodAffinityTerm term : pod.antiAffinity()) {
+        if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+          repels.add(group(new Group(WellKnownLabels.HOSTNAME, term.selector(), namespaces(term, pod), null)));
+        }
+      }
+      for (String port : pod.hostPorts()) {
+        repels.add(group(new Group(WellKnownLabels.HOSTNAME, null, List.of(), port)));
+      }
+      c.repels = repels.stream().mapToInt(Integer::intValue).toArray();
+      c.capGroups = capGroups.stream().mapToInt(Integer::intValue).toArray();
+      c.caps = caps.stream().mapToInt(Integer::intValue).toArray();
+    }
+    for (PodClass c : classes) {
+      List<Integer> matches = new ArrayList<>();
+      for (int g = 0; g < groups.size(); g++) {
+        if (groups.get(g).matches(c.template)) {
+          matches.add(g);
+        }
+      }
+      c.matches = matches.stream().mapToInt(Integer::intValue).toArray();
+      for (int r : c.repels) {
+        if (contains(c.matches, r)) {
+          c.selfRepelling = true;
+        }
+      }
+      String profile = java.util.Arrays.toString(c.matches) + java.util.Arrays.toString(c.repels)
+          + java.util.Arrays.toString(c.capGroups) + java.util.Arrays.toString(c.caps);
+      c.profile = profiles.computeIfAbsent(profile, k -> profiles.size());
+    }
+  }
+
+  static List<String> namespaces(PodAffinityTerm term, PendingPod pod) {
+    return term.namespaces().isEmpty() ? List.of(pod.namespace()) : term.namespaces();
+  }
+
+  /** How many of {@code wanted} pods of the class a node with these counts can still take. */
+  static int allowedOn(PodClass c, int[] counts, boolean[] repelled, int wanted) {
+    for (int g : c.matches) {
+      if (repelled[g]) {
+        return 0;
+      }
+    }
+    for (int g : c.repels) {
+      if (counts[g] > 0) {
+        return 0;
+      }
+    }
+    int allowed = c.selfRepelling ? Math.min(wanted, 1) : wanted;
+    for (int i = 0; i < c.capGroups.length; i++) {
+      int g = c.capGroups[i];
+      int left = c.caps[i] - counts[g];
+      if (left <= 0) {
+        return 0;
+      }
+      if (contains(c.matches, g)) {
+        allowed = Math.min(allowed, left);
+      }
+    }
+    return allowed;
+  }
+
+  static void count(PodClass c, int[] counts, boolean[] repelled, int n) {
+    for (int g : c.matches) {
+      counts[g] += n;
+    }
+    for (int g : c.repels) {
+      repelled[g] = true;
+    }
+  }
+
+  static boolean contains(int[] values, int v) {
+    for (int x : values) {
+      if (x == v) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
