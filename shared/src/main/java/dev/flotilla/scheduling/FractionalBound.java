@@ -33,7 +33,10 @@ final class FractionalBound {
    * @param prices per group and resource, USD per hour per unit: what the resource-split relaxation pays for it
    * @param podValues per pod class (by class index, when the per-class program was solved): a pod's share of the bound
    */
-  record Result(double bound, double[] nodes, double[][] prices, double[] podValues) {}
+  record Result(double bound, double[] nodes, double[][] prices, double[] podValues, List<Assignment> assignments) {}
+
+  /** In the per-class optimum, {@code pods} pods of class {@code podClass} go on nodes of shape {@code shape}. */
+  record Assignment(int podClass, int shape, double pods) {}
 
   /** Above this many (class, shape) pairs the per-class program is skipped and the resource-split bound serves. */
   static final int MAX_PAIRS = 6_000;
@@ -61,7 +64,7 @@ final class FractionalBound {
     double[][] prices = new double[groups][dims];
     double[] nodes = new double[shapes.size()];
     if (groups == 0) {
-      return new Result(0, nodes, prices, null);
+      return new Result(0, nodes, prices, null, List.of());
     }
     double[] scale = new double[dims];
     for (long[] d : groupDemand) {
@@ -145,7 +148,7 @@ final class FractionalBound {
     for (int k = 0; k < rowShape.size(); k++) {
       nodes[rowShape.get(k)] += Math.max(0, solution.rowDuals()[k]);
     }
-    Result split = new Result(solution.objective(), nodes, prices, null);
+    Result split = new Result(solution.objective(), nodes, prices, null, List.of());
     return perClass(split, shapes, groupShapes, rowShape, classGroup, classRequests, classCount, active, scale);
   }
 
@@ -210,7 +213,14 @@ final class FractionalBound {
     }
     double[] values = new double[k];
     System.arraycopy(solution.y(), 0, values, 0, k);
-    return new Result(solution.objective(), nodes, split.prices(), values);
+    List<Assignment> assignments = new ArrayList<>();
+    for (int p = 0; p < pairs.size(); p++) {
+      double pods = solution.rowDuals()[t + p];
+      if (pods > 1e-6) {
+        assignments.add(new Assignment(pairs.get(p)[0], kept.get(pairs.get(p)[1]), pods));
+      }
+    }
+    return new Result(solution.objective(), nodes, split.prices(), values, assignments);
   }
 
   /** The shapes no other shape of the same membership beats on every resource per dollar. */

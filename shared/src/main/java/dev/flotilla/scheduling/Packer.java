@@ -24,7 +24,7 @@ import java.util.TreeSet;
  */
 final class Packer {
 
-  static final int SHAPES_TRIED = 3;
+  static final int SHAPES_TRIED = 6;
   private static final int BINS = 12;
   private static final int SCAN = 6;
   private static final double GIB = 1L << 30;
@@ -78,6 +78,11 @@ final class Packer {
   private final Map<String, int[]> rankedShapes = new HashMap<>();
   private final Limits limits;
   private int epoch;
+  /** While true, only items with quota left are taken, and no more than their quota. */
+  private boolean followingBound;
+
+  /** Below this worth per dollar a node the bound's assignment suggests is left to the greedy phase. */
+  static final double BOUND_FILL_EFFICIENCY = 0.97;
 
   /** NodePool limits as the plan grows. */
   interface Limits {
@@ -102,7 +107,7 @@ final class Packer {
     }
   }
 
-  /** Places every item it can; what it cannot place (NodePool limits) is left with {@code remaining > 0}. */
+  /** Places every item it can; what it cannot place (NodePool limits) is counted in {@code unplaced}. */
   List<OpenNode> pack(List<PodClass.Item> items) {
     Map<String, Integer> byKey = new HashMap<>();
     for (PodClass.Item item : items) {
@@ -122,9 +127,10 @@ final class Packer {
         .thenComparingInt(i -> i.index));
 
     List<OpenNode> nodes = new ArrayList<>();
-    int next = 0;
     List<int[]> bestPicks = new ArrayList<>();
     List<int[]> picks = new ArrayList<>();
+    followBound(items, order, nodes, picks);
+    int next = 0;
     while (true) {
       while (next < order.length && order[next].remaining == 0) {
         next++;
@@ -162,27 +168,78 @@ final class Packer {
       if (best == null) {
         // No shape the pool limits allow can hold it: leave it for the caller to report.
         remove(anchor);
-        anchor.remaining = -anchor.remaining;
+        anchor.unplaced = anchor.remaining;
+        anchor.remaining = 0;
         continue;
       }
-      OpenNode node = new OpenNode(best, anchor.zoneMask, topologyGroups);
-      for (int[] pick : bestPicks) {
-        PodClass.Item item = items.get(pick[0]);
-        place(node, item, pick[1]);
-        item.remaining -= pick[1];
-        if (item.remaining == 0) {
-          remove(item);
-        }
-      }
-      limits.add(best, 1);
-      nodes.add(node);
-    }
-    for (PodClass.Item item : items) {
-      if (item.remaining < 0) {
-        item.remaining = -item.remaining;
-      }
+      nodes.add(commit(best, anchor, items, bestPicks));
     }
     return nodes;
+  }
+
+  /**
+   * First phase: for each shape the bound's optimum buys, open nodes of it filled with the pods the optimum assigns
+   * to it, while such nodes come out nearly as good as the bound says (rounding leaves the rest to the greedy phase).
+   */
+  private void followBound(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes, List<int[]> picks) {
+    Map<Integer, List<FractionalBound.Assignment>> byShape = new java.util.TreeMap<>();
+    for (FractionalBound.Assignment a : bound.assignments()) {
+      byShape.computeIfAbsent(a.shape(), k -> new ArrayList<>()).add(a);
+    }
+    List<Integer> shapeOrder = new ArrayList<>(byShape.keySet());
+    shapeOrder.sort(Comparator.comparingDouble((Integer s) -> -bound.nodes()[s]).thenComparingInt(s -> s));
+    Map<Integer, List<PodClass.Item>> itemsOfClass = new HashMap<>();
+    for (PodClass.Item item : items) {
+      itemsOfClass.computeIfAbsent(item.podClass.boundClass, k -> new ArrayList<>()).add(item);
+    }
+    followingBound = true;
+    for (int s : shapeOrder) {
+      NodeShape shape = shapes.get(s);
+      for (FractionalBound.Assignment a : byShape.get(s)) {
+        int quota = (int) Math.floor(a.pods() + 1e-6);
+        for (PodClass.Item item : itemsOfClass.getOrDefault(a.podClass(), List.of())) {
+          int q = Math.min(quota, item.remaining);
+          item.quota = q;
+          quota -= q;
+        }
+      }
+      for (PodClass.Item anchor : order) {
+        while (anchor.quota > 0 && anchor.remaining > 0 && anchor.podClass.shapes.get(s) && limits.allows(shape)) {
+          epoch++;
+          picks.clear();
+          OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);
+          fill(trial, anchor, picks);
+          if (picks.isEmpty() || trial.value / shape.price(trial.zoneMask) < BOUND_FILL_EFFICIENCY) {
+            break;
+          }
+          nodes.add(commit(shape, anchor, items, picks));
+        }
+      }
+      for (PodClass.Item item : items) {
+        item.quota = 0;
+      }
+    }
+    followingBound = false;
+  }
+
+  private OpenNode commit(NodeShape shape, PodClass.Item anchor, List<PodClass.Item> items, List<int[]> picks) {
+    OpenNode node = new OpenNode(shape, anchor.zoneMask, topologyGroups);
+    for (int[] pick : picks) {
+      PodClass.Item item = items.get(pick[0]);
+      place(node, item, pick[1]);
+      item.remaining -= pick[1];
+      item.quota = Math.max(0, item.quota - pick[1]);
+      if (item.remaining == 0) {
+        remove(item);
+      }
+    }
+    limits.add(shape, 1);
+    return node;
+  }
+
+  private int takeable(PodClass.Item item) {
+    int available = item.available(epoch);
+    return followingBound ? Math.min(available, item.quota - (item.simEpoch == epoch ? item.simTaken : 0)) : available;
   }
 
   private void remove(PodClass.Item item) {
@@ -216,7 +273,7 @@ final class Packer {
 
   /** How many of the item to add now: half of what could go, so the next pick can rebalance the room. */
   private int bulk(OpenNode node, PodClass.Item item) {
-    long max = Math.min(item.available(epoch), Dims.copiesThatFit(item.podClass.requests, node.room));
+    long max = Math.min(takeable(item), Dims.copiesThatFit(item.podClass.requests, node.room));
     max = Math.min(max, Topology.allowedOn(item.podClass, node.counts, node.repelled, (int) Math.min(max, Integer.MAX_VALUE)));
     if ((item.zoneMask & node.zoneMask) == 0) {
       return 0;
@@ -281,7 +338,7 @@ final class Packer {
           if (++scanned > SCAN) {
             break;
           }
-          if (item.available(epoch) > 0 && Dims.fits(item.podClass.requests, node.room)
+          if (takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
               && item.podClass.shapes.get(node.shape.index)) {
             return item;
           }

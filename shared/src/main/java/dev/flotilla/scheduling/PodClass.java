@@ -22,6 +22,8 @@ final class PodClass {
   int capacityTypeMask;
   /** Index of its group in the fractional bound (same signature and pool). */
   int group = -1;
+  /** Index of its class in the fractional bound (same group and requests), or -1. */
+  int boundClass = -1;
   /** Its share of the bound per pod, in USD per hour: how valuable it is to fill a node with it. */
   double value;
   /** Per-node constraints: groups it counts in, groups it keeps away, and caps on groups' counts. */
@@ -47,12 +49,16 @@ final class PodClass {
     final int capacityTypeMask;
     final List<String> names;
     int remaining;
+    /** Pods no node could be opened for (NodePool limits). */
+    int unplaced;
     int nextName;
     // packing bookkeeping
     int stream;
     double size;
     int simEpoch;
     int simTaken;
+    /** While the packer follows the bound's assignment: how many more may go on the current shape. */
+    int quota;
 
     Item(int index, PodClass podClass, long zoneMask, int capacityTypeMask, List<String> names) {
       this.index = index;

@@ -112,6 +112,7 @@ public final class Scheduler {
         });
         lpCounts.set(id, lpCounts.get(id) + item.remaining);
         lpClassOf.put(c, id);
+        c.boundClass = id;
       }
       FractionalBound.Result bound = FractionalBound.solve(shapes, groupShapes, lpRequests,
           lpGroups.stream().mapToInt(Integer::intValue).toArray(),
@@ -133,15 +134,15 @@ public final class Scheduler {
 
       Packer packer = new Packer(shapes, groupShapes, bound, topology.groups.size(), dims.size(), new PoolLimits());
       List<Packer.OpenNode> nodes = packer.pack(items);
+      List<NodeClaim> claims = claims(nodes);
       for (PodClass.Item item : items) {
-        if (item.remaining > 0) {
+        if (item.unplaced > 0) {
           String reason = limitReason(item.podClass);
-          for (int i = 0; i < item.remaining; i++) {
-            unschedulable.add(new Unschedulable(item.names.get(item.nextName + i), reason));
+          for (int i = 0; i < item.unplaced; i++) {
+            unschedulable.add(new Unschedulable(item.names.get(item.nextName++), reason));
           }
         }
       }
-      List<NodeClaim> claims = claims(nodes);
       unschedulable.sort(Comparator.comparing(Unschedulable::pod));
       double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
       long millis = (System.nanoTime() - start) / 1_000_000;

@@ -127,17 +127,20 @@ final class ZoneTopology {
 
   /** Pins classes with required zone affinity, and the classes they select, to one zone per selector. */
   private void pinAffinity(List<PodClass> classes) {
+    Map<Topology.Group, List<PodClass>> members = new HashMap<>();
     for (PodClass c : classes) {
       for (PodAffinityTerm term : c.template.affinity()) {
         if (!term.topologyKey().equals(WellKnownLabels.ZONE)) {
           continue;
         }
         Topology.Group g = group(term.selector(), Topology.namespaces(term, c.template));
+        List<PodClass> selected = members.computeIfAbsent(g,
+            k -> classes.stream().filter(other -> k.matches(other.template)).toList());
         Integer zone = affinityZone.get(g);
         if (zone == null) {
           long candidates = c.zoneMask;
-          for (PodClass other : classes) {
-            if (g.matches(other.template) && (other.zoneMask & candidates) != 0) {
+          for (PodClass other : selected) {
+            if ((other.zoneMask & candidates) != 0) {
               candidates &= other.zoneMask;
             }
           }
@@ -147,14 +150,11 @@ final class ZoneTopology {
             continue;
           }
           affinityZone.put(g, zone);
-        }
-        long bit = 1L << zone;
-        c.zoneMask &= bit;
-        for (PodClass other : classes) {
-          if (other != c && g.matches(other.template)) {
-            other.zoneMask &= bit;
+          for (PodClass other : selected) {
+            other.zoneMask &= 1L << zone;
           }
         }
+        c.zoneMask &= 1L << zone;
       }
     }
   }

@@ -1,0 +1,90 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.model.LabelSelector;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.TopologySpread;
+import dev.flotilla.model.WellKnownLabels;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/** Reproducible workloads and catalogs for benchmarks and property tests. Fixed seeds: every run sees the same pods. */
+public final class SyntheticWorkloads {
+
+  private static final long MIB = 1L << 20;
+  private static final long GIB = 1L << 30;
+
+  private SyntheticWorkloads() {}
+
+  /**
+   * The catalog of Karpenter's scheduling benchmark: type i has i+1 vCPU, 2(i+1) GiB and 10(i+1) pods, priced in
+   * proportion to its size, offered in three zones.
+   */
+  public static CatalogFile karpenterCatalog(int count) {
+    List<InstanceType> types = new ArrayList<>();
+    List<String> zones = List.of("test-zone-1", "test-zone-2", "test-zone-3");
+    for (int i = 0; i < count; i++) {
+      types.add(new InstanceType(String.format("fake-it-%03d.size", i), "fake", i + 1, 2048L * (i + 1), "amd64", 0, 0,
+          10 * (i + 1), 0.05 * (i + 1), zones, true, false, 0, 0));
+    }
+    return new CatalogFile("test", List.of("synthetic: Karpenter scheduling benchmark instance types"), zones, types);
+  }
+
+  /**
+   * Karpenter's benchmark mix: one fifth each of plain pods, zone spread (maxSkew 1), hostname spread (maxSkew 1),
+   * zone self-affinity and hostname anti-affinity; each pod requests 100–1500m CPU and 100Mi–4Gi memory.
+   */
+  public static List<PendingPod> karpenterMix(int count, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    List<PendingPod> pods = new ArrayList<>(count);
+    String[] kinds = {"plain", "zone-spread", "host-spread", "zone-affinity", "host-anti-affinity"};
+    for (int i = 0; i < count; i++) {
+      String kind = kinds[i * kinds.length / count];
+      Map<String, String> labels = Map.of("app", kind);
+      LabelSelector self = LabelSelector.of(labels);
+      PendingPod.Builder b = PendingPod.builder("bench/" + kind + "-" + i).labels(labels).ownerKind("ReplicaSet")
+          .requests(Resources.of(100 + random.nextInt(1401), (100 + random.nextInt(4 * 1024 - 100 + 1)) * MIB));
+      switch (kind) {
+        case "zone-spread" -> b.spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 1, true, self)));
+        case "host-spread" -> b.spreads(List.of(new TopologySpread(WellKnownLabels.HOSTNAME, 1, true, self)));
+        case "zone-affinity" -> b.affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of())));
+        case "host-anti-affinity" ->
+            b.antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME, self, List.of())));
+        default -> { }
+      }
+      pods.add(b.build());
+    }
+    return pods;
+  }
+
+  /**
+   * A mixed workload: deployments of fifteen shapes (web, API, workers, caches, batch), CPU-heavy to memory-heavy,
+   * with replica counts drawn to add up to {@code count} pods.
+   */
+  public static List<PendingPod> mixed(int count, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    long[][] shapes = {
+        {250, 512 * MIB}, {500, GIB}, {1000, 2 * GIB}, {2000, 4 * GIB}, {100, 256 * MIB},
+        {1000, 8 * GIB}, {500, 4 * GIB}, {4000, 8 * GIB}, {2000, 16 * GIB}, {250, 2 * GIB},
+        {3000, 2 * GIB}, {1500, 6 * GIB}, {750, 1536 * MIB}, {8000, 32 * GIB}, {200, 3 * GIB}};
+    List<PendingPod> pods = new ArrayList<>(count);
+    int workload = 0;
+    while (pods.size() < count) {
+      long[] shape = shapes[random.nextInt(shapes.length)];
+      int replicas = Math.min(count - pods.size(), 5 + random.nextInt(Math.max(6, count / 12)));
+      PendingPod template = PendingPod.builder("default/w" + workload + "-0")
+          .labels(Map.of("app", "w" + workload)).ownerKind("ReplicaSet")
+          .requests(Resources.of(shape[0], shape[1])).build();
+      for (int i = 0; i < replicas; i++) {
+        pods.add(template.withName("default/w" + workload + "-" + i));
+      }
+      workload++;
+    }
+    return pods;
+  }
+}

@@ -1,0 +1,152 @@
+package dev.flotilla.scheduling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.NodeCapacity;
+import dev.flotilla.catalog.NodeLabels;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.Toleration;
+import dev.flotilla.model.TopologySpread;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Checks a plan against its input independently of the scheduler's own data structures: every pod placed once or
+ * reported, every node holds what it is given, every constraint and limit holds.
+ */
+final class PlanInvariants {
+
+  private PlanInvariants() {}
+
+  static void check(SchedulingInput input, Plan plan) {
+    Map<String, PendingPod> pods = new LinkedHashMap<>();
+    input.pods().forEach(p -> pods.put(p.name(), p));
+    Map<String, NodePool> pools = new HashMap<>();
+    input.pools().forEach(p -> pools.put(p.name(), p));
+
+    List<String> seen = new ArrayList<>();
+    plan.nodeClaims().forEach(c -> seen.addAll(c.pods()));
+    plan.unschedulable().forEach(u -> seen.add(u.pod()));
+    assertThat(seen).as("every pod exactly once, placed or reported").containsExactlyInAnyOrderElementsOf(pods.keySet());
+
+    Map<String, String> zoneOf = new HashMap<>();
+    Map<String, Resources> poolCapacity = new HashMap<>();
+    int node = 0;
+    for (NodeClaim claim : plan.nodeClaims()) {
+      String where = "claim " + node++ + " " + claim.instanceType() + " in " + claim.zone();
+      NodePool pool = pools.get(claim.nodePool());
+      InstanceType type = input.catalog().type(claim.instanceType());
+      assertThat(pool).as(where + ": pool").isNotNull();
+      assertThat(input.catalog().price(type.name(), claim.zone(), claim.capacityType()))
+          .as(where + ": offered").isEqualTo(claim.pricePerHour(), org.assertj.core.data.Offset.offset(1e-6));
+      Map<String, String> labels = new HashMap<>(NodeLabels.of(type));
+      labels.putAll(pool.labels());
+      labels.put(WellKnownLabels.NODEPOOL, pool.name());
+      labels.put(WellKnownLabels.CAPACITY_TYPE, claim.capacityType().label());
+      labels.put(WellKnownLabels.ZONE, claim.zone());
+      for (Requirement r : pool.requirements()) {
+        assertThat(r.matches(labels)).as(where + ": pool requirement " + r).isTrue();
+      }
+      Resources room = NodeCapacity.allocatable(type);
+      for (PendingPod ds : input.daemonSets()) {
+        if (Toleration.firstUntolerated(pool.taints(), ds.tolerations()) == null && selects(ds, labels)) {
+          room = room.minus(ds.requests());
+        }
+      }
+      Resources used = Resources.NONE;
+      Set<String> ports = new HashSet<>();
+      List<PendingPod> onNode = claim.pods().stream().map(pods::get).toList();
+      for (PendingPod p : onNode) {
+        zoneOf.put(p.name(), claim.zone());
+        used = used.plus(p.requests());
+        assertThat(selects(p, labels)).as(where + ": " + p.name() + " node selector and affinity").isTrue();
+        assertThat(Toleration.firstUntolerated(pool.taints(), p.tolerations())).as(where + ": taints of " + p.name())
+            .isNull();
+        assertThat(p.volumeZones().isEmpty() || p.volumeZones().contains(claim.zone())).as(where + ": volumes").isTrue();
+        for (String port : p.hostPorts()) {
+          assertThat(ports.add(port)).as(where + ": host port " + port + " twice").isTrue();
+        }
+        for (PodAffinityTerm anti : p.antiAffinity()) {
+          if (anti.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+            long others = onNode.stream().filter(q -> q != p && matches(anti, p, q)).count();
+            assertThat(others).as(where + ": hostname anti-affinity of " + p.name()).isZero();
+          }
+        }
+        for (TopologySpread s : p.spreads()) {
+          if (s.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+            long count = onNode.stream().filter(q -> q.namespace().equals(p.namespace()) && s.selector().matches(q.labels())).count();
+            assertThat(count).as(where + ": hostname spread of " + p.name()).isLessThanOrEqualTo(s.maxSkew());
+          }
+        }
+      }
+      assertThat(used.fitsIn(room)).as(where + ": " + used + " fits in " + room).isTrue();
+      poolCapacity.merge(pool.name(), NodeCapacity.capacity(type), Resources::plus);
+    }
+    for (NodePool pool : input.pools()) {
+      Resources capacity = poolCapacity.getOrDefault(pool.name(), Resources.NONE)
+          .plus(input.poolUsage().getOrDefault(pool.name(), Resources.NONE));
+      for (Map.Entry<String, Long> limit : pool.limits().amounts().entrySet()) {
+        assertThat(capacity.get(limit.getKey())).as("limit " + limit.getKey() + " of " + pool.name())
+            .isLessThanOrEqualTo(limit.getValue());
+      }
+    }
+    // zone-level topology, over the placed pods
+    for (PendingPod p : pods.values()) {
+      if (!zoneOf.containsKey(p.name())) {
+        continue;
+      }
+      for (TopologySpread s : p.spreads()) {
+        if (s.required() && s.topologyKey().equals(WellKnownLabels.ZONE)) {
+          Map<String, Integer> counts = new TreeMap<>();
+          input.catalog().zones().forEach(z -> counts.put(z, 0));
+          pods.values().stream().filter(q -> zoneOf.containsKey(q.name()) && q.namespace().equals(p.namespace())
+              && s.selector().matches(q.labels())).forEach(q -> counts.merge(zoneOf.get(q.name()), 1, Integer::sum));
+          int max = counts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+          int min = counts.values().stream().mapToInt(Integer::intValue).min().orElse(0);
+          assertThat(max - min).as("zone spread of " + p.name() + " " + counts).isLessThanOrEqualTo(s.maxSkew());
+        }
+      }
+      for (PodAffinityTerm anti : p.antiAffinity()) {
+        if (anti.topologyKey().equals(WellKnownLabels.ZONE)) {
+          long sameZone = pods.values().stream().filter(q -> q != p && zoneOf.containsKey(q.name())
+              && zoneOf.get(q.name()).equals(zoneOf.get(p.name())) && matches(anti, p, q)).count();
+          assertThat(sameZone).as("zone anti-affinity of " + p.name()).isZero();
+        }
+      }
+      for (PodAffinityTerm affinity : p.affinity()) {
+        if (affinity.topologyKey().equals(WellKnownLabels.ZONE)) {
+          pods.values().stream().filter(q -> zoneOf.containsKey(q.name()) && matches(affinity, p, q)).forEach(q ->
+              assertThat(zoneOf.get(q.name())).as("zone affinity of " + p.name() + " with " + q.name())
+                  .isEqualTo(zoneOf.get(p.name())));
+        }
+      }
+    }
+  }
+
+  static boolean matches(PodAffinityTerm term, PendingPod owner, PendingPod other) {
+    List<String> namespaces = term.namespaces().isEmpty() ? List.of(owner.namespace()) : term.namespaces();
+    return namespaces.contains(other.namespace()) && term.selector().matches(other.labels());
+  }
+
+  static boolean selects(PendingPod pod, Map<String, String> labels) {
+    for (Map.Entry<String, String> e : pod.nodeSelector().entrySet()) {
+      if (!e.getValue().equals(labels.get(e.getKey()))) {
+        return false;
+      }
+    }
+    return pod.requiredTerms().isEmpty()
+        || pod.requiredTerms().stream().anyMatch(term -> term.stream().allMatch(r -> r.matches(labels)));
+  }
+}

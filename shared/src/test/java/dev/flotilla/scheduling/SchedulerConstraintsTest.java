@@ -1,0 +1,296 @@
+package dev.flotilla.scheduling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.NodeCapacity;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.LabelSelector;
+import dev.flotilla.model.Operator;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.Taint;
+import dev.flotilla.model.Toleration;
+import dev.flotilla.model.TopologySpread;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class SchedulerConstraintsTest {
+
+  private static final long GIB = 1L << 30;
+  private static final OfferingCatalog CATALOG = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.ratio(0.35));
+  private static final Scheduler SCHEDULER = new Scheduler();
+
+  private static List<PendingPod> replicas(PendingPod template, int n) {
+    List<PendingPod> pods = new ArrayList<>();
+    String base = template.name().substring(0, template.name().lastIndexOf('-'));
+    for (int i = 0; i < n; i++) {
+      pods.add(template.withName(base + "-" + i));
+    }
+    return pods;
+  }
+
+  private static PendingPod.Builder web() {
+    return PendingPod.builder("shop/web-0").labels(Map.of("app", "web")).ownerKind("ReplicaSet")
+        .requests(Resources.of(500, GIB));
+  }
+
+  private static Plan plan(List<PendingPod> pods, NodePool... pools) {
+    SchedulingInput input = new SchedulingInput(pods, List.of(pools), CATALOG);
+    Plan plan = SCHEDULER.schedule(input);
+    PlanInvariants.check(input, plan);
+    return plan;
+  }
+
+  private static NodePool pool(String name, int weight, List<Taint> taints, Resources limits, Requirement... reqs) {
+    return new NodePool(name, List.of(reqs), Map.of(), taints, List.of(), limits, weight, null);
+  }
+
+  @Test
+  void nodeSelectorOnArchitecture() {
+    Plan plan = plan(replicas(web().nodeSelector(Map.of(WellKnownLabels.ARCH, "arm64")).build(), 20));
+    assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c ->
+        assertThat(CATALOG.type(c.instanceType()).arch()).isEqualTo("arm64"));
+  }
+
+  @Test
+  void requiredAffinityOperators() {
+    Plan in = plan(replicas(web().require(new Requirement(WellKnownLabels.INSTANCE_FAMILY, Operator.In,
+        List.of("m7i", "c7i"))).build(), 10));
+    assertThat(in.nodeClaims()).allSatisfy(c -> assertThat(CATALOG.type(c.instanceType()).family()).isIn("m7i", "c7i"));
+
+    Plan notIn = plan(replicas(web().require(new Requirement(WellKnownLabels.ARCH, Operator.NotIn,
+        List.of("arm64"))).build(), 10));
+    assertThat(notIn.nodeClaims()).allSatisfy(c -> assertThat(CATALOG.type(c.instanceType()).arch()).isEqualTo("amd64"));
+
+    Plan gtLt = plan(replicas(web().require(
+        new Requirement(WellKnownLabels.INSTANCE_CPU, Operator.Gt, List.of("3")),
+        new Requirement(WellKnownLabels.INSTANCE_CPU, Operator.Lt, List.of("9"))).build(), 30));
+    assertThat(gtLt.nodeClaims()).allSatisfy(c -> assertThat(CATALOG.type(c.instanceType()).vcpu()).isBetween(4, 8));
+
+    Plan exists = plan(replicas(web().require(
+        new Requirement(WellKnownLabels.INSTANCE_GPU_COUNT, Operator.Exists, List.of()),
+        new Requirement("example.com/absent", Operator.DoesNotExist, List.of())).build(), 3));
+    assertThat(exists.unschedulable()).isEmpty();
+  }
+
+  @Test
+  void anyOfSeveralRequiredTermsWillDo() {
+    PendingPod pod = web().requiredTerms(List.of(
+        List.of(Requirement.in(WellKnownLabels.INSTANCE_FAMILY, "no-such-family")),
+        List.of(Requirement.in(WellKnownLabels.INSTANCE_FAMILY, "r7g")))).build();
+    Plan plan = plan(replicas(pod, 4));
+    assertThat(plan.nodeClaims()).singleElement()
+        .satisfies(c -> assertThat(CATALOG.type(c.instanceType()).family()).isEqualTo("r7g"));
+  }
+
+  @Test
+  void preferredAffinityIsHonouredWhenItCanBeAndDroppedWhenItCannot() {
+    PendingPod prefers = web().preferredTerms(List.of(new PendingPod.PreferredTerm(50,
+        List.of(Requirement.in(WellKnownLabels.INSTANCE_FAMILY, "m7i"))))).build();
+    assertThat(plan(replicas(prefers, 8)).nodeClaims())
+        .allSatisfy(c -> assertThat(c.instanceType()).startsWith("m7i."));
+
+    PendingPod impossible = web().preferredTerms(List.of(new PendingPod.PreferredTerm(50,
+        List.of(Requirement.in(WellKnownLabels.INSTANCE_FAMILY, "no-such-family"))))).build();
+    Plan relaxed = plan(replicas(impossible, 8));
+    assertThat(relaxed.unschedulable()).isEmpty();
+    assertThat(relaxed.placedPods()).isEqualTo(8);
+  }
+
+  @Test
+  void taintedPoolTakesOnlyPodsThatTolerateIt() {
+    Taint gpuTaint = new Taint("nvidia.com/gpu", "true", "NoSchedule");
+    NodePool gpu = pool("gpu", 0, List.of(gpuTaint), Resources.NONE,
+        Requirement.in(WellKnownLabels.INSTANCE_CATEGORY, "g", "p"));
+    PendingPod trainer = PendingPod.builder("ml/train-0").requests(Resources.of(4000, 16 * GIB)
+            .with(Resources.NVIDIA_GPU, 1))
+        .tolerations(List.of(new Toleration("nvidia.com/gpu", "Exists", "", "NoSchedule"))).build();
+    PendingPod intruder = PendingPod.builder("ml/notebook-0").requests(Resources.of(1000, GIB)
+        .with(Resources.NVIDIA_GPU, 1)).build();
+
+    Plan plan = plan(List.of(trainer, intruder), gpu);
+
+    assertThat(plan.nodeClaims()).singleElement().satisfies(c -> {
+      assertThat(c.pods()).containsExactly("ml/train-0");
+      assertThat(CATALOG.type(c.instanceType()).gpus()).isPositive();
+    });
+    assertThat(plan.unschedulable()).singleElement().satisfies(u -> {
+      assertThat(u.pod()).isEqualTo("ml/notebook-0");
+      assertThat(u.reason()).isEqualTo("does not tolerate taint nvidia.com/gpu=true:NoSchedule of NodePool gpu");
+    });
+  }
+
+  @Test
+  void zoneSpreadBalancesAcrossZones() {
+    PendingPod pod = web().spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 1, true,
+        LabelSelector.of(Map.of("app", "web"))))).build();
+    Plan plan = plan(replicas(pod, 30));
+    Map<String, Integer> perZone = new java.util.TreeMap<>();
+    plan.nodeClaims().forEach(c -> perZone.merge(c.zone(), c.pods().size(), Integer::sum));
+    assertThat(perZone.size()).isGreaterThanOrEqualTo(3);
+    assertThat(perZone.values().stream().mapToInt(Integer::intValue).max().getAsInt()
+        - perZone.values().stream().mapToInt(Integer::intValue).min().getAsInt()).isLessThanOrEqualTo(1);
+  }
+
+  @Test
+  void hostnameAntiAffinityGivesEachPodItsOwnNode() {
+    PendingPod pod = web().antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME,
+        LabelSelector.of(Map.of("app", "web")), List.of()))).build();
+    Plan plan = plan(replicas(pod, 5));
+    assertThat(plan.nodeClaims()).hasSize(5).allSatisfy(c -> assertThat(c.pods()).hasSize(1));
+  }
+
+  @Test
+  void hostnameSpreadCapsPodsPerNode() {
+    PendingPod pod = web().spreads(List.of(new TopologySpread(WellKnownLabels.HOSTNAME, 2, true,
+        LabelSelector.of(Map.of("app", "web"))))).build();
+    Plan plan = plan(replicas(pod, 9));
+    assertThat(plan.nodeClaims()).hasSize(5).allSatisfy(c -> assertThat(c.pods().size()).isLessThanOrEqualTo(2));
+  }
+
+  @Test
+  void zoneAntiAffinityAllowsOnePodPerZoneAndSaysWhyTheRestWait() {
+    PendingPod pod = web().antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE,
+        LabelSelector.of(Map.of("app", "web")), List.of()))).build();
+    Plan plan = plan(replicas(pod, 8));
+    assertThat(plan.nodeClaims().stream().map(NodeClaim::zone).distinct().count())
+        .isEqualTo(plan.nodeClaims().size());
+    assertThat(plan.placedPods()).isEqualTo(CATALOG.zones().size());
+    assertThat(plan.unschedulable()).hasSize(8 - CATALOG.zones().size())
+        .allSatisfy(u -> assertThat(u.reason()).contains("anti-affinity on topology.kubernetes.io/zone"));
+  }
+
+  @Test
+  void zoneAffinityKeepsAPodWithTheOnesItSelects() {
+    PendingPod db = PendingPod.builder("shop/db-0").labels(Map.of("app", "db")).requests(Resources.of(2000, 8 * GIB))
+        .require(Requirement.in(WellKnownLabels.ZONE, "us-east-1c")).build();
+    PendingPod cache = web().affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE,
+        LabelSelector.of(Map.of("app", "db")), List.of()))).build();
+    Plan plan = plan(concat(List.of(db), replicas(cache, 6)));
+    assertThat(plan.nodeClaims()).allSatisfy(c -> assertThat(c.zone()).isEqualTo("us-east-1c"));
+    assertThat(plan.unschedulable()).isEmpty();
+  }
+
+  @Test
+  void podsSharingAHostPortNeverShareANode() {
+    PendingPod pod = web().hostPorts(Set.of("TCP/8080")).build();
+    Plan plan = plan(replicas(pod, 3));
+    assertThat(plan.nodeClaims()).hasSize(3);
+  }
+
+  @Test
+  void volumeZonesPinThePod() {
+    PendingPod pod = PendingPod.builder("data/pg-0").requests(Resources.of(1000, 4 * GIB))
+        .volumeZones(Set.of("us-east-1d")).build();
+    assertThat(plan(List.of(pod)).nodeClaims()).singleElement()
+        .satisfies(c -> assertThat(c.zone()).isEqualTo("us-east-1d"));
+  }
+
+  @Test
+  void capacityTypeSpreadUsesBothWhenThePoolAllowsBoth() {
+    NodePool both = pool("both", 0, List.of(), Resources.NONE,
+        new Requirement(WellKnownLabels.CAPACITY_TYPE, Operator.In, List.of("spot", "on-demand")));
+    PendingPod pod = web().spreads(List.of(new TopologySpread(WellKnownLabels.CAPACITY_TYPE, 1, true,
+        LabelSelector.of(Map.of("app", "web"))))).build();
+    Plan plan = plan(replicas(pod, 10), both);
+    Map<CapacityType, Integer> perType = new java.util.EnumMap<>(CapacityType.class);
+    plan.nodeClaims().forEach(c -> perType.merge(c.capacityType(), c.pods().size(), Integer::sum));
+    assertThat(perType).containsEntry(CapacityType.SPOT, 5).containsEntry(CapacityType.ON_DEMAND, 5);
+  }
+
+  @Test
+  void heavierPoolIsPreferred() {
+    NodePool cheapArm = pool("arm", 50, List.of(), Resources.NONE, Requirement.in(WellKnownLabels.ARCH, "arm64"));
+    NodePool fallback = pool("any", 0, List.of(), Resources.NONE);
+    Plan plan = plan(replicas(web().build(), 10), fallback, cheapArm);
+    assertThat(plan.nodeClaims()).allSatisfy(c -> assertThat(c.nodePool()).isEqualTo("arm"));
+  }
+
+  @Test
+  void poolLimitStopsTheFleetAndNamesTheLimit() {
+    NodePool small = pool("small", 0, List.of(), Resources.of(Resources.CPU, 16_000));
+    PendingPod big = PendingPod.builder("shop/batch-0").requests(Resources.of(7000, 8 * GIB)).build();
+    Plan plan = plan(replicas(big, 6), small);
+    assertThat(plan.placedPods()).isBetween(1, 2);
+    assertThat(plan.unschedulable()).isNotEmpty().allSatisfy(u ->
+        assertThat(u.reason()).startsWith("NodePool small limit cpu=16 would be exceeded"));
+  }
+
+  @Test
+  void podTooLargeForAnyTypeSaysWhichResource() {
+    PendingPod huge = PendingPod.builder("shop/huge-0").requests(Resources.of(4000, 64L * 1024 * GIB)).build();
+    Plan plan = plan(List.of(huge));
+    assertThat(plan.unschedulable()).singleElement().satisfies(u ->
+        assertThat(u.reason()).startsWith("requests memory=65536Gi but the most any allowed instance type has"));
+  }
+
+  @Test
+  void extendedResourceNoTypeOffersIsNamed() {
+    PendingPod fpga = PendingPod.builder("hw/fpga-0").requests(Resources.of(1000, GIB).with("xilinx.com/fpga", 1))
+        .build();
+    assertThat(plan(List.of(fpga)).unschedulable()).singleElement().satisfies(u ->
+        assertThat(u.reason()).contains("xilinx.com/fpga=1 but no allowed instance type offers xilinx.com/fpga"));
+  }
+
+  @Test
+  void unsatisfiableRequirementIsNamed() {
+    PendingPod pod = web().nodeSelector(Map.of(WellKnownLabels.INSTANCE_FAMILY, "z9x")).build();
+    assertThat(plan(List.of(pod)).unschedulable()).singleElement().satisfies(u ->
+        assertThat(u.reason()).isEqualTo(
+            "no instance type in NodePool(s) default satisfies flotilla.dev/instance-family In z9x"));
+  }
+
+  @Test
+  void daemonSetsTakeTheirShareOfEveryNodeTheyMatch() {
+    long allocatable = NodeCapacity.allocatable(CATALOG.type("m7i.large")).cpuMillis();
+    PendingPod exact = PendingPod.builder("shop/exact-0").requests(Resources.of(allocatable, GIB))
+        .require(Requirement.in(WellKnownLabels.INSTANCE_FAMILY, "m7i")).build();
+    assertThat(plan(List.of(exact)).nodeClaims().getFirst().instanceType()).isEqualTo("m7i.large");
+
+    PendingPod agent = PendingPod.builder("kube-system/agent").requests(Resources.of(100, 64L << 20)).build();
+    SchedulingInput input = new SchedulingInput(List.of(exact), List.of(), CATALOG, List.of(agent), Map.of());
+    Plan plan = SCHEDULER.schedule(input);
+    PlanInvariants.check(input, plan);
+    assertThat(plan.nodeClaims().getFirst().instanceType()).isEqualTo("m7i.xlarge");
+  }
+
+  @Test
+  void claimsRankAlternativesCheapestFirstUpToSixty() {
+    Plan plan = plan(replicas(web().build(), 3));
+    NodeClaim claim = plan.nodeClaims().getFirst();
+    assertThat(claim.instanceTypes()).hasSizeBetween(2, Scheduler.MAX_INSTANCE_TYPES);
+    assertThat(claim.instanceTypes()).extracting(InstanceTypeOption::pricePerHour).isSorted();
+    assertThat(claim.instanceTypes().stream().map(InstanceTypeOption::name).collect(Collectors.toSet()))
+        .hasSize(claim.instanceTypes().size());
+  }
+
+  @Test
+  void mixedWorkloadsLandCloseToTheBound() {
+    OfferingCatalog onDemand = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.none());
+    double sum = 0;
+    for (long seed = 1; seed <= 4; seed++) {
+      Plan plan = SCHEDULER.schedule(new SchedulingInput(SyntheticWorkloads.mixed(2000, seed), List.of(), onDemand));
+      assertThat(plan.unschedulable()).isEmpty();
+      assertThat(plan.costRatio()).as("seed %d", seed).isBetween(1.0, 1.10);
+      sum += plan.costRatio();
+    }
+    assertThat(sum / 4).isLessThan(1.07);
+  }
+
+  private static <T> List<T> concat(List<T> a, List<T> b) {
+    List<T> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+}

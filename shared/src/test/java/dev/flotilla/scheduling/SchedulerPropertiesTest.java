@@ -1,0 +1,140 @@
+package dev.flotilla.scheduling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.LabelSelector;
+import dev.flotilla.model.Operator;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.Taint;
+import dev.flotilla.model.Toleration;
+import dev.flotilla.model.TopologySpread;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.Size;
+
+class SchedulerPropertiesTest {
+
+  private static final List<String> ZONES = List.of("prop-1a", "prop-1b", "prop-1c");
+  private static final OfferingCatalog CATALOG = OfferingCatalog.of(catalog(), SpotPrices.ratio(0.4));
+  private static final Taint BATCH_TAINT = new Taint("flotilla.dev/batch", "true", "NoSchedule");
+
+  /** A workload: replicas of one pod with one kind of constraint. */
+  record Workload(int replicas, long cpu, long memoryMiB, String constraint) {}
+
+  @Property(tries = 50)
+  void everyPlanKeepsEveryConstraintAndLimit(@ForAll("workloads") @Size(min = 1, max = 12) List<Workload> workloads,
+      @ForAll("cpuLimits") long batchCpuLimit) {
+    SchedulingInput input = input(workloads, batchCpuLimit);
+    Plan plan = new Scheduler().schedule(input);
+    PlanInvariants.check(input, plan);
+    if (plan.unschedulable().isEmpty()) {
+      // the bound prices every pod; it bounds the plan only when the plan places every pod
+      assertThat(plan.totalPricePerHour()).isGreaterThanOrEqualTo(plan.lowerBoundPerHour() - 1e-6);
+    }
+  }
+
+  @Property(tries = 20)
+  void theSameInputGivesTheSamePlan(@ForAll("workloads") @Size(min = 1, max = 12) List<Workload> workloads) {
+    SchedulingInput input = input(workloads, 64_000);
+    Plan first = new Scheduler().schedule(input);
+    Plan second = new Scheduler().schedule(input);
+    assertThat(second.nodeClaims()).isEqualTo(first.nodeClaims());
+    assertThat(second.unschedulable()).isEqualTo(first.unschedulable());
+    assertThat(second.lowerBoundPerHour()).isEqualTo(first.lowerBoundPerHour());
+  }
+
+  @Provide
+  Arbitrary<List<Workload>> workloads() {
+    Arbitrary<Workload> one = Combinators.combine(
+        Arbitraries.integers().between(1, 25),
+        Arbitraries.longs().between(50, 6000),
+        Arbitraries.longs().between(64, 24 * 1024),
+        Arbitraries.of("none", "arm64", "zone-spread", "host-anti", "host-spread", "zone-affinity", "zone-anti",
+            "batch", "port", "zone-b", "spot-only", "gpu")).as(Workload::new);
+    return one.list();
+  }
+
+  @Provide
+  Arbitrary<Long> cpuLimits() {
+    return Arbitraries.of(8_000L, 64_000L, 1_000_000L);
+  }
+
+  private static SchedulingInput input(List<Workload> workloads, long batchCpuLimit) {
+    List<PendingPod> pods = new ArrayList<>();
+    for (int w = 0; w < workloads.size(); w++) {
+      Workload wl = workloads.get(w);
+      Map<String, String> labels = Map.of("app", "w" + w);
+      LabelSelector self = LabelSelector.of(labels);
+      Resources requests = Resources.of(wl.cpu(), wl.memoryMiB() << 20);
+      PendingPod.Builder b = PendingPod.builder("ns/w" + w + "-0").labels(labels).ownerKind("ReplicaSet");
+      switch (wl.constraint()) {
+        case "arm64" -> b.nodeSelector(Map.of(WellKnownLabels.ARCH, "arm64"));
+        case "zone-spread" -> b.spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 1, true, self)));
+        case "host-spread" -> b.spreads(List.of(new TopologySpread(WellKnownLabels.HOSTNAME, 2, true, self)));
+        case "host-anti" -> b.antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME, self, List.of())));
+        case "zone-anti" -> b.antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of())));
+        case "zone-affinity" -> b.affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of())));
+        case "batch" -> b.tolerations(List.of(new Toleration("flotilla.dev/batch", "Exists", "", "NoSchedule")))
+            .nodeSelector(Map.of("workload", "batch"));
+        case "port" -> b.hostPorts(Set.of("TCP/9100"));
+        case "zone-b" -> b.require(new Requirement(WellKnownLabels.ZONE, Operator.In, List.of("prop-1b")));
+        case "spot-only" -> b.nodeSelector(Map.of(WellKnownLabels.CAPACITY_TYPE, "spot"));
+        case "gpu" -> requests = requests.with(Resources.NVIDIA_GPU, 1);
+        default -> { }
+      }
+      PendingPod template = b.requests(requests).build();
+      for (int i = 0; i < wl.replicas(); i++) {
+        pods.add(template.withName("ns/w" + w + "-" + i));
+      }
+    }
+    NodePool general = new NodePool("general", List.of(
+        new Requirement(WellKnownLabels.CAPACITY_TYPE, Operator.In, List.of("on-demand", "spot"))),
+        Map.of(), List.of(), List.of(), Resources.NONE, 10, null);
+    NodePool batch = new NodePool("batch", List.of(
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, CapacityType.SPOT.label())),
+        Map.of("workload", "batch"), List.of(BATCH_TAINT), List.of(), Resources.of(Resources.CPU, batchCpuLimit), 0,
+        null);
+    PendingPod daemon = PendingPod.builder("kube-system/node-exporter")
+        .requests(Resources.of(100, 128L << 20)).ownerKind("DaemonSet").build();
+    return new SchedulingInput(pods, List.of(general, batch), CATALOG, List.of(daemon), Map.of());
+  }
+
+  private static CatalogFile catalog() {
+    List<InstanceType> types = new ArrayList<>();
+    String[][] families = {{"c", "2"}, {"m", "4"}, {"r", "8"}};
+    int[] sizes = {2, 4, 8, 16, 32, 64};
+    for (String arch : List.of("amd64", "arm64")) {
+      for (String[] f : families) {
+        for (int vcpu : sizes) {
+          String family = f[0] + (arch.equals("arm64") ? "7g" : "7i");
+          long memory = vcpu * Long.parseLong(f[1]) * 1024;
+          double price = vcpu * (f[0].equals("c") ? 0.036 : f[0].equals("m") ? 0.045 : 0.06)
+              * (arch.equals("arm64") ? 0.85 : 1.0);
+          types.add(new InstanceType(family + "." + vcpu + "x", family, vcpu, memory, arch, 0, 0,
+              Math.min(234, 8 + vcpu * 7), price, ZONES, true, false, 0, 0));
+        }
+      }
+    }
+    types.add(new InstanceType("g7.8x", "g7", 8, 32768, "amd64", 1, 24576, 58, 1.2, ZONES, true, false, 0, 0));
+    types.add(new InstanceType("g7.48x", "g7", 48, 196608, "amd64", 4, 98304, 234, 5.6, ZONES, true, false, 0, 0));
+    return new CatalogFile("prop-1", List.of("synthetic"), ZONES, types);
+  }
+}
