@@ -140,15 +140,47 @@ final class FractionalBound {
       }
     }
     Simplex.Solution solution = Simplex.maximize(a, b, c, 50_000);
+    double[] y = solution.y().clone();
+    // Weak duality makes any feasible dual point a true bound; rounding in the tableau can leave the optimum a hair
+    // outside, so scale prices back inside before trusting the figure.
+    int shapeRows = rowShape.size();
+    double[] scaleDown = new double[memberships.size()];
+    java.util.Arrays.fill(scaleDown, 1.0);
+    for (int k = 0; k < shapeRows; k++) {
+      double used = 0;
+      for (int j = 0; j < vars; j++) {
+        used += a[k][j] * y[j];
+      }
+      if (used > b[k]) {
+        scaleDown[rowMembership.get(k)] = Math.min(scaleDown[rowMembership.get(k)], b[k] / used);
+      }
+    }
+    for (int m = 0; m < memberships.size(); m++) {
+      for (int i = 0; i < ra; i++) {
+        y[uVars + m * ra + i] *= scaleDown[m];
+      }
+    }
+    for (int m = 0; m < memberships.size(); m++) {
+      BitSet members = memberships.get(m);
+      for (int g = members.nextSetBit(0); g >= 0; g = members.nextSetBit(g + 1)) {
+        for (int i = 0; i < ra; i++) {
+          y[g * ra + i] = Math.max(0, Math.min(y[g * ra + i], y[uVars + m * ra + i]));
+        }
+      }
+    }
+    double splitBound = 0;
+    for (int j = 0; j < vars; j++) {
+      splitBound += c[j] * y[j];
+    }
     for (int g = 0; g < groups; g++) {
       for (int i = 0; i < ra; i++) {
-        prices[g][active[i]] = solution.y()[g * ra + i] / scale[active[i]];
+        prices[g][active[i]] = y[g * ra + i] / scale[active[i]];
       }
     }
     for (int k = 0; k < rowShape.size(); k++) {
       nodes[rowShape.get(k)] += Math.max(0, solution.rowDuals()[k]);
     }
-    Result split = new Result(solution.objective(), nodes, prices, null, List.of());
+    Result split = new Result(splitBound, nodes, prices, null, List.of());
     return perClass(split, shapes, groupShapes, rowShape, classGroup, classRequests, classCount, active, scale);
   }
 
@@ -204,7 +236,39 @@ final class FractionalBound {
       objective[c] = classCount[c];
     }
     Simplex.Solution solution = Simplex.maximize(a, b, objective, 50_000);
-    if (!solution.optimal() || solution.objective() < split.bound()) {
+    if (!solution.optimal()) {
+      return split;
+    }
+    // Repair as above: each shape's prices scaled inside its row, each class worth no more than its cheapest home.
+    double[] y = solution.y().clone();
+    for (int i = 0; i < t; i++) {
+      double used = 0;
+      for (int r = 0; r < ra; r++) {
+        used += a[i][k + i * ra + r] * y[k + i * ra + r];
+      }
+      if (used > b[i]) {
+        for (int r = 0; r < ra; r++) {
+          y[k + i * ra + r] *= b[i] / used;
+        }
+      }
+    }
+    double[] worth = new double[k];
+    java.util.Arrays.fill(worth, Double.POSITIVE_INFINITY);
+    for (int p = 0; p < pairs.size(); p++) {
+      int c = pairs.get(p)[0];
+      int i = pairs.get(p)[1];
+      double w = 0;
+      for (int r = 0; r < ra; r++) {
+        w -= a[t + p][k + i * ra + r] * y[k + i * ra + r];
+      }
+      worth[c] = Math.min(worth[c], w);
+    }
+    double perClassBound = 0;
+    for (int c = 0; c < k; c++) {
+      y[c] = Math.max(0, Math.min(y[c], worth[c]));
+      perClassBound += objective[c] * y[c];
+    }
+    if (perClassBound < split.bound()) {
       return split;
     }
     double[] nodes = new double[shapes.size()];
@@ -212,7 +276,7 @@ final class FractionalBound {
       nodes[kept.get(i)] = Math.max(0, solution.rowDuals()[i]);
     }
     double[] values = new double[k];
-    System.arraycopy(solution.y(), 0, values, 0, k);
+    System.arraycopy(y, 0, values, 0, k);
     List<Assignment> assignments = new ArrayList<>();
     for (int p = 0; p < pairs.size(); p++) {
       double pods = solution.rowDuals()[t + p];
@@ -220,7 +284,7 @@ final class FractionalBound {
         assignments.add(new Assignment(pairs.get(p)[0], kept.get(pairs.get(p)[1]), pods));
       }
     }
-    return new Result(solution.objective(), nodes, split.prices(), values, assignments);
+    return new Result(perClassBound, nodes, split.prices(), values, assignments);
   }
 
   /** The shapes no other shape of the same membership beats on every resource per dollar. */
