@@ -1,0 +1,165 @@
+package dev.flotilla.manifest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.flotilla.model.Operator;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ManifestReadingTest {
+
+  private static final long MIB = 1L << 20;
+
+  @Test
+  void requestsAreComputedAsKubernetesDoes() {
+    String yaml = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: api, namespace: shop}
+        spec:
+          replicas: 3
+          template:
+            metadata: {labels: {app: api}}
+            spec:
+              overhead: {cpu: 10m, memory: 8Mi}
+              initContainers:
+                - name: sidecar-before
+                  restartPolicy: Always
+                  resources: {requests: {cpu: 100m, memory: 64Mi}}
+                - name: migrate
+                  resources: {requests: {cpu: "2", memory: 256Mi}}
+                - name: sidecar-after
+                  restartPolicy: Always
+                  resources: {requests: {cpu: 50m, memory: 32Mi}}
+              containers:
+                - name: app
+                  resources: {requests: {cpu: 500m, memory: 1Gi}}
+                - name: limits-only
+                  resources: {limits: {cpu: 250m, memory: 128Mi, nvidia.com/gpu: "1"}}
+        """;
+    List<PendingPod> pods = Workloads.read(Manifest.parse("api.yaml", yaml)).pods();
+    assertThat(pods).extracting(PendingPod::name).containsExactly("shop/api-0", "shop/api-1", "shop/api-2");
+    PendingPod pod = pods.getFirst();
+    // containers 750m + sidecars 150m = 900m; migrate 2000m + the sidecar before it 100m = 2100m wins; + 10m overhead
+    assertThat(pod.requests().cpuMillis()).isEqualTo(2110);
+    // containers 1152Mi + sidecars 96Mi = 1248Mi beats 256Mi + 64Mi; + 8Mi overhead
+    assertThat(pod.requests().memoryBytes()).isEqualTo(1256 * MIB);
+    assertThat(pod.requests().get(Resources.NVIDIA_GPU)).isEqualTo(1);
+    assertThat(pod.requests().get(Resources.PODS)).isEqualTo(1);
+    assertThat(pod.ownerKind()).isEqualTo("ReplicaSet");
+  }
+
+  @Test
+  void schedulingFactsAreReadWithCanonicalKeys() {
+    String yaml = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: worker, namespace: batch, labels: {app: worker}, annotations: {karpenter.sh/do-not-disrupt: "true"}}
+        spec:
+          nodeSelector: {karpenter.sh/capacity-type: spot}
+          tolerations: [{key: batch, operator: Exists, effect: NoSchedule}]
+          affinity:
+            nodeAffinity:
+              requiredDuringSchedulingIgnoredDuringExecution:
+                nodeSelectorTerms:
+                  - matchExpressions: [{key: karpenter.k8s.aws/instance-cpu, operator: Gt, values: ["4"]}]
+          topologySpreadConstraints:
+            - {maxSkew: 2, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}
+          containers:
+            - name: w
+              ports: [{containerPort: 80, hostPort: 8080}]
+              resources: {requests: {cpu: "1"}}
+        """;
+    PendingPod pod = Workloads.read(Manifest.parse("pod.yaml", yaml)).pods().getFirst();
+    assertThat(pod.name()).isEqualTo("batch/worker");
+    assertThat(pod.nodeSelector()).containsEntry(WellKnownLabels.CAPACITY_TYPE, "spot");
+    assertThat(pod.requiredTerms().getFirst().getFirst().key()).isEqualTo(WellKnownLabels.INSTANCE_CPU);
+    assertThat(pod.requiredTerms().getFirst().getFirst().operator()).isEqualTo(Operator.Gt);
+    assertThat(pod.spreads().getFirst().required()).isFalse();
+    assertThat(pod.spreads().getFirst().selector().matchLabels()).containsEntry("app", "worker");
+    assertThat(pod.hostPorts()).containsExactly("TCP/8080");
+    assertThat(pod.doNotDisrupt()).isTrue();
+  }
+
+  @Test
+  void badQuantityNamesTheDocumentAndField() {
+    String yaml = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          template:
+            spec:
+              containers:
+                - name: web
+                  resources: {requests: {cpu: lots}}
+        """;
+    assertThatThrownBy(() -> Workloads.read(Manifest.parse("web.yaml", yaml)))
+        .isInstanceOf(ManifestException.class)
+        .hasMessage("Deployment 'web' (web.yaml, document 1): spec.template.spec.containers[0].resources.requests.cpu:"
+            + " not a quantity: 'lots'");
+  }
+
+  @Test
+  void nodePoolInKarpenterShape() {
+    String yaml = """
+        apiVersion: karpenter.sh/v1
+        kind: NodePool
+        metadata: {name: general}
+        spec:
+          weight: 20
+          template:
+            metadata: {labels: {team: shop}}
+            spec:
+              requirements:
+                - {key: karpenter.k8s.aws/instance-family, operator: In, values: [m7i, m7g, c7g], minValues: 2}
+              taints: [{key: dedicated, value: shop, effect: NoSchedule}]
+              startupTaints: [{key: node.cilium.io/agent-not-ready, effect: NoExecute}]
+          limits: {cpu: "1000", memory: 4000Gi}
+          disruption:
+            consolidationPolicy: WhenEmpty
+            consolidateAfter: 1m30s
+            budgets: [{nodes: "5"}, {nodes: 20%, reasons: [Underutilized]}]
+        """;
+    NodePool pool = NodePoolReader.read(Manifest.parse("pools.yaml", yaml)).getFirst();
+    assertThat(pool.name()).isEqualTo("general");
+    assertThat(pool.weight()).isEqualTo(20);
+    assertThat(pool.requirements().getFirst().key()).isEqualTo(WellKnownLabels.INSTANCE_FAMILY);
+    assertThat(pool.requirements().getFirst().minValues()).isEqualTo(2);
+    assertThat(pool.labels()).containsEntry("team", "shop");
+    assertThat(pool.taints()).hasSize(1);
+    assertThat(pool.startupTaints()).hasSize(1);
+    assertThat(pool.limits().cpuMillis()).isEqualTo(1_000_000);
+    assertThat(pool.disruption().consolidationPolicy()).isEqualTo(NodePool.ConsolidationPolicy.WhenEmpty);
+    assertThat(pool.disruption().consolidateAfter()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(pool.disruption().budgets()).extracting(b -> b.allowed(40)).containsExactly(5, 8);
+  }
+
+  @Test
+  void nodePoolErrorsNameDocumentAndField() {
+    String yaml = """
+        apiVersion: flotilla.dev/v1
+        kind: NodePool
+        metadata: {name: ok}
+        spec: {}
+        ---
+        apiVersion: flotilla.dev/v1
+        kind: NodePool
+        metadata: {name: broken}
+        spec:
+          template:
+            spec:
+              requirements:
+                - {key: kubernetes.io/arch, operator: Inn, values: [amd64]}
+        """;
+    assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("pools.yaml", yaml)))
+        .isInstanceOf(ManifestException.class)
+        .hasMessageStartingWith("NodePool 'broken' (pools.yaml, document 2): spec.template.spec.requirements[0].operator:");
+  }
+}

@@ -1,0 +1,151 @@
+package dev.flotilla.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.manifest.Manifest;
+import dev.flotilla.manifest.NodePoolReader;
+import dev.flotilla.manifest.Workloads;
+import dev.flotilla.model.Resources;
+import dev.flotilla.scheduling.NodeClaim;
+import dev.flotilla.scheduling.Plan;
+import dev.flotilla.scheduling.Scheduler;
+import dev.flotilla.scheduling.SchedulingInput;
+import dev.flotilla.scheduling.Unschedulable;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code flotilla plan}: what the provisioner would launch for the pods in some manifests, launching nothing. */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+    description = "Prints the nodes Flotilla would launch for the workloads and NodePools in Kubernetes YAML files.")
+public final class PlanCommand implements Callable<Integer> {
+
+  enum Output { table, json }
+
+  @Option(names = {"-f", "--filename"}, required = true, paramLabel = "FILE",
+      description = "YAML with Deployments, StatefulSets, ReplicaSets, Jobs, Pods, DaemonSets and NodePools.")
+  List<Path> files;
+
+  @Option(names = "--catalog", paramLabel = "FILE",
+      description = "An instance-type catalog in the bundled file's schema (default: the bundled us-east-1).")
+  Path catalog;
+
+  @Option(names = "--spot-ratio", defaultValue = "0.35", paramLabel = "RATIO",
+      description = "Spot prices, as a share of on-demand, for NodePools that allow spot (default: ${DEFAULT-VALUE}).")
+  double spotRatio;
+
+  @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+  Output output;
+
+  @Override
+  public Integer call() {
+    List<Manifest> manifests = new ArrayList<>();
+    try {
+      for (Path file : files) {
+        manifests.addAll(Manifest.read(file));
+      }
+      Workloads workloads = Workloads.read(manifests);
+      CatalogFile file = catalog == null ? CatalogFile.bundled() : CatalogFile.read(catalog);
+      OfferingCatalog offerings = OfferingCatalog.of(file, SpotPrices.ratio(spotRatio));
+      SchedulingInput input = new SchedulingInput(workloads.pods(), NodePoolReader.read(manifests), offerings,
+          workloads.daemonSets(), Map.of());
+      Plan plan = new Scheduler().schedule(input);
+      if (output == Output.json) {
+        System.out.println(json(plan));
+      } else {
+        table(plan, offerings, System.out);
+      }
+      return 0;
+    } catch (java.io.UncheckedIOException | IllegalArgumentException e) {
+      System.err.println("flotilla plan: " + e.getMessage());
+      return 2;
+    }
+  }
+
+  static String json(Plan plan) {
+    Map<String, Object> root = new LinkedHashMap<>();
+    List<Map<String, Object>> nodes = new ArrayList<>();
+    for (NodeClaim c : plan.nodeClaims()) {
+      Map<String, Object> n = new LinkedHashMap<>();
+      n.put("instanceType", c.instanceType());
+      n.put("zone", c.zone());
+      n.put("capacityType", c.capacityType().label());
+      n.put("pricePerHour", c.pricePerHour());
+      n.put("nodePool", c.nodePool());
+      n.put("pods", c.pods());
+      nodes.add(n);
+    }
+    List<Map<String, Object>> unschedulable = new ArrayList<>();
+    for (Unschedulable u : plan.unschedulable()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("pod", u.pod());
+      m.put("reason", u.reason());
+      unschedulable.add(m);
+    }
+    root.put("nodes", nodes);
+    root.put("unschedulable", unschedulable);
+    root.put("totalPricePerHour", plan.totalPricePerHour());
+    root.put("lowerBoundPerHour", plan.lowerBoundPerHour());
+    root.put("solveMillis", plan.solveMillis());
+    try {
+      return new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Nodes grouped by instance type, NodePool and capacity type, with utilisation, the total and the bound. */
+  static void table(Plan plan, OfferingCatalog catalog, PrintStream out) {
+    record Row(String type, String pool, String capacityType) {}
+    Map<Row, List<NodeClaim>> rows = new TreeMap<>(java.util.Comparator.comparing(Row::type)
+        .thenComparing(Row::pool).thenComparing(Row::capacityType));
+    for (NodeClaim c : plan.nodeClaims()) {
+      rows.computeIfAbsent(new Row(c.instanceType(), c.nodePool(), c.capacityType().label()), k -> new ArrayList<>())
+          .add(c);
+    }
+    out.printf(Locale.ROOT, "%-22s %-12s %-10s %6s %11s %11s %6s %6s%n",
+        "INSTANCE TYPE", "NODEPOOL", "CAPACITY", "NODES", "$/H EACH", "$/H TOTAL", "CPU%", "MEM%");
+    for (Map.Entry<Row, List<NodeClaim>> e : rows.entrySet()) {
+      List<NodeClaim> claims = e.getValue();
+      InstanceType type = catalog.type(e.getKey().type());
+      Resources used = Resources.NONE;
+      Resources room = Resources.NONE;
+      double total = 0;
+      for (NodeClaim c : claims) {
+        used = used.plus(c.requests());
+        room = room.plus(c.allocatable());
+        total += c.pricePerHour();
+      }
+      out.printf(Locale.ROOT, "%-22s %-12s %-10s %6d %11.4f %11.4f %5.1f%% %5.1f%%%n", type.name(),
+          e.getKey().pool(), e.getKey().capacityType(), claims.size(), total / claims.size(), total,
+          percent(used.cpuMillis(), room.cpuMillis()), percent(used.memoryBytes(), room.memoryBytes()));
+    }
+    out.printf(Locale.ROOT, "%nnodes %d, pods placed %d, unschedulable %d%n", plan.nodeClaims().size(),
+        plan.placedPods(), plan.unschedulable().size());
+    out.printf(Locale.ROOT, "total $%.4f/h; fractional lower bound $%.4f/h (%.1f%% above); decided in %d ms%n",
+        plan.totalPricePerHour(), plan.lowerBoundPerHour(), (plan.costRatio() - 1) * 100, plan.solveMillis());
+    if (!plan.unschedulable().isEmpty()) {
+      out.println();
+      out.println("UNSCHEDULABLE");
+      for (Unschedulable u : plan.unschedulable()) {
+        out.println("  " + u.pod() + ": " + u.reason());
+      }
+    }
+  }
+
+  private static double percent(long used, long room) {
+    return room == 0 ? 0 : 100.0 * used / room;
+  }
+}
