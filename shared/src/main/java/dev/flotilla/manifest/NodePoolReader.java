@@ -3,7 +3,6 @@ package dev.flotilla.manifest;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.Requirement;
-import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -139,10 +138,5 @@ public final class NodePoolReader {
       throw m.error(path, "'" + text + "' is not a duration such as 30s, 5m or 1h");
     }
     return total;
-  }
-
-  /** True when a label key is one Flotilla sets from the offering (pods may select on it). */
-  static boolean isWellKnown(String key) {
-    return key.equals(WellKnownLabels.canonical(key)) && key.startsWith("flotilla.dev/");
   }
 }

@@ -181,27 +181,23 @@ public final class PodSpecReader {
   }
 
   public List<Taint> taints(JsonNode list, String path) {
-    List<Taint> result = new ArrayList<>();
-    int i = 0;
-    for (JsonNode t : list) {
-      String p = path + "[" + i++ + "]";
-      try {
-        result.add(new Taint(t.path("key").asText(""), t.path("value").asText(""), t.path("effect").asText("")));
-      } catch (IllegalArgumentException e) {
-        throw error(p, e.getMessage());
-      }
-    }
-    return result;
+    return each(list, path, t -> new Taint(t.path("key").asText(""), t.path("value").asText(""),
+        t.path("effect").asText("")));
   }
 
   public List<Toleration> tolerations(JsonNode list, String path) {
-    List<Toleration> result = new ArrayList<>();
+    return each(list, path, t -> new Toleration(t.path("key").asText(""), t.path("operator").asText(""),
+        t.path("value").asText(""), t.path("effect").asText("")));
+  }
+
+  /** Reads each element of a list; a value the domain rejects is reported at its index. */
+  private <T> List<T> each(JsonNode list, String path, java.util.function.Function<JsonNode, T> read) {
+    List<T> result = new ArrayList<>();
     int i = 0;
-    for (JsonNode t : list) {
+    for (JsonNode element : list) {
       String p = path + "[" + i++ + "]";
       try {
-        result.add(new Toleration(t.path("key").asText(""), t.path("operator").asText(""),
-            t.path("value").asText(""), t.path("effect").asText("")));
+        result.add(read.apply(element));
       } catch (IllegalArgumentException e) {
         throw error(p, e.getMessage());
       }
