@@ -7,23 +7,28 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The fractional lower bound: the cheapest fleet if pods could be split across nodes. It is the linear-programming
- * relaxation of the packing, solved through its dual:
+ * The fractional lower bound: the cheapest fleet if pods could be split across nodes, the linear-programming
+ * relaxation of the packing. Two programs are solved, both through their duals, whose all-slack start is feasible:
  *
- * <pre>
+ * <ol>
+ *   <li>The resource-split program, always: a group g (pods of one signature and NodePool) needs its total requests
+ *   D[g] covered by shapes it may use, each resource separately.
+ *   <pre>
  *   max  Σ_g Σ_r D[g][r]·u[g][r]
  *   s.t. Σ_r cap[j][r]·v[M(j)][r] ≤ price[j]   for every node shape j
  *        u[g][r] ≤ v[M][r]                     for every membership M and group g in M
- * </pre>
+ *   </pre>
+ *   {@code u[g][r]} prices resource r for group g; the packer ranks shapes by what they are worth at those prices.</li>
+ *   <li>The per-class program, when classes are few (distinct requests within a group): a pod's requests stay
+ *   together and it may only use shapes it fits on whole, which is the usual LP relaxation of bin packing and much
+ *   tighter. Its dual gives each pod's worth and its primal how many pods of each class go on each shape; the packer
+ *   follows that assignment first.</li>
+ * </ol>
  *
- * where a group g is a set of pods that fit the same node shapes, D[g] its total requests, and M(j) the set of groups
- * shape j can serve. {@code u[g][r]} prices resource r for group g: a pod's share of the bound is its requests at
- * those prices, which is what the packer uses to judge how well a node is filled. The primal values (nodes of each
- * shape) say which shapes a near-optimal fleet uses. Splitting a pod's resources across shapes makes this a
- * relaxation of the per-pod LP, so the figure is a true lower bound.
- *
- * <p>Shapes dominated within their membership (another shape gives at least as much of every resource per dollar)
- * never help the optimum and are dropped first, which keeps the LP to a few hundred rows over the full catalog.
+ * <p>Shapes another shape beats (holding every class it holds, with at least as much of every resource per dollar)
+ * never help the optimum and are dropped first, which keeps the programs to a few hundred rows over the full
+ * catalog. Whatever the tableau's rounding, the dual point is pulled back inside its constraints before its value is
+ * used, so the reported figure is always a true lower bound (weak duality).
  */
 final class FractionalBound {
 
@@ -66,10 +71,13 @@ final class FractionalBound {
     if (groups == 0) {
       return new Result(0, nodes, prices, null, List.of());
     }
+    // Resources in units of the largest request, so coefficients stay near 1 and the tableau well conditioned.
     double[] scale = new double[dims];
-    for (long[] d : groupDemand) {
+    for (int c = 0; c < classGroup.length; c++) {
       for (int r = 0; r < dims; r++) {
-        scale[r] += d[r];
+        if (classCount[c] > 0) {
+          scale[r] = Math.max(scale[r], classRequests.get(c)[r]);
+        }
       }
     }
     int[] active = java.util.stream.IntStream.range(0, dims).filter(r -> scale[r] > 0).toArray();
@@ -181,7 +189,7 @@ final class FractionalBound {
       nodes[rowShape.get(k)] += Math.max(0, solution.rowDuals()[k]);
     }
     Result split = new Result(splitBound, nodes, prices, null, List.of());
-    return perClass(split, shapes, groupShapes, rowShape, classGroup, classRequests, classCount, active, scale);
+    return perClass(split, shapes, groupShapes, classGroup, classRequests, classCount, active, scale);
   }
 
   /**
@@ -196,20 +204,42 @@ final class FractionalBound {
    *
    * π[k] is what one pod of class k is worth; the slack of a shape's row is how many nodes of it the optimum buys.
    */
-  private static Result perClass(Result split, List<NodeShape> shapes, List<BitSet> groupShapes, List<Integer> kept,
+  private static Result perClass(Result split, List<NodeShape> shapes, List<BitSet> groupShapes,
       int[] classGroup, List<long[]> classDemand, long[] classCount, int[] active, double[] scale) {
     int k = classGroup.length;
+    if (k == 0 || k > MAX_PAIRS / 4) {
+      return split;
+    }
+    // which classes each shape can hold: its group admits them and one pod fits on it whole
+    List<Integer> candidates = new ArrayList<>();
+    List<BitSet> holds = new ArrayList<>();
+    for (NodeShape s : shapes) {
+      BitSet h = new BitSet(k);
+      for (int c = 0; c < k; c++) {
+        if (groupShapes.get(classGroup[c]).get(s.index) && Dims.fits(classDemand.get(c), s.room)) {
+          h.set(c);
+        }
+      }
+      if (!h.isEmpty() && !Double.isInfinite(s.minPrice)) {
+        candidates.add(s.index);
+        holds.add(h);
+      }
+    }
+    List<Integer> kept = new ArrayList<>();
+    List<BitSet> keptHolds = new ArrayList<>();
+    undominated(shapes, candidates, holds, active, scale, kept, keptHolds);
     int t = kept.size();
     int ra = active.length;
     List<int[]> pairs = new ArrayList<>();
-    for (int c = 0; c < k; c++) {
-      for (int i = 0; i < t; i++) {
-        if (groupShapes.get(classGroup[c]).get(kept.get(i))) {
-          pairs.add(new int[] {c, i});
-        }
+    BitSet covered = new BitSet(k);
+    for (int i = 0; i < t; i++) {
+      BitSet h = keptHolds.get(i);
+      covered.or(h);
+      for (int c = h.nextSetBit(0); c >= 0; c = h.nextSetBit(c + 1)) {
+        pairs.add(new int[] {c, i});
       }
     }
-    if (pairs.size() > MAX_PAIRS || k == 0) {
+    if (pairs.size() > MAX_PAIRS || covered.cardinality() < k) {
       return split;
     }
     int vars = k + t * ra;
@@ -285,6 +315,45 @@ final class FractionalBound {
       }
     }
     return new Result(perClassBound, nodes, split.prices(), values, assignments);
+  }
+
+  /**
+   * The shapes that no other shape beats, where beating means holding every class this one holds and giving at
+   * least as much of every resource per dollar: dropping them leaves the per-class optimum unchanged.
+   */
+  private static void undominated(List<NodeShape> shapes, List<Integer> candidates, List<BitSet> holds,
+      int[] active, double[] scale, List<Integer> kept, List<BitSet> keptHolds) {
+    int n = candidates.size();
+    double[][] perDollar = new double[n][active.length];
+    for (int j = 0; j < n; j++) {
+      NodeShape s = shapes.get(candidates.get(j));
+      for (int i = 0; i < active.length; i++) {
+        perDollar[j][i] = s.room[active[i]] / scale[active[i]] / s.minPrice;
+      }
+    }
+    for (int j = 0; j < n; j++) {
+      boolean dominated = false;
+      for (int o = 0; o < n && !dominated; o++) {
+        if (o == j) {
+          continue;
+        }
+        boolean atLeast = true;
+        boolean better = false;
+        for (int i = 0; i < active.length && atLeast; i++) {
+          atLeast = perDollar[o][i] >= perDollar[j][i];
+          better |= perDollar[o][i] > perDollar[j][i];
+        }
+        if (atLeast && (better || o < j)) {
+          BitSet missing = (BitSet) holds.get(j).clone();
+          missing.andNot(holds.get(o));
+          dominated = missing.isEmpty();
+        }
+      }
+      if (!dominated) {
+        kept.add(candidates.get(j));
+        keptHolds.add(holds.get(j));
+      }
+    }
   }
 
   /** The shapes no other shape of the same membership beats on every resource per dollar. */

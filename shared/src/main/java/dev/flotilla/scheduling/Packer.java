@@ -24,7 +24,7 @@ import java.util.TreeSet;
  */
 final class Packer {
 
-  static final int SHAPES_TRIED = 6;
+  static final int SHAPES_TRIED = 10;
   private static final int BINS = 12;
   private static final int SCAN = 6;
   private static final double GIB = 1L << 30;

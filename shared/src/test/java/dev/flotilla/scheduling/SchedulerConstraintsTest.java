@@ -90,8 +90,9 @@ class SchedulerConstraintsTest {
         List.of(Requirement.in(WellKnownLabels.INSTANCE_FAMILY, "no-such-family")),
         List.of(Requirement.in(WellKnownLabels.INSTANCE_FAMILY, "r7g")))).build();
     Plan plan = plan(replicas(pod, 4));
-    assertThat(plan.nodeClaims()).singleElement()
-        .satisfies(c -> assertThat(CATALOG.type(c.instanceType()).family()).isEqualTo("r7g"));
+    assertThat(plan.placedPods()).isEqualTo(4);
+    assertThat(plan.nodeClaims()).isNotEmpty()
+        .allSatisfy(c -> assertThat(CATALOG.type(c.instanceType()).family()).isEqualTo("r7g"));
   }
 
   @Test
@@ -282,10 +283,10 @@ class SchedulerConstraintsTest {
     for (long seed = 1; seed <= 4; seed++) {
       Plan plan = SCHEDULER.schedule(new SchedulingInput(SyntheticWorkloads.mixed(2000, seed), List.of(), onDemand));
       assertThat(plan.unschedulable()).isEmpty();
-      assertThat(plan.costRatio()).as("seed %d", seed).isBetween(1.0, 1.10);
+      assertThat(plan.costRatio()).as("seed %d", seed).isBetween(1.0, 1.05);
       sum += plan.costRatio();
     }
-    assertThat(sum / 4).isLessThan(1.07);
+    assertThat(sum / 4).isLessThan(1.04);
   }
 
   private static <T> List<T> concat(List<T> a, List<T> b) {
