@@ -138,13 +138,12 @@ final class ZoneTopology {
             k -> classes.stream().filter(other -> k.matches(other.template)).toList());
         Integer zone = affinityZone.get(g);
         if (zone == null) {
+          // the pods it selects decide: it follows them, never the other way round
           long candidates = c.zoneMask;
           for (PodClass other : selected) {
-            if ((other.zoneMask & candidates) != 0) {
-              candidates &= other.zoneMask;
-            }
+            candidates &= other.zoneMask;
           }
-          zone = cheapestZone(c, candidates == 0 ? c.zoneMask : candidates);
+          zone = candidates == 0 ? -1 : cheapestZone(c, candidates);
           if (zone < 0) {
             c.zoneMask = 0;
             continue;

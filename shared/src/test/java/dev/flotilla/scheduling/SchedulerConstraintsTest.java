@@ -253,6 +253,27 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void volumeInAZoneThePodMayNotUseIsNamed() {
+    PendingPod pod = PendingPod.builder("data/pg-0").requests(Resources.of(1000, GIB))
+        .volumeZones(Set.of("us-east-1d")).require(Requirement.in(WellKnownLabels.ZONE, "us-east-1a")).build();
+    assertThat(plan(List.of(pod)).unschedulable()).singleElement().satisfies(u ->
+        assertThat(u.reason()).isEqualTo("its zone requirements and volume zones [us-east-1d] leave no zone"));
+  }
+
+  @Test
+  void zoneAffinityThatNoZoneCanMeetIsNamed() {
+    PendingPod db = PendingPod.builder("shop/db-0").labels(Map.of("app", "db")).requests(Resources.of(1000, GIB))
+        .require(Requirement.in(WellKnownLabels.ZONE, "us-east-1a")).build();
+    PendingPod cache = web().require(Requirement.in(WellKnownLabels.ZONE, "us-east-1b"))
+        .affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE, LabelSelector.of(Map.of("app", "db")), List.of())))
+        .build();
+    Plan plan = plan(List.of(db, cache));
+    assertThat(plan.unschedulable()).extracting(Unschedulable::pod).contains("shop/web-0");
+    assertThat(plan.unschedulable()).filteredOn(u -> u.pod().equals("shop/web-0")).singleElement()
+        .satisfies(u -> assertThat(u.reason()).contains("required pod affinity on topology.kubernetes.io/zone"));
+  }
+
+  @Test
   void daemonSetsTakeTheirShareOfEveryNodeTheyMatch() {
     long allocatable = NodeCapacity.allocatable(CATALOG.type("m7i.large")).cpuMillis();
     PendingPod exact = PendingPod.builder("shop/exact-0").requests(Resources.of(allocatable, GIB))
