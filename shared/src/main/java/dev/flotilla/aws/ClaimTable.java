@@ -1,0 +1,45 @@
+package dev.flotilla.aws;
+
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
+import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+
+/**
+ * The single table's layout, shared by the store, the CDK app and local bootstrapping: partition {@code pk} =
+ * {@code CLUSTER#name}, sort key {@code sk} = {@code CLAIM#id}, {@code POD#key}, {@code NODE#name},
+ * {@code UNAVAILABLE#type#zone#capacity}; a GSI on {@code instanceId}; TTL on {@code expiresAt}.
+ */
+public final class ClaimTable {
+
+  public static final String PK = "pk";
+  public static final String SK = "sk";
+  public static final String INSTANCE_INDEX = "byInstanceId";
+  public static final String INSTANCE_ID = "instanceId";
+  public static final String EXPIRES_AT = "expiresAt";
+
+  private ClaimTable() {}
+
+  /** Creates the table where none exists (local emulators and tests; in AWS the CDK app owns it). */
+  public static void createIfMissing(DynamoDbClient dynamo, String table) {
+    try {
+      dynamo.createTable(r -> r.tableName(table)
+          .billingMode(BillingMode.PAY_PER_REQUEST)
+          .attributeDefinitions(
+              a -> a.attributeName(PK).attributeType(ScalarAttributeType.S),
+              a -> a.attributeName(SK).attributeType(ScalarAttributeType.S),
+              a -> a.attributeName(INSTANCE_ID).attributeType(ScalarAttributeType.S))
+          .keySchema(k -> k.attributeName(PK).keyType(KeyType.HASH), k -> k.attributeName(SK).keyType(KeyType.RANGE))
+          .globalSecondaryIndexes(g -> g.indexName(INSTANCE_INDEX)
+              .keySchema(k -> k.attributeName(INSTANCE_ID).keyType(KeyType.HASH))
+              .projection(p -> p.projectionType(ProjectionType.ALL))));
+      dynamo.waiter().waitUntilTableExists(r -> r.tableName(table));
+      dynamo.updateTimeToLive(r -> r.tableName(table)
+          .timeToLiveSpecification(t -> t.attributeName(EXPIRES_AT).enabled(true)));
+    } catch (ResourceInUseException exists) {
+      // already there
+    }
+  }
+}

@@ -1,0 +1,363 @@
+package dev.flotilla.aws;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.flotilla.catalog.Offering;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.model.CapacityType;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+
+/**
+ * The claim store in the single DynamoDB table (see {@link ClaimTable}). A claim and its reservations go in
+ * TransactWriteItems of at most 100 items, each reservation conditional on the pod being free; a claim larger than
+ * one transaction is written chunk by chunk and compensated (its earlier chunks deleted) if a later chunk conflicts.
+ * Transitions are UpdateItem calls conditional on the state and version the caller saw.
+ */
+public final class DynamoClaimStore implements ClaimStore {
+
+  static final int MAX_TRANSACTION_ITEMS = 100;
+  static final Duration RESERVATION_TTL = Duration.ofMinutes(30);
+  static final Duration TERMINATED_RETENTION = Duration.ofDays(1);
+  private static final int TRANSACTION_ATTEMPTS = 5;
+  private static final Logger LOG = LoggerFactory.getLogger(DynamoClaimStore.class);
+  private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  private final DynamoDbClient dynamo;
+  private final String table;
+  private final String partition;
+  private final Clock clock;
+
+  public DynamoClaimStore(DynamoDbClient dynamo, String table, String cluster, Clock clock) {
+    this.dynamo = dynamo;
+    this.table = table;
+    this.partition = "CLUSTER#" + cluster;
+    this.clock = clock;
+  }
+
+  @Override
+  public Creation create(Claim claim) {
+    List<TransactWriteItem> items = new ArrayList<>();
+    List<String> itemPods = new ArrayList<>();
+    items.add(put(claimItem(claim, null)));
+    itemPods.add(null);
+    long expiresAt = clock.instant().plus(RESERVATION_TTL).getEpochSecond();
+    for (String pod : claim.pods()) {
+      Map<String, AttributeValue> item = key("POD#" + pod);
+      item.put("claimId", AttributeValue.fromS(claim.id()));
+      item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(expiresAt)));
+      items.add(put(item));
+      itemPods.add(pod);
+    }
+    List<List<TransactWriteItem>> chunks = new ArrayList<>();
+    for (int i = 0; i < items.size(); i += MAX_TRANSACTION_ITEMS) {
+      chunks.add(items.subList(i, Math.min(items.size(), i + MAX_TRANSACTION_ITEMS)));
+    }
+    for (int c = 0; c < chunks.size(); c++) {
+      Set<String> conflicts = write(chunks.get(c), itemPods.subList(c * MAX_TRANSACTION_ITEMS,
+          Math.min(itemPods.size(), (c + 1) * MAX_TRANSACTION_ITEMS)));
+      if (conflicts != null) {
+        if (c > 0) {
+          compensate(claim, itemPods.subList(1, c * MAX_TRANSACTION_ITEMS));
+        }
+        return new Conflict(conflicts);
+      }
+    }
+    return new Created(claim);
+  }
+
+  /** Writes one transaction; null when it went through, else the pods (or the claim, as "") that were taken. */
+  private Set<String> write(List<TransactWriteItem> chunk, List<String> pods) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        dynamo.transactWriteItems(r -> r.transactItems(chunk));
+        return null;
+      } catch (TransactionCanceledException e) {
+        Set<String> taken = new LinkedHashSet<>();
+        boolean racing = false;
+        List<CancellationReason> reasons = e.cancellationReasons();
+        for (int i = 0; i < reasons.size(); i++) {
+          String code = reasons.get(i).code();
+          if ("ConditionalCheckFailed".equals(code)) {
+            taken.add(pods.get(i) == null ? "" : pods.get(i));
+          } else if ("TransactionConflict".equals(code)) {
+            racing = true;
+          }
+        }
+        if (!taken.isEmpty() || !racing || attempt == TRANSACTION_ATTEMPTS) {
+          taken.remove("");
+          return taken;
+        }
+        backoff(attempt);
+      }
+    }
+  }
+
+  private void compensate(Claim claim, List<String> writtenPods) {
+    for (String pod : writtenPods) {
+      deleteIfOwned("POD#" + pod, claim.id());
+    }
+    dynamo.deleteItem(r -> r.tableName(table).key(key("CLAIM#" + claim.id())));
+    LOG.info("claim {} conflicted after {} reservations were written; they were released", claim.id(),
+        writtenPods.size());
+  }
+
+  private void deleteIfOwned(String sk, String claimId) {
+    try {
+      dynamo.deleteItem(r -> r.tableName(table).key(key(sk)).conditionExpression("claimId = :c")
+          .expressionAttributeValues(Map.of(":c", AttributeValue.fromS(claimId))));
+    } catch (ConditionalCheckFailedException otherOwner) {
+      // reserved by another claim since: not ours to release
+    }
+  }
+
+  @Override
+  public Claim transition(Claim current, Claim next) {
+    if (next.state() != current.state() && !current.state().next().contains(next.state())) {
+      throw new IllegalArgumentException("claim " + current.id() + " cannot go from " + current.state() + " to "
+          + next.state());
+    }
+    Claim written = withVersion(next, current.version() + 1);
+    Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":from", AttributeValue.fromS(current.state().name()));
+    values.put(":version", AttributeValue.fromN(Long.toString(current.version())));
+    values.put(":to", AttributeValue.fromS(written.state().name()));
+    values.put(":next", AttributeValue.fromN(Long.toString(written.version())));
+    values.put(":body", AttributeValue.fromS(json(written)));
+    StringBuilder update = new StringBuilder("SET #s = :to, #v = :next, body = :body");
+    if (written.instanceId() != null) {
+      update.append(", instanceId = :instance");
+      values.put(":instance", AttributeValue.fromS(written.instanceId()));
+    }
+    if (written.state() == ClaimState.Terminated) {
+      update.append(", expiresAt = :expires");
+      values.put(":expires", AttributeValue.fromN(Long.toString(
+          clock.instant().plus(TERMINATED_RETENTION).getEpochSecond())));
+    }
+    try {
+      dynamo.updateItem(r -> r.tableName(table).key(key("CLAIM#" + current.id()))
+          .conditionExpression("#s = :from AND #v = :version")
+          .updateExpression(update.toString())
+          .expressionAttributeNames(Map.of("#s", "state", "#v", "version"))
+          .expressionAttributeValues(values));
+    } catch (ConditionalCheckFailedException e) {
+      throw new StaleClaimException("claim " + current.id() + " is no longer " + current.state() + " v"
+          + current.version());
+    }
+    if (written.state() == ClaimState.Terminated) {
+      for (String pod : written.pods()) {
+        deleteIfOwned("POD#" + pod, written.id());
+      }
+    }
+    return written;
+  }
+
+  @Override
+  public Optional<Claim> claim(String id) {
+    Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).key(key("CLAIM#" + id))
+        .consistentRead(true)).item();
+    return item == null || item.isEmpty() ? Optional.empty() : Optional.of(parse(item));
+  }
+
+  @Override
+  public List<Claim> claims() {
+    List<Claim> result = new ArrayList<>();
+    for (Map<String, AttributeValue> item : query("CLAIM#")) {
+      result.add(parse(item));
+    }
+    return result;
+  }
+
+  @Override
+  public Optional<Claim> claimByInstance(String instanceId) {
+    return dynamo.queryPaginator(r -> r.tableName(table).indexName(ClaimTable.INSTANCE_INDEX)
+            .keyConditionExpression("instanceId = :i")
+            .filterExpression("pk = :pk")
+            .expressionAttributeValues(Map.of(":i", AttributeValue.fromS(instanceId),
+                ":pk", AttributeValue.fromS(partition))))
+        .items().stream().findFirst().map(this::parse);
+  }
+
+  @Override
+  public Map<String, String> reservations(Collection<String> pods) {
+    Map<String, String> result = new LinkedHashMap<>();
+    List<String> all = new ArrayList<>(new LinkedHashSet<>(pods));
+    for (int i = 0; i < all.size(); i += 100) {
+      List<Map<String, AttributeValue>> keys = new ArrayList<>();
+      for (String pod : all.subList(i, Math.min(all.size(), i + 100))) {
+        keys.add(key("POD#" + pod));
+      }
+      Map<String, KeysAndAttributes> request = Map.of(table,
+          KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
+      for (int attempt = 1; !request.isEmpty(); attempt++) {
+        Map<String, KeysAndAttributes> current = request;
+        var response = dynamo.batchGetItem(r -> r.requestItems(current));
+        long now = clock.instant().getEpochSecond();
+        for (Map<String, AttributeValue> item : response.responses().getOrDefault(table, List.of())) {
+          if (Long.parseLong(item.get(ClaimTable.EXPIRES_AT).n()) > now) {
+            result.put(item.get(ClaimTable.SK).s().substring("POD#".length()), item.get("claimId").s());
+          }
+        }
+        request = response.unprocessedKeys();
+        if (!request.isEmpty()) {
+          if (attempt == TRANSACTION_ATTEMPTS) {
+            throw new IllegalStateException("DynamoDB left " + request.get(table).keys().size()
+                + " reservation reads unprocessed after " + attempt + " attempts");
+          }
+          backoff(attempt);
+        }
+      }
+    }
+    return result;
+  }
+
+  @Override
+  public void markUnavailable(Offering.Key offering, String reason, Duration ttl) {
+    Map<String, AttributeValue> item = key("UNAVAILABLE#" + offering.instanceType() + "#" + offering.zone() + "#"
+        + offering.capacityType().label());
+    item.put("reason", AttributeValue.fromS(reason));
+    item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(clock.instant().plus(ttl).getEpochSecond())));
+    dynamo.putItem(r -> r.tableName(table).item(item));
+  }
+
+  @Override
+  public Set<Offering.Key> unavailable() {
+    Set<Offering.Key> result = new LinkedHashSet<>();
+    long now = clock.instant().getEpochSecond();
+    for (Map<String, AttributeValue> item : query("UNAVAILABLE#")) {
+      // DynamoDB deletes expired items lazily: the expiry is checked here too
+      if (Long.parseLong(item.get(ClaimTable.EXPIRES_AT).n()) <= now) {
+        continue;
+      }
+      String[] parts = item.get(ClaimTable.SK).s().split("#");
+      result.add(new Offering.Key(parts[1], parts[2], CapacityType.fromLabel(parts[3])));
+    }
+    return result;
+  }
+
+  @Override
+  public void putNodeState(String node, String json) {
+    Map<String, AttributeValue> item = key("NODE#" + node);
+    item.put("doc", AttributeValue.fromS(json));
+    item.put("updatedAt", AttributeValue.fromS(clock.instant().toString()));
+    try {
+      dynamo.putItem(r -> r.tableName(table).item(item)
+          .conditionExpression("attribute_not_exists(doc) OR doc <> :doc")
+          .expressionAttributeValues(Map.of(":doc", AttributeValue.fromS(json))));
+    } catch (ConditionalCheckFailedException unchanged) {
+      // the same document is already there: nothing to write
+    }
+  }
+
+  @Override
+  public void deleteNodeState(String node) {
+    dynamo.deleteItem(r -> r.tableName(table).key(key("NODE#" + node)));
+  }
+
+  @Override
+  public Map<String, String> nodeStates() {
+    Map<String, String> result = new TreeMap<>();
+    for (Map<String, AttributeValue> item : query("NODE#")) {
+      result.put(item.get(ClaimTable.SK).s().substring("NODE#".length()), item.get("doc").s());
+    }
+    return result;
+  }
+
+  private List<Map<String, AttributeValue>> query(String prefix) {
+    QueryRequest request = QueryRequest.builder().tableName(table).consistentRead(true)
+        .keyConditionExpression("pk = :pk AND begins_with(sk, :prefix)")
+        .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(partition), ":prefix",
+            AttributeValue.fromS(prefix)))
+        .build();
+    return dynamo.queryPaginator(request).items().stream().toList();
+  }
+
+  private Map<String, AttributeValue> claimItem(Claim claim, Instant expires) {
+    Map<String, AttributeValue> item = key("CLAIM#" + claim.id());
+    item.put("state", AttributeValue.fromS(claim.state().name()));
+    item.put("version", AttributeValue.fromN(Long.toString(claim.version())));
+    item.put("body", AttributeValue.fromS(json(claim)));
+    if (claim.instanceId() != null) {
+      item.put(ClaimTable.INSTANCE_ID, AttributeValue.fromS(claim.instanceId()));
+    }
+    if (expires != null) {
+      item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(expires.getEpochSecond())));
+    }
+    return item;
+  }
+
+  private TransactWriteItem put(Map<String, AttributeValue> item) {
+    return TransactWriteItem.builder()
+        .put(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"))
+        .build();
+  }
+
+  private Map<String, AttributeValue> key(String sk) {
+    Map<String, AttributeValue> key = new HashMap<>();
+    key.put(ClaimTable.PK, AttributeValue.fromS(partition));
+    key.put(ClaimTable.SK, AttributeValue.fromS(sk));
+    return key;
+  }
+
+  private Claim parse(Map<String, AttributeValue> item) {
+    try {
+      Claim claim = JSON.readValue(item.get("body").s(), Claim.class);
+      return withVersion(claim, Long.parseLong(item.get("version").n()));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("claim item " + item.get(ClaimTable.SK).s() + " is not readable: "
+          + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static String json(Claim claim) {
+    try {
+      return JSON.writeValueAsString(claim);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Claim withVersion(Claim c, long version) {
+    return new Claim(c.id(), c.nodePool(), c.state(), version, c.instanceTypes(), c.zones(), c.capacityType(),
+        c.pods(), c.instanceId(), c.instanceType(), c.zone(), c.pricePerHour(), c.nodeName(), c.createdAt(),
+        c.updatedAt());
+  }
+
+  private static void backoff(int attempt) {
+    long millis = Math.min(1_000, 20L << attempt) + java.util.concurrent.ThreadLocalRandom.current().nextLong(20);
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while backing off", e);
+    }
+  }
+}

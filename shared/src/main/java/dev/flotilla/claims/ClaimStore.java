@@ -1,0 +1,70 @@
+package dev.flotilla.claims;
+
+import dev.flotilla.catalog.Offering;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The in-flight launch state of one cluster: claims, the pods they reserve, offerings recently out of capacity, and
+ * the node-state mirror. Every write that can race is conditional, so a repeated or concurrent event never reserves
+ * a pod twice or moves a claim twice.
+ */
+public interface ClaimStore {
+
+  /** What creating a claim did. */
+  sealed interface Creation {}
+
+  /** The claim and all its reservations were written. */
+  record Created(Claim claim) implements Creation {}
+
+  /** Nothing was written: these pods are already reserved (or the claim id exists). */
+  record Conflict(Set<String> reservedPods) implements Creation {}
+
+  /** A transition lost a race: the claim is no longer in the state and version the caller saw. */
+  final class StaleClaimException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public StaleClaimException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Writes the claim and one reservation per pod, all or nothing: each reservation is conditional on the pod not
+   * being reserved already.
+   */
+  Creation create(Claim claim);
+
+  /**
+   * Moves a claim from the state and version it has in {@code current} to {@code next} (whose other fields are
+   * written too). Throws {@link StaleClaimException} when another writer got there first; leaving for
+   * {@link ClaimState#Terminated} releases the claim's reservations.
+   */
+  Claim transition(Claim current, Claim next);
+
+  Optional<Claim> claim(String id);
+
+  /** Every claim of the cluster, Terminated ones included until they expire. */
+  List<Claim> claims();
+
+  Optional<Claim> claimByInstance(String instanceId);
+
+  /** Which of these pods are reserved, and by which claim. */
+  Map<String, String> reservations(Collection<String> pods);
+
+  /** Marks an offering out of capacity for every function instance, for {@code ttl}. */
+  void markUnavailable(Offering.Key offering, String reason, Duration ttl);
+
+  Set<Offering.Key> unavailable();
+
+  /** Writes a node's mirrored state (a JSON document) if it changed. */
+  void putNodeState(String node, String json);
+
+  void deleteNodeState(String node);
+
+  Map<String, String> nodeStates();
+}

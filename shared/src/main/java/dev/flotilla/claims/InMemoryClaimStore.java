@@ -1,0 +1,122 @@
+package dev.flotilla.claims;
+
+import dev.flotilla.catalog.Offering;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The claim store in memory, for the simulator and fast tests. It passes the same contract tests as the DynamoDB
+ * store; one lock makes each operation atomic, as DynamoDB's conditions and transactions do.
+ */
+public final class InMemoryClaimStore implements ClaimStore {
+
+  private final Clock clock;
+  private final Map<String, Claim> claims = new LinkedHashMap<>();
+  private final Map<String, String> reservations = new HashMap<>();
+  private final Map<Offering.Key, Instant> unavailable = new LinkedHashMap<>();
+  private final Map<String, String> nodes = new TreeMap<>();
+
+  public InMemoryClaimStore(Clock clock) {
+    this.clock = clock;
+  }
+
+  @Override
+  public synchronized Creation create(Claim claim) {
+    Set<String> taken = new LinkedHashSet<>();
+    for (String pod : claim.pods()) {
+      if (reservations.containsKey(pod)) {
+        taken.add(pod);
+      }
+    }
+    if (!taken.isEmpty() || claims.containsKey(claim.id())) {
+      return new Conflict(taken);
+    }
+    claims.put(claim.id(), claim);
+    claim.pods().forEach(p -> reservations.put(p, claim.id()));
+    return new Created(claim);
+  }
+
+  @Override
+  public synchronized Claim transition(Claim current, Claim next) {
+    Claim stored = claims.get(current.id());
+    if (stored == null || stored.state() != current.state() || stored.version() != current.version()) {
+      throw new StaleClaimException("claim " + current.id() + " is no longer " + current.state() + " v"
+          + current.version());
+    }
+    if (next.state() != current.state() && !current.state().next().contains(next.state())) {
+      throw new IllegalArgumentException("claim " + current.id() + " cannot go from " + current.state() + " to "
+          + next.state());
+    }
+    Claim written = next.withVersion(current.version() + 1);
+    claims.put(written.id(), written);
+    if (written.state() == ClaimState.Terminated) {
+      reservations.values().removeIf(id -> id.equals(written.id()));
+    }
+    return written;
+  }
+
+  @Override
+  public synchronized Optional<Claim> claim(String id) {
+    return Optional.ofNullable(claims.get(id));
+  }
+
+  @Override
+  public synchronized List<Claim> claims() {
+    return new ArrayList<>(claims.values());
+  }
+
+  @Override
+  public synchronized Optional<Claim> claimByInstance(String instanceId) {
+    return claims.values().stream().filter(c -> instanceId.equals(c.instanceId())).findFirst();
+  }
+
+  @Override
+  public synchronized Map<String, String> reservations(Collection<String> pods) {
+    Map<String, String> result = new LinkedHashMap<>();
+    for (String pod : pods) {
+      String claim = reservations.get(pod);
+      if (claim != null) {
+        result.put(pod, claim);
+      }
+    }
+    return result;
+  }
+
+  @Override
+  public synchronized void markUnavailable(Offering.Key offering, String reason, Duration ttl) {
+    unavailable.put(offering, clock.instant().plus(ttl));
+  }
+
+  @Override
+  public synchronized Set<Offering.Key> unavailable() {
+    Instant now = clock.instant();
+    unavailable.values().removeIf(expiry -> !expiry.isAfter(now));
+    return new LinkedHashSet<>(unavailable.keySet());
+  }
+
+  @Override
+  public synchronized void putNodeState(String node, String json) {
+    nodes.put(node, json);
+  }
+
+  @Override
+  public synchronized void deleteNodeState(String node) {
+    nodes.remove(node);
+  }
+
+  @Override
+  public synchronized Map<String, String> nodeStates() {
+    return new TreeMap<>(nodes);
+  }
+}

@@ -1,0 +1,177 @@
+package dev.flotilla.claims;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.flotilla.catalog.Offering;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.testing.MutableClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** What every claim store does, in memory or in DynamoDB. */
+public abstract class ClaimStoreContract {
+
+  protected final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
+
+  protected abstract ClaimStore store();
+
+  protected static Claim claim(String id, List<String> pods) {
+    return Claim.launching(id, "default", List.of("m7g.large", "m7i.large"), List.of("us-east-1a", "us-east-1b"),
+        CapacityType.ON_DEMAND, pods, 0.0816, Instant.parse("2026-11-25T12:00:00Z"));
+  }
+
+  protected static List<String> pods(String prefix, int n) {
+    return IntStream.range(0, n).mapToObj(i -> prefix + "-" + i).toList();
+  }
+
+  @Test
+  void createWritesTheClaimAndReservesEveryPod() {
+    ClaimStore.Creation created = store().create(claim("c1", List.of("shop/web-0", "shop/web-1")));
+
+    assertThat(created).isInstanceOf(ClaimStore.Created.class);
+    assertThat(store().claim("c1")).hasValueSatisfying(c -> {
+      assertThat(c.state()).isEqualTo(ClaimState.Launching);
+      assertThat(c.pods()).containsExactly("shop/web-0", "shop/web-1");
+      assertThat(c.instanceTypes()).containsExactly("m7g.large", "m7i.large");
+    });
+    assertThat(store().reservations(List.of("shop/web-0", "shop/web-1", "shop/other")))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("shop/web-0", "c1", "shop/web-1", "c1"));
+  }
+
+  @Test
+  void overlappingClaimConflictsNamesThePodsAndWritesNothing() {
+    store().create(claim("c1", List.of("a", "b")));
+
+    ClaimStore.Creation second = store().create(claim("c2", List.of("b", "c")));
+
+    assertThat(second).isEqualTo(new ClaimStore.Conflict(java.util.Set.of("b")));
+    assertThat(store().claim("c2")).isEmpty();
+    assertThat(store().reservations(List.of("a", "b", "c"))).isEqualTo(Map.of("a", "c1", "b", "c1"));
+  }
+
+  @Test
+  void theSameClaimTwiceIsAConflict() {
+    store().create(claim("c1", List.of("a")));
+    assertThat(store().create(claim("c1", List.of("z")))).isInstanceOf(ClaimStore.Conflict.class);
+    assertThat(store().reservations(List.of("z"))).isEmpty();
+  }
+
+  @Test
+  void aClaimLargerThanOneTransactionIsWrittenWholeOrNotAtAll() {
+    List<String> many = pods("big", 250);
+    assertThat(store().create(claim("big", many))).isInstanceOf(ClaimStore.Created.class);
+    assertThat(store().reservations(many)).hasSize(250).containsValue("big");
+
+    store().create(claim("blocker", List.of("late-240")));
+    List<String> late = pods("late", 250);
+    ClaimStore.Creation creation = store().create(claim("late", late));
+
+    assertThat(creation).isEqualTo(new ClaimStore.Conflict(java.util.Set.of("late-240")));
+    assertThat(store().claim("late")).isEmpty();
+    assertThat(store().reservations(late)).isEqualTo(Map.of("late-240", "blocker"));
+  }
+
+  @Test
+  void transitionsAreConditionalOnStateAndVersion() {
+    Claim launching = ((ClaimStore.Created) store().create(claim("c1", List.of("a")))).claim();
+
+    Claim launched = store().transition(launching,
+        launching.launched("i-0abc", "m7g.large", "us-east-1b", CapacityType.ON_DEMAND, 0.0816, clock.instant()));
+
+    assertThat(launched.state()).isEqualTo(ClaimState.Launched);
+    assertThat(launched.version()).isEqualTo(launching.version() + 1);
+    assertThat(store().claimByInstance("i-0abc")).hasValueSatisfying(c -> {
+      assertThat(c.id()).isEqualTo("c1");
+      assertThat(c.zone()).isEqualTo("us-east-1b");
+      assertThat(c.version()).isEqualTo(launched.version());
+    });
+    assertThatThrownBy(() -> store().transition(launching, launching.moved(ClaimState.Terminated, clock.instant())))
+        .isInstanceOf(ClaimStore.StaleClaimException.class);
+    assertThatThrownBy(() -> store().transition(launched, launched.moved(ClaimState.Launching, clock.instant())))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot go from Launched to Launching");
+  }
+
+  @Test
+  void terminatingReleasesTheReservations() {
+    Claim c = ((ClaimStore.Created) store().create(claim("c1", List.of("a", "b")))).claim();
+
+    store().transition(c, c.moved(ClaimState.Terminated, clock.instant()));
+
+    assertThat(store().reservations(List.of("a", "b"))).isEmpty();
+    assertThat(store().create(claim("c2", List.of("a", "b")))).isInstanceOf(ClaimStore.Created.class);
+    assertThat(store().claims()).extracting(Claim::id).containsExactlyInAnyOrder("c1", "c2");
+  }
+
+  @Test
+  void unavailableOfferingsExpire() {
+    Offering.Key key = new Offering.Key("m7g.large", "us-east-1a", CapacityType.SPOT);
+    store().markUnavailable(key, "InsufficientInstanceCapacity", Duration.ofMinutes(3));
+    assertThat(store().unavailable()).containsExactly(key);
+
+    clock.advance(Duration.ofMinutes(3).plusSeconds(1));
+    assertThat(store().unavailable()).isEmpty();
+  }
+
+  @Test
+  void nodeStatesAreMirrored() {
+    store().putNodeState("ip-10-0-1-5", "{\"pods\":1}");
+    store().putNodeState("ip-10-0-1-5", "{\"pods\":1}");
+    store().putNodeState("ip-10-0-1-6", "{\"pods\":2}");
+    assertThat(store().nodeStates()).containsExactlyEntriesOf(
+        new java.util.TreeMap<>(Map.of("ip-10-0-1-5", "{\"pods\":1}", "ip-10-0-1-6", "{\"pods\":2}")));
+
+    store().deleteNodeState("ip-10-0-1-5");
+    assertThat(store().nodeStates()).containsOnlyKeys("ip-10-0-1-6");
+  }
+
+  @Test
+  void racingClaimsOverOverlappingPodsReserveEachPodExactlyOnce() throws Exception {
+    int threads = 8;
+    List<String> pool = pods("race", 40);
+    ExecutorService executor = Executors.newFixedThreadPool(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<ClaimStore.Creation>> results = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        // each thread claims a window of 16 pods; neighbouring windows overlap by 12
+        List<String> window = pool.subList(t * 3, t * 3 + 16);
+        String id = "racer-" + t;
+        results.add(executor.submit(() -> {
+          start.await();
+          return store().create(claim(id, window));
+        }));
+      }
+      start.countDown();
+      List<Claim> winners = new ArrayList<>();
+      for (Future<ClaimStore.Creation> f : results) {
+        if (f.get() instanceof ClaimStore.Created created) {
+          winners.add(created.claim());
+        }
+      }
+      assertThat(winners).isNotEmpty();
+      Map<String, String> owner = new HashMap<>();
+      for (Claim w : winners) {
+        for (String pod : w.pods()) {
+          assertThat(owner.put(pod, w.id())).as("pod %s reserved twice", pod).isNull();
+        }
+      }
+      assertThat(store().reservations(pool)).isEqualTo(owner);
+      assertThat(Collections.frequency(store().claims().stream().map(Claim::id).toList(), "racer-0"))
+          .isLessThanOrEqualTo(1);
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+}
