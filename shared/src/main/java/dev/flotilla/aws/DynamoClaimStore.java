@@ -116,7 +116,7 @@ public final class DynamoClaimStore implements ClaimStore {
           taken.remove("");
           return taken;
         }
-        backoff(attempt);
+        Backoff.sleep(attempt);
       }
     }
   }
@@ -232,7 +232,7 @@ public final class DynamoClaimStore implements ClaimStore {
             throw new IllegalStateException("DynamoDB left " + request.get(table).keys().size()
                 + " reservation reads unprocessed after " + attempt + " attempts");
           }
-          backoff(attempt);
+          Backoff.sleep(attempt);
         }
       }
     }
@@ -349,15 +349,5 @@ public final class DynamoClaimStore implements ClaimStore {
     return new Claim(c.id(), c.nodePool(), c.state(), version, c.instanceTypes(), c.zones(), c.capacityType(),
         c.pods(), c.instanceId(), c.instanceType(), c.zone(), c.pricePerHour(), c.nodeName(), c.createdAt(),
         c.updatedAt());
-  }
-
-  private static void backoff(int attempt) {
-    long millis = Math.min(1_000, 20L << attempt) + java.util.concurrent.ThreadLocalRandom.current().nextLong(20);
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while backing off", e);
-    }
   }
 }

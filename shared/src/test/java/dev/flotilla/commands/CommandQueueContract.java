@@ -1,0 +1,84 @@
+package dev.flotilla.commands;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What every command queue does, in memory or on SQS. */
+public abstract class CommandQueueContract {
+
+  /** The queue under test; its visibility timeout is {@link #VISIBILITY}. */
+  protected abstract CommandQueue queue();
+
+  protected static final Duration VISIBILITY = Duration.ofSeconds(2);
+
+  /** Lets time pass, on the queue's clock. */
+  protected abstract void elapse(Duration d);
+
+  private List<CommandQueue.Received> drain(int expected) {
+    List<CommandQueue.Received> all = new ArrayList<>();
+    for (int i = 0; i < 5 && all.size() < expected; i++) {
+      all.addAll(queue().receive(10, Duration.ofSeconds(1)));
+    }
+    return all;
+  }
+
+  @Test
+  void sentCommandsAreReceivedAsVersionedJson() {
+    List<Command> sent = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      sent.add(Command.of(Command.Kind.Drain, "ip-10-0-0-" + i, "claim-" + i,
+          Instant.parse("2026-11-25T12:02:00Z"), "spot interruption"));
+    }
+    queue().send(sent);
+
+    List<CommandQueue.Received> received = drain(12);
+    assertThat(received).hasSize(12);
+    assertThat(received.stream().map(r -> Command.parse(r.body())).toList())
+        .containsExactlyInAnyOrderElementsOf(sent);
+  }
+
+  @Test
+  void anUndeletedCommandComesBackAndADeletedOneDoesNot() {
+    queue().send(List.of(Command.of(Command.Kind.Cordon, "a", null, null, null),
+        Command.of(Command.Kind.DeleteNode, "b", null, null, null)));
+    List<CommandQueue.Received> first = drain(2);
+    assertThat(first).hasSize(2);
+    CommandQueue.Received cordon = first.stream().filter(r -> r.body().contains("Cordon")).findFirst().orElseThrow();
+    queue().delete(cordon.receipt());
+
+    elapse(VISIBILITY.plusSeconds(1));
+
+    List<CommandQueue.Received> again = drain(1);
+    assertThat(again).singleElement().satisfies(r -> {
+      assertThat(Command.parse(r.body()).kind()).isEqualTo(Command.Kind.DeleteNode);
+      assertThat(r.receiveCount()).isEqualTo(2);
+    });
+  }
+
+  @Test
+  void extendingVisibilityKeepsACommandHidden() {
+    queue().send(List.of(Command.of(Command.Kind.Drain, "slow", null, null, null)));
+    CommandQueue.Received r = drain(1).getFirst();
+    queue().extendVisibility(r.receipt(), Duration.ofSeconds(30));
+
+    elapse(VISIBILITY.plusSeconds(1));
+
+    assertThat(queue().receive(10, Duration.ofSeconds(1))).isEmpty();
+  }
+
+  @Test
+  void malformedCommandsNameTheirField() {
+    assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"Reboot\",\"node\":\"n\"}"))
+        .hasMessage("command.kind: 'Reboot' is not Cordon, Drain or DeleteNode");
+    assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"Drain\"}"))
+        .hasMessage("command.node: is required");
+    assertThatThrownBy(() -> Command.parse("{\"version\":2}")).hasMessageStartingWith("command.version");
+    assertThatThrownBy(() -> Command.parse("not json")).hasMessageStartingWith("command is not JSON");
+  }
+}
