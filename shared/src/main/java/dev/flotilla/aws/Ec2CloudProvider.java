@@ -1,0 +1,222 @@
+package dev.flotilla.aws;
+
+import dev.flotilla.catalog.Offering;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.cloud.CloudInstance;
+import dev.flotilla.cloud.CloudProvider;
+import dev.flotilla.cloud.LaunchRequest;
+import dev.flotilla.cloud.LaunchResult;
+import dev.flotilla.cloud.OwnershipTags;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.WellKnownLabels;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.CreateFleetError;
+import software.amazon.awssdk.services.ec2.model.CreateFleetInstance;
+import software.amazon.awssdk.services.ec2.model.CreateFleetResponse;
+import software.amazon.awssdk.services.ec2.model.DefaultTargetCapacityType;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.FleetLaunchTemplateOverridesRequest;
+import software.amazon.awssdk.services.ec2.model.FleetType;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.ResourceType;
+import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.ec2.model.TagSpecification;
+
+/**
+ * Launches with EC2 CreateFleet (type {@code instant}) and terminates with ownership checked first.
+ *
+ * <p>A fleet request carries a launch template and one override per ranked instance type and allowed zone's subnet
+ * (at most 60 types); spot uses {@code price-capacity-optimized}, on-demand {@code lowest-price}. Errors on an
+ * override that mean the offering has no capacity mark it unavailable for three minutes in the claim store, where
+ * every function instance sees it, and the missing instances are asked for once more without it. Throttling
+ * ({@code RequestLimitExceeded}) is retried with backoff by the SDK's standard retry strategy.
+ */
+public final class Ec2CloudProvider implements CloudProvider {
+
+  /** Where instances go: the cluster, its launch template, a subnet per zone. */
+  public record Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone) {
+    public Settings {
+      subnetByZone = Map.copyOf(subnetByZone);
+    }
+  }
+
+  /** Looks up what an offering costs, USD per hour (NaN when unknown). */
+  @FunctionalInterface
+  public interface Prices {
+    double price(String instanceType, String zone, CapacityType capacityType);
+  }
+
+  static final int MAX_TYPES = 60;
+  static final Set<String> CAPACITY_ERRORS = Set.of("InsufficientInstanceCapacity", "MaxSpotInstanceCountExceeded",
+      "Unsupported", "UnfulfillableCapacity", "SpotMaxPriceTooLow", "InsufficientCapacityOnHost");
+  private static final Logger LOG = LoggerFactory.getLogger(Ec2CloudProvider.class);
+
+  private final Ec2Client ec2;
+  private final Settings settings;
+  private final Prices prices;
+  private final ClaimStore store;
+  private final Map<String, String> zoneBySubnet = new HashMap<>();
+
+  public Ec2CloudProvider(Ec2Client ec2, Settings settings, Prices prices, ClaimStore store) {
+    this.ec2 = ec2;
+    this.settings = settings;
+    this.prices = prices;
+    this.store = store;
+    settings.subnetByZone().forEach((zone, subnet) -> zoneBySubnet.put(subnet, zone));
+  }
+
+  @Override
+  public List<LaunchResult> launch(List<LaunchRequest> requests) {
+    Map<LaunchRequest.Shape, List<LaunchRequest>> groups = new LinkedHashMap<>();
+    requests.forEach(r -> groups.computeIfAbsent(r.shape(), k -> new ArrayList<>()).add(r));
+    Map<String, LaunchResult> results = new HashMap<>();
+    groups.forEach((shape, group) -> launchGroup(shape, group, results));
+    return requests.stream().map(r -> results.get(r.claimId())).toList();
+  }
+
+  private void launchGroup(LaunchRequest.Shape shape, List<LaunchRequest> group, Map<String, LaunchResult> results) {
+    List<String> waiting = new ArrayList<>(group.stream().map(LaunchRequest::claimId).toList());
+    Set<Offering.Key> excluded = new LinkedHashSet<>();
+    Set<String> errorCodes = new LinkedHashSet<>();
+    for (int attempt = 1; attempt <= 2 && !waiting.isEmpty(); attempt++) {
+      List<FleetLaunchTemplateOverridesRequest> overrides = overrides(shape, excluded);
+      if (overrides.isEmpty()) {
+        break;
+      }
+      CreateFleetResponse response;
+      try {
+        response = createFleet(shape, overrides, waiting);
+      } catch (AwsServiceException e) {
+        errorCodes.add(e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorCode());
+        LOG.warn("CreateFleet for {} claims of NodePool {} failed: {}", waiting.size(), shape.nodePool(),
+            e.getMessage());
+        break;
+      }
+      for (CreateFleetInstance launched : response.instances()) {
+        String zone = zoneBySubnet.get(launched.launchTemplateAndOverrides().overrides().subnetId());
+        CapacityType boughtAs = "spot".equals(launched.lifecycleAsString()) ? CapacityType.SPOT : CapacityType.ON_DEMAND;
+        for (String id : launched.instanceIds()) {
+          if (waiting.isEmpty()) {
+            break;
+          }
+          String claim = waiting.removeFirst();
+          if (group.size() > 1) {
+            // one request served several claims: each instance learns its own claim
+            ec2.createTags(r -> r.resources(id).tags(tag(WellKnownLabels.CLAIM, claim)));
+          }
+          results.put(claim, new LaunchResult.Launched(claim, id, launched.instanceTypeAsString(), zone, boughtAs,
+              prices.price(launched.instanceTypeAsString(), zone, boughtAs)));
+        }
+      }
+      for (CreateFleetError error : response.errors()) {
+        errorCodes.add(error.errorCode());
+        var o = error.launchTemplateAndOverrides() == null ? null : error.launchTemplateAndOverrides().overrides();
+        if (o != null && CAPACITY_ERRORS.contains(error.errorCode())) {
+          Offering.Key key = new Offering.Key(o.instanceTypeAsString(), zoneBySubnet.get(o.subnetId()),
+              shape.capacityType());
+          excluded.add(key);
+          store.markUnavailable(key, error.errorCode(), UNAVAILABLE_FOR);
+        }
+      }
+    }
+    for (String claim : waiting) {
+      results.put(claim, new LaunchResult.Failed(claim, errorCodes.isEmpty() ? "no offering left to try"
+          : String.join(", ", errorCodes)));
+    }
+  }
+
+  private List<FleetLaunchTemplateOverridesRequest> overrides(LaunchRequest.Shape shape, Set<Offering.Key> excluded) {
+    List<FleetLaunchTemplateOverridesRequest> overrides = new ArrayList<>();
+    int priority = 0;
+    for (String type : shape.instanceTypes().subList(0, Math.min(MAX_TYPES, shape.instanceTypes().size()))) {
+      for (String zone : shape.zones()) {
+        String subnet = settings.subnetByZone().get(zone);
+        if (subnet != null && !excluded.contains(new Offering.Key(type, zone, shape.capacityType()))) {
+          overrides.add(FleetLaunchTemplateOverridesRequest.builder().instanceType(type).subnetId(subnet)
+              .priority((double) priority).build());
+        }
+      }
+      priority++;
+    }
+    return overrides;
+  }
+
+  private CreateFleetResponse createFleet(LaunchRequest.Shape shape,
+      List<FleetLaunchTemplateOverridesRequest> overrides, List<String> claims) {
+    Map<String, String> tags = OwnershipTags.of(settings.cluster(), shape.nodePool(),
+        claims.size() == 1 ? claims.getFirst() : null);
+    List<Tag> tagList = tags.entrySet().stream().map(e -> tag(e.getKey(), e.getValue())).toList();
+    boolean spot = shape.capacityType() == CapacityType.SPOT;
+    return ec2.createFleet(r -> {
+      r.type(FleetType.INSTANT)
+          .launchTemplateConfigs(c -> c
+              .launchTemplateSpecification(s -> s.launchTemplateId(settings.launchTemplateId()).version("$Latest"))
+              .overrides(overrides))
+          .targetCapacitySpecification(t -> t.totalTargetCapacity(claims.size())
+              .defaultTargetCapacityType(spot ? DefaultTargetCapacityType.SPOT : DefaultTargetCapacityType.ON_DEMAND))
+          .tagSpecifications(
+              TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(tagList).build(),
+              TagSpecification.builder().resourceType(ResourceType.VOLUME).tags(tagList).build());
+      if (spot) {
+        r.spotOptions(o -> o.allocationStrategy("price-capacity-optimized"));
+      } else {
+        r.onDemandOptions(o -> o.allocationStrategy("lowest-price"));
+      }
+    });
+  }
+
+  @Override
+  public Termination terminate(String instanceId) {
+    List<Instance> found;
+    try {
+      found = ec2.describeInstances(r -> r.instanceIds(instanceId)).reservations().stream()
+          .flatMap(res -> res.instances().stream()).toList();
+    } catch (AwsServiceException e) {
+      if (e.awsErrorDetails() != null && "InvalidInstanceID.NotFound".equals(e.awsErrorDetails().errorCode())) {
+        return Termination.ALREADY_GONE;
+      }
+      throw e;
+    }
+    if (found.isEmpty() || "terminated".equals(found.getFirst().state().nameAsString())) {
+      return Termination.ALREADY_GONE;
+    }
+    Map<String, String> tags = new HashMap<>();
+    found.getFirst().tags().forEach(t -> tags.put(t.key(), t.value()));
+    if (!OwnershipTags.owned(tags, settings.cluster())) {
+      LOG.warn("refusing to terminate {}: its {} tag is {}, not {}", instanceId, WellKnownLabels.CLUSTER,
+          tags.get(WellKnownLabels.CLUSTER), settings.cluster());
+      return Termination.REFUSED_NOT_OWNED;
+    }
+    ec2.terminateInstances(r -> r.instanceIds(instanceId));
+    return Termination.TERMINATED;
+  }
+
+  @Override
+  public List<CloudInstance> ownedInstances() {
+    return ec2.describeInstancesPaginator(r -> r.filters(
+            Filter.builder().name("tag:" + WellKnownLabels.CLUSTER).values(settings.cluster()).build(),
+            Filter.builder().name("instance-state-name").values("pending", "running", "stopping", "stopped").build()))
+        .reservations().stream().flatMap(res -> res.instances().stream())
+        .map(i -> {
+          Map<String, String> tags = new HashMap<>();
+          i.tags().forEach(t -> tags.put(t.key(), t.value()));
+          return new CloudInstance(i.instanceId(), i.instanceTypeAsString(), i.placement().availabilityZone(),
+              i.state().nameAsString(), i.launchTime(), tags);
+        })
+        .toList();
+  }
+
+  private static Tag tag(String key, String value) {
+    return Tag.builder().key(key).value(value).build();
+  }
+}
