@@ -82,7 +82,7 @@ public final class DynamoClaimStore implements ClaimStore {
       chunks.add(items.subList(i, Math.min(items.size(), i + MAX_TRANSACTION_ITEMS)));
     }
     for (int c = 0; c < chunks.size(); c++) {
-      Set<String> conflicts = write(chunks.get(c), itemPods.subList(c * MAX_TRANSACTION_ITEMS,
+      Set<String> conflicts = write(claim, chunks.get(c), itemPods.subList(c * MAX_TRANSACTION_ITEMS,
           Math.min(itemPods.size(), (c + 1) * MAX_TRANSACTION_ITEMS)));
       if (conflicts != null) {
         if (c > 0) {
@@ -95,7 +95,7 @@ public final class DynamoClaimStore implements ClaimStore {
   }
 
   /** Writes one transaction; null when it went through, else the pods (or the claim, as "") that were taken. */
-  private Set<String> write(List<TransactWriteItem> chunk, List<String> pods) {
+  private Set<String> write(Claim claim, List<TransactWriteItem> chunk, List<String> pods) {
     for (int attempt = 1; ; attempt++) {
       try {
         dynamo.transactWriteItems(r -> r.transactItems(chunk));
@@ -112,6 +112,10 @@ public final class DynamoClaimStore implements ClaimStore {
             racing = true;
           }
         }
+        if (!taken.isEmpty() && writtenByThisClaim(claim, taken)) {
+          // A retry of our own transaction after a lost response: what it found is what it wrote.
+          return null;
+        }
         if (!taken.isEmpty() || !racing || attempt == TRANSACTION_ATTEMPTS) {
           taken.remove("");
           return taken;
@@ -119,6 +123,18 @@ public final class DynamoClaimStore implements ClaimStore {
         Backoff.sleep(attempt);
       }
     }
+  }
+
+  private boolean writtenByThisClaim(Claim claim, Set<String> taken) {
+    List<String> pods = taken.stream().filter(p -> !p.isEmpty()).toList();
+    if (taken.contains("")) {
+      Optional<Claim> stored = claim(claim.id());
+      if (stored.isEmpty() || !stored.get().pods().equals(claim.pods())) {
+        return false;
+      }
+    }
+    Map<String, String> owners = reservations(pods);
+    return owners.size() == pods.size() && owners.values().stream().allMatch(claim.id()::equals);
   }
 
   private void compensate(Claim claim, List<String> writtenPods) {
