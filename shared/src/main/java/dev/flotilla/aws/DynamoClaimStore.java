@@ -112,8 +112,9 @@ public final class DynamoClaimStore implements ClaimStore {
             racing = true;
           }
         }
-        if (!taken.isEmpty() && writtenByThisClaim(claim, taken)) {
-          // A retry of our own transaction after a lost response: what it found is what it wrote.
+        boolean resent = e.numAttempts() != null && e.numAttempts() > 1;
+        if (resent && !taken.isEmpty() && writtenByThisClaim(claim, taken)) {
+          // The SDK resent our transaction after losing the first answer: what it found is what it wrote.
           return null;
         }
         if (!taken.isEmpty() || !racing || attempt == TRANSACTION_ATTEMPTS) {

@@ -38,7 +38,7 @@ final class MotoServer implements AutoCloseable {
     try {
       Path dir = Files.createDirectories(Path.of("target"));
       log = dir.resolve("moto-server-" + port + ".log");
-      Process process = new ProcessBuilder(List.of(executable.toString(), "-H", "127.0.0.1", "-p", Integer.toString(port)))
+      Process process = new ProcessBuilder(command(executable, port))
           .redirectErrorStream(true)
           .redirectOutput(log.toFile())
           .start();
@@ -48,6 +48,31 @@ final class MotoServer implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("cannot start " + executable + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * moto_server's own entry point with request threads turned off. Threaded moto checks and applies a
+   * TransactWriteItems without a lock, so two concurrent transactions can both pass their conditions; DynamoDB
+   * isolates them. One request at a time gives the tests DynamoDB's semantics. Where the moto_server on the PATH
+   * has no Python beside it that can import moto, it runs as it is.
+   */
+  private static List<String> command(Path executable, int port) {
+    String script = "import sys, moto.server as s, werkzeug.serving as w\n"
+        + "run = w.run_simple\n"
+        + "s.run_simple = lambda *a, **k: run(*a, **dict(k, threaded=False))\n"
+        + "s.main(sys.argv[1:])\n";
+    for (String python : List.of("python3", "python")) {
+      try {
+        Process probe = new ProcessBuilder(python, "-c", "import moto.server, werkzeug.serving")
+            .redirectErrorStream(true).start();
+        if (probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0) {
+          return List.of(python, "-c", script, "-H", "127.0.0.1", "-p", Integer.toString(port));
+        }
+      } catch (IOException | InterruptedException notThisOne) {
+        // try the next interpreter
+      }
+    }
+    return List.of(executable.toString(), "-H", "127.0.0.1", "-p", Integer.toString(port));
   }
 
   URI endpoint() {

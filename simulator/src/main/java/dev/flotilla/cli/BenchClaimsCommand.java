@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
         + "the DynamoDB endpoint in AWS_ENDPOINT_URL, for claims of 1, 10 and 100 pods.")
 public final class BenchClaimsCommand implements Callable<Integer> {
 
-  @Option(names = "--claims", defaultValue = "60", description = "Claims per batch size (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--claims", defaultValue = "20", description = "Claims per batch size (default: ${DEFAULT-VALUE}).")
   int claims;
 
   @Override
