@@ -71,7 +71,7 @@ final class Packer {
 
   private final List<NodeShape> shapes;
   private final List<BitSet> groupShapes;
-  private final FractionalBound.Result bound;
+  private FractionalBound.Result bound;
   private final int topologyGroups;
   private final double[] sizeWeights;
   private final List<Stream> streams = new ArrayList<>();
@@ -91,11 +91,9 @@ final class Packer {
     void add(NodeShape shape, int sign);
   }
 
-  Packer(List<NodeShape> shapes, List<BitSet> groupShapes, FractionalBound.Result bound, int topologyGroups,
-      int dims, Limits limits) {
+  Packer(List<NodeShape> shapes, List<BitSet> groupShapes, int topologyGroups, int dims, Limits limits) {
     this.shapes = shapes;
     this.groupShapes = groupShapes;
-    this.bound = bound;
     this.topologyGroups = topologyGroups;
     this.limits = limits;
     this.sizeWeights = new double[dims];
@@ -107,8 +105,8 @@ final class Packer {
     }
   }
 
-  /** Places every item it can; what it cannot place (NodePool limits) is counted in {@code unplaced}. */
-  List<OpenNode> pack(List<PodClass.Item> items) {
+  /** Sorts the items into streams and direction bins; the first step of every packing. */
+  void prepare(List<PodClass.Item> items) {
     Map<String, Integer> byKey = new HashMap<>();
     for (PodClass.Item item : items) {
       PodClass c = item.podClass;
@@ -122,6 +120,34 @@ final class Packer {
       stream.bins.get(bin(c.requests)).add(item);
       stream.remaining++;
     }
+  }
+
+  /** Fills the spare room of in-flight nodes, each in turn, with the pods that match it best. */
+  void fillInFlight(List<OpenNode> inFlight) {
+    for (OpenNode node : inFlight) {
+      epoch++;
+      PodClass.Item pick = choose(node);
+      while (pick != null) {
+        int n = bulk(node, pick);
+        if (n <= 0) {
+          break;
+        }
+        place(node, pick, n);
+        pick.remaining -= n;
+        if (pick.remaining == 0) {
+          remove(pick);
+        }
+        pick = choose(node);
+      }
+    }
+  }
+
+  /**
+   * Places every item left on new nodes; what it cannot place (NodePool limits) is counted in {@code unplaced}.
+   * {@link #prepare} must have run.
+   */
+  List<OpenNode> pack(List<PodClass.Item> items, FractionalBound.Result fractionalBound) {
+    this.bound = fractionalBound;
     PodClass.Item[] order = items.toArray(new PodClass.Item[0]);
     Arrays.sort(order, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
         .thenComparingInt(i -> i.index));

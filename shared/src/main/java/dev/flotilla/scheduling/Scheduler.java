@@ -76,7 +76,8 @@ public final class Scheduler {
       buildClasses();
       Topology topology = new Topology();
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
-      topology.nodeConstraints(placeable);
+      topology.nodeConstraints(placeable,
+          input.inFlight().stream().flatMap(n -> n.pods().stream()).toList());
       List<PodClass.Item> items = new ZoneTopology(shapes, zones).split(placeable, unschedulable);
 
       // groups of the bound: pods with the same signature in the same pool
@@ -96,6 +97,11 @@ public final class Scheduler {
           return groupShapes.size() - 1;
         });
       }
+      Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), new PoolLimits());
+      packer.prepare(items);
+      Map<String, Packer.OpenNode> inFlight = inFlightNodes(topology);
+      packer.fillInFlight(List.copyOf(inFlight.values()));
+
       // the bound's classes: pods of one group with the same requests, whatever else differs
       Map<String, Integer> lpClassIds = new LinkedHashMap<>();
       List<long[]> lpRequests = new ArrayList<>();
@@ -132,8 +138,7 @@ public final class Scheduler {
         c.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
       }
 
-      Packer packer = new Packer(shapes, groupShapes, bound, topology.groups.size(), dims.size(), new PoolLimits());
-      List<Packer.OpenNode> nodes = packer.pack(items);
+      List<Packer.OpenNode> nodes = packer.pack(items, bound);
       List<NodeClaim> claims = claims(nodes);
       for (PodClass.Item item : items) {
         if (item.unplaced > 0) {
@@ -146,7 +151,13 @@ public final class Scheduler {
       unschedulable.sort(Comparator.comparing(Unschedulable::pod));
       double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
       long millis = (System.nanoTime() - start) / 1_000_000;
-      return new Plan(claims, unschedulable, round(total), round(bound.bound()), millis);
+      List<InFlightPlacement> placements = new ArrayList<>();
+      inFlight.forEach((claim, node) -> {
+        if (!node.items.isEmpty()) {
+          placements.add(new InFlightPlacement(claim, names(node)));
+        }
+      });
+      return new Plan(claims, placements, unschedulable, round(total), round(bound.bound()), millis);
     }
 
     // ---- node shapes -------------------------------------------------------------------------------------------
@@ -475,6 +486,47 @@ public final class Scheduler {
       return "NodePool " + pool.name() + " limits leave no room";
     }
 
+    // ---- in-flight claims ---------------------------------------------------------------------------------------
+
+    /** An open node per in-flight claim whose shape is still offered, holding the pods it already has. */
+    private Map<String, Packer.OpenNode> inFlightNodes(Topology topology) {
+      Map<String, Packer.OpenNode> nodes = new LinkedHashMap<>();
+      for (InFlightNode inFlight : input.inFlight()) {
+        int zone = zones.indexOf(inFlight.zone());
+        NodeShape shape = shapes.stream().filter(s -> s.pool.name().equals(inFlight.nodePool())
+                && s.type.name().equals(inFlight.instanceType()) && s.capacityType == inFlight.capacityType())
+            .findFirst().orElse(null);
+        if (shape == null || zone < 0) {
+          continue;
+        }
+        Packer.OpenNode node = new Packer.OpenNode(shape, 1L << zone, topology.groups.size());
+        boolean fits = true;
+        for (PendingPod pod : inFlight.pods()) {
+          long[] req = dims.dense(pod.requests());
+          for (int r = 0; r < req.length; r++) {
+            node.room[r] -= req[r];
+            fits &= node.room[r] >= 0;
+          }
+          topology.countPlaced(pod, node.counts, node.repelled);
+        }
+        if (fits) {
+          nodes.put(inFlight.claimId(), node);
+        }
+      }
+      return nodes;
+    }
+
+    private static List<String> names(Packer.OpenNode node) {
+      List<String> pods = new ArrayList<>();
+      for (int i = 0; i < node.items.size(); i++) {
+        PodClass.Item item = node.items.get(i);
+        for (int k = 0; k < node.itemCounts.get(i); k++) {
+          pods.add(item.names.get(item.nextName++));
+        }
+      }
+      return pods;
+    }
+
     // ---- claims ------------------------------------------------------------------------------------------------
 
     private List<NodeClaim> claims(List<Packer.OpenNode> nodes) {
@@ -535,14 +587,7 @@ public final class Scheduler {
             claimZones.add(zones.get(z));
           }
         }
-        List<String> pods = new ArrayList<>();
-        for (int i = 0; i < node.items.size(); i++) {
-          PodClass.Item item = node.items.get(i);
-          int n = node.itemCounts.get(i);
-          for (int k = 0; k < n; k++) {
-            pods.add(item.names.get(item.nextName++));
-          }
-        }
+        List<String> pods = names(node);
         claims.add(new NodeClaim(current.pool.name(), zones.get(current.cheapestZone(node.zoneMask)), claimZones,
             current.capacityType, options, pods, dims.resources(used), dims.resources(current.room)));
       }

@@ -12,22 +12,30 @@ import java.util.Map;
  *
  * @param daemonSets pod templates of the DaemonSets: each takes its requests and a pod slot on every node it matches
  * @param poolUsage  capacity the pools' existing and in-flight nodes already count against their limits
+ * @param inFlight   nodes launched or launching whose spare room is filled first
  */
 public record SchedulingInput(
     List<PendingPod> pods,
     List<NodePool> pools,
     OfferingCatalog catalog,
     List<PendingPod> daemonSets,
-    Map<String, Resources> poolUsage) {
+    Map<String, Resources> poolUsage,
+    List<InFlightNode> inFlight) {
 
   public SchedulingInput {
     pods = List.copyOf(pods);
     pools = pools == null || pools.isEmpty() ? List.of(NodePool.defaultPool()) : List.copyOf(pools);
     daemonSets = daemonSets == null ? List.of() : List.copyOf(daemonSets);
     poolUsage = poolUsage == null ? Map.of() : Map.copyOf(poolUsage);
+    inFlight = inFlight == null ? List.of() : List.copyOf(inFlight);
+  }
+
+  public SchedulingInput(List<PendingPod> pods, List<NodePool> pools, OfferingCatalog catalog,
+      List<PendingPod> daemonSets, Map<String, Resources> poolUsage) {
+    this(pods, pools, catalog, daemonSets, poolUsage, List.of());
   }
 
   public SchedulingInput(List<PendingPod> pods, List<NodePool> pools, OfferingCatalog catalog) {
-    this(pods, pools, catalog, List.of(), Map.of());
+    this(pods, pools, catalog, List.of(), Map.of(), List.of());
   }
 }

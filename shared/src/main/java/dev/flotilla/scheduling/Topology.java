@@ -41,12 +41,18 @@ final class Topology {
     });
   }
 
-  /** Registers the per-node constraints of every class; the groups' membership is filled in afterwards. */
-  void nodeConstraints(List<PodClass> classes) {
+  /**
+   * Registers the per-node constraints of every class, and the groups pods already on in-flight nodes keep others
+   * away from; the groups' membership is filled in afterwards.
+   */
+  void nodeConstraints(List<PodClass> classes, List<PendingPod> placed) {
+    for (PendingPod pod : placed) {
+      repelledBy(pod);
+    }
     Map<String, Integer> profiles = new LinkedHashMap<>();
     for (PodClass c : classes) {
       PendingPod pod = c.template;
-      List<Integer> repels = new ArrayList<>();
+      List<Integer> repels = repelledBy(pod);
       List<Integer> capGroups = new ArrayList<>();
       List<Integer> caps = new ArrayList<>();
       for (TopologySpread spread : pod.spreads()) {
@@ -54,14 +60,6 @@ final class Topology {
           capGroups.add(group(new Group(WellKnownLabels.HOSTNAME, spread.selector(), List.of(pod.namespace()), null)));
           caps.add(spread.maxSkew());
         }
-      }
-      for (PodAffinityTerm term : pod.antiAffinity()) {
-        if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
-          repels.add(group(new Group(WellKnownLabels.HOSTNAME, term.selector(), namespaces(term, pod), null)));
-        }
-      }
-      for (String port : pod.hostPorts()) {
-        repels.add(group(new Group(WellKnownLabels.HOSTNAME, null, List.of(), port)));
       }
       c.repels = repels.stream().mapToInt(Integer::intValue).toArray();
       c.capGroups = capGroups.stream().mapToInt(Integer::intValue).toArray();
@@ -83,6 +81,32 @@ final class Topology {
       String profile = java.util.Arrays.toString(c.matches) + java.util.Arrays.toString(c.repels)
           + java.util.Arrays.toString(c.capGroups) + java.util.Arrays.toString(c.caps);
       c.profile = profiles.computeIfAbsent(profile, k -> profiles.size());
+    }
+  }
+
+  /** The groups a pod keeps off its node: hostname anti-affinity and host ports. */
+  List<Integer> repelledBy(PendingPod pod) {
+    List<Integer> repels = new ArrayList<>();
+    for (PodAffinityTerm term : pod.antiAffinity()) {
+      if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+        repels.add(group(new Group(WellKnownLabels.HOSTNAME, term.selector(), namespaces(term, pod), null)));
+      }
+    }
+    for (String port : pod.hostPorts()) {
+      repels.add(group(new Group(WellKnownLabels.HOSTNAME, null, List.of(), port)));
+    }
+    return repels;
+  }
+
+  /** Counts a pod already on a node into that node's topology. */
+  void countPlaced(PendingPod pod, int[] counts, boolean[] repelled) {
+    for (int g = 0; g < groups.size(); g++) {
+      if (groups.get(g).matches(pod)) {
+        counts[g]++;
+      }
+    }
+    for (int g : repelledBy(pod)) {
+      repelled[g] = true;
     }
   }
 

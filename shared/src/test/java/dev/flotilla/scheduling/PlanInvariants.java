@@ -39,6 +39,7 @@ final class PlanInvariants {
     List<String> seen = new ArrayList<>();
     plan.nodeClaims().forEach(c -> seen.addAll(c.pods()));
     plan.unschedulable().forEach(u -> seen.add(u.pod()));
+    plan.inFlightPlacements().forEach(p -> seen.addAll(p.pods()));
     assertThat(seen).as("every pod exactly once, placed or reported").containsExactlyInAnyOrderElementsOf(pods.keySet());
 
     Map<String, String> zoneOf = new HashMap<>();
@@ -101,6 +102,39 @@ final class PlanInvariants {
         assertThat(capacity.get(limit.getKey())).as("limit " + limit.getKey() + " of " + pool.name())
             .isLessThanOrEqualTo(limit.getValue());
       }
+    }
+    for (InFlightPlacement placement : plan.inFlightPlacements()) {
+      InFlightNode inFlight = input.inFlight().stream().filter(n -> n.claimId().equals(placement.claimId()))
+          .findFirst().orElseThrow();
+      NodePool pool = pools.get(inFlight.nodePool());
+      Map<String, String> labels = new HashMap<>(NodeLabels.of(input.catalog().type(inFlight.instanceType())));
+      labels.putAll(pool.labels());
+      labels.put(WellKnownLabels.NODEPOOL, pool.name());
+      labels.put(WellKnownLabels.CAPACITY_TYPE, inFlight.capacityType().label());
+      labels.put(WellKnownLabels.ZONE, inFlight.zone());
+      Resources used = Resources.NONE;
+      for (PendingPod p : inFlight.pods()) {
+        used = used.plus(p.requests());
+      }
+      List<PendingPod> all = new ArrayList<>(inFlight.pods());
+      for (String name : placement.pods()) {
+        PendingPod p = pods.get(name);
+        zoneOf.put(name, inFlight.zone());
+        used = used.plus(p.requests());
+        assertThat(selects(p, labels)).as("in-flight " + inFlight.claimId() + ": selectors of " + name).isTrue();
+        assertThat(Toleration.firstUntolerated(pool.taints(), p.tolerations())).isNull();
+        all.add(p);
+      }
+      for (PendingPod p : all) {
+        for (PodAffinityTerm anti : p.antiAffinity()) {
+          if (anti.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+            assertThat(all.stream().filter(q -> q != p && matches(anti, p, q)).count())
+                .as("in-flight " + inFlight.claimId() + ": anti-affinity of " + p.name()).isZero();
+          }
+        }
+      }
+      assertThat(used.fitsIn(NodeCapacity.allocatable(input.catalog().type(inFlight.instanceType()))))
+          .as("in-flight " + inFlight.claimId() + " holds " + used).isTrue();
     }
     // zone-level topology, over the placed pods
     for (PendingPod p : pods.values()) {
