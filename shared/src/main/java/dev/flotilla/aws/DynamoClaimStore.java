@@ -10,6 +10,7 @@ import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.Resources;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -157,12 +158,49 @@ public final class DynamoClaimStore implements ClaimStore {
   }
 
   @Override
+  public Creation extend(Claim current, List<String> morePods, Resources moreLoad) {
+    if (morePods.size() >= MAX_TRANSACTION_ITEMS) {
+      throw new IllegalArgumentException("extend claim " + current.id() + " by at most "
+          + (MAX_TRANSACTION_ITEMS - 1) + " pods at once, not " + morePods.size());
+    }
+    Claim next = current.withMorePods(morePods, moreLoad, clock.instant()).withVersion(current.version() + 1);
+    List<TransactWriteItem> items = new ArrayList<>();
+    List<String> itemPods = new ArrayList<>();
+    items.add(TransactWriteItem.builder().update(u -> u.tableName(table).key(key("CLAIM#" + current.id()))
+        .conditionExpression("#s = :state AND #v = :version")
+        .updateExpression("SET #v = :next, body = :body")
+        .expressionAttributeNames(Map.of("#s", "state", "#v", "version"))
+        .expressionAttributeValues(Map.of(":state", AttributeValue.fromS(current.state().name()),
+            ":version", AttributeValue.fromN(Long.toString(current.version())),
+            ":next", AttributeValue.fromN(Long.toString(next.version())),
+            ":body", AttributeValue.fromS(json(next))))).build());
+    itemPods.add(null);
+    long expiresAt = clock.instant().plus(RESERVATION_TTL).getEpochSecond();
+    for (String pod : morePods) {
+      Map<String, AttributeValue> item = key("POD#" + pod);
+      item.put("claimId", AttributeValue.fromS(current.id()));
+      item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(expiresAt)));
+      items.add(put(item));
+      itemPods.add(pod);
+    }
+    Set<String> conflicts = write(next, items, itemPods);
+    if (conflicts == null) {
+      return new Created(next);
+    }
+    if (conflicts.isEmpty()) {
+      throw new StaleClaimException("claim " + current.id() + " is no longer " + current.state() + " v"
+          + current.version());
+    }
+    return new Conflict(conflicts);
+  }
+
+  @Override
   public Claim transition(Claim current, Claim next) {
     if (next.state() != current.state() && !current.state().next().contains(next.state())) {
       throw new IllegalArgumentException("claim " + current.id() + " cannot go from " + current.state() + " to "
           + next.state());
     }
-    Claim written = withVersion(next, current.version() + 1);
+    Claim written = next.withVersion(current.version() + 1);
     Map<String, AttributeValue> values = new HashMap<>();
     values.put(":from", AttributeValue.fromS(current.state().name()));
     values.put(":version", AttributeValue.fromN(Long.toString(current.version())));
@@ -347,7 +385,7 @@ public final class DynamoClaimStore implements ClaimStore {
   private Claim parse(Map<String, AttributeValue> item) {
     try {
       Claim claim = JSON.readValue(item.get("body").s(), Claim.class);
-      return withVersion(claim, Long.parseLong(item.get("version").n()));
+      return claim.withVersion(Long.parseLong(item.get("version").n()));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("claim item " + item.get(ClaimTable.SK).s() + " is not readable: "
           + e.getOriginalMessage(), e);
@@ -360,11 +398,5 @@ public final class DynamoClaimStore implements ClaimStore {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static Claim withVersion(Claim c, long version) {
-    return new Claim(c.id(), c.nodePool(), c.state(), version, c.instanceTypes(), c.zones(), c.capacityType(),
-        c.pods(), c.instanceId(), c.instanceType(), c.zone(), c.pricePerHour(), c.nodeName(), c.createdAt(),
-        c.updatedAt());
   }
 }

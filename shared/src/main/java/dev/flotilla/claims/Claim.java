@@ -1,6 +1,7 @@
 package dev.flotilla.claims;
 
 import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.Resources;
 import java.time.Instant;
 import java.util.List;
 
@@ -11,6 +12,7 @@ import java.util.List;
  *
  * @param instanceTypes ranked cheapest first, as CreateFleet gets them
  * @param pods          the keys (uid, or namespace/name) of the pods it reserves
+ * @param load          what those pods request together: the room the node has left is its allocatable less this
  */
 public record Claim(
     String id,
@@ -26,6 +28,7 @@ public record Claim(
     String zone,
     double pricePerHour,
     String nodeName,
+    Resources load,
     Instant createdAt,
     Instant updatedAt) {
 
@@ -36,34 +39,44 @@ public record Claim(
     instanceTypes = instanceTypes == null ? List.of() : List.copyOf(instanceTypes);
     zones = zones == null ? List.of() : List.copyOf(zones);
     pods = pods == null ? List.of() : List.copyOf(pods);
+    load = load == null ? Resources.NONE : load;
   }
 
   /** A new claim, before any instance exists. */
   public static Claim launching(String id, String nodePool, List<String> instanceTypes, List<String> zones,
-      CapacityType capacityType, List<String> pods, double estimatedPrice, Instant now) {
+      CapacityType capacityType, List<String> pods, Resources load, double estimatedPrice, Instant now) {
     return new Claim(id, nodePool, ClaimState.Launching, 1, instanceTypes, zones, capacityType, pods, null, null,
-        null, estimatedPrice, null, now, now);
+        null, estimatedPrice, null, load, now, now);
   }
 
   /** The claim once its instance exists. */
   public Claim launched(String instanceId, String instanceType, String zone, CapacityType boughtAs, double price,
       Instant now) {
     return new Claim(id, nodePool, ClaimState.Launched, version, instanceTypes, zones, boughtAs, pods, instanceId,
-        instanceType, zone, price, nodeName, createdAt, now);
+        instanceType, zone, price, nodeName, load, createdAt, now);
   }
 
   public Claim moved(ClaimState to, Instant now) {
     return new Claim(id, nodePool, to, version, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
-        zone, pricePerHour, nodeName, createdAt, now);
+        zone, pricePerHour, nodeName, load, createdAt, now);
   }
 
   public Claim withNode(String node) {
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
-        instanceType, zone, pricePerHour, node, createdAt, updatedAt);
+        instanceType, zone, pricePerHour, node, load, createdAt, updatedAt);
   }
 
-  Claim withVersion(long v) {
+  /** The claim with more pods in its node's spare room. */
+  public Claim withMorePods(List<String> more, Resources moreLoad, Instant now) {
+    List<String> all = new java.util.ArrayList<>(pods);
+    all.addAll(more);
+    return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, all, instanceId,
+        instanceType, zone, pricePerHour, nodeName, load.plus(moreLoad), createdAt, now);
+  }
+
+  /** The same claim at another version: stores set it, callers never do. */
+  public Claim withVersion(long v) {
     return new Claim(id, nodePool, state, v, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
-        zone, pricePerHour, nodeName, createdAt, updatedAt);
+        zone, pricePerHour, nodeName, load, createdAt, updatedAt);
   }
 }

@@ -40,6 +40,12 @@ public interface ClaimStore {
   Creation create(Claim claim);
 
   /**
+   * Adds pods to a live claim whose node has room for them: the claim (if still at the version the caller saw) and
+   * one reservation per pod, all or nothing. Fewer than 100 pods at once.
+   */
+  Creation extend(Claim current, List<String> morePods, dev.flotilla.model.Resources moreLoad);
+
+  /**
    * Moves a claim from the state and version it has in {@code current} to {@code next} (whose other fields are
    * written too). Throws {@link StaleClaimException} when another writer got there first; leaving for
    * {@link ClaimState#Terminated} releases the claim's reservations.

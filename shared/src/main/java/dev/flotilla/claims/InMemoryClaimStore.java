@@ -48,6 +48,28 @@ public final class InMemoryClaimStore implements ClaimStore {
   }
 
   @Override
+  public synchronized Creation extend(Claim current, List<String> morePods, dev.flotilla.model.Resources moreLoad) {
+    Claim stored = claims.get(current.id());
+    if (stored == null || stored.state() != current.state() || stored.version() != current.version()) {
+      throw new StaleClaimException("claim " + current.id() + " is no longer " + current.state() + " v"
+          + current.version());
+    }
+    Set<String> taken = new LinkedHashSet<>();
+    for (String pod : morePods) {
+      if (reservations.containsKey(pod)) {
+        taken.add(pod);
+      }
+    }
+    if (!taken.isEmpty()) {
+      return new Conflict(taken);
+    }
+    Claim next = current.withMorePods(morePods, moreLoad, clock.instant()).withVersion(current.version() + 1);
+    claims.put(next.id(), next);
+    morePods.forEach(p -> reservations.put(p, next.id()));
+    return new Created(next);
+  }
+
+  @Override
   public synchronized Claim transition(Claim current, Claim next) {
     Claim stored = claims.get(current.id());
     if (stored == null || stored.state() != current.state() || stored.version() != current.version()) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.catalog.Offering;
 import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.Resources;
 import dev.flotilla.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +30,8 @@ public abstract class ClaimStoreContract {
 
   protected static Claim claim(String id, List<String> pods) {
     return Claim.launching(id, "default", List.of("m7g.large", "m7i.large"), List.of("us-east-1a", "us-east-1b"),
-        CapacityType.ON_DEMAND, pods, 0.0816, Instant.parse("2026-11-25T12:00:00Z"));
+        CapacityType.ON_DEMAND, pods, Resources.of(500L * pods.size(), (1L << 30) * pods.size()), 0.0816,
+        Instant.parse("2026-11-25T12:00:00Z"));
   }
 
   protected static List<String> pods(String prefix, int n) {
@@ -101,6 +103,29 @@ public abstract class ClaimStoreContract {
         .isInstanceOf(ClaimStore.StaleClaimException.class);
     assertThatThrownBy(() -> store().transition(launched, launched.moved(ClaimState.Launching, clock.instant())))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot go from Launched to Launching");
+  }
+
+  @Test
+  void extendingAClaimReservesMorePodsAndAddsTheirLoad() {
+    Claim c = ((ClaimStore.Created) store().create(claim("c1", List.of("a")))).claim();
+    store().create(claim("c2", List.of("taken")));
+
+    ClaimStore.Creation extended = store().extend(c, List.of("b", "c"), Resources.of(1000, 2L << 30));
+
+    assertThat(extended).isInstanceOfSatisfying(ClaimStore.Created.class, e -> {
+      assertThat(e.claim().pods()).containsExactly("a", "b", "c");
+      assertThat(e.claim().load().cpuMillis()).isEqualTo(1500);
+      assertThat(e.claim().version()).isEqualTo(c.version() + 1);
+    });
+    assertThat(store().claim("c1")).hasValueSatisfying(s -> assertThat(s.pods()).containsExactly("a", "b", "c"));
+    assertThat(store().reservations(List.of("b", "c"))).containsOnly(Map.entry("b", "c1"), Map.entry("c", "c1"));
+
+    Claim current = store().claim("c1").orElseThrow();
+    assertThat(store().extend(current, List.of("d", "taken"), Resources.of(100, 1)))
+        .isEqualTo(new ClaimStore.Conflict(java.util.Set.of("taken")));
+    assertThat(store().reservations(List.of("d"))).isEmpty();
+    assertThatThrownBy(() -> store().extend(c, List.of("e"), Resources.of(100, 1)))
+        .isInstanceOf(ClaimStore.StaleClaimException.class);
   }
 
   @Test

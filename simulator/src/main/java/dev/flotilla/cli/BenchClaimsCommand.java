@@ -67,7 +67,8 @@ public final class BenchClaimsCommand implements Callable<Integer> {
         podKeys.add(id + "-" + p);
       }
       Claim claim = Claim.launching(id, "bench", List.of("m7g.large"), List.of("us-east-1a"),
-          CapacityType.ON_DEMAND, podKeys, 0.08, java.time.Instant.now());
+          CapacityType.ON_DEMAND, podKeys, dev.flotilla.model.Resources.of(100L * pods, (256L << 20) * pods), 0.08,
+          java.time.Instant.now());
       long start = System.nanoTime();
       if (!(store.create(claim) instanceof ClaimStore.Created)) {
         throw new IllegalStateException("claim " + id + " conflicted in a benchmark of fresh pods");
