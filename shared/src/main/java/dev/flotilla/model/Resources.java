@@ -9,7 +9,7 @@ import java.util.function.LongBinaryOperator;
  * An amount of each resource a pod requests or a node offers, keyed by the Kubernetes resource name. CPU is in
  * millicores, memory and storage in bytes, everything else in units. Absent means zero.
  */
-public record Resources(Map<String, Long> amounts) {
+public record Resources(@com.fasterxml.jackson.annotation.JsonValue Map<String, Long> amounts) {
 
   public static final String CPU = "cpu";
   public static final String MEMORY = "memory";
@@ -32,6 +32,12 @@ public record Resources(Map<String, Long> amounts) {
       }
     });
     amounts = Collections.unmodifiableSortedMap(sorted);
+  }
+
+  /** Reads the JSON form, a plain map of resource name to amount. */
+  @com.fasterxml.jackson.annotation.JsonCreator(mode = com.fasterxml.jackson.annotation.JsonCreator.Mode.DELEGATING)
+  public static Resources fromJson(Map<String, Long> amounts) {
+    return new Resources(amounts == null ? Map.of() : amounts);
   }
 
   public static Resources of(String name, long amount) {

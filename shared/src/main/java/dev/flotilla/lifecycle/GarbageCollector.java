@@ -1,0 +1,94 @@
+package dev.flotilla.lifecycle;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.cloud.CloudInstance;
+import dev.flotilla.cloud.CloudProvider;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.WellKnownLabels;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reconciles EC2 with the claim store on a schedule. An owned instance no live claim knows (a crash between
+ * CreateFleet and the claim's update) is adopted when its claim tag names a claim still Launching, and terminated
+ * otherwise, once older than the grace period; a live claim whose instance is gone is closed; launches that never
+ * joined expire.
+ */
+public final class GarbageCollector {
+
+  public static final Duration GRACE = Duration.ofMinutes(2);
+
+  /** What one pass did. */
+  public record Report(List<String> adopted, List<String> terminated, List<String> closed, List<String> expired) {}
+
+  private final ClaimStore store;
+  private final CloudProvider cloud;
+  private final Lifecycle lifecycle;
+  private final Clock clock;
+  private final Duration grace;
+
+  public GarbageCollector(ClaimStore store, CloudProvider cloud, Lifecycle lifecycle, Clock clock, Duration grace) {
+    this.store = store;
+    this.cloud = cloud;
+    this.lifecycle = lifecycle;
+    this.clock = clock;
+    this.grace = grace;
+  }
+
+  public Report collect() {
+    List<CloudInstance> instances = cloud.ownedInstances();
+    List<Claim> claims = store.claims();
+    Map<String, Claim> byInstance = new HashMap<>();
+    claims.stream().filter(c -> c.instanceId() != null).forEach(c -> byInstance.put(c.instanceId(), c));
+    List<String> adopted = new ArrayList<>();
+    List<String> terminated = new ArrayList<>();
+    for (CloudInstance instance : instances) {
+      Claim known = byInstance.get(instance.id());
+      if ((known != null && known.state().live()) || instance.launchTime().plus(grace).isAfter(clock.instant())) {
+        continue;
+      }
+      Optional<Claim> tagged = Optional.ofNullable(instance.tags().get(WellKnownLabels.CLAIM)).flatMap(store::claim);
+      if (known == null && tagged.isPresent() && tagged.get().state() == ClaimState.Launching) {
+        Claim claim = tagged.get();
+        CapacityType boughtAs = claim.capacityType();
+        try {
+          store.transition(claim, claim.launched(instance.id(), instance.instanceType(), instance.zone(), boughtAs,
+              claim.pricePerHour(), clock.instant()));
+          adopted.add(instance.id());
+          continue;
+        } catch (ClaimStore.StaleClaimException raced) {
+          // the provisioner recorded it meanwhile
+          continue;
+        }
+      }
+      if (cloud.terminate(instance.id()) == CloudProvider.Termination.TERMINATED) {
+        terminated.add(instance.id());
+      }
+    }
+    Set<String> running = new HashSet<>();
+    instances.forEach(i -> running.add(i.id()));
+    List<String> closed = new ArrayList<>();
+    for (Claim c : claims) {
+      if (c.state().live() && c.instanceId() != null && !running.contains(c.instanceId())
+          && c.updatedAt().plus(grace).isBefore(clock.instant())) {
+        try {
+          store.transition(c, c.moved(ClaimState.Terminated, clock.instant()));
+          closed.add(c.id());
+        } catch (ClaimStore.StaleClaimException raced) {
+          // moved meanwhile
+        }
+      }
+    }
+    List<String> expired = lifecycle.expireLaunches().stream().map(Claim::id).toList();
+    return new Report(adopted, terminated, closed, expired);
+  }
+}

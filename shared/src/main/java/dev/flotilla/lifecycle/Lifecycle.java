@@ -1,0 +1,97 @@
+package dev.flotilla.lifecycle;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.cloud.CloudProvider;
+import dev.flotilla.contracts.NodeEvent;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * Moves claims as their nodes join, become ready and leave, and gives up on launches that never joined. Every move
+ * is conditional; a move that lost a race is read again and retried, and one that is already done does nothing, so
+ * events delivered twice are harmless.
+ */
+public final class Lifecycle {
+
+  public static final Duration LAUNCH_TIMEOUT = Duration.ofMinutes(15);
+  private static final int ATTEMPTS = 3;
+
+  private final ClaimStore store;
+  private final CloudProvider cloud;
+  private final Clock clock;
+  private final Duration launchTimeout;
+
+  public Lifecycle(ClaimStore store, CloudProvider cloud, Clock clock, Duration launchTimeout) {
+    this.store = store;
+    this.cloud = cloud;
+    this.clock = clock;
+    this.launchTimeout = launchTimeout;
+  }
+
+  /** Launched becomes Registered. Empty when no claim owns the instance or it is past that state. */
+  public Optional<Claim> registered(NodeEvent event) {
+    return move(event.instanceId(), ClaimState.Registered,
+        c -> c.state() == ClaimState.Launched ? c.withNode(event.node()).moved(ClaimState.Registered, clock.instant())
+            : null);
+  }
+
+  /** Launched or Registered becomes Initialized. */
+  public Optional<Claim> ready(NodeEvent event) {
+    return move(event.instanceId(), ClaimState.Initialized,
+        c -> c.state() == ClaimState.Launched || c.state() == ClaimState.Registered
+            ? c.withNode(event.node()).moved(ClaimState.Initialized, clock.instant()) : null);
+  }
+
+  /** Any live claim becomes Terminated, releasing what it reserved. */
+  public Optional<Claim> deleted(NodeEvent event) {
+    return move(event.instanceId(), ClaimState.Terminated,
+        c -> c.state().live() ? c.moved(ClaimState.Terminated, clock.instant()) : null);
+  }
+
+  /**
+   * Claims still Launching or Launched past the launch timeout: their instance (if any) is terminated and the claim
+   * closed, so its pods are planned again on the forwarder's next batch.
+   */
+  public List<Claim> expireLaunches() {
+    List<Claim> expired = new ArrayList<>();
+    for (Claim c : store.claims()) {
+      boolean unjoined = c.state() == ClaimState.Launching || c.state() == ClaimState.Launched;
+      if (unjoined && c.createdAt().plus(launchTimeout).isBefore(clock.instant())) {
+        if (c.instanceId() != null) {
+          cloud.terminate(c.instanceId());
+        }
+        try {
+          expired.add(store.transition(c, c.moved(ClaimState.Terminated, clock.instant())));
+        } catch (ClaimStore.StaleClaimException raced) {
+          // it joined (or was closed) meanwhile: nothing to expire
+        }
+      }
+    }
+    return expired;
+  }
+
+  private Optional<Claim> move(String instanceId, ClaimState target, UnaryOperator<Claim> next) {
+    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      Optional<Claim> current = store.claimByInstance(instanceId);
+      if (current.isEmpty()) {
+        return Optional.empty();
+      }
+      Claim proposed = next.apply(current.get());
+      if (proposed == null) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(store.transition(current.get(), proposed));
+      } catch (ClaimStore.StaleClaimException raced) {
+        // read it again
+      }
+    }
+    throw new ClaimStore.StaleClaimException("claim of " + instanceId + " kept changing while moving to " + target);
+  }
+}

@@ -1,0 +1,183 @@
+package dev.flotilla.provisioning;
+
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.NodeCapacity;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.OfferingSource;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.cloud.CloudProvider;
+import dev.flotilla.cloud.LaunchRequest;
+import dev.flotilla.cloud.LaunchResult;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Resources;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.scheduling.InFlightNode;
+import dev.flotilla.scheduling.InFlightPlacement;
+import dev.flotilla.scheduling.NodeClaim;
+import dev.flotilla.scheduling.Plan;
+import dev.flotilla.scheduling.Scheduler;
+import dev.flotilla.scheduling.SchedulingInput;
+import dev.flotilla.scheduling.Unschedulable;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * Turns pending pods into launched nodes (the provisioning flow): drop pods an in-flight claim already reserves,
+ * plan the rest (spare room of in-flight claims first, then new nodes), reserve, launch, record. Every step is
+ * conditional in the claim store, so a repeated or concurrent event never launches twice: the pods a rival claimed
+ * first are simply left for the forwarder's next batch.
+ */
+public final class Provisioner {
+
+  /** What one event led to. */
+  public record Decision(
+      String eventId,
+      int received,
+      int alreadyReserved,
+      List<Claim> launched,
+      List<InFlightPlacement> addedToInFlight,
+      List<Unschedulable> unschedulable,
+      List<String> failures,
+      double addedPricePerHour,
+      double lowerBoundPerHour,
+      long decisionMillis) {}
+
+  private final ClaimStore store;
+  private final CloudProvider cloud;
+  private final OfferingSource offerings;
+  private final Supplier<List<NodePool>> pools;
+  private final Supplier<List<PendingPod>> daemonSets;
+  private final Scheduler scheduler = new Scheduler();
+  private final Clock clock;
+
+  public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
+      Supplier<List<PendingPod>> daemonSets, Clock clock) {
+    this.store = store;
+    this.cloud = cloud;
+    this.offerings = offerings;
+    this.pools = pools;
+    this.daemonSets = daemonSets;
+    this.clock = clock;
+  }
+
+  public Decision provision(String eventId, List<PendingPod> pending) {
+    long start = System.nanoTime();
+    Map<String, PendingPod> byName = new LinkedHashMap<>();
+    pending.forEach(p -> byName.putIfAbsent(p.name(), p));
+    Map<String, String> reserved = store.reservations(byName.keySet());
+    List<PendingPod> open = byName.values().stream().filter(p -> !reserved.containsKey(p.name())).toList();
+    if (open.isEmpty()) {
+      return new Decision(eventId, pending.size(), reserved.size(), List.of(), List.of(), List.of(), List.of(), 0, 0,
+          millis(start));
+    }
+    OfferingCatalog catalog = offerings.catalog();
+    List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
+    Plan plan = scheduler.schedule(new SchedulingInput(open, pools.get(), catalog, daemonSets.get(),
+        poolUsage(live, catalog), inFlight(live)));
+
+    List<String> failures = new ArrayList<>();
+    List<InFlightPlacement> extended = extendInFlight(plan, live, byName, failures);
+    List<Claim> created = new ArrayList<>();
+    List<LaunchRequest> requests = new ArrayList<>();
+    for (NodeClaim nodeClaim : plan.nodeClaims()) {
+      Resources load = nodeClaim.pods().stream().map(n -> byName.get(n).requests())
+          .reduce(Resources.NONE, Resources::plus);
+      Claim claim = Claim.launching(UUID.randomUUID().toString(), nodeClaim.nodePool(),
+          nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
+          nodeClaim.capacityType(), nodeClaim.pods(), load, nodeClaim.pricePerHour(), clock.instant());
+      switch (store.create(claim)) {
+        case ClaimStore.Created c -> {
+          created.add(c.claim());
+          requests.add(new LaunchRequest(claim.id(), claim.nodePool(), claim.instanceTypes(), claim.zones(),
+              claim.capacityType()));
+        }
+        case ClaimStore.Conflict conflict -> failures.add("claim for " + claim.pods().size()
+            + " pods not made: " + conflict.reservedPods().size() + " already reserved by another claim");
+      }
+    }
+    List<Claim> launched = new ArrayList<>();
+    double added = 0;
+    if (!requests.isEmpty()) {
+      List<LaunchResult> results = cloud.launch(requests);
+      for (int i = 0; i < results.size(); i++) {
+        Claim claim = created.get(i);
+        switch (results.get(i)) {
+          case LaunchResult.Launched l -> {
+            Claim next = store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(),
+                l.capacityType(), l.pricePerHour(), clock.instant()));
+            launched.add(next);
+            added += l.pricePerHour();
+          }
+          case LaunchResult.Failed f -> {
+            // its pods are released and come back with the forwarder's next batch, without the failed offerings
+            store.transition(claim, claim.moved(ClaimState.Terminated, clock.instant()));
+            failures.add("claim " + claim.id() + " not launched: " + f.reason());
+          }
+        }
+      }
+    }
+    return new Decision(eventId, pending.size(), reserved.size(), launched, extended, plan.unschedulable(), failures,
+        Math.round(added * 1e6) / 1e6, plan.lowerBoundPerHour(), millis(start));
+  }
+
+  private List<InFlightPlacement> extendInFlight(Plan plan, List<Claim> live, Map<String, PendingPod> byName,
+      List<String> failures) {
+    Map<String, Claim> claims = new HashMap<>();
+    live.forEach(c -> claims.put(c.id(), c));
+    List<InFlightPlacement> done = new ArrayList<>();
+    for (InFlightPlacement placement : plan.inFlightPlacements()) {
+      List<String> pods = placement.pods().subList(0, Math.min(placement.pods().size(), 99));
+      Resources load = pods.stream().map(n -> byName.get(n).requests()).reduce(Resources.NONE, Resources::plus);
+      try {
+        if (store.extend(claims.get(placement.claimId()), pods, load) instanceof ClaimStore.Created) {
+          done.add(new InFlightPlacement(placement.claimId(), pods));
+        } else {
+          failures.add("claim " + placement.claimId() + " not extended: pods already reserved");
+        }
+      } catch (ClaimStore.StaleClaimException e) {
+        failures.add("claim " + placement.claimId() + " not extended: " + e.getMessage());
+      }
+    }
+    return done;
+  }
+
+  /** Launched and registered nodes not yet ready: their spare room is where new pods go first. */
+  private static List<InFlightNode> inFlight(List<Claim> live) {
+    List<InFlightNode> nodes = new ArrayList<>();
+    for (Claim c : live) {
+      if ((c.state() == ClaimState.Launched || c.state() == ClaimState.Registered) && c.instanceType() != null) {
+        // the claim keeps its pods' total, not their facts: one pod stands for all of them
+        PendingPod load = PendingPod.builder("flotilla/" + c.id()).requests(c.load()).build();
+        nodes.add(new InFlightNode(c.id(), c.nodePool(), c.instanceType(), c.zone(), c.capacityType(),
+            List.of(load)));
+      }
+    }
+    return nodes;
+  }
+
+  /** What live claims count against their pools' limits: the launched type, or the first ranked one until then. */
+  private static Map<String, Resources> poolUsage(List<Claim> live, OfferingCatalog catalog) {
+    Map<String, Resources> usage = new HashMap<>();
+    for (Claim c : live) {
+      String typeName = c.instanceType() != null ? c.instanceType()
+          : c.instanceTypes().isEmpty() ? null : c.instanceTypes().getFirst();
+      InstanceType type = typeName == null ? null : catalog.type(typeName);
+      if (type != null) {
+        usage.merge(c.nodePool(), NodeCapacity.capacity(type), Resources::plus);
+      }
+    }
+    return usage;
+  }
+
+  private static long millis(long start) {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+}

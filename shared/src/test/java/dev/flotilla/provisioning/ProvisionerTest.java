@@ -1,0 +1,172 @@
+package dev.flotilla.provisioning;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.Offering;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.catalog.StaticOfferingSource;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.InMemoryClaimStore;
+import dev.flotilla.cloud.InMemoryCloud;
+import dev.flotilla.contracts.Envelope;
+import dev.flotilla.contracts.InvalidEventException;
+import dev.flotilla.contracts.PodsPending;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.testing.MutableClock;
+import dev.flotilla.testing.TestEvents;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class ProvisionerTest {
+
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
+  private final InMemoryClaimStore store = new InMemoryClaimStore(clock);
+  private final OfferingCatalog catalog = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.ratio(0.35));
+  private final InMemoryCloud cloud = new InMemoryCloud("shop-prod", catalog, store, clock);
+  private final Provisioner provisioner = new Provisioner(store, cloud, new StaticOfferingSource(catalog, store),
+      List::of, List::of, clock);
+
+  private static PodsPending sample() {
+    return PodsPending.from(Envelope.parse(TestEvents.read("forwarder/pods-pending.json")));
+  }
+
+  @Test
+  void pendingPodsBecomeClaimsWithLaunchedTaggedInstances() {
+    PodsPending event = sample();
+
+    Provisioner.Decision decision = provisioner.provision("evt-1", event.pods());
+
+    assertThat(decision.unschedulable()).isEmpty();
+    assertThat(decision.failures()).isEmpty();
+    assertThat(decision.launched()).isNotEmpty().allSatisfy(c -> {
+      assertThat(c.state()).isEqualTo(ClaimState.Launched);
+      assertThat(cloud.instance(c.instanceId()).tags()).containsEntry(WellKnownLabels.CLAIM, c.id())
+          .containsEntry(WellKnownLabels.CLUSTER, "shop-prod");
+    });
+    List<String> names = event.pods().stream().map(PendingPod::name).toList();
+    assertThat(store.reservations(names)).hasSize(names.size());
+    assertThat(decision.addedPricePerHour())
+        .isEqualTo(decision.launched().stream().mapToDouble(Claim::pricePerHour).sum(),
+            org.assertj.core.data.Offset.offset(1e-6));
+  }
+
+  @Test
+  void theSameEventThreeTimesLaunchesOnce() {
+    PodsPending event = sample();
+    provisioner.provision("evt-1", event.pods());
+    int instances = cloud.ownedInstances().size();
+
+    Provisioner.Decision second = provisioner.provision("evt-1", event.pods());
+    Provisioner.Decision third = provisioner.provision("evt-1", event.pods());
+
+    assertThat(cloud.ownedInstances()).hasSize(instances);
+    assertThat(second.launched()).isEmpty();
+    assertThat(third.alreadyReserved()).isEqualTo(event.pods().size());
+  }
+
+  @Test
+  void racingInvocationsOnOverlappingPodsLaunchEachPodOnce() throws Exception {
+    List<PendingPod> pods = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      pods.add(PendingPod.builder("shop/worker-" + i).labels(Map.of("app", "worker"))
+          .requests(Resources.of(1000, 2L << 30)).build());
+    }
+    ExecutorService executor = Executors.newFixedThreadPool(2);
+    CountDownLatch start = new CountDownLatch(1);
+    try {
+      List<Future<Provisioner.Decision>> runs = new ArrayList<>();
+      runs.add(executor.submit(() -> {
+        start.await();
+        return provisioner.provision("evt-a", pods.subList(0, 30));
+      }));
+      runs.add(executor.submit(() -> {
+        start.await();
+        return provisioner.provision("evt-b", pods.subList(10, 40));
+      }));
+      start.countDown();
+      for (Future<Provisioner.Decision> run : runs) {
+        run.get();
+      }
+    } finally {
+      executor.shutdownNow();
+    }
+    Map<String, String> podToClaim = new HashMap<>();
+    List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
+    for (Claim c : live) {
+      for (String pod : c.pods()) {
+        assertThat(podToClaim.put(pod, c.id())).as("%s in two claims", pod).isNull();
+      }
+    }
+    assertThat(cloud.ownedInstances()).hasSize(live.size());
+    // a pod a rival claimed first is left for the next batch: the forwarder sends it again, and then it is placed
+    provisioner.provision("evt-c", pods);
+    List<Claim> after = store.claims().stream().filter(c -> c.state().live()).toList();
+    assertThat(after.stream().mapToInt(c -> c.pods().size()).sum()).isEqualTo(40);
+  }
+
+  @Test
+  void laterPodsFillTheSpareRoomOfALaunchedClaim() {
+    List<PendingPod> first = List.of(PendingPod.builder("shop/big-0").requests(Resources.of(1500, 3L << 30)).build());
+    Provisioner.Decision d1 = provisioner.provision("evt-1", first);
+    Claim claim = d1.launched().getFirst();
+    Resources room = dev.flotilla.catalog.NodeCapacity.allocatable(catalog.type(claim.instanceType()))
+        .minus(claim.load());
+    assertThat(room.cpuMillis()).isPositive();
+    assertThat(room.memoryBytes()).isPositive();
+
+    List<PendingPod> later = List.of(PendingPod.builder("shop/small-0")
+        .requests(Resources.of(room.cpuMillis() / 2, room.memoryBytes() / 2)).build());
+    Provisioner.Decision d2 = provisioner.provision("evt-2", later);
+
+    assertThat(d2.launched()).isEmpty();
+    assertThat(d2.addedToInFlight()).singleElement().satisfies(p -> {
+      assertThat(p.claimId()).isEqualTo(claim.id());
+      assertThat(p.pods()).containsExactly("shop/small-0");
+    });
+    assertThat(store.claim(claim.id()).orElseThrow().pods()).containsExactly("shop/big-0", "shop/small-0");
+  }
+
+  @Test
+  void aLaunchWithoutCapacityReleasesItsPodsAndMarksTheOfferings() {
+    PendingPod pod = PendingPod.builder("shop/x-0").requests(Resources.of(500, 1L << 30))
+        .nodeSelector(Map.of(WellKnownLabels.INSTANCE_TYPE, "m7g.large")).build();
+    for (String zone : catalog.zones()) {
+      cloud.exhaust(new Offering.Key("m7g.large", zone, CapacityType.ON_DEMAND));
+    }
+
+    Provisioner.Decision decision = provisioner.provision("evt-1", List.of(pod));
+
+    assertThat(decision.launched()).isEmpty();
+    assertThat(decision.failures()).singleElement().asString().contains("InsufficientInstanceCapacity");
+    assertThat(store.reservations(List.of("shop/x-0"))).isEmpty();
+    assertThat(store.unavailable()).isNotEmpty();
+  }
+
+  @Test
+  void aMalformedEventNamesItsFieldAndChangesNothing() {
+    String bad = TestEvents.read("forwarder/pods-pending.json").replaceFirst("\"cpu\" : 500", "\"cpu\" : -5");
+    assertThatThrownBy(() -> PodsPending.from(Envelope.parse(bad)))
+        .isInstanceOf(InvalidEventException.class)
+        .hasMessageContaining("detail.pods[0].requests")
+        .hasMessageContaining("negative amount of cpu");
+    String noTime = TestEvents.read("forwarder/pods-pending.json").replace("\"time\" :", "\"when\" :");
+    assertThatThrownBy(() -> Envelope.parse(noTime)).hasMessage("event.time: is required");
+    assertThat(store.claims()).isEmpty();
+    assertThat(cloud.ownedInstances()).isEmpty();
+  }
+}
