@@ -1,0 +1,126 @@
+package dev.flotilla.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.claims.InMemoryClaimStore;
+import dev.flotilla.cloud.CloudInstance;
+import dev.flotilla.cloud.InMemoryCloud;
+import dev.flotilla.cloud.LaunchRequest;
+import dev.flotilla.cloud.LaunchResult;
+import dev.flotilla.contracts.Envelope;
+import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.testing.MutableClock;
+import dev.flotilla.testing.TestEvents;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LifecycleTest {
+
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
+  private final InMemoryClaimStore store = new InMemoryClaimStore(clock);
+  private final InMemoryCloud cloud = new InMemoryCloud("shop-prod",
+      OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.none()), store, clock);
+  private final Lifecycle lifecycle = new Lifecycle(store, cloud, clock, Lifecycle.LAUNCH_TIMEOUT);
+  private final GarbageCollector collector = new GarbageCollector(store, cloud, lifecycle, clock,
+      GarbageCollector.GRACE);
+
+  private Claim launchedClaim(String id) {
+    Claim claim = ((ClaimStore.Created) store.create(Claim.launching(id, "default", List.of("m7g.large"),
+        List.of("us-east-1a"), CapacityType.ON_DEMAND, List.of("shop/web-" + id), Resources.of(500, 1L << 30),
+        0.0816, clock.instant()))).claim();
+    var l = (LaunchResult.Launched) cloud.launch(List.of(new LaunchRequest(id, "default", List.of("m7g.large"),
+        List.of("us-east-1a"), CapacityType.ON_DEMAND))).getFirst();
+    return store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(), l.capacityType(),
+        l.pricePerHour(), clock.instant()));
+  }
+
+  private static NodeEvent event(String file, String instanceId) {
+    return NodeEvent.from(Envelope.parse(TestEvents.read(file).replace("i-0a1b2c3d4e5f60718", instanceId)));
+  }
+
+  @Test
+  void nodeEventsMoveTheClaimOnceEachAndDeletionReleasesItsPods() {
+    Claim claim = launchedClaim("c1");
+    String id = claim.instanceId();
+
+    assertThat(lifecycle.registered(event("forwarder/node-registered.json", id)))
+        .hasValueSatisfying(c -> {
+          assertThat(c.state()).isEqualTo(ClaimState.Registered);
+          assertThat(c.nodeName()).isEqualTo("ip-10-0-1-23.ec2.internal");
+        });
+    assertThat(lifecycle.registered(event("forwarder/node-registered.json", id))).isEmpty();
+    assertThat(lifecycle.ready(event("forwarder/node-ready.json", id)))
+        .hasValueSatisfying(c -> assertThat(c.state()).isEqualTo(ClaimState.Initialized));
+    assertThat(lifecycle.ready(event("forwarder/node-ready.json", id))).isEmpty();
+
+    assertThat(lifecycle.deleted(event("forwarder/node-deleted.json", id)))
+        .hasValueSatisfying(c -> assertThat(c.state()).isEqualTo(ClaimState.Terminated));
+    assertThat(store.reservations(List.of("shop/web-c1"))).isEmpty();
+    assertThat(lifecycle.deleted(event("forwarder/node-deleted.json", id))).isEmpty();
+  }
+
+  @Test
+  void aNodeOfNoClaimIsIgnored() {
+    assertThat(lifecycle.ready(event("forwarder/node-ready.json", "i-0fffffffffffffff0"))).isEmpty();
+  }
+
+  @Test
+  void aLaunchThatNeverJoinsIsTerminatedAfterTheTimeoutAndItsPodsReleased() {
+    Claim claim = launchedClaim("c1");
+    clock.advance(Duration.ofMinutes(14));
+    assertThat(lifecycle.expireLaunches()).isEmpty();
+
+    clock.advance(Duration.ofMinutes(2));
+    assertThat(lifecycle.expireLaunches()).extracting(Claim::id).containsExactly("c1");
+    assertThat(cloud.instance(claim.instanceId()).state()).isEqualTo("terminated");
+    assertThat(store.reservations(List.of("shop/web-c1"))).isEmpty();
+  }
+
+  @Test
+  void garbageCollectionAdoptsTerminatesClosesAndLeavesForeignInstancesAlone() {
+    // an instance whose claim never learned of it (a crash after CreateFleet)
+    Claim orphanClaim = ((ClaimStore.Created) store.create(Claim.launching("orphan", "default",
+        List.of("m7g.large"), List.of("us-east-1a"), CapacityType.ON_DEMAND, List.of("shop/a"), Resources.NONE,
+        0.08, clock.instant()))).claim();
+    cloud.launch(List.of(new LaunchRequest("orphan", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND)));
+    // an instance of a claim that is gone
+    cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND)));
+    // a live claim whose instance disappeared
+    Claim vanished = launchedClaim("vanished");
+    cloud.terminate(vanished.instanceId());
+    String foreign = cloud.startForeign("m5.large", "us-east-1a", Map.of("team", "data"));
+
+    GarbageCollector.Report early = collector.collect();
+    assertThat(early.adopted()).isEmpty();
+    assertThat(early.terminated()).isEmpty();
+
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    GarbageCollector.Report report = collector.collect();
+
+    assertThat(report.adopted()).hasSize(1);
+    assertThat(store.claim("orphan")).hasValueSatisfying(c -> {
+      assertThat(c.state()).isEqualTo(ClaimState.Launched);
+      assertThat(c.instanceId()).isEqualTo(report.adopted().getFirst());
+    });
+    assertThat(report.terminated()).hasSize(1);
+    CloudInstance stray = cloud.instance(report.terminated().getFirst());
+    assertThat(stray.tags()).containsEntry(WellKnownLabels.CLAIM, "no-such-claim");
+    assertThat(report.closed()).containsExactly("vanished");
+    assertThat(cloud.instance(foreign).state()).isEqualTo("running");
+    assertThat(orphanClaim.state()).isEqualTo(ClaimState.Launching);
+  }
+}
