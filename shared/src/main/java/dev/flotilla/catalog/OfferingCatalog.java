@@ -83,6 +83,13 @@ public final class OfferingCatalog {
     return new OfferingCatalog(region, types, kept);
   }
 
+  /** The same catalog offered only in these zones (those the cluster has subnets in). */
+  public OfferingCatalog inZones(java.util.Collection<String> allowed) {
+    List<Offering> kept = new ArrayList<>();
+    offerings.values().forEach(list -> list.stream().filter(o -> allowed.contains(o.zone())).forEach(kept::add));
+    return new OfferingCatalog(region, types, kept);
+  }
+
   public String region() {
     return region;
   }

@@ -1,0 +1,99 @@
+package dev.flotilla.functions;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.contracts.Envelope;
+import dev.flotilla.lifecycle.GarbageCollector;
+import dev.flotilla.provisioning.Provisioner;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.lambda.powertools.metrics.Metrics;
+import software.amazon.lambda.powertools.metrics.MetricsBuilder;
+import software.amazon.lambda.powertools.metrics.model.DimensionSet;
+import software.amazon.lambda.powertools.metrics.model.MetricUnit;
+
+/**
+ * Every decision, explained: one structured JSON log line (what was pending, what was launched, why, what it cost)
+ * and CloudWatch metrics in Embedded Metric Format, namespace {@code Flotilla}.
+ */
+final class DecisionReport {
+
+  static final String NAMESPACE = "Flotilla";
+  private static final Logger LOG = LoggerFactory.getLogger("flotilla.decisions");
+
+  private final Metrics metrics;
+  private final String function;
+  private final String cluster;
+
+  DecisionReport(String function, String cluster) {
+    this.function = function;
+    this.cluster = cluster;
+    this.metrics = MetricsBuilder.builder().withNamespace(NAMESPACE).withService(function)
+        .withDefaultDimension("Cluster", cluster).withRaiseOnEmptyMetrics(false).build();
+  }
+
+  void provisioned(Envelope event, Provisioner.Decision d) {
+    Map<String, Long> byType = new LinkedHashMap<>();
+    for (Claim c : d.launched()) {
+      byType.merge(c.instanceType() + "/" + c.capacityType().label(), 1L, Long::sum);
+    }
+    LOG.atInfo().setMessage("provisioned")
+        .addKeyValue("function", function).addKeyValue("cluster", cluster).addKeyValue("eventId", event.id())
+        .addKeyValue("podsReceived", d.received()).addKeyValue("podsAlreadyReserved", d.alreadyReserved())
+        .addKeyValue("launched", d.launched().stream().map(c -> Map.of("claim", c.id(), "instanceId", c.instanceId(),
+            "instanceType", c.instanceType(), "zone", c.zone(), "capacityType", c.capacityType().label(),
+            "pricePerHour", c.pricePerHour(), "pods", c.pods().size(), "alternatives", c.instanceTypes().size()))
+            .toList())
+        .addKeyValue("addedToInFlight", d.addedToInFlight().stream()
+            .map(p -> Map.of("claim", p.claimId(), "pods", p.pods())).toList())
+        .addKeyValue("unschedulable", d.unschedulable().stream()
+            .map(u -> Map.of("pod", u.pod(), "reason", u.reason())).toList())
+        .addKeyValue("failures", d.failures())
+        .addKeyValue("addedPricePerHour", d.addedPricePerHour())
+        .addKeyValue("lowerBoundPerHour", d.lowerBoundPerHour())
+        .addKeyValue("decisionMillis", d.decisionMillis())
+        .log();
+    metrics.addMetric("PodsPending", d.received() - d.alreadyReserved(), MetricUnit.COUNT);
+    metrics.addMetric("PodsUnschedulable", d.unschedulable().size(), MetricUnit.COUNT);
+    metrics.addMetric("ClaimsCreated", d.launched().size(), MetricUnit.COUNT);
+    metrics.addMetric("LaunchFailures", d.failures().size(), MetricUnit.COUNT);
+    metrics.addMetric("DecisionLatency", d.decisionMillis(), MetricUnit.MILLISECONDS);
+    metrics.addMetric("EstimatedHourlyCostAdded", d.addedPricePerHour(), MetricUnit.NONE);
+    metrics.addMetadata("eventId", event.id());
+    metrics.flush();
+    byType.forEach((key, count) -> {
+      String[] parts = key.split("/");
+      metrics.flushSingleMetric("InstancesLaunched", count, MetricUnit.COUNT, NAMESPACE,
+          DimensionSet.of("Cluster", cluster, "InstanceType", parts[0], "CapacityType", parts[1]));
+    });
+  }
+
+  void nodeEvent(Envelope event, String instanceId, String outcome) {
+    LOG.atInfo().setMessage("node event").addKeyValue("function", function).addKeyValue("cluster", cluster)
+        .addKeyValue("eventId", event.id()).addKeyValue("detailType", event.detailType())
+        .addKeyValue("instanceId", instanceId).addKeyValue("outcome", outcome).log();
+    metrics.addMetric("NodeEvents", 1, MetricUnit.COUNT);
+    metrics.flush();
+  }
+
+  void collected(Envelope event, GarbageCollector.Report r) {
+    LOG.atInfo().setMessage("garbage collected").addKeyValue("function", function).addKeyValue("cluster", cluster)
+        .addKeyValue("eventId", event.id()).addKeyValue("adopted", r.adopted())
+        .addKeyValue("terminated", r.terminated()).addKeyValue("closed", r.closed())
+        .addKeyValue("expired", r.expired()).log();
+    metrics.addMetric("InstancesAdopted", r.adopted().size(), MetricUnit.COUNT);
+    metrics.addMetric("InstancesTerminated", r.terminated().size(), MetricUnit.COUNT);
+    metrics.addMetric("ClaimsClosed", r.closed().size(), MetricUnit.COUNT);
+    metrics.addMetric("LaunchesExpired", r.expired().size(), MetricUnit.COUNT);
+    metrics.flush();
+  }
+
+  /** A rejected event: the reason names the field; the invocation then fails so the event reaches its DLQ. */
+  void rejected(String rawId, RuntimeException e) {
+    LOG.atError().setMessage("event rejected").addKeyValue("function", function).addKeyValue("cluster", cluster)
+        .addKeyValue("eventId", rawId).addKeyValue("reason", e.getMessage()).log();
+    metrics.flushSingleMetric("EventsRejected", 1, MetricUnit.COUNT, NAMESPACE,
+        DimensionSet.of("Cluster", cluster, "Function", function));
+  }
+}

@@ -1,0 +1,72 @@
+package dev.flotilla.functions;
+
+import dev.flotilla.aws.AwsClients;
+import dev.flotilla.aws.DynamoClaimStore;
+import dev.flotilla.aws.Ec2CloudProvider;
+import dev.flotilla.aws.Ec2OfferingSource;
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.cloud.CloudProvider;
+import dev.flotilla.catalog.OfferingSource;
+import dev.flotilla.lifecycle.GarbageCollector;
+import dev.flotilla.lifecycle.Lifecycle;
+import dev.flotilla.provisioning.Provisioner;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * The services a function runs, built once per execution environment (and so once per SnapStart snapshot): SDK
+ * clients, adapters, the bundled catalog. Nothing here calls AWS while it is built.
+ */
+public final class FlotillaServices {
+
+  private static volatile FlotillaServices fromEnvironment;
+
+  final FunctionConfig config;
+  final ClaimStore store;
+  final CloudProvider cloud;
+  final OfferingSource offerings;
+  final Provisioner provisioner;
+  final Lifecycle lifecycle;
+  final GarbageCollector collector;
+
+  public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
+      Clock clock) {
+    this.config = config;
+    this.store = store;
+    this.cloud = cloud;
+    this.offerings = offerings;
+    // only zones the cluster has subnets in can be launched into
+    OfferingSource launchable = config.subnets().isEmpty() ? offerings
+        : () -> offerings.catalog().inZones(config.subnets().keySet());
+    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, List::of, clock);
+    this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
+    this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
+  }
+
+  /** The AWS-backed services for this environment: region, endpoint and names from environment variables. */
+  public static FlotillaServices aws(FunctionConfig config, AwsClients aws, Clock clock) {
+    CatalogFile bundled = CatalogFile.bundled();
+    ClaimStore store = new DynamoClaimStore(aws.dynamo(), config.table(), config.cluster(), clock);
+    Ec2OfferingSource offerings = new Ec2OfferingSource(aws.ec2(), bundled, store, clock);
+    CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
+        new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets()),
+        (type, zone, capacityType) -> offerings.catalog().price(type, zone, capacityType), store);
+    return new FlotillaServices(config, store, cloud, offerings, clock);
+  }
+
+  /** One set per execution environment, shared by the handlers a function's jar holds. */
+  static FlotillaServices fromEnvironment() {
+    FlotillaServices s = fromEnvironment;
+    if (s == null) {
+      synchronized (FlotillaServices.class) {
+        if (fromEnvironment == null) {
+          fromEnvironment = aws(FunctionConfig.fromEnvironment(System.getenv()), AwsClients.fromEnvironment(),
+              Clock.systemUTC());
+        }
+        s = fromEnvironment;
+      }
+    }
+    return s;
+  }
+}

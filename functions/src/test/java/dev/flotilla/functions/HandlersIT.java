@@ -1,0 +1,200 @@
+package dev.flotilla.functions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import dev.flotilla.aws.AwsClients;
+import dev.flotilla.aws.ClaimTable;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.contracts.Envelope;
+import dev.flotilla.contracts.InvalidEventException;
+import dev.flotilla.contracts.PodsPending;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.testing.AwsIntegrationTest;
+import dev.flotilla.testing.MutableClock;
+import dev.flotilla.testing.TestEvents;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.ResourceType;
+
+/** The handlers fed with the sample events in test-events, against the AWS emulator through the real adapters. */
+@AwsIntegrationTest
+class HandlersIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final MutableClock clock = new MutableClock(Instant.now());
+  private AwsClients aws;
+  private FlotillaServices services;
+
+  @BeforeEach
+  void account(AwsClients aws) {
+    this.aws = aws;
+    ClaimTable.createIfMissing(aws.dynamo(), "flotilla");
+    var ec2 = aws.ec2();
+    String vpc = ec2.createVpc(r -> r.cidrBlock("10.0.0.0/16")).vpc().vpcId();
+    Map<String, String> subnets = new HashMap<>();
+    int i = 1;
+    for (String zone : List.of("us-east-1a", "us-east-1b", "us-east-1c")) {
+      String cidr = "10.0." + i++ + ".0/24";
+      subnets.put(zone, ec2.createSubnet(r -> r.vpcId(vpc).cidrBlock(cidr).availabilityZone(zone)).subnet().subnetId());
+    }
+    String template = ec2.createLaunchTemplate(r -> r.launchTemplateName("flotilla-shop-prod")
+        .launchTemplateData(d -> d.imageId("ami-12c6146b"))).launchTemplate().launchTemplateId();
+    FunctionConfig config = new FunctionConfig("shop-prod", "flotilla", template, subnets, List.of(),
+        Duration.ofMinutes(15), Duration.ZERO);
+    services = FlotillaServices.aws(config, aws, clock);
+  }
+
+  private static JsonNode invoke(RequestStreamHandler handler, String event) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    handler.handleRequest(new ByteArrayInputStream(event.getBytes(StandardCharsets.UTF_8)), out, null);
+    return JSON.readTree(out.toByteArray());
+  }
+
+  private List<Instance> owned() {
+    return aws.ec2().describeInstances(r -> r.filters(
+            Filter.builder().name("tag:" + WellKnownLabels.CLUSTER).values("shop-prod").build(),
+            Filter.builder().name("instance-state-name").values("pending", "running").build()))
+        .reservations().stream().flatMap(res -> res.instances().stream()).toList();
+  }
+
+  private static List<String> samplePods() {
+    return PodsPending.from(Envelope.parse(TestEvents.read("forwarder/pods-pending.json"))).pods().stream()
+        .map(PendingPod::name).toList();
+  }
+
+  @Test
+  void pendingPodsLaunchTaggedInstancesAndReserveEveryPod() throws Exception {
+    JsonNode answer = invoke(new ProvisionerHandler(services), TestEvents.read("forwarder/pods-pending.json"));
+
+    assertThat(answer.path("failures")).isEmpty();
+    assertThat(answer.path("unschedulable").asInt()).isZero();
+    List<Instance> instances = owned();
+    assertThat(instances).hasSize(answer.path("instances").size()).isNotEmpty();
+    for (Instance instance : instances) {
+      Map<String, String> tags = new HashMap<>();
+      instance.tags().forEach(t -> tags.put(t.key(), t.value()));
+      String claimId = tags.get(WellKnownLabels.CLAIM);
+      assertThat(services.store.claim(claimId)).hasValueSatisfying(c -> {
+        assertThat(c.state()).isEqualTo(ClaimState.Launched);
+        assertThat(c.instanceId()).isEqualTo(instance.instanceId());
+        assertThat(c.instanceType()).isEqualTo(instance.instanceTypeAsString());
+      });
+    }
+    assertThat(services.store.reservations(samplePods())).hasSize(samplePods().size());
+    var volumes = aws.ec2().describeTags(r -> r.filters(
+        Filter.builder().name("resource-type").values(ResourceType.INSTANCE.toString()).build())).tags();
+    assertThat(volumes).isNotEmpty();
+  }
+
+  @Test
+  void theSameEventDeliveredThreeTimesLaunchesOnce() throws Exception {
+    String event = TestEvents.read("forwarder/pods-pending.json");
+    invoke(new ProvisionerHandler(services), event);
+    int launched = owned().size();
+
+    invoke(new ProvisionerHandler(services), event);
+    JsonNode third = invoke(new ProvisionerHandler(services), event);
+
+    assertThat(owned()).hasSize(launched);
+    assertThat(third.path("instances")).isEmpty();
+  }
+
+  @Test
+  void twoInvocationsRacingOnTheSamePodsLaunchEachPodOnce() throws Exception {
+    String event = TestEvents.read("forwarder/pods-pending.json");
+    ProvisionerHandler a = new ProvisionerHandler(services);
+    ProvisionerHandler b = new ProvisionerHandler(services);
+    CompletableFuture<JsonNode> first = CompletableFuture.supplyAsync(() -> call(a, event));
+    CompletableFuture<JsonNode> second = CompletableFuture.supplyAsync(() -> call(b, event));
+    first.join();
+    second.join();
+
+    List<Claim> live = services.store.claims().stream().filter(c -> c.state().live()).toList();
+    Map<String, String> owner = new HashMap<>();
+    for (Claim c : live) {
+      for (String pod : c.pods()) {
+        assertThat(owner.put(pod, c.id())).as("%s reserved twice", pod).isNull();
+      }
+    }
+    assertThat(owned()).hasSize(live.size());
+  }
+
+  @Test
+  void nodeEventsMoveTheClaimAndDeletionReleasesItsPods() throws Exception {
+    invoke(new ProvisionerHandler(services), TestEvents.read("forwarder/pods-pending.json"));
+    Instance instance = owned().getFirst();
+    String id = instance.instanceId();
+    NodeLifecycleHandler lifecycle = new NodeLifecycleHandler(services);
+
+    invoke(lifecycle, TestEvents.read("forwarder/node-registered.json").replace("i-0a1b2c3d4e5f60718", id));
+    assertThat(services.store.claimByInstance(id)).hasValueSatisfying(c ->
+        assertThat(c.state()).isEqualTo(ClaimState.Registered));
+    invoke(lifecycle, TestEvents.read("forwarder/node-ready.json").replace("i-0a1b2c3d4e5f60718", id));
+    assertThat(services.store.claimByInstance(id)).hasValueSatisfying(c ->
+        assertThat(c.state()).isEqualTo(ClaimState.Initialized));
+    JsonNode deleted = invoke(lifecycle,
+        TestEvents.read("forwarder/node-deleted.json").replace("i-0a1b2c3d4e5f60718", id));
+
+    assertThat(deleted.path("outcome").asText()).endsWith("is Terminated");
+    Claim claim = services.store.claimByInstance(id).orElseThrow();
+    assertThat(services.store.reservations(claim.pods())).isEmpty();
+  }
+
+  @Test
+  void garbageCollectionTerminatesAnOrphanAndLeavesForeignInstancesAlone() throws Exception {
+    String orphan = aws.ec2().runInstances(r -> r.imageId("ami-12c6146b").minCount(1).maxCount(1)
+        .instanceType("m7g.large").tagSpecifications(t -> t.resourceType(ResourceType.INSTANCE).tags(
+            software.amazon.awssdk.services.ec2.model.Tag.builder().key(WellKnownLabels.CLUSTER).value("shop-prod")
+                .build()))).instances().getFirst().instanceId();
+    String foreign = aws.ec2().runInstances(r -> r.imageId("ami-12c6146b").minCount(1).maxCount(1)
+        .instanceType("m5.large")).instances().getFirst().instanceId();
+    clock.advance(Duration.ofMinutes(5));
+
+    JsonNode answer = invoke(new GarbageCollectorHandler(services),
+        TestEvents.read("scheduled/garbage-collection.json"));
+
+    assertThat(answer.path("terminated").toString()).contains(orphan).doesNotContain(foreign);
+    assertThat(aws.ec2().describeInstances(r -> r.instanceIds(foreign)).reservations().getFirst().instances()
+        .getFirst().state().nameAsString()).isEqualTo("running");
+  }
+
+  @Test
+  void aMalformedEventFailsTheInvocationNamingTheFieldAndDoesNothing() {
+    String bad = TestEvents.read("forwarder/pods-pending.json")
+        .replaceFirst("\"memory\" : 1073741824", "\"memory\" : \"lots\"");
+
+    assertThatThrownBy(() -> invoke(new ProvisionerHandler(services), bad))
+        .isInstanceOf(InvalidEventException.class)
+        .hasMessageContaining("detail.pods[0].requests");
+    assertThatThrownBy(() -> invoke(new NodeLifecycleHandler(services),
+        TestEvents.read("forwarder/node-ready.json").replace("\"instanceId\"", "\"instance\"")))
+        .hasMessageContaining("detail.instanceId: is required");
+    assertThat(services.store.claims()).isEmpty();
+    assertThat(owned()).isEmpty();
+  }
+
+  private static JsonNode call(RequestStreamHandler handler, String event) {
+    try {
+      return invoke(handler, event);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
