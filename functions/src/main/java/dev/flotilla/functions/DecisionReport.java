@@ -62,11 +62,28 @@ final class DecisionReport {
     metrics.addMetric("EstimatedHourlyCostAdded", d.addedPricePerHour(), MetricUnit.NONE);
     metrics.addMetadata("eventId", event.id());
     metrics.flush();
+    Map<String, Long> byReason = new LinkedHashMap<>();
+    for (String failure : d.failures()) {
+      byReason.merge(reason(failure), 1L, Long::sum);
+    }
+    byReason.forEach((reason, count) -> metrics.flushSingleMetric("LaunchFailuresByReason", count, MetricUnit.COUNT,
+        NAMESPACE, DimensionSet.of("Cluster", cluster, "Reason", reason)));
     byType.forEach((key, count) -> {
       String[] parts = key.split("/");
       metrics.flushSingleMetric("InstancesLaunched", count, MetricUnit.COUNT, NAMESPACE,
           DimensionSet.of("Cluster", cluster, "InstanceType", parts[0], "CapacityType", parts[1]));
     });
+  }
+
+  /** The first error code of a failure, or why no launch was tried. */
+  static String reason(String failure) {
+    int colon = failure.lastIndexOf(": ");
+    String tail = colon < 0 ? failure : failure.substring(colon + 2);
+    if (failure.contains("already reserved")) {
+      return "PodsAlreadyReserved";
+    }
+    int comma = tail.indexOf(',');
+    return (comma < 0 ? tail : tail.substring(0, comma)).trim().replace(' ', '-');
   }
 
   void nodeEvent(Envelope event, String instanceId, String outcome) {
