@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import dev.flotilla.aws.AwsClients;
 import dev.flotilla.aws.ClaimTable;
+import dev.flotilla.aws.EmulatorAccount;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.contracts.Envelope;
@@ -46,17 +47,10 @@ class HandlersIT {
   void account(AwsClients aws) {
     this.aws = aws;
     ClaimTable.createIfMissing(aws.dynamo(), "flotilla");
-    var ec2 = aws.ec2();
-    String vpc = ec2.createVpc(r -> r.cidrBlock("10.0.0.0/16")).vpc().vpcId();
-    Map<String, String> subnets = new HashMap<>();
-    int i = 1;
-    for (String zone : List.of("us-east-1a", "us-east-1b", "us-east-1c")) {
-      String cidr = "10.0." + i++ + ".0/24";
-      subnets.put(zone, ec2.createSubnet(r -> r.vpcId(vpc).cidrBlock(cidr).availabilityZone(zone)).subnet().subnetId());
-    }
-    String template = ec2.createLaunchTemplate(r -> r.launchTemplateName("flotilla-shop-prod")
-        .launchTemplateData(d -> d.imageId("ami-12c6146b"))).launchTemplate().launchTemplateId();
-    FunctionConfig config = new FunctionConfig("shop-prod", "flotilla", template, subnets, List.of(),
+    EmulatorAccount account = EmulatorAccount.create(aws.ec2(), "shop-prod",
+        List.of("us-east-1a", "us-east-1b", "us-east-1c"));
+    FunctionConfig config = new FunctionConfig("shop-prod", "flotilla", account.launchTemplateId(),
+        account.subnetByZone(), List.of(),
         Duration.ofMinutes(15), Duration.ZERO);
     services = FlotillaServices.aws(config, aws, clock);
   }

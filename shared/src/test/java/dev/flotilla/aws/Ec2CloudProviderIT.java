@@ -10,7 +10,6 @@ import dev.flotilla.testing.AwsEmulator;
 import dev.flotilla.testing.AwsIntegrationTest;
 import java.net.URI;
 import java.time.Clock;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,16 +44,10 @@ class Ec2CloudProviderIT extends CloudProviderContract {
           }
         }))
         .build();
-    String vpc = ec2.createVpc(r -> r.cidrBlock("10.0.0.0/16")).vpc().vpcId();
-    String a = ec2.createSubnet(r -> r.vpcId(vpc).cidrBlock("10.0.1.0/24").availabilityZone("us-east-1a"))
-        .subnet().subnetId();
-    String b = ec2.createSubnet(r -> r.vpcId(vpc).cidrBlock("10.0.2.0/24").availabilityZone("us-east-1b"))
-        .subnet().subnetId();
-    String template = ec2.createLaunchTemplate(r -> r.launchTemplateName("flotilla-contract")
-        .launchTemplateData(d -> d.imageId("ami-12c6146b"))).launchTemplate().launchTemplateId();
+    EmulatorAccount account = EmulatorAccount.create(ec2, "contract", ZONES);
     OfferingCatalog catalog = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.ratio(0.35));
     cloud = new Ec2CloudProvider(ec2,
-        new Ec2CloudProvider.Settings(CLUSTER, template, Map.of("us-east-1a", a, "us-east-1b", b)),
+        new Ec2CloudProvider.Settings(CLUSTER, account.launchTemplateId(), account.subnetByZone()),
         catalog::price, new InMemoryClaimStore(Clock.systemUTC()));
   }
 

@@ -30,15 +30,14 @@ public final class BenchClaimsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    String endpoint = System.getenv("AWS_ENDPOINT_URL");
-    if (endpoint == null || endpoint.isBlank()) {
+    String endpoint = LocalAccount.endpoint().orElse(null);
+    if (endpoint == null) {
       System.err.println("flotilla bench-claims: set AWS_ENDPOINT_URL to an emulator, e.g. start "
           + "'moto_server -p 5000' and run AWS_ENDPOINT_URL=http://127.0.0.1:5000 ./flotilla bench-claims");
       return 2;
     }
     String table = "flotilla-bench-" + UUID.randomUUID().toString().substring(0, 8);
-    try (AwsClients aws = new AwsClients(AwsClients.Settings.emulator(java.net.URI.create(endpoint),
-        software.amazon.awssdk.regions.Region.US_EAST_1))) {
+    try (AwsClients aws = LocalAccount.clients(endpoint)) {
       ClaimTable.createIfMissing(aws.dynamo(), table);
       ClaimStore store = new DynamoClaimStore(aws.dynamo(), table, "bench", Clock.systemUTC());
       System.out.printf(Locale.ROOT, "%-10s %7s %10s %10s %10s %10s%n", "PODS/CLAIM", "CLAIMS", "MEDIAN MS",

@@ -43,12 +43,11 @@ public final class BenchFunctionsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     warm();
-    String endpoint = System.getenv("AWS_ENDPOINT_URL");
-    if (endpoint == null || endpoint.isBlank()) {
+    if (LocalAccount.endpoint().isEmpty()) {
       System.out.println("\ncold start skipped: set AWS_ENDPOINT_URL to an emulator to measure it");
       return 0;
     }
-    cold(endpoint);
+    cold(LocalAccount.endpoint().get());
     return 0;
   }
 
@@ -93,8 +92,7 @@ public final class BenchFunctionsCommand implements Callable<Integer> {
     ObjectMapper json = new ObjectMapper();
     for (int run = 1; run <= coldStarts; run++) {
       FunctionConfig config;
-      try (AwsClients aws = new AwsClients(AwsClients.Settings.emulator(java.net.URI.create(endpoint),
-          software.amazon.awssdk.regions.Region.US_EAST_1))) {
+      try (AwsClients aws = LocalAccount.clients(endpoint)) {
         config = LocalAccount.bootstrap(aws, "cold-" + run, "flotilla-cold-" + run);
       }
       ProcessBuilder pb = new ProcessBuilder(List.of(javaBin, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",

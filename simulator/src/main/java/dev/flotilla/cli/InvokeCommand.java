@@ -42,13 +42,12 @@ public final class InvokeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String endpoint = System.getenv("AWS_ENDPOINT_URL");
-    if (endpoint == null || endpoint.isBlank()) {
+    if (LocalAccount.endpoint().isEmpty()) {
       System.err.println("flotilla invoke: set AWS_ENDPOINT_URL to an emulator (e.g. moto_server -p 5000)");
       return 2;
     }
-    AwsClients aws = new AwsClients(AwsClients.Settings.emulator(java.net.URI.create(endpoint),
-        software.amazon.awssdk.regions.Region.US_EAST_1));
+    String endpoint = LocalAccount.endpoint().get();
+    AwsClients aws = LocalAccount.clients(endpoint);
     FunctionConfig config = bootstrap ? LocalAccount.bootstrap(aws, cluster, table)
         : FunctionConfig.fromEnvironment(System.getenv());
     FlotillaServices services = FlotillaServices.aws(config, aws, Clock.systemUTC());

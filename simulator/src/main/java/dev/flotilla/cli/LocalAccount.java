@@ -4,10 +4,10 @@ import dev.flotilla.aws.AwsClients;
 import dev.flotilla.aws.ClaimTable;
 import dev.flotilla.functions.FunctionConfig;
 import java.time.Duration;
+import dev.flotilla.aws.EmulatorAccount;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
  * What the functions need in an emulator, made on request: the claim table, a VPC with a subnet in three zones, a
@@ -19,22 +19,23 @@ final class LocalAccount {
 
   private LocalAccount() {}
 
+  /** The endpoint in AWS_ENDPOINT_URL, or empty when none is set. */
+  static java.util.Optional<String> endpoint() {
+    return java.util.Optional.ofNullable(System.getenv("AWS_ENDPOINT_URL")).filter(e -> !e.isBlank());
+  }
+
+  /** Clients for an emulator at {@code endpoint}, with the dummy credentials emulators accept. */
+  static AwsClients clients(String endpoint) {
+    return new AwsClients(AwsClients.Settings.emulator(java.net.URI.create(endpoint),
+        software.amazon.awssdk.regions.Region.US_EAST_1));
+  }
+
   static FunctionConfig bootstrap(AwsClients aws, String cluster, String table) {
     ClaimTable.createIfMissing(aws.dynamo(), table);
-    Ec2Client ec2 = aws.ec2();
-    String vpc = ec2.createVpc(r -> r.cidrBlock("10.42.0.0/16")).vpc().vpcId();
-    Map<String, String> subnets = new LinkedHashMap<>();
-    int i = 1;
-    for (String zone : ZONES) {
-      String cidr = "10.42." + i++ + ".0/24";
-      subnets.put(zone, ec2.createSubnet(r -> r.vpcId(vpc).cidrBlock(cidr).availabilityZone(zone)).subnet()
-          .subnetId());
-    }
-    String template = ec2.createLaunchTemplate(r -> r.launchTemplateName("flotilla-" + cluster + "-"
-        + Long.toHexString(System.nanoTime())).launchTemplateData(d -> d.imageId("ami-12c6146b")))
-        .launchTemplate().launchTemplateId();
-    return new FunctionConfig(cluster, table, template, subnets, List.of(), Duration.ofMinutes(15),
-        Duration.ofMinutes(2));
+    EmulatorAccount account = EmulatorAccount.create(aws.ec2(), cluster + "-" + Long.toHexString(System.nanoTime()),
+        ZONES);
+    return new FunctionConfig(cluster, table, account.launchTemplateId(), account.subnetByZone(), List.of(),
+        Duration.ofMinutes(15), Duration.ofMinutes(2));
   }
 
   /** The environment a function would get for this configuration. */
