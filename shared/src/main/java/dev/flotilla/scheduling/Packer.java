@@ -24,7 +24,9 @@ import java.util.TreeSet;
  */
 final class Packer {
 
-  static final int SHAPES_TRIED = 10;
+  static final int SHAPES_TRIED = 12;
+  /** Of the shapes tried, how many are the cheapest per pod for the anchor's class alone. */
+  static final int ALONE_TRIED = 4;
   private static final int BINS = 12;
   private static final int SCAN = 6;
   private static final double GIB = 1L << 30;
@@ -403,7 +405,26 @@ final class Packer {
           .thenComparingDouble(s -> used[s] > 1e-9 ? -used[s] : -worth[s])
           .thenComparingDouble(s -> shapes.get(s).minPrice)
           .thenComparingInt(s -> s));
-      return list.stream().mapToInt(Integer::intValue).toArray();
+      // the shapes that hold this class alone cheapest, for the tail where its partners have run out
+      List<Integer> alone = new ArrayList<>(list);
+      alone.removeIf(x -> !c.shapes.get(x));
+      alone.sort(Comparator.comparingDouble((Integer x) -> shapes.get(x).minPrice
+          / Math.max(1, Dims.copiesThatFit(c.requests, shapes.get(x).room))).thenComparingInt(x -> x));
+      List<Integer> ordered = new ArrayList<>(list.subList(0, Math.min(list.size(), SHAPES_TRIED - ALONE_TRIED)));
+      for (int x : alone) {
+        if (ordered.size() >= SHAPES_TRIED) {
+          break;
+        }
+        if (!ordered.contains(x)) {
+          ordered.add(x);
+        }
+      }
+      for (int x : list) {
+        if (!ordered.contains(x)) {
+          ordered.add(x);
+        }
+      }
+      return ordered.stream().mapToInt(Integer::intValue).toArray();
     });
   }
 

@@ -45,14 +45,14 @@ public final class BenchCommand implements Callable<Integer> {
     if (!skipCostSweep) {
       System.out.println();
       System.out.println("cost sweep: mixed workloads over the us-east-1 catalog, plan price / fractional bound");
-      System.out.printf(Locale.ROOT, "%7s %s%n", "PODS", "SEEDS 1..8");
+      System.out.printf(Locale.ROOT, "%7s %s%n", "PODS", "SEEDS 1..32");
       double worst = 0;
       double sum = 0;
       int n = 0;
       int within = 0;
       for (int pods : new int[] {1_000, 2_000, 5_000, 10_000}) {
         StringBuilder line = new StringBuilder();
-        for (long seed = 1; seed <= 8; seed++) {
+        for (long seed = 1; seed <= 32; seed++) {
           Plan plan = scheduler.schedule(new SchedulingInput(SyntheticWorkloads.mixed(pods, seed), List.of(), usEast1));
           line.append(String.format(Locale.ROOT, " %.3f", plan.costRatio()));
           worst = Math.max(worst, plan.costRatio());
