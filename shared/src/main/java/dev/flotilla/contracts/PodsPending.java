@@ -45,6 +45,15 @@ public record PodsPending(String cluster, String batchId, List<PendingPod> pods)
     }
   }
 
+  /** The bytes one pod adds to an event's detail (its JSON and a separator). */
+  public static int sizeOf(PendingPod pod) {
+    try {
+      return JSON.writeValueAsBytes(pod).length + 1;
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   public BusEvent toBusEvent() {
     try {
       return new BusEvent(Envelope.FORWARDER, Envelope.PODS_PENDING, JSON.writeValueAsString(this));

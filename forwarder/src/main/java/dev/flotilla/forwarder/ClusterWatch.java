@@ -1,0 +1,126 @@
+package dev.flotilla.forwarder;
+
+import dev.flotilla.contracts.Envelope;
+import dev.flotilla.events.BusEvent;
+import dev.flotilla.events.EventPublisher;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The forwarder's eyes: informers on pods (all namespaces) and nodes, with a periodic resync. Provisionable pods go
+ * to the pending batch; a pod that stops being provisionable leaves it. Because an informer lists everything when it
+ * starts and again on every resync, whatever is still pending after a restart or a lost watch is sent again; the
+ * provisioner drops pods already reserved, so a resend never launches twice.
+ */
+public final class ClusterWatch implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterWatch.class);
+
+  private final KubernetesClient client;
+  private final String cluster;
+  private final EventPublisher publisher;
+  private final PendingBatch batch;
+  private final Duration resync;
+  private SharedIndexInformer<Pod> pods;
+  private SharedIndexInformer<Node> nodes;
+
+  public ClusterWatch(KubernetesClient client, String cluster, EventPublisher publisher, Duration idle, Duration max,
+      Duration resync) {
+    this.client = client;
+    this.cluster = cluster;
+    this.publisher = publisher;
+    this.batch = new PendingBatch(cluster, publisher, idle, max);
+    this.resync = resync;
+  }
+
+  public ClusterWatch start() {
+    pods = client.pods().inAnyNamespace().inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Pod pod) {
+        consider(pod);
+      }
+
+      @Override
+      public void onUpdate(Pod before, Pod after) {
+        consider(after);
+      }
+
+      @Override
+      public void onDelete(Pod pod, boolean finalStateUnknown) {
+        batch.remove(key(pod));
+      }
+    }, resync.toMillis());
+    nodes = client.nodes().inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Node node) {
+        NodeEvents.instanceId(node).ifPresent(id -> {
+          publish(NodeEvents.event(Envelope.NODE_REGISTERED, cluster, node, id));
+          if (NodeEvents.ready(node)) {
+            publish(NodeEvents.event(Envelope.NODE_READY, cluster, node, id));
+          }
+        });
+      }
+
+      @Override
+      public void onUpdate(Node before, Node after) {
+        if (!NodeEvents.ready(before) && NodeEvents.ready(after)) {
+          NodeEvents.instanceId(after).ifPresent(id ->
+              publish(NodeEvents.event(Envelope.NODE_READY, cluster, after, id)));
+        }
+      }
+
+      @Override
+      public void onDelete(Node node, boolean finalStateUnknown) {
+        NodeEvents.instanceId(node).ifPresent(id ->
+            publish(NodeEvents.event(Envelope.NODE_DELETED, cluster, node, id)));
+      }
+    }, resync.toMillis());
+    return this;
+  }
+
+  private void consider(Pod pod) {
+    if (PodFacts.provisionable(pod)) {
+      try {
+        batch.add(PodFacts.pending(pod));
+      } catch (IllegalArgumentException e) {
+        LOG.atWarn().setMessage("pod not forwarded: its spec cannot be read").addKeyValue("pod", key(pod))
+            .addKeyValue("reason", e.getMessage()).log();
+      }
+    } else {
+      batch.remove(key(pod));
+    }
+  }
+
+  private void publish(BusEvent event) {
+    try {
+      publisher.publish(List.of(event));
+    } catch (RuntimeException e) {
+      // the next resync's list brings the node again; registration events are idempotent downstream
+      LOG.atWarn().setMessage("node event not sent").addKeyValue("detailType", event.detailType())
+          .addKeyValue("error", e.getMessage()).log();
+    }
+  }
+
+  private static String key(Pod pod) {
+    return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+  }
+
+  /** Stops watching and sends the open batch (graceful shutdown). */
+  @Override
+  public void close() {
+    if (pods != null) {
+      pods.close();
+    }
+    if (nodes != null) {
+      nodes.close();
+    }
+    batch.close();
+  }
+}

@@ -1,0 +1,80 @@
+package dev.flotilla.forwarder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flotilla.manifest.PodSpecReader;
+import dev.flotilla.model.PendingPod;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.Map;
+
+/**
+ * What the forwarder reads from a live pod: whether Flotilla should provision for it, and its scheduling facts in
+ * the scheduler's terms. The pod's JSON goes through the same reader as manifests, so a pod means the same thing to
+ * {@code flotilla plan -f}, the forwarder and the simulator.
+ */
+final class PodFacts {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private PodFacts() {}
+
+  /**
+   * The Kubernetes scheduler marked it Unschedulable, and it is not bound, not nominated to a node, not terminating
+   * and not a DaemonSet's pod (those follow nodes, they never need one).
+   */
+  static boolean provisionable(Pod pod) {
+    if (pod.getMetadata().getDeletionTimestamp() != null || pod.getSpec() == null || pod.getStatus() == null) {
+      return false;
+    }
+    if (pod.getSpec().getNodeName() != null && !pod.getSpec().getNodeName().isEmpty()) {
+      return false;
+    }
+    String nominated = pod.getStatus().getNominatedNodeName();
+    if (nominated != null && !nominated.isEmpty()) {
+      return false;
+    }
+    if ("DaemonSet".equals(ownerKind(pod))) {
+      return false;
+    }
+    if (pod.getStatus().getConditions() == null) {
+      return false;
+    }
+    for (PodCondition c : pod.getStatus().getConditions()) {
+      if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static PendingPod pending(Pod pod) {
+    String ns = pod.getMetadata().getNamespace();
+    String name = ns + "/" + pod.getMetadata().getName();
+    JsonNode node;
+    try {
+      node = JSON.readTree(Serialization.asJson(pod));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("pod " + name + " did not serialise: " + e.getOriginalMessage(), e);
+    }
+    PodSpecReader reader = new PodSpecReader("Pod '" + name + "'");
+    Map<String, String> labels = reader.stringMap(node.path("metadata").path("labels"), "metadata.labels");
+    Map<String, String> annotations =
+        reader.stringMap(node.path("metadata").path("annotations"), "metadata.annotations");
+    return reader.pod(name, ns, labels, annotations, node.path("spec"), "spec", ownerKind(pod));
+  }
+
+  static String ownerKind(Pod pod) {
+    if (pod.getMetadata().getOwnerReferences() == null) {
+      return "";
+    }
+    for (OwnerReference ref : pod.getMetadata().getOwnerReferences()) {
+      if (Boolean.TRUE.equals(ref.getController())) {
+        return ref.getKind();
+      }
+    }
+    return "";
+  }
+}

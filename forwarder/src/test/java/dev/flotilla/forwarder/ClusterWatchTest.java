@@ -1,0 +1,180 @@
+package dev.flotilla.forwarder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flotilla.contracts.Envelope;
+import dev.flotilla.contracts.PodsPending;
+import dev.flotilla.events.BusEvent;
+import dev.flotilla.events.InMemoryEventBus;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Resources;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/** The forwarder's watching and batching against fabric8's mock API server in CRUD mode, with real informers. */
+@EnableKubernetesMockClient(crud = true)
+class ClusterWatchTest {
+
+  static KubernetesClient client;
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final InMemoryEventBus bus = new InMemoryEventBus();
+
+  @org.junit.jupiter.api.BeforeEach
+  void emptyCluster() {
+    // one API server serves the whole class: each test starts from an empty one
+    client.pods().inAnyNamespace().delete();
+    client.nodes().delete();
+  }
+
+  private void createPod(String name, boolean unschedulable, String ownerKind) {
+    PodBuilder b = new PodBuilder().withNewMetadata().withName(name).withNamespace("shop")
+        .addToLabels("app", "web").endMetadata()
+        .withNewSpec().addNewContainer().withName("web").withImage("nginx").withNewResources()
+        .addToRequests("cpu", new Quantity("500m")).addToRequests("memory", new Quantity("1Gi"))
+        .endResources().endContainer().endSpec();
+    if (ownerKind != null) {
+      b.editMetadata().addNewOwnerReference().withKind(ownerKind).withName("owner").withApiVersion("apps/v1")
+          .withUid("u").withController(true).endOwnerReference().endMetadata();
+    }
+    Pod pod = client.pods().inNamespace("shop").resource(b.build()).create();
+    if (unschedulable) {
+      pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Pending")
+          .withConditions(new PodConditionBuilder().withType("PodScheduled").withStatus("False")
+              .withReason("Unschedulable").build()).build());
+      client.pods().inNamespace("shop").resource(pod).updateStatus();
+    }
+  }
+
+  private List<PendingPod> pendingSent() {
+    List<PendingPod> pods = new ArrayList<>();
+    for (BusEvent e : bus.published()) {
+      if (e.detailType().equals(Envelope.PODS_PENDING)) {
+        pods.addAll(PodsPending.from(envelope(e)).pods());
+      }
+    }
+    return pods;
+  }
+
+  private static Envelope envelope(BusEvent e) {
+    return Envelope.parse("{\"id\":\"1\",\"source\":\"" + e.source() + "\",\"detail-type\":\"" + e.detailType()
+        + "\",\"time\":\"" + Instant.now() + "\",\"detail\":" + e.detail() + "}");
+  }
+
+  private static void await(Supplier<Boolean> condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!condition.get() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(condition.get()).as("condition within 10 s").isTrue();
+  }
+
+  @Test
+  void unschedulablePodsBecomeOnePodsPendingEventAfterTheIdleWindow() throws Exception {
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(300),
+        Duration.ofSeconds(10), Duration.ofMinutes(5)).start()) {
+      createPod("web-0", true, "ReplicaSet");
+      createPod("web-1", true, "ReplicaSet");
+      createPod("bound-0", false, "ReplicaSet");
+      createPod("agent-0", true, "DaemonSet");
+
+      await(() -> pendingSent().size() == 2);
+      Thread.sleep(500);
+      assertThat(bus.published()).hasSize(1);
+      assertThat(pendingSent()).extracting(PendingPod::name).containsExactlyInAnyOrder("shop/web-0", "shop/web-1");
+      assertThat(pendingSent().getFirst().requests()).isEqualTo(Resources.of(500, 1L << 30).with(Resources.PODS, 1));
+      assertThat(pendingSent().getFirst().ownerKind()).isEqualTo("ReplicaSet");
+    }
+  }
+
+  @Test
+  void aSteadyTrickleIsCutAtTheMaximumWindow() throws Exception {
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(400),
+        Duration.ofMillis(900), Duration.ofMinutes(5)).start()) {
+      for (int i = 0; i < 12; i++) {
+        createPod("trickle-" + i, true, "ReplicaSet");
+        Thread.sleep(150);
+      }
+      await(() -> pendingSent().size() == 12);
+      assertThat(bus.published().size()).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  @Test
+  void afterARestartWhatIsStillPendingIsSentAgain() throws Exception {
+    try (ClusterWatch first = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(200),
+        Duration.ofSeconds(5), Duration.ofMinutes(5)).start()) {
+      createPod("web-0", true, "ReplicaSet");
+      await(() -> pendingSent().size() == 1);
+    }
+    try (ClusterWatch second = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(200),
+        Duration.ofSeconds(5), Duration.ofMinutes(5)).start()) {
+      await(() -> pendingSent().size() == 2);
+      assertThat(pendingSent()).extracting(PendingPod::name).containsOnly("shop/web-0");
+    }
+  }
+
+  @Test
+  void shuttingDownSendsTheOpenBatch() throws Exception {
+    ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMinutes(1), Duration.ofMinutes(5),
+        Duration.ofMinutes(5)).start();
+    createPod("late-0", true, "ReplicaSet");
+    Thread.sleep(500);
+    assertThat(bus.published()).isEmpty();
+
+    watch.close();
+
+    assertThat(pendingSent()).extracting(PendingPod::name).containsExactly("shop/late-0");
+  }
+
+  @Test
+  void nodesNamingAnInstanceAreRegisteredReadyAndDeleted() throws Exception {
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(200),
+        Duration.ofSeconds(5), Duration.ofMinutes(5)).start()) {
+      var node = client.nodes().resource(new NodeBuilder().withNewMetadata().withName("ip-10-0-1-23").endMetadata()
+          .withNewSpec().withProviderID("aws:///us-east-1a/i-0a1b2c3d4e5f60718").endSpec()
+          .withNewStatus().addToConditions(new NodeConditionBuilder().withType("Ready").withStatus("False").build())
+          .endStatus().build()).create();
+      client.nodes().resource(new NodeBuilder().withNewMetadata().withName("on-prem-1").endMetadata()
+          .withNewSpec().withProviderID("kind://docker/kind/on-prem-1").endSpec().build()).create();
+      await(() -> bus.published().size() == 1);
+
+      node.getStatus().getConditions().getFirst().setStatus("True");
+      client.nodes().resource(node).updateStatus();
+      await(() -> bus.published().size() == 2);
+      client.nodes().withName("ip-10-0-1-23").delete();
+      await(() -> bus.published().size() == 3);
+
+      assertThat(bus.published()).extracting(BusEvent::detailType)
+          .containsExactly(Envelope.NODE_REGISTERED, Envelope.NODE_READY, Envelope.NODE_DELETED);
+      assertThat(JSON.readTree(bus.published().getFirst().detail()).path("instanceId").asText())
+          .isEqualTo("i-0a1b2c3d4e5f60718");
+    }
+  }
+
+  @Test
+  void largeBatchesAreSplitUnderTheEntryLimit() {
+    List<PendingPod> pods = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      pods.add(PendingPod.builder("shop/big-" + i).labels(Map.of("app", "big", "team", "checkout-and-payments"))
+          .requests(Resources.of(250, 1L << 30)).ownerKind("ReplicaSet").build());
+    }
+    List<BusEvent> events = PendingBatch.events("shop-prod", pods);
+    assertThat(events.size()).isGreaterThan(1);
+    assertThat(events).allSatisfy(e -> assertThat(e.sizeBytes()).isLessThanOrEqualTo(BusEvent.MAX_BYTES));
+    assertThat(events.stream().mapToInt(e -> PodsPending.from(envelope(e)).pods().size()).sum()).isEqualTo(3000);
+  }
+}
