@@ -40,8 +40,13 @@ public final class ClusterWatch implements AutoCloseable {
     this.resync = resync;
   }
 
+  static final String BY_NODE = "byNode";
+
   public ClusterWatch start() {
-    pods = client.pods().inAnyNamespace().inform(new ResourceEventHandler<>() {
+    pods = client.pods().inAnyNamespace().runnableInformer(resync.toMillis());
+    pods.addIndexers(java.util.Map.of(BY_NODE, pod -> pod.getSpec() == null || pod.getSpec().getNodeName() == null
+        ? List.of() : List.of(pod.getSpec().getNodeName())));
+    pods.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Pod pod) {
         consider(pod);
@@ -56,7 +61,8 @@ public final class ClusterWatch implements AutoCloseable {
       public void onDelete(Pod pod, boolean finalStateUnknown) {
         batch.remove(key(pod));
       }
-    }, resync.toMillis());
+    });
+    pods.start();
     nodes = client.nodes().inform(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Node node) {
@@ -83,6 +89,11 @@ public final class ClusterWatch implements AutoCloseable {
       }
     }, resync.toMillis());
     return this;
+  }
+
+  /** The pods bound to a node, from the informer's cache (an index, not a list call). */
+  public List<Pod> podsOn(String node) {
+    return pods.getIndexer().byIndex(BY_NODE, node);
   }
 
   private void consider(Pod pod) {

@@ -1,0 +1,138 @@
+package dev.flotilla.forwarder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.InMemoryCommandQueue;
+import dev.flotilla.events.BusEvent;
+import dev.flotilla.events.InMemoryEventBus;
+import dev.flotilla.model.WellKnownLabels;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Commands against fabric8's mock API server in CRUD mode. The mock has no Eviction subresource (a POST to
+ * {@code pods/NAME/eviction} answers 409), so what is tested here is everything around evictions: cordoning,
+ * budgets that hold a drain past its deadline, ownership, idempotence and the queue.
+ */
+@EnableKubernetesMockClient(crud = true)
+class CommandExecutorTest {
+
+  static KubernetesClient client;
+  private final InMemoryEventBus bus = new InMemoryEventBus();
+  private final InMemoryCommandQueue queue = new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30));
+  private ClusterWatch watch;
+  private CommandExecutor executor;
+
+  @BeforeEach
+  void emptyCluster() {
+    client.pods().inAnyNamespace().delete();
+    client.nodes().delete();
+    client.policy().v1().podDisruptionBudget().inAnyNamespace().delete();
+    watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
+        Duration.ofMinutes(1), Duration.ofMinutes(5)).start();
+    executor = new CommandExecutor(client, "shop-prod", queue, bus, Clock.systemUTC(), Duration.ofMillis(100),
+        watch::podsOn);
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void stopWatching() {
+    watch.close();
+  }
+
+  /** Waits until the watch's cache has caught up with what the test created. */
+  private void settle() {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (System.nanoTime() < deadline
+        && watch.podsOn("ip-1").size() + watch.podsOn("team-node").size()
+            < client.pods().inAnyNamespace().list().getItems().size()) {
+      Thread.onSpinWait();
+    }
+  }
+
+  private void node(String name, boolean ours) {
+    NodeBuilder b = new NodeBuilder().withNewMetadata().withName(name).endMetadata().withNewSpec().endSpec();
+    if (ours) {
+      b.editMetadata().addToLabels(WellKnownLabels.CLUSTER, "shop-prod").endMetadata();
+    }
+    client.nodes().resource(b.build()).create();
+  }
+
+  private void pod(String name, String node, String ownerKind) {
+    client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName(name)
+        .withNamespace("shop").addToLabels("app", name.startsWith("agent") ? "agent" : "web")
+        .addNewOwnerReference().withKind(ownerKind).withName("o").withApiVersion("apps/v1").withUid("u")
+        .withController(true).endOwnerReference().endMetadata()
+        .withNewSpec().withNodeName(node).addNewContainer().withName("c").withImage("x").endContainer().endSpec()
+        .build()).create();
+  }
+
+  private static Command drain(String node, Duration within) {
+    return Command.of(Command.Kind.Drain, node, "claim-1", Instant.now().plus(within), "consolidation");
+  }
+
+  @Test
+  void aDrainPastItsDeadlineReportsTheStuckPods() {
+    node("ip-1", true);
+    pod("web-0", "ip-1", "ReplicaSet");
+    client.policy().v1().podDisruptionBudget().inNamespace("shop").resource(
+        new PodDisruptionBudgetBuilder().withNewMetadata().withName("web").withNamespace("shop").endMetadata()
+            .withNewSpec().withNewSelector().addToMatchLabels("app", "web").endSelector().endSpec()
+            .withNewStatus().withDisruptionsAllowed(0).endStatus().build()).create();
+
+    settle();
+    assertThat(executor.execute(drain("ip-1", Duration.ofSeconds(1)), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
+    assertThat(bus.published()).singleElement().satisfies(e -> {
+      assertThat(e.detailType()).isEqualTo("Drain Failed");
+      assertThat(e.detail()).contains("shop/web-0");
+    });
+  }
+
+  @Test
+  void aNodeFlotillaDoesNotOwnIsLeftAlone() {
+    node("team-node", false);
+    pod("web-0", "team-node", "ReplicaSet");
+
+    assertThat(executor.execute(drain("team-node", Duration.ofSeconds(5)), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.REFUSED_NOT_OURS);
+    assertThat(executor.execute(Command.of(Command.Kind.DeleteNode, "team-node", null, null, null), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.REFUSED_NOT_OURS);
+    assertThat(client.nodes().withName("team-node").get().getSpec().getUnschedulable()).isNotEqualTo(true);
+    assertThat(client.pods().inNamespace("shop").withName("web-0").get()).isNotNull();
+  }
+
+  @Test
+  void cordonAndDeleteAreIdempotent() {
+    node("ip-1", true);
+    Command cordon = Command.of(Command.Kind.Cordon, "ip-1", null, null, null);
+    assertThat(executor.execute(cordon, () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(executor.execute(cordon, () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(client.nodes().withName("ip-1").get().getSpec().getUnschedulable()).isTrue();
+
+    Command delete = Command.of(Command.Kind.DeleteNode, "ip-1", null, null, null);
+    assertThat(executor.execute(delete, () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(executor.execute(delete, () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(client.nodes().withName("ip-1").get()).isNull();
+  }
+
+  @Test
+  void commandsComeFromTheQueueAndAMalformedOneStaysForTheDeadLetterQueue() {
+    node("ip-1", true);
+    queue.send(java.util.List.of(Command.of(Command.Kind.Cordon, "ip-1", null, null, null)));
+    queue.sendRaw("{\"version\":1,\"id\":\"x\",\"kind\":\"Reboot\",\"node\":\"ip-1\"}");
+
+    assertThat(executor.pollOnce(Duration.ZERO)).isEqualTo(1);
+
+    assertThat(queue.size()).isEqualTo(1);
+    assertThat(client.nodes().withName("ip-1").get().getSpec().getUnschedulable()).isTrue();
+  }
+}
