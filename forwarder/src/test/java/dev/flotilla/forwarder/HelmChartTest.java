@@ -1,0 +1,76 @@
+package dev.flotilla.forwarder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flotilla.manifest.Manifest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Helm chart, read without helm: template expressions are replaced by a placeholder and the templates parsed as
+ * YAML; the RBAC rules must be exactly what the forwarder uses.
+ */
+class HelmChartTest {
+
+  private static final Path TEMPLATES = Path.of("chart", "templates");
+
+  private static List<Manifest> render(String template) throws Exception {
+    String text = Files.readString(TEMPLATES.resolve(template))
+        .replaceAll("(?m)^\\s*\\{\\{-.*\\}\\}\\s*$", "")
+        .replaceAll("\\{\\{[^}]*\\}\\}", "x");
+    return Manifest.parse(template, text);
+  }
+
+  @Test
+  void clusterRoleGrantsOnlyWhatTheForwarderUses() throws Exception {
+    Map<String, TreeSet<String>> granted = new TreeMap<>();
+    for (Manifest m : render("rbac.yaml")) {
+      if (!m.kind().equals("ClusterRole") && !m.kind().equals("Role")) {
+        continue;
+      }
+      for (JsonNode rule : m.node().path("rules")) {
+        for (JsonNode group : rule.path("apiGroups")) {
+          for (JsonNode resource : rule.path("resources")) {
+            String key = (group.asText().isEmpty() ? "core" : group.asText()) + "/" + resource.asText();
+            rule.path("verbs").forEach(v -> granted.computeIfAbsent(key, k -> new TreeSet<>()).add(v.asText()));
+          }
+        }
+      }
+    }
+    assertThat(granted).containsExactlyEntriesOf(new TreeMap<>(Map.of(
+        "core/pods", new TreeSet<>(List.of("get", "list", "watch")),
+        "core/pods/eviction", new TreeSet<>(List.of("create")),
+        "core/nodes", new TreeSet<>(List.of("delete", "get", "list", "patch", "watch")),
+        "policy/poddisruptionbudgets", new TreeSet<>(List.of("get", "list", "watch")),
+        "coordination.k8s.io/leases", new TreeSet<>(List.of("create", "get", "update")))));
+  }
+
+  @Test
+  void deploymentRunsTwoHardenedReplicasOffFlotillaNodes() throws Exception {
+    JsonNode spec = render("deployment.yaml").getFirst().node().path("spec");
+    JsonNode pod = spec.path("template").path("spec");
+    JsonNode container = pod.path("containers").get(0);
+    assertThat(pod.path("priorityClassName").asText()).isEqualTo("system-cluster-critical");
+    assertThat(pod.path("securityContext").path("runAsNonRoot").asBoolean()).isTrue();
+    assertThat(container.path("securityContext").path("readOnlyRootFilesystem").asBoolean()).isTrue();
+    assertThat(container.path("securityContext").path("allowPrivilegeEscalation").asBoolean()).isFalse();
+    assertThat(container.path("livenessProbe").path("httpGet").path("path").asText()).isEqualTo("/healthz");
+    assertThat(container.path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo("/readyz");
+    JsonNode term = pod.path("affinity").path("nodeAffinity").path("requiredDuringSchedulingIgnoredDuringExecution")
+        .path("nodeSelectorTerms").get(0).path("matchExpressions").get(0);
+    assertThat(term.path("key").asText()).isEqualTo("flotilla.dev/nodepool");
+    assertThat(term.path("operator").asText()).isEqualTo("DoesNotExist");
+    List<String> envs = new ArrayList<>();
+    container.path("env").forEach(e -> envs.add(e.path("name").asText()));
+    assertThat(envs).contains("FLOTILLA_CLUSTER", "FLOTILLA_BUS", "FLOTILLA_COMMAND_QUEUE_URL", "AWS_REGION");
+    String values = Files.readString(Path.of("chart", "values.yaml"));
+    assertThat(values).contains("replicas: 2").contains("roleArn:");
+  }
+}
