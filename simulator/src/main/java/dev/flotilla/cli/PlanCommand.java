@@ -29,14 +29,22 @@ import picocli.CommandLine.Option;
 
 /** {@code flotilla plan}: what the provisioner would launch for the pods in some manifests, launching nothing. */
 @Command(name = "plan", mixinStandardHelpOptions = true,
-    description = "Prints the nodes Flotilla would launch for the workloads and NodePools in Kubernetes YAML files.")
+    description = "Prints the nodes Flotilla would launch for the workloads and NodePools in Kubernetes YAML files, "
+        + "or for the pending pods of a live cluster (--kubeconfig). Launches nothing.")
 public final class PlanCommand implements Callable<Integer> {
 
   enum Output { table, json }
 
-  @Option(names = {"-f", "--filename"}, required = true, paramLabel = "FILE",
+  @Option(names = {"-f", "--filename"}, paramLabel = "FILE",
       description = "YAML with Deployments, StatefulSets, ReplicaSets, Jobs, Pods, DaemonSets and NodePools.")
-  List<Path> files;
+  List<Path> files = new ArrayList<>();
+
+  @Option(names = "--kubeconfig", paramLabel = "FILE",
+      description = "Plan for a live cluster's pending pods, DaemonSets and NodePools instead.")
+  Path kubeconfig;
+
+  @Option(names = "--context", paramLabel = "NAME", description = "The kubeconfig context (default: its current).")
+  String context;
 
   @Option(names = "--catalog", paramLabel = "FILE",
       description = "An instance-type catalog in the bundled file's schema (default: the bundled us-east-1).")
@@ -53,14 +61,29 @@ public final class PlanCommand implements Callable<Integer> {
   public Integer call() {
     List<Manifest> manifests = new ArrayList<>();
     try {
-      for (Path file : files) {
-        manifests.addAll(Manifest.read(file));
+      if (files.isEmpty() == (kubeconfig == null)) {
+        System.err.println("flotilla plan: give either -f FILE (one or more) or --kubeconfig FILE");
+        return 2;
       }
-      Workloads workloads = Workloads.read(manifests);
       CatalogFile file = catalog == null ? CatalogFile.bundled() : CatalogFile.read(catalog);
       OfferingCatalog offerings = OfferingCatalog.of(file, SpotPrices.ratio(spotRatio));
-      SchedulingInput input = new SchedulingInput(workloads.pods(), NodePoolReader.read(manifests), offerings,
-          workloads.daemonSets(), Map.of());
+      SchedulingInput input;
+      if (kubeconfig != null) {
+        dev.flotilla.forwarder.LiveCluster cluster;
+        try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+            io.fabric8.kubernetes.client.Config.fromKubeconfig(context, kubeconfig.toFile())).build()) {
+          cluster = dev.flotilla.forwarder.LiveCluster.read(client);
+        }
+        input = new SchedulingInput(cluster.pendingPods(), cluster.nodePools(), offerings, cluster.daemonSets(),
+            Map.of());
+      } else {
+        for (Path f : files) {
+          manifests.addAll(Manifest.read(f));
+        }
+        Workloads workloads = Workloads.read(manifests);
+        input = new SchedulingInput(workloads.pods(), NodePoolReader.read(manifests), offerings,
+            workloads.daemonSets(), Map.of());
+      }
       Plan plan = new Scheduler().schedule(input);
       if (output == Output.json) {
         System.out.println(json(plan));
@@ -68,7 +91,8 @@ public final class PlanCommand implements Callable<Integer> {
         table(plan, offerings, System.out);
       }
       return 0;
-    } catch (java.io.UncheckedIOException | IllegalArgumentException e) {
+    } catch (java.io.UncheckedIOException | IllegalArgumentException
+        | io.fabric8.kubernetes.client.KubernetesClientException e) {
       System.err.println("flotilla plan: " + e.getMessage());
       return 2;
     }

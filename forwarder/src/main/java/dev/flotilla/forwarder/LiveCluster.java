@@ -1,0 +1,65 @@
+package dev.flotilla.forwarder;
+
+import dev.flotilla.manifest.Manifest;
+import dev.flotilla.manifest.NodePoolReader;
+import dev.flotilla.manifest.Workloads;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.nodepool.NodePool;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a live cluster asks of Flotilla right now: its provisionable pods, the DaemonSets every node will run, and
+ * its NodePools ({@code flotilla.dev/v1}, else {@code karpenter.sh/v1}). Read once, for {@code flotilla plan}.
+ */
+public record LiveCluster(List<PendingPod> pendingPods, List<PendingPod> daemonSets, List<NodePool> nodePools) {
+
+  public static LiveCluster read(KubernetesClient client) {
+    List<PendingPod> pods = new ArrayList<>();
+    for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
+      if (PodFacts.provisionable(pod)) {
+        pods.add(PodFacts.pending(pod));
+      }
+    }
+    List<Manifest> manifests = new ArrayList<>();
+    for (DaemonSet ds : client.apps().daemonSets().inAnyNamespace().list().getItems()) {
+      manifests.addAll(Manifest.parse("DaemonSet " + ds.getMetadata().getName(), Serialization.asJson(ds)));
+    }
+    List<PendingPod> daemonSets = Workloads.read(manifests).daemonSets();
+    List<NodePool> pools = nodePools(client, "flotilla.dev/v1");
+    if (pools.isEmpty()) {
+      pools = nodePools(client, "karpenter.sh/v1");
+    }
+    return new LiveCluster(pods, daemonSets, pools);
+  }
+
+  /** NodePools are cluster-scoped custom resources, {@code nodepools.<group>}. */
+  static io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext nodePoolContext(String apiVersion) {
+    String[] gv = apiVersion.split("/");
+    return new io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext.Builder().withGroup(gv[0])
+        .withVersion(gv[1]).withKind("NodePool").withPlural("nodepools").withNamespaced(false).build();
+  }
+
+  private static List<NodePool> nodePools(KubernetesClient client, String apiVersion) {
+    List<GenericKubernetesResource> items;
+    try {
+      items = client.genericKubernetesResources(nodePoolContext(apiVersion)).list().getItems();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 404) {
+        return List.of();
+      }
+      throw e;
+    }
+    List<Manifest> manifests = new ArrayList<>();
+    for (GenericKubernetesResource r : items) {
+      manifests.addAll(Manifest.parse("NodePool " + r.getMetadata().getName(), Serialization.asJson(r)));
+    }
+    return NodePoolReader.read(manifests);
+  }
+}
