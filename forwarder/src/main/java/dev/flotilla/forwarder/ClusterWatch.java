@@ -30,9 +30,19 @@ public final class ClusterWatch implements AutoCloseable {
   private final Duration resync;
   private SharedIndexInformer<Pod> pods;
   private SharedIndexInformer<Node> nodes;
+  private SharedIndexInformer<io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget> budgets;
+  private final dev.flotilla.claims.ClaimStore mirrorTo;
+  private NodeMirror mirror;
 
   public ClusterWatch(KubernetesClient client, String cluster, EventPublisher publisher, Duration idle, Duration max,
       Duration resync) {
+    this(client, cluster, publisher, idle, max, resync, null);
+  }
+
+  /** @param mirrorTo where each node's state is mirrored for consolidation; null for none */
+  public ClusterWatch(KubernetesClient client, String cluster, EventPublisher publisher, Duration idle, Duration max,
+      Duration resync, dev.flotilla.claims.ClaimStore mirrorTo) {
+    this.mirrorTo = mirrorTo;
     this.client = client;
     this.cluster = cluster;
     this.publisher = publisher;
@@ -43,6 +53,28 @@ public final class ClusterWatch implements AutoCloseable {
   static final String BY_NODE = "byNode";
 
   public ClusterWatch start() {
+    return start(Duration.ofSeconds(10), Duration.ofSeconds(1));
+  }
+
+  /** Starts with the node mirror writing a node at most every {@code mirrorInterval}, checking every {@code tick}. */
+  ClusterWatch start(Duration mirrorInterval, Duration tick) {
+    budgets = client.policy().v1().podDisruptionBudget().inAnyNamespace().inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget pdb) {
+        allNodesChanged();
+      }
+
+      @Override
+      public void onUpdate(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget before,
+          io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget after) {
+        allNodesChanged();
+      }
+
+      @Override
+      public void onDelete(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget pdb, boolean unknown) {
+        allNodesChanged();
+      }
+    }, resync.toMillis());
     pods = client.pods().inAnyNamespace().runnableInformer(resync.toMillis());
     pods.addIndexers(java.util.Map.of(BY_NODE, pod -> pod.getSpec() == null || pod.getSpec().getNodeName() == null
         ? List.of() : List.of(pod.getSpec().getNodeName())));
@@ -50,22 +82,29 @@ public final class ClusterWatch implements AutoCloseable {
       @Override
       public void onAdd(Pod pod) {
         consider(pod);
+        nodeChanged(pod);
       }
 
       @Override
       public void onUpdate(Pod before, Pod after) {
         consider(after);
+        nodeChanged(before);
+        nodeChanged(after);
       }
 
       @Override
       public void onDelete(Pod pod, boolean finalStateUnknown) {
         batch.remove(key(pod));
+        nodeChanged(pod);
       }
     });
     pods.start();
     nodes = client.nodes().inform(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Node node) {
+        if (mirror != null) {
+          mirror.changed(node.getMetadata().getName());
+        }
         NodeEvents.instanceId(node).ifPresent(id -> {
           publish(NodeEvents.event(Envelope.NODE_REGISTERED, cluster, node, id));
           if (NodeEvents.ready(node)) {
@@ -76,6 +115,9 @@ public final class ClusterWatch implements AutoCloseable {
 
       @Override
       public void onUpdate(Node before, Node after) {
+        if (mirror != null) {
+          mirror.changed(after.getMetadata().getName());
+        }
         if (!NodeEvents.ready(before) && NodeEvents.ready(after)) {
           NodeEvents.instanceId(after).ifPresent(id ->
               publish(NodeEvents.event(Envelope.NODE_READY, cluster, after, id)));
@@ -84,11 +126,31 @@ public final class ClusterWatch implements AutoCloseable {
 
       @Override
       public void onDelete(Node node, boolean finalStateUnknown) {
+        if (mirror != null) {
+          mirror.deleted(node.getMetadata().getName());
+        }
         NodeEvents.instanceId(node).ifPresent(id ->
             publish(NodeEvents.event(Envelope.NODE_DELETED, cluster, node, id)));
       }
     }, resync.toMillis());
+    if (mirrorTo != null) {
+      mirror = new NodeMirror(mirrorTo, name -> nodes.getStore().getByKey(name), this::podsOn,
+          () -> budgets.getStore().list(), mirrorInterval, tick);
+      nodes.getStore().list().forEach(n -> mirror.changed(n.getMetadata().getName()));
+    }
     return this;
+  }
+
+  private void nodeChanged(Pod pod) {
+    if (mirror != null && pod.getSpec() != null && pod.getSpec().getNodeName() != null) {
+      mirror.changed(pod.getSpec().getNodeName());
+    }
+  }
+
+  private void allNodesChanged() {
+    if (mirror != null && nodes != null) {
+      nodes.getStore().list().forEach(n -> mirror.changed(n.getMetadata().getName()));
+    }
   }
 
   /** The pods bound to a node, from the informer's cache (an index, not a list call). */
@@ -126,6 +188,12 @@ public final class ClusterWatch implements AutoCloseable {
   /** Stops watching and sends the open batch (graceful shutdown). */
   @Override
   public void close() {
+    if (mirror != null) {
+      mirror.close();
+    }
+    if (budgets != null) {
+      budgets.close();
+    }
     if (pods != null) {
       pods.close();
     }

@@ -52,11 +52,14 @@ public final class Forwarder {
   private final Settings settings;
   private final EventPublisher publisher;
   private final CommandQueue queue;
+  private final dev.flotilla.claims.ClaimStore mirrorTo;
   private final AtomicBoolean leading = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile ClusterWatch watch;
 
-  Forwarder(KubernetesClient client, Settings settings, EventPublisher publisher, CommandQueue queue) {
+  Forwarder(KubernetesClient client, Settings settings, EventPublisher publisher, CommandQueue queue,
+      dev.flotilla.claims.ClaimStore mirrorTo) {
+    this.mirrorTo = mirrorTo;
     this.client = client;
     this.settings = settings;
     this.publisher = publisher;
@@ -85,7 +88,7 @@ public final class Forwarder {
   private void lead() {
     LOG.atInfo().setMessage("leading: watching the cluster").addKeyValue("identity", settings.identity()).log();
     watch = new ClusterWatch(client, settings.cluster(), publisher, settings.idle(), settings.max(),
-        Duration.ofMinutes(5)).start();
+        Duration.ofMinutes(5), mirrorTo).start();
     leading.set(true);
     CommandExecutor executor = new CommandExecutor(client, settings.cluster(), queue, publisher, Clock.systemUTC(),
         Duration.ofMillis(500), watch::podsOn);
@@ -124,7 +127,9 @@ public final class Forwarder {
     AwsClients aws = AwsClients.fromEnvironment();
     KubernetesClient client = new KubernetesClientBuilder().build();
     Forwarder forwarder = new Forwarder(client, settings, new EventBridgePublisher(aws.events(), settings.bus()),
-        new SqsCommandQueue(aws.sqs(), settings.commandQueueUrl()));
+        new SqsCommandQueue(aws.sqs(), settings.commandQueueUrl()), new dev.flotilla.aws.DynamoClaimStore(
+            aws.dynamo(), System.getenv().getOrDefault("FLOTILLA_TABLE", "flotilla"), settings.cluster(),
+            Clock.systemUTC()));
     try (HealthServer health = new HealthServer(8081, () -> true)) {
       Runtime.getRuntime().addShutdownHook(new Thread(forwarder::stop, "forwarder-shutdown"));
       LOG.atInfo().setMessage("forwarder started").addKeyValue("cluster", settings.cluster())

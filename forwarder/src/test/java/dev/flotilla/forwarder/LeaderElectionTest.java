@@ -24,7 +24,8 @@ class LeaderElectionTest {
   private static Forwarder replica(String name) {
     return new Forwarder(client, new Forwarder.Settings("shop-prod", "flotilla", "queue", "flotilla", name,
         Duration.ofSeconds(1), Duration.ofSeconds(10)), new InMemoryEventBus(),
-        new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30)));
+        new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30)),
+        new dev.flotilla.claims.InMemoryClaimStore(Clock.systemUTC()));
   }
 
   @Test

@@ -1,0 +1,145 @@
+package dev.flotilla.forwarder;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.WellKnownLabels;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Mirrors each node's state into the claim store for the consolidation function: allocatable, labels, taints, its
+ * pods with their requests, constraints and owner kinds, do-not-disrupt, and how many disruptions the budgets over
+ * each pod allow. A node is written when it changed, at most once every {@code minInterval}.
+ */
+final class NodeMirror implements AutoCloseable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ClaimStore store;
+  private final Function<String, Node> nodes;
+  private final Function<String, List<Pod>> podsOn;
+  private final Supplier<List<PodDisruptionBudget>> budgets;
+  private final long minIntervalNanos;
+  private final Set<String> dirty = new LinkedHashSet<>();
+  private final Map<String, Long> writtenAt = new HashMap<>();
+  private final Map<String, String> written = new HashMap<>();
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "node-mirror");
+    t.setDaemon(true);
+    return t;
+  });
+
+  NodeMirror(ClaimStore store, Function<String, Node> nodes, Function<String, List<Pod>> podsOn,
+      Supplier<List<PodDisruptionBudget>> budgets, Duration minInterval, Duration tick) {
+    this.store = store;
+    this.nodes = nodes;
+    this.podsOn = podsOn;
+    this.budgets = budgets;
+    this.minIntervalNanos = minInterval.toNanos();
+    timer.scheduleWithFixedDelay(this::writeDue, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  synchronized void changed(String node) {
+    if (node != null) {
+      dirty.add(node);
+    }
+  }
+
+  synchronized void deleted(String node) {
+    dirty.remove(node);
+    written.remove(node);
+    writtenAt.remove(node);
+    store.deleteNodeState(node);
+  }
+
+  /** Writes every changed node whose last write is old enough. */
+  synchronized void writeDue() {
+    long now = System.nanoTime();
+    for (var it = dirty.iterator(); it.hasNext(); ) {
+      String name = it.next();
+      Long last = writtenAt.get(name);
+      if (last != null && now - last < minIntervalNanos) {
+        continue;
+      }
+      it.remove();
+      Node node = nodes.apply(name);
+      if (node == null) {
+        continue;
+      }
+      String json = snapshot(node);
+      if (!json.equals(written.get(name))) {
+        store.putNodeState(name, json);
+        written.put(name, json);
+        writtenAt.put(name, now);
+      }
+    }
+  }
+
+  private String snapshot(Node node) {
+    ObjectNode doc = JSON.createObjectNode();
+    doc.put("node", node.getMetadata().getName());
+    NodeEvents.instanceId(node).ifPresent(id -> doc.put("instanceId", id));
+    Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
+    Map<String, String> annotations = node.getMetadata().getAnnotations() == null ? Map.of()
+        : node.getMetadata().getAnnotations();
+    doc.set("labels", JSON.valueToTree(labels));
+    doc.put("doNotDisrupt", "true".equals(annotations.get(WellKnownLabels.DO_NOT_DISRUPT))
+        || "true".equals(annotations.get(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT)));
+    if (node.getStatus() != null && node.getStatus().getAllocatable() != null) {
+      ObjectNode allocatable = doc.putObject("allocatable");
+      node.getStatus().getAllocatable().forEach((k, v) -> allocatable.put(k, v.toString()));
+    }
+    ArrayNode taints = doc.putArray("taints");
+    if (node.getSpec() != null && node.getSpec().getTaints() != null) {
+      node.getSpec().getTaints().forEach(t -> taints.addObject().put("key", t.getKey())
+          .put("value", t.getValue() == null ? "" : t.getValue()).put("effect", t.getEffect()));
+    }
+    List<PodDisruptionBudget> pdbs = budgets.get();
+    ArrayNode pods = doc.putArray("pods");
+    for (Pod pod : podsOn.apply(node.getMetadata().getName())) {
+      PendingPod facts = PodFacts.pending(pod);
+      ObjectNode p = JSON.valueToTree(facts);
+      p.put("disruptionsAllowed", disruptionsAllowed(pod, pdbs));
+      pods.add(p);
+    }
+    return doc.toString();
+  }
+
+  /** The fewest disruptions any budget over the pod allows; -1 when none covers it. */
+  static int disruptionsAllowed(Pod pod, List<PodDisruptionBudget> pdbs) {
+    int allowed = -1;
+    Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+    for (PodDisruptionBudget pdb : pdbs) {
+      if (!pdb.getMetadata().getNamespace().equals(pod.getMetadata().getNamespace()) || pdb.getSpec() == null
+          || pdb.getSpec().getSelector() == null || pdb.getSpec().getSelector().getMatchLabels() == null) {
+        continue;
+      }
+      if (labels.entrySet().containsAll(pdb.getSpec().getSelector().getMatchLabels().entrySet())) {
+        int a = pdb.getStatus() == null || pdb.getStatus().getDisruptionsAllowed() == null ? 0
+            : pdb.getStatus().getDisruptionsAllowed();
+        allowed = allowed < 0 ? a : Math.min(allowed, a);
+      }
+    }
+    return allowed;
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+}

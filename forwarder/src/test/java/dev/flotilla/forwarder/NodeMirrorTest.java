@@ -1,0 +1,72 @@
+package dev.flotilla.forwarder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flotilla.claims.InMemoryClaimStore;
+import dev.flotilla.events.InMemoryEventBus;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.time.Clock;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+@EnableKubernetesMockClient(crud = true)
+class NodeMirrorTest {
+
+  static KubernetesClient client;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void eachNodeIsMirroredWithItsPodsAndBudgetsAndRemovedWhenItGoes() throws Exception {
+    InMemoryClaimStore store = new InMemoryClaimStore(Clock.systemUTC());
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
+        Duration.ofMinutes(1), Duration.ofMinutes(5), store).start(Duration.ofMillis(300), Duration.ofMillis(50))) {
+      client.nodes().resource(new NodeBuilder().withNewMetadata().withName("ip-1")
+          .addToAnnotations("karpenter.sh/do-not-disrupt", "true").endMetadata()
+          .withNewSpec().withProviderID("aws:///us-east-1a/i-0123456789abcdef0").endSpec()
+          .withNewStatus().addToAllocatable("cpu", new Quantity("1930m")).endStatus().build()).create();
+      client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName("web-0")
+          .withNamespace("shop").addToLabels("app", "web").endMetadata().withNewSpec().withNodeName("ip-1")
+          .addNewContainer().withName("web").withImage("nginx").withNewResources()
+          .addToRequests("cpu", new Quantity("500m")).endResources().endContainer().endSpec().build()).create();
+      client.policy().v1().podDisruptionBudget().inNamespace("shop").resource(new PodDisruptionBudgetBuilder()
+          .withNewMetadata().withName("web").withNamespace("shop").endMetadata().withNewSpec().withNewSelector()
+          .addToMatchLabels("app", "web").endSelector().endSpec().withNewStatus().withDisruptionsAllowed(0)
+          .endStatus().build()).create();
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      JsonNode doc = null;
+      while (System.nanoTime() < deadline) {
+        String json = store.nodeStates().get("ip-1");
+        if (json != null) {
+          doc = JSON.readTree(json);
+          if (doc.path("pods").size() == 1 && doc.path("pods").get(0).path("disruptionsAllowed").asInt() == 0) {
+            break;
+          }
+        }
+        Thread.sleep(50);
+      }
+      assertThat(doc).isNotNull();
+      assertThat(doc.path("instanceId").asText()).isEqualTo("i-0123456789abcdef0");
+      assertThat(doc.path("doNotDisrupt").asBoolean()).isTrue();
+      assertThat(doc.path("allocatable").path("cpu").asText()).isEqualTo("1930m");
+      JsonNode pod = doc.path("pods").get(0);
+      assertThat(pod.path("name").asText()).isEqualTo("shop/web-0");
+      assertThat(pod.path("requests").path("cpu").asLong()).isEqualTo(500);
+      assertThat(pod.path("disruptionsAllowed").asInt()).isZero();
+
+      client.nodes().withName("ip-1").delete();
+      deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (store.nodeStates().containsKey("ip-1") && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(store.nodeStates()).doesNotContainKey("ip-1");
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package dev.flotilla.cli;
+
+import dev.flotilla.claims.InMemoryClaimStore;
+import dev.flotilla.events.InMemoryEventBus;
+import dev.flotilla.forwarder.ClusterWatch;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.File;
+import java.time.Clock;
+import java.time.Duration;
+
+/** The forwarder's watch, alone in a JVM, for {@code bench-forwarder} to measure from outside. */
+public final class ForwarderProbe {
+
+  private ForwarderProbe() {}
+
+  public static void main(String[] args) throws Exception {
+    KubernetesClient client = new KubernetesClientBuilder()
+        .withConfig(Config.fromKubeconfig(null, new File(args[0]))).build();
+    InMemoryEventBus bus = new InMemoryEventBus();
+    try (ClusterWatch watch = new ClusterWatch(client, "bench", bus, Duration.ofSeconds(1), Duration.ofSeconds(10),
+        Duration.ofMinutes(5), new InMemoryClaimStore(Clock.systemUTC())).start()) {
+      int expected = Integer.parseInt(args[1]);
+      long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+      while (System.nanoTime() < deadline && watchedPods(watch, expected) < expected) {
+        Thread.sleep(200);
+      }
+      System.gc();
+      System.out.println("synced " + bus.published().size());
+      System.out.flush();
+      Thread.sleep(Long.parseLong(args[2]));
+    }
+    System.exit(0);
+  }
+
+  private static int watchedPods(ClusterWatch watch, int expected) {
+    int n = 0;
+    for (int i = 0; i < 1000; i++) {
+      n += watch.podsOn("node-" + i).size();
+    }
+    return n;
+  }
+}
