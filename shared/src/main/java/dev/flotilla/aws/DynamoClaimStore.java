@@ -68,7 +68,7 @@ public final class DynamoClaimStore implements ClaimStore {
   public Creation create(Claim claim) {
     List<TransactWriteItem> items = new ArrayList<>();
     List<String> itemPods = new ArrayList<>();
-    items.add(put(claimItem(claim, null)));
+    items.add(put(claimItem(claim)));
     itemPods.add(null);
     long expiresAt = clock.instant().plus(RESERVATION_TTL).getEpochSecond();
     for (String pod : claim.pods()) {
@@ -355,16 +355,13 @@ public final class DynamoClaimStore implements ClaimStore {
     return dynamo.queryPaginator(request).items().stream().toList();
   }
 
-  private Map<String, AttributeValue> claimItem(Claim claim, Instant expires) {
+  private Map<String, AttributeValue> claimItem(Claim claim) {
     Map<String, AttributeValue> item = key("CLAIM#" + claim.id());
     item.put("state", AttributeValue.fromS(claim.state().name()));
     item.put("version", AttributeValue.fromN(Long.toString(claim.version())));
     item.put("body", AttributeValue.fromS(json(claim)));
     if (claim.instanceId() != null) {
       item.put(ClaimTable.INSTANCE_ID, AttributeValue.fromS(claim.instanceId()));
-    }
-    if (expires != null) {
-      item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(expires.getEpochSecond())));
     }
     return item;
   }

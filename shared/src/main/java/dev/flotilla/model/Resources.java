@@ -79,12 +79,6 @@ public record Resources(@com.fasterxml.jackson.annotation.JsonValue Map<String, 
     return combine(other, Math::max);
   }
 
-  public Resources times(long n) {
-    TreeMap<String, Long> result = new TreeMap<>();
-    amounts.forEach((k, v) -> result.put(k, Math.multiplyExact(v, n)));
-    return new Resources(result);
-  }
-
   /** True when every amount here is at most the same amount in {@code room}. */
   public boolean fitsIn(Resources room) {
     for (Map.Entry<String, Long> e : amounts.entrySet()) {
@@ -93,16 +87,6 @@ public record Resources(@com.fasterxml.jackson.annotation.JsonValue Map<String, 
       }
     }
     return true;
-  }
-
-  /** The first resource that does not fit, or null. */
-  public String firstExceeding(Resources room) {
-    for (Map.Entry<String, Long> e : amounts.entrySet()) {
-      if (e.getValue() > room.get(e.getKey())) {
-        return e.getKey();
-      }
-    }
-    return null;
   }
 
   private Resources combine(Resources other, LongBinaryOperator op) {

@@ -1,6 +1,5 @@
 package dev.flotilla.scheduling;
 
-import dev.flotilla.model.Resources;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -119,7 +118,7 @@ final class Packer {
       });
       Stream stream = streams.get(item.stream);
       item.size = size(c.requests);
-      stream.bins.get(bin(c.requests)).add(item);
+      stream.bins.get(angleBin(c.requests)).add(item);
       stream.remaining++;
     }
   }
@@ -272,7 +271,7 @@ final class Packer {
 
   private void remove(PodClass.Item item) {
     Stream stream = streams.get(item.stream);
-    if (stream.bins.get(bin(item.podClass.requests)).remove(item)) {
+    if (stream.bins.get(angleBin(item.podClass.requests)).remove(item)) {
       stream.remaining--;
     }
   }
@@ -436,10 +435,6 @@ final class Packer {
     return s;
   }
 
-  private int bin(long[] req) {
-    return angleBin(req);
-  }
-
   private static int angleBin(long[] v) {
     double x = v[Dims.CPU] / 1000.0;
     double y = v[Dims.MEMORY] / (4 * GIB);
@@ -459,13 +454,5 @@ final class Packer {
       }
     }
     return s;
-  }
-
-  static Resources used(OpenNode node, Dims dims) {
-    long[] used = new long[node.room.length];
-    for (int r = 0; r < used.length; r++) {
-      used[r] = node.shape.room[r] - node.room[r];
-    }
-    return dims.resources(used);
   }
 }

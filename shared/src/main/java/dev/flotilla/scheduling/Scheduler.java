@@ -107,7 +107,6 @@ public final class Scheduler {
       List<long[]> lpRequests = new ArrayList<>();
       List<Integer> lpGroups = new ArrayList<>();
       List<Long> lpCounts = new ArrayList<>();
-      Map<PodClass, Integer> lpClassOf = new HashMap<>();
       for (PodClass.Item item : items) {
         PodClass c = item.podClass;
         int id = lpClassIds.computeIfAbsent(c.group + "/" + Arrays.toString(c.requests), k -> {
@@ -117,7 +116,6 @@ public final class Scheduler {
           return lpRequests.size() - 1;
         });
         lpCounts.set(id, lpCounts.get(id) + item.remaining);
-        lpClassOf.put(c, id);
         c.boundClass = id;
       }
       FractionalBound.Result bound = FractionalBound.solve(shapes, groupShapes, lpRequests,
@@ -125,8 +123,8 @@ public final class Scheduler {
           lpCounts.stream().mapToLong(Long::longValue).toArray(), dims.size());
       for (PodClass c : placeable) {
         double v;
-        if (bound.podValues() != null && lpClassOf.containsKey(c)) {
-          v = bound.podValues()[lpClassOf.get(c)];
+        if (bound.podValues() != null && c.boundClass >= 0) {
+          v = bound.podValues()[c.boundClass];
         } else {
           double[] prices = bound.prices()[c.group];
           v = 0;
