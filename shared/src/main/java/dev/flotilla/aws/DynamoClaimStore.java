@@ -13,7 +13,6 @@ import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.Resources;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -188,18 +187,14 @@ public final class DynamoClaimStore implements ClaimStore {
       return new Created(next);
     }
     if (conflicts.isEmpty()) {
-      throw new StaleClaimException("claim " + current.id() + " is no longer " + current.state() + " v"
-          + current.version());
+      throw StaleClaimException.of(current);
     }
     return new Conflict(conflicts);
   }
 
   @Override
   public Claim transition(Claim current, Claim next) {
-    if (next.state() != current.state() && !current.state().next().contains(next.state())) {
-      throw new IllegalArgumentException("claim " + current.id() + " cannot go from " + current.state() + " to "
-          + next.state());
-    }
+    ClaimStore.checkMove(current, next);
     Claim written = next.withVersion(current.version() + 1);
     Map<String, AttributeValue> values = new HashMap<>();
     values.put(":from", AttributeValue.fromS(current.state().name()));
@@ -224,8 +219,7 @@ public final class DynamoClaimStore implements ClaimStore {
           .expressionAttributeNames(Map.of("#s", "state", "#v", "version"))
           .expressionAttributeValues(values));
     } catch (ConditionalCheckFailedException e) {
-      throw new StaleClaimException("claim " + current.id() + " is no longer " + current.state() + " v"
-          + current.version());
+      throw StaleClaimException.of(current);
     }
     if (written.state() == ClaimState.Terminated) {
       for (String pod : written.pods()) {

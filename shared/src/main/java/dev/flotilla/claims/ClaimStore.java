@@ -31,6 +31,19 @@ public interface ClaimStore {
     public StaleClaimException(String message) {
       super(message);
     }
+
+    /** The claim is no longer at the state and version of {@code seen}. */
+    public static StaleClaimException of(Claim seen) {
+      return new StaleClaimException("claim " + seen.id() + " is no longer " + seen.state() + " v" + seen.version());
+    }
+  }
+
+  /** Rejects a move {@link ClaimState#next()} does not allow; staying in the same state is always allowed. */
+  static void checkMove(Claim current, Claim next) {
+    if (next.state() != current.state() && !current.state().next().contains(next.state())) {
+      throw new IllegalArgumentException("claim " + current.id() + " cannot go from " + current.state() + " to "
+          + next.state());
+    }
   }
 
   /**

@@ -51,8 +51,7 @@ public final class InMemoryClaimStore implements ClaimStore {
   public synchronized Creation extend(Claim current, List<String> morePods, dev.flotilla.model.Resources moreLoad) {
     Claim stored = claims.get(current.id());
     if (stored == null || stored.state() != current.state() || stored.version() != current.version()) {
-      throw new StaleClaimException("claim " + current.id() + " is no longer " + current.state() + " v"
-          + current.version());
+      throw StaleClaimException.of(current);
     }
     Set<String> taken = new LinkedHashSet<>();
     for (String pod : morePods) {
@@ -73,13 +72,9 @@ public final class InMemoryClaimStore implements ClaimStore {
   public synchronized Claim transition(Claim current, Claim next) {
     Claim stored = claims.get(current.id());
     if (stored == null || stored.state() != current.state() || stored.version() != current.version()) {
-      throw new StaleClaimException("claim " + current.id() + " is no longer " + current.state() + " v"
-          + current.version());
+      throw StaleClaimException.of(current);
     }
-    if (next.state() != current.state() && !current.state().next().contains(next.state())) {
-      throw new IllegalArgumentException("claim " + current.id() + " cannot go from " + current.state() + " to "
-          + next.state());
-    }
+    ClaimStore.checkMove(current, next);
     Claim written = next.withVersion(current.version() + 1);
     claims.put(written.id(), written);
     if (written.state() == ClaimState.Terminated) {
