@@ -10,7 +10,6 @@ import dev.flotilla.events.EventPublisher;
 import dev.flotilla.model.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
@@ -169,21 +168,10 @@ public final class CommandExecutor {
    * anyway; asking first spares it a round of refusals.
    */
   private boolean blockedByBudget(Pod pod) {
-    for (PodDisruptionBudget pdb : client.policy().v1().podDisruptionBudget()
-        .inNamespace(pod.getMetadata().getNamespace()).list().getItems()) {
-      var selector = pdb.getSpec() == null ? null : pdb.getSpec().getSelector();
-      Map<String, String> match = selector == null || selector.getMatchLabels() == null ? Map.of()
-          : selector.getMatchLabels();
-      Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
-      boolean selects = labels.entrySet().containsAll(match.entrySet());
-      int allowed = pdb.getStatus() == null || pdb.getStatus().getDisruptionsAllowed() == null ? 0
-          : pdb.getStatus().getDisruptionsAllowed();
-      if (selects && allowed <= 0) {
-        return true;
-      }
-    }
-    return false;
+    return PodFacts.disruptionsAllowed(pod, client.policy().v1().podDisruptionBudget()
+        .inNamespace(pod.getMetadata().getNamespace()).list().getItems()) == 0;
   }
+
 
   private void report(String detailType, Command command, List<String> remaining) {
     ObjectNode detail = JSON.createObjectNode();

@@ -114,28 +114,10 @@ final class NodeMirror implements AutoCloseable {
     for (Pod pod : podsOn.apply(node.getMetadata().getName())) {
       PendingPod facts = PodFacts.pending(pod);
       ObjectNode p = JSON.valueToTree(facts);
-      p.put("disruptionsAllowed", disruptionsAllowed(pod, pdbs));
+      p.put("disruptionsAllowed", PodFacts.disruptionsAllowed(pod, pdbs));
       pods.add(p);
     }
     return doc.toString();
-  }
-
-  /** The fewest disruptions any budget over the pod allows; -1 when none covers it. */
-  static int disruptionsAllowed(Pod pod, List<PodDisruptionBudget> pdbs) {
-    int allowed = -1;
-    Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
-    for (PodDisruptionBudget pdb : pdbs) {
-      if (!pdb.getMetadata().getNamespace().equals(pod.getMetadata().getNamespace()) || pdb.getSpec() == null
-          || pdb.getSpec().getSelector() == null || pdb.getSpec().getSelector().getMatchLabels() == null) {
-        continue;
-      }
-      if (labels.entrySet().containsAll(pdb.getSpec().getSelector().getMatchLabels().entrySet())) {
-        int a = pdb.getStatus() == null || pdb.getStatus().getDisruptionsAllowed() == null ? 0
-            : pdb.getStatus().getDisruptionsAllowed();
-        allowed = allowed < 0 ? a : Math.min(allowed, a);
-      }
-    }
-    return allowed;
   }
 
   @Override

@@ -7,7 +7,13 @@ import dev.flotilla.model.PendingPod;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
+import dev.flotilla.model.LabelSelector;
+import dev.flotilla.model.Operator;
+import dev.flotilla.model.Requirement;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -64,6 +70,33 @@ final class PodFacts {
     Map<String, String> annotations =
         reader.stringMap(node.path("metadata").path("annotations"), "metadata.annotations");
     return reader.pod(name, ns, labels, annotations, node.path("spec"), "spec", ownerKind(pod));
+  }
+
+  /**
+   * The fewest disruptions any budget over the pod allows, or -1 when no budget covers it. A budget without a
+   * selector is read as covering every pod of its namespace: the cautious reading for a drain.
+   */
+  static int disruptionsAllowed(Pod pod, List<PodDisruptionBudget> pdbs) {
+    int allowed = -1;
+    Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+    for (PodDisruptionBudget pdb : pdbs) {
+      if (!pod.getMetadata().getNamespace().equals(pdb.getMetadata().getNamespace())) {
+        continue;
+      }
+      var selector = pdb.getSpec() == null ? null : pdb.getSpec().getSelector();
+      List<Requirement> expressions = new ArrayList<>();
+      if (selector != null && selector.getMatchExpressions() != null) {
+        selector.getMatchExpressions().forEach(e -> expressions.add(new Requirement(e.getKey(),
+            Operator.parse(e.getOperator()), e.getValues())));
+      }
+      LabelSelector domain = new LabelSelector(selector == null ? null : selector.getMatchLabels(), expressions);
+      if (domain.matches(labels)) {
+        int a = pdb.getStatus() == null || pdb.getStatus().getDisruptionsAllowed() == null ? 0
+            : pdb.getStatus().getDisruptionsAllowed();
+        allowed = allowed < 0 ? a : Math.min(allowed, a);
+      }
+    }
+    return allowed;
   }
 
   static String ownerKind(Pod pod) {
