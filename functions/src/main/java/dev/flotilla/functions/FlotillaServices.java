@@ -50,7 +50,8 @@ public final class FlotillaServices {
     ClaimStore store = new DynamoClaimStore(aws.dynamo(), config.table(), config.cluster(), clock);
     Ec2OfferingSource offerings = new Ec2OfferingSource(aws.ec2(), bundled, store, clock);
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
-        new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets()),
+        new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
+            config.imageByArch(), type -> bundled.require(type).arch()),
         (type, zone, capacityType) -> offerings.catalog().price(type, zone, capacityType), store);
     return new FlotillaServices(config, store, cloud, offerings, clock);
   }

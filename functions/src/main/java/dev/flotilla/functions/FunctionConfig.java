@@ -5,6 +5,10 @@ import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.manifest.Manifest;
 import dev.flotilla.manifest.NodePoolReader;
 import dev.flotilla.nodepool.NodePool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,23 +20,52 @@ import java.util.Map;
  * <ul>
  *   <li>{@code FLOTILLA_CLUSTER}, {@code FLOTILLA_TABLE}: whose claims, where;</li>
  *   <li>{@code FLOTILLA_LAUNCH_TEMPLATE_ID}, {@code FLOTILLA_SUBNETS} ({@code zone=subnet,...}): where nodes go;</li>
- *   <li>{@code FLOTILLA_NODEPOOLS}: the NodePools YAML (the default pool when unset);</li>
+ *   <li>{@code FLOTILLA_NODEPOOLS_FILE}: the NodePools YAML file the stack ships beside the jar, or
+ *       {@code FLOTILLA_NODEPOOLS}: the YAML itself (the default pool when neither is set);</li>
+ *   <li>{@code FLOTILLA_IMAGE_AMD64}, {@code FLOTILLA_IMAGE_ARM64}: the node image per architecture (optional: the
+ *       launch template's image otherwise);</li>
  *   <li>{@code FLOTILLA_LAUNCH_TIMEOUT}, {@code FLOTILLA_GC_GRACE} (seconds): optional.</li>
  * </ul>
  */
 public record FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
-    List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace) {
+    List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace, Map<String, String> imageByArch) {
+
+  public FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
+      List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace) {
+    this(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace, Map.of());
+  }
 
   public static FunctionConfig fromEnvironment(Map<String, String> env) {
-    String pools = env.getOrDefault("FLOTILLA_NODEPOOLS", "");
+    Map<String, String> images = new LinkedHashMap<>();
+    for (String arch : List.of("amd64", "arm64")) {
+      String image = env.getOrDefault("FLOTILLA_IMAGE_" + arch.toUpperCase(java.util.Locale.ROOT), "");
+      if (!image.isBlank()) {
+        images.put(arch, image.trim());
+      }
+    }
     return new FunctionConfig(
         required(env, "FLOTILLA_CLUSTER"),
         required(env, "FLOTILLA_TABLE"),
         env.getOrDefault("FLOTILLA_LAUNCH_TEMPLATE_ID", ""),
         subnets(env.getOrDefault("FLOTILLA_SUBNETS", "")),
-        pools.isBlank() ? List.of() : NodePoolReader.read(Manifest.parse("FLOTILLA_NODEPOOLS", pools)),
+        nodePools(env),
         seconds(env, "FLOTILLA_LAUNCH_TIMEOUT", Lifecycle.LAUNCH_TIMEOUT),
-        seconds(env, "FLOTILLA_GC_GRACE", GarbageCollector.GRACE));
+        seconds(env, "FLOTILLA_GC_GRACE", GarbageCollector.GRACE),
+        images);
+  }
+
+  // A file because Lambda caps all environment variables together at 4 KB, less than a few NodePools take
+  private static List<NodePool> nodePools(Map<String, String> env) {
+    String file = env.getOrDefault("FLOTILLA_NODEPOOLS_FILE", "");
+    if (!file.isBlank()) {
+      try {
+        return NodePoolReader.read(Manifest.parse(file, Files.readString(Path.of(file))));
+      } catch (IOException e) {
+        throw new UncheckedIOException("FLOTILLA_NODEPOOLS_FILE: cannot read " + file, e);
+      }
+    }
+    String pools = env.getOrDefault("FLOTILLA_NODEPOOLS", "");
+    return pools.isBlank() ? List.of() : NodePoolReader.read(Manifest.parse("FLOTILLA_NODEPOOLS", pools));
   }
 
   static Map<String, String> subnets(String text) {

@@ -9,8 +9,10 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 
 /**
  * The single table's layout, shared by the store, the CDK app and local bootstrapping: partition {@code pk} =
- * {@code CLUSTER#name}, sort key {@code sk} = {@code CLAIM#id}, {@code POD#key}, {@code NODE#name},
- * {@code UNAVAILABLE#type#zone#capacity}; a GSI on {@code instanceId}; TTL on {@code expiresAt}.
+ * {@code CLUSTER#name} with sort keys {@code sk} = {@code CLAIM#id}, {@code POD#key},
+ * {@code UNAVAILABLE#type#zone#capacity}; the node-state mirror in its own partition {@code NODES#name} with
+ * {@code NODE#node}, so that an IAM leading-keys condition can let the forwarder write node state and nothing else;
+ * a GSI on {@code instanceId}; TTL on {@code expiresAt}.
  */
 public final class ClaimTable {
 
@@ -19,6 +21,16 @@ public final class ClaimTable {
   public static final String INSTANCE_INDEX = "byInstanceId";
   public static final String INSTANCE_ID = "instanceId";
   public static final String EXPIRES_AT = "expiresAt";
+
+  /** The partition of a cluster's claims, reservations and unavailable offerings. */
+  public static String clusterPartition(String cluster) {
+    return "CLUSTER#" + cluster;
+  }
+
+  /** The partition of a cluster's node-state mirror, the only one the forwarder may write. */
+  public static String nodePartition(String cluster) {
+    return "NODES#" + cluster;
+  }
 
   private ClaimTable() {}
 

@@ -54,12 +54,14 @@ public final class DynamoClaimStore implements ClaimStore {
   private final DynamoDbClient dynamo;
   private final String table;
   private final String partition;
+  private final String nodePartition;
   private final Clock clock;
 
   public DynamoClaimStore(DynamoDbClient dynamo, String table, String cluster, Clock clock) {
     this.dynamo = dynamo;
     this.table = table;
-    this.partition = "CLUSTER#" + cluster;
+    this.partition = ClaimTable.clusterPartition(cluster);
+    this.nodePartition = ClaimTable.nodePartition(cluster);
     this.clock = clock;
   }
 
@@ -314,7 +316,7 @@ public final class DynamoClaimStore implements ClaimStore {
 
   @Override
   public void putNodeState(String node, String json) {
-    Map<String, AttributeValue> item = key("NODE#" + node);
+    Map<String, AttributeValue> item = key(nodePartition, "NODE#" + node);
     item.put("doc", AttributeValue.fromS(json));
     item.put("updatedAt", AttributeValue.fromS(clock.instant().toString()));
     try {
@@ -328,22 +330,26 @@ public final class DynamoClaimStore implements ClaimStore {
 
   @Override
   public void deleteNodeState(String node) {
-    dynamo.deleteItem(r -> r.tableName(table).key(key("NODE#" + node)));
+    dynamo.deleteItem(r -> r.tableName(table).key(key(nodePartition, "NODE#" + node)));
   }
 
   @Override
   public Map<String, String> nodeStates() {
     Map<String, String> result = new TreeMap<>();
-    for (Map<String, AttributeValue> item : query("NODE#")) {
+    for (Map<String, AttributeValue> item : query(nodePartition, "NODE#")) {
       result.put(item.get(ClaimTable.SK).s().substring("NODE#".length()), item.get("doc").s());
     }
     return result;
   }
 
   private List<Map<String, AttributeValue>> query(String prefix) {
+    return query(partition, prefix);
+  }
+
+  private List<Map<String, AttributeValue>> query(String pk, String prefix) {
     QueryRequest request = QueryRequest.builder().tableName(table).consistentRead(true)
         .keyConditionExpression("pk = :pk AND begins_with(sk, :prefix)")
-        .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(partition), ":prefix",
+        .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(pk), ":prefix",
             AttributeValue.fromS(prefix)))
         .build();
     return dynamo.queryPaginator(request).items().stream().toList();
@@ -367,8 +373,12 @@ public final class DynamoClaimStore implements ClaimStore {
   }
 
   private Map<String, AttributeValue> key(String sk) {
+    return key(partition, sk);
+  }
+
+  private static Map<String, AttributeValue> key(String pk, String sk) {
     Map<String, AttributeValue> key = new HashMap<>();
-    key.put(ClaimTable.PK, AttributeValue.fromS(partition));
+    key.put(ClaimTable.PK, AttributeValue.fromS(pk));
     key.put(ClaimTable.SK, AttributeValue.fromS(sk));
     return key;
   }

@@ -16,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -43,10 +44,24 @@ import software.amazon.awssdk.services.ec2.model.TagSpecification;
  */
 public final class Ec2CloudProvider implements CloudProvider {
 
-  /** Where instances go: the cluster, its launch template, a subnet per zone. */
-  public record Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone) {
+  /**
+   * Where instances go: the cluster, its launch template, a subnet per zone, and the machine image per architecture
+   * ({@code amd64}, {@code arm64}). One fleet may mix architectures, so the image is set on each override; with no
+   * image for an architecture the launch template's own image is used.
+   */
+  public record Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone,
+      Map<String, String> imageByArch, Function<String, String> archOfType) {
     public Settings {
       subnetByZone = Map.copyOf(subnetByZone);
+      imageByArch = Map.copyOf(imageByArch);
+    }
+
+    public Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone) {
+      this(cluster, launchTemplateId, subnetByZone, Map.of(), type -> "");
+    }
+
+    String imageFor(String instanceType) {
+      return imageByArch.isEmpty() ? null : imageByArch.get(archOfType.apply(instanceType));
     }
   }
 
@@ -143,7 +158,7 @@ public final class Ec2CloudProvider implements CloudProvider {
         String subnet = settings.subnetByZone().get(zone);
         if (subnet != null && !excluded.contains(new Offering.Key(type, zone, shape.capacityType()))) {
           overrides.add(FleetLaunchTemplateOverridesRequest.builder().instanceType(type).subnetId(subnet)
-              .priority((double) priority).build());
+              .imageId(settings.imageFor(type)).priority((double) priority).build());
         }
       }
       priority++;

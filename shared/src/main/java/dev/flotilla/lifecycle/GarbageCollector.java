@@ -27,8 +27,12 @@ public final class GarbageCollector {
 
   public static final Duration GRACE = Duration.ofMinutes(2);
 
-  /** What one pass did. */
-  public record Report(List<String> adopted, List<String> terminated, List<String> closed, List<String> expired) {}
+  /**
+   * What one pass did, and what the fleet costs now: the hourly price of the running instances of live claims
+   * (USD, the price each was bought at).
+   */
+  public record Report(List<String> adopted, List<String> terminated, List<String> closed, List<String> expired,
+      double fleetPricePerHour) {}
 
   private final ClaimStore store;
   private final CloudProvider cloud;
@@ -89,6 +93,10 @@ public final class GarbageCollector {
       }
     }
     List<String> expired = lifecycle.expireLaunches().stream().map(Claim::id).toList();
-    return new Report(adopted, terminated, closed, expired);
+    // read again: this pass adopted, closed and expired claims
+    double fleetPrice = store.claims().stream()
+        .filter(c -> c.state().live() && c.instanceId() != null && running.contains(c.instanceId()))
+        .mapToDouble(Claim::pricePerHour).filter(p -> !Double.isNaN(p)).sum();
+    return new Report(adopted, terminated, closed, expired, fleetPrice);
   }
 }

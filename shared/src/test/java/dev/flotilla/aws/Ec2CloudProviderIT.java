@@ -1,5 +1,7 @@
 package dev.flotilla.aws;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.flotilla.catalog.CatalogFile;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.SpotPrices;
@@ -8,11 +10,18 @@ import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.CloudProviderContract;
 import dev.flotilla.testing.AwsEmulator;
 import dev.flotilla.testing.AwsIntegrationTest;
+import dev.flotilla.cloud.LaunchRequest;
+import dev.flotilla.cloud.LaunchResult;
+import dev.flotilla.model.CapacityType;
 import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.Context;
@@ -21,6 +30,8 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.CreateFleetRequest;
+import software.amazon.awssdk.services.ec2.model.Image;
+import software.amazon.awssdk.services.ec2.model.Instance;
 
 /** The cloud provider contract against EC2 in the emulator: real CreateFleet, tags, DescribeInstances, terminate. */
 @AwsIntegrationTest
@@ -49,6 +60,31 @@ class Ec2CloudProviderIT extends CloudProviderContract {
     cloud = new Ec2CloudProvider(ec2,
         new Ec2CloudProvider.Settings(CLUSTER, account.launchTemplateId(), account.subnetByZone()),
         catalog::price, new InMemoryClaimStore(Clock.systemUTC()));
+  }
+
+  @Test
+  void eachInstanceBootsTheImageOfItsArchitecture() {
+    List<String> images = ec2.describeImages(r -> r.owners("amazon")).images().stream().map(Image::imageId)
+        .limit(2).toList();
+    EmulatorAccount account = EmulatorAccount.create(ec2, "images", ZONES);
+    CatalogFile catalog = CatalogFile.bundled();
+    Ec2CloudProvider byArch = new Ec2CloudProvider(ec2,
+        new Ec2CloudProvider.Settings(CLUSTER, account.launchTemplateId(), account.subnetByZone(),
+            Map.of("amd64", images.get(0), "arm64", images.get(1)), type -> catalog.require(type).arch()),
+        (t, z, c) -> 0.1, new InMemoryClaimStore(Clock.systemUTC()));
+
+    List<LaunchResult> results = byArch.launch(List.of(
+        new LaunchRequest("intel", "general", List.of("m7i.large"), ZONES, CapacityType.ON_DEMAND),
+        new LaunchRequest("graviton", "general", List.of("m7g.large"), ZONES, CapacityType.ON_DEMAND)));
+
+    Map<String, String> imageByType = new HashMap<>();
+    for (LaunchResult r : results) {
+      String id = ((LaunchResult.Launched) r).instanceId();
+      Instance i = ec2.describeInstances(q -> q.instanceIds(id)).reservations().getFirst().instances().getFirst();
+      imageByType.put(i.instanceTypeAsString(), i.imageId());
+    }
+    assertThat(imageByType).containsExactlyInAnyOrderEntriesOf(
+        Map.of("m7i.large", images.get(0), "m7g.large", images.get(1)));
   }
 
   @AfterEach

@@ -120,6 +120,8 @@ class LifecycleTest {
     CloudInstance stray = cloud.instance(report.terminated().getFirst());
     assertThat(stray.tags()).containsEntry(WellKnownLabels.CLAIM, "no-such-claim");
     assertThat(report.closed()).containsExactly("vanished");
+    assertThat(report.fleetPricePerHour()).as("only the adopted claim's instance still runs for a live claim")
+        .isEqualTo(0.08);
     assertThat(cloud.instance(foreign).state()).isEqualTo("running");
     assertThat(orphanClaim.state()).isEqualTo(ClaimState.Launching);
   }

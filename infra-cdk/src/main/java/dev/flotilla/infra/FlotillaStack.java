@@ -1,0 +1,175 @@
+package dev.flotilla.infra;
+
+import dev.flotilla.contracts.Envelope;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awscdk.CfnOutput;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.services.events.EventBus;
+import software.amazon.awscdk.services.events.EventPattern;
+import software.amazon.awscdk.services.events.Rule;
+import software.amazon.awscdk.services.events.Schedule;
+import software.amazon.awscdk.services.iam.AnyPrincipal;
+import software.amazon.awscdk.services.iam.ArnPrincipal;
+import software.amazon.awscdk.services.iam.Effect;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.lambda.Code;
+import software.constructs.Construct;
+
+/**
+ * Everything Flotilla needs in AWS for one cluster: the bus and its rules, the functions, the launch-state table,
+ * the command queue, the node template, the forwarder's identity, the dashboard and alarms.
+ */
+public final class FlotillaStack extends Stack {
+
+  static final String HANDLERS = "dev.flotilla.functions.";
+
+  // Memory buys CPU in Lambda: 1,769 MB is one full vCPU, which the scheduler's single-threaded packing and the
+  // catalog build after a restore use; the event-driven bookkeeping functions need far less.
+  static final List<FlotillaFunction.Spec> FUNCTIONS = List.of(
+      new FlotillaFunction.Spec("provisioner", HANDLERS + "ProvisionerHandler::handleRequest", 1769,
+          Duration.seconds(60), "Packs pending pods onto the cheapest instances and launches them with CreateFleet"),
+      new FlotillaFunction.Spec("lifecycle", HANDLERS + "NodeLifecycleHandler::handleRequest", 512,
+          Duration.seconds(30), "Moves claims along as their nodes register, become ready and go away"),
+      // shorter than its two-minute schedule, so that two runs never overlap
+      new FlotillaFunction.Spec("garbage-collector", HANDLERS + "GarbageCollectorHandler::handleRequest", 1024,
+          Duration.seconds(90), "Adopts or terminates instances whose launch never completed; reports fleet price"));
+
+  private final EventBus bus;
+  private final LaunchStateTable table;
+  private final CommandChannel commands;
+  private final NodeTemplate nodes;
+  private final ForwarderIdentity forwarder;
+  private final Map<String, FlotillaFunction> functions = new LinkedHashMap<>();
+  private final OperationsDashboard operations;
+  private final FunctionBundle bundle;
+
+  public FlotillaStack(Construct scope, String id, StackProps props, StackSettings settings, Path bundleDirectory) {
+    super(scope, id, props);
+    String cluster = settings.clusterName();
+    this.bundle = FunctionBundle.stage(settings, bundleDirectory);
+    this.table = new LaunchStateTable(this, "LaunchState", cluster);
+    this.commands = new CommandChannel(this, "Commands", cluster);
+    this.nodes = new NodeTemplate(this, "Nodes", settings);
+    this.bus = EventBus.Builder.create(this, "Bus").eventBusName("flotilla-" + cluster).build();
+    this.forwarder = new ForwarderIdentity(this, "Forwarder", settings, bus, commands.queue(), table);
+    onlyTheForwarderPuts(bus, forwarder);
+
+    Code code = Code.fromAsset(bundle.directory().toString());
+    Map<String, String> environment = environment(settings);
+    InstancePermissions instances = new InstancePermissions(this, cluster);
+    for (FlotillaFunction.Spec spec : FUNCTIONS) {
+      FlotillaFunction f = new FlotillaFunction(this, camel(spec.name()), cluster, spec, code, environment);
+      table.grantItems(f.role());
+      functions.put(spec.name(), f);
+    }
+
+    FlotillaFunction provisioner = functions.get("provisioner");
+    instances.launch(nodes.launchTemplate().getLaunchTemplateId(), nodes.role(), settings,
+        nodes.imageByArch().values()).forEach(provisioner.role()::addToPolicy);
+    provisioner.role().addToPolicy(instances.describeOfferings());
+    for (String name : List.of("lifecycle", "garbage-collector")) {
+      functions.get(name).role().addToPolicy(instances.describeInstances());
+      functions.get(name).role().addToPolicy(instances.terminate());
+    }
+
+    Rule.Builder.create(this, "PodsPending").eventBus(bus)
+        .description("Pending pods from the forwarder to the provisioner")
+        .eventPattern(EventPattern.builder().source(List.of(Envelope.FORWARDER))
+            .detailType(List.of(Envelope.PODS_PENDING)).build())
+        .targets(List.of(provisioner.target()))
+        .build();
+    Rule.Builder.create(this, "NodeEvents").eventBus(bus)
+        .description("Node registered, ready and deleted, from the forwarder to the lifecycle function")
+        .eventPattern(EventPattern.builder().source(List.of(Envelope.FORWARDER))
+            .detailType(List.of(Envelope.NODE_REGISTERED, Envelope.NODE_READY, Envelope.NODE_DELETED)).build())
+        .targets(List.of(functions.get("lifecycle").target()))
+        .build();
+    Rule.Builder.create(this, "GarbageCollection")
+        .description("Garbage collection of launches that never joined, every two minutes")
+        .schedule(Schedule.rate(Duration.minutes(2)))
+        .targets(List.of(functions.get("garbage-collector").target()))
+        .build();
+
+    this.operations = new OperationsDashboard(this, "Operations", cluster, List.copyOf(functions.values()), commands);
+
+    output("ClusterName", cluster, "clusterName");
+    output("Region", getRegion(), "region");
+    output("EventBusName", bus.getEventBusName(), "eventBusName");
+    output("CommandQueueUrl", commands.queue().getQueueUrl(), "commandQueueUrl");
+    output("TableName", table.table().getTableName(), "tableName");
+    output("ForwarderRoleArn", forwarder.role().getRoleArn(), "serviceAccount.roleArn (IRSA only)");
+    output("LaunchTemplateId", nodes.launchTemplate().getLaunchTemplateId(), "none: the functions use it");
+    output("DashboardName", operations.dashboard().getDashboardName(), "none: open it in CloudWatch");
+  }
+
+  private Map<String, String> environment(StackSettings settings) {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("FLOTILLA_CLUSTER", settings.clusterName());
+    env.put("FLOTILLA_TABLE", table.table().getTableName());
+    env.put("FLOTILLA_LAUNCH_TEMPLATE_ID", nodes.launchTemplate().getLaunchTemplateId());
+    env.put("FLOTILLA_SUBNETS", settings.subnetsValue());
+    env.put("FLOTILLA_IMAGE_AMD64", nodes.imageByArch().get("amd64"));
+    env.put("FLOTILLA_IMAGE_ARM64", nodes.imageByArch().get("arm64"));
+    env.put("FLOTILLA_COMMAND_QUEUE_URL", commands.queue().getQueueUrl());
+    if (bundle.hasNodePools()) {
+      env.put("FLOTILLA_NODEPOOLS_FILE", FunctionBundle.NODEPOOLS_PATH);
+    }
+    env.put("POWERTOOLS_METRICS_NAMESPACE", OperationsDashboard.NAMESPACE);
+    // the C1 compiler only: most of a function's life is its first seconds after a restore
+    env.put("JAVA_TOOL_OPTIONS", "-XX:+TieredCompilation -XX:TieredStopAtLevel=1");
+    return env;
+  }
+
+  // the identity policy grants; this resource policy makes the forwarder the only principal that can put events
+  private static void onlyTheForwarderPuts(EventBus bus, ForwarderIdentity forwarder) {
+    bus.addToResourcePolicy(PolicyStatement.Builder.create().sid("ForwarderPutsEvents")
+        .principals(List.of(new ArnPrincipal(forwarder.role().getRoleArn())))
+        .actions(List.of("events:PutEvents"))
+        .resources(List.of(bus.getEventBusArn()))
+        .build());
+    bus.addToResourcePolicy(PolicyStatement.Builder.create().sid("NobodyElsePutsEvents")
+        .effect(Effect.DENY)
+        .principals(List.of(new AnyPrincipal()))
+        .actions(List.of("events:PutEvents"))
+        .resources(List.of(bus.getEventBusArn()))
+        .conditions(Map.of("ArnNotEquals", Map.of("aws:PrincipalArn", forwarder.role().getRoleArn())))
+        .build());
+  }
+
+  private void output(String id, String value, String helmValue) {
+    CfnOutput.Builder.create(this, id).value(value).description("Helm value: " + helmValue).build();
+  }
+
+  static String camel(String name) {
+    StringBuilder sb = new StringBuilder();
+    for (String part : name.split("-")) {
+      sb.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+    }
+    return sb.toString();
+  }
+
+  public EventBus bus() {
+    return bus;
+  }
+
+  public Map<String, FlotillaFunction> functions() {
+    return Map.copyOf(functions);
+  }
+
+  public ForwarderIdentity forwarder() {
+    return forwarder;
+  }
+
+  public NodeTemplate nodes() {
+    return nodes;
+  }
+
+  public FunctionBundle bundle() {
+    return bundle;
+  }
+}

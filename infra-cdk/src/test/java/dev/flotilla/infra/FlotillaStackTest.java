@@ -1,0 +1,285 @@
+package dev.flotilla.infra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awscdk.assertions.Match;
+import software.amazon.awscdk.assertions.Template;
+
+/** The synthesised stack, resource by resource and statement by statement. */
+class FlotillaStackTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static FlotillaStack stack;
+  private static Template template;
+
+  @BeforeAll
+  static void synthesize() {
+    // into cdk.out, against the real functions jar: what `cdk deploy` would upload
+    stack = StackFixture.synthesize(StackFixture.context(), Path.of("cdk.out"));
+    template = Template.fromStack(stack);
+  }
+
+  @Test
+  void theAssemblyIsWrittenWithTheFunctionsPackage() throws Exception {
+    Path assembly = Path.of("cdk.out");
+    assertThat(assembly.resolve("Flotilla-prod-east.template.json")).isRegularFile();
+    assertThat(stack.bundle().directory().resolve("lib/flotilla-functions.jar")).hasSameBinaryContentAs(
+        Path.of(System.getProperty("flotilla.functionsJar")));
+    assertThat(stack.bundle().directory().resolve("nodepools.yaml")).hasSameTextualContentAs(
+        Path.of("src/test/resources/nodepools.yaml"));
+    assertThat(stack.bundle().nodePools()).extracting(n -> n.name()).containsExactly("general", "gpu");
+    try (var assets = Files.list(assembly)) {
+      assertThat(assets.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("asset."));
+    }
+  }
+
+  @Test
+  void theTableKeepsLaunchStateWithTtlRecoveryAndTheInstanceIndex() {
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    template.hasResourceProperties("AWS::DynamoDB::Table", Map.of(
+        "TableName", "flotilla-prod-east",
+        "BillingMode", "PAY_PER_REQUEST",
+        "KeySchema", List.of(Map.of("AttributeName", "pk", "KeyType", "HASH"),
+            Map.of("AttributeName", "sk", "KeyType", "RANGE")),
+        "TimeToLiveSpecification", Map.of("AttributeName", "expiresAt", "Enabled", true),
+        "PointInTimeRecoverySpecification", Map.of("PointInTimeRecoveryEnabled", true),
+        "GlobalSecondaryIndexes", List.of(Match.objectLike(Map.of("IndexName", "byInstanceId",
+            "KeySchema", List.of(Map.of("AttributeName", "instanceId", "KeyType", "HASH")))))));
+  }
+
+  @Test
+  void theCommandQueueIsEncryptedWithADeadLetterQueueAndTlsOnly() {
+    template.hasResourceProperties("AWS::SQS::Queue", Match.objectLike(Map.of(
+        "QueueName", "flotilla-prod-east-commands",
+        "SqsManagedSseEnabled", true,
+        "RedrivePolicy", Match.objectLike(Map.of("maxReceiveCount", 5)))));
+    // every queue: SSE and a policy that denies plain HTTP
+    template.allResourcesProperties("AWS::SQS::Queue", Match.objectLike(Map.of("SqsManagedSseEnabled", true)));
+    template.resourceCountIs("AWS::SQS::QueuePolicy", 5);
+    template.allResourcesProperties("AWS::SQS::QueuePolicy", Match.objectLike(Map.of("PolicyDocument",
+        Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Effect", "Deny", "Condition", Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))))));
+  }
+
+  @Test
+  void onlyTheForwarderMayPutEventsOnTheBus() throws Exception {
+    template.hasResourceProperties("AWS::Events::EventBus", Map.of("Name", "flotilla-prod-east"));
+    List<String> statements = new ArrayList<>();
+    template.findResources("AWS::Events::EventBusPolicy").values()
+        .forEach(r -> statements.add(json(((Map<?, ?>) r.get("Properties")).get("Statement"))));
+    assertThat(statements).hasSize(2);
+    assertThat(statements).anySatisfy(s -> assertThat(s).contains("\"Effect\":\"Allow\"")
+        .contains("\"events:PutEvents\"").contains("ForwarderRole"));
+    assertThat(statements).anySatisfy(s -> assertThat(s).contains("\"Effect\":\"Deny\"")
+        .contains("\"Principal\":{\"AWS\":\"*\"}").contains("ArnNotEquals").contains("aws:PrincipalArn")
+        .contains("ForwarderRole"));
+  }
+
+  @Test
+  void rulesRouteTheForwardersEventsAndTheScheduleToTheLiveAliases() {
+    template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+        "EventPattern", Map.of("source", List.of("flotilla.forwarder"), "detail-type", List.of("Pods Pending")),
+        "Targets", List.of(Match.objectLike(Map.of("Arn", Map.of("Ref", Match.stringLikeRegexp("ProvisionerLive.*")),
+            "DeadLetterConfig", Match.objectLike(Map.of()),
+            "RetryPolicy", Map.of("MaximumRetryAttempts", 2, "MaximumEventAgeInSeconds", 3600)))))));
+    template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+        "EventPattern", Map.of("source", List.of("flotilla.forwarder"),
+            "detail-type", List.of("Node Registered", "Node Ready", "Node Deleted")),
+        "Targets", List.of(Match.objectLike(Map.of("Arn",
+            Map.of("Ref", Match.stringLikeRegexp("LifecycleLive.*"))))))));
+    template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+        "ScheduleExpression", "rate(2 minutes)",
+        "Targets", List.of(Match.objectLike(Map.of("Arn",
+            Map.of("Ref", Match.stringLikeRegexp("GarbageCollectorLive.*"))))))));
+  }
+
+  @Test
+  void functionsAreJava21OnArm64WithSnapStartAndConfigurationOnly() {
+    template.resourceCountIs("AWS::Lambda::Function", FlotillaStack.FUNCTIONS.size());
+    for (FlotillaFunction.Spec spec : FlotillaStack.FUNCTIONS) {
+      template.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+          "FunctionName", "flotilla-prod-east-" + spec.name(),
+          "Runtime", "java21",
+          "Architectures", List.of("arm64"),
+          "SnapStart", Map.of("ApplyOn", "PublishedVersions"),
+          "Handler", spec.handler(),
+          "MemorySize", spec.memoryMiB(),
+          "Timeout", spec.timeout().toSeconds(),
+          "Environment", Map.of("Variables", Match.objectLike(Map.of(
+              "FLOTILLA_CLUSTER", "prod-east",
+              "FLOTILLA_SUBNETS", "us-east-1a=subnet-0aaa1111,us-east-1b=subnet-0bbb2222",
+              "FLOTILLA_NODEPOOLS_FILE", "/var/task/nodepools.yaml",
+              "FLOTILLA_TABLE", Match.anyValue(),
+              "FLOTILLA_LAUNCH_TEMPLATE_ID", Match.anyValue(),
+              "FLOTILLA_IMAGE_AMD64", Match.anyValue(),
+              "FLOTILLA_IMAGE_ARM64", Match.anyValue()))))));
+    }
+    template.resourceCountIs("AWS::Lambda::Alias", FlotillaStack.FUNCTIONS.size());
+    template.allResourcesProperties("AWS::Lambda::Alias", Match.objectLike(Map.of("Name", "live")));
+    template.resourceCountIs("AWS::Lambda::EventInvokeConfig", FlotillaStack.FUNCTIONS.size());
+    template.allResourcesProperties("AWS::Lambda::EventInvokeConfig", Match.objectLike(Map.of(
+        "MaximumRetryAttempts", 2, "MaximumEventAgeInSeconds", 600,
+        "DestinationConfig", Map.of("OnFailure", Map.of("Destination", Match.anyValue())))));
+    template.allResourcesProperties("AWS::Logs::LogGroup", Match.objectLike(Map.of("RetentionInDays", 30)));
+  }
+
+  @Test
+  void theProvisionerLaunchesOnlyTaggedResourcesFromTheClusterTemplate() {
+    List<Map<String, Object>> statements = statementsOf("ProvisionerRole");
+    assertThat(statement(statements, "CreateOnlyTaggedResources")).satisfies(s -> {
+      assertThat(json(s.get("Action"))).contains("ec2:CreateFleet").contains("ec2:RunInstances");
+      assertThat(s.get("Condition")).isEqualTo(Map.of("StringEquals",
+          Map.of("aws:RequestTag/flotilla.dev/cluster", "prod-east")));
+      assertThat(json(s.get("Resource"))).contains(":instance/*").contains(":volume/*").contains(":fleet/*")
+          .contains(":network-interface/*").contains(":spot-instances-request/*");
+    });
+    assertThat(statement(statements, "LaunchFromTheClusterTemplate")).satisfies(s -> {
+      String resources = json(s.get("Resource"));
+      assertThat(resources).contains(":subnet/subnet-0aaa1111").contains(":subnet/subnet-0bbb2222")
+          .contains(":security-group/sg-0c1a2b3c").contains(":launch-template/").doesNotContain(":subnet/*")
+          .doesNotContain(":security-group/*").doesNotContain(":image/*");
+      assertThat(s).doesNotContainKey("Condition");
+    });
+    assertThat(statement(statements, "TagWhatTheLaunchCreates").get("Condition")).isEqualTo(Map.of(
+        "StringEquals", Map.of("aws:RequestTag/flotilla.dev/cluster", "prod-east",
+            "ec2:CreateAction", List.of("CreateFleet", "RunInstances"))));
+    assertThat(statement(statements, "TagOwnedInstancesWithTheirClaim").get("Condition")).isEqualTo(Map.of(
+        "StringEquals", Map.of("aws:ResourceTag/flotilla.dev/cluster", "prod-east"),
+        "ForAllValues:StringEquals", Map.of("aws:TagKeys", List.of("flotilla.dev/claim"))));
+    assertThat(statement(statements, "PassOnlyTheNodeRole")).satisfies(s -> {
+      assertThat(json(s.get("Resource"))).contains("NodesRole");
+      assertThat(s.get("Condition")).isEqualTo(Map.of("StringEquals",
+          Map.of("iam:PassedToService", "ec2.amazonaws.com")));
+    });
+    assertThat(actions(statements)).doesNotContain("ec2:TerminateInstances").doesNotContain("dynamodb:Scan");
+  }
+
+  @Test
+  void onlyFunctionsThatCleanUpMayTerminateAndOnlyOwnedInstances() {
+    for (String role : List.of("LifecycleRole", "GarbageCollectorRole")) {
+      List<Map<String, Object>> statements = statementsOf(role);
+      assertThat(statement(statements, "TerminateOnlyOwnedInstances")).satisfies(s -> {
+        assertThat(s.get("Action")).isEqualTo("ec2:TerminateInstances");
+        assertThat(s.get("Condition")).isEqualTo(Map.of("StringEquals",
+            Map.of("aws:ResourceTag/flotilla.dev/cluster", "prod-east")));
+      });
+      assertThat(actions(statements)).doesNotContain("ec2:CreateFleet", "ec2:RunInstances", "iam:PassRole");
+    }
+  }
+
+  @Test
+  void theForwarderPutsEventsConsumesCommandsAndWritesOnlyItsNodeState() {
+    List<Map<String, Object>> statements = statementsOf("ForwarderRole");
+    assertThat(actions(statements)).containsExactlyInAnyOrder("events:PutEvents", "sqs:ReceiveMessage",
+        "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "dynamodb:PutItem",
+        "dynamodb:DeleteItem");
+    Map<String, Object> dynamo = statements.stream().filter(s -> json(s.get("Action")).contains("dynamodb"))
+        .findFirst().orElseThrow();
+    assertThat(dynamo.get("Condition")).isEqualTo(Map.of("ForAllValues:StringEquals",
+        Map.of("dynamodb:LeadingKeys", List.of("NODES#prod-east"))));
+    // Pod Identity without an OIDC provider
+    template.hasResourceProperties("AWS::EKS::PodIdentityAssociation", Map.of("ClusterName", "prod-east",
+        "Namespace", "flotilla", "ServiceAccount", "flotilla-forwarder", "RoleArn", Match.anyValue()));
+    template.hasResourceProperties("AWS::IAM::Role", Match.objectLike(Map.of("AssumeRolePolicyDocument",
+        Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Action", "sts:TagSession", "Principal", Map.of("Service", "pods.eks.amazonaws.com"))))))))));
+  }
+
+  @Test
+  void nodesBootTheEksImageWithNodeadmImdsV2AndEncryptedVolumes() {
+    template.hasResourceProperties("AWS::EC2::LaunchTemplate", Match.objectLike(Map.of(
+        "LaunchTemplateName", "flotilla-prod-east",
+        "LaunchTemplateData", Match.objectLike(Map.of(
+            "MetadataOptions", Map.of("HttpTokens", "required", "HttpPutResponseHopLimit", 1),
+            "SecurityGroupIds", List.of("sg-0c1a2b3c", "sg-0d4e5f60"),
+            "BlockDeviceMappings", List.of(Map.of("DeviceName", "/dev/xvda", "Ebs", Map.of("Encrypted", true,
+                "VolumeType", "gp3", "VolumeSize", 20, "DeleteOnTermination", true))),
+            "UserData", Map.of("Fn::Base64", Match.stringLikeRegexp(
+                "[\\s\\S]*application/node\\.eks\\.aws[\\s\\S]*kind: NodeConfig[\\s\\S]*name: prod-east[\\s\\S]*"
+                    + "apiServerEndpoint: https://ABCDEF0123456789[\\s\\S]*cidr: 10\\.100\\.0\\.0/16[\\s\\S]*")))))));
+    assertThat(json(template.toJSON().get("Parameters"))).contains(
+        "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id",
+        "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/arm64/standard/recommended/image_id");
+    template.resourceCountIs("AWS::IAM::InstanceProfile", 1);
+    template.hasResourceProperties("AWS::EKS::AccessEntry", Map.of("ClusterName", "prod-east",
+        "Type", "EC2_LINUX", "PrincipalArn", Match.anyValue()));
+  }
+
+  @Test
+  void theDashboardShowsEveryDecisionAndTheAlarmsWatchDeadLettersErrorsAndFailures() {
+    String body = json(template.findResources("AWS::CloudWatch::Dashboard").values().iterator().next());
+    assertThat(body).contains("Pending and unschedulable pods", "Decision latency", "p50", "p99",
+        "Instances launched by capacity type", "CapacityType=\\\\\\\"spot\\\\\\\"", "Launch failures",
+        "LaunchFailuresByReason", "Interruptions handled", "Consolidation actions and hourly saving",
+        "Fleet price", "FleetPricePerHour", "Function errors and throttles", "Throttles",
+        "Function duration", "Init and SnapStart restore duration", "@initDuration",
+        "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible");
+    // a DLQ alarm per function and for the commands, provisioner errors, launch failure rate
+    template.resourceCountIs("AWS::CloudWatch::Alarm", FlotillaStack.FUNCTIONS.size() + 3);
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "MetricName", "ApproximateNumberOfMessagesVisible", "Threshold", 1,
+        "ComparisonOperator", "GreaterThanOrEqualToThreshold")));
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "MetricName", "Errors", "Namespace", "AWS/Lambda", "Threshold", 1)));
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "Threshold", 0.2, "Metrics", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Expression", "IF(claims + failures > 0, failures / (claims + failures), 0)")))))));
+  }
+
+  @Test
+  void outputsGiveTheHelmValues() {
+    for (String output : List.of("ClusterName", "Region", "EventBusName", "CommandQueueUrl", "TableName",
+        "ForwarderRoleArn")) {
+      template.hasOutput(output, Match.objectLike(Map.of("Value", Match.anyValue())));
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> statementsOf(String rolePrefix) {
+    List<Map<String, Object>> result = new ArrayList<>();
+    for (Map<String, Object> policy : template.findResources("AWS::IAM::Policy").values()) {
+      Map<String, Object> props = (Map<String, Object>) policy.get("Properties");
+      if (json(props.get("Roles")).contains("\"" + rolePrefix)) {
+        result.addAll((List<Map<String, Object>>) ((Map<String, Object>) props.get("PolicyDocument"))
+            .get("Statement"));
+      }
+    }
+    assertThat(result).as("statements of " + rolePrefix).isNotEmpty();
+    return result;
+  }
+
+  private static Map<String, Object> statement(List<Map<String, Object>> statements, String sid) {
+    return statements.stream().filter(s -> sid.equals(s.get("Sid"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no statement " + sid + " in " + json(statements)));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> actions(List<Map<String, Object>> statements) {
+    List<String> result = new ArrayList<>();
+    for (Map<String, Object> s : statements) {
+      Object a = s.get("Action");
+      if (a instanceof List<?> l) {
+        result.addAll((List<String>) l);
+      } else {
+        result.add((String) a);
+      }
+    }
+    return result.stream().distinct().toList();
+  }
+
+  static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
