@@ -32,8 +32,8 @@ public final class CommandExecutor {
   /** What executing a command came to. */
   public enum Outcome { DONE, DRAIN_FAILED, REFUSED_NOT_OURS }
 
-  static final String NODE_DRAINED = "Node Drained";
-  static final String DRAIN_FAILED = "Drain Failed";
+  static final String NODE_DRAINED = Envelope.NODE_DRAINED;
+  static final String DRAIN_FAILED = Envelope.DRAIN_FAILED;
   static final Duration DEFAULT_DRAIN_DEADLINE = Duration.ofMinutes(10);
   private static final Logger LOG = LoggerFactory.getLogger(CommandExecutor.class);
   private static final ObjectMapper JSON = new ObjectMapper();

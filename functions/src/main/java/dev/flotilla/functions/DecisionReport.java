@@ -11,6 +11,9 @@ import org.slf4j.LoggerFactory;
 import software.amazon.lambda.powertools.metrics.Metrics;
 import software.amazon.lambda.powertools.metrics.MetricsBuilder;
 import software.amazon.lambda.powertools.metrics.model.DimensionSet;
+import dev.flotilla.disruption.ConsolidationPlan;
+import dev.flotilla.disruption.ConsolidationService;
+import dev.flotilla.interruption.InterruptionService;
 import software.amazon.lambda.powertools.metrics.model.MetricUnit;
 
 /**
@@ -104,6 +107,47 @@ final class DecisionReport {
     metrics.addMetric("ClaimsClosed", r.closed().size(), MetricUnit.COUNT);
     metrics.addMetric("LaunchesExpired", r.expired().size(), MetricUnit.COUNT);
     metrics.addMetric("FleetPricePerHour", r.fleetPricePerHour(), MetricUnit.NONE);
+    metrics.flush();
+  }
+
+  void interrupted(Envelope event, InterruptionService.Outcome outcome) {
+    for (InterruptionService.Handled h : outcome.handled()) {
+      LOG.atInfo().setMessage("interruption").addKeyValue("function", function).addKeyValue("cluster", cluster)
+          .addKeyValue("eventId", event.id()).addKeyValue("kind", outcome.kind())
+          .addKeyValue("instanceId", h.instanceId()).addKeyValue("claim", h.claimId()).addKeyValue("node", h.node())
+          .addKeyValue("action", h.action()).addKeyValue("reason", h.reason())
+          .addKeyValue("replacementClaims", h.replacementClaims())
+          .addKeyValue("replacementPricePerHour", h.replacementPricePerHour()).log();
+      if (!"ignored".equals(h.action())) {
+        metrics.flushSingleMetric("InterruptionsHandled", 1, MetricUnit.COUNT, NAMESPACE,
+            DimensionSet.of("Cluster", cluster, "Kind", outcome.kind()));
+      }
+    }
+  }
+
+  void consolidated(Envelope event, ConsolidationService.Pass pass) {
+    ConsolidationPlan plan = pass.plan();
+    LOG.atInfo().setMessage("consolidation").addKeyValue("function", function).addKeyValue("cluster", cluster)
+        .addKeyValue("eventId", event.id()).addKeyValue("action", plan.action().label())
+        .addKeyValue("started", pass.started()).addKeyValue("outcome", pass.outcome())
+        .addKeyValue("reason", plan.reason())
+        .addKeyValue("nodes", plan.nodes().stream().map(c -> Map.of("node", c.state().node(),
+            "claim", c.claim().id(), "instanceType", String.valueOf(c.claim().instanceType()),
+            "pricePerHour", c.price(), "pods", c.state().displaced().size())).toList())
+        .addKeyValue("replacements", plan.replacements().stream().map(r -> Map.of("instanceTypes",
+            r.instanceTypes().stream().limit(5).map(t -> t.name()).toList(), "pods", r.pods().size(),
+            "pricePerHour", r.pricePerHour())).toList())
+        .addKeyValue("removedPricePerHour", plan.removedPricePerHour())
+        .addKeyValue("replacementPricePerHour", plan.replacementPricePerHour())
+        .addKeyValue("savingPerHour", plan.savingPerHour())
+        .addKeyValue("drainedReplaced", pass.drained())
+        .addKeyValue("skipped", plan.skipped().stream().limit(50).toList()).log();
+    if (pass.started()) {
+      metrics.flushSingleMetric("ConsolidationActions", 1, MetricUnit.COUNT, NAMESPACE,
+          DimensionSet.of("Cluster", cluster, "Action", plan.action().label()));
+      metrics.addMetric("ConsolidationHourlySaving", plan.savingPerHour(), MetricUnit.NONE);
+    }
+    metrics.addMetric("NodesDrainedAfterReplacement", pass.drained().size(), MetricUnit.COUNT);
     metrics.flush();
   }
 

@@ -4,6 +4,11 @@ import dev.flotilla.aws.AwsClients;
 import dev.flotilla.aws.DynamoClaimStore;
 import dev.flotilla.aws.Ec2CloudProvider;
 import dev.flotilla.aws.Ec2OfferingSource;
+import dev.flotilla.aws.SqsCommandQueue;
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.CommandQueue;
+import dev.flotilla.disruption.ConsolidationService;
+import dev.flotilla.interruption.InterruptionService;
 import dev.flotilla.catalog.CatalogFile;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.cloud.CloudProvider;
@@ -29,9 +34,11 @@ public final class FlotillaServices {
   final Provisioner provisioner;
   final Lifecycle lifecycle;
   final GarbageCollector collector;
+  final InterruptionService interruption;
+  final ConsolidationService consolidation;
 
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
-      Clock clock) {
+      CommandQueue commands, Clock clock) {
     this.config = config;
     this.store = store;
     this.cloud = cloud;
@@ -42,6 +49,9 @@ public final class FlotillaServices {
     this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, List::of, clock);
     this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
+    this.interruption = new InterruptionService(store, commands, provisioner, config::nodePools, clock);
+    this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, config::nodePools,
+        clock);
   }
 
   /** The AWS-backed services for this environment: region, endpoint and names from environment variables. */
@@ -53,7 +63,32 @@ public final class FlotillaServices {
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
             config.imageByArch(), type -> bundled.require(type).arch()),
         (type, zone, capacityType) -> offerings.catalog().price(type, zone, capacityType), store);
-    return new FlotillaServices(config, store, cloud, offerings, clock);
+    CommandQueue commands = config.commandQueueUrl().isBlank() ? new Unconfigured()
+        : new SqsCommandQueue(aws.sqs(), config.commandQueueUrl());
+    return new FlotillaServices(config, store, cloud, offerings, commands, clock);
+  }
+
+  /** Without a command queue, the functions that send commands fail with the setting to fix. */
+  private static final class Unconfigured implements CommandQueue {
+    @Override
+    public void send(List<Command> commands) {
+      throw new IllegalStateException("FLOTILLA_COMMAND_QUEUE_URL is not set: commands cannot be sent");
+    }
+
+    @Override
+    public List<Received> receive(int max, java.time.Duration wait) {
+      throw new IllegalStateException("FLOTILLA_COMMAND_QUEUE_URL is not set");
+    }
+
+    @Override
+    public void delete(String receipt) {
+      throw new IllegalStateException("FLOTILLA_COMMAND_QUEUE_URL is not set");
+    }
+
+    @Override
+    public void extendVisibility(String receipt, java.time.Duration visibility) {
+      throw new IllegalStateException("FLOTILLA_COMMAND_QUEUE_URL is not set");
+    }
   }
 
   /** One set per execution environment, shared by the handlers a function's jar holds. */

@@ -24,15 +24,23 @@ import java.util.Map;
  *       {@code FLOTILLA_NODEPOOLS}: the YAML itself (the default pool when neither is set);</li>
  *   <li>{@code FLOTILLA_IMAGE_AMD64}, {@code FLOTILLA_IMAGE_ARM64}: the node image per architecture (optional: the
  *       launch template's image otherwise);</li>
+ *   <li>{@code FLOTILLA_COMMAND_QUEUE_URL}: where in-cluster commands go (interruption and consolidation);</li>
  *   <li>{@code FLOTILLA_LAUNCH_TIMEOUT}, {@code FLOTILLA_GC_GRACE} (seconds): optional.</li>
  * </ul>
  */
 public record FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
-    List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace, Map<String, String> imageByArch) {
+    List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace, Map<String, String> imageByArch,
+    String commandQueueUrl) {
 
   public FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
       List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace) {
-    this(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace, Map.of());
+    this(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace, Map.of(), "");
+  }
+
+  /** The same configuration sending commands to {@code url}. */
+  public FunctionConfig withCommandQueue(String url) {
+    return new FunctionConfig(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace,
+        imageByArch, url);
   }
 
   public static FunctionConfig fromEnvironment(Map<String, String> env) {
@@ -51,7 +59,8 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
         nodePools(env),
         seconds(env, "FLOTILLA_LAUNCH_TIMEOUT", Lifecycle.LAUNCH_TIMEOUT),
         seconds(env, "FLOTILLA_GC_GRACE", GarbageCollector.GRACE),
-        images);
+        images,
+        env.getOrDefault("FLOTILLA_COMMAND_QUEUE_URL", ""));
   }
 
   // A file because Lambda caps all environment variables together at 4 KB, less than a few NodePools take

@@ -40,8 +40,10 @@ class HandlersIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private final MutableClock clock = new MutableClock(Instant.now());
+  private static final String NODE = "ip-10-0-1-23.ec2.internal";
   private AwsClients aws;
   private FlotillaServices services;
+  private String commandQueue;
 
   @BeforeEach
   void account(AwsClients aws) {
@@ -52,7 +54,8 @@ class HandlersIT {
     FunctionConfig config = new FunctionConfig("shop-prod", "flotilla", account.launchTemplateId(),
         account.subnetByZone(), List.of(),
         Duration.ofMinutes(15), Duration.ZERO);
-    services = FlotillaServices.aws(config, aws, clock);
+    commandQueue = aws.sqs().createQueue(r -> r.queueName("flotilla-shop-prod-commands")).queueUrl();
+    services = FlotillaServices.aws(config.withCommandQueue(commandQueue), aws, clock);
   }
 
   private static JsonNode invoke(RequestStreamHandler handler, String event) throws Exception {
@@ -182,6 +185,88 @@ class HandlersIT {
         .hasMessageContaining("detail.instanceId: is required");
     assertThat(services.store.claims()).isEmpty();
     assertThat(owned()).isEmpty();
+  }
+
+  /** Provisions the sample pods, brings the first instance's node to Ready and mirrors it with these pods. */
+  private Claim readyNode(boolean withPods) throws Exception {
+    invoke(new ProvisionerHandler(services), TestEvents.read("forwarder/pods-pending.json"));
+    String id = owned().getFirst().instanceId();
+    NodeLifecycleHandler lifecycle = new NodeLifecycleHandler(services);
+    invoke(lifecycle, TestEvents.read("forwarder/node-ready.json").replace("i-0a1b2c3d4e5f60718", id));
+    Claim claim = services.store.claimByInstance(id).orElseThrow();
+    var doc = JSON.createObjectNode().put("node", NODE).put("instanceId", id).put("doNotDisrupt", false);
+    doc.putObject("labels").put(WellKnownLabels.INSTANCE_TYPE, claim.instanceType())
+        .put(WellKnownLabels.ZONE, claim.zone());
+    doc.putObject("allocatable").put("cpu", "1930m").put("memory", "7000Mi").put("pods", "29");
+    doc.putArray("taints");
+    var pods = doc.putArray("pods");
+    if (withPods) {
+      for (PendingPod pod : PodsPending.from(Envelope.parse(TestEvents.read("forwarder/pods-pending.json"))).pods()) {
+        if (claim.pods().contains(pod.name())) {
+          pods.add(JSON.valueToTree(pod.toBuilder().ownerKind("ReplicaSet").build()));
+        }
+      }
+    }
+    services.store.putNodeState(NODE, doc.toString());
+    return claim;
+  }
+
+  private List<dev.flotilla.commands.Command> commands() {
+    return aws.sqs().receiveMessage(r -> r.queueUrl(commandQueue).maxNumberOfMessages(10)).messages().stream()
+        .map(m -> dev.flotilla.commands.Command.parse(m.body())).toList();
+  }
+
+  @Test
+  void aSpotWarningForAnOwnedNodeLaunchesItsReplacementAndDrainsItOverSqs() throws Exception {
+    Claim claim = readyNode(true);
+    int instances = owned().size();
+    String foreign = aws.ec2().runInstances(r -> r.imageId("ami-12c6146b").minCount(1).maxCount(1)
+        .instanceType("m5.large")).instances().getFirst().instanceId();
+    InterruptionHandler handler = new InterruptionHandler(services);
+
+    JsonNode ignored = invoke(handler, TestEvents.read("interruption/spot-interruption-warning.json")
+        .replace("i-0b3f4c2a9d1e6f701", foreign));
+    assertThat(ignored.path("handled").get(0).path("action").asText()).isEqualTo("ignored");
+    assertThat(commands()).isEmpty();
+
+    JsonNode answer = invoke(handler, TestEvents.read("interruption/spot-interruption-warning.json")
+        .replace("i-0b3f4c2a9d1e6f701", claim.instanceId()));
+
+    assertThat(answer.path("handled").get(0).path("action").asText()).isEqualTo("drain");
+    assertThat(commands()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(dev.flotilla.commands.Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo(NODE);
+      assertThat(c.claimId()).isEqualTo(claim.id());
+    });
+    assertThat(services.store.claim(claim.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+    String replacementId = answer.path("handled").get(0).path("replacementClaims").get(0).asText();
+    assertThat(services.store.claim(replacementId)).hasValueSatisfying(r -> {
+      assertThat(r.state()).isEqualTo(ClaimState.Launched);
+      assertThat(r.replaces()).containsExactly(claim.id());
+    });
+    assertThat(owned()).hasSize(instances + 1);
+    assertThat(aws.ec2().describeInstances(r -> r.instanceIds(foreign)).reservations().getFirst().instances()
+        .getFirst().state().nameAsString()).isEqualTo("running");
+  }
+
+  @Test
+  void consolidationDrainsAnEmptyNodeAndTheDrainReportTerminatesIt() throws Exception {
+    Claim claim = readyNode(false);
+
+    JsonNode pass = invoke(new ConsolidationHandler(services), TestEvents.read("scheduled/consolidation.json"));
+
+    assertThat(pass.path("action").asText()).isEqualTo("DeleteEmpty");
+    assertThat(pass.path("started").asBoolean()).isTrue();
+    assertThat(pass.path("savingPerHour").asDouble()).isEqualTo(claim.pricePerHour());
+    assertThat(commands()).singleElement().satisfies(c -> assertThat(c.node()).isEqualTo(NODE));
+
+    JsonNode drained = invoke(new NodeLifecycleHandler(services), TestEvents.read("forwarder/node-drained.json")
+        .replace("3f6d2a1e-8c4b-4e9f-a7d2-1b5c9e0f6a34", claim.id()));
+
+    assertThat(drained.path("outcome").asText()).contains("terminated");
+    assertThat(aws.ec2().describeInstances(r -> r.instanceIds(claim.instanceId())).reservations().getFirst()
+        .instances().getFirst().state().nameAsString()).isIn("shutting-down", "terminated");
+    assertThat(services.store.claim(claim.id()).orElseThrow().state()).isEqualTo(ClaimState.Terminated);
   }
 
   private static JsonNode call(RequestStreamHandler handler, String event) {

@@ -1,6 +1,7 @@
 package dev.flotilla.infra;
 
 import dev.flotilla.contracts.Envelope;
+import dev.flotilla.contracts.InterruptionEvent;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,7 +38,13 @@ public final class FlotillaStack extends Stack {
           Duration.seconds(30), "Moves claims along as their nodes register, become ready and go away"),
       // shorter than its two-minute schedule, so that two runs never overlap
       new FlotillaFunction.Spec("garbage-collector", HANDLERS + "GarbageCollectorHandler::handleRequest", 1024,
-          Duration.seconds(90), "Adopts or terminates instances whose launch never completed; reports fleet price"));
+          Duration.seconds(90), "Adopts or terminates instances whose launch never completed; reports fleet price"),
+      // launches replacements with the provisioner's scheduler and catalog: the same CPU needs
+      new FlotillaFunction.Spec("interruption", HANDLERS + "InterruptionHandler::handleRequest", 1769,
+          Duration.seconds(60), "Launches room for, then drains, nodes EC2 or AWS Health is about to take away"),
+      // one scheduling per candidate node; shorter than its one-minute schedule
+      new FlotillaFunction.Spec("consolidation", HANDLERS + "ConsolidationHandler::handleRequest", 1769,
+          Duration.seconds(50), "Removes or replaces empty and under-used nodes when that is cheaper"));
 
   private final EventBus bus;
   private final LaunchStateTable table;
@@ -69,12 +76,21 @@ public final class FlotillaStack extends Stack {
     }
 
     FlotillaFunction provisioner = functions.get("provisioner");
-    instances.launch(nodes.launchTemplate().getLaunchTemplateId(), nodes.role(), settings,
-        nodes.imageByArch().values()).forEach(provisioner.role()::addToPolicy);
-    provisioner.role().addToPolicy(instances.describeOfferings());
+    // the functions that launch: new nodes, replacements for interrupted or consolidated ones
+    for (String name : List.of("provisioner", "interruption", "consolidation")) {
+      FlotillaFunction f = functions.get(name);
+      instances.launch(nodes.launchTemplate().getLaunchTemplateId(), nodes.role(), settings,
+          nodes.imageByArch().values()).forEach(f.role()::addToPolicy);
+      f.role().addToPolicy(instances.describeOfferings());
+    }
+    // the functions that end instances: after a drain, a launch that never joined, an orphan
     for (String name : List.of("lifecycle", "garbage-collector")) {
       functions.get(name).role().addToPolicy(instances.describeInstances());
       functions.get(name).role().addToPolicy(instances.terminate());
+    }
+    // the functions that send in-cluster commands
+    for (String name : List.of("interruption", "consolidation")) {
+      commands.queue().grantSendMessages(functions.get(name).role());
     }
 
     Rule.Builder.create(this, "PodsPending").eventBus(bus)
@@ -84,15 +100,44 @@ public final class FlotillaStack extends Stack {
         .targets(List.of(provisioner.target()))
         .build();
     Rule.Builder.create(this, "NodeEvents").eventBus(bus)
-        .description("Node registered, ready and deleted, from the forwarder to the lifecycle function")
+        .description("Node registered, ready, deleted and drained, from the forwarder to the lifecycle function")
         .eventPattern(EventPattern.builder().source(List.of(Envelope.FORWARDER))
-            .detailType(List.of(Envelope.NODE_REGISTERED, Envelope.NODE_READY, Envelope.NODE_DELETED)).build())
+            .detailType(List.of(Envelope.NODE_REGISTERED, Envelope.NODE_READY, Envelope.NODE_DELETED,
+                Envelope.NODE_DRAINED, Envelope.DRAIN_FAILED)).build())
         .targets(List.of(functions.get("lifecycle").target()))
         .build();
     Rule.Builder.create(this, "GarbageCollection")
         .description("Garbage collection of launches that never joined, every two minutes")
         .schedule(Schedule.rate(Duration.minutes(2)))
         .targets(List.of(functions.get("garbage-collector").target()))
+        .build();
+
+    // what EC2 and AWS Health announce arrives on the account's default bus
+    FlotillaFunction interruption = functions.get("interruption");
+    Rule.Builder.create(this, "SpotInterruption")
+        .description("EC2 spot interruption warnings and rebalance recommendations to the interruption function")
+        .eventPattern(EventPattern.builder().source(List.of("aws.ec2"))
+            .detailType(List.of(InterruptionEvent.SPOT_INTERRUPTION, InterruptionEvent.REBALANCE)).build())
+        .targets(List.of(interruption.target()))
+        .build();
+    Rule.Builder.create(this, "InstanceStateChange")
+        .description("EC2 instances stopping or terminating, to the interruption function")
+        .eventPattern(EventPattern.builder().source(List.of("aws.ec2"))
+            .detailType(List.of(InterruptionEvent.STATE_CHANGE))
+            .detail(Map.of("state", InterruptionEvent.LEAVING_STATES.stream().sorted().toList())).build())
+        .targets(List.of(interruption.target()))
+        .build();
+    Rule.Builder.create(this, "ScheduledChange")
+        .description("AWS Health scheduled changes for EC2 (retirement, maintenance), to the interruption function")
+        .eventPattern(EventPattern.builder().source(List.of("aws.health"))
+            .detailType(List.of(InterruptionEvent.HEALTH))
+            .detail(Map.of("service", List.of("EC2"), "eventTypeCategory", List.of("scheduledChange"))).build())
+        .targets(List.of(interruption.target()))
+        .build();
+    Rule.Builder.create(this, "ConsolidationSchedule")
+        .description("A consolidation pass every minute")
+        .schedule(Schedule.rate(Duration.minutes(1)))
+        .targets(List.of(functions.get("consolidation").target()))
         .build();
 
     this.operations = new OperationsDashboard(this, "Operations", cluster, List.copyOf(functions.values()), commands);

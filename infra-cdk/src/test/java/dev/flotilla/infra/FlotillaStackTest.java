@@ -63,7 +63,7 @@ class FlotillaStackTest {
         "RedrivePolicy", Match.objectLike(Map.of("maxReceiveCount", 5)))));
     // every queue: SSE and a policy that denies plain HTTP
     template.allResourcesProperties("AWS::SQS::Queue", Match.objectLike(Map.of("SqsManagedSseEnabled", true)));
-    template.resourceCountIs("AWS::SQS::QueuePolicy", 5);
+    template.resourceCountIs("AWS::SQS::QueuePolicy", FlotillaStack.FUNCTIONS.size() + 2);
     template.allResourcesProperties("AWS::SQS::QueuePolicy", Match.objectLike(Map.of("PolicyDocument",
         Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(
             "Effect", "Deny", "Condition", Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))))));
@@ -92,13 +92,53 @@ class FlotillaStackTest {
             "RetryPolicy", Map.of("MaximumRetryAttempts", 2, "MaximumEventAgeInSeconds", 3600)))))));
     template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
         "EventPattern", Map.of("source", List.of("flotilla.forwarder"),
-            "detail-type", List.of("Node Registered", "Node Ready", "Node Deleted")),
+            "detail-type", List.of("Node Registered", "Node Ready", "Node Deleted", "Node Drained", "Drain Failed")),
         "Targets", List.of(Match.objectLike(Map.of("Arn",
             Map.of("Ref", Match.stringLikeRegexp("LifecycleLive.*"))))))));
     template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
         "ScheduleExpression", "rate(2 minutes)",
         "Targets", List.of(Match.objectLike(Map.of("Arn",
             Map.of("Ref", Match.stringLikeRegexp("GarbageCollectorLive.*"))))))));
+  }
+
+  @Test
+  void interruptionEventsOnTheDefaultBusAndTheConsolidationScheduleReachTheirFunctions() {
+    Map<String, Object> interruption = Map.of("Ref", Match.stringLikeRegexp("InterruptionLive.*"));
+    template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+        "EventPattern", Map.of("source", List.of("aws.ec2"), "detail-type",
+            List.of("EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation")),
+        "Targets", List.of(Match.objectLike(Map.of("Arn", interruption))))));
+    template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+        "EventPattern", Map.of("source", List.of("aws.ec2"),
+            "detail-type", List.of("EC2 Instance State-change Notification"),
+            "detail", Map.of("state", List.of("shutting-down", "stopped", "stopping", "terminated"))),
+        "Targets", List.of(Match.objectLike(Map.of("Arn", interruption))))));
+    template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+        "EventPattern", Map.of("source", List.of("aws.health"), "detail-type", List.of("AWS Health Event"),
+            "detail", Map.of("service", List.of("EC2"), "eventTypeCategory", List.of("scheduledChange"))),
+        "Targets", List.of(Match.objectLike(Map.of("Arn", interruption))))));
+    template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+        "ScheduleExpression", "rate(1 minute)",
+        "Targets", List.of(Match.objectLike(Map.of("Arn",
+            Map.of("Ref", Match.stringLikeRegexp("ConsolidationLive.*"))))))));
+    // rules on the default bus name no bus
+    long onDefaultBus = template.findResources("AWS::Events::Rule").values().stream()
+        .filter(r -> !((Map<?, ?>) r.get("Properties")).containsKey("EventBusName")).count();
+    assertThat(onDefaultBus).isEqualTo(5);
+  }
+
+  @Test
+  void theFunctionsThatReplaceNodesLaunchAndSendCommandsButNeverTerminate() {
+    for (String role : List.of("InterruptionRole", "ConsolidationRole")) {
+      List<Map<String, Object>> statements = statementsOf(role);
+      assertThat(statement(statements, "CreateOnlyTaggedResources").get("Condition")).isEqualTo(Map.of(
+          "StringEquals", Map.of("aws:RequestTag/flotilla.dev/cluster", "prod-east")));
+      assertThat(actions(statements)).contains("sqs:SendMessage").doesNotContain("ec2:TerminateInstances");
+      assertThat(statements.stream().filter(s -> json(s.get("Action")).contains("sqs:SendMessage")
+          && json(s.get("Resource")).contains("CommandsQueue"))).isNotEmpty();
+    }
+    // the provisioner sends to its own dead-letter queue only, never a command
+    assertThat(statementsOf("ProvisionerRole")).noneMatch(s -> json(s.get("Resource")).contains("CommandsQueue"));
   }
 
   @Test

@@ -13,6 +13,8 @@ import java.util.List;
  * @param instanceTypes ranked cheapest first, as CreateFleet gets them
  * @param pods          the keys (uid, or namespace/name) of the pods it reserves
  * @param load          what those pods request together: the room the node has left is its allocatable less this
+ * @param replaces      the claims whose nodes this one replaces (a consolidation or an interruption): they are
+ *                      drained once this claim's node is ready
  */
 public record Claim(
     String id,
@@ -30,7 +32,8 @@ public record Claim(
     String nodeName,
     Resources load,
     Instant createdAt,
-    Instant updatedAt) {
+    Instant updatedAt,
+    List<String> replaces) {
 
   public Claim {
     if (id == null || id.isBlank()) {
@@ -40,30 +43,31 @@ public record Claim(
     zones = zones == null ? List.of() : List.copyOf(zones);
     pods = pods == null ? List.of() : List.copyOf(pods);
     load = load == null ? Resources.NONE : load;
+    replaces = replaces == null ? List.of() : List.copyOf(replaces);
   }
 
   /** A new claim, before any instance exists. */
   public static Claim launching(String id, String nodePool, List<String> instanceTypes, List<String> zones,
       CapacityType capacityType, List<String> pods, Resources load, double estimatedPrice, Instant now) {
     return new Claim(id, nodePool, ClaimState.Launching, 1, instanceTypes, zones, capacityType, pods, null, null,
-        null, estimatedPrice, null, load, now, now);
+        null, estimatedPrice, null, load, now, now, List.of());
   }
 
   /** The claim once its instance exists. */
   public Claim launched(String instanceId, String instanceType, String zone, CapacityType boughtAs, double price,
       Instant now) {
     return new Claim(id, nodePool, ClaimState.Launched, version, instanceTypes, zones, boughtAs, pods, instanceId,
-        instanceType, zone, price, nodeName, load, createdAt, now);
+        instanceType, zone, price, nodeName, load, createdAt, now, replaces);
   }
 
   public Claim moved(ClaimState to, Instant now) {
     return new Claim(id, nodePool, to, version, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
-        zone, pricePerHour, nodeName, load, createdAt, now);
+        zone, pricePerHour, nodeName, load, createdAt, now, replaces);
   }
 
   public Claim withNode(String node) {
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
-        instanceType, zone, pricePerHour, node, load, createdAt, updatedAt);
+        instanceType, zone, pricePerHour, node, load, createdAt, updatedAt, replaces);
   }
 
   /** The claim with more pods in its node's spare room. */
@@ -71,12 +75,18 @@ public record Claim(
     List<String> all = new java.util.ArrayList<>(pods);
     all.addAll(more);
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, all, instanceId,
-        instanceType, zone, pricePerHour, nodeName, load.plus(moreLoad), createdAt, now);
+        instanceType, zone, pricePerHour, nodeName, load.plus(moreLoad), createdAt, now, replaces);
+  }
+
+  /** The claim as the replacement of these claims' nodes. */
+  public Claim replacing(List<String> claimIds) {
+    return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
+        instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, claimIds);
   }
 
   /** The same claim at another version: stores set it, callers never do. */
   public Claim withVersion(long v) {
     return new Claim(id, nodePool, state, v, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
-        zone, pricePerHour, nodeName, load, createdAt, updatedAt);
+        zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces);
   }
 }

@@ -16,6 +16,8 @@ public record Envelope(String id, String source, String detailType, Instant time
   public static final String NODE_REGISTERED = "Node Registered";
   public static final String NODE_READY = "Node Ready";
   public static final String NODE_DELETED = "Node Deleted";
+  public static final String NODE_DRAINED = "Node Drained";
+  public static final String DRAIN_FAILED = "Drain Failed";
   public static final String SCHEDULED = "Scheduled Event";
 
   static final ObjectMapper JSON = new ObjectMapper();
@@ -71,6 +73,15 @@ public record Envelope(String id, String source, String detailType, Instant time
     JsonNode v = n.get(field);
     if (v == null || !v.isTextual() || v.asText().isBlank()) {
       throw new InvalidEventException("event." + field + ": is required");
+    }
+    return v.asText();
+  }
+
+  /** A text field of the detail, required: the error names the event and the field. */
+  public String detailText(String field) {
+    JsonNode v = detail.get(field);
+    if (v == null || !v.isTextual() || v.asText().isBlank()) {
+      throw new InvalidEventException(detailType + " event " + id + ": detail." + field + ": is required");
     }
     return v.asText();
   }

@@ -10,22 +10,13 @@ public record NodeEvent(String cluster, String node, String instanceId) {
     if (!Envelope.FORWARDER.equals(event.source())) {
       throw new InvalidEventException("event.source: expected " + Envelope.FORWARDER + ", got " + event.source());
     }
-    String cluster = field(event, "cluster");
-    String node = field(event, "node");
-    String instanceId = field(event, "instanceId");
+    String cluster = event.detailText("cluster");
+    String node = event.detailText("node");
+    String instanceId = event.detailText("instanceId");
     if (!instanceId.startsWith("i-")) {
       throw new InvalidEventException(event.detailType() + " event " + event.id() + ": detail.instanceId: '"
           + instanceId + "' is not an EC2 instance id");
     }
     return new NodeEvent(cluster, node, instanceId);
-  }
-
-  private static String field(Envelope event, String name) {
-    var v = event.detail().get(name);
-    if (v == null || !v.isTextual() || v.asText().isBlank()) {
-      throw new InvalidEventException(event.detailType() + " event " + event.id() + ": detail." + name
-          + ": is required");
-    }
-    return v.asText();
   }
 }

@@ -48,6 +48,29 @@ public final class Lifecycle {
             ? c.withNode(event.node()).moved(ClaimState.Initialized, clock.instant()) : null);
   }
 
+  /**
+   * A drain Flotilla asked for is done: the claim's instance is terminated (only if Flotilla owns it, which the
+   * cloud provider checks again) and the claim becomes Terminated. Empty when the claim is not Draining.
+   */
+  public Optional<Claim> drained(String claimId) {
+    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      Optional<Claim> current = store.claim(claimId).filter(c -> c.state() == ClaimState.Draining);
+      if (current.isEmpty()) {
+        return Optional.empty();
+      }
+      if (current.get().instanceId() != null) {
+        cloud.terminate(current.get().instanceId());
+      }
+      try {
+        return Optional.of(store.transition(current.get(), current.get().moved(ClaimState.Terminated,
+            clock.instant())));
+      } catch (ClaimStore.StaleClaimException raced) {
+        // read it again
+      }
+    }
+    throw new ClaimStore.StaleClaimException("claim " + claimId + " kept changing while closing after its drain");
+  }
+
   /** Any live claim becomes Terminated, releasing what it reserved. */
   public Optional<Claim> deleted(NodeEvent event) {
     return move(event.instanceId(), ClaimState.Terminated,

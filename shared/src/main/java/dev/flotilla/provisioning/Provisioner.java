@@ -85,6 +85,39 @@ public final class Provisioner {
 
     List<String> failures = new ArrayList<>();
     List<InFlightPlacement> extended = extendInFlight(plan, live, byName, failures);
+    Launches launches = launch(plan, byName, true, List.of(), failures);
+    return new Decision(eventId, pending.size(), reserved.size(), launches.launched(), extended,
+        plan.unschedulable(), failures, launches.addedPricePerHour(), plan.lowerBoundPerHour(), millis(start));
+  }
+
+  /**
+   * Launches room for pods that still run on nodes about to go (an interruption, a consolidation's replace), before
+   * they are evicted. The new claims reserve none of these pods: evicted pods come back under new names, and the
+   * provisioner then finds the claims' spare room for them while their nodes are in flight, so nothing launches
+   * twice. {@code replaces} names the claims whose nodes go.
+   */
+  public Decision replace(String eventId, List<PendingPod> displaced, List<String> replaces) {
+    long start = System.nanoTime();
+    Map<String, PendingPod> byName = new LinkedHashMap<>();
+    displaced.forEach(p -> byName.putIfAbsent(p.name(), p));
+    if (byName.isEmpty()) {
+      return new Decision(eventId, 0, 0, List.of(), List.of(), List.of(), List.of(), 0, 0, millis(start));
+    }
+    OfferingCatalog catalog = offerings.catalog();
+    List<Claim> live = store.claims().stream().filter(c -> c.state().live() && !replaces.contains(c.id())).toList();
+    Plan plan = scheduler.schedule(new SchedulingInput(List.copyOf(byName.values()), pools.get(), catalog,
+        daemonSets.get(), poolUsage(live, catalog), List.of()));
+    List<String> failures = new ArrayList<>();
+    Launches launches = launch(plan, byName, false, replaces, failures);
+    return new Decision(eventId, byName.size(), 0, launches.launched(), List.of(), plan.unschedulable(), failures,
+        launches.addedPricePerHour(), plan.lowerBoundPerHour(), millis(start));
+  }
+
+  private record Launches(List<Claim> launched, double addedPricePerHour) {}
+
+  /** Writes a claim per planned node (reserving its pods when {@code reserve}), launches them, records the result. */
+  private Launches launch(Plan plan, Map<String, PendingPod> byName, boolean reserve, List<String> replaces,
+      List<String> failures) {
     List<Claim> created = new ArrayList<>();
     List<LaunchRequest> requests = new ArrayList<>();
     for (NodeClaim nodeClaim : plan.nodeClaims()) {
@@ -92,14 +125,15 @@ public final class Provisioner {
           .reduce(Resources.NONE, Resources::plus);
       Claim claim = Claim.launching(UUID.randomUUID().toString(), nodeClaim.nodePool(),
           nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
-          nodeClaim.capacityType(), nodeClaim.pods(), load, nodeClaim.pricePerHour(), clock.instant());
+          nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), reserve ? load : Resources.NONE,
+          nodeClaim.pricePerHour(), clock.instant()).replacing(replaces);
       switch (store.create(claim)) {
         case ClaimStore.Created c -> {
           created.add(c.claim());
           requests.add(new LaunchRequest(claim.id(), claim.nodePool(), claim.instanceTypes(), claim.zones(),
               claim.capacityType()));
         }
-        case ClaimStore.Conflict conflict -> failures.add("claim for " + claim.pods().size()
+        case ClaimStore.Conflict conflict -> failures.add("claim for " + nodeClaim.pods().size()
             + " pods not made: " + conflict.reservedPods().size() + " already reserved by another claim");
       }
     }
@@ -124,8 +158,7 @@ public final class Provisioner {
         }
       }
     }
-    return new Decision(eventId, pending.size(), reserved.size(), launched, extended, plan.unschedulable(), failures,
-        Math.round(added * 1e6) / 1e6, plan.lowerBoundPerHour(), millis(start));
+    return new Launches(launched, Math.round(added * 1e6) / 1e6);
   }
 
   private List<InFlightPlacement> extendInFlight(Plan plan, List<Claim> live, Map<String, PendingPod> byName,
@@ -164,7 +197,7 @@ public final class Provisioner {
   }
 
   /** What live claims count against their pools' limits: the launched type, or the first ranked one until then. */
-  private static Map<String, Resources> poolUsage(List<Claim> live, OfferingCatalog catalog) {
+  public static Map<String, Resources> poolUsage(List<Claim> live, OfferingCatalog catalog) {
     Map<String, Resources> usage = new HashMap<>();
     for (Claim c : live) {
       String typeName = c.instanceType() != null ? c.instanceType()

@@ -1,0 +1,59 @@
+package dev.flotilla.disruption;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.scheduling.InFlightPlacement;
+import dev.flotilla.scheduling.NodeClaim;
+import java.util.List;
+
+/**
+ * One consolidation decision: which nodes go, what (if anything) replaces them, where their pods would run, and
+ * what it saves. {@code skipped} says, for the nodes not chosen, why not: every decision is explainable.
+ *
+ * @param moves       the displaced pods placed in the spare room of nodes that stay (by the nodes' claim ids)
+ * @param replacements the new nodes, at most one, with the pods planned on them
+ */
+public record ConsolidationPlan(Action action, List<Candidate> nodes, List<NodeClaim> replacements,
+    List<InFlightPlacement> moves, double removedPricePerHour, double replacementPricePerHour, String reason,
+    List<String> skipped) {
+
+  /** The four consolidation actions, in the order they are looked for. */
+  public enum Action {
+    NONE, DELETE_EMPTY, DELETE, REPLACE, MULTI_NODE;
+
+    public String label() {
+      return switch (this) {
+        case NONE -> "None";
+        case DELETE_EMPTY -> "DeleteEmpty";
+        case DELETE -> "Delete";
+        case REPLACE -> "Replace";
+        case MULTI_NODE -> "MultiNode";
+      };
+    }
+  }
+
+  /** A node Flotilla owns and might remove: its mirrored state, its claim. */
+  public record Candidate(NodeState state, Claim claim) {
+    public double price() {
+      return Double.isNaN(claim.pricePerHour()) ? 0 : claim.pricePerHour();
+    }
+  }
+
+  public ConsolidationPlan {
+    nodes = List.copyOf(nodes);
+    replacements = List.copyOf(replacements);
+    moves = List.copyOf(moves);
+    skipped = List.copyOf(skipped);
+  }
+
+  static ConsolidationPlan none(String reason, List<String> skipped) {
+    return new ConsolidationPlan(Action.NONE, List.of(), List.of(), List.of(), 0, 0, reason, skipped);
+  }
+
+  public double savingPerHour() {
+    return Math.round((removedPricePerHour - replacementPricePerHour) * 1e6) / 1e6;
+  }
+
+  public List<String> claimIds() {
+    return nodes.stream().map(c -> c.claim().id()).toList();
+  }
+}

@@ -1,0 +1,124 @@
+package dev.flotilla.disruption;
+
+import dev.flotilla.catalog.OfferingSource;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.CommandQueue;
+import dev.flotilla.disruption.ConsolidationPlan.Action;
+import dev.flotilla.disruption.ConsolidationPlan.Candidate;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.provisioning.Provisioner;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * One consolidation pass: drain the nodes whose replacements are now ready, then find one consolidation, check it
+ * again against state read afresh, and start it. A delete drains the nodes (the lifecycle function terminates each
+ * once its drain is done); a replace launches first and drains only when the new node is ready, on a later pass.
+ * Moving a claim to Draining is conditional, so two passes never disrupt the same node twice.
+ */
+public final class ConsolidationService {
+
+  /** How long a consolidation drain may take before the forwarder reports it failed. */
+  public static final Duration DRAIN_DEADLINE = Duration.ofMinutes(10);
+
+  /** What a pass did. */
+  public record Pass(ConsolidationPlan plan, boolean started, String outcome, List<String> drained,
+      List<String> replacementClaims) {}
+
+  private final ClaimStore store;
+  private final CommandQueue commands;
+  private final Provisioner provisioner;
+  private final OfferingSource offerings;
+  private final Supplier<List<NodePool>> pools;
+  private final Clock clock;
+  private final Consolidator consolidator = new Consolidator();
+
+  public ConsolidationService(ClaimStore store, CommandQueue commands, Provisioner provisioner,
+      OfferingSource offerings, Supplier<List<NodePool>> pools, Clock clock) {
+    this.store = store;
+    this.commands = commands;
+    this.provisioner = provisioner;
+    this.offerings = offerings;
+    this.pools = pools;
+    this.clock = clock;
+  }
+
+  public Pass run(String eventId) {
+    List<String> drained = new ArrayList<>(drainReplaced());
+    ConsolidationPlan plan = consolidator.plan(view());
+    if (plan.action() == Action.NONE) {
+      return new Pass(plan, false, plan.reason(), drained, List.of());
+    }
+    // state may have moved while the plan was made: act only if the same plan holds on what is there now
+    ConsolidationPlan again = consolidator.plan(view());
+    if (again.action() != plan.action() || !again.claimIds().equals(plan.claimIds())) {
+      return new Pass(plan, false, "not started: the cluster changed while it was checked (now "
+          + again.action().label() + " " + again.claimIds() + ")", drained, List.of());
+    }
+    if (plan.replacements().isEmpty()) {
+      for (Candidate c : plan.nodes()) {
+        if (drain(c.claim(), "consolidation " + plan.action().label() + ": " + plan.reason())) {
+          drained.add(c.state().node());
+        }
+      }
+      return new Pass(plan, true, "draining " + plan.nodes().size() + " node(s)", drained, List.of());
+    }
+    List<PendingPod> displaced = plan.nodes().stream().flatMap(c -> c.state().displaced().stream()).toList();
+    Provisioner.Decision launched = provisioner.replace(eventId, displaced, plan.claimIds());
+    if (launched.launched().isEmpty()) {
+      return new Pass(plan, false, "replacement not launched: " + launched.failures(), drained, List.of());
+    }
+    return new Pass(plan, true, "replacement launched; the node(s) drain when it is ready", drained,
+        launched.launched().stream().map(Claim::id).toList());
+  }
+
+  private Consolidator.View view() {
+    List<NodeState> nodes = new ArrayList<>();
+    store.nodeStates().values().forEach(doc -> nodes.add(NodeState.parse(doc)));
+    return new Consolidator.View(nodes, store.claims(), pools.get(), offerings.catalog(), clock.instant());
+  }
+
+  /** Drains the nodes whose replacement is now ready (a replace, a rebalance): the second half of a replace. */
+  private List<String> drainReplaced() {
+    List<Claim> claims = store.claims();
+    Map<String, Claim> byId = new HashMap<>();
+    claims.forEach(c -> byId.put(c.id(), c));
+    List<String> drained = new ArrayList<>();
+    for (Claim replacement : claims) {
+      if (replacement.state() != ClaimState.Initialized || replacement.replaces().isEmpty()) {
+        continue;
+      }
+      for (String id : replacement.replaces()) {
+        Claim old = byId.get(id);
+        if (old != null && old.state().live() && old.state() != ClaimState.Draining
+            && drain(old, "replaced by claim " + replacement.id() + ", whose node is ready")) {
+          drained.add(old.nodeName());
+        }
+      }
+    }
+    return drained;
+  }
+
+  private boolean drain(Claim claim, String reason) {
+    if (claim.nodeName() == null) {
+      return false;
+    }
+    try {
+      store.transition(claim, claim.moved(ClaimState.Draining, clock.instant()));
+    } catch (ClaimStore.StaleClaimException raced) {
+      return false;
+    }
+    commands.send(List.of(Command.of(Command.Kind.Drain, claim.nodeName(), claim.id(),
+        clock.instant().plus(DRAIN_DEADLINE), reason)));
+    return true;
+  }
+}

@@ -1,0 +1,231 @@
+package dev.flotilla.disruption;
+
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.disruption.ConsolidationPlan.Action;
+import dev.flotilla.disruption.ConsolidationPlan.Candidate;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.provisioning.Provisioner;
+import dev.flotilla.scheduling.InFlightNode;
+import dev.flotilla.scheduling.Plan;
+import dev.flotilla.scheduling.Scheduler;
+import dev.flotilla.scheduling.SchedulingInput;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Finds the one consolidation worth doing now, looking in this order: empty nodes; a node whose pods all fit in the
+ * spare room of the others (delete); a node one cheaper node can replace (replace); a group of nodes one cheaper
+ * node can replace (multi-node). Where pods would go is decided by the provisioner's own {@link Scheduler}, with the
+ * nodes that stay as in-flight nodes, so provisioning and consolidation never disagree. Pure: reads values only.
+ *
+ * <p>Cost: each single-node try is one scheduling of that node's pods against the others, at most
+ * {@link #SINGLE_TRIES} of them; the multi-node search tries at most {@link #MULTI_MAX} - 1 group sizes.
+ */
+public final class Consolidator {
+
+  static final int SINGLE_TRIES = 50;
+  static final int MULTI_MAX = 10;
+  /** A replacement must save at least this much, so that price noise never churns nodes. */
+  static final double MIN_SAVING_PER_HOUR = 0.001;
+
+  private final Scheduler scheduler = new Scheduler();
+
+  /** What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time. */
+  public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
+      Instant now) {
+    public View {
+      nodes = List.copyOf(nodes);
+      claims = List.copyOf(claims);
+      pools = pools == null || pools.isEmpty() ? List.of(NodePool.defaultPool()) : List.copyOf(pools);
+    }
+  }
+
+  public ConsolidationPlan plan(View view) {
+    Map<String, NodePool> pools = new HashMap<>();
+    view.pools().forEach(p -> pools.put(p.name(), p));
+    Map<String, Claim> byNode = new HashMap<>();
+    Set<String> beingReplaced = new HashSet<>();
+    Map<String, Integer> disrupting = new HashMap<>();
+    Map<String, Integer> poolNodes = new HashMap<>();
+    for (Claim c : view.claims()) {
+      if (!c.state().live()) {
+        continue;
+      }
+      poolNodes.merge(c.nodePool(), 1, Integer::sum);
+      if (c.nodeName() != null) {
+        byNode.put(c.nodeName(), c);
+      }
+      if (c.state() == ClaimState.Draining) {
+        disrupting.merge(c.nodePool(), 1, Integer::sum);
+      }
+      beingReplaced.addAll(c.replaces());
+    }
+    for (Claim c : view.claims()) {
+      if (c.state().live() && beingReplaced.contains(c.id()) && c.state() != ClaimState.Draining) {
+        disrupting.merge(c.nodePool(), 1, Integer::sum);
+      }
+    }
+    Map<String, Integer> budget = new HashMap<>();
+    poolNodes.forEach((pool, count) -> {
+      NodePool p = pools.get(pool);
+      int allowed = p == null ? 0 : p.disruption().budgets().stream().mapToInt(b -> b.allowed(count)).min()
+          .orElse(0);
+      budget.put(pool, Math.max(0, allowed - disrupting.getOrDefault(pool, 0)));
+    });
+
+    List<Candidate> owned = new ArrayList<>();
+    List<Candidate> eligible = new ArrayList<>();
+    List<String> skipped = new ArrayList<>();
+    for (NodeState state : view.nodes()) {
+      Claim claim = byNode.get(state.node());
+      if (claim == null || claim.state() != ClaimState.Initialized) {
+        continue;
+      }
+      Candidate candidate = new Candidate(state, claim);
+      owned.add(candidate);
+      String blocker = blocker(candidate, pools.get(claim.nodePool()), beingReplaced, budget, view.now());
+      if (blocker == null) {
+        eligible.add(candidate);
+      } else {
+        skipped.add(state.node() + ": " + blocker);
+      }
+    }
+    if (eligible.isEmpty()) {
+      return ConsolidationPlan.none("no node may be consolidated now", skipped);
+    }
+
+    // empty nodes: every one the budgets allow, at once
+    Map<String, Integer> left = new HashMap<>(budget);
+    List<Candidate> empty = new ArrayList<>();
+    for (Candidate c : eligible) {
+      if (c.state().empty() && left.merge(c.claim().nodePool(), -1, Integer::sum) >= 0) {
+        empty.add(c);
+      }
+    }
+    if (!empty.isEmpty()) {
+      return new ConsolidationPlan(Action.DELETE_EMPTY, empty, List.of(), List.of(),
+          empty.stream().mapToDouble(Candidate::price).sum(), 0,
+          empty.size() + " node(s) run no pods but DaemonSets'", skipped);
+    }
+
+    List<Candidate> underused = eligible.stream()
+        .filter(c -> pools.get(c.claim().nodePool()).disruption().consolidationPolicy()
+            == NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized)
+        .sorted(Comparator.comparingInt((Candidate c) -> c.state().displaced().size())
+            .thenComparing(Comparator.comparingDouble(Candidate::price).reversed()))
+        .toList();
+    ConsolidationPlan bestReplace = null;
+    for (Candidate c : underused.subList(0, Math.min(SINGLE_TRIES, underused.size()))) {
+      Plan plan = simulate(List.of(c), owned, view);
+      if (plan == null) {
+        continue;
+      }
+      if (plan.nodeClaims().isEmpty()) {
+        return new ConsolidationPlan(Action.DELETE, List.of(c), List.of(), plan.inFlightPlacements(), c.price(), 0,
+            "its " + c.state().displaced().size() + " pod(s) fit in the spare room of other nodes", skipped);
+      }
+      double price = plan.totalPricePerHour();
+      if (plan.nodeClaims().size() == 1 && c.price() - price >= MIN_SAVING_PER_HOUR
+          && (bestReplace == null || c.price() - price > bestReplace.savingPerHour())) {
+        bestReplace = new ConsolidationPlan(Action.REPLACE, List.of(c), plan.nodeClaims(),
+            plan.inFlightPlacements(), c.price(), price, "one cheaper node (" + plan.nodeClaims().getFirst()
+                .instanceTypes().getFirst().name() + ") can run its pods", skipped);
+      }
+    }
+    if (bestReplace != null) {
+      return bestReplace;
+    }
+
+    // groups: least used first, the largest group one cheaper node can replace
+    List<Candidate> byUse = underused.stream().sorted(Comparator.comparingDouble(Consolidator::cpuUse)).toList();
+    List<Candidate> group = new ArrayList<>();
+    Map<String, Integer> room = new HashMap<>(budget);
+    for (Candidate c : byUse) {
+      if (group.size() < MULTI_MAX && room.merge(c.claim().nodePool(), -1, Integer::sum) >= 0) {
+        group.add(c);
+      }
+    }
+    for (int k = group.size(); k >= 2; k--) {
+      List<Candidate> nodes = group.subList(0, k);
+      Plan plan = simulate(nodes, owned, view);
+      double removed = nodes.stream().mapToDouble(Candidate::price).sum();
+      if (plan != null && plan.nodeClaims().size() <= 1 && removed - plan.totalPricePerHour() >= MIN_SAVING_PER_HOUR) {
+        return new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), plan.nodeClaims(),
+            plan.inFlightPlacements(), removed, plan.totalPricePerHour(),
+            k + " nodes' pods fit in " + (plan.nodeClaims().isEmpty() ? "the others' spare room"
+                : "one cheaper node and the others' spare room"), skipped);
+      }
+    }
+    return ConsolidationPlan.none("no cheaper arrangement of the pods was found", skipped);
+  }
+
+  /** Why a node may not be consolidated now, or null. */
+  private static String blocker(Candidate c, NodePool pool, Set<String> beingReplaced, Map<String, Integer> budget,
+      Instant now) {
+    if (pool == null) {
+      return "NodePool " + c.claim().nodePool() + " is no longer configured";
+    }
+    if (c.state().doNotDisrupt()) {
+      return "node is marked do-not-disrupt";
+    }
+    if (beingReplaced.contains(c.claim().id())) {
+      return "a replacement is already on its way";
+    }
+    if (budget.getOrDefault(c.claim().nodePool(), 0) <= 0) {
+      return "NodePool " + pool.name() + "'s disruption budget is used up";
+    }
+    Duration after = pool.disruption().consolidateAfter();
+    Instant since = c.claim().updatedAt() == null ? Instant.EPOCH : c.claim().updatedAt();
+    if (since.plus(after).isAfter(now)) {
+      return "consolidateAfter " + after.toSeconds() + "s has not passed";
+    }
+    for (NodeState.NodePod pod : c.state().pods()) {
+      String b = pod.daemon() ? null : pod.blocker();
+      if (b != null) {
+        return b;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Where the pods of {@code removed} would go, with every other owned node as an in-flight node (all its pods,
+   * DaemonSets' too, taking room). Null when some pod could go nowhere.
+   */
+  Plan simulate(List<Candidate> removed, List<Candidate> owned, View view) {
+    Set<String> gone = new HashSet<>();
+    List<PendingPod> pods = new ArrayList<>();
+    for (Candidate c : removed) {
+      gone.add(c.claim().id());
+      pods.addAll(c.state().displaced());
+    }
+    List<InFlightNode> stay = new ArrayList<>();
+    for (Candidate c : owned) {
+      if (!gone.contains(c.claim().id()) && c.claim().instanceType() != null) {
+        stay.add(new InFlightNode(c.claim().id(), c.claim().nodePool(), c.claim().instanceType(), c.claim().zone(),
+            c.claim().capacityType(), c.state().pods().stream().map(NodeState.NodePod::pod).toList()));
+      }
+    }
+    List<Claim> remaining = view.claims().stream().filter(c -> c.state().live() && !gone.contains(c.id())).toList();
+    Plan plan = scheduler.schedule(new SchedulingInput(pods, view.pools(), view.catalog(), List.of(),
+        Provisioner.poolUsage(remaining, view.catalog()), stay));
+    return plan.unschedulable().isEmpty() ? plan : null;
+  }
+
+  private static double cpuUse(Candidate c) {
+    long allocatable = c.state().allocatable().get(dev.flotilla.model.Resources.CPU);
+    long used = c.state().pods().stream().mapToLong(p -> p.pod().requests().get(dev.flotilla.model.Resources.CPU))
+        .sum();
+    return allocatable <= 0 ? 1 : (double) used / allocatable;
+  }
+}

@@ -1,0 +1,101 @@
+package dev.flotilla.disruption;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Quantity;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.Taint;
+import dev.flotilla.model.WellKnownLabels;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A node as the forwarder mirrors it into the claim store: what disruption decisions read instead of the cluster.
+ *
+ * @param pods every pod bound to the node, with the facts the scheduler needs and the PodDisruptionBudget headroom
+ */
+public record NodeState(String node, String instanceId, Map<String, String> labels, boolean doNotDisrupt,
+    Resources allocatable, List<Taint> taints, List<NodePod> pods) {
+
+  /** A pod on the node; {@code disruptionsAllowed} is -1 when no budget covers it. */
+  public record NodePod(PendingPod pod, int disruptionsAllowed) {
+
+    public boolean daemon() {
+      return "DaemonSet".equals(pod.ownerKind());
+    }
+
+    /** Why evicting it is not allowed now, or null when it may go. */
+    public String blocker() {
+      if (pod.doNotDisrupt()) {
+        return "pod " + pod.name() + " is marked do-not-disrupt";
+      }
+      if (pod.ownerKind().isEmpty()) {
+        return "pod " + pod.name() + " has no controller to recreate it";
+      }
+      if (disruptionsAllowed == 0) {
+        return "pod " + pod.name() + " is protected by a PodDisruptionBudget that allows no disruption";
+      }
+      return null;
+    }
+  }
+
+  // the mirror adds fields beside the pod's facts (its disruption headroom)
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  public NodeState {
+    labels = labels == null ? Map.of() : Map.copyOf(labels);
+    allocatable = allocatable == null ? Resources.NONE : allocatable;
+    taints = taints == null ? List.of() : List.copyOf(taints);
+    pods = pods == null ? List.of() : List.copyOf(pods);
+  }
+
+  /** The pods that would need a new home if the node went: all but the DaemonSet's. */
+  public List<PendingPod> displaced() {
+    return pods.stream().filter(p -> !p.daemon()).map(NodePod::pod).toList();
+  }
+
+  public boolean empty() {
+    return pods.stream().allMatch(NodePod::daemon);
+  }
+
+  public String instanceType() {
+    return labels.get(WellKnownLabels.INSTANCE_TYPE);
+  }
+
+  public String zone() {
+    return labels.get(WellKnownLabels.ZONE);
+  }
+
+  /** Reads the mirror's document, naming the field that is wrong. */
+  public static NodeState parse(String json) {
+    try {
+      JsonNode doc = JSON.readTree(json);
+      String node = doc.path("node").asText("");
+      if (node.isEmpty()) {
+        throw new IllegalArgumentException("node state: node is required");
+      }
+      Map<String, String> labels = new LinkedHashMap<>();
+      doc.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+      Map<String, Long> amounts = new LinkedHashMap<>();
+      doc.path("allocatable").properties().forEach(e -> amounts.put(e.getKey(),
+          Resources.CPU.equals(e.getKey()) ? Quantity.millis(e.getValue().asText())
+              : Quantity.units(e.getValue().asText())));
+      List<Taint> taints = new ArrayList<>();
+      for (JsonNode t : doc.path("taints")) {
+        taints.add(new Taint(t.path("key").asText(), t.path("value").asText(""), t.path("effect").asText()));
+      }
+      List<NodePod> pods = new ArrayList<>();
+      for (JsonNode p : doc.path("pods")) {
+        pods.add(new NodePod(JSON.treeToValue(p, PendingPod.class), p.path("disruptionsAllowed").asInt(-1)));
+      }
+      return new NodeState(node, doc.path("instanceId").asText(null), labels, doc.path("doNotDisrupt").asBoolean(),
+          Resources.fromJson(amounts), taints, pods);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("node state: " + e.getOriginalMessage(), e);
+    }
+  }
+}

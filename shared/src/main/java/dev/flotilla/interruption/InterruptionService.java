@@ -1,0 +1,175 @@
+package dev.flotilla.interruption;
+
+import dev.flotilla.catalog.Offering;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.CommandQueue;
+import dev.flotilla.contracts.InterruptionEvent;
+import dev.flotilla.disruption.NodeState;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.provisioning.Provisioner;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Acts on what EC2 and AWS Health announce for instances Flotilla owns (a live claim names them): room for the pods
+ * is launched first, then the node is drained, so pods wait as little as possible. Instances without a claim are
+ * someone else's: they are reported and left alone. Moving the claim to Draining is the conditional step that makes
+ * a repeated event do nothing.
+ */
+public final class InterruptionService {
+
+  /** How long an interrupted spot offering is not tried again, as for insufficient capacity. */
+  public static final Duration UNAVAILABLE_FOR = Duration.ofMinutes(3);
+  /** Drains for instance-state changes get this long. */
+  static final Duration STATE_CHANGE_DRAIN = Duration.ofMinutes(2);
+
+  /** One instance's outcome: {@code action} is what was done, {@code reason} why (or why nothing was). */
+  public record Handled(String instanceId, String claimId, String node, String action, String reason,
+      List<String> replacementClaims, double replacementPricePerHour) {}
+
+  /** What one event led to. */
+  public record Outcome(String eventId, String kind, List<Handled> handled) {}
+
+  private final ClaimStore store;
+  private final CommandQueue commands;
+  private final Provisioner provisioner;
+  private final Supplier<List<NodePool>> pools;
+  private final Clock clock;
+
+  public InterruptionService(ClaimStore store, CommandQueue commands, Provisioner provisioner,
+      Supplier<List<NodePool>> pools, Clock clock) {
+    this.store = store;
+    this.commands = commands;
+    this.provisioner = provisioner;
+    this.pools = pools;
+    this.clock = clock;
+  }
+
+  public Outcome handle(InterruptionEvent event) {
+    List<Handled> handled = new ArrayList<>();
+    for (String instanceId : event.instanceIds()) {
+      Optional<Claim> owned = store.claimByInstance(instanceId).filter(c -> c.state().live());
+      if (owned.isEmpty()) {
+        handled.add(new Handled(instanceId, null, null, "ignored", "not an instance Flotilla owns", List.of(), 0));
+        continue;
+      }
+      handled.add(switch (event) {
+        case InterruptionEvent.SpotInterruption s -> spotInterruption(s, owned.get());
+        case InterruptionEvent.RebalanceRecommendation r -> rebalance(r, owned.get());
+        case InterruptionEvent.StateChange c -> stateChange(c, owned.get());
+        case InterruptionEvent.ScheduledChange h -> scheduledChange(h, owned.get());
+      });
+    }
+    return new Outcome(event.eventId(), event.kind(), handled);
+  }
+
+  private Handled spotInterruption(InterruptionEvent.SpotInterruption event, Claim claim) {
+    if (claim.capacityType() == CapacityType.SPOT && claim.instanceType() != null && claim.zone() != null) {
+      store.markUnavailable(new Offering.Key(claim.instanceType(), claim.zone(), CapacityType.SPOT),
+          "spot interruption of " + claim.instanceId(), UNAVAILABLE_FOR);
+    }
+    return replaceAndDrain(event.eventId(), claim, event.reclaimAt(), "spot interruption warning");
+  }
+
+  private Handled scheduledChange(InterruptionEvent.ScheduledChange event, Claim claim) {
+    return replaceAndDrain(event.eventId(), claim, event.start(), "scheduled " + event.eventTypeCode());
+  }
+
+  private Handled rebalance(InterruptionEvent.RebalanceRecommendation event, Claim claim) {
+    boolean optedIn = pools.get().stream().filter(p -> p.name().equals(claim.nodePool())).findFirst()
+        .map(p -> p.disruption().replaceOnRebalance()).orElse(false);
+    if (!optedIn) {
+      return handled(claim, "recorded", "rebalance recommendation; NodePool " + claim.nodePool()
+          + " does not replace on rebalance", null);
+    }
+    boolean alreadyReplacing = store.claims().stream()
+        .anyMatch(c -> c.state().live() && c.replaces().contains(claim.id()));
+    if (alreadyReplacing || claim.state() == ClaimState.Draining) {
+      return handled(claim, "none", "a replacement is already on its way", null);
+    }
+    // the node stays until its replacement is ready; consolidation's next pass then drains it
+    Provisioner.Decision replacement = provisioner.replace(event.eventId(), displaced(claim), List.of(claim.id()));
+    return handled(claim, "replace", "rebalance recommendation; NodePool " + claim.nodePool()
+        + " replaces ahead of interruption", replacement);
+  }
+
+  private Handled stateChange(InterruptionEvent.StateChange event, Claim claim) {
+    if (!event.leaving()) {
+      return handled(claim, "none", "instance is " + event.state(), null);
+    }
+    Claim closing = claim;
+    if (claim.state() != ClaimState.Draining) {
+      try {
+        closing = store.transition(claim, claim.moved(ClaimState.Draining, clock.instant()));
+      } catch (ClaimStore.StaleClaimException raced) {
+        return handled(claim, "none", "another event moved the claim first", null);
+      }
+    }
+    String node = nodeOf(claim).orElse(null);
+    if (node != null) {
+      Instant deadline = clock.instant().plus(STATE_CHANGE_DRAIN);
+      String reason = "instance " + claim.instanceId() + " is " + event.state();
+      commands.send(List.of(Command.of(Command.Kind.Drain, node, claim.id(), deadline, reason),
+          Command.of(Command.Kind.DeleteNode, node, claim.id(), deadline, reason)));
+    }
+    try {
+      store.transition(closing, closing.moved(ClaimState.Terminated, clock.instant()));
+    } catch (ClaimStore.StaleClaimException raced) {
+      // the lifecycle function closed it meanwhile (its node was deleted)
+    }
+    return new Handled(claim.instanceId(), claim.id(), node, node == null ? "close" : "drain-delete-close",
+        "instance is " + event.state(), List.of(), 0);
+  }
+
+  /** Launches room for the node's pods, then drains it; the claim's move to Draining happens once only. */
+  private Handled replaceAndDrain(String eventId, Claim claim, Instant deadline, String why) {
+    if (claim.state() == ClaimState.Draining) {
+      return handled(claim, "none", why + ": already draining", null);
+    }
+    Claim draining;
+    try {
+      draining = store.transition(claim, claim.moved(ClaimState.Draining, clock.instant()));
+    } catch (ClaimStore.StaleClaimException raced) {
+      return handled(claim, "none", why + ": another event moved the claim first", null);
+    }
+    Provisioner.Decision replacement = provisioner.replace(eventId, displaced(draining), List.of(claim.id()));
+    Optional<String> node = nodeOf(draining);
+    node.ifPresent(n -> commands.send(List.of(Command.of(Command.Kind.Drain, n, claim.id(), deadline, why))));
+    return handled(draining, node.isPresent() ? "drain" : "replace", why, replacement);
+  }
+
+  private List<PendingPod> displaced(Claim claim) {
+    return state(claim).map(NodeState::displaced).orElse(List.of());
+  }
+
+  private Optional<String> nodeOf(Claim claim) {
+    return Optional.ofNullable(claim.nodeName()).or(() -> state(claim).map(NodeState::node));
+  }
+
+  private Optional<NodeState> state(Claim claim) {
+    if (claim.nodeName() != null) {
+      String doc = store.nodeStates().get(claim.nodeName());
+      if (doc != null) {
+        return Optional.of(NodeState.parse(doc));
+      }
+    }
+    return store.nodeStates().values().stream().map(NodeState::parse)
+        .filter(s -> claim.instanceId() != null && claim.instanceId().equals(s.instanceId())).findFirst();
+  }
+
+  private static Handled handled(Claim claim, String action, String reason, Provisioner.Decision replacement) {
+    return new Handled(claim.instanceId(), claim.id(), claim.nodeName(), action, reason,
+        replacement == null ? List.of() : replacement.launched().stream().map(Claim::id).toList(),
+        replacement == null ? 0 : replacement.addedPricePerHour());
+  }
+}

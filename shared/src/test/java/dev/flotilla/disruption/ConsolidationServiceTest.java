@@ -1,0 +1,218 @@
+package dev.flotilla.disruption;
+
+import static dev.flotilla.disruption.RunningCluster.pod;
+import static dev.flotilla.disruption.RunningCluster.running;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.commands.Command;
+import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.disruption.ConsolidationPlan.Action;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.scheduling.Scheduler;
+import dev.flotilla.scheduling.SchedulingInput;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Each consolidation action over node-state items, and each reason it must hold back. */
+class ConsolidationServiceTest {
+
+  private final RunningCluster cluster = new RunningCluster();
+  private final ConsolidationService service = new ConsolidationService(cluster.store, cluster.commands,
+      cluster.provisioner, cluster.offerings, () -> cluster.pools, cluster.clock);
+
+  private static NodeState.NodePod daemon(String name) {
+    return running(PendingPod.builder("kube-system/" + name).ownerKind("DaemonSet")
+        .requests(dev.flotilla.model.Resources.of(50, 64L << 20)).build());
+  }
+
+  @Test
+  void anEmptyNodeIsDrainedAndItsClaimDraining() {
+    cluster.node("busy", "m7i.xlarge", List.of(daemon("aws-node-a"), running(pod("web-1", 1000, 1024))));
+    Claim empty = cluster.node("idle", "m7i.xlarge", List.of(daemon("aws-node-b")));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().action()).isEqualTo(Action.DELETE_EMPTY);
+    assertThat(pass.plan().claimIds()).containsExactly(empty.id());
+    assertThat(pass.plan().savingPerHour()).isEqualTo(empty.pricePerHour());
+    assertThat(pass.started()).isTrue();
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo("idle");
+      assertThat(c.reason()).contains("DeleteEmpty");
+    });
+    assertThat(cluster.store.claim(empty.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+
+    // the forwarder reports the drain done: the instance goes, the claim closes
+    assertThat(cluster.lifecycle.drained(empty.id())).hasValueSatisfying(c ->
+        assertThat(c.state()).isEqualTo(ClaimState.Terminated));
+    assertThat(cluster.cloud.instance(empty.instanceId()).state()).isEqualTo("terminated");
+  }
+
+  @Test
+  void aNodeWhosePodsFitInTheOthersSpareRoomIsDeleted() {
+    Claim small = cluster.node("small", "m7i.xlarge", List.of(running(pod("web-1", 500, 512))));
+    cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024)), running(pod("web-3", 500, 512))));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().action()).isEqualTo(Action.DELETE);
+    assertThat(pass.plan().claimIds()).containsExactly(small.id());
+    assertThat(pass.plan().moves()).singleElement().satisfies(m -> assertThat(m.pods()).containsExactly("shop/web-1"));
+    assertThat(pass.plan().replacements()).isEmpty();
+    assertThat(cluster.sent()).singleElement().satisfies(c -> assertThat(c.node()).isEqualTo("small"));
+  }
+
+  @Test
+  void aNodeOneCheaperNodeCanRunIsReplacedAndDrainedOnlyWhenTheReplacementIsReady() {
+    Claim oversized = cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().action()).isEqualTo(Action.REPLACE);
+    assertThat(pass.plan().savingPerHour()).isPositive();
+    assertThat(pass.replacementClaims()).hasSize(1);
+    Claim replacement = cluster.store.claim(pass.replacementClaims().getFirst()).orElseThrow();
+    assertThat(replacement.replaces()).containsExactly(oversized.id());
+    assertThat(replacement.pricePerHour()).isLessThan(oversized.pricePerHour());
+    assertThat(cluster.sent()).as("nothing drains before the replacement is ready").isEmpty();
+    assertThat(service.run("tick-2").plan().skipped()).anyMatch(s -> s.contains("a replacement is already on its way"));
+    assertThat(cluster.sent()).isEmpty();
+
+    cluster.lifecycle.ready(new NodeEvent(RunningCluster.CLUSTER, "replacement", replacement.instanceId()));
+    ConsolidationService.Pass third = service.run("tick-3");
+
+    assertThat(third.drained()).containsExactly("oversized");
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo("oversized");
+      assertThat(c.reason()).contains("replaced by claim " + replacement.id());
+    });
+    assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+  }
+
+  @Test
+  void aGroupOfNodesOneCheaperNodeCanRunIsReplacedTogether() {
+    // a budget that lets three nodes go at once (the default 10% of three would allow one)
+    NodePool base = NodePool.defaultPool();
+    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
+        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
+            List.of(new NodePool.Budget(3, false, List.of())), false)));
+    // each node is already the cheapest that fits its pod: no single node can go or shrink
+    PendingPod sample = pod("sample", 2500, 2048);
+    String cheapest = new Scheduler().schedule(new SchedulingInput(List.of(sample), cluster.pools, cluster.catalog))
+        .nodeClaims().getFirst().instanceTypes().getFirst().name();
+    List<Claim> nodes = List.of(
+        cluster.node("a", cheapest, List.of(running(pod("web-1", 2500, 2048)))),
+        cluster.node("b", cheapest, List.of(running(pod("web-2", 2500, 2048)))),
+        cluster.node("c", cheapest, List.of(running(pod("web-3", 2500, 2048)))));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().action()).isEqualTo(Action.MULTI_NODE);
+    assertThat(pass.plan().claimIds()).containsExactlyInAnyOrderElementsOf(nodes.stream().map(Claim::id).toList());
+    assertThat(pass.plan().replacements()).hasSize(1);
+    assertThat(pass.plan().savingPerHour()).isPositive();
+    assertThat(pass.replacementClaims()).hasSize(1);
+    assertThat(cluster.store.claim(pass.replacementClaims().getFirst()).orElseThrow().replaces())
+        .containsExactlyInAnyOrderElementsOf(nodes.stream().map(Claim::id).toList());
+  }
+
+  @Test
+  void aPodDisruptionBudgetWithNoHeadroomHoldsTheNodeUntilItChanges() {
+    Claim small = cluster.node("small", "m7i.xlarge",
+        List.of(new NodeState.NodePod(pod("db-1", 500, 512), 0)));
+    cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024)), running(pod("web-3", 500, 512))));
+
+    ConsolidationPlan held = new Consolidator().plan(view());
+    assertThat(held.claimIds()).doesNotContain(small.id());
+    assertThat(held.skipped()).anyMatch(s -> s.startsWith("small: ")
+        && s.contains("PodDisruptionBudget that allows no disruption"));
+
+    // the budget allows one disruption again
+    cluster.mirror("small", small, List.of(new NodeState.NodePod(pod("db-1", 500, 512), 1)), false);
+    assertThat(new Consolidator().plan(view()).claimIds()).contains(small.id());
+  }
+
+  @Test
+  void doNotDisruptOnAPodOrTheNodeHoldsIt() {
+    PendingPod pinned = PendingPod.builder("shop/batch-1").ownerKind("Job").doNotDisrupt(true)
+        .requests(dev.flotilla.model.Resources.of(500, 512L << 20)).build();
+    Claim small = cluster.node("small", "m7i.xlarge", List.of(running(pinned)));
+    Claim big = cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024))));
+    cluster.mirror("big", big, List.of(running(pod("web-2", 1000, 1024))), true);
+
+    ConsolidationPlan plan = new Consolidator().plan(view());
+
+    assertThat(plan.action()).isEqualTo(Action.NONE);
+    assertThat(plan.skipped()).anyMatch(s -> s.equals("small: pod shop/batch-1 is marked do-not-disrupt"))
+        .anyMatch(s -> s.equals("big: node is marked do-not-disrupt"));
+    assertThat(small.state()).isEqualTo(ClaimState.Initialized);
+  }
+
+  @Test
+  void aPodWithoutAControllerHoldsItsNode() {
+    PendingPod bare = PendingPod.builder("shop/debug").requests(dev.flotilla.model.Resources.of(100, 64L << 20))
+        .build();
+    cluster.node("small", "m7i.xlarge", List.of(running(bare)));
+    cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024))));
+
+    ConsolidationPlan plan = new Consolidator().plan(view());
+
+    assertThat(plan.claimIds()).doesNotContain("claim-small");
+    assertThat(plan.skipped()).anyMatch(s -> s.contains("has no controller"));
+  }
+
+  @Test
+  void theDisruptionBudgetLimitsHowManyNodesGoAtOnce() {
+    // ten empty nodes: the default budget, 10% of the pool, lets one go at a time
+    for (int i = 0; i < 10; i++) {
+      cluster.node("idle-" + i, "m7i.large", List.of(daemon("aws-node-" + i)));
+    }
+    ConsolidationService.Pass first = service.run("tick-1");
+    assertThat(first.plan().action()).isEqualTo(Action.DELETE_EMPTY);
+    assertThat(first.plan().nodes()).hasSize(1);
+
+    // while that one drains, the budget is used up
+    ConsolidationService.Pass second = service.run("tick-2");
+    assertThat(second.plan().action()).isEqualTo(Action.NONE);
+    assertThat(second.plan().skipped()).allMatch(s -> s.contains("disruption budget is used up"));
+  }
+
+  @Test
+  void consolidateAfterAndTheWhenEmptyPolicyAreHonoured() {
+    cluster.pools.set(0, pool(NodePool.ConsolidationPolicy.WhenEmpty, Duration.ofMinutes(10)));
+    cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
+    Claim idle = cluster.node("idle", "m7i.large", List.of(daemon("aws-node-a")));
+
+    ConsolidationPlan early = new Consolidator().plan(view());
+    assertThat(early.action()).isEqualTo(Action.NONE);
+    assertThat(early.skipped()).anyMatch(s -> s.equals("idle: consolidateAfter 600s has not passed"));
+
+    cluster.clock.advance(Duration.ofMinutes(11));
+    ConsolidationPlan later = new Consolidator().plan(view());
+    // WhenEmpty: the empty node goes; the oversized one is left though a cheaper node could run its pod
+    assertThat(later.action()).isEqualTo(Action.DELETE_EMPTY);
+    assertThat(later.claimIds()).containsExactly(idle.id());
+    cluster.store.claims().stream().filter(c -> c.id().equals(idle.id())).findFirst()
+        .ifPresent(c -> cluster.store.transition(c, c.moved(ClaimState.Terminated, cluster.clock.instant())));
+    cluster.store.deleteNodeState("idle");
+    assertThat(new Consolidator().plan(view()).action()).isEqualTo(Action.NONE);
+  }
+
+  private Consolidator.View view() {
+    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
+        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
+  }
+
+  private static NodePool pool(NodePool.ConsolidationPolicy policy, Duration after) {
+    NodePool base = NodePool.defaultPool();
+    return new NodePool(base.name(), base.requirements(), base.labels(), base.taints(), base.startupTaints(),
+        base.limits(), base.weight(), new NodePool.Disruption(policy, after, List.of(), false));
+  }
+}

@@ -1,0 +1,118 @@
+package dev.flotilla.disruption;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.NodeCapacity;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.catalog.StaticOfferingSource;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.claims.InMemoryClaimStore;
+import dev.flotilla.cloud.InMemoryCloud;
+import dev.flotilla.cloud.LaunchRequest;
+import dev.flotilla.cloud.LaunchResult;
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.InMemoryCommandQueue;
+import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.lifecycle.Lifecycle;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.provisioning.Provisioner;
+import dev.flotilla.testing.MutableClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A cluster whose nodes Flotilla launched, over the in-memory adapters: claims in the store, instances in the
+ * in-memory EC2, and each node's state mirrored as the forwarder writes it.
+ */
+public final class RunningCluster {
+
+  public static final String CLUSTER = "shop-prod";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
+  public final InMemoryClaimStore store = new InMemoryClaimStore(clock);
+  private static final OfferingCatalog CATALOG = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.ratio(0.35));
+  public final OfferingCatalog catalog = CATALOG;
+  public final InMemoryCloud cloud = new InMemoryCloud(CLUSTER, catalog, store, clock);
+  public final InMemoryCommandQueue commands = new InMemoryCommandQueue(clock, Duration.ofMinutes(6));
+  public final StaticOfferingSource offerings = new StaticOfferingSource(catalog, store);
+  public final List<NodePool> pools = new ArrayList<>(List.of(NodePool.defaultPool()));
+  public final Provisioner provisioner = new Provisioner(store, cloud, offerings, () -> pools, List::of, clock);
+  public final Lifecycle lifecycle = new Lifecycle(store, cloud, clock, Lifecycle.LAUNCH_TIMEOUT);
+
+  /** A pod of a ReplicaSet. */
+  public static PendingPod pod(String name, long cpuMillis, long memoryMiB) {
+    return PendingPod.builder("shop/" + name).ownerKind("ReplicaSet").requests(Resources.of(cpuMillis,
+        memoryMiB * NodeCapacity.MIB)).build();
+  }
+
+  /** Launches a node for these pods (reserving them), brings it to Ready, and mirrors its state. */
+  public Claim node(String node, String instanceType, CapacityType capacityType, String pool,
+      List<NodeState.NodePod> pods) {
+    String zone = "us-east-1a";
+    String id = "claim-" + node;
+    Resources load = pods.stream().map(p -> p.pod().requests()).reduce(Resources.NONE, Resources::plus);
+    Claim claim = ((ClaimStore.Created) store.create(Claim.launching(id, pool, List.of(instanceType), List.of(zone),
+        capacityType, pods.stream().map(p -> p.pod().name()).toList(), load,
+        catalog.price(instanceType, zone, capacityType), clock.instant()))).claim();
+    var launched = (LaunchResult.Launched) cloud.launch(List.of(new LaunchRequest(id, pool, List.of(instanceType),
+        List.of(zone), capacityType))).getFirst();
+    store.transition(claim, claim.launched(launched.instanceId(), launched.instanceType(), launched.zone(),
+        launched.capacityType(), launched.pricePerHour(), clock.instant()));
+    Claim ready = lifecycle.ready(new NodeEvent(CLUSTER, node, launched.instanceId())).orElseThrow();
+    mirror(node, ready, pods, false);
+    return ready;
+  }
+
+  public Claim node(String node, String instanceType, List<NodeState.NodePod> pods) {
+    return node(node, instanceType, CapacityType.ON_DEMAND, "default", pods);
+  }
+
+  /** Writes the node's state document as the forwarder's mirror does. */
+  public void mirror(String node, Claim claim, List<NodeState.NodePod> pods, boolean doNotDisrupt) {
+    InstanceType type = catalog.type(claim.instanceType());
+    ObjectNode doc = JSON.createObjectNode();
+    doc.put("node", node).put("instanceId", claim.instanceId()).put("doNotDisrupt", doNotDisrupt);
+    doc.set("labels", JSON.valueToTree(Map.of(WellKnownLabels.INSTANCE_TYPE, claim.instanceType(),
+        WellKnownLabels.ZONE, claim.zone(), WellKnownLabels.NODEPOOL, claim.nodePool(),
+        WellKnownLabels.CLUSTER, CLUSTER)));
+    Resources allocatable = NodeCapacity.allocatable(type);
+    ObjectNode a = doc.putObject("allocatable");
+    a.put("cpu", allocatable.get(Resources.CPU) + "m").put("memory", Long.toString(allocatable.get(Resources.MEMORY)))
+        .put("pods", Long.toString(allocatable.get(Resources.PODS)));
+    doc.putArray("taints");
+    ArrayNode array = doc.putArray("pods");
+    for (NodeState.NodePod p : pods) {
+      ObjectNode pod = JSON.valueToTree(p.pod());
+      pod.put("disruptionsAllowed", p.disruptionsAllowed());
+      array.add(pod);
+    }
+    store.putNodeState(node, doc.toString());
+  }
+
+  /** The commands sent since the last call, oldest first, taken off the queue as the forwarder would. */
+  public List<Command> sent() {
+    List<Command> result = new ArrayList<>();
+    commands.receive(100, Duration.ZERO).forEach(r -> {
+      result.add(Command.parse(r.body()));
+      commands.delete(r.receipt());
+    });
+    return result;
+  }
+
+  public static NodeState.NodePod running(PendingPod pod) {
+    return new NodeState.NodePod(pod, -1);
+  }
+}

@@ -1,0 +1,207 @@
+package dev.flotilla.interruption;
+
+import static dev.flotilla.disruption.RunningCluster.pod;
+import static dev.flotilla.disruption.RunningCluster.running;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.flotilla.catalog.Offering;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.commands.Command;
+import dev.flotilla.contracts.Envelope;
+import dev.flotilla.contracts.InterruptionEvent;
+import dev.flotilla.contracts.InvalidEventException;
+import dev.flotilla.disruption.RunningCluster;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.testing.TestEvents;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Each interruption event, in the format AWS sends, against a cluster whose nodes Flotilla launched. */
+class InterruptionServiceTest {
+
+  private final RunningCluster cluster = new RunningCluster();
+  private final InterruptionService service = new InterruptionService(cluster.store, cluster.commands,
+      cluster.provisioner, () -> cluster.pools, cluster.clock);
+  private final List<PendingPod> pods = List.of(pod("web-1", 1500, 2048), pod("web-2", 1500, 2048));
+
+  private InterruptionEvent event(String file, String instanceId) {
+    String json = TestEvents.read("interruption/" + file).replace("i-0b3f4c2a9d1e6f701", instanceId);
+    return InterruptionEvent.of(Envelope.parse(json));
+  }
+
+  @Test
+  void aSpotWarningMarksTheOfferingLaunchesRoomThenDrains() {
+    cluster.pools.set(0, spotPool("default", false));
+    Claim spot = cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
+        pods.stream().map(RunningCluster::running).toList());
+
+    InterruptionService.Outcome outcome = service.handle(event("spot-interruption-warning.json", spot.instanceId()));
+
+    assertThat(outcome.kind()).isEqualTo("SpotInterruption");
+    assertThat(outcome.handled()).singleElement().satisfies(h -> {
+      assertThat(h.action()).isEqualTo("drain");
+      assertThat(h.replacementClaims()).hasSize(1);
+      assertThat(h.replacementPricePerHour()).isPositive();
+    });
+    assertThat(cluster.store.unavailable()).contains(new Offering.Key("m7i.xlarge", "us-east-1a", CapacityType.SPOT));
+    assertThat(cluster.store.claim(spot.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+    Claim replacement = cluster.store.claim(outcome.handled().getFirst().replacementClaims().getFirst())
+        .orElseThrow();
+    assertThat(replacement.state()).isEqualTo(ClaimState.Launched);
+    assertThat(replacement.replaces()).containsExactly(spot.id());
+    assertThat(replacement.pods()).as("the displaced pods come back under new names: nothing is reserved").isEmpty();
+    assertThat(replacement.instanceType()).as("not the interrupted offering").isNotEqualTo("m7i.xlarge");
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo("ip-10-0-1-5");
+      assertThat(c.claimId()).isEqualTo(spot.id());
+      assertThat(c.deadline()).isEqualTo(Instant.parse("2026-11-25T14:12:07Z"));
+    });
+  }
+
+  @Test
+  void theEvictedPodsLandInTheReplacementsSpareRoomInsteadOfANewLaunch() {
+    cluster.pools.set(0, spotPool("default", false));
+    Claim spot = cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
+        pods.stream().map(RunningCluster::running).toList());
+    service.handle(event("spot-interruption-warning.json", spot.instanceId()));
+    int fleets = cluster.cloud.fleetRequests();
+
+    // the ReplicaSet recreates the evicted pods under new names; the forwarder sends them as pending
+    var decision = cluster.provisioner.provision("pending-1", List.of(pod("web-3", 1500, 2048),
+        pod("web-4", 1500, 2048)));
+
+    assertThat(decision.launched()).isEmpty();
+    assertThat(decision.addedToInFlight()).singleElement().satisfies(p -> assertThat(p.pods()).hasSize(2));
+    assertThat(cluster.cloud.fleetRequests()).isEqualTo(fleets);
+  }
+
+  @Test
+  void aRepeatedWarningDoesNothingMore() {
+    cluster.pools.set(0, spotPool("default", false));
+    Claim spot = cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
+        pods.stream().map(RunningCluster::running).toList());
+    service.handle(event("spot-interruption-warning.json", spot.instanceId()));
+    cluster.sent();
+    int fleets = cluster.cloud.fleetRequests();
+
+    InterruptionService.Outcome again = service.handle(event("spot-interruption-warning.json", spot.instanceId()));
+
+    assertThat(again.handled()).singleElement().satisfies(h -> assertThat(h.action()).isEqualTo("none"));
+    assertThat(cluster.cloud.fleetRequests()).isEqualTo(fleets);
+    assertThat(cluster.sent()).isEmpty();
+  }
+
+  @Test
+  void aForeignInstanceIsLeftAlone() {
+    String foreign = cluster.cloud.startForeign("m5.large", "us-east-1a", java.util.Map.of("team", "data"));
+    int claims = cluster.store.claims().size();
+
+    for (String file : List.of("spot-interruption-warning.json", "rebalance-recommendation.json",
+        "instance-state-change.json", "health-scheduled-change.json")) {
+      InterruptionService.Outcome outcome = service.handle(event(file, foreign));
+      assertThat(outcome.handled()).singleElement().satisfies(h -> {
+        assertThat(h.action()).isEqualTo("ignored");
+        assertThat(h.reason()).contains("not an instance Flotilla owns");
+      });
+    }
+    assertThat(cluster.sent()).isEmpty();
+    assertThat(cluster.store.claims()).hasSize(claims);
+    assertThat(cluster.store.unavailable()).isEmpty();
+    assertThat(cluster.cloud.instance(foreign).state()).isEqualTo("running");
+  }
+
+  @Test
+  void aRebalanceIsRecordedAndReplacedAheadOnlyWhenThePoolOptsIn() {
+    cluster.pools.set(0, spotPool("default", false));
+    Claim spot = cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
+        pods.stream().map(RunningCluster::running).toList());
+
+    InterruptionService.Outcome recorded = service.handle(event("rebalance-recommendation.json", spot.instanceId()));
+    assertThat(recorded.handled()).singleElement().satisfies(h -> {
+      assertThat(h.action()).isEqualTo("recorded");
+      assertThat(h.replacementClaims()).isEmpty();
+    });
+
+    cluster.pools.set(0, spotPool("default", true));
+    InterruptionService.Outcome replaced = service.handle(event("rebalance-recommendation.json", spot.instanceId()));
+    assertThat(replaced.handled()).singleElement().satisfies(h -> {
+      assertThat(h.action()).isEqualTo("replace");
+      assertThat(h.replacementClaims()).hasSize(1);
+    });
+    // the node keeps running until its replacement is ready: no drain yet, the claim unchanged
+    assertThat(cluster.sent()).isEmpty();
+    assertThat(cluster.store.claim(spot.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+
+    InterruptionService.Outcome again = service.handle(event("rebalance-recommendation.json", spot.instanceId()));
+    assertThat(again.handled().getFirst().action()).isEqualTo("none");
+  }
+
+  @Test
+  void aLeavingStateDrainsDeletesTheNodeAndClosesTheClaim() {
+    Claim node = cluster.node("ip-10-0-1-6", "m7i.xlarge", pods.stream().map(RunningCluster::running).toList());
+
+    InterruptionService.Outcome outcome = service.handle(event("instance-state-change.json", node.instanceId()));
+
+    assertThat(outcome.handled()).singleElement().satisfies(h -> assertThat(h.action())
+        .isEqualTo("drain-delete-close"));
+    assertThat(cluster.sent()).extracting(Command::kind).containsExactly(Command.Kind.Drain,
+        Command.Kind.DeleteNode);
+    assertThat(cluster.store.claim(node.id()).orElseThrow().state()).isEqualTo(ClaimState.Terminated);
+    assertThat(cluster.store.reservations(pods.stream().map(PendingPod::name).toList())).isEmpty();
+
+    String running = TestEvents.read("interruption/instance-state-change.json")
+        .replace("i-0b3f4c2a9d1e6f701", node.instanceId()).replace("shutting-down", "running");
+    assertThat(service.handle(InterruptionEvent.of(Envelope.parse(running))).handled().getFirst().action())
+        .isEqualTo("ignored");
+  }
+
+  @Test
+  void aScheduledRetirementLaunchesRoomAndDrainsBeforeItsStart() {
+    Claim node = cluster.node("ip-10-0-1-7", "m7i.xlarge", pods.stream().map(RunningCluster::running).toList());
+
+    InterruptionService.Outcome outcome = service.handle(event("health-scheduled-change.json", node.instanceId()));
+
+    assertThat(outcome.kind()).isEqualTo("ScheduledChange");
+    assertThat(outcome.handled()).singleElement().satisfies(h -> {
+      assertThat(h.action()).isEqualTo("drain");
+      assertThat(h.replacementClaims()).hasSize(1);
+    });
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.deadline()).isEqualTo(Instant.parse("2026-11-28T15:10:09Z"));
+    });
+    assertThat(cluster.store.claim(node.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+  }
+
+  @Test
+  void malformedEventsNameTheField() {
+    String spot = TestEvents.read("interruption/spot-interruption-warning.json");
+    assertThatThrownBy(() -> InterruptionEvent.of(Envelope.parse(spot.replace("\"instance-id\"", "\"instance\""))))
+        .isInstanceOf(InvalidEventException.class).hasMessageContaining("detail.instance-id: is required");
+    assertThatThrownBy(() -> InterruptionEvent.of(Envelope.parse(spot.replace("\"aws.ec2\"", "\"aws.s3\""))))
+        .hasMessageContaining("source: expected aws.ec2");
+    String health = TestEvents.read("interruption/health-scheduled-change.json");
+    assertThatThrownBy(() -> InterruptionEvent.of(Envelope.parse(health.replace("Sat, 28 Nov 2026", "soon"))))
+        .hasMessageContaining("detail.startTime");
+    assertThatThrownBy(() -> InterruptionEvent.of(Envelope.parse(health.replace("\"entityValue\": \"i-",
+        "\"entityValue\": \"vol-")))).hasMessageContaining("detail.affectedEntities[0].entityValue");
+  }
+
+  private static NodePool spotPool(String name, boolean replaceOnRebalance) {
+    NodePool base = NodePool.defaultPool();
+    List<dev.flotilla.model.Requirement> requirements = new java.util.ArrayList<>(base.requirements().stream()
+        .filter(r -> !r.key().equals(dev.flotilla.model.WellKnownLabels.CAPACITY_TYPE)).toList());
+    requirements.add(dev.flotilla.model.Requirement.in(dev.flotilla.model.WellKnownLabels.CAPACITY_TYPE,
+        "spot", "on-demand"));
+    return new NodePool(name, requirements, base.labels(), base.taints(), base.startupTaints(), base.limits(),
+        base.weight(), new NodePool.Disruption(NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
+            List.of(), replaceOnRebalance));
+  }
+}
