@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * then goes out as {@code Pods Pending} events, each under EventBridge's 256 KB entry limit. A pod added twice in
  * one batch is sent once; a batch that cannot be published is kept and sent with the next one, so no pod is lost.
  */
-final class PendingBatch implements AutoCloseable {
+public final class PendingBatch implements AutoCloseable {
 
   /** Room left in an entry for the envelope fields EventBridge counts besides the detail. */
   static final int ENTRY_BUDGET = BusEvent.MAX_BYTES - 4 * 1024;
@@ -90,7 +90,7 @@ final class PendingBatch implements AutoCloseable {
   }
 
   /** The pods as Pods Pending events, each under the entry limit. */
-  static List<BusEvent> events(String cluster, List<PendingPod> pods) {
+  public static List<BusEvent> events(String cluster, List<PendingPod> pods) {
     List<BusEvent> events = new ArrayList<>();
     String batch = UUID.randomUUID().toString();
     int envelope = new PodsPending(cluster, batch, List.of(pods.getFirst())).toBusEvent().sizeBytes()

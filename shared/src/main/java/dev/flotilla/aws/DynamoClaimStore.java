@@ -232,6 +232,13 @@ public final class DynamoClaimStore implements ClaimStore {
   }
 
   @Override
+  public void release(Claim claim) {
+    for (String pod : claim.pods()) {
+      deleteIfOwned("POD#" + pod, claim.id());
+    }
+  }
+
+  @Override
   public Optional<Claim> claim(String id) {
     Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).key(key("CLAIM#" + id))
         .consistentRead(true)).item();

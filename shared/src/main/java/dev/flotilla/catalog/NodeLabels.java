@@ -9,7 +9,14 @@ public final class NodeLabels {
 
   private NodeLabels() {}
 
+  // every scheduling decision asks for every type's labels; they never change
+  private static final Map<InstanceType, Map<String, String>> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+
   public static Map<String, String> of(InstanceType type) {
+    return CACHE.computeIfAbsent(type, NodeLabels::compute);
+  }
+
+  private static Map<String, String> compute(InstanceType type) {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put(WellKnownLabels.ARCH, type.arch());
     labels.put(WellKnownLabels.OS, "linux");
@@ -21,7 +28,7 @@ public final class NodeLabels {
     labels.put(WellKnownLabels.INSTANCE_CPU, Integer.toString(type.vcpu()));
     labels.put(WellKnownLabels.INSTANCE_MEMORY, Long.toString(type.memoryMiB()));
     labels.put(WellKnownLabels.INSTANCE_GPU_COUNT, Integer.toString(type.gpus()));
-    return labels;
+    return java.util.Collections.unmodifiableMap(labels);
   }
 
   /** The same labels with the Karpenter spellings added, as launched nodes carry them for pods written for Karpenter. */

@@ -65,6 +65,12 @@ public interface ClaimStore {
    */
   Claim transition(Claim current, Claim next);
 
+  /**
+   * Deletes the reservations this claim holds, leaving the claim as it is: for a node that has been ready a while,
+   * whose pods the cluster's scheduler has placed or will not place. Idempotent.
+   */
+  void release(Claim claim);
+
   Optional<Claim> claim(String id);
 
   /** Every claim of the cluster, Terminated ones included until they expire. */

@@ -84,6 +84,11 @@ public final class InMemoryClaimStore implements ClaimStore {
   }
 
   @Override
+  public synchronized void release(Claim claim) {
+    reservations.values().removeIf(id -> id.equals(claim.id()));
+  }
+
+  @Override
   public synchronized Optional<Claim> claim(String id) {
     return Optional.ofNullable(claims.get(id));
   }

@@ -29,16 +29,19 @@ import java.util.Set;
  * nodes that stay as in-flight nodes, so provisioning and consolidation never disagree. Pure: reads values only.
  *
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others, at most
- * {@link #SINGLE_TRIES} of them; the multi-node search tries at most {@link #MULTI_MAX} - 1 group sizes.
+ * {@link #SINGLE_TRIES} of them; the multi-node search tries group sizes from {@link #MULTI_MAX} down. A pass over the same nodes, claims and pools as the last one gives the
+ * last plan without scheduling again (the common case in a settled cluster, and the re-check before acting).
  */
 public final class Consolidator {
 
-  static final int SINGLE_TRIES = 50;
+  static final int SINGLE_TRIES = 25;
   static final int MULTI_MAX = 10;
   /** A replacement must save at least this much, so that price noise never churns nodes. */
   static final double MIN_SAVING_PER_HOUR = 0.001;
 
   private final Scheduler scheduler = new Scheduler();
+  private Object lastKey;
+  private ConsolidationPlan lastPlan;
 
   /** What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time. */
   public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
@@ -103,6 +106,19 @@ public final class Consolidator {
     if (eligible.isEmpty()) {
       return ConsolidationPlan.none("no node may be consolidated now", skipped);
     }
+    Object key = List.of(view.pools(), owned.stream().map(c -> List.of(c.state(), c.claim().id(),
+        c.claim().version())).toList(), eligible.stream().map(c -> c.claim().id()).toList(), budget);
+    if (key.equals(lastKey)) {
+      return lastPlan;
+    }
+    ConsolidationPlan plan = search(view, pools, owned, eligible, skipped, budget);
+    lastKey = key;
+    lastPlan = plan;
+    return plan;
+  }
+
+  private ConsolidationPlan search(View view, Map<String, NodePool> pools, List<Candidate> owned,
+      List<Candidate> eligible, List<String> skipped, Map<String, Integer> budget) {
 
     // empty nodes: every one the budgets allow, at once
     Map<String, Integer> left = new HashMap<>(budget);
@@ -155,18 +171,21 @@ public final class Consolidator {
         group.add(c);
       }
     }
-    for (int k = group.size(); k >= 2; k--) {
+    // the largest group that works: a smaller group may save where a larger one does not (and the other way), so
+    // every size is tried, largest first
+    ConsolidationPlan best = null;
+    for (int k = group.size(); k >= 2 && best == null; k--) {
       List<Candidate> nodes = group.subList(0, k);
       Plan plan = simulate(nodes, owned, view);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
       if (plan != null && plan.nodeClaims().size() <= 1 && removed - plan.totalPricePerHour() >= MIN_SAVING_PER_HOUR) {
-        return new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), plan.nodeClaims(),
+        best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), plan.nodeClaims(),
             plan.inFlightPlacements(), removed, plan.totalPricePerHour(),
             k + " nodes' pods fit in " + (plan.nodeClaims().isEmpty() ? "the others' spare room"
                 : "one cheaper node and the others' spare room"), skipped);
       }
     }
-    return ConsolidationPlan.none("no cheaper arrangement of the pods was found", skipped);
+    return best != null ? best : ConsolidationPlan.none("no cheaper arrangement of the pods was found", skipped);
   }
 
   /** Why a node may not be consolidated now, or null. */

@@ -70,6 +70,30 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
     return labels.get(WellKnownLabels.ZONE);
   }
 
+  /** The mirror's document for this state: what {@link #parse} reads. */
+  public String toJson() {
+    com.fasterxml.jackson.databind.node.ObjectNode doc = JSON.createObjectNode();
+    doc.put("node", node);
+    if (instanceId != null) {
+      doc.put("instanceId", instanceId);
+    }
+    doc.set("labels", JSON.valueToTree(labels));
+    doc.put("doNotDisrupt", doNotDisrupt);
+    com.fasterxml.jackson.databind.node.ObjectNode a = doc.putObject("allocatable");
+    allocatable.amounts().forEach((name, amount) -> a.put(name, Resources.CPU.equals(name) ? amount + "m"
+        : Long.toString(amount)));
+    com.fasterxml.jackson.databind.node.ArrayNode t = doc.putArray("taints");
+    taints.forEach(taint -> t.addObject().put("key", taint.key()).put("value", taint.value() == null ? ""
+        : taint.value()).put("effect", taint.effect()));
+    com.fasterxml.jackson.databind.node.ArrayNode array = doc.putArray("pods");
+    for (NodePod p : pods) {
+      com.fasterxml.jackson.databind.node.ObjectNode pod = JSON.valueToTree(p.pod());
+      pod.put("disruptionsAllowed", p.disruptionsAllowed());
+      array.add(pod);
+    }
+    return doc.toString();
+  }
+
   /** Reads the mirror's document, naming the field that is wrong. */
   public static NodeState parse(String json) {
     try {

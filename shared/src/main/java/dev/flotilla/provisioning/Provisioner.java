@@ -50,6 +50,9 @@ public final class Provisioner {
       double lowerBoundPerHour,
       long decisionMillis) {}
 
+  /** How long after its node is ready a claim's reservations still keep its pods from being planned again. */
+  public static final java.time.Duration RESERVATION_GRACE = java.time.Duration.ofSeconds(60);
+
   private final ClaimStore store;
   private final CloudProvider cloud;
   private final OfferingSource offerings;
@@ -72,7 +75,8 @@ public final class Provisioner {
     long start = System.nanoTime();
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     pending.forEach(p -> byName.putIfAbsent(p.name(), p));
-    Map<String, String> reserved = store.reservations(byName.keySet());
+    Map<String, String> reserved = new HashMap<>(store.reservations(byName.keySet()));
+    releaseStale(reserved);
     List<PendingPod> open = byName.values().stream().filter(p -> !reserved.containsKey(p.name())).toList();
     if (open.isEmpty()) {
       return new Decision(eventId, pending.size(), reserved.size(), List.of(), List.of(), List.of(), List.of(), 0, 0,
@@ -180,6 +184,24 @@ public final class Provisioner {
       }
     }
     return done;
+  }
+
+  /**
+   * A pod still pending though its claim's node has been ready for {@link #RESERVATION_GRACE} did not fit there (the
+   * cluster's scheduler placed others first): the claim's reservations are released so the pod is planned again.
+   */
+  private void releaseStale(Map<String, String> reserved) {
+    if (reserved.isEmpty()) {
+      return;
+    }
+    java.time.Instant cutoff = clock.instant().minus(RESERVATION_GRACE);
+    for (String claimId : new java.util.HashSet<>(reserved.values())) {
+      store.claim(claimId).filter(c -> c.state() == ClaimState.Draining || (c.state() == ClaimState.Initialized
+          && c.updatedAt() != null && c.updatedAt().isBefore(cutoff))).ifPresent(c -> {
+            store.release(c);
+            reserved.values().removeIf(claimId::equals);
+          });
+    }
   }
 
   /** Launched and registered nodes not yet ready: their spare room is where new pods go first. */

@@ -46,6 +46,7 @@ public final class Scheduler {
   private static final class Run {
     private final SchedulingInput input;
     private final List<String> zones;
+    private final Map<String, Integer> zoneIndex = new HashMap<>();
     private final List<NodePool> pools;
     private final Dims dims;
     private final List<NodeShape> shapes = new ArrayList<>();
@@ -58,6 +59,9 @@ public final class Scheduler {
     Run(SchedulingInput input) {
       this.input = input;
       this.zones = input.catalog().zones();
+      for (int z = 0; z < zones.size(); z++) {
+        zoneIndex.put(zones.get(z), z);
+      }
       if (zones.size() > 63) {
         throw new IllegalArgumentException("at most 63 zones are supported, the catalog has " + zones.size());
       }
@@ -189,7 +193,7 @@ public final class Scheduler {
             boolean any = false;
             for (Offering o : input.catalog().offerings(type)) {
               if (o.capacityType() == capacityType && allMatchValue(zoneRequirements, o.zone())) {
-                zonePrice[zones.indexOf(o.zone())] = o.pricePerHour();
+                zonePrice[zoneIndex.get(o.zone())] = o.pricePerHour();
                 any = true;
               }
             }
@@ -489,11 +493,16 @@ public final class Scheduler {
     /** An open node per in-flight claim whose shape is still offered, holding the pods it already has. */
     private Map<String, Packer.OpenNode> inFlightNodes(Topology topology) {
       Map<String, Packer.OpenNode> nodes = new LinkedHashMap<>();
+      Map<String, NodeShape> shapeByKey = new HashMap<>();
+      if (!input.inFlight().isEmpty()) {
+        for (NodeShape s : shapes) {
+          shapeByKey.putIfAbsent(s.pool.name() + "|" + s.type.name() + "|" + s.capacityType, s);
+        }
+      }
       for (InFlightNode inFlight : input.inFlight()) {
-        int zone = zones.indexOf(inFlight.zone());
-        NodeShape shape = shapes.stream().filter(s -> s.pool.name().equals(inFlight.nodePool())
-                && s.type.name().equals(inFlight.instanceType()) && s.capacityType == inFlight.capacityType())
-            .findFirst().orElse(null);
+        int zone = zoneIndex.getOrDefault(inFlight.zone(), -1);
+        NodeShape shape = shapeByKey.get(inFlight.nodePool() + "|" + inFlight.instanceType() + "|"
+            + inFlight.capacityType());
         if (shape == null || zone < 0) {
           continue;
         }

@@ -140,6 +140,19 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void releasingFreesTheReservationsAndKeepsTheClaim() {
+    Claim c = ((ClaimStore.Created) store().create(claim("c1", List.of("a", "b")))).claim();
+    store().create(claim("other", List.of("z")));
+
+    store().release(c);
+    store().release(c);
+
+    assertThat(store().reservations(List.of("a", "b", "z"))).containsExactly(java.util.Map.entry("z", "other"));
+    assertThat(store().claim("c1")).hasValueSatisfying(k -> assertThat(k.state()).isEqualTo(c.state()));
+    assertThat(store().create(claim("c2", List.of("a")))).isInstanceOf(ClaimStore.Created.class);
+  }
+
+  @Test
   void unavailableOfferingsExpire() {
     Offering.Key key = new Offering.Key("m7g.large", "us-east-1a", CapacityType.SPOT);
     store().markUnavailable(key, "InsufficientInstanceCapacity", Duration.ofMinutes(3));

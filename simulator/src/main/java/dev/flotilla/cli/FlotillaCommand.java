@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code flotilla} command line. */
 @Command(name = "flotilla", mixinStandardHelpOptions = true, version = "flotilla 0.1.0",
     description = "Flotilla: a serverless Kubernetes node autoscaler for AWS.",
-    subcommands = {PlanCommand.class, InvokeCommand.class, BenchCommand.class, BenchClaimsCommand.class,
+    subcommands = {SimulateCommand.class, PlanCommand.class, InvokeCommand.class, BenchCommand.class, BenchClaimsCommand.class,
         BenchFunctionsCommand.class, BenchForwarderCommand.class})
 public final class FlotillaCommand implements Runnable {
 

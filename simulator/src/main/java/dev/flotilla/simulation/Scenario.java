@@ -1,0 +1,155 @@
+package dev.flotilla.simulation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.flotilla.manifest.Manifest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A simulation to run: the workloads and NodePools (manifests), the simulated EC2's behaviour, and what happens when.
+ * Read from YAML; every error names the file and the field.
+ */
+public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> manifests, List<Event> events) {
+
+  /** How the simulated EC2 behaves. */
+  public record Ec2(int bootSeconds, double spotPriceRatio) {
+    public static final Ec2 DEFAULT = new Ec2(45, 0.35);
+  }
+
+  /** Something that happens at {@code at} after the start. */
+  public sealed interface Event {
+    Duration at();
+  }
+
+  /** A workload ({@code namespace/name}) scaled to {@code replicas}. */
+  public record Scale(Duration at, String workload, int replicas) implements Event {}
+
+  /** EC2 has no capacity for a family or a type in a zone (every zone when none is named) for a while. */
+  public record InsufficientCapacity(Duration at, String instanceFamily, String instanceType, String zone,
+      Duration duration) implements Event {}
+
+  /** EC2 reclaims this fraction of the running spot instances, with the two-minute warning. */
+  public record SpotInterruption(Duration at, double fraction) implements Event {}
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  public static Scenario read(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("scenario " + file + ": cannot read", e);
+    }
+    return parse(file.toString(), text, file.toAbsolutePath().getParent());
+  }
+
+  public static Scenario parse(String source, String yaml, Path base) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(yaml);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(source + ": not valid YAML: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new IllegalArgumentException(source + ": a scenario is a YAML mapping");
+    }
+    String name = root.path("name").asText("");
+    if (name.isBlank()) {
+      throw error(source, "name", "is required");
+    }
+    Duration duration = duration(source, "duration", root.path("duration"));
+    JsonNode ec2Node = root.path("ec2");
+    Ec2 ec2 = new Ec2(ec2Node.path("bootSeconds").asInt(Ec2.DEFAULT.bootSeconds()),
+        ec2Node.path("spotPriceRatio").asDouble(Ec2.DEFAULT.spotPriceRatio()));
+    if (ec2.bootSeconds() < 0 || ec2.spotPriceRatio() <= 0 || ec2.spotPriceRatio() > 1) {
+      throw error(source, "ec2", "bootSeconds must be 0 or more and spotPriceRatio in (0, 1]");
+    }
+    List<Manifest> manifests = new ArrayList<>();
+    JsonNode list = root.path("manifests");
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode item = list.get(i);
+      if (item.isTextual()) {
+        Path file = base.resolve(item.asText()).normalize();
+        if (!Files.isRegularFile(file)) {
+          throw error(source, "manifests[" + i + "]", "file " + file + " does not exist");
+        }
+        manifests.addAll(Manifest.read(file));
+      } else if (item.isObject()) {
+        manifests.add(new Manifest(source + " manifests[" + i + "]", 1, item));
+      } else {
+        throw error(source, "manifests[" + i + "]", "is a file name or an inline document");
+      }
+    }
+    List<Event> events = new ArrayList<>();
+    JsonNode eventList = root.path("events");
+    for (int i = 0; i < eventList.size(); i++) {
+      events.add(event(source, "events[" + i + "]", eventList.get(i), duration));
+    }
+    return new Scenario(name, duration, ec2, manifests, events);
+  }
+
+  private static Event event(String source, String path, JsonNode e, Duration end) {
+    Duration at = duration(source, path + ".at", e.path("at"));
+    if (at.compareTo(end) > 0) {
+      throw error(source, path + ".at", "is after the scenario's end");
+    }
+    if (e.has("scale")) {
+      JsonNode s = e.path("scale");
+      String workload = s.path("workload").asText("");
+      if (!workload.contains("/")) {
+        throw error(source, path + ".scale.workload", "is namespace/name, got '" + workload + "'");
+      }
+      if (!s.path("replicas").canConvertToInt() || s.path("replicas").asInt() < 0) {
+        throw error(source, path + ".scale.replicas", "is a count of 0 or more");
+      }
+      return new Scale(at, workload, s.path("replicas").asInt());
+    }
+    if (e.has("insufficientCapacity")) {
+      JsonNode c = e.path("insufficientCapacity");
+      String family = c.path("instanceFamily").asText(null);
+      String type = c.path("instanceType").asText(null);
+      if (family == null && type == null) {
+        throw error(source, path + ".insufficientCapacity", "names an instanceFamily or an instanceType");
+      }
+      return new InsufficientCapacity(at, family, type, c.path("zone").asText(null),
+          duration(source, path + ".insufficientCapacity.duration", c.path("duration")));
+    }
+    if (e.has("spotInterruption")) {
+      double fraction = e.path("spotInterruption").path("fraction").asDouble(-1);
+      if (fraction <= 0 || fraction > 1) {
+        throw error(source, path + ".spotInterruption.fraction", "is in (0, 1]");
+      }
+      return new SpotInterruption(at, fraction);
+    }
+    throw error(source, path, "is one of scale, insufficientCapacity, spotInterruption");
+  }
+
+  static Duration duration(String source, String path, JsonNode node) {
+    String text = node.asText("");
+    Matcher m = DURATION.matcher(text.trim());
+    if (!m.matches()) {
+      throw error(source, path, "is a duration like 90s, 10m or 1h, got '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
+  }
+
+  private static IllegalArgumentException error(String source, String path, String problem) {
+    return new IllegalArgumentException(source + ": " + path + ": " + problem);
+  }
+}

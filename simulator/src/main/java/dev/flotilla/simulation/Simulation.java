@@ -1,0 +1,615 @@
+package dev.flotilla.simulation;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.NodeCapacity;
+import dev.flotilla.catalog.NodeLabels;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.catalog.StaticOfferingSource;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.InMemoryClaimStore;
+import dev.flotilla.cloud.LaunchResult;
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.CommandQueue;
+import dev.flotilla.commands.InMemoryCommandQueue;
+import dev.flotilla.contracts.Envelope;
+import dev.flotilla.contracts.InterruptionEvent;
+import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.contracts.PodsPending;
+import dev.flotilla.disruption.ConsolidationPlan;
+import dev.flotilla.disruption.ConsolidationService;
+import dev.flotilla.events.BusEvent;
+import dev.flotilla.forwarder.PendingBatch;
+import dev.flotilla.interruption.InterruptionService;
+import dev.flotilla.lifecycle.GarbageCollector;
+import dev.flotilla.lifecycle.Lifecycle;
+import dev.flotilla.manifest.Manifest;
+import dev.flotilla.manifest.NodePoolReader;
+import dev.flotilla.manifest.Workloads;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.provisioning.Provisioner;
+import dev.flotilla.scheduling.Scheduler;
+import dev.flotilla.scheduling.SchedulingInput;
+import dev.flotilla.simulation.SimulatedCluster.Node;
+import dev.flotilla.simulation.SimulatedCluster.Pod;
+import dev.flotilla.time.ManualClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Runs a scenario on a discrete-event clock: the simulated cluster and EC2, the forwarder's batching windows, and the
+ * real function services (provisioner, lifecycle, interruption, consolidation, garbage collector) over the in-memory
+ * claim store and command queue. Events reach the services in the formats the real ones carry (the forwarder's own
+ * {@code Pods Pending} chunking, the interruption events), so the run exercises what production does.
+ */
+public final class Simulation {
+
+  /** Where the run reports as it goes. */
+  public interface Listener {
+    void notable(Duration at, String line);
+
+    default void progress(Duration at, Duration total) {}
+  }
+
+  /** One point of the run's charts. */
+  public record Sample(long second, int pending, int spotNodes, int onDemandNodes, double pricePerHour,
+      double lowerBoundPerHour) {}
+
+  /** One decision on the timeline. */
+  public record Decision(long second, String text) {}
+
+  /** An instance EC2 launched. */
+  public record Launch(long second, String instanceType, CapacityType capacityType) {}
+
+  static final String CLUSTER = "simulated";
+  static final Duration BATCH_IDLE = Duration.ofSeconds(1);
+  static final Duration BATCH_MAX = Duration.ofSeconds(10);
+  /** How long a pod stays unsent after the forwarder sent it: the scheduler's retry updates its status. */
+  static final Duration RESEND_AFTER = Duration.ofSeconds(30);
+  static final Duration CONSOLIDATION_EVERY = Duration.ofSeconds(60);
+  static final Duration GC_EVERY = Duration.ofMinutes(2);
+  static final Duration DRAIN_TAKES = Duration.ofSeconds(15);
+  static final Duration SAMPLE_EVERY = Duration.ofSeconds(15);
+  static final Duration BOUND_EVERY = Duration.ofMinutes(5);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private record Timed(long at, long seq, Runnable action) {}
+
+  /** A scalable workload: its template and how many replicas it wants. */
+  private static final class Workload {
+    final String key;
+    final PendingPod template;
+    int replicas;
+    int next;
+
+    Workload(String key, PendingPod template, int replicas) {
+      this.key = key;
+      this.template = template;
+      this.replicas = replicas;
+    }
+  }
+
+  private final Scenario scenario;
+  private final Listener listener;
+  private final Instant start = Instant.parse("2026-01-05T08:00:00Z");
+  private final ManualClock clock = new ManualClock(start);
+  private final PriorityQueue<Timed> queue = new PriorityQueue<>((a, b) -> a.at != b.at
+      ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+  private long seq;
+  private final SimulatedCluster cluster = new SimulatedCluster();
+  private final InMemoryClaimStore store = new InMemoryClaimStore(clock);
+  private final OfferingCatalog catalog;
+  private final SimulatedEc2 ec2;
+  private final CommandQueue commands = new InMemoryCommandQueue(clock, Duration.ofMinutes(6));
+  private final List<NodePool> pools;
+  private final List<PendingPod> daemonSets;
+  private final Provisioner provisioner;
+  private final Lifecycle lifecycle;
+  private final GarbageCollector collector;
+  private final InterruptionService interruption;
+  private final ConsolidationService consolidation;
+  private final Map<String, Workload> workloads = new LinkedHashMap<>();
+  private final Map<String, String> nodeByInstance = new HashMap<>();
+  private final Map<String, String> mirrored = new HashMap<>();
+  private final Map<String, PendingPod> batch = new LinkedHashMap<>();
+  private final Random random = new Random(7);
+  private final List<Sample> samples = new ArrayList<>();
+  private final List<Decision> decisions = new ArrayList<>();
+  private Instant batchOpenedAt;
+  private long batchGeneration;
+  private boolean bindScheduled;
+  private int podsCreated;
+  private int instancesLaunched;
+  private int instancesTerminated;
+  private int interruptions;
+  private int consolidationActions;
+  private int doubleReservations;
+  private int eventSeq;
+  private double lastBound;
+
+  public Simulation(Scenario scenario, Listener listener) {
+    this.scenario = scenario;
+    this.listener = listener;
+    this.catalog = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.ratio(scenario.ec2().spotPriceRatio()));
+    StaticOfferingSource offerings = new StaticOfferingSource(catalog, store);
+    this.ec2 = new SimulatedEc2(CLUSTER, catalog, store, clock, this::launched, this::terminated);
+    List<Manifest> manifests = scenario.manifests();
+    this.pools = NodePoolReader.read(manifests);
+    Workloads read = Workloads.read(manifests);
+    this.daemonSets = read.daemonSets();
+    this.provisioner = new Provisioner(store, ec2, offerings, () -> pools, () -> daemonSets, clock);
+    this.lifecycle = new Lifecycle(store, ec2, clock, Lifecycle.LAUNCH_TIMEOUT);
+    this.collector = new GarbageCollector(store, ec2, lifecycle, clock, GarbageCollector.GRACE);
+    this.interruption = new InterruptionService(store, commands, provisioner, () -> pools, clock);
+    this.consolidation = new ConsolidationService(store, commands, provisioner, offerings, () -> pools, clock);
+    for (Manifest m : manifests) {
+      if (Set.of("Deployment", "StatefulSet", "ReplicaSet").contains(m.kind())) {
+        int replicas = m.node().path("spec").path("replicas").asInt(1);
+        PendingPod template = Workloads.replicas(m, 1).getFirst();
+        workloads.put(m.namespace() + "/" + m.name(), new Workload(m.namespace() + "/" + m.name(), template, 0));
+        workloads.get(m.namespace() + "/" + m.name()).replicas = replicas;
+      }
+    }
+  }
+
+  public List<Sample> samples() {
+    return List.copyOf(samples);
+  }
+
+  public List<Decision> decisions() {
+    return List.copyOf(decisions);
+  }
+
+  public List<Launch> launches() {
+    return ec2.bills().stream().map(b -> new Launch(Duration.between(start, b.launched()).toSeconds(),
+        b.instanceType(), b.capacityType())).toList();
+  }
+
+  /** The instance types of the nodes running a workload's pods now. */
+  public Map<String, Long> nodesRunning(String workload) {
+    return cluster.pods.values().stream().filter(p -> p.workload.equals(workload) && p.node != null)
+        .collect(Collectors.groupingBy(p -> p.node.labels.get(WellKnownLabels.INSTANCE_TYPE), TreeMap::new,
+            Collectors.counting()));
+  }
+
+  public SimulationResult run() {
+    long wallStart = System.nanoTime();
+    workloads.values().forEach(w -> at(Duration.ZERO, () -> scale(w, w.replicas)));
+    for (Scenario.Event e : scenario.events()) {
+      at(e.at(), () -> event(e));
+    }
+    every(CONSOLIDATION_EVERY, this::consolidate);
+    every(GC_EVERY, () -> {
+      collector.collect();
+      processCommands();
+    });
+    every(SAMPLE_EVERY, this::sample);
+    // the cluster's scheduler retries unschedulable pods; each failed try updates the pod, which the forwarder sees
+    every(RESEND_AFTER, () -> {
+      if (!cluster.pending().isEmpty()) {
+        changed();
+      }
+    });
+    every(BOUND_EVERY, () -> lastBound = lowerBound());
+    long end = start.plus(scenario.duration()).toEpochMilli();
+    Duration lastProgress = Duration.ZERO;
+    while (!queue.isEmpty() && queue.peek().at <= end) {
+      Timed next = queue.poll();
+      clock.set(Instant.ofEpochMilli(next.at));
+      next.action.run();
+      Duration now = elapsed();
+      if (now.minus(lastProgress).compareTo(Duration.ofMinutes(1)) >= 0) {
+        listener.progress(now, scenario.duration());
+        lastProgress = now;
+      }
+    }
+    clock.set(Instant.ofEpochMilli(end));
+    lastBound = lowerBound();
+    sample();
+    listener.progress(scenario.duration(), scenario.duration());
+    return result(System.nanoTime() - wallStart);
+  }
+
+  // ---- the scenario's events
+
+  private void event(Scenario.Event e) {
+    switch (e) {
+      case Scenario.Scale s -> {
+        Workload w = workloads.get(s.workload());
+        if (w == null) {
+          throw new IllegalArgumentException("scenario " + scenario.name() + ": scale: no workload " + s.workload()
+              + " in the manifests (there are " + workloads.keySet() + ")");
+        }
+        note("scale " + s.workload() + " from " + w.replicas + " to " + s.replicas() + " replicas");
+        scale(w, s.replicas());
+      }
+      case Scenario.InsufficientCapacity c -> {
+        String what = (c.instanceFamily() != null ? c.instanceFamily() + " family" : c.instanceType())
+            + (c.zone() != null ? " in " + c.zone() : " in every zone");
+        note("EC2 has no capacity for " + what + " for " + c.duration().toMinutes() + " min");
+        ec2.capacity(c.instanceFamily(), c.instanceType(), c.zone(), false);
+        at(elapsed().plus(c.duration()), () -> {
+          note("EC2 capacity for " + what + " is back");
+          ec2.capacity(c.instanceFamily(), c.instanceType(), c.zone(), true);
+        });
+      }
+      case Scenario.SpotInterruption s -> spotInterruption(s.fraction());
+    }
+  }
+
+  private void scale(Workload w, int replicas) {
+    List<Pod> current = cluster.pods.values().stream().filter(p -> p.workload.equals(w.key)).toList();
+    w.replicas = replicas;
+    if (current.size() < replicas) {
+      for (int i = current.size(); i < replicas; i++) {
+        createPod(w);
+      }
+    } else {
+      // pending pods go first, then the newest
+      List<Pod> order = new ArrayList<>(current);
+      order.sort((a, b) -> a.node == null && b.node != null ? -1 : a.node != null && b.node == null ? 1
+          : b.created.compareTo(a.created));
+      order.subList(0, current.size() - replicas).forEach(p -> cluster.delete(p, clock.instant()));
+    }
+    changed();
+  }
+
+  private void createPod(Workload w) {
+    PendingPod spec = w.template.withName(w.key + "-" + w.next++);
+    cluster.add(new Pod(spec, w.key, clock.instant()));
+    podsCreated++;
+  }
+
+  private void spotInterruption(double fraction) {
+    List<SimulatedEc2.Bill> spot = ec2.running().stream().filter(b -> b.capacityType() == CapacityType.SPOT)
+        .toList();
+    int count = (int) Math.round(spot.size() * fraction);
+    List<SimulatedEc2.Bill> chosen = new ArrayList<>(spot);
+    java.util.Collections.shuffle(chosen, random);
+    chosen = chosen.subList(0, Math.min(count, chosen.size()));
+    note("EC2 reclaims " + chosen.size() + " of " + spot.size() + " spot instances in two minutes");
+    for (SimulatedEc2.Bill b : chosen) {
+      interruptions++;
+      InterruptionService.Outcome o = interruption.handle(new InterruptionEvent.SpotInterruption(nextEventId(),
+          b.instanceId(), clock.instant().plusSeconds(120)));
+      o.handled().forEach(h -> decision("interruption " + b.instanceId() + ": " + h.action() + ", "
+          + h.replacementClaims().size() + " replacement(s) $" + money(h.replacementPricePerHour()) + "/h"));
+      processCommands();
+      at(elapsed().plusSeconds(120), () -> {
+        ec2.reclaim(b.instanceId());
+        interruption.handle(new InterruptionEvent.StateChange(nextEventId(), b.instanceId(), "terminated"));
+        processCommands();
+      });
+    }
+  }
+
+  // ---- the cluster's scheduler and the forwarder
+
+  private void changed() {
+    if (!bindScheduled) {
+      bindScheduled = true;
+      at(elapsed(), this::bindRound);
+    }
+  }
+
+  private void bindRound() {
+    bindScheduled = false;
+    cluster.bind(clock.instant());
+    Instant now = clock.instant();
+    for (Pod p : cluster.pending()) {
+      if (p.lastSent == null || !p.lastSent.plus(RESEND_AFTER).isAfter(now)) {
+        p.lastSent = now;
+        addToBatch(p.spec);
+      }
+    }
+  }
+
+  private void addToBatch(PendingPod pod) {
+    if (batch.isEmpty()) {
+      batchOpenedAt = clock.instant();
+    }
+    batch.put(pod.name(), pod);
+    long generation = ++batchGeneration;
+    Instant flushAt = min(clock.instant().plus(BATCH_IDLE), batchOpenedAt.plus(BATCH_MAX));
+    at(Duration.between(start, flushAt), () -> {
+      if (generation == batchGeneration) {
+        flush();
+      }
+    });
+  }
+
+  private void flush() {
+    List<PendingPod> pods = batch.values().stream().filter(p -> cluster.pods.containsKey(p.name())
+        && cluster.pods.get(p.name()).node == null).toList();
+    batch.clear();
+    if (pods.isEmpty()) {
+      return;
+    }
+    for (BusEvent event : PendingBatch.events(CLUSTER, pods)) {
+      Envelope envelope = envelope(event);
+      Provisioner.Decision d = provisioner.provision(envelope.id(), PodsPending.from(envelope).pods());
+      if (!d.launched().isEmpty() || !d.failures().isEmpty() || !d.unschedulable().isEmpty()) {
+        Map<String, Long> types = d.launched().stream().collect(Collectors.groupingBy(
+            c -> c.instanceType() + " " + c.capacityType().label(), TreeMap::new, Collectors.counting()));
+        decision("provisioner: " + (d.received() - d.alreadyReserved()) + " pending pods, launched "
+            + d.launched().size() + " " + types + " +$" + money(d.addedPricePerHour()) + "/h"
+            + (d.addedToInFlight().isEmpty() ? "" : ", " + d.addedToInFlight().size() + " in-flight claims filled")
+            + (d.failures().isEmpty() ? "" : ", failures " + d.failures().size())
+            + (d.unschedulable().isEmpty() ? "" : ", unschedulable " + d.unschedulable().size() + " ("
+            + d.unschedulable().getFirst().reason() + ")"));
+      }
+    }
+  }
+
+  private Envelope envelope(BusEvent event) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("version", "0").put("id", nextEventId()).put("detail-type", event.detailType())
+        .put("source", event.source()).put("time", clock.instant().toString());
+    try {
+      n.set("detail", JSON.readTree(event.detail()));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("the forwarder wrote a detail that is not JSON", e);
+    }
+    return Envelope.parse(n.toString());
+  }
+
+  // ---- EC2 and kubelets
+
+  private void launched(LaunchResult.Launched l) {
+    instancesLaunched++;
+    at(elapsed().plusSeconds(scenario.ec2().bootSeconds()), () -> boot(l));
+  }
+
+  private void boot(LaunchResult.Launched l) {
+    if (ec2.running().stream().noneMatch(b -> b.instanceId().equals(l.instanceId()))) {
+      return;
+    }
+    Claim claim = store.claim(l.claimId()).orElse(null);
+    NodePool pool = claim == null ? null : pools.stream().filter(p -> p.name().equals(claim.nodePool())).findFirst()
+        .orElse(null);
+    InstanceType type = catalog.type(l.instanceType());
+    String name = "ip-" + l.instanceId().substring(2) + ".ec2.internal";
+    Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
+    labels.put(WellKnownLabels.ZONE, l.zone());
+    labels.put(WellKnownLabels.CAPACITY_TYPE, l.capacityType().label());
+    labels.put(WellKnownLabels.HOSTNAME, name);
+    labels.put(WellKnownLabels.CLUSTER, CLUSTER);
+    if (pool != null) {
+      labels.put(WellKnownLabels.NODEPOOL, pool.name());
+      labels.putAll(pool.labels());
+    }
+    Node node = new Node(name, l.instanceId(), NodeLabels.withAliases(labels),
+        pool == null ? List.of() : pool.taints(), NodeCapacity.allocatable(type));
+    cluster.nodes.put(name, node);
+    nodeByInstance.put(l.instanceId(), name);
+    for (PendingPod daemon : daemonSets) {
+      if (SimulatedCluster.daemonMatches(daemon, node)) {
+        Pod pod = new Pod(daemon.withName(daemon.name() + "-" + name), "daemonset/" + daemon.name(),
+            clock.instant());
+        cluster.add(pod);
+        cluster.place(pod, node, clock.instant());
+      }
+    }
+    NodeEvent event = new NodeEvent(CLUSTER, name, l.instanceId());
+    lifecycle.registered(event);
+    lifecycle.ready(event);
+    changed();
+  }
+
+  private void terminated(String instanceId) {
+    instancesTerminated++;
+    String name = nodeByInstance.remove(instanceId);
+    if (name != null) {
+      at(elapsed(), () -> removeNode(name, instanceId));
+    }
+  }
+
+  private void removeNode(String name, String instanceId) {
+    Node node = cluster.nodes.remove(name);
+    if (node == null) {
+      return;
+    }
+    for (Pod p : new ArrayList<>(node.pods)) {
+      cluster.delete(p, clock.instant());
+      if (!p.daemon()) {
+        recreate(p);
+      }
+    }
+    lifecycle.deleted(new NodeEvent(CLUSTER, name, instanceId));
+    store.deleteNodeState(name);
+    mirrored.remove(name);
+    changed();
+  }
+
+  /** Its controller makes a new pod in place of an evicted or lost one. */
+  private void recreate(Pod gone) {
+    Workload w = workloads.get(gone.workload);
+    if (w != null && cluster.pods.values().stream().filter(p -> p.workload.equals(w.key)).count() < w.replicas) {
+      createPod(w);
+    }
+  }
+
+  // ---- the forwarder's command executor
+
+  private void processCommands() {
+    List<CommandQueue.Received> received;
+    while (!(received = commands.receive(10, Duration.ZERO)).isEmpty()) {
+      for (CommandQueue.Received r : received) {
+        execute(Command.parse(r.body()));
+        commands.delete(r.receipt());
+      }
+    }
+  }
+
+  private void execute(Command command) {
+    Node node = cluster.nodes.get(command.node());
+    if (node == null) {
+      return;
+    }
+    switch (command.kind()) {
+      case Cordon -> node.cordoned = true;
+      case Drain -> {
+        node.cordoned = true;
+        for (Pod p : new ArrayList<>(node.pods)) {
+          if (!p.daemon()) {
+            cluster.delete(p, clock.instant());
+            recreate(p);
+          }
+        }
+        changed();
+        at(elapsed().plus(DRAIN_TAKES), () -> {
+          if (command.claimId() != null) {
+            lifecycle.drained(command.claimId());
+          }
+        });
+      }
+      case DeleteNode -> removeNode(node.name, node.instanceId);
+    }
+  }
+
+  // ---- the scheduled functions
+
+  private void consolidate() {
+    for (Node node : cluster.nodes.values()) {
+      String json = node.state().toJson();
+      if (!json.equals(mirrored.get(node.name))) {
+        store.putNodeState(node.name, json);
+        mirrored.put(node.name, json);
+      }
+    }
+    checkReservations();
+    ConsolidationService.Pass pass = consolidation.run(nextEventId());
+    if (!pass.drained().isEmpty()) {
+      decision("consolidation: replacement ready, draining " + pass.drained());
+    }
+    if (pass.started()) {
+      consolidationActions++;
+      ConsolidationPlan plan = pass.plan();
+      decision("consolidation " + plan.action().label() + " " + plan.nodes().size() + " node(s) "
+          + plan.nodes().stream().collect(Collectors.groupingBy(c -> c.claim().instanceType(), TreeMap::new,
+              Collectors.counting())) + (plan.replacements().isEmpty() ? ""
+          : " → " + plan.replacements().getFirst().instanceTypes().getFirst().name()) + ", saving $"
+          + money(plan.savingPerHour()) + "/h: " + plan.reason());
+    }
+    processCommands();
+  }
+
+  private void checkReservations() {
+    Map<String, Integer> seen = new HashMap<>();
+    // a reservation matters while its claim is in flight; once the node is ready the cluster's scheduler places pods
+    for (Claim c : store.claims()) {
+      if (c.state() == ClaimState.Launching || c.state() == ClaimState.Launched || c.state() == ClaimState.Registered) {
+        c.pods().forEach(p -> seen.merge(p, 1, Integer::sum));
+      }
+    }
+    doubleReservations = Math.max(doubleReservations, (int) seen.values().stream().filter(n -> n > 1).count());
+  }
+
+  // ---- measuring
+
+  private void sample() {
+    int spot = 0;
+    int onDemand = 0;
+    for (Node n : cluster.nodes.values()) {
+      if (n.capacityType().equals("spot")) {
+        spot++;
+      } else {
+        onDemand++;
+      }
+    }
+    samples.add(new Sample(elapsed().toSeconds(), cluster.pending().size(), spot, onDemand,
+        SimulationResult.round(ec2.pricePerHour()), SimulationResult.round(lastBound)));
+  }
+
+  /** The scheduler's fractional bound for the pods running now: the cheapest any fleet could be. */
+  private double lowerBound() {
+    List<PendingPod> running = cluster.pods.values().stream().filter(p -> p.node != null && !p.daemon())
+        .map(p -> p.spec).toList();
+    if (running.isEmpty()) {
+      return 0;
+    }
+    return new Scheduler().schedule(new SchedulingInput(running, pools, catalog, daemonSets, Map.of()))
+        .lowerBoundPerHour();
+  }
+
+  private SimulationResult result(long wallNanos) {
+    List<Double> waits = new ArrayList<>();
+    Instant now = clock.instant();
+    for (Pod p : cluster.pods.values()) {
+      if (!p.daemon()) {
+        waits.add(seconds(p.created, p.bound == null ? now : p.bound));
+      }
+    }
+    for (Pod p : cluster.finished) {
+      if (!p.daemon() && p.bound != null) {
+        waits.add(seconds(p.created, p.bound));
+      }
+    }
+    int running = (int) cluster.pods.values().stream().filter(p -> !p.daemon() && p.node != null).count();
+    int pending = (int) cluster.pods.values().stream().filter(p -> !p.daemon() && p.node == null).count();
+    return new SimulationResult(podsCreated, running, pending, SimulationResult.PendingSeconds.of(waits),
+        instancesLaunched, instancesTerminated, ec2.doubleLaunches() + doubleReservations,
+        SimulationResult.round(ec2.costUsd()), SimulationResult.round(ec2.pricePerHour()),
+        SimulationResult.round(lastBound), interruptions, consolidationActions, scenario.duration().toSeconds(),
+        wallNanos / 1_000_000);
+  }
+
+  // ---- the clock
+
+  private void at(Duration after, Runnable action) {
+    queue.add(new Timed(start.plus(after).toEpochMilli(), seq++, action));
+  }
+
+  private void every(Duration period, Runnable action) {
+    at(elapsed().plus(period), () -> {
+      action.run();
+      every(period, action);
+    });
+  }
+
+  private Duration elapsed() {
+    return Duration.between(start, clock.instant());
+  }
+
+  private void note(String line) {
+    listener.notable(elapsed(), line);
+  }
+
+  private void decision(String text) {
+    decisions.add(new Decision(elapsed().toSeconds(), text));
+    note(text);
+  }
+
+  private String nextEventId() {
+    return "sim-" + (++eventSeq);
+  }
+
+  private static Instant min(Instant a, Instant b) {
+    return a.isBefore(b) ? a : b;
+  }
+
+  private static double seconds(Instant from, Instant to) {
+    return (to.toEpochMilli() - from.toEpochMilli()) / 1000.0;
+  }
+
+  static String money(double usd) {
+    return String.format(java.util.Locale.ROOT, "%.3f", usd);
+  }
+}

@@ -1,0 +1,37 @@
+package dev.flotilla.simulation;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.util.List;
+
+/**
+ * What a run measured. {@code doubleLaunches} counts instances launched for a claim that already had one and pods
+ * reserved by two live claims at once, as the simulated EC2 and the claim store saw them.
+ */
+@JsonPropertyOrder({"pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds", "instancesLaunched",
+    "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour", "finalLowerBoundPerHour",
+    "interruptions", "consolidationActions", "simulatedSeconds", "wallMillis"})
+public record SimulationResult(int pods, int podsRunningAtEnd, int podsPendingAtEnd, PendingSeconds pendingSeconds,
+    int instancesLaunched, int instancesTerminated, int doubleLaunches, double costUsd, double finalPricePerHour,
+    double finalLowerBoundPerHour, int interruptions, int consolidationActions, long simulatedSeconds,
+    long wallMillis) {
+
+  /** How long pods waited from creation to binding (pods still pending count until the end). */
+  @JsonPropertyOrder({"p50", "p99", "max"})
+  public record PendingSeconds(double p50, double p99, double max) {
+    static PendingSeconds of(List<Double> seconds) {
+      if (seconds.isEmpty()) {
+        return new PendingSeconds(0, 0, 0);
+      }
+      double[] s = seconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      return new PendingSeconds(round(pick(s, 0.50)), round(pick(s, 0.99)), round(s[s.length - 1]));
+    }
+
+    private static double pick(double[] sorted, double q) {
+      return sorted[(int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+    }
+  }
+
+  static double round(double v) {
+    return Math.round(v * 1000) / 1000.0;
+  }
+}

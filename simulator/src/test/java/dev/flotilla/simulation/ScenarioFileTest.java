@@ -1,0 +1,115 @@
+package dev.flotilla.simulation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flotilla.cli.FlotillaCommand;
+import dev.flotilla.testing.TestEvents;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Scenario files, their errors, and what `flotilla simulate` prints and writes. */
+class ScenarioFileTest {
+
+  private static final String SMALL = """
+      name: small
+      duration: 10m
+      ec2: {bootSeconds: 30, spotPriceRatio: 0.4}
+      manifests:
+        - apiVersion: apps/v1
+          kind: Deployment
+          metadata: {name: web, namespace: default}
+          spec:
+            replicas: 6
+            template:
+              spec:
+                containers:
+                  - {name: web, image: nginx, resources: {requests: {cpu: 500m, memory: 1Gi}}}
+      events:
+        - {at: 5m, scale: {workload: default/web, replicas: 12}}
+      """;
+
+  @Test
+  void readsInlineManifestsDurationsAndEvents() {
+    Scenario s = Scenario.parse("small.yaml", SMALL, Path.of("."));
+
+    assertThat(s.name()).isEqualTo("small");
+    assertThat(s.duration()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(s.ec2()).isEqualTo(new Scenario.Ec2(30, 0.4));
+    assertThat(s.manifests()).singleElement().satisfies(m -> assertThat(m.kind()).isEqualTo("Deployment"));
+    assertThat(s.events()).containsExactly(new Scenario.Scale(Duration.ofMinutes(5), "default/web", 12));
+  }
+
+  @Test
+  void eachMistakeIsNamed() {
+    assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("duration: 10m", "duration: soon"), Path.of(".")))
+        .hasMessage("a.yaml: duration: is a duration like 90s, 10m or 1h, got 'soon'");
+    assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("scale: {workload: default/web, replicas: 12}",
+        "explode: {}"), Path.of(".")))
+        .hasMessage("a.yaml: events[0]: is one of scale, insufficientCapacity, spotInterruption");
+    assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("at: 5m", "at: 2h"), Path.of(".")))
+        .hasMessage("a.yaml: events[0].at: is after the scenario's end");
+    assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("replicas: 12", "replicas: -1"), Path.of(".")))
+        .hasMessageContaining("events[0].scale.replicas");
+    assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("manifests:\n",
+        "manifests:\n  - no-such-file.yaml\n"), Path.of("."))).hasMessageContaining("manifests[0]: file");
+    assertThatThrownBy(() -> new Simulation(Scenario.parse("a.yaml", SMALL.replace("default/web, replicas: 12",
+        "default/api, replicas: 12"), Path.of(".")), (at, line) -> { }).run())
+        .hasMessageContaining("no workload default/api");
+  }
+
+  @Test
+  void jsonOutputHasExactlyTheDocumentedFields(@TempDir Path dir) throws Exception {
+    Path scenario = Files.writeString(dir.resolve("small.yaml"), SMALL);
+    Path report = dir.resolve("report.html");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream original = System.out;
+    int code;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      code = new CommandLine(new FlotillaCommand()).execute("simulate", scenario.toString(), "-o", "json",
+          "--report", report.toString());
+    } finally {
+      System.setOut(original);
+    }
+
+    assertThat(code).isZero();
+    JsonNode json = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+    List<String> fields = new ArrayList<>();
+    json.fieldNames().forEachRemaining(fields::add);
+    assertThat(fields).containsExactly("pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds",
+        "instancesLaunched", "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour",
+        "finalLowerBoundPerHour", "interruptions", "consolidationActions", "simulatedSeconds", "wallMillis");
+    List<String> pending = new ArrayList<>();
+    json.path("pendingSeconds").fieldNames().forEachRemaining(pending::add);
+    assertThat(pending).containsExactly("p50", "p99", "max");
+    assertThat(json.path("pods").asInt()).isEqualTo(12);
+    assertThat(json.path("podsRunningAtEnd").asInt()).isEqualTo(12);
+    assertThat(json.path("simulatedSeconds").asLong()).isEqualTo(600);
+
+    String html = Files.readString(report);
+    assertThat(html.split("<svg", -1)).hasSize(4);
+    assertThat(html).contains("Pending pods", "Nodes by capacity type", "Fleet $/h against the bound",
+        "provisioner: ").doesNotContain("<script", "src=\"http", "href=\"http");
+  }
+
+  @Test
+  void theShippedScenariosAllRead() throws Exception {
+    try (var files = Files.list(TestEvents.root().resolve("scenarios"))) {
+      assertThat(files.filter(f -> f.toString().endsWith(".yaml")).map(Scenario::read).map(Scenario::name))
+          .contains("burst-from-zero", "diurnal", "spot-interruption-storm", "insufficient-capacity",
+              "gpu-training", "scale-down", "fleet-500");
+    }
+  }
+}

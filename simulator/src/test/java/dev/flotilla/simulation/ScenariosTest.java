@@ -1,0 +1,94 @@
+package dev.flotilla.simulation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.testing.TestEvents;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every shipped scenario, run whole with the real services: the outcomes the project promises. */
+class ScenariosTest {
+
+  private static final Map<String, Simulation> RUNS = new HashMap<>();
+  private static final Map<String, SimulationResult> RESULTS = new HashMap<>();
+
+  @BeforeAll
+  static void runAll() {
+    for (String name : new String[] {"burst-from-zero", "diurnal", "spot-interruption-storm",
+        "insufficient-capacity", "gpu-training", "scale-down"}) {
+      Simulation simulation = new Simulation(Scenario.read(TestEvents.root().resolve("scenarios/" + name + ".yaml")),
+          (at, line) -> { });
+      RESULTS.put(name, simulation.run());
+      RUNS.put(name, simulation);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"burst-from-zero", "diurnal", "spot-interruption-storm", "insufficient-capacity",
+      "gpu-training", "scale-down"})
+  void everyScenarioEndsWithAllPodsRunningAndNothingLaunchedTwice(String name) {
+    SimulationResult r = RESULTS.get(name);
+
+    assertThat(r.podsPendingAtEnd()).as("pods pending at the end of " + name).isZero();
+    assertThat(r.podsRunningAtEnd()).isPositive();
+    assertThat(r.doubleLaunches()).as("double launches in " + name).isZero();
+    assertThat(r.instancesLaunched()).isPositive();
+    assertThat(r.costUsd()).isPositive();
+    assertThat(r.pendingSeconds().p50()).isLessThanOrEqualTo(r.pendingSeconds().p99());
+    assertThat(r.finalLowerBoundPerHour()).isPositive().isLessThanOrEqualTo(r.finalPricePerHour() + 1e-9);
+  }
+
+  @Test
+  void afterTheScaleDownSettlesTheFleetIsWithinFifteenPercentOfTheBound() {
+    SimulationResult r = RESULTS.get("scale-down");
+
+    assertThat(r.consolidationActions()).isPositive();
+    assertThat(r.instancesTerminated()).isPositive();
+    assertThat(r.finalPricePerHour()).isLessThanOrEqualTo(1.15 * r.finalLowerBoundPerHour());
+    // web 40 and api 12 of the workloads, and the cache's 3
+    assertThat(r.podsRunningAtEnd()).isEqualTo(55);
+  }
+
+  @Test
+  void aSpotStormIsSurvivedWithEveryPodRunningAgain() {
+    SimulationResult r = RESULTS.get("spot-interruption-storm");
+
+    assertThat(r.interruptions()).isPositive();
+    assertThat(r.podsRunningAtEnd()).isEqualTo(300 + 24 + 3);
+    assertThat(r.pods()).as("evicted pods were recreated").isGreaterThan(300 + 24 + 3);
+  }
+
+  @Test
+  void noInstanceOfAFamilyWithoutCapacityIsLaunchedWhileItLasts() {
+    assertThat(RUNS.get("insufficient-capacity").launches())
+        .filteredOn(l -> l.second() < Duration.ofMinutes(20).toSeconds())
+        .isNotEmpty()
+        .noneMatch(l -> l.instanceType().startsWith("c6g."));
+  }
+
+  @Test
+  void gpuPodsRunOnGpuNodesOfTheTaintedPoolAndNothingElseDoes() {
+    Simulation gpu = RUNS.get("gpu-training");
+
+    assertThat(gpu.nodesRunning("ml/trainer").keySet()).isNotEmpty().allMatch(t -> t.startsWith("g"));
+    assertThat(gpu.nodesRunning("ml/trainer").values().stream().mapToLong(Long::longValue).sum()).isEqualTo(8);
+    assertThat(gpu.nodesRunning("default/web").keySet()).noneMatch(t -> t.matches("g\\d.*"));
+    assertThat(gpu.launches()).filteredOn(l -> l.instanceType().matches("g\\d.*"))
+        .allMatch(l -> l.capacityType() == CapacityType.ON_DEMAND);
+  }
+
+  @Test
+  void theSameScenarioGivesTheSameFigures() {
+    SimulationResult again = new Simulation(Scenario.read(TestEvents.root().resolve("scenarios/burst-from-zero.yaml")),
+        (at, line) -> { }).run();
+    SimulationResult first = RESULTS.get("burst-from-zero");
+
+    assertThat(again).usingRecursiveComparison().ignoringFields("wallMillis").isEqualTo(first);
+  }
+}
