@@ -19,9 +19,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Commands against fabric8's mock API server in CRUD mode. The mock has no Eviction subresource (a POST to
- * {@code pods/NAME/eviction} answers 409), so what is tested here is everything around evictions: cordoning,
- * budgets that hold a drain past its deadline, ownership, idempotence and the queue.
+ * Commands against fabric8's mock API server in CRUD mode: cordoning, budgets that hold a drain past its deadline,
+ * ownership, idempotence and the queue. Evictions themselves are in {@link DrainTest}, whose server answers the
+ * Eviction subresource this one lacks.
  */
 @EnableKubernetesMockClient(crud = true)
 class CommandExecutorTest {

@@ -1,0 +1,117 @@
+package dev.flotilla.forwarder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.InMemoryCommandQueue;
+import dev.flotilla.events.InMemoryEventBus;
+import dev.flotilla.model.WellKnownLabels;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Drains end to end against fabric8's mock API server in CRUD mode, given the Eviction subresource the mock lacks
+ * ({@link EvictingDispatcher}): real evictions, real watches, real budgets.
+ */
+class DrainTest {
+
+  private KubernetesMockServer server;
+  private KubernetesClient client;
+  private final InMemoryEventBus bus = new InMemoryEventBus();
+  private ClusterWatch watch;
+  private CommandExecutor executor;
+
+  @BeforeEach
+  void cluster() {
+    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new EvictingDispatcher(),
+        false);
+    server.init();
+    client = server.createClient();
+    watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
+        Duration.ofMinutes(1), Duration.ofMinutes(5)).start();
+    executor = new CommandExecutor(client, "shop-prod",
+        new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30)), bus, Clock.systemUTC(),
+        Duration.ofMillis(100), watch::podsOn);
+    client.nodes().resource(new NodeBuilder().withNewMetadata().withName("ip-1")
+        .addToLabels(WellKnownLabels.CLUSTER, "shop-prod").endMetadata().withNewSpec().endSpec().build()).create();
+    pod("web-0", "ReplicaSet");
+    pod("web-1", "ReplicaSet");
+    pod("agent-0", "DaemonSet");
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (watch.podsOn("ip-1").size() < 3 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    watch.close();
+    client.close();
+    server.destroy();
+  }
+
+  private void pod(String name, String ownerKind) {
+    client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName(name)
+        .withNamespace("shop").addToLabels("app", name.startsWith("agent") ? "agent" : "web")
+        .addNewOwnerReference().withKind(ownerKind).withName("o").withApiVersion("apps/v1").withUid("u")
+        .withController(true).endOwnerReference().endMetadata()
+        .withNewSpec().withNodeName("ip-1").addNewContainer().withName("c").withImage("x").endContainer().endSpec()
+        .build()).create();
+  }
+
+  private void budget(int disruptionsAllowed) {
+    client.policy().v1().podDisruptionBudget().inNamespace("shop").resource(
+        new PodDisruptionBudgetBuilder().withNewMetadata().withName("web").withNamespace("shop").endMetadata()
+            .withNewSpec().withNewSelector().addToMatchLabels("app", "web").endSelector().endSpec()
+            .withNewStatus().withDisruptionsAllowed(disruptionsAllowed).endStatus().build()).createOr(
+                existing -> existing.update());
+  }
+
+  private static Command drain(Duration within) {
+    return Command.of(Command.Kind.Drain, "ip-1", "claim-1", Instant.now().plus(within), "consolidation");
+  }
+
+  @Test
+  void aDrainEvictsEveryPodButTheDaemonSetsAndReportsTheNodeDrained() {
+    assertThat(executor.execute(drain(Duration.ofSeconds(10)), () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+
+    assertThat(client.pods().inNamespace("shop").list().getItems()).extracting(p -> p.getMetadata().getName())
+        .containsExactly("agent-0");
+    assertThat(client.nodes().withName("ip-1").get().getSpec().getUnschedulable()).isTrue();
+    assertThat(bus.published()).singleElement().satisfies(e -> {
+      assertThat(e.detailType()).isEqualTo("Node Drained");
+      assertThat(e.detail()).contains("\"claimId\":\"claim-1\"").contains("\"node\":\"ip-1\"");
+    });
+  }
+
+  @Test
+  void aBudgetThatAllowsNoDisruptionHoldsTheDrainUntilItChanges() throws Exception {
+    budget(0);
+    CompletableFuture<CommandExecutor.Outcome> draining = CompletableFuture.supplyAsync(
+        () -> executor.execute(drain(Duration.ofSeconds(30)), () -> { }));
+
+    Thread.sleep(1500);
+    assertThat(draining).isNotDone();
+    assertThat(client.pods().inNamespace("shop").withName("web-0").get()).as("held by its budget").isNotNull();
+    assertThat(client.nodes().withName("ip-1").get().getSpec().getUnschedulable()).isTrue();
+
+    budget(2);
+    assertThat(draining.get(20, TimeUnit.SECONDS)).isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(client.pods().inNamespace("shop").list().getItems()).extracting(p -> p.getMetadata().getName())
+        .containsExactly("agent-0");
+  }
+}
