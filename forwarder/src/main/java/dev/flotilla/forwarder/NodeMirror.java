@@ -37,6 +37,7 @@ final class NodeMirror implements AutoCloseable {
   private final long minIntervalNanos;
   private final Set<String> dirty = new LinkedHashSet<>();
   private final Map<String, Long> writtenAt = new HashMap<>();
+  // a digest of what was last written per node, not the document: a thousand nodes' documents are megabytes
   private final Map<String, String> written = new HashMap<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "node-mirror");
@@ -82,11 +83,21 @@ final class NodeMirror implements AutoCloseable {
         continue;
       }
       String json = snapshot(node);
-      if (!json.equals(written.get(name))) {
+      String digest = digest(json);
+      if (!digest.equals(written.get(name))) {
         store.putNodeState(name, json);
-        written.put(name, json);
+        written.put(name, digest);
         writtenAt.put(name, now);
       }
+    }
+  }
+
+  private static String digest(String json) {
+    try {
+      return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
   }
 
