@@ -75,7 +75,8 @@ public final class ClusterWatch implements AutoCloseable {
         allNodesChanged();
       }
     }, resync.toMillis());
-    pods = client.pods().inAnyNamespace().runnableInformer(resync.toMillis());
+    // listed in pages, so that the first list of a big cluster never holds every pod twice
+    pods = client.pods().inAnyNamespace().withLimit(500L).runnableInformer(resync.toMillis());
     pods.addIndexers(java.util.Map.of(BY_NODE, pod -> pod.getSpec() == null || pod.getSpec().getNodeName() == null
         ? List.of() : List.of(pod.getSpec().getNodeName())));
     pods.addEventHandler(new ResourceEventHandler<>() {
