@@ -23,7 +23,8 @@ import java.util.function.Supplier;
  * One consolidation pass: drain the nodes whose replacements are now ready, then find one consolidation, check it
  * again against state read afresh, and start it. A delete drains the nodes (the lifecycle function terminates each
  * once its drain is done); a replace launches first and drains only when the new node is ready, on a later pass.
- * Moving a claim to Draining is conditional, so two passes never disrupt the same node twice.
+ * Moving a claim to Draining is conditional, so two passes never disrupt the same node twice. A drain that did not
+ * finish by its deadline is asked for again on a later pass.
  */
 public final class ConsolidationService {
 
@@ -53,6 +54,7 @@ public final class ConsolidationService {
   }
 
   public Pass run(String eventId) {
+    retryStalledDrains();
     List<String> drained = new ArrayList<>(drainReplaced());
     ConsolidationPlan plan = consolidator.plan(view());
     if (plan.action() == Action.NONE) {
@@ -106,6 +108,26 @@ public final class ConsolidationService {
       }
     }
     return drained;
+  }
+
+  /**
+   * A drain that outlived its deadline failed (a budget held a pod): the node stays cordoned and its claim Draining,
+   * and the drain is asked for again, as often as the deadline, until the budget lets the pods go.
+   */
+  private void retryStalledDrains() {
+    java.time.Instant stalled = clock.instant().minus(DRAIN_DEADLINE);
+    for (Claim c : store.claims()) {
+      if (c.state() == ClaimState.Draining && c.nodeName() != null && c.updatedAt() != null
+          && c.updatedAt().isBefore(stalled)) {
+        try {
+          store.transition(c, c.moved(ClaimState.Draining, clock.instant()));
+        } catch (ClaimStore.StaleClaimException raced) {
+          continue;
+        }
+        commands.send(List.of(Command.of(Command.Kind.Drain, c.nodeName(), c.id(),
+            clock.instant().plus(DRAIN_DEADLINE), "drain retried: the last one did not finish in time")));
+      }
+    }
   }
 
   private boolean drain(Claim claim, String reason) {

@@ -54,6 +54,30 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aDrainThatOutlivesItsDeadlineIsAskedForAgainNotForgotten() {
+    Claim empty = cluster.node("idle", "m7i.xlarge", List.of(daemon("aws-node-b")));
+    cluster.node("busy", "m7i.xlarge", List.of(running(pod("web-1", 1000, 1024))));
+    service.run("tick-1");
+    assertThat(cluster.sent()).singleElement().satisfies(c -> assertThat(c.node()).isEqualTo("idle"));
+
+    // the forwarder reported Drain Failed (a budget held a pod): nothing closes the claim
+    cluster.clock.advance(Duration.ofMinutes(5));
+    service.run("tick-2");
+    assertThat(cluster.sent()).as("still within the drain's deadline").isEmpty();
+
+    cluster.clock.advance(ConsolidationService.DRAIN_DEADLINE);
+    service.run("tick-3");
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo("idle");
+      assertThat(c.reason()).contains("retried");
+    });
+    assertThat(cluster.store.claim(empty.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+    service.run("tick-4");
+    assertThat(cluster.sent()).as("once per deadline, not every pass").isEmpty();
+  }
+
+  @Test
   void aNodeWhosePodsFitInTheOthersSpareRoomIsDeleted() {
     Claim small = cluster.node("small", "m7i.xlarge", List.of(running(pod("web-1", 500, 512))));
     cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024)), running(pod("web-3", 500, 512))));
