@@ -23,7 +23,7 @@ import java.util.TreeSet;
  */
 final class Packer {
 
-  static final int SHAPES_TRIED = 12;
+  static final int SHAPES_TRIED = 24;
   /** Of the shapes tried, how many are the cheapest per pod for the anchor's class alone. */
   static final int ALONE_TRIED = 4;
   private static final int BINS = 12;
