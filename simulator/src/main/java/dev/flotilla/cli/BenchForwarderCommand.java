@@ -75,8 +75,19 @@ public final class BenchForwarderCommand implements Callable<Integer> {
       long launched = System.nanoTime();
       try (BufferedReader out = new BufferedReader(new InputStreamReader(probe.getInputStream()))) {
         String line;
+        java.util.Deque<String> last = new java.util.ArrayDeque<>();
         while ((line = out.readLine()) != null && !line.startsWith("synced")) {
-          // the probe's own log lines
+          // the probe's own log lines: the last few tell why, should it stop before it synced
+          last.addLast(line);
+          if (last.size() > 20) {
+            last.removeFirst();
+          }
+        }
+        if (line == null) {
+          System.err.println("the forwarder probe stopped before it synced (exit " + probe.waitFor()
+              + "); its last lines:");
+          last.forEach(System.err::println);
+          return 1;
         }
         double syncSeconds = (System.nanoTime() - launched) / 1e9;
         Thread.sleep(2000);
