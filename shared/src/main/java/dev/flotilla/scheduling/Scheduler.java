@@ -574,17 +574,34 @@ public final class Scheduler {
           }
         }
         node.shape = current;
-        List<InstanceTypeOption> options = new ArrayList<>();
-        options.add(new InstanceTypeOption(current.type.name(), round(current.price(node.zoneMask))));
+        List<NodeShape> compatible = new ArrayList<>();
         for (Integer s : byPrice) {
           NodeShape shape = shapes.get(s);
-          if (options.size() == MAX_INSTANCE_TYPES) {
-            break;
-          }
           if (shape != current && shape.pool == current.pool && shape.capacityType == current.capacityType
               && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
-            options.add(new InstanceTypeOption(shape.type.name(), round(shape.price(node.zoneMask))));
+            compatible.add(shape);
           }
+        }
+        List<NodeShape> chosen = new ArrayList<>(List.of(current));
+        String unmet = flexibility(current, compatible, chosen);
+        if (unmet != null) {
+          for (String pod : names(node)) {
+            unschedulable.add(new Unschedulable(pod, unmet));
+          }
+          limits.add(current, -1);
+          continue;
+        }
+        for (NodeShape shape : compatible) {
+          if (chosen.size() == MAX_INSTANCE_TYPES) {
+            break;
+          }
+          if (!chosen.contains(shape)) {
+            chosen.add(shape);
+          }
+        }
+        List<InstanceTypeOption> options = new ArrayList<>();
+        for (NodeShape shape : chosen) {
+          options.add(new InstanceTypeOption(shape.type.name(), round(shape.price(node.zoneMask))));
         }
         options.sort(Comparator.comparingDouble(InstanceTypeOption::pricePerHour)
             .thenComparing(o -> !o.name().equals(node.shape.type.name())).thenComparing(InstanceTypeOption::name));
@@ -599,6 +616,35 @@ public final class Scheduler {
             current.capacityType, options, pods, dims.resources(used), dims.resources(current.room)));
       }
       return claims;
+    }
+
+    /**
+     * Makes {@code chosen} honour the pool's {@code minValues}: for each such requirement, the cheapest compatible
+     * type of each missing value joins, before the rest go by price. Returns why the pods cannot have a node when the
+     * compatible types do not offer enough distinct values, or null.
+     */
+    private static String flexibility(NodeShape current, List<NodeShape> compatible, List<NodeShape> chosen) {
+      for (Requirement r : current.pool.requirements()) {
+        if (r.minValues() <= 0 || !current.labels.containsKey(r.key())) {
+          continue;
+        }
+        java.util.Set<String> values = new java.util.HashSet<>();
+        chosen.forEach(c -> values.add(c.labels.get(r.key())));
+        for (NodeShape shape : compatible) {
+          if (values.size() >= r.minValues() || chosen.size() == MAX_INSTANCE_TYPES) {
+            break;
+          }
+          if (values.add(shape.labels.get(r.key()))) {
+            chosen.add(shape);
+          }
+        }
+        if (values.size() < r.minValues()) {
+          return "NodePool " + current.pool.name() + " asks for at least " + r.minValues() + " distinct " + r.key()
+              + " values, but the instance types these pods fit offer " + values.size() + " " + values.stream()
+              .sorted().toList();
+        }
+      }
+      return null;
     }
 
     private static boolean fitsNode(NodeShape shape, BitSet allowed, int capacityTypes, long zoneMask, long[] used) {

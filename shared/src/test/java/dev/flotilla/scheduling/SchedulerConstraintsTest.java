@@ -57,6 +57,39 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void minValuesPutsThatManyDistinctValuesInEveryClaimsInstanceTypes() {
+    NodePool flexible = pool("flexible", 0, List.of(), Resources.NONE,
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "spot"),
+        new Requirement(WellKnownLabels.INSTANCE_FAMILY, Operator.Exists, List.of(), 8));
+
+    Plan plan = plan(replicas(web().build(), 40), flexible);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c -> {
+      assertThat(c.instanceTypes().stream().map(t -> CATALOG.type(t.name()).family()).distinct().count())
+          .isGreaterThanOrEqualTo(8);
+      // the claim is still priced at its cheapest type
+      assertThat(c.instanceTypes().getFirst().pricePerHour())
+          .isEqualTo(c.instanceTypes().stream().mapToDouble(InstanceTypeOption::pricePerHour).min().orElseThrow());
+    });
+  }
+
+  @Test
+  void podsThatLeaveFewerDistinctValuesThanMinValuesAreUnschedulableWithTheReason() {
+    NodePool flexible = pool("flexible", 0, List.of(), Resources.NONE,
+        new Requirement(WellKnownLabels.INSTANCE_FAMILY, Operator.Exists, List.of(), 3));
+    PendingPod pinned = web().requiredTerms(List.of(List.of(
+        Requirement.in(WellKnownLabels.INSTANCE_FAMILY, "m7i", "c7i")))).build();
+
+    Plan plan = plan(replicas(pinned, 4), flexible);
+
+    assertThat(plan.nodeClaims()).isEmpty();
+    assertThat(plan.unschedulable()).hasSize(4).allSatisfy(u -> assertThat(u.reason())
+        .contains("NodePool flexible asks for at least 3 distinct flotilla.dev/instance-family values")
+        .contains("[c7i, m7i]"));
+  }
+
+  @Test
   void nodeSelectorOnArchitecture() {
     Plan plan = plan(replicas(web().nodeSelector(Map.of(WellKnownLabels.ARCH, "arm64")).build(), 20));
     assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c ->
