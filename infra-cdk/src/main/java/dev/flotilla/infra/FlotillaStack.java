@@ -142,14 +142,14 @@ public final class FlotillaStack extends Stack {
 
     this.operations = new OperationsDashboard(this, "Operations", cluster, List.copyOf(functions.values()), commands);
 
-    output("ClusterName", cluster, "clusterName");
-    output("Region", getRegion(), "region");
-    output("EventBusName", bus.getEventBusName(), "eventBusName");
-    output("CommandQueueUrl", commands.queue().getQueueUrl(), "commandQueueUrl");
-    output("TableName", table.table().getTableName(), "tableName");
-    output("ForwarderRoleArn", forwarder.role().getRoleArn(), "serviceAccount.roleArn (IRSA only)");
-    output("LaunchTemplateId", nodes.launchTemplate().getLaunchTemplateId(), "none: the functions use it");
-    output("DashboardName", operations.dashboard().getDashboardName(), "none: open it in CloudWatch");
+    output("ClusterName", cluster, "The forwarder chart's clusterName");
+    output("Region", getRegion(), "The forwarder chart's region");
+    output("EventBusName", bus.getEventBusName(), "The forwarder chart's eventBusName");
+    output("CommandQueueUrl", commands.queue().getQueueUrl(), "The forwarder chart's commandQueueUrl");
+    output("TableName", table.table().getTableName(), "The forwarder chart's tableName");
+    output("ForwarderRoleArn", forwarder.role().getRoleArn(), "The forwarder chart's serviceAccount.roleArn (IRSA)");
+    output("LaunchTemplateId", nodes.launchTemplate().getLaunchTemplateId(), "The nodes' launch template");
+    output("DashboardName", operations.dashboard().getDashboardName(), "The CloudWatch dashboard to watch");
   }
 
   private Map<String, String> environment(StackSettings settings) {
@@ -186,8 +186,8 @@ public final class FlotillaStack extends Stack {
         .build());
   }
 
-  private void output(String id, String value, String helmValue) {
-    CfnOutput.Builder.create(this, id).value(value).description("Helm value: " + helmValue).build();
+  private void output(String id, String value, String description) {
+    CfnOutput.Builder.create(this, id).value(value).description(description).build();
   }
 
   static String camel(String name) {
