@@ -1,16 +1,16 @@
 package dev.flotilla.forwarder;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flotilla.claims.ClaimStore;
-import dev.flotilla.model.PendingPod;
+import dev.flotilla.disruption.NodeState;
+import dev.flotilla.model.Taint;
 import dev.flotilla.model.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +27,6 @@ import java.util.function.Supplier;
  * each pod allow. A node is written when it changed, at most once every {@code minInterval}.
  */
 final class NodeMirror implements AutoCloseable {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ClaimStore store;
   private final Function<String, Node> nodes;
@@ -102,33 +100,26 @@ final class NodeMirror implements AutoCloseable {
   }
 
   private String snapshot(Node node) {
-    ObjectNode doc = JSON.createObjectNode();
-    doc.put("node", node.getMetadata().getName());
-    NodeEvents.instanceId(node).ifPresent(id -> doc.put("instanceId", id));
     Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
     Map<String, String> annotations = node.getMetadata().getAnnotations() == null ? Map.of()
         : node.getMetadata().getAnnotations();
-    doc.set("labels", JSON.valueToTree(labels));
-    doc.put("doNotDisrupt", "true".equals(annotations.get(WellKnownLabels.DO_NOT_DISRUPT))
-        || "true".equals(annotations.get(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT)));
+    Map<String, String> allocatable = new LinkedHashMap<>();
     if (node.getStatus() != null && node.getStatus().getAllocatable() != null) {
-      ObjectNode allocatable = doc.putObject("allocatable");
       node.getStatus().getAllocatable().forEach((k, v) -> allocatable.put(k, v.toString()));
     }
-    ArrayNode taints = doc.putArray("taints");
+    List<Taint> taints = new ArrayList<>();
     if (node.getSpec() != null && node.getSpec().getTaints() != null) {
-      node.getSpec().getTaints().forEach(t -> taints.addObject().put("key", t.getKey())
-          .put("value", t.getValue() == null ? "" : t.getValue()).put("effect", t.getEffect()));
+      node.getSpec().getTaints().forEach(t -> taints.add(new Taint(t.getKey(), t.getValue(), t.getEffect())));
     }
     List<PodDisruptionBudget> pdbs = budgets.get();
-    ArrayNode pods = doc.putArray("pods");
+    List<NodeState.NodePod> pods = new ArrayList<>();
     for (Pod pod : podsOn.apply(node.getMetadata().getName())) {
-      PendingPod facts = PodFacts.pending(pod);
-      ObjectNode p = JSON.valueToTree(facts);
-      p.put("disruptionsAllowed", PodFacts.disruptionsAllowed(pod, pdbs));
-      pods.add(p);
+      pods.add(new NodeState.NodePod(PodFacts.pending(pod), PodFacts.disruptionsAllowed(pod, pdbs)));
     }
-    return doc.toString();
+    return new NodeState(node.getMetadata().getName(), NodeEvents.instanceId(node).orElse(null), labels,
+        "true".equals(annotations.get(WellKnownLabels.DO_NOT_DISRUPT))
+            || "true".equals(annotations.get(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT)),
+        NodeState.resources(allocatable), taints, pods).toJson();
   }
 
   @Override

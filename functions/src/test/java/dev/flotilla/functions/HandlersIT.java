@@ -14,6 +14,7 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.InvalidEventException;
 import dev.flotilla.contracts.PodsPending;
+import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.testing.AwsIntegrationTest;
@@ -194,20 +195,18 @@ class HandlersIT {
     NodeLifecycleHandler lifecycle = new NodeLifecycleHandler(services);
     invoke(lifecycle, TestEvents.read("forwarder/node-ready.json").replace("i-0a1b2c3d4e5f60718", id));
     Claim claim = services.store.claimByInstance(id).orElseThrow();
-    var doc = JSON.createObjectNode().put("node", NODE).put("instanceId", id).put("doNotDisrupt", false);
-    doc.putObject("labels").put(WellKnownLabels.INSTANCE_TYPE, claim.instanceType())
-        .put(WellKnownLabels.ZONE, claim.zone());
-    doc.putObject("allocatable").put("cpu", "1930m").put("memory", "7000Mi").put("pods", "29");
-    doc.putArray("taints");
-    var pods = doc.putArray("pods");
+    List<NodeState.NodePod> pods = new java.util.ArrayList<>();
     if (withPods) {
       for (PendingPod pod : PodsPending.from(Envelope.parse(TestEvents.read("forwarder/pods-pending.json"))).pods()) {
         if (claim.pods().contains(pod.name())) {
-          pods.add(JSON.valueToTree(pod.toBuilder().ownerKind("ReplicaSet").build()));
+          pods.add(new NodeState.NodePod(pod.toBuilder().ownerKind("ReplicaSet").build(), -1));
         }
       }
     }
-    services.store.putNodeState(NODE, doc.toString());
+    NodeState state = new NodeState(NODE, id, Map.of(WellKnownLabels.INSTANCE_TYPE, claim.instanceType(),
+        WellKnownLabels.ZONE, claim.zone()), false,
+        NodeState.resources(Map.of("cpu", "1930m", "memory", "7000Mi", "pods", "29")), List.of(), pods);
+    services.store.putNodeState(NODE, state.toJson());
     return claim;
   }
 

@@ -94,6 +94,14 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
     return doc.toString();
   }
 
+  /** Kubernetes quantities by resource name ({@code 1930m}, {@code 7Gi}) as resources: CPU in millicores. */
+  public static Resources resources(Map<String, String> quantities) {
+    Map<String, Long> amounts = new LinkedHashMap<>();
+    quantities.forEach((name, quantity) -> amounts.put(name,
+        Resources.CPU.equals(name) ? Quantity.millis(quantity) : Quantity.units(quantity)));
+    return Resources.fromJson(amounts);
+  }
+
   /** Reads the mirror's document, naming the field that is wrong. */
   public static NodeState parse(String json) {
     try {
@@ -104,10 +112,8 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
       }
       Map<String, String> labels = new LinkedHashMap<>();
       doc.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
-      Map<String, Long> amounts = new LinkedHashMap<>();
-      doc.path("allocatable").properties().forEach(e -> amounts.put(e.getKey(),
-          Resources.CPU.equals(e.getKey()) ? Quantity.millis(e.getValue().asText())
-              : Quantity.units(e.getValue().asText())));
+      Map<String, String> quantities = new LinkedHashMap<>();
+      doc.path("allocatable").properties().forEach(e -> quantities.put(e.getKey(), e.getValue().asText()));
       List<Taint> taints = new ArrayList<>();
       for (JsonNode t : doc.path("taints")) {
         taints.add(new Taint(t.path("key").asText(), t.path("value").asText(""), t.path("effect").asText()));
@@ -117,7 +123,7 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
         pods.add(new NodePod(JSON.treeToValue(p, PendingPod.class), p.path("disruptionsAllowed").asInt(-1)));
       }
       return new NodeState(node, doc.path("instanceId").asText(null), labels, doc.path("doNotDisrupt").asBoolean(),
-          Resources.fromJson(amounts), taints, pods);
+          resources(quantities), taints, pods);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("node state: " + e.getOriginalMessage(), e);
     }

@@ -1,10 +1,6 @@
 package dev.flotilla.disruption;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flotilla.catalog.CatalogFile;
-import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.SpotPrices;
@@ -39,7 +35,6 @@ import java.util.Map;
 public final class RunningCluster {
 
   public static final String CLUSTER = "shop-prod";
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   public final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
   public final InMemoryClaimStore store = new InMemoryClaimStore(clock);
@@ -82,24 +77,11 @@ public final class RunningCluster {
 
   /** Writes the node's state document as the forwarder's mirror does. */
   public void mirror(String node, Claim claim, List<NodeState.NodePod> pods, boolean doNotDisrupt) {
-    InstanceType type = catalog.type(claim.instanceType());
-    ObjectNode doc = JSON.createObjectNode();
-    doc.put("node", node).put("instanceId", claim.instanceId()).put("doNotDisrupt", doNotDisrupt);
-    doc.set("labels", JSON.valueToTree(Map.of(WellKnownLabels.INSTANCE_TYPE, claim.instanceType(),
+    Map<String, String> labels = Map.of(WellKnownLabels.INSTANCE_TYPE, claim.instanceType(),
         WellKnownLabels.ZONE, claim.zone(), WellKnownLabels.NODEPOOL, claim.nodePool(),
-        WellKnownLabels.CLUSTER, CLUSTER)));
-    Resources allocatable = NodeCapacity.allocatable(type);
-    ObjectNode a = doc.putObject("allocatable");
-    a.put("cpu", allocatable.get(Resources.CPU) + "m").put("memory", Long.toString(allocatable.get(Resources.MEMORY)))
-        .put("pods", Long.toString(allocatable.get(Resources.PODS)));
-    doc.putArray("taints");
-    ArrayNode array = doc.putArray("pods");
-    for (NodeState.NodePod p : pods) {
-      ObjectNode pod = JSON.valueToTree(p.pod());
-      pod.put("disruptionsAllowed", p.disruptionsAllowed());
-      array.add(pod);
-    }
-    store.putNodeState(node, doc.toString());
+        WellKnownLabels.CLUSTER, CLUSTER);
+    store.putNodeState(node, new NodeState(node, claim.instanceId(), labels, doNotDisrupt,
+        NodeCapacity.allocatable(catalog.type(claim.instanceType())), List.of(), pods).toJson());
   }
 
   /** The commands sent since the last call, oldest first, taken off the queue as the forwarder would. */
