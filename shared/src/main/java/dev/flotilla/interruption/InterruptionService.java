@@ -9,7 +9,6 @@ import dev.flotilla.commands.CommandQueue;
 import dev.flotilla.contracts.InterruptionEvent;
 import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.CapacityType;
-import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
 import java.time.Clock;
@@ -17,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -98,7 +98,8 @@ public final class InterruptionService {
       return handled(claim, "none", "a replacement is already on its way", null);
     }
     // the node stays until its replacement is ready; consolidation's next pass then drains it
-    Provisioner.Decision replacement = provisioner.replace(event.eventId(), displaced(claim), List.of(claim.id()));
+    Provisioner.Decision replacement = provisioner.replace(event.eventId(),
+        state(claim).map(NodeState::displaced).orElse(List.of()), List.of(claim.id()));
     return handled(claim, "replace", "rebalance recommendation; NodePool " + claim.nodePool()
         + " replaces ahead of interruption", replacement);
   }
@@ -115,7 +116,7 @@ public final class InterruptionService {
         return handled(claim, "none", "another event moved the claim first", null);
       }
     }
-    String node = nodeOf(claim).orElse(null);
+    String node = claim.nodeName() != null ? claim.nodeName() : state(claim).map(NodeState::node).orElse(null);
     if (node != null) {
       Instant deadline = clock.instant().plus(STATE_CHANGE_DRAIN);
       String reason = "instance " + claim.instanceId() + " is " + event.state();
@@ -142,28 +143,21 @@ public final class InterruptionService {
     } catch (ClaimStore.StaleClaimException raced) {
       return handled(claim, "none", why + ": another event moved the claim first", null);
     }
-    Provisioner.Decision replacement = provisioner.replace(eventId, displaced(draining), List.of(claim.id()));
-    Optional<String> node = nodeOf(draining);
+    Optional<NodeState> state = state(draining);
+    Provisioner.Decision replacement = provisioner.replace(eventId,
+        state.map(NodeState::displaced).orElse(List.of()), List.of(claim.id()));
+    Optional<String> node = Optional.ofNullable(draining.nodeName()).or(() -> state.map(NodeState::node));
     node.ifPresent(n -> commands.send(List.of(Command.of(Command.Kind.Drain, n, claim.id(), deadline, why))));
     return handled(draining, node.isPresent() ? "drain" : "replace", why, replacement);
   }
 
-  private List<PendingPod> displaced(Claim claim) {
-    return state(claim).map(NodeState::displaced).orElse(List.of());
-  }
-
-  private Optional<String> nodeOf(Claim claim) {
-    return Optional.ofNullable(claim.nodeName()).or(() -> state(claim).map(NodeState::node));
-  }
-
+  /** The claim's node as the mirror has it: one read of the mirror, by node name or else by instance. */
   private Optional<NodeState> state(Claim claim) {
-    if (claim.nodeName() != null) {
-      String doc = store.nodeStates().get(claim.nodeName());
-      if (doc != null) {
-        return Optional.of(NodeState.parse(doc));
-      }
+    Map<String, String> docs = store.nodeStates();
+    if (claim.nodeName() != null && docs.containsKey(claim.nodeName())) {
+      return Optional.of(NodeState.parse(docs.get(claim.nodeName())));
     }
-    return store.nodeStates().values().stream().map(NodeState::parse)
+    return docs.values().stream().map(NodeState::parse)
         .filter(s -> claim.instanceId() != null && claim.instanceId().equals(s.instanceId())).findFirst();
   }
 
