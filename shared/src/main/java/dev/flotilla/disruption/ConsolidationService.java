@@ -54,8 +54,10 @@ public final class ConsolidationService {
   }
 
   public Pass run(String eventId) {
-    retryStalledDrains();
-    List<String> drained = new ArrayList<>(drainReplaced());
+    // one read serves both: a retried drain is Draining before and after, which drainReplaced passes over
+    List<Claim> claims = store.claims();
+    retryStalledDrains(claims);
+    List<String> drained = new ArrayList<>(drainReplaced(claims));
     ConsolidationPlan plan = consolidator.plan(view());
     if (plan.action() == Action.NONE) {
       return new Pass(plan, false, plan.reason(), drained, List.of());
@@ -90,8 +92,7 @@ public final class ConsolidationService {
   }
 
   /** Drains the nodes whose replacement is now ready (a replace, a rebalance): the second half of a replace. */
-  private List<String> drainReplaced() {
-    List<Claim> claims = store.claims();
+  private List<String> drainReplaced(List<Claim> claims) {
     Map<String, Claim> byId = new HashMap<>();
     claims.forEach(c -> byId.put(c.id(), c));
     List<String> drained = new ArrayList<>();
@@ -114,9 +115,9 @@ public final class ConsolidationService {
    * A drain that outlived its deadline failed (a budget held a pod): the node stays cordoned and its claim Draining,
    * and the drain is asked for again, as often as the deadline, until the budget lets the pods go.
    */
-  private void retryStalledDrains() {
+  private void retryStalledDrains(List<Claim> claims) {
     java.time.Instant stalled = clock.instant().minus(DRAIN_DEADLINE);
-    for (Claim c : store.claims()) {
+    for (Claim c : claims) {
       if (c.state() == ClaimState.Draining && c.nodeName() != null && c.updatedAt() != null
           && c.updatedAt().isBefore(stalled)) {
         try {
