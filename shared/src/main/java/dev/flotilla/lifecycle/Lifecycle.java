@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -53,22 +54,15 @@ public final class Lifecycle {
    * cloud provider checks again) and the claim becomes Terminated. Empty when the claim is not Draining.
    */
   public Optional<Claim> drained(String claimId) {
-    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      Optional<Claim> current = store.claim(claimId).filter(c -> c.state() == ClaimState.Draining);
-      if (current.isEmpty()) {
-        return Optional.empty();
+    return move(() -> store.claim(claimId), "claim " + claimId, ClaimState.Terminated, c -> {
+      if (c.state() != ClaimState.Draining) {
+        return null;
       }
-      if (current.get().instanceId() != null) {
-        cloud.terminate(current.get().instanceId());
+      if (c.instanceId() != null) {
+        cloud.terminate(c.instanceId());
       }
-      try {
-        return Optional.of(store.transition(current.get(), current.get().moved(ClaimState.Terminated,
-            clock.instant())));
-      } catch (ClaimStore.StaleClaimException raced) {
-        // read it again
-      }
-    }
-    throw new ClaimStore.StaleClaimException("claim " + claimId + " kept changing while closing after its drain");
+      return c.moved(ClaimState.Terminated, clock.instant());
+    });
   }
 
   /** Any live claim becomes Terminated, releasing what it reserved. */
@@ -100,8 +94,14 @@ public final class Lifecycle {
   }
 
   private Optional<Claim> move(String instanceId, ClaimState target, UnaryOperator<Claim> next) {
+    return move(() -> store.claimByInstance(instanceId), "claim of " + instanceId, target, next);
+  }
+
+  /** Reads the claim, asks {@code next} where it goes (null: nowhere), writes; reads again when it lost a race. */
+  private Optional<Claim> move(Supplier<Optional<Claim>> lookup, String claim, ClaimState target,
+      UnaryOperator<Claim> next) {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      Optional<Claim> current = store.claimByInstance(instanceId);
+      Optional<Claim> current = lookup.get();
       if (current.isEmpty()) {
         return Optional.empty();
       }
@@ -115,6 +115,6 @@ public final class Lifecycle {
         // read it again
       }
     }
-    throw new ClaimStore.StaleClaimException("claim of " + instanceId + " kept changing while moving to " + target);
+    throw new ClaimStore.StaleClaimException(claim + " kept changing while moving to " + target);
   }
 }
