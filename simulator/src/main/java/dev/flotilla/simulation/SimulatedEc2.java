@@ -114,6 +114,12 @@ final class SimulatedEc2 implements CloudProvider {
     }
   }
 
+  /** Whether the instance still runs: a map lookup, since every boot asks. */
+  boolean running(String instanceId) {
+    Bill b = bills.get(instanceId);
+    return b != null && b.ended() == null;
+  }
+
   List<Bill> running() {
     return bills.values().stream().filter(b -> b.ended() == null).toList();
   }

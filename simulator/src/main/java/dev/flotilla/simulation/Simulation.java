@@ -378,7 +378,7 @@ public final class Simulation {
   }
 
   private void boot(LaunchResult.Launched l) {
-    if (ec2.running().stream().noneMatch(b -> b.instanceId().equals(l.instanceId()))) {
+    if (!ec2.running(l.instanceId())) {
       return;
     }
     Claim claim = store.claim(l.claimId()).orElse(null);
