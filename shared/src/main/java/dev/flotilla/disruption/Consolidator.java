@@ -26,11 +26,13 @@ import java.util.Set;
  * Finds the one consolidation worth doing now, looking in this order: empty nodes; a node whose pods all fit in the
  * spare room of the others (delete); a node one cheaper node can replace (replace); a group of nodes one cheaper
  * node can replace (multi-node). Where pods would go is decided by the provisioner's own {@link Scheduler}, with the
- * nodes that stay as in-flight nodes, so provisioning and consolidation never disagree. Pure: reads values only.
+ * nodes that stay as in-flight nodes, so provisioning and consolidation never disagree. It reads values only, no
+ * client; it remembers its last plan (below).
  *
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others, at most
- * {@link #SINGLE_TRIES} of them; the multi-node search tries group sizes from {@link #MULTI_MAX} down. A pass over the same nodes, claims and pools as the last one gives the
- * last plan without scheduling again (the common case in a settled cluster, and the re-check before acting).
+ * {@link #SINGLE_TRIES} of them; the multi-node search tries group sizes from {@link #MULTI_MAX} down. A pass over
+ * the same nodes, claims and pools as the last one gives the last plan without scheduling again (the common case in
+ * a settled cluster, and the re-check before acting).
  */
 public final class Consolidator {
 
