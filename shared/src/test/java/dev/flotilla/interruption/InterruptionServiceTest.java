@@ -30,6 +30,13 @@ class InterruptionServiceTest {
       cluster.provisioner, () -> cluster.pools, cluster.clock);
   private final List<PendingPod> pods = List.of(pod("web-1", 1500, 2048), pod("web-2", 1500, 2048));
 
+  /** A spot node of a pool that allows spot and does not replace on rebalance, running {@link #pods}. */
+  private Claim spotNode() {
+    cluster.pools.set(0, spotPool("default", false));
+    return cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
+        pods.stream().map(RunningCluster::running).toList());
+  }
+
   private InterruptionEvent event(String file, String instanceId) {
     String json = TestEvents.read("interruption/" + file).replace("i-0b3f4c2a9d1e6f701", instanceId);
     return InterruptionEvent.of(Envelope.parse(json));
@@ -37,9 +44,7 @@ class InterruptionServiceTest {
 
   @Test
   void aSpotWarningMarksTheOfferingLaunchesRoomThenDrains() {
-    cluster.pools.set(0, spotPool("default", false));
-    Claim spot = cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
-        pods.stream().map(RunningCluster::running).toList());
+    Claim spot = spotNode();
 
     InterruptionService.Outcome outcome = service.handle(event("spot-interruption-warning.json", spot.instanceId()));
 
@@ -67,9 +72,7 @@ class InterruptionServiceTest {
 
   @Test
   void theEvictedPodsLandInTheReplacementsSpareRoomInsteadOfANewLaunch() {
-    cluster.pools.set(0, spotPool("default", false));
-    Claim spot = cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
-        pods.stream().map(RunningCluster::running).toList());
+    Claim spot = spotNode();
     service.handle(event("spot-interruption-warning.json", spot.instanceId()));
     int fleets = cluster.cloud.fleetRequests();
 
@@ -84,9 +87,7 @@ class InterruptionServiceTest {
 
   @Test
   void aRepeatedWarningDoesNothingMore() {
-    cluster.pools.set(0, spotPool("default", false));
-    Claim spot = cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
-        pods.stream().map(RunningCluster::running).toList());
+    Claim spot = spotNode();
     service.handle(event("spot-interruption-warning.json", spot.instanceId()));
     cluster.sent();
     int fleets = cluster.cloud.fleetRequests();
@@ -119,9 +120,7 @@ class InterruptionServiceTest {
 
   @Test
   void aRebalanceIsRecordedAndReplacedAheadOnlyWhenThePoolOptsIn() {
-    cluster.pools.set(0, spotPool("default", false));
-    Claim spot = cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
-        pods.stream().map(RunningCluster::running).toList());
+    Claim spot = spotNode();
 
     InterruptionService.Outcome recorded = service.handle(event("rebalance-recommendation.json", spot.instanceId()));
     assertThat(recorded.handled()).singleElement().satisfies(h -> {
