@@ -76,7 +76,8 @@ public final class ClusterWatch implements AutoCloseable {
       }
     }, resync.toMillis());
     // listed in pages, so that the first list of a big cluster never holds every pod twice
-    pods = client.pods().inAnyNamespace().withLimit(500L).runnableInformer(resync.toMillis());
+    pods = client.pods().inAnyNamespace().withLimit(500L).runnableInformer(resync.toMillis())
+        .itemStore(CompactItemStore.pods(client.getKubernetesSerialization())).removeNamespaceIndex();
     pods.addIndexers(java.util.Map.of(BY_NODE, pod -> pod.getSpec() == null || pod.getSpec().getNodeName() == null
         ? List.of() : List.of(pod.getSpec().getNodeName())));
     pods.addEventHandler(new ResourceEventHandler<>() {
@@ -88,6 +89,15 @@ public final class ClusterWatch implements AutoCloseable {
 
       @Override
       public void onUpdate(Pod before, Pod after) {
+        if (before == after) {
+          // a resync: the store handed out the pod's identity, the whole pod is read one at a time
+          Pod whole = pods.getStore().getByKey(key(after));
+          if (whole != null) {
+            consider(whole);
+            nodeChanged(whole);
+          }
+          return;
+        }
         consider(after);
         nodeChanged(before);
         nodeChanged(after);
@@ -100,7 +110,9 @@ public final class ClusterWatch implements AutoCloseable {
       }
     });
     pods.start();
-    nodes = client.nodes().inform(new ResourceEventHandler<>() {
+    nodes = client.nodes().runnableInformer(resync.toMillis())
+        .itemStore(CompactItemStore.nodes(client.getKubernetesSerialization()));
+    nodes.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Node node) {
         if (mirror != null) {
@@ -114,6 +126,7 @@ public final class ClusterWatch implements AutoCloseable {
         });
       }
 
+      // a resync hands each node's identity twice: the mirror looks again, and no node becomes Ready from it
       @Override
       public void onUpdate(Node before, Node after) {
         if (mirror != null) {
@@ -133,11 +146,12 @@ public final class ClusterWatch implements AutoCloseable {
         NodeEvents.instanceId(node).ifPresent(id ->
             publish(NodeEvents.event(Envelope.NODE_DELETED, cluster, node, id)));
       }
-    }, resync.toMillis());
+    });
+    nodes.start();
     if (mirrorTo != null) {
       mirror = new NodeMirror(mirrorTo, name -> nodes.getStore().getByKey(name), this::podsOn,
           () -> budgets.getStore().list(), mirrorInterval, tick);
-      nodes.getStore().list().forEach(n -> mirror.changed(n.getMetadata().getName()));
+      nodes.getStore().listKeys().forEach(mirror::changed);
     }
     return this;
   }
@@ -150,13 +164,18 @@ public final class ClusterWatch implements AutoCloseable {
 
   private void allNodesChanged() {
     if (mirror != null && nodes != null) {
-      nodes.getStore().list().forEach(n -> mirror.changed(n.getMetadata().getName()));
+      nodes.getStore().listKeys().forEach(mirror::changed);
     }
   }
 
   /** The pods bound to a node, from the informer's cache (an index, not a list call). */
   public List<Pod> podsOn(String node) {
     return pods.getIndexer().byIndex(BY_NODE, node);
+  }
+
+  /** How many pods the watch holds, without rebuilding them. */
+  public int podCount() {
+    return pods.getIndexer().listKeys().size();
   }
 
   private void consider(Pod pod) {

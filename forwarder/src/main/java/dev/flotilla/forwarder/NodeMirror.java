@@ -11,10 +11,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +33,8 @@ final class NodeMirror implements AutoCloseable {
   private final Function<String, List<Pod>> podsOn;
   private final Supplier<List<PodDisruptionBudget>> budgets;
   private final long minIntervalNanos;
-  private final Set<String> dirty = new LinkedHashSet<>();
+  // changed() runs on the informers' thread: it must never wait for a write pass, or events queue up as whole objects
+  private final Set<String> dirty = ConcurrentHashMap.newKeySet();
   private final Map<String, Long> writtenAt = new HashMap<>();
   // a digest of what was last written per node, not the document: a thousand nodes' documents are megabytes
   private final Map<String, String> written = new HashMap<>();
@@ -53,7 +54,7 @@ final class NodeMirror implements AutoCloseable {
     timer.scheduleWithFixedDelay(this::writeDue, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  synchronized void changed(String node) {
+  void changed(String node) {
     if (node != null) {
       dirty.add(node);
     }
@@ -75,6 +76,7 @@ final class NodeMirror implements AutoCloseable {
       if (last != null && now - last < minIntervalNanos) {
         continue;
       }
+      // removed before the node is read, so that a change arriving meanwhile marks it again
       it.remove();
       Node node = nodes.apply(name);
       if (node == null) {

@@ -128,6 +128,20 @@ class ClusterWatchTest {
   }
 
   @Test
+  void aResyncSendsWhatIsStillPendingAgainReadWholeFromTheStore() throws Exception {
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(100),
+        Duration.ofSeconds(5), Duration.ofSeconds(1)).start()) {
+      createPod("web-0", true, "ReplicaSet");
+      createPod("bound-0", false, "ReplicaSet");
+      // the resync hands the handlers each pod's identity only: a pod sent again was read whole from the store
+      await(() -> pendingSent().size() >= 3);
+      assertThat(pendingSent()).extracting(PendingPod::name).containsOnly("shop/web-0");
+      assertThat(pendingSent()).extracting(PendingPod::requests)
+          .containsOnly(Resources.of(500, 1L << 30).with(Resources.PODS, 1));
+    }
+  }
+
+  @Test
   void shuttingDownSendsTheOpenBatch() throws Exception {
     ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMinutes(1), Duration.ofMinutes(5),
         Duration.ofMinutes(5)).start();

@@ -27,8 +27,8 @@ public final class BenchForwarderCommand implements Callable<Integer> {
   @Option(names = "--pods", defaultValue = "10000") int pods;
   @Option(names = "--nodes", defaultValue = "1000") int nodes;
 
-  /** The forwarder container's JVM options (see the Dockerfile). */
-  static final List<String> JVM = List.of("-XX:+UseSerialGC", "-Xmx96m", "-Xss512k", "-XX:TieredStopAtLevel=1",
+  /** The forwarder container's JVM options (see the Dockerfile), with its default heap. */
+  static final List<String> JVM = List.of("-XX:+UseSerialGC", "-Xmx40m", "-Xss512k", "-XX:TieredStopAtLevel=1",
       "-XX:ReservedCodeCacheSize=24m", "-XX:MaxMetaspaceSize=80m");
 
   @Override
@@ -37,7 +37,7 @@ public final class BenchForwarderCommand implements Callable<Integer> {
     java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
     KubernetesMockServer server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(),
         new io.fabric8.mockwebserver.MockWebServer(), new java.util.HashMap<>(),
-        new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), true);
+        new ApiServerDispatcher(), true);
     server.init();
     try (KubernetesClient client = server.createClient()) {
       long start = System.nanoTime();
@@ -70,7 +70,7 @@ public final class BenchForwarderCommand implements Callable<Integer> {
       List<String> command = new java.util.ArrayList<>(List.of(javaBin));
       command.addAll(JVM);
       command.addAll(List.of("-cp", classpath, ForwarderProbe.class.getName(), kubeconfig.toString(),
-          Integer.toString(pods), "5000"));
+          Integer.toString(pods), "5000", Integer.toString(nodes)));
       Process probe = new ProcessBuilder(command).redirectErrorStream(true).start();
       long launched = System.nanoTime();
       try (BufferedReader out = new BufferedReader(new InputStreamReader(probe.getInputStream()))) {

@@ -23,8 +23,10 @@ public final class ForwarderProbe {
     try (ClusterWatch watch = new ClusterWatch(client, "bench", bus, Duration.ofSeconds(1), Duration.ofSeconds(10),
         Duration.ofMinutes(5), mirror).start()) {
       int expected = Integer.parseInt(args[1]);
+      int nodes = Integer.parseInt(args[3]);
       long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-      while (System.nanoTime() < deadline && watchedPods(watch, expected) < expected) {
+      // synced: every pod held, and every node's state written once (the informers' events all handled)
+      while (System.nanoTime() < deadline && (watch.podCount() < expected || mirror.written() < nodes)) {
         Thread.sleep(200);
       }
       System.gc();
@@ -33,13 +35,5 @@ public final class ForwarderProbe {
       Thread.sleep(Long.parseLong(args[2]));
     }
     System.exit(0);
-  }
-
-  private static int watchedPods(ClusterWatch watch, int expected) {
-    int n = 0;
-    for (int i = 0; i < 1000; i++) {
-      n += watch.podsOn("node-" + i).size();
-    }
-    return n;
   }
 }
