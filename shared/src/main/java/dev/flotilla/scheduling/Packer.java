@@ -144,19 +144,42 @@ final class Packer {
   }
 
   /**
+   * How a packing proceeds. Neither wins on every mix: following the bound's assignment first, then opening nodes for
+   * the most CPU-heavy pods (so that memory-heavy pods are left to fill them), does best where the bound mixes pods
+   * finely; a greedy packing by the pods' worth does best where rounding the bound's small nodes wastes room. The
+   * scheduler runs both and keeps the cheaper plan.
+   */
+  enum Strategy {
+    BOUND_THEN_CPU_HEAVY_FIRST(true, Comparator.comparingDouble((PodClass.Item i) ->
+            -(double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
+        .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
+    GREEDY_BY_WORTH(false, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
+        .thenComparingInt(i -> i.index));
+
+    final boolean followBound;
+    final Comparator<PodClass.Item> anchorOrder;
+
+    Strategy(boolean followBound, Comparator<PodClass.Item> anchorOrder) {
+      this.followBound = followBound;
+      this.anchorOrder = anchorOrder;
+    }
+  }
+
+  /**
    * Places every item left on new nodes; what it cannot place (NodePool limits) is counted in {@code unplaced}.
    * {@link #prepare} must have run.
    */
-  List<OpenNode> pack(List<PodClass.Item> items, FractionalBound.Result fractionalBound) {
+  List<OpenNode> pack(List<PodClass.Item> items, FractionalBound.Result fractionalBound, Strategy strategy) {
     this.bound = fractionalBound;
     PodClass.Item[] order = items.toArray(new PodClass.Item[0]);
-    Arrays.sort(order, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
-        .thenComparingInt(i -> i.index));
+    Arrays.sort(order, strategy.anchorOrder);
 
     List<OpenNode> nodes = new ArrayList<>();
     List<int[]> bestPicks = new ArrayList<>();
     List<int[]> picks = new ArrayList<>();
-    followBound(items, order, nodes, picks);
+    if (strategy.followBound) {
+      followBound(items, order, nodes, picks);
+    }
     int next = 0;
     while (true) {
       while (next < order.length && order[next].remaining == 0) {

@@ -140,8 +140,7 @@ public final class Scheduler {
         c.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
       }
 
-      List<Packer.OpenNode> nodes = packer.pack(items, bound);
-      List<NodeClaim> claims = claims(nodes);
+      List<NodeClaim> claims = cheapestPacking(packer, groupShapes, topology, items, bound);
       for (PodClass.Item item : items) {
         if (item.unplaced > 0) {
           String reason = limitReason(item.podClass);
@@ -456,6 +455,76 @@ public final class Scheduler {
         }
       }
       return String.join(", ", names);
+    }
+
+    /**
+     * Packs with each {@link Packer.Strategy} from the same start (in-flight room already filled) and keeps the plan
+     * that places the most pods, then the cheaper; the first strategy wins ties, so the result is deterministic.
+     */
+    private List<NodeClaim> cheapestPacking(Packer first, List<BitSet> groupShapes, Topology topology,
+        List<PodClass.Item> items, FractionalBound.Result bound) {
+      int[] remaining = new int[items.size()];
+      int[] nextName = new int[items.size()];
+      for (int i = 0; i < items.size(); i++) {
+        remaining[i] = items.get(i).remaining;
+        nextName[i] = items.get(i).nextName;
+      }
+      Map<String, Resources> usage = new LinkedHashMap<>(poolUsage);
+      List<NodeClaim> best = null;
+      double bestTotal = Double.MAX_VALUE;
+      int bestLeft = Integer.MAX_VALUE;
+      int[] bestUnplaced = new int[items.size()];
+      int[] bestNextName = new int[items.size()];
+      Map<String, Resources> bestUsage = usage;
+      // claims() reports pods it cannot give a claim (minValues): only the kept packing's reports stay
+      int reported = unschedulable.size();
+      List<Unschedulable> bestReports = List.of();
+      for (Packer.Strategy strategy : Packer.Strategy.values()) {
+        unschedulable.subList(reported, unschedulable.size()).clear();
+        Packer packer = first;
+        if (strategy.ordinal() > 0) {
+          for (int i = 0; i < items.size(); i++) {
+            PodClass.Item item = items.get(i);
+            item.remaining = remaining[i];
+            item.nextName = nextName[i];
+            item.unplaced = 0;
+            item.quota = 0;
+            item.simEpoch = -1;
+            item.simTaken = 0;
+          }
+          poolUsage.clear();
+          poolUsage.putAll(usage);
+          packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), new PoolLimits());
+          packer.prepare(items.stream().filter(i -> i.remaining > 0).toList());
+        }
+        List<NodeClaim> claims = claims(packer.pack(items, bound, strategy));
+        double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
+        // a packing that leaves pods out is never the cheaper one
+        int left = unschedulable.size() - reported;
+        for (PodClass.Item item : items) {
+          left += item.unplaced;
+        }
+        if (left < bestLeft || (left == bestLeft && total < bestTotal - 1e-9)) {
+          bestLeft = left;
+          best = claims;
+          bestTotal = total;
+          for (int i = 0; i < items.size(); i++) {
+            bestUnplaced[i] = items.get(i).unplaced;
+            bestNextName[i] = items.get(i).nextName;
+          }
+          bestUsage = new LinkedHashMap<>(poolUsage);
+          bestReports = new ArrayList<>(unschedulable.subList(reported, unschedulable.size()));
+        }
+      }
+      unschedulable.subList(reported, unschedulable.size()).clear();
+      unschedulable.addAll(bestReports);
+      for (int i = 0; i < items.size(); i++) {
+        items.get(i).unplaced = bestUnplaced[i];
+        items.get(i).nextName = bestNextName[i];
+      }
+      poolUsage.clear();
+      poolUsage.putAll(bestUsage);
+      return best;
     }
 
     // ---- limits ------------------------------------------------------------------------------------------------
