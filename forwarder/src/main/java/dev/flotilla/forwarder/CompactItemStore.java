@@ -129,11 +129,6 @@ final class CompactItemStore<T extends HasMetadata> implements ItemStore<T> {
     return restore(items.get(key));
   }
 
-  /** Bytes held for all objects, for the benchmark's account of where memory goes. */
-  long bytes() {
-    return items.values().stream().mapToLong(b -> b.length).sum();
-  }
-
   byte[] compact(T obj) {
     @SuppressWarnings("unchecked")
     Map<String, Object> tree = serialization.convertValue(obj, Map.class);

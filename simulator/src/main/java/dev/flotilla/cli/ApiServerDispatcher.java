@@ -27,11 +27,12 @@ import java.util.List;
 final class ApiServerDispatcher extends KubernetesCrudDispatcher {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final java.util.regex.Pattern SINCE = java.util.regex.Pattern.compile("[?&]resourceVersion=(\\d+)");
 
   @Override
   public MockResponse handleWatch(String path) {
     MockResponse watch = super.handleWatch(path);
-    java.util.regex.Matcher from = java.util.regex.Pattern.compile("[?&]resourceVersion=(\\d+)").matcher(path);
+    java.util.regex.Matcher from = SINCE.matcher(path);
     WebSocketListener replaying = watch.getWebSocketListener();
     if (!from.find() || replaying == null) {
       return watch;
