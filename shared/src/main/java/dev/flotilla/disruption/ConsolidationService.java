@@ -95,19 +95,25 @@ public final class ConsolidationService {
   private List<String> drainReplaced(List<Claim> claims) {
     Map<String, Claim> byId = new HashMap<>();
     claims.forEach(c -> byId.put(c.id(), c));
-    List<String> drained = new ArrayList<>();
+    // a node replaced by several drains once every one of them is ready
+    Map<String, List<Claim>> replacementsOf = new java.util.LinkedHashMap<>();
     for (Claim replacement : claims) {
-      if (replacement.state() != ClaimState.Initialized || replacement.replaces().isEmpty()) {
-        continue;
-      }
-      for (String id : replacement.replaces()) {
-        Claim old = byId.get(id);
-        if (old != null && old.state().live() && old.state() != ClaimState.Draining
-            && drain(old, "replaced by claim " + replacement.id() + ", whose node is ready")) {
-          drained.add(old.nodeName());
-        }
+      if (replacement.state().live()) {
+        replacement.replaces().forEach(id -> replacementsOf.computeIfAbsent(id, k -> new ArrayList<>())
+            .add(replacement));
       }
     }
+    List<String> drained = new ArrayList<>();
+    replacementsOf.forEach((id, replacements) -> {
+      Claim old = byId.get(id);
+      if (old != null && old.state().live() && old.state() != ClaimState.Draining
+          && replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)
+          && drain(old, replacements.size() == 1 ? "replaced by claim " + replacements.getFirst().id()
+              + ", whose node is ready" : "replaced by claims " + String.join(", ",
+              replacements.stream().map(Claim::id).toList()) + ", whose nodes are ready")) {
+        drained.add(old.nodeName());
+      }
+    });
     return drained;
   }
 

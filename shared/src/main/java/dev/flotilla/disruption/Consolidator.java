@@ -24,8 +24,8 @@ import java.util.Set;
 
 /**
  * Finds the one consolidation worth doing now, looking in this order: empty nodes; a node whose pods all fit in the
- * spare room of the others (delete); a node one cheaper node can replace (replace); a group of nodes one cheaper
- * node can replace (multi-node). Where pods would go is decided by the provisioner's own {@link Scheduler}, with the
+ * spare room of the others (delete); a node one cheaper node, or several much cheaper together, can replace
+ * (replace); a group of nodes one cheaper node can replace (multi-node). Where pods would go is decided by the provisioner's own {@link Scheduler}, with the
  * nodes that stay as in-flight nodes, so provisioning and consolidation never disagree. It reads values only, no
  * client; it remembers its last plan (below).
  *
@@ -40,8 +40,13 @@ public final class Consolidator {
   static final int MULTI_MAX = 10;
   /** A replacement must save at least this much, so that price noise never churns nodes. */
   static final double MIN_SAVING_PER_HOUR = 0.001;
+  /**
+   * A node is replaced by several only when they save at least this share of its price: splitting is more moves
+   * than a one-for-one swap, and is needed where a single node cannot keep the pods' zone spread.
+   */
+  static final double SPLIT_SAVING = 0.25;
 
-  private final Scheduler scheduler = new Scheduler();
+  private final Scheduler scheduler = new Scheduler(Scheduler.Choice.FEWEST_NODES);
   private Object lastKey;
   private ConsolidationPlan lastPlan;
 
@@ -153,11 +158,15 @@ public final class Consolidator {
             "its " + c.state().displaced().size() + " pod(s) fit in the spare room of other nodes", skipped);
       }
       double price = plan.totalPricePerHour();
-      if (plan.nodeClaims().size() == 1 && c.price() - price >= MIN_SAVING_PER_HOUR
-          && (bestReplace == null || c.price() - price > bestReplace.savingPerHour())) {
+      int count = plan.nodeClaims().size();
+      double saving = c.price() - price;
+      if (saving >= (count == 1 ? MIN_SAVING_PER_HOUR : Math.max(MIN_SAVING_PER_HOUR, SPLIT_SAVING * c.price()))
+          && (bestReplace == null || saving > bestReplace.savingPerHour())) {
         bestReplace = new ConsolidationPlan(Action.REPLACE, List.of(c), plan.nodeClaims(),
-            plan.inFlightPlacements(), c.price(), price, "one cheaper node (" + plan.nodeClaims().getFirst()
-                .instanceTypes().getFirst().name() + ") can run its pods", skipped);
+            plan.inFlightPlacements(), c.price(), price, (count == 1 ? "one cheaper node (" : count
+                + " nodes together cheaper (") + plan.nodeClaims().stream().map(n -> n.instanceTypes().getFirst()
+                .name()).distinct().sorted().collect(java.util.stream.Collectors.joining(", ")) + ") can run its pods",
+            skipped);
       }
     }
     if (bestReplace != null) {

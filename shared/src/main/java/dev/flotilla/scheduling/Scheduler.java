@@ -37,14 +37,36 @@ public final class Scheduler {
   /** How many instance types a claim offers CreateFleet. */
   public static final int MAX_INSTANCE_TYPES = 60;
 
+  /** Which of the packings' plans is kept, among those that place the most pods. */
+  public enum Choice {
+    /** The cheapest: for provisioning. */
+    CHEAPEST,
+    /**
+     * The one with the fewest new nodes, then the cheapest: for consolidation, where every new node is one more move
+     * and a replacement by one node is preferred to a split.
+     */
+    FEWEST_NODES
+  }
+
+  private final Choice choice;
+
+  public Scheduler() {
+    this(Choice.CHEAPEST);
+  }
+
+  public Scheduler(Choice choice) {
+    this.choice = choice;
+  }
+
   public Plan schedule(SchedulingInput input) {
     long start = System.nanoTime();
-    return new Run(input).plan(start);
+    return new Run(input, choice).plan(start);
   }
 
   /** One scheduling decision's working state. */
   private static final class Run {
     private final SchedulingInput input;
+    private final Choice choice;
     private final List<String> zones;
     private final Map<String, Integer> zoneIndex = new HashMap<>();
     private final List<NodePool> pools;
@@ -56,8 +78,9 @@ public final class Scheduler {
     private final List<Unschedulable> unschedulable = new ArrayList<>();
     private final Map<String, Resources> poolUsage = new HashMap<>();
 
-    Run(SchedulingInput input) {
+    Run(SchedulingInput input, Choice choice) {
       this.input = input;
+      this.choice = choice;
       this.zones = input.catalog().zones();
       for (int z = 0; z < zones.size(); z++) {
         zoneIndex.put(zones.get(z), z);
@@ -140,7 +163,7 @@ public final class Scheduler {
         c.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
       }
 
-      List<NodeClaim> claims = cheapestPacking(packer, groupShapes, topology, items, bound);
+      List<NodeClaim> claims = bestPacking(packer, groupShapes, topology, items, bound);
       for (PodClass.Item item : items) {
         if (item.unplaced > 0) {
           String reason = limitReason(item.podClass);
@@ -459,9 +482,10 @@ public final class Scheduler {
 
     /**
      * Packs with each {@link Packer.Strategy} from the same start (in-flight room already filled) and keeps the plan
-     * that places the most pods, then the cheaper; the first strategy wins ties, so the result is deterministic.
+     * that places the most pods, then (by the {@link Choice}) the one with fewer nodes or the cheaper; the first
+     * strategy wins ties, so the result is deterministic.
      */
-    private List<NodeClaim> cheapestPacking(Packer first, List<BitSet> groupShapes, Topology topology,
+    private List<NodeClaim> bestPacking(Packer first, List<BitSet> groupShapes, Topology topology,
         List<PodClass.Item> items, FractionalBound.Result bound) {
       int[] remaining = new int[items.size()];
       int[] nextName = new int[items.size()];
@@ -479,7 +503,13 @@ public final class Scheduler {
       // claims() reports pods it cannot give a claim (minValues): only the kept packing's reports stay
       int reported = unschedulable.size();
       List<Unschedulable> bestReports = List.of();
+      // the pattern program only where its kinds are few; elsewhere it would repeat the greedy packing
+      List<List<PodClass.Item>> kinds = Packer.patternKinds(items);
+      boolean programRuns = kinds != null && !kinds.isEmpty();
       for (Packer.Strategy strategy : Packer.Strategy.values()) {
+        if (strategy.patternProgram && !programRuns) {
+          continue;
+        }
         unschedulable.subList(reported, unschedulable.size()).clear();
         Packer packer = first;
         if (strategy.ordinal() > 0) {
@@ -504,7 +534,9 @@ public final class Scheduler {
         for (PodClass.Item item : items) {
           left += item.unplaced;
         }
-        if (left < bestLeft || (left == bestLeft && total < bestTotal - 1e-9)) {
+        boolean fewer = choice == Choice.FEWEST_NODES && best != null && claims.size() != best.size();
+        if (left < bestLeft || (left == bestLeft && (fewer ? claims.size() < best.size()
+            : total < bestTotal - 1e-9))) {
           bestLeft = left;
           best = claims;
           bestTotal = total;

@@ -120,6 +120,42 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aNodeWhosePodsMustSpreadIsReplacedBySeveralAndDrainedOnlyWhenAllAreReady() {
+    // three pods spread over zones (maxSkew 1) on one large node: no single node may hold them all
+    dev.flotilla.model.LabelSelector web = dev.flotilla.model.LabelSelector.of(java.util.Map.of("app", "web"));
+    List<NodeState.NodePod> pods = new java.util.ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      pods.add(running(pod("web-" + i, 1000, 1024).toBuilder().labels(java.util.Map.of("app", "web"))
+          .spreads(List.of(new dev.flotilla.model.TopologySpread(dev.flotilla.model.WellKnownLabels.ZONE, 1, true,
+              web))).build()));
+    }
+    Claim oversized = cluster.node("oversized", "m7i.8xlarge", pods);
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().action()).isEqualTo(Action.REPLACE);
+    assertThat(pass.plan().reason()).contains("3 nodes together cheaper");
+    assertThat(pass.plan().savingPerHour()).isGreaterThanOrEqualTo(Consolidator.SPLIT_SAVING * oversized.pricePerHour());
+    assertThat(pass.replacementClaims()).hasSize(3);
+    List<Claim> replacements = pass.replacementClaims().stream()
+        .map(id -> cluster.store.claim(id).orElseThrow()).toList();
+    assertThat(replacements).allSatisfy(r -> assertThat(r.replaces()).containsExactly(oversized.id()));
+    assertThat(replacements.stream().map(Claim::zone).distinct()).hasSize(3);
+
+    for (int i = 0; i < replacements.size(); i++) {
+      assertThat(cluster.sent()).as("nothing drains before every replacement is ready").isEmpty();
+      Claim r = replacements.get(i);
+      cluster.lifecycle.ready(new NodeEvent(RunningCluster.CLUSTER, "replacement-" + i, r.instanceId()));
+      service.run("tick-" + (i + 2));
+    }
+
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.node()).isEqualTo("oversized");
+      assertThat(c.reason()).contains("replaced by claims").contains(pass.replacementClaims());
+    });
+  }
+
+  @Test
   void aGroupOfNodesOneCheaperNodeCanRunIsReplacedTogether() {
     // a budget that lets three nodes go at once (the default 10% of three would allow one)
     NodePool base = NodePool.defaultPool();

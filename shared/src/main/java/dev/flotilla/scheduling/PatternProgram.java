@@ -1,0 +1,166 @@
+package dev.flotilla.scheduling;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The cheapest fleet of whole nodes' worth of pods, relaxed only in how many nodes of each pattern are bought: the
+ * pattern program of cutting stock (Gilmore and Gomory), solved by column generation. A pattern is a shape and a
+ * whole set of pods one node of it holds. The program's dual prices each kind of pod; the pricing step searches each
+ * candidate shape for the set most valuable at those prices, and a set worth more than its node's price joins the
+ * program. Its optimum rounds down to whole nodes with little loss, because each pattern is already whole: only the
+ * last node of each pattern is fractional, where the fractional bound splits every pod.
+ */
+final class PatternProgram {
+
+  /** A node shape and how many pods of each kind one node of it takes. */
+  record Pattern(int shape, int[] counts, long zoneMask, double price) {}
+
+  /** Patterns with how many nodes of each the optimum buys. */
+  record Result(List<Pattern> patterns, double[] nodes, int rounds) {}
+
+  /** The program's kinds of pods: requests, zones, capacity types, the shapes each may use, and how many there are. */
+  record Kinds(long[][] requests, long[] zoneMasks, int[] capacityTypeMasks, BitSet[] shapes, int[] demand) {
+    int size() {
+      return demand.length;
+    }
+  }
+
+  private PatternProgram() {}
+
+  /**
+   * @param candidates the shapes the pricing step searches
+   * @param worth      a first price of each kind (the fractional bound's), to seed the program with good patterns
+   * @param rounds     pricing rounds at most
+   * @param budget     states one pattern search may visit
+   */
+  static Result solve(List<NodeShape> shapes, int[] candidates, Kinds kinds, double[] worth, int rounds, int budget) {
+    int k = kinds.size();
+    int[] demand = kinds.demand().clone();
+    List<Pattern> patterns = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (int s : candidates) {
+      add(patterns, seen, price(shapes.get(s), kinds, worth, budget));
+    }
+    // every kind on its own, so the program is feasible whatever the seed patterns cover
+    for (int kind = 0; kind < k; kind++) {
+      Pattern alone = null;
+      for (int s : candidates) {
+        NodeShape shape = shapes.get(s);
+        if (!fits(shape, kinds, kind)) {
+          continue;
+        }
+        int n = (int) Math.min(kinds.demand()[kind], Dims.copiesThatFit(kinds.requests()[kind], shape.room));
+        long zones = shape.zoneMask & kinds.zoneMasks()[kind];
+        double price = shape.price(zones);
+        if (alone == null || price / n < alone.price() / alone.counts()[kind]) {
+          int[] counts = new int[k];
+          counts[kind] = n;
+          alone = new Pattern(s, counts, zones, price);
+        }
+      }
+      if (alone == null) {
+        // no candidate holds it: the program leaves it out rather than price it without bound
+        demand[kind] = 0;
+      }
+      add(patterns, seen, alone);
+    }
+    double[] nodes = new double[0];
+    int round = 0;
+    while (true) {
+      round++;
+      double[][] a = new double[patterns.size()][k];
+      double[] b = new double[patterns.size()];
+      for (int p = 0; p < patterns.size(); p++) {
+        for (int kind = 0; kind < k; kind++) {
+          a[p][kind] = patterns.get(p).counts()[kind];
+        }
+        b[p] = patterns.get(p).price();
+      }
+      double[] c = new double[k];
+      for (int kind = 0; kind < k; kind++) {
+        c[kind] = demand[kind];
+      }
+      Simplex.Solution solution = Simplex.maximize(a, b, c, 20_000);
+      nodes = solution.rowDuals();
+      if (round > rounds) {
+        break;
+      }
+      double[] prices = solution.y();
+      // only patterns in the optimum stay; the pricing step brings back any that would pay again
+      List<Pattern> kept = new ArrayList<>();
+      List<Double> keptNodes = new ArrayList<>();
+      for (int p = 0; p < patterns.size(); p++) {
+        if (nodes[p] > 1e-9) {
+          kept.add(patterns.get(p));
+          keptNodes.add(nodes[p]);
+        }
+      }
+      int before = kept.size();
+      Set<String> keys = new HashSet<>();
+      kept.forEach(p -> keys.add(key(p)));
+      for (int s : candidates) {
+        Pattern found = price(shapes.get(s), kinds, prices, budget);
+        if (found != null && value(found, prices) > found.price() * (1 + 1e-7)) {
+          add(kept, keys, found);
+        }
+      }
+      if (kept.size() == before) {
+        patterns = kept;
+        nodes = keptNodes.stream().mapToDouble(Double::doubleValue).toArray();
+        break;
+      }
+      patterns = kept;
+    }
+    return new Result(patterns, nodes, round);
+  }
+
+  private static boolean fits(NodeShape shape, Kinds kinds, int kind) {
+    return kinds.shapes()[kind].get(shape.index) && (kinds.zoneMasks()[kind] & shape.zoneMask) != 0
+        && (kinds.capacityTypeMasks()[kind] & (1 << shape.capacityType.ordinal())) != 0
+        && kinds.demand()[kind] > 0 && Dims.fits(kinds.requests()[kind], shape.room);
+  }
+
+  /** The set of pods most valuable at {@code prices} on one node of {@code shape}, or null when none fits. */
+  private static Pattern price(NodeShape shape, Kinds kinds, double[] prices, int budget) {
+    int k = kinds.size();
+    int[] most = new int[k];
+    boolean any = false;
+    for (int kind = 0; kind < k; kind++) {
+      if (fits(shape, kinds, kind)) {
+        most[kind] = kinds.demand()[kind];
+        any = true;
+      }
+    }
+    if (!any) {
+      return null;
+    }
+    PatternSearch search = new PatternSearch(shape.room, kinds.requests(), kinds.zoneMasks(), most, prices, budget)
+        .run(shape.room, shape.zoneMask);
+    if (search.bestValue <= 0) {
+      return null;
+    }
+    return new Pattern(shape.index, search.best.clone(), search.bestZoneMask, shape.price(search.bestZoneMask));
+  }
+
+  private static double value(Pattern p, double[] prices) {
+    double v = 0;
+    for (int kind = 0; kind < prices.length; kind++) {
+      v += p.counts()[kind] * prices[kind];
+    }
+    return v;
+  }
+
+  private static void add(List<Pattern> patterns, Set<String> seen, Pattern p) {
+    if (p != null && seen.add(key(p))) {
+      patterns.add(p);
+    }
+  }
+
+  private static String key(Pattern p) {
+    return p.shape() + java.util.Arrays.toString(p.counts());
+  }
+}

@@ -1,0 +1,109 @@
+package dev.flotilla.scheduling;
+
+/**
+ * The most valuable whole set of pods one node holds: a small multi-resource knapsack over kinds of pods, each with
+ * a worth and a most that may be taken, solved by depth-first search with a bound on what the room left can earn.
+ * The search visits at most {@code budget} states, so a large node returns the best set found within it.
+ */
+final class PatternSearch {
+
+  private final long[][] requests;
+  private final long[] zoneMasks;
+  private final int[] most;
+  private final double[] worth;
+  private final int[] order;
+  private final int[] counts;
+  /** Per resource, the best worth per unit among kinds from position i on: what room can earn at most. */
+  private final double[][] density;
+  private int budget;
+
+  final int[] best;
+  double bestValue;
+  long bestZoneMask;
+
+  /**
+   * @param requests  one pod's requests for each kind
+   * @param zoneMasks the zones each kind may run in
+   * @param most      how many of each kind may be taken (0 leaves a kind out)
+   * @param worth     what one pod of each kind is worth
+   */
+  PatternSearch(long[] room, long[][] requests, long[] zoneMasks, int[] most, double[] worth, int budget) {
+    this.requests = requests;
+    this.zoneMasks = zoneMasks;
+    this.most = most;
+    this.worth = worth;
+    this.budget = budget;
+    int n = requests.length;
+    // the kinds worth most for the share of the node they take first, so good sets are met early
+    Integer[] byDensity = new Integer[n];
+    double[] key = new double[n];
+    for (int k = 0; k < n; k++) {
+      byDensity[k] = k;
+      double share = 1e-9;
+      for (int r = 0; r < room.length; r++) {
+        if (room[r] > 0) {
+          share = Math.max(share, (double) requests[k][r] / room[r]);
+        }
+      }
+      key[k] = -worth[k] / share;
+    }
+    java.util.Arrays.sort(byDensity, java.util.Comparator.comparingDouble((Integer k) -> key[k])
+        .thenComparingInt(k -> k));
+    this.order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = byDensity[i];
+    }
+    this.counts = new int[n];
+    this.best = new int[n];
+    this.density = new double[n + 1][room.length];
+    for (int i = n - 1; i >= 0; i--) {
+      int k = order[i];
+      for (int r = 0; r < room.length; r++) {
+        double d = most[k] == 0 || worth[k] <= 0 ? 0
+            : requests[k][r] > 0 ? worth[k] / requests[k][r] : Double.POSITIVE_INFINITY;
+        density[i][r] = Math.max(density[i + 1][r], d);
+      }
+    }
+  }
+
+  /** Runs the search from an empty node with {@code room} in the zones of {@code zoneMask}. */
+  PatternSearch run(long[] room, long zoneMask) {
+    search(0, room.clone(), zoneMask, 0);
+    return this;
+  }
+
+  private void search(int i, long[] room, long zoneMask, double value) {
+    if (value > bestValue + 1e-12) {
+      bestValue = value;
+      bestZoneMask = zoneMask;
+      System.arraycopy(counts, 0, best, 0, counts.length);
+    }
+    if (i == order.length || --budget < 0) {
+      return;
+    }
+    double upper = Double.POSITIVE_INFINITY;
+    for (int r = 0; r < room.length; r++) {
+      upper = Math.min(upper, room[r] * density[i][r]);
+    }
+    if (value + upper <= bestValue + 1e-12) {
+      return;
+    }
+    int k = order[i];
+    long[] req = requests[k];
+    int max = (zoneMasks[k] & zoneMask) == 0 || worth[k] <= 0 ? 0
+        : (int) Math.min(most[k], Dims.copiesThatFit(req, room));
+    long narrowed = zoneMask & zoneMasks[k];
+    for (int n = max; n >= 0 && budget >= 0; n--) {
+      long[] left = room;
+      if (n > 0) {
+        left = room.clone();
+        for (int r = 0; r < req.length; r++) {
+          left[r] -= req[r] * n;
+        }
+      }
+      counts[k] = n;
+      search(i + 1, left, n > 0 ? narrowed : zoneMask, value + n * worth[k]);
+    }
+    counts[k] = 0;
+  }
+}

@@ -1,0 +1,107 @@
+package dev.flotilla.scheduling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.Resources;
+import dev.flotilla.nodepool.NodePool;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class PatternProgramTest {
+
+  @Test
+  void solvesTheClassicCuttingStockProgram() {
+    // Chvátal, Linear Programming, ch. 13: rolls 100 wide; 97 of width 45, 610 of 36, 395 of 31, 211 of 14.
+    // The program's optimum is 452.25 rolls.
+    NodeShape roll = shape(0, new long[] {100, 1, 1000}, 1.0);
+    PatternProgram.Kinds kinds = kinds(new long[] {45, 36, 31, 14}, new int[] {97, 610, 395, 211}, 1);
+    PatternProgram.Result result = PatternProgram.solve(List.of(roll), new int[] {0}, kinds,
+        new double[] {0.45, 0.36, 0.31, 0.14}, 50, 100_000);
+
+    assertThat(cost(result)).isCloseTo(452.25, within(1e-6));
+    assertCovers(result, kinds);
+  }
+
+  @Test
+  void mixesShapesWhereEachHoldsItsPatternCheapest() {
+    // a wide shape holds three of 60 for 2.5 (0.83 each), a narrow one two of 40 for 1 (0.5 each): the optimum
+    // buys the wide shape for the 60s and the narrow for the 40s; the wide shape's own best for 40s would be 4 for 2.5
+    NodeShape narrow = shape(0, new long[] {80, 1, 1000}, 1.0);
+    NodeShape wide = shape(1, new long[] {180, 1, 1000}, 2.5);
+    PatternProgram.Kinds kinds = kinds(new long[] {60, 40}, new int[] {30, 40}, 2);
+    PatternProgram.Result result = PatternProgram.solve(List.of(narrow, wide), new int[] {0, 1}, kinds,
+        new double[] {1, 1}, 50, 100_000);
+
+    assertThat(cost(result)).isCloseTo(10 * 2.5 + 20 * 1.0, within(1e-6));
+    assertCovers(result, kinds);
+  }
+
+  @Test
+  void leavesOutAKindNoCandidateHolds() {
+    NodeShape small = shape(0, new long[] {50, 1, 1000}, 1.0);
+    PatternProgram.Kinds kinds = kinds(new long[] {20, 70}, new int[] {10, 3}, 1);
+    PatternProgram.Result result = PatternProgram.solve(List.of(small), new int[] {0}, kinds,
+        new double[] {1, 1}, 50, 100_000);
+
+    assertThat(cost(result)).isCloseTo(5.0, within(1e-6));
+    for (PatternProgram.Pattern p : result.patterns()) {
+      assertThat(p.counts()[1]).isZero();
+    }
+  }
+
+  private static double cost(PatternProgram.Result result) {
+    double cost = 0;
+    for (int p = 0; p < result.patterns().size(); p++) {
+      cost += result.nodes()[p] * result.patterns().get(p).price();
+    }
+    return cost;
+  }
+
+  /** Every pattern fits its shape, and the bought nodes hold every pod. */
+  private static void assertCovers(PatternProgram.Result result, PatternProgram.Kinds kinds) {
+    double[] covered = new double[kinds.size()];
+    for (int p = 0; p < result.patterns().size(); p++) {
+      PatternProgram.Pattern pattern = result.patterns().get(p);
+      assertThat(result.nodes()[p]).isGreaterThanOrEqualTo(-1e-9);
+      long used = 0;
+      for (int k = 0; k < kinds.size(); k++) {
+        used += pattern.counts()[k] * kinds.requests()[k][0];
+        covered[k] += pattern.counts()[k] * result.nodes()[p];
+      }
+      assertThat(used).isLessThanOrEqualTo(SHAPE_WIDTHS.get(pattern.shape()));
+    }
+    for (int k = 0; k < kinds.size(); k++) {
+      assertThat(covered[k]).isGreaterThanOrEqualTo(kinds.demand()[k] - 1e-6);
+    }
+  }
+
+  private static final Map<Integer, Long> SHAPE_WIDTHS = new java.util.HashMap<>();
+
+  private static NodeShape shape(int index, long[] room, double price) {
+    SHAPE_WIDTHS.put(index, room[0]);
+    InstanceType type = SyntheticWorkloads.karpenterCatalog(1).instanceTypes().getFirst();
+    return new NodeShape(index, NodePool.defaultPool(), 0, type, CapacityType.ON_DEMAND, Map.of(), room,
+        Resources.NONE, new double[] {price});
+  }
+
+  private static PatternProgram.Kinds kinds(long[] widths, int[] demand, int shapes) {
+    int k = widths.length;
+    long[][] requests = new long[k][];
+    long[] zones = new long[k];
+    int[] capacityTypes = new int[k];
+    BitSet[] allowed = new BitSet[k];
+    for (int i = 0; i < k; i++) {
+      requests[i] = new long[] {widths[i], 0, 1};
+      zones[i] = 1;
+      capacityTypes[i] = 3;
+      allowed[i] = new BitSet();
+      allowed[i].set(0, shapes);
+    }
+    return new PatternProgram.Kinds(requests, zones, capacityTypes, allowed, demand);
+  }
+}

@@ -1,0 +1,115 @@
+package dev.flotilla.scheduling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+class PatternSearchTest {
+
+  private static final long ALL_ZONES = 0b111;
+
+  /** A kind of pod: CPU, memory, how many may be taken, what one is worth. */
+  record Kind(long cpu, long memory, int most, double worth) {}
+
+  @Test
+  void takesTheMostValuableSetThatFits() {
+    // the most valuable pod first (two of the first kind, then one of the second) is worth 8.4; the best set, 8.5,
+    // takes one of the first, two of the second and one of the third
+    long[] room = {4000, 8, 110};
+    long[][] requests = {{1500, 1, 1}, {1000, 3, 1}, {500, 1, 1}};
+    double[] worth = {3.1, 2.2, 1.0};
+    PatternSearch search = new PatternSearch(room, requests, zones(3), new int[] {9, 9, 9}, worth, 10_000)
+        .run(room, ALL_ZONES);
+    assertThat(search.best).containsExactly(1, 2, 1);
+    assertThat(search.bestValue).isCloseTo(8.5, within(1e-9));
+  }
+
+  @Test
+  void neverTakesMoreOfAKindThanAllowedNorMixesDisjointZones() {
+    long[] room = {4000, 16, 110};
+    long[][] requests = {{500, 1, 1}, {500, 1, 1}};
+    long[] zoneMasks = {0b001, 0b010};
+    PatternSearch search = new PatternSearch(room, requests, zoneMasks, new int[] {3, 8}, new double[] {2, 1}, 10_000)
+        .run(room, ALL_ZONES);
+    // eight of the second kind (worth 8) beat three of the first (worth 6); they cannot share a node
+    assertThat(search.best).containsExactly(0, 8);
+    assertThat(search.bestZoneMask).isEqualTo(0b010);
+  }
+
+  @Property(tries = 200)
+  void findsTheOptimumOfSmallNodes(@ForAll("kinds") @Size(min = 1, max = 4) List<Kind> kinds,
+      @ForAll @IntRange(min = 1000, max = 8000) int cpu, @ForAll @IntRange(min = 1, max = 16) int memory) {
+    long[] room = {cpu, memory, 110};
+    long[][] requests = new long[kinds.size()][];
+    int[] most = new int[kinds.size()];
+    double[] worth = new double[kinds.size()];
+    for (int k = 0; k < kinds.size(); k++) {
+      requests[k] = new long[] {kinds.get(k).cpu(), kinds.get(k).memory(), 1};
+      most[k] = kinds.get(k).most();
+      worth[k] = kinds.get(k).worth();
+    }
+    PatternSearch search = new PatternSearch(room, requests, zones(kinds.size()), most, worth, 1_000_000)
+        .run(room, ALL_ZONES);
+
+    long[] used = new long[3];
+    double value = 0;
+    for (int k = 0; k < kinds.size(); k++) {
+      assertThat(search.best[k]).isBetween(0, most[k]);
+      for (int r = 0; r < 3; r++) {
+        used[r] += requests[k][r] * search.best[k];
+      }
+      value += worth[k] * search.best[k];
+    }
+    assertThat(used[0]).isLessThanOrEqualTo(room[0]);
+    assertThat(used[1]).isLessThanOrEqualTo(room[1]);
+    assertThat(search.bestValue).isCloseTo(value, within(1e-9));
+    assertThat(search.bestValue).isCloseTo(bruteForce(room, requests, most, worth, 0, 0), within(1e-9));
+  }
+
+  @Provide
+  Arbitrary<Kind> kindsKind() {
+    return net.jqwik.api.Combinators.combine(Arbitraries.longs().between(100, 4000),
+        Arbitraries.longs().between(0, 8), Arbitraries.integers().between(0, 6),
+        Arbitraries.doubles().between(0, 5).ofScale(2)).as(Kind::new);
+  }
+
+  @Provide
+  Arbitrary<List<Kind>> kinds() {
+    return kindsKind().list();
+  }
+
+  private static double bruteForce(long[] room, long[][] requests, int[] most, double[] worth, int k, double value) {
+    if (k == requests.length) {
+      return value;
+    }
+    double best = 0;
+    for (int n = 0; n <= most[k]; n++) {
+      long[] left = room.clone();
+      boolean fits = true;
+      for (int r = 0; r < room.length; r++) {
+        left[r] -= requests[k][r] * n;
+        fits &= left[r] >= 0;
+      }
+      if (!fits) {
+        break;
+      }
+      best = Math.max(best, bruteForce(left, requests, most, worth, k + 1, value + n * worth[k]));
+    }
+    return best;
+  }
+
+  private static long[] zones(int kinds) {
+    long[] masks = new long[kinds];
+    java.util.Arrays.fill(masks, ALL_ZONES);
+    return masks;
+  }
+}
