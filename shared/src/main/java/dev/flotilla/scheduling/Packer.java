@@ -17,6 +17,8 @@ import java.util.TreeSet;
  * greedily: the next pods are those whose requests best match the room that is left, by direction across CPU and
  * memory and then by a normalised dot product, so no one resource runs out while others idle. The shape whose fill
  * is worth most per dollar wins. Fills repeat for identical nodes in few steps because classes are taken in bulk.
+ * Before filling, a packing may follow the bound's assignment, or open the nodes of the pattern program's optimum
+ * (see {@link Strategy}).
  *
  * <p>Cost: with S streams (pods alike in constraints), B direction bins and K tried shapes, a node costs
  * O(K · picks · S · B · log n); picks per node are logarithmic in the pods of a class it takes.
@@ -281,8 +283,9 @@ final class Packer {
 
   /** Above this many kinds of pods the pattern program is not run: its pricing search no longer converges in time. */
   static final int PATTERN_KINDS = 32;
-  /** Shapes the pattern program prices for each kind: those ranked first for it. */
+  /** Shapes the pattern program prices for each kind (those ranked first for it), and in all. */
   static final int PATTERN_SHAPES = 12;
+  static final int PATTERN_CANDIDATES = 64;
   static final int PATTERN_ROUNDS = 30;
   /** States one pattern search visits at most. */
   static final int PATTERN_BUDGET = 2_000;
@@ -311,6 +314,10 @@ final class Packer {
   /**
    * Opens the nodes of the pattern program's optimum (see {@link PatternProgram}), each pattern rounded down to whole
    * nodes, for the pods free of per-node topology; the few pods rounding leaves go to the greedy fill.
+   *
+   * <p>Cost: at most {@link #PATTERN_ROUNDS} rounds, each {@link #PATTERN_CANDIDATES} searches of at most
+   * {@link #PATTERN_BUDGET} states and one simplex over the patterns kept (at most kinds + candidates rows, kinds
+   * columns); independent of the number of pods.
    */
   private void packPatternProgram(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes) {
     List<List<PodClass.Item>> kinds = patternKinds(Arrays.asList(order));
@@ -337,7 +344,7 @@ final class Packer {
       }
       int taken = 0;
       for (int s : ranked(first)) {
-        if (taken == PATTERN_SHAPES) {
+        if (taken == PATTERN_SHAPES || candidates.size() == PATTERN_CANDIDATES) {
           break;
         }
         if (first.podClass.shapes.get(s) && limits.allows(shapes.get(s))) {
