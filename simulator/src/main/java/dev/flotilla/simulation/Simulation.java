@@ -505,7 +505,9 @@ public final class Simulation {
       decision("consolidation " + plan.action().label() + " " + plan.nodes().size() + " node(s) "
           + plan.nodes().stream().collect(Collectors.groupingBy(c -> c.claim().instanceType(), TreeMap::new,
               Collectors.counting())) + (plan.replacements().isEmpty() ? ""
-          : " → " + plan.replacements().getFirst().instanceTypes().getFirst().name()) + ", saving $"
+          : " → " + (plan.replacements().size() == 1 ? plan.replacements().getFirst().instanceTypes().getFirst()
+              .name() : plan.replacements().stream().collect(Collectors.groupingBy(
+              r -> r.instanceTypes().getFirst().name(), TreeMap::new, Collectors.counting())))) + ", saving $"
           + money(plan.savingPerHour()) + "/h: " + plan.reason());
     }
     processCommands();
