@@ -20,7 +20,7 @@ final class PatternProgram {
   record Pattern(int shape, int[] counts, long zoneMask, double price) {}
 
   /** Patterns with how many nodes of each the optimum buys. */
-  record Result(List<Pattern> patterns, double[] nodes, int rounds) {}
+  record Result(List<Pattern> patterns, double[] nodes) {}
 
   /** The program's kinds of pods: requests, zones, capacity types, the shapes each may use, and how many there are. */
   record Kinds(long[][] requests, long[] zoneMasks, int[] capacityTypeMasks, BitSet[] shapes, int[] demand) {
@@ -115,7 +115,7 @@ final class PatternProgram {
       }
       patterns = kept;
     }
-    return new Result(patterns, nodes, round);
+    return new Result(patterns, nodes);
   }
 
   private static boolean fits(NodeShape shape, Kinds kinds, int kind) {
@@ -139,7 +139,7 @@ final class PatternProgram {
       return null;
     }
     PatternSearch search = new PatternSearch(shape.room, kinds.requests(), kinds.zoneMasks(), most, prices, budget)
-        .run(shape.room, shape.zoneMask);
+        .run(shape.zoneMask);
     if (search.bestValue <= 0) {
       return null;
     }

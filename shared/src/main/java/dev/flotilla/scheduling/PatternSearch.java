@@ -7,6 +7,8 @@ package dev.flotilla.scheduling;
  */
 final class PatternSearch {
 
+  /** What one empty node offers. */
+  private final long[] nodeRoom;
   private final long[][] requests;
   private final long[] zoneMasks;
   private final int[] most;
@@ -22,12 +24,14 @@ final class PatternSearch {
   long bestZoneMask;
 
   /**
+   * @param room      what one empty node offers
    * @param requests  one pod's requests for each kind
    * @param zoneMasks the zones each kind may run in
    * @param most      how many of each kind may be taken (0 leaves a kind out)
    * @param worth     what one pod of each kind is worth
    */
   PatternSearch(long[] room, long[][] requests, long[] zoneMasks, int[] most, double[] worth, int budget) {
+    this.nodeRoom = room;
     this.requests = requests;
     this.zoneMasks = zoneMasks;
     this.most = most;
@@ -66,9 +70,9 @@ final class PatternSearch {
     }
   }
 
-  /** Runs the search from an empty node with {@code room} in the zones of {@code zoneMask}. */
-  PatternSearch run(long[] room, long zoneMask) {
-    search(0, room.clone(), zoneMask, 0);
+  /** Runs the search from an empty node in the zones of {@code zoneMask}. */
+  PatternSearch run(long zoneMask) {
+    search(0, nodeRoom.clone(), zoneMask, 0);
     return this;
   }
 

@@ -72,5 +72,15 @@ final class PodClass {
     int available(int epoch) {
       return remaining - (simEpoch == epoch ? simTaken : 0);
     }
+
+    /** Back to where a packing starts: {@code remaining} pods left, names given from {@code nextName}. */
+    void restart(int remaining, int nextName) {
+      this.remaining = remaining;
+      this.nextName = nextName;
+      unplaced = 0;
+      quota = 0;
+      simEpoch = -1;
+      simTaken = 0;
+    }
   }
 }

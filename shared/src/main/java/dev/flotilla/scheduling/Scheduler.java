@@ -514,13 +514,7 @@ public final class Scheduler {
         Packer packer = first;
         if (strategy.ordinal() > 0) {
           for (int i = 0; i < items.size(); i++) {
-            PodClass.Item item = items.get(i);
-            item.remaining = remaining[i];
-            item.nextName = nextName[i];
-            item.unplaced = 0;
-            item.quota = 0;
-            item.simEpoch = -1;
-            item.simTaken = 0;
+            items.get(i).restart(remaining[i], nextName[i]);
           }
           poolUsage.clear();
           poolUsage.putAll(usage);

@@ -28,7 +28,7 @@ class PatternSearchTest {
     long[][] requests = {{1500, 1, 1}, {1000, 3, 1}, {500, 1, 1}};
     double[] worth = {3.1, 2.2, 1.0};
     PatternSearch search = new PatternSearch(room, requests, zones(3), new int[] {9, 9, 9}, worth, 10_000)
-        .run(room, ALL_ZONES);
+        .run(ALL_ZONES);
     assertThat(search.best).containsExactly(1, 2, 1);
     assertThat(search.bestValue).isCloseTo(8.5, within(1e-9));
   }
@@ -39,7 +39,7 @@ class PatternSearchTest {
     long[][] requests = {{500, 1, 1}, {500, 1, 1}};
     long[] zoneMasks = {0b001, 0b010};
     PatternSearch search = new PatternSearch(room, requests, zoneMasks, new int[] {3, 8}, new double[] {2, 1}, 10_000)
-        .run(room, ALL_ZONES);
+        .run(ALL_ZONES);
     // eight of the second kind (worth 8) beat three of the first (worth 6); they cannot share a node
     assertThat(search.best).containsExactly(0, 8);
     assertThat(search.bestZoneMask).isEqualTo(0b010);
@@ -58,7 +58,7 @@ class PatternSearchTest {
       worth[k] = kinds.get(k).worth();
     }
     PatternSearch search = new PatternSearch(room, requests, zones(kinds.size()), most, worth, 1_000_000)
-        .run(room, ALL_ZONES);
+        .run(ALL_ZONES);
 
     long[] used = new long[3];
     double value = 0;
