@@ -95,9 +95,24 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
   private static String required(Map<String, String> env, String name) {
     String v = env.get(name);
     if (v == null || v.isBlank()) {
-      throw new IllegalStateException(name + " is not set");
+      throw new MissingSetting(name);
     }
     return v;
+  }
+
+  /** A setting the environment must give and does not. */
+  public static final class MissingSetting extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+    private final String setting;
+
+    MissingSetting(String setting) {
+      super(setting + " is not set");
+      this.setting = setting;
+    }
+
+    public String setting() {
+      return setting;
+    }
   }
 
   private static Duration seconds(Map<String, String> env, String name, Duration fallback) {

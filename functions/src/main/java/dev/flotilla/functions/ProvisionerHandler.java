@@ -32,6 +32,8 @@ public final class ProvisionerHandler implements RequestStreamHandler {
     report.provisioned(event, decision);
     Invocation.write(output, Map.of(
         "eventId", event.id(),
+        "podsReceived", decision.received(),
+        "podsAlreadyReserved", decision.alreadyReserved(),
         "claims", decision.launched().stream().map(c -> c.id()).toList(),
         "instances", decision.launched().stream().map(c -> c.instanceId()).toList(),
         "addedToInFlight", decision.addedToInFlight().size(),

@@ -50,7 +50,8 @@ public record CatalogFile(String region, List<String> sources, List<String> zone
     try (InputStream in = Files.newInputStream(file)) {
       return read(in);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read catalog " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot read catalog " + file + ": "
+          + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()), e);
     }
   }
 

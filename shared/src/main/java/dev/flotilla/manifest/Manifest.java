@@ -50,7 +50,8 @@ public record Manifest(String source, int index, JsonNode node) {
     try (Reader reader = Files.newBufferedReader(file)) {
       return read(file.toString(), reader);
     } catch (IOException e) {
-      throw new ManifestException("cannot read " + file + ": " + e.getMessage(), e);
+      throw new ManifestException("cannot read " + file + ": "
+          + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()), e);
     }
   }
 

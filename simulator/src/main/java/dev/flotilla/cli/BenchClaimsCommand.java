@@ -30,12 +30,9 @@ public final class BenchClaimsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    String endpoint = LocalAccount.endpoint().orElse(null);
-    if (endpoint == null) {
-      System.err.println("flotilla bench-claims: set AWS_ENDPOINT_URL to an emulator, e.g. start "
-          + "'moto_server -p 5000' and run AWS_ENDPOINT_URL=http://127.0.0.1:5000 ./flotilla bench-claims");
-      return 2;
-    }
+    String endpoint = LocalAccount.endpoint().orElseThrow(() -> new CommandFailure.UsageException(
+        "AWS_ENDPOINT_URL is not set: start an emulator (moto_server -p 5000 &) and run "
+            + "AWS_ENDPOINT_URL=http://127.0.0.1:5000 ./flotilla bench-claims"));
     String table = "flotilla-bench-" + UUID.randomUUID().toString().substring(0, 8);
     try (AwsClients aws = LocalAccount.clients(endpoint)) {
       ClaimTable.createIfMissing(aws.dynamo(), table);

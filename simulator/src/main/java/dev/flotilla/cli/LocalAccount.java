@@ -21,7 +21,12 @@ final class LocalAccount {
 
   /** The endpoint in AWS_ENDPOINT_URL, or empty when none is set. */
   static java.util.Optional<String> endpoint() {
-    return java.util.Optional.ofNullable(System.getenv("AWS_ENDPOINT_URL")).filter(e -> !e.isBlank());
+    return endpoint(System.getenv());
+  }
+
+  /** The endpoint {@code env} names in AWS_ENDPOINT_URL, or empty when none is set. */
+  static java.util.Optional<String> endpoint(Map<String, String> env) {
+    return java.util.Optional.ofNullable(env.get("AWS_ENDPOINT_URL")).filter(e -> !e.isBlank());
   }
 
   /** Clients for an emulator at {@code endpoint}, with the dummy credentials emulators accept. */
@@ -30,12 +35,16 @@ final class LocalAccount {
         software.amazon.awssdk.regions.Region.US_EAST_1));
   }
 
+  /**
+   * The claim table, network, launch template and command queue for {@code cluster}: made where missing, reused
+   * where an earlier call made them, so that it can be asked for on every call.
+   */
   static FunctionConfig bootstrap(AwsClients aws, String cluster, String table) {
     ClaimTable.createIfMissing(aws.dynamo(), table);
-    EmulatorAccount account = EmulatorAccount.create(aws.ec2(), cluster + "-" + Long.toHexString(System.nanoTime()),
-        ZONES);
+    EmulatorAccount account = EmulatorAccount.findOrCreate(aws.ec2(), cluster, ZONES);
+    String queue = aws.sqs().createQueue(r -> r.queueName("flotilla-" + cluster + "-commands")).queueUrl();
     return new FunctionConfig(cluster, table, account.launchTemplateId(), account.subnetByZone(), List.of(),
-        Duration.ofMinutes(15), Duration.ofMinutes(2));
+        Duration.ofMinutes(15), Duration.ofMinutes(2)).withCommandQueue(queue);
   }
 
   /** The environment a function would get for this configuration. */
@@ -51,6 +60,9 @@ final class LocalAccount {
     StringBuilder subnets = new StringBuilder();
     config.subnets().forEach((z, s) -> subnets.append(subnets.isEmpty() ? "" : ",").append(z).append('=').append(s));
     env.put("FLOTILLA_SUBNETS", subnets.toString());
+    if (!config.commandQueueUrl().isBlank()) {
+      env.put("FLOTILLA_COMMAND_QUEUE_URL", config.commandQueueUrl());
+    }
     return env;
   }
 }

@@ -60,42 +60,35 @@ public final class PlanCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<Manifest> manifests = new ArrayList<>();
-    try {
-      if (files.isEmpty() == (kubeconfig == null)) {
-        System.err.println("flotilla plan: give either -f FILE (one or more) or --kubeconfig FILE");
-        return 2;
-      }
-      CatalogFile file = catalog == null ? CatalogFile.bundled() : CatalogFile.read(catalog);
-      OfferingCatalog offerings = OfferingCatalog.of(file, SpotPrices.ratio(spotRatio));
-      SchedulingInput input;
-      if (kubeconfig != null) {
-        dev.flotilla.forwarder.LiveCluster cluster;
-        try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
-            io.fabric8.kubernetes.client.Config.fromKubeconfig(context, kubeconfig.toFile())).build()) {
-          cluster = dev.flotilla.forwarder.LiveCluster.read(client);
-        }
-        input = new SchedulingInput(cluster.pendingPods(), cluster.nodePools(), offerings, cluster.daemonSets(),
-            Map.of());
-      } else {
-        for (Path f : files) {
-          manifests.addAll(Manifest.read(f));
-        }
-        Workloads workloads = Workloads.read(manifests);
-        input = new SchedulingInput(workloads.pods(), NodePoolReader.read(manifests), offerings,
-            workloads.daemonSets(), Map.of());
-      }
-      Plan plan = new Scheduler().schedule(input);
-      if (output == Output.json) {
-        System.out.println(json(plan));
-      } else {
-        table(plan, offerings, System.out);
-      }
-      return 0;
-    } catch (java.io.UncheckedIOException | IllegalArgumentException
-        | io.fabric8.kubernetes.client.KubernetesClientException e) {
-      System.err.println("flotilla plan: " + e.getMessage());
-      return 2;
+    if (files.isEmpty() == (kubeconfig == null)) {
+      throw new CommandFailure.UsageException("give either -f FILE (one or more) or --kubeconfig FILE");
     }
+    CatalogFile file = catalog == null ? CatalogFile.bundled() : CatalogFile.read(catalog);
+    OfferingCatalog offerings = OfferingCatalog.of(file, SpotPrices.ratio(spotRatio));
+    SchedulingInput input;
+    if (kubeconfig != null) {
+      dev.flotilla.forwarder.LiveCluster cluster;
+      try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+          io.fabric8.kubernetes.client.Config.fromKubeconfig(context, kubeconfig.toFile())).build()) {
+        cluster = dev.flotilla.forwarder.LiveCluster.read(client);
+      }
+      input = new SchedulingInput(cluster.pendingPods(), cluster.nodePools(), offerings, cluster.daemonSets(),
+          Map.of());
+    } else {
+      for (Path f : files) {
+        manifests.addAll(Manifest.read(f));
+      }
+      Workloads workloads = Workloads.read(manifests);
+      input = new SchedulingInput(workloads.pods(), NodePoolReader.read(manifests), offerings,
+          workloads.daemonSets(), Map.of());
+    }
+    Plan plan = new Scheduler().schedule(input);
+    if (output == Output.json) {
+      System.out.println(json(plan));
+    } else {
+      table(plan, offerings, System.out);
+    }
+    return 0;
   }
 
   static String json(Plan plan) {

@@ -35,8 +35,7 @@ public final class SimulateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!output.equals("table") && !output.equals("json")) {
-      System.err.println("--output: '" + output + "' is not table or json");
-      return 2;
+      throw new CommandFailure.UsageException("--output: '" + output + "' is not table or json");
     }
     Scenario s = Scenario.read(scenario);
     boolean table = output.equals("table");

@@ -58,7 +58,8 @@ public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> m
     try {
       root = YAML.readTree(yaml);
     } catch (IOException e) {
-      throw new IllegalArgumentException(source + ": not valid YAML: " + e.getMessage(), e);
+      throw new IllegalArgumentException(source + ": not valid YAML: "
+          + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
     }
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException(source + ": a scenario is a YAML mapping");
