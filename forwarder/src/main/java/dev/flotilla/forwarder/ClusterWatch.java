@@ -14,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The forwarder's eyes: informers on pods (all namespaces) and nodes, with a periodic resync. Provisionable pods go
+ * The forwarder's eyes: informers on pods (all namespaces) and nodes, with a periodic resync; with a table to mirror
+ * into, also budgets (for the node states) and DaemonSets (for every plan's per-node room). Provisionable pods go
  * to the pending batch; a pod that stops being provisionable leaves it. Because an informer lists everything when it
  * starts and again on every resync, whatever is still pending after a restart or a lost watch is sent again; the
  * provisioner drops pods already reserved, so a resend never launches twice.
@@ -31,6 +32,7 @@ public final class ClusterWatch implements AutoCloseable {
   private SharedIndexInformer<Pod> pods;
   private SharedIndexInformer<Node> nodes;
   private SharedIndexInformer<io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget> budgets;
+  private SharedIndexInformer<io.fabric8.kubernetes.api.model.apps.DaemonSet> daemonSets;
   private final dev.flotilla.claims.ClaimStore mirrorTo;
   private NodeMirror mirror;
 
@@ -149,6 +151,9 @@ public final class ClusterWatch implements AutoCloseable {
     });
     nodes.start();
     if (mirrorTo != null) {
+      daemonSets = client.apps().daemonSets().inAnyNamespace().runnableInformer(resync.toMillis());
+      daemonSets.addEventHandler(new DaemonSetMirror(mirrorTo, () -> daemonSets.getStore().list()));
+      daemonSets.start();
       mirror = new NodeMirror(mirrorTo, name -> nodes.getStore().getByKey(name), this::podsOn,
           () -> budgets.getStore().list(), mirrorInterval, tick);
       nodes.getStore().listKeys().forEach(mirror::changed);
@@ -213,6 +218,9 @@ public final class ClusterWatch implements AutoCloseable {
     }
     if (budgets != null) {
       budgets.close();
+    }
+    if (daemonSets != null) {
+      daemonSets.close();
     }
     if (pods != null) {
       pods.close();

@@ -27,16 +27,22 @@ public record LiveCluster(List<PendingPod> pendingPods, List<PendingPod> daemonS
         pods.add(PodFacts.pending(pod));
       }
     }
-    List<Manifest> manifests = new ArrayList<>();
-    for (DaemonSet ds : client.apps().daemonSets().inAnyNamespace().list().getItems()) {
-      manifests.addAll(Manifest.parse("DaemonSet " + ds.getMetadata().getName(), Serialization.asJson(ds)));
-    }
-    List<PendingPod> daemonSets = Workloads.read(manifests).daemonSets();
+    List<PendingPod> daemonSets = templates(client.apps().daemonSets().inAnyNamespace().list().getItems());
     List<NodePool> pools = nodePools(client, "flotilla.dev/v1");
     if (pools.isEmpty()) {
       pools = nodePools(client, "karpenter.sh/v1");
     }
     return new LiveCluster(pods, daemonSets, pools);
+  }
+
+  /** Each DaemonSet's pod template, as the scheduler counts it on every node it matches. */
+  static List<PendingPod> templates(List<DaemonSet> daemonSets) {
+    List<Manifest> manifests = new ArrayList<>();
+    for (DaemonSet ds : daemonSets) {
+      manifests.addAll(Manifest.parse("DaemonSet " + ds.getMetadata().getNamespace() + "/"
+          + ds.getMetadata().getName(), Serialization.asJson(ds)));
+    }
+    return Workloads.read(manifests).daemonSets();
   }
 
   /** NodePools are cluster-scoped custom resources, {@code nodepools.<group>}. */

@@ -49,6 +49,7 @@ class HelmChartTest {
         "core/pods/eviction", new TreeSet<>(List.of("create")),
         "core/nodes", new TreeSet<>(List.of("delete", "get", "list", "patch", "watch")),
         "policy/poddisruptionbudgets", new TreeSet<>(List.of("get", "list", "watch")),
+        "apps/daemonsets", new TreeSet<>(List.of("list", "watch")),
         "coordination.k8s.io/leases", new TreeSet<>(List.of("create", "get", "update")))));
   }
 

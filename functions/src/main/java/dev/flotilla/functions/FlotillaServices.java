@@ -16,12 +16,16 @@ import dev.flotilla.catalog.OfferingSource;
 import dev.flotilla.lifecycle.GarbageCollector;
 import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.provisioning.Provisioner;
+import dev.flotilla.contracts.DaemonSets;
+import dev.flotilla.model.PendingPod;
 import java.time.Clock;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * The services a function runs, built once per execution environment (and so once per SnapStart snapshot): SDK
- * clients, adapters, the bundled catalog. Nothing here calls AWS while it is built.
+ * The composition root: the services a function runs over its ports, built once per execution environment (and so
+ * once per SnapStart snapshot). Lambda builds it over the AWS adapters ({@link #aws}); the simulator builds it over
+ * the in-memory ports, so that what it runs is what Lambda runs. Nothing here calls AWS while it is built.
  */
 public final class FlotillaServices {
 
@@ -46,12 +50,35 @@ public final class FlotillaServices {
     // only zones the cluster has subnets in can be launched into
     OfferingSource launchable = config.subnets().isEmpty() ? offerings
         : () -> offerings.catalog().inZones(config.subnets().keySet());
-    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, List::of, clock);
+    // every plan counts the room the cluster's DaemonSets take on a new node, as the forwarder last mirrored them
+    Supplier<List<PendingPod>> daemonSets = () -> store.daemonSets().map(d -> DaemonSets.parse(d).templates())
+        .orElse(List.of());
+    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock);
     this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, config::nodePools, clock);
     this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, config::nodePools,
-        clock);
+        daemonSets, clock);
+  }
+
+  public Provisioner provisioner() {
+    return provisioner;
+  }
+
+  public Lifecycle lifecycle() {
+    return lifecycle;
+  }
+
+  public GarbageCollector collector() {
+    return collector;
+  }
+
+  public InterruptionService interruption() {
+    return interruption;
+  }
+
+  public ConsolidationService consolidation() {
+    return consolidation;
   }
 
   /** The AWS-backed services for this environment: region, endpoint and names from environment variables. */

@@ -46,6 +46,8 @@ public final class DynamoClaimStore implements ClaimStore {
   static final Duration RESERVATION_TTL = Duration.ofMinutes(30);
   static final Duration TERMINATED_RETENTION = Duration.ofDays(1);
   private static final int TRANSACTION_ATTEMPTS = 5;
+  /** The DaemonSets document's key in the node partition, beside the nodes' {@code NODE#} items. */
+  private static final String DAEMONSETS = "DAEMONSETS";
   private static final Logger LOG = LoggerFactory.getLogger(DynamoClaimStore.class);
   private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
       .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
@@ -323,7 +325,11 @@ public final class DynamoClaimStore implements ClaimStore {
 
   @Override
   public void putNodeState(String node, String json) {
-    Map<String, AttributeValue> item = key(nodePartition, "NODE#" + node);
+    putDocument(key(nodePartition, "NODE#" + node), json);
+  }
+
+  /** Writes a mirrored document unless the same one is there already. */
+  private void putDocument(Map<String, AttributeValue> item, String json) {
     item.put("doc", AttributeValue.fromS(json));
     item.put("updatedAt", AttributeValue.fromS(clock.instant().toString()));
     try {
@@ -333,6 +339,18 @@ public final class DynamoClaimStore implements ClaimStore {
     } catch (ConditionalCheckFailedException unchanged) {
       // the same document is already there: nothing to write
     }
+  }
+
+  @Override
+  public void putDaemonSets(String json) {
+    putDocument(key(nodePartition, DAEMONSETS), json);
+  }
+
+  @Override
+  public Optional<String> daemonSets() {
+    Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).key(key(nodePartition, DAEMONSETS))
+        .consistentRead(true)).item();
+    return item == null || !item.containsKey("doc") ? Optional.empty() : Optional.of(item.get("doc").s());
   }
 
   @Override

@@ -92,4 +92,13 @@ public interface ClaimStore {
   void deleteNodeState(String node);
 
   Map<String, String> nodeStates();
+
+  /**
+   * Writes the cluster's DaemonSets document ({@link dev.flotilla.contracts.DaemonSets}) if it changed: the forwarder
+   * mirrors it beside the node states.
+   */
+  void putDaemonSets(String json);
+
+  /** The mirrored DaemonSets document, or empty when none was written. */
+  Optional<String> daemonSets();
 }

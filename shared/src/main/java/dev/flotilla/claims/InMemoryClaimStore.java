@@ -127,6 +127,8 @@ public final class InMemoryClaimStore implements ClaimStore {
     return new LinkedHashSet<>(unavailable.keySet());
   }
 
+  private String daemonSets;
+
   @Override
   public synchronized void putNodeState(String node, String json) {
     nodes.put(node, json);
@@ -140,5 +142,15 @@ public final class InMemoryClaimStore implements ClaimStore {
   @Override
   public synchronized Map<String, String> nodeStates() {
     return new TreeMap<>(nodes);
+  }
+
+  @Override
+  public synchronized void putDaemonSets(String json) {
+    daemonSets = json;
+  }
+
+  @Override
+  public synchronized Optional<String> daemonSets() {
+    return Optional.ofNullable(daemonSets);
   }
 }

@@ -40,11 +40,19 @@ public final class ConsolidationService {
   private final Provisioner provisioner;
   private final OfferingSource offerings;
   private final Supplier<List<NodePool>> pools;
+  private final Supplier<List<PendingPod>> daemonSets;
   private final Clock clock;
   private final Consolidator consolidator = new Consolidator();
 
   public ConsolidationService(ClaimStore store, CommandQueue commands, Provisioner provisioner,
       OfferingSource offerings, Supplier<List<NodePool>> pools, Clock clock) {
+    this(store, commands, provisioner, offerings, pools, List::of, clock);
+  }
+
+  /** @param daemonSets what every new node of a plan gives up to the cluster's DaemonSets */
+  public ConsolidationService(ClaimStore store, CommandQueue commands, Provisioner provisioner,
+      OfferingSource offerings, Supplier<List<NodePool>> pools, Supplier<List<PendingPod>> daemonSets, Clock clock) {
+    this.daemonSets = daemonSets;
     this.store = store;
     this.commands = commands;
     this.provisioner = provisioner;
@@ -88,7 +96,8 @@ public final class ConsolidationService {
   private Consolidator.View view() {
     List<NodeState> nodes = new ArrayList<>();
     store.nodeStates().values().forEach(doc -> nodes.add(NodeState.parse(doc)));
-    return new Consolidator.View(nodes, store.claims(), pools.get(), offerings.catalog(), clock.instant());
+    return new Consolidator.View(nodes, store.claims(), pools.get(), offerings.catalog(), clock.instant(),
+        daemonSets.get());
   }
 
   /** Drains the nodes whose replacement is now ready (a replace, a rebalance): the second half of a replace. */

@@ -52,11 +52,18 @@ public final class Consolidator {
 
   /** What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time. */
   public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
-      Instant now) {
+      Instant now, List<PendingPod> daemonSets) {
     public View {
       nodes = List.copyOf(nodes);
       claims = List.copyOf(claims);
       pools = pools == null || pools.isEmpty() ? List.of(NodePool.defaultPool()) : List.copyOf(pools);
+      daemonSets = daemonSets == null ? List.of() : List.copyOf(daemonSets);
+    }
+
+    /** A view of a cluster that runs no DaemonSets. */
+    public View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
+        Instant now) {
+      this(nodes, claims, pools, catalog, now, List.of());
     }
   }
 
@@ -247,7 +254,8 @@ public final class Consolidator {
       }
     }
     List<Claim> remaining = view.claims().stream().filter(c -> c.state().live() && !gone.contains(c.id())).toList();
-    Plan plan = scheduler.schedule(new SchedulingInput(pods, view.pools(), view.catalog(), List.of(),
+    // a new node gives up what its DaemonSets take; the nodes that stay already list their DaemonSets' pods
+    Plan plan = scheduler.schedule(new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(),
         Provisioner.poolUsage(remaining, view.catalog()), stay));
     return plan.unschedulable().isEmpty() ? plan : null;
   }

@@ -175,6 +175,20 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void theDaemonSetsDocumentIsMirroredBesideTheNodesAndIsNotOne() {
+    assertThat(store().daemonSets()).isEmpty();
+    store().putNodeState("ip-10-0-1-5", "{\"pods\":1}");
+
+    store().putDaemonSets("[{\"name\":\"kube-system/aws-node\"}]");
+    store().putDaemonSets("[{\"name\":\"kube-system/aws-node\"}]");
+    assertThat(store().daemonSets()).contains("[{\"name\":\"kube-system/aws-node\"}]");
+
+    store().putDaemonSets("[]");
+    assertThat(store().daemonSets()).contains("[]");
+    assertThat(store().nodeStates()).containsOnlyKeys("ip-10-0-1-5");
+  }
+
+  @Test
   void racingClaimsOverOverlappingPodsReserveEachPodExactlyOnce() throws Exception {
     int threads = 8;
     List<String> pool = pods("race", 40);

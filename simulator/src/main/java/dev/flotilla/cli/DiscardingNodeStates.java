@@ -85,6 +85,16 @@ final class DiscardingNodeStates implements ClaimStore {
     throw unsupported();
   }
 
+  @Override
+  public void putDaemonSets(String json) {
+    // dropped, as node states are
+  }
+
+  @Override
+  public Optional<String> daemonSets() {
+    throw unsupported();
+  }
+
   private static UnsupportedOperationException unsupported() {
     return new UnsupportedOperationException("the forwarder writes node state only");
   }

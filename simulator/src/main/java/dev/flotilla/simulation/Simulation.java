@@ -16,6 +16,7 @@ import dev.flotilla.cloud.LaunchResult;
 import dev.flotilla.commands.Command;
 import dev.flotilla.commands.CommandQueue;
 import dev.flotilla.commands.InMemoryCommandQueue;
+import dev.flotilla.contracts.DaemonSets;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.InterruptionEvent;
 import dev.flotilla.contracts.NodeEvent;
@@ -24,6 +25,8 @@ import dev.flotilla.disruption.ConsolidationPlan;
 import dev.flotilla.disruption.ConsolidationService;
 import dev.flotilla.events.BusEvent;
 import dev.flotilla.forwarder.PendingBatch;
+import dev.flotilla.functions.FlotillaServices;
+import dev.flotilla.functions.FunctionConfig;
 import dev.flotilla.interruption.InterruptionService;
 import dev.flotilla.lifecycle.GarbageCollector;
 import dev.flotilla.lifecycle.Lifecycle;
@@ -154,11 +157,16 @@ public final class Simulation {
     this.pools = NodePoolReader.read(manifests);
     Workloads read = Workloads.read(manifests);
     this.daemonSets = read.daemonSets();
-    this.provisioner = new Provisioner(store, ec2, offerings, () -> pools, () -> daemonSets, clock);
-    this.lifecycle = new Lifecycle(store, ec2, clock, Lifecycle.LAUNCH_TIMEOUT);
-    this.collector = new GarbageCollector(store, ec2, lifecycle, clock, GarbageCollector.GRACE);
-    this.interruption = new InterruptionService(store, commands, provisioner, () -> pools, clock);
-    this.consolidation = new ConsolidationService(store, commands, provisioner, offerings, () -> pools, clock);
+    // the forwarder mirrors the cluster's DaemonSets into the table, where the functions read them
+    store.putDaemonSets(new DaemonSets(daemonSets).toJson());
+    // the functions' own composition root over the in-memory ports: what runs here is what Lambda runs
+    FlotillaServices services = new FlotillaServices(new FunctionConfig(CLUSTER, CLUSTER, "", Map.of(), pools,
+        Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE), store, ec2, offerings, commands, clock);
+    this.provisioner = services.provisioner();
+    this.lifecycle = services.lifecycle();
+    this.collector = services.collector();
+    this.interruption = services.interruption();
+    this.consolidation = services.consolidation();
     for (Manifest m : manifests) {
       if (Set.of("Deployment", "StatefulSet", "ReplicaSet").contains(m.kind())) {
         int replicas = m.node().path("spec").path("replicas").asInt(1);
