@@ -45,6 +45,7 @@ class CommandExecutorTest {
 
   @org.junit.jupiter.api.AfterEach
   void stopWatching() {
+    executor.close();
     watch.close();
   }
 
@@ -131,6 +132,7 @@ class CommandExecutorTest {
     queue.sendRaw("{\"version\":1,\"id\":\"x\",\"kind\":\"Reboot\",\"node\":\"ip-1\"}");
 
     assertThat(executor.pollOnce(Duration.ZERO)).isEqualTo(1);
+    assertThat(executor.awaitIdle()).isTrue();
 
     assertThat(queue.size()).isEqualTo(1);
     assertThat(client.nodes().withName("ip-1").get().getSpec().getUnschedulable()).isTrue();
