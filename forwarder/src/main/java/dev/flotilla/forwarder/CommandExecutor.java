@@ -181,9 +181,26 @@ public final class CommandExecutor implements AutoCloseable {
       }
       if (take(command, message)) {
         taken++;
+      } else if (closing()) {
+        giveBack(message.receipt());
       }
     }
     return taken;
+  }
+
+  private boolean closing() {
+    synchronized (lock) {
+      return closed;
+    }
+  }
+
+  /** Makes a message visible again at once, for whoever receives next. */
+  private void giveBack(String receipt) {
+    try {
+      queue.extendVisibility(receipt, Duration.ZERO);
+    } catch (RuntimeException e) {
+      LOG.atDebug().setMessage("message not given back").addKeyValue("error", e.getMessage()).log();
+    }
   }
 
   private boolean take(Command command, CommandQueue.Received message) {
@@ -350,13 +367,7 @@ public final class CommandExecutor implements AutoCloseable {
     }
     heartbeat.shutdownNow();
     workers.shutdownNow();
-    for (String receipt : receipts) {
-      try {
-        queue.extendVisibility(receipt, Duration.ZERO);
-      } catch (RuntimeException e) {
-        LOG.atDebug().setMessage("message not given back").addKeyValue("error", e.getMessage()).log();
-      }
-    }
+    receipts.forEach(this::giveBack);
     try {
       workers.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
