@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,8 @@ public final class ClusterWatch implements AutoCloseable {
   private SharedIndexInformer<io.fabric8.kubernetes.api.model.apps.DaemonSet> daemonSets;
   private final dev.flotilla.claims.ClaimStore mirrorTo;
   private NodeMirror mirror;
+  private CompletableFuture<Void> listed = new CompletableFuture<>();
+  private volatile boolean closed;
 
   public ClusterWatch(KubernetesClient client, String cluster, EventPublisher publisher, Duration idle, Duration max,
       Duration resync) {
@@ -79,7 +82,8 @@ public final class ClusterWatch implements AutoCloseable {
     }, resync.toMillis());
     // listed in pages, so that the first list of a big cluster never holds every pod twice
     pods = client.pods().inAnyNamespace().withLimit(500L).runnableInformer(resync.toMillis())
-        .itemStore(CompactItemStore.pods(client.getKubernetesSerialization())).removeNamespaceIndex();
+        .itemStore(CompactItemStore.pods(client.getKubernetesSerialization())).removeNamespaceIndex()
+        .exceptionHandler(this::retry);
     pods.addIndexers(java.util.Map.of(BY_NODE, pod -> pod.getSpec() == null || pod.getSpec().getNodeName() == null
         ? List.of() : List.of(pod.getSpec().getNodeName())));
     pods.addEventHandler(new ResourceEventHandler<>() {
@@ -111,9 +115,9 @@ public final class ClusterWatch implements AutoCloseable {
         nodeChanged(pod);
       }
     });
-    pods.start();
+    CompletableFuture<Void> podsListed = pods.start().toCompletableFuture();
     nodes = client.nodes().runnableInformer(resync.toMillis())
-        .itemStore(CompactItemStore.nodes(client.getKubernetesSerialization()));
+        .itemStore(CompactItemStore.nodes(client.getKubernetesSerialization())).exceptionHandler(this::retry);
     nodes.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Node node) {
@@ -149,7 +153,7 @@ public final class ClusterWatch implements AutoCloseable {
             publish(NodeEvents.event(Envelope.NODE_DELETED, cluster, node, id)));
       }
     });
-    nodes.start();
+    listed = CompletableFuture.allOf(podsListed, nodes.start().toCompletableFuture());
     if (mirrorTo != null) {
       daemonSets = client.apps().daemonSets().inAnyNamespace().runnableInformer(resync.toMillis());
       daemonSets.addEventHandler(new DaemonSetMirror(mirrorTo, () -> daemonSets.getStore().list()));
@@ -159,6 +163,31 @@ public final class ClusterWatch implements AutoCloseable {
       nodes.getStore().listKeys().forEach(mirror::changed);
     }
     return this;
+  }
+
+  /**
+   * An informer whose first list fails tries again (with the client's backoff) rather than stopping with an empty
+   * cache: a drain reading an empty cache would find the node empty. Once started, fabric8's own rule holds.
+   */
+  private boolean retry(boolean started, Throwable t) {
+    if (started) {
+      return !(t instanceof io.fabric8.kubernetes.client.WatcherException);
+    }
+    if (!closed) {
+      LOG.atWarn().setMessage("listing the cluster failed; trying again").addKeyValue("error", t.getMessage()).log();
+    }
+    return !closed;
+  }
+
+  /** Whether pods, nodes and budgets have all been listed, so that the caches answer for the whole cluster. */
+  public boolean synced() {
+    return budgets != null && budgets.hasSynced() && pods != null && pods.hasSynced() && nodes != null
+        && nodes.hasSynced();
+  }
+
+  /** Completes once pods and nodes have first been listed (budgets are listed before {@link #start()} returns). */
+  public CompletableFuture<Void> listed() {
+    return listed;
   }
 
   private void nodeChanged(Pod pod) {
@@ -213,6 +242,7 @@ public final class ClusterWatch implements AutoCloseable {
   /** Stops watching and sends the open batch (graceful shutdown). */
   @Override
   public void close() {
+    closed = true;
     if (mirror != null) {
       mirror.close();
     }

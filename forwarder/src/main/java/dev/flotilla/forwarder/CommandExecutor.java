@@ -15,8 +15,18 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +36,16 @@ import org.slf4j.LoggerFactory;
  * backoff until the deadline) and Delete Node. Every command is idempotent and touches only nodes labelled as this
  * cluster's Flotilla nodes. Drains report {@code Node Drained} or {@code Drain Failed} on the bus. A message that is
  * not a command is logged and left on the queue, so that it reaches the dead-letter queue.
+ *
+ * <p>Commands run side by side on a few lanes. A node's commands run one after another, in the order received, so
+ * two drains of one node never interleave and a node is deleted only after the drain before it. Of the rest, the
+ * command with the nearest deadline goes first, and some lanes are kept for commands due within minutes (a spot
+ * drain has two), so that long consolidation drains held by budgets never keep an urgent one waiting. Every message
+ * received and not finished, running or waiting, is kept hidden on the queue by a heartbeat; it is deleted once its
+ * command is done. A command that fails is left for the queue to hand out again (after five receives, to the
+ * dead-letter queue).
  */
-public final class CommandExecutor {
+public final class CommandExecutor implements AutoCloseable {
 
   /** What executing a command came to. */
   public enum Outcome { DONE, DRAIN_FAILED, REFUSED_NOT_OURS }
@@ -38,6 +56,47 @@ public final class CommandExecutor {
   private static final Logger LOG = LoggerFactory.getLogger(CommandExecutor.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * How many commands run at once, and how their messages are kept hidden.
+   *
+   * @param workers commands that may run at once
+   * @param keptForUrgent of those, how many only commands due within {@code urgentWithin} may take
+   * @param maxInFlight messages held (running or waiting) before the executor stops receiving
+   * @param heartbeatEvery how often every held message's visibility is extended
+   * @param hiddenFor by how much, from the heartbeat on
+   */
+  record Lanes(int workers, int keptForUrgent, int maxInFlight, Duration urgentWithin, Duration heartbeatEvery,
+      Duration hiddenFor) {
+
+    static final Lanes DEFAULT = new Lanes(6, 3, 50, Duration.ofMinutes(5), Duration.ofSeconds(30),
+        Duration.ofMinutes(2));
+
+    Lanes {
+      if (workers < 1 || keptForUrgent < 0 || keptForUrgent >= workers || maxInFlight < 1) {
+        throw new IllegalArgumentException("lanes: need a worker for commands not yet urgent and room to hold one");
+      }
+      if (hiddenFor.compareTo(heartbeatEvery.multipliedBy(2)) < 0) {
+        throw new IllegalArgumentException("lanes: a message must stay hidden for two heartbeats at least");
+      }
+    }
+  }
+
+  /** A received command: waiting for its node or a lane, or running. Guarded by {@code lock}. */
+  private static final class Job {
+    final Command command;
+    final Instant due;
+    final long sequence;
+    String receipt;
+    boolean urgentLane;
+
+    Job(Command command, String receipt, Instant due, long sequence) {
+      this.command = command;
+      this.receipt = receipt;
+      this.due = due;
+      this.sequence = sequence;
+    }
+  }
+
   private final KubernetesClient client;
   private final String cluster;
   private final CommandQueue queue;
@@ -45,10 +104,31 @@ public final class CommandExecutor {
   private final Clock clock;
   private final Duration firstBackoff;
   private final java.util.function.Function<String, List<Pod>> podsOn;
+  private final Lanes lanes;
+
+  private final Object lock = new Object();
+  /** Every message held, by command id. */
+  private final Map<String, Job> held = new LinkedHashMap<>();
+  /** Each node's commands in the order received; the first is running or ready. */
+  private final Map<String, ArrayDeque<Job>> lines = new HashMap<>();
+  private final PriorityQueue<Job> ready = new PriorityQueue<>(
+      Comparator.comparing((Job j) -> j.due).thenComparingLong(j -> j.sequence));
+  private long received;
+  private int running;
+  private int runningNotUrgent;
+  private boolean beating;
+  private boolean closed;
+  private final ExecutorService workers;
+  private final ScheduledExecutorService heartbeat;
 
   /** @param podsOn the pods bound to a node, from the watch's informer cache */
   public CommandExecutor(KubernetesClient client, String cluster, CommandQueue queue, EventPublisher publisher,
       Clock clock, Duration firstBackoff, java.util.function.Function<String, List<Pod>> podsOn) {
+    this(client, cluster, queue, publisher, clock, firstBackoff, podsOn, Lanes.DEFAULT);
+  }
+
+  CommandExecutor(KubernetesClient client, String cluster, CommandQueue queue, EventPublisher publisher,
+      Clock clock, Duration firstBackoff, java.util.function.Function<String, List<Pod>> podsOn, Lanes lanes) {
     this.podsOn = podsOn;
     this.client = client;
     this.cluster = cluster;
@@ -56,12 +136,41 @@ public final class CommandExecutor {
     this.publisher = publisher;
     this.clock = clock;
     this.firstBackoff = firstBackoff;
+    this.lanes = lanes;
+    AtomicInteger worker = new AtomicInteger();
+    this.workers = Executors.newFixedThreadPool(lanes.workers(),
+        r -> Thread.ofPlatform().name("command-" + worker.incrementAndGet()).daemon().unstarted(r));
+    this.heartbeat = Executors.newSingleThreadScheduledExecutor(
+        r -> Thread.ofPlatform().name("command-heartbeat").daemon().unstarted(r));
   }
 
-  /** Receives and executes what is waiting (long polling up to {@code wait}); returns how many it handled. */
+  /**
+   * Receives what is waiting (long polling up to {@code wait}) and hands each command to its lane; returns how many
+   * it took. Does not wait for them to run, but waits first while {@link Lanes#maxInFlight} messages are held.
+   */
   public int pollOnce(Duration wait) {
-    int handled = 0;
-    for (CommandQueue.Received message : queue.receive(10, wait)) {
+    int room;
+    synchronized (lock) {
+      while (!closed && held.size() >= lanes.maxInFlight()) {
+        try {
+          lock.wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return 0;
+        }
+      }
+      if (closed) {
+        return 0;
+      }
+      room = Math.min(10, lanes.maxInFlight() - held.size());
+      if (!beating) {
+        beating = true;
+        long every = lanes.heartbeatEvery().toMillis();
+        heartbeat.scheduleWithFixedDelay(this::beat, every, every, TimeUnit.MILLISECONDS);
+      }
+    }
+    int taken = 0;
+    for (CommandQueue.Received message : queue.receive(room, wait)) {
       Command command;
       try {
         command = Command.parse(message.body());
@@ -70,13 +179,200 @@ public final class CommandExecutor {
             .addKeyValue("receiveCount", message.receiveCount()).log();
         continue;
       }
-      Outcome outcome = execute(command, () -> queue.extendVisibility(message.receipt(), Duration.ofMinutes(1)));
+      if (take(command, message)) {
+        taken++;
+      } else if (closing()) {
+        giveBack(message.receipt());
+      }
+    }
+    return taken;
+  }
+
+  private boolean closing() {
+    synchronized (lock) {
+      return closed;
+    }
+  }
+
+  /** Makes a message visible again at once, for whoever receives next. */
+  private void giveBack(String receipt) {
+    try {
+      queue.extendVisibility(receipt, Duration.ZERO);
+    } catch (RuntimeException e) {
+      LOG.atDebug().setMessage("message not given back").addKeyValue("error", e.getMessage()).log();
+    }
+  }
+
+  private boolean take(Command command, CommandQueue.Received message) {
+    synchronized (lock) {
+      Job known = held.get(command.id());
+      if (known != null) {
+        // handed out again while held (a heartbeat came late): it runs once; the newest receipt deletes it
+        known.receipt = message.receipt();
+        LOG.atInfo().setMessage("command received again while held").addKeyValue("commandId", command.id())
+            .addKeyValue("receiveCount", message.receiveCount()).log();
+        return false;
+      }
+      if (closed) {
+        return false;
+      }
+      Job job = new Job(command, message.receipt(), due(command), received++);
+      held.put(command.id(), job);
+      ArrayDeque<Job> line = lines.computeIfAbsent(command.node(), n -> new ArrayDeque<>());
+      line.add(job);
+      if (line.size() == 1) {
+        ready.add(job);
+      }
+      dispatch();
+      return true;
+    }
+  }
+
+  /** When a command must be done by: its deadline; a drain without one has the default; cordon and delete, now. */
+  private Instant due(Command command) {
+    if (command.deadline() != null) {
+      return command.deadline();
+    }
+    return command.kind() == Command.Kind.Drain ? clock.instant().plus(DEFAULT_DRAIN_DEADLINE) : clock.instant();
+  }
+
+  /**
+   * Starts what may start, nearest deadline first. Commands not yet urgent leave {@link Lanes#keptForUrgent} lanes
+   * free; as the queue is ordered by deadline, once its head must wait for a lane so must everything behind it.
+   */
+  private void dispatch() {
+    Instant urgentBefore = clock.instant().plus(lanes.urgentWithin());
+    while (!closed && running < lanes.workers() && !ready.isEmpty()) {
+      Job next = ready.peek();
+      boolean urgent = next.due.isBefore(urgentBefore);
+      if (!urgent && runningNotUrgent >= lanes.workers() - lanes.keptForUrgent()) {
+        return;
+      }
+      ready.poll();
+      next.urgentLane = urgent;
+      running++;
+      if (!urgent) {
+        runningNotUrgent++;
+      }
+      workers.execute(() -> run(next));
+    }
+  }
+
+  private void run(Job job) {
+    Command command = job.command;
+    Outcome outcome = null;
+    try {
+      outcome = execute(command, () -> { });
       LOG.atInfo().setMessage("command executed").addKeyValue("kind", command.kind()).addKeyValue("node", command.node())
           .addKeyValue("commandId", command.id()).addKeyValue("outcome", outcome).log();
-      queue.delete(message.receipt());
-      handled++;
+    } catch (RuntimeException e) {
+      LOG.atWarn().setMessage("command failed; left on the queue to be handed out again")
+          .addKeyValue("kind", command.kind()).addKeyValue("node", command.node())
+          .addKeyValue("commandId", command.id()).addKeyValue("error", e.getMessage()).log();
+    } finally {
+      String receipt;
+      boolean closing;
+      synchronized (lock) {
+        held.remove(command.id());
+        receipt = job.receipt;
+        closing = closed;
+      }
+      try {
+        if (outcome != null) {
+          queue.delete(receipt);
+        } else if (closing) {
+          queue.extendVisibility(receipt, Duration.ZERO);
+        }
+      } catch (RuntimeException e) {
+        LOG.atWarn().setMessage("command message not settled; it will come back, and run again harmlessly")
+            .addKeyValue("commandId", command.id()).addKeyValue("error", e.getMessage()).log();
+      }
+      synchronized (lock) {
+        running--;
+        if (!job.urgentLane) {
+          runningNotUrgent--;
+        }
+        ArrayDeque<Job> line = lines.get(command.node());
+        line.poll();
+        if (line.isEmpty()) {
+          lines.remove(command.node());
+        } else {
+          ready.add(line.peek());
+        }
+        dispatch();
+        lock.notifyAll();
+      }
     }
-    return handled;
+  }
+
+  /** Keeps every held message hidden, running or waiting; and lets commands whose deadline neared take a lane. */
+  void heartbeat() {
+    List<String> receipts;
+    synchronized (lock) {
+      receipts = held.values().stream().map(j -> j.receipt).toList();
+      dispatch();
+    }
+    for (String receipt : receipts) {
+      try {
+        queue.extendVisibility(receipt, lanes.hiddenFor());
+      } catch (RuntimeException e) {
+        // finished meanwhile, or the queue is unreachable: the next beat tries again
+        LOG.atDebug().setMessage("visibility not extended").addKeyValue("error", e.getMessage()).log();
+      }
+    }
+  }
+
+  private void beat() {
+    try {
+      heartbeat();
+    } catch (RuntimeException e) {
+      LOG.atWarn().setMessage("heartbeat failed").addKeyValue("error", e.getMessage()).log();
+    }
+  }
+
+  /** Waits until every held command has finished and its message is settled; false if that took over a minute. */
+  boolean awaitIdle() {
+    long guard = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    synchronized (lock) {
+      while (!held.isEmpty() || running > 0) {
+        long left = guard - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          lock.wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /**
+   * Stops receiving and running: running drains are interrupted, and every held message is given back to the queue
+   * at once, for the next leader.
+   */
+  @Override
+  public void close() {
+    List<String> receipts;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      receipts = held.values().stream().map(j -> j.receipt).toList();
+      lock.notifyAll();
+    }
+    heartbeat.shutdownNow();
+    workers.shutdownNow();
+    receipts.forEach(this::giveBack);
+    try {
+      workers.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   public Outcome execute(Command command, Runnable stillWorking) {

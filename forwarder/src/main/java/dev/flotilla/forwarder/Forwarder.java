@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The forwarder process: replicas elect a leader over a Lease, and only the leader watches, forwards and executes
  * commands; the others wait to take over. Losing the lease ends the process, so Kubernetes restarts it as a standby.
- * SIGTERM stops watching and sends the open batch first.
+ * SIGTERM gives the commands in hand back to the queue, stops watching and sends the open batch first. The leader
+ * takes commands only once its watch has listed the cluster (a drain reads the pods on its node from the watch), and
+ * is ready ({@code /readyz}) only from then on; a standby is ready while it waits for the lease.
  */
 public final class Forwarder {
 
@@ -55,7 +57,10 @@ public final class Forwarder {
   private final dev.flotilla.claims.ClaimStore mirrorTo;
   private final AtomicBoolean leading = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
+  /** The leader's command loop is receiving. */
+  private final AtomicBoolean taking = new AtomicBoolean();
   private volatile ClusterWatch watch;
+  private volatile CommandExecutor executor;
 
   Forwarder(KubernetesClient client, Settings settings, EventPublisher publisher, CommandQueue queue,
       dev.flotilla.claims.ClaimStore mirrorTo) {
@@ -68,6 +73,22 @@ public final class Forwarder {
 
   boolean leading() {
     return leading.get();
+  }
+
+  /**
+   * Whether this replica can do its job: the leader once its watch has listed the cluster and its command loop runs;
+   * a standby as long as it runs for the lease. The chart's readiness probe asks this; liveness asks only that the
+   * process answers, so a leader still listing is not restarted.
+   */
+  boolean ready() {
+    if (stopping.get()) {
+      return false;
+    }
+    if (!leading.get()) {
+      return true;
+    }
+    ClusterWatch w = watch;
+    return w != null && w.synced() && taking.get();
   }
 
   /** Runs for leadership; returns a future that completes when this replica stops leading or standing by. */
@@ -86,20 +107,33 @@ public final class Forwarder {
   }
 
   private void lead() {
-    LOG.atInfo().setMessage("leading: watching the cluster").addKeyValue("identity", settings.identity()).log();
-    watch = new ClusterWatch(client, settings.cluster(), publisher, settings.idle(), settings.max(),
-        Duration.ofMinutes(5), mirrorTo).start();
     leading.set(true);
-    CommandExecutor executor = new CommandExecutor(client, settings.cluster(), queue, publisher, Clock.systemUTC(),
-        Duration.ofMillis(500), watch::podsOn);
-    Thread.ofPlatform().name("command-executor").daemon().start(() -> {
-      while (leading.get() && !stopping.get()) {
-        try {
-          executor.pollOnce(Duration.ofSeconds(20));
-        } catch (RuntimeException e) {
-          LOG.atWarn().setMessage("command poll failed").addKeyValue("error", e.getMessage()).log();
-          sleep(Duration.ofSeconds(2));
+    LOG.atInfo().setMessage("leading: watching the cluster").addKeyValue("identity", settings.identity()).log();
+    ClusterWatch w = new ClusterWatch(client, settings.cluster(), publisher, settings.idle(), settings.max(),
+        Duration.ofMinutes(5), mirrorTo).start();
+    watch = w;
+    CommandExecutor e = new CommandExecutor(client, settings.cluster(), queue, publisher, Clock.systemUTC(),
+        Duration.ofMillis(500), w::podsOn);
+    executor = e;
+    Thread.ofPlatform().name("command-loop").daemon().start(() -> {
+      try {
+        w.listed().join();
+      } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException stopped) {
+        LOG.atInfo().setMessage("watch stopped before it listed the cluster; no commands taken").log();
+        return;
+      }
+      taking.set(!stopping.get());
+      try {
+        while (leading.get() && !stopping.get()) {
+          try {
+            e.pollOnce(Duration.ofSeconds(20));
+          } catch (RuntimeException failed) {
+            LOG.atWarn().setMessage("command poll failed").addKeyValue("error", failed.getMessage()).log();
+            sleep(Duration.ofSeconds(2));
+          }
         }
+      } finally {
+        taking.set(false);
       }
     });
   }
@@ -113,9 +147,13 @@ public final class Forwarder {
     }
   }
 
-  /** Stops watching and sends the open batch. */
+  /** Gives the commands in hand back, stops watching and sends the open batch. */
   void stop() {
     stopping.set(true);
+    CommandExecutor e = executor;
+    if (e != null) {
+      e.close();
+    }
     ClusterWatch w = watch;
     if (w != null) {
       w.close();
@@ -130,7 +168,7 @@ public final class Forwarder {
         new SqsCommandQueue(aws.sqs(), settings.commandQueueUrl()), new dev.flotilla.aws.DynamoClaimStore(
             aws.dynamo(), System.getenv().getOrDefault("FLOTILLA_TABLE", "flotilla"), settings.cluster(),
             Clock.systemUTC()));
-    try (HealthServer health = new HealthServer(8081, () -> true)) {
+    try (HealthServer health = new HealthServer(8081, forwarder::ready)) {
       Runtime.getRuntime().addShutdownHook(new Thread(forwarder::stop, "forwarder-shutdown"));
       LOG.atInfo().setMessage("forwarder started").addKeyValue("cluster", settings.cluster())
           .addKeyValue("health", health.port()).log();

@@ -45,6 +45,7 @@ class CommandExecutorTest {
 
   @org.junit.jupiter.api.AfterEach
   void stopWatching() {
+    executor.close();
     watch.close();
   }
 
@@ -125,12 +126,43 @@ class CommandExecutorTest {
   }
 
   @Test
+  void aCommandThatFailsIsHandedOutAgainAndTheRestOfItsBatchStillRuns() {
+    node("ip-1", true);
+    node("team-node", true);
+    dev.flotilla.testing.MutableClock clock = new dev.flotilla.testing.MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
+    InMemoryCommandQueue messages = new InMemoryCommandQueue(clock, Duration.ofSeconds(30));
+    CommandExecutor.Lanes lanes = CommandExecutor.Lanes.DEFAULT;
+    CommandExecutor failing = new CommandExecutor(client, "shop-prod", messages, bus, clock, Duration.ofMillis(100),
+        node -> {
+          throw new IllegalStateException("the pod cache is gone");
+        }, lanes);
+    try {
+      messages.send(java.util.List.of(drain("ip-1", Duration.ofMinutes(2)),
+          Command.of(Command.Kind.Cordon, "team-node", null, null, null)));
+
+      assertThat(failing.pollOnce(Duration.ZERO)).isEqualTo(2);
+      assertThat(failing.awaitIdle()).isTrue();
+
+      assertThat(client.nodes().withName("team-node").get().getSpec().getUnschedulable()).isTrue();
+      assertThat(messages.size()).as("the cordon deleted, the failed drain kept").isEqualTo(1);
+      clock.advance(lanes.hiddenFor().plusSeconds(1));
+      assertThat(messages.receive(10, Duration.ZERO)).singleElement().satisfies(again -> {
+        assertThat(Command.parse(again.body()).kind()).isEqualTo(Command.Kind.Drain);
+        assertThat(again.receiveCount()).isEqualTo(2);
+      });
+    } finally {
+      failing.close();
+    }
+  }
+
+  @Test
   void commandsComeFromTheQueueAndAMalformedOneStaysForTheDeadLetterQueue() {
     node("ip-1", true);
     queue.send(java.util.List.of(Command.of(Command.Kind.Cordon, "ip-1", null, null, null)));
     queue.sendRaw("{\"version\":1,\"id\":\"x\",\"kind\":\"Reboot\",\"node\":\"ip-1\"}");
 
     assertThat(executor.pollOnce(Duration.ZERO)).isEqualTo(1);
+    assertThat(executor.awaitIdle()).isTrue();
 
     assertThat(queue.size()).isEqualTo(1);
     assertThat(client.nodes().withName("ip-1").get().getSpec().getUnschedulable()).isTrue();

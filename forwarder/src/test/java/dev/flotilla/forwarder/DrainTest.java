@@ -59,6 +59,7 @@ class DrainTest {
 
   @AfterEach
   void stop() {
+    executor.close();
     watch.close();
     client.close();
     server.destroy();

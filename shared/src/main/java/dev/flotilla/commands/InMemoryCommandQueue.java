@@ -9,7 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The command queue in memory, with SQS's visibility timeout on a clock (the simulator's, in simulations). */
+/**
+ * The command queue in memory, with SQS's visibility timeout on a clock (the simulator's, in simulations). A receive
+ * with a wait long-polls as SQS's does: it returns as soon as something is sent, or empty once the wait has passed
+ * (in real time; messages that become visible on the clock meanwhile are seen at the next receive).
+ */
 public final class InMemoryCommandQueue implements CommandQueue {
 
   private static final class Message {
@@ -38,15 +42,32 @@ public final class InMemoryCommandQueue implements CommandQueue {
     for (Command c : commands) {
       messages.put("m-" + sequence++, new Message(c.toJson(), clock.instant()));
     }
+    notifyAll();
   }
 
   /** Puts a raw body on the queue, as a broken producer might. */
   public synchronized void sendRaw(String body) {
     messages.put("m-" + sequence++, new Message(body, clock.instant()));
+    notifyAll();
   }
 
   @Override
   public synchronized List<Received> receive(int max, Duration wait) {
+    long until = System.nanoTime() + wait.toNanos();
+    List<Received> result = visible(max);
+    for (long left = wait.toNanos(); result.isEmpty() && left > 0; left = until - System.nanoTime()) {
+      try {
+        wait(Math.max(1, left / 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      result = visible(max);
+    }
+    return result;
+  }
+
+  private List<Received> visible(int max) {
     List<Received> result = new ArrayList<>();
     Instant now = clock.instant();
     for (Iterator<Map.Entry<String, Message>> it = messages.entrySet().iterator(); it.hasNext() && result.size() < max; ) {
@@ -71,6 +92,9 @@ public final class InMemoryCommandQueue implements CommandQueue {
     Message m = messages.get(receipt.substring(0, receipt.indexOf('#')));
     if (m != null) {
       m.visibleAt = clock.instant().plus(visibility);
+      if (visibility.isZero()) {
+        notifyAll();
+      }
     }
   }
 

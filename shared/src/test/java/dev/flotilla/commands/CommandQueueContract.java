@@ -73,6 +73,48 @@ public abstract class CommandQueueContract {
   }
 
   @Test
+  void extendingEveryMessageOfABatchKeepsThemAllHidden() {
+    queue().send(List.of(Command.of(Command.Kind.Drain, "running", null, null, null),
+        Command.of(Command.Kind.DeleteNode, "running", null, null, null),
+        Command.of(Command.Kind.Drain, "waiting", null, null, null)));
+    List<CommandQueue.Received> batch = drain(3);
+    assertThat(batch).hasSize(3);
+    batch.forEach(r -> queue().extendVisibility(r.receipt(), Duration.ofSeconds(30)));
+
+    elapse(VISIBILITY.plusSeconds(1));
+
+    assertThat(queue().receive(10, Duration.ofSeconds(1))).isEmpty();
+  }
+
+  @Test
+  void aMessageGivenBackComesBackAtOnce() {
+    queue().send(List.of(Command.of(Command.Kind.Drain, "handed-over", null, null, null)));
+    CommandQueue.Received r = drain(1).getFirst();
+    queue().extendVisibility(r.receipt(), Duration.ZERO);
+
+    assertThat(drain(1)).singleElement().satisfies(again -> {
+      assertThat(again.body()).isEqualTo(r.body());
+      assertThat(again.receiveCount()).isEqualTo(2);
+    });
+  }
+
+  @Test
+  void extendingADeletedMessageNeverBringsItBack() {
+    queue().send(List.of(Command.of(Command.Kind.Cordon, "done", null, null, null)));
+    CommandQueue.Received r = drain(1).getFirst();
+    queue().delete(r.receipt());
+    try {
+      queue().extendVisibility(r.receipt(), Duration.ofSeconds(30));
+    } catch (RuntimeException refused) {
+      // SQS refuses a receipt whose message is gone; either way the message stays gone
+    }
+
+    elapse(VISIBILITY.plusSeconds(1));
+
+    assertThat(queue().receive(10, Duration.ofSeconds(1))).isEmpty();
+  }
+
+  @Test
   void malformedCommandsNameTheirField() {
     assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"Reboot\",\"node\":\"n\"}"))
         .hasMessage("command.kind: 'Reboot' is not Cordon, Drain or DeleteNode");
