@@ -43,6 +43,12 @@ public final class FlotillaServices {
 
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock) {
+    this(config, store, cloud, offerings, commands, clock, () -> java.util.UUID.randomUUID().toString());
+  }
+
+  /** @param claimIds where new claims' ids come from: random in Lambda, a sequence where a run must replay */
+  public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
+      CommandQueue commands, Clock clock, Supplier<String> claimIds) {
     this.config = config;
     this.store = store;
     this.cloud = cloud;
@@ -53,7 +59,7 @@ public final class FlotillaServices {
     // every plan counts the room the cluster's DaemonSets take on a new node, as the forwarder last mirrored them
     Supplier<List<PendingPod>> daemonSets = () -> store.daemonSets().map(d -> DaemonSets.parse(d).templates())
         .orElse(List.of());
-    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock);
+    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock, claimIds);
     this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, config::nodePools, clock);

@@ -85,7 +85,9 @@ public final class ConsolidationService {
       return new Pass(plan, true, "draining " + plan.nodes().size() + " node(s)", drained, List.of());
     }
     List<PendingPod> displaced = plan.nodes().stream().flatMap(c -> c.state().displaced().stream()).toList();
-    Provisioner.Decision launched = provisioner.replace(eventId, displaced, plan.claimIds());
+    // exactly the nodes the plan was checked with: re-planning here could buy something else, or something dearer
+    Provisioner.Decision launched = provisioner.launchPlanned(eventId, plan.replacements(), displaced,
+        plan.claimIds());
     if (launched.launched().isEmpty()) {
       return new Pass(plan, false, "replacement not launched: " + launched.failures(), drained, List.of());
     }
@@ -107,14 +109,14 @@ public final class ConsolidationService {
     // a node replaced by several drains once every one of them is ready
     Map<String, List<Claim>> replacementsOf = new java.util.LinkedHashMap<>();
     for (Claim replacement : claims) {
-      if (replacement.state().live()) {
-        replacement.replaces().forEach(id -> replacementsOf.computeIfAbsent(id, k -> new ArrayList<>())
-            .add(replacement));
-      }
+      replacement.replaces().forEach(id -> replacementsOf.computeIfAbsent(id, k -> new ArrayList<>())
+          .add(replacement));
     }
     List<String> drained = new ArrayList<>();
     replacementsOf.forEach((id, replacements) -> {
       Claim old = byId.get(id);
+      // a replacement that failed (closed before its node was ready) abandons the replace: the node's pods would
+      // have nowhere to go, so it stays, and the replacements that did come up are left for consolidation to empty
       if (old != null && old.state().live() && old.state() != ClaimState.Draining
           && replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)
           && drain(old, replacements.size() == 1 ? "replaced by claim " + replacements.getFirst().id()

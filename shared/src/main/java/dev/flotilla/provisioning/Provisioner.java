@@ -60,9 +60,17 @@ public final class Provisioner {
   private final Supplier<List<PendingPod>> daemonSets;
   private final Scheduler scheduler = new Scheduler();
   private final Clock clock;
+  private final Supplier<String> claimIds;
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock) {
+    this(store, cloud, offerings, pools, daemonSets, clock, () -> UUID.randomUUID().toString());
+  }
+
+  /** @param claimIds where new claims' ids come from: random in production, a sequence where a run must replay */
+  public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
+      Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds) {
+    this.claimIds = claimIds;
     this.store = store;
     this.cloud = cloud;
     this.offerings = offerings;
@@ -117,19 +125,39 @@ public final class Provisioner {
         launches.addedPricePerHour(), plan.lowerBoundPerHour(), millis(start));
   }
 
+  /**
+   * Launches exactly these planned nodes (a consolidation's validated replacements) for pods that still run on the
+   * nodes they replace, reserving none of them, as {@link #replace} does: what was checked is what is bought.
+   */
+  public Decision launchPlanned(String eventId, List<NodeClaim> nodes, List<PendingPod> displaced,
+      List<String> replaces) {
+    long start = System.nanoTime();
+    Map<String, PendingPod> byName = new LinkedHashMap<>();
+    displaced.forEach(p -> byName.putIfAbsent(p.name(), p));
+    List<String> failures = new ArrayList<>();
+    Launches launches = launch(nodes, byName, false, replaces, failures);
+    return new Decision(eventId, byName.size(), 0, launches.launched(), List.of(), List.of(), failures,
+        launches.addedPricePerHour(), 0, millis(start));
+  }
+
   private record Launches(List<Claim> launched, double addedPricePerHour) {}
 
   /** Writes a claim per planned node (reserving its pods when {@code reserve}), launches them, records the result. */
   private Launches launch(Plan plan, Map<String, PendingPod> byName, boolean reserve, List<String> replaces,
       List<String> failures) {
+    return launch(plan.nodeClaims(), byName, reserve, replaces, failures);
+  }
+
+  private Launches launch(List<NodeClaim> nodeClaims, Map<String, PendingPod> byName, boolean reserve,
+      List<String> replaces, List<String> failures) {
     List<Claim> created = new ArrayList<>();
     List<LaunchRequest> requests = new ArrayList<>();
-    for (NodeClaim nodeClaim : plan.nodeClaims()) {
-      Resources load = nodeClaim.pods().stream().map(n -> byName.get(n).requests())
+    for (NodeClaim nodeClaim : nodeClaims) {
+      Resources load = !reserve ? Resources.NONE : nodeClaim.pods().stream().map(n -> byName.get(n).requests())
           .reduce(Resources.NONE, Resources::plus);
-      Claim claim = Claim.launching(UUID.randomUUID().toString(), nodeClaim.nodePool(),
+      Claim claim = Claim.launching(claimIds.get(), nodeClaim.nodePool(),
           nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
-          nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), reserve ? load : Resources.NONE,
+          nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
           nodeClaim.pricePerHour(), clock.instant()).replacing(replaces);
       switch (store.create(claim)) {
         case ClaimStore.Created c -> {

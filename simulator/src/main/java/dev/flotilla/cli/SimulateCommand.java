@@ -85,11 +85,23 @@ public final class SimulateCommand implements Callable<Integer> {
               : 100 * (r.finalPricePerHour() / r.finalLowerBoundPerHour() - 1)));
       row(out, "interruptions", r.interruptions());
       row(out, "consolidation actions", r.consolidationActions());
+      if (s.faults().any()) {
+        row(out, "faults injected", r.faultsInjected());
+        row(out, "invariant violations", r.invariantViolations().size());
+        r.invariantViolations().forEach(v -> out.println("    [" + clock(Duration.ofSeconds(v.at())) + "] "
+            + v.invariant() + ": " + v.detail()));
+      }
       if (report != null) {
         row(out, "report", report.toString());
       }
     } else {
       out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+    }
+    if (!r.invariantViolations().isEmpty()) {
+      System.err.println("flotilla simulate: " + r.invariantViolations().size() + " invariant violation(s), the first "
+          + r.invariantViolations().getFirst().invariant() + " at " + r.invariantViolations().getFirst().at() + " s: "
+          + r.invariantViolations().getFirst().detail());
+      return CommandFailure.FAILED;
     }
     return 0;
   }

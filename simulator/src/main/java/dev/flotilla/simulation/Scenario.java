@@ -18,11 +18,21 @@ import java.util.regex.Pattern;
  * A simulation to run: the workloads and NodePools (manifests), the simulated EC2's behaviour, and what happens when.
  * Read from YAML; every error names the file and the field.
  */
-public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> manifests, List<Event> events) {
+public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> manifests, List<Event> events,
+    Faults faults) {
+
+  /** The same scenario with other faults (a test sweeping seeds, say). */
+  public Scenario withFaults(Faults other) {
+    return new Scenario(name, duration, ec2, manifests, events, other);
+  }
 
   /** How the simulated EC2 behaves. */
   public record Ec2(int bootSeconds, double spotPriceRatio) {
     public static final Ec2 DEFAULT = new Ec2(45, 0.35);
+  }
+
+  public Scenario {
+    faults = faults == null ? Faults.NONE : faults;
   }
 
   /** Something that happens at {@code at} after the start. */
@@ -96,7 +106,47 @@ public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> m
     for (int i = 0; i < eventList.size(); i++) {
       events.add(event(source, "events[" + i + "]", eventList.get(i), duration));
     }
-    return new Scenario(name, duration, ec2, manifests, events);
+    Faults faults = root.has("faults") ? faults(source, root.path("faults"), duration) : Faults.NONE;
+    return new Scenario(name, duration, ec2, manifests, events, faults);
+  }
+
+  private static Faults faults(String source, JsonNode f, Duration end) {
+    if (!f.isObject()) {
+      throw error(source, "faults", "is a mapping");
+    }
+    List<Duration> restarts = new ArrayList<>();
+    JsonNode at = f.path("forwarderRestartAt");
+    for (int i = 0; i < at.size(); i++) {
+      restarts.add(duration(source, "faults.forwarderRestartAt[" + i + "]", at.get(i)));
+    }
+    JsonNode fleet = f.path("fleet");
+    int concurrency = f.path("concurrency").asInt(1);
+    if (concurrency < 1) {
+      throw error(source, "faults.concurrency", "is 1 or more");
+    }
+    return new Faults(f.path("seed").asLong(1),
+        share(source, "faults.duplicateDelivery", f.path("duplicateDelivery")),
+        share(source, "faults.reorder", f.path("reorder")),
+        concurrency,
+        share(source, "faults.crashAfterPortCall", f.path("crashAfterPortCall")),
+        share(source, "faults.fleet.insufficientCapacity", fleet.path("insufficientCapacity")),
+        share(source, "faults.fleet.partial", fleet.path("partial")),
+        share(source, "faults.fleet.lostResponse", fleet.path("lostResponse")),
+        share(source, "faults.throttle", f.path("throttle")),
+        Duration.ofSeconds(f.path("ttlLagSeconds").asLong(0)),
+        restarts,
+        f.has("until") ? duration(source, "faults.until", f.path("until")) : end);
+  }
+
+  private static double share(String source, String path, JsonNode node) {
+    if (node.isMissingNode()) {
+      return 0;
+    }
+    double v = node.asDouble(-1);
+    if (!node.isNumber() || v < 0 || v > 1) {
+      throw error(source, path, "is a share from 0 to 1, got '" + node.asText() + "'");
+    }
+    return v;
   }
 
   private static Event event(String source, String path, JsonNode e, Duration end) {

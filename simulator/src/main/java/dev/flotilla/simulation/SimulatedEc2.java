@@ -96,6 +96,17 @@ final class SimulatedEc2 implements CloudProvider {
     return cloud.ownedInstances();
   }
 
+  /** Starts an instance of another team's, cheapest type in the first zone: Flotilla must never touch it. */
+  String startForeign(Map<String, String> tags) {
+    return cloud.startForeign("m5.large", "us-east-1a", tags);
+  }
+
+  /** Whether any instance, Flotilla's or not, is still there. */
+  boolean exists(String instanceId) {
+    CloudInstance i = cloud.instance(instanceId);
+    return i != null && !i.state().equals("terminated");
+  }
+
   /** Takes away (or gives back) the capacity of a family or a type, in a zone or in all. */
   void capacity(String family, String type, String zone, boolean available) {
     for (InstanceType t : catalog.types()) {

@@ -8,10 +8,13 @@ import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.catalog.NodeLabels;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.catalog.OfferingSource;
 import dev.flotilla.catalog.StaticOfferingSource;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.claims.InMemoryClaimStore;
+import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.LaunchResult;
 import dev.flotilla.commands.Command;
 import dev.flotilla.commands.CommandQueue;
@@ -145,7 +148,30 @@ public final class Simulation {
   private int consolidationActions;
   private int doubleReservations;
   private int eventSeq;
+  private int claimSeq;
   private double lastBound;
+  private final FaultInjection faults;
+  private final Invariants invariants = new Invariants(start);
+  private final List<Invocation> ready = new ArrayList<>();
+  private boolean groupScheduled;
+  private boolean reclaiming;
+  private final Map<String, Instant> drainedAt = new HashMap<>();
+  private final Set<String> spotWarningsExempt = new java.util.HashSet<>();
+  private final Set<String> unschedulable = new java.util.HashSet<>();
+  private final List<String> foreignInstances = new ArrayList<>();
+
+  /**
+   * One delivery of an event to a function: Lambda's asynchronous invocation retries a failed one twice, a minute and
+   * then two after, and then gives it to the dead-letter queue.
+   */
+  private record Invocation(String function, String subject, Runnable call, int attempt) {
+    Invocation retry() {
+      return new Invocation(function, subject, call, attempt + 1);
+    }
+  }
+
+  private static final Set<String> SCHEDULED = Set.of("consolidation", "garbage-collector");
+  private static final int RETRIES = 2;
 
   public Simulation(Scenario scenario, Listener listener) {
     this.scenario = scenario;
@@ -153,15 +179,28 @@ public final class Simulation {
     this.catalog = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.ratio(scenario.ec2().spotPriceRatio()));
     StaticOfferingSource offerings = new StaticOfferingSource(catalog, store);
     this.ec2 = new SimulatedEc2(CLUSTER, catalog, store, clock, this::launched, this::terminated);
+    if (scenario.faults().any()) {
+      // another team's instances in the same account: nothing Flotilla does may touch them
+      foreignInstances.add(ec2.startForeign(Map.of()));
+      foreignInstances.add(ec2.startForeign(Map.of(WellKnownLabels.CLUSTER, "another-cluster")));
+    }
     List<Manifest> manifests = scenario.manifests();
     this.pools = NodePoolReader.read(manifests);
     Workloads read = Workloads.read(manifests);
     this.daemonSets = read.daemonSets();
     // the forwarder mirrors the cluster's DaemonSets into the table, where the functions read them
     store.putDaemonSets(new DaemonSets(daemonSets).toJson());
-    // the functions' own composition root over the in-memory ports: what runs here is what Lambda runs
+    this.faults = new FaultInjection(scenario.faults(), clock, start);
+    // the functions' own composition root over the in-memory ports: what runs here is what Lambda runs; with faults,
+    // the ports a function sees are the faulty ones, while the simulation's own bookkeeping reads the real ones
+    boolean faulty = scenario.faults().any();
     FlotillaServices services = new FlotillaServices(new FunctionConfig(CLUSTER, CLUSTER, "", Map.of(), pools,
-        Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE), store, ec2, offerings, commands, clock);
+        Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE),
+        faulty ? faults.port(ClaimStore.class, store) : store,
+        faulty ? faults.port(CloudProvider.class, ec2) : ec2,
+        faulty ? faults.port(OfferingSource.class, offerings) : offerings,
+        faulty ? faults.port(CommandQueue.class, commands) : commands, clock,
+        () -> String.format(java.util.Locale.ROOT, "claim-%06d", ++claimSeq));
     this.provisioner = services.provisioner();
     this.lifecycle = services.lifecycle();
     this.collector = services.collector();
@@ -205,7 +244,7 @@ public final class Simulation {
     }
     every(CONSOLIDATION_EVERY, this::consolidate);
     every(GC_EVERY, () -> {
-      collector.collect();
+      deliver("garbage-collector", "pass", collector::collect);
       processCommands();
     });
     every(SAMPLE_EVERY, this::sample);
@@ -216,6 +255,9 @@ public final class Simulation {
       }
     });
     every(BOUND_EVERY, () -> lastBound = lowerBound());
+    for (Duration restart : scenario.faults().forwarderRestartAt()) {
+      at(restart, this::forwarderRestart);
+    }
     long end = start.plus(scenario.duration()).toEpochMilli();
     Duration lastProgress = Duration.ZERO;
     while (!queue.isEmpty() && queue.peek().at <= end) {
@@ -295,14 +337,27 @@ public final class Simulation {
     note("EC2 reclaims " + chosen.size() + " of " + spot.size() + " spot instances in two minutes");
     for (SimulatedEc2.Bill b : chosen) {
       interruptions++;
-      InterruptionService.Outcome o = interruption.handle(new InterruptionEvent.SpotInterruption(nextEventId(),
-          b.instanceId(), clock.instant().plusSeconds(120)));
-      o.handled().forEach(h -> decision("interruption " + b.instanceId() + ": " + h.action() + ", "
-          + h.replacementClaims().size() + " replacement(s) $" + money(h.replacementPricePerHour()) + "/h"));
+      InterruptionEvent warning = new InterruptionEvent.SpotInterruption(nextEventId(), b.instanceId(),
+          clock.instant().plusSeconds(120));
+      Instant warned = clock.instant();
+      deliver("interruption", b.instanceId(), () -> {
+        InterruptionService.Outcome o = interruption.handle(warning);
+        o.handled().forEach(h -> decision("interruption " + b.instanceId() + ": " + h.action() + ", "
+            + h.replacementClaims().size() + " replacement(s) $" + money(h.replacementPricePerHour()) + "/h"));
+      });
       processCommands();
+      if (scenario.faults().any()) {
+        at(elapsed().plus(Invariants.SPOT_DRAIN_LIMIT), () -> spotDrainInTime(b.instanceId(), warned));
+      }
       at(elapsed().plusSeconds(120), () -> {
-        ec2.reclaim(b.instanceId());
-        interruption.handle(new InterruptionEvent.StateChange(nextEventId(), b.instanceId(), "terminated"));
+        reclaiming = true;
+        try {
+          ec2.reclaim(b.instanceId());
+        } finally {
+          reclaiming = false;
+        }
+        InterruptionEvent gone = new InterruptionEvent.StateChange(nextEventId(), b.instanceId(), "terminated");
+        deliver("interruption", b.instanceId(), () -> interruption.handle(gone));
         processCommands();
       });
     }
@@ -352,17 +407,22 @@ public final class Simulation {
     }
     for (BusEvent event : PendingBatch.events(CLUSTER, pods)) {
       Envelope envelope = envelope(event);
-      Provisioner.Decision d = provisioner.provision(envelope.id(), PodsPending.from(envelope).pods());
-      if (!d.launched().isEmpty() || !d.failures().isEmpty() || !d.unschedulable().isEmpty()) {
-        Map<String, Long> types = d.launched().stream().collect(Collectors.groupingBy(
-            c -> c.instanceType() + " " + c.capacityType().label(), TreeMap::new, Collectors.counting()));
-        decision("provisioner: " + (d.received() - d.alreadyReserved()) + " pending pods, launched "
-            + d.launched().size() + " " + types + " +$" + money(d.addedPricePerHour()) + "/h"
-            + (d.addedToInFlight().isEmpty() ? "" : ", " + d.addedToInFlight().size() + " in-flight claims filled")
-            + (d.failures().isEmpty() ? "" : ", failures " + d.failures().size())
-            + (d.unschedulable().isEmpty() ? "" : ", unschedulable " + d.unschedulable().size() + " ("
-            + d.unschedulable().getFirst().reason() + ")"));
-      }
+      deliver("provisioner", envelope.id(), () -> provisioned(provisioner.provision(envelope.id(),
+          PodsPending.from(envelope).pods())));
+    }
+  }
+
+  private void provisioned(Provisioner.Decision d) {
+    d.unschedulable().forEach(u -> unschedulable.add(u.pod()));
+    if (!d.launched().isEmpty() || !d.failures().isEmpty() || !d.unschedulable().isEmpty()) {
+      Map<String, Long> types = d.launched().stream().collect(Collectors.groupingBy(
+          c -> c.instanceType() + " " + c.capacityType().label(), TreeMap::new, Collectors.counting()));
+      decision("provisioner: " + (d.received() - d.alreadyReserved()) + " pending pods, launched "
+          + d.launched().size() + " " + types + " +$" + money(d.addedPricePerHour()) + "/h"
+          + (d.addedToInFlight().isEmpty() ? "" : ", " + d.addedToInFlight().size() + " in-flight claims filled")
+          + (d.failures().isEmpty() ? "" : ", failures " + d.failures().size())
+          + (d.unschedulable().isEmpty() ? "" : ", unschedulable " + d.unschedulable().size() + " ("
+          + d.unschedulable().getFirst().reason() + ")"));
     }
   }
 
@@ -416,13 +476,14 @@ public final class Simulation {
       }
     }
     NodeEvent event = new NodeEvent(CLUSTER, name, l.instanceId());
-    lifecycle.registered(event);
-    lifecycle.ready(event);
+    deliver("lifecycle", name, () -> lifecycle.registered(event));
+    deliver("lifecycle", name, () -> lifecycle.ready(event));
     changed();
   }
 
   private void terminated(String instanceId) {
     instancesTerminated++;
+    drainedBeforeTerminated(instanceId);
     String name = nodeByInstance.remove(instanceId);
     if (name != null) {
       at(elapsed(), () -> removeNode(name, instanceId));
@@ -440,7 +501,8 @@ public final class Simulation {
         recreate(p);
       }
     }
-    lifecycle.deleted(new NodeEvent(CLUSTER, name, instanceId));
+    NodeEvent deleted = new NodeEvent(CLUSTER, name, instanceId);
+    deliver("lifecycle", name, () -> lifecycle.deleted(deleted));
     store.deleteNodeState(name);
     mirrored.remove(name);
     changed();
@@ -474,6 +536,7 @@ public final class Simulation {
     switch (command.kind()) {
       case Cordon -> node.cordoned = true;
       case Drain -> {
+        drainedAt.putIfAbsent(node.name, clock.instant());
         node.cordoned = true;
         for (Pod p : new ArrayList<>(node.pods)) {
           if (!p.daemon()) {
@@ -484,7 +547,8 @@ public final class Simulation {
         changed();
         at(elapsed().plus(DRAIN_TAKES), () -> {
           if (command.claimId() != null) {
-            lifecycle.drained(command.claimId());
+            deliver("lifecycle", node.name, () -> lifecycle.drained(command.claimId()));
+            processCommands();
           }
         });
       }
@@ -503,7 +567,12 @@ public final class Simulation {
       }
     }
     checkReservations();
-    ConsolidationService.Pass pass = consolidation.run(nextEventId());
+    String eventId = nextEventId();
+    deliver("consolidation", eventId, () -> consolidated(consolidation.run(eventId)));
+    processCommands();
+  }
+
+  private void consolidated(ConsolidationService.Pass pass) {
     if (!pass.drained().isEmpty()) {
       decision("consolidation: replacement ready, draining " + pass.drained());
     }
@@ -517,8 +586,8 @@ public final class Simulation {
               .name() : plan.replacements().stream().collect(Collectors.groupingBy(
               r -> r.instanceTypes().getFirst().name(), TreeMap::new, Collectors.counting())))) + ", saving $"
           + money(plan.savingPerHour()) + "/h: " + plan.reason());
+      consolidationAsValidated(pass);
     }
-    processCommands();
   }
 
   private void checkReservations() {
@@ -532,9 +601,201 @@ public final class Simulation {
     doubleReservations = Math.max(doubleReservations, (int) seen.values().stream().filter(n -> n > 1).count());
   }
 
+  // ---- delivering events to the functions, as AWS does
+
+  /**
+   * Delivers an event to a function. Without faults the invocation runs at once, alone, to completion. With faults,
+   * AWS's ways apply: the delivery may come late or twice, it runs beside the others due at the same moment (their
+   * port calls interleaved), it may die or be throttled after any call, and a failed one is retried as Lambda's
+   * asynchronous invocation retries it.
+   */
+  private void deliver(String function, String subject, Runnable call) {
+    if (!scenario.faults().any()) {
+      call.run();
+      return;
+    }
+    Invocation invocation = new Invocation(function, subject, call, 0);
+    Duration delay = Duration.ZERO;
+    if (faults.chance(scenario.faults().reorder())) {
+      faults.count("reordered");
+      delay = faults.upTo(Duration.ofSeconds(10));
+    }
+    enqueue(invocation, delay);
+    if (faults.chance(scenario.faults().duplicateDelivery())) {
+      faults.count("duplicateDelivery");
+      enqueue(invocation, faults.upTo(Duration.ofSeconds(30)));
+    }
+  }
+
+  private void enqueue(Invocation invocation, Duration delay) {
+    at(elapsed().plus(delay), () -> {
+      ready.add(invocation);
+      if (!groupScheduled) {
+        groupScheduled = true;
+        at(elapsed(), this::runReady);
+      }
+    });
+  }
+
+  /**
+   * Runs the invocations due now, up to the concurrency together, interleaved; a scheduled function never beside
+   * itself (its reserved concurrency is one).
+   */
+  private void runReady() {
+    groupScheduled = false;
+    List<Invocation> group = new ArrayList<>();
+    Set<String> scheduled = new java.util.HashSet<>();
+    for (java.util.Iterator<Invocation> it = ready.iterator(); it.hasNext() && group.size() < scenario.faults()
+        .concurrency(); ) {
+      Invocation next = it.next();
+      if (!SCHEDULED.contains(next.function()) || scheduled.add(next.function())) {
+        group.add(next);
+        it.remove();
+      }
+    }
+    if (group.size() > 1) {
+      faults.count("overlappingInvocations");
+    }
+    List<Throwable> failures = faults.interleaving().runTogether(group.stream()
+        .<Runnable>map(i -> () -> faults.asFunction(i.function(), i.call())).toList());
+    for (int i = 0; i < group.size(); i++) {
+      Invocation invocation = group.get(i);
+      Throwable failure = failures.get(i);
+      if (failure == null) {
+        continue;
+      }
+      if (invocation.function().equals("interruption") && invocation.attempt() == 0
+          && (failure instanceof FaultInjection.InvocationDied || failure instanceof FaultInjection.Throttled)) {
+        spotWarningsExempt.add(invocation.subject());
+      }
+      if (!(failure instanceof FaultInjection.InvocationDied || failure instanceof FaultInjection.Throttled
+          || failure instanceof FaultInjection.ResponseLost)) {
+        faults.count("invocationErrors");
+        note(invocation.function() + " failed on " + invocation.subject() + ": " + failure);
+      }
+      if (invocation.attempt() < RETRIES) {
+        Duration backoff = Duration.ofMinutes(invocation.attempt() + 1L);
+        at(elapsed().plus(backoff), () -> enqueue(invocation.retry(), Duration.ZERO));
+      } else {
+        faults.count("deadLettered");
+        note(invocation.function() + " gave up on " + invocation.subject() + " after " + (RETRIES + 1)
+            + " attempts: " + failure);
+      }
+    }
+    if (!ready.isEmpty()) {
+      groupScheduled = true;
+      at(elapsed(), this::runReady);
+    }
+    processCommands();
+    checkInvariants();
+    changed();
+  }
+
+  /** The forwarder restarts: its open batch is lost, and its informers list every pod and node again. */
+  private void forwarderRestart() {
+    faults.count("forwarderRestart");
+    note("the forwarder restarts");
+    batch.clear();
+    batchGeneration++;
+    cluster.pending().forEach(p -> p.lastSent = null);
+    mirrored.clear();
+    changed();
+  }
+
+  // ---- what must hold
+
+  private void checkInvariants() {
+    Instant now = clock.instant();
+    List<Claim> claims = store.claims();
+    invariants.oneReservationPerPod(claims, now);
+    invariants.oneLiveClaimPerInstance(ec2.running().stream().map(SimulatedEc2.Bill::instanceId).toList(), claims,
+        now);
+    invariants.claimsSettle(claims, now);
+    for (String foreign : foreignInstances) {
+      if (!ec2.exists(foreign)) {
+        invariants.broken(Invariants.NOTHING_FOREIGN, now, foreign, "foreign instance " + foreign
+            + " was terminated");
+      }
+    }
+  }
+
+  /** (c) An instance is terminated only once its node was drained, or when EC2 takes it. */
+  private void drainedBeforeTerminated(String instanceId) {
+    String name = nodeByInstance.get(instanceId);
+    Node node = name == null ? null : cluster.nodes.get(name);
+    if (reclaiming || node == null || drainedAt.containsKey(name)) {
+      return;
+    }
+    long pods = node.pods.stream().filter(p -> !p.daemon()).count();
+    if (pods > 0) {
+      invariants.broken(Invariants.DRAINED_BEFORE_TERMINATED, clock.instant(), instanceId, "instance " + instanceId
+          + " was terminated by the " + faults.function() + " with " + pods + " pods on node " + name
+          + " that no Drain evicted");
+    }
+  }
+
+  /** (e) A spot warning's Drain went out within 10 s, whatever became of the replacement's launch. */
+  private void spotDrainInTime(String instanceId, Instant warned) {
+    String name = nodeByInstance.get(instanceId);
+    if (name == null || spotWarningsExempt.contains(instanceId)) {
+      return;
+    }
+    Instant drained = drainedAt.get(name);
+    if (drained == null || drained.isBefore(warned)
+        || Duration.between(warned, drained).compareTo(Invariants.SPOT_DRAIN_LIMIT) > 0) {
+      invariants.broken(Invariants.SPOT_DRAIN_IN_TIME, clock.instant(), instanceId, "no Drain of " + name
+          + " within 10 s of the spot warning for " + instanceId);
+    }
+  }
+
+  /** (f) Consolidation launches what it validated, and for less than what it replaces. */
+  private void consolidationAsValidated(ConsolidationService.Pass pass) {
+    if (pass.replacementClaims().isEmpty()) {
+      return;
+    }
+    List<Claim> launched = pass.replacementClaims().stream().map(id -> store.claim(id).orElse(null))
+        .filter(java.util.Objects::nonNull).toList();
+    ConsolidationPlan plan = pass.plan();
+    double before = plan.nodes().stream().mapToDouble(c -> c.claim().pricePerHour()).sum();
+    double after = launched.stream().mapToDouble(Claim::pricePerHour).sum();
+    Set<String> validatedTypes = plan.replacements().stream().flatMap(r -> r.instanceTypes().stream())
+        .map(t -> t.name()).collect(Collectors.toSet());
+    String subject = String.join(",", plan.claimIds());
+    if (launched.size() != plan.replacements().size()) {
+      invariants.broken(Invariants.CONSOLIDATION_AS_VALIDATED, clock.instant(), subject, "validated "
+          + plan.replacements().size() + " replacement(s) for " + plan.claimIds() + ", launched " + launched.size());
+    } else if (launched.stream().anyMatch(c -> c.instanceType() != null && !validatedTypes.contains(c.instanceType()))) {
+      invariants.broken(Invariants.CONSOLIDATION_AS_VALIDATED, clock.instant(), subject, "launched "
+          + launched.stream().map(Claim::instanceType).toList() + " where " + validatedTypes + " were validated");
+    } else if (after >= before) {
+      invariants.broken(Invariants.CONSOLIDATION_AS_VALIDATED, clock.instant(), subject, "replacements cost $"
+          + money(after) + "/h for nodes that cost $" + money(before) + "/h");
+    }
+  }
+
+  /** (g) Once the faults have stopped, every pod that fits somewhere runs within boot time and two minutes. */
+  private void podsRun() {
+    if (!scenario.faults().any()) {
+      return;
+    }
+    Instant calm = start.plus(scenario.faults().until());
+    Duration limit = Duration.ofSeconds(scenario.ec2().bootSeconds()).plusMinutes(2);
+    Instant now = clock.instant();
+    for (Pod p : cluster.pending()) {
+      Instant since = p.created.isAfter(calm) ? p.created : calm;
+      if (!p.daemon() && !unschedulable.contains(p.spec.name()) && Duration.between(since, now).compareTo(limit) > 0) {
+        invariants.broken(Invariants.PODS_RUN, now, p.spec.name(), "pod " + p.spec.name() + " pending for "
+            + Duration.between(p.created, now).toSeconds() + " s, " + Duration.between(since, now).toSeconds()
+            + " s after the faults stopped");
+      }
+    }
+  }
+
   // ---- measuring
 
   private void sample() {
+    checkInvariants();
+    podsRun();
     int spot = 0;
     int onDemand = 0;
     for (Node n : cluster.nodes.values()) {
@@ -578,7 +839,7 @@ public final class Simulation {
         instancesLaunched, instancesTerminated, ec2.doubleLaunches() + doubleReservations,
         SimulationResult.round(ec2.costUsd()), SimulationResult.round(ec2.pricePerHour()),
         SimulationResult.round(lastBound), interruptions, consolidationActions, scenario.duration().toSeconds(),
-        wallNanos / 1_000_000);
+        wallNanos / 1_000_000, faults.injected(), invariants.violations());
   }
 
   // ---- the clock

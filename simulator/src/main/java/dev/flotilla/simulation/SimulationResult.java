@@ -2,18 +2,26 @@ package dev.flotilla.simulation;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.List;
+import java.util.Map;
 
 /**
- * What a run measured. {@code doubleLaunches} counts instances launched for a claim that already had one and pods
+ * What a run measured, and with faults what was injected ({@code faultsInjected}, by kind) and which invariants
+ * broke ({@code invariantViolations}, each with the first moment and what broke it). {@code doubleLaunches} counts instances launched for a claim that already had one and pods
  * reserved by two live claims at once, as the simulated EC2 and the claim store saw them.
  */
 @JsonPropertyOrder({"pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds", "instancesLaunched",
     "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour", "finalLowerBoundPerHour",
-    "interruptions", "consolidationActions", "simulatedSeconds", "wallMillis"})
+    "interruptions", "consolidationActions", "simulatedSeconds", "wallMillis", "faultsInjected",
+    "invariantViolations"})
 public record SimulationResult(int pods, int podsRunningAtEnd, int podsPendingAtEnd, PendingSeconds pendingSeconds,
     int instancesLaunched, int instancesTerminated, int doubleLaunches, double costUsd, double finalPricePerHour,
     double finalLowerBoundPerHour, int interruptions, int consolidationActions, long simulatedSeconds,
-    long wallMillis) {
+    long wallMillis, Map<String, Integer> faultsInjected, List<Invariants.Violation> invariantViolations) {
+
+  public SimulationResult {
+    faultsInjected = Map.copyOf(faultsInjected);
+    invariantViolations = List.copyOf(invariantViolations);
+  }
 
   /** How long pods waited from creation to binding (pods still pending count until the end). */
   @JsonPropertyOrder({"p50", "p99", "max"})
