@@ -43,7 +43,7 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
 public final class DynamoClaimStore implements ClaimStore {
 
   static final int MAX_TRANSACTION_ITEMS = 100;
-  static final Duration RESERVATION_TTL = Duration.ofMinutes(30);
+  static final Duration RESERVATION_TTL = ClaimStore.RESERVATION_TTL;
   static final Duration TERMINATED_RETENTION = Duration.ofDays(1);
   private static final int TRANSACTION_ATTEMPTS = 5;
   private static final Logger LOG = LoggerFactory.getLogger(DynamoClaimStore.class);
@@ -71,12 +71,13 @@ public final class DynamoClaimStore implements ClaimStore {
     List<String> itemPods = new ArrayList<>();
     items.add(put(claimItem(claim)));
     itemPods.add(null);
+    long now = clock.instant().getEpochSecond();
     long expiresAt = clock.instant().plus(RESERVATION_TTL).getEpochSecond();
     for (String pod : claim.pods()) {
       Map<String, AttributeValue> item = key("POD#" + pod);
       item.put("claimId", AttributeValue.fromS(claim.id()));
       item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(expiresAt)));
-      items.add(put(item));
+      items.add(reserve(item, now));
       itemPods.add(pod);
     }
     List<List<TransactWriteItem>> chunks = new ArrayList<>();
@@ -176,12 +177,13 @@ public final class DynamoClaimStore implements ClaimStore {
             ":next", AttributeValue.fromN(Long.toString(next.version())),
             ":body", AttributeValue.fromS(json(next))))).build());
     itemPods.add(null);
+    long now = clock.instant().getEpochSecond();
     long expiresAt = clock.instant().plus(RESERVATION_TTL).getEpochSecond();
     for (String pod : morePods) {
       Map<String, AttributeValue> item = key("POD#" + pod);
       item.put("claimId", AttributeValue.fromS(current.id()));
       item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(expiresAt)));
-      items.add(put(item));
+      items.add(reserve(item, now));
       itemPods.add(pod);
     }
     Set<String> conflicts = write(next, items, itemPods);
@@ -376,6 +378,19 @@ public final class DynamoClaimStore implements ClaimStore {
   private TransactWriteItem put(Map<String, AttributeValue> item) {
     return TransactWriteItem.builder()
         .put(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"))
+        .build();
+  }
+
+  /**
+   * A reservation, conditional on the pod being free: no item, or one whose expiry has passed. Reads ignore expired
+   * reservations and DynamoDB deletes them only eventually, so the write must overwrite them as well.
+   */
+  private TransactWriteItem reserve(Map<String, AttributeValue> item, long now) {
+    return TransactWriteItem.builder()
+        .put(p -> p.tableName(table).item(item)
+            .conditionExpression("attribute_not_exists(sk) OR #e <= :now")
+            .expressionAttributeNames(Map.of("#e", ClaimTable.EXPIRES_AT))
+            .expressionAttributeValues(Map.of(":now", AttributeValue.fromN(Long.toString(now)))))
         .build();
   }
 

@@ -15,6 +15,12 @@ import java.util.Set;
  */
 public interface ClaimStore {
 
+  /**
+   * How long a reservation holds its pod. An expired one is as good as absent: it is not read, and a new claim may
+   * reserve the pod over it (DynamoDB removes expired items only eventually, up to days later).
+   */
+  Duration RESERVATION_TTL = Duration.ofMinutes(30);
+
   /** What creating a claim did. */
   sealed interface Creation {}
 

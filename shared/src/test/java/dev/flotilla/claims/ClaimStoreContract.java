@@ -153,6 +153,35 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void anExpiredReservationDoesNotHoldItsPod() {
+    store().create(claim("old", List.of("db/pg-0", "db/pg-1")));
+    ClaimStore.Creation early = store().create(claim("early", List.of("db/pg-0", "web-0")));
+    assertThat(early).isEqualTo(new ClaimStore.Conflict(java.util.Set.of("db/pg-0")));
+
+    clock.advance(ClaimStore.RESERVATION_TTL.plusSeconds(1));
+
+    assertThat(store().reservations(List.of("db/pg-0", "db/pg-1"))).isEmpty();
+    // a StatefulSet's pod comes back under the same name, packed with others: all of them are reserved again
+    assertThat(store().create(claim("again", List.of("db/pg-0", "web-0")))).isInstanceOf(ClaimStore.Created.class);
+    assertThat(store().reservations(List.of("db/pg-0", "web-0")))
+        .isEqualTo(Map.of("db/pg-0", "again", "web-0", "again"));
+    Claim in = store().claim("again").orElseThrow();
+    assertThat(store().extend(in, List.of("db/pg-1"), Resources.of(100, 1)))
+        .isInstanceOf(ClaimStore.Created.class);
+    assertThat(store().reservations(List.of("db/pg-1"))).isEqualTo(Map.of("db/pg-1", "again"));
+  }
+
+  @Test
+  void aReservationHoldsItsPodUntilItExpires() {
+    store().create(claim("c1", List.of("a")));
+
+    clock.advance(ClaimStore.RESERVATION_TTL.minusSeconds(1));
+
+    assertThat(store().reservations(List.of("a"))).isEqualTo(Map.of("a", "c1"));
+    assertThat(store().create(claim("c2", List.of("a")))).isEqualTo(new ClaimStore.Conflict(java.util.Set.of("a")));
+  }
+
+  @Test
   void unavailableOfferingsExpire() {
     Offering.Key key = new Offering.Key("m7g.large", "us-east-1a", CapacityType.SPOT);
     store().markUnavailable(key, "InsufficientInstanceCapacity", Duration.ofMinutes(3));
