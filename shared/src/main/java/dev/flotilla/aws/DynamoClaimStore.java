@@ -38,7 +38,8 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  * The claim store in the single DynamoDB table (see {@link ClaimTable}). A claim and its reservations go in
  * TransactWriteItems of at most 100 items, each reservation conditional on the pod being free; a claim larger than
  * one transaction is written chunk by chunk and compensated (its earlier chunks deleted) if a later chunk conflicts.
- * Transitions are UpdateItem calls conditional on the state and version the caller saw.
+ * Transitions are UpdateItem calls conditional on the state and version the caller saw; a termination goes in one
+ * transaction with the deletion of the claim's reservations.
  */
 public final class DynamoClaimStore implements ClaimStore {
 
@@ -216,6 +217,15 @@ public final class DynamoClaimStore implements ClaimStore {
       values.put(":expires", AttributeValue.fromN(Long.toString(
           clock.instant().plus(TERMINATED_RETENTION).getEpochSecond())));
     }
+    if (written.state() == ClaimState.Terminated) {
+      terminate(current, written, TransactWriteItem.builder().update(u -> u.tableName(table)
+          .key(key("CLAIM#" + current.id()))
+          .conditionExpression("#s = :from AND #v = :version")
+          .updateExpression(update.toString())
+          .expressionAttributeNames(Map.of("#s", "state", "#v", "version"))
+          .expressionAttributeValues(values)).build());
+      return written;
+    }
     try {
       dynamo.updateItem(r -> r.tableName(table).key(key("CLAIM#" + current.id()))
           .conditionExpression("#s = :from AND #v = :version")
@@ -225,12 +235,87 @@ public final class DynamoClaimStore implements ClaimStore {
     } catch (ConditionalCheckFailedException e) {
       throw StaleClaimException.of(current);
     }
-    if (written.state() == ClaimState.Terminated) {
-      for (String pod : written.pods()) {
-        deleteIfOwned("POD#" + pod, written.id());
+    return written;
+  }
+
+  /**
+   * Terminates a claim and deletes its reservations in one transaction, so no crash leaves a Terminated claim
+   * holding pods. A claim with more reservations than one transaction takes has them deleted chunk by chunk first,
+   * each chunk conditional on the claim still being as the caller saw it; the claim's own update comes last, so a
+   * crash in between leaves the claim live at its version and the next run's termination finishes the work. A pod
+   * another claim has reserved since (over an expired reservation) is left to it.
+   */
+  private void terminate(Claim current, Claim written, TransactWriteItem claimUpdate) {
+    Set<String> all = new LinkedHashSet<>(current.pods());
+    all.addAll(written.pods());
+    List<String> pods = new ArrayList<>(all);
+    int room = MAX_TRANSACTION_ITEMS - 1;
+    List<List<String>> chunks = new ArrayList<>();
+    for (int i = 0; i < pods.size(); i += room) {
+      chunks.add(pods.subList(i, Math.min(pods.size(), i + room)));
+    }
+    if (chunks.isEmpty()) {
+      chunks.add(List.of());
+    }
+    TransactWriteItem claimCheck = TransactWriteItem.builder().conditionCheck(c -> c.tableName(table)
+        .key(key("CLAIM#" + current.id()))
+        .conditionExpression("#s = :from AND #v = :version")
+        .expressionAttributeNames(Map.of("#s", "state", "#v", "version"))
+        .expressionAttributeValues(Map.of(":from", AttributeValue.fromS(current.state().name()),
+            ":version", AttributeValue.fromN(Long.toString(current.version()))))).build();
+    for (int c = 0; c < chunks.size(); c++) {
+      boolean last = c == chunks.size() - 1;
+      List<String> chunk = new ArrayList<>(chunks.get(c));
+      for (int attempt = 1; ; attempt++) {
+        List<TransactWriteItem> items = new ArrayList<>();
+        for (String pod : chunk) {
+          items.add(unreserve(pod, current.id()));
+        }
+        items.add(last ? claimUpdate : claimCheck);
+        try {
+          dynamo.transactWriteItems(r -> r.transactItems(items));
+          break;
+        } catch (TransactionCanceledException e) {
+          List<CancellationReason> reasons = e.cancellationReasons();
+          if (reasons.size() != items.size()) {
+            throw e;
+          }
+          if ("ConditionalCheckFailed".equals(reasons.get(chunk.size()).code())) {
+            boolean resent = e.numAttempts() != null && e.numAttempts() > 1;
+            if (last && resent && claim(current.id()).filter(s -> s.state() == written.state()
+                && s.version() == written.version()).isPresent()) {
+              // the SDK resent our transaction after losing the first answer: it went through
+              return;
+            }
+            throw StaleClaimException.of(current);
+          }
+          Set<String> others = new LinkedHashSet<>();
+          boolean racing = false;
+          for (int i = 0; i < chunk.size(); i++) {
+            String code = reasons.get(i).code();
+            if ("ConditionalCheckFailed".equals(code)) {
+              others.add(chunk.get(i));
+            } else if ("TransactionConflict".equals(code)) {
+              racing = true;
+            }
+          }
+          if ((others.isEmpty() && !racing) || attempt == TRANSACTION_ATTEMPTS) {
+            throw e;
+          }
+          chunk.removeAll(others);
+          if (racing) {
+            Backoff.sleep(attempt);
+          }
+        }
       }
     }
-    return written;
+  }
+
+  /** Deletes a pod's reservation if this claim holds it (or none is there); another claim's is left alone. */
+  private TransactWriteItem unreserve(String pod, String claimId) {
+    return TransactWriteItem.builder().delete(d -> d.tableName(table).key(key("POD#" + pod))
+        .conditionExpression("attribute_not_exists(sk) OR claimId = :c")
+        .expressionAttributeValues(Map.of(":c", AttributeValue.fromS(claimId)))).build();
   }
 
   @Override

@@ -140,6 +140,29 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void terminatingALargeClaimReleasesEveryPod() {
+    List<String> many = pods("big", 250);
+    Claim c = ((ClaimStore.Created) store().create(claim("big", many))).claim();
+
+    store().transition(c, c.moved(ClaimState.Terminated, clock.instant()));
+
+    assertThat(store().reservations(many)).isEmpty();
+    assertThat(store().claim("big")).hasValueSatisfying(k -> assertThat(k.state()).isEqualTo(ClaimState.Terminated));
+  }
+
+  @Test
+  void terminatingLeavesAPodAnotherClaimReservedSince() {
+    Claim c = ((ClaimStore.Created) store().create(claim("c1", List.of("a", "b")))).claim();
+    clock.advance(ClaimStore.RESERVATION_TTL.plusSeconds(1));
+    store().create(claim("c2", List.of("b")));
+
+    store().transition(c, c.moved(ClaimState.Terminated, clock.instant()));
+
+    assertThat(store().reservations(List.of("a", "b"))).isEqualTo(Map.of("b", "c2"));
+    assertThat(store().claim("c1")).hasValueSatisfying(k -> assertThat(k.state()).isEqualTo(ClaimState.Terminated));
+  }
+
+  @Test
   void releasingFreesTheReservationsAndKeepsTheClaim() {
     Claim c = ((ClaimStore.Created) store().create(claim("c1", List.of("a", "b")))).claim();
     store().create(claim("other", List.of("z")));
