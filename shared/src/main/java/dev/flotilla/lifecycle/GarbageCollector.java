@@ -5,8 +5,8 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.cloud.CloudInstance;
 import dev.flotilla.cloud.CloudProvider;
+import dev.flotilla.cloud.OwnershipTags;
 import dev.flotilla.model.CapacityType;
-import dev.flotilla.model.WellKnownLabels;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,9 +19,9 @@ import java.util.Set;
 
 /**
  * Reconciles EC2 with the claim store on a schedule. An owned instance no live claim knows (a crash between
- * CreateFleet and the claim's update) is adopted when its claim tag names a claim still Launching, and terminated
- * otherwise, once older than the grace period; a live claim whose instance is gone is closed; launches that never
- * joined expire.
+ * CreateFleet and the claim's update) is adopted when its claim tag (or its request's claims tag) names a claim
+ * still Launching, and terminated otherwise, once older than the grace period; a live claim whose instance is gone
+ * is closed; launches that never joined expire.
  */
 public final class GarbageCollector {
 
@@ -60,19 +60,9 @@ public final class GarbageCollector {
       if ((known != null && known.state().live()) || instance.launchTime().plus(grace).isAfter(clock.instant())) {
         continue;
       }
-      Optional<Claim> tagged = Optional.ofNullable(instance.tags().get(WellKnownLabels.CLAIM)).flatMap(store::claim);
-      if (known == null && tagged.isPresent() && tagged.get().state() == ClaimState.Launching) {
-        Claim claim = tagged.get();
-        CapacityType boughtAs = claim.capacityType();
-        try {
-          store.transition(claim, claim.launched(instance.id(), instance.instanceType(), instance.zone(), boughtAs,
-              claim.pricePerHour(), clock.instant()));
-          adopted.add(instance.id());
-          continue;
-        } catch (ClaimStore.StaleClaimException raced) {
-          // the provisioner recorded it meanwhile
-          continue;
-        }
+      if (known == null && adopt(instance)) {
+        adopted.add(instance.id());
+        continue;
       }
       if (cloud.terminate(instance.id()) == CloudProvider.Termination.TERMINATED) {
         terminated.add(instance.id());
@@ -98,5 +88,28 @@ public final class GarbageCollector {
         .filter(c -> c.state().live() && c.instanceId() != null && running.contains(c.instanceId()))
         .mapToDouble(Claim::pricePerHour).filter(p -> !Double.isNaN(p)).sum();
     return new Report(adopted, terminated, closed, expired, fleetPrice);
+  }
+
+  /**
+   * Records an instance for a claim its tags name that is still Launching with no instance: its own claim, or one
+   * of the claims its request served (any of them can take it). False when none is waiting for it.
+   */
+  private boolean adopt(CloudInstance instance) {
+    for (String id : OwnershipTags.claims(instance.tags())) {
+      Optional<Claim> tagged = store.claim(id);
+      if (tagged.isEmpty() || tagged.get().state() != ClaimState.Launching || tagged.get().instanceId() != null) {
+        continue;
+      }
+      Claim claim = tagged.get();
+      CapacityType boughtAs = claim.capacityType();
+      try {
+        store.transition(claim, claim.launched(instance.id(), instance.instanceType(), instance.zone(), boughtAs,
+            claim.pricePerHour(), clock.instant()));
+        return true;
+      } catch (ClaimStore.StaleClaimException raced) {
+        // the provisioner recorded an instance meanwhile: try the next claim
+      }
+    }
+    return false;
   }
 }

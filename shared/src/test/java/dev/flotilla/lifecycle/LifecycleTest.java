@@ -13,6 +13,7 @@ import dev.flotilla.cloud.CloudInstance;
 import dev.flotilla.cloud.InMemoryCloud;
 import dev.flotilla.cloud.LaunchRequest;
 import dev.flotilla.cloud.LaunchResult;
+import dev.flotilla.cloud.OwnershipTags;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.model.CapacityType;
@@ -124,5 +125,26 @@ class LifecycleTest {
         .isEqualTo(0.08);
     assertThat(cloud.instance(foreign).state()).isEqualTo("running");
     assertThat(orphanClaim.state()).isEqualTo(ClaimState.Launching);
+  }
+
+  @Test
+  void garbageCollectionAdoptsAnInstanceOfARequestForSeveralClaimsForOneStillWaiting() {
+    Claim first = launchedClaim("g1");
+    store.create(Claim.launching("g2", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of("shop/web-g2"), Resources.of(500, 1L << 30), 0.0816, clock.instant()));
+    // one request launched for g1 and g2; g1 recorded its instance, the run died before g2 did or any tag was added
+    String second = cloud.startForeign("m7g.large", "us-east-1a", OwnershipTags.forClaims("shop-prod", "default",
+        List.of("g1", "g2")));
+
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    GarbageCollector.Report report = collector.collect();
+
+    assertThat(report.adopted()).containsExactly(second);
+    assertThat(report.terminated()).isEmpty();
+    assertThat(store.claim("g2")).hasValueSatisfying(c -> {
+      assertThat(c.state()).isEqualTo(ClaimState.Launched);
+      assertThat(c.instanceId()).isEqualTo(second);
+    });
+    assertThat(store.claim("g1")).hasValueSatisfying(c -> assertThat(c.instanceId()).isEqualTo(first.instanceId()));
   }
 }
