@@ -10,6 +10,7 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.claims.InMemoryClaimStore;
 import dev.flotilla.cloud.CloudInstance;
+import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.InMemoryCloud;
 import dev.flotilla.cloud.LaunchRequest;
 import dev.flotilla.cloud.LaunchResult;
@@ -146,5 +147,73 @@ class LifecycleTest {
       assertThat(c.instanceId()).isEqualTo(second);
     });
     assertThat(store.claim("g1")).hasValueSatisfying(c -> assertThat(c.instanceId()).isEqualTo(first.instanceId()));
+  }
+
+  /** The in-memory cloud, with something that happens just before a termination. */
+  private static final class Racing implements CloudProvider {
+    private final CloudProvider cloud;
+    private Runnable beforeTerminate = () -> { };
+
+    Racing(CloudProvider cloud) {
+      this.cloud = cloud;
+    }
+
+    @Override
+    public List<LaunchResult> launch(List<LaunchRequest> requests) {
+      return cloud.launch(requests);
+    }
+
+    @Override
+    public Termination terminate(String instanceId) {
+      Runnable hook = beforeTerminate;
+      beforeTerminate = () -> { };
+      hook.run();
+      return cloud.terminate(instanceId);
+    }
+
+    @Override
+    public List<CloudInstance> ownedInstances() {
+      return cloud.ownedInstances();
+    }
+  }
+
+  @Test
+  void aNodeJoiningWhileItsLaunchExpiresIsNeverKilledUnderALiveClaim() {
+    Racing racing = new Racing(cloud);
+    Lifecycle expiring = new Lifecycle(store, racing, clock, Lifecycle.LAUNCH_TIMEOUT);
+    Claim claim = launchedClaim("c1");
+    clock.advance(Lifecycle.LAUNCH_TIMEOUT.plusMinutes(1));
+    // the node registers just as the expiry acts
+    racing.beforeTerminate = () -> lifecycle.registered(event("forwarder/node-registered.json", claim.instanceId()));
+
+    expiring.expireLaunches();
+
+    Claim after = store.claim("c1").orElseThrow();
+    String instance = cloud.instance(claim.instanceId()).state();
+    assertThat(after.state().live() ? "live claim, instance " + instance : "closed claim, instance " + instance)
+        .isIn("live claim, instance running", "closed claim, instance terminated");
+  }
+
+  @Test
+  void anExpiryCutShortAfterClosingTheClaimIsFinishedByTheGarbageCollector() {
+    Racing racing = new Racing(cloud);
+    Lifecycle expiring = new Lifecycle(store, racing, clock, Lifecycle.LAUNCH_TIMEOUT);
+    Claim claim = launchedClaim("c1");
+    clock.advance(Lifecycle.LAUNCH_TIMEOUT.plusMinutes(1));
+    racing.beforeTerminate = () -> {
+      throw new IllegalStateException("EC2 did not answer");
+    };
+
+    try {
+      expiring.expireLaunches();
+    } catch (IllegalStateException cutShort) {
+      // the run died here
+    }
+
+    assertThat(store.claim("c1")).hasValueSatisfying(c -> assertThat(c.state()).isEqualTo(ClaimState.Terminated));
+    assertThat(store.reservations(List.of("shop/web-c1"))).isEmpty();
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    assertThat(collector.collect().terminated()).containsExactly(claim.instanceId());
+    assertThat(cloud.instance(claim.instanceId()).state()).isEqualTo("terminated");
   }
 }
