@@ -89,7 +89,7 @@ public final class Provisioner {
 
     List<String> failures = new ArrayList<>();
     List<InFlightPlacement> extended = extendInFlight(plan, live, byName, failures);
-    Launches launches = launch(plan, byName, true, List.of(), failures);
+    Launches launches = launch(plan, byName, true, List.of(), failures, n -> UUID.randomUUID().toString());
     return new Decision(eventId, pending.size(), reserved.size(), launches.launched(), extended,
         plan.unschedulable(), failures, launches.addedPricePerHour(), plan.lowerBoundPerHour(), millis(start));
   }
@@ -101,6 +101,21 @@ public final class Provisioner {
    * twice. {@code replaces} names the claims whose nodes go.
    */
   public Decision replace(String eventId, List<PendingPod> displaced, List<String> replaces) {
+    return replace(eventId, displaced, replaces, n -> UUID.randomUUID().toString());
+  }
+
+  /**
+   * As {@link #replace}, for an event that may be handled more than once (a retry, a duplicate delivery, two
+   * deliveries at once): the claims' ids derive from the event and the replaced claims, so every handling writes the
+   * same claims, which the store's conditional create admits once, and only the first handling launches.
+   */
+  public Decision replaceOnce(String eventId, List<PendingPod> displaced, List<String> replaces) {
+    return replace(eventId, displaced, replaces, n -> UUID.nameUUIDFromBytes(("replacement/" + eventId + "/"
+        + String.join(",", replaces) + "/" + n).getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString());
+  }
+
+  private Decision replace(String eventId, List<PendingPod> displaced, List<String> replaces,
+      java.util.function.IntFunction<String> ids) {
     long start = System.nanoTime();
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     displaced.forEach(p -> byName.putIfAbsent(p.name(), p));
@@ -112,7 +127,7 @@ public final class Provisioner {
     Plan plan = scheduler.schedule(new SchedulingInput(List.copyOf(byName.values()), pools.get(), catalog,
         daemonSets.get(), poolUsage(live, catalog), List.of()));
     List<String> failures = new ArrayList<>();
-    Launches launches = launch(plan, byName, false, replaces, failures);
+    Launches launches = launch(plan, byName, false, replaces, failures, ids);
     return new Decision(eventId, byName.size(), 0, launches.launched(), List.of(), plan.unschedulable(), failures,
         launches.addedPricePerHour(), plan.lowerBoundPerHour(), millis(start));
   }
@@ -121,13 +136,14 @@ public final class Provisioner {
 
   /** Writes a claim per planned node (reserving its pods when {@code reserve}), launches them, records the result. */
   private Launches launch(Plan plan, Map<String, PendingPod> byName, boolean reserve, List<String> replaces,
-      List<String> failures) {
+      List<String> failures, java.util.function.IntFunction<String> ids) {
     List<Claim> created = new ArrayList<>();
     List<LaunchRequest> requests = new ArrayList<>();
+    int index = 0;
     for (NodeClaim nodeClaim : plan.nodeClaims()) {
       Resources load = nodeClaim.pods().stream().map(n -> byName.get(n).requests())
           .reduce(Resources.NONE, Resources::plus);
-      Claim claim = Claim.launching(UUID.randomUUID().toString(), nodeClaim.nodePool(),
+      Claim claim = Claim.launching(ids.apply(index++), nodeClaim.nodePool(),
           nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
           nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), reserve ? load : Resources.NONE,
           nodeClaim.pricePerHour(), clock.instant()).replacing(replaces);
