@@ -384,6 +384,40 @@ public final class DynamoClaimStore implements ClaimStore {
     return result;
   }
 
+  /**
+   * A conditional put of {@code LEASE#name}: no item, or one whose expiry has passed. The expiry is the table's TTL
+   * attribute as well, so DynamoDB removes leases no one ended.
+   */
+  @Override
+  public Optional<Lease> tryLease(String name, Duration ttl) {
+    java.time.Instant now = clock.instant();
+    Lease lease = new Lease(name, java.util.UUID.randomUUID().toString(),
+        java.time.Instant.ofEpochSecond(now.plus(ttl).getEpochSecond()));
+    Map<String, AttributeValue> item = key("LEASE#" + name);
+    item.put("holder", AttributeValue.fromS(lease.holder()));
+    item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(lease.expiresAt().getEpochSecond())));
+    try {
+      dynamo.putItem(r -> r.tableName(table).item(item)
+          .conditionExpression("attribute_not_exists(sk) OR #e <= :now")
+          .expressionAttributeNames(Map.of("#e", ClaimTable.EXPIRES_AT))
+          .expressionAttributeValues(Map.of(":now", AttributeValue.fromN(Long.toString(now.getEpochSecond())))));
+      return Optional.of(lease);
+    } catch (ConditionalCheckFailedException held) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void endLease(Lease lease) {
+    try {
+      dynamo.deleteItem(r -> r.tableName(table).key(key("LEASE#" + lease.name()))
+          .conditionExpression("holder = :h")
+          .expressionAttributeValues(Map.of(":h", AttributeValue.fromS(lease.holder()))));
+    } catch (ConditionalCheckFailedException notOurs) {
+      // it expired and another pass holds it now
+    }
+  }
+
   @Override
   public void markUnavailable(Offering.Key offering, String reason, Duration ttl) {
     Map<String, AttributeValue> item = key("UNAVAILABLE#" + offering.instanceType() + "#" + offering.zone() + "#"

@@ -87,6 +87,23 @@ public interface ClaimStore {
   /** Which of these pods are reserved, and by which claim. */
   Map<String, String> reservations(Collection<String> pods);
 
+  /**
+   * One pass's exclusive hold on a name (a scheduled pass that must not overlap itself) until {@code expiresAt} or
+   * until it ends the lease; {@code holder} tells its holder from a later one.
+   */
+  record Lease(String name, String holder, java.time.Instant expiresAt) {}
+
+  /**
+   * Takes the lease on {@code name} for {@code ttl}: empty when another holder has it and it has not expired. A lease
+   * whose holder died expires on its own. A store that keeps no leases grants every request.
+   */
+  default Optional<Lease> tryLease(String name, Duration ttl) {
+    return Optional.of(new Lease(name, java.util.UUID.randomUUID().toString(), java.time.Instant.MAX));
+  }
+
+  /** Ends a lease this holder took, so the next pass may run at once; a lease since taken by another is left. */
+  default void endLease(Lease lease) {}
+
   /** Marks an offering out of capacity for every function instance, for {@code ttl}. */
   void markUnavailable(Offering.Key offering, String reason, Duration ttl);
 

@@ -26,6 +26,7 @@ public final class InMemoryClaimStore implements ClaimStore {
   private final Map<String, Reservation> reservations = new HashMap<>();
   private final Map<Offering.Key, Instant> unavailable = new LinkedHashMap<>();
   private final Map<String, String> nodes = new TreeMap<>();
+  private final Map<String, Lease> leases = new HashMap<>();
 
   public InMemoryClaimStore(Clock clock) {
     this.clock = clock;
@@ -125,6 +126,23 @@ public final class InMemoryClaimStore implements ClaimStore {
       }
     }
     return result;
+  }
+
+  @Override
+  public synchronized Optional<Lease> tryLease(String name, Duration ttl) {
+    Lease held = leases.get(name);
+    Instant now = clock.instant();
+    if (held != null && held.expiresAt().isAfter(now)) {
+      return Optional.empty();
+    }
+    Lease lease = new Lease(name, java.util.UUID.randomUUID().toString(), now.plus(ttl));
+    leases.put(name, lease);
+    return Optional.of(lease);
+  }
+
+  @Override
+  public synchronized void endLease(Lease lease) {
+    leases.remove(lease.name(), lease);
   }
 
   @Override

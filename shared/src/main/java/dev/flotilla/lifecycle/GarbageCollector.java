@@ -26,6 +26,14 @@ import java.util.Set;
 public final class GarbageCollector {
 
   public static final Duration GRACE = Duration.ofMinutes(2);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GarbageCollector.class);
+  /** The lease a collection holds while it runs. */
+  public static final String LEASE_NAME = "garbage-collection";
+  /**
+   * How long a collection's lease lasts unless it ends it first: the schedule's period, longer than the function's
+   * timeout, so a killed run holds back at most the next one.
+   */
+  public static final Duration LEASE = Duration.ofMinutes(2);
 
   /**
    * What one pass did, and what the fleet costs now: the hourly price of the running instances of live claims
@@ -48,7 +56,31 @@ public final class GarbageCollector {
     this.grace = grace;
   }
 
+  /**
+   * One collection, unless another is running (it holds the lease): then nothing is touched and the report gives
+   * the fleet's price alone. The lease ends when the collection does, failed or not, so a retry runs at once; a
+   * collection killed mid-way holds the next back until its lease expires.
+   */
   public Report collect() {
+    Optional<ClaimStore.Lease> lease = store.tryLease(LEASE_NAME, LEASE);
+    if (lease.isEmpty()) {
+      LOG.info("garbage collection skipped: another collection is running");
+      Set<String> running = new HashSet<>();
+      cloud.ownedInstances().forEach(i -> running.add(i.id()));
+      return new Report(List.of(), List.of(), List.of(), List.of(), fleetPrice(running));
+    }
+    try {
+      return collectHoldingLease();
+    } finally {
+      try {
+        store.endLease(lease.get());
+      } catch (RuntimeException e) {
+        LOG.warn("garbage collection lease not ended; it expires on its own: {}", e.getMessage());
+      }
+    }
+  }
+
+  private Report collectHoldingLease() {
     List<CloudInstance> instances = cloud.ownedInstances();
     List<Claim> claims = store.claims();
     Map<String, Claim> byInstance = new HashMap<>();
@@ -84,10 +116,13 @@ public final class GarbageCollector {
     }
     List<String> expired = lifecycle.expireLaunches().stream().map(Claim::id).toList();
     // read again: this pass adopted, closed and expired claims
-    double fleetPrice = store.claims().stream()
+    return new Report(adopted, terminated, closed, expired, fleetPrice(running));
+  }
+
+  private double fleetPrice(Set<String> running) {
+    return store.claims().stream()
         .filter(c -> c.state().live() && c.instanceId() != null && running.contains(c.instanceId()))
         .mapToDouble(Claim::pricePerHour).filter(p -> !Double.isNaN(p)).sum();
-    return new Report(adopted, terminated, closed, expired, fleetPrice);
   }
 
   /**

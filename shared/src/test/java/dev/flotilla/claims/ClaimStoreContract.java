@@ -215,6 +215,38 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void aLeaseIsHeldByOneHolderUntilItEndsIt() {
+    var first = store().tryLease("consolidation", Duration.ofMinutes(1));
+    assertThat(first).isPresent();
+    assertThat(store().tryLease("consolidation", Duration.ofMinutes(1))).isEmpty();
+    assertThat(store().tryLease("garbage-collection", Duration.ofMinutes(1))).isPresent();
+
+    store().endLease(first.get());
+
+    var second = store().tryLease("consolidation", Duration.ofMinutes(1));
+    assertThat(second).isPresent();
+    assertThat(second.get().holder()).isNotEqualTo(first.get().holder());
+    // the first holder ending its lease again leaves the second's alone
+    store().endLease(first.get());
+    assertThat(store().tryLease("consolidation", Duration.ofMinutes(1))).isEmpty();
+  }
+
+  @Test
+  void aLeaseNoOneEndedExpiresOnItsOwn() {
+    var abandoned = store().tryLease("garbage-collection", Duration.ofMinutes(2));
+    assertThat(abandoned).isPresent();
+
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(store().tryLease("garbage-collection", Duration.ofMinutes(2))).isEmpty();
+
+    clock.advance(Duration.ofMinutes(1).plusSeconds(1));
+    var next = store().tryLease("garbage-collection", Duration.ofMinutes(2));
+    assertThat(next).isPresent();
+    store().endLease(abandoned.get());
+    assertThat(store().tryLease("garbage-collection", Duration.ofMinutes(2))).isEmpty();
+  }
+
+  @Test
   void nodeStatesAreMirrored() {
     store().putNodeState("ip-10-0-1-5", "{\"pods\":1}");
     store().putNodeState("ip-10-0-1-5", "{\"pods\":1}");

@@ -216,4 +216,41 @@ class LifecycleTest {
     assertThat(collector.collect().terminated()).containsExactly(claim.instanceId());
     assertThat(cloud.instance(claim.instanceId()).state()).isEqualTo("terminated");
   }
+
+  @Test
+  void aCollectionWhileAnotherRunsTouchesNothingAndAFailedOneLeavesNoLeaseBehind() {
+    cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND)));
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    var running = store.tryLease(GarbageCollector.LEASE_NAME, GarbageCollector.LEASE);
+    assertThat(running).isPresent();
+
+    assertThat(collector.collect().terminated()).isEmpty();
+    assertThat(cloud.ownedInstances()).hasSize(1);
+
+    store.endLease(running.get());
+    Racing failing = new Racing(cloud);
+    GarbageCollector failingCollector = new GarbageCollector(store, failing, lifecycle, clock, GarbageCollector.GRACE);
+    failing.beforeTerminate = () -> {
+      throw new IllegalStateException("EC2 did not answer");
+    };
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(failingCollector::collect)).isNotNull();
+
+    // the retry runs at once
+    assertThat(collector.collect().terminated()).hasSize(1);
+    assertThat(cloud.ownedInstances()).isEmpty();
+  }
+
+  @Test
+  void aCollectionKilledWithoutEndingItsLeaseHoldsTheNextBackOnlyUntilTheLeaseExpires() {
+    cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND)));
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    assertThat(store.tryLease(GarbageCollector.LEASE_NAME, GarbageCollector.LEASE)).isPresent();
+    assertThat(collector.collect().terminated()).isEmpty();
+
+    clock.advance(GarbageCollector.LEASE.plusSeconds(1));
+
+    assertThat(collector.collect().terminated()).hasSize(1);
+  }
 }
