@@ -92,8 +92,11 @@ public final class GarbageCollector {
       if ((known != null && known.state().live()) || instance.launchTime().plus(grace).isAfter(clock.instant())) {
         continue;
       }
-      if (known == null && adopt(instance)) {
+      Adoption adoption = known == null ? adopt(instance) : Adoption.NONE;
+      if (adoption == Adoption.ADOPTED) {
         adopted.add(instance.id());
+      }
+      if (adoption != Adoption.NONE) {
         continue;
       }
       if (cloud.terminate(instance.id()) == CloudProvider.Termination.TERMINATED) {
@@ -125,11 +128,14 @@ public final class GarbageCollector {
         .mapToDouble(Claim::pricePerHour).filter(p -> !Double.isNaN(p)).sum();
   }
 
+  private enum Adoption { ADOPTED, RACED, NONE }
+
   /**
-   * Records an instance for a claim its tags name that is still Launching with no instance: its own claim, or one
-   * of the claims its request served (any of them can take it). False when none is waiting for it.
+   * Records an instance for a claim its tags name that is still Launching with no instance: its own claim, or the
+   * first waiting one of the claims its request served (any of them can take it). RACED when the claim moved
+   * meanwhile (the provisioner may just have recorded this very instance): the next pass decides on fresh state.
    */
-  private boolean adopt(CloudInstance instance) {
+  private Adoption adopt(CloudInstance instance) {
     for (String id : OwnershipTags.claims(instance.tags())) {
       Optional<Claim> tagged = store.claim(id);
       if (tagged.isEmpty() || tagged.get().state() != ClaimState.Launching || tagged.get().instanceId() != null) {
@@ -140,11 +146,11 @@ public final class GarbageCollector {
       try {
         store.transition(claim, claim.launched(instance.id(), instance.instanceType(), instance.zone(), boughtAs,
             claim.pricePerHour(), clock.instant()));
-        return true;
+        return Adoption.ADOPTED;
       } catch (ClaimStore.StaleClaimException raced) {
-        // the provisioner recorded an instance meanwhile: try the next claim
+        return Adoption.RACED;
       }
     }
-    return false;
+    return Adoption.NONE;
   }
 }

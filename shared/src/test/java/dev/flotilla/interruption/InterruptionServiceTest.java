@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.flotilla.catalog.Offering;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
-import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.cloud.CloudInstance;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.LaunchRequest;
@@ -22,6 +21,7 @@ import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
+import dev.flotilla.testing.StaleReads;
 import dev.flotilla.testing.TestEvents;
 import java.time.Duration;
 import java.time.Instant;
@@ -158,7 +158,7 @@ class InterruptionServiceTest {
     cluster.pools.set(0, spotPool("default", true));
     // the second delivery reads the claims as they were before the first wrote its replacement, as it would when
     // both run at once
-    StaleClaims racing = new StaleClaims(cluster.store);
+    StaleReads racing = new StaleReads(cluster.store);
     InterruptionService second = new InterruptionService(racing, cluster.commands,
         new Provisioner(racing, cluster.cloud, cluster.offerings, () -> cluster.pools, List::of, cluster.clock),
         () -> cluster.pools, cluster.clock);
@@ -173,85 +173,6 @@ class InterruptionServiceTest {
     assertThat(cluster.cloud.fleetRequests()).isEqualTo(fleets);
     assertThat(cluster.store.claims()).filteredOn(c -> c.state().live() && c.replaces().contains(spot.id()))
         .hasSize(1);
-  }
-
-  /** The cluster's store, whose list of claims stays as it was when frozen. */
-  private static final class StaleClaims implements ClaimStore {
-    private final ClaimStore store;
-    private List<Claim> frozen;
-
-    StaleClaims(ClaimStore store) {
-      this.store = store;
-    }
-
-    void freeze() {
-      frozen = store.claims();
-    }
-
-    @Override
-    public List<Claim> claims() {
-      return frozen == null ? store.claims() : frozen;
-    }
-
-    @Override
-    public Creation create(Claim claim) {
-      return store.create(claim);
-    }
-
-    @Override
-    public Creation extend(Claim current, List<String> morePods, dev.flotilla.model.Resources moreLoad) {
-      return store.extend(current, morePods, moreLoad);
-    }
-
-    @Override
-    public Claim transition(Claim current, Claim next) {
-      return store.transition(current, next);
-    }
-
-    @Override
-    public void release(Claim claim) {
-      store.release(claim);
-    }
-
-    @Override
-    public java.util.Optional<Claim> claim(String id) {
-      return store.claim(id);
-    }
-
-    @Override
-    public java.util.Optional<Claim> claimByInstance(String instanceId) {
-      return store.claimByInstance(instanceId);
-    }
-
-    @Override
-    public java.util.Map<String, String> reservations(java.util.Collection<String> pods) {
-      return store.reservations(pods);
-    }
-
-    @Override
-    public void markUnavailable(Offering.Key offering, String reason, Duration ttl) {
-      store.markUnavailable(offering, reason, ttl);
-    }
-
-    @Override
-    public java.util.Set<Offering.Key> unavailable() {
-      return store.unavailable();
-    }
-
-    @Override
-    public void putNodeState(String node, String json) {
-      store.putNodeState(node, json);
-    }
-
-    @Override
-    public void deleteNodeState(String node) {
-      store.deleteNodeState(node);
-    }
-
-    @Override
-    public java.util.Map<String, String> nodeStates() {
-      return store.nodeStates();
-    }
   }
 
   @Test

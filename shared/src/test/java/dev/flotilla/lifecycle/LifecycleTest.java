@@ -21,6 +21,7 @@ import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.testing.MutableClock;
+import dev.flotilla.testing.StaleReads;
 import dev.flotilla.testing.TestEvents;
 import java.time.Duration;
 import java.time.Instant;
@@ -252,5 +253,26 @@ class LifecycleTest {
     clock.advance(GarbageCollector.LEASE.plusSeconds(1));
 
     assertThat(collector.collect().terminated()).hasSize(1);
+  }
+
+  @Test
+  void anInstanceTheProvisionerRecordsWhileTheCollectorWouldAdoptItIsLeftRunning() {
+    Claim claim = ((ClaimStore.Created) store.create(Claim.launching("slow", "default", List.of("m7g.large"),
+        List.of("us-east-1a"), CapacityType.ON_DEMAND, List.of("shop/web-slow"), Resources.NONE, 0.08,
+        clock.instant()))).claim();
+    var l = (LaunchResult.Launched) cloud.launch(List.of(new LaunchRequest("slow", "default", List.of("m7g.large"),
+        List.of("us-east-1a"), CapacityType.ON_DEMAND))).getFirst();
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    // the collector reads the claim still Launching; the provisioner records the instance before it acts
+    StaleReads racing = new StaleReads(store);
+    racing.freeze();
+    store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(), l.capacityType(),
+        l.pricePerHour(), clock.instant()));
+
+    GarbageCollector.Report report = new GarbageCollector(racing, cloud, lifecycle, clock, GarbageCollector.GRACE)
+        .collect();
+
+    assertThat(report.terminated()).isEmpty();
+    assertThat(cloud.instance(l.instanceId()).state()).isEqualTo("running");
   }
 }
