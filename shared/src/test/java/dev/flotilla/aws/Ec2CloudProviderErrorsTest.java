@@ -161,6 +161,46 @@ class Ec2CloudProviderErrorsTest {
         .contains(Tag.builder().key(OwnershipTags.CLAIMS).value("claim-1,claim-2").build()));
   }
 
+  @Test
+  void identicalClaimsGoOutInAsFewRequestsAsTheirClaimsTagAllows() {
+    List<CreateFleetRequest> requests = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    Ec2Client stub = new StubEc2() {
+      @Override
+      public CreateFleetResponse createFleet(CreateFleetRequest request) {
+        requests.add(request);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < request.targetCapacitySpecification().totalTargetCapacity(); i++) {
+          ids.add("i-" + next.incrementAndGet());
+        }
+        return CreateFleetResponse.builder().instances(CreateFleetInstance.builder().instanceIds(ids)
+            .instanceType("m7g.large").lifecycle("on-demand")
+            .launchTemplateAndOverrides(l -> l.overrides(o -> o.instanceType("m7g.large").subnetId("subnet-a")))
+            .build()).build();
+      }
+
+      @Override
+      public CreateTagsResponse createTags(CreateTagsRequest request) {
+        return CreateTagsResponse.builder().build();
+      }
+    };
+    Ec2CloudProvider cloud = new Ec2CloudProvider(stub,
+        new Ec2CloudProvider.Settings("c", "lt-1", Map.of("us-east-1a", "subnet-a")), (t, z, ct) -> 0.07,
+        new InMemoryClaimStore(Clock.systemUTC()));
+    List<LaunchRequest> ten = java.util.stream.IntStream.range(0, 10).mapToObj(i -> new LaunchRequest(
+        java.util.UUID.randomUUID().toString(), "general", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND)).toList();
+
+    List<LaunchResult> results = cloud.launch(ten);
+
+    assertThat(results).allSatisfy(r -> assertThat(r).isInstanceOf(LaunchResult.Launched.class));
+    assertThat(results).extracting(r -> ((LaunchResult.Launched) r).instanceId()).doesNotHaveDuplicates();
+    assertThat(requests).hasSize(2);
+    assertThat(requests).allSatisfy(r -> assertThat(r.tagSpecifications().getFirst().tags())
+        .filteredOn(t -> t.key().equals(OwnershipTags.CLAIMS)).singleElement()
+        .satisfies(t -> assertThat(t.value()).hasSizeLessThanOrEqualTo(256)));
+  }
+
   /** An Ec2Client that supports nothing until a test overrides it. */
   private abstract static class StubEc2 implements Ec2Client {
     @Override
