@@ -31,8 +31,19 @@ import software.constructs.Construct;
  */
 public final class FlotillaFunction extends Construct {
 
-  /** What a function is: its handler, and the memory and timeout its work needs (see the README's table). */
-  public record Spec(String name, String handler, int memoryMiB, Duration timeout, String description) {}
+  /**
+   * What a function is: its handler, and the memory and timeout its work needs (see the README's table).
+   *
+   * @param reservedConcurrency how many may run at once, for a pass that must never overlap itself; null for no
+   *                            limit
+   */
+  public record Spec(String name, String handler, int memoryMiB, Duration timeout, String description,
+      Integer reservedConcurrency) {
+
+    public Spec(String name, String handler, int memoryMiB, Duration timeout, String description) {
+      this(name, handler, memoryMiB, timeout, description, null);
+    }
+  }
 
   static final String ALIAS = "live";
   static final int RETRY_ATTEMPTS = 2;
@@ -79,6 +90,7 @@ public final class FlotillaFunction extends Construct {
         .code(code)
         .memorySize(spec.memoryMiB())
         .timeout(spec.timeout())
+        .reservedConcurrentExecutions(spec.reservedConcurrency())
         .snapStart(SnapStartConf.ON_PUBLISHED_VERSIONS)
         .role(role)
         .logGroup(logGroup)

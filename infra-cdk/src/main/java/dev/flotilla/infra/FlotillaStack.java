@@ -36,15 +36,16 @@ public final class FlotillaStack extends Stack {
           Duration.seconds(60), "Packs pending pods onto the cheapest instances and launches them with CreateFleet"),
       new FlotillaFunction.Spec("lifecycle", HANDLERS + "NodeLifecycleHandler::handleRequest", 512,
           Duration.seconds(30), "Moves claims along as their nodes register, become ready and go away"),
-      // shorter than its two-minute schedule, so that two runs never overlap
+      // shorter than its two-minute schedule, and one at a time: a retried run never overlaps the next tick's
       new FlotillaFunction.Spec("garbage-collector", HANDLERS + "GarbageCollectorHandler::handleRequest", 1024,
-          Duration.seconds(90), "Adopts or terminates instances whose launch never completed; reports fleet price"),
+          Duration.seconds(90), "Adopts or terminates instances whose launch never completed; reports fleet price",
+          1),
       // launches replacements with the provisioner's scheduler and catalog: the same CPU needs
       new FlotillaFunction.Spec("interruption", HANDLERS + "InterruptionHandler::handleRequest", 1769,
           Duration.seconds(60), "Launches room for, then drains, nodes EC2 or AWS Health is about to take away"),
-      // one scheduling per candidate node; shorter than its one-minute schedule
+      // one scheduling per candidate node; shorter than its one-minute schedule, and one at a time
       new FlotillaFunction.Spec("consolidation", HANDLERS + "ConsolidationHandler::handleRequest", 1769,
-          Duration.seconds(50), "Removes or replaces empty and under-used nodes when that is cheaper"));
+          Duration.seconds(50), "Removes or replaces empty and under-used nodes when that is cheaper", 1));
 
   private final EventBus bus;
   private final LaunchStateTable table;

@@ -42,6 +42,18 @@ class FlotillaStackTest {
   }
 
   @Test
+  void theScheduledPassesRunOneAtATime() {
+    for (String pass : List.of("consolidation", "garbage-collector")) {
+      template.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+          "FunctionName", "flotilla-prod-east-" + pass, "ReservedConcurrentExecutions", 1)));
+    }
+    for (String eventDriven : List.of("provisioner", "lifecycle", "interruption")) {
+      template.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+          "FunctionName", "flotilla-prod-east-" + eventDriven, "ReservedConcurrentExecutions", Match.absent())));
+    }
+  }
+
+  @Test
   void theTableKeepsLaunchStateWithTtlRecoveryAndTheInstanceIndex() {
     template.resourceCountIs("AWS::DynamoDB::Table", 1);
     template.hasResourceProperties("AWS::DynamoDB::Table", Map.of(

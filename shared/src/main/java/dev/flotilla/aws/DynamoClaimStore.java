@@ -38,12 +38,13 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  * The claim store in the single DynamoDB table (see {@link ClaimTable}). A claim and its reservations go in
  * TransactWriteItems of at most 100 items, each reservation conditional on the pod being free; a claim larger than
  * one transaction is written chunk by chunk and compensated (its earlier chunks deleted) if a later chunk conflicts.
- * Transitions are UpdateItem calls conditional on the state and version the caller saw.
+ * Transitions are UpdateItem calls conditional on the state and version the caller saw; a termination goes in one
+ * transaction with the deletion of the claim's reservations.
  */
 public final class DynamoClaimStore implements ClaimStore {
 
   static final int MAX_TRANSACTION_ITEMS = 100;
-  static final Duration RESERVATION_TTL = Duration.ofMinutes(30);
+  static final Duration RESERVATION_TTL = ClaimStore.RESERVATION_TTL;
   static final Duration TERMINATED_RETENTION = Duration.ofDays(1);
   private static final int TRANSACTION_ATTEMPTS = 5;
   /** The DaemonSets document's key in the node partition, beside the nodes' {@code NODE#} items. */
@@ -73,12 +74,13 @@ public final class DynamoClaimStore implements ClaimStore {
     List<String> itemPods = new ArrayList<>();
     items.add(put(claimItem(claim)));
     itemPods.add(null);
+    long now = clock.instant().getEpochSecond();
     long expiresAt = clock.instant().plus(RESERVATION_TTL).getEpochSecond();
     for (String pod : claim.pods()) {
       Map<String, AttributeValue> item = key("POD#" + pod);
       item.put("claimId", AttributeValue.fromS(claim.id()));
       item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(expiresAt)));
-      items.add(put(item));
+      items.add(reserve(item, now));
       itemPods.add(pod);
     }
     List<List<TransactWriteItem>> chunks = new ArrayList<>();
@@ -178,12 +180,13 @@ public final class DynamoClaimStore implements ClaimStore {
             ":next", AttributeValue.fromN(Long.toString(next.version())),
             ":body", AttributeValue.fromS(json(next))))).build());
     itemPods.add(null);
+    long now = clock.instant().getEpochSecond();
     long expiresAt = clock.instant().plus(RESERVATION_TTL).getEpochSecond();
     for (String pod : morePods) {
       Map<String, AttributeValue> item = key("POD#" + pod);
       item.put("claimId", AttributeValue.fromS(current.id()));
       item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(expiresAt)));
-      items.add(put(item));
+      items.add(reserve(item, now));
       itemPods.add(pod);
     }
     Set<String> conflicts = write(next, items, itemPods);
@@ -216,6 +219,15 @@ public final class DynamoClaimStore implements ClaimStore {
       values.put(":expires", AttributeValue.fromN(Long.toString(
           clock.instant().plus(TERMINATED_RETENTION).getEpochSecond())));
     }
+    if (written.state() == ClaimState.Terminated) {
+      terminate(current, written, TransactWriteItem.builder().update(u -> u.tableName(table)
+          .key(key("CLAIM#" + current.id()))
+          .conditionExpression("#s = :from AND #v = :version")
+          .updateExpression(update.toString())
+          .expressionAttributeNames(Map.of("#s", "state", "#v", "version"))
+          .expressionAttributeValues(values)).build());
+      return written;
+    }
     try {
       dynamo.updateItem(r -> r.tableName(table).key(key("CLAIM#" + current.id()))
           .conditionExpression("#s = :from AND #v = :version")
@@ -225,12 +237,87 @@ public final class DynamoClaimStore implements ClaimStore {
     } catch (ConditionalCheckFailedException e) {
       throw StaleClaimException.of(current);
     }
-    if (written.state() == ClaimState.Terminated) {
-      for (String pod : written.pods()) {
-        deleteIfOwned("POD#" + pod, written.id());
+    return written;
+  }
+
+  /**
+   * Terminates a claim and deletes its reservations in one transaction, so no crash leaves a Terminated claim
+   * holding pods. A claim with more reservations than one transaction takes has them deleted chunk by chunk first,
+   * each chunk conditional on the claim still being as the caller saw it; the claim's own update comes last, so a
+   * crash in between leaves the claim live at its version and the next run's termination finishes the work. A pod
+   * another claim has reserved since (over an expired reservation) is left to it.
+   */
+  private void terminate(Claim current, Claim written, TransactWriteItem claimUpdate) {
+    Set<String> all = new LinkedHashSet<>(current.pods());
+    all.addAll(written.pods());
+    List<String> pods = new ArrayList<>(all);
+    int room = MAX_TRANSACTION_ITEMS - 1;
+    List<List<String>> chunks = new ArrayList<>();
+    for (int i = 0; i < pods.size(); i += room) {
+      chunks.add(pods.subList(i, Math.min(pods.size(), i + room)));
+    }
+    if (chunks.isEmpty()) {
+      chunks.add(List.of());
+    }
+    TransactWriteItem claimCheck = TransactWriteItem.builder().conditionCheck(c -> c.tableName(table)
+        .key(key("CLAIM#" + current.id()))
+        .conditionExpression("#s = :from AND #v = :version")
+        .expressionAttributeNames(Map.of("#s", "state", "#v", "version"))
+        .expressionAttributeValues(Map.of(":from", AttributeValue.fromS(current.state().name()),
+            ":version", AttributeValue.fromN(Long.toString(current.version()))))).build();
+    for (int c = 0; c < chunks.size(); c++) {
+      boolean last = c == chunks.size() - 1;
+      List<String> chunk = new ArrayList<>(chunks.get(c));
+      for (int attempt = 1; ; attempt++) {
+        List<TransactWriteItem> items = new ArrayList<>();
+        for (String pod : chunk) {
+          items.add(unreserve(pod, current.id()));
+        }
+        items.add(last ? claimUpdate : claimCheck);
+        try {
+          dynamo.transactWriteItems(r -> r.transactItems(items));
+          break;
+        } catch (TransactionCanceledException e) {
+          List<CancellationReason> reasons = e.cancellationReasons();
+          if (reasons.size() != items.size()) {
+            throw e;
+          }
+          if ("ConditionalCheckFailed".equals(reasons.get(chunk.size()).code())) {
+            boolean resent = e.numAttempts() != null && e.numAttempts() > 1;
+            if (last && resent && claim(current.id()).filter(s -> s.state() == written.state()
+                && s.version() == written.version()).isPresent()) {
+              // the SDK resent our transaction after losing the first answer: it went through
+              return;
+            }
+            throw StaleClaimException.of(current);
+          }
+          Set<String> others = new LinkedHashSet<>();
+          boolean racing = false;
+          for (int i = 0; i < chunk.size(); i++) {
+            String code = reasons.get(i).code();
+            if ("ConditionalCheckFailed".equals(code)) {
+              others.add(chunk.get(i));
+            } else if ("TransactionConflict".equals(code)) {
+              racing = true;
+            }
+          }
+          if ((others.isEmpty() && !racing) || attempt == TRANSACTION_ATTEMPTS) {
+            throw e;
+          }
+          chunk.removeAll(others);
+          if (racing) {
+            Backoff.sleep(attempt);
+          }
+        }
       }
     }
-    return written;
+  }
+
+  /** Deletes a pod's reservation if this claim holds it (or none is there); another claim's is left alone. */
+  private TransactWriteItem unreserve(String pod, String claimId) {
+    return TransactWriteItem.builder().delete(d -> d.tableName(table).key(key("POD#" + pod))
+        .conditionExpression("attribute_not_exists(sk) OR claimId = :c")
+        .expressionAttributeValues(Map.of(":c", AttributeValue.fromS(claimId)))).build();
   }
 
   @Override
@@ -297,6 +384,40 @@ public final class DynamoClaimStore implements ClaimStore {
       }
     }
     return result;
+  }
+
+  /**
+   * A conditional put of {@code LEASE#name}: no item, or one whose expiry has passed. The expiry is the table's TTL
+   * attribute as well, so DynamoDB removes leases no one ended.
+   */
+  @Override
+  public Optional<Lease> tryLease(String name, Duration ttl) {
+    java.time.Instant now = clock.instant();
+    Lease lease = new Lease(name, java.util.UUID.randomUUID().toString(),
+        java.time.Instant.ofEpochSecond(now.plus(ttl).getEpochSecond()));
+    Map<String, AttributeValue> item = key("LEASE#" + name);
+    item.put("holder", AttributeValue.fromS(lease.holder()));
+    item.put(ClaimTable.EXPIRES_AT, AttributeValue.fromN(Long.toString(lease.expiresAt().getEpochSecond())));
+    try {
+      dynamo.putItem(r -> r.tableName(table).item(item)
+          .conditionExpression("attribute_not_exists(sk) OR #e <= :now")
+          .expressionAttributeNames(Map.of("#e", ClaimTable.EXPIRES_AT))
+          .expressionAttributeValues(Map.of(":now", AttributeValue.fromN(Long.toString(now.getEpochSecond())))));
+      return Optional.of(lease);
+    } catch (ConditionalCheckFailedException held) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void endLease(Lease lease) {
+    try {
+      dynamo.deleteItem(r -> r.tableName(table).key(key("LEASE#" + lease.name()))
+          .conditionExpression("holder = :h")
+          .expressionAttributeValues(Map.of(":h", AttributeValue.fromS(lease.holder()))));
+    } catch (ConditionalCheckFailedException notOurs) {
+      // it expired and another pass holds it now
+    }
   }
 
   @Override
@@ -394,6 +515,19 @@ public final class DynamoClaimStore implements ClaimStore {
   private TransactWriteItem put(Map<String, AttributeValue> item) {
     return TransactWriteItem.builder()
         .put(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"))
+        .build();
+  }
+
+  /**
+   * A reservation, conditional on the pod being free: no item, or one whose expiry has passed. Reads ignore expired
+   * reservations and DynamoDB deletes them only eventually, so the write must overwrite them as well.
+   */
+  private TransactWriteItem reserve(Map<String, AttributeValue> item, long now) {
+    return TransactWriteItem.builder()
+        .put(p -> p.tableName(table).item(item)
+            .conditionExpression("attribute_not_exists(sk) OR #e <= :now")
+            .expressionAttributeNames(Map.of("#e", ClaimTable.EXPIRES_AT))
+            .expressionAttributeValues(Map.of(":now", AttributeValue.fromN(Long.toString(now)))))
         .build();
   }
 

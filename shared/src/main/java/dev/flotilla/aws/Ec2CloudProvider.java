@@ -9,7 +9,11 @@ import dev.flotilla.cloud.LaunchResult;
 import dev.flotilla.cloud.OwnershipTags;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.WellKnownLabels;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -20,6 +24,7 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.CreateFleetError;
 import software.amazon.awssdk.services.ec2.model.CreateFleetInstance;
@@ -41,6 +46,12 @@ import software.amazon.awssdk.services.ec2.model.TagSpecification;
  * override that mean the offering has no capacity mark it unavailable for three minutes in the claim store, where
  * every function instance sees it, and the missing instances are asked for once more without it. Throttling
  * ({@code RequestLimitExceeded}) is retried with backoff by the SDK's standard retry strategy.
+ *
+ * <p>Each request carries a client token derived from its claims and attempt, so a request resent after its answer
+ * was lost launches nothing twice. Instances are tagged at creation with their claim (or, when one request serves
+ * several claims, with all of them, see {@link OwnershipTags#CLAIMS}): whatever fails after the instances exist,
+ * the garbage collector can find and adopt them. A failure of CreateFleet itself, on the service's side or the
+ * client's, fails the launch; nothing after CreateFleet answered loses an instance it launched.
  */
 public final class Ec2CloudProvider implements CloudProvider {
 
@@ -72,6 +83,8 @@ public final class Ec2CloudProvider implements CloudProvider {
   }
 
   static final int MAX_TYPES = 60;
+  /** EC2's limit on a tag's value, which bounds how many claims one request serves. */
+  static final int MAX_TAG_VALUE = 256;
   static final Set<String> CAPACITY_ERRORS = Set.of("InsufficientInstanceCapacity", "MaxSpotInstanceCountExceeded",
       "Unsupported", "UnfulfillableCapacity", "SpotMaxPriceTooLow", "InsufficientCapacityOnHost");
   private static final Logger LOG = LoggerFactory.getLogger(Ec2CloudProvider.class);
@@ -95,7 +108,21 @@ public final class Ec2CloudProvider implements CloudProvider {
     Map<LaunchRequest.Shape, List<LaunchRequest>> groups = new LinkedHashMap<>();
     requests.forEach(r -> groups.computeIfAbsent(r.shape(), k -> new ArrayList<>()).add(r));
     Map<String, LaunchResult> results = new HashMap<>();
-    groups.forEach((shape, group) -> launchGroup(shape, group, results));
+    groups.forEach((shape, group) -> {
+      // as many claims per request as their ids fit in one tag value
+      List<LaunchRequest> batch = new ArrayList<>();
+      int length = -1;
+      for (LaunchRequest r : group) {
+        if (!batch.isEmpty() && length + 1 + r.claimId().length() > MAX_TAG_VALUE) {
+          launchGroup(shape, batch, results);
+          batch = new ArrayList<>();
+          length = -1;
+        }
+        batch.add(r);
+        length += 1 + r.claimId().length();
+      }
+      launchGroup(shape, batch, results);
+    });
     return requests.stream().map(r -> results.get(r.claimId())).toList();
   }
 
@@ -110,28 +137,43 @@ public final class Ec2CloudProvider implements CloudProvider {
       }
       CreateFleetResponse response;
       try {
-        response = createFleet(shape, overrides, waiting);
-      } catch (AwsServiceException e) {
-        errorCodes.add(e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorCode());
+        response = createFleet(shape, overrides, waiting, clientToken(waiting, attempt));
+      } catch (SdkException e) {
+        // a service error, or one on the client's side (a timeout, a lost connection) the SDK's retries, with the
+        // same client token, did not get past: the instances it may have launched carry their claims' tags
+        errorCodes.add(e instanceof AwsServiceException s && s.awsErrorDetails() != null
+            && s.awsErrorDetails().errorCode() != null ? s.awsErrorDetails().errorCode() : e.getMessage());
         LOG.warn("CreateFleet for {} claims of NodePool {} failed: {}", waiting.size(), shape.nodePool(),
             e.getMessage());
         break;
       }
+      boolean shared = waiting.size() > 1;
+      Map<String, String> claimByInstance = new LinkedHashMap<>();
       for (CreateFleetInstance launched : response.instances()) {
-        String zone = zoneBySubnet.get(launched.launchTemplateAndOverrides().overrides().subnetId());
+        String zone = launched.launchTemplateAndOverrides() == null
+            || launched.launchTemplateAndOverrides().overrides() == null ? null
+            : zoneBySubnet.get(launched.launchTemplateAndOverrides().overrides().subnetId());
         CapacityType boughtAs = "spot".equals(launched.lifecycleAsString()) ? CapacityType.SPOT : CapacityType.ON_DEMAND;
         for (String id : launched.instanceIds()) {
           if (waiting.isEmpty()) {
             break;
           }
           String claim = waiting.removeFirst();
-          if (group.size() > 1) {
-            // one request served several claims: each instance learns its own claim
-            ec2.createTags(r -> r.resources(id).tags(tag(WellKnownLabels.CLAIM, claim)));
-          }
+          claimByInstance.put(id, claim);
           results.put(claim, new LaunchResult.Launched(claim, id, launched.instanceTypeAsString(), zone, boughtAs,
               prices.price(launched.instanceTypeAsString(), zone, boughtAs)));
         }
+      }
+      if (shared) {
+        // one request served several claims: each instance learns its own claim. The claim records its instance
+        // either way, and the instance names all the request's claims since its creation, so a failure is no loss.
+        claimByInstance.forEach((id, claim) -> {
+          try {
+            ec2.createTags(r -> r.resources(id).tags(tag(WellKnownLabels.CLAIM, claim)));
+          } catch (SdkException e) {
+            LOG.warn("instance {} of claim {} not tagged with its claim: {}", id, claim, e.getMessage());
+          }
+        });
       }
       for (CreateFleetError error : response.errors()) {
         errorCodes.add(error.errorCode());
@@ -140,7 +182,12 @@ public final class Ec2CloudProvider implements CloudProvider {
           Offering.Key key = new Offering.Key(o.instanceTypeAsString(), zoneBySubnet.get(o.subnetId()),
               shape.capacityType());
           excluded.add(key);
-          store.markUnavailable(key, error.errorCode(), UNAVAILABLE_FOR);
+          try {
+            store.markUnavailable(key, error.errorCode(), UNAVAILABLE_FOR);
+          } catch (RuntimeException e) {
+            // this launch still leaves the offering out; other function instances may try it meanwhile
+            LOG.warn("offering {} not marked unavailable: {}", key, e.getMessage());
+          }
         }
       }
     }
@@ -166,14 +213,28 @@ public final class Ec2CloudProvider implements CloudProvider {
     return overrides;
   }
 
+  /**
+   * The request's idempotency token: the same claims at the same attempt (whose request is the same) always give
+   * the same token, at most 64 characters as EC2 allows.
+   */
+  static String clientToken(List<String> claims, int attempt) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      byte[] digest = sha.digest((String.join(",", claims) + "#" + attempt).getBytes(StandardCharsets.UTF_8));
+      return "flotilla-" + HexFormat.of().formatHex(digest, 0, 24);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private CreateFleetResponse createFleet(LaunchRequest.Shape shape,
-      List<FleetLaunchTemplateOverridesRequest> overrides, List<String> claims) {
-    Map<String, String> tags = OwnershipTags.of(settings.cluster(), shape.nodePool(),
-        claims.size() == 1 ? claims.getFirst() : null);
+      List<FleetLaunchTemplateOverridesRequest> overrides, List<String> claims, String clientToken) {
+    Map<String, String> tags = OwnershipTags.forClaims(settings.cluster(), shape.nodePool(), claims);
     List<Tag> tagList = tags.entrySet().stream().map(e -> tag(e.getKey(), e.getValue())).toList();
     boolean spot = shape.capacityType() == CapacityType.SPOT;
     return ec2.createFleet(r -> {
       r.type(FleetType.INSTANT)
+          .clientToken(clientToken)
           .launchTemplateConfigs(c -> c
               .launchTemplateSpecification(s -> s.launchTemplateId(settings.launchTemplateId()).version("$Latest"))
               .overrides(overrides))

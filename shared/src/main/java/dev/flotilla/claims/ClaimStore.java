@@ -15,6 +15,12 @@ import java.util.Set;
  */
 public interface ClaimStore {
 
+  /**
+   * How long a reservation holds its pod. An expired one is as good as absent: it is not read, and a new claim may
+   * reserve the pod over it (DynamoDB removes expired items only eventually, up to days later).
+   */
+  Duration RESERVATION_TTL = Duration.ofMinutes(30);
+
   /** What creating a claim did. */
   sealed interface Creation {}
 
@@ -80,6 +86,23 @@ public interface ClaimStore {
 
   /** Which of these pods are reserved, and by which claim. */
   Map<String, String> reservations(Collection<String> pods);
+
+  /**
+   * One pass's exclusive hold on a name (a scheduled pass that must not overlap itself) until {@code expiresAt} or
+   * until it ends the lease; {@code holder} tells its holder from a later one.
+   */
+  record Lease(String name, String holder, java.time.Instant expiresAt) {}
+
+  /**
+   * Takes the lease on {@code name} for {@code ttl}: empty when another holder has it and it has not expired. A lease
+   * whose holder died expires on its own. A store that keeps no leases grants every request.
+   */
+  default Optional<Lease> tryLease(String name, Duration ttl) {
+    return Optional.of(new Lease(name, java.util.UUID.randomUUID().toString(), java.time.Instant.MAX));
+  }
+
+  /** Ends a lease this holder took, so the next pass may run at once; a lease since taken by another is left. */
+  default void endLease(Lease lease) {}
 
   /** Marks an offering out of capacity for every function instance, for {@code ttl}. */
   void markUnavailable(Offering.Key offering, String reason, Duration ttl);

@@ -23,19 +23,33 @@ public final class InMemoryClaimStore implements ClaimStore {
 
   private final Clock clock;
   private final Map<String, Claim> claims = new LinkedHashMap<>();
-  private final Map<String, String> reservations = new HashMap<>();
+  private final Map<String, Reservation> reservations = new HashMap<>();
   private final Map<Offering.Key, Instant> unavailable = new LinkedHashMap<>();
   private final Map<String, String> nodes = new TreeMap<>();
+  private final Map<String, Lease> leases = new HashMap<>();
 
   public InMemoryClaimStore(Clock clock) {
     this.clock = clock;
+  }
+
+  /** A pod held by a claim until {@code expiresAt}; past it, the pod is free as in DynamoDB. */
+  private record Reservation(String claimId, Instant expiresAt) {}
+
+  private boolean reserved(String pod) {
+    Reservation r = reservations.get(pod);
+    return r != null && r.expiresAt().isAfter(clock.instant());
+  }
+
+  private void reserve(List<String> pods, String claimId) {
+    Instant expiresAt = clock.instant().plus(RESERVATION_TTL);
+    pods.forEach(p -> reservations.put(p, new Reservation(claimId, expiresAt)));
   }
 
   @Override
   public synchronized Creation create(Claim claim) {
     Set<String> taken = new LinkedHashSet<>();
     for (String pod : claim.pods()) {
-      if (reservations.containsKey(pod)) {
+      if (reserved(pod)) {
         taken.add(pod);
       }
     }
@@ -43,7 +57,7 @@ public final class InMemoryClaimStore implements ClaimStore {
       return new Conflict(taken);
     }
     claims.put(claim.id(), claim);
-    claim.pods().forEach(p -> reservations.put(p, claim.id()));
+    reserve(claim.pods(), claim.id());
     return new Created(claim);
   }
 
@@ -55,7 +69,7 @@ public final class InMemoryClaimStore implements ClaimStore {
     }
     Set<String> taken = new LinkedHashSet<>();
     for (String pod : morePods) {
-      if (reservations.containsKey(pod)) {
+      if (reserved(pod)) {
         taken.add(pod);
       }
     }
@@ -64,7 +78,7 @@ public final class InMemoryClaimStore implements ClaimStore {
     }
     Claim next = current.withMorePods(morePods, moreLoad, clock.instant()).withVersion(current.version() + 1);
     claims.put(next.id(), next);
-    morePods.forEach(p -> reservations.put(p, next.id()));
+    reserve(morePods, next.id());
     return new Created(next);
   }
 
@@ -78,14 +92,14 @@ public final class InMemoryClaimStore implements ClaimStore {
     Claim written = next.withVersion(current.version() + 1);
     claims.put(written.id(), written);
     if (written.state() == ClaimState.Terminated) {
-      reservations.values().removeIf(id -> id.equals(written.id()));
+      reservations.values().removeIf(r -> r.claimId().equals(written.id()));
     }
     return written;
   }
 
   @Override
   public synchronized void release(Claim claim) {
-    reservations.values().removeIf(id -> id.equals(claim.id()));
+    reservations.values().removeIf(r -> r.claimId().equals(claim.id()));
   }
 
   @Override
@@ -107,12 +121,28 @@ public final class InMemoryClaimStore implements ClaimStore {
   public synchronized Map<String, String> reservations(Collection<String> pods) {
     Map<String, String> result = new LinkedHashMap<>();
     for (String pod : pods) {
-      String claim = reservations.get(pod);
-      if (claim != null) {
-        result.put(pod, claim);
+      if (reserved(pod)) {
+        result.put(pod, reservations.get(pod).claimId());
       }
     }
     return result;
+  }
+
+  @Override
+  public synchronized Optional<Lease> tryLease(String name, Duration ttl) {
+    Lease held = leases.get(name);
+    Instant now = clock.instant();
+    if (held != null && held.expiresAt().isAfter(now)) {
+      return Optional.empty();
+    }
+    Lease lease = new Lease(name, java.util.UUID.randomUUID().toString(), now.plus(ttl));
+    leases.put(name, lease);
+    return Optional.of(lease);
+  }
+
+  @Override
+  public synchronized void endLease(Lease lease) {
+    leases.remove(lease.name(), lease);
   }
 
   @Override

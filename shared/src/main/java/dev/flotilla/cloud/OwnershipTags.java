@@ -7,6 +7,13 @@ import java.util.Map;
 /** The tags every instance Flotilla launches carries; the first is what ownership checks read. */
 public final class OwnershipTags {
 
+  /**
+   * On an instance launched by one request for several claims: those claims, comma-separated. Any of them can take
+   * it (they asked for the same thing), so the garbage collector adopts it for one still waiting when the launch
+   * was cut short before each instance learned its own claim.
+   */
+  public static final String CLAIMS = "flotilla.dev/claims";
+
   private OwnershipTags() {}
 
   public static Map<String, String> of(String cluster, String nodePool, String claimId) {
@@ -18,6 +25,29 @@ public final class OwnershipTags {
     }
     tags.put("Name", "flotilla/" + cluster + "/" + nodePool);
     return tags;
+  }
+
+  /**
+   * The tags of an instance one request launches for these claims: the claim's own tag when there is one claim,
+   * else the {@link #CLAIMS} tag naming all of them.
+   */
+  public static Map<String, String> forClaims(String cluster, String nodePool, java.util.List<String> claimIds) {
+    Map<String, String> tags = of(cluster, nodePool, claimIds.size() == 1 ? claimIds.getFirst() : null);
+    if (claimIds.size() > 1) {
+      tags.put(CLAIMS, String.join(",", claimIds));
+    }
+    return tags;
+  }
+
+  /** The claims an instance may belong to, as its tags name them: its own claim's, else its request's. */
+  public static java.util.List<String> claims(Map<String, String> tags) {
+    String own = tags.get(WellKnownLabels.CLAIM);
+    if (own != null && !own.isBlank()) {
+      return java.util.List.of(own);
+    }
+    String group = tags.get(CLAIMS);
+    return group == null || group.isBlank() ? java.util.List.of()
+        : java.util.Arrays.stream(group.split(",")).filter(s -> !s.isBlank()).toList();
   }
 
   public static boolean owned(Map<String, String> tags, String cluster) {

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -30,6 +31,14 @@ public final class ConsolidationService {
 
   /** How long a consolidation drain may take before the forwarder reports it failed. */
   public static final Duration DRAIN_DEADLINE = Duration.ofMinutes(10);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConsolidationService.class);
+  /** The lease a pass holds while it runs. */
+  public static final String LEASE_NAME = "consolidation";
+  /**
+   * How long a pass's lease lasts unless it ends it first: the schedule's period, longer than the function's
+   * timeout, so a killed pass holds back at most the next one.
+   */
+  public static final Duration LEASE = Duration.ofMinutes(1);
 
   /** What a pass did. */
   public record Pass(ConsolidationPlan plan, boolean started, String outcome, List<String> drained,
@@ -61,7 +70,28 @@ public final class ConsolidationService {
     this.clock = clock;
   }
 
+  /**
+   * One pass, unless another is running (it holds the lease): then nothing is done. The lease ends when the pass
+   * does, failed or not, so a retry runs at once; a pass killed mid-way holds the next back until its lease expires.
+   */
   public Pass run(String eventId) {
+    Optional<ClaimStore.Lease> lease = store.tryLease(LEASE_NAME, LEASE);
+    if (lease.isEmpty()) {
+      String reason = "skipped: another consolidation pass is running";
+      return new Pass(ConsolidationPlan.none(reason, List.of()), false, reason, List.of(), List.of());
+    }
+    try {
+      return runHoldingLease(eventId);
+    } finally {
+      try {
+        store.endLease(lease.get());
+      } catch (RuntimeException e) {
+        LOG.warn("consolidation lease not ended; it expires on its own: {}", e.getMessage());
+      }
+    }
+  }
+
+  private Pass runHoldingLease(String eventId) {
     // one read serves both: a retried drain is Draining before and after, which drainReplaced passes over
     List<Claim> claims = store.claims();
     retryStalledDrains(claims);

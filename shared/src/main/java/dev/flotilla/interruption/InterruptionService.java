@@ -21,12 +21,19 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Acts on what EC2 and AWS Health announce for instances Flotilla owns (a live claim names them): room for the pods
- * is launched first, then the node is drained, so pods wait as little as possible. Instances without a claim are
- * someone else's: they are reported and left alone. Moving the claim to Draining is the conditional step that makes
- * a repeated event do nothing.
+ * Acts on what EC2 and AWS Health announce for instances Flotilla owns (a live claim names them): the node is
+ * drained and room for its pods launched. Instances without a claim are someone else's: they are reported and left
+ * alone.
+ *
+ * <p>An event may be delivered more than once, or handled again after a run was cut short; every step is safe to
+ * repeat. Moving the claim to Draining is the conditional step that lets one handling launch a replacement; the
+ * drain goes out first and again on every repeat (the forwarder's drain is idempotent), so neither a replacement
+ * launch that fails nor a run cut short before the drain loses the notice. A replacement's claims have ids derived
+ * from the event, so a repeated or concurrent handling cannot launch it twice.
  */
 public final class InterruptionService {
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InterruptionService.class);
 
   /** How long an interrupted spot offering is not tried again, as for insufficient capacity. */
   public static final Duration UNAVAILABLE_FOR = Duration.ofMinutes(3);
@@ -97,9 +104,14 @@ public final class InterruptionService {
     if (alreadyReplacing || claim.state() == ClaimState.Draining) {
       return handled(claim, "none", "a replacement is already on its way", null);
     }
-    // the node stays until its replacement is ready; consolidation's next pass then drains it
-    Provisioner.Decision replacement = provisioner.replace(event.eventId(),
+    // the node stays until its replacement is ready; consolidation's next pass then drains it. The replacement's
+    // claims are written conditionally under ids derived from the event: a delivery racing this one launches nothing
+    Provisioner.Decision replacement = provisioner.replaceOnce(event.eventId(),
         state(claim).map(NodeState::displaced).orElse(List.of()), List.of(claim.id()));
+    if (replacement.launched().isEmpty() && !replacement.failures().isEmpty()) {
+      return handled(claim, "none", "rebalance recommendation; replacement not launched: "
+          + String.join("; ", replacement.failures()), null);
+    }
     return handled(claim, "replace", "rebalance recommendation; NodePool " + claim.nodePool()
         + " replaces ahead of interruption", replacement);
   }
@@ -132,22 +144,39 @@ public final class InterruptionService {
         "instance is " + event.state(), List.of(), 0);
   }
 
-  /** Launches room for the node's pods, then drains it; the claim's move to Draining happens once only. */
+  /**
+   * Drains the node, then launches room for its pods. The claim's move to Draining happens once, and only the
+   * handling that made it launches a replacement; a claim already Draining (this event again, after a run cut short
+   * or a duplicate delivery) has its drain asked for again, which costs an idempotent drain at most. A replacement
+   * that cannot be launched leaves the evicted pods to the provisioner, as any pending pods.
+   */
   private Handled replaceAndDrain(String eventId, Claim claim, Instant deadline, String why) {
-    if (claim.state() == ClaimState.Draining) {
-      return handled(claim, "none", why + ": already draining", null);
-    }
-    Claim draining;
-    try {
-      draining = store.transition(claim, claim.moved(ClaimState.Draining, clock.instant()));
-    } catch (ClaimStore.StaleClaimException raced) {
-      return handled(claim, "none", why + ": another event moved the claim first", null);
+    boolean already = claim.state() == ClaimState.Draining;
+    Claim draining = claim;
+    if (!already) {
+      try {
+        draining = store.transition(claim, claim.moved(ClaimState.Draining, clock.instant()));
+      } catch (ClaimStore.StaleClaimException raced) {
+        return handled(claim, "none", why + ": another event moved the claim first", null);
+      }
     }
     Optional<NodeState> state = state(draining);
-    Provisioner.Decision replacement = provisioner.replace(eventId,
-        state.map(NodeState::displaced).orElse(List.of()), List.of(claim.id()));
     Optional<String> node = Optional.ofNullable(draining.nodeName()).or(() -> state.map(NodeState::node));
     node.ifPresent(n -> commands.send(List.of(Command.of(Command.Kind.Drain, n, claim.id(), deadline, why))));
+    if (already) {
+      return handled(draining, node.isPresent() ? "drain" : "none", why + ": already draining"
+          + (node.isPresent() ? "; drain asked for again" : ""), null);
+    }
+    Provisioner.Decision replacement;
+    try {
+      replacement = provisioner.replaceOnce(eventId, state.map(NodeState::displaced).orElse(List.of()),
+          List.of(claim.id()));
+    } catch (RuntimeException e) {
+      LOG.warn("replacement for claim {} not launched; its evicted pods come back as pending: {}", claim.id(),
+          e.getMessage());
+      return handled(draining, node.isPresent() ? "drain" : "none", why + "; replacement not launched: "
+          + e.getMessage(), null);
+    }
     return handled(draining, node.isPresent() ? "drain" : "replace", why, replacement);
   }
 

@@ -21,6 +21,7 @@ import java.util.function.UnaryOperator;
 public final class Lifecycle {
 
   public static final Duration LAUNCH_TIMEOUT = Duration.ofMinutes(15);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Lifecycle.class);
   private static final int ATTEMPTS = 3;
 
   private final ClaimStore store;
@@ -72,21 +73,32 @@ public final class Lifecycle {
   }
 
   /**
-   * Claims still Launching or Launched past the launch timeout: their instance (if any) is terminated and the claim
-   * closed, so its pods are planned again on the forwarder's next batch.
+   * Claims still Launching or Launched past the launch timeout: the claim is closed, so its pods are planned again on
+   * the forwarder's next batch, and then its instance (if any) is terminated. Closing comes first and is conditional:
+   * a node that joined meanwhile keeps its claim and its instance; once closed, a node that joins late finds no live
+   * claim. Should the termination fail or the run die before it, the garbage collector terminates the instance, which
+   * no live claim owns, after its grace period.
    */
   public List<Claim> expireLaunches() {
     List<Claim> expired = new ArrayList<>();
     for (Claim c : store.claims()) {
       boolean unjoined = c.state() == ClaimState.Launching || c.state() == ClaimState.Launched;
       if (unjoined && c.createdAt().plus(launchTimeout).isBefore(clock.instant())) {
-        if (c.instanceId() != null) {
-          cloud.terminate(c.instanceId());
-        }
+        Claim closed;
         try {
-          expired.add(store.transition(c, c.moved(ClaimState.Terminated, clock.instant())));
+          closed = store.transition(c, c.moved(ClaimState.Terminated, clock.instant()));
         } catch (ClaimStore.StaleClaimException raced) {
           // it joined (or was closed) meanwhile: nothing to expire
+          continue;
+        }
+        expired.add(closed);
+        if (c.instanceId() != null) {
+          try {
+            cloud.terminate(c.instanceId());
+          } catch (RuntimeException e) {
+            LOG.warn("instance {} of expired claim {} not terminated yet, the garbage collector will: {}",
+                c.instanceId(), c.id(), e.getMessage());
+          }
         }
       }
     }

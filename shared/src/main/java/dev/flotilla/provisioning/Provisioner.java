@@ -97,7 +97,7 @@ public final class Provisioner {
 
     List<String> failures = new ArrayList<>();
     List<InFlightPlacement> extended = extendInFlight(plan, live, byName, failures);
-    Launches launches = launch(plan, byName, true, List.of(), failures);
+    Launches launches = launch(plan, byName, true, List.of(), failures, n -> claimIds.get());
     return new Decision(eventId, pending.size(), reserved.size(), launches.launched(), extended,
         plan.unschedulable(), failures, launches.addedPricePerHour(), plan.lowerBoundPerHour(), millis(start));
   }
@@ -109,6 +109,21 @@ public final class Provisioner {
    * twice. {@code replaces} names the claims whose nodes go.
    */
   public Decision replace(String eventId, List<PendingPod> displaced, List<String> replaces) {
+    return replace(eventId, displaced, replaces, n -> claimIds.get());
+  }
+
+  /**
+   * As {@link #replace}, for an event that may be handled more than once (a retry, a duplicate delivery, two
+   * deliveries at once): the claims' ids derive from the event and the replaced claims, so every handling writes the
+   * same claims, which the store's conditional create admits once, and only the first handling launches.
+   */
+  public Decision replaceOnce(String eventId, List<PendingPod> displaced, List<String> replaces) {
+    return replace(eventId, displaced, replaces, n -> UUID.nameUUIDFromBytes(("replacement/" + eventId + "/"
+        + String.join(",", replaces) + "/" + n).getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString());
+  }
+
+  private Decision replace(String eventId, List<PendingPod> displaced, List<String> replaces,
+      java.util.function.IntFunction<String> ids) {
     long start = System.nanoTime();
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     displaced.forEach(p -> byName.putIfAbsent(p.name(), p));
@@ -120,7 +135,7 @@ public final class Provisioner {
     Plan plan = scheduler.schedule(new SchedulingInput(List.copyOf(byName.values()), pools.get(), catalog,
         daemonSets.get(), poolUsage(live, catalog), List.of()));
     List<String> failures = new ArrayList<>();
-    Launches launches = launch(plan, byName, false, replaces, failures);
+    Launches launches = launch(plan, byName, false, replaces, failures, ids);
     return new Decision(eventId, byName.size(), 0, launches.launched(), List.of(), plan.unschedulable(), failures,
         launches.addedPricePerHour(), plan.lowerBoundPerHour(), millis(start));
   }
@@ -135,7 +150,7 @@ public final class Provisioner {
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     displaced.forEach(p -> byName.putIfAbsent(p.name(), p));
     List<String> failures = new ArrayList<>();
-    Launches launches = launch(nodes, byName, false, replaces, failures);
+    Launches launches = launch(nodes, byName, false, replaces, failures, n -> claimIds.get());
     return new Decision(eventId, byName.size(), 0, launches.launched(), List.of(), List.of(), failures,
         launches.addedPricePerHour(), 0, millis(start));
   }
@@ -144,18 +159,19 @@ public final class Provisioner {
 
   /** Writes a claim per planned node (reserving its pods when {@code reserve}), launches them, records the result. */
   private Launches launch(Plan plan, Map<String, PendingPod> byName, boolean reserve, List<String> replaces,
-      List<String> failures) {
-    return launch(plan.nodeClaims(), byName, reserve, replaces, failures);
+      List<String> failures, java.util.function.IntFunction<String> ids) {
+    return launch(plan.nodeClaims(), byName, reserve, replaces, failures, ids);
   }
 
   private Launches launch(List<NodeClaim> nodeClaims, Map<String, PendingPod> byName, boolean reserve,
-      List<String> replaces, List<String> failures) {
+      List<String> replaces, List<String> failures, java.util.function.IntFunction<String> ids) {
     List<Claim> created = new ArrayList<>();
     List<LaunchRequest> requests = new ArrayList<>();
+    int index = 0;
     for (NodeClaim nodeClaim : nodeClaims) {
       Resources load = !reserve ? Resources.NONE : nodeClaim.pods().stream().map(n -> byName.get(n).requests())
           .reduce(Resources.NONE, Resources::plus);
-      Claim claim = Claim.launching(claimIds.get(), nodeClaim.nodePool(),
+      Claim claim = Claim.launching(ids.apply(index++), nodeClaim.nodePool(),
           nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
           nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
           nodeClaim.pricePerHour(), clock.instant()).replacing(replaces);

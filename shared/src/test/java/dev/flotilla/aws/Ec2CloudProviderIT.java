@@ -8,6 +8,7 @@ import dev.flotilla.catalog.SpotPrices;
 import dev.flotilla.claims.InMemoryClaimStore;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.CloudProviderContract;
+import dev.flotilla.cloud.OwnershipTags;
 import dev.flotilla.testing.AwsEmulator;
 import dev.flotilla.testing.AwsIntegrationTest;
 import dev.flotilla.cloud.LaunchRequest;
@@ -24,12 +25,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.CreateFleetRequest;
+import software.amazon.awssdk.services.ec2.model.CreateTagsRequest;
 import software.amazon.awssdk.services.ec2.model.Image;
 import software.amazon.awssdk.services.ec2.model.Instance;
 
@@ -38,6 +41,7 @@ import software.amazon.awssdk.services.ec2.model.Instance;
 class Ec2CloudProviderIT extends CloudProviderContract {
 
   private final AtomicInteger fleets = new AtomicInteger();
+  private volatile boolean tagsFail;
   private Ec2Client ec2;
   private CloudProvider cloud;
 
@@ -51,6 +55,9 @@ class Ec2CloudProviderIT extends CloudProviderContract {
           public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
             if (context.request() instanceof CreateFleetRequest) {
               fleets.incrementAndGet();
+            }
+            if (tagsFail && context.request() instanceof CreateTagsRequest) {
+              throw SdkClientException.create("connection reset");
             }
           }
         }))
@@ -85,6 +92,20 @@ class Ec2CloudProviderIT extends CloudProviderContract {
     }
     assertThat(imageByType).containsExactlyInAnyOrderEntriesOf(
         Map.of("m7i.large", images.get(0), "m7g.large", images.get(1)));
+  }
+
+  @Test
+  void instancesOfSeveralClaimsAreRecordedAndNameTheirClaimsWhenTaggingFails() {
+    tagsFail = true;
+    List<LaunchResult> results = cloud.launch(List.of(
+        new LaunchRequest("c1", "general", TYPES, ZONES, CapacityType.ON_DEMAND),
+        new LaunchRequest("c2", "general", TYPES, ZONES, CapacityType.ON_DEMAND)));
+
+    assertThat(results).allSatisfy(r -> assertThat(r).isInstanceOf(LaunchResult.Launched.class));
+    assertThat(cloud.ownedInstances()).hasSize(2).allSatisfy(i -> {
+      assertThat(i.tags()).containsEntry(OwnershipTags.CLAIMS, "c1,c2");
+      assertThat(OwnershipTags.claims(i.tags())).containsExactly("c1", "c2");
+    });
   }
 
   @AfterEach

@@ -140,6 +140,29 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void terminatingALargeClaimReleasesEveryPod() {
+    List<String> many = pods("big", 250);
+    Claim c = ((ClaimStore.Created) store().create(claim("big", many))).claim();
+
+    store().transition(c, c.moved(ClaimState.Terminated, clock.instant()));
+
+    assertThat(store().reservations(many)).isEmpty();
+    assertThat(store().claim("big")).hasValueSatisfying(k -> assertThat(k.state()).isEqualTo(ClaimState.Terminated));
+  }
+
+  @Test
+  void terminatingLeavesAPodAnotherClaimReservedSince() {
+    Claim c = ((ClaimStore.Created) store().create(claim("c1", List.of("a", "b")))).claim();
+    clock.advance(ClaimStore.RESERVATION_TTL.plusSeconds(1));
+    store().create(claim("c2", List.of("b")));
+
+    store().transition(c, c.moved(ClaimState.Terminated, clock.instant()));
+
+    assertThat(store().reservations(List.of("a", "b"))).isEqualTo(Map.of("b", "c2"));
+    assertThat(store().claim("c1")).hasValueSatisfying(k -> assertThat(k.state()).isEqualTo(ClaimState.Terminated));
+  }
+
+  @Test
   void releasingFreesTheReservationsAndKeepsTheClaim() {
     Claim c = ((ClaimStore.Created) store().create(claim("c1", List.of("a", "b")))).claim();
     store().create(claim("other", List.of("z")));
@@ -153,6 +176,35 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void anExpiredReservationDoesNotHoldItsPod() {
+    store().create(claim("old", List.of("db/pg-0", "db/pg-1")));
+    ClaimStore.Creation early = store().create(claim("early", List.of("db/pg-0", "web-0")));
+    assertThat(early).isEqualTo(new ClaimStore.Conflict(java.util.Set.of("db/pg-0")));
+
+    clock.advance(ClaimStore.RESERVATION_TTL.plusSeconds(1));
+
+    assertThat(store().reservations(List.of("db/pg-0", "db/pg-1"))).isEmpty();
+    // a StatefulSet's pod comes back under the same name, packed with others: all of them are reserved again
+    assertThat(store().create(claim("again", List.of("db/pg-0", "web-0")))).isInstanceOf(ClaimStore.Created.class);
+    assertThat(store().reservations(List.of("db/pg-0", "web-0")))
+        .isEqualTo(Map.of("db/pg-0", "again", "web-0", "again"));
+    Claim in = store().claim("again").orElseThrow();
+    assertThat(store().extend(in, List.of("db/pg-1"), Resources.of(100, 1)))
+        .isInstanceOf(ClaimStore.Created.class);
+    assertThat(store().reservations(List.of("db/pg-1"))).isEqualTo(Map.of("db/pg-1", "again"));
+  }
+
+  @Test
+  void aReservationHoldsItsPodUntilItExpires() {
+    store().create(claim("c1", List.of("a")));
+
+    clock.advance(ClaimStore.RESERVATION_TTL.minusSeconds(1));
+
+    assertThat(store().reservations(List.of("a"))).isEqualTo(Map.of("a", "c1"));
+    assertThat(store().create(claim("c2", List.of("a")))).isEqualTo(new ClaimStore.Conflict(java.util.Set.of("a")));
+  }
+
+  @Test
   void unavailableOfferingsExpire() {
     Offering.Key key = new Offering.Key("m7g.large", "us-east-1a", CapacityType.SPOT);
     store().markUnavailable(key, "InsufficientInstanceCapacity", Duration.ofMinutes(3));
@@ -160,6 +212,38 @@ public abstract class ClaimStoreContract {
 
     clock.advance(Duration.ofMinutes(3).plusSeconds(1));
     assertThat(store().unavailable()).isEmpty();
+  }
+
+  @Test
+  void aLeaseIsHeldByOneHolderUntilItEndsIt() {
+    var first = store().tryLease("consolidation", Duration.ofMinutes(1));
+    assertThat(first).isPresent();
+    assertThat(store().tryLease("consolidation", Duration.ofMinutes(1))).isEmpty();
+    assertThat(store().tryLease("garbage-collection", Duration.ofMinutes(1))).isPresent();
+
+    store().endLease(first.get());
+
+    var second = store().tryLease("consolidation", Duration.ofMinutes(1));
+    assertThat(second).isPresent();
+    assertThat(second.get().holder()).isNotEqualTo(first.get().holder());
+    // the first holder ending its lease again leaves the second's alone
+    store().endLease(first.get());
+    assertThat(store().tryLease("consolidation", Duration.ofMinutes(1))).isEmpty();
+  }
+
+  @Test
+  void aLeaseNoOneEndedExpiresOnItsOwn() {
+    var abandoned = store().tryLease("garbage-collection", Duration.ofMinutes(2));
+    assertThat(abandoned).isPresent();
+
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(store().tryLease("garbage-collection", Duration.ofMinutes(2))).isEmpty();
+
+    clock.advance(Duration.ofMinutes(1).plusSeconds(1));
+    var next = store().tryLease("garbage-collection", Duration.ofMinutes(2));
+    assertThat(next).isPresent();
+    store().endLease(abandoned.get());
+    assertThat(store().tryLease("garbage-collection", Duration.ofMinutes(2))).isEmpty();
   }
 
   @Test

@@ -54,6 +54,39 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aPassWhileAnotherRunsDoesNothingAndAnAbandonedPassHoldsNoOneBackPastItsLease() {
+    cluster.node("busy", "m7i.xlarge", List.of(daemon("aws-node-a"), running(pod("web-1", 1000, 1024))));
+    Claim empty = cluster.node("idle", "m7i.xlarge", List.of(daemon("aws-node-b")));
+    // another pass is running (or was killed without ending its lease)
+    assertThat(cluster.store.tryLease(ConsolidationService.LEASE_NAME, ConsolidationService.LEASE)).isPresent();
+
+    ConsolidationService.Pass skipped = service.run("tick-1");
+
+    assertThat(skipped.started()).isFalse();
+    assertThat(skipped.outcome()).contains("another consolidation pass");
+    assertThat(cluster.sent()).isEmpty();
+    assertThat(cluster.store.claim(empty.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+
+    cluster.clock.advance(ConsolidationService.LEASE.plusSeconds(1));
+    assertThat(service.run("tick-2").started()).isTrue();
+    assertThat(cluster.sent()).singleElement().satisfies(c -> assertThat(c.node()).isEqualTo("idle"));
+  }
+
+  @Test
+  void aPassEndsItsLeaseEvenWhenItFails() {
+    cluster.node("busy", "m7i.xlarge", List.of(daemon("aws-node-a"), running(pod("web-1", 1000, 1024))));
+    cluster.node("idle", "m7i.xlarge", List.of(daemon("aws-node-b")));
+    cluster.store.putNodeState("broken", "not a node document");
+
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> service.run("tick-1"))).isNotNull();
+    cluster.store.deleteNodeState("broken");
+
+    // the retry runs at once: the failed pass left no lease behind
+    assertThat(service.run("tick-1").started()).isTrue();
+    assertThat(service.run("tick-2").outcome()).doesNotContain("another consolidation pass");
+  }
+
+  @Test
   void aDrainThatOutlivesItsDeadlineIsAskedForAgainNotForgotten() {
     Claim empty = cluster.node("idle", "m7i.xlarge", List.of(daemon("aws-node-b")));
     cluster.node("busy", "m7i.xlarge", List.of(running(pod("web-1", 1000, 1024))));

@@ -8,6 +8,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.flotilla.catalog.Offering;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
+import dev.flotilla.cloud.CloudInstance;
+import dev.flotilla.cloud.CloudProvider;
+import dev.flotilla.cloud.LaunchRequest;
+import dev.flotilla.cloud.LaunchResult;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.InterruptionEvent;
@@ -16,6 +20,8 @@ import dev.flotilla.disruption.RunningCluster;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.provisioning.Provisioner;
+import dev.flotilla.testing.StaleReads;
 import dev.flotilla.testing.TestEvents;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,7 +49,7 @@ class InterruptionServiceTest {
   }
 
   @Test
-  void aSpotWarningMarksTheOfferingLaunchesRoomThenDrains() {
+  void aSpotWarningMarksTheOfferingDrainsAndLaunchesRoom() {
     Claim spot = spotNode();
 
     InterruptionService.Outcome outcome = service.handle(event("spot-interruption-warning.json", spot.instanceId()));
@@ -86,7 +92,7 @@ class InterruptionServiceTest {
   }
 
   @Test
-  void aRepeatedWarningDoesNothingMore() {
+  void aRepeatedWarningLaunchesNothingMoreAndOnlyAsksForTheDrainAgain() {
     Claim spot = spotNode();
     service.handle(event("spot-interruption-warning.json", spot.instanceId()));
     cluster.sent();
@@ -94,9 +100,79 @@ class InterruptionServiceTest {
 
     InterruptionService.Outcome again = service.handle(event("spot-interruption-warning.json", spot.instanceId()));
 
-    assertThat(again.handled()).singleElement().satisfies(h -> assertThat(h.action()).isEqualTo("none"));
+    assertThat(again.handled()).singleElement().satisfies(h -> {
+      assertThat(h.action()).isEqualTo("drain");
+      assertThat(h.replacementClaims()).isEmpty();
+    });
     assertThat(cluster.cloud.fleetRequests()).isEqualTo(fleets);
-    assertThat(cluster.sent()).isEmpty();
+    // a drain is idempotent: asking again costs nothing, and a delivery retried after the first was cut short
+    // before its drain went out still gets the notice to the node
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo("ip-10-0-1-5");
+    });
+  }
+
+  @Test
+  void aReplacementLaunchThatThrowsNeverCostsTheNodeItsDrain() {
+    Claim spot = spotNode();
+    CloudProvider broken = new CloudProvider() {
+      @Override
+      public List<LaunchResult> launch(List<LaunchRequest> requests) {
+        throw new IllegalStateException("EC2 endpoint unreachable");
+      }
+
+      @Override
+      public Termination terminate(String instanceId) {
+        return cluster.cloud.terminate(instanceId);
+      }
+
+      @Override
+      public List<CloudInstance> ownedInstances() {
+        return cluster.cloud.ownedInstances();
+      }
+    };
+    InterruptionService failing = new InterruptionService(cluster.store, cluster.commands,
+        new Provisioner(cluster.store, broken, cluster.offerings, () -> cluster.pools, List::of, cluster.clock),
+        () -> cluster.pools, cluster.clock);
+
+    for (int delivery = 1; delivery <= 2; delivery++) {
+      try {
+        failing.handle(event("spot-interruption-warning.json", spot.instanceId()));
+      } catch (RuntimeException retried) {
+        // the event is delivered again
+      }
+    }
+
+    assertThat(cluster.sent()).isNotEmpty().allSatisfy(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo("ip-10-0-1-5");
+      assertThat(c.deadline()).isEqualTo(Instant.parse("2026-11-25T14:12:07Z"));
+    });
+    assertThat(cluster.store.claim(spot.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+  }
+
+  @Test
+  void aRebalanceDeliveredTwiceAtOnceLaunchesOneReplacement() {
+    Claim spot = spotNode();
+    cluster.pools.set(0, spotPool("default", true));
+    // the second delivery reads the claims as they were before the first wrote its replacement, as it would when
+    // both run at once
+    StaleReads racing = new StaleReads(cluster.store);
+    InterruptionService second = new InterruptionService(racing, cluster.commands,
+        new Provisioner(racing, cluster.cloud, cluster.offerings, () -> cluster.pools, List::of, cluster.clock),
+        () -> cluster.pools, cluster.clock);
+    racing.freeze();
+
+    InterruptionService.Outcome first = service.handle(event("rebalance-recommendation.json", spot.instanceId()));
+    int fleets = cluster.cloud.fleetRequests();
+    InterruptionService.Outcome duplicate = second.handle(event("rebalance-recommendation.json", spot.instanceId()));
+
+    assertThat(first.handled().getFirst().replacementClaims()).hasSize(1);
+    assertThat(duplicate.handled().getFirst().replacementClaims()).isEmpty();
+    assertThat(cluster.cloud.fleetRequests()).isEqualTo(fleets);
+    assertThat(cluster.store.claims()).filteredOn(c -> c.state().live() && c.replaces().contains(spot.id()))
+        .hasSize(1);
   }
 
   @Test

@@ -10,15 +10,18 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.claims.InMemoryClaimStore;
 import dev.flotilla.cloud.CloudInstance;
+import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.InMemoryCloud;
 import dev.flotilla.cloud.LaunchRequest;
 import dev.flotilla.cloud.LaunchResult;
+import dev.flotilla.cloud.OwnershipTags;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.testing.MutableClock;
+import dev.flotilla.testing.StaleReads;
 import dev.flotilla.testing.TestEvents;
 import java.time.Duration;
 import java.time.Instant;
@@ -124,5 +127,152 @@ class LifecycleTest {
         .isEqualTo(0.08);
     assertThat(cloud.instance(foreign).state()).isEqualTo("running");
     assertThat(orphanClaim.state()).isEqualTo(ClaimState.Launching);
+  }
+
+  @Test
+  void garbageCollectionAdoptsAnInstanceOfARequestForSeveralClaimsForOneStillWaiting() {
+    Claim first = launchedClaim("g1");
+    store.create(Claim.launching("g2", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of("shop/web-g2"), Resources.of(500, 1L << 30), 0.0816, clock.instant()));
+    // one request launched for g1 and g2; g1 recorded its instance, the run died before g2 did or any tag was added
+    String second = cloud.startForeign("m7g.large", "us-east-1a", OwnershipTags.forClaims("shop-prod", "default",
+        List.of("g1", "g2")));
+
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    GarbageCollector.Report report = collector.collect();
+
+    assertThat(report.adopted()).containsExactly(second);
+    assertThat(report.terminated()).isEmpty();
+    assertThat(store.claim("g2")).hasValueSatisfying(c -> {
+      assertThat(c.state()).isEqualTo(ClaimState.Launched);
+      assertThat(c.instanceId()).isEqualTo(second);
+    });
+    assertThat(store.claim("g1")).hasValueSatisfying(c -> assertThat(c.instanceId()).isEqualTo(first.instanceId()));
+  }
+
+  /** The in-memory cloud, with something that happens just before a termination. */
+  private static final class Racing implements CloudProvider {
+    private final CloudProvider cloud;
+    private Runnable beforeTerminate = () -> { };
+
+    Racing(CloudProvider cloud) {
+      this.cloud = cloud;
+    }
+
+    @Override
+    public List<LaunchResult> launch(List<LaunchRequest> requests) {
+      return cloud.launch(requests);
+    }
+
+    @Override
+    public Termination terminate(String instanceId) {
+      Runnable hook = beforeTerminate;
+      beforeTerminate = () -> { };
+      hook.run();
+      return cloud.terminate(instanceId);
+    }
+
+    @Override
+    public List<CloudInstance> ownedInstances() {
+      return cloud.ownedInstances();
+    }
+  }
+
+  @Test
+  void aNodeJoiningWhileItsLaunchExpiresIsNeverKilledUnderALiveClaim() {
+    Racing racing = new Racing(cloud);
+    Lifecycle expiring = new Lifecycle(store, racing, clock, Lifecycle.LAUNCH_TIMEOUT);
+    Claim claim = launchedClaim("c1");
+    clock.advance(Lifecycle.LAUNCH_TIMEOUT.plusMinutes(1));
+    // the node registers just as the expiry acts
+    racing.beforeTerminate = () -> lifecycle.registered(event("forwarder/node-registered.json", claim.instanceId()));
+
+    expiring.expireLaunches();
+
+    Claim after = store.claim("c1").orElseThrow();
+    String instance = cloud.instance(claim.instanceId()).state();
+    assertThat(after.state().live() ? "live claim, instance " + instance : "closed claim, instance " + instance)
+        .isIn("live claim, instance running", "closed claim, instance terminated");
+  }
+
+  @Test
+  void anExpiryCutShortAfterClosingTheClaimIsFinishedByTheGarbageCollector() {
+    Racing racing = new Racing(cloud);
+    Lifecycle expiring = new Lifecycle(store, racing, clock, Lifecycle.LAUNCH_TIMEOUT);
+    Claim claim = launchedClaim("c1");
+    clock.advance(Lifecycle.LAUNCH_TIMEOUT.plusMinutes(1));
+    racing.beforeTerminate = () -> {
+      throw new IllegalStateException("EC2 did not answer");
+    };
+
+    try {
+      expiring.expireLaunches();
+    } catch (IllegalStateException cutShort) {
+      // the run died here
+    }
+
+    assertThat(store.claim("c1")).hasValueSatisfying(c -> assertThat(c.state()).isEqualTo(ClaimState.Terminated));
+    assertThat(store.reservations(List.of("shop/web-c1"))).isEmpty();
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    assertThat(collector.collect().terminated()).containsExactly(claim.instanceId());
+    assertThat(cloud.instance(claim.instanceId()).state()).isEqualTo("terminated");
+  }
+
+  @Test
+  void aCollectionWhileAnotherRunsTouchesNothingAndAFailedOneLeavesNoLeaseBehind() {
+    cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND)));
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    var running = store.tryLease(GarbageCollector.LEASE_NAME, GarbageCollector.LEASE);
+    assertThat(running).isPresent();
+
+    assertThat(collector.collect().terminated()).isEmpty();
+    assertThat(cloud.ownedInstances()).hasSize(1);
+
+    store.endLease(running.get());
+    Racing failing = new Racing(cloud);
+    GarbageCollector failingCollector = new GarbageCollector(store, failing, lifecycle, clock, GarbageCollector.GRACE);
+    failing.beforeTerminate = () -> {
+      throw new IllegalStateException("EC2 did not answer");
+    };
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(failingCollector::collect)).isNotNull();
+
+    // the retry runs at once
+    assertThat(collector.collect().terminated()).hasSize(1);
+    assertThat(cloud.ownedInstances()).isEmpty();
+  }
+
+  @Test
+  void aCollectionKilledWithoutEndingItsLeaseHoldsTheNextBackOnlyUntilTheLeaseExpires() {
+    cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND)));
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    assertThat(store.tryLease(GarbageCollector.LEASE_NAME, GarbageCollector.LEASE)).isPresent();
+    assertThat(collector.collect().terminated()).isEmpty();
+
+    clock.advance(GarbageCollector.LEASE.plusSeconds(1));
+
+    assertThat(collector.collect().terminated()).hasSize(1);
+  }
+
+  @Test
+  void anInstanceTheProvisionerRecordsWhileTheCollectorWouldAdoptItIsLeftRunning() {
+    Claim claim = ((ClaimStore.Created) store.create(Claim.launching("slow", "default", List.of("m7g.large"),
+        List.of("us-east-1a"), CapacityType.ON_DEMAND, List.of("shop/web-slow"), Resources.NONE, 0.08,
+        clock.instant()))).claim();
+    var l = (LaunchResult.Launched) cloud.launch(List.of(new LaunchRequest("slow", "default", List.of("m7g.large"),
+        List.of("us-east-1a"), CapacityType.ON_DEMAND))).getFirst();
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    // the collector reads the claim still Launching; the provisioner records the instance before it acts
+    StaleReads racing = new StaleReads(store);
+    racing.freeze();
+    store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(), l.capacityType(),
+        l.pricePerHour(), clock.instant()));
+
+    GarbageCollector.Report report = new GarbageCollector(racing, cloud, lifecycle, clock, GarbageCollector.GRACE)
+        .collect();
+
+    assertThat(report.terminated()).isEmpty();
+    assertThat(cloud.instance(l.instanceId()).state()).isEqualTo("running");
   }
 }
