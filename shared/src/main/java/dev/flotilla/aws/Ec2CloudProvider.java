@@ -279,9 +279,20 @@ public final class Ec2CloudProvider implements CloudProvider {
 
   @Override
   public List<CloudInstance> ownedInstances() {
-    return ec2.describeInstancesPaginator(r -> r.filters(
-            Filter.builder().name("tag:" + WellKnownLabels.CLUSTER).values(settings.cluster()).build(),
-            Filter.builder().name("instance-state-name").values("pending", "running", "stopping", "stopped").build()))
+    return owned(List.of());
+  }
+
+  @Override
+  public java.util.Optional<CloudInstance> ownedInstance(String instanceId) {
+    return owned(List.of(Filter.builder().name("instance-id").values(instanceId).build())).stream().findFirst();
+  }
+
+  private List<CloudInstance> owned(List<Filter> more) {
+    List<Filter> filters = new java.util.ArrayList<>(List.of(
+        Filter.builder().name("tag:" + WellKnownLabels.CLUSTER).values(settings.cluster()).build(),
+        Filter.builder().name("instance-state-name").values("pending", "running", "stopping", "stopped").build()));
+    filters.addAll(more);
+    return ec2.describeInstancesPaginator(r -> r.filters(filters))
         .reservations().stream().flatMap(res -> res.instances().stream())
         .map(i -> {
           Map<String, String> tags = new HashMap<>();

@@ -21,4 +21,9 @@ public interface CloudProvider {
 
   /** Instances of this cluster that are not terminated. */
   List<CloudInstance> ownedInstances();
+
+  /** The instance, if it is one of this cluster's and not terminated. */
+  default java.util.Optional<CloudInstance> ownedInstance(String instanceId) {
+    return ownedInstances().stream().filter(i -> i.id().equals(instanceId)).findFirst();
+  }
 }

@@ -23,6 +23,8 @@ public final class InMemoryCloud implements CloudProvider {
   private final ClaimStore store;
   private final Clock clock;
   private final Map<String, CloudInstance> instances = new LinkedHashMap<>();
+  /** Which instance each claim's request launched: what a repeated request with its client token gets back. */
+  private final Map<String, String> launchedFor = new java.util.HashMap<>();
   private final Set<Offering.Key> exhausted = new HashSet<>();
   private long sequence = 0x1000;
   private int fleetRequests;
@@ -59,6 +61,14 @@ public final class InMemoryCloud implements CloudProvider {
       fleetRequests++;
       LaunchRequest.Shape shape = group.getKey();
       for (LaunchRequest request : group.getValue()) {
+        CloudInstance earlier = instances.get(launchedFor.get(request.claimId()));
+        if (earlier != null && !earlier.state().equals("terminated")) {
+          // the same claim asked again (a resumed launch): CreateFleet's client token, derived from the claim,
+          // answers with the instance the first request launched
+          results.put(request.claimId(), new LaunchResult.Launched(request.claimId(), earlier.id(),
+              earlier.instanceType(), earlier.zone(), shape.capacityType(), price(earlier, shape.capacityType())));
+          continue;
+        }
         Offering best = cheapest(shape);
         if (best == null) {
           for (String type : shape.instanceTypes()) {
@@ -75,11 +85,18 @@ public final class InMemoryCloud implements CloudProvider {
         String id = nextId();
         Map<String, String> tags = OwnershipTags.of(cluster, shape.nodePool(), request.claimId());
         instances.put(id, new CloudInstance(id, best.type().name(), best.zone(), "running", clock.instant(), tags));
+        launchedFor.put(request.claimId(), id);
         results.put(request.claimId(), new LaunchResult.Launched(request.claimId(), id, best.type().name(),
             best.zone(), shape.capacityType(), best.pricePerHour()));
       }
     }
     return requests.stream().map(r -> results.get(r.claimId())).toList();
+  }
+
+  private double price(CloudInstance instance, dev.flotilla.model.CapacityType capacityType) {
+    var type = catalog.type(instance.instanceType());
+    return type == null ? 0 : catalog.offerings(type).stream().filter(o -> o.zone().equals(instance.zone())
+        && o.capacityType() == capacityType).mapToDouble(Offering::pricePerHour).findFirst().orElse(0);
   }
 
   private Offering cheapest(LaunchRequest.Shape shape) {

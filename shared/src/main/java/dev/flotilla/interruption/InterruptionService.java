@@ -65,7 +65,7 @@ public final class InterruptionService {
   public Outcome handle(InterruptionEvent event) {
     List<Handled> handled = new ArrayList<>();
     for (String instanceId : event.instanceIds()) {
-      Optional<Claim> owned = store.claimByInstance(instanceId).filter(c -> c.state().live());
+      Optional<Claim> owned = provisioner.claimOf(instanceId).filter(c -> c.state().live());
       if (owned.isEmpty()) {
         handled.add(new Handled(instanceId, null, null, "ignored", "not an instance Flotilla owns", List.of(), 0));
         continue;

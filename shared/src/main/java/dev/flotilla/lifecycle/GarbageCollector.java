@@ -138,6 +138,10 @@ public final class GarbageCollector {
   private Adoption adopt(CloudInstance instance) {
     for (String id : OwnershipTags.claims(instance.tags())) {
       Optional<Claim> tagged = store.claim(id);
+      if (tagged.isPresent() && tagged.get().state().live() && instance.id().equals(tagged.get().instanceId())) {
+        // recorded since this pass read the claims (a provisioner resuming the launch): not an orphan
+        return Adoption.RACED;
+      }
       if (tagged.isEmpty() || tagged.get().state() != ClaimState.Launching || tagged.get().instanceId() != null) {
         continue;
       }

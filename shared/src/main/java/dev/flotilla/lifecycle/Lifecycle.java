@@ -5,10 +5,12 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.provisioning.LaunchRecords;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -28,12 +30,14 @@ public final class Lifecycle {
   private final CloudProvider cloud;
   private final Clock clock;
   private final Duration launchTimeout;
+  private final LaunchRecords launches;
 
   public Lifecycle(ClaimStore store, CloudProvider cloud, Clock clock, Duration launchTimeout) {
     this.store = store;
     this.cloud = cloud;
     this.clock = clock;
     this.launchTimeout = launchTimeout;
+    this.launches = new LaunchRecords(store, cloud, clock);
   }
 
   /** Launched becomes Registered. Empty when no claim owns the instance or it is past that state. */
@@ -73,17 +77,34 @@ public final class Lifecycle {
   }
 
   /**
-   * Claims still Launching or Launched past the launch timeout: the claim is closed, so its pods are planned again on
-   * the forwarder's next batch, and then its instance (if any) is terminated. Closing comes first and is conditional:
-   * a node that joined meanwhile keeps its claim and its instance; once closed, a node that joins late finds no live
-   * claim. Should the termination fail or the run die before it, the garbage collector terminates the instance, which
-   * no live claim owns, after its grace period.
+   * Claims still Launching, Launched or Registered past the launch timeout. One whose node the forwarder's mirror
+   * shows joined (its Registered or Ready event lost) catches up to Initialized. Any other is closed, so its pods are
+   * planned again on the forwarder's next batch, and then its instance (if any) is terminated. Closing comes first
+   * and is conditional: a node that joined meanwhile keeps its claim and its instance; once closed, a node that joins
+   * late finds no live claim. Should the termination fail or the run die before it, the garbage collector terminates
+   * the instance, which no live claim owns, after its grace period.
    */
   public List<Claim> expireLaunches() {
     List<Claim> expired = new ArrayList<>();
+    Map<String, String> joined = null;
     for (Claim c : store.claims()) {
-      boolean unjoined = c.state() == ClaimState.Launching || c.state() == ClaimState.Launched;
+      boolean unjoined = c.state() == ClaimState.Launching || c.state() == ClaimState.Launched
+          || c.state() == ClaimState.Registered;
       if (unjoined && c.createdAt().plus(launchTimeout).isBefore(clock.instant())) {
+        if (joined == null) {
+          joined = nodesByInstance();
+        }
+        String node = c.instanceId() == null ? null : joined.get(c.instanceId());
+        if (node != null) {
+          // the node joined and only its events were lost (dead-lettered, or sent while the forwarder restarted):
+          // the forwarder's mirror has it, so the claim catches up instead of a running node being killed
+          try {
+            store.transition(c, c.withNode(node).moved(ClaimState.Initialized, clock.instant()));
+          } catch (ClaimStore.StaleClaimException raced) {
+            // moved meanwhile
+          }
+          continue;
+        }
         Claim closed;
         try {
           closed = store.transition(c, c.moved(ClaimState.Terminated, clock.instant()));
@@ -105,9 +126,22 @@ public final class Lifecycle {
     return expired;
   }
 
-  private Optional<Claim> move(String instanceId, ClaimState target, UnaryOperator<Claim> next) {
-    return move(() -> store.claimByInstance(instanceId), "claim of " + instanceId, target, next);
+  /** Nodes of the forwarder's mirror by instance id: the nodes that joined, whatever became of their events. */
+  private Map<String, String> nodesByInstance() {
+    Map<String, String> nodes = new java.util.HashMap<>();
+    store.nodeStates().forEach((name, doc) -> {
+      String instance = dev.flotilla.disruption.NodeState.parse(doc).instanceId();
+      if (instance != null) {
+        nodes.put(instance, name);
+      }
+    });
+    return nodes;
   }
+
+  private Optional<Claim> move(String instanceId, ClaimState target, UnaryOperator<Claim> next) {
+    return move(() -> launches.claimOf(instanceId), "claim of " + instanceId, target, next);
+  }
+
 
   /** Reads the claim, asks {@code next} where it goes (null: nowhere), writes; reads again when it lost a race. */
   private Optional<Claim> move(Supplier<Optional<Claim>> lookup, String claim, ClaimState target,

@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -50,6 +51,12 @@ public final class Provisioner {
       double lowerBoundPerHour,
       long decisionMillis) {}
 
+  /**
+   * How long a launch may be in progress: the provisioner's timeout. A claim still Launching after it was left by an
+   * invocation that died, and the next one resumes it.
+   */
+  public static final java.time.Duration LAUNCH_LEASE = java.time.Duration.ofSeconds(60);
+
   /** How long after its node is ready a claim's reservations still keep its pods from being planned again. */
   public static final java.time.Duration RESERVATION_GRACE = java.time.Duration.ofSeconds(60);
 
@@ -61,6 +68,7 @@ public final class Provisioner {
   private final Scheduler scheduler = new Scheduler();
   private final Clock clock;
   private final Supplier<String> claimIds;
+  private final LaunchRecords launches;
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock) {
@@ -71,6 +79,7 @@ public final class Provisioner {
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds) {
     this.claimIds = claimIds;
+    this.launches = new LaunchRecords(store, cloud, clock);
     this.store = store;
     this.cloud = cloud;
     this.offerings = offerings;
@@ -85,21 +94,30 @@ public final class Provisioner {
     pending.forEach(p -> byName.putIfAbsent(p.name(), p));
     Map<String, String> reserved = new HashMap<>(store.reservations(byName.keySet()));
     releaseStale(reserved);
+    List<String> failures = new ArrayList<>();
+    Launches resumed = resumeStalled(reserved, failures);
     List<PendingPod> open = byName.values().stream().filter(p -> !reserved.containsKey(p.name())).toList();
     if (open.isEmpty()) {
-      return new Decision(eventId, pending.size(), reserved.size(), List.of(), List.of(), List.of(), List.of(), 0, 0,
-          millis(start));
+      return new Decision(eventId, pending.size(), reserved.size(), resumed.launched(), List.of(), List.of(),
+          failures, resumed.addedPricePerHour(), 0, millis(start));
     }
     OfferingCatalog catalog = offerings.catalog();
     List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
     Plan plan = scheduler.schedule(new SchedulingInput(open, pools.get(), catalog, daemonSets.get(),
         poolUsage(live, catalog), inFlight(live)));
 
-    List<String> failures = new ArrayList<>();
     List<InFlightPlacement> extended = extendInFlight(plan, live, byName, failures);
     Launches launches = launch(plan, byName, true, List.of(), failures, n -> claimIds.get());
-    return new Decision(eventId, pending.size(), reserved.size(), launches.launched(), extended,
-        plan.unschedulable(), failures, launches.addedPricePerHour(), plan.lowerBoundPerHour(), millis(start));
+    List<Claim> launched = new ArrayList<>(resumed.launched());
+    launched.addAll(launches.launched());
+    return new Decision(eventId, pending.size(), reserved.size(), launched, extended, plan.unschedulable(),
+        failures, Math.round((resumed.addedPricePerHour() + launches.addedPricePerHour()) * 1e6) / 1e6,
+        plan.lowerBoundPerHour(), millis(start));
+  }
+
+  /** The claim an instance runs for, recorded now when only its tags knew it (see {@link LaunchRecords}). */
+  public Optional<Claim> claimOf(String instanceId) {
+    return launches.claimOf(instanceId);
   }
 
   /**
@@ -166,7 +184,6 @@ public final class Provisioner {
   private Launches launch(List<NodeClaim> nodeClaims, Map<String, PendingPod> byName, boolean reserve,
       List<String> replaces, List<String> failures, java.util.function.IntFunction<String> ids) {
     List<Claim> created = new ArrayList<>();
-    List<LaunchRequest> requests = new ArrayList<>();
     int index = 0;
     for (NodeClaim nodeClaim : nodeClaims) {
       Resources load = !reserve ? Resources.NONE : nodeClaim.pods().stream().map(n -> byName.get(n).requests())
@@ -176,37 +193,113 @@ public final class Provisioner {
           nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
           nodeClaim.pricePerHour(), clock.instant()).replacing(replaces);
       switch (store.create(claim)) {
-        case ClaimStore.Created c -> {
-          created.add(c.claim());
-          requests.add(new LaunchRequest(claim.id(), claim.nodePool(), claim.instanceTypes(), claim.zones(),
-              claim.capacityType()));
-        }
+        case ClaimStore.Created c -> created.add(c.claim());
         case ClaimStore.Conflict conflict -> failures.add("claim for " + nodeClaim.pods().size()
             + " pods not made: " + conflict.reservedPods().size() + " already reserved by another claim");
       }
     }
+    return launchWritten(created, failures);
+  }
+
+  /** Launches claims already written (and Launching) and records what became of each. */
+  private Launches launchWritten(List<Claim> claims, List<String> failures) {
     List<Claim> launched = new ArrayList<>();
     double added = 0;
-    if (!requests.isEmpty()) {
-      List<LaunchResult> results = cloud.launch(requests);
+    if (!claims.isEmpty()) {
+      List<LaunchResult> results = cloud.launch(claims.stream().map(c -> new LaunchRequest(c.id(), c.nodePool(),
+          c.instanceTypes(), c.zones(), c.capacityType())).toList());
       for (int i = 0; i < results.size(); i++) {
-        Claim claim = created.get(i);
-        switch (results.get(i)) {
-          case LaunchResult.Launched l -> {
-            Claim next = store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(),
-                l.capacityType(), l.pricePerHour(), clock.instant()));
-            launched.add(next);
-            added += l.pricePerHour();
+        Claim claim = claims.get(i);
+        try {
+          switch (results.get(i)) {
+            case LaunchResult.Launched l -> {
+              Claim next;
+              try {
+                next = store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(),
+                    l.capacityType(), l.pricePerHour(), clock.instant()));
+              } catch (ClaimStore.StaleClaimException raced) {
+                abandonUnrecorded(claim.id(), l.instanceId());
+                throw raced;
+              }
+              launched.add(next);
+              added += l.pricePerHour();
+            }
+            case LaunchResult.Failed f -> {
+              // its pods are released and come back with the forwarder's next batch, without the failed offerings
+              store.transition(claim, claim.moved(ClaimState.Terminated, clock.instant()));
+              failures.add("claim " + claim.id() + " not launched: " + f.reason());
+            }
           }
-          case LaunchResult.Failed f -> {
-            // its pods are released and come back with the forwarder's next batch, without the failed offerings
-            store.transition(claim, claim.moved(ClaimState.Terminated, clock.instant()));
-            failures.add("claim " + claim.id() + " not launched: " + f.reason());
-          }
+        } catch (ClaimStore.StaleClaimException raced) {
+          // another invocation resuming the same launch recorded it first (the client token gave it this instance)
+          failures.add("claim " + claim.id() + " recorded meanwhile: " + raced.getMessage());
         }
       }
     }
     return new Launches(launched, Math.round(added * 1e6) / 1e6);
+  }
+
+  /**
+   * An instance launched for a claim another invocation closed meanwhile (its own try at the same launch failed) has
+   * no claim to run for: it is terminated now, before its node joins and takes pods, rather than by the garbage
+   * collector later. One recorded for the claim by that other invocation stays.
+   */
+  private void abandonUnrecorded(String claimId, String instanceId) {
+    boolean recorded = store.claim(claimId).filter(c -> c.state().live() && instanceId.equals(c.instanceId()))
+        .isPresent();
+    if (!recorded) {
+      cloud.terminate(instanceId);
+    }
+  }
+
+  /**
+   * Resumes launches that an invocation left half done: a claim still Launching once {@link #LAUNCH_LEASE} has passed
+   * was written by an invocation that died (or lost CreateFleet's answer) before recording the launch, and its pods
+   * would wait, reserved, for the launch timeout. Launching it again under the same claim id is idempotent: the
+   * request's client token derives from the claim, so an instance already launched for it is the one returned.
+   */
+  private Launches resumeStalled(Map<String, String> reserved, List<String> failures) {
+    java.time.Instant cutoff = clock.instant().minus(LAUNCH_LEASE);
+    List<Claim> stalled = new ArrayList<>();
+    for (String claimId : new java.util.TreeSet<>(reserved.values())) {
+      store.claim(claimId).filter(c -> c.state() == ClaimState.Launching && c.createdAt().isBefore(cutoff))
+          .ifPresent(stalled::add);
+    }
+    if (stalled.isEmpty()) {
+      return new Launches(List.of(), 0);
+    }
+    // an instance launched for the claim whose answer was lost is recorded, not asked for again: a repeated request
+    // could meet a capacity error and close a claim whose node is already joining
+    Map<String, dev.flotilla.cloud.CloudInstance> launchedFor = new HashMap<>();
+    for (dev.flotilla.cloud.CloudInstance i : cloud.ownedInstances()) {
+      dev.flotilla.cloud.OwnershipTags.claims(i.tags()).forEach(id -> launchedFor.putIfAbsent(id, i));
+    }
+    List<Claim> recorded = new ArrayList<>();
+    List<Claim> again = new ArrayList<>();
+    double added = 0;
+    for (Claim c : stalled) {
+      dev.flotilla.cloud.CloudInstance i = launchedFor.get(c.id());
+      if (i == null) {
+        again.add(c);
+        continue;
+      }
+      try {
+        recorded.add(store.transition(c, c.launched(i.id(), i.instanceType(), i.zone(), c.capacityType(),
+            c.pricePerHour(), clock.instant())));
+        added += c.pricePerHour();
+      } catch (ClaimStore.StaleClaimException raced) {
+        failures.add("claim " + c.id() + " recorded meanwhile: " + raced.getMessage());
+      }
+    }
+    Launches resumed = launchWritten(again, failures);
+    recorded.addAll(resumed.launched());
+    // a resumed launch that failed closed its claim and released its pods: they are planned now
+    for (Claim c : again) {
+      if (resumed.launched().stream().noneMatch(l -> l.id().equals(c.id()))) {
+        reserved.values().removeIf(c.id()::equals);
+      }
+    }
+    return new Launches(recorded, Math.round((added + resumed.addedPricePerHour()) * 1e6) / 1e6);
   }
 
   private List<InFlightPlacement> extendInFlight(Plan plan, List<Claim> live, Map<String, PendingPod> byName,

@@ -143,7 +143,9 @@ final class FaultInjection {
     List<LaunchRequest> asked = new ArrayList<>();
     Map<String, LaunchResult> refused = new java.util.HashMap<>();
     for (LaunchRequest r : requests) {
-      if (chance(faults.insufficientCapacity())) {
+      // a request repeated with its client token gets the first one's answer, whatever EC2's capacity is now
+      boolean replayed = cloud instanceof SimulatedEc2 ec2 && ec2.launchedFor(r.claimId());
+      if (!replayed && chance(faults.insufficientCapacity())) {
         count("insufficientCapacity");
         refused.put(r.claimId(), new LaunchResult.Failed(r.claimId(),
             "InsufficientInstanceCapacity: We currently do not have sufficient capacity in the Availability Zone"));
@@ -151,7 +153,8 @@ final class FaultInjection {
         asked.add(r);
       }
     }
-    if (asked.size() > 1 && chance(faults.partial())) {
+    if (asked.size() > 1 && asked.stream().noneMatch(r -> cloud instanceof SimulatedEc2 ec2
+        && ec2.launchedFor(r.claimId())) && chance(faults.partial())) {
       count("partialFulfilment");
       int keep = random.nextInt(asked.size());
       for (LaunchRequest r : asked.subList(keep, asked.size())) {

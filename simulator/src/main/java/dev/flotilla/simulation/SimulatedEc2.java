@@ -52,7 +52,8 @@ final class SimulatedEc2 implements CloudProvider {
   public List<LaunchResult> launch(List<LaunchRequest> requests) {
     List<LaunchResult> results = cloud.launch(requests);
     for (LaunchResult r : results) {
-      if (r instanceof LaunchResult.Launched l) {
+      if (r instanceof LaunchResult.Launched l && !bills.containsKey(l.instanceId())) {
+        // (an instance already billed is a repeated request's answer: nothing new was launched)
         if (launchesByClaim.merge(l.claimId(), 1, Integer::sum) > 1) {
           doubleLaunches++;
         }
@@ -99,6 +100,17 @@ final class SimulatedEc2 implements CloudProvider {
   /** Starts an instance of another team's, cheapest type in the first zone: Flotilla must never touch it. */
   String startForeign(Map<String, String> tags) {
     return cloud.startForeign("m5.large", "us-east-1a", tags);
+  }
+
+  /** Whether a request for this claim launched an instance already (a repeated request gets it back). */
+  boolean launchedFor(String claimId) {
+    return launchesByClaim.containsKey(claimId);
+  }
+
+  /** The claims an instance's tags say it may serve. */
+  List<String> claimsOf(String instanceId) {
+    CloudInstance i = cloud.instance(instanceId);
+    return i == null ? List.of() : dev.flotilla.cloud.OwnershipTags.claims(i.tags());
   }
 
   /** Whether any instance, Flotilla's or not, is still there. */
