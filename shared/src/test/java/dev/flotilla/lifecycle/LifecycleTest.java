@@ -275,4 +275,71 @@ class LifecycleTest {
     assertThat(report.terminated()).isEmpty();
     assertThat(cloud.instance(l.instanceId()).state()).isEqualTo("running");
   }
+
+  /** A claim written and launched whose launch was never recorded: the invocation died after CreateFleet. */
+  private String unrecordedLaunch(String id) {
+    store.create(Claim.launching(id, "default", List.of("m7g.large"), List.of("us-east-1a"), CapacityType.ON_DEMAND,
+        List.of("shop/web-" + id), Resources.of(500, 1L << 30), 0.0816, clock.instant()));
+    return ((LaunchResult.Launched) cloud.launch(List.of(new LaunchRequest(id, "default", List.of("m7g.large"),
+        List.of("us-east-1a"), CapacityType.ON_DEMAND))).getFirst()).instanceId();
+  }
+
+  @Test
+  void aNodeWhoseEventsWereLostCatchesUpInsteadOfBeingKilledByTheLaunchExpiry() {
+    Claim claim = launchedClaim("lost-events");
+    // the forwarder mirrored the node; its Registered and Ready events went to the dead-letter queue
+    store.putNodeState("ip-10-0-9-9.ec2.internal", "{\"node\":\"ip-10-0-9-9.ec2.internal\",\"instanceId\":\""
+        + claim.instanceId() + "\"}");
+    clock.advance(Lifecycle.LAUNCH_TIMEOUT.plusMinutes(1));
+
+    assertThat(lifecycle.expireLaunches()).isEmpty();
+
+    assertThat(store.claim("lost-events")).hasValueSatisfying(c -> {
+      assertThat(c.state()).isEqualTo(ClaimState.Initialized);
+      assertThat(c.nodeName()).isEqualTo("ip-10-0-9-9.ec2.internal");
+    });
+    assertThat(cloud.instance(claim.instanceId()).state()).isEqualTo("running");
+  }
+
+  @Test
+  void aNodeOfALaunchNeverRecordedFindsItsClaimThroughTheInstanceTags() {
+    String instance = unrecordedLaunch("unrecorded");
+
+    assertThat(lifecycle.registered(event("forwarder/node-registered.json", instance)))
+        .hasValueSatisfying(c -> {
+          assertThat(c.id()).isEqualTo("unrecorded");
+          assertThat(c.state()).isEqualTo(ClaimState.Registered);
+          assertThat(c.instanceId()).isEqualTo(instance);
+        });
+    assertThat(store.claimByInstance(instance)).isPresent();
+  }
+
+  @Test
+  void anInstanceRecordedAfterTheCollectorListedTheClaimsIsLeftRunning() {
+    String instance = unrecordedLaunch("resumed");
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    // the collector lists the claims while "resumed" still waits; a provisioner records the instance before the
+    // collector looks at it, so the claim the collector then reads afresh is Launched with this very instance
+    List<Claim> listed = store.claims();
+    Claim waiting = store.claim("resumed").orElseThrow();
+    store.transition(waiting, waiting.launched(instance, "m7g.large", "us-east-1a", CapacityType.ON_DEMAND, 0.0816,
+        clock.instant()));
+    ClaimStore listedBefore = (ClaimStore) java.lang.reflect.Proxy.newProxyInstance(
+        ClaimStore.class.getClassLoader(), new Class<?>[] {ClaimStore.class}, (proxy, method, args) -> {
+          if (method.getName().equals("claims")) {
+            return listed;
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+
+    GarbageCollector.Report report = new GarbageCollector(listedBefore, cloud, lifecycle, clock,
+        GarbageCollector.GRACE).collect();
+
+    assertThat(report.terminated()).isEmpty();
+    assertThat(cloud.instance(instance).state()).isEqualTo("running");
+  }
 }

@@ -169,4 +169,39 @@ class ProvisionerTest {
     assertThat(store.claims()).isEmpty();
     assertThat(cloud.ownedInstances()).isEmpty();
   }
+
+  @Test
+  void aLaunchAnInvocationLeftHalfDoneIsResumedOnceItsLeasePasses() {
+    PendingPod pod = PendingPod.builder("shop/web-0").requests(Resources.of(500, 1L << 30)).build();
+    // the invocation wrote the claim and its reservation, then died before CreateFleet
+    store.create(Claim.launching("half-done", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of(pod.name()), pod.requests(), 0.0816, clock.instant()));
+
+    assertThat(provisioner.provision("evt-early", List.of(pod)).launched()).as("within the lease").isEmpty();
+    clock.advance(Provisioner.LAUNCH_LEASE.plusSeconds(1));
+    Provisioner.Decision resumed = provisioner.provision("evt-again", List.of(pod));
+
+    assertThat(resumed.launched()).singleElement().satisfies(c -> {
+      assertThat(c.id()).isEqualTo("half-done");
+      assertThat(c.state()).isEqualTo(ClaimState.Launched);
+    });
+    assertThat(cloud.ownedInstances()).hasSize(1);
+  }
+
+  @Test
+  void aLaunchWhoseAnswerWasLostIsRecordedNotLaunchedAgain() {
+    PendingPod pod = PendingPod.builder("shop/web-0").requests(Resources.of(500, 1L << 30)).build();
+    store.create(Claim.launching("lost-answer", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of(pod.name()), pod.requests(), 0.0816, clock.instant()));
+    String instance = ((dev.flotilla.cloud.LaunchResult.Launched) cloud.launch(List.of(
+        new dev.flotilla.cloud.LaunchRequest("lost-answer", "default", List.of("m7g.large"), List.of("us-east-1a"),
+            CapacityType.ON_DEMAND))).getFirst()).instanceId();
+    clock.advance(Provisioner.LAUNCH_LEASE.plusSeconds(1));
+
+    Provisioner.Decision resumed = provisioner.provision("evt-again", List.of(pod));
+
+    assertThat(resumed.launched()).singleElement().satisfies(c -> assertThat(c.instanceId()).isEqualTo(instance));
+    assertThat(cloud.ownedInstances()).extracting(i -> i.id()).containsExactly(instance);
+    assertThat(cloud.fleetRequests()).isEqualTo(1);
+  }
 }

@@ -102,6 +102,17 @@ class FaultSchedulesTest {
     }
   }
 
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"faulty-storm", "faulty-day"})
+  void theShippedFaultScenariosEndWithEveryPodRunningAndNoViolation(String name) {
+    SimulationResult r = new Simulation(Scenario.read(TestEvents.root().resolve("scenarios/" + name + ".yaml")),
+        (at, line) -> { }).run();
+
+    assertThat(r.invariantViolations()).isEmpty();
+    assertThat(r.podsPendingAtEnd()).isZero();
+    assertThat(r.faultsInjected()).containsKeys("duplicateDelivery", "crashAfterPortCall", "lostResponse");
+  }
+
   @AfterAll
   static void everyKindOfFaultWasInjected() {
     assertThat(INJECTED).containsKeys("duplicateDelivery", "reordered", "overlappingInvocations",
