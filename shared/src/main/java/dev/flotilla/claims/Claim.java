@@ -15,6 +15,8 @@ import java.util.List;
  * @param load          what those pods request together: the room the node has left is its allocatable less this
  * @param replaces      the claims whose nodes this one replaces (a consolidation or an interruption): they are
  *                      drained once this claim's node is ready
+ * @param kinds         the facts of the pods it reserves, kind by kind: what per-node rules (hostname
+ *                      anti-affinity and spread, host ports) count on its node while it is in flight
  */
 public record Claim(
     String id,
@@ -33,7 +35,8 @@ public record Claim(
     Resources load,
     Instant createdAt,
     Instant updatedAt,
-    List<String> replaces) {
+    List<String> replaces,
+    List<PodKind> kinds) {
 
   public Claim {
     if (id == null || id.isBlank()) {
@@ -44,30 +47,31 @@ public record Claim(
     pods = pods == null ? List.of() : List.copyOf(pods);
     load = load == null ? Resources.NONE : load;
     replaces = replaces == null ? List.of() : List.copyOf(replaces);
+    kinds = kinds == null ? List.of() : List.copyOf(kinds);
   }
 
   /** A new claim, before any instance exists. */
   public static Claim launching(String id, String nodePool, List<String> instanceTypes, List<String> zones,
       CapacityType capacityType, List<String> pods, Resources load, double estimatedPrice, Instant now) {
     return new Claim(id, nodePool, ClaimState.Launching, 1, instanceTypes, zones, capacityType, pods, null, null,
-        null, estimatedPrice, null, load, now, now, List.of());
+        null, estimatedPrice, null, load, now, now, List.of(), List.of());
   }
 
   /** The claim once its instance exists. */
   public Claim launched(String instanceId, String instanceType, String zone, CapacityType boughtAs, double price,
       Instant now) {
     return new Claim(id, nodePool, ClaimState.Launched, version, instanceTypes, zones, boughtAs, pods, instanceId,
-        instanceType, zone, price, nodeName, load, createdAt, now, replaces);
+        instanceType, zone, price, nodeName, load, createdAt, now, replaces, kinds);
   }
 
   public Claim moved(ClaimState to, Instant now) {
     return new Claim(id, nodePool, to, version, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
-        zone, pricePerHour, nodeName, load, createdAt, now, replaces);
+        zone, pricePerHour, nodeName, load, createdAt, now, replaces, kinds);
   }
 
   public Claim withNode(String node) {
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
-        instanceType, zone, pricePerHour, node, load, createdAt, updatedAt, replaces);
+        instanceType, zone, pricePerHour, node, load, createdAt, updatedAt, replaces, kinds);
   }
 
   /** The claim with more pods in its node's spare room. */
@@ -75,18 +79,24 @@ public record Claim(
     List<String> all = new java.util.ArrayList<>(pods);
     all.addAll(more);
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, all, instanceId,
-        instanceType, zone, pricePerHour, nodeName, load.plus(moreLoad), createdAt, now, replaces);
+        instanceType, zone, pricePerHour, nodeName, load.plus(moreLoad), createdAt, now, replaces, kinds);
+  }
+
+  /** The claim with these pod facts (the kinds of the pods it reserves, or will once extended). */
+  public Claim withKinds(List<PodKind> podKinds) {
+    return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
+        instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces, podKinds);
   }
 
   /** The claim as the replacement of these claims' nodes. */
   public Claim replacing(List<String> claimIds) {
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
-        instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, claimIds);
+        instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, claimIds, kinds);
   }
 
   /** The same claim at another version: stores set it, callers never do. */
   public Claim withVersion(long v) {
     return new Claim(id, nodePool, state, v, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
-        zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces);
+        zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces, kinds);
   }
 }

@@ -60,7 +60,8 @@ public interface ClaimStore {
 
   /**
    * Adds pods to a live claim whose node has room for them: the claim (if still at the version the caller saw) and
-   * one reservation per pod, all or nothing. Fewer than 100 pods at once.
+   * one reservation per pod, all or nothing. Fewer than 100 pods at once. {@code current} carries the pods' kinds as
+   * the claim is to keep them once extended ({@link Claim#withKinds}); they are written with it.
    */
   Creation extend(Claim current, List<String> morePods, dev.flotilla.model.Resources moreLoad);
 

@@ -7,6 +7,7 @@ import dev.flotilla.catalog.OfferingSource;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.claims.PodKind;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.LaunchRequest;
 import dev.flotilla.cloud.LaunchResult;
@@ -56,6 +57,9 @@ public final class Provisioner {
    * invocation that died, and the next one resumes it.
    */
   public static final java.time.Duration LAUNCH_LEASE = java.time.Duration.ofSeconds(60);
+
+  /** Pods one extension of a claim reserves: a transaction holds 100 items, the claim's own among them. */
+  static final int EXTEND_CHUNK = 99;
 
   /** How long after its node is ready a claim's reservations still keep its pods from being planned again. */
   public static final java.time.Duration RESERVATION_GRACE = java.time.Duration.ofSeconds(60);
@@ -191,7 +195,8 @@ public final class Provisioner {
       Claim claim = Claim.launching(ids.apply(index++), nodeClaim.nodePool(),
           nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
           nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
-          nodeClaim.pricePerHour(), clock.instant()).replacing(replaces);
+          nodeClaim.pricePerHour(), clock.instant()).replacing(replaces)
+          .withKinds(reserve ? PodKind.of(nodeClaim.pods().stream().map(byName::get).toList()) : List.of());
       switch (store.create(claim)) {
         case ClaimStore.Created c -> created.add(c.claim());
         case ClaimStore.Conflict conflict -> failures.add("claim for " + nodeClaim.pods().size()
@@ -302,22 +307,40 @@ public final class Provisioner {
     return new Launches(recorded, Math.round((added + resumed.addedPricePerHour()) * 1e6) / 1e6);
   }
 
+  /**
+   * Reserves the pods the plan put in in-flight claims' spare room, in chunks a transaction holds, each claim's
+   * chunks one after the other at the version the last one left; the pods' kinds go with them, so that the next plan
+   * counts their facts on the node.
+   */
   private List<InFlightPlacement> extendInFlight(Plan plan, List<Claim> live, Map<String, PendingPod> byName,
       List<String> failures) {
     Map<String, Claim> claims = new HashMap<>();
     live.forEach(c -> claims.put(c.id(), c));
     List<InFlightPlacement> done = new ArrayList<>();
     for (InFlightPlacement placement : plan.inFlightPlacements()) {
-      List<String> pods = placement.pods().subList(0, Math.min(placement.pods().size(), 99));
-      Resources load = pods.stream().map(n -> byName.get(n).requests()).reduce(Resources.NONE, Resources::plus);
-      try {
-        if (store.extend(claims.get(placement.claimId()), pods, load) instanceof ClaimStore.Created) {
-          done.add(new InFlightPlacement(placement.claimId(), pods));
-        } else {
-          failures.add("claim " + placement.claimId() + " not extended: pods already reserved");
+      List<String> reserved = new ArrayList<>();
+      List<String> all = placement.pods();
+      for (int from = 0; from < all.size(); from += EXTEND_CHUNK) {
+        List<String> pods = all.subList(from, Math.min(all.size(), from + EXTEND_CHUNK));
+        List<PendingPod> specs = pods.stream().map(byName::get).toList();
+        Resources load = specs.stream().map(PendingPod::requests).reduce(Resources.NONE, Resources::plus);
+        Claim seen = claims.get(placement.claimId());
+        try {
+          if (store.extend(seen.withKinds(PodKind.merge(seen.kinds(), PodKind.of(specs))), pods, load)
+              instanceof ClaimStore.Created created) {
+            claims.put(seen.id(), created.claim());
+            reserved.addAll(pods);
+          } else {
+            failures.add("claim " + placement.claimId() + " not extended: pods already reserved");
+            break;
+          }
+        } catch (ClaimStore.StaleClaimException e) {
+          failures.add("claim " + placement.claimId() + " not extended: " + e.getMessage());
+          break;
         }
-      } catch (ClaimStore.StaleClaimException e) {
-        failures.add("claim " + placement.claimId() + " not extended: " + e.getMessage());
+      }
+      if (!reserved.isEmpty()) {
+        done.add(new InFlightPlacement(placement.claimId(), reserved));
       }
     }
     return done;
@@ -346,13 +369,26 @@ public final class Provisioner {
     List<InFlightNode> nodes = new ArrayList<>();
     for (Claim c : live) {
       if ((c.state() == ClaimState.Launched || c.state() == ClaimState.Registered) && c.instanceType() != null) {
-        // the claim keeps its pods' total, not their facts: one pod stands for all of them
-        PendingPod load = PendingPod.builder("flotilla/" + c.id()).requests(c.load()).build();
-        nodes.add(new InFlightNode(c.id(), c.nodePool(), c.instanceType(), c.zone(), c.capacityType(),
-            List.of(load)));
+        nodes.add(new InFlightNode(c.id(), c.nodePool(), c.instanceType(), c.zone(), c.capacityType(), pods(c)));
       }
     }
     return nodes;
+  }
+
+  /**
+   * The pods an in-flight claim holds, with their facts (labels, host ports, requests) kind by kind; a claim written
+   * before it kept kinds stands for its pods with one pod of their total requests.
+   */
+  private static List<PendingPod> pods(Claim c) {
+    if (c.kinds().isEmpty()) {
+      return c.load().equals(Resources.NONE) ? List.of()
+          : List.of(PendingPod.builder("flotilla/" + c.id()).requests(c.load()).build());
+    }
+    List<PendingPod> pods = new ArrayList<>();
+    for (int i = 0; i < c.kinds().size(); i++) {
+      pods.addAll(c.kinds().get(i).pods("flotilla/" + c.id() + "-" + i));
+    }
+    return pods;
   }
 
   /** What live claims count against their pools' limits: the launched type, or the first ranked one until then. */

@@ -106,6 +106,27 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void aClaimKeepsThePodFactsItIsForThroughCreateAndExtend() {
+    dev.flotilla.model.PendingPod web = dev.flotilla.model.PendingPod.builder("shop/web-0")
+        .labels(Map.of("app", "web")).hostPorts(java.util.Set.of("TCP/8080")).requests(Resources.of(500, 1L << 30))
+        .build();
+    List<PodKind> kinds = PodKind.of(List.of(web, web.withName("shop/web-1")));
+    Claim c = ((ClaimStore.Created) store().create(claim("k1", List.of("shop/web-0", "shop/web-1"))
+        .withKinds(kinds))).claim();
+    assertThat(store().claim("k1")).hasValueSatisfying(s -> assertThat(s.kinds()).isEqualTo(kinds)
+        .singleElement().satisfies(k -> assertThat(k.count()).isEqualTo(2)));
+
+    List<PodKind> more = PodKind.merge(kinds, PodKind.of(List.of(web.withName("shop/web-2"))));
+    store().extend(c.withKinds(more), List.of("shop/web-2"), web.requests());
+
+    assertThat(store().claim("k1")).hasValueSatisfying(s -> {
+      assertThat(s.kinds()).singleElement().satisfies(k -> assertThat(k.count()).isEqualTo(3));
+      assertThat(s.kinds().getFirst().pod().hostPorts()).containsExactly("TCP/8080");
+      assertThat(s.pods()).containsExactly("shop/web-0", "shop/web-1", "shop/web-2");
+    });
+  }
+
+  @Test
   void extendingAClaimReservesMorePodsAndAddsTheirLoad() {
     Claim c = ((ClaimStore.Created) store().create(claim("c1", List.of("a")))).claim();
     store().create(claim("c2", List.of("taken")));

@@ -204,4 +204,43 @@ class ProvisionerTest {
     assertThat(cloud.ownedInstances()).extracting(i -> i.id()).containsExactly(instance);
     assertThat(cloud.fleetRequests()).isEqualTo(1);
   }
+
+  private static PendingPod shard(int i) {
+    return PendingPod.builder("db/shard-" + i).labels(Map.of("app", "shard")).requests(Resources.of(250, 256L << 20))
+        .antiAffinity(List.of(new dev.flotilla.model.PodAffinityTerm(WellKnownLabels.HOSTNAME,
+            dev.flotilla.model.LabelSelector.of(Map.of("app", "shard")), List.of())))
+        .build();
+  }
+
+  @Test
+  void anInFlightNodeCountsThePodsItIsForWhenNewPodsLookForRoom() {
+    Provisioner.Decision first = provisioner.provision("evt-1", List.of(shard(0)));
+    assertThat(first.launched()).hasSize(1);
+
+    // shard-1 may not share a node with shard-0, whose node is still booting: it gets a node of its own
+    Provisioner.Decision second = provisioner.provision("evt-2", List.of(shard(1)));
+
+    assertThat(second.addedToInFlight()).isEmpty();
+    assertThat(second.launched()).singleElement()
+        .satisfies(c -> assertThat(c.pods()).containsExactly("db/shard-1"));
+  }
+
+  @Test
+  void morePodsThanOneTransactionHoldsAllGoToAnInFlightNodesRoom() {
+    PendingPod big = PendingPod.builder("batch/big").requests(Resources.of(60_000, 200L << 30)).build();
+    Claim claim = provisioner.provision("evt-1", List.of(big)).launched().getFirst();
+    List<PendingPod> small = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      small.add(PendingPod.builder("batch/small-" + i).requests(Resources.of(10, 16L << 20)).build());
+    }
+
+    Provisioner.Decision filled = provisioner.provision("evt-2", small);
+
+    assertThat(filled.launched()).isEmpty();
+    assertThat(filled.addedToInFlight()).singleElement().satisfies(p -> {
+      assertThat(p.claimId()).isEqualTo(claim.id());
+      assertThat(p.pods()).hasSize(150);
+    });
+    assertThat(store.reservations(small.stream().map(PendingPod::name).toList())).hasSize(150);
+  }
 }
