@@ -221,8 +221,15 @@ public final class Consolidator {
     if (budget.getOrDefault(c.claim().nodePool(), 0) <= 0) {
       return "NodePool " + pool.name() + "'s disruption budget is used up";
     }
-    Duration after = pool.disruption().consolidateAfter();
     Instant since = c.claim().updatedAt() == null ? Instant.EPOCH : c.claim().updatedAt();
+    // a node just Ready still holds the reservations of the pods planned for it, which the cluster's scheduler has
+    // not bound yet: it looks empty (or underused) only because they are on their way
+    Set<String> bound = new HashSet<>();
+    c.state().pods().forEach(p -> bound.add(p.pod().name()));
+    if (since.plus(Provisioner.RESERVATION_GRACE).isAfter(now) && !bound.containsAll(c.claim().pods())) {
+      return "pods planned for it are not bound yet";
+    }
+    Duration after = pool.disruption().consolidateAfter();
     if (since.plus(after).isAfter(now)) {
       return "consolidateAfter " + after.toSeconds() + "s has not passed";
     }

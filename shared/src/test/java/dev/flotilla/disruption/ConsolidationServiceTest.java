@@ -54,6 +54,24 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aNodeJustReadyWhosePlannedPodsAreNotBoundYetIsNotEmpty() {
+    cluster.node("busy", "m7i.xlarge", List.of(daemon("aws-node-a"), running(pod("web-1", 1000, 1024))));
+    Claim fresh = cluster.node("fresh", "m7i.xlarge", List.of(daemon("aws-node-b")));
+    // the provisioner planned two pods onto it; the cluster's scheduler has not bound them yet
+    Claim planned = cluster.store.transition(fresh, fresh.withMorePods(List.of("default/web-2", "default/web-3"),
+        dev.flotilla.model.Resources.of(2000, 2L << 30), cluster.clock.instant()));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().claimIds()).doesNotContain(planned.id());
+    assertThat(pass.plan().skipped()).anySatisfy(s -> assertThat(s).startsWith("fresh: pods planned for it"));
+    assertThat(cluster.store.claim(planned.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+
+    cluster.clock.advance(dev.flotilla.provisioning.Provisioner.RESERVATION_GRACE.plusSeconds(1));
+    assertThat(service.run("tick-2").plan().skipped()).noneSatisfy(s -> assertThat(s).startsWith("fresh: pods planned"));
+  }
+
+  @Test
   void aPassWhileAnotherRunsDoesNothingAndAnAbandonedPassHoldsNoOneBackPastItsLease() {
     cluster.node("busy", "m7i.xlarge", List.of(daemon("aws-node-a"), running(pod("web-1", 1000, 1024))));
     Claim empty = cluster.node("idle", "m7i.xlarge", List.of(daemon("aws-node-b")));
