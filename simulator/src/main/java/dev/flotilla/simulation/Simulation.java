@@ -27,6 +27,7 @@ import dev.flotilla.contracts.PodsPending;
 import dev.flotilla.disruption.ConsolidationPlan;
 import dev.flotilla.disruption.ConsolidationService;
 import dev.flotilla.events.BusEvent;
+import dev.flotilla.events.EventPublisher;
 import dev.flotilla.forwarder.PendingBatch;
 import dev.flotilla.functions.FlotillaServices;
 import dev.flotilla.functions.FunctionConfig;
@@ -151,6 +152,7 @@ public final class Simulation {
   private int claimSeq;
   private double lastBound;
   private final FaultInjection faults;
+  private final EventPublisher bus;
   private final Invariants invariants = new Invariants(start);
   private final List<Invocation> ready = new ArrayList<>();
   private boolean groupScheduled;
@@ -192,6 +194,9 @@ public final class Simulation {
     // the forwarder mirrors the cluster's DaemonSets into the table, where the functions read them
     store.putDaemonSets(new DaemonSets(daemonSets).toJson());
     this.faults = new FaultInjection(scenario.faults(), clock, start);
+    // the bus takes what EventBridge takes (it refuses an entry over 256 KB) and hands each event to its rule
+    EventPublisher eventBridge = EventPublisher::chunks;
+    this.bus = scenario.faults().any() ? faults.port(EventPublisher.class, eventBridge) : eventBridge;
     // the functions' own composition root over the in-memory ports: what runs here is what Lambda runs; with faults,
     // the ports a function sees are the faulty ones, while the simulation's own bookkeeping reads the real ones
     boolean faulty = scenario.faults().any();
@@ -409,7 +414,18 @@ public final class Simulation {
     if (pods.isEmpty()) {
       return;
     }
-    for (BusEvent event : PendingBatch.events(CLUSTER, pods)) {
+    List<BusEvent> events = PendingBatch.events(CLUSTER, pods);
+    try {
+      // the forwarder's PutEvents goes through its port too: throttled, the pods stay for the next batch; dead
+      // after the call, the forwarder restarts, its events sent
+      faults.asFunction("forwarder", () -> bus.publish(events));
+    } catch (FaultInjection.Throttled e) {
+      pods.forEach(this::addToBatch);
+      return;
+    } catch (FaultInjection.InvocationDied e) {
+      at(elapsed(), this::forwarderRestart);
+    }
+    for (BusEvent event : events) {
       Envelope envelope = envelope(event);
       deliver("provisioner", envelope.id(), () -> provisioned(provisioner.provision(envelope.id(),
           PodsPending.from(envelope).pods())));
