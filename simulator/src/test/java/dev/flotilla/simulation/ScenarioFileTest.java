@@ -90,7 +90,10 @@ class ScenarioFileTest {
     json.fieldNames().forEachRemaining(fields::add);
     assertThat(fields).containsExactly("pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds",
         "instancesLaunched", "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour",
-        "finalLowerBoundPerHour", "interruptions", "consolidationActions", "simulatedSeconds", "wallMillis");
+        "finalLowerBoundPerHour", "interruptions", "consolidationActions", "simulatedSeconds", "wallMillis",
+        "faultsInjected", "invariantViolations");
+    assertThat(json.path("faultsInjected").isEmpty()).as("no faults without a faults block").isTrue();
+    assertThat(json.path("invariantViolations").isArray()).isTrue();
     List<String> pending = new ArrayList<>();
     json.path("pendingSeconds").fieldNames().forEachRemaining(pending::add);
     assertThat(pending).containsExactly("p50", "p99", "max");
