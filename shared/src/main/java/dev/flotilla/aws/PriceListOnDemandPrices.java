@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.pricing.PricingClient;
 import software.amazon.awssdk.services.pricing.model.Filter;
 import software.amazon.awssdk.services.pricing.model.FilterType;
@@ -25,12 +26,15 @@ import software.amazon.awssdk.services.pricing.model.GetProductsResponse;
  *
  * <p>A product without an instance type, without a price, or with a price that is not a positive number is left
  * out with a warning naming it: one bad item never fails the read. A call that fails (after the client's bounded
- * retries) or outlasts its timeout does: the caller then prices from its own table.
+ * retries) or outlasts its timeout does, and so does a read of all pages that outlasts {@link #READ_BUDGET}, so a
+ * slow Price List never holds a function to its own timeout: the caller then prices from its own table.
  */
 public final class PriceListOnDemandPrices implements OnDemandPrices {
 
   /** Each GetProducts page must answer within this, retries included. */
-  public static final Duration CALL_TIMEOUT = Duration.ofSeconds(20);
+  public static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+  /** Every page of a read must have answered within this (a page is about a second; a region about ten pages). */
+  public static final Duration READ_BUDGET = Duration.ofSeconds(25);
   /** The most a page holds; a region's Linux types take about ten pages. */
   static final int PAGE_SIZE = 100;
   private static final Logger LOG = LoggerFactory.getLogger(PriceListOnDemandPrices.class);
@@ -38,6 +42,7 @@ public final class PriceListOnDemandPrices implements OnDemandPrices {
 
   private final PricingClient pricing;
   private final Duration callTimeout;
+  private final Duration readBudget;
 
   /** @param pricing a client built like {@link AwsClients#pricing()}: bounded retries, in a Price List region */
   public PriceListOnDemandPrices(PricingClient pricing) {
@@ -45,18 +50,30 @@ public final class PriceListOnDemandPrices implements OnDemandPrices {
   }
 
   public PriceListOnDemandPrices(PricingClient pricing, Duration callTimeout) {
+    this(pricing, callTimeout, READ_BUDGET);
+  }
+
+  public PriceListOnDemandPrices(PricingClient pricing, Duration callTimeout, Duration readBudget) {
     this.pricing = pricing;
     this.callTimeout = callTimeout;
+    this.readBudget = readBudget;
   }
 
   /** @throws software.amazon.awssdk.core.exception.SdkException when a page cannot be read */
   @Override
   public Map<String, Double> usdPerHour(String region) {
     Map<String, Double> prices = new HashMap<>();
+    long deadline = System.nanoTime() + readBudget.toNanos();
     String token = null;
     int pages = 0;
     do {
-      GetProductsResponse page = pricing.getProducts(request(region, token));
+      Duration left = Duration.ofNanos(deadline - System.nanoTime());
+      if (left.isNegative() || left.isZero()) {
+        throw SdkClientException.create("Price List read for " + region + " did not finish within " + readBudget
+            + " (" + pages + " page(s) read)");
+      }
+      GetProductsResponse page = pricing.getProducts(request(region, token, left.compareTo(callTimeout) < 0
+          ? left : callTimeout));
       pages++;
       for (String document : page.priceList()) {
         parse(document).ifPresent(p -> prices.merge(p.type(), p.usdPerHour(), Math::min));
@@ -67,7 +84,7 @@ public final class PriceListOnDemandPrices implements OnDemandPrices {
     return prices;
   }
 
-  private GetProductsRequest request(String region, String token) {
+  private static GetProductsRequest request(String region, String token, Duration timeout) {
     return GetProductsRequest.builder()
         .serviceCode("AmazonEC2")
         .formatVersion("aws_v1")
@@ -79,7 +96,7 @@ public final class PriceListOnDemandPrices implements OnDemandPrices {
             term("capacitystatus", "Used")))
         .maxResults(PAGE_SIZE)
         .nextToken(token)
-        .overrideConfiguration(o -> o.apiCallTimeout(callTimeout))
+        .overrideConfiguration(o -> o.apiCallTimeout(timeout))
         .build();
   }
 

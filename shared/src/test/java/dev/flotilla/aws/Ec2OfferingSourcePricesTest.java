@@ -109,7 +109,8 @@ class Ec2OfferingSourcePricesTest {
     AtomicBoolean throttling = new AtomicBoolean(true);
     start(call -> throttling.get() ? Answer.throttled()
         : Answer.page(List.of(product(REGION, "m5.large", "0.1070000000")), null));
-    Ec2OfferingSource source = source(REGION, Duration.ofSeconds(5));
+    // the default call timeout, which outlasts the retries' throttling backoff (at most 1 + 2 + 4 s)
+    Ec2OfferingSource source = source(REGION, PriceListOnDemandPrices.CALL_TIMEOUT);
 
     OfferingCatalog catalog = source.catalog();
 

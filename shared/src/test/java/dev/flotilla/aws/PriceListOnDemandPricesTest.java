@@ -109,6 +109,19 @@ class PriceListOnDemandPricesTest {
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
   }
 
+  @Test
+  void aReadWhosePagesOutlastItsBudgetFails() {
+    java.util.concurrent.atomic.AtomicInteger page = new java.util.concurrent.atomic.AtomicInteger();
+    start(call -> Answer.page(List.of(product("eu-west-1", "m5.large", "0.107")), "page-" + page.incrementAndGet())
+        .after(300));
+
+    assertThatThrownBy(() -> new PriceListOnDemandPrices(aws.pricing(), Duration.ofSeconds(5),
+        Duration.ofMillis(1_000)).usdPerHour("eu-west-1"))
+        // the budget left caps the last page's call timeout, or runs out between pages
+        .isInstanceOf(software.amazon.awssdk.core.exception.SdkClientException.class);
+    assertThat(server.calls().size()).isBetween(2, 5);
+  }
+
   private void start(java.util.function.Function<PriceListServer.Call, Answer> responder) {
     server = PriceListServer.start(responder);
     aws = new AwsClients(AwsClients.Settings.emulator(server.endpoint(), Region.EU_WEST_1));
