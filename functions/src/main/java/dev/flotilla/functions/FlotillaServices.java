@@ -4,6 +4,7 @@ import dev.flotilla.aws.AwsClients;
 import dev.flotilla.aws.DynamoClaimStore;
 import dev.flotilla.aws.Ec2CloudProvider;
 import dev.flotilla.aws.Ec2OfferingSource;
+import dev.flotilla.aws.PriceListOnDemandPrices;
 import dev.flotilla.aws.SqsCommandQueue;
 import dev.flotilla.commands.Command;
 import dev.flotilla.commands.CommandQueue;
@@ -91,7 +92,11 @@ public final class FlotillaServices {
   public static FlotillaServices aws(FunctionConfig config, AwsClients aws, Clock clock) {
     CatalogFile bundled = CatalogFile.bundled();
     ClaimStore store = new DynamoClaimStore(aws.dynamo(), config.table(), config.cluster(), clock);
-    Ec2OfferingSource offerings = new Ec2OfferingSource(aws.ec2(), bundled, store, clock);
+    // on-demand prices from the Price List for this region, the bundled us-east-1 table for what it lacks; the
+    // pricing client is built on the first catalog build, not here
+    Ec2OfferingSource offerings = new Ec2OfferingSource(aws.ec2(), bundled,
+        region -> new PriceListOnDemandPrices(aws.pricing()).usdPerHour(region), aws.settings().region().id(),
+        store, clock);
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
             config.imageByArch(), type -> bundled.require(type).arch()),

@@ -34,8 +34,9 @@ final class AcceptedFindings {
                 "Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"))
             .build(),
         NagPackSuppression.builder().id("AwsSolutions-IAM5")
-            .reason("EC2 Describe calls (instances, instance types, type offerings, spot prices) support no"
-                + " resource-level permissions; they only read")
+            .reason("EC2 Describe calls (instances, instance types, type offerings, spot prices) and the Price"
+                + " List's pricing:GetProducts (on-demand prices) support no resource-level permissions; they only"
+                + " read, and GetProducts only AWS's public prices")
             .appliesTo(List.of("Resource::*"))
             .build(),
         NagPackSuppression.builder().id("AwsSolutions-IAM5")

@@ -83,6 +83,7 @@ public final class FlotillaStack extends Stack {
       instances.launch(nodes.launchTemplate().getLaunchTemplateId(), nodes.role(), settings,
           nodes.imageByArch().values()).forEach(f.role()::addToPolicy);
       f.role().addToPolicy(instances.describeOfferings());
+      f.role().addToPolicy(instances.readPrices());
     }
     // the functions that end instances: after a drain, a launch that never joined, an orphan
     for (String name : List.of("lifecycle", "garbage-collector")) {

@@ -87,6 +87,17 @@ final class InstancePermissions {
         .build();
   }
 
+  /**
+   * On-demand prices for the catalog from the Price List API. GetProducts names no resource, so IAM takes only "*"
+   * for it; it reads public prices and nothing of the account.
+   */
+  PolicyStatement readPrices() {
+    return PolicyStatement.Builder.create().sid("ReadOnDemandPrices")
+        .actions(List.of("pricing:GetProducts"))
+        .resources(List.of("*"))
+        .build();
+  }
+
   PolicyStatement describeInstances() {
     return PolicyStatement.Builder.create().sid("DescribeInstances")
         .actions(List.of("ec2:DescribeInstances"))

@@ -215,6 +215,30 @@ class FlotillaStackTest {
   }
 
   @Test
+  void onlyTheFunctionsThatBuildTheCatalogReadOnDemandPrices() {
+    List<String> catalogRoles = List.of("ProvisionerRole", "InterruptionRole", "ConsolidationRole");
+    for (String role : catalogRoles) {
+      List<Map<String, Object>> statements = statementsOf(role);
+      assertThat(statement(statements, "ReadOnDemandPrices")).satisfies(s -> {
+        assertThat(s.get("Action")).isEqualTo("pricing:GetProducts");
+        assertThat(s.get("Resource")).isEqualTo("*");
+        assertThat(s.get("Effect")).isEqualTo("Allow");
+      });
+      assertThat(actions(statements)).contains("ec2:DescribeSpotPriceHistory");
+    }
+    for (String role : List.of("LifecycleRole", "GarbageCollectorRole", "ForwarderRole")) {
+      assertThat(actions(statementsOf(role))).doesNotContain("pricing:GetProducts");
+    }
+    // no other policy in the stack, of a role or a resource, grants it
+    long granting = template.findResources("AWS::IAM::Policy").values().stream()
+        .filter(p -> json(p).contains("pricing:GetProducts")).count();
+    assertThat(granting).isEqualTo(catalogRoles.size());
+    assertThat(template.findResources("AWS::IAM::ManagedPolicy").values())
+        .noneMatch(p -> json(p).contains("pricing:"));
+    assertThat(template.findResources("AWS::IAM::Role").values()).noneMatch(r -> json(r).contains("pricing:"));
+  }
+
+  @Test
   void onlyFunctionsThatCleanUpMayTerminateAndOnlyOwnedInstances() {
     for (String role : List.of("LifecycleRole", "GarbageCollectorRole")) {
       List<Map<String, Object>> statements = statementsOf(role);

@@ -18,6 +18,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.pricing.PricingClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
@@ -26,6 +27,10 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  *
  * <p>Every call has an attempt timeout and an overall timeout, and the SDK's standard retry strategy (exponential
  * backoff with jitter, bounded attempts, a retry quota) so a slow or throttled endpoint never hangs a function.
+ *
+ * <p>The Price List API ({@link #pricing()}) answers only at a few endpoints (us-east-1, eu-central-1, ap-south-1),
+ * and each of them serves every region's prices: its client always calls {@link #PRICING_REGION}, whatever region
+ * the function runs in, and the region whose prices are wanted goes in the request's filters.
  */
 public final class AwsClients implements AutoCloseable {
 
@@ -60,6 +65,8 @@ public final class AwsClients implements AutoCloseable {
   static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
   static final int MAX_ATTEMPTS = 4;
+  /** Where the Price List API is called from every region: one of its few endpoints, and its oldest. */
+  public static final Region PRICING_REGION = Region.US_EAST_1;
 
   private final Settings settings;
   private final SdkHttpClient http;
@@ -68,6 +75,8 @@ public final class AwsClients implements AutoCloseable {
   private final Once<DynamoDbClient> dynamo = new Once<>(() -> configure(DynamoDbClient.builder()).build());
   private final Once<EventBridgeClient> events = new Once<>(() -> configure(EventBridgeClient.builder()).build());
   private final Once<SqsClient> sqs = new Once<>(() -> configure(SqsClient.builder()).build());
+  private final Once<PricingClient> pricing =
+      new Once<>(() -> configure(PricingClient.builder()).region(PRICING_REGION).build());
 
   public AwsClients(Settings settings) {
     this.settings = settings;
@@ -106,6 +115,11 @@ public final class AwsClients implements AutoCloseable {
     return sqs.get();
   }
 
+  /** The Price List API's client: in {@link #PRICING_REGION} whatever {@link Settings#region()} is. */
+  public PricingClient pricing() {
+    return pricing.get();
+  }
+
   private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder) {
     builder.region(settings.region())
         .credentialsProvider(settings.credentials())
@@ -121,6 +135,7 @@ public final class AwsClients implements AutoCloseable {
     dynamo.closeIfBuilt();
     events.closeIfBuilt();
     sqs.closeIfBuilt();
+    pricing.closeIfBuilt();
     http.close();
   }
 

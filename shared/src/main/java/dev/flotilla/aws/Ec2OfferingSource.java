@@ -4,6 +4,7 @@ import dev.flotilla.catalog.CatalogFile;
 import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.OfferingSource;
+import dev.flotilla.catalog.OnDemandPrices;
 import dev.flotilla.catalog.SpotPrices;
 import dev.flotilla.claims.ClaimStore;
 import java.time.Clock;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -25,27 +27,57 @@ import software.amazon.awssdk.services.ec2.model.SpotPrice;
 
 /**
  * Offerings from EC2's own APIs: instance types (DescribeInstanceTypes, every page), the zones that offer them
- * (DescribeInstanceTypeOfferings) and the latest Linux spot price per type and zone (DescribeSpotPriceHistory);
- * on-demand prices from the bundled table. Built at most every five minutes; offerings the claim store marks
- * unavailable are left out on every call. When the APIs fail, the bundled catalog serves, and the log says so once.
+ * (DescribeInstanceTypeOfferings) and the latest Linux spot price per type and zone (DescribeSpotPriceHistory).
+ * Built at most every five minutes; offerings the claim store marks unavailable are left out on every call. When the
+ * EC2 APIs fail, the bundled catalog serves, and the log says so once.
+ *
+ * <p>On-demand prices come from an {@link OnDemandPrices} source (the Price List API in Lambda), read at most every
+ * {@link #PRICE_REFRESH} as they seldom change, and from the bundled us-east-1 table for the types it lacks. When
+ * that source fails, the bundled table prices every type until it answers again (the log says so once), and where
+ * the region is not us-east-1 the log also warns, once, that those prices are us-east-1's.
  */
 public final class Ec2OfferingSource implements OfferingSource {
 
   public static final Duration REFRESH = Duration.ofMinutes(5);
+  public static final Duration PRICE_REFRESH = Duration.ofHours(6);
   private static final Logger LOG = LoggerFactory.getLogger(Ec2OfferingSource.class);
 
   private final Ec2Client ec2;
   private final CatalogFile bundled;
+  private final Optional<OnDemandPrices> prices;
+  private final String region;
   private final ClaimStore store;
   private final Clock clock;
   private final AtomicBoolean warned = new AtomicBoolean();
   private OfferingCatalog cached;
   private Instant builtAt = Instant.MIN;
   private boolean fallback;
+  private final AtomicBoolean pricesWarned = new AtomicBoolean();
+  private final AtomicBoolean foreignPricesWarned = new AtomicBoolean();
+  private Map<String, Double> livePrices = Map.of();
+  private Instant pricesReadAt = Instant.MIN;
 
+  /** On-demand prices from the bundled table alone, in the bundled table's region. */
   public Ec2OfferingSource(Ec2Client ec2, CatalogFile bundled, ClaimStore store, Clock clock) {
+    this(ec2, bundled, Optional.empty(), bundled.region(), store, clock);
+  }
+
+  /**
+   * @param prices on-demand prices for {@code region}; the bundled table serves the types they lack, and all types
+   *     while they fail
+   * @param region the region EC2 answers for, which names the catalog and the prices asked for
+   */
+  public Ec2OfferingSource(Ec2Client ec2, CatalogFile bundled, OnDemandPrices prices, String region,
+      ClaimStore store, Clock clock) {
+    this(ec2, bundled, Optional.of(prices), region, store, clock);
+  }
+
+  private Ec2OfferingSource(Ec2Client ec2, CatalogFile bundled, Optional<OnDemandPrices> prices, String region,
+      ClaimStore store, Clock clock) {
     this.ec2 = ec2;
     this.bundled = bundled;
+    this.prices = prices;
+    this.region = region;
     this.store = store;
     this.clock = clock;
   }
@@ -68,6 +100,11 @@ public final class Ec2OfferingSource implements OfferingSource {
     return fallback;
   }
 
+  /** Whether on-demand prices come from the price source now (false: from the bundled table alone). */
+  public synchronized boolean servingLivePrices() {
+    return !livePrices.isEmpty();
+  }
+
   private OfferingCatalog build() {
     try {
       OfferingCatalog live = fromApis();
@@ -84,9 +121,55 @@ public final class Ec2OfferingSource implements OfferingSource {
     }
   }
 
-  private OfferingCatalog fromApis() {
+  /** The bundled table's prices, overlaid with the price source's where it has them. */
+  private Map<String, Double> onDemandPrices() {
     Map<String, Double> onDemand = new HashMap<>();
     bundled.instanceTypes().forEach(t -> onDemand.put(t.name(), t.onDemandUsdPerHour()));
+    if (prices.isPresent()
+        && (livePrices.isEmpty() || !clock.instant().isBefore(pricesReadAt.plus(PRICE_REFRESH)))) {
+      readPrices();
+    }
+    onDemand.putAll(livePrices);
+    return onDemand;
+  }
+
+  private void readPrices() {
+    try {
+      Map<String, Double> read = prices.orElseThrow().usdPerHour(region);
+      if (read.isEmpty()) {
+        throw new IllegalStateException("no usable price for " + region);
+      }
+      livePrices = Map.copyOf(read);
+      pricesReadAt = clock.instant();
+      pricesWarned.set(false);
+    } catch (RuntimeException e) {
+      // an SdkException (throttling, a timeout, access denied), or an answer without one usable price: keep the
+      // prices last read if any, else the bundled table's, and ask again at the next build
+      if (pricesWarned.compareAndSet(false, true)) {
+        LOG.warn("Price List read for {} failed ({}: {}); on-demand prices come from {} until it answers again",
+            region, e.getClass().getSimpleName(), e.getMessage(),
+            livePrices.isEmpty() ? "the bundled " + bundled.region() + " table" : "its last answer");
+      }
+    }
+  }
+
+  /** Warns, once until it stops, when another region's types are priced from the bundled us-east-1 table. */
+  private void warnIfForeignPrices(List<String> pricedFromTable) {
+    if (region.equals(bundled.region()) || pricedFromTable.isEmpty()) {
+      foreignPricesWarned.set(false);
+      return;
+    }
+    if (foreignPricesWarned.compareAndSet(false, true)) {
+      List<String> sorted = pricedFromTable.stream().sorted().toList();
+      LOG.warn("On-demand prices of {} instance types in {} are {}'s, from the bundled table, as the Price List {} "
+          + "(e.g. {})", sorted.size(), region, bundled.region(),
+          livePrices.isEmpty() ? "did not answer" : "has none for them", sorted.subList(0, Math.min(5, sorted.size())));
+    }
+  }
+
+  private OfferingCatalog fromApis() {
+    Map<String, Double> onDemand = onDemandPrices();
+    List<String> pricedFromTable = new ArrayList<>();
     Map<String, TreeSet<String>> zones = new HashMap<>();
     ec2.describeInstanceTypeOfferingsPaginator(r -> r.locationType(LocationType.AVAILABILITY_ZONE))
         .instanceTypeOfferings()
@@ -109,7 +192,11 @@ public final class Ec2OfferingSource implements OfferingSource {
       types.add(new InstanceType(name, family, info.vCpuInfo().defaultVCpus(), info.memoryInfo().sizeInMiB(),
           arm ? "arm64" : "amd64", gpus, gpuMemory, maxPods, price, List.copyOf(zones.get(name)),
           Boolean.TRUE.equals(info.currentGeneration()), Boolean.TRUE.equals(info.bareMetal()), 0, 0));
+      if (!livePrices.containsKey(name)) {
+        pricedFromTable.add(name);
+      }
     }
+    warnIfForeignPrices(pricedFromTable);
     Map<String, SpotPrice> latest = new HashMap<>();
     ec2.describeSpotPriceHistoryPaginator(r -> r.productDescriptions("Linux/UNIX", "Linux/UNIX (Amazon VPC)")
             .startTime(clock.instant()))
@@ -121,6 +208,8 @@ public final class Ec2OfferingSource implements OfferingSource {
       return p == null ? Double.NaN : Double.parseDouble(p.spotPrice());
     };
     List<String> allZones = zones.values().stream().flatMap(TreeSet::stream).distinct().sorted().toList();
-    return OfferingCatalog.of(new CatalogFile(bundled.region(), List.of("EC2 APIs"), allZones, types), spot);
+    List<String> sources = livePrices.isEmpty() ? List.of("EC2 APIs", "bundled on-demand prices")
+        : List.of("EC2 APIs", "AWS Price List");
+    return OfferingCatalog.of(new CatalogFile(region, sources, allZones, types), spot);
   }
 }
