@@ -105,7 +105,8 @@ public final class Scheduler {
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       topology.nodeConstraints(placeable,
           input.inFlight().stream().flatMap(n -> n.pods().stream()).toList());
-      List<PodClass.Item> items = new ZoneTopology(shapes, zones).split(placeable, unschedulable);
+      ZoneTopology zoneTopology = new ZoneTopology(shapes, zones);
+      List<PodClass.Item> items = zoneTopology.split(placeable, unschedulable);
 
       // groups of the bound: pods with the same signature in the same pool
       Map<String, Integer> groupIds = new LinkedHashMap<>();
@@ -172,6 +173,7 @@ public final class Scheduler {
           }
         }
       }
+      claims = keepZoneSpreads(zoneTopology, claims, inFlight);
       unschedulable.sort(Comparator.comparing(Unschedulable::pod));
       double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
       long millis = (System.nanoTime() - start) / 1_000_000;
@@ -182,6 +184,61 @@ public final class Scheduler {
         }
       });
       return new Plan(claims, placements, unschedulable, round(total), round(bound.bound()), millis);
+    }
+
+    /**
+     * Takes out of the plan the pods whose zone spread no longer holds because pods it counts were left unplaced
+     * (NodePool limits), and reports them; claims left empty go.
+     */
+    private List<NodeClaim> keepZoneSpreads(ZoneTopology zoneTopology, List<NodeClaim> claims,
+        Map<String, Packer.OpenNode> inFlight) {
+      Map<String, Integer> zoneOf = new HashMap<>();
+      for (NodeClaim claim : claims) {
+        int z = zoneIndex.get(claim.zone());
+        claim.pods().forEach(p -> zoneOf.put(p, z));
+      }
+      for (InFlightNode node : input.inFlight()) {
+        Packer.OpenNode open = inFlight.get(node.claimId());
+        if (open != null) {
+          int z = zoneIndex.get(node.zone());
+          for (int i = 0; i < open.items.size(); i++) {
+            PodClass.Item item = open.items.get(i);
+            // in-flight pods are named later; count them by class, they are never taken out
+            for (int k = 0; k < open.itemCounts.get(i); k++) {
+              zoneOf.put("\u0000" + node.claimId() + "/" + item.index + "/" + k, z);
+            }
+          }
+        }
+      }
+      List<String> out = zoneTopology.unbalanced(zoneOf);
+      if (out.isEmpty()) {
+        return claims;
+      }
+      java.util.Set<String> removed = new java.util.HashSet<>(out);
+      Map<String, PendingPod> byName = new HashMap<>();
+      input.pods().forEach(p -> byName.put(p.name(), p));
+      List<NodeClaim> kept = new ArrayList<>();
+      for (NodeClaim claim : claims) {
+        if (claim.pods().stream().noneMatch(removed::contains)) {
+          kept.add(claim);
+          continue;
+        }
+        List<String> pods = claim.pods().stream().filter(p -> !removed.contains(p)).toList();
+        if (pods.isEmpty()) {
+          continue;
+        }
+        Resources requests = Resources.NONE;
+        for (String p : pods) {
+          requests = requests.plus(byName.get(p).requests());
+        }
+        kept.add(new NodeClaim(claim.nodePool(), claim.zone(), claim.zones(), claim.capacityType(),
+            claim.instanceTypes(), pods, requests, claim.allocatable()));
+      }
+      for (String pod : out) {
+        unschedulable.add(new Unschedulable(pod, "required zone topology cannot be kept: NodePool limits leave"
+            + " pods its " + WellKnownLabels.ZONE + " spread or affinity counts on unplaced"));
+      }
+      return kept;
     }
 
     // ---- node shapes -------------------------------------------------------------------------------------------
