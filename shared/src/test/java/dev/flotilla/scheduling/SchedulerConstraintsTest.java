@@ -327,6 +327,40 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void podsFallBackToTheNextPoolByWeightWhenTheHeaviestPoolsLimitIsReached() {
+    NodePool reserved = pool("reserved", 50, List.of(), Resources.of(Resources.CPU, 16_000));
+    NodePool spare = pool("spare", 20, List.of(), Resources.of(Resources.CPU, 8_000));
+    NodePool overflow = pool("overflow", 10, List.of(), Resources.NONE);
+    NodePool arm = pool("arm", 30, List.of(), Resources.NONE, Requirement.in(WellKnownLabels.ARCH, "arm64"));
+    PendingPod amd = web().nodeSelector(Map.of(WellKnownLabels.ARCH, "amd64")).build();
+
+    Plan plan = plan(replicas(amd, 80), overflow, spare, reserved, arm);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    Map<String, Long> cpuByPool = new java.util.TreeMap<>();
+    Map<String, Integer> podsByPool = new java.util.TreeMap<>();
+    for (NodeClaim c : plan.nodeClaims()) {
+      cpuByPool.merge(c.nodePool(), NodeCapacity.capacity(CATALOG.type(c.instanceType())).get(Resources.CPU),
+          Long::sum);
+      podsByPool.merge(c.nodePool(), c.pods().size(), Integer::sum);
+    }
+    // the heaviest pool first, to its limit; then the next by weight that admits the pods (arm does not), and so on
+    assertThat(podsByPool).containsOnlyKeys("reserved", "spare", "overflow");
+    assertThat(cpuByPool.get("reserved")).isLessThanOrEqualTo(16_000).isGreaterThan(8_000);
+    assertThat(cpuByPool.get("spare")).isLessThanOrEqualTo(8_000);
+    assertThat(plan.poolFallbacks()).extracting(PoolFallback::skippedPool, PoolFallback::nodePool)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("reserved", "spare"),
+            org.assertj.core.groups.Tuple.tuple("spare", "overflow"));
+    assertThat(plan.poolFallbacks().getFirst().reason()).startsWith("NodePool reserved limit cpu=16 would be exceeded");
+    assertThat(plan.poolFallbacks().get(1).reason()).startsWith("NodePool spare limit cpu=8 would be exceeded");
+    // every pod that fell back is on a claim of the pool it fell back to
+    Map<String, String> poolOfPod = new java.util.HashMap<>();
+    plan.nodeClaims().forEach(c -> c.pods().forEach(p -> poolOfPod.put(p, c.nodePool())));
+    plan.poolFallbacks().getLast().pods().forEach(p -> assertThat(poolOfPod.get(p)).isEqualTo("overflow"));
+    assertThat(plan.totalPricePerHour()).isGreaterThanOrEqualTo(plan.lowerBoundPerHour());
+  }
+
+  @Test
   void podTooLargeForAnyTypeSaysWhichResource() {
     PendingPod huge = PendingPod.builder("shop/huge-0").requests(Resources.of(4000, 64L * 1024 * GIB)).build();
     Plan plan = plan(List.of(huge));
