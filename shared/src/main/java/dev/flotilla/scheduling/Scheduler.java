@@ -156,16 +156,16 @@ public final class Scheduler {
           }
         }
       }
-      claims = keepZoneSpreads(zoneTopology, claims, inFlight);
-      unschedulable.sort(Comparator.comparing(Unschedulable::pod));
-      double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
-      long millis = (System.nanoTime() - start) / 1_000_000;
       List<InFlightPlacement> placements = new ArrayList<>();
       inFlight.forEach((claim, node) -> {
         if (!node.items.isEmpty()) {
           placements.add(new InFlightPlacement(claim, names(node)));
         }
       });
+      claims = keepZoneTopology(zoneTopology, claims, placements);
+      unschedulable.sort(Comparator.comparing(Unschedulable::pod));
+      double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
+      long millis = (System.nanoTime() - start) / 1_000_000;
       return new Plan(claims, placements, unschedulable, round(total), round(bound.bound()), millis,
           poolFallbacks);
     }
@@ -323,28 +323,22 @@ public final class Scheduler {
     }
 
     /**
-     * Takes out of the plan the pods whose zone spread no longer holds because pods it counts were left unplaced
-     * (NodePool limits), and reports them; claims left empty go.
+     * Takes out of the plan the pods whose zone spread or zone affinity no longer holds because pods it counts were
+     * left unplaced (NodePool limits), and reports them; pods in in-flight claims' room count where those claims are,
+     * and claims left empty go.
      */
-    private List<NodeClaim> keepZoneSpreads(ZoneTopology zoneTopology, List<NodeClaim> claims,
-        Map<String, Packer.OpenNode> inFlight) {
+    private List<NodeClaim> keepZoneTopology(ZoneTopology zoneTopology, List<NodeClaim> claims,
+        List<InFlightPlacement> placements) {
       Map<String, Integer> zoneOf = new HashMap<>();
       for (NodeClaim claim : claims) {
         int z = zoneIndex.get(claim.zone());
         claim.pods().forEach(p -> zoneOf.put(p, z));
       }
-      for (InFlightNode node : input.inFlight()) {
-        Packer.OpenNode open = inFlight.get(node.claimId());
-        if (open != null) {
-          int z = zoneIndex.get(node.zone());
-          for (int i = 0; i < open.items.size(); i++) {
-            PodClass.Item item = open.items.get(i);
-            // in-flight pods are named later; count them by class, they are never taken out
-            for (int k = 0; k < open.itemCounts.get(i); k++) {
-              zoneOf.put("\u0000" + node.claimId() + "/" + item.index + "/" + k, z);
-            }
-          }
-        }
+      Map<String, Integer> inFlightZone = new HashMap<>();
+      input.inFlight().forEach(n -> inFlightZone.put(n.claimId(), zoneIndex.get(n.zone())));
+      for (InFlightPlacement placement : placements) {
+        int z = inFlightZone.get(placement.claimId());
+        placement.pods().forEach(p -> zoneOf.put(p, z));
       }
       List<String> out = zoneTopology.unbalanced(zoneOf);
       if (out.isEmpty()) {
@@ -370,6 +364,9 @@ public final class Scheduler {
         kept.add(new NodeClaim(claim.nodePool(), claim.zone(), claim.zones(), claim.capacityType(),
             claim.instanceTypes(), pods, requests, claim.allocatable()));
       }
+      placements.replaceAll(p -> p.pods().stream().noneMatch(removed::contains) ? p
+          : new InFlightPlacement(p.claimId(), p.pods().stream().filter(n -> !removed.contains(n)).toList()));
+      placements.removeIf(p -> p.pods().isEmpty());
       for (String pod : out) {
         unschedulable.add(new Unschedulable(pod, "required zone topology cannot be kept: NodePool limits leave"
             + " pods its " + WellKnownLabels.ZONE + " spread or affinity counts on unplaced"));
