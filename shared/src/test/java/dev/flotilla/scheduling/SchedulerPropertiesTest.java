@@ -84,6 +84,18 @@ class SchedulerPropertiesTest {
     }
   }
 
+  @Property(tries = 15)
+  void everyConstraintKindInOneMixGivesTheSamePlanTwice(
+      @ForAll("mixedWorkloads") @Size(min = 1, max = 24) List<MixedWorkload> workloads,
+      @ForAll("cpuLimits") long generalCpuLimit) {
+    SchedulingInput input = mixedInput(workloads, generalCpuLimit, 8_000);
+    Plan first = new Scheduler().schedule(input);
+    Plan second = new Scheduler().schedule(input);
+    assertThat(second.nodeClaims()).isEqualTo(first.nodeClaims());
+    assertThat(second.unschedulable()).isEqualTo(first.unschedulable());
+    assertThat(second.poolFallbacks()).isEqualTo(first.poolFallbacks());
+  }
+
   @Provide
   Arbitrary<List<MixedWorkload>> mixedWorkloads() {
     Arbitrary<MixedWorkload> one = Combinators.combine(
