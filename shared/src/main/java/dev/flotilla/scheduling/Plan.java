@@ -6,6 +6,8 @@ import java.util.List;
  * What the scheduler decided: the nodes to launch, the pods that fit in-flight claims' spare room, the pods it could
  * not place, the plan's price, and the fractional
  * lower bound (the cheapest fleet if pods could be split across nodes) to judge it by.
+ *
+ * @param poolFallbacks pods a NodePool's limits turned away and the pool they were planned on instead, with why
  */
 public record Plan(
     List<NodeClaim> nodeClaims,
@@ -13,12 +15,19 @@ public record Plan(
     List<Unschedulable> unschedulable,
     double totalPricePerHour,
     double lowerBoundPerHour,
-    long solveMillis) {
+    long solveMillis,
+    List<PoolFallback> poolFallbacks) {
 
   public Plan {
     nodeClaims = List.copyOf(nodeClaims);
     inFlightPlacements = List.copyOf(inFlightPlacements);
     unschedulable = List.copyOf(unschedulable);
+    poolFallbacks = poolFallbacks == null ? List.of() : List.copyOf(poolFallbacks);
+  }
+
+  public Plan(List<NodeClaim> nodeClaims, List<InFlightPlacement> inFlightPlacements,
+      List<Unschedulable> unschedulable, double totalPricePerHour, double lowerBoundPerHour, long solveMillis) {
+    this(nodeClaims, inFlightPlacements, unschedulable, totalPricePerHour, lowerBoundPerHour, solveMillis, List.of());
   }
 
   /** Pods placed on new nodes and in in-flight claims' spare room. */

@@ -77,6 +77,7 @@ public final class Scheduler {
     private final List<String> signatureProblems = new ArrayList<>();
     private final List<Unschedulable> unschedulable = new ArrayList<>();
     private final Map<String, Resources> poolUsage = new HashMap<>();
+    private final List<PoolFallback> poolFallbacks = new ArrayList<>();
 
     Run(SchedulingInput input, Choice choice) {
       this.input = input;
@@ -105,66 +106,49 @@ public final class Scheduler {
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       topology.nodeConstraints(placeable,
           input.inFlight().stream().flatMap(n -> n.pods().stream()).toList());
-      List<PodClass.Item> items = new ZoneTopology(shapes, zones).split(placeable, unschedulable);
+      ZoneTopology zoneTopology = new ZoneTopology(shapes, zones);
+      List<PodClass.Item> items = zoneTopology.split(placeable, unschedulable);
 
-      // groups of the bound: pods with the same signature in the same pool
-      Map<String, Integer> groupIds = new LinkedHashMap<>();
       List<BitSet> groupShapes = new ArrayList<>();
-      for (PodClass c : placeable) {
-        int poolRank = shapes.get(c.shapes.nextSetBit(0)).poolRank;
-        c.group = groupIds.computeIfAbsent(c.signature + "/" + poolRank, k -> {
-          BitSet bits = new BitSet(shapes.size());
-          BitSet sig = signatureShapes.get(c.signature);
-          for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-            if (shapes.get(s).poolRank == poolRank) {
-              bits.set(s);
-            }
-          }
-          groupShapes.add(bits);
-          return groupShapes.size() - 1;
-        });
-      }
+      Map<PodClass, Integer> groupOf = groups(items, Map.of(), groupShapes);
+      groupOf.forEach((c, g) -> c.group = g);
       Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), new PoolLimits());
       packer.prepare(items);
       Map<String, Packer.OpenNode> inFlight = inFlightNodes(topology);
       packer.fillInFlight(List.copyOf(inFlight.values()));
+      // what the bound covers: the pods in-flight room did not take
+      Map<PodClass.Item, Integer> newNodePods = new HashMap<>();
+      items.forEach(i -> newNodePods.put(i, i.remaining));
+      FractionalBound.Result bound = solveBound(items, groupOf, groupShapes, newNodePods, true);
+      List<NodeClaim> claims = new ArrayList<>(bestPacking(packer, groupShapes, topology, items, bound));
 
-      // the bound's classes: pods of one group with the same requests, whatever else differs
-      Map<String, Integer> lpClassIds = new LinkedHashMap<>();
-      List<long[]> lpRequests = new ArrayList<>();
-      List<Integer> lpGroups = new ArrayList<>();
-      List<Long> lpCounts = new ArrayList<>();
-      for (PodClass.Item item : items) {
-        PodClass c = item.podClass;
-        int id = lpClassIds.computeIfAbsent(c.group + "/" + Arrays.toString(c.requests), k -> {
-          lpRequests.add(c.requests);
-          lpGroups.add(c.group);
-          lpCounts.add(0L);
-          return lpRequests.size() - 1;
-        });
-        lpCounts.set(id, lpCounts.get(id) + item.remaining);
-        c.boundClass = id;
-      }
-      FractionalBound.Result bound = FractionalBound.solve(shapes, groupShapes, lpRequests,
-          lpGroups.stream().mapToInt(Integer::intValue).toArray(),
-          lpCounts.stream().mapToLong(Long::longValue).toArray(), dims.size());
-      for (PodClass c : placeable) {
-        double v;
-        if (bound.podValues() != null && c.boundClass >= 0) {
-          v = bound.podValues()[c.boundClass];
-        } else {
-          double[] prices = bound.prices()[c.group];
-          v = 0;
-          for (int r = 0; r < prices.length; r++) {
-            v += c.requests[r] * prices[r];
-          }
+      // pods a NodePool's limits leave out fall back to the next pool by weight that admits them, as often as needed
+      List<PodClass.Item> all = new ArrayList<>(items);
+      Map<PodClass, java.util.Set<Integer>> poolsUsed = new HashMap<>();
+      List<PodClass.Item> left = items;
+      while (true) {
+        List<PodClass.Item> next = fallBack(left, poolsUsed);
+        if (next.isEmpty()) {
+          break;
         }
-        // a tiny size term orders pods the bound prices at zero
-        c.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
+        List<BitSet> nextGroups = new ArrayList<>();
+        Map<PodClass, Integer> nextGroupOf = groups(next, Map.of(), nextGroups);
+        nextGroupOf.forEach((c, g) -> c.group = g);
+        Map<PodClass.Item, Integer> counts = new HashMap<>();
+        next.forEach(i -> counts.put(i, i.remaining));
+        FractionalBound.Result nextBound = solveBound(next, nextGroupOf, nextGroups, counts, true);
+        Packer nextPacker = new Packer(shapes, nextGroups, topology.groups.size(), dims.size(), new PoolLimits());
+        nextPacker.prepare(next);
+        claims.addAll(bestPacking(nextPacker, nextGroups, topology, next, nextBound));
+        all.addAll(next);
+        left = next;
       }
-
-      List<NodeClaim> claims = bestPacking(packer, groupShapes, topology, items, bound);
-      for (PodClass.Item item : items) {
+      if (!poolsUsed.isEmpty()) {
+        // the bound lets each class that fell back use every pool it was planned on
+        List<BitSet> unionGroups = new ArrayList<>();
+        bound = solveBound(items, groups(items, poolsUsed, unionGroups), unionGroups, newNodePods, false);
+      }
+      for (PodClass.Item item : all) {
         if (item.unplaced > 0) {
           String reason = limitReason(item.podClass);
           for (int i = 0; i < item.unplaced; i++) {
@@ -172,16 +156,222 @@ public final class Scheduler {
           }
         }
       }
-      unschedulable.sort(Comparator.comparing(Unschedulable::pod));
-      double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
-      long millis = (System.nanoTime() - start) / 1_000_000;
       List<InFlightPlacement> placements = new ArrayList<>();
       inFlight.forEach((claim, node) -> {
         if (!node.items.isEmpty()) {
           placements.add(new InFlightPlacement(claim, names(node)));
         }
       });
-      return new Plan(claims, placements, unschedulable, round(total), round(bound.bound()), millis);
+      claims = keepZoneTopology(zoneTopology, claims, placements);
+      unschedulable.sort(Comparator.comparing(Unschedulable::pod));
+      double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      return new Plan(claims, placements, unschedulable, round(total), round(bound.bound()), millis,
+          poolFallbacks);
+    }
+
+    /**
+     * The bound's groups: pods of one signature on the shapes of their pool (that of their shapes, with those of
+     * {@code extraPools} added). Fills {@code groupShapes}; returns each class's group.
+     */
+    private Map<PodClass, Integer> groups(List<PodClass.Item> items, Map<PodClass, java.util.Set<Integer>> extraPools,
+        List<BitSet> groupShapes) {
+      Map<String, Integer> groupIds = new LinkedHashMap<>();
+      Map<PodClass, Integer> groupOf = new LinkedHashMap<>();
+      for (PodClass.Item item : items) {
+        PodClass c = item.podClass;
+        if (groupOf.containsKey(c)) {
+          continue;
+        }
+        java.util.TreeSet<Integer> ranks = new java.util.TreeSet<>();
+        ranks.add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
+        ranks.addAll(extraPools.getOrDefault(c, java.util.Set.of()));
+        groupOf.put(c, groupIds.computeIfAbsent(c.signature + "/" + ranks, k -> {
+          BitSet bits = new BitSet(shapes.size());
+          BitSet sig = signatureShapes.get(c.signature);
+          for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+            if (ranks.contains(shapes.get(s).poolRank)) {
+              bits.set(s);
+            }
+          }
+          groupShapes.add(bits);
+          return groupShapes.size() - 1;
+        }));
+      }
+      return groupOf;
+    }
+
+    /**
+     * Solves the fractional bound for {@code counts} pods of each item, classes being pods of one group with the
+     * same requests. With {@code assign}, each class learns its bound class and worth for the packing.
+     */
+    private FractionalBound.Result solveBound(List<PodClass.Item> items, Map<PodClass, Integer> groupOf,
+        List<BitSet> groupShapes, Map<PodClass.Item, Integer> counts, boolean assign) {
+      // the bound's classes: pods of one group with the same requests, whatever else differs
+      Map<String, Integer> lpClassIds = new LinkedHashMap<>();
+      List<long[]> lpRequests = new ArrayList<>();
+      List<Integer> lpGroups = new ArrayList<>();
+      List<Long> lpCounts = new ArrayList<>();
+      Map<PodClass, Integer> boundClassOf = new HashMap<>();
+      for (PodClass.Item item : items) {
+        PodClass c = item.podClass;
+        int group = groupOf.get(c);
+        int id = lpClassIds.computeIfAbsent(group + "/" + Arrays.toString(c.requests), k -> {
+          lpRequests.add(c.requests);
+          lpGroups.add(group);
+          lpCounts.add(0L);
+          return lpRequests.size() - 1;
+        });
+        lpCounts.set(id, lpCounts.get(id) + counts.get(item));
+        boundClassOf.put(c, id);
+      }
+      FractionalBound.Result bound = FractionalBound.solve(shapes, groupShapes, lpRequests,
+          lpGroups.stream().mapToInt(Integer::intValue).toArray(),
+          lpCounts.stream().mapToLong(Long::longValue).toArray(), dims.size());
+      if (assign) {
+        for (PodClass c : groupOf.keySet()) {
+          c.group = groupOf.get(c);
+          c.boundClass = boundClassOf.get(c);
+          double v;
+          if (bound.podValues() != null && c.boundClass >= 0) {
+            v = bound.podValues()[c.boundClass];
+          } else {
+            double[] prices = bound.prices()[c.group];
+            v = 0;
+            for (int r = 0; r < prices.length; r++) {
+              v += c.requests[r] * prices[r];
+            }
+          }
+          // a tiny size term orders pods the bound prices at zero
+          c.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
+        }
+      }
+      return bound;
+    }
+
+    /**
+     * The pods NodePool limits left unplaced, moved to the next pool by weight whose shapes admit and fit them in the
+     * zones and capacity types they were given; each move is reported with the reason the pool was skipped. Items
+     * with no such pool keep their unplaced pods, to be reported as unschedulable.
+     */
+    private List<PodClass.Item> fallBack(List<PodClass.Item> left, Map<PodClass, java.util.Set<Integer>> poolsUsed) {
+      List<PodClass.Item> next = new ArrayList<>();
+      Map<PodClass, BitSet> moved = new HashMap<>();
+      Map<PodClass, String> reasons = new HashMap<>();
+      Map<PodClass, NodePool> from = new HashMap<>();
+      for (PodClass.Item item : left) {
+        if (item.unplaced == 0) {
+          continue;
+        }
+        PodClass c = item.podClass;
+        if (!moved.containsKey(c)) {
+          int rank = shapes.get(c.shapes.nextSetBit(0)).poolRank;
+          from.put(c, shapes.get(c.shapes.nextSetBit(0)).pool);
+          reasons.put(c, limitReason(c));
+          moved.put(c, fallbackShapes(c, rank));
+        }
+        BitSet fallback = moved.get(c);
+        if (fallback == null) {
+          continue;
+        }
+        long zoneMask = 0;
+        int capacityTypes = 0;
+        for (int s = fallback.nextSetBit(0); s >= 0; s = fallback.nextSetBit(s + 1)) {
+          zoneMask |= shapes.get(s).zoneMask;
+          capacityTypes |= 1 << shapes.get(s).capacityType.ordinal();
+        }
+        zoneMask &= item.zoneMask;
+        capacityTypes &= item.capacityTypeMask;
+        if (zoneMask == 0 || capacityTypes == 0) {
+          continue;
+        }
+        List<String> names = new ArrayList<>(item.names.subList(item.nextName, item.nextName + item.unplaced));
+        item.nextName += item.unplaced;
+        item.unplaced = 0;
+        next.add(new PodClass.Item(next.size(), c, zoneMask, capacityTypes, names));
+        poolFallbacks.add(new PoolFallback(from.get(c).name(), shapes.get(fallback.nextSetBit(0)).pool.name(),
+            reasons.get(c), names));
+      }
+      for (Map.Entry<PodClass, BitSet> e : moved.entrySet()) {
+        if (e.getValue() != null && next.stream().anyMatch(i -> i.podClass == e.getKey())) {
+          PodClass c = e.getKey();
+          poolsUsed.computeIfAbsent(c, k -> new java.util.TreeSet<>())
+              .add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
+          c.shapes = e.getValue();
+          poolsUsed.get(c).add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
+        }
+      }
+      return next;
+    }
+
+    /** The shapes of the next pool by weight after {@code rank} that admit the class and fit it, or null. */
+    private BitSet fallbackShapes(PodClass c, int rank) {
+      BitSet sig = signatureShapes.get(c.signature);
+      BitSet fits = new BitSet(shapes.size());
+      int found = -1;
+      for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+        NodeShape shape = shapes.get(s);
+        if (shape.poolRank > rank && (found < 0 || shape.poolRank <= found) && Dims.fits(c.requests, shape.room)) {
+          if (shape.poolRank < found || found < 0) {
+            found = shape.poolRank;
+            fits.clear();
+          }
+          fits.set(s);
+        }
+      }
+      return found < 0 ? null : fits;
+    }
+
+    /**
+     * Takes out of the plan the pods whose zone spread or zone affinity no longer holds because pods it counts were
+     * left unplaced (NodePool limits), and reports them; pods in in-flight claims' room count where those claims are,
+     * and claims left empty go.
+     */
+    private List<NodeClaim> keepZoneTopology(ZoneTopology zoneTopology, List<NodeClaim> claims,
+        List<InFlightPlacement> placements) {
+      Map<String, Integer> zoneOf = new HashMap<>();
+      for (NodeClaim claim : claims) {
+        int z = zoneIndex.get(claim.zone());
+        claim.pods().forEach(p -> zoneOf.put(p, z));
+      }
+      Map<String, Integer> inFlightZone = new HashMap<>();
+      input.inFlight().forEach(n -> inFlightZone.put(n.claimId(), zoneIndex.get(n.zone())));
+      for (InFlightPlacement placement : placements) {
+        int z = inFlightZone.get(placement.claimId());
+        placement.pods().forEach(p -> zoneOf.put(p, z));
+      }
+      List<String> out = zoneTopology.unbalanced(zoneOf);
+      if (out.isEmpty()) {
+        return claims;
+      }
+      java.util.Set<String> removed = new java.util.HashSet<>(out);
+      Map<String, PendingPod> byName = new HashMap<>();
+      input.pods().forEach(p -> byName.put(p.name(), p));
+      List<NodeClaim> kept = new ArrayList<>();
+      for (NodeClaim claim : claims) {
+        if (claim.pods().stream().noneMatch(removed::contains)) {
+          kept.add(claim);
+          continue;
+        }
+        List<String> pods = claim.pods().stream().filter(p -> !removed.contains(p)).toList();
+        if (pods.isEmpty()) {
+          continue;
+        }
+        Resources requests = Resources.NONE;
+        for (String p : pods) {
+          requests = requests.plus(byName.get(p).requests());
+        }
+        kept.add(new NodeClaim(claim.nodePool(), claim.zone(), claim.zones(), claim.capacityType(),
+            claim.instanceTypes(), pods, requests, claim.allocatable()));
+      }
+      placements.replaceAll(p -> p.pods().stream().noneMatch(removed::contains) ? p
+          : new InFlightPlacement(p.claimId(), p.pods().stream().filter(n -> !removed.contains(n)).toList()));
+      placements.removeIf(p -> p.pods().isEmpty());
+      for (String pod : out) {
+        unschedulable.add(new Unschedulable(pod, "required zone topology cannot be kept: NodePool limits leave"
+            + " pods its " + WellKnownLabels.ZONE + " spread or affinity counts on unplaced"));
+      }
+      return kept;
     }
 
     // ---- node shapes -------------------------------------------------------------------------------------------

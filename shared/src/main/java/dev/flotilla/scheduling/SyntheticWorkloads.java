@@ -87,4 +87,54 @@ public final class SyntheticWorkloads {
     }
     return pods;
   }
+
+  /**
+   * A mix of {@code kinds} deployments, each of its own requests (100m to 8 CPU, 0.5 to 8 GiB per CPU), with replica
+   * counts drawn to add up to {@code count} pods: the many kinds of a real cluster's deployments.
+   */
+  public static List<PendingPod> kinds(int count, int kinds, long seed) {
+    SplittableRandom random = new SplittableRandom(seed * 7919 + kinds);
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    long[][] requests = new long[kinds][];
+    for (int k = 0; k < kinds; k++) {
+      long cpu;
+      long memory;
+      do {
+        cpu = 50L * (2 + random.nextInt(159));
+        double perCpu = 0.5 * Math.pow(16, random.nextDouble());
+        memory = Math.max(64, Math.round(cpu / 1000.0 * perCpu * 1024 / 64) * 64) * MIB;
+      } while (!seen.add(cpu + "/" + memory));
+      requests[k] = new long[] {cpu, memory};
+    }
+    double[] weights = new double[kinds];
+    double total = 0;
+    for (int k = 0; k < kinds; k++) {
+      weights[k] = 0.2 + random.nextDouble();
+      total += weights[k];
+    }
+    int[] replicas = new int[kinds];
+    int assigned = 0;
+    for (int k = 0; k < kinds; k++) {
+      replicas[k] = Math.max(1, (int) Math.floor(count * weights[k] / total));
+      assigned += replicas[k];
+    }
+    for (int k = 0; assigned != count; k = (k + 1) % kinds) {
+      if (assigned < count) {
+        replicas[k]++;
+        assigned++;
+      } else if (replicas[k] > 1) {
+        replicas[k]--;
+        assigned--;
+      }
+    }
+    List<PendingPod> pods = new ArrayList<>(count);
+    for (int k = 0; k < kinds; k++) {
+      PendingPod template = PendingPod.builder("default/k" + k + "-0").labels(Map.of("app", "k" + k))
+          .ownerKind("ReplicaSet").requests(Resources.of(requests[k][0], requests[k][1])).build();
+      for (int i = 0; i < replicas[k]; i++) {
+        pods.add(template.withName("default/k" + k + "-" + i));
+      }
+    }
+    return pods;
+  }
 }

@@ -7,24 +7,106 @@ import dev.flotilla.model.TopologySpread;
 import dev.flotilla.model.WellKnownLabels;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Settles zone-level topology before packing by splitting each class into shares pinned to zones (and capacity
- * types): zone and capacity-type spread go to the least-used domain pod by pod, required zone anti-affinity puts one
- * matching pod per zone, required zone affinity keeps a class and the pods it selects in one zone (the cheapest
- * that can hold them). Counts are kept per selector across classes, so replicas of different workloads that one
- * constraint selects spread together.
+ * Settles zone-level topology before packing by splitting classes into shares pinned to zones (and capacity types).
+ *
+ * <p>Every pod a zone rule counts is pinned pod by pod, whether it carries the rule or only matches its selector, so
+ * the counts are those the cluster will see:
+ *
+ * <ul>
+ *   <li>Zone spread: a pod that carries a spread may only go where its zone's count, with it, stays within maxSkew
+ *   of the least-used zone of the spread's domains (the zones its node affinity and shapes allow); a pod the
+ *   selector only matches keeps to the same rule where it can. Among the zones every rule allows, the least used
+ *   wins, so several spreads on one pod are met together.</li>
+ *   <li>Zone anti-affinity: one matching pod per zone, both ways (a matching pod keeps out of a carrier's zone).</li>
+ *   <li>Zone affinity: where the pods it selects are settled here too (spread or pinned pod by pod), it follows them:
+ *   a pod goes to a zone that already holds one of them, and only the first of a group that selects itself picks
+ *   freely. Otherwise the class and the pods it selects are pinned to one zone, the cheapest that can hold them.</li>
+ *   <li>Capacity-type spread: the least-used capacity type.</li>
+ * </ul>
+ *
+ * Pods whose zone is forced (one zone left) and that carry no spread are counted first, and affinity that follows
+ * other pods comes last, so the counts the others are balanced against are the final ones.
  */
 final class ZoneTopology {
 
+  /** A zone spread: the pods its selector matches, counted per zone, balanced over its domains. */
+  private static final class Spread {
+    final Topology.Group group;
+    final int maxSkew;
+    final long domains;
+    final boolean required;
+    final long[] counts;
+
+    Spread(Topology.Group group, int maxSkew, long domains, boolean required, int zones) {
+      this.group = group;
+      this.maxSkew = maxSkew;
+      this.domains = domains;
+      this.required = required;
+      this.counts = new long[zones];
+    }
+
+    long min() {
+      long min = Long.MAX_VALUE;
+      for (int z = 0; z < counts.length; z++) {
+        if ((domains & (1L << z)) != 0) {
+          min = Math.min(min, counts[z]);
+        }
+      }
+      return min == Long.MAX_VALUE ? 0 : min;
+    }
+
+    /** The zones of {@code allowed} where one more matching pod keeps the skew. */
+    long within(long allowed) {
+      return within(allowed, 1);
+    }
+
+    /** The zones of {@code allowed} where a pod that adds {@code self} to the count keeps the skew. */
+    long within(long allowed, int self) {
+      long min = min();
+      long mask = 0;
+      for (int z = 0; z < counts.length; z++) {
+        long bit = 1L << z;
+        if ((allowed & bit) != 0 && ((domains & bit) == 0 || counts[z] + self - min <= maxSkew)) {
+          mask |= bit;
+        }
+      }
+      return mask;
+    }
+  }
+
+  /** How a class is settled: its spreads and anti-affinity groups, carried or matched, and affinity it follows. */
+  private static final class Plan {
+    final List<Spread> carried = new ArrayList<>();
+    final List<Spread> member = new ArrayList<>();
+    final List<Topology.Group> antiCarried = new ArrayList<>();
+    final List<Topology.Group> antiMember = new ArrayList<>();
+    final List<Topology.Group> follows = new ArrayList<>();
+    final List<TopologySpread> capacitySpreads = new ArrayList<>();
+    /** Every group it follows selects its own pods alone: it depends on no one and goes first. */
+    boolean followsItself = true;
+
+    boolean split() {
+      return !carried.isEmpty() || !member.isEmpty() || !antiCarried.isEmpty() || !antiMember.isEmpty()
+          || !follows.isEmpty() || !capacitySpreads.isEmpty();
+    }
+  }
+
   private final List<NodeShape> shapes;
   private final List<String> zones;
-  private final Map<Topology.Group, long[]> zoneCounts = new HashMap<>();
+  private final Map<String, Spread> spreads = new LinkedHashMap<>();
   private final Map<Topology.Group, long[]> capacityCounts = new HashMap<>();
+  /** Zone anti-affinity: zones holding pods a group selects, and zones holding pods that carry the group. */
   private final Map<Topology.Group, Long> usedZones = new HashMap<>();
+  private final Map<Topology.Group, Long> repelledZones = new HashMap<>();
+  /** Zone affinity that follows settled pods: zones holding pods the group selects. */
+  private final Map<Topology.Group, Long> occupiedZones = new HashMap<>();
   private final Map<Topology.Group, Integer> affinityZone = new HashMap<>();
 
   ZoneTopology(List<NodeShape> shapes, List<String> zones) {
@@ -32,8 +114,50 @@ final class ZoneTopology {
     this.zones = zones;
   }
 
+  private List<PodClass> settled = List.of();
+  private Map<PodClass, Plan> plans = Map.of();
+
   List<PodClass.Item> split(List<PodClass> classes, List<Unschedulable> unschedulable) {
-    pinAffinity(classes);
+    Map<PodClass, Plan> plans = plan(classes);
+    this.settled = classes;
+    this.plans = plans;
+    pinAffinity(classes, plans);
+    // shares per class, filled in the order below but handed out in class order
+    Map<PodClass, Map<Long, List<String>>> shares = new HashMap<>();
+    List<PodClass> forced = new ArrayList<>();
+    List<PodClass> free = new ArrayList<>();
+    List<PodClass> following = new ArrayList<>();
+    List<PodClass> observing = new ArrayList<>();
+    for (PodClass c : classes) {
+      Plan p = plans.get(c);
+      if (c.zoneMask == 0 || !p.split()) {
+        continue;
+      }
+      if (p.follows.isEmpty() && p.carried.stream().anyMatch(s -> !s.group.matches(c.template))) {
+        // spreads over pods other than its own: balanced against their final counts
+        observing.add(c);
+      } else if (!p.follows.isEmpty() && !p.followsItself) {
+        following.add(c);
+      } else if (!p.follows.isEmpty()) {
+        forced.add(c);
+      } else if (p.carried.isEmpty() && Long.bitCount(eligibleZones(c)) == 1) {
+        forced.add(c);
+      } else {
+        free.add(c);
+      }
+    }
+    for (PodClass c : classes) {
+      // pods pinned to one zone without being split still count where the pods that follow them look
+      if (c.zoneMask != 0 && !plans.get(c).split() && Long.bitCount(eligibleZones(c)) == 1) {
+        long zone = eligibleZones(c);
+        occupiedZones.replaceAll((g, occupied) -> g.matches(c.template) ? occupied | zone : occupied);
+      }
+    }
+    for (List<PodClass> phase : List.of(forced, free, following, observing)) {
+      for (PodClass c : phase) {
+        shares.put(c, settle(c, plans.get(c), unschedulable));
+      }
+    }
     List<PodClass.Item> items = new ArrayList<>();
     for (PodClass c : classes) {
       if (c.zoneMask == 0) {
@@ -42,52 +166,12 @@ final class ZoneTopology {
         c.names.forEach(n -> unschedulable.add(new Unschedulable(n, reason)));
         continue;
       }
-      PendingPod pod = c.template;
-      List<TopologySpread> zoneSpreads = pod.spreads().stream()
-          .filter(s -> s.topologyKey().equals(WellKnownLabels.ZONE)).toList();
-      List<TopologySpread> capacitySpreads = pod.spreads().stream()
-          .filter(s -> s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)).toList();
-      List<PodAffinityTerm> zoneAnti = pod.antiAffinity().stream()
-          .filter(t -> t.topologyKey().equals(WellKnownLabels.ZONE)).toList();
-      if (zoneSpreads.isEmpty() && capacitySpreads.isEmpty() && zoneAnti.isEmpty()) {
+      Map<Long, List<String>> classShares = shares.get(c);
+      if (classShares == null) {
         items.add(new PodClass.Item(items.size(), c, c.zoneMask, c.capacityTypeMask, c.names));
         continue;
       }
-      long eligible = eligibleZones(c);
-      // one share per (zone mask, capacity-type mask), in the order first used
-      Map<Long, List<String>> shares = new LinkedHashMap<>();
-      for (String name : c.names) {
-        long zoneMask = eligible;
-        String problem = null;
-        for (PodAffinityTerm anti : zoneAnti) {
-          Topology.Group g = group(anti.selector(), Topology.namespaces(anti, pod));
-          long free = zoneMask & ~usedZones.getOrDefault(g, 0L);
-          if (free == 0) {
-            problem = "required pod anti-affinity on " + WellKnownLabels.ZONE
-                + " allows one matching pod per zone and every zone it may use has one";
-            break;
-          }
-          zoneMask = Long.lowestOneBit(free);
-        }
-        if (problem != null) {
-          unschedulable.add(new Unschedulable(name, problem));
-          continue;
-        }
-        for (TopologySpread spread : zoneSpreads) {
-          long[] counts = zoneCounts.computeIfAbsent(group(spread.selector(), List.of(pod.namespace())),
-              k -> new long[zones.size()]);
-          zoneMask = Long.lowestOneBit(leastUsed(counts, zoneMask));
-        }
-        int capacityMask = c.capacityTypeMask;
-        for (TopologySpread spread : capacitySpreads) {
-          long[] counts = capacityCounts.computeIfAbsent(group(spread.selector(), List.of(pod.namespace())),
-              k -> new long[CapacityType.values().length]);
-          capacityMask = (int) Long.lowestOneBit(leastUsed(counts, capacityMask));
-        }
-        record(pod, zoneMask, capacityMask);
-        shares.computeIfAbsent(zoneMask * 4 + capacityMask, k -> new ArrayList<>()).add(name);
-      }
-      for (Map.Entry<Long, List<String>> share : shares.entrySet()) {
+      for (Map.Entry<Long, List<String>> share : classShares.entrySet()) {
         long key = share.getKey();
         items.add(new PodClass.Item(items.size(), c, key >>> 2, (int) (key & 3), share.getValue()));
       }
@@ -95,26 +179,306 @@ final class ZoneTopology {
     return items;
   }
 
-  /** Counts a pod pinned to one zone (and capacity type) in every group that selects it. */
-  private void record(PendingPod pod, long zoneMask, int capacityMask) {
-    if (Long.bitCount(zoneMask) == 1) {
-      int z = Long.numberOfTrailingZeros(zoneMask);
-      zoneCounts.forEach((g, counts) -> {
-        if (g.matches(pod)) {
-          counts[z]++;
-        }
-      });
-      usedZones.replaceAll((g, used) -> g.matches(pod) ? used | zoneMask : used);
-      for (PodAffinityTerm anti : pod.antiAffinity()) {
-        if (anti.topologyKey().equals(WellKnownLabels.ZONE)) {
-          Topology.Group g = group(anti.selector(), Topology.namespaces(anti, pod));
-          usedZones.putIfAbsent(g, 0L);
-          if (g.matches(pod)) {
-            usedZones.put(g, usedZones.get(g) | zoneMask);
+  /**
+   * The pods to take out of a plan so that every required zone spread still holds once packing has left some pods
+   * unplaced (NodePool limits): a carrier in a zone more than maxSkew above the least-used of its domains goes.
+   *
+   * @param zoneOf the zone index of every placed pod, by name
+   */
+  List<String> unbalanced(Map<String, Integer> zoneOf) {
+    List<String> out = new ArrayList<>();
+    Map<Spread, long[]> counts = new HashMap<>();
+    for (Spread s : spreads.values()) {
+      if (s.required) {
+        counts.put(s, new long[zones.size()]);
+      }
+    }
+    for (PodClass c : settled) {
+      for (Spread s : counts.keySet()) {
+        if (s.group.matches(c.template)) {
+          long[] n = counts.get(s);
+          for (String name : c.names) {
+            Integer z = zoneOf.get(name);
+            if (z != null) {
+              n[z]++;
+            }
           }
         }
       }
     }
+    boolean changed = true;
+    while (changed) {
+      changed = removeUnbalanced(counts, zoneOf, out);
+      changed |= removeUnfollowed(zoneOf, out);
+    }
+    return out;
+  }
+
+  private boolean removeUnbalanced(Map<Spread, long[]> counts, Map<String, Integer> zoneOf, List<String> out) {
+    boolean changed = false;
+    for (PodClass c : settled) {
+      Plan p = plans.get(c);
+      if (p == null) {
+        continue;
+      }
+      for (String name : c.names) {
+        Integer z = zoneOf.get(name);
+        if (z == null) {
+          continue;
+        }
+        for (Spread s : p.carried) {
+          long[] n = counts.get(s);
+          if (n == null || (s.domains & (1L << z)) == 0) {
+            continue;
+          }
+          long min = Long.MAX_VALUE;
+          for (int d = 0; d < n.length; d++) {
+            if ((s.domains & (1L << d)) != 0) {
+              min = Math.min(min, n[d]);
+            }
+          }
+          if (n[z] - min > s.maxSkew) {
+            out.add(name);
+            zoneOf.remove(name);
+            changed = true;
+            for (Spread other : counts.keySet()) {
+              if (other.group.matches(c.template)) {
+                counts.get(other)[z]--;
+              }
+            }
+            break;
+          }
+        }
+      }
+    }
+    return changed;
+  }
+
+  /** Zone affinity that followed pods packing then left out: a pod it selects must still be in its zone. */
+  private boolean removeUnfollowed(Map<String, Integer> zoneOf, List<String> out) {
+    Map<Topology.Group, long[]> placed = new HashMap<>();
+    for (PodClass c : settled) {
+      Plan p = plans.get(c);
+      if (p != null) {
+        p.follows.forEach(g -> placed.computeIfAbsent(g, k -> new long[zones.size() + 1]));
+      }
+    }
+    if (placed.isEmpty()) {
+      return false;
+    }
+    for (PodClass c : settled) {
+      for (Map.Entry<Topology.Group, long[]> e : placed.entrySet()) {
+        if (e.getKey().matches(c.template)) {
+          for (String name : c.names) {
+            Integer z = zoneOf.get(name);
+            if (z != null) {
+              e.getValue()[z]++;
+              e.getValue()[zones.size()]++;
+            }
+          }
+        }
+      }
+    }
+    boolean changed = false;
+    for (PodClass c : settled) {
+      Plan p = plans.get(c);
+      if (p == null || p.follows.isEmpty()) {
+        continue;
+      }
+      for (String name : c.names) {
+        Integer z = zoneOf.get(name);
+        if (z == null) {
+          continue;
+        }
+        for (Topology.Group g : p.follows) {
+          long[] n = placed.get(g);
+          int self = g.matches(c.template) ? 1 : 0;
+          // a pod it selects in its zone, or none placed at all (they run outside the plan)
+          if (n[z] - self <= 0 && n[zones.size()] - self > 0) {
+            out.add(name);
+            zoneOf.remove(name);
+            changed = true;
+            for (Map.Entry<Topology.Group, long[]> e : placed.entrySet()) {
+              if (e.getKey().matches(c.template)) {
+                e.getValue()[z]--;
+                e.getValue()[zones.size()]--;
+              }
+            }
+            break;
+          }
+        }
+      }
+    }
+    return changed;
+  }
+
+  /** Registers every zone rule and finds, for each class, the rules it carries and the ones whose selector it matches. */
+  private Map<PodClass, Plan> plan(List<PodClass> classes) {
+    Map<PodClass, Plan> plans = new HashMap<>();
+    Set<Topology.Group> antiGroups = new HashSet<>();
+    for (PodClass c : classes) {
+      Plan p = new Plan();
+      plans.put(c, p);
+      PendingPod pod = c.template;
+      for (TopologySpread s : pod.spreads()) {
+        if (s.topologyKey().equals(WellKnownLabels.ZONE)) {
+          Topology.Group g = group(s.selector(), List.of(pod.namespace()));
+          long domains = domains(c);
+          p.carried.add(spreads.computeIfAbsent(g + "/" + s.maxSkew() + "/" + domains + "/" + s.required(),
+              k -> new Spread(g, s.maxSkew(), domains, s.required(), zones.size())));
+        } else if (s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)) {
+          p.capacitySpreads.add(s);
+        }
+      }
+      for (PodAffinityTerm anti : pod.antiAffinity()) {
+        if (anti.topologyKey().equals(WellKnownLabels.ZONE)) {
+          Topology.Group g = group(anti.selector(), Topology.namespaces(anti, pod));
+          p.antiCarried.add(g);
+          antiGroups.add(g);
+          usedZones.putIfAbsent(g, 0L);
+          repelledZones.putIfAbsent(g, 0L);
+        }
+      }
+    }
+    for (PodClass c : classes) {
+      Plan p = plans.get(c);
+      for (Spread s : spreads.values()) {
+        if (s.group.matches(c.template) && !p.carried.contains(s)) {
+          p.member.add(s);
+        }
+      }
+      for (Topology.Group g : antiGroups) {
+        if (g.matches(c.template)) {
+          p.antiMember.add(g);
+        }
+      }
+    }
+    return plans;
+  }
+
+  /** Pins each pod of a class to a zone (and capacity type); returns the shares, by zone and capacity-type mask. */
+  private Map<Long, List<String>> settle(PodClass c, Plan p, List<Unschedulable> unschedulable) {
+    PendingPod pod = c.template;
+    long eligible = eligibleZones(c);
+    Map<Long, List<String>> shares = new LinkedHashMap<>();
+    for (String name : c.names) {
+      long allowed = eligible;
+      String problem = null;
+      for (Topology.Group g : p.antiCarried) {
+        allowed &= ~usedZones.get(g);
+      }
+      for (Topology.Group g : p.antiMember) {
+        allowed &= ~repelledZones.get(g);
+      }
+      if (allowed == 0) {
+        problem = "required pod anti-affinity on " + WellKnownLabels.ZONE
+            + " allows one matching pod per zone and every zone it may use has one";
+      }
+      for (Topology.Group g : p.follows) {
+        if (problem != null) {
+          break;
+        }
+        long occupied = occupiedZones.getOrDefault(g, 0L);
+        if (occupied != 0) {
+          allowed &= occupied;
+          if (allowed == 0) {
+            problem = "required pod affinity on " + WellKnownLabels.ZONE
+                + " cannot be met: the pods it selects are planned in zones it may not use";
+          }
+        } else if (!g.matches(pod)) {
+          problem = "required pod affinity on " + WellKnownLabels.ZONE
+              + " cannot be met: no pod it selects is planned in a zone it may use";
+        }
+      }
+      if (problem == null) {
+        for (Spread s : p.carried) {
+          if (s.required) {
+            allowed = s.within(allowed & s.domains, s.group.matches(pod) ? 1 : 0);
+          }
+        }
+        if (allowed == 0) {
+          problem = "required topology spread on " + WellKnownLabels.ZONE + " (maxSkew " + p.carried.stream()
+              .filter(s -> s.required).mapToInt(s -> s.maxSkew).min().orElse(1) + ") cannot be met: every zone it"
+              + " may use already holds more matching pods than the least-used zone allows";
+        }
+      }
+      if (problem == null) {
+        // a pod a spread only counts keeps it too where it can; forced elsewhere, it goes where it must
+        for (Spread s : p.member) {
+          long within = s.within(allowed);
+          if (within != 0) {
+            allowed = within;
+          }
+        }
+      }
+      if (problem != null) {
+        unschedulable.add(new Unschedulable(name, problem));
+        continue;
+      }
+      long zoneMask = 1L << choose(c, p, allowed);
+      int capacityMask = c.capacityTypeMask;
+      for (TopologySpread spread : p.capacitySpreads) {
+        long[] counts = capacityCounts.computeIfAbsent(group(spread.selector(), List.of(pod.namespace())),
+            k -> new long[CapacityType.values().length]);
+        capacityMask = (int) Long.lowestOneBit(leastUsed(counts, capacityMask));
+      }
+      record(pod, p, zoneMask, capacityMask);
+      shares.computeIfAbsent(zoneMask * 4 + capacityMask, k -> new ArrayList<>()).add(name);
+    }
+    return shares;
+  }
+
+  /**
+   * The zone for one pod among {@code allowed}: the least used by the spreads that count it (then by those it
+   * carries), or with none, the cheapest where it follows other pods and the first otherwise.
+   */
+  private int choose(PodClass c, Plan p, long allowed) {
+    if (p.carried.isEmpty() && p.member.isEmpty()) {
+      return p.follows.isEmpty() ? Long.numberOfTrailingZeros(allowed) : cheapestZone(c, allowed);
+    }
+    int best = -1;
+    long bestCount = Long.MAX_VALUE;
+    long bestCarried = Long.MAX_VALUE;
+    for (int z = 0; z < zones.size(); z++) {
+      if ((allowed & (1L << z)) == 0) {
+        continue;
+      }
+      long count = 0;
+      long carried = 0;
+      for (Spread s : p.member) {
+        count += s.counts[z];
+      }
+      for (Spread s : p.carried) {
+        if (s.group.matches(c.template)) {
+          count += s.counts[z];
+        } else {
+          carried += s.counts[z];
+        }
+      }
+      if (count < bestCount || (count == bestCount && carried < bestCarried)) {
+        best = z;
+        bestCount = count;
+        bestCarried = carried;
+      }
+    }
+    return best;
+  }
+
+  /** Counts a pod pinned to one zone (and capacity type) in every rule that selects it. */
+  private void record(PendingPod pod, Plan p, long zoneMask, int capacityMask) {
+    int z = Long.numberOfTrailingZeros(zoneMask);
+    for (Spread s : spreads.values()) {
+      if (s.group.matches(pod)) {
+        s.counts[z]++;
+      }
+    }
+    for (Topology.Group g : p.antiMember) {
+      usedZones.put(g, usedZones.get(g) | zoneMask);
+    }
+    for (Topology.Group g : p.antiCarried) {
+      repelledZones.put(g, repelledZones.get(g) | zoneMask);
+    }
+    occupiedZones.replaceAll((g, occupied) -> g.matches(pod) ? occupied | zoneMask : occupied);
     if (Integer.bitCount(capacityMask) == 1) {
       int t = Integer.numberOfTrailingZeros(capacityMask);
       capacityCounts.forEach((g, counts) -> {
@@ -125,8 +489,11 @@ final class ZoneTopology {
     }
   }
 
-  /** Pins classes with required zone affinity, and the classes they select, to one zone per selector. */
-  private void pinAffinity(List<PodClass> classes) {
+  /**
+   * Zone affinity. Where the class or any pod it selects is settled pod by pod, the class follows them (see
+   * {@link #settle}); otherwise the class and the pods it selects are pinned to one zone per selector.
+   */
+  private void pinAffinity(List<PodClass> classes, Map<PodClass, Plan> plans) {
     Map<Topology.Group, List<PodClass>> members = new HashMap<>();
     for (PodClass c : classes) {
       for (PodAffinityTerm term : c.template.affinity()) {
@@ -136,6 +503,13 @@ final class ZoneTopology {
         Topology.Group g = group(term.selector(), Topology.namespaces(term, c.template));
         List<PodClass> selected = members.computeIfAbsent(g,
             k -> classes.stream().filter(other -> k.matches(other.template)).toList());
+        Plan plan = plans.get(c);
+        if (plan.split() || selected.stream().anyMatch(other -> plans.get(other).split())) {
+          plan.follows.add(g);
+          plan.followsItself &= selected.size() == 1 && selected.getFirst() == c;
+          occupiedZones.putIfAbsent(g, 0L);
+          continue;
+        }
         Integer zone = affinityZone.get(g);
         if (zone == null) {
           // the pods it selects decide: it follows them, never the other way round
@@ -173,15 +547,41 @@ final class ZoneTopology {
         }
       }
     }
-    return best;
+    return best < 0 ? Long.numberOfTrailingZeros(mask) : best;
   }
 
   private long eligibleZones(PodClass c) {
+    return shapeZones(c) & c.zoneMask;
+  }
+
+  private long shapeZones(PodClass c) {
     long mask = 0;
     for (int s = c.shapes.nextSetBit(0); s >= 0; s = c.shapes.nextSetBit(s + 1)) {
       mask |= shapes.get(s).zoneMask;
     }
-    return mask & c.zoneMask;
+    return mask;
+  }
+
+  /**
+   * A spread's domains, as the cluster counts them: the zones the pod's node selector and required node affinity
+   * allow (volumes aside) where its shapes are offered.
+   */
+  private long domains(PodClass c) {
+    PendingPod pod = c.template;
+    long mask = 0;
+    for (int z = 0; z < zones.size(); z++) {
+      String zone = zones.get(z);
+      String selected = pod.nodeSelector().get(WellKnownLabels.ZONE);
+      boolean ok = selected == null || selected.equals(zone);
+      if (ok && !pod.requiredTerms().isEmpty()) {
+        ok = pod.requiredTerms().stream().anyMatch(term -> term.stream()
+            .allMatch(r -> !r.key().equals(WellKnownLabels.ZONE) || r.matchesValue(zone)));
+      }
+      if (ok) {
+        mask |= 1L << z;
+      }
+    }
+    return mask & shapeZones(c);
   }
 
   /** The domains among {@code allowed} with the lowest count, as a mask. */

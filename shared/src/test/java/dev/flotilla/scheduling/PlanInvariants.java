@@ -143,13 +143,18 @@ final class PlanInvariants {
       }
       for (TopologySpread s : p.spreads()) {
         if (s.required() && s.topologyKey().equals(WellKnownLabels.ZONE)) {
+          // as the cluster's scheduler counts: the zones the pod's node affinity allows, every matching pod in them;
+          // the pod's own zone may hold at most maxSkew more than the least-used
           Map<String, Integer> counts = new TreeMap<>();
-          input.catalog().zones().forEach(z -> counts.put(z, 0));
+          input.catalog().zones().stream().filter(z -> allowsZone(p, z)).forEach(z -> counts.put(z, 0));
           pods.values().stream().filter(q -> zoneOf.containsKey(q.name()) && q.namespace().equals(p.namespace())
-              && s.selector().matches(q.labels())).forEach(q -> counts.merge(zoneOf.get(q.name()), 1, Integer::sum));
-          int max = counts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+              && s.selector().matches(q.labels()) && counts.containsKey(zoneOf.get(q.name())))
+              .forEach(q -> counts.merge(zoneOf.get(q.name()), 1, Integer::sum));
           int min = counts.values().stream().mapToInt(Integer::intValue).min().orElse(0);
-          assertThat(max - min).as("zone spread of " + p.name() + " " + counts).isLessThanOrEqualTo(s.maxSkew());
+          assertThat(counts).as("zone spread of " + p.name() + ": its zone is one its node affinity allows")
+              .containsKey(zoneOf.get(p.name()));
+          assertThat(counts.get(zoneOf.get(p.name())) - min).as("zone spread of " + p.name() + " in "
+              + zoneOf.get(p.name()) + " " + counts).isLessThanOrEqualTo(s.maxSkew());
         }
       }
       for (PodAffinityTerm anti : p.antiAffinity()) {
@@ -161,12 +166,28 @@ final class PlanInvariants {
       }
       for (PodAffinityTerm affinity : p.affinity()) {
         if (affinity.topologyKey().equals(WellKnownLabels.ZONE)) {
-          pods.values().stream().filter(q -> zoneOf.containsKey(q.name()) && matches(affinity, p, q)).forEach(q ->
-              assertThat(zoneOf.get(q.name())).as("zone affinity of " + p.name() + " with " + q.name())
-                  .isEqualTo(zoneOf.get(p.name())));
+          // as the cluster's scheduler requires: a pod it selects in its zone; with none in the plan, the pods it
+          // selects run outside it (the input holds only pending pods), or it is the first of pods selecting themselves
+          List<PendingPod> selected = pods.values().stream()
+              .filter(q -> q != p && zoneOf.containsKey(q.name()) && matches(affinity, p, q)).toList();
+          boolean sameZone = selected.stream().anyMatch(q -> zoneOf.get(q.name()).equals(zoneOf.get(p.name())));
+          assertThat(sameZone || selected.isEmpty())
+              .as("zone affinity of " + p.name() + " in " + zoneOf.get(p.name()) + ": a pod it selects there, of "
+                  + selected.stream().map(q -> q.name() + "@" + zoneOf.get(q.name())).limit(5).toList())
+              .isTrue();
         }
       }
     }
+  }
+
+  /** Whether the pod's node selector and any of its required terms allow the zone (volumes aside). */
+  static boolean allowsZone(PendingPod pod, String zone) {
+    String selected = pod.nodeSelector().get(WellKnownLabels.ZONE);
+    if (selected != null && !selected.equals(zone)) {
+      return false;
+    }
+    return pod.requiredTerms().isEmpty() || pod.requiredTerms().stream().anyMatch(term -> term.stream()
+        .allMatch(r -> !r.key().equals(WellKnownLabels.ZONE) || r.matchesValue(zone)));
   }
 
   static boolean matches(PodAffinityTerm term, PendingPod owner, PendingPod other) {

@@ -177,6 +177,71 @@ class SchedulerConstraintsTest {
         - perZone.values().stream().mapToInt(Integer::intValue).min().getAsInt()).isLessThanOrEqualTo(1);
   }
 
+  private static Map<String, Integer> podsPerZone(Plan plan, String prefix) {
+    Map<String, Integer> perZone = new java.util.TreeMap<>();
+    CATALOG.zones().forEach(z -> perZone.put(z, 0));
+    plan.nodeClaims().forEach(c -> c.pods().stream().filter(p -> p.startsWith(prefix))
+        .forEach(p -> perZone.merge(c.zone(), 1, Integer::sum)));
+    return perZone;
+  }
+
+  private static int skew(Map<String, Integer> perZone) {
+    return perZone.values().stream().mapToInt(Integer::intValue).max().getAsInt()
+        - perZone.values().stream().mapToInt(Integer::intValue).min().getAsInt();
+  }
+
+  @Test
+  void zoneSpreadCountsThePodsZoneAffinityPinsToOneZone() {
+    // the smallest mix that broke: a spread over a tier, and a deployment of that tier held in one zone by affinity
+    LabelSelector tier = LabelSelector.of(Map.of("tier", "web"));
+    PendingPod spread = web().labels(Map.of("app", "web", "tier", "web"))
+        .spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 1, true, tier))).build();
+    PendingPod pinned = PendingPod.builder("shop/api-0").labels(Map.of("app", "api", "tier", "web"))
+        .ownerKind("ReplicaSet").requests(Resources.of(500, GIB)).affinity(List.of(new PodAffinityTerm(
+            WellKnownLabels.ZONE, LabelSelector.of(Map.of("app", "api")), List.of()))).build();
+
+    Plan plan = plan(concat(replicas(pinned, 6), replicas(spread, 18)));
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(podsPerZone(plan, "shop/api-").values()).containsOnlyOnce(6);
+    // every zone a spread pod is in holds at most one more of the tier than the least-used zone
+    Map<String, Integer> tierPerZone = podsPerZone(plan, "shop/");
+    int least = tierPerZone.values().stream().mapToInt(Integer::intValue).min().getAsInt();
+    podsPerZone(plan, "shop/web-").forEach((zone, web) -> {
+      if (web > 0) {
+        assertThat(tierPerZone.get(zone) - least).as(zone + " in " + tierPerZone).isLessThanOrEqualTo(1);
+      }
+    });
+  }
+
+  @Test
+  void twoZoneSpreadsOnOnePodAreMetTogether() {
+    LabelSelector tier = LabelSelector.of(Map.of("tier", "web"));
+    PendingPod both = web().spreads(List.of(
+        new TopologySpread(WellKnownLabels.ZONE, 1, true, tier),
+        new TopologySpread(WellKnownLabels.ZONE, 1, true, LabelSelector.of(Map.of("app", "web"))))).build();
+
+    Plan plan = plan(replicas(both, 12));
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(skew(podsPerZone(plan, "shop/web-"))).isLessThanOrEqualTo(1);
+  }
+
+  @Test
+  void zoneAffinityFollowsSpreadPodsIntoAZoneThatHoldsOne() {
+    // a spread deployment is never pinned to one zone by the affinity of pods that select it
+    PendingPod spread = web().spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 1, true,
+        LabelSelector.of(Map.of("app", "web"))))).build();
+    PendingPod follower = PendingPod.builder("shop/cache-0").labels(Map.of("app", "cache")).ownerKind("ReplicaSet")
+        .requests(Resources.of(250, GIB)).affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE,
+            LabelSelector.of(Map.of("app", "web")), List.of()))).build();
+
+    Plan plan = plan(concat(replicas(follower, 4), replicas(spread, 12)));
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(skew(podsPerZone(plan, "shop/web-"))).isLessThanOrEqualTo(1);
+  }
+
   @Test
   void hostnameAntiAffinityGivesEachPodItsOwnNode() {
     PendingPod pod = web().antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME,
@@ -259,6 +324,40 @@ class SchedulerConstraintsTest {
     assertThat(plan.placedPods()).isBetween(1, 2);
     assertThat(plan.unschedulable()).isNotEmpty().allSatisfy(u ->
         assertThat(u.reason()).startsWith("NodePool small limit cpu=16 would be exceeded"));
+  }
+
+  @Test
+  void podsFallBackToTheNextPoolByWeightWhenTheHeaviestPoolsLimitIsReached() {
+    NodePool reserved = pool("reserved", 50, List.of(), Resources.of(Resources.CPU, 16_000));
+    NodePool spare = pool("spare", 20, List.of(), Resources.of(Resources.CPU, 8_000));
+    NodePool overflow = pool("overflow", 10, List.of(), Resources.NONE);
+    NodePool arm = pool("arm", 30, List.of(), Resources.NONE, Requirement.in(WellKnownLabels.ARCH, "arm64"));
+    PendingPod amd = web().nodeSelector(Map.of(WellKnownLabels.ARCH, "amd64")).build();
+
+    Plan plan = plan(replicas(amd, 80), overflow, spare, reserved, arm);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    Map<String, Long> cpuByPool = new java.util.TreeMap<>();
+    Map<String, Integer> podsByPool = new java.util.TreeMap<>();
+    for (NodeClaim c : plan.nodeClaims()) {
+      cpuByPool.merge(c.nodePool(), NodeCapacity.capacity(CATALOG.type(c.instanceType())).get(Resources.CPU),
+          Long::sum);
+      podsByPool.merge(c.nodePool(), c.pods().size(), Integer::sum);
+    }
+    // the heaviest pool first, to its limit; then the next by weight that admits the pods (arm does not), and so on
+    assertThat(podsByPool).containsOnlyKeys("reserved", "spare", "overflow");
+    assertThat(cpuByPool.get("reserved")).isLessThanOrEqualTo(16_000).isGreaterThan(8_000);
+    assertThat(cpuByPool.get("spare")).isLessThanOrEqualTo(8_000);
+    assertThat(plan.poolFallbacks()).extracting(PoolFallback::skippedPool, PoolFallback::nodePool)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("reserved", "spare"),
+            org.assertj.core.groups.Tuple.tuple("spare", "overflow"));
+    assertThat(plan.poolFallbacks().getFirst().reason()).startsWith("NodePool reserved limit cpu=16 would be exceeded");
+    assertThat(plan.poolFallbacks().get(1).reason()).startsWith("NodePool spare limit cpu=8 would be exceeded");
+    // every pod that fell back is on a claim of the pool it fell back to
+    Map<String, String> poolOfPod = new java.util.HashMap<>();
+    plan.nodeClaims().forEach(c -> c.pods().forEach(p -> poolOfPod.put(p, c.nodePool())));
+    plan.poolFallbacks().getLast().pods().forEach(p -> assertThat(poolOfPod.get(p)).isEqualTo("overflow"));
+    assertThat(plan.totalPricePerHour()).isGreaterThanOrEqualTo(plan.lowerBoundPerHour());
   }
 
   @Test

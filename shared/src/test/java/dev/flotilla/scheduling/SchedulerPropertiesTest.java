@@ -61,6 +61,115 @@ class SchedulerPropertiesTest {
     assertThat(second.lowerBoundPerHour()).isEqualTo(first.lowerBoundPerHour());
   }
 
+  /**
+   * A workload with any combination of constraints: spreads, affinity and anti-affinity on zone and hostname (on its
+   * own pods or on a tier other workloads share), selectors, architecture, taints, host ports, volume zones, capacity
+   * type and extended resources.
+   */
+  record MixedWorkload(int replicas, long cpu, long memoryMiB, Set<String> features) {}
+
+  static final List<String> FEATURES = List.of("zone-spread", "zone-spread-2", "zone-spread-tier", "host-spread",
+      "host-anti", "host-anti-tier", "zone-anti", "zone-affinity", "zone-affinity-tier", "arm64", "amd64", "batch",
+      "port", "volume-b", "zones-ab", "spot-only", "gpu", "tier", "tier", "tier");
+
+  @Property(tries = 60)
+  void everyConstraintKindInOneMixKeepsEveryConstraintAndLimit(
+      @ForAll("mixedWorkloads") @Size(min = 1, max = 24) List<MixedWorkload> workloads,
+      @ForAll("cpuLimits") long generalCpuLimit, @ForAll("cpuLimits") long batchCpuLimit) {
+    SchedulingInput input = mixedInput(workloads, generalCpuLimit, batchCpuLimit);
+    Plan plan = new Scheduler().schedule(input);
+    PlanInvariants.check(input, plan);
+    if (plan.unschedulable().isEmpty()) {
+      assertThat(plan.totalPricePerHour()).isGreaterThanOrEqualTo(plan.lowerBoundPerHour() - 1e-6);
+    }
+  }
+
+  @Property(tries = 15)
+  void everyConstraintKindInOneMixGivesTheSamePlanTwice(
+      @ForAll("mixedWorkloads") @Size(min = 1, max = 24) List<MixedWorkload> workloads,
+      @ForAll("cpuLimits") long generalCpuLimit) {
+    SchedulingInput input = mixedInput(workloads, generalCpuLimit, 8_000);
+    Plan first = new Scheduler().schedule(input);
+    Plan second = new Scheduler().schedule(input);
+    assertThat(second.nodeClaims()).isEqualTo(first.nodeClaims());
+    assertThat(second.unschedulable()).isEqualTo(first.unschedulable());
+    assertThat(second.poolFallbacks()).isEqualTo(first.poolFallbacks());
+  }
+
+  @Provide
+  Arbitrary<List<MixedWorkload>> mixedWorkloads() {
+    Arbitrary<MixedWorkload> one = Combinators.combine(
+        Arbitraries.frequencyOf(
+            net.jqwik.api.Tuple.of(6, Arbitraries.integers().between(1, 30)),
+            net.jqwik.api.Tuple.of(3, Arbitraries.integers().between(30, 300))),
+        Arbitraries.longs().between(50, 6000),
+        Arbitraries.longs().between(64, 24 * 1024),
+        Arbitraries.of(FEATURES).set().ofMaxSize(3)).as(MixedWorkload::new);
+    return one.list();
+  }
+
+  static SchedulingInput mixedInput(List<MixedWorkload> workloads, long generalCpuLimit, long batchCpuLimit) {
+    List<PendingPod> pods = new ArrayList<>();
+    LabelSelector tier = LabelSelector.of(Map.of("tier", "shared"));
+    for (int w = 0; w < workloads.size(); w++) {
+      MixedWorkload wl = workloads.get(w);
+      Set<String> f = wl.features();
+      Map<String, String> labels = new java.util.HashMap<>(Map.of("app", "m" + w));
+      if (f.contains("tier")) {
+        labels.put("tier", "shared");
+      }
+      LabelSelector self = LabelSelector.of(Map.of("app", "m" + w));
+      Resources requests = Resources.of(wl.cpu(), wl.memoryMiB() << 20);
+      List<TopologySpread> spreads = new ArrayList<>();
+      List<PodAffinityTerm> affinity = new ArrayList<>();
+      List<PodAffinityTerm> anti = new ArrayList<>();
+      Map<String, String> selector = new java.util.HashMap<>();
+      PendingPod.Builder b = PendingPod.builder("ns/m" + w + "-0").labels(labels).ownerKind("ReplicaSet");
+      for (String feature : f) {
+        switch (feature) {
+          case "zone-spread" -> spreads.add(new TopologySpread(WellKnownLabels.ZONE, 1, true, self));
+          case "zone-spread-2" -> spreads.add(new TopologySpread(WellKnownLabels.ZONE, 2, true, self));
+          case "zone-spread-tier" -> spreads.add(new TopologySpread(WellKnownLabels.ZONE, 1, true, tier));
+          case "host-spread" -> spreads.add(new TopologySpread(WellKnownLabels.HOSTNAME, 2, true, self));
+          case "host-anti" -> anti.add(new PodAffinityTerm(WellKnownLabels.HOSTNAME, self, List.of()));
+          case "host-anti-tier" -> anti.add(new PodAffinityTerm(WellKnownLabels.HOSTNAME, tier, List.of()));
+          case "zone-anti" -> anti.add(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of()));
+          case "zone-affinity" -> affinity.add(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of()));
+          case "zone-affinity-tier" -> affinity.add(new PodAffinityTerm(WellKnownLabels.ZONE, tier, List.of()));
+          case "arm64" -> selector.put(WellKnownLabels.ARCH, "arm64");
+          case "amd64" -> selector.put(WellKnownLabels.ARCH, "amd64");
+          case "batch" -> {
+            b.tolerations(List.of(new Toleration("flotilla.dev/batch", "Exists", "", "NoSchedule")));
+            selector.put("workload", "batch");
+          }
+          case "port" -> b.hostPorts(Set.of("TCP/9100"));
+          case "volume-b" -> b.volumeZones(Set.of("prop-1b"));
+          case "zones-ab" -> b.require(new Requirement(WellKnownLabels.ZONE, Operator.In, List.of("prop-1a", "prop-1b")));
+          case "spot-only" -> selector.put(WellKnownLabels.CAPACITY_TYPE, "spot");
+          case "gpu" -> requests = requests.with(Resources.NVIDIA_GPU, 1);
+          default -> { }
+        }
+      }
+      PendingPod template = b.nodeSelector(selector).spreads(spreads).affinity(affinity).antiAffinity(anti)
+          .requests(requests).build();
+      for (int i = 0; i < wl.replicas(); i++) {
+        pods.add(template.withName("ns/m" + w + "-" + i));
+      }
+    }
+    NodePool general = new NodePool("general", List.of(
+        new Requirement(WellKnownLabels.CAPACITY_TYPE, Operator.In, List.of("on-demand", "spot"))),
+        Map.of(), List.of(), List.of(), Resources.of(Resources.CPU, generalCpuLimit), 10, null);
+    NodePool arm = new NodePool("arm", List.of(Requirement.in(WellKnownLabels.ARCH, "arm64")),
+        Map.of(), List.of(), List.of(), Resources.NONE, 5, null);
+    NodePool batch = new NodePool("batch", List.of(
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, CapacityType.SPOT.label())),
+        Map.of("workload", "batch"), List.of(BATCH_TAINT), List.of(), Resources.of(Resources.CPU, batchCpuLimit), 0,
+        null);
+    PendingPod daemon = PendingPod.builder("kube-system/node-exporter")
+        .requests(Resources.of(100, 128L << 20)).ownerKind("DaemonSet").build();
+    return new SchedulingInput(pods, List.of(general, arm, batch), CATALOG, List.of(daemon), Map.of());
+  }
+
   @Provide
   Arbitrary<List<Workload>> workloads() {
     Arbitrary<Workload> one = Combinators.combine(

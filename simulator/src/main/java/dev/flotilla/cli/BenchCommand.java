@@ -32,17 +32,37 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--skip-cost-sweep", description = "Measure speed only.")
   boolean skipCostSweep;
 
+  @Option(names = "--kinds-seeds", defaultValue = "3",
+      description = "Seeds per cell of the sweep over pod kinds (default: ${DEFAULT-VALUE}; 0 skips it).")
+  int kindsSeeds;
+
+  @Option(names = "--only-kinds", description = "Run only the speed and cost sweep over pod kinds.")
+  boolean onlyKinds;
+
   @Override
   public Integer call() {
     Scheduler scheduler = new Scheduler();
     OfferingCatalog usEast1 = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.none());
     OfferingCatalog fake = OfferingCatalog.of(SyntheticWorkloads.karpenterCatalog(400), SpotPrices.none());
-    System.out.printf(Locale.ROOT, "%-44s %7s %6s %9s %9s %10s %7s%n",
-        "WORKLOAD", "PODS", "NODES", "MEDIAN MS", "MIN MS", "PODS/S", "COST/LB");
-    speed(scheduler, "mixed deployments, us-east-1 catalog (1,345)", SyntheticWorkloads.mixed(10_000, 1), usEast1);
-    speed(scheduler, "Karpenter benchmark mix, 400 synthetic types", SyntheticWorkloads.karpenterMix(10_000, 42),
-        fake);
-    if (!skipCostSweep) {
+    System.out.printf(Locale.ROOT, "%-44s %7s %6s %6s %9s %9s %10s %7s%n",
+        "WORKLOAD", "PODS", "KINDS", "NODES", "MEDIAN MS", "MIN MS", "PODS/S", "COST/LB");
+    if (!onlyKinds) {
+      speed(scheduler, "mixed deployments, us-east-1 catalog (1,345)", SyntheticWorkloads.mixed(10_000, 1), usEast1);
+      speed(scheduler, "Karpenter benchmark mix, 400 synthetic types", SyntheticWorkloads.karpenterMix(10_000, 42),
+          fake);
+    }
+    if (kindsSeeds > 0) {
+      for (int pods : new int[] {10_000, 20_000}) {
+        for (int kinds : new int[] {50, 200}) {
+          speed(scheduler, kinds + " deployment kinds, us-east-1 catalog", SyntheticWorkloads.kinds(pods, kinds, 1),
+              usEast1);
+        }
+      }
+    }
+    if (!skipCostSweep && kindsSeeds > 0) {
+      kindsSweep(scheduler, usEast1);
+    }
+    if (!skipCostSweep && !onlyKinds) {
       System.out.println();
       System.out.println("cost sweep: mixed workloads over the us-east-1 catalog, plan price / fractional bound");
       System.out.printf(Locale.ROOT, "%7s %s%n", "PODS", "SEEDS 1..32");
@@ -68,6 +88,54 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** Cost over the bound on mixes of 10 to 200 deployment kinds and 1,000 to 20,000 pods, worst and mean per cell. */
+  private void kindsSweep(Scheduler scheduler, OfferingCatalog catalog) {
+    System.out.println();
+    System.out.printf(Locale.ROOT, "cost sweep over pod kinds: us-east-1 catalog, plan price / fractional bound, %d seeds"
+        + " per cell (worst/mean; median ms)%n", kindsSeeds);
+    int[] kindsList = {10, 20, 50, 100, 200};
+    int[] podsList = {1_000, 2_000, 5_000, 10_000, 20_000};
+    StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%7s", "PODS"));
+    for (int kinds : kindsList) {
+      header.append(String.format(Locale.ROOT, " %22s", kinds + " KINDS"));
+    }
+    System.out.println(header);
+    double worst = 0;
+    String worstAt = "";
+    double sum = 0;
+    int n = 0;
+    int within = 0;
+    for (int pods : podsList) {
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%7d", pods));
+      for (int kinds : kindsList) {
+        double cellWorst = 0;
+        double cellSum = 0;
+        long[] millis = new long[kindsSeeds];
+        for (int seed = 1; seed <= kindsSeeds; seed++) {
+          Plan plan = scheduler.schedule(new SchedulingInput(SyntheticWorkloads.kinds(pods, kinds, seed), List.of(),
+              catalog));
+          double ratio = plan.costRatio();
+          millis[seed - 1] = plan.solveMillis();
+          cellWorst = Math.max(cellWorst, ratio);
+          cellSum += ratio;
+          if (ratio > worst) {
+            worst = ratio;
+            worstAt = pods + " pods, " + kinds + " kinds, seed " + seed;
+          }
+          sum += ratio;
+          n++;
+          within += ratio <= 1.03 ? 1 : 0;
+        }
+        Arrays.sort(millis);
+        line.append(String.format(Locale.ROOT, " %6.3f/%6.3f; %5d ms", cellWorst, cellSum / kindsSeeds,
+            millis[kindsSeeds / 2]));
+      }
+      System.out.println(line);
+    }
+    System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f (%s), within 3%% of the bound: %d of %d plans%n", sum / n,
+        worst, worstAt, within, n);
+  }
+
   private void speed(Scheduler scheduler, String name, List<PendingPod> pods, OfferingCatalog catalog) {
     SchedulingInput input = new SchedulingInput(pods, List.of(), catalog);
     Plan plan = null;
@@ -82,7 +150,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
     Arrays.sort(millis);
     long median = millis[runs / 2];
-    System.out.printf(Locale.ROOT, "%-44s %7d %6d %9d %9d %10.0f %7.3f%n", name, pods.size(), plan.nodeClaims().size(),
-        median, millis[0], pods.size() * 1000.0 / Math.max(1, median), plan.costRatio());
+    long kinds = pods.stream().map(p -> p.requests()).distinct().count();
+    System.out.printf(Locale.ROOT, "%-44s %7d %6d %6d %9d %9d %10.0f %7.3f%n", name, pods.size(), kinds,
+        plan.nodeClaims().size(), median, millis[0], pods.size() * 1000.0 / Math.max(1, median), plan.costRatio());
   }
 }

@@ -111,8 +111,18 @@ public final class PlanCommand implements Callable<Integer> {
       m.put("reason", u.reason());
       unschedulable.add(m);
     }
+    List<Map<String, Object>> fallbacks = new ArrayList<>();
+    for (dev.flotilla.scheduling.PoolFallback f : plan.poolFallbacks()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("skippedPool", f.skippedPool());
+      m.put("nodePool", f.nodePool());
+      m.put("reason", f.reason());
+      m.put("pods", f.pods());
+      fallbacks.add(m);
+    }
     root.put("nodes", nodes);
     root.put("unschedulable", unschedulable);
+    root.put("poolFallbacks", fallbacks);
     root.put("totalPricePerHour", plan.totalPricePerHour());
     root.put("lowerBoundPerHour", plan.lowerBoundPerHour());
     root.put("solveMillis", plan.solveMillis());
@@ -153,6 +163,14 @@ public final class PlanCommand implements Callable<Integer> {
         plan.placedPods(), plan.unschedulable().size());
     out.printf(Locale.ROOT, "total $%.4f/h; fractional lower bound $%.4f/h (%.1f%% above); decided in %d ms%n",
         plan.totalPricePerHour(), plan.lowerBoundPerHour(), (plan.costRatio() - 1) * 100, plan.solveMillis());
+    if (!plan.poolFallbacks().isEmpty()) {
+      out.println();
+      out.println("NODEPOOL FALLBACKS");
+      for (dev.flotilla.scheduling.PoolFallback f : plan.poolFallbacks()) {
+        out.println("  " + f.pods().size() + " pod(s) from NodePool " + f.skippedPool() + " to " + f.nodePool() + ": "
+            + f.reason());
+      }
+    }
     if (!plan.unschedulable().isEmpty()) {
       out.println();
       out.println("UNSCHEDULABLE");

@@ -34,8 +34,8 @@ class PlanCommandTest {
   void jsonHasExactlyTheDocumentedFields() throws Exception {
     JsonNode plan = new ObjectMapper().readTree(run("plan", "-f", SHOP.toString(), "--output", "json"));
 
-    assertThat(fields(plan)).containsExactly("nodes", "unschedulable", "totalPricePerHour", "lowerBoundPerHour",
-        "solveMillis");
+    assertThat(fields(plan)).containsExactly("nodes", "unschedulable", "poolFallbacks", "totalPricePerHour",
+        "lowerBoundPerHour", "solveMillis");
     assertThat(plan.get("nodes")).isNotEmpty();
     for (JsonNode node : plan.get("nodes")) {
       assertThat(fields(node)).containsExactly("instanceType", "zone", "capacityType", "pricePerHour", "nodePool", "pods");
