@@ -11,6 +11,7 @@ import dev.flotilla.disruption.ConsolidationPlan.Candidate;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
+import dev.flotilla.scheduling.NodeClaim;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,9 +116,18 @@ public final class ConsolidationService {
       return new Pass(plan, true, "draining " + plan.nodes().size() + " node(s)", drained, List.of());
     }
     List<PendingPod> displaced = plan.nodes().stream().flatMap(c -> c.state().displaced().stream()).toList();
-    // exactly the nodes the plan was checked with: re-planning here could buy something else, or something dearer
-    Provisioner.Decision launched = provisioner.launchPlanned(eventId, plan.replacements(), displaced,
-        plan.claimIds());
+    // exactly the nodes the plan was checked with: re-planning here could buy something else, or something dearer;
+    // and each only among types that keep the replace cheaper than what it removes, whichever CreateFleet finds
+    double removed = plan.nodes().stream().mapToDouble(c -> c.claim().pricePerHour()).sum();
+    double planned = plan.replacements().stream().mapToDouble(NodeClaim::pricePerHour).sum();
+    List<NodeClaim> bounded = new ArrayList<>();
+    for (NodeClaim r : plan.replacements()) {
+      r.pricedUnder(removed - (planned - r.pricePerHour())).ifPresent(bounded::add);
+    }
+    if (bounded.size() < plan.replacements().size()) {
+      return new Pass(plan, false, "not started: no replacement type keeps the saving", drained, List.of());
+    }
+    Provisioner.Decision launched = provisioner.launchPlanned(eventId, bounded, displaced, plan.claimIds());
     if (launched.launched().isEmpty()) {
       return new Pass(plan, false, "replacement not launched: " + launched.failures(), drained, List.of());
     }

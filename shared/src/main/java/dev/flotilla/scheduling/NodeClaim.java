@@ -37,4 +37,14 @@ public record NodeClaim(
   public double pricePerHour() {
     return instanceTypes.getFirst().pricePerHour();
   }
+
+  /**
+   * The same claim allowed only the instance types priced under {@code limit}, so that whatever CreateFleet finds
+   * capacity for keeps the saving it was planned for; empty when none is.
+   */
+  public java.util.Optional<NodeClaim> pricedUnder(double limit) {
+    List<InstanceTypeOption> cheaper = instanceTypes.stream().filter(t -> t.pricePerHour() < limit).toList();
+    return cheaper.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(new NodeClaim(nodePool, zone, zones,
+        capacityType, cheaper, pods, requests, allocatable));
+  }
 }

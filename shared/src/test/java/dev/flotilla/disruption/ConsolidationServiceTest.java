@@ -72,6 +72,26 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aReplaceBuysNoTypeThatWouldEatItsSaving() {
+    Claim big = cluster.node("big", "m7i.4xlarge", List.of(daemon("aws-node-a"), running(pod("web-1", 500, 512))));
+    // every offering cheaper than the node is out of capacity: CreateFleet could only find dearer ones
+    for (dev.flotilla.catalog.InstanceType t : cluster.catalog.types()) {
+      for (dev.flotilla.catalog.Offering o : cluster.catalog.offerings(t)) {
+        if (o.pricePerHour() < big.pricePerHour()) {
+          cluster.cloud.exhaust(o.key());
+        }
+      }
+    }
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().action()).isEqualTo(Action.REPLACE);
+    assertThat(pass.started()).isFalse();
+    assertThat(cluster.cloud.ownedInstances()).singleElement()
+        .satisfies(i -> assertThat(i.id()).isEqualTo(big.instanceId()));
+  }
+
+  @Test
   void aPassWhileAnotherRunsDoesNothingAndAnAbandonedPassHoldsNoOneBackPastItsLease() {
     cluster.node("busy", "m7i.xlarge", List.of(daemon("aws-node-a"), running(pod("web-1", 1000, 1024))));
     Claim empty = cluster.node("idle", "m7i.xlarge", List.of(daemon("aws-node-b")));
