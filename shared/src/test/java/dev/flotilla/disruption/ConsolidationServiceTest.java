@@ -73,7 +73,7 @@ class ConsolidationServiceTest {
 
   @Test
   void aReplaceBuysNoTypeThatWouldEatItsSaving() {
-    Claim big = cluster.node("big", "m7i.4xlarge", List.of(daemon("aws-node-a"), running(pod("web-1", 500, 512))));
+    Claim big = cluster.node("big", "m6g.medium", List.of(daemon("aws-node-a"), running(pod("web-1", 500, 512))));
     // every offering cheaper than the node is out of capacity: CreateFleet could only find dearer ones
     for (dev.flotilla.catalog.InstanceType t : cluster.catalog.types()) {
       for (dev.flotilla.catalog.Offering o : cluster.catalog.offerings(t)) {
