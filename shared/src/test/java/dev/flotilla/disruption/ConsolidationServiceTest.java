@@ -227,6 +227,33 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aReplaceThatLostOneOfItsReplacementsNeverDrainsTheNode() {
+    dev.flotilla.model.LabelSelector web = dev.flotilla.model.LabelSelector.of(java.util.Map.of("app", "web"));
+    List<NodeState.NodePod> pods = new java.util.ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      pods.add(running(pod("web-" + i, 1000, 1024).toBuilder().labels(java.util.Map.of("app", "web"))
+          .spreads(List.of(new dev.flotilla.model.TopologySpread(dev.flotilla.model.WellKnownLabels.ZONE, 1, true,
+              web))).build()));
+    }
+    Claim oversized = cluster.node("oversized", "m7i.8xlarge", pods);
+    List<Claim> replacements = service.run("tick-1").replacementClaims().stream()
+        .map(id -> cluster.store.claim(id).orElseThrow()).toList();
+    assertThat(replacements).hasSize(3);
+
+    // one replacement's instance never joins and its claim is closed; the other two become ready
+    cluster.store.transition(replacements.getFirst(), replacements.getFirst().moved(ClaimState.Terminated,
+        cluster.clock.instant()));
+    for (int i = 1; i < replacements.size(); i++) {
+      cluster.lifecycle.ready(new NodeEvent(RunningCluster.CLUSTER, "replacement-" + i,
+          replacements.get(i).instanceId()));
+    }
+    service.run("tick-2");
+
+    assertThat(cluster.sent()).as("the node's pods would have one node too few").isEmpty();
+    assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+  }
+
+  @Test
   void aGroupOfNodesOneCheaperNodeCanRunIsReplacedTogether() {
     // a budget that lets three nodes go at once (the default 10% of three would allow one)
     NodePool base = NodePool.defaultPool();
