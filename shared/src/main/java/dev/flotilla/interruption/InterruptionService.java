@@ -33,6 +33,8 @@ import java.util.function.Supplier;
  */
 public final class InterruptionService {
 
+  private static final int MOVE_ATTEMPTS = 3;
+
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InterruptionService.class);
 
   /** How long an interrupted spot offering is not tried again, as for insufficient capacity. */
@@ -150,19 +152,30 @@ public final class InterruptionService {
    * or a duplicate delivery) has its drain asked for again, which costs an idempotent drain at most. A replacement
    * that cannot be launched leaves the evicted pods to the provisioner, as any pending pods.
    */
-  private Handled replaceAndDrain(String eventId, Claim claim, Instant deadline, String why) {
+  private Handled replaceAndDrain(String eventId, Claim seen, Instant deadline, String why) {
+    Claim claim = seen;
     boolean already = claim.state() == ClaimState.Draining;
     Claim draining = claim;
-    if (!already) {
+    // another writer may move the claim meanwhile (a node event, a reservation released): read it again and go on,
+    // for a warning's drain is not to be lost to a version bump
+    for (int attempt = 1; !already; attempt++) {
       try {
         draining = store.transition(claim, claim.moved(ClaimState.Draining, clock.instant()));
+        break;
       } catch (ClaimStore.StaleClaimException raced) {
-        return handled(claim, "none", why + ": another event moved the claim first", null);
+        Optional<Claim> now = store.claim(claim.id()).filter(c -> c.state().live());
+        if (now.isEmpty() || attempt == MOVE_ATTEMPTS) {
+          return handled(claim, "none", why + ": another event moved the claim first", null);
+        }
+        claim = now.get();
+        already = claim.state() == ClaimState.Draining;
+        draining = claim;
       }
     }
     Optional<NodeState> state = state(draining);
     Optional<String> node = Optional.ofNullable(draining.nodeName()).or(() -> state.map(NodeState::node));
-    node.ifPresent(n -> commands.send(List.of(Command.of(Command.Kind.Drain, n, claim.id(), deadline, why))));
+    String claimId = claim.id();
+    node.ifPresent(n -> commands.send(List.of(Command.of(Command.Kind.Drain, n, claimId, deadline, why))));
     if (already) {
       return handled(draining, node.isPresent() ? "drain" : "none", why + ": already draining"
           + (node.isPresent() ? "; drain asked for again" : ""), null);

@@ -49,6 +49,35 @@ class InterruptionServiceTest {
   }
 
   @Test
+  void aWarningWhoseClaimAnotherWriterMovedMeanwhileStillDrains() {
+    Claim spot = spotNode();
+    // this invocation reads the claim; another writer moves it (a node event, a release) before it writes
+    cluster.store.transition(spot, spot.moved(ClaimState.Initialized, cluster.clock.instant()));
+    dev.flotilla.claims.ClaimStore readBefore = (dev.flotilla.claims.ClaimStore) java.lang.reflect.Proxy
+        .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {dev.flotilla.claims.ClaimStore.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("claimByInstance")) {
+                return java.util.Optional.of(spot);
+              }
+              try {
+                return method.invoke(cluster.store, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+    InterruptionService racing = new InterruptionService(readBefore, cluster.commands,
+        new dev.flotilla.provisioning.Provisioner(readBefore, cluster.cloud, cluster.offerings, () -> cluster.pools,
+            List::of, cluster.clock), () -> cluster.pools, cluster.clock);
+
+    InterruptionService.Outcome outcome = racing.handle(event("spot-interruption-warning.json", spot.instanceId()));
+
+    assertThat(outcome.handled()).singleElement().satisfies(h -> assertThat(h.action()).isEqualTo("drain"));
+    assertThat(cluster.store.claim(spot.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+    assertThat(cluster.sent()).filteredOn(c -> c.kind() == Command.Kind.Drain).singleElement()
+        .satisfies(c -> assertThat(c.node()).isEqualTo("ip-10-0-1-5"));
+  }
+
+  @Test
   void aSpotWarningMarksTheOfferingDrainsAndLaunchesRoom() {
     Claim spot = spotNode();
 

@@ -110,7 +110,7 @@ class FaultSchedulesTest {
 
     assertThat(r.invariantViolations()).isEmpty();
     assertThat(r.podsPendingAtEnd()).isZero();
-    assertThat(r.faultsInjected()).containsKeys("duplicateDelivery", "crashAfterPortCall", "lostResponse");
+    assertThat(r.faultsInjected()).containsKeys("duplicateDelivery", "reordered", "crashAfterPortCall");
   }
 
   @AfterAll
