@@ -154,27 +154,13 @@ public final class Simulation {
   private final FaultInjection faults;
   private final EventPublisher bus;
   private final Invariants invariants = new Invariants(start);
-  private final List<Invocation> ready = new ArrayList<>();
-  private boolean groupScheduled;
   private boolean reclaiming;
   private final Map<String, Instant> drainedAt = new HashMap<>();
   private final Set<String> spotWarningsExempt = new java.util.HashSet<>();
   private final Set<String> spotWarningsRun = new java.util.HashSet<>();
   private final Set<String> unschedulable = new java.util.HashSet<>();
   private final List<String> foreignInstances = new ArrayList<>();
-
-  /**
-   * One delivery of an event to a function: Lambda's asynchronous invocation retries a failed one twice, a minute and
-   * then two after, and then gives it to the dead-letter queue.
-   */
-  private record Invocation(String function, String subject, Runnable call, int attempt) {
-    Invocation retry() {
-      return new Invocation(function, subject, call, attempt + 1);
-    }
-  }
-
-  private static final Set<String> SCHEDULED = Set.of("consolidation", "garbage-collector");
-  private static final int RETRIES = 2;
+  private final Deliveries deliveries;
 
   public Simulation(Scenario scenario, Listener listener) {
     this.scenario = scenario;
@@ -194,6 +180,21 @@ public final class Simulation {
     // the forwarder mirrors the cluster's DaemonSets into the table, where the functions read them
     store.putDaemonSets(new DaemonSets(daemonSets).toJson());
     this.faults = new FaultInjection(scenario.faults(), clock, start);
+    this.deliveries = new Deliveries(scenario.faults(), faults, new Deliveries.Timeline() {
+      @Override
+      public void at(Duration after, Runnable action) {
+        Simulation.this.at(after, action);
+      }
+
+      @Override
+      public Duration elapsed() {
+        return Simulation.this.elapsed();
+      }
+    }, this::failed, this::note, () -> {
+      processCommands();
+      checkInvariants();
+      changed();
+    });
     // the bus takes what EventBridge takes (it refuses an entry over 256 KB) and hands each event to its rule
     EventPublisher eventBridge = EventPublisher::chunks;
     this.bus = scenario.faults().any() ? faults.port(EventPublisher.class, eventBridge) : eventBridge;
@@ -628,92 +629,16 @@ public final class Simulation {
 
   // ---- delivering events to the functions, as AWS does
 
-  /**
-   * Delivers an event to a function. Without faults the invocation runs at once, alone, to completion. With faults,
-   * AWS's ways apply: the delivery may come late or twice, it runs beside the others due at the same moment (their
-   * port calls interleaved), it may die or be throttled after any call, and a failed one is retried as Lambda's
-   * asynchronous invocation retries it.
-   */
   private void deliver(String function, String subject, Runnable call) {
-    if (!scenario.faults().any()) {
-      call.run();
-      return;
-    }
-    Invocation invocation = new Invocation(function, subject, call, 0);
-    Duration delay = Duration.ZERO;
-    if (faults.chance(scenario.faults().reorder())) {
-      faults.count("reordered");
-      delay = faults.upTo(Duration.ofSeconds(10));
-    }
-    enqueue(invocation, delay);
-    if (faults.chance(scenario.faults().duplicateDelivery())) {
-      faults.count("duplicateDelivery");
-      enqueue(invocation, faults.upTo(Duration.ofSeconds(30)));
-    }
+    deliveries.deliver(function, subject, call);
   }
 
-  private void enqueue(Invocation invocation, Duration delay) {
-    at(elapsed().plus(delay), () -> {
-      ready.add(invocation);
-      if (!groupScheduled) {
-        groupScheduled = true;
-        at(elapsed(), this::runReady);
-      }
-    });
-  }
-
-  /**
-   * Runs the invocations due now, up to the concurrency together, interleaved; a scheduled function never beside
-   * itself (its reserved concurrency is one).
-   */
-  private void runReady() {
-    groupScheduled = false;
-    List<Invocation> group = new ArrayList<>();
-    Set<String> scheduled = new java.util.HashSet<>();
-    for (java.util.Iterator<Invocation> it = ready.iterator(); it.hasNext() && group.size() < scenario.faults()
-        .concurrency(); ) {
-      Invocation next = it.next();
-      if (!SCHEDULED.contains(next.function()) || scheduled.add(next.function())) {
-        group.add(next);
-        it.remove();
-      }
+  /** A failed attempt: a spot warning whose first attempt the faults killed is exempt from the 10 s drain. */
+  private void failed(Deliveries.Invocation invocation, Throwable failure) {
+    if (invocation.function().equals("interruption") && invocation.attempt() == 0
+        && (failure instanceof FaultInjection.InvocationDied || failure instanceof FaultInjection.Throttled)) {
+      spotWarningsExempt.add(invocation.subject());
     }
-    if (group.size() > 1) {
-      faults.count("overlappingInvocations");
-    }
-    List<Throwable> failures = faults.interleaving().runTogether(group.stream()
-        .<Runnable>map(i -> () -> faults.asFunction(i.function(), i.call())).toList());
-    for (int i = 0; i < group.size(); i++) {
-      Invocation invocation = group.get(i);
-      Throwable failure = failures.get(i);
-      if (failure == null) {
-        continue;
-      }
-      if (invocation.function().equals("interruption") && invocation.attempt() == 0
-          && (failure instanceof FaultInjection.InvocationDied || failure instanceof FaultInjection.Throttled)) {
-        spotWarningsExempt.add(invocation.subject());
-      }
-      if (!(failure instanceof FaultInjection.InvocationDied || failure instanceof FaultInjection.Throttled
-          || failure instanceof FaultInjection.ResponseLost)) {
-        faults.count("invocationErrors");
-        note(invocation.function() + " failed on " + invocation.subject() + ": " + failure);
-      }
-      if (invocation.attempt() < RETRIES) {
-        Duration backoff = Duration.ofMinutes(invocation.attempt() + 1L);
-        at(elapsed().plus(backoff), () -> enqueue(invocation.retry(), Duration.ZERO));
-      } else {
-        faults.count("deadLettered");
-        note(invocation.function() + " gave up on " + invocation.subject() + " after " + (RETRIES + 1)
-            + " attempts: " + failure);
-      }
-    }
-    if (!ready.isEmpty()) {
-      groupScheduled = true;
-      at(elapsed(), this::runReady);
-    }
-    processCommands();
-    checkInvariants();
-    changed();
   }
 
   /** The forwarder restarts: its open batch is lost, and its informers list every pod and node again. */
