@@ -29,6 +29,17 @@ final class FunctionLogs {
     }
   }
 
+  /**
+   * A function run here logs as it would in Lambda, where its warnings are read in its log stream: shown with
+   * {@code --debug}, and otherwise not, so that standard error carries only a failure, in one line. (Against an
+   * emulator they are mostly about what the emulator lacks, such as the Price List.)
+   */
+  static void functionsQuiet(boolean debug) {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+      logback.getLogger("dev.flotilla").setLevel(debug ? Level.INFO : Level.OFF);
+    }
+  }
+
   /** Runs a function with its metric lines (written to standard output) moved to standard error or dropped. */
   static <T> T aside(boolean debug, Callable<T> function) throws Exception {
     PrintStream out = System.out;

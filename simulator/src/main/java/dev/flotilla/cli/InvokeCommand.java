@@ -109,6 +109,7 @@ public final class InvokeCommand implements Callable<Integer> {
     try (InputStream in = Files.newInputStream(event)) {
       input = in.readAllBytes();
     }
+    FunctionLogs.functionsQuiet(FlotillaCommand.debugging());
     try (AwsClients aws = LocalAccount.clients(endpoint)) {
       FunctionConfig config = bootstrap ? bootstrapped(aws, endpoint) : FunctionConfig.fromEnvironment(environment());
       FlotillaServices services = FlotillaServices.aws(config, aws, Clock.systemUTC());
