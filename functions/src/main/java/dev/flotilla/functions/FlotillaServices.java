@@ -1,6 +1,7 @@
 package dev.flotilla.functions;
 
 import dev.flotilla.aws.AwsClients;
+import dev.flotilla.aws.DynamoCatalogSnapshotStore;
 import dev.flotilla.aws.DynamoClaimStore;
 import dev.flotilla.aws.Ec2CloudProvider;
 import dev.flotilla.aws.Ec2OfferingSource;
@@ -14,6 +15,7 @@ import dev.flotilla.catalog.CatalogFile;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.catalog.OfferingSource;
+import dev.flotilla.catalog.SnapshotOfferingSource;
 import dev.flotilla.lifecycle.GarbageCollector;
 import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.provisioning.Provisioner;
@@ -68,6 +70,11 @@ public final class FlotillaServices {
         daemonSets, clock);
   }
 
+  /** The catalog snapshot behind the offerings, where they come from one (in AWS; not over a fixed catalog). */
+  java.util.Optional<SnapshotOfferingSource> catalogSnapshots() {
+    return offerings instanceof SnapshotOfferingSource s ? java.util.Optional.of(s) : java.util.Optional.empty();
+  }
+
   public Provisioner provisioner() {
     return provisioner;
   }
@@ -92,11 +99,15 @@ public final class FlotillaServices {
   public static FlotillaServices aws(FunctionConfig config, AwsClients aws, Clock clock) {
     CatalogFile bundled = CatalogFile.bundled();
     ClaimStore store = new DynamoClaimStore(aws.dynamo(), config.table(), config.cluster(), clock);
-    // on-demand prices from the Price List for this region, the bundled us-east-1 table for what it lacks; the
-    // pricing client is built on the first catalog build, not here
-    Ec2OfferingSource offerings = new Ec2OfferingSource(aws.ec2(), bundled,
+    // the catalog APIs build the snapshot on the garbage collector's schedule (and once where none is stored), on
+    // its own source: on-demand prices from the Price List for this region, the bundled us-east-1 table for what it
+    // lacks; the pricing client is built on the first build, not here. Decisions read the stored snapshot.
+    Ec2OfferingSource apis = new Ec2OfferingSource(aws.ec2(), bundled,
         region -> new PriceListOnDemandPrices(aws.pricing()).usdPerHour(region), aws.settings().region().id(),
         store, clock);
+    SnapshotOfferingSource offerings = new SnapshotOfferingSource(
+        new DynamoCatalogSnapshotStore(aws.dynamo(), config.table(), config.cluster()), apis::snapshot, bundled,
+        store, clock, Ec2OfferingSource.REFRESH);
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
             config.imageByArch(), type -> bundled.require(type).arch()),
@@ -129,14 +140,29 @@ public final class FlotillaServices {
     }
   }
 
+  /**
+   * Reads the catalog snapshot (at init, so that the first decision finds it; where none is stored yet, this builds
+   * and stores it, once). Never fails init: the first decision retries what failed here.
+   */
+  void readCatalog() {
+    try {
+      offerings.catalog();
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(FlotillaServices.class)
+          .warn("catalog read at init failed ({}); the first decision retries it", e.getMessage());
+    }
+  }
+
   /** One set per execution environment, shared by the handlers a function's jar holds. */
   static FlotillaServices fromEnvironment() {
     FlotillaServices s = fromEnvironment;
     if (s == null) {
       synchronized (FlotillaServices.class) {
         if (fromEnvironment == null) {
-          fromEnvironment = aws(FunctionConfig.fromEnvironment(System.getenv()), AwsClients.fromEnvironment(),
-              Clock.systemUTC());
+          FlotillaServices built = aws(FunctionConfig.fromEnvironment(System.getenv()),
+              AwsClients.fromEnvironment(), Clock.systemUTC());
+          built.readCatalog();
+          fromEnvironment = built;
         }
         s = fromEnvironment;
       }
