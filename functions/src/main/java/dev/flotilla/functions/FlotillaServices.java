@@ -33,6 +33,8 @@ import java.util.function.Supplier;
 public final class FlotillaServices {
 
   private static volatile FlotillaServices fromEnvironment;
+  /** Held here: CRaC keeps registered resources only weakly. */
+  private static SnapStartPriming priming;
 
   final FunctionConfig config;
   final ClaimStore store;
@@ -97,24 +99,40 @@ public final class FlotillaServices {
 
   /** The AWS-backed services for this environment: region, endpoint and names from environment variables. */
   public static FlotillaServices aws(FunctionConfig config, AwsClients aws, Clock clock) {
-    CatalogFile bundled = CatalogFile.bundled();
+    // the bundled catalog is parsed only where it serves: no snapshot, or a type the snapshot lacks
+    Supplier<CatalogFile> bundled = memoized(CatalogFile::bundled);
     ClaimStore store = new DynamoClaimStore(aws.dynamo(), config.table(), config.cluster(), clock);
     // the catalog APIs build the snapshot on the garbage collector's schedule (and once where none is stored), on
-    // its own source: on-demand prices from the Price List for this region, the bundled us-east-1 table for what it
-    // lacks; the pricing client is built on the first build, not here. Decisions read the stored snapshot.
-    Ec2OfferingSource apis = new Ec2OfferingSource(aws.ec2(), bundled,
+    // their own source: on-demand prices from the Price List for this region, the bundled us-east-1 table for what
+    // it lacks; the EC2-side source and the pricing client are built on the first build, not here. Decisions read
+    // the stored snapshot.
+    Supplier<Ec2OfferingSource> apis = memoized(() -> new Ec2OfferingSource(aws.ec2(), bundled.get(),
         region -> new PriceListOnDemandPrices(aws.pricing()).usdPerHour(region), aws.settings().region().id(),
-        store, clock);
+        store, clock));
     SnapshotOfferingSource offerings = new SnapshotOfferingSource(
-        new DynamoCatalogSnapshotStore(aws.dynamo(), config.table(), config.cluster()), apis::snapshot, bundled,
-        store, clock, Ec2OfferingSource.REFRESH);
+        new DynamoCatalogSnapshotStore(aws.dynamo(), config.table(), config.cluster()), () -> apis.get().snapshot(),
+        bundled, store, clock, Ec2OfferingSource.REFRESH);
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
-            config.imageByArch(), type -> bundled.require(type).arch()),
+            config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch()),
         (type, zone, capacityType) -> offerings.catalog().price(type, zone, capacityType), store);
     CommandQueue commands = config.commandQueueUrl().isBlank() ? new Unconfigured()
         : new SqsCommandQueue(aws.sqs(), config.commandQueueUrl());
     return new FlotillaServices(config, store, cloud, offerings, commands, clock);
+  }
+
+  private static <T> Supplier<T> memoized(Supplier<T> make) {
+    return new Supplier<>() {
+      private T value;
+
+      @Override
+      public synchronized T get() {
+        if (value == null) {
+          value = make.get();
+        }
+        return value;
+      }
+    };
   }
 
   /** Without a command queue, the functions that send commands fail with the setting to fix. */
@@ -153,6 +171,26 @@ public final class FlotillaServices {
     }
   }
 
+  /**
+   * Init's share of the first decision's work, on both cores: the catalog snapshot read on this thread while the
+   * scheduler's paths run a representative plan over in-memory ports on another.
+   */
+  void prime() {
+    Thread plan = Thread.ofPlatform().name("flotilla-priming").start(() -> {
+      try {
+        SnapStartPriming.plan(SnapStartPriming.synthetic());
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(FlotillaServices.class).warn("priming plan failed: {}", e.toString());
+      }
+    });
+    readCatalog();
+    try {
+      plan.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** One set per execution environment, shared by the handlers a function's jar holds. */
   static FlotillaServices fromEnvironment() {
     FlotillaServices s = fromEnvironment;
@@ -161,7 +199,8 @@ public final class FlotillaServices {
         if (fromEnvironment == null) {
           FlotillaServices built = aws(FunctionConfig.fromEnvironment(System.getenv()),
               AwsClients.fromEnvironment(), Clock.systemUTC());
-          built.readCatalog();
+          built.prime();
+          priming = SnapStartPriming.register(built);
           fromEnvironment = built;
         }
         s = fromEnvironment;

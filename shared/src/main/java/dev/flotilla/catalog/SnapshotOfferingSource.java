@@ -23,7 +23,7 @@ public final class SnapshotOfferingSource implements OfferingSource {
 
   private final CatalogSnapshotStore snapshots;
   private final Supplier<CatalogSnapshot> builder;
-  private final CatalogFile bundled;
+  private final Supplier<CatalogFile> bundled;
   private final ClaimStore store;
   private final Clock clock;
   private final Duration refresh;
@@ -39,6 +39,12 @@ public final class SnapshotOfferingSource implements OfferingSource {
    */
   public SnapshotOfferingSource(CatalogSnapshotStore snapshots, Supplier<CatalogSnapshot> builder,
       CatalogFile bundled, ClaimStore store, Clock clock, Duration refresh) {
+    this(snapshots, builder, () -> bundled, store, clock, refresh);
+  }
+
+  /** @param bundled the bundled catalog, read only where it serves (its parse is not on the cold path) */
+  public SnapshotOfferingSource(CatalogSnapshotStore snapshots, Supplier<CatalogSnapshot> builder,
+      Supplier<CatalogFile> bundled, ClaimStore store, Clock clock, Duration refresh) {
     this.snapshots = snapshots;
     this.builder = builder;
     this.bundled = bundled;
@@ -62,6 +68,16 @@ public final class SnapshotOfferingSource implements OfferingSource {
   /** The snapshot served now, if any (none: the bundled catalog serves, or nothing was read yet). */
   public synchronized Optional<CatalogSnapshot> snapshot() {
     return Optional.ofNullable(snapshot);
+  }
+
+  /** An instance type as the catalog served now describes it, marked unavailable or not. */
+  public Optional<InstanceType> type(String name) {
+    synchronized (this) {
+      if (catalog == null) {
+        read();
+      }
+      return Optional.ofNullable(catalog.type(name));
+    }
   }
 
   /** How old the snapshot served now is, if one serves. */
@@ -119,11 +135,11 @@ public final class SnapshotOfferingSource implements OfferingSource {
       } else if (catalog == null || !bundledLogged) {
         bundledLogged = true;
         LOG.warn("no catalog snapshot could be read or built ({}: {}); serving the bundled {} catalog with estimated "
-            + "spot prices until one can", e.getClass().getSimpleName(), e.getMessage(), bundled.region());
+            + "spot prices until one can", e.getClass().getSimpleName(), e.getMessage(), bundled.get().region());
       }
     }
     if (catalog == null) {
-      catalog = OfferingCatalog.of(bundled, SpotPrices.ratio(0.35));
+      catalog = OfferingCatalog.of(bundled.get(), SpotPrices.ratio(0.35));
     }
   }
 
