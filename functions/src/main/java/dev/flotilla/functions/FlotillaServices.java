@@ -191,6 +191,22 @@ public final class FlotillaServices {
     }
   }
 
+  /**
+   * The environment's services, primed for decisions (the provisioner, interruption and consolidation handlers):
+   * the catalog snapshot read and the scheduler's paths run at init, and again before a SnapStart snapshot. The
+   * bookkeeping functions, which read no catalog, take {@link #fromEnvironment} as it is.
+   */
+  static FlotillaServices forDecisions() {
+    FlotillaServices s = fromEnvironment();
+    synchronized (FlotillaServices.class) {
+      if (priming == null) {
+        s.prime();
+        priming = SnapStartPriming.register(s);
+      }
+    }
+    return s;
+  }
+
   /** One set per execution environment, shared by the handlers a function's jar holds. */
   static FlotillaServices fromEnvironment() {
     FlotillaServices s = fromEnvironment;
@@ -199,8 +215,6 @@ public final class FlotillaServices {
         if (fromEnvironment == null) {
           FlotillaServices built = aws(FunctionConfig.fromEnvironment(System.getenv()),
               AwsClients.fromEnvironment(), Clock.systemUTC());
-          built.prime();
-          priming = SnapStartPriming.register(built);
           fromEnvironment = built;
         }
         s = fromEnvironment;
