@@ -115,7 +115,8 @@ public final class FlotillaServices {
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
             config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch()),
-        (type, zone, capacityType) -> offerings.catalog().price(type, zone, capacityType), store);
+        // the price of an instance just bought: its offering was available to buy, so no read of the marks
+        (type, zone, capacityType) -> offerings.catalogWithUnavailable().price(type, zone, capacityType), store);
     CommandQueue commands = config.commandQueueUrl().isBlank() ? new Unconfigured()
         : new SqsCommandQueue(aws.sqs(), config.commandQueueUrl());
     return new FlotillaServices(config, store, cloud, offerings, commands, clock);

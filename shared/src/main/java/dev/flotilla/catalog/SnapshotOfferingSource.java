@@ -70,6 +70,19 @@ public final class SnapshotOfferingSource implements OfferingSource {
     return Optional.ofNullable(snapshot);
   }
 
+  /**
+   * The catalog served now with the offerings marked unavailable still in it: for the price of what was just bought,
+   * which needs no read of the marks.
+   */
+  public OfferingCatalog catalogWithUnavailable() {
+    synchronized (this) {
+      if (catalog == null || due()) {
+        read();
+      }
+      return catalog;
+    }
+  }
+
   /** An instance type as the catalog served now describes it, marked unavailable or not. */
   public Optional<InstanceType> type(String name) {
     synchronized (this) {

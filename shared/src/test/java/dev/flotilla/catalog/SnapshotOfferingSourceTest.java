@@ -141,5 +141,6 @@ class SnapshotOfferingSourceTest {
 
     assertThat(source.catalog().price("m7i.large", zone, CapacityType.SPOT)).isNaN();
     assertThat(source.catalog().price("m7i.large", zone, CapacityType.ON_DEMAND)).isPositive();
+    assertThat(source.catalogWithUnavailable().price("m7i.large", zone, CapacityType.SPOT)).isPositive();
   }
 }
