@@ -27,7 +27,7 @@ final class SnapStartPriming implements Resource {
 
   private final FlotillaServices services;
 
-  private SnapStartPriming(FlotillaServices services) {
+  SnapStartPriming(FlotillaServices services) {
     this.services = services;
   }
 
