@@ -177,16 +177,24 @@ public final class FlotillaServices {
    * scheduler's paths run a representative plan over in-memory ports on another.
    */
   void prime() {
-    Thread plan = Thread.ofPlatform().name("flotilla-priming").start(() -> {
+    Thread plan = startPlan();
+    readCatalog();
+    join(plan);
+  }
+
+  private static Thread startPlan() {
+    return Thread.ofPlatform().name("flotilla-priming").start(() -> {
       try {
         SnapStartPriming.plan(SnapStartPriming.synthetic());
       } catch (RuntimeException e) {
         org.slf4j.LoggerFactory.getLogger(FlotillaServices.class).warn("priming plan failed: {}", e.toString());
       }
     });
-    readCatalog();
+  }
+
+  private static void join(Thread thread) {
     try {
-      plan.join();
+      thread.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -198,14 +206,18 @@ public final class FlotillaServices {
    * bookkeeping functions, which read no catalog, take {@link #fromEnvironment} as it is.
    */
   static FlotillaServices forDecisions() {
-    FlotillaServices s = fromEnvironment();
     synchronized (FlotillaServices.class) {
       if (priming == null) {
-        s.prime();
+        // the representative plan runs on the other core from the start of init, beside the clients' build and the
+        // catalog read on this one
+        Thread plan = startPlan();
+        FlotillaServices s = fromEnvironment();
+        s.readCatalog();
+        join(plan);
         priming = SnapStartPriming.register(s);
       }
     }
-    return s;
+    return fromEnvironment();
   }
 
   /** One set per execution environment, shared by the handlers a function's jar holds. */
