@@ -15,7 +15,7 @@ public final class ConsolidationHandler implements RequestStreamHandler {
   private final DecisionReport report;
 
   public ConsolidationHandler() {
-    this(FlotillaServices.fromEnvironment());
+    this(FlotillaServices.forDecisions());
   }
 
   public ConsolidationHandler(FlotillaServices services) {

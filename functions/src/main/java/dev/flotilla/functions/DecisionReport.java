@@ -110,6 +110,18 @@ final class DecisionReport {
     metrics.flush();
   }
 
+  /**
+   * The catalog snapshot the functions serve: its age as metric {@code CatalogSnapshotAge} (seconds), and whether
+   * this pass rebuilt it. Without a snapshot (the bundled catalog serves) no age is emitted.
+   */
+  void catalogSnapshot(java.util.Optional<java.time.Duration> age, boolean rebuilt, String failure) {
+    LOG.atInfo().setMessage("catalog snapshot").addKeyValue("function", function).addKeyValue("cluster", cluster)
+        .addKeyValue("ageSeconds", age.map(java.time.Duration::toSeconds).orElse(null))
+        .addKeyValue("rebuilt", rebuilt).addKeyValue("failure", failure).log();
+    age.ifPresent(a -> metrics.flushSingleMetric("CatalogSnapshotAge", a.toMillis() / 1000.0, MetricUnit.SECONDS,
+        NAMESPACE, DimensionSet.of("Cluster", cluster)));
+  }
+
   void interrupted(Envelope event, InterruptionService.Outcome outcome) {
     for (InterruptionService.Handled h : outcome.handled()) {
       LOG.atInfo().setMessage("interruption").addKeyValue("function", function).addKeyValue("cluster", cluster)

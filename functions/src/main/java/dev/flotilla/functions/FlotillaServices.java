@@ -1,6 +1,7 @@
 package dev.flotilla.functions;
 
 import dev.flotilla.aws.AwsClients;
+import dev.flotilla.aws.DynamoCatalogSnapshotStore;
 import dev.flotilla.aws.DynamoClaimStore;
 import dev.flotilla.aws.Ec2CloudProvider;
 import dev.flotilla.aws.Ec2OfferingSource;
@@ -14,6 +15,7 @@ import dev.flotilla.catalog.CatalogFile;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.catalog.OfferingSource;
+import dev.flotilla.catalog.SnapshotOfferingSource;
 import dev.flotilla.lifecycle.GarbageCollector;
 import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.provisioning.Provisioner;
@@ -31,6 +33,8 @@ import java.util.function.Supplier;
 public final class FlotillaServices {
 
   private static volatile FlotillaServices fromEnvironment;
+  /** Held here: CRaC keeps registered resources only weakly. */
+  private static SnapStartPriming priming;
 
   final FunctionConfig config;
   final ClaimStore store;
@@ -68,6 +72,11 @@ public final class FlotillaServices {
         daemonSets, clock);
   }
 
+  /** The catalog snapshot behind the offerings, where they come from one (in AWS; not over a fixed catalog). */
+  java.util.Optional<SnapshotOfferingSource> catalogSnapshots() {
+    return offerings instanceof SnapshotOfferingSource s ? java.util.Optional.of(s) : java.util.Optional.empty();
+  }
+
   public Provisioner provisioner() {
     return provisioner;
   }
@@ -90,20 +99,41 @@ public final class FlotillaServices {
 
   /** The AWS-backed services for this environment: region, endpoint and names from environment variables. */
   public static FlotillaServices aws(FunctionConfig config, AwsClients aws, Clock clock) {
-    CatalogFile bundled = CatalogFile.bundled();
+    // the bundled catalog is parsed only where it serves: no snapshot, or a type the snapshot lacks
+    Supplier<CatalogFile> bundled = memoized(CatalogFile::bundled);
     ClaimStore store = new DynamoClaimStore(aws.dynamo(), config.table(), config.cluster(), clock);
-    // on-demand prices from the Price List for this region, the bundled us-east-1 table for what it lacks; the
-    // pricing client is built on the first catalog build, not here
-    Ec2OfferingSource offerings = new Ec2OfferingSource(aws.ec2(), bundled,
+    // the catalog APIs build the snapshot on the garbage collector's schedule (and once where none is stored), on
+    // their own source: on-demand prices from the Price List for this region, the bundled us-east-1 table for what
+    // it lacks; the EC2-side source and the pricing client are built on the first build, not here. Decisions read
+    // the stored snapshot.
+    Supplier<Ec2OfferingSource> apis = memoized(() -> new Ec2OfferingSource(aws.ec2(), bundled.get(),
         region -> new PriceListOnDemandPrices(aws.pricing()).usdPerHour(region), aws.settings().region().id(),
-        store, clock);
+        store, clock));
+    SnapshotOfferingSource offerings = new SnapshotOfferingSource(
+        new DynamoCatalogSnapshotStore(aws.dynamo(), config.table(), config.cluster()), () -> apis.get().snapshot(),
+        bundled, store, clock, Ec2OfferingSource.REFRESH);
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
-            config.imageByArch(), type -> bundled.require(type).arch()),
-        (type, zone, capacityType) -> offerings.catalog().price(type, zone, capacityType), store);
+            config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch()),
+        // the price of an instance just bought: its offering was available to buy, so no read of the marks
+        (type, zone, capacityType) -> offerings.catalogWithUnavailable().price(type, zone, capacityType), store);
     CommandQueue commands = config.commandQueueUrl().isBlank() ? new Unconfigured()
         : new SqsCommandQueue(aws.sqs(), config.commandQueueUrl());
     return new FlotillaServices(config, store, cloud, offerings, commands, clock);
+  }
+
+  private static <T> Supplier<T> memoized(Supplier<T> make) {
+    return new Supplier<>() {
+      private T value;
+
+      @Override
+      public synchronized T get() {
+        if (value == null) {
+          value = make.get();
+        }
+        return value;
+      }
+    };
   }
 
   /** Without a command queue, the functions that send commands fail with the setting to fix. */
@@ -129,14 +159,76 @@ public final class FlotillaServices {
     }
   }
 
+  /**
+   * Reads the catalog snapshot (at init, so that the first decision finds it; where none is stored yet, this builds
+   * and stores it, once). Never fails init: the first decision retries what failed here.
+   */
+  void readCatalog() {
+    try {
+      offerings.catalog();
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(FlotillaServices.class)
+          .warn("catalog read at init failed ({}); the first decision retries it", e.getMessage());
+    }
+  }
+
+  /**
+   * Init's share of the first decision's work, on both cores: the catalog snapshot read on this thread while the
+   * scheduler's paths run a representative plan over in-memory ports on another.
+   */
+  void prime() {
+    Thread plan = startPlan();
+    readCatalog();
+    join(plan);
+  }
+
+  private static Thread startPlan() {
+    return Thread.ofPlatform().name("flotilla-priming").start(() -> {
+      try {
+        SnapStartPriming.plan(SnapStartPriming.synthetic());
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(FlotillaServices.class).warn("priming plan failed: {}", e.toString());
+      }
+    });
+  }
+
+  private static void join(Thread thread) {
+    try {
+      thread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The environment's services, primed for decisions (the provisioner, interruption and consolidation handlers):
+   * the catalog snapshot read and the scheduler's paths run at init, and again before a SnapStart snapshot. The
+   * bookkeeping functions, which read no catalog, take {@link #fromEnvironment} as it is.
+   */
+  static FlotillaServices forDecisions() {
+    synchronized (FlotillaServices.class) {
+      if (priming == null) {
+        // the representative plan runs on the other core from the start of init, beside the clients' build and the
+        // catalog read on this one
+        Thread plan = startPlan();
+        FlotillaServices s = fromEnvironment();
+        s.readCatalog();
+        join(plan);
+        priming = SnapStartPriming.register(s);
+      }
+    }
+    return fromEnvironment();
+  }
+
   /** One set per execution environment, shared by the handlers a function's jar holds. */
   static FlotillaServices fromEnvironment() {
     FlotillaServices s = fromEnvironment;
     if (s == null) {
       synchronized (FlotillaServices.class) {
         if (fromEnvironment == null) {
-          fromEnvironment = aws(FunctionConfig.fromEnvironment(System.getenv()), AwsClients.fromEnvironment(),
-              Clock.systemUTC());
+          FlotillaServices built = aws(FunctionConfig.fromEnvironment(System.getenv()),
+              AwsClients.fromEnvironment(), Clock.systemUTC());
+          fromEnvironment = built;
         }
         s = fromEnvironment;
       }

@@ -16,7 +16,7 @@ public final class InterruptionHandler implements RequestStreamHandler {
   private final DecisionReport report;
 
   public InterruptionHandler() {
-    this(FlotillaServices.fromEnvironment());
+    this(FlotillaServices.forDecisions());
   }
 
   public InterruptionHandler(FlotillaServices services) {

@@ -16,7 +16,7 @@ public final class ProvisionerHandler implements RequestStreamHandler {
   private final DecisionReport report;
 
   public ProvisionerHandler() {
-    this(FlotillaServices.fromEnvironment());
+    this(FlotillaServices.forDecisions());
   }
 
   public ProvisionerHandler(FlotillaServices services) {

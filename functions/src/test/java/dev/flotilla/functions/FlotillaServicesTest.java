@@ -68,4 +68,14 @@ class FlotillaServicesTest {
   void withoutDaemonSetsTheSmallerNodeHoldsThePod() {
     assertThat(launchedType()).isEqualTo("m5.large");
   }
+
+  @Test
+  void primingRunsARepresentativePlanWithoutWritingAnythingTheServicesSee() {
+    services.prime();
+    SnapStartPriming.plan(catalog);
+
+    assertThat(store.claims()).isEmpty();
+    assertThat(services.catalogSnapshots()).isEmpty();
+    assertThat(launchedType()).isEqualTo("m5.large");
+  }
 }

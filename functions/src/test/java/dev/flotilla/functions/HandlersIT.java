@@ -174,6 +174,24 @@ class HandlersIT {
   }
 
   @Test
+  void theGarbageCollectorsPassRebuildsACatalogSnapshotOlderThanTheRefreshForEveryFunctionToRead() throws Exception {
+    services.readCatalog();
+    var stored = new dev.flotilla.aws.DynamoCatalogSnapshotStore(aws.dynamo(), "flotilla", "shop-prod");
+    java.time.Instant first = stored.latest().orElseThrow().builtAt();
+    clock.advance(Duration.ofMinutes(1));
+
+    invoke(new GarbageCollectorHandler(services), TestEvents.read("scheduled/garbage-collection.json"));
+    assertThat(stored.latest().orElseThrow().builtAt()).isEqualTo(first);
+
+    clock.advance(dev.flotilla.aws.Ec2OfferingSource.REFRESH);
+    invoke(new GarbageCollectorHandler(services), TestEvents.read("scheduled/garbage-collection.json"));
+
+    assertThat(stored.latest().orElseThrow().builtAt()).isEqualTo(clock.instant());
+    assertThat(services.catalogSnapshots().orElseThrow().snapshotAge()).contains(Duration.ZERO);
+    assertThat(stored.latest().orElseThrow().catalog().types()).isNotEmpty();
+  }
+
+  @Test
   void aMalformedEventFailsTheInvocationNamingTheFieldAndDoesNothing() {
     String bad = TestEvents.read("forwarder/pods-pending.json")
         .replaceFirst("\"memory\" : 1073741824", "\"memory\" : \"lots\"");

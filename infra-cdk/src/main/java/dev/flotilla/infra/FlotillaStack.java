@@ -82,8 +82,12 @@ public final class FlotillaStack extends Stack {
       FlotillaFunction f = functions.get(name);
       instances.launch(nodes.launchTemplate().getLaunchTemplateId(), nodes.role(), settings,
           nodes.imageByArch().values()).forEach(f.role()::addToPolicy);
-      f.role().addToPolicy(instances.describeOfferings());
-      f.role().addToPolicy(instances.readPrices());
+    }
+    // the functions that build the catalog snapshot: the garbage collector on its schedule, a deciding function
+    // once where none is stored yet
+    for (String name : List.of("provisioner", "interruption", "consolidation", "garbage-collector")) {
+      functions.get(name).role().addToPolicy(instances.describeOfferings());
+      functions.get(name).role().addToPolicy(instances.readPrices());
     }
     // the functions that end instances: after a drain, a launch that never joined, an orphan
     for (String name : List.of("lifecycle", "garbage-collector")) {

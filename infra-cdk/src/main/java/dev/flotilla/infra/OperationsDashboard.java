@@ -69,6 +69,9 @@ public final class OperationsDashboard extends Construct {
                     + " by bin(5m)"))
             .build(),
         graph("Commands: oldest message (s) and dead letters", queues(functions, commands)));
+    // the garbage collector rebuilds the catalog snapshot every five minutes; past an hour it is stale
+    dashboard.addWidgets(
+        graph("Catalog snapshot age (s)", List.of(flotilla("CatalogSnapshotAge", "Maximum"))));
 
     for (FlotillaFunction f : functions) {
       alarmWhenNotEmpty(f.spec().name() + "DeadLetters", f.deadLetters());

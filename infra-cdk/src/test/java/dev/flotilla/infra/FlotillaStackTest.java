@@ -216,7 +216,9 @@ class FlotillaStackTest {
 
   @Test
   void onlyTheFunctionsThatBuildTheCatalogReadOnDemandPrices() {
-    List<String> catalogRoles = List.of("ProvisionerRole", "InterruptionRole", "ConsolidationRole");
+    // the garbage collector builds the catalog snapshot on its schedule; a deciding function, once where none is
+    List<String> catalogRoles = List.of("ProvisionerRole", "InterruptionRole", "ConsolidationRole",
+        "GarbageCollectorRole");
     for (String role : catalogRoles) {
       List<Map<String, Object>> statements = statementsOf(role);
       assertThat(statement(statements, "ReadOnDemandPrices")).satisfies(s -> {
@@ -226,8 +228,9 @@ class FlotillaStackTest {
       });
       assertThat(actions(statements)).contains("ec2:DescribeSpotPriceHistory");
     }
-    for (String role : List.of("LifecycleRole", "GarbageCollectorRole", "ForwarderRole")) {
-      assertThat(actions(statementsOf(role))).doesNotContain("pricing:GetProducts");
+    for (String role : List.of("LifecycleRole", "ForwarderRole")) {
+      assertThat(actions(statementsOf(role))).doesNotContain("pricing:GetProducts")
+          .doesNotContain("ec2:DescribeSpotPriceHistory");
     }
     // no other policy in the stack, of a role or a resource, grants it
     long granting = template.findResources("AWS::IAM::Policy").values().stream()
@@ -297,7 +300,8 @@ class FlotillaStackTest {
         "LaunchFailuresByReason", "Interruptions handled", "Consolidation actions and hourly saving",
         "Fleet price", "FleetPricePerHour", "Function errors and throttles", "Throttles",
         "Function duration", "Init and SnapStart restore duration", "@initDuration",
-        "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible");
+        "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible",
+        "Catalog snapshot age", "CatalogSnapshotAge");
     // a DLQ alarm per function and for the commands, provisioner errors, launch failure rate
     template.resourceCountIs("AWS::CloudWatch::Alarm", FlotillaStack.FUNCTIONS.size() + 3);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
@@ -308,6 +312,16 @@ class FlotillaStackTest {
     template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
         "Threshold", 0.2, "Metrics", Match.arrayWith(List.of(Match.objectLike(Map.of(
             "Expression", "IF(claims + failures > 0, failures / (claims + failures), 0)")))))));
+  }
+
+  @Test
+  void theCatalogSnapshotIsReadAndWrittenWithTheTableGrantEveryFunctionHasAndNoBatchWrite() {
+    // chunks and their pointer are PutItem, reads GetItem and Query: nothing beyond the items grant
+    for (String role : List.of("ProvisionerRole", "InterruptionRole", "ConsolidationRole", "GarbageCollectorRole",
+        "LifecycleRole")) {
+      assertThat(actions(statementsOf(role))).contains("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem")
+          .doesNotContain("dynamodb:BatchWriteItem", "dynamodb:Scan", "dynamodb:DeleteTable");
+    }
   }
 
   @Test

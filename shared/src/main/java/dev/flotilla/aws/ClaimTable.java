@@ -10,7 +10,8 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 /**
  * The single table's layout, shared by the store, the CDK app and local bootstrapping: partition {@code pk} =
  * {@code CLUSTER#name} with sort keys {@code sk} = {@code CLAIM#id}, {@code POD#key},
- * {@code UNAVAILABLE#type#zone#capacity}; the node-state mirror in its own partition {@code NODES#name} with
+ * {@code UNAVAILABLE#type#zone#capacity}, the catalog snapshot's chunks {@code CATALOG#version#n} and pointer
+ * {@code CATALOG#LATEST} ({@link DynamoCatalogSnapshotStore}); the node-state mirror in its own partition {@code NODES#name} with
  * {@code NODE#node}, so that an IAM leading-keys condition can let the forwarder write node state and nothing else;
  * a GSI on {@code instanceId}; TTL on {@code expiresAt}.
  */

@@ -1,6 +1,7 @@
 package dev.flotilla.aws;
 
 import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.CatalogSnapshot;
 import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.OfferingSource;
@@ -105,9 +106,21 @@ public final class Ec2OfferingSource implements OfferingSource {
     return !livePrices.isEmpty();
   }
 
+  /**
+   * A snapshot built from the EC2 and Price List APIs now, with nothing marked unavailable left out; throws the
+   * {@link SdkException} when EC2 does not answer (the Price List failing falls back to the bundled prices).
+   */
+  public synchronized CatalogSnapshot snapshot() {
+    CatalogSnapshot snapshot = fromApis();
+    cached = snapshot.catalog();
+    builtAt = clock.instant();
+    fallback = false;
+    return snapshot;
+  }
+
   private OfferingCatalog build() {
     try {
-      OfferingCatalog live = fromApis();
+      OfferingCatalog live = fromApis().catalog();
       fallback = false;
       warned.set(false);
       return live;
@@ -167,7 +180,7 @@ public final class Ec2OfferingSource implements OfferingSource {
     }
   }
 
-  private OfferingCatalog fromApis() {
+  private CatalogSnapshot fromApis() {
     Map<String, Double> onDemand = onDemandPrices();
     List<String> pricedFromTable = new ArrayList<>();
     Map<String, TreeSet<String>> zones = new HashMap<>();
@@ -203,13 +216,17 @@ public final class Ec2OfferingSource implements OfferingSource {
         .spotPriceHistory()
         .forEach(p -> latest.merge(p.instanceTypeAsString() + "@" + p.availabilityZone(), p,
             (a, b) -> a.timestamp().isAfter(b.timestamp()) ? a : b));
-    SpotPrices spot = (type, zone) -> {
-      SpotPrice p = latest.get(type.name() + "@" + zone);
-      return p == null ? Double.NaN : Double.parseDouble(p.spotPrice());
-    };
-    List<String> allZones = zones.values().stream().flatMap(TreeSet::stream).distinct().sorted().toList();
+    Map<String, Map<String, Double>> spot = new HashMap<>();
+    for (InstanceType t : types) {
+      for (String zone : t.zones()) {
+        SpotPrice p = latest.get(t.name() + "@" + zone);
+        if (p != null) {
+          spot.computeIfAbsent(t.name(), k -> new HashMap<>()).put(zone, Double.parseDouble(p.spotPrice()));
+        }
+      }
+    }
     List<String> sources = livePrices.isEmpty() ? List.of("EC2 APIs", "bundled on-demand prices")
         : List.of("EC2 APIs", "AWS Price List");
-    return OfferingCatalog.of(new CatalogFile(region, sources, allZones, types), spot);
+    return new CatalogSnapshot(region, sources, clock.instant(), types, spot);
   }
 }
