@@ -78,6 +78,7 @@ public final class Scheduler {
     private final List<Unschedulable> unschedulable = new ArrayList<>();
     private final Map<String, Resources> poolUsage = new HashMap<>();
     private final List<PoolFallback> poolFallbacks = new ArrayList<>();
+    private final ClaimBuilder claimBuilder;
 
     Run(SchedulingInput input, Choice choice) {
       this.input = input;
@@ -97,6 +98,7 @@ public final class Scheduler {
       input.daemonSets().forEach(p -> all.add(p.requests()));
       this.dims = new Dims(all);
       input.poolUsage().forEach(poolUsage::put);
+      this.claimBuilder = new ClaimBuilder(shapes, dims, zones, PoolLimits::new);
     }
 
     Plan plan(long start) {
@@ -159,7 +161,7 @@ public final class Scheduler {
       List<InFlightPlacement> placements = new ArrayList<>();
       inFlight.forEach((claim, node) -> {
         if (!node.items.isEmpty()) {
-          placements.add(new InFlightPlacement(claim, names(node)));
+          placements.add(new InFlightPlacement(claim, ClaimBuilder.names(node)));
         }
       });
       claims = keepZoneTopology(zoneTopology, claims, placements);
@@ -711,7 +713,7 @@ public final class Scheduler {
           packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), new PoolLimits());
           packer.prepare(items.stream().filter(i -> i.remaining > 0).toList());
         }
-        List<NodeClaim> claims = claims(packer.pack(items, bound, strategy));
+        List<NodeClaim> claims = claimBuilder.claims(packer.pack(items, bound, strategy), unschedulable);
         double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
         // a packing that leaves pods out is never the cheaper one
         int left = unschedulable.size() - reported;
@@ -806,135 +808,6 @@ public final class Scheduler {
         }
       }
       return nodes;
-    }
-
-    private static List<String> names(Packer.OpenNode node) {
-      List<String> pods = new ArrayList<>();
-      for (int i = 0; i < node.items.size(); i++) {
-        PodClass.Item item = node.items.get(i);
-        for (int k = 0; k < node.itemCounts.get(i); k++) {
-          pods.add(item.names.get(item.nextName++));
-        }
-      }
-      return pods;
-    }
-
-    // ---- claims ------------------------------------------------------------------------------------------------
-
-    private List<NodeClaim> claims(List<Packer.OpenNode> nodes) {
-      Integer[] byPrice = new Integer[shapes.size()];
-      for (int i = 0; i < byPrice.length; i++) {
-        byPrice[i] = i;
-      }
-      Arrays.sort(byPrice, Comparator.comparingDouble((Integer s) -> shapes.get(s).minPrice)
-          .thenComparing(s -> shapes.get(s).type.name()).thenComparingInt(s -> s));
-      PoolLimits limits = new PoolLimits();
-      List<NodeClaim> claims = new ArrayList<>();
-      for (Packer.OpenNode node : nodes) {
-        long[] used = new long[dims.size()];
-        for (int r = 0; r < used.length; r++) {
-          used[r] = node.shape.room[r] - node.room[r];
-        }
-        BitSet allowed = (BitSet) node.items.getFirst().podClass.shapes.clone();
-        int capacityTypes = 3;
-        for (PodClass.Item item : node.items) {
-          allowed.and(item.podClass.shapes);
-          capacityTypes &= item.capacityTypeMask;
-        }
-        NodeShape current = node.shape;
-        double currentPrice = current.price(node.zoneMask);
-        for (Integer s : byPrice) {
-          NodeShape shape = shapes.get(s);
-          if (shape.minPrice >= currentPrice) {
-            break;
-          }
-          if (fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
-            limits.add(current, -1);
-            if (limits.allows(shape) && shape.price(node.zoneMask) < currentPrice) {
-              limits.add(shape, 1);
-              current = shape;
-              break;
-            }
-            limits.add(current, 1);
-          }
-        }
-        node.shape = current;
-        List<NodeShape> compatible = new ArrayList<>();
-        for (Integer s : byPrice) {
-          NodeShape shape = shapes.get(s);
-          if (shape != current && shape.pool == current.pool && shape.capacityType == current.capacityType
-              && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
-            compatible.add(shape);
-          }
-        }
-        List<NodeShape> chosen = new ArrayList<>(List.of(current));
-        String unmet = flexibility(current, compatible, chosen);
-        if (unmet != null) {
-          for (String pod : names(node)) {
-            unschedulable.add(new Unschedulable(pod, unmet));
-          }
-          limits.add(current, -1);
-          continue;
-        }
-        for (NodeShape shape : compatible) {
-          if (chosen.size() == MAX_INSTANCE_TYPES) {
-            break;
-          }
-          if (!chosen.contains(shape)) {
-            chosen.add(shape);
-          }
-        }
-        List<InstanceTypeOption> options = new ArrayList<>();
-        for (NodeShape shape : chosen) {
-          options.add(new InstanceTypeOption(shape.type.name(), round(shape.price(node.zoneMask))));
-        }
-        options.sort(Comparator.comparingDouble(InstanceTypeOption::pricePerHour)
-            .thenComparing(o -> !o.name().equals(node.shape.type.name())).thenComparing(InstanceTypeOption::name));
-        List<String> claimZones = new ArrayList<>();
-        for (int z = 0; z < zones.size(); z++) {
-          if ((node.zoneMask & current.zoneMask & (1L << z)) != 0) {
-            claimZones.add(zones.get(z));
-          }
-        }
-        List<String> pods = names(node);
-        claims.add(new NodeClaim(current.pool.name(), zones.get(current.cheapestZone(node.zoneMask)), claimZones,
-            current.capacityType, options, pods, dims.resources(used), dims.resources(current.room)));
-      }
-      return claims;
-    }
-
-    /**
-     * Makes {@code chosen} honour the pool's {@code minValues}: for each such requirement, the cheapest compatible
-     * type of each missing value joins, before the rest go by price. Returns why the pods cannot have a node when the
-     * compatible types do not offer enough distinct values, or null.
-     */
-    private static String flexibility(NodeShape current, List<NodeShape> compatible, List<NodeShape> chosen) {
-      for (Requirement r : current.pool.requirements()) {
-        if (r.minValues() <= 0 || !current.labels.containsKey(r.key())) {
-          continue;
-        }
-        java.util.Set<String> values = new java.util.HashSet<>();
-        chosen.forEach(c -> values.add(c.labels.get(r.key())));
-        for (NodeShape shape : compatible) {
-          if (values.size() >= r.minValues() || chosen.size() == MAX_INSTANCE_TYPES) {
-            break;
-          }
-          if (values.add(shape.labels.get(r.key()))) {
-            chosen.add(shape);
-          }
-        }
-        if (values.size() < r.minValues()) {
-          return "NodePool " + current.pool.name() + " asks for at least " + r.minValues() + " distinct " + r.key()
-              + " values, but the instance types these pods fit offer " + values.size() + " " + values.stream()
-              .sorted().toList();
-        }
-      }
-      return null;
-    }
-
-    private static boolean fitsNode(NodeShape shape, BitSet allowed, int capacityTypes, long zoneMask, long[] used) {
-      return allowed.get(shape.index) && (capacityTypes & (1 << shape.capacityType.ordinal())) != 0
-          && (shape.zoneMask & zoneMask) != 0 && Dims.fits(used, shape.room);
     }
   }
 
