@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * Turns packed nodes into node claims: each node is re-chosen as the cheapest shape that holds what it got, and the
@@ -17,9 +16,9 @@ final class ClaimBuilder {
   private final List<NodeShape> shapes;
   private final Dims dims;
   private final List<String> zones;
-  private final Supplier<Packer.Limits> limits;
+  private final Packer.Limits limits;
 
-  ClaimBuilder(List<NodeShape> shapes, Dims dims, List<String> zones, Supplier<Packer.Limits> limits) {
+  ClaimBuilder(List<NodeShape> shapes, Dims dims, List<String> zones, Packer.Limits limits) {
     this.shapes = shapes;
     this.dims = dims;
     this.zones = zones;
@@ -50,7 +49,6 @@ final class ClaimBuilder {
     }
     Arrays.sort(byPrice, Comparator.comparingDouble((Integer s) -> shapes.get(s).minPrice)
         .thenComparing(s -> shapes.get(s).type.name()).thenComparingInt(s -> s));
-    Packer.Limits limits = this.limits.get();
     List<NodeClaim> claims = new ArrayList<>();
     for (Packer.OpenNode node : nodes) {
       long[] used = new long[dims.size()];

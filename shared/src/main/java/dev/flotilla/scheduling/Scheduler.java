@@ -76,7 +76,7 @@ public final class Scheduler {
     private final List<BitSet> signatureShapes = new ArrayList<>();
     private final List<String> signatureProblems = new ArrayList<>();
     private final List<Unschedulable> unschedulable = new ArrayList<>();
-    private final Map<String, Resources> poolUsage = new HashMap<>();
+    private final PoolLimits limits;
     private final List<PoolFallback> poolFallbacks = new ArrayList<>();
     private final ClaimBuilder claimBuilder;
 
@@ -97,8 +97,8 @@ public final class Scheduler {
       input.pods().forEach(p -> all.add(p.requests()));
       input.daemonSets().forEach(p -> all.add(p.requests()));
       this.dims = new Dims(all);
-      input.poolUsage().forEach(poolUsage::put);
-      this.claimBuilder = new ClaimBuilder(shapes, dims, zones, PoolLimits::new);
+      this.limits = new PoolLimits(input.poolUsage());
+      this.claimBuilder = new ClaimBuilder(shapes, dims, zones, limits);
     }
 
     Plan plan(long start) {
@@ -114,7 +114,7 @@ public final class Scheduler {
       List<BitSet> groupShapes = new ArrayList<>();
       Map<PodClass, Integer> groupOf = groups(items, Map.of(), groupShapes);
       groupOf.forEach((c, g) -> c.group = g);
-      Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), new PoolLimits());
+      Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits);
       packer.prepare(items);
       Map<String, Packer.OpenNode> inFlight = inFlightNodes(topology);
       packer.fillInFlight(List.copyOf(inFlight.values()));
@@ -139,7 +139,7 @@ public final class Scheduler {
         Map<PodClass.Item, Integer> counts = new HashMap<>();
         next.forEach(i -> counts.put(i, i.remaining));
         FractionalBound.Result nextBound = solveBound(next, nextGroupOf, nextGroups, counts, true);
-        Packer nextPacker = new Packer(shapes, nextGroups, topology.groups.size(), dims.size(), new PoolLimits());
+        Packer nextPacker = new Packer(shapes, nextGroups, topology.groups.size(), dims.size(), limits);
         nextPacker.prepare(next);
         claims.addAll(bestPacking(nextPacker, nextGroups, topology, next, nextBound));
         all.addAll(next);
@@ -152,7 +152,7 @@ public final class Scheduler {
       }
       for (PodClass.Item item : all) {
         if (item.unplaced > 0) {
-          String reason = limitReason(item.podClass);
+          String reason = limits.reason(item.podClass, shapes);
           for (int i = 0; i < item.unplaced; i++) {
             unschedulable.add(new Unschedulable(item.names.get(item.nextName++), reason));
           }
@@ -269,7 +269,7 @@ public final class Scheduler {
         if (!moved.containsKey(c)) {
           int rank = shapes.get(c.shapes.nextSetBit(0)).poolRank;
           from.put(c, shapes.get(c.shapes.nextSetBit(0)).pool);
-          reasons.put(c, limitReason(c));
+          reasons.put(c, limits.reason(c, shapes));
           moved.put(c, fallbackShapes(c, rank));
         }
         BitSet fallback = moved.get(c);
@@ -685,7 +685,7 @@ public final class Scheduler {
         remaining[i] = items.get(i).remaining;
         nextName[i] = items.get(i).nextName;
       }
-      Map<String, Resources> usage = new LinkedHashMap<>(poolUsage);
+      Map<String, Resources> usage = limits.usage();
       List<NodeClaim> best = null;
       double bestTotal = Double.MAX_VALUE;
       int bestLeft = Integer.MAX_VALUE;
@@ -708,9 +708,8 @@ public final class Scheduler {
           for (int i = 0; i < items.size(); i++) {
             items.get(i).restart(remaining[i], nextName[i]);
           }
-          poolUsage.clear();
-          poolUsage.putAll(usage);
-          packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), new PoolLimits());
+          limits.restore(usage);
+          packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits);
           packer.prepare(items.stream().filter(i -> i.remaining > 0).toList());
         }
         List<NodeClaim> claims = claimBuilder.claims(packer.pack(items, bound, strategy), unschedulable);
@@ -730,7 +729,7 @@ public final class Scheduler {
             bestUnplaced[i] = items.get(i).unplaced;
             bestNextName[i] = items.get(i).nextName;
           }
-          bestUsage = new LinkedHashMap<>(poolUsage);
+          bestUsage = limits.usage();
           bestReports = new ArrayList<>(unschedulable.subList(reported, unschedulable.size()));
         }
       }
@@ -740,39 +739,8 @@ public final class Scheduler {
         items.get(i).unplaced = bestUnplaced[i];
         items.get(i).nextName = bestNextName[i];
       }
-      poolUsage.clear();
-      poolUsage.putAll(bestUsage);
+      limits.restore(bestUsage);
       return best;
-    }
-
-    // ---- limits ------------------------------------------------------------------------------------------------
-
-    private final class PoolLimits implements Packer.Limits {
-      @Override
-      public boolean allows(NodeShape shape) {
-        return shape.pool.exceededLimit(poolUsage.getOrDefault(shape.pool.name(), Resources.NONE), shape.capacity)
-            == null;
-      }
-
-      @Override
-      public void add(NodeShape shape, int sign) {
-        Resources used = poolUsage.getOrDefault(shape.pool.name(), Resources.NONE);
-        poolUsage.put(shape.pool.name(), sign > 0 ? used.plus(shape.capacity) : used.minus(shape.capacity));
-      }
-    }
-
-    private String limitReason(PodClass c) {
-      NodePool pool = shapes.get(c.shapes.nextSetBit(0)).pool;
-      Resources used = poolUsage.getOrDefault(pool.name(), Resources.NONE);
-      for (int s = c.shapes.nextSetBit(0); s >= 0; s = c.shapes.nextSetBit(s + 1)) {
-        String exceeded = pool.exceededLimit(used, shapes.get(s).capacity);
-        if (exceeded != null) {
-          return "NodePool " + pool.name() + " limit " + exceeded + "=" + Resources.format(exceeded,
-              pool.limits().get(exceeded)) + " would be exceeded (" + Resources.format(exceeded, used.get(exceeded))
-              + " in use)";
-        }
-      }
-      return "NodePool " + pool.name() + " limits leave no room";
     }
 
     // ---- in-flight claims ---------------------------------------------------------------------------------------
