@@ -1,11 +1,5 @@
 package dev.flotilla.scheduling;
 
-import dev.flotilla.catalog.InstanceType;
-import dev.flotilla.catalog.NodeCapacity;
-import dev.flotilla.catalog.NodeLabels;
-import dev.flotilla.catalog.Offering;
-import dev.flotilla.catalog.OfferingCatalog;
-import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
@@ -102,7 +96,7 @@ public final class Scheduler {
     }
 
     Plan plan(long start) {
-      buildShapes();
+      shapes.addAll(NodeShapes.build(input, pools, zones, zoneIndex, dims));
       buildClasses();
       Topology topology = new Topology();
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
@@ -116,7 +110,7 @@ public final class Scheduler {
       groupOf.forEach((c, g) -> c.group = g);
       Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits);
       packer.prepare(items);
-      Map<String, Packer.OpenNode> inFlight = inFlightNodes(topology);
+      Map<String, Packer.OpenNode> inFlight = InFlightNodes.open(input.inFlight(), shapes, zoneIndex, dims, topology);
       packer.fillInFlight(List.copyOf(inFlight.values()));
       // what the bound covers: the pods in-flight room did not take
       Map<PodClass.Item, Integer> newNodePods = new HashMap<>();
@@ -374,78 +368,6 @@ public final class Scheduler {
             + " pods its " + WellKnownLabels.ZONE + " spread or affinity counts on unplaced"));
       }
       return kept;
-    }
-
-    // ---- node shapes -------------------------------------------------------------------------------------------
-
-    private void buildShapes() {
-      for (int rank = 0; rank < pools.size(); rank++) {
-        NodePool pool = pools.get(rank);
-        List<Requirement> typeRequirements = new ArrayList<>();
-        List<Requirement> zoneRequirements = new ArrayList<>();
-        for (Requirement r : pool.requirements()) {
-          if (r.key().equals(WellKnownLabels.ZONE)) {
-            zoneRequirements.add(r);
-          } else if (!r.key().equals(WellKnownLabels.CAPACITY_TYPE)) {
-            typeRequirements.add(r);
-          }
-        }
-        for (InstanceType type : input.catalog().types()) {
-          Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
-          labels.putAll(pool.labels());
-          labels.put(WellKnownLabels.NODEPOOL, pool.name());
-          if (!allMatch(typeRequirements, labels)) {
-            continue;
-          }
-          Resources allocatable = NodeCapacity.allocatable(type);
-          for (CapacityType capacityType : CapacityType.values()) {
-            if (!pool.allows(capacityType)) {
-              continue;
-            }
-            double[] zonePrice = new double[zones.size()];
-            Arrays.fill(zonePrice, Double.NaN);
-            boolean any = false;
-            for (Offering o : input.catalog().offerings(type)) {
-              if (o.capacityType() == capacityType && allMatchValue(zoneRequirements, o.zone())) {
-                zonePrice[zoneIndex.get(o.zone())] = o.pricePerHour();
-                any = true;
-              }
-            }
-            if (!any) {
-              continue;
-            }
-            Map<String, String> shapeLabels = new LinkedHashMap<>(labels);
-            shapeLabels.put(WellKnownLabels.CAPACITY_TYPE, capacityType.label());
-            long[] room = dims.dense(allocatable.minus(daemonSetOverhead(pool, shapeLabels)));
-            // extended resources the node does not offer stay 0; pods asking for them will not fit
-            shapes.add(new NodeShape(shapes.size(), pool, rank, type, capacityType, shapeLabels, room,
-                NodeCapacity.capacity(type), zonePrice));
-          }
-        }
-      }
-    }
-
-    private Resources daemonSetOverhead(NodePool pool, Map<String, String> labels) {
-      Resources overhead = Resources.NONE;
-      for (PendingPod ds : input.daemonSets()) {
-        if (Toleration.firstUntolerated(pool.taints(), ds.tolerations()) != null) {
-          continue;
-        }
-        boolean selected = true;
-        for (Map.Entry<String, String> e : ds.nodeSelector().entrySet()) {
-          if (!e.getKey().equals(WellKnownLabels.ZONE) && !e.getValue().equals(labels.get(e.getKey()))) {
-            selected = false;
-          }
-        }
-        if (selected && !ds.requiredTerms().isEmpty()) {
-          selected = ds.requiredTerms().stream().anyMatch(term -> term.stream()
-              .allMatch(r -> r.key().equals(WellKnownLabels.ZONE) || r.matches(labels)));
-        }
-        if (selected) {
-          overhead = overhead.plus(ds.requests());
-        }
-      }
-      return overhead;
     }
 
     // ---- classes and compatibility -----------------------------------------------------------------------------
@@ -743,40 +665,6 @@ public final class Scheduler {
       return best;
     }
 
-    // ---- in-flight claims ---------------------------------------------------------------------------------------
-
-    /** An open node per in-flight claim whose shape is still offered, holding the pods it already has. */
-    private Map<String, Packer.OpenNode> inFlightNodes(Topology topology) {
-      Map<String, Packer.OpenNode> nodes = new LinkedHashMap<>();
-      Map<String, NodeShape> shapeByKey = new HashMap<>();
-      if (!input.inFlight().isEmpty()) {
-        for (NodeShape s : shapes) {
-          shapeByKey.putIfAbsent(s.pool.name() + "|" + s.type.name() + "|" + s.capacityType, s);
-        }
-      }
-      for (InFlightNode inFlight : input.inFlight()) {
-        int zone = zoneIndex.getOrDefault(inFlight.zone(), -1);
-        NodeShape shape = shapeByKey.get(inFlight.nodePool() + "|" + inFlight.instanceType() + "|"
-            + inFlight.capacityType());
-        if (shape == null || zone < 0) {
-          continue;
-        }
-        Packer.OpenNode node = new Packer.OpenNode(shape, 1L << zone, topology.groups.size());
-        boolean fits = true;
-        for (PendingPod pod : inFlight.pods()) {
-          long[] req = dims.dense(pod.requests());
-          for (int r = 0; r < req.length; r++) {
-            node.room[r] -= req[r];
-            fits &= node.room[r] >= 0;
-          }
-          topology.countPlaced(pod, node.counts, node.repelled);
-        }
-        if (fits) {
-          nodes.put(inFlight.claimId(), node);
-        }
-      }
-      return nodes;
-    }
   }
 
   static boolean allMatch(List<Requirement> reqs, Map<String, String> labels) {
