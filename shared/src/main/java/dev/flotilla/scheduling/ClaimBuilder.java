@@ -26,7 +26,7 @@ final class ClaimBuilder {
   }
 
   /** The names of the pods on {@code node}, taken from its items in order. */
-  static List<String> names(Packer.OpenNode node) {
+  static List<String> names(OpenNode node) {
     List<String> pods = new ArrayList<>();
     for (int i = 0; i < node.items.size(); i++) {
       PodClass.Item item = node.items.get(i);
@@ -42,7 +42,7 @@ final class ClaimBuilder {
    * to {@link Scheduler#MAX_INSTANCE_TYPES} compatible types ranked cheapest first. Pods of a node whose types cannot
    * honour its pool's {@code minValues} are reported in {@code unschedulable} instead.
    */
-  List<NodeClaim> claims(List<Packer.OpenNode> nodes, List<Unschedulable> unschedulable) {
+  List<NodeClaim> claims(List<OpenNode> nodes, List<Unschedulable> unschedulable) {
     Integer[] byPrice = new Integer[shapes.size()];
     for (int i = 0; i < byPrice.length; i++) {
       byPrice[i] = i;
@@ -50,7 +50,7 @@ final class ClaimBuilder {
     Arrays.sort(byPrice, Comparator.comparingDouble((Integer s) -> shapes.get(s).minPrice)
         .thenComparing(s -> shapes.get(s).type.name()).thenComparingInt(s -> s));
     List<NodeClaim> claims = new ArrayList<>();
-    for (Packer.OpenNode node : nodes) {
+    for (OpenNode node : nodes) {
       long[] used = new long[dims.size()];
       for (int r = 0; r < used.length; r++) {
         used[r] = node.shape.room[r] - node.room[r];

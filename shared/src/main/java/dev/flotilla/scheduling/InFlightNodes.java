@@ -15,9 +15,9 @@ final class InFlightNodes {
   private InFlightNodes() {}
 
   /** An open node per in-flight claim whose shape is still offered, holding the pods it already has. */
-  static Map<String, Packer.OpenNode> open(List<InFlightNode> inFlightNodes, List<NodeShape> shapes,
+  static Map<String, OpenNode> open(List<InFlightNode> inFlightNodes, List<NodeShape> shapes,
       Map<String, Integer> zoneIndex, Dims dims, Topology topology) {
-    Map<String, Packer.OpenNode> nodes = new LinkedHashMap<>();
+    Map<String, OpenNode> nodes = new LinkedHashMap<>();
     Map<String, NodeShape> shapeByKey = new HashMap<>();
     if (!inFlightNodes.isEmpty()) {
       for (NodeShape s : shapes) {
@@ -31,7 +31,7 @@ final class InFlightNodes {
       if (shape == null || zone < 0) {
         continue;
       }
-      Packer.OpenNode node = new Packer.OpenNode(shape, 1L << zone, topology.groups.size());
+      OpenNode node = new OpenNode(shape, 1L << zone, topology.groups.size());
       boolean fits = true;
       for (PendingPod pod : inFlight.pods()) {
         long[] req = dims.dense(pod.requests());

@@ -32,26 +32,6 @@ final class Packer {
   private static final int SCAN = 6;
   private static final double GIB = 1L << 30;
 
-  /** A node being filled: its shape, what room is left, which zones it may still be in, and its topology counts. */
-  static final class OpenNode {
-    NodeShape shape;
-    final long[] room;
-    long zoneMask;
-    final int[] counts;
-    final boolean[] repelled;
-    final List<PodClass.Item> items = new ArrayList<>();
-    final List<Integer> itemCounts = new ArrayList<>();
-    double value;
-
-    OpenNode(NodeShape shape, long zoneMask, int groups) {
-      this.shape = shape;
-      this.room = shape.room.clone();
-      this.zoneMask = zoneMask & shape.zoneMask;
-      this.counts = new int[groups];
-      this.repelled = new boolean[groups];
-    }
-  }
-
   private static final class Stream {
     final PodClass representative;
     final long zoneMask;
@@ -78,7 +58,7 @@ final class Packer {
   private final int topologyGroups;
   private final double[] sizeWeights;
   private final List<Stream> streams = new ArrayList<>();
-  private final Map<String, int[]> rankedShapes = new HashMap<>();
+  private final ShapeRanking ranking;
   private final Limits limits;
   private int epoch;
   /** While true, only items with quota left are taken, and no more than their quota. */
@@ -97,6 +77,7 @@ final class Packer {
   Packer(List<NodeShape> shapes, List<BitSet> groupShapes, int topologyGroups, int dims, Limits limits) {
     this.shapes = shapes;
     this.groupShapes = groupShapes;
+    this.ranking = new ShapeRanking(shapes, groupShapes);
     this.topologyGroups = topologyGroups;
     this.limits = limits;
     this.sizeWeights = new double[dims];
@@ -521,56 +502,8 @@ final class Packer {
     return null;
   }
 
-  /** Compatible shapes for an item, best first: those the bound's optimum uses, then by worth per dollar. */
   private int[] ranked(PodClass.Item item) {
-    PodClass c = item.podClass;
-    String key = c.group + "/" + item.zoneMask + "/" + item.capacityTypeMask;
-    return rankedShapes.computeIfAbsent(key, k -> {
-      BitSet compatible = groupShapes.get(c.group);
-      double[] prices = bound.prices()[c.group];
-      List<Integer> list = new ArrayList<>();
-      for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
-        NodeShape shape = shapes.get(s);
-        if ((shape.zoneMask & item.zoneMask) != 0
-            && (item.capacityTypeMask & (1 << shape.capacityType.ordinal())) != 0) {
-          list.add(s);
-        }
-      }
-      double[] worth = new double[shapes.size()];
-      for (int s : list) {
-        NodeShape shape = shapes.get(s);
-        double w = 0;
-        for (int r = 0; r < prices.length; r++) {
-          w += shape.room[r] * prices[r];
-        }
-        worth[s] = w / shape.minPrice;
-      }
-      double[] used = bound.nodes();
-      list.sort(Comparator.comparingInt((Integer s) -> used[s] > 1e-9 ? 0 : 1)
-          .thenComparingDouble(s -> used[s] > 1e-9 ? -used[s] : -worth[s])
-          .thenComparingDouble(s -> shapes.get(s).minPrice)
-          .thenComparingInt(s -> s));
-      // the shapes that hold this class alone cheapest, for the tail where its partners have run out
-      List<Integer> alone = new ArrayList<>(list);
-      alone.removeIf(x -> !c.shapes.get(x));
-      alone.sort(Comparator.comparingDouble((Integer x) -> shapes.get(x).minPrice
-          / Math.max(1, Dims.copiesThatFit(c.requests, shapes.get(x).room))).thenComparingInt(x -> x));
-      List<Integer> ordered = new ArrayList<>(list.subList(0, Math.min(list.size(), SHAPES_TRIED - ALONE_TRIED)));
-      for (int x : alone) {
-        if (ordered.size() >= SHAPES_TRIED) {
-          break;
-        }
-        if (!ordered.contains(x)) {
-          ordered.add(x);
-        }
-      }
-      for (int x : list) {
-        if (!ordered.contains(x)) {
-          ordered.add(x);
-        }
-      }
-      return ordered.stream().mapToInt(Integer::intValue).toArray();
-    });
+    return ranking.ranked(item, bound);
   }
 
   private double size(long[] v) {

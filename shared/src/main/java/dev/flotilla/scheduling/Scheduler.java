@@ -109,7 +109,7 @@ public final class Scheduler {
       groupOf.forEach((c, g) -> c.group = g);
       Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits);
       packer.prepare(items);
-      Map<String, Packer.OpenNode> inFlight = InFlightNodes.open(input.inFlight(), shapes, zoneIndex, dims, topology);
+      Map<String, OpenNode> inFlight = InFlightNodes.open(input.inFlight(), shapes, zoneIndex, dims, topology);
       packer.fillInFlight(List.copyOf(inFlight.values()));
       // what the bound covers: the pods in-flight room did not take
       Map<PodClass.Item, Integer> newNodePods = new HashMap<>();
