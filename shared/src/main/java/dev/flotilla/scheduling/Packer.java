@@ -262,82 +262,20 @@ final class Packer {
     followingBound = false;
   }
 
-  /** Above this many kinds of pods the pattern program is not run: its pricing search no longer converges in time. */
-  static final int PATTERN_KINDS = 32;
-  /** Shapes the pattern program prices for each kind (those ranked first for it), and in all. */
-  static final int PATTERN_SHAPES = 12;
-  static final int PATTERN_CANDIDATES = 64;
-  static final int PATTERN_ROUNDS = 30;
-  /** States one pattern search visits at most. */
-  static final int PATTERN_BUDGET = 2_000;
-
-  /**
-   * The pattern program's kinds among the items left: pods free of per-node topology, alike in requests, shapes,
-   * zones and capacity types. Null when there are more than {@link #PATTERN_KINDS}.
-   */
-  static List<List<PodClass.Item>> patternKinds(Iterable<PodClass.Item> items) {
-    Map<String, List<PodClass.Item>> kinds = new java.util.LinkedHashMap<>();
-    for (PodClass.Item item : items) {
-      PodClass c = item.podClass;
-      if (item.remaining == 0 || c.matches.length > 0 || c.repels.length > 0 || c.capGroups.length > 0
-          || c.selfRepelling) {
-        continue;
-      }
-      kinds.computeIfAbsent(c.group + "/" + Arrays.toString(c.requests) + "/" + item.zoneMask + "/"
-          + item.capacityTypeMask, x -> new ArrayList<>()).add(item);
-      if (kinds.size() > PATTERN_KINDS) {
-        return null;
-      }
-    }
-    return new ArrayList<>(kinds.values());
-  }
-
   /**
    * Opens the nodes of the pattern program's optimum (see {@link PatternProgram}), each pattern rounded down to whole
    * nodes, for the pods free of per-node topology; the few pods rounding leaves go to the greedy fill.
    *
-   * <p>Cost: at most {@link #PATTERN_ROUNDS} rounds, each {@link #PATTERN_CANDIDATES} searches of at most
-   * {@link #PATTERN_BUDGET} states and one simplex over the patterns kept (at most kinds + candidates rows, kinds
+   * <p>Cost: at most {@link PatternPacking#ROUNDS} rounds, each {@link PatternPacking#CANDIDATES} searches of at most
+   * {@link PatternPacking#BUDGET} states and one simplex over the patterns kept (at most kinds + candidates rows, kinds
    * columns); independent of the number of pods.
    */
   private void packPatternProgram(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes) {
-    List<List<PodClass.Item>> kinds = patternKinds(Arrays.asList(order));
+    List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order));
     if (kinds == null || kinds.isEmpty()) {
       return;
     }
-    int k = kinds.size();
-    long[][] requests = new long[k][];
-    long[] zoneMasks = new long[k];
-    int[] capacityTypeMasks = new int[k];
-    BitSet[] kindShapes = new BitSet[k];
-    int[] demand = new int[k];
-    double[] worth = new double[k];
-    java.util.LinkedHashSet<Integer> candidates = new java.util.LinkedHashSet<>();
-    for (int kind = 0; kind < k; kind++) {
-      PodClass.Item first = kinds.get(kind).getFirst();
-      requests[kind] = first.podClass.requests;
-      zoneMasks[kind] = first.zoneMask;
-      capacityTypeMasks[kind] = first.capacityTypeMask;
-      kindShapes[kind] = first.podClass.shapes;
-      worth[kind] = first.podClass.value;
-      for (PodClass.Item item : kinds.get(kind)) {
-        demand[kind] += item.remaining;
-      }
-      int taken = 0;
-      for (int s : ranked(first)) {
-        if (taken == PATTERN_SHAPES || candidates.size() == PATTERN_CANDIDATES) {
-          break;
-        }
-        if (first.podClass.shapes.get(s) && limits.allows(shapes.get(s))) {
-          candidates.add(s);
-          taken++;
-        }
-      }
-    }
-    PatternProgram.Result result = PatternProgram.solve(shapes,
-        candidates.stream().mapToInt(Integer::intValue).toArray(),
-        new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand), worth, PATTERN_ROUNDS,
-        PATTERN_BUDGET);
+    PatternProgram.Result result = PatternPacking.solve(kinds, shapes, this::ranked, limits);
     Integer[] byNodes = new Integer[result.patterns().size()];
     for (int i = 0; i < byNodes.length; i++) {
       byNodes[i] = i;
@@ -348,32 +286,10 @@ final class Packer {
       PatternProgram.Pattern pattern = result.patterns().get(p);
       NodeShape shape = shapes.get(pattern.shape());
       int whole = (int) Math.floor(result.nodes()[p] + 1e-6);
-      for (int r = 0; r < whole && limits.allows(shape) && take(pattern, kinds, picks); r++) {
+      for (int r = 0; r < whole && limits.allows(shape) && PatternPacking.take(pattern, kinds, picks); r++) {
         nodes.add(commit(shape, items.get(picks.getFirst()[0]), items, picks));
       }
     }
-  }
-
-  /** Picks the pattern's pods from its kinds' items; false when some kind has too few left. */
-  private static boolean take(PatternProgram.Pattern pattern, List<List<PodClass.Item>> kinds, List<int[]> picks) {
-    picks.clear();
-    for (int kind = 0; kind < kinds.size(); kind++) {
-      int want = pattern.counts()[kind];
-      for (PodClass.Item item : kinds.get(kind)) {
-        if (want == 0) {
-          break;
-        }
-        int n = Math.min(want, item.remaining);
-        if (n > 0) {
-          picks.add(new int[] {item.index, n});
-          want -= n;
-        }
-      }
-      if (want > 0) {
-        return false;
-      }
-    }
-    return !picks.isEmpty();
   }
 
   private OpenNode commit(NodeShape shape, PodClass.Item anchor, List<PodClass.Item> items, List<int[]> picks) {

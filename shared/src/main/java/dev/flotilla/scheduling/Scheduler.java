@@ -321,7 +321,7 @@ public final class Scheduler {
       int reported = unschedulable.size();
       List<Unschedulable> bestReports = List.of();
       // the pattern program only where its kinds are few; elsewhere it would repeat the greedy packing
-      List<List<PodClass.Item>> kinds = Packer.patternKinds(items);
+      List<List<PodClass.Item>> kinds = PatternPacking.kinds(items);
       boolean programRuns = kinds != null && !kinds.isEmpty();
       for (Packer.Strategy strategy : Packer.Strategy.values()) {
         if (strategy.patternProgram && !programRuns) {

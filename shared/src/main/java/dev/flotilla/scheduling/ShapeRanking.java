@@ -57,7 +57,8 @@ final class ShapeRanking {
       alone.removeIf(x -> !c.shapes.get(x));
       alone.sort(Comparator.comparingDouble((Integer x) -> shapes.get(x).minPrice
           / Math.max(1, Dims.copiesThatFit(c.requests, shapes.get(x).room))).thenComparingInt(x -> x));
-      List<Integer> ordered = new ArrayList<>(list.subList(0, Math.min(list.size(), Packer.SHAPES_TRIED - Packer.ALONE_TRIED)));
+      int first = Math.min(list.size(), Packer.SHAPES_TRIED - Packer.ALONE_TRIED);
+      List<Integer> ordered = new ArrayList<>(list.subList(0, first));
       for (int x : alone) {
         if (ordered.size() >= Packer.SHAPES_TRIED) {
           break;
