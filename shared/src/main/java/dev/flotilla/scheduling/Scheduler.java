@@ -70,6 +70,7 @@ public final class Scheduler {
     private final PoolLimits limits;
     private final List<PoolFallback> poolFallbacks = new ArrayList<>();
     private final ClaimBuilder claimBuilder;
+    private final PackingSelection selection;
 
     Run(SchedulingInput input, Choice choice) {
       this.input = input;
@@ -90,6 +91,7 @@ public final class Scheduler {
       this.dims = new Dims(all);
       this.limits = new PoolLimits(input.poolUsage());
       this.claimBuilder = new ClaimBuilder(shapes, dims, zones, limits);
+      this.selection = new PackingSelection(shapes, dims, limits, claimBuilder, choice, unschedulable);
     }
 
     Plan plan(long start) {
@@ -115,7 +117,7 @@ public final class Scheduler {
       Map<PodClass.Item, Integer> newNodePods = new HashMap<>();
       items.forEach(i -> newNodePods.put(i, i.remaining));
       FractionalBound.Result bound = solveBound(items, groupOf, groupShapes, newNodePods, true);
-      List<NodeClaim> claims = new ArrayList<>(bestPacking(packer, groupShapes, topology, items, bound));
+      List<NodeClaim> claims = new ArrayList<>(selection.best(packer, groupShapes, topology, items, bound));
 
       // pods a NodePool's limits leave out fall back to the next pool by weight that admits them, as often as needed
       List<PodClass.Item> all = new ArrayList<>(items);
@@ -135,7 +137,7 @@ public final class Scheduler {
         FractionalBound.Result nextBound = solveBound(next, nextGroupOf, nextGroups, counts, true);
         Packer nextPacker = new Packer(shapes, nextGroups, topology.groups.size(), dims.size(), limits);
         nextPacker.prepare(next);
-        claims.addAll(bestPacking(nextPacker, nextGroups, topology, next, nextBound));
+        claims.addAll(selection.best(nextPacker, nextGroups, topology, next, nextBound));
         all.addAll(next);
         left = next;
       }
@@ -296,78 +298,6 @@ public final class Scheduler {
       }
       return kept;
     }
-
-    /**
-     * Packs with each {@link Packer.Strategy} from the same start (in-flight room already filled) and keeps the plan
-     * that places the most pods, then (by the {@link Choice}) the one with fewer nodes or the cheaper; the first
-     * strategy wins ties, so the result is deterministic.
-     */
-    private List<NodeClaim> bestPacking(Packer first, List<BitSet> groupShapes, Topology topology,
-        List<PodClass.Item> items, FractionalBound.Result bound) {
-      int[] remaining = new int[items.size()];
-      int[] nextName = new int[items.size()];
-      for (int i = 0; i < items.size(); i++) {
-        remaining[i] = items.get(i).remaining;
-        nextName[i] = items.get(i).nextName;
-      }
-      Map<String, Resources> usage = limits.usage();
-      List<NodeClaim> best = null;
-      double bestTotal = Double.MAX_VALUE;
-      int bestLeft = Integer.MAX_VALUE;
-      int[] bestUnplaced = new int[items.size()];
-      int[] bestNextName = new int[items.size()];
-      Map<String, Resources> bestUsage = usage;
-      // claims() reports pods it cannot give a claim (minValues): only the kept packing's reports stay
-      int reported = unschedulable.size();
-      List<Unschedulable> bestReports = List.of();
-      // the pattern program only where its kinds are few; elsewhere it would repeat the greedy packing
-      List<List<PodClass.Item>> kinds = PatternPacking.kinds(items);
-      boolean programRuns = kinds != null && !kinds.isEmpty();
-      for (Packer.Strategy strategy : Packer.Strategy.values()) {
-        if (strategy.patternProgram && !programRuns) {
-          continue;
-        }
-        unschedulable.subList(reported, unschedulable.size()).clear();
-        Packer packer = first;
-        if (strategy.ordinal() > 0) {
-          for (int i = 0; i < items.size(); i++) {
-            items.get(i).restart(remaining[i], nextName[i]);
-          }
-          limits.restore(usage);
-          packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits);
-          packer.prepare(items.stream().filter(i -> i.remaining > 0).toList());
-        }
-        List<NodeClaim> claims = claimBuilder.claims(packer.pack(items, bound, strategy), unschedulable);
-        double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
-        // a packing that leaves pods out is never the cheaper one
-        int left = unschedulable.size() - reported;
-        for (PodClass.Item item : items) {
-          left += item.unplaced;
-        }
-        boolean fewer = choice == Choice.FEWEST_NODES && best != null && claims.size() != best.size();
-        if (left < bestLeft || (left == bestLeft && (fewer ? claims.size() < best.size()
-            : total < bestTotal - 1e-9))) {
-          bestLeft = left;
-          best = claims;
-          bestTotal = total;
-          for (int i = 0; i < items.size(); i++) {
-            bestUnplaced[i] = items.get(i).unplaced;
-            bestNextName[i] = items.get(i).nextName;
-          }
-          bestUsage = limits.usage();
-          bestReports = new ArrayList<>(unschedulable.subList(reported, unschedulable.size()));
-        }
-      }
-      unschedulable.subList(reported, unschedulable.size()).clear();
-      unschedulable.addAll(bestReports);
-      for (int i = 0; i < items.size(); i++) {
-        items.get(i).unplaced = bestUnplaced[i];
-        items.get(i).nextName = bestNextName[i];
-      }
-      limits.restore(bestUsage);
-      return best;
-    }
-
   }
 
   static boolean allMatch(List<Requirement> reqs, Map<String, String> labels) {
