@@ -23,6 +23,13 @@ import java.util.Set;
  * classes; find the shapes each class may use (its best-weighted NodePool only); settle zone-level topology by
  * pinning shares of classes to zones; solve the fractional bound; pack; then re-choose each node as the cheapest
  * shape that holds what it got, and rank the alternatives for CreateFleet. The same input always gives the same plan.
+ *
+ * <p>This class runs the steps and groups classes for the bound; each step lives with one reason to change:
+ * {@link NodeShapes} (shapes), {@link PodClasses} (classes, compatibility and why not), {@link Topology} and
+ * {@link ZoneTopology} (topology), {@link FractionalBound} (the bound), {@link InFlightNodes} (in-flight claims),
+ * {@link Packer} with {@link ShapeRanking}, {@link PatternPacking} and {@link OpenNode} (packing),
+ * {@link PackingSelection} (which packing is kept), {@link PoolLimits} and {@link PoolFallbacks} (NodePool limits and
+ * falling back to the next pool), and {@link ClaimBuilder} (claims for CreateFleet).
  */
 public final class Scheduler {
 
