@@ -131,7 +131,9 @@ final class Packer {
    * the most CPU-heavy pods (so that memory-heavy pods are left to fill them), does best where the bound mixes pods
    * finely; a greedy packing by the pods' worth does best where rounding the bound's small nodes wastes room; the
    * pattern program does best where pods are large for the nodes and few kinds repeat (most deployments), and is
-   * only run there. The scheduler runs each and keeps the cheapest plan.
+   * only run there. Following the bound and then opening nodes most valuable pod first, or memory-heavy pods first,
+   * wins some mixes of many kinds with few pods each. The scheduler runs each and keeps the cheapest plan; the
+   * earlier strategy wins ties.
    */
   enum Strategy {
     BOUND_THEN_CPU_HEAVY_FIRST(true, false, Comparator.comparingDouble((PodClass.Item i) ->
@@ -139,7 +141,11 @@ final class Packer {
         .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
     GREEDY_BY_WORTH(false, false, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
         .thenComparingInt(i -> i.index)),
-    PATTERN_PROGRAM_THEN_GREEDY(false, true, GREEDY_BY_WORTH.anchorOrder);
+    PATTERN_PROGRAM_THEN_GREEDY(false, true, GREEDY_BY_WORTH.anchorOrder),
+    BOUND_THEN_GREEDY_BY_WORTH(true, false, GREEDY_BY_WORTH.anchorOrder),
+    BOUND_THEN_MEMORY_HEAVY_FIRST(true, false, Comparator.comparingDouble((PodClass.Item i) ->
+            (double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
+        .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index));
 
     final boolean followBound;
     final boolean patternProgram;
