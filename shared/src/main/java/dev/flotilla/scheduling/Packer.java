@@ -131,32 +131,42 @@ final class Packer {
    * the most CPU-heavy pods (so that memory-heavy pods are left to fill them), does best where the bound mixes pods
    * finely; a greedy packing by the pods' worth does best where rounding the bound's small nodes wastes room; the
    * pattern program does best where pods are large for the nodes and few kinds repeat (most deployments), and is
-   * only run there. Following the bound and then opening nodes most valuable pod first, or memory-heavy pods first,
-   * wins some mixes of many kinds with few pods each. The scheduler runs each and keeps the cheapest plan; the
-   * earlier strategy wins ties.
+   * only run there. On mixes of many kinds with few pods each, opening nodes for the most CPU-heavy or the most
+   * memory-heavy pods first (after following the bound, or not) often wins; those four run only up to
+   * {@link #MORE_PACKINGS_CLASSES} classes, as each packing's time grows with the classes. The scheduler runs each
+   * and keeps the cheapest plan; the earlier strategy wins ties.
    */
   enum Strategy {
-    BOUND_THEN_CPU_HEAVY_FIRST(true, false, Comparator.comparingDouble((PodClass.Item i) ->
+    BOUND_THEN_CPU_HEAVY_FIRST(true, false, false, Comparator.comparingDouble((PodClass.Item i) ->
             -(double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
         .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
-    GREEDY_BY_WORTH(false, false, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
+    GREEDY_BY_WORTH(false, false, false, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
         .thenComparingInt(i -> i.index)),
-    PATTERN_PROGRAM_THEN_GREEDY(false, true, GREEDY_BY_WORTH.anchorOrder),
-    BOUND_THEN_GREEDY_BY_WORTH(true, false, GREEDY_BY_WORTH.anchorOrder),
-    BOUND_THEN_MEMORY_HEAVY_FIRST(true, false, Comparator.comparingDouble((PodClass.Item i) ->
+    PATTERN_PROGRAM_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
+    BOUND_THEN_GREEDY_BY_WORTH(true, false, true, GREEDY_BY_WORTH.anchorOrder),
+    BOUND_THEN_MEMORY_HEAVY_FIRST(true, false, true, Comparator.comparingDouble((PodClass.Item i) ->
             (double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
-        .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index));
+        .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
+    GREEDY_CPU_HEAVY_FIRST(false, false, true, BOUND_THEN_CPU_HEAVY_FIRST.anchorOrder),
+    GREEDY_MEMORY_HEAVY_FIRST(false, false, true, BOUND_THEN_MEMORY_HEAVY_FIRST.anchorOrder);
 
     final boolean followBound;
     final boolean patternProgram;
+    /** Run only up to {@link #MORE_PACKINGS_CLASSES} classes. */
+    final boolean fewClassesOnly;
     final Comparator<PodClass.Item> anchorOrder;
 
-    Strategy(boolean followBound, boolean patternProgram, Comparator<PodClass.Item> anchorOrder) {
+    Strategy(boolean followBound, boolean patternProgram, boolean fewClassesOnly,
+        Comparator<PodClass.Item> anchorOrder) {
       this.followBound = followBound;
       this.patternProgram = patternProgram;
+      this.fewClassesOnly = fewClassesOnly;
       this.anchorOrder = anchorOrder;
     }
   }
+
+  /** Above this many pod classes only the first three strategies run. */
+  static final int MORE_PACKINGS_CLASSES = 1_000;
 
   /**
    * Places every item left on new nodes; what it cannot place (NodePool limits) is counted in {@code unplaced}.

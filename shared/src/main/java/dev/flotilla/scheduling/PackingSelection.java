@@ -32,8 +32,8 @@ final class PackingSelection {
 
   /**
    * Packs with each {@link Packer.Strategy} from the same start (in-flight room already filled) and keeps the plan
-   * that places the most pods, then (by the {@link Scheduler.Choice}) the one with fewer nodes or the cheaper; the first
-   * strategy wins ties, so the result is deterministic.
+   * that places the most pods, then (by the {@link Scheduler.Choice}) the one with fewer nodes or the cheaper; the
+   * first strategy wins ties, so the result is deterministic.
    */
   List<NodeClaim> best(Packer first, List<BitSet> groupShapes, Topology topology,
       List<PodClass.Item> items, FractionalBound.Result bound) {
@@ -56,8 +56,9 @@ final class PackingSelection {
     // the pattern program only where its kinds are few; elsewhere it would repeat the greedy packing
     List<List<PodClass.Item>> kinds = PatternPacking.kinds(items);
     boolean programRuns = kinds != null && !kinds.isEmpty();
+    boolean manyClasses = items.stream().map(i -> i.podClass).distinct().count() > Packer.MORE_PACKINGS_CLASSES;
     for (Packer.Strategy strategy : Packer.Strategy.values()) {
-      if (strategy.patternProgram && !programRuns) {
+      if (strategy.patternProgram && !programRuns || strategy.fewClassesOnly && manyClasses) {
         continue;
       }
       unschedulable.subList(reported, unschedulable.size()).clear();
