@@ -19,10 +19,12 @@ import java.util.Map;
  *        u[g][r] ≤ v[M][r]                     for every membership M and group g in M
  *   </pre>
  *   {@code u[g][r]} prices resource r for group g; the packer ranks shapes by what they are worth at those prices.</li>
- *   <li>The per-class program, when classes are few (distinct requests within a group): a pod's requests stay
- *   together and it may only use shapes it fits on whole, which is the usual LP relaxation of bin packing and much
- *   tighter. Its dual gives each pod's worth and its primal how many pods of each class go on each shape; the packer
- *   follows that assignment first.</li>
+ *   <li>The per-class program, up to {@link #MAX_CLASSES} classes (distinct requests within a group): a pod's
+ *   requests stay together and it may only use shapes it fits on whole, which is the usual LP relaxation of bin
+ *   packing and much tighter. Its dual gives each pod's worth and its primal how many pods of each class go on each
+ *   shape; the packer follows that assignment first. It is solved by column generation over node loads
+ *   ({@link CoveringProgram}), whose master has one row per class, so 200 classes over hundreds of shapes take
+ *   milliseconds where one dense tableau over every (class, shape) pair took seconds.</li>
  * </ol>
  *
  * <p>Shapes another shape beats (holding every class it holds, with at least as much of every resource per dollar)
@@ -43,8 +45,11 @@ final class FractionalBound {
   /** In the per-class optimum, {@code pods} pods of class {@code podClass} go on nodes of shape {@code shape}. */
   record Assignment(int podClass, int shape, double pods) {}
 
-  /** Above this many (class, shape) pairs the per-class program is skipped and the resource-split bound serves. */
+  /** Above this many (class, shape) pairs the dense per-class solve is skipped. */
   static final int MAX_PAIRS = 6_000;
+
+  /** Above this many classes the per-class program is skipped and the resource-split bound serves. */
+  static final int MAX_CLASSES = 1_000;
 
   private FractionalBound() {}
 
@@ -55,6 +60,12 @@ final class FractionalBound {
    */
   static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
       int[] classGroup, long[] classCount, int dims) {
+    return solve(shapes, groupShapes, classRequests, classGroup, classCount, dims, false);
+  }
+
+  /** As above; with {@code dense}, the per-class program is solved as one dense tableau (the reference, for tests). */
+  static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
+      int[] classGroup, long[] classCount, int dims, boolean dense) {
     int groups = groupShapes.size();
     List<long[]> groupDemand = new ArrayList<>();
     for (int g = 0; g < groups; g++) {
@@ -189,12 +200,13 @@ final class FractionalBound {
       nodes[rowShape.get(k)] += Math.max(0, solution.rowDuals()[k]);
     }
     Result split = new Result(splitBound, nodes, prices, null, List.of());
-    return perClass(split, shapes, groupShapes, classGroup, classRequests, classCount, active, scale);
+    return perClass(split, shapes, groupShapes, classGroup, classRequests, classCount, active, scale, dense);
   }
 
   /**
    * The tighter per-class program: a pod's requests stay together (though a pod may still be split across nodes).
-   * Solved through its dual, over the shapes that survived dominance:
+   * Its dual, over the shapes that survived dominance (the dense solve builds it whole; column generation reaches
+   * the same optimum from the primal side and reports a point of it):
    *
    * <pre>
    *   max Σ_k n[k]·π[k]
@@ -205,9 +217,9 @@ final class FractionalBound {
    * π[k] is what one pod of class k is worth; the slack of a shape's row is how many nodes of it the optimum buys.
    */
   private static Result perClass(Result split, List<NodeShape> shapes, List<BitSet> groupShapes,
-      int[] classGroup, List<long[]> classDemand, long[] classCount, int[] active, double[] scale) {
+      int[] classGroup, List<long[]> classDemand, long[] classCount, int[] active, double[] scale, boolean dense) {
     int k = classGroup.length;
-    if (k == 0 || k > MAX_PAIRS / 4) {
+    if (k == 0 || k > (dense ? MAX_PAIRS / 4 : MAX_CLASSES)) {
       return split;
     }
     // which classes each shape can hold: its group admits them and one pod fits on it whole
@@ -239,9 +251,100 @@ final class FractionalBound {
         pairs.add(new int[] {c, i});
       }
     }
-    if (pairs.size() > MAX_PAIRS || covered.cardinality() < k) {
+    if (covered.cardinality() < k || dense && pairs.size() > MAX_PAIRS) {
       return split;
     }
+    return dense ? dense(split, shapes, classDemand, classCount, active, scale, kept, pairs)
+        : covering(split, shapes, classDemand, classCount, active, scale, kept, keptHolds);
+  }
+
+  /**
+   * The per-class program by column generation ({@link CoveringProgram}); its class prices are then pulled inside
+   * the dual's constraints exactly as the dense solve's are, so the figure is a true lower bound.
+   */
+  private static Result covering(Result split, List<NodeShape> shapes, List<long[]> classDemand, long[] classCount,
+      int[] active, double[] scale, List<Integer> kept, List<BitSet> keptHolds) {
+    int k = classCount.length;
+    int t = kept.size();
+    int ra = active.length;
+    double[][] req = new double[k][ra];
+    double[] demand = new double[k];
+    for (int c = 0; c < k; c++) {
+      for (int r = 0; r < ra; r++) {
+        req[c][r] = classDemand.get(c)[active[r]] / scale[active[r]];
+      }
+      demand[c] = classCount[c];
+    }
+    double[][] room = new double[t][ra];
+    double[] price = new double[t];
+    for (int i = 0; i < t; i++) {
+      NodeShape s = shapes.get(kept.get(i));
+      for (int r = 0; r < ra; r++) {
+        room[i][r] = s.room[active[r]] / scale[active[r]];
+      }
+      price[i] = s.minPrice;
+    }
+    CoveringProgram.Solution solution = CoveringProgram.solve(req, demand, room, price, keptHolds, 20_000);
+    if (solution == null) {
+      return split;
+    }
+    // Repair: each shape's resource prices scaled inside its price, each class worth no more than its cheapest home.
+    double[][] mu = solution.shapePrices();
+    for (int i = 0; i < t; i++) {
+      double used = 0;
+      for (int r = 0; r < ra; r++) {
+        used += room[i][r] * mu[i][r];
+      }
+      if (used > price[i]) {
+        for (int r = 0; r < ra; r++) {
+          mu[i][r] *= price[i] / used;
+        }
+      }
+    }
+    double[] worth = new double[k];
+    java.util.Arrays.fill(worth, Double.POSITIVE_INFINITY);
+    for (int i = 0; i < t; i++) {
+      BitSet h = keptHolds.get(i);
+      for (int c = h.nextSetBit(0); c >= 0; c = h.nextSetBit(c + 1)) {
+        double w = 0;
+        for (int r = 0; r < ra; r++) {
+          w += req[c][r] * mu[i][r];
+        }
+        worth[c] = Math.min(worth[c], w);
+      }
+    }
+    double[] values = new double[k];
+    double perClassBound = 0;
+    for (int c = 0; c < k; c++) {
+      values[c] = Math.max(0, Math.min(solution.classPrices()[c], worth[c]));
+      perClassBound += demand[c] * values[c];
+    }
+    if (perClassBound < split.bound()) {
+      return split;
+    }
+    double[] nodes = new double[shapes.size()];
+    List<Assignment> assignments = new ArrayList<>();
+    for (int i = 0; i < t; i++) {
+      nodes[kept.get(i)] = solution.nodes()[i];
+      double[] pods = solution.pods()[i];
+      if (pods == null) {
+        continue;
+      }
+      for (int c = 0; c < k; c++) {
+        if (pods[c] > 1e-6) {
+          assignments.add(new Assignment(c, kept.get(i), pods[c]));
+        }
+      }
+    }
+    return new Result(perClassBound, nodes, split.prices(), values, assignments);
+  }
+
+  /** The per-class program as one dense tableau over its dual: exact, but slow beyond a few hundred pairs. */
+  private static Result dense(Result split, List<NodeShape> shapes, List<long[]> classDemand, long[] classCount,
+      int[] active, double[] scale, List<Integer> kept, List<int[]> pairs) {
+    int k = classCount.length;
+    int t = kept.size();
+    int ra = active.length;
     int vars = k + t * ra;
     int rows = t + pairs.size();
     double[][] a = new double[rows][vars];

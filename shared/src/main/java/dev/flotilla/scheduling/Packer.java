@@ -32,26 +32,6 @@ final class Packer {
   private static final int SCAN = 6;
   private static final double GIB = 1L << 30;
 
-  /** A node being filled: its shape, what room is left, which zones it may still be in, and its topology counts. */
-  static final class OpenNode {
-    NodeShape shape;
-    final long[] room;
-    long zoneMask;
-    final int[] counts;
-    final boolean[] repelled;
-    final List<PodClass.Item> items = new ArrayList<>();
-    final List<Integer> itemCounts = new ArrayList<>();
-    double value;
-
-    OpenNode(NodeShape shape, long zoneMask, int groups) {
-      this.shape = shape;
-      this.room = shape.room.clone();
-      this.zoneMask = zoneMask & shape.zoneMask;
-      this.counts = new int[groups];
-      this.repelled = new boolean[groups];
-    }
-  }
-
   private static final class Stream {
     final PodClass representative;
     final long zoneMask;
@@ -78,7 +58,7 @@ final class Packer {
   private final int topologyGroups;
   private final double[] sizeWeights;
   private final List<Stream> streams = new ArrayList<>();
-  private final Map<String, int[]> rankedShapes = new HashMap<>();
+  private final ShapeRanking ranking;
   private final Limits limits;
   private int epoch;
   /** While true, only items with quota left are taken, and no more than their quota. */
@@ -97,6 +77,7 @@ final class Packer {
   Packer(List<NodeShape> shapes, List<BitSet> groupShapes, int topologyGroups, int dims, Limits limits) {
     this.shapes = shapes;
     this.groupShapes = groupShapes;
+    this.ranking = new ShapeRanking(shapes, groupShapes);
     this.topologyGroups = topologyGroups;
     this.limits = limits;
     this.sizeWeights = new double[dims];
@@ -150,26 +131,42 @@ final class Packer {
    * the most CPU-heavy pods (so that memory-heavy pods are left to fill them), does best where the bound mixes pods
    * finely; a greedy packing by the pods' worth does best where rounding the bound's small nodes wastes room; the
    * pattern program does best where pods are large for the nodes and few kinds repeat (most deployments), and is
-   * only run there. The scheduler runs each and keeps the cheapest plan.
+   * only run there. On mixes of many kinds with few pods each, opening nodes for the most CPU-heavy or the most
+   * memory-heavy pods first (after following the bound, or not) often wins; those four run only up to
+   * {@link #MORE_PACKINGS_CLASSES} classes, as each packing's time grows with the classes. The scheduler runs each
+   * and keeps the cheapest plan; the earlier strategy wins ties.
    */
   enum Strategy {
-    BOUND_THEN_CPU_HEAVY_FIRST(true, false, Comparator.comparingDouble((PodClass.Item i) ->
+    BOUND_THEN_CPU_HEAVY_FIRST(true, false, false, Comparator.comparingDouble((PodClass.Item i) ->
             -(double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
         .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
-    GREEDY_BY_WORTH(false, false, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
+    GREEDY_BY_WORTH(false, false, false, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
         .thenComparingInt(i -> i.index)),
-    PATTERN_PROGRAM_THEN_GREEDY(false, true, GREEDY_BY_WORTH.anchorOrder);
+    PATTERN_PROGRAM_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
+    BOUND_THEN_GREEDY_BY_WORTH(true, false, true, GREEDY_BY_WORTH.anchorOrder),
+    BOUND_THEN_MEMORY_HEAVY_FIRST(true, false, true, Comparator.comparingDouble((PodClass.Item i) ->
+            (double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
+        .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
+    GREEDY_CPU_HEAVY_FIRST(false, false, true, BOUND_THEN_CPU_HEAVY_FIRST.anchorOrder),
+    GREEDY_MEMORY_HEAVY_FIRST(false, false, true, BOUND_THEN_MEMORY_HEAVY_FIRST.anchorOrder);
 
     final boolean followBound;
     final boolean patternProgram;
+    /** Run only up to {@link #MORE_PACKINGS_CLASSES} classes. */
+    final boolean fewClassesOnly;
     final Comparator<PodClass.Item> anchorOrder;
 
-    Strategy(boolean followBound, boolean patternProgram, Comparator<PodClass.Item> anchorOrder) {
+    Strategy(boolean followBound, boolean patternProgram, boolean fewClassesOnly,
+        Comparator<PodClass.Item> anchorOrder) {
       this.followBound = followBound;
       this.patternProgram = patternProgram;
+      this.fewClassesOnly = fewClassesOnly;
       this.anchorOrder = anchorOrder;
     }
   }
+
+  /** Above this many pod classes only the first three strategies run. */
+  static final int MORE_PACKINGS_CLASSES = 1_000;
 
   /**
    * Places every item left on new nodes; what it cannot place (NodePool limits) is counted in {@code unplaced}.
@@ -281,82 +278,20 @@ final class Packer {
     followingBound = false;
   }
 
-  /** Above this many kinds of pods the pattern program is not run: its pricing search no longer converges in time. */
-  static final int PATTERN_KINDS = 32;
-  /** Shapes the pattern program prices for each kind (those ranked first for it), and in all. */
-  static final int PATTERN_SHAPES = 12;
-  static final int PATTERN_CANDIDATES = 64;
-  static final int PATTERN_ROUNDS = 30;
-  /** States one pattern search visits at most. */
-  static final int PATTERN_BUDGET = 2_000;
-
-  /**
-   * The pattern program's kinds among the items left: pods free of per-node topology, alike in requests, shapes,
-   * zones and capacity types. Null when there are more than {@link #PATTERN_KINDS}.
-   */
-  static List<List<PodClass.Item>> patternKinds(Iterable<PodClass.Item> items) {
-    Map<String, List<PodClass.Item>> kinds = new java.util.LinkedHashMap<>();
-    for (PodClass.Item item : items) {
-      PodClass c = item.podClass;
-      if (item.remaining == 0 || c.matches.length > 0 || c.repels.length > 0 || c.capGroups.length > 0
-          || c.selfRepelling) {
-        continue;
-      }
-      kinds.computeIfAbsent(c.group + "/" + Arrays.toString(c.requests) + "/" + item.zoneMask + "/"
-          + item.capacityTypeMask, x -> new ArrayList<>()).add(item);
-      if (kinds.size() > PATTERN_KINDS) {
-        return null;
-      }
-    }
-    return new ArrayList<>(kinds.values());
-  }
-
   /**
    * Opens the nodes of the pattern program's optimum (see {@link PatternProgram}), each pattern rounded down to whole
    * nodes, for the pods free of per-node topology; the few pods rounding leaves go to the greedy fill.
    *
-   * <p>Cost: at most {@link #PATTERN_ROUNDS} rounds, each {@link #PATTERN_CANDIDATES} searches of at most
-   * {@link #PATTERN_BUDGET} states and one simplex over the patterns kept (at most kinds + candidates rows, kinds
+   * <p>Cost: at most {@link PatternPacking#ROUNDS} rounds, each {@link PatternPacking#CANDIDATES} searches of at most
+   * {@link PatternPacking#BUDGET} states and one simplex over the patterns kept (at most kinds + candidates rows, kinds
    * columns); independent of the number of pods.
    */
   private void packPatternProgram(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes) {
-    List<List<PodClass.Item>> kinds = patternKinds(Arrays.asList(order));
+    List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order));
     if (kinds == null || kinds.isEmpty()) {
       return;
     }
-    int k = kinds.size();
-    long[][] requests = new long[k][];
-    long[] zoneMasks = new long[k];
-    int[] capacityTypeMasks = new int[k];
-    BitSet[] kindShapes = new BitSet[k];
-    int[] demand = new int[k];
-    double[] worth = new double[k];
-    java.util.LinkedHashSet<Integer> candidates = new java.util.LinkedHashSet<>();
-    for (int kind = 0; kind < k; kind++) {
-      PodClass.Item first = kinds.get(kind).getFirst();
-      requests[kind] = first.podClass.requests;
-      zoneMasks[kind] = first.zoneMask;
-      capacityTypeMasks[kind] = first.capacityTypeMask;
-      kindShapes[kind] = first.podClass.shapes;
-      worth[kind] = first.podClass.value;
-      for (PodClass.Item item : kinds.get(kind)) {
-        demand[kind] += item.remaining;
-      }
-      int taken = 0;
-      for (int s : ranked(first)) {
-        if (taken == PATTERN_SHAPES || candidates.size() == PATTERN_CANDIDATES) {
-          break;
-        }
-        if (first.podClass.shapes.get(s) && limits.allows(shapes.get(s))) {
-          candidates.add(s);
-          taken++;
-        }
-      }
-    }
-    PatternProgram.Result result = PatternProgram.solve(shapes,
-        candidates.stream().mapToInt(Integer::intValue).toArray(),
-        new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand), worth, PATTERN_ROUNDS,
-        PATTERN_BUDGET);
+    PatternProgram.Result result = PatternPacking.solve(kinds, shapes, this::ranked, limits);
     Integer[] byNodes = new Integer[result.patterns().size()];
     for (int i = 0; i < byNodes.length; i++) {
       byNodes[i] = i;
@@ -367,32 +302,10 @@ final class Packer {
       PatternProgram.Pattern pattern = result.patterns().get(p);
       NodeShape shape = shapes.get(pattern.shape());
       int whole = (int) Math.floor(result.nodes()[p] + 1e-6);
-      for (int r = 0; r < whole && limits.allows(shape) && take(pattern, kinds, picks); r++) {
+      for (int r = 0; r < whole && limits.allows(shape) && PatternPacking.take(pattern, kinds, picks); r++) {
         nodes.add(commit(shape, items.get(picks.getFirst()[0]), items, picks));
       }
     }
-  }
-
-  /** Picks the pattern's pods from its kinds' items; false when some kind has too few left. */
-  private static boolean take(PatternProgram.Pattern pattern, List<List<PodClass.Item>> kinds, List<int[]> picks) {
-    picks.clear();
-    for (int kind = 0; kind < kinds.size(); kind++) {
-      int want = pattern.counts()[kind];
-      for (PodClass.Item item : kinds.get(kind)) {
-        if (want == 0) {
-          break;
-        }
-        int n = Math.min(want, item.remaining);
-        if (n > 0) {
-          picks.add(new int[] {item.index, n});
-          want -= n;
-        }
-      }
-      if (want > 0) {
-        return false;
-      }
-    }
-    return !picks.isEmpty();
   }
 
   private OpenNode commit(NodeShape shape, PodClass.Item anchor, List<PodClass.Item> items, List<int[]> picks) {
@@ -521,56 +434,8 @@ final class Packer {
     return null;
   }
 
-  /** Compatible shapes for an item, best first: those the bound's optimum uses, then by worth per dollar. */
   private int[] ranked(PodClass.Item item) {
-    PodClass c = item.podClass;
-    String key = c.group + "/" + item.zoneMask + "/" + item.capacityTypeMask;
-    return rankedShapes.computeIfAbsent(key, k -> {
-      BitSet compatible = groupShapes.get(c.group);
-      double[] prices = bound.prices()[c.group];
-      List<Integer> list = new ArrayList<>();
-      for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
-        NodeShape shape = shapes.get(s);
-        if ((shape.zoneMask & item.zoneMask) != 0
-            && (item.capacityTypeMask & (1 << shape.capacityType.ordinal())) != 0) {
-          list.add(s);
-        }
-      }
-      double[] worth = new double[shapes.size()];
-      for (int s : list) {
-        NodeShape shape = shapes.get(s);
-        double w = 0;
-        for (int r = 0; r < prices.length; r++) {
-          w += shape.room[r] * prices[r];
-        }
-        worth[s] = w / shape.minPrice;
-      }
-      double[] used = bound.nodes();
-      list.sort(Comparator.comparingInt((Integer s) -> used[s] > 1e-9 ? 0 : 1)
-          .thenComparingDouble(s -> used[s] > 1e-9 ? -used[s] : -worth[s])
-          .thenComparingDouble(s -> shapes.get(s).minPrice)
-          .thenComparingInt(s -> s));
-      // the shapes that hold this class alone cheapest, for the tail where its partners have run out
-      List<Integer> alone = new ArrayList<>(list);
-      alone.removeIf(x -> !c.shapes.get(x));
-      alone.sort(Comparator.comparingDouble((Integer x) -> shapes.get(x).minPrice
-          / Math.max(1, Dims.copiesThatFit(c.requests, shapes.get(x).room))).thenComparingInt(x -> x));
-      List<Integer> ordered = new ArrayList<>(list.subList(0, Math.min(list.size(), SHAPES_TRIED - ALONE_TRIED)));
-      for (int x : alone) {
-        if (ordered.size() >= SHAPES_TRIED) {
-          break;
-        }
-        if (!ordered.contains(x)) {
-          ordered.add(x);
-        }
-      }
-      for (int x : list) {
-        if (!ordered.contains(x)) {
-          ordered.add(x);
-        }
-      }
-      return ordered.stream().mapToInt(Integer::intValue).toArray();
-    });
+    return ranking.ranked(item, bound);
   }
 
   private double size(long[] v) {

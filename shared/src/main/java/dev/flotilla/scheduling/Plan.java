@@ -36,6 +36,23 @@ public record Plan(
         + inFlightPlacements.stream().mapToInt(p -> p.pods().size()).sum();
   }
 
+  /**
+   * A digest of everything the plan decides (claims with their ranked types and pods, in-flight placements,
+   * unschedulable pods, fallbacks, price and bound) but not how long it took: plans alike in all of that have equal
+   * fingerprints, so a change meant to leave behaviour alone can be checked against the plans of before.
+   */
+  public String fingerprint() {
+    String text = nodeClaims + "|" + inFlightPlacements + "|" + unschedulable + "|" + poolFallbacks + "|"
+        + totalPricePerHour + "|" + lowerBoundPerHour;
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Plan price over the bound; 1.0 is as cheap as any fleet could be. */
   public double costRatio() {
     return lowerBoundPerHour <= 0 ? 1.0 : totalPricePerHour / lowerBoundPerHour;

@@ -1,16 +1,8 @@
 package dev.flotilla.scheduling;
 
-import dev.flotilla.catalog.InstanceType;
-import dev.flotilla.catalog.NodeCapacity;
-import dev.flotilla.catalog.NodeLabels;
-import dev.flotilla.catalog.Offering;
-import dev.flotilla.catalog.OfferingCatalog;
-import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
-import dev.flotilla.model.Taint;
-import dev.flotilla.model.Toleration;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import java.util.ArrayList;
@@ -31,6 +23,13 @@ import java.util.Set;
  * classes; find the shapes each class may use (its best-weighted NodePool only); settle zone-level topology by
  * pinning shares of classes to zones; solve the fractional bound; pack; then re-choose each node as the cheapest
  * shape that holds what it got, and rank the alternatives for CreateFleet. The same input always gives the same plan.
+ *
+ * <p>This class runs the steps and groups classes for the bound; each step lives with one reason to change:
+ * {@link NodeShapes} (shapes), {@link PodClasses} (classes, compatibility and why not), {@link Topology} and
+ * {@link ZoneTopology} (topology), {@link FractionalBound} (the bound), {@link InFlightNodes} (in-flight claims),
+ * {@link Packer} with {@link ShapeRanking}, {@link PatternPacking} and {@link OpenNode} (packing),
+ * {@link PackingSelection} (which packing is kept), {@link PoolLimits} and {@link PoolFallbacks} (NodePool limits and
+ * falling back to the next pool), and {@link ClaimBuilder} (claims for CreateFleet).
  */
 public final class Scheduler {
 
@@ -72,12 +71,13 @@ public final class Scheduler {
     private final List<NodePool> pools;
     private final Dims dims;
     private final List<NodeShape> shapes = new ArrayList<>();
-    private final List<PodClass> classes = new ArrayList<>();
-    private final List<BitSet> signatureShapes = new ArrayList<>();
-    private final List<String> signatureProblems = new ArrayList<>();
+    private List<PodClass> classes;
+    private List<BitSet> signatureShapes;
     private final List<Unschedulable> unschedulable = new ArrayList<>();
-    private final Map<String, Resources> poolUsage = new HashMap<>();
+    private final PoolLimits limits;
     private final List<PoolFallback> poolFallbacks = new ArrayList<>();
+    private final ClaimBuilder claimBuilder;
+    private final PackingSelection selection;
 
     Run(SchedulingInput input, Choice choice) {
       this.input = input;
@@ -96,12 +96,16 @@ public final class Scheduler {
       input.pods().forEach(p -> all.add(p.requests()));
       input.daemonSets().forEach(p -> all.add(p.requests()));
       this.dims = new Dims(all);
-      input.poolUsage().forEach(poolUsage::put);
+      this.limits = new PoolLimits(input.poolUsage());
+      this.claimBuilder = new ClaimBuilder(shapes, dims, zones, limits);
+      this.selection = new PackingSelection(shapes, dims, limits, claimBuilder, choice, unschedulable);
     }
 
     Plan plan(long start) {
-      buildShapes();
-      buildClasses();
+      shapes.addAll(NodeShapes.build(input, pools, zones, zoneIndex, dims));
+      PodClasses podClasses = new PodClasses(input, pools, zones, shapes, dims);
+      classes = podClasses.build(unschedulable);
+      signatureShapes = podClasses.signatureShapes;
       Topology topology = new Topology();
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       topology.nodeConstraints(placeable,
@@ -112,22 +116,23 @@ public final class Scheduler {
       List<BitSet> groupShapes = new ArrayList<>();
       Map<PodClass, Integer> groupOf = groups(items, Map.of(), groupShapes);
       groupOf.forEach((c, g) -> c.group = g);
-      Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), new PoolLimits());
+      Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits);
       packer.prepare(items);
-      Map<String, Packer.OpenNode> inFlight = inFlightNodes(topology);
+      Map<String, OpenNode> inFlight = InFlightNodes.open(input.inFlight(), shapes, zoneIndex, dims, topology);
       packer.fillInFlight(List.copyOf(inFlight.values()));
       // what the bound covers: the pods in-flight room did not take
       Map<PodClass.Item, Integer> newNodePods = new HashMap<>();
       items.forEach(i -> newNodePods.put(i, i.remaining));
       FractionalBound.Result bound = solveBound(items, groupOf, groupShapes, newNodePods, true);
-      List<NodeClaim> claims = new ArrayList<>(bestPacking(packer, groupShapes, topology, items, bound));
+      List<NodeClaim> claims = new ArrayList<>(selection.best(packer, groupShapes, topology, items, bound));
 
       // pods a NodePool's limits leave out fall back to the next pool by weight that admits them, as often as needed
       List<PodClass.Item> all = new ArrayList<>(items);
       Map<PodClass, java.util.Set<Integer>> poolsUsed = new HashMap<>();
       List<PodClass.Item> left = items;
       while (true) {
-        List<PodClass.Item> next = fallBack(left, poolsUsed);
+        List<PodClass.Item> next = new PoolFallbacks(shapes, signatureShapes, limits, poolFallbacks).fallBack(left,
+            poolsUsed);
         if (next.isEmpty()) {
           break;
         }
@@ -137,9 +142,9 @@ public final class Scheduler {
         Map<PodClass.Item, Integer> counts = new HashMap<>();
         next.forEach(i -> counts.put(i, i.remaining));
         FractionalBound.Result nextBound = solveBound(next, nextGroupOf, nextGroups, counts, true);
-        Packer nextPacker = new Packer(shapes, nextGroups, topology.groups.size(), dims.size(), new PoolLimits());
+        Packer nextPacker = new Packer(shapes, nextGroups, topology.groups.size(), dims.size(), limits);
         nextPacker.prepare(next);
-        claims.addAll(bestPacking(nextPacker, nextGroups, topology, next, nextBound));
+        claims.addAll(selection.best(nextPacker, nextGroups, topology, next, nextBound));
         all.addAll(next);
         left = next;
       }
@@ -150,7 +155,7 @@ public final class Scheduler {
       }
       for (PodClass.Item item : all) {
         if (item.unplaced > 0) {
-          String reason = limitReason(item.podClass);
+          String reason = limits.reason(item.podClass, shapes);
           for (int i = 0; i < item.unplaced; i++) {
             unschedulable.add(new Unschedulable(item.names.get(item.nextName++), reason));
           }
@@ -159,7 +164,7 @@ public final class Scheduler {
       List<InFlightPlacement> placements = new ArrayList<>();
       inFlight.forEach((claim, node) -> {
         if (!node.items.isEmpty()) {
-          placements.add(new InFlightPlacement(claim, names(node)));
+          placements.add(new InFlightPlacement(claim, ClaimBuilder.names(node)));
         }
       });
       claims = keepZoneTopology(zoneTopology, claims, placements);
@@ -250,79 +255,6 @@ public final class Scheduler {
     }
 
     /**
-     * The pods NodePool limits left unplaced, moved to the next pool by weight whose shapes admit and fit them in the
-     * zones and capacity types they were given; each move is reported with the reason the pool was skipped. Items
-     * with no such pool keep their unplaced pods, to be reported as unschedulable.
-     */
-    private List<PodClass.Item> fallBack(List<PodClass.Item> left, Map<PodClass, java.util.Set<Integer>> poolsUsed) {
-      List<PodClass.Item> next = new ArrayList<>();
-      Map<PodClass, BitSet> moved = new HashMap<>();
-      Map<PodClass, String> reasons = new HashMap<>();
-      Map<PodClass, NodePool> from = new HashMap<>();
-      for (PodClass.Item item : left) {
-        if (item.unplaced == 0) {
-          continue;
-        }
-        PodClass c = item.podClass;
-        if (!moved.containsKey(c)) {
-          int rank = shapes.get(c.shapes.nextSetBit(0)).poolRank;
-          from.put(c, shapes.get(c.shapes.nextSetBit(0)).pool);
-          reasons.put(c, limitReason(c));
-          moved.put(c, fallbackShapes(c, rank));
-        }
-        BitSet fallback = moved.get(c);
-        if (fallback == null) {
-          continue;
-        }
-        long zoneMask = 0;
-        int capacityTypes = 0;
-        for (int s = fallback.nextSetBit(0); s >= 0; s = fallback.nextSetBit(s + 1)) {
-          zoneMask |= shapes.get(s).zoneMask;
-          capacityTypes |= 1 << shapes.get(s).capacityType.ordinal();
-        }
-        zoneMask &= item.zoneMask;
-        capacityTypes &= item.capacityTypeMask;
-        if (zoneMask == 0 || capacityTypes == 0) {
-          continue;
-        }
-        List<String> names = new ArrayList<>(item.names.subList(item.nextName, item.nextName + item.unplaced));
-        item.nextName += item.unplaced;
-        item.unplaced = 0;
-        next.add(new PodClass.Item(next.size(), c, zoneMask, capacityTypes, names));
-        poolFallbacks.add(new PoolFallback(from.get(c).name(), shapes.get(fallback.nextSetBit(0)).pool.name(),
-            reasons.get(c), names));
-      }
-      for (Map.Entry<PodClass, BitSet> e : moved.entrySet()) {
-        if (e.getValue() != null && next.stream().anyMatch(i -> i.podClass == e.getKey())) {
-          PodClass c = e.getKey();
-          poolsUsed.computeIfAbsent(c, k -> new java.util.TreeSet<>())
-              .add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
-          c.shapes = e.getValue();
-          poolsUsed.get(c).add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
-        }
-      }
-      return next;
-    }
-
-    /** The shapes of the next pool by weight after {@code rank} that admit the class and fit it, or null. */
-    private BitSet fallbackShapes(PodClass c, int rank) {
-      BitSet sig = signatureShapes.get(c.signature);
-      BitSet fits = new BitSet(shapes.size());
-      int found = -1;
-      for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-        NodeShape shape = shapes.get(s);
-        if (shape.poolRank > rank && (found < 0 || shape.poolRank <= found) && Dims.fits(c.requests, shape.room)) {
-          if (shape.poolRank < found || found < 0) {
-            found = shape.poolRank;
-            fits.clear();
-          }
-          fits.set(s);
-        }
-      }
-      return found < 0 ? null : fits;
-    }
-
-    /**
      * Takes out of the plan the pods whose zone spread or zone affinity no longer holds because pods it counts were
      * left unplaced (NodePool limits), and reports them; pods in in-flight claims' room count where those claims are,
      * and claims left empty go.
@@ -372,569 +304,6 @@ public final class Scheduler {
             + " pods its " + WellKnownLabels.ZONE + " spread or affinity counts on unplaced"));
       }
       return kept;
-    }
-
-    // ---- node shapes -------------------------------------------------------------------------------------------
-
-    private void buildShapes() {
-      for (int rank = 0; rank < pools.size(); rank++) {
-        NodePool pool = pools.get(rank);
-        List<Requirement> typeRequirements = new ArrayList<>();
-        List<Requirement> zoneRequirements = new ArrayList<>();
-        for (Requirement r : pool.requirements()) {
-          if (r.key().equals(WellKnownLabels.ZONE)) {
-            zoneRequirements.add(r);
-          } else if (!r.key().equals(WellKnownLabels.CAPACITY_TYPE)) {
-            typeRequirements.add(r);
-          }
-        }
-        for (InstanceType type : input.catalog().types()) {
-          Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
-          labels.putAll(pool.labels());
-          labels.put(WellKnownLabels.NODEPOOL, pool.name());
-          if (!allMatch(typeRequirements, labels)) {
-            continue;
-          }
-          Resources allocatable = NodeCapacity.allocatable(type);
-          for (CapacityType capacityType : CapacityType.values()) {
-            if (!pool.allows(capacityType)) {
-              continue;
-            }
-            double[] zonePrice = new double[zones.size()];
-            Arrays.fill(zonePrice, Double.NaN);
-            boolean any = false;
-            for (Offering o : input.catalog().offerings(type)) {
-              if (o.capacityType() == capacityType && allMatchValue(zoneRequirements, o.zone())) {
-                zonePrice[zoneIndex.get(o.zone())] = o.pricePerHour();
-                any = true;
-              }
-            }
-            if (!any) {
-              continue;
-            }
-            Map<String, String> shapeLabels = new LinkedHashMap<>(labels);
-            shapeLabels.put(WellKnownLabels.CAPACITY_TYPE, capacityType.label());
-            long[] room = dims.dense(allocatable.minus(daemonSetOverhead(pool, shapeLabels)));
-            // extended resources the node does not offer stay 0; pods asking for them will not fit
-            shapes.add(new NodeShape(shapes.size(), pool, rank, type, capacityType, shapeLabels, room,
-                NodeCapacity.capacity(type), zonePrice));
-          }
-        }
-      }
-    }
-
-    private Resources daemonSetOverhead(NodePool pool, Map<String, String> labels) {
-      Resources overhead = Resources.NONE;
-      for (PendingPod ds : input.daemonSets()) {
-        if (Toleration.firstUntolerated(pool.taints(), ds.tolerations()) != null) {
-          continue;
-        }
-        boolean selected = true;
-        for (Map.Entry<String, String> e : ds.nodeSelector().entrySet()) {
-          if (!e.getKey().equals(WellKnownLabels.ZONE) && !e.getValue().equals(labels.get(e.getKey()))) {
-            selected = false;
-          }
-        }
-        if (selected && !ds.requiredTerms().isEmpty()) {
-          selected = ds.requiredTerms().stream().anyMatch(term -> term.stream()
-              .allMatch(r -> r.key().equals(WellKnownLabels.ZONE) || r.matches(labels)));
-        }
-        if (selected) {
-          overhead = overhead.plus(ds.requests());
-        }
-      }
-      return overhead;
-    }
-
-    // ---- classes and compatibility -----------------------------------------------------------------------------
-
-    /** What decides where a pod may go, other than its requests and topology. */
-    private record Signature(Map<String, String> nodeSelector, List<List<Requirement>> requiredTerms,
-        List<PendingPod.PreferredTerm> preferredTerms, List<dev.flotilla.model.Toleration> tolerations,
-        Set<String> volumeZones) {}
-
-    private void buildClasses() {
-      Map<PendingPod, PodClass> byKey = new LinkedHashMap<>();
-      Map<Signature, Integer> signatures = new HashMap<>();
-      for (PendingPod pod : input.pods()) {
-        PendingPod key = pod.withName("_");
-        PodClass c = byKey.get(key);
-        if (c == null) {
-          c = new PodClass(byKey.size(), pod, dims.dense(pod.requests()));
-          byKey.put(key, c);
-          classes.add(c);
-          Signature sig = new Signature(pod.nodeSelector(), pod.requiredTerms(), pod.preferredTerms(),
-              pod.tolerations(), pod.volumeZones());
-          PodClass first = c;
-          c.signature = signatures.computeIfAbsent(sig, k -> evaluate(first.template));
-        }
-        c.names.add(pod.name());
-      }
-      for (PodClass c : classes) {
-        BitSet sig = signatureShapes.get(c.signature);
-        c.zoneMask = (1L << zones.size()) - 1;
-        BitSet fits = new BitSet(shapes.size());
-        int bestRank = Integer.MAX_VALUE;
-        for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-          NodeShape shape = shapes.get(s);
-          if (shape.poolRank <= bestRank && Dims.fits(c.requests, shape.room)) {
-            if (shape.poolRank < bestRank) {
-              bestRank = shape.poolRank;
-              fits.clear();
-            }
-            fits.set(s);
-          }
-        }
-        c.shapes = fits;
-        if (fits.isEmpty()) {
-          c.unschedulable = signatureProblems.get(c.signature) != null
-              ? signatureProblems.get(c.signature) : resourceProblem(c, sig);
-          for (String name : c.names) {
-            unschedulable.add(new Unschedulable(name, c.unschedulable));
-          }
-          continue;
-        }
-        int capacityTypes = 0;
-        long zoneMask = 0;
-        for (int s = fits.nextSetBit(0); s >= 0; s = fits.nextSetBit(s + 1)) {
-          capacityTypes |= 1 << shapes.get(s).capacityType.ordinal();
-          zoneMask |= shapes.get(s).zoneMask;
-        }
-        c.capacityTypeMask = capacityTypes;
-        c.zoneMask = zoneMask & zoneMaskOf(c.template);
-      }
-    }
-
-    /**
-     * Which shapes pods of this signature may use, by labels, taints, zones and capacity type. Picks the first
-     * required term that some shape satisfies, then adds preferred terms heaviest first while shapes remain.
-     * Returns the signature's index; records why nothing matches when nothing does.
-     */
-    private int evaluate(PendingPod pod) {
-      List<Requirement> base = new ArrayList<>();
-      pod.nodeSelector().forEach((k, v) -> base.add(Requirement.in(k, v)));
-      BitSet tolerated = new BitSet(shapes.size());
-      for (NodeShape s : shapes) {
-        if (Toleration.firstUntolerated(s.pool.taints(), pod.tolerations()) == null) {
-          tolerated.set(s.index);
-        }
-      }
-      BitSet result = null;
-      List<Requirement> chosen = base;
-      if (pod.requiredTerms().isEmpty()) {
-        result = matching(base, tolerated, pod);
-      } else {
-        for (List<Requirement> term : pod.requiredTerms()) {
-          List<Requirement> reqs = new ArrayList<>(base);
-          reqs.addAll(term);
-          BitSet bits = matching(reqs, tolerated, pod);
-          if (result == null || (result.isEmpty() && !bits.isEmpty())) {
-            result = bits;
-            chosen = reqs;
-          }
-          if (!bits.isEmpty()) {
-            break;
-          }
-        }
-      }
-      if (!result.isEmpty()) {
-        List<PendingPod.PreferredTerm> preferred = new ArrayList<>(pod.preferredTerms());
-        preferred.sort(Comparator.comparingInt(PendingPod.PreferredTerm::weight).reversed());
-        for (PendingPod.PreferredTerm term : preferred) {
-          List<Requirement> reqs = new ArrayList<>(chosen);
-          reqs.addAll(term.requirements());
-          BitSet bits = matching(reqs, tolerated, pod);
-          if (!bits.isEmpty()) {
-            result = bits;
-            chosen = reqs;
-          }
-        }
-      }
-      signatureShapes.add(result);
-      signatureProblems.add(result.isEmpty() ? labelProblem(pod, tolerated, chosen) : null);
-      return signatureShapes.size() - 1;
-    }
-
-    private BitSet matching(List<Requirement> reqs, BitSet tolerated, PendingPod pod) {
-      BitSet bits = new BitSet(shapes.size());
-      long podZones = zoneMaskOf(pod, reqs);
-      for (int s = tolerated.nextSetBit(0); s >= 0; s = tolerated.nextSetBit(s + 1)) {
-        NodeShape shape = shapes.get(s);
-        if ((shape.zoneMask & podZones) == 0) {
-          continue;
-        }
-        boolean ok = true;
-        for (Requirement r : reqs) {
-          if (!r.key().equals(WellKnownLabels.ZONE) && !r.matches(shape.labels)) {
-            ok = false;
-            break;
-          }
-        }
-        if (ok) {
-          bits.set(s);
-        }
-      }
-      return bits;
-    }
-
-    private long zoneMaskOf(PendingPod pod) {
-      List<Requirement> reqs = new ArrayList<>();
-      pod.nodeSelector().forEach((k, v) -> reqs.add(Requirement.in(k, v)));
-      if (!pod.requiredTerms().isEmpty()) {
-        // the chosen term's zone requirement was already applied through the shapes; this keeps the pod's zones
-        for (List<Requirement> term : pod.requiredTerms()) {
-          long mask = zoneMaskOf(pod, concat(reqs, term));
-          if (mask != 0) {
-            return mask;
-          }
-        }
-        return 0;
-      }
-      return zoneMaskOf(pod, reqs);
-    }
-
-    private long zoneMaskOf(PendingPod pod, List<Requirement> reqs) {
-      long mask = 0;
-      for (int z = 0; z < zones.size(); z++) {
-        String zone = zones.get(z);
-        boolean ok = pod.volumeZones().isEmpty() || pod.volumeZones().contains(zone);
-        for (Requirement r : reqs) {
-          if (r.key().equals(WellKnownLabels.ZONE) && !r.matchesValue(zone)) {
-            ok = false;
-          }
-        }
-        if (ok) {
-          mask |= 1L << z;
-        }
-      }
-      return mask;
-    }
-
-    private static List<Requirement> concat(List<Requirement> a, List<Requirement> b) {
-      List<Requirement> all = new ArrayList<>(a);
-      all.addAll(b);
-      return all;
-    }
-
-    /** Why no shape matches a pod's labels and taints, naming the taint or requirement and the pools. */
-    private String labelProblem(PendingPod pod, BitSet tolerated, List<Requirement> reqs) {
-      if (tolerated.isEmpty()) {
-        StringBuilder sb = new StringBuilder();
-        for (NodePool pool : pools) {
-          Taint t = Toleration.firstUntolerated(pool.taints(), pod.tolerations());
-          if (t != null) {
-            sb.append(sb.isEmpty() ? "" : "; ").append("does not tolerate taint ").append(t)
-                .append(" of NodePool ").append(pool.name());
-          }
-        }
-        return sb.isEmpty() ? "no NodePool has an instance type with an available offering" : sb.toString();
-      }
-      if (zoneMaskOf(pod, reqs) == 0) {
-        return "its zone requirements and volume zones " + pod.volumeZones() + " leave no zone";
-      }
-      for (Requirement r : reqs) {
-        if (matching(List.of(r), tolerated, pod).isEmpty()) {
-          return "no instance type in NodePool(s) " + poolNames(tolerated) + " satisfies " + r;
-        }
-      }
-      return "no instance type in NodePool(s) " + poolNames(tolerated) + " satisfies all of " + reqs + " together";
-    }
-
-    private String resourceProblem(PodClass c, BitSet sig) {
-      long[] largest = new long[dims.size()];
-      for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-        for (int r = 0; r < largest.length; r++) {
-          largest[r] = Math.max(largest[r], shapes.get(s).room[r]);
-        }
-      }
-      for (int r = 0; r < largest.length; r++) {
-        if (c.requests[r] > largest[r]) {
-          String name = dims.names.get(r);
-          return "requests " + name + "=" + Resources.format(name, c.requests[r])
-              + (largest[r] == 0 ? " but no allowed instance type offers " + name
-                  : " but the most any allowed instance type has for pods is " + Resources.format(name, largest[r]))
-              + " (NodePool(s) " + poolNames(sig) + ", after DaemonSets)";
-        }
-      }
-      return "its requests fit no single allowed instance type in NodePool(s) " + poolNames(sig);
-    }
-
-    private String poolNames(BitSet bits) {
-      List<String> names = new ArrayList<>();
-      for (int s = bits.nextSetBit(0); s >= 0; s = bits.nextSetBit(s + 1)) {
-        String name = shapes.get(s).pool.name();
-        if (!names.contains(name)) {
-          names.add(name);
-        }
-      }
-      return String.join(", ", names);
-    }
-
-    /**
-     * Packs with each {@link Packer.Strategy} from the same start (in-flight room already filled) and keeps the plan
-     * that places the most pods, then (by the {@link Choice}) the one with fewer nodes or the cheaper; the first
-     * strategy wins ties, so the result is deterministic.
-     */
-    private List<NodeClaim> bestPacking(Packer first, List<BitSet> groupShapes, Topology topology,
-        List<PodClass.Item> items, FractionalBound.Result bound) {
-      int[] remaining = new int[items.size()];
-      int[] nextName = new int[items.size()];
-      for (int i = 0; i < items.size(); i++) {
-        remaining[i] = items.get(i).remaining;
-        nextName[i] = items.get(i).nextName;
-      }
-      Map<String, Resources> usage = new LinkedHashMap<>(poolUsage);
-      List<NodeClaim> best = null;
-      double bestTotal = Double.MAX_VALUE;
-      int bestLeft = Integer.MAX_VALUE;
-      int[] bestUnplaced = new int[items.size()];
-      int[] bestNextName = new int[items.size()];
-      Map<String, Resources> bestUsage = usage;
-      // claims() reports pods it cannot give a claim (minValues): only the kept packing's reports stay
-      int reported = unschedulable.size();
-      List<Unschedulable> bestReports = List.of();
-      // the pattern program only where its kinds are few; elsewhere it would repeat the greedy packing
-      List<List<PodClass.Item>> kinds = Packer.patternKinds(items);
-      boolean programRuns = kinds != null && !kinds.isEmpty();
-      for (Packer.Strategy strategy : Packer.Strategy.values()) {
-        if (strategy.patternProgram && !programRuns) {
-          continue;
-        }
-        unschedulable.subList(reported, unschedulable.size()).clear();
-        Packer packer = first;
-        if (strategy.ordinal() > 0) {
-          for (int i = 0; i < items.size(); i++) {
-            items.get(i).restart(remaining[i], nextName[i]);
-          }
-          poolUsage.clear();
-          poolUsage.putAll(usage);
-          packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), new PoolLimits());
-          packer.prepare(items.stream().filter(i -> i.remaining > 0).toList());
-        }
-        List<NodeClaim> claims = claims(packer.pack(items, bound, strategy));
-        double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
-        // a packing that leaves pods out is never the cheaper one
-        int left = unschedulable.size() - reported;
-        for (PodClass.Item item : items) {
-          left += item.unplaced;
-        }
-        boolean fewer = choice == Choice.FEWEST_NODES && best != null && claims.size() != best.size();
-        if (left < bestLeft || (left == bestLeft && (fewer ? claims.size() < best.size()
-            : total < bestTotal - 1e-9))) {
-          bestLeft = left;
-          best = claims;
-          bestTotal = total;
-          for (int i = 0; i < items.size(); i++) {
-            bestUnplaced[i] = items.get(i).unplaced;
-            bestNextName[i] = items.get(i).nextName;
-          }
-          bestUsage = new LinkedHashMap<>(poolUsage);
-          bestReports = new ArrayList<>(unschedulable.subList(reported, unschedulable.size()));
-        }
-      }
-      unschedulable.subList(reported, unschedulable.size()).clear();
-      unschedulable.addAll(bestReports);
-      for (int i = 0; i < items.size(); i++) {
-        items.get(i).unplaced = bestUnplaced[i];
-        items.get(i).nextName = bestNextName[i];
-      }
-      poolUsage.clear();
-      poolUsage.putAll(bestUsage);
-      return best;
-    }
-
-    // ---- limits ------------------------------------------------------------------------------------------------
-
-    private final class PoolLimits implements Packer.Limits {
-      @Override
-      public boolean allows(NodeShape shape) {
-        return shape.pool.exceededLimit(poolUsage.getOrDefault(shape.pool.name(), Resources.NONE), shape.capacity)
-            == null;
-      }
-
-      @Override
-      public void add(NodeShape shape, int sign) {
-        Resources used = poolUsage.getOrDefault(shape.pool.name(), Resources.NONE);
-        poolUsage.put(shape.pool.name(), sign > 0 ? used.plus(shape.capacity) : used.minus(shape.capacity));
-      }
-    }
-
-    private String limitReason(PodClass c) {
-      NodePool pool = shapes.get(c.shapes.nextSetBit(0)).pool;
-      Resources used = poolUsage.getOrDefault(pool.name(), Resources.NONE);
-      for (int s = c.shapes.nextSetBit(0); s >= 0; s = c.shapes.nextSetBit(s + 1)) {
-        String exceeded = pool.exceededLimit(used, shapes.get(s).capacity);
-        if (exceeded != null) {
-          return "NodePool " + pool.name() + " limit " + exceeded + "=" + Resources.format(exceeded,
-              pool.limits().get(exceeded)) + " would be exceeded (" + Resources.format(exceeded, used.get(exceeded))
-              + " in use)";
-        }
-      }
-      return "NodePool " + pool.name() + " limits leave no room";
-    }
-
-    // ---- in-flight claims ---------------------------------------------------------------------------------------
-
-    /** An open node per in-flight claim whose shape is still offered, holding the pods it already has. */
-    private Map<String, Packer.OpenNode> inFlightNodes(Topology topology) {
-      Map<String, Packer.OpenNode> nodes = new LinkedHashMap<>();
-      Map<String, NodeShape> shapeByKey = new HashMap<>();
-      if (!input.inFlight().isEmpty()) {
-        for (NodeShape s : shapes) {
-          shapeByKey.putIfAbsent(s.pool.name() + "|" + s.type.name() + "|" + s.capacityType, s);
-        }
-      }
-      for (InFlightNode inFlight : input.inFlight()) {
-        int zone = zoneIndex.getOrDefault(inFlight.zone(), -1);
-        NodeShape shape = shapeByKey.get(inFlight.nodePool() + "|" + inFlight.instanceType() + "|"
-            + inFlight.capacityType());
-        if (shape == null || zone < 0) {
-          continue;
-        }
-        Packer.OpenNode node = new Packer.OpenNode(shape, 1L << zone, topology.groups.size());
-        boolean fits = true;
-        for (PendingPod pod : inFlight.pods()) {
-          long[] req = dims.dense(pod.requests());
-          for (int r = 0; r < req.length; r++) {
-            node.room[r] -= req[r];
-            fits &= node.room[r] >= 0;
-          }
-          topology.countPlaced(pod, node.counts, node.repelled);
-        }
-        if (fits) {
-          nodes.put(inFlight.claimId(), node);
-        }
-      }
-      return nodes;
-    }
-
-    private static List<String> names(Packer.OpenNode node) {
-      List<String> pods = new ArrayList<>();
-      for (int i = 0; i < node.items.size(); i++) {
-        PodClass.Item item = node.items.get(i);
-        for (int k = 0; k < node.itemCounts.get(i); k++) {
-          pods.add(item.names.get(item.nextName++));
-        }
-      }
-      return pods;
-    }
-
-    // ---- claims ------------------------------------------------------------------------------------------------
-
-    private List<NodeClaim> claims(List<Packer.OpenNode> nodes) {
-      Integer[] byPrice = new Integer[shapes.size()];
-      for (int i = 0; i < byPrice.length; i++) {
-        byPrice[i] = i;
-      }
-      Arrays.sort(byPrice, Comparator.comparingDouble((Integer s) -> shapes.get(s).minPrice)
-          .thenComparing(s -> shapes.get(s).type.name()).thenComparingInt(s -> s));
-      PoolLimits limits = new PoolLimits();
-      List<NodeClaim> claims = new ArrayList<>();
-      for (Packer.OpenNode node : nodes) {
-        long[] used = new long[dims.size()];
-        for (int r = 0; r < used.length; r++) {
-          used[r] = node.shape.room[r] - node.room[r];
-        }
-        BitSet allowed = (BitSet) node.items.getFirst().podClass.shapes.clone();
-        int capacityTypes = 3;
-        for (PodClass.Item item : node.items) {
-          allowed.and(item.podClass.shapes);
-          capacityTypes &= item.capacityTypeMask;
-        }
-        NodeShape current = node.shape;
-        double currentPrice = current.price(node.zoneMask);
-        for (Integer s : byPrice) {
-          NodeShape shape = shapes.get(s);
-          if (shape.minPrice >= currentPrice) {
-            break;
-          }
-          if (fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
-            limits.add(current, -1);
-            if (limits.allows(shape) && shape.price(node.zoneMask) < currentPrice) {
-              limits.add(shape, 1);
-              current = shape;
-              break;
-            }
-            limits.add(current, 1);
-          }
-        }
-        node.shape = current;
-        List<NodeShape> compatible = new ArrayList<>();
-        for (Integer s : byPrice) {
-          NodeShape shape = shapes.get(s);
-          if (shape != current && shape.pool == current.pool && shape.capacityType == current.capacityType
-              && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
-            compatible.add(shape);
-          }
-        }
-        List<NodeShape> chosen = new ArrayList<>(List.of(current));
-        String unmet = flexibility(current, compatible, chosen);
-        if (unmet != null) {
-          for (String pod : names(node)) {
-            unschedulable.add(new Unschedulable(pod, unmet));
-          }
-          limits.add(current, -1);
-          continue;
-        }
-        for (NodeShape shape : compatible) {
-          if (chosen.size() == MAX_INSTANCE_TYPES) {
-            break;
-          }
-          if (!chosen.contains(shape)) {
-            chosen.add(shape);
-          }
-        }
-        List<InstanceTypeOption> options = new ArrayList<>();
-        for (NodeShape shape : chosen) {
-          options.add(new InstanceTypeOption(shape.type.name(), round(shape.price(node.zoneMask))));
-        }
-        options.sort(Comparator.comparingDouble(InstanceTypeOption::pricePerHour)
-            .thenComparing(o -> !o.name().equals(node.shape.type.name())).thenComparing(InstanceTypeOption::name));
-        List<String> claimZones = new ArrayList<>();
-        for (int z = 0; z < zones.size(); z++) {
-          if ((node.zoneMask & current.zoneMask & (1L << z)) != 0) {
-            claimZones.add(zones.get(z));
-          }
-        }
-        List<String> pods = names(node);
-        claims.add(new NodeClaim(current.pool.name(), zones.get(current.cheapestZone(node.zoneMask)), claimZones,
-            current.capacityType, options, pods, dims.resources(used), dims.resources(current.room)));
-      }
-      return claims;
-    }
-
-    /**
-     * Makes {@code chosen} honour the pool's {@code minValues}: for each such requirement, the cheapest compatible
-     * type of each missing value joins, before the rest go by price. Returns why the pods cannot have a node when the
-     * compatible types do not offer enough distinct values, or null.
-     */
-    private static String flexibility(NodeShape current, List<NodeShape> compatible, List<NodeShape> chosen) {
-      for (Requirement r : current.pool.requirements()) {
-        if (r.minValues() <= 0 || !current.labels.containsKey(r.key())) {
-          continue;
-        }
-        java.util.Set<String> values = new java.util.HashSet<>();
-        chosen.forEach(c -> values.add(c.labels.get(r.key())));
-        for (NodeShape shape : compatible) {
-          if (values.size() >= r.minValues() || chosen.size() == MAX_INSTANCE_TYPES) {
-            break;
-          }
-          if (values.add(shape.labels.get(r.key()))) {
-            chosen.add(shape);
-          }
-        }
-        if (values.size() < r.minValues()) {
-          return "NodePool " + current.pool.name() + " asks for at least " + r.minValues() + " distinct " + r.key()
-              + " values, but the instance types these pods fit offer " + values.size() + " " + values.stream()
-              .sorted().toList();
-        }
-      }
-      return null;
-    }
-
-    private static boolean fitsNode(NodeShape shape, BitSet allowed, int capacityTypes, long zoneMask, long[] used) {
-      return allowed.get(shape.index) && (capacityTypes & (1 << shape.capacityType.ordinal())) != 0
-          && (shape.zoneMask & zoneMask) != 0 && Dims.fits(used, shape.room);
     }
   }
 

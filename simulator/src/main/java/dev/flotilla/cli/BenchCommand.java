@@ -39,11 +39,20 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--only-kinds", description = "Run only the speed and cost sweep over pod kinds.")
   boolean onlyKinds;
 
+  @Option(names = "--fingerprints",
+      description = "Print only each bench plan's fingerprint (what it decides, not its time) and their digest, to "
+          + "check that a change meant to keep behaviour keeps every plan.")
+  boolean fingerprints;
+
   @Override
   public Integer call() {
     Scheduler scheduler = new Scheduler();
     OfferingCatalog usEast1 = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.none());
     OfferingCatalog fake = OfferingCatalog.of(SyntheticWorkloads.karpenterCatalog(400), SpotPrices.none());
+    if (fingerprints) {
+      fingerprints(scheduler, usEast1, fake);
+      return 0;
+    }
     System.out.printf(Locale.ROOT, "%-44s %7s %6s %6s %9s %9s %10s %7s%n",
         "WORKLOAD", "PODS", "KINDS", "NODES", "MEDIAN MS", "MIN MS", "PODS/S", "COST/LB");
     if (!onlyKinds) {
@@ -134,6 +143,43 @@ public final class BenchCommand implements Callable<Integer> {
     }
     System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f (%s), within 3%% of the bound: %d of %d plans%n", sum / n,
         worst, worstAt, within, n);
+  }
+
+  /**
+   * One line per plan of the bench's workloads (the speed workloads, mixed workloads of 1,000 to 10,000 pods with
+   * seeds 1 to 4, and the kinds sweep with seed 1), then a digest of them all.
+   */
+  private void fingerprints(Scheduler scheduler, OfferingCatalog usEast1, OfferingCatalog fake) {
+    java.util.Map<String, SchedulingInput> inputs = new java.util.LinkedHashMap<>();
+    inputs.put("mixed 10000 seed 1", new SchedulingInput(SyntheticWorkloads.mixed(10_000, 1), List.of(), usEast1));
+    inputs.put("karpenter 10000 seed 42", new SchedulingInput(SyntheticWorkloads.karpenterMix(10_000, 42), List.of(),
+        fake));
+    for (int pods : new int[] {1_000, 2_000, 5_000, 10_000}) {
+      for (long seed = 1; seed <= 4; seed++) {
+        inputs.put("mixed " + pods + " seed " + seed, new SchedulingInput(SyntheticWorkloads.mixed(pods, seed),
+            List.of(), usEast1));
+      }
+    }
+    for (int pods : new int[] {1_000, 2_000, 5_000, 10_000, 20_000}) {
+      for (int kinds : new int[] {10, 20, 50, 100, 200}) {
+        inputs.put("kinds " + pods + "/" + kinds + " seed 1", new SchedulingInput(SyntheticWorkloads.kinds(pods,
+            kinds, 1), List.of(), usEast1));
+      }
+    }
+    StringBuilder all = new StringBuilder();
+    inputs.forEach((name, input) -> {
+      String fingerprint = scheduler.schedule(input).fingerprint();
+      all.append(fingerprint);
+      System.out.printf(Locale.ROOT, "%-28s %s%n", name, fingerprint);
+    });
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(all.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      System.out.printf(Locale.ROOT, "%-28s %s%n", "all " + inputs.size() + " plans",
+          java.util.HexFormat.of().formatHex(digest, 0, 8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void speed(Scheduler scheduler, String name, List<PendingPod> pods, OfferingCatalog catalog) {

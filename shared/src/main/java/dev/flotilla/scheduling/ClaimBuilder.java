@@ -1,0 +1,159 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.model.Requirement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Turns packed nodes into node claims: each node is re-chosen as the cheapest shape that holds what it got, and the
+ * instance types that could hold it instead are ranked cheapest first for CreateFleet, honouring its NodePool's
+ * {@code minValues}. Changes when what a claim offers CreateFleet changes.
+ */
+final class ClaimBuilder {
+  private final List<NodeShape> shapes;
+  private final Dims dims;
+  private final List<String> zones;
+  private final Packer.Limits limits;
+
+  ClaimBuilder(List<NodeShape> shapes, Dims dims, List<String> zones, Packer.Limits limits) {
+    this.shapes = shapes;
+    this.dims = dims;
+    this.zones = zones;
+    this.limits = limits;
+  }
+
+  /** The names of the pods on {@code node}, taken from its items in order. */
+  static List<String> names(OpenNode node) {
+    List<String> pods = new ArrayList<>();
+    for (int i = 0; i < node.items.size(); i++) {
+      PodClass.Item item = node.items.get(i);
+      for (int k = 0; k < node.itemCounts.get(i); k++) {
+        pods.add(item.names.get(item.nextName++));
+      }
+    }
+    return pods;
+  }
+
+  /**
+   * A claim per node: each re-chosen as the cheapest shape that holds what it got (within the pools' limits), with up
+   * to {@link Scheduler#MAX_INSTANCE_TYPES} compatible types ranked cheapest first. Pods of a node whose types cannot
+   * honour its pool's {@code minValues} are reported in {@code unschedulable} instead.
+   */
+  List<NodeClaim> claims(List<OpenNode> nodes, List<Unschedulable> unschedulable) {
+    Integer[] byPrice = new Integer[shapes.size()];
+    for (int i = 0; i < byPrice.length; i++) {
+      byPrice[i] = i;
+    }
+    Arrays.sort(byPrice, Comparator.comparingDouble((Integer s) -> shapes.get(s).minPrice)
+        .thenComparing(s -> shapes.get(s).type.name()).thenComparingInt(s -> s));
+    List<NodeClaim> claims = new ArrayList<>();
+    for (OpenNode node : nodes) {
+      long[] used = new long[dims.size()];
+      for (int r = 0; r < used.length; r++) {
+        used[r] = node.shape.room[r] - node.room[r];
+      }
+      BitSet allowed = (BitSet) node.items.getFirst().podClass.shapes.clone();
+      int capacityTypes = 3;
+      for (PodClass.Item item : node.items) {
+        allowed.and(item.podClass.shapes);
+        capacityTypes &= item.capacityTypeMask;
+      }
+      NodeShape current = node.shape;
+      double currentPrice = current.price(node.zoneMask);
+      for (Integer s : byPrice) {
+        NodeShape shape = shapes.get(s);
+        if (shape.minPrice >= currentPrice) {
+          break;
+        }
+        if (fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
+          limits.add(current, -1);
+          if (limits.allows(shape) && shape.price(node.zoneMask) < currentPrice) {
+            limits.add(shape, 1);
+            current = shape;
+            break;
+          }
+          limits.add(current, 1);
+        }
+      }
+      node.shape = current;
+      List<NodeShape> compatible = new ArrayList<>();
+      for (Integer s : byPrice) {
+        NodeShape shape = shapes.get(s);
+        if (shape != current && shape.pool == current.pool && shape.capacityType == current.capacityType
+            && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
+          compatible.add(shape);
+        }
+      }
+      List<NodeShape> chosen = new ArrayList<>(List.of(current));
+      String unmet = flexibility(current, compatible, chosen);
+      if (unmet != null) {
+        for (String pod : names(node)) {
+          unschedulable.add(new Unschedulable(pod, unmet));
+        }
+        limits.add(current, -1);
+        continue;
+      }
+      for (NodeShape shape : compatible) {
+        if (chosen.size() == Scheduler.MAX_INSTANCE_TYPES) {
+          break;
+        }
+        if (!chosen.contains(shape)) {
+          chosen.add(shape);
+        }
+      }
+      List<InstanceTypeOption> options = new ArrayList<>();
+      for (NodeShape shape : chosen) {
+        options.add(new InstanceTypeOption(shape.type.name(), Scheduler.round(shape.price(node.zoneMask))));
+      }
+      options.sort(Comparator.comparingDouble(InstanceTypeOption::pricePerHour)
+          .thenComparing(o -> !o.name().equals(node.shape.type.name())).thenComparing(InstanceTypeOption::name));
+      List<String> claimZones = new ArrayList<>();
+      for (int z = 0; z < zones.size(); z++) {
+        if ((node.zoneMask & current.zoneMask & (1L << z)) != 0) {
+          claimZones.add(zones.get(z));
+        }
+      }
+      List<String> pods = names(node);
+      claims.add(new NodeClaim(current.pool.name(), zones.get(current.cheapestZone(node.zoneMask)), claimZones,
+          current.capacityType, options, pods, dims.resources(used), dims.resources(current.room)));
+    }
+    return claims;
+  }
+
+  /**
+   * Makes {@code chosen} honour the pool's {@code minValues}: for each such requirement, the cheapest compatible
+   * type of each missing value joins, before the rest go by price. Returns why the pods cannot have a node when the
+   * compatible types do not offer enough distinct values, or null.
+   */
+  private static String flexibility(NodeShape current, List<NodeShape> compatible, List<NodeShape> chosen) {
+    for (Requirement r : current.pool.requirements()) {
+      if (r.minValues() <= 0 || !current.labels.containsKey(r.key())) {
+        continue;
+      }
+      java.util.Set<String> values = new java.util.HashSet<>();
+      chosen.forEach(c -> values.add(c.labels.get(r.key())));
+      for (NodeShape shape : compatible) {
+        if (values.size() >= r.minValues() || chosen.size() == Scheduler.MAX_INSTANCE_TYPES) {
+          break;
+        }
+        if (values.add(shape.labels.get(r.key()))) {
+          chosen.add(shape);
+        }
+      }
+      if (values.size() < r.minValues()) {
+        return "NodePool " + current.pool.name() + " asks for at least " + r.minValues() + " distinct " + r.key()
+            + " values, but the instance types these pods fit offer " + values.size() + " " + values.stream()
+            .sorted().toList();
+      }
+    }
+    return null;
+  }
+
+  private static boolean fitsNode(NodeShape shape, BitSet allowed, int capacityTypes, long zoneMask, long[] used) {
+    return allowed.get(shape.index) && (capacityTypes & (1 << shape.capacityType.ordinal())) != 0
+        && (shape.zoneMask & zoneMask) != 0 && Dims.fits(used, shape.room);
+  }
+}

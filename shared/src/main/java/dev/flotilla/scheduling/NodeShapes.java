@@ -1,0 +1,102 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.NodeCapacity;
+import dev.flotilla.catalog.NodeLabels;
+import dev.flotilla.catalog.Offering;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.Toleration;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The nodes Flotilla could launch: each NodePool's instance types and capacity types with their offerings, with
+ * allocatable from the node model less the DaemonSets that would run there. Changes when the node model or what a
+ * NodePool allows changes.
+ */
+final class NodeShapes {
+
+  private NodeShapes() {}
+
+  /** Every NodePool's instance types × capacity types with an offering its zone requirements allow. */
+  static List<NodeShape> build(SchedulingInput input, List<NodePool> pools, List<String> zones,
+      Map<String, Integer> zoneIndex, Dims dims) {
+    List<NodeShape> shapes = new ArrayList<>();
+    for (int rank = 0; rank < pools.size(); rank++) {
+      NodePool pool = pools.get(rank);
+      List<Requirement> typeRequirements = new ArrayList<>();
+      List<Requirement> zoneRequirements = new ArrayList<>();
+      for (Requirement r : pool.requirements()) {
+        if (r.key().equals(WellKnownLabels.ZONE)) {
+          zoneRequirements.add(r);
+        } else if (!r.key().equals(WellKnownLabels.CAPACITY_TYPE)) {
+          typeRequirements.add(r);
+        }
+      }
+      for (InstanceType type : input.catalog().types()) {
+        Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
+        labels.putAll(pool.labels());
+        labels.put(WellKnownLabels.NODEPOOL, pool.name());
+        if (!Scheduler.allMatch(typeRequirements, labels)) {
+          continue;
+        }
+        Resources allocatable = NodeCapacity.allocatable(type);
+        for (CapacityType capacityType : CapacityType.values()) {
+          if (!pool.allows(capacityType)) {
+            continue;
+          }
+          double[] zonePrice = new double[zones.size()];
+          Arrays.fill(zonePrice, Double.NaN);
+          boolean any = false;
+          for (Offering o : input.catalog().offerings(type)) {
+            if (o.capacityType() == capacityType && Scheduler.allMatchValue(zoneRequirements, o.zone())) {
+              zonePrice[zoneIndex.get(o.zone())] = o.pricePerHour();
+              any = true;
+            }
+          }
+          if (!any) {
+            continue;
+          }
+          Map<String, String> shapeLabels = new LinkedHashMap<>(labels);
+          shapeLabels.put(WellKnownLabels.CAPACITY_TYPE, capacityType.label());
+          long[] room = dims.dense(allocatable.minus(daemonSetOverhead(input, pool, shapeLabels)));
+          // extended resources the node does not offer stay 0; pods asking for them will not fit
+          shapes.add(new NodeShape(shapes.size(), pool, rank, type, capacityType, shapeLabels, room,
+              NodeCapacity.capacity(type), zonePrice));
+        }
+      }
+    }
+    return shapes;
+  }
+
+  private static Resources daemonSetOverhead(SchedulingInput input, NodePool pool, Map<String, String> labels) {
+    Resources overhead = Resources.NONE;
+    for (PendingPod ds : input.daemonSets()) {
+      if (Toleration.firstUntolerated(pool.taints(), ds.tolerations()) != null) {
+        continue;
+      }
+      boolean selected = true;
+      for (Map.Entry<String, String> e : ds.nodeSelector().entrySet()) {
+        if (!e.getKey().equals(WellKnownLabels.ZONE) && !e.getValue().equals(labels.get(e.getKey()))) {
+          selected = false;
+        }
+      }
+      if (selected && !ds.requiredTerms().isEmpty()) {
+        selected = ds.requiredTerms().stream().anyMatch(term -> term.stream()
+            .allMatch(r -> r.key().equals(WellKnownLabels.ZONE) || r.matches(labels)));
+      }
+      if (selected) {
+        overhead = overhead.plus(ds.requests());
+      }
+    }
+    return overhead;
+  }
+}

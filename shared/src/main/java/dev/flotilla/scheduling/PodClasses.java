@@ -1,0 +1,269 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.Taint;
+import dev.flotilla.model.Toleration;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Pods alike but for their names form a class; each class learns the shapes it may use (selectors, required then
+ * preferred affinity, taints, zones, capacity type, and fitting its requests), or why none. Changes when what
+ * decides a pod's compatibility with a node changes.
+ */
+final class PodClasses {
+  private final SchedulingInput input;
+  private final List<NodePool> pools;
+  private final List<String> zones;
+  private final List<NodeShape> shapes;
+  private final Dims dims;
+  private final List<PodClass> classes = new ArrayList<>();
+  /** Per signature (what decides where a pod may go, other than its requests), the shapes it may use. */
+  final List<BitSet> signatureShapes = new ArrayList<>();
+  private final List<String> signatureProblems = new ArrayList<>();
+
+  PodClasses(SchedulingInput input, List<NodePool> pools, List<String> zones, List<NodeShape> shapes, Dims dims) {
+    this.input = input;
+    this.pools = pools;
+    this.zones = zones;
+    this.shapes = shapes;
+    this.dims = dims;
+  }
+
+  /** What decides where a pod may go, other than its requests and topology. */
+  private record Signature(Map<String, String> nodeSelector, List<List<Requirement>> requiredTerms,
+      List<PendingPod.PreferredTerm> preferredTerms, List<dev.flotilla.model.Toleration> tolerations,
+      Set<String> volumeZones) {}
+
+  /**
+   * The classes of the input's pods, each with the shapes it may use and its zones and capacity types; pods no shape
+   * admits or fits are added to {@code unschedulable} with the reason.
+   */
+  List<PodClass> build(List<Unschedulable> unschedulable) {
+    Map<PendingPod, PodClass> byKey = new LinkedHashMap<>();
+    Map<Signature, Integer> signatures = new HashMap<>();
+    for (PendingPod pod : input.pods()) {
+      PendingPod key = pod.withName("_");
+      PodClass c = byKey.get(key);
+      if (c == null) {
+        c = new PodClass(byKey.size(), pod, dims.dense(pod.requests()));
+        byKey.put(key, c);
+        classes.add(c);
+        Signature sig = new Signature(pod.nodeSelector(), pod.requiredTerms(), pod.preferredTerms(),
+            pod.tolerations(), pod.volumeZones());
+        PodClass first = c;
+        c.signature = signatures.computeIfAbsent(sig, k -> evaluate(first.template));
+      }
+      c.names.add(pod.name());
+    }
+    for (PodClass c : classes) {
+      BitSet sig = signatureShapes.get(c.signature);
+      c.zoneMask = (1L << zones.size()) - 1;
+      BitSet fits = new BitSet(shapes.size());
+      int bestRank = Integer.MAX_VALUE;
+      for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+        NodeShape shape = shapes.get(s);
+        if (shape.poolRank <= bestRank && Dims.fits(c.requests, shape.room)) {
+          if (shape.poolRank < bestRank) {
+            bestRank = shape.poolRank;
+            fits.clear();
+          }
+          fits.set(s);
+        }
+      }
+      c.shapes = fits;
+      if (fits.isEmpty()) {
+        c.unschedulable = signatureProblems.get(c.signature) != null
+            ? signatureProblems.get(c.signature) : resourceProblem(c, sig);
+        for (String name : c.names) {
+          unschedulable.add(new Unschedulable(name, c.unschedulable));
+        }
+        continue;
+      }
+      int capacityTypes = 0;
+      long zoneMask = 0;
+      for (int s = fits.nextSetBit(0); s >= 0; s = fits.nextSetBit(s + 1)) {
+        capacityTypes |= 1 << shapes.get(s).capacityType.ordinal();
+        zoneMask |= shapes.get(s).zoneMask;
+      }
+      c.capacityTypeMask = capacityTypes;
+      c.zoneMask = zoneMask & zoneMaskOf(c.template);
+    }
+    return classes;
+  }
+
+  /**
+   * Which shapes pods of this signature may use, by labels, taints, zones and capacity type. Picks the first
+   * required term that some shape satisfies, then adds preferred terms heaviest first while shapes remain.
+   * Returns the signature's index; records why nothing matches when nothing does.
+   */
+  private int evaluate(PendingPod pod) {
+    List<Requirement> base = new ArrayList<>();
+    pod.nodeSelector().forEach((k, v) -> base.add(Requirement.in(k, v)));
+    BitSet tolerated = new BitSet(shapes.size());
+    for (NodeShape s : shapes) {
+      if (Toleration.firstUntolerated(s.pool.taints(), pod.tolerations()) == null) {
+        tolerated.set(s.index);
+      }
+    }
+    BitSet result = null;
+    List<Requirement> chosen = base;
+    if (pod.requiredTerms().isEmpty()) {
+      result = matching(base, tolerated, pod);
+    } else {
+      for (List<Requirement> term : pod.requiredTerms()) {
+        List<Requirement> reqs = new ArrayList<>(base);
+        reqs.addAll(term);
+        BitSet bits = matching(reqs, tolerated, pod);
+        if (result == null || (result.isEmpty() && !bits.isEmpty())) {
+          result = bits;
+          chosen = reqs;
+        }
+        if (!bits.isEmpty()) {
+          break;
+        }
+      }
+    }
+    if (!result.isEmpty()) {
+      List<PendingPod.PreferredTerm> preferred = new ArrayList<>(pod.preferredTerms());
+      preferred.sort(Comparator.comparingInt(PendingPod.PreferredTerm::weight).reversed());
+      for (PendingPod.PreferredTerm term : preferred) {
+        List<Requirement> reqs = new ArrayList<>(chosen);
+        reqs.addAll(term.requirements());
+        BitSet bits = matching(reqs, tolerated, pod);
+        if (!bits.isEmpty()) {
+          result = bits;
+          chosen = reqs;
+        }
+      }
+    }
+    signatureShapes.add(result);
+    signatureProblems.add(result.isEmpty() ? labelProblem(pod, tolerated, chosen) : null);
+    return signatureShapes.size() - 1;
+  }
+
+  private BitSet matching(List<Requirement> reqs, BitSet tolerated, PendingPod pod) {
+    BitSet bits = new BitSet(shapes.size());
+    long podZones = zoneMaskOf(pod, reqs);
+    for (int s = tolerated.nextSetBit(0); s >= 0; s = tolerated.nextSetBit(s + 1)) {
+      NodeShape shape = shapes.get(s);
+      if ((shape.zoneMask & podZones) == 0) {
+        continue;
+      }
+      boolean ok = true;
+      for (Requirement r : reqs) {
+        if (!r.key().equals(WellKnownLabels.ZONE) && !r.matches(shape.labels)) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        bits.set(s);
+      }
+    }
+    return bits;
+  }
+
+  private long zoneMaskOf(PendingPod pod) {
+    List<Requirement> reqs = new ArrayList<>();
+    pod.nodeSelector().forEach((k, v) -> reqs.add(Requirement.in(k, v)));
+    if (!pod.requiredTerms().isEmpty()) {
+      // the chosen term's zone requirement was already applied through the shapes; this keeps the pod's zones
+      for (List<Requirement> term : pod.requiredTerms()) {
+        long mask = zoneMaskOf(pod, concat(reqs, term));
+        if (mask != 0) {
+          return mask;
+        }
+      }
+      return 0;
+    }
+    return zoneMaskOf(pod, reqs);
+  }
+
+  private long zoneMaskOf(PendingPod pod, List<Requirement> reqs) {
+    long mask = 0;
+    for (int z = 0; z < zones.size(); z++) {
+      String zone = zones.get(z);
+      boolean ok = pod.volumeZones().isEmpty() || pod.volumeZones().contains(zone);
+      for (Requirement r : reqs) {
+        if (r.key().equals(WellKnownLabels.ZONE) && !r.matchesValue(zone)) {
+          ok = false;
+        }
+      }
+      if (ok) {
+        mask |= 1L << z;
+      }
+    }
+    return mask;
+  }
+
+  private static List<Requirement> concat(List<Requirement> a, List<Requirement> b) {
+    List<Requirement> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  /** Why no shape matches a pod's labels and taints, naming the taint or requirement and the pools. */
+  private String labelProblem(PendingPod pod, BitSet tolerated, List<Requirement> reqs) {
+    if (tolerated.isEmpty()) {
+      StringBuilder sb = new StringBuilder();
+      for (NodePool pool : pools) {
+        Taint t = Toleration.firstUntolerated(pool.taints(), pod.tolerations());
+        if (t != null) {
+          sb.append(sb.isEmpty() ? "" : "; ").append("does not tolerate taint ").append(t)
+              .append(" of NodePool ").append(pool.name());
+        }
+      }
+      return sb.isEmpty() ? "no NodePool has an instance type with an available offering" : sb.toString();
+    }
+    if (zoneMaskOf(pod, reqs) == 0) {
+      return "its zone requirements and volume zones " + pod.volumeZones() + " leave no zone";
+    }
+    for (Requirement r : reqs) {
+      if (matching(List.of(r), tolerated, pod).isEmpty()) {
+        return "no instance type in NodePool(s) " + poolNames(tolerated) + " satisfies " + r;
+      }
+    }
+    return "no instance type in NodePool(s) " + poolNames(tolerated) + " satisfies all of " + reqs + " together";
+  }
+
+  private String resourceProblem(PodClass c, BitSet sig) {
+    long[] largest = new long[dims.size()];
+    for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+      for (int r = 0; r < largest.length; r++) {
+        largest[r] = Math.max(largest[r], shapes.get(s).room[r]);
+      }
+    }
+    for (int r = 0; r < largest.length; r++) {
+      if (c.requests[r] > largest[r]) {
+        String name = dims.names.get(r);
+        return "requests " + name + "=" + Resources.format(name, c.requests[r])
+            + (largest[r] == 0 ? " but no allowed instance type offers " + name
+                : " but the most any allowed instance type has for pods is " + Resources.format(name, largest[r]))
+            + " (NodePool(s) " + poolNames(sig) + ", after DaemonSets)";
+      }
+    }
+    return "its requests fit no single allowed instance type in NodePool(s) " + poolNames(sig);
+  }
+
+  private String poolNames(BitSet bits) {
+    List<String> names = new ArrayList<>();
+    for (int s = bits.nextSetBit(0); s >= 0; s = bits.nextSetBit(s + 1)) {
+      String name = shapes.get(s).pool.name();
+      if (!names.contains(name)) {
+        names.add(name);
+      }
+    }
+    return String.join(", ", names);
+  }
+}

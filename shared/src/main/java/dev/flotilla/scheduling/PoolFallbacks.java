@@ -1,0 +1,102 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.nodepool.NodePool;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where pods go when their NodePool's limits leave them out: the next pool by weight that admits and fits them, as
+ * Karpenter tries each NodePool in weight order; each move is recorded with the pool skipped and why. Changes when
+ * the fallback between NodePools changes.
+ */
+final class PoolFallbacks {
+  private final List<NodeShape> shapes;
+  private final List<BitSet> signatureShapes;
+  private final PoolLimits limits;
+  private final List<PoolFallback> poolFallbacks;
+
+  /** @param poolFallbacks where each move is recorded */
+  PoolFallbacks(List<NodeShape> shapes, List<BitSet> signatureShapes, PoolLimits limits,
+      List<PoolFallback> poolFallbacks) {
+    this.shapes = shapes;
+    this.signatureShapes = signatureShapes;
+    this.limits = limits;
+    this.poolFallbacks = poolFallbacks;
+  }
+
+  /**
+   * The pods NodePool limits left unplaced, moved to the next pool by weight whose shapes admit and fit them in the
+   * zones and capacity types they were given; each move is reported with the reason the pool was skipped. Items
+   * with no such pool keep their unplaced pods, to be reported as unschedulable.
+   */
+  List<PodClass.Item> fallBack(List<PodClass.Item> left, Map<PodClass, java.util.Set<Integer>> poolsUsed) {
+    List<PodClass.Item> next = new ArrayList<>();
+    Map<PodClass, BitSet> moved = new HashMap<>();
+    Map<PodClass, String> reasons = new HashMap<>();
+    Map<PodClass, NodePool> from = new HashMap<>();
+    for (PodClass.Item item : left) {
+      if (item.unplaced == 0) {
+        continue;
+      }
+      PodClass c = item.podClass;
+      if (!moved.containsKey(c)) {
+        int rank = shapes.get(c.shapes.nextSetBit(0)).poolRank;
+        from.put(c, shapes.get(c.shapes.nextSetBit(0)).pool);
+        reasons.put(c, limits.reason(c, shapes));
+        moved.put(c, fallbackShapes(c, rank));
+      }
+      BitSet fallback = moved.get(c);
+      if (fallback == null) {
+        continue;
+      }
+      long zoneMask = 0;
+      int capacityTypes = 0;
+      for (int s = fallback.nextSetBit(0); s >= 0; s = fallback.nextSetBit(s + 1)) {
+        zoneMask |= shapes.get(s).zoneMask;
+        capacityTypes |= 1 << shapes.get(s).capacityType.ordinal();
+      }
+      zoneMask &= item.zoneMask;
+      capacityTypes &= item.capacityTypeMask;
+      if (zoneMask == 0 || capacityTypes == 0) {
+        continue;
+      }
+      List<String> names = new ArrayList<>(item.names.subList(item.nextName, item.nextName + item.unplaced));
+      item.nextName += item.unplaced;
+      item.unplaced = 0;
+      next.add(new PodClass.Item(next.size(), c, zoneMask, capacityTypes, names));
+      poolFallbacks.add(new PoolFallback(from.get(c).name(), shapes.get(fallback.nextSetBit(0)).pool.name(),
+          reasons.get(c), names));
+    }
+    for (Map.Entry<PodClass, BitSet> e : moved.entrySet()) {
+      if (e.getValue() != null && next.stream().anyMatch(i -> i.podClass == e.getKey())) {
+        PodClass c = e.getKey();
+        poolsUsed.computeIfAbsent(c, k -> new java.util.TreeSet<>())
+            .add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
+        c.shapes = e.getValue();
+        poolsUsed.get(c).add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
+      }
+    }
+    return next;
+  }
+
+  /** The shapes of the next pool by weight after {@code rank} that admit the class and fit it, or null. */
+  private BitSet fallbackShapes(PodClass c, int rank) {
+    BitSet sig = signatureShapes.get(c.signature);
+    BitSet fits = new BitSet(shapes.size());
+    int found = -1;
+    for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+      NodeShape shape = shapes.get(s);
+      if (shape.poolRank > rank && (found < 0 || shape.poolRank <= found) && Dims.fits(c.requests, shape.room)) {
+        if (shape.poolRank < found || found < 0) {
+          found = shape.poolRank;
+          fits.clear();
+        }
+        fits.set(s);
+      }
+    }
+    return found < 0 ? null : fits;
+  }
+}

@@ -1,0 +1,57 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.model.Resources;
+import dev.flotilla.nodepool.NodePool;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What each NodePool has used of its limits during one scheduling decision (what it already ran, plus the nodes
+ * planned so far), whether one more node of a shape stays within them, and why not. Changes when NodePool limits
+ * change.
+ */
+final class PoolLimits implements Packer.Limits {
+  private final Map<String, Resources> usage = new HashMap<>();
+
+  PoolLimits(Map<String, Resources> inUse) {
+    inUse.forEach(usage::put);
+  }
+
+  @Override
+  public boolean allows(NodeShape shape) {
+    return shape.pool.exceededLimit(usage.getOrDefault(shape.pool.name(), Resources.NONE), shape.capacity) == null;
+  }
+
+  @Override
+  public void add(NodeShape shape, int sign) {
+    Resources used = usage.getOrDefault(shape.pool.name(), Resources.NONE);
+    usage.put(shape.pool.name(), sign > 0 ? used.plus(shape.capacity) : used.minus(shape.capacity));
+  }
+
+  /** A copy of the usage now, to {@link #restore} when a packing is tried and dropped. */
+  Map<String, Resources> usage() {
+    return new LinkedHashMap<>(usage);
+  }
+
+  void restore(Map<String, Resources> saved) {
+    usage.clear();
+    usage.putAll(saved);
+  }
+
+  /** Why the class's pool has no room for another node of any of its shapes. */
+  String reason(PodClass c, List<NodeShape> shapes) {
+    NodePool pool = shapes.get(c.shapes.nextSetBit(0)).pool;
+    Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
+    for (int s = c.shapes.nextSetBit(0); s >= 0; s = c.shapes.nextSetBit(s + 1)) {
+      String exceeded = pool.exceededLimit(used, shapes.get(s).capacity);
+      if (exceeded != null) {
+        return "NodePool " + pool.name() + " limit " + exceeded + "=" + Resources.format(exceeded,
+            pool.limits().get(exceeded)) + " would be exceeded (" + Resources.format(exceeded, used.get(exceeded))
+            + " in use)";
+      }
+    }
+    return "NodePool " + pool.name() + " limits leave no room";
+  }
+}

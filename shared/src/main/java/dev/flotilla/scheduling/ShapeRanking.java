@@ -1,0 +1,78 @@
+package dev.flotilla.scheduling;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Which shapes a new node for a pod is tried on, best first: those the fractional bound's optimum buys, then by what
+ * their resources are worth at the bound's prices per dollar, with the shapes that hold the pod's class alone
+ * cheapest among the first tried. Computed once per group, zones and capacity types. Changes when how the packing
+ * chooses a node's shape changes.
+ */
+final class ShapeRanking {
+  private final List<NodeShape> shapes;
+  private final List<BitSet> groupShapes;
+  private final Map<String, int[]> rankedShapes = new HashMap<>();
+
+  ShapeRanking(List<NodeShape> shapes, List<BitSet> groupShapes) {
+    this.shapes = shapes;
+    this.groupShapes = groupShapes;
+  }
+
+  /** Compatible shapes for an item, best first: those the bound's optimum uses, then by worth per dollar. */
+  int[] ranked(PodClass.Item item, FractionalBound.Result bound) {
+    PodClass c = item.podClass;
+    String key = c.group + "/" + item.zoneMask + "/" + item.capacityTypeMask;
+    return rankedShapes.computeIfAbsent(key, k -> {
+      BitSet compatible = groupShapes.get(c.group);
+      double[] prices = bound.prices()[c.group];
+      List<Integer> list = new ArrayList<>();
+      for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
+        NodeShape shape = shapes.get(s);
+        if ((shape.zoneMask & item.zoneMask) != 0
+            && (item.capacityTypeMask & (1 << shape.capacityType.ordinal())) != 0) {
+          list.add(s);
+        }
+      }
+      double[] worth = new double[shapes.size()];
+      for (int s : list) {
+        NodeShape shape = shapes.get(s);
+        double w = 0;
+        for (int r = 0; r < prices.length; r++) {
+          w += shape.room[r] * prices[r];
+        }
+        worth[s] = w / shape.minPrice;
+      }
+      double[] used = bound.nodes();
+      list.sort(Comparator.comparingInt((Integer s) -> used[s] > 1e-9 ? 0 : 1)
+          .thenComparingDouble(s -> used[s] > 1e-9 ? -used[s] : -worth[s])
+          .thenComparingDouble(s -> shapes.get(s).minPrice)
+          .thenComparingInt(s -> s));
+      // the shapes that hold this class alone cheapest, for the tail where its partners have run out
+      List<Integer> alone = new ArrayList<>(list);
+      alone.removeIf(x -> !c.shapes.get(x));
+      alone.sort(Comparator.comparingDouble((Integer x) -> shapes.get(x).minPrice
+          / Math.max(1, Dims.copiesThatFit(c.requests, shapes.get(x).room))).thenComparingInt(x -> x));
+      int first = Math.min(list.size(), Packer.SHAPES_TRIED - Packer.ALONE_TRIED);
+      List<Integer> ordered = new ArrayList<>(list.subList(0, first));
+      for (int x : alone) {
+        if (ordered.size() >= Packer.SHAPES_TRIED) {
+          break;
+        }
+        if (!ordered.contains(x)) {
+          ordered.add(x);
+        }
+      }
+      for (int x : list) {
+        if (!ordered.contains(x)) {
+          ordered.add(x);
+        }
+      }
+      return ordered.stream().mapToInt(Integer::intValue).toArray();
+    });
+  }
+}

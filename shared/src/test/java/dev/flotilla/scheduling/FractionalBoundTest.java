@@ -1,0 +1,116 @@
+package dev.flotilla.scheduling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.Resources;
+import dev.flotilla.nodepool.NodePool;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The per-class program by column generation against the dense tableau it replaces. */
+class FractionalBoundTest {
+
+  @Test
+  void theClassicCuttingStockInstanceGivesItsFractionalOptimum() {
+    // Chvátal's rolls 100 wide: with pods splittable, the optimum is the total width over 100
+    List<NodeShape> shapes = List.of(shape(0, new long[] {100, 1, 1000}, 1.0));
+    List<long[]> requests = List.of(new long[] {45, 0, 1}, new long[] {36, 0, 1}, new long[] {31, 0, 1},
+        new long[] {14, 0, 1});
+    long[] counts = {97, 610, 395, 211};
+    BitSet all = new BitSet();
+    all.set(0);
+
+    FractionalBound.Result covering = FractionalBound.solve(shapes, List.of(all), requests, new int[4], counts, 3);
+    FractionalBound.Result dense = FractionalBound.solve(shapes, List.of(all), requests, new int[4], counts, 3, true);
+
+    assertThat(covering.bound()).isCloseTo(415.24, within(1e-6));
+    assertThat(dense.bound()).isCloseTo(415.24, within(1e-6));
+    assertThat(covering.podValues()).isNotNull();
+  }
+
+  @Test
+  void agreesWithTheDenseSolveOnRandomInstances() {
+    int perClass = 0;
+    for (long seed = 1; seed <= 60; seed++) {
+      Random random = new Random(seed);
+      int shapeCount = 3 + random.nextInt(12);
+      List<NodeShape> shapes = new ArrayList<>();
+      for (int s = 0; s < shapeCount; s++) {
+        long cpu = 1_000L * (1 + random.nextInt(32));
+        long memory = (1L << 30) * (1 + random.nextInt(128));
+        long pods = 8 + random.nextInt(110);
+        double price = 0.01 + random.nextDouble() * (cpu / 1000.0) * 0.05 + memory / (double) (1L << 30) * 0.005;
+        shapes.add(shape(s, new long[] {cpu, memory, pods}, price));
+      }
+      int groups = 1 + random.nextInt(3);
+      List<BitSet> groupShapes = new ArrayList<>();
+      for (int g = 0; g < groups; g++) {
+        BitSet bits = new BitSet();
+        for (int s = 0; s < shapeCount; s++) {
+          if (g == 0 || random.nextInt(3) > 0) {
+            bits.set(s);
+          }
+        }
+        groupShapes.add(bits);
+      }
+      int classes = 1 + random.nextInt(25);
+      List<long[]> requests = new ArrayList<>();
+      int[] classGroup = new int[classes];
+      long[] counts = new long[classes];
+      for (int c = 0; c < classes; c++) {
+        requests.add(new long[] {50L * (1 + random.nextInt(40)), (1L << 26) * (1 + random.nextInt(200)), 1});
+        classGroup[c] = random.nextInt(groups);
+        counts[c] = 1 + random.nextInt(500);
+      }
+
+      FractionalBound.Result covering = FractionalBound.solve(shapes, groupShapes, requests, classGroup, counts, 3);
+      FractionalBound.Result dense = FractionalBound.solve(shapes, groupShapes, requests, classGroup, counts, 3,
+          true);
+
+      assertThat(covering.bound()).as("seed %d", seed).isCloseTo(dense.bound(), within(1e-6 * dense.bound()));
+      // (where the per-class and resource-split bounds tie, rounding decides which of the two either solve keeps)
+      if (covering.podValues() != null) {
+        perClass++;
+        assertCovers(shapes, requests, counts, covering);
+      }
+    }
+    assertThat(perClass).isGreaterThan(30);
+  }
+
+  /** The assignment places every pod, on shapes that hold its class, within the nodes it buys. */
+  private static void assertCovers(List<NodeShape> shapes, List<long[]> requests, long[] counts,
+      FractionalBound.Result result) {
+    double[] placed = new double[counts.length];
+    double[][] used = new double[shapes.size()][3];
+    for (FractionalBound.Assignment a : result.assignments()) {
+      placed[a.podClass()] += a.pods();
+      for (int r = 0; r < 3; r++) {
+        used[a.shape()][r] += a.pods() * requests.get(a.podClass())[r];
+      }
+    }
+    for (int c = 0; c < counts.length; c++) {
+      assertThat(placed[c]).isGreaterThanOrEqualTo(counts[c] - 1e-6 * counts[c]);
+    }
+    double cost = 0;
+    for (NodeShape s : shapes) {
+      for (int r = 0; r < 3; r++) {
+        assertThat(used[s.index][r]).isLessThanOrEqualTo(result.nodes()[s.index] * s.room[r] * (1 + 1e-6) + 1e-6);
+      }
+      cost += result.nodes()[s.index] * s.minPrice;
+    }
+    assertThat(cost).isCloseTo(result.bound(), within(1e-6 * result.bound()));
+  }
+
+  private static NodeShape shape(int index, long[] room, double price) {
+    InstanceType type = SyntheticWorkloads.karpenterCatalog(1).instanceTypes().getFirst();
+    return new NodeShape(index, NodePool.defaultPool(), 0, type, CapacityType.ON_DEMAND, Map.of(), room,
+        Resources.NONE, new double[] {price});
+  }
+}
