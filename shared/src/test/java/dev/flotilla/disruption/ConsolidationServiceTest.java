@@ -24,6 +24,18 @@ class ConsolidationServiceTest {
   private final ConsolidationService service = new ConsolidationService(cluster.store, cluster.commands,
       cluster.provisioner, cluster.offerings, () -> cluster.pools, cluster.clock);
 
+  /** Three pods spread over zones (maxSkew 1): no single node may hold them all. */
+  private static List<NodeState.NodePod> spreadOverZones() {
+    dev.flotilla.model.LabelSelector web = dev.flotilla.model.LabelSelector.of(java.util.Map.of("app", "web"));
+    List<NodeState.NodePod> pods = new java.util.ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      pods.add(running(pod("web-" + i, 1000, 1024).toBuilder().labels(java.util.Map.of("app", "web"))
+          .spreads(List.of(new dev.flotilla.model.TopologySpread(dev.flotilla.model.WellKnownLabels.ZONE, 1, true,
+              web))).build()));
+    }
+    return pods;
+  }
+
   private static NodeState.NodePod daemon(String name) {
     return running(PendingPod.builder("kube-system/" + name).ownerKind("DaemonSet")
         .requests(dev.flotilla.model.Resources.of(50, 64L << 20)).build());
@@ -192,15 +204,7 @@ class ConsolidationServiceTest {
 
   @Test
   void aNodeWhosePodsMustSpreadIsReplacedBySeveralAndDrainedOnlyWhenAllAreReady() {
-    // three pods spread over zones (maxSkew 1) on one large node: no single node may hold them all
-    dev.flotilla.model.LabelSelector web = dev.flotilla.model.LabelSelector.of(java.util.Map.of("app", "web"));
-    List<NodeState.NodePod> pods = new java.util.ArrayList<>();
-    for (int i = 1; i <= 3; i++) {
-      pods.add(running(pod("web-" + i, 1000, 1024).toBuilder().labels(java.util.Map.of("app", "web"))
-          .spreads(List.of(new dev.flotilla.model.TopologySpread(dev.flotilla.model.WellKnownLabels.ZONE, 1, true,
-              web))).build()));
-    }
-    Claim oversized = cluster.node("oversized", "m7i.8xlarge", pods);
+    Claim oversized = cluster.node("oversized", "m7i.8xlarge", spreadOverZones());
 
     ConsolidationService.Pass pass = service.run("tick-1");
 
@@ -228,14 +232,7 @@ class ConsolidationServiceTest {
 
   @Test
   void aReplaceThatLostOneOfItsReplacementsNeverDrainsTheNode() {
-    dev.flotilla.model.LabelSelector web = dev.flotilla.model.LabelSelector.of(java.util.Map.of("app", "web"));
-    List<NodeState.NodePod> pods = new java.util.ArrayList<>();
-    for (int i = 1; i <= 3; i++) {
-      pods.add(running(pod("web-" + i, 1000, 1024).toBuilder().labels(java.util.Map.of("app", "web"))
-          .spreads(List.of(new dev.flotilla.model.TopologySpread(dev.flotilla.model.WellKnownLabels.ZONE, 1, true,
-              web))).build()));
-    }
-    Claim oversized = cluster.node("oversized", "m7i.8xlarge", pods);
+    Claim oversized = cluster.node("oversized", "m7i.8xlarge", spreadOverZones());
     List<Claim> replacements = service.run("tick-1").replacementClaims().stream()
         .map(id -> cluster.store.claim(id).orElseThrow()).toList();
     assertThat(replacements).hasSize(3);
