@@ -399,6 +399,7 @@ public final class CommandExecutor implements AutoCloseable {
         client.nodes().withName(command.node()).delete();
         yield Outcome.DONE;
       }
+      case Nominate -> Outcome.DONE; // nominations are advisory: kube-scheduler places the pods either way
     };
   }
 

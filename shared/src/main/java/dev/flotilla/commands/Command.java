@@ -6,30 +6,42 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /**
  * An action the forwarder must take inside the cluster, as a versioned JSON message on the command queue.
  *
  * @param deadline for a drain: when to give up evicting and report failure
+ * @param pods for a nomination: the pending pods ({@code namespace/name}) planned onto the node
  */
 public record Command(int version, String id, Kind kind, String node, String claimId, Instant deadline,
-    String reason) {
+    String reason, List<String> pods) {
 
   public static final int VERSION = 1;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** What to do to the node. */
-  public enum Kind { Cordon, Drain, DeleteNode }
+  /**
+   * What to do to the node. {@code Nominate} sets {@code status.nominatedNodeName} on the still-pending pods planned
+   * onto a node that has just become Ready, then lifts the node's startup taint.
+   */
+  public enum Kind { Cordon, Drain, DeleteNode, Nominate }
 
   public Command {
     if (node == null || node.isBlank()) {
       throw new IllegalArgumentException("command: node is required");
     }
+    pods = pods == null ? List.of() : List.copyOf(pods);
   }
 
   public static Command of(Kind kind, String node, String claimId, Instant deadline, String reason) {
-    return new Command(VERSION, UUID.randomUUID().toString(), kind, node, claimId, deadline, reason);
+    return new Command(VERSION, UUID.randomUUID().toString(), kind, node, claimId, deadline, reason, List.of());
+  }
+
+  /** Nominates {@code pods} ({@code namespace/name}) to {@code node}, planned there by claim {@code claimId}. */
+  public static Command nominate(String node, String claimId, List<String> pods) {
+    return new Command(VERSION, UUID.randomUUID().toString(), Kind.Nominate, node, claimId, null, "planned", pods);
   }
 
   public String toJson() {
@@ -43,6 +55,9 @@ public record Command(int version, String id, Kind kind, String node, String cla
     }
     if (reason != null) {
       n.put("reason", reason);
+    }
+    if (!pods.isEmpty()) {
+      pods.forEach(n.putArray("pods")::add);
     }
     return n.toString();
   }
@@ -66,7 +81,7 @@ public record Command(int version, String id, Kind kind, String node, String cla
     try {
       kind = Kind.valueOf(n.path("kind").asText(""));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("command.kind: '" + n.path("kind").asText("") + "' is not Cordon, Drain or DeleteNode");
+      throw new IllegalArgumentException("command.kind: '" + n.path("kind").asText("") + "' is not Cordon, Drain, DeleteNode or Nominate");
     }
     String node = n.path("node").asText("");
     if (node.isEmpty()) {
@@ -84,6 +99,23 @@ public record Command(int version, String id, Kind kind, String node, String cla
         throw new IllegalArgumentException("command.deadline: '" + n.get("deadline").asText() + "' is not an ISO-8601 instant");
       }
     }
-    return new Command(version, id, kind, node, n.path("claimId").asText(null), deadline, n.path("reason").asText(null));
+    List<String> pods = new ArrayList<>();
+    JsonNode podsNode = n.path("pods");
+    if (!podsNode.isMissingNode() && !podsNode.isNull()) {
+      if (!podsNode.isArray()) {
+        throw new IllegalArgumentException("command.pods: expected an array of namespace/name");
+      }
+      for (JsonNode p : podsNode) {
+        if (!p.isTextual() || !p.asText().contains("/")) {
+          throw new IllegalArgumentException("command.pods: '" + p.asText() + "' is not namespace/name");
+        }
+        pods.add(p.asText());
+      }
+    }
+    if (kind == Kind.Nominate && pods.isEmpty()) {
+      throw new IllegalArgumentException("command.pods: a Nominate command names at least one pod");
+    }
+    return new Command(version, id, kind, node, n.path("claimId").asText(null), deadline, n.path("reason").asText(null),
+        pods);
   }
 }
