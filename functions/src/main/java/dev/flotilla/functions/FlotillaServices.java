@@ -18,6 +18,7 @@ import dev.flotilla.catalog.OfferingSource;
 import dev.flotilla.catalog.SnapshotOfferingSource;
 import dev.flotilla.lifecycle.GarbageCollector;
 import dev.flotilla.lifecycle.Lifecycle;
+import dev.flotilla.provisioning.Fanout;
 import dev.flotilla.provisioning.Provisioner;
 import dev.flotilla.contracts.DaemonSets;
 import dev.flotilla.model.PendingPod;
@@ -31,6 +32,12 @@ import java.util.function.Supplier;
  * the in-memory ports, so that what it runs is what Lambda runs. Nothing here calls AWS while it is built.
  */
 public final class FlotillaServices {
+
+  /**
+   * How many of a decision's AWS calls run at once: enough for the claims of a typical burst to go out together,
+   * few enough that a large plan does not meet EC2's request rate limits all at once.
+   */
+  static final int LAUNCH_CONCURRENCY = 8;
 
   private static volatile FlotillaServices fromEnvironment;
   /** Held here: CRaC keeps registered resources only weakly. */
@@ -54,6 +61,15 @@ public final class FlotillaServices {
   /** @param claimIds where new claims' ids come from: random in Lambda, a sequence where a run must replay */
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds) {
+    this(config, store, cloud, offerings, commands, clock, claimIds, Fanout.SEQUENTIAL);
+  }
+
+  /**
+   * @param fanout how a decision's independent port calls run (each claim's write and record, the reads before a
+   *     plan): side by side in Lambda, where they wait on AWS; one by one where a run must replay
+   */
+  public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
+      CommandQueue commands, Clock clock, Supplier<String> claimIds, Fanout fanout) {
     this.config = config;
     this.store = store;
     this.cloud = cloud;
@@ -64,7 +80,8 @@ public final class FlotillaServices {
     // every plan counts the room the cluster's DaemonSets take on a new node, as the forwarder last mirrored them
     Supplier<List<PendingPod>> daemonSets = () -> store.daemonSets().map(d -> DaemonSets.parse(d).templates())
         .orElse(List.of());
-    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock, claimIds);
+    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock, claimIds,
+        fanout);
     this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, config::nodePools, clock);
@@ -112,14 +129,19 @@ public final class FlotillaServices {
     SnapshotOfferingSource offerings = new SnapshotOfferingSource(
         new DynamoCatalogSnapshotStore(aws.dynamo(), config.table(), config.cluster()), () -> apis.get().snapshot(),
         bundled, store, clock, Ec2OfferingSource.REFRESH);
+    // one pool per execution environment for the decision's AWS calls that may overlap: a decision's claims are
+    // written, launched and recorded side by side, their waits on AWS overlapping instead of adding up
+    Fanout fanout = Fanout.bounded(LAUNCH_CONCURRENCY, "flotilla-aws");
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
             config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch()),
         // the price of an instance just bought: its offering was available to buy, so no read of the marks
-        (type, zone, capacityType) -> offerings.catalogWithUnavailable().price(type, zone, capacityType), store);
+        (type, zone, capacityType) -> offerings.catalogWithUnavailable().price(type, zone, capacityType), store,
+        fanout);
     CommandQueue commands = config.commandQueueUrl().isBlank() ? new Unconfigured()
         : new SqsCommandQueue(aws.sqs(), config.commandQueueUrl());
-    return new FlotillaServices(config, store, cloud, offerings, commands, clock);
+    return new FlotillaServices(config, store, cloud, offerings, commands, clock,
+        () -> java.util.UUID.randomUUID().toString(), fanout);
   }
 
   private static <T> Supplier<T> memoized(Supplier<T> make) {

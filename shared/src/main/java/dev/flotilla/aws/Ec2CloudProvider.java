@@ -9,6 +9,7 @@ import dev.flotilla.cloud.LaunchResult;
 import dev.flotilla.cloud.OwnershipTags;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.provisioning.Fanout;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -94,8 +95,15 @@ public final class Ec2CloudProvider implements CloudProvider {
   private final Prices prices;
   private final ClaimStore store;
   private final Map<String, String> zoneBySubnet = new HashMap<>();
+  private final Fanout fanout;
 
   public Ec2CloudProvider(Ec2Client ec2, Settings settings, Prices prices, ClaimStore store) {
+    this(ec2, settings, prices, store, Fanout.SEQUENTIAL);
+  }
+
+  /** @param fanout how the requests of one launch (one per shape of claims) run: one by one, or side by side */
+  public Ec2CloudProvider(Ec2Client ec2, Settings settings, Prices prices, ClaimStore store, Fanout fanout) {
+    this.fanout = fanout;
     this.ec2 = ec2;
     this.settings = settings;
     this.prices = prices;
@@ -107,26 +115,32 @@ public final class Ec2CloudProvider implements CloudProvider {
   public List<LaunchResult> launch(List<LaunchRequest> requests) {
     Map<LaunchRequest.Shape, List<LaunchRequest>> groups = new LinkedHashMap<>();
     requests.forEach(r -> groups.computeIfAbsent(r.shape(), k -> new ArrayList<>()).add(r));
-    Map<String, LaunchResult> results = new HashMap<>();
+    // one CreateFleet per shape, and per as many of its claims as their ids fit in one tag value; the requests
+    // share nothing (each has its own claims, overrides and client token), so they may go out side by side
+    List<java.util.function.Supplier<Map<String, LaunchResult>>> fleets = new ArrayList<>();
     groups.forEach((shape, group) -> {
-      // as many claims per request as their ids fit in one tag value
       List<LaunchRequest> batch = new ArrayList<>();
       int length = -1;
       for (LaunchRequest r : group) {
         if (!batch.isEmpty() && length + 1 + r.claimId().length() > MAX_TAG_VALUE) {
-          launchGroup(shape, batch, results);
+          List<LaunchRequest> full = batch;
+          fleets.add(() -> launchGroup(shape, full));
           batch = new ArrayList<>();
           length = -1;
         }
         batch.add(r);
         length += 1 + r.claimId().length();
       }
-      launchGroup(shape, batch, results);
+      List<LaunchRequest> last = batch;
+      fleets.add(() -> launchGroup(shape, last));
     });
+    Map<String, LaunchResult> results = new HashMap<>();
+    fanout.all(fleets).forEach(results::putAll);
     return requests.stream().map(r -> results.get(r.claimId())).toList();
   }
 
-  private void launchGroup(LaunchRequest.Shape shape, List<LaunchRequest> group, Map<String, LaunchResult> results) {
+  private Map<String, LaunchResult> launchGroup(LaunchRequest.Shape shape, List<LaunchRequest> group) {
+    Map<String, LaunchResult> results = new HashMap<>();
     List<String> waiting = new ArrayList<>(group.stream().map(LaunchRequest::claimId).toList());
     Set<Offering.Key> excluded = new LinkedHashSet<>();
     Set<String> errorCodes = new LinkedHashSet<>();
@@ -195,6 +209,7 @@ public final class Ec2CloudProvider implements CloudProvider {
       results.put(claim, new LaunchResult.Failed(claim, errorCodes.isEmpty() ? "no offering left to try"
           : String.join(", ", errorCodes)));
     }
+    return results;
   }
 
   private List<FleetLaunchTemplateOverridesRequest> overrides(LaunchRequest.Shape shape, Set<Offering.Key> excluded) {

@@ -73,6 +73,7 @@ public final class Provisioner {
   private final Clock clock;
   private final Supplier<String> claimIds;
   private final LaunchRecords launches;
+  private final Fanout fanout;
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock) {
@@ -82,6 +83,16 @@ public final class Provisioner {
   /** @param claimIds where new claims' ids come from: random in production, a sequence where a run must replay */
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds) {
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, Fanout.SEQUENTIAL);
+  }
+
+  /**
+   * @param fanout how a decision's independent port calls run: its reads before planning, each claim's write and
+   *     each claim's record of its launch
+   */
+  public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
+      Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, Fanout fanout) {
+    this.fanout = fanout;
     this.claimIds = claimIds;
     this.launches = new LaunchRecords(store, cloud, clock);
     this.store = store;
@@ -105,9 +116,10 @@ public final class Provisioner {
       return new Decision(eventId, pending.size(), reserved.size(), resumed.launched(), List.of(), List.of(),
           failures, resumed.addedPricePerHour(), 0, millis(start));
     }
-    OfferingCatalog catalog = offerings.catalog();
-    List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
-    Plan plan = scheduler.schedule(new SchedulingInput(open, pools.get(), catalog, daemonSets.get(),
+    Reads reads = read();
+    OfferingCatalog catalog = reads.catalog();
+    List<Claim> live = reads.claims().stream().filter(c -> c.state().live()).toList();
+    Plan plan = scheduler.schedule(new SchedulingInput(open, pools.get(), catalog, reads.daemonSets(),
         poolUsage(live, catalog), inFlight(live)));
 
     List<InFlightPlacement> extended = extendInFlight(plan, live, byName, failures);
@@ -117,6 +129,15 @@ public final class Provisioner {
     return new Decision(eventId, pending.size(), reserved.size(), launched, extended, plan.unschedulable(),
         failures, Math.round((resumed.addedPricePerHour() + launches.addedPricePerHour()) * 1e6) / 1e6,
         plan.lowerBoundPerHour(), millis(start));
+  }
+
+  private record Reads(OfferingCatalog catalog, List<Claim> claims, List<PendingPod> daemonSets) {}
+
+  /** What a plan reads, none of it depending on the rest: the offerings, the claims, the DaemonSets. */
+  @SuppressWarnings("unchecked")
+  private Reads read() {
+    List<Object> read = fanout.all(List.<Supplier<Object>>of(offerings::catalog, store::claims, daemonSets::get));
+    return new Reads((OfferingCatalog) read.get(0), (List<Claim>) read.get(1), (List<PendingPod>) read.get(2));
   }
 
   /** The claim an instance runs for, recorded now when only its tags knew it (see {@link LaunchRecords}). */
@@ -187,24 +208,37 @@ public final class Provisioner {
 
   private Launches launch(List<NodeClaim> nodeClaims, Map<String, PendingPod> byName, boolean reserve,
       List<String> replaces, List<String> failures, java.util.function.IntFunction<String> ids) {
+    // each claim is written by a task of its own; its id is taken there, as a sequential run always took it, just
+    // before the write
+    List<Supplier<ClaimStore.Creation>> writes = new ArrayList<>();
+    for (int i = 0; i < nodeClaims.size(); i++) {
+      NodeClaim nodeClaim = nodeClaims.get(i);
+      int index = i;
+      writes.add(() -> {
+        Resources load = !reserve ? Resources.NONE : nodeClaim.pods().stream().map(n -> byName.get(n).requests())
+            .reduce(Resources.NONE, Resources::plus);
+        Claim claim = Claim.launching(ids.apply(index), nodeClaim.nodePool(),
+            nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
+            nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
+            nodeClaim.pricePerHour(), clock.instant()).replacing(replaces)
+            .withKinds(reserve ? PodKind.of(nodeClaim.pods().stream().map(byName::get).toList()) : List.of());
+        return store.create(claim);
+      });
+    }
+    List<ClaimStore.Creation> creations = fanout.all(writes);
     List<Claim> created = new ArrayList<>();
-    int index = 0;
-    for (NodeClaim nodeClaim : nodeClaims) {
-      Resources load = !reserve ? Resources.NONE : nodeClaim.pods().stream().map(n -> byName.get(n).requests())
-          .reduce(Resources.NONE, Resources::plus);
-      Claim claim = Claim.launching(ids.apply(index++), nodeClaim.nodePool(),
-          nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
-          nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
-          nodeClaim.pricePerHour(), clock.instant()).replacing(replaces)
-          .withKinds(reserve ? PodKind.of(nodeClaim.pods().stream().map(byName::get).toList()) : List.of());
-      switch (store.create(claim)) {
+    for (int i = 0; i < creations.size(); i++) {
+      switch (creations.get(i)) {
         case ClaimStore.Created c -> created.add(c.claim());
-        case ClaimStore.Conflict conflict -> failures.add("claim for " + nodeClaim.pods().size()
+        case ClaimStore.Conflict conflict -> failures.add("claim for " + nodeClaims.get(i).pods().size()
             + " pods not made: " + conflict.reservedPods().size() + " already reserved by another claim");
       }
     }
     return launchWritten(created, failures);
   }
+
+  /** What became of one claim's launch: recorded launched, or the failure to report. */
+  private record Recorded(Claim launched, double pricePerHour, String failure) {}
 
   /** Launches claims already written (and Launching) and records what became of each. */
   private Launches launchWritten(List<Claim> claims, List<String> failures) {
@@ -213,35 +247,48 @@ public final class Provisioner {
     if (!claims.isEmpty()) {
       List<LaunchResult> results = cloud.launch(claims.stream().map(c -> new LaunchRequest(c.id(), c.nodePool(),
           c.instanceTypes(), c.zones(), c.capacityType())).toList());
+      List<Supplier<Recorded>> records = new ArrayList<>();
       for (int i = 0; i < results.size(); i++) {
         Claim claim = claims.get(i);
-        try {
-          switch (results.get(i)) {
-            case LaunchResult.Launched l -> {
-              Claim next;
-              try {
-                next = store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(),
-                    l.capacityType(), l.pricePerHour(), clock.instant()));
-              } catch (ClaimStore.StaleClaimException raced) {
-                abandonUnrecorded(claim.id(), l.instanceId());
-                throw raced;
-              }
-              launched.add(next);
-              added += l.pricePerHour();
-            }
-            case LaunchResult.Failed f -> {
-              // its pods are released and come back with the forwarder's next batch, without the failed offerings
-              store.transition(claim, claim.moved(ClaimState.Terminated, clock.instant()));
-              failures.add("claim " + claim.id() + " not launched: " + f.reason());
-            }
-          }
-        } catch (ClaimStore.StaleClaimException raced) {
-          // another invocation resuming the same launch recorded it first (the client token gave it this instance)
-          failures.add("claim " + claim.id() + " recorded meanwhile: " + raced.getMessage());
+        LaunchResult result = results.get(i);
+        records.add(() -> record(claim, result));
+      }
+      for (Recorded r : fanout.all(records)) {
+        if (r.launched() != null) {
+          launched.add(r.launched());
+          added += r.pricePerHour();
+        } else {
+          failures.add(r.failure());
         }
       }
     }
     return new Launches(launched, Math.round(added * 1e6) / 1e6);
+  }
+
+  private Recorded record(Claim claim, LaunchResult result) {
+    try {
+      switch (result) {
+        case LaunchResult.Launched l -> {
+          Claim next;
+          try {
+            next = store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(),
+                l.capacityType(), l.pricePerHour(), clock.instant()));
+          } catch (ClaimStore.StaleClaimException raced) {
+            abandonUnrecorded(claim.id(), l.instanceId());
+            throw raced;
+          }
+          return new Recorded(next, l.pricePerHour(), null);
+        }
+        case LaunchResult.Failed f -> {
+          // its pods are released and come back with the forwarder's next batch, without the failed offerings
+          store.transition(claim, claim.moved(ClaimState.Terminated, clock.instant()));
+          return new Recorded(null, 0, "claim " + claim.id() + " not launched: " + f.reason());
+        }
+      }
+    } catch (ClaimStore.StaleClaimException raced) {
+      // another invocation resuming the same launch recorded it first (the client token gave it this instance)
+      return new Recorded(null, 0, "claim " + claim.id() + " recorded meanwhile: " + raced.getMessage());
+    }
   }
 
   /**

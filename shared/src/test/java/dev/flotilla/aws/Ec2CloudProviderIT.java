@@ -108,6 +108,39 @@ class Ec2CloudProviderIT extends CloudProviderContract {
     });
   }
 
+  @Test
+  void claimsOfSeveralShapesLaunchedSideBySideComeBackInTheirOrder() {
+    dev.flotilla.provisioning.Fanout fanout = dev.flotilla.provisioning.Fanout.bounded(4, "test-fleets");
+    EmulatorAccount account = EmulatorAccount.create(ec2, "side-by-side", ZONES);
+    Ec2CloudProvider sideBySide = new Ec2CloudProvider(ec2,
+        new Ec2CloudProvider.Settings(CLUSTER, account.launchTemplateId(), account.subnetByZone()),
+        (t, z, c) -> 0.1, new InMemoryClaimStore(Clock.systemUTC()), fanout);
+    List<String> types = List.of("m7i.large", "c7i.large", "r7i.large", "m7g.large", "c7g.large");
+    List<LaunchRequest> requests = new java.util.ArrayList<>();
+    for (int i = 0; i < types.size(); i++) {
+      requests.add(new LaunchRequest("claim-" + i, "general", List.of(types.get(i)), ZONES, CapacityType.ON_DEMAND));
+    }
+    requests.add(new LaunchRequest("claim-5", "general", List.of(types.get(0)), ZONES, CapacityType.ON_DEMAND));
+    int before = fleets.get();
+
+    List<LaunchResult> results = sideBySide.launch(requests);
+
+    // one request per shape, the two claims of the first shape sharing theirs
+    assertThat(fleets.get() - before).isEqualTo(types.size());
+    assertThat(results).hasSize(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      LaunchResult.Launched launched = (LaunchResult.Launched) results.get(i);
+      assertThat(launched.claimId()).isEqualTo(requests.get(i).claimId());
+      assertThat(launched.instanceType()).isEqualTo(requests.get(i).instanceTypes().getFirst());
+      String id = launched.instanceId();
+      Instance instance = ec2.describeInstances(q -> q.instanceIds(id)).reservations().getFirst().instances()
+          .getFirst();
+      assertThat(OwnershipTags.claims(instance.tags().stream()
+          .collect(java.util.stream.Collectors.toMap(t -> t.key(), t -> t.value()))))
+          .contains(requests.get(i).claimId());
+    }
+  }
+
   @AfterEach
   void close() {
     ec2.close();

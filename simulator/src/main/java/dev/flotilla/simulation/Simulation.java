@@ -207,7 +207,13 @@ public final class Simulation {
         faulty ? faults.port(CloudProvider.class, ec2) : ec2,
         faulty ? faults.port(OfferingSource.class, offerings) : offerings,
         faulty ? faults.port(CommandQueue.class, commands) : commands, clock,
-        () -> String.format(java.util.Locale.ROOT, "claim-%06d", ++claimSeq));
+        () -> String.format(java.util.Locale.ROOT, "claim-%06d", ++claimSeq),
+        // Lambda runs a decision's independent claim writes, launches and records side by side; here they run one
+        // after another on the invocation's own thread, in the order Lambda's would be applied, because the
+        // interleaving of concurrent invocations hands over at each port call of that thread. The code is the same
+        // and each of those calls stands alone (its own claim, its own client token), so what a concurrent run can
+        // leave behind when it dies is, claim by claim, what a sequential run cut short leaves
+        dev.flotilla.provisioning.Fanout.SEQUENTIAL);
     this.provisioner = services.provisioner();
     this.lifecycle = services.lifecycle();
     this.collector = services.collector();
