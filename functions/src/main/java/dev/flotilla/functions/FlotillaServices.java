@@ -39,6 +39,12 @@ public final class FlotillaServices {
    */
   static final int LAUNCH_CONCURRENCY = 8;
 
+  /**
+   * One pool per execution environment for the decisions' AWS calls that may overlap (and for the priming decision
+   * that warms them); its threads are made on first use and idle between invocations.
+   */
+  private static final Fanout AWS_CALLS = Fanout.bounded(LAUNCH_CONCURRENCY, "flotilla-aws");
+
   private static volatile FlotillaServices fromEnvironment;
   /** Held here: CRaC keeps registered resources only weakly. */
   private static SnapStartPriming priming;
@@ -52,6 +58,7 @@ public final class FlotillaServices {
   final GarbageCollector collector;
   final InterruptionService interruption;
   final ConsolidationService consolidation;
+  final Fanout fanout;
 
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock) {
@@ -71,6 +78,7 @@ public final class FlotillaServices {
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds, Fanout fanout) {
     this.config = config;
+    this.fanout = fanout;
     this.store = store;
     this.cloud = cloud;
     this.offerings = offerings;
@@ -129,9 +137,9 @@ public final class FlotillaServices {
     SnapshotOfferingSource offerings = new SnapshotOfferingSource(
         new DynamoCatalogSnapshotStore(aws.dynamo(), config.table(), config.cluster()), () -> apis.get().snapshot(),
         bundled, store, clock, Ec2OfferingSource.REFRESH);
-    // one pool per execution environment for the decision's AWS calls that may overlap: a decision's claims are
-    // written, launched and recorded side by side, their waits on AWS overlapping instead of adding up
-    Fanout fanout = Fanout.bounded(LAUNCH_CONCURRENCY, "flotilla-aws");
+    // a decision's claims are written, launched and recorded side by side, their waits on AWS overlapping instead
+    // of adding up
+    Fanout fanout = AWS_CALLS;
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
             config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch()),
@@ -207,7 +215,7 @@ public final class FlotillaServices {
   private static Thread startPlan() {
     return Thread.ofPlatform().name("flotilla-priming").start(() -> {
       try {
-        SnapStartPriming.plan(SnapStartPriming.synthetic());
+        SnapStartPriming.decide(SnapStartPriming.synthetic(), AWS_CALLS);
       } catch (RuntimeException e) {
         org.slf4j.LoggerFactory.getLogger(FlotillaServices.class).warn("priming plan failed: {}", e.toString());
       }

@@ -7,17 +7,27 @@ import dev.flotilla.claims.InMemoryClaimStore;
 import dev.flotilla.cloud.InMemoryCloud;
 import dev.flotilla.provisioning.Provisioner;
 import dev.flotilla.scheduling.SyntheticWorkloads;
+import dev.flotilla.aws.AwsClients;
+import dev.flotilla.aws.DynamoClaimStore;
+import dev.flotilla.aws.Ec2CloudProvider;
+import dev.flotilla.provisioning.Fanout;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import org.crac.Context;
 import org.crac.Core;
 import org.crac.Resource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
- * What a decision touches, made ready before it is needed: the scheduler's paths run on a representative plan over
- * in-memory ports (classes loaded, hot methods compiled), the catalog snapshot read, the SDK clients built. Runs at
+ * What a decision touches, made ready before it is needed: a representative decision run through the functions' own
+ * adapters over SDK clients that are answered locally (the scheduler's paths, the SDK's request and answer paths:
+ * classes loaded, hot methods compiled), the catalog snapshot read, the SDK clients built. Runs at
  * init, and again before SnapStart takes its snapshot ({@link #beforeCheckpoint}); after a restore the catalog is
  * read again only where the one restored is older than its refresh period.
  */
@@ -43,7 +53,7 @@ final class SnapStartPriming implements Resource {
     long start = System.nanoTime();
     services.readCatalog();
     for (int i = 0; i < 3; i++) {
-      plan(services.offerings.catalog());
+      decide(services.offerings.catalog(), services.fanout);
     }
     LOG.info("primed for the snapshot in {} ms", (System.nanoTime() - start) / 1_000_000);
   }
@@ -63,6 +73,34 @@ final class SnapStartPriming implements Resource {
     InMemoryClaimStore store = new InMemoryClaimStore(clock);
     new Provisioner(store, new InMemoryCloud("priming", catalog, store, clock), new StaticOfferingSource(catalog, store),
         List::of, List::of, clock).provision("priming", SyntheticWorkloads.mixed(100, 11));
+  }
+
+  /**
+   * A representative decision (a hundred mixed pods) through the functions' own adapters, {@link DynamoClaimStore}
+   * and {@link Ec2CloudProvider} over SDK clients configured as the real ones are, whose HTTP client answers here
+   * ({@link PrimingTransport}): the scheduler's paths, the claim store's reads and conditional writes, CreateFleet's
+   * request and answer and the decision's fanout all run as the first real decision will run them. No AWS API is
+   * called and nothing is written.
+   */
+  static Provisioner.Decision decide(OfferingCatalog catalog, Fanout fanout) {
+    return decide(catalog, fanout, new PrimingTransport());
+  }
+
+  static Provisioner.Decision decide(OfferingCatalog catalog, Fanout fanout, PrimingTransport transport) {
+    Clock clock = Clock.systemUTC();
+    Map<String, String> env = System.getenv();
+    AwsClients.Settings real = AwsClients.Settings.fromEnvironment(env);
+    AwsClients.Settings offline = new AwsClients.Settings(real.region(), real.endpoint(),
+        StaticCredentialsProvider.create(AwsBasicCredentials.create("priming", "priming")));
+    try (AwsClients aws = new AwsClients(offline, transport)) {
+      DynamoClaimStore store = new DynamoClaimStore(aws.dynamo(), "flotilla-priming", "priming", clock);
+      Map<String, String> subnets = new LinkedHashMap<>();
+      catalog.zones().forEach(zone -> subnets.put(zone, "subnet-priming-" + zone));
+      Ec2CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
+          new Ec2CloudProvider.Settings("priming", "lt-priming", subnets), catalog::price, store, fanout);
+      return new Provisioner(store, cloud, new StaticOfferingSource(catalog, store), List::of, List::of, clock,
+          () -> UUID.randomUUID().toString(), fanout).provision("priming", SyntheticWorkloads.mixed(100, 11));
+    }
   }
 
   /** A small synthetic catalog, for a plan that need not wait for the snapshot. */

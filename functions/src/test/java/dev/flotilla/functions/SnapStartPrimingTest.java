@@ -53,6 +53,26 @@ class SnapStartPrimingTest {
   }
 
   @Test
+  void thePrimingDecisionRunsThroughTheAdaptersAnsweredLocally() {
+    PrimingTransport transport = new PrimingTransport();
+
+    dev.flotilla.provisioning.Provisioner.Decision decision = SnapStartPriming.decide(catalog,
+        dev.flotilla.provisioning.Fanout.bounded(4, "test-priming"), transport);
+
+    // every claim was written, launched and recorded through DynamoClaimStore and Ec2CloudProvider
+    assertThat(decision.failures()).isEmpty();
+    assertThat(decision.launched()).isNotEmpty().allSatisfy(c -> {
+      assertThat(c.instanceId()).startsWith("i-priming");
+      assertThat(c.instanceTypes()).contains(c.instanceType());
+    });
+    assertThat(transport.answered()).containsKeys("DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query",
+        "DynamoDB_20120810.TransactWriteItems", "DynamoDB_20120810.UpdateItem", "CreateFleet");
+    assertThat(transport.answered().get("DynamoDB_20120810.TransactWriteItems")).isEqualTo(decision.launched().size());
+    // nothing reached the services' own ports
+    assertThat(store.claims()).isEmpty();
+  }
+
+  @Test
   void afterARestoreTheCatalogIsReadAgainOnlyWhenOlderThanItsRefresh() {
     snapshots.put(snapshotAt(clock.instant()));
     priming.beforeCheckpoint(null);

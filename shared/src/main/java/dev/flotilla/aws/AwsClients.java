@@ -79,11 +79,19 @@ public final class AwsClients implements AutoCloseable {
       new Once<>(() -> configure(PricingClient.builder()).region(PRICING_REGION).build());
 
   public AwsClients(Settings settings) {
-    this.settings = settings;
-    this.http = UrlConnectionHttpClient.builder()
+    this(settings, UrlConnectionHttpClient.builder()
         .connectionTimeout(CONNECT_TIMEOUT)
         .socketTimeout(SOCKET_TIMEOUT)
-        .build();
+        .build());
+  }
+
+  /**
+   * Clients configured as {@link #AwsClients(Settings)} builds them, over another HTTP client: one that answers
+   * locally, for priming the SDK's request paths without calling AWS.
+   */
+  public AwsClients(Settings settings, SdkHttpClient http) {
+    this.settings = settings;
+    this.http = http;
     this.overrides = ClientOverrideConfiguration.builder()
         .apiCallAttemptTimeout(ATTEMPT_TIMEOUT)
         .apiCallTimeout(CALL_TIMEOUT)
