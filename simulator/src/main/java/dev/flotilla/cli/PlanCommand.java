@@ -50,6 +50,11 @@ public final class PlanCommand implements Callable<Integer> {
       description = "An instance-type catalog in the bundled file's schema (default: the bundled us-east-1).")
   Path catalog;
 
+  @Option(names = "--region", paramLabel = "REGION",
+      description = "The region to plan for; its instance types, zones and prices come from --catalog (default: "
+          + "the catalog's region, us-east-1 for the bundled one).")
+  String region;
+
   @Option(names = "--spot-ratio", defaultValue = "0.35", paramLabel = "RATIO",
       description = "Spot prices, as a share of on-demand, for NodePools that allow spot (default: ${DEFAULT-VALUE}).")
   double spotRatio;
@@ -64,6 +69,16 @@ public final class PlanCommand implements Callable<Integer> {
       throw new CommandFailure.UsageException("give either -f FILE (one or more) or --kubeconfig FILE");
     }
     CatalogFile file = catalog == null ? CatalogFile.bundled() : CatalogFile.read(catalog);
+    if (region != null && catalog != null && !region.equals(file.region())) {
+      throw new CommandFailure.UsageException("--catalog " + catalog + " is the catalog of " + file.region()
+          + ", not of --region " + region);
+    }
+    if (region != null && !region.equals(file.region())) {
+      // as the functions do where no catalog of their region can be had: the bundled one serves, and says so
+      System.err.println("flotilla plan: no catalog of " + region + " was given (--catalog FILE): planning with the "
+          + "bundled catalog of " + file.region() + ", its zones and its prices");
+    }
+    Prices prices = new Prices(file.region(), catalog == null ? "bundled" : catalog.toString(), spotRatio);
     OfferingCatalog offerings = OfferingCatalog.of(file, SpotPrices.ratio(spotRatio));
     SchedulingInput input;
     if (kubeconfig != null) {
@@ -84,14 +99,23 @@ public final class PlanCommand implements Callable<Integer> {
     }
     Plan plan = new Scheduler().schedule(input);
     if (output == Output.json) {
-      System.out.println(json(plan));
+      System.out.println(json(plan, prices));
     } else {
       table(plan, offerings, System.out);
+      System.out.println(prices.line());
     }
     return 0;
   }
 
-  static String json(Plan plan) {
+  /** Which region's prices a plan uses: the catalog's, from the bundled file or the one given. */
+  record Prices(String region, String catalog, double spotRatio) {
+    String line() {
+      return String.format(Locale.ROOT, "prices: %s on-demand from %s, spot at %.2f of them", region,
+          catalog.equals("bundled") ? "the bundled catalog" : catalog, spotRatio);
+    }
+  }
+
+  static String json(Plan plan, Prices prices) {
     Map<String, Object> root = new LinkedHashMap<>();
     List<Map<String, Object>> nodes = new ArrayList<>();
     for (NodeClaim c : plan.nodeClaims()) {
@@ -126,6 +150,11 @@ public final class PlanCommand implements Callable<Integer> {
     root.put("totalPricePerHour", plan.totalPricePerHour());
     root.put("lowerBoundPerHour", plan.lowerBoundPerHour());
     root.put("solveMillis", plan.solveMillis());
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put("region", prices.region());
+    source.put("catalog", prices.catalog());
+    source.put("spotRatio", prices.spotRatio());
+    root.put("prices", source);
     try {
       return new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -32,12 +32,20 @@ public final class SimulateCommand implements Callable<Integer> {
       description = "Also write a self-contained HTML page with the charts and the decisions.")
   Path report;
 
+  @Option(names = "--catalog", paramLabel = "FILE",
+      description = "The instance types, zones and on-demand prices of the region to simulate, in the bundled "
+          + "catalog's schema (default: the bundled us-east-1 catalog).")
+  Path catalog;
+
   @Override
   public Integer call() throws Exception {
     if (!output.equals("table") && !output.equals("json")) {
       throw new CommandFailure.UsageException("--output: '" + output + "' is not table or json");
     }
     Scenario s = Scenario.read(scenario);
+    dev.flotilla.catalog.CatalogFile catalogFile = catalog == null ? dev.flotilla.catalog.CatalogFile.bundled()
+        : dev.flotilla.catalog.CatalogFile.read(catalog);
+    String prices = prices(catalogFile, catalog, s.ec2().spotPriceRatio());
     boolean table = output.equals("table");
     PrintStream out = System.out;
     boolean terminal = System.console() != null && table;
@@ -64,7 +72,10 @@ public final class SimulateCommand implements Callable<Integer> {
           }
         }
       }
-    });
+    }, catalogFile);
+    if (table) {
+      out.println("prices: " + prices);
+    }
     SimulationResult r = simulation.run();
     if (report != null) {
       SimulationReport.write(report, s, r, simulation.samples(), simulation.decisions());
@@ -83,6 +94,7 @@ public final class SimulateCommand implements Callable<Integer> {
       row(out, "final price / bound per hour", String.format(Locale.ROOT, "$%.3f / $%.3f (%+.1f%%)",
           r.finalPricePerHour(), r.finalLowerBoundPerHour(), r.finalLowerBoundPerHour() <= 0 ? 0
               : 100 * (r.finalPricePerHour() / r.finalLowerBoundPerHour() - 1)));
+      row(out, "prices", prices);
       row(out, "interruptions", r.interruptions());
       row(out, "consolidation actions", r.consolidationActions());
       if (s.faults().any()) {
@@ -95,7 +107,13 @@ public final class SimulateCommand implements Callable<Integer> {
         row(out, "report", report.toString());
       }
     } else {
-      out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+      ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+      com.fasterxml.jackson.databind.node.ObjectNode figures = json.valueToTree(r);
+      com.fasterxml.jackson.databind.node.ObjectNode source = figures.putObject("prices");
+      source.put("region", catalogFile.region());
+      source.put("catalog", catalog == null ? "bundled" : catalog.toString());
+      source.put("spotRatio", s.ec2().spotPriceRatio());
+      out.println(json.writeValueAsString(figures));
     }
     if (!r.invariantViolations().isEmpty()) {
       System.err.println("flotilla simulate: " + r.invariantViolations().size() + " invariant violation(s), the first "
@@ -104,6 +122,12 @@ public final class SimulateCommand implements Callable<Integer> {
       return CommandFailure.FAILED;
     }
     return 0;
+  }
+
+  /** Which region's prices a run uses, and from where. */
+  static String prices(dev.flotilla.catalog.CatalogFile file, Path from, double spotRatio) {
+    return String.format(Locale.ROOT, "%s on-demand from %s, spot at %.2f of them", file.region(),
+        from == null ? "the bundled catalog" : from.toString(), spotRatio);
   }
 
   private static void row(PrintStream out, String name, Object value) {

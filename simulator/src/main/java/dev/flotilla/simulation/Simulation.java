@@ -163,9 +163,17 @@ public final class Simulation {
   private final Deliveries deliveries;
 
   public Simulation(Scenario scenario, Listener listener) {
+    this(scenario, listener, CatalogFile.bundled());
+  }
+
+  /**
+   * @param catalogFile the region whose instance types, zones and on-demand prices the simulated EC2 sells and the
+   *     services plan with (spot at the scenario's ratio of them)
+   */
+  public Simulation(Scenario scenario, Listener listener, CatalogFile catalogFile) {
     this.scenario = scenario;
     this.listener = listener;
-    this.catalog = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.ratio(scenario.ec2().spotPriceRatio()));
+    this.catalog = OfferingCatalog.of(catalogFile, SpotPrices.ratio(scenario.ec2().spotPriceRatio()));
     StaticOfferingSource offerings = new StaticOfferingSource(catalog, store);
     this.ec2 = new SimulatedEc2(CLUSTER, catalog, store, clock, this::launched, this::terminated);
     if (scenario.faults().any()) {
@@ -227,6 +235,11 @@ public final class Simulation {
         workloads.get(m.namespace() + "/" + m.name()).replicas = replicas;
       }
     }
+  }
+
+  /** The region whose catalog (instance types, zones, on-demand prices) this run sells and plans with. */
+  public String pricesRegion() {
+    return catalog.region();
   }
 
   public List<Sample> samples() {

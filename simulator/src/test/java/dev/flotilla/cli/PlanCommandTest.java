@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class PlanCommandTest {
@@ -35,7 +36,10 @@ class PlanCommandTest {
     JsonNode plan = new ObjectMapper().readTree(run("plan", "-f", SHOP.toString(), "--output", "json"));
 
     assertThat(fields(plan)).containsExactly("nodes", "unschedulable", "poolFallbacks", "totalPricePerHour",
-        "lowerBoundPerHour", "solveMillis");
+        "lowerBoundPerHour", "solveMillis", "prices");
+    assertThat(fields(plan.get("prices"))).containsExactly("region", "catalog", "spotRatio");
+    assertThat(plan.get("prices").get("region").asText()).isEqualTo("us-east-1");
+    assertThat(plan.get("prices").get("catalog").asText()).isEqualTo("bundled");
     assertThat(plan.get("nodes")).isNotEmpty();
     for (JsonNode node : plan.get("nodes")) {
       assertThat(fields(node)).containsExactly("instanceType", "zone", "capacityType", "pricePerHour", "nodePool", "pods");
@@ -60,6 +64,47 @@ class PlanCommandTest {
     assertThat(table).contains("INSTANCE TYPE", "NODEPOOL", "CPU%", "MEM%")
         .contains("fractional lower bound")
         .contains("default/debug: no instance type");
+  }
+
+  @Test
+  void anotherRegionsCatalogGivesItsZonesAndPricesAndThePlanSaysWhose(@TempDir Path dir) throws Exception {
+    Path eu = OtherRegionCatalog.write(dir);
+
+    JsonNode plan = new ObjectMapper().readTree(run("plan", "-f", SHOP.toString(), "--region", "eu-west-1",
+        "--catalog", eu.toString(), "--output", "json"));
+
+    assertThat(plan.get("prices").get("region").asText()).isEqualTo("eu-west-1");
+    assertThat(plan.get("prices").get("catalog").asText()).isEqualTo(eu.toString());
+    dev.flotilla.catalog.OfferingCatalog euPrices = dev.flotilla.catalog.OfferingCatalog.of(
+        dev.flotilla.catalog.CatalogFile.read(eu), dev.flotilla.catalog.SpotPrices.ratio(0.35));
+    dev.flotilla.catalog.CatalogFile usEast1 = dev.flotilla.catalog.CatalogFile.bundled();
+    assertThat(plan.get("nodes")).isNotEmpty().allSatisfy(node -> {
+      String type = node.get("instanceType").asText();
+      String zone = node.get("zone").asText();
+      dev.flotilla.model.CapacityType capacity = node.get("capacityType").asText().equals("spot")
+          ? dev.flotilla.model.CapacityType.SPOT : dev.flotilla.model.CapacityType.ON_DEMAND;
+      assertThat(zone).isIn(OtherRegionCatalog.ZONES);
+      assertThat(node.get("pricePerHour").asDouble()).isEqualTo(euPrices.price(type, zone, capacity));
+      if (capacity == dev.flotilla.model.CapacityType.ON_DEMAND) {
+        assertThat(node.get("pricePerHour").asDouble())
+            .isEqualTo(Math.round(usEast1.require(type).onDemandUsdPerHour() * OtherRegionCatalog.MARKUP * 1e6) / 1e6);
+      }
+    });
+    assertThat(run("plan", "-f", SHOP.toString(), "--region", "eu-west-1", "--catalog", eu.toString()))
+        .contains("prices: eu-west-1 on-demand from " + eu);
+  }
+
+  @Test
+  void aRegionWhoseCatalogWasNotGivenIsPlannedAtTheBundledPricesAndSaysSo(@TempDir Path dir) throws Exception {
+    CommandRun other = CommandRun.of(java.util.Map.of(), "plan", "-f", SHOP.toString(), "--region", "eu-west-1");
+
+    assertThat(other.exitCode()).isZero();
+    assertThat(other.out()).contains("prices: us-east-1 on-demand from the bundled catalog");
+
+    CommandRun mismatched = CommandRun.of(java.util.Map.of(), "plan", "-f", SHOP.toString(), "--region", "eu-west-1",
+        "--catalog", OtherRegionCatalog.bundledCopy(dir).toString());
+    assertThat(mismatched.exitCode()).isEqualTo(2);
+    assertThat(mismatched.err()).contains("is the catalog of us-east-1, not of --region eu-west-1");
   }
 
   private static List<String> fields(JsonNode node) {
