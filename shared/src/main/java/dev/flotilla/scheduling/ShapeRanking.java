@@ -2,7 +2,6 @@ package dev.flotilla.scheduling;
 
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,28 +47,52 @@ final class ShapeRanking {
         worth[s] = w / shape.minPrice;
       }
       double[] used = bound.nodes();
-      list.sort(Comparator.comparingInt((Integer s) -> used[s] > 1e-9 ? 0 : 1)
-          .thenComparingDouble(s -> used[s] > 1e-9 ? -used[s] : -worth[s])
-          .thenComparingDouble(s -> shapes.get(s).minPrice)
-          .thenComparingInt(s -> s));
+      // each shape's sort keys computed once, not in every comparison: a full catalog has thousands of shapes
+      double[] second = new double[shapes.size()];
+      for (int s : list) {
+        second[s] = used[s] > 1e-9 ? -used[s] : -worth[s];
+      }
+      list.sort((a, b) -> {
+        int byUse = Integer.compare(used[a] > 1e-9 ? 0 : 1, used[b] > 1e-9 ? 0 : 1);
+        if (byUse != 0) {
+          return byUse;
+        }
+        int byWorth = Double.compare(second[a], second[b]);
+        if (byWorth != 0) {
+          return byWorth;
+        }
+        int byPrice = Double.compare(shapes.get(a).minPrice, shapes.get(b).minPrice);
+        return byPrice != 0 ? byPrice : Integer.compare(a, b);
+      });
       // the shapes that hold this class alone cheapest, for the tail where its partners have run out
       List<Integer> alone = new ArrayList<>(list);
       alone.removeIf(x -> !c.shapes.get(x));
-      alone.sort(Comparator.comparingDouble((Integer x) -> shapes.get(x).minPrice
-          / Math.max(1, Dims.copiesThatFit(c.requests, shapes.get(x).room))).thenComparingInt(x -> x));
+      double[] aloneCost = new double[shapes.size()];
+      for (int x : alone) {
+        aloneCost[x] = shapes.get(x).minPrice / Math.max(1, Dims.copiesThatFit(c.requests, shapes.get(x).room));
+      }
+      alone.sort((a, b) -> {
+        int byCost = Double.compare(aloneCost[a], aloneCost[b]);
+        return byCost != 0 ? byCost : Integer.compare(a, b);
+      });
       int first = Math.min(list.size(), Packer.SHAPES_TRIED - Packer.ALONE_TRIED);
       List<Integer> ordered = new ArrayList<>(list.subList(0, first));
+      // membership by index: a list's contains over a full catalog's thousands of shapes made this quadratic
+      BitSet taken = new BitSet(shapes.size());
+      ordered.forEach(taken::set);
       for (int x : alone) {
         if (ordered.size() >= Packer.SHAPES_TRIED) {
           break;
         }
-        if (!ordered.contains(x)) {
+        if (!taken.get(x)) {
           ordered.add(x);
+          taken.set(x);
         }
       }
       for (int x : list) {
-        if (!ordered.contains(x)) {
+        if (!taken.get(x)) {
           ordered.add(x);
+          taken.set(x);
         }
       }
       return ordered.stream().mapToInt(Integer::intValue).toArray();
