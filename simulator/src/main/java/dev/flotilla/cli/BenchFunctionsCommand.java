@@ -105,6 +105,9 @@ public final class BenchFunctionsCommand implements Callable<Integer> {
       ProcessBuilder pb = new ProcessBuilder(List.of(javaBin, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
           "-cp", jar.toString(), "dev.flotilla.functions.ColdStartProbe", runEvent.toString()));
       pb.environment().putAll(LocalAccount.environment(config, endpoint));
+      // as in Lambda, where the metrics library finds this and writes its metrics to standard output; without it
+      // the library looks for a CloudWatch agent on a socket, which no function meets
+      pb.environment().put("AWS_LAMBDA_FUNCTION_NAME", "flotilla-bench-provisioner");
       pb.redirectErrorStream(false);
       pb.redirectError(ProcessBuilder.Redirect.DISCARD);
       Process p = pb.start();
