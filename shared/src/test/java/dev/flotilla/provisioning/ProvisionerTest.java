@@ -162,7 +162,7 @@ class ProvisionerTest {
     String bad = TestEvents.read("forwarder/pods-pending.json").replaceFirst("\"cpu\" : 500", "\"cpu\" : -5");
     assertThatThrownBy(() -> PodsPending.from(Envelope.parse(bad)))
         .isInstanceOf(InvalidEventException.class)
-        .hasMessageContaining("detail.pods[0].requests")
+        .hasMessageContaining("detail.kinds[0].pod.requests")
         .hasMessageContaining("negative amount of cpu");
     String noTime = TestEvents.read("forwarder/pods-pending.json").replace("\"time\" :", "\"when\" :");
     assertThatThrownBy(() -> Envelope.parse(noTime)).hasMessage("event.time: is required");
