@@ -117,7 +117,7 @@ public abstract class CommandQueueContract {
   @Test
   void malformedCommandsNameTheirField() {
     assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"Reboot\",\"node\":\"n\"}"))
-        .hasMessage("command.kind: 'Reboot' is not Cordon, Drain, DeleteNode or Nominate");
+        .hasMessage("command.kind: 'Reboot' is not Cordon, Drain, DeleteNode, Nominate or FailedProvisioning");
     assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"Drain\"}"))
         .hasMessage("command.node: is required");
     assertThatThrownBy(() -> Command.parse("{\"version\":2}")).hasMessageStartingWith("command.version");
