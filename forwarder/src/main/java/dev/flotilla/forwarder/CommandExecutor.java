@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * API so PodDisruptionBudgets hold; DaemonSet and mirror pods stay; a 429 or a budget with no room is retried with
  * backoff until the deadline), Delete Node, Nominate (see {@link Nominations}) and FailedProvisioning (an Event on
  * each pod the provisioner could not place). Every command is idempotent and touches only nodes labelled as this
- * cluster's Flotilla nodes (FailedProvisioning touches no node). Drains report {@code Node Drained} or {@code Drain Failed} on the bus. A message that is
- * not a command is logged and left on the queue, so that it reaches the dead-letter queue.
+ * cluster's Flotilla nodes (FailedProvisioning touches no node). Drains report {@code Node Drained} or
+ * {@code Drain Failed} on the bus. A message that is not a command is logged and left on the queue, so that it
+ * reaches the dead-letter queue.
  *
  * <p>Commands run side by side on a few lanes. A node's commands run one after another, in the order received, so
  * two drains of one node never interleave and a node is deleted only after the drain before it. Of the rest, the

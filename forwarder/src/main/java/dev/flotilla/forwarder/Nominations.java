@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * A {@code Nominate} command: points the pods planned onto a node that has just become Ready at it, then lifts the
  * node's startup taint ({@link Taint#INITIALIZING}).
  *
- * <p>Each pod still pending (not bound, not terminating) gets {@code status.nominatedNodeName} (kube-scheduler tries
+ * <p>Each pod still pending (not bound, not terminating, not nominated to another node) gets {@code status.nominatedNodeName} (kube-scheduler tries
  * a pod's nominated node first, and counts the pods nominated to a node, of equal or higher priority, as using its
  * room when it places others) and a {@code Nominated} Event, as Karpenter records one. The status patch carries the
  * resource version read, so a pod bound meanwhile is read again and left alone. Only then is the taint lifted: while
@@ -113,7 +113,10 @@ final class Nominations {
         liftTaint(node));
   }
 
-  /** Nominates one pod; false when there is nothing to nominate (gone, bound, terminating). */
+  /**
+   * Nominates one pod; false when there is nothing to nominate (gone, bound, terminating) or when kube-scheduler
+   * nominated it to another node itself (preempting pods there for it), which Flotilla does not overrule.
+   */
   private boolean nominateOne(String node, String claimId, String name) {
     int slash = name.indexOf('/');
     PodResource resource = client.pods().inNamespace(name.substring(0, slash)).withName(name.substring(slash + 1));
@@ -122,7 +125,11 @@ final class Nominations {
       if (pod == null || pod.getMetadata().getDeletionTimestamp() != null || bound(pod)) {
         return false;
       }
-      if (!node.equals(pod.getStatus() == null ? null : pod.getStatus().getNominatedNodeName())) {
+      String already = pod.getStatus() == null ? null : pod.getStatus().getNominatedNodeName();
+      if (already != null && !already.isEmpty() && !already.equals(node)) {
+        return false;
+      }
+      if (!node.equals(already)) {
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("metadata").put("resourceVersion", pod.getMetadata().getResourceVersion());
         patch.putObject("status").put("nominatedNodeName", node);

@@ -16,8 +16,9 @@ import java.util.Locale;
 
 /**
  * Records Kubernetes Events on pods ({@code core/v1}, as client-go's recorder writes them: first and last time stamps
- * and a count, no event time), so that {@code kubectl describe pod} lists them, from the component {@code flotilla}. Each Event's name derives from what it says, so a command handed out again records
- * nothing twice: the API server refuses the second create as already there.
+ * and a count, no event time), so that {@code kubectl describe pod} lists them, from the component
+ * {@code flotilla}. Each Event's name derives from what it says, so a command handed out again records nothing
+ * twice: the API server refuses the second create as already there.
  */
 final class PodEvents {
 

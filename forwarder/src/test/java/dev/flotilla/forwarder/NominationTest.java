@@ -44,7 +44,8 @@ class NominationTest {
 
     @Override
     public MockResponse dispatch(RecordedRequest request) {
-      if ("PATCH".equals(request.getMethod()) && request.getPath().matches("/api/v1/namespaces/[^/]+/pods/[^/]+/status.*")) {
+      if ("PATCH".equals(request.getMethod())
+          && request.getPath().matches("/api/v1/namespaces/[^/]+/pods/[^/]+/status.*")) {
         if (refuseWith > 0) {
           return new MockResponse().setResponseCode(refuseWith).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
               + "\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":" + refuseWith + "}");
@@ -154,6 +155,19 @@ class NominationTest {
     assertThat(bound.getSpec().getNodeName()).isEqualTo("ip-9");
     assertThat(bound.getStatus().getNominatedNodeName()).isNull();
     assertThat(events("Nominated")).noneMatch(e -> e.getInvolvedObject().getName().equals("web-2"));
+  }
+
+  @Test
+  void aPodKubeSchedulerNominatedElsewhereIsLeftAlone() {
+    Pod preempting = client.pods().inNamespace("shop").withName("web-1").get();
+    preempting.getStatus().setNominatedNodeName("ip-7");
+    client.pods().inNamespace("shop").resource(preempting).updateStatus();
+
+    executor.execute(nominate("ip-1"), () -> { });
+
+    assertThat(nominated("web-1")).isEqualTo("ip-7");
+    assertThat(nominated("web-0")).isEqualTo("ip-1");
+    assertThat(events("Nominated")).extracting(e -> e.getInvolvedObject().getName()).containsExactly("web-0");
   }
 
   @Test

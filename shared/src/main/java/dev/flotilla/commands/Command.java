@@ -108,7 +108,8 @@ public record Command(int version, String id, Kind kind, String node, String cla
     try {
       kind = Kind.valueOf(n.path("kind").asText(""));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("command.kind: '" + n.path("kind").asText("") + "' is not Cordon, Drain, DeleteNode, Nominate or FailedProvisioning");
+      throw new IllegalArgumentException("command.kind: '" + n.path("kind").asText("")
+          + "' is not Cordon, Drain, DeleteNode, Nominate or FailedProvisioning");
     }
     String node = n.path("node").asText("");
     if (node.isEmpty() && kind != Kind.FailedProvisioning) {

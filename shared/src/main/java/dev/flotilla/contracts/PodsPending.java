@@ -192,7 +192,8 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
       throw new InvalidEventException("Pods Pending event " + event.id() + ": " + path + ": "
           + (root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage()), e);
     } catch (JsonProcessingException e) {
-      throw new InvalidEventException("Pods Pending event " + event.id() + ": " + at + ": " + e.getOriginalMessage(), e);
+      throw new InvalidEventException("Pods Pending event " + event.id() + ": " + at + ": " + e.getOriginalMessage(),
+          e);
     }
   }
 
@@ -205,7 +206,8 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
       return null;
     }
     if (!v.isTextual() || (required && v.asText().isBlank())) {
-      throw new InvalidEventException(what + "detail." + field + ": must be " + (required ? "non-blank " : "") + "text");
+      throw new InvalidEventException(what + "detail." + field + ": must be " + (required ? "non-blank " : "")
+          + "text");
     }
     return v.asText();
   }
