@@ -33,9 +33,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Carries out the functions' commands inside the cluster: Cordon, Drain (cordon, then evict through the Eviction
  * API so PodDisruptionBudgets hold; DaemonSet and mirror pods stay; a 429 or a budget with no room is retried with
- * backoff until the deadline) and Delete Node. Every command is idempotent and touches only nodes labelled as this
- * cluster's Flotilla nodes. Drains report {@code Node Drained} or {@code Drain Failed} on the bus. A message that is
- * not a command is logged and left on the queue, so that it reaches the dead-letter queue.
+ * backoff until the deadline), Delete Node, Nominate (see {@link Nominations}) and FailedProvisioning (an Event on
+ * each pod the provisioner could not place). Every command is idempotent and touches only nodes labelled as this
+ * cluster's Flotilla nodes (FailedProvisioning touches no node). Drains report {@code Node Drained} or
+ * {@code Drain Failed} on the bus. A message that is not a command is logged and left on the queue, so that it
+ * reaches the dead-letter queue.
  *
  * <p>Commands run side by side on a few lanes. A node's commands run one after another, in the order received, so
  * two drains of one node never interleave and a node is deleted only after the drain before it. Of the rest, the
@@ -105,6 +107,10 @@ public final class CommandExecutor implements AutoCloseable {
   private final Duration firstBackoff;
   private final java.util.function.Function<String, List<Pod>> podsOn;
   private final Lanes lanes;
+  private final PodEvents events;
+  private Nominations nominations;
+  /** When each pod last got a FailedProvisioning Event from this process. Guarded by itself. */
+  private final Map<String, Instant> lastNotice = new LinkedHashMap<>();
 
   private final Object lock = new Object();
   /** Every message held, by command id. */
@@ -137,6 +143,8 @@ public final class CommandExecutor implements AutoCloseable {
     this.clock = clock;
     this.firstBackoff = firstBackoff;
     this.lanes = lanes;
+    this.events = new PodEvents(client, clock, System.getenv().getOrDefault("POD_NAME", "flotilla-forwarder"));
+    this.nominations = new Nominations(client, events, Nominations.WINDOW, firstBackoff);
     AtomicInteger worker = new AtomicInteger();
     this.workers = Executors.newFixedThreadPool(lanes.workers(),
         r -> Thread.ofPlatform().name("command-" + worker.incrementAndGet()).daemon().unstarted(r));
@@ -228,10 +236,23 @@ public final class CommandExecutor implements AutoCloseable {
     }
   }
 
-  /** When a command must be done by: its deadline; a drain without one has the default; cordon and delete, now. */
+  /** Nominations given up after {@code window} instead of {@link Nominations#WINDOW}. */
+  CommandExecutor nominationWindow(Duration window) {
+    nominations.close();
+    nominations = new Nominations(client, events, window, firstBackoff);
+    return this;
+  }
+
+  /**
+   * When a command must be done by: its deadline; a drain without one has the default; cordon, delete and
+   * nominate, now; a failed provisioning's Events, a courtesy, never before a drain due within minutes.
+   */
   private Instant due(Command command) {
     if (command.deadline() != null) {
       return command.deadline();
+    }
+    if (command.kind() == Command.Kind.FailedProvisioning) {
+      return clock.instant().plus(lanes.urgentWithin());
     }
     return command.kind() == Command.Kind.Drain ? clock.instant().plus(DEFAULT_DRAIN_DEADLINE) : clock.instant();
   }
@@ -367,6 +388,7 @@ public final class CommandExecutor implements AutoCloseable {
     }
     heartbeat.shutdownNow();
     workers.shutdownNow();
+    nominations.close();
     receipts.forEach(this::giveBack);
     try {
       workers.awaitTermination(5, TimeUnit.SECONDS);
@@ -376,6 +398,10 @@ public final class CommandExecutor implements AutoCloseable {
   }
 
   public Outcome execute(Command command, Runnable stillWorking) {
+    if (command.kind() == Command.Kind.FailedProvisioning) {
+      failedProvisioning(command);
+      return Outcome.DONE;
+    }
     Node node = client.nodes().withName(command.node()).get();
     if (node == null) {
       if (command.kind() == Command.Kind.Drain) {
@@ -399,8 +425,63 @@ public final class CommandExecutor implements AutoCloseable {
         client.nodes().withName(command.node()).delete();
         yield Outcome.DONE;
       }
-      case Nominate -> Outcome.DONE; // nominations are advisory: kube-scheduler places the pods either way
+      case Nominate -> {
+        Nominations.Result r = nominations.nominate(command.node(), command.claimId(), command.pods());
+        LOG.atInfo().setMessage("pods nominated").addKeyValue("node", command.node())
+            .addKeyValue("nominated", r.nominated().size()).addKeyValue("leftAlone", r.leftAlone().size())
+            .addKeyValue("failed", r.failed().size()).addKeyValue("cutShort", r.cutShort())
+            .addKeyValue("taintLifted", r.taintLifted()).log();
+        yield Outcome.DONE;
+      }
+      case FailedProvisioning -> throw new IllegalStateException("handled before the node is read");
     };
+  }
+
+  /** How often one pod gets a FailedProvisioning Event, however often the provisioner finds it cannot place it. */
+  static final Duration NOTICE_EVERY = Duration.ofMinutes(5);
+
+  /**
+   * Records a {@code FailedProvisioning} Warning on each named pod still pending, at most once per pod every
+   * {@link #NOTICE_EVERY}: in this process by the time of the last one, across restarts and replicas by the Event's
+   * name, which holds the period it falls in. A pod that cannot be read or written is passed over; the provisioner
+   * tells again when the pod next comes.
+   */
+  private void failedProvisioning(Command command) {
+    Instant now = clock.instant();
+    long period = now.getEpochSecond() / NOTICE_EVERY.toSeconds();
+    int recorded = 0;
+    for (String name : command.pods()) {
+      synchronized (lastNotice) {
+        Instant last = lastNotice.get(name);
+        if (last != null && last.plus(NOTICE_EVERY).isAfter(now)) {
+          continue;
+        }
+      }
+      int slash = name.indexOf('/');
+      try {
+        Pod pod = client.pods().inNamespace(name.substring(0, slash)).withName(name.substring(slash + 1)).get();
+        if (pod == null || pod.getMetadata().getDeletionTimestamp() != null
+            || (pod.getSpec() != null && pod.getSpec().getNodeName() != null
+                && !pod.getSpec().getNodeName().isEmpty())) {
+          continue;
+        }
+        if (events.record(pod, "Warning", "FailedProvisioning", "Flotilla launched no node for the pod: "
+            + command.reason(), command.reason() + "/" + period)) {
+          recorded++;
+        }
+        synchronized (lastNotice) {
+          lastNotice.put(name, now);
+          if (lastNotice.size() > 50_000) {
+            lastNotice.values().removeIf(t -> !t.plus(NOTICE_EVERY).isAfter(now));
+          }
+        }
+      } catch (KubernetesClientException e) {
+        LOG.atWarn().setMessage("FailedProvisioning event not recorded").addKeyValue("pod", name)
+            .addKeyValue("code", e.getCode()).addKeyValue("error", e.getMessage()).log();
+      }
+    }
+    LOG.atInfo().setMessage("failed provisioning recorded").addKeyValue("pods", command.pods().size())
+        .addKeyValue("recorded", recorded).addKeyValue("reason", command.reason()).log();
   }
 
   private void cordon(Node node) {

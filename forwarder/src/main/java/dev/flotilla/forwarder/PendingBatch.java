@@ -19,13 +19,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Collects pending pods into batches: a batch closes after {@code idle} without a new pod or {@code max} in all,
- * then goes out as {@code Pods Pending} events, each under EventBridge's 256 KB entry limit. A pod added twice in
+ * then goes out as one {@code Pods Pending} event (see {@link PodsPending}: pod kinds with their pods' names, under
+ * EventBridge's 256 KB entry limit). A pod added twice in
  * one batch is sent once; a batch that cannot be published is kept and sent with the next one, so no pod is lost.
  */
 public final class PendingBatch implements AutoCloseable {
 
-  /** Room left in an entry for the envelope fields EventBridge counts besides the detail. */
-  static final int ENTRY_BUDGET = BusEvent.MAX_BYTES - 4 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(PendingBatch.class);
 
   private final String cluster;
@@ -89,25 +88,18 @@ public final class PendingBatch implements AutoCloseable {
     }
   }
 
-  /** The pods as Pods Pending events, each under the entry limit. */
+  /**
+   * The batch as Pods Pending events: one event, pod kinds with their pods' names, so that the provisioner plans the
+   * batch as one. Only a batch whose kinds exceed an entry together is split, between whole kinds, and logged: its
+   * parts are planned apart, each kind whole in one of them.
+   */
   public static List<BusEvent> events(String cluster, List<PendingPod> pods) {
-    List<BusEvent> events = new ArrayList<>();
     String batch = UUID.randomUUID().toString();
-    int envelope = new PodsPending(cluster, batch, List.of(pods.getFirst())).toBusEvent().sizeBytes()
-        - PodsPending.sizeOf(pods.getFirst());
-    List<PendingPod> current = new ArrayList<>();
-    int bytes = envelope;
-    for (PendingPod pod : pods) {
-      int size = PodsPending.sizeOf(pod);
-      if (!current.isEmpty() && bytes + size > ENTRY_BUDGET) {
-        events.add(new PodsPending(cluster, batch, current).toBusEvent());
-        current = new ArrayList<>();
-        bytes = envelope;
-      }
-      current.add(pod);
-      bytes += size;
+    List<BusEvent> events = PodsPending.events(cluster, batch, pods);
+    if (events.size() > 1) {
+      LOG.atWarn().setMessage("pods pending batch exceeds one entry; sent in parts of whole kinds, planned apart")
+          .addKeyValue("batchId", batch).addKeyValue("pods", pods.size()).addKeyValue("parts", events.size()).log();
     }
-    events.add(new PodsPending(cluster, batch, current).toBusEvent());
     return events;
   }
 

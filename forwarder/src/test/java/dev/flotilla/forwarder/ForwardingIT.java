@@ -64,7 +64,12 @@ class ForwardingIT {
       JsonNode event = new ObjectMapper().readTree(received.getFirst().body());
       assertThat(event.path("detail-type").asText()).isEqualTo("Pods Pending");
       assertThat(event.path("detail").path("cluster").asText()).isEqualTo("shop-prod");
-      assertThat(event.path("detail").path("pods")).hasSize(5);
+      // five pods alike but for their names: one kind, five names after its prefix
+      assertThat(event.path("detail").path("version").asInt()).isEqualTo(2);
+      assertThat(event.path("detail").path("kinds")).singleElement().satisfies(kind -> {
+        assertThat(kind.path("namePrefix").asText()).isEqualTo("shop/web-");
+        assertThat(kind.path("names")).hasSize(5);
+      });
     }
   }
 }

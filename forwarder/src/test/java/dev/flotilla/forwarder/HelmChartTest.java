@@ -47,6 +47,9 @@ class HelmChartTest {
     assertThat(granted).containsExactlyEntriesOf(new TreeMap<>(Map.of(
         "core/pods", new TreeSet<>(List.of("get", "list", "watch")),
         "core/pods/eviction", new TreeSet<>(List.of("create")),
+        // nominating: status.nominatedNodeName, and the Nominated and FailedProvisioning Events
+        "core/pods/status", new TreeSet<>(List.of("patch")),
+        "core/events", new TreeSet<>(List.of("create")),
         "core/nodes", new TreeSet<>(List.of("delete", "get", "list", "patch", "watch")),
         "policy/poddisruptionbudgets", new TreeSet<>(List.of("get", "list", "watch")),
         "apps/daemonsets", new TreeSet<>(List.of("list", "watch")),

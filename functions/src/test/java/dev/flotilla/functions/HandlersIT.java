@@ -198,7 +198,7 @@ class HandlersIT {
 
     assertThatThrownBy(() -> invoke(new ProvisionerHandler(services), bad))
         .isInstanceOf(InvalidEventException.class)
-        .hasMessageContaining("detail.pods[0].requests");
+        .hasMessageContaining("detail.kinds[0].pod.requests");
     assertThatThrownBy(() -> invoke(new NodeLifecycleHandler(services),
         TestEvents.read("forwarder/node-ready.json").replace("\"instanceId\"", "\"instance\"")))
         .hasMessageContaining("detail.instanceId: is required");

@@ -94,8 +94,8 @@ public final class FlotillaStack extends Stack {
       functions.get(name).role().addToPolicy(instances.describeInstances());
       functions.get(name).role().addToPolicy(instances.terminate());
     }
-    // the functions that send in-cluster commands
-    for (String name : List.of("interruption", "consolidation")) {
+    // the functions that send in-cluster commands (the provisioner only its FailedProvisioning notices on pods)
+    for (String name : List.of("interruption", "consolidation", "provisioner")) {
       commands.queue().grantSendMessages(functions.get(name).role());
     }
 

@@ -1,5 +1,6 @@
 package dev.flotilla.infra;
 
+import dev.flotilla.model.Taint;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Stack;
@@ -82,7 +83,11 @@ public final class NodeTemplate extends Construct {
         + "/standard/recommended/image_id";
   }
 
-  /** nodeadm's NodeConfig in the MIME multi-part form AL2023 reads. */
+  /**
+   * nodeadm's NodeConfig in the MIME multi-part form AL2023 reads. The kubelet registers the node with Flotilla's
+   * startup taint, so that kube-scheduler places nothing there before the pods planned for it are nominated to it
+   * (the forwarder lifts the taint then).
+   */
   static String nodeConfig(StackSettings settings) {
     return """
         MIME-Version: 1.0
@@ -100,10 +105,13 @@ public final class NodeTemplate extends Construct {
             apiServerEndpoint: %s
             certificateAuthority: %s
             cidr: %s
+          kubelet:
+            flags:
+              - --register-with-taints=%s
 
         --FLOTILLA--
         """.formatted(settings.clusterName(), settings.clusterEndpoint(), settings.certificateAuthority(),
-        settings.serviceCidr());
+        settings.serviceCidr(), Taint.INITIALIZING);
   }
 
   public Role role() {

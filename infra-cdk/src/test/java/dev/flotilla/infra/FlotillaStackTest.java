@@ -140,7 +140,7 @@ class FlotillaStackTest {
   }
 
   @Test
-  void theFunctionsThatReplaceNodesLaunchAndSendCommandsButNeverTerminate() {
+  void theFunctionsThatLaunchSendCommandsButNeverTerminate() {
     for (String role : List.of("InterruptionRole", "ConsolidationRole")) {
       List<Map<String, Object>> statements = statementsOf(role);
       assertThat(statement(statements, "CreateOnlyTaggedResources").get("Condition")).isEqualTo(Map.of(
@@ -149,8 +149,12 @@ class FlotillaStackTest {
       assertThat(statements.stream().filter(s -> json(s.get("Action")).contains("sqs:SendMessage")
           && json(s.get("Resource")).contains("CommandsQueue"))).isNotEmpty();
     }
-    // the provisioner sends to its own dead-letter queue only, never a command
-    assertThat(statementsOf("ProvisionerRole")).noneMatch(s -> json(s.get("Resource")).contains("CommandsQueue"));
+    // the provisioner sends commands (its FailedProvisioning notices) but neither receives nor deletes them
+    List<Map<String, Object>> provisioner = statementsOf("ProvisionerRole");
+    assertThat(provisioner.stream().filter(s -> json(s.get("Resource")).contains("CommandsQueue")))
+        .singleElement().satisfies(s -> assertThat(json(s.get("Action")))
+            .contains("sqs:SendMessage").doesNotContain("sqs:ReceiveMessage", "sqs:DeleteMessage"));
+    assertThat(actions(provisioner)).doesNotContain("ec2:TerminateInstances");
   }
 
   @Test
@@ -283,7 +287,10 @@ class FlotillaStackTest {
                 "VolumeType", "gp3", "VolumeSize", 20, "DeleteOnTermination", true))),
             "UserData", Map.of("Fn::Base64", Match.stringLikeRegexp(
                 "[\\s\\S]*application/node\\.eks\\.aws[\\s\\S]*kind: NodeConfig[\\s\\S]*name: prod-east[\\s\\S]*"
-                    + "apiServerEndpoint: https://ABCDEF0123456789[\\s\\S]*cidr: 10\\.100\\.0\\.0/16[\\s\\S]*")))))));
+                    + "apiServerEndpoint: https://ABCDEF0123456789[\\s\\S]*cidr: 10\\.100\\.0\\.0/16[\\s\\S]*"
+                    // registered with the startup taint the forwarder lifts once the node's pods are nominated
+                    + "kubelet:\\s+flags:\\s+- --register-with-taints=flotilla\\.dev/initializing=true:NoSchedule\\n"
+                    + "[\\s\\S]*")))))));
     assertThat(json(template.toJSON().get("Parameters"))).contains(
         "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id",
         "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/arm64/standard/recommended/image_id");

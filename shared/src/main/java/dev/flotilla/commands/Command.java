@@ -13,8 +13,10 @@ import java.util.UUID;
 /**
  * An action the forwarder must take inside the cluster, as a versioned JSON message on the command queue.
  *
+ * @param node the node acted on; none for {@code FailedProvisioning}, which touches pods only
  * @param deadline for a drain: when to give up evicting and report failure
- * @param pods for a nomination: the pending pods ({@code namespace/name}) planned onto the node
+ * @param pods for a nomination: the pending pods ({@code namespace/name}) planned onto the node; for a failed
+ *     provisioning, the pods the provisioner could not place, all for {@code reason}
  */
 public record Command(int version, String id, Kind kind, String node, String claimId, Instant deadline,
     String reason, List<String> pods) {
@@ -24,12 +26,21 @@ public record Command(int version, String id, Kind kind, String node, String cla
 
   /**
    * What to do to the node. {@code Nominate} sets {@code status.nominatedNodeName} on the still-pending pods planned
-   * onto a node that has just become Ready, then lifts the node's startup taint.
+   * onto a node that has just become Ready, then lifts the node's startup taint. {@code FailedProvisioning}
+   * records on each of its pods, still pending, an Event saying why no node was launched for it.
    */
-  public enum Kind { Cordon, Drain, DeleteNode, Nominate }
+  public enum Kind { Cordon, Drain, DeleteNode, Nominate, FailedProvisioning }
+
+  /** The most pods one FailedProvisioning command names, so that ten of them fit one SQS batch of 256 KB. */
+  public static final int MAX_FAILED_PODS = 200;
 
   public Command {
-    if (node == null || node.isBlank()) {
+    if (kind == Kind.FailedProvisioning) {
+      if (pods == null || pods.isEmpty() || reason == null || reason.isBlank()) {
+        throw new IllegalArgumentException("command: a FailedProvisioning command names pods and a reason");
+      }
+      node = null;
+    } else if (node == null || node.isBlank()) {
       throw new IllegalArgumentException("command: node is required");
     }
     pods = pods == null ? List.of() : List.copyOf(pods);
@@ -44,9 +55,25 @@ public record Command(int version, String id, Kind kind, String node, String cla
     return new Command(VERSION, UUID.randomUUID().toString(), Kind.Nominate, node, claimId, null, "planned", pods);
   }
 
+  /**
+   * Tells the pods' users why nothing was launched for them: one command per {@link #MAX_FAILED_PODS} pods
+   * ({@code namespace/name}), all for this reason.
+   */
+  public static List<Command> failedProvisioning(List<String> pods, String reason) {
+    List<Command> commands = new ArrayList<>();
+    for (int i = 0; i < pods.size(); i += MAX_FAILED_PODS) {
+      commands.add(new Command(VERSION, UUID.randomUUID().toString(), Kind.FailedProvisioning, null, null, null,
+          reason, pods.subList(i, Math.min(pods.size(), i + MAX_FAILED_PODS))));
+    }
+    return commands;
+  }
+
   public String toJson() {
     ObjectNode n = JSON.createObjectNode();
-    n.put("version", version).put("id", id).put("kind", kind.name()).put("node", node);
+    n.put("version", version).put("id", id).put("kind", kind.name());
+    if (node != null) {
+      n.put("node", node);
+    }
     if (claimId != null) {
       n.put("claimId", claimId);
     }
@@ -81,10 +108,11 @@ public record Command(int version, String id, Kind kind, String node, String cla
     try {
       kind = Kind.valueOf(n.path("kind").asText(""));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("command.kind: '" + n.path("kind").asText("") + "' is not Cordon, Drain, DeleteNode or Nominate");
+      throw new IllegalArgumentException("command.kind: '" + n.path("kind").asText("")
+          + "' is not Cordon, Drain, DeleteNode, Nominate or FailedProvisioning");
     }
     String node = n.path("node").asText("");
-    if (node.isEmpty()) {
+    if (node.isEmpty() && kind != Kind.FailedProvisioning) {
       throw new IllegalArgumentException("command.node: is required");
     }
     String id = n.path("id").asText("");
@@ -112,10 +140,14 @@ public record Command(int version, String id, Kind kind, String node, String cla
         pods.add(p.asText());
       }
     }
-    if (kind == Kind.Nominate && pods.isEmpty()) {
-      throw new IllegalArgumentException("command.pods: a Nominate command names at least one pod");
+    if ((kind == Kind.Nominate || kind == Kind.FailedProvisioning) && pods.isEmpty()) {
+      throw new IllegalArgumentException("command.pods: a " + kind + " command names at least one pod");
     }
-    return new Command(version, id, kind, node, n.path("claimId").asText(null), deadline, n.path("reason").asText(null),
-        pods);
+    String reason = n.path("reason").asText(null);
+    if (kind == Kind.FailedProvisioning && (reason == null || reason.isBlank())) {
+      throw new IllegalArgumentException("command.reason: a FailedProvisioning command says why");
+    }
+    return new Command(version, id, kind, node.isEmpty() ? null : node, n.path("claimId").asText(null), deadline,
+        reason, pods);
   }
 }

@@ -87,6 +87,15 @@ public record NodePool(
         Map.of(), List.of(), List.of(), Resources.NONE, 0, Disruption.DEFAULT);
   }
 
+  /**
+   * The taints a pod must tolerate to be planned onto the pool's nodes: its taints, less Flotilla's startup taint
+   * ({@link Taint#INITIALIZING}) should a pool list it, since that one is lifted once the node's pods are nominated.
+   * Startup taints never count, as in Karpenter.
+   */
+  public List<Taint> schedulingTaints() {
+    return taints.isEmpty() ? taints : taints.stream().filter(t -> !t.sameAs(Taint.INITIALIZING)).toList();
+  }
+
   /** Whether the pool may buy this capacity type (on-demand only when it says nothing). */
   public boolean allows(CapacityType capacityType) {
     boolean constrained = false;

@@ -11,6 +11,8 @@ import dev.flotilla.claims.PodKind;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.LaunchRequest;
 import dev.flotilla.cloud.LaunchResult;
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.CommandQueue;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Resources;
 import dev.flotilla.nodepool.NodePool;
@@ -74,6 +76,8 @@ public final class Provisioner {
   private final Supplier<String> claimIds;
   private final LaunchRecords launches;
   private final Fanout fanout;
+  private final CommandQueue notices;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Provisioner.class);
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock) {
@@ -83,16 +87,30 @@ public final class Provisioner {
   /** @param claimIds where new claims' ids come from: random in production, a sequence where a run must replay */
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds) {
-    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, Fanout.SEQUENTIAL);
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, Fanout.SEQUENTIAL, null);
+  }
+
+  public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
+      Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, Fanout fanout) {
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, fanout, null);
+  }
+
+  public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
+      Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, CommandQueue notices) {
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, Fanout.SEQUENTIAL, notices);
   }
 
   /**
    * @param fanout how a decision's independent port calls run: its reads before planning, each claim's write and
    *     each claim's record of its launch
+   * @param notices where the pods it cannot place are told why ({@code FailedProvisioning} commands, which the
+   *     forwarder records as Events on the pods); none sends no notice
    */
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
-      Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, Fanout fanout) {
+      Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, Fanout fanout,
+      CommandQueue notices) {
     this.fanout = fanout;
+    this.notices = notices;
     this.claimIds = claimIds;
     this.launches = new LaunchRecords(store, cloud, clock);
     this.store = store;
@@ -126,6 +144,7 @@ public final class Provisioner {
     Launches launches = launch(plan, byName, true, List.of(), failures, n -> claimIds.get());
     List<Claim> launched = new ArrayList<>(resumed.launched());
     launched.addAll(launches.launched());
+    tellUnplaced(eventId, plan.unschedulable());
     return new Decision(eventId, pending.size(), reserved.size(), launched, extended, plan.unschedulable(),
         failures, Math.round((resumed.addedPricePerHour() + launches.addedPricePerHour()) * 1e6) / 1e6,
         plan.lowerBoundPerHour(), millis(start));
@@ -138,6 +157,28 @@ public final class Provisioner {
   private Reads read() {
     List<Object> read = fanout.all(List.<Supplier<Object>>of(offerings::catalog, store::claims, daemonSets::get));
     return new Reads((OfferingCatalog) read.get(0), (List<Claim>) read.get(1), (List<PendingPod>) read.get(2));
+  }
+
+  /**
+   * Sends the pods no node can be launched for, grouped by reason, to the forwarder, which records a rate-limited
+   * {@code FailedProvisioning} Event on each (so {@code kubectl describe pod} says why). Sent after the launches, and
+   * a notice that cannot be sent is only logged: it is a courtesy to the pods' users, and their pods come again with
+   * the forwarder's next batch, and with them the notice.
+   */
+  private void tellUnplaced(String eventId, List<Unschedulable> unplaced) {
+    if (notices == null || unplaced.isEmpty()) {
+      return;
+    }
+    Map<String, List<String>> byReason = new LinkedHashMap<>();
+    unplaced.forEach(u -> byReason.computeIfAbsent(u.reason(), r -> new ArrayList<>()).add(u.pod()));
+    List<Command> commands = new ArrayList<>();
+    byReason.forEach((reason, pods) -> commands.addAll(Command.failedProvisioning(pods, reason)));
+    try {
+      notices.send(commands);
+    } catch (RuntimeException e) {
+      LOG.atWarn().setMessage("FailedProvisioning notices not sent").addKeyValue("eventId", eventId)
+          .addKeyValue("pods", unplaced.size()).addKeyValue("error", e.getMessage()).log();
+    }
   }
 
   /** The claim an instance runs for, recorded now when only its tags knew it (see {@link LaunchRecords}). */

@@ -80,7 +80,7 @@ final class NodeShapes {
   private static Resources daemonSetOverhead(SchedulingInput input, NodePool pool, Map<String, String> labels) {
     Resources overhead = Resources.NONE;
     for (PendingPod ds : input.daemonSets()) {
-      if (Toleration.firstUntolerated(pool.taints(), ds.tolerations()) != null) {
+      if (Toleration.firstUntolerated(pool.schedulingTaints(), ds.tolerations()) != null) {
         continue;
       }
       boolean selected = true;

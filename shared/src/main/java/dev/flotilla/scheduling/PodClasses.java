@@ -112,7 +112,7 @@ final class PodClasses {
     pod.nodeSelector().forEach((k, v) -> base.add(Requirement.in(k, v)));
     BitSet tolerated = new BitSet(shapes.size());
     for (NodeShape s : shapes) {
-      if (Toleration.firstUntolerated(s.pool.taints(), pod.tolerations()) == null) {
+      if (Toleration.firstUntolerated(s.pool.schedulingTaints(), pod.tolerations()) == null) {
         tolerated.set(s.index);
       }
     }
@@ -218,7 +218,7 @@ final class PodClasses {
     if (tolerated.isEmpty()) {
       StringBuilder sb = new StringBuilder();
       for (NodePool pool : pools) {
-        Taint t = Toleration.firstUntolerated(pool.taints(), pod.tolerations());
+        Taint t = Toleration.firstUntolerated(pool.schedulingTaints(), pod.tolerations());
         if (t != null) {
           sb.append(sb.isEmpty() ? "" : "; ").append("does not tolerate taint ").append(t)
               .append(" of NodePool ").append(pool.name());

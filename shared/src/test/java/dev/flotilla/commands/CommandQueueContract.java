@@ -115,12 +115,37 @@ public abstract class CommandQueueContract {
   }
 
   @Test
+  void failedProvisioningTravelsWithoutANodeInCommandsOfAtMost200Pods() {
+    List<String> pods = new java.util.ArrayList<>();
+    for (int i = 0; i < 450; i++) {
+      pods.add("shop/huge-" + i);
+    }
+    List<Command> commands = Command.failedProvisioning(pods, "no instance type has 4000 cpu");
+    queue().send(commands);
+
+    List<Command> received = drain(3).stream().map(r -> Command.parse(r.body())).toList();
+
+    assertThat(received).hasSize(3).allSatisfy(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.FailedProvisioning);
+      assertThat(c.node()).isNull();
+      assertThat(c.reason()).isEqualTo("no instance type has 4000 cpu");
+      assertThat(c.pods().size()).isLessThanOrEqualTo(Command.MAX_FAILED_PODS);
+    });
+    assertThat(received.stream().flatMap(c -> c.pods().stream())).containsExactlyInAnyOrderElementsOf(pods);
+  }
+
+  @Test
   void malformedCommandsNameTheirField() {
     assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"Reboot\",\"node\":\"n\"}"))
-        .hasMessage("command.kind: 'Reboot' is not Cordon, Drain, DeleteNode or Nominate");
+        .hasMessage("command.kind: 'Reboot' is not Cordon, Drain, DeleteNode, Nominate or FailedProvisioning");
     assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"Drain\"}"))
         .hasMessage("command.node: is required");
     assertThatThrownBy(() -> Command.parse("{\"version\":2}")).hasMessageStartingWith("command.version");
+    // FailedProvisioning acts on pods only: no node, but pods and a reason
+    assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"FailedProvisioning\","
+        + "\"reason\":\"r\"}")).hasMessage("command.pods: a FailedProvisioning command names at least one pod");
+    assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"FailedProvisioning\","
+        + "\"pods\":[\"shop/a\"]}")).hasMessage("command.reason: a FailedProvisioning command says why");
     assertThatThrownBy(() -> Command.parse("not json")).hasMessageStartingWith("command is not JSON");
   }
 }

@@ -66,6 +66,56 @@ class ProvisionerTest {
   }
 
   @Test
+  void aBurstIsPlannedAsOneDecisionFromOneEvent() {
+    List<PendingPod> burst = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      int kind = i % 20;
+      burst.add(PendingPod.builder("shop/svc-" + kind + "-5d8c7b-" + i).labels(Map.of("app", "svc-" + kind))
+          .requests(Resources.of(250 + 100 * (kind % 5), (1L + kind % 4) << 30)).ownerKind("ReplicaSet").build());
+    }
+    List<dev.flotilla.events.BusEvent> events = PodsPending.events("shop-prod", "burst-1", burst);
+    assertThat(events).hasSize(1);
+    Envelope event = Envelope.parse("{\"id\":\"evt-burst\",\"source\":\"flotilla.forwarder\","
+        + "\"detail-type\":\"Pods Pending\",\"time\":\"2026-11-25T12:00:03Z\",\"detail\":"
+        + events.getFirst().detail() + "}");
+
+    Provisioner.Decision decision = provisioner.provision(event.id(), PodsPending.from(event).pods());
+
+    assertThat(decision.received()).isEqualTo(2000);
+    assertThat(decision.unschedulable()).isEmpty();
+    assertThat(decision.failures()).isEmpty();
+    assertThat(store.reservations(burst.stream().map(PendingPod::name).toList())).hasSize(2000);
+    assertThat(decision.launched().stream().mapToDouble(Claim::pricePerHour).sum())
+        .as("one plan: within 5% of its own bound").isLessThan(decision.lowerBoundPerHour() * 1.05);
+  }
+
+  @Test
+  void podsItCannotPlaceAreToldWhyThroughTheCommandQueue() {
+    dev.flotilla.commands.InMemoryCommandQueue queue =
+        new dev.flotilla.commands.InMemoryCommandQueue(clock, java.time.Duration.ofMinutes(6));
+    Provisioner telling = new Provisioner(store, cloud, new StaticOfferingSource(catalog, store), List::of,
+        List::of, clock, () -> java.util.UUID.randomUUID().toString(), queue);
+    List<PendingPod> pods = new ArrayList<>();
+    for (int i = 0; i < 250; i++) {
+      pods.add(PendingPod.builder("shop/huge-" + i).requests(Resources.of(4_000_000, 1L << 30)).build());
+    }
+    pods.add(PendingPod.builder("shop/web-0").requests(Resources.of(500, 1L << 30)).build());
+
+    Provisioner.Decision decision = telling.provision("evt-1", pods);
+
+    assertThat(decision.unschedulable()).hasSize(250);
+    List<dev.flotilla.commands.Command> sent = queue.receive(10, java.time.Duration.ZERO).stream()
+        .map(r -> dev.flotilla.commands.Command.parse(r.body())).toList();
+    assertThat(sent).as("200 pods a command").hasSize(2).allSatisfy(c -> {
+      assertThat(c.kind()).isEqualTo(dev.flotilla.commands.Command.Kind.FailedProvisioning);
+      assertThat(c.node()).isNull();
+      assertThat(c.reason()).isEqualTo(decision.unschedulable().getFirst().reason());
+    });
+    assertThat(sent.stream().flatMap(c -> c.pods().stream())).hasSize(250).doesNotContain("shop/web-0")
+        .contains("shop/huge-0", "shop/huge-249");
+  }
+
+  @Test
   void theSameEventThreeTimesLaunchesOnce() {
     PodsPending event = sample();
     provisioner.provision("evt-1", event.pods());
@@ -162,7 +212,7 @@ class ProvisionerTest {
     String bad = TestEvents.read("forwarder/pods-pending.json").replaceFirst("\"cpu\" : 500", "\"cpu\" : -5");
     assertThatThrownBy(() -> PodsPending.from(Envelope.parse(bad)))
         .isInstanceOf(InvalidEventException.class)
-        .hasMessageContaining("detail.pods[0].requests")
+        .hasMessageContaining("detail.kinds[0].pod.requests")
         .hasMessageContaining("negative amount of cpu");
     String noTime = TestEvents.read("forwarder/pods-pending.json").replace("\"time\" :", "\"when\" :");
     assertThatThrownBy(() -> Envelope.parse(noTime)).hasMessage("event.time: is required");

@@ -62,7 +62,7 @@ final class PlanInvariants {
       }
       Resources room = NodeCapacity.allocatable(type);
       for (PendingPod ds : input.daemonSets()) {
-        if (Toleration.firstUntolerated(pool.taints(), ds.tolerations()) == null && selects(ds, labels)) {
+        if (Toleration.firstUntolerated(pool.schedulingTaints(), ds.tolerations()) == null && selects(ds, labels)) {
           room = room.minus(ds.requests());
         }
       }
@@ -73,7 +73,7 @@ final class PlanInvariants {
         zoneOf.put(p.name(), claim.zone());
         used = used.plus(p.requests());
         assertThat(selects(p, labels)).as(where + ": " + p.name() + " node selector and affinity").isTrue();
-        assertThat(Toleration.firstUntolerated(pool.taints(), p.tolerations())).as(where + ": taints of " + p.name())
+        assertThat(Toleration.firstUntolerated(pool.schedulingTaints(), p.tolerations())).as(where + ": taints of " + p.name())
             .isNull();
         assertThat(p.volumeZones().isEmpty() || p.volumeZones().contains(claim.zone())).as(where + ": volumes").isTrue();
         for (String port : p.hostPorts()) {
@@ -122,7 +122,7 @@ final class PlanInvariants {
         zoneOf.put(name, inFlight.zone());
         used = used.plus(p.requests());
         assertThat(selects(p, labels)).as("in-flight " + inFlight.claimId() + ": selectors of " + name).isTrue();
-        assertThat(Toleration.firstUntolerated(pool.taints(), p.tolerations())).isNull();
+        assertThat(Toleration.firstUntolerated(pool.schedulingTaints(), p.tolerations())).isNull();
         all.add(p);
       }
       for (PendingPod p : all) {

@@ -166,6 +166,25 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void flotillasStartupTaintNeedsNoToleration() {
+    // every Flotilla node registers with it, and a pool may list it, as a startup taint or among its taints: the
+    // forwarder lifts it once the planned pods are nominated, so pods are planned there without tolerating it
+    NodePool listed = new NodePool("listed", List.of(), Map.of(), List.of(Taint.INITIALIZING),
+        List.of(Taint.INITIALIZING), Resources.NONE, 0, null);
+    PendingPod plain = web().build();
+
+    Plan plan = plan(replicas(plain, 6), listed);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.placedPods()).isEqualTo(6);
+    assertThat(listed.schedulingTaints()).isEmpty();
+    NodePool other = pool("other", 0, List.of(new Taint("flotilla.dev/initializing", "true", "NoExecute")),
+        Resources.NONE);
+    assertThat(plan(replicas(plain, 2), other).unschedulable()).as("same key, another effect: a taint like any")
+        .hasSize(2);
+  }
+
+  @Test
   void zoneSpreadBalancesAcrossZones() {
     PendingPod pod = web().spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 1, true,
         LabelSelector.of(Map.of("app", "web"))))).build();

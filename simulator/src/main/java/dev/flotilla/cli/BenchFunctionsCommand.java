@@ -149,8 +149,9 @@ public final class BenchFunctionsCommand implements Callable<Integer> {
     com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode)
         json.readTree(event.toFile());
     tree.put("id", java.util.UUID.randomUUID().toString());
-    for (JsonNode pod : tree.path("detail").path("pods")) {
-      ((com.fasterxml.jackson.databind.node.ObjectNode) pod).put("name", pod.path("name").asText() + "-run" + run);
+    for (JsonNode kind : tree.path("detail").path("kinds")) {
+      ((com.fasterxml.jackson.databind.node.ObjectNode) kind).put("namePrefix",
+          kind.path("namePrefix").asText() + "run" + run + "-");
     }
     Path file = Files.createTempFile("flotilla-bench-event-", ".json");
     json.writeValue(file.toFile(), tree);
