@@ -3,6 +3,7 @@ package dev.flotilla.functions;
 import dev.flotilla.aws.AwsClients;
 import dev.flotilla.aws.DynamoCatalogSnapshotStore;
 import dev.flotilla.aws.DynamoClaimStore;
+import dev.flotilla.aws.DynamoNodePoolStore;
 import dev.flotilla.aws.Ec2CloudProvider;
 import dev.flotilla.aws.Ec2OfferingSource;
 import dev.flotilla.aws.PriceListOnDemandPrices;
@@ -21,6 +22,9 @@ import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.provisioning.Provisioner;
 import dev.flotilla.contracts.DaemonSets;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.nodepool.ClusterNodePools;
+import dev.flotilla.nodepool.InMemoryNodePoolStore;
+import dev.flotilla.nodepool.NodePoolStore;
 import java.time.Clock;
 import java.util.List;
 import java.util.function.Supplier;
@@ -45,6 +49,8 @@ public final class FlotillaServices {
   final GarbageCollector collector;
   final InterruptionService interruption;
   final ConsolidationService consolidation;
+  /** The NodePools every decision plans with. */
+  final ClusterNodePools pools;
 
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock) {
@@ -54,6 +60,15 @@ public final class FlotillaServices {
   /** @param claimIds where new claims' ids come from: random in Lambda, a sequence where a run must replay */
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds) {
+    this(config, store, new InMemoryNodePoolStore(), cloud, offerings, commands, clock, claimIds);
+  }
+
+  /**
+   * @param nodePools the cluster's NodePools as the forwarder stores them; while it holds none, decisions plan with
+   *                  the configuration's (the file the stack shipped, else the default pool)
+   */
+  public FlotillaServices(FunctionConfig config, ClaimStore store, NodePoolStore nodePools, CloudProvider cloud,
+      OfferingSource offerings, CommandQueue commands, Clock clock, Supplier<String> claimIds) {
     this.config = config;
     this.store = store;
     this.cloud = cloud;
@@ -64,11 +79,12 @@ public final class FlotillaServices {
     // every plan counts the room the cluster's DaemonSets take on a new node, as the forwarder last mirrored them
     Supplier<List<PendingPod>> daemonSets = () -> store.daemonSets().map(d -> DaemonSets.parse(d).templates())
         .orElse(List.of());
-    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock, claimIds);
+    this.pools = new ClusterNodePools(nodePools, config::nodePools);
+    this.provisioner = new Provisioner(store, cloud, launchable, pools, daemonSets, clock, claimIds);
     this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
-    this.interruption = new InterruptionService(store, commands, provisioner, config::nodePools, clock);
-    this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, config::nodePools,
+    this.interruption = new InterruptionService(store, commands, provisioner, pools, clock);
+    this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, pools,
         daemonSets, clock);
   }
 
@@ -119,7 +135,8 @@ public final class FlotillaServices {
         (type, zone, capacityType) -> offerings.catalogWithUnavailable().price(type, zone, capacityType), store);
     CommandQueue commands = config.commandQueueUrl().isBlank() ? new Unconfigured()
         : new SqsCommandQueue(aws.sqs(), config.commandQueueUrl());
-    return new FlotillaServices(config, store, cloud, offerings, commands, clock);
+    return new FlotillaServices(config, store, new DynamoNodePoolStore(aws.dynamo(), config.table(),
+        config.cluster()), cloud, offerings, commands, clock, () -> java.util.UUID.randomUUID().toString());
   }
 
   private static <T> Supplier<T> memoized(Supplier<T> make) {
