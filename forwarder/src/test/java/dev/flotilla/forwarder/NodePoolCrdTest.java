@@ -96,6 +96,7 @@ class NodePoolCrdTest {
         Arguments.of(pool("  limits: {cpu: lots}\n"), "spec.limits.cpu"),
         Arguments.of(pool("  limits: {memory: '-1Gi'}\n"), "spec.limits.memory"),
         Arguments.of(pool("  weight: 101\n"), "spec.weight"),
+        Arguments.of(pool("  replicas: -1\n"), "spec.replicas"),
         Arguments.of(pool("  disruption: {consolidationPolicy: Always}\n"), "spec.disruption.consolidationPolicy"),
         Arguments.of(pool("  disruption: {consolidateAfter: 5 minutes}\n"), "spec.disruption.consolidateAfter"),
         Arguments.of(pool("  disruption: {budgets: [{nodes: ten}]}\n"), "spec.disruption.budgets[0].nodes"));
@@ -132,6 +133,7 @@ class NodePoolCrdTest {
               terminationGracePeriod: 48h
           limits: {cpu: 1000, memory: 1000Gi, nvidia.com/gpu: "8"}
           weight: 50
+          replicas: 3
           disruption:
             consolidationPolicy: WhenEmpty
             consolidateAfter: 1m30s

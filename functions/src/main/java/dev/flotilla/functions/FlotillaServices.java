@@ -20,6 +20,7 @@ import dev.flotilla.catalog.SnapshotOfferingSource;
 import dev.flotilla.lifecycle.GarbageCollector;
 import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.provisioning.Provisioner;
+import dev.flotilla.provisioning.StaticCapacity;
 import dev.flotilla.contracts.DaemonSets;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.ClusterNodePools;
@@ -80,7 +81,9 @@ public final class FlotillaServices {
     Supplier<List<PendingPod>> daemonSets = () -> store.daemonSets().map(d -> DaemonSets.parse(d).templates())
         .orElse(List.of());
     this.pools = new ClusterNodePools(nodePools, config::nodePools);
-    this.provisioner = new Provisioner(store, cloud, launchable, pools, daemonSets, clock, claimIds);
+    // pending pods never buy a static pool's nodes: consolidation's pass keeps those at their count
+    this.provisioner = new Provisioner(store, cloud, launchable, () -> StaticCapacity.dynamic(pools.get()),
+        daemonSets, clock, claimIds);
     this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, pools, clock);
