@@ -122,10 +122,13 @@ public final class Forwarder {
         Duration.ofMinutes(5), mirrorTo).start();
     watch = w;
     if (nodePools != null) {
-      // each pool's status counts its claims and the nodes they joined as, every 30 s
-      nodePoolSync = new NodePoolSync(client, nodePools, Duration.ofMinutes(5), Clock.systemUTC(),
-          () -> PoolUsages.of(mirrorTo == null ? java.util.List.of() : mirrorTo.claims(), w::node),
-          Duration.ofSeconds(30)).start();
+      // every 30 s, one read of the claims counts each pool's for its status and puts each claim's facts on its node
+      NodeClaimLabels labels = new NodeClaimLabels(client);
+      nodePoolSync = new NodePoolSync(client, nodePools, Duration.ofMinutes(5), Clock.systemUTC(), () -> {
+        java.util.List<dev.flotilla.claims.Claim> claims = mirrorTo == null ? java.util.List.of() : mirrorTo.claims();
+        labels.apply(claims, w::node);
+        return PoolUsages.of(claims, w::node);
+      }, Duration.ofSeconds(30)).start();
     }
     CommandExecutor e = new CommandExecutor(client, settings.cluster(), queue, publisher, Clock.systemUTC(),
         Duration.ofMillis(500), w::podsOn);
