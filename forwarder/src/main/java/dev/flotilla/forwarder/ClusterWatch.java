@@ -207,6 +207,11 @@ public final class ClusterWatch implements AutoCloseable {
     return pods.getIndexer().byIndex(BY_NODE, node);
   }
 
+  /** A node from the informer's cache, or null when the cluster has none of that name. */
+  public Node node(String name) {
+    return nodes.getStore().getByKey(name);
+  }
+
   /** How many pods the watch holds, without rebuilding them. */
   public int podCount() {
     return pods.getIndexer().listKeys().size();

@@ -61,9 +61,18 @@ public final class Forwarder {
   private final AtomicBoolean taking = new AtomicBoolean();
   private volatile ClusterWatch watch;
   private volatile CommandExecutor executor;
+  /** Where the cluster's NodePools are stored for the functions; null for none. */
+  private final dev.flotilla.nodepool.NodePoolStore nodePools;
+  private volatile NodePoolSync nodePoolSync;
 
   Forwarder(KubernetesClient client, Settings settings, EventPublisher publisher, CommandQueue queue,
       dev.flotilla.claims.ClaimStore mirrorTo) {
+    this(client, settings, publisher, queue, mirrorTo, null);
+  }
+
+  Forwarder(KubernetesClient client, Settings settings, EventPublisher publisher, CommandQueue queue,
+      dev.flotilla.claims.ClaimStore mirrorTo, dev.flotilla.nodepool.NodePoolStore nodePools) {
+    this.nodePools = nodePools;
     this.mirrorTo = mirrorTo;
     this.client = client;
     this.settings = settings;
@@ -112,6 +121,15 @@ public final class Forwarder {
     ClusterWatch w = new ClusterWatch(client, settings.cluster(), publisher, settings.idle(), settings.max(),
         Duration.ofMinutes(5), mirrorTo).start();
     watch = w;
+    if (nodePools != null) {
+      // every 30 s, one read of the claims counts each pool's for its status and puts each claim's facts on its node
+      NodeClaimLabels labels = new NodeClaimLabels(client);
+      nodePoolSync = new NodePoolSync(client, nodePools, Duration.ofMinutes(5), Clock.systemUTC(), () -> {
+        java.util.List<dev.flotilla.claims.Claim> claims = mirrorTo == null ? java.util.List.of() : mirrorTo.claims();
+        labels.apply(claims, w::node);
+        return PoolUsages.of(claims, w::node);
+      }, Duration.ofSeconds(30)).start();
+    }
     CommandExecutor e = new CommandExecutor(client, settings.cluster(), queue, publisher, Clock.systemUTC(),
         Duration.ofMillis(500), w::podsOn);
     executor = e;
@@ -158,6 +176,10 @@ public final class Forwarder {
     if (w != null) {
       w.close();
     }
+    NodePoolSync pools = nodePoolSync;
+    if (pools != null) {
+      pools.close();
+    }
   }
 
   public static void main(String[] args) throws Exception {
@@ -167,7 +189,8 @@ public final class Forwarder {
     Forwarder forwarder = new Forwarder(client, settings, new EventBridgePublisher(aws.events(), settings.bus()),
         new SqsCommandQueue(aws.sqs(), settings.commandQueueUrl()), new dev.flotilla.aws.DynamoClaimStore(
             aws.dynamo(), System.getenv().getOrDefault("FLOTILLA_TABLE", "flotilla"), settings.cluster(),
-            Clock.systemUTC()));
+            Clock.systemUTC()), new dev.flotilla.aws.DynamoNodePoolStore(aws.dynamo(),
+            System.getenv().getOrDefault("FLOTILLA_TABLE", "flotilla"), settings.cluster()));
     try (HealthServer health = new HealthServer(8081, forwarder::ready)) {
       Runtime.getRuntime().addShutdownHook(new Thread(forwarder::stop, "forwarder-shutdown"));
       LOG.atInfo().setMessage("forwarder started").addKeyValue("cluster", settings.cluster())

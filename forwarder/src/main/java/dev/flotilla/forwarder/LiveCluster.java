@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * What a live cluster asks of Flotilla right now: its provisionable pods, the DaemonSets every node will run, and
- * its NodePools ({@code flotilla.dev/v1}, else {@code karpenter.sh/v1}). Read once, for {@code flotilla plan}.
+ * its NodePools ({@code flotilla.dev/v1} only: Karpenter's are Karpenter's). Read once, for {@code flotilla plan}.
  */
 public record LiveCluster(List<PendingPod> pendingPods, List<PendingPod> daemonSets, List<NodePool> nodePools) {
 
@@ -28,11 +28,8 @@ public record LiveCluster(List<PendingPod> pendingPods, List<PendingPod> daemonS
       }
     }
     List<PendingPod> daemonSets = templates(client.apps().daemonSets().inAnyNamespace().list().getItems());
-    List<NodePool> pools = nodePools(client, "flotilla.dev/v1");
-    if (pools.isEmpty()) {
-      pools = nodePools(client, "karpenter.sh/v1");
-    }
-    return new LiveCluster(pods, daemonSets, pools);
+    // Karpenter's karpenter.sh NodePools are Karpenter's: Flotilla plans with its own, as its forwarder stores them
+    return new LiveCluster(pods, daemonSets, nodePools(client, "flotilla.dev/v1"));
   }
 
   /** Each DaemonSet's pod template, as the scheduler counts it on every node it matches. */

@@ -3,6 +3,7 @@ package dev.flotilla.functions;
 import dev.flotilla.aws.AwsClients;
 import dev.flotilla.aws.DynamoCatalogSnapshotStore;
 import dev.flotilla.aws.DynamoClaimStore;
+import dev.flotilla.aws.DynamoNodePoolStore;
 import dev.flotilla.aws.Ec2CloudProvider;
 import dev.flotilla.aws.Ec2OfferingSource;
 import dev.flotilla.aws.PriceListOnDemandPrices;
@@ -20,8 +21,12 @@ import dev.flotilla.lifecycle.GarbageCollector;
 import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.provisioning.Fanout;
 import dev.flotilla.provisioning.Provisioner;
+import dev.flotilla.provisioning.StaticCapacity;
 import dev.flotilla.contracts.DaemonSets;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.nodepool.ClusterNodePools;
+import dev.flotilla.nodepool.InMemoryNodePoolStore;
+import dev.flotilla.nodepool.NodePoolStore;
 import java.time.Clock;
 import java.util.List;
 import java.util.function.Supplier;
@@ -59,6 +64,8 @@ public final class FlotillaServices {
   final InterruptionService interruption;
   final ConsolidationService consolidation;
   final Fanout fanout;
+  /** The NodePools every decision plans with. */
+  final ClusterNodePools pools;
 
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock) {
@@ -68,7 +75,7 @@ public final class FlotillaServices {
   /** @param claimIds where new claims' ids come from: random in Lambda, a sequence where a run must replay */
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds) {
-    this(config, store, cloud, offerings, commands, clock, claimIds, Fanout.SEQUENTIAL);
+    this(config, store, new InMemoryNodePoolStore(), cloud, offerings, commands, clock, claimIds, Fanout.SEQUENTIAL);
   }
 
   /**
@@ -77,6 +84,20 @@ public final class FlotillaServices {
    */
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds, Fanout fanout) {
+    this(config, store, new InMemoryNodePoolStore(), cloud, offerings, commands, clock, claimIds, fanout);
+  }
+
+  public FlotillaServices(FunctionConfig config, ClaimStore store, NodePoolStore nodePools, CloudProvider cloud,
+      OfferingSource offerings, CommandQueue commands, Clock clock, Supplier<String> claimIds) {
+    this(config, store, nodePools, cloud, offerings, commands, clock, claimIds, Fanout.SEQUENTIAL);
+  }
+
+  /**
+   * @param nodePools the cluster's NodePools as the forwarder stores them; while it holds none, decisions plan with
+   *                  the configuration's (the file the stack shipped, else the default pool)
+   */
+  public FlotillaServices(FunctionConfig config, ClaimStore store, NodePoolStore nodePools, CloudProvider cloud,
+      OfferingSource offerings, CommandQueue commands, Clock clock, Supplier<String> claimIds, Fanout fanout) {
     this.config = config;
     this.fanout = fanout;
     this.store = store;
@@ -88,12 +109,14 @@ public final class FlotillaServices {
     // every plan counts the room the cluster's DaemonSets take on a new node, as the forwarder last mirrored them
     Supplier<List<PendingPod>> daemonSets = () -> store.daemonSets().map(d -> DaemonSets.parse(d).templates())
         .orElse(List.of());
-    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock, claimIds,
-        fanout, commands);
+    this.pools = new ClusterNodePools(nodePools, config::nodePools);
+    // pending pods never buy a static pool's nodes: consolidation's pass keeps those at their count
+    this.provisioner = new Provisioner(store, cloud, launchable, () -> StaticCapacity.dynamic(pools.get()),
+        daemonSets, clock, claimIds, fanout, commands);
     this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
-    this.interruption = new InterruptionService(store, commands, provisioner, config::nodePools, clock);
-    this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, config::nodePools,
+    this.interruption = new InterruptionService(store, commands, provisioner, pools, clock);
+    this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, pools,
         daemonSets, clock);
   }
 
@@ -148,8 +171,8 @@ public final class FlotillaServices {
         fanout);
     CommandQueue commands = config.commandQueueUrl().isBlank() ? new Unconfigured()
         : new SqsCommandQueue(aws.sqs(), config.commandQueueUrl());
-    return new FlotillaServices(config, store, cloud, offerings, commands, clock,
-        () -> java.util.UUID.randomUUID().toString(), fanout);
+    return new FlotillaServices(config, store, new DynamoNodePoolStore(aws.dynamo(), config.table(),
+        config.cluster()), cloud, offerings, commands, clock, () -> java.util.UUID.randomUUID().toString(), fanout);
   }
 
   private static <T> Supplier<T> memoized(Supplier<T> make) {

@@ -21,7 +21,8 @@ import java.util.Map;
  *   <li>{@code FLOTILLA_CLUSTER}, {@code FLOTILLA_TABLE}: whose claims, where;</li>
  *   <li>{@code FLOTILLA_LAUNCH_TEMPLATE_ID}, {@code FLOTILLA_SUBNETS} ({@code zone=subnet,...}): where nodes go;</li>
  *   <li>{@code FLOTILLA_NODEPOOLS_FILE}: the NodePools YAML file the stack ships beside the jar, or
- *       {@code FLOTILLA_NODEPOOLS}: the YAML itself (the default pool when neither is set);</li>
+ *       {@code FLOTILLA_NODEPOOLS}: the YAML itself (the default pool when neither is set): the seed, planned with
+ *       while the cluster has no NodePools of its own in the table;</li>
  *   <li>{@code FLOTILLA_IMAGE_AMD64}, {@code FLOTILLA_IMAGE_ARM64}: the node image per architecture (optional: the
  *       launch template's image otherwise);</li>
  *   <li>{@code FLOTILLA_COMMAND_QUEUE_URL}: where in-cluster commands go (interruption and consolidation);</li>

@@ -13,8 +13,9 @@ import software.constructs.Construct;
 
 /**
  * The forwarder's AWS identity: through IRSA when the cluster's OIDC provider is given, otherwise through EKS Pod
- * Identity (with its association). It may put events on the cluster's bus, consume the command queue, and write
- * node-state items of its own cluster: nothing that launches, terminates or reads claims.
+ * Identity (with its association). It may put events on the cluster's bus, consume the command queue, write the
+ * node-state and NodePool items of its own cluster, and query its claims (for the NodePools' status): nothing that
+ * launches, terminates or changes a claim.
  */
 public final class ForwarderIdentity extends Construct {
 
@@ -59,6 +60,7 @@ public final class ForwarderIdentity extends Construct {
         .resources(List.of(commands.getQueueArn()))
         .build());
     table.grantNodeStateWrites(role, settings.clusterName());
+    table.grantClaimQueries(role, settings.clusterName());
   }
 
   public Role role() {

@@ -61,13 +61,27 @@ public final class LaunchStateTable extends Construct {
         .build());
   }
 
-  /** Writes to the node-state partition of {@code cluster} and nowhere else: the forwarder's share. */
+  /**
+   * Writes to the node-state and NodePool partitions of {@code cluster} and nowhere else: the forwarder's share, what
+   * it mirrors from the cluster.
+   */
   void grantNodeStateWrites(IGrantable grantee, String cluster) {
     grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
         .actions(List.of("dynamodb:PutItem", "dynamodb:DeleteItem"))
         .resources(List.of(table.getTableArn()))
+        .conditions(Map.of("ForAllValues:StringEquals", Map.of("dynamodb:LeadingKeys",
+            List.of(ClaimTable.nodePartition(cluster), ClaimTable.nodePoolPartition(cluster)))))
+        .build());
+  }
+
+  /** Queries of the claim partition of {@code cluster}, nothing else: what a NodePool's status counts. */
+  void grantClaimQueries(IGrantable grantee, String cluster) {
+    grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+        .sid("QueryClaimsForNodePoolStatus")
+        .actions(List.of("dynamodb:Query"))
+        .resources(List.of(table.getTableArn()))
         .conditions(Map.of("ForAllValues:StringEquals",
-            Map.of("dynamodb:LeadingKeys", List.of(ClaimTable.nodePartition(cluster)))))
+            Map.of("dynamodb:LeadingKeys", List.of(ClaimTable.clusterPartition(cluster)))))
         .build());
   }
 }

@@ -263,11 +263,18 @@ class FlotillaStackTest {
     List<Map<String, Object>> statements = statementsOf("ForwarderRole");
     assertThat(actions(statements)).containsExactlyInAnyOrder("events:PutEvents", "sqs:ReceiveMessage",
         "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "dynamodb:PutItem",
-        "dynamodb:DeleteItem");
-    Map<String, Object> dynamo = statements.stream().filter(s -> json(s.get("Action")).contains("dynamodb"))
+        "dynamodb:DeleteItem", "dynamodb:Query");
+    Map<String, Object> dynamo = statements.stream().filter(s -> json(s.get("Action")).contains("dynamodb:PutItem"))
         .findFirst().orElseThrow();
+    assertThat(dynamo.get("Action")).isEqualTo(List.of("dynamodb:PutItem", "dynamodb:DeleteItem"));
     assertThat(dynamo.get("Condition")).isEqualTo(Map.of("ForAllValues:StringEquals",
-        Map.of("dynamodb:LeadingKeys", List.of("NODES#prod-east"))));
+        Map.of("dynamodb:LeadingKeys", List.of("NODES#prod-east", "NODEPOOLS#prod-east"))));
+    // the NodePools' status counts the claims: it reads them, and only them
+    assertThat(statement(statements, "QueryClaimsForNodePoolStatus")).satisfies(s -> {
+      assertThat(s.get("Action")).isEqualTo("dynamodb:Query");
+      assertThat(s.get("Condition")).isEqualTo(Map.of("ForAllValues:StringEquals",
+          Map.of("dynamodb:LeadingKeys", List.of("CLUSTER#prod-east"))));
+    });
     // Pod Identity without an OIDC provider
     template.hasResourceProperties("AWS::EKS::PodIdentityAssociation", Map.of("ClusterName", "prod-east",
         "Namespace", "flotilla", "ServiceAccount", "flotilla-forwarder", "RoleArn", Match.anyValue()));

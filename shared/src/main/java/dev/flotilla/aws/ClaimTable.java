@@ -13,6 +13,7 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  * {@code UNAVAILABLE#type#zone#capacity}, the catalog snapshot's chunks {@code CATALOG#version#n} and pointer
  * {@code CATALOG#LATEST} ({@link DynamoCatalogSnapshotStore}); the node-state mirror in its own partition {@code NODES#name} with
  * {@code NODE#node}, so that an IAM leading-keys condition can let the forwarder write node state and nothing else;
+ * the cluster's NodePools, likewise written by the forwarder, in {@code NODEPOOLS#name} ({@link DynamoNodePoolStore});
  * a GSI on {@code instanceId}; TTL on {@code expiresAt}.
  */
 public final class ClaimTable {
@@ -31,6 +32,11 @@ public final class ClaimTable {
   /** The partition of a cluster's node-state mirror, the only one the forwarder may write. */
   public static String nodePartition(String cluster) {
     return "NODES#" + cluster;
+  }
+
+  /** The partition of a cluster's NodePools, the forwarder's other writable partition. */
+  public static String nodePoolPartition(String cluster) {
+    return "NODEPOOLS#" + cluster;
   }
 
   private ClaimTable() {}

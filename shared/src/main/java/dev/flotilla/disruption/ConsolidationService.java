@@ -53,6 +53,8 @@ public final class ConsolidationService {
   private final Supplier<List<PendingPod>> daemonSets;
   private final Clock clock;
   private final Consolidator consolidator = new Consolidator();
+  /** Static pools are topped up on this schedule: it runs every minute, one pass at a time. */
+  private final dev.flotilla.provisioning.StaticCapacity staticCapacity;
 
   public ConsolidationService(ClaimStore store, CommandQueue commands, Provisioner provisioner,
       OfferingSource offerings, Supplier<List<NodePool>> pools, Clock clock) {
@@ -69,6 +71,7 @@ public final class ConsolidationService {
     this.offerings = offerings;
     this.pools = pools;
     this.clock = clock;
+    this.staticCapacity = new dev.flotilla.provisioning.StaticCapacity(provisioner, offerings, pools, daemonSets);
   }
 
   /**
@@ -95,6 +98,7 @@ public final class ConsolidationService {
   private Pass runHoldingLease(String eventId) {
     // one read serves both: a retried drain is Draining before and after, which drainReplaced passes over
     List<Claim> claims = store.claims();
+    staticCapacity.keep(eventId, claims);
     retryStalledDrains(claims);
     List<String> drained = new ArrayList<>(drainReplaced(claims));
     ConsolidationPlan plan = consolidator.plan(view());

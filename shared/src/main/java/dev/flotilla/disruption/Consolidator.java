@@ -103,6 +103,7 @@ public final class Consolidator {
     List<Candidate> owned = new ArrayList<>();
     List<Candidate> eligible = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
+    Set<String> kept = dev.flotilla.provisioning.StaticCapacity.kept(view.claims(), view.pools());
     for (NodeState state : view.nodes()) {
       Claim claim = byNode.get(state.node());
       if (claim == null || claim.state() != ClaimState.Initialized) {
@@ -110,6 +111,10 @@ public final class Consolidator {
       }
       Candidate candidate = new Candidate(state, claim);
       owned.add(candidate);
+      if (kept.contains(claim.id())) {
+        skipped.add(state.node() + ": static capacity of NodePool " + claim.nodePool());
+        continue;
+      }
       String blocker = blocker(candidate, pools.get(claim.nodePool()), beingReplaced, budget, view.now());
       if (blocker == null) {
         eligible.add(candidate);

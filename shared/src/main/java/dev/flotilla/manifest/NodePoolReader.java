@@ -70,14 +70,26 @@ public final class NodePoolReader {
     if (weight < 0 || weight > 100) {
       throw m.error("spec.weight", "must be between 0 and 100");
     }
+    Integer replicas = replicas(m, spec.path("replicas"));
     try {
       return new NodePool(m.name(), requirements, labels,
           reader.taints(templateSpec.path("taints"), "spec.template.spec.taints"),
           reader.taints(templateSpec.path("startupTaints"), "spec.template.spec.startupTaints"),
-          limits, weight, disruption(m, spec.path("disruption")));
+          limits, weight, disruption(m, spec.path("disruption")), replicas);
     } catch (IllegalArgumentException e) {
       throw m.error("spec", e.getMessage());
     }
+  }
+
+  /** Static capacity: a whole count of nodes, as the CRD's schema bounds it. */
+  private static Integer replicas(Manifest m, JsonNode node) {
+    if (node.isMissingNode() || node.isNull()) {
+      return null;
+    }
+    if (!node.canConvertToInt() || !node.isIntegralNumber() || node.asInt() < 0 || node.asInt() > 1000) {
+      throw m.error("spec.replicas", "'" + node.asText() + "' is not a count of nodes from 0 to 1000");
+    }
+    return node.asInt();
   }
 
   private static NodePool.Disruption disruption(Manifest m, JsonNode node) {

@@ -18,6 +18,8 @@ import java.util.Map;
  * @param startupTaints taints the node starts with and loses once ready: pods need not tolerate them
  * @param limits        the most capacity (cpu, memory, ...) the pool's nodes may add up to; absent means unlimited
  * @param weight        pools with a higher weight are tried first
+ * @param replicas      static capacity ({@code spec.replicas}): the pool keeps this many nodes whatever is pending,
+ *                      and none is consolidated; null for a pool that follows its pods
  */
 public record NodePool(
     String name,
@@ -27,7 +29,19 @@ public record NodePool(
     List<Taint> startupTaints,
     Resources limits,
     int weight,
-    Disruption disruption) {
+    Disruption disruption,
+    Integer replicas) {
+
+  /** A pool that follows its pods. */
+  public NodePool(String name, List<Requirement> requirements, Map<String, String> labels, List<Taint> taints,
+      List<Taint> startupTaints, Resources limits, int weight, Disruption disruption) {
+    this(name, requirements, labels, taints, startupTaints, limits, weight, disruption, null);
+  }
+
+  /** Whether the pool keeps a fixed count of nodes ({@code spec.replicas}) rather than following its pods. */
+  public boolean isStatic() {
+    return replicas != null;
+  }
 
   /** How and when the pool's nodes may be disrupted. */
   public record Disruption(
@@ -75,6 +89,9 @@ public record NodePool(
     startupTaints = startupTaints == null ? List.of() : List.copyOf(startupTaints);
     limits = limits == null ? Resources.NONE : limits;
     disruption = disruption == null ? Disruption.DEFAULT : disruption;
+    if (replicas != null && replicas < 0) {
+      throw new IllegalArgumentException("NodePool " + name + ": replicas must not be negative");
+    }
   }
 
   /** The pool used when none is given: on-demand Linux on amd64 or arm64, every category but burstable t. */

@@ -13,7 +13,8 @@ import picocli.CommandLine.ScopeType;
     exitCodeList = {"0:done", "1:the command failed (one line on standard error says why)",
         "2:the command line is wrong: an option, an argument or a setting it needs"},
     subcommands = {SimulateCommand.class, PlanCommand.class, InvokeCommand.class, BenchCommand.class, BenchClaimsCommand.class,
-        BenchFunctionsCommand.class, BenchForwarderCommand.class})
+        BenchFunctionsCommand.class, BenchForwarderCommand.class,
+        StatusCommand.class})
 public final class FlotillaCommand implements Runnable {
 
   @CommandLine.Spec

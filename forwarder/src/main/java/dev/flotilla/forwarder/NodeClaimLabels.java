@@ -1,0 +1,82 @@
+package dev.flotilla.forwarder;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.model.WellKnownLabels;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts each claim's facts on its node, so that {@code kubectl get nodes -L flotilla.dev/nodepool} and
+ * {@code kubectl describe node} show what Flotilla's records say: labels for the claim, its NodePool and capacity type
+ * (with Karpenter's spellings, which pods written for Karpenter select on), annotations for its price and launch
+ * time. A node is patched only where one of them differs.
+ */
+final class NodeClaimLabels {
+
+  static final String PRICE = "flotilla.dev/price-per-hour";
+  static final String LAUNCHED_AT = "flotilla.dev/launched-at";
+
+  private static final Logger LOG = LoggerFactory.getLogger(NodeClaimLabels.class);
+
+  private final KubernetesClient client;
+
+  NodeClaimLabels(KubernetesClient client) {
+    this.client = client;
+  }
+
+  void apply(Iterable<Claim> claims, Function<String, Node> nodeByName) {
+    for (Claim claim : claims) {
+      if (!claim.state().live() || claim.state() == ClaimState.Launching || claim.nodeName() == null) {
+        continue;
+      }
+      Node node = nodeByName.apply(claim.nodeName());
+      if (node == null) {
+        continue;
+      }
+      Map<String, String> labels = labels(claim);
+      Map<String, String> annotations = Map.of(PRICE, String.format(Locale.ROOT, "%.4f", claim.pricePerHour()),
+          LAUNCHED_AT, claim.createdAt().toString());
+      if (carries(node.getMetadata().getLabels(), labels) && carries(node.getMetadata().getAnnotations(),
+          annotations)) {
+        continue;
+      }
+      Map<String, Object> metadata = new LinkedHashMap<>();
+      metadata.put("labels", labels);
+      metadata.put("annotations", annotations);
+      try {
+        client.nodes().withName(claim.nodeName()).patch(PatchContext.of(PatchType.JSON_MERGE),
+            client.getKubernetesSerialization().asJson(Map.of("metadata", metadata)));
+      } catch (KubernetesClientException e) {
+        // the next pass tries again
+        LOG.atWarn().setMessage("node not labelled with its claim").addKeyValue("node", claim.nodeName())
+            .addKeyValue("error", e.getMessage()).log();
+      }
+    }
+  }
+
+  static Map<String, String> labels(Claim claim) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(WellKnownLabels.CLAIM, claim.id());
+    labels.put(WellKnownLabels.NODEPOOL, claim.nodePool());
+    labels.put("karpenter.sh/nodepool", claim.nodePool());
+    if (claim.capacityType() != null) {
+      labels.put(WellKnownLabels.CAPACITY_TYPE, claim.capacityType().label());
+      labels.put("karpenter.sh/capacity-type", claim.capacityType().label());
+    }
+    return labels;
+  }
+
+  private static boolean carries(Map<String, String> present, Map<String, String> wanted) {
+    return present != null && wanted.entrySet().stream().allMatch(e -> e.getValue().equals(present.get(e.getKey())));
+  }
+}

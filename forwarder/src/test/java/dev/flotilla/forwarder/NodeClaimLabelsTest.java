@@ -1,0 +1,53 @@
+package dev.flotilla.forwarder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.Resources;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Each Flotilla node carries its claim's facts, against fabric8's mock API server. */
+@EnableKubernetesMockClient(crud = true)
+class NodeClaimLabelsTest {
+
+  static KubernetesClient client;
+
+  private static Claim claim(String id, ClaimState state, String node) {
+    Instant at = Instant.parse("2026-12-01T12:00:00Z");
+    return new Claim(id, "general", state, 1, List.of("m7i.xlarge"), List.of("us-east-1a"), CapacityType.SPOT,
+        List.of(), "i-" + id, "m7i.xlarge", "us-east-1a", 0.0706, node, Resources.NONE, at, at, List.of(), List.of());
+  }
+
+  @Test
+  void aClaimsNodeGetsItsClaimPoolCapacityTypePriceAndLaunchTimeAndKeepsItsOwnLabels() {
+    client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-1")
+        .addToLabels("kubernetes.io/hostname", "node-1").endMetadata().build()).create();
+    client.nodes().resource(new NodeBuilder().withNewMetadata().withName("foreign").endMetadata().build()).create();
+    NodeClaimLabels labels = new NodeClaimLabels(client);
+
+    labels.apply(List.of(claim("c1", ClaimState.Initialized, "node-1"), claim("c2", ClaimState.Terminated, "foreign")),
+        name -> client.nodes().withName(name).get());
+
+    Node node = client.nodes().withName("node-1").get();
+    assertThat(node.getMetadata().getLabels()).containsEntry("flotilla.dev/claim", "c1")
+        .containsEntry("flotilla.dev/nodepool", "general").containsEntry("karpenter.sh/nodepool", "general")
+        .containsEntry("flotilla.dev/capacity-type", "spot").containsEntry("karpenter.sh/capacity-type", "spot")
+        .containsEntry("kubernetes.io/hostname", "node-1");
+    assertThat(node.getMetadata().getAnnotations()).containsEntry("flotilla.dev/price-per-hour", "0.0706")
+        .containsEntry("flotilla.dev/launched-at", "2026-12-01T12:00:00Z");
+    assertThat(client.nodes().withName("foreign").get().getMetadata().getLabels()).isNullOrEmpty();
+
+    // nothing differs: no second patch
+    String version = node.getMetadata().getResourceVersion();
+    labels.apply(List.of(claim("c1", ClaimState.Initialized, "node-1")), name -> client.nodes().withName(name).get());
+    assertThat(client.nodes().withName("node-1").get().getMetadata().getResourceVersion()).isEqualTo(version);
+  }
+}
