@@ -29,7 +29,6 @@ import dev.flotilla.disruption.ConsolidationService;
 import dev.flotilla.events.BusEvent;
 import dev.flotilla.events.EventPublisher;
 import dev.flotilla.forwarder.PendingBatch;
-import dev.flotilla.functions.FlotillaServices;
 import dev.flotilla.functions.FunctionConfig;
 import dev.flotilla.interruption.InterruptionService;
 import dev.flotilla.lifecycle.GarbageCollector;
@@ -127,11 +126,9 @@ public final class Simulation {
   private final CommandQueue commands = new InMemoryCommandQueue(clock, Duration.ofMinutes(6));
   private final List<NodePool> pools;
   private final List<PendingPod> daemonSets;
-  private final Provisioner provisioner;
+  private final Autoscaler autoscaler;
   private final Lifecycle lifecycle;
   private final GarbageCollector collector;
-  private final InterruptionService interruption;
-  private final ConsolidationService consolidation;
   private final Map<String, Workload> workloads = new LinkedHashMap<>();
   private final Map<String, String> nodeByInstance = new HashMap<>();
   private final Map<String, String> mirrored = new HashMap<>();
@@ -163,6 +160,11 @@ public final class Simulation {
   private final Deliveries deliveries;
 
   public Simulation(Scenario scenario, Listener listener) {
+    this(scenario, listener, Autoscaler.flotilla());
+  }
+
+  /** A run whose decisions are {@code decisions}'s, in the same simulated cluster, cloud and binder. */
+  public Simulation(Scenario scenario, Listener listener, Autoscaler.Factory decisions) {
     this.scenario = scenario;
     this.listener = listener;
     this.catalog = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.ratio(scenario.ec2().spotPriceRatio()));
@@ -201,18 +203,16 @@ public final class Simulation {
     // the functions' own composition root over the in-memory ports: what runs here is what Lambda runs; with faults,
     // the ports a function sees are the faulty ones, while the simulation's own bookkeeping reads the real ones
     boolean faulty = scenario.faults().any();
-    FlotillaServices services = new FlotillaServices(new FunctionConfig(CLUSTER, CLUSTER, "", Map.of(), pools,
-        Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE),
-        faulty ? faults.port(ClaimStore.class, store) : store,
+    ClaimStore functionStore = faulty ? faults.port(ClaimStore.class, store) : store;
+    this.autoscaler = decisions.build(new Autoscaler.Ports(new FunctionConfig(CLUSTER, CLUSTER, "", Map.of(), pools,
+        Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE), functionStore,
         faulty ? faults.port(CloudProvider.class, ec2) : ec2,
         faulty ? faults.port(OfferingSource.class, offerings) : offerings,
         faulty ? faults.port(CommandQueue.class, commands) : commands, clock,
-        () -> String.format(java.util.Locale.ROOT, "claim-%06d", ++claimSeq));
-    this.provisioner = services.provisioner();
-    this.lifecycle = services.lifecycle();
-    this.collector = services.collector();
-    this.interruption = services.interruption();
-    this.consolidation = services.consolidation();
+        () -> String.format(java.util.Locale.ROOT, "claim-%06d", ++claimSeq),
+        () -> functionStore.daemonSets().map(d -> DaemonSets.parse(d).templates()).orElse(List.of())));
+    this.lifecycle = autoscaler.lifecycle();
+    this.collector = autoscaler.collector();
     for (Manifest m : manifests) {
       if (Set.of("Deployment", "StatefulSet", "ReplicaSet").contains(m.kind())) {
         int replicas = m.node().path("spec").path("replicas").asInt(1);
@@ -249,7 +249,7 @@ public final class Simulation {
     for (Scenario.Event e : scenario.events()) {
       at(e.at(), () -> event(e));
     }
-    every(CONSOLIDATION_EVERY, this::consolidate);
+    every(autoscaler.disruptionEvery(), this::consolidate);
     every(GC_EVERY, () -> {
       deliver("garbage-collector", "pass", collector::collect);
       processCommands();
@@ -354,7 +354,7 @@ public final class Simulation {
           Instant delivered = clock.instant();
           at(elapsed().plus(Invariants.SPOT_DRAIN_LIMIT), () -> spotDrainInTime(b.instanceId(), delivered));
         }
-        InterruptionService.Outcome o = interruption.handle(warning);
+        InterruptionService.Outcome o = autoscaler.interruption(warning);
         o.handled().forEach(h -> decision("interruption " + b.instanceId() + ": " + h.action() + ", "
             + h.replacementClaims().size() + " replacement(s) $" + money(h.replacementPricePerHour()) + "/h"));
       });
@@ -367,7 +367,7 @@ public final class Simulation {
           reclaiming = false;
         }
         InterruptionEvent gone = new InterruptionEvent.StateChange(nextEventId(), b.instanceId(), "terminated");
-        deliver("interruption", b.instanceId(), () -> interruption.handle(gone));
+        deliver("interruption", b.instanceId(), () -> autoscaler.interruption(gone));
         processCommands();
       });
     }
@@ -428,7 +428,7 @@ public final class Simulation {
     }
     for (BusEvent event : events) {
       Envelope envelope = envelope(event);
-      deliver("provisioner", envelope.id(), () -> provisioned(provisioner.provision(envelope.id(),
+      deliver("provisioner", envelope.id(), () -> provisioned(autoscaler.provision(envelope.id(),
           PodsPending.from(envelope).pods())));
     }
   }
@@ -594,7 +594,7 @@ public final class Simulation {
     cluster.nodes.values().forEach(this::mirror);
     checkReservations();
     String eventId = nextEventId();
-    deliver("consolidation", eventId, () -> consolidated(consolidation.run(eventId)));
+    deliver("consolidation", eventId, () -> consolidated(autoscaler.disrupt(eventId)));
     processCommands();
   }
 
