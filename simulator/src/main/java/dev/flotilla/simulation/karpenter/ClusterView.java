@@ -24,13 +24,18 @@ final class ClusterView {
 
   private ClusterView() {}
 
-  static List<ExistingNode> nodes(List<Claim> claims, Map<String, String> nodeStates, List<NodePool> pools,
-      OfferingCatalog catalog, List<PendingPod> daemonSets, Set<String> leaving) {
+  /** The mirror's documents read once, by node name: a pass simulates many times over them. */
+  static Map<String, NodeState> parse(Map<String, String> nodeStates) {
     Map<String, NodeState> byNode = new LinkedHashMap<>();
     nodeStates.values().forEach(doc -> {
       NodeState s = NodeState.parse(doc);
       byNode.put(s.node(), s);
     });
+    return byNode;
+  }
+
+  static List<ExistingNode> nodes(List<Claim> claims, Map<String, NodeState> byNode, List<NodePool> pools,
+      OfferingCatalog catalog, List<PendingPod> daemonSets, Set<String> leaving) {
     List<ExistingNode> nodes = new ArrayList<>();
     for (Claim c : claims) {
       if (!c.state().live() || c.state() == ClaimState.Draining || c.instanceType() == null

@@ -2,6 +2,7 @@ package dev.flotilla.simulation.karpenter;
 
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.claims.Claim;
+import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.NodePool;
@@ -33,7 +34,7 @@ final class Consolidation {
   static final int MULTI_NODE_MAX = 100;
 
   /** The cluster as one pass sees it. */
-  record Snapshot(List<Claim> claims, Map<String, String> nodeStates, List<NodePool> pools, OfferingCatalog catalog,
+  record Snapshot(List<Claim> claims, Map<String, NodeState> nodes, List<NodePool> pools, OfferingCatalog catalog,
       List<PendingPod> daemonSets, Instant now) {}
 
   private final KarpenterScheduler scheduler = new KarpenterScheduler();
@@ -46,7 +47,7 @@ final class Consolidation {
     candidates.forEach(c -> leaving.add(c.claim().id()));
     s.claims().stream().filter(c -> c.state().live()).forEach(c -> leaving.addAll(c.replaces()));
     List<Claim> staying = s.claims().stream().filter(c -> c.state().live() && !leaving.contains(c.id())).toList();
-    List<ExistingNode> existing = ClusterView.nodes(staying, s.nodeStates(), s.pools(), s.catalog(), s.daemonSets(),
+    List<ExistingNode> existing = ClusterView.nodes(staying, s.nodes(), s.pools(), s.catalog(), s.daemonSets(),
         leaving);
     List<PendingPod> pods = candidates.stream().flatMap(c -> c.reschedulable().stream()).toList();
     KarpenterScheduler.Result r = scheduler.solve(new KarpenterScheduler.Input(pods, existing, s.pools(),

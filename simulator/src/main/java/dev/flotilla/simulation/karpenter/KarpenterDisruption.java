@@ -69,7 +69,8 @@ final class KarpenterDisruption {
   ConsolidationService.Pass run(String eventId) {
     List<Claim> claims = store.claims();
     List<String> drained = drainReplaced(claims);
-    Consolidation.Snapshot snapshot = new Consolidation.Snapshot(store.claims(), store.nodeStates(), pools.get(),
+    Consolidation.Snapshot snapshot = new Consolidation.Snapshot(store.claims(),
+        ClusterView.parse(store.nodeStates()), pools.get(),
         offerings.catalog(), daemonSets.get(), clock.instant());
     trackPodEvents(snapshot);
     if (held != null) {
@@ -299,18 +300,13 @@ final class KarpenterDisruption {
   }
 
   private static Map<String, NodeState> states(Consolidation.Snapshot s) {
-    Map<String, NodeState> states = new LinkedHashMap<>();
-    s.nodeStates().values().forEach(doc -> {
-      NodeState st = NodeState.parse(doc);
-      states.put(st.node(), st);
-    });
-    return states;
+    return s.nodes();
   }
 
   private static String fingerprint(Consolidation.Snapshot s) {
     StringBuilder b = new StringBuilder();
     s.claims().forEach(c -> b.append(c.id()).append(c.state()).append(c.version()).append(';'));
-    new java.util.TreeMap<>(s.nodeStates()).forEach((k, v) -> b.append(k).append(v.hashCode()).append(';'));
+    new java.util.TreeMap<>(s.nodes()).forEach((k, v) -> b.append(k).append(v.hashCode()).append(';'));
     return b.toString();
   }
 

@@ -60,7 +60,7 @@ final class KarpenterProvisioner {
     }
     OfferingCatalog catalog = offerings.catalog();
     List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
-    List<ExistingNode> existing = ClusterView.nodes(live, store.nodeStates(), pools.get(), catalog,
+    List<ExistingNode> existing = ClusterView.nodes(live, ClusterView.parse(store.nodeStates()), pools.get(), catalog,
         daemonSets.get(), Set.of());
     KarpenterScheduler.Result result = scheduler.solve(new KarpenterScheduler.Input(open, existing, pools.get(),
         catalog, daemonSets.get(), Provisioner.poolUsage(live, catalog)));

@@ -47,7 +47,8 @@ class KarpenterDisruptionTest {
     double price = catalog.price(BIG.name(), SmallWorld.ZONE, capacityType);
     Claim node = SmallWorld.readyNode(store, "big", BIG, capacityType, price, "general", T0,
         List.of(SmallWorld.pod("web", 1000, 1)));
-    Consolidation.Snapshot snapshot = new Consolidation.Snapshot(store.claims(), store.nodeStates(), List.of(pool),
+    Consolidation.Snapshot snapshot = new Consolidation.Snapshot(store.claims(),
+        ClusterView.parse(store.nodeStates()), List.of(pool),
         catalog, List.of(), T0);
     DisruptionCandidate candidate = new DisruptionCandidate(node, SmallWorld.state(node, BIG,
         List.of(SmallWorld.pod("web", 1000, 1))), pool);
