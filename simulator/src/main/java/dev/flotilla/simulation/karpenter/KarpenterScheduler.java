@@ -81,6 +81,9 @@ final class KarpenterScheduler {
         return true;
       }
     }
+    // Karpenter sorts the planned NodeClaims by fewest pods first before each pod (a stable sort here, so a run
+    // replays; Go's sort.Slice is not stable)
+    planned.sort(java.util.Comparator.comparingInt(c -> c.pods.size()));
     for (NodeClaimDraft claim : planned) {
       if (claim.add(pod, spread)) {
         return true;

@@ -92,6 +92,20 @@ class KarpenterProvisioningTest {
   }
 
   @Test
+  void thePlannedNodeClaimWithFewestPodsIsTriedFirst() {
+    // 7 and 5 CPU cannot share a node (7,910 m at most): two claims of the large type; the 100 m pods then go to
+    // whichever has fewer pods, the first on a tie, though the first claim would hold them all
+    List<PendingPod> pods = List.of(SmallWorld.pod("q1", 100, 1), SmallWorld.pod("q2", 100, 1),
+        SmallWorld.pod("q3", 100, 1), SmallWorld.pod("p7", 7000, 1), SmallWorld.pod("p5", 5000, 1));
+    KarpenterScheduler.Result r = solve(pods, List.of());
+
+    assertThat(r.newClaims()).hasSize(2);
+    assertThat(r.newClaims()).extracting(c -> c.pods.stream().map(PendingPod::name).sorted().toList())
+        .containsExactlyInAnyOrder(List.of("default/p7", "default/q1"),
+            List.of("default/p5", "default/q2", "default/q3"));
+  }
+
+  @Test
   void nodePoolsAreTriedByWeight() {
     NodePool light = SmallWorld.pool("light", 1, "on-demand");
     NodePool heavy = SmallWorld.pool("heavy", 50, "on-demand");
