@@ -200,7 +200,8 @@ public final class Simulation {
     // the bus takes what EventBridge takes (it refuses an entry over 256 KB) and hands each event to its rule
     EventPublisher eventBridge = EventPublisher::chunks;
     this.bus = scenario.faults().any() ? faults.port(EventPublisher.class, eventBridge) : eventBridge;
-    // the functions' own composition root over the in-memory ports: what runs here is what Lambda runs; with faults,
+    // the decisions over the in-memory ports, by default the functions' own composition root: what runs here is what
+    // Lambda runs; with faults,
     // the ports a function sees are the faulty ones, while the simulation's own bookkeeping reads the real ones
     boolean faulty = scenario.faults().any();
     ClaimStore functionStore = faulty ? faults.port(ClaimStore.class, store) : store;
