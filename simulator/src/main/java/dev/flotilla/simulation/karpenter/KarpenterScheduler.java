@@ -93,6 +93,8 @@ final class KarpenterScheduler {
       NodeClaimDraft claim = new NodeClaimDraft(withinLimits(template, remaining.get(template.pool.name())));
       if (!claim.types.isEmpty() && claim.add(pod, spread)) {
         planned.add(claim);
+        // subtractMax: the NodeClaim may yet be its largest type, so that is what the batch counts against the
+        // limits; a batch may take several rounds to schedule, as Karpenter's comment on it says
         if (!template.pool.limits().amounts().isEmpty()) {
           remaining.put(template.pool.name(), remaining.get(template.pool.name()).minus(claim.largestCapacity()));
         }

@@ -6,6 +6,7 @@ import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.InstanceTypeOption;
@@ -103,6 +104,24 @@ class KarpenterProvisioningTest {
     assertThat(r.newClaims()).extracting(c -> c.pods.stream().map(PendingPod::name).sorted().toList())
         .containsExactlyInAnyOrder(List.of("default/p7", "default/q1"),
             List.of("default/p5", "default/q2", "default/q3"));
+  }
+
+  @Test
+  void eachNewNodeClaimCountsItsLargestTypeAgainstThePoolsLimits() {
+    // 16 CPU of limit; a NodeClaim that may still be the 8-vCPU type counts 8 (subtractMax), so a batch of three
+    // pods that cannot share a node gets two NodeClaims, and the third waits for the next round
+    NodePool limited = new NodePool("limited", POOL.requirements(), Map.of(), List.of(), List.of(),
+        Resources.of(Resources.CPU, 16_000), 0, POOL.disruption());
+    dev.flotilla.model.PodAffinityTerm apart = new dev.flotilla.model.PodAffinityTerm(WellKnownLabels.HOSTNAME,
+        dev.flotilla.model.LabelSelector.of(Map.of("app", "shard")), List.of());
+    List<PendingPod> shards = IntStream.range(0, 3).mapToObj(i -> SmallWorld.pod("s" + i, 1000, 1).toBuilder()
+        .labels(Map.of("app", "shard")).antiAffinity(List.of(apart)).build()).toList();
+
+    KarpenterScheduler.Result r = new KarpenterScheduler().solve(new KarpenterScheduler.Input(shards, List.of(),
+        List.of(limited), CATALOG, List.of(), Map.of()));
+
+    assertThat(r.newClaims()).hasSize(2);
+    assertThat(r.unschedulable()).extracting(dev.flotilla.scheduling.Unschedulable::pod).containsExactly("default/s2");
   }
 
   @Test
