@@ -97,7 +97,7 @@ final class PodRules {
     return r.key().equals(WellKnownLabels.CAPACITY_TYPE);
   }
 
-  /** Whether a toleration-free check of the taints alone would pass: used for DaemonSets on a pool's nodes. */
+  /** Whether a DaemonSet's pod runs on a node with these taints and labels: it takes its share of every such node. */
   static boolean daemonRuns(PendingPod daemon, List<Taint> taints, Map<String, String> labels) {
     if (Toleration.firstUntolerated(taints, daemon.tolerations()) != null) {
       return false;
