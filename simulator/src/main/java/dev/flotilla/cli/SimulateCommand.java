@@ -2,10 +2,13 @@ package dev.flotilla.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.flotilla.simulation.Comparison;
+import dev.flotilla.simulation.Faults;
 import dev.flotilla.simulation.Scenario;
 import dev.flotilla.simulation.Simulation;
 import dev.flotilla.simulation.SimulationReport;
 import dev.flotilla.simulation.SimulationResult;
+import dev.flotilla.simulation.karpenter.KarpenterAutoscaler;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,42 +40,30 @@ public final class SimulateCommand implements Callable<Integer> {
           + "catalog's schema (default: the bundled us-east-1 catalog).")
   Path catalog;
 
+  @Option(names = "--compare", paramLabel = "AUTOSCALER",
+      description = "Also runs the scenario, same seed, with another autoscaler's decisions (karpenter) and prints "
+          + "both side by side; the scenario's faults, which model Lambda's delivery, apply to Flotilla's run only.")
+  String compare;
+
   @Override
   public Integer call() throws Exception {
     if (!output.equals("table") && !output.equals("json")) {
       throw new CommandFailure.UsageException("--output: '" + output + "' is not table or json");
     }
+    if (compare != null && !compare.equals("karpenter")) {
+      throw new CommandFailure.UsageException("--compare: '" + compare + "' is not karpenter");
+    }
     Scenario s = Scenario.read(scenario);
     dev.flotilla.catalog.CatalogFile catalogFile = catalog == null ? dev.flotilla.catalog.CatalogFile.bundled()
         : dev.flotilla.catalog.CatalogFile.read(catalog);
     String prices = prices(catalogFile, catalog, s.ec2().spotPriceRatio());
+    if (compare != null) {
+      return compare(s, catalogFile, prices);
+    }
     boolean table = output.equals("table");
     PrintStream out = System.out;
-    boolean terminal = System.console() != null && table;
-    Simulation simulation = new Simulation(s, new Simulation.Listener() {
-      @Override
-      public void notable(Duration at, String line) {
-        if (table) {
-          if (terminal) {
-            System.err.print("\r\033[K");
-          }
-          out.println("[" + clock(at) + "] " + line);
-        }
-      }
+    Simulation simulation = new Simulation(s, listener(out, table, ""), catalogFile);
 
-      @Override
-      public void progress(Duration at, Duration total) {
-        if (terminal) {
-          int width = 40;
-          int done = (int) (width * at.toMillis() / Math.max(1, total.toMillis()));
-          System.err.print("\r[" + "#".repeat(done) + " ".repeat(width - done) + "] " + clock(at) + " / "
-              + clock(total));
-          if (at.equals(total)) {
-            System.err.println();
-          }
-        }
-      }
-    }, catalogFile);
     if (table) {
       out.println("prices: " + prices);
     }
@@ -128,6 +119,76 @@ public final class SimulateCommand implements Callable<Integer> {
   static String prices(dev.flotilla.catalog.CatalogFile file, Path from, double spotRatio) {
     return String.format(Locale.ROOT, "%s on-demand from %s, spot at %.2f of them", file.region(),
         from == null ? "the bundled catalog" : from.toString(), spotRatio);
+  }
+
+  /** Both runs, Flotilla's and the other autoscaler's, on the same scenario and seed. */
+  private int compare(Scenario s, dev.flotilla.catalog.CatalogFile catalogFile, String prices) throws Exception {
+    boolean table = output.equals("table");
+    PrintStream out = System.out;
+    if (table) {
+      out.println("prices: " + prices);
+    }
+    Simulation flotilla = new Simulation(s, listener(out, table, "flotilla "), catalogFile);
+    SimulationResult mine = flotilla.run();
+    // Karpenter is one controller process: the faults that model Lambda's at-least-once, concurrent delivery are not
+    // its world, so its run has the scenario's events without them
+    Simulation karpenter = new Simulation(s.withFaults(Faults.NONE), listener(out, table, "karpenter "),
+        catalogFile, KarpenterAutoscaler.factory());
+    SimulationResult theirs = karpenter.run();
+    Comparison comparison = new Comparison("karpenter", mine, theirs);
+    if (report != null) {
+      SimulationReport.writeComparison(report, s, comparison, flotilla.samples(), karpenter.samples());
+    }
+    if (table) {
+      out.println();
+      out.println("scenario " + s.name() + ": " + clock(s.duration()) + " simulated, Flotilla's decisions in "
+          + mine.wallMillis() + " ms, Karpenter's in " + theirs.wallMillis() + " ms"
+          + (s.faults().any() ? " (faults in Flotilla's run only)" : ""));
+      out.print(comparison.table());
+      if (report != null) {
+        row(out, "report", report.toString());
+      }
+    } else {
+      java.util.Map<String, SimulationResult> both = new java.util.LinkedHashMap<>();
+      both.put("flotilla", mine);
+      both.put("karpenter", theirs);
+      out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(both));
+    }
+    if (!mine.invariantViolations().isEmpty() || !theirs.invariantViolations().isEmpty()) {
+      System.err.println("flotilla simulate: invariant violations (flotilla " + mine.invariantViolations().size()
+          + ", karpenter " + theirs.invariantViolations().size() + ")");
+      return CommandFailure.FAILED;
+    }
+    return 0;
+  }
+
+  /** Prints a run's decisions as they happen (tables only) and a progress bar on a terminal. */
+  private static Simulation.Listener listener(PrintStream out, boolean table, String prefix) {
+    boolean terminal = System.console() != null && table;
+    return new Simulation.Listener() {
+      @Override
+      public void notable(Duration at, String line) {
+        if (table) {
+          if (terminal) {
+            System.err.print("\r\033[K");
+          }
+          out.println("[" + clock(at) + "] " + prefix + line);
+        }
+      }
+
+      @Override
+      public void progress(Duration at, Duration total) {
+        if (terminal) {
+          int width = 40;
+          int done = (int) (width * at.toMillis() / Math.max(1, total.toMillis()));
+          System.err.print("\r[" + "#".repeat(done) + " ".repeat(width - done) + "] " + prefix + clock(at) + " / "
+              + clock(total));
+          if (at.equals(total)) {
+            System.err.println();
+          }
+        }
+      }
+    };
   }
 
   private static void row(PrintStream out, String name, Object value) {

@@ -29,7 +29,6 @@ import dev.flotilla.disruption.ConsolidationService;
 import dev.flotilla.events.BusEvent;
 import dev.flotilla.events.EventPublisher;
 import dev.flotilla.forwarder.PendingBatch;
-import dev.flotilla.functions.FlotillaServices;
 import dev.flotilla.functions.FunctionConfig;
 import dev.flotilla.interruption.InterruptionService;
 import dev.flotilla.lifecycle.GarbageCollector;
@@ -127,11 +126,9 @@ public final class Simulation {
   private final CommandQueue commands = new InMemoryCommandQueue(clock, Duration.ofMinutes(6));
   private final List<NodePool> pools;
   private final List<PendingPod> daemonSets;
-  private final Provisioner provisioner;
+  private final Autoscaler autoscaler;
   private final Lifecycle lifecycle;
   private final GarbageCollector collector;
-  private final InterruptionService interruption;
-  private final ConsolidationService consolidation;
   private final Map<String, Workload> workloads = new LinkedHashMap<>();
   private final Map<String, String> nodeByInstance = new HashMap<>();
   private final Map<String, String> mirrored = new HashMap<>();
@@ -163,7 +160,12 @@ public final class Simulation {
   private final Deliveries deliveries;
 
   public Simulation(Scenario scenario, Listener listener) {
-    this(scenario, listener, CatalogFile.bundled());
+    this(scenario, listener, CatalogFile.bundled(), Autoscaler.flotilla());
+  }
+
+  /** A run whose decisions are {@code decisions}'s, in the same simulated cluster, cloud and binder. */
+  public Simulation(Scenario scenario, Listener listener, Autoscaler.Factory decisions) {
+    this(scenario, listener, CatalogFile.bundled(), decisions);
   }
 
   /**
@@ -171,6 +173,10 @@ public final class Simulation {
    *     services plan with (spot at the scenario's ratio of them)
    */
   public Simulation(Scenario scenario, Listener listener, CatalogFile catalogFile) {
+    this(scenario, listener, catalogFile, Autoscaler.flotilla());
+  }
+
+  public Simulation(Scenario scenario, Listener listener, CatalogFile catalogFile, Autoscaler.Factory decisions) {
     this.scenario = scenario;
     this.listener = listener;
     this.catalog = OfferingCatalog.of(catalogFile, SpotPrices.ratio(scenario.ec2().spotPriceRatio()));
@@ -206,27 +212,20 @@ public final class Simulation {
     // the bus takes what EventBridge takes (it refuses an entry over 256 KB) and hands each event to its rule
     EventPublisher eventBridge = EventPublisher::chunks;
     this.bus = scenario.faults().any() ? faults.port(EventPublisher.class, eventBridge) : eventBridge;
-    // the functions' own composition root over the in-memory ports: what runs here is what Lambda runs; with faults,
+    // the decisions over the in-memory ports, by default the functions' own composition root: what runs here is what
+    // Lambda runs; with faults,
     // the ports a function sees are the faulty ones, while the simulation's own bookkeeping reads the real ones
     boolean faulty = scenario.faults().any();
-    FlotillaServices services = new FlotillaServices(new FunctionConfig(CLUSTER, CLUSTER, "", Map.of(), pools,
-        Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE),
-        faulty ? faults.port(ClaimStore.class, store) : store,
+    ClaimStore functionStore = faulty ? faults.port(ClaimStore.class, store) : store;
+    this.autoscaler = decisions.build(new Autoscaler.Ports(new FunctionConfig(CLUSTER, CLUSTER, "", Map.of(), pools,
+        Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE), functionStore,
         faulty ? faults.port(CloudProvider.class, ec2) : ec2,
         faulty ? faults.port(OfferingSource.class, offerings) : offerings,
         faulty ? faults.port(CommandQueue.class, commands) : commands, clock,
         () -> String.format(java.util.Locale.ROOT, "claim-%06d", ++claimSeq),
-        // Lambda runs a decision's independent claim writes, launches and records side by side; here they run one
-        // after another on the invocation's own thread, in the order Lambda's would be applied, because the
-        // interleaving of concurrent invocations hands over at each port call of that thread. The code is the same
-        // and each of those calls stands alone (its own claim, its own client token), so what a concurrent run can
-        // leave behind when it dies is, claim by claim, what a sequential run cut short leaves
-        dev.flotilla.provisioning.Fanout.SEQUENTIAL);
-    this.provisioner = services.provisioner();
-    this.lifecycle = services.lifecycle();
-    this.collector = services.collector();
-    this.interruption = services.interruption();
-    this.consolidation = services.consolidation();
+        () -> functionStore.daemonSets().map(d -> DaemonSets.parse(d).templates()).orElse(List.of())));
+    this.lifecycle = autoscaler.lifecycle();
+    this.collector = autoscaler.collector();
     for (Manifest m : manifests) {
       if (Set.of("Deployment", "StatefulSet", "ReplicaSet").contains(m.kind())) {
         int replicas = m.node().path("spec").path("replicas").asInt(1);
@@ -268,7 +267,7 @@ public final class Simulation {
     for (Scenario.Event e : scenario.events()) {
       at(e.at(), () -> event(e));
     }
-    every(CONSOLIDATION_EVERY, this::consolidate);
+    every(autoscaler.disruptionEvery(), this::consolidate);
     every(GC_EVERY, () -> {
       deliver("garbage-collector", "pass", collector::collect);
       processCommands();
@@ -373,7 +372,7 @@ public final class Simulation {
           Instant delivered = clock.instant();
           at(elapsed().plus(Invariants.SPOT_DRAIN_LIMIT), () -> spotDrainInTime(b.instanceId(), delivered));
         }
-        InterruptionService.Outcome o = interruption.handle(warning);
+        InterruptionService.Outcome o = autoscaler.interruption(warning);
         o.handled().forEach(h -> decision("interruption " + b.instanceId() + ": " + h.action() + ", "
             + h.replacementClaims().size() + " replacement(s) $" + money(h.replacementPricePerHour()) + "/h"));
       });
@@ -386,7 +385,7 @@ public final class Simulation {
           reclaiming = false;
         }
         InterruptionEvent gone = new InterruptionEvent.StateChange(nextEventId(), b.instanceId(), "terminated");
-        deliver("interruption", b.instanceId(), () -> interruption.handle(gone));
+        deliver("interruption", b.instanceId(), () -> autoscaler.interruption(gone));
         processCommands();
       });
     }
@@ -447,7 +446,7 @@ public final class Simulation {
     }
     for (BusEvent event : events) {
       Envelope envelope = envelope(event);
-      deliver("provisioner", envelope.id(), () -> provisioned(provisioner.provision(envelope.id(),
+      deliver("provisioner", envelope.id(), () -> provisioned(autoscaler.provision(envelope.id(),
           PodsPending.from(envelope).pods())));
     }
   }
@@ -613,7 +612,7 @@ public final class Simulation {
     cluster.nodes.values().forEach(this::mirror);
     checkReservations();
     String eventId = nextEventId();
-    deliver("consolidation", eventId, () -> consolidated(consolidation.run(eventId)));
+    deliver("consolidation", eventId, () -> consolidated(autoscaler.disrupt(eventId)));
     processCommands();
   }
 
