@@ -76,7 +76,7 @@ final class SnapStartPriming implements Resource {
   }
 
   /**
-   * A representative decision (a hundred mixed pods) through the functions' own adapters, {@link DynamoClaimStore}
+   * Representative decisions (a hundred mixed pods, then twenty more) through the functions' own adapters, {@link DynamoClaimStore}
    * and {@link Ec2CloudProvider} over SDK clients configured as the real ones are, whose HTTP client answers here
    * ({@link PrimingTransport}): the scheduler's paths, the claim store's reads and conditional writes, CreateFleet's
    * request and answer and the decision's fanout all run as the first real decision will run them. No AWS API is
@@ -98,8 +98,13 @@ final class SnapStartPriming implements Resource {
       catalog.zones().forEach(zone -> subnets.put(zone, "subnet-priming-" + zone));
       Ec2CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
           new Ec2CloudProvider.Settings("priming", "lt-priming", subnets), catalog::price, store, fanout);
-      return new Provisioner(store, cloud, new StaticOfferingSource(catalog, store), List::of, List::of, clock,
-          () -> UUID.randomUUID().toString(), fanout).provision("priming", SyntheticWorkloads.mixed(100, 11));
+      Provisioner provisioner = new Provisioner(store, cloud, new StaticOfferingSource(catalog, store), List::of,
+          List::of, clock, () -> UUID.randomUUID().toString(), fanout);
+      Provisioner.Decision first = provisioner.provision("priming", SyntheticWorkloads.mixed(100, 11));
+      // a second, smaller decision reads the claims and reservations the first wrote, as a real one reads those
+      // of the decisions before it
+      provisioner.provision("priming-again", SyntheticWorkloads.mixed(20, 12));
+      return first;
     }
   }
 

@@ -67,7 +67,8 @@ class SnapStartPrimingTest {
     });
     assertThat(transport.answered()).containsKeys("DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query",
         "DynamoDB_20120810.TransactWriteItems", "DynamoDB_20120810.UpdateItem", "CreateFleet");
-    assertThat(transport.answered().get("DynamoDB_20120810.TransactWriteItems")).isEqualTo(decision.launched().size());
+    assertThat(transport.answered().get("DynamoDB_20120810.TransactWriteItems"))
+        .isGreaterThan(decision.launched().size());
     // nothing reached the services' own ports
     assertThat(store.claims()).isEmpty();
   }
