@@ -72,11 +72,11 @@ final class SnapStartPriming implements Resource {
     Clock clock = Clock.systemUTC();
     InMemoryClaimStore store = new InMemoryClaimStore(clock);
     new Provisioner(store, new InMemoryCloud("priming", catalog, store, clock), new StaticOfferingSource(catalog, store),
-        List::of, List::of, clock).provision("priming", SyntheticWorkloads.mixed(100, 11));
+        List::of, List::of, clock).provision("priming", SyntheticWorkloads.mixed(30, 11));
   }
 
   /**
-   * Representative decisions (a hundred mixed pods, then twenty more) through the functions' own adapters, {@link DynamoClaimStore}
+   * Representative decisions (thirty mixed pods, then ten more) through the functions' own adapters, {@link DynamoClaimStore}
    * and {@link Ec2CloudProvider} over SDK clients configured as the real ones are, whose HTTP client answers here
    * ({@link PrimingTransport}): the scheduler's paths, the claim store's reads and conditional writes, CreateFleet's
    * request and answer and the decision's fanout all run as the first real decision will run them. No AWS API is
@@ -100,10 +100,10 @@ final class SnapStartPriming implements Resource {
           new Ec2CloudProvider.Settings("priming", "lt-priming", subnets), catalog::price, store, fanout);
       Provisioner provisioner = new Provisioner(store, cloud, new StaticOfferingSource(catalog, store), List::of,
           List::of, clock, () -> UUID.randomUUID().toString(), fanout);
-      Provisioner.Decision first = provisioner.provision("priming", SyntheticWorkloads.mixed(100, 11));
+      Provisioner.Decision first = provisioner.provision("priming", SyntheticWorkloads.mixed(30, 11));
       // a second, smaller decision reads the claims and reservations the first wrote, as a real one reads those
       // of the decisions before it
-      provisioner.provision("priming-again", SyntheticWorkloads.mixed(20, 12));
+      provisioner.provision("priming-again", SyntheticWorkloads.mixed(10, 12));
       return first;
     }
   }
