@@ -57,7 +57,7 @@ class SnapStartPrimingTest {
     PrimingTransport transport = new PrimingTransport();
 
     dev.flotilla.provisioning.Provisioner.Decision decision = SnapStartPriming.decide(catalog,
-        dev.flotilla.provisioning.Fanout.bounded(4, "test-priming"), transport);
+        dev.flotilla.provisioning.Fanout.bounded(4, "test-priming"), transport, true);
 
     // every claim was written, launched and recorded through DynamoClaimStore and Ec2CloudProvider
     assertThat(decision.failures()).isEmpty();
