@@ -238,7 +238,7 @@ public final class FlotillaServices {
   private static Thread startPlan() {
     return Thread.ofPlatform().name("flotilla-priming").start(() -> {
       try {
-        SnapStartPriming.decide(SnapStartPriming.synthetic(), AWS_CALLS);
+        SnapStartPriming.decide(SnapStartPriming.synthetic(), AWS_CALLS, false);
       } catch (RuntimeException e) {
         org.slf4j.LoggerFactory.getLogger(FlotillaServices.class).warn("priming plan failed: {}", e.toString());
       }

@@ -1,5 +1,9 @@
 package dev.flotilla.functions;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,15 +20,19 @@ import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.SdkHttpResponse;
 
 /**
- * An HTTP client that answers a decision's AWS calls here, without a network, as AWS would answer them on an empty
- * table: DynamoDB finds nothing and takes every write; EC2's CreateFleet launches what was asked for, of the first
- * override's type and subnet. Clients over it run the SDK's whole request path (marshalling, signing, retries,
+ * An HTTP client that answers a decision's AWS calls here, without a network, as AWS would answer them starting from
+ * an empty table: DynamoDB takes every write and finds again the items put; EC2's CreateFleet launches what was asked
+ * for, of the first override's type and subnet. Clients over it run the SDK's whole request path (marshalling, signing, retries,
  * unmarshalling of JSON and XML answers) on a representative decision, so that the first real one finds it loaded
  * and compiled. Nothing it answers leaves the process.
  */
 final class PrimingTransport implements SdkHttpClient {
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private final AtomicLong instances = new AtomicLong();
+  /** Items put, by key, in the order first put. */
+  private final Map<String, JsonNode> items = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
   private final Map<String, Integer> answered = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** How many calls of each operation ({@code DynamoDB_20120810.Query}, {@code CreateFleet}) it answered. */
@@ -40,7 +48,8 @@ final class PrimingTransport implements SdkHttpClient {
         String target = request.httpRequest().firstMatchingHeader("X-Amz-Target").orElse("");
         if (!target.isEmpty()) {
           answered.merge(target, 1, Integer::sum);
-          return answer("application/x-amz-json-1.0", "{}");
+          return answer("application/x-amz-json-1.0", dynamo(target.substring(target.indexOf('.') + 1),
+              body(request)));
         }
         Map<String, String> form = form(body(request));
         String action = form.getOrDefault("Action", "Unknown");
@@ -55,6 +64,61 @@ final class PrimingTransport implements SdkHttpClient {
         // answered at once: nothing to abort
       }
     };
+  }
+
+  /**
+   * DynamoDB's answer: items put (alone or in a transaction) are kept, and reads find them, so that a second
+   * decision reads claims and reservations as the first real one may; updates and deletes are taken and ignored.
+   */
+  private String dynamo(String operation, String body) throws IOException {
+    JsonNode request = JSON.readTree(body);
+    switch (operation) {
+      case "TransactWriteItems" -> request.path("TransactItems").forEach(i -> keep(i.path("Put").path("Item")));
+      case "PutItem" -> keep(request.path("Item"));
+      case "GetItem" -> {
+        JsonNode item = items.get(key(request.path("Key")));
+        return item == null ? "{}" : "{\"Item\":" + item + "}";
+      }
+      case "BatchGetItem" -> {
+        ObjectNode responses = JSON.createObjectNode();
+        request.path("RequestItems").properties().forEach(table -> {
+          ArrayNode found = responses.putArray(table.getKey());
+          table.getValue().path("Keys").forEach(k -> {
+            JsonNode item = items.get(key(k));
+            if (item != null) {
+              found.add(item);
+            }
+          });
+        });
+        return "{\"Responses\":" + responses + ",\"UnprocessedKeys\":{}}";
+      }
+      case "Query" -> {
+        JsonNode values = request.path("ExpressionAttributeValues");
+        String pk = values.path(":pk").path("S").asText();
+        String prefix = values.path(":prefix").path("S").asText();
+        ArrayNode found = JSON.createArrayNode();
+        items.forEach((key, item) -> {
+          if (item.path("pk").path("S").asText().equals(pk) && item.path("sk").path("S").asText().startsWith(prefix)) {
+            found.add(item);
+          }
+        });
+        return "{\"Items\":" + found + ",\"Count\":" + found.size() + ",\"ScannedCount\":" + found.size() + "}";
+      }
+      default -> {
+        // taken: an update, a delete, a lease
+      }
+    }
+    return "{}";
+  }
+
+  private void keep(JsonNode item) {
+    if (item.has("pk") && item.has("sk")) {
+      items.put(key(item), item);
+    }
+  }
+
+  private static String key(JsonNode item) {
+    return item.path("pk").path("S").asText() + "\n" + item.path("sk").path("S").asText();
   }
 
   private String createFleet(Map<String, String> form) {

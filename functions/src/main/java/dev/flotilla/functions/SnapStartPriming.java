@@ -53,7 +53,7 @@ final class SnapStartPriming implements Resource {
     long start = System.nanoTime();
     services.readCatalog();
     for (int i = 0; i < 3; i++) {
-      decide(services.offerings.catalog(), services.fanout);
+      decide(services.offerings.catalog(), services.fanout, true);
     }
     LOG.info("primed for the snapshot in {} ms", (System.nanoTime() - start) / 1_000_000);
   }
@@ -72,21 +72,25 @@ final class SnapStartPriming implements Resource {
     Clock clock = Clock.systemUTC();
     InMemoryClaimStore store = new InMemoryClaimStore(clock);
     new Provisioner(store, new InMemoryCloud("priming", catalog, store, clock), new StaticOfferingSource(catalog, store),
-        List::of, List::of, clock).provision("priming", SyntheticWorkloads.mixed(100, 11));
+        List::of, List::of, clock).provision("priming", SyntheticWorkloads.mixed(30, 11));
   }
 
   /**
-   * A representative decision (a hundred mixed pods) through the functions' own adapters, {@link DynamoClaimStore}
-   * and {@link Ec2CloudProvider} over SDK clients configured as the real ones are, whose HTTP client answers here
+   * A representative decision (thirty mixed pods) through the functions' own adapters, {@link DynamoClaimStore} and
+   * {@link Ec2CloudProvider}, over SDK clients configured as the real ones are, whose HTTP client answers here
    * ({@link PrimingTransport}): the scheduler's paths, the claim store's reads and conditional writes, CreateFleet's
    * request and answer and the decision's fanout all run as the first real decision will run them. No AWS API is
    * called and nothing is written.
+   *
+   * @param again whether a second, smaller decision follows, reading the claims and reservations the first wrote:
+   *     before a SnapStart snapshot, where time is free, and not at init, which waits for it
    */
-  static Provisioner.Decision decide(OfferingCatalog catalog, Fanout fanout) {
-    return decide(catalog, fanout, new PrimingTransport());
+  static Provisioner.Decision decide(OfferingCatalog catalog, Fanout fanout, boolean again) {
+    return decide(catalog, fanout, new PrimingTransport(), again);
   }
 
-  static Provisioner.Decision decide(OfferingCatalog catalog, Fanout fanout, PrimingTransport transport) {
+  static Provisioner.Decision decide(OfferingCatalog catalog, Fanout fanout, PrimingTransport transport,
+      boolean again) {
     Clock clock = Clock.systemUTC();
     Map<String, String> env = System.getenv();
     AwsClients.Settings real = AwsClients.Settings.fromEnvironment(env);
@@ -98,8 +102,15 @@ final class SnapStartPriming implements Resource {
       catalog.zones().forEach(zone -> subnets.put(zone, "subnet-priming-" + zone));
       Ec2CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
           new Ec2CloudProvider.Settings("priming", "lt-priming", subnets), catalog::price, store, fanout);
-      return new Provisioner(store, cloud, new StaticOfferingSource(catalog, store), List::of, List::of, clock,
-          () -> UUID.randomUUID().toString(), fanout).provision("priming", SyntheticWorkloads.mixed(100, 11));
+      Provisioner provisioner = new Provisioner(store, cloud, new StaticOfferingSource(catalog, store), List::of,
+          List::of, clock, () -> UUID.randomUUID().toString(), fanout);
+      Provisioner.Decision first = provisioner.provision("priming", SyntheticWorkloads.mixed(30, 11));
+      if (again) {
+        // a second, smaller decision reads the claims and reservations the first wrote, as a real one reads those
+        // of the decisions before it
+        provisioner.provision("priming-again", SyntheticWorkloads.mixed(10, 12));
+      }
+      return first;
     }
   }
 

@@ -73,7 +73,7 @@ class FlotillaServicesTest {
   void primingRunsARepresentativePlanWithoutWritingAnythingTheServicesSee() {
     services.prime();
     SnapStartPriming.plan(catalog);
-    SnapStartPriming.decide(catalog, dev.flotilla.provisioning.Fanout.SEQUENTIAL);
+    SnapStartPriming.decide(catalog, dev.flotilla.provisioning.Fanout.SEQUENTIAL, true);
 
     assertThat(store.claims()).isEmpty();
     assertThat(services.catalogSnapshots()).isEmpty();
