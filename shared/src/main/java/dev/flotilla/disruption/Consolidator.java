@@ -47,8 +47,8 @@ public final class Consolidator {
   static final double SPLIT_SAVING = 0.25;
 
   private final Scheduler scheduler = new Scheduler(Scheduler.Choice.FEWEST_NODES);
-  private Object lastKey;
-  private ConsolidationPlan lastPlan;
+  /** The last plan per set of actions looked for: each disruption method keeps its own. */
+  private final Map<Set<Action>, Map.Entry<Object, ConsolidationPlan>> last = new HashMap<>();
 
   /** What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time. */
   public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
@@ -123,12 +123,12 @@ public final class Consolidator {
     Object key = List.of(view.pools(), owned.stream().map(c -> List.of(c.state(), c.claim().id(),
         c.claim().version())).toList(), eligible.stream().map(c -> c.claim().id()).toList(), budget, emptyBudget,
         looking);
-    if (key.equals(lastKey)) {
-      return lastPlan;
+    Map.Entry<Object, ConsolidationPlan> cached = last.get(looking);
+    if (cached != null && key.equals(cached.getKey())) {
+      return cached.getValue();
     }
     ConsolidationPlan plan = search(view, pools, owned, eligible, skipped, budget, emptyBudget, looking);
-    lastKey = key;
-    lastPlan = plan;
+    last.put(Set.copyOf(looking), Map.entry(key, plan));
     return plan;
   }
 
