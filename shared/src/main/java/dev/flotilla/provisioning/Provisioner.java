@@ -73,6 +73,7 @@ public final class Provisioner {
   private final Clock clock;
   private final Supplier<String> claimIds;
   private final LaunchRecords launches;
+  private final dev.flotilla.cloud.NodeImages images;
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock) {
@@ -82,6 +83,14 @@ public final class Provisioner {
   /** @param claimIds where new claims' ids come from: random in production, a sequence where a run must replay */
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds) {
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, dev.flotilla.cloud.NodeImages.NONE);
+  }
+
+  /** @param images the node image each architecture launches with now, noted on each claim for drift */
+  public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
+      Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds,
+      dev.flotilla.cloud.NodeImages images) {
+    this.images = images;
     this.claimIds = claimIds;
     this.launches = new LaunchRecords(store, cloud, clock);
     this.store = store;
@@ -195,7 +204,7 @@ public final class Provisioner {
       Claim claim = Claim.launching(ids.apply(index++), nodeClaim.nodePool(),
           nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
           nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
-          nodeClaim.pricePerHour(), clock.instant()).replacing(replaces)
+          nodeClaim.pricePerHour(), clock.instant()).replacing(replaces).annotated(launchedWith(nodeClaim))
           .withKinds(reserve ? PodKind.of(nodeClaim.pods().stream().map(byName::get).toList()) : List.of());
       switch (store.create(claim)) {
         case ClaimStore.Created c -> created.add(c.claim());
@@ -204,6 +213,23 @@ public final class Provisioner {
       }
     }
     return launchWritten(created, failures);
+  }
+
+  /**
+   * What drift judges the node by later: its pool's template hash and the node image of each architecture it may
+   * be, as they are at launch.
+   */
+  private Map<String, String> launchedWith(NodeClaim nodeClaim) {
+    Map<String, String> notes = new LinkedHashMap<>();
+    pools.get().stream().filter(p -> p.name().equals(nodeClaim.nodePool())).findFirst()
+        .ifPresent(p -> notes.put(Claim.Annotations.NODEPOOL_HASH, p.templateHash()));
+    var catalog = offerings.catalog();
+    List<String> archs = nodeClaim.instanceTypes().stream().map(t -> catalog.type(t.name()))
+        .filter(java.util.Objects::nonNull).map(t -> t.arch()).distinct().toList();
+    if (archs.size() == 1) {
+      images.current(archs.getFirst()).ifPresent(image -> notes.put(Claim.Annotations.IMAGE, image));
+    }
+    return notes;
   }
 
   /** Launches claims already written (and Launching) and records what became of each. */
