@@ -54,6 +54,12 @@ public final class FlotillaServices {
   /** @param claimIds where new claims' ids come from: random in Lambda, a sequence where a run must replay */
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds) {
+    this(config, store, cloud, offerings, commands, clock, claimIds, dev.flotilla.cloud.NodeImages.NONE);
+  }
+
+  /** @param images the node image each architecture launches with now: noted at launch, compared for drift */
+  public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
+      CommandQueue commands, Clock clock, Supplier<String> claimIds, dev.flotilla.cloud.NodeImages images) {
     this.config = config;
     this.store = store;
     this.cloud = cloud;
@@ -64,12 +70,13 @@ public final class FlotillaServices {
     // every plan counts the room the cluster's DaemonSets take on a new node, as the forwarder last mirrored them
     Supplier<List<PendingPod>> daemonSets = () -> store.daemonSets().map(d -> DaemonSets.parse(d).templates())
         .orElse(List.of());
-    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock, claimIds);
+    this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock, claimIds,
+        images);
     this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, config::nodePools, clock);
     this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, config::nodePools,
-        daemonSets, clock);
+        daemonSets, images, clock);
   }
 
   /** The catalog snapshot behind the offerings, where they come from one (in AWS; not over a fixed catalog). */

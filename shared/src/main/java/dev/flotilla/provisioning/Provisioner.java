@@ -215,21 +215,19 @@ public final class Provisioner {
     return launchWritten(created, failures);
   }
 
-  /**
-   * What drift judges the node by later: its pool's template hash and the node image of each architecture it may
-   * be, as they are at launch.
-   */
+  /** What drift judges the node by later: its pool's template hash as it is at launch. */
   private Map<String, String> launchedWith(NodeClaim nodeClaim) {
     Map<String, String> notes = new LinkedHashMap<>();
     pools.get().stream().filter(p -> p.name().equals(nodeClaim.nodePool())).findFirst()
         .ifPresent(p -> notes.put(Claim.Annotations.NODEPOOL_HASH, p.templateHash()));
-    var catalog = offerings.catalog();
-    List<String> archs = nodeClaim.instanceTypes().stream().map(t -> catalog.type(t.name()))
-        .filter(java.util.Objects::nonNull).map(t -> t.arch()).distinct().toList();
-    if (archs.size() == 1) {
-      images.current(archs.getFirst()).ifPresent(image -> notes.put(Claim.Annotations.IMAGE, image));
-    }
     return notes;
+  }
+
+  /** The node image an instance of this type is launched with now, noted once the type is known. */
+  private Map<String, String> imageOf(String instanceType) {
+    var type = offerings.catalog().type(instanceType);
+    return type == null ? Map.of() : images.current(type.arch())
+        .map(image -> Map.of(Claim.Annotations.IMAGE, image)).orElse(Map.of());
   }
 
   /** Launches claims already written (and Launching) and records what became of each. */
@@ -247,7 +245,7 @@ public final class Provisioner {
               Claim next;
               try {
                 next = store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(),
-                    l.capacityType(), l.pricePerHour(), clock.instant()));
+                    l.capacityType(), l.pricePerHour(), clock.instant()).annotated(imageOf(l.instanceType())));
               } catch (ClaimStore.StaleClaimException raced) {
                 abandonUnrecorded(claim.id(), l.instanceId());
                 throw raced;

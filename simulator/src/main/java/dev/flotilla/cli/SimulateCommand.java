@@ -85,6 +85,9 @@ public final class SimulateCommand implements Callable<Integer> {
               : 100 * (r.finalPricePerHour() / r.finalLowerBoundPerHour() - 1)));
       row(out, "interruptions", r.interruptions());
       row(out, "consolidation actions", r.consolidationActions());
+      row(out, "drifted / expired / repaired", r.disruptions().drifted() + " / " + r.disruptions().expired() + " / "
+          + r.disruptions().repaired());
+      row(out, "budget violations", r.budgetViolations());
       if (s.faults().any()) {
         row(out, "faults injected", r.faultsInjected());
         row(out, "invariant violations", r.invariantViolations().size());
