@@ -394,6 +394,39 @@ public final class Simulation {
   }
 
   /**
+   * The live nodes that are not what their pool would launch now or have outlived its expireAfter, each with why:
+   * what a run that renewed its nodes ends without.
+   */
+  List<String> staleNodes() {
+    List<String> stale = new ArrayList<>();
+    Instant now = clock.instant();
+    for (Claim c : store.claims()) {
+      if (!c.state().live() || c.nodeName() == null) {
+        continue;
+      }
+      NodePool pool = pools.stream().filter(p -> p.name().equals(c.nodePool())).findFirst().orElse(null);
+      Node node = cluster.nodes.get(c.nodeName());
+      String arch = node == null ? null : node.labels.get(WellKnownLabels.ARCH);
+      if (pool != null && !pool.templateHash().equals(c.annotations().get(Claim.Annotations.NODEPOOL_HASH))) {
+        stale.add(c.nodeName() + ": template of " + pool.name());
+      }
+      if (arch != null && !images.get(arch).equals(c.annotations().get(Claim.Annotations.IMAGE))) {
+        stale.add(c.nodeName() + ": image " + c.annotations().get(Claim.Annotations.IMAGE));
+      }
+      if (pool != null && pool.lifetime().expireAfter() != null
+          && !c.createdAt().plus(pool.lifetime().expireAfter()).isAfter(now.minus(CONSOLIDATION_EVERY))) {
+        stale.add(c.nodeName() + ": older than " + pool.lifetime().expireAfter());
+      }
+      if (node != null && node.readiness != null
+          && !node.readiness.lastTransitionTime().plus(dev.flotilla.disruption.Repair.TOLERATION)
+              .isAfter(now.minus(CONSOLIDATION_EVERY))) {
+        stale.add(c.nodeName() + ": not Ready since " + node.readiness.lastTransitionTime());
+      }
+    }
+    return stale;
+  }
+
+  /**
    * Whether more of the pool's nodes are being disrupted than its active budgets for {@code reason} allow: counted
    * here from the claims and the cluster, apart from the functions' own accounting.
    */
