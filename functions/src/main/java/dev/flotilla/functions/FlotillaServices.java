@@ -119,14 +119,22 @@ public final class FlotillaServices {
     SnapshotOfferingSource offerings = new SnapshotOfferingSource(
         new DynamoCatalogSnapshotStore(aws.dynamo(), config.table(), config.cluster()), () -> apis.get().snapshot(),
         bundled, store, clock, Ec2OfferingSource.REFRESH);
+    // the node images as the stack's SSM parameters name them now (the deployed ones until a read succeeds): what
+    // instances launch with, what their claims note, what drift compares them with
+    dev.flotilla.cloud.NodeImages images = config.imageParameterByArch().isEmpty()
+        ? dev.flotilla.cloud.NodeImages.of(config.imageByArch())
+        : new dev.flotilla.aws.SsmNodeImages(aws.ssm(), config.imageParameterByArch(), config.imageByArch(), clock,
+            dev.flotilla.aws.SsmNodeImages.REFRESH);
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
-            config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch()),
+            config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch(),
+            images),
         // the price of an instance just bought: its offering was available to buy, so no read of the marks
         (type, zone, capacityType) -> offerings.catalogWithUnavailable().price(type, zone, capacityType), store);
     CommandQueue commands = config.commandQueueUrl().isBlank() ? new Unconfigured()
         : new SqsCommandQueue(aws.sqs(), config.commandQueueUrl());
-    return new FlotillaServices(config, store, cloud, offerings, commands, clock);
+    return new FlotillaServices(config, store, cloud, offerings, commands, clock,
+        () -> java.util.UUID.randomUUID().toString(), images);
   }
 
   private static <T> Supplier<T> memoized(Supplier<T> make) {

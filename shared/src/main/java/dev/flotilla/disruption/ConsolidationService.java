@@ -137,8 +137,12 @@ public final class ConsolidationService {
     retryStalledDrains(claims);
     List<Disrupted> disrupted = new ArrayList<>();
     List<String> drained = new ArrayList<>(drainReplaced(claims));
-    disrupted.addAll(expireAndRepair(view()));
     Consolidator.View view = view();
+    disrupted.addAll(expireAndRepair(view));
+    if (!disrupted.isEmpty()) {
+      // what expiry and repair drained counts against the budgets of what follows
+      view = view();
+    }
     DisruptionBudgets budgets = DisruptionBudgets.of(view.pools(), view.claims(), notReady(view), view.now());
     for (DisruptionMethod method : methods) {
       Optional<DisruptionCommand> command = method.computeCommand(view, budgets);

@@ -74,6 +74,7 @@ public final class Provisioner {
   private final Supplier<String> claimIds;
   private final LaunchRecords launches;
   private final dev.flotilla.cloud.NodeImages images;
+  private volatile OfferingCatalog knownCatalog;
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock) {
@@ -115,6 +116,7 @@ public final class Provisioner {
           failures, resumed.addedPricePerHour(), 0, millis(start));
     }
     OfferingCatalog catalog = offerings.catalog();
+    knownCatalog = catalog;
     List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
     Plan plan = scheduler.schedule(new SchedulingInput(open, pools.get(), catalog, daemonSets.get(),
         poolUsage(live, catalog), inFlight(live)));
@@ -162,6 +164,7 @@ public final class Provisioner {
       return new Decision(eventId, 0, 0, List.of(), List.of(), List.of(), List.of(), 0, 0, millis(start));
     }
     OfferingCatalog catalog = offerings.catalog();
+    knownCatalog = catalog;
     List<Claim> live = store.claims().stream().filter(c -> c.state().live() && !replaces.contains(c.id())).toList();
     Plan plan = scheduler.schedule(new SchedulingInput(List.copyOf(byName.values()), pools.get(), catalog,
         daemonSets.get(), poolUsage(live, catalog), List.of()));
@@ -223,9 +226,17 @@ public final class Provisioner {
     return notes;
   }
 
-  /** The node image an instance of this type is launched with now, noted once the type is known. */
+  /**
+   * The node image an instance of this type is launched with now, noted once the type is known. A type's
+   * architecture never changes, so the catalog last read serves: no read of its own where a plan read one.
+   */
   private Map<String, String> imageOf(String instanceType) {
-    var type = offerings.catalog().type(instanceType);
+    OfferingCatalog catalog = knownCatalog;
+    if (catalog == null) {
+      catalog = offerings.catalog();
+      knownCatalog = catalog;
+    }
+    var type = catalog.type(instanceType);
     return type == null ? Map.of() : images.current(type.arch())
         .map(image -> Map.of(Claim.Annotations.IMAGE, image)).orElse(Map.of());
   }
