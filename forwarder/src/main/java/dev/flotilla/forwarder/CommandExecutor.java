@@ -502,7 +502,8 @@ public final class CommandExecutor implements AutoCloseable {
         return Outcome.DONE;
       }
       for (Pod pod : left) {
-        if (blockedByBudget(pod)) {
+        // a drain bounded by termination grace keeps do-not-disrupt pods until the grace runs out, as Karpenter's
+        if (blockedByBudget(pod) || (command.force() && PodFacts.doNotDisrupt(pod, clock.instant()))) {
           continue;
         }
         try {
@@ -517,6 +518,9 @@ public final class CommandExecutor implements AutoCloseable {
       if (evictable(node.getMetadata().getName()).isEmpty()) {
         continue;
       }
+      if (!clock.instant().plus(backoff).isBefore(deadline) && command.force()) {
+        return forceOut(node.getMetadata().getName(), command, deadline);
+      }
       if (!clock.instant().plus(backoff).isBefore(deadline)) {
         List<String> names = evictable(node.getMetadata().getName()).stream()
             .map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName()).toList();
@@ -528,6 +532,32 @@ public final class CommandExecutor implements AutoCloseable {
       backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10)
           : backoff.multipliedBy(2);
     }
+  }
+
+  /**
+   * The node's termination grace ran out (or does at {@code deadline}): the pods budgets or do-not-disrupt still
+   * hold are deleted, not evicted, and the node is reported drained, so that it goes.
+   */
+  private Outcome forceOut(String node, Command command, Instant deadline) {
+    Duration wait = Duration.between(clock.instant(), deadline);
+    if (wait.isPositive()) {
+      sleep(wait);
+    }
+    List<Pod> held = evictable(node);
+    for (Pod pod : held) {
+      try {
+        client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 404) {
+          throw e;
+        }
+      }
+    }
+    LOG.atWarn().setMessage("termination grace ran out: pods still held were deleted").addKeyValue("node", node)
+        .addKeyValue("commandId", command.id()).addKeyValue("pods", held.stream()
+            .map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName()).toList()).log();
+    report(NODE_DRAINED, command, List.of());
+    return Outcome.DONE;
   }
 
   /** Pods a drain must move: not DaemonSet pods, not mirror pods, not finished. */

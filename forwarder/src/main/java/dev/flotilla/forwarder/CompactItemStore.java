@@ -61,8 +61,9 @@ final class CompactItemStore<T extends HasMetadata> implements ItemStore<T> {
       "metadata", Map.of("name", ALL, "uid", ALL, "resourceVersion", ALL, "creationTimestamp", ALL,
           "deletionTimestamp", ALL, "labels", ALL, "annotations", ALL, "ownerReferences", ALL),
       "spec", Map.of("providerID", ALL, "taints", ALL, "unschedulable", ALL),
+      // a condition's last transition, not its heartbeat: repair needs how long a node has not been Ready
       "status", Map.of("allocatable", ALL, "capacity", ALL, "conditions", Map.of("type", ALL, "status", ALL,
-          "reason", ALL)));
+          "reason", ALL, "lastTransitionTime", ALL)));
 
   private final KubernetesSerialization serialization;
   private final Class<T> type;

@@ -118,10 +118,23 @@ final class NodeMirror implements AutoCloseable {
     for (Pod pod : podsOn.apply(node.getMetadata().getName())) {
       pods.add(new NodeState.NodePod(PodFacts.pending(pod), PodFacts.disruptionsAllowed(pod, pdbs)));
     }
+    // each condition's status and when it last changed, not its heartbeat: the document changes on transitions only
+    List<NodeState.Condition> conditions = new ArrayList<>();
+    if (node.getStatus() != null && node.getStatus().getConditions() != null) {
+      for (var c : node.getStatus().getConditions()) {
+        java.time.Instant since = null;
+        try {
+          since = c.getLastTransitionTime() == null ? null : java.time.Instant.parse(c.getLastTransitionTime());
+        } catch (java.time.format.DateTimeParseException e) {
+          since = null;
+        }
+        conditions.add(new NodeState.Condition(c.getType(), c.getStatus(), since));
+      }
+    }
     return new NodeState(node.getMetadata().getName(), NodeEvents.instanceId(node).orElse(null), labels,
         "true".equals(annotations.get(WellKnownLabels.DO_NOT_DISRUPT))
             || "true".equals(annotations.get(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT)),
-        NodeState.resources(allocatable), taints, pods).toJson();
+        NodeState.resources(allocatable), taints, pods, conditions).toJson();
   }
 
   @Override

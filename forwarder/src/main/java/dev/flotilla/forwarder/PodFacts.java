@@ -69,7 +69,25 @@ final class PodFacts {
     Map<String, String> labels = reader.stringMap(node.path("metadata").path("labels"), "metadata.labels");
     Map<String, String> annotations =
         reader.stringMap(node.path("metadata").path("annotations"), "metadata.annotations");
-    return reader.pod(name, ns, labels, annotations, node.path("spec"), "spec", ownerKind(pod));
+    PendingPod facts = reader.pod(name, ns, labels, annotations, node.path("spec"), "spec", ownerKind(pod));
+    // a do-not-disrupt duration holds the pod only until it has run that long
+    return !facts.doNotDisrupt() && doNotDisrupt(pod, java.time.Instant.now())
+        ? facts.toBuilder().doNotDisrupt(true).build() : facts;
+  }
+
+  /** Whether the pod's do-not-disrupt annotation holds it at {@code now}: "true", or a duration from its start. */
+  static boolean doNotDisrupt(Pod pod, java.time.Instant now) {
+    Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? Map.of()
+        : pod.getMetadata().getAnnotations();
+    java.time.Instant started = null;
+    if (pod.getStatus() != null && pod.getStatus().getStartTime() != null) {
+      try {
+        started = java.time.Instant.parse(pod.getStatus().getStartTime());
+      } catch (java.time.format.DateTimeParseException e) {
+        started = null;
+      }
+    }
+    return dev.flotilla.model.DoNotDisrupt.holds(annotations, started, now);
   }
 
   /**

@@ -115,4 +115,53 @@ class DrainTest {
     assertThat(client.pods().inNamespace("shop").list().getItems()).extracting(p -> p.getMetadata().getName())
         .containsExactly("agent-0");
   }
+
+  @Test
+  void whenTheTerminationGraceRunsOutHeldPodsAreDeletedAndTheNodeGoes() {
+    budget(0);
+    client.pods().inNamespace("shop").withName("web-1").edit(p -> {
+      p.getMetadata().setAnnotations(new HashMap<>(java.util.Map.of(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT,
+          "true")));
+      return p;
+    });
+    Command forced = Command.forcedDrain("ip-1", "claim-1", Instant.now().plusSeconds(2), "Expired");
+
+    assertThat(executor.execute(forced, () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+
+    assertThat(client.pods().inNamespace("shop").list().getItems()).extracting(p -> p.getMetadata().getName())
+        .containsExactly("agent-0");
+    assertThat(bus.published()).singleElement().satisfies(e -> assertThat(e.detailType()).isEqualTo("Node Drained"));
+  }
+
+  @Test
+  void withoutGraceAHeldDrainFailsAtItsDeadlineAndItsPodsStay() {
+    budget(0);
+
+    assertThat(executor.execute(drain(Duration.ofSeconds(2)), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
+
+    assertThat(client.pods().inNamespace("shop").list().getItems()).hasSize(3);
+    assertThat(bus.published()).singleElement().satisfies(e -> assertThat(e.detailType()).isEqualTo("Drain Failed"));
+  }
+
+  @Test
+  void aForcedDrainEvictsWhatItMayAndKeepsADoNotDisruptPodUntilTheGraceRunsOut() throws Exception {
+    client.pods().inNamespace("shop").withName("web-1").edit(p -> {
+      p.getMetadata().setAnnotations(new HashMap<>(java.util.Map.of(WellKnownLabels.DO_NOT_DISRUPT, "1h")));
+      return p;
+    });
+    CompletableFuture<CommandExecutor.Outcome> draining = CompletableFuture.supplyAsync(() -> executor.execute(
+        Command.forcedDrain("ip-1", "claim-1", Instant.now().plusSeconds(8), "Drifted"), () -> { }));
+
+    long until = System.nanoTime() + 8_000_000_000L;
+    while (client.pods().inNamespace("shop").withName("web-0").get() != null && System.nanoTime() < until) {
+      Thread.sleep(50);
+    }
+    assertThat(client.pods().inNamespace("shop").withName("web-0").get()).as("evicted at once").isNull();
+    assertThat(draining).as("the grace has not run out").isNotDone();
+    assertThat(client.pods().inNamespace("shop").withName("web-1").get()).as("held until the grace ends")
+        .isNotNull();
+    assertThat(draining.get(20, TimeUnit.SECONDS)).isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(client.pods().inNamespace("shop").withName("web-1").get()).isNull();
+  }
 }

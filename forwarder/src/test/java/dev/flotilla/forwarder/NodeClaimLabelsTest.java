@@ -23,7 +23,7 @@ class NodeClaimLabelsTest {
   private static Claim claim(String id, ClaimState state, String node) {
     Instant at = Instant.parse("2026-12-01T12:00:00Z");
     return new Claim(id, "general", state, 1, List.of("m7i.xlarge"), List.of("us-east-1a"), CapacityType.SPOT,
-        List.of(), "i-" + id, "m7i.xlarge", "us-east-1a", 0.0706, node, Resources.NONE, at, at, List.of(), List.of());
+        List.of(), "i-" + id, "m7i.xlarge", "us-east-1a", 0.0706, node, Resources.NONE, at, at, List.of(), List.of(), java.util.Map.of());
   }
 
   @Test

@@ -69,4 +69,29 @@ class NodeMirrorTest {
       assertThat(store.nodeStates()).doesNotContainKey("ip-1");
     }
   }
+
+  @Test
+  void theNodesConditionsAreMirroredWithWhenTheyLastChanged() throws Exception {
+    InMemoryClaimStore store = new InMemoryClaimStore(Clock.systemUTC());
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
+        Duration.ofMinutes(1), Duration.ofMinutes(5), store).start(Duration.ofMillis(300), Duration.ofMillis(50))) {
+      client.nodes().resource(new NodeBuilder().withNewMetadata().withName("ip-2").endMetadata()
+          .withNewSpec().withProviderID("aws:///us-east-1a/i-0fedcba9876543210").endSpec()
+          .withNewStatus().addNewCondition().withType("Ready").withStatus("Unknown")
+          .withLastTransitionTime("2026-11-25T11:00:00Z").withLastHeartbeatTime("2026-11-25T11:20:00Z")
+          .endCondition().endStatus().build()).create();
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!store.nodeStates().containsKey("ip-2") && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      dev.flotilla.disruption.NodeState state = dev.flotilla.disruption.NodeState.parse(
+          store.nodeStates().get("ip-2"));
+      assertThat(state.ready()).isFalse();
+      assertThat(state.condition("Ready")).hasValueSatisfying(c -> {
+        assertThat(c.status()).isEqualTo("Unknown");
+        assertThat(c.lastTransitionTime()).isEqualTo(java.time.Instant.parse("2026-11-25T11:00:00Z"));
+      });
+    }
+  }
 }

@@ -160,7 +160,7 @@ class NodePoolSyncTest {
     java.time.Instant at = java.time.Instant.parse("2026-12-01T12:00:00Z");
     return new Claim(id, "general", state, 1, List.of("m7i.xlarge"), List.of("us-east-1a"), CapacityType.SPOT,
         List.of(), node == null ? null : "i-" + id, "m7i.xlarge", "us-east-1a", price, node, Resources.NONE, at, at,
-        List.of(), List.of());
+        List.of(), List.of(), java.util.Map.of());
   }
 
   private static void node(String name, String cpu, String memory) {

@@ -161,6 +161,27 @@ final class DecisionReport {
     }
     metrics.addMetric("NodesDrainedAfterReplacement", pass.drained().size(), MetricUnit.COUNT);
     metrics.flush();
+    disrupted(event, pass.disruptions());
+  }
+
+  /** One line per node whose disruption began, with its reason and the budget that let it go; counted by reason. */
+  void disrupted(Envelope event, java.util.List<ConsolidationService.Disrupted> disruptions) {
+    for (ConsolidationService.Disrupted d : disruptions) {
+      LOG.atInfo().setMessage("node disrupted").addKeyValue("function", function).addKeyValue("cluster", cluster)
+          .addKeyValue("eventId", event.id()).addKeyValue("node", d.node()).addKeyValue("claim", d.claimId())
+          .addKeyValue("nodePool", d.nodePool()).addKeyValue("reason", d.reason().name())
+          .addKeyValue("allowedBy", d.allowedBy()).addKeyValue("why", d.why())
+          .addKeyValue("replacements", d.replacements()).log();
+    }
+    byReason(disruptions).forEach((reason, count) -> metrics.flushSingleMetric("NodesDisrupted", count, MetricUnit.COUNT,
+        NAMESPACE, DimensionSet.of("Cluster", cluster, "Reason", reason)));
+  }
+
+  /** How many nodes each reason disrupted: the {@code NodesDisrupted} metric's values by its {@code Reason}. */
+  static Map<String, Long> byReason(java.util.List<ConsolidationService.Disrupted> disruptions) {
+    Map<String, Long> byReason = new LinkedHashMap<>();
+    disruptions.forEach(d -> byReason.merge(d.reason().name(), 1L, Long::sum));
+    return byReason;
   }
 
   /** A rejected event: the reason names the field; the invocation then fails so the event reaches its DLQ. */

@@ -75,7 +75,8 @@ public final class FlotillaServices {
   /** @param claimIds where new claims' ids come from: random in Lambda, a sequence where a run must replay */
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds) {
-    this(config, store, new InMemoryNodePoolStore(), cloud, offerings, commands, clock, claimIds, Fanout.SEQUENTIAL);
+    this(config, store, new InMemoryNodePoolStore(), cloud, offerings, commands, clock, claimIds, Fanout.SEQUENTIAL,
+        dev.flotilla.cloud.NodeImages.NONE);
   }
 
   /**
@@ -84,12 +85,21 @@ public final class FlotillaServices {
    */
   public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds, Fanout fanout) {
-    this(config, store, new InMemoryNodePoolStore(), cloud, offerings, commands, clock, claimIds, fanout);
+    this(config, store, new InMemoryNodePoolStore(), cloud, offerings, commands, clock, claimIds, fanout,
+        dev.flotilla.cloud.NodeImages.NONE);
+  }
+
+  /** @param images the node image each architecture launches with now: noted at launch, compared for drift */
+  public FlotillaServices(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
+      CommandQueue commands, Clock clock, Supplier<String> claimIds, dev.flotilla.cloud.NodeImages images) {
+    this(config, store, new InMemoryNodePoolStore(), cloud, offerings, commands, clock, claimIds, Fanout.SEQUENTIAL,
+        images);
   }
 
   public FlotillaServices(FunctionConfig config, ClaimStore store, NodePoolStore nodePools, CloudProvider cloud,
       OfferingSource offerings, CommandQueue commands, Clock clock, Supplier<String> claimIds) {
-    this(config, store, nodePools, cloud, offerings, commands, clock, claimIds, Fanout.SEQUENTIAL);
+    this(config, store, nodePools, cloud, offerings, commands, clock, claimIds, Fanout.SEQUENTIAL,
+        dev.flotilla.cloud.NodeImages.NONE);
   }
 
   /**
@@ -97,7 +107,8 @@ public final class FlotillaServices {
    *                  the configuration's (the file the stack shipped, else the default pool)
    */
   public FlotillaServices(FunctionConfig config, ClaimStore store, NodePoolStore nodePools, CloudProvider cloud,
-      OfferingSource offerings, CommandQueue commands, Clock clock, Supplier<String> claimIds, Fanout fanout) {
+      OfferingSource offerings, CommandQueue commands, Clock clock, Supplier<String> claimIds, Fanout fanout,
+      dev.flotilla.cloud.NodeImages images) {
     this.config = config;
     this.fanout = fanout;
     this.store = store;
@@ -112,12 +123,12 @@ public final class FlotillaServices {
     this.pools = new ClusterNodePools(nodePools, config::nodePools);
     // pending pods never buy a static pool's nodes: consolidation's pass keeps those at their count
     this.provisioner = new Provisioner(store, cloud, launchable, () -> StaticCapacity.dynamic(pools.get()),
-        daemonSets, clock, claimIds, fanout, commands);
+        daemonSets, clock, claimIds, fanout, commands, images);
     this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, pools, clock);
     this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, pools,
-        daemonSets, clock);
+        daemonSets, images, clock);
   }
 
   /** The catalog snapshot behind the offerings, where they come from one (in AWS; not over a fixed catalog). */
@@ -163,16 +174,24 @@ public final class FlotillaServices {
     // a decision's claims are written, launched and recorded side by side, their waits on AWS overlapping instead
     // of adding up
     Fanout fanout = AWS_CALLS;
+    // the node images as the stack's SSM parameters name them now (the deployed ones until a read succeeds): what
+    // instances launch with, what their claims note, what drift compares them with
+    dev.flotilla.cloud.NodeImages images = config.imageParameterByArch().isEmpty()
+        ? dev.flotilla.cloud.NodeImages.of(config.imageByArch())
+        : new dev.flotilla.aws.SsmNodeImages(aws.ssm(), config.imageParameterByArch(), config.imageByArch(), clock,
+            dev.flotilla.aws.SsmNodeImages.REFRESH);
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
-            config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch()),
+            config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch(),
+            images),
         // the price of an instance just bought: its offering was available to buy, so no read of the marks
         (type, zone, capacityType) -> offerings.catalogWithUnavailable().price(type, zone, capacityType), store,
         fanout);
     CommandQueue commands = config.commandQueueUrl().isBlank() ? new Unconfigured()
         : new SqsCommandQueue(aws.sqs(), config.commandQueueUrl());
     return new FlotillaServices(config, store, new DynamoNodePoolStore(aws.dynamo(), config.table(),
-        config.cluster()), cloud, offerings, commands, clock, () -> java.util.UUID.randomUUID().toString(), fanout);
+        config.cluster()), cloud, offerings, commands, clock, () -> java.util.UUID.randomUUID().toString(), fanout,
+        images);
   }
 
   private static <T> Supplier<T> memoized(Supplier<T> make) {

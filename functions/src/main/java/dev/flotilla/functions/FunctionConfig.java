@@ -25,13 +25,27 @@ import java.util.Map;
  *       while the cluster has no NodePools of its own in the table;</li>
  *   <li>{@code FLOTILLA_IMAGE_AMD64}, {@code FLOTILLA_IMAGE_ARM64}: the node image per architecture (optional: the
  *       launch template's image otherwise);</li>
+ *   <li>{@code FLOTILLA_IMAGE_PARAMETER_AMD64}, {@code FLOTILLA_IMAGE_PARAMETER_ARM64}: the SSM parameters naming
+ *       the node image per architecture, read again every few minutes so that a release drifts the old nodes
+ *       (optional: the images above stand otherwise);</li>
  *   <li>{@code FLOTILLA_COMMAND_QUEUE_URL}: where in-cluster commands go (interruption and consolidation);</li>
  *   <li>{@code FLOTILLA_LAUNCH_TIMEOUT}, {@code FLOTILLA_GC_GRACE} (seconds): optional.</li>
  * </ul>
  */
 public record FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
     List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace, Map<String, String> imageByArch,
-    String commandQueueUrl) {
+    String commandQueueUrl, Map<String, String> imageParameterByArch) {
+
+  public FunctionConfig {
+    imageParameterByArch = imageParameterByArch == null ? Map.of() : Map.copyOf(imageParameterByArch);
+  }
+
+  public FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
+      List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace, Map<String, String> imageByArch,
+      String commandQueueUrl) {
+    this(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace, imageByArch, commandQueueUrl,
+        Map.of());
+  }
 
   public FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
       List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace) {
@@ -41,15 +55,24 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
   /** The same configuration sending commands to {@code url}. */
   public FunctionConfig withCommandQueue(String url) {
     return new FunctionConfig(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace,
-        imageByArch, url);
+        imageByArch, url, imageParameterByArch);
   }
 
   public static FunctionConfig fromEnvironment(Map<String, String> env) {
     Map<String, String> images = new LinkedHashMap<>();
+    Map<String, String> parameters = new LinkedHashMap<>();
     for (String arch : List.of("amd64", "arm64")) {
       String image = env.getOrDefault("FLOTILLA_IMAGE_" + arch.toUpperCase(java.util.Locale.ROOT), "");
       if (!image.isBlank()) {
         images.put(arch, image.trim());
+      }
+      String parameter = env.getOrDefault("FLOTILLA_IMAGE_PARAMETER_" + arch.toUpperCase(java.util.Locale.ROOT), "");
+      if (!parameter.isBlank()) {
+        if (!parameter.trim().startsWith("/")) {
+          throw new IllegalArgumentException("FLOTILLA_IMAGE_PARAMETER_" + arch.toUpperCase(java.util.Locale.ROOT)
+              + ": '" + parameter + "' is not an SSM parameter name (it starts with /)");
+        }
+        parameters.put(arch, parameter.trim());
       }
     }
     return new FunctionConfig(
@@ -61,7 +84,8 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
         seconds(env, "FLOTILLA_LAUNCH_TIMEOUT", Lifecycle.LAUNCH_TIMEOUT),
         seconds(env, "FLOTILLA_GC_GRACE", GarbageCollector.GRACE),
         images,
-        env.getOrDefault("FLOTILLA_COMMAND_QUEUE_URL", ""));
+        env.getOrDefault("FLOTILLA_COMMAND_QUEUE_URL", ""),
+        parameters);
   }
 
   // A file because Lambda caps all environment variables together at 4 KB, less than a few NodePools take

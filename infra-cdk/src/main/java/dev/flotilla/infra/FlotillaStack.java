@@ -82,6 +82,9 @@ public final class FlotillaStack extends Stack {
       FlotillaFunction f = functions.get(name);
       instances.launch(nodes.launchTemplate().getLaunchTemplateId(), nodes.role(), settings,
           nodes.imageByArch().values()).forEach(f.role()::addToPolicy);
+      // the node image parameters, read again every few minutes: a release drifts the nodes on the old image
+      f.role().addToPolicy(instances.readImageParameters(List.of(NodeTemplate.imageParameter(settings, "x86_64"),
+          NodeTemplate.imageParameter(settings, "arm64"))));
     }
     // the functions that build the catalog snapshot: the garbage collector on its schedule, a deciding function
     // once where none is stored yet
@@ -166,6 +169,8 @@ public final class FlotillaStack extends Stack {
     env.put("FLOTILLA_SUBNETS", settings.subnetsValue());
     env.put("FLOTILLA_IMAGE_AMD64", nodes.imageByArch().get("amd64"));
     env.put("FLOTILLA_IMAGE_ARM64", nodes.imageByArch().get("arm64"));
+    env.put("FLOTILLA_IMAGE_PARAMETER_AMD64", NodeTemplate.imageParameter(settings, "x86_64"));
+    env.put("FLOTILLA_IMAGE_PARAMETER_ARM64", NodeTemplate.imageParameter(settings, "arm64"));
     env.put("FLOTILLA_COMMAND_QUEUE_URL", commands.queue().getQueueUrl());
     if (bundle.hasNodePools()) {
       env.put("FLOTILLA_NODEPOOLS_FILE", FunctionBundle.NODEPOOLS_PATH);

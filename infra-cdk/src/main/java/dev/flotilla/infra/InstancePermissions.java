@@ -45,6 +45,12 @@ final class InstancePermissions {
             .actions(List.of("ec2:CreateFleet", "ec2:RunInstances"))
             .resources(existing)
             .build(),
+        // a node image released after the deploy (the SSM parameter moved on): Amazon's own images only
+        PolicyStatement.Builder.create().sid("LaunchReleasedAmazonImages")
+            .actions(List.of("ec2:CreateFleet", "ec2:RunInstances"))
+            .resources(List.of(publicArn("image", "*")))
+            .conditions(Map.of("StringEquals", Map.of("ec2:Owner", "amazon")))
+            .build(),
         PolicyStatement.Builder.create().sid("CreateOnlyTaggedResources")
             .actions(List.of("ec2:CreateFleet", "ec2:RunInstances"))
             .resources(LAUNCHED.stream().map(type -> arn(type, "*")).toList())
@@ -110,6 +116,16 @@ final class InstancePermissions {
         .actions(List.of("ec2:TerminateInstances"))
         .resources(List.of(arn("instance", "*")))
         .conditions(Map.of("StringEquals", Map.of("aws:ResourceTag/" + CLUSTER_TAG, cluster)))
+        .build();
+  }
+
+  /** Reading the node image parameters (AWS's public ones, named by no account): exactly those, read only. */
+  PolicyStatement readImageParameters(Collection<String> parameters) {
+    return PolicyStatement.Builder.create().sid("ReadNodeImageParameters")
+        .actions(List.of("ssm:GetParameter"))
+        .resources(parameters.stream().sorted().map(name -> stack.formatArn(ArnComponents.builder().service("ssm")
+            .account("").resource("parameter").resourceName(name.substring(1))
+            .arnFormat(ArnFormat.SLASH_RESOURCE_NAME).build())).toList())
         .build();
   }
 

@@ -51,6 +51,8 @@ public final class OperationsDashboard extends Construct {
         graph("Interruptions handled", List.of(search("InterruptionsHandled", "Kind", "Sum"))),
         graph("Consolidation actions and hourly saving ($/h)", List.of(search("ConsolidationActions", "Action", "Sum"),
             flotilla("ConsolidationHourlySaving", "Sum"))));
+    // node lifetime: every disruption by its reason (Empty, Underutilized, Drifted, Expired, Unhealthy)
+    dashboard.addWidgets(graph("Nodes disrupted by reason", List.of(search("NodesDisrupted", "Reason", "Sum"))));
     dashboard.addWidgets(
         graph("Fleet price ($/h)", List.of(flotilla("FleetPricePerHour", "Maximum"))),
         graph("Function errors and throttles", perFunction(functions, f -> List.of(

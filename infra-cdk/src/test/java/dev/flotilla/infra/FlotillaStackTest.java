@@ -219,6 +219,35 @@ class FlotillaStackTest {
   }
 
   @Test
+  void theFunctionsThatLaunchReadExactlyTheNodeImageParametersAndMayLaunchAmazonsNewerImages() {
+    for (String role : List.of("ProvisionerRole", "InterruptionRole", "ConsolidationRole")) {
+      List<Map<String, Object>> statements = statementsOf(role);
+      assertThat(statement(statements, "ReadNodeImageParameters")).satisfies(s -> {
+        assertThat(s.get("Action")).isEqualTo("ssm:GetParameter");
+        String resources = json(s.get("Resource"));
+        assertThat(resources).contains(":parameter/aws/service/eks/optimized-ami/")
+            .contains("/amazon-linux-2023/x86_64/standard/recommended/image_id")
+            .contains("/amazon-linux-2023/arm64/standard/recommended/image_id").doesNotContain("*");
+      });
+      assertThat(statement(statements, "LaunchReleasedAmazonImages")).satisfies(s -> {
+        assertThat(json(s.get("Resource"))).contains(":image/*");
+        assertThat(s.get("Condition")).isEqualTo(Map.of("StringEquals", Map.of("ec2:Owner", "amazon")));
+      });
+    }
+    for (String role : List.of("LifecycleRole", "GarbageCollectorRole", "ForwarderRole")) {
+      assertThat(actions(statementsOf(role))).doesNotContain("ssm:GetParameter");
+    }
+    assertThat(template.findResources("AWS::IAM::Policy").values().stream()
+        .filter(p -> json(p).contains("ssm:")).count()).isEqualTo(3);
+    template.allResourcesProperties("AWS::Lambda::Function", Match.objectLike(Map.of("Environment",
+        Map.of("Variables", Match.objectLike(Map.of(
+            "FLOTILLA_IMAGE_PARAMETER_AMD64", Match.stringLikeRegexp(
+                "/aws/service/eks/optimized-ami/.*/amazon-linux-2023/x86_64/standard/recommended/image_id"),
+            "FLOTILLA_IMAGE_PARAMETER_ARM64", Match.stringLikeRegexp(
+                "/aws/service/eks/optimized-ami/.*/amazon-linux-2023/arm64/standard/recommended/image_id")))))));
+  }
+
+  @Test
   void onlyTheFunctionsThatBuildTheCatalogReadOnDemandPrices() {
     // the garbage collector builds the catalog snapshot on its schedule; a deciding function, once where none is
     List<String> catalogRoles = List.of("ProvisionerRole", "InterruptionRole", "ConsolidationRole",
@@ -315,7 +344,7 @@ class FlotillaStackTest {
         "Fleet price", "FleetPricePerHour", "Function errors and throttles", "Throttles",
         "Function duration", "Init and SnapStart restore duration", "@initDuration",
         "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible",
-        "Catalog snapshot age", "CatalogSnapshotAge");
+        "Catalog snapshot age", "CatalogSnapshotAge", "Nodes disrupted by reason", "NodesDisrupted");
     // a DLQ alarm per function and for the commands, provisioner errors, launch failure rate
     template.resourceCountIs("AWS::CloudWatch::Alarm", FlotillaStack.FUNCTIONS.size() + 3);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(

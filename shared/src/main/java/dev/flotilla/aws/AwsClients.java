@@ -20,6 +20,7 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.pricing.PricingClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * The SDK v2 clients Flotilla uses, built once per process over one URL-connection HTTP client: the lightest client
@@ -75,6 +76,7 @@ public final class AwsClients implements AutoCloseable {
   private final Once<DynamoDbClient> dynamo = new Once<>(() -> configure(DynamoDbClient.builder()).build());
   private final Once<EventBridgeClient> events = new Once<>(() -> configure(EventBridgeClient.builder()).build());
   private final Once<SqsClient> sqs = new Once<>(() -> configure(SqsClient.builder()).build());
+  private final Once<SsmClient> ssm = new Once<>(() -> configure(SsmClient.builder()).build());
   private final Once<PricingClient> pricing =
       new Once<>(() -> configure(PricingClient.builder()).region(PRICING_REGION).build());
 
@@ -119,6 +121,11 @@ public final class AwsClients implements AutoCloseable {
     return events.get();
   }
 
+  /** Systems Manager: the node image parameters. */
+  public SsmClient ssm() {
+    return ssm.get();
+  }
+
   public SqsClient sqs() {
     return sqs.get();
   }
@@ -143,6 +150,7 @@ public final class AwsClients implements AutoCloseable {
     dynamo.closeIfBuilt();
     events.closeIfBuilt();
     sqs.closeIfBuilt();
+    ssm.closeIfBuilt();
     pricing.closeIfBuilt();
     http.close();
   }

@@ -62,18 +62,25 @@ public final class Ec2CloudProvider implements CloudProvider {
    * image for an architecture the launch template's own image is used.
    */
   public record Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone,
-      Map<String, String> imageByArch, Function<String, String> archOfType) {
+      Map<String, String> imageByArch, Function<String, String> archOfType, dev.flotilla.cloud.NodeImages images) {
     public Settings {
       subnetByZone = Map.copyOf(subnetByZone);
       imageByArch = Map.copyOf(imageByArch);
+      // the images a claim notes at launch are the images launched: both read the same source
+      images = images == null ? dev.flotilla.cloud.NodeImages.of(imageByArch) : images;
+    }
+
+    public Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone,
+        Map<String, String> imageByArch, Function<String, String> archOfType) {
+      this(cluster, launchTemplateId, subnetByZone, imageByArch, archOfType, null);
     }
 
     public Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone) {
-      this(cluster, launchTemplateId, subnetByZone, Map.of(), type -> "");
+      this(cluster, launchTemplateId, subnetByZone, Map.of(), type -> "", null);
     }
 
     String imageFor(String instanceType) {
-      return imageByArch.isEmpty() ? null : imageByArch.get(archOfType.apply(instanceType));
+      return images.current(archOfType.apply(instanceType)).orElse(null);
     }
   }
 

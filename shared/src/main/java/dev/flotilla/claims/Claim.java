@@ -4,6 +4,7 @@ import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.Resources;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A node Flotilla decided to launch, as the claim store keeps it: what it is for (pods, NodePool, allowed instance
@@ -17,6 +18,8 @@ import java.util.List;
  *                      drained once this claim's node is ready
  * @param kinds         the facts of the pods it reserves, kind by kind: what per-node rules (hostname
  *                      anti-affinity and spread, host ports) count on its node while it is in flight
+ * @param annotations   what its node's lifetime is judged by: the NodePool template hash and node image it was
+ *                      launched with, when its drain must end (see {@link Annotations})
  */
 public record Claim(
     String id,
@@ -36,7 +39,8 @@ public record Claim(
     Instant createdAt,
     Instant updatedAt,
     List<String> replaces,
-    List<PodKind> kinds) {
+    List<PodKind> kinds,
+    Map<String, String> annotations) {
 
   public Claim {
     if (id == null || id.isBlank()) {
@@ -48,30 +52,31 @@ public record Claim(
     load = load == null ? Resources.NONE : load;
     replaces = replaces == null ? List.of() : List.copyOf(replaces);
     kinds = kinds == null ? List.of() : List.copyOf(kinds);
+    annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
   }
 
   /** A new claim, before any instance exists. */
   public static Claim launching(String id, String nodePool, List<String> instanceTypes, List<String> zones,
       CapacityType capacityType, List<String> pods, Resources load, double estimatedPrice, Instant now) {
     return new Claim(id, nodePool, ClaimState.Launching, 1, instanceTypes, zones, capacityType, pods, null, null,
-        null, estimatedPrice, null, load, now, now, List.of(), List.of());
+        null, estimatedPrice, null, load, now, now, List.of(), List.of(), Map.of());
   }
 
   /** The claim once its instance exists. */
   public Claim launched(String instanceId, String instanceType, String zone, CapacityType boughtAs, double price,
       Instant now) {
     return new Claim(id, nodePool, ClaimState.Launched, version, instanceTypes, zones, boughtAs, pods, instanceId,
-        instanceType, zone, price, nodeName, load, createdAt, now, replaces, kinds);
+        instanceType, zone, price, nodeName, load, createdAt, now, replaces, kinds, annotations);
   }
 
   public Claim moved(ClaimState to, Instant now) {
     return new Claim(id, nodePool, to, version, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
-        zone, pricePerHour, nodeName, load, createdAt, now, replaces, kinds);
+        zone, pricePerHour, nodeName, load, createdAt, now, replaces, kinds, annotations);
   }
 
   public Claim withNode(String node) {
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
-        instanceType, zone, pricePerHour, node, load, createdAt, updatedAt, replaces, kinds);
+        instanceType, zone, pricePerHour, node, load, createdAt, updatedAt, replaces, kinds, annotations);
   }
 
   /** The claim with more pods in its node's spare room. */
@@ -79,24 +84,47 @@ public record Claim(
     List<String> all = new java.util.ArrayList<>(pods);
     all.addAll(more);
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, all, instanceId,
-        instanceType, zone, pricePerHour, nodeName, load.plus(moreLoad), createdAt, now, replaces, kinds);
+        instanceType, zone, pricePerHour, nodeName, load.plus(moreLoad), createdAt, now, replaces, kinds,
+        annotations);
   }
 
   /** The claim with these pod facts (the kinds of the pods it reserves, or will once extended). */
   public Claim withKinds(List<PodKind> podKinds) {
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
-        instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces, podKinds);
+        instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces, podKinds, annotations);
   }
 
   /** The claim as the replacement of these claims' nodes. */
   public Claim replacing(List<String> claimIds) {
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
-        instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, claimIds, kinds);
+        instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, claimIds, kinds, annotations);
   }
 
   /** The same claim at another version: stores set it, callers never do. */
   public Claim withVersion(long v) {
     return new Claim(id, nodePool, state, v, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
-        zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces, kinds);
+        zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces, kinds, annotations);
+  }
+
+  /** The claim with these annotations added (or replaced). */
+  public Claim annotated(Map<String, String> more) {
+    Map<String, String> all = new java.util.LinkedHashMap<>(annotations);
+    all.putAll(more);
+    return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, pods, instanceId,
+        instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces, kinds, all);
+  }
+
+  /** The keys of a claim's annotations, in the NodeClaim's spelling where Karpenter has one. */
+  public static final class Annotations {
+    /** The NodePool's {@link dev.flotilla.nodepool.NodePool#templateHash} when the claim was launched. */
+    public static final String NODEPOOL_HASH = "flotilla.dev/nodepool-hash";
+    /** The node image the instance was launched with, where it is known. */
+    public static final String IMAGE = "flotilla.dev/image";
+    /** When the node's drain must be over (its pool's terminationGracePeriod from the drain's start). */
+    public static final String TERMINATION_DEADLINE = "flotilla.dev/termination-deadline";
+    /** Why the node is being disrupted: Empty, Underutilized, Drifted, Expired, Unhealthy. */
+    public static final String DISRUPTION_REASON = "flotilla.dev/disruption-reason";
+
+    private Annotations() {}
   }
 }

@@ -17,9 +17,22 @@ import java.util.UUID;
  * @param deadline for a drain: when to give up evicting and report failure
  * @param pods for a nomination: the pending pods ({@code namespace/name}) planned onto the node; for a failed
  *     provisioning, the pods the provisioner could not place, all for {@code reason}
+ * @param force for a drain: at the deadline, delete the pods still there (held by budgets or do-not-disrupt) and
+ *              report the node drained, instead of failing: the node's terminationGracePeriod ran out
  */
 public record Command(int version, String id, Kind kind, String node, String claimId, Instant deadline,
-    String reason, List<String> pods) {
+    String reason, List<String> pods, boolean force) {
+
+  public Command(int version, String id, Kind kind, String node, String claimId, Instant deadline, String reason,
+      List<String> pods) {
+    this(version, id, kind, node, claimId, deadline, reason, pods, false);
+  }
+
+  /** A drain bounded by the node's termination grace: what is left at {@code deadline} is deleted. */
+  public static Command forcedDrain(String node, String claimId, Instant deadline, String reason) {
+    return new Command(VERSION, UUID.randomUUID().toString(), Kind.Drain, node, claimId, deadline, reason, List.of(),
+        true);
+  }
 
   public static final int VERSION = 1;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -86,6 +99,9 @@ public record Command(int version, String id, Kind kind, String node, String cla
     if (!pods.isEmpty()) {
       pods.forEach(n.putArray("pods")::add);
     }
+    if (force) {
+      n.put("force", true);
+    }
     return n.toString();
   }
 
@@ -147,7 +163,14 @@ public record Command(int version, String id, Kind kind, String node, String cla
     if (kind == Kind.FailedProvisioning && (reason == null || reason.isBlank())) {
       throw new IllegalArgumentException("command.reason: a FailedProvisioning command says why");
     }
+    JsonNode force = n.path("force");
+    if (!force.isMissingNode() && !force.isNull() && !force.isBoolean()) {
+      throw new IllegalArgumentException("command.force: expected true or false, got " + force);
+    }
+    if (force.asBoolean(false) && (kind != Kind.Drain || deadline == null)) {
+      throw new IllegalArgumentException("command.force: only a Drain with a deadline can be forced");
+    }
     return new Command(version, id, kind, node.isEmpty() ? null : node, n.path("claimId").asText(null), deadline,
-        reason, pods);
+        reason, pods, force.asBoolean(false));
   }
 }

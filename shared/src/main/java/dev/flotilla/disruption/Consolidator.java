@@ -47,8 +47,8 @@ public final class Consolidator {
   static final double SPLIT_SAVING = 0.25;
 
   private final Scheduler scheduler = new Scheduler(Scheduler.Choice.FEWEST_NODES);
-  private Object lastKey;
-  private ConsolidationPlan lastPlan;
+  /** The last plan per set of actions looked for: each disruption method keeps its own. */
+  private final Map<Set<Action>, Map.Entry<Object, ConsolidationPlan>> last = new HashMap<>();
 
   /** What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time. */
   public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
@@ -68,37 +68,36 @@ public final class Consolidator {
   }
 
   public ConsolidationPlan plan(View view) {
+    return plan(view, java.util.EnumSet.allOf(Action.class));
+  }
+
+  /** The nodes whose mirrored Ready condition is not True: the budgets count them as disrupted already. */
+  private static Set<String> notReady(View view) {
+    Set<String> result = new HashSet<>();
+    view.nodes().stream().filter(n -> !n.ready()).forEach(n -> result.add(n.node()));
+    return result;
+  }
+
+  /** The one consolidation worth doing now among the {@code looking} actions only (a disruption method's share). */
+  public ConsolidationPlan plan(View view, Set<Action> looking) {
     Map<String, NodePool> pools = new HashMap<>();
     view.pools().forEach(p -> pools.put(p.name(), p));
     Map<String, Claim> byNode = new HashMap<>();
     Set<String> beingReplaced = new HashSet<>();
-    Map<String, Integer> disrupting = new HashMap<>();
-    Map<String, Integer> poolNodes = new HashMap<>();
     for (Claim c : view.claims()) {
       if (!c.state().live()) {
         continue;
       }
-      poolNodes.merge(c.nodePool(), 1, Integer::sum);
       if (c.nodeName() != null) {
         byNode.put(c.nodeName(), c);
       }
-      if (c.state() == ClaimState.Draining) {
-        disrupting.merge(c.nodePool(), 1, Integer::sum);
-      }
       beingReplaced.addAll(c.replaces());
     }
-    for (Claim c : view.claims()) {
-      if (c.state().live() && beingReplaced.contains(c.id()) && c.state() != ClaimState.Draining) {
-        disrupting.merge(c.nodePool(), 1, Integer::sum);
-      }
-    }
-    Map<String, Integer> budget = new HashMap<>();
-    poolNodes.forEach((pool, count) -> {
-      NodePool p = pools.get(pool);
-      int allowed = p == null ? 0 : p.disruption().budgets().stream().mapToInt(b -> b.allowed(count)).min()
-          .orElse(0);
-      budget.put(pool, Math.max(0, allowed - disrupting.getOrDefault(pool, 0)));
-    });
+    // the one budget accounting every disruption method reads: empty nodes go under the budgets for Empty, the
+    // rest under those for Underutilized
+    DisruptionBudgets budgets = DisruptionBudgets.of(view.pools(), view.claims(), notReady(view), view.now());
+    Map<String, Integer> budget = budgets.remaining(DisruptionReason.Underutilized);
+    Map<String, Integer> emptyBudget = budgets.remaining(DisruptionReason.Empty);
 
     List<Candidate> owned = new ArrayList<>();
     List<Candidate> eligible = new ArrayList<>();
@@ -115,7 +114,8 @@ public final class Consolidator {
         skipped.add(state.node() + ": static capacity of NodePool " + claim.nodePool());
         continue;
       }
-      String blocker = blocker(candidate, pools.get(claim.nodePool()), beingReplaced, budget, view.now());
+      String blocker = blocker(candidate, pools.get(claim.nodePool()), beingReplaced,
+          state.empty() ? emptyBudget : budget, view.now());
       if (blocker == null) {
         eligible.add(candidate);
       } else {
@@ -126,23 +126,25 @@ public final class Consolidator {
       return ConsolidationPlan.none("no node may be consolidated now", skipped);
     }
     Object key = List.of(view.pools(), owned.stream().map(c -> List.of(c.state(), c.claim().id(),
-        c.claim().version())).toList(), eligible.stream().map(c -> c.claim().id()).toList(), budget);
-    if (key.equals(lastKey)) {
-      return lastPlan;
+        c.claim().version())).toList(), eligible.stream().map(c -> c.claim().id()).toList(), budget, emptyBudget,
+        looking);
+    Map.Entry<Object, ConsolidationPlan> cached = last.get(looking);
+    if (cached != null && key.equals(cached.getKey())) {
+      return cached.getValue();
     }
-    ConsolidationPlan plan = search(view, pools, owned, eligible, skipped, budget);
-    lastKey = key;
-    lastPlan = plan;
+    ConsolidationPlan plan = search(view, pools, owned, eligible, skipped, budget, emptyBudget, looking);
+    last.put(Set.copyOf(looking), Map.entry(key, plan));
     return plan;
   }
 
   private ConsolidationPlan search(View view, Map<String, NodePool> pools, List<Candidate> owned,
-      List<Candidate> eligible, List<String> skipped, Map<String, Integer> budget) {
+      List<Candidate> eligible, List<String> skipped, Map<String, Integer> budget, Map<String, Integer> emptyBudget,
+      Set<Action> looking) {
 
     // empty nodes: every one the budgets allow, at once
-    Map<String, Integer> left = new HashMap<>(budget);
+    Map<String, Integer> left = new HashMap<>(emptyBudget);
     List<Candidate> empty = new ArrayList<>();
-    for (Candidate c : eligible) {
+    for (Candidate c : looking.contains(Action.DELETE_EMPTY) ? eligible : List.<Candidate>of()) {
       if (c.state().empty() && left.merge(c.claim().nodePool(), -1, Integer::sum) >= 0) {
         empty.add(c);
       }
@@ -160,7 +162,9 @@ public final class Consolidator {
             .thenComparing(Comparator.comparingDouble(Candidate::price).reversed()))
         .toList();
     ConsolidationPlan bestReplace = null;
-    for (Candidate c : underused.subList(0, Math.min(SINGLE_TRIES, underused.size()))) {
+    List<Candidate> singles = looking.contains(Action.DELETE) || looking.contains(Action.REPLACE)
+        ? underused.subList(0, Math.min(SINGLE_TRIES, underused.size())) : List.of();
+    for (Candidate c : singles) {
       Plan plan = simulate(List.of(c), owned, view);
       if (plan == null) {
         continue;
@@ -189,7 +193,7 @@ public final class Consolidator {
     List<Candidate> byUse = underused.stream().sorted(Comparator.comparingDouble(Consolidator::cpuUse)).toList();
     List<Candidate> group = new ArrayList<>();
     Map<String, Integer> room = new HashMap<>(budget);
-    for (Candidate c : byUse) {
+    for (Candidate c : looking.contains(Action.MULTI_NODE) ? byUse : List.<Candidate>of()) {
       if (group.size() < MULTI_MAX && room.merge(c.claim().nodePool(), -1, Integer::sum) >= 0) {
         group.add(c);
       }

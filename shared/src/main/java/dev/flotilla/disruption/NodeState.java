@@ -18,7 +18,29 @@ import java.util.Map;
  * @param pods every pod bound to the node, with the facts the scheduler needs and the PodDisruptionBudget headroom
  */
 public record NodeState(String node, String instanceId, Map<String, String> labels, boolean doNotDisrupt,
-    Resources allocatable, List<Taint> taints, List<NodePod> pods) {
+    Resources allocatable, List<Taint> taints, List<NodePod> pods, List<Condition> conditions) {
+
+  /**
+   * One of the node's status conditions ({@code Ready}, {@code MemoryPressure}, ...) and when its status last
+   * changed: what repair judges a node by.
+   */
+  public record Condition(String type, String status, java.time.Instant lastTransitionTime) {}
+
+  /** A node whose conditions are not mirrored: taken as Ready. */
+  public NodeState(String node, String instanceId, Map<String, String> labels, boolean doNotDisrupt,
+      Resources allocatable, List<Taint> taints, List<NodePod> pods) {
+    this(node, instanceId, labels, doNotDisrupt, allocatable, taints, pods, List.of());
+  }
+
+  /** The node's condition of this type, if mirrored. */
+  public java.util.Optional<Condition> condition(String type) {
+    return conditions.stream().filter(c -> c.type().equals(type)).findFirst();
+  }
+
+  /** Whether the node is Ready: its Ready condition is True, or not mirrored at all. */
+  public boolean ready() {
+    return condition("Ready").map(c -> "True".equals(c.status())).orElse(true);
+  }
 
   /** A pod on the node; {@code disruptionsAllowed} is -1 when no budget covers it. */
   public record NodePod(PendingPod pod, int disruptionsAllowed) {
@@ -51,6 +73,7 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
     allocatable = allocatable == null ? Resources.NONE : allocatable;
     taints = taints == null ? List.of() : List.copyOf(taints);
     pods = pods == null ? List.of() : List.copyOf(pods);
+    conditions = conditions == null ? List.of() : List.copyOf(conditions);
   }
 
   /** The pods that would need a new home if the node went: all but the DaemonSet's. */
@@ -91,6 +114,16 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
       pod.put("disruptionsAllowed", p.disruptionsAllowed());
       array.add(pod);
     }
+    if (!conditions.isEmpty()) {
+      com.fasterxml.jackson.databind.node.ArrayNode cs = doc.putArray("conditions");
+      conditions.forEach(c -> {
+        com.fasterxml.jackson.databind.node.ObjectNode o = cs.addObject().put("type", c.type())
+            .put("status", c.status());
+        if (c.lastTransitionTime() != null) {
+          o.put("lastTransitionTime", c.lastTransitionTime().toString());
+        }
+      });
+    }
     return doc.toString();
   }
 
@@ -122,8 +155,27 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
       for (JsonNode p : doc.path("pods")) {
         pods.add(new NodePod(JSON.treeToValue(p, PendingPod.class), p.path("disruptionsAllowed").asInt(-1)));
       }
+      List<Condition> conditions = new ArrayList<>();
+      int i = 0;
+      for (JsonNode c : doc.path("conditions")) {
+        String type = c.path("type").asText("");
+        if (type.isEmpty()) {
+          throw new IllegalArgumentException("node state: conditions[" + i + "].type is required");
+        }
+        java.time.Instant since = null;
+        if (c.hasNonNull("lastTransitionTime")) {
+          try {
+            since = java.time.Instant.parse(c.path("lastTransitionTime").asText());
+          } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("node state: conditions[" + i + "].lastTransitionTime '"
+                + c.path("lastTransitionTime").asText() + "' is not an ISO-8601 instant", e);
+          }
+        }
+        conditions.add(new Condition(type, c.path("status").asText("Unknown"), since));
+        i++;
+      }
       return new NodeState(node, doc.path("instanceId").asText(null), labels, doc.path("doNotDisrupt").asBoolean(),
-          resources(quantities), taints, pods);
+          resources(quantities), taints, pods, conditions);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("node state: " + e.getOriginalMessage(), e);
     }

@@ -75,7 +75,7 @@ public final class NodePoolReader {
       return new NodePool(m.name(), requirements, labels,
           reader.taints(templateSpec.path("taints"), "spec.template.spec.taints"),
           reader.taints(templateSpec.path("startupTaints"), "spec.template.spec.startupTaints"),
-          limits, weight, disruption(m, spec.path("disruption")), replicas);
+          limits, weight, disruption(m, spec.path("disruption")), lifetime(m, templateSpec), replicas);
     } catch (IllegalArgumentException e) {
       throw m.error("spec", e.getMessage());
     }
@@ -110,19 +110,71 @@ public final class NodePoolReader {
     List<NodePool.Budget> budgets = new ArrayList<>();
     int i = 0;
     for (JsonNode b : node.path("budgets")) {
-      String path = "spec.disruption.budgets[" + i++ + "].nodes";
-      String nodes = b.path("nodes").asText("10%").trim();
-      List<String> reasons = new ArrayList<>();
-      b.path("reasons").forEach(r -> reasons.add(r.asText()));
-      try {
-        budgets.add(nodes.endsWith("%")
-            ? new NodePool.Budget(Integer.parseInt(nodes.substring(0, nodes.length() - 1)), true, reasons)
-            : new NodePool.Budget(Integer.parseInt(nodes), false, reasons));
-      } catch (NumberFormatException e) {
-        throw m.error(path, "'" + nodes + "' is neither a count nor a percentage");
-      }
+      budgets.add(budget(m, "spec.disruption.budgets[" + i++ + "]", b));
     }
     return new NodePool.Disruption(policy, after, budgets, node.path("replaceOnRebalance").asBoolean(false));
+  }
+
+  /** One budget: {@code nodes}, {@code reasons}, {@code schedule} with {@code duration}; errors name the field. */
+  private static NodePool.Budget budget(Manifest m, String path, JsonNode b) {
+    String nodes = b.path("nodes").asText("10%").trim();
+    int count;
+    boolean percent = nodes.endsWith("%");
+    try {
+      count = Integer.parseInt(percent ? nodes.substring(0, nodes.length() - 1) : nodes);
+    } catch (NumberFormatException e) {
+      throw m.error(path + ".nodes", "'" + nodes + "' is neither a count nor a percentage");
+    }
+    if (count < 0 || (percent && count > 100)) {
+      throw m.error(path + ".nodes", "'" + nodes + "' is neither a count nor a percentage of 0-100%");
+    }
+    List<String> reasons = new ArrayList<>();
+    int r = 0;
+    for (JsonNode reason : b.path("reasons")) {
+      if (!NodePool.Budget.REASONS.contains(reason.asText())) {
+        throw m.error(path + ".reasons[" + r + "]", "'" + reason.asText() + "' is not one of "
+            + NodePool.Budget.REASONS);
+      }
+      reasons.add(reason.asText());
+      r++;
+    }
+    boolean scheduled = b.hasNonNull("schedule");
+    if (scheduled != b.hasNonNull("duration")) {
+      throw m.error(path + (scheduled ? ".duration" : ".schedule"), "is required with "
+          + (scheduled ? "schedule" : "duration"));
+    }
+    if (!scheduled) {
+      return new NodePool.Budget(count, percent, reasons);
+    }
+    dev.flotilla.nodepool.CronSchedule schedule;
+    try {
+      schedule = dev.flotilla.nodepool.CronSchedule.parse(b.path("schedule").asText());
+    } catch (IllegalArgumentException e) {
+      throw m.error(path + ".schedule", e.getMessage());
+    }
+    Duration duration = duration(m, path + ".duration", b.path("duration").asText());
+    if (!duration.isPositive()) {
+      throw m.error(path + ".duration", "must be longer than zero");
+    }
+    return new NodePool.Budget(count, percent, reasons, schedule, duration);
+  }
+
+  /** {@code expireAfter} and {@code terminationGracePeriod}; {@code Never} for either means none. */
+  private static NodePool.Lifetime lifetime(Manifest m, JsonNode templateSpec) {
+    Duration expireAfter = NodePool.Lifetime.DEFAULT.expireAfter();
+    if (templateSpec.hasNonNull("expireAfter")) {
+      String text = templateSpec.path("expireAfter").asText();
+      expireAfter = "Never".equals(text) ? null : duration(m, "spec.template.spec.expireAfter", text);
+      if (expireAfter != null && !expireAfter.isPositive()) {
+        throw m.error("spec.template.spec.expireAfter", "must be longer than zero, or Never");
+      }
+    }
+    Duration grace = null;
+    if (templateSpec.hasNonNull("terminationGracePeriod")) {
+      String text = templateSpec.path("terminationGracePeriod").asText();
+      grace = "Never".equals(text) ? null : duration(m, "spec.template.spec.terminationGracePeriod", text);
+    }
+    return new NodePool.Lifetime(expireAfter, grace);
   }
 
   /** Go-style durations as Karpenter writes them: {@code 30s}, {@code 5m}, {@code 1h30m}; {@code Never}. */

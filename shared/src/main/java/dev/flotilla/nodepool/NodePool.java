@@ -30,18 +30,80 @@ public record NodePool(
     Resources limits,
     int weight,
     Disruption disruption,
+    Lifetime lifetime,
     Integer replicas) {
+
+  /** A pool that follows its pods, with the default lifetime. */
+  public NodePool(String name, List<Requirement> requirements, Map<String, String> labels, List<Taint> taints,
+      List<Taint> startupTaints, Resources limits, int weight, Disruption disruption) {
+    this(name, requirements, labels, taints, startupTaints, limits, weight, disruption, Lifetime.DEFAULT, null);
+  }
+
+  /** A pool with the default lifetime, static when {@code replicas} is given. */
+  public NodePool(String name, List<Requirement> requirements, Map<String, String> labels, List<Taint> taints,
+      List<Taint> startupTaints, Resources limits, int weight, Disruption disruption, Integer replicas) {
+    this(name, requirements, labels, taints, startupTaints, limits, weight, disruption, Lifetime.DEFAULT, replicas);
+  }
 
   /** A pool that follows its pods. */
   public NodePool(String name, List<Requirement> requirements, Map<String, String> labels, List<Taint> taints,
-      List<Taint> startupTaints, Resources limits, int weight, Disruption disruption) {
-    this(name, requirements, labels, taints, startupTaints, limits, weight, disruption, null);
+      List<Taint> startupTaints, Resources limits, int weight, Disruption disruption, Lifetime lifetime) {
+    this(name, requirements, labels, taints, startupTaints, limits, weight, disruption, lifetime, null);
   }
 
   /** Whether the pool keeps a fixed count of nodes ({@code spec.replicas}) rather than following its pods. */
   public boolean isStatic() {
     return replicas != null;
   }
+
+  // ---- node lifetime: expiry, termination grace, the template hash drift is judged by
+
+  /**
+   * How long the pool's nodes live and how long their drain may take ({@code spec.template.spec.expireAfter},
+   * {@code terminationGracePeriod}).
+   *
+   * @param expireAfter            a node older than this is replaced whatever the budgets say; null: never
+   * @param terminationGracePeriod how long a drain may be held by budgets and do-not-disrupt pods before they are
+   *                               deleted and the node goes; null: as long as it takes
+   */
+  public record Lifetime(Duration expireAfter, Duration terminationGracePeriod) {
+    /** Karpenter's default: nodes expire after 30 days; drains wait as long as they must. */
+    public static final Lifetime DEFAULT = new Lifetime(Duration.ofHours(720), null);
+
+    public Lifetime {
+      if (expireAfter != null && !expireAfter.isPositive()) {
+        throw new IllegalArgumentException("expireAfter must be positive or Never");
+      }
+      if (terminationGracePeriod != null && terminationGracePeriod.isNegative()) {
+        throw new IllegalArgumentException("terminationGracePeriod must not be negative");
+      }
+    }
+  }
+
+  /**
+   * A digest of what a node of this pool is launched with, stored with each claim: a node whose claim carries
+   * another digest has drifted. As Karpenter's NodePool hash it leaves out the requirements (a node still meeting
+   * changed requirements has not drifted; that is checked apart) and the lifetime settings, which apply to running
+   * nodes as they are.
+   */
+  public String templateHash() {
+    StringBuilder text = new StringBuilder();
+    new java.util.TreeMap<>(labels).forEach((k, v) -> text.append("label ").append(k).append('=').append(v)
+        .append('\n'));
+    taints.forEach(t -> text.append("taint ").append(t.key()).append('=').append(t.value()).append(':')
+        .append(t.effect()).append('\n'));
+    startupTaints.forEach(t -> text.append("startupTaint ").append(t.key()).append('=').append(t.value())
+        .append(':').append(t.effect()).append('\n'));
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  // ---- end of node lifetime
 
   /** How and when the pool's nodes may be disrupted. */
   public record Disruption(
@@ -64,18 +126,54 @@ public record NodePool(
 
   /**
    * A disruption budget: at most {@code nodes} (a count, or a percentage of the pool's nodes when
-   * {@code percent}) disrupted at once, for the listed reasons (all when empty).
+   * {@code percent}) disrupted at once, for the listed reasons (all when empty). With a {@code schedule} (cron, UTC)
+   * the budget holds only for {@code duration} from each time the schedule fires; without one it always holds.
    */
-  public record Budget(int nodes, boolean percent, List<String> reasons) {
+  public record Budget(int nodes, boolean percent, List<String> reasons, CronSchedule schedule, Duration duration) {
     public static final Budget DEFAULT = new Budget(10, true, List.of());
+    /** The reasons a budget may name, as Karpenter's {@code DisruptionReason}. */
+    public static final List<String> REASONS = List.of("Drifted", "Underutilized", "Empty");
 
     public Budget {
       reasons = reasons == null ? List.of() : List.copyOf(reasons);
+      if (nodes < 0 || (percent && nodes > 100)) {
+        throw new IllegalArgumentException("budget nodes must be a count or a percentage of 0-100, not " + nodes
+            + (percent ? "%" : ""));
+      }
+      if ((schedule == null) != (duration == null)) {
+        throw new IllegalArgumentException("budget schedule and duration go together: give both or neither");
+      }
+      for (String reason : reasons) {
+        if (!REASONS.contains(reason)) {
+          throw new IllegalArgumentException("budget reason '" + reason + "' is not one of " + REASONS);
+        }
+      }
+    }
+
+    /** A budget that always holds. */
+    public Budget(int nodes, boolean percent, List<String> reasons) {
+      this(nodes, percent, reasons, null, null);
     }
 
     /** How many of {@code poolNodes} this budget lets go at once; a percentage rounds up, as Karpenter's does. */
     public int allowed(int poolNodes) {
       return percent ? (int) Math.ceil(poolNodes * nodes / 100.0) : nodes;
+    }
+
+    /** Whether the budget holds at {@code now}: always without a schedule, else within its window. */
+    public boolean active(java.time.Instant now) {
+      return schedule == null || schedule.firedWithin(now, duration);
+    }
+
+    /** Whether the budget limits disruptions for {@code reason}: a budget naming no reason limits them all. */
+    public boolean covers(String reason) {
+      return reasons.isEmpty() || reasons.contains(reason);
+    }
+
+    /** How the budget reads in a NodePool, for log lines. */
+    public String describe() {
+      return "nodes=" + nodes + (percent ? "%" : "") + (reasons.isEmpty() ? "" : " reasons=" + reasons)
+          + (schedule == null ? "" : " schedule='" + schedule.text() + "' duration=" + duration);
     }
   }
 
@@ -92,6 +190,7 @@ public record NodePool(
     if (replicas != null && replicas < 0) {
       throw new IllegalArgumentException("NodePool " + name + ": replicas must not be negative");
     }
+    lifetime = lifetime == null ? Lifetime.DEFAULT : lifetime;
   }
 
   /** The pool used when none is given: on-demand Linux on amd64 or arm64, every category but burstable t. */

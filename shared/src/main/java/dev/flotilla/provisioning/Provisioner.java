@@ -78,6 +78,8 @@ public final class Provisioner {
   private final Fanout fanout;
   private final CommandQueue notices;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Provisioner.class);
+  private final dev.flotilla.cloud.NodeImages images;
+  private volatile OfferingCatalog knownCatalog;
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock) {
@@ -87,17 +89,25 @@ public final class Provisioner {
   /** @param claimIds where new claims' ids come from: random in production, a sequence where a run must replay */
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds) {
-    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, Fanout.SEQUENTIAL, null);
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, Fanout.SEQUENTIAL, null,
+        dev.flotilla.cloud.NodeImages.NONE);
   }
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, Fanout fanout) {
-    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, fanout, null);
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, fanout, null, dev.flotilla.cloud.NodeImages.NONE);
   }
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, CommandQueue notices) {
-    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, Fanout.SEQUENTIAL, notices);
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, Fanout.SEQUENTIAL, notices,
+        dev.flotilla.cloud.NodeImages.NONE);
+  }
+
+  public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
+      Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds,
+      dev.flotilla.cloud.NodeImages images) {
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, Fanout.SEQUENTIAL, null, images);
   }
 
   /**
@@ -105,12 +115,14 @@ public final class Provisioner {
    *     each claim's record of its launch
    * @param notices where the pods it cannot place are told why ({@code FailedProvisioning} commands, which the
    *     forwarder records as Events on the pods); none sends no notice
+   * @param images the node image each architecture launches with now, noted on each claim for drift
    */
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, Fanout fanout,
-      CommandQueue notices) {
+      CommandQueue notices, dev.flotilla.cloud.NodeImages images) {
     this.fanout = fanout;
     this.notices = notices;
+    this.images = images;
     this.claimIds = claimIds;
     this.launches = new LaunchRecords(store, cloud, clock);
     this.store = store;
@@ -136,6 +148,7 @@ public final class Provisioner {
     }
     Reads reads = read();
     OfferingCatalog catalog = reads.catalog();
+    knownCatalog = catalog;
     List<Claim> live = reads.claims().stream().filter(c -> c.state().live()).toList();
     Plan plan = scheduler.schedule(new SchedulingInput(open, pools.get(), catalog, reads.daemonSets(),
         poolUsage(live, catalog), inFlight(live)));
@@ -215,6 +228,7 @@ public final class Provisioner {
       return new Decision(eventId, 0, 0, List.of(), List.of(), List.of(), List.of(), 0, 0, millis(start));
     }
     OfferingCatalog catalog = offerings.catalog();
+    knownCatalog = catalog;
     List<Claim> live = store.claims().stream().filter(c -> c.state().live() && !replaces.contains(c.id())).toList();
     Plan plan = scheduler.schedule(new SchedulingInput(List.copyOf(byName.values()), pools.get(), catalog,
         daemonSets.get(), poolUsage(live, catalog), List.of()));
@@ -261,7 +275,7 @@ public final class Provisioner {
         Claim claim = Claim.launching(ids.apply(index), nodeClaim.nodePool(),
             nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
             nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
-            nodeClaim.pricePerHour(), clock.instant()).replacing(replaces)
+            nodeClaim.pricePerHour(), clock.instant()).replacing(replaces).annotated(launchedWith(nodeClaim))
             .withKinds(reserve ? PodKind.of(nodeClaim.pods().stream().map(byName::get).toList()) : List.of());
         return store.create(claim);
       });
@@ -280,6 +294,29 @@ public final class Provisioner {
 
   /** What became of one claim's launch: recorded launched, or the failure to report. */
   private record Recorded(Claim launched, double pricePerHour, String failure) {}
+
+  /** What drift judges the node by later: its pool's template hash as it is at launch. */
+  private Map<String, String> launchedWith(NodeClaim nodeClaim) {
+    Map<String, String> notes = new LinkedHashMap<>();
+    pools.get().stream().filter(p -> p.name().equals(nodeClaim.nodePool())).findFirst()
+        .ifPresent(p -> notes.put(Claim.Annotations.NODEPOOL_HASH, p.templateHash()));
+    return notes;
+  }
+
+  /**
+   * The node image an instance of this type is launched with now, noted once the type is known. A type's
+   * architecture never changes, so the catalog last read serves: no read of its own where a plan read one.
+   */
+  private Map<String, String> imageOf(String instanceType) {
+    OfferingCatalog catalog = knownCatalog;
+    if (catalog == null) {
+      catalog = offerings.catalog();
+      knownCatalog = catalog;
+    }
+    var type = catalog.type(instanceType);
+    return type == null ? Map.of() : images.current(type.arch())
+        .map(image -> Map.of(Claim.Annotations.IMAGE, image)).orElse(Map.of());
+  }
 
   /** Launches claims already written (and Launching) and records what became of each. */
   private Launches launchWritten(List<Claim> claims, List<String> failures) {
@@ -313,7 +350,7 @@ public final class Provisioner {
           Claim next;
           try {
             next = store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(),
-                l.capacityType(), l.pricePerHour(), clock.instant()));
+                l.capacityType(), l.pricePerHour(), clock.instant()).annotated(imageOf(l.instanceType())));
           } catch (ClaimStore.StaleClaimException raced) {
             abandonUnrecorded(claim.id(), l.instanceId());
             throw raced;

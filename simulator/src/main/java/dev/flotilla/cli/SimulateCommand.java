@@ -88,6 +88,9 @@ public final class SimulateCommand implements Callable<Integer> {
       row(out, "prices", prices);
       row(out, "interruptions", r.interruptions());
       row(out, "consolidation actions", r.consolidationActions());
+      row(out, "drifted / expired / repaired", r.disruptions().drifted() + " / " + r.disruptions().expired() + " / "
+          + r.disruptions().repaired());
+      row(out, "budget violations", r.budgetViolations());
       if (s.faults().any()) {
         row(out, "faults injected", r.faultsInjected());
         row(out, "invariant violations", r.invariantViolations().size());

@@ -50,6 +50,19 @@ public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> m
   /** EC2 reclaims this fraction of the running spot instances, with the two-minute warning. */
   public record SpotInterruption(Duration at, double fraction) implements Event {}
 
+  /** A NodePool of the manifests changed: each dotted path ({@code spec.template.metadata.labels.team}) set. */
+  public record NodePoolChange(Duration at, String nodePool, java.util.Map<String, JsonNode> set) implements Event {}
+
+  /** A new node image for an architecture ({@code amd64}, {@code arm64}, or {@code all}). */
+  public record ImageRelease(Duration at, String arch) implements Event {}
+
+  /**
+   * {@code count} running nodes (Flotilla's, chosen by the run's seed) get their {@code condition} set to
+   * {@code status} for {@code lasting}; after that, those still there recover.
+   */
+  public record NodeFailure(Duration at, int count, String condition, String status, Duration lasting)
+      implements Event {}
+
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -182,7 +195,50 @@ public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> m
       }
       return new SpotInterruption(at, fraction);
     }
-    throw error(source, path, "is one of scale, insufficientCapacity, spotInterruption");
+    if (e.has("nodePoolChange")) {
+      JsonNode c = e.path("nodePoolChange");
+      String pool = c.path("nodePool").asText("");
+      if (pool.isBlank()) {
+        throw error(source, path + ".nodePoolChange.nodePool", "is required");
+      }
+      if (!c.path("set").isObject() || c.path("set").isEmpty()) {
+        throw error(source, path + ".nodePoolChange.set", "maps dotted paths (spec.template.metadata.labels.team) "
+            + "to their new values");
+      }
+      java.util.Map<String, JsonNode> set = new java.util.LinkedHashMap<>();
+      c.path("set").properties().forEach(p -> set.put(p.getKey(), p.getValue()));
+      for (String key : set.keySet()) {
+        if (!key.startsWith("spec.") || key.endsWith(".") || key.contains("..")) {
+          throw error(source, path + ".nodePoolChange.set." + key, "is a dotted path under spec");
+        }
+      }
+      return new NodePoolChange(at, pool, set);
+    }
+    if (e.has("imageRelease")) {
+      String arch = e.path("imageRelease").path("arch").asText("");
+      if (!List.of("amd64", "arm64", "all").contains(arch)) {
+        throw error(source, path + ".imageRelease.arch", "is amd64, arm64 or all, got '" + arch + "'");
+      }
+      return new ImageRelease(at, arch);
+    }
+    if (e.has("nodeFailure")) {
+      JsonNode f = e.path("nodeFailure");
+      if (!f.path("count").canConvertToInt() || f.path("count").asInt() < 1) {
+        throw error(source, path + ".nodeFailure.count", "is a count of 1 or more");
+      }
+      String condition = f.path("condition").asText("Ready");
+      if (!condition.equals("Ready")) {
+        throw error(source, path + ".nodeFailure.condition", "is Ready, got '" + condition + "'");
+      }
+      String status = f.path("status").asText("");
+      if (!status.equals("False") && !status.equals("Unknown")) {
+        throw error(source, path + ".nodeFailure.status", "is \"False\" or \"Unknown\", got '" + status + "'");
+      }
+      return new NodeFailure(at, f.path("count").asInt(), condition, status,
+          duration(source, path + ".nodeFailure.for", f.path("for")));
+    }
+    throw error(source, path, "is one of scale, insufficientCapacity, spotInterruption, nodePoolChange, "
+        + "imageRelease, nodeFailure");
   }
 
   static Duration duration(String source, String path, JsonNode node) {

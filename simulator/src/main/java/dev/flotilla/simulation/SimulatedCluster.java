@@ -34,6 +34,8 @@ final class SimulatedCluster {
     final List<Pod> pods = new ArrayList<>();
     Resources used = Resources.NONE;
     boolean cordoned;
+    /** Its Ready condition, once it changed from True (a failure the scenario injected); null while Ready. */
+    NodeState.Condition readiness;
 
     Node(String name, String instanceId, Map<String, String> labels, List<Taint> taints, Resources allocatable) {
       this.name = name;
@@ -50,7 +52,8 @@ final class SimulatedCluster {
     /** The node as the forwarder mirrors it. */
     NodeState state() {
       return new NodeState(name, instanceId, labels, false, allocatable, taints,
-          pods.stream().map(p -> new NodeState.NodePod(p.spec, -1)).toList());
+          pods.stream().map(p -> new NodeState.NodePod(p.spec, -1)).toList(),
+          readiness == null ? List.of() : List.of(readiness));
     }
   }
 

@@ -158,6 +158,13 @@ public final class Simulation {
   private final Set<String> unschedulable = new java.util.HashSet<>();
   private final List<String> foreignInstances = new ArrayList<>();
   private final Deliveries deliveries;
+  // ---- node lifetime: the pools' manifests (a scenario may change them), the node images, what was disrupted
+  private final Map<String, Manifest> poolManifests = new LinkedHashMap<>();
+  private final Map<String, String> images = new java.util.TreeMap<>(Map.of("amd64", "ami-amd64-v1",
+      "arm64", "ami-arm64-v1"));
+  private final Map<dev.flotilla.disruption.DisruptionReason, Integer> disrupted = new java.util.EnumMap<>(
+      dev.flotilla.disruption.DisruptionReason.class);
+  private int budgetViolations;
 
   public Simulation(Scenario scenario, Listener listener) {
     this(scenario, listener, CatalogFile.bundled(), Autoscaler.flotilla());
@@ -188,7 +195,9 @@ public final class Simulation {
       foreignInstances.add(ec2.startForeign(Map.of(WellKnownLabels.CLUSTER, "another-cluster")));
     }
     List<Manifest> manifests = scenario.manifests();
-    this.pools = NodePoolReader.read(manifests);
+    // a list the scenario's NodePool changes write to: the functions read the pools through it
+    this.pools = new ArrayList<>(NodePoolReader.read(manifests));
+    manifests.stream().filter(NodePoolReader::isNodePool).forEach(m -> poolManifests.put(m.name(), m));
     Workloads read = Workloads.read(manifests);
     this.daemonSets = read.daemonSets();
     // the forwarder mirrors the cluster's DaemonSets into the table, where the functions read them
@@ -223,7 +232,8 @@ public final class Simulation {
         faulty ? faults.port(OfferingSource.class, offerings) : offerings,
         faulty ? faults.port(CommandQueue.class, commands) : commands, clock,
         () -> String.format(java.util.Locale.ROOT, "claim-%06d", ++claimSeq),
-        () -> functionStore.daemonSets().map(d -> DaemonSets.parse(d).templates()).orElse(List.of())));
+        () -> functionStore.daemonSets().map(d -> DaemonSets.parse(d).templates()).orElse(List.of()),
+        arch -> java.util.Optional.ofNullable(images.get(arch))));
     this.lifecycle = autoscaler.lifecycle();
     this.collector = autoscaler.collector();
     for (Manifest m : manifests) {
@@ -326,6 +336,149 @@ public final class Simulation {
         });
       }
       case Scenario.SpotInterruption s -> spotInterruption(s.fraction());
+      case Scenario.NodePoolChange c -> nodePoolChange(c);
+      case Scenario.ImageRelease r -> imageRelease(r.arch());
+      case Scenario.NodeFailure f -> nodeFailure(f);
+    }
+  }
+
+  // ---- node lifetime: NodePool changes, image releases, node failures, and what the disruptions did
+
+  private void nodePoolChange(Scenario.NodePoolChange change) {
+    Manifest m = poolManifests.get(change.nodePool());
+    if (m == null) {
+      throw new IllegalArgumentException("scenario " + scenario.name() + ": nodePoolChange: no NodePool "
+          + change.nodePool() + " in the manifests (there are " + poolManifests.keySet() + ")");
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode doc = m.node().deepCopy();
+    change.set().forEach((path, value) -> {
+      String[] keys = path.split("\\.");
+      com.fasterxml.jackson.databind.node.ObjectNode at = doc;
+      for (int i = 0; i < keys.length - 1; i++) {
+        at = at.get(keys[i]) instanceof com.fasterxml.jackson.databind.node.ObjectNode o ? o : at.putObject(keys[i]);
+      }
+      at.set(keys[keys.length - 1], value);
+    });
+    Manifest changed = new Manifest(m.source(), m.index(), doc);
+    NodePool pool = NodePoolReader.read(changed);
+    poolManifests.put(pool.name(), changed);
+    pools.replaceAll(p -> p.name().equals(pool.name()) ? pool : p);
+    note("NodePool " + pool.name() + " changed: " + change.set().keySet());
+  }
+
+  private void imageRelease(String arch) {
+    images.replaceAll((a, image) -> arch.equals("all") || arch.equals(a)
+        ? image.substring(0, image.lastIndexOf('v') + 1) + (Integer.parseInt(image.substring(
+            image.lastIndexOf('v') + 1)) + 1) : image);
+    note("new node image: " + images);
+  }
+
+  private void nodeFailure(Scenario.NodeFailure f) {
+    List<Node> healthy = cluster.nodes.values().stream().filter(n -> n.readiness == null).toList();
+    List<Node> chosen = new ArrayList<>(healthy);
+    java.util.Collections.shuffle(chosen, random);
+    chosen = chosen.subList(0, Math.min(f.count(), chosen.size()));
+    note("node(s) " + chosen.stream().map(n -> n.name).toList() + " turn " + f.condition() + "=" + f.status()
+        + " for " + f.lasting().toMinutes() + " min");
+    for (Node n : chosen) {
+      boolean wasCordoned = n.cordoned;
+      n.readiness = new dev.flotilla.disruption.NodeState.Condition(f.condition(), f.status(), clock.instant());
+      // a node that is not Ready gets the not-ready taint: nothing new is scheduled onto it
+      n.cordoned = true;
+      at(elapsed().plus(f.lasting()), () -> {
+        if (cluster.nodes.get(n.name) == n) {
+          n.readiness = null;
+          n.cordoned = wasCordoned;
+          changed();
+        }
+      });
+    }
+  }
+
+  /** Counts what drift, expiry and repair started, and checks each voluntary disruption against its budgets. */
+  private void lifetime(ConsolidationService.Pass pass) {
+    Set<String> checked = new java.util.HashSet<>();
+    for (ConsolidationService.Disrupted d : pass.disruptions()) {
+      disrupted.merge(d.reason(), 1, Integer::sum);
+      if (d.reason() != dev.flotilla.disruption.DisruptionReason.Empty
+          && d.reason() != dev.flotilla.disruption.DisruptionReason.Underutilized) {
+        decision(d.reason() + " " + d.node() + ": " + d.why() + " (" + d.allowedBy() + ")"
+            + (d.replacements() > 0 ? ", " + d.replacements() + " replacement(s) first" : ""));
+      }
+      if (d.reason().budgeted() && checked.add(d.nodePool() + "/" + d.reason())) {
+        overBudget(d.nodePool(), d.reason());
+      }
+    }
+  }
+
+  /**
+   * The live nodes that are not what their pool would launch now or have outlived its expireAfter, each with why:
+   * what a run that renewed its nodes ends without.
+   */
+  List<String> staleNodes() {
+    List<String> stale = new ArrayList<>();
+    Instant now = clock.instant();
+    for (Claim c : store.claims()) {
+      if (!c.state().live() || c.nodeName() == null) {
+        continue;
+      }
+      NodePool pool = pools.stream().filter(p -> p.name().equals(c.nodePool())).findFirst().orElse(null);
+      Node node = cluster.nodes.get(c.nodeName());
+      String arch = node == null ? null : node.labels.get(WellKnownLabels.ARCH);
+      if (pool != null && !pool.templateHash().equals(c.annotations().get(Claim.Annotations.NODEPOOL_HASH))) {
+        stale.add(c.nodeName() + ": template of " + pool.name());
+      }
+      if (arch != null && !images.get(arch).equals(c.annotations().get(Claim.Annotations.IMAGE))) {
+        stale.add(c.nodeName() + ": image " + c.annotations().get(Claim.Annotations.IMAGE));
+      }
+      if (pool != null && pool.lifetime().expireAfter() != null
+          && !c.createdAt().plus(pool.lifetime().expireAfter()).isAfter(now.minus(CONSOLIDATION_EVERY))) {
+        stale.add(c.nodeName() + ": older than " + pool.lifetime().expireAfter());
+      }
+      if (node != null && node.readiness != null
+          && !node.readiness.lastTransitionTime().plus(dev.flotilla.disruption.Repair.TOLERATION)
+              .isAfter(now.minus(CONSOLIDATION_EVERY))) {
+        stale.add(c.nodeName() + ": not Ready since " + node.readiness.lastTransitionTime());
+      }
+    }
+    return stale;
+  }
+
+  /**
+   * Whether more of the pool's nodes are being disrupted than its active budgets for {@code reason} allow: counted
+   * here from the claims and the cluster, apart from the functions' own accounting.
+   */
+  private void overBudget(String poolName, dev.flotilla.disruption.DisruptionReason reason) {
+    NodePool pool = pools.stream().filter(p -> p.name().equals(poolName)).findFirst().orElse(null);
+    if (pool == null) {
+      return;
+    }
+    List<Claim> claims = store.claims();
+    Set<String> replaced = new java.util.HashSet<>();
+    claims.stream().filter(c -> c.state().live()).forEach(c -> replaced.addAll(c.replaces()));
+    int nodes = 0;
+    int disrupting = 0;
+    for (Claim c : claims) {
+      if (!c.nodePool().equals(poolName) || c.nodeName() == null
+          || (c.state() != ClaimState.Initialized && c.state() != ClaimState.Draining)) {
+        continue;
+      }
+      nodes++;
+      Node node = cluster.nodes.get(c.nodeName());
+      if (c.state() == ClaimState.Draining || replaced.contains(c.id()) || (node != null && node.readiness != null)) {
+        disrupting++;
+      }
+    }
+    int allowed = Integer.MAX_VALUE;
+    for (NodePool.Budget b : pool.disruption().budgets()) {
+      if (b.covers(reason.name()) && b.active(clock.instant())) {
+        allowed = Math.min(allowed, b.allowed(nodes));
+      }
+    }
+    if (disrupting > allowed) {
+      budgetViolations++;
+      note("budget violation: NodePool " + poolName + " has " + disrupting + " of " + nodes
+          + " nodes disrupted where its budgets for " + reason + " allow " + allowed);
     }
   }
 
@@ -617,6 +770,7 @@ public final class Simulation {
   }
 
   private void consolidated(ConsolidationService.Pass pass) {
+    lifetime(pass);
     if (!pass.drained().isEmpty()) {
       decision("consolidation: replacement ready, draining " + pass.drained());
     }
@@ -812,7 +966,10 @@ public final class Simulation {
         instancesLaunched, instancesTerminated, ec2.doubleLaunches() + doubleReservations,
         SimulationResult.round(ec2.costUsd()), SimulationResult.round(ec2.pricePerHour()),
         SimulationResult.round(lastBound), interruptions, consolidationActions, scenario.duration().toSeconds(),
-        wallNanos / 1_000_000, faults.injected(), invariants.violations());
+        wallNanos / 1_000_000, faults.injected(), invariants.violations(), new SimulationResult.Disruptions(
+            disrupted.getOrDefault(dev.flotilla.disruption.DisruptionReason.Drifted, 0),
+            disrupted.getOrDefault(dev.flotilla.disruption.DisruptionReason.Expired, 0),
+            disrupted.getOrDefault(dev.flotilla.disruption.DisruptionReason.Unhealthy, 0)), budgetViolations);
   }
 
   // ---- the clock

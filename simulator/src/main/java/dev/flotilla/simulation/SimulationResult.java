@@ -7,16 +7,23 @@ import java.util.Map;
 /**
  * What a run measured, and with faults what was injected ({@code faultsInjected}, by kind) and which invariants
  * broke ({@code invariantViolations}, each with the first moment and what broke it). {@code doubleLaunches} counts instances launched for a claim that already had one and pods
- * reserved by two live claims at once, as the simulated EC2 and the claim store saw them.
+ * reserved by two live claims at once, as the simulated EC2 and the claim store saw them. {@code disruptions}
+ * counts the nodes drift, expiry and repair replaced; {@code budgetViolations} the moments a voluntary disruption
+ * began while more of its pool's nodes were being disrupted than the pool's active budgets for its reason allowed.
  */
 @JsonPropertyOrder({"pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds", "instancesLaunched",
     "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour", "finalLowerBoundPerHour",
-    "interruptions", "consolidationActions", "simulatedSeconds", "wallMillis", "faultsInjected",
-    "invariantViolations"})
+    "interruptions", "consolidationActions", "disruptions", "budgetViolations", "simulatedSeconds", "wallMillis",
+    "faultsInjected", "invariantViolations"})
 public record SimulationResult(int pods, int podsRunningAtEnd, int podsPendingAtEnd, PendingSeconds pendingSeconds,
     int instancesLaunched, int instancesTerminated, int doubleLaunches, double costUsd, double finalPricePerHour,
     double finalLowerBoundPerHour, int interruptions, int consolidationActions, long simulatedSeconds,
-    long wallMillis, Map<String, Integer> faultsInjected, List<Invariants.Violation> invariantViolations) {
+    long wallMillis, Map<String, Integer> faultsInjected, List<Invariants.Violation> invariantViolations,
+    Disruptions disruptions, int budgetViolations) {
+
+  /** Nodes whose replacement began for each lifetime reason: drift, expiry, repair. */
+  @JsonPropertyOrder({"drifted", "expired", "repaired"})
+  public record Disruptions(int drifted, int expired, int repaired) {}
 
   public SimulationResult {
     faultsInjected = Map.copyOf(faultsInjected);

@@ -101,13 +101,13 @@ class StatusCommandTest {
     List<Claim> claims = List.of(
         new Claim("c1", "general", ClaimState.Initialized, 3, List.of("m7i.xlarge"), List.of("us-east-1a"),
             CapacityType.SPOT, List.of(), "i-1", "m7i.xlarge", "us-east-1a", 0.0706, "ip-10-0-1-5", Resources.NONE,
-            at, at, List.of(), List.of()),
+            at, at, List.of(), List.of(), Map.of()),
         new Claim("c2", "general", ClaimState.Launching, 1, List.of("m7i.xlarge"), List.of("us-east-1a"),
             CapacityType.SPOT, List.of(), null, null, null, 0.07, null, Resources.NONE, at, at, List.of(),
-            List.of()),
+            List.of(), Map.of()),
         new Claim("c3", "general", ClaimState.Terminated, 5, List.of("m7i.xlarge"), List.of("us-east-1a"),
             CapacityType.SPOT, List.of(), "i-3", "m7i.xlarge", "us-east-1a", 0.07, "gone", Resources.NONE, at, at,
-            List.of(), List.of()));
+            List.of(), List.of(), Map.of()));
 
     FleetStatus status = FleetStatus.fromRecords(pools.read(), claims);
 

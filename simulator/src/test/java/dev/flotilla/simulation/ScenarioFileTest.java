@@ -57,7 +57,8 @@ class ScenarioFileTest {
         .hasMessage("a.yaml: duration: is a duration like 90s, 10m or 1h, got 'soon'");
     assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("scale: {workload: default/web, replicas: 12}",
         "explode: {}"), Path.of(".")))
-        .hasMessage("a.yaml: events[0]: is one of scale, insufficientCapacity, spotInterruption");
+        .hasMessage("a.yaml: events[0]: is one of scale, insufficientCapacity, spotInterruption, nodePoolChange, "
+            + "imageRelease, nodeFailure");
     assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("at: 5m", "at: 2h"), Path.of(".")))
         .hasMessage("a.yaml: events[0].at: is after the scenario's end");
     assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("replicas: 12", "replicas: -1"), Path.of(".")))
@@ -67,6 +68,33 @@ class ScenarioFileTest {
     assertThatThrownBy(() -> new Simulation(Scenario.parse("a.yaml", SMALL.replace("default/web, replicas: 12",
         "default/api, replicas: 12"), Path.of(".")), (at, line) -> { }).run())
         .hasMessageContaining("no workload default/api");
+  }
+
+  @Test
+  void readsTheNodeLifetimeEventsAndNamesEachMistake() {
+    String events = SMALL.replace("- {at: 5m, scale: {workload: default/web, replicas: 12}}", """
+        - {at: 1m, nodePoolChange: {nodePool: web, set: {spec.template.metadata.labels.team: blue}}}
+          - {at: 2m, imageRelease: {arch: arm64}}
+          - {at: 3m, nodeFailure: {count: 2, condition: Ready, status: "Unknown", for: 45m}}""");
+    Scenario s = Scenario.parse("l.yaml", events, Path.of("."));
+    assertThat(s.events()).hasSize(3);
+    assertThat(s.events().get(0)).isInstanceOfSatisfying(Scenario.NodePoolChange.class, c -> {
+      assertThat(c.nodePool()).isEqualTo("web");
+      assertThat(c.set()).containsOnlyKeys("spec.template.metadata.labels.team");
+    });
+    assertThat(s.events().get(1)).isEqualTo(new Scenario.ImageRelease(Duration.ofMinutes(2), "arm64"));
+    assertThat(s.events().get(2)).isEqualTo(new Scenario.NodeFailure(Duration.ofMinutes(3), 2, "Ready", "Unknown",
+        Duration.ofMinutes(45)));
+    assertThatThrownBy(() -> Scenario.parse("l.yaml", events.replace("arch: arm64", "arch: riscv"), Path.of(".")))
+        .hasMessageContaining("events[1].imageRelease.arch");
+    assertThatThrownBy(() -> Scenario.parse("l.yaml", events.replace("\"Unknown\"", "\"Maybe\""), Path.of(".")))
+        .hasMessageContaining("events[2].nodeFailure.status");
+    assertThatThrownBy(() -> Scenario.parse("l.yaml", events.replace("count: 2", "count: 0"), Path.of(".")))
+        .hasMessageContaining("events[2].nodeFailure.count");
+    assertThatThrownBy(() -> Scenario.parse("l.yaml", events.replace("for: 45m", "for: ages"), Path.of(".")))
+        .hasMessageContaining("events[2].nodeFailure.for");
+    assertThatThrownBy(() -> Scenario.parse("l.yaml", events.replace("spec.template.metadata.labels.team",
+        "metadata.name"), Path.of("."))).hasMessageContaining("events[0].nodePoolChange.set.metadata.name");
   }
 
   @Test
@@ -90,8 +118,11 @@ class ScenarioFileTest {
     json.fieldNames().forEachRemaining(fields::add);
     assertThat(fields).containsExactly("pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds",
         "instancesLaunched", "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour",
-        "finalLowerBoundPerHour", "interruptions", "consolidationActions", "simulatedSeconds", "wallMillis",
-        "faultsInjected", "invariantViolations");
+        "finalLowerBoundPerHour", "interruptions", "consolidationActions", "disruptions", "budgetViolations",
+        "simulatedSeconds", "wallMillis", "faultsInjected", "invariantViolations");
+    List<String> disruptions = new ArrayList<>();
+    json.path("disruptions").fieldNames().forEachRemaining(disruptions::add);
+    assertThat(disruptions).containsExactly("drifted", "expired", "repaired");
     assertThat(json.path("faultsInjected").isEmpty()).as("no faults without a faults block").isTrue();
     assertThat(json.path("invariantViolations").isArray()).isTrue();
     List<String> pending = new ArrayList<>();

@@ -1,0 +1,247 @@
+package dev.flotilla.disruption;
+
+import static dev.flotilla.disruption.RunningCluster.pod;
+import static dev.flotilla.disruption.RunningCluster.running;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.cloud.NodeImages;
+import dev.flotilla.commands.Command;
+import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.CronSchedule;
+import dev.flotilla.nodepool.NodePool;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Drift, expiry, termination grace and repair over the consolidation pass, each with what must hold it back. */
+class NodeLifetimeTest {
+
+  private final RunningCluster cluster = new RunningCluster();
+  private final Map<String, String> images = new HashMap<>(Map.of("amd64", "ami-1", "arm64", "ami-a"));
+  private final ConsolidationService service = new ConsolidationService(cluster.store, cluster.commands,
+      cluster.provisioner, cluster.offerings, () -> cluster.pools, List::of,
+      arch -> java.util.Optional.ofNullable(images.get(arch)), cluster.clock);
+
+  private static NodePool pool(NodePool base, Map<String, String> labels, List<NodePool.Budget> budgets,
+      NodePool.Lifetime lifetime) {
+    return new NodePool(base.name(), base.requirements(), labels, base.taints(), base.startupTaints(), base.limits(),
+        base.weight(), new NodePool.Disruption(base.disruption().consolidationPolicy(), Duration.ZERO,
+            budgets, false), lifetime);
+  }
+
+  /** Consolidation would swap these nodes for cheaper ones; only emptiness of it is wanted beside the lifetime. */
+  @org.junit.jupiter.api.BeforeEach
+  void whenEmptyOnly() {
+    NodePool base = cluster.pools.getFirst();
+    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
+        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmpty, Duration.ZERO, List.of(), false)));
+  }
+
+  /** A node launched by the provisioner's rules: its claim notes the pool's template hash and its image. */
+  private Claim launchedNode(String node, String type, List<NodeState.NodePod> pods) {
+    Claim claim = cluster.node(node, type, pods);
+    return cluster.store.transition(claim, claim.annotated(Map.of(Claim.Annotations.NODEPOOL_HASH,
+        cluster.pools.getFirst().templateHash(), Claim.Annotations.IMAGE, "ami-1")));
+  }
+
+  private void mirrorWithArch(String node, Claim claim, List<NodeState.NodePod> pods,
+      List<NodeState.Condition> conditions) {
+    Map<String, String> labels = Map.of(WellKnownLabels.INSTANCE_TYPE, claim.instanceType(),
+        WellKnownLabels.ZONE, claim.zone(), WellKnownLabels.NODEPOOL, claim.nodePool(),
+        WellKnownLabels.CLUSTER, RunningCluster.CLUSTER, WellKnownLabels.ARCH, "amd64");
+    cluster.store.putNodeState(node, new NodeState(node, claim.instanceId(), labels, false,
+        dev.flotilla.catalog.NodeCapacity.allocatable(cluster.catalog.type(claim.instanceType())), List.of(), pods,
+        conditions).toJson());
+  }
+
+  @Test
+  void aNodeWhosePoolTemplateChangedIsReplacedFirstAndDrainedWhenTheReplacementIsReady() {
+    List<NodeState.NodePod> pods = List.of(running(pod("web-1", 1000, 1024)));
+    Claim old = launchedNode("old", "m7i.large", pods);
+    ConsolidationService.Pass settled = service.run("tick-0");
+    assertThat(settled.disruptions()).isEmpty();
+
+    cluster.pools.set(0, pool(cluster.pools.getFirst(), Map.of("team", "blue"), List.of(), NodePool.Lifetime.DEFAULT));
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.disruptions()).singleElement().satisfies(d -> {
+      assertThat(d.reason()).isEqualTo(DisruptionReason.Drifted);
+      assertThat(d.node()).isEqualTo("old");
+      assertThat(d.why()).contains("template changed");
+      assertThat(d.allowedBy()).isEqualTo("nodes=10%");
+      assertThat(d.replacements()).isEqualTo(1);
+    });
+    assertThat(cluster.sent()).as("nothing drains before the replacement is ready").isEmpty();
+    Claim replacement = cluster.store.claims().stream().filter(c -> c.replaces().contains(old.id())).findFirst()
+        .orElseThrow();
+    assertThat(replacement.annotations()).containsEntry(Claim.Annotations.NODEPOOL_HASH,
+        cluster.pools.getFirst().templateHash());
+
+    cluster.lifecycle.ready(new NodeEvent(RunningCluster.CLUSTER, "new", replacement.instanceId()));
+    service.run("tick-2");
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo("old");
+    });
+    assertThat(cluster.store.claim(old.id()).orElseThrow().annotations())
+        .containsEntry(Claim.Annotations.DISRUPTION_REASON, "Drifted");
+  }
+
+  @Test
+  void requirementsAreCheckedForCompatibilityNotHashed() {
+    Claim node = launchedNode("m7i", "m7i.large", List.of(running(pod("web-1", 1000, 1024))));
+    cluster.mirror("m7i", node, List.of(running(pod("web-1", 1000, 1024))), false);
+    NodePool base = cluster.pools.getFirst();
+    List<Requirement> widened = new ArrayList<>(base.requirements());
+    widened.add(Requirement.in(WellKnownLabels.INSTANCE_TYPE, "m7i.large", "c7i.large"));
+    cluster.pools.set(0, new NodePool(base.name(), widened, base.labels(), base.taints(), base.startupTaints(),
+        base.limits(), base.weight(), base.disruption(), base.lifetime()));
+    assertThat(service.run("tick-1").disruptions()).as("the node still meets the requirements").isEmpty();
+
+    List<Requirement> narrowed = new ArrayList<>(base.requirements());
+    narrowed.add(Requirement.in(WellKnownLabels.INSTANCE_TYPE, "c7i.large"));
+    cluster.pools.set(0, new NodePool(base.name(), narrowed, base.labels(), base.taints(), base.startupTaints(),
+        base.limits(), base.weight(), base.disruption(), base.lifetime()));
+    assertThat(service.run("tick-2").disruptions()).singleElement().satisfies(d -> {
+      assertThat(d.reason()).isEqualTo(DisruptionReason.Drifted);
+      assertThat(d.why()).contains("no longer meets");
+    });
+  }
+
+  @Test
+  void aNewNodeImageDriftsTheNodesOnTheOldOne() {
+    List<NodeState.NodePod> pods = List.of(running(pod("web-1", 1000, 1024)));
+    Claim node = launchedNode("amd", "m7i.large", pods);
+    mirrorWithArch("amd", node, pods, List.of());
+    assertThat(service.run("tick-1").disruptions()).isEmpty();
+
+    images.put("amd64", "ami-2");
+
+    assertThat(service.run("tick-2").disruptions()).singleElement().satisfies(d -> {
+      assertThat(d.reason()).isEqualTo(DisruptionReason.Drifted);
+      assertThat(d.why()).contains("ami-1 was replaced by ami-2");
+    });
+  }
+
+  @Test
+  void driftWaitsForItsBudgetsAndADriftedBudgetOfZeroHoldsIt() {
+    NodePool base = cluster.pools.getFirst();
+    launchedNode("a", "m7i.large", List.of(running(pod("web-1", 1000, 1024))));
+    cluster.pools.set(0, pool(base, Map.of("team", "blue"), List.of(new NodePool.Budget(0, false,
+        List.of("Drifted"))), NodePool.Lifetime.DEFAULT));
+    assertThat(service.run("tick-1").disruptions()).isEmpty();
+
+    // a zero budget for Drifted only at night (22:00 for 4 h): at noon drift goes on
+    cluster.pools.set(0, pool(base, Map.of("team", "blue"), List.of(new NodePool.Budget(0, false,
+        List.of("Drifted"), CronSchedule.parse("0 22 * * *"), Duration.ofHours(4))), NodePool.Lifetime.DEFAULT));
+    assertThat(service.run("tick-2").disruptions()).singleElement().satisfies(d ->
+        assertThat(d.allowedBy()).isEqualTo("no budget active for Drifted"));
+  }
+
+  @Test
+  void anExpiredNodeDrainsAtOnceWhateverTheBudgetsAndDoNotDisruptSayWithinItsGrace() {
+    NodePool base = cluster.pools.getFirst();
+    cluster.pools.set(0, pool(base, base.labels(), List.of(new NodePool.Budget(0, false, List.of())),
+        new NodePool.Lifetime(Duration.ofHours(24), Duration.ofMinutes(30))));
+    PendingPod pinned = pod("batch-1", 500, 512).toBuilder().doNotDisrupt(true).build();
+    Claim node = launchedNode("aging", "m7i.large", List.of(running(pinned)));
+    cluster.clock.advance(Duration.ofHours(23));
+    assertThat(service.run("tick-1").disruptions()).isEmpty();
+
+    cluster.clock.advance(Duration.ofHours(1));
+    ConsolidationService.Pass pass = service.run("tick-2");
+
+    assertThat(pass.disruptions()).singleElement().satisfies(d -> {
+      assertThat(d.reason()).isEqualTo(DisruptionReason.Expired);
+      assertThat(d.allowedBy()).contains("whatever the budgets say");
+    });
+    Instant now = cluster.clock.instant();
+    // each drain command lasts ten minutes and is asked for again; the grace's end is fixed when the drain starts
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.force()).isFalse();
+      assertThat(c.deadline()).isEqualTo(now.plus(Termination.DRAIN_DEADLINE));
+    });
+    Claim draining = cluster.store.claim(node.id()).orElseThrow();
+    assertThat(draining.state()).isEqualTo(ClaimState.Draining);
+    assertThat(draining.annotations()).containsEntry(Claim.Annotations.TERMINATION_DEADLINE,
+        now.plus(Duration.ofMinutes(30)).toString());
+
+    cluster.clock.advance(Duration.ofMinutes(11));
+    service.run("tick-3");
+    assertThat(cluster.sent()).singleElement().satisfies(c -> assertThat(c.force()).isFalse());
+    // the retry that reaches the grace's end is forced, to that end and not beyond it
+    cluster.clock.advance(Duration.ofMinutes(11));
+    service.run("tick-4");
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.force()).as("the grace bounds the drain").isTrue();
+      assertThat(c.deadline()).isEqualTo(now.plus(Duration.ofMinutes(30)));
+    });
+  }
+
+  @Test
+  void expireAfterNeverKeepsNodesAndWithoutGraceADrainIsNotForced() {
+    NodePool base = cluster.pools.getFirst();
+    cluster.pools.set(0, pool(base, base.labels(), List.of(), new NodePool.Lifetime(null, null)));
+    launchedNode("old", "m7i.large", List.of(running(pod("web-1", 1000, 1024))));
+    cluster.clock.advance(Duration.ofDays(400));
+    assertThat(service.run("tick-1").disruptions()).isEmpty();
+
+    cluster.node("idle", "m7i.large", List.of());
+    assertThat(service.run("tick-2").disruptions()).singleElement()
+        .satisfies(d -> assertThat(d.reason()).isEqualTo(DisruptionReason.Empty));
+    assertThat(cluster.sent()).singleElement().satisfies(c -> assertThat(c.force()).isFalse());
+  }
+
+  @Test
+  void aNodeNotReadyForThirtyMinutesIsRepairedUnlessOverTwentyPercentOfItsPoolIs() {
+    List<Claim> nodes = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      nodes.add(launchedNode("n-" + i, "m7i.large", List.of(running(pod("web-" + i, 1000, 1024)))));
+    }
+    Instant failed = cluster.clock.instant();
+    List<NodeState.Condition> notReady = List.of(new NodeState.Condition("Ready", "Unknown", failed));
+    for (int i = 0; i < 3; i++) {
+      mirrorWithArch("n-" + i, nodes.get(i), List.of(running(pod("web-" + i, 1000, 1024))), notReady);
+    }
+    cluster.clock.advance(Duration.ofMinutes(31));
+    // three of ten unhealthy: over 20%, nothing is repaired
+    assertThat(service.run("tick-1").disruptions()).noneMatch(d -> d.reason() == DisruptionReason.Unhealthy);
+
+    mirrorWithArch("n-2", nodes.get(2), List.of(running(pod("web-2", 1000, 1024))),
+        List.of(new NodeState.Condition("Ready", "True", cluster.clock.instant())));
+    ConsolidationService.Pass pass = service.run("tick-2");
+
+    assertThat(pass.disruptions()).filteredOn(d -> d.reason() == DisruptionReason.Unhealthy)
+        .extracting(ConsolidationService.Disrupted::node).containsExactlyInAnyOrder("n-0", "n-1");
+    assertThat(cluster.sent()).filteredOn(c -> c.node().startsWith("n-0") || c.node().startsWith("n-1"))
+        .hasSize(2).allSatisfy(c -> {
+          assertThat(c.force()).isTrue();
+          assertThat(c.deadline()).isEqualTo(cluster.clock.instant().plus(Repair.DRAIN_GRACE));
+        });
+  }
+
+  @Test
+  void aNodeNotReadyForLessThanThirtyMinutesIsLeftAndCountsAgainstTheBudgets() {
+    Claim a = launchedNode("a", "m7i.large", List.of(running(pod("web-1", 1000, 1024))));
+    launchedNode("b", "m7i.large", List.of());
+    mirrorWithArch("a", a, List.of(running(pod("web-1", 1000, 1024))),
+        List.of(new NodeState.Condition("Ready", "False", cluster.clock.instant())));
+    cluster.clock.advance(Duration.ofMinutes(29));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.disruptions()).as("the not-Ready node uses up the 10% budget: the empty node stays").isEmpty();
+    assertThat(pass.plan().skipped()).anyMatch(s -> s.contains("disruption budget is used up"));
+  }
+}
