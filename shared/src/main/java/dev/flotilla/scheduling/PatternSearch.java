@@ -70,6 +70,79 @@ final class PatternSearch {
     }
   }
 
+  /**
+   * A set of pods for a node found without search: the knapsack's fractional optimum (at most one kind per resource
+   * is split) rounded down, then the room left filled with the pods worth most for the share of the node they take.
+   * Close to the optimum where the node holds many pods, which is where the search runs out of budget.
+   */
+  static int[] rounded(long[] room, long[][] requests, int[] most, double[] worth) {
+    int n = requests.length;
+    int[] counts = new int[n];
+    int[] cols = new int[n];
+    int m = 0;
+    for (int k = 0; k < n; k++) {
+      if (most[k] > 0 && worth[k] > 0 && Dims.fits(requests[k], room)) {
+        cols[m++] = k;
+      }
+    }
+    if (m == 0) {
+      return counts;
+    }
+    int dims = room.length;
+    double[][] a = new double[dims + m][m];
+    double[] b = new double[dims + m];
+    double[] c = new double[m];
+    for (int i = 0; i < m; i++) {
+      int k = cols[i];
+      for (int r = 0; r < dims; r++) {
+        // in shares of the node, so the program is well scaled
+        a[r][i] = room[r] > 0 ? (double) requests[k][r] / room[r] : 0;
+      }
+      a[dims + i][i] = 1;
+      b[dims + i] = most[k];
+      c[i] = worth[k];
+    }
+    for (int r = 0; r < dims; r++) {
+      b[r] = 1;
+    }
+    Simplex.Solution solution = Simplex.maximize(a, b, c, 1_000);
+    long[] left = room.clone();
+    for (int i = 0; i < m; i++) {
+      int k = cols[i];
+      int take = (int) Math.min(most[k], Math.floor(solution.y()[i] + 1e-9));
+      take = (int) Math.min(take, Dims.copiesThatFit(requests[k], left));
+      counts[k] = take;
+      for (int r = 0; r < dims; r++) {
+        left[r] -= requests[k][r] * take;
+      }
+    }
+    Integer[] order = new Integer[m];
+    double[] density = new double[n];
+    for (int i = 0; i < m; i++) {
+      int k = cols[i];
+      order[i] = k;
+      double share = 1e-9;
+      for (int r = 0; r < dims; r++) {
+        if (room[r] > 0) {
+          share = Math.max(share, (double) requests[k][r] / room[r]);
+        }
+      }
+      density[k] = worth[k] / share;
+    }
+    java.util.Arrays.sort(order, java.util.Comparator.comparingDouble((Integer k) -> -density[k])
+        .thenComparingInt(k -> k));
+    for (int k : order) {
+      int more = (int) Math.min(most[k] - counts[k], Dims.copiesThatFit(requests[k], left));
+      if (more > 0) {
+        counts[k] += more;
+        for (int r = 0; r < dims; r++) {
+          left[r] -= requests[k][r] * more;
+        }
+      }
+    }
+    return counts;
+  }
+
   /** Runs the search from an empty node in the zones of {@code zoneMask}. */
   PatternSearch run(long zoneMask) {
     search(0, nodeRoom.clone(), zoneMask, 0);
