@@ -232,10 +232,19 @@ public final class Scheduler {
       List<Long> lpCounts = new ArrayList<>();
       List<Long> lpZones = new ArrayList<>();
       Map<PodClass, Integer> boundClassOf = new HashMap<>();
+      // slots tighten only the per-class program; where it is not solved (too many classes), the resource-split
+      // program is left as it was, since slots would only weaken its pruning of shapes and skew its prices
+      java.util.Set<String> plainKeys = new java.util.HashSet<>();
+      for (PodClass.Item item : items) {
+        plainKeys.add(groupOf.get(item.podClass) + "/" + Arrays.toString(item.podClass.requests) + "/"
+            + item.zoneMask);
+      }
+      boolean withSlots = slots.size() > 0 && plainKeys.size() <= FractionalBound.MAX_CLASSES;
+      int slotCount = withSlots ? slots.size() : 0;
       for (PodClass.Item item : items) {
         PodClass c = item.podClass;
         int group = groupOf.get(c);
-        long[] requests = slots.requests(c);
+        long[] requests = withSlots ? slots.requests(c) : c.requests;
         long zoneMask = item.zoneMask;
         int id = lpClassIds.computeIfAbsent(group + "/" + Arrays.toString(requests) + "/" + zoneMask, k -> {
           lpRequests.add(requests);
@@ -250,11 +259,11 @@ public final class Scheduler {
           item.boundClass = id;
         }
       }
-      FractionalBound.Result bound = FractionalBound.solve(boundShapes, groupShapes, lpRequests,
+      FractionalBound.Result bound = FractionalBound.solve(withSlots ? boundShapes : shapes, groupShapes, lpRequests,
           lpGroups.stream().mapToInt(Integer::intValue).toArray(),
           lpCounts.stream().mapToLong(Long::longValue).toArray(), lpZones.stream().mapToLong(Long::longValue).toArray(),
-          dims.size() + slots.size(), false);
-      if (slots.size() > 0) {
+          dims.size() + slotCount, false);
+      if (withSlots) {
         // the packing prices a node by the run's own resources; what the slots are worth is in each pod's worth
         double[][] prices = bound.prices().clone();
         for (int g = 0; g < prices.length; g++) {
