@@ -43,8 +43,6 @@ final class CoveringProgram {
   private final List<BitSet> holds;
   private final int k;
   private final int ra;
-  /** Per class, the resources it takes (requests above zero). */
-  private final int[][] takes;
 
   // generated columns: shape, price, dense load over classes
   private final List<Integer> colShape = new ArrayList<>();
@@ -71,17 +69,6 @@ final class CoveringProgram {
     this.holds = holds;
     this.k = demand.length;
     this.ra = room.length == 0 ? 0 : room[0].length;
-    this.takes = new int[k][];
-    for (int c = 0; c < k; c++) {
-      int[] rs = new int[ra];
-      int n = 0;
-      for (int r = 0; r < ra; r++) {
-        if (req[c][r] > 0) {
-          rs[n++] = r;
-        }
-      }
-      takes[c] = java.util.Arrays.copyOf(rs, n);
-    }
   }
 
   /** Solves the program, or returns null when some class no shape holds or no pod of it needs any resource. */
@@ -416,30 +403,14 @@ final class CoveringProgram {
         cls[n++] = c;
       }
     }
-    // only the resources these classes take are rows (per-node slots are many, each taken by few classes); a
-    // resource no class takes is free at the optimum
-    boolean[] taken = new boolean[ra];
-    for (int i = 0; i < n; i++) {
-      for (int r : takes[cls[i]]) {
-        taken[r] = true;
-      }
-    }
-    int[] rows = new int[ra];
-    int m = 0;
-    for (int r = 0; r < ra; r++) {
-      if (taken[r]) {
-        rows[m++] = r;
-      }
-    }
-    double[][] a = new double[m][n];
-    double[] b = new double[m];
+    double[][] a = new double[ra][n];
+    double[] b = new double[ra];
     double[] obj = new double[n];
-    for (int row = 0; row < m; row++) {
-      int r = rows[row];
+    for (int r = 0; r < ra; r++) {
       for (int i = 0; i < n; i++) {
-        a[row][i] = req[cls[i]][r];
+        a[r][i] = req[cls[i]][r];
       }
-      b[row] = room[t][r];
+      b[r] = room[t][r];
     }
     for (int i = 0; i < n; i++) {
       obj[i] = pi[cls[i]];
@@ -449,9 +420,8 @@ final class CoveringProgram {
       x[cls[i]] = s.y()[i];
     }
     if (mu != null) {
-      java.util.Arrays.fill(mu, 0);
-      for (int row = 0; row < m; row++) {
-        mu[rows[row]] = Math.max(0, s.rowDuals()[row]);
+      for (int r = 0; r < ra; r++) {
+        mu[r] = Math.max(0, s.rowDuals()[r]);
       }
     }
     return s.objective();

@@ -60,21 +60,12 @@ final class FractionalBound {
    */
   static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
       int[] classGroup, long[] classCount, int dims) {
-    return solve(shapes, groupShapes, classRequests, classGroup, classCount, null, dims, false);
+    return solve(shapes, groupShapes, classRequests, classGroup, classCount, dims, false);
   }
 
   /** As above; with {@code dense}, the per-class program is solved as one dense tableau (the reference, for tests). */
   static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
       int[] classGroup, long[] classCount, int dims, boolean dense) {
-    return solve(shapes, groupShapes, classRequests, classGroup, classCount, null, dims, dense);
-  }
-
-  /**
-   * As above, each class held only by shapes offered in one of its zones ({@code classZones}, by class; null: any
-   * zone) in the per-class program.
-   */
-  static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
-      int[] classGroup, long[] classCount, long[] classZones, int dims, boolean dense) {
     int groups = groupShapes.size();
     List<long[]> groupDemand = new ArrayList<>();
     for (int g = 0; g < groups; g++) {
@@ -209,8 +200,7 @@ final class FractionalBound {
       nodes[rowShape.get(k)] += Math.max(0, solution.rowDuals()[k]);
     }
     Result split = new Result(splitBound, nodes, prices, null, List.of());
-    return perClass(split, shapes, groupShapes, classGroup, classRequests, classCount, classZones, active, scale,
-        dense);
+    return perClass(split, shapes, groupShapes, classGroup, classRequests, classCount, active, scale, dense);
   }
 
   /**
@@ -227,8 +217,7 @@ final class FractionalBound {
    * π[k] is what one pod of class k is worth; the slack of a shape's row is how many nodes of it the optimum buys.
    */
   private static Result perClass(Result split, List<NodeShape> shapes, List<BitSet> groupShapes,
-      int[] classGroup, List<long[]> classDemand, long[] classCount, long[] classZones, int[] active, double[] scale,
-      boolean dense) {
+      int[] classGroup, List<long[]> classDemand, long[] classCount, int[] active, double[] scale, boolean dense) {
     int k = classGroup.length;
     if (k == 0 || k > (dense ? MAX_PAIRS / 4 : MAX_CLASSES)) {
       return split;
@@ -239,8 +228,7 @@ final class FractionalBound {
     for (NodeShape s : shapes) {
       BitSet h = new BitSet(k);
       for (int c = 0; c < k; c++) {
-        if (groupShapes.get(classGroup[c]).get(s.index) && Dims.fits(classDemand.get(c), s.room)
-            && (classZones == null || (classZones[c] & s.zoneMask) != 0)) {
+        if (groupShapes.get(classGroup[c]).get(s.index) && Dims.fits(classDemand.get(c), s.room)) {
           h.set(c);
         }
       }

@@ -50,11 +50,6 @@ final class NodeShape {
     this.minPrice = min;
   }
 
-  /** The same shape offering {@code room} (more resources than the run's own, for the bound's per-node slots). */
-  NodeShape withRoom(long[] room) {
-    return new NodeShape(index, pool, poolRank, type, capacityType, labels, room, capacity, zonePrice);
-  }
-
   /** The cheapest zone among {@code allowed}, or -1. Ties go to the first zone, so plans are repeatable. */
   int cheapestZone(long allowed) {
     int best = -1;

@@ -139,14 +139,14 @@ final class Packer {
   enum Strategy {
     BOUND_THEN_CPU_HEAVY_FIRST(true, false, false, Comparator.comparingDouble((PodClass.Item i) ->
             -(double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
-        .thenComparingDouble(i -> -i.value).thenComparingInt(i -> i.index)),
-    GREEDY_BY_WORTH(false, false, false, Comparator.comparingDouble((PodClass.Item i) -> -i.value)
+        .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
+    GREEDY_BY_WORTH(false, false, false, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
         .thenComparingInt(i -> i.index)),
     PATTERN_PROGRAM_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
     BOUND_THEN_GREEDY_BY_WORTH(true, false, true, GREEDY_BY_WORTH.anchorOrder),
     BOUND_THEN_MEMORY_HEAVY_FIRST(true, false, true, Comparator.comparingDouble((PodClass.Item i) ->
             (double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
-        .thenComparingDouble(i -> -i.value).thenComparingInt(i -> i.index)),
+        .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
     GREEDY_CPU_HEAVY_FIRST(false, false, true, BOUND_THEN_CPU_HEAVY_FIRST.anchorOrder),
     GREEDY_MEMORY_HEAVY_FIRST(false, false, true, BOUND_THEN_MEMORY_HEAVY_FIRST.anchorOrder);
 
@@ -246,7 +246,7 @@ final class Packer {
     shapeOrder.sort(Comparator.comparingDouble((Integer s) -> -bound.nodes()[s]).thenComparingInt(s -> s));
     Map<Integer, List<PodClass.Item>> itemsOfClass = new HashMap<>();
     for (PodClass.Item item : items) {
-      itemsOfClass.computeIfAbsent(item.boundClass, k -> new ArrayList<>()).add(item);
+      itemsOfClass.computeIfAbsent(item.podClass.boundClass, k -> new ArrayList<>()).add(item);
     }
     followingBound = true;
     for (int s : shapeOrder) {
@@ -376,7 +376,7 @@ final class Packer {
     Topology.count(item.podClass, node.counts, node.repelled, n);
     node.items.add(item);
     node.itemCounts.add(n);
-    node.value += item.value * n;
+    node.value += item.podClass.value * n;
   }
 
   /** The pod that best matches what room is left, among every stream the node can take; null when none fits. */

@@ -67,7 +67,7 @@ final class PatternPacking {
       zoneMasks[kind] = first.zoneMask;
       capacityTypeMasks[kind] = first.capacityTypeMask;
       kindShapes[kind] = first.podClass.shapes;
-      worth[kind] = first.value;
+      worth[kind] = first.podClass.value;
       for (PodClass.Item item : kinds.get(kind)) {
         demand[kind] += item.remaining;
       }

@@ -140,47 +140,10 @@ final class PatternProgram {
     }
     PatternSearch search = new PatternSearch(shape.room, kinds.requests(), kinds.zoneMasks(), most, prices, budget)
         .run(shape.zoneMask);
-    int[] best = search.best;
-    double bestValue = search.bestValue;
-    long bestZones = search.bestZoneMask;
-    // on a node that holds many pods the search's budget ends long before its optimum: round the knapsack's
-    // fractional optimum down and fill the room left, once per set of kinds that can share a zone
-    java.util.Set<String> tried = new java.util.HashSet<>();
-    for (int z = 0; z < 64; z++) {
-      long zone = 1L << z;
-      if ((shape.zoneMask & zone) == 0) {
-        continue;
-      }
-      int[] allowed = most.clone();
-      StringBuilder key = new StringBuilder();
-      for (int kind = 0; kind < k; kind++) {
-        if ((kinds.zoneMasks()[kind] & zone) == 0) {
-          allowed[kind] = 0;
-        }
-        key.append(allowed[kind] > 0 ? '1' : '0');
-      }
-      if (!tried.add(key.toString())) {
-        continue;
-      }
-      int[] rounded = PatternSearch.rounded(shape.room, kinds.requests(), allowed, prices);
-      double value = 0;
-      long zones = shape.zoneMask;
-      for (int kind = 0; kind < k; kind++) {
-        value += rounded[kind] * prices[kind];
-        if (rounded[kind] > 0) {
-          zones &= kinds.zoneMasks()[kind];
-        }
-      }
-      if (value > bestValue + 1e-12) {
-        best = rounded;
-        bestValue = value;
-        bestZones = zones;
-      }
-    }
-    if (bestValue <= 0) {
+    if (search.bestValue <= 0) {
       return null;
     }
-    return new Pattern(shape.index, best.clone(), bestZones, shape.price(bestZones));
+    return new Pattern(shape.index, search.best.clone(), search.bestZoneMask, shape.price(search.bestZoneMask));
   }
 
   private static double value(Pattern p, double[] prices) {

@@ -59,10 +59,6 @@ final class PodClass {
     int simTaken;
     /** While the packer follows the bound's assignment: how many more may go on the current shape. */
     int quota;
-    /** Index of its class in the fractional bound (same group, requests and zones). */
-    int boundClass = -1;
-    /** Its share of the bound per pod, in USD per hour (its bound class's). */
-    double value;
 
     Item(int index, PodClass podClass, long zoneMask, int capacityTypeMask, List<String> names) {
       this.index = index;

@@ -78,9 +78,6 @@ public final class Scheduler {
     private final List<PoolFallback> poolFallbacks = new ArrayList<>();
     private final ClaimBuilder claimBuilder;
     private final PackingSelection selection;
-    /** Per-node topology as resources, and the shapes with their slots, for the bound. */
-    private NodeSlots slots;
-    private List<NodeShape> boundShapes;
 
     Run(SchedulingInput input, Choice choice) {
       this.input = input;
@@ -113,16 +110,6 @@ public final class Scheduler {
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       topology.nodeConstraints(placeable,
           input.inFlight().stream().flatMap(n -> n.pods().stream()).toList());
-      slots = new NodeSlots(placeable, topology.groups.size());
-      boundShapes = shapes;
-      if (slots.size() > 0) {
-        long[] slotRoom = slots.room();
-        boundShapes = shapes.stream().map(s -> {
-          long[] room = Arrays.copyOf(s.room, s.room.length + slotRoom.length);
-          System.arraycopy(slotRoom, 0, room, s.room.length, slotRoom.length);
-          return s.withRoom(room);
-        }).toList();
-      }
       ZoneTopology zoneTopology = new ZoneTopology(shapes, zones);
       List<PodClass.Item> items = zoneTopology.split(placeable, unschedulable);
 
@@ -230,48 +217,22 @@ public final class Scheduler {
       List<long[]> lpRequests = new ArrayList<>();
       List<Integer> lpGroups = new ArrayList<>();
       List<Long> lpCounts = new ArrayList<>();
-      List<Long> lpZones = new ArrayList<>();
       Map<PodClass, Integer> boundClassOf = new HashMap<>();
-      // slots tighten only the per-class program; where it is not solved (too many classes), the resource-split
-      // program is left as it was, since slots would only weaken its pruning of shapes and skew its prices
-      java.util.Set<String> plainKeys = new java.util.HashSet<>();
-      for (PodClass.Item item : items) {
-        plainKeys.add(groupOf.get(item.podClass) + "/" + Arrays.toString(item.podClass.requests) + "/"
-            + item.zoneMask);
-      }
-      boolean withSlots = slots.size() > 0 && plainKeys.size() <= FractionalBound.MAX_CLASSES;
-      int slotCount = withSlots ? slots.size() : 0;
       for (PodClass.Item item : items) {
         PodClass c = item.podClass;
         int group = groupOf.get(c);
-        long[] requests = withSlots ? slots.requests(c) : c.requests;
-        long zoneMask = item.zoneMask;
-        int id = lpClassIds.computeIfAbsent(group + "/" + Arrays.toString(requests) + "/" + zoneMask, k -> {
-          lpRequests.add(requests);
-          lpZones.add(zoneMask);
+        int id = lpClassIds.computeIfAbsent(group + "/" + Arrays.toString(c.requests), k -> {
+          lpRequests.add(c.requests);
           lpGroups.add(group);
           lpCounts.add(0L);
           return lpRequests.size() - 1;
         });
         lpCounts.set(id, lpCounts.get(id) + counts.get(item));
         boundClassOf.put(c, id);
-        if (assign) {
-          item.boundClass = id;
-        }
       }
-      FractionalBound.Result bound = FractionalBound.solve(withSlots ? boundShapes : shapes, groupShapes, lpRequests,
+      FractionalBound.Result bound = FractionalBound.solve(shapes, groupShapes, lpRequests,
           lpGroups.stream().mapToInt(Integer::intValue).toArray(),
-          lpCounts.stream().mapToLong(Long::longValue).toArray(), lpZones.stream().mapToLong(Long::longValue).toArray(),
-          dims.size() + slotCount, false);
-      if (withSlots) {
-        // the packing prices a node by the run's own resources; what the slots are worth is in each pod's worth
-        double[][] prices = bound.prices().clone();
-        for (int g = 0; g < prices.length; g++) {
-          prices[g] = Arrays.copyOf(prices[g], dims.size());
-        }
-        bound = new FractionalBound.Result(bound.bound(), bound.nodes(), prices, bound.podValues(),
-            bound.assignments());
-      }
+          lpCounts.stream().mapToLong(Long::longValue).toArray(), dims.size());
       if (assign) {
         for (PodClass c : groupOf.keySet()) {
           c.group = groupOf.get(c);
@@ -288,13 +249,6 @@ public final class Scheduler {
           }
           // a tiny size term orders pods the bound prices at zero
           c.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
-        }
-        // pods pinned to a zone of dearer nodes are worth more there than their class elsewhere
-        for (PodClass.Item item : items) {
-          PodClass c = item.podClass;
-          item.value = bound.podValues() != null && item.boundClass >= 0
-              ? bound.podValues()[item.boundClass] + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6)
-              : c.value;
         }
       }
       return bound;

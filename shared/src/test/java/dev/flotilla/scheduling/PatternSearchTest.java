@@ -45,32 +45,6 @@ class PatternSearchTest {
     assertThat(search.bestZoneMask).isEqualTo(0b010);
   }
 
-  @Test
-  void roundingFillsALargeNodeWhereTheSearchRunsOutOfBudget() {
-    // 192 CPU and 768 units of memory hold about a hundred of these pods; 200 states of search stop far short
-    long[] room = {192_000, 768, 250};
-    long[][] requests = {{1000, 2, 1}, {3000, 2, 1}, {500, 4, 1}, {4000, 8, 1}, {2000, 16, 1}};
-    int[] most = {500, 500, 500, 500, 500};
-    double[] worth = {1.0, 2.2, 1.1, 4.5, 3.9};
-    PatternSearch search = new PatternSearch(room, requests, zones(5), most, worth, 200).run(ALL_ZONES);
-
-    int[] rounded = PatternSearch.rounded(room, requests, most, worth);
-
-    long[] used = new long[3];
-    double value = 0;
-    for (int k = 0; k < requests.length; k++) {
-      assertThat(rounded[k]).isBetween(0, most[k]);
-      for (int r = 0; r < 3; r++) {
-        used[r] += requests[k][r] * rounded[k];
-      }
-      value += rounded[k] * worth[k];
-    }
-    assertThat(used[0]).isLessThanOrEqualTo(room[0]);
-    assertThat(used[1]).isLessThanOrEqualTo(room[1]);
-    assertThat(used[2]).isLessThanOrEqualTo(room[2]);
-    assertThat(value).isGreaterThan(search.bestValue);
-  }
-
   @Property(tries = 200)
   void findsTheOptimumOfSmallNodes(@ForAll("kinds") @Size(min = 1, max = 4) List<Kind> kinds,
       @ForAll @IntRange(min = 1000, max = 8000) int cpu, @ForAll @IntRange(min = 1, max = 16) int memory) {
