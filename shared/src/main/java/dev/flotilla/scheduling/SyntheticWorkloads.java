@@ -93,6 +93,32 @@ public final class SyntheticWorkloads {
    * counts drawn to add up to {@code count} pods: the many kinds of a real cluster's deployments.
    */
   public static List<PendingPod> kinds(int count, int kinds, long seed) {
+    return kinds(count, kinds, seed, false);
+  }
+
+  /** The roles a deployment of {@link #kinds(int, int, long, boolean)} with topology takes, and their shares. */
+  private enum Role {
+    PLAIN(0), ZONE_SPREAD(0.12), HOSTNAME_SPREAD(0.08), ZONE_AFFINITY(0.05), HOSTNAME_ANTI_AFFINITY(0.08);
+
+    final double share;
+
+    Role(double share) {
+      this.share = share;
+    }
+
+    boolean perNode() {
+      return this == HOSTNAME_SPREAD || this == HOSTNAME_ANTI_AFFINITY;
+    }
+  }
+
+  /**
+   * As {@link #kinds(int, int, long)}; {@code withTopology} gives a minority of deployments each kind of topology, as
+   * in a real cluster: zone spread (maxSkew 1, DoNotSchedule) on about 12%, hostname spread (maxSkew 1) on 8%, zone
+   * self-affinity on 5%, hostname anti-affinity on 8%, at least one of each; and, independently, a node selector on
+   * the CPU architecture (arm64 or amd64) on 15%. Deployments that take a node per pod (hostname spread and
+   * anti-affinity) run 3 to 40 replicas, as such deployments do; the other deployments take the rest.
+   */
+  public static List<PendingPod> kinds(int count, int kinds, long seed, boolean withTopology) {
     SplittableRandom random = new SplittableRandom(seed * 7919 + kinds);
     java.util.Set<String> seen = new java.util.HashSet<>();
     long[][] requests = new long[kinds][];
@@ -107,18 +133,59 @@ public final class SyntheticWorkloads {
       requests[k] = new long[] {cpu, memory};
     }
     double[] weights = new double[kinds];
-    double total = 0;
     for (int k = 0; k < kinds; k++) {
       weights[k] = 0.2 + random.nextDouble();
-      total += weights[k];
+    }
+    Role[] roles = new Role[kinds];
+    java.util.Arrays.fill(roles, Role.PLAIN);
+    String[] arch = new String[kinds];
+    if (withTopology) {
+      // shuffled deployment order, then each role takes its share of it
+      int[] order = new int[kinds];
+      for (int k = 0; k < kinds; k++) {
+        order[k] = k;
+      }
+      for (int k = kinds - 1; k > 0; k--) {
+        int j = random.nextInt(k + 1);
+        int t = order[k];
+        order[k] = order[j];
+        order[j] = t;
+      }
+      int next = 0;
+      for (Role role : Role.values()) {
+        for (int n = 0; role != Role.PLAIN && n < Math.max(1, (int) Math.round(kinds * role.share)); n++) {
+          roles[order[next++]] = role;
+        }
+      }
+      for (int k = 0; k < kinds; k++) {
+        if (random.nextDouble() < 0.15) {
+          arch[k] = random.nextBoolean() ? "arm64" : "amd64";
+        }
+      }
     }
     int[] replicas = new int[kinds];
     int assigned = 0;
+    double plainWeight = 0;
     for (int k = 0; k < kinds; k++) {
-      replicas[k] = Math.max(1, (int) Math.floor(count * weights[k] / total));
+      plainWeight += roles[k].perNode() ? 0 : weights[k];
+    }
+    int perNodePods = 0;
+    for (int k = 0; k < kinds; k++) {
+      if (roles[k].perNode()) {
+        replicas[k] = Math.min(3 + random.nextInt(38), Math.max(1, count / kinds));
+        perNodePods += replicas[k];
+      }
+    }
+    for (int k = 0; k < kinds; k++) {
+      if (!roles[k].perNode()) {
+        replicas[k] = Math.max(1, (int) Math.floor((count - perNodePods) * weights[k] / plainWeight));
+      }
       assigned += replicas[k];
     }
     for (int k = 0; assigned != count; k = (k + 1) % kinds) {
+      if (roles[k].perNode()) {
+        continue;
+      }
       if (assigned < count) {
         replicas[k]++;
         assigned++;
@@ -129,8 +196,22 @@ public final class SyntheticWorkloads {
     }
     List<PendingPod> pods = new ArrayList<>(count);
     for (int k = 0; k < kinds; k++) {
-      PendingPod template = PendingPod.builder("default/k" + k + "-0").labels(Map.of("app", "k" + k))
-          .ownerKind("ReplicaSet").requests(Resources.of(requests[k][0], requests[k][1])).build();
+      Map<String, String> labels = Map.of("app", "k" + k);
+      LabelSelector self = LabelSelector.of(labels);
+      PendingPod.Builder b = PendingPod.builder("default/k" + k + "-0").labels(labels)
+          .ownerKind("ReplicaSet").requests(Resources.of(requests[k][0], requests[k][1]));
+      switch (roles[k]) {
+        case ZONE_SPREAD -> b.spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 1, true, self)));
+        case HOSTNAME_SPREAD -> b.spreads(List.of(new TopologySpread(WellKnownLabels.HOSTNAME, 1, true, self)));
+        case ZONE_AFFINITY -> b.affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of())));
+        case HOSTNAME_ANTI_AFFINITY ->
+            b.antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME, self, List.of())));
+        case PLAIN -> { }
+      }
+      if (arch[k] != null) {
+        b.nodeSelector(Map.of(WellKnownLabels.ARCH, arch[k]));
+      }
+      PendingPod template = b.build();
       for (int i = 0; i < replicas[k]; i++) {
         pods.add(template.withName("default/k" + k + "-" + i));
       }

@@ -137,16 +137,20 @@ final class PlanInvariants {
           .as("in-flight " + inFlight.claimId() + " holds " + used).isTrue();
     }
     // zone-level topology, over the placed pods
+    Map<List<Object>, Set<String>> zonesOffered = new HashMap<>();
     for (PendingPod p : pods.values()) {
       if (!zoneOf.containsKey(p.name())) {
         continue;
       }
       for (TopologySpread s : p.spreads()) {
         if (s.required() && s.topologyKey().equals(WellKnownLabels.ZONE)) {
-          // as the cluster's scheduler counts: the zones the pod's node affinity allows, every matching pod in them;
-          // the pod's own zone may hold at most maxSkew more than the least-used
+          // as the cluster's scheduler counts: the zones the pod's node affinity allows and where a node it selects
+          // can be, every matching pod in them; the pod's own zone may hold at most maxSkew more than the least-used
           Map<String, Integer> counts = new TreeMap<>();
-          input.catalog().zones().stream().filter(z -> allowsZone(p, z)).forEach(z -> counts.put(z, 0));
+          Set<String> offered = zonesOffered.computeIfAbsent(List.of(p.nodeSelector(), p.requiredTerms(),
+              p.tolerations()), k -> zonesWithANodeFor(input, p));
+          input.catalog().zones().stream().filter(z -> allowsZone(p, z) && offered.contains(z))
+              .forEach(z -> counts.put(z, 0));
           pods.values().stream().filter(q -> zoneOf.containsKey(q.name()) && q.namespace().equals(p.namespace())
               && s.selector().matches(q.labels()) && counts.containsKey(zoneOf.get(q.name())))
               .forEach(q -> counts.merge(zoneOf.get(q.name()), 1, Integer::sum));
@@ -178,6 +182,32 @@ final class PlanInvariants {
         }
       }
     }
+  }
+
+  /** The zones where some NodePool offers a node whose labels the pod selects and whose taints it tolerates. */
+  static Set<String> zonesWithANodeFor(SchedulingInput input, PendingPod pod) {
+    Set<String> zones = new HashSet<>();
+    for (NodePool pool : input.pools()) {
+      if (Toleration.firstUntolerated(pool.taints(), pod.tolerations()) != null) {
+        continue;
+      }
+      for (InstanceType type : input.catalog().types()) {
+        for (dev.flotilla.catalog.Offering o : input.catalog().offerings(type)) {
+          if (zones.contains(o.zone())) {
+            continue;
+          }
+          Map<String, String> labels = new HashMap<>(NodeLabels.of(type));
+          labels.putAll(pool.labels());
+          labels.put(WellKnownLabels.NODEPOOL, pool.name());
+          labels.put(WellKnownLabels.CAPACITY_TYPE, o.capacityType().label());
+          labels.put(WellKnownLabels.ZONE, o.zone());
+          if (pool.requirements().stream().allMatch(r -> r.matches(labels)) && selects(pod, labels)) {
+            zones.add(o.zone());
+          }
+        }
+      }
+    }
+    return zones;
   }
 
   /** Whether the pod's node selector and any of its required terms allow the zone (volumes aside). */

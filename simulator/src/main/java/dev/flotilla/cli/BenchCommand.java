@@ -66,10 +66,15 @@ public final class BenchCommand implements Callable<Integer> {
           speed(scheduler, kinds + " deployment kinds, us-east-1 catalog", SyntheticWorkloads.kinds(pods, kinds, 1),
               usEast1);
         }
+        for (int kinds : new int[] {50, 200}) {
+          speed(scheduler, kinds + " kinds with topology, us-east-1 catalog",
+              SyntheticWorkloads.kinds(pods, kinds, 1, true), usEast1);
+        }
       }
     }
     if (!skipCostSweep && kindsSeeds > 0) {
-      kindsSweep(scheduler, usEast1);
+      kindsSweep(scheduler, usEast1, false);
+      kindsSweep(scheduler, usEast1, true);
     }
     if (!skipCostSweep && !onlyKinds) {
       System.out.println();
@@ -97,11 +102,15 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Cost over the bound on mixes of 10 to 200 deployment kinds and 1,000 to 20,000 pods, worst and mean per cell. */
-  private void kindsSweep(Scheduler scheduler, OfferingCatalog catalog) {
+  /**
+   * Cost over the bound on mixes of 10 to 200 deployment kinds and 1,000 to 20,000 pods, worst and mean per cell;
+   * {@code topology} gives a minority of the deployments zone and hostname spread, zone affinity, hostname
+   * anti-affinity and architecture selectors.
+   */
+  private void kindsSweep(Scheduler scheduler, OfferingCatalog catalog, boolean topology) {
     System.out.println();
-    System.out.printf(Locale.ROOT, "cost sweep over pod kinds: us-east-1 catalog, plan price / fractional bound, %d seeds"
-        + " per cell (worst/mean; median ms)%n", kindsSeeds);
+    System.out.printf(Locale.ROOT, "cost sweep over pod kinds%s: us-east-1 catalog, plan price / fractional bound, %d"
+        + " seeds per cell (worst/mean; median ms)%n", topology ? " with topology" : "", kindsSeeds);
     int[] kindsList = {10, 20, 50, 100, 200};
     int[] podsList = {1_000, 2_000, 5_000, 10_000, 20_000};
     StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%7s", "PODS"));
@@ -114,6 +123,7 @@ public final class BenchCommand implements Callable<Integer> {
     double sum = 0;
     int n = 0;
     int within = 0;
+    int unschedulable = 0;
     for (int pods : podsList) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%7d", pods));
       for (int kinds : kindsList) {
@@ -121,9 +131,10 @@ public final class BenchCommand implements Callable<Integer> {
         double cellSum = 0;
         long[] millis = new long[kindsSeeds];
         for (int seed = 1; seed <= kindsSeeds; seed++) {
-          Plan plan = scheduler.schedule(new SchedulingInput(SyntheticWorkloads.kinds(pods, kinds, seed), List.of(),
-              catalog));
+          Plan plan = scheduler.schedule(new SchedulingInput(SyntheticWorkloads.kinds(pods, kinds, seed, topology),
+              List.of(), catalog));
           double ratio = plan.costRatio();
+          unschedulable += plan.unschedulable().size();
           millis[seed - 1] = plan.solveMillis();
           cellWorst = Math.max(cellWorst, ratio);
           cellSum += ratio;
@@ -141,8 +152,8 @@ public final class BenchCommand implements Callable<Integer> {
       }
       System.out.println(line);
     }
-    System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f (%s), within 3%% of the bound: %d of %d plans%n", sum / n,
-        worst, worstAt, within, n);
+    System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f (%s), within 3%% of the bound: %d of %d plans; pods left"
+        + " unschedulable: %d%n", sum / n, worst, worstAt, within, n, unschedulable);
   }
 
   /**
@@ -164,6 +175,8 @@ public final class BenchCommand implements Callable<Integer> {
       for (int kinds : new int[] {10, 20, 50, 100, 200}) {
         inputs.put("kinds " + pods + "/" + kinds + " seed 1", new SchedulingInput(SyntheticWorkloads.kinds(pods,
             kinds, 1), List.of(), usEast1));
+        inputs.put("topology " + pods + "/" + kinds + " seed 1", new SchedulingInput(SyntheticWorkloads.kinds(pods,
+            kinds, 1, true), List.of(), usEast1));
       }
     }
     StringBuilder all = new StringBuilder();
