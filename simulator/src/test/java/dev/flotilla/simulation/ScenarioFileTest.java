@@ -119,7 +119,7 @@ class ScenarioFileTest {
     assertThat(fields).containsExactly("pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds",
         "instancesLaunched", "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour",
         "finalLowerBoundPerHour", "interruptions", "consolidationActions", "disruptions", "budgetViolations",
-        "simulatedSeconds", "wallMillis", "faultsInjected", "invariantViolations");
+        "simulatedSeconds", "wallMillis", "faultsInjected", "invariantViolations", "prices");
     List<String> disruptions = new ArrayList<>();
     json.path("disruptions").fieldNames().forEachRemaining(disruptions::add);
     assertThat(disruptions).containsExactly("drifted", "expired", "repaired");
