@@ -65,7 +65,7 @@ public final class FlotillaServices {
     Supplier<List<PendingPod>> daemonSets = () -> store.daemonSets().map(d -> DaemonSets.parse(d).templates())
         .orElse(List.of());
     this.provisioner = new Provisioner(store, cloud, launchable, config::nodePools, daemonSets, clock, claimIds);
-    this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
+    this.lifecycle = new Lifecycle(store, cloud, commands, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, config::nodePools, clock);
     this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, config::nodePools,
