@@ -85,6 +85,10 @@ public final class SimulateCommand implements Callable<Integer> {
               : 100 * (r.finalPricePerHour() / r.finalLowerBoundPerHour() - 1)));
       row(out, "interruptions", r.interruptions());
       row(out, "consolidation actions", r.consolidationActions());
+      row(out, "nodes at peak", r.nodesAtPeak());
+      row(out, "pods planned twice (second round)", r.podsSecondRound());
+      row(out, "pods relaunched after consolidation", r.consolidationRelaunches());
+      row(out, "pods nominated / binder", r.podsNominated() + " / " + r.binder());
       if (s.faults().any()) {
         row(out, "faults injected", r.faultsInjected());
         row(out, "invariant violations", r.invariantViolations().size());
