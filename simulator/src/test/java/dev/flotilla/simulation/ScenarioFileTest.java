@@ -90,7 +90,8 @@ class ScenarioFileTest {
     json.fieldNames().forEachRemaining(fields::add);
     assertThat(fields).containsExactly("pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds",
         "instancesLaunched", "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour",
-        "finalLowerBoundPerHour", "interruptions", "consolidationActions", "simulatedSeconds", "wallMillis",
+        "finalLowerBoundPerHour", "interruptions", "consolidationActions", "nodesAtPeak", "podsSecondRound",
+        "consolidationRelaunches", "podsNominated", "binder", "simulatedSeconds", "wallMillis",
         "faultsInjected", "invariantViolations");
     assertThat(json.path("faultsInjected").isEmpty()).as("no faults without a faults block").isTrue();
     assertThat(json.path("invariantViolations").isArray()).isTrue();
