@@ -45,7 +45,7 @@ class ScenariosTest {
   }
 
   @Test
-  void afterTheScaleDownSettlesTheFleetIsWithinFifteenPercentOfTheBound() {
+  void afterTheScaleDownConsolidationBringsTheFleetTowardsTheBound() {
     SimulationResult r = RESULTS.get("scale-down");
 
     assertThat(r.consolidationActions()).isPositive();
