@@ -35,6 +35,18 @@ final class RunningZones {
         running.add(new PlacedPod(p.pod(), zone));
       }
     }
+    // pods reserved on nodes still in flight land in their claim's zone: they count there already
+    for (dev.flotilla.claims.Claim c : store.claims()) {
+      boolean inFlight = c.state() == dev.flotilla.claims.ClaimState.Launched
+          || c.state() == dev.flotilla.claims.ClaimState.Registered;
+      if (inFlight && c.zone() != null) {
+        for (dev.flotilla.claims.PodKind kind : c.kinds()) {
+          for (int i = 0; i < kind.count(); i++) {
+            running.add(new PlacedPod(kind.pod(), c.zone()));
+          }
+        }
+      }
+    }
     return running;
   }
 }
