@@ -124,7 +124,7 @@ public final class FlotillaServices {
     // pending pods never buy a static pool's nodes: consolidation's pass keeps those at their count
     this.provisioner = new Provisioner(store, cloud, launchable, () -> StaticCapacity.dynamic(pools.get()),
         daemonSets, clock, claimIds, fanout, commands, images);
-    this.lifecycle = new Lifecycle(store, cloud, clock, config.launchTimeout());
+    this.lifecycle = new Lifecycle(store, cloud, commands, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, pools, clock);
     this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, pools,

@@ -191,7 +191,10 @@ public final class ConsolidationService {
     double planned = plan.replacements().stream().mapToDouble(NodeClaim::pricePerHour).sum();
     List<NodeClaim> bounded = new ArrayList<>();
     for (NodeClaim r : plan.replacements()) {
-      r.pricedUnder(removed - (planned - r.pricePerHour())).ifPresent(bounded::add);
+      // in the zone it was validated in: elsewhere, the zone spreads of the pods it takes may refuse them
+      NodeClaim validated = new NodeClaim(r.nodePool(), r.zone(), List.of(r.zone()), r.capacityType(),
+          r.instanceTypes(), r.pods(), r.requests(), r.allocatable());
+      validated.pricedUnder(removed - (planned - r.pricePerHour())).ifPresent(bounded::add);
     }
     if (bounded.size() < plan.replacements().size()) {
       return new Pass(plan, false, "not started: no replacement type keeps the saving", drained, List.of());

@@ -9,7 +9,9 @@ import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
 import dev.flotilla.scheduling.InFlightNode;
+import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.scheduling.Plan;
+import dev.flotilla.scheduling.PlacedPod;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
 import java.time.Duration;
@@ -49,6 +51,8 @@ public final class Consolidator {
   private final Scheduler scheduler = new Scheduler(Scheduler.Choice.FEWEST_NODES);
   /** The last plan per set of actions looked for: each disruption method keeps its own. */
   private final Map<Set<Action>, Map.Entry<Object, ConsolidationPlan>> last = new HashMap<>();
+  /** The cluster as kube-scheduler sees it, loaded at the first check of a search. */
+  private ConsolidationValidation validation;
 
   /** What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time. */
   public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
@@ -140,6 +144,7 @@ public final class Consolidator {
   private ConsolidationPlan search(View view, Map<String, NodePool> pools, List<Candidate> owned,
       List<Candidate> eligible, List<String> skipped, Map<String, Integer> budget, Map<String, Integer> emptyBudget,
       Set<Action> looking) {
+    validation = null;
 
     // empty nodes: every one the budgets allow, at once
     Map<String, Integer> left = new HashMap<>(emptyBudget);
@@ -271,9 +276,27 @@ public final class Consolidator {
     }
     List<Claim> remaining = view.claims().stream().filter(c -> c.state().live() && !gone.contains(c.id())).toList();
     // a new node gives up what its DaemonSets take; the nodes that stay already list their DaemonSets' pods
+    // zone spreads count the pods that stay where they run, as the cluster's scheduler will
+    Set<String> removedNodes = new HashSet<>();
+    removed.forEach(c -> removedNodes.add(c.state().node()));
+    List<PlacedPod> running = new ArrayList<>();
+    for (NodeState node : view.nodes()) {
+      String zone = node.labels().get(WellKnownLabels.ZONE);
+      if (zone != null && !removedNodes.contains(node.node())) {
+        node.pods().forEach(p -> running.add(new PlacedPod(p.pod(), zone)));
+      }
+    }
     Plan plan = scheduler.schedule(new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(),
-        Provisioner.poolUsage(remaining, view.catalog()), stay));
-    return plan.unschedulable().isEmpty() ? plan : null;
+        Provisioner.poolUsage(remaining, view.catalog()), stay, running));
+    if (!plan.unschedulable().isEmpty()) {
+      return null;
+    }
+    if (validation == null) {
+      Map<String, NodePool> pools = new HashMap<>();
+      view.pools().forEach(p -> pools.put(p.name(), p));
+      validation = new ConsolidationValidation(view, pools);
+    }
+    return validation.lands(removed, plan.nodeClaims()) ? plan : null;
   }
 
   private static double cpuUse(Candidate c) {

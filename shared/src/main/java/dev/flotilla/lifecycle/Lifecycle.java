@@ -4,6 +4,8 @@ import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.cloud.CloudProvider;
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.CommandQueue;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.provisioning.LaunchRecords;
 import java.time.Clock;
@@ -28,13 +30,15 @@ public final class Lifecycle {
 
   private final ClaimStore store;
   private final CloudProvider cloud;
+  private final CommandQueue commands;
   private final Clock clock;
   private final Duration launchTimeout;
   private final LaunchRecords launches;
 
-  public Lifecycle(ClaimStore store, CloudProvider cloud, Clock clock, Duration launchTimeout) {
+  public Lifecycle(ClaimStore store, CloudProvider cloud, CommandQueue commands, Clock clock, Duration launchTimeout) {
     this.store = store;
     this.cloud = cloud;
+    this.commands = commands;
     this.clock = clock;
     this.launchTimeout = launchTimeout;
     this.launches = new LaunchRecords(store, cloud, clock);
@@ -47,11 +51,28 @@ public final class Lifecycle {
             : null);
   }
 
-  /** Launched or Registered becomes Initialized. */
+  /**
+   * Launched or Registered becomes Initialized, and the pods the claim planned onto the node are nominated there:
+   * the forwarder sets their nominatedNodeName (those still pending) so that the cluster's scheduler places them
+   * where the plan has room for them, then lifts the node's startup taint. A lost command costs only the
+   * forwarder's 30 s fallback, after which the taint goes anyway.
+   */
   public Optional<Claim> ready(NodeEvent event) {
-    return move(event.instanceId(), ClaimState.Initialized,
+    Optional<Claim> ready = move(event.instanceId(), ClaimState.Initialized,
         c -> c.state() == ClaimState.Launched || c.state() == ClaimState.Registered
             ? c.withNode(event.node()).moved(ClaimState.Initialized, clock.instant()) : null);
+    ready.ifPresent(this::nominate);
+    return ready;
+  }
+
+  private void nominate(Claim claim) {
+    // reservations of pods known only by uid cannot be named to the API server
+    List<String> pods = claim.pods().stream().filter(p -> p.indexOf('/') > 0).toList();
+    if (pods.isEmpty()) {
+      return;
+    }
+    commands.send(List.of(Command.nominate(claim.nodeName(), claim.id(), pods)));
+    LOG.info("nominated {} pod(s) of claim {} to node {}", pods.size(), claim.id(), claim.nodeName());
   }
 
   /**

@@ -151,7 +151,7 @@ public final class Provisioner {
     knownCatalog = catalog;
     List<Claim> live = reads.claims().stream().filter(c -> c.state().live()).toList();
     Plan plan = scheduler.schedule(new SchedulingInput(open, pools.get(), catalog, reads.daemonSets(),
-        poolUsage(live, catalog), inFlight(live)));
+        poolUsage(live, catalog), inFlight(live), RunningZones.countedBy(open, store)));
 
     List<InFlightPlacement> extended = extendInFlight(plan, live, byName, failures);
     Launches launches = launch(plan, byName, true, List.of(), failures, n -> claimIds.get());

@@ -110,7 +110,7 @@ public final class Scheduler {
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       topology.nodeConstraints(placeable,
           input.inFlight().stream().flatMap(n -> n.pods().stream()).toList());
-      ZoneTopology zoneTopology = new ZoneTopology(shapes, zones);
+      ZoneTopology zoneTopology = new ZoneTopology(shapes, zones, input.running());
       List<PodClass.Item> items = zoneTopology.split(placeable, unschedulable);
 
       List<BitSet> groupShapes = new ArrayList<>();

@@ -13,6 +13,7 @@ import java.util.Map;
  * @param daemonSets pod templates of the DaemonSets: each takes its requests and a pod slot on every node it matches
  * @param poolUsage  capacity the pools' existing and in-flight nodes already count against their limits
  * @param inFlight   nodes launched or launching whose spare room is filled first
+ * @param running    pods running now, with their zones, that zone spreads count
  */
 public record SchedulingInput(
     List<PendingPod> pods,
@@ -20,7 +21,8 @@ public record SchedulingInput(
     OfferingCatalog catalog,
     List<PendingPod> daemonSets,
     Map<String, Resources> poolUsage,
-    List<InFlightNode> inFlight) {
+    List<InFlightNode> inFlight,
+    List<PlacedPod> running) {
 
   public SchedulingInput {
     pods = List.copyOf(pods);
@@ -28,14 +30,20 @@ public record SchedulingInput(
     daemonSets = daemonSets == null ? List.of() : List.copyOf(daemonSets);
     poolUsage = poolUsage == null ? Map.of() : Map.copyOf(poolUsage);
     inFlight = inFlight == null ? List.of() : List.copyOf(inFlight);
+    running = running == null ? List.of() : List.copyOf(running);
+  }
+
+  public SchedulingInput(List<PendingPod> pods, List<NodePool> pools, OfferingCatalog catalog,
+      List<PendingPod> daemonSets, Map<String, Resources> poolUsage, List<InFlightNode> inFlight) {
+    this(pods, pools, catalog, daemonSets, poolUsage, inFlight, List.of());
   }
 
   public SchedulingInput(List<PendingPod> pods, List<NodePool> pools, OfferingCatalog catalog,
       List<PendingPod> daemonSets, Map<String, Resources> poolUsage) {
-    this(pods, pools, catalog, daemonSets, poolUsage, List.of());
+    this(pods, pools, catalog, daemonSets, poolUsage, List.of(), List.of());
   }
 
   public SchedulingInput(List<PendingPod> pods, List<NodePool> pools, OfferingCatalog catalog) {
-    this(pods, pools, catalog, List.of(), Map.of(), List.of());
+    this(pods, pools, catalog, List.of(), Map.of(), List.of(), List.of());
   }
 }

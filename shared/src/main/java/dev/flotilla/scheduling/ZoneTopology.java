@@ -109,9 +109,26 @@ final class ZoneTopology {
   private final Map<Topology.Group, Long> occupiedZones = new HashMap<>();
   private final Map<Topology.Group, Integer> affinityZone = new HashMap<>();
 
-  ZoneTopology(List<NodeShape> shapes, List<String> zones) {
+  private final List<PlacedPod> running;
+  /** Where the cluster has nodes: a running cluster's scheduler counts a spread's skew over these zones alone. */
+  private final Set<String> zonesWithNodes = new HashSet<>();
+
+  ZoneTopology(List<NodeShape> shapes, List<String> zones, List<PlacedPod> running) {
     this.shapes = shapes;
     this.zones = zones;
+    this.running = running;
+    running.forEach(p -> zonesWithNodes.add(p.zone()));
+  }
+
+  /** A new spread starts from the pods already running in each zone: the skew the cluster's scheduler checks. */
+  private Spread seeded(Spread spread) {
+    for (PlacedPod p : running) {
+      int z = zones.indexOf(p.zone());
+      if (z >= 0 && spread.group.matches(p.pod())) {
+        spread.counts[z]++;
+      }
+    }
+    return spread;
   }
 
   private List<PodClass> settled = List.of();
@@ -190,7 +207,8 @@ final class ZoneTopology {
     Map<Spread, long[]> counts = new HashMap<>();
     for (Spread s : spreads.values()) {
       if (s.required) {
-        counts.put(s, new long[zones.size()]);
+        // the running pods count too, as they did when the pods were settled
+        counts.put(s, seeded(new Spread(s.group, s.maxSkew, s.domains, true, zones.size())).counts);
       }
     }
     for (PodClass c : settled) {
@@ -325,7 +343,7 @@ final class ZoneTopology {
           Topology.Group g = group(s.selector(), List.of(pod.namespace()));
           long domains = domains(c);
           p.carried.add(spreads.computeIfAbsent(g + "/" + s.maxSkew() + "/" + domains + "/" + s.required(),
-              k -> new Spread(g, s.maxSkew(), domains, s.required(), zones.size())));
+              k -> seeded(new Spread(g, s.maxSkew(), domains, s.required(), zones.size()))));
         } else if (s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)) {
           p.capacitySpreads.add(s);
         }
@@ -577,7 +595,7 @@ final class ZoneTopology {
         ok = pod.requiredTerms().stream().anyMatch(term -> term.stream()
             .allMatch(r -> !r.key().equals(WellKnownLabels.ZONE) || r.matchesValue(zone)));
       }
-      if (ok) {
+      if (ok && (running.isEmpty() || zonesWithNodes.contains(zone))) {
         mask |= 1L << z;
       }
     }

@@ -45,7 +45,9 @@ public final class RunningCluster {
   public final StaticOfferingSource offerings = new StaticOfferingSource(catalog, store);
   public final List<NodePool> pools = new ArrayList<>(List.of(NodePool.defaultPool()));
   public final Provisioner provisioner = new Provisioner(store, cloud, offerings, () -> pools, List::of, clock);
-  public final Lifecycle lifecycle = new Lifecycle(store, cloud, clock, Lifecycle.LAUNCH_TIMEOUT);
+  /** The lifecycle's nominations go to a queue of their own, so that tests read the disruption commands alone. */
+  public final InMemoryCommandQueue nominations = new InMemoryCommandQueue(clock, Duration.ofMinutes(6));
+  public final Lifecycle lifecycle = new Lifecycle(store, cloud, nominations, clock, Lifecycle.LAUNCH_TIMEOUT);
 
   /** A pod of a ReplicaSet. */
   public static PendingPod pod(String name, long cpuMillis, long memoryMiB) {

@@ -15,6 +15,8 @@ import dev.flotilla.cloud.InMemoryCloud;
 import dev.flotilla.cloud.LaunchRequest;
 import dev.flotilla.cloud.LaunchResult;
 import dev.flotilla.cloud.OwnershipTags;
+import dev.flotilla.commands.Command;
+import dev.flotilla.commands.InMemoryCommandQueue;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.model.CapacityType;
@@ -35,7 +37,8 @@ class LifecycleTest {
   private final InMemoryClaimStore store = new InMemoryClaimStore(clock);
   private final InMemoryCloud cloud = new InMemoryCloud("shop-prod",
       OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.none()), store, clock);
-  private final Lifecycle lifecycle = new Lifecycle(store, cloud, clock, Lifecycle.LAUNCH_TIMEOUT);
+  private final InMemoryCommandQueue commands = new InMemoryCommandQueue(clock, Duration.ofMinutes(6));
+  private final Lifecycle lifecycle = new Lifecycle(store, cloud, commands, clock, Lifecycle.LAUNCH_TIMEOUT);
   private final GarbageCollector collector = new GarbageCollector(store, cloud, lifecycle, clock,
       GarbageCollector.GRACE);
 
@@ -72,6 +75,24 @@ class LifecycleTest {
         .hasValueSatisfying(c -> assertThat(c.state()).isEqualTo(ClaimState.Terminated));
     assertThat(store.reservations(List.of("shop/web-c1"))).isEmpty();
     assertThat(lifecycle.deleted(event("forwarder/node-deleted.json", id))).isEmpty();
+  }
+
+  @Test
+  void aReadyNodeHasThePodsItsClaimPlannedNominatedToItOnce() {
+    Claim claim = launchedClaim("c1");
+    lifecycle.registered(event("forwarder/node-registered.json", claim.instanceId()));
+    assertThat(commands.size()).isZero();
+
+    lifecycle.ready(event("forwarder/node-ready.json", claim.instanceId()));
+    lifecycle.ready(event("forwarder/node-ready.json", claim.instanceId()));
+
+    List<Command> sent = commands.receive(10, Duration.ZERO).stream().map(r -> Command.parse(r.body())).toList();
+    assertThat(sent).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Nominate);
+      assertThat(c.node()).isEqualTo("ip-10-0-1-23.ec2.internal");
+      assertThat(c.claimId()).isEqualTo("c1");
+      assertThat(c.pods()).containsExactly("shop/web-c1");
+    });
   }
 
   @Test
@@ -181,7 +202,7 @@ class LifecycleTest {
   @Test
   void aNodeJoiningWhileItsLaunchExpiresIsNeverKilledUnderALiveClaim() {
     Racing racing = new Racing(cloud);
-    Lifecycle expiring = new Lifecycle(store, racing, clock, Lifecycle.LAUNCH_TIMEOUT);
+    Lifecycle expiring = new Lifecycle(store, racing, commands, clock, Lifecycle.LAUNCH_TIMEOUT);
     Claim claim = launchedClaim("c1");
     clock.advance(Lifecycle.LAUNCH_TIMEOUT.plusMinutes(1));
     // the node registers just as the expiry acts
@@ -198,7 +219,7 @@ class LifecycleTest {
   @Test
   void anExpiryCutShortAfterClosingTheClaimIsFinishedByTheGarbageCollector() {
     Racing racing = new Racing(cloud);
-    Lifecycle expiring = new Lifecycle(store, racing, clock, Lifecycle.LAUNCH_TIMEOUT);
+    Lifecycle expiring = new Lifecycle(store, racing, commands, clock, Lifecycle.LAUNCH_TIMEOUT);
     Claim claim = launchedClaim("c1");
     clock.advance(Lifecycle.LAUNCH_TIMEOUT.plusMinutes(1));
     racing.beforeTerminate = () -> {

@@ -88,6 +88,10 @@ public final class SimulateCommand implements Callable<Integer> {
       row(out, "prices", prices);
       row(out, "interruptions", r.interruptions());
       row(out, "consolidation actions", r.consolidationActions());
+      row(out, "nodes at peak", r.nodesAtPeak());
+      row(out, "pods planned twice (second round)", r.podsSecondRound());
+      row(out, "pods relaunched after consolidation", r.consolidationRelaunches());
+      row(out, "pods nominated / binder", r.podsNominated() + " / " + r.binder());
       row(out, "drifted / expired / repaired", r.disruptions().drifted() + " / " + r.disruptions().expired() + " / "
           + r.disruptions().repaired());
       row(out, "budget violations", r.budgetViolations());

@@ -3,6 +3,7 @@ package dev.flotilla.simulation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.flotilla.binding.ScoringProfile;
 import dev.flotilla.manifest.Manifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,12 +19,17 @@ import java.util.regex.Pattern;
  * A simulation to run: the workloads and NodePools (manifests), the simulated EC2's behaviour, and what happens when.
  * Read from YAML; every error names the file and the field.
  */
-public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> manifests, List<Event> events,
-    Faults faults) {
+public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster, List<Manifest> manifests,
+    List<Event> events, Faults faults) {
 
   /** The same scenario with other faults (a test sweeping seeds, say). */
   public Scenario withFaults(Faults other) {
-    return new Scenario(name, duration, ec2, manifests, events, other);
+    return new Scenario(name, duration, ec2, cluster, manifests, events, other);
+  }
+
+  /** How the cluster's scheduler scores nodes: kube-scheduler's default profile unless the scenario says otherwise. */
+  public record Cluster(ScoringProfile scoring) {
+    public static final Cluster DEFAULT = new Cluster(ScoringProfile.LeastAllocated);
   }
 
   /** How the simulated EC2 behaves. */
@@ -32,6 +38,7 @@ public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> m
   }
 
   public Scenario {
+    cluster = cluster == null ? Cluster.DEFAULT : cluster;
     faults = faults == null ? Faults.NONE : faults;
   }
 
@@ -98,6 +105,16 @@ public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> m
     if (ec2.bootSeconds() < 0 || ec2.spotPriceRatio() <= 0 || ec2.spotPriceRatio() > 1) {
       throw error(source, "ec2", "bootSeconds must be 0 or more and spotPriceRatio in (0, 1]");
     }
+    Cluster cluster = Cluster.DEFAULT;
+    JsonNode clusterNode = root.path("cluster");
+    if (clusterNode.has("scoring")) {
+      String scoring = clusterNode.path("scoring").asText("");
+      try {
+        cluster = new Cluster(ScoringProfile.valueOf(scoring));
+      } catch (IllegalArgumentException e) {
+        throw error(source, "cluster.scoring", "is LeastAllocated (the default) or MostAllocated, got '" + scoring + "'");
+      }
+    }
     List<Manifest> manifests = new ArrayList<>();
     JsonNode list = root.path("manifests");
     for (int i = 0; i < list.size(); i++) {
@@ -120,7 +137,7 @@ public record Scenario(String name, Duration duration, Ec2 ec2, List<Manifest> m
       events.add(event(source, "events[" + i + "]", eventList.get(i), duration));
     }
     Faults faults = root.has("faults") ? faults(source, root.path("faults"), duration) : Faults.NONE;
-    return new Scenario(name, duration, ec2, manifests, events, faults);
+    return new Scenario(name, duration, ec2, cluster, manifests, events, faults);
   }
 
   private static Faults faults(String source, JsonNode f, Duration end) {

@@ -1,8 +1,12 @@
 package dev.flotilla.simulation;
 
+import dev.flotilla.binding.Binder;
+import dev.flotilla.binding.Binding;
+import dev.flotilla.binding.QueuedPod;
+import dev.flotilla.binding.ScoringProfile;
+import dev.flotilla.binding.StartupTaint;
 import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.PendingPod;
-import dev.flotilla.model.PodAffinityTerm;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.Taint;
@@ -10,17 +14,14 @@ import dev.flotilla.model.Toleration;
 import dev.flotilla.model.WellKnownLabels;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The simulated cluster: nodes, pods, and a scheduler that binds pending pods to ready nodes with room. It honours
- * resources, node selectors, required node affinity, taints and tolerations, host ports and hostname anti-affinity,
- * and prefers the fullest node that fits (a bin-packing scoring profile). Topology spread is left to the
- * provisioner's plans: the binder does not enforce it.
+ * The simulated cluster: nodes, pods, and kube-scheduler placing pending pods on ready nodes, modelled by the
+ * {@link Binder} (the default profile, or the bin-packing one a scenario asks for). The binder keeps its own view of
+ * nodes and pods current through every change made here.
  */
 final class SimulatedCluster {
 
@@ -29,7 +30,7 @@ final class SimulatedCluster {
     final String name;
     final String instanceId;
     final Map<String, String> labels;
-    final List<Taint> taints;
+    List<Taint> taints;
     final Resources allocatable;
     final List<Pod> pods = new ArrayList<>();
     Resources used = Resources.NONE;
@@ -47,6 +48,10 @@ final class SimulatedCluster {
 
     String capacityType() {
       return labels.getOrDefault(WellKnownLabels.CAPACITY_TYPE, "on-demand");
+    }
+
+    boolean initializing() {
+      return taints.stream().anyMatch(StartupTaint::is);
     }
 
     /** The node as the forwarder mirrors it. */
@@ -80,14 +85,61 @@ final class SimulatedCluster {
   final Map<String, Node> nodes = new LinkedHashMap<>();
   final Map<String, Pod> pods = new LinkedHashMap<>();
   final List<Pod> finished = new ArrayList<>();
+  private final Binder binder;
 
+  SimulatedCluster(ScoringProfile profile) {
+    this.binder = new Binder(profile, 17);
+  }
+
+  /** A new pod: pending, in the scheduler's queue by its creation time (every pod at the default priority). */
   void add(Pod pod) {
     pods.put(pod.spec.name(), pod);
+    binder.enqueue(new QueuedPod(pod.spec, 0, pod.created.toEpochMilli()));
+  }
+
+  void addNode(Node node) {
+    nodes.put(node.name, node);
+    binder.addNode(node.name, node.labels, node.taints, node.allocatable);
+  }
+
+  /** A node leaves; its pods must have been deleted first. */
+  Node removeNode(String name) {
+    Node node = nodes.remove(name);
+    if (node != null) {
+      binder.removeNode(name);
+    }
+    return node;
+  }
+
+  void cordon(Node node) {
+    node.cordoned = true;
+    binder.cordon(node.name);
+  }
+
+  /** Lifts the node's startup taint; false when it had none left. */
+  boolean liftStartupTaint(Node node) {
+    if (!node.initializing()) {
+      return false;
+    }
+    node.taints = node.taints.stream().filter(t -> !StartupTaint.is(t)).toList();
+    binder.taints(node.name, node.taints);
+    return true;
+  }
+
+  /** Sets a pending pod's nominated node; false when the pod is no longer pending. */
+  boolean nominate(String pod, Node node) {
+    Pod p = pods.get(pod);
+    return p != null && p.node == null && binder.nominate(pod, node.name);
+  }
+
+  String nominatedNode(String pod) {
+    return binder.nominatedNode(pod);
   }
 
   /** Deletes a pod (scale-down, eviction): it leaves its node and counts as finished. */
   void delete(Pod pod, Instant now) {
     pods.remove(pod.spec.name());
+    binder.delete(pod.spec.name());
     if (pod.node != null) {
       pod.node.pods.remove(pod);
       pod.node.used = pod.node.used.minus(pod.spec.requests());
@@ -99,89 +151,32 @@ final class SimulatedCluster {
     return pods.values().stream().filter(p -> p.node == null).toList();
   }
 
-  /** Binds what it can; returns how many pods were bound. */
-  int bind(Instant now) {
-    int bound = 0;
-    Set<String> failed = new HashSet<>();
-    for (Pod pod : pending()) {
-      String shape = pod.workload + "|" + pod.spec.requests();
-      if (failed.contains(shape)) {
-        continue;
-      }
-      Node best = null;
-      double bestFill = -1;
-      for (Node node : nodes.values()) {
-        if (fits(pod, node)) {
-          double fill = fill(node);
-          if (fill > bestFill) {
-            best = node;
-            bestFill = fill;
-          }
-        }
-      }
-      if (best == null) {
-        failed.add(shape);
-        continue;
-      }
-      place(pod, best, now);
-      bound++;
+  /** One pass of the scheduler over its queue; returns what it did. */
+  Binder.Round bind(Instant now) {
+    Binder.Round round = binder.schedule();
+    for (Binding b : round.bound()) {
+      record(pods.get(b.pod()), nodes.get(b.node()), now);
     }
-    return bound;
+    return round;
   }
 
+  /** A pod placed by its controller (a DaemonSet's pod), not by the scheduler. */
   void place(Pod pod, Node node, Instant now) {
+    binder.bound(node.name, pod.spec);
+    record(pod, node, now);
+  }
+
+  private static void record(Pod pod, Node node, Instant now) {
     pod.node = node;
     pod.bound = now;
     node.pods.add(pod);
     node.used = node.used.plus(pod.spec.requests());
   }
 
-  static boolean fits(Pod pod, Node node) {
-    if (node.cordoned) {
-      return false;
-    }
-    PendingPod p = pod.spec;
-    for (Map.Entry<String, Long> r : p.requests().amounts().entrySet()) {
-      if (node.used.get(r.getKey()) + r.getValue() > node.allocatable.get(r.getKey())) {
-        return false;
-      }
-    }
-    List<Taint> scheduling = node.taints.stream().filter(t -> !t.effect().equals("PreferNoSchedule")).toList();
-    if (Toleration.firstUntolerated(scheduling, p.tolerations()) != null) {
-      return false;
-    }
-    for (Map.Entry<String, String> s : p.nodeSelector().entrySet()) {
-      if (!s.getValue().equals(node.labels.get(s.getKey()))) {
-        return false;
-      }
-    }
-    if (!p.requiredTerms().isEmpty()
-        && p.requiredTerms().stream().noneMatch(term -> term.stream().allMatch(r -> r.matches(node.labels)))) {
-      return false;
-    }
-    for (PodAffinityTerm anti : p.antiAffinity()) {
-      if (anti.topologyKey().equals(WellKnownLabels.HOSTNAME)
-          && node.pods.stream().anyMatch(o -> o.spec.namespace().equals(p.namespace())
-          && anti.selector().matches(o.spec.labels()))) {
-        return false;
-      }
-    }
-    if (!p.hostPorts().isEmpty()
-        && node.pods.stream().anyMatch(o -> o.spec.hostPorts().stream().anyMatch(p.hostPorts()::contains))) {
-      return false;
-    }
-    return true;
-  }
-
-  private static double fill(Node node) {
-    long cpu = node.allocatable.get(Resources.CPU);
-    return cpu <= 0 ? 0 : (double) node.used.get(Resources.CPU) / cpu;
-  }
-
-  /** Whether a DaemonSet's pod would run on this node: its selectors and tolerations. */
+  /** Whether a DaemonSet's pod would run on this node: its selectors and the tolerations of the node's own taints. */
   static boolean daemonMatches(PendingPod daemon, Node node) {
-    if (Toleration.firstUntolerated(node.taints.stream().filter(t -> !t.effect().equals("PreferNoSchedule"))
-        .toList(), daemon.tolerations()) != null) {
+    List<Taint> taints = node.taints.stream().filter(t -> t.blocksScheduling() && !StartupTaint.is(t)).toList();
+    if (Toleration.firstUntolerated(taints, daemon.tolerations()) != null) {
       return false;
     }
     for (Map.Entry<String, String> s : daemon.nodeSelector().entrySet()) {

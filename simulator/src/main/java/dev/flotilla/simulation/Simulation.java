@@ -36,7 +36,9 @@ import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.manifest.Manifest;
 import dev.flotilla.manifest.NodePoolReader;
 import dev.flotilla.manifest.Workloads;
+import dev.flotilla.binding.StartupTaint;
 import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.Taint;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
@@ -92,6 +94,8 @@ public final class Simulation {
   static final Duration CONSOLIDATION_EVERY = Duration.ofSeconds(60);
   static final Duration GC_EVERY = Duration.ofMinutes(2);
   static final Duration DRAIN_TAKES = Duration.ofSeconds(15);
+  /** The forwarder lifts a node's startup taint this long after it is Ready whatever became of its nominations. */
+  static final Duration STARTUP_TAINT_FALLBACK = Duration.ofSeconds(30);
   static final Duration SAMPLE_EVERY = Duration.ofSeconds(15);
   static final Duration BOUND_EVERY = Duration.ofMinutes(5);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -119,7 +123,7 @@ public final class Simulation {
   private final PriorityQueue<Timed> queue = new PriorityQueue<>((a, b) -> a.at != b.at
       ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
   private long seq;
-  private final SimulatedCluster cluster = new SimulatedCluster();
+  private final SimulatedCluster cluster;
   private final InMemoryClaimStore store = new InMemoryClaimStore(clock);
   private final OfferingCatalog catalog;
   private final SimulatedEc2 ec2;
@@ -145,6 +149,13 @@ public final class Simulation {
   private int interruptions;
   private int consolidationActions;
   private int doubleReservations;
+  private int nodesAtPeak;
+  private int nominated;
+  /** Pending pods by the claims that planned them: a pod planned by two waited for a second round of launches. */
+  private final Map<String, Set<String>> plannedBy = new HashMap<>();
+  /** Pods created in place of those a consolidation drain evicted. */
+  private final Set<String> displacedByConsolidation = new java.util.HashSet<>();
+  private final Set<String> consolidationRelaunched = new java.util.HashSet<>();
   private int eventSeq;
   private int claimSeq;
   private double lastBound;
@@ -186,6 +197,7 @@ public final class Simulation {
   public Simulation(Scenario scenario, Listener listener, CatalogFile catalogFile, Autoscaler.Factory decisions) {
     this.scenario = scenario;
     this.listener = listener;
+    this.cluster = new SimulatedCluster(scenario.cluster().scoring());
     this.catalog = OfferingCatalog.of(catalogFile, SpotPrices.ratio(scenario.ec2().spotPriceRatio()));
     StaticOfferingSource offerings = new StaticOfferingSource(catalog, store);
     this.ec2 = new SimulatedEc2(CLUSTER, catalog, store, clock, this::launched, this::terminated);
@@ -499,10 +511,12 @@ public final class Simulation {
     changed();
   }
 
-  private void createPod(Workload w) {
+  private Pod createPod(Workload w) {
     PendingPod spec = w.template.withName(w.key + "-" + w.next++);
-    cluster.add(new Pod(spec, w.key, clock.instant()));
+    Pod pod = new Pod(spec, w.key, clock.instant());
+    cluster.add(pod);
     podsCreated++;
+    return pod;
   }
 
   private void spotInterruption(double fraction) {
@@ -606,6 +620,8 @@ public final class Simulation {
 
   private void provisioned(Provisioner.Decision d) {
     d.unschedulable().forEach(u -> unschedulable.add(u.pod()));
+    d.launched().forEach(c -> planned(c.id(), c.pods()));
+    d.addedToInFlight().forEach(p -> planned(p.claimId(), p.pods()));
     if (!d.launched().isEmpty() || !d.failures().isEmpty() || !d.unschedulable().isEmpty()) {
       Map<String, Long> types = d.launched().stream().collect(Collectors.groupingBy(
           c -> c.instanceType() + " " + c.capacityType().label(), TreeMap::new, Collectors.counting()));
@@ -615,6 +631,19 @@ public final class Simulation {
           + (d.failures().isEmpty() ? "" : ", failures " + d.failures().size())
           + (d.unschedulable().isEmpty() ? "" : ", unschedulable " + d.unschedulable().size() + " ("
           + d.unschedulable().getFirst().reason() + ")"));
+    }
+  }
+
+  /** Pods a launch was planned for while they were pending; those consolidation displaced needed a relaunch. */
+  private void planned(String claimId, List<String> pods) {
+    for (String name : pods) {
+      Pod pod = cluster.pods.get(name);
+      if (pod != null && pod.node == null) {
+        plannedBy.computeIfAbsent(name, k -> new java.util.TreeSet<>()).add(claimId);
+        if (displacedByConsolidation.contains(name)) {
+          consolidationRelaunched.add(name);
+        }
+      }
     }
   }
 
@@ -655,9 +684,18 @@ public final class Simulation {
       labels.put(WellKnownLabels.NODEPOOL, pool.name());
       labels.putAll(pool.labels());
     }
-    Node node = new Node(name, l.instanceId(), NodeLabels.withAliases(labels),
-        pool == null ? List.of() : pool.taints(), NodeCapacity.allocatable(type));
-    cluster.nodes.put(name, node);
+    List<Taint> taints = new ArrayList<>(pool == null ? List.of() : pool.taints());
+    // the node registers with Flotilla's startup taint: nothing lands on it before its planned pods are nominated
+    taints.add(StartupTaint.INITIALIZING);
+    Node node = new Node(name, l.instanceId(), NodeLabels.withAliases(labels), taints,
+        NodeCapacity.allocatable(type));
+    cluster.addNode(node);
+    nodesAtPeak = Math.max(nodesAtPeak, cluster.nodes.size());
+    at(elapsed().plus(STARTUP_TAINT_FALLBACK), () -> {
+      if (cluster.nodes.get(name) == node && cluster.liftStartupTaint(node)) {
+        changed();
+      }
+    });
     nodeByInstance.put(l.instanceId(), name);
     for (PendingPod daemon : daemonSets) {
       if (SimulatedCluster.daemonMatches(daemon, node)) {
@@ -672,6 +710,8 @@ public final class Simulation {
     NodeEvent event = new NodeEvent(CLUSTER, name, l.instanceId());
     deliver("lifecycle", name, () -> lifecycle.registered(event));
     deliver("lifecycle", name, () -> lifecycle.ready(event));
+    // the forwarder polls its queue: the Nominate the lifecycle sent is executed at once
+    processCommands();
     changed();
   }
 
@@ -685,7 +725,7 @@ public final class Simulation {
   }
 
   private void removeNode(String name, String instanceId) {
-    Node node = cluster.nodes.remove(name);
+    Node node = cluster.nodes.get(name);
     if (node == null) {
       return;
     }
@@ -695,6 +735,7 @@ public final class Simulation {
         recreate(p);
       }
     }
+    cluster.removeNode(name);
     NodeEvent deleted = new NodeEvent(CLUSTER, name, instanceId);
     deliver("lifecycle", name, () -> lifecycle.deleted(deleted));
     store.deleteNodeState(name);
@@ -702,12 +743,13 @@ public final class Simulation {
     changed();
   }
 
-  /** Its controller makes a new pod in place of an evicted or lost one. */
-  private void recreate(Pod gone) {
+  /** Its controller makes a new pod in place of an evicted or lost one; null when none is due. */
+  private Pod recreate(Pod gone) {
     Workload w = workloads.get(gone.workload);
     if (w != null && cluster.pods.values().stream().filter(p -> p.workload.equals(w.key)).count() < w.replicas) {
-      createPod(w);
+      return createPod(w);
     }
+    return null;
   }
 
   // ---- the forwarder's command executor
@@ -728,14 +770,19 @@ public final class Simulation {
       return;
     }
     switch (command.kind()) {
-      case Cordon -> node.cordoned = true;
+      case Cordon -> cluster.cordon(node);
       case Drain -> {
         drainedAt.putIfAbsent(node.name, clock.instant());
-        node.cordoned = true;
+        cluster.cordon(node);
+        boolean consolidating = command.reason() != null && (command.reason().startsWith("consolidation")
+            || command.reason().startsWith("replaced by"));
         for (Pod p : new ArrayList<>(node.pods)) {
           if (!p.daemon()) {
             cluster.delete(p, clock.instant());
-            recreate(p);
+            Pod replacement = recreate(p);
+            if (consolidating && replacement != null) {
+              displacedByConsolidation.add(replacement.spec.name());
+            }
           }
         }
         changed();
@@ -747,6 +794,16 @@ public final class Simulation {
         });
       }
       case DeleteNode -> removeNode(node.name, node.instanceId);
+      case Nominate -> {
+        // as the forwarder does: the pods still pending are nominated to the node, then its startup taint goes
+        for (String pod : command.pods()) {
+          if (cluster.nominate(pod, node)) {
+            nominated++;
+          }
+        }
+        cluster.liftStartupTaint(node);
+        changed();
+      }
     }
   }
 
@@ -965,7 +1022,10 @@ public final class Simulation {
     return new SimulationResult(podsCreated, running, pending, SimulationResult.PendingSeconds.of(waits),
         instancesLaunched, instancesTerminated, ec2.doubleLaunches() + doubleReservations,
         SimulationResult.round(ec2.costUsd()), SimulationResult.round(ec2.pricePerHour()),
-        SimulationResult.round(lastBound), interruptions, consolidationActions, scenario.duration().toSeconds(),
+        SimulationResult.round(lastBound), interruptions, consolidationActions, nodesAtPeak,
+        (int) plannedBy.values().stream().filter(claims -> claims.size() > 1).count(),
+        consolidationRelaunched.size(), nominated, "kube-scheduler " + scenario.cluster().scoring(),
+        scenario.duration().toSeconds(),
         wallNanos / 1_000_000, faults.injected(), invariants.violations(), new SimulationResult.Disruptions(
             disrupted.getOrDefault(dev.flotilla.disruption.DisruptionReason.Drifted, 0),
             disrupted.getOrDefault(dev.flotilla.disruption.DisruptionReason.Expired, 0),

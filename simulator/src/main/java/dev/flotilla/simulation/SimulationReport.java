@@ -42,6 +42,10 @@ public final class SimulationReport {
         result.finalLowerBoundPerHour()));
     row(html, "interruptions / consolidation actions", result.interruptions() + " / "
         + result.consolidationActions());
+    row(html, "nodes at peak", Integer.toString(result.nodesAtPeak()));
+    row(html, "pods planned twice (second round) / relaunched after consolidation", result.podsSecondRound()
+        + " / " + result.consolidationRelaunches());
+    row(html, "pods nominated / binder", result.podsNominated() + " / " + escape(result.binder()));
     html.append("</table>");
     chart(html, "Pending pods", samples, List.of(new Line("pending", "#d9480f", Simulation.Sample::pending)));
     chart(html, "Nodes by capacity type", samples, List.of(

@@ -7,17 +7,23 @@ import java.util.Map;
 /**
  * What a run measured, and with faults what was injected ({@code faultsInjected}, by kind) and which invariants
  * broke ({@code invariantViolations}, each with the first moment and what broke it). {@code doubleLaunches} counts instances launched for a claim that already had one and pods
- * reserved by two live claims at once, as the simulated EC2 and the claim store saw them. {@code disruptions}
- * counts the nodes drift, expiry and repair replaced; {@code budgetViolations} the moments a voluntary disruption
- * began while more of its pool's nodes were being disrupted than the pool's active budgets for its reason allowed.
+ * reserved by two live claims at once, as the simulated EC2 and the claim store saw them. {@code podsSecondRound}
+ * counts pods planned by a launch while pending and planned again by another (they waited for a second round);
+ * {@code consolidationRelaunches} pods created in place of pods a consolidation drain evicted that a launch was then
+ * planned for; {@code podsNominated} pods the lifecycle's Nominate commands nominated; {@code binder} the scheduler's
+ * scoring profile. {@code disruptions} counts the nodes drift, expiry and repair replaced; {@code budgetViolations}
+ * the moments a voluntary disruption began while more of its pool's nodes were being disrupted than the pool's
+ * active budgets for its reason allowed.
  */
 @JsonPropertyOrder({"pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds", "instancesLaunched",
     "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour", "finalLowerBoundPerHour",
-    "interruptions", "consolidationActions", "disruptions", "budgetViolations", "simulatedSeconds", "wallMillis",
+    "interruptions", "consolidationActions", "nodesAtPeak", "podsSecondRound", "consolidationRelaunches",
+    "podsNominated", "binder", "disruptions", "budgetViolations", "simulatedSeconds", "wallMillis",
     "faultsInjected", "invariantViolations"})
 public record SimulationResult(int pods, int podsRunningAtEnd, int podsPendingAtEnd, PendingSeconds pendingSeconds,
     int instancesLaunched, int instancesTerminated, int doubleLaunches, double costUsd, double finalPricePerHour,
-    double finalLowerBoundPerHour, int interruptions, int consolidationActions, long simulatedSeconds,
+    double finalLowerBoundPerHour, int interruptions, int consolidationActions, int nodesAtPeak,
+    int podsSecondRound, int consolidationRelaunches, int podsNominated, String binder, long simulatedSeconds,
     long wallMillis, Map<String, Integer> faultsInjected, List<Invariants.Violation> invariantViolations,
     Disruptions disruptions, int budgetViolations) {
 

@@ -1,0 +1,119 @@
+package dev.flotilla.disruption;
+
+import dev.flotilla.binding.Binder;
+import dev.flotilla.binding.QueuedPod;
+import dev.flotilla.binding.ScoringProfile;
+import dev.flotilla.binding.StartupTaint;
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.NodeLabels;
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Taint;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.scheduling.NodeClaim;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks a consolidation against the cluster's scheduler rather than the plan alone: with the nodes it removes gone
+ * and its replacements (if any) joined, kube-scheduler's rules ({@link Binder}) must place every pod it displaces.
+ * The plan's packing ignores what the scheduler enforces and prefers (zone skew against the running pods, the
+ * default spread, least-allocated scoring); an action whose displaced pods would not all land is refused, because
+ * the pods left over would need a new launch, and the next pass would remove that node again.
+ *
+ * <p>The cluster is loaded into a binder once per pass; each check removes and restores its nodes.
+ */
+final class ConsolidationValidation {
+
+  private final Consolidator.View view;
+  private final Map<String, NodePool> pools;
+  private final Binder binder = new Binder(ScoringProfile.LeastAllocated, 0);
+  private final Map<String, NodeState> present = new LinkedHashMap<>();
+  private int checks;
+
+  ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools) {
+    this.view = view;
+    this.pools = pools;
+    Set<String> draining = new HashSet<>();
+    for (Claim c : view.claims()) {
+      if (c.state() == ClaimState.Draining && c.nodeName() != null) {
+        draining.add(c.nodeName());
+      }
+    }
+    for (NodeState node : view.nodes()) {
+      if (!draining.contains(node.node())) {
+        present.put(node.node(), node);
+        join(node);
+      }
+    }
+  }
+
+  /** Whether every pod the removed nodes run lands on the nodes left and the replacements. */
+  boolean lands(List<ConsolidationPlan.Candidate> removed, List<NodeClaim> replacements) {
+    List<NodeState> gone = new ArrayList<>();
+    for (ConsolidationPlan.Candidate c : removed) {
+      NodeState node = present.get(c.state().node());
+      if (node != null) {
+        binder.removeNode(node.node());
+        gone.add(node);
+      }
+    }
+    int check = ++checks;
+    List<String> added = new ArrayList<>();
+    for (NodeClaim r : replacements) {
+      String name = "replacement-" + check + "-" + added.size();
+      if (addReplacement(name, r)) {
+        added.add(name);
+      }
+    }
+    List<String> displaced = new ArrayList<>();
+    long order = 0;
+    for (NodeState node : gone) {
+      for (PendingPod pod : node.displaced()) {
+        binder.enqueue(new QueuedPod(pod, 0, order++));
+        displaced.add(pod.name());
+      }
+    }
+    int landed = binder.schedule().bound().size();
+    displaced.forEach(binder::delete);
+    added.forEach(binder::removeNode);
+    gone.forEach(this::join);
+    return landed == displaced.size();
+  }
+
+  private void join(NodeState node) {
+    List<Taint> taints = node.taints().stream().filter(t -> !StartupTaint.is(t)).toList();
+    binder.addNode(node.node(), node.labels(), taints, node.allocatable());
+    for (NodeState.NodePod p : node.pods()) {
+      binder.bound(node.node(), p.pod());
+    }
+  }
+
+  private boolean addReplacement(String name, NodeClaim r) {
+    if (r.instanceTypes().isEmpty()) {
+      return false;
+    }
+    InstanceType type = view.catalog().type(r.instanceTypes().getFirst().name());
+    if (type == null) {
+      return false;
+    }
+    Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
+    labels.put(WellKnownLabels.ZONE, r.zone());
+    labels.put(WellKnownLabels.CAPACITY_TYPE, r.capacityType().label());
+    labels.put(WellKnownLabels.HOSTNAME, name);
+    NodePool pool = pools.get(r.nodePool());
+    if (pool != null) {
+      labels.put(WellKnownLabels.NODEPOOL, pool.name());
+      labels.putAll(pool.labels());
+    }
+    // the claim's room is what is left once its DaemonSets run: the replacement takes only the displaced pods
+    binder.addNode(name, NodeLabels.withAliases(labels), pool == null ? List.of() : pool.taints(), r.allocatable());
+    return true;
+  }
+}

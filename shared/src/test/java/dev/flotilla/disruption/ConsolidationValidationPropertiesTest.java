@@ -1,0 +1,136 @@
+package dev.flotilla.disruption;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.binding.Binder;
+import dev.flotilla.binding.QueuedPod;
+import dev.flotilla.binding.ScoringProfile;
+import dev.flotilla.catalog.NodeCapacity;
+import dev.flotilla.catalog.NodeLabels;
+import dev.flotilla.disruption.ConsolidationPlan.Action;
+import dev.flotilla.model.LabelSelector;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.scheduling.NodeClaim;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.statistics.Statistics;
+
+/**
+ * Whatever consolidation decides, kube-scheduler's rules place every pod it displaces: checked here on a cluster
+ * built afresh from the state after the action, apart from the check the decision itself ran.
+ */
+class ConsolidationValidationPropertiesTest {
+
+  private static final List<String> TYPES = List.of("m7i.large", "m7i.xlarge", "m7i.2xlarge", "c7g.xlarge",
+      "r7i.large");
+
+  /** A pod as generated: its size, and whether it keeps apart from the pods of its workload on a node. */
+  record PodSpec(long cpu, long memoryMiB, int workload, boolean apart) {}
+
+  record NodeSpec(String type, List<PodSpec> pods) {}
+
+  @Property(tries = 40)
+  void aValidatedActionLandsEveryDisplacedPod(@ForAll("clusters") List<NodeSpec> nodes) {
+    RunningCluster cluster = new RunningCluster();
+    NodePool base = NodePool.defaultPool();
+    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
+        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
+            List.of(new NodePool.Budget(100, true, List.of())), false)));
+    int n = 0;
+    for (NodeSpec spec : nodes) {
+      cluster.node("node-" + n, spec.type(), fitting(cluster, spec, n));
+      n++;
+    }
+    List<NodeState> states = cluster.store.nodeStates().values().stream().map(NodeState::parse).toList();
+    ConsolidationPlan plan = new Consolidator().plan(new Consolidator.View(states, cluster.store.claims(),
+        cluster.pools, cluster.catalog, cluster.clock.instant()));
+    Statistics.label("action").collect(plan.action());
+    if (plan.action() == Action.NONE) {
+      return;
+    }
+
+    Set<String> removed = new HashSet<>();
+    plan.nodes().forEach(c -> removed.add(c.state().node()));
+    Binder after = new Binder(ScoringProfile.LeastAllocated, 3);
+    List<PendingPod> displaced = new ArrayList<>();
+    for (NodeState node : states) {
+      if (removed.contains(node.node())) {
+        displaced.addAll(node.displaced());
+        continue;
+      }
+      after.addNode(node.node(), node.labels(), node.taints(), node.allocatable());
+      node.pods().forEach(p -> after.bound(node.node(), p.pod()));
+    }
+    int r = 0;
+    for (NodeClaim replacement : plan.replacements()) {
+      Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(
+          cluster.catalog.type(replacement.instanceTypes().getFirst().name())));
+      String name = "replacement-" + r++;
+      labels.put(WellKnownLabels.HOSTNAME, name);
+      labels.put(WellKnownLabels.ZONE, replacement.zone());
+      after.addNode(name, labels, List.of(), replacement.allocatable());
+    }
+    long order = 0;
+    for (PendingPod pod : displaced) {
+      after.enqueue(new QueuedPod(pod, 0, order++));
+    }
+    assertThat(after.schedule().bound()).as("displaced pods placed after " + plan.action().label())
+        .hasSize(displaced.size());
+  }
+
+  private static List<NodeState.NodePod> fitting(RunningCluster cluster, NodeSpec spec, int node) {
+    Resources allocatable = NodeCapacity.allocatable(cluster.catalog.type(spec.type()));
+    List<NodeState.NodePod> pods = new ArrayList<>();
+    Set<Integer> apartHere = new HashSet<>();
+    Resources load = Resources.NONE;
+    int i = 0;
+    for (PodSpec p : spec.pods()) {
+      Map<String, String> labels = Map.of("app", "w" + p.workload());
+      PendingPod.Builder b = PendingPod.builder("shop/n" + node + "-p" + i++).ownerKind("ReplicaSet").labels(labels)
+          .requests(Resources.of(p.cpu(), p.memoryMiB() * NodeCapacity.MIB));
+      if (p.apart()) {
+        // as the cluster's scheduler would have: at most one pod of an apart workload per node
+        if (!apartHere.add(p.workload())) {
+          continue;
+        }
+        b.antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME, LabelSelector.of(labels), List.of())));
+      }
+      PendingPod pod = b.build();
+      Resources next = load.plus(pod.requests());
+      if (next.get(Resources.CPU) <= allocatable.get(Resources.CPU)
+          && next.get(Resources.MEMORY) <= allocatable.get(Resources.MEMORY)) {
+        pods.add(new NodeState.NodePod(pod, -1));
+        load = next;
+      }
+    }
+    return pods;
+  }
+
+  @Provide
+  Arbitrary<List<NodeSpec>> clusters() {
+    Arbitrary<PodSpec> pod = Combinators.combine(
+        Arbitraries.longs().between(100, 2500),
+        Arbitraries.longs().between(128, 6144),
+        Arbitraries.integers().between(0, 2),
+        Arbitraries.of(false, false, true)).as(PodSpec::new);
+    Arbitrary<NodeSpec> node = Combinators.combine(Arbitraries.of(TYPES), pod.list().ofMinSize(1).ofMaxSize(5))
+        .as(NodeSpec::new);
+    return node.list().ofMinSize(2).ofMaxSize(6);
+  }
+}
