@@ -32,6 +32,20 @@ public record LiveCluster(List<PendingPod> pendingPods, List<PendingPod> daemonS
     return new LiveCluster(pods, daemonSets, nodePools(client, "flotilla.dev/v1"));
   }
 
+  /** The pods running or starting on these nodes, DaemonSets' pods apart, with the facts a plan reads. */
+  public static List<PendingPod> podsOn(KubernetesClient client, java.util.Set<String> nodes) {
+    List<PendingPod> pods = new ArrayList<>();
+    for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
+      String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+      if (pod.getSpec() != null && nodes.contains(pod.getSpec().getNodeName())
+          && !"Succeeded".equals(phase) && !"Failed".equals(phase)
+          && !"DaemonSet".equals(PodFacts.ownerKind(pod))) {
+        pods.add(PodFacts.pending(pod));
+      }
+    }
+    return pods;
+  }
+
   /** Each DaemonSet's pod template, as the scheduler counts it on every node it matches. */
   static List<PendingPod> templates(List<DaemonSet> daemonSets) {
     List<Manifest> manifests = new ArrayList<>();

@@ -57,6 +57,6 @@ class LambdaJarIT {
         services.add(e.split("/")[4]);
       }
     }
-    assertThat(services).containsExactly("dynamodb", "ec2", "eventbridge", "pricing", "sqs");
+    assertThat(services).containsExactly("dynamodb", "ec2", "eventbridge", "pricing", "sqs", "ssm");
   }
 }

@@ -55,6 +55,12 @@ final class AcceptedFindings {
             .reason("RunInstances names the root snapshot of the image it boots; the images themselves are"
                 + " limited to the EKS-optimised ones the stack resolves")
             .appliesTo(List.of(regex("^Resource::arn:<AWS::Partition>:ec2:[^:]*::snapshot/\\*$")))
+            .build(),
+        NagPackSuppression.builder().id("AwsSolutions-IAM5")
+            .reason("A node image released after the deploy has an id no template could name; launching from it is"
+                + " allowed only for images Amazon owns (ec2:Owner=amazon), the EKS-optimised ones the node image"
+                + " refresh reads from SSM")
+            .appliesTo(List.of(regex("^Resource::arn:<AWS::Partition>:ec2:[^:]*::image/\\*$")))
             .build()));
   }
 

@@ -1,6 +1,5 @@
 package dev.flotilla.infra;
 
-import dev.flotilla.model.Taint;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Stack;
@@ -84,9 +83,10 @@ public final class NodeTemplate extends Construct {
   }
 
   /**
-   * nodeadm's NodeConfig in the MIME multi-part form AL2023 reads. The kubelet registers the node with Flotilla's
-   * startup taint, so that kube-scheduler places nothing there before the pods planned for it are nominated to it
-   * (the forwarder lifts the taint then).
+   * nodeadm's NodeConfig in the MIME multi-part form AL2023 reads. Nodes do not yet register with Flotilla's startup
+   * taint ({@code Taint.INITIALIZING}): the forwarder lifts it only when a Nominate command reaches it, and nothing
+   * sends one for every node yet (a claim with no planned pods, a lost command), so a node registered with it
+   * could stay unschedulable.
    */
   static String nodeConfig(StackSettings settings) {
     return """
@@ -105,13 +105,10 @@ public final class NodeTemplate extends Construct {
             apiServerEndpoint: %s
             certificateAuthority: %s
             cidr: %s
-          kubelet:
-            flags:
-              - --register-with-taints=%s
 
         --FLOTILLA--
         """.formatted(settings.clusterName(), settings.clusterEndpoint(), settings.certificateAuthority(),
-        settings.serviceCidr(), Taint.INITIALIZING);
+        settings.serviceCidr());
   }
 
   public Role role() {

@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * hour, read either from the cluster (NodePool status and node labels the forwarder writes) or from Flotilla's own
  * records in the table.
  */
-record FleetStatus(List<Pool> pools, Map<String, Integer> claimsByState, List<FleetNode> nodes) {
+record FleetStatus(List<Pool> pools, Map<String, Integer> claimsByState, List<FleetNode> nodes, double boundPerHour) {
 
   /** One NodePool as {@code kubectl get nodepools} shows it. */
   record Pool(String name, String nodes, String cpu, String memory, String pricePerHour, String ready) {}
@@ -39,7 +39,8 @@ record FleetStatus(List<Pool> pools, Map<String, Integer> claimsByState, List<Fl
 
   /** From the cluster: the NodePools with the status the forwarder writes, and the nodes its labels name. */
   @SuppressWarnings("unchecked")
-  static FleetStatus fromCluster(List<GenericKubernetesResource> nodePools, List<Node> clusterNodes) {
+  static FleetStatus fromCluster(List<GenericKubernetesResource> nodePools, List<Node> clusterNodes,
+      double boundPerHour) {
     List<Pool> pools = new ArrayList<>();
     Map<String, Integer> byState = new TreeMap<>();
     for (GenericKubernetesResource r : nodePools) {
@@ -75,11 +76,11 @@ record FleetStatus(List<Pool> pools, Map<String, Integer> claimsByState, List<Fl
           Double.parseDouble(annotations.getOrDefault("flotilla.dev/price-per-hour", "0")),
           annotations.getOrDefault("flotilla.dev/launched-at", "-")));
     }
-    return new FleetStatus(pools, byState, nodes);
+    return new FleetStatus(pools, byState, nodes, boundPerHour);
   }
 
   /** From the table: the stored NodePools, and every live claim with its instance. */
-  static FleetStatus fromRecords(NodePoolStore.Stored stored, Collection<Claim> claims) {
+  static FleetStatus fromRecords(NodePoolStore.Stored stored, Collection<Claim> claims, double boundPerHour) {
     Map<String, Integer> byState = new TreeMap<>();
     Map<String, double[]> perPool = new TreeMap<>();
     stored.documents().keySet().forEach(name -> perPool.put(name, new double[2]));
@@ -102,7 +103,30 @@ record FleetStatus(List<Pool> pools, Map<String, Integer> claimsByState, List<Fl
     List<Pool> pools = new ArrayList<>();
     perPool.forEach((name, used) -> pools.add(new Pool(name, Long.toString((long) used[0]), "-", "-",
         String.format(Locale.ROOT, "%.4f", used[1]), stored.documents().containsKey(name) ? "True" : "-")));
-    return new FleetStatus(pools, byState, nodes);
+    return new FleetStatus(pools, byState, nodes, boundPerHour);
+  }
+
+  /** The pods the node-state mirror shows on the fleet's nodes, DaemonSets' pods apart. */
+  static List<dev.flotilla.model.PendingPod> running(dev.flotilla.claims.ClaimStore store) {
+    List<dev.flotilla.model.PendingPod> pods = new ArrayList<>();
+    for (String json : store.nodeStates().values()) {
+      dev.flotilla.disruption.NodeState.parse(json).pods().stream().filter(p -> !p.daemon())
+          .forEach(p -> pods.add(p.pod()));
+    }
+    return pods;
+  }
+
+  /** The DaemonSets the forwarder mirrored, each as the pod it puts on every node. */
+  static List<dev.flotilla.model.PendingPod> daemonSets(dev.flotilla.claims.ClaimStore store) {
+    return store.daemonSets().map(d -> dev.flotilla.contracts.DaemonSets.parse(d).templates()).orElse(List.of());
+  }
+
+  /** The stored NodePools, read as the functions read them. */
+  static List<dev.flotilla.nodepool.NodePool> pools(NodePoolStore.Stored stored) {
+    List<dev.flotilla.nodepool.NodePool> pools = new ArrayList<>();
+    stored.documents().forEach((name, doc) -> dev.flotilla.manifest.Manifest.parse("NodePool " + name, doc)
+        .forEach(m -> pools.add(dev.flotilla.manifest.NodePoolReader.read(m))));
+    return pools;
   }
 
   private static String text(Object value) {
@@ -135,5 +159,9 @@ record FleetStatus(List<Pool> pools, Map<String, Integer> claimsByState, List<Fl
     }
     out.println();
     out.printf(Locale.ROOT, "FLEET %d node(s), $%.4f/h%n", nodes.size(), pricePerHour());
+    // the bound of the pods the fleet runs, as the simulator and the provisioner's decisions report it
+    out.printf(Locale.ROOT, "BOUND $%.4f/h for the pods the fleet runs%s%n", boundPerHour,
+        boundPerHour <= 0 ? "" : String.format(Locale.ROOT, " (the fleet is %+.1f%%)",
+            100 * (pricePerHour() / boundPerHour - 1)));
   }
 }

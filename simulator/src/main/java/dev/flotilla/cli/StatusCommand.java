@@ -58,15 +58,24 @@ public final class StatusCommand implements Callable<Integer> {
           // no CRD: no NodePools in the cluster yet
           pools = List.of();
         }
-        status = FleetStatus.fromCluster(pools, client.nodes().withLabel("flotilla.dev/claim").list().getItems());
+        List<io.fabric8.kubernetes.api.model.Node> nodes = client.nodes().withLabel("flotilla.dev/claim").list()
+            .getItems();
+        dev.flotilla.forwarder.LiveCluster cluster = dev.flotilla.forwarder.LiveCluster.read(client);
+        java.util.Set<String> names = new java.util.HashSet<>();
+        nodes.forEach(n -> names.add(n.getMetadata().getName()));
+        status = FleetStatus.fromCluster(pools, nodes, FleetBound.of(
+            dev.flotilla.forwarder.LiveCluster.podsOn(client, names), cluster.nodePools(), cluster.daemonSets()));
       }
     } else {
       if (cluster == null || cluster.isBlank()) {
         throw new CommandFailure.UsageException("--table needs --cluster NAME");
       }
       try (AwsClients aws = AwsClients.fromEnvironment()) {
-        status = FleetStatus.fromRecords(new DynamoNodePoolStore(aws.dynamo(), table, cluster).read(),
-            new DynamoClaimStore(aws.dynamo(), table, cluster, Clock.systemUTC()).claims());
+        DynamoClaimStore claims = new DynamoClaimStore(aws.dynamo(), table, cluster, Clock.systemUTC());
+        dev.flotilla.nodepool.NodePoolStore.Stored stored = new DynamoNodePoolStore(aws.dynamo(), table, cluster)
+            .read();
+        status = FleetStatus.fromRecords(stored, claims.claims(), FleetBound.of(FleetStatus.running(claims),
+            FleetStatus.pools(stored), FleetStatus.daemonSets(claims)));
       }
     }
     status.print(System.out);

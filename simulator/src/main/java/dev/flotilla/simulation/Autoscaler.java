@@ -30,11 +30,8 @@ public interface Autoscaler {
   /** The simulated world's ports and the cluster's configuration, as the functions' composition root gets them. */
   record Ports(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds, Supplier<List<PendingPod>> daemonSets,
-      dev.flotilla.cloud.NodeImages images) {
-
-    public List<NodePool> pools() {
-      return config.nodePools();
-    }
+      dev.flotilla.cloud.NodeImages images, dev.flotilla.nodepool.NodePoolStore nodePools,
+      List<NodePool> pools) {
   }
 
   /** Builds an autoscaler over a run's ports. */
@@ -74,7 +71,7 @@ public interface Autoscaler {
         // and each of those calls stands alone (its own claim, its own client token), so what a concurrent run can
         // leave behind when it dies is, claim by claim, what a sequential run cut short leaves
         FlotillaServices services = new FlotillaServices(ports.config(), ports.store(),
-            new dev.flotilla.nodepool.InMemoryNodePoolStore(), ports.cloud(), ports.offerings(), ports.commands(),
+            ports.nodePools(), ports.cloud(), ports.offerings(), ports.commands(),
             ports.clock(), ports.claimIds(), dev.flotilla.provisioning.Fanout.SEQUENTIAL, ports.images());
         return new Autoscaler() {
           @Override

@@ -171,6 +171,8 @@ public final class Simulation {
   private final Deliveries deliveries;
   // ---- node lifetime: the pools' manifests (a scenario may change them), the node images, what was disrupted
   private final Map<String, Manifest> poolManifests = new LinkedHashMap<>();
+  private final dev.flotilla.nodepool.InMemoryNodePoolStore nodePoolStore =
+      new dev.flotilla.nodepool.InMemoryNodePoolStore();
   private final Map<String, String> images = new java.util.TreeMap<>(Map.of("amd64", "ami-amd64-v1",
       "arm64", "ami-arm64-v1"));
   private final Map<dev.flotilla.disruption.DisruptionReason, Integer> disrupted = new java.util.EnumMap<>(
@@ -207,9 +209,12 @@ public final class Simulation {
       foreignInstances.add(ec2.startForeign(Map.of(WellKnownLabels.CLUSTER, "another-cluster")));
     }
     List<Manifest> manifests = scenario.manifests();
-    // a list the scenario's NodePool changes write to: the functions read the pools through it
+    // the cluster's pools as they are now (the scenario's NodePool changes write to it); the functions plan with what
+    // the forwarder stored of them in the table, the manifests at the start being their seed
     this.pools = new ArrayList<>(NodePoolReader.read(manifests));
+    List<NodePool> seed = List.copyOf(pools);
     manifests.stream().filter(NodePoolReader::isNodePool).forEach(m -> poolManifests.put(m.name(), m));
+    storeNodePools();
     Workloads read = Workloads.read(manifests);
     this.daemonSets = read.daemonSets();
     // the forwarder mirrors the cluster's DaemonSets into the table, where the functions read them
@@ -238,14 +243,14 @@ public final class Simulation {
     // the ports a function sees are the faulty ones, while the simulation's own bookkeeping reads the real ones
     boolean faulty = scenario.faults().any();
     ClaimStore functionStore = faulty ? faults.port(ClaimStore.class, store) : store;
-    this.autoscaler = decisions.build(new Autoscaler.Ports(new FunctionConfig(CLUSTER, CLUSTER, "", Map.of(), pools,
+    this.autoscaler = decisions.build(new Autoscaler.Ports(new FunctionConfig(CLUSTER, CLUSTER, "", Map.of(), seed,
         Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE), functionStore,
         faulty ? faults.port(CloudProvider.class, ec2) : ec2,
         faulty ? faults.port(OfferingSource.class, offerings) : offerings,
         faulty ? faults.port(CommandQueue.class, commands) : commands, clock,
         () -> String.format(java.util.Locale.ROOT, "claim-%06d", ++claimSeq),
         () -> functionStore.daemonSets().map(d -> DaemonSets.parse(d).templates()).orElse(List.of()),
-        arch -> java.util.Optional.ofNullable(images.get(arch))));
+        arch -> java.util.Optional.ofNullable(images.get(arch)), nodePoolStore, pools));
     this.lifecycle = autoscaler.lifecycle();
     this.collector = autoscaler.collector();
     for (Manifest m : manifests) {
@@ -356,6 +361,23 @@ public final class Simulation {
 
   // ---- node lifetime: NodePool changes, image releases, node failures, and what the disruptions did
 
+  /**
+   * Writes the cluster's NodePools to the table as the forwarder does (each as a {@code flotilla.dev/v1} NodePool
+   * document, under a version the functions compare): a scenario without NodePools leaves the table without any, so
+   * the functions plan with their seed, the default pool.
+   */
+  private void storeNodePools() {
+    Map<String, String> documents = new java.util.TreeMap<>();
+    poolManifests.forEach((name, m) -> {
+      com.fasterxml.jackson.databind.node.ObjectNode doc = m.node().deepCopy();
+      doc.put("apiVersion", "flotilla.dev/v1");
+      documents.put(name, doc.toString());
+    });
+    if (!documents.isEmpty()) {
+      nodePoolStore.replace(documents);
+    }
+  }
+
   private void nodePoolChange(Scenario.NodePoolChange change) {
     Manifest m = poolManifests.get(change.nodePool());
     if (m == null) {
@@ -375,6 +397,7 @@ public final class Simulation {
     NodePool pool = NodePoolReader.read(changed);
     poolManifests.put(pool.name(), changed);
     pools.replaceAll(p -> p.name().equals(pool.name()) ? pool : p);
+    storeNodePools();
     note("NodePool " + pool.name() + " changed: " + change.set().keySet());
   }
 

@@ -140,36 +140,9 @@ public final class SimulationReport {
     html.append("</svg>");
   }
 
+  /** One run's lines over its own samples: an overlay whose series share the samples. */
   private static void chart(StringBuilder html, String title, List<Simulation.Sample> samples, List<Line> lines) {
-    html.append("<h2>").append(escape(title)).append("</h2><div class=\"legend\">");
-    lines.forEach(l -> html.append("<span style=\"color:").append(l.color()).append("\">&#9632; ")
-        .append(escape(l.name())).append("</span>"));
-    html.append("</div><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(WIDTH).append("\" height=\"")
-        .append(HEIGHT).append("\" role=\"img\" aria-label=\"").append(escape(title)).append("\">");
-    double maxX = samples.isEmpty() ? 1 : Math.max(1, samples.getLast().second());
-    double maxY = 0;
-    for (Line l : lines) {
-      for (Simulation.Sample s : samples) {
-        maxY = Math.max(maxY, l.value().applyAsDouble(s));
-      }
-    }
-    maxY = maxY <= 0 ? 1 : maxY * 1.1;
-    html.append("<line x1=\"").append(PAD).append("\" y1=\"").append(HEIGHT - PAD).append("\" x2=\"")
-        .append(WIDTH - 10).append("\" y2=\"").append(HEIGHT - PAD).append("\" stroke=\"#999\"/>");
-    html.append("<text x=\"4\" y=\"14\" font-size=\"11\">").append(format(maxY)).append("</text>");
-    html.append("<text x=\"").append(WIDTH - 60).append("\" y=\"").append(HEIGHT - 22)
-        .append("\" font-size=\"11\">").append((long) maxX / 60).append(" min</text>");
-    for (Line l : lines) {
-      StringBuilder points = new StringBuilder();
-      for (Simulation.Sample s : samples) {
-        double x = PAD + (WIDTH - PAD - 10) * s.second() / maxX;
-        double y = HEIGHT - PAD - (HEIGHT - PAD - 10) * l.value().applyAsDouble(s) / maxY;
-        points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
-      }
-      html.append("<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"").append(l.color())
-          .append("\" points=\"").append(points.toString().trim()).append("\"/>");
-    }
-    html.append("</svg>");
+    overlay(html, title, lines.stream().map(l -> new Series(l.name(), l.color(), samples, l.value())).toList());
   }
 
   private static void row(StringBuilder html, String name, String value) {

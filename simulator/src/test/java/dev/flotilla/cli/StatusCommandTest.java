@@ -74,6 +74,11 @@ class StatusCommandTest {
               "flotilla.dev/launched-at", "2026-12-01T12:00:00Z")).endMetadata().build()).create();
     }
     client.nodes().resource(new NodeBuilder().withNewMetadata().withName("system-1").endMetadata().build()).create();
+    // what the fleet runs: two web pods on its nodes; a DaemonSet's pod there and a pod on another node do not count
+    pod("web-1", "ip-10-0-1-5", "ReplicaSet", "2");
+    pod("web-2", "ip-10-0-2-9", "ReplicaSet", "2");
+    pod("agent-1", "ip-10-0-1-5", "DaemonSet", "1");
+    pod("system-pod", "system-1", "ReplicaSet", "8");
 
     CommandRun run = CommandRun.of(Map.of(), "status", "--kubeconfig", kubeconfig().toString());
 
@@ -83,6 +88,26 @@ class StatusCommandTest {
         .containsPattern("ip-10-0-1-5\\s+general\\s+m7i.xlarge\\s+spot\\s+0.0706\\s+2026-12-01T12:00:00Z\\s+c1")
         .contains("ip-10-0-2-9").doesNotContain("system-1")
         .contains("FLEET 2 node(s), $0.1206/h");
+    var pools = dev.flotilla.forwarder.LiveCluster.read(client).nodePools();
+    double bound = FleetBound.of(List.of(webPod("shop/web-1"), webPod("shop/web-2")), pools, List.of());
+    double withTheOthers = FleetBound.of(List.of(webPod("shop/web-1"), webPod("shop/web-2"),
+        webPod("shop/system-pod").toBuilder().requests(Resources.of(8_000, 8L << 30)).build()), pools, List.of());
+    assertThat(bound).isPositive().isLessThan(withTheOthers);
+    assertThat(run.out()).contains(String.format(java.util.Locale.ROOT, "BOUND $%.4f/h", bound));
+  }
+
+  private static dev.flotilla.model.PendingPod webPod(String name) {
+    return dev.flotilla.model.PendingPod.builder(name).requests(Resources.of(2_000, 2L << 30)).build();
+  }
+
+  private static void pod(String name, String node, String owner, String cpu) {
+    client.pods().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata()
+        .withName(name).withNamespace("shop").addNewOwnerReference().withKind(owner).withName(name + "-owner")
+        .withApiVersion("apps/v1").withUid(name).withController(true).endOwnerReference().endMetadata()
+        .withNewSpec().withNodeName(node).addNewContainer().withName("c").withNewResources()
+        .addToRequests("cpu", new io.fabric8.kubernetes.api.model.Quantity(cpu))
+        .addToRequests("memory", new io.fabric8.kubernetes.api.model.Quantity(cpu + "Gi")).endResources()
+        .endContainer().endSpec().withNewStatus().withPhase("Running").endStatus().build()).create();
   }
 
   @Test
@@ -109,7 +134,7 @@ class StatusCommandTest {
             CapacityType.SPOT, List.of(), "i-3", "m7i.xlarge", "us-east-1a", 0.07, "gone", Resources.NONE, at, at,
             List.of(), List.of(), Map.of()));
 
-    FleetStatus status = FleetStatus.fromRecords(pools.read(), claims);
+    FleetStatus status = FleetStatus.fromRecords(pools.read(), claims, 0.05);
 
     assertThat(status.claimsByState()).containsExactlyInAnyOrderEntriesOf(Map.of("Initialized", 1, "Launching", 1));
     assertThat(status.nodes()).singleElement().satisfies(n -> {
@@ -120,5 +145,20 @@ class StatusCommandTest {
         .containsExactly(org.assertj.core.groups.Tuple.tuple("general", "1"), org.assertj.core.groups.Tuple.tuple(
             "gpu", "0"));
     assertThat(status.pricePerHour()).isEqualTo(0.0706);
+  }
+
+  @Test
+  void fromTheRecordsTheBoundCountsThePodsTheMirrorShowsButNotDaemonSetPods() {
+    dev.flotilla.claims.InMemoryClaimStore store = new dev.flotilla.claims.InMemoryClaimStore(
+        java.time.Clock.systemUTC());
+    dev.flotilla.model.PendingPod web = webPod("shop/web-1");
+    dev.flotilla.model.PendingPod agent = dev.flotilla.model.PendingPod.builder("kube-system/agent-1")
+        .requests(Resources.of(1_000, 1L << 30)).ownerKind("DaemonSet").build();
+    store.putNodeState("ip-10-0-1-5", new dev.flotilla.disruption.NodeState("ip-10-0-1-5", "i-1", Map.of(), false,
+        Resources.of(4_000, 16L << 30), List.of(), List.of(new dev.flotilla.disruption.NodeState.NodePod(web, -1),
+        new dev.flotilla.disruption.NodeState.NodePod(agent, -1))).toJson());
+
+    assertThat(FleetStatus.running(store)).extracting(dev.flotilla.model.PendingPod::name)
+        .containsExactly("shop/web-1");
   }
 }
