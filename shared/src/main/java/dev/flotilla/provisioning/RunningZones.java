@@ -1,12 +1,18 @@
 package dev.flotilla.provisioning;
 
+import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimState;
 import dev.flotilla.claims.ClaimStore;
+import dev.flotilla.claims.PodKind;
 import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.scheduling.PlacedPod;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 /**
  * The running pods a plan's zone spreads must count, read from the forwarder's node mirror. A pending pod of a
@@ -25,6 +31,7 @@ final class RunningZones {
       return List.of();
     }
     List<PlacedPod> running = new ArrayList<>();
+    Map<String, PendingPod> runningByName = new HashMap<>();
     for (String doc : store.nodeStates().values()) {
       NodeState node = NodeState.parse(doc);
       String zone = node.labels().get(WellKnownLabels.ZONE);
@@ -33,14 +40,14 @@ final class RunningZones {
       }
       for (NodeState.NodePod p : node.pods()) {
         running.add(new PlacedPod(p.pod(), zone));
+        runningByName.put(p.pod().name(), p.pod());
       }
     }
     // pods reserved on nodes still in flight land in their claim's zone: they count there already
-    for (dev.flotilla.claims.Claim c : store.claims()) {
-      boolean inFlight = c.state() == dev.flotilla.claims.ClaimState.Launched
-          || c.state() == dev.flotilla.claims.ClaimState.Registered;
+    for (Claim c : store.claims()) {
+      boolean inFlight = c.state() == ClaimState.Launched || c.state() == ClaimState.Registered;
       if (inFlight && c.zone() != null) {
-        for (dev.flotilla.claims.PodKind kind : c.kinds()) {
+        for (PodKind kind : stillToLand(c, runningByName)) {
           for (int i = 0; i < kind.count(); i++) {
             running.add(new PlacedPod(kind.pod(), c.zone()));
           }
@@ -48,5 +55,35 @@ final class RunningZones {
       }
     }
     return running;
+  }
+
+  /**
+   * The claim's kinds less its reserved pods the mirror shows running already: those count where they run. A claim
+   * still Registered whose node runs pods is one whose Ready event was lost; counting its reservations on top of
+   * its running pods would make its zone look fuller than it is, and a plan would then avoid the very zone a
+   * spread's minimum is in, launching nodes the cluster's scheduler refuses the pods on.
+   */
+  private static List<PodKind> stillToLand(Claim c, Map<String, PendingPod> runningByName) {
+    List<PendingPod> landed = c.pods().stream().map(runningByName::get).filter(Objects::nonNull).toList();
+    if (landed.isEmpty()) {
+      return c.kinds();
+    }
+    List<PodKind> left = new ArrayList<>();
+    List<PendingPod> unmatched = new ArrayList<>(landed);
+    for (PodKind kind : c.kinds()) {
+      int count = kind.count();
+      // a spread's selector reads a pod's namespace and labels: a landed pod with the kind's is one of its pods
+      for (var it = unmatched.iterator(); it.hasNext() && count > 0; ) {
+        PendingPod pod = it.next();
+        if (pod.namespace().equals(kind.pod().namespace()) && pod.labels().equals(kind.pod().labels())) {
+          it.remove();
+          count--;
+        }
+      }
+      if (count > 0) {
+        left.add(new PodKind(kind.pod(), count));
+      }
+    }
+    return left;
   }
 }
