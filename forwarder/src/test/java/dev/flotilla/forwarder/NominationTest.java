@@ -148,6 +148,20 @@ class NominationTest {
   }
 
   @Test
+  void aNominateNamingNoPodsLiftsTheTaintAndTouchesNoPod() {
+    Command lift = Command.parse(Command.nominate("ip-1", "claim-2", List.of()).toJson());
+
+    assertThat(executor.execute(lift, () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+
+    assertThat(taints("ip-1")).containsExactly("dedicated:NoSchedule");
+    assertThat(nominated("web-0")).isNull();
+    assertThat(events("Nominated")).isEmpty();
+    // sent again (a Ready delivered twice, the garbage collector's pass): nothing left to do, and done
+    assertThat(executor.execute(lift, () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(taints("ip-1")).containsExactly("dedicated:NoSchedule");
+  }
+
+  @Test
   void aPodAlreadyBoundIsLeftAlone() {
     executor.execute(nominate("ip-1"), () -> { });
 

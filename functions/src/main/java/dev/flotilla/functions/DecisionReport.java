@@ -101,7 +101,8 @@ final class DecisionReport {
     LOG.atInfo().setMessage("garbage collected").addKeyValue("function", function).addKeyValue("cluster", cluster)
         .addKeyValue("eventId", event.id()).addKeyValue("adopted", r.adopted())
         .addKeyValue("terminated", r.terminated()).addKeyValue("closed", r.closed())
-        .addKeyValue("expired", r.expired()).addKeyValue("fleetPricePerHour", r.fleetPricePerHour()).log();
+        .addKeyValue("expired", r.expired()).addKeyValue("nominatedAgain", r.nominated())
+        .addKeyValue("fleetPricePerHour", r.fleetPricePerHour()).log();
     metrics.addMetric("InstancesAdopted", r.adopted().size(), MetricUnit.COUNT);
     metrics.addMetric("InstancesTerminated", r.terminated().size(), MetricUnit.COUNT);
     metrics.addMetric("ClaimsClosed", r.closed().size(), MetricUnit.COUNT);

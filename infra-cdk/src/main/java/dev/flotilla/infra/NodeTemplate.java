@@ -1,5 +1,6 @@
 package dev.flotilla.infra;
 
+import dev.flotilla.model.Taint;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Stack;
@@ -83,10 +84,11 @@ public final class NodeTemplate extends Construct {
   }
 
   /**
-   * nodeadm's NodeConfig in the MIME multi-part form AL2023 reads. Nodes do not yet register with Flotilla's startup
-   * taint ({@code Taint.INITIALIZING}): the forwarder lifts it only when a Nominate command reaches it, and nothing
-   * sends one for every node yet (a claim with no planned pods, a lost command), so a node registered with it
-   * could stay unschedulable.
+   * nodeadm's NodeConfig in the MIME multi-part form AL2023 reads. The kubelet registers the node with Flotilla's
+   * startup taint, so that kube-scheduler places nothing there before the pods planned for it are nominated to it.
+   * The forwarder lifts the taint when the node's Nominate command reaches it: the lifecycle sends one for every
+   * Flotilla node that becomes Ready, naming no pods when its claim planned none, and again on a Ready delivered twice;
+   * the garbage collector sends it again for a node still tainted a minute after it was Ready.
    */
   static String nodeConfig(StackSettings settings) {
     return """
@@ -105,10 +107,13 @@ public final class NodeTemplate extends Construct {
             apiServerEndpoint: %s
             certificateAuthority: %s
             cidr: %s
+          kubelet:
+            flags:
+              - --register-with-taints=%s
 
         --FLOTILLA--
         """.formatted(settings.clusterName(), settings.clusterEndpoint(), settings.certificateAuthority(),
-        settings.serviceCidr());
+        settings.serviceCidr(), Taint.INITIALIZING);
   }
 
   public Role role() {

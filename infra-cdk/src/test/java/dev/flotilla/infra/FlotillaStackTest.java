@@ -323,10 +323,10 @@ class FlotillaStackTest {
                 "VolumeType", "gp3", "VolumeSize", 20, "DeleteOnTermination", true))),
             "UserData", Map.of("Fn::Base64", Match.stringLikeRegexp(
                 "[\\s\\S]*application/node\\.eks\\.aws[\\s\\S]*kind: NodeConfig[\\s\\S]*name: prod-east[\\s\\S]*"
-                    + "apiServerEndpoint: https://ABCDEF0123456789[\\s\\S]*cidr: 10\\.100\\.0\\.0/16[\\s\\S]*")))))));
-    // no startup taint at registration while no Nominate command is sure to follow every node's readiness: a node
-    // registered with it would stay unschedulable
-    assertThat(json(template.findResources("AWS::EC2::LaunchTemplate"))).doesNotContain("register-with-taints");
+                    + "apiServerEndpoint: https://ABCDEF0123456789[\\s\\S]*cidr: 10\\.100\\.0\\.0/16[\\s\\S]*"
+                    // registered with the startup taint the forwarder lifts once the node's pods are nominated
+                    + "kubelet:\\s+flags:\\s+- --register-with-taints=flotilla\\.dev/initializing=true:NoSchedule\\n"
+                    + "[\\s\\S]*")))))));
     assertThat(json(template.toJSON().get("Parameters"))).contains(
         "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id",
         "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/arm64/standard/recommended/image_id");

@@ -15,8 +15,8 @@ import java.util.UUID;
  *
  * @param node the node acted on; none for {@code FailedProvisioning}, which touches pods only
  * @param deadline for a drain: when to give up evicting and report failure
- * @param pods for a nomination: the pending pods ({@code namespace/name}) planned onto the node; for a failed
- *     provisioning, the pods the provisioner could not place, all for {@code reason}
+ * @param pods for a nomination: the pending pods ({@code namespace/name}) planned onto the node, possibly none; for
+ *     a failed provisioning, the pods the provisioner could not place, all for {@code reason}
  * @param force for a drain: at the deadline, delete the pods still there (held by budgets or do-not-disrupt) and
  *              report the node drained, instead of failing: the node's terminationGracePeriod ran out
  */
@@ -156,7 +156,8 @@ public record Command(int version, String id, Kind kind, String node, String cla
         pods.add(p.asText());
       }
     }
-    if ((kind == Kind.Nominate || kind == Kind.FailedProvisioning) && pods.isEmpty()) {
+    // a Nominate may name no pods: a node whose claim planned none still has its startup taint lifted by it
+    if (kind == Kind.FailedProvisioning && pods.isEmpty()) {
       throw new IllegalArgumentException("command.pods: a " + kind + " command names at least one pod");
     }
     String reason = n.path("reason").asText(null);

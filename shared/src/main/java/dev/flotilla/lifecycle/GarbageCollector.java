@@ -21,7 +21,8 @@ import java.util.Set;
  * Reconciles EC2 with the claim store on a schedule. An owned instance no live claim knows (a crash between
  * CreateFleet and the claim's update) is adopted when its claim tag (or its request's claims tag) names a claim
  * still Launching, and terminated otherwise, once older than the grace period; a live claim whose instance is gone
- * is closed; launches that never joined expire.
+ * is closed; launches that never joined expire; a node Ready for a while whose Nominate command may have been lost
+ * (its Ready event lost, or the command) has it sent.
  */
 public final class GarbageCollector {
 
@@ -38,9 +39,11 @@ public final class GarbageCollector {
   /**
    * What one pass did, and what the fleet costs now: the hourly price of the running instances of live claims
    * (USD, the price each was bought at).
+   *
+   * @param nominated the claims whose Ready node had its Nominate sent (again), having missed it
    */
   public record Report(List<String> adopted, List<String> terminated, List<String> closed, List<String> expired,
-      double fleetPricePerHour) {}
+      List<String> nominated, double fleetPricePerHour) {}
 
   private final ClaimStore store;
   private final CloudProvider cloud;
@@ -67,7 +70,7 @@ public final class GarbageCollector {
       LOG.info("garbage collection skipped: another collection is running");
       Set<String> running = new HashSet<>();
       cloud.ownedInstances().forEach(i -> running.add(i.id()));
-      return new Report(List.of(), List.of(), List.of(), List.of(), fleetPrice(running));
+      return new Report(List.of(), List.of(), List.of(), List.of(), List.of(), fleetPrice(running));
     }
     try {
       return collectHoldingLease();
@@ -118,8 +121,9 @@ public final class GarbageCollector {
       }
     }
     List<String> expired = lifecycle.expireLaunches().stream().map(Claim::id).toList();
+    List<String> nominated = lifecycle.nominateReadyNodes().stream().map(Claim::id).toList();
     // read again: this pass adopted, closed and expired claims
-    return new Report(adopted, terminated, closed, expired, fleetPrice(running));
+    return new Report(adopted, terminated, closed, expired, nominated, fleetPrice(running));
   }
 
   private double fleetPrice(Set<String> running) {

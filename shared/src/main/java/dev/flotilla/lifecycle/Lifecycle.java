@@ -7,9 +7,12 @@ import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.commands.Command;
 import dev.flotilla.commands.CommandQueue;
 import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.disruption.NodeState;
+import dev.flotilla.model.Taint;
 import dev.flotilla.provisioning.LaunchRecords;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +28,11 @@ import java.util.function.UnaryOperator;
 public final class Lifecycle {
 
   public static final Duration LAUNCH_TIMEOUT = Duration.ofMinutes(15);
+  /**
+   * How long after its node became Ready a node may still carry the startup taint before its Nominate is sent again:
+   * the forwarder's nominating window (30 s), its mirror's 10 s and the queue's delivery, with room to spare.
+   */
+  public static final Duration NOMINATE_GRACE = Duration.ofMinutes(1);
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Lifecycle.class);
   private static final int ATTEMPTS = 3;
 
@@ -52,25 +60,110 @@ public final class Lifecycle {
   }
 
   /**
-   * Launched or Registered becomes Initialized, and the pods the claim planned onto the node are nominated there:
-   * the forwarder sets their nominatedNodeName (those still pending) so that the cluster's scheduler places them
-   * where the plan has room for them, then lifts the node's startup taint. A lost command costs only the
-   * forwarder's 30 s fallback, after which the taint goes anyway.
+   * Launched or Registered becomes Initialized, and a {@code Nominate} command goes to the forwarder for the node,
+   * naming the pods the claim planned onto it (none, for a claim that planned none): the forwarder sets their
+   * nominatedNodeName (those still pending) so that the cluster's scheduler places them where the plan has room for
+   * them, then lifts the node's startup taint, which only that command lifts.
+   *
+   * <p>A Ready delivered again for a claim already Initialized on that node sends the command again while the node
+   * mirror does not show the taint gone: the invocation that moved the claim may have died before sending it, and
+   * nothing else would lift the taint before the garbage collector's next pass. The forwarder's execution is
+   * idempotent (pods nominated already, or bound, are left alone; a taint already lifted is not looked for), so a
+   * second command costs a few reads. Empty when the claim did not move.
    */
   public Optional<Claim> ready(NodeEvent event) {
     Optional<Claim> ready = move(event.instanceId(), ClaimState.Initialized,
         c -> c.state() == ClaimState.Launched || c.state() == ClaimState.Registered
             ? c.withNode(event.node()).moved(ClaimState.Initialized, clock.instant()) : null);
-    ready.ifPresent(this::nominate);
-    return ready;
+    if (ready.isPresent()) {
+      nominate(ready.get(), plannedPods(ready.get()));
+      return ready;
+    }
+    launches.claimOf(event.instanceId())
+        .filter(c -> c.state() == ClaimState.Initialized && event.node().equals(c.nodeName()))
+        .filter(c -> {
+          // a node not mirrored yet may still carry the taint
+          String state = store.nodeStates().get(c.nodeName());
+          return state == null || initializing(NodeState.parse(state));
+        })
+        .ifPresent(c -> nominate(c, stillReserved(c)));
+    return Optional.empty();
   }
 
-  private void nominate(Claim claim) {
-    // reservations of pods known only by uid cannot be named to the API server
-    List<String> pods = claim.pods().stream().filter(p -> p.indexOf('/') > 0).toList();
-    if (pods.isEmpty()) {
-      return;
+  /**
+   * Ready nodes whose Nominate may never have reached the forwarder, as the node mirror shows them once their claim
+   * has not moved for {@link #NOMINATE_GRACE}: without it a node keeps its startup taint, unschedulable for good.
+   * A claim still Launched or Registered whose node the mirror shows Ready (its Ready event lost: dead-lettered, or
+   * sent while the forwarder restarted) moves to Initialized and sends it; an Initialized claim whose node still
+   * carries the taint (the command lost, its invocation having failed every retry) sends it again. The pods named
+   * are those the claim still reserves. Returns the claims whose node was nominated.
+   */
+  public List<Claim> nominateReadyNodes() {
+    List<Claim> sent = new ArrayList<>();
+    Instant settled = clock.instant().minus(NOMINATE_GRACE);
+    Map<String, NodeState> byName = null;
+    Map<String, NodeState> byInstance = null;
+    for (Claim c : store.claims()) {
+      boolean joining = c.state() == ClaimState.Launched || c.state() == ClaimState.Registered;
+      boolean initialized = c.state() == ClaimState.Initialized && c.nodeName() != null;
+      if ((!joining && !initialized) || c.updatedAt() == null || c.updatedAt().isAfter(settled)) {
+        continue;
+      }
+      if (byName == null) {
+        byName = new java.util.HashMap<>();
+        byInstance = new java.util.HashMap<>();
+        for (String doc : store.nodeStates().values()) {
+          NodeState state = NodeState.parse(doc);
+          byName.put(state.node(), state);
+          if (state.instanceId() != null) {
+            byInstance.put(state.instanceId(), state);
+          }
+        }
+      }
+      if (initialized) {
+        NodeState node = byName.get(c.nodeName());
+        if (node != null && initializing(node)) {
+          nominate(c, stillReserved(c));
+          sent.add(c);
+        }
+        continue;
+      }
+      NodeState node = c.instanceId() == null ? null : byInstance.get(c.instanceId());
+      // only a Ready condition the forwarder mirrored as True: a node not Ready yet gets its own Ready event
+      if (node != null && node.condition("Ready").filter(r -> "True".equals(r.status())).isPresent()) {
+        try {
+          Claim caughtUp = store.transition(c, c.withNode(node.node()).moved(ClaimState.Initialized,
+              clock.instant()));
+          nominate(caughtUp, stillReserved(caughtUp));
+          sent.add(caughtUp);
+        } catch (ClaimStore.StaleClaimException raced) {
+          // moved meanwhile: its own Ready came, or the launch expired
+        }
+      }
     }
+    return sent;
+  }
+
+  private static boolean initializing(NodeState node) {
+    return node.taints().stream().anyMatch(t -> t.sameAs(Taint.INITIALIZING));
+  }
+
+  /** The pods the claim planned, as the API server names them: reservations of pods known only by uid cannot be. */
+  private static List<String> plannedPods(Claim claim) {
+    return claim.pods().stream().filter(p -> p.indexOf('/') > 0).toList();
+  }
+
+  /** The planned pods the claim still reserves: those released since are being planned elsewhere. */
+  private List<String> stillReserved(Claim claim) {
+    List<String> planned = plannedPods(claim);
+    if (planned.isEmpty()) {
+      return planned;
+    }
+    Map<String, String> reservations = store.reservations(planned);
+    return planned.stream().filter(p -> claim.id().equals(reservations.get(p))).toList();
+  }
+
+  private void nominate(Claim claim, List<String> pods) {
     commands.send(List.of(Command.nominate(claim.nodeName(), claim.id(), pods)));
     LOG.info("nominated {} pod(s) of claim {} to node {}", pods.size(), claim.id(), claim.nodeName());
   }
@@ -119,8 +212,10 @@ public final class Lifecycle {
         if (node != null) {
           // the node joined and only its events were lost (dead-lettered, or sent while the forwarder restarted):
           // the forwarder's mirror has it, so the claim catches up instead of a running node being killed
+          // the node still carries its startup taint: the Nominate its Ready would have sent lifts it
           try {
-            store.transition(c, c.withNode(node).moved(ClaimState.Initialized, clock.instant()));
+            Claim caughtUp = store.transition(c, c.withNode(node).moved(ClaimState.Initialized, clock.instant()));
+            nominate(caughtUp, stillReserved(caughtUp));
           } catch (ClaimStore.StaleClaimException raced) {
             // moved meanwhile
           }
@@ -151,7 +246,7 @@ public final class Lifecycle {
   private Map<String, String> nodesByInstance() {
     Map<String, String> nodes = new java.util.HashMap<>();
     store.nodeStates().forEach((name, doc) -> {
-      String instance = dev.flotilla.disruption.NodeState.parse(doc).instanceId();
+      String instance = NodeState.parse(doc).instanceId();
       if (instance != null) {
         nodes.put(instance, name);
       }

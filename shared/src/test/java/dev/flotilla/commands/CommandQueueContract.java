@@ -135,6 +135,18 @@ public abstract class CommandQueueContract {
   }
 
   @Test
+  void aNominateNamingNoPodsTravelsToLiftTheStartupTaintAlone() {
+    queue().send(List.of(Command.nominate("ip-10-0-1-23.ec2.internal", "c1", List.of())));
+
+    Command received = Command.parse(drain(1).getFirst().body());
+
+    assertThat(received.kind()).isEqualTo(Command.Kind.Nominate);
+    assertThat(received.node()).isEqualTo("ip-10-0-1-23.ec2.internal");
+    assertThat(received.claimId()).isEqualTo("c1");
+    assertThat(received.pods()).isEmpty();
+  }
+
+  @Test
   void malformedCommandsNameTheirField() {
     assertThatThrownBy(() -> Command.parse("{\"version\":1,\"id\":\"x\",\"kind\":\"Reboot\",\"node\":\"n\"}"))
         .hasMessage("command.kind: 'Reboot' is not Cordon, Drain, DeleteNode, Nominate or FailedProvisioning");

@@ -19,8 +19,10 @@ import dev.flotilla.commands.Command;
 import dev.flotilla.commands.InMemoryCommandQueue;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.Resources;
+import dev.flotilla.model.Taint;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.testing.MutableClock;
 import dev.flotilla.testing.StaleReads;
@@ -43,8 +45,12 @@ class LifecycleTest {
       GarbageCollector.GRACE);
 
   private Claim launchedClaim(String id) {
+    return launchedClaim(id, List.of("shop/web-" + id));
+  }
+
+  private Claim launchedClaim(String id, List<String> pods) {
     Claim claim = ((ClaimStore.Created) store.create(Claim.launching(id, "default", List.of("m7g.large"),
-        List.of("us-east-1a"), CapacityType.ON_DEMAND, List.of("shop/web-" + id), Resources.of(500, 1L << 30),
+        List.of("us-east-1a"), CapacityType.ON_DEMAND, pods, Resources.of(500, 1L << 30),
         0.0816, clock.instant()))).claim();
     var l = (LaunchResult.Launched) cloud.launch(List.of(new LaunchRequest(id, "default", List.of("m7g.large"),
         List.of("us-east-1a"), CapacityType.ON_DEMAND))).getFirst();
@@ -78,21 +84,130 @@ class LifecycleTest {
   }
 
   @Test
-  void aReadyNodeHasThePodsItsClaimPlannedNominatedToItOnce() {
+  void aReadyNodeHasThePodsItsClaimPlannedNominatedToIt() {
     Claim claim = launchedClaim("c1");
     lifecycle.registered(event("forwarder/node-registered.json", claim.instanceId()));
     assertThat(commands.size()).isZero();
 
     lifecycle.ready(event("forwarder/node-ready.json", claim.instanceId()));
-    lifecycle.ready(event("forwarder/node-ready.json", claim.instanceId()));
 
-    List<Command> sent = commands.receive(10, Duration.ZERO).stream().map(r -> Command.parse(r.body())).toList();
-    assertThat(sent).singleElement().satisfies(c -> {
+    assertThat(sent()).singleElement().satisfies(c -> {
       assertThat(c.kind()).isEqualTo(Command.Kind.Nominate);
       assertThat(c.node()).isEqualTo("ip-10-0-1-23.ec2.internal");
       assertThat(c.claimId()).isEqualTo("c1");
       assertThat(c.pods()).containsExactly("shop/web-c1");
     });
+  }
+
+  @Test
+  void aReadyNodeWhoseClaimPlannedNoPodsStillGetsANominateThatLiftsItsTaint() {
+    Claim claim = launchedClaim("empty", List.of());
+
+    lifecycle.ready(event("forwarder/node-ready.json", claim.instanceId()));
+
+    assertThat(sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Nominate);
+      assertThat(c.node()).isEqualTo("ip-10-0-1-23.ec2.internal");
+      assertThat(c.pods()).isEmpty();
+    });
+  }
+
+  @Test
+  void aReadyDeliveredAgainSendsTheNominateAgainOnlyWhileTheNodeMayStillCarryTheTaint() {
+    Claim claim = launchedClaim("c1");
+    lifecycle.ready(event("forwarder/node-ready.json", claim.instanceId()));
+    sent();
+
+    // the first invocation may have died between moving the claim and sending: the node is not mirrored yet
+    assertThat(lifecycle.ready(event("forwarder/node-ready.json", claim.instanceId()))).isEmpty();
+    assertThat(sent()).singleElement().satisfies(c -> assertThat(c.pods()).containsExactly("shop/web-c1"));
+
+    mirror("ip-10-0-1-23.ec2.internal", claim.instanceId(), Taint.INITIALIZING);
+    lifecycle.ready(event("forwarder/node-ready.json", claim.instanceId()));
+    assertThat(sent()).hasSize(1);
+
+    // the forwarder lifted the taint: nothing more to send
+    mirror("ip-10-0-1-23.ec2.internal", claim.instanceId());
+    lifecycle.ready(event("forwarder/node-ready.json", claim.instanceId()));
+    assertThat(sent()).isEmpty();
+  }
+
+  @Test
+  void aNodeStillTaintedAMinuteAfterItWasReadyHasItsNominateSentAgainByTheCollector() {
+    Claim tainted = launchedClaim("tainted");
+    Claim lifted = launchedClaim("lifted");
+    Claim justReady = launchedClaim("just-ready");
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-tainted", tainted.instanceId()));
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-lifted", lifted.instanceId()));
+    // the Nominate commands were lost on their way
+    sent();
+    mirror("ip-tainted", tainted.instanceId(), Taint.INITIALIZING);
+    mirror("ip-lifted", lifted.instanceId());
+    clock.advance(Lifecycle.NOMINATE_GRACE.plusSeconds(1));
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-just-ready", justReady.instanceId()));
+    mirror("ip-just-ready", justReady.instanceId(), Taint.INITIALIZING);
+    sent();
+    // the provisioner released the tainted node's reservation meanwhile: its pod is being planned elsewhere
+    store.release(store.claim("tainted").orElseThrow());
+
+    GarbageCollector.Report report = collector.collect();
+
+    assertThat(report.nominated()).containsExactly("tainted");
+    assertThat(sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Nominate);
+      assertThat(c.node()).isEqualTo("ip-tainted");
+      assertThat(c.pods()).as("only pods the claim still reserves").isEmpty();
+    });
+  }
+
+  @Test
+  void aNodeWhoseReadyWasLostIsCaughtUpAndNominatedByTheCollectorOnceItsMirrorShowsItReady() {
+    Claim lost = launchedClaim("lost-ready");
+    Claim booting = launchedClaim("booting");
+    lifecycle.registered(new NodeEvent("shop-prod", "ip-lost", lost.instanceId()));
+    lifecycle.registered(new NodeEvent("shop-prod", "ip-booting", booting.instanceId()));
+    // the forwarder mirrored both nodes; the first one's Ready event went to the dead-letter queue
+    mirrorReady("ip-lost", lost.instanceId(), "True");
+    mirrorReady("ip-booting", booting.instanceId(), "False");
+
+    assertThat(collector.collect().nominated()).as("within the grace its own Ready may still come").isEmpty();
+    clock.advance(Lifecycle.NOMINATE_GRACE.plusSeconds(1));
+    GarbageCollector.Report report = collector.collect();
+
+    assertThat(report.nominated()).containsExactly("lost-ready");
+    assertThat(store.claim("lost-ready")).hasValueSatisfying(c -> {
+      assertThat(c.state()).isEqualTo(ClaimState.Initialized);
+      assertThat(c.nodeName()).isEqualTo("ip-lost");
+    });
+    assertThat(store.claim("booting").orElseThrow().state()).isEqualTo(ClaimState.Registered);
+    assertThat(sent()).singleElement().satisfies(c -> {
+      assertThat(c.node()).isEqualTo("ip-lost");
+      assertThat(c.pods()).containsExactly("shop/web-lost-ready");
+    });
+    // its Ready comes after all: the claim is Initialized already and the taint is still mirrored, so once more
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-lost", lost.instanceId()));
+    assertThat(sent()).hasSize(1);
+  }
+
+  private void mirrorReady(String node, String instanceId, String ready) {
+    store.putNodeState(node, new NodeState(node, instanceId, Map.of(), false, Resources.NONE,
+        List.of(Taint.INITIALIZING), List.of(), List.of(new NodeState.Condition("Ready", ready, clock.instant())))
+        .toJson());
+  }
+
+  /** The commands sent since last asked, taken off the queue as the forwarder takes them. */
+  private List<Command> sent() {
+    List<Command> sent = new java.util.ArrayList<>();
+    for (var r : commands.receive(10, Duration.ZERO)) {
+      sent.add(Command.parse(r.body()));
+      commands.delete(r.receipt());
+    }
+    return sent;
+  }
+
+  private void mirror(String node, String instanceId, Taint... taints) {
+    store.putNodeState(node, new NodeState(node, instanceId, Map.of(), false, Resources.NONE, List.of(taints),
+        List.of()).toJson());
   }
 
   @Test
@@ -320,6 +435,12 @@ class LifecycleTest {
       assertThat(c.nodeName()).isEqualTo("ip-10-0-9-9.ec2.internal");
     });
     assertThat(cloud.instance(claim.instanceId()).state()).isEqualTo("running");
+    // its node still carries the startup taint its Ready's Nominate would have lifted
+    assertThat(sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Nominate);
+      assertThat(c.node()).isEqualTo("ip-10-0-9-9.ec2.internal");
+      assertThat(c.pods()).containsExactly("shop/web-lost-events");
+    });
   }
 
   @Test
