@@ -37,6 +37,8 @@ final class SimulatedCluster {
     boolean cordoned;
     /** Its Ready condition, once it changed from True (a failure the scenario injected); null while Ready. */
     NodeState.Condition readiness;
+    /** When it joined and became Ready: its Ready condition's transition time until a failure changes it. */
+    Instant joined;
 
     Node(String name, String instanceId, Map<String, String> labels, List<Taint> taints, Resources allocatable) {
       this.name = name;
@@ -58,7 +60,8 @@ final class SimulatedCluster {
     NodeState state() {
       return new NodeState(name, instanceId, labels, false, allocatable, taints,
           pods.stream().map(p -> new NodeState.NodePod(p.spec, -1)).toList(),
-          readiness == null ? List.of() : List.of(readiness));
+          readiness != null ? List.of(readiness)
+              : joined == null ? List.of() : List.of(new NodeState.Condition("Ready", "True", joined)));
     }
   }
 
@@ -114,6 +117,12 @@ final class SimulatedCluster {
   void cordon(Node node) {
     node.cordoned = true;
     binder.cordon(node.name);
+  }
+
+  /** Replaces the node's taints: the node lifecycle controller's not-ready taints come and go. */
+  void taints(Node node, List<Taint> taints) {
+    node.taints = List.copyOf(taints);
+    binder.taints(node.name, node.taints);
   }
 
   /** Lifts the node's startup taint; false when it had none left. */

@@ -416,14 +416,21 @@ public final class Simulation {
     note("node(s) " + chosen.stream().map(n -> n.name).toList() + " turn " + f.condition() + "=" + f.status()
         + " for " + f.lasting().toMinutes() + " min");
     for (Node n : chosen) {
-      boolean wasCordoned = n.cordoned;
       n.readiness = new dev.flotilla.disruption.NodeState.Condition(f.condition(), f.status(), clock.instant());
-      // a node that is not Ready gets the not-ready taint: nothing new is scheduled onto it
-      n.cordoned = true;
+      // the node lifecycle controller taints a node that is not Ready (unreachable when its status is Unknown):
+      // the cluster's scheduler places nothing new there until it is Ready again
+      Taint notReady = new Taint(f.status().equals("Unknown") ? "node.kubernetes.io/unreachable"
+          : "node.kubernetes.io/not-ready", "", "NoSchedule");
+      List<Taint> tainted = new ArrayList<>(n.taints);
+      tainted.add(notReady);
+      cluster.taints(n, tainted);
+      mirror(n);
       at(elapsed().plus(f.lasting()), () -> {
         if (cluster.nodes.get(n.name) == n) {
           n.readiness = null;
-          n.cordoned = wasCordoned;
+          n.joined = clock.instant();
+          cluster.taints(n, n.taints.stream().filter(t -> !t.sameAs(notReady)).toList());
+          mirror(n);
           changed();
         }
       });
@@ -712,10 +719,15 @@ public final class Simulation {
     taints.add(StartupTaint.INITIALIZING);
     Node node = new Node(name, l.instanceId(), NodeLabels.withAliases(labels), taints,
         NodeCapacity.allocatable(type));
+    node.joined = clock.instant();
     cluster.addNode(node);
     nodesAtPeak = Math.max(nodesAtPeak, cluster.nodes.size());
+    // a simplification: the forwarder's 30 s nominating window, counted from the node's joining, stands for every
+    // way a Nominate reaches it late (the lifecycle's retries, the garbage collector's pass); the real forwarder
+    // lifts the taint only when a Nominate reaches it
     at(elapsed().plus(STARTUP_TAINT_FALLBACK), () -> {
       if (cluster.nodes.get(name) == node && cluster.liftStartupTaint(node)) {
+        mirror(node);
         changed();
       }
     });
@@ -824,7 +836,10 @@ public final class Simulation {
             nominated++;
           }
         }
-        cluster.liftStartupTaint(node);
+        if (cluster.liftStartupTaint(node)) {
+          // the forwarder mirrors a node within seconds of a change
+          mirror(node);
+        }
         changed();
       }
     }
