@@ -35,7 +35,8 @@ public final class GarbageCollectorHandler implements RequestStreamHandler {
     report.collected(event, result);
     catalog.ifPresent(this::refreshCatalog);
     Invocation.write(output, Map.of("eventId", event.id(), "adopted", result.adopted(),
-        "terminated", result.terminated(), "closed", result.closed(), "expired", result.expired(), "nominatedAgain", result.nominated()));
+        "terminated", result.terminated(), "closed", result.closed(), "expired", result.expired(),
+        "nominatedAgain", result.nominated()));
   }
 
   /**

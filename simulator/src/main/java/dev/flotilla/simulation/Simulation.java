@@ -724,9 +724,12 @@ public final class Simulation {
     nodesAtPeak = Math.max(nodesAtPeak, cluster.nodes.size());
     // a simplification: the forwarder's 30 s nominating window, counted from the node's joining, stands for every
     // way a Nominate reaches it late (the lifecycle's retries, the garbage collector's pass); the real forwarder
-    // lifts the taint only when a Nominate reaches it
+    // lifts the taint only when a Nominate reaches it, and none ever comes for an instance no live claim owns (its
+    // claim closed meanwhile), which keeps the taint until the garbage collector terminates it
     at(elapsed().plus(STARTUP_TAINT_FALLBACK), () -> {
-      if (cluster.nodes.get(name) == node && cluster.liftStartupTaint(node)) {
+      boolean owned = ec2.claimsOf(l.instanceId()).stream().map(store::claim)
+          .anyMatch(c -> c.isPresent() && c.get().state().live());
+      if (owned && cluster.nodes.get(name) == node && cluster.liftStartupTaint(node)) {
         mirror(node);
         changed();
       }
