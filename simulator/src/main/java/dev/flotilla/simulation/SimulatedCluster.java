@@ -88,6 +88,8 @@ final class SimulatedCluster {
   final Map<String, Node> nodes = new LinkedHashMap<>();
   final Map<String, Pod> pods = new LinkedHashMap<>();
   final List<Pod> finished = new ArrayList<>();
+  /** How many of {@link #pods} each workload has: a controller asks on every pod it recreates. */
+  private final Map<String, Integer> podsOfWorkload = new java.util.HashMap<>();
   private final Binder binder;
 
   SimulatedCluster(ScoringProfile profile) {
@@ -96,7 +98,8 @@ final class SimulatedCluster {
 
   /** A new pod: pending, in the scheduler's queue by its creation time (every pod at the default priority). */
   void add(Pod pod) {
-    pods.put(pod.spec.name(), pod);
+    count(pods.put(pod.spec.name(), pod), -1);
+    count(pod, 1);
     binder.enqueue(new QueuedPod(pod.spec, 0, pod.created.toEpochMilli()));
   }
 
@@ -147,13 +150,24 @@ final class SimulatedCluster {
 
   /** Deletes a pod (scale-down, eviction): it leaves its node and counts as finished. */
   void delete(Pod pod, Instant now) {
-    pods.remove(pod.spec.name());
+    count(pods.remove(pod.spec.name()), -1);
     binder.delete(pod.spec.name());
     if (pod.node != null) {
       pod.node.pods.remove(pod);
       pod.node.used = pod.node.used.minus(pod.spec.requests());
     }
     finished.add(pod);
+  }
+
+  /** How many pods of this workload exist, pending or running. */
+  int podsOf(String workload) {
+    return podsOfWorkload.getOrDefault(workload, 0);
+  }
+
+  private void count(Pod pod, int change) {
+    if (pod != null) {
+      podsOfWorkload.merge(pod.workload, change, Integer::sum);
+    }
   }
 
   List<Pod> pending() {
