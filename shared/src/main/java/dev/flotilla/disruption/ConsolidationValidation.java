@@ -56,6 +56,11 @@ final class ConsolidationValidation {
 
   /** Whether every pod the removed nodes run lands on the nodes left and the replacements. */
   boolean lands(List<ConsolidationPlan.Candidate> removed, List<NodeClaim> replacements) {
+    return stranded(removed, replacements).isEmpty();
+  }
+
+  /** The pods the removed nodes run that would not land on the nodes left and the replacements, by name. */
+  List<String> stranded(List<ConsolidationPlan.Candidate> removed, List<NodeClaim> replacements) {
     List<NodeState> gone = new ArrayList<>();
     for (ConsolidationPlan.Candidate c : removed) {
       NodeState node = present.get(c.state().node());
@@ -80,11 +85,12 @@ final class ConsolidationValidation {
         displaced.add(pod.name());
       }
     }
-    int landed = binder.schedule().bound().size();
+    Set<String> landed = new HashSet<>();
+    binder.schedule().bound().forEach(b -> landed.add(b.pod()));
     displaced.forEach(binder::delete);
     added.forEach(binder::removeNode);
     gone.forEach(this::join);
-    return landed == displaced.size();
+    return displaced.stream().filter(p -> !landed.contains(p)).toList();
   }
 
   private void join(NodeState node) {

@@ -9,6 +9,7 @@ import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
 import dev.flotilla.scheduling.InFlightNode;
+import dev.flotilla.scheduling.NodeClaim;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.scheduling.Plan;
 import dev.flotilla.scheduling.PlacedPod;
@@ -48,7 +49,10 @@ public final class Consolidator {
    */
   static final double SPLIT_SAVING = 0.25;
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Consolidator.class);
   private final Scheduler scheduler = new Scheduler(Scheduler.Choice.FEWEST_NODES);
+  /** Why the last {@link #simulate} gave no plan: every refused candidate is logged with it. */
+  private String refusal;
   /** The last plan per set of actions looked for: each disruption method keeps its own. */
   private final Map<Set<Action>, Map.Entry<Object, ConsolidationPlan>> last = new HashMap<>();
   /** The cluster as kube-scheduler sees it, loaded at the first check of a search. */
@@ -179,6 +183,7 @@ public final class Consolidator {
     for (Candidate c : singles) {
       Plan plan = simulate(List.of(c), owned, view);
       if (plan == null) {
+        refused("single", List.of(c), refusal);
         continue;
       }
       if (plan.nodeClaims().isEmpty()) {
@@ -195,6 +200,9 @@ public final class Consolidator {
                 + " nodes together cheaper (") + plan.nodeClaims().stream().map(n -> n.instanceTypes().getFirst()
                 .name()).distinct().sorted().collect(java.util.stream.Collectors.joining(", ")) + ") can run its pods",
             skipped);
+      } else if (bestReplace == null) {
+        refused("single", List.of(c), count + " replacement(s) at $" + Math.round(price * 1e4) / 1e4
+            + "/h save $" + Math.round(saving * 1e4) / 1e4 + "/h, too little");
       }
     }
     if (bestReplace != null) {
@@ -217,6 +225,13 @@ public final class Consolidator {
       List<Candidate> nodes = group.subList(0, k);
       Plan plan = simulate(nodes, owned, view);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
+      if (plan == null) {
+        refused("multi", nodes, refusal);
+      } else if (plan.nodeClaims().size() > 1) {
+        refused("multi", nodes, plan.nodeClaims().size() + " replacements needed, at most one allowed");
+      } else if (removed - plan.totalPricePerHour() < MIN_SAVING_PER_HOUR) {
+        refused("multi", nodes, "saves nothing");
+      }
       if (plan != null && plan.nodeClaims().size() <= 1 && removed - plan.totalPricePerHour() >= MIN_SAVING_PER_HOUR) {
         best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), plan.nodeClaims(),
             plan.inFlightPlacements(), removed, plan.totalPricePerHour(),
@@ -296,6 +311,8 @@ public final class Consolidator {
     Plan plan = scheduler.schedule(new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(),
         Provisioner.poolUsage(remaining, view.catalog()), stay, running));
     if (!plan.unschedulable().isEmpty()) {
+      refusal = "the plan places " + plan.unschedulable().size() + " displaced pod(s) nowhere ("
+          + plan.unschedulable().getFirst().reason() + ")";
       return null;
     }
     if (validation == null) {
@@ -303,7 +320,28 @@ public final class Consolidator {
       view.pools().forEach(p -> pools.put(p.name(), p));
       validation = new ConsolidationValidation(view, pools);
     }
-    return validation.lands(removed, plan.nodeClaims()) ? plan : null;
+    List<String> stranded = validation.stranded(removed, plan.nodeClaims());
+    if (!stranded.isEmpty()) {
+      // the pods named are the first the cluster's scheduler could not place, the zones where the plan's new nodes
+      // go: a replacement in a zone with no node opens a spread domain the plan does not count
+      refusal = "the cluster's scheduler would leave " + stranded.size() + " displaced pod(s) pending ("
+          + String.join(", ", stranded.subList(0, Math.min(3, stranded.size()))) + ") with "
+          + plan.nodeClaims().size() + " replacement(s) in " + plan.nodeClaims().stream().map(NodeClaim::zone)
+          .toList();
+      return null;
+    }
+    return plan;
+  }
+
+  /**
+   * A candidate (or group) a search tried and turned down, and why: one structured line each, at debug level since
+   * a pass tries up to {@link #SINGLE_TRIES} nodes a minute; the pass's own line says what it did.
+   */
+  private static void refused(String method, List<Candidate> nodes, String why) {
+    LOG.atDebug().setMessage("consolidation candidate refused").addKeyValue("method", method)
+        .addKeyValue("nodes", nodes.stream().map(c -> c.state().node()).toList())
+        .addKeyValue("pods", nodes.stream().mapToInt(c -> c.state().displaced().size()).sum())
+        .addKeyValue("why", why).log();
   }
 
   private static double cpuUse(Candidate c) {
