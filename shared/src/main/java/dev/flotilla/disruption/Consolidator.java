@@ -50,7 +50,8 @@ public final class Consolidator {
   static final double SPLIT_SAVING = 0.25;
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Consolidator.class);
-  private final Scheduler scheduler = new Scheduler(Scheduler.Choice.FEWEST_NODES);
+  private final Scheduler scheduler = new Scheduler(Scheduler.Choice.FEWEST_NODES,
+      Scheduler.Domains.OFFERED_ZONES);
   /** Why the last {@link #simulate} gave no plan: every refused candidate is logged with it. */
   private String refusal;
   /** The last plan per set of actions looked for: each disruption method keeps its own. */
@@ -308,8 +309,9 @@ public final class Consolidator {
         node.pods().forEach(p -> running.add(new PlacedPod(p.pod(), zone)));
       }
     }
-    Plan plan = scheduler.schedule(new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(),
-        Provisioner.poolUsage(remaining, view.catalog()), stay, running));
+    SchedulingInput input = new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(),
+        Provisioner.poolUsage(remaining, view.catalog()), stay, running);
+    Plan plan = scheduler.schedule(input);
     if (!plan.unschedulable().isEmpty()) {
       refusal = "the plan places " + plan.unschedulable().size() + " displaced pod(s) nowhere ("
           + plan.unschedulable().getFirst().reason() + ")";
@@ -322,8 +324,14 @@ public final class Consolidator {
     }
     List<String> stranded = validation.stranded(removed, plan.nodeClaims());
     if (!stranded.isEmpty()) {
-      // the pods named are the first the cluster's scheduler could not place, the zones where the plan's new nodes
-      // go: a replacement in a zone with no node opens a spread domain the plan does not count
+      // the plan packs tight where the cluster's scheduler spreads (LeastAllocated): plan once more with room for a
+      // second copy of each pod it stranded, and keep that plan if the cluster's scheduler then places every pod
+      Plan roomier = withHeadroom(input, pods, stranded);
+      if (roomier != null && validation.stranded(removed, roomier.nodeClaims()).isEmpty()) {
+        return roomier;
+      }
+      // the pods named are the first the cluster's scheduler could not place, then the zones the plan's new nodes
+      // go to
       refusal = "the cluster's scheduler would leave " + stranded.size() + " displaced pod(s) pending ("
           + String.join(", ", stranded.subList(0, Math.min(3, stranded.size()))) + ") with "
           + plan.nodeClaims().size() + " replacement(s) in " + plan.nodeClaims().stream().map(NodeClaim::zone)
@@ -331,6 +339,40 @@ public final class Consolidator {
       return null;
     }
     return plan;
+  }
+
+  /** Suffix of the copies {@link #withHeadroom} plans for room; never the name of a real pod. */
+  private static final String HEADROOM = "~headroom";
+
+  /**
+   * The plan for {@code pods} and a copy of each pod named in {@code stranded}, the copies then dropped from it (the
+   * nodes keep the room they were sized for), or null when some pod could go nowhere.
+   */
+  private Plan withHeadroom(SchedulingInput input, List<PendingPod> pods, List<String> stranded) {
+    Set<String> names = new HashSet<>(stranded);
+    List<PendingPod> more = new ArrayList<>(pods);
+    for (PendingPod p : pods) {
+      if (names.contains(p.name())) {
+        // room alone: the copy selects and is selected by no topology rule
+        more.add(new PendingPod(p.name() + HEADROOM, p.namespace(), Map.of(), p.requests(), p.nodeSelector(),
+            p.requiredTerms(), p.preferredTerms(), p.tolerations(), List.of(), List.of(), List.of(), Set.of(),
+            p.volumeZones(), p.ownerKind(), false));
+      }
+    }
+    Plan plan = scheduler.schedule(new SchedulingInput(more, input.pools(), input.catalog(), input.daemonSets(),
+        input.poolUsage(), input.inFlight(), input.running()));
+    if (!plan.unschedulable().isEmpty()) {
+      return null;
+    }
+    List<NodeClaim> claims = plan.nodeClaims().stream().map(c -> new NodeClaim(c.nodePool(), c.zone(), c.zones(),
+        c.capacityType(), c.instanceTypes(), c.pods().stream().filter(n -> !n.endsWith(HEADROOM)).toList(),
+        c.requests(), c.allocatable())).toList();
+    List<dev.flotilla.scheduling.InFlightPlacement> placements = plan.inFlightPlacements().stream()
+        .map(f -> new dev.flotilla.scheduling.InFlightPlacement(f.claimId(),
+            f.pods().stream().filter(n -> !n.endsWith(HEADROOM)).toList()))
+        .filter(f -> !f.pods().isEmpty()).toList();
+    return new Plan(claims, placements, plan.unschedulable(), plan.totalPricePerHour(), plan.lowerBoundPerHour(),
+        plan.solveMillis(), plan.poolFallbacks());
   }
 
   /**

@@ -47,25 +47,47 @@ public final class Scheduler {
     FEWEST_NODES
   }
 
+  /** Which zones a zone spread is balanced over. */
+  public enum Domains {
+    /**
+     * In a running cluster, the zones that hold a node: the domains the cluster's scheduler counts when it binds the
+     * pods, for provisioning, whose new nodes come up one by one.
+     */
+    ZONES_WITH_NODES,
+    /**
+     * Every zone some NodePool offers the pod a node in, as Karpenter counts them: for consolidation, whose
+     * replacements open zones the cluster's scheduler then counts as domains holding none of the pods, so a plan
+     * that left them out would send the pods it moves where the cluster's scheduler strands them.
+     */
+    OFFERED_ZONES
+  }
+
   private final Choice choice;
+  private final Domains domains;
 
   public Scheduler() {
     this(Choice.CHEAPEST);
   }
 
   public Scheduler(Choice choice) {
+    this(choice, Domains.ZONES_WITH_NODES);
+  }
+
+  public Scheduler(Choice choice, Domains domains) {
     this.choice = choice;
+    this.domains = domains;
   }
 
   public Plan schedule(SchedulingInput input) {
     long start = System.nanoTime();
-    return new Run(input, choice).plan(start);
+    return new Run(input, choice, domains).plan(start);
   }
 
   /** One scheduling decision's working state. */
   private static final class Run {
     private final SchedulingInput input;
     private final Choice choice;
+    private final Domains domains;
     private final List<String> zones;
     private final Map<String, Integer> zoneIndex = new HashMap<>();
     private final List<NodePool> pools;
@@ -79,9 +101,10 @@ public final class Scheduler {
     private final ClaimBuilder claimBuilder;
     private final PackingSelection selection;
 
-    Run(SchedulingInput input, Choice choice) {
+    Run(SchedulingInput input, Choice choice, Domains domains) {
       this.input = input;
       this.choice = choice;
+      this.domains = domains;
       this.zones = input.catalog().zones();
       for (int z = 0; z < zones.size(); z++) {
         zoneIndex.put(zones.get(z), z);
@@ -110,7 +133,8 @@ public final class Scheduler {
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       topology.nodeConstraints(placeable,
           input.inFlight().stream().flatMap(n -> n.pods().stream()).toList());
-      ZoneTopology zoneTopology = new ZoneTopology(shapes, zones, input.running());
+      ZoneTopology zoneTopology = new ZoneTopology(shapes, zones, input.running(),
+          domains == Domains.OFFERED_ZONES);
       List<PodClass.Item> items = zoneTopology.split(placeable, unschedulable);
 
       List<BitSet> groupShapes = new ArrayList<>();

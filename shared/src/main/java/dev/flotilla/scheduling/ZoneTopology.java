@@ -112,11 +112,13 @@ final class ZoneTopology {
   private final List<PlacedPod> running;
   /** Where the cluster has nodes: a running cluster's scheduler counts a spread's skew over these zones alone. */
   private final Set<String> zonesWithNodes = new HashSet<>();
+  private final boolean offeredZones;
 
-  ZoneTopology(List<NodeShape> shapes, List<String> zones, List<PlacedPod> running) {
+  ZoneTopology(List<NodeShape> shapes, List<String> zones, List<PlacedPod> running, boolean offeredZones) {
     this.shapes = shapes;
     this.zones = zones;
     this.running = running;
+    this.offeredZones = offeredZones;
     running.forEach(p -> zonesWithNodes.add(p.zone()));
   }
 
@@ -581,8 +583,10 @@ final class ZoneTopology {
   }
 
   /**
-   * A spread's domains, as the cluster counts them: the zones the pod's node selector and required node affinity
-   * allow (volumes aside) where its shapes are offered.
+   * A spread's domains: the zones the pod's node selector and required node affinity allow (volumes aside) where any
+   * of its shapes is offered. For {@link Scheduler.Domains#ZONES_WITH_NODES}, of a running cluster, only those that
+   * hold a node, as the cluster's scheduler counts them now; for {@link Scheduler.Domains#OFFERED_ZONES} every one,
+   * as it will count them once new nodes open zones.
    */
   private long domains(PodClass c) {
     PendingPod pod = c.template;
@@ -595,7 +599,7 @@ final class ZoneTopology {
         ok = pod.requiredTerms().stream().anyMatch(term -> term.stream()
             .allMatch(r -> !r.key().equals(WellKnownLabels.ZONE) || r.matchesValue(zone)));
       }
-      if (ok && (running.isEmpty() || zonesWithNodes.contains(zone))) {
+      if (ok && (offeredZones || running.isEmpty() || zonesWithNodes.contains(zone))) {
         mask |= 1L << z;
       }
     }
