@@ -148,8 +148,10 @@ public final class GarbageCollector {
       Claim claim = tagged.get();
       CapacityType boughtAs = claim.capacityType();
       try {
+        // what the instance says of its launch (template hash tag, subnet, security groups) is what drift
+        // judges the adopted node by
         store.transition(claim, claim.launched(instance.id(), instance.instanceType(), instance.zone(), boughtAs,
-            claim.pricePerHour(), clock.instant()));
+            claim.pricePerHour(), clock.instant()).annotatedWhereAbsent(instance.launchedWith()));
         return Adoption.ADOPTED;
       } catch (ClaimStore.StaleClaimException raced) {
         return Adoption.RACED;

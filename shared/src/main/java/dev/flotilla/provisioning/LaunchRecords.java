@@ -44,7 +44,7 @@ public final class LaunchRecords {
         Claim c = claim.get();
         try {
           return Optional.of(store.transition(c, c.launched(i.id(), i.instanceType(), i.zone(), c.capacityType(),
-              c.pricePerHour(), clock.instant())));
+              c.pricePerHour(), clock.instant()).annotatedWhereAbsent(i.launchedWith())));
         } catch (ClaimStore.StaleClaimException raced) {
           return store.claimByInstance(instanceId);
         }

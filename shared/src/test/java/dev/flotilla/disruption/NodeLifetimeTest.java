@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.cloud.NodeImages;
+import dev.flotilla.cloud.NodeNetwork;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.model.PendingPod;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Drift, expiry, termination grace and repair over the consolidation pass, each with what must hold it back. */
@@ -131,6 +133,69 @@ class NodeLifetimeTest {
       assertThat(d.reason()).isEqualTo(DisruptionReason.Drifted);
       assertThat(d.why()).contains("ami-1 was replaced by ami-2");
     });
+  }
+
+  /** The consolidation pass of functions deployed with this network (a deploy changes it, not a running one). */
+  private ConsolidationService deployedWith(Set<String> subnets, Set<String> securityGroups) {
+    return new ConsolidationService(cluster.store, cluster.commands, cluster.provisioner, cluster.offerings,
+        () -> cluster.pools, List::of, arch -> java.util.Optional.ofNullable(images.get(arch)),
+        new NodeNetwork(subnets, securityGroups), cluster.clock);
+  }
+
+  private Claim launchedInto(String node, String subnet, String securityGroups) {
+    Claim claim = launchedNode(node, "m7i.large", List.of(running(pod(node + "-web", 1000, 1024))));
+    return cluster.store.transition(claim, claim.annotated(Map.of(Claim.Annotations.SUBNET, subnet,
+        Claim.Annotations.SECURITY_GROUPS, securityGroups)));
+  }
+
+  @Test
+  void aNodeInASubnetNoLongerConfiguredIsDrifted() {
+    launchedInto("in-a", "subnet-a", "sg-1");
+    assertThat(deployedWith(Set.of("subnet-a", "subnet-b"), Set.of("sg-1")).run("tick-1").disruptions())
+        .as("its subnet is still one nodes go into").isEmpty();
+
+    ConsolidationService.Pass pass = deployedWith(Set.of("subnet-b", "subnet-c"), Set.of("sg-1")).run("tick-2");
+
+    assertThat(pass.disruptions()).singleElement().satisfies(d -> {
+      assertThat(d.reason()).isEqualTo(DisruptionReason.Drifted);
+      assertThat(d.node()).isEqualTo("in-a");
+      assertThat(d.why()).startsWith("SubnetDrift: subnet subnet-a is no longer one of [subnet-b, subnet-c]");
+      assertThat(d.replacements()).isEqualTo(1);
+    });
+  }
+
+  @Test
+  void aNodeWhoseSecurityGroupsAreNotTheConfiguredSetIsDrifted() {
+    launchedInto("two-groups", "subnet-a", "sg-1,sg-2");
+    assertThat(deployedWith(Set.of("subnet-a"), Set.of("sg-2", "sg-1")).run("tick-1").disruptions())
+        .as("the same set in another order").isEmpty();
+
+    ConsolidationService.Pass added = deployedWith(Set.of("subnet-a"), Set.of("sg-1", "sg-2", "sg-3"))
+        .run("tick-2");
+
+    assertThat(added.disruptions()).singleElement().satisfies(d -> {
+      assertThat(d.reason()).isEqualTo(DisruptionReason.Drifted);
+      assertThat(d.why()).startsWith("SecurityGroupDrift: security groups sg-1,sg-2 are not sg-1,sg-2,sg-3");
+    });
+  }
+
+  @Test
+  void aSecurityGroupRemovedDriftsTheNodeAsMuchAsOneAdded() {
+    launchedInto("two-groups", "subnet-a", "sg-1,sg-2");
+
+    assertThat(deployedWith(Set.of("subnet-a"), Set.of("sg-1")).run("tick-1").disruptions()).singleElement()
+        .satisfies(d -> assertThat(d.why()).startsWith("SecurityGroupDrift: "));
+  }
+
+  @Test
+  void aNodeWhoseNetworkIsNotKnownDoesNotDriftForIt() {
+    launchedNode("unknown", "m7i.large", List.of(running(pod("web-1", 1000, 1024))));
+
+    assertThat(deployedWith(Set.of("subnet-b"), Set.of("sg-9")).run("tick-1").disruptions())
+        .as("its claim notes no subnet or security groups").isEmpty();
+    launchedInto("known", "subnet-a", "sg-1");
+    assertThat(deployedWith(Set.of(), Set.of()).run("tick-2").disruptions())
+        .as("no network configured: nothing to compare with").isEmpty();
   }
 
   @Test
