@@ -214,6 +214,42 @@ class NodeLifetimeTest {
   }
 
   @Test
+  void aNodeHoldingADoNotDisruptPodIsNeverChosenForDriftOrConsolidation() {
+    PendingPod pinned = pod("batch-1", 500, 512).toBuilder().doNotDisrupt(true).build();
+    launchedNode("pinned", "m7i.2xlarge", List.of(running(pinned)));
+    cluster.mirror("pinned", cluster.store.claim("claim-pinned").orElseThrow(), List.of(running(pinned)), false);
+    NodePool base = cluster.pools.getFirst();
+    // drifted (the template changed) and underused (a small pod on a large node, consolidation allowed)
+    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), Map.of("team", "blue"), base.taints(),
+        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO, List.of(), false),
+        NodePool.Lifetime.DEFAULT));
+    cluster.clock.advance(Duration.ofMinutes(10));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.disruptions()).isEmpty();
+    assertThat(pass.plan().skipped()).contains("pinned: pod shop/batch-1 is marked do-not-disrupt");
+    assertThat(cluster.sent()).isEmpty();
+    assertThat(cluster.store.claim("claim-pinned").orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+  }
+
+  @Test
+  void anEmptyNodeMarkedDoNotDisruptIsNotTakenForEmptiness() {
+    NodeState.NodePod agent = running(PendingPod.builder("kube-system/agent").ownerKind("DaemonSet")
+        .requests(dev.flotilla.model.Resources.of(100, 64L << 20)).build());
+    Claim idle = launchedNode("idle", "m7i.large", List.of(agent));
+    cluster.mirror("idle", idle, List.of(agent), true);
+    cluster.clock.advance(Duration.ofMinutes(10));
+
+    assertThat(service.run("tick-1").disruptions()).isEmpty();
+
+    cluster.mirror("idle", idle, List.of(agent), false);
+    assertThat(service.run("tick-2").disruptions()).singleElement()
+        .satisfies(d -> assertThat(d.reason()).isEqualTo(DisruptionReason.Empty));
+  }
+
+  @Test
   void anExpiredNodeDrainsAtOnceWhateverTheBudgetsAndDoNotDisruptSayWithinItsGrace() {
     NodePool base = cluster.pools.getFirst();
     cluster.pools.set(0, pool(base, base.labels(), List.of(new NodePool.Budget(0, false, List.of())),
