@@ -69,6 +69,16 @@ public record Claim(
         instanceType, zone, price, nodeName, load, createdAt, now, replaces, kinds, annotations);
   }
 
+  /**
+   * The claim once it records an instance launched for it whose answer never reached the claim: the invocation died
+   * after CreateFleet, or the answer was lost. What the instance says of its launch (template hash tag, subnet,
+   * security groups) fills in what the claim lacks, since drift judges the node by it.
+   */
+  public Claim recording(dev.flotilla.cloud.CloudInstance instance, Instant now) {
+    return launched(instance.id(), instance.instanceType(), instance.zone(), capacityType, pricePerHour, now)
+        .annotatedWhereAbsent(instance.launchedWith());
+  }
+
   public Claim moved(ClaimState to, Instant now) {
     return new Claim(id, nodePool, to, version, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
         zone, pricePerHour, nodeName, load, createdAt, now, replaces, kinds, annotations);

@@ -6,7 +6,6 @@ import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.cloud.CloudInstance;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.OwnershipTags;
-import dev.flotilla.model.CapacityType;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -146,12 +145,8 @@ public final class GarbageCollector {
         continue;
       }
       Claim claim = tagged.get();
-      CapacityType boughtAs = claim.capacityType();
       try {
-        // what the instance says of its launch (template hash tag, subnet, security groups) is what drift
-        // judges the adopted node by
-        store.transition(claim, claim.launched(instance.id(), instance.instanceType(), instance.zone(), boughtAs,
-            claim.pricePerHour(), clock.instant()).annotatedWhereAbsent(instance.launchedWith()));
+        store.transition(claim, claim.recording(instance, clock.instant()));
         return Adoption.ADOPTED;
       } catch (ClaimStore.StaleClaimException raced) {
         return Adoption.RACED;

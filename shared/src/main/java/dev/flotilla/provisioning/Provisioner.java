@@ -428,8 +428,7 @@ public final class Provisioner {
         continue;
       }
       try {
-        recorded.add(store.transition(c, c.launched(i.id(), i.instanceType(), i.zone(), c.capacityType(),
-            c.pricePerHour(), clock.instant()).annotatedWhereAbsent(i.launchedWith())));
+        recorded.add(store.transition(c, c.recording(i, clock.instant())));
         added += c.pricePerHour();
       } catch (ClaimStore.StaleClaimException raced) {
         failures.add("claim " + c.id() + " recorded meanwhile: " + raced.getMessage());
