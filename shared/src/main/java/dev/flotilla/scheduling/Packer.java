@@ -61,6 +61,8 @@ final class Packer {
   private final ShapeRanking ranking;
   private final Limits limits;
   private int epoch;
+  /** While not 0, only streams confined to these zones are taken (see {@link #fill}). */
+  private long localZones;
   /** While true, only items with quota left are taken, and no more than their quota. */
   private boolean followingBound;
 
@@ -210,7 +212,7 @@ final class Packer {
         if (picks.isEmpty()) {
           continue;
         }
-        double efficiency = node.value / shape.price(node.zoneMask);
+        double efficiency = efficiency(anchor, node, items, picks);
         if (efficiency > bestEfficiency) {
           bestEfficiency = efficiency;
           best = shape;
@@ -335,26 +337,63 @@ final class Packer {
     }
   }
 
-  /** Fills {@code node} starting with {@code anchor}, recording (item, count) picks; takes nothing for real. */
+  /**
+   * Fills {@code node} starting with {@code anchor}, recording (item, count) picks; takes nothing for real. A node
+   * opened for a pinned share first takes the pods that may only run in its zones, and only then pods free to go
+   * elsewhere: the zone may lack the cheapest shapes, and free pods should only fill what its own pods leave.
+   */
   private void fill(OpenNode node, PodClass.Item anchor, List<int[]> picks) {
+    localZones = anchor.pinned ? anchor.zoneMask : 0;
     PodClass.Item pick = anchor;
-    while (pick != null) {
-      int n = bulk(node, pick);
-      if (n <= 0) {
-        if (pick == anchor) {
-          return;
+    while (true) {
+      while (pick != null) {
+        int n = bulk(node, pick);
+        if (n <= 0) {
+          if (pick == anchor) {
+            localZones = 0;
+            return;
+          }
+          break;
         }
-        break;
+        place(node, pick, n);
+        if (pick.simEpoch != epoch) {
+          pick.simEpoch = epoch;
+          pick.simTaken = 0;
+        }
+        pick.simTaken += n;
+        picks.add(new int[] {pick.index, n});
+        pick = choose(node);
       }
-      place(node, pick, n);
-      if (pick.simEpoch != epoch) {
-        pick.simEpoch = epoch;
-        pick.simTaken = 0;
+      if (localZones == 0) {
+        return;
       }
-      pick.simTaken += n;
-      picks.add(new int[] {pick.index, n});
+      localZones = 0;
       pick = choose(node);
     }
+  }
+
+  /**
+   * What a node opened for {@code anchor} is worth per dollar. For a pinned share, the pods free to go elsewhere
+   * lower the node's cost by their worth rather than add to its worth: in a zone short of cheap shapes they would
+   * cost more here than elsewhere, so a node is judged by what it costs its zone's own pods.
+   */
+  private double efficiency(PodClass.Item anchor, OpenNode node, List<PodClass.Item> items, List<int[]> picks) {
+    double price = node.shape.price(node.zoneMask);
+    if (!anchor.pinned) {
+      return node.value / price;
+    }
+    double local = 0;
+    double free = 0;
+    for (int[] pick : picks) {
+      PodClass.Item item = items.get(pick[0]);
+      double v = item.podClass.value * pick[1];
+      if ((item.zoneMask & ~anchor.zoneMask) == 0) {
+        local += v;
+      } else {
+        free += v;
+      }
+    }
+    return local / Math.max(1e-9 * price, price - free);
   }
 
   /** How many of the item to add now: half of what could go, so the next pick can rebalance the room. */
@@ -389,6 +428,7 @@ final class Packer {
     double bestScore = -1;
     for (Stream stream : streams) {
       if (stream.remaining == 0 || (stream.zoneMask & node.zoneMask) == 0
+          || localZones != 0 && (stream.zoneMask & ~localZones) != 0
           || (stream.capacityTypeMask & capacityBit) == 0
           || !groupShapes.get(stream.representative.group).get(shapeIndex)
           || Topology.allowedOn(stream.representative, node.counts, node.repelled, 1) == 0) {
