@@ -63,6 +63,8 @@ final class Packer {
   private int epoch;
   /** While not 0, only streams confined to these zones are taken (see {@link #fill}). */
   private long localZones;
+  /** Per group and zones: whether those zones sell none of the shapes the bound buys for the group. */
+  private final Map<String, Boolean> zonesShort = new HashMap<>();
   /** While true, only items with quota left are taken, and no more than their quota. */
   private boolean followingBound;
 
@@ -197,6 +199,7 @@ final class Packer {
         break;
       }
       PodClass.Item anchor = order[next];
+      boolean ownFirst = ownPodsFirst(anchor);
       NodeShape best = null;
       double bestEfficiency = -1;
       int tried = 0;
@@ -208,11 +211,11 @@ final class Packer {
         epoch++;
         picks.clear();
         OpenNode node = new OpenNode(shape, anchor.zoneMask, topologyGroups);
-        fill(node, anchor, picks);
+        fill(node, anchor, picks, ownFirst);
         if (picks.isEmpty()) {
           continue;
         }
-        double efficiency = efficiency(anchor, node, items, picks);
+        double efficiency = efficiency(anchor, ownFirst, node, items, picks);
         if (efficiency > bestEfficiency) {
           bestEfficiency = efficiency;
           best = shape;
@@ -262,11 +265,12 @@ final class Packer {
         }
       }
       for (PodClass.Item anchor : order) {
+        boolean ownFirst = anchor.quota > 0 && ownPodsFirst(anchor);
         while (anchor.quota > 0 && anchor.remaining > 0 && anchor.podClass.shapes.get(s) && limits.allows(shape)) {
           epoch++;
           picks.clear();
           OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);
-          fill(trial, anchor, picks);
+          fill(trial, anchor, picks, ownFirst);
           if (picks.isEmpty() || trial.value / shape.price(trial.zoneMask) < BOUND_FILL_EFFICIENCY) {
             break;
           }
@@ -338,12 +342,34 @@ final class Packer {
   }
 
   /**
-   * Fills {@code node} starting with {@code anchor}, recording (item, count) picks; takes nothing for real. A node
-   * opened for a pinned share first takes the pods that may only run in its zones, and only then pods free to go
-   * elsewhere: the zone may lack the cheapest shapes, and free pods should only fill what its own pods leave.
+   * Whether a node opened for {@code anchor} takes its zone's own pods first (see {@link #fill}): for a share zone
+   * topology pinned to zones that sell none of the shapes the bound buys for its group (us-east-1e sells 58 older
+   * types). There, pods free to run anywhere would pay the zones' premium; where the bound's shapes are sold, they
+   * fill and balance a pinned node at no loss, and keeping them out would only open more, smaller nodes.
    */
-  private void fill(OpenNode node, PodClass.Item anchor, List<int[]> picks) {
-    localZones = anchor.pinned ? anchor.zoneMask : 0;
+  private boolean ownPodsFirst(PodClass.Item anchor) {
+    if (!anchor.pinned) {
+      return false;
+    }
+    int group = anchor.podClass.group;
+    return zonesShort.computeIfAbsent(group + "/" + anchor.zoneMask, k -> {
+      BitSet compatible = groupShapes.get(group);
+      for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
+        if (bound.nodes()[s] > 1e-9 && (shapes.get(s).zoneMask & anchor.zoneMask) != 0) {
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+
+  /**
+   * Fills {@code node} starting with {@code anchor}, recording (item, count) picks; takes nothing for real. With
+   * {@code ownFirst}, the node first takes the pods that may only run in the anchor's zones, and only then pods free to
+   * go elsewhere, into what those leave.
+   */
+  private void fill(OpenNode node, PodClass.Item anchor, List<int[]> picks, boolean ownFirst) {
+    localZones = ownFirst ? anchor.zoneMask : 0;
     PodClass.Item pick = anchor;
     while (true) {
       while (pick != null) {
@@ -373,13 +399,14 @@ final class Packer {
   }
 
   /**
-   * What a node opened for {@code anchor} is worth per dollar. For a pinned share, the pods free to go elsewhere
-   * lower the node's cost by their worth rather than add to its worth: in a zone short of cheap shapes they would
-   * cost more here than elsewhere, so a node is judged by what it costs its zone's own pods.
+   * What a node opened for {@code anchor} is worth per dollar. With {@code ownFirst}, the pods free to go elsewhere
+   * lower the node's cost by their worth rather than add to its worth: in zones short of the bound's shapes they
+   * would cost more here than elsewhere, so a node is judged by what it costs its zones' own pods.
    */
-  private double efficiency(PodClass.Item anchor, OpenNode node, List<PodClass.Item> items, List<int[]> picks) {
+  private double efficiency(PodClass.Item anchor, boolean ownFirst, OpenNode node, List<PodClass.Item> items,
+      List<int[]> picks) {
     double price = node.shape.price(node.zoneMask);
-    if (!anchor.pinned) {
+    if (!ownFirst) {
       return node.value / price;
     }
     double local = 0;
