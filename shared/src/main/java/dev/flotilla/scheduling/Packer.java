@@ -61,6 +61,10 @@ final class Packer {
   private final ShapeRanking ranking;
   private final Limits limits;
   private int epoch;
+  /** While not 0, only streams confined to these zones are taken (see {@link #fill}). */
+  private long localZones;
+  /** Per group and zones: whether those zones sell none of the shapes the bound buys for the group. */
+  private final Map<String, Boolean> zonesShort = new HashMap<>();
   /** While true, only items with quota left are taken, and no more than their quota. */
   private boolean followingBound;
 
@@ -195,6 +199,7 @@ final class Packer {
         break;
       }
       PodClass.Item anchor = order[next];
+      boolean ownFirst = ownPodsFirst(anchor);
       NodeShape best = null;
       double bestEfficiency = -1;
       int tried = 0;
@@ -206,11 +211,11 @@ final class Packer {
         epoch++;
         picks.clear();
         OpenNode node = new OpenNode(shape, anchor.zoneMask, topologyGroups);
-        fill(node, anchor, picks);
+        fill(node, anchor, picks, ownFirst);
         if (picks.isEmpty()) {
           continue;
         }
-        double efficiency = node.value / shape.price(node.zoneMask);
+        double efficiency = efficiency(anchor, ownFirst, node, items, picks);
         if (efficiency > bestEfficiency) {
           bestEfficiency = efficiency;
           best = shape;
@@ -260,11 +265,12 @@ final class Packer {
         }
       }
       for (PodClass.Item anchor : order) {
+        boolean ownFirst = anchor.quota > 0 && ownPodsFirst(anchor);
         while (anchor.quota > 0 && anchor.remaining > 0 && anchor.podClass.shapes.get(s) && limits.allows(shape)) {
           epoch++;
           picks.clear();
           OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);
-          fill(trial, anchor, picks);
+          fill(trial, anchor, picks, ownFirst);
           if (picks.isEmpty() || trial.value / shape.price(trial.zoneMask) < BOUND_FILL_EFFICIENCY) {
             break;
           }
@@ -335,26 +341,86 @@ final class Packer {
     }
   }
 
-  /** Fills {@code node} starting with {@code anchor}, recording (item, count) picks; takes nothing for real. */
-  private void fill(OpenNode node, PodClass.Item anchor, List<int[]> picks) {
-    PodClass.Item pick = anchor;
-    while (pick != null) {
-      int n = bulk(node, pick);
-      if (n <= 0) {
-        if (pick == anchor) {
-          return;
+  /**
+   * Whether a node opened for {@code anchor} takes its zone's own pods first (see {@link #fill}): for a share zone
+   * topology pinned to zones that sell none of the shapes the bound buys for its group (us-east-1e sells 58 older
+   * types). There, pods free to run anywhere would pay the zones' premium; where the bound's shapes are sold, they
+   * fill and balance a pinned node at no loss, and keeping them out would only open more, smaller nodes.
+   */
+  private boolean ownPodsFirst(PodClass.Item anchor) {
+    if (!anchor.pinned) {
+      return false;
+    }
+    int group = anchor.podClass.group;
+    return zonesShort.computeIfAbsent(group + "/" + anchor.zoneMask, k -> {
+      BitSet compatible = groupShapes.get(group);
+      for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
+        if (bound.nodes()[s] > 1e-9 && (shapes.get(s).zoneMask & anchor.zoneMask) != 0) {
+          return false;
         }
-        break;
       }
-      place(node, pick, n);
-      if (pick.simEpoch != epoch) {
-        pick.simEpoch = epoch;
-        pick.simTaken = 0;
+      return true;
+    });
+  }
+
+  /**
+   * Fills {@code node} starting with {@code anchor}, recording (item, count) picks; takes nothing for real. With
+   * {@code ownFirst}, the node first takes the pods that may only run in the anchor's zones, and only then pods free to
+   * go elsewhere, into what those leave.
+   */
+  private void fill(OpenNode node, PodClass.Item anchor, List<int[]> picks, boolean ownFirst) {
+    localZones = ownFirst ? anchor.zoneMask : 0;
+    PodClass.Item pick = anchor;
+    while (true) {
+      while (pick != null) {
+        int n = bulk(node, pick);
+        if (n <= 0) {
+          if (pick == anchor) {
+            localZones = 0;
+            return;
+          }
+          break;
+        }
+        place(node, pick, n);
+        if (pick.simEpoch != epoch) {
+          pick.simEpoch = epoch;
+          pick.simTaken = 0;
+        }
+        pick.simTaken += n;
+        picks.add(new int[] {pick.index, n});
+        pick = choose(node);
       }
-      pick.simTaken += n;
-      picks.add(new int[] {pick.index, n});
+      if (localZones == 0) {
+        return;
+      }
+      localZones = 0;
       pick = choose(node);
     }
+  }
+
+  /**
+   * What a node opened for {@code anchor} is worth per dollar. With {@code ownFirst}, the pods free to go elsewhere
+   * lower the node's cost by their worth rather than add to its worth: in zones short of the bound's shapes they
+   * would cost more here than elsewhere, so a node is judged by what it costs its zones' own pods.
+   */
+  private double efficiency(PodClass.Item anchor, boolean ownFirst, OpenNode node, List<PodClass.Item> items,
+      List<int[]> picks) {
+    double price = node.shape.price(node.zoneMask);
+    if (!ownFirst) {
+      return node.value / price;
+    }
+    double local = 0;
+    double free = 0;
+    for (int[] pick : picks) {
+      PodClass.Item item = items.get(pick[0]);
+      double v = item.podClass.value * pick[1];
+      if ((item.zoneMask & ~anchor.zoneMask) == 0) {
+        local += v;
+      } else {
+        free += v;
+      }
+    }
+    return local / Math.max(1e-9 * price, price - free);
   }
 
   /** How many of the item to add now: half of what could go, so the next pick can rebalance the room. */
@@ -389,6 +455,7 @@ final class Packer {
     double bestScore = -1;
     for (Stream stream : streams) {
       if (stream.remaining == 0 || (stream.zoneMask & node.zoneMask) == 0
+          || localZones != 0 && (stream.zoneMask & ~localZones) != 0
           || (stream.capacityTypeMask & capacityBit) == 0
           || !groupShapes.get(stream.representative.group).get(shapeIndex)
           || Topology.allowedOn(stream.representative, node.counts, node.repelled, 1) == 0) {

@@ -48,6 +48,8 @@ final class PodClass {
     final long zoneMask;
     final int capacityTypeMask;
     final List<String> names;
+    /** Zone topology pinned this share to fewer zones than its class may use. */
+    final boolean pinned;
     int remaining;
     /** Pods no node could be opened for (NodePool limits). */
     int unplaced;
@@ -66,6 +68,7 @@ final class PodClass {
       this.zoneMask = zoneMask;
       this.capacityTypeMask = capacityTypeMask;
       this.names = names;
+      this.pinned = zoneMask != podClass.zoneMask;
       this.remaining = names.size();
     }
 
