@@ -79,6 +79,8 @@ public final class ConsolidationService {
   private final Supplier<List<PendingPod>> daemonSets;
   private final Clock clock;
   private final Consolidator consolidator = new Consolidator();
+  /** The node-state mirror, each document parsed once while it stays the same. */
+  private final MirroredNodes mirrored = new MirroredNodes();
   /** Static pools are topped up on this schedule: it runs every minute, one pass at a time. */
   private final dev.flotilla.provisioning.StaticCapacity staticCapacity;
   private final Termination termination;
@@ -303,8 +305,7 @@ public final class ConsolidationService {
   }
 
   private Consolidator.View view() {
-    List<NodeState> nodes = new ArrayList<>();
-    store.nodeStates().values().forEach(doc -> nodes.add(NodeState.parse(doc)));
+    List<NodeState> nodes = mirrored.read(store.nodeStates());
     return new Consolidator.View(nodes, store.claims(), pools.get(), offerings.catalog(), clock.instant(),
         daemonSets.get());
   }

@@ -155,10 +155,17 @@ public final class Consolidator {
           empty.size() + " node(s) run no pods but DaemonSets'", skipped);
     }
 
+    // each candidate's sort keys computed once, not in every comparison: a large cluster has a thousand candidates
+    Map<Candidate, Integer> moving = new java.util.IdentityHashMap<>();
+    Map<Candidate, Double> use = new java.util.IdentityHashMap<>();
+    for (Candidate c : eligible) {
+      moving.put(c, c.state().displaced().size());
+      use.put(c, cpuUse(c));
+    }
     List<Candidate> underused = eligible.stream()
         .filter(c -> pools.get(c.claim().nodePool()).disruption().consolidationPolicy()
             == NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized)
-        .sorted(Comparator.comparingInt((Candidate c) -> c.state().displaced().size())
+        .sorted(Comparator.comparingInt((Candidate c) -> moving.get(c))
             .thenComparing(Comparator.comparingDouble(Candidate::price).reversed()))
         .toList();
     ConsolidationPlan bestReplace = null;
@@ -190,7 +197,7 @@ public final class Consolidator {
     }
 
     // groups: least used first, the largest group one cheaper node can replace
-    List<Candidate> byUse = underused.stream().sorted(Comparator.comparingDouble(Consolidator::cpuUse)).toList();
+    List<Candidate> byUse = underused.stream().sorted(Comparator.comparingDouble((Candidate c) -> use.get(c))).toList();
     List<Candidate> group = new ArrayList<>();
     Map<String, Integer> room = new HashMap<>(budget);
     for (Candidate c : looking.contains(Action.MULTI_NODE) ? byUse : List.<Candidate>of()) {
