@@ -17,6 +17,8 @@ final class ClaimBuilder {
   private final Dims dims;
   private final List<String> zones;
   private final Packer.Limits limits;
+  private int[] byPrice;
+  private int[][] byKind;
 
   ClaimBuilder(List<NodeShape> shapes, Dims dims, List<String> zones, Packer.Limits limits) {
     this.shapes = shapes;
@@ -43,12 +45,7 @@ final class ClaimBuilder {
    * honour its pool's {@code minValues} are reported in {@code unschedulable} instead.
    */
   List<NodeClaim> claims(List<OpenNode> nodes, List<Unschedulable> unschedulable) {
-    Integer[] byPrice = new Integer[shapes.size()];
-    for (int i = 0; i < byPrice.length; i++) {
-      byPrice[i] = i;
-    }
-    Arrays.sort(byPrice, Comparator.comparingDouble((Integer s) -> shapes.get(s).minPrice)
-        .thenComparing(s -> shapes.get(s).type.name()).thenComparingInt(s -> s));
+    int[] byPrice = byPrice();
     List<NodeClaim> claims = new ArrayList<>();
     for (OpenNode node : nodes) {
       long[] used = new long[dims.size()];
@@ -63,7 +60,7 @@ final class ClaimBuilder {
       }
       NodeShape current = node.shape;
       double currentPrice = current.price(node.zoneMask);
-      for (Integer s : byPrice) {
+      for (int s : byPrice) {
         NodeShape shape = shapes.get(s);
         if (shape.minPrice >= currentPrice) {
           break;
@@ -80,11 +77,16 @@ final class ClaimBuilder {
       }
       node.shape = current;
       List<NodeShape> compatible = new ArrayList<>();
-      for (Integer s : byPrice) {
+      // without minValues to honour, a claim offers the current shape and the cheapest others up to the cap: the
+      // compatible shapes past that are never read
+      int wanted = needsMinValues(current) ? Integer.MAX_VALUE : Scheduler.MAX_INSTANCE_TYPES;
+      for (int s : sameKind(current)) {
         NodeShape shape = shapes.get(s);
-        if (shape != current && shape.pool == current.pool && shape.capacityType == current.capacityType
-            && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
+        if (shape != current && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
           compatible.add(shape);
+          if (compatible.size() == wanted) {
+            break;
+          }
         }
       }
       List<NodeShape> chosen = new ArrayList<>(List.of(current));
@@ -121,6 +123,64 @@ final class ClaimBuilder {
           current.capacityType, options, pods, dims.resources(used), dims.resources(current.room)));
     }
     return claims;
+  }
+
+  /**
+   * The shapes cheapest first (then by type name and index). The shapes are fixed once a run has built them, and a
+   * run builds claims for every packing it compares: sorted once, not on every call.
+   */
+  private int[] byPrice() {
+    if (byPrice == null || byPrice.length != shapes.size()) {
+      Integer[] order = new Integer[shapes.size()];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(order, Comparator.comparingDouble((Integer s) -> shapes.get(s).minPrice)
+          .thenComparing(s -> shapes.get(s).type.name()).thenComparingInt(s -> s));
+      byPrice = new int[order.length];
+      for (int i = 0; i < order.length; i++) {
+        byPrice[i] = order[i];
+      }
+    }
+    return byPrice;
+  }
+
+  /**
+   * The shapes of {@code shape}'s pool and capacity type, cheapest first as in {@link #byPrice}: a claim's
+   * alternatives are looked for among these only, and a full catalog's other shapes were most of that search.
+   */
+  private int[] sameKind(NodeShape shape) {
+    int kinds = dev.flotilla.model.CapacityType.values().length;
+    int kind = shape.poolRank * kinds + shape.capacityType.ordinal();
+    if (byKind == null || byKind.length <= kind) {
+      int ranks = 0;
+      for (NodeShape s : shapes) {
+        ranks = Math.max(ranks, s.poolRank + 1);
+      }
+      List<List<Integer>> lists = new ArrayList<>();
+      for (int k = 0; k < ranks * kinds; k++) {
+        lists.add(new ArrayList<>());
+      }
+      for (int s : byPrice()) {
+        NodeShape other = shapes.get(s);
+        lists.get(other.poolRank * kinds + other.capacityType.ordinal()).add(s);
+      }
+      byKind = new int[lists.size()][];
+      for (int k = 0; k < byKind.length; k++) {
+        byKind[k] = lists.get(k).stream().mapToInt(Integer::intValue).toArray();
+      }
+    }
+    return byKind[kind];
+  }
+
+  /** Whether {@link #flexibility} has a minValues requirement to honour for this shape. */
+  private static boolean needsMinValues(NodeShape current) {
+    for (Requirement r : current.pool.requirements()) {
+      if (r.minValues() > 0 && current.labels.containsKey(r.key())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

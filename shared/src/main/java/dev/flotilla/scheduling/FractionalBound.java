@@ -434,9 +434,13 @@ final class FractionalBound {
         perDollar[j][i] = s.room[active[i]] / scale[active[i]] / s.minPrice;
       }
     }
+    int[] byFirst = byFirstDescending(perDollar);
     for (int j = 0; j < n; j++) {
       boolean dominated = false;
-      for (int o = 0; o < n && !dominated; o++) {
+      // only a shape at least as good on the first resource can beat this one: those come first in byFirst
+      for (int p = 0; p < byFirst.length && !dominated
+          && (perDollar[j].length == 0 || perDollar[byFirst[p]][0] >= perDollar[j][0]); p++) {
+        int o = byFirst[p];
         if (o == j) {
           continue;
         }
@@ -459,6 +463,35 @@ final class FractionalBound {
     }
   }
 
+  /**
+   * The rows of {@code perDollar} by their first resource, best first, leaving out those whose first value is not a
+   * number (they beat nothing). Either dominance check then looks only at the prefix at least as good as the shape it
+   * checks, instead of at every other shape: what it finds is the same, since one beating shape is enough and each
+   * must be at least as good on every resource, the first included.
+   */
+  private static int[] byFirstDescending(double[][] perDollar) {
+    if (perDollar.length == 0 || perDollar[0].length == 0) {
+      // no resource to compare: every shape is at least as good as every other, so all are looked at
+      int[] all = new int[perDollar.length];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = i;
+      }
+      return all;
+    }
+    int[] rows = new int[perDollar.length];
+    int count = 0;
+    double[] descending = new double[perDollar.length];
+    for (int i = 0; i < perDollar.length; i++) {
+      if (!Double.isNaN(perDollar[i][0])) {
+        rows[count++] = i;
+        descending[i] = -perDollar[i][0];
+      }
+    }
+    rows = java.util.Arrays.copyOf(rows, count);
+    IndexOrder.sort(rows, new int[perDollar.length], descending, new double[perDollar.length]);
+    return rows;
+  }
+
   /** The shapes no other shape of the same membership beats on every resource per dollar. */
   private static List<Integer> paretoFront(List<NodeShape> shapes, List<Integer> candidates, int[] active,
       double[] scale) {
@@ -471,9 +504,13 @@ final class FractionalBound {
       }
     }
     List<Integer> front = new ArrayList<>();
+    int[] byFirst = byFirstDescending(perDollar);
     for (int k = 0; k < n; k++) {
       boolean dominated = false;
-      for (int o = 0; o < n && !dominated; o++) {
+      // only a shape at least as good on the first resource can beat this one: those come first in byFirst
+      for (int p = 0; p < byFirst.length && !dominated
+          && (perDollar[k].length == 0 || perDollar[byFirst[p]][0] >= perDollar[k][0]); p++) {
+        int o = byFirst[p];
         if (o == k) {
           continue;
         }

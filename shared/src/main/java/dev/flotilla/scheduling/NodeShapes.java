@@ -4,6 +4,7 @@ import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.catalog.NodeLabels;
 import dev.flotilla.catalog.Offering;
+import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
@@ -26,8 +27,44 @@ final class NodeShapes {
 
   private NodeShapes() {}
 
+  /**
+   * What the shapes are built from. The catalog is compared by identity (it has no value equality): a source hands
+   * back the same catalog while nothing about its offerings changed.
+   */
+  private record Inputs(OfferingCatalog catalog, List<NodePool> pools, List<PendingPod> daemonSets,
+      List<String> dims) {}
+
+  /**
+   * The last shapes built, by what they were built from. A consolidation pass schedules dozens of times over the same
+   * pools, catalog and DaemonSets, and building a full catalog's shapes was a tenth of each scheduling. Shapes are
+   * immutable, so runs may share them. A few entries, since the provisioner, consolidation and interruption may each
+   * see their own catalog instance.
+   */
+  private static final Map<Inputs, List<NodeShape>> BUILT = new LinkedHashMap<>(8, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Inputs, List<NodeShape>> eldest) {
+      return size() > 4;
+    }
+  };
+
   /** Every NodePool's instance types × capacity types with an offering its zone requirements allow. */
   static List<NodeShape> build(SchedulingInput input, List<NodePool> pools, List<String> zones,
+      Map<String, Integer> zoneIndex, Dims dims) {
+    Inputs inputs = new Inputs(input.catalog(), List.copyOf(pools), List.copyOf(input.daemonSets()), dims.names);
+    synchronized (BUILT) {
+      List<NodeShape> built = BUILT.get(inputs);
+      if (built != null) {
+        return built;
+      }
+    }
+    List<NodeShape> shapes = List.copyOf(buildShapes(input, pools, zones, zoneIndex, dims));
+    synchronized (BUILT) {
+      BUILT.put(inputs, shapes);
+    }
+    return shapes;
+  }
+
+  private static List<NodeShape> buildShapes(SchedulingInput input, List<NodePool> pools, List<String> zones,
       Map<String, Integer> zoneIndex, Dims dims) {
     List<NodeShape> shapes = new ArrayList<>();
     for (int rank = 0; rank < pools.size(); rank++) {

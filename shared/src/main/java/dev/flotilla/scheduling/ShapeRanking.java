@@ -1,6 +1,5 @@
 package dev.flotilla.scheduling;
 
-import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
@@ -29,73 +28,75 @@ final class ShapeRanking {
     return rankedShapes.computeIfAbsent(key, k -> {
       BitSet compatible = groupShapes.get(c.group);
       double[] prices = bound.prices()[c.group];
-      List<Integer> list = new ArrayList<>();
+      int[] list = new int[compatible.cardinality()];
+      int size = 0;
       for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
         NodeShape shape = shapes.get(s);
         if ((shape.zoneMask & item.zoneMask) != 0
             && (item.capacityTypeMask & (1 << shape.capacityType.ordinal())) != 0) {
-          list.add(s);
+          list[size++] = s;
         }
       }
-      double[] worth = new double[shapes.size()];
+      list = java.util.Arrays.copyOf(list, size);
+      double[] used = bound.nodes();
+      // each shape's sort keys computed once, not in every comparison: a full catalog has thousands of shapes.
+      // The order: shapes the bound's optimum buys first (most bought first), then by worth per dollar, then
+      // cheapest, then by index
+      int[] unused = new int[shapes.size()];
+      double[] second = new double[shapes.size()];
+      double[] minPrice = new double[shapes.size()];
       for (int s : list) {
         NodeShape shape = shapes.get(s);
-        double w = 0;
-        for (int r = 0; r < prices.length; r++) {
-          w += shape.room[r] * prices[r];
+        minPrice[s] = shape.minPrice;
+        if (used[s] > 1e-9) {
+          second[s] = -used[s];
+        } else {
+          unused[s] = 1;
+          double w = 0;
+          for (int r = 0; r < prices.length; r++) {
+            w += shape.room[r] * prices[r];
+          }
+          second[s] = -(w / shape.minPrice);
         }
-        worth[s] = w / shape.minPrice;
       }
-      double[] used = bound.nodes();
-      // each shape's sort keys computed once, not in every comparison: a full catalog has thousands of shapes
-      double[] second = new double[shapes.size()];
-      for (int s : list) {
-        second[s] = used[s] > 1e-9 ? -used[s] : -worth[s];
-      }
-      list.sort((a, b) -> {
-        int byUse = Integer.compare(used[a] > 1e-9 ? 0 : 1, used[b] > 1e-9 ? 0 : 1);
-        if (byUse != 0) {
-          return byUse;
-        }
-        int byWorth = Double.compare(second[a], second[b]);
-        if (byWorth != 0) {
-          return byWorth;
-        }
-        int byPrice = Double.compare(shapes.get(a).minPrice, shapes.get(b).minPrice);
-        return byPrice != 0 ? byPrice : Integer.compare(a, b);
-      });
+      IndexOrder.sort(list, unused, second, minPrice);
       // the shapes that hold this class alone cheapest, for the tail where its partners have run out
-      List<Integer> alone = new ArrayList<>(list);
-      alone.removeIf(x -> !c.shapes.get(x));
+      int[] alone = new int[list.length];
+      int aloneSize = 0;
       double[] aloneCost = new double[shapes.size()];
-      for (int x : alone) {
-        aloneCost[x] = shapes.get(x).minPrice / Math.max(1, Dims.copiesThatFit(c.requests, shapes.get(x).room));
+      for (int x : list) {
+        if (c.shapes.get(x)) {
+          alone[aloneSize++] = x;
+          aloneCost[x] = shapes.get(x).minPrice / Math.max(1, Dims.copiesThatFit(c.requests, shapes.get(x).room));
+        }
       }
-      alone.sort((a, b) -> {
-        int byCost = Double.compare(aloneCost[a], aloneCost[b]);
-        return byCost != 0 ? byCost : Integer.compare(a, b);
-      });
-      int first = Math.min(list.size(), Packer.SHAPES_TRIED - Packer.ALONE_TRIED);
-      List<Integer> ordered = new ArrayList<>(list.subList(0, first));
+      alone = java.util.Arrays.copyOf(alone, aloneSize);
+      IndexOrder.sort(alone, new int[shapes.size()], aloneCost, new double[shapes.size()]);
+      int first = Math.min(list.length, Packer.SHAPES_TRIED - Packer.ALONE_TRIED);
+      int[] ordered = new int[list.length];
+      int count = 0;
       // membership by index: a list's contains over a full catalog's thousands of shapes made this quadratic
       BitSet taken = new BitSet(shapes.size());
-      ordered.forEach(taken::set);
+      for (int i = 0; i < first; i++) {
+        ordered[count++] = list[i];
+        taken.set(list[i]);
+      }
       for (int x : alone) {
-        if (ordered.size() >= Packer.SHAPES_TRIED) {
+        if (count >= Packer.SHAPES_TRIED) {
           break;
         }
         if (!taken.get(x)) {
-          ordered.add(x);
+          ordered[count++] = x;
           taken.set(x);
         }
       }
       for (int x : list) {
         if (!taken.get(x)) {
-          ordered.add(x);
+          ordered[count++] = x;
           taken.set(x);
         }
       }
-      return ordered.stream().mapToInt(Integer::intValue).toArray();
+      return ordered;
     });
   }
 }
