@@ -7,7 +7,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * Packs pod classes onto new nodes, guided by the fractional bound.
@@ -36,7 +35,7 @@ final class Packer {
     final PodClass representative;
     final long zoneMask;
     final int capacityTypeMask;
-    final List<TreeSet<PodClass.Item>> bins = new ArrayList<>();
+    final List<SizeOrderedBin> bins = new ArrayList<>();
     int remaining;
 
     Stream(PodClass representative, long zoneMask, int capacityTypeMask) {
@@ -44,13 +43,10 @@ final class Packer {
       this.zoneMask = zoneMask;
       this.capacityTypeMask = capacityTypeMask;
       for (int b = 0; b < BINS; b++) {
-        bins.add(new TreeSet<>(BY_SIZE));
+        bins.add(new SizeOrderedBin());
       }
     }
   }
-
-  private static final Comparator<PodClass.Item> BY_SIZE =
-      Comparator.comparingDouble((PodClass.Item i) -> -i.size).thenComparingInt(i -> i.index);
 
   private final List<NodeShape> shapes;
   private final List<BitSet> groupShapes;
@@ -474,23 +470,22 @@ final class Packer {
   }
 
   private PodClass.Item candidate(Stream stream, OpenNode node, int roomBin, double roomSize) {
-    PodClass.Item probe = new PodClass.Item(-1, stream.representative, 0, 0, List.of());
-    probe.size = roomSize;
     for (int d = 0; d < BINS; d++) {
       for (int side = 0; side < (d == 0 ? 1 : 2); side++) {
         int b = side == 0 ? roomBin - d : roomBin + d;
         if (b < 0 || b >= BINS) {
           continue;
         }
-        TreeSet<PodClass.Item> bin = stream.bins.get(b);
+        SizeOrderedBin bin = stream.bins.get(b);
         if (bin.isEmpty()) {
           continue;
         }
         int scanned = 0;
-        for (PodClass.Item item : bin.tailSet(probe, true)) {
+        for (int at = bin.first(roomSize); at < bin.end(); at = bin.after(at)) {
           if (++scanned > SCAN) {
             break;
           }
+          PodClass.Item item = bin.at(at);
           if (takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
               && item.podClass.shapes.get(node.shape.index)) {
             return item;

@@ -56,6 +56,8 @@ final class PodClass {
     int nextName;
     // packing bookkeeping
     int stream;
+    /** Its position in its stream's {@link SizeOrderedBin}. */
+    int binSlot = -1;
     double size;
     int simEpoch;
     int simTaken;
