@@ -502,8 +502,9 @@ public final class CommandExecutor implements AutoCloseable {
         return Outcome.DONE;
       }
       for (Pod pod : left) {
-        // a drain bounded by termination grace keeps do-not-disrupt pods until the grace runs out, as Karpenter's
-        if (blockedByBudget(pod) || (command.force() && PodFacts.doNotDisrupt(pod, clock.instant()))) {
+        // a drain never evicts do-not-disrupt pods, as Karpenter's: a forced one (its termination grace runs out at
+        // its deadline) deletes them then; an unbounded one is held by them until they go or their hold ends
+        if (blockedByBudget(pod) || PodFacts.doNotDisrupt(pod, clock.instant())) {
           continue;
         }
         try {

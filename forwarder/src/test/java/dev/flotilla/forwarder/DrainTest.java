@@ -145,6 +145,30 @@ class DrainTest {
   }
 
   @Test
+  void withoutGraceADoNotDisruptPodHoldsTheDrainAndIsNeitherEvictedNorDeleted() throws Exception {
+    client.pods().inNamespace("shop").withName("web-1").edit(p -> {
+      p.getMetadata().setAnnotations(new HashMap<>(java.util.Map.of(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT,
+          "true")));
+      return p;
+    });
+
+    assertThat(executor.execute(drain(Duration.ofSeconds(3)), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
+
+    assertThat(client.pods().inNamespace("shop").list().getItems()).extracting(p -> p.getMetadata().getName())
+        .as("the others are evicted; the held one stays").containsExactlyInAnyOrder("agent-0", "web-1");
+    assertThat(bus.published()).singleElement().satisfies(e -> {
+      assertThat(e.detailType()).isEqualTo("Drain Failed");
+      assertThat(e.detail()).contains("shop/web-1");
+    });
+
+    // asked again (as the functions do at each deadline): still held, still there
+    assertThat(executor.execute(drain(Duration.ofSeconds(2)), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
+    assertThat(client.pods().inNamespace("shop").withName("web-1").get()).isNotNull();
+  }
+
+  @Test
   void aForcedDrainEvictsWhatItMayAndKeepsADoNotDisruptPodUntilTheGraceRunsOut() throws Exception {
     client.pods().inNamespace("shop").withName("web-1").edit(p -> {
       p.getMetadata().setAnnotations(new HashMap<>(java.util.Map.of(WellKnownLabels.DO_NOT_DISRUPT, "1h")));

@@ -128,7 +128,7 @@ public final class FlotillaServices {
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, pools, clock);
     this.consolidation = new ConsolidationService(store, commands, provisioner, launchable, pools,
-        daemonSets, images, clock);
+        daemonSets, images, config.network(), clock);
   }
 
   /** The catalog snapshot behind the offerings, where they come from one (in AWS; not over a fixed catalog). */
@@ -183,7 +183,7 @@ public final class FlotillaServices {
     CloudProvider cloud = new Ec2CloudProvider(aws.ec2(),
         new Ec2CloudProvider.Settings(config.cluster(), config.launchTemplateId(), config.subnets(),
             config.imageByArch(), type -> offerings.type(type).orElseGet(() -> bundled.get().require(type)).arch(),
-            images),
+            images, config.securityGroups()),
         // the price of an instance just bought: its offering was available to buy, so no read of the marks
         (type, zone, capacityType) -> offerings.catalogWithUnavailable().price(type, zone, capacityType), store,
         fanout);

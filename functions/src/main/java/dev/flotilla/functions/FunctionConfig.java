@@ -20,6 +20,8 @@ import java.util.Map;
  * <ul>
  *   <li>{@code FLOTILLA_CLUSTER}, {@code FLOTILLA_TABLE}: whose claims, where;</li>
  *   <li>{@code FLOTILLA_LAUNCH_TEMPLATE_ID}, {@code FLOTILLA_SUBNETS} ({@code zone=subnet,...}): where nodes go;</li>
+ *   <li>{@code FLOTILLA_SECURITY_GROUPS} ({@code sg-...,...}): the launch template's security groups, which each
+ *       claim notes and network drift compares with (optional: no node drifts for its security groups);</li>
  *   <li>{@code FLOTILLA_NODEPOOLS_FILE}: the NodePools YAML file the stack ships beside the jar, or
  *       {@code FLOTILLA_NODEPOOLS}: the YAML itself (the default pool when neither is set): the seed, planned with
  *       while the cluster has no NodePools of its own in the table;</li>
@@ -34,10 +36,24 @@ import java.util.Map;
  */
 public record FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
     List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace, Map<String, String> imageByArch,
-    String commandQueueUrl, Map<String, String> imageParameterByArch) {
+    String commandQueueUrl, Map<String, String> imageParameterByArch, List<String> securityGroups) {
 
   public FunctionConfig {
     imageParameterByArch = imageParameterByArch == null ? Map.of() : Map.copyOf(imageParameterByArch);
+    securityGroups = securityGroups == null ? List.of() : List.copyOf(securityGroups);
+  }
+
+  public FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
+      List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace, Map<String, String> imageByArch,
+      String commandQueueUrl, Map<String, String> imageParameterByArch) {
+    this(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace, imageByArch, commandQueueUrl,
+        imageParameterByArch, List.of());
+  }
+
+  /** The subnets and security groups new nodes go into: what network drift compares nodes with. */
+  public dev.flotilla.cloud.NodeNetwork network() {
+    return new dev.flotilla.cloud.NodeNetwork(java.util.Set.copyOf(subnets.values()),
+        java.util.Set.copyOf(securityGroups));
   }
 
   public FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
@@ -55,7 +71,7 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
   /** The same configuration sending commands to {@code url}. */
   public FunctionConfig withCommandQueue(String url) {
     return new FunctionConfig(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace,
-        imageByArch, url, imageParameterByArch);
+        imageByArch, url, imageParameterByArch, securityGroups);
   }
 
   public static FunctionConfig fromEnvironment(Map<String, String> env) {
@@ -85,7 +101,8 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
         seconds(env, "FLOTILLA_GC_GRACE", GarbageCollector.GRACE),
         images,
         env.getOrDefault("FLOTILLA_COMMAND_QUEUE_URL", ""),
-        parameters);
+        parameters,
+        securityGroups(env.getOrDefault("FLOTILLA_SECURITY_GROUPS", "")));
   }
 
   // A file because Lambda caps all environment variables together at 4 KB, less than a few NodePools take
@@ -100,6 +117,20 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
     }
     String pools = env.getOrDefault("FLOTILLA_NODEPOOLS", "");
     return pools.isBlank() ? List.of() : NodePoolReader.read(Manifest.parse("FLOTILLA_NODEPOOLS", pools));
+  }
+
+  static List<String> securityGroups(String text) {
+    List<String> groups = new java.util.ArrayList<>();
+    for (String group : text.split(",")) {
+      if (group.isBlank()) {
+        continue;
+      }
+      if (!group.trim().startsWith("sg-")) {
+        throw new IllegalArgumentException("FLOTILLA_SECURITY_GROUPS: '" + group + "' is not a security group id");
+      }
+      groups.add(group.trim());
+    }
+    return groups;
   }
 
   static Map<String, String> subnets(String text) {

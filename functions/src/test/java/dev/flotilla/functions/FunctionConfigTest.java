@@ -40,6 +40,22 @@ class FunctionConfigTest {
   }
 
   @Test
+  void theLaunchTemplatesSecurityGroupsAndTheSubnetsAreTheNetworkNodesDriftFrom() {
+    FunctionConfig config = FunctionConfig.fromEnvironment(Map.of("FLOTILLA_CLUSTER", "prod",
+        "FLOTILLA_TABLE", "flotilla-prod", "FLOTILLA_SUBNETS", "us-east-1a=subnet-a, us-east-1b=subnet-b",
+        "FLOTILLA_SECURITY_GROUPS", "sg-0c1a2b3c, sg-0d4e5f60"));
+
+    assertThat(config.securityGroups()).containsExactly("sg-0c1a2b3c", "sg-0d4e5f60");
+    assertThat(config.network()).isEqualTo(new dev.flotilla.cloud.NodeNetwork(
+        java.util.Set.of("subnet-a", "subnet-b"), java.util.Set.of("sg-0c1a2b3c", "sg-0d4e5f60")));
+    assertThat(FunctionConfig.fromEnvironment(Map.of("FLOTILLA_CLUSTER", "c", "FLOTILLA_TABLE", "t")).network()
+        .securityGroups()).as("none configured: no node drifts for its groups").isEmpty();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> FunctionConfig.fromEnvironment(Map.of(
+        "FLOTILLA_CLUSTER", "c", "FLOTILLA_TABLE", "t", "FLOTILLA_SECURITY_GROUPS", "default")))
+        .hasMessageContaining("FLOTILLA_SECURITY_GROUPS").hasMessageContaining("'default'");
+  }
+
+  @Test
   void noNodePoolsMeansTheDefaultPoolAndNoImagesMeansTheLaunchTemplates() {
     FunctionConfig config = FunctionConfig.fromEnvironment(Map.of("FLOTILLA_CLUSTER", "c", "FLOTILLA_TABLE", "t"));
 

@@ -167,6 +167,8 @@ public final class FlotillaStack extends Stack {
     env.put("FLOTILLA_TABLE", table.table().getTableName());
     env.put("FLOTILLA_LAUNCH_TEMPLATE_ID", nodes.launchTemplate().getLaunchTemplateId());
     env.put("FLOTILLA_SUBNETS", settings.subnetsValue());
+    // the launch template's groups: claims note them, and a deploy that changes them drifts the older nodes
+    env.put("FLOTILLA_SECURITY_GROUPS", String.join(",", settings.securityGroups()));
     env.put("FLOTILLA_IMAGE_AMD64", nodes.imageByArch().get("amd64"));
     env.put("FLOTILLA_IMAGE_ARM64", nodes.imageByArch().get("arm64"));
     env.put("FLOTILLA_IMAGE_PARAMETER_AMD64", NodeTemplate.imageParameter(settings, "x86_64"));

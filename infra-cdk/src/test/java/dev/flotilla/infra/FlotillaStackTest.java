@@ -172,6 +172,7 @@ class FlotillaStackTest {
           "Environment", Map.of("Variables", Match.objectLike(Map.of(
               "FLOTILLA_CLUSTER", "prod-east",
               "FLOTILLA_SUBNETS", "us-east-1a=subnet-0aaa1111,us-east-1b=subnet-0bbb2222",
+              "FLOTILLA_SECURITY_GROUPS", "sg-0c1a2b3c,sg-0d4e5f60",
               "FLOTILLA_NODEPOOLS_FILE", "/var/task/nodepools.yaml",
               "FLOTILLA_TABLE", Match.anyValue(),
               "FLOTILLA_LAUNCH_TEMPLATE_ID", Match.anyValue(),

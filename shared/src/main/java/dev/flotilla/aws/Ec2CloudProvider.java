@@ -62,12 +62,28 @@ public final class Ec2CloudProvider implements CloudProvider {
    * image for an architecture the launch template's own image is used.
    */
   public record Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone,
-      Map<String, String> imageByArch, Function<String, String> archOfType, dev.flotilla.cloud.NodeImages images) {
+      Map<String, String> imageByArch, Function<String, String> archOfType, dev.flotilla.cloud.NodeImages images,
+      List<String> securityGroups) {
     public Settings {
       subnetByZone = Map.copyOf(subnetByZone);
       imageByArch = Map.copyOf(imageByArch);
       // the images a claim notes at launch are the images launched: both read the same source
       images = images == null ? dev.flotilla.cloud.NodeImages.of(imageByArch) : images;
+      securityGroups = securityGroups == null ? List.of() : List.copyOf(securityGroups);
+    }
+
+    /**
+     * @param securityGroups the launch template's security groups, as the stack configures both: what each
+     *                       launched instance's claim notes, since CreateFleet's answer does not name them
+     */
+    public Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone,
+        Map<String, String> imageByArch, Function<String, String> archOfType, dev.flotilla.cloud.NodeImages images) {
+      this(cluster, launchTemplateId, subnetByZone, imageByArch, archOfType, images, List.of());
+    }
+
+    /** The subnets and security groups new nodes go into now: what network drift compares nodes with. */
+    public dev.flotilla.cloud.NodeNetwork network() {
+      return new dev.flotilla.cloud.NodeNetwork(Set.copyOf(subnetByZone.values()), Set.copyOf(securityGroups));
     }
 
     public Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone,
@@ -171,9 +187,10 @@ public final class Ec2CloudProvider implements CloudProvider {
       boolean shared = waiting.size() > 1;
       Map<String, String> claimByInstance = new LinkedHashMap<>();
       for (CreateFleetInstance launched : response.instances()) {
-        String zone = launched.launchTemplateAndOverrides() == null
+        String subnet = launched.launchTemplateAndOverrides() == null
             || launched.launchTemplateAndOverrides().overrides() == null ? null
-            : zoneBySubnet.get(launched.launchTemplateAndOverrides().overrides().subnetId());
+            : launched.launchTemplateAndOverrides().overrides().subnetId();
+        String zone = subnet == null ? null : zoneBySubnet.get(subnet);
         CapacityType boughtAs = "spot".equals(launched.lifecycleAsString()) ? CapacityType.SPOT : CapacityType.ON_DEMAND;
         for (String id : launched.instanceIds()) {
           if (waiting.isEmpty()) {
@@ -182,7 +199,7 @@ public final class Ec2CloudProvider implements CloudProvider {
           String claim = waiting.removeFirst();
           claimByInstance.put(id, claim);
           results.put(claim, new LaunchResult.Launched(claim, id, launched.instanceTypeAsString(), zone, boughtAs,
-              prices.price(launched.instanceTypeAsString(), zone, boughtAs)));
+              prices.price(launched.instanceTypeAsString(), zone, boughtAs), subnet, settings.securityGroups()));
         }
       }
       if (shared) {
@@ -251,7 +268,8 @@ public final class Ec2CloudProvider implements CloudProvider {
 
   private CreateFleetResponse createFleet(LaunchRequest.Shape shape,
       List<FleetLaunchTemplateOverridesRequest> overrides, List<String> claims, String clientToken) {
-    Map<String, String> tags = OwnershipTags.forClaims(settings.cluster(), shape.nodePool(), claims);
+    Map<String, String> tags = OwnershipTags.forClaims(settings.cluster(), shape.nodePool(), claims,
+        shape.nodePoolHash());
     List<Tag> tagList = tags.entrySet().stream().map(e -> tag(e.getKey(), e.getValue())).toList();
     boolean spot = shape.capacityType() == CapacityType.SPOT;
     return ec2.createFleet(r -> {
@@ -320,7 +338,8 @@ public final class Ec2CloudProvider implements CloudProvider {
           Map<String, String> tags = new HashMap<>();
           i.tags().forEach(t -> tags.put(t.key(), t.value()));
           return new CloudInstance(i.instanceId(), i.instanceTypeAsString(), i.placement().availabilityZone(),
-              i.state().nameAsString(), i.launchTime(), tags);
+              i.state().nameAsString(), i.launchTime(), tags, i.subnetId(),
+              i.securityGroups().stream().map(g -> g.groupId()).toList());
         })
         .toList();
   }

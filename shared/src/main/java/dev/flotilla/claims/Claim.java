@@ -69,6 +69,16 @@ public record Claim(
         instanceType, zone, price, nodeName, load, createdAt, now, replaces, kinds, annotations);
   }
 
+  /**
+   * The claim once it records an instance launched for it whose answer never reached the claim: the invocation died
+   * after CreateFleet, or the answer was lost. What the instance says of its launch (template hash tag, subnet,
+   * security groups) fills in what the claim lacks, since drift judges the node by it.
+   */
+  public Claim recording(dev.flotilla.cloud.CloudInstance instance, Instant now) {
+    return launched(instance.id(), instance.instanceType(), instance.zone(), capacityType, pricePerHour, now)
+        .annotatedWhereAbsent(instance.launchedWith());
+  }
+
   public Claim moved(ClaimState to, Instant now) {
     return new Claim(id, nodePool, to, version, instanceTypes, zones, capacityType, pods, instanceId, instanceType,
         zone, pricePerHour, nodeName, load, createdAt, now, replaces, kinds, annotations);
@@ -114,10 +124,21 @@ public record Claim(
         instanceType, zone, pricePerHour, nodeName, load, createdAt, updatedAt, replaces, kinds, all);
   }
 
+  /** The claim noting of {@code more} what it does not note already: what it noted at launch stands. */
+  public Claim annotatedWhereAbsent(Map<String, String> more) {
+    Map<String, String> missing = new java.util.LinkedHashMap<>(more);
+    missing.keySet().removeAll(annotations.keySet());
+    return missing.isEmpty() ? this : annotated(missing);
+  }
+
   /** The keys of a claim's annotations, in the NodeClaim's spelling where Karpenter has one. */
   public static final class Annotations {
     /** The NodePool's {@link dev.flotilla.nodepool.NodePool#templateHash} when the claim was launched. */
     public static final String NODEPOOL_HASH = "flotilla.dev/nodepool-hash";
+    /** The subnet the instance was launched into, where it is known. */
+    public static final String SUBNET = "flotilla.dev/subnet";
+    /** The security groups the instance was launched with, sorted and comma-separated, where known. */
+    public static final String SECURITY_GROUPS = "flotilla.dev/security-groups";
     /** The node image the instance was launched with, where it is known. */
     public static final String IMAGE = "flotilla.dev/image";
     /** When the node's drain must be over (its pool's terminationGracePeriod from the drain's start). */

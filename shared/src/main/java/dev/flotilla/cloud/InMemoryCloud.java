@@ -83,7 +83,8 @@ public final class InMemoryCloud implements CloudProvider {
           continue;
         }
         String id = nextId();
-        Map<String, String> tags = OwnershipTags.of(cluster, shape.nodePool(), request.claimId());
+        Map<String, String> tags = OwnershipTags.forClaims(cluster, shape.nodePool(), List.of(request.claimId()),
+            shape.nodePoolHash());
         instances.put(id, new CloudInstance(id, best.type().name(), best.zone(), "running", clock.instant(), tags));
         launchedFor.put(request.claimId(), id);
         results.put(request.claimId(), new LaunchResult.Launched(request.claimId(), id, best.type().name(),

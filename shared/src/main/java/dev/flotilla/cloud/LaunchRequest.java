@@ -6,9 +6,11 @@ import java.util.List;
 /**
  * One instance to launch for one claim: the instance types it may be (ranked, cheapest first), the zones it may be
  * in, how to buy it. Requests alike in all but the claim go out together as one CreateFleet.
+ *
+ * @param nodePoolHash the NodePool's template hash the claim notes, tagged on the instance (null: none)
  */
 public record LaunchRequest(String claimId, String nodePool, List<String> instanceTypes, List<String> zones,
-    CapacityType capacityType) {
+    CapacityType capacityType, String nodePoolHash) {
 
   public LaunchRequest {
     instanceTypes = List.copyOf(instanceTypes);
@@ -18,10 +20,16 @@ public record LaunchRequest(String claimId, String nodePool, List<String> instan
     }
   }
 
+  public LaunchRequest(String claimId, String nodePool, List<String> instanceTypes, List<String> zones,
+      CapacityType capacityType) {
+    this(claimId, nodePool, instanceTypes, zones, capacityType, null);
+  }
+
   /** What identical requests share: everything but the claim. */
-  public record Shape(String nodePool, List<String> instanceTypes, List<String> zones, CapacityType capacityType) {}
+  public record Shape(String nodePool, List<String> instanceTypes, List<String> zones, CapacityType capacityType,
+      String nodePoolHash) {}
 
   public Shape shape() {
-    return new Shape(nodePool, instanceTypes, zones, capacityType);
+    return new Shape(nodePool, instanceTypes, zones, capacityType, nodePoolHash);
   }
 }

@@ -14,6 +14,12 @@ public final class OwnershipTags {
    */
   public static final String CLAIMS = "flotilla.dev/claims";
 
+  /**
+   * The NodePool's template hash the instance was launched for, as Karpenter puts {@code karpenter.sh/nodepool-hash}
+   * on the NodeClaim: what template drift compares where the claim did not note it.
+   */
+  public static final String NODEPOOL_HASH = "flotilla.dev/nodepool-hash";
+
   private OwnershipTags() {}
 
   public static Map<String, String> of(String cluster, String nodePool, String claimId) {
@@ -32,9 +38,18 @@ public final class OwnershipTags {
    * else the {@link #CLAIMS} tag naming all of them.
    */
   public static Map<String, String> forClaims(String cluster, String nodePool, java.util.List<String> claimIds) {
+    return forClaims(cluster, nodePool, claimIds, null);
+  }
+
+  /** As {@link #forClaims(String, String, java.util.List)}, with the pool's template hash when known. */
+  public static Map<String, String> forClaims(String cluster, String nodePool, java.util.List<String> claimIds,
+      String nodePoolHash) {
     Map<String, String> tags = of(cluster, nodePool, claimIds.size() == 1 ? claimIds.getFirst() : null);
     if (claimIds.size() > 1) {
       tags.put(CLAIMS, String.join(",", claimIds));
+    }
+    if (nodePoolHash != null && !nodePoolHash.isBlank()) {
+      tags.put(NODEPOOL_HASH, nodePoolHash);
     }
     return tags;
   }

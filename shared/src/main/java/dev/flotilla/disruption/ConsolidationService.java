@@ -104,8 +104,16 @@ public final class ConsolidationService {
   public ConsolidationService(ClaimStore store, CommandQueue commands, Provisioner provisioner,
       OfferingSource offerings, Supplier<List<NodePool>> pools, Supplier<List<PendingPod>> daemonSets,
       dev.flotilla.cloud.NodeImages images, Clock clock) {
+    this(store, commands, provisioner, offerings, pools, daemonSets, images, dev.flotilla.cloud.NodeNetwork.NONE,
+        clock);
+  }
+
+  /** @param network the subnets and security groups new nodes go into now, which network drift compares with */
+  public ConsolidationService(ClaimStore store, CommandQueue commands, Provisioner provisioner,
+      OfferingSource offerings, Supplier<List<NodePool>> pools, Supplier<List<PendingPod>> daemonSets,
+      dev.flotilla.cloud.NodeImages images, dev.flotilla.cloud.NodeNetwork network, Clock clock) {
     this.termination = new Termination(store, commands, clock);
-    this.methods = List.of(new Emptiness(consolidator), new Drift(consolidator, images),
+    this.methods = List.of(new Emptiness(consolidator), new Drift(consolidator, images, network),
         new SingleNodeConsolidation(consolidator), new MultiNodeConsolidation(consolidator));
     this.daemonSets = daemonSets;
     this.store = store;

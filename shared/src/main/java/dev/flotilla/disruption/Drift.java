@@ -2,6 +2,7 @@ package dev.flotilla.disruption;
 
 import dev.flotilla.claims.Claim;
 import dev.flotilla.cloud.NodeImages;
+import dev.flotilla.cloud.NodeNetwork;
 import dev.flotilla.disruption.ConsolidationPlan.Candidate;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.WellKnownLabels;
@@ -13,12 +14,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Karpenter's drift: a node no longer what its NodePool would launch now is replaced, within the budgets for
  * {@code Drifted}. A node has drifted when the pool's template hash differs from the one its claim was launched with,
  * when its labels no longer meet the pool's requirements (checked for compatibility, not hashed, so that widening a
- * requirement drifts nothing), or when the image for its architecture is not the one it was launched with. Empty
+ * requirement drifts nothing), when the image for its architecture is not the one it was launched with, or when
+ * its subnet is no longer configured or its security groups are not the configured set. Empty
  * drifted nodes go together; otherwise one node per pass, oldest first, its replacement launched first and the node
  * drained once that is ready (or drained at once when its pods fit in the others' room).
  */
@@ -26,10 +29,17 @@ public final class Drift implements DisruptionMethod {
 
   private final Consolidator consolidator;
   private final NodeImages images;
+  private final NodeNetwork network;
 
   public Drift(Consolidator consolidator, NodeImages images) {
+    this(consolidator, images, NodeNetwork.NONE);
+  }
+
+  /** @param network the subnets and security groups new nodes go into now, which network drift compares with */
+  public Drift(Consolidator consolidator, NodeImages images, NodeNetwork network) {
     this.consolidator = consolidator;
     this.images = images;
+    this.network = network;
   }
 
   @Override
@@ -42,7 +52,11 @@ public final class Drift implements DisruptionMethod {
     return why(candidate, view).isPresent();
   }
 
-  /** Why the node has drifted, or empty when it has not. */
+  /**
+   * Why the node has drifted, or empty when it has not; it starts with Karpenter's name for the kind of drift
+   * ({@code NodePoolDrifted}, {@code RequirementsDrifted}, {@code AMIDrift}, {@code SubnetDrift},
+   * {@code SecurityGroupDrift}), checked in Karpenter's order.
+   */
   public Optional<String> why(Candidate candidate, Consolidator.View view) {
     Claim claim = candidate.claim();
     NodePool pool = view.pools().stream().filter(p -> p.name().equals(claim.nodePool())).findFirst().orElse(null);
@@ -51,13 +65,13 @@ public final class Drift implements DisruptionMethod {
     }
     String hash = claim.annotations().get(Claim.Annotations.NODEPOOL_HASH);
     if (hash != null && !hash.equals(pool.templateHash())) {
-      return Optional.of("NodePool " + pool.name() + "'s template changed");
+      return Optional.of("NodePoolDrifted: NodePool " + pool.name() + "'s template changed");
     }
     for (Requirement r : pool.requirements()) {
       String value = candidate.state().labels().get(r.key());
       // a label the node does not carry is left alone, as Karpenter allows undefined well-known labels
       if (value != null && !r.matchesValue(value)) {
-        return Optional.of("label " + r.key() + "=" + value + " no longer meets NodePool " + pool.name()
+        return Optional.of("RequirementsDrifted: label " + r.key() + "=" + value + " no longer meets NodePool " + pool.name()
             + "'s requirements");
       }
     }
@@ -66,8 +80,19 @@ public final class Drift implements DisruptionMethod {
     if (image != null && arch != null) {
       Optional<String> now = images.current(arch);
       if (now.isPresent() && !now.get().equals(image)) {
-        return Optional.of("node image " + image + " was replaced by " + now.get() + " for " + arch);
+        return Optional.of("AMIDrift: node image " + image + " was replaced by " + now.get() + " for " + arch);
       }
+    }
+    // as Karpenter's EC2NodeClass: the subnet must still be one new nodes may go into, the security groups the
+    // very set they get (one added drifts nodes as much as one removed)
+    String subnet = claim.annotations().get(Claim.Annotations.SUBNET);
+    if (subnet != null && !network.subnets().isEmpty() && !network.subnets().contains(subnet)) {
+      return Optional.of("SubnetDrift: subnet " + subnet + " is no longer one of " + new TreeSet<>(network.subnets()));
+    }
+    Set<String> groups = NodeNetwork.split(claim.annotations().get(Claim.Annotations.SECURITY_GROUPS));
+    if (!groups.isEmpty() && !network.securityGroups().isEmpty() && !groups.equals(network.securityGroups())) {
+      return Optional.of("SecurityGroupDrift: security groups " + NodeNetwork.join(groups) + " are not "
+          + NodeNetwork.join(network.securityGroups()));
     }
     return Optional.empty();
   }

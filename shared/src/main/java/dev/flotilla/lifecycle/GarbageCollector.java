@@ -6,7 +6,6 @@ import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.cloud.CloudInstance;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.OwnershipTags;
-import dev.flotilla.model.CapacityType;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -150,10 +149,8 @@ public final class GarbageCollector {
         continue;
       }
       Claim claim = tagged.get();
-      CapacityType boughtAs = claim.capacityType();
       try {
-        store.transition(claim, claim.launched(instance.id(), instance.instanceType(), instance.zone(), boughtAs,
-            claim.pricePerHour(), clock.instant()));
+        store.transition(claim, claim.recording(instance, clock.instant()));
         return Adoption.ADOPTED;
       } catch (ClaimStore.StaleClaimException raced) {
         return Adoption.RACED;

@@ -43,8 +43,7 @@ public final class LaunchRecords {
       if (claim.isPresent()) {
         Claim c = claim.get();
         try {
-          return Optional.of(store.transition(c, c.launched(i.id(), i.instanceType(), i.zone(), c.capacityType(),
-              c.pricePerHour(), clock.instant())));
+          return Optional.of(store.transition(c, c.recording(i, clock.instant())));
         } catch (ClaimStore.StaleClaimException raced) {
           return store.claimByInstance(instanceId);
         }

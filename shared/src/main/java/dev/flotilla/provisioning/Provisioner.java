@@ -318,13 +318,26 @@ public final class Provisioner {
         .map(image -> Map.of(Claim.Annotations.IMAGE, image)).orElse(Map.of());
   }
 
+  /** The subnet and security groups an instance was launched with, where the cloud said: what network drift reads. */
+  private static Map<String, String> networkOf(LaunchResult.Launched l) {
+    Map<String, String> notes = new LinkedHashMap<>();
+    if (l.subnet() != null) {
+      notes.put(Claim.Annotations.SUBNET, l.subnet());
+    }
+    if (!l.securityGroups().isEmpty()) {
+      notes.put(Claim.Annotations.SECURITY_GROUPS, dev.flotilla.cloud.NodeNetwork.join(l.securityGroups()));
+    }
+    return notes;
+  }
+
   /** Launches claims already written (and Launching) and records what became of each. */
   private Launches launchWritten(List<Claim> claims, List<String> failures) {
     List<Claim> launched = new ArrayList<>();
     double added = 0;
     if (!claims.isEmpty()) {
       List<LaunchResult> results = cloud.launch(claims.stream().map(c -> new LaunchRequest(c.id(), c.nodePool(),
-          c.instanceTypes(), c.zones(), c.capacityType())).toList());
+          c.instanceTypes(), c.zones(), c.capacityType(), c.annotations().get(Claim.Annotations.NODEPOOL_HASH)))
+          .toList());
       List<Supplier<Recorded>> records = new ArrayList<>();
       for (int i = 0; i < results.size(); i++) {
         Claim claim = claims.get(i);
@@ -350,7 +363,8 @@ public final class Provisioner {
           Claim next;
           try {
             next = store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(),
-                l.capacityType(), l.pricePerHour(), clock.instant()).annotated(imageOf(l.instanceType())));
+                l.capacityType(), l.pricePerHour(), clock.instant()).annotated(imageOf(l.instanceType()))
+                .annotated(networkOf(l)));
           } catch (ClaimStore.StaleClaimException raced) {
             abandonUnrecorded(claim.id(), l.instanceId());
             throw raced;
@@ -414,8 +428,7 @@ public final class Provisioner {
         continue;
       }
       try {
-        recorded.add(store.transition(c, c.launched(i.id(), i.instanceType(), i.zone(), c.capacityType(),
-            c.pricePerHour(), clock.instant())));
+        recorded.add(store.transition(c, c.recording(i, clock.instant())));
         added += c.pricePerHour();
       } catch (ClaimStore.StaleClaimException raced) {
         failures.add("claim " + c.id() + " recorded meanwhile: " + raced.getMessage());

@@ -7,7 +7,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * Packs pod classes onto new nodes, guided by the fractional bound.
@@ -36,7 +35,7 @@ final class Packer {
     final PodClass representative;
     final long zoneMask;
     final int capacityTypeMask;
-    final List<TreeSet<PodClass.Item>> bins = new ArrayList<>();
+    final List<SizeOrderedBin> bins = new ArrayList<>();
     int remaining;
 
     Stream(PodClass representative, long zoneMask, int capacityTypeMask) {
@@ -44,13 +43,10 @@ final class Packer {
       this.zoneMask = zoneMask;
       this.capacityTypeMask = capacityTypeMask;
       for (int b = 0; b < BINS; b++) {
-        bins.add(new TreeSet<>(BY_SIZE));
+        bins.add(new SizeOrderedBin());
       }
     }
   }
-
-  private static final Comparator<PodClass.Item> BY_SIZE =
-      Comparator.comparingDouble((PodClass.Item i) -> -i.size).thenComparingInt(i -> i.index);
 
   private final List<NodeShape> shapes;
   private final List<BitSet> groupShapes;
@@ -61,6 +57,10 @@ final class Packer {
   private final ShapeRanking ranking;
   private final Limits limits;
   private int epoch;
+  /** While not 0, only streams confined to these zones are taken (see {@link #fill}). */
+  private long localZones;
+  /** Per group and zones: whether those zones sell none of the shapes the bound buys for the group. */
+  private final Map<String, Boolean> zonesShort = new HashMap<>();
   /** While true, only items with quota left are taken, and no more than their quota. */
   private boolean followingBound;
 
@@ -195,6 +195,7 @@ final class Packer {
         break;
       }
       PodClass.Item anchor = order[next];
+      boolean ownFirst = ownPodsFirst(anchor);
       NodeShape best = null;
       double bestEfficiency = -1;
       int tried = 0;
@@ -206,11 +207,11 @@ final class Packer {
         epoch++;
         picks.clear();
         OpenNode node = new OpenNode(shape, anchor.zoneMask, topologyGroups);
-        fill(node, anchor, picks);
+        fill(node, anchor, picks, ownFirst);
         if (picks.isEmpty()) {
           continue;
         }
-        double efficiency = node.value / shape.price(node.zoneMask);
+        double efficiency = efficiency(anchor, ownFirst, node, items, picks);
         if (efficiency > bestEfficiency) {
           bestEfficiency = efficiency;
           best = shape;
@@ -260,11 +261,12 @@ final class Packer {
         }
       }
       for (PodClass.Item anchor : order) {
+        boolean ownFirst = anchor.quota > 0 && ownPodsFirst(anchor);
         while (anchor.quota > 0 && anchor.remaining > 0 && anchor.podClass.shapes.get(s) && limits.allows(shape)) {
           epoch++;
           picks.clear();
           OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);
-          fill(trial, anchor, picks);
+          fill(trial, anchor, picks, ownFirst);
           if (picks.isEmpty() || trial.value / shape.price(trial.zoneMask) < BOUND_FILL_EFFICIENCY) {
             break;
           }
@@ -335,26 +337,86 @@ final class Packer {
     }
   }
 
-  /** Fills {@code node} starting with {@code anchor}, recording (item, count) picks; takes nothing for real. */
-  private void fill(OpenNode node, PodClass.Item anchor, List<int[]> picks) {
-    PodClass.Item pick = anchor;
-    while (pick != null) {
-      int n = bulk(node, pick);
-      if (n <= 0) {
-        if (pick == anchor) {
-          return;
+  /**
+   * Whether a node opened for {@code anchor} takes its zone's own pods first (see {@link #fill}): for a share zone
+   * topology pinned to zones that sell none of the shapes the bound buys for its group (us-east-1e sells 58 older
+   * types). There, pods free to run anywhere would pay the zones' premium; where the bound's shapes are sold, they
+   * fill and balance a pinned node at no loss, and keeping them out would only open more, smaller nodes.
+   */
+  private boolean ownPodsFirst(PodClass.Item anchor) {
+    if (!anchor.pinned) {
+      return false;
+    }
+    int group = anchor.podClass.group;
+    return zonesShort.computeIfAbsent(group + "/" + anchor.zoneMask, k -> {
+      BitSet compatible = groupShapes.get(group);
+      for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
+        if (bound.nodes()[s] > 1e-9 && (shapes.get(s).zoneMask & anchor.zoneMask) != 0) {
+          return false;
         }
-        break;
       }
-      place(node, pick, n);
-      if (pick.simEpoch != epoch) {
-        pick.simEpoch = epoch;
-        pick.simTaken = 0;
+      return true;
+    });
+  }
+
+  /**
+   * Fills {@code node} starting with {@code anchor}, recording (item, count) picks; takes nothing for real. With
+   * {@code ownFirst}, the node first takes the pods that may only run in the anchor's zones, and only then pods free to
+   * go elsewhere, into what those leave.
+   */
+  private void fill(OpenNode node, PodClass.Item anchor, List<int[]> picks, boolean ownFirst) {
+    localZones = ownFirst ? anchor.zoneMask : 0;
+    PodClass.Item pick = anchor;
+    while (true) {
+      while (pick != null) {
+        int n = bulk(node, pick);
+        if (n <= 0) {
+          if (pick == anchor) {
+            localZones = 0;
+            return;
+          }
+          break;
+        }
+        place(node, pick, n);
+        if (pick.simEpoch != epoch) {
+          pick.simEpoch = epoch;
+          pick.simTaken = 0;
+        }
+        pick.simTaken += n;
+        picks.add(new int[] {pick.index, n});
+        pick = choose(node);
       }
-      pick.simTaken += n;
-      picks.add(new int[] {pick.index, n});
+      if (localZones == 0) {
+        return;
+      }
+      localZones = 0;
       pick = choose(node);
     }
+  }
+
+  /**
+   * What a node opened for {@code anchor} is worth per dollar. With {@code ownFirst}, the pods free to go elsewhere
+   * lower the node's cost by their worth rather than add to its worth: in zones short of the bound's shapes they
+   * would cost more here than elsewhere, so a node is judged by what it costs its zones' own pods.
+   */
+  private double efficiency(PodClass.Item anchor, boolean ownFirst, OpenNode node, List<PodClass.Item> items,
+      List<int[]> picks) {
+    double price = node.shape.price(node.zoneMask);
+    if (!ownFirst) {
+      return node.value / price;
+    }
+    double local = 0;
+    double free = 0;
+    for (int[] pick : picks) {
+      PodClass.Item item = items.get(pick[0]);
+      double v = item.podClass.value * pick[1];
+      if ((item.zoneMask & ~anchor.zoneMask) == 0) {
+        local += v;
+      } else {
+        free += v;
+      }
+    }
+    return local / Math.max(1e-9 * price, price - free);
   }
 
   /** How many of the item to add now: half of what could go, so the next pick can rebalance the room. */
@@ -389,6 +451,7 @@ final class Packer {
     double bestScore = -1;
     for (Stream stream : streams) {
       if (stream.remaining == 0 || (stream.zoneMask & node.zoneMask) == 0
+          || localZones != 0 && (stream.zoneMask & ~localZones) != 0
           || (stream.capacityTypeMask & capacityBit) == 0
           || !groupShapes.get(stream.representative.group).get(shapeIndex)
           || Topology.allowedOn(stream.representative, node.counts, node.repelled, 1) == 0) {
@@ -407,23 +470,22 @@ final class Packer {
   }
 
   private PodClass.Item candidate(Stream stream, OpenNode node, int roomBin, double roomSize) {
-    PodClass.Item probe = new PodClass.Item(-1, stream.representative, 0, 0, List.of());
-    probe.size = roomSize;
     for (int d = 0; d < BINS; d++) {
       for (int side = 0; side < (d == 0 ? 1 : 2); side++) {
         int b = side == 0 ? roomBin - d : roomBin + d;
         if (b < 0 || b >= BINS) {
           continue;
         }
-        TreeSet<PodClass.Item> bin = stream.bins.get(b);
+        SizeOrderedBin bin = stream.bins.get(b);
         if (bin.isEmpty()) {
           continue;
         }
         int scanned = 0;
-        for (PodClass.Item item : bin.tailSet(probe, true)) {
+        for (int at = bin.first(roomSize); at < bin.end(); at = bin.after(at)) {
           if (++scanned > SCAN) {
             break;
           }
+          PodClass.Item item = bin.at(at);
           if (takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
               && item.podClass.shapes.get(node.shape.index)) {
             return item;

@@ -48,12 +48,16 @@ final class PodClass {
     final long zoneMask;
     final int capacityTypeMask;
     final List<String> names;
+    /** Zone topology pinned this share to fewer zones than its class may use. */
+    final boolean pinned;
     int remaining;
     /** Pods no node could be opened for (NodePool limits). */
     int unplaced;
     int nextName;
     // packing bookkeeping
     int stream;
+    /** Its position in its stream's {@link SizeOrderedBin}. */
+    int binSlot = -1;
     double size;
     int simEpoch;
     int simTaken;
@@ -66,6 +70,7 @@ final class PodClass {
       this.zoneMask = zoneMask;
       this.capacityTypeMask = capacityTypeMask;
       this.names = names;
+      this.pinned = zoneMask != podClass.zoneMask;
       this.remaining = names.size();
     }
 

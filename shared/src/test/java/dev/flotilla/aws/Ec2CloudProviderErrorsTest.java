@@ -50,7 +50,7 @@ class Ec2CloudProviderErrorsTest {
         List.of("m7g.large", "c7g.large"), List.of("us-east-1a"), CapacityType.ON_DEMAND)));
 
     assertThat(results).singleElement().isEqualTo(new LaunchResult.Launched("claim-1", "i-0123", "c7g.large",
-        "us-east-1a", CapacityType.ON_DEMAND, 0.07));
+        "us-east-1a", CapacityType.ON_DEMAND, 0.07, "subnet-a", List.of()));
     assertThat(store.unavailable()).containsExactly(
         new Offering.Key("m7g.large", "us-east-1a", CapacityType.ON_DEMAND));
     assertThat(requests).hasSize(2);
@@ -154,8 +154,10 @@ class Ec2CloudProviderErrorsTest {
             CapacityType.ON_DEMAND)));
 
     assertThat(results).containsExactly(
-        new LaunchResult.Launched("claim-1", "i-1", "m7g.large", "us-east-1a", CapacityType.ON_DEMAND, 0.07),
-        new LaunchResult.Launched("claim-2", "i-2", "m7g.large", "us-east-1a", CapacityType.ON_DEMAND, 0.07));
+        new LaunchResult.Launched("claim-1", "i-1", "m7g.large", "us-east-1a", CapacityType.ON_DEMAND, 0.07,
+            "subnet-a", List.of()),
+        new LaunchResult.Launched("claim-2", "i-2", "m7g.large", "us-east-1a", CapacityType.ON_DEMAND, 0.07,
+            "subnet-a", List.of()));
     // each instance names its possible claims from the moment it exists, so the garbage collector can adopt it
     assertThat(requests.getFirst().tagSpecifications()).allSatisfy(spec -> assertThat(spec.tags())
         .contains(Tag.builder().key(OwnershipTags.CLAIMS).value("claim-1,claim-2").build()));

@@ -95,6 +95,46 @@ class Ec2CloudProviderIT extends CloudProviderContract {
   }
 
   @Test
+  void anInstanceIsDescribedWithTheSubnetAndSecurityGroupsItWasLaunchedWith() {
+    EmulatorAccount account = EmulatorAccount.create(ec2, "network", ZONES);
+    String group = ec2.createSecurityGroup(r -> r.groupName("flotilla-nodes").description("nodes")
+        .vpcId(account.vpcId())).groupId();
+    String template = ec2.createLaunchTemplate(r -> r.launchTemplateName("flotilla-network-nodes")
+        .launchTemplateData(d -> d.imageId("ami-12c6146b").securityGroupIds(group))).launchTemplate()
+        .launchTemplateId();
+    Ec2CloudProvider.Settings settings = new Ec2CloudProvider.Settings(CLUSTER, template, account.subnetByZone(),
+        Map.of(), type -> "", null, List.of(group));
+    Ec2CloudProvider withGroups = new Ec2CloudProvider(ec2, settings, (t, z, c) -> 0.1,
+        new InMemoryClaimStore(Clock.systemUTC()));
+
+    LaunchResult.Launched launched = (LaunchResult.Launched) withGroups.launch(List.of(
+        new LaunchRequest("networked", "general", List.of("m7i.large"), List.of("us-east-1b"),
+            CapacityType.ON_DEMAND, "5f3c2a"))).getFirst();
+
+    assertThat(launched.subnet()).isEqualTo(account.subnetByZone().get("us-east-1b"));
+    assertThat(launched.securityGroups()).containsExactly(group);
+    assertThat(settings.network().subnets()).containsExactlyInAnyOrderElementsOf(account.subnetByZone().values());
+    dev.flotilla.cloud.CloudInstance described = withGroups.ownedInstance(launched.instanceId()).orElseThrow();
+    assertThat(described.subnet()).isEqualTo(launched.subnet());
+    assertThat(described.launchedWith())
+        .containsEntry(dev.flotilla.claims.Claim.Annotations.NODEPOOL_HASH, "5f3c2a")
+        .containsEntry(dev.flotilla.claims.Claim.Annotations.SUBNET, launched.subnet());
+
+    // the emulator does not put a template's groups on a fleet's instances; one started with its groups named
+    // shows how a described instance's groups are read
+    String subnet = account.subnetByZone().get("us-east-1a");
+    String started = ec2.runInstances(r -> r.imageId("ami-12c6146b").minCount(1).maxCount(1)
+        .instanceType("m7i.large").subnetId(subnet).securityGroupIds(group)
+        .tagSpecifications(t -> t.resourceType(software.amazon.awssdk.services.ec2.model.ResourceType.INSTANCE)
+            .tags(software.amazon.awssdk.services.ec2.model.Tag.builder()
+                .key(dev.flotilla.model.WellKnownLabels.CLUSTER).value(CLUSTER).build())))
+        .instances().getFirst().instanceId();
+    assertThat(withGroups.ownedInstance(started).orElseThrow().launchedWith()).isEqualTo(Map.of(
+        dev.flotilla.claims.Claim.Annotations.SUBNET, subnet,
+        dev.flotilla.claims.Claim.Annotations.SECURITY_GROUPS, group));
+  }
+
+  @Test
   void instancesOfSeveralClaimsAreRecordedAndNameTheirClaimsWhenTaggingFails() {
     tagsFail = true;
     List<LaunchResult> results = cloud.launch(List.of(

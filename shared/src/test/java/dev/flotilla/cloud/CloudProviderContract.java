@@ -45,6 +45,21 @@ public abstract class CloudProviderContract {
   }
 
   @Test
+  void anInstanceCarriesItsNodePoolTemplateHashAsATag() {
+    List<LaunchResult> results = cloud().launch(List.of(
+        new LaunchRequest("hashed", "general", TYPES, ZONES, CapacityType.ON_DEMAND, "5f3c2a"),
+        new LaunchRequest("unhashed", "general", TYPES, ZONES, CapacityType.ON_DEMAND)));
+
+    String hashed = ((LaunchResult.Launched) results.get(0)).instanceId();
+    String unhashed = ((LaunchResult.Launched) results.get(1)).instanceId();
+    assertThat(cloud().ownedInstance(hashed).orElseThrow().tags())
+        .containsEntry(OwnershipTags.NODEPOOL_HASH, "5f3c2a");
+    assertThat(cloud().ownedInstance(hashed).orElseThrow().launchedWith())
+        .containsEntry(dev.flotilla.claims.Claim.Annotations.NODEPOOL_HASH, "5f3c2a");
+    assertThat(cloud().ownedInstance(unhashed).orElseThrow().tags()).doesNotContainKey(OwnershipTags.NODEPOOL_HASH);
+  }
+
+  @Test
   void identicalClaimsGoOutAsOneRequestAndEachInstanceKnowsItsClaim() {
     int before = fleetRequests();
     List<LaunchResult> results = cloud().launch(List.of(

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.cloud.NodeImages;
+import dev.flotilla.cloud.NodeNetwork;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.model.PendingPod;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Drift, expiry, termination grace and repair over the consolidation pass, each with what must hold it back. */
@@ -133,6 +135,69 @@ class NodeLifetimeTest {
     });
   }
 
+  /** The consolidation pass of functions deployed with this network (a deploy changes it, not a running one). */
+  private ConsolidationService deployedWith(Set<String> subnets, Set<String> securityGroups) {
+    return new ConsolidationService(cluster.store, cluster.commands, cluster.provisioner, cluster.offerings,
+        () -> cluster.pools, List::of, arch -> java.util.Optional.ofNullable(images.get(arch)),
+        new NodeNetwork(subnets, securityGroups), cluster.clock);
+  }
+
+  private Claim launchedInto(String node, String subnet, String securityGroups) {
+    Claim claim = launchedNode(node, "m7i.large", List.of(running(pod(node + "-web", 1000, 1024))));
+    return cluster.store.transition(claim, claim.annotated(Map.of(Claim.Annotations.SUBNET, subnet,
+        Claim.Annotations.SECURITY_GROUPS, securityGroups)));
+  }
+
+  @Test
+  void aNodeInASubnetNoLongerConfiguredIsDrifted() {
+    launchedInto("in-a", "subnet-a", "sg-1");
+    assertThat(deployedWith(Set.of("subnet-a", "subnet-b"), Set.of("sg-1")).run("tick-1").disruptions())
+        .as("its subnet is still one nodes go into").isEmpty();
+
+    ConsolidationService.Pass pass = deployedWith(Set.of("subnet-b", "subnet-c"), Set.of("sg-1")).run("tick-2");
+
+    assertThat(pass.disruptions()).singleElement().satisfies(d -> {
+      assertThat(d.reason()).isEqualTo(DisruptionReason.Drifted);
+      assertThat(d.node()).isEqualTo("in-a");
+      assertThat(d.why()).startsWith("SubnetDrift: subnet subnet-a is no longer one of [subnet-b, subnet-c]");
+      assertThat(d.replacements()).isEqualTo(1);
+    });
+  }
+
+  @Test
+  void aNodeWhoseSecurityGroupsAreNotTheConfiguredSetIsDrifted() {
+    launchedInto("two-groups", "subnet-a", "sg-1,sg-2");
+    assertThat(deployedWith(Set.of("subnet-a"), Set.of("sg-2", "sg-1")).run("tick-1").disruptions())
+        .as("the same set in another order").isEmpty();
+
+    ConsolidationService.Pass added = deployedWith(Set.of("subnet-a"), Set.of("sg-1", "sg-2", "sg-3"))
+        .run("tick-2");
+
+    assertThat(added.disruptions()).singleElement().satisfies(d -> {
+      assertThat(d.reason()).isEqualTo(DisruptionReason.Drifted);
+      assertThat(d.why()).startsWith("SecurityGroupDrift: security groups sg-1,sg-2 are not sg-1,sg-2,sg-3");
+    });
+  }
+
+  @Test
+  void aSecurityGroupRemovedDriftsTheNodeAsMuchAsOneAdded() {
+    launchedInto("two-groups", "subnet-a", "sg-1,sg-2");
+
+    assertThat(deployedWith(Set.of("subnet-a"), Set.of("sg-1")).run("tick-1").disruptions()).singleElement()
+        .satisfies(d -> assertThat(d.why()).startsWith("SecurityGroupDrift: "));
+  }
+
+  @Test
+  void aNodeWhoseNetworkIsNotKnownDoesNotDriftForIt() {
+    launchedNode("unknown", "m7i.large", List.of(running(pod("web-1", 1000, 1024))));
+
+    assertThat(deployedWith(Set.of("subnet-b"), Set.of("sg-9")).run("tick-1").disruptions())
+        .as("its claim notes no subnet or security groups").isEmpty();
+    launchedInto("known", "subnet-a", "sg-1");
+    assertThat(deployedWith(Set.of(), Set.of()).run("tick-2").disruptions())
+        .as("no network configured: nothing to compare with").isEmpty();
+  }
+
   @Test
   void driftWaitsForItsBudgetsAndADriftedBudgetOfZeroHoldsIt() {
     NodePool base = cluster.pools.getFirst();
@@ -146,6 +211,42 @@ class NodeLifetimeTest {
         List.of("Drifted"), CronSchedule.parse("0 22 * * *"), Duration.ofHours(4))), NodePool.Lifetime.DEFAULT));
     assertThat(service.run("tick-2").disruptions()).singleElement().satisfies(d ->
         assertThat(d.allowedBy()).isEqualTo("no budget active for Drifted"));
+  }
+
+  @Test
+  void aNodeHoldingADoNotDisruptPodIsNeverChosenForDriftOrConsolidation() {
+    PendingPod pinned = pod("batch-1", 500, 512).toBuilder().doNotDisrupt(true).build();
+    launchedNode("pinned", "m7i.2xlarge", List.of(running(pinned)));
+    cluster.mirror("pinned", cluster.store.claim("claim-pinned").orElseThrow(), List.of(running(pinned)), false);
+    NodePool base = cluster.pools.getFirst();
+    // drifted (the template changed) and underused (a small pod on a large node, consolidation allowed)
+    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), Map.of("team", "blue"), base.taints(),
+        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO, List.of(), false),
+        NodePool.Lifetime.DEFAULT));
+    cluster.clock.advance(Duration.ofMinutes(10));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.disruptions()).isEmpty();
+    assertThat(pass.plan().skipped()).contains("pinned: pod shop/batch-1 is marked do-not-disrupt");
+    assertThat(cluster.sent()).isEmpty();
+    assertThat(cluster.store.claim("claim-pinned").orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+  }
+
+  @Test
+  void anEmptyNodeMarkedDoNotDisruptIsNotTakenForEmptiness() {
+    NodeState.NodePod agent = running(PendingPod.builder("kube-system/agent").ownerKind("DaemonSet")
+        .requests(dev.flotilla.model.Resources.of(100, 64L << 20)).build());
+    Claim idle = launchedNode("idle", "m7i.large", List.of(agent));
+    cluster.mirror("idle", idle, List.of(agent), true);
+    cluster.clock.advance(Duration.ofMinutes(10));
+
+    assertThat(service.run("tick-1").disruptions()).isEmpty();
+
+    cluster.mirror("idle", idle, List.of(agent), false);
+    assertThat(service.run("tick-2").disruptions()).singleElement()
+        .satisfies(d -> assertThat(d.reason()).isEqualTo(DisruptionReason.Empty));
   }
 
   @Test

@@ -266,6 +266,28 @@ class LifecycleTest {
   }
 
   @Test
+  void anAdoptedInstanceGivesItsClaimTheTemplateHashItsTagCarriesWhereTheClaimNotesNone() {
+    store.create(Claim.launching("untold", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of("shop/a"), Resources.NONE, 0.08, clock.instant()));
+    store.create(Claim.launching("told", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of("shop/b"), Resources.NONE, 0.08, clock.instant()).annotated(
+            Map.of(Claim.Annotations.NODEPOOL_HASH, "from-the-claim")));
+    // both launched by a run that died before recording them
+    cloud.launch(List.of(new LaunchRequest("untold", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, "from-the-tag")));
+    cloud.launch(List.of(new LaunchRequest("told", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, "from-the-tag")));
+
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    assertThat(collector.collect().adopted()).hasSize(2);
+
+    assertThat(store.claim("untold").orElseThrow().annotations())
+        .containsEntry(Claim.Annotations.NODEPOOL_HASH, "from-the-tag");
+    assertThat(store.claim("told").orElseThrow().annotations()).as("what the claim noted at launch stands")
+        .containsEntry(Claim.Annotations.NODEPOOL_HASH, "from-the-claim");
+  }
+
+  @Test
   void garbageCollectionAdoptsAnInstanceOfARequestForSeveralClaimsForOneStillWaiting() {
     Claim first = launchedClaim("g1");
     store.create(Claim.launching("g2", "default", List.of("m7g.large"), List.of("us-east-1a"),

@@ -66,6 +66,21 @@ class ProvisionerTest {
   }
 
   @Test
+  void eachInstanceIsTaggedWithTheTemplateHashItsClaimNotes() {
+    dev.flotilla.nodepool.NodePool pool = dev.flotilla.nodepool.NodePool.defaultPool();
+    Provisioner withPool = new Provisioner(store, cloud, new StaticOfferingSource(catalog, store),
+        () -> List.of(pool), List::of, clock);
+
+    Provisioner.Decision decision = withPool.provision("evt-1", sample().pods());
+
+    assertThat(decision.launched()).isNotEmpty().allSatisfy(c -> {
+      assertThat(c.annotations()).containsEntry(Claim.Annotations.NODEPOOL_HASH, pool.templateHash());
+      assertThat(cloud.instance(c.instanceId()).tags())
+          .containsEntry(dev.flotilla.cloud.OwnershipTags.NODEPOOL_HASH, pool.templateHash());
+    });
+  }
+
+  @Test
   void aBurstIsPlannedAsOneDecisionFromOneEvent() {
     List<PendingPod> burst = new ArrayList<>();
     for (int i = 0; i < 2000; i++) {

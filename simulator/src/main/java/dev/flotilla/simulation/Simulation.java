@@ -26,6 +26,7 @@ import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.contracts.PodsPending;
 import dev.flotilla.disruption.ConsolidationPlan;
 import dev.flotilla.disruption.ConsolidationService;
+import dev.flotilla.disruption.NodeState;
 import dev.flotilla.events.BusEvent;
 import dev.flotilla.events.EventPublisher;
 import dev.flotilla.forwarder.PendingBatch;
@@ -38,8 +39,9 @@ import dev.flotilla.manifest.NodePoolReader;
 import dev.flotilla.manifest.Workloads;
 import dev.flotilla.binding.StartupTaint;
 import dev.flotilla.model.CapacityType;
-import dev.flotilla.model.Taint;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Taint;
+import dev.flotilla.model.Toleration;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
@@ -419,7 +421,8 @@ public final class Simulation {
     note("node(s) " + chosen.stream().map(n -> n.name).toList() + " turn " + f.condition() + "=" + f.status()
         + " for " + f.lasting().toMinutes() + " min");
     for (Node n : chosen) {
-      n.readiness = new dev.flotilla.disruption.NodeState.Condition(f.condition(), f.status(), clock.instant());
+      NodeState.Condition failure = new NodeState.Condition(f.condition(), f.status(), clock.instant());
+      n.readiness = failure;
       // the node lifecycle controller taints a node that is not Ready (unreachable when its status is Unknown):
       // the cluster's scheduler places nothing new there until it is Ready again
       Taint notReady = new Taint(f.status().equals("Unknown") ? "node.kubernetes.io/unreachable"
@@ -428,6 +431,12 @@ public final class Simulation {
       tainted.add(notReady);
       cluster.taints(n, tainted);
       mirror(n);
+      // ... and the NoExecute one, which its pods tolerate for the default 300 s; then they are evicted
+      at(elapsed().plus(NOT_READY_TOLERATION), () -> {
+        if (cluster.nodes.get(n.name) == n && n.readiness == failure) {
+          evictForTaint(n, notReadyTaint(failure.status()));
+        }
+      });
       at(elapsed().plus(f.lasting()), () -> {
         if (cluster.nodes.get(n.name) == n) {
           n.readiness = null;
@@ -438,6 +447,38 @@ public final class Simulation {
         }
       });
     }
+  }
+
+  /**
+   * How long a pod stays bound to a node that is not Ready: the {@code tolerationSeconds} Kubernetes' admission
+   * (DefaultTolerationSeconds) gives every pod for the not-ready and unreachable NoExecute taints.
+   */
+  static final Duration NOT_READY_TOLERATION = Duration.ofSeconds(300);
+
+  /** The NoExecute taint the node lifecycle controller puts on a node whose Ready is False or Unknown. */
+  static Taint notReadyTaint(String readyStatus) {
+    return new Taint("Unknown".equals(readyStatus) ? "node.kubernetes.io/unreachable" : "node.kubernetes.io/not-ready",
+        "", "NoExecute");
+  }
+
+  /**
+   * Taint-based eviction: the node's pods that do not tolerate the taint go (their controllers make new ones, which
+   * are pending until placed elsewhere); DaemonSet pods tolerate it and stay, as do pods that tolerate it
+   * themselves (the model holds no tolerationSeconds, so theirs is taken as for good).
+   */
+  private void evictForTaint(Node node, Taint taint) {
+    List<Pod> evicted = new ArrayList<>();
+    for (Pod p : new ArrayList<>(node.pods)) {
+      if (!p.daemon() && Toleration.firstUntolerated(List.of(taint), p.spec.tolerations()) != null) {
+        cluster.delete(p, clock.instant());
+        recreate(p);
+        evicted.add(p);
+      }
+    }
+    note("node " + node.name + " not Ready for " + NOT_READY_TOLERATION.toSeconds() + " s: " + evicted.size()
+        + " pod(s) evicted for its " + taint.key() + " taint " + evicted.stream().map(p -> p.spec.name()).sorted()
+        .limit(5).toList() + (evicted.size() > 5 ? " and " + (evicted.size() - 5) + " more" : ""));
+    changed();
   }
 
   /** Counts what drift, expiry and repair started, and checks each voluntary disruption against its budgets. */

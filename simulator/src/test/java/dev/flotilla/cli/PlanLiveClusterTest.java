@@ -14,7 +14,6 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,20 +39,7 @@ class PlanLiveClusterTest {
           .withStatus("False").withReason("Unschedulable").build()).build());
       client.pods().inNamespace("shop").resource(pod).updateStatus();
     }
-    Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-        apiVersion: v1
-        kind: Config
-        clusters:
-          - name: mock
-            cluster: {server: "%s", insecure-skip-tls-verify: true}
-        users:
-          - name: tester
-            user: {token: secret}
-        contexts:
-          - name: mock
-            context: {cluster: mock, user: tester, namespace: shop}
-        current-context: mock
-        """.formatted(client.getConfiguration().getMasterUrl()));
+    Path kubeconfig = MockServerKubeconfig.write(dir, client, "shop");
 
     PrintStream original = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.FileInputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -34,20 +33,7 @@ class StatusCommandTest {
   Path dir;
 
   private Path kubeconfig() throws Exception {
-    return Files.writeString(dir.resolve("kubeconfig"), """
-        apiVersion: v1
-        kind: Config
-        clusters:
-          - name: mock
-            cluster: {server: "%s", insecure-skip-tls-verify: true}
-        users:
-          - name: tester
-            user: {token: secret}
-        contexts:
-          - name: mock
-            context: {cluster: mock, user: tester}
-        current-context: mock
-        """.formatted(client.getConfiguration().getMasterUrl()));
+    return MockServerKubeconfig.write(dir, client, "default");
   }
 
   @Test
