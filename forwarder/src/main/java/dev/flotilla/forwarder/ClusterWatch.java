@@ -63,23 +63,8 @@ public final class ClusterWatch implements AutoCloseable {
 
   /** Starts with the node mirror writing a node at most every {@code mirrorInterval}, checking every {@code tick}. */
   ClusterWatch start(Duration mirrorInterval, Duration tick) {
-    budgets = client.policy().v1().podDisruptionBudget().inAnyNamespace().inform(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget pdb) {
-        allNodesChanged();
-      }
-
-      @Override
-      public void onUpdate(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget before,
-          io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget after) {
-        allNodesChanged();
-      }
-
-      @Override
-      public void onDelete(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget pdb, boolean unknown) {
-        allNodesChanged();
-      }
-    }, resync.toMillis());
+    budgets = client.policy().v1().podDisruptionBudget().inAnyNamespace()
+        .inform(new OnAnyChange<>(this::allNodesChanged), resync.toMillis());
     // listed in pages, so that the first list of a big cluster never holds every pod twice
     pods = client.pods().inAnyNamespace().withLimit(500L).runnableInformer(resync.toMillis())
         .itemStore(CompactItemStore.pods(client.getKubernetesSerialization())).removeNamespaceIndex()
@@ -156,7 +141,8 @@ public final class ClusterWatch implements AutoCloseable {
     listed = CompletableFuture.allOf(podsListed, nodes.start().toCompletableFuture());
     if (mirrorTo != null) {
       daemonSets = client.apps().daemonSets().inAnyNamespace().runnableInformer(resync.toMillis());
-      daemonSets.addEventHandler(new DaemonSetMirror(mirrorTo, () -> daemonSets.getStore().list()));
+      DaemonSetMirror daemonSetMirror = new DaemonSetMirror(mirrorTo, () -> daemonSets.getStore().list());
+      daemonSets.addEventHandler(new OnAnyChange<>(daemonSetMirror::changed));
       daemonSets.start();
       mirror = new NodeMirror(mirrorTo, name -> nodes.getStore().getByKey(name), this::podsOn,
           () -> budgets.getStore().list(), mirrorInterval, tick);

@@ -3,7 +3,6 @@ package dev.flotilla.forwarder;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.contracts.DaemonSets;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -13,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * Mirrors the cluster's DaemonSets into the table as one document, rewritten when any of them changes: every function
  * that plans a node reads it, so that a plan leaves the room they take on each node they match.
  */
-final class DaemonSetMirror implements ResourceEventHandler<DaemonSet> {
+final class DaemonSetMirror {
 
   private static final Logger LOG = LoggerFactory.getLogger(DaemonSetMirror.class);
 
@@ -24,21 +23,6 @@ final class DaemonSetMirror implements ResourceEventHandler<DaemonSet> {
   DaemonSetMirror(ClaimStore store, Supplier<List<DaemonSet>> daemonSets) {
     this.store = store;
     this.daemonSets = daemonSets;
-  }
-
-  @Override
-  public void onAdd(DaemonSet daemonSet) {
-    changed();
-  }
-
-  @Override
-  public void onUpdate(DaemonSet before, DaemonSet after) {
-    changed();
-  }
-
-  @Override
-  public void onDelete(DaemonSet daemonSet, boolean finalStateUnknown) {
-    changed();
   }
 
   synchronized void changed() {

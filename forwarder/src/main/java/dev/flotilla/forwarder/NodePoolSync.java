@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
 import java.time.Duration;
@@ -90,22 +89,7 @@ final class NodePoolSync implements AutoCloseable {
           }
           return !closed;
         });
-    informer.addEventHandler(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(GenericKubernetesResource pool) {
-        request();
-      }
-
-      @Override
-      public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
-        request();
-      }
-
-      @Override
-      public void onDelete(GenericKubernetesResource pool, boolean finalStateUnknown) {
-        request();
-      }
-    });
+    informer.addEventHandler(new OnAnyChange<>(this::request));
     // until the first list is complete, the informer's view is partial: storing it would delete pools
     informer.start().thenRun(this::request);
     worker.scheduleWithFixedDelay(this::request, statusInterval.toMillis(), statusInterval.toMillis(),

@@ -81,11 +81,6 @@ public final class Ec2CloudProvider implements CloudProvider {
       this(cluster, launchTemplateId, subnetByZone, imageByArch, archOfType, images, List.of());
     }
 
-    /** The subnets and security groups new nodes go into now: what network drift compares nodes with. */
-    public dev.flotilla.cloud.NodeNetwork network() {
-      return new dev.flotilla.cloud.NodeNetwork(Set.copyOf(subnetByZone.values()), Set.copyOf(securityGroups));
-    }
-
     public Settings(String cluster, String launchTemplateId, Map<String, String> subnetByZone,
         Map<String, String> imageByArch, Function<String, String> archOfType) {
       this(cluster, launchTemplateId, subnetByZone, imageByArch, archOfType, null);

@@ -139,6 +139,21 @@ public record Claim(
     public static final String SUBNET = "flotilla.dev/subnet";
     /** The security groups the instance was launched with, sorted and comma-separated, where known. */
     public static final String SECURITY_GROUPS = "flotilla.dev/security-groups";
+
+    /**
+     * What a claim notes of the network its instance was launched into (subnet, security groups), leaving out what
+     * is not known: from CreateFleet's answer at launch, or from the instance's description when adopting it.
+     */
+    public static Map<String, String> network(String subnet, java.util.Collection<String> securityGroups) {
+      Map<String, String> notes = new java.util.LinkedHashMap<>();
+      if (subnet != null) {
+        notes.put(SUBNET, subnet);
+      }
+      if (!securityGroups.isEmpty()) {
+        notes.put(SECURITY_GROUPS, dev.flotilla.cloud.NodeNetwork.join(securityGroups));
+      }
+      return notes;
+    }
     /** The node image the instance was launched with, where it is known. */
     public static final String IMAGE = "flotilla.dev/image";
     /** When the node's drain must be over (its pool's terminationGracePeriod from the drain's start). */

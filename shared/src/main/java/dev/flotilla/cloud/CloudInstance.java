@@ -34,12 +34,7 @@ public record CloudInstance(String id, String instanceType, String zone, String 
     if (hash != null && !hash.isBlank()) {
       notes.put(dev.flotilla.claims.Claim.Annotations.NODEPOOL_HASH, hash);
     }
-    if (subnet != null) {
-      notes.put(dev.flotilla.claims.Claim.Annotations.SUBNET, subnet);
-    }
-    if (!securityGroups.isEmpty()) {
-      notes.put(dev.flotilla.claims.Claim.Annotations.SECURITY_GROUPS, NodeNetwork.join(securityGroups));
-    }
+    notes.putAll(dev.flotilla.claims.Claim.Annotations.network(subnet, securityGroups));
     return notes;
   }
 }

@@ -35,13 +35,8 @@ public final class OwnershipTags {
 
   /**
    * The tags of an instance one request launches for these claims: the claim's own tag when there is one claim,
-   * else the {@link #CLAIMS} tag naming all of them.
+   * else the {@link #CLAIMS} tag naming all of them; and the pool's template hash when known (null: none).
    */
-  public static Map<String, String> forClaims(String cluster, String nodePool, java.util.List<String> claimIds) {
-    return forClaims(cluster, nodePool, claimIds, null);
-  }
-
-  /** As {@link #forClaims(String, String, java.util.List)}, with the pool's template hash when known. */
   public static Map<String, String> forClaims(String cluster, String nodePool, java.util.List<String> claimIds,
       String nodePoolHash) {
     Map<String, String> tags = of(cluster, nodePool, claimIds.size() == 1 ? claimIds.getFirst() : null);

@@ -31,10 +31,6 @@ public final class Drift implements DisruptionMethod {
   private final NodeImages images;
   private final NodeNetwork network;
 
-  public Drift(Consolidator consolidator, NodeImages images) {
-    this(consolidator, images, NodeNetwork.NONE);
-  }
-
   /** @param network the subnets and security groups new nodes go into now, which network drift compares with */
   public Drift(Consolidator consolidator, NodeImages images, NodeNetwork network) {
     this.consolidator = consolidator;

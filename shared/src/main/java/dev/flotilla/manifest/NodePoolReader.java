@@ -1,6 +1,7 @@
 package dev.flotilla.manifest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.flotilla.model.GoDuration;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.nodepool.NodePool;
@@ -9,8 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Reads NodePool documents: {@code apiVersion: flotilla.dev/v1} or {@code karpenter.sh/v1}, {@code kind: NodePool}.
@@ -18,7 +17,6 @@ import java.util.regex.Pattern;
  */
 public final class NodePoolReader {
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
   private NodePoolReader() {}
 
@@ -182,25 +180,7 @@ public final class NodePoolReader {
     if ("Never".equals(text)) {
       return Duration.ofDays(36500);
     }
-    Matcher matcher = DURATION.matcher(text);
-    Duration total = Duration.ZERO;
-    int end = 0;
-    while (matcher.find()) {
-      if (matcher.start() != end) {
-        break;
-      }
-      long n = Long.parseLong(matcher.group(1));
-      total = total.plus(switch (matcher.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        default -> Duration.ofHours(n);
-      });
-      end = matcher.end();
-    }
-    if (end != text.length() || text.isEmpty()) {
-      throw m.error(path, "'" + text + "' is not a duration such as 30s, 5m or 1h");
-    }
-    return total;
+    return GoDuration.parse(text)
+        .orElseThrow(() -> m.error(path, "'" + text + "' is not a duration such as 30s, 5m or 1h"));
   }
 }

@@ -4,8 +4,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The {@code flotilla.dev/do-not-disrupt} annotation (or Karpenter's {@code karpenter.sh/do-not-disrupt}) on a pod:
@@ -13,8 +11,6 @@ import java.util.regex.Pattern;
  * as Karpenter v1 reads it. Any other value holds nothing.
  */
 public final class DoNotDisrupt {
-
-  private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h)");
 
   private DoNotDisrupt() {}
 
@@ -28,29 +24,11 @@ public final class DoNotDisrupt {
       if ("true".equals(value.trim())) {
         return true;
       }
-      Optional<Duration> d = duration(value.trim());
+      Optional<Duration> d = GoDuration.parse(value.trim());
       if (d.isPresent() && (started == null || started.plus(d.get()).isAfter(now))) {
         return true;
       }
     }
     return false;
-  }
-
-  /** A Go-style duration, or empty when the text is not one. */
-  static Optional<Duration> duration(String text) {
-    Matcher m = PART.matcher(text);
-    Duration total = Duration.ZERO;
-    int end = 0;
-    while (m.find() && m.start() == end) {
-      long n = Long.parseLong(m.group(1));
-      total = total.plus(switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        default -> Duration.ofHours(n);
-      });
-      end = m.end();
-    }
-    return text.isEmpty() || end != text.length() ? Optional.empty() : Optional.of(total);
   }
 }

@@ -318,18 +318,6 @@ public final class Provisioner {
         .map(image -> Map.of(Claim.Annotations.IMAGE, image)).orElse(Map.of());
   }
 
-  /** The subnet and security groups an instance was launched with, where the cloud said: what network drift reads. */
-  private static Map<String, String> networkOf(LaunchResult.Launched l) {
-    Map<String, String> notes = new LinkedHashMap<>();
-    if (l.subnet() != null) {
-      notes.put(Claim.Annotations.SUBNET, l.subnet());
-    }
-    if (!l.securityGroups().isEmpty()) {
-      notes.put(Claim.Annotations.SECURITY_GROUPS, dev.flotilla.cloud.NodeNetwork.join(l.securityGroups()));
-    }
-    return notes;
-  }
-
   /** Launches claims already written (and Launching) and records what became of each. */
   private Launches launchWritten(List<Claim> claims, List<String> failures) {
     List<Claim> launched = new ArrayList<>();
@@ -364,7 +352,7 @@ public final class Provisioner {
           try {
             next = store.transition(claim, claim.launched(l.instanceId(), l.instanceType(), l.zone(),
                 l.capacityType(), l.pricePerHour(), clock.instant()).annotated(imageOf(l.instanceType()))
-                .annotated(networkOf(l)));
+                .annotated(Claim.Annotations.network(l.subnet(), l.securityGroups())));
           } catch (ClaimStore.StaleClaimException raced) {
             abandonUnrecorded(claim.id(), l.instanceId());
             throw raced;

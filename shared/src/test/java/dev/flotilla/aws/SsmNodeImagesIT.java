@@ -39,7 +39,7 @@ class SsmNodeImagesIT {
     MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
     SsmNodeImages images = new SsmNodeImages(aws.ssm(), Map.of("amd64", AMD64), Map.of("amd64", "ami-deployed"),
         clock, SsmNodeImages.REFRESH);
-    Drift drift = new Drift(new Consolidator(), images);
+    Drift drift = new Drift(new Consolidator(), images, dev.flotilla.cloud.NodeNetwork.NONE);
     assertThat(images.current("amd64")).contains("ami-0aaaaaaaaaaaaaaa1");
     assertThat(images.current("arm64")).as("no parameter, no image").isEmpty();
     Candidate node = node("ami-0aaaaaaaaaaaaaaa1", clock.instant());

@@ -294,7 +294,7 @@ class LifecycleTest {
         CapacityType.ON_DEMAND, List.of("shop/web-g2"), Resources.of(500, 1L << 30), 0.0816, clock.instant()));
     // one request launched for g1 and g2; g1 recorded its instance, the run died before g2 did or any tag was added
     String second = cloud.startForeign("m7g.large", "us-east-1a", OwnershipTags.forClaims("shop-prod", "default",
-        List.of("g1", "g2")));
+        List.of("g1", "g2"), null));
 
     clock.advance(GarbageCollector.GRACE.plusSeconds(1));
     GarbageCollector.Report report = collector.collect();
