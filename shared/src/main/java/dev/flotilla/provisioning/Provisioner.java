@@ -138,7 +138,7 @@ public final class Provisioner {
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     pending.forEach(p -> byName.putIfAbsent(p.name(), p));
     Map<String, String> reserved = new HashMap<>(store.reservations(byName.keySet()));
-    releaseStale(reserved);
+    releaseStale(reserved, byName);
     List<String> failures = new ArrayList<>();
     Launches resumed = resumeStalled(reserved, failures);
     List<PendingPod> open = byName.values().stream().filter(p -> !reserved.containsKey(p.name())).toList();
@@ -475,19 +475,34 @@ public final class Provisioner {
   /**
    * A pod still pending though its claim's node has been ready for {@link #RESERVATION_GRACE} did not fit there (the
    * cluster's scheduler placed others first): the claim's reservations are released so the pod is planned again.
+   * One the scheduler refuses on the ready node already is planned again at once; its claim's other pods, which may
+   * still land, stay out of this plan, and their reservations go with the claim's.
    */
-  private void releaseStale(Map<String, String> reserved) {
+  private void releaseStale(Map<String, String> reserved, Map<String, PendingPod> byName) {
     if (reserved.isEmpty()) {
       return;
     }
     java.time.Instant cutoff = clock.instant().minus(RESERVATION_GRACE);
+    Map<Claim, List<PendingPod>> ready = new LinkedHashMap<>();
     for (String claimId : new java.util.HashSet<>(reserved.values())) {
-      store.claim(claimId).filter(c -> c.state() == ClaimState.Draining || (c.state() == ClaimState.Initialized
-          && c.updatedAt() != null && c.updatedAt().isBefore(cutoff))).ifPresent(c -> {
-            store.release(c);
-            reserved.values().removeIf(claimId::equals);
-          });
+      store.claim(claimId).ifPresent(c -> {
+        if (c.state() == ClaimState.Draining || (c.state() == ClaimState.Initialized
+            && c.updatedAt() != null && c.updatedAt().isBefore(cutoff))) {
+          store.release(c);
+          reserved.values().removeIf(claimId::equals);
+        } else if (c.state() == ClaimState.Initialized) {
+          ready.put(c, reserved.entrySet().stream().filter(e -> e.getValue().equals(claimId))
+              .map(e -> byName.get(e.getKey())).toList());
+        }
+      });
     }
+    java.util.Set<String> refused = RefusedReservations.refused(ready, store);
+    for (Claim c : ready.keySet()) {
+      if (c.pods().stream().anyMatch(refused::contains)) {
+        store.release(c);
+      }
+    }
+    reserved.keySet().removeAll(refused);
   }
 
   /** Launched and registered nodes not yet ready: their spare room is where new pods go first. */

@@ -4,14 +4,23 @@ import static dev.flotilla.disruption.RunningCluster.pod;
 import static dev.flotilla.disruption.RunningCluster.running;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.claims.Claim;
+import dev.flotilla.disruption.NodeState;
 import dev.flotilla.disruption.RunningCluster;
+import dev.flotilla.model.LabelSelector;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.TopologySpread;
+import dev.flotilla.model.WellKnownLabels;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** A pod its claim's ready node did not take is planned again once the claim's reservation has had its time. */
+/**
+ * A pod its claim's ready node did not take is planned again once the claim's reservation has had its time, or at
+ * once where the cluster's scheduler refuses it on that node.
+ */
 class StaleReservationTest {
 
   private final RunningCluster cluster = new RunningCluster();
@@ -32,5 +41,49 @@ class StaleReservationTest {
     assertThat(later.launched()).singleElement().satisfies(c -> assertThat(c.pods()).containsExactly("shop/web-9"));
     assertThat(cluster.store.reservations(List.of("shop/web-9"))).containsValue(later.launched().getFirst().id())
         .doesNotContainValue(ready.id());
+  }
+
+  @Test
+  void aPodItsReadyNodesZoneSpreadRefusesIsPlannedAgainInAnotherZoneAtOnce() {
+    PendingPod leftOut = web("web-9");
+    Claim ready = cluster.node("ip-10-0-1-5", "m7i.large", List.of(running(leftOut)));
+    // two more of the workload's pods took the node's zone meanwhile, and a node in another zone runs one
+    cluster.mirror("ip-10-0-1-5", ready, List.of(running(web("web-1")), running(web("web-2"))), false);
+    nodeRunning("ip-10-0-2-7", "us-east-1b", web("web-3"));
+
+    Provisioner.Decision d = cluster.provisioner.provision("e1", List.of(leftOut));
+
+    assertThat(d.launched()).singleElement().satisfies(c -> {
+      assertThat(c.pods()).containsExactly("shop/web-9");
+      assertThat(c.zones()).doesNotContain(ready.zone());
+    });
+    assertThat(cluster.store.reservations(List.of("shop/web-9"))).doesNotContainValue(ready.id());
+  }
+
+  @Test
+  void aPodItsReadyNodeStillTakesKeepsItsReservationThroughTheGrace() {
+    PendingPod waiting = web("web-9");
+    Claim ready = cluster.node("ip-10-0-1-5", "m7i.large", List.of(running(waiting)));
+    cluster.mirror("ip-10-0-1-5", ready, List.of(), false);
+    nodeRunning("ip-10-0-2-7", "us-east-1b", web("web-3"));
+
+    Provisioner.Decision d = cluster.provisioner.provision("e1", List.of(waiting));
+
+    assertThat(d.alreadyReserved()).isEqualTo(1);
+    assertThat(d.launched()).isEmpty();
+    assertThat(cluster.store.reservations(List.of("shop/web-9"))).containsValue(ready.id());
+  }
+
+  private static PendingPod web(String name) {
+    Map<String, String> labels = Map.of("app", "web");
+    return PendingPod.builder("shop/" + name).ownerKind("ReplicaSet").labels(labels)
+        .requests(pod(name, 500, 512).requests())
+        .spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 1, true, LabelSelector.of(labels)))).build();
+  }
+
+  private void nodeRunning(String node, String zone, PendingPod pod) {
+    cluster.store.putNodeState(node, new NodeState(node, "i-" + node, Map.of(WellKnownLabels.ZONE, zone,
+        WellKnownLabels.INSTANCE_TYPE, "m7i.large"), false,
+        NodeCapacity.allocatable(cluster.catalog.type("m7i.large")), List.of(), List.of(running(pod))).toJson());
   }
 }
