@@ -35,6 +35,11 @@ final class ConsolidationValidation {
   private final Map<String, NodePool> pools;
   private final Binder binder = new Binder(ScoringProfile.LeastAllocated, 0);
   private final Map<String, NodeState> present = new LinkedHashMap<>();
+  /**
+   * The pods of nodes already draining that the mirror still shows on them: evicted now or in a moment, they look
+   * for room first, and an action whose pods need that same room would strand some.
+   */
+  private final List<PendingPod> evicted = new ArrayList<>();
   private int checks;
 
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools) {
@@ -50,6 +55,8 @@ final class ConsolidationValidation {
       if (!draining.contains(node.node())) {
         present.put(node.node(), node);
         join(node);
+      } else {
+        evicted.addAll(node.displaced());
       }
     }
   }
@@ -79,6 +86,9 @@ final class ConsolidationValidation {
     }
     List<String> displaced = new ArrayList<>();
     long order = 0;
+    for (PendingPod pod : evicted) {
+      binder.enqueue(new QueuedPod(pod, 0, order++));
+    }
     for (NodeState node : gone) {
       for (PendingPod pod : node.displaced()) {
         binder.enqueue(new QueuedPod(pod, 0, order++));
@@ -88,6 +98,7 @@ final class ConsolidationValidation {
     Set<String> landed = new HashSet<>();
     binder.schedule().bound().forEach(b -> landed.add(b.pod()));
     displaced.forEach(binder::delete);
+    evicted.forEach(p -> binder.delete(p.name()));
     added.forEach(binder::removeNode);
     gone.forEach(this::join);
     return displaced.stream().filter(p -> !landed.contains(p)).toList();
