@@ -854,7 +854,8 @@ public final class Simulation {
     switch (command.kind()) {
       case Cordon -> cluster.cordon(node);
       case Drain -> {
-        drainedAt.putIfAbsent(node.name, clock.instant());
+        // the latest: a spot warning for a node consolidation drained before asks for its drain again
+        drainedAt.put(node.name, clock.instant());
         cluster.cordon(node);
         boolean consolidating = command.reason() != null && (command.reason().startsWith("consolidation")
             || command.reason().startsWith("replaced by"));
