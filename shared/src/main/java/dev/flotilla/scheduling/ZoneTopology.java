@@ -108,10 +108,23 @@ final class ZoneTopology {
   /** Zone affinity that follows settled pods: zones holding pods the group selects. */
   private final Map<Topology.Group, Long> occupiedZones = new HashMap<>();
   private final Map<Topology.Group, Integer> affinityZone = new HashMap<>();
+  /** How much of what the bound buys for a class a zone sells; null when unknown. */
+  private final java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth;
 
   ZoneTopology(List<NodeShape> shapes, List<String> zones) {
+    this(shapes, zones, null);
+  }
+
+  /**
+   * @param zoneWorth how much of what the bound buys for a class each zone sells: zone affinity settles where it is
+   *                  most, so that the pods it gathers in one zone find there the shapes and partners the bound mixes
+   *                  them with
+   */
+  ZoneTopology(List<NodeShape> shapes, List<String> zones,
+      java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth) {
     this.shapes = shapes;
     this.zones = zones;
+    this.zoneWorth = zoneWorth;
   }
 
   private List<PodClass> settled = List.of();
@@ -517,7 +530,7 @@ final class ZoneTopology {
           for (PodClass other : selected) {
             candidates &= other.zoneMask;
           }
-          zone = candidates == 0 ? -1 : cheapestZone(c, candidates);
+          zone = candidates == 0 ? -1 : affinityZone(c, candidates);
           if (zone < 0) {
             c.zoneMask = 0;
             continue;
@@ -530,6 +543,26 @@ final class ZoneTopology {
         c.zoneMask &= 1L << zone;
       }
     }
+  }
+
+  /** Where zone affinity gathers a class: the zone selling most of what the bound buys for it, else the cheapest. */
+  private int affinityZone(PodClass c, long mask) {
+    int cheapest = cheapestZone(c, mask);
+    if (zoneWorth == null || cheapest < 0) {
+      return cheapest;
+    }
+    int best = cheapest;
+    double bestWorth = zoneWorth.applyAsDouble(c, cheapest);
+    for (int z = 0; z < zones.size(); z++) {
+      if ((mask & shapeZones(c) & (1L << z)) != 0) {
+        double worth = zoneWorth.applyAsDouble(c, z);
+        if (worth > bestWorth * (1 + 1e-9)) {
+          best = z;
+          bestWorth = worth;
+        }
+      }
+    }
+    return best;
   }
 
   private int cheapestZone(PodClass c, long mask) {
