@@ -111,14 +111,10 @@ final class ZoneTopology {
   /** How much of what the bound buys for a class a zone sells; null when unknown. */
   private final java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth;
 
-  ZoneTopology(List<NodeShape> shapes, List<String> zones) {
-    this(shapes, zones, null);
-  }
-
   /**
    * @param zoneWorth how much of what the bound buys for a class each zone sells: zone affinity settles where it is
    *                  most, so that the pods it gathers in one zone find there the shapes and partners the bound mixes
-   *                  them with
+   *                  them with; null to settle it in the cheapest zone
    */
   ZoneTopology(List<NodeShape> shapes, List<String> zones,
       java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth) {
