@@ -372,7 +372,7 @@ public final class Consolidator {
             f.pods().stream().filter(n -> !n.endsWith(HEADROOM)).toList()))
         .filter(f -> !f.pods().isEmpty()).toList();
     return new Plan(claims, placements, plan.unschedulable(), plan.totalPricePerHour(), plan.lowerBoundPerHour(),
-        plan.solveMillis(), plan.poolFallbacks());
+        plan.zoneBoundPerHour(), plan.solveMillis(), plan.poolFallbacks());
   }
 
   /**

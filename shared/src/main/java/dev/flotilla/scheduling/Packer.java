@@ -33,13 +33,17 @@ final class Packer {
 
   private static final class Stream {
     final PodClass representative;
+    final int group;
     final long zoneMask;
     final int capacityTypeMask;
     final List<SizeOrderedBin> bins = new ArrayList<>();
+    /** Per resource, the least any of its pods requests: a node with less room left takes none of them. */
+    long[] least;
     int remaining;
 
-    Stream(PodClass representative, long zoneMask, int capacityTypeMask) {
+    Stream(PodClass representative, int group, long zoneMask, int capacityTypeMask) {
       this.representative = representative;
+      this.group = group;
       this.zoneMask = zoneMask;
       this.capacityTypeMask = capacityTypeMask;
       for (int b = 0; b < BINS; b++) {
@@ -94,12 +98,18 @@ final class Packer {
     Map<String, Integer> byKey = new HashMap<>();
     for (PodClass.Item item : items) {
       PodClass c = item.podClass;
-      String key = c.signature + "/" + c.group + "/" + c.profile + "/" + item.zoneMask + "/" + item.capacityTypeMask;
+      String key = c.signature + "/" + item.group + "/" + c.profile + "/" + item.zoneMask + "/" + item.capacityTypeMask;
       item.stream = byKey.computeIfAbsent(key, k -> {
-        streams.add(new Stream(c, item.zoneMask, item.capacityTypeMask));
+        streams.add(new Stream(c, item.group, item.zoneMask, item.capacityTypeMask));
         return streams.size() - 1;
       });
       Stream stream = streams.get(item.stream);
+      if (stream.least == null) {
+        stream.least = c.requests.clone();
+      }
+      for (int r = 0; r < c.requests.length; r++) {
+        stream.least[r] = Math.min(stream.least[r], c.requests[r]);
+      }
       item.size = size(c.requests);
       stream.bins.get(angleBin(c.requests)).add(item);
       stream.remaining++;
@@ -139,14 +149,14 @@ final class Packer {
   enum Strategy {
     BOUND_THEN_CPU_HEAVY_FIRST(true, false, false, Comparator.comparingDouble((PodClass.Item i) ->
             -(double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
-        .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
-    GREEDY_BY_WORTH(false, false, false, Comparator.comparingDouble((PodClass.Item i) -> -i.podClass.value)
+        .thenComparingDouble(i -> -i.value).thenComparingInt(i -> i.index)),
+    GREEDY_BY_WORTH(false, false, false, Comparator.comparingDouble((PodClass.Item i) -> -i.value)
         .thenComparingInt(i -> i.index)),
     PATTERN_PROGRAM_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
     BOUND_THEN_GREEDY_BY_WORTH(true, false, true, GREEDY_BY_WORTH.anchorOrder),
     BOUND_THEN_MEMORY_HEAVY_FIRST(true, false, true, Comparator.comparingDouble((PodClass.Item i) ->
             (double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
-        .thenComparingDouble(i -> -i.podClass.value).thenComparingInt(i -> i.index)),
+        .thenComparingDouble(i -> -i.value).thenComparingInt(i -> i.index)),
     GREEDY_CPU_HEAVY_FIRST(false, false, true, BOUND_THEN_CPU_HEAVY_FIRST.anchorOrder),
     GREEDY_MEMORY_HEAVY_FIRST(false, false, true, BOUND_THEN_MEMORY_HEAVY_FIRST.anchorOrder);
 
@@ -247,7 +257,7 @@ final class Packer {
     shapeOrder.sort(Comparator.comparingDouble((Integer s) -> -bound.nodes()[s]).thenComparingInt(s -> s));
     Map<Integer, List<PodClass.Item>> itemsOfClass = new HashMap<>();
     for (PodClass.Item item : items) {
-      itemsOfClass.computeIfAbsent(item.podClass.boundClass, k -> new ArrayList<>()).add(item);
+      itemsOfClass.computeIfAbsent(item.boundClass, k -> new ArrayList<>()).add(item);
     }
     followingBound = true;
     for (int s : shapeOrder) {
@@ -347,7 +357,7 @@ final class Packer {
     if (!anchor.pinned) {
       return false;
     }
-    int group = anchor.podClass.group;
+    int group = anchor.group;
     return zonesShort.computeIfAbsent(group + "/" + anchor.zoneMask, k -> {
       BitSet compatible = groupShapes.get(group);
       for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
@@ -409,7 +419,7 @@ final class Packer {
     double free = 0;
     for (int[] pick : picks) {
       PodClass.Item item = items.get(pick[0]);
-      double v = item.podClass.value * pick[1];
+      double v = item.value * pick[1];
       if ((item.zoneMask & ~anchor.zoneMask) == 0) {
         local += v;
       } else {
@@ -438,7 +448,7 @@ final class Packer {
     Topology.count(item.podClass, node.counts, node.repelled, n);
     node.items.add(item);
     node.itemCounts.add(n);
-    node.value += item.podClass.value * n;
+    node.value += item.value * n;
   }
 
   /** The pod that best matches what room is left, among every stream the node can take; null when none fits. */
@@ -453,7 +463,8 @@ final class Packer {
       if (stream.remaining == 0 || (stream.zoneMask & node.zoneMask) == 0
           || localZones != 0 && (stream.zoneMask & ~localZones) != 0
           || (stream.capacityTypeMask & capacityBit) == 0
-          || !groupShapes.get(stream.representative.group).get(shapeIndex)
+          || !Dims.fits(stream.least, node.room)
+          || !groupShapes.get(stream.group).get(shapeIndex)
           || Topology.allowedOn(stream.representative, node.counts, node.repelled, 1) == 0) {
         continue;
       }

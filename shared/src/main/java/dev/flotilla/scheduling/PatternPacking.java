@@ -37,7 +37,7 @@ final class PatternPacking {
           || c.selfRepelling) {
         continue;
       }
-      kinds.computeIfAbsent(c.group + "/" + Arrays.toString(c.requests) + "/" + item.zoneMask + "/"
+      kinds.computeIfAbsent(item.group + "/" + Arrays.toString(c.requests) + "/" + item.zoneMask + "/"
           + item.capacityTypeMask, x -> new ArrayList<>()).add(item);
       if (kinds.size() > KINDS) {
         return null;
@@ -67,7 +67,7 @@ final class PatternPacking {
       zoneMasks[kind] = first.zoneMask;
       capacityTypeMasks[kind] = first.capacityTypeMask;
       kindShapes[kind] = first.podClass.shapes;
-      worth[kind] = first.podClass.value;
+      worth[kind] = first.value;
       for (PodClass.Item item : kinds.get(kind)) {
         demand[kind] += item.remaining;
       }

@@ -7,6 +7,8 @@ import java.util.List;
  * not place, the plan's price, and the fractional
  * lower bound (the cheapest fleet if pods could be split across nodes) to judge it by.
  *
+ * @param zoneBoundPerHour the same bound with each share zone topology pins on the shapes its zones sell: what any
+ *                         plan that keeps those zones costs at least ({@code lowerBoundPerHour} where none is pinned)
  * @param poolFallbacks pods a NodePool's limits turned away and the pool they were planned on instead, with why
  */
 public record Plan(
@@ -15,6 +17,7 @@ public record Plan(
     List<Unschedulable> unschedulable,
     double totalPricePerHour,
     double lowerBoundPerHour,
+    double zoneBoundPerHour,
     long solveMillis,
     List<PoolFallback> poolFallbacks) {
 
@@ -23,11 +26,6 @@ public record Plan(
     inFlightPlacements = List.copyOf(inFlightPlacements);
     unschedulable = List.copyOf(unschedulable);
     poolFallbacks = poolFallbacks == null ? List.of() : List.copyOf(poolFallbacks);
-  }
-
-  public Plan(List<NodeClaim> nodeClaims, List<InFlightPlacement> inFlightPlacements,
-      List<Unschedulable> unschedulable, double totalPricePerHour, double lowerBoundPerHour, long solveMillis) {
-    this(nodeClaims, inFlightPlacements, unschedulable, totalPricePerHour, lowerBoundPerHour, solveMillis, List.of());
   }
 
   /** Pods placed on new nodes and in in-flight claims' spare room. */

@@ -20,12 +20,6 @@ final class PodClass {
   BitSet shapes;
   long zoneMask;
   int capacityTypeMask;
-  /** Index of its group in the fractional bound (same signature and pool). */
-  int group = -1;
-  /** Index of its class in the fractional bound (same group and requests), or -1. */
-  int boundClass = -1;
-  /** Its share of the bound per pod, in USD per hour: how valuable it is to fill a node with it. */
-  double value;
   /** Per-node constraints: groups it counts in, groups it keeps away, and caps on groups' counts. */
   int[] matches = new int[0];
   int[] repels = new int[0];
@@ -50,6 +44,12 @@ final class PodClass {
     final List<String> names;
     /** Zone topology pinned this share to fewer zones than its class may use. */
     final boolean pinned;
+    /** Index of its group in the program that guides the packing (same signature and pool, and zones if pinned). */
+    int group = -1;
+    /** Index of its class in that program (same group and requests), or -1. */
+    int boundClass = -1;
+    /** Its share of that program's optimum per pod, in USD per hour: how valuable it is to fill a node with it. */
+    double value;
     int remaining;
     /** Pods no node could be opened for (NodePool limits). */
     int unplaced;

@@ -133,23 +133,41 @@ public final class Scheduler {
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       topology.nodeConstraints(placeable,
           input.inFlight().stream().flatMap(n -> n.pods().stream()).toList());
+      // zone affinity gathers its pods where the bound's shapes are sold: the bound of the classes as a whole (all
+      // there is before zones are settled) says which those are
+      Map<PodClass, BitSet> wholeShapes = new HashMap<>();
+      FractionalBound.Result whole = hasZoneAffinity(placeable) ? wholeBound(placeable, wholeShapes) : null;
+      java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth = whole == null ? null
+          : (c, z) -> soldIn(whole, wholeShapes.get(c), z);
       ZoneTopology zoneTopology = new ZoneTopology(shapes, zones, input.running(),
-          domains == Domains.OFFERED_ZONES);
+          domains == Domains.OFFERED_ZONES, zoneWorth);
       List<PodClass.Item> items = zoneTopology.split(placeable, unschedulable);
 
+      // where zones are pinned (topology, affinity, selectors), the packing is guided by the program with each
+      // share on the shapes its zones sell: the plain bound's values would send pinned pods after shapes their zones
+      // do not sell. The bound reported stays the plain one
+      long allZones = (1L << zones.size()) - 1;
+      boolean pinned = items.stream().anyMatch(i -> i.zoneMask != allZones);
       List<BitSet> groupShapes = new ArrayList<>();
-      Map<PodClass, Integer> groupOf = groups(items, Map.of(), groupShapes);
-      groupOf.forEach((c, g) -> c.group = g);
-      Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits);
+      Map<PodClass.Item, Integer> groupOf = groups(items, Map.of(), groupShapes, false);
+      List<BitSet> guideShapes = pinned ? new ArrayList<>() : groupShapes;
+      Map<PodClass.Item, Integer> guideOf = pinned ? groups(items, Map.of(), guideShapes, true) : groupOf;
+      guideOf.forEach((i, g) -> i.group = g);
+      Packer packer = new Packer(shapes, guideShapes, topology.groups.size(), dims.size(), limits);
       packer.prepare(items);
       Map<String, OpenNode> inFlight = InFlightNodes.open(input.inFlight(), shapes, zoneIndex, dims, topology);
       packer.fillInFlight(List.copyOf(inFlight.values()));
       // what the bound covers: the pods in-flight room did not take
       Map<PodClass.Item, Integer> newNodePods = new HashMap<>();
       items.forEach(i -> newNodePods.put(i, i.remaining));
-      FractionalBound.Result bound = solveBound(items, groupOf, groupShapes, newNodePods, true);
-      List<NodeClaim> claims = new ArrayList<>(selection.best(packer, groupShapes, topology, items, bound));
-
+      // the bound of the classes as a whole is this one where no in-flight room took pods and zones took none out
+      int placed = items.stream().mapToInt(i -> i.remaining).sum();
+      FractionalBound.Result bound = whole != null && input.inFlight().isEmpty()
+          && placed == placeable.stream().mapToInt(c -> c.names.size()).sum() && pinned ? whole
+          : solveBound(items, groupOf, groupShapes, newNodePods, !pinned);
+      // what plans keeping these zones can cost at least: the guide's optimum
+      FractionalBound.Result guide = pinned ? solveBound(items, guideOf, guideShapes, newNodePods, true) : bound;
+      List<NodeClaim> claims = new ArrayList<>(selection.best(packer, guideShapes, topology, items, guide));
       // pods a NodePool's limits leave out fall back to the next pool by weight that admits them, as often as needed
       List<PodClass.Item> all = new ArrayList<>(items);
       Map<PodClass, java.util.Set<Integer>> poolsUsed = new HashMap<>();
@@ -161,8 +179,8 @@ public final class Scheduler {
           break;
         }
         List<BitSet> nextGroups = new ArrayList<>();
-        Map<PodClass, Integer> nextGroupOf = groups(next, Map.of(), nextGroups);
-        nextGroupOf.forEach((c, g) -> c.group = g);
+        Map<PodClass.Item, Integer> nextGroupOf = groups(next, Map.of(), nextGroups, false);
+        nextGroupOf.forEach((i, g) -> i.group = g);
         Map<PodClass.Item, Integer> counts = new HashMap<>();
         next.forEach(i -> counts.put(i, i.remaining));
         FractionalBound.Result nextBound = solveBound(next, nextGroupOf, nextGroups, counts, true);
@@ -175,7 +193,7 @@ public final class Scheduler {
       if (!poolsUsed.isEmpty()) {
         // the bound lets each class that fell back use every pool it was planned on
         List<BitSet> unionGroups = new ArrayList<>();
-        bound = solveBound(items, groups(items, poolsUsed, unionGroups), unionGroups, newNodePods, false);
+        bound = solveBound(items, groups(items, poolsUsed, unionGroups, false), unionGroups, newNodePods, false);
       }
       for (PodClass.Item item : all) {
         if (item.unplaced > 0) {
@@ -195,31 +213,61 @@ public final class Scheduler {
       unschedulable.sort(Comparator.comparing(Unschedulable::pod));
       double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
       long millis = (System.nanoTime() - start) / 1_000_000;
-      return new Plan(claims, placements, unschedulable, round(total), round(bound.bound()), millis,
+      double zoneBound = pinned && poolsUsed.isEmpty() ? Math.max(guide.bound(), bound.bound()) : bound.bound();
+      return new Plan(claims, placements, unschedulable, round(total), round(bound.bound()), round(zoneBound), millis,
           poolFallbacks);
+    }
+
+    private static boolean hasZoneAffinity(List<PodClass> classes) {
+      return classes.stream().anyMatch(c -> c.template.affinity().stream()
+          .anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE)));
+    }
+
+    /** The bound of every class as a whole, before zone topology splits any; fills each class's bound shapes. */
+    private FractionalBound.Result wholeBound(List<PodClass> placeable, Map<PodClass, BitSet> classShapes) {
+      List<PodClass.Item> whole = new ArrayList<>();
+      placeable.forEach(c -> whole.add(new PodClass.Item(whole.size(), c, c.zoneMask, c.capacityTypeMask, c.names)));
+      List<BitSet> wholeShapes = new ArrayList<>();
+      Map<PodClass.Item, Integer> groupOf = groups(whole, Map.of(), wholeShapes, false);
+      Map<PodClass.Item, Integer> counts = new HashMap<>();
+      whole.forEach(i -> {
+        counts.put(i, i.remaining);
+        classShapes.put(i.podClass, wholeShapes.get(groupOf.get(i)));
+      });
+      return solveBound(whole, groupOf, wholeShapes, counts, false);
+    }
+
+    /** What the bound spends on the shapes of {@code compatible} that zone {@code z} sells. */
+    private double soldIn(FractionalBound.Result bound, BitSet compatible, int z) {
+      double spent = 0;
+      for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
+        if (!Double.isNaN(shapes.get(s).zonePrice[z])) {
+          spent += bound.nodes()[s] * shapes.get(s).minPrice;
+        }
+      }
+      return spent;
     }
 
     /**
      * The bound's groups: pods of one signature on the shapes of their pool (that of their shapes, with those of
-     * {@code extraPools} added). Fills {@code groupShapes}; returns each class's group.
+     * {@code extraPools} added); {@code byZones} splits off each zone-pinned share's group on its zones' shapes.
+     * Fills {@code groupShapes}; returns each item's group.
      */
-    private Map<PodClass, Integer> groups(List<PodClass.Item> items, Map<PodClass, java.util.Set<Integer>> extraPools,
-        List<BitSet> groupShapes) {
+    private Map<PodClass.Item, Integer> groups(List<PodClass.Item> items,
+        Map<PodClass, java.util.Set<Integer>> extraPools, List<BitSet> groupShapes, boolean byZones) {
       Map<String, Integer> groupIds = new LinkedHashMap<>();
-      Map<PodClass, Integer> groupOf = new LinkedHashMap<>();
+      Map<PodClass.Item, Integer> groupOf = new LinkedHashMap<>();
       for (PodClass.Item item : items) {
         PodClass c = item.podClass;
-        if (groupOf.containsKey(c)) {
-          continue;
-        }
         java.util.TreeSet<Integer> ranks = new java.util.TreeSet<>();
         ranks.add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
         ranks.addAll(extraPools.getOrDefault(c, java.util.Set.of()));
-        groupOf.put(c, groupIds.computeIfAbsent(c.signature + "/" + ranks, k -> {
+        long zoneMask = byZones ? item.zoneMask : -1L;
+        groupOf.put(item, groupIds.computeIfAbsent(c.signature + "/" + ranks + "/" + zoneMask, k -> {
           BitSet bits = new BitSet(shapes.size());
           BitSet sig = signatureShapes.get(c.signature);
           for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-            if (ranks.contains(shapes.get(s).poolRank)) {
+            if (ranks.contains(shapes.get(s).poolRank) && (shapes.get(s).zoneMask & zoneMask) != 0) {
               bits.set(s);
             }
           }
@@ -232,19 +280,19 @@ public final class Scheduler {
 
     /**
      * Solves the fractional bound for {@code counts} pods of each item, classes being pods of one group with the
-     * same requests. With {@code assign}, each class learns its bound class and worth for the packing.
+     * same requests. With {@code assign}, each item learns its group, bound class and worth for the packing.
      */
-    private FractionalBound.Result solveBound(List<PodClass.Item> items, Map<PodClass, Integer> groupOf,
+    private FractionalBound.Result solveBound(List<PodClass.Item> items, Map<PodClass.Item, Integer> groupOf,
         List<BitSet> groupShapes, Map<PodClass.Item, Integer> counts, boolean assign) {
       // the bound's classes: pods of one group with the same requests, whatever else differs
       Map<String, Integer> lpClassIds = new LinkedHashMap<>();
       List<long[]> lpRequests = new ArrayList<>();
       List<Integer> lpGroups = new ArrayList<>();
       List<Long> lpCounts = new ArrayList<>();
-      Map<PodClass, Integer> boundClassOf = new HashMap<>();
+      Map<PodClass.Item, Integer> boundClassOf = new HashMap<>();
       for (PodClass.Item item : items) {
         PodClass c = item.podClass;
-        int group = groupOf.get(c);
+        int group = groupOf.get(item);
         int id = lpClassIds.computeIfAbsent(group + "/" + Arrays.toString(c.requests), k -> {
           lpRequests.add(c.requests);
           lpGroups.add(group);
@@ -252,27 +300,28 @@ public final class Scheduler {
           return lpRequests.size() - 1;
         });
         lpCounts.set(id, lpCounts.get(id) + counts.get(item));
-        boundClassOf.put(c, id);
+        boundClassOf.put(item, id);
       }
       FractionalBound.Result bound = FractionalBound.solve(shapes, groupShapes, lpRequests,
           lpGroups.stream().mapToInt(Integer::intValue).toArray(),
           lpCounts.stream().mapToLong(Long::longValue).toArray(), dims.size());
       if (assign) {
-        for (PodClass c : groupOf.keySet()) {
-          c.group = groupOf.get(c);
-          c.boundClass = boundClassOf.get(c);
+        for (PodClass.Item item : groupOf.keySet()) {
+          PodClass c = item.podClass;
+          item.group = groupOf.get(item);
+          item.boundClass = boundClassOf.get(item);
           double v;
-          if (bound.podValues() != null && c.boundClass >= 0) {
-            v = bound.podValues()[c.boundClass];
+          if (bound.podValues() != null && item.boundClass >= 0) {
+            v = bound.podValues()[item.boundClass];
           } else {
-            double[] prices = bound.prices()[c.group];
+            double[] prices = bound.prices()[item.group];
             v = 0;
             for (int r = 0; r < prices.length; r++) {
               v += c.requests[r] * prices[r];
             }
           }
           // a tiny size term orders pods the bound prices at zero
-          c.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
+          item.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
         }
       }
       return bound;

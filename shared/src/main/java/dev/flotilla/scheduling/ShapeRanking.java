@@ -24,10 +24,10 @@ final class ShapeRanking {
   /** Compatible shapes for an item, best first: those the bound's optimum uses, then by worth per dollar. */
   int[] ranked(PodClass.Item item, FractionalBound.Result bound) {
     PodClass c = item.podClass;
-    String key = c.group + "/" + item.zoneMask + "/" + item.capacityTypeMask;
+    String key = item.group + "/" + item.zoneMask + "/" + item.capacityTypeMask;
     return rankedShapes.computeIfAbsent(key, k -> {
-      BitSet compatible = groupShapes.get(c.group);
-      double[] prices = bound.prices()[c.group];
+      BitSet compatible = groupShapes.get(item.group);
+      double[] prices = bound.prices()[item.group];
       int[] list = new int[compatible.cardinality()];
       int size = 0;
       for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {

@@ -108,17 +108,26 @@ final class ZoneTopology {
   /** Zone affinity that follows settled pods: zones holding pods the group selects. */
   private final Map<Topology.Group, Long> occupiedZones = new HashMap<>();
   private final Map<Topology.Group, Integer> affinityZone = new HashMap<>();
+  /** How much of what the bound buys for a class a zone sells; null when unknown. */
+  private final java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth;
 
   private final List<PlacedPod> running;
   /** Where the cluster has nodes: a running cluster's scheduler counts a spread's skew over these zones alone. */
   private final Set<String> zonesWithNodes = new HashSet<>();
   private final boolean offeredZones;
 
-  ZoneTopology(List<NodeShape> shapes, List<String> zones, List<PlacedPod> running, boolean offeredZones) {
+  /**
+   * @param zoneWorth how much of what the bound buys for a class each zone sells: zone affinity settles where it is
+   *                  most, so that the pods it gathers in one zone find there the shapes and partners the bound mixes
+   *                  them with; null to settle it in the cheapest zone
+   */
+  ZoneTopology(List<NodeShape> shapes, List<String> zones, List<PlacedPod> running, boolean offeredZones,
+      java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth) {
     this.shapes = shapes;
     this.zones = zones;
     this.running = running;
     this.offeredZones = offeredZones;
+    this.zoneWorth = zoneWorth;
     running.forEach(p -> zonesWithNodes.add(p.zone()));
   }
 
@@ -537,7 +546,7 @@ final class ZoneTopology {
           for (PodClass other : selected) {
             candidates &= other.zoneMask;
           }
-          zone = candidates == 0 ? -1 : cheapestZone(c, candidates);
+          zone = candidates == 0 ? -1 : affinityZone(c, candidates);
           if (zone < 0) {
             c.zoneMask = 0;
             continue;
@@ -550,6 +559,26 @@ final class ZoneTopology {
         c.zoneMask &= 1L << zone;
       }
     }
+  }
+
+  /** Where zone affinity gathers a class: the zone selling most of what the bound buys for it, else the cheapest. */
+  private int affinityZone(PodClass c, long mask) {
+    int cheapest = cheapestZone(c, mask);
+    if (zoneWorth == null || cheapest < 0) {
+      return cheapest;
+    }
+    int best = cheapest;
+    double bestWorth = zoneWorth.applyAsDouble(c, cheapest);
+    for (int z = 0; z < zones.size(); z++) {
+      if ((mask & shapeZones(c) & (1L << z)) != 0) {
+        double worth = zoneWorth.applyAsDouble(c, z);
+        if (worth > bestWorth * (1 + 1e-9)) {
+          best = z;
+          bestWorth = worth;
+        }
+      }
+    }
+    return best;
   }
 
   private int cheapestZone(PodClass c, long mask) {

@@ -234,6 +234,52 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void zoneAffinityGathersItsPodsInTheZoneThatSellsWhatTheBoundBuys() {
+    // prices are alike in every zone, so the cheapest zone is no guide; hpc7g, which the bound buys for this mix, is
+    // sold in us-east-1c alone
+    OfferingCatalog onDemand = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.none());
+    PendingPod api = PendingPod.builder("shop/api-0").labels(Map.of("app", "api")).ownerKind("ReplicaSet")
+        .requests(Resources.of(6500, 10 * GIB)).affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE,
+            LabelSelector.of(Map.of("app", "api")), List.of()))).build();
+    PendingPod web = PendingPod.builder("shop/web-0").labels(Map.of("app", "web")).ownerKind("ReplicaSet")
+        .requests(Resources.of(2750, 1536L << 20)).build();
+    PendingPod db = PendingPod.builder("shop/db-0").labels(Map.of("app", "db")).ownerKind("ReplicaSet")
+        .requests(Resources.of(4000, 27 * GIB)).build();
+    SchedulingInput input = new SchedulingInput(concat(replicas(api, 20), concat(replicas(web, 20),
+        replicas(db, 20))), List.of(), onDemand);
+
+    Plan plan = SCHEDULER.schedule(input);
+
+    PlanInvariants.check(input, plan);
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(podsPerZone(plan, "shop/api-")).containsEntry("us-east-1c", 20);
+    assertThat(onDemand.type("hpc7g.16xlarge").zones()).containsExactly("us-east-1c");
+    assertThat(plan.nodeClaims()).filteredOn(c -> c.pods().stream().anyMatch(p -> p.startsWith("shop/api-")))
+        .extracting(NodeClaim::instanceType).contains("hpc7g.16xlarge");
+    // where the zone sells what the bound buys, keeping it costs nothing more
+    assertThat(plan.zoneBoundPerHour()).isEqualTo(plan.lowerBoundPerHour());
+  }
+
+  @Test
+  void theZoneBoundPricesZonePinnedSharesOnTheShapesTheirZonesSell() {
+    // a spread gives us-east-1e, which sells 58 older types, its share: no plan keeping it can cost the plain bound
+    PendingPod spread = web().requests(Resources.of(2000, 4 * GIB)).spreads(List.of(new TopologySpread(
+        WellKnownLabels.ZONE, 1, true, LabelSelector.of(Map.of("app", "web"))))).build();
+    OfferingCatalog onDemand = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.none());
+    SchedulingInput input = new SchedulingInput(replicas(spread, 60), List.of(), onDemand);
+
+    Plan plan = SCHEDULER.schedule(input);
+    Plan plain = SCHEDULER.schedule(new SchedulingInput(replicas(web().requests(Resources.of(2000, 4 * GIB))
+        .build(), 60), List.of(), onDemand));
+
+    assertThat(podsPerZone(plan, "shop/web-")).containsEntry("us-east-1e", 10);
+    assertThat(plan.lowerBoundPerHour()).isEqualTo(plain.lowerBoundPerHour());
+    assertThat(plan.zoneBoundPerHour()).isGreaterThan(plan.lowerBoundPerHour());
+    assertThat(plan.totalPricePerHour()).isGreaterThanOrEqualTo(plan.zoneBoundPerHour());
+    assertThat(plain.zoneBoundPerHour()).isEqualTo(plain.lowerBoundPerHour());
+  }
+
+  @Test
   void twoZoneSpreadsOnOnePodAreMetTogether() {
     LabelSelector tier = LabelSelector.of(Map.of("tier", "web"));
     PendingPod both = web().spreads(List.of(

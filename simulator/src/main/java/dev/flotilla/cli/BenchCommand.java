@@ -124,6 +124,10 @@ public final class BenchCommand implements Callable<Integer> {
     int n = 0;
     int within = 0;
     int unschedulable = 0;
+    double zoneWorst = 0;
+    double zoneSum = 0;
+    double overZoneWorst = 0;
+    double overZoneSum = 0;
     for (int pods : podsList) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%7d", pods));
       for (int kinds : kindsList) {
@@ -134,6 +138,11 @@ public final class BenchCommand implements Callable<Integer> {
           Plan plan = scheduler.schedule(new SchedulingInput(SyntheticWorkloads.kinds(pods, kinds, seed, topology),
               List.of(), catalog));
           double ratio = plan.costRatio();
+          double zone = plan.zoneBoundPerHour() / plan.lowerBoundPerHour();
+          zoneWorst = Math.max(zoneWorst, zone);
+          zoneSum += zone;
+          overZoneWorst = Math.max(overZoneWorst, plan.totalPricePerHour() / plan.zoneBoundPerHour());
+          overZoneSum += plan.totalPricePerHour() / plan.zoneBoundPerHour();
           unschedulable += plan.unschedulable().size();
           millis[seed - 1] = plan.solveMillis();
           cellWorst = Math.max(cellWorst, ratio);
@@ -154,6 +163,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
     System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f (%s), within 3%% of the bound: %d of %d plans; pods left"
         + " unschedulable: %d%n", sum / n, worst, worstAt, within, n, unschedulable);
+    if (topology) {
+      System.out.printf(Locale.ROOT, "the bound with zone-pinned shares on their zones' shapes over the bound: mean %.3f,"
+          + " worst %.3f; plan price over it: mean %.3f, worst %.3f%n", zoneSum / n, zoneWorst, overZoneSum / n,
+          overZoneWorst);
+    }
   }
 
   /**

@@ -149,6 +149,7 @@ public final class PlanCommand implements Callable<Integer> {
     root.put("poolFallbacks", fallbacks);
     root.put("totalPricePerHour", plan.totalPricePerHour());
     root.put("lowerBoundPerHour", plan.lowerBoundPerHour());
+    root.put("zoneBoundPerHour", plan.zoneBoundPerHour());
     root.put("solveMillis", plan.solveMillis());
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("region", prices.region());
@@ -192,6 +193,12 @@ public final class PlanCommand implements Callable<Integer> {
         plan.placedPods(), plan.unschedulable().size());
     out.printf(Locale.ROOT, "total $%.4f/h; fractional lower bound $%.4f/h (%.1f%% above); decided in %d ms%n",
         plan.totalPricePerHour(), plan.lowerBoundPerHour(), (plan.costRatio() - 1) * 100, plan.solveMillis());
+    if (plan.zoneBoundPerHour() > plan.lowerBoundPerHour()) {
+      out.printf(Locale.ROOT, "keeping the zones topology pinned its shares to, a plan costs at least $%.4f/h (%.1f%%"
+          + " above the bound; this plan is %.1f%% above that)%n", plan.zoneBoundPerHour(),
+          (plan.zoneBoundPerHour() / plan.lowerBoundPerHour() - 1) * 100,
+          (plan.totalPricePerHour() / plan.zoneBoundPerHour() - 1) * 100);
+    }
     if (!plan.poolFallbacks().isEmpty()) {
       out.println();
       out.println("NODEPOOL FALLBACKS");

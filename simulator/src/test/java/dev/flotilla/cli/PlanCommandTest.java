@@ -36,7 +36,7 @@ class PlanCommandTest {
     JsonNode plan = new ObjectMapper().readTree(run("plan", "-f", SHOP.toString(), "--output", "json"));
 
     assertThat(fields(plan)).containsExactly("nodes", "unschedulable", "poolFallbacks", "totalPricePerHour",
-        "lowerBoundPerHour", "solveMillis", "prices");
+        "lowerBoundPerHour", "zoneBoundPerHour", "solveMillis", "prices");
     assertThat(fields(plan.get("prices"))).containsExactly("region", "catalog", "spotRatio");
     assertThat(plan.get("prices").get("region").asText()).isEqualTo("us-east-1");
     assertThat(plan.get("prices").get("catalog").asText()).isEqualTo("bundled");
@@ -55,6 +55,8 @@ class PlanCommandTest {
       assertThat(u.get("reason").asText()).contains("kubernetes.io/arch In s390x");
     });
     assertThat(plan.get("totalPricePerHour").asDouble())
+        .isGreaterThanOrEqualTo(plan.get("zoneBoundPerHour").asDouble());
+    assertThat(plan.get("zoneBoundPerHour").asDouble())
         .isGreaterThanOrEqualTo(plan.get("lowerBoundPerHour").asDouble());
   }
 
