@@ -213,6 +213,13 @@ class HandlersIT {
     NodeLifecycleHandler lifecycle = new NodeLifecycleHandler(services);
     invoke(lifecycle, TestEvents.read("forwarder/node-ready.json").replace("i-0a1b2c3d4e5f60718", id));
     Claim claim = services.store.claimByInstance(id).orElseThrow();
+    // a Ready node is sent its planned pods to nominate, which lifts its startup taint
+    assertThat(commands()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(dev.flotilla.commands.Command.Kind.Nominate);
+      assertThat(c.node()).isEqualTo(NODE);
+      assertThat(c.claimId()).isEqualTo(claim.id());
+      assertThat(c.pods()).containsExactlyInAnyOrderElementsOf(claim.pods());
+    });
     List<NodeState.NodePod> pods = new java.util.ArrayList<>();
     if (withPods) {
       for (PendingPod pod : PodsPending.from(Envelope.parse(TestEvents.read("forwarder/pods-pending.json"))).pods()) {
