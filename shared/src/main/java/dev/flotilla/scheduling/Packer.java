@@ -351,7 +351,9 @@ final class Packer {
    * Whether a node opened for {@code anchor} takes its zone's own pods first (see {@link #fill}): for a share zone
    * topology pinned to zones that sell none of the shapes the bound buys for its group (us-east-1e sells 58 older
    * types). There, pods free to run anywhere would pay the zones' premium; where the bound's shapes are sold, they
-   * fill and balance a pinned node at no loss, and keeping them out would only open more, smaller nodes.
+   * fill and balance a pinned node at no loss, and keeping them out would only open more, smaller nodes. Where the
+   * packing follows the zone-aware program (see {@code Scheduler}), each share's group is sold in its zones and this
+   * never holds: it is for packings guided by the plain program, as after a NodePool fallback.
    */
   private boolean ownPodsFirst(PodClass.Item anchor) {
     if (!anchor.pinned) {
