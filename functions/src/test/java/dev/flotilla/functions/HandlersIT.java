@@ -235,9 +235,12 @@ class HandlersIT {
     return claim;
   }
 
+  /** The commands sent since the last call: each is taken off the queue, as the forwarder would. */
   private List<dev.flotilla.commands.Command> commands() {
-    return aws.sqs().receiveMessage(r -> r.queueUrl(commandQueue).maxNumberOfMessages(10)).messages().stream()
-        .map(m -> dev.flotilla.commands.Command.parse(m.body())).toList();
+    List<software.amazon.awssdk.services.sqs.model.Message> messages = aws.sqs().receiveMessage(r -> r
+        .queueUrl(commandQueue).maxNumberOfMessages(10)).messages();
+    messages.forEach(m -> aws.sqs().deleteMessage(r -> r.queueUrl(commandQueue).receiptHandle(m.receiptHandle())));
+    return messages.stream().map(m -> dev.flotilla.commands.Command.parse(m.body())).toList();
   }
 
   @Test

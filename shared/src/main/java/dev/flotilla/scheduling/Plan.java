@@ -7,8 +7,9 @@ import java.util.List;
  * not place, the plan's price, and the fractional
  * lower bound (the cheapest fleet if pods could be split across nodes) to judge it by.
  *
- * @param zoneBoundPerHour the same bound with each share zone topology pins on the shapes its zones sell: what any
- *                         plan that keeps those zones costs at least ({@code lowerBoundPerHour} where none is pinned)
+ * @param zoneBoundPerHour the same bound with each share zone topology pins on the shapes its zones sell: what a plan
+ *                         that keeps those zones costs at least for the pods it puts on new nodes
+ *                         ({@code lowerBoundPerHour} where none is pinned or pods fell back to another NodePool)
  * @param poolFallbacks pods a NodePool's limits turned away and the pool they were planned on instead, with why
  */
 public record Plan(

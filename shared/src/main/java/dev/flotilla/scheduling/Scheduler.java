@@ -141,17 +141,24 @@ public final class Scheduler {
           : (c, z) -> soldIn(whole, wholeShapes.get(c), z);
       ZoneTopology zoneTopology = new ZoneTopology(shapes, zones, input.running(),
           domains == Domains.OFFERED_ZONES, zoneWorth);
+      Map<PodClass, Long> classZones = new HashMap<>();
+      placeable.forEach(c -> classZones.put(c, c.zoneMask));
       List<PodClass.Item> items = zoneTopology.split(placeable, unschedulable);
 
-      // where zones are pinned (topology, affinity, selectors), the packing is guided by the program with each
-      // share on the shapes its zones sell: the plain bound's values would send pinned pods after shapes their zones
-      // do not sell. The bound reported stays the plain one
-      long allZones = (1L << zones.size()) - 1;
-      boolean pinned = items.stream().anyMatch(i -> i.zoneMask != allZones);
+      // where zone topology (spread, affinity) narrowed shares to fewer zones than their class may use, the packing
+      // is guided by the program with each such share on the shapes its zones sell: the plain bound's values would
+      // send pinned pods after shapes their zones do not sell. The bound reported stays the plain one
+      java.util.function.Predicate<PodClass.Item> narrowed = i -> i.zoneMask != classZones.get(i.podClass);
       List<BitSet> groupShapes = new ArrayList<>();
-      Map<PodClass.Item, Integer> groupOf = groups(items, Map.of(), groupShapes, false);
-      List<BitSet> guideShapes = pinned ? new ArrayList<>() : groupShapes;
-      Map<PodClass.Item, Integer> guideOf = pinned ? groups(items, Map.of(), guideShapes, true) : groupOf;
+      Map<PodClass.Item, Integer> groupOf = groups(items, Map.of(), groupShapes, i -> false);
+      List<BitSet> zonedShapes = new ArrayList<>();
+      Map<PodClass.Item, Integer> zonedOf = items.stream().anyMatch(narrowed)
+          ? groups(items, Map.of(), zonedShapes, narrowed) : null;
+      // split by zone, the classes may outgrow the per-class program, whose assignment the packing follows
+      boolean pinned = zonedOf != null && (boundClasses(items, zonedOf) <= FractionalBound.MAX_CLASSES
+          || boundClasses(items, groupOf) > FractionalBound.MAX_CLASSES);
+      List<BitSet> guideShapes = pinned ? zonedShapes : groupShapes;
+      Map<PodClass.Item, Integer> guideOf = pinned ? zonedOf : groupOf;
       guideOf.forEach((i, g) -> i.group = g);
       Packer packer = new Packer(shapes, guideShapes, topology.groups.size(), dims.size(), limits);
       packer.prepare(items);
@@ -179,7 +186,7 @@ public final class Scheduler {
           break;
         }
         List<BitSet> nextGroups = new ArrayList<>();
-        Map<PodClass.Item, Integer> nextGroupOf = groups(next, Map.of(), nextGroups, false);
+        Map<PodClass.Item, Integer> nextGroupOf = groups(next, Map.of(), nextGroups, i -> false);
         nextGroupOf.forEach((i, g) -> i.group = g);
         Map<PodClass.Item, Integer> counts = new HashMap<>();
         next.forEach(i -> counts.put(i, i.remaining));
@@ -193,7 +200,7 @@ public final class Scheduler {
       if (!poolsUsed.isEmpty()) {
         // the bound lets each class that fell back use every pool it was planned on
         List<BitSet> unionGroups = new ArrayList<>();
-        bound = solveBound(items, groups(items, poolsUsed, unionGroups, false), unionGroups, newNodePods, false);
+        bound = solveBound(items, groups(items, poolsUsed, unionGroups, i -> false), unionGroups, newNodePods, false);
       }
       for (PodClass.Item item : all) {
         if (item.unplaced > 0) {
@@ -228,7 +235,7 @@ public final class Scheduler {
       List<PodClass.Item> whole = new ArrayList<>();
       placeable.forEach(c -> whole.add(new PodClass.Item(whole.size(), c, c.zoneMask, c.capacityTypeMask, c.names)));
       List<BitSet> wholeShapes = new ArrayList<>();
-      Map<PodClass.Item, Integer> groupOf = groups(whole, Map.of(), wholeShapes, false);
+      Map<PodClass.Item, Integer> groupOf = groups(whole, Map.of(), wholeShapes, i -> false);
       Map<PodClass.Item, Integer> counts = new HashMap<>();
       whole.forEach(i -> {
         counts.put(i, i.remaining);
@@ -237,24 +244,34 @@ public final class Scheduler {
       return solveBound(whole, groupOf, wholeShapes, counts, false);
     }
 
-    /** What the bound spends on the shapes of {@code compatible} that zone {@code z} sells. */
+    /**
+     * What the bound spends on the shapes of {@code compatible} that zone {@code z} sells, each weighed by how close
+     * the zone's price is to its cheapest (spot prices differ by zone; on-demand prices do not).
+     */
     private double soldIn(FractionalBound.Result bound, BitSet compatible, int z) {
       double spent = 0;
       for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
-        if (!Double.isNaN(shapes.get(s).zonePrice[z])) {
-          spent += bound.nodes()[s] * shapes.get(s).minPrice;
+        NodeShape shape = shapes.get(s);
+        if (!Double.isNaN(shape.zonePrice[z])) {
+          spent += bound.nodes()[s] * shape.minPrice * (shape.minPrice / shape.zonePrice[z]);
         }
       }
       return spent;
     }
 
+    /** How many classes the bound of these groups has: pods of one group with the same requests. */
+    private static long boundClasses(List<PodClass.Item> items, Map<PodClass.Item, Integer> groupOf) {
+      return items.stream().map(i -> groupOf.get(i) + "/" + Arrays.toString(i.podClass.requests)).distinct().count();
+    }
+
     /**
      * The bound's groups: pods of one signature on the shapes of their pool (that of their shapes, with those of
-     * {@code extraPools} added); {@code byZones} splits off each zone-pinned share's group on its zones' shapes.
-     * Fills {@code groupShapes}; returns each item's group.
+     * {@code extraPools} added); the items {@code byZones} picks each get the group of their zones, on the shapes
+     * those zones sell. Fills {@code groupShapes}; returns each item's group.
      */
     private Map<PodClass.Item, Integer> groups(List<PodClass.Item> items,
-        Map<PodClass, java.util.Set<Integer>> extraPools, List<BitSet> groupShapes, boolean byZones) {
+        Map<PodClass, java.util.Set<Integer>> extraPools, List<BitSet> groupShapes,
+        java.util.function.Predicate<PodClass.Item> byZones) {
       Map<String, Integer> groupIds = new LinkedHashMap<>();
       Map<PodClass.Item, Integer> groupOf = new LinkedHashMap<>();
       for (PodClass.Item item : items) {
@@ -262,7 +279,7 @@ public final class Scheduler {
         java.util.TreeSet<Integer> ranks = new java.util.TreeSet<>();
         ranks.add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
         ranks.addAll(extraPools.getOrDefault(c, java.util.Set.of()));
-        long zoneMask = byZones ? item.zoneMask : -1L;
+        long zoneMask = byZones.test(item) ? item.zoneMask : -1L;
         groupOf.put(item, groupIds.computeIfAbsent(c.signature + "/" + ranks + "/" + zoneMask, k -> {
           BitSet bits = new BitSet(shapes.size());
           BitSet sig = signatureShapes.get(c.signature);
