@@ -321,8 +321,8 @@ public final class DynamoClaimStore implements ClaimStore {
   }
 
   @Override
-  public void release(Claim claim) {
-    for (String pod : claim.pods()) {
+  public void release(Claim claim, java.util.Collection<String> pods) {
+    for (String pod : pods) {
       deleteIfOwned("POD#" + pod, claim.id());
     }
   }

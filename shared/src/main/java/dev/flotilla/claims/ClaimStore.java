@@ -76,7 +76,15 @@ public interface ClaimStore {
    * Deletes the reservations this claim holds, leaving the claim as it is: for a node that has been ready a while,
    * whose pods the cluster's scheduler has placed or will not place. Idempotent.
    */
-  void release(Claim claim);
+  default void release(Claim claim) {
+    release(claim, claim.pods());
+  }
+
+  /**
+   * Deletes the reservations this claim holds for {@code pods}, leaving its others and the claim as they are: for
+   * pods the cluster's scheduler refuses on the claim's ready node, while the rest may still bind there. Idempotent.
+   */
+  void release(Claim claim, java.util.Collection<String> pods);
 
   Optional<Claim> claim(String id);
 

@@ -98,8 +98,10 @@ public final class InMemoryClaimStore implements ClaimStore {
   }
 
   @Override
-  public synchronized void release(Claim claim) {
-    reservations.values().removeIf(r -> r.claimId().equals(claim.id()));
+  public synchronized void release(Claim claim, java.util.Collection<String> pods) {
+    for (String pod : pods) {
+      reservations.computeIfPresent(pod, (k, r) -> r.claimId().equals(claim.id()) ? null : r);
+    }
   }
 
   @Override

@@ -498,8 +498,11 @@ public final class Provisioner {
     }
     java.util.Set<String> refused = RefusedReservations.refused(ready, store);
     for (Claim c : ready.keySet()) {
-      if (c.pods().stream().anyMatch(refused::contains)) {
-        store.release(c);
+      // only the refused: the claim's other pods may still bind on its node, and keep their reservations until the
+      // grace ends
+      List<String> theirs = c.pods().stream().filter(refused::contains).toList();
+      if (!theirs.isEmpty()) {
+        store.release(c, theirs);
       }
     }
     reserved.keySet().removeAll(refused);

@@ -197,6 +197,18 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void releasingSomePodsKeepsTheClaimsOtherReservations() {
+    Claim c = ((ClaimStore.Created) store().create(claim("c1", List.of("a", "b", "c")))).claim();
+    store().create(claim("other", List.of("z")));
+
+    store().release(c, List.of("a", "z"));
+    store().release(c, List.of("a", "z"));
+
+    assertThat(store().reservations(List.of("a", "b", "c", "z")))
+        .isEqualTo(Map.of("b", "c1", "c", "c1", "z", "other"));
+  }
+
+  @Test
   void anExpiredReservationDoesNotHoldItsPod() {
     store().create(claim("old", List.of("db/pg-0", "db/pg-1")));
     ClaimStore.Creation early = store().create(claim("early", List.of("db/pg-0", "web-0")));

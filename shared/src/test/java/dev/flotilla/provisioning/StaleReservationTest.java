@@ -74,6 +74,25 @@ class StaleReservationTest {
     assertThat(cluster.store.reservations(List.of("shop/web-9"))).containsValue(ready.id());
   }
 
+  @Test
+  void aRefusedPodsClaimKeepsItsOtherPodsReservations() {
+    PendingPod refused = web("web-9");
+    PendingPod other = pod("cache-1", 250, 256);
+    Claim ready = cluster.node("ip-10-0-1-5", "m7i.large", List.of(running(refused), running(other)));
+    cluster.mirror("ip-10-0-1-5", ready, List.of(running(web("web-1")), running(web("web-2"))), false);
+    nodeRunning("ip-10-0-2-7", "us-east-1b", web("web-3"));
+
+    Provisioner.Decision d = cluster.provisioner.provision("e1", List.of(refused, other));
+    Provisioner.Decision again = cluster.provisioner.provision("e2", List.of(other));
+
+    assertThat(d.launched()).singleElement().satisfies(c -> assertThat(c.pods()).containsExactly("shop/web-9"));
+    // the cache pod may still bind on the ready node: it is neither planned again nor left unreserved
+    assertThat(d.alreadyReserved()).isEqualTo(1);
+    assertThat(again.alreadyReserved()).isEqualTo(1);
+    assertThat(again.launched()).isEmpty();
+    assertThat(cluster.store.reservations(List.of("shop/cache-1"))).containsValue(ready.id());
+  }
+
   private static PendingPod web(String name) {
     Map<String, String> labels = Map.of("app", "web");
     return PendingPod.builder("shop/" + name).ownerKind("ReplicaSet").labels(labels)

@@ -55,8 +55,8 @@ public final class StaleReads implements ClaimStore {
   }
 
   @Override
-  public void release(Claim claim) {
-    store.release(claim);
+  public void release(Claim claim, java.util.Collection<String> pods) {
+    store.release(claim, pods);
   }
 
   @Override

@@ -46,7 +46,7 @@ final class DiscardingNodeStates implements ClaimStore {
   }
 
   @Override
-  public void release(Claim claim) {
+  public void release(Claim claim, java.util.Collection<String> pods) {
     throw unsupported();
   }
 
