@@ -3,13 +3,11 @@ package dev.flotilla.disruption;
 import dev.flotilla.binding.Binder;
 import dev.flotilla.binding.QueuedPod;
 import dev.flotilla.binding.ScoringProfile;
-import dev.flotilla.binding.StartupTaint;
 import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.catalog.NodeLabels;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.model.PendingPod;
-import dev.flotilla.model.Taint;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.NodeClaim;
@@ -54,7 +52,7 @@ final class ConsolidationValidation {
     for (NodeState node : view.nodes()) {
       if (!draining.contains(node.node())) {
         present.put(node.node(), node);
-        join(node);
+        node.joinTo(binder);
       } else {
         evicted.addAll(node.displaced());
       }
@@ -100,16 +98,8 @@ final class ConsolidationValidation {
     displaced.forEach(binder::delete);
     evicted.forEach(p -> binder.delete(p.name()));
     added.forEach(binder::removeNode);
-    gone.forEach(this::join);
+    gone.forEach(node -> node.joinTo(binder));
     return displaced.stream().filter(p -> !landed.contains(p)).toList();
-  }
-
-  private void join(NodeState node) {
-    List<Taint> taints = node.taints().stream().filter(t -> !StartupTaint.is(t)).toList();
-    binder.addNode(node.node(), node.labels(), taints, node.allocatable());
-    for (NodeState.NodePod p : node.pods()) {
-      binder.bound(node.node(), p.pod());
-    }
   }
 
   private boolean addReplacement(String name, NodeClaim r) {

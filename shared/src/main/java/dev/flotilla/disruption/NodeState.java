@@ -81,6 +81,18 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
     return pods.stream().filter(p -> !p.daemon()).map(NodePod::pod).toList();
   }
 
+  /**
+   * Loads this node into {@code binder} as the cluster's scheduler sees it: its pods bound, and without the startup
+   * taint, which does not keep out the pods nominated to the node (they are tried before it goes).
+   */
+  public void joinTo(dev.flotilla.binding.Binder binder) {
+    binder.addNode(node, labels, taints.stream().filter(t -> !dev.flotilla.binding.StartupTaint.is(t)).toList(),
+        allocatable);
+    for (NodePod p : pods) {
+      binder.bound(node, p.pod());
+    }
+  }
+
   public boolean empty() {
     return pods.stream().allMatch(NodePod::daemon);
   }

@@ -13,6 +13,7 @@ import dev.flotilla.cloud.LaunchRequest;
 import dev.flotilla.cloud.LaunchResult;
 import dev.flotilla.commands.Command;
 import dev.flotilla.commands.CommandQueue;
+import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Resources;
 import dev.flotilla.nodepool.NodePool;
@@ -138,7 +139,8 @@ public final class Provisioner {
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     pending.forEach(p -> byName.putIfAbsent(p.name(), p));
     Map<String, String> reserved = new HashMap<>(store.reservations(byName.keySet()));
-    releaseStale(reserved, byName);
+    Supplier<List<NodeState>> mirror = mirror();
+    releaseStale(reserved, byName, mirror);
     List<String> failures = new ArrayList<>();
     Launches resumed = resumeStalled(reserved, failures);
     List<PendingPod> open = byName.values().stream().filter(p -> !reserved.containsKey(p.name())).toList();
@@ -151,7 +153,7 @@ public final class Provisioner {
     knownCatalog = catalog;
     List<Claim> live = reads.claims().stream().filter(c -> c.state().live()).toList();
     Plan plan = scheduler.schedule(new SchedulingInput(open, pools.get(), catalog, reads.daemonSets(),
-        poolUsage(live, catalog), inFlight(live), RunningZones.countedBy(open, store)));
+        poolUsage(live, catalog), inFlight(live), RunningZones.countedBy(open, mirror, reads.claims())));
 
     List<InFlightPlacement> extended = extendInFlight(plan, live, byName, failures);
     Launches launches = launch(plan, byName, true, List.of(), failures, n -> claimIds.get());
@@ -161,6 +163,17 @@ public final class Provisioner {
     return new Decision(eventId, pending.size(), reserved.size(), launched, extended, plan.unschedulable(),
         failures, Math.round((resumed.addedPricePerHour() + launches.addedPricePerHour()) * 1e6) / 1e6,
         plan.lowerBoundPerHour(), millis(start));
+  }
+
+  /** The forwarder's node mirror, read and parsed once a decision, and only if something asks for it. */
+  private Supplier<List<NodeState>> mirror() {
+    List<List<NodeState>> read = new ArrayList<>(1);
+    return () -> {
+      if (read.isEmpty()) {
+        read.add(store.nodeStates().values().stream().map(NodeState::parse).toList());
+      }
+      return read.getFirst();
+    };
   }
 
   private record Reads(OfferingCatalog catalog, List<Claim> claims, List<PendingPod> daemonSets) {}
@@ -478,7 +491,8 @@ public final class Provisioner {
    * One the scheduler refuses on the ready node already is planned again at once; its claim's other pods, which may
    * still land, stay out of this plan, and their reservations go with the claim's.
    */
-  private void releaseStale(Map<String, String> reserved, Map<String, PendingPod> byName) {
+  private void releaseStale(Map<String, String> reserved, Map<String, PendingPod> byName,
+      Supplier<List<NodeState>> mirror) {
     if (reserved.isEmpty()) {
       return;
     }
@@ -496,7 +510,7 @@ public final class Provisioner {
         }
       });
     }
-    java.util.Set<String> refused = RefusedReservations.refused(ready, store);
+    java.util.Set<String> refused = RefusedReservations.refused(ready, mirror);
     for (Claim c : ready.keySet()) {
       // only the refused: the claim's other pods may still bind on its node, and keep their reservations until the
       // grace ends

@@ -3,15 +3,14 @@ package dev.flotilla.provisioning;
 import dev.flotilla.binding.Binder;
 import dev.flotilla.binding.QueuedPod;
 import dev.flotilla.binding.ScoringProfile;
-import dev.flotilla.binding.StartupTaint;
 import dev.flotilla.claims.Claim;
-import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.PendingPod;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The pods reserved on a ready node that the cluster's scheduler refuses there now, judged by its rules
@@ -25,25 +24,20 @@ final class RefusedReservations {
   private RefusedReservations() {}
 
   /**
-   * @param ready claims whose node is ready, each with its pods still pending in this batch
+   * @param ready  claims whose node is ready, each with its pods still pending in this batch
+   * @param mirror the forwarder's node mirror
    * @return the pods of {@code ready} that could not be bound on their claim's node now
    */
-  static Set<String> refused(Map<Claim, List<PendingPod>> ready, ClaimStore store) {
+  static Set<String> refused(Map<Claim, List<PendingPod>> ready, Supplier<List<NodeState>> mirror) {
     Set<String> refused = new HashSet<>();
     if (ready.isEmpty()) {
       return refused;
     }
     Binder binder = new Binder(ScoringProfile.LeastAllocated, 0);
     Set<String> running = new HashSet<>();
-    for (String doc : store.nodeStates().values()) {
-      NodeState node = NodeState.parse(doc);
-      // nominated pods are tried before the taint goes: it does not keep them out
-      binder.addNode(node.node(), node.labels(), node.taints().stream().filter(t -> !StartupTaint.is(t)).toList(),
-          node.allocatable());
-      for (NodeState.NodePod p : node.pods()) {
-        binder.bound(node.node(), p.pod());
-        running.add(p.pod().name());
-      }
+    for (NodeState node : mirror.get()) {
+      node.joinTo(binder);
+      node.pods().forEach(p -> running.add(p.pod().name()));
     }
     ready.forEach((claim, pods) -> {
       if (claim.nodeName() == null || !binder.hasNode(claim.nodeName())) {

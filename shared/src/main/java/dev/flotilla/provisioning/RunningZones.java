@@ -2,7 +2,6 @@ package dev.flotilla.provisioning;
 
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
-import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.claims.PodKind;
 import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.PendingPod;
@@ -13,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * The running pods a plan's zone spreads must count, read from the forwarder's node mirror. A pending pod of a
@@ -24,7 +24,7 @@ final class RunningZones {
   private RunningZones() {}
 
   /** Empty unless some pending pod spreads over zones: only then is the mirror read. */
-  static List<PlacedPod> countedBy(List<PendingPod> pending, ClaimStore store) {
+  static List<PlacedPod> countedBy(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims) {
     boolean zoneSpread = pending.stream().anyMatch(p -> p.spreads().stream()
         .anyMatch(s -> s.topologyKey().equals(WellKnownLabels.ZONE)));
     if (!zoneSpread) {
@@ -32,8 +32,7 @@ final class RunningZones {
     }
     List<PlacedPod> running = new ArrayList<>();
     Map<String, PendingPod> runningByName = new HashMap<>();
-    for (String doc : store.nodeStates().values()) {
-      NodeState node = NodeState.parse(doc);
+    for (NodeState node : mirror.get()) {
       String zone = node.labels().get(WellKnownLabels.ZONE);
       if (zone == null) {
         continue;
@@ -44,7 +43,7 @@ final class RunningZones {
       }
     }
     // pods reserved on nodes still in flight land in their claim's zone: they count there already
-    for (Claim c : store.claims()) {
+    for (Claim c : claims) {
       boolean inFlight = c.state() == ClaimState.Launched || c.state() == ClaimState.Registered;
       if (inFlight && c.zone() != null) {
         for (PodKind kind : stillToLand(c, runningByName)) {

@@ -187,7 +187,6 @@ public final class Scheduler {
         }
         List<BitSet> nextGroups = new ArrayList<>();
         Map<PodClass.Item, Integer> nextGroupOf = groups(next, Map.of(), nextGroups, i -> false);
-        nextGroupOf.forEach((i, g) -> i.group = g);
         Map<PodClass.Item, Integer> counts = new HashMap<>();
         next.forEach(i -> counts.put(i, i.remaining));
         FractionalBound.Result nextBound = solveBound(next, nextGroupOf, nextGroups, counts, true);

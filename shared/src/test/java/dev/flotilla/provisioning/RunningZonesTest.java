@@ -54,7 +54,8 @@ class RunningZonesTest {
   }
 
   private Map<String, Long> webByZone() {
-    return RunningZones.countedBy(List.of(web("pending-0")), store).stream()
+    return RunningZones.countedBy(List.of(web("pending-0")),
+        () -> store.nodeStates().values().stream().map(NodeState::parse).toList(), store.claims()).stream()
         .collect(Collectors.groupingBy(PlacedPod::zone, TreeMap::new, Collectors.counting()));
   }
 
