@@ -1,6 +1,7 @@
 package dev.flotilla.claims;
 
 import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Resources;
 import java.time.Instant;
 import java.util.List;
@@ -96,6 +97,36 @@ public record Claim(
     return new Claim(id, nodePool, state, version, instanceTypes, zones, capacityType, all, instanceId,
         instanceType, zone, pricePerHour, nodeName, load.plus(moreLoad), createdAt, now, replaces, kinds,
         annotations);
+  }
+
+  /**
+   * The kinds of the pods it reserves less those the node mirror shows running already ({@code running}, by name):
+   * the pods still on their way to its node. A claim still Registered whose node runs pods is one whose Ready event
+   * was lost; counting its reservations on top of its running pods would make its zone look fuller than it is, and
+   * a plan would then avoid the very zone a spread's minimum is in.
+   */
+  public List<PodKind> kindsStillToLand(Map<String, PendingPod> running) {
+    List<PendingPod> landed = pods.stream().map(running::get).filter(java.util.Objects::nonNull).toList();
+    if (landed.isEmpty()) {
+      return kinds;
+    }
+    List<PodKind> left = new java.util.ArrayList<>();
+    List<PendingPod> unmatched = new java.util.ArrayList<>(landed);
+    for (PodKind kind : kinds) {
+      int count = kind.count();
+      // a spread's selector reads a pod's namespace and labels: a landed pod with the kind's is one of its pods
+      for (var it = unmatched.iterator(); it.hasNext() && count > 0; ) {
+        PendingPod pod = it.next();
+        if (pod.namespace().equals(kind.pod().namespace()) && pod.labels().equals(kind.pod().labels())) {
+          it.remove();
+          count--;
+        }
+      }
+      if (count > 0) {
+        left.add(new PodKind(kind.pod(), count));
+      }
+    }
+    return left;
   }
 
   /** The claim with these pod facts (the kinds of the pods it reserves, or will once extended). */

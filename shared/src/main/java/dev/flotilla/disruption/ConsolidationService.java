@@ -21,15 +21,14 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * One disruption pass: drain the nodes whose replacements are now ready; drain every expired node and every node
- * long not Ready (budgets aside); then ask the graceful methods (emptiness, drift, single-node and multi-node
+ * One disruption pass: drain the nodes whose replacements are now ready (a consolidation's only if the pods it
+ * evicts still land, else the replace is abandoned); drain every expired node and every node long not Ready
+ * (budgets aside); then ask the graceful methods in Karpenter's order (emptiness, drift, multi-node and single-node
  * consolidation) for one command under the pools' budgets, and start it (a consolidation checked again against
- * state read afresh). Karpenter asks multi-node before single-node; Flotilla keeps its own consolidation order,
- * under which its scenario figures and fault sweeps were measured (with multi-node first, the faulty-day scenario
- * left two claims Launching past the 20-minute invariant under its fault schedule, not yet understood). A delete drains the nodes (the lifecycle function terminates each
- * once its drain is done); a replace launches first and drains only when the new node is ready, on a later pass.
- * Moving a claim to Draining is conditional, so two passes never disrupt the same node twice. A drain that did not
- * finish by its deadline is asked for again on a later pass.
+ * state read afresh). A delete drains the nodes (the lifecycle function terminates each once its drain is done); a
+ * replace launches first and drains only when the new node is ready, on a later pass. Moving a claim to Draining is
+ * conditional, so two passes never disrupt the same node twice. A drain that did not finish by its deadline is
+ * asked for again on a later pass.
  */
 public final class ConsolidationService {
 
@@ -114,7 +113,7 @@ public final class ConsolidationService {
       dev.flotilla.cloud.NodeImages images, dev.flotilla.cloud.NodeNetwork network, Clock clock) {
     this.termination = new Termination(store, commands, clock);
     this.methods = List.of(new Emptiness(consolidator), new Drift(consolidator, images, network),
-        new SingleNodeConsolidation(consolidator), new MultiNodeConsolidation(consolidator));
+        new MultiNodeConsolidation(consolidator), new SingleNodeConsolidation(consolidator));
     this.daemonSets = daemonSets;
     this.store = store;
     this.provisioner = provisioner;
@@ -324,20 +323,81 @@ public final class ConsolidationService {
           .add(replacement));
     }
     List<String> drained = new ArrayList<>();
+    Map<List<Claim>, List<Claim>> ready = new java.util.LinkedHashMap<>();
     replacementsOf.forEach((id, replacements) -> {
       Claim old = byId.get(id);
       // a replacement that failed (closed before its node was ready) abandons the replace: the node's pods would
       // have nowhere to go, so it stays, and the replacements that did come up are left for consolidation to empty
-      DisruptionReason reason = old == null ? null : replacedFor(old);
       if (old != null && old.state().live() && old.state() != ClaimState.Draining
-          && replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)
-          && drain(old, reason, replacements.size() == 1 ? "replaced by claim " + replacements.getFirst().id()
-              + ", whose node is ready" : "replaced by claims " + String.join(", ",
-              replacements.stream().map(Claim::id).toList()) + ", whose nodes are ready")) {
-        drained.add(old.nodeName());
+          && replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)) {
+        ready.computeIfAbsent(replacements, k -> new ArrayList<>()).add(old);
+      }
+    });
+    Consolidator.View[] view = new Consolidator.View[1];
+    ready.forEach((replacements, olds) -> {
+      if (replacedFor(olds.getFirst()) == DisruptionReason.Underutilized) {
+        if (view[0] == null) {
+          view[0] = view();
+        }
+        if (check(view[0], olds, replacements) != ReadyReplace.DRAIN) {
+          return;
+        }
+      }
+      for (Claim old : olds) {
+        if (drain(old, replacedFor(old), replacements.size() == 1 ? "replaced by claim "
+            + replacements.getFirst().id() + ", whose node is ready" : "replaced by claims " + String.join(", ",
+            replacements.stream().map(Claim::id).toList()) + ", whose nodes are ready")) {
+          drained.add(old.nodeName());
+        }
       }
     });
     return drained;
+  }
+
+  /**
+   * A consolidation's replacements are ready, but the cluster moved on while they booted: pods that were pending
+   * took their room (the cluster's scheduler does not know whom a node was launched for), and the pods the drain
+   * would evict now land nowhere. Draining would send them to a launch of their own, and the next pass would
+   * remove a node again. The replace is abandoned instead: the replacements keep the pods they took, the old nodes
+   * stay, and later passes weigh them afresh.
+   */
+  private enum ReadyReplace { DRAIN, WAIT, ABANDONED }
+
+  private ReadyReplace check(Consolidator.View view, List<Claim> olds, List<Claim> replacements) {
+    Map<String, NodeState> byNode = new HashMap<>();
+    view.nodes().forEach(n -> byNode.put(n.node(), n));
+    if (replacements.stream().anyMatch(r -> r.nodeName() == null || !byNode.containsKey(r.nodeName()))) {
+      // the mirror has not caught up with a replacement's node: nothing to check against yet
+      return ReadyReplace.WAIT;
+    }
+    List<Candidate> removed = new ArrayList<>();
+    for (Claim old : olds) {
+      NodeState state = old.nodeName() == null ? null : byNode.get(old.nodeName());
+      if (state == null) {
+        return ReadyReplace.DRAIN;
+      }
+      removed.add(new Candidate(state, old));
+    }
+    Map<String, NodePool> byName = new HashMap<>();
+    view.pools().forEach(p -> byName.put(p.name(), p));
+    List<String> stranded = new ConsolidationValidation(view, byName).stranded(removed, List.of());
+    if (stranded.isEmpty()) {
+      return ReadyReplace.DRAIN;
+    }
+    for (Claim r : replacements) {
+      try {
+        store.transition(r, r.replacing(List.of()));
+      } catch (ClaimStore.StaleClaimException raced) {
+        // moved meanwhile: the next pass looks again
+        return ReadyReplace.WAIT;
+      }
+    }
+    LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
+        olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",
+        replacements.stream().map(Claim::id).toList()).addKeyValue("stranded", stranded.size())
+        .addKeyValue("why", "pods pending meanwhile took the replacements' room; the drain would leave "
+            + stranded.size() + " pod(s) pending").log();
+    return ReadyReplace.ABANDONED;
   }
 
   /** Why a replaced node goes: the reason its claim notes, else consolidation's. */

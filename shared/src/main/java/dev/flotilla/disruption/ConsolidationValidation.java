@@ -38,6 +38,12 @@ final class ConsolidationValidation {
    * for room first, and an action whose pods need that same room would strand some.
    */
   private final List<PendingPod> evicted = new ArrayList<>();
+  /**
+   * The pods reserved on claims and not bound yet, each with its claim's node where that has joined: pending in the
+   * cluster since before this pass, they are ahead of the pods an action displaces in the scheduler's queue, and
+   * take the spare room they fit in (their nominated node first) before those pods look for it.
+   */
+  private final Map<PendingPod, String> waiting = new LinkedHashMap<>();
   private int checks;
 
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools) {
@@ -47,6 +53,14 @@ final class ConsolidationValidation {
     for (Claim c : view.claims()) {
       if (c.state() == ClaimState.Draining && c.nodeName() != null) {
         draining.add(c.nodeName());
+      }
+    }
+    Map<String, PendingPod> running = Consolidator.runningByName(view);
+    for (Claim c : view.claims()) {
+      if (c.state().live()) {
+        for (PendingPod pod : Consolidator.onTheirWay(c, running, view.now())) {
+          waiting.put(pod, c.nodeName());
+        }
       }
     }
     for (NodeState node : view.nodes()) {
@@ -84,6 +98,12 @@ final class ConsolidationValidation {
     }
     List<String> displaced = new ArrayList<>();
     long order = 0;
+    for (Map.Entry<PendingPod, String> w : waiting.entrySet()) {
+      binder.enqueue(new QueuedPod(w.getKey(), 0, order++));
+      if (w.getValue() != null) {
+        binder.nominate(w.getKey().name(), w.getValue());
+      }
+    }
     for (PendingPod pod : evicted) {
       binder.enqueue(new QueuedPod(pod, 0, order++));
     }
@@ -97,6 +117,7 @@ final class ConsolidationValidation {
     binder.schedule().bound().forEach(b -> landed.add(b.pod()));
     displaced.forEach(binder::delete);
     evicted.forEach(p -> binder.delete(p.name()));
+    waiting.keySet().forEach(p -> binder.delete(p.name()));
     added.forEach(binder::removeNode);
     gone.forEach(node -> node.joinTo(binder));
     return displaced.stream().filter(p -> !landed.contains(p)).toList();

@@ -26,21 +26,23 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Finds the one consolidation worth doing now, looking in this order: empty nodes; a node whose pods all fit in the
- * spare room of the others (delete); a node one cheaper node, or several much cheaper together, can replace
- * (replace); a group of nodes one cheaper node can replace (multi-node). Where pods would go is decided by the provisioner's own {@link Scheduler}, with the
- * nodes that stay as in-flight nodes, so provisioning and consolidation never disagree. It reads values only, no
- * client; it remembers its last plan (below).
+ * Finds the one consolidation worth doing now among the actions a disruption method looks for: empty nodes; a group
+ * of nodes whose pods fit in the others' spare room and at most one cheaper node (multi-node); a node whose pods all
+ * fit in the spare room of the others (delete); a node one cheaper node, or several much cheaper together, can
+ * replace (replace). Where pods would go is decided by the provisioner's own {@link Scheduler}, with the nodes that
+ * stay as in-flight nodes, so provisioning and consolidation never disagree, and then checked by the cluster's
+ * scheduler's rules ({@link ConsolidationValidation}). It reads values only, no client; it remembers its last plan
+ * (below).
  *
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others, at most
- * {@link #SINGLE_TRIES} of them; the multi-node search tries group sizes from {@link #MULTI_MAX} down. A pass over
- * the same nodes, claims and pools as the last one gives the last plan without scheduling again (the common case in
- * a settled cluster, and the re-check before acting).
+ * {@link #SINGLE_TRIES} of them; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
+ * prefixes by binary search. A pass over the same nodes, claims and pools as the last one gives the last plan
+ * without scheduling again (the common case in a settled cluster, and the re-check before acting).
  */
 public final class Consolidator {
 
   static final int SINGLE_TRIES = 25;
-  static final int MULTI_MAX = 10;
+  static final int MULTI_MAX = 100;
   /** A replacement must save at least this much, so that price noise never churns nodes. */
   static final double MIN_SAVING_PER_HOUR = 0.001;
   /**
@@ -219,10 +221,15 @@ public final class Consolidator {
         group.add(c);
       }
     }
-    // the largest group that works: a smaller group may save where a larger one does not (and the other way), so
-    // every size is tried, largest first
+    // the largest group that works: the whole group first, then, as Karpenter searches, a binary search over the
+    // shorter prefixes, each one scheduling, so a pass costs about log2 of the group's size in schedulings. Savings
+    // are not monotonic in the size (two nodes may not pay for one replacement where three do), so the search may
+    // miss a size between two that fail; the whole group is always tried
     ConsolidationPlan best = null;
-    for (int k = group.size(); k >= 2 && best == null; k--) {
+    int low = 2;
+    int high = group.size();
+    for (boolean whole = true; low <= high; whole = false) {
+      int k = whole ? high : (low + high) >>> 1;
       List<Candidate> nodes = group.subList(0, k);
       Plan plan = simulate(nodes, owned, view);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
@@ -232,13 +239,18 @@ public final class Consolidator {
         refused("multi", nodes, plan.nodeClaims().size() + " replacements needed, at most one allowed");
       } else if (removed - plan.totalPricePerHour() < MIN_SAVING_PER_HOUR) {
         refused("multi", nodes, "saves nothing");
-      }
-      if (plan != null && plan.nodeClaims().size() <= 1 && removed - plan.totalPricePerHour() >= MIN_SAVING_PER_HOUR) {
+      } else {
         best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), plan.nodeClaims(),
             plan.inFlightPlacements(), removed, plan.totalPricePerHour(),
             k + " nodes' pods fit in " + (plan.nodeClaims().isEmpty() ? "the others' spare room"
                 : "one cheaper node and the others' spare room"), skipped);
+        if (whole) {
+          break;
+        }
+        low = k + 1;
+        continue;
       }
+      high = k - 1;
     }
     return best != null ? best : ConsolidationPlan.none("no cheaper arrangement of the pods was found", skipped);
   }
@@ -290,11 +302,14 @@ public final class Consolidator {
       gone.add(c.claim().id());
       pods.addAll(c.state().displaced());
     }
+    Map<String, PendingPod> runningPods = runningByName(view);
     List<InFlightNode> stay = new ArrayList<>();
     for (Candidate c : owned) {
       if (!gone.contains(c.claim().id()) && c.claim().instanceType() != null) {
+        List<PendingPod> taking = new ArrayList<>(c.state().pods().stream().map(NodeState.NodePod::pod).toList());
+        taking.addAll(onTheirWay(c.claim(), runningPods, view.now()));
         stay.add(new InFlightNode(c.claim().id(), c.claim().nodePool(), c.claim().instanceType(), c.claim().zone(),
-            c.claim().capacityType(), c.state().pods().stream().map(NodeState.NodePod::pod).toList()));
+            c.claim().capacityType(), taking));
       }
     }
     List<Claim> remaining = view.claims().stream().filter(c -> c.state().live() && !gone.contains(c.id())).toList();
@@ -339,6 +354,35 @@ public final class Consolidator {
       return null;
     }
     return plan;
+  }
+
+  /** The pods the node mirror shows running, by name. */
+  static Map<String, PendingPod> runningByName(View view) {
+    Map<String, PendingPod> running = new HashMap<>();
+    view.nodes().forEach(n -> n.pods().forEach(p -> running.put(p.pod().name(), p.pod())));
+    return running;
+  }
+
+  /**
+   * The pods a claim reserves that are not running yet and are still on their way: its node in flight, or Ready for
+   * less than {@link Provisioner#RESERVATION_GRACE} (the cluster's scheduler about to bind them there as nominated).
+   * Their room is taken, though the mirror shows it free. Past the grace a reservation no longer holds a pod (it ran
+   * elsewhere, was planned again, or is gone). Named after the claim, as the kinds keep one pod's name for a kind.
+   */
+  static List<PendingPod> onTheirWay(Claim claim, Map<String, PendingPod> running, Instant now) {
+    boolean inFlight = claim.state() == ClaimState.Launching || claim.state() == ClaimState.Launched
+        || claim.state() == ClaimState.Registered;
+    boolean justReady = claim.state() == ClaimState.Initialized && claim.updatedAt() != null
+        && claim.updatedAt().plus(Provisioner.RESERVATION_GRACE).isAfter(now);
+    if (!inFlight && !justReady) {
+      return List.of();
+    }
+    List<PendingPod> pods = new ArrayList<>();
+    List<dev.flotilla.claims.PodKind> kinds = claim.kindsStillToLand(running);
+    for (int k = 0; k < kinds.size(); k++) {
+      pods.addAll(kinds.get(k).pods("~reserved-" + claim.id() + "-" + k));
+    }
+    return pods;
   }
 
   /** Suffix of the copies {@link #withHeadroom} plans for room; never the name of a real pod. */

@@ -20,6 +20,7 @@ import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.InFlightNode;
 import dev.flotilla.scheduling.InFlightPlacement;
 import dev.flotilla.scheduling.NodeClaim;
+import dev.flotilla.scheduling.PlacedPod;
 import dev.flotilla.scheduling.Plan;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
@@ -242,9 +243,14 @@ public final class Provisioner {
     }
     OfferingCatalog catalog = offerings.catalog();
     knownCatalog = catalog;
-    List<Claim> live = store.claims().stream().filter(c -> c.state().live() && !replaces.contains(c.id())).toList();
+    List<Claim> claims = store.claims();
+    List<Claim> live = claims.stream().filter(c -> c.state().live() && !replaces.contains(c.id())).toList();
+    // the displaced pods leave their zones: a zone spread's counts are the cluster's without them, so their room is
+    // planned where the cluster's scheduler will put them again, not spread afresh over every zone
+    List<PlacedPod> staying = RunningZones.countedBy(List.copyOf(byName.values()), mirror(), claims).stream()
+        .filter(p -> !byName.containsKey(p.pod().name())).toList();
     Plan plan = scheduler.schedule(new SchedulingInput(List.copyOf(byName.values()), pools.get(), catalog,
-        daemonSets.get(), poolUsage(live, catalog), List.of()));
+        daemonSets.get(), poolUsage(live, catalog), List.of(), staying));
     List<String> failures = new ArrayList<>();
     Launches launches = launch(plan, byName, false, replaces, failures, ids);
     return new Decision(eventId, byName.size(), 0, launches.launched(), List.of(), plan.unschedulable(), failures,

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
@@ -46,7 +45,7 @@ final class RunningZones {
     for (Claim c : claims) {
       boolean inFlight = c.state() == ClaimState.Launched || c.state() == ClaimState.Registered;
       if (inFlight && c.zone() != null) {
-        for (PodKind kind : stillToLand(c, runningByName)) {
+        for (PodKind kind : c.kindsStillToLand(runningByName)) {
           for (int i = 0; i < kind.count(); i++) {
             running.add(new PlacedPod(kind.pod(), c.zone()));
           }
@@ -54,35 +53,5 @@ final class RunningZones {
       }
     }
     return running;
-  }
-
-  /**
-   * The claim's kinds less its reserved pods the mirror shows running already: those count where they run. A claim
-   * still Registered whose node runs pods is one whose Ready event was lost; counting its reservations on top of
-   * its running pods would make its zone look fuller than it is, and a plan would then avoid the very zone a
-   * spread's minimum is in, launching nodes the cluster's scheduler refuses the pods on.
-   */
-  private static List<PodKind> stillToLand(Claim c, Map<String, PendingPod> runningByName) {
-    List<PendingPod> landed = c.pods().stream().map(runningByName::get).filter(Objects::nonNull).toList();
-    if (landed.isEmpty()) {
-      return c.kinds();
-    }
-    List<PodKind> left = new ArrayList<>();
-    List<PendingPod> unmatched = new ArrayList<>(landed);
-    for (PodKind kind : c.kinds()) {
-      int count = kind.count();
-      // a spread's selector reads a pod's namespace and labels: a landed pod with the kind's is one of its pods
-      for (var it = unmatched.iterator(); it.hasNext() && count > 0; ) {
-        PendingPod pod = it.next();
-        if (pod.namespace().equals(kind.pod().namespace()) && pod.labels().equals(kind.pod().labels())) {
-          it.remove();
-          count--;
-        }
-      }
-      if (count > 0) {
-        left.add(new PodKind(kind.pod(), count));
-      }
-    }
-    return left;
   }
 }

@@ -4,12 +4,14 @@ import static dev.flotilla.disruption.RunningCluster.pod;
 import static dev.flotilla.disruption.RunningCluster.running;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Resources;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
@@ -190,7 +192,7 @@ class ConsolidationServiceTest {
     assertThat(service.run("tick-2").plan().skipped()).anyMatch(s -> s.contains("a replacement is already on its way"));
     assertThat(cluster.sent()).isEmpty();
 
-    cluster.lifecycle.ready(new NodeEvent(RunningCluster.CLUSTER, "replacement", replacement.instanceId()));
+    cluster.ready("replacement", replacement);
     ConsolidationService.Pass third = service.run("tick-3");
 
     assertThat(third.drained()).containsExactly("oversized");
@@ -220,7 +222,7 @@ class ConsolidationServiceTest {
     for (int i = 0; i < replacements.size(); i++) {
       assertThat(cluster.sent()).as("nothing drains before every replacement is ready").isEmpty();
       Claim r = replacements.get(i);
-      cluster.lifecycle.ready(new NodeEvent(RunningCluster.CLUSTER, "replacement-" + i, r.instanceId()));
+      cluster.ready("replacement-" + i, r);
       service.run("tick-" + (i + 2));
     }
 
@@ -228,6 +230,24 @@ class ConsolidationServiceTest {
       assertThat(c.node()).isEqualTo("oversized");
       assertThat(c.reason()).contains("replaced by claims").contains(pass.replacementClaims());
     });
+  }
+
+  @Test
+  void aReplaceWhoseReplacementsRoomWasTakenMeanwhileIsAbandoned() {
+    Claim oversized = cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
+    Claim replacement = cluster.store.claim(service.run("tick-1").replacementClaims().getFirst()).orElseThrow();
+
+    // a pod pending meanwhile: the cluster's scheduler put it on the replacement's node the moment it was Ready
+    Claim ready = cluster.ready("replacement", replacement);
+    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
+    cluster.mirror("replacement", ready, List.of(running(pod("batch-1", room.get(Resources.CPU) - 500,
+        room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))), false);
+    service.run("tick-2");
+
+    assertThat(cluster.sent()).as("web-1 would land nowhere").noneMatch(c -> c.node().equals("oversized"));
+    assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+    assertThat(cluster.store.claim(replacement.id()).orElseThrow().replaces()).as("the replace is abandoned")
+        .isEmpty();
   }
 
   @Test

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
+import dev.flotilla.claims.PodKind;
+import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.NodePool;
 import java.util.List;
@@ -49,6 +51,43 @@ class ConsolidationValidationTest {
         .orElseThrow();
     assertThat(validation.lands(List.of(new ConsolidationPlan.Candidate(candidateState,
         cluster.store.claim(candidate.id()).orElseThrow())), List.of())).isTrue();
+  }
+
+  @Test
+  void podsReservedOnANodeStillInFlightTakeTheSpareRoomBeforeAnActionsPodsDo() {
+    cluster.node("ip-10-0-1-2", "m7i.large", List.of());
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1200, 1024))));
+    // pending in the cluster while their node boots: the cluster's scheduler gives them any room that frees up
+    PendingPod waiting = pod("web-9", 1200, 1024);
+    cluster.store.create(Claim.launching("claim-booting", "default", List.of("m7i.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of(waiting.name()), waiting.requests(), 0.1, cluster.clock.instant())
+        .withKinds(PodKind.of(List.of(waiting))));
+
+    assertThat(stranded(candidate)).containsExactly("shop/api-2");
+  }
+
+  @Test
+  void podsNominatedToANodeJustReadyKeepTheirRoomUntilTheGraceEnds() {
+    PendingPod nominated = pod("web-9", 1200, 1024);
+    Claim ready = cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(nominated)));
+    cluster.store.transition(ready, ready.withKinds(PodKind.of(List.of(nominated))));
+    // Ready, and its reserved pod not bound yet
+    cluster.mirror("ip-10-0-1-2", ready, List.of(), false);
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1200, 1024))));
+
+    assertThat(stranded(candidate)).containsExactly("shop/api-2");
+
+    // past the grace the reservation holds nothing: the pod ran elsewhere, was planned again, or is gone
+    cluster.clock.advance(dev.flotilla.provisioning.Provisioner.RESERVATION_GRACE.plusSeconds(1));
+    assertThat(stranded(candidate)).isEmpty();
+  }
+
+  private List<String> stranded(Claim candidate) {
+    Consolidator.View view = view();
+    NodeState state = view.nodes().stream().filter(n -> n.node().equals(candidate.nodeName())).findFirst()
+        .orElseThrow();
+    return new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool())).stranded(List.of(
+        new ConsolidationPlan.Candidate(state, cluster.store.claim(candidate.id()).orElseThrow())), List.of());
   }
 
   private Consolidator.View view() {

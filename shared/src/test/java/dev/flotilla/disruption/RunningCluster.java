@@ -77,6 +77,13 @@ public final class RunningCluster {
     return node(node, instanceType, CapacityType.ON_DEMAND, "default", pods);
   }
 
+  /** The claim's node joins and becomes Ready, empty, and the forwarder mirrors it. */
+  public Claim ready(String node, Claim claim) {
+    Claim ready = lifecycle.ready(new NodeEvent(CLUSTER, node, claim.instanceId())).orElseThrow();
+    mirror(node, ready, List.of(), false);
+    return ready;
+  }
+
   /** Writes the node's state document as the forwarder's mirror does. */
   public void mirror(String node, Claim claim, List<NodeState.NodePod> pods, boolean doNotDisrupt) {
     Map<String, String> labels = Map.of(WellKnownLabels.INSTANCE_TYPE, claim.instanceType(),

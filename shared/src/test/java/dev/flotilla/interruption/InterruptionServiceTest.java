@@ -49,6 +49,35 @@ class InterruptionServiceTest {
   }
 
   @Test
+  void aZoneSpreadNodesReplacementGoesWhereItsPodsMustRunAgain() {
+    cluster.pools.set(0, spotPool("default", false));
+    java.util.Map<String, String> app = java.util.Map.of("app", "web");
+    java.util.function.Function<String, PendingPod> web = name -> pod(name, 500, 512).toBuilder().labels(app)
+        .spreads(List.of(new dev.flotilla.model.TopologySpread(dev.flotilla.model.WellKnownLabels.ZONE, 1, true,
+            dev.flotilla.model.LabelSelector.of(app)))).build();
+    PendingPod daemon = PendingPod.builder("kube-system/aws-node-a").ownerKind("DaemonSet")
+        .requests(dev.flotilla.model.Resources.of(50, 64L << 20)).build();
+    // us-east-1a's node is reclaimed; 1b and 1c run two web pods each
+    Claim spot = cluster.node("ip-10-0-1-5", "m7i.xlarge", CapacityType.SPOT, "default",
+        List.of(running(daemon), running(web.apply("web-1")), running(web.apply("web-2"))));
+    for (String zone : List.of("us-east-1b", "us-east-1c")) {
+      cluster.store.putNodeState("ip-" + zone, new dev.flotilla.disruption.NodeState("ip-" + zone, "i-" + zone,
+          java.util.Map.of(dev.flotilla.model.WellKnownLabels.ZONE, zone), false,
+          dev.flotilla.model.Resources.NONE, List.of(), List.of(running(web.apply("web-" + zone + "-1")),
+              running(web.apply("web-" + zone + "-2")))).toJson());
+    }
+
+    InterruptionService.Outcome outcome = service.handle(event("spot-interruption-warning.json",
+        spot.instanceId()));
+
+    // the cluster's scheduler puts the evicted pods back in 1a, the one zone below the others: so must their room
+    List<String> replacements = outcome.handled().getFirst().replacementClaims();
+    assertThat(replacements).isNotEmpty();
+    assertThat(replacements).allSatisfy(id -> assertThat(cluster.store.claim(id).orElseThrow().zones())
+        .containsExactly("us-east-1a"));
+  }
+
+  @Test
   void aWarningWhoseClaimAnotherWriterMovedMeanwhileStillDrains() {
     Claim spot = spotNode();
     // this invocation reads the claim; another writer moves it (a node event, a release) before it writes
