@@ -191,6 +191,11 @@ public record Claim(
     public static final String TERMINATION_DEADLINE = "flotilla.dev/termination-deadline";
     /** Why the node is being disrupted: Empty, Underutilized, Drifted, Expired, Unhealthy. */
     public static final String DISRUPTION_REASON = "flotilla.dev/disruption-reason";
+    /**
+     * On a replacement, why the nodes it replaces go (Underutilized for a consolidation, Drifted for drift); a
+     * replacement without it was launched ahead of an interruption or a rebalance recommendation.
+     */
+    public static final String REPLACING_FOR = "flotilla.dev/replacing-for";
 
     private Annotations() {}
   }

@@ -208,7 +208,8 @@ public final class ConsolidationService {
     if (bounded.size() < plan.replacements().size()) {
       return new Pass(plan, false, "not started: no replacement type keeps the saving", drained, List.of());
     }
-    Provisioner.Decision launched = provisioner.launchPlanned(eventId, bounded, displaced, plan.claimIds());
+    Provisioner.Decision launched = provisioner.launchPlanned(eventId, bounded, displaced, plan.claimIds(),
+        command.reason().name());
     if (launched.launched().isEmpty()) {
       return new Pass(plan, false, "replacement not launched: " + launched.failures(), drained, List.of());
     }
@@ -248,7 +249,7 @@ public final class ConsolidationService {
           drained, List.of());
     }
     Provisioner.Decision launched = provisioner.launchPlanned(eventId, command.replacements(),
-        c.state().displaced(), command.claimIds());
+        c.state().displaced(), command.claimIds(), command.reason().name());
     if (launched.launched().isEmpty()) {
       return new Pass(none, false, command.reason() + ": replacement not launched: " + launched.failures(), drained,
           List.of());
@@ -312,7 +313,10 @@ public final class ConsolidationService {
         daemonSets.get());
   }
 
-  /** Drains the nodes whose replacement is now ready (a replace, a rebalance): the second half of a replace. */
+  /**
+   * Drains the nodes whose replacement is now ready (a consolidation's replace, drift's, a rebalance's): the second
+   * half of a replace. A consolidation's is checked again first, as the cluster now is ({@link #check}).
+   */
   private List<String> drainReplaced(List<Claim> claims) {
     Map<String, Claim> byId = new HashMap<>();
     claims.forEach(c -> byId.put(c.id(), c));
@@ -335,7 +339,8 @@ public final class ConsolidationService {
     });
     Consolidator.View[] view = new Consolidator.View[1];
     ready.forEach((replacements, olds) -> {
-      if (replacedFor(olds.getFirst()) == DisruptionReason.Underutilized) {
+      if (replacements.stream().allMatch(r -> DisruptionReason.Underutilized.name()
+          .equals(r.annotations().get(Claim.Annotations.REPLACING_FOR)))) {
         if (view[0] == null) {
           view[0] = view();
         }
@@ -348,6 +353,8 @@ public final class ConsolidationService {
             + replacements.getFirst().id() + ", whose node is ready" : "replaced by claims " + String.join(", ",
             replacements.stream().map(Claim::id).toList()) + ", whose nodes are ready")) {
           drained.add(old.nodeName());
+          // the next replace's check must see these nodes' pods as evicted
+          view[0] = null;
         }
       }
     });
@@ -367,16 +374,19 @@ public final class ConsolidationService {
     Map<String, NodeState> byNode = new HashMap<>();
     view.nodes().forEach(n -> byNode.put(n.node(), n));
     if (replacements.stream().anyMatch(r -> r.nodeName() == null || !byNode.containsKey(r.nodeName()))) {
-      // the mirror has not caught up with a replacement's node: nothing to check against yet
-      return ReadyReplace.WAIT;
+      // the mirror has not caught up with a replacement's node: nothing to check against yet, for a while; then the
+      // replace goes ahead unchecked, as it always did, rather than hold the old nodes back for good
+      boolean late = replacements.stream().allMatch(r -> r.updatedAt() != null
+          && !r.updatedAt().plus(Provisioner.RESERVATION_GRACE).isAfter(clock.instant()));
+      return late ? ReadyReplace.DRAIN : ReadyReplace.WAIT;
     }
     List<Candidate> removed = new ArrayList<>();
     for (Claim old : olds) {
+      // a node the mirror no longer shows runs no pods to land
       NodeState state = old.nodeName() == null ? null : byNode.get(old.nodeName());
-      if (state == null) {
-        return ReadyReplace.DRAIN;
+      if (state != null) {
+        removed.add(new Candidate(state, old));
       }
-      removed.add(new Candidate(state, old));
     }
     Map<String, NodePool> byName = new HashMap<>();
     view.pools().forEach(p -> byName.put(p.name(), p));

@@ -26,13 +26,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Finds the one consolidation worth doing now among the actions a disruption method looks for: empty nodes; a group
- * of nodes whose pods fit in the others' spare room and at most one cheaper node (multi-node); a node whose pods all
- * fit in the spare room of the others (delete); a node one cheaper node, or several much cheaper together, can
- * replace (replace). Where pods would go is decided by the provisioner's own {@link Scheduler}, with the nodes that
- * stay as in-flight nodes, so provisioning and consolidation never disagree, and then checked by the cluster's
- * scheduler's rules ({@link ConsolidationValidation}). It reads values only, no client; it remembers its last plan
- * (below).
+ * Finds the one consolidation worth doing now among the actions a disruption method looks for (see
+ * {@link ConsolidationService} for the methods' order): empty nodes; a node whose pods all fit in the spare room of
+ * the others (delete); a node one cheaper node, or several much cheaper together, can replace (replace); a group of
+ * nodes whose pods fit in the others' spare room and at most one cheaper node (multi-node). Where pods would go is
+ * decided by the provisioner's own {@link Scheduler}, with the nodes that stay as in-flight nodes, so provisioning
+ * and consolidation never disagree, and then checked by the cluster's scheduler's rules
+ * ({@link ConsolidationValidation}). It reads values only, no client; it remembers its last plan (below).
  *
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others, at most
  * {@link #SINGLE_TRIES} of them; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
@@ -58,6 +58,9 @@ public final class Consolidator {
   private String refusal;
   /** The last plan per set of actions looked for: each disruption method keeps its own. */
   private final Map<Set<Action>, Map.Entry<Object, ConsolidationPlan>> last = new HashMap<>();
+  /** The pods the mirror of {@link #runningFor} shows running, by name: read once per view, not per try. */
+  private Map<String, PendingPod> runningPods;
+  private View runningFor;
   /** The cluster as kube-scheduler sees it, loaded at the first check of a search. */
   private ConsolidationValidation validation;
 
@@ -136,9 +139,12 @@ public final class Consolidator {
     if (eligible.isEmpty()) {
       return ConsolidationPlan.none("no node may be consolidated now", skipped);
     }
+    // the claims in flight, draining or just Ready say which pods are pending or leaving: a plan holds only while
+    // they stay as they were
     Object key = List.of(view.pools(), owned.stream().map(c -> List.of(c.state(), c.claim().id(),
         c.claim().version())).toList(), eligible.stream().map(c -> c.claim().id()).toList(), budget, emptyBudget,
-        looking);
+        looking, view.claims().stream().filter(c -> c.state().live() && (c.state() != ClaimState.Initialized
+            || !onTheirWay(c, Map.of(), view.now()).isEmpty())).map(c -> List.of(c.id(), c.version())).toList());
     Map.Entry<Object, ConsolidationPlan> cached = last.get(looking);
     if (cached != null && key.equals(cached.getKey())) {
       return cached.getValue();
@@ -302,7 +308,10 @@ public final class Consolidator {
       gone.add(c.claim().id());
       pods.addAll(c.state().displaced());
     }
-    Map<String, PendingPod> runningPods = runningByName(view);
+    if (runningFor != view) {
+      runningPods = runningByName(view);
+      runningFor = view;
+    }
     List<InFlightNode> stay = new ArrayList<>();
     for (Candidate c : owned) {
       if (!gone.contains(c.claim().id()) && c.claim().instanceType() != null) {

@@ -15,14 +15,14 @@ import java.util.Map;
  * <p>{@link NodeState#parse} is a pure function of the document and its result is immutable, so a reused parse is
  * exactly what parsing again would give. Only the nodes of the last read are kept.
  */
-final class MirroredNodes {
+public final class MirroredNodes {
 
   private record Parsed(String document, NodeState state) {}
 
   private Map<String, Parsed> last = Map.of();
 
   /** The nodes of these documents (node name to document), in the documents' order. */
-  synchronized List<NodeState> read(Map<String, String> documents) {
+  public synchronized List<NodeState> read(Map<String, String> documents) {
     Map<String, Parsed> now = new HashMap<>(documents.size() * 2);
     List<NodeState> nodes = new ArrayList<>(documents.size());
     documents.forEach((name, document) -> {

@@ -36,6 +36,8 @@ public final class Lifecycle {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Lifecycle.class);
   private static final int ATTEMPTS = 3;
 
+  /** The node-state mirror, each document parsed once while it stays the same. */
+  private final dev.flotilla.disruption.MirroredNodes mirrored = new dev.flotilla.disruption.MirroredNodes();
   private final ClaimStore store;
   private final CloudProvider cloud;
   private final CommandQueue commands;
@@ -112,8 +114,7 @@ public final class Lifecycle {
       if (byName == null) {
         byName = new java.util.HashMap<>();
         byInstance = new java.util.HashMap<>();
-        for (String doc : store.nodeStates().values()) {
-          NodeState state = NodeState.parse(doc);
+        for (NodeState state : mirrored.read(store.nodeStates())) {
           byName.put(state.node(), state);
           if (state.instanceId() != null) {
             byInstance.put(state.instanceId(), state);

@@ -68,6 +68,8 @@ public final class Provisioner {
   /** How long after its node is ready a claim's reservations still keep its pods from being planned again. */
   public static final java.time.Duration RESERVATION_GRACE = java.time.Duration.ofSeconds(60);
 
+  /** The node-state mirror, each document parsed once while it stays the same. */
+  private final dev.flotilla.disruption.MirroredNodes mirrored = new dev.flotilla.disruption.MirroredNodes();
   private final ClaimStore store;
   private final CloudProvider cloud;
   private final OfferingSource offerings;
@@ -171,7 +173,7 @@ public final class Provisioner {
     List<List<NodeState>> read = new ArrayList<>(1);
     return () -> {
       if (read.isEmpty()) {
-        read.add(store.nodeStates().values().stream().map(NodeState::parse).toList());
+        read.add(mirrored.read(store.nodeStates()));
       }
       return read.getFirst();
     };
@@ -247,8 +249,8 @@ public final class Provisioner {
     List<Claim> live = claims.stream().filter(c -> c.state().live() && !replaces.contains(c.id())).toList();
     // the displaced pods leave their zones: a zone spread's counts are the cluster's without them, so their room is
     // planned where the cluster's scheduler will put them again, not spread afresh over every zone
-    List<PlacedPod> staying = RunningZones.countedBy(List.copyOf(byName.values()), mirror(), claims).stream()
-        .filter(p -> !byName.containsKey(p.pod().name())).toList();
+    List<PlacedPod> staying = RunningZones.countedBy(List.copyOf(byName.values()), mirror(), claims,
+        byName.keySet());
     Plan plan = scheduler.schedule(new SchedulingInput(List.copyOf(byName.values()), pools.get(), catalog,
         daemonSets.get(), poolUsage(live, catalog), List.of(), staying));
     List<String> failures = new ArrayList<>();
@@ -263,11 +265,19 @@ public final class Provisioner {
    */
   public Decision launchPlanned(String eventId, List<NodeClaim> nodes, List<PendingPod> displaced,
       List<String> replaces) {
+    return launchPlanned(eventId, nodes, displaced, replaces, null);
+  }
+
+  /** As {@link #launchPlanned}, the replacements noting why the nodes they replace go ({@code replacingFor}). */
+  public Decision launchPlanned(String eventId, List<NodeClaim> nodes, List<PendingPod> displaced,
+      List<String> replaces, String replacingFor) {
     long start = System.nanoTime();
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     displaced.forEach(p -> byName.putIfAbsent(p.name(), p));
     List<String> failures = new ArrayList<>();
-    Launches launches = launch(nodes, byName, false, replaces, failures, n -> claimIds.get());
+    Map<String, String> notes = replacingFor == null ? Map.of()
+        : Map.of(Claim.Annotations.REPLACING_FOR, replacingFor);
+    Launches launches = launch(nodes, byName, false, replaces, failures, n -> claimIds.get(), notes);
     return new Decision(eventId, byName.size(), 0, launches.launched(), List.of(), List.of(), failures,
         launches.addedPricePerHour(), 0, millis(start));
   }
@@ -277,11 +287,12 @@ public final class Provisioner {
   /** Writes a claim per planned node (reserving its pods when {@code reserve}), launches them, records the result. */
   private Launches launch(Plan plan, Map<String, PendingPod> byName, boolean reserve, List<String> replaces,
       List<String> failures, java.util.function.IntFunction<String> ids) {
-    return launch(plan.nodeClaims(), byName, reserve, replaces, failures, ids);
+    return launch(plan.nodeClaims(), byName, reserve, replaces, failures, ids, Map.of());
   }
 
   private Launches launch(List<NodeClaim> nodeClaims, Map<String, PendingPod> byName, boolean reserve,
-      List<String> replaces, List<String> failures, java.util.function.IntFunction<String> ids) {
+      List<String> replaces, List<String> failures, java.util.function.IntFunction<String> ids,
+      Map<String, String> notes) {
     // each claim is written by a task of its own; its id is taken there, as a sequential run always took it, just
     // before the write
     List<Supplier<ClaimStore.Creation>> writes = new ArrayList<>();
@@ -295,6 +306,7 @@ public final class Provisioner {
             nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
             nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
             nodeClaim.pricePerHour(), clock.instant()).replacing(replaces).annotated(launchedWith(nodeClaim))
+            .annotated(notes)
             .withKinds(reserve ? PodKind.of(nodeClaim.pods().stream().map(byName::get).toList()) : List.of());
         return store.create(claim);
       });
@@ -530,8 +542,15 @@ public final class Provisioner {
 
   /** Launched and registered nodes not yet ready: their spare room is where new pods go first. */
   private static List<InFlightNode> inFlight(List<Claim> live) {
+    // a replacement whose old node still runs its pods (a consolidation's, drift's, a rebalance's: the node drains
+    // once the replacement is ready) was sized for those pods; pending pods given its room would leave them none
+    java.util.Set<String> stillRunning = new java.util.HashSet<>();
+    live.stream().filter(c -> c.state() != ClaimState.Draining).forEach(c -> stillRunning.add(c.id()));
     List<InFlightNode> nodes = new ArrayList<>();
     for (Claim c : live) {
+      if (c.replaces().stream().anyMatch(stillRunning::contains)) {
+        continue;
+      }
       if ((c.state() == ClaimState.Launched || c.state() == ClaimState.Registered) && c.instanceType() != null) {
         nodes.add(new InFlightNode(c.id(), c.nodePool(), c.instanceType(), c.zone(), c.capacityType(), pods(c)));
       }

@@ -24,6 +24,12 @@ final class RunningZones {
 
   /** Empty unless some pending pod spreads over zones: only then is the mirror read. */
   static List<PlacedPod> countedBy(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims) {
+    return countedBy(pending, mirror, claims, java.util.Set.of());
+  }
+
+  /** As above, without the running pods named in {@code leaving} (those of a node about to go). */
+  static List<PlacedPod> countedBy(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims,
+      java.util.Set<String> leaving) {
     boolean zoneSpread = pending.stream().anyMatch(p -> p.spreads().stream()
         .anyMatch(s -> s.topologyKey().equals(WellKnownLabels.ZONE)));
     if (!zoneSpread) {
@@ -37,8 +43,10 @@ final class RunningZones {
         continue;
       }
       for (NodeState.NodePod p : node.pods()) {
-        running.add(new PlacedPod(p.pod(), zone));
         runningByName.put(p.pod().name(), p.pod());
+        if (!leaving.contains(p.pod().name())) {
+          running.add(new PlacedPod(p.pod(), zone));
+        }
       }
     }
     // pods reserved on nodes still in flight land in their claim's zone: they count there already

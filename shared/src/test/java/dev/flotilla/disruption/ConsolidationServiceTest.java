@@ -251,6 +251,33 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aReplacementInFlightKeepsItsRoomForThePodsItReplaces() {
+    cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
+    Claim replacement = cluster.store.claim(service.run("tick-1").replacementClaims().getFirst()).orElseThrow();
+    assertThat(replacement.annotations()).containsEntry(Claim.Annotations.REPLACING_FOR, "Underutilized");
+
+    // a pod that would fit the replacement goes pending while it boots: it gets a node of its own
+    var decision = cluster.provisioner.provision("pending-1", List.of(pod("batch-1", 500, 512)));
+
+    assertThat(decision.addedToInFlight()).isEmpty();
+    assertThat(decision.launched()).hasSize(1);
+  }
+
+  @Test
+  void aRebalanceReplaceIsNotCheckedAsAConsolidationIs() {
+    Claim flagged = cluster.node("flagged", "m7i.xlarge", List.of(running(pod("web-1", 1000, 1024))));
+    // as the interruption function replaces a node on a rebalance recommendation: the node must go regardless
+    Claim replacement = cluster.provisioner.replaceOnce("rebalance-1", List.of(pod("web-1", 1000, 1024)),
+        List.of(flagged.id())).launched().getFirst();
+    Claim ready = cluster.ready("replacement", replacement);
+    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
+    cluster.mirror("replacement", ready, List.of(running(pod("batch-1", room.get(Resources.CPU) - 500,
+        room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))), false);
+
+    assertThat(service.run("tick-1").drained()).containsExactly("flagged");
+  }
+
+  @Test
   void aReplaceThatLostOneOfItsReplacementsNeverDrainsTheNode() {
     Claim oversized = cluster.node("oversized", "m7i.8xlarge", spreadOverZones());
     List<Claim> replacements = service.run("tick-1").replacementClaims().stream()
