@@ -328,8 +328,9 @@ public final class ConsolidationService {
     }
     List<String> drained = new ArrayList<>();
     Map<List<Claim>, List<Claim>> ready = new java.util.LinkedHashMap<>();
-    replacementsOf.forEach((id, replacements) -> {
+    replacementsOf.forEach((id, all) -> {
       Claim old = byId.get(id);
+      List<Claim> replacements = lastAttempt(all);
       // a replacement that failed (closed before its node was ready) abandons the replace: the node's pods would
       // have nowhere to go, so it stays, and the replacements that did come up are left for consolidation to empty
       if (old != null && old.state().live() && old.state() != ClaimState.Draining
@@ -368,6 +369,22 @@ public final class ConsolidationService {
    * remove a node again. The replace is abandoned instead: the replacements keep the pods they took, the old nodes
    * stay, and later passes weigh them afresh.
    */
+  /**
+   * The replacements of a node's last replace. A replace whose launch failed (no capacity) leaves its claims closed,
+   * still naming the node, and a later pass may replace the node again; the earlier attempt's closed claims must not
+   * hold the later one's drain back for good. One attempt writes its claims within a pass; attempts are a pass
+   * apart.
+   */
+  private static List<Claim> lastAttempt(List<Claim> replacements) {
+    java.time.Instant newest = replacements.stream().map(Claim::createdAt).filter(java.util.Objects::nonNull)
+        .max(java.time.Instant::compareTo).orElse(null);
+    if (newest == null) {
+      return replacements;
+    }
+    java.time.Instant attempt = newest.minus(LEASE.dividedBy(2));
+    return replacements.stream().filter(r -> r.createdAt() == null || !r.createdAt().isBefore(attempt)).toList();
+  }
+
   private enum ReadyReplace { DRAIN, WAIT, ABANDONED }
 
   private ReadyReplace check(Consolidator.View view, List<Claim> olds, List<Claim> replacements) {
@@ -378,6 +395,8 @@ public final class ConsolidationService {
       // replace goes ahead unchecked, as it always did, rather than hold the old nodes back for good
       boolean late = replacements.stream().allMatch(r -> r.updatedAt() != null
           && !r.updatedAt().plus(Provisioner.RESERVATION_GRACE).isAfter(clock.instant()));
+      LOG.atDebug().setMessage("consolidation replace waits for the mirror").addKeyValue("nodes",
+          olds.stream().map(Claim::nodeName).toList()).addKeyValue("late", late).log();
       return late ? ReadyReplace.DRAIN : ReadyReplace.WAIT;
     }
     List<Candidate> removed = new ArrayList<>();

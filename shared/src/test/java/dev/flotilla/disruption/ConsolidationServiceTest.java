@@ -278,6 +278,23 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aReplaceAfterOneWhoseLaunchFailedDrainsTheNodeOnceItsReplacementIsReady() {
+    Claim oversized = cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
+    Claim failed = cluster.store.claim(service.run("tick-1").replacementClaims().getFirst()).orElseThrow();
+    // no capacity: the first attempt's claim is closed, still naming the node it was to replace
+    cluster.store.transition(failed, failed.moved(ClaimState.Terminated, cluster.clock.instant()));
+    cluster.clock.advance(Duration.ofMinutes(1));
+    ConsolidationService.Pass again = service.run("tick-2");
+    assertThat(again.replacementClaims()).as("the node is replaced again").hasSize(1);
+
+    cluster.ready("replacement", cluster.store.claim(again.replacementClaims().getFirst()).orElseThrow());
+    cluster.clock.advance(Duration.ofMinutes(1));
+
+    assertThat(service.run("tick-3").drained()).containsExactly("oversized");
+    assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+  }
+
+  @Test
   void aReplaceThatLostOneOfItsReplacementsNeverDrainsTheNode() {
     Claim oversized = cluster.node("oversized", "m7i.8xlarge", spreadOverZones());
     List<Claim> replacements = service.run("tick-1").replacementClaims().stream()

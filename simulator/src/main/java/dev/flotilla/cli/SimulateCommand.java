@@ -85,6 +85,7 @@ public final class SimulateCommand implements Callable<Integer> {
       row(out, "final price / bound per hour", String.format(Locale.ROOT, "$%.3f / $%.3f (%+.1f%%)",
           r.finalPricePerHour(), r.finalLowerBoundPerHour(), r.finalLowerBoundPerHour() <= 0 ? 0
               : 100 * (r.finalPricePerHour() / r.finalLowerBoundPerHour() - 1)));
+      row(out, "a fresh plan of the final pods", String.format(Locale.ROOT, "$%.3f/h", r.finalPlanPerHour()));
       row(out, "prices", prices);
       row(out, "interruptions", r.interruptions());
       row(out, "consolidation actions", r.consolidationActions());

@@ -28,6 +28,7 @@ public record Comparison(String other, SimulationResult flotilla, SimulationResu
       new Figure("cost $", "%.2f", SimulationResult::costUsd),
       new Figure("final $/h", "%.3f", SimulationResult::finalPricePerHour),
       new Figure("final bound $/h", "%.3f", SimulationResult::finalLowerBoundPerHour),
+      new Figure("final fresh plan $/h", "%.3f", SimulationResult::finalPlanPerHour),
       new Figure("interruptions", "%.0f", SimulationResult::interruptions),
       new Figure("consolidation actions", "%.0f", SimulationResult::consolidationActions));
 

@@ -164,6 +164,8 @@ public final class Simulation {
   /** The pods the last bound was computed for, and that bound. */
   private List<PendingPod> boundPods = List.of();
   private double boundPerHour;
+  /** What a plan of those pods from scratch costs: the fleet a perfect consolidation could reach. */
+  private double planPerHour;
   private final FaultInjection faults;
   private final EventPublisher bus;
   private final Invariants invariants = new Invariants(start);
@@ -1111,13 +1113,16 @@ public final class Simulation {
     List<PendingPod> running = cluster.pods.values().stream().filter(p -> p.node != null && !p.daemon())
         .map(p -> p.spec).toList();
     if (running.isEmpty()) {
+      planPerHour = 0;
       return 0;
     }
     // the same pods give the same bound: the run's end asks again for what its last period just computed
     if (!running.equals(boundPods)) {
       boundPods = running;
-      boundPerHour = new Scheduler().schedule(new SchedulingInput(running, pools, catalog, daemonSets, Map.of()))
-          .lowerBoundPerHour();
+      dev.flotilla.scheduling.Plan plan = new Scheduler().schedule(new SchedulingInput(running, pools, catalog,
+          daemonSets, Map.of()));
+      boundPerHour = plan.lowerBoundPerHour();
+      planPerHour = plan.totalPricePerHour();
     }
     return boundPerHour;
   }
@@ -1140,7 +1145,8 @@ public final class Simulation {
     return new SimulationResult(podsCreated, running, pending, SimulationResult.PendingSeconds.of(waits),
         instancesLaunched, instancesTerminated, ec2.doubleLaunches() + doubleReservations,
         SimulationResult.round(ec2.costUsd()), SimulationResult.round(ec2.pricePerHour()),
-        SimulationResult.round(lastBound), interruptions, consolidationActions, nodesAtPeak,
+        SimulationResult.round(lastBound), SimulationResult.round(planPerHour), interruptions,
+        consolidationActions, nodesAtPeak,
         (int) plannedBy.values().stream().filter(claims -> claims.size() > 1).count(),
         consolidationRelaunched.size(), nominated, "kube-scheduler " + scenario.cluster().scoring(),
         scenario.duration().toSeconds(),

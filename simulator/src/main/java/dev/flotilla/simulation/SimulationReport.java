@@ -38,8 +38,8 @@ public final class SimulationReport {
     row(html, "instances launched / terminated", result.instancesLaunched() + " / " + result.instancesTerminated());
     row(html, "double launches", Integer.toString(result.doubleLaunches()));
     row(html, "cost", String.format(Locale.ROOT, "$%.2f", result.costUsd()));
-    row(html, "final $/h / bound", String.format(Locale.ROOT, "%.3f / %.3f", result.finalPricePerHour(),
-        result.finalLowerBoundPerHour()));
+    row(html, "final $/h / a fresh plan of the final pods / bound", String.format(Locale.ROOT, "%.3f / %.3f / %.3f",
+        result.finalPricePerHour(), result.finalPlanPerHour(), result.finalLowerBoundPerHour()));
     row(html, "interruptions / consolidation actions", result.interruptions() + " / "
         + result.consolidationActions());
     row(html, "nodes at peak", Integer.toString(result.nodesAtPeak()));

@@ -13,16 +13,18 @@ import java.util.Map;
  * planned for; {@code podsNominated} pods the lifecycle's Nominate commands nominated; {@code binder} the scheduler's
  * scoring profile. {@code disruptions} counts the nodes drift, expiry and repair replaced; {@code budgetViolations}
  * the moments a voluntary disruption began while more of its pool's nodes were being disrupted than the pool's
- * active budgets for its reason allowed.
+ * active budgets for its reason allowed. {@code finalPlanPerHour} is what the scheduler's plan of the pods running at
+ * the end, on new nodes, costs: the fleet above it is what consolidation left (nodes spread by the cluster's
+ * scheduler, replaced one move at a time), the plan above the bound what packing and topology cost.
  */
 @JsonPropertyOrder({"pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds", "instancesLaunched",
     "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour", "finalLowerBoundPerHour",
-    "interruptions", "consolidationActions", "nodesAtPeak", "podsSecondRound", "consolidationRelaunches",
+    "finalPlanPerHour", "interruptions", "consolidationActions", "nodesAtPeak", "podsSecondRound", "consolidationRelaunches",
     "podsNominated", "binder", "disruptions", "budgetViolations", "simulatedSeconds", "wallMillis",
     "faultsInjected", "invariantViolations"})
 public record SimulationResult(int pods, int podsRunningAtEnd, int podsPendingAtEnd, PendingSeconds pendingSeconds,
     int instancesLaunched, int instancesTerminated, int doubleLaunches, double costUsd, double finalPricePerHour,
-    double finalLowerBoundPerHour, int interruptions, int consolidationActions, int nodesAtPeak,
+    double finalLowerBoundPerHour, double finalPlanPerHour, int interruptions, int consolidationActions, int nodesAtPeak,
     int podsSecondRound, int consolidationRelaunches, int podsNominated, String binder, long simulatedSeconds,
     long wallMillis, Map<String, Integer> faultsInjected, List<Invariants.Violation> invariantViolations,
     Disruptions disruptions, int budgetViolations) {

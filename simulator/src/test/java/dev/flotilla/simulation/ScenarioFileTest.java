@@ -118,7 +118,8 @@ class ScenarioFileTest {
     json.fieldNames().forEachRemaining(fields::add);
     assertThat(fields).containsExactly("pods", "podsRunningAtEnd", "podsPendingAtEnd", "pendingSeconds",
         "instancesLaunched", "instancesTerminated", "doubleLaunches", "costUsd", "finalPricePerHour",
-        "finalLowerBoundPerHour", "interruptions", "consolidationActions", "nodesAtPeak", "podsSecondRound",
+        "finalLowerBoundPerHour", "finalPlanPerHour", "interruptions", "consolidationActions", "nodesAtPeak",
+        "podsSecondRound",
         "consolidationRelaunches", "podsNominated", "binder", "disruptions", "budgetViolations",
         "simulatedSeconds", "wallMillis", "faultsInjected", "invariantViolations", "prices");
     List<String> disruptions = new ArrayList<>();

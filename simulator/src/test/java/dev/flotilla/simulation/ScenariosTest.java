@@ -42,6 +42,8 @@ class ScenariosTest {
     assertThat(r.costUsd()).isPositive();
     assertThat(r.pendingSeconds().p50()).isLessThanOrEqualTo(r.pendingSeconds().p99());
     assertThat(r.finalLowerBoundPerHour()).isPositive().isLessThanOrEqualTo(r.finalPricePerHour() + 1e-9);
+    // the bound is below every plan of the final pods, the fresh one too
+    assertThat(r.finalPlanPerHour()).isGreaterThanOrEqualTo(r.finalLowerBoundPerHour() - 1e-9);
   }
 
   @Test
