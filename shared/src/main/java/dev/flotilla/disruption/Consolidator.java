@@ -237,7 +237,7 @@ public final class Consolidator {
     for (boolean whole = true; low <= high; whole = false) {
       int k = whole ? high : (low + high) >>> 1;
       List<Candidate> nodes = group.subList(0, k);
-      Plan plan = simulate(nodes, owned, view);
+      Plan plan = simulate(nodes, owned, view, false);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
       if (plan == null) {
         refused("multi", nodes, refusal);
@@ -302,6 +302,15 @@ public final class Consolidator {
    * DaemonSets' too, taking room). Null when some pod could go nowhere.
    */
   Plan simulate(List<Candidate> removed, List<Candidate> owned, View view) {
+    return simulate(removed, owned, view, true);
+  }
+
+  /**
+   * As above; {@code headroom} says whether a plan the cluster's scheduler would strand pods of is tried once more
+   * with room kept for them (a single node's few pods: cheap; a group's, up to {@link #MULTI_MAX} nodes' worth, is
+   * not, and the group's search goes on to a smaller group instead).
+   */
+  private Plan simulate(List<Candidate> removed, List<Candidate> owned, View view, boolean headroom) {
     Set<String> gone = new HashSet<>();
     List<PendingPod> pods = new ArrayList<>();
     for (Candidate c : removed) {
@@ -350,7 +359,7 @@ public final class Consolidator {
     if (!stranded.isEmpty()) {
       // the plan packs tight where the cluster's scheduler spreads (LeastAllocated): plan once more with room for a
       // second copy of each pod it stranded, and keep that plan if the cluster's scheduler then places every pod
-      Plan roomier = withHeadroom(input, pods, stranded);
+      Plan roomier = headroom ? withHeadroom(input, pods, stranded) : null;
       if (roomier != null && validation.stranded(removed, roomier.nodeClaims()).isEmpty()) {
         return roomier;
       }
