@@ -154,6 +154,7 @@ final class DecisionReport {
         .addKeyValue("replacementPricePerHour", plan.replacementPricePerHour())
         .addKeyValue("savingPerHour", plan.savingPerHour())
         .addKeyValue("drainedReplaced", pass.drained())
+        .addKeyValue("replacesAbandoned", pass.abandoned())
         .addKeyValue("skipped", plan.skipped().stream().limit(50).toList()).log();
     if (pass.started()) {
       metrics.flushSingleMetric("ConsolidationActions", 1, MetricUnit.COUNT, NAMESPACE,
@@ -161,6 +162,7 @@ final class DecisionReport {
       metrics.addMetric("ConsolidationHourlySaving", plan.savingPerHour(), MetricUnit.NONE);
     }
     metrics.addMetric("NodesDrainedAfterReplacement", pass.drained().size(), MetricUnit.COUNT);
+    metrics.addMetric("ReplacesAbandoned", pass.abandoned().size(), MetricUnit.COUNT);
     metrics.flush();
     disrupted(event, pass.disruptions());
   }

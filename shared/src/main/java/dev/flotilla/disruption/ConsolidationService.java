@@ -43,23 +43,36 @@ public final class ConsolidationService {
    */
   public static final Duration LEASE = Duration.ofMinutes(1);
 
-  /** What a pass did. */
+  /**
+   * What a pass did. {@code abandoned} names the nodes whose consolidation replace was given up when its
+   * replacements were ready (pods pending meanwhile took their room): the nodes stay.
+   */
   public record Pass(ConsolidationPlan plan, boolean started, String outcome, List<String> drained,
-      List<String> replacementClaims, List<Disrupted> disruptions) {
+      List<String> replacementClaims, List<Disrupted> disruptions, List<String> abandoned) {
 
     public Pass(ConsolidationPlan plan, boolean started, String outcome, List<String> drained,
         List<String> replacementClaims) {
-      this(plan, started, outcome, drained, replacementClaims, List.of());
+      this(plan, started, outcome, drained, replacementClaims, List.of(), List.of());
+    }
+
+    public Pass(ConsolidationPlan plan, boolean started, String outcome, List<String> drained,
+        List<String> replacementClaims, List<Disrupted> disruptions) {
+      this(plan, started, outcome, drained, replacementClaims, disruptions, List.of());
     }
 
     public Pass {
       disruptions = disruptions == null ? List.of() : List.copyOf(disruptions);
+      abandoned = abandoned == null ? List.of() : List.copyOf(abandoned);
     }
 
     Pass with(List<Disrupted> more) {
       List<Disrupted> all = new ArrayList<>(more);
       all.addAll(disruptions);
-      return new Pass(plan, started, outcome, drained, replacementClaims, all);
+      return new Pass(plan, started, outcome, drained, replacementClaims, all, abandoned);
+    }
+
+    Pass abandoning(List<String> nodes) {
+      return new Pass(plan, started, outcome, drained, replacementClaims, disruptions, nodes);
     }
   }
 
@@ -145,12 +158,18 @@ public final class ConsolidationService {
   }
 
   private Pass runHoldingLease(String eventId) {
+    List<String> abandoned = new ArrayList<>();
+    Pass pass = runHoldingLease(eventId, abandoned);
+    return abandoned.isEmpty() ? pass : pass.abandoning(abandoned);
+  }
+
+  private Pass runHoldingLease(String eventId, List<String> abandoned) {
     // one read serves both: a retried drain is Draining before and after, which drainReplaced passes over
     List<Claim> claims = store.claims();
     staticCapacity.keep(eventId, claims);
     retryStalledDrains(claims);
     List<Disrupted> disrupted = new ArrayList<>();
-    List<String> drained = new ArrayList<>(drainReplaced(claims));
+    List<String> drained = new ArrayList<>(drainReplaced(claims, abandoned));
     Consolidator.View view = view();
     disrupted.addAll(expireAndRepair(view));
     if (!disrupted.isEmpty()) {
@@ -317,7 +336,7 @@ public final class ConsolidationService {
    * Drains the nodes whose replacement is now ready (a consolidation's replace, drift's, a rebalance's): the second
    * half of a replace. A consolidation's is checked again first, as the cluster now is ({@link #check}).
    */
-  private List<String> drainReplaced(List<Claim> claims) {
+  private List<String> drainReplaced(List<Claim> claims, List<String> abandoned) {
     Map<String, Claim> byId = new HashMap<>();
     claims.forEach(c -> byId.put(c.id(), c));
     // a node replaced by several drains once every one of them is ready
@@ -345,7 +364,11 @@ public final class ConsolidationService {
         if (view[0] == null) {
           view[0] = view();
         }
-        if (check(view[0], olds, replacements) != ReadyReplace.DRAIN) {
+        ReadyReplace checked = check(view[0], olds, replacements);
+        if (checked == ReadyReplace.ABANDONED) {
+          olds.forEach(o -> abandoned.add(o.nodeName()));
+        }
+        if (checked != ReadyReplace.DRAIN) {
           return;
         }
       }

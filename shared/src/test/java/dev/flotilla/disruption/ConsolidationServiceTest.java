@@ -242,8 +242,9 @@ class ConsolidationServiceTest {
     Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
     cluster.mirror("replacement", ready, List.of(running(pod("batch-1", room.get(Resources.CPU) - 500,
         room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))), false);
-    service.run("tick-2");
+    ConsolidationService.Pass pass = service.run("tick-2");
 
+    assertThat(pass.abandoned()).containsExactly("oversized");
     assertThat(cluster.sent()).as("web-1 would land nowhere").noneMatch(c -> c.node().equals("oversized"));
     assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
     assertThat(cluster.store.claim(replacement.id()).orElseThrow().replaces()).as("the replace is abandoned")

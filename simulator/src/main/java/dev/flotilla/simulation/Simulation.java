@@ -946,6 +946,10 @@ public final class Simulation {
     if (!pass.drained().isEmpty()) {
       decision("consolidation: replacement ready, draining " + pass.drained());
     }
+    if (!pass.abandoned().isEmpty()) {
+      decision("consolidation: replacement ready but its room taken by pods pending meanwhile, replace abandoned, "
+          + "keeping " + pass.abandoned());
+    }
     if (pass.started()) {
       consolidationActions++;
       ConsolidationPlan plan = pass.plan();
