@@ -386,13 +386,6 @@ public final class ConsolidationService {
   }
 
   /**
-   * A consolidation's replacements are ready, but the cluster moved on while they booted: pods that were pending
-   * took their room (the cluster's scheduler does not know whom a node was launched for), and the pods the drain
-   * would evict now land nowhere. Draining would send them to a launch of their own, and the next pass would
-   * remove a node again. The replace is abandoned instead: the replacements keep the pods they took, the old nodes
-   * stay, and later passes weigh them afresh.
-   */
-  /**
    * The replacements of a node's last replace. A replace whose launch failed (no capacity) leaves its claims closed,
    * still naming the node, and a later pass may replace the node again; the earlier attempt's closed claims must not
    * hold the later one's drain back for good. One attempt writes its claims within a pass; attempts are a pass
@@ -410,6 +403,13 @@ public final class ConsolidationService {
 
   private enum ReadyReplace { DRAIN, WAIT, ABANDONED }
 
+  /**
+   * A consolidation's replacements are ready, but the cluster moved on while they booted: pods that were pending
+   * took their room (the cluster's scheduler does not know whom a node was launched for), and the pods the drain
+   * would evict now land nowhere. Draining would send them to a launch of their own, and the next pass would
+   * remove a node again. The replace is abandoned instead: the replacements keep the pods they took, the old nodes
+   * stay, and later passes weigh them afresh.
+   */
   private ReadyReplace check(Consolidator.View view, List<Claim> olds, List<Claim> replacements) {
     Map<String, NodeState> byNode = new HashMap<>();
     view.nodes().forEach(n -> byNode.put(n.node(), n));
