@@ -13,24 +13,45 @@ public final class ConsolidationHandler implements RequestStreamHandler {
 
   private final ConsolidationService consolidation;
   private final DecisionReport report;
+  private final java.util.function.Consumer<java.time.Duration> pause;
 
   public ConsolidationHandler() {
     this(FlotillaServices.forDecisions());
   }
 
   public ConsolidationHandler(FlotillaServices services) {
+    this(services, ConsolidationHandler::sleep);
+  }
+
+  /** @param pause how the invocation waits before its command is checked again (a test's clock may stand in) */
+  public ConsolidationHandler(FlotillaServices services, java.util.function.Consumer<java.time.Duration> pause) {
     this.consolidation = services.consolidation;
     this.report = new DecisionReport("consolidation", services.config.cluster());
+    this.pause = pause;
   }
 
   @Override
   public void handleRequest(InputStream input, OutputStream output, Context context) {
     Envelope event = Invocation.parse(Invocation.read(input, report),
         e -> e.expect("aws.events", Envelope.SCHEDULED), report);
-    ConsolidationService.Pass pass = consolidation.run(event.id());
+    ConsolidationService.Begun begun = consolidation.begin(event.id());
+    if (begun.waiting()) {
+      // the command is checked again on the cluster as it will be then; the lease holds the next tick back
+      pause.accept(ConsolidationService.VALIDATION_DELAY);
+    }
+    ConsolidationService.Pass pass = consolidation.finish(begun);
     report.consolidated(event, pass);
     Invocation.write(output, Map.of("eventId", event.id(), "action", pass.plan().action().label(),
         "started", pass.started(), "nodes", pass.plan().nodes().stream().map(c -> c.state().node()).toList(),
         "savingPerHour", pass.plan().savingPerHour(), "outcome", pass.outcome(), "drained", pass.drained()));
+  }
+
+  private static void sleep(java.time.Duration delay) {
+    try {
+      Thread.sleep(delay);
+    } catch (InterruptedException e) {
+      // the runtime is shutting the invocation down: the check goes ahead at once
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -42,6 +42,8 @@ public final class ConsolidationService {
    * timeout, so a killed pass holds back at most the next one.
    */
   public static final Duration LEASE = Duration.ofMinutes(1);
+  /** How long a consolidation command waits before it is checked again and started, as in Karpenter. */
+  public static final Duration VALIDATION_DELAY = Duration.ofSeconds(15);
 
   /**
    * What a pass did. {@code abandoned} names the nodes whose consolidation replace was given up when its
@@ -139,31 +141,88 @@ public final class ConsolidationService {
   /**
    * One pass, unless another is running (it holds the lease): then nothing is done. The lease ends when the pass
    * does, failed or not, so a retry runs at once; a pass killed mid-way holds the next back until its lease expires.
+   * Here a consolidation command is checked again at once; the function waits {@link #VALIDATION_DELAY} between
+   * {@link #begin} and {@link #finish}.
    */
   public Pass run(String eventId) {
+    return finish(begin(eventId));
+  }
+
+  /**
+   * A pass's first half, as {@link #run}'s: under the lease, the replaced nodes drained, expiry and repair, and the
+   * disruption methods asked for a command. A consolidation command is not started: it waits, with the lease still
+   * held, for {@link #finish} to check it again on the cluster as it is then (Karpenter validates after 15 s, so
+   * that a command found on a moment's state, pods just evicted or a node just Ready, is not acted on).
+   */
+  public Begun begin(String eventId) {
     Optional<ClaimStore.Lease> lease = store.tryLease(LEASE_NAME, LEASE);
     if (lease.isEmpty()) {
       String reason = "skipped: another consolidation pass is running";
-      return new Pass(ConsolidationPlan.none(reason, List.of()), false, reason, List.of(), List.of());
+      return Begun.done(new Pass(ConsolidationPlan.none(reason, List.of()), false, reason, List.of(), List.of()));
     }
+    Begun begun = null;
     try {
-      return runHoldingLease(eventId);
+      List<String> abandoned = new ArrayList<>();
+      begun = runHoldingLease(eventId, abandoned, lease.get());
+      return begun;
     } finally {
-      try {
-        store.endLease(lease.get());
-      } catch (RuntimeException e) {
-        LOG.warn("consolidation lease not ended; it expires on its own: {}", e.getMessage());
+      if (begun == null || !begun.waiting()) {
+        endLease(lease.get());
       }
     }
   }
 
-  private Pass runHoldingLease(String eventId) {
-    List<String> abandoned = new ArrayList<>();
-    Pass pass = runHoldingLease(eventId, abandoned);
-    return abandoned.isEmpty() ? pass : pass.abandoning(abandoned);
+  /** The pass's second half: its command checked again on fresh state and started if it holds; the lease ends. */
+  public Pass finish(Begun begun) {
+    if (!begun.waiting()) {
+      return begun.pass();
+    }
+    try {
+      Pass pass = consolidate(begun.eventId(), begun.command(), new ArrayList<>(begun.drained()))
+          .with(begun.disrupted());
+      return begun.abandoned().isEmpty() ? pass : pass.abandoning(begun.abandoned());
+    } finally {
+      endLease(begun.lease());
+    }
   }
 
-  private Pass runHoldingLease(String eventId, List<String> abandoned) {
+  private void endLease(ClaimStore.Lease lease) {
+    try {
+      store.endLease(lease);
+    } catch (RuntimeException e) {
+      LOG.warn("consolidation lease not ended; it expires on its own: {}", e.getMessage());
+    }
+  }
+
+  /**
+   * What a pass's first half did: the pass, when it is over, or the consolidation command waiting to be checked
+   * again (and what the half did before it: nodes drained after their replacements, nodes expired or repaired,
+   * replaces abandoned).
+   */
+  public record Begun(Pass pass, String eventId, DisruptionCommand command, ClaimStore.Lease lease,
+      List<String> drained, List<Disrupted> disrupted, List<String> abandoned) {
+
+    public static Begun done(Pass pass) {
+      return new Begun(pass, null, null, null, List.of(), List.of(), List.of());
+    }
+
+    /** Whether a consolidation command waits for {@link ConsolidationService#finish}. */
+    public boolean waiting() {
+      return command != null;
+    }
+  }
+
+  private Begun runHoldingLease(String eventId, List<String> abandoned, ClaimStore.Lease lease) {
+    Begun begun = runHoldingLease(eventId, abandoned);
+    if (begun.waiting()) {
+      return new Begun(null, eventId, begun.command(), lease, begun.drained(), begun.disrupted(),
+          List.copyOf(abandoned));
+    }
+    Pass pass = begun.pass();
+    return Begun.done(abandoned.isEmpty() ? pass : pass.abandoning(abandoned));
+  }
+
+  private Begun runHoldingLease(String eventId, List<String> abandoned) {
     // one read serves both: a retried drain is Draining before and after, which drainReplaced passes over
     List<Claim> claims = store.claims();
     staticCapacity.keep(eventId, claims);
@@ -183,24 +242,22 @@ public final class ConsolidationService {
         continue;
       }
       if (command.get().plan() == null) {
-        return carryOut(eventId, command.get(), drained).with(disrupted);
+        return Begun.done(carryOut(eventId, command.get(), drained).with(disrupted));
       }
-      return consolidate(eventId, command.get(), ((ConsolidationMethod) method).actions(), drained).with(disrupted);
+      return new Begun(null, eventId, command.get(), null, List.copyOf(drained), List.copyOf(disrupted), List.of());
     }
     // nothing to do: the last method's plan says why, node by node (its search is cached, so this costs nothing)
     ConsolidationPlan idle = ((ConsolidationMethod) methods.getLast()).plan(view);
-    return new Pass(idle, false, idle.reason(), drained, List.of()).with(disrupted);
+    return Begun.done(new Pass(idle, false, idle.reason(), drained, List.of()).with(disrupted));
   }
 
-  /** The consolidation part of a pass, as it always ran: checked again on fresh state, then started. */
-  private Pass consolidate(String eventId, DisruptionCommand command, java.util.Set<Action> actions,
-      List<String> drained) {
-    ConsolidationPlan plan = command.plan();
-    // state may have moved while the plan was made: act only if the same plan holds on what is there now
-    ConsolidationPlan again = consolidator.plan(view(), actions);
-    if (again.action() != plan.action() || !again.claimIds().equals(plan.claimIds())) {
-      return new Pass(plan, false, "not started: the cluster changed while it was checked (now "
-          + again.action().label() + " " + again.claimIds() + ")", drained, List.of());
+  /** The consolidation part of a pass: checked again on fresh state, then started. */
+  private Pass consolidate(String eventId, DisruptionCommand command, List<String> drained) {
+    // the cluster moved while the command waited: act only if the same command still holds on what is there now
+    ConsolidationPlan plan = consolidator.recheck(view(), command.plan());
+    if (plan.action() == Action.NONE) {
+      return new Pass(command.plan(), false, "not started: the cluster changed while it was checked ("
+          + plan.reason() + ")", drained, List.of());
     }
     if (plan.replacements().isEmpty()) {
       List<Disrupted> disrupted = new ArrayList<>();

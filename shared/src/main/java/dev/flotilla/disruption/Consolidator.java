@@ -261,6 +261,62 @@ public final class Consolidator {
     return best != null ? best : ConsolidationPlan.none("no cheaper arrangement of the pods was found", skipped);
   }
 
+  /**
+   * Whether a command found a while ago still holds on the cluster as it is now, as Karpenter validates one: its
+   * nodes still there and still free to go (same claims, not blocked, within the budgets), and the cluster's
+   * scheduler still landing their pods, as they run now, on the nodes left and the same replacements. The command
+   * itself is not searched for again: a search on a cluster that moved by a pod may pick other nodes, which is no
+   * reason to drop a command that still holds. The result's nodes are the fresh ones, to act on.
+   */
+  ConsolidationPlan recheck(View view, ConsolidationPlan plan) {
+    Map<String, NodePool> pools = new HashMap<>();
+    view.pools().forEach(p -> pools.put(p.name(), p));
+    Map<String, Claim> byNode = new HashMap<>();
+    Set<String> beingReplaced = new HashSet<>();
+    for (Claim c : view.claims()) {
+      if (c.state().live()) {
+        if (c.nodeName() != null) {
+          byNode.put(c.nodeName(), c);
+        }
+        beingReplaced.addAll(c.replaces());
+      }
+    }
+    Map<String, NodeState> states = new HashMap<>();
+    view.nodes().forEach(n -> states.put(n.node(), n));
+    DisruptionBudgets budgets = DisruptionBudgets.of(view.pools(), view.claims(), notReady(view), view.now());
+    Map<String, Integer> budget = new HashMap<>(budgets.remaining(plan.action() == Action.DELETE_EMPTY
+        ? DisruptionReason.Empty : DisruptionReason.Underutilized));
+    List<Candidate> fresh = new ArrayList<>();
+    for (Candidate c : plan.nodes()) {
+      Claim claim = byNode.get(c.state().node());
+      NodeState state = states.get(c.state().node());
+      if (claim == null || state == null || !claim.id().equals(c.claim().id())
+          || claim.state() != ClaimState.Initialized) {
+        return ConsolidationPlan.none(c.state().node() + " is no longer there to consolidate", List.of());
+      }
+      if (plan.action() == Action.DELETE_EMPTY && !state.empty()) {
+        return ConsolidationPlan.none(c.state().node() + " runs pods again", List.of());
+      }
+      Candidate now = new Candidate(state, claim);
+      String blocker = blocker(now, pools.get(claim.nodePool()), beingReplaced, budget, view.now());
+      if (blocker == null && budget.merge(claim.nodePool(), -1, Integer::sum) < 0) {
+        blocker = "NodePool " + claim.nodePool() + "'s disruption budget is used up";
+      }
+      if (blocker != null) {
+        return ConsolidationPlan.none(c.state().node() + ": " + blocker, List.of());
+      }
+      fresh.add(now);
+    }
+    List<String> stranded = new ConsolidationValidation(view, pools).stranded(fresh, plan.replacements());
+    if (!stranded.isEmpty()) {
+      return ConsolidationPlan.none("the cluster's scheduler would now leave " + stranded.size()
+          + " displaced pod(s) pending (" + String.join(", ", stranded.subList(0, Math.min(3, stranded.size())))
+          + ")", List.of());
+    }
+    return new ConsolidationPlan(plan.action(), fresh, plan.replacements(), plan.moves(), plan.removedPricePerHour(),
+        plan.replacementPricePerHour(), plan.reason(), plan.skipped());
+  }
+
   /** Why a node may not be consolidated now, or null. */
   private static String blocker(Candidate c, NodePool pool, Set<String> beingReplaced, Map<String, Integer> budget,
       Instant now) {

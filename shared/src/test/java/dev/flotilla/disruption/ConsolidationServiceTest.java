@@ -177,6 +177,46 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aCommandWaitsAndIsDroppedWhenTheClusterNoLongerLandsItsPods() {
+    Claim small = cluster.node("small", "m7i.xlarge", List.of(running(pod("web-1", 500, 512))));
+    Claim big = cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024)),
+        running(pod("web-3", 500, 512))));
+
+    ConsolidationService.Begun begun = service.begin("tick-1");
+    assertThat(begun.waiting()).isTrue();
+    assertThat(begun.command().plan().claimIds()).containsExactly(small.id());
+    assertThat(cluster.sent()).as("nothing acts before the check").isEmpty();
+
+    // while the command waits, a pod lands in the spare room web-1 was to take
+    Resources room = NodeCapacity.allocatable(cluster.catalog.type("m7i.xlarge"));
+    cluster.mirror("big", big, List.of(running(pod("web-2", 1000, 1024)), running(pod("web-3", 500, 512)),
+        running(pod("batch-1", room.get(Resources.CPU) - 1700, 512))), false);
+    cluster.clock.advance(ConsolidationService.VALIDATION_DELAY);
+    ConsolidationService.Pass pass = service.finish(begun);
+
+    assertThat(pass.started()).isFalse();
+    assertThat(pass.outcome()).contains("changed").contains("shop/web-1");
+    assertThat(cluster.sent()).isEmpty();
+    assertThat(cluster.store.claim(small.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+  }
+
+  @Test
+  void aCommandThatStillHoldsAfterItsWaitIsStartedThoughOtherNodesChanged() {
+    Claim small = cluster.node("small", "m7i.xlarge", List.of(running(pod("web-1", 500, 512))));
+    cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024)), running(pod("web-3", 500, 512))));
+
+    ConsolidationService.Begun begun = service.begin("tick-1");
+    // meanwhile another node joins with pods of its own: the command is not searched for again, only checked
+    cluster.node("late", "m7i.large", List.of(running(pod("api-1", 1500, 2048))));
+    cluster.clock.advance(ConsolidationService.VALIDATION_DELAY);
+    ConsolidationService.Pass pass = service.finish(begun);
+
+    assertThat(pass.started()).isTrue();
+    assertThat(cluster.sent()).singleElement().satisfies(c -> assertThat(c.node()).isEqualTo("small"));
+    assertThat(cluster.store.claim(small.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+  }
+
+  @Test
   void aNodeOneCheaperNodeCanRunIsReplacedAndDrainedOnlyWhenTheReplacementIsReady() {
     Claim oversized = cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
 

@@ -43,8 +43,16 @@ public interface Autoscaler {
 
   Provisioner.Decision provision(String eventId, List<PendingPod> pending);
 
-  /** One pass of the scheduled disruption (consolidation) loop. */
-  ConsolidationService.Pass disrupt(String eventId);
+  /**
+   * One pass of the scheduled disruption (consolidation) loop, or its first half when its command waits to be
+   * checked again ({@link ConsolidationService#VALIDATION_DELAY} later, by {@link #finishDisruption}).
+   */
+  ConsolidationService.Begun disrupt(String eventId);
+
+  /** The second half of a pass whose command waited. */
+  default ConsolidationService.Pass finishDisruption(ConsolidationService.Begun begun) {
+    return begun.pass();
+  }
 
   InterruptionService.Outcome interruption(InterruptionEvent event);
 
@@ -80,8 +88,13 @@ public interface Autoscaler {
           }
 
           @Override
-          public ConsolidationService.Pass disrupt(String eventId) {
-            return services.consolidation().run(eventId);
+          public ConsolidationService.Begun disrupt(String eventId) {
+            return services.consolidation().begin(eventId);
+          }
+
+          @Override
+          public ConsolidationService.Pass finishDisruption(ConsolidationService.Begun begun) {
+            return services.consolidation().finish(begun);
           }
 
           @Override

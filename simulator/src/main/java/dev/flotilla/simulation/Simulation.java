@@ -937,7 +937,19 @@ public final class Simulation {
     cluster.nodes.values().forEach(this::mirror);
     checkReservations();
     String eventId = nextEventId();
-    deliver("consolidation", eventId, () -> consolidated(autoscaler.disrupt(eventId)));
+    deliver("consolidation", eventId, () -> {
+      ConsolidationService.Begun begun = autoscaler.disrupt(eventId);
+      if (!begun.waiting()) {
+        consolidated(begun.pass());
+        return;
+      }
+      // the function waits, and the cluster goes on meanwhile: the command is checked again on what is there then
+      at(elapsed().plus(ConsolidationService.VALIDATION_DELAY), () -> {
+        cluster.nodes.values().forEach(this::mirror);
+        deliver("consolidation", eventId + "/check", () -> consolidated(autoscaler.finishDisruption(begun)));
+        processCommands();
+      });
+    });
     processCommands();
   }
 

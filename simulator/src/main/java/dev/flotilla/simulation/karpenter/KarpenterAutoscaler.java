@@ -62,8 +62,8 @@ public final class KarpenterAutoscaler implements Autoscaler {
   }
 
   @Override
-  public ConsolidationService.Pass disrupt(String eventId) {
-    return disruption.run(eventId);
+  public ConsolidationService.Begun disrupt(String eventId) {
+    return ConsolidationService.Begun.done(disruption.run(eventId));
   }
 
   @Override
