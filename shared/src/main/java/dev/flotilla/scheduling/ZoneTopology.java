@@ -238,7 +238,7 @@ final class ZoneTopology {
     boolean changed = true;
     while (changed) {
       changed = removeUnbalanced(counts, zoneOf, out);
-      changed |= removeUnfollowed(zoneOf, out);
+      changed |= removeUnfollowed(counts, zoneOf, out);
     }
     return out;
   }
@@ -283,8 +283,11 @@ final class ZoneTopology {
     return changed;
   }
 
-  /** Zone affinity that followed pods packing then left out: a pod it selects must still be in its zone. */
-  private boolean removeUnfollowed(Map<String, Integer> zoneOf, List<String> out) {
+  /**
+   * Zone affinity that followed pods packing then left out: a pod it selects must still be in its zone. A pod taken
+   * out leaves the spreads that count it too, so that the next round keeps their skew over what stays.
+   */
+  private boolean removeUnfollowed(Map<Spread, long[]> counts, Map<String, Integer> zoneOf, List<String> out) {
     Map<Topology.Group, long[]> placed = new HashMap<>();
     for (PodClass c : settled) {
       Plan p = plans.get(c);
@@ -331,6 +334,11 @@ final class ZoneTopology {
               if (e.getKey().matches(c.template)) {
                 e.getValue()[z]--;
                 e.getValue()[zones.size()]--;
+              }
+            }
+            for (Map.Entry<Spread, long[]> e : counts.entrySet()) {
+              if (e.getKey().group.matches(c.template)) {
+                e.getValue()[z]--;
               }
             }
             break;

@@ -86,6 +86,29 @@ class SchedulerPropertiesTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void zoneSpreadBesideZoneAffinityAndAHostPortInOneWorkloadKeepsItsSkew() {
+    // found by the property above (seed 7196325023546064969), shrunk
+    List<MixedWorkload> workloads = List.of(
+        new MixedWorkload(2, 50, 64, Set.of("amd64", "tier")),
+        new MixedWorkload(1, 50, 64, Set.of()),
+        new MixedWorkload(1, 50, 64, Set.of("tier", "volume-b")),
+        new MixedWorkload(1, 1729, 14272, Set.of()),
+        new MixedWorkload(2, 5473, 19087, Set.of("arm64", "tier", "zones-ab")),
+        new MixedWorkload(48, 250, 69, Set.of()),
+        new MixedWorkload(14, 114, 1767, Set.of("gpu", "spot-only")),
+        new MixedWorkload(31, 50, 64, Set.of()),
+        new MixedWorkload(4, 2996, 17446, Set.of("volume-b", "zone-anti")),
+        new MixedWorkload(263, 94, 4522, Set.of("volume-b")),
+        new MixedWorkload(28, 106, 295, Set.of()),
+        new MixedWorkload(29, 56, 145, Set.of("zone-spread-tier")),
+        new MixedWorkload(299, 51, 65, Set.of()),
+        new MixedWorkload(276, 103, 1121, Set.of("batch", "host-anti", "gpu")),
+        new MixedWorkload(282, 1416, 149, Set.of("port", "zone-affinity-tier", "zone-spread-2")));
+    SchedulingInput input = mixedInput(workloads, 8000, 8000);
+    PlanInvariants.check(input, new Scheduler().schedule(input));
+  }
+
   @Property(tries = 15)
   void everyConstraintKindInOneMixGivesTheSamePlanTwice(
       @ForAll("mixedWorkloads") @Size(min = 1, max = 24) List<MixedWorkload> workloads,
