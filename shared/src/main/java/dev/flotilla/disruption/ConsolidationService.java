@@ -162,8 +162,7 @@ public final class ConsolidationService {
     }
     Begun begun = null;
     try {
-      List<String> abandoned = new ArrayList<>();
-      begun = runHoldingLease(eventId, abandoned, lease.get());
+      begun = firstHalf(eventId, lease.get());
       return begun;
     } finally {
       if (begun == null || !begun.waiting()) {
@@ -178,9 +177,8 @@ public final class ConsolidationService {
       return begun.pass();
     }
     try {
-      Pass pass = consolidate(begun.eventId(), begun.command(), new ArrayList<>(begun.drained()))
-          .with(begun.disrupted());
-      return begun.abandoned().isEmpty() ? pass : pass.abandoning(begun.abandoned());
+      return consolidate(begun.eventId(), begun.command(), new ArrayList<>(begun.drained()))
+          .with(begun.disrupted()).abandoning(begun.abandoned());
     } finally {
       endLease(begun.lease());
     }
@@ -212,17 +210,8 @@ public final class ConsolidationService {
     }
   }
 
-  private Begun runHoldingLease(String eventId, List<String> abandoned, ClaimStore.Lease lease) {
-    Begun begun = runHoldingLease(eventId, abandoned);
-    if (begun.waiting()) {
-      return new Begun(null, eventId, begun.command(), lease, begun.drained(), begun.disrupted(),
-          List.copyOf(abandoned));
-    }
-    Pass pass = begun.pass();
-    return Begun.done(abandoned.isEmpty() ? pass : pass.abandoning(abandoned));
-  }
-
-  private Begun runHoldingLease(String eventId, List<String> abandoned) {
+  private Begun firstHalf(String eventId, ClaimStore.Lease lease) {
+    List<String> abandoned = new ArrayList<>();
     // one read serves both: a retried drain is Draining before and after, which drainReplaced passes over
     List<Claim> claims = store.claims();
     staticCapacity.keep(eventId, claims);
@@ -235,20 +224,21 @@ public final class ConsolidationService {
       // what expiry and repair drained counts against the budgets of what follows
       view = view();
     }
-    DisruptionBudgets budgets = DisruptionBudgets.of(view.pools(), view.claims(), notReady(view), view.now());
+    DisruptionBudgets budgets = view.budgets();
     for (DisruptionMethod method : methods) {
       Optional<DisruptionCommand> command = method.computeCommand(view, budgets);
       if (command.isEmpty()) {
         continue;
       }
       if (command.get().plan() == null) {
-        return Begun.done(carryOut(eventId, command.get(), drained).with(disrupted));
+        return Begun.done(carryOut(eventId, command.get(), drained).with(disrupted).abandoning(abandoned));
       }
-      return new Begun(null, eventId, command.get(), null, List.copyOf(drained), List.copyOf(disrupted), List.of());
+      return new Begun(null, eventId, command.get(), lease, List.copyOf(drained), List.copyOf(disrupted),
+          List.copyOf(abandoned));
     }
     // nothing to do: the last method's plan says why, node by node (its search is cached, so this costs nothing)
     ConsolidationPlan idle = ((ConsolidationMethod) methods.getLast()).plan(view);
-    return Begun.done(new Pass(idle, false, idle.reason(), drained, List.of()).with(disrupted));
+    return Begun.done(new Pass(idle, false, idle.reason(), drained, List.of()).with(disrupted).abandoning(abandoned));
   }
 
   /** The consolidation part of a pass: checked again on fresh state, then started. */
@@ -349,7 +339,7 @@ public final class ConsolidationService {
             DisruptionReason.Expired, "expiry goes whatever the budgets say", why, 0));
       }
     }
-    DisruptionBudgets budgets = DisruptionBudgets.of(view.pools(), view.claims(), notReady(view), view.now());
+    DisruptionBudgets budgets = view.budgets();
     Repair.Found found = repair.unhealthy(view, budgets);
     for (String pool : found.heldBack()) {
       LOG.atWarn().setMessage("repair held back: over 20% of the pool's nodes are unhealthy")
@@ -371,12 +361,6 @@ public final class ConsolidationService {
           .log();
     }
     return disrupted;
-  }
-
-  private static java.util.Set<String> notReady(Consolidator.View view) {
-    java.util.Set<String> result = new java.util.HashSet<>();
-    view.nodes().stream().filter(n -> !n.ready()).forEach(n -> result.add(n.node()));
-    return result;
   }
 
   private NodePool pool(String name) {
@@ -487,9 +471,7 @@ public final class ConsolidationService {
         removed.add(new Candidate(state, old));
       }
     }
-    Map<String, NodePool> byName = new HashMap<>();
-    view.pools().forEach(p -> byName.put(p.name(), p));
-    List<String> stranded = new ConsolidationValidation(view, byName).stranded(removed, List.of());
+    List<String> stranded = new ConsolidationValidation(view, view.poolsByName()).stranded(removed, List.of());
     if (stranded.isEmpty()) {
       return ReadyReplace.DRAIN;
     }

@@ -79,37 +79,53 @@ public final class Consolidator {
         Instant now) {
       this(nodes, claims, pools, catalog, now, List.of());
     }
+
+    /**
+     * The one budget accounting every disruption method reads; the nodes whose mirrored Ready condition is not True
+     * count as disrupted already.
+     */
+    DisruptionBudgets budgets() {
+      Set<String> notReady = new HashSet<>();
+      nodes.stream().filter(n -> !n.ready()).forEach(n -> notReady.add(n.node()));
+      return DisruptionBudgets.of(pools, claims, notReady, now);
+    }
+
+    Map<String, NodePool> poolsByName() {
+      Map<String, NodePool> byName = new HashMap<>();
+      pools.forEach(p -> byName.put(p.name(), p));
+      return byName;
+    }
+  }
+
+  /** The live claims by the node they run, and the claims a live replacement replaces. */
+  private record Owners(Map<String, Claim> byNode, Set<String> beingReplaced) {
+    static Owners of(View view) {
+      Map<String, Claim> byNode = new HashMap<>();
+      Set<String> beingReplaced = new HashSet<>();
+      for (Claim c : view.claims()) {
+        if (c.state().live()) {
+          if (c.nodeName() != null) {
+            byNode.put(c.nodeName(), c);
+          }
+          beingReplaced.addAll(c.replaces());
+        }
+      }
+      return new Owners(byNode, beingReplaced);
+    }
   }
 
   public ConsolidationPlan plan(View view) {
     return plan(view, java.util.EnumSet.allOf(Action.class));
   }
 
-  /** The nodes whose mirrored Ready condition is not True: the budgets count them as disrupted already. */
-  private static Set<String> notReady(View view) {
-    Set<String> result = new HashSet<>();
-    view.nodes().stream().filter(n -> !n.ready()).forEach(n -> result.add(n.node()));
-    return result;
-  }
-
   /** The one consolidation worth doing now among the {@code looking} actions only (a disruption method's share). */
   public ConsolidationPlan plan(View view, Set<Action> looking) {
-    Map<String, NodePool> pools = new HashMap<>();
-    view.pools().forEach(p -> pools.put(p.name(), p));
-    Map<String, Claim> byNode = new HashMap<>();
-    Set<String> beingReplaced = new HashSet<>();
-    for (Claim c : view.claims()) {
-      if (!c.state().live()) {
-        continue;
-      }
-      if (c.nodeName() != null) {
-        byNode.put(c.nodeName(), c);
-      }
-      beingReplaced.addAll(c.replaces());
-    }
-    // the one budget accounting every disruption method reads: empty nodes go under the budgets for Empty, the
-    // rest under those for Underutilized
-    DisruptionBudgets budgets = DisruptionBudgets.of(view.pools(), view.claims(), notReady(view), view.now());
+    Map<String, NodePool> pools = view.poolsByName();
+    Owners owners = Owners.of(view);
+    Map<String, Claim> byNode = owners.byNode();
+    Set<String> beingReplaced = owners.beingReplaced();
+    // empty nodes go under the budgets for Empty, the rest under those for Underutilized
+    DisruptionBudgets budgets = view.budgets();
     Map<String, Integer> budget = budgets.remaining(DisruptionReason.Underutilized);
     Map<String, Integer> emptyBudget = budgets.remaining(DisruptionReason.Empty);
 
@@ -144,7 +160,7 @@ public final class Consolidator {
     Object key = List.of(view.pools(), owned.stream().map(c -> List.of(c.state(), c.claim().id(),
         c.claim().version())).toList(), eligible.stream().map(c -> c.claim().id()).toList(), budget, emptyBudget,
         looking, view.claims().stream().filter(c -> c.state().live() && (c.state() != ClaimState.Initialized
-            || !onTheirWay(c, Map.of(), view.now()).isEmpty())).map(c -> List.of(c.id(), c.version())).toList());
+            || stillComing(c, view.now()) && !c.kinds().isEmpty())).map(c -> List.of(c.id(), c.version())).toList());
     Map.Entry<Object, ConsolidationPlan> cached = last.get(looking);
     if (cached != null && key.equals(cached.getKey())) {
       return cached.getValue();
@@ -269,22 +285,13 @@ public final class Consolidator {
    * reason to drop a command that still holds. The result's nodes are the fresh ones, to act on.
    */
   ConsolidationPlan recheck(View view, ConsolidationPlan plan) {
-    Map<String, NodePool> pools = new HashMap<>();
-    view.pools().forEach(p -> pools.put(p.name(), p));
-    Map<String, Claim> byNode = new HashMap<>();
-    Set<String> beingReplaced = new HashSet<>();
-    for (Claim c : view.claims()) {
-      if (c.state().live()) {
-        if (c.nodeName() != null) {
-          byNode.put(c.nodeName(), c);
-        }
-        beingReplaced.addAll(c.replaces());
-      }
-    }
+    Map<String, NodePool> pools = view.poolsByName();
+    Owners owners = Owners.of(view);
+    Map<String, Claim> byNode = owners.byNode();
+    Set<String> beingReplaced = owners.beingReplaced();
     Map<String, NodeState> states = new HashMap<>();
     view.nodes().forEach(n -> states.put(n.node(), n));
-    DisruptionBudgets budgets = DisruptionBudgets.of(view.pools(), view.claims(), notReady(view), view.now());
-    Map<String, Integer> budget = new HashMap<>(budgets.remaining(plan.action() == Action.DELETE_EMPTY
+    Map<String, Integer> budget = new HashMap<>(view.budgets().remaining(plan.action() == Action.DELETE_EMPTY
         ? DisruptionReason.Empty : DisruptionReason.Underutilized));
     List<Candidate> fresh = new ArrayList<>();
     for (Candidate c : plan.nodes()) {
@@ -309,9 +316,7 @@ public final class Consolidator {
     }
     List<String> stranded = new ConsolidationValidation(view, pools).stranded(fresh, plan.replacements());
     if (!stranded.isEmpty()) {
-      return ConsolidationPlan.none("the cluster's scheduler would now leave " + stranded.size()
-          + " displaced pod(s) pending (" + String.join(", ", stranded.subList(0, Math.min(3, stranded.size())))
-          + ")", List.of());
+      return ConsolidationPlan.none(leftPending(stranded), List.of());
     }
     return new ConsolidationPlan(plan.action(), fresh, plan.replacements(), plan.moves(), plan.removedPricePerHour(),
         plan.replacementPricePerHour(), plan.reason(), plan.skipped());
@@ -407,9 +412,7 @@ public final class Consolidator {
       return null;
     }
     if (validation == null) {
-      Map<String, NodePool> pools = new HashMap<>();
-      view.pools().forEach(p -> pools.put(p.name(), p));
-      validation = new ConsolidationValidation(view, pools);
+      validation = new ConsolidationValidation(view, view.poolsByName());
     }
     List<String> stranded = validation.stranded(removed, plan.nodeClaims());
     if (!stranded.isEmpty()) {
@@ -421,13 +424,25 @@ public final class Consolidator {
       }
       // the pods named are the first the cluster's scheduler could not place, then the zones the plan's new nodes
       // go to
-      refusal = "the cluster's scheduler would leave " + stranded.size() + " displaced pod(s) pending ("
-          + String.join(", ", stranded.subList(0, Math.min(3, stranded.size()))) + ") with "
-          + plan.nodeClaims().size() + " replacement(s) in " + plan.nodeClaims().stream().map(NodeClaim::zone)
-          .toList();
+      refusal = leftPending(stranded) + " with " + plan.nodeClaims().size() + " replacement(s) in "
+          + plan.nodeClaims().stream().map(NodeClaim::zone).toList();
       return null;
     }
     return plan;
+  }
+
+  /** Whether a claim's reservations still hold pods on their way: its node in flight, or Ready within the grace. */
+  static boolean stillComing(Claim claim, Instant now) {
+    boolean inFlight = claim.state() == ClaimState.Launching || claim.state() == ClaimState.Launched
+        || claim.state() == ClaimState.Registered;
+    return inFlight || claim.state() == ClaimState.Initialized && claim.updatedAt() != null
+        && claim.updatedAt().plus(Provisioner.RESERVATION_GRACE).isAfter(now);
+  }
+
+  /** Why an action is refused: the pods the cluster's scheduler would strand, the first three named. */
+  static String leftPending(List<String> stranded) {
+    return "the cluster's scheduler would leave " + stranded.size() + " displaced pod(s) pending ("
+        + String.join(", ", stranded.subList(0, Math.min(3, stranded.size()))) + ")";
   }
 
   /** The pods the node mirror shows running, by name. */
@@ -444,11 +459,7 @@ public final class Consolidator {
    * elsewhere, was planned again, or is gone). Named after the claim, as the kinds keep one pod's name for a kind.
    */
   static List<PendingPod> onTheirWay(Claim claim, Map<String, PendingPod> running, Instant now) {
-    boolean inFlight = claim.state() == ClaimState.Launching || claim.state() == ClaimState.Launched
-        || claim.state() == ClaimState.Registered;
-    boolean justReady = claim.state() == ClaimState.Initialized && claim.updatedAt() != null
-        && claim.updatedAt().plus(Provisioner.RESERVATION_GRACE).isAfter(now);
-    if (!inFlight && !justReady) {
+    if (!stillComing(claim, now)) {
       return List.of();
     }
     List<PendingPod> pods = new ArrayList<>();
