@@ -19,8 +19,13 @@ import java.util.List;
  * resource; columns whose price is below what they are worth enter, until none is. The loads a node may take are
  * exactly the convex hull of those vertices, so the optimum is that of the per-class program over the same shapes.
  *
- * <p>The pricing program's dual gives each shape's resource prices μ; with them the caller can pull π back inside the
- * per-class dual's constraints, so the figure it reports is a true lower bound whatever the rounding.
+ * <p>Per-node caps (hostname anti-affinity, hostname spread, host ports) are rows of the pricing program too:
+ * {@code Σ_{c∈G} x[c] ≤ cap[G]}. A node then holds at most that many pods of the capped classes, however much room
+ * it has, which is what keeps the optimum from stacking a hundred pods that repel each other on one large node.
+ *
+ * <p>The pricing program's dual gives each shape's resource prices μ and cap prices σ; with them the caller can pull
+ * π back inside the per-class dual's constraints, so the figure it reports is a true lower bound whatever the
+ * rounding.
  */
 final class CoveringProgram {
 
@@ -28,10 +33,17 @@ final class CoveringProgram {
    * @param optimal whether no column could improve the master (else the figures are those of the last basis)
    * @param classPrices π: per class, what one pod is worth at the optimum
    * @param shapePrices μ: per shape, its resource prices (by resource), from its pricing program at π
+   * @param capPrices   σ: per shape, the price of each per-node cap (by cap), from the same program
    * @param nodes       per shape, fractional nodes bought
    * @param pods        per shape, pods of each class it holds in the optimum (null where none)
+   * @param tooFewNodes whether some cap has more pods than the nodes bought that may hold them could take at the cap,
+   *                    so no shuffling of pods between those nodes keeps it
    */
-  record Solution(boolean optimal, double[] classPrices, double[][] shapePrices, double[] nodes, double[][] pods) {}
+  record Solution(boolean optimal, double[] classPrices, double[][] shapePrices, double[][] capPrices,
+      double[] nodes, double[][] pods, boolean tooFewNodes) {}
+
+  /** At most {@code limit} pods of {@code classes}, together, on one node. */
+  record PerNodeCap(int limit, int[] classes) {}
 
   private static final double EPS = 1e-9;
   private static final int REFACTOR_EVERY = 64;
@@ -41,6 +53,11 @@ final class CoveringProgram {
   private final double[][] room;
   private final double[] price;
   private final List<BitSet> holds;
+  /** The caps the program keeps: those given, or none when they are only checked. */
+  private final List<PerNodeCap> caps;
+  private final List<PerNodeCap> checked;
+  /** Per class, the caps it counts in. */
+  private final int[][] capsOf;
   private final int k;
   private final int ra;
 
@@ -60,21 +77,38 @@ final class CoveringProgram {
    * @param room   per shape, what a node holds (by resource, same scale)
    * @param price  per shape, USD per hour
    * @param holds  per shape, the classes it may hold (each fits whole)
+   * @param caps   per-node caps on classes' pods together
+   * @param enforce whether the program keeps the caps; if not, the solution only says whether it happens to
    */
-  private CoveringProgram(double[][] req, double[] demand, double[][] room, double[] price, List<BitSet> holds) {
+  private CoveringProgram(double[][] req, double[] demand, double[][] room, double[] price, List<BitSet> holds,
+      List<PerNodeCap> caps, boolean enforce) {
     this.req = req;
     this.demand = demand;
     this.room = room;
     this.price = price;
     this.holds = holds;
+    this.caps = enforce ? caps : List.of();
+    this.checked = caps;
     this.k = demand.length;
     this.ra = room.length == 0 ? 0 : room[0].length;
+    int[] counts = new int[k];
+    this.caps.forEach(cap -> java.util.Arrays.stream(cap.classes()).forEach(c -> counts[c]++));
+    this.capsOf = new int[k][];
+    for (int c = 0; c < k; c++) {
+      capsOf[c] = new int[counts[c]];
+      counts[c] = 0;
+    }
+    for (int g = 0; g < this.caps.size(); g++) {
+      for (int c : this.caps.get(g).classes()) {
+        capsOf[c][counts[c]++] = g;
+      }
+    }
   }
 
   /** Solves the program, or returns null when some class no shape holds or no pod of it needs any resource. */
   static Solution solve(double[][] req, double[] demand, double[][] room, double[] price, List<BitSet> holds,
-      int maxPivots) {
-    return new CoveringProgram(req, demand, room, price, holds).run(maxPivots);
+      List<PerNodeCap> caps, boolean enforce, int maxPivots) {
+    return new CoveringProgram(req, demand, room, price, holds, caps, enforce).run(maxPivots);
   }
 
   private Solution run(int maxPivots) {
@@ -95,7 +129,7 @@ final class CoveringProgram {
         boolean added = false;
         for (int t = 0; t < price.length; t++) {
           double[] x = new double[k];
-          double worth = bestLoad(t, pi, x, null);
+          double worth = bestLoad(t, pi, x, null, null);
           if (price[t] - worth < -EPS * Math.max(1, price[t])) {
             addColumn(t, x);
             added = true;
@@ -129,9 +163,11 @@ final class CoveringProgram {
     refactor();
     duals(pi);
     double[][] mu = new double[price.length][];
+    double[][] sigma = new double[price.length][];
     for (int t = 0; t < price.length; t++) {
       mu[t] = new double[ra];
-      bestLoad(t, pi, new double[k], mu[t]);
+      sigma[t] = new double[caps.size()];
+      bestLoad(t, pi, new double[k], mu[t], sigma[t]);
     }
     double[] nodes = new double[price.length];
     double[][] pods = new double[price.length][];
@@ -151,7 +187,29 @@ final class CoveringProgram {
         pods[t][c] += lambda * load[c];
       }
     }
-    return new Solution(optimal, pi, mu, nodes, pods);
+    return new Solution(optimal, pi, mu, sigma, nodes, pods, tooFewNodes(nodes));
+  }
+
+  private boolean tooFewNodes(double[] nodes) {
+    for (PerNodeCap cap : checked) {
+      double pods = 0;
+      for (int c : cap.classes()) {
+        pods += demand[c];
+      }
+      double room = 0;
+      for (int t = 0; t < nodes.length; t++) {
+        for (int c : cap.classes()) {
+          if (holds.get(t).get(c)) {
+            room += nodes[t] * cap.limit();
+            break;
+          }
+        }
+      }
+      if (pods > room + 1e-6) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The starting basis: for each class, the pure column of the shape that holds its pods cheapest. */
@@ -191,6 +249,9 @@ final class CoveringProgram {
       if (req[c][r] > 0) {
         fit = Math.min(fit, room[t][r] / req[c][r]);
       }
+    }
+    for (int g : capsOf[c]) {
+      fit = Math.min(fit, caps.get(g).limit());
     }
     return fit;
   }
@@ -383,9 +444,10 @@ final class CoveringProgram {
 
   /**
    * The most a node of shape {@code t} is worth at class prices {@code pi}: {@code max π·x} over loads x it can hold.
-   * Fills {@code x} with the best load and, when given, {@code mu} with the resource prices of the program's dual.
+   * Fills {@code x} with the best load and, when given, {@code mu} and {@code sigma} with the resource and cap prices
+   * of the program's dual.
    */
-  private double bestLoad(int t, double[] pi, double[] x, double[] mu) {
+  private double bestLoad(int t, double[] pi, double[] x, double[] mu, double[] sigma) {
     BitSet h = holds.get(t);
     int n = 0;
     for (int c = h.nextSetBit(0); c >= 0; c = h.nextSetBit(c + 1)) {
@@ -398,13 +460,24 @@ final class CoveringProgram {
     }
     int[] cls = new int[n];
     n = 0;
+    // the caps that bind some class of this program, each a row after the resources
+    int[] capRow = caps.isEmpty() ? null : new int[caps.size()];
+    int rows = ra;
+    if (capRow != null) {
+      java.util.Arrays.fill(capRow, -1);
+    }
     for (int c = h.nextSetBit(0); c >= 0; c = h.nextSetBit(c + 1)) {
       if (pi[c] > EPS) {
         cls[n++] = c;
+        for (int g : capsOf[c]) {
+          if (capRow[g] < 0) {
+            capRow[g] = rows++;
+          }
+        }
       }
     }
-    double[][] a = new double[ra][n];
-    double[] b = new double[ra];
+    double[][] a = new double[rows][n];
+    double[] b = new double[rows];
     double[] obj = new double[n];
     for (int r = 0; r < ra; r++) {
       for (int i = 0; i < n; i++) {
@@ -414,6 +487,10 @@ final class CoveringProgram {
     }
     for (int i = 0; i < n; i++) {
       obj[i] = pi[cls[i]];
+      for (int g : capsOf[cls[i]]) {
+        a[capRow[g]][i] = 1;
+        b[capRow[g]] = caps.get(g).limit();
+      }
     }
     Simplex.Solution s = Simplex.maximize(a, b, obj, 1_000);
     for (int i = 0; i < n; i++) {
@@ -422,6 +499,11 @@ final class CoveringProgram {
     if (mu != null) {
       for (int r = 0; r < ra; r++) {
         mu[r] = Math.max(0, s.rowDuals()[r]);
+      }
+    }
+    if (sigma != null && capRow != null) {
+      for (int g = 0; g < caps.size(); g++) {
+        sigma[g] = capRow[g] < 0 ? 0 : Math.max(0, s.rowDuals()[capRow[g]]);
       }
     }
     return s.objective();

@@ -39,8 +39,10 @@ final class FractionalBound {
    * @param nodes  fractional nodes of each shape in the optimum (by shape index)
    * @param prices per group and resource, USD per hour per unit: what the resource-split relaxation pays for it
    * @param podValues per pod class (by class index, when the per-class program was solved): a pod's share of the bound
+   * @param tooFewNodes whether the optimum, ignoring per-node caps, buys too few nodes to hold some cap's pods
    */
-  record Result(double bound, double[] nodes, double[][] prices, double[] podValues, List<Assignment> assignments) {}
+  record Result(double bound, double[] nodes, double[][] prices, double[] podValues, List<Assignment> assignments,
+      boolean tooFewNodes) {}
 
   /** In the per-class optimum, {@code pods} pods of class {@code podClass} go on nodes of shape {@code shape}. */
   record Assignment(int podClass, int shape, double pods) {}
@@ -60,12 +62,29 @@ final class FractionalBound {
    */
   static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
       int[] classGroup, long[] classCount, int dims) {
-    return solve(shapes, groupShapes, classRequests, classGroup, classCount, dims, false);
+    return solve(shapes, groupShapes, classRequests, classGroup, classCount, List.of(), dims, false);
   }
 
-  /** As above; with {@code dense}, the per-class program is solved as one dense tableau (the reference, for tests). */
+  /**
+   * As above, with per-node caps on classes (pods that repel each other, hostname spread): the per-class program
+   * keeps them, the resource-split one cannot and ignores them.
+   */
+  static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
+      int[] classGroup, long[] classCount, List<CoveringProgram.PerNodeCap> caps, int dims) {
+    return solve(shapes, groupShapes, classRequests, classGroup, classCount, caps, dims, false);
+  }
+
+  /**
+   * As above; with {@code dense}, the per-class program is solved as one dense tableau (the reference, for tests),
+   * which leaves per-node caps out.
+   */
   static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
       int[] classGroup, long[] classCount, int dims, boolean dense) {
+    return solve(shapes, groupShapes, classRequests, classGroup, classCount, List.of(), dims, dense);
+  }
+
+  private static Result solve(List<NodeShape> shapes, List<BitSet> groupShapes, List<long[]> classRequests,
+      int[] classGroup, long[] classCount, List<CoveringProgram.PerNodeCap> caps, int dims, boolean dense) {
     int groups = groupShapes.size();
     List<long[]> groupDemand = new ArrayList<>();
     for (int g = 0; g < groups; g++) {
@@ -80,7 +99,7 @@ final class FractionalBound {
     double[][] prices = new double[groups][dims];
     double[] nodes = new double[shapes.size()];
     if (groups == 0) {
-      return new Result(0, nodes, prices, null, List.of());
+      return new Result(0, nodes, prices, null, List.of(), false);
     }
     // Resources in units of the largest request, so coefficients stay near 1 and the tableau well conditioned.
     double[] scale = new double[dims];
@@ -199,8 +218,9 @@ final class FractionalBound {
     for (int k = 0; k < rowShape.size(); k++) {
       nodes[rowShape.get(k)] += Math.max(0, solution.rowDuals()[k]);
     }
-    Result split = new Result(splitBound, nodes, prices, null, List.of());
-    return perClass(split, shapes, groupShapes, classGroup, classRequests, classCount, active, scale, dense);
+    Result split = new Result(splitBound, nodes, prices, null, List.of(), false);
+    return perClass(split, shapes, groupShapes, classGroup, classRequests, classCount, dense ? List.of() : caps,
+        active, scale, dense);
   }
 
   /**
@@ -217,7 +237,8 @@ final class FractionalBound {
    * π[k] is what one pod of class k is worth; the slack of a shape's row is how many nodes of it the optimum buys.
    */
   private static Result perClass(Result split, List<NodeShape> shapes, List<BitSet> groupShapes,
-      int[] classGroup, List<long[]> classDemand, long[] classCount, int[] active, double[] scale, boolean dense) {
+      int[] classGroup, List<long[]> classDemand, long[] classCount, List<CoveringProgram.PerNodeCap> caps,
+      int[] active, double[] scale, boolean dense) {
     int k = classGroup.length;
     if (k == 0 || k > (dense ? MAX_PAIRS / 4 : MAX_CLASSES)) {
       return split;
@@ -237,11 +258,31 @@ final class FractionalBound {
         holds.add(h);
       }
     }
+    // Per-node caps slow the program several times over. Without them the optimum is still a true bound, of a
+    // looser program, and where it buys enough nodes for every cap's pods to sit at most that many to a node, it
+    // is as good a guide: the packing keeps the caps and spreads those pods over the nodes it opens anyway. Only
+    // when it buys too few (shards one per node that it puts ten to a node) are the caps kept.
+    Result free = perClass(split, shapes, candidates, holds, classDemand, classCount, caps, false, active, scale,
+        dense);
+    if (free == split || !free.tooFewNodes()) {
+      return free;
+    }
+    return perClass(split, shapes, candidates, holds, classDemand, classCount, caps, true, active, scale, false);
+  }
+
+  /** The per-class program over the shapes no other beats; {@code enforce} keeps the caps, else they are checked. */
+  private static Result perClass(Result split, List<NodeShape> shapes, List<Integer> candidates, List<BitSet> holds,
+      List<long[]> classDemand, long[] classCount, List<CoveringProgram.PerNodeCap> caps, boolean enforce,
+      int[] active, double[] scale, boolean dense) {
+    int k = classCount.length;
     List<Integer> kept = new ArrayList<>();
     List<BitSet> keptHolds = new ArrayList<>();
-    undominated(shapes, candidates, holds, active, scale, kept, keptHolds);
+    BitSet capped = new BitSet(k);
+    if (enforce) {
+      caps.forEach(cap -> java.util.Arrays.stream(cap.classes()).forEach(capped::set));
+    }
+    undominated(shapes, candidates, holds, capped, active, scale, kept, keptHolds);
     int t = kept.size();
-    int ra = active.length;
     List<int[]> pairs = new ArrayList<>();
     BitSet covered = new BitSet(k);
     for (int i = 0; i < t; i++) {
@@ -255,7 +296,7 @@ final class FractionalBound {
       return split;
     }
     return dense ? dense(split, shapes, classDemand, classCount, active, scale, kept, pairs)
-        : covering(split, shapes, classDemand, classCount, active, scale, kept, keptHolds);
+        : covering(split, shapes, classDemand, classCount, caps, enforce, active, scale, kept, keptHolds);
   }
 
   /**
@@ -263,7 +304,8 @@ final class FractionalBound {
    * the dual's constraints exactly as the dense solve's are, so the figure is a true lower bound.
    */
   private static Result covering(Result split, List<NodeShape> shapes, List<long[]> classDemand, long[] classCount,
-      int[] active, double[] scale, List<Integer> kept, List<BitSet> keptHolds) {
+      List<CoveringProgram.PerNodeCap> caps, boolean enforce, int[] active, double[] scale, List<Integer> kept,
+      List<BitSet> keptHolds) {
     int k = classCount.length;
     int t = kept.size();
     int ra = active.length;
@@ -284,21 +326,41 @@ final class FractionalBound {
       }
       price[i] = s.minPrice;
     }
-    CoveringProgram.Solution solution = CoveringProgram.solve(req, demand, room, price, keptHolds, 20_000);
+    CoveringProgram.Solution solution = CoveringProgram.solve(req, demand, room, price, keptHolds, caps, enforce,
+        20_000);
     if (solution == null) {
       return split;
     }
-    // Repair: each shape's resource prices scaled inside its price, each class worth no more than its cheapest home.
+    // Repair: each shape's resource and cap prices scaled inside its price, each class worth no more than its
+    // cheapest home. A node's load x then is worth π·x ≤ Σ_r μ_r·Σ_c req[c][r]·x[c] + Σ_G σ_G·Σ_{c∈G} x[c]
+    // ≤ room·μ + cap·σ ≤ price, which is weak duality for the capped program too.
     double[][] mu = solution.shapePrices();
+    double[][] sigma = solution.capPrices();
+    if (!enforce) {
+      caps = List.of();
+    }
     for (int i = 0; i < t; i++) {
       double used = 0;
       for (int r = 0; r < ra; r++) {
         used += room[i][r] * mu[i][r];
       }
+      for (int g = 0; g < caps.size(); g++) {
+        used += caps.get(g).limit() * sigma[i][g];
+      }
       if (used > price[i]) {
         for (int r = 0; r < ra; r++) {
           mu[i][r] *= price[i] / used;
         }
+        for (int g = 0; g < caps.size(); g++) {
+          sigma[i][g] *= price[i] / used;
+        }
+      }
+    }
+    int[][] capsOf = new int[k][0];
+    for (int g = 0; g < caps.size(); g++) {
+      for (int c : caps.get(g).classes()) {
+        capsOf[c] = java.util.Arrays.copyOf(capsOf[c], capsOf[c].length + 1);
+        capsOf[c][capsOf[c].length - 1] = g;
       }
     }
     double[] worth = new double[k];
@@ -309,6 +371,9 @@ final class FractionalBound {
         double w = 0;
         for (int r = 0; r < ra; r++) {
           w += req[c][r] * mu[i][r];
+        }
+        for (int g : capsOf[c]) {
+          w += sigma[i][g];
         }
         worth[c] = Math.min(worth[c], w);
       }
@@ -336,7 +401,7 @@ final class FractionalBound {
         }
       }
     }
-    return new Result(perClassBound, nodes, split.prices(), values, assignments);
+    return new Result(perClassBound, nodes, split.prices(), values, assignments, solution.tooFewNodes());
   }
 
   /** The per-class program as one dense tableau over its dual: exact, but slow beyond a few hundred pairs. */
@@ -417,15 +482,16 @@ final class FractionalBound {
         assignments.add(new Assignment(pairs.get(p)[0], kept.get(pairs.get(p)[1]), pods));
       }
     }
-    return new Result(perClassBound, nodes, split.prices(), values, assignments);
+    return new Result(perClassBound, nodes, split.prices(), values, assignments, false);
   }
 
   /**
    * The shapes that no other shape beats, where beating means holding every class this one holds and giving at
-   * least as much of every resource per dollar: dropping them leaves the per-class optimum unchanged.
+   * least as much of every resource per dollar (per-node caps included, when it holds capped classes): dropping them
+   * leaves the per-class optimum unchanged.
    */
   private static void undominated(List<NodeShape> shapes, List<Integer> candidates, List<BitSet> holds,
-      int[] active, double[] scale, List<Integer> kept, List<BitSet> keptHolds) {
+      BitSet capped, int[] active, double[] scale, List<Integer> kept, List<BitSet> keptHolds) {
     int n = candidates.size();
     double[][] perDollar = new double[n][active.length];
     for (int j = 0; j < n; j++) {
@@ -450,7 +516,10 @@ final class FractionalBound {
           atLeast = perDollar[o][i] >= perDollar[j][i];
           better |= perDollar[o][i] > perDollar[j][i];
         }
-        if (atLeast && (better || o < j)) {
+        // a per-node cap is room every node has alike, so per dollar it favours the cheaper node
+        boolean capsToo = !holds.get(j).intersects(capped)
+            || shapes.get(candidates.get(o)).minPrice <= shapes.get(candidates.get(j)).minPrice;
+        if (atLeast && capsToo && (better || o < j)) {
           BitSet missing = (BitSet) holds.get(j).clone();
           missing.andNot(holds.get(o));
           dominated = missing.isEmpty();

@@ -300,16 +300,18 @@ public final class Scheduler {
      */
     private FractionalBound.Result solveBound(List<PodClass.Item> items, Map<PodClass.Item, Integer> groupOf,
         List<BitSet> groupShapes, Map<PodClass.Item, Integer> counts, boolean assign) {
-      // the bound's classes: pods of one group with the same requests, whatever else differs
+      // the bound's classes: pods of one group with the same requests and per-node caps, whatever else differs
       Map<String, Integer> lpClassIds = new LinkedHashMap<>();
       List<long[]> lpRequests = new ArrayList<>();
       List<Integer> lpGroups = new ArrayList<>();
       List<Long> lpCounts = new ArrayList<>();
       Map<PodClass.Item, Integer> boundClassOf = new HashMap<>();
+      Map<List<Integer>, java.util.SortedSet<Integer>> capped = new LinkedHashMap<>();
       for (PodClass.Item item : items) {
         PodClass c = item.podClass;
         int group = groupOf.get(item);
-        int id = lpClassIds.computeIfAbsent(group + "/" + Arrays.toString(c.requests), k -> {
+        List<List<Integer>> perNode = perNodeCaps(c);
+        int id = lpClassIds.computeIfAbsent(group + "/" + Arrays.toString(c.requests) + "/" + perNode, k -> {
           lpRequests.add(c.requests);
           lpGroups.add(group);
           lpCounts.add(0L);
@@ -317,10 +319,14 @@ public final class Scheduler {
         });
         lpCounts.set(id, lpCounts.get(id) + counts.get(item));
         boundClassOf.put(item, id);
+        perNode.forEach(cap -> capped.computeIfAbsent(cap, k -> new java.util.TreeSet<>()).add(id));
       }
+      List<CoveringProgram.PerNodeCap> caps = new ArrayList<>();
+      capped.forEach((cap, classes) -> caps.add(new CoveringProgram.PerNodeCap(cap.get(1),
+          classes.stream().mapToInt(Integer::intValue).toArray())));
       FractionalBound.Result bound = FractionalBound.solve(shapes, groupShapes, lpRequests,
           lpGroups.stream().mapToInt(Integer::intValue).toArray(),
-          lpCounts.stream().mapToLong(Long::longValue).toArray(), dims.size());
+          lpCounts.stream().mapToLong(Long::longValue).toArray(), caps, dims.size());
       if (assign) {
         for (PodClass.Item item : groupOf.keySet()) {
           PodClass c = item.podClass;
@@ -341,6 +347,26 @@ public final class Scheduler {
         }
       }
       return bound;
+    }
+
+    /**
+     * The per-node caps a class's pods keep among themselves, each as (topology group, most pods of the group on one
+     * node): one for pods that repel their own group (hostname anti-affinity, host ports), maxSkew for a hostname
+     * spread over their own group, as the packing counts them ({@link Topology#allowedOn}).
+     */
+    private static List<List<Integer>> perNodeCaps(PodClass c) {
+      List<List<Integer>> caps = new ArrayList<>();
+      for (int g : c.repels) {
+        if (Topology.contains(c.matches, g)) {
+          caps.add(List.of(g, 1));
+        }
+      }
+      for (int i = 0; i < c.capGroups.length; i++) {
+        if (Topology.contains(c.matches, c.capGroups[i])) {
+          caps.add(List.of(c.capGroups[i], c.caps[i]));
+        }
+      }
+      return caps;
     }
 
     /**

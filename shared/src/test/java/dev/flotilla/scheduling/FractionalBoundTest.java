@@ -84,6 +84,57 @@ class FractionalBoundTest {
     assertThat(perClass).isGreaterThan(30);
   }
 
+  @Test
+  void podsCappedAtOnePerNodeAreBoundedByOneNodeEach() {
+    // ten pods that repel each other: one small node each ($1) where, free, they would share large ones ($4 for 16)
+    List<NodeShape> shapes = List.of(shape(0, new long[] {1_500, 4 * GIB, 110}, 1.0),
+        shape(1, new long[] {16_000, 64 * GIB, 110}, 4.0));
+    List<long[]> requests = List.of(new long[] {1_000, GIB, 1});
+    BitSet all = new BitSet();
+    all.set(0, 2);
+    long[] counts = {10};
+
+    FractionalBound.Result free = FractionalBound.solve(shapes, List.of(all), requests, new int[1], counts, 3);
+    FractionalBound.Result capped = FractionalBound.solve(shapes, List.of(all), requests, new int[1], counts,
+        List.of(new CoveringProgram.PerNodeCap(1, new int[] {0})), 3);
+
+    assertThat(free.bound()).isCloseTo(2.5, within(1e-6));
+    assertThat(capped.bound()).isCloseTo(10.0, within(1e-6));
+    assertThat(capped.nodes()[0]).isCloseTo(10.0, within(1e-6));
+    assertCovers(shapes, requests, counts, capped);
+  }
+
+  @Test
+  void aCapSharedByTwoClassesCountsThemTogetherAndLeavesOtherPodsFree() {
+    // two sizes of one anti-affine workload (at most one of either per node) beside plain pods that fill the rest:
+    // the optimum pairs each capped pod with plain ones on a mid-sized node
+    List<NodeShape> shapes = List.of(shape(0, new long[] {2_000, 8 * GIB, 110}, 1.0),
+        shape(1, new long[] {4_000, 16 * GIB, 110}, 1.9), shape(2, new long[] {32_000, 128 * GIB, 110}, 14.0));
+    List<long[]> requests = List.of(new long[] {1_000, 2 * GIB, 1}, new long[] {1_500, 2 * GIB, 1},
+        new long[] {500, GIB, 1});
+    BitSet all = new BitSet();
+    all.set(0, 3);
+    long[] counts = {20, 20, 40};
+    CoveringProgram.PerNodeCap cap = new CoveringProgram.PerNodeCap(1, new int[] {0, 1});
+
+    FractionalBound.Result free = FractionalBound.solve(shapes, List.of(all), requests, new int[3], counts, 3);
+    FractionalBound.Result capped = FractionalBound.solve(shapes, List.of(all), requests, new int[3], counts,
+        List.of(cap), 3);
+
+    // 40 capped pods need 40 nodes, none cheaper than the $1 one
+    assertThat(capped.bound()).isGreaterThanOrEqualTo(40.0 - 1e-6).isGreaterThan(free.bound());
+    assertCovers(shapes, requests, counts, capped);
+    double[] cappedPerShape = new double[shapes.size()];
+    for (FractionalBound.Assignment a : capped.assignments()) {
+      if (a.podClass() < 2) {
+        cappedPerShape[a.shape()] += a.pods();
+      }
+    }
+    for (NodeShape s : shapes) {
+      assertThat(cappedPerShape[s.index]).isLessThanOrEqualTo(capped.nodes()[s.index] + 1e-6);
+    }
+  }
+
   /** The assignment places every pod, on shapes that hold its class, within the nodes it buys. */
   private static void assertCovers(List<NodeShape> shapes, List<long[]> requests, long[] counts,
       FractionalBound.Result result) {
@@ -107,6 +158,8 @@ class FractionalBoundTest {
     }
     assertThat(cost).isCloseTo(result.bound(), within(1e-6 * result.bound()));
   }
+
+  private static final long GIB = 1L << 30;
 
   private static NodeShape shape(int index, long[] room, double price) {
     InstanceType type = SyntheticWorkloads.karpenterCatalog(1).instanceTypes().getFirst();

@@ -316,6 +316,23 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void theBoundKeepsOneShardPerNodeWhenShardsOutnumberTheNodesItWouldBuy() {
+    // 200 shards that repel each other beside 300 web pods: free, the bound would stack shards ten to a large
+    // node; kept one to a node, it prices 200 nodes, and the plan (which must) is held to that
+    PendingPod shard = PendingPod.builder("store/shard-0").labels(Map.of("app", "shard")).ownerKind("StatefulSet")
+        .requests(Resources.of(1000, 2 * GIB)).antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME,
+            LabelSelector.of(Map.of("app", "shard")), List.of()))).build();
+    PendingPod plainShard = shard.toBuilder().antiAffinity(List.of()).build();
+
+    Plan plan = plan(concat(replicas(shard, 200), replicas(web().build(), 300)));
+    Plan free = plan(concat(replicas(plainShard, 200), replicas(web().build(), 300)));
+
+    assertThat(plan.nodeClaims()).hasSizeGreaterThanOrEqualTo(200);
+    assertThat(plan.lowerBoundPerHour()).isGreaterThan(1.05 * free.lowerBoundPerHour());
+    assertThat(plan.totalPricePerHour()).isGreaterThanOrEqualTo(plan.lowerBoundPerHour());
+  }
+
+  @Test
   void hostnameSpreadCapsPodsPerNode() {
     PendingPod pod = web().spreads(List.of(new TopologySpread(WellKnownLabels.HOSTNAME, 2, true,
         LabelSelector.of(Map.of("app", "web"))))).build();
