@@ -46,8 +46,8 @@ public final class ConsolidationService {
   public static final Duration VALIDATION_DELAY = Duration.ofSeconds(15);
 
   /**
-   * What a pass did. {@code abandoned} names the nodes whose consolidation replace was given up when its
-   * replacements were ready (pods pending meanwhile took their room): the nodes stay.
+   * What a pass did. {@code abandoned} names the nodes whose consolidation replace was given up: when its
+   * replacements were ready, pods pending meanwhile had taken their room, or one of them failed. The nodes stay.
    */
   public record Pass(ConsolidationPlan plan, boolean started, String outcome, List<String> drained,
       List<String> replacementClaims, List<Disrupted> disruptions, List<String> abandoned) {
@@ -259,29 +259,95 @@ public final class ConsolidationService {
       }
       return new Pass(plan, true, "draining " + plan.nodes().size() + " node(s)", drained, List.of(), disrupted);
     }
-    List<PendingPod> displaced = plan.nodes().stream().flatMap(c -> c.state().displaced().stream()).toList();
     // exactly the nodes the plan was checked with: re-planning here could buy something else, or something dearer;
-    // and each only among types that keep the replace cheaper than what it removes, whichever CreateFleet finds
+    // and each only among types that keep the replace cheaper than what it removes, whichever CreateFleet finds:
+    // each replacement may take its share of the saving, by its price, so that together they still save
     double removed = plan.nodes().stream().mapToDouble(c -> c.claim().pricePerHour()).sum();
     double planned = plan.replacements().stream().mapToDouble(NodeClaim::pricePerHour).sum();
+    double spare = removed - planned - Consolidator.MIN_SAVING_PER_HOUR;
     List<NodeClaim> bounded = new ArrayList<>();
     for (NodeClaim r : plan.replacements()) {
       // in the zone it was validated in: elsewhere, the zone spreads of the pods it takes may refuse them
       NodeClaim validated = new NodeClaim(r.nodePool(), r.zone(), List.of(r.zone()), r.capacityType(),
           r.instanceTypes(), r.pods(), r.requests(), r.allocatable());
-      validated.pricedUnder(removed - (planned - r.pricePerHour())).ifPresent(bounded::add);
+      validated.pricedUnder(r.pricePerHour() + spare * r.pricePerHour() / planned).ifPresent(bounded::add);
     }
     if (bounded.size() < plan.replacements().size()) {
       return new Pass(plan, false, "not started: no replacement type keeps the saving", drained, List.of());
     }
-    Provisioner.Decision launched = provisioner.launchPlanned(eventId, bounded, displaced, plan.claimIds(),
-        command.reason().name());
-    if (launched.launched().isEmpty()) {
-      return new Pass(plan, false, "replacement not launched: " + launched.failures(), drained, List.of());
+    List<Claim> launched = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
+    for (Part part : parts(plan.nodes(), bounded)) {
+      Provisioner.Decision decision = provisioner.launchPlanned(eventId, part.replacements(),
+          part.nodes().stream().flatMap(c -> c.state().displaced().stream()).toList(),
+          part.nodes().stream().map(c -> c.claim().id()).toList(), command.reason().name());
+      launched.addAll(decision.launched());
+      failures.addAll(decision.failures());
+    }
+    if (launched.isEmpty()) {
+      return new Pass(plan, false, "replacement not launched: " + failures, drained, List.of());
     }
     return new Pass(plan, true, "replacement launched; the node(s) drain when it is ready", drained,
-        launched.launched().stream().map(Claim::id).toList(),
-        plan.nodes().stream().map(c -> disrupted(c, command, launched.launched().size())).toList());
+        launched.stream().map(Claim::id).toList(),
+        plan.nodes().stream().map(c -> disrupted(c, command, launched.size())).toList());
+  }
+
+  /** Some of a replace's nodes and the replacements that take their pods. */
+  private record Part(List<Candidate> nodes, List<NodeClaim> replacements) {}
+
+  /**
+   * A replace of several nodes in independent parts: each replacement with the nodes whose pods it takes, joined
+   * where they share one. Each part names only its own nodes, so a part whose launch fails abandons those alone,
+   * and the others drain when their own replacements are ready (checked then, as every replace is). Nodes whose
+   * pods go to no replacement go with the first part.
+   */
+  private static List<Part> parts(List<Candidate> nodes, List<NodeClaim> replacements) {
+    int n = nodes.size();
+    int[] parent = new int[n + replacements.size()];
+    for (int i = 0; i < parent.length; i++) {
+      parent[i] = i;
+    }
+    Map<String, Integer> nodeOfPod = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      int node = i;
+      nodes.get(i).state().displaced().forEach(p -> nodeOfPod.put(p.name(), node));
+    }
+    for (int j = 0; j < replacements.size(); j++) {
+      for (String pod : replacements.get(j).pods()) {
+        Integer node = nodeOfPod.get(pod);
+        if (node != null) {
+          parent[root(parent, node)] = root(parent, n + j);
+        }
+      }
+    }
+    Map<Integer, Part> byRoot = new java.util.LinkedHashMap<>();
+    for (int j = 0; j < replacements.size(); j++) {
+      byRoot.computeIfAbsent(root(parent, n + j), k -> new Part(new ArrayList<>(), new ArrayList<>()))
+          .replacements().add(replacements.get(j));
+    }
+    List<Candidate> unlinked = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Part part = byRoot.get(root(parent, i));
+      (part == null ? unlinked : part.nodes()).add(nodes.get(i));
+    }
+    List<Part> parts = new ArrayList<>(byRoot.values().stream().filter(p -> !p.nodes().isEmpty()).toList());
+    if (parts.isEmpty()) {
+      return List.of(new Part(nodes, replacements));
+    }
+    Part first = parts.getFirst();
+    first.nodes().addAll(unlinked);
+    // a replacement that takes none of the displaced pods goes with the first part
+    byRoot.values().stream().filter(p -> p.nodes().isEmpty()).forEach(p -> first.replacements()
+        .addAll(p.replacements()));
+    return parts;
+  }
+
+  private static int root(int[] parent, int i) {
+    while (parent[i] != i) {
+      parent[i] = parent[parent[i]];
+      i = parent[i];
+    }
+    return i;
   }
 
   private static Disrupted disrupted(Candidate c, DisruptionCommand command, int replacements) {
@@ -388,15 +454,38 @@ public final class ConsolidationService {
     }
     List<String> drained = new ArrayList<>();
     Map<List<Claim>, List<Claim>> ready = new java.util.LinkedHashMap<>();
+    Map<List<Claim>, List<Claim>> failed = new java.util.LinkedHashMap<>();
     replacementsOf.forEach((id, all) -> {
       Claim old = byId.get(id);
       List<Claim> replacements = lastAttempt(all);
-      // a replacement that failed (closed before its node was ready) abandons the replace: the node's pods would
-      // have nowhere to go, so it stays, and the replacements that did come up are left for consolidation to empty
-      if (old != null && old.state().live() && old.state() != ClaimState.Draining
-          && replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)) {
-        ready.computeIfAbsent(replacements, k -> new ArrayList<>()).add(old);
+      if (old == null || !old.state().live() || old.state() == ClaimState.Draining) {
+        return;
       }
+      if (replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)) {
+        ready.computeIfAbsent(replacements, k -> new ArrayList<>()).add(old);
+      } else if (replacements.stream().anyMatch(r -> !r.state().live())
+          && replacements.stream().anyMatch(r -> r.state().live())) {
+        failed.computeIfAbsent(replacements, k -> new ArrayList<>()).add(old);
+      }
+    });
+    // a replacement that failed (closed before its node was ready: no capacity, never joined) abandons the replace:
+    // the node's pods would have nowhere to go, so it stays. The replacements that did come up stop naming it, or it
+    // would count as on its way out, and against its pool's budget, for good; consolidation empties them later
+    failed.forEach((replacements, olds) -> {
+      for (Claim r : replacements) {
+        if (r.state().live()) {
+          try {
+            store.transition(r, r.replacing(List.of()));
+          } catch (ClaimStore.StaleClaimException raced) {
+            // moved meanwhile: the next pass looks again
+            return;
+          }
+        }
+      }
+      olds.forEach(o -> abandoned.add(o.nodeName()));
+      LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
+          olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",
+          replacements.stream().map(Claim::id).toList()).addKeyValue("why", "a replacement failed").log();
     });
     Consolidator.View[] view = new Consolidator.View[1];
     ready.forEach((replacements, olds) -> {

@@ -42,6 +42,14 @@ import java.util.Set;
 public final class Consolidator {
 
   static final int SINGLE_TRIES = 25;
+  /** A node whose pods request less than this share of its busiest resource is tried early for a replace. */
+  static final double UNDERUSED = 0.75;
+  /**
+   * An idle node tried early is not tried early again, while it runs the same pods, for this long: whether one
+   * cheaper node holds its pods hardly depends on the rest of the cluster, and a thousand-node cluster would
+   * otherwise spend every pass on the same idle nodes (Karpenter's order still tries them in their turn).
+   */
+  static final Duration IDLE_RETRY = Duration.ofMinutes(10);
   static final int MULTI_MAX = 100;
   /** A replacement must save at least this much, so that price noise never churns nodes. */
   static final double MIN_SAVING_PER_HOUR = 0.001;
@@ -61,6 +69,8 @@ public final class Consolidator {
   /** The pods the mirror of {@link #runningFor} shows running, by name: read once per view, not per try. */
   private Map<String, PendingPod> runningPods;
   private View runningFor;
+  /** The idle nodes tried early, by claim and pods, and when. */
+  private final Map<List<Object>, Instant> idleTried = new HashMap<>();
   /** The cluster as kube-scheduler sees it, loaded at the first check of a search. */
   private ConsolidationValidation validation;
 
@@ -97,20 +107,42 @@ public final class Consolidator {
     }
   }
 
-  /** The live claims by the node they run, and the claims a live replacement replaces. */
-  private record Owners(Map<String, Claim> byNode, Set<String> beingReplaced) {
+  /**
+   * The live claims by the node they run, the claims a live replacement replaces, and the live replacements whose
+   * old node is still there (its pods on their way to them: a replacement looks empty until they land).
+   */
+  private record Owners(Map<String, Claim> byNode, Set<String> beingReplaced, Set<String> receiving) {
     static Owners of(View view) {
       Map<String, Claim> byNode = new HashMap<>();
       Set<String> beingReplaced = new HashSet<>();
+      Set<String> live = new HashSet<>();
       for (Claim c : view.claims()) {
         if (c.state().live()) {
+          live.add(c.id());
           if (c.nodeName() != null) {
             byNode.put(c.nodeName(), c);
           }
           beingReplaced.addAll(c.replaces());
         }
       }
-      return new Owners(byNode, beingReplaced);
+      Set<String> receiving = new HashSet<>();
+      for (Claim c : view.claims()) {
+        if (c.state().live() && c.replaces().stream().anyMatch(live::contains)) {
+          receiving.add(c.id());
+        }
+      }
+      return new Owners(byNode, beingReplaced, receiving);
+    }
+
+    /** Why a node may not go because of a replace it is part of, or null. */
+    String replacing(Claim claim) {
+      if (beingReplaced.contains(claim.id())) {
+        return "a replacement is already on its way";
+      }
+      if (receiving.contains(claim.id())) {
+        return "it replaces a node whose pods are still to move to it";
+      }
+      return null;
     }
   }
 
@@ -123,7 +155,6 @@ public final class Consolidator {
     Map<String, NodePool> pools = view.poolsByName();
     Owners owners = Owners.of(view);
     Map<String, Claim> byNode = owners.byNode();
-    Set<String> beingReplaced = owners.beingReplaced();
     // empty nodes go under the budgets for Empty, the rest under those for Underutilized
     DisruptionBudgets budgets = view.budgets();
     Map<String, Integer> budget = budgets.remaining(DisruptionReason.Underutilized);
@@ -144,7 +175,7 @@ public final class Consolidator {
         skipped.add(state.node() + ": static capacity of NodePool " + claim.nodePool());
         continue;
       }
-      String blocker = blocker(candidate, pools.get(claim.nodePool()), beingReplaced,
+      String blocker = blocker(candidate, pools.get(claim.nodePool()), owners,
           state.empty() ? emptyBudget : budget, view.now());
       if (blocker == null) {
         eligible.add(candidate);
@@ -202,9 +233,26 @@ public final class Consolidator {
         .sorted(Comparator.comparingInt((Candidate c) -> moving.get(c))
             .thenComparing(Comparator.comparingDouble(Candidate::price).reversed()))
         .toList();
-    ConsolidationPlan bestReplace = null;
-    List<Candidate> singles = looking.contains(Action.DELETE) || looking.contains(Action.REPLACE)
-        ? underused.subList(0, Math.min(SINGLE_TRIES, underused.size())) : List.of();
+    List<ConsolidationPlan> replaces = new ArrayList<>();
+    // Karpenter's order (fewest pods to move first) alone spends every try on nodes too small to replace once a
+    // cluster holds many of them: the tries are shared with the nodes left most idle (their busiest resource under
+    // UNDERUSED), whose unused room costs most
+    List<Candidate> singles = new ArrayList<>();
+    if (looking.contains(Action.DELETE) || looking.contains(Action.REPLACE)) {
+      singles.addAll(underused.subList(0, Math.min(SINGLE_TRIES, underused.size())));
+      Set<Candidate> tried = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      tried.addAll(singles);
+      Map<Candidate, Double> busiest = new java.util.IdentityHashMap<>();
+      underused.forEach(c -> busiest.put(c, busiestUse(c)));
+      idleTried.values().removeIf(at -> !at.plus(IDLE_RETRY).isAfter(view.now()));
+      underused.stream().filter(c -> !tried.contains(c) && busiest.get(c) < UNDERUSED
+              && !idleTried.containsKey(idleKey(c)))
+          .sorted(Comparator.comparingDouble((Candidate c) -> c.price() * (1 - busiest.get(c))).reversed())
+          .limit(SINGLE_TRIES).forEach(c -> {
+            singles.add(c);
+            idleTried.put(idleKey(c), view.now());
+          });
+    }
     for (Candidate c : singles) {
       Plan plan = simulate(List.of(c), owned, view);
       if (plan == null) {
@@ -218,20 +266,17 @@ public final class Consolidator {
       double price = plan.totalPricePerHour();
       int count = plan.nodeClaims().size();
       double saving = c.price() - price;
-      if (saving >= (count == 1 ? MIN_SAVING_PER_HOUR : Math.max(MIN_SAVING_PER_HOUR, SPLIT_SAVING * c.price()))
-          && (bestReplace == null || saving > bestReplace.savingPerHour())) {
-        bestReplace = new ConsolidationPlan(Action.REPLACE, List.of(c), plan.nodeClaims(),
+      if (saving >= (count == 1 ? MIN_SAVING_PER_HOUR : Math.max(MIN_SAVING_PER_HOUR, SPLIT_SAVING * c.price()))) {
+        replaces.add(new ConsolidationPlan(Action.REPLACE, List.of(c), plan.nodeClaims(),
             plan.inFlightPlacements(), c.price(), price, (count == 1 ? "one cheaper node (" : count
-                + " nodes together cheaper (") + plan.nodeClaims().stream().map(n -> n.instanceTypes().getFirst()
-                .name()).distinct().sorted().collect(java.util.stream.Collectors.joining(", ")) + ") can run its pods",
-            skipped);
-      } else if (bestReplace == null) {
+                + " nodes together cheaper (") + types(plan) + ") can run its pods", skipped));
+      } else {
         refused("single", List.of(c), count + " replacement(s) at $" + Math.round(price * 1e4) / 1e4
             + "/h save $" + Math.round(saving * 1e4) / 1e4 + "/h, too little");
       }
     }
-    if (bestReplace != null) {
-      return bestReplace;
+    if (!replaces.isEmpty()) {
+      return together(replaces, owned, view, budget, skipped);
     }
 
     // groups: least used first, the largest group one cheaper node can replace
@@ -278,6 +323,51 @@ public final class Consolidator {
   }
 
   /**
+   * The replaces found one node at a time, taken together as far as they still pay together: the one that saves most,
+   * then each of the others whose node, added, is still replaced by no more nodes than it removes and saves more,
+   * within the pools' budgets. Karpenter replaces one node a pass; after a workload shrinks, a fleet of nodes sized
+   * for it would take as many passes (and a launch and a drain each, a minute or two apart) to follow. Scheduled
+   * together, the displaced pods are checked together ({@link ConsolidationValidation}) and the nodes drain together
+   * once every replacement is ready, so the command is one step, as a multi-node one is.
+   */
+  private ConsolidationPlan together(List<ConsolidationPlan> replaces, List<Candidate> owned, View view,
+      Map<String, Integer> budget, List<String> skipped) {
+    List<ConsolidationPlan> bySaving = replaces.stream()
+        .sorted(Comparator.comparingDouble(ConsolidationPlan::savingPerHour).reversed()).toList();
+    ConsolidationPlan best = bySaving.getFirst();
+    Map<String, Integer> room = new HashMap<>(budget);
+    room.merge(best.nodes().getFirst().claim().nodePool(), -1, Integer::sum);
+    for (ConsolidationPlan next : bySaving.subList(1, bySaving.size())) {
+      Candidate c = next.nodes().getFirst();
+      if (room.getOrDefault(c.claim().nodePool(), 0) <= 0) {
+        continue;
+      }
+      List<Candidate> nodes = new ArrayList<>(best.nodes());
+      nodes.add(c);
+      Plan plan = simulate(nodes, owned, view, false);
+      if (plan == null) {
+        refused("single, together", nodes, refusal);
+        continue;
+      }
+      double removed = nodes.stream().mapToDouble(Candidate::price).sum();
+      if (plan.nodeClaims().size() > nodes.size()
+          || removed - plan.totalPricePerHour() < best.savingPerHour() + MIN_SAVING_PER_HOUR) {
+        continue;
+      }
+      room.merge(c.claim().nodePool(), -1, Integer::sum);
+      best = new ConsolidationPlan(Action.REPLACE, List.copyOf(nodes), plan.nodeClaims(), plan.inFlightPlacements(),
+          removed, plan.totalPricePerHour(), nodes.size() + " nodes, each replaceable by a cheaper one, replaced"
+              + " together by " + plan.nodeClaims().size() + " (" + types(plan) + ")", skipped);
+    }
+    return best;
+  }
+
+  private static String types(Plan plan) {
+    return plan.nodeClaims().stream().map(n -> n.instanceTypes().getFirst().name()).distinct().sorted()
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  /**
    * Whether a command found a while ago still holds on the cluster as it is now, as Karpenter validates one: its
    * nodes still there and still free to go (same claims, not blocked, within the budgets), and the cluster's
    * scheduler still landing their pods, as they run now, on the nodes left and the same replacements. The command
@@ -288,7 +378,6 @@ public final class Consolidator {
     Map<String, NodePool> pools = view.poolsByName();
     Owners owners = Owners.of(view);
     Map<String, Claim> byNode = owners.byNode();
-    Set<String> beingReplaced = owners.beingReplaced();
     Map<String, NodeState> states = new HashMap<>();
     view.nodes().forEach(n -> states.put(n.node(), n));
     Map<String, Integer> budget = new HashMap<>(view.budgets().remaining(plan.action() == Action.DELETE_EMPTY
@@ -305,7 +394,7 @@ public final class Consolidator {
         return ConsolidationPlan.none(c.state().node() + " runs pods again", List.of());
       }
       Candidate now = new Candidate(state, claim);
-      String blocker = blocker(now, pools.get(claim.nodePool()), beingReplaced, budget, view.now());
+      String blocker = blocker(now, pools.get(claim.nodePool()), owners, budget, view.now());
       if (blocker == null && budget.merge(claim.nodePool(), -1, Integer::sum) < 0) {
         blocker = "NodePool " + claim.nodePool() + "'s disruption budget is used up";
       }
@@ -323,7 +412,7 @@ public final class Consolidator {
   }
 
   /** Why a node may not be consolidated now, or null. */
-  private static String blocker(Candidate c, NodePool pool, Set<String> beingReplaced, Map<String, Integer> budget,
+  private static String blocker(Candidate c, NodePool pool, Owners owners, Map<String, Integer> budget,
       Instant now) {
     if (pool == null) {
       return "NodePool " + c.claim().nodePool() + " is no longer configured";
@@ -331,8 +420,9 @@ public final class Consolidator {
     if (c.state().doNotDisrupt()) {
       return "node is marked do-not-disrupt";
     }
-    if (beingReplaced.contains(c.claim().id())) {
-      return "a replacement is already on its way";
+    String replacing = owners.replacing(c.claim());
+    if (replacing != null) {
+      return replacing;
     }
     if (budget.getOrDefault(c.claim().nodePool(), 0) <= 0) {
       return "NodePool " + pool.name() + "'s disruption budget is used up";
@@ -513,6 +603,21 @@ public final class Consolidator {
         .addKeyValue("nodes", nodes.stream().map(c -> c.state().node()).toList())
         .addKeyValue("pods", nodes.stream().mapToInt(c -> c.state().displaced().size()).sum())
         .addKeyValue("why", why).log();
+  }
+
+  private static List<Object> idleKey(Candidate c) {
+    return List.of(c.claim().id(), c.state().pods().stream().map(p -> p.pod().name()).sorted().toList());
+  }
+
+  /** The share of its allocatable a node's pods request of the resource they request most of. */
+  private static double busiestUse(Candidate c) {
+    double busiest = 0;
+    for (String r : List.of(dev.flotilla.model.Resources.CPU, dev.flotilla.model.Resources.MEMORY)) {
+      long allocatable = c.state().allocatable().get(r);
+      long used = c.state().pods().stream().mapToLong(p -> p.pod().requests().get(r)).sum();
+      busiest = Math.max(busiest, allocatable <= 0 ? 1 : (double) used / allocatable);
+    }
+    return busiest;
   }
 
   private static double cpuUse(Candidate c) {

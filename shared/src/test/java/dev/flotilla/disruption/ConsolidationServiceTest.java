@@ -349,10 +349,90 @@ class ConsolidationServiceTest {
       cluster.lifecycle.ready(new NodeEvent(RunningCluster.CLUSTER, "replacement-" + i,
           replacements.get(i).instanceId()));
     }
-    service.run("tick-2");
+    ConsolidationService.Pass pass = service.run("tick-2");
 
     assertThat(cluster.sent()).as("the node's pods would have one node too few").isEmpty();
     assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+    // abandoned: the replacements that came up no longer name it, so it is neither on its way out nor held back
+    assertThat(pass.abandoned()).containsExactly("oversized");
+    for (int i = 1; i < replacements.size(); i++) {
+      assertThat(cluster.store.claim(replacements.get(i).id()).orElseThrow().replaces()).isEmpty();
+    }
+    assertThat(cluster.store.claims()).filteredOn(c -> c.state().live() && c.replaces().contains(oversized.id()))
+        .extracting(Claim::id).allMatch(id -> pass.replacementClaims().contains(id));
+  }
+
+  /** A pod of a sharded store: one to a node (hostname anti-affinity). */
+  private static NodeState.NodePod shard(int i, long cpuMillis) {
+    dev.flotilla.model.LabelSelector shards = dev.flotilla.model.LabelSelector.of(java.util.Map.of("app", "shard"));
+    return running(pod("shard-" + i, cpuMillis, 1024).toBuilder().labels(java.util.Map.of("app", "shard"))
+        .antiAffinity(List.of(new dev.flotilla.model.PodAffinityTerm(dev.flotilla.model.WellKnownLabels.HOSTNAME,
+            shards, List.of()))).build());
+  }
+
+  private void budget(int nodes) {
+    NodePool base = NodePool.defaultPool();
+    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
+        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
+            List.of(new NodePool.Budget(nodes, false, List.of())), false)));
+  }
+
+  @Test
+  void nodesEachReplaceableByACheaperOneAreReplacedTogetherAndEachDrainsWithItsOwnReplacement() {
+    budget(3);
+    // three oversized nodes whose shards may not share a node: no group fits one node, each alone shrinks
+    List<Claim> nodes = List.of(cluster.node("a", "m7i.4xlarge", List.of(shard(1, 1000))),
+        cluster.node("b", "m7i.4xlarge", List.of(shard(2, 1000))),
+        cluster.node("c", "m7i.4xlarge", List.of(shard(3, 1000))));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().action()).isEqualTo(Action.REPLACE);
+    assertThat(pass.plan().claimIds()).containsExactlyInAnyOrderElementsOf(nodes.stream().map(Claim::id).toList());
+    assertThat(pass.plan().reason()).startsWith("3 nodes, each replaceable by a cheaper one, replaced together");
+    assertThat(pass.replacementClaims()).hasSize(3);
+    List<Claim> replacements = pass.replacementClaims().stream()
+        .map(id -> cluster.store.claim(id).orElseThrow()).toList();
+    // in parts: each replacement names the one node whose shard it takes
+    assertThat(replacements).allSatisfy(r -> assertThat(r.replaces()).hasSize(1));
+    assertThat(replacements.stream().flatMap(r -> r.replaces().stream()))
+        .containsExactlyInAnyOrderElementsOf(nodes.stream().map(Claim::id).toList());
+    assertThat(replacements.stream().mapToDouble(Claim::pricePerHour).sum())
+        .isLessThan(nodes.stream().mapToDouble(Claim::pricePerHour).sum());
+
+    // one replacement never comes up: its node stays, the other two drain once theirs are ready
+    Claim lost = replacements.getFirst();
+    cluster.store.transition(lost, lost.moved(ClaimState.Terminated, cluster.clock.instant()));
+    cluster.ready("replacement-1", replacements.get(1));
+    cluster.ready("replacement-2", replacements.get(2));
+    service.run("tick-2");
+
+    String kept = lost.replaces().getFirst();
+    assertThat(cluster.sent()).extracting(Command::node).hasSize(2).doesNotContain(
+        nodes.stream().filter(n -> n.id().equals(kept)).findFirst().orElseThrow().nodeName());
+    assertThat(cluster.store.claim(kept).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+  }
+
+  @Test
+  void anIdleNodeBehindManyThatCannotShrinkIsStillTried() {
+    budget(30);
+    // more nodes than a pass tries in Karpenter's order (fewest pods first), none of which can go or shrink
+    PendingPod sample = pod("sample", 1500, 1024);
+    String cheapest = new Scheduler().schedule(new SchedulingInput(List.of(sample), cluster.pools, cluster.catalog))
+        .nodeClaims().getFirst().instanceTypes().getFirst().name();
+    for (int i = 0; i < Consolidator.SINGLE_TRIES + 5; i++) {
+      cluster.node("shard-node-" + i, cheapest, List.of(shard(i, 1500)));
+    }
+    // and one large node its three pods leave almost idle (a shard too: no other shard may move onto it)
+    Claim idle = cluster.node("idle", "m7i.8xlarge", List.of(shard(99, 1500), running(pod("web-1", 1000, 1024)),
+        running(pod("web-2", 1000, 1024))));
+
+    // single-node consolidation's own search (multi-node, which runs first, may find it as part of a group)
+    ConsolidationPlan plan = new Consolidator().plan(view(), java.util.EnumSet.of(Action.DELETE, Action.REPLACE));
+
+    assertThat(plan.action()).isEqualTo(Action.REPLACE);
+    assertThat(plan.claimIds()).containsExactly(idle.id());
   }
 
   @Test

@@ -959,8 +959,8 @@ public final class Simulation {
       decision("consolidation: replacement ready, draining " + pass.drained());
     }
     if (!pass.abandoned().isEmpty()) {
-      decision("consolidation: replacement ready but its room taken by pods pending meanwhile, replace abandoned, "
-          + "keeping " + pass.abandoned());
+      decision("consolidation: replace abandoned (pods pending meanwhile took its replacements' room, or a"
+          + " replacement failed), keeping " + pass.abandoned());
     }
     if (pass.started()) {
       consolidationActions++;
