@@ -264,44 +264,79 @@ public final class ConsolidationService {
     // each replacement may take its share of the saving, by its price, so that together they still save
     double removed = plan.nodes().stream().mapToDouble(c -> c.claim().pricePerHour()).sum();
     double planned = plan.replacements().stream().mapToDouble(NodeClaim::pricePerHour).sum();
-    double spare = removed - planned - Consolidator.MIN_SAVING_PER_HOUR;
+    double spare = Math.max(0, removed - planned - Consolidator.MIN_SAVING_PER_HOUR);
     List<NodeClaim> bounded = new ArrayList<>();
     for (NodeClaim r : plan.replacements()) {
       // in the zone it was validated in: elsewhere, the zone spreads of the pods it takes may refuse them
       NodeClaim validated = new NodeClaim(r.nodePool(), r.zone(), List.of(r.zone()), r.capacityType(),
           r.instanceTypes(), r.pods(), r.requests(), r.allocatable());
-      validated.pricedUnder(r.pricePerHour() + spare * r.pricePerHour() / planned).ifPresent(bounded::add);
+      double limit = planned > 0 ? r.pricePerHour() + spare * r.pricePerHour() / planned
+          : removed - Consolidator.MIN_SAVING_PER_HOUR;
+      validated.pricedUnder(limit + 1e-9).ifPresent(bounded::add);
     }
     if (bounded.size() < plan.replacements().size()) {
       return new Pass(plan, false, "not started: no replacement type keeps the saving", drained, List.of());
     }
-    List<Claim> launched = new ArrayList<>();
-    List<String> failures = new ArrayList<>();
-    for (Part part : parts(plan.nodes(), bounded)) {
-      Provisioner.Decision decision = provisioner.launchPlanned(eventId, part.replacements(),
-          part.nodes().stream().flatMap(c -> c.state().displaced().stream()).toList(),
-          part.nodes().stream().map(c -> c.claim().id()).toList(), command.reason().name());
-      launched.addAll(decision.launched());
-      failures.addAll(decision.failures());
+    List<Part> parts = parts(plan.nodes(), bounded, plan.moves());
+    List<NodeClaim> replacements = new ArrayList<>();
+    List<List<String>> replacing = new ArrayList<>();
+    for (Part part : parts) {
+      for (NodeClaim r : part.replacements()) {
+        replacements.add(r);
+        replacing.add(part.claimIds());
+      }
     }
-    if (launched.isEmpty()) {
-      return new Pass(plan, false, "replacement not launched: " + failures, drained, List.of());
+    // one write and one launch for every part: a crash leaves all or none of them to the lifecycle's timeout
+    Provisioner.Decision decision = provisioner.launchPlannedInParts(eventId, replacements,
+        plan.nodes().stream().flatMap(c -> c.state().displaced().stream()).toList(), replacing,
+        command.reason().name());
+    List<Claim> launched = decision.launched();
+    List<Disrupted> disrupted = new ArrayList<>();
+    for (Part part : parts) {
+      List<Claim> own = launched.stream().filter(c -> c.replaces().equals(part.claimIds())).toList();
+      if (own.size() == part.replacements().size()) {
+        part.nodes().forEach(c -> disrupted.add(disrupted(c, command, own.size())));
+        continue;
+      }
+      // a part that lost a replacement is abandoned at once: its nodes stay, and the replacements it did get no
+      // longer name them (else drainReplaced does on the next pass)
+      for (Claim r : own) {
+        try {
+          store.transition(r, r.replacing(List.of()));
+        } catch (ClaimStore.StaleClaimException raced) {
+          break;
+        }
+      }
+    }
+    if (disrupted.isEmpty()) {
+      return new Pass(plan, false, "replacement not launched: " + decision.failures(), drained,
+          launched.stream().map(Claim::id).toList());
     }
     return new Pass(plan, true, "replacement launched; the node(s) drain when it is ready", drained,
-        launched.stream().map(Claim::id).toList(),
-        plan.nodes().stream().map(c -> disrupted(c, command, launched.size())).toList());
+        launched.stream().map(Claim::id).toList(), disrupted);
   }
 
   /** Some of a replace's nodes and the replacements that take their pods. */
-  private record Part(List<Candidate> nodes, List<NodeClaim> replacements) {}
+  private record Part(List<Candidate> nodes, List<NodeClaim> replacements) {
+    List<String> claimIds() {
+      return nodes.stream().map(c -> c.claim().id()).toList();
+    }
+
+    double saving() {
+      return nodes.stream().mapToDouble(c -> c.claim().pricePerHour()).sum()
+          - replacements.stream().mapToDouble(NodeClaim::pricePerHour).sum();
+    }
+  }
 
   /**
    * A replace of several nodes in independent parts: each replacement with the nodes whose pods it takes, joined
-   * where they share one. Each part names only its own nodes, so a part whose launch fails abandons those alone,
-   * and the others drain when their own replacements are ready (checked then, as every replace is). Nodes whose
-   * pods go to no replacement go with the first part.
+   * where they share one or share the spare room of a node that stays. Each part names only its own nodes, so a
+   * part whose launch fails abandons those alone, and the others drain when their own replacements are ready
+   * (checked then, as every replace is). Nodes whose pods go to no replacement go with the first part; and unless
+   * every part saves on its own, the replace stays one part.
    */
-  private static List<Part> parts(List<Candidate> nodes, List<NodeClaim> replacements) {
+  private static List<Part> parts(List<Candidate> nodes, List<NodeClaim> replacements,
+      List<dev.flotilla.scheduling.InFlightPlacement> moves) {
     int n = nodes.size();
     int[] parent = new int[n + replacements.size()];
     for (int i = 0; i < parent.length; i++) {
@@ -320,6 +355,18 @@ public final class ConsolidationService {
         }
       }
     }
+    for (dev.flotilla.scheduling.InFlightPlacement move : moves) {
+      Integer first = null;
+      for (String pod : move.pods()) {
+        Integer node = nodeOfPod.get(pod);
+        if (node != null) {
+          if (first != null) {
+            parent[root(parent, node)] = root(parent, first);
+          }
+          first = node;
+        }
+      }
+    }
     Map<Integer, Part> byRoot = new java.util.LinkedHashMap<>();
     for (int j = 0; j < replacements.size(); j++) {
       byRoot.computeIfAbsent(root(parent, n + j), k -> new Part(new ArrayList<>(), new ArrayList<>()))
@@ -331,14 +378,10 @@ public final class ConsolidationService {
       (part == null ? unlinked : part.nodes()).add(nodes.get(i));
     }
     List<Part> parts = new ArrayList<>(byRoot.values().stream().filter(p -> !p.nodes().isEmpty()).toList());
-    if (parts.isEmpty()) {
+    if (parts.size() <= 1 || !unlinked.isEmpty() || parts.size() < byRoot.size()
+        || parts.stream().anyMatch(p -> p.saving() < Consolidator.MIN_SAVING_PER_HOUR)) {
       return List.of(new Part(nodes, replacements));
     }
-    Part first = parts.getFirst();
-    first.nodes().addAll(unlinked);
-    // a replacement that takes none of the displaced pods goes with the first part
-    byRoot.values().stream().filter(p -> p.nodes().isEmpty()).forEach(p -> first.replacements()
-        .addAll(p.replacements()));
     return parts;
   }
 

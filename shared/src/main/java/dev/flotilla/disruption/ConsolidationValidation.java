@@ -80,10 +80,13 @@ final class ConsolidationValidation {
 
   /** The pods the removed nodes run that would not land on the nodes left and the replacements, by name. */
   List<String> stranded(List<ConsolidationPlan.Candidate> removed, List<NodeClaim> replacements) {
+    // the displaced pods queue in the mirror's order of their nodes, whatever order the action lists them in: the
+    // same nodes are checked alike however a search put them together
+    Set<String> removing = new HashSet<>();
+    removed.forEach(c -> removing.add(c.state().node()));
     List<NodeState> gone = new ArrayList<>();
-    for (ConsolidationPlan.Candidate c : removed) {
-      NodeState node = present.get(c.state().node());
-      if (node != null) {
+    for (NodeState node : present.values()) {
+      if (removing.contains(node.node())) {
         binder.removeNode(node.node());
         gone.add(node);
       }

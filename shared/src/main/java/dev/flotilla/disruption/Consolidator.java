@@ -42,14 +42,6 @@ import java.util.Set;
 public final class Consolidator {
 
   static final int SINGLE_TRIES = 25;
-  /** A node whose pods request less than this share of its busiest resource is tried early for a replace. */
-  static final double UNDERUSED = 0.75;
-  /**
-   * An idle node tried early is not tried early again, while it runs the same pods, for this long: whether one
-   * cheaper node holds its pods hardly depends on the rest of the cluster, and a thousand-node cluster would
-   * otherwise spend every pass on the same idle nodes (Karpenter's order still tries them in their turn).
-   */
-  static final Duration IDLE_RETRY = Duration.ofMinutes(10);
   static final int MULTI_MAX = 100;
   /** A replacement must save at least this much, so that price noise never churns nodes. */
   static final double MIN_SAVING_PER_HOUR = 0.001;
@@ -69,8 +61,6 @@ public final class Consolidator {
   /** The pods the mirror of {@link #runningFor} shows running, by name: read once per view, not per try. */
   private Map<String, PendingPod> runningPods;
   private View runningFor;
-  /** The idle nodes tried early, by claim and pods, and when. */
-  private final Map<List<Object>, Instant> idleTried = new HashMap<>();
   /** The cluster as kube-scheduler sees it, loaded at the first check of a search. */
   private ConsolidationValidation validation;
 
@@ -234,25 +224,8 @@ public final class Consolidator {
             .thenComparing(Comparator.comparingDouble(Candidate::price).reversed()))
         .toList();
     List<ConsolidationPlan> replaces = new ArrayList<>();
-    // Karpenter's order (fewest pods to move first) alone spends every try on nodes too small to replace once a
-    // cluster holds many of them: the tries are shared with the nodes left most idle (their busiest resource under
-    // UNDERUSED), whose unused room costs most
-    List<Candidate> singles = new ArrayList<>();
-    if (looking.contains(Action.DELETE) || looking.contains(Action.REPLACE)) {
-      singles.addAll(underused.subList(0, Math.min(SINGLE_TRIES, underused.size())));
-      Set<Candidate> tried = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-      tried.addAll(singles);
-      Map<Candidate, Double> busiest = new java.util.IdentityHashMap<>();
-      underused.forEach(c -> busiest.put(c, busiestUse(c)));
-      idleTried.values().removeIf(at -> !at.plus(IDLE_RETRY).isAfter(view.now()));
-      underused.stream().filter(c -> !tried.contains(c) && busiest.get(c) < UNDERUSED
-              && !idleTried.containsKey(idleKey(c)))
-          .sorted(Comparator.comparingDouble((Candidate c) -> c.price() * (1 - busiest.get(c))).reversed())
-          .limit(SINGLE_TRIES).forEach(c -> {
-            singles.add(c);
-            idleTried.put(idleKey(c), view.now());
-          });
-    }
+    List<Candidate> singles = looking.contains(Action.DELETE) || looking.contains(Action.REPLACE)
+        ? underused.subList(0, Math.min(SINGLE_TRIES, underused.size())) : List.of();
     for (Candidate c : singles) {
       Plan plan = simulate(List.of(c), owned, view);
       if (plan == null) {
@@ -603,21 +576,6 @@ public final class Consolidator {
         .addKeyValue("nodes", nodes.stream().map(c -> c.state().node()).toList())
         .addKeyValue("pods", nodes.stream().mapToInt(c -> c.state().displaced().size()).sum())
         .addKeyValue("why", why).log();
-  }
-
-  private static List<Object> idleKey(Candidate c) {
-    return List.of(c.claim().id(), c.state().pods().stream().map(p -> p.pod().name()).sorted().toList());
-  }
-
-  /** The share of its allocatable a node's pods request of the resource they request most of. */
-  private static double busiestUse(Candidate c) {
-    double busiest = 0;
-    for (String r : List.of(dev.flotilla.model.Resources.CPU, dev.flotilla.model.Resources.MEMORY)) {
-      long allocatable = c.state().allocatable().get(r);
-      long used = c.state().pods().stream().mapToLong(p -> p.pod().requests().get(r)).sum();
-      busiest = Math.max(busiest, allocatable <= 0 ? 1 : (double) used / allocatable);
-    }
-    return busiest;
   }
 
   private static double cpuUse(Candidate c) {

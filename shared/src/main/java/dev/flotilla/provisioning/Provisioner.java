@@ -271,13 +271,23 @@ public final class Provisioner {
   /** As {@link #launchPlanned}, the replacements noting why the nodes they replace go ({@code replacingFor}). */
   public Decision launchPlanned(String eventId, List<NodeClaim> nodes, List<PendingPod> displaced,
       List<String> replaces, String replacingFor) {
+    return launchPlannedInParts(eventId, nodes, displaced, java.util.Collections.nCopies(nodes.size(), replaces),
+        replacingFor);
+  }
+
+  /**
+   * As above, each planned node replacing the claims of its own entry in {@code replacesEach}: a replace of several
+   * nodes in independent parts, written and launched together, each part drained (or abandoned) on its own.
+   */
+  public Decision launchPlannedInParts(String eventId, List<NodeClaim> nodes, List<PendingPod> displaced,
+      List<List<String>> replacesEach, String replacingFor) {
     long start = System.nanoTime();
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     displaced.forEach(p -> byName.putIfAbsent(p.name(), p));
     List<String> failures = new ArrayList<>();
     Map<String, String> notes = replacingFor == null ? Map.of()
         : Map.of(Claim.Annotations.REPLACING_FOR, replacingFor);
-    Launches launches = launch(nodes, byName, false, replaces, failures, n -> claimIds.get(), notes);
+    Launches launches = launch(nodes, byName, false, replacesEach::get, failures, n -> claimIds.get(), notes);
     return new Decision(eventId, byName.size(), 0, launches.launched(), List.of(), List.of(), failures,
         launches.addedPricePerHour(), 0, millis(start));
   }
@@ -287,12 +297,12 @@ public final class Provisioner {
   /** Writes a claim per planned node (reserving its pods when {@code reserve}), launches them, records the result. */
   private Launches launch(Plan plan, Map<String, PendingPod> byName, boolean reserve, List<String> replaces,
       List<String> failures, java.util.function.IntFunction<String> ids) {
-    return launch(plan.nodeClaims(), byName, reserve, replaces, failures, ids, Map.of());
+    return launch(plan.nodeClaims(), byName, reserve, i -> replaces, failures, ids, Map.of());
   }
 
   private Launches launch(List<NodeClaim> nodeClaims, Map<String, PendingPod> byName, boolean reserve,
-      List<String> replaces, List<String> failures, java.util.function.IntFunction<String> ids,
-      Map<String, String> notes) {
+      java.util.function.IntFunction<List<String>> replaces, List<String> failures,
+      java.util.function.IntFunction<String> ids, Map<String, String> notes) {
     // each claim is written by a task of its own; its id is taken there, as a sequential run always took it, just
     // before the write
     List<Supplier<ClaimStore.Creation>> writes = new ArrayList<>();
@@ -305,7 +315,7 @@ public final class Provisioner {
         Claim claim = Claim.launching(ids.apply(index), nodeClaim.nodePool(),
             nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
             nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
-            nodeClaim.pricePerHour(), clock.instant()).replacing(replaces).annotated(launchedWith(nodeClaim))
+            nodeClaim.pricePerHour(), clock.instant()).replacing(replaces.apply(index)).annotated(launchedWith(nodeClaim))
             .annotated(notes)
             .withKinds(reserve ? PodKind.of(nodeClaim.pods().stream().map(byName::get).toList()) : List.of());
         return store.create(claim);

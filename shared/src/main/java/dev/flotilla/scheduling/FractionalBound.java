@@ -264,10 +264,13 @@ final class FractionalBound {
     // when it buys too few (shards one per node that it puts ten to a node) are the caps kept.
     Result free = perClass(split, shapes, candidates, holds, classDemand, classCount, caps, false, active, scale,
         dense);
-    if (free == split || !free.tooFewNodes()) {
+    if (!free.tooFewNodes()) {
       return free;
     }
-    return perClass(split, shapes, candidates, holds, classDemand, classCount, caps, true, active, scale, false);
+    Result capped = perClass(split, shapes, candidates, holds, classDemand, classCount, caps, true, active, scale,
+        false);
+    // both are true bounds; the capped one, cut short by its pivot limit, may come out the lower
+    return capped.bound() >= free.bound() ? capped : free;
   }
 
   /** The per-class program over the shapes no other beats; {@code enforce} keeps the caps, else they are checked. */

@@ -25,6 +25,8 @@ final class PodClass {
   int[] repels = new int[0];
   int[] capGroups = new int[0];
   int[] caps = new int[0];
+  /** Per cap, whether its spread is required (DoNotSchedule) rather than only preferred. */
+  boolean[] capsRequired = new boolean[0];
   boolean selfRepelling;
   int profile;
   String unschedulable;

@@ -258,9 +258,10 @@ public final class Scheduler {
       return spent;
     }
 
-    /** How many classes the bound of these groups has: pods of one group with the same requests. */
+    /** How many classes the bound of these groups has: pods of one group with the same requests and caps. */
     private static long boundClasses(List<PodClass.Item> items, Map<PodClass.Item, Integer> groupOf) {
-      return items.stream().map(i -> groupOf.get(i) + "/" + Arrays.toString(i.podClass.requests)).distinct().count();
+      return items.stream().map(i -> groupOf.get(i) + "/" + Arrays.toString(i.podClass.requests) + "/"
+          + perNodeCaps(i.podClass)).distinct().count();
     }
 
     /**
@@ -351,8 +352,8 @@ public final class Scheduler {
 
     /**
      * The per-node caps a class's pods keep among themselves, each as (topology group, most pods of the group on one
-     * node): one for pods that repel their own group (hostname anti-affinity, host ports), maxSkew for a hostname
-     * spread over their own group, as the packing counts them ({@link Topology#allowedOn}).
+     * node): one for pods that repel their own group (hostname anti-affinity, host ports), maxSkew for a required
+     * hostname spread over their own group, as the packing counts them ({@link Topology#allowedOn}).
      */
     private static List<List<Integer>> perNodeCaps(PodClass c) {
       List<List<Integer>> caps = new ArrayList<>();
@@ -362,7 +363,8 @@ public final class Scheduler {
         }
       }
       for (int i = 0; i < c.capGroups.length; i++) {
-        if (Topology.contains(c.matches, c.capGroups[i])) {
+        // a spread the cluster's scheduler may break (ScheduleAnyway) bounds nothing, though the packing keeps it
+        if (c.capsRequired[i] && Topology.contains(c.matches, c.capGroups[i])) {
           caps.add(List.of(c.capGroups[i], c.caps[i]));
         }
       }

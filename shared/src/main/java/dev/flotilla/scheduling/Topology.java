@@ -55,15 +55,21 @@ final class Topology {
       List<Integer> repels = repelledBy(pod);
       List<Integer> capGroups = new ArrayList<>();
       List<Integer> caps = new ArrayList<>();
+      List<Boolean> required = new ArrayList<>();
       for (TopologySpread spread : pod.spreads()) {
         if (spread.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
           capGroups.add(group(new Group(WellKnownLabels.HOSTNAME, spread.selector(), List.of(pod.namespace()), null)));
           caps.add(spread.maxSkew());
+          required.add(spread.required());
         }
       }
       c.repels = repels.stream().mapToInt(Integer::intValue).toArray();
       c.capGroups = capGroups.stream().mapToInt(Integer::intValue).toArray();
       c.caps = caps.stream().mapToInt(Integer::intValue).toArray();
+      c.capsRequired = new boolean[required.size()];
+      for (int i = 0; i < required.size(); i++) {
+        c.capsRequired[i] = required.get(i);
+      }
     }
     for (PodClass c : classes) {
       List<Integer> matches = new ArrayList<>();

@@ -94,6 +94,17 @@ class ConsolidationValidationPropertiesTest {
         .hasSize(displaced.size());
   }
 
+  /**
+   * Found by the property once single-node replaces could be taken together: two nodes whose pods the cluster's
+   * scheduler placed only in the order the search listed the nodes, not in the mirror's.
+   */
+  @net.jqwik.api.Example
+  void twoReplacesTakenTogetherAreCheckedInTheMirrorsOrder() {
+    aValidatedActionLandsEveryDisplacedPod(List.of(
+        new NodeSpec("m7i.xlarge", List.of(new PodSpec(100, 128, 2, true), new PodSpec(1931, 128, 2, false))),
+        new NodeSpec("m7i.large", List.of(new PodSpec(100, 128, 2, false)))));
+  }
+
   private static List<NodeState.NodePod> fitting(RunningCluster cluster, NodeSpec spec, int node) {
     Resources allocatable = NodeCapacity.allocatable(cluster.catalog.type(spec.type()));
     List<NodeState.NodePod> pods = new ArrayList<>();

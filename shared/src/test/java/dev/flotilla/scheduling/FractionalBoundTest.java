@@ -105,6 +105,23 @@ class FractionalBoundTest {
   }
 
   @Test
+  void aCheaperShapeNoBetterPerDollarIsKeptForCappedPods() {
+    // alike per dollar in every resource, so without caps either shape serves and one is dropped as beaten; one
+    // pod to a node, the cheaper one is what each pod needs
+    List<NodeShape> shapes = List.of(shape(0, new long[] {4_000, 8 * GIB, 20}, 2.0),
+        shape(1, new long[] {2_000, 4 * GIB, 10}, 1.0));
+    List<long[]> requests = List.of(new long[] {1_000, GIB, 1});
+    BitSet all = new BitSet();
+    all.set(0, 2);
+    long[] counts = {10};
+
+    FractionalBound.Result capped = FractionalBound.solve(shapes, List.of(all), requests, new int[1], counts,
+        List.of(new CoveringProgram.PerNodeCap(1, new int[] {0})), 3);
+
+    assertThat(capped.bound()).isCloseTo(10.0, within(1e-6));
+  }
+
+  @Test
   void aCapSharedByTwoClassesCountsThemTogetherAndLeavesOtherPodsFree() {
     // two sizes of one anti-affine workload (at most one of either per node) beside plain pods that fill the rest:
     // the optimum pairs each capped pod with plain ones on a mid-sized node

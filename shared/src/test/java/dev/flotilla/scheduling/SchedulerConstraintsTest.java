@@ -327,7 +327,6 @@ class SchedulerConstraintsTest {
     Plan plan = plan(concat(replicas(shard, 200), replicas(web().build(), 300)));
     Plan free = plan(concat(replicas(plainShard, 200), replicas(web().build(), 300)));
 
-    assertThat(plan.nodeClaims()).hasSizeGreaterThanOrEqualTo(200);
     assertThat(plan.lowerBoundPerHour()).isGreaterThan(1.05 * free.lowerBoundPerHour());
     assertThat(plan.totalPricePerHour()).isGreaterThanOrEqualTo(plan.lowerBoundPerHour());
   }
