@@ -78,19 +78,33 @@ final class ConsolidationValidation {
     return stranded(removed, replacements).isEmpty();
   }
 
-  /** The pods the removed nodes run that would not land on the nodes left and the replacements, by name. */
+  /**
+   * The pods the removed nodes run that would not land on the nodes left and the replacements, by name. Where they
+   * queue matters (the first take the room they like best), and the cluster's scheduler takes them as their
+   * controllers make them again, in an order no one sets: they are queued in the order the action lists their
+   * nodes and, where that differs, in the mirror's order too, and each must land both times.
+   */
   List<String> stranded(List<ConsolidationPlan.Candidate> removed, List<NodeClaim> replacements) {
-    // the displaced pods queue in the mirror's order of their nodes, whatever order the action lists them in: the
-    // same nodes are checked alike however a search put them together
+    List<NodeState> listed = new ArrayList<>();
     Set<String> removing = new HashSet<>();
-    removed.forEach(c -> removing.add(c.state().node()));
-    List<NodeState> gone = new ArrayList<>();
-    for (NodeState node : present.values()) {
-      if (removing.contains(node.node())) {
-        binder.removeNode(node.node());
-        gone.add(node);
+    for (ConsolidationPlan.Candidate c : removed) {
+      NodeState node = present.get(c.state().node());
+      if (node != null && removing.add(node.node())) {
+        listed.add(node);
       }
     }
+    List<NodeState> mirrored = present.values().stream().filter(n -> removing.contains(n.node())).toList();
+    List<String> stranded = strandedIn(listed, replacements);
+    if (!mirrored.equals(listed)) {
+      Set<String> more = new java.util.LinkedHashSet<>(stranded);
+      more.addAll(strandedIn(mirrored, replacements));
+      stranded = List.copyOf(more);
+    }
+    return stranded;
+  }
+
+  private List<String> strandedIn(List<NodeState> gone, List<NodeClaim> replacements) {
+    gone.forEach(node -> binder.removeNode(node.node()));
     int check = ++checks;
     List<String> added = new ArrayList<>();
     for (NodeClaim r : replacements) {
