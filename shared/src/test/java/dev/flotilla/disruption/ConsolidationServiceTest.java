@@ -183,7 +183,7 @@ class ConsolidationServiceTest {
         running(pod("web-3", 500, 512))));
 
     ConsolidationService.Begun begun = service.begin("tick-1");
-    assertThat(begun.waiting()).isTrue();
+    assertThat(begun.waiting()).as(begun.waiting() ? "" : begun.pass().outcome()).isTrue();
     assertThat(begun.command().plan().claimIds()).containsExactly(small.id());
     assertThat(cluster.sent()).as("nothing acts before the check").isEmpty();
 
@@ -316,6 +316,38 @@ class ConsolidationServiceTest {
         room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))), false);
 
     assertThat(service.run("tick-1").drained()).containsExactly("flagged");
+  }
+
+  @Test
+  void aPartOfAReplaceThatGetsNoCapacityIsAbandonedAtOnceAndTheOthersGoOn() {
+    budget(3);
+    // each shard held to a zone of its own, so that each replacement is bought in its own zone
+    List<Claim> nodes = new java.util.ArrayList<>();
+    for (String zone : List.of("a", "b", "c")) {
+      NodeState.NodePod shard = shard(nodes.size(), 1000);
+      nodes.add(cluster.node(zone, "m7i.4xlarge", List.of(running(shard.pod().toBuilder().nodeSelector(
+          java.util.Map.of(dev.flotilla.model.WellKnownLabels.ZONE, "us-east-1" + zone)).build()))));
+    }
+    ConsolidationService.Begun begun = service.begin("tick-1");
+    assertThat(begun.waiting()).as(begun.waiting() ? "" : begun.pass().outcome()).isTrue();
+    // while the command waits, EC2 runs out of every type the first replacement may be in its zone
+    dev.flotilla.scheduling.NodeClaim first = begun.command().plan().replacements().getFirst();
+    first.instanceTypes().forEach(t -> cluster.cloud.exhaust(
+        new dev.flotilla.catalog.Offering.Key(t.name(), first.zone(), first.capacityType())));
+    String lostNode = begun.command().plan().nodes().stream()
+        .filter(c -> c.state().displaced().stream().anyMatch(p -> first.pods().contains(p.name())))
+        .findFirst().orElseThrow().claim().id();
+
+    ConsolidationService.Pass pass = service.finish(begun);
+
+    assertThat(pass.started()).as(pass.outcome()).isTrue();
+    assertThat(pass.disruptions()).extracting(ConsolidationService.Disrupted::claimId).hasSize(2)
+        .doesNotContain(lostNode);
+    // no live claim names the node whose replacement got no capacity: it is neither on its way out nor held back
+    assertThat(cluster.store.claims()).filteredOn(c -> c.state().live())
+        .noneMatch(c -> c.replaces().contains(lostNode));
+    assertThat(cluster.store.claims()).filteredOn(c -> c.state().live() && !c.replaces().isEmpty())
+        .hasSize(2).allSatisfy(c -> assertThat(nodes.stream().map(Claim::id)).containsAll(c.replaces()));
   }
 
   @Test
