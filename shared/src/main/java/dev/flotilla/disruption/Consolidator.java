@@ -300,8 +300,9 @@ public final class Consolidator {
    * then each of the others whose node, added, is still replaced by no more nodes than it removes and saves more,
    * within the pools' budgets. Karpenter replaces one node a pass; after a workload shrinks, a fleet of nodes sized
    * for it would take as many passes (and a launch and a drain each, a minute or two apart) to follow. Scheduled
-   * together, the displaced pods are checked together ({@link ConsolidationValidation}) and the nodes drain together
-   * once every replacement is ready, so the command is one step, as a multi-node one is.
+   * together, the displaced pods are checked together ({@link ConsolidationValidation}), and the command starts as
+   * one; its replacements are launched in parts, each node draining once its own part's are ready
+   * ({@link ConsolidationService}).
    */
   private ConsolidationPlan together(List<ConsolidationPlan> replaces, List<Candidate> owned, View view,
       Map<String, Integer> budget, List<String> skipped) {
