@@ -24,7 +24,9 @@ import java.util.Map;
  *   packing and much tighter. Its dual gives each pod's worth and its primal how many pods of each class go on each
  *   shape; the packer follows that assignment first. It is solved by column generation over node loads
  *   ({@link CoveringProgram}), whose master has one row per class, so 200 classes over hundreds of shapes take
- *   milliseconds where one dense tableau over every (class, shape) pair took seconds.</li>
+ *   milliseconds where one dense tableau over every (class, shape) pair took seconds. Where pods keep apart on a
+ *   node (per-node caps) and the optimum without caps buys too few nodes to hold them apart, it is solved again
+ *   with the caps.</li>
  * </ol>
  *
  * <p>Shapes another shape beats (holding every class it holds, with at least as much of every resource per dollar)
