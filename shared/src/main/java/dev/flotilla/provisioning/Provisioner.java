@@ -315,7 +315,8 @@ public final class Provisioner {
         Claim claim = Claim.launching(ids.apply(index), nodeClaim.nodePool(),
             nodeClaim.instanceTypes().stream().map(t -> t.name()).toList(), nodeClaim.zones(),
             nodeClaim.capacityType(), reserve ? nodeClaim.pods() : List.of(), load,
-            nodeClaim.pricePerHour(), clock.instant()).replacing(replaces.apply(index)).annotated(launchedWith(nodeClaim))
+            nodeClaim.pricePerHour(), clock.instant()).replacing(replaces.apply(index))
+            .annotated(launchedWith(nodeClaim))
             .annotated(notes)
             .withKinds(reserve ? PodKind.of(nodeClaim.pods().stream().map(byName::get).toList()) : List.of());
         return store.create(claim);

@@ -15,9 +15,10 @@ import java.util.List;
  *
  * <p>The master is a revised simplex over a basis of one column per class, started from each class's cheapest pure
  * column (a diagonal, feasible basis). Given the master's dual prices π, the best column of a shape is the small
- * program {@code max π·x s.t. Σ_c req[c]·x[c] ≤ room} (one row per resource, and per cap below), whose optimum has at
- * most one class per row; columns whose price is below what they are worth enter, until none is. The loads a node may take are
- * exactly the convex hull of those vertices, so the optimum is that of the per-class program over the same shapes.
+ * program {@code max π·x s.t. Σ_c req[c]·x[c] ≤ room} (one row per resource, and per cap below), whose optimum
+ * has at most one class per row; columns whose price is below what they are worth enter, until none is. The loads
+ * a node may take are exactly the convex hull of those vertices, so the optimum is that of the per-class program
+ * over the same shapes.
  *
  * <p>Per-node caps (hostname anti-affinity, required hostname spread, host ports) are rows of the pricing program too:
  * {@code Σ_{c∈G} x[c] ≤ cap[G]}. A node then holds at most that many pods of the capped classes, however much room
