@@ -300,13 +300,7 @@ public final class ConsolidationService {
       }
       // a part that lost a replacement is abandoned at once: its nodes stay, and the replacements it did get no
       // longer name them (else drainReplaced does on the next pass)
-      for (Claim r : own) {
-        try {
-          store.transition(r, r.replacing(List.of()));
-        } catch (ClaimStore.StaleClaimException raced) {
-          break;
-        }
-      }
+      unlink(own);
     }
     if (disrupted.isEmpty()) {
       return new Pass(plan, false, "replacement not launched: " + decision.failures(), drained,
@@ -515,15 +509,8 @@ public final class ConsolidationService {
     // the node's pods would have nowhere to go, so it stays. The replacements that did come up stop naming it, or it
     // would count as on its way out, and against its pool's budget, for good; consolidation empties them later
     failed.forEach((replacements, olds) -> {
-      for (Claim r : replacements) {
-        if (r.state().live()) {
-          try {
-            store.transition(r, r.replacing(List.of()));
-          } catch (ClaimStore.StaleClaimException raced) {
-            // moved meanwhile: the next pass looks again
-            return;
-          }
-        }
+      if (!unlink(replacements)) {
+        return;
       }
       olds.forEach(o -> abandoned.add(o.nodeName()));
       LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
@@ -607,13 +594,8 @@ public final class ConsolidationService {
     if (stranded.isEmpty()) {
       return ReadyReplace.DRAIN;
     }
-    for (Claim r : replacements) {
-      try {
-        store.transition(r, r.replacing(List.of()));
-      } catch (ClaimStore.StaleClaimException raced) {
-        // moved meanwhile: the next pass looks again
-        return ReadyReplace.WAIT;
-      }
+    if (!unlink(replacements)) {
+      return ReadyReplace.WAIT;
     }
     LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
         olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",
@@ -621,6 +603,23 @@ public final class ConsolidationService {
         .addKeyValue("why", "pods pending meanwhile took the replacements' room; the drain would leave "
             + stranded.size() + " pod(s) pending").log();
     return ReadyReplace.ABANDONED;
+  }
+
+  /**
+   * Gives a replace up: its live replacements stop naming the nodes they were to replace, which stay. False when one
+   * moved meanwhile; the next pass looks again.
+   */
+  private boolean unlink(List<Claim> replacements) {
+    for (Claim r : replacements) {
+      if (r.state().live()) {
+        try {
+          store.transition(r, r.replacing(List.of()));
+        } catch (ClaimStore.StaleClaimException raced) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /** Why a replaced node goes: the reason its claim notes, else consolidation's. */

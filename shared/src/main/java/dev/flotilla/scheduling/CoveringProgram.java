@@ -92,18 +92,24 @@ final class CoveringProgram {
     this.checked = caps;
     this.k = demand.length;
     this.ra = room.length == 0 ? 0 : room[0].length;
+    this.capsOf = capsOf(this.caps, k);
+  }
+
+  /** Per class (of {@code k}), the indexes of the caps it counts in. */
+  static int[][] capsOf(List<PerNodeCap> caps, int k) {
     int[] counts = new int[k];
-    this.caps.forEach(cap -> java.util.Arrays.stream(cap.classes()).forEach(c -> counts[c]++));
-    this.capsOf = new int[k][];
+    caps.forEach(cap -> java.util.Arrays.stream(cap.classes()).forEach(c -> counts[c]++));
+    int[][] capsOf = new int[k][];
     for (int c = 0; c < k; c++) {
       capsOf[c] = new int[counts[c]];
       counts[c] = 0;
     }
-    for (int g = 0; g < this.caps.size(); g++) {
-      for (int c : this.caps.get(g).classes()) {
+    for (int g = 0; g < caps.size(); g++) {
+      for (int c : caps.get(g).classes()) {
         capsOf[c][counts[c]++] = g;
       }
     }
+    return capsOf;
   }
 
   /** Solves the program, or returns null when some class no shape holds or no pod of it needs any resource. */

@@ -361,13 +361,7 @@ final class FractionalBound {
         }
       }
     }
-    int[][] capsOf = new int[k][0];
-    for (int g = 0; g < caps.size(); g++) {
-      for (int c : caps.get(g).classes()) {
-        capsOf[c] = java.util.Arrays.copyOf(capsOf[c], capsOf[c].length + 1);
-        capsOf[c][capsOf[c].length - 1] = g;
-      }
-    }
+    int[][] capsOf = CoveringProgram.capsOf(caps, k);
     double[] worth = new double[k];
     java.util.Arrays.fill(worth, Double.POSITIVE_INFINITY);
     for (int i = 0; i < t; i++) {
