@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -98,6 +99,7 @@ public final class ConsolidationService {
   /** Static pools are topped up on this schedule: it runs every minute, one pass at a time. */
   private final dev.flotilla.provisioning.StaticCapacity staticCapacity;
   private final Termination termination;
+  private final CommandQueue commands;
   // ---- node lifetime: the graceful methods in order (see above), and the two that ignore budgets
   private final List<DisruptionMethod> methods;
   private final Expiration expiration = new Expiration();
@@ -127,6 +129,7 @@ public final class ConsolidationService {
       OfferingSource offerings, Supplier<List<NodePool>> pools, Supplier<List<PendingPod>> daemonSets,
       dev.flotilla.cloud.NodeImages images, dev.flotilla.cloud.NodeNetwork network, Clock clock) {
     this.termination = new Termination(store, commands, clock);
+    this.commands = commands;
     this.methods = List.of(new Emptiness(consolidator), new Drift(consolidator, images, network),
         new MultiNodeConsolidation(consolidator), new SingleNodeConsolidation(consolidator));
     this.daemonSets = daemonSets;
@@ -512,25 +515,34 @@ public final class ConsolidationService {
       if (!unlink(replacements)) {
         return;
       }
+      open(replacements);
       olds.forEach(o -> abandoned.add(o.nodeName()));
       LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
           olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",
           replacements.stream().map(Claim::id).toList()).addKeyValue("why", "a replacement failed").log();
     });
     Consolidator.View[] view = new Consolidator.View[1];
+    // the parts of one replace, ready together, drain in this pass one after another: each is checked with the
+    // others' replacements open too, as they will be by the time the pods evicted reach the cluster's scheduler
+    Set<String> opening = new java.util.HashSet<>();
+    ready.keySet().forEach(replacements -> replacements.forEach(r -> opening.add(r.id())));
     ready.forEach((replacements, olds) -> {
       if (replacements.stream().allMatch(r -> DisruptionReason.Underutilized.name()
           .equals(r.annotations().get(Claim.Annotations.REPLACING_FOR)))) {
         if (view[0] == null) {
           view[0] = view();
         }
-        ReadyReplace checked = check(view[0], olds, replacements);
+        ReadyReplace checked = check(view[0], olds, replacements, opening);
         if (checked == ReadyReplace.ABANDONED) {
           olds.forEach(o -> abandoned.add(o.nodeName()));
+          open(replacements);
         }
         if (checked != ReadyReplace.DRAIN) {
           return;
         }
+        // before the drain: a crash between the two leaves the nodes to drain on the next pass, while the other way
+        // round the evicted pods would wait for the hold to run out
+        open(replacements);
       }
       for (Claim old : olds) {
         if (drain(old, replacedFor(old), replacements.size() == 1 ? "replaced by claim "
@@ -569,8 +581,12 @@ public final class ConsolidationService {
    * would evict now land nowhere. Draining would send them to a launch of their own, and the next pass would
    * remove a node again. The replace is abandoned instead: the replacements keep the pods they took, the old nodes
    * stay, and later passes weigh them afresh.
+   *
+   * @param opening the replacements whose startup taint this pass lifts; every other replacement still held for its
+   *     drain takes no pod
    */
-  private ReadyReplace check(Consolidator.View view, List<Claim> olds, List<Claim> replacements) {
+  private ReadyReplace check(Consolidator.View view, List<Claim> olds, List<Claim> replacements,
+      Set<String> opening) {
     Map<String, NodeState> byNode = new HashMap<>();
     view.nodes().forEach(n -> byNode.put(n.node(), n));
     if (replacements.stream().anyMatch(r -> r.nodeName() == null || !byNode.containsKey(r.nodeName()))) {
@@ -590,7 +606,8 @@ public final class ConsolidationService {
         removed.add(new Candidate(state, old));
       }
     }
-    List<String> stranded = new ConsolidationValidation(view, view.poolsByName()).stranded(removed, List.of());
+    List<String> stranded = new ConsolidationValidation(view, view.poolsByName(), opening).stranded(removed,
+        List.of());
     if (stranded.isEmpty()) {
       return ReadyReplace.DRAIN;
     }
@@ -620,6 +637,21 @@ public final class ConsolidationService {
       }
     }
     return true;
+  }
+
+  /**
+   * Lifts the startup taint a consolidation's replacements keep while their nodes wait to drain
+   * ({@link ReplacementHold}): the forwarder's Nominate does it, naming no pods (the pods
+   * planned there still run on the nodes the drain evicts). Sent again for a drain retried, which costs the
+   * forwarder a read.
+   */
+  private void open(List<Claim> replacements) {
+    List<dev.flotilla.commands.Command> lift = replacements.stream()
+        .filter(r -> r.state() == ClaimState.Initialized && r.nodeName() != null)
+        .map(r -> dev.flotilla.commands.Command.nominate(r.nodeName(), r.id(), List.of())).toList();
+    if (!lift.isEmpty()) {
+      commands.send(lift);
+    }
   }
 
   /** Why a replaced node goes: the reason its claim notes, else consolidation's. */

@@ -47,12 +47,26 @@ final class ConsolidationValidation {
   private int checks;
 
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools) {
+    this(view, pools, Set.of());
+  }
+
+  /**
+   * @param opening the claims whose startup taint the action lifts (a replace's own replacements, checked before its
+   *     drain); every other consolidation replacement still held for its drain ({@link ReplacementHold}) takes no pod
+   */
+  ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening) {
     this.view = view;
     this.pools = pools;
     Set<String> draining = new HashSet<>();
+    Set<String> held = new HashSet<>();
+    Map<String, Claim> byId = new java.util.HashMap<>();
+    view.claims().forEach(c -> byId.put(c.id(), c));
     for (Claim c : view.claims()) {
       if (c.state() == ClaimState.Draining && c.nodeName() != null) {
         draining.add(c.nodeName());
+      }
+      if (c.nodeName() != null && !opening.contains(c.id()) && ReplacementHold.holds(c, byId::get, view.now())) {
+        held.add(c.nodeName());
       }
     }
     Map<String, PendingPod> running = Consolidator.runningByName(view);
@@ -67,6 +81,9 @@ final class ConsolidationValidation {
       if (!draining.contains(node.node())) {
         present.put(node.node(), node);
         node.joinTo(binder);
+        if (held.contains(node.node())) {
+          binder.cordon(node.node());
+        }
       } else {
         evicted.addAll(node.displaced());
       }

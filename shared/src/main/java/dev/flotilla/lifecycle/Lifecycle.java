@@ -78,11 +78,14 @@ public final class Lifecycle {
         c -> c.state() == ClaimState.Launched || c.state() == ClaimState.Registered
             ? c.withNode(event.node()).moved(ClaimState.Initialized, clock.instant()) : null);
     if (ready.isPresent()) {
-      nominate(ready.get(), plannedPods(ready.get()));
+      if (!heldForDrain(ready.get())) {
+        nominate(ready.get(), plannedPods(ready.get()));
+      }
       return ready;
     }
     launches.claimOf(event.instanceId())
         .filter(c -> c.state() == ClaimState.Initialized && event.node().equals(c.nodeName()))
+        .filter(c -> !heldForDrain(c))
         .filter(c -> {
           // a node not mirrored yet may still carry the taint
           String state = store.nodeStates().get(c.nodeName());
@@ -105,7 +108,9 @@ public final class Lifecycle {
     Instant settled = clock.instant().minus(NOMINATE_GRACE);
     Map<String, NodeState> byName = null;
     Map<String, NodeState> byInstance = null;
-    for (Claim c : store.claims()) {
+    Map<String, Claim> claims = new java.util.LinkedHashMap<>();
+    store.claims().forEach(c -> claims.put(c.id(), c));
+    for (Claim c : claims.values()) {
       boolean joining = c.state() == ClaimState.Launched || c.state() == ClaimState.Registered;
       boolean initialized = c.state() == ClaimState.Initialized && c.nodeName() != null;
       if ((!joining && !initialized) || c.updatedAt() == null || c.updatedAt().isAfter(settled)) {
@@ -123,7 +128,7 @@ public final class Lifecycle {
       }
       if (initialized) {
         NodeState node = byName.get(c.nodeName());
-        if (node != null && initializing(node)) {
+        if (node != null && initializing(node) && !heldForDrain(c, claims::get)) {
           nominate(c, stillReserved(c));
           sent.add(c);
         }
@@ -143,6 +148,15 @@ public final class Lifecycle {
       }
     }
     return sent;
+  }
+
+  /** Whether the claim's node keeps its startup taint for now ({@link dev.flotilla.disruption.ReplacementHold}). */
+  public boolean heldForDrain(Claim claim) {
+    return heldForDrain(claim, id -> store.claim(id).orElse(null));
+  }
+
+  private boolean heldForDrain(Claim claim, java.util.function.Function<String, Claim> claims) {
+    return dev.flotilla.disruption.ReplacementHold.holds(claim, claims, clock.instant());
   }
 
   private static boolean initializing(NodeState node) {

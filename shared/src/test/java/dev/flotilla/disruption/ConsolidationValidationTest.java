@@ -82,11 +82,28 @@ class ConsolidationValidationTest {
     assertThat(stranded(candidate)).isEmpty();
   }
 
+  @Test
+  void aReplacementHeldForItsOwnDrainTakesNoPodUntilItsTaintIsLifted() {
+    // another replace's replacement, Ready and empty, waits with its startup taint for its old node to drain
+    Claim old = cluster.node("ip-10-0-1-1", "m7i.large", List.of(running(pod("api-1", 1200, 1024))));
+    Claim held = cluster.node("ip-10-0-1-2", "m7i.large", List.of());
+    held = cluster.store.transition(held, held.replacing(List.of(old.id())).annotated(Map.of(
+        Claim.Annotations.REPLACING_FOR, DisruptionReason.Underutilized.name())));
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1200, 1024))));
+
+    assertThat(stranded(candidate)).as("its room is not free").containsExactly("shop/api-2");
+    assertThat(stranded(candidate, java.util.Set.of(held.id()))).as("lifted by the same pass").isEmpty();
+  }
+
   private List<String> stranded(Claim candidate) {
+    return stranded(candidate, java.util.Set.of());
+  }
+
+  private List<String> stranded(Claim candidate, java.util.Set<String> opening) {
     Consolidator.View view = view();
     NodeState state = view.nodes().stream().filter(n -> n.node().equals(candidate.nodeName())).findFirst()
         .orElseThrow();
-    return new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool())).stranded(List.of(
+    return new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool()), opening).stranded(List.of(
         new ConsolidationPlan.Candidate(state, cluster.store.claim(candidate.id()).orElseThrow())), List.of());
   }
 

@@ -160,6 +160,58 @@ class LifecycleTest {
     });
   }
 
+  /** A consolidation's replacement of {@code old}, launched. */
+  private Claim replacementOf(String id, String old, String reason) {
+    Claim claim = launchedClaim(id);
+    Map<String, String> notes = reason == null ? Map.of() : Map.of(Claim.Annotations.REPLACING_FOR, reason);
+    return store.transition(claim, claim.replacing(List.of(old)).annotated(notes));
+  }
+
+  @Test
+  void aConsolidationsReplacementKeepsItsStartupTaintWhileTheNodeItReplacesWaitsToDrain() {
+    Claim old = launchedClaim("old");
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-old", old.instanceId()));
+    Claim replacement = replacementOf("new", "old", "Underutilized");
+    Claim interrupted = replacementOf("spare", "old", null);
+    sent();
+
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-new", replacement.instanceId()));
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-spare", interrupted.instanceId()));
+
+    // ready and empty, the replacement would take the pods another drain evicts: only the interruption's spare opens
+    assertThat(sent()).singleElement().satisfies(c -> assertThat(c.node()).isEqualTo("ip-spare"));
+    mirror("ip-new", replacement.instanceId(), Taint.INITIALIZING);
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-new", replacement.instanceId()));
+    clock.advance(Lifecycle.NOMINATE_GRACE.plusSeconds(1));
+    assertThat(collector.collect().nominated()).as("held, not lost").isEmpty();
+    assertThat(sent()).isEmpty();
+
+    // the old node drains: the consolidation lifts the taint itself, and the collector would, were that lost
+    Claim live = store.claim("old").orElseThrow();
+    store.transition(live, live.moved(ClaimState.Draining, clock.instant()));
+    assertThat(collector.collect().nominated()).containsExactly("new");
+    assertThat(sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Nominate);
+      assertThat(c.node()).isEqualTo("ip-new");
+    });
+  }
+
+  @Test
+  void noReplacementIsHeldLongerThanTheHold() {
+    Claim old = launchedClaim("old");
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-old", old.instanceId()));
+    Claim replacement = replacementOf("new", "old", "Underutilized");
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-new", replacement.instanceId()));
+    mirror("ip-new", replacement.instanceId(), Taint.INITIALIZING);
+    sent();
+
+    clock.advance(dev.flotilla.disruption.ReplacementHold.LIMIT.minusSeconds(1));
+    assertThat(collector.collect().nominated()).isEmpty();
+    // the consolidation never drained the old node nor gave the replace up (its passes failed, say)
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(collector.collect().nominated()).containsExactly("new");
+  }
+
   @Test
   void aNodeWhoseReadyWasLostIsCaughtUpAndNominatedByTheCollectorOnceItsMirrorShowsItReady() {
     Claim lost = launchedClaim("lost-ready");

@@ -772,14 +772,7 @@ public final class Simulation {
     // way a Nominate reaches it late (the lifecycle's retries, the garbage collector's pass); the real forwarder
     // lifts the taint only when a Nominate reaches it, and none ever comes for an instance no live claim owns (its
     // claim closed meanwhile), which keeps the taint until the garbage collector terminates it
-    at(elapsed().plus(STARTUP_TAINT_FALLBACK), () -> {
-      boolean owned = ec2.claimsOf(l.instanceId()).stream().map(store::claim)
-          .anyMatch(c -> c.isPresent() && c.get().state().live());
-      if (owned && cluster.nodes.get(name) == node && cluster.liftStartupTaint(node)) {
-        mirror(node);
-        changed();
-      }
-    });
+    liftLate(l.instanceId(), name, node);
     nodeByInstance.put(l.instanceId(), name);
     for (PendingPod daemon : daemonSets) {
       if (SimulatedCluster.daemonMatches(daemon, node)) {
@@ -1141,6 +1134,26 @@ public final class Simulation {
       planPerHour = plan.totalPricePerHour();
     }
     return boundPerHour;
+  }
+
+  /**
+   * The startup taint's fallback (see above), put off while a consolidation's replacement is held for its nodes'
+   * drain: no Nominate is sent for it meanwhile, so none can reach the forwarder late.
+   */
+  private void liftLate(String instanceId, String name, Node node) {
+    at(elapsed().plus(STARTUP_TAINT_FALLBACK), () -> {
+      List<Claim> live = ec2.claimsOf(instanceId).stream().map(store::claim).flatMap(java.util.Optional::stream)
+          .filter(c -> c.state().live()).toList();
+      if (live.isEmpty() || cluster.nodes.get(name) != node) {
+        return;
+      }
+      if (live.stream().anyMatch(lifecycle::heldForDrain)) {
+        liftLate(instanceId, name, node);
+      } else if (cluster.liftStartupTaint(node)) {
+        mirror(node);
+        changed();
+      }
+    });
   }
 
   private SimulationResult result(long wallNanos) {
