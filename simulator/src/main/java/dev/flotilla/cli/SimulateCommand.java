@@ -45,6 +45,11 @@ public final class SimulateCommand implements Callable<Integer> {
           + "both side by side; the scenario's faults, which model Lambda's delivery, apply to Flotilla's run only.")
   String compare;
 
+  @Option(names = "--replicas-factor", paramLabel = "F", defaultValue = "1",
+      description = "Runs the scenario at another size: every workload's replicas (its manifests' and each scale "
+          + "event's) times F, rounded, at least 1 (default: 1). Checks a change on sizes it was not tuned on.")
+  double replicasFactor;
+
   @Override
   public Integer call() throws Exception {
     if (!output.equals("table") && !output.equals("json")) {
@@ -53,7 +58,10 @@ public final class SimulateCommand implements Callable<Integer> {
     if (compare != null && !compare.equals("karpenter")) {
       throw new CommandFailure.UsageException("--compare: '" + compare + "' is not karpenter");
     }
-    Scenario s = Scenario.read(scenario);
+    if (!(replicasFactor > 0) || Double.isInfinite(replicasFactor)) {
+      throw new CommandFailure.UsageException("--replicas-factor: '" + replicasFactor + "' is not a number above 0");
+    }
+    Scenario s = Scenario.read(scenario).withReplicasScaled(replicasFactor);
     dev.flotilla.catalog.CatalogFile catalogFile = catalog == null ? dev.flotilla.catalog.CatalogFile.bundled()
         : dev.flotilla.catalog.CatalogFile.read(catalog);
     String prices = prices(catalogFile, catalog, s.ec2().spotPriceRatio());

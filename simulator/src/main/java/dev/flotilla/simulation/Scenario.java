@@ -27,6 +27,40 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
     return new Scenario(name, duration, ec2, cluster, manifests, events, other);
   }
 
+  /**
+   * The same scenario at another size: every workload's replicas (Deployments, StatefulSets and ReplicaSets as the
+   * manifests declare them, and each scale event) times {@code factor}, rounded, a workload with any keeping at least
+   * one. Named after the factor. A change tuned on the shipped scenarios is checked on sizes it was not tuned on.
+   */
+  public Scenario withReplicasScaled(double factor) {
+    if (!(factor > 0) || Double.isInfinite(factor)) {
+      throw new IllegalArgumentException("a replicas factor is a number above 0, not " + factor);
+    }
+    if (factor == 1) {
+      return this;
+    }
+    List<Manifest> scaled = new java.util.ArrayList<>();
+    for (Manifest m : manifests) {
+      JsonNode replicas = m.node().path("spec").path("replicas");
+      if (java.util.Set.of("Deployment", "StatefulSet", "ReplicaSet").contains(m.kind())) {
+        com.fasterxml.jackson.databind.node.ObjectNode copy = m.node().deepCopy();
+        com.fasterxml.jackson.databind.node.ObjectNode spec = copy.get("spec")
+            instanceof com.fasterxml.jackson.databind.node.ObjectNode o ? o : copy.putObject("spec");
+        spec.put("replicas", scaled(replicas.asInt(1), factor));
+        scaled.add(new Manifest(m.source(), m.index(), copy));
+      } else {
+        scaled.add(m);
+      }
+    }
+    List<Event> more = events.stream().map(e -> e instanceof Scale x
+        ? new Scale(x.at(), x.workload(), scaled(x.replicas(), factor)) : e).toList();
+    return new Scenario(name + " (replicas x" + factor + ")", duration, ec2, cluster, scaled, more, faults);
+  }
+
+  private static int scaled(int replicas, double factor) {
+    return replicas == 0 ? 0 : (int) Math.max(1, Math.round(replicas * factor));
+  }
+
   /** How the cluster's scheduler scores nodes: kube-scheduler's default profile unless the scenario says otherwise. */
   public record Cluster(ScoringProfile scoring) {
     public static final Cluster DEFAULT = new Cluster(ScoringProfile.LeastAllocated);

@@ -52,6 +52,31 @@ class ScenarioFileTest {
   }
 
   @Test
+  void aScenarioRunsAtAnotherSizeWithEveryReplicaCountScaled() {
+    String two = SMALL.replace("events:\n", """
+          - apiVersion: apps/v1
+            kind: StatefulSet
+            metadata: {name: one, namespace: default}
+            spec: {replicas: 1, template: {spec: {containers: [{name: one, image: one}]}}}
+        events:
+          - {at: 1m, scale: {workload: default/one, replicas: 0}}
+        """);
+    Scenario s = Scenario.parse("small.yaml", two, Path.of("."));
+
+    Scenario larger = s.withReplicasScaled(1.15);
+
+    assertThat(larger.name()).isEqualTo("small (replicas x1.15)");
+    assertThat(larger.manifests()).extracting(m -> m.node().path("spec").path("replicas").asInt())
+        .as("6 x 1.15 rounds to 7; a workload of one keeps one").containsExactly(7, 1);
+    assertThat(larger.events()).containsExactly(new Scenario.Scale(Duration.ofMinutes(1), "default/one", 0),
+        new Scenario.Scale(Duration.ofMinutes(5), "default/web", 14));
+    assertThat(s.manifests().getFirst().node().path("spec").path("replicas").asInt()).as("the original as it was")
+        .isEqualTo(6);
+    assertThat(s.withReplicasScaled(1)).isSameAs(s);
+    assertThatThrownBy(() -> s.withReplicasScaled(0)).hasMessageContaining("above 0");
+  }
+
+  @Test
   void eachMistakeIsNamed() {
     assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("duration: 10m", "duration: soon"), Path.of(".")))
         .hasMessage("a.yaml: duration: is a duration like 90s, 10m or 1h, got 'soon'");
@@ -95,6 +120,30 @@ class ScenarioFileTest {
         .hasMessageContaining("events[2].nodeFailure.for");
     assertThatThrownBy(() -> Scenario.parse("l.yaml", events.replace("spec.template.metadata.labels.team",
         "metadata.name"), Path.of("."))).hasMessageContaining("events[0].nodePoolChange.set.metadata.name");
+  }
+
+  @Test
+  void theCommandRunsAScenarioAtAnotherSize(@TempDir Path dir) throws Exception {
+    Path scenario = Files.writeString(dir.resolve("small.yaml"), SMALL);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream original = System.out;
+    int code;
+    int refused;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      code = new CommandLine(new FlotillaCommand()).execute("simulate", scenario.toString(), "-o", "json",
+          "--replicas-factor", "0.5");
+      refused = new CommandLine(new FlotillaCommand()).execute("simulate", scenario.toString(),
+          "--replicas-factor", "0");
+    } finally {
+      System.setOut(original);
+    }
+
+    assertThat(code).isZero();
+    String json = out.toString(StandardCharsets.UTF_8);
+    assertThat(new ObjectMapper().readTree(json.substring(0, json.lastIndexOf('}') + 1)).path("pods").asInt())
+        .as("6 then 12 replicas, halved").isEqualTo(6);
+    assertThat(refused).isNotZero();
   }
 
   @Test
