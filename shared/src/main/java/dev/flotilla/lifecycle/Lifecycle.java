@@ -140,8 +140,10 @@ public final class Lifecycle {
         try {
           Claim caughtUp = store.transition(c, c.withNode(node.node()).moved(ClaimState.Initialized,
               clock.instant()));
-          nominate(caughtUp, stillReserved(caughtUp));
-          sent.add(caughtUp);
+          if (!heldForDrain(caughtUp, claims::get)) {
+            nominate(caughtUp, stillReserved(caughtUp));
+            sent.add(caughtUp);
+          }
         } catch (ClaimStore.StaleClaimException raced) {
           // moved meanwhile: its own Ready came, or the launch expired
         }

@@ -197,6 +197,23 @@ class LifecycleTest {
   }
 
   @Test
+  void aHeldReplacementWhoseReadyWasLostIsCaughtUpWithoutLiftingItsTaint() {
+    Claim old = launchedClaim("old");
+    lifecycle.ready(new NodeEvent("shop-prod", "ip-old", old.instanceId()));
+    Claim replacement = replacementOf("new", "old", "Underutilized");
+    lifecycle.registered(new NodeEvent("shop-prod", "ip-new", replacement.instanceId()));
+    // its Ready event went to the dead-letter queue; the mirror shows it Ready
+    mirrorReady("ip-new", replacement.instanceId(), "True");
+    sent();
+    clock.advance(Lifecycle.NOMINATE_GRACE.plusSeconds(1));
+
+    assertThat(collector.collect().nominated()).isEmpty();
+
+    assertThat(store.claim("new").orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+    assertThat(sent()).as("held for its old node's drain").isEmpty();
+  }
+
+  @Test
   void noReplacementIsHeldLongerThanTheHold() {
     Claim old = launchedClaim("old");
     lifecycle.ready(new NodeEvent("shop-prod", "ip-old", old.instanceId()));

@@ -58,8 +58,9 @@ public final class SimulateCommand implements Callable<Integer> {
     if (compare != null && !compare.equals("karpenter")) {
       throw new CommandFailure.UsageException("--compare: '" + compare + "' is not karpenter");
     }
-    if (!(replicasFactor > 0) || Double.isInfinite(replicasFactor)) {
-      throw new CommandFailure.UsageException("--replicas-factor: '" + replicasFactor + "' is not a number above 0");
+    if (!(replicasFactor > 0 && replicasFactor <= Scenario.MAX_REPLICAS_FACTOR)) {
+      throw new CommandFailure.UsageException("--replicas-factor: '" + replicasFactor + "' is not a number above 0 and"
+          + " at most " + Scenario.MAX_REPLICAS_FACTOR);
     }
     Scenario s = Scenario.read(scenario).withReplicasScaled(replicasFactor);
     dev.flotilla.catalog.CatalogFile catalogFile = catalog == null ? dev.flotilla.catalog.CatalogFile.bundled()

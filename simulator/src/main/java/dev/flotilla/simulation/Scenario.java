@@ -27,14 +27,18 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
     return new Scenario(name, duration, ec2, cluster, manifests, events, other);
   }
 
+  /** The largest factor {@link #withReplicasScaled} takes: a hundred times a shipped scenario is a million pods. */
+  public static final double MAX_REPLICAS_FACTOR = 100;
+
   /**
    * The same scenario at another size: every workload's replicas (Deployments, StatefulSets and ReplicaSets as the
    * manifests declare them, and each scale event) times {@code factor}, rounded, a workload with any keeping at least
    * one. Named after the factor. A change tuned on the shipped scenarios is checked on sizes it was not tuned on.
    */
   public Scenario withReplicasScaled(double factor) {
-    if (!(factor > 0) || Double.isInfinite(factor)) {
-      throw new IllegalArgumentException("a replicas factor is a number above 0, not " + factor);
+    if (!(factor > 0 && factor <= MAX_REPLICAS_FACTOR)) {
+      throw new IllegalArgumentException("a replicas factor is a number above 0 and at most " + MAX_REPLICAS_FACTOR
+          + ", not " + factor);
     }
     if (factor == 1) {
       return this;

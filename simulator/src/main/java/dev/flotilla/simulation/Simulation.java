@@ -1137,19 +1137,18 @@ public final class Simulation {
   }
 
   /**
-   * The startup taint's fallback (see above), put off while a consolidation's replacement is held for its nodes'
-   * drain: no Nominate is sent for it meanwhile, so none can reach the forwarder late.
+   * The startup taint's fallback (see above), not for a consolidation's replacement held for its nodes' drain: no
+   * Nominate was sent for it to reach the forwarder late. Its taint goes when a real one comes: the consolidation's
+   * when it drains the nodes or gives the replace up, the garbage collector's once the hold is over.
    */
   private void liftLate(String instanceId, String name, Node node) {
     at(elapsed().plus(STARTUP_TAINT_FALLBACK), () -> {
       List<Claim> live = ec2.claimsOf(instanceId).stream().map(store::claim).flatMap(java.util.Optional::stream)
           .filter(c -> c.state().live()).toList();
-      if (live.isEmpty() || cluster.nodes.get(name) != node) {
+      if (live.isEmpty() || cluster.nodes.get(name) != node || live.stream().anyMatch(lifecycle::heldForDrain)) {
         return;
       }
-      if (live.stream().anyMatch(lifecycle::heldForDrain)) {
-        liftLate(instanceId, name, node);
-      } else if (cluster.liftStartupTaint(node)) {
+      if (cluster.liftStartupTaint(node)) {
         mirror(node);
         changed();
       }

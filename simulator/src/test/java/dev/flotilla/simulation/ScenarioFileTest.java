@@ -74,6 +74,7 @@ class ScenarioFileTest {
         .isEqualTo(6);
     assertThat(s.withReplicasScaled(1)).isSameAs(s);
     assertThatThrownBy(() -> s.withReplicasScaled(0)).hasMessageContaining("above 0");
+    assertThatThrownBy(() -> s.withReplicasScaled(1e10)).hasMessageContaining("at most 100");
   }
 
   @Test
