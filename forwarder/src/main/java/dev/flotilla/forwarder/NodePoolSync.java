@@ -274,5 +274,11 @@ final class NodePoolSync implements AutoCloseable {
     if (informer != null) {
       informer.close();
     }
+    // a status write under way finishes (its calls have timeouts) before the client it uses may be closed
+    try {
+      worker.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
