@@ -19,6 +19,7 @@ import dev.flotilla.commands.Command;
 import dev.flotilla.commands.InMemoryCommandQueue;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.disruption.DisruptionReason;
 import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.Resources;
@@ -167,11 +168,16 @@ class LifecycleTest {
     return store.transition(claim, claim.replacing(List.of(old)).annotated(notes));
   }
 
-  @Test
-  void aConsolidationsReplacementKeepsItsStartupTaintWhileTheNodeItReplacesWaitsToDrain() {
+  /** Node "ip-old" (claim "old") Ready, and claim "new" launched by a consolidation to replace it. */
+  private Claim consolidationReplacementOfAReadyNode() {
     Claim old = launchedClaim("old");
     lifecycle.ready(new NodeEvent("shop-prod", "ip-old", old.instanceId()));
-    Claim replacement = replacementOf("new", "old", "Underutilized");
+    return replacementOf("new", "old", DisruptionReason.Underutilized.name());
+  }
+
+  @Test
+  void aConsolidationsReplacementKeepsItsStartupTaintWhileTheNodeItReplacesWaitsToDrain() {
+    Claim replacement = consolidationReplacementOfAReadyNode();
     Claim interrupted = replacementOf("spare", "old", null);
     sent();
 
@@ -198,9 +204,7 @@ class LifecycleTest {
 
   @Test
   void aHeldReplacementWhoseReadyWasLostIsCaughtUpWithoutLiftingItsTaint() {
-    Claim old = launchedClaim("old");
-    lifecycle.ready(new NodeEvent("shop-prod", "ip-old", old.instanceId()));
-    Claim replacement = replacementOf("new", "old", "Underutilized");
+    Claim replacement = consolidationReplacementOfAReadyNode();
     lifecycle.registered(new NodeEvent("shop-prod", "ip-new", replacement.instanceId()));
     // its Ready event went to the dead-letter queue; the mirror shows it Ready
     mirrorReady("ip-new", replacement.instanceId(), "True");
@@ -215,9 +219,7 @@ class LifecycleTest {
 
   @Test
   void noReplacementIsHeldLongerThanTheHold() {
-    Claim old = launchedClaim("old");
-    lifecycle.ready(new NodeEvent("shop-prod", "ip-old", old.instanceId()));
-    Claim replacement = replacementOf("new", "old", "Underutilized");
+    Claim replacement = consolidationReplacementOfAReadyNode();
     lifecycle.ready(new NodeEvent("shop-prod", "ip-new", replacement.instanceId()));
     mirror("ip-new", replacement.instanceId(), Taint.INITIALIZING);
     sent();

@@ -58,11 +58,12 @@ public final class SimulateCommand implements Callable<Integer> {
     if (compare != null && !compare.equals("karpenter")) {
       throw new CommandFailure.UsageException("--compare: '" + compare + "' is not karpenter");
     }
-    if (!(replicasFactor > 0 && replicasFactor <= Scenario.MAX_REPLICAS_FACTOR)) {
-      throw new CommandFailure.UsageException("--replicas-factor: '" + replicasFactor + "' is not a number above 0 and"
-          + " at most " + Scenario.MAX_REPLICAS_FACTOR);
+    Scenario s = Scenario.read(scenario);
+    try {
+      s = s.withReplicasScaled(replicasFactor);
+    } catch (IllegalArgumentException e) {
+      throw new CommandFailure.UsageException("--replicas-factor: " + e.getMessage());
     }
-    Scenario s = Scenario.read(scenario).withReplicasScaled(replicasFactor);
     dev.flotilla.catalog.CatalogFile catalogFile = catalog == null ? dev.flotilla.catalog.CatalogFile.bundled()
         : dev.flotilla.catalog.CatalogFile.read(catalog);
     String prices = prices(catalogFile, catalog, s.ec2().spotPriceRatio());

@@ -29,6 +29,8 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
 
   /** The largest factor {@link #withReplicasScaled} takes: a hundred times a shipped scenario is a million pods. */
   public static final double MAX_REPLICAS_FACTOR = 100;
+  /** The kinds of workload a scenario runs, each with {@code spec.replicas} pods (one when it says none). */
+  static final java.util.Set<String> REPLICATED = java.util.Set.of("Deployment", "StatefulSet", "ReplicaSet");
 
   /**
    * The same scenario at another size: every workload's replicas (Deployments, StatefulSets and ReplicaSets as the
@@ -45,12 +47,11 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
     }
     List<Manifest> scaled = new java.util.ArrayList<>();
     for (Manifest m : manifests) {
-      JsonNode replicas = m.node().path("spec").path("replicas");
-      if (java.util.Set.of("Deployment", "StatefulSet", "ReplicaSet").contains(m.kind())) {
+      if (REPLICATED.contains(m.kind())) {
         com.fasterxml.jackson.databind.node.ObjectNode copy = m.node().deepCopy();
         com.fasterxml.jackson.databind.node.ObjectNode spec = copy.get("spec")
             instanceof com.fasterxml.jackson.databind.node.ObjectNode o ? o : copy.putObject("spec");
-        spec.put("replicas", scaled(replicas.asInt(1), factor));
+        spec.put("replicas", scaled(m.node().path("spec").path("replicas").asInt(1), factor));
         scaled.add(new Manifest(m.source(), m.index(), copy));
       } else {
         scaled.add(m);

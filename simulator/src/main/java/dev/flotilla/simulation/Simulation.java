@@ -261,7 +261,7 @@ public final class Simulation {
     this.lifecycle = autoscaler.lifecycle();
     this.collector = autoscaler.collector();
     for (Manifest m : manifests) {
-      if (Set.of("Deployment", "StatefulSet", "ReplicaSet").contains(m.kind())) {
+      if (Scenario.REPLICATED.contains(m.kind())) {
         int replicas = m.node().path("spec").path("replicas").asInt(1);
         PendingPod template = Workloads.replicas(m, 1).getFirst();
         workloads.put(m.namespace() + "/" + m.name(), new Workload(m.namespace() + "/" + m.name(), template, 0));
