@@ -38,18 +38,38 @@ public final class Binder {
   private final EligibleDomains eligible = new EligibleDomains(state);
   private final Map<String, QueuedPod> queue = new LinkedHashMap<>();
   private final Map<String, PendingPod> shapes = new HashMap<>();
-  private final Random random;
+  private final long seed;
+  private Random random;
   private int nextStart;
 
   public Binder(ScoringProfile profile, long seed) {
     this.scores = new Scores(profile);
+    this.seed = seed;
     this.random = new Random(seed);
+  }
+
+  /**
+   * The next round searches the nodes from the first, and breaks ties, as a new binder's first round would: what a
+   * binder checks what-ifs with answers the same whatever it checked before.
+   */
+  public void startOver() {
+    nextStart = 0;
+    random = new Random(seed);
   }
 
   // ---- the cluster
 
   public void addNode(String name, Map<String, String> labels, List<Taint> taints, Resources allocatable) {
-    state.addNode(name, labels, taints, allocatable);
+    state.addNode(name, labels, taints, allocatable, state.order.size());
+  }
+
+  /**
+   * A node joins at {@code position} among the nodes in the order they are searched: a node taken out for a what-if
+   * goes back where it was.
+   */
+  public void addNode(String name, Map<String, String> labels, List<Taint> taints, Resources allocatable,
+      int position) {
+    state.addNode(name, labels, taints, allocatable, position);
   }
 
   /** A node leaves with its pods; nominations to it are cleared. Returns the pods that ran there. */

@@ -33,13 +33,13 @@ final class ClusterState {
   /** Changes whenever the set of nodes or their labels change: what per-class caches depend on. */
   long nodeGeneration;
 
-  void addNode(String name, Map<String, String> labels, List<Taint> taints, Resources allocatable) {
+  void addNode(String name, Map<String, String> labels, List<Taint> taints, Resources allocatable, int position) {
     if (nodes.containsKey(name)) {
       throw new IllegalArgumentException("node " + name + " is already in the cluster");
     }
     NodeLoad node = new NodeLoad(name, labels, taints, allocatable);
     nodes.put(name, node);
-    order.add(node);
+    order.add(position, node);
     nodeGeneration++;
   }
 

@@ -180,8 +180,17 @@ public final class ConsolidationService {
       return begun.pass();
     }
     try {
-      return consolidate(begun.eventId(), begun.command(), new ArrayList<>(begun.drained()))
-          .with(begun.disrupted()).abandoning(begun.abandoned());
+      List<String> drained = new ArrayList<>(begun.drained());
+      List<String> abandoned = new ArrayList<>(begun.abandoned());
+      if (begun.replacesReady()) {
+        drained.addAll(drainReplaced(store.claims(), abandoned, true));
+      }
+      if (begun.command() == null) {
+        Pass idle = begun.pass();
+        return new Pass(idle.plan(), idle.started(), idle.outcome(), drained, idle.replacementClaims(),
+            idle.disruptions(), abandoned);
+      }
+      return consolidate(begun.eventId(), begun.command(), drained).with(begun.disrupted()).abandoning(abandoned);
     } finally {
       endLease(begun.lease());
     }
@@ -199,17 +208,20 @@ public final class ConsolidationService {
    * What a pass's first half did: the pass, when it is over, or the consolidation command waiting to be checked
    * again (and what the half did before it: nodes drained after their replacements, nodes expired or repaired,
    * replaces abandoned).
+   *
+   * @param replacesReady whether a consolidation's replacements are ready and its nodes wait for the second half
+   *     to be checked and drained
    */
   public record Begun(Pass pass, String eventId, DisruptionCommand command, ClaimStore.Lease lease,
-      List<String> drained, List<Disrupted> disrupted, List<String> abandoned) {
+      List<String> drained, List<Disrupted> disrupted, List<String> abandoned, boolean replacesReady) {
 
     public static Begun done(Pass pass) {
-      return new Begun(pass, null, null, null, List.of(), List.of(), List.of());
+      return new Begun(pass, null, null, null, List.of(), List.of(), List.of(), false);
     }
 
-    /** Whether a consolidation command waits for {@link ConsolidationService#finish}. */
+    /** Whether a consolidation command, or a replace's drain, waits for {@link ConsolidationService#finish}. */
     public boolean waiting() {
-      return command != null;
+      return command != null || replacesReady;
     }
   }
 
@@ -220,7 +232,8 @@ public final class ConsolidationService {
     staticCapacity.keep(eventId, claims);
     retryStalledDrains(claims);
     List<Disrupted> disrupted = new ArrayList<>();
-    List<String> drained = new ArrayList<>(drainReplaced(claims, abandoned));
+    List<String> drained = new ArrayList<>(drainReplaced(claims, abandoned, false));
+    boolean replacesReady = consolidationReplacesReady(claims);
     Consolidator.View view = view();
     disrupted.addAll(expireAndRepair(view));
     if (!disrupted.isEmpty()) {
@@ -234,14 +247,22 @@ public final class ConsolidationService {
         continue;
       }
       if (command.get().plan() == null) {
-        return Begun.done(carryOut(eventId, command.get(), drained).with(disrupted).abandoning(abandoned));
+        return done(carryOut(eventId, command.get(), drained).with(disrupted).abandoning(abandoned), eventId, lease,
+            replacesReady);
       }
       return new Begun(null, eventId, command.get(), lease, List.copyOf(drained), List.copyOf(disrupted),
-          List.copyOf(abandoned));
+          List.copyOf(abandoned), replacesReady);
     }
     // nothing to do: the last method's plan says why, node by node (its search is cached, so this costs nothing)
     ConsolidationPlan idle = ((ConsolidationMethod) methods.getLast()).plan(view);
-    return Begun.done(new Pass(idle, false, idle.reason(), drained, List.of()).with(disrupted).abandoning(abandoned));
+    return done(new Pass(idle, false, idle.reason(), drained, List.of()).with(disrupted).abandoning(abandoned),
+        eventId, lease, replacesReady);
+  }
+
+  /** A first half with no command to check again: over, unless a replace's drain waits for the second half. */
+  private static Begun done(Pass pass, String eventId, ClaimStore.Lease lease, boolean replacesReady) {
+    return replacesReady ? new Begun(pass, eventId, null, lease, pass.drained(), List.of(), pass.abandoned(), true)
+        : Begun.done(pass);
   }
 
   /** The consolidation part of a pass: checked again on fresh state, then started. */
@@ -481,9 +502,116 @@ public final class ConsolidationService {
 
   /**
    * Drains the nodes whose replacement is now ready (a consolidation's replace, drift's, a rebalance's): the second
-   * half of a replace. A consolidation's is checked again first, as the cluster now is ({@link #check}).
+   * half of a replace. The pass's first half drains drift's and a rebalance's, and gives up the replaces one of whose
+   * replacements failed; its second half ({@code consolidations}), {@link #VALIDATION_DELAY} later, drains a
+   * consolidation's, each checked again first as the cluster is then ({@link #check}): pods gone pending just before
+   * (a scale-up) are reserved by then, and the check sees them.
    */
-  private List<String> drainReplaced(List<Claim> claims, List<String> abandoned) {
+  private List<String> drainReplaced(List<Claim> claims, List<String> abandoned, boolean consolidations) {
+    ReadyReplaces replaces = readyReplaces(claims);
+    List<String> drained = new ArrayList<>();
+    // a replacement that failed (closed before its node was ready: no capacity, never joined) abandons the replace:
+    // the node's pods would have nowhere to go, so it stays. The replacements that did come up stop naming it, or it
+    // would count as on its way out, and against its pool's budget, for good; consolidation empties them later
+    if (!consolidations) {
+      replaces.failed().forEach((replacements, olds) -> {
+        if (!unlink(replacements)) {
+          return;
+        }
+        open(replacements);
+        olds.forEach(o -> abandoned.add(o.nodeName()));
+        LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
+            olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",
+            replacements.stream().map(Claim::id).toList()).addKeyValue("why", "a replacement failed").log();
+      });
+      replaces.ready().forEach((replacements, olds) -> {
+        if (!consolidation(replacements)) {
+          drained.addAll(drainAll(olds, replacements));
+        }
+      });
+      return drained;
+    }
+    Map<List<Claim>, List<Claim>> ready = new java.util.LinkedHashMap<>(replaces.ready());
+    ready.keySet().removeIf(replacements -> !consolidation(replacements));
+    if (ready.isEmpty()) {
+      return drained;
+    }
+    Consolidator.View view = view();
+    // the replaces ready together first go as one, every replacement open: parts of one replace, or two replaces,
+    // whose pods land only across each other's replacements
+    if (ready.size() > 1) {
+      List<Claim> allOlds = ready.values().stream().flatMap(List::stream).toList();
+      List<Claim> allReplacements = ready.keySet().stream().flatMap(List::stream).toList();
+      Set<String> all = new java.util.HashSet<>();
+      allReplacements.forEach(r -> all.add(r.id()));
+      if (check(view, allOlds, allReplacements, all, false) == ReadyReplace.DRAIN) {
+        ready.forEach((replacements, olds) -> open(replacements));
+        ready.forEach((replacements, olds) -> drained.addAll(drainAll(olds, replacements)));
+        return drained;
+      }
+    }
+    // else one by one, each checked with what is open by then: its own replacements and those of the replaces
+    // drained before it in this pass (the others stay held)
+    Set<String> opening = new java.util.HashSet<>();
+    for (Map.Entry<List<Claim>, List<Claim>> group : ready.entrySet()) {
+      List<Claim> replacements = group.getKey();
+      List<Claim> olds = group.getValue();
+      replacements.forEach(r -> opening.add(r.id()));
+      if (view == null) {
+        // the replace drained before this one: its nodes' pods are evicted now
+        view = view();
+      }
+      ReadyReplace checked = check(view, olds, replacements, opening, true);
+      if (checked == ReadyReplace.ABANDONED) {
+        olds.forEach(o -> abandoned.add(o.nodeName()));
+        open(replacements);
+      }
+      if (checked != ReadyReplace.DRAIN) {
+        replacements.forEach(r -> opening.remove(r.id()));
+        continue;
+      }
+      // before the drain: a crash between the two leaves the nodes to drain on the next pass, while the other way
+      // round the evicted pods would wait for the hold to run out
+      open(replacements);
+      List<String> these = drainAll(olds, replacements);
+      if (!these.isEmpty()) {
+        drained.addAll(these);
+        view = null;
+      }
+    }
+    return drained;
+  }
+
+  /** Drains the nodes a replace's replacements, now ready, stand in for; returns those drained. */
+  private List<String> drainAll(List<Claim> olds, List<Claim> replacements) {
+    List<String> drained = new ArrayList<>();
+    for (Claim old : olds) {
+      if (drain(old, replacedFor(old), replacements.size() == 1 ? "replaced by claim "
+          + replacements.getFirst().id() + ", whose node is ready" : "replaced by claims " + String.join(", ",
+          replacements.stream().map(Claim::id).toList()) + ", whose nodes are ready")) {
+        drained.add(old.nodeName());
+      }
+    }
+    return drained;
+  }
+
+  /** Whether a consolidation's replacements are all ready, its nodes not yet draining. */
+  private static boolean consolidationReplacesReady(List<Claim> claims) {
+    return readyReplaces(claims).ready().keySet().stream().anyMatch(ConsolidationService::consolidation);
+  }
+
+  private static boolean consolidation(List<Claim> replacements) {
+    return replacements.stream().allMatch(r -> DisruptionReason.Underutilized.name()
+        .equals(r.annotations().get(Claim.Annotations.REPLACING_FOR)));
+  }
+
+  /**
+   * The live nodes replaced and not draining yet, by their last replace's replacements: those whose replacements
+   * are all ready, and those one of whose replacements failed while another lives.
+   */
+  private record ReadyReplaces(Map<List<Claim>, List<Claim>> ready, Map<List<Claim>, List<Claim>> failed) {}
+
+  private static ReadyReplaces readyReplaces(List<Claim> claims) {
     Map<String, Claim> byId = new HashMap<>();
     claims.forEach(c -> byId.put(c.id(), c));
     // a node replaced by several drains once every one of them is ready
@@ -492,7 +620,6 @@ public final class ConsolidationService {
       replacement.replaces().forEach(id -> replacementsOf.computeIfAbsent(id, k -> new ArrayList<>())
           .add(replacement));
     }
-    List<String> drained = new ArrayList<>();
     Map<List<Claim>, List<Claim>> ready = new java.util.LinkedHashMap<>();
     Map<List<Claim>, List<Claim>> failed = new java.util.LinkedHashMap<>();
     replacementsOf.forEach((id, all) -> {
@@ -508,53 +635,7 @@ public final class ConsolidationService {
         failed.computeIfAbsent(replacements, k -> new ArrayList<>()).add(old);
       }
     });
-    // a replacement that failed (closed before its node was ready: no capacity, never joined) abandons the replace:
-    // the node's pods would have nowhere to go, so it stays. The replacements that did come up stop naming it, or it
-    // would count as on its way out, and against its pool's budget, for good; consolidation empties them later
-    failed.forEach((replacements, olds) -> {
-      if (!unlink(replacements)) {
-        return;
-      }
-      open(replacements);
-      olds.forEach(o -> abandoned.add(o.nodeName()));
-      LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
-          olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",
-          replacements.stream().map(Claim::id).toList()).addKeyValue("why", "a replacement failed").log();
-    });
-    Consolidator.View[] view = new Consolidator.View[1];
-    // the parts of one replace, ready together, drain in this pass one after another: each is checked with the
-    // others' replacements open too, as they will be by the time the pods evicted reach the cluster's scheduler
-    Set<String> opening = new java.util.HashSet<>();
-    ready.keySet().forEach(replacements -> replacements.forEach(r -> opening.add(r.id())));
-    ready.forEach((replacements, olds) -> {
-      if (replacements.stream().allMatch(r -> DisruptionReason.Underutilized.name()
-          .equals(r.annotations().get(Claim.Annotations.REPLACING_FOR)))) {
-        if (view[0] == null) {
-          view[0] = view();
-        }
-        ReadyReplace checked = check(view[0], olds, replacements, opening);
-        if (checked == ReadyReplace.ABANDONED) {
-          olds.forEach(o -> abandoned.add(o.nodeName()));
-          open(replacements);
-        }
-        if (checked != ReadyReplace.DRAIN) {
-          return;
-        }
-        // before the drain: a crash between the two leaves the nodes to drain on the next pass, while the other way
-        // round the evicted pods would wait for the hold to run out
-        open(replacements);
-      }
-      for (Claim old : olds) {
-        if (drain(old, replacedFor(old), replacements.size() == 1 ? "replaced by claim "
-            + replacements.getFirst().id() + ", whose node is ready" : "replaced by claims " + String.join(", ",
-            replacements.stream().map(Claim::id).toList()) + ", whose nodes are ready")) {
-          drained.add(old.nodeName());
-          // the next replace's check must see these nodes' pods as evicted
-          view[0] = null;
-        }
-      }
-    });
-    return drained;
+    return new ReadyReplaces(ready, failed);
   }
 
   /**
@@ -580,13 +661,16 @@ public final class ConsolidationService {
    * took their room (the cluster's scheduler does not know whom a node was launched for), and the pods the drain
    * would evict now land nowhere. Draining would send them to a launch of their own, and the next pass would
    * remove a node again. The replace is abandoned instead: the replacements keep the pods they took, the old nodes
-   * stay, and later passes weigh them afresh.
+   * stay, and later passes weigh them afresh. Where only pods still settling would take the room (pending for nodes
+   * not joined yet, or evicted by a drain), the replace waits, held, for them to land, as long as its replacements'
+   * hold lasts ({@link ReplacementHold#LIMIT}).
    *
    * @param opening the replacements whose startup taint this pass lifts; every other replacement still held for its
    *     drain takes no pod
+   * @param mayAbandon whether a replace whose pods would not land is given up; else it only waits
    */
   private ReadyReplace check(Consolidator.View view, List<Claim> olds, List<Claim> replacements,
-      Set<String> opening) {
+      Set<String> opening, boolean mayAbandon) {
     Map<String, NodeState> byNode = new HashMap<>();
     view.nodes().forEach(n -> byNode.put(n.node(), n));
     if (replacements.stream().anyMatch(r -> r.nodeName() == null || !byNode.containsKey(r.nodeName()))) {
@@ -606,10 +690,26 @@ public final class ConsolidationService {
         removed.add(new Candidate(state, old));
       }
     }
-    List<String> stranded = new ConsolidationValidation(view, view.poolsByName(), opening).stranded(removed,
+    List<String> stranded = new ConsolidationValidation(view, view.poolsByName(), opening, true).stranded(removed,
         List.of());
     if (stranded.isEmpty()) {
       return ReadyReplace.DRAIN;
+    }
+    if (!mayAbandon) {
+      return ReadyReplace.WAIT;
+    }
+    Map<String, Claim> byId = new HashMap<>();
+    view.claims().forEach(c -> byId.put(c.id(), c));
+    boolean held = replacements.stream().allMatch(r -> ReplacementHold.holds(r, byId::get, view.now()));
+    if (held && new ConsolidationValidation(view, view.poolsByName(), opening, false).lands(removed, List.of())) {
+      // the room is taken only by pods still settling: pods on their way to nodes of their own that have not joined
+      // yet, or pods a drain evicted. Opening the replacements now would give it to them, and the replace's pods
+      // would need a launch. Held, the replacements wait for those pods to land, while their hold lasts
+      LOG.atInfo().setMessage("consolidation replace waits").addKeyValue("nodes",
+          olds.stream().map(Claim::nodeName).toList()).addKeyValue("stranded", stranded.size())
+          .addKeyValue("why", "pods still settling (pending for nodes still coming, or evicted) would take the"
+              + " replacements' room").log();
+      return ReadyReplace.WAIT;
     }
     if (!unlink(replacements)) {
       return ReadyReplace.WAIT;

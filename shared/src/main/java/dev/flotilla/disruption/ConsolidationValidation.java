@@ -25,7 +25,11 @@ import java.util.Set;
  * default spread, least-allocated scoring); an action whose displaced pods would not all land is refused, because
  * the pods left over would need a new launch, and the next pass would remove that node again.
  *
- * <p>The cluster is loaded into a binder once per pass; each check removes and restores its nodes.
+ * <p>The cluster is loaded into a binder once per pass; each check takes its nodes out and puts them back where they
+ * were, and starts the binder's search over ({@link Binder#startOver}). A check must answer the same on the same
+ * cluster whatever was checked before it: a command found by a pass's search is checked again, alone, before it
+ * starts, and had the two answered differently on a cluster that did not change, the search would find the same
+ * command every pass and the check refuse it every pass.
  */
 final class ConsolidationValidation {
 
@@ -33,6 +37,10 @@ final class ConsolidationValidation {
   private final Map<String, NodePool> pools;
   private final Binder binder = new Binder(ScoringProfile.LeastAllocated, 0);
   private final Map<String, NodeState> present = new LinkedHashMap<>();
+  /** Each present node's place in the order the binder searches. */
+  private final Map<String, Integer> position = new java.util.HashMap<>();
+  /** Consolidation replacements still held for their drain ({@link ReplacementHold}): cordoned, they take no pod. */
+  private final Set<String> held = new HashSet<>();
   /**
    * The pods of nodes already draining that the mirror still shows on them: evicted now or in a moment, they look
    * for room first, and an action whose pods need that same room would strand some.
@@ -44,21 +52,23 @@ final class ConsolidationValidation {
    * take the spare room they fit in (their nominated node first) before those pods look for it.
    */
   private final Map<PendingPod, String> waiting = new LinkedHashMap<>();
-  private int checks;
 
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools) {
-    this(view, pools, Set.of());
+    this(view, pools, Set.of(), true);
   }
 
   /**
    * @param opening the claims whose startup taint the action lifts (a replace's own replacements, checked before its
    *     drain); every other consolidation replacement still held for its drain ({@link ReplacementHold}) takes no pod
+   * @param settling whether the pods still settling queue too: those reserved on claims whose node has not joined
+   *     yet (pending meanwhile) and those a drain evicts; without them, what the cluster will look like once they
+   *     have landed where they are going
    */
-  ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening) {
+  ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening,
+      boolean settling) {
     this.view = view;
     this.pools = pools;
     Set<String> draining = new HashSet<>();
-    Set<String> held = new HashSet<>();
     Map<String, Claim> byId = new java.util.HashMap<>();
     view.claims().forEach(c -> byId.put(c.id(), c));
     for (Claim c : view.claims()) {
@@ -71,7 +81,7 @@ final class ConsolidationValidation {
     }
     Map<String, PendingPod> running = Consolidator.runningByName(view);
     for (Claim c : view.claims()) {
-      if (c.state().live()) {
+      if (c.state().live() && (settling || c.nodeName() != null)) {
         for (PendingPod pod : Consolidator.onTheirWay(c, running, view.now())) {
           waiting.put(pod, c.nodeName());
         }
@@ -79,12 +89,13 @@ final class ConsolidationValidation {
     }
     for (NodeState node : view.nodes()) {
       if (!draining.contains(node.node())) {
+        position.put(node.node(), present.size());
         present.put(node.node(), node);
         node.joinTo(binder);
         if (held.contains(node.node())) {
           binder.cordon(node.node());
         }
-      } else {
+      } else if (settling) {
         evicted.addAll(node.displaced());
       }
     }
@@ -121,11 +132,11 @@ final class ConsolidationValidation {
   }
 
   private List<String> strandedIn(List<NodeState> gone, List<NodeClaim> replacements) {
+    binder.startOver();
     gone.forEach(node -> binder.removeNode(node.node()));
-    int check = ++checks;
     List<String> added = new ArrayList<>();
     for (NodeClaim r : replacements) {
-      String name = "replacement-" + check + "-" + added.size();
+      String name = "replacement-" + added.size();
       if (addReplacement(name, r)) {
         added.add(name);
       }
@@ -153,7 +164,13 @@ final class ConsolidationValidation {
     evicted.forEach(p -> binder.delete(p.name()));
     waiting.keySet().forEach(p -> binder.delete(p.name()));
     added.forEach(binder::removeNode);
-    gone.forEach(node -> node.joinTo(binder));
+    // back where they were, first places first, so that each lands on its own
+    gone.stream().sorted(java.util.Comparator.comparing(node -> position.get(node.node()))).forEach(node -> {
+      node.joinTo(binder, position.get(node.node()));
+      if (held.contains(node.node())) {
+        binder.cordon(node.node());
+      }
+    });
     return displaced.stream().filter(p -> !landed.contains(p)).toList();
   }
 

@@ -88,6 +88,17 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
   public void joinTo(dev.flotilla.binding.Binder binder) {
     binder.addNode(node, labels, taints.stream().filter(t -> !dev.flotilla.binding.StartupTaint.is(t)).toList(),
         allocatable);
+    bindPods(binder);
+  }
+
+  /** As {@link #joinTo(dev.flotilla.binding.Binder)}, at {@code position} in the order the binder searches. */
+  public void joinTo(dev.flotilla.binding.Binder binder, int position) {
+    binder.addNode(node, labels, taints.stream().filter(t -> !dev.flotilla.binding.StartupTaint.is(t)).toList(),
+        allocatable, position);
+    bindPods(binder);
+  }
+
+  private void bindPods(dev.flotilla.binding.Binder binder) {
     for (NodePod p : pods) {
       binder.bound(node, p.pod());
     }

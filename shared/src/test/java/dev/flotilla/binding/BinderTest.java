@@ -35,6 +35,55 @@ class BinderTest {
     return q;
   }
 
+  /**
+   * Above 100 nodes a pod is scored against the first 100 feasible nodes from where the last search stopped, as
+   * kube-scheduler does; a binder that checks what-ifs starts that search over, so a check does not depend on the
+   * ones before it.
+   */
+  @Test
+  void startingOverSearchesFromTheFirstNodeAgain() {
+    Binder rotating = new Binder(ScoringProfile.LeastAllocated, 1);
+    Binder restarting = new Binder(ScoringProfile.LeastAllocated, 1);
+    for (Binder b : List.of(rotating, restarting)) {
+      for (int i = 0; i < 150; i++) {
+        String name = String.format("n-%03d", i);
+        b.addNode(name, Map.of(WellKnownLabels.HOSTNAME, name, WellKnownLabels.ZONE, "z1"), List.of(),
+            new Resources(Map.of(Resources.CPU, 4000L, Resources.MEMORY, 16 * GI, Resources.PODS, 110L)));
+        if (i < 149) {
+          b.bound(name, pod("busy-" + i, 2000, 2, Map.of()));
+        }
+      }
+      b.enqueue(new QueuedPod(pod("first", 1000, 1, Map.of()), 0, 0));
+      assertThat(b.schedule().bound()).as("the emptiest node is past the first 100").noneMatch(
+          x -> x.node().equals("n-149"));
+    }
+    restarting.startOver();
+    for (Binder b : List.of(rotating, restarting)) {
+      b.enqueue(new QueuedPod(pod("second", 1000, 1, Map.of()), 0, 1));
+    }
+
+    assertThat(rotating.schedule().bound()).as("the search goes on from node 100").extracting(Binding::node)
+        .containsExactly("n-149");
+    assertThat(restarting.schedule().bound()).extracting(Binding::node).doesNotContain("n-149");
+  }
+
+  @Test
+  void aNodeAddedAtAPositionIsSearchedThere() {
+    Binder b = new Binder(ScoringProfile.LeastAllocated, 1);
+    for (int i = 0; i < 150; i++) {
+      String name = String.format("n-%03d", i);
+      b.addNode(name, Map.of(WellKnownLabels.HOSTNAME, name, WellKnownLabels.ZONE, "z1"), List.of(),
+          new Resources(Map.of(Resources.CPU, 4000L, Resources.MEMORY, 16 * GI, Resources.PODS, 110L)));
+      b.bound(name, pod("busy-" + i, 2000, 2, Map.of()));
+    }
+    // an empty node among the first 100 searched: the pod finds it, which it would not at the end of the order
+    b.addNode("empty", Map.of(WellKnownLabels.HOSTNAME, "empty", WellKnownLabels.ZONE, "z1"), List.of(),
+        new Resources(Map.of(Resources.CPU, 4000L, Resources.MEMORY, 16 * GI, Resources.PODS, 110L)), 5);
+    b.enqueue(new QueuedPod(pod("p", 1000, 1, Map.of()), 0, 0));
+
+    assertThat(b.schedule().bound()).extracting(Binding::node).containsExactly("empty");
+  }
+
   @Test
   void leastAllocatedAndBalancedScoresAsKubeSchedulerComputesThem() {
     node("a", "z1", 4000, 16);

@@ -298,6 +298,43 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aReadyReplaceDrainsInThePassSecondHalfAndWaitsWhilePodsPendingForNodesStillComingWouldTakeItsRoom() {
+    Claim oversized = cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
+    Claim replacement = cluster.store.claim(service.run("tick-1").replacementClaims().getFirst()).orElseThrow();
+    Claim ready = cluster.ready("replacement", replacement);
+
+    ConsolidationService.Begun begun = service.begin("tick-2");
+
+    assertThat(begun.waiting()).as("the drain is checked after the validation delay").isTrue();
+    assertThat(begun.drained()).isEmpty();
+    assertThat(cluster.sent()).as("nothing is opened or drained before the check").isEmpty();
+
+    // meanwhile a scale-up: a pod that would fill the replacement goes pending and gets a node of its own, which
+    // has not joined when the check runs. Opened now, the replacement would be its, and web-1 would need a launch
+    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
+    PendingPod batch = pod("batch-1", room.get(Resources.CPU) - 500, room.get(Resources.MEMORY) / NodeCapacity.MIB
+        - 512);
+    assertThat(cluster.provisioner.provision("pending-1", List.of(batch)).launched()).hasSize(1);
+    ConsolidationService.Pass second = service.finish(begun);
+
+    assertThat(second.drained()).isEmpty();
+    assertThat(second.abandoned()).as("the replace waits rather than gives up").isEmpty();
+    assertThat(cluster.sent()).as("the replacement stays held").isEmpty();
+    assertThat(cluster.store.claim(replacement.id()).orElseThrow().replaces()).containsExactly(oversized.id());
+
+    // the pod's own node joins and runs it: the replace goes ahead
+    Claim batchClaim = cluster.store.claims().stream().filter(c -> c.pods().contains(batch.name())).findFirst()
+        .orElseThrow();
+    cluster.mirror("batch-node", cluster.ready("batch-node", batchClaim), List.of(running(batch)), false);
+    ConsolidationService.Pass third = service.run("tick-3");
+
+    assertThat(third.drained()).containsExactly("oversized");
+    assertThat(cluster.sent()).extracting(Command::kind, Command::node).containsExactly(
+        org.assertj.core.groups.Tuple.tuple(Command.Kind.Nominate, "replacement"),
+        org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "oversized"));
+  }
+
+  @Test
   void aReplacementInFlightKeepsItsRoomForThePodsItReplaces() {
     cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
     Claim replacement = cluster.store.claim(service.run("tick-1").replacementClaims().getFirst()).orElseThrow();

@@ -95,6 +95,39 @@ class ConsolidationValidationTest {
     assertThat(stranded(candidate, java.util.Set.of(held.id()))).as("lifted by the same pass").isEmpty();
   }
 
+  /**
+   * Above 100 nodes the cluster's scheduler scores only some of the feasible nodes, starting where its last search
+   * stopped. A check that inherited where an earlier one stopped could put a small pod on the one node a large pod
+   * needs, and refuse an action a check made afresh accepts: a pass's search and the check before the command
+   * starts must agree on the same cluster.
+   */
+  @Test
+  void aCheckAnswersTheSameHoweverManyChecksRanBeforeIt() {
+    long small = dev.flotilla.catalog.NodeCapacity.allocatable(cluster.catalog.type("m7i.large"))
+        .get(dev.flotilla.model.Resources.CPU);
+    for (int i = 0; i < 119; i++) {
+      cluster.node(String.format("node-%03d", i), "m7i.large", List.of(running(pod("full-" + i, small - 400, 256))));
+    }
+    long large = dev.flotilla.catalog.NodeCapacity.allocatable(cluster.catalog.type("m7i.xlarge"))
+        .get(dev.flotilla.model.Resources.CPU);
+    // the only node with room for batch-1, and not for batch-1 beside web-1
+    cluster.node("node-119", "m7i.xlarge", List.of(running(pod("filler", large - 3100, 256))));
+    Claim candidate = cluster.node("node-x", "m7i.xlarge", List.of(running(pod("web-1", 200, 256)),
+        running(pod("batch-1", 3000, 256))));
+    Consolidator.View view = view();
+    NodeState state = view.nodes().stream().filter(n -> n.node().equals("node-x")).findFirst().orElseThrow();
+    List<ConsolidationPlan.Candidate> removing = List.of(new ConsolidationPlan.Candidate(state,
+        cluster.store.claim(candidate.id()).orElseThrow()));
+    ConsolidationValidation validation = new ConsolidationValidation(view, Map.of("default",
+        NodePool.defaultPool()));
+
+    List<String> first = validation.stranded(removing, List.of());
+    List<String> again = validation.stranded(removing, List.of());
+
+    assertThat(first).isEmpty();
+    assertThat(again).isEqualTo(first);
+  }
+
   private List<String> stranded(Claim candidate) {
     return stranded(candidate, java.util.Set.of());
   }
@@ -103,7 +136,7 @@ class ConsolidationValidationTest {
     Consolidator.View view = view();
     NodeState state = view.nodes().stream().filter(n -> n.node().equals(candidate.nodeName())).findFirst()
         .orElseThrow();
-    return new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool()), opening).stranded(List.of(
+    return new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool()), opening, true).stranded(List.of(
         new ConsolidationPlan.Candidate(state, cluster.store.claim(candidate.id()).orElseThrow())), List.of());
   }
 
