@@ -23,7 +23,10 @@ public final class ConsolidationHandler implements RequestStreamHandler {
     this(services, ConsolidationHandler::sleep);
   }
 
-  /** @param pause how the invocation waits before its command is checked again (a test's clock may stand in) */
+  /**
+   * @param pause how the invocation waits before its command, or its replaces' drains, are checked (a test's clock may
+   *     stand in)
+   */
   public ConsolidationHandler(FlotillaServices services, java.util.function.Consumer<java.time.Duration> pause) {
     this.consolidation = services.consolidation;
     this.report = new DecisionReport("consolidation", services.config.cluster());
@@ -36,7 +39,8 @@ public final class ConsolidationHandler implements RequestStreamHandler {
         e -> e.expect("aws.events", Envelope.SCHEDULED), report);
     ConsolidationService.Begun begun = consolidation.begin(event.id());
     if (begun.waiting()) {
-      // the command is checked again on the cluster as it will be then; the lease holds the next tick back
+      // the command, and the drains of replaces now ready, are checked on the cluster as it will be then; the lease
+      // holds the next tick back
       pause.accept(ConsolidationService.VALIDATION_DELAY);
     }
     ConsolidationService.Pass pass = consolidation.finish(begun);

@@ -22,8 +22,9 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * One disruption pass: drain the nodes whose replacements are now ready (a consolidation's only if the pods it
- * evicts still land, else the replace is abandoned); drain every expired node and every node long not Ready
+ * One disruption pass: drain the nodes whose replacements are now ready (a consolidation's in the pass's second half,
+ * and only if the pods it evicts still land, else the replace waits or is abandoned); drain every expired node and
+ * every node long not Ready
  * (budgets aside); then ask the graceful methods in Karpenter's order (emptiness, drift, multi-node and single-node
  * consolidation) for one command under the pools' budgets, and start it (a consolidation checked again against
  * state read afresh). A delete drains the nodes (the lifecycle function terminates each once its drain is done); a
@@ -152,10 +153,11 @@ public final class ConsolidationService {
   }
 
   /**
-   * A pass's first half, as {@link #run}'s: under the lease, the replaced nodes drained, expiry and repair, and the
-   * disruption methods asked for a command. A consolidation command is not started: it waits, with the lease still
-   * held, for {@link #finish} to check it again on the cluster as it is then (Karpenter validates after 15 s, so
-   * that a command found on a moment's state, pods just evicted or a node just Ready, is not acted on).
+   * A pass's first half, as {@link #run}'s: under the lease, the nodes drift or a rebalance replaced drained, expiry
+   * and repair, and the disruption methods asked for a command. A consolidation command is not started: it waits,
+   * with the lease still held, for {@link #finish} to check it again on the cluster as it is then (Karpenter validates
+   * after 15 s, so that a command found on a moment's state, pods just evicted or a node just Ready, is not acted
+   * on); so do the consolidation replaces whose replacements are ready.
    */
   public Begun begin(String eventId) {
     Optional<ClaimStore.Lease> lease = store.tryLease(LEASE_NAME, LEASE);
@@ -174,7 +176,10 @@ public final class ConsolidationService {
     }
   }
 
-  /** The pass's second half: its command checked again on fresh state and started if it holds; the lease ends. */
+  /**
+   * The pass's second half: the consolidation replaces whose replacements are ready checked and drained, then its
+   * command checked again on fresh state and started if it holds; the lease ends.
+   */
   public Pass finish(Begun begun) {
     if (!begun.waiting()) {
       return begun.pass();
@@ -566,8 +571,11 @@ public final class ConsolidationService {
         olds.forEach(o -> abandoned.add(o.nodeName()));
         open(replacements);
       }
-      if (checked != ReadyReplace.DRAIN) {
+      if (checked == ReadyReplace.WAIT) {
+        // still held: no room for the replaces checked after it
         replacements.forEach(r -> opening.remove(r.id()));
+      }
+      if (checked != ReadyReplace.DRAIN) {
         continue;
       }
       // before the drain: a crash between the two leaves the nodes to drain on the next pass, while the other way
@@ -675,7 +683,11 @@ public final class ConsolidationService {
     view.nodes().forEach(n -> byNode.put(n.node(), n));
     if (replacements.stream().anyMatch(r -> r.nodeName() == null || !byNode.containsKey(r.nodeName()))) {
       // the mirror has not caught up with a replacement's node: nothing to check against yet, for a while; then the
-      // replace goes ahead unchecked, as it always did, rather than hold the old nodes back for good
+      // replace goes ahead unchecked, as it always did, rather than hold the old nodes back for good. Replaces
+      // checked together are then checked one by one, so that only this one goes ahead unchecked
+      if (!mayAbandon) {
+        return ReadyReplace.WAIT;
+      }
       boolean late = replacements.stream().allMatch(r -> r.updatedAt() != null
           && !r.updatedAt().plus(Provisioner.RESERVATION_GRACE).isAfter(clock.instant()));
       LOG.atDebug().setMessage("consolidation replace waits for the mirror").addKeyValue("nodes",
@@ -700,7 +712,8 @@ public final class ConsolidationService {
     }
     Map<String, Claim> byId = new HashMap<>();
     view.claims().forEach(c -> byId.put(c.id(), c));
-    boolean held = replacements.stream().allMatch(r -> ReplacementHold.holds(r, byId::get, view.now()));
+    boolean held = replacements.stream().allMatch(r -> r.createdAt() != null
+        && ReplacementHold.holds(r, byId::get, view.now()));
     if (held && new ConsolidationValidation(view, view.poolsByName(), opening, false).lands(removed, List.of())) {
       // the room is taken only by pods still settling: pods on their way to nodes of their own that have not joined
       // yet, or pods a drain evicted. Opening the replacements now would give it to them, and the replace's pods

@@ -335,6 +335,33 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aReplaceWhoseReplacementTheMirrorHasNotShownGoesAheadAloneNotWithTheOthersReadyInThePass() {
+    budget(10);
+    Resources room = NodeCapacity.allocatable(cluster.catalog.type("m7i.large"));
+    long cpu = room.get(Resources.CPU) - 500;
+    long memory = room.get(Resources.MEMORY) / NodeCapacity.MIB - 512;
+    Claim taken = cluster.node("a-old", "m7i.large", List.of(running(pod("web-1", cpu, memory))));
+    Claim late = cluster.node("b-old", "m7i.large", List.of(running(pod("web-2", cpu, memory))));
+    // a's replacement is Ready and a pod pending meanwhile took its room; b's is Ready, but the mirror has not shown
+    // its node for longer than the grace, so b goes ahead unchecked, as a replace alone always did
+    Claim ra = cluster.node("a-new", "m7i.large", List.of(running(pod("batch-1", room.get(Resources.CPU) - 500,
+        room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))));
+    Claim rb = cluster.node("b-new", "m7i.large", List.of());
+    for (Claim[] pair : new Claim[][] {{ra, taken}, {rb, late}}) {
+      Claim r = cluster.store.claim(pair[0].id()).orElseThrow();
+      cluster.store.transition(r, r.replacing(List.of(pair[1].id())).annotated(java.util.Map.of(
+          Claim.Annotations.REPLACING_FOR, DisruptionReason.Underutilized.name())));
+    }
+    cluster.store.deleteNodeState("b-new");
+    cluster.clock.advance(dev.flotilla.provisioning.Provisioner.RESERVATION_GRACE.plusSeconds(1));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.drained()).as("a's pods were checked, and land nowhere").containsExactly("b-old");
+    assertThat(pass.abandoned()).containsExactly("a-old");
+  }
+
+  @Test
   void aReplacementInFlightKeepsItsRoomForThePodsItReplaces() {
     cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
     Claim replacement = cluster.store.claim(service.run("tick-1").replacementClaims().getFirst()).orElseThrow();
