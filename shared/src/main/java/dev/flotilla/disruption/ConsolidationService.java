@@ -188,7 +188,7 @@ public final class ConsolidationService {
       List<String> drained = new ArrayList<>(begun.drained());
       List<String> abandoned = new ArrayList<>(begun.abandoned());
       if (begun.replacesReady()) {
-        drained.addAll(drainReplaced(store.claims(), abandoned, true));
+        drained.addAll(drainReplaced(readyReplaces(store.claims()), abandoned, true));
       }
       if (begun.command() == null) {
         Pass idle = begun.pass();
@@ -237,8 +237,9 @@ public final class ConsolidationService {
     staticCapacity.keep(eventId, claims);
     retryStalledDrains(claims);
     List<Disrupted> disrupted = new ArrayList<>();
-    List<String> drained = new ArrayList<>(drainReplaced(claims, abandoned, false));
-    boolean replacesReady = consolidationReplacesReady(claims);
+    ReadyReplaces replaces = readyReplaces(claims);
+    List<String> drained = new ArrayList<>(drainReplaced(replaces, abandoned, false));
+    boolean replacesReady = replaces.ready().keySet().stream().anyMatch(ConsolidationService::consolidation);
     Consolidator.View view = view();
     disrupted.addAll(expireAndRepair(view));
     if (!disrupted.isEmpty()) {
@@ -512,8 +513,7 @@ public final class ConsolidationService {
    * consolidation's, each checked again first as the cluster is then ({@link #check}): pods gone pending just before
    * (a scale-up) are reserved by then, and the check sees them.
    */
-  private List<String> drainReplaced(List<Claim> claims, List<String> abandoned, boolean consolidations) {
-    ReadyReplaces replaces = readyReplaces(claims);
+  private List<String> drainReplaced(ReadyReplaces replaces, List<String> abandoned, boolean consolidations) {
     List<String> drained = new ArrayList<>();
     // a replacement that failed (closed before its node was ready: no capacity, never joined) abandons the replace:
     // the node's pods would have nowhere to go, so it stays. The replacements that did come up stop naming it, or it
@@ -601,11 +601,6 @@ public final class ConsolidationService {
       }
     }
     return drained;
-  }
-
-  /** Whether a consolidation's replacements are all ready, its nodes not yet draining. */
-  private static boolean consolidationReplacesReady(List<Claim> claims) {
-    return readyReplaces(claims).ready().keySet().stream().anyMatch(ConsolidationService::consolidation);
   }
 
   private static boolean consolidation(List<Claim> replacements) {

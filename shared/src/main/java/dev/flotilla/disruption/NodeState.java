@@ -86,16 +86,18 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
    * taint, which does not keep out the pods nominated to the node (they are tried before it goes).
    */
   public void joinTo(dev.flotilla.binding.Binder binder) {
-    binder.addNode(node, labels, taints.stream().filter(t -> !dev.flotilla.binding.StartupTaint.is(t)).toList(),
-        allocatable);
+    binder.addNode(node, labels, schedulingTaints(), allocatable);
     bindPods(binder);
   }
 
   /** As {@link #joinTo(dev.flotilla.binding.Binder)}, at {@code position} in the order the binder searches. */
   public void joinTo(dev.flotilla.binding.Binder binder, int position) {
-    binder.addNode(node, labels, taints.stream().filter(t -> !dev.flotilla.binding.StartupTaint.is(t)).toList(),
-        allocatable, position);
+    binder.addNode(node, labels, schedulingTaints(), allocatable, position);
     bindPods(binder);
+  }
+
+  private List<Taint> schedulingTaints() {
+    return taints.stream().filter(t -> !dev.flotilla.binding.StartupTaint.is(t)).toList();
   }
 
   private void bindPods(dev.flotilla.binding.Binder binder) {
