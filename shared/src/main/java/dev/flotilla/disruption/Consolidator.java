@@ -271,8 +271,9 @@ public final class Consolidator {
     for (boolean whole = true; low <= high; whole = false) {
       int k = whole ? high : (low + high) >>> 1;
       List<Candidate> nodes = group.subList(0, k);
-      Plan plan = simulate(nodes, owned, view, false);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
+      Plan plan = simulate(nodes, owned, view, false,
+          p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= MIN_SAVING_PER_HOUR);
       if (plan == null) {
         refused("multi", nodes, refusal);
       } else if (plan.nodeClaims().size() > 1) {
@@ -318,12 +319,14 @@ public final class Consolidator {
       }
       List<Candidate> nodes = new ArrayList<>(best.nodes());
       nodes.add(c);
-      Plan plan = simulate(nodes, owned, view, false);
+      double removed = nodes.stream().mapToDouble(Candidate::price).sum();
+      double saved = best.savingPerHour();
+      Plan plan = simulate(nodes, owned, view, false, p -> p.nodeClaims().size() <= nodes.size()
+          && removed - p.totalPricePerHour() >= saved + MIN_SAVING_PER_HOUR);
       if (plan == null) {
         refused("single, together", nodes, refusal);
         continue;
       }
-      double removed = nodes.stream().mapToDouble(Candidate::price).sum();
       if (plan.nodeClaims().size() > nodes.size()
           || removed - plan.totalPricePerHour() < best.savingPerHour() + MIN_SAVING_PER_HOUR) {
         continue;
@@ -427,15 +430,17 @@ public final class Consolidator {
    * DaemonSets' too, taking room). Null when some pod could go nowhere.
    */
   Plan simulate(List<Candidate> removed, List<Candidate> owned, View view) {
-    return simulate(removed, owned, view, true);
+    return simulate(removed, owned, view, true, plan -> true);
   }
 
   /**
    * As above; {@code headroom} says whether a plan the cluster's scheduler would strand pods of is tried once more
    * with room kept for them (a single node's few pods: cheap; a group's, up to {@link #MULTI_MAX} nodes' worth, is
-   * not, and the group's search goes on to a smaller group instead).
+   * not, and the group's search goes on to a smaller group instead). A plan {@code worthChecking} turns down is
+   * returned unchecked: its caller refuses it anyway.
    */
-  private Plan simulate(List<Candidate> removed, List<Candidate> owned, View view, boolean headroom) {
+  private Plan simulate(List<Candidate> removed, List<Candidate> owned, View view, boolean headroom,
+      java.util.function.Predicate<Plan> worthChecking) {
     Set<String> gone = new HashSet<>();
     List<PendingPod> pods = new ArrayList<>();
     for (Candidate c : removed) {
@@ -474,6 +479,11 @@ public final class Consolidator {
       refusal = "the plan places " + plan.unschedulable().size() + " displaced pod(s) nowhere ("
           + plan.unschedulable().getFirst().reason() + ")";
       return null;
+    }
+    if (!worthChecking.test(plan)) {
+      // the caller refuses it for its count or price whatever the cluster's scheduler would do: a check of a group's
+      // hundreds of pods against a thousand nodes is most of what such a try costs
+      return plan;
     }
     if (validation == null) {
       validation = new ConsolidationValidation(view, view.poolsByName());

@@ -79,9 +79,15 @@ final class Packer {
   }
 
   Packer(List<NodeShape> shapes, List<BitSet> groupShapes, int topologyGroups, int dims, Limits limits) {
+    this(shapes, groupShapes, topologyGroups, dims, limits, new ShapeRanking.Orders());
+  }
+
+  /** A packer that ranks shapes with the sorts {@code orders} already holds for the same groups and bound. */
+  Packer(List<NodeShape> shapes, List<BitSet> groupShapes, int topologyGroups, int dims, Limits limits,
+      ShapeRanking.Orders orders) {
     this.shapes = shapes;
     this.groupShapes = groupShapes;
-    this.ranking = new ShapeRanking(shapes, groupShapes);
+    this.ranking = new ShapeRanking(shapes, groupShapes, orders);
     this.topologyGroups = topologyGroups;
     this.limits = limits;
     this.sizeWeights = new double[dims];
@@ -507,6 +513,11 @@ final class Packer {
       }
     }
     return null;
+  }
+
+  /** The shape sorts this packer's ranking made, for the other packings of the same selection to reuse. */
+  ShapeRanking.Orders rankingOrders() {
+    return ranking.orders();
   }
 
   private int[] ranked(PodClass.Item item) {

@@ -68,7 +68,8 @@ final class PackingSelection {
           items.get(i).restart(remaining[i], nextName[i]);
         }
         limits.restore(usage);
-        packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits);
+        packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits,
+            first.rankingOrders());
         packer.prepare(items.stream().filter(i -> i.remaining > 0).toList());
       }
       List<NodeClaim> claims = claimBuilder.claims(packer.pack(items, bound, strategy), unschedulable);
