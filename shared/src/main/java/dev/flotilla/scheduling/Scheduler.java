@@ -80,7 +80,17 @@ public final class Scheduler {
 
   public Plan schedule(SchedulingInput input) {
     long start = System.nanoTime();
-    return new Run(input, choice, domains).plan(start);
+    return new Run(input, choice, domains).plan(start, false);
+  }
+
+  /**
+   * The fractional lower bound of {@code input}'s pods, as {@link #schedule} reports it, without packing them where
+   * that cannot move it (no NodePool has limits, so no pool falls back): what charting the bound through a run needs,
+   * at a fraction of a plan's cost.
+   */
+  public double lowerBound(SchedulingInput input) {
+    long start = System.nanoTime();
+    return new Run(input, choice, domains).plan(start, true).lowerBoundPerHour();
   }
 
   /** One scheduling decision's working state. */
@@ -124,7 +134,8 @@ public final class Scheduler {
       this.selection = new PackingSelection(shapes, dims, limits, claimBuilder, choice, unschedulable);
     }
 
-    Plan plan(long start) {
+    /** With {@code boundOnly}, where no NodePool has limits the plan has no nodes, only the bound. */
+    Plan plan(long start, boolean boundOnly) {
       shapes.addAll(NodeShapes.build(input, pools, zones, zoneIndex, dims));
       PodClasses podClasses = new PodClasses(input, pools, zones, shapes, dims);
       classes = podClasses.build(unschedulable);
@@ -172,6 +183,10 @@ public final class Scheduler {
       FractionalBound.Result bound = whole != null && input.inFlight().isEmpty()
           && placed == placeable.stream().mapToInt(c -> c.names.size()).sum() && pinned ? whole
           : solveBound(items, groupOf, groupShapes, newNodePods, !pinned);
+      if (boundOnly && pools.stream().allMatch(p -> p.limits() == null || p.limits().amounts().isEmpty())) {
+        return new Plan(List.of(), List.of(), unschedulable, 0, round(bound.bound()), round(bound.bound()),
+            (System.nanoTime() - start) / 1_000_000, List.of());
+      }
       // what plans keeping these zones can cost at least: the guide's optimum
       FractionalBound.Result guide = pinned ? solveBound(items, guideOf, guideShapes, newNodePods, true) : bound;
       List<NodeClaim> claims = new ArrayList<>(selection.best(packer, guideShapes, topology, items, guide));

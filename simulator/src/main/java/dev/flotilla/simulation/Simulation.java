@@ -330,7 +330,7 @@ public final class Simulation {
       }
     }
     clock.set(Instant.ofEpochMilli(end));
-    lastBound = lowerBound();
+    lastBound = finalBound();
     sample();
     listener.progress(scenario.duration(), scenario.duration());
     return result(System.nanoTime() - wallStart);
@@ -1119,21 +1119,33 @@ public final class Simulation {
 
   /** The scheduler's fractional bound for the pods running now: the cheapest any fleet could be. */
   private double lowerBound() {
-    List<PendingPod> running = cluster.pods.values().stream().filter(p -> p.node != null && !p.daemon())
-        .map(p -> p.spec).toList();
+    List<PendingPod> running = runningPods();
+    if (running.isEmpty()) {
+      return 0;
+    }
+    // the same pods give the same bound; the chart needs only the bound, which costs a fraction of a plan
+    if (!running.equals(boundPods)) {
+      boundPods = running;
+      boundPerHour = new Scheduler().lowerBound(new SchedulingInput(running, pools, catalog, daemonSets, Map.of()));
+    }
+    return boundPerHour;
+  }
+
+  /** At the end: the bound and what the scheduler's own plan of the pods running costs on new nodes. */
+  private double finalBound() {
+    List<PendingPod> running = runningPods();
     if (running.isEmpty()) {
       planPerHour = 0;
       return 0;
     }
-    // the same pods give the same bound: the run's end asks again for what its last period just computed
-    if (!running.equals(boundPods)) {
-      boundPods = running;
-      dev.flotilla.scheduling.Plan plan = new Scheduler().schedule(new SchedulingInput(running, pools, catalog,
-          daemonSets, Map.of()));
-      boundPerHour = plan.lowerBoundPerHour();
-      planPerHour = plan.totalPricePerHour();
-    }
-    return boundPerHour;
+    dev.flotilla.scheduling.Plan plan = new Scheduler().schedule(new SchedulingInput(running, pools, catalog,
+        daemonSets, Map.of()));
+    planPerHour = plan.totalPricePerHour();
+    return plan.lowerBoundPerHour();
+  }
+
+  private List<PendingPod> runningPods() {
+    return cluster.pods.values().stream().filter(p -> p.node != null && !p.daemon()).map(p -> p.spec).toList();
   }
 
   /**
