@@ -264,12 +264,16 @@ public final class Consolidator {
     // the largest group that works: the whole group first, then, as Karpenter searches, a binary search over the
     // shorter prefixes, each one scheduling, so a pass costs about log2 of the group's size in schedulings. Savings
     // are not monotonic in the size (two nodes may not pay for one replacement where three do), so the search may
-    // miss a size between two that fail; the whole group is always tried
+    // miss a size between two that fail; the whole group is always tried. A size whose plan needs c new nodes where
+    // one is allowed is about c - 1 nodes too many: the next size tried is no larger than that, where halving would
+    // try sizes that need dozens (a group of a hundred nodes each holding a pod no other node may take)
     ConsolidationPlan best = null;
     int low = 2;
     int high = group.size();
+    int next = high;
     for (boolean whole = true; low <= high; whole = false) {
-      int k = whole ? high : (low + high) >>> 1;
+      int k = whole ? high : Math.max(low, Math.min(next, (low + high) >>> 1));
+      next = high;
       List<Candidate> nodes = group.subList(0, k);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
       Plan plan = simulate(nodes, owned, view, false,
@@ -278,6 +282,7 @@ public final class Consolidator {
         refused("multi", nodes, refusal);
       } else if (plan.nodeClaims().size() > 1) {
         refused("multi", nodes, plan.nodeClaims().size() + " replacements needed, at most one allowed");
+        next = k - plan.nodeClaims().size() + 1;
       } else if (removed - plan.totalPricePerHour() < MIN_SAVING_PER_HOUR) {
         refused("multi", nodes, "saves nothing");
       } else {

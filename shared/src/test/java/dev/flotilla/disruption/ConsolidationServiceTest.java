@@ -10,13 +10,17 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
+import dev.flotilla.model.LabelSelector;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
 import dev.flotilla.model.Resources;
+import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Each consolidation action over node-state items, and each reason it must hold back. */
@@ -545,6 +549,38 @@ class ConsolidationServiceTest {
     assertThat(pass.replacementClaims()).hasSize(1);
     assertThat(cluster.store.claim(pass.replacementClaims().getFirst()).orElseThrow().replaces())
         .containsExactlyInAnyOrderElementsOf(nodes.stream().map(Claim::id).toList());
+  }
+
+  @Test
+  void aGroupSearchThatStartsWithNodesWhosePodsNeedNodesOfTheirOwnStillFindsTheNodesOneNodeCanReplace() {
+    NodePool base = NodePool.defaultPool();
+    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
+        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
+            List.of(new NodePool.Budget(10, false, List.of())), false)));
+    PendingPod sample = pod("sample", 2500, 2048);
+    String cheapest = new Scheduler().schedule(new SchedulingInput(List.of(sample), cluster.pools, cluster.catalog))
+        .nodeClaims().getFirst().instanceTypes().getFirst().name();
+    // least used first: three nodes whose pods one cheaper node holds together
+    List<Claim> webs = List.of(
+        cluster.node("a", cheapest, List.of(running(pod("web-1", 2500, 2048)))),
+        cluster.node("b", cheapest, List.of(running(pod("web-2", 2500, 2048)))),
+        cluster.node("c", cheapest, List.of(running(pod("web-3", 2500, 2048)))));
+    // then six shards, each on a node of its own, that no two may share: a group holding k of them needs k new nodes
+    Map<String, String> shardLabels = Map.of("app", "shard");
+    PendingPod shard = pod("shard", 3500, 4096).toBuilder().labels(shardLabels).antiAffinity(List.of(
+        new PodAffinityTerm(WellKnownLabels.HOSTNAME, LabelSelector.of(shardLabels), List.of()))).build();
+    String shardType = new Scheduler().schedule(new SchedulingInput(List.of(shard), cluster.pools, cluster.catalog))
+        .nodeClaims().getFirst().instanceTypes().getFirst().name();
+    for (int i = 0; i < 6; i++) {
+      cluster.node("shard-" + i, shardType, List.of(running(shard.withName("shop/shard-" + i))));
+    }
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().action()).isEqualTo(Action.MULTI_NODE);
+    assertThat(pass.plan().claimIds()).containsExactlyInAnyOrderElementsOf(webs.stream().map(Claim::id).toList());
+    assertThat(pass.plan().replacements()).hasSize(1);
   }
 
   @Test
