@@ -1,7 +1,6 @@
 package dev.flotilla.scheduling;
 
 import dev.flotilla.model.PendingPod;
-import dev.flotilla.model.Resources;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,9 +24,6 @@ final class InFlightNodes {
         shapeByKey.putIfAbsent(s.pool.name() + "|" + s.type.name() + "|" + s.capacityType, s);
       }
     }
-    // the pods of one workload share their requests: each converted once, not once per pod (a thousand nodes'
-    // pods for every plan consolidation tries)
-    Map<Resources, long[]> dense = new java.util.IdentityHashMap<>();
     for (InFlightNode inFlight : inFlightNodes) {
       int zone = zoneIndex.getOrDefault(inFlight.zone(), -1);
       NodeShape shape = shapeByKey.get(inFlight.nodePool() + "|" + inFlight.instanceType() + "|"
@@ -38,7 +34,7 @@ final class InFlightNodes {
       OpenNode node = new OpenNode(shape, 1L << zone, topology.groups.size());
       boolean fits = true;
       for (PendingPod pod : inFlight.pods()) {
-        long[] req = dense.computeIfAbsent(pod.requests(), dims::dense);
+        long[] req = dims.dense(pod.requests());
         for (int r = 0; r < req.length; r++) {
           node.room[r] -= req[r];
           fits &= node.room[r] >= 0;
