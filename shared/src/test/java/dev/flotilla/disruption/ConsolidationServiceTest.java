@@ -10,17 +10,13 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
-import dev.flotilla.model.LabelSelector;
 import dev.flotilla.model.PendingPod;
-import dev.flotilla.model.PodAffinityTerm;
 import dev.flotilla.model.Resources;
-import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Each consolidation action over node-state items, and each reason it must hold back. */
@@ -526,19 +522,10 @@ class ConsolidationServiceTest {
   @Test
   void aGroupOfNodesOneCheaperNodeCanRunIsReplacedTogether() {
     // a budget that lets three nodes go at once (the default 10% of three would allow one)
-    NodePool base = NodePool.defaultPool();
-    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
-        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
-            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
-            List.of(new NodePool.Budget(3, false, List.of())), false)));
+    budget(3);
     // each node is already the cheapest that fits its pod: no single node can go or shrink
-    PendingPod sample = pod("sample", 2500, 2048);
-    String cheapest = new Scheduler().schedule(new SchedulingInput(List.of(sample), cluster.pools, cluster.catalog))
-        .nodeClaims().getFirst().instanceTypes().getFirst().name();
-    List<Claim> nodes = List.of(
-        cluster.node("a", cheapest, List.of(running(pod("web-1", 2500, 2048)))),
-        cluster.node("b", cheapest, List.of(running(pod("web-2", 2500, 2048)))),
-        cluster.node("c", cheapest, List.of(running(pod("web-3", 2500, 2048)))));
+    String cheapest = cheapestFor(pod("sample", 2500, 2048));
+    List<Claim> nodes = threeWebNodes(cheapest);
 
     ConsolidationService.Pass pass = service.run("tick-1");
 
@@ -553,27 +540,14 @@ class ConsolidationServiceTest {
 
   @Test
   void aGroupSearchThatStartsWithNodesWhosePodsNeedNodesOfTheirOwnStillFindsTheNodesOneNodeCanReplace() {
-    NodePool base = NodePool.defaultPool();
-    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
-        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
-            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
-            List.of(new NodePool.Budget(10, false, List.of())), false)));
-    PendingPod sample = pod("sample", 2500, 2048);
-    String cheapest = new Scheduler().schedule(new SchedulingInput(List.of(sample), cluster.pools, cluster.catalog))
-        .nodeClaims().getFirst().instanceTypes().getFirst().name();
+    budget(10);
+    String cheapest = cheapestFor(pod("sample", 2500, 2048));
     // least used first: three nodes whose pods one cheaper node holds together
-    List<Claim> webs = List.of(
-        cluster.node("a", cheapest, List.of(running(pod("web-1", 2500, 2048)))),
-        cluster.node("b", cheapest, List.of(running(pod("web-2", 2500, 2048)))),
-        cluster.node("c", cheapest, List.of(running(pod("web-3", 2500, 2048)))));
+    List<Claim> webs = threeWebNodes(cheapest);
     // then six shards, each on a node of its own, that no two may share: a group holding k of them needs k new nodes
-    Map<String, String> shardLabels = Map.of("app", "shard");
-    PendingPod shard = pod("shard", 3500, 4096).toBuilder().labels(shardLabels).antiAffinity(List.of(
-        new PodAffinityTerm(WellKnownLabels.HOSTNAME, LabelSelector.of(shardLabels), List.of()))).build();
-    String shardType = new Scheduler().schedule(new SchedulingInput(List.of(shard), cluster.pools, cluster.catalog))
-        .nodeClaims().getFirst().instanceTypes().getFirst().name();
+    String shardType = cheapestFor(shard(0, 3500).pod());
     for (int i = 0; i < 6; i++) {
-      cluster.node("shard-" + i, shardType, List.of(running(shard.withName("shop/shard-" + i))));
+      cluster.node("shard-" + i, shardType, List.of(shard(i, 3500)));
     }
 
     ConsolidationService.Pass pass = service.run("tick-1");
@@ -581,6 +555,20 @@ class ConsolidationServiceTest {
     assertThat(pass.plan().action()).isEqualTo(Action.MULTI_NODE);
     assertThat(pass.plan().claimIds()).containsExactlyInAnyOrderElementsOf(webs.stream().map(Claim::id).toList());
     assertThat(pass.plan().replacements()).hasSize(1);
+  }
+
+  /** Nodes a, b and c of {@code type}, each running one web pod of 2.5 CPU and 2 GiB. */
+  private List<Claim> threeWebNodes(String type) {
+    return List.of(
+        cluster.node("a", type, List.of(running(pod("web-1", 2500, 2048)))),
+        cluster.node("b", type, List.of(running(pod("web-2", 2500, 2048)))),
+        cluster.node("c", type, List.of(running(pod("web-3", 2500, 2048)))));
+  }
+
+  /** The instance type the scheduler would launch for {@code pod} alone. */
+  private String cheapestFor(PendingPod pod) {
+    return new Scheduler().schedule(new SchedulingInput(List.of(pod), cluster.pools, cluster.catalog))
+        .nodeClaims().getFirst().instanceTypes().getFirst().name();
   }
 
   @Test
