@@ -36,7 +36,7 @@ import java.util.Set;
  *
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others, at most
  * {@link #SINGLE_TRIES} of them; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
- * prefixes by binary search. A pass over the same nodes, claims and pools as the last one gives the last plan
+ * prefixes by binary search, stepping down further where a size needed many new nodes. A pass over the same nodes, claims and pools as the last one gives the last plan
  * without scheduling again (the common case in a settled cluster, and the re-check before acting).
  */
 public final class Consolidator {

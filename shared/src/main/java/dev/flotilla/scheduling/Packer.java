@@ -82,7 +82,10 @@ final class Packer {
     this(shapes, groupShapes, topologyGroups, dims, limits, new ShapeRanking.Orders());
   }
 
-  /** A packer that ranks shapes with the sorts {@code orders} already holds for the same groups and bound. */
+  /**
+   * A packer that ranks shapes with the sorts {@code orders} holds, which it reuses while the groups and the bound are
+   * the same objects and sorts again otherwise.
+   */
   Packer(List<NodeShape> shapes, List<BitSet> groupShapes, int topologyGroups, int dims, Limits limits,
       ShapeRanking.Orders orders) {
     this.shapes = shapes;

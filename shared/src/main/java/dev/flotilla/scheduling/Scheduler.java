@@ -85,8 +85,8 @@ public final class Scheduler {
 
   /**
    * The fractional lower bound of {@code input}'s pods, as {@link #schedule} reports it, without packing them where
-   * that cannot move it (no NodePool has limits, so no pool falls back): what charting the bound through a run needs,
-   * at a fraction of a plan's cost.
+   * that cannot move it (one NodePool: pods the packing leaves out have no pool to fall back to, and only a fallback
+   * solves the bound again): what charting the bound through a run needs, at a fraction of a plan's cost.
    */
   public double lowerBound(SchedulingInput input) {
     long start = System.nanoTime();
@@ -134,7 +134,7 @@ public final class Scheduler {
       this.selection = new PackingSelection(shapes, dims, limits, claimBuilder, choice, unschedulable);
     }
 
-    /** With {@code boundOnly}, where no NodePool has limits the plan has no nodes, only the bound. */
+    /** With {@code boundOnly}, where there is one NodePool the plan has no nodes, only the bound. */
     Plan plan(long start, boolean boundOnly) {
       shapes.addAll(NodeShapes.build(input, pools, zones, zoneIndex, dims));
       PodClasses podClasses = new PodClasses(input, pools, zones, shapes, dims);
@@ -183,7 +183,7 @@ public final class Scheduler {
       FractionalBound.Result bound = whole != null && input.inFlight().isEmpty()
           && placed == placeable.stream().mapToInt(c -> c.names.size()).sum() && pinned ? whole
           : solveBound(items, groupOf, groupShapes, newNodePods, !pinned);
-      if (boundOnly && pools.stream().allMatch(p -> p.limits() == null || p.limits().amounts().isEmpty())) {
+      if (boundOnly && pools.size() == 1) {
         return new Plan(List.of(), List.of(), unschedulable, 0, round(bound.bound()), round(bound.bound()),
             (System.nanoTime() - start) / 1_000_000, List.of());
       }

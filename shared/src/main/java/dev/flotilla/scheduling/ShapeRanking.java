@@ -18,8 +18,9 @@ final class ShapeRanking {
   private final Map<String, int[]> rankedShapes = new HashMap<>();
 
   /**
-   * The sorts behind a ranking, which depend only on the shapes, the groups and the bound: the packings of one
-   * selection, each with a ranking of its own, share them rather than sort a full catalog's shapes again each.
+   * The sorts behind a ranking: by worth, which depend on the shapes, the groups and the bound, per group, zones and
+   * capacity types; and the shapes that hold a class alone cheapest, per class as well. The packings of one selection,
+   * each with a ranking of its own, share them rather than sort a full catalog's shapes again each.
    */
   static final class Orders {
     private FractionalBound.Result bound;

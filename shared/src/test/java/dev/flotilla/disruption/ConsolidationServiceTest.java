@@ -544,7 +544,8 @@ class ConsolidationServiceTest {
     String cheapest = cheapestFor(pod("sample", 2500, 2048));
     // least used first: three nodes whose pods one cheaper node holds together
     List<Claim> webs = threeWebNodes(cheapest);
-    // then six shards, each on a node of its own, that no two may share: a group holding k of them needs k new nodes
+    // then six shards, each on a node of its own, that no two may share: a group holding several needs several new
+    // nodes, which a group may not have
     String shardType = cheapestFor(shard(0, 3500).pod());
     for (int i = 0; i < 6; i++) {
       cluster.node("shard-" + i, shardType, List.of(shard(i, 3500)));
