@@ -188,7 +188,7 @@ public final class ConsolidationService {
       List<String> drained = new ArrayList<>(begun.drained());
       List<String> abandoned = new ArrayList<>(begun.abandoned());
       if (begun.replacesReady()) {
-        drained.addAll(drainReplaced(readyReplaces(store.claims()), abandoned, true));
+        drained.addAll(drainConsolidations(readyReplaces(store.claims()), abandoned));
       }
       if (begun.command() == null) {
         Pass idle = begun.pass();
@@ -232,13 +232,13 @@ public final class ConsolidationService {
 
   private Begun firstHalf(String eventId, ClaimStore.Lease lease) {
     List<String> abandoned = new ArrayList<>();
-    // one read serves both: a retried drain is Draining before and after, which drainReplaced passes over
+    // one read serves both: a retried drain is Draining before and after, which readyReplaces passes over
     List<Claim> claims = store.claims();
     staticCapacity.keep(eventId, claims);
     retryStalledDrains(claims);
     List<Disrupted> disrupted = new ArrayList<>();
     ReadyReplaces replaces = readyReplaces(claims);
-    List<String> drained = new ArrayList<>(drainReplaced(replaces, abandoned, false));
+    List<String> drained = new ArrayList<>(drainReplaced(replaces, abandoned));
     boolean replacesReady = replaces.ready().keySet().stream().anyMatch(ConsolidationService::consolidation);
     Consolidator.View view = view();
     disrupted.addAll(expireAndRepair(view));
@@ -509,33 +509,39 @@ public final class ConsolidationService {
   /**
    * Drains the nodes whose replacement is now ready (a consolidation's replace, drift's, a rebalance's): the second
    * half of a replace. The pass's first half drains drift's and a rebalance's, and gives up the replaces one of whose
-   * replacements failed; its second half ({@code consolidations}), {@link #VALIDATION_DELAY} later, drains a
-   * consolidation's, each checked again first as the cluster is then ({@link #check}): pods gone pending just before
-   * (a scale-up) are reserved by then, and the check sees them.
+   * replacements failed (this method); its second half, {@link #VALIDATION_DELAY} later, drains a consolidation's
+   * ({@link #drainConsolidations}).
    */
-  private List<String> drainReplaced(ReadyReplaces replaces, List<String> abandoned, boolean consolidations) {
-    List<String> drained = new ArrayList<>();
+  private List<String> drainReplaced(ReadyReplaces replaces, List<String> abandoned) {
     // a replacement that failed (closed before its node was ready: no capacity, never joined) abandons the replace:
     // the node's pods would have nowhere to go, so it stays. The replacements that did come up stop naming it, or it
     // would count as on its way out, and against its pool's budget, for good; consolidation empties them later
-    if (!consolidations) {
-      replaces.failed().forEach((replacements, olds) -> {
-        if (!unlink(replacements)) {
-          return;
-        }
-        open(replacements);
-        olds.forEach(o -> abandoned.add(o.nodeName()));
-        LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
-            olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",
-            replacements.stream().map(Claim::id).toList()).addKeyValue("why", "a replacement failed").log();
-      });
-      replaces.ready().forEach((replacements, olds) -> {
-        if (!consolidation(replacements)) {
-          drained.addAll(drainAll(olds, replacements));
-        }
-      });
-      return drained;
-    }
+    replaces.failed().forEach((replacements, olds) -> {
+      if (!unlink(replacements)) {
+        return;
+      }
+      open(replacements);
+      olds.forEach(o -> abandoned.add(o.nodeName()));
+      LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
+          olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",
+          replacements.stream().map(Claim::id).toList()).addKeyValue("why", "a replacement failed").log();
+    });
+    List<String> drained = new ArrayList<>();
+    replaces.ready().forEach((replacements, olds) -> {
+      if (!consolidation(replacements)) {
+        drained.addAll(drainAll(olds, replacements));
+      }
+    });
+    return drained;
+  }
+
+  /**
+   * The pass's second half: drains the nodes a consolidation's ready replacements stand in for, each replace checked
+   * again first as the cluster is then ({@link #check}): pods gone pending just before (a scale-up) are reserved by
+   * then, and the check sees them.
+   */
+  private List<String> drainConsolidations(ReadyReplaces replaces, List<String> abandoned) {
+    List<String> drained = new ArrayList<>();
     Map<List<Claim>, List<Claim>> ready = new java.util.LinkedHashMap<>(replaces.ready());
     ready.keySet().removeIf(replacements -> !consolidation(replacements));
     if (ready.isEmpty()) {

@@ -36,8 +36,9 @@ import java.util.Set;
  *
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others, at most
  * {@link #SINGLE_TRIES} of them; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
- * prefixes by binary search, stepping down further where a size needed many new nodes. A pass over the same nodes, claims and pools as the last one gives the last plan
- * without scheduling again (the common case in a settled cluster, and the re-check before acting).
+ * prefixes by binary search, stepping down further where a size needed many new nodes. A pass over the same nodes,
+ * claims and pools as the last one gives the last plan without scheduling again (the common case in a settled
+ * cluster, and the re-check before acting).
  */
 public final class Consolidator {
 
@@ -326,14 +327,15 @@ public final class Consolidator {
       nodes.add(c);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
       double saved = best.savingPerHour();
-      Plan plan = simulate(nodes, owned, view, false, p -> p.nodeClaims().size() <= nodes.size()
-          && removed - p.totalPricePerHour() >= saved + MIN_SAVING_PER_HOUR);
+      // no more nodes than it removes, and saving more than the replaces so far
+      java.util.function.Predicate<Plan> pays = p -> p.nodeClaims().size() <= nodes.size()
+          && removed - p.totalPricePerHour() >= saved + MIN_SAVING_PER_HOUR;
+      Plan plan = simulate(nodes, owned, view, false, pays);
       if (plan == null) {
         refused("single, together", nodes, refusal);
         continue;
       }
-      if (plan.nodeClaims().size() > nodes.size()
-          || removed - plan.totalPricePerHour() < best.savingPerHour() + MIN_SAVING_PER_HOUR) {
+      if (!pays.test(plan)) {
         continue;
       }
       room.merge(c.claim().nodePool(), -1, Integer::sum);
