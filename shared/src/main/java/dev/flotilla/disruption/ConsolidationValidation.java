@@ -142,6 +142,48 @@ final class ConsolidationValidation {
       }
     }
     List<String> displaced = new ArrayList<>();
+    long order = enqueueSettling();
+    for (NodeState node : gone) {
+      for (PendingPod pod : node.displaced()) {
+        binder.enqueue(new QueuedPod(pod, 0, order++));
+        displaced.add(pod.name());
+      }
+    }
+    Set<String> landed = new HashSet<>();
+    binder.schedule().bound().forEach(b -> landed.add(b.pod()));
+    unqueue(displaced);
+    added.forEach(binder::removeNode);
+    // back where they were, first places first, so that each lands on its own
+    gone.stream().sorted(java.util.Comparator.comparing(node -> position.get(node.node()))).forEach(node -> {
+      node.joinTo(binder, position.get(node.node()));
+      if (held.contains(node.node())) {
+        binder.cordon(node.node());
+      }
+    });
+    List<String> stranded = new ArrayList<>(displaced.stream().filter(p -> !landed.contains(p)).toList());
+    // a pod a drain already evicted that the action leaves pending counts as the action's: the displaced pods took
+    // the room it was going to (the cluster's scheduler may well take it first, in an order this check cannot know,
+    // and strand one of them instead). One that would stay pending without the action too is not the action's
+    List<String> evictedLeft = evicted.stream().map(PendingPod::name).filter(p -> !landed.contains(p)).toList();
+    if (!evictedLeft.isEmpty()) {
+      Set<String> landsWithout = settledWithoutAction();
+      evictedLeft.stream().filter(landsWithout::contains).forEach(stranded::add);
+    }
+    return stranded;
+  }
+
+  /** The pods still settling that land on the cluster as it is, nothing removed and nothing opened. */
+  private Set<String> settledWithoutAction() {
+    binder.startOver();
+    enqueueSettling();
+    Set<String> landed = new HashSet<>();
+    binder.schedule().bound().forEach(b -> landed.add(b.pod()));
+    unqueue(List.of());
+    return landed;
+  }
+
+  /** Queues the pods still settling, ahead of any an action displaces, as the cluster's scheduler has them. */
+  private long enqueueSettling() {
     long order = 0;
     for (Map.Entry<PendingPod, String> w : waiting.entrySet()) {
       binder.enqueue(new QueuedPod(w.getKey(), 0, order++));
@@ -152,26 +194,14 @@ final class ConsolidationValidation {
     for (PendingPod pod : evicted) {
       binder.enqueue(new QueuedPod(pod, 0, order++));
     }
-    for (NodeState node : gone) {
-      for (PendingPod pod : node.displaced()) {
-        binder.enqueue(new QueuedPod(pod, 0, order++));
-        displaced.add(pod.name());
-      }
-    }
-    Set<String> landed = new HashSet<>();
-    binder.schedule().bound().forEach(b -> landed.add(b.pod()));
+    return order;
+  }
+
+  /** Takes the pods a check queued (the displaced and those still settling) out of the binder again. */
+  private void unqueue(List<String> displaced) {
     displaced.forEach(binder::delete);
     evicted.forEach(p -> binder.delete(p.name()));
     waiting.keySet().forEach(p -> binder.delete(p.name()));
-    added.forEach(binder::removeNode);
-    // back where they were, first places first, so that each lands on its own
-    gone.stream().sorted(java.util.Comparator.comparing(node -> position.get(node.node()))).forEach(node -> {
-      node.joinTo(binder, position.get(node.node()));
-      if (held.contains(node.node())) {
-        binder.cordon(node.node());
-      }
-    });
-    return displaced.stream().filter(p -> !landed.contains(p)).toList();
   }
 
   private boolean addReplacement(String name, NodeClaim r) {

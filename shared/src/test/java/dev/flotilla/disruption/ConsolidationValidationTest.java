@@ -53,6 +53,37 @@ class ConsolidationValidationTest {
         cluster.store.claim(candidate.id()).orElseThrow())), List.of())).isTrue();
   }
 
+  /**
+   * The evicted pod's only room is on the node the action removes: the displaced pod lands, and the evicted one,
+   * which would have landed without the action, is left pending by it. The storm scenario drained a second replace
+   * on such a check and launched for the web pods that then found no room.
+   */
+  @Test
+  void aPodAlreadyEvictedThatTheActionLeavesWithoutRoomIsStrandedByIt() {
+    long room = allocatableCpu("m7i.large");
+    Claim draining = cluster.node("ip-10-0-1-1", "m7i.large", List.of(running(pod("cache-1", room - 400, 1024))));
+    cluster.store.transition(draining, draining.moved(ClaimState.Draining, cluster.clock.instant()));
+    cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(pod("api-1", room - 500, 256))));
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("web-1", 300, 256))));
+
+    assertThat(stranded(candidate)).containsExactly("shop/cache-1");
+  }
+
+  @Test
+  void aPodAlreadyEvictedThatFitsNowhereAnywayIsNotTheActionsToStrand() {
+    long room = allocatableCpu("m7i.large");
+    Claim draining = cluster.node("ip-10-0-1-1", "m7i.large", List.of(running(pod("cache-1", room - 100, 1024))));
+    cluster.store.transition(draining, draining.moved(ClaimState.Draining, cluster.clock.instant()));
+    cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(pod("api-1", room - 500, 256))));
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("web-1", 300, 256))));
+
+    assertThat(stranded(candidate)).isEmpty();
+  }
+
+  private long allocatableCpu(String type) {
+    return dev.flotilla.catalog.NodeCapacity.allocatable(cluster.catalog.type(type)).get(dev.flotilla.model.Resources.CPU);
+  }
+
   @Test
   void podsReservedOnANodeStillInFlightTakeTheSpareRoomBeforeAnActionsPodsDo() {
     cluster.node("ip-10-0-1-2", "m7i.large", List.of());
