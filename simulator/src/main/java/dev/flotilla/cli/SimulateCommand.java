@@ -50,6 +50,12 @@ public final class SimulateCommand implements Callable<Integer> {
           + "event's) times F, rounded, at least 1 (default: 1). Checks a change on sizes it was not tuned on.")
   double replicasFactor;
 
+  @Option(names = "--scale-down", paramLabel = "RULE",
+      description = "Which pods the workloads' controllers delete when they scale down, whatever the scenario says: "
+          + "NewestFirst (the default) or ReplicaSetRanks (as Kubernetes' ReplicaSet controller ranks them: first "
+          + "the pods of the nodes that run most of the workload's).")
+  dev.flotilla.simulation.ScaleDownOrder.Rule scaleDown;
+
   @Override
   public Integer call() throws Exception {
     if (!output.equals("table") && !output.equals("json")) {
@@ -63,6 +69,9 @@ public final class SimulateCommand implements Callable<Integer> {
       s = s.withReplicasScaled(replicasFactor);
     } catch (IllegalArgumentException e) {
       throw new CommandFailure.UsageException("--replicas-factor: " + e.getMessage());
+    }
+    if (scaleDown != null) {
+      s = s.withScaleDown(scaleDown);
     }
     dev.flotilla.catalog.CatalogFile catalogFile = catalog == null ? dev.flotilla.catalog.CatalogFile.bundled()
         : dev.flotilla.catalog.CatalogFile.read(catalog);

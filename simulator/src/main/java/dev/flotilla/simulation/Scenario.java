@@ -66,9 +66,22 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
     return replicas == 0 ? 0 : (int) Math.max(1, Math.round(replicas * factor));
   }
 
-  /** How the cluster's scheduler scores nodes: kube-scheduler's default profile unless the scenario says otherwise. */
-  public record Cluster(ScoringProfile scoring) {
-    public static final Cluster DEFAULT = new Cluster(ScoringProfile.LeastAllocated);
+  /**
+   * How the cluster behaves: how its scheduler scores nodes (kube-scheduler's default profile unless the scenario says
+   * otherwise) and which pods a workload's controller deletes when it scales down ({@link ScaleDownOrder}).
+   */
+  public record Cluster(ScoringProfile scoring, ScaleDownOrder.Rule scaleDown) {
+    public static final Cluster DEFAULT = new Cluster(ScoringProfile.LeastAllocated, ScaleDownOrder.Rule.NewestFirst);
+
+    public Cluster {
+      scaleDown = scaleDown == null ? ScaleDownOrder.Rule.NewestFirst : scaleDown;
+    }
+  }
+
+  /** The same scenario with its controllers deleting pods by {@code rule} when a workload scales down. */
+  public Scenario withScaleDown(ScaleDownOrder.Rule rule) {
+    return new Scenario(name + " (scale-down " + rule + ")", duration, ec2, new Cluster(cluster.scoring(), rule),
+        manifests, events, faults);
   }
 
   /** How the simulated EC2 behaves. */
@@ -144,16 +157,26 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
     if (ec2.bootSeconds() < 0 || ec2.spotPriceRatio() <= 0 || ec2.spotPriceRatio() > 1) {
       throw error(source, "ec2", "bootSeconds must be 0 or more and spotPriceRatio in (0, 1]");
     }
-    Cluster cluster = Cluster.DEFAULT;
     JsonNode clusterNode = root.path("cluster");
+    ScoringProfile scoringProfile = Cluster.DEFAULT.scoring();
     if (clusterNode.has("scoring")) {
       String scoring = clusterNode.path("scoring").asText("");
       try {
-        cluster = new Cluster(ScoringProfile.valueOf(scoring));
+        scoringProfile = ScoringProfile.valueOf(scoring);
       } catch (IllegalArgumentException e) {
         throw error(source, "cluster.scoring", "is LeastAllocated (the default) or MostAllocated, got '" + scoring + "'");
       }
     }
+    ScaleDownOrder.Rule scaleDown = Cluster.DEFAULT.scaleDown();
+    if (clusterNode.has("scaleDown")) {
+      String rule = clusterNode.path("scaleDown").asText("");
+      try {
+        scaleDown = ScaleDownOrder.Rule.valueOf(rule);
+      } catch (IllegalArgumentException e) {
+        throw error(source, "cluster.scaleDown", "is NewestFirst (the default) or ReplicaSetRanks, got '" + rule + "'");
+      }
+    }
+    Cluster cluster = new Cluster(scoringProfile, scaleDown);
     List<Manifest> manifests = new ArrayList<>();
     JsonNode list = root.path("manifests");
     for (int i = 0; i < list.size(); i++) {

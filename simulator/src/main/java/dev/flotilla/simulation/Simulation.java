@@ -578,11 +578,9 @@ public final class Simulation {
         createPod(w);
       }
     } else {
-      // pending pods go first, then the newest
-      List<Pod> order = new ArrayList<>(current);
-      order.sort((a, b) -> a.node == null && b.node != null ? -1 : a.node != null && b.node == null ? 1
-          : b.created.compareTo(a.created));
-      order.subList(0, current.size() - replicas).forEach(p -> cluster.delete(p, clock.instant()));
+      ScaleDownOrder.victims(scenario.cluster().scaleDown(), current, current.size() - replicas,
+          "StatefulSet".equals(w.template.ownerKind()), clock.instant())
+          .forEach(p -> cluster.delete(p, clock.instant()));
     }
     changed();
   }

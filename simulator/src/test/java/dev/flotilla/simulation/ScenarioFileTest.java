@@ -78,6 +78,22 @@ class ScenarioFileTest {
   }
 
   @Test
+  void theClusterSaysHowItsControllersScaleDown() {
+    Scenario ranked = Scenario.parse("a.yaml", SMALL.replace("ec2:", "cluster: {scaleDown: ReplicaSetRanks}\nec2:"),
+        Path.of("."));
+
+    assertThat(Scenario.parse("a.yaml", SMALL, Path.of(".")).cluster().scaleDown())
+        .isEqualTo(ScaleDownOrder.Rule.NewestFirst);
+    assertThat(ranked.cluster()).isEqualTo(new Scenario.Cluster(dev.flotilla.binding.ScoringProfile.LeastAllocated,
+        ScaleDownOrder.Rule.ReplicaSetRanks));
+    assertThat(Scenario.parse("a.yaml", SMALL, Path.of(".")).withScaleDown(ScaleDownOrder.Rule.ReplicaSetRanks)
+        .cluster()).isEqualTo(ranked.cluster());
+    assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("ec2:", "cluster: {scaleDown: Oldest}\nec2:"),
+        Path.of("."))).hasMessage("a.yaml: cluster.scaleDown: is NewestFirst (the default) or ReplicaSetRanks, got "
+        + "'Oldest'");
+  }
+
+  @Test
   void eachMistakeIsNamed() {
     assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("duration: 10m", "duration: soon"), Path.of(".")))
         .hasMessage("a.yaml: duration: is a duration like 90s, 10m or 1h, got 'soon'");
