@@ -6,6 +6,8 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
 import dev.flotilla.disruption.ConsolidationPlan.Candidate;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
 import dev.flotilla.scheduling.InFlightNode;
@@ -28,7 +30,8 @@ import java.util.Set;
 /**
  * Finds the one consolidation worth doing now among the actions a disruption method looks for (see
  * {@link ConsolidationService} for the methods' order): empty nodes; a node whose pods all fit in the spare room of
- * the others (delete); a node one cheaper node, or several much cheaper together, can replace (replace); a group of
+ * the others (delete); a node one cheaper node, or several much cheaper together, can replace (replace; where the
+ * cluster's scheduler would strand pods across several, one node that holds them all); a group of
  * nodes whose pods fit in the others' spare room and at most one cheaper node (multi-node). Where pods would go is
  * decided by the provisioner's own {@link Scheduler}, with the nodes that stay as in-flight nodes, so provisioning
  * and consolidation never disagree, and then checked by the cluster's scheduler's rules
@@ -503,6 +506,14 @@ public final class Consolidator {
       if (roomier != null && validation.stranded(removed, roomier.nodeClaims()).isEmpty()) {
         return roomier;
       }
+      // Karpenter's single-node replace: one node that holds every displaced pod, whichever the cluster's scheduler
+      // puts there first. Those of a node after a scale-down (a cache pod beside web pods, a shard beside web pods)
+      // are what a tight plan of several small nodes loses to LeastAllocated, which sends the first pods it places
+      // to the emptiest new node
+      Plan whole = headroom && removed.size() == 1 ? oneNode(input, removed.getFirst(), pods) : null;
+      if (whole != null && worthChecking.test(whole) && validation.stranded(removed, whole.nodeClaims()).isEmpty()) {
+        return whole;
+      }
       // the pods named are the first the cluster's scheduler could not place, then the zones the plan's new nodes
       // go to
       refusal = leftPending(stranded) + " with " + plan.nodeClaims().size() + " replacement(s) in "
@@ -583,6 +594,59 @@ public final class Consolidator {
         .filter(f -> !f.pods().isEmpty()).toList();
     return new Plan(claims, placements, plan.unschedulable(), plan.totalPricePerHour(), plan.lowerBoundPerHour(),
         plan.zoneBoundPerHour(), plan.solveMillis(), plan.poolFallbacks());
+  }
+
+  /**
+   * The cheapest single node, in the candidate's zone, capacity type and NodePool, that holds every pod it runs: the
+   * pods planned as one, each one's node selector kept and its required node affinity pinned to the labels the
+   * candidate has for the keys it names (the candidate meets every pod's affinity, so a node like it does). Null
+   * where a pod's affinity names a label the candidate lacks (a term the candidate does not meet), or no type fits.
+   */
+  private Plan oneNode(SchedulingInput input, Candidate candidate, List<PendingPod> pods) {
+    Map<String, String> labels = candidate.state().labels();
+    Map<String, String> selector = new HashMap<>();
+    Map<String, Requirement> pinned = new java.util.LinkedHashMap<>();
+    pinned.put(WellKnownLabels.ZONE, in(WellKnownLabels.ZONE, candidate.claim().zone()));
+    pinned.put(WellKnownLabels.CAPACITY_TYPE, in(WellKnownLabels.CAPACITY_TYPE,
+        candidate.claim().capacityType().label()));
+    pinned.put(WellKnownLabels.NODEPOOL, in(WellKnownLabels.NODEPOOL, candidate.claim().nodePool()));
+    Resources requests = Resources.NONE;
+    Set<dev.flotilla.model.Toleration> tolerations = new java.util.LinkedHashSet<>();
+    for (PendingPod p : pods) {
+      requests = requests.plus(p.requests());
+      selector.putAll(p.nodeSelector());
+      tolerations.addAll(p.tolerations());
+      for (List<Requirement> term : p.requiredTerms()) {
+        for (Requirement r : term) {
+          String value = labels.get(r.key());
+          if (value != null) {
+            pinned.putIfAbsent(r.key(), in(r.key(), value));
+          } else if (r.operator() == dev.flotilla.model.Operator.NotIn
+              || r.operator() == dev.flotilla.model.Operator.DoesNotExist) {
+            pinned.putIfAbsent(r.key(), r);
+          } else {
+            return null;
+          }
+        }
+      }
+    }
+    PendingPod all = PendingPod.builder(pods.getFirst().namespace() + "/" + candidate.state().node())
+        .requests(requests).nodeSelector(selector).requiredTerms(List.of(List.copyOf(pinned.values())))
+        .tolerations(List.copyOf(tolerations)).build();
+    Plan plan = scheduler.schedule(new SchedulingInput(List.of(all), input.pools(), input.catalog(),
+        input.daemonSets(), input.poolUsage(), List.of(), input.running()));
+    if (!plan.unschedulable().isEmpty() || plan.nodeClaims().size() != 1) {
+      return null;
+    }
+    NodeClaim one = plan.nodeClaims().getFirst();
+    NodeClaim claim = new NodeClaim(one.nodePool(), one.zone(), one.zones(), one.capacityType(), one.instanceTypes(),
+        pods.stream().map(PendingPod::name).toList(), requests, one.allocatable());
+    return new Plan(List.of(claim), List.of(), List.of(), plan.totalPricePerHour(), plan.lowerBoundPerHour(),
+        plan.zoneBoundPerHour(), plan.solveMillis(), plan.poolFallbacks());
+  }
+
+  private static Requirement in(String key, String value) {
+    return new Requirement(key, dev.flotilla.model.Operator.In, List.of(value), 0);
   }
 
   /**

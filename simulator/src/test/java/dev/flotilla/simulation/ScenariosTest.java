@@ -62,6 +62,22 @@ class ScenariosTest {
     assertThat(r.podsRunningAtEnd()).isEqualTo(55);
   }
 
+  /**
+   * Scaled down as Kubernetes' ReplicaSet controller chooses, the large nodes each keep a cache pod, a few api and
+   * web pods: a plan of two small nodes for them loses the cache pod to LeastAllocated, which sends the first web
+   * pods to the emptiest new node, and such nodes stayed for good (3.2 times the bound). One node holding them all
+   * replaces each.
+   */
+  @Test
+  void afterAScaleDownTheReplicaSetChoseEachLargeNodeLeftIsReplacedByOneThatHoldsItsPods() {
+    SimulationResult r = new Simulation(Scenario.read(TestEvents.root().resolve("scenarios/scale-down.yaml"))
+        .withScaleDown(ScaleDownOrder.Rule.ReplicaSetRanks), (at, line) -> { }).run();
+
+    assertThat(r.podsPendingAtEnd()).isZero();
+    assertThat(r.consolidationRelaunches()).isZero();
+    assertThat(r.finalPricePerHour()).isLessThanOrEqualTo(1.5 * r.finalLowerBoundPerHour());
+  }
+
   @Test
   void aSpotStormIsSurvivedWithEveryPodRunningAgain() {
     SimulationResult r = RESULTS.get("spot-interruption-storm");
