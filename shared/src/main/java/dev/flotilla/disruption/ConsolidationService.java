@@ -731,8 +731,8 @@ public final class ConsolidationService {
     LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
         olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",
         replacements.stream().map(Claim::id).toList()).addKeyValue("stranded", stranded.size())
-        .addKeyValue("why", "pods pending meanwhile took the replacements' room; the drain would leave "
-            + stranded.size() + " pod(s) pending").log();
+        .addKeyValue("why", "pods pending or evicted meanwhile took the replacements' room or need the nodes' own;"
+            + " the drain would leave " + stranded.size() + " pod(s) pending").log();
     return ReadyReplace.ABANDONED;
   }
 

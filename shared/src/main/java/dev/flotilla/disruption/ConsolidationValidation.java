@@ -20,10 +20,11 @@ import java.util.Set;
 
 /**
  * Checks a consolidation against the cluster's scheduler rather than the plan alone: with the nodes it removes gone
- * and its replacements (if any) joined, kube-scheduler's rules ({@link Binder}) must place every pod it displaces.
- * The plan's packing ignores what the scheduler enforces and prefers (zone skew against the running pods, the
- * default spread, least-allocated scoring); an action whose displaced pods would not all land is refused, because
- * the pods left over would need a new launch, and the next pass would remove that node again.
+ * and its replacements (if any) joined, kube-scheduler's rules ({@link Binder}) must place every pod it displaces,
+ * and every pod a drain already evicted that would land without it. The plan's packing ignores what the scheduler
+ * enforces and prefers (zone skew against the running pods, the default spread, least-allocated scoring); an action
+ * that would leave pods pending is refused, because the pods left over would need a new launch, and the next pass
+ * would remove that node again.
  *
  * <p>The cluster is loaded into a binder once per pass; each check takes its nodes out and puts them back where they
  * were, and starts the binder's search over ({@link Binder#startOver}). A check must answer the same on the same
@@ -52,6 +53,8 @@ final class ConsolidationValidation {
    * take the spare room they fit in (their nominated node first) before those pods look for it.
    */
   private final Map<PendingPod, String> waiting = new LinkedHashMap<>();
+  /** {@link #settledWithoutAction}, once worked out. */
+  private Set<String> settledWithout;
 
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools) {
     this(view, pools, Set.of(), true);
@@ -101,13 +104,17 @@ final class ConsolidationValidation {
     }
   }
 
-  /** Whether every pod the removed nodes run lands on the nodes left and the replacements. */
+  /**
+   * Whether every pod the removed nodes run lands on the nodes left and the replacements, and every pod a drain already
+   * evicted that would land without the action still does.
+   */
   boolean lands(List<ConsolidationPlan.Candidate> removed, List<NodeClaim> replacements) {
     return stranded(removed, replacements).isEmpty();
   }
 
   /**
-   * The pods the removed nodes run that would not land on the nodes left and the replacements, by name. Where they
+   * The pods the removed nodes run that would not land on the nodes left and the replacements, by name, and the pods
+   * a drain already evicted that the action leaves without room (they would land without it). Where they
    * queue matters (the first take the room they like best), and the cluster's scheduler takes them as their
    * controllers make them again, in an order no one sets: they are queued in the order the action lists their
    * nodes and, where that differs, in the mirror's order too, and each must land both times.
@@ -161,9 +168,9 @@ final class ConsolidationValidation {
       }
     });
     List<String> stranded = new ArrayList<>(displaced.stream().filter(p -> !landed.contains(p)).toList());
-    // a pod a drain already evicted that the action leaves pending counts as the action's: the displaced pods took
-    // the room it was going to (the cluster's scheduler may well take it first, in an order this check cannot know,
-    // and strand one of them instead). One that would stay pending without the action too is not the action's
+    // a pod a drain already evicted that the action leaves pending counts as the action's: the action removed the
+    // room it was going to (queued ahead of the action's pods here, it may well come after them in the cluster's
+    // queue and strand one of them instead). One that would stay pending without the action too is not the action's
     List<String> evictedLeft = evicted.stream().map(PendingPod::name).filter(p -> !landed.contains(p)).toList();
     if (!evictedLeft.isEmpty()) {
       Set<String> landsWithout = settledWithoutAction();
@@ -172,14 +179,20 @@ final class ConsolidationValidation {
     return stranded;
   }
 
-  /** The pods still settling that land on the cluster as it is, nothing removed and nothing opened. */
+  /**
+   * The pods still settling that land on the cluster as it is, nothing removed and nothing opened: the same for every
+   * action checked, so worked out once.
+   */
   private Set<String> settledWithoutAction() {
-    binder.startOver();
-    enqueueSettling();
-    Set<String> landed = new HashSet<>();
-    binder.schedule().bound().forEach(b -> landed.add(b.pod()));
-    unqueue(List.of());
-    return landed;
+    if (settledWithout == null) {
+      binder.startOver();
+      enqueueSettling();
+      Set<String> landed = new HashSet<>();
+      binder.schedule().bound().forEach(b -> landed.add(b.pod()));
+      unqueue(List.of());
+      settledWithout = landed;
+    }
+    return settledWithout;
   }
 
   /** Queues the pods still settling, ahead of any an action displaces, as the cluster's scheduler has them. */

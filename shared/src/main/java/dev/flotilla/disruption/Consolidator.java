@@ -8,6 +8,7 @@ import dev.flotilla.disruption.ConsolidationPlan.Candidate;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
+import dev.flotilla.model.Toleration;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
 import dev.flotilla.scheduling.InFlightNode;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -502,7 +504,9 @@ public final class Consolidator {
     if (!stranded.isEmpty()) {
       // the plan packs tight where the cluster's scheduler spreads (LeastAllocated): plan once more with room for a
       // second copy of each pod it stranded, and keep that plan if the cluster's scheduler then places every pod
-      Plan roomier = headroom ? withHeadroom(input, pods, stranded) : null;
+      // copies only help the pods the action moves; an evicted pod stranded is the action's removing its room
+      boolean moved = pods.stream().anyMatch(p -> stranded.contains(p.name()));
+      Plan roomier = headroom && moved ? withHeadroom(input, pods, stranded) : null;
       if (roomier != null && validation.stranded(removed, roomier.nodeClaims()).isEmpty()) {
         return roomier;
       }
@@ -511,7 +515,7 @@ public final class Consolidator {
       // are what a tight plan of several small nodes loses to LeastAllocated, which sends the first pods it places
       // to the emptiest new node
       Plan whole = headroom && removed.size() == 1 ? oneNode(input, removed.getFirst(), pods) : null;
-      if (whole != null && worthChecking.test(whole) && validation.stranded(removed, whole.nodeClaims()).isEmpty()) {
+      if (whole != null && validation.stranded(removed, whole.nodeClaims()).isEmpty()) {
         return whole;
       }
       // the pods named are the first the cluster's scheduler could not place, then the zones the plan's new nodes
@@ -533,7 +537,7 @@ public final class Consolidator {
 
   /** Why an action is refused: the pods the cluster's scheduler would strand, the first three named. */
   static String leftPending(List<String> stranded) {
-    return "the cluster's scheduler would leave " + stranded.size() + " displaced pod(s) pending ("
+    return "the cluster's scheduler would leave " + stranded.size() + " pod(s) pending ("
         + String.join(", ", stranded.subList(0, Math.min(3, stranded.size()))) + ")";
   }
 
@@ -564,6 +568,8 @@ public final class Consolidator {
 
   /** Suffix of the copies {@link #withHeadroom} plans for room; never the name of a real pod. */
   private static final String HEADROOM = "~headroom";
+  /** The name a node's pods planned as one take (never a real pod's: names have no {@code ~}). */
+  private static final String ONE_NODE = "~one-node-";
 
   /**
    * The plan for {@code pods} and a copy of each pod named in {@code stranded}, the copies then dropped from it (the
@@ -598,40 +604,34 @@ public final class Consolidator {
 
   /**
    * The cheapest single node, in the candidate's zone, capacity type and NodePool, that holds every pod it runs: the
-   * pods planned as one, each one's node selector kept and its required node affinity pinned to the labels the
-   * candidate has for the keys it names (the candidate meets every pod's affinity, so a node like it does). Null
-   * where a pod's affinity names a label the candidate lacks (a term the candidate does not meet), or no type fits.
+   * pods planned as one, with each one's node selector and, of its required node affinity, the first term the
+   * candidate meets (the one it is known to run under). Null where no type fits.
    */
   private Plan oneNode(SchedulingInput input, Candidate candidate, List<PendingPod> pods) {
     Map<String, String> labels = candidate.state().labels();
+    List<Requirement> term = new ArrayList<>(List.of(
+        Requirement.in(WellKnownLabels.ZONE, candidate.claim().zone()),
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, candidate.claim().capacityType().label()),
+        Requirement.in(WellKnownLabels.NODEPOOL, candidate.claim().nodePool())));
     Map<String, String> selector = new HashMap<>();
-    Map<String, Requirement> pinned = new java.util.LinkedHashMap<>();
-    pinned.put(WellKnownLabels.ZONE, in(WellKnownLabels.ZONE, candidate.claim().zone()));
-    pinned.put(WellKnownLabels.CAPACITY_TYPE, in(WellKnownLabels.CAPACITY_TYPE,
-        candidate.claim().capacityType().label()));
-    pinned.put(WellKnownLabels.NODEPOOL, in(WellKnownLabels.NODEPOOL, candidate.claim().nodePool()));
+    Set<Toleration> tolerations = new LinkedHashSet<>();
     Resources requests = Resources.NONE;
-    Set<dev.flotilla.model.Toleration> tolerations = new java.util.LinkedHashSet<>();
     for (PendingPod p : pods) {
       requests = requests.plus(p.requests());
       selector.putAll(p.nodeSelector());
+      // the pool is pinned, so no taint beyond those every pod here already tolerates is met
       tolerations.addAll(p.tolerations());
-      for (List<Requirement> term : p.requiredTerms()) {
-        for (Requirement r : term) {
-          String value = labels.get(r.key());
-          if (value != null) {
-            pinned.putIfAbsent(r.key(), in(r.key(), value));
-          } else if (r.operator() == dev.flotilla.model.Operator.NotIn
-              || r.operator() == dev.flotilla.model.Operator.DoesNotExist) {
-            pinned.putIfAbsent(r.key(), r);
-          } else {
-            return null;
-          }
+      if (!p.requiredTerms().isEmpty()) {
+        List<Requirement> met = p.requiredTerms().stream()
+            .filter(t -> t.stream().allMatch(r -> r.matches(labels))).findFirst().orElse(null);
+        if (met == null) {
+          return null;
         }
+        term.addAll(met);
       }
     }
-    PendingPod all = PendingPod.builder(pods.getFirst().namespace() + "/" + candidate.state().node())
-        .requests(requests).nodeSelector(selector).requiredTerms(List.of(List.copyOf(pinned.values())))
+    PendingPod all = PendingPod.builder(pods.getFirst().namespace() + "/" + ONE_NODE + candidate.state().node())
+        .requests(requests).nodeSelector(selector).requiredTerms(List.of(term))
         .tolerations(List.copyOf(tolerations)).build();
     Plan plan = scheduler.schedule(new SchedulingInput(List.of(all), input.pools(), input.catalog(),
         input.daemonSets(), input.poolUsage(), List.of(), input.running()));
@@ -643,10 +643,6 @@ public final class Consolidator {
         pods.stream().map(PendingPod::name).toList(), requests, one.allocatable());
     return new Plan(List.of(claim), List.of(), List.of(), plan.totalPricePerHour(), plan.lowerBoundPerHour(),
         plan.zoneBoundPerHour(), plan.solveMillis(), plan.poolFallbacks());
-  }
-
-  private static Requirement in(String key, String value) {
-    return new Requirement(key, dev.flotilla.model.Operator.In, List.of(value), 0);
   }
 
   /**

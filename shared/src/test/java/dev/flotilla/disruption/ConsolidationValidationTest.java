@@ -60,24 +60,24 @@ class ConsolidationValidationTest {
    */
   @Test
   void aPodAlreadyEvictedThatTheActionLeavesWithoutRoomIsStrandedByIt() {
-    long room = allocatableCpu("m7i.large");
-    Claim draining = cluster.node("ip-10-0-1-1", "m7i.large", List.of(running(pod("cache-1", room - 400, 1024))));
-    cluster.store.transition(draining, draining.moved(ClaimState.Draining, cluster.clock.instant()));
-    cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(pod("api-1", room - 500, 256))));
-    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("web-1", 300, 256))));
-
-    assertThat(stranded(candidate)).containsExactly("shop/cache-1");
+    assertThat(strandedBesideADrainingPodShortOf(400)).containsExactly("shop/cache-1");
   }
 
   @Test
   void aPodAlreadyEvictedThatFitsNowhereAnywayIsNotTheActionsToStrand() {
+    assertThat(strandedBesideADrainingPodShortOf(100)).isEmpty();
+  }
+
+  /**
+   * A draining node's pod taking all of a node's CPU but {@code spare}; a node with 500m free; the candidate, running
+   * a 300m pod.
+   */
+  private List<String> strandedBesideADrainingPodShortOf(long spare) {
     long room = allocatableCpu("m7i.large");
-    Claim draining = cluster.node("ip-10-0-1-1", "m7i.large", List.of(running(pod("cache-1", room - 100, 1024))));
+    Claim draining = cluster.node("ip-10-0-1-1", "m7i.large", List.of(running(pod("cache-1", room - spare, 1024))));
     cluster.store.transition(draining, draining.moved(ClaimState.Draining, cluster.clock.instant()));
     cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(pod("api-1", room - 500, 256))));
-    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("web-1", 300, 256))));
-
-    assertThat(stranded(candidate)).isEmpty();
+    return stranded(cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("web-1", 300, 256)))));
   }
 
   private long allocatableCpu(String type) {

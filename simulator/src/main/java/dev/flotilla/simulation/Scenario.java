@@ -74,12 +74,16 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
     public static final Cluster DEFAULT = new Cluster(ScoringProfile.LeastAllocated, ScaleDownOrder.Rule.NewestFirst);
 
     public Cluster {
+      scoring = scoring == null ? ScoringProfile.LeastAllocated : scoring;
       scaleDown = scaleDown == null ? ScaleDownOrder.Rule.NewestFirst : scaleDown;
     }
   }
 
   /** The same scenario with its controllers deleting pods by {@code rule} when a workload scales down. */
   public Scenario withScaleDown(ScaleDownOrder.Rule rule) {
+    if (rule == cluster.scaleDown()) {
+      return this;
+    }
     return new Scenario(name + " (scale-down " + rule + ")", duration, ec2, new Cluster(cluster.scoring(), rule),
         manifests, events, faults);
   }

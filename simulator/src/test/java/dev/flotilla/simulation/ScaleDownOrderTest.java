@@ -60,6 +60,31 @@ class ScaleDownOrderTest {
     assertThat(victims.stream().filter(p -> p.node == b)).hasSize(200);
   }
 
+  /** Each on a node of its own, so no node runs more of them: then the most recently ready goes first. */
+  @Test
+  void ofPodsAlikeOnTheirNodesTheMostRecentlyBoundGoFirstAndOfThoseBoundAtOnceTheNewest() {
+    List<Pod> boundLate = new ArrayList<>();
+    List<Pod> createdLate = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      // created an hour ago, bound ten seconds ago: ready more recently than any other
+      Pod p = pod(NOW.minusSeconds(3600));
+      bind(p, node("late-" + i), NOW.minusSeconds(10));
+      boundLate.add(p);
+    }
+    for (int i = 0; i < 5; i++) {
+      Pod old = pod(NOW.minusSeconds(3000));
+      bind(old, node("old-" + i), NOW.minusSeconds(900));
+      Pod young = pod(NOW.minusSeconds(905));
+      bind(young, node("young-" + i), NOW.minusSeconds(900));
+      createdLate.add(young);
+    }
+
+    assertThat(ScaleDownOrder.victims(Rule.ReplicaSetRanks, pods, 5, false, NOW))
+        .containsExactlyInAnyOrderElementsOf(boundLate);
+    List<Pod> next = ScaleDownOrder.victims(Rule.ReplicaSetRanks, pods, 10, false, NOW);
+    assertThat(next.subList(5, 10)).containsExactlyInAnyOrderElementsOf(createdLate);
+  }
+
   @Test
   void aStatefulSetDeletesItsNewestPodsWhateverTheRule() {
     Node big = node("big");
@@ -83,6 +108,12 @@ class ScaleDownOrderTest {
       placed.add(p);
     }
     return placed;
+  }
+
+  private static void bind(Pod p, Node node, Instant at) {
+    p.node = node;
+    p.bound = at;
+    node.pods.add(p);
   }
 
   private Pod pod(Instant created) {
