@@ -607,7 +607,7 @@ public final class Consolidator {
    * pods planned as one, with each one's node selector and, of its required node affinity, the first term the
    * candidate meets (the one it is known to run under). Null where no type fits.
    */
-  private Plan oneNode(SchedulingInput input, Candidate candidate, List<PendingPod> pods) {
+  Plan oneNode(SchedulingInput input, Candidate candidate, List<PendingPod> pods) {
     Map<String, String> labels = candidate.state().labels();
     List<Requirement> term = new ArrayList<>(List.of(
         Requirement.in(WellKnownLabels.ZONE, candidate.claim().zone()),
