@@ -21,9 +21,9 @@ public final class ScaleDownOrder {
      * As Kubernetes' ReplicaSet controller ranks its pods ({@code ActivePodsWithRanks} in
      * {@code pkg/controller/controller_utils.go}): pods not yet on a node first; then, of the pods on nodes, those
      * whose node runs more of the workload's pods (its own only: the simulator's workloads have one ReplicaSet each,
-     * and deleted pods go at once); then the most recently bound or, where both were bound at the same instant or
-     * neither is, the most recently created, each compared on a logarithmic scale of the age
-     * ({@code LogarithmicScaleDown}, on by default), ties broken by the pod's UID, which is random. The
+     * and deleted pods go at once); then the most recently bound, then the most recently created, each compared on a
+     * logarithmic scale of the age ({@code LogarithmicScaleDown}, on by default), ties broken by the pod's UID, which
+     * is random (Kubernetes compares creation only for pods bound at the same instant). The
      * ranks are taken once per sync and a sync deletes at most {@link #BURST_REPLICAS} pods, so a larger scale-down
      * is chosen in rounds, each ranked afresh. Phase, readiness, restart counts and {@code pod-deletion-cost} are
      * not modelled: a pod on a node is running and ready. A StatefulSet deletes from its highest ordinal down, which
@@ -63,15 +63,14 @@ public final class ScaleDownOrder {
         onNode.merge(p.node, 1, Integer::sum);
       }
     });
-    Comparator<Pod> ranked = Comparator.comparing((Pod p) -> p.node != null)
-        .thenComparing(p -> p.node == null ? 0 : onNode.get(p.node), Comparator.reverseOrder());
-    return ranked.thenComparing((a, b) -> {
-      // ready (bound) longer ago goes later; where both were bound at once, or neither is, created longer ago does
-      boolean byReady = a.bound != null && b.bound != null && !a.bound.equals(b.bound);
-      long ageA = logAge(byReady ? a.bound : a.created, now);
-      long ageB = logAge(byReady ? b.bound : b.created, now);
-      return ageA != ageB ? Long.compare(ageA, ageB) : Integer.compare(uid(a.spec.name()), uid(b.spec.name()));
-    });
+    // one key per pod, compared in turn: Kubernetes' pairwise rule (creation time only where two pods were bound at
+    // the same instant) is not transitive, which Java's sort may refuse; here creation time also separates pods bound
+    // at different instants of the same logarithmic bucket, which Kubernetes leaves to the UID
+    return Comparator.comparing((Pod p) -> p.node != null)
+        .thenComparing(p -> p.node == null ? 0 : onNode.get(p.node), Comparator.reverseOrder())
+        .thenComparingLong(p -> p.bound == null ? -1 : logAge(p.bound, now))
+        .thenComparingLong(p -> logAge(p.created, now))
+        .thenComparingInt(p -> uid(p.spec.name()));
   }
 
   /** {@code logarithmicRankDiff}'s rank: the base-2 logarithm of the age in nanoseconds, -1 for none. */
