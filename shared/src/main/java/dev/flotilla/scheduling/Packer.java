@@ -167,7 +167,14 @@ final class Packer {
             (double) i.podClass.requests[Dims.CPU] / Math.max(1, i.podClass.requests[Dims.MEMORY] >> 20))
         .thenComparingDouble(i -> -i.value).thenComparingInt(i -> i.index)),
     GREEDY_CPU_HEAVY_FIRST(false, false, true, BOUND_THEN_CPU_HEAVY_FIRST.anchorOrder),
-    GREEDY_MEMORY_HEAVY_FIRST(false, false, true, BOUND_THEN_MEMORY_HEAVY_FIRST.anchorOrder);
+    GREEDY_MEMORY_HEAVY_FIRST(false, false, true, BOUND_THEN_MEMORY_HEAVY_FIRST.anchorOrder),
+    /**
+     * The pattern program over pods capped per node on their own kind too (one shard to a node, a hostname spread):
+     * a pattern gives such a pod's node the pods that fill it, where the greedy packings open it alone once cheaper
+     * nodes took the rest. It runs beside the program without them, which does better where rounding the capped
+     * kinds' patterns down leaves their pods for nodes of their own.
+     */
+    PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder);
 
     final boolean followBound;
     final boolean patternProgram;
@@ -203,7 +210,7 @@ final class Packer {
       followBound(items, order, nodes, picks);
     }
     if (strategy.patternProgram) {
-      packPatternProgram(items, order, nodes);
+      packPatternProgram(items, order, nodes, strategy == Strategy.PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY);
     }
     int next = 0;
     while (true) {
@@ -307,8 +314,9 @@ final class Packer {
    * {@link PatternPacking#BUDGET} states and one simplex over the patterns kept (at most kinds + candidates rows, kinds
    * columns); independent of the number of pods.
    */
-  private void packPatternProgram(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes) {
-    List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order));
+  private void packPatternProgram(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes,
+      boolean capped) {
+    List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order), capped);
     if (kinds == null || kinds.isEmpty()) {
       return;
     }

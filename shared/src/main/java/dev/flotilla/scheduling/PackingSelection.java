@@ -54,11 +54,14 @@ final class PackingSelection {
     int reported = unschedulable.size();
     List<Unschedulable> bestReports = List.of();
     // the pattern program only where its kinds are few; elsewhere it would repeat the greedy packing
-    List<List<PodClass.Item>> kinds = PatternPacking.kinds(items);
+    List<List<PodClass.Item>> kinds = PatternPacking.kinds(items, false);
     boolean programRuns = kinds != null && !kinds.isEmpty();
+    boolean cappedProgramRuns = PatternPacking.anyCapped(PatternPacking.kinds(items, true));
     boolean manyClasses = items.stream().map(i -> i.podClass).distinct().count() > Packer.MORE_PACKINGS_CLASSES;
     for (Packer.Strategy strategy : Packer.Strategy.values()) {
-      if (strategy.patternProgram && !programRuns || strategy.fewClassesOnly && manyClasses) {
+      boolean runs = strategy == Packer.Strategy.PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY ? cappedProgramRuns
+          : !strategy.patternProgram || programRuns;
+      if (!runs || strategy.fewClassesOnly && manyClasses) {
         continue;
       }
       unschedulable.subList(reported, unschedulable.size()).clear();

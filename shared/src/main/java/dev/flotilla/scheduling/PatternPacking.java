@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The pattern program's side of packing: which pods it takes (kinds free of per-node topology, while they are few),
- * the program it solves over them, and taking a pattern's pods from the items left. Changes when what the pattern
- * program is given changes.
+ * The pattern program's side of packing: which pods it takes (kinds free of per-node topology but caps on their own
+ * kind, while they are few), the program it solves over them, and taking a pattern's pods from the items left.
+ * Changes when what the pattern program is given changes.
  */
 final class PatternPacking {
 
@@ -26,24 +26,101 @@ final class PatternPacking {
   static final int BUDGET = 2_000;
 
   /**
-   * The pattern program's kinds among the items left: pods free of per-node topology, alike in requests, shapes,
-   * zones and capacity types. Null when there are more than {@link #KINDS}.
+   * The pattern program's kinds among the items left: pods alike in requests, shapes, zones and capacity types, free
+   * of per-node topology; with {@code capped}, also pods held only by a cap on their own kind (pods that repel their
+   * own group, a hostname spread over it), which a pattern then keeps to (see {@link #perNode}). Pods whose per-node
+   * topology involves another class (anti-affinity to other pods, a group others count in or keep away) are left to
+   * the greedy packing, and so is a capped class whose shares could meet on one node. Null when there are more than
+   * {@link #KINDS}.
    */
-  static List<List<PodClass.Item>> kinds(Iterable<PodClass.Item> items) {
-    Map<String, List<PodClass.Item>> kinds = new java.util.LinkedHashMap<>();
+  static List<List<PodClass.Item>> kinds(Iterable<PodClass.Item> items, boolean capped) {
+    Map<Integer, java.util.Set<PodClass>> matchedBy = new java.util.HashMap<>();
+    Map<Integer, java.util.Set<PodClass>> heldBy = new java.util.HashMap<>();
     for (PodClass.Item item : items) {
       PodClass c = item.podClass;
-      if (item.remaining == 0 || c.matches.length > 0 || c.repels.length > 0 || c.capGroups.length > 0
-          || c.selfRepelling) {
+      for (int g : c.matches) {
+        matchedBy.computeIfAbsent(g, x -> new java.util.HashSet<>()).add(c);
+      }
+      for (int g : c.repels) {
+        heldBy.computeIfAbsent(g, x -> new java.util.HashSet<>()).add(c);
+      }
+      for (int g : c.capGroups) {
+        heldBy.computeIfAbsent(g, x -> new java.util.HashSet<>()).add(c);
+      }
+    }
+    Map<String, List<PodClass.Item>> kinds = new java.util.LinkedHashMap<>();
+    Map<PodClass, List<Long>> cappedZones = new java.util.HashMap<>();
+    for (PodClass.Item item : items) {
+      PodClass c = item.podClass;
+      boolean free = c.matches.length == 0 && c.repels.length == 0 && c.capGroups.length == 0 && !c.selfRepelling;
+      if (item.remaining == 0 || !(free || capped && onlyOwnCaps(c, matchedBy, heldBy))) {
         continue;
       }
-      kinds.computeIfAbsent(item.group + "/" + Arrays.toString(c.requests) + "/" + item.zoneMask + "/"
-          + item.capacityTypeMask, x -> new ArrayList<>()).add(item);
+      List<PodClass.Item> kind = kinds.computeIfAbsent(item.group + "/" + Arrays.toString(c.requests) + "/"
+          + item.zoneMask + "/" + item.capacityTypeMask, x -> new ArrayList<>());
+      if (kind.isEmpty() && perNode(c) < Integer.MAX_VALUE) {
+        cappedZones.computeIfAbsent(c, x -> new ArrayList<>()).add(item.zoneMask);
+      }
+      kind.add(item);
       if (kinds.size() > KINDS) {
         return null;
       }
     }
+    // a pattern caps each kind; two kinds of one capped class that may share a zone could together exceed the cap
+    cappedZones.forEach((c, zones) -> {
+      long seen = 0;
+      for (long z : zones) {
+        if ((seen & z) != 0) {
+          kinds.values().removeIf(kind -> kind.getFirst().podClass == c);
+          return;
+        }
+        seen |= z;
+      }
+    });
     return new ArrayList<>(kinds.values());
+  }
+
+  /**
+   * Whether the class's per-node topology concerns its own pods alone: every group it repels or caps is one only it
+   * counts in, and every group it counts in is held by none but itself.
+   */
+  private static boolean onlyOwnCaps(PodClass c, Map<Integer, java.util.Set<PodClass>> matchedBy,
+      Map<Integer, java.util.Set<PodClass>> heldBy) {
+    for (int g : c.repels) {
+      if (!matchedBy.getOrDefault(g, java.util.Set.of()).equals(java.util.Set.of(c))) {
+        return false;
+      }
+    }
+    for (int g : c.capGroups) {
+      if (!matchedBy.getOrDefault(g, java.util.Set.of()).equals(java.util.Set.of(c))) {
+        return false;
+      }
+    }
+    for (int g : c.matches) {
+      for (PodClass holder : heldBy.getOrDefault(g, java.util.Set.of())) {
+        if (holder != c) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Whether some kind is capped per node: the program over them differs from the one without caps. */
+  static boolean anyCapped(List<List<PodClass.Item>> kinds) {
+    return kinds != null && kinds.stream().anyMatch(kind -> perNode(kind.getFirst().podClass) < Integer.MAX_VALUE);
+  }
+
+  /**
+   * How many pods of the class one node may hold, as the packing counts them ({@link Topology#allowedOn}): one where it
+   * repels its own group, at most each hostname spread's maxSkew; {@link Integer#MAX_VALUE} where nothing caps it.
+   */
+  static int perNode(PodClass c) {
+    int cap = c.selfRepelling ? 1 : Integer.MAX_VALUE;
+    for (int max : c.caps) {
+      cap = Math.min(cap, max);
+    }
+    return cap;
   }
 
   /**
@@ -59,6 +136,7 @@ final class PatternPacking {
     int[] capacityTypeMasks = new int[k];
     BitSet[] kindShapes = new BitSet[k];
     int[] demand = new int[k];
+    int[] perNode = new int[k];
     double[] worth = new double[k];
     java.util.LinkedHashSet<Integer> candidates = new java.util.LinkedHashSet<>();
     for (int kind = 0; kind < k; kind++) {
@@ -68,6 +146,7 @@ final class PatternPacking {
       capacityTypeMasks[kind] = first.capacityTypeMask;
       kindShapes[kind] = first.podClass.shapes;
       worth[kind] = first.value;
+      perNode[kind] = perNode(first.podClass);
       for (PodClass.Item item : kinds.get(kind)) {
         demand[kind] += item.remaining;
       }
@@ -84,7 +163,7 @@ final class PatternPacking {
     }
     return PatternProgram.solve(shapes,
         candidates.stream().mapToInt(Integer::intValue).toArray(),
-        new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand), worth, ROUNDS,
+        new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand, perNode), worth, ROUNDS,
         BUDGET);
   }
 

@@ -22,10 +22,31 @@ final class PatternProgram {
   /** Patterns with how many nodes of each the optimum buys. */
   record Result(List<Pattern> patterns, double[] nodes) {}
 
-  /** The program's kinds of pods: requests, zones, capacity types, the shapes each may use, and how many there are. */
-  record Kinds(long[][] requests, long[] zoneMasks, int[] capacityTypeMasks, BitSet[] shapes, int[] demand) {
+  /**
+   * The program's kinds of pods: requests, zones, capacity types, the shapes each may use, how many there are, and
+   * how many one node may hold ({@code perNode}: one for pods that repel their own kind, a hostname spread's maxSkew;
+   * {@link Integer#MAX_VALUE} where nothing caps them).
+   */
+  record Kinds(long[][] requests, long[] zoneMasks, int[] capacityTypeMasks, BitSet[] shapes, int[] demand,
+      int[] perNode) {
+
+    Kinds(long[][] requests, long[] zoneMasks, int[] capacityTypeMasks, BitSet[] shapes, int[] demand) {
+      this(requests, zoneMasks, capacityTypeMasks, shapes, demand, uncapped(demand.length));
+    }
+
     int size() {
       return demand.length;
+    }
+
+    /** How many pods of the kind one node may take: its demand, at most its cap. */
+    int most(int kind) {
+      return Math.min(demand[kind], perNode[kind]);
+    }
+
+    private static int[] uncapped(int k) {
+      int[] caps = new int[k];
+      java.util.Arrays.fill(caps, Integer.MAX_VALUE);
+      return caps;
     }
   }
 
@@ -53,7 +74,7 @@ final class PatternProgram {
         if (!fits(shape, kinds, kind)) {
           continue;
         }
-        int n = (int) Math.min(kinds.demand()[kind], Dims.copiesThatFit(kinds.requests()[kind], shape.room));
+        int n = (int) Math.min(kinds.most(kind), Dims.copiesThatFit(kinds.requests()[kind], shape.room));
         long zones = shape.zoneMask & kinds.zoneMasks()[kind];
         double price = shape.price(zones);
         if (alone == null || price / n < alone.price() / alone.counts()[kind]) {
@@ -131,7 +152,7 @@ final class PatternProgram {
     boolean any = false;
     for (int kind = 0; kind < k; kind++) {
       if (fits(shape, kinds, kind)) {
-        most[kind] = kinds.demand()[kind];
+        most[kind] = kinds.most(kind);
         any = true;
       }
     }

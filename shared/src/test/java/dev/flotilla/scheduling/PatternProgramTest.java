@@ -54,6 +54,26 @@ class PatternProgramTest {
     }
   }
 
+  @Test
+  void keepsAKindCappedPerNodeToItsCap() {
+    // ten of 30 that repel each other, forty of 10: free, three 30s and a 10 fill a roll and seven rolls hold all;
+    // one 30 to a roll, ten rolls are needed, each with seven 10s beside its 30
+    NodeShape roll = shape(0, new long[] {100, 1, 1000}, 1.0);
+    PatternProgram.Kinds free = kinds(new long[] {30, 10}, new int[] {10, 40}, 1);
+    PatternProgram.Kinds capped = new PatternProgram.Kinds(free.requests(), free.zoneMasks(),
+        free.capacityTypeMasks(), free.shapes(), free.demand(), new int[] {1, Integer.MAX_VALUE});
+
+    PatternProgram.Result unbounded = PatternProgram.solve(List.of(roll), new int[] {0}, free,
+        new double[] {0.3, 0.1}, 50, 100_000);
+    PatternProgram.Result result = PatternProgram.solve(List.of(roll), new int[] {0}, capped,
+        new double[] {0.3, 0.1}, 50, 100_000);
+
+    assertThat(cost(unbounded)).isCloseTo(7.0, within(1e-6));
+    assertThat(cost(result)).isCloseTo(10.0, within(1e-6));
+    assertThat(result.patterns()).allSatisfy(p -> assertThat(p.counts()[0]).isLessThanOrEqualTo(1));
+    assertCovers(result, capped);
+  }
+
   private static double cost(PatternProgram.Result result) {
     double cost = 0;
     for (int p = 0; p < result.patterns().size(); p++) {

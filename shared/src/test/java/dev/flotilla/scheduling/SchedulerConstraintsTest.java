@@ -332,6 +332,26 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void shardsNodesTakeWebPodsWhereThatCostsLessThanTheWebPodsOwnNodes() {
+    // each shard needs a node of its own, and its node holds a web pod beside it for far less than that web pod costs
+    // on a large node; packings that fill large nodes with web first leave the shards alone (92 of 100, 1.28 times
+    // the bound)
+    PendingPod shard = PendingPod.builder("store/shard-0").labels(Map.of("app", "shard")).ownerKind("StatefulSet")
+        .requests(Resources.of(1000, 2 * GIB)).antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME,
+            LabelSelector.of(Map.of("app", "shard")), List.of()))).build();
+    NodePool fleet = pool("fleet", 0, List.of(), Resources.NONE,
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "spot", "on-demand"),
+        Requirement.in(WellKnownLabels.ARCH, "amd64", "arm64"),
+        Requirement.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m", "r"));
+
+    Plan plan = plan(concat(replicas(shard, 100), replicas(web().build(), 400)), fleet);
+
+    assertThat(plan.nodeClaims().stream().filter(c -> c.pods().stream().anyMatch(p -> p.startsWith("store/shard-"))
+        && c.pods().stream().anyMatch(p -> p.startsWith("shop/web-")))).hasSizeGreaterThanOrEqualTo(90);
+    assertThat(plan.costRatio()).isLessThan(1.2);
+  }
+
+  @Test
   void hostnameSpreadCapsPodsPerNode() {
     PendingPod pod = web().spreads(List.of(new TopologySpread(WellKnownLabels.HOSTNAME, 2, true,
         LabelSelector.of(Map.of("app", "web"))))).build();
