@@ -191,7 +191,7 @@ final class Packer {
     }
   }
 
-  /** Above this many pod classes only the first three strategies run. */
+  /** Above this many pod classes the strategies for few classes ({@link Strategy#fewClassesOnly}) do not run. */
   static final int MORE_PACKINGS_CLASSES = 1_000;
 
   /**
@@ -308,7 +308,8 @@ final class Packer {
 
   /**
    * Opens the nodes of the pattern program's optimum (see {@link PatternProgram}), each pattern rounded down to whole
-   * nodes, for the pods free of per-node topology; the few pods rounding leaves go to the greedy fill.
+   * nodes, for the pods free of per-node topology (with {@code capped}, and those capped per node on their own kind);
+   * the few pods rounding leaves go to the greedy fill.
    *
    * <p>Cost: at most {@link PatternPacking#ROUNDS} rounds, each {@link PatternPacking#CANDIDATES} searches of at most
    * {@link PatternPacking#BUDGET} states and one simplex over the patterns kept (at most kinds + candidates rows, kinds

@@ -56,8 +56,11 @@ final class PatternPacking {
       if (item.remaining == 0 || !(free || capped && onlyOwnCaps(c, matchedBy, heldBy))) {
         continue;
       }
+      // a capped class is a kind of its own: a class alike in requests and constraints but uncapped, or capped
+      // otherwise, must not share its kind, whose cap is its first class's
       List<PodClass.Item> kind = kinds.computeIfAbsent(item.group + "/" + Arrays.toString(c.requests) + "/"
-          + item.zoneMask + "/" + item.capacityTypeMask, x -> new ArrayList<>());
+          + item.zoneMask + "/" + item.capacityTypeMask + (perNode(c) < Integer.MAX_VALUE ? "/" + c.index : ""),
+          x -> new ArrayList<>());
       if (kind.isEmpty() && perNode(c) < Integer.MAX_VALUE) {
         cappedZones.computeIfAbsent(c, x -> new ArrayList<>()).add(item.zoneMask);
       }

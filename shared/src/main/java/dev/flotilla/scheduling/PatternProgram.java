@@ -24,7 +24,7 @@ final class PatternProgram {
 
   /**
    * The program's kinds of pods: requests, zones, capacity types, the shapes each may use, how many there are, and
-   * how many one node may hold ({@code perNode}: one for pods that repel their own kind, a hostname spread's maxSkew;
+   * how many one node may hold ({@code perNode}: one for pods that repel their own group, a hostname spread's maxSkew;
    * {@link Integer#MAX_VALUE} where nothing caps them).
    */
   record Kinds(long[][] requests, long[] zoneMasks, int[] capacityTypeMasks, BitSet[] shapes, int[] demand,
