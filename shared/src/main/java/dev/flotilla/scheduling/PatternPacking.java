@@ -36,7 +36,8 @@ final class PatternPacking {
   static List<List<PodClass.Item>> kinds(Iterable<PodClass.Item> items, boolean capped) {
     Map<Integer, java.util.Set<PodClass>> matchedBy = new java.util.HashMap<>();
     Map<Integer, java.util.Set<PodClass>> heldBy = new java.util.HashMap<>();
-    for (PodClass.Item item : items) {
+    // who counts in and who holds each group: only capped kinds are judged by it
+    for (PodClass.Item item : capped ? items : List.<PodClass.Item>of()) {
       PodClass c = item.podClass;
       for (int g : c.matches) {
         matchedBy.computeIfAbsent(g, x -> new java.util.HashSet<>()).add(c);

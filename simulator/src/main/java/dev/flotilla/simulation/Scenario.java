@@ -162,25 +162,8 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
       throw error(source, "ec2", "bootSeconds must be 0 or more and spotPriceRatio in (0, 1]");
     }
     JsonNode clusterNode = root.path("cluster");
-    ScoringProfile scoringProfile = Cluster.DEFAULT.scoring();
-    if (clusterNode.has("scoring")) {
-      String scoring = clusterNode.path("scoring").asText("");
-      try {
-        scoringProfile = ScoringProfile.valueOf(scoring);
-      } catch (IllegalArgumentException e) {
-        throw error(source, "cluster.scoring", "is LeastAllocated (the default) or MostAllocated, got '" + scoring + "'");
-      }
-    }
-    ScaleDownOrder.Rule scaleDown = Cluster.DEFAULT.scaleDown();
-    if (clusterNode.has("scaleDown")) {
-      String rule = clusterNode.path("scaleDown").asText("");
-      try {
-        scaleDown = ScaleDownOrder.Rule.valueOf(rule);
-      } catch (IllegalArgumentException e) {
-        throw error(source, "cluster.scaleDown", "is NewestFirst (the default) or ReplicaSetRanks, got '" + rule + "'");
-      }
-    }
-    Cluster cluster = new Cluster(scoringProfile, scaleDown);
+    Cluster cluster = new Cluster(clusterOption(source, clusterNode, "scoring", Cluster.DEFAULT.scoring()),
+        clusterOption(source, clusterNode, "scaleDown", Cluster.DEFAULT.scaleDown()));
     List<Manifest> manifests = new ArrayList<>();
     JsonNode list = root.path("manifests");
     for (int i = 0; i < list.size(); i++) {
@@ -337,6 +320,22 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
       case "m" -> Duration.ofMinutes(n);
       default -> Duration.ofHours(n);
     };
+  }
+
+  /** {@code cluster.<field>}, one of its enum's names, or {@code fallback} where the scenario says nothing. */
+  private static <E extends Enum<E>> E clusterOption(String source, JsonNode cluster, String field, E fallback) {
+    if (!cluster.has(field)) {
+      return fallback;
+    }
+    String text = cluster.path(field).asText("");
+    try {
+      return Enum.valueOf(fallback.getDeclaringClass(), text);
+    } catch (IllegalArgumentException e) {
+      String others = java.util.Arrays.stream(fallback.getDeclaringClass().getEnumConstants())
+          .filter(v -> v != fallback).map(Enum::name).collect(java.util.stream.Collectors.joining(" or "));
+      throw error(source, "cluster." + field, "is " + fallback + " (the default) or " + others + ", got '" + text
+          + "'");
+    }
   }
 
   private static IllegalArgumentException error(String source, String path, String problem) {
