@@ -174,7 +174,13 @@ final class Packer {
      * nodes took the rest. It runs beside the program without them, which does better where rounding the capped
      * kinds' patterns down leaves their pods for nodes of their own.
      */
-    PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder);
+    PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
+    /**
+     * The pattern program over up to {@link PatternPacking#SEEDED_KINDS} kinds, started from the nodes of the plan
+     * kept so far: above {@link PatternPacking#KINDS} kinds its own first patterns do not converge in its rounds, but
+     * it improves on a packing's nodes by mixing them. Run only after the others ({@link PackingSelection}).
+     */
+    PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder);
 
     final boolean followBound;
     final boolean patternProgram;
@@ -196,9 +202,10 @@ final class Packer {
 
   /**
    * Places every item left on new nodes; what it cannot place (NodePool limits) is counted in {@code unplaced}.
-   * {@link #prepare} must have run.
+   * {@link #prepare} must have run. {@code kept} are the nodes a pattern program starting from a plan starts from.
    */
-  List<OpenNode> pack(List<PodClass.Item> items, FractionalBound.Result fractionalBound, Strategy strategy) {
+  List<OpenNode> pack(List<PodClass.Item> items, FractionalBound.Result fractionalBound, Strategy strategy,
+      List<OpenNode> kept) {
     this.bound = fractionalBound;
     PodClass.Item[] order = items.toArray(new PodClass.Item[0]);
     Arrays.sort(order, strategy.anchorOrder);
@@ -210,7 +217,8 @@ final class Packer {
       followBound(items, order, nodes, picks);
     }
     if (strategy.patternProgram) {
-      packPatternProgram(items, order, nodes, strategy == Strategy.PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY);
+      packPatternProgram(items, order, nodes, strategy == Strategy.PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY,
+          kept);
     }
     int next = 0;
     while (true) {
@@ -316,12 +324,13 @@ final class Packer {
    * columns); independent of the number of pods.
    */
   private void packPatternProgram(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes,
-      boolean capped) {
-    List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order), capped);
+      boolean capped, List<OpenNode> kept) {
+    List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order), capped,
+        kept.isEmpty() ? PatternPacking.KINDS : PatternPacking.SEEDED_KINDS);
     if (kinds == null || kinds.isEmpty()) {
       return;
     }
-    PatternProgram.Result result = PatternPacking.solve(kinds, shapes, this::ranked, limits);
+    PatternProgram.Result result = PatternPacking.solve(kinds, shapes, this::ranked, limits, kept);
     Integer[] byNodes = new Integer[result.patterns().size()];
     for (int i = 0; i < byNodes.length; i++) {
       byNodes[i] = i;

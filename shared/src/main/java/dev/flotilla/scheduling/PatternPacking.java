@@ -18,6 +18,11 @@ final class PatternPacking {
 
   /** Above this many kinds of pods the pattern program is not run: its pricing search no longer converges in time. */
   static final int KINDS = 32;
+  /**
+   * Above this many kinds the program is not run even from a kept plan's nodes ({@link PackingSelection}): started
+   * there it improves plans of up to about 70 kinds in its rounds, and none of 144 or more.
+   */
+  static final int SEEDED_KINDS = 100;
   /** Shapes the pattern program prices for each kind (those ranked first for it), and in all. */
   static final int SHAPES = 12;
   static final int CANDIDATES = 64;
@@ -31,9 +36,9 @@ final class PatternPacking {
    * own group, a hostname spread over it), which a pattern then keeps to (see {@link #perNode}). Pods whose per-node
    * topology involves another class (anti-affinity to other pods, a group others count in or keep away) are left to
    * the greedy packing, and so is a capped class whose shares could meet on one node. Null when there are more than
-   * {@link #KINDS}.
+   * {@code limit}.
    */
-  static List<List<PodClass.Item>> kinds(Iterable<PodClass.Item> items, boolean capped) {
+  static List<List<PodClass.Item>> kinds(Iterable<PodClass.Item> items, boolean capped, int limit) {
     Map<Integer, java.util.Set<PodClass>> matchedBy = new java.util.HashMap<>();
     Map<Integer, java.util.Set<PodClass>> heldBy = new java.util.HashMap<>();
     // who counts in and who holds each group: only capped kinds are judged by it
@@ -66,7 +71,7 @@ final class PatternPacking {
         cappedZones.computeIfAbsent(c, x -> new ArrayList<>()).add(item.zoneMask);
       }
       kind.add(item);
-      if (kinds.size() > KINDS) {
+      if (kinds.size() > limit) {
         return null;
       }
     }
@@ -130,10 +135,10 @@ final class PatternPacking {
   /**
    * The pattern program over {@code kinds}: each kind's requests, zones, capacity types, shapes and pods left, its
    * worth at the bound's prices, and as candidates the first shapes {@code ranked} gives each kind that the limits
-   * allow.
+   * allow; each of {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of these kinds.
    */
   static PatternProgram.Result solve(List<List<PodClass.Item>> kinds, List<NodeShape> shapes,
-      Function<PodClass.Item, int[]> ranked, Packer.Limits limits) {
+      Function<PodClass.Item, int[]> ranked, Packer.Limits limits, List<OpenNode> seeds) {
     int k = kinds.size();
     long[][] requests = new long[k][];
     long[] zoneMasks = new long[k];
@@ -168,7 +173,34 @@ final class PatternPacking {
     return PatternProgram.solve(shapes,
         candidates.stream().mapToInt(Integer::intValue).toArray(),
         new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand, perNode), worth, ROUNDS,
-        BUDGET);
+        BUDGET, patterns(seeds, kinds));
+  }
+
+  /** Each node's pods of {@code kinds} as a pattern on its shape and zones; nodes holding none give none. */
+  static List<PatternProgram.Pattern> patterns(List<OpenNode> nodes, List<List<PodClass.Item>> kinds) {
+    Map<PodClass.Item, Integer> kindOf = new java.util.HashMap<>();
+    for (int kind = 0; kind < kinds.size(); kind++) {
+      for (PodClass.Item item : kinds.get(kind)) {
+        kindOf.put(item, kind);
+      }
+    }
+    List<PatternProgram.Pattern> patterns = new ArrayList<>();
+    for (OpenNode node : nodes) {
+      int[] counts = new int[kinds.size()];
+      boolean any = false;
+      for (int i = 0; i < node.items.size(); i++) {
+        Integer kind = kindOf.get(node.items.get(i));
+        if (kind != null) {
+          counts[kind] += node.itemCounts.get(i);
+          any = true;
+        }
+      }
+      if (any) {
+        patterns.add(new PatternProgram.Pattern(node.shape.index, counts, node.zoneMask,
+            node.shape.price(node.zoneMask)));
+      }
+    }
+    return patterns;
   }
 
   /** Picks the pattern's pods from its kinds' items; false when some kind has too few left. */

@@ -57,14 +57,19 @@ final class PatternProgram {
    * @param worth      a first price of each kind (the fractional bound's), to seed the program with good patterns
    * @param rounds     pricing rounds at most
    * @param budget     states one pattern search may visit
+   * @param seeds      patterns to start from besides the candidates' best (the nodes of a plan already made)
    */
-  static Result solve(List<NodeShape> shapes, int[] candidates, Kinds kinds, double[] worth, int rounds, int budget) {
+  static Result solve(List<NodeShape> shapes, int[] candidates, Kinds kinds, double[] worth, int rounds, int budget,
+      List<Pattern> seeds) {
     int k = kinds.size();
     int[] demand = kinds.demand().clone();
     List<Pattern> patterns = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (int s : candidates) {
       add(patterns, seen, price(shapes.get(s), kinds, worth, budget));
+    }
+    for (Pattern seed : seeds) {
+      add(patterns, seen, seed);
     }
     // every kind on its own, so the program is feasible whatever the seed patterns cover
     for (int kind = 0; kind < k; kind++) {

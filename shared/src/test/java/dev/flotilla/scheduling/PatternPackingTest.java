@@ -2,10 +2,13 @@ package dev.flotilla.scheduling;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Resources;
+import dev.flotilla.nodepool.NodePool;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Which pods the pattern program takes, and how many of a kind one of its nodes may hold. */
@@ -19,14 +22,14 @@ class PatternPackingTest {
     PodClass shard = selfRepelling(podClass(1, "shard"), 0);
     List<PodClass.Item> items = List.of(item(0, web, 1, 30), item(1, shard, 1, 5));
 
-    List<List<PodClass.Item>> kinds = PatternPacking.kinds(items, true);
+    List<List<PodClass.Item>> kinds = kinds(items, true);
 
     assertThat(kinds).hasSize(2).allSatisfy(kind -> assertThat(kind).singleElement());
     assertThat(kinds.stream().map(kind -> PatternPacking.perNode(kind.getFirst().podClass)))
         .containsExactly(Integer.MAX_VALUE, 1);
     assertThat(PatternPacking.anyCapped(kinds)).isTrue();
     // without caps only the free class is taken
-    assertThat(PatternPacking.kinds(items, false)).singleElement()
+    assertThat(kinds(items, false)).singleElement()
         .satisfies(kind -> assertThat(kind.getFirst().podClass).isSameAs(web));
   }
 
@@ -38,7 +41,7 @@ class PatternPackingTest {
     spread.caps = new int[] {3};
 
     assertThat(PatternPacking.perNode(spread)).isEqualTo(3);
-    assertThat(PatternPacking.kinds(List.of(item(0, spread, 1, 9)), true)).singleElement();
+    assertThat(kinds(List.of(item(0, spread, 1, 9)), true)).singleElement();
   }
 
   @Test
@@ -49,7 +52,7 @@ class PatternPackingTest {
     PodClass shard = selfRepelling(podClass(1, "shard"), 0);
     shard.repels = new int[] {0, 1};
 
-    assertThat(PatternPacking.kinds(List.of(item(0, web, 1, 30), item(1, shard, 1, 5)), true)).isEmpty();
+    assertThat(kinds(List.of(item(0, web, 1, 30), item(1, shard, 1, 5)), true)).isEmpty();
   }
 
   @Test
@@ -58,10 +61,54 @@ class PatternPackingTest {
     PodClass web = podClass(1, "web");
 
     // zones 1 and 1-2 overlap: a node in zone 1 could hold one of each share
-    assertThat(PatternPacking.kinds(List.of(item(0, shard, 0b01, 3), item(1, shard, 0b11, 3), item(2, web, 1, 9)),
+    assertThat(kinds(List.of(item(0, shard, 0b01, 3), item(1, shard, 0b11, 3), item(2, web, 1, 9)),
         true)).singleElement().satisfies(kind -> assertThat(kind.getFirst().podClass).isSameAs(web));
     // zones 1 and 2 do not: each share is a kind, capped
-    assertThat(PatternPacking.kinds(List.of(item(0, shard, 0b01, 3), item(1, shard, 0b10, 3)), true)).hasSize(2);
+    assertThat(kinds(List.of(item(0, shard, 0b01, 3), item(1, shard, 0b10, 3)), true)).hasSize(2);
+  }
+
+  @Test
+  void moreKindsThanTheLimitGiveNone() {
+    List<PodClass.Item> items = new ArrayList<>();
+    for (int i = 0; i <= PatternPacking.KINDS; i++) {
+      PodClass c = new PodClass(i, PendingPod.simple("default/web" + i + "-0", Resources.of(100 + i, GIB)),
+          new long[] {100 + i, GIB, 1});
+      c.zoneMask = 0b11;
+      items.add(item(i, c, 1, 2));
+    }
+
+    assertThat(PatternPacking.kinds(items, false, PatternPacking.KINDS)).isNull();
+    assertThat(PatternPacking.kinds(items, false, PatternPacking.SEEDED_KINDS)).hasSize(PatternPacking.KINDS + 1);
+  }
+
+  @Test
+  void aKeptNodeIsAPatternOfItsPodsOfTheProgramsKinds() {
+    PodClass web = podClass(0, "web");
+    PodClass shard = selfRepelling(podClass(1, "shard"), 0);
+    PodClass.Item webs = item(0, web, 1, 30);
+    PodClass.Item shards = item(1, shard, 1, 5);
+    List<List<PodClass.Item>> kinds = kinds(List.of(webs, shards), false);
+    NodeShape shape = new NodeShape(3, NodePool.defaultPool(), 0,
+        SyntheticWorkloads.karpenterCatalog(1).instanceTypes().getFirst(), CapacityType.ON_DEMAND, Map.of(),
+        new long[] {8_000, 32 * GIB, 110}, Resources.NONE, new double[] {0.4, 0.5});
+    OpenNode mixed = new OpenNode(shape, 0b01, 1);
+    mixed.items.addAll(List.of(webs, shards));
+    mixed.itemCounts.addAll(List.of(6, 1));
+    OpenNode shardOnly = new OpenNode(shape, 0b01, 1);
+    shardOnly.items.add(shards);
+    shardOnly.itemCounts.add(1);
+
+    // the shard is not one of the program's kinds: the mixed node gives its webs, the shard's node nothing
+    assertThat(PatternPacking.patterns(List.of(mixed, shardOnly), kinds)).singleElement().satisfies(p -> {
+      assertThat(p.shape()).isEqualTo(3);
+      assertThat(p.counts()).containsExactly(6);
+      assertThat(p.zoneMask()).isEqualTo(0b01);
+      assertThat(p.price()).isEqualTo(0.4);
+    });
+  }
+
+  private static List<List<PodClass.Item>> kinds(List<PodClass.Item> items, boolean capped) {
+    return PatternPacking.kinds(items, capped, PatternPacking.KINDS);
   }
 
   private static PodClass podClass(int index, String name) {

@@ -21,7 +21,7 @@ class PatternProgramTest {
     NodeShape roll = shape(0, new long[] {100, 1, 1000}, 1.0);
     PatternProgram.Kinds kinds = kinds(new long[] {45, 36, 31, 14}, new int[] {97, 610, 395, 211}, 1);
     PatternProgram.Result result = PatternProgram.solve(List.of(roll), new int[] {0}, kinds,
-        new double[] {0.45, 0.36, 0.31, 0.14}, 50, 100_000);
+        new double[] {0.45, 0.36, 0.31, 0.14}, 50, 100_000, List.of());
 
     assertThat(cost(result)).isCloseTo(452.25, within(1e-6));
     assertCovers(result, kinds);
@@ -35,7 +35,7 @@ class PatternProgramTest {
     NodeShape wide = shape(1, new long[] {180, 1, 1000}, 2.5);
     PatternProgram.Kinds kinds = kinds(new long[] {60, 40}, new int[] {30, 40}, 2);
     PatternProgram.Result result = PatternProgram.solve(List.of(narrow, wide), new int[] {0, 1}, kinds,
-        new double[] {1, 1}, 50, 100_000);
+        new double[] {1, 1}, 50, 100_000, List.of());
 
     assertThat(cost(result)).isCloseTo(10 * 2.5 + 20 * 1.0, within(1e-6));
     assertCovers(result, kinds);
@@ -46,7 +46,7 @@ class PatternProgramTest {
     NodeShape small = shape(0, new long[] {50, 1, 1000}, 1.0);
     PatternProgram.Kinds kinds = kinds(new long[] {20, 70}, new int[] {10, 3}, 1);
     PatternProgram.Result result = PatternProgram.solve(List.of(small), new int[] {0}, kinds,
-        new double[] {1, 1}, 50, 100_000);
+        new double[] {1, 1}, 50, 100_000, List.of());
 
     assertThat(cost(result)).isCloseTo(5.0, within(1e-6));
     for (PatternProgram.Pattern p : result.patterns()) {
@@ -64,14 +64,33 @@ class PatternProgramTest {
         free.capacityTypeMasks(), free.shapes(), free.demand(), new int[] {1, Integer.MAX_VALUE});
 
     PatternProgram.Result unbounded = PatternProgram.solve(List.of(roll), new int[] {0}, free,
-        new double[] {0.3, 0.1}, 50, 100_000);
+        new double[] {0.3, 0.1}, 50, 100_000, List.of());
     PatternProgram.Result result = PatternProgram.solve(List.of(roll), new int[] {0}, capped,
-        new double[] {0.3, 0.1}, 50, 100_000);
+        new double[] {0.3, 0.1}, 50, 100_000, List.of());
 
     assertThat(cost(unbounded)).isCloseTo(7.0, within(1e-6));
     assertThat(cost(result)).isCloseTo(10.0, within(1e-6));
     assertThat(result.patterns()).allSatisfy(p -> assertThat(p.counts()[0]).isLessThanOrEqualTo(1));
     assertCovers(result, capped);
+  }
+
+  @Test
+  void startsFromTheSeedPatternsItIsGiven() {
+    // ten of 60 and ten of 40 on rolls of 100: one of each fills a roll, ten rolls hold all. Priced at worths that
+    // favour the 40s, the first pattern is two 40s, and without pricing rounds the program buys fifteen rolls;
+    // given a kept plan's node holding one of each, it buys ten
+    NodeShape roll = shape(0, new long[] {100, 1, 1000}, 1.0);
+    PatternProgram.Kinds kinds = kinds(new long[] {60, 40}, new int[] {10, 10}, 1);
+    PatternProgram.Pattern kept = new PatternProgram.Pattern(0, new int[] {1, 1}, 1, 1.0);
+
+    PatternProgram.Result unseeded = PatternProgram.solve(List.of(roll), new int[] {0}, kinds,
+        new double[] {0.1, 1}, 0, 100_000, List.of());
+    PatternProgram.Result seeded = PatternProgram.solve(List.of(roll), new int[] {0}, kinds,
+        new double[] {0.1, 1}, 0, 100_000, List.of(kept));
+
+    assertThat(cost(unseeded)).isCloseTo(15.0, within(1e-6));
+    assertThat(cost(seeded)).isCloseTo(10.0, within(1e-6));
+    assertCovers(seeded, kinds);
   }
 
   private static double cost(PatternProgram.Result result) {
