@@ -73,10 +73,10 @@ final class PackingSelection {
   }
 
   /**
-   * Above this share of the bound the program runs from the kept plan's nodes (300 ms or so at 70 kinds); below it
-   * the plan is within the cost target already.
+   * Above this share of the bound the program runs from the kept plan's nodes (a few hundred ms at 50 to 70 kinds);
+   * closer to the bound, what rounding its patterns to whole nodes loses leaves it nothing to gain.
    */
-  static final double SEEDED_PROGRAM_ABOVE = 1.03;
+  static final double SEEDED_PROGRAM_ABOVE = 1.01;
 
   /** One packing from the start; kept if it places more pods, or as many and is preferred by the choice. */
   private void pack(Packer.Strategy strategy, Packer first, List<BitSet> groupShapes, Topology topology,

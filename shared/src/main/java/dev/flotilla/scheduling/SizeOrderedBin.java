@@ -59,7 +59,9 @@ final class SizeOrderedBin {
     int hi = count;
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (Double.compare(negativeSizes[mid], bound) < 0) {
+      // both sides negate sums of non-negative terms (a zero is -0.0 on both), so the plain comparison orders them
+      // as Double.compare does, without its branches for NaN and signed zeros
+      if (negativeSizes[mid] < bound) {
         lo = mid + 1;
       } else {
         hi = mid;
