@@ -217,8 +217,7 @@ final class Packer {
       followBound(items, order, nodes, picks);
     }
     if (strategy.patternProgram) {
-      packPatternProgram(items, order, nodes, strategy == Strategy.PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY,
-          kept);
+      packPatternProgram(items, order, nodes, strategy, kept);
     }
     int next = 0;
     while (true) {
@@ -324,9 +323,11 @@ final class Packer {
    * columns); independent of the number of pods.
    */
   private void packPatternProgram(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes,
-      boolean capped, List<OpenNode> kept) {
-    List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order), capped,
-        kept.isEmpty() ? PatternPacking.KINDS : PatternPacking.SEEDED_KINDS);
+      Strategy strategy, List<OpenNode> kept) {
+    List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order),
+        strategy == Strategy.PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY,
+        strategy == Strategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY ? PatternPacking.SEEDED_KINDS
+            : PatternPacking.KINDS);
     if (kinds == null || kinds.isEmpty()) {
       return;
     }

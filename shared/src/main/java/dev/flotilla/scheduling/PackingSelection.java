@@ -43,7 +43,8 @@ final class PackingSelection {
     // the pattern program from its own patterns only where its kinds are few (elsewhere it would repeat the greedy
     // packing), from the kept plan's nodes up to SEEDED_KINDS
     List<List<PodClass.Item>> kinds = PatternPacking.kinds(items, false, PatternPacking.SEEDED_KINDS);
-    boolean programRuns = kinds != null && !kinds.isEmpty() && kinds.size() <= PatternPacking.KINDS;
+    boolean anyKinds = kinds != null && !kinds.isEmpty();
+    boolean programRuns = anyKinds && kinds.size() <= PatternPacking.KINDS;
     boolean cappedProgramRuns = PatternPacking.anyCapped(PatternPacking.kinds(items, true, PatternPacking.KINDS));
     boolean manyClasses = items.stream().map(i -> i.podClass).distinct().count() > Packer.MORE_PACKINGS_CLASSES;
     Kept kept = new Kept(items.size());
@@ -57,7 +58,7 @@ final class PackingSelection {
         pack(strategy, first, groupShapes, topology, items, bound, start, kept, List.of());
       }
     }
-    if (!programRuns && kinds != null && !kinds.isEmpty() && choice == Scheduler.Choice.CHEAPEST && kept.left == 0
+    if (anyKinds && !programRuns && choice == Scheduler.Choice.CHEAPEST && kept.left == 0
         && kept.total > SEEDED_PROGRAM_ABOVE * bound.bound()) {
       pack(Packer.Strategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY, first, groupShapes, topology, items, bound,
           start, kept, kept.nodes);
