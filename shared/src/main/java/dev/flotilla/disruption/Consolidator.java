@@ -5,9 +5,11 @@ import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
 import dev.flotilla.disruption.ConsolidationPlan.Candidate;
+import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
+import dev.flotilla.model.Taint;
 import dev.flotilla.model.Toleration;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
@@ -39,11 +41,12 @@ import java.util.Set;
  * and consolidation never disagree, and then checked by the cluster's scheduler's rules
  * ({@link ConsolidationValidation}). It reads values only, no client; it remembers its last plan (below).
  *
- * <p>Cost: each single-node try is one scheduling of that node's pods against the others, at most
- * {@link #SINGLE_TRIES} of them; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
+ * <p>Cost: each single-node try is one scheduling of that node's pods against the others that have room for one
+ * of them, at most {@link #SINGLE_TRIES} a pass (a node alike one already refused costs none), the next pass going
+ * on with the nodes not tried yet; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
  * prefixes by binary search, stepping down further where a size needed many new nodes. A pass over the same nodes,
- * claims and pools as the last one gives the last plan without scheduling again (the common case in a settled
- * cluster, and the re-check before acting).
+ * claims and pools as the last one gives the last plan without scheduling again once every node has had its try
+ * (the common case in a settled cluster, and the re-check before acting).
  */
 public final class Consolidator {
 
@@ -62,11 +65,22 @@ public final class Consolidator {
       Scheduler.Domains.OFFERED_ZONES);
   /** Why the last {@link #simulate} gave no plan: every refused candidate is logged with it. */
   private String refusal;
-  /** The last plan per set of actions looked for: each disruption method keeps its own. */
+  /**
+   * The last plan per set of actions looked for: each disruption method keeps its own. A pass whose single-node
+   * tries stopped at {@link #SINGLE_TRIES} with candidates left untried is not kept: the next pass goes on with them.
+   */
   private final Map<Set<Action>, Map.Entry<Object, ConsolidationPlan>> last = new HashMap<>();
-  /** The pods the mirror of {@link #runningFor} shows running, by name: read once per view, not per try. */
-  private Map<String, PendingPod> runningPods;
-  private View runningFor;
+  /**
+   * The claims the single-node search tried and refused since it last went through every candidate. Karpenter's pass
+   * tries every candidate within a timeout; this search tries {@link #SINGLE_TRIES} a pass, the untried first, so
+   * the nodes with many pods (last in the order) are reached in a few passes instead of never. Held in memory: a new
+   * process starts a round afresh.
+   */
+  private final Set<String> refusedSingles = new HashSet<>();
+  /** Whether the last {@link #search} left single-node candidates untried. */
+  private boolean singlesLeft;
+  /** What every try of a pass reads of its view, worked out once per view. */
+  private Seen seen;
   /** The cluster as kube-scheduler sees it, loaded at the first check of a search. */
   private ConsolidationValidation validation;
 
@@ -193,7 +207,11 @@ public final class Consolidator {
       return cached.getValue();
     }
     ConsolidationPlan plan = search(view, pools, owned, eligible, skipped, budget, emptyBudget, looking);
-    last.put(Set.copyOf(looking), Map.entry(key, plan));
+    if (singlesLeft && plan.action() == Action.NONE) {
+      last.remove(looking);
+    } else {
+      last.put(Set.copyOf(looking), Map.entry(key, plan));
+    }
     return plan;
   }
 
@@ -201,6 +219,7 @@ public final class Consolidator {
       List<Candidate> eligible, List<String> skipped, Map<String, Integer> budget, Map<String, Integer> emptyBudget,
       Set<Action> looking) {
     validation = null;
+    singlesLeft = false;
 
     // empty nodes: every one the budgets allow, at once
     Map<String, Integer> left = new HashMap<>(emptyBudget);
@@ -231,10 +250,29 @@ public final class Consolidator {
         .toList();
     List<ConsolidationPlan> replaces = new ArrayList<>();
     List<Candidate> singles = looking.contains(Action.DELETE) || looking.contains(Action.REPLACE)
-        ? underused.subList(0, Math.min(SINGLE_TRIES, underused.size())) : List.of();
-    for (Candidate c : singles) {
-      Plan plan = simulate(List.of(c), owned, view);
+        ? singlesInTurn(underused) : List.of();
+    // a node alike one refused this pass (same type, zone, pool, labels, pods but for names) would be refused the
+    // same way, the cluster seen from it being the other's with two names swapped: it costs no try. 481 shards
+    // alone on their nodes are a handful of tries, not 481
+    Map<Alike, String> refusedAlike = new HashMap<>();
+    int tries = 0;
+    int turn = 0;
+    for (; turn < singles.size() && tries < SINGLE_TRIES; turn++) {
+      Candidate c = singles.get(turn);
+      Alike alike = Alike.of(c);
+      String same = refusedAlike.get(alike);
+      if (same != null) {
+        refusedSingles.add(c.claim().id());
+        refused("single", List.of(c), "alike a node refused: " + same);
+        continue;
+      }
+      tries++;
+      // a plan that saves nothing is refused whatever the cluster's scheduler would do with it: not checked
+      Plan plan = simulate(List.of(c), owned, view, true,
+          p -> p.nodeClaims().isEmpty() || c.price() - p.totalPricePerHour() >= MIN_SAVING_PER_HOUR);
       if (plan == null) {
+        refusedSingles.add(c.claim().id());
+        refusedAlike.put(alike, refusal);
         refused("single", List.of(c), refusal);
         continue;
       }
@@ -250,10 +288,15 @@ public final class Consolidator {
             plan.inFlightPlacements(), c.price(), price, (count == 1 ? "one cheaper node (" : count
                 + " nodes together cheaper (") + types(plan) + ") can run its pods", skipped));
       } else {
-        refused("single", List.of(c), count + " replacement(s) at $" + Math.round(price * 1e4) / 1e4
-            + "/h save $" + Math.round(saving * 1e4) / 1e4 + "/h, too little");
+        String why = count + " replacement(s) at $" + Math.round(price * 1e4) / 1e4 + "/h save $"
+            + Math.round(saving * 1e4) / 1e4 + "/h, too little";
+        refusedSingles.add(c.claim().id());
+        refusedAlike.put(alike, why);
+        refused("single", List.of(c), why);
       }
     }
+    singlesLeft = turn < singles.size() && singles.subList(turn, singles.size()).stream()
+        .anyMatch(c -> !refusedSingles.contains(c.claim().id()));
     if (!replaces.isEmpty()) {
       return together(replaces, owned, view, budget, skipped);
     }
@@ -305,6 +348,43 @@ public final class Consolidator {
       high = k - 1;
     }
     return best != null ? best : ConsolidationPlan.none("no cheaper arrangement of the pods was found", skipped);
+  }
+
+  /**
+   * The candidates in the order this pass tries them: those not refused since the round began, then the refused
+   * ones, each in the search's order (fewest pods first). When every candidate has been refused, a new round begins;
+   * a pass that leaves none untried without finding an action is kept as the last plan (above) until the cluster
+   * changes, as Karpenter marks a cluster consolidated.
+   */
+  private List<Candidate> singlesInTurn(List<Candidate> underused) {
+    Set<String> current = new HashSet<>();
+    underused.forEach(c -> current.add(c.claim().id()));
+    refusedSingles.retainAll(current);
+    if (refusedSingles.size() == current.size()) {
+      refusedSingles.clear();
+    }
+    List<Candidate> turn = new ArrayList<>(underused.size());
+    underused.stream().filter(c -> !refusedSingles.contains(c.claim().id())).forEach(turn::add);
+    underused.stream().filter(c -> refusedSingles.contains(c.claim().id())).forEach(turn::add);
+    return turn;
+  }
+
+  /**
+   * What a single-node try depends on, names aside: the node's offering, pool, labels (but its hostname and claim),
+   * taints, allocatable, and its pods as kinds.
+   */
+  private record Alike(String instanceType, String zone, CapacityType capacityType, String pool,
+      double price, Map<String, String> labels, List<Taint> taints, Resources allocatable,
+      Map<PendingPod, Long> pods) {
+    static Alike of(Candidate c) {
+      Map<String, String> labels = new HashMap<>(c.state().labels());
+      labels.remove(WellKnownLabels.HOSTNAME);
+      labels.remove(WellKnownLabels.CLAIM);
+      Map<PendingPod, Long> pods = c.state().pods().stream().collect(java.util.stream.Collectors.groupingBy(
+          p -> p.pod().withName("kind"), java.util.stream.Collectors.counting()));
+      return new Alike(c.claim().instanceType(), c.claim().zone(), c.claim().capacityType(), c.claim().nodePool(),
+          c.price(), labels, c.state().taints(), c.state().allocatable(), pods);
+    }
   }
 
   /**
@@ -459,33 +539,40 @@ public final class Consolidator {
       gone.add(c.claim().id());
       pods.addAll(c.state().displaced());
     }
-    if (runningFor != view) {
-      runningPods = runningByName(view);
-      runningFor = view;
+    if (seen == null || seen.view() != view) {
+      seen = Seen.of(view);
     }
+    Map<String, PendingPod> runningPods = seen.runningPods();
+    // a node with less room than the least any displaced pod asks for takes none of them: left out, it costs the
+    // scheduling nothing, where a thousand full nodes and their pods' topology were most of a try
+    Resources least = least(pods);
     List<InFlightNode> stay = new ArrayList<>();
     for (Candidate c : owned) {
       if (!gone.contains(c.claim().id()) && c.claim().instanceType() != null) {
         List<PendingPod> taking = new ArrayList<>(c.state().pods().stream().map(NodeState.NodePod::pod).toList());
         taking.addAll(onTheirWay(c.claim(), runningPods, view.now()));
-        stay.add(new InFlightNode(c.claim().id(), c.claim().nodePool(), c.claim().instanceType(), c.claim().zone(),
-            c.claim().capacityType(), taking));
+        if (hasRoomFor(least, c.state().allocatable(), taking)) {
+          stay.add(new InFlightNode(c.claim().id(), c.claim().nodePool(), c.claim().instanceType(),
+              c.claim().zone(), c.claim().capacityType(), taking));
+        }
       }
     }
-    List<Claim> remaining = view.claims().stream().filter(c -> c.state().live() && !gone.contains(c.id())).toList();
+    // the pools' usage without the removed nodes' claims
+    Map<String, Resources> usage = new HashMap<>(seen.poolUsage());
+    Provisioner.poolUsage(removed.stream().map(Candidate::claim).toList(), view.catalog())
+        .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
     // a new node gives up what its DaemonSets take; the nodes that stay already list their DaemonSets' pods
     // zone spreads count the pods that stay where they run, as the cluster's scheduler will
     Set<String> removedNodes = new HashSet<>();
     removed.forEach(c -> removedNodes.add(c.state().node()));
-    List<PlacedPod> running = new ArrayList<>();
-    for (NodeState node : view.nodes()) {
-      String zone = node.labels().get(WellKnownLabels.ZONE);
-      if (zone != null && !removedNodes.contains(node.node())) {
-        node.pods().forEach(p -> running.add(new PlacedPod(p.pod(), zone)));
+    List<PlacedPod> running = new ArrayList<>(seen.placedPods());
+    seen.placed().forEach((node, placed) -> {
+      if (!removedNodes.contains(node)) {
+        running.addAll(placed);
       }
-    }
-    SchedulingInput input = new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(),
-        Provisioner.poolUsage(remaining, view.catalog()), stay, running);
+    });
+    SchedulingInput input = new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(), usage, stay,
+        running);
     Plan plan = scheduler.schedule(input);
     if (!plan.unschedulable().isEmpty()) {
       refusal = "the plan places " + plan.unschedulable().size() + " displaced pod(s) nowhere ("
@@ -525,6 +612,56 @@ public final class Consolidator {
       return null;
     }
     return plan;
+  }
+
+  /** Whether what {@code taking} leaves of {@code allocatable} holds {@code request}. */
+  private static boolean hasRoomFor(Resources request, Resources allocatable, List<PendingPod> taking) {
+    for (Map.Entry<String, Long> need : request.amounts().entrySet()) {
+      long free = allocatable.get(need.getKey());
+      for (PendingPod p : taking) {
+        free -= p.requests().get(need.getKey());
+      }
+      if (free < need.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Of each resource, the least any of {@code pods} asks for (none where one asks for none). */
+  private static Resources least(List<PendingPod> pods) {
+    if (pods.isEmpty()) {
+      return Resources.NONE;
+    }
+    Map<String, Long> least = new HashMap<>(pods.getFirst().requests().amounts());
+    for (PendingPod p : pods) {
+      least.replaceAll((name, amount) -> Math.min(amount, p.requests().get(name)));
+    }
+    return new Resources(least);
+  }
+
+  /**
+   * @param runningPods the pods the mirror shows running, by name
+   * @param placed each node's pods in its zone, by node (nodes without a zone label left out)
+   * @param placedPods how many pods {@code placed} holds
+   * @param poolUsage what the live claims count against their pools' limits
+   */
+  private record Seen(View view, Map<String, PendingPod> runningPods, Map<String, List<PlacedPod>> placed,
+      int placedPods, Map<String, Resources> poolUsage) {
+    static Seen of(View view) {
+      Map<String, List<PlacedPod>> placed = new java.util.LinkedHashMap<>();
+      int count = 0;
+      for (NodeState node : view.nodes()) {
+        String zone = node.labels().get(WellKnownLabels.ZONE);
+        if (zone != null) {
+          List<PlacedPod> pods = node.pods().stream().map(p -> new PlacedPod(p.pod(), zone)).toList();
+          placed.put(node.node(), pods);
+          count += pods.size();
+        }
+      }
+      return new Seen(view, runningByName(view), placed, count, Provisioner.poolUsage(
+          view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()));
+    }
   }
 
   /** Whether a claim's reservations still hold pods on their way: its node in flight, or Ready within the grace. */

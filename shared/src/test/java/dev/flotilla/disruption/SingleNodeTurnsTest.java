@@ -1,0 +1,90 @@
+package dev.flotilla.disruption;
+
+import static dev.flotilla.disruption.RunningCluster.pod;
+import static dev.flotilla.disruption.RunningCluster.running;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.disruption.ConsolidationPlan.Action;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.scheduling.Scheduler;
+import dev.flotilla.scheduling.SchedulingInput;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Single-node consolidation tries {@link Consolidator#SINGLE_TRIES} nodes a pass, fewest pods first. Nodes that can
+ * go nowhere cheaper come first in that order; the node worth replacing, with more pods, comes after them and must
+ * still be reached.
+ */
+class SingleNodeTurnsTest {
+
+  private static final Set<Action> SINGLE = EnumSet.of(Action.DELETE, Action.REPLACE);
+
+  private final RunningCluster cluster = new RunningCluster();
+  private final Consolidator consolidator = new Consolidator();
+
+  @Test
+  void theNextPassTriesTheNodesThePassBeforeDidNotReach() {
+    // each alone on the cheapest type for it, too large for another's spare room and kept off the big node by its
+    // architecture: each try is refused
+    int fixed = Consolidator.SINGLE_TRIES + 5;
+    for (int i = 0; i < fixed; i++) {
+      onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
+    }
+    Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
+        running(pod("web-2", 1000, 1024))));
+
+    ConsolidationPlan first = consolidator.plan(view(), SINGLE);
+    ConsolidationPlan second = consolidator.plan(view(), SINGLE);
+
+    assertThat(first.action()).isEqualTo(Action.NONE);
+    assertThat(second.claimIds()).containsExactly(big.id());
+    assertThat(second.savingPerHour()).isPositive();
+  }
+
+  @Test
+  void nodesAlikeButForTheirPodsNamesCostOneTry() {
+    for (int i = 0; i < Consolidator.SINGLE_TRIES + 5; i++) {
+      onItsCheapestNode("shard-" + i, arm(pod("shard-" + i, 1500, 1024)));
+    }
+    Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
+        running(pod("web-2", 1000, 1024))));
+
+    assertThat(consolidator.plan(view(), SINGLE).claimIds()).containsExactly(big.id());
+  }
+
+  @Test
+  void aRoundThatFindsNothingIsKeptUntilTheClusterChanges() {
+    for (int i = 0; i < Consolidator.SINGLE_TRIES + 5; i++) {
+      onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
+    }
+
+    ConsolidationPlan first = consolidator.plan(view(), SINGLE);
+    ConsolidationPlan second = consolidator.plan(view(), SINGLE);
+    ConsolidationPlan third = consolidator.plan(view(), SINGLE);
+
+    assertThat(List.of(first, second, third)).allSatisfy(p -> assertThat(p.action()).isEqualTo(Action.NONE));
+    // the first pass left nodes untried, so the second searched again; the second tried the last of them, so the
+    // third is the second's plan, not a search
+    assertThat(second).isNotSameAs(first);
+    assertThat(third).isSameAs(second);
+  }
+
+  private static PendingPod arm(PendingPod pod) {
+    return pod.toBuilder().nodeSelector(java.util.Map.of(dev.flotilla.model.WellKnownLabels.ARCH, "arm64")).build();
+  }
+
+  private void onItsCheapestNode(String node, PendingPod pod) {
+    String type = new Scheduler().schedule(new SchedulingInput(List.of(pod), cluster.pools, cluster.catalog))
+        .nodeClaims().getFirst().instanceTypes().getFirst().name();
+    cluster.node(node, type, List.of(running(pod)));
+  }
+
+  private Consolidator.View view() {
+    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
+        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
+  }
+}
