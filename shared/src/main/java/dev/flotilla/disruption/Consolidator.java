@@ -542,18 +542,15 @@ public final class Consolidator {
     if (seen == null || seen.view() != view) {
       seen = Seen.of(view);
     }
-    Map<String, PendingPod> runningPods = seen.runningPods();
     // a node with less room than the least any displaced pod asks for takes none of them: left out, it costs the
     // scheduling nothing, where a thousand full nodes and their pods' topology were most of a try
     Resources least = least(pods);
     List<InFlightNode> stay = new ArrayList<>();
     for (Candidate c : owned) {
       if (!gone.contains(c.claim().id()) && c.claim().instanceType() != null) {
-        List<PendingPod> taking = new ArrayList<>(c.state().pods().stream().map(NodeState.NodePod::pod).toList());
-        taking.addAll(onTheirWay(c.claim(), runningPods, view.now()));
-        if (hasRoomFor(least, c.state().allocatable(), taking)) {
-          stay.add(new InFlightNode(c.claim().id(), c.claim().nodePool(), c.claim().instanceType(),
-              c.claim().zone(), c.claim().capacityType(), taking));
+        Staying node = seen.staying(c);
+        if (least.fitsIn(node.free())) {
+          stay.add(node.node());
         }
       }
     }
@@ -614,20 +611,6 @@ public final class Consolidator {
     return plan;
   }
 
-  /** Whether what {@code taking} leaves of {@code allocatable} holds {@code request}. */
-  private static boolean hasRoomFor(Resources request, Resources allocatable, List<PendingPod> taking) {
-    for (Map.Entry<String, Long> need : request.amounts().entrySet()) {
-      long free = allocatable.get(need.getKey());
-      for (PendingPod p : taking) {
-        free -= p.requests().get(need.getKey());
-      }
-      if (free < need.getValue()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /** Of each resource, the least any of {@code pods} asks for (none where one asks for none). */
   private static Resources least(List<PendingPod> pods) {
     if (pods.isEmpty()) {
@@ -640,14 +623,32 @@ public final class Consolidator {
     return new Resources(least);
   }
 
+  /** A node that stays, as the scheduling takes it, and the room its pods (and those on their way) leave. */
+  private record Staying(InFlightNode node, Resources free) {}
+
   /**
    * @param runningPods the pods the mirror shows running, by name
    * @param placed each node's pods in its zone, by node (nodes without a zone label left out)
    * @param placedPods how many pods {@code placed} holds
    * @param poolUsage what the live claims count against their pools' limits
+   * @param stayingByClaim each owned node as a node that stays, by claim, worked out at its first try
    */
   private record Seen(View view, Map<String, PendingPod> runningPods, Map<String, List<PlacedPod>> placed,
-      int placedPods, Map<String, Resources> poolUsage) {
+      int placedPods, Map<String, Resources> poolUsage, Map<String, Staying> stayingByClaim) {
+
+    Staying staying(Candidate c) {
+      return stayingByClaim.computeIfAbsent(c.claim().id(), id -> {
+        List<PendingPod> taking = new ArrayList<>(c.state().pods().stream().map(NodeState.NodePod::pod).toList());
+        taking.addAll(onTheirWay(c.claim(), runningPods, view.now()));
+        Resources free = c.state().allocatable();
+        for (PendingPod p : taking) {
+          free = free.minus(p.requests());
+        }
+        return new Staying(new InFlightNode(c.claim().id(), c.claim().nodePool(), c.claim().instanceType(),
+            c.claim().zone(), c.claim().capacityType(), taking), free);
+      });
+    }
+
     static Seen of(View view) {
       Map<String, List<PlacedPod>> placed = new java.util.LinkedHashMap<>();
       int count = 0;
@@ -660,7 +661,7 @@ public final class Consolidator {
         }
       }
       return new Seen(view, runningByName(view), placed, count, Provisioner.poolUsage(
-          view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()));
+          view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()), new HashMap<>());
     }
   }
 
