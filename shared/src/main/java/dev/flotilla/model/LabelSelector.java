@@ -8,7 +8,10 @@ import java.util.TreeMap;
 public record LabelSelector(Map<String, String> matchLabels, List<Requirement> matchExpressions) {
 
   public LabelSelector {
-    matchLabels = matchLabels == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(matchLabels));
+    // sorted, so that it reads the same everywhere; linked, so that matching (the binder's and the scheduler's
+    // hottest test) walks a list rather than a tree
+    matchLabels = matchLabels == null ? Map.of()
+        : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(new TreeMap<>(matchLabels)));
     matchExpressions = matchExpressions == null ? List.of() : List.copyOf(matchExpressions);
   }
 

@@ -129,13 +129,21 @@ final class ZoneTopology {
     this.offeredZones = offeredZones;
     this.zoneWorth = zoneWorth;
     running.forEach(p -> zonesWithNodes.add(p.zone()));
+    // each spread counts the running pods again: their zones looked up once
+    this.runningZone = new int[running.size()];
+    for (int i = 0; i < running.size(); i++) {
+      runningZone[i] = zones.indexOf(running.get(i).zone());
+    }
   }
+
+  /** The index in {@code zones} of each running pod's zone, -1 where the catalog has none. */
+  private final int[] runningZone;
 
   /** A new spread starts from the pods already running in each zone: the skew the cluster's scheduler checks. */
   private Spread seeded(Spread spread) {
-    for (PlacedPod p : running) {
-      int z = zones.indexOf(p.zone());
-      if (z >= 0 && spread.group.matches(p.pod())) {
+    for (int i = 0; i < runningZone.length; i++) {
+      int z = runningZone[i];
+      if (z >= 0 && spread.group.matches(running.get(i).pod())) {
         spread.counts[z]++;
       }
     }
