@@ -10,7 +10,9 @@ import java.util.List;
  * what it saves. {@code skipped} says, for the nodes not chosen, why not: every decision is explainable.
  *
  * @param moves       the displaced pods placed in the spare room of nodes that stay (by the nodes' claim ids)
- * @param replacements the new nodes, at most one, with the pods planned on them
+ * @param replacements the new nodes with the pods planned on them: at most one for several nodes removed at once
+ *                     ({@link Action#MULTI_NODE}); for replaced nodes, no more than they are, unless one node
+ *                     is split into cheaper ones that save a quarter of its price
  */
 public record ConsolidationPlan(Action action, List<Candidate> nodes, List<NodeClaim> replacements,
     List<InFlightPlacement> moves, double removedPricePerHour, double replacementPricePerHour, String reason,
