@@ -500,8 +500,14 @@ final class FractionalBound {
       }
     }
     int[] byFirst = byFirstDescending(perDollar);
+    // the classes each shape holds as words, so that checking one shape's within another's allocates nothing
+    long[][] held = new long[n][];
+    for (int j = 0; j < n; j++) {
+      held[j] = holds.get(j).toLongArray();
+    }
     for (int j = 0; j < n; j++) {
       boolean dominated = false;
+      boolean holdsCapped = holds.get(j).intersects(capped);
       // only a shape at least as good on the first resource can beat this one: those come first in byFirst
       for (int p = 0; p < byFirst.length && !dominated
           && (perDollar[j].length == 0 || perDollar[byFirst[p]][0] >= perDollar[j][0]); p++) {
@@ -516,19 +522,29 @@ final class FractionalBound {
           better |= perDollar[o][i] > perDollar[j][i];
         }
         // a per-node cap is room every node has alike, so per dollar it favours the cheaper node
-        boolean capsToo = !holds.get(j).intersects(capped)
+        boolean capsToo = !holdsCapped
             || shapes.get(candidates.get(o)).minPrice <= shapes.get(candidates.get(j)).minPrice;
-        if (atLeast && capsToo && (better || o < j)) {
-          BitSet missing = (BitSet) holds.get(j).clone();
-          missing.andNot(holds.get(o));
-          dominated = missing.isEmpty();
-        }
+        dominated = atLeast && capsToo && (better || o < j) && within(held[j], held[o]);
       }
       if (!dominated) {
         kept.add(candidates.get(j));
         keptHolds.add(holds.get(j));
       }
     }
+  }
+
+  /** Whether every bit of {@code words} is set in {@code in} (both as {@link BitSet#toLongArray()} gives them). */
+  private static boolean within(long[] words, long[] in) {
+    // toLongArray drops trailing empty words: a longer array has a bit set past the other's last
+    if (words.length > in.length) {
+      return false;
+    }
+    for (int w = 0; w < words.length; w++) {
+      if ((words[w] & ~in[w]) != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -571,7 +587,7 @@ final class FractionalBound {
         perDollar[k][i] = s.room[active[i]] / scale[active[i]] / s.minPrice;
       }
     }
-    List<Integer> front = new ArrayList<>();
+    List<Integer> front = new ArrayList<>(n);
     int[] byFirst = byFirstDescending(perDollar);
     for (int k = 0; k < n; k++) {
       boolean dominated = false;

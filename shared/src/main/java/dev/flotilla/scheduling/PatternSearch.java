@@ -17,6 +17,11 @@ final class PatternSearch {
   private final int[] counts;
   /** Per resource, the best worth per unit among kinds from position i on: what room can earn at most. */
   private final double[][] density;
+  /**
+   * The room left below each depth: depth i writes only row i + 1, and reads its own or an ancestor's row, which no
+   * deeper call writes, so the search allocates nothing per state.
+   */
+  private final long[][] rooms;
   private int budget;
 
   final int[] best;
@@ -60,6 +65,7 @@ final class PatternSearch {
     this.counts = new int[n];
     this.best = new int[n];
     this.density = new double[n + 1][room.length];
+    this.rooms = new long[n + 1][room.length];
     for (int i = n - 1; i >= 0; i--) {
       int k = order[i];
       for (int r = 0; r < room.length; r++) {
@@ -100,7 +106,8 @@ final class PatternSearch {
     for (int n = max; n >= 0 && budget >= 0; n--) {
       long[] left = room;
       if (n > 0) {
-        left = room.clone();
+        left = rooms[i + 1];
+        System.arraycopy(room, 0, left, 0, room.length);
         for (int r = 0; r < req.length; r++) {
           left[r] -= req[r] * n;
         }
