@@ -562,7 +562,7 @@ public final class Consolidator {
     // zone spreads count the pods that stay where they run, as the cluster's scheduler will
     Set<String> removedNodes = new HashSet<>();
     removed.forEach(c -> removedNodes.add(c.state().node()));
-    List<PlacedPod> running = new ArrayList<>(seen.placedPods());
+    List<PlacedPod> running = new ArrayList<>(seen.placedCount());
     seen.placed().forEach((node, placed) -> {
       if (!removedNodes.contains(node)) {
         running.addAll(placed);
@@ -629,12 +629,12 @@ public final class Consolidator {
   /**
    * @param runningPods the pods the mirror shows running, by name
    * @param placed each node's pods in its zone, by node (nodes without a zone label left out)
-   * @param placedPods how many pods {@code placed} holds
+   * @param placedCount how many pods {@code placed} holds, to size the list of those that stay
    * @param poolUsage what the live claims count against their pools' limits
    * @param stayingByClaim each owned node as a node that stays, by claim, worked out at its first try
    */
   private record Seen(View view, Map<String, PendingPod> runningPods, Map<String, List<PlacedPod>> placed,
-      int placedPods, Map<String, Resources> poolUsage, Map<String, Staying> stayingByClaim) {
+      int placedCount, Map<String, Resources> poolUsage, Map<String, Staying> stayingByClaim) {
 
     Staying staying(Candidate c) {
       return stayingByClaim.computeIfAbsent(c.claim().id(), id -> {
