@@ -26,6 +26,14 @@ final class ClusterState {
   final Map<String, NodeLoad> nodes = new HashMap<>();
   private final Map<String, NodeLoad> podNode = new HashMap<>();
   private final Map<Selection, PodTally> tallies = new HashMap<>();
+  /**
+   * Running pods by their namespace and labels, then by node: a cluster of thousands of pods has a few hundred such
+   * sets, so a new tally matches its selector against those, not against every pod.
+   */
+  private final Map<Labelled, Map<NodeLoad, Integer>> byLabels = new HashMap<>();
+
+  /** The part of a pod a selection reads. */
+  record Labelled(String namespace, Map<String, String> labels) {}
   /** Running pods' anti-affinity terms: carriers per domain value. */
   final Map<CarriedTerm, Map<String, Integer>> antiAffinity = new LinkedHashMap<>();
   /** Running pods' required affinity terms: carriers per domain value (InterPodAffinity scores them). */
@@ -92,6 +100,12 @@ final class ClusterState {
   }
 
   private void change(PendingPod pod, NodeLoad node, int sign) {
+    Labelled labelled = new Labelled(pod.namespace(), pod.labels());
+    Map<NodeLoad, Integer> where = byLabels.computeIfAbsent(labelled, k -> new java.util.IdentityHashMap<>());
+    where.merge(node, sign, (a, b) -> a + b == 0 ? null : a + b);
+    if (where.isEmpty()) {
+      byLabels.remove(labelled);
+    }
     for (PodTally tally : tallies.values()) {
       tally.change(pod, node, sign);
     }
@@ -123,11 +137,11 @@ final class ClusterState {
         term.selector());
   }
 
-  /** The tally of a selection, counting by {@code key}; built by one walk over the cluster the first time. */
+  /** The tally of a selection, counting by {@code key}; built from the running pods' label sets the first time. */
   PodTally tally(Selection selection, String key) {
-    PodTally tally = tallies.computeIfAbsent(selection, s -> new PodTally(s, order));
+    PodTally tally = tallies.computeIfAbsent(selection, s -> new PodTally(s, byLabels));
     if (!tally.tracks(key)) {
-      tally.track(key, order);
+      tally.track(key);
     }
     return tally;
   }

@@ -2,6 +2,7 @@ package dev.flotilla.binding;
 
 import dev.flotilla.model.PendingPod;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
@@ -12,40 +13,39 @@ final class PodTally {
 
   final Selection selection;
   private final Map<String, Map<String, Integer>> byKey = new HashMap<>();
+  /**
+   * The pods selected on each node that runs any: a topology key asked later is counted from these, where a walk
+   * over every running pod (thousands, each matched by the selector) for each key was most of what loading a
+   * cluster cost.
+   */
+  private final Map<NodeLoad, Integer> onNode = new IdentityHashMap<>();
   int total;
 
-  PodTally(Selection selection, Iterable<NodeLoad> nodes) {
+  /** @param byLabels the running pods by namespace and labels, then by node: one selector match per such set */
+  PodTally(Selection selection, Map<ClusterState.Labelled, Map<NodeLoad, Integer>> byLabels) {
     this.selection = selection;
-    for (NodeLoad node : nodes) {
-      for (PendingPod pod : node.running.values()) {
-        if (selection.selects(pod)) {
-          total++;
-        }
+    byLabels.forEach((labelled, where) -> {
+      if (selection.selects(labelled.namespace(), labelled.labels())) {
+        where.forEach((node, n) -> {
+          onNode.merge(node, n, Integer::sum);
+          total += n;
+        });
       }
-    }
+    });
   }
 
   boolean tracks(String key) {
     return byKey.containsKey(key);
   }
 
-  void track(String key, Iterable<NodeLoad> nodes) {
+  void track(String key) {
     Map<String, Integer> counts = new HashMap<>();
-    for (NodeLoad node : nodes) {
+    onNode.forEach((node, n) -> {
       String value = node.labels.get(key);
-      if (value == null) {
-        continue;
-      }
-      int n = 0;
-      for (PendingPod pod : node.running.values()) {
-        if (selection.selects(pod)) {
-          n++;
-        }
-      }
-      if (n > 0) {
+      if (value != null) {
         counts.merge(value, n, Integer::sum);
       }
-    }
+    });
     byKey.put(key, counts);
   }
 
@@ -54,6 +54,7 @@ final class PodTally {
       return;
     }
     total += sign;
+    onNode.merge(node, sign, (a, b) -> a + b == 0 ? null : a + b);
     for (Map.Entry<String, Map<String, Integer>> e : byKey.entrySet()) {
       String value = node.labels.get(e.getKey());
       if (value != null) {

@@ -12,6 +12,10 @@ record Selection(Set<String> namespaces, LabelSelector selector) {
   }
 
   boolean selects(PendingPod pod) {
-    return namespaces.contains(pod.namespace()) && selector.matches(pod.labels());
+    return selects(pod.namespace(), pod.labels());
+  }
+
+  boolean selects(String namespace, java.util.Map<String, String> labels) {
+    return namespaces.contains(namespace) && selector.matches(labels);
   }
 }
