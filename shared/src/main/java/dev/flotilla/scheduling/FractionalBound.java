@@ -489,7 +489,7 @@ final class FractionalBound {
    * least as much of every resource per dollar (per-node caps included, when it holds capped classes): dropping them
    * leaves the per-class optimum unchanged.
    */
-  private static void undominated(List<NodeShape> shapes, List<Integer> candidates, List<BitSet> holds,
+  static void undominated(List<NodeShape> shapes, List<Integer> candidates, List<BitSet> holds,
       BitSet capped, int[] active, double[] scale, List<Integer> kept, List<BitSet> keptHolds) {
     int n = candidates.size();
     double[][] perDollar = new double[n][active.length];
@@ -499,22 +499,32 @@ final class FractionalBound {
         perDollar[j][i] = s.room[active[i]] / scale[active[i]] / s.minPrice;
       }
     }
-    int[] byFirst = byFirstDescending(perDollar);
-    // the classes each shape holds as words, so that checking one shape's within another's allocates nothing
-    long[][] held = new long[n][];
-    for (int j = 0; j < n; j++) {
-      held[j] = holds.get(j).toLongArray();
+    // the classes each shape holds as words, side by side, so that checking one shape's within another's allocates
+    // nothing, and building them allocates once (a copy per shape was a tenth of a small scheduling's bound)
+    int words = 0;
+    for (BitSet h : holds) {
+      words = Math.max(words, (h.length() + 63) >>> 6);
     }
+    long[] held = new long[n * words];
     for (int j = 0; j < n; j++) {
-      boolean dominated = false;
+      BitSet h = holds.get(j);
+      for (int c = h.nextSetBit(0); c >= 0; c = h.nextSetBit(c + 1)) {
+        held[j * words + (c >>> 6)] |= 1L << c;
+      }
+    }
+    // Beating is transitive (each of its tests is: as good per dollar, holding as much, no dearer where caps count,
+    // ties broken by index), so a shape is beaten by some shape only if it is beaten by one no shape beats. In an
+    // order where every shape comes after those that beat it (every resource per dollar, descending, then index),
+    // each shape is checked against the unbeaten ones found before it only: a few dozen, where the shapes at least
+    // as good on the first resource were hundreds, and a full catalog's check was most of a small scheduling
+    boolean[] beaten = new boolean[n];
+    int[] unbeaten = new int[n];
+    int found = 0;
+    for (int j : bestFirst(perDollar)) {
       boolean holdsCapped = holds.get(j).intersects(capped);
-      // only a shape at least as good on the first resource can beat this one: those come first in byFirst
-      for (int p = 0; p < byFirst.length && !dominated
-          && (perDollar[j].length == 0 || perDollar[byFirst[p]][0] >= perDollar[j][0]); p++) {
-        int o = byFirst[p];
-        if (o == j) {
-          continue;
-        }
+      boolean dominated = false;
+      for (int u = 0; u < found && !dominated; u++) {
+        int o = unbeaten[u];
         boolean atLeast = true;
         boolean better = false;
         for (int i = 0; i < active.length && atLeast; i++) {
@@ -524,23 +534,89 @@ final class FractionalBound {
         // a per-node cap is room every node has alike, so per dollar it favours the cheaper node
         boolean capsToo = !holdsCapped
             || shapes.get(candidates.get(o)).minPrice <= shapes.get(candidates.get(j)).minPrice;
-        dominated = atLeast && capsToo && (better || o < j) && within(held[j], held[o]);
+        dominated = atLeast && capsToo && (better || o < j) && within(held, j * words, o * words, words);
       }
-      if (!dominated) {
+      if (dominated) {
+        beaten[j] = true;
+      } else {
+        unbeaten[found++] = j;
+      }
+    }
+    for (int j = 0; j < n; j++) {
+      if (!beaten[j]) {
         kept.add(candidates.get(j));
         keptHolds.add(holds.get(j));
       }
     }
   }
 
-  /** Whether every bit of {@code words} is set in {@code in} (both as {@link BitSet#toLongArray()} gives them). */
-  private static boolean within(long[] words, long[] in) {
-    // toLongArray drops trailing empty words: a longer array has a bit set past the other's last
-    if (words.length > in.length) {
-      return false;
+  /**
+   * The rows of {@code perDollar} with no value that is not a number (such a row beats none and none beats it),
+   * by every value descending, then by index: a row comes after every row at least as good on each value.
+   */
+  private static int[] bestFirst(double[][] perDollar) {
+    int n = perDollar.length;
+    int[] rows = new int[n];
+    int count = 0;
+    for (int j = 0; j < n; j++) {
+      boolean numbers = true;
+      for (double v : perDollar[j]) {
+        numbers &= !Double.isNaN(v);
+      }
+      if (numbers) {
+        rows[count++] = j;
+      }
     }
-    for (int w = 0; w < words.length; w++) {
-      if ((words[w] & ~in[w]) != 0) {
+    rows = java.util.Arrays.copyOf(rows, count);
+    if (count == 0 || perDollar[0].length == 0) {
+      return rows;
+    }
+    // by the first two values (primitive keys: a comparator over boxed rows was most of this check), then runs
+    // equal on both, rare and short, by the rest
+    double[] first = new double[n];
+    double[] second = new double[n];
+    for (int j : rows) {
+      first[j] = -perDollar[j][0];
+      second[j] = perDollar[j].length > 1 ? -perDollar[j][1] : 0;
+    }
+    IndexOrder.sort(rows, new int[n], first, second);
+    for (int from = 0; from < count && perDollar[0].length > 2; ) {
+      int to = from + 1;
+      while (to < count && first[rows[to]] == first[rows[from]] && second[rows[to]] == second[rows[from]]) {
+        to++;
+      }
+      for (int i = from + 1; i < to; i++) {
+        int x = rows[i];
+        int k = i - 1;
+        while (k >= from && after(perDollar, rows[k], x)) {
+          rows[k + 1] = rows[k];
+          k--;
+        }
+        rows[k + 1] = x;
+      }
+      from = to;
+    }
+    return rows;
+  }
+
+  /**
+   * Whether row {@code a} goes after row {@code b} among rows equal on their first two values: less of the first
+   * value after those that differs, or none differing and a higher index.
+   */
+  private static boolean after(double[][] perDollar, int a, int b) {
+    for (int i = 2; i < perDollar[a].length; i++) {
+      int c = Double.compare(perDollar[b][i], perDollar[a][i]);
+      if (c != 0) {
+        return c > 0;
+      }
+    }
+    return a > b;
+  }
+
+  /** Whether every bit of the {@code words} words of {@code held} from {@code of} is set in those from {@code in}. */
+  private static boolean within(long[] held, int of, int in, int words) {
+    for (int w = 0; w < words; w++) {
+      if ((held[of + w] & ~held[in + w]) != 0) {
         return false;
       }
     }
@@ -577,7 +653,7 @@ final class FractionalBound {
   }
 
   /** The shapes no other shape of the same membership beats on every resource per dollar. */
-  private static List<Integer> paretoFront(List<NodeShape> shapes, List<Integer> candidates, int[] active,
+  static List<Integer> paretoFront(List<NodeShape> shapes, List<Integer> candidates, int[] active,
       double[] scale) {
     int n = candidates.size();
     double[][] perDollar = new double[n][active.length];
@@ -588,6 +664,38 @@ final class FractionalBound {
       }
     }
     List<Integer> front = new ArrayList<>(n);
+    int[] best = bestFirst(perDollar);
+    if (best.length == n) {
+      // every value a number: beating is then transitive, and each shape is compared with the unbeaten ones before
+      // it in that order only, as in undominated
+      boolean[] beaten = new boolean[n];
+      int[] unbeaten = new int[n];
+      int found = 0;
+      for (int k : best) {
+        boolean dominated = false;
+        for (int u = 0; u < found && !dominated; u++) {
+          int o = unbeaten[u];
+          boolean atLeast = true;
+          boolean better = false;
+          for (int i = 0; i < active.length && atLeast; i++) {
+            atLeast = perDollar[o][i] >= perDollar[k][i];
+            better |= perDollar[o][i] > perDollar[k][i];
+          }
+          dominated = atLeast && (better || o < k);
+        }
+        if (dominated) {
+          beaten[k] = true;
+        } else {
+          unbeaten[found++] = k;
+        }
+      }
+      for (int k = 0; k < n; k++) {
+        if (!beaten[k]) {
+          front.add(candidates.get(k));
+        }
+      }
+      return front;
+    }
     int[] byFirst = byFirstDescending(perDollar);
     for (int k = 0; k < n; k++) {
       boolean dominated = false;

@@ -12,6 +12,8 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
 
 /** The per-class program by column generation against the dense tableau it replaces. */
@@ -150,6 +152,111 @@ class FractionalBoundTest {
     for (NodeShape s : shapes) {
       assertThat(cappedPerShape[s.index]).isLessThanOrEqualTo(capped.nodes()[s.index] + 1e-6);
     }
+  }
+
+  /**
+   * The shapes kept are exactly those no other beats, checked against every other shape as the definition reads:
+   * sizes and prices drawn from few values, so that ties, equal rows and capped classes are common.
+   */
+  @Property(tries = 200)
+  void theShapesKeptAreThoseNoOtherShapeBeats(@ForAll long seed) {
+    Random random = new Random(seed);
+    int n = 1 + random.nextInt(40);
+    int dims = 1 + random.nextInt(3);
+    int classes = 1 + random.nextInt(5);
+    List<NodeShape> shapes = new ArrayList<>();
+    List<Integer> candidates = new ArrayList<>();
+    List<BitSet> holds = new ArrayList<>();
+    for (int j = 0; j < n; j++) {
+      long[] room = new long[3];
+      for (int r = 0; r < dims; r++) {
+        room[r] = random.nextInt(4);
+      }
+      shapes.add(shape(j, room, 1 + random.nextInt(3)));
+      candidates.add(j);
+      BitSet h = new BitSet();
+      for (int c = 0; c < classes; c++) {
+        if (random.nextInt(3) > 0) {
+          h.set(c);
+        }
+      }
+      holds.add(h);
+    }
+    BitSet capped = new BitSet();
+    if (random.nextBoolean()) {
+      capped.set(random.nextInt(classes));
+    }
+    int[] active = java.util.stream.IntStream.range(0, dims).toArray();
+    double[] scale = new double[3];
+    java.util.Arrays.fill(scale, 1);
+
+    List<Integer> kept = new ArrayList<>();
+    FractionalBound.undominated(shapes, candidates, holds, capped, active, scale, kept, new ArrayList<>());
+
+    List<Integer> expected = new ArrayList<>();
+    for (int j = 0; j < n; j++) {
+      boolean beaten = false;
+      for (int o = 0; o < n && !beaten; o++) {
+        beaten = o != j && beats(shapes.get(o), shapes.get(j), holds.get(o), holds.get(j), capped, dims);
+      }
+      if (!beaten) {
+        expected.add(j);
+      }
+    }
+    assertThat(kept).isEqualTo(expected);
+  }
+
+  /** The resource-split bound's shapes: those no other shape beats on every resource per dollar, as defined. */
+  @Property(tries = 200)
+  void theParetoFrontIsTheShapesNoOtherShapeBeats(@ForAll long seed) {
+    Random random = new Random(seed);
+    int n = 1 + random.nextInt(40);
+    int dims = 1 + random.nextInt(3);
+    List<NodeShape> shapes = new ArrayList<>();
+    List<Integer> candidates = new ArrayList<>();
+    for (int j = 0; j < n; j++) {
+      long[] room = new long[3];
+      for (int r = 0; r < dims; r++) {
+        room[r] = random.nextInt(4);
+      }
+      shapes.add(shape(j, room, 1 + random.nextInt(3)));
+      candidates.add(j);
+    }
+    int[] active = java.util.stream.IntStream.range(0, dims).toArray();
+    double[] scale = new double[3];
+    java.util.Arrays.fill(scale, 1);
+
+    List<Integer> front = FractionalBound.paretoFront(shapes, candidates, active, scale);
+
+    BitSet all = new BitSet();
+    List<Integer> expected = new ArrayList<>();
+    for (int j = 0; j < n; j++) {
+      boolean beaten = false;
+      for (int o = 0; o < n && !beaten; o++) {
+        beaten = o != j && beats(shapes.get(o), shapes.get(j), all, all, all, dims);
+      }
+      if (!beaten) {
+        expected.add(j);
+      }
+    }
+    assertThat(front).isEqualTo(expected);
+  }
+
+  /** As much of every resource per dollar (more of one, or the lower index), every class, no dearer if capped. */
+  private static boolean beats(NodeShape o, NodeShape j, BitSet heldByO, BitSet heldByJ, BitSet capped, int dims) {
+    boolean better = false;
+    for (int r = 0; r < dims; r++) {
+      double a = o.room[r] / o.minPrice;
+      double b = j.room[r] / j.minPrice;
+      if (!(a >= b)) {
+        return false;
+      }
+      better |= a > b;
+    }
+    BitSet missing = (BitSet) heldByJ.clone();
+    missing.andNot(heldByO);
+    boolean capsToo = !heldByJ.intersects(capped) || o.minPrice <= j.minPrice;
+    return (better || o.index < j.index) && missing.isEmpty() && capsToo;
   }
 
   /** The assignment places every pod, on shapes that hold its class, within the nodes it buys. */
