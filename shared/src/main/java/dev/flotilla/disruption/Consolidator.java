@@ -44,7 +44,8 @@ import java.util.Set;
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others that have room for one
  * of them, at most {@link #SINGLE_TRIES} a pass (a node alike one already refused costs none), the next pass going
  * on with the nodes not tried yet; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
- * prefixes by binary search, stepping down further where a size needed many new nodes. A pass over the same nodes,
+ * prefixes by binary search, stepping down further where a size needed many new nodes (counted without a
+ * scheduling where its pods keep their own kind off their nodes). A pass over the same nodes,
  * claims and pools as the last one gives the last plan without scheduling again once every node has had its try
  * (the common case in a settled cluster, and the re-check before acting).
  */
@@ -65,6 +66,8 @@ public final class Consolidator {
       Scheduler.Domains.OFFERED_ZONES);
   /** Why the last {@link #simulate} gave no plan: every refused candidate is logged with it. */
   private String refusal;
+  /** The fewest new nodes the last {@link #simulate}'s pods need ({@link NewNodeFloor}), where it counted them. */
+  private int floor;
   /**
    * The last plan per set of actions looked for: each disruption method keeps its own. A pass whose single-node
    * tries stopped at {@link #SINGLE_TRIES} with candidates left untried is not kept: the next pass goes on with them.
@@ -268,7 +271,7 @@ public final class Consolidator {
       }
       tries++;
       // a plan that saves nothing is refused whatever the cluster's scheduler would do with it: not checked
-      Plan plan = simulate(List.of(c), owned, view, true,
+      Plan plan = simulate(List.of(c), owned, view, true, Integer.MAX_VALUE,
           p -> p.nodeClaims().isEmpty() || c.price() - p.totalPricePerHour() >= MIN_SAVING_PER_HOUR);
       if (plan == null) {
         refusedSingles.add(c.claim().id());
@@ -315,7 +318,9 @@ public final class Consolidator {
     // are not monotonic in the size (two nodes may not pay for one replacement where three do), so the search may
     // miss a size between two that fail; the whole group is always tried. A size whose plan needs c new nodes where
     // one is allowed is about c - 1 nodes too many: the next size tried is no larger than that, where halving would
-    // try sizes that need dozens (a group of a hundred nodes each holding a pod no other node may take)
+    // try sizes that need dozens (a group of a hundred nodes each holding a pod no other node may take). Where the
+    // pods that keep their own kind off their node already need more than one new node (NewNodeFloor), the size is
+    // refused and stepped down by that count without a scheduling
     ConsolidationPlan best = null;
     int low = 2;
     int high = group.size();
@@ -325,10 +330,14 @@ public final class Consolidator {
       next = high;
       List<Candidate> nodes = group.subList(0, k);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
-      Plan plan = simulate(nodes, owned, view, false,
+      Plan plan = simulate(nodes, owned, view, false, 1,
           p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= MIN_SAVING_PER_HOUR);
       if (plan == null) {
         refused("multi", nodes, refusal);
+        if (floor > 1) {
+          // refused for the new nodes its pods need at least, counted without scheduling them: stepped down alike
+          next = k - floor + 1;
+        }
       } else if (plan.nodeClaims().size() > 1) {
         refused("multi", nodes, plan.nodeClaims().size() + " replacements needed, at most one allowed");
         next = k - plan.nodeClaims().size() + 1;
@@ -415,7 +424,7 @@ public final class Consolidator {
       // no more nodes than it removes, and saving more than the replaces so far
       java.util.function.Predicate<Plan> pays = p -> p.nodeClaims().size() <= nodes.size()
           && removed - p.totalPricePerHour() >= saved + MIN_SAVING_PER_HOUR;
-      Plan plan = simulate(nodes, owned, view, false, pays);
+      Plan plan = simulate(nodes, owned, view, false, Integer.MAX_VALUE, pays);
       if (plan == null) {
         refused("single, together", nodes, refusal);
         continue;
@@ -522,17 +531,18 @@ public final class Consolidator {
    * DaemonSets' too, taking room). Null when some pod could go nowhere.
    */
   Plan simulate(List<Candidate> removed, List<Candidate> owned, View view) {
-    return simulate(removed, owned, view, true, plan -> true);
+    return simulate(removed, owned, view, true, Integer.MAX_VALUE, plan -> true);
   }
 
   /**
    * As above; {@code headroom} says whether a plan the cluster's scheduler would strand pods of is tried once more
    * with room kept for them (a single node's few pods: cheap; a group's, up to {@link #MULTI_MAX} nodes' worth, is
-   * not, and the group's search goes on to a smaller group instead). A plan {@code worthChecking} turns down is
-   * returned unchecked: its caller refuses it anyway.
+   * not, and the group's search goes on to a smaller group instead). Pods that need more than
+   * {@code newNodesAllowed} new nodes by {@link NewNodeFloor} get null without a scheduling, the count in
+   * {@link #floor}. A plan {@code worthChecking} turns down is returned unchecked: its caller refuses it anyway.
    */
   private Plan simulate(List<Candidate> removed, List<Candidate> owned, View view, boolean headroom,
-      java.util.function.Predicate<Plan> worthChecking) {
+      int newNodesAllowed, java.util.function.Predicate<Plan> worthChecking) {
     Set<String> gone = new HashSet<>();
     List<PendingPod> pods = new ArrayList<>();
     for (Candidate c : removed) {
@@ -544,15 +554,24 @@ public final class Consolidator {
     }
     // a node with less room than the least any displaced pod asks for takes none of them: left out, it costs the
     // scheduling nothing, where a thousand full nodes and their pods' topology were most of a try
-    Resources least = least(pods);
+    Resources least = NewNodeFloor.least(pods);
     List<InFlightNode> stay = new ArrayList<>();
+    List<Resources> free = new ArrayList<>();
     for (Candidate c : owned) {
       if (!gone.contains(c.claim().id()) && c.claim().instanceType() != null) {
         Staying node = seen.staying(c);
         if (least.fitsIn(node.free())) {
           stay.add(node.node());
+          free.add(node.free());
         }
       }
+    }
+    // a hundred shard nodes' pods need about a hundred new nodes where one is allowed: counted, not scheduled
+    floor = newNodesAllowed == Integer.MAX_VALUE ? 0 : NewNodeFloor.of(pods, stay, free);
+    if (floor > newNodesAllowed) {
+      refusal = "at least " + floor + " new nodes needed (pods that keep their own kind off their node), at most "
+          + newNodesAllowed + " allowed";
+      return null;
     }
     // the pools' usage without the removed nodes' claims
     Map<String, Resources> usage = new HashMap<>(seen.poolUsage());
@@ -609,18 +628,6 @@ public final class Consolidator {
       return null;
     }
     return plan;
-  }
-
-  /** Of each resource, the least any of {@code pods} asks for (none where one asks for none). */
-  private static Resources least(List<PendingPod> pods) {
-    if (pods.isEmpty()) {
-      return Resources.NONE;
-    }
-    Map<String, Long> least = new HashMap<>(pods.getFirst().requests().amounts());
-    for (PendingPod p : pods) {
-      least.replaceAll((name, amount) -> Math.min(amount, p.requests().get(name)));
-    }
-    return new Resources(least);
   }
 
   /** A node that stays, as the scheduling takes it, and the room its pods (and those on their way) leave. */

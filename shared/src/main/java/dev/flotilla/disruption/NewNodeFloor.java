@@ -1,0 +1,86 @@
+package dev.flotilla.disruption;
+
+import dev.flotilla.model.LabelSelector;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.scheduling.InFlightNode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The fewest new nodes any placement of displaced pods needs, counted from the pods that keep their own kind off
+ * their node (hostname anti-affinity that selects themselves, as a StatefulSet's shards one to a node, or the same
+ * host port): no two of a kind share a node, and a node that stays takes one only where it runs none of that kind
+ * and has room for one (as the node mirror reports it, which is what the scheduling is given). A true floor: every
+ * rule left out (other topology, affinity, taints, the other pods' room) only takes nodes away. Multi-node
+ * consolidation allows one new node, and a group of a hundred shard nodes needs about a hundred: its floor refuses
+ * it without a scheduling of its pods against the whole cluster.
+ */
+final class NewNodeFloor {
+
+  private NewNodeFloor() {}
+
+  /** Pods that may not share a node: those an anti-affinity term (or a host port) of theirs selects. */
+  private record Kind(LabelSelector selector, List<String> namespaces, String port) {
+    boolean matches(PendingPod pod) {
+      return port != null ? pod.hostPorts().contains(port)
+          : namespaces.contains(pod.namespace()) && selector.matches(pod.labels());
+    }
+  }
+
+  /**
+   * @param displaced the pods that need a new home
+   * @param staying the nodes that stay and may take some of them
+   * @param free each staying node's free room, in the same order
+   */
+  static int of(List<PendingPod> displaced, List<InFlightNode> staying, List<Resources> free) {
+    Map<Kind, List<PendingPod>> kinds = new LinkedHashMap<>();
+    for (PendingPod pod : displaced) {
+      for (PodAffinityTerm term : pod.antiAffinity()) {
+        if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+          Kind kind = new Kind(term.selector(), term.namespaces().isEmpty() ? List.of(pod.namespace())
+              : term.namespaces(), null);
+          if (kind.matches(pod)) {
+            kinds.computeIfAbsent(kind, k -> new ArrayList<>()).add(pod);
+          }
+        }
+      }
+      for (String port : pod.hostPorts()) {
+        kinds.computeIfAbsent(new Kind(null, List.of(), port), k -> new ArrayList<>()).add(pod);
+      }
+    }
+    int floor = 0;
+    for (Map.Entry<Kind, List<PendingPod>> e : kinds.entrySet()) {
+      List<PendingPod> pods = e.getValue();
+      if (pods.size() <= floor) {
+        continue;
+      }
+      Resources least = least(pods);
+      int taking = 0;
+      for (int i = 0; i < staying.size(); i++) {
+        if (least.fitsIn(free.get(i)) && staying.get(i).pods().stream().noneMatch(e.getKey()::matches)) {
+          taking++;
+        }
+      }
+      floor = Math.max(floor, pods.size() - taking);
+    }
+    return floor;
+  }
+
+  /** Of each resource, the least any of {@code pods} asks for (none where one asks for none). */
+  static Resources least(List<PendingPod> pods) {
+    if (pods.isEmpty()) {
+      return Resources.NONE;
+    }
+    Map<String, Long> least = new HashMap<>(pods.getFirst().requests().amounts());
+    for (PendingPod p : pods) {
+      least.replaceAll((name, amount) -> Math.min(amount, p.requests().get(name)));
+    }
+    return new Resources(least);
+  }
+}
