@@ -2,7 +2,6 @@ package dev.flotilla.scheduling;
 
 import dev.flotilla.model.Requirement;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
@@ -45,7 +44,6 @@ final class ClaimBuilder {
    * honour its pool's {@code minValues} are reported in {@code unschedulable} instead.
    */
   List<NodeClaim> claims(List<OpenNode> nodes, List<Unschedulable> unschedulable) {
-    int[] byPrice = byPrice();
     List<NodeClaim> claims = new ArrayList<>();
     for (OpenNode node : nodes) {
       long[] used = new long[dims.size()];
@@ -125,24 +123,9 @@ final class ClaimBuilder {
     return claims;
   }
 
-  /**
-   * The shapes cheapest first (then by type name and index). The shapes are fixed once a run has built them, and a
-   * run builds claims for every packing it compares: sorted once, not on every call.
-   */
-  private int[] byPrice() {
-    if (byPrice == null || byPrice.length != shapes.size()) {
-      Integer[] order = new Integer[shapes.size()];
-      for (int i = 0; i < order.length; i++) {
-        order[i] = i;
-      }
-      Arrays.sort(order, Comparator.comparingDouble((Integer s) -> shapes.get(s).minPrice)
-          .thenComparing(s -> shapes.get(s).type.name()).thenComparingInt(s -> s));
-      byPrice = new int[order.length];
-      for (int i = 0; i < order.length; i++) {
-        byPrice[i] = order[i];
-      }
-    }
-    return byPrice;
+  /** The shapes' indexes cheapest first (then by type name and index), as built with them. */
+  void byPrice(int[] order) {
+    this.byPrice = order;
   }
 
   /**
@@ -161,7 +144,7 @@ final class ClaimBuilder {
       for (int k = 0; k < ranks * kinds; k++) {
         lists.add(new ArrayList<>());
       }
-      for (int s : byPrice()) {
+      for (int s : byPrice) {
         NodeShape other = shapes.get(s);
         lists.get(other.poolRank * kinds + other.capacityType.ordinal()).add(s);
       }

@@ -136,7 +136,9 @@ public final class Scheduler {
 
     /** With {@code boundOnly}, where there is one NodePool the plan has no nodes, only the bound. */
     Plan plan(long start, boolean boundOnly) {
-      shapes.addAll(NodeShapes.build(input, pools, zones, zoneIndex, dims));
+      NodeShapes.Built built = NodeShapes.build(input, pools, zones, zoneIndex, dims);
+      shapes.addAll(built.shapes());
+      claimBuilder.byPrice(built.byPrice());
       PodClasses podClasses = new PodClasses(input, pools, zones, shapes, dims);
       classes = podClasses.build(unschedulable);
       signatureShapes = podClasses.signatureShapes;
