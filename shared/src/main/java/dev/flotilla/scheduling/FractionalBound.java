@@ -501,10 +501,11 @@ final class FractionalBound {
     }
     // the classes each shape holds as words, side by side, so that checking one shape's within another's allocates
     // nothing, and building them allocates once (a copy per shape was a tenth of a small scheduling's bound)
-    int words = 0;
+    int longest = 0;
     for (BitSet h : holds) {
-      words = Math.max(words, (h.length() + 63) >>> 6);
+      longest = Math.max(longest, h.length());
     }
+    int words = (longest + 63) >>> 6;
     long[] held = new long[n * words];
     for (int j = 0; j < n; j++) {
       BitSet h = holds.get(j);
@@ -512,29 +513,50 @@ final class FractionalBound {
         held[j * words + (c >>> 6)] |= 1L << c;
       }
     }
-    // Beating is transitive (each of its tests is: as good per dollar, holding as much, no dearer where caps count,
-    // ties broken by index), so a shape is beaten by some shape only if it is beaten by one no shape beats. In an
-    // order where every shape comes after those that beat it (every resource per dollar, descending, then index),
-    // each shape is checked against the unbeaten ones found before it only: a few dozen, where the shapes at least
-    // as good on the first resource were hundreds, and a full catalog's check was most of a small scheduling
-    boolean[] beaten = new boolean[n];
-    int[] unbeaten = new int[n];
+    boolean[] holdsCapped = new boolean[n];
+    for (int j = 0; j < n; j++) {
+      holdsCapped[j] = holds.get(j).intersects(capped);
+    }
+    // a per-node cap is room every node has alike, so per dollar it favours the cheaper node
+    boolean[] beaten = beaten(perDollar, bestFirst(perDollar), (o, j) -> (!holdsCapped[j]
+        || shapes.get(candidates.get(o)).minPrice <= shapes.get(candidates.get(j)).minPrice)
+        && within(held, j * words, o * words, words));
+    for (int j = 0; j < n; j++) {
+      if (!beaten[j]) {
+        kept.add(candidates.get(j));
+        keptHolds.add(holds.get(j));
+      }
+    }
+  }
+
+  /** What beating asks besides as much of every resource per dollar (and more of one, or the lower index). */
+  @FunctionalInterface
+  private interface AlsoBeats {
+    boolean test(int o, int j);
+  }
+
+  /**
+   * Which rows of {@code perDollar} another row beats. Beating is transitive (each of its tests is, ties broken by
+   * index), so a row beaten by some row is beaten by one no row beats. Taken in {@code order}, where every row comes
+   * after those that beat it, each row is compared with the unbeaten rows found before it only: a few dozen, where
+   * the rows at least as good on the first resource were hundreds of a full catalog's, and that check was most of a
+   * small scheduling. Rows not in the order are beaten by none.
+   */
+  private static boolean[] beaten(double[][] perDollar, int[] order, AlsoBeats also) {
+    boolean[] beaten = new boolean[perDollar.length];
+    int[] unbeaten = new int[perDollar.length];
     int found = 0;
-    for (int j : bestFirst(perDollar)) {
-      boolean holdsCapped = holds.get(j).intersects(capped);
+    for (int j : order) {
       boolean dominated = false;
       for (int u = 0; u < found && !dominated; u++) {
         int o = unbeaten[u];
         boolean atLeast = true;
         boolean better = false;
-        for (int i = 0; i < active.length && atLeast; i++) {
+        for (int i = 0; i < perDollar[j].length && atLeast; i++) {
           atLeast = perDollar[o][i] >= perDollar[j][i];
           better |= perDollar[o][i] > perDollar[j][i];
         }
-        // a per-node cap is room every node has alike, so per dollar it favours the cheaper node
-        boolean capsToo = !holdsCapped
-            || shapes.get(candidates.get(o)).minPrice <= shapes.get(candidates.get(j)).minPrice;
-        dominated = atLeast && capsToo && (better || o < j) && within(held, j * words, o * words, words);
+        dominated = atLeast && (better || o < j) && also.test(o, j);
       }
       if (dominated) {
         beaten[j] = true;
@@ -542,12 +564,7 @@ final class FractionalBound {
         unbeaten[found++] = j;
       }
     }
-    for (int j = 0; j < n; j++) {
-      if (!beaten[j]) {
-        kept.add(candidates.get(j));
-        keptHolds.add(holds.get(j));
-      }
-    }
+    return beaten;
   }
 
   /**
@@ -666,29 +683,8 @@ final class FractionalBound {
     List<Integer> front = new ArrayList<>(n);
     int[] best = bestFirst(perDollar);
     if (best.length == n) {
-      // every value a number: beating is then transitive, and each shape is compared with the unbeaten ones before
-      // it in that order only, as in undominated
-      boolean[] beaten = new boolean[n];
-      int[] unbeaten = new int[n];
-      int found = 0;
-      for (int k : best) {
-        boolean dominated = false;
-        for (int u = 0; u < found && !dominated; u++) {
-          int o = unbeaten[u];
-          boolean atLeast = true;
-          boolean better = false;
-          for (int i = 0; i < active.length && atLeast; i++) {
-            atLeast = perDollar[o][i] >= perDollar[k][i];
-            better |= perDollar[o][i] > perDollar[k][i];
-          }
-          dominated = atLeast && (better || o < k);
-        }
-        if (dominated) {
-          beaten[k] = true;
-        } else {
-          unbeaten[found++] = k;
-        }
-      }
+      // every value a number: beating is then transitive, as in undominated
+      boolean[] beaten = beaten(perDollar, best, (o, k) -> true);
       for (int k = 0; k < n; k++) {
         if (!beaten[k]) {
           front.add(candidates.get(k));

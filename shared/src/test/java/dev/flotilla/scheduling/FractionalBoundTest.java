@@ -161,19 +161,11 @@ class FractionalBoundTest {
   @Property(tries = 200)
   void theShapesKeptAreThoseNoOtherShapeBeats(@ForAll long seed) {
     Random random = new Random(seed);
-    int n = 1 + random.nextInt(40);
     int dims = 1 + random.nextInt(3);
+    List<NodeShape> shapes = randomShapes(random, dims);
     int classes = 1 + random.nextInt(5);
-    List<NodeShape> shapes = new ArrayList<>();
-    List<Integer> candidates = new ArrayList<>();
     List<BitSet> holds = new ArrayList<>();
-    for (int j = 0; j < n; j++) {
-      long[] room = new long[3];
-      for (int r = 0; r < dims; r++) {
-        room[r] = random.nextInt(4);
-      }
-      shapes.add(shape(j, room, 1 + random.nextInt(3)));
-      candidates.add(j);
+    for (int j = 0; j < shapes.size(); j++) {
       BitSet h = new BitSet();
       for (int c = 0; c < classes; c++) {
         if (random.nextInt(3) > 0) {
@@ -186,60 +178,66 @@ class FractionalBoundTest {
     if (random.nextBoolean()) {
       capped.set(random.nextInt(classes));
     }
-    int[] active = java.util.stream.IntStream.range(0, dims).toArray();
-    double[] scale = new double[3];
-    java.util.Arrays.fill(scale, 1);
 
     List<Integer> kept = new ArrayList<>();
-    FractionalBound.undominated(shapes, candidates, holds, capped, active, scale, kept, new ArrayList<>());
+    FractionalBound.undominated(shapes, indexes(shapes), holds, capped, active(dims), UNIT_SCALE, kept,
+        new ArrayList<>());
 
-    List<Integer> expected = new ArrayList<>();
-    for (int j = 0; j < n; j++) {
-      boolean beaten = false;
-      for (int o = 0; o < n && !beaten; o++) {
-        beaten = o != j && beats(shapes.get(o), shapes.get(j), holds.get(o), holds.get(j), capped, dims);
-      }
-      if (!beaten) {
-        expected.add(j);
-      }
-    }
-    assertThat(kept).isEqualTo(expected);
+    assertThat(kept).isEqualTo(unbeaten(shapes.size(),
+        (o, j) -> beats(shapes.get(o), shapes.get(j), holds.get(o), holds.get(j), capped, dims)));
   }
 
   /** The resource-split bound's shapes: those no other shape beats on every resource per dollar, as defined. */
   @Property(tries = 200)
   void theParetoFrontIsTheShapesNoOtherShapeBeats(@ForAll long seed) {
     Random random = new Random(seed);
-    int n = 1 + random.nextInt(40);
     int dims = 1 + random.nextInt(3);
+    List<NodeShape> shapes = randomShapes(random, dims);
+    BitSet none = new BitSet();
+
+    List<Integer> front = FractionalBound.paretoFront(shapes, indexes(shapes), active(dims), UNIT_SCALE);
+
+    assertThat(front).isEqualTo(unbeaten(shapes.size(),
+        (o, j) -> beats(shapes.get(o), shapes.get(j), none, none, none, dims)));
+  }
+
+  private static final double[] UNIT_SCALE = {1, 1, 1};
+
+  /** Up to 40 shapes, each resource 0 to 3 of the first {@code dims} and a price of 1 to 3: ties are common. */
+  private static List<NodeShape> randomShapes(Random random, int dims) {
+    int n = 1 + random.nextInt(40);
     List<NodeShape> shapes = new ArrayList<>();
-    List<Integer> candidates = new ArrayList<>();
     for (int j = 0; j < n; j++) {
       long[] room = new long[3];
       for (int r = 0; r < dims; r++) {
         room[r] = random.nextInt(4);
       }
       shapes.add(shape(j, room, 1 + random.nextInt(3)));
-      candidates.add(j);
     }
-    int[] active = java.util.stream.IntStream.range(0, dims).toArray();
-    double[] scale = new double[3];
-    java.util.Arrays.fill(scale, 1);
+    return shapes;
+  }
 
-    List<Integer> front = FractionalBound.paretoFront(shapes, candidates, active, scale);
+  private static List<Integer> indexes(List<NodeShape> shapes) {
+    return java.util.stream.IntStream.range(0, shapes.size()).boxed().toList();
+  }
 
-    BitSet all = new BitSet();
-    List<Integer> expected = new ArrayList<>();
+  private static int[] active(int dims) {
+    return java.util.stream.IntStream.range(0, dims).toArray();
+  }
+
+  /** The rows no other row beats, every pair compared. */
+  private static List<Integer> unbeaten(int n, java.util.function.BiPredicate<Integer, Integer> beats) {
+    List<Integer> unbeaten = new ArrayList<>();
     for (int j = 0; j < n; j++) {
       boolean beaten = false;
       for (int o = 0; o < n && !beaten; o++) {
-        beaten = o != j && beats(shapes.get(o), shapes.get(j), all, all, all, dims);
+        beaten = o != j && beats.test(o, j);
       }
       if (!beaten) {
-        expected.add(j);
+        unbeaten.add(j);
       }
     }
-    assertThat(front).isEqualTo(expected);
+    return unbeaten;
   }
 
   /** As much of every resource per dollar (more of one, or the lower index), every class, no dearer if capped. */
