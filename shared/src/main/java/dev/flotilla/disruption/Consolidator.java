@@ -44,8 +44,8 @@ import java.util.Set;
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others that have room for one
  * of them, at most {@link #SINGLE_TRIES} a pass (a node alike one already refused costs none), the next pass going
  * on with the nodes not tried yet; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
- * prefixes by binary search, stepping down further where a size needed many new nodes (counted without a
- * scheduling where its pods keep their own kind off their nodes). A pass over the same nodes,
+ * prefixes by binary search, stepping down further where a size needed many new nodes (a size whose shards alone
+ * need enough for that is refused without a scheduling, see {@link NewNodeFloor}). A pass over the same nodes,
  * claims and pools as the last one gives the last plan without scheduling again once every node has had its try
  * (the common case in a settled cluster, and the re-check before acting).
  */
@@ -319,8 +319,10 @@ public final class Consolidator {
     // miss a size between two that fail; the whole group is always tried. A size whose plan needs c new nodes where
     // one is allowed is about c - 1 nodes too many: the next size tried is no larger than that, where halving would
     // try sizes that need dozens (a group of a hundred nodes each holding a pod no other node may take). Where the
-    // pods that keep their own kind off their node already need more than one new node (NewNodeFloor), the size is
-    // refused and stepped down by that count without a scheduling
+    // pods that keep their own kind off their node already need so many new nodes (NewNodeFloor) that the step
+    // goes to the least size left, the size is refused without a scheduling: the search is the same, cheaper. A
+    // smaller floor is not used to step: a plan's count is often higher (pods beside the shards need a node too),
+    // and stepping less far than it made the search miss a group it found before
     ConsolidationPlan best = null;
     int low = 2;
     int high = group.size();
@@ -330,12 +332,14 @@ public final class Consolidator {
       next = high;
       List<Candidate> nodes = group.subList(0, k);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
-      Plan plan = simulate(nodes, owned, view, false, 1,
+      // a size whose floor of new nodes alone sends the search to the least size left is refused by it, unscheduled:
+      // whatever count its plan would have given (no less than the floor), the next size tried is the same
+      int refuseAbove = Math.max(1, k - low);
+      Plan plan = simulate(nodes, owned, view, false, refuseAbove,
           p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= MIN_SAVING_PER_HOUR);
       if (plan == null) {
         refused("multi", nodes, refusal);
-        if (floor > 1) {
-          // refused for the new nodes its pods need at least, counted without scheduling them: stepped down alike
+        if (floor > refuseAbove) {
           next = k - floor + 1;
         }
       } else if (plan.nodeClaims().size() > 1) {
@@ -538,11 +542,11 @@ public final class Consolidator {
    * As above; {@code headroom} says whether a plan the cluster's scheduler would strand pods of is tried once more
    * with room kept for them (a single node's few pods: cheap; a group's, up to {@link #MULTI_MAX} nodes' worth, is
    * not, and the group's search goes on to a smaller group instead). Pods that need more than
-   * {@code newNodesAllowed} new nodes by {@link NewNodeFloor} get null without a scheduling, the count in
+   * {@code refuseFloorAbove} new nodes by {@link NewNodeFloor} get null without a scheduling, the count in
    * {@link #floor}. A plan {@code worthChecking} turns down is returned unchecked: its caller refuses it anyway.
    */
   private Plan simulate(List<Candidate> removed, List<Candidate> owned, View view, boolean headroom,
-      int newNodesAllowed, java.util.function.Predicate<Plan> worthChecking) {
+      int refuseFloorAbove, java.util.function.Predicate<Plan> worthChecking) {
     Set<String> gone = new HashSet<>();
     List<PendingPod> pods = new ArrayList<>();
     for (Candidate c : removed) {
@@ -567,10 +571,9 @@ public final class Consolidator {
       }
     }
     // a hundred shard nodes' pods need about a hundred new nodes where one is allowed: counted, not scheduled
-    floor = newNodesAllowed == Integer.MAX_VALUE ? 0 : NewNodeFloor.of(pods, stay, free);
-    if (floor > newNodesAllowed) {
-      refusal = "at least " + floor + " new nodes needed (pods that keep their own kind off their node), at most "
-          + newNodesAllowed + " allowed";
+    floor = refuseFloorAbove == Integer.MAX_VALUE ? 0 : NewNodeFloor.of(pods, stay, free);
+    if (floor > refuseFloorAbove) {
+      refusal = "at least " + floor + " new nodes needed (pods that keep their own kind off their node)";
       return null;
     }
     // the pools' usage without the removed nodes' claims

@@ -18,8 +18,9 @@ import java.util.Map;
  * host port): no two of a kind share a node, and a node that stays takes one only where it runs none of that kind
  * and has room for one (as the node mirror reports it, which is what the scheduling is given). A true floor: every
  * rule left out (other topology, affinity, taints, the other pods' room) only takes nodes away. Multi-node
- * consolidation allows one new node, and a group of a hundred shard nodes needs about a hundred: its floor refuses
- * it without a scheduling of its pods against the whole cluster.
+ * consolidation allows one new node, and a group of a hundred shard nodes needs about a hundred: where its floor is
+ * enough to send the search to its least size, it refuses the size without a scheduling of its pods against the
+ * whole cluster.
  */
 final class NewNodeFloor {
 
