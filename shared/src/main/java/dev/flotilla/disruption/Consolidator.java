@@ -18,6 +18,7 @@ import dev.flotilla.scheduling.NodeClaim;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.scheduling.Plan;
 import dev.flotilla.scheduling.PlacedPod;
+import dev.flotilla.scheduling.RunningPods;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
 import java.time.Duration;
@@ -582,14 +583,9 @@ public final class Consolidator {
         .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
     // a new node gives up what its DaemonSets take; the nodes that stay already list their DaemonSets' pods
     // zone spreads count the pods that stay where they run, as the cluster's scheduler will
-    Set<String> removedNodes = new HashSet<>();
-    removed.forEach(c -> removedNodes.add(c.state().node()));
-    List<PlacedPod> running = new ArrayList<>(seen.placedCount());
-    seen.placed().forEach((node, placed) -> {
-      if (!removedNodes.contains(node)) {
-        running.addAll(placed);
-      }
-    });
+    List<PlacedPod> leaving = new ArrayList<>();
+    removed.forEach(c -> leaving.addAll(seen.placed().getOrDefault(c.state().node(), List.of())));
+    RunningPods running = seen.running().without(leaving);
     SchedulingInput input = new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(), usage, stay,
         running);
     Plan plan = scheduler.schedule(input);
@@ -639,12 +635,12 @@ public final class Consolidator {
   /**
    * @param runningPods the pods the mirror shows running, by name
    * @param placed each node's pods in its zone, by node (nodes without a zone label left out)
-   * @param placedCount how many pods {@code placed} holds, to size the list of those that stay
+   * @param running the pods of {@code placed}, as zone spreads count them
    * @param poolUsage what the live claims count against their pools' limits
    * @param stayingByClaim each owned node as a node that stays, by claim, worked out at its first try
    */
   private record Seen(View view, Map<String, PendingPod> runningPods, Map<String, List<PlacedPod>> placed,
-      int placedCount, Map<String, Resources> poolUsage, Map<String, Staying> stayingByClaim) {
+      RunningPods running, Map<String, Resources> poolUsage, Map<String, Staying> stayingByClaim) {
 
     Staying staying(Candidate c) {
       return stayingByClaim.computeIfAbsent(c.claim().id(), id -> {
@@ -661,16 +657,16 @@ public final class Consolidator {
 
     static Seen of(View view) {
       Map<String, List<PlacedPod>> placed = new java.util.LinkedHashMap<>();
-      int count = 0;
+      List<PlacedPod> all = new ArrayList<>();
       for (NodeState node : view.nodes()) {
         String zone = node.labels().get(WellKnownLabels.ZONE);
         if (zone != null) {
           List<PlacedPod> pods = node.pods().stream().map(p -> new PlacedPod(p.pod(), zone)).toList();
           placed.put(node.node(), pods);
-          count += pods.size();
+          all.addAll(pods);
         }
       }
-      return new Seen(view, runningByName(view), placed, count, Provisioner.poolUsage(
+      return new Seen(view, runningByName(view), placed, RunningPods.of(all), Provisioner.poolUsage(
           view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()), new HashMap<>());
     }
   }

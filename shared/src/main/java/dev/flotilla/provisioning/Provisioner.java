@@ -20,7 +20,7 @@ import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.InFlightNode;
 import dev.flotilla.scheduling.InFlightPlacement;
 import dev.flotilla.scheduling.NodeClaim;
-import dev.flotilla.scheduling.PlacedPod;
+import dev.flotilla.scheduling.RunningPods;
 import dev.flotilla.scheduling.Plan;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
@@ -249,7 +249,7 @@ public final class Provisioner {
     List<Claim> live = claims.stream().filter(c -> c.state().live() && !replaces.contains(c.id())).toList();
     // the displaced pods leave their zones: a zone spread's counts are the cluster's without them, so their room is
     // planned where the cluster's scheduler will put them again, not spread afresh over every zone
-    List<PlacedPod> staying = RunningZones.countedBy(List.copyOf(byName.values()), mirror(), claims,
+    RunningPods staying = RunningZones.countedBy(List.copyOf(byName.values()), mirror(), claims,
         byName.keySet());
     Plan plan = scheduler.schedule(new SchedulingInput(List.copyOf(byName.values()), pools.get(), catalog,
         daemonSets.get(), poolUsage(live, catalog), List.of(), staying));

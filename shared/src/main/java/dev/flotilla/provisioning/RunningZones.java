@@ -7,6 +7,7 @@ import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.scheduling.PlacedPod;
+import dev.flotilla.scheduling.RunningPods;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,17 +24,17 @@ final class RunningZones {
   private RunningZones() {}
 
   /** Empty unless some pending pod spreads over zones: only then is the mirror read. */
-  static List<PlacedPod> countedBy(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims) {
+  static RunningPods countedBy(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims) {
     return countedBy(pending, mirror, claims, java.util.Set.of());
   }
 
   /** As above, without the running pods named in {@code leaving} (those of a node about to go). */
-  static List<PlacedPod> countedBy(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims,
+  static RunningPods countedBy(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims,
       java.util.Set<String> leaving) {
     boolean zoneSpread = pending.stream().anyMatch(p -> p.spreads().stream()
         .anyMatch(s -> s.topologyKey().equals(WellKnownLabels.ZONE)));
     if (!zoneSpread) {
-      return List.of();
+      return RunningPods.NONE;
     }
     List<PlacedPod> running = new ArrayList<>();
     Map<String, PendingPod> runningByName = new HashMap<>();
@@ -60,6 +61,6 @@ final class RunningZones {
         }
       }
     }
-    return running;
+    return RunningPods.of(running);
   }
 }

@@ -22,7 +22,7 @@ public record SchedulingInput(
     List<PendingPod> daemonSets,
     Map<String, Resources> poolUsage,
     List<InFlightNode> inFlight,
-    List<PlacedPod> running) {
+    RunningPods running) {
 
   public SchedulingInput {
     pods = List.copyOf(pods);
@@ -30,20 +30,20 @@ public record SchedulingInput(
     daemonSets = daemonSets == null ? List.of() : List.copyOf(daemonSets);
     poolUsage = poolUsage == null ? Map.of() : Map.copyOf(poolUsage);
     inFlight = inFlight == null ? List.of() : List.copyOf(inFlight);
-    running = running == null ? List.of() : List.copyOf(running);
+    running = running == null ? RunningPods.NONE : running;
   }
 
   public SchedulingInput(List<PendingPod> pods, List<NodePool> pools, OfferingCatalog catalog,
       List<PendingPod> daemonSets, Map<String, Resources> poolUsage, List<InFlightNode> inFlight) {
-    this(pods, pools, catalog, daemonSets, poolUsage, inFlight, List.of());
+    this(pods, pools, catalog, daemonSets, poolUsage, inFlight, RunningPods.NONE);
   }
 
   public SchedulingInput(List<PendingPod> pods, List<NodePool> pools, OfferingCatalog catalog,
       List<PendingPod> daemonSets, Map<String, Resources> poolUsage) {
-    this(pods, pools, catalog, daemonSets, poolUsage, List.of(), List.of());
+    this(pods, pools, catalog, daemonSets, poolUsage, List.of(), RunningPods.NONE);
   }
 
   public SchedulingInput(List<PendingPod> pods, List<NodePool> pools, OfferingCatalog catalog) {
-    this(pods, pools, catalog, List.of(), Map.of(), List.of(), List.of());
+    this(pods, pools, catalog, List.of(), Map.of(), List.of(), RunningPods.NONE);
   }
 }

@@ -111,7 +111,7 @@ final class ZoneTopology {
   /** How much of what the bound buys for a class a zone sells; null when unknown. */
   private final java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth;
 
-  private final List<PlacedPod> running;
+  private final RunningPods running;
   /** Where the cluster has nodes: a running cluster's scheduler counts a spread's skew over these zones alone. */
   private final Set<String> zonesWithNodes = new HashSet<>();
   private final boolean offeredZones;
@@ -121,30 +121,33 @@ final class ZoneTopology {
    *                  most, so that the pods it gathers in one zone find there the shapes and partners the bound mixes
    *                  them with; null to settle it in the cheapest zone
    */
-  ZoneTopology(List<NodeShape> shapes, List<String> zones, List<PlacedPod> running, boolean offeredZones,
+  ZoneTopology(List<NodeShape> shapes, List<String> zones, RunningPods running, boolean offeredZones,
       java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth) {
     this.shapes = shapes;
     this.zones = zones;
     this.running = running;
     this.offeredZones = offeredZones;
     this.zoneWorth = zoneWorth;
-    running.forEach(p -> zonesWithNodes.add(p.zone()));
+    this.runningCounts = running.counts();
     // each spread counts the running pods again: their zones looked up once
-    this.runningZone = new int[running.size()];
-    for (int i = 0; i < running.size(); i++) {
-      runningZone[i] = zones.indexOf(running.get(i).zone());
+    this.runningZone = new int[runningCounts.size()];
+    for (int i = 0; i < runningCounts.size(); i++) {
+      String zone = runningCounts.get(i).zone();
+      zonesWithNodes.add(zone);
+      runningZone[i] = zones.indexOf(zone);
     }
   }
 
-  /** The index in {@code zones} of each running pod's zone, -1 where the catalog has none. */
+  private final List<RunningPods.Count> runningCounts;
+  /** The index in {@code zones} of each running count's zone, -1 where the catalog has none. */
   private final int[] runningZone;
 
   /** A new spread starts from the pods already running in each zone: the skew the cluster's scheduler checks. */
   private Spread seeded(Spread spread) {
     for (int i = 0; i < runningZone.length; i++) {
       int z = runningZone[i];
-      if (z >= 0 && spread.group.matches(running.get(i).pod())) {
-        spread.counts[z]++;
+      if (z >= 0 && spread.group.matches(runningCounts.get(i).pod())) {
+        spread.counts[z] += runningCounts.get(i).count();
       }
     }
     return spread;

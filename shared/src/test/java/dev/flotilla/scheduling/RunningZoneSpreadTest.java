@@ -38,7 +38,7 @@ class RunningZoneSpreadTest {
       }
     }
     Plan plan = new Scheduler().schedule(new SchedulingInput(List.of(web("new-0")), List.of(NodePool.defaultPool()),
-        CATALOG, List.of(), Map.of(), List.of(), running));
+        CATALOG, List.of(), Map.of(), List.of(), RunningPods.of(running)));
 
     // a: 4, b: 3, c: 4 over the three zones with nodes; only b keeps the skew within 1 (the other zones the pool
     // allows have no nodes, so they are no domain of the spread)
