@@ -1,7 +1,6 @@
 package dev.flotilla.scheduling;
 
 import dev.flotilla.model.PendingPod;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,19 +14,13 @@ final class InFlightNodes {
   private InFlightNodes() {}
 
   /** An open node per in-flight claim whose shape is still offered, holding the pods it already has. */
-  static Map<String, OpenNode> open(List<InFlightNode> inFlightNodes, List<NodeShape> shapes,
+  static Map<String, OpenNode> open(List<InFlightNode> inFlightNodes, Map<NodeShapes.Offered, NodeShape> shapes,
       Map<String, Integer> zoneIndex, Dims dims, Topology topology) {
     Map<String, OpenNode> nodes = new LinkedHashMap<>();
-    Map<String, NodeShape> shapeByKey = new HashMap<>();
-    if (!inFlightNodes.isEmpty()) {
-      for (NodeShape s : shapes) {
-        shapeByKey.putIfAbsent(s.pool.name() + "|" + s.type.name() + "|" + s.capacityType, s);
-      }
-    }
     for (InFlightNode inFlight : inFlightNodes) {
       int zone = zoneIndex.getOrDefault(inFlight.zone(), -1);
-      NodeShape shape = shapeByKey.get(inFlight.nodePool() + "|" + inFlight.instanceType() + "|"
-          + inFlight.capacityType());
+      NodeShape shape = shapes.get(new NodeShapes.Offered(inFlight.nodePool(), inFlight.instanceType(),
+          inFlight.capacityType()));
       if (shape == null || zone < 0) {
         continue;
       }

@@ -51,7 +51,7 @@ final class NodeShapes {
    * Shapes as built, with their indexes cheapest first (then by type name and index): every scheduling's claims
    * are chosen in that order, and sorting a full catalog's shapes for each one was a tenth of a small scheduling.
    */
-  record Built(List<NodeShape> shapes, int[] byPrice) {
+  record Built(List<NodeShape> shapes, int[] byPrice, Map<Offered, NodeShape> byOffering) {
     static Built of(List<NodeShape> shapes) {
       Integer[] order = new Integer[shapes.size()];
       for (int i = 0; i < order.length; i++) {
@@ -63,9 +63,16 @@ final class NodeShapes {
       for (int i = 0; i < order.length; i++) {
         byPrice[i] = order[i];
       }
-      return new Built(shapes, byPrice);
+      Map<Offered, NodeShape> byOffering = new java.util.HashMap<>();
+      for (NodeShape shape : shapes) {
+        byOffering.putIfAbsent(new Offered(shape.pool.name(), shape.type.name(), shape.capacityType), shape);
+      }
+      return new Built(shapes, byPrice, Map.copyOf(byOffering));
     }
   }
+
+  /** What a launched node was bought as: the shape an in-flight claim fills is looked up by it. */
+  record Offered(String nodePool, String instanceType, dev.flotilla.model.CapacityType capacityType) {}
 
   /** Every NodePool's instance types × capacity types with an offering its zone requirements allow. */
   static Built build(SchedulingInput input, List<NodePool> pools, List<String> zones,

@@ -175,7 +175,8 @@ public final class Scheduler {
       guideOf.forEach((i, g) -> i.group = g);
       Packer packer = new Packer(shapes, guideShapes, topology.groups.size(), dims.size(), limits);
       packer.prepare(items);
-      Map<String, OpenNode> inFlight = InFlightNodes.open(input.inFlight(), shapes, zoneIndex, dims, topology);
+      Map<String, OpenNode> inFlight = InFlightNodes.open(input.inFlight(), built.byOffering(), zoneIndex, dims,
+          topology);
       packer.fillInFlight(List.copyOf(inFlight.values()));
       // what the bound covers: the pods in-flight room did not take
       Map<PodClass.Item, Integer> newNodePods = new HashMap<>();
