@@ -2,7 +2,6 @@ package dev.flotilla.scheduling;
 
 import dev.flotilla.model.PendingPod;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,34 +18,72 @@ import java.util.function.Predicate;
  */
 public final class RunningPods {
 
-  public static final RunningPods NONE = new RunningPods(Map.of());
+  public static final RunningPods NONE = new RunningPods(Map.of(), new Count[0], new int[0], 0);
 
-  /** Pods alike for every selector, in one zone. */
-  private record Key(String namespace, Map<String, String> labels, Set<String> hostPorts, String zone) {
-    static Key of(PlacedPod p) {
-      return new Key(p.pod().namespace(), p.pod().labels(), p.pod().hostPorts(), p.zone());
+  /**
+   * Pods alike for every selector, in one zone. Its hash is worked out once: hashing a pod's labels walks them, and
+   * a cluster's pods are hashed once a pass.
+   */
+  private static final class Key {
+    final String namespace;
+    final Map<String, String> labels;
+    final Set<String> hostPorts;
+    final String zone;
+    final int hash;
+
+    Key(PlacedPod p) {
+      this.namespace = p.pod().namespace();
+      this.labels = p.pod().labels();
+      this.hostPorts = p.pod().hostPorts();
+      this.zone = p.zone();
+      this.hash = java.util.Objects.hash(namespace, labels, hostPorts, zone);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && hash == k.hash && namespace.equals(k.namespace) && zone.equals(k.zone)
+          && labels.equals(k.labels) && hostPorts.equals(k.hostPorts);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
     }
   }
 
   /** {@code count} pods alike to {@code pod} running in {@code zone}. */
   record Count(PendingPod pod, String zone, int count) {}
 
-  private final Map<Key, Count> counts;
+  /** Each set of pods alike, by its place in {@code alike}: shared by these counts and those taken from them. */
+  private final Map<Key, Integer> index;
+  /** One pod of each set, with the set's count when first gathered. */
+  private final Count[] alike;
+  private final int[] counts;
+  private final int total;
 
-  private RunningPods(Map<Key, Count> counts) {
+  private RunningPods(Map<Key, Integer> index, Count[] alike, int[] counts, int total) {
+    this.index = index;
+    this.alike = alike;
     this.counts = counts;
+    this.total = total;
   }
 
   public static RunningPods of(Collection<PlacedPod> pods) {
     if (pods.isEmpty()) {
       return NONE;
     }
-    Map<Key, Count> counts = new LinkedHashMap<>();
+    Map<Key, Integer> index = new java.util.HashMap<>();
+    List<Count> alike = new java.util.ArrayList<>();
+    int[] counts = new int[pods.size()];
     for (PlacedPod p : pods) {
-      counts.merge(Key.of(p), new Count(p.pod(), p.zone(), 1),
-          (had, one) -> new Count(had.pod(), had.zone(), had.count() + 1));
+      int i = index.computeIfAbsent(new Key(p), k -> {
+        alike.add(new Count(p.pod(), p.zone(), 0));
+        return alike.size() - 1;
+      });
+      counts[i]++;
     }
-    return new RunningPods(counts);
+    return new RunningPods(index, alike.toArray(new Count[0]), java.util.Arrays.copyOf(counts, alike.size()),
+        pods.size());
   }
 
   /** These pods without {@code leaving} (each one of them, running where it is listed). */
@@ -54,30 +91,25 @@ public final class RunningPods {
     if (leaving.isEmpty()) {
       return this;
     }
-    Map<Key, Count> left = new LinkedHashMap<>(counts);
+    int[] left = counts.clone();
     for (PlacedPod p : leaving) {
-      Key key = Key.of(p);
-      Count had = left.get(key);
-      if (had == null) {
+      Integer i = index.get(new Key(p));
+      if (i == null || left[i] == 0) {
         throw new IllegalArgumentException("pod " + p.pod().name() + " is not running in " + p.zone());
       }
-      if (had.count() == 1) {
-        left.remove(key);
-      } else {
-        left.put(key, new Count(had.pod(), had.zone(), had.count() - 1));
-      }
+      left[i]--;
     }
-    return new RunningPods(left);
+    return new RunningPods(index, alike, left, total - leaving.size());
   }
 
   public boolean isEmpty() {
-    return counts.isEmpty();
+    return total == 0;
   }
 
   /** How many of the pods {@code matching} selects run in each zone that has any, by zone. */
   public Map<String, Integer> byZone(Predicate<PendingPod> matching) {
     Map<String, Integer> byZone = new TreeMap<>();
-    for (Count c : counts.values()) {
+    for (Count c : counts()) {
       if (matching.test(c.pod())) {
         byZone.merge(c.zone(), c.count(), Integer::sum);
       }
@@ -85,7 +117,14 @@ public final class RunningPods {
     return byZone;
   }
 
+  /** Each set of pods alike that has any running, in the order first gathered. */
   List<Count> counts() {
-    return List.copyOf(counts.values());
+    List<Count> running = new java.util.ArrayList<>(alike.length);
+    for (int i = 0; i < alike.length; i++) {
+      if (counts[i] > 0) {
+        running.add(new Count(alike[i].pod(), alike[i].zone(), counts[i]));
+      }
+    }
+    return running;
   }
 }
