@@ -18,7 +18,51 @@ final class IndexOrder {
       return;
     }
     int[] buffer = new int[indexes.length];
-    mergeSort(indexes, buffer, 0, indexes.length, group, first, second);
+    if (!packedSort(indexes, buffer, group, first, second)) {
+      mergeSort(indexes, buffer, 0, indexes.length, group, first, second);
+    }
+  }
+
+  /**
+   * Sorts by a long per index that holds its group, its first key rounded to a float and the index, with the
+   * library's primitive sort, then sorts each run equal on group and rounded key by every key. Rounding to a float
+   * never reverses two values, so the runs are where the first pass may differ from the full order, and they are
+   * short. False, untouched, where the group or the indexes do not fit in the long (whose sign bit stays clear).
+   */
+  private static boolean packedSort(int[] a, int[] buffer, int[] group, double[] first, double[] second) {
+    long[] packed = new long[a.length];
+    for (int i = 0; i < a.length; i++) {
+      int x = a[i];
+      if (x < 0 || x >= 1 << INDEX_BITS || group[x] < 0 || group[x] >= 1 << (GROUP_BITS - 1)) {
+        return false;
+      }
+      packed[i] = (long) group[x] << (64 - GROUP_BITS) | rounded(first[x]) << INDEX_BITS | x;
+    }
+    java.util.Arrays.sort(packed);
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (int) (packed[i] & ((1 << INDEX_BITS) - 1));
+    }
+    for (int from = 0; from < a.length; ) {
+      int to = from + 1;
+      while (to < a.length && packed[to] >>> INDEX_BITS == packed[from] >>> INDEX_BITS) {
+        to++;
+      }
+      if (to - from > 1) {
+        mergeSort(a, buffer, from, to, group, first, second);
+      }
+      from = to;
+    }
+    return true;
+  }
+
+  private static final int INDEX_BITS = 24;
+  private static final int GROUP_BITS = 64 - 32 - INDEX_BITS;
+
+  /** The value rounded to a float, as 32 unsigned bits in the order {@link Double#compare} gives. */
+  private static long rounded(double v) {
+    int bits = Float.floatToIntBits((float) v);
+    bits ^= (bits >> 31) & 0x7fffffff;
+    return (bits ^ 0x80000000) & 0xffffffffL;
   }
 
   private static void mergeSort(int[] a, int[] buffer, int from, int to, int[] group, double[] first,

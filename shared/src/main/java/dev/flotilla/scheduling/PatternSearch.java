@@ -44,7 +44,7 @@ final class PatternSearch {
     this.budget = budget;
     int n = requests.length;
     // the kinds worth most for the share of the node they take first, so good sets are met early
-    Integer[] byDensity = new Integer[n];
+    int[] byDensity = new int[n];
     double[] key = new double[n];
     for (int k = 0; k < n; k++) {
       byDensity[k] = k;
@@ -56,12 +56,8 @@ final class PatternSearch {
       }
       key[k] = -worth[k] / share;
     }
-    java.util.Arrays.sort(byDensity, java.util.Comparator.comparingDouble((Integer k) -> key[k])
-        .thenComparingInt(k -> k));
-    this.order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = byDensity[i];
-    }
+    IndexOrder.sort(byDensity, new int[n], key, new double[n]);
+    this.order = byDensity;
     this.counts = new int[n];
     this.best = new int[n];
     this.density = new double[n + 1][room.length];
