@@ -96,12 +96,16 @@ final class ClaimBuilder {
         limits.add(current, -1);
         continue;
       }
+      // membership by index: a list's contains made this quadratic in the types offered
+      java.util.BitSet taken = new java.util.BitSet(shapes.size());
+      chosen.forEach(shape -> taken.set(shape.index));
       for (NodeShape shape : compatible) {
         if (chosen.size() == Scheduler.MAX_INSTANCE_TYPES) {
           break;
         }
-        if (!chosen.contains(shape)) {
+        if (!taken.get(shape.index)) {
           chosen.add(shape);
+          taken.set(shape.index);
         }
       }
       List<InstanceTypeOption> options = new ArrayList<>();
