@@ -4,7 +4,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -90,8 +89,7 @@ public record PendingPod(
    * read a pod's labels millions of times a simulated hour, and a tree's string comparisons cost most of that.
    */
   private static Map<String, String> sorted(Map<String, String> m) {
-    return m == null || m.isEmpty() ? Map.of()
-        : Collections.unmodifiableMap(new java.util.LinkedHashMap<>(new TreeMap<>(m)));
+    return SortedLabels.of(m);
   }
 
   /** Builds pods field by field. */
