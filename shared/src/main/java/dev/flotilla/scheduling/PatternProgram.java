@@ -129,6 +129,9 @@ final class PatternProgram {
       Set<String> keys = new HashSet<>();
       kept.forEach(p -> keys.add(key(p)));
       for (int s : candidates) {
+        if (cannotPay(shapes.get(s), kinds, prices)) {
+          continue;
+        }
         Pattern found = price(shapes.get(s), kinds, prices, budget);
         if (found != null && value(found, prices) > found.price() * (1 + 1e-7)) {
           add(kept, keys, found);
@@ -144,6 +147,30 @@ final class PatternProgram {
     return new Result(patterns, nodes);
   }
 
+  /**
+   * Whether no set of pods on one node of {@code shape} can be worth more than the node at {@code prices}, the test
+   * a priced pattern must pass: per resource, the room times the most any pod that fits earns per unit of it bounds
+   * what a node earns, as the search's first bound does. Most shapes are ruled out so, without their search.
+   */
+  static boolean cannotPay(NodeShape shape, Kinds kinds, double[] prices) {
+    double upper = Double.POSITIVE_INFINITY;
+    for (int r = 0; r < shape.room.length; r++) {
+      double most = 0;
+      for (int kind = 0; kind < kinds.size(); kind++) {
+        if (prices[kind] > 0 && kinds.most(kind) > 0 && fits(shape, kinds, kind)) {
+          long req = kinds.requests()[kind][r];
+          most = Math.max(most, req > 0 ? prices[kind] / req : Double.POSITIVE_INFINITY);
+        }
+      }
+      if (most < Double.POSITIVE_INFINITY) {
+        upper = Math.min(upper, shape.room[r] * most);
+      }
+    }
+    // margins far above rounding: a pattern is kept only when worth over 1 + 1e-7 times its price, and its price is
+    // never below the shape's cheapest
+    return upper * (1 + 1e-9) <= shape.minPrice * (1 + 1e-7);
+  }
+
   private static boolean fits(NodeShape shape, Kinds kinds, int kind) {
     return kinds.shapes()[kind].get(shape.index) && (kinds.zoneMasks()[kind] & shape.zoneMask) != 0
         && (kinds.capacityTypeMasks()[kind] & (1 << shape.capacityType.ordinal())) != 0
@@ -151,7 +178,7 @@ final class PatternProgram {
   }
 
   /** The set of pods most valuable at {@code prices} on one node of {@code shape}, or null when none fits. */
-  private static Pattern price(NodeShape shape, Kinds kinds, double[] prices, int budget) {
+  static Pattern price(NodeShape shape, Kinds kinds, double[] prices, int budget) {
     int k = kinds.size();
     int[] most = new int[k];
     boolean any = false;
@@ -172,7 +199,7 @@ final class PatternProgram {
     return new Pattern(shape.index, search.best.clone(), search.bestZoneMask, shape.price(search.bestZoneMask));
   }
 
-  private static double value(Pattern p, double[] prices) {
+  static double value(Pattern p, double[] prices) {
     double v = 0;
     for (int kind = 0; kind < prices.length; kind++) {
       v += p.counts()[kind] * prices[kind];

@@ -10,6 +10,12 @@ import dev.flotilla.nodepool.NodePool;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
 class PatternProgramTest {
@@ -120,6 +126,51 @@ class PatternProgramTest {
   }
 
   private static final Map<Integer, Long> SHAPE_WIDTHS = new java.util.HashMap<>();
+
+  /** A shape, kinds with prices drawn so that some shapes pay and others do not, zeros and negatives among them. */
+  record Drawn(long[] room, double price, long[][] requests, int[] demand, int[] caps, double[] prices) {}
+
+  @Property(tries = 500)
+  void aShapeRuledOutWithoutSearchHasNoPatternThatPays(@ForAll("drawn") Drawn d) {
+    NodeShape node = shape(0, d.room(), d.price());
+    PatternProgram.Kinds kinds = kinds(d.requests(), d.demand(), d.caps());
+    PatternProgram.Pattern best = PatternProgram.price(node, kinds, d.prices(), 1_000_000);
+    boolean pays = best != null && PatternProgram.value(best, d.prices()) > best.price() * (1 + 1e-7);
+
+    if (PatternProgram.cannotPay(node, kinds, d.prices())) {
+      assertThat(pays).as("a pattern worth %s on a node of %s", best == null ? 0 : PatternProgram.value(best,
+          d.prices()), d.price()).isFalse();
+    }
+  }
+
+  @Provide
+  Arbitrary<Drawn> drawn() {
+    Arbitrary<long[]> room = Combinators.combine(Arbitraries.longs().between(0, 16), Arbitraries.longs().between(0, 16),
+        Arbitraries.longs().between(1, 12)).as((cpu, memory, pods) -> new long[] {cpu * 250, memory * 512, pods});
+    return Arbitraries.integers().between(1, 6).flatMap(k -> Combinators.combine(room,
+        Arbitraries.of(0.5, 1.0, 1.7, 4.0),
+        Combinators.combine(Arbitraries.longs().between(0, 8), Arbitraries.longs().between(0, 8))
+            .as((cpu, memory) -> new long[] {cpu * 250, memory * 512, 1}).list().ofSize(k),
+        Arbitraries.integers().between(0, 9).array(int[].class).ofSize(k),
+        Arbitraries.of(1, 2, Integer.MAX_VALUE).array(int[].class).ofSize(k),
+        Arbitraries.of(-0.1, 0.0, 0.05, 0.2, 0.35, 0.8, 1.3).map(Double::valueOf).array(double[].class).ofSize(k))
+        .as((r, price, requests, demand, caps, prices) -> new Drawn(r, price, requests.toArray(new long[0][]), demand,
+            caps, prices)));
+  }
+
+  private static PatternProgram.Kinds kinds(long[][] requests, int[] demand, int[] caps) {
+    int k = requests.length;
+    long[] zones = new long[k];
+    int[] capacityTypes = new int[k];
+    BitSet[] allowed = new BitSet[k];
+    for (int i = 0; i < k; i++) {
+      zones[i] = 1;
+      capacityTypes[i] = 3;
+      allowed[i] = new BitSet();
+      allowed[i].set(0);
+    }
+    return new PatternProgram.Kinds(requests, zones, capacityTypes, allowed, demand, caps);
+  }
 
   private static NodeShape shape(int index, long[] room, double price) {
     SHAPE_WIDTHS.put(index, room[0]);
