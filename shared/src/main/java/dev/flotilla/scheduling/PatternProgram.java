@@ -149,26 +149,76 @@ final class PatternProgram {
 
   /**
    * Whether no set of pods on one node of {@code shape} can be worth more than the node at {@code prices}, the test
-   * a priced pattern must pass: per resource, the room times the most any pod that fits earns per unit of it bounds
-   * what a node earns, as the search's first bound does. Most shapes are ruled out so, without their search.
+   * a priced pattern must pass. A node's pods, weighed by any non-negative mix of resources, weigh no more than its
+   * room does, so the fractional knapsack over that one weight (each kind at most as many as fit or may be taken)
+   * bounds what they are worth. The mixes tried are each resource alone and every resource as a share of the room;
+   * most shapes are ruled out so, without their search.
    */
   static boolean cannotPay(NodeShape shape, Kinds kinds, double[] prices) {
+    int k = kinds.size();
+    int dims = shape.room.length;
+    int[] taking = new int[k];
+    long[] most = new long[k];
+    int n = 0;
+    for (int kind = 0; kind < k; kind++) {
+      if (prices[kind] > 0 && kinds.most(kind) > 0 && fits(shape, kinds, kind)) {
+        taking[n] = kind;
+        most[n++] = Math.min(kinds.most(kind), Dims.copiesThatFit(kinds.requests()[kind], shape.room));
+      }
+    }
     double upper = Double.POSITIVE_INFINITY;
-    for (int r = 0; r < shape.room.length; r++) {
-      double most = 0;
-      for (int kind = 0; kind < kinds.size(); kind++) {
-        if (prices[kind] > 0 && kinds.most(kind) > 0 && fits(shape, kinds, kind)) {
-          long req = kinds.requests()[kind][r];
-          most = Math.max(most, req > 0 ? prices[kind] / req : Double.POSITIVE_INFINITY);
-        }
+    double[] mix = new double[dims];
+    for (int r = 0; r <= dims; r++) {
+      if (r < dims && shape.room[r] <= 0) {
+        continue;
       }
-      if (most < Double.POSITIVE_INFINITY) {
-        upper = Math.min(upper, shape.room[r] * most);
+      for (int d = 0; d < dims; d++) {
+        mix[d] = r < dims ? (d == r ? 1 : 0) : shape.room[d] > 0 ? 1.0 / shape.room[d] : 0;
       }
+      upper = Math.min(upper, fractionalKnapsack(shape.room, kinds, prices, taking, most, n, mix));
     }
     // margins far above rounding: a pattern is kept only when worth over 1 + 1e-7 times its price, and its price is
     // never below the shape's cheapest
     return upper * (1 + 1e-9) <= shape.minPrice * (1 + 1e-7);
+  }
+
+  /** The most the first {@code n} kinds of {@code taking} are worth within {@code room}, all weighed by {@code mix}. */
+  private static double fractionalKnapsack(long[] room, Kinds kinds, double[] prices, int[] taking, long[] most,
+      int n, double[] mix) {
+    double capacity = 0;
+    for (int d = 0; d < room.length; d++) {
+      capacity += mix[d] * room[d];
+    }
+    double[] weight = new double[n];
+    double[] density = new double[n];
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      long[] req = kinds.requests()[taking[i]];
+      for (int d = 0; d < room.length; d++) {
+        weight[i] += mix[d] * req[d];
+      }
+      density[i] = weight[i] > 0 ? prices[taking[i]] / weight[i] : Double.POSITIVE_INFINITY;
+      order[i] = i;
+    }
+    // densest first (a few dozen kinds at most)
+    for (int i = 1; i < n; i++) {
+      int x = order[i];
+      int j = i - 1;
+      while (j >= 0 && density[order[j]] < density[x]) {
+        order[j + 1] = order[j];
+        j--;
+      }
+      order[j + 1] = x;
+    }
+    double worth = 0;
+    double left = capacity;
+    for (int i = 0; i < n; i++) {
+      int x = order[i];
+      double copies = weight[x] > 0 ? Math.min(most[x], Math.max(0, left) / weight[x]) : most[x];
+      worth += copies * prices[taking[x]];
+      left -= copies * weight[x];
+    }
+    return worth;
   }
 
   private static boolean fits(NodeShape shape, Kinds kinds, int kind) {

@@ -127,6 +127,19 @@ class PatternProgramTest {
 
   private static final Map<Integer, Long> SHAPE_WIDTHS = new java.util.HashMap<>();
 
+  @Test
+  void rulesOutAShapeOnlyWhereItsRoomCannotEarnItsPrice() {
+    // rolls of 100 for 1.0: two of width 45 fit (at 0.4 each, 0.8) but not a third; a width of 20 at 0.25 pays
+    NodeShape roll = shape(0, new long[] {100, 1, 1000}, 1.0);
+    PatternProgram.Kinds kinds = kinds(new long[] {45, 20}, new int[] {10, 10}, 1);
+
+    assertThat(PatternProgram.cannotPay(roll, kinds, new double[] {0.4, 0})).isTrue();
+    assertThat(PatternProgram.cannotPay(roll, kinds, new double[] {0.4, 0.25})).isFalse();
+    // as many as five of width 20, but only three may be taken: 0.75
+    PatternProgram.Kinds three = kinds(new long[] {20}, new int[] {3}, 1);
+    assertThat(PatternProgram.cannotPay(roll, three, new double[] {0.25})).isTrue();
+  }
+
   /** A shape, kinds with prices drawn so that some shapes pay and others do not, zeros and negatives among them. */
   record Drawn(long[] room, double price, long[][] requests, int[] demand, int[] caps, double[] prices) {}
 
