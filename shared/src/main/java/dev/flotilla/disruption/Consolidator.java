@@ -583,8 +583,10 @@ public final class Consolidator {
         .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
     // a new node gives up what its DaemonSets take; the nodes that stay already list their DaemonSets' pods
     // zone spreads count the pods that stay where they run, as the cluster's scheduler will
+    Set<String> removedNodes = new LinkedHashSet<>();
+    removed.forEach(c -> removedNodes.add(c.state().node()));
     List<PlacedPod> leaving = new ArrayList<>();
-    removed.forEach(c -> leaving.addAll(seen.placed().getOrDefault(c.state().node(), List.of())));
+    removedNodes.forEach(node -> leaving.addAll(seen.placed().getOrDefault(node, List.of())));
     RunningPods running = seen.running().without(leaving);
     SchedulingInput input = new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(), usage, stay,
         running);
@@ -657,15 +659,14 @@ public final class Consolidator {
 
     static Seen of(View view) {
       Map<String, List<PlacedPod>> placed = new java.util.LinkedHashMap<>();
-      List<PlacedPod> all = new ArrayList<>();
       for (NodeState node : view.nodes()) {
         String zone = node.labels().get(WellKnownLabels.ZONE);
         if (zone != null) {
-          List<PlacedPod> pods = node.pods().stream().map(p -> new PlacedPod(p.pod(), zone)).toList();
-          placed.put(node.node(), pods);
-          all.addAll(pods);
+          placed.put(node.node(), node.pods().stream().map(p -> new PlacedPod(p.pod(), zone)).toList());
         }
       }
+      List<PlacedPod> all = new ArrayList<>();
+      placed.values().forEach(all::addAll);
       return new Seen(view, runningByName(view), placed, RunningPods.of(all), Provisioner.poolUsage(
           view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()), new HashMap<>());
     }

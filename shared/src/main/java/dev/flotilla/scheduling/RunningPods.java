@@ -41,8 +41,8 @@ public final class RunningPods {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Key k && hash == k.hash && namespace.equals(k.namespace) && zone.equals(k.zone)
-          && labels.equals(k.labels) && hostPorts.equals(k.hostPorts);
+      return o instanceof Key k && hash == k.hash && namespace.equals(k.namespace)
+          && java.util.Objects.equals(zone, k.zone) && labels.equals(k.labels) && hostPorts.equals(k.hostPorts);
     }
 
     @Override

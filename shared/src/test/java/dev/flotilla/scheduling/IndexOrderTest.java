@@ -16,7 +16,8 @@ class IndexOrderTest {
 
   /** Keys drawn from few values, some a hair apart (the same float), with zeros of both signs and NaN. */
   private static final double[] VALUES = {0.0, -0.0, 1.0, 1.0 + 1e-12, 1.0 - 1e-12, -1.0, -1.0 - 1e-12, 2.5e-4,
-      3.0e9, -7.25, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
+      3.0e9, -7.25, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.MIN_VALUE, 1e-320, 1e300,
+      -1e300, 4e38, -4e38};
 
   record Keys(int[] group, double[] first, double[] second) {}
 
@@ -27,10 +28,11 @@ class IndexOrderTest {
     for (int i = 0; i < n; i++) {
       group[i] = Math.floorMod(keys.group()[i], groups);
     }
-    int[] sorted = IntStream.range(0, n).map(i -> n - 1 - i).toArray();
+    // some indexes twice, as a caller's list may hold them
+    int[] sorted = IntStream.range(0, n).map(i -> i % 7 == 3 ? (n - i) % n : n - 1 - i).toArray();
     IndexOrder.sort(sorted, group, keys.first(), keys.second());
 
-    List<Integer> expected = IntStream.range(0, n).boxed()
+    List<Integer> expected = IntStream.range(0, n).map(i -> i % 7 == 3 ? (n - i) % n : n - 1 - i).boxed()
         .sorted(Comparator.comparingInt((Integer i) -> group[i])
             .thenComparing(i -> keys.first()[i], Double::compare)
             .thenComparing(i -> keys.second()[i], Double::compare)
@@ -50,9 +52,12 @@ class IndexOrderTest {
     });
   }
 
-  /** One group, a few, and more than the packed sort holds (so the merge sort alone runs). */
+  /**
+   * One group, a few, as many as the packed sort holds and one more (so that some arrays are packed part way before
+   * the merge sort takes them), and far more.
+   */
   @Provide
   Arbitrary<Integer> groups() {
-    return Arbitraries.of(1, 2, 3, 1 << 20);
+    return Arbitraries.of(1, 2, 3, 128, 129, 1 << 20);
   }
 }
