@@ -133,7 +133,7 @@ final class ClusterState {
 
   /** What a pod's affinity term selects: pods of the term's namespaces, or of the pod's own when it names none. */
   static Selection selection(PendingPod pod, PodAffinityTerm term) {
-    return new Selection(term.namespaces().isEmpty() ? Set.of(pod.namespace()) : Set.copyOf(term.namespaces()),
+    return new Selection(Set.copyOf(term.namespacesOf(pod)),
         term.selector());
   }
 

@@ -44,8 +44,7 @@ final class NewNodeFloor {
     for (PendingPod pod : displaced) {
       for (PodAffinityTerm term : pod.antiAffinity()) {
         if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
-          Kind kind = new Kind(term.selector(), term.namespaces().isEmpty() ? List.of(pod.namespace())
-              : term.namespaces(), null);
+          Kind kind = new Kind(term.selector(), term.namespacesOf(pod), null);
           if (kind.matches(pod)) {
             kinds.computeIfAbsent(kind, k -> new ArrayList<>()).add(pod);
           }

@@ -15,4 +15,9 @@ public record PodAffinityTerm(String topologyKey, LabelSelector selector, List<S
     selector = selector == null ? new LabelSelector(null, null) : selector;
     namespaces = namespaces == null ? List.of() : List.copyOf(namespaces);
   }
+
+  /** The namespaces the term selects pods in, for a term carried by {@code pod}: its own where the term names none. */
+  public List<String> namespacesOf(PendingPod pod) {
+    return namespaces.isEmpty() ? List.of(pod.namespace()) : namespaces;
+  }
 }

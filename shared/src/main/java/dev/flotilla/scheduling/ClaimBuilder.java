@@ -97,7 +97,7 @@ final class ClaimBuilder {
         continue;
       }
       // membership by index: a list's contains made this quadratic in the types offered
-      java.util.BitSet taken = new java.util.BitSet(shapes.size());
+      BitSet taken = new BitSet(shapes.size());
       chosen.forEach(shape -> taken.set(shape.index));
       for (NodeShape shape : compatible) {
         if (chosen.size() == Scheduler.MAX_INSTANCE_TYPES) {

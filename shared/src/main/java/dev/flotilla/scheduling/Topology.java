@@ -95,7 +95,7 @@ final class Topology {
     List<Integer> repels = new ArrayList<>();
     for (PodAffinityTerm term : pod.antiAffinity()) {
       if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
-        repels.add(group(new Group(WellKnownLabels.HOSTNAME, term.selector(), namespaces(term, pod), null)));
+        repels.add(group(new Group(WellKnownLabels.HOSTNAME, term.selector(), term.namespacesOf(pod), null)));
       }
     }
     for (String port : pod.hostPorts()) {
@@ -114,10 +114,6 @@ final class Topology {
     for (int g : repelledBy(pod)) {
       repelled[g] = true;
     }
-  }
-
-  static List<String> namespaces(PodAffinityTerm term, PendingPod pod) {
-    return term.namespaces().isEmpty() ? List.of(pod.namespace()) : term.namespaces();
   }
 
   /** How many of {@code wanted} pods of the class a node with these counts can still take. */

@@ -380,7 +380,7 @@ final class ZoneTopology {
       }
       for (PodAffinityTerm anti : pod.antiAffinity()) {
         if (anti.topologyKey().equals(WellKnownLabels.ZONE)) {
-          Topology.Group g = group(anti.selector(), Topology.namespaces(anti, pod));
+          Topology.Group g = group(anti.selector(), anti.namespacesOf(pod));
           p.antiCarried.add(g);
           antiGroups.add(g);
           usedZones.putIfAbsent(g, 0L);
@@ -548,7 +548,7 @@ final class ZoneTopology {
         if (!term.topologyKey().equals(WellKnownLabels.ZONE)) {
           continue;
         }
-        Topology.Group g = group(term.selector(), Topology.namespaces(term, c.template));
+        Topology.Group g = group(term.selector(), term.namespacesOf(c.template));
         List<PodClass> selected = members.computeIfAbsent(g,
             k -> classes.stream().filter(other -> k.matches(other.template)).toList());
         Plan plan = plans.get(c);
