@@ -76,6 +76,16 @@ final class Deliveries {
     }
   }
 
+  /**
+   * The second half of an invocation that waited between its halves (the function sleeps; the run's clock goes on).
+   * Its first delivery runs {@code secondHalf}; any other (Lambda's retry after a failure, a duplicate) is the whole
+   * invocation again, {@code whole}: a retry starts the handler from the top, and what the first half found is gone.
+   */
+  void deliverSecondHalf(String function, String subject, Runnable secondHalf, Runnable whole) {
+    java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+    deliver(function, subject, () -> (first.getAndSet(false) ? secondHalf : whole).run());
+  }
+
   private void enqueue(Invocation invocation, Duration delay) {
     timeline.at(timeline.elapsed().plus(delay), () -> {
       ready.add(invocation);

@@ -928,20 +928,30 @@ public final class Simulation {
     cluster.nodes.values().forEach(this::mirror);
     checkReservations();
     String eventId = nextEventId();
-    deliver("consolidation", eventId, () -> {
-      ConsolidationService.Begun begun = autoscaler.disrupt(eventId);
-      if (!begun.waiting()) {
-        consolidated(begun.pass());
-        return;
-      }
-      // the function waits, and the cluster goes on meanwhile: the command is checked again on what is there then
-      at(elapsed().plus(ConsolidationService.VALIDATION_DELAY), () -> {
-        cluster.nodes.values().forEach(this::mirror);
-        deliver("consolidation", eventId + "/check", () -> consolidated(autoscaler.finishDisruption(begun)));
-        processCommands();
-      });
-    });
+    deliver("consolidation", eventId, () -> consolidationPass(eventId));
     processCommands();
+  }
+
+  /**
+   * One invocation of the consolidation function: the pass's first half, the wait, its second half. Delivered again
+   * (Lambda's retry of a failed invocation, or a duplicate), it is a whole invocation again, first half included: a
+   * command found by an invocation that died is not acted on a minute later, on state it was not found on.
+   */
+  private void consolidationPass(String eventId) {
+    // the forwarder writes a changed node within seconds: a late or retried invocation reads the cluster as it is
+    cluster.nodes.values().forEach(this::mirror);
+    ConsolidationService.Begun begun = autoscaler.disrupt(eventId);
+    if (!begun.waiting()) {
+      consolidated(begun.pass());
+      return;
+    }
+    // the function waits, and the cluster goes on meanwhile: the command is checked again on what is there then
+    at(elapsed().plus(ConsolidationService.VALIDATION_DELAY), () -> {
+      cluster.nodes.values().forEach(this::mirror);
+      deliveries.deliverSecondHalf("consolidation", eventId + "/check",
+          () -> consolidated(autoscaler.finishDisruption(begun)), () -> consolidationPass(eventId));
+      processCommands();
+    });
   }
 
   private void consolidated(ConsolidationService.Pass pass) {
