@@ -162,6 +162,11 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
 
   /** Reads the mirror's document, naming the field that is wrong. */
   public static NodeState parse(String json) {
+    return parse(json, java.util.function.UnaryOperator.identity());
+  }
+
+  /** As {@link #parse(String)}, each pod passed through {@code pods}, which gives back an equal pod. */
+  static NodeState parse(String json, java.util.function.UnaryOperator<PendingPod> pods) {
     try {
       JsonNode doc = JSON.readTree(json);
       String node = doc.path("node").asText("");
@@ -176,9 +181,10 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
       for (JsonNode t : doc.path("taints")) {
         taints.add(new Taint(t.path("key").asText(), t.path("value").asText(""), t.path("effect").asText()));
       }
-      List<NodePod> pods = new ArrayList<>();
+      List<NodePod> running = new ArrayList<>();
       for (JsonNode p : doc.path("pods")) {
-        pods.add(new NodePod(JSON.treeToValue(p, PendingPod.class), p.path("disruptionsAllowed").asInt(-1)));
+        running.add(new NodePod(pods.apply(JSON.treeToValue(p, PendingPod.class)),
+            p.path("disruptionsAllowed").asInt(-1)));
       }
       List<Condition> conditions = new ArrayList<>();
       int i = 0;
@@ -200,7 +206,7 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
         i++;
       }
       return new NodeState(node, doc.path("instanceId").asText(null), labels, doc.path("doNotDisrupt").asBoolean(),
-          resources(quantities), taints, pods, conditions);
+          resources(quantities), taints, running, conditions);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("node state: " + e.getOriginalMessage(), e);
     }
