@@ -590,7 +590,7 @@ public final class Consolidator {
     RunningPods running = seen.running().without(leaving);
     SchedulingInput input = new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(), usage, stay,
         running);
-    Plan plan = scheduler.schedule(input);
+    Plan plan = scheduler.placement(input);
     if (!plan.unschedulable().isEmpty()) {
       refusal = "the plan places " + plan.unschedulable().size() + " displaced pod(s) nowhere ("
           + plan.unschedulable().getFirst().reason() + ")";
@@ -731,7 +731,7 @@ public final class Consolidator {
             p.volumeZones(), p.ownerKind(), false));
       }
     }
-    Plan plan = scheduler.schedule(new SchedulingInput(more, input.pools(), input.catalog(), input.daemonSets(),
+    Plan plan = scheduler.placement(new SchedulingInput(more, input.pools(), input.catalog(), input.daemonSets(),
         input.poolUsage(), input.inFlight(), input.running()));
     if (!plan.unschedulable().isEmpty()) {
       return null;
@@ -778,7 +778,7 @@ public final class Consolidator {
     PendingPod all = PendingPod.builder(pods.getFirst().namespace() + "/" + ONE_NODE + candidate.state().node())
         .requests(requests).nodeSelector(selector).requiredTerms(List.of(term))
         .tolerations(List.copyOf(tolerations)).build();
-    Plan plan = scheduler.schedule(new SchedulingInput(List.of(all), input.pools(), input.catalog(),
+    Plan plan = scheduler.placement(new SchedulingInput(List.of(all), input.pools(), input.catalog(),
         input.daemonSets(), input.poolUsage(), List.of(), input.running()));
     if (!plan.unschedulable().isEmpty() || plan.nodeClaims().size() != 1) {
       return null;

@@ -80,7 +80,18 @@ public final class Scheduler {
 
   public Plan schedule(SchedulingInput input) {
     long start = System.nanoTime();
-    return new Run(input, choice, domains).plan(start, false);
+    return new Run(input, choice, domains).plan(start, false, true);
+  }
+
+  /**
+   * As {@link #schedule}, for a caller that reads only the plan's nodes, placements and price (consolidation's tries,
+   * hundreds an hour): where zone topology pins shares of classes to zones, the packing follows the program of those
+   * shares, and the plain bound beside it, solved only to be reported, is left out. The same plan, with
+   * {@link Plan#lowerBoundPerHour()} not a number there.
+   */
+  public Plan placement(SchedulingInput input) {
+    long start = System.nanoTime();
+    return new Run(input, choice, domains).plan(start, false, false);
   }
 
   /**
@@ -90,7 +101,7 @@ public final class Scheduler {
    */
   public double lowerBound(SchedulingInput input) {
     long start = System.nanoTime();
-    return new Run(input, choice, domains).plan(start, true).lowerBoundPerHour();
+    return new Run(input, choice, domains).plan(start, true, true).lowerBoundPerHour();
   }
 
   /** One scheduling decision's working state. */
@@ -134,8 +145,11 @@ public final class Scheduler {
       this.selection = new PackingSelection(shapes, dims, limits, claimBuilder, choice, unschedulable);
     }
 
-    /** With {@code boundOnly}, where there is one NodePool the plan has no nodes, only the bound. */
-    Plan plan(long start, boolean boundOnly) {
+    /**
+     * With {@code boundOnly}, where there is one NodePool the plan has no nodes, only the bound; without
+     * {@code plainBound}, a bound the packing does not follow is not solved (not a number in the plan).
+     */
+    Plan plan(long start, boolean boundOnly, boolean plainBound) {
       NodeShapes.Built built = NodeShapes.build(input, pools, zones, zoneIndex, dims);
       shapes.addAll(built.shapes());
       claimBuilder.byPrice(built.byPrice());
@@ -185,7 +199,7 @@ public final class Scheduler {
       int placed = items.stream().mapToInt(i -> i.remaining).sum();
       FractionalBound.Result bound = whole != null && input.inFlight().isEmpty()
           && placed == placeable.stream().mapToInt(c -> c.names.size()).sum() && pinned ? whole
-          : solveBound(items, groupOf, groupShapes, newNodePods, !pinned);
+          : pinned && !plainBound ? null : solveBound(items, groupOf, groupShapes, newNodePods, !pinned);
       if (boundOnly && pools.size() == 1) {
         return new Plan(List.of(), List.of(), unschedulable, 0, round(bound.bound()), round(bound.bound()),
             (System.nanoTime() - start) / 1_000_000, List.of());
@@ -214,7 +228,7 @@ public final class Scheduler {
         all.addAll(next);
         left = next;
       }
-      if (!poolsUsed.isEmpty()) {
+      if (!poolsUsed.isEmpty() && bound != null) {
         // the bound lets each class that fell back use every pool it was planned on
         List<BitSet> unionGroups = new ArrayList<>();
         bound = solveBound(items, groups(items, poolsUsed, unionGroups, i -> false), unionGroups, newNodePods, false);
@@ -237,6 +251,10 @@ public final class Scheduler {
       unschedulable.sort(Comparator.comparing(Unschedulable::pod));
       double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
       long millis = (System.nanoTime() - start) / 1_000_000;
+      if (bound == null) {
+        return new Plan(claims, placements, unschedulable, round(total), Double.NaN,
+            poolsUsed.isEmpty() ? round(guide.bound()) : Double.NaN, millis, poolFallbacks);
+      }
       double zoneBound = pinned && poolsUsed.isEmpty() ? Math.max(guide.bound(), bound.bound()) : bound.bound();
       return new Plan(claims, placements, unschedulable, round(total), round(bound.bound()), round(zoneBound), millis,
           poolFallbacks);

@@ -121,6 +121,29 @@ class SchedulerPropertiesTest {
     assertThat(second.poolFallbacks()).isEqualTo(first.poolFallbacks());
   }
 
+  @Property(tries = 30)
+  void aPlacementIsTheSchedulingsPlanWithoutTheBoundThePackingDoesNotFollow(
+      @ForAll("mixedWorkloads") @Size(min = 1, max = 24) List<MixedWorkload> workloads,
+      @ForAll("cpuLimits") long generalCpuLimit, @ForAll Scheduler.Choice choice,
+      @ForAll Scheduler.Domains domains) {
+    SchedulingInput input = mixedInput(workloads, generalCpuLimit, 8_000);
+    Plan scheduled = new Scheduler(choice, domains).schedule(input);
+    Plan placed = new Scheduler(choice, domains).placement(input);
+    assertThat(placed.nodeClaims()).isEqualTo(scheduled.nodeClaims());
+    assertThat(placed.inFlightPlacements()).isEqualTo(scheduled.inFlightPlacements());
+    assertThat(placed.unschedulable()).isEqualTo(scheduled.unschedulable());
+    assertThat(placed.poolFallbacks()).isEqualTo(scheduled.poolFallbacks());
+    assertThat(placed.totalPricePerHour()).isEqualTo(scheduled.totalPricePerHour());
+    // either the same bound, or none where the packing followed the zone-pinned program (whose optimum is the
+    // zone bound when no pool fell back)
+    if (!Double.isNaN(placed.lowerBoundPerHour())) {
+      assertThat(placed.lowerBoundPerHour()).isEqualTo(scheduled.lowerBoundPerHour());
+      assertThat(placed.zoneBoundPerHour()).isEqualTo(scheduled.zoneBoundPerHour());
+    } else if (!Double.isNaN(placed.zoneBoundPerHour())) {
+      assertThat(placed.zoneBoundPerHour()).isLessThanOrEqualTo(scheduled.zoneBoundPerHour());
+    }
+  }
+
   @Provide
   Arbitrary<List<MixedWorkload>> mixedWorkloads() {
     Arbitrary<MixedWorkload> one = Combinators.combine(
