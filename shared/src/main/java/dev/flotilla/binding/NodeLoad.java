@@ -60,14 +60,19 @@ final class NodeLoad {
     Resources r = pod.requests();
     long podCpu = r.get(Resources.CPU);
     long podMemory = r.get(Resources.MEMORY);
+    long podSlots = r.get(Resources.PODS);
     cpu += sign * podCpu;
     memory += sign * podMemory;
-    pods += sign * r.get(Resources.PODS);
+    pods += sign * podSlots;
     nonZeroCpu += sign * (podCpu == 0 ? DEFAULT_CPU : podCpu);
     nonZeroMemory += sign * (podMemory == 0 ? DEFAULT_MEMORY : podMemory);
-    for (Map.Entry<String, Long> e : r.amounts().entrySet()) {
-      if (!isCore(e.getKey())) {
-        other.merge(e.getKey(), sign * e.getValue(), Long::sum);
+    // requests hold no zero amounts: more entries than the core ones it has means another resource (a GPU)
+    int core = (podCpu != 0 ? 1 : 0) + (podMemory != 0 ? 1 : 0) + (podSlots != 0 ? 1 : 0);
+    if (r.amounts().size() > core) {
+      for (Map.Entry<String, Long> e : r.amounts().entrySet()) {
+        if (!isCore(e.getKey())) {
+          other.merge(e.getKey(), sign * e.getValue(), Long::sum);
+        }
       }
     }
     for (String port : pod.hostPorts()) {

@@ -60,8 +60,11 @@ public record PendingPod(
     spreads = spreads == null ? List.of() : List.copyOf(spreads);
     affinity = affinity == null ? List.of() : List.copyOf(affinity);
     antiAffinity = antiAffinity == null ? List.of() : List.copyOf(antiAffinity);
-    hostPorts = hostPorts == null ? Set.of() : Collections.unmodifiableSortedSet(new TreeSet<>(hostPorts));
-    volumeZones = volumeZones == null ? Set.of() : Collections.unmodifiableSortedSet(new TreeSet<>(volumeZones));
+    // most pods have neither: the one empty set, not one of their own, which every load of a cluster would read
+    hostPorts = hostPorts == null || hostPorts.isEmpty() ? Set.of()
+        : Collections.unmodifiableSortedSet(new TreeSet<>(hostPorts));
+    volumeZones = volumeZones == null || volumeZones.isEmpty() ? Set.of()
+        : Collections.unmodifiableSortedSet(new TreeSet<>(volumeZones));
     ownerKind = ownerKind == null ? "" : ownerKind;
   }
 
