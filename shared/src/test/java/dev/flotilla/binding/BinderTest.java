@@ -85,6 +85,26 @@ class BinderTest {
   }
 
   @Test
+  void aNodesGpusAreUsedUpByThePodsBoundThereAndFreedWhenTheyGo() {
+    binder.addNode("gpu", Map.of(WellKnownLabels.HOSTNAME, "gpu", WellKnownLabels.ZONE, "z1"), List.of(),
+        new Resources(Map.of(Resources.CPU, 8000L, Resources.MEMORY, 32 * GI, Resources.PODS, 110L,
+            Resources.NVIDIA_GPU, 1L)));
+    // no CPU or memory asked for: the GPU is all it requests beside its pod slot
+    binder.bound("gpu", PendingPod.builder("default/train-1").requests(Resources.of(Resources.NVIDIA_GPU, 1))
+        .build());
+    PendingPod next = PendingPod.builder("default/train-2").requests(new Resources(Map.of(Resources.CPU, 100L,
+        Resources.MEMORY, GI, Resources.NVIDIA_GPU, 1L))).build();
+    QueuedPod queued = queued(next, 0);
+
+    assertThat(binder.feasible(queued, "gpu")).isFalse();
+    assertThat(binder.schedule().bound()).isEmpty();
+
+    binder.delete("default/train-1");
+    assertThat(binder.feasible(queued, "gpu")).isTrue();
+    assertThat(binder.schedule().bound()).containsExactly(new Binding("default/train-2", "gpu"));
+  }
+
+  @Test
   void leastAllocatedAndBalancedScoresAsKubeSchedulerComputesThem() {
     node("a", "z1", 4000, 16);
     node("b", "z2", 4000, 16);
