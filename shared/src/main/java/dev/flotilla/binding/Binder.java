@@ -107,7 +107,7 @@ public final class Binder {
   /** A pod joins the queue. */
   public void enqueue(QueuedPod pod) {
     queue.put(pod.name(), pod);
-    shapes.put(pod.name(), pod.spec().withName("-"));
+    shapes.put(pod.name(), pod.spec().kind());
   }
 
   /** A pod placed by someone else (a DaemonSet's controller, a static pod): it runs there from now. */

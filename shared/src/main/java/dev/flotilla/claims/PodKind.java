@@ -23,7 +23,7 @@ public record PodKind(PendingPod pod, int count) {
   public static List<PodKind> of(List<PendingPod> pods) {
     Map<PendingPod, PodKind> kinds = new LinkedHashMap<>();
     for (PendingPod p : pods) {
-      kinds.merge(p.withName("kind"), new PodKind(p, 1), (a, b) -> new PodKind(a.pod(), a.count() + 1));
+      kinds.merge(p.kind(), new PodKind(p, 1), (a, b) -> new PodKind(a.pod(), a.count() + 1));
     }
     return List.copyOf(kinds.values());
   }

@@ -226,7 +226,7 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
     Set<String> seen = new HashSet<>();
     for (PendingPod p : pods) {
       if (seen.add(p.name())) {
-        byFacts.computeIfAbsent(p.withName("kind"), k -> new ArrayList<>()).add(p.name());
+        byFacts.computeIfAbsent(p.kind(), k -> new ArrayList<>()).add(p.name());
       }
     }
     List<Kind> kinds = new ArrayList<>(byFacts.size());

@@ -395,7 +395,7 @@ public final class Consolidator {
       labels.remove(WellKnownLabels.HOSTNAME);
       labels.remove(WellKnownLabels.CLAIM);
       Map<PendingPod, Long> pods = c.state().pods().stream().collect(java.util.stream.Collectors.groupingBy(
-          p -> p.pod().withName("kind"), java.util.stream.Collectors.counting()));
+          p -> p.pod().kind(), java.util.stream.Collectors.counting()));
       return new Alike(c.claim().instanceType(), c.claim().zone(), c.claim().capacityType(), c.claim().nodePool(),
           c.price(), labels, c.state().taints(), c.state().allocatable(), pods);
     }

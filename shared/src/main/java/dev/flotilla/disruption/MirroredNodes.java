@@ -25,7 +25,6 @@ public final class MirroredNodes {
    * hundred kinds never reach.
    */
   static final int MAX_KINDS = 20_000;
-  private static final String KIND = "kind/of-pod";
 
   private Map<String, Parsed> last = Map.of();
   /**
@@ -58,6 +57,6 @@ public final class MirroredNodes {
     if (kinds.size() >= MAX_KINDS) {
       kinds.clear();
     }
-    return kinds.computeIfAbsent(pod.withName(KIND), kind -> kind).withName(pod.name());
+    return kinds.computeIfAbsent(pod.kind(), kind -> kind).withName(pod.name());
   }
 }

@@ -81,6 +81,16 @@ public record PendingPod(
     return new Builder(this);
   }
 
+  /**
+   * The pod under the one name every kind carries: two pods have equal kinds when they are equal but for their names,
+   * and so schedule alike. What pods are grouped by.
+   */
+  public PendingPod kind() {
+    return withName(KIND);
+  }
+
+  private static final String KIND = "kind";
+
   /** The same pod under another name; pods equal but for their names schedule alike. */
   public PendingPod withName(String newName) {
     return new PendingPod(newName, namespace, labels, requests, nodeSelector, requiredTerms, preferredTerms,

@@ -53,7 +53,7 @@ final class PodClasses {
     Map<PendingPod, PodClass> byKey = new LinkedHashMap<>();
     Map<Signature, Integer> signatures = new HashMap<>();
     for (PendingPod pod : input.pods()) {
-      PendingPod key = pod.withName("_");
+      PendingPod key = pod.kind();
       PodClass c = byKey.get(key);
       if (c == null) {
         c = new PodClass(byKey.size(), pod, dims.dense(pod.requests()));
