@@ -43,9 +43,10 @@ import java.util.Set;
  * ({@link ConsolidationValidation}). It reads values only, no client; it remembers its last plan (below).
  *
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others that have room for one
- * of them, at most {@link #SINGLE_TRIES} a pass (a node alike one already refused costs none), the next pass going
- * on with the nodes not tried yet; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
- * prefixes by binary search, stepping down further where a size needed many new nodes (a size whose shards alone
+ * of them (and, where the cluster's scheduler would strand some, up to four more: with room for copies of those,
+ * and as one node), at most {@link #SINGLE_TRIES} a pass (a node alike one already refused costs none), the next pass
+ * going on with the nodes not tried yet; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then
+ * its prefixes by binary search, stepping down further where a size needed many new nodes (a size whose shards alone
  * need enough for that is refused without a scheduling, see {@link NewNodeFloor}). A pass over the same nodes,
  * claims and pools as the last one gives the last plan without scheduling again once every node has had its try
  * (the common case in a settled cluster, and the re-check before acting).
@@ -609,9 +610,11 @@ public final class Consolidator {
       // the plan packs tight where the cluster's scheduler spreads (LeastAllocated): plan once more with room for a
       // second copy of each pod it stranded, and keep that plan if the cluster's scheduler then places every pod
       // copies only help the pods the action moves; an evicted pod stranded is the action's removing its room
-      boolean moved = pods.stream().anyMatch(p -> stranded.contains(p.name()));
-      Plan roomier = headroom && moved ? withHeadroom(input, pods, stranded) : null;
-      if (roomier != null && validation.stranded(removed, roomier.nodeClaims()).isEmpty()) {
+      boolean moved = headroom && pods.stream().anyMatch(p -> stranded.contains(p.name()));
+      Set<String> strandedSoFar = new LinkedHashSet<>(stranded);
+      Plan roomier = moved ? withHeadroom(input, pods, strandedSoFar, 1) : null;
+      List<String> left = roomier == null ? List.of() : validation.stranded(removed, roomier.nodeClaims());
+      if (roomier != null && left.isEmpty()) {
         return roomier;
       }
       // Karpenter's single-node replace: one node that holds every displaced pod, whichever the cluster's scheduler
@@ -619,7 +622,24 @@ public final class Consolidator {
       // are what a tight plan of several small nodes loses to LeastAllocated, which sends the first pods it places
       // to the emptiest new node
       Plan whole = headroom && removed.size() == 1 ? oneNode(input, removed.getFirst(), pods) : null;
-      if (whole != null && validation.stranded(removed, whole.nodeClaims()).isEmpty()) {
+      boolean wholeLands = whole != null && validation.stranded(removed, whole.nodeClaims()).isEmpty();
+      if (wholeLands && worthChecking.test(whole)) {
+        return whole;
+      }
+      // where one node for them all does not pay (a large node's web pods and the one shard that needs a node of its
+      // own), more room for the stranded pods: an empty replacement draws the pods queued first (web pods, made again
+      // by their ReplicaSet before the StatefulSet makes its shard) until it is about as full as the nodes with room,
+      // and room for one copy is often theirs by then. The copies double while the plan still pays
+      for (int copies = 2; roomier != null && worthChecking.test(roomier) && copies <= HEADROOM_COPIES;
+          copies *= 2) {
+        strandedSoFar.addAll(left);
+        roomier = withHeadroom(input, pods, strandedSoFar, copies);
+        left = roomier == null ? List.of() : validation.stranded(removed, roomier.nodeClaims());
+        if (roomier != null && left.isEmpty()) {
+          return roomier;
+        }
+      }
+      if (wholeLands) {
         return whole;
       }
       // the pods named are the first the cluster's scheduler could not place, then the zones the plan's new nodes
@@ -716,19 +736,21 @@ public final class Consolidator {
   /** The name a node's pods planned as one take (never a real pod's: names have no {@code ~}). */
   private static final String ONE_NODE = "~one-node-";
 
+  /** The most copies of a stranded pod {@link #withHeadroom} plans room for: 1, 2, then 4. */
+  static final int HEADROOM_COPIES = 4;
+
   /**
-   * The plan for {@code pods} and a copy of each pod named in {@code stranded}, the copies then dropped from it (the
-   * nodes keep the room they were sized for), or null when some pod could go nowhere.
+   * The plan for {@code pods} and {@code copies} copies of each pod named in {@code stranded}, the copies then
+   * dropped from it (the nodes keep the room they were sized for), or null when some pod could go nowhere.
    */
-  private Plan withHeadroom(SchedulingInput input, List<PendingPod> pods, List<String> stranded) {
-    Set<String> names = new HashSet<>(stranded);
+  private Plan withHeadroom(SchedulingInput input, List<PendingPod> pods, Set<String> stranded, int copies) {
     List<PendingPod> more = new ArrayList<>(pods);
     for (PendingPod p : pods) {
-      if (names.contains(p.name())) {
+      for (int copy = 0; copy < copies && stranded.contains(p.name()); copy++) {
         // room alone: the copy selects and is selected by no topology rule
-        more.add(new PendingPod(p.name() + HEADROOM, p.namespace(), Map.of(), p.requests(), p.nodeSelector(),
-            p.requiredTerms(), p.preferredTerms(), p.tolerations(), List.of(), List.of(), List.of(), Set.of(),
-            p.volumeZones(), p.ownerKind(), false));
+        more.add(new PendingPod(p.name() + HEADROOM + copy, p.namespace(), Map.of(), p.requests(),
+            p.nodeSelector(), p.requiredTerms(), p.preferredTerms(), p.tolerations(), List.of(), List.of(),
+            List.of(), Set.of(), p.volumeZones(), p.ownerKind(), false));
       }
     }
     Plan plan = scheduler.placement(new SchedulingInput(more, input.pools(), input.catalog(), input.daemonSets(),
@@ -737,11 +759,11 @@ public final class Consolidator {
       return null;
     }
     List<NodeClaim> claims = plan.nodeClaims().stream().map(c -> new NodeClaim(c.nodePool(), c.zone(), c.zones(),
-        c.capacityType(), c.instanceTypes(), c.pods().stream().filter(n -> !n.endsWith(HEADROOM)).toList(),
+        c.capacityType(), c.instanceTypes(), c.pods().stream().filter(n -> !n.contains(HEADROOM)).toList(),
         c.requests(), c.allocatable())).toList();
     List<dev.flotilla.scheduling.InFlightPlacement> placements = plan.inFlightPlacements().stream()
         .map(f -> new dev.flotilla.scheduling.InFlightPlacement(f.claimId(),
-            f.pods().stream().filter(n -> !n.endsWith(HEADROOM)).toList()))
+            f.pods().stream().filter(n -> !n.contains(HEADROOM)).toList()))
         .filter(f -> !f.pods().isEmpty()).toList();
     return new Plan(claims, placements, plan.unschedulable(), plan.totalPricePerHour(), plan.lowerBoundPerHour(),
         plan.zoneBoundPerHour(), plan.solveMillis(), plan.poolFallbacks());
