@@ -54,6 +54,11 @@ import java.util.Set;
 public final class Consolidator {
 
   static final int SINGLE_TRIES = 25;
+  /**
+   * A pass that found a node to delete stops looking for more to delete with it after this many that would not go
+   * with it: the candidates come fewest pods first, and each join tried is a check against the whole cluster.
+   */
+  static final int DELETE_JOINS_REFUSED = 3;
   static final int MULTI_MAX = 100;
   /** A replacement must save at least this much, so that price noise never churns nodes. */
   static final double MIN_SAVING_PER_HOUR = 0.001;
@@ -260,6 +265,15 @@ public final class Consolidator {
     // same way, the cluster seen from it being the other's with two names swapped: it costs no try. 481 shards
     // alone on their nodes are a handful of tries, not 481
     Map<Alike, String> refusedAlike = new HashMap<>();
+    // the deletes a pass finds go as one command: once a node's pods fit in the others' spare room, each next
+    // candidate is tried with the nodes found so far (one scheduling, as a try alone is), and joins them where all
+    // their pods still fit, within the pools' budgets. One delete a pass would take a minute a node where a storm or a
+    // scale-down leaves several nodes of one or two pods, and the multi-node search, which takes the least used nodes
+    // first, stops at any of them whose pods need a node of their own
+    List<Candidate> deleting = new ArrayList<>();
+    Plan deletion = null;
+    Map<String, Integer> deleteRoom = new HashMap<>(budget);
+    int joinsRefused = 0;
     int tries = 0;
     int turn = 0;
     for (; turn < singles.size() && tries < SINGLE_TRIES; turn++) {
@@ -269,6 +283,25 @@ public final class Consolidator {
       if (same != null) {
         refusedSingles.add(c.claim().id());
         refused("single", List.of(c), "alike a node refused: " + same);
+        continue;
+      }
+      if (!deleting.isEmpty()) {
+        if (joinsRefused >= DELETE_JOINS_REFUSED) {
+          break;
+        }
+        if (deleteRoom.getOrDefault(c.claim().nodePool(), 0) > 0) {
+          tries++;
+          List<Candidate> more = new ArrayList<>(deleting);
+          more.add(c);
+          Plan grown = simulate(more, owned, view, false, Integer.MAX_VALUE, p -> p.nodeClaims().isEmpty());
+          if (grown != null && grown.nodeClaims().isEmpty()) {
+            deleting = more;
+            deletion = grown;
+            deleteRoom.merge(c.claim().nodePool(), -1, Integer::sum);
+          } else {
+            joinsRefused++;
+          }
+        }
         continue;
       }
       tries++;
@@ -282,8 +315,10 @@ public final class Consolidator {
         continue;
       }
       if (plan.nodeClaims().isEmpty()) {
-        return new ConsolidationPlan(Action.DELETE, List.of(c), List.of(), plan.inFlightPlacements(), c.price(), 0,
-            "its " + c.state().displaced().size() + " pod(s) fit in the spare room of other nodes", skipped);
+        deleting.add(c);
+        deletion = plan;
+        deleteRoom.merge(c.claim().nodePool(), -1, Integer::sum);
+        continue;
       }
       double price = plan.totalPricePerHour();
       int count = plan.nodeClaims().size();
@@ -302,6 +337,12 @@ public final class Consolidator {
     }
     singlesLeft = turn < singles.size() && singles.subList(turn, singles.size()).stream()
         .anyMatch(c -> !refusedSingles.contains(c.claim().id()));
+    if (!deleting.isEmpty()) {
+      int pods = deleting.stream().mapToInt(c -> c.state().displaced().size()).sum();
+      return new ConsolidationPlan(Action.DELETE, List.copyOf(deleting), List.of(), deletion.inFlightPlacements(),
+          deleting.stream().mapToDouble(Candidate::price).sum(), 0, (deleting.size() == 1 ? "its " : "their ")
+              + pods + " pod(s) fit in the spare room of other nodes", skipped);
+    }
     if (!replaces.isEmpty()) {
       return together(replaces, owned, view, budget, skipped);
     }
