@@ -2,6 +2,8 @@ package dev.flotilla.infra;
 
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.InterruptionEvent;
+import dev.flotilla.disruption.ConsolidationService;
+import dev.flotilla.lifecycle.GarbageCollector;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,16 +38,23 @@ public final class FlotillaStack extends Stack {
           Duration.seconds(60), "Packs pending pods onto the cheapest instances and launches them with CreateFleet"),
       new FlotillaFunction.Spec("lifecycle", HANDLERS + "NodeLifecycleHandler::handleRequest", 512,
           Duration.seconds(30), "Moves claims along as their nodes register, become ready and go away"),
-      // shorter than its two-minute schedule, and one at a time: a retried run never overlaps the next tick's
+      // shorter than its lease, which is shorter than its schedule, and one at a time: a retried run never
+      // overlaps the next tick's, and a killed one never holds the next tick back
       new FlotillaFunction.Spec("garbage-collector", HANDLERS + "GarbageCollectorHandler::handleRequest", 1024,
-          Duration.seconds(90), "Adopts or terminates instances whose launch never completed; reports fleet price",
-          1),
+          seconds(GarbageCollector.TIMEOUT),
+          "Adopts or terminates instances whose launch never completed; reports fleet price", 1),
       // launches replacements with the provisioner's scheduler and catalog: the same CPU needs
       new FlotillaFunction.Spec("interruption", HANDLERS + "InterruptionHandler::handleRequest", 1769,
           Duration.seconds(60), "Launches room for, then drains, nodes EC2 or AWS Health is about to take away"),
-      // one scheduling per candidate node; shorter than its one-minute schedule, and one at a time
+      // one scheduling per candidate node; shorter than its lease, which is shorter than its one-minute schedule,
+      // and one at a time
       new FlotillaFunction.Spec("consolidation", HANDLERS + "ConsolidationHandler::handleRequest", 1769,
-          Duration.seconds(50), "Removes or replaces empty and under-used nodes when that is cheaper", 1));
+          seconds(ConsolidationService.TIMEOUT), "Removes or replaces empty and under-used nodes when that is cheaper",
+          1));
+
+  private static Duration seconds(java.time.Duration duration) {
+    return Duration.seconds(duration.toSeconds());
+  }
 
   private final EventBus bus;
   private final LaunchStateTable table;
@@ -117,7 +126,7 @@ public final class FlotillaStack extends Stack {
         .build();
     Rule.Builder.create(this, "GarbageCollection")
         .description("Garbage collection of launches that never joined, every two minutes")
-        .schedule(Schedule.rate(Duration.minutes(2)))
+        .schedule(Schedule.rate(Duration.minutes(GarbageCollector.EVERY.toMinutes())))
         .targets(List.of(functions.get("garbage-collector").target()))
         .build();
 
@@ -145,7 +154,7 @@ public final class FlotillaStack extends Stack {
         .build();
     Rule.Builder.create(this, "ConsolidationSchedule")
         .description("A consolidation pass every minute")
-        .schedule(Schedule.rate(Duration.minutes(1)))
+        .schedule(Schedule.rate(Duration.minutes(ConsolidationService.EVERY.toMinutes())))
         .targets(List.of(functions.get("consolidation").target()))
         .build();
 

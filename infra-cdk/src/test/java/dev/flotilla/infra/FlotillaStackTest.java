@@ -158,6 +158,28 @@ class FlotillaStackTest {
   }
 
   @Test
+  void aScheduledFunctionsLeaseOutlastsItsTimeoutAndEndsBeforeItsNextTick() {
+    Map<String, java.time.Duration[]> leases = Map.of(
+        "garbage-collector", new java.time.Duration[] {dev.flotilla.lifecycle.GarbageCollector.LEASE,
+            dev.flotilla.lifecycle.GarbageCollector.EVERY},
+        "consolidation", new java.time.Duration[] {dev.flotilla.disruption.ConsolidationService.LEASE,
+            dev.flotilla.disruption.ConsolidationService.EVERY});
+    leases.forEach((name, lease) -> {
+      Map<String, Map<String, Object>> function = template.findResources("AWS::Lambda::Function",
+          Match.objectLike(Map.of("Properties", Match.objectLike(Map.of("FunctionName", "flotilla-prod-east-" + name)))));
+      assertThat(function).hasSize(1);
+      Number timeout = (Number) ((Map<?, ?>) function.values().iterator().next().get("Properties")).get("Timeout");
+      // a run the function's timeout ends never outlives its lease (no two run together), and a run killed holding
+      // the lease never holds back the next tick
+      assertThat(timeout.longValue()).as(name).isLessThan(lease[0].toSeconds());
+      assertThat(lease[0]).as(name).isLessThan(lease[1]);
+      long minutes = lease[1].toMinutes();
+      template.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+          "ScheduleExpression", "rate(" + minutes + (minutes == 1 ? " minute)" : " minutes)"))));
+    });
+  }
+
+  @Test
   void functionsAreJava21OnArm64WithSnapStartAndConfigurationOnly() {
     template.resourceCountIs("AWS::Lambda::Function", FlotillaStack.FUNCTIONS.size());
     for (FlotillaFunction.Spec spec : FlotillaStack.FUNCTIONS) {

@@ -39,11 +39,16 @@ public final class ConsolidationService {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConsolidationService.class);
   /** The lease a pass holds while it runs. */
   public static final String LEASE_NAME = "consolidation";
+  /** How often a pass runs (the stack's schedule). */
+  public static final Duration EVERY = Duration.ofMinutes(1);
+  /** The most a pass may run (the function's timeout). */
+  public static final Duration TIMEOUT = Duration.ofSeconds(50);
   /**
-   * How long a pass's lease lasts unless it ends it first: the schedule's period, longer than the function's
-   * timeout, so a killed pass holds back at most the next one.
+   * How long a pass's lease lasts unless it ends it first: longer than a pass may run, so no two run together, and
+   * shorter than the schedule's period, so a pass killed holding it holds back only its own retries, never the next
+   * scheduled pass (see {@link dev.flotilla.lifecycle.GarbageCollector#LEASE}).
    */
-  public static final Duration LEASE = Duration.ofMinutes(1);
+  public static final Duration LEASE = TIMEOUT.plusSeconds(5);
   /** How long a consolidation command waits before it is checked again and started, as in Karpenter. */
   public static final Duration VALIDATION_DELAY = Duration.ofSeconds(15);
 

@@ -29,11 +29,17 @@ public final class GarbageCollector {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GarbageCollector.class);
   /** The lease a collection holds while it runs. */
   public static final String LEASE_NAME = "garbage-collection";
+  /** How often a collection runs (the stack's schedule). */
+  public static final Duration EVERY = Duration.ofMinutes(2);
+  /** The most a collection may run (the function's timeout). */
+  public static final Duration TIMEOUT = Duration.ofSeconds(90);
   /**
-   * How long a collection's lease lasts unless it ends it first: the schedule's period, longer than the function's
-   * timeout, so a killed run holds back at most the next one.
+   * How long a collection's lease lasts unless it ends it first: longer than a run may last, so no two run together,
+   * and shorter than the schedule's period, so a run killed holding it (or whose ending of it failed) holds back only
+   * its own retries, never the next scheduled run. At the period itself, each such run cost the next one too: under
+   * faults, four minutes and more without a collection, and launches that never joined were not expired for that long.
    */
-  public static final Duration LEASE = Duration.ofMinutes(2);
+  public static final Duration LEASE = TIMEOUT.plusSeconds(10);
 
   /**
    * What one pass did, and what the fleet costs now: the hourly price of the running instances of live claims
@@ -82,13 +88,62 @@ public final class GarbageCollector {
     }
   }
 
+  /**
+   * The pass's parts each run whatever befell the ones before them: a throttled DescribeInstances or a termination
+   * EC2 did not answer must not hold back the expiry of launches that never joined. The first failure is thrown at
+   * the end, so the pass still counts as failed and is retried (every part is idempotent).
+   */
   private Report collectHoldingLease() {
-    List<CloudInstance> instances = cloud.ownedInstances();
-    List<Claim> claims = store.claims();
-    Map<String, Claim> byInstance = new HashMap<>();
-    claims.stream().filter(c -> c.instanceId() != null).forEach(c -> byInstance.put(c.instanceId(), c));
+    List<RuntimeException> failures = new ArrayList<>();
     List<String> adopted = new ArrayList<>();
     List<String> terminated = new ArrayList<>();
+    List<String> closed = new ArrayList<>();
+    Set<String> running = null;
+    try {
+      List<CloudInstance> instances = cloud.ownedInstances();
+      List<Claim> claims = store.claims();
+      running = new HashSet<>();
+      for (CloudInstance instance : instances) {
+        running.add(instance.id());
+      }
+      try {
+        collectOrphans(instances, claims, adopted, terminated);
+      } catch (RuntimeException e) {
+        failures.add(e);
+      }
+      closeGone(claims, running, closed);
+    } catch (RuntimeException e) {
+      failures.add(e);
+    }
+    List<String> expired = List.of();
+    try {
+      expired = lifecycle.expireLaunches().stream().map(Claim::id).toList();
+    } catch (RuntimeException e) {
+      failures.add(e);
+    }
+    List<String> nominated = List.of();
+    try {
+      nominated = lifecycle.nominateReadyNodes().stream().map(Claim::id).toList();
+    } catch (RuntimeException e) {
+      failures.add(e);
+    }
+    if (!failures.isEmpty()) {
+      RuntimeException first = failures.getFirst();
+      failures.stream().skip(1).forEach(first::addSuppressed);
+      LOG.atWarn().setMessage("garbage collection failed in part").addKeyValue("failures", failures.size())
+          .addKeyValue("expired", expired).addKeyValue("terminated", terminated).addKeyValue("closed", closed)
+          .addKeyValue("why", first.getMessage()).log();
+      throw first;
+    }
+    // read again: this pass adopted, closed and expired claims
+    return new Report(adopted, terminated, closed, expired, nominated, fleetPrice(running));
+  }
+
+  /** Adopts or terminates each owned instance no live claim knows, once older than the grace period. */
+  private void collectOrphans(List<CloudInstance> instances, List<Claim> claims, List<String> adopted,
+      List<String> terminated) {
+    Map<String, Claim> byInstance = new HashMap<>();
+    claims.stream().filter(c -> c.instanceId() != null).forEach(c -> byInstance.put(c.instanceId(), c));
     for (CloudInstance instance : instances) {
       Claim known = byInstance.get(instance.id());
       if ((known != null && known.state().live()) || instance.launchTime().plus(grace).isAfter(clock.instant())) {
@@ -105,9 +160,10 @@ public final class GarbageCollector {
         terminated.add(instance.id());
       }
     }
-    Set<String> running = new HashSet<>();
-    instances.forEach(i -> running.add(i.id()));
-    List<String> closed = new ArrayList<>();
+  }
+
+  /** Closes each live claim whose instance no longer runs, once unchanged for the grace period. */
+  private void closeGone(List<Claim> claims, Set<String> running, List<String> closed) {
     for (Claim c : claims) {
       if (c.state().live() && c.instanceId() != null && !running.contains(c.instanceId())
           && c.updatedAt().plus(grace).isBefore(clock.instant())) {
@@ -119,10 +175,6 @@ public final class GarbageCollector {
         }
       }
     }
-    List<String> expired = lifecycle.expireLaunches().stream().map(Claim::id).toList();
-    List<String> nominated = lifecycle.nominateReadyNodes().stream().map(Claim::id).toList();
-    // read again: this pass adopted, closed and expired claims
-    return new Report(adopted, terminated, closed, expired, nominated, fleetPrice(running));
   }
 
   private double fleetPrice(Set<String> running) {

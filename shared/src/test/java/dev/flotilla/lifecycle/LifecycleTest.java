@@ -485,6 +485,42 @@ class LifecycleTest {
   }
 
   @Test
+  void aCollectionKilledHoldingItsLeaseHoldsBackNoScheduledOne() {
+    cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND)));
+    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
+    // the run took its lease a few seconds after its tick (a restore, the first reads) and died
+    assertThat(store.tryLease(GarbageCollector.LEASE_NAME, GarbageCollector.LEASE)).isPresent();
+
+    // the next tick
+    clock.advance(GarbageCollector.EVERY.minusSeconds(5));
+
+    assertThat(collector.collect().terminated()).hasSize(1);
+  }
+
+  @Test
+  void aCollectionWhoseTerminationsFailStillExpiresLaunchesThatNeverJoinedAndCountsAsFailed() {
+    cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND)));
+    store.create(Claim.launching("stuck", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of("shop/web-stuck"), Resources.NONE, 0.08, clock.instant()));
+    clock.advance(Lifecycle.LAUNCH_TIMEOUT.plusMinutes(1));
+    Racing failing = new Racing(cloud);
+    failing.beforeTerminate = () -> {
+      throw new IllegalStateException("EC2 did not answer");
+    };
+    GarbageCollector failingCollector = new GarbageCollector(store, failing, lifecycle, clock, GarbageCollector.GRACE);
+
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(failingCollector::collect))
+        .as("the pass is retried").hasMessageContaining("EC2 did not answer");
+
+    assertThat(store.claim("stuck")).hasValueSatisfying(c -> assertThat(c.state()).isEqualTo(ClaimState.Terminated));
+    assertThat(store.reservations(List.of("shop/web-stuck"))).isEmpty();
+    assertThat(cloud.ownedInstances()).as("the retry terminates the orphan").hasSize(1);
+    assertThat(collector.collect().terminated()).hasSize(1);
+  }
+
+  @Test
   void anInstanceTheProvisionerRecordsWhileTheCollectorWouldAdoptItIsLeftRunning() {
     Claim claim = ((ClaimStore.Created) store.create(Claim.launching("slow", "default", List.of("m7g.large"),
         List.of("us-east-1a"), CapacityType.ON_DEMAND, List.of("shop/web-slow"), Resources.NONE, 0.08,

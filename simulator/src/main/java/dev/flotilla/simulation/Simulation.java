@@ -93,8 +93,8 @@ public final class Simulation {
   static final Duration BATCH_MAX = Duration.ofSeconds(10);
   /** How long a pod stays unsent after the forwarder sent it: the scheduler's retry updates its status. */
   static final Duration RESEND_AFTER = Duration.ofSeconds(30);
-  static final Duration CONSOLIDATION_EVERY = Duration.ofSeconds(60);
-  static final Duration GC_EVERY = Duration.ofMinutes(2);
+  static final Duration CONSOLIDATION_EVERY = dev.flotilla.disruption.ConsolidationService.EVERY;
+  static final Duration GC_EVERY = GarbageCollector.EVERY;
   static final Duration DRAIN_TAKES = Duration.ofSeconds(15);
   /** The forwarder lifts a node's startup taint this long after it is Ready whatever became of its nominations. */
   static final Duration STARTUP_TAINT_FALLBACK = Duration.ofSeconds(30);

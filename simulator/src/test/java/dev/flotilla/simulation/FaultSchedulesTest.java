@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -111,6 +112,20 @@ class FaultSchedulesTest {
     assertThat(r.invariantViolations()).isEmpty();
     assertThat(r.podsPendingAtEnd()).isZero();
     assertThat(r.faultsInjected()).containsKeys("duplicateDelivery", "reordered", "crashAfterPortCall");
+  }
+
+  /**
+   * faulty-day at 1.2 times its replicas: an invocation died after writing a replace's claims, and garbage collection
+   * runs its faults killed held the next ones back (their leases lasted the whole schedule period) until those
+   * claims had been Launching for over 20 minutes.
+   */
+  @Test
+  void aFaultScenarioAtASizeItWasNotTunedOnLetsNoClaimHangInFlight() {
+    SimulationResult r = new Simulation(Scenario.read(TestEvents.root().resolve("scenarios/faulty-day.yaml"))
+        .withReplicasScaled(1.2), (at, line) -> { }).run();
+
+    assertThat(r.invariantViolations()).isEmpty();
+    assertThat(r.podsPendingAtEnd()).isZero();
   }
 
   @AfterAll
