@@ -299,14 +299,14 @@ public final class ConsolidationService {
     // each replacement may take its share of the saving, by its price, so that together they still save
     double removed = plan.nodes().stream().mapToDouble(c -> c.claim().pricePerHour()).sum();
     double planned = plan.replacements().stream().mapToDouble(NodeClaim::pricePerHour).sum();
-    double spare = Math.max(0, removed - planned - Consolidator.MIN_SAVING_PER_HOUR);
+    double spare = Math.max(0, removed - planned - Consolidator.minSaving(removed));
     List<NodeClaim> bounded = new ArrayList<>();
     for (NodeClaim r : plan.replacements()) {
       // in the zone it was validated in: elsewhere, the zone spreads of the pods it takes may refuse them
       NodeClaim validated = new NodeClaim(r.nodePool(), r.zone(), List.of(r.zone()), r.capacityType(),
           r.instanceTypes(), r.pods(), r.requests(), r.allocatable());
       double limit = planned > 0 ? r.pricePerHour() + spare * r.pricePerHour() / planned
-          : removed - Consolidator.MIN_SAVING_PER_HOUR;
+          : removed - Consolidator.minSaving(removed);
       validated.pricedUnder(limit + 1e-9).ifPresent(bounded::add);
     }
     if (bounded.size() < plan.replacements().size()) {
@@ -351,9 +351,12 @@ public final class ConsolidationService {
       return nodes.stream().map(c -> c.claim().id()).toList();
     }
 
+    double removed() {
+      return nodes.stream().mapToDouble(c -> c.claim().pricePerHour()).sum();
+    }
+
     double saving() {
-      return nodes.stream().mapToDouble(c -> c.claim().pricePerHour()).sum()
-          - replacements.stream().mapToDouble(NodeClaim::pricePerHour).sum();
+      return removed() - replacements.stream().mapToDouble(NodeClaim::pricePerHour).sum();
     }
   }
 
@@ -408,7 +411,7 @@ public final class ConsolidationService {
     }
     List<Part> parts = new ArrayList<>(byRoot.values().stream().filter(p -> !p.nodes().isEmpty()).toList());
     if (parts.size() <= 1 || !unlinked.isEmpty() || parts.size() < byRoot.size()
-        || parts.stream().anyMatch(p -> p.saving() < Consolidator.MIN_SAVING_PER_HOUR)) {
+        || parts.stream().anyMatch(p -> p.saving() < Consolidator.minSaving(p.removed()))) {
       return List.of(new Part(nodes, replacements));
     }
     return parts;

@@ -63,6 +63,19 @@ public final class Consolidator {
   /** A replacement must save at least this much, so that price noise never churns nodes. */
   static final double MIN_SAVING_PER_HOUR = 0.001;
   /**
+   * A replace must also save at least this share of what it removes: each is a launch, a drain and every pod of the
+   * node started again, which a saving of a few percent does not pay for. A fixed amount alone let prices decide: with
+   * spot at 0.7 of on-demand, fleet-500's shard nodes each saved $0.0016/h moving from m6g.large to c6g.large, and
+   * consolidation spent every pass's budget on 25 of them (3% of their price) while the large nodes the scale-down
+   * left half empty waited. Deletes save all they remove and are not held to it.
+   */
+  static final double MIN_SAVING_SHARE = 0.05;
+
+  /** The least a replace of nodes priced {@code removedPerHour} in all must save. */
+  static double minSaving(double removedPerHour) {
+    return Math.max(MIN_SAVING_PER_HOUR, MIN_SAVING_SHARE * removedPerHour);
+  }
+  /**
    * A node is replaced by several only when they save at least this share of its price: splitting is more moves
    * than a one-for-one swap, and is needed where a single node cannot keep the pods' zone spread.
    */
@@ -307,7 +320,7 @@ public final class Consolidator {
       tries++;
       // a plan that saves nothing is refused whatever the cluster's scheduler would do with it: not checked
       Plan plan = simulate(List.of(c), owned, view, true, Integer.MAX_VALUE,
-          p -> p.nodeClaims().isEmpty() || c.price() - p.totalPricePerHour() >= MIN_SAVING_PER_HOUR);
+          p -> p.nodeClaims().isEmpty() || c.price() - p.totalPricePerHour() >= minSaving(c.price()));
       if (plan == null) {
         refusedSingles.add(c.claim().id());
         refusedAlike.put(alike, refusal);
@@ -323,7 +336,7 @@ public final class Consolidator {
       double price = plan.totalPricePerHour();
       int count = plan.nodeClaims().size();
       double saving = c.price() - price;
-      if (saving >= (count == 1 ? MIN_SAVING_PER_HOUR : Math.max(MIN_SAVING_PER_HOUR, SPLIT_SAVING * c.price()))) {
+      if (saving >= (count == 1 ? minSaving(c.price()) : Math.max(minSaving(c.price()), SPLIT_SAVING * c.price()))) {
         replaces.add(new ConsolidationPlan(Action.REPLACE, List.of(c), plan.nodeClaims(),
             plan.inFlightPlacements(), c.price(), price, (count == 1 ? "one cheaper node (" : count
                 + " nodes together cheaper (") + types(plan) + ") can run its pods", skipped));
@@ -379,7 +392,8 @@ public final class Consolidator {
       // whatever count its plan would have given (no less than the floor), the next size tried is the same
       int refuseAbove = Math.max(1, k - low);
       Plan plan = simulate(nodes, owned, view, false, refuseAbove,
-          p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= MIN_SAVING_PER_HOUR);
+          p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour()
+              >= (p.nodeClaims().isEmpty() ? MIN_SAVING_PER_HOUR : minSaving(removed)));
       if (plan == null) {
         refused("multi", nodes, refusal);
         if (floor > refuseAbove) {
@@ -388,7 +402,8 @@ public final class Consolidator {
       } else if (plan.nodeClaims().size() > 1) {
         refused("multi", nodes, plan.nodeClaims().size() + " replacements needed, at most one allowed");
         next = k - plan.nodeClaims().size() + 1;
-      } else if (removed - plan.totalPricePerHour() < MIN_SAVING_PER_HOUR) {
+      } else if (removed - plan.totalPricePerHour()
+          < (plan.nodeClaims().isEmpty() ? MIN_SAVING_PER_HOUR : minSaving(removed))) {
         refused("multi", nodes, "saves nothing");
       } else {
         best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), plan.nodeClaims(),
@@ -470,7 +485,7 @@ public final class Consolidator {
       double saved = best.savingPerHour();
       // no more nodes than it removes, and saving more than the replaces so far
       java.util.function.Predicate<Plan> pays = p -> p.nodeClaims().size() <= nodes.size()
-          && removed - p.totalPricePerHour() >= saved + MIN_SAVING_PER_HOUR;
+          && removed - p.totalPricePerHour() >= saved + minSaving(c.price());
       Plan plan = simulate(nodes, owned, view, false, Integer.MAX_VALUE, pays);
       if (plan == null) {
         refused("single, together", nodes, refusal);
