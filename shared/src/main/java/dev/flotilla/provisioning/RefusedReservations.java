@@ -39,17 +39,31 @@ final class RefusedReservations {
       node.joinTo(binder);
       node.pods().forEach(p -> running.add(p.pod().name()));
     }
+    // the pods still to land on each ready node; a batch can be older than the mirror: a pod it shows running has
+    // landed
+    List<Map.Entry<String, PendingPod>> waiting = new java.util.ArrayList<>();
     ready.forEach((claim, pods) -> {
-      if (claim.nodeName() == null || !binder.hasNode(claim.nodeName())) {
-        return;
-      }
-      for (PendingPod pod : pods) {
-        // a batch can be older than the mirror: a pod it shows running has landed
-        if (!running.contains(pod.name()) && !binder.feasible(new QueuedPod(pod, 0, 0), claim.nodeName())) {
-          refused.add(pod.name());
-        }
+      if (claim.nodeName() != null && binder.hasNode(claim.nodeName())) {
+        pods.stream().filter(pod -> !running.contains(pod.name()))
+            .forEach(pod -> waiting.add(Map.entry(claim.nodeName(), pod)));
       }
     });
+    // each lands where it fits with those landed before it, again while any does: nodes ready at once take their pods
+    // over the next seconds, and a zone spread's pod that would be too many in its zone alone is not once the other
+    // zones' nodes have theirs (judged one at a time against the mirror, a burst's pods on nodes ready together were
+    // released and planned again). A pod left over cannot land even then: its room taken, or its zone too full
+    for (boolean landed = true; landed && !waiting.isEmpty(); ) {
+      landed = false;
+      for (java.util.Iterator<Map.Entry<String, PendingPod>> it = waiting.iterator(); it.hasNext(); ) {
+        Map.Entry<String, PendingPod> w = it.next();
+        if (binder.feasible(new QueuedPod(w.getValue(), 0, 0), w.getKey())) {
+          binder.bound(w.getKey(), w.getValue());
+          it.remove();
+          landed = true;
+        }
+      }
+    }
+    waiting.forEach(w -> refused.add(w.getValue().name()));
     return refused;
   }
 }

@@ -58,7 +58,12 @@ public final class RunningCluster {
   /** Launches a node for these pods (reserving them), brings it to Ready, and mirrors its state. */
   public Claim node(String node, String instanceType, CapacityType capacityType, String pool,
       List<NodeState.NodePod> pods) {
-    String zone = "us-east-1a";
+    return node(node, instanceType, capacityType, pool, "us-east-1a", pods);
+  }
+
+  /** As {@link #node(String, String, CapacityType, String, List)}, in {@code zone}. */
+  public Claim node(String node, String instanceType, CapacityType capacityType, String pool, String zone,
+      List<NodeState.NodePod> pods) {
     String id = "claim-" + node;
     Resources load = pods.stream().map(p -> p.pod().requests()).reduce(Resources.NONE, Resources::plus);
     Claim claim = ((ClaimStore.Created) store.create(Claim.launching(id, pool, List.of(instanceType), List.of(zone),

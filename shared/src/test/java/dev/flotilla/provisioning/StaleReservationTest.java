@@ -93,6 +93,32 @@ class StaleReservationTest {
     assertThat(cluster.store.reservations(List.of("shop/cache-1"))).containsValue(ready.id());
   }
 
+  @Test
+  void podsOfNodesReadyTogetherKeepTheirReservationsWhereTheirZoneSpreadHoldsOnceTheOthersLand() {
+    // the workload runs two pods in us-east-1a and none in us-east-1b; a burst was planned two to a new node in
+    // us-east-1b and one to a new node in us-east-1a, and both nodes are ready, their pods not bound yet
+    nodeRunning("ip-10-0-1-7", "us-east-1a", web("web-1"));
+    cluster.store.putNodeState("ip-10-0-1-8", new NodeState("ip-10-0-1-8", "i-ip-10-0-1-8", Map.of(
+        WellKnownLabels.ZONE, "us-east-1a", WellKnownLabels.INSTANCE_TYPE, "m7i.large"), false,
+        NodeCapacity.allocatable(cluster.catalog.type("m7i.large")), List.of(), List.of(running(web("web-2"))))
+        .toJson());
+    PendingPod inB1 = web("web-3");
+    PendingPod inB2 = web("web-4");
+    PendingPod inA = web("web-5");
+    Claim b = cluster.node("ip-10-0-2-5", "m7i.large", dev.flotilla.model.CapacityType.ON_DEMAND, "default",
+        "us-east-1b", List.of(running(inB1), running(inB2)));
+    Claim a = cluster.node("ip-10-0-1-5", "m7i.large", List.of(running(inA)));
+    cluster.mirror("ip-10-0-2-5", b, List.of(), false);
+    cluster.mirror("ip-10-0-1-5", a, List.of(), false);
+
+    // web-5 alone in us-east-1a now would be 3 against 0, but once web-3 and web-4 land in us-east-1b it is 3 to 2
+    Provisioner.Decision d = cluster.provisioner.provision("e1", List.of(inA, inB1, inB2));
+
+    assertThat(d.launched()).isEmpty();
+    assertThat(d.alreadyReserved()).isEqualTo(3);
+    assertThat(cluster.store.reservations(List.of("shop/web-5"))).containsValue(a.id());
+  }
+
   private static PendingPod web(String name) {
     Map<String, String> labels = Map.of("app", "web");
     return PendingPod.builder("shop/" + name).ownerKind("ReplicaSet").labels(labels)
