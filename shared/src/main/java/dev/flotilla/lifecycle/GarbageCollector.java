@@ -89,12 +89,19 @@ public final class GarbageCollector {
   }
 
   /**
-   * The pass's parts each run whatever befell the ones before them: a throttled DescribeInstances or a termination
-   * EC2 did not answer must not hold back the expiry of launches that never joined. The first failure is thrown at
-   * the end, so the pass still counts as failed and is retried (every part is idempotent).
+   * The pass's parts each run whatever befell the ones before them, the expiry of launches that never joined first
+   * (a throttled DescribeInstances or a termination EC2 did not answer must not hold it back). The first failure is
+   * thrown at the end, so the pass still counts as failed and is retried (every part is idempotent).
    */
   private Report collectHoldingLease() {
     List<RuntimeException> failures = new ArrayList<>();
+    // launches that never joined first: their expiry has a deadline (their pods wait for it), the rest does not
+    List<String> expired = List.of();
+    try {
+      expired = lifecycle.expireLaunches().stream().map(Claim::id).toList();
+    } catch (RuntimeException e) {
+      failures.add(e);
+    }
     List<String> adopted = new ArrayList<>();
     List<String> terminated = new ArrayList<>();
     List<String> closed = new ArrayList<>();
@@ -112,12 +119,6 @@ public final class GarbageCollector {
         failures.add(e);
       }
       closeGone(claims, running, closed);
-    } catch (RuntimeException e) {
-      failures.add(e);
-    }
-    List<String> expired = List.of();
-    try {
-      expired = lifecycle.expireLaunches().stream().map(Claim::id).toList();
     } catch (RuntimeException e) {
       failures.add(e);
     }

@@ -217,46 +217,66 @@ public final class Lifecycle {
    */
   public List<Claim> expireLaunches() {
     List<Claim> expired = new ArrayList<>();
+    RuntimeException failed = null;
     Map<String, String> joined = null;
     for (Claim c : store.claims()) {
-      boolean unjoined = c.state() == ClaimState.Launching || c.state() == ClaimState.Launched
-          || c.state() == ClaimState.Registered;
-      if (unjoined && c.createdAt().plus(launchTimeout).isBefore(clock.instant())) {
-        if (joined == null) {
-          joined = nodesByInstance();
-        }
-        String node = c.instanceId() == null ? null : joined.get(c.instanceId());
-        if (node != null) {
-          // the node joined and only its events were lost (dead-lettered, or sent while the forwarder restarted):
-          // the forwarder's mirror has it, so the claim catches up instead of a running node being killed
-          // the node still carries its startup taint: the Nominate its Ready would have sent lifts it
-          try {
-            Claim caughtUp = store.transition(c, c.withNode(node).moved(ClaimState.Initialized, clock.instant()));
-            nominate(caughtUp, stillReserved(caughtUp));
-          } catch (ClaimStore.StaleClaimException raced) {
-            // moved meanwhile
-          }
-          continue;
-        }
-        Claim closed;
-        try {
-          closed = store.transition(c, c.moved(ClaimState.Terminated, clock.instant()));
-        } catch (ClaimStore.StaleClaimException raced) {
-          // it joined (or was closed) meanwhile: nothing to expire
-          continue;
-        }
-        expired.add(closed);
-        if (c.instanceId() != null) {
-          try {
-            cloud.terminate(c.instanceId());
-          } catch (RuntimeException e) {
-            LOG.warn("instance {} of expired claim {} not terminated yet, the garbage collector will: {}",
-                c.instanceId(), c.id(), e.getMessage());
-          }
+      // each claim on its own: a throttled write for one must not leave the others in flight
+      try {
+        joined = expire(c, joined, expired);
+      } catch (RuntimeException e) {
+        if (failed == null) {
+          failed = e;
+        } else {
+          failed.addSuppressed(e);
         }
       }
     }
+    if (failed != null) {
+      throw failed;
+    }
     return expired;
+  }
+
+  /** Expires {@code c} if it is past the launch timeout; returns the joined nodes, read once a call. */
+  private Map<String, String> expire(Claim c, Map<String, String> joined, List<Claim> expired) {
+    boolean unjoined = c.state() == ClaimState.Launching || c.state() == ClaimState.Launched
+        || c.state() == ClaimState.Registered;
+    if (!unjoined || !c.createdAt().plus(launchTimeout).isBefore(clock.instant())) {
+      return joined;
+    }
+    if (joined == null) {
+      joined = nodesByInstance();
+    }
+    String node = c.instanceId() == null ? null : joined.get(c.instanceId());
+    if (node != null) {
+      // the node joined and only its events were lost (dead-lettered, or sent while the forwarder restarted):
+      // the forwarder's mirror has it, so the claim catches up instead of a running node being killed
+      // the node still carries its startup taint: the Nominate its Ready would have sent lifts it
+      try {
+        Claim caughtUp = store.transition(c, c.withNode(node).moved(ClaimState.Initialized, clock.instant()));
+        nominate(caughtUp, stillReserved(caughtUp));
+      } catch (ClaimStore.StaleClaimException raced) {
+        // moved meanwhile
+      }
+      return joined;
+    }
+    Claim closed;
+    try {
+      closed = store.transition(c, c.moved(ClaimState.Terminated, clock.instant()));
+    } catch (ClaimStore.StaleClaimException raced) {
+      // it joined (or was closed) meanwhile: nothing to expire
+      return joined;
+    }
+    expired.add(closed);
+    if (c.instanceId() != null) {
+      try {
+        cloud.terminate(c.instanceId());
+      } catch (RuntimeException e) {
+        LOG.warn("instance {} of expired claim {} not terminated yet, the garbage collector will: {}",
+            c.instanceId(), c.id(), e.getMessage());
+      }
+    }
+    return joined;
   }
 
   /** Nodes of the forwarder's mirror by instance id: the nodes that joined, whatever became of their events. */

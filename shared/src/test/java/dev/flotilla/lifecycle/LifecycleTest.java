@@ -485,6 +485,24 @@ class LifecycleTest {
   }
 
   @Test
+  void aLaunchWhoseExpiryIsRefusedHoldsBackNoOtherAndExpiresOnTheRetry() {
+    for (String id : List.of("stuck-1", "stuck-2")) {
+      store.create(Claim.launching(id, "default", List.of("m7g.large"), List.of("us-east-1a"),
+          CapacityType.ON_DEMAND, List.of("shop/web-" + id), Resources.NONE, 0.08, clock.instant()));
+    }
+    clock.advance(Lifecycle.LAUNCH_TIMEOUT.plusMinutes(1));
+    StaleReads throttled = new StaleReads(store);
+    throttled.refuseNextTransitionOf("stuck-1");
+    Lifecycle expiring = new Lifecycle(throttled, cloud, commands, clock, Lifecycle.LAUNCH_TIMEOUT);
+
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(expiring::expireLaunches)).hasMessageContaining("Rate");
+    assertThat(store.claim("stuck-2")).hasValueSatisfying(c -> assertThat(c.state()).isEqualTo(ClaimState.Terminated));
+    assertThat(store.claim("stuck-1")).hasValueSatisfying(c -> assertThat(c.state()).isEqualTo(ClaimState.Launching));
+
+    assertThat(expiring.expireLaunches()).extracting(Claim::id).containsExactly("stuck-1");
+  }
+
+  @Test
   void aCollectionKilledHoldingItsLeaseHoldsBackNoScheduledOne() {
     cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
         CapacityType.ON_DEMAND)));

@@ -24,6 +24,13 @@ public final class StaleReads implements ClaimStore {
     this.store = store;
   }
 
+  private String failingOnce;
+
+  /** The next transition of claim {@code id} is refused, as a write throttled past the SDK's retries is. */
+  public void refuseNextTransitionOf(String id) {
+    failingOnce = id;
+  }
+
   /** From now on, claims are read as they are at this moment. */
   public void freeze() {
     frozen = store.claims();
@@ -51,6 +58,10 @@ public final class StaleReads implements ClaimStore {
 
   @Override
   public Claim transition(Claim current, Claim next) {
+    if (current.id().equals(failingOnce)) {
+      failingOnce = null;
+      throw new IllegalStateException("ClaimStore.transition: ThrottlingException: Rate exceeded");
+    }
     return store.transition(current, next);
   }
 
