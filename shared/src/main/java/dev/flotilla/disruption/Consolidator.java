@@ -75,6 +75,11 @@ public final class Consolidator {
   static double minSaving(double removedPerHour) {
     return Math.max(MIN_SAVING_PER_HOUR, MIN_SAVING_SHARE * removedPerHour);
   }
+
+  /** The least {@code plan} must save over nodes priced {@code removedPerHour}: a delete, the fixed amount alone. */
+  private static double minSaving(double removedPerHour, Plan plan) {
+    return plan.nodeClaims().isEmpty() ? MIN_SAVING_PER_HOUR : minSaving(removedPerHour);
+  }
   /**
    * A node is replaced by several only when they save at least this share of its price: splitting is more moves
    * than a one-for-one swap, and is needed where a single node cannot keep the pods' zone spread.
@@ -392,8 +397,7 @@ public final class Consolidator {
       // whatever count its plan would have given (no less than the floor), the next size tried is the same
       int refuseAbove = Math.max(1, k - low);
       Plan plan = simulate(nodes, owned, view, false, refuseAbove,
-          p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour()
-              >= (p.nodeClaims().isEmpty() ? MIN_SAVING_PER_HOUR : minSaving(removed)));
+          p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= minSaving(removed, p));
       if (plan == null) {
         refused("multi", nodes, refusal);
         if (floor > refuseAbove) {
@@ -402,8 +406,7 @@ public final class Consolidator {
       } else if (plan.nodeClaims().size() > 1) {
         refused("multi", nodes, plan.nodeClaims().size() + " replacements needed, at most one allowed");
         next = k - plan.nodeClaims().size() + 1;
-      } else if (removed - plan.totalPricePerHour()
-          < (plan.nodeClaims().isEmpty() ? MIN_SAVING_PER_HOUR : minSaving(removed))) {
+      } else if (removed - plan.totalPricePerHour() < minSaving(removed, plan)) {
         refused("multi", nodes, "saves nothing");
       } else {
         best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), plan.nodeClaims(),

@@ -94,47 +94,28 @@ public final class GarbageCollector {
    * thrown at the end, so the pass still counts as failed and is retried (every part is idempotent).
    */
   private Report collectHoldingLease() {
-    List<RuntimeException> failures = new ArrayList<>();
+    Failures failures = new Failures();
     // launches that never joined first: their expiry has a deadline (their pods wait for it), the rest does not
-    List<String> expired = List.of();
-    try {
-      expired = lifecycle.expireLaunches().stream().map(Claim::id).toList();
-    } catch (RuntimeException e) {
-      failures.add(e);
-    }
+    List<String> expired = failures.run(() -> lifecycle.expireLaunches().stream().map(Claim::id).toList(), List.of());
     List<String> adopted = new ArrayList<>();
     List<String> terminated = new ArrayList<>();
     List<String> closed = new ArrayList<>();
-    Set<String> running = null;
-    try {
+    Set<String> running = failures.run(() -> {
       List<CloudInstance> instances = cloud.ownedInstances();
       List<Claim> claims = store.claims();
-      running = new HashSet<>();
-      for (CloudInstance instance : instances) {
-        running.add(instance.id());
-      }
-      try {
-        collectOrphans(instances, claims, adopted, terminated);
-      } catch (RuntimeException e) {
-        failures.add(e);
-      }
-      closeGone(claims, running, closed);
-    } catch (RuntimeException e) {
-      failures.add(e);
-    }
-    List<String> nominated = List.of();
-    try {
-      nominated = lifecycle.nominateReadyNodes().stream().map(Claim::id).toList();
-    } catch (RuntimeException e) {
-      failures.add(e);
-    }
-    if (!failures.isEmpty()) {
-      RuntimeException first = failures.getFirst();
-      failures.stream().skip(1).forEach(first::addSuppressed);
-      LOG.atWarn().setMessage("garbage collection failed in part").addKeyValue("failures", failures.size())
+      Set<String> ids = new HashSet<>();
+      instances.forEach(i -> ids.add(i.id()));
+      failures.run(() -> collectOrphans(instances, claims, adopted, terminated));
+      closeGone(claims, ids, closed);
+      return ids;
+    }, null);
+    List<String> nominated = failures.run(() -> lifecycle.nominateReadyNodes().stream().map(Claim::id).toList(),
+        List.of());
+    if (failures.count() > 0) {
+      LOG.atWarn().setMessage("garbage collection failed in part").addKeyValue("failures", failures.count())
           .addKeyValue("expired", expired).addKeyValue("terminated", terminated).addKeyValue("closed", closed)
-          .addKeyValue("why", first.getMessage()).log();
-      throw first;
+          .addKeyValue("why", failures.firstMessage()).log();
+      failures.rethrow();
     }
     // read again: this pass adopted, closed and expired claims
     return new Report(adopted, terminated, closed, expired, nominated, fleetPrice(running));

@@ -217,23 +217,14 @@ public final class Lifecycle {
    */
   public List<Claim> expireLaunches() {
     List<Claim> expired = new ArrayList<>();
-    RuntimeException failed = null;
+    Failures failures = new Failures();
     Map<String, String> joined = null;
     for (Claim c : store.claims()) {
       // each claim on its own: a throttled write for one must not leave the others in flight
-      try {
-        joined = expire(c, joined, expired);
-      } catch (RuntimeException e) {
-        if (failed == null) {
-          failed = e;
-        } else {
-          failed.addSuppressed(e);
-        }
-      }
+      Map<String, String> read = joined;
+      joined = failures.run(() -> expire(c, read, expired), joined);
     }
-    if (failed != null) {
-      throw failed;
-    }
+    failures.rethrow();
     return expired;
   }
 

@@ -471,12 +471,17 @@ class LifecycleTest {
     assertThat(cloud.ownedInstances()).isEmpty();
   }
 
-  @Test
-  void aCollectionKilledWithoutEndingItsLeaseHoldsTheNextBackOnlyUntilTheLeaseExpires() {
+  /** An orphaned instance past the grace, and a collection that took its lease and was killed. */
+  private void orphanWhileAKilledCollectionHoldsTheLease() {
     cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
         CapacityType.ON_DEMAND)));
     clock.advance(GarbageCollector.GRACE.plusSeconds(1));
     assertThat(store.tryLease(GarbageCollector.LEASE_NAME, GarbageCollector.LEASE)).isPresent();
+  }
+
+  @Test
+  void aCollectionKilledWithoutEndingItsLeaseHoldsTheNextBackOnlyUntilTheLeaseExpires() {
+    orphanWhileAKilledCollectionHoldsTheLease();
     assertThat(collector.collect().terminated()).isEmpty();
 
     clock.advance(GarbageCollector.LEASE.plusSeconds(1));
@@ -504,11 +509,8 @@ class LifecycleTest {
 
   @Test
   void aCollectionKilledHoldingItsLeaseHoldsBackNoScheduledOne() {
-    cloud.launch(List.of(new LaunchRequest("no-such-claim", "default", List.of("m7g.large"), List.of("us-east-1a"),
-        CapacityType.ON_DEMAND)));
-    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
     // the run took its lease a few seconds after its tick (a restore, the first reads) and died
-    assertThat(store.tryLease(GarbageCollector.LEASE_NAME, GarbageCollector.LEASE)).isPresent();
+    orphanWhileAKilledCollectionHoldsTheLease();
 
     // the next tick
     clock.advance(GarbageCollector.EVERY.minusSeconds(5));
