@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * clock the test moves; the mock API server is in CRUD mode with real watches.
  */
 @EnableKubernetesMockClient(crud = true)
+@ExtendWith(MockApiServerAnswers.class)
 class CommandHeartbeatTest {
 
   static KubernetesClient client;

@@ -77,6 +77,7 @@ class CommandLanesTest {
   void stop() {
     executor.close();
     watch.close();
+    MockApiServerAnswers.awaitAnswering(client);
     client.close();
     server.destroy();
   }

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.DaemonSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /** The forwarder mirrors the cluster's DaemonSets into the table as the functions plan with them. */
 @EnableKubernetesMockClient(crud = true)
+@ExtendWith(MockApiServerAnswers.class)
 class DaemonSetMirrorTest {
 
   static KubernetesClient client;

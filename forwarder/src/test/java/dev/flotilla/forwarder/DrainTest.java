@@ -61,6 +61,7 @@ class DrainTest {
   void stop() {
     executor.close();
     watch.close();
+    MockApiServerAnswers.awaitAnswering(client);
     client.close();
     server.destroy();
   }

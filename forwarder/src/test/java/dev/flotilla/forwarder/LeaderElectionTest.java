@@ -6,6 +6,7 @@ import dev.flotilla.commands.InMemoryCommandQueue;
 import dev.flotilla.events.InMemoryEventBus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import org.junit.jupiter.api.extension.ExtendWith;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 @EnableKubernetesMockClient(crud = true)
+@ExtendWith(MockApiServerAnswers.class)
 class LeaderElectionTest {
 
   static KubernetesClient client;

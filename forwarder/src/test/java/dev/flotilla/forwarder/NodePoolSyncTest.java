@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import org.junit.jupiter.api.extension.ExtendWith;
 import java.io.FileInputStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Test;
  * watches: apply, change and delete a NodePool and the store follows; an invalid one is not stored and says why.
  */
 @EnableKubernetesMockClient(crud = true)
+@ExtendWith(MockApiServerAnswers.class)
 class NodePoolSyncTest {
 
   static KubernetesClient client;

@@ -85,6 +85,7 @@ class NominationTest {
   @AfterEach
   void stop() {
     executor.close();
+    MockApiServerAnswers.awaitAnswering(client);
     client.close();
     server.destroy();
   }

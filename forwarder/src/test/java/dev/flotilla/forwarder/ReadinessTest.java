@@ -64,6 +64,7 @@ class ReadinessTest {
 
   @AfterEach
   void stop() {
+    MockApiServerAnswers.awaitAnswering(client);
     client.close();
     server.destroy();
   }
