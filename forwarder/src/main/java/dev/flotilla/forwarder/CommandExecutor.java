@@ -8,8 +8,11 @@ import dev.flotilla.contracts.Envelope;
 import dev.flotilla.events.BusEvent;
 import dev.flotilla.events.EventPublisher;
 import dev.flotilla.model.WellKnownLabels;
+import io.fabric8.kubernetes.api.model.DeleteOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.policy.v1.Eviction;
+import io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
@@ -508,9 +511,11 @@ public final class CommandExecutor implements AutoCloseable {
           continue;
         }
         try {
-          client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).evict();
+          client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+              .evict(eviction(pod));
         } catch (KubernetesClientException e) {
-          if (e.getCode() != 404 && e.getCode() != 429) {
+          // 404: gone; 409: made again under its name since the cache saw it; 429: a budget holds it
+          if (e.getCode() != 404 && e.getCode() != 409 && e.getCode() != 429) {
             LOG.atWarn().setMessage("eviction failed").addKeyValue("pod", pod.getMetadata().getName())
                 .addKeyValue("code", e.getCode()).addKeyValue("error", e.getMessage()).log();
           }
@@ -570,6 +575,20 @@ public final class CommandExecutor implements AutoCloseable {
         .filter(p -> p.getStatus() == null || (!"Succeeded".equals(p.getStatus().getPhase())
             && !"Failed".equals(p.getStatus().getPhase())))
         .toList();
+  }
+
+  /**
+   * The eviction of the very pod the cache holds: the API server refuses it (409) when the name now belongs to a
+   * pod made again since, on this node or another, which the cache may not have seen yet.
+   */
+  private static Eviction eviction(Pod pod) {
+    EvictionBuilder eviction = new EvictionBuilder().withNewMetadata().withName(pod.getMetadata().getName())
+        .withNamespace(pod.getMetadata().getNamespace()).endMetadata();
+    if (pod.getMetadata().getUid() != null) {
+      eviction.withDeleteOptions(new DeleteOptionsBuilder().withNewPreconditions().withUid(pod.getMetadata().getUid())
+          .endPreconditions().build());
+    }
+    return eviction.build();
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.flotilla.commands.InMemoryCommandQueue;
 import dev.flotilla.events.InMemoryEventBus;
 import dev.flotilla.model.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -83,6 +85,22 @@ class DrainTest {
                 existing -> existing.update());
   }
 
+  /**
+   * Marks web-1 do-not-disrupt and waits until the watch's cache, which the drain reads, has seen it: a drain begun
+   * in between would evict the pod, as the API server still allows.
+   */
+  private void holdWeb1(String annotation, String value) {
+    client.pods().inNamespace("shop").withName("web-1").edit(p -> {
+      p.getMetadata().setAnnotations(new HashMap<>(java.util.Map.of(annotation, value)));
+      return p;
+    });
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (watch.podsOn("ip-1").stream().noneMatch(p -> p.getMetadata().getAnnotations() != null
+        && p.getMetadata().getAnnotations().containsKey(annotation)) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+  }
+
   private static Command drain(Duration within) {
     return Command.of(Command.Kind.Drain, "ip-1", "claim-1", Instant.now().plus(within), "consolidation");
   }
@@ -98,6 +116,23 @@ class DrainTest {
       assertThat(e.detailType()).isEqualTo("Node Drained");
       assertThat(e.detail()).contains("\"claimId\":\"claim-1\"").contains("\"node\":\"ip-1\"");
     });
+  }
+
+  @Test
+  void aPodMadeAgainUnderItsNameSinceTheCacheSawItIsNotEvicted() {
+    Pod seen = client.pods().inNamespace("shop").withName("web-0").get();
+    seen.getMetadata().setUid("the-pod-before");
+    CommandExecutor stale = new CommandExecutor(client, "shop-prod",
+        new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30)), bus, Clock.systemUTC(),
+        Duration.ofMillis(100), node -> List.of(seen));
+    try {
+      assertThat(stale.execute(drain(Duration.ofSeconds(1)), () -> { }))
+          .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
+    } finally {
+      stale.close();
+    }
+
+    assertThat(client.pods().inNamespace("shop").withName("web-0").get()).as("the pod of that name now").isNotNull();
   }
 
   @Test
@@ -120,11 +155,7 @@ class DrainTest {
   @Test
   void whenTheTerminationGraceRunsOutHeldPodsAreDeletedAndTheNodeGoes() {
     budget(0);
-    client.pods().inNamespace("shop").withName("web-1").edit(p -> {
-      p.getMetadata().setAnnotations(new HashMap<>(java.util.Map.of(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT,
-          "true")));
-      return p;
-    });
+    holdWeb1(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT, "true");
     Command forced = Command.forcedDrain("ip-1", "claim-1", Instant.now().plusSeconds(2), "Expired");
 
     assertThat(executor.execute(forced, () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
@@ -147,11 +178,7 @@ class DrainTest {
 
   @Test
   void withoutGraceADoNotDisruptPodHoldsTheDrainAndIsNeitherEvictedNorDeleted() throws Exception {
-    client.pods().inNamespace("shop").withName("web-1").edit(p -> {
-      p.getMetadata().setAnnotations(new HashMap<>(java.util.Map.of(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT,
-          "true")));
-      return p;
-    });
+    holdWeb1(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT, "true");
 
     assertThat(executor.execute(drain(Duration.ofSeconds(3)), () -> { }))
         .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
@@ -171,10 +198,7 @@ class DrainTest {
 
   @Test
   void aForcedDrainEvictsWhatItMayAndKeepsADoNotDisruptPodUntilTheGraceRunsOut() throws Exception {
-    client.pods().inNamespace("shop").withName("web-1").edit(p -> {
-      p.getMetadata().setAnnotations(new HashMap<>(java.util.Map.of(WellKnownLabels.DO_NOT_DISRUPT, "1h")));
-      return p;
-    });
+    holdWeb1(WellKnownLabels.DO_NOT_DISRUPT, "1h");
     CompletableFuture<CommandExecutor.Outcome> draining = CompletableFuture.supplyAsync(() -> executor.execute(
         Command.forcedDrain("ip-1", "claim-1", Instant.now().plusSeconds(8), "Drifted"), () -> { }));
 

@@ -7,21 +7,28 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * fabric8's CRUD dispatcher with the one thing it lacks: the Eviction subresource. A POST to
  * {@code pods/NAME/eviction} is refused with 429 when a PodDisruptionBudget selecting the pod allows no disruption
- * (as the API server does), and otherwise deletes the pod through the CRUD store, so informers see it go.
+ * (as the API server does), with 409 when the eviction's uid precondition names another pod than the one of that
+ * name, and otherwise deletes the pod through the CRUD store, so informers see it go.
  */
 final class EvictingDispatcher extends KubernetesCrudDispatcher {
 
   private static final Pattern EVICTION = Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/?]+)/eviction.*");
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Every request served, as "METHOD path", in the order they came. */
+  final Queue<String> served = new ConcurrentLinkedQueue<>();
+
   @Override
   public MockResponse dispatch(RecordedRequest request) {
+    served.add(request.getMethod() + " " + request.getPath());
     Matcher m = EVICTION.matcher(request.getPath());
     if (!"POST".equals(request.getMethod()) || !m.matches()) {
       return super.dispatch(request);
@@ -32,7 +39,14 @@ final class EvictingDispatcher extends KubernetesCrudDispatcher {
       if (pod.code() == 404) {
         return new MockResponse().setResponseCode(404).setBody(status(404, "NotFound", "pod not found"));
       }
-      JsonNode labels = JSON.readTree(pod.getBody().readUtf8()).path("metadata").path("labels");
+      JsonNode metadata = JSON.readTree(pod.getBody().readUtf8()).path("metadata");
+      JsonNode labels = metadata.path("labels");
+      String uid = JSON.readTree(request.getBody().readUtf8()).path("deleteOptions").path("preconditions")
+          .path("uid").asText(null);
+      if (uid != null && !uid.equals(metadata.path("uid").asText(null))) {
+        return new MockResponse().setResponseCode(409).setBody(status(409, "Conflict",
+            "Precondition failed: UID in precondition: " + uid));
+      }
       JsonNode budgets = JSON.readTree(handleGet("/apis/policy/v1/namespaces/" + m.group(1)
           + "/poddisruptionbudgets").getBody().readUtf8()).path("items");
       for (JsonNode pdb : budgets) {

@@ -28,8 +28,8 @@ class HelmChartTest {
     return Manifest.parse(template, text);
   }
 
-  @Test
-  void clusterRoleGrantsOnlyWhatTheForwarderUses() throws Exception {
+  /** What the chart's cluster role grants: "group/resource[/subresource]" to its verbs, "core" for the core group. */
+  static Map<String, TreeSet<String>> grantedByClusterRole() throws Exception {
     Map<String, TreeSet<String>> granted = new TreeMap<>();
     for (Manifest m : render("rbac.yaml")) {
       if (!m.kind().equals("ClusterRole") && !m.kind().equals("Role")) {
@@ -44,8 +44,14 @@ class HelmChartTest {
         }
       }
     }
-    assertThat(granted).containsExactlyEntriesOf(new TreeMap<>(Map.of(
-        "core/pods", new TreeSet<>(List.of("get", "list", "watch")),
+    return granted;
+  }
+
+  @Test
+  void clusterRoleGrantsOnlyWhatTheForwarderUses() throws Exception {
+    assertThat(grantedByClusterRole()).containsExactlyEntriesOf(new TreeMap<>(Map.of(
+        // deleting: the pods a forced drain's termination grace leaves held
+        "core/pods", new TreeSet<>(List.of("delete", "get", "list", "watch")),
         "core/pods/eviction", new TreeSet<>(List.of("create")),
         // nominating: status.nominatedNodeName, and the Nominated and FailedProvisioning Events
         "core/pods/status", new TreeSet<>(List.of("patch")),
