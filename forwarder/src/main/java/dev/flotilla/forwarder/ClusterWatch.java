@@ -176,6 +176,11 @@ public final class ClusterWatch implements AutoCloseable {
     return listed;
   }
 
+  /** How many pending pods wait in the open batch, not yet sent. */
+  int batched() {
+    return batch.size();
+  }
+
   private void nodeChanged(Pod pod) {
     if (mirror != null && pod.getSpec() != null && pod.getSpec().getNodeName() != null) {
       mirror.changed(pod.getSpec().getNodeName());

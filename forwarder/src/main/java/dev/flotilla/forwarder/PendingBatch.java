@@ -64,6 +64,11 @@ public final class PendingBatch implements AutoCloseable {
     open.remove(podName);
   }
 
+  /** How many pods the open batch holds. */
+  synchronized int size() {
+    return open.size();
+  }
+
   /** Sends the open batch now. */
   void flush() {
     List<PendingPod> pods;

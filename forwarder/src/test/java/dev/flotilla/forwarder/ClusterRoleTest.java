@@ -64,10 +64,7 @@ class ClusterRoleTest {
           CommandExecutor executor = new CommandExecutor(client, "shop-prod",
               new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30)), new InMemoryEventBus(),
               Clock.systemUTC(), Duration.ofMillis(50), watch::podsOn)) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (watch.podsOn("ip-1").size() < 3 && System.nanoTime() < deadline) {
-          Thread.sleep(20);
-        }
+        Await.until("the watch's cache holds the node's three pods", () -> watch.podsOn("ip-1").size() == 3);
         List<Command> commands = List.of(
             Command.nominate("ip-2", "claim-2", List.of("shop/web-2")),
             Command.failedProvisioning(List.of("shop/web-2"), "no offering fits").getFirst(),

@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -76,23 +77,19 @@ class ClusterWatchTest {
         + "\",\"time\":\"" + Instant.now() + "\",\"detail\":" + e.detail() + "}");
   }
 
-  private static void await(Supplier<Boolean> condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.get() && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(condition.get()).as("condition within 10 s").isTrue();
+  private static void await(Supplier<Boolean> condition) {
+    Await.until("what the test waits for", condition::get);
   }
 
   @Test
   void unschedulablePodsBecomeOnePodsPendingEventAfterTheIdleWindow() throws Exception {
+    // made before the watch starts, so that its first list brings them together whatever the machine's speed
+    createPod("web-0", true, "ReplicaSet");
+    createPod("web-1", true, "ReplicaSet");
+    createPod("bound-0", false, "ReplicaSet");
+    createPod("agent-0", true, "DaemonSet");
     try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(300),
         Duration.ofSeconds(10), Duration.ofMinutes(5)).start()) {
-      createPod("web-0", true, "ReplicaSet");
-      createPod("web-1", true, "ReplicaSet");
-      createPod("bound-0", false, "ReplicaSet");
-      createPod("agent-0", true, "DaemonSet");
-
       await(() -> pendingSent().size() == 2);
       Thread.sleep(500);
       assertThat(bus.published()).hasSize(1);
@@ -106,6 +103,7 @@ class ClusterWatchTest {
   void aSteadyTrickleIsCutAtTheMaximumWindow() throws Exception {
     try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(400),
         Duration.ofMillis(900), Duration.ofMinutes(5)).start()) {
+      watch.listed().get(10, TimeUnit.SECONDS);
       for (int i = 0; i < 12; i++) {
         createPod("trickle-" + i, true, "ReplicaSet");
         Thread.sleep(150);
@@ -147,8 +145,9 @@ class ClusterWatchTest {
   void shuttingDownSendsTheOpenBatch() throws Exception {
     ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMinutes(1), Duration.ofMinutes(5),
         Duration.ofMinutes(5)).start();
+    watch.listed().get(10, TimeUnit.SECONDS);
     createPod("late-0", true, "ReplicaSet");
-    Thread.sleep(500);
+    await(() -> watch.batched() == 1);
     assertThat(bus.published()).isEmpty();
 
     watch.close();

@@ -53,12 +53,9 @@ class CommandExecutorTest {
 
   /** Waits until the watch's cache has caught up with what the test created. */
   private void settle() {
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    while (System.nanoTime() < deadline
-        && watch.podsOn("ip-1").size() + watch.podsOn("team-node").size()
-            < client.pods().inAnyNamespace().list().getItems().size()) {
-      Thread.onSpinWait();
-    }
+    int created = client.pods().inAnyNamespace().list().getItems().size();
+    Await.until("the watch's cache holds the pods created",
+        () -> watch.podsOn("ip-1").size() + watch.podsOn("team-node").size() >= created);
   }
 
   private void node(String name, boolean ours) {

@@ -67,10 +67,7 @@ class CommandLanesTest {
     pod("web-1", "ip-3", "web");
     pod("batch-0", "ip-2", "batch");
     budget(0);
-    long guard = System.nanoTime() + 5_000_000_000L;
-    while (watch.podCount() < 3 && System.nanoTime() < guard) {
-      Thread.onSpinWait();
-    }
+    Await.until("the watch's cache holds the three pods", () -> watch.podCount() >= 3);
   }
 
   @AfterEach

@@ -42,17 +42,17 @@ class ForwardingIT {
         .eventPattern("{\"source\":[\"flotilla.forwarder\"],\"detail-type\":[\"Pods Pending\"]}"));
     aws.events().putTargets(r -> r.rule("pods-pending").eventBusName("flotilla").targets(t -> t.id("q").arn(arn)));
 
+    // made before the watch starts, so that its first list brings them together whatever the machine's speed
+    for (int i = 0; i < 5; i++) {
+      Pod pod = client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata()
+          .withName("web-" + i).withNamespace("shop").endMetadata().withNewSpec().addNewContainer()
+          .withName("web").withImage("nginx").endContainer().endSpec().build()).create();
+      pod.setStatus(new PodStatusBuilder().withConditions(new PodConditionBuilder().withType("PodScheduled")
+          .withStatus("False").withReason("Unschedulable").build()).build());
+      client.pods().inNamespace("shop").resource(pod).updateStatus();
+    }
     try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", new EventBridgePublisher(aws.events(), "flotilla"),
         Duration.ofMillis(300), Duration.ofSeconds(10), Duration.ofMinutes(5)).start()) {
-      for (int i = 0; i < 5; i++) {
-        Pod pod = client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata()
-            .withName("web-" + i).withNamespace("shop").endMetadata().withNewSpec().addNewContainer()
-            .withName("web").withImage("nginx").endContainer().endSpec().build()).create();
-        pod.setStatus(new PodStatusBuilder().withConditions(new PodConditionBuilder().withType("PodScheduled")
-            .withStatus("False").withReason("Unschedulable").build()).build());
-        client.pods().inNamespace("shop").resource(pod).updateStatus();
-      }
-
       List<Message> received = new ArrayList<>();
       for (int i = 0; i < 10 && received.isEmpty(); i++) {
         received.addAll(aws.sqs().receiveMessage(r -> r.queueUrl(queue).waitTimeSeconds(1).maxNumberOfMessages(10))

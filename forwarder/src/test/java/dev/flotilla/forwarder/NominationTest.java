@@ -211,16 +211,17 @@ class NominationTest {
 
   @Test
   void theTaintIsLiftedWhenNominatingTakesTooLong() {
-    faults.delayMillis = 1500;
+    // each status patch answered after 10 s: the first nomination alone outlasts the 400 ms window many times over
+    faults.delayMillis = 10_000;
     executor.nominationWindow(Duration.ofMillis(400));
 
     long start = System.nanoTime();
     assertThat(executor.execute(nominate("ip-1"), () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
     long millis = (System.nanoTime() - start) / 1_000_000;
 
-    assertThat(millis).as("waited out the window, not the nominations").isLessThan(1400);
+    assertThat(millis).as("waited out the window, not a nomination").isLessThan(10_000);
     assertThat(taints("ip-1")).containsExactly("dedicated:NoSchedule");
-    assertThat(events("Nominated")).hasSizeLessThan(2);
+    assertThat(events("Nominated")).as("no nomination was answered yet").isEmpty();
   }
 
   @Test
