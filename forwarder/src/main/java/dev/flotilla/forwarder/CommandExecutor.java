@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.Eviction;
 import io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.PodResource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +25,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -514,8 +516,8 @@ public final class CommandExecutor implements AutoCloseable {
           client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
               .evict(eviction(pod));
         } catch (KubernetesClientException e) {
-          // 404: gone; 409: made again under its name since the cache saw it; 429: a budget holds it
-          if (e.getCode() != 404 && e.getCode() != 409 && e.getCode() != 429) {
+          // 404: gone; 409: made again under its name since the cache saw it (a budget's 429 is evict()'s false)
+          if (e.getCode() != 404 && e.getCode() != 409) {
             LOG.atWarn().setMessage("eviction failed").addKeyValue("pod", pod.getMetadata().getName())
                 .addKeyValue("code", e.getCode()).addKeyValue("error", e.getMessage()).log();
           }
@@ -550,20 +552,45 @@ public final class CommandExecutor implements AutoCloseable {
       sleep(wait);
     }
     List<Pod> held = evictable(node);
-    for (Pod pod : held) {
-      try {
-        client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 404) {
-          throw e;
-        }
-      }
-    }
+    held.forEach(this::deleteHeld);
     LOG.atWarn().setMessage("termination grace ran out: pods still held were deleted").addKeyValue("node", node)
         .addKeyValue("commandId", command.id()).addKeyValue("pods", held.stream()
             .map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName()).toList()).log();
     report(NODE_DRAINED, command, List.of());
     return Outcome.DONE;
+  }
+
+  /**
+   * Deletes the very pod the cache holds, not one made again under its name since (a StatefulSet's, perhaps on
+   * another node): the delete names the cached resourceVersion; when that is stale, the pod is read afresh and deleted
+   * only if it is still the same pod.
+   */
+  private void deleteHeld(Pod cached) {
+    PodResource named = client.pods().inNamespace(cached.getMetadata().getNamespace())
+        .withName(cached.getMetadata().getName());
+    try {
+      named.lockResourceVersion(cached.getMetadata().getResourceVersion()).delete();
+      return;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 404) {
+        return;
+      }
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+    Pod live = named.get();
+    if (live == null || !Objects.equals(live.getMetadata().getUid(), cached.getMetadata().getUid())) {
+      return;
+    }
+    try {
+      named.lockResourceVersion(live.getMetadata().getResourceVersion()).delete();
+    } catch (KubernetesClientException e) {
+      // changed once more, or gone: it goes with the node
+      if (e.getCode() != 404 && e.getCode() != 409) {
+        throw e;
+      }
+    }
   }
 
   /** Pods a drain must move: not DaemonSet pods, not mirror pods, not finished. */
@@ -578,17 +605,17 @@ public final class CommandExecutor implements AutoCloseable {
   }
 
   /**
-   * The eviction of the very pod the cache holds: the API server refuses it (409) when the name now belongs to a
-   * pod made again since, on this node or another, which the cache may not have seen yet.
+   * The eviction of the very pod the cache holds, by its UID (as Karpenter's): when the name now belongs to a pod
+   * made again since, on this node or another, which the cache may not have seen yet, the API server refuses it
+   * (409; after its own retries when that pod is still pending, and a budget covering a running one is checked
+   * first).
    */
   private static Eviction eviction(Pod pod) {
-    EvictionBuilder eviction = new EvictionBuilder().withNewMetadata().withName(pod.getMetadata().getName())
-        .withNamespace(pod.getMetadata().getNamespace()).endMetadata();
-    if (pod.getMetadata().getUid() != null) {
-      eviction.withDeleteOptions(new DeleteOptionsBuilder().withNewPreconditions().withUid(pod.getMetadata().getUid())
-          .endPreconditions().build());
-    }
-    return eviction.build();
+    return new EvictionBuilder().withNewMetadata().withName(pod.getMetadata().getName())
+        .withNamespace(pod.getMetadata().getNamespace()).endMetadata()
+        .withDeleteOptions(new DeleteOptionsBuilder().withNewPreconditions().withUid(pod.getMetadata().getUid())
+            .endPreconditions().build())
+        .build();
   }
 
   /**

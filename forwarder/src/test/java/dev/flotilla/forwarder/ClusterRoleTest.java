@@ -2,18 +2,14 @@ package dev.flotilla.forwarder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.claims.InMemoryClaimStore;
 import dev.flotilla.commands.Command;
 import dev.flotilla.commands.InMemoryCommandQueue;
 import dev.flotilla.events.InMemoryEventBus;
 import dev.flotilla.model.Taint;
 import dev.flotilla.model.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.TaintBuilder;
-import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -46,25 +42,22 @@ class ClusterRoleTest {
     try {
       node(client, "ip-1");
       node(client, "ip-2");
-      bound(client, "web-0", "ReplicaSet");
-      bound(client, "web-1", "ReplicaSet");
-      bound(client, "agent-0", "DaemonSet");
+      TestPods.bound(client, "web-0", "ip-1", "ReplicaSet");
+      TestPods.bound(client, "web-1", "ip-1", "ReplicaSet");
       client.pods().inNamespace("shop").withName("web-1").edit(p -> {
         p.getMetadata().setAnnotations(new HashMap<>(Map.of(WellKnownLabels.KARPENTER_DO_NOT_DISRUPT, "true")));
         return p;
       });
-      client.policy().v1().podDisruptionBudget().inNamespace("shop").resource(new PodDisruptionBudgetBuilder()
-          .withNewMetadata().withName("agent").withNamespace("shop").endMetadata().withNewSpec().withNewSelector()
-          .addToMatchLabels("app", "agent").endSelector().endSpec().build()).create();
-      pending(client, "web-2");
+      TestPods.pending(client, "web-2");
       dispatcher.served.clear();
 
+      // with a mirror table, as the forwarder runs it: the DaemonSet informer and the node mirror run too
       try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
-          Duration.ofMinutes(1), Duration.ofMinutes(5)).start();
+          Duration.ofMinutes(1), Duration.ofMinutes(5), new InMemoryClaimStore(Clock.systemUTC())).start();
           CommandExecutor executor = new CommandExecutor(client, "shop-prod",
               new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30)), new InMemoryEventBus(),
               Clock.systemUTC(), Duration.ofMillis(50), watch::podsOn)) {
-        Await.until("the watch's cache holds the node's three pods", () -> watch.podsOn("ip-1").size() == 3);
+        Await.until("the watch's cache holds the node's two pods", () -> watch.podsOn("ip-1").size() == 2);
         List<Command> commands = List.of(
             Command.nominate("ip-2", "claim-2", List.of("shop/web-2")),
             Command.failedProvisioning(List.of("shop/web-2"), "no offering fits").getFirst(),
@@ -78,8 +71,8 @@ class ClusterRoleTest {
         }
       }
       for (String request : dispatcher.served) {
-        String[] asked = asked(request);
-        used.computeIfAbsent(asked[0], k -> new TreeSet<>()).add(asked[1]);
+        Asked asked = asked(request);
+        used.computeIfAbsent(asked.resource(), k -> new TreeSet<>()).add(asked.verb());
       }
     } finally {
       MockApiServerAnswers.awaitAnswering(client);
@@ -88,19 +81,25 @@ class ClusterRoleTest {
     }
 
     assertThat(used).as("what was asked, so that the check below checks something").containsKeys(
-        "core/pods", "core/pods/eviction", "core/pods/status", "core/events", "core/nodes");
+        "core/pods", "core/pods/eviction", "core/pods/status", "core/events", "core/nodes",
+        "policy/poddisruptionbudgets", "apps/daemonsets");
     assertThat(used.get("core/pods")).contains("delete", "list", "watch");
     assertThat(used.get("core/nodes")).contains("patch", "delete");
-    Map<String, TreeSet<String>> granted = HelmChartTest.grantedByClusterRole();
+    // all of it cluster-wide or in the pods' namespace: the chart's Role, in the forwarder's own, holds only its Lease
+    Map<String, TreeSet<String>> granted = HelmChartTest.grantedByRoles();
     used.forEach((resource, verbs) -> assertThat(granted.getOrDefault(resource, new TreeSet<>()))
         .as("the chart's grants on " + resource).containsAll(verbs));
   }
 
-  /** A served request as the authorizer sees it: "group/resource[/subresource]" and the verb. */
-  private static String[] asked(String request) {
+  /** A served request as the authorizer sees it. */
+  private record Asked(String resource, String verb) {
+  }
+
+  /** "group/resource[/subresource]" and the verb of a served request ("METHOD path"). */
+  private static Asked asked(String request) {
     String method = request.substring(0, request.indexOf(' '));
     String url = request.substring(request.indexOf(' ') + 1);
-    String query = url.contains("?") ? url.substring(url.indexOf('?') + 1) : "";
+    List<String> query = List.of(url.contains("?") ? url.substring(url.indexOf('?') + 1).split("&") : new String[0]);
     List<String> segments = List.of(url.replaceFirst("\\?.*", "").replaceFirst("^/", "").split("/"));
     String group;
     List<String> rest;
@@ -117,14 +116,14 @@ class ClusterRoleTest {
     String resource = group + "/" + rest.getFirst() + (rest.size() > 2 ? "/" + rest.get(2) : "");
     boolean named = rest.size() > 1;
     String verb = switch (method) {
-      case "GET" -> named ? "get" : query.contains("watch=true") ? "watch" : "list";
+      case "GET" -> named ? "get" : query.contains("watch=true") || query.contains("watch=1") ? "watch" : "list";
       case "POST" -> "create";
       case "PUT" -> "update";
       case "PATCH" -> "patch";
       case "DELETE" -> named ? "delete" : "deletecollection";
       default -> throw new IllegalArgumentException("request: unexpected method in " + request);
     };
-    return new String[] {resource, verb};
+    return new Asked(resource, verb);
   }
 
   private static void node(KubernetesClient client, String name) {
@@ -133,23 +132,5 @@ class ClusterRoleTest {
         .withTaints(new TaintBuilder().withKey(Taint.INITIALIZING.key()).withValue(Taint.INITIALIZING.value())
             .withEffect(Taint.INITIALIZING.effect()).build())
         .endSpec().build()).create();
-  }
-
-  private static void bound(KubernetesClient client, String name, String ownerKind) {
-    client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName(name)
-        .withNamespace("shop").addToLabels("app", name.startsWith("agent") ? "agent" : "web")
-        .addNewOwnerReference().withKind(ownerKind).withName("o").withApiVersion("apps/v1").withUid("u")
-        .withController(true).endOwnerReference().endMetadata()
-        .withNewSpec().withNodeName("ip-1").addNewContainer().withName("c").withImage("x").endContainer().endSpec()
-        .build()).create();
-  }
-
-  private static void pending(KubernetesClient client, String name) {
-    Pod pod = client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName(name)
-        .withNamespace("shop").addToLabels("app", "web").endMetadata()
-        .withNewSpec().addNewContainer().withName("c").withImage("x").endContainer().endSpec().build()).create();
-    pod.setStatus(new PodStatusBuilder().withPhase("Pending").withConditions(new PodConditionBuilder()
-        .withType("PodScheduled").withStatus("False").withReason("Unschedulable").build()).build());
-    client.pods().inNamespace("shop").resource(pod).updateStatus();
   }
 }

@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** The forwarder's watching and batching against fabric8's mock API server in CRUD mode, with real informers. */
@@ -77,10 +76,6 @@ class ClusterWatchTest {
         + "\",\"time\":\"" + Instant.now() + "\",\"detail\":" + e.detail() + "}");
   }
 
-  private static void await(Supplier<Boolean> condition) {
-    Await.until("what the test waits for", condition::get);
-  }
-
   @Test
   void unschedulablePodsBecomeOnePodsPendingEventAfterTheIdleWindow() throws Exception {
     // made before the watch starts, so that its first list brings them together whatever the machine's speed
@@ -88,9 +83,9 @@ class ClusterWatchTest {
     createPod("web-1", true, "ReplicaSet");
     createPod("bound-0", false, "ReplicaSet");
     createPod("agent-0", true, "DaemonSet");
-    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(300),
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofSeconds(2),
         Duration.ofSeconds(10), Duration.ofMinutes(5)).start()) {
-      await(() -> pendingSent().size() == 2);
+      Await.until("the two pending pods sent", () -> pendingSent().size() == 2);
       Thread.sleep(500);
       assertThat(bus.published()).hasSize(1);
       assertThat(pendingSent()).extracting(PendingPod::name).containsExactlyInAnyOrder("shop/web-0", "shop/web-1");
@@ -108,7 +103,7 @@ class ClusterWatchTest {
         createPod("trickle-" + i, true, "ReplicaSet");
         Thread.sleep(150);
       }
-      await(() -> pendingSent().size() == 12);
+      Await.until("the twelve pods sent", () -> pendingSent().size() == 12);
       assertThat(bus.published().size()).isGreaterThanOrEqualTo(2);
     }
   }
@@ -118,11 +113,11 @@ class ClusterWatchTest {
     try (ClusterWatch first = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(200),
         Duration.ofSeconds(5), Duration.ofMinutes(5)).start()) {
       createPod("web-0", true, "ReplicaSet");
-      await(() -> pendingSent().size() == 1);
+      Await.until("the pod sent by the first watch", () -> pendingSent().size() == 1);
     }
     try (ClusterWatch second = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(200),
         Duration.ofSeconds(5), Duration.ofMinutes(5)).start()) {
-      await(() -> pendingSent().size() == 2);
+      Await.until("the pod sent again by the second", () -> pendingSent().size() == 2);
       assertThat(pendingSent()).extracting(PendingPod::name).containsOnly("shop/web-0");
     }
   }
@@ -134,7 +129,7 @@ class ClusterWatchTest {
       createPod("web-0", true, "ReplicaSet");
       createPod("bound-0", false, "ReplicaSet");
       // the resync hands the handlers each pod's identity only: a pod sent again was read whole from the store
-      await(() -> pendingSent().size() >= 3);
+      Await.until("the pod sent by two resyncs", () -> pendingSent().size() >= 3);
       assertThat(pendingSent()).extracting(PendingPod::name).containsOnly("shop/web-0");
       assertThat(pendingSent()).extracting(PendingPod::requests)
           .containsOnly(Resources.of(500, 1L << 30).with(Resources.PODS, 1));
@@ -147,7 +142,7 @@ class ClusterWatchTest {
         Duration.ofMinutes(5)).start();
     watch.listed().get(10, TimeUnit.SECONDS);
     createPod("late-0", true, "ReplicaSet");
-    await(() -> watch.batched() == 1);
+    Await.until("the pod in the open batch", () -> watch.batched() == 1);
     assertThat(bus.published()).isEmpty();
 
     watch.close();
@@ -165,13 +160,13 @@ class ClusterWatchTest {
           .endStatus().build()).create();
       client.nodes().resource(new NodeBuilder().withNewMetadata().withName("on-prem-1").endMetadata()
           .withNewSpec().withProviderID("kind://docker/kind/on-prem-1").endSpec().build()).create();
-      await(() -> bus.published().size() == 1);
+      Await.until("the node registered", () -> bus.published().size() == 1);
 
       node.getStatus().getConditions().getFirst().setStatus("True");
       client.nodes().resource(node).updateStatus();
-      await(() -> bus.published().size() == 2);
+      Await.until("the node ready", () -> bus.published().size() == 2);
       client.nodes().withName("ip-10-0-1-23").delete();
-      await(() -> bus.published().size() == 3);
+      Await.until("the node deleted", () -> bus.published().size() == 3);
 
       assertThat(bus.published()).extracting(BusEvent::detailType)
           .containsExactly(Envelope.NODE_REGISTERED, Envelope.NODE_READY, Envelope.NODE_DELETED);

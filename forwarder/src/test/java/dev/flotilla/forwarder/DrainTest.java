@@ -8,7 +8,6 @@ import dev.flotilla.events.InMemoryEventBus;
 import dev.flotilla.model.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -31,6 +30,7 @@ import org.junit.jupiter.api.Test;
  */
 class DrainTest {
 
+  private final EvictingDispatcher dispatcher = new EvictingDispatcher();
   private KubernetesMockServer server;
   private KubernetesClient client;
   private final InMemoryEventBus bus = new InMemoryEventBus();
@@ -39,8 +39,7 @@ class DrainTest {
 
   @BeforeEach
   void cluster() {
-    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new EvictingDispatcher(),
-        false);
+    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init();
     client = server.createClient();
     watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
@@ -66,12 +65,7 @@ class DrainTest {
   }
 
   private void pod(String name, String ownerKind) {
-    client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName(name)
-        .withNamespace("shop").addToLabels("app", name.startsWith("agent") ? "agent" : "web")
-        .addNewOwnerReference().withKind(ownerKind).withName("o").withApiVersion("apps/v1").withUid("u")
-        .withController(true).endOwnerReference().endMetadata()
-        .withNewSpec().withNodeName("ip-1").addNewContainer().withName("c").withImage("x").endContainer().endSpec()
-        .build()).create();
+    TestPods.bound(client, name, "ip-1", ownerKind);
   }
 
   private void budget(int disruptionsAllowed) {
@@ -112,20 +106,35 @@ class DrainTest {
     });
   }
 
+  /** What a drain reads when its cache still holds web-0 as it was before the pod was made again. */
+  private CommandExecutor seeingWeb0Before() {
+    Pod before = client.pods().inNamespace("shop").withName("web-0").get();
+    before.getMetadata().setUid("the-pod-before");
+    before.getMetadata().setResourceVersion("1");
+    return new CommandExecutor(client, "shop-prod",
+        new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30)), bus, Clock.systemUTC(),
+        Duration.ofMillis(100), node -> List.of(before));
+  }
+
   @Test
   void aPodMadeAgainUnderItsNameSinceTheCacheSawItIsNotEvicted() {
-    Pod seen = client.pods().inNamespace("shop").withName("web-0").get();
-    seen.getMetadata().setUid("the-pod-before");
-    CommandExecutor stale = new CommandExecutor(client, "shop-prod",
-        new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30)), bus, Clock.systemUTC(),
-        Duration.ofMillis(100), node -> List.of(seen));
-    try {
+    try (CommandExecutor stale = seeingWeb0Before()) {
       assertThat(stale.execute(drain(Duration.ofSeconds(1)), () -> { }))
           .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
-    } finally {
-      stale.close();
     }
 
+    assertThat(dispatcher.served).as("asked").contains("POST /api/v1/namespaces/shop/pods/web-0/eviction");
+    assertThat(client.pods().inNamespace("shop").withName("web-0").get()).as("the pod of that name now").isNotNull();
+  }
+
+  @Test
+  void whenTheGraceRunsOutAPodMadeAgainUnderItsNameIsNotDeleted() {
+    try (CommandExecutor stale = seeingWeb0Before()) {
+      assertThat(stale.execute(Command.forcedDrain("ip-1", "claim-1", Instant.now().plusSeconds(1), "Expired"),
+          () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+    }
+
+    assertThat(dispatcher.served).as("asked").anyMatch(r -> r.startsWith("DELETE /api/v1/namespaces/shop/pods/web-0"));
     assertThat(client.pods().inNamespace("shop").withName("web-0").get()).as("the pod of that name now").isNotNull();
   }
 
@@ -137,7 +146,7 @@ class DrainTest {
 
     Await.until("the node cordoned", () -> Boolean.TRUE.equals(
         client.nodes().withName("ip-1").get().getSpec().getUnschedulable()));
-    Thread.sleep(1000);
+    Thread.sleep(1000); // time for the drain's evictions to be refused a few times
     assertThat(draining).isNotDone();
     assertThat(client.pods().inNamespace("shop").withName("web-0").get()).as("held by its budget").isNotNull();
 

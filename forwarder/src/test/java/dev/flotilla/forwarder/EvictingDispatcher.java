@@ -13,14 +13,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * fabric8's CRUD dispatcher with the one thing it lacks: the Eviction subresource. A POST to
- * {@code pods/NAME/eviction} is refused with 429 when a PodDisruptionBudget selecting the pod allows no disruption
- * (as the API server does), with 409 when the eviction's uid precondition names another pod than the one of that
- * name, and otherwise deletes the pod through the CRUD store, so informers see it go.
+ * fabric8's CRUD dispatcher with what it lacks: the Eviction subresource, and preconditions on a pod's delete. A POST
+ * to {@code pods/NAME/eviction} is refused with 429 when a PodDisruptionBudget selecting the pod allows no disruption
+ * (as the API server does, before it looks at preconditions), with 409 when the eviction's uid precondition names
+ * another pod than the one of that name, and otherwise deletes the pod through the CRUD store, so informers see it
+ * go. A DELETE of a pod is refused with 409 when its uid or resourceVersion precondition does not match the pod's.
  */
 final class EvictingDispatcher extends KubernetesCrudDispatcher {
 
   private static final Pattern EVICTION = Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/?]+)/eviction.*");
+  private static final Pattern POD = Pattern.compile("(/api/v1/namespaces/([^/]+)/pods/[^/?]+)(\\?.*)?");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Every request served, as "METHOD path", in the order they came. */
@@ -29,38 +31,67 @@ final class EvictingDispatcher extends KubernetesCrudDispatcher {
   @Override
   public MockResponse dispatch(RecordedRequest request) {
     served.add(request.getMethod() + " " + request.getPath());
-    Matcher m = EVICTION.matcher(request.getPath());
-    if (!"POST".equals(request.getMethod()) || !m.matches()) {
-      return super.dispatch(request);
-    }
-    String podPath = "/api/v1/namespaces/" + m.group(1) + "/pods/" + m.group(2);
+    Matcher eviction = EVICTION.matcher(request.getPath());
+    Matcher pod = POD.matcher(request.getPath());
     try {
-      MockResponse pod = handleGet(podPath);
-      if (pod.code() == 404) {
-        return new MockResponse().setResponseCode(404).setBody(status(404, "NotFound", "pod not found"));
+      if ("POST".equals(request.getMethod()) && eviction.matches()) {
+        return evict(eviction.group(1), "/api/v1/namespaces/" + eviction.group(1) + "/pods/" + eviction.group(2),
+            JSON.readTree(request.getBody().readUtf8()).path("deleteOptions").path("preconditions"));
       }
-      JsonNode metadata = JSON.readTree(pod.getBody().readUtf8()).path("metadata");
-      JsonNode labels = metadata.path("labels");
-      String uid = JSON.readTree(request.getBody().readUtf8()).path("deleteOptions").path("preconditions")
-          .path("uid").asText(null);
-      if (uid != null && !uid.equals(metadata.path("uid").asText(null))) {
-        return new MockResponse().setResponseCode(409).setBody(status(409, "Conflict",
-            "Precondition failed: UID in precondition: " + uid));
-      }
-      JsonNode budgets = JSON.readTree(handleGet("/apis/policy/v1/namespaces/" + m.group(1)
-          + "/poddisruptionbudgets").getBody().readUtf8()).path("items");
-      for (JsonNode pdb : budgets) {
-        if (selects(pdb.path("spec").path("selector").path("matchLabels"), labels)
-            && pdb.path("status").path("disruptionsAllowed").asInt(0) <= 0) {
-          return new MockResponse().setResponseCode(429).setBody(status(429, "TooManyRequests",
-              "Cannot evict pod as it would violate the pod's disruption budget."));
+      if ("DELETE".equals(request.getMethod()) && pod.matches()) {
+        // read without consuming: the CRUD dispatcher still reads the delete's options
+        String body = request.getBody() == null ? ""
+            : new String(request.getBody().getBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        JsonNode stored = stored(pod.group(1));
+        if (stored != null && !body.isBlank() && !met(JSON.readTree(body).path("preconditions"), stored)) {
+          return conflict();
         }
       }
-      handleDelete(podPath);
-      return new MockResponse().setResponseCode(201).setBody(status(201, "Success", "evicted"));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+    return super.dispatch(request);
+  }
+
+  private MockResponse evict(String namespace, String podPath, JsonNode preconditions) throws java.io.IOException {
+    JsonNode pod = stored(podPath);
+    if (pod == null) {
+      return new MockResponse().setResponseCode(404).setBody(status(404, "NotFound", "pod not found"));
+    }
+    JsonNode budgets = JSON.readTree(handleGet("/apis/policy/v1/namespaces/" + namespace
+        + "/poddisruptionbudgets").getBody().readUtf8()).path("items");
+    for (JsonNode pdb : budgets) {
+      if (selects(pdb.path("spec").path("selector").path("matchLabels"), pod.path("metadata").path("labels"))
+          && pdb.path("status").path("disruptionsAllowed").asInt(0) <= 0) {
+        return new MockResponse().setResponseCode(429).setBody(status(429, "TooManyRequests",
+            "Cannot evict pod as it would violate the pod's disruption budget."));
+      }
+    }
+    if (!met(preconditions, pod)) {
+      return conflict();
+    }
+    handleDelete(podPath);
+    return new MockResponse().setResponseCode(201).setBody(status(201, "Success", "evicted"));
+  }
+
+  private JsonNode stored(String podPath) throws java.io.IOException {
+    MockResponse pod = handleGet(podPath);
+    return pod.code() == 404 ? null : JSON.readTree(pod.getBody().readUtf8());
+  }
+
+  private static boolean met(JsonNode preconditions, JsonNode pod) {
+    for (String field : new String[] {"uid", "resourceVersion"}) {
+      String wanted = preconditions.path(field).asText(null);
+      if (wanted != null && !wanted.equals(pod.path("metadata").path(field).asText(null))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static MockResponse conflict() {
+    return new MockResponse().setResponseCode(409).setBody(status(409, "Conflict",
+        "Precondition failed: the object was modified or replaced"));
   }
 
   private static boolean selects(JsonNode matchLabels, JsonNode labels) {

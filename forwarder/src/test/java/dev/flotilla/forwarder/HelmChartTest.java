@@ -28,8 +28,11 @@ class HelmChartTest {
     return Manifest.parse(template, text);
   }
 
-  /** What the chart's cluster role grants: "group/resource[/subresource]" to its verbs, "core" for the core group. */
-  static Map<String, TreeSet<String>> grantedByClusterRole() throws Exception {
+  /**
+   * What the chart's ClusterRole and its Role (the Lease, in the forwarder's namespace) grant together:
+   * "group/resource[/subresource]" to its verbs, "core" for the core group.
+   */
+  static Map<String, TreeSet<String>> grantedByRoles() throws Exception {
     Map<String, TreeSet<String>> granted = new TreeMap<>();
     for (Manifest m : render("rbac.yaml")) {
       if (!m.kind().equals("ClusterRole") && !m.kind().equals("Role")) {
@@ -49,7 +52,7 @@ class HelmChartTest {
 
   @Test
   void clusterRoleGrantsOnlyWhatTheForwarderUses() throws Exception {
-    assertThat(grantedByClusterRole()).containsExactlyEntriesOf(new TreeMap<>(Map.of(
+    assertThat(grantedByRoles()).containsExactlyEntriesOf(new TreeMap<>(Map.of(
         // deleting: the pods a forced drain's termination grace leaves held
         "core/pods", new TreeSet<>(List.of("delete", "get", "list", "watch")),
         "core/pods/eviction", new TreeSet<>(List.of("create")),

@@ -10,9 +10,6 @@ import dev.flotilla.model.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -103,12 +100,7 @@ class NominationTest {
   }
 
   private void pending(String name) {
-    Pod pod = client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName(name)
-        .withNamespace("shop").addToLabels("app", "web").endMetadata()
-        .withNewSpec().addNewContainer().withName("c").withImage("x").endContainer().endSpec().build()).create();
-    pod.setStatus(new PodStatusBuilder().withPhase("Pending").withConditions(new PodConditionBuilder()
-        .withType("PodScheduled").withStatus("False").withReason("Unschedulable").build()).build());
-    client.pods().inNamespace("shop").resource(pod).updateStatus();
+    TestPods.pending(client, name);
   }
 
   private String nominated(String pod) {
