@@ -8,7 +8,6 @@ import dev.flotilla.events.BusEvent;
 import dev.flotilla.events.InMemoryEventBus;
 import dev.flotilla.model.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -67,12 +66,7 @@ class CommandExecutorTest {
   }
 
   private void pod(String name, String node, String ownerKind) {
-    client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName(name)
-        .withNamespace("shop").addToLabels("app", name.startsWith("agent") ? "agent" : "web")
-        .addNewOwnerReference().withKind(ownerKind).withName("o").withApiVersion("apps/v1").withUid("u")
-        .withController(true).endOwnerReference().endMetadata()
-        .withNewSpec().withNodeName(node).addNewContainer().withName("c").withImage("x").endContainer().endSpec()
-        .build()).create();
+    TestPods.bound(client, name, node, ownerKind);
   }
 
   private static Command drain(String node, Duration within) {
