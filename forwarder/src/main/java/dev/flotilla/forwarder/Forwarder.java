@@ -156,12 +156,16 @@ public final class Forwarder {
     });
   }
 
+  /**
+   * Leadership lost (or given up on shutdown): stops watching and taking commands. The elector's run then ends, and
+   * with it {@link #main}, so that the kubelet starts this replica again as a standby.
+   */
   private void standDown() {
+    boolean shuttingDown = stopping.get();
     leading.set(false);
     stop();
-    if (!stopping.get()) {
-      LOG.atWarn().setMessage("lost leadership; exiting so that a standby takes over").log();
-      System.exit(1);
+    if (!shuttingDown) {
+      LOG.atWarn().setMessage("lost leadership; stopping so that a standby takes over").log();
     }
   }
 
@@ -197,6 +201,8 @@ public final class Forwarder {
           .addKeyValue("health", health.port()).log();
       forwarder.run().join();
     }
+    // the elector ran out (leadership lost, or shutdown): end the process whatever threads the clients left running
+    System.exit(0);
   }
 
   private static void sleep(Duration d) {
