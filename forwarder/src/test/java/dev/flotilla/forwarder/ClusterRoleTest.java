@@ -10,10 +10,14 @@ import dev.flotilla.model.Taint;
 import dev.flotilla.model.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.TaintBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import dev.flotilla.nodepool.InMemoryNodePoolStore;
+import java.io.FileInputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,17 +26,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chart's ClusterRole, checked against what the forwarder asks of the API server: every request its watch and
- * its commands make, each kind of command carried out once, is one the role grants. A verb the code comes to use and
- * the chart lacks fails here, not with a 403 in a cluster.
+ * The chart's roles, checked against what the forwarder asks of the API server: the whole forwarder runs as its main
+ * does (leader election, the watch with its mirror, NodePools, the command loop), carries out each kind of command
+ * once and syncs a valid and an invalid NodePool, and every request it makes is one the chart grants. A verb the
+ * code comes to use and the chart lacks fails here, not with a 403 in a cluster.
  */
 class ClusterRoleTest {
 
   @Test
-  void everyRequestTheWatchAndEachKindOfCommandMakeIsGrantedByTheChartsClusterRole() throws Exception {
+  void everyRequestTheForwarderMakesIsGrantedByTheChart() throws Exception {
     EvictingDispatcher dispatcher = new EvictingDispatcher();
     KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         dispatcher, false);
@@ -40,6 +46,9 @@ class ClusterRoleTest {
     KubernetesClient client = server.createClient();
     Map<String, TreeSet<String>> used = new TreeMap<>();
     try {
+      try (FileInputStream crd = new FileInputStream(NodePoolCrdTest.CRD.toFile())) {
+        client.apiextensions().v1().customResourceDefinitions().load(crd).create();
+      }
       node(client, "ip-1");
       node(client, "ip-2");
       TestPods.bound(client, "web-0", "ip-1", "ReplicaSet");
@@ -49,26 +58,38 @@ class ClusterRoleTest {
         return p;
       });
       TestPods.pending(client, "web-2");
+      client.genericKubernetesResources(NodePoolSync.NODEPOOLS)
+          .resource(NodePoolSyncTest.pool("general", NodePoolSyncTest.spec("100"))).create();
+      client.genericKubernetesResources(NodePoolSync.NODEPOOLS)
+          .resource(NodePoolSyncTest.pool("broken", Map.of("weight", 500))).create();
       dispatcher.served.clear();
 
-      // with a mirror table, as the forwarder runs it: the DaemonSet informer and the node mirror run too
-      try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
-          Duration.ofMinutes(1), Duration.ofMinutes(5), new InMemoryClaimStore(Clock.systemUTC())).start();
-          CommandExecutor executor = new CommandExecutor(client, "shop-prod",
-              new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30)), new InMemoryEventBus(),
-              Clock.systemUTC(), Duration.ofMillis(50), watch::podsOn)) {
-        Await.until("the watch's cache holds the node's two pods", () -> watch.podsOn("ip-1").size() == 2);
-        List<Command> commands = List.of(
+      InMemoryCommandQueue queue = new InMemoryCommandQueue(Clock.systemUTC(), Duration.ofSeconds(30));
+      Forwarder forwarder = new Forwarder(client, new Forwarder.Settings("shop-prod", "flotilla", "queue",
+          "flotilla", "forwarder-a", Duration.ofMillis(200), Duration.ofSeconds(5)), new InMemoryEventBus(), queue,
+          new InMemoryClaimStore(Clock.systemUTC()), new InMemoryNodePoolStore());
+      CompletableFuture<?> running = forwarder.run();
+      KubernetesClient observer = new KubernetesClientBuilder().withConfig(new ConfigBuilder(client.getConfiguration())
+          .withUserAgent(EvictingDispatcher.OBSERVER).build()).build();
+      try {
+        Await.until("leading, the cluster listed, taking commands", () -> forwarder.leading() && forwarder.ready());
+        queue.send(List.of(
             Command.nominate("ip-2", "claim-2", List.of("shop/web-2")),
             Command.failedProvisioning(List.of("shop/web-2"), "no offering fits").getFirst(),
             Command.of(Command.Kind.Cordon, "ip-2", "claim-2", null, "consolidation"),
             // the do-not-disrupt pod is evicted by nothing and deleted when the grace runs out
             Command.forcedDrain("ip-1", "claim-1", Instant.now().plusSeconds(2), "Expired"),
-            Command.of(Command.Kind.DeleteNode, "ip-1", "claim-1", null, "Expired"));
-        for (Command command : commands) {
-          assertThat(executor.execute(command, () -> { })).as(command.kind().name())
-              .isEqualTo(CommandExecutor.Outcome.DONE);
-        }
+            Command.of(Command.Kind.DeleteNode, "ip-1", "claim-1", null, "Expired")));
+        Await.until("the node drained and deleted", () -> observer.nodes().withName("ip-1").get() == null);
+        Await.until("the FailedProvisioning Event", () -> observer.v1().events().inNamespace("shop").list()
+            .getItems().stream().anyMatch(e -> "FailedProvisioning".equals(e.getReason())));
+        Await.until("the invalid NodePool's Event", () -> observer.v1().events()
+            .inNamespace(NodePoolSync.EVENT_NAMESPACE).list().getItems().stream()
+            .anyMatch(e -> "InvalidNodePool".equals(e.getReason())));
+      } finally {
+        forwarder.stop();
+        running.cancel(true);
+        observer.close();
       }
       for (String request : dispatcher.served) {
         Asked asked = asked(request);
@@ -82,11 +103,11 @@ class ClusterRoleTest {
 
     assertThat(used).as("what was asked, so that the check below checks something").containsKeys(
         "core/pods", "core/pods/eviction", "core/pods/status", "core/events", "core/nodes",
-        "policy/poddisruptionbudgets", "apps/daemonsets");
+        "policy/poddisruptionbudgets", "apps/daemonsets", "coordination.k8s.io/leases", "flotilla.dev/nodepools",
+        "flotilla.dev/nodepools/status");
     assertThat(used.get("core/pods")).contains("delete", "list", "watch");
     assertThat(used.get("core/nodes")).contains("patch", "delete");
-    // all of it cluster-wide or in the pods' namespace: the chart's Role, in the forwarder's own, holds only its Lease
-    Map<String, TreeSet<String>> granted = HelmChartTest.grantedByRoles();
+    Map<String, TreeSet<String>> granted = HelmChartTest.granted("rbac.yaml", "nodepools-rbac.yaml");
     used.forEach((resource, verbs) -> assertThat(granted.getOrDefault(resource, new TreeSet<>()))
         .as("the chart's grants on " + resource).containsAll(verbs));
   }

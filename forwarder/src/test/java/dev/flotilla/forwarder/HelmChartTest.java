@@ -29,20 +29,22 @@ class HelmChartTest {
   }
 
   /**
-   * What the chart's ClusterRole and its Role (the Lease, in the forwarder's namespace) grant together:
+   * What the roles in the chart's templates grant together (cluster-wide, and the Lease in the forwarder's namespace):
    * "group/resource[/subresource]" to its verbs, "core" for the core group.
    */
-  static Map<String, TreeSet<String>> grantedByRoles() throws Exception {
+  static Map<String, TreeSet<String>> granted(String... templates) throws Exception {
     Map<String, TreeSet<String>> granted = new TreeMap<>();
-    for (Manifest m : render("rbac.yaml")) {
-      if (!m.kind().equals("ClusterRole") && !m.kind().equals("Role")) {
-        continue;
-      }
-      for (JsonNode rule : m.node().path("rules")) {
-        for (JsonNode group : rule.path("apiGroups")) {
-          for (JsonNode resource : rule.path("resources")) {
-            String key = (group.asText().isEmpty() ? "core" : group.asText()) + "/" + resource.asText();
-            rule.path("verbs").forEach(v -> granted.computeIfAbsent(key, k -> new TreeSet<>()).add(v.asText()));
+    for (String template : templates) {
+      for (Manifest m : render(template)) {
+        if (!m.kind().equals("ClusterRole") && !m.kind().equals("Role")) {
+          continue;
+        }
+        for (JsonNode rule : m.node().path("rules")) {
+          for (JsonNode group : rule.path("apiGroups")) {
+            for (JsonNode resource : rule.path("resources")) {
+              String key = (group.asText().isEmpty() ? "core" : group.asText()) + "/" + resource.asText();
+              rule.path("verbs").forEach(v -> granted.computeIfAbsent(key, k -> new TreeSet<>()).add(v.asText()));
+            }
           }
         }
       }
@@ -52,7 +54,7 @@ class HelmChartTest {
 
   @Test
   void clusterRoleGrantsOnlyWhatTheForwarderUses() throws Exception {
-    assertThat(grantedByRoles()).containsExactlyEntriesOf(new TreeMap<>(Map.of(
+    assertThat(granted("rbac.yaml")).containsExactlyEntriesOf(new TreeMap<>(Map.of(
         // deleting: the pods a forced drain's termination grace leaves held
         "core/pods", new TreeSet<>(List.of("delete", "get", "list", "watch")),
         "core/pods/eviction", new TreeSet<>(List.of("create")),
@@ -62,7 +64,7 @@ class HelmChartTest {
         "core/nodes", new TreeSet<>(List.of("delete", "get", "list", "patch", "watch")),
         "policy/poddisruptionbudgets", new TreeSet<>(List.of("get", "list", "watch")),
         "apps/daemonsets", new TreeSet<>(List.of("list", "watch")),
-        "coordination.k8s.io/leases", new TreeSet<>(List.of("create", "get", "update")))));
+        "coordination.k8s.io/leases", new TreeSet<>(List.of("create", "get", "patch", "update")))));
   }
 
   @Test
