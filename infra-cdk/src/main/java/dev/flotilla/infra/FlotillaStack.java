@@ -101,13 +101,16 @@ public final class FlotillaStack extends Stack {
       functions.get(name).role().addToPolicy(instances.describeOfferings());
       functions.get(name).role().addToPolicy(instances.readPrices());
     }
-    // the functions that end instances: after a drain, a launch that never joined, an orphan
-    for (String name : List.of("lifecycle", "garbage-collector")) {
-      functions.get(name).role().addToPolicy(instances.describeInstances());
-      functions.get(name).role().addToPolicy(instances.terminate());
+    // every function reads instances (a launch resumed, an instance's claim known only from its tags) and may end
+    // those the cluster owns (after a drain, a launch that never joined, an orphan, a launch another invocation
+    // closed the claim of): the code checks the tag, IAM checks it again
+    for (FlotillaFunction f : functions.values()) {
+      f.role().addToPolicy(instances.describeInstances());
+      f.role().addToPolicy(instances.terminate());
     }
-    // the functions that send in-cluster commands (the provisioner only its FailedProvisioning notices on pods)
-    for (String name : List.of("interruption", "consolidation", "provisioner")) {
+    // the functions that send in-cluster commands: drains and deletes, nominations (the lifecycle's when a node is
+    // ready, the garbage collector's for one that was missed), the provisioner's FailedProvisioning notices on pods
+    for (String name : List.of("interruption", "consolidation", "provisioner", "lifecycle", "garbage-collector")) {
       commands.queue().grantSendMessages(functions.get(name).role());
     }
 

@@ -1,5 +1,6 @@
 package dev.flotilla.infra;
 
+import dev.flotilla.aws.Ec2CloudProvider;
 import dev.flotilla.model.WellKnownLabels;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,8 +20,13 @@ import software.amazon.awscdk.services.iam.PolicyStatement;
 final class InstancePermissions {
 
   static final String CLUSTER_TAG = WellKnownLabels.CLUSTER;
-  private static final List<String> LAUNCHED = List.of("fleet", "instance", "volume", "network-interface",
-      "spot-instances-request");
+  /** What a launch creates and tags with the cluster from the start: exactly what the CreateFleet request tags. */
+  private static final List<String> TAGGED = Ec2CloudProvider.TAGGED_AT_LAUNCH;
+  /**
+   * What a launch also creates that an instant fleet's request cannot tag: each instance's network interface and,
+   * for spot, its request. They come only with an instance, which must carry the tag, so the lock holds.
+   */
+  private static final List<String> CREATED_WITH_INSTANCES = List.of("network-interface", "spot-instances-request");
 
   private final Stack stack;
   private final String cluster;
@@ -53,12 +59,16 @@ final class InstancePermissions {
             .build(),
         PolicyStatement.Builder.create().sid("CreateOnlyTaggedResources")
             .actions(List.of("ec2:CreateFleet", "ec2:RunInstances"))
-            .resources(LAUNCHED.stream().map(type -> arn(type, "*")).toList())
+            .resources(TAGGED.stream().map(type -> arn(type, "*")).toList())
             .conditions(Map.of("StringEquals", Map.of("aws:RequestTag/" + CLUSTER_TAG, cluster)))
+            .build(),
+        PolicyStatement.Builder.create().sid("CreateWhatComesWithTaggedInstances")
+            .actions(List.of("ec2:CreateFleet", "ec2:RunInstances"))
+            .resources(CREATED_WITH_INSTANCES.stream().map(type -> arn(type, "*")).toList())
             .build(),
         PolicyStatement.Builder.create().sid("TagWhatTheLaunchCreates")
             .actions(List.of("ec2:CreateTags"))
-            .resources(LAUNCHED.stream().map(type -> arn(type, "*")).toList())
+            .resources(TAGGED.stream().map(type -> arn(type, "*")).toList())
             .conditions(Map.of("StringEquals", Map.of("aws:RequestTag/" + CLUSTER_TAG, cluster,
                 "ec2:CreateAction", List.of("CreateFleet", "RunInstances"))))
             .build(),

@@ -140,21 +140,26 @@ class FlotillaStackTest {
   }
 
   @Test
-  void theFunctionsThatLaunchSendCommandsButNeverTerminate() {
-    for (String role : List.of("InterruptionRole", "ConsolidationRole")) {
+  void everyFunctionSendsCommandsReadsInstancesAndTerminatesOnlyOwnedOnes() {
+    // each sends: drains and deletes, the lifecycle's and the garbage collector's Nominate, the provisioner's
+    // FailedProvisioning; each reads instances (a launch resumed, a claim known only from an instance's tags); each
+    // may end an instance, only one the cluster owns
+    for (String role : List.of("ProvisionerRole", "LifecycleRole", "GarbageCollectorRole", "InterruptionRole",
+        "ConsolidationRole")) {
       List<Map<String, Object>> statements = statementsOf(role);
-      assertThat(statement(statements, "CreateOnlyTaggedResources").get("Condition")).isEqualTo(Map.of(
-          "StringEquals", Map.of("aws:RequestTag/flotilla.dev/cluster", "prod-east")));
-      assertThat(actions(statements)).contains("sqs:SendMessage").doesNotContain("ec2:TerminateInstances");
-      assertThat(statements.stream().filter(s -> json(s.get("Action")).contains("sqs:SendMessage")
-          && json(s.get("Resource")).contains("CommandsQueue"))).isNotEmpty();
+      assertThat(statements.stream().filter(s -> json(s.get("Resource")).contains("CommandsQueue")))
+          .as(role).singleElement().satisfies(s -> assertThat(json(s.get("Action")))
+              .contains("sqs:SendMessage").doesNotContain("sqs:ReceiveMessage", "sqs:DeleteMessage"));
+      assertThat(statement(statements, "DescribeInstances").get("Action")).isEqualTo("ec2:DescribeInstances");
+      assertThat(statement(statements, "TerminateOnlyOwnedInstances")).satisfies(s -> {
+        assertThat(s.get("Action")).isEqualTo("ec2:TerminateInstances");
+        assertThat(json(s.get("Resource"))).contains(":instance/*");
+        assertThat(s.get("Condition")).isEqualTo(Map.of("StringEquals",
+            Map.of("aws:ResourceTag/flotilla.dev/cluster", "prod-east")));
+      });
+      assertThat(statements.stream().filter(s -> json(s.get("Action")).contains("ec2:TerminateInstances")))
+          .as(role + ": no other statement terminates").hasSize(1);
     }
-    // the provisioner sends commands (its FailedProvisioning notices) but neither receives nor deletes them
-    List<Map<String, Object>> provisioner = statementsOf("ProvisionerRole");
-    assertThat(provisioner.stream().filter(s -> json(s.get("Resource")).contains("CommandsQueue")))
-        .singleElement().satisfies(s -> assertThat(json(s.get("Action")))
-            .contains("sqs:SendMessage").doesNotContain("sqs:ReceiveMessage", "sqs:DeleteMessage"));
-    assertThat(actions(provisioner)).doesNotContain("ec2:TerminateInstances");
   }
 
   @Test
@@ -217,8 +222,15 @@ class FlotillaStackTest {
       assertThat(json(s.get("Action"))).contains("ec2:CreateFleet").contains("ec2:RunInstances");
       assertThat(s.get("Condition")).isEqualTo(Map.of("StringEquals",
           Map.of("aws:RequestTag/flotilla.dev/cluster", "prod-east")));
+      // exactly what the CreateFleet request tags: a type it does not tag would be refused on every launch
       assertThat(json(s.get("Resource"))).contains(":instance/*").contains(":volume/*").contains(":fleet/*")
-          .contains(":network-interface/*").contains(":spot-instances-request/*");
+          .doesNotContain(":network-interface/*").doesNotContain(":spot-instances-request/*");
+    });
+    assertThat(statement(statements, "CreateWhatComesWithTaggedInstances")).satisfies(s -> {
+      assertThat(json(s.get("Action"))).contains("ec2:CreateFleet").contains("ec2:RunInstances");
+      assertThat(json(s.get("Resource"))).contains(":network-interface/*").contains(":spot-instances-request/*")
+          .doesNotContain(":instance/*").doesNotContain(":volume/*").doesNotContain(":fleet/*");
+      assertThat(s).doesNotContainKey("Condition");
     });
     assertThat(statement(statements, "LaunchFromTheClusterTemplate")).satisfies(s -> {
       String resources = json(s.get("Resource"));
@@ -238,7 +250,7 @@ class FlotillaStackTest {
       assertThat(s.get("Condition")).isEqualTo(Map.of("StringEquals",
           Map.of("iam:PassedToService", "ec2.amazonaws.com")));
     });
-    assertThat(actions(statements)).doesNotContain("ec2:TerminateInstances").doesNotContain("dynamodb:Scan");
+    assertThat(actions(statements)).doesNotContain("dynamodb:Scan");
   }
 
   @Test

@@ -57,6 +57,13 @@ import software.amazon.awssdk.services.ec2.model.TagSpecification;
 public final class Ec2CloudProvider implements CloudProvider {
 
   /**
+   * The resource types a CreateFleet request tags with the ownership tags (an instant fleet tags no others). The
+   * stack's IAM lets a launch create these only when they carry the cluster's tag, so the two must not drift.
+   */
+  public static final List<String> TAGGED_AT_LAUNCH = List.of("fleet", "instance", "volume");
+
+
+  /**
    * Where instances go: the cluster, its launch template, a subnet per zone, and the machine image per architecture
    * ({@code amd64}, {@code arm64}). One fleet may mix architectures, so the image is set on each override; with no
    * image for an architecture the launch template's own image is used.
@@ -275,9 +282,8 @@ public final class Ec2CloudProvider implements CloudProvider {
               .overrides(overrides))
           .targetCapacitySpecification(t -> t.totalTargetCapacity(claims.size())
               .defaultTargetCapacityType(spot ? DefaultTargetCapacityType.SPOT : DefaultTargetCapacityType.ON_DEMAND))
-          .tagSpecifications(
-              TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(tagList).build(),
-              TagSpecification.builder().resourceType(ResourceType.VOLUME).tags(tagList).build());
+          .tagSpecifications(TAGGED_AT_LAUNCH.stream().map(type -> TagSpecification.builder()
+              .resourceType(ResourceType.fromValue(type)).tags(tagList).build()).toList());
       if (spot) {
         r.spotOptions(o -> o.allocationStrategy("price-capacity-optimized"));
       } else {

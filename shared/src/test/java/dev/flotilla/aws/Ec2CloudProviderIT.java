@@ -41,6 +41,7 @@ import software.amazon.awssdk.services.ec2.model.Instance;
 class Ec2CloudProviderIT extends CloudProviderContract {
 
   private final AtomicInteger fleets = new AtomicInteger();
+  private volatile CreateFleetRequest lastFleet;
   private volatile boolean tagsFail;
   private Ec2Client ec2;
   private CloudProvider cloud;
@@ -53,8 +54,9 @@ class Ec2CloudProviderIT extends CloudProviderContract {
         .overrideConfiguration(o -> o.addExecutionInterceptor(new ExecutionInterceptor() {
           @Override
           public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
-            if (context.request() instanceof CreateFleetRequest) {
+            if (context.request() instanceof CreateFleetRequest fleet) {
               fleets.incrementAndGet();
+              lastFleet = fleet;
             }
             if (tagsFail && context.request() instanceof CreateTagsRequest) {
               throw SdkClientException.create("connection reset");
@@ -131,6 +133,22 @@ class Ec2CloudProviderIT extends CloudProviderContract {
     assertThat(withGroups.ownedInstance(started).orElseThrow().launchedWith()).isEqualTo(Map.of(
         dev.flotilla.claims.Claim.Annotations.SUBNET, subnet,
         dev.flotilla.claims.Claim.Annotations.SECURITY_GROUPS, group));
+  }
+
+  @Test
+  void aLaunchTagsTheFleetAndWhatItCreatesWithTheClusterAsTheStacksIamRequires() {
+    LaunchResult.Launched launched = (LaunchResult.Launched) cloud.launch(List.of(
+        new LaunchRequest("tagged", "general", TYPES, ZONES, CapacityType.SPOT))).getFirst();
+
+    assertThat(lastFleet.tagSpecifications()).extracting(t -> t.resourceTypeAsString())
+        .containsExactlyElementsOf(Ec2CloudProvider.TAGGED_AT_LAUNCH);
+    assertThat(lastFleet.tagSpecifications()).allSatisfy(t -> assertThat(t.tags()).anySatisfy(tag -> {
+      assertThat(tag.key()).isEqualTo(dev.flotilla.model.WellKnownLabels.CLUSTER);
+      assertThat(tag.value()).isEqualTo(CLUSTER);
+    }));
+    assertThat(ec2.describeFleets(r -> r.filters(f -> f.name("tag:" + dev.flotilla.model.WellKnownLabels.CLUSTER)
+        .values(CLUSTER))).fleets()).as("the fleet, found by its tag").isNotEmpty();
+    assertThat(cloud.ownedInstance(launched.instanceId())).isPresent();
   }
 
   @Test
