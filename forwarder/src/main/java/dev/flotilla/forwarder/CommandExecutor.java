@@ -489,12 +489,28 @@ public final class CommandExecutor implements AutoCloseable {
         .addKeyValue("recorded", recorded).addKeyValue("reason", command.reason()).log();
   }
 
+  /**
+   * Marks the node unschedulable. Each try reads the node afresh and patches that version; the kubelet and
+   * controllers write nodes all the time, so a try that meets a newer version (409) is tried again.
+   */
   private void cordon(Node node) {
-    if (!Boolean.TRUE.equals(node.getSpec().getUnschedulable())) {
-      client.nodes().withName(node.getMetadata().getName())
-          .edit(n -> { n.getSpec().setUnschedulable(true); return n; });
+    if (Boolean.TRUE.equals(node.getSpec().getUnschedulable())) {
+      return;
+    }
+    for (int attempt = 1; ; attempt++) {
+      try {
+        client.nodes().withName(node.getMetadata().getName())
+            .edit(n -> { n.getSpec().setUnschedulable(true); return n; });
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == CORDON_TRIES) {
+          throw e;
+        }
+      }
     }
   }
+
+  private static final int CORDON_TRIES = 5;
 
   private Outcome drain(Node node, Command command, Runnable stillWorking) {
     cordon(node);
@@ -508,8 +524,10 @@ public final class CommandExecutor implements AutoCloseable {
       }
       for (Pod pod : left) {
         // a drain never evicts do-not-disrupt pods, as Karpenter's: a forced one (its termination grace runs out at
-        // its deadline) deletes them then; an unbounded one is held by them until they go or their hold ends
-        if (blockedByBudget(pod) || PodFacts.doNotDisrupt(pod, clock.instant())) {
+        // its deadline) deletes them then; an unbounded one is held by them until they go or their hold ends. A pod
+        // already terminating is waited for, not evicted again.
+        if (blockedByBudget(pod) || PodFacts.doNotDisrupt(pod, clock.instant())
+            || pod.getMetadata().getDeletionTimestamp() != null) {
           continue;
         }
         try {
@@ -620,7 +638,8 @@ public final class CommandExecutor implements AutoCloseable {
 
   /**
    * Whether a budget selecting the pod has no disruption left. The API server answers such an eviction with 429
-   * anyway; asking first spares it a round of refusals.
+   * anyway, but fabric8's {@code evict()} retries a 429 with its own backoff for tens of seconds, past a short
+   * drain's deadline; asking first keeps the drain to its own backoff.
    */
   private boolean blockedByBudget(Pod pod) {
     return PodFacts.disruptionsAllowed(pod, client.policy().v1().podDisruptionBudget()

@@ -139,6 +139,24 @@ class DrainTest {
   }
 
   @Test
+  void aPodAlreadyTerminatingIsWaitedForNotEvictedAgain() {
+    client.pods().inNamespace("shop").withName("web-0").edit(p -> {
+      p.getMetadata().setFinalizers(List.of("example.com/hold"));
+      return p;
+    });
+    client.pods().inNamespace("shop").withName("web-0").delete();
+    Await.until("the watch's cache sees web-0 terminating", () -> watch.podsOn("ip-1").stream().anyMatch(p ->
+        p.getMetadata().getName().equals("web-0") && p.getMetadata().getDeletionTimestamp() != null));
+
+    assertThat(executor.execute(drain(Duration.ofSeconds(2)), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
+
+    assertThat(dispatcher.served).contains("POST /api/v1/namespaces/shop/pods/web-1/eviction")
+        .doesNotContain("POST /api/v1/namespaces/shop/pods/web-0/eviction");
+    assertThat(bus.published()).singleElement().satisfies(e -> assertThat(e.detail()).contains("shop/web-0"));
+  }
+
+  @Test
   void aBudgetThatAllowsNoDisruptionHoldsTheDrainUntilItChanges() throws Exception {
     budget(0);
     CompletableFuture<CommandExecutor.Outcome> draining = CompletableFuture.supplyAsync(

@@ -39,6 +39,9 @@ public final class NodePoolReader {
     return List.copyOf(pools.values());
   }
 
+  /** Kubernetes' limit on a label value, which a requirement's values are matched against. */
+  static final int LABEL_VALUE_MAX = 63;
+
   public static NodePool read(Manifest m) {
     if (m.name().isEmpty()) {
       throw m.error("metadata.name", "is required");
@@ -51,6 +54,12 @@ public final class NodePoolReader {
         reader.requirements(templateSpec.path("requirements"), "spec.template.spec.requirements");
     for (int i = 0; i < requirements.size(); i++) {
       Requirement r = requirements.get(i);
+      for (int v = 0; v < r.values().size(); v++) {
+        if (r.values().get(v).length() > LABEL_VALUE_MAX) {
+          throw m.error("spec.template.spec.requirements[" + i + "].values[" + v + "]",
+              "is longer than a label value's " + LABEL_VALUE_MAX + " characters");
+        }
+      }
       if (r.minValues() > 0 && r.operator() == dev.flotilla.model.Operator.In && r.values().size() < r.minValues()) {
         throw m.error("spec.template.spec.requirements[" + i + "].minValues",
             "asks for " + r.minValues() + " values but only " + r.values().size() + " are listed");
@@ -58,9 +67,13 @@ public final class NodePoolReader {
     }
     Map<String, String> labels = reader.stringMap(template.path("metadata").path("labels"),
         "spec.template.metadata.labels");
-    for (String key : labels.keySet()) {
-      if (key.startsWith("flotilla.dev/") || key.startsWith("karpenter.sh/")) {
-        throw m.error("spec.template.metadata.labels." + key, "is set by Flotilla and cannot be overridden");
+    for (Map.Entry<String, String> label : labels.entrySet()) {
+      if (label.getKey().startsWith("flotilla.dev/") || label.getKey().startsWith("karpenter.sh/")) {
+        throw m.error("spec.template.metadata.labels." + label.getKey(), "is set by Flotilla and cannot be overridden");
+      }
+      if (label.getValue().length() > LABEL_VALUE_MAX) {
+        throw m.error("spec.template.metadata.labels." + label.getKey(),
+            "is longer than a label value's " + LABEL_VALUE_MAX + " characters");
       }
     }
     Resources limits = reader.resourceMap(spec.path("limits"), "spec.limits");
