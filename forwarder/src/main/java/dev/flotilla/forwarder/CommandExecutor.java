@@ -420,6 +420,15 @@ public final class CommandExecutor implements AutoCloseable {
           .addKeyValue("kind", command.kind()).log();
       return Outcome.REFUSED_NOT_OURS;
     }
+    // EC2 names nodes by their private address, which a later instance can get again: a late or redelivered command
+    // must not act on the node that now has the name
+    String nodeClaim = labels.get(WellKnownLabels.CLAIM);
+    if (command.claimId() != null && nodeClaim != null && !nodeClaim.equals(command.claimId())) {
+      LOG.atWarn().setMessage("refusing a command for a node that now runs another claim")
+          .addKeyValue("node", command.node()).addKeyValue("kind", command.kind())
+          .addKeyValue("commandClaim", command.claimId()).addKeyValue("nodeClaim", nodeClaim).log();
+      return Outcome.REFUSED_NOT_OURS;
+    }
     return switch (command.kind()) {
       case Cordon -> {
         cordon(node);

@@ -105,6 +105,25 @@ class CommandExecutorTest {
   }
 
   @Test
+  void aCommandForAClaimWhoseNodeNameAnotherClaimsNodeNowHasIsRefused() {
+    node("ip-1", true);
+    client.nodes().withName("ip-1").edit(n -> {
+      n.getMetadata().getLabels().put(WellKnownLabels.CLAIM, "claim-new");
+      return n;
+    });
+
+    assertThat(executor.execute(Command.of(Command.Kind.DeleteNode, "ip-1", "claim-old", null, "Expired"), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.REFUSED_NOT_OURS);
+    assertThat(executor.execute(Command.of(Command.Kind.Cordon, "ip-1", "claim-old", null, "Expired"), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.REFUSED_NOT_OURS);
+    assertThat(client.nodes().withName("ip-1").get().getSpec().getUnschedulable()).isNotEqualTo(true);
+
+    assertThat(executor.execute(Command.of(Command.Kind.DeleteNode, "ip-1", "claim-new", null, "Expired"), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(client.nodes().withName("ip-1").get()).isNull();
+  }
+
+  @Test
   void cordonAndDeleteAreIdempotent() {
     node("ip-1", true);
     Command cordon = Command.of(Command.Kind.Cordon, "ip-1", null, null, null);
