@@ -97,6 +97,8 @@ class NodePoolCrdTest {
             "spec.template.spec.requirements[0].values[0]"),
         Arguments.of(pool("  template: {metadata: {labels: {team: " + "x".repeat(64) + "}}}\n"),
             "spec.template.metadata.labels.team"),
+        Arguments.of(pool("  weight: 1\n").replace("{name: general}", "{name: " + "p".repeat(64) + "}"),
+            "metadata.name"),
         Arguments.of(pool("  limits: {cpu: lots}\n"), "spec.limits.cpu"),
         Arguments.of(pool("  limits: {memory: '-1Gi'}\n"), "spec.limits.memory"),
         Arguments.of(pool("  weight: 101\n"), "spec.weight"),

@@ -47,6 +47,11 @@ final class OpenApiSchema {
           return;
         }
         if (path.equals(".metadata")) {
+          // of a custom resource's metadata the API server checks only the name against the schema
+          JsonNode name = schema.path("properties").path("name");
+          if (!name.isMissingNode() && value.has("name")) {
+            validate(name, value.get("name"), path + ".name", errors);
+          }
           return;
         }
         for (JsonNode required : schema.path("required")) {

@@ -46,6 +46,10 @@ public final class NodePoolReader {
     if (m.name().isEmpty()) {
       throw m.error("metadata.name", "is required");
     }
+    if (m.name().length() > LABEL_VALUE_MAX) {
+      throw m.error("metadata.name", "is longer than a label value's " + LABEL_VALUE_MAX
+          + " characters, and each of the pool's nodes is labelled with it");
+    }
     PodSpecReader reader = new PodSpecReader(m.describe());
     JsonNode spec = m.node().path("spec");
     JsonNode template = spec.path("template");
