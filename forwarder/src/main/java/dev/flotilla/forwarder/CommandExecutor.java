@@ -451,6 +451,9 @@ public final class CommandExecutor implements AutoCloseable {
     };
   }
 
+  /** How many times a cordon reads the node again after meeting a newer version of it. */
+  private static final int CORDON_TRIES = 5;
+
   /** How often one pod gets a FailedProvisioning Event, however often the provisioner finds it cannot place it. */
   static final Duration NOTICE_EVERY = Duration.ofMinutes(5);
 
@@ -518,8 +521,6 @@ public final class CommandExecutor implements AutoCloseable {
       }
     }
   }
-
-  private static final int CORDON_TRIES = 5;
 
   private Outcome drain(Node node, Command command, Runnable stillWorking) {
     cordon(node);
@@ -634,8 +635,9 @@ public final class CommandExecutor implements AutoCloseable {
   /**
    * The eviction of the very pod the cache holds, by its UID (as Karpenter's): when the name now belongs to a pod
    * made again since, on this node or another, which the cache may not have seen yet, the API server refuses it
-   * (409; after its own retries when that pod is still pending, and a budget covering a running one is checked
-   * first).
+   * (409; when that pod is still pending, only after its own retries of about 10 s, which can outlast the client's
+   * request timeout: the eviction then fails and is tried again next round; a budget covering a running one is
+   * checked first).
    */
   private static Eviction eviction(Pod pod) {
     return new EvictionBuilder().withNewMetadata().withName(pod.getMetadata().getName())

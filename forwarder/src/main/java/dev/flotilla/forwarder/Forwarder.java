@@ -157,8 +157,8 @@ public final class Forwarder {
   }
 
   /**
-   * Leadership lost (or given up on shutdown): stops watching and taking commands. The elector's run then ends, and
-   * with it {@link #main}, so that the kubelet starts this replica again as a standby.
+   * Leadership lost: stops watching and taking commands. The elector's run then ends, and with it {@link #main}, so
+   * that the kubelet starts this replica again as a standby.
    */
   private void standDown() {
     boolean shuttingDown = stopping.get();
@@ -200,8 +200,11 @@ public final class Forwarder {
       LOG.atInfo().setMessage("forwarder started").addKeyValue("cluster", settings.cluster())
           .addKeyValue("health", health.port()).log();
       forwarder.run().join();
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      LOG.atError().setMessage("leader election failed").addKeyValue("error", String.valueOf(e.getCause())).log();
+      System.exit(1);
     }
-    // the elector ran out (leadership lost, or shutdown): end the process whatever threads the clients left running
+    // the elector ran out, leadership lost: end the process whatever threads the clients left running
     System.exit(0);
   }
 

@@ -40,7 +40,7 @@ final class NodeClaimLabels {
         continue;
       }
       Node node = nodeByName.apply(claim.nodeName());
-      if (node == null) {
+      if (node == null || !runs(node, claim)) {
         continue;
       }
       Map<String, String> labels = labels(claim);
@@ -62,6 +62,15 @@ final class NodeClaimLabels {
             .addKeyValue("error", e.getMessage()).log();
       }
     }
+  }
+
+  /**
+   * Whether the node is the claim's instance: EC2 names nodes by private address, which a later instance can get
+   * while an earlier claim still names the node, and commands check this label before they act.
+   */
+  private static boolean runs(Node node, Claim claim) {
+    String providerId = node.getSpec() == null ? null : node.getSpec().getProviderID();
+    return providerId == null || claim.instanceId() == null || providerId.endsWith("/" + claim.instanceId());
   }
 
   static Map<String, String> labels(Claim claim) {

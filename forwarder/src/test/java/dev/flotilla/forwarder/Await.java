@@ -19,7 +19,7 @@ final class Await {
     long deadline = System.nanoTime() + LIMIT_NANOS;
     while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
       try {
-        Thread.sleep(10);
+        Thread.sleep(50);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted waiting for " + what, e);

@@ -139,6 +139,16 @@ class DrainTest {
   }
 
   @Test
+  void aCordonThatMeetsANewerVersionOfTheNodeReadsItAgain() {
+    dispatcher.nodePatchesToRefuse.set(2);
+
+    assertThat(executor.execute(drain(Duration.ofSeconds(10)), () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+
+    assertThat(client.nodes().withName("ip-1").get().getSpec().getUnschedulable()).isTrue();
+    assertThat(dispatcher.served.stream().filter(r -> r.startsWith("PATCH /api/v1/nodes/ip-1"))).hasSize(3);
+  }
+
+  @Test
   void aPodAlreadyTerminatingIsWaitedForNotEvictedAgain() {
     client.pods().inNamespace("shop").withName("web-0").edit(p -> {
       p.getMetadata().setFinalizers(List.of("example.com/hold"));

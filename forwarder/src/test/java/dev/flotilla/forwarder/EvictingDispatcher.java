@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,10 +32,17 @@ final class EvictingDispatcher extends KubernetesCrudDispatcher {
   /** Every request served, as "METHOD path", in the order they came. */
   final Queue<String> served = new ConcurrentLinkedQueue<>();
 
+  /** How many of the next patches of a node to refuse with 409, as when the kubelet wrote the node meanwhile. */
+  final AtomicInteger nodePatchesToRefuse = new AtomicInteger();
+
   @Override
   public MockResponse dispatch(RecordedRequest request) {
     if (!OBSERVER.equals(request.getHeader("User-Agent"))) {
       served.add(request.getMethod() + " " + request.getPath());
+    }
+    if ("PATCH".equals(request.getMethod()) && request.getPath().startsWith("/api/v1/nodes/")
+        && nodePatchesToRefuse.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      return conflict();
     }
     Matcher eviction = EVICTION.matcher(request.getPath());
     Matcher pod = POD.matcher(request.getPath());

@@ -64,7 +64,7 @@ class HelmChartTest {
         "core/nodes", new TreeSet<>(List.of("delete", "get", "list", "patch", "watch")),
         "policy/poddisruptionbudgets", new TreeSet<>(List.of("get", "list", "watch")),
         "apps/daemonsets", new TreeSet<>(List.of("list", "watch")),
-        "coordination.k8s.io/leases", new TreeSet<>(List.of("create", "get", "patch", "update")))));
+        "coordination.k8s.io/leases", new TreeSet<>(List.of("create", "get", "patch")))));
   }
 
   @Test

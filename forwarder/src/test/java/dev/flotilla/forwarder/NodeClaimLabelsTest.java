@@ -52,4 +52,17 @@ class NodeClaimLabelsTest {
     labels.apply(List.of(claim("c1", ClaimState.Initialized, "node-1")), name -> client.nodes().withName(name).get());
     assertThat(client.nodes().withName("node-1").get().getMetadata().getResourceVersion()).isEqualTo(version);
   }
+
+  @Test
+  void aNodeIsLabelledOnlyWithTheClaimOfTheInstanceItRuns() {
+    // the name an earlier instance had, now another's: the earlier claim, still draining, names it too
+    client.nodes().resource(new NodeBuilder().withNewMetadata().withName("ip-10-0-1-23").endMetadata()
+        .withNewSpec().withProviderID("aws:///us-east-1a/i-new").endSpec().build()).create();
+
+    new NodeClaimLabels(client).apply(List.of(claim("new", ClaimState.Initialized, "ip-10-0-1-23"),
+        claim("old", ClaimState.Draining, "ip-10-0-1-23")), name -> client.nodes().withName(name).get());
+
+    assertThat(client.nodes().withName("ip-10-0-1-23").get().getMetadata().getLabels())
+        .containsEntry("flotilla.dev/claim", "new");
+  }
 }

@@ -46,8 +46,9 @@ final class AcceptedFindings {
             .build(),
         NagPackSuppression.builder().id("AwsSolutions-IAM5")
             .reason("Instances, volumes, network interfaces, fleets and spot requests do not exist before the"
-                + " launch that creates them; creating and tagging them is allowed only with the"
-                + " flotilla.dev/cluster request tag, and terminating only with that resource tag")
+                + " launch that creates them; fleets, instances and volumes may be created and tagged only with the"
+                + " flotilla.dev/cluster request tag, network interfaces and spot requests only with the instances"
+                + " they come with, and instances terminated only with that resource tag")
             .appliesTo(List.of(regex("^Resource::arn:<AWS::Partition>:ec2:[^:]*:<AWS::AccountId>:"
                 + "(instance|volume|network-interface|fleet|spot-instances-request)/\\*$")))
             .build(),

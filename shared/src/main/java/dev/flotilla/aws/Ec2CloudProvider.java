@@ -62,7 +62,6 @@ public final class Ec2CloudProvider implements CloudProvider {
    */
   public static final List<String> TAGGED_AT_LAUNCH = List.of("fleet", "instance", "volume");
 
-
   /**
    * Where instances go: the cluster, its launch template, a subnet per zone, and the machine image per architecture
    * ({@code amd64}, {@code arm64}). One fleet may mix architectures, so the image is set on each override; with no

@@ -42,6 +42,7 @@ class Ec2CloudProviderIT extends CloudProviderContract {
 
   private final AtomicInteger fleets = new AtomicInteger();
   private volatile CreateFleetRequest lastFleet;
+  private volatile String lastFleetId;
   private volatile boolean tagsFail;
   private Ec2Client ec2;
   private CloudProvider cloud;
@@ -60,6 +61,13 @@ class Ec2CloudProviderIT extends CloudProviderContract {
             }
             if (tagsFail && context.request() instanceof CreateTagsRequest) {
               throw SdkClientException.create("connection reset");
+            }
+          }
+
+          @Override
+          public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+            if (context.response() instanceof software.amazon.awssdk.services.ec2.model.CreateFleetResponse fleet) {
+              lastFleetId = fleet.fleetId();
             }
           }
         }))
@@ -141,13 +149,14 @@ class Ec2CloudProviderIT extends CloudProviderContract {
         new LaunchRequest("tagged", "general", TYPES, ZONES, CapacityType.SPOT))).getFirst();
 
     assertThat(lastFleet.tagSpecifications()).extracting(t -> t.resourceTypeAsString())
-        .containsExactlyElementsOf(Ec2CloudProvider.TAGGED_AT_LAUNCH);
+        .containsExactly("fleet", "instance", "volume");
     assertThat(lastFleet.tagSpecifications()).allSatisfy(t -> assertThat(t.tags()).anySatisfy(tag -> {
       assertThat(tag.key()).isEqualTo(dev.flotilla.model.WellKnownLabels.CLUSTER);
       assertThat(tag.value()).isEqualTo(CLUSTER);
     }));
     assertThat(ec2.describeFleets(r -> r.filters(f -> f.name("tag:" + dev.flotilla.model.WellKnownLabels.CLUSTER)
-        .values(CLUSTER))).fleets()).as("the fleet, found by its tag").isNotEmpty();
+        .values(CLUSTER))).fleets()).as("this launch's fleet, found by its tag")
+        .anySatisfy(f -> assertThat(f.fleetId()).isEqualTo(lastFleetId));
     assertThat(cloud.ownedInstance(launched.instanceId())).isPresent();
   }
 
