@@ -557,14 +557,17 @@ public final class CommandExecutor implements AutoCloseable {
       if (!clock.instant().plus(backoff).isBefore(deadline) && command.force()) {
         return forceOut(node.getMetadata().getName(), command, deadline);
       }
-      if (!clock.instant().plus(backoff).isBefore(deadline)) {
+      Duration remaining = Duration.between(clock.instant(), deadline);
+      if (!remaining.isPositive()) {
         List<String> names = evictable(node.getMetadata().getName()).stream()
             .map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName()).toList();
         report(DRAIN_FAILED, command, names);
         return Outcome.DRAIN_FAILED;
       }
       stillWorking.run();
-      sleep(backoff);
+      // the last round falls on the deadline: pods evicted late (a budget freed near the end) have till then to go
+      // from the cache
+      sleep(backoff.compareTo(remaining) < 0 ? backoff : remaining);
       backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10)
           : backoff.multipliedBy(2);
     }

@@ -170,7 +170,7 @@ class DrainTest {
   void aBudgetThatAllowsNoDisruptionHoldsTheDrainUntilItChanges() throws Exception {
     budget(0);
     CompletableFuture<CommandExecutor.Outcome> draining = CompletableFuture.supplyAsync(
-        () -> executor.execute(drain(Duration.ofSeconds(30)), () -> { }));
+        () -> executor.execute(drain(Duration.ofSeconds(60)), () -> { }));
 
     Await.until("the node cordoned", () -> Boolean.TRUE.equals(
         client.nodes().withName("ip-1").get().getSpec().getUnschedulable()));
@@ -179,7 +179,7 @@ class DrainTest {
     assertThat(client.pods().inNamespace("shop").withName("web-0").get()).as("held by its budget").isNotNull();
 
     budget(2);
-    assertThat(draining.get(20, TimeUnit.SECONDS)).isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(draining.get(50, TimeUnit.SECONDS)).isEqualTo(CommandExecutor.Outcome.DONE);
     assertThat(client.pods().inNamespace("shop").list().getItems()).extracting(p -> p.getMetadata().getName())
         .containsExactly("agent-0");
   }
