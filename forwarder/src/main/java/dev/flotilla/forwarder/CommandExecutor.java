@@ -554,10 +554,10 @@ public final class CommandExecutor implements AutoCloseable {
       if (evictable(node.getMetadata().getName()).isEmpty()) {
         continue;
       }
-      if (!clock.instant().plus(backoff).isBefore(deadline) && command.force()) {
+      Duration remaining = Duration.between(clock.instant(), deadline);
+      if (command.force() && backoff.compareTo(remaining) >= 0) {
         return forceOut(node.getMetadata().getName(), command, deadline);
       }
-      Duration remaining = Duration.between(clock.instant(), deadline);
       if (!remaining.isPositive()) {
         List<String> names = evictable(node.getMetadata().getName()).stream()
             .map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName()).toList();

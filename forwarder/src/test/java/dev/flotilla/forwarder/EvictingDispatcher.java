@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 final class EvictingDispatcher extends KubernetesCrudDispatcher {
 
   private static final Pattern EVICTION = Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/?]+)/eviction.*");
-  private static final Pattern POD = Pattern.compile("(/api/v1/namespaces/([^/]+)/pods/[^/?]+)(\\?.*)?");
+  private static final Pattern POD = Pattern.compile("(/api/v1/namespaces/[^/]+/pods/[^/?]+)(\\?.*)?");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The user agent of a test's own client whose requests {@link #served} leaves out: its checks, not the code's. */

@@ -42,6 +42,12 @@ public final class NodePoolReader {
   /** Kubernetes' limit on a label value, which a requirement's values are matched against. */
   static final int LABEL_VALUE_MAX = 63;
 
+  private static void requireLabelValue(Manifest m, String field, String value) {
+    if (value.length() > LABEL_VALUE_MAX) {
+      throw m.error(field, "is longer than a label value's " + LABEL_VALUE_MAX + " characters");
+    }
+  }
+
   public static NodePool read(Manifest m) {
     if (m.name().isEmpty()) {
       throw m.error("metadata.name", "is required");
@@ -59,10 +65,7 @@ public final class NodePoolReader {
     for (int i = 0; i < requirements.size(); i++) {
       Requirement r = requirements.get(i);
       for (int v = 0; v < r.values().size(); v++) {
-        if (r.values().get(v).length() > LABEL_VALUE_MAX) {
-          throw m.error("spec.template.spec.requirements[" + i + "].values[" + v + "]",
-              "is longer than a label value's " + LABEL_VALUE_MAX + " characters");
-        }
+        requireLabelValue(m, "spec.template.spec.requirements[" + i + "].values[" + v + "]", r.values().get(v));
       }
       if (r.minValues() > 0 && r.operator() == dev.flotilla.model.Operator.In && r.values().size() < r.minValues()) {
         throw m.error("spec.template.spec.requirements[" + i + "].minValues",
@@ -75,10 +78,7 @@ public final class NodePoolReader {
       if (label.getKey().startsWith("flotilla.dev/") || label.getKey().startsWith("karpenter.sh/")) {
         throw m.error("spec.template.metadata.labels." + label.getKey(), "is set by Flotilla and cannot be overridden");
       }
-      if (label.getValue().length() > LABEL_VALUE_MAX) {
-        throw m.error("spec.template.metadata.labels." + label.getKey(),
-            "is longer than a label value's " + LABEL_VALUE_MAX + " characters");
-      }
+      requireLabelValue(m, "spec.template.metadata.labels." + label.getKey(), label.getValue());
     }
     Resources limits = reader.resourceMap(spec.path("limits"), "spec.limits");
     int weight = spec.path("weight").asInt(0);
