@@ -56,6 +56,7 @@ public final class ClusterWatch implements AutoCloseable {
   }
 
   static final String BY_NODE = "byNode";
+  static final String BY_NOMINATED = "byNominatedNode";
 
   public ClusterWatch start() {
     return start(Duration.ofSeconds(10), Duration.ofSeconds(1));
@@ -70,7 +71,10 @@ public final class ClusterWatch implements AutoCloseable {
         .itemStore(CompactItemStore.pods(client.getKubernetesSerialization())).removeNamespaceIndex()
         .exceptionHandler(this::retry);
     pods.addIndexers(java.util.Map.of(BY_NODE, pod -> pod.getSpec() == null || pod.getSpec().getNodeName() == null
-        ? List.of() : List.of(pod.getSpec().getNodeName())));
+        ? List.of() : List.of(pod.getSpec().getNodeName()),
+        BY_NOMINATED, pod -> pod.getStatus() == null || pod.getStatus().getNominatedNodeName() == null
+            || pod.getStatus().getNominatedNodeName().isEmpty()
+            ? List.of() : List.of(pod.getStatus().getNominatedNodeName())));
     pods.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Pod pod) {
@@ -134,11 +138,20 @@ public final class ClusterWatch implements AutoCloseable {
         if (mirror != null) {
           mirror.deleted(node.getMetadata().getName());
         }
+        // the pods nominated to it wait for nothing now
+        pods.getIndexer().byIndex(BY_NOMINATED, node.getMetadata().getName()).forEach(ClusterWatch.this::consider);
         NodeEvents.instanceId(node).ifPresent(id ->
             publish(NodeEvents.event(Envelope.NODE_DELETED, cluster, node, id)));
       }
     });
     listed = CompletableFuture.allOf(podsListed, nodes.start().toCompletableFuture());
+    // until nodes are listed every nomination stands; then those to nodes the cluster does not have are looked at again
+    listed.thenRun(() -> pods.getIndexer().listKeys().forEach(key -> {
+      Pod pod = pods.getStore().getByKey(key); // whole, one at a time: the store keeps pods compact
+      if (pod != null && pod.getStatus() != null && pod.getStatus().getNominatedNodeName() != null) {
+        consider(pod);
+      }
+    }));
     if (mirrorTo != null) {
       daemonSets = client.apps().daemonSets().inAnyNamespace().runnableInformer(resync.toMillis());
       DaemonSetMirror daemonSetMirror = new DaemonSetMirror(mirrorTo, () -> daemonSets.getStore().list());
@@ -203,13 +216,18 @@ public final class ClusterWatch implements AutoCloseable {
     return nodes.getStore().getByKey(name);
   }
 
+  /** A nomination to this node holds a pod back: the node is in the cache, or nodes have not been listed yet. */
+  private boolean nominationStands(String node) {
+    return nodes == null || !nodes.hasSynced() || node(node) != null;
+  }
+
   /** How many pods the watch holds, without rebuilding them. */
   public int podCount() {
     return pods.getIndexer().listKeys().size();
   }
 
   private void consider(Pod pod) {
-    if (PodFacts.provisionable(pod)) {
+    if (PodFacts.provisionable(pod, this::nominationStands)) {
       try {
         batch.add(PodFacts.pending(pod));
       } catch (IllegalArgumentException e) {

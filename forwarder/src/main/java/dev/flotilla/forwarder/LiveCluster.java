@@ -21,9 +21,11 @@ import java.util.List;
 public record LiveCluster(List<PendingPod> pendingPods, List<PendingPod> daemonSets, List<NodePool> nodePools) {
 
   public static LiveCluster read(KubernetesClient client) {
+    java.util.Set<String> nodes = new java.util.HashSet<>();
+    client.nodes().list().getItems().forEach(n -> nodes.add(n.getMetadata().getName()));
     List<PendingPod> pods = new ArrayList<>();
     for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
-      if (PodFacts.provisionable(pod)) {
+      if (PodFacts.provisionable(pod, nodes::contains)) {
         pods.add(PodFacts.pending(pod));
       }
     }

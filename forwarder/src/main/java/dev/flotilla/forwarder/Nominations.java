@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * A {@code Nominate} command: points the pods planned onto a node that has just become Ready at it, then lifts the
  * node's startup taint ({@link Taint#INITIALIZING}).
  *
- * <p>Each pod still pending (not bound, not terminating, not nominated to another node) gets {@code status.nominatedNodeName} (kube-scheduler tries
+ * <p>Each pod still pending (not bound, not terminating, not nominated to another node the cluster has) gets {@code status.nominatedNodeName} (kube-scheduler tries
  * a pod's nominated node first, and counts the pods nominated to a node, of equal or higher priority, as using its
  * room when it places others) and a {@code Nominated} Event, as Karpenter records one. The status patch carries the
  * resource version read, so a pod bound meanwhile is read again and left alone. Only then is the taint lifted: while
@@ -115,7 +115,11 @@ final class Nominations {
 
   /**
    * Nominates one pod; false when there is nothing to nominate (gone, bound, terminating) or when kube-scheduler
-   * nominated it to another node itself (preempting pods there for it), which Flotilla does not overrule.
+   * nominated it to another node itself (preempting pods there for it), which Flotilla does not overrule. A
+   * nomination to a node the cluster no longer has holds nothing and is overruled. A pod with {@code
+   * preemptionPolicy: Never} gets the Event only: kube-scheduler clears a nomination when the pod fits nowhere only
+   * for a pod that may preempt ({@code DefaultPreemption}'s eligibility check comes first), so such a pod's would
+   * outlive a plan that did not hold, keeping its room on the node from every other pod.
    */
   private boolean nominateOne(String node, String claimId, String name) {
     int slash = name.indexOf('/');
@@ -125,14 +129,17 @@ final class Nominations {
       if (pod == null || pod.getMetadata().getDeletionTimestamp() != null || bound(pod)) {
         return false;
       }
-      String already = pod.getStatus() == null ? null : pod.getStatus().getNominatedNodeName();
-      if (already != null && !already.isEmpty() && !already.equals(node)) {
+      String already = pod.getStatus() == null || pod.getStatus().getNominatedNodeName() == null
+          || pod.getStatus().getNominatedNodeName().isEmpty() ? null : pod.getStatus().getNominatedNodeName();
+      if (already != null && !already.equals(node) && client.nodes().withName(already).get() != null) {
         return false;
       }
-      if (!node.equals(already)) {
+      // kube-scheduler never clears the nomination of a pod that may not preempt: it would hold room here forever
+      String target = "Never".equals(pod.getSpec().getPreemptionPolicy()) ? null : node;
+      if (!java.util.Objects.equals(target, already)) {
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("metadata").put("resourceVersion", pod.getMetadata().getResourceVersion());
-        patch.putObject("status").put("nominatedNodeName", node);
+        patch.putObject("status").put("nominatedNodeName", target);
         try {
           resource.subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
         } catch (KubernetesClientException e) {

@@ -28,10 +28,18 @@ final class PodFacts {
   private PodFacts() {}
 
   /**
-   * The Kubernetes scheduler marked it Unschedulable, and it is not bound, not nominated to a node, not terminating
-   * and not a DaemonSet's pod (those follow nodes, they never need one).
+   * The Kubernetes scheduler marked it Unschedulable, and it is not bound, not nominated to a node the cluster has,
+   * not terminating and not a DaemonSet's pod (those follow nodes, they never need one).
+   *
+   * <p>A pod nominated to a node is waiting for room there (a Flotilla node it was planned on, or victims kube-scheduler
+   * preempts for it), so nothing is launched for it. A nomination to a node the cluster no longer has holds nothing:
+   * kube-scheduler clears it
+   * only the next time the pod fails to schedule, and never for a pod with {@code preemptionPolicy: Never}, so such
+   * a pod is provisionable at once.
+   *
+   * @param nodeExists whether the cluster has a node of that name
    */
-  static boolean provisionable(Pod pod) {
+  static boolean provisionable(Pod pod, java.util.function.Predicate<String> nodeExists) {
     if (pod.getMetadata().getDeletionTimestamp() != null || pod.getSpec() == null || pod.getStatus() == null) {
       return false;
     }
@@ -39,7 +47,7 @@ final class PodFacts {
       return false;
     }
     String nominated = pod.getStatus().getNominatedNodeName();
-    if (nominated != null && !nominated.isEmpty()) {
+    if (nominated != null && !nominated.isEmpty() && nodeExists.test(nominated)) {
       return false;
     }
     if ("DaemonSet".equals(ownerKind(pod))) {

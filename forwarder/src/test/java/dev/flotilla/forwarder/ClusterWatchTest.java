@@ -150,6 +150,51 @@ class ClusterWatchTest {
     assertThat(pendingSent()).extracting(PendingPod::name).containsExactly("shop/late-0");
   }
 
+  private void nominate(String pod, String node) {
+    Pod p = client.pods().inNamespace("shop").withName(pod).get();
+    p.getStatus().setNominatedNodeName(node);
+    client.pods().inNamespace("shop").resource(p).updateStatus();
+  }
+
+  private void plainNode(String name) {
+    client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+  }
+
+  @Test
+  void aPodNominatedToANodeWaitsForItAndIsSentWhenTheNodeGoes() throws Exception {
+    plainNode("ip-1");
+    createPod("web-0", true, "ReplicaSet");
+    nominate("web-0", "ip-1");
+    createPod("web-1", true, "ReplicaSet");
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(200),
+        Duration.ofSeconds(5), Duration.ofMinutes(5)).start()) {
+      Await.until("the pod nominated nowhere sent", () -> pendingSent().size() == 1);
+      watch.listed().get(10, TimeUnit.SECONDS);
+      Thread.sleep(500);
+      assertThat(pendingSent()).extracting(PendingPod::name).containsExactly("shop/web-1");
+
+      client.nodes().withName("ip-1").delete();
+
+      Await.until("the pod whose nominated node went sent", () -> pendingSent().size() == 2);
+      assertThat(pendingSent()).extracting(PendingPod::name).containsExactly("shop/web-1", "shop/web-0");
+    }
+  }
+
+  @Test
+  void aPodNominatedToANodeTheClusterNeverHadIsSentOnceNodesAreListed() throws Exception {
+    plainNode("ip-1");
+    createPod("web-0", true, "ReplicaSet");
+    nominate("web-0", "ip-gone");
+    createPod("web-1", true, "ReplicaSet");
+    nominate("web-1", "ip-1");
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(200),
+        Duration.ofSeconds(5), Duration.ofMinutes(5)).start()) {
+      Await.until("the pod nominated to a missing node sent", () -> pendingSent().size() == 1);
+      Thread.sleep(500);
+      assertThat(pendingSent()).extracting(PendingPod::name).containsExactly("shop/web-0");
+    }
+  }
+
   @Test
   void nodesNamingAnInstanceAreRegisteredReadyAndDeleted() throws Exception {
     try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(200),

@@ -72,7 +72,7 @@ class CompactItemStoreTest {
     store.put("shop/web-7f9c-x2x4q", pod);
     Pod back = store.get("shop/web-7f9c-x2x4q");
 
-    assertThat(PodFacts.provisionable(back)).isTrue();
+    assertThat(PodFacts.provisionable(back, node -> true)).isTrue();
     assertThat(PodFacts.pending(back)).isEqualTo(PodFacts.pending(pod));
     assertThat(PodFacts.ownerKind(back)).isEqualTo("ReplicaSet");
     PodDisruptionBudget budget = new PodDisruptionBudgetBuilder().withNewMetadata().withName("web")

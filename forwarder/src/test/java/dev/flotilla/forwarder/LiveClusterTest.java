@@ -2,6 +2,7 @@ package dev.flotilla.forwarder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.model.PendingPod;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -31,6 +32,18 @@ class LiveClusterTest {
     pod.setStatus(new PodStatusBuilder().withConditions(new PodConditionBuilder().withType("PodScheduled")
         .withStatus("False").withReason("Unschedulable").build()).build());
     client.pods().inNamespace("shop").resource(pod).updateStatus();
+    // nominated: to a node the cluster has (waiting there), and to one it no longer has (waiting for nothing)
+    client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata().withName("n1")
+        .endMetadata().build()).create();
+    for (String[] nomination : new String[][] {{"web-1", "n1"}, {"web-2", "n-gone"}}) {
+      Pod nominated = client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata()
+          .withName(nomination[0]).withNamespace("shop").endMetadata().withNewSpec().addNewContainer()
+          .withName("web").withImage("nginx").endContainer().endSpec().build()).create();
+      nominated.setStatus(new PodStatusBuilder().withNominatedNodeName(nomination[1]).withConditions(
+          new PodConditionBuilder().withType("PodScheduled").withStatus("False").withReason("Unschedulable")
+              .build()).build());
+      client.pods().inNamespace("shop").resource(nominated).updateStatus();
+    }
     client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName("running-0")
         .withNamespace("shop").endMetadata().withNewSpec().withNodeName("n1").addNewContainer().withName("c")
         .withImage("x").endContainer().endSpec().build()).create();
@@ -48,10 +61,10 @@ class LiveClusterTest {
 
     LiveCluster cluster = LiveCluster.read(client);
 
-    assertThat(cluster.pendingPods()).singleElement().satisfies(p -> {
-      assertThat(p.name()).isEqualTo("shop/web-0");
-      assertThat(p.requests().cpuMillis()).isEqualTo(2000);
-    });
+    assertThat(cluster.pendingPods()).extracting(PendingPod::name).containsExactlyInAnyOrder("shop/web-0",
+        "shop/web-2");
+    assertThat(cluster.pendingPods()).filteredOn(p -> p.name().equals("shop/web-0")).singleElement()
+        .satisfies(p -> assertThat(p.requests().cpuMillis()).isEqualTo(2000));
     assertThat(cluster.daemonSets()).singleElement()
         .satisfies(d -> assertThat(d.requests().cpuMillis()).isEqualTo(50));
     assertThat(cluster.nodePools()).singleElement().satisfies(p -> {

@@ -166,6 +166,7 @@ class NominationTest {
 
   @Test
   void aPodKubeSchedulerNominatedElsewhereIsLeftAlone() {
+    node("ip-7", false);
     Pod preempting = client.pods().inNamespace("shop").withName("web-1").get();
     preempting.getStatus().setNominatedNodeName("ip-7");
     client.pods().inNamespace("shop").resource(preempting).updateStatus();
@@ -175,6 +176,41 @@ class NominationTest {
     assertThat(nominated("web-1")).isEqualTo("ip-7");
     assertThat(nominated("web-0")).isEqualTo("ip-1");
     assertThat(events("Nominated")).extracting(e -> e.getInvolvedObject().getName()).containsExactly("web-0");
+  }
+
+  @Test
+  void aNominationToANodeTheClusterNoLongerHasIsOverruled() {
+    Pod stranded = client.pods().inNamespace("shop").withName("web-1").get();
+    stranded.getStatus().setNominatedNodeName("ip-gone");
+    client.pods().inNamespace("shop").resource(stranded).updateStatus();
+
+    executor.execute(nominate("ip-1"), () -> { });
+
+    assertThat(nominated("web-1")).isEqualTo("ip-1");
+    assertThat(events("Nominated")).extracting(e -> e.getInvolvedObject().getName())
+        .containsExactlyInAnyOrder("web-0", "web-1");
+  }
+
+  @Test
+  void aPodThatMayNotPreemptGetsTheEventAndNoNomination() {
+    for (String name : List.of("web-0", "web-1")) {
+      client.pods().inNamespace("shop").withName(name).edit(p -> {
+        p.getSpec().setPreemptionPolicy("Never");
+        return p;
+      });
+    }
+    // one carries a nomination to this node already (an older forwarder's): it is taken back
+    Pod before = client.pods().inNamespace("shop").withName("web-1").get();
+    before.getStatus().setNominatedNodeName("ip-1");
+    client.pods().inNamespace("shop").resource(before).updateStatus();
+
+    assertThat(executor.execute(nominate("ip-1"), () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+
+    assertThat(nominated("web-0")).isNull();
+    assertThat(nominated("web-1")).isNull();
+    assertThat(events("Nominated")).extracting(e -> e.getInvolvedObject().getName())
+        .containsExactlyInAnyOrder("web-0", "web-1");
+    assertThat(taints("ip-1")).containsExactly("dedicated:NoSchedule");
   }
 
   @Test
