@@ -1,0 +1,27 @@
+package dev.flotilla.scheduling;
+
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.SpotPrices;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The bench's mixes with topology, on the bundled catalog (six zones, us-east-1e selling few types), checked by the
+ * independent {@link PlanInvariants}: the property tests' catalog has three zones that sell alike, and the bench
+ * measures these plans' cost only. Sizes on both sides of the pattern program's kind limits.
+ */
+class SweepValidityTest {
+
+  private static final OfferingCatalog CATALOG = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.none());
+
+  @ParameterizedTest(name = "{0} pods of {1} kinds, seed {2}")
+  @CsvSource({"1000, 20, 1", "1000, 33, 2", "2000, 50, 1", "2000, 100, 2", "3000, 200, 1", "5000, 50, 3"})
+  void everyPlanOfTheTopologySweepKeepsEveryConstraint(int pods, int kinds, long seed) {
+    SchedulingInput input = new SchedulingInput(SyntheticWorkloads.kinds(pods, kinds, seed, true), List.of(),
+        CATALOG);
+
+    PlanInvariants.check(input, new Scheduler().schedule(input));
+  }
+}
