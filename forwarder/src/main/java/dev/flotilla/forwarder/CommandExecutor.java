@@ -526,6 +526,7 @@ public final class CommandExecutor implements AutoCloseable {
     cordon(node);
     Instant deadline = command.deadline() != null ? command.deadline() : clock.instant().plus(DEFAULT_DRAIN_DEADLINE);
     Duration backoff = firstBackoff;
+    Map<String, String> held = new java.util.TreeMap<>();
     while (true) {
       List<Pod> left = evictable(node.getMetadata().getName());
       if (left.isEmpty()) {
@@ -536,10 +537,16 @@ public final class CommandExecutor implements AutoCloseable {
         // a drain never evicts do-not-disrupt pods, as Karpenter's: a forced one (its termination grace runs out at
         // its deadline) deletes them then; an unbounded one is held by them until they go or their hold ends. A pod
         // already terminating is waited for, not evicted again.
-        if (blockedByBudget(pod) || PodFacts.doNotDisrupt(pod, clock.instant())
-            || pod.getMetadata().getDeletionTimestamp() != null) {
+        String name = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+        String budget = blockedByBudget(pod);
+        if (budget != null) {
+          held.put(name, budget);
           continue;
         }
+        if (PodFacts.doNotDisrupt(pod, clock.instant()) || pod.getMetadata().getDeletionTimestamp() != null) {
+          continue;
+        }
+        held.remove(name);
         try {
           client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
               .evict(eviction(pod));
@@ -561,6 +568,10 @@ public final class CommandExecutor implements AutoCloseable {
       if (!remaining.isPositive()) {
         List<String> names = evictable(node.getMetadata().getName()).stream()
             .map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName()).toList();
+        held.keySet().retainAll(names);
+        LOG.atWarn().setMessage("drain ran out of time").addKeyValue("node", node.getMetadata().getName())
+            .addKeyValue("commandId", command.id()).addKeyValue("pods", names).addKeyValue("heldByBudgets", held)
+            .log();
         report(DRAIN_FAILED, command, names);
         return Outcome.DRAIN_FAILED;
       }
@@ -651,13 +662,14 @@ public final class CommandExecutor implements AutoCloseable {
   }
 
   /**
-   * Whether a budget selecting the pod has no disruption left. The API server answers such an eviction with 429
-   * anyway, but fabric8's {@code evict()} retries a 429 with its own backoff for tens of seconds, past a short
-   * drain's deadline; asking first keeps the drain to its own backoff.
+   * Why the budgets guarding the pod refuse its eviction now, by the API server's rules
+   * ({@link PodFacts#disruptionsAllowed}), or null when they do not. The API server answers such an eviction with
+   * 429 (or 500 for a pod two budgets guard) anyway, but fabric8's {@code evict()} retries a 429 with its own backoff
+   * for tens of seconds, past a short drain's deadline; asking first keeps the drain to its own backoff.
    */
-  private boolean blockedByBudget(Pod pod) {
-    return PodFacts.disruptionsAllowed(pod, client.policy().v1().podDisruptionBudget()
-        .inNamespace(pod.getMetadata().getNamespace()).list().getItems()) == 0;
+  private String blockedByBudget(Pod pod) {
+    return PodFacts.budgetRefusal(pod, client.policy().v1().podDisruptionBudget()
+        .inNamespace(pod.getMetadata().getNamespace()).list().getItems());
   }
 
 

@@ -99,30 +99,94 @@ final class PodFacts {
   }
 
   /**
-   * The fewest disruptions any budget over the pod allows, or -1 when no budget covers it. A budget without a
-   * selector is read as covering every pod of its namespace: the cautious reading for a drain.
+   * The fewest disruptions the budgets that guard the pod's eviction allow: -1 when its eviction checks none, 0 when
+   * it is refused whatever the budgets' counts. As the API server's eviction decides ({@code EvictionREST}): a pod
+   * not running (Pending, Succeeded, Failed) or already terminating is deleted without a budget; a budget guards a pod
+   * of its namespace its selector matches, a missing or empty selector matching none; a pod two budgets guard can
+   * never be evicted; a pod not Ready is evicted without counting against its budget when the budget's
+   * {@code unhealthyPodEvictionPolicy} is {@code AlwaysAllow}, or when the application it guards is not disrupted
+   * now (at least as many healthy pods as it desires, and it desires some); a budget its controller has not yet
+   * caught up with refuses (the server answers 429 until it has).
    */
   static int disruptionsAllowed(Pod pod, List<PodDisruptionBudget> pdbs) {
-    int allowed = -1;
-    Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
-    for (PodDisruptionBudget pdb : pdbs) {
-      if (!pod.getMetadata().getNamespace().equals(pdb.getMetadata().getNamespace())) {
-        continue;
+    if (budgetIgnored(pod)) {
+      return -1;
+    }
+    List<PodDisruptionBudget> guarding = guarding(pod, pdbs);
+    if (guarding.isEmpty()) {
+      return -1;
+    }
+    if (guarding.size() > 1) {
+      return 0;
+    }
+    PodDisruptionBudget pdb = guarding.getFirst();
+    var status = pdb.getStatus();
+    if (!ready(pod)) {
+      if ("AlwaysAllow".equals(pdb.getSpec().getUnhealthyPodEvictionPolicy())) {
+        return -1;
       }
-      var selector = pdb.getSpec() == null ? null : pdb.getSpec().getSelector();
-      List<Requirement> expressions = new ArrayList<>();
-      if (selector != null && selector.getMatchExpressions() != null) {
-        selector.getMatchExpressions().forEach(e -> expressions.add(new Requirement(e.getKey(),
-            Operator.parse(e.getOperator()), e.getValues())));
-      }
-      LabelSelector domain = new LabelSelector(selector == null ? null : selector.getMatchLabels(), expressions);
-      if (domain.matches(labels)) {
-        int a = pdb.getStatus() == null || pdb.getStatus().getDisruptionsAllowed() == null ? 0
-            : pdb.getStatus().getDisruptionsAllowed();
-        allowed = allowed < 0 ? a : Math.min(allowed, a);
+      if (status != null && status.getDesiredHealthy() != null && status.getCurrentHealthy() != null
+          && status.getDesiredHealthy() > 0 && status.getCurrentHealthy() >= status.getDesiredHealthy()) {
+        return -1;
       }
     }
-    return allowed;
+    if (status == null || status.getDisruptionsAllowed() == null || status.getObservedGeneration() != null
+        && pdb.getMetadata().getGeneration() != null && status.getObservedGeneration() < pdb.getMetadata().getGeneration()) {
+      return 0;
+    }
+    return Math.max(0, status.getDisruptionsAllowed());
+  }
+
+  /** Why the pod's budgets refuse its eviction now, or null when they do not. */
+  static String budgetRefusal(Pod pod, List<PodDisruptionBudget> pdbs) {
+    if (disruptionsAllowed(pod, pdbs) != 0) {
+      return null;
+    }
+    List<PodDisruptionBudget> guarding = guarding(pod, pdbs);
+    return guarding.size() > 1
+        ? "more than one PodDisruptionBudget guards it (" + guarding.stream().map(b -> b.getMetadata().getName())
+            .sorted().collect(java.util.stream.Collectors.joining(", ")) + "), which eviction does not support"
+        : "PodDisruptionBudget " + guarding.getFirst().getMetadata().getName() + " allows no disruption now";
+  }
+
+  private static boolean budgetIgnored(Pod pod) {
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    return "Pending".equals(phase) || "Succeeded".equals(phase) || "Failed".equals(phase)
+        || pod.getMetadata().getDeletionTimestamp() != null;
+  }
+
+  private static List<PodDisruptionBudget> guarding(Pod pod, List<PodDisruptionBudget> pdbs) {
+    Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+    List<PodDisruptionBudget> guarding = new ArrayList<>();
+    for (PodDisruptionBudget pdb : pdbs) {
+      var selector = pdb.getSpec() == null ? null : pdb.getSpec().getSelector();
+      boolean empty = selector == null || (selector.getMatchLabels() == null || selector.getMatchLabels().isEmpty())
+          && (selector.getMatchExpressions() == null || selector.getMatchExpressions().isEmpty());
+      if (empty || !pod.getMetadata().getNamespace().equals(pdb.getMetadata().getNamespace())) {
+        continue;
+      }
+      List<Requirement> expressions = new ArrayList<>();
+      try {
+        if (selector.getMatchExpressions() != null) {
+          selector.getMatchExpressions().forEach(e -> expressions.add(new Requirement(e.getKey(),
+              Operator.parse(e.getOperator()), e.getValues())));
+        }
+      } catch (IllegalArgumentException e) {
+        continue; // a selector the server cannot read matches no pod
+      }
+      if (new LabelSelector(selector.getMatchLabels(), expressions).matches(labels)) {
+        guarding.add(pdb);
+      }
+    }
+    return guarding;
+  }
+
+  private static boolean ready(Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+      return false;
+    }
+    return pod.getStatus().getConditions().stream()
+        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
   static String ownerKind(Pod pod) {

@@ -78,7 +78,10 @@ class CompactItemStoreTest {
     PodDisruptionBudget budget = new PodDisruptionBudgetBuilder().withNewMetadata().withName("web")
         .withNamespace("shop").endMetadata().withNewSpec().withNewSelector().addToMatchLabels("app", "web")
         .endSelector().endSpec().withNewStatus().withDisruptionsAllowed(0).endStatus().build();
-    assertThat(PodFacts.disruptionsAllowed(back, List.of(budget))).isZero();
+    // a pending pod's eviction checks no budget; running, the budget over its labels guards it
+    assertThat(PodFacts.disruptionsAllowed(back, List.of(budget))).isEqualTo(-1);
+    assertThat(PodFacts.disruptionsAllowed(new io.fabric8.kubernetes.api.model.PodBuilder(back).editStatus()
+        .withPhase("Running").endStatus().build(), List.of(budget))).isZero();
     assertThat(back.getMetadata().getResourceVersion()).isEqualTo("812");
     // what no part of the forwarder reads is left out
     assertThat(back.getMetadata().getManagedFields()).isEmpty();

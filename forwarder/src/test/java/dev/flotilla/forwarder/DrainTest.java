@@ -76,6 +76,62 @@ class DrainTest {
                 existing -> existing.update());
   }
 
+  /** web-0 Ready, web-1 running but not Ready (crash-looping), as the watch's cache the drain reads shows them. */
+  private void web1CrashLooping() {
+    for (String name : List.of("web-0", "web-1")) {
+      Pod pod = client.pods().inNamespace("shop").withName(name).get();
+      pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running")
+          .addNewCondition().withType("Ready").withStatus(name.equals("web-0") ? "True" : "False").endCondition()
+          .build());
+      client.pods().inNamespace("shop").resource(pod).updateStatus();
+    }
+    Await.until("the watch's cache sees both pods running", () -> watch.podsOn("ip-1").stream()
+        .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).count() == 2);
+  }
+
+  @Test
+  void aCrashLoopingPodGoesPastABudgetThatAlwaysAllowsUnhealthyPodsToGoAndAReadyOneStays() {
+    web1CrashLooping();
+    client.policy().v1().podDisruptionBudget().inNamespace("shop").resource(
+        new PodDisruptionBudgetBuilder().withNewMetadata().withName("web").withNamespace("shop").endMetadata()
+            .withNewSpec().withNewSelector().addToMatchLabels("app", "web").endSelector()
+            .withUnhealthyPodEvictionPolicy("AlwaysAllow").endSpec()
+            .withNewStatus().withDisruptionsAllowed(0).withCurrentHealthy(1).withDesiredHealthy(2).endStatus()
+            .build()).create();
+
+    assertThat(executor.execute(drain(Duration.ofSeconds(2)), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
+
+    assertThat(client.pods().inNamespace("shop").list().getItems()).extracting(p -> p.getMetadata().getName())
+        .containsExactlyInAnyOrder("web-0", "agent-0");
+    assertThat(dispatcher.served).as("a Ready pod its budget holds is not asked for")
+        .doesNotContain("POST /api/v1/namespaces/shop/pods/web-0/eviction");
+  }
+
+  @Test
+  void aPodTwoBudgetsGuardIsNeverAskedForAndABudgetWithoutASelectorGuardsNothing() {
+    web1CrashLooping();
+    for (String name : List.of("web", "web-too")) {
+      client.policy().v1().podDisruptionBudget().inNamespace("shop").resource(
+          new PodDisruptionBudgetBuilder().withNewMetadata().withName(name).withNamespace("shop").endMetadata()
+              .withNewSpec().withNewSelector().addToMatchLabels("app", "web").endSelector().endSpec()
+              .withNewStatus().withDisruptionsAllowed(5).endStatus().build()).create();
+    }
+    // what the API server's eviction reads as guarding no pod: a budget with no selector
+    client.policy().v1().podDisruptionBudget().inNamespace("shop").resource(
+        new PodDisruptionBudgetBuilder().withNewMetadata().withName("everything").withNamespace("shop").endMetadata()
+            .withNewSpec().endSpec().withNewStatus().withDisruptionsAllowed(0).endStatus().build()).create();
+    pod("agent-1", "StatefulSet"); // labelled app=agent: no budget with a selector guards it
+    Await.until("the watch's cache holds agent-1", () -> watch.podsOn("ip-1").size() == 4);
+
+    assertThat(executor.execute(drain(Duration.ofSeconds(2)), () -> { }))
+        .isEqualTo(CommandExecutor.Outcome.DRAIN_FAILED);
+
+    assertThat(client.pods().inNamespace("shop").list().getItems()).extracting(p -> p.getMetadata().getName())
+        .containsExactlyInAnyOrder("web-0", "web-1", "agent-0");
+    assertThat(dispatcher.served).noneMatch(r -> r.matches("POST .*/pods/web-\\d/eviction"));
+  }
+
   /**
    * Marks web-1 do-not-disrupt and waits until the watch's cache, which the drain reads, has seen it: a drain begun
    * in between would evict the pod, as the API server still allows.

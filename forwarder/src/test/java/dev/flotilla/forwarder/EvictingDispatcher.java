@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -15,8 +17,10 @@ import java.util.regex.Pattern;
 
 /**
  * fabric8's CRUD dispatcher with what it lacks: the Eviction subresource, and preconditions on a pod's delete. A POST
- * to {@code pods/NAME/eviction} is refused with 429 when a PodDisruptionBudget selecting the pod allows no disruption
- * (as the API server does, before it looks at preconditions), with 409 when the eviction's uid precondition names
+ * to {@code pods/NAME/eviction} is refused, as the API server's {@code EvictionREST} does before it looks at
+ * preconditions, with 500 when two PodDisruptionBudgets guard a running pod, and with 429 when the one that does allows
+ * no disruption and the pod is Ready (or its budget neither always allows unhealthy pods to go nor is healthy); with
+ * 409 when the eviction's uid precondition names
  * another pod than the one of that name, and otherwise deletes the pod through the CRUD store, so informers see it
  * go. A DELETE of a pod is refused with 409 when its uid or resourceVersion precondition does not match the pod's.
  */
@@ -71,14 +75,25 @@ final class EvictingDispatcher extends KubernetesCrudDispatcher {
     if (pod == null) {
       return new MockResponse().setResponseCode(404).setBody(status(404, "NotFound", "pod not found"));
     }
-    JsonNode budgets = JSON.readTree(handleGet("/apis/policy/v1/namespaces/" + namespace
-        + "/poddisruptionbudgets").getBody().readUtf8()).path("items");
-    for (JsonNode pdb : budgets) {
-      if (selects(pdb.path("spec").path("selector").path("matchLabels"), pod.path("metadata").path("labels"))
-          && pdb.path("status").path("disruptionsAllowed").asInt(0) <= 0) {
-        return new MockResponse().setResponseCode(429).setBody(status(429, "TooManyRequests",
-            "Cannot evict pod as it would violate the pod's disruption budget."));
+    String phase = pod.path("status").path("phase").asText("");
+    boolean running = !List.of("Pending", "Succeeded", "Failed").contains(phase)
+        && pod.path("metadata").path("deletionTimestamp").isMissingNode();
+    List<JsonNode> guarding = new ArrayList<>();
+    for (JsonNode pdb : JSON.readTree(handleGet("/apis/policy/v1/namespaces/" + namespace
+        + "/poddisruptionbudgets").getBody().readUtf8()).path("items")) {
+      JsonNode matchLabels = pdb.path("spec").path("selector").path("matchLabels");
+      // a missing or empty selector guards nothing
+      if (running && !matchLabels.isEmpty() && selects(matchLabels, pod.path("metadata").path("labels"))) {
+        guarding.add(pdb);
       }
+    }
+    if (guarding.size() > 1) {
+      return new MockResponse().setResponseCode(500).setBody(status(500, "InternalError",
+          "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."));
+    }
+    if (guarding.size() == 1 && refuses(guarding.getFirst(), pod)) {
+      return new MockResponse().setResponseCode(429).setBody(status(429, "TooManyRequests",
+          "Cannot evict pod as it would violate the pod's disruption budget."));
     }
     if (!met(preconditions, pod)) {
       return conflict();
@@ -105,6 +120,21 @@ final class EvictingDispatcher extends KubernetesCrudDispatcher {
   private static MockResponse conflict() {
     return new MockResponse().setResponseCode(409).setBody(status(409, "Conflict",
         "Precondition failed: the object was modified or replaced"));
+  }
+
+  /** A pod not Ready goes without counting when its budget always allows that or is not disrupted now. */
+  private static boolean refuses(JsonNode pdb, JsonNode pod) {
+    boolean ready = false;
+    for (JsonNode c : pod.path("status").path("conditions")) {
+      ready |= "Ready".equals(c.path("type").asText()) && "True".equals(c.path("status").asText());
+    }
+    JsonNode status = pdb.path("status");
+    if (!ready && ("AlwaysAllow".equals(pdb.path("spec").path("unhealthyPodEvictionPolicy").asText())
+        || status.path("desiredHealthy").asInt(0) > 0
+        && status.path("currentHealthy").asInt(0) >= status.path("desiredHealthy").asInt(0))) {
+      return false;
+    }
+    return status.path("disruptionsAllowed").asInt(0) <= 0;
   }
 
   private static boolean selects(JsonNode matchLabels, JsonNode labels) {
