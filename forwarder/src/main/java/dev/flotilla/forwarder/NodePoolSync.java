@@ -53,6 +53,9 @@ final class NodePoolSync implements AutoCloseable {
   private Map<String, PoolUsage> lastUsage = Map.of();
   /** The rejection last reported per pool, so that a resync repeats no Event. */
   private final Map<String, String> reported = new HashMap<>();
+  /** Per pool, the last status written and what the server kept of it; passes run one at a time. */
+  private final Map<String, Written> written = new HashMap<>();
+  private final java.util.concurrent.atomic.AtomicBoolean prunedReported = new java.util.concurrent.atomic.AtomicBoolean();
   private SharedIndexInformer<GenericKubernetesResource> informer;
   private volatile boolean closed;
   // the work calls the API server and the table: never on the informer's or the HTTP client's threads, which the
@@ -142,6 +145,7 @@ final class NodePoolSync implements AutoCloseable {
       LOG.atWarn().setMessage("NodePools not stored").addKeyValue("error", e.getMessage()).log();
     }
     reported.keySet().retainAll(rejected.keySet());
+    written.keySet().retainAll(pools.stream().map(p -> p.getMetadata().getName()).toList());
     Map<String, PoolUsage> used = usage();
     for (GenericKubernetesResource pool : pools) {
       String name = pool.getMetadata().getName();
@@ -199,7 +203,15 @@ final class NodePoolSync implements AutoCloseable {
       condition.put("observedGeneration", pool.getMetadata().getGeneration());
     }
     status.put("conditions", List.of(condition));
-    if (Objects.equals(comparable(status), comparable(pool.getAdditionalProperties().get("status")))) {
+    String wanted = comparable(status);
+    String have = comparable(pool.getAdditionalProperties().get("status"));
+    if (Objects.equals(wanted, have)) {
+      return;
+    }
+    Written last = written.get(pool.getMetadata().getName());
+    if (last != null && last.wanted().equals(wanted) && Objects.equals(last.kept(), have)) {
+      // the server kept less of this very status than was sent: sending it again would only answer the same, and
+      // the write's own update event would bring it back here, round after round
       return;
     }
     try {
@@ -211,13 +223,24 @@ final class NodePoolSync implements AutoCloseable {
           .withResourceVersion(pool.getMetadata().getResourceVersion()).build());
       next.setAdditionalProperty("spec", pool.getAdditionalProperties().get("spec"));
       next.setAdditionalProperty("status", status);
-      client.genericKubernetesResources(NODEPOOLS).resource(next).updateStatus();
+      GenericKubernetesResource answer = client.genericKubernetesResources(NODEPOOLS).resource(next).updateStatus();
+      String kept = comparable(answer == null ? null : answer.getAdditionalProperties().get("status"));
+      written.put(pool.getMetadata().getName(), new Written(wanted, kept));
+      if (!wanted.equals(kept) && prunedReported.compareAndSet(false, true)) {
+        LOG.atWarn().setMessage("the API server drops part of the NodePool status: the NodePool CRD in the cluster is"
+            + " older than this forwarder; apply the chart's crds/ (helm upgrade does not update CRDs)")
+            .addKeyValue("nodePool", pool.getMetadata().getName()).addKeyValue("sent", wanted)
+            .addKeyValue("kept", kept).log();
+      }
     } catch (KubernetesClientException e) {
       // a conflict means the pool changed meanwhile: its update event writes the status again
       LOG.atDebug().setMessage("NodePool status not written").addKeyValue("nodePool", pool.getMetadata().getName())
           .addKeyValue("error", e.getMessage()).log();
     }
   }
+
+  /** A status sent to a pool and what the server kept of it, as {@link #comparable} text. */
+  private record Written(String wanted, String kept) {}
 
   /** The condition's transition time stays while its status does, as Kubernetes conditions keep it. */
   private String transitionTime(GenericKubernetesResource pool, String conditionStatus) {

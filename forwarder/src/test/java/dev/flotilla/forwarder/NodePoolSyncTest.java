@@ -201,4 +201,56 @@ class NodePoolSyncTest {
       client.nodes().delete();
     }
   }
+
+  /** A CRD older than the forwarder: the server keeps only the status fields it has in its schema. */
+  static final class OldSchema extends io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher {
+    final java.util.concurrent.atomic.AtomicInteger statusWrites = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public io.fabric8.mockwebserver.http.MockResponse dispatch(io.fabric8.mockwebserver.http.RecordedRequest request) {
+      if ("PUT".equals(request.getMethod()) && request.getPath().matches("/apis/flotilla.dev/v1/nodepools/[^/]+/status")) {
+        statusWrites.incrementAndGet();
+        try {
+          var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+          var body = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(request.getBody().readUtf8());
+          ((com.fasterxml.jackson.databind.node.ObjectNode) body.path("status")).remove(List.of("pricePerHour",
+              "claims"));
+          request = new io.fabric8.mockwebserver.http.RecordedRequest(request.getHttpVersion(), request.method(),
+              request.getPath(), request.getHeaders(),
+              new io.fabric8.mockwebserver.http.Buffer(mapper.writeValueAsBytes(body)));
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      return super.dispatch(request);
+    }
+  }
+
+  @Test
+  void aStatusTheServerKeepsOnlyPartOfIsNotWrittenAgainAndAgain() throws Exception {
+    OldSchema old = new OldSchema();
+    var server = new io.fabric8.kubernetes.client.server.mock.KubernetesMockServer(
+        new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
+        new java.util.HashMap<>(), old, false);
+    server.init();
+    try (KubernetesClient own = server.createClient()) {
+      own.genericKubernetesResources(NodePoolSync.NODEPOOLS).resource(pool("general", spec("100"))).create();
+      try (NodePoolSync sync = new NodePoolSync(own, store, Duration.ofMinutes(5), Clock.systemUTC(), Map::of,
+          Duration.ofSeconds(30)).start()) {
+        await(() -> own.genericKubernetesResources(NodePoolSync.NODEPOOLS).withName("general").get()
+            .getAdditionalProperties().get("status") != null);
+        Thread.sleep(500);
+        int settled = old.statusWrites.get();
+        Thread.sleep(1_500);
+
+        assertThat(old.statusWrites.get()).as("status writes after the first answered").isEqualTo(settled)
+            .isLessThanOrEqualTo(2);
+        assertThat(own.genericKubernetesResources(NodePoolSync.NODEPOOLS).withName("general").get()
+            .getAdditionalProperties().get("status")).asString().contains("Stored").doesNotContain("pricePerHour");
+      }
+      MockApiServerAnswers.awaitAnswering(own);
+    } finally {
+      server.destroy();
+    }
+  }
 }
