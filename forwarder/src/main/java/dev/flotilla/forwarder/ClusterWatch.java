@@ -104,7 +104,6 @@ public final class ClusterWatch implements AutoCloseable {
         nodeChanged(pod);
       }
     });
-    CompletableFuture<Void> podsListed = pods.start().toCompletableFuture();
     nodes = client.nodes().runnableInformer(resync.toMillis())
         .itemStore(CompactItemStore.nodes(client.getKubernetesSerialization())).exceptionHandler(this::retry);
     nodes.addEventHandler(new ResourceEventHandler<>() {
@@ -138,27 +137,23 @@ public final class ClusterWatch implements AutoCloseable {
         if (mirror != null) {
           mirror.deleted(node.getMetadata().getName());
         }
-        // the pods nominated to it wait for nothing now
-        pods.getIndexer().byIndex(BY_NOMINATED, node.getMetadata().getName()).forEach(ClusterWatch.this::consider);
         NodeEvents.instanceId(node).ifPresent(id ->
             publish(NodeEvents.event(Envelope.NODE_DELETED, cluster, node, id)));
+        // the pods nominated to it wait for nothing now
+        pods.getIndexer().byIndex(BY_NOMINATED, node.getMetadata().getName()).forEach(p -> reconsider(key(p)));
       }
     });
-    listed = CompletableFuture.allOf(podsListed, nodes.start().toCompletableFuture());
-    // until nodes are listed every nomination stands; then those to nodes the cluster does not have are looked at again
-    listed.thenRun(() -> pods.getIndexer().listKeys().forEach(key -> {
-      Pod pod = pods.getStore().getByKey(key); // whole, one at a time: the store keeps pods compact
-      if (pod != null && pod.getStatus() != null && pod.getStatus().getNominatedNodeName() != null) {
-        consider(pod);
-      }
-    }));
+    // nodes first: a pod nominated to a node is judged by whether the cluster has the node, so pods are listed only
+    // once the node cache answers for the whole cluster
+    listed = nodes.start().toCompletableFuture()
+        .thenComposeAsync(v -> closed ? CompletableFuture.<Void>completedFuture(null) : pods.start().toCompletableFuture());
     if (mirrorTo != null) {
       daemonSets = client.apps().daemonSets().inAnyNamespace().runnableInformer(resync.toMillis());
       DaemonSetMirror daemonSetMirror = new DaemonSetMirror(mirrorTo, () -> daemonSets.getStore().list());
       daemonSets.addEventHandler(new OnAnyChange<>(daemonSetMirror::changed));
       daemonSets.start();
       mirror = new NodeMirror(mirrorTo, name -> nodes.getStore().getByKey(name), this::podsOn,
-          () -> budgets.getStore().list(), mirrorInterval, tick);
+          () -> budgets.getStore().list(), this::synced, mirrorInterval, tick);
       nodes.getStore().listKeys().forEach(mirror::changed);
     }
     return this;
@@ -216,6 +211,8 @@ public final class ClusterWatch implements AutoCloseable {
     return nodes.getStore().getByKey(name);
   }
 
+  private final Object considering = new Object();
+
   /** A nomination to this node holds a pod back: the node is in the cache, or nodes have not been listed yet. */
   private boolean nominationStands(String node) {
     return nodes == null || !nodes.hasSynced() || node(node) != null;
@@ -226,16 +223,35 @@ public final class ClusterWatch implements AutoCloseable {
     return pods.getIndexer().listKeys().size();
   }
 
+  /**
+   * Adds the pod to the batch or takes it out. Pod events and node deletions call it from different threads: each
+   * decision is made and applied under one lock, so one made on an older copy of the pod never lands after one made on
+   * a newer ({@link #reconsider} reads the pod afresh inside it; the informer stores a pod before its handlers run).
+   */
   private void consider(Pod pod) {
-    if (PodFacts.provisionable(pod, this::nominationStands)) {
-      try {
-        batch.add(PodFacts.pending(pod));
-      } catch (IllegalArgumentException e) {
-        LOG.atWarn().setMessage("pod not forwarded: its spec cannot be read").addKeyValue("pod", key(pod))
-            .addKeyValue("reason", e.getMessage()).log();
+    synchronized (considering) {
+      if (PodFacts.provisionable(pod, this::nominationStands)) {
+        try {
+          batch.add(PodFacts.pending(pod));
+        } catch (IllegalArgumentException e) {
+          LOG.atWarn().setMessage("pod not forwarded: its spec cannot be read").addKeyValue("pod", key(pod))
+              .addKeyValue("reason", e.getMessage()).log();
+        }
+      } else {
+        batch.remove(key(pod));
       }
-    } else {
-      batch.remove(key(pod));
+    }
+  }
+
+  /** {@link #consider} for the pod as the cache holds it now; gone from the cache, it leaves the batch. */
+  private void reconsider(String key) {
+    synchronized (considering) {
+      Pod now = pods.getStore().getByKey(key);
+      if (now == null) {
+        batch.remove(key);
+      } else {
+        consider(now);
+      }
     }
   }
 

@@ -543,10 +543,10 @@ public final class CommandExecutor implements AutoCloseable {
           held.put(name, budget);
           continue;
         }
+        held.remove(name);
         if (PodFacts.doNotDisrupt(pod, clock.instant()) || pod.getMetadata().getDeletionTimestamp() != null) {
           continue;
         }
-        held.remove(name);
         try {
           client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
               .evict(eviction(pod));

@@ -32,6 +32,7 @@ final class NodeMirror implements AutoCloseable {
   private final Function<String, Node> nodes;
   private final Function<String, List<Pod>> podsOn;
   private final Supplier<List<PodDisruptionBudget>> budgets;
+  private final java.util.function.BooleanSupplier listed;
   private final long minIntervalNanos;
   // changed() runs on the informers' thread: it must never wait for a write pass, or events queue up as whole objects
   private final Set<String> dirty = ConcurrentHashMap.newKeySet();
@@ -44,8 +45,14 @@ final class NodeMirror implements AutoCloseable {
     return t;
   });
 
+  /**
+   * @param listed whether the caches answer for the whole cluster: until they do, nothing is written, since a node
+   *               whose pods are not listed yet would be mirrored empty, and consolidation removes empty nodes
+   */
   NodeMirror(ClaimStore store, Function<String, Node> nodes, Function<String, List<Pod>> podsOn,
-      Supplier<List<PodDisruptionBudget>> budgets, Duration minInterval, Duration tick) {
+      Supplier<List<PodDisruptionBudget>> budgets, java.util.function.BooleanSupplier listed, Duration minInterval,
+      Duration tick) {
+    this.listed = listed;
     this.store = store;
     this.nodes = nodes;
     this.podsOn = podsOn;
@@ -69,6 +76,9 @@ final class NodeMirror implements AutoCloseable {
 
   /** Writes every changed node whose last write is old enough. */
   synchronized void writeDue() {
+    if (!listed.getAsBoolean()) {
+      return; // the changed nodes stay marked
+    }
     long now = System.nanoTime();
     for (var it = dirty.iterator(); it.hasNext(); ) {
       String name = it.next();

@@ -55,7 +55,9 @@ final class NodePoolSync implements AutoCloseable {
   private final Map<String, String> reported = new HashMap<>();
   /** Per pool, the last status written and what the server kept of it; passes run one at a time. */
   private final Map<String, Written> written = new HashMap<>();
-  private final java.util.concurrent.atomic.AtomicBoolean prunedReported = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean writeAgain = new java.util.concurrent.atomic.AtomicBoolean();
+  /** The pools whose pruned status was warned about, so that each is warned about once. */
+  private final java.util.Set<String> prunedReported = new java.util.HashSet<>();
   private SharedIndexInformer<GenericKubernetesResource> informer;
   private volatile boolean closed;
   // the work calls the API server and the table: never on the informer's or the HTTP client's threads, which the
@@ -95,8 +97,12 @@ final class NodePoolSync implements AutoCloseable {
     informer.addEventHandler(new OnAnyChange<>(this::request));
     // until the first list is complete, the informer's view is partial: storing it would delete pools
     informer.start().thenRun(this::request);
-    worker.scheduleWithFixedDelay(this::request, statusInterval.toMillis(), statusInterval.toMillis(),
-        TimeUnit.MILLISECONDS);
+    worker.scheduleWithFixedDelay(() -> {
+      // a status the server pruned is tried once more each interval: the CRD may have been upgraded since, which
+      // brings no event on the pools
+      writeAgain.set(true);
+      request();
+    }, statusInterval.toMillis(), statusInterval.toMillis(), TimeUnit.MILLISECONDS);
     return this;
   }
 
@@ -146,6 +152,9 @@ final class NodePoolSync implements AutoCloseable {
     }
     reported.keySet().retainAll(rejected.keySet());
     written.keySet().retainAll(pools.stream().map(p -> p.getMetadata().getName()).toList());
+    if (writeAgain.getAndSet(false)) {
+      written.clear();
+    }
     Map<String, PoolUsage> used = usage();
     for (GenericKubernetesResource pool : pools) {
       String name = pool.getMetadata().getName();
@@ -226,7 +235,7 @@ final class NodePoolSync implements AutoCloseable {
       GenericKubernetesResource answer = client.genericKubernetesResources(NODEPOOLS).resource(next).updateStatus();
       String kept = comparable(answer == null ? null : answer.getAdditionalProperties().get("status"));
       written.put(pool.getMetadata().getName(), new Written(wanted, kept));
-      if (!wanted.equals(kept) && prunedReported.compareAndSet(false, true)) {
+      if (!wanted.equals(kept) && prunedReported.add(pool.getMetadata().getName())) {
         LOG.atWarn().setMessage("the API server drops part of the NodePool status: the NodePool CRD in the cluster is"
             + " older than this forwarder; apply the chart's crds/ (helm upgrade does not update CRDs)")
             .addKeyValue("nodePool", pool.getMetadata().getName()).addKeyValue("sent", wanted)

@@ -117,9 +117,10 @@ final class Nominations {
    * Nominates one pod; false when there is nothing to nominate (gone, bound, terminating) or when kube-scheduler
    * nominated it to another node itself (preempting pods there for it), which Flotilla does not overrule. A
    * nomination to a node the cluster no longer has holds nothing and is overruled. A pod with {@code
-   * preemptionPolicy: Never} gets the Event only: kube-scheduler clears a nomination when the pod fits nowhere only
-   * for a pod that may preempt ({@code DefaultPreemption}'s eligibility check comes first), so such a pod's would
-   * outlive a plan that did not hold, keeping its room on the node from every other pod.
+   * preemptionPolicy: Never} gets the Event only, and any nomination it carries is taken back: kube-scheduler clears a
+   * nomination when the pod fits nowhere only for a pod that may preempt ({@code DefaultPreemption}'s eligibility
+   * check comes first), so such a pod's would outlive a plan that did not hold, keeping its room on the node from the
+   * pods of equal or lower priority and the pod itself waiting there.
    */
   private boolean nominateOne(String node, String claimId, String name) {
     int slash = name.indexOf('/');
@@ -131,11 +132,13 @@ final class Nominations {
       }
       String already = pod.getStatus() == null || pod.getStatus().getNominatedNodeName() == null
           || pod.getStatus().getNominatedNodeName().isEmpty() ? null : pod.getStatus().getNominatedNodeName();
-      if (already != null && !already.equals(node) && client.nodes().withName(already).get() != null) {
+      // kube-scheduler never clears the nomination of a pod that may not preempt (nor makes one: it cannot preempt),
+      // so such a pod gets none, and one it carries is taken back wherever it points
+      boolean mayPreempt = !"Never".equals(pod.getSpec().getPreemptionPolicy());
+      if (mayPreempt && already != null && !already.equals(node) && client.nodes().withName(already).get() != null) {
         return false;
       }
-      // kube-scheduler never clears the nomination of a pod that may not preempt: it would hold room here forever
-      String target = "Never".equals(pod.getSpec().getPreemptionPolicy()) ? null : node;
+      String target = mayPreempt ? node : null;
       if (!java.util.Objects.equals(target, already)) {
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("metadata").put("resourceVersion", pod.getMetadata().getResourceVersion());

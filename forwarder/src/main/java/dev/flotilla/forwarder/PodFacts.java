@@ -130,6 +130,8 @@ final class PodFacts {
         return -1;
       }
     }
+    // a status its controller wrote always names the generation it observed; one without (written by hand) is taken
+    // at its word, and the server's 429 then answers the eviction
     if (status == null || status.getDisruptionsAllowed() == null || status.getObservedGeneration() != null
         && pdb.getMetadata().getGeneration() != null && status.getObservedGeneration() < pdb.getMetadata().getGeneration()) {
       return 0;

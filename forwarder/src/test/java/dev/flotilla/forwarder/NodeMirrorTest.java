@@ -96,4 +96,46 @@ class NodeMirrorTest {
       });
     }
   }
+
+  @Test
+  void noNodeIsMirroredBeforeItsPodsAreListed() throws Exception {
+    // the API server answers the pods' list two seconds late, as a big cluster's paged list takes
+    var slowPods = new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher() {
+      @Override
+      public io.fabric8.mockwebserver.http.MockResponse dispatch(
+          io.fabric8.mockwebserver.http.RecordedRequest request) {
+        var answer = super.dispatch(request);
+        return "GET".equals(request.getMethod()) && request.getPath().startsWith("/api/v1/pods?")
+            && !request.getPath().contains("watch=true") ? answer.setBodyDelay(Duration.ofSeconds(2)) : answer;
+      }
+    };
+    var server = new io.fabric8.kubernetes.client.server.mock.KubernetesMockServer(
+        new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
+        new java.util.HashMap<>(), slowPods, false);
+    server.init();
+    InMemoryClaimStore store = new InMemoryClaimStore(Clock.systemUTC());
+    try (KubernetesClient own = server.createClient()) {
+      own.nodes().resource(new NodeBuilder().withNewMetadata().withName("ip-3").endMetadata()
+          .withNewSpec().withProviderID("aws:///us-east-1a/i-0123456789abcdef3").endSpec().build()).create();
+      own.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName("web-0")
+          .withNamespace("shop").endMetadata().withNewSpec().withNodeName("ip-3").addNewContainer().withName("web")
+          .withImage("nginx").endContainer().endSpec().build()).create();
+      java.util.List<Integer> podsSeen = new java.util.ArrayList<>();
+      try (ClusterWatch watch = new ClusterWatch(own, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
+          Duration.ofMinutes(1), Duration.ofMinutes(5), store).start(Duration.ofMillis(300), Duration.ofMillis(20))) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline && !podsSeen.contains(1)) {
+          String json = store.nodeStates().get("ip-3");
+          if (json != null) {
+            podsSeen.add(JSON.readTree(json).path("pods").size());
+          }
+          Thread.sleep(10);
+        }
+      }
+      assertThat(podsSeen).as("pods in each state read of the node").isNotEmpty().containsOnly(1);
+      MockApiServerAnswers.awaitAnswering(own);
+    } finally {
+      server.destroy();
+    }
+  }
 }

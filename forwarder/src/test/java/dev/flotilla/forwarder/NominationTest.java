@@ -199,10 +199,14 @@ class NominationTest {
         return p;
       });
     }
-    // one carries a nomination to this node already (an older forwarder's): it is taken back
-    Pod before = client.pods().inNamespace("shop").withName("web-1").get();
-    before.getStatus().setNominatedNodeName("ip-1");
-    client.pods().inNamespace("shop").resource(before).updateStatus();
+    // each carries a nomination already (an older forwarder's), to this node and to another the cluster has: both
+    // are taken back, as kube-scheduler never clears them
+    node("ip-7", true);
+    for (String[] nomination : new String[][] {{"web-1", "ip-1"}, {"web-0", "ip-7"}}) {
+      Pod before = client.pods().inNamespace("shop").withName(nomination[0]).get();
+      before.getStatus().setNominatedNodeName(nomination[1]);
+      client.pods().inNamespace("shop").resource(before).updateStatus();
+    }
 
     assertThat(executor.execute(nominate("ip-1"), () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
 
