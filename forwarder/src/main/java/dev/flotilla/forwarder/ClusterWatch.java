@@ -64,8 +64,10 @@ public final class ClusterWatch implements AutoCloseable {
 
   /** Starts with the node mirror writing a node at most every {@code mirrorInterval}, checking every {@code tick}. */
   ClusterWatch start(Duration mirrorInterval, Duration tick) {
-    budgets = client.policy().v1().podDisruptionBudget().inAnyNamespace()
-        .inform(new OnAnyChange<>(this::allNodesChanged), resync.toMillis());
+    budgets = client.policy().v1().podDisruptionBudget().inAnyNamespace().runnableInformer(resync.toMillis())
+        .exceptionHandler(this::retry);
+    budgets.addEventHandler(new OnAnyChange<>(this::allNodesChanged));
+    CompletableFuture<Void> budgetsListed = budgets.start().toCompletableFuture();
     // listed in pages, so that the first list of a big cluster never holds every pod twice
     pods = client.pods().inAnyNamespace().withLimit(500L).runnableInformer(resync.toMillis())
         .itemStore(CompactItemStore.pods(client.getKubernetesSerialization())).removeNamespaceIndex()
@@ -100,7 +102,9 @@ public final class ClusterWatch implements AutoCloseable {
 
       @Override
       public void onDelete(Pod pod, boolean finalStateUnknown) {
-        batch.remove(key(pod));
+        synchronized (considering) {
+          batch.remove(key(pod));
+        }
         nodeChanged(pod);
       }
     });
@@ -145,8 +149,10 @@ public final class ClusterWatch implements AutoCloseable {
     });
     // nodes first: a pod nominated to a node is judged by whether the cluster has the node, so pods are listed only
     // once the node cache answers for the whole cluster
-    listed = nodes.start().toCompletableFuture()
-        .thenComposeAsync(v -> closed ? CompletableFuture.<Void>completedFuture(null) : pods.start().toCompletableFuture());
+    CompletableFuture<Void> podsListed = nodes.start().toCompletableFuture().thenComposeAsync(v -> closed
+        ? CompletableFuture.<Void>failedFuture(new java.util.concurrent.CancellationException("closed before pods were listed"))
+        : pods.start().toCompletableFuture());
+    listed = CompletableFuture.allOf(budgetsListed, podsListed);
     if (mirrorTo != null) {
       daemonSets = client.apps().daemonSets().inAnyNamespace().runnableInformer(resync.toMillis());
       DaemonSetMirror daemonSetMirror = new DaemonSetMirror(mirrorTo, () -> daemonSets.getStore().list());
@@ -179,7 +185,7 @@ public final class ClusterWatch implements AutoCloseable {
         && nodes.hasSynced();
   }
 
-  /** Completes once pods and nodes have first been listed (budgets are listed before {@link #start()} returns). */
+  /** Completes once budgets, nodes and pods have first been listed; fails if the watch is closed before. */
   public CompletableFuture<Void> listed() {
     return listed;
   }

@@ -48,10 +48,12 @@ final class CompactItemStore<T extends HasMetadata> implements ItemStore<T> {
           "creationTimestamp", ALL, "deletionTimestamp", ALL, "labels", ALL, "ownerReferences", ALL,
           "annotations", Map.of(WellKnownLabels.DO_NOT_DISRUPT, ALL, WellKnownLabels.KARPENTER_DO_NOT_DISRUPT, ALL,
               "kubernetes.io/config.mirror", ALL)),
-      "spec", Map.of("nodeName", ALL, "nodeSelector", ALL, "affinity", ALL, "tolerations", ALL,
-          "topologySpreadConstraints", ALL, "overhead", ALL, "priority", ALL, "priorityClassName", ALL,
-          "containers", Map.of("name", ALL, "resources", ALL, "ports", ALL),
-          "initContainers", Map.of("name", ALL, "resources", ALL, "ports", ALL, "restartPolicy", ALL)),
+      "spec", Map.ofEntries(Map.entry("nodeName", ALL), Map.entry("nodeSelector", ALL),
+          Map.entry("affinity", ALL), Map.entry("tolerations", ALL), Map.entry("topologySpreadConstraints", ALL),
+          Map.entry("overhead", ALL), Map.entry("priority", ALL), Map.entry("priorityClassName", ALL),
+          Map.entry("preemptionPolicy", ALL),
+          Map.entry("containers", Map.of("name", ALL, "resources", ALL, "ports", ALL)),
+          Map.entry("initContainers", Map.of("name", ALL, "resources", ALL, "ports", ALL, "restartPolicy", ALL))),
       "status", Map.of("phase", ALL, "nominatedNodeName", ALL,
           "conditions", Map.of("type", ALL, "status", ALL, "reason", ALL)));
 

@@ -47,7 +47,10 @@ final class PodFacts {
       return false;
     }
     String nominated = pod.getStatus().getNominatedNodeName();
-    if (nominated != null && !nominated.isEmpty() && nodeExists.test(nominated)) {
+    // a pod that may not preempt waits for nothing on its node: kube-scheduler never nominates such a pod, and never
+    // clears a nomination an older forwarder gave it
+    if (nominated != null && !nominated.isEmpty() && nodeExists.test(nominated)
+        && !"Never".equals(pod.getSpec().getPreemptionPolicy())) {
       return false;
     }
     if ("DaemonSet".equals(ownerKind(pod))) {

@@ -181,6 +181,22 @@ class ClusterWatchTest {
   }
 
   @Test
+  void aPodThatMayNotPreemptIsSentWhateverItIsNominatedTo() throws Exception {
+    plainNode("ip-1");
+    createPod("batch-0", true, "Job");
+    client.pods().inNamespace("shop").withName("batch-0").edit(p -> {
+      p.getSpec().setPreemptionPolicy("Never");
+      return p;
+    });
+    nominate("batch-0", "ip-1");
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(200),
+        Duration.ofSeconds(5), Duration.ofMinutes(5)).start()) {
+      Await.until("the pod sent", () -> pendingSent().size() == 1);
+      assertThat(pendingSent()).extracting(PendingPod::name).containsExactly("shop/batch-0");
+    }
+  }
+
+  @Test
   void aPodNominatedToANodeTheClusterNeverHadIsSentOnceNodesAreListed() throws Exception {
     plainNode("ip-1");
     createPod("web-0", true, "ReplicaSet");
