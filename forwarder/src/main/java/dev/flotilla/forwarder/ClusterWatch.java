@@ -219,9 +219,9 @@ public final class ClusterWatch implements AutoCloseable {
 
   private final Object considering = new Object();
 
-  /** A nomination to this node holds a pod back: the node is in the cache, or nodes have not been listed yet. */
+  /** A nomination to this node holds a pod back: the node is in the cache (pods are listed only after nodes). */
   private boolean nominationStands(String node) {
-    return nodes == null || !nodes.hasSynced() || node(node) != null;
+    return node(node) != null;
   }
 
   /** How many pods the watch holds, without rebuilding them. */

@@ -132,9 +132,9 @@ final class Nominations {
       }
       String already = pod.getStatus() == null || pod.getStatus().getNominatedNodeName() == null
           || pod.getStatus().getNominatedNodeName().isEmpty() ? null : pod.getStatus().getNominatedNodeName();
-      // kube-scheduler never clears the nomination of a pod that may not preempt (nor makes one: it cannot preempt),
-      // so such a pod gets none, and one it carries is taken back wherever it points
-      boolean mayPreempt = !"Never".equals(pod.getSpec().getPreemptionPolicy());
+      // kube-scheduler never clears the nomination of a pod that may not preempt (nor makes one), so such a pod gets
+      // none, and one it carries is taken back wherever it points
+      boolean mayPreempt = PodFacts.mayPreempt(pod);
       if (mayPreempt && already != null && !already.equals(node) && client.nodes().withName(already).get() != null) {
         return false;
       }

@@ -28,14 +28,13 @@ final class PodFacts {
   private PodFacts() {}
 
   /**
-   * The Kubernetes scheduler marked it Unschedulable, and it is not bound, not nominated to a node the cluster has,
-   * not terminating and not a DaemonSet's pod (those follow nodes, they never need one).
+   * The Kubernetes scheduler marked it Unschedulable, and it is not bound, not held by a nomination, not terminating
+   * and not a DaemonSet's pod (those follow nodes, they never need one).
    *
    * <p>A pod nominated to a node is waiting for room there (a Flotilla node it was planned on, or victims kube-scheduler
-   * preempts for it), so nothing is launched for it. A nomination to a node the cluster no longer has holds nothing:
-   * kube-scheduler clears it
-   * only the next time the pod fails to schedule, and never for a pod with {@code preemptionPolicy: Never}, so such
-   * a pod is provisionable at once.
+   * preempts for it), so nothing is launched for it. A nomination to a node the cluster no longer has holds nothing,
+   * nor does one on a pod that may not preempt ({@link #mayPreempt}): kube-scheduler clears a nomination only the next
+   * time the pod fails to schedule, and never for such a pod, so these pods are provisionable at once.
    *
    * @param nodeExists whether the cluster has a node of that name
    */
@@ -47,10 +46,7 @@ final class PodFacts {
       return false;
     }
     String nominated = pod.getStatus().getNominatedNodeName();
-    // a pod that may not preempt waits for nothing on its node: kube-scheduler never nominates such a pod, and never
-    // clears a nomination an older forwarder gave it
-    if (nominated != null && !nominated.isEmpty() && nodeExists.test(nominated)
-        && !"Never".equals(pod.getSpec().getPreemptionPolicy())) {
+    if (nominated != null && !nominated.isEmpty() && nodeExists.test(nominated) && mayPreempt(pod)) {
       return false;
     }
     if ("DaemonSet".equals(ownerKind(pod))) {
@@ -65,6 +61,14 @@ final class PodFacts {
       }
     }
     return false;
+  }
+
+  /**
+   * Whether kube-scheduler may preempt for the pod, and so ever nominates it or clears its nomination: not with
+   * {@code preemptionPolicy: Never} ({@code DefaultPreemption}'s eligibility check comes first).
+   */
+  static boolean mayPreempt(Pod pod) {
+    return pod.getSpec() == null || !"Never".equals(pod.getSpec().getPreemptionPolicy());
   }
 
   static PendingPod pending(Pod pod) {
