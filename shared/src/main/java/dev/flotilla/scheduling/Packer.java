@@ -61,6 +61,8 @@ final class Packer {
   private final ShapeRanking ranking;
   private final Limits limits;
   private int epoch;
+  /** While in-flight nodes are filled: they take pods of any NodePool that admits them (see {@link #admits}). */
+  private boolean anyPool;
   /** While not 0, only streams confined to these zones are taken (see {@link #fill}). */
   private long localZones;
   /** Per group and zones: whether those zones sell none of the shapes the bound buys for the group. */
@@ -127,6 +129,7 @@ final class Packer {
 
   /** Fills the spare room of in-flight nodes, each in turn, with the pods that match it best. */
   void fillInFlight(List<OpenNode> inFlight) {
+    anyPool = true;
     for (OpenNode node : inFlight) {
       epoch++;
       PodClass.Item pick = choose(node);
@@ -143,6 +146,7 @@ final class Packer {
         pick = choose(node);
       }
     }
+    anyPool = false;
   }
 
   /**
@@ -481,6 +485,17 @@ final class Packer {
     node.value += item.value * n;
   }
 
+  /**
+   * Whether a node bought already may take the stream's pods, whatever its NodePool: its signature admits the node's
+   * shape, and its capacity type, where a capacity-type spread narrowed the stream to some. Karpenter's scheduler
+   * likewise tries existing and in-flight nodes before any NodePool's template; only new nodes follow pool weights.
+   */
+  private static boolean admits(Stream stream, NodeShape shape) {
+    PodClass c = stream.representative;
+    return c.admits.get(shape.index) && (stream.capacityTypeMask == c.capacityTypeMask
+        || (stream.capacityTypeMask & 1 << shape.capacityType.ordinal()) != 0);
+  }
+
   /** The pod that best matches what room is left, among every stream the node can take; null when none fits. */
   private PodClass.Item choose(OpenNode node) {
     int shapeIndex = node.shape.index;
@@ -492,9 +507,9 @@ final class Packer {
     for (Stream stream : streams) {
       if (stream.remaining == 0 || (stream.zoneMask & node.zoneMask) == 0
           || localZones != 0 && (stream.zoneMask & ~localZones) != 0
-          || (stream.capacityTypeMask & capacityBit) == 0
           || !Dims.fits(stream.least, node.room)
-          || !groupShapes.get(stream.group).get(shapeIndex)
+          || !(anyPool ? admits(stream, node.shape) : (stream.capacityTypeMask & capacityBit) != 0
+              && groupShapes.get(stream.group).get(shapeIndex))
           || Topology.allowedOn(stream.representative, node.counts, node.repelled, 1) == 0) {
         continue;
       }
@@ -528,7 +543,7 @@ final class Packer {
           }
           PodClass.Item item = bin.at(at);
           if (takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
-              && item.podClass.shapes.get(node.shape.index)) {
+              && (anyPool ? item.podClass.admits : item.podClass.shapes).get(node.shape.index)) {
             return item;
           }
         }

@@ -18,6 +18,12 @@ final class PodClass {
   int signature;
   /** Node shapes it may run on: its signature's, in its best NodePool, where its requests fit. */
   BitSet shapes;
+  /**
+   * Its signature's shapes in every NodePool: a node already bought (in flight, or staying through a consolidation)
+   * of any of them may take it, as the cluster's scheduler places pods on nodes whatever their pool. Shared by the
+   * classes of a signature; never changed.
+   */
+  BitSet admits;
   long zoneMask;
   int capacityTypeMask;
   /** Per-node constraints: groups it counts in, groups it keeps away, and caps on groups' counts. */

@@ -68,6 +68,7 @@ final class PodClasses {
     }
     for (PodClass c : classes) {
       BitSet sig = signatureShapes.get(c.signature);
+      c.admits = sig;
       c.zoneMask = (1L << zones.size()) - 1;
       BitSet fits = new BitSet(shapes.size());
       int bestRank = Integer.MAX_VALUE;

@@ -9,8 +9,10 @@ import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.LabelSelector;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.PodAffinityTerm;
+import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -92,5 +94,68 @@ class InFlightTest {
     Plan plan = plan(armOnly, List.of(node));
     assertThat(plan.inFlightPlacements()).isEmpty();
     assertThat(plan.placedPods()).isEqualTo(3);
+  }
+
+  private static NodePool pool(String name, int weight, Resources limits, Requirement... requirements) {
+    return new NodePool(name, List.of(requirements), Map.of(), List.of(), List.of(), limits, weight, null);
+  }
+
+  private static Plan plan(List<PendingPod> pending, List<NodePool> pools, Map<String, Resources> poolUsage,
+      List<InFlightNode> inFlight) {
+    SchedulingInput input = new SchedulingInput(pending, pools, CATALOG, List.of(), poolUsage, inFlight);
+    Plan plan = new Scheduler().schedule(input);
+    PlanInvariants.check(input, plan);
+    return plan;
+  }
+
+  @Test
+  void anInFlightNodeOfALighterPoolTakesPodsBeforeAnyNewNode() {
+    // the pods' heaviest pool has room, but a node already bought comes first, whatever its pool (as Karpenter's
+    // scheduler tries existing and in-flight nodes before any NodePool template)
+    NodePool preferred = pool("preferred", 50, Resources.NONE);
+    NodePool spare = pool("spare", 5, Resources.NONE);
+    InFlightNode node = new InFlightNode("claim-1", "spare", "m7i.2xlarge", "us-east-1a", CapacityType.ON_DEMAND,
+        List.of());
+
+    Plan plan = plan(pods("web", 5, 1000, 2 * GIB), List.of(preferred, spare), Map.of(), List.of(node));
+
+    assertThat(plan.nodeClaims()).isEmpty();
+    assertThat(plan.inFlightPlacements()).singleElement().satisfies(p -> assertThat(p.pods()).hasSize(5));
+  }
+
+  @Test
+  void podsWhoseHeaviestPoolIsAtItsLimitFillTheFallbackPoolsInFlightNodesBeforeLaunching() {
+    // a spot storm's replacements went to the fallback pool while the preferred one was at its limit; the evicted
+    // pods, back under new names, must land on those replacements rather than on yet more fallback nodes
+    NodePool preferred = pool("preferred", 50, Resources.of(Resources.CPU, 16_000),
+        Requirement.in(WellKnownLabels.ARCH, "arm64"));
+    NodePool fallback = pool("fallback", 5, Resources.NONE);
+    List<InFlightNode> replacements = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      replacements.add(new InFlightNode("replacement-" + i, "fallback", "m6g.large", "us-east-1" + "abcd".charAt(i),
+          CapacityType.ON_DEMAND, List.of()));
+    }
+
+    Plan plan = plan(pods("front", 8, 700, (long) (1.5 * GIB)), List.of(preferred, fallback),
+        Map.of("preferred", Resources.of(Resources.CPU, 16_000)), replacements);
+
+    assertThat(plan.nodeClaims()).isEmpty();
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.inFlightPlacements()).hasSize(4).allSatisfy(p -> assertThat(p.pods()).hasSize(2));
+  }
+
+  @Test
+  void anInFlightNodeOfAPoolWhoseTaintThePodsDoNotTolerateIsLeftAlone() {
+    NodePool general = pool("general", 10, Resources.NONE);
+    NodePool gpu = new NodePool("gpu", List.of(), Map.of(),
+        List.of(new dev.flotilla.model.Taint("nvidia.com/gpu", "true", "NoSchedule")), List.of(), Resources.NONE, 0,
+        null);
+    InFlightNode node = new InFlightNode("claim-1", "gpu", "m7i.2xlarge", "us-east-1a", CapacityType.ON_DEMAND,
+        List.of());
+
+    Plan plan = plan(pods("web", 3, 500, GIB), List.of(general, gpu), Map.of(), List.of(node));
+
+    assertThat(plan.inFlightPlacements()).isEmpty();
+    assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c -> assertThat(c.nodePool()).isEqualTo("general"));
   }
 }
