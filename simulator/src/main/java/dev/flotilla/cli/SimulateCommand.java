@@ -65,6 +65,7 @@ public final class SimulateCommand implements Callable<Integer> {
       throw new CommandFailure.UsageException("--compare: '" + compare + "' is not karpenter");
     }
     Scenario s = Scenario.read(scenario);
+    s.notRun().forEach(note -> System.err.println("note: " + note));
     try {
       s = s.withReplicasScaled(replicasFactor);
     } catch (IllegalArgumentException e) {

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,8 +30,38 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
 
   /** The largest factor {@link #withReplicasScaled} takes: a hundred times a shipped scenario is a million pods. */
   public static final double MAX_REPLICAS_FACTOR = 100;
-  /** The kinds of workload a scenario runs, each with {@code spec.replicas} pods (one when it says none). */
-  static final java.util.Set<String> REPLICATED = java.util.Set.of("Deployment", "StatefulSet", "ReplicaSet");
+  /**
+   * The kinds of workload a scenario runs, by the field that says how many pods each runs at once ({@code
+   * spec.replicas}, a Job's {@code spec.parallelism}; one when it says none). A Job's pods run until the scenario
+   * ends: completions are not modelled.
+   */
+  static final Map<String, String> REPLICATED = Map.of("Deployment", "replicas", "StatefulSet", "replicas",
+      "ReplicaSet", "replicas", "Job", "parallelism");
+  /** Kinds a scenario reads for what they say of the cluster rather than for pods of their own. */
+  private static final java.util.Set<String> CLUSTER_KINDS = java.util.Set.of("NodePool", "EC2NodeClass",
+      "DaemonSet", "PodDisruptionBudget", "Namespace", "ConfigMap", "Secret", "Service", "ServiceAccount");
+
+  /** How many pods a workload's manifest asks for at once. */
+  static int replicas(Manifest m) {
+    return m.node().path("spec").path(REPLICATED.get(m.kind())).asInt(1);
+  }
+
+  /**
+   * The manifests whose pods the scenario does not run, each with why: a bare Pod (no controller would make it
+   * again after a drain, which the simulated cluster does for every pod it runs), and kinds it does not know.
+   */
+  public List<String> notRun() {
+    List<String> notes = new ArrayList<>();
+    for (Manifest m : manifests) {
+      if (REPLICATED.containsKey(m.kind()) || CLUSTER_KINDS.contains(m.kind())) {
+        continue;
+      }
+      notes.add(m.describe() + " is not run: the simulator runs the pods of Deployments, StatefulSets, "
+          + "ReplicaSets and Jobs" + (m.kind().equals("Pod") ? " (a Deployment of one replica stands for a bare Pod)"
+              : ""));
+    }
+    return notes;
+  }
 
   /**
    * The same scenario at another size: every workload's replicas (Deployments, StatefulSets and ReplicaSets as the
@@ -47,11 +78,11 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
     }
     List<Manifest> scaled = new java.util.ArrayList<>();
     for (Manifest m : manifests) {
-      if (REPLICATED.contains(m.kind())) {
+      if (REPLICATED.containsKey(m.kind())) {
         com.fasterxml.jackson.databind.node.ObjectNode copy = m.node().deepCopy();
         com.fasterxml.jackson.databind.node.ObjectNode spec = copy.get("spec")
             instanceof com.fasterxml.jackson.databind.node.ObjectNode o ? o : copy.putObject("spec");
-        spec.put("replicas", scaled(m.node().path("spec").path("replicas").asInt(1), factor));
+        spec.put(REPLICATED.get(m.kind()), scaled(replicas(m), factor));
         scaled.add(new Manifest(m.source(), m.index(), copy));
       } else {
         scaled.add(m);

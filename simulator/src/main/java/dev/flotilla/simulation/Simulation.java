@@ -261,8 +261,8 @@ public final class Simulation {
     this.lifecycle = autoscaler.lifecycle();
     this.collector = autoscaler.collector();
     for (Manifest m : manifests) {
-      if (Scenario.REPLICATED.contains(m.kind())) {
-        int replicas = m.node().path("spec").path("replicas").asInt(1);
+      if (Scenario.REPLICATED.containsKey(m.kind())) {
+        int replicas = Scenario.replicas(m);
         PendingPod template = Workloads.replicas(m, 1).getFirst();
         workloads.put(m.namespace() + "/" + m.name(), new Workload(m.namespace() + "/" + m.name(), template, 0));
         workloads.get(m.namespace() + "/" + m.name()).replicas = replicas;

@@ -78,6 +78,34 @@ class ScenarioFileTest {
   }
 
   @Test
+  void aJobRunsItsParallelismAndABarePodIsNamedAsNotRun() {
+    String withJob = SMALL.replace("events:\n", """
+          - apiVersion: batch/v1
+            kind: Job
+            metadata: {name: crunch, namespace: batch}
+            spec:
+              parallelism: 4
+              template:
+                spec:
+                  containers: [{name: c, image: c, resources: {requests: {cpu: "1", memory: 1Gi}}}]
+          - apiVersion: v1
+            kind: Pod
+            metadata: {name: debug, namespace: default}
+            spec: {containers: [{name: shell, image: busybox}]}
+        events:
+        """);
+    Scenario s = Scenario.parse("job.yaml", withJob, Path.of("."));
+
+    assertThat(s.notRun()).singleElement().asString().startsWith("Pod 'debug'").contains("is not run");
+    assertThat(s.withReplicasScaled(1.5).manifests()).filteredOn(m -> m.kind().equals("Job")).singleElement()
+        .satisfies(m -> assertThat(m.node().path("spec").path("parallelism").asInt()).isEqualTo(6));
+    SimulationResult r = new Simulation(s, (at, line) -> { }).run();
+    // the Deployment's 6 then 12 pods and the Job's 4, all running; the bare Pod made none
+    assertThat(r.podsRunningAtEnd()).isEqualTo(16);
+    assertThat(r.podsPendingAtEnd()).isZero();
+  }
+
+  @Test
   void theClusterSaysHowItsControllersScaleDown() {
     Scenario ranked = Scenario.parse("a.yaml", SMALL.replace("ec2:", "cluster: {scaleDown: ReplicaSetRanks}\nec2:"),
         Path.of("."));
