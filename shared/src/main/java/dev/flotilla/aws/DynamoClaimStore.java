@@ -354,36 +354,50 @@ public final class DynamoClaimStore implements ClaimStore {
   }
 
   @Override
+  public Map<String, Claim> claims(Collection<String> ids) {
+    Map<String, Claim> result = new LinkedHashMap<>();
+    batchGet(ids.stream().distinct().map(id -> key("CLAIM#" + id)).toList(), "claim",
+        item -> result.put(item.get(ClaimTable.SK).s().substring("CLAIM#".length()), parse(item)));
+    return result;
+  }
+
+  @Override
   public Map<String, String> reservations(Collection<String> pods) {
     Map<String, String> result = new LinkedHashMap<>();
-    List<String> all = new ArrayList<>(new LinkedHashSet<>(pods));
-    for (int i = 0; i < all.size(); i += 100) {
-      List<Map<String, AttributeValue>> keys = new ArrayList<>();
-      for (String pod : all.subList(i, Math.min(all.size(), i + 100))) {
-        keys.add(key("POD#" + pod));
-      }
-      Map<String, KeysAndAttributes> request = Map.of(table,
-          KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
-      for (int attempt = 1; !request.isEmpty(); attempt++) {
-        Map<String, KeysAndAttributes> current = request;
-        var response = dynamo.batchGetItem(r -> r.requestItems(current));
-        long now = clock.instant().getEpochSecond();
-        for (Map<String, AttributeValue> item : response.responses().getOrDefault(table, List.of())) {
+    long now = clock.instant().getEpochSecond();
+    batchGet(new ArrayList<>(new LinkedHashSet<>(pods)).stream().map(pod -> key("POD#" + pod)).toList(),
+        "reservation", item -> {
           if (Long.parseLong(item.get(ClaimTable.EXPIRES_AT).n()) > now) {
             result.put(item.get(ClaimTable.SK).s().substring("POD#".length()), item.get("claimId").s());
           }
-        }
+        });
+    return result;
+  }
+
+  /**
+   * Consistent reads of these items, 100 keys a request (BatchGetItem's limit), keys DynamoDB leaves unprocessed
+   * asked for again with backoff, up to {@link #TRANSACTION_ATTEMPTS} times.
+   */
+  private void batchGet(List<Map<String, AttributeValue>> keys, String what,
+      java.util.function.Consumer<Map<String, AttributeValue>> each) {
+    for (int i = 0; i < keys.size(); i += 100) {
+      Map<String, KeysAndAttributes> request = Map.of(table,
+          KeysAndAttributes.builder().keys(keys.subList(i, Math.min(keys.size(), i + 100))).consistentRead(true)
+              .build());
+      for (int attempt = 1; !request.isEmpty(); attempt++) {
+        Map<String, KeysAndAttributes> current = request;
+        var response = dynamo.batchGetItem(r -> r.requestItems(current));
+        response.responses().getOrDefault(table, List.of()).forEach(each);
         request = response.unprocessedKeys();
         if (!request.isEmpty()) {
           if (attempt == TRANSACTION_ATTEMPTS) {
-            throw new IllegalStateException("DynamoDB left " + request.get(table).keys().size()
-                + " reservation reads unprocessed after " + attempt + " attempts");
+            throw new IllegalStateException("DynamoDB left " + request.get(table).keys().size() + " " + what
+                + " reads unprocessed after " + attempt + " attempts");
           }
           Backoff.sleep(attempt);
         }
       }
     }
-    return result;
   }
 
   /**

@@ -142,10 +142,13 @@ public final class Provisioner {
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     pending.forEach(p -> byName.putIfAbsent(p.name(), p));
     Map<String, String> reserved = new HashMap<>(store.reservations(byName.keySet()));
+    // the claims holding them, read together once: a burst's pods are reserved by hundreds of claims
+    Map<String, Claim> holding = reserved.isEmpty() ? Map.of()
+        : store.claims(new java.util.TreeSet<>(reserved.values()));
     Supplier<List<NodeState>> mirror = mirror();
-    releaseStale(reserved, byName, mirror);
+    releaseStale(reserved, holding, byName, mirror);
     List<String> failures = new ArrayList<>();
-    Launches resumed = resumeStalled(reserved, failures);
+    Launches resumed = resumeStalled(reserved, holding, failures);
     List<PendingPod> open = byName.values().stream().filter(p -> !reserved.containsKey(p.name())).toList();
     if (open.isEmpty()) {
       return new Decision(eventId, pending.size(), reserved.size(), resumed.launched(), List.of(), List.of(),
@@ -432,12 +435,12 @@ public final class Provisioner {
    * would wait, reserved, for the launch timeout. Launching it again under the same claim id is idempotent: the
    * request's client token derives from the claim, so an instance already launched for it is the one returned.
    */
-  private Launches resumeStalled(Map<String, String> reserved, List<String> failures) {
+  private Launches resumeStalled(Map<String, String> reserved, Map<String, Claim> holding, List<String> failures) {
     java.time.Instant cutoff = clock.instant().minus(LAUNCH_LEASE);
     List<Claim> stalled = new ArrayList<>();
     for (String claimId : new java.util.TreeSet<>(reserved.values())) {
-      store.claim(claimId).filter(c -> c.state() == ClaimState.Launching && c.createdAt().isBefore(cutoff))
-          .ifPresent(stalled::add);
+      Optional.ofNullable(holding.get(claimId))
+          .filter(c -> c.state() == ClaimState.Launching && c.createdAt().isBefore(cutoff)).ifPresent(stalled::add);
     }
     if (stalled.isEmpty()) {
       return new Launches(List.of(), 0);
@@ -520,15 +523,15 @@ public final class Provisioner {
    * One the scheduler refuses on the ready node already is planned again at once; its claim's other pods, which may
    * still land, stay out of this plan, and their reservations go with the claim's.
    */
-  private void releaseStale(Map<String, String> reserved, Map<String, PendingPod> byName,
-      Supplier<List<NodeState>> mirror) {
+  private void releaseStale(Map<String, String> reserved, Map<String, Claim> holding,
+      Map<String, PendingPod> byName, Supplier<List<NodeState>> mirror) {
     if (reserved.isEmpty()) {
       return;
     }
     java.time.Instant cutoff = clock.instant().minus(RESERVATION_GRACE);
     Map<Claim, List<PendingPod>> ready = new LinkedHashMap<>();
     for (String claimId : new java.util.HashSet<>(reserved.values())) {
-      store.claim(claimId).ifPresent(c -> {
+      Optional.ofNullable(holding.get(claimId)).ifPresent(c -> {
         if (c.state() == ClaimState.Draining || (c.state() == ClaimState.Initialized
             && c.updatedAt() != null && c.updatedAt().isBefore(cutoff))) {
           store.release(c);

@@ -53,6 +53,25 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void claimsAreReadTogetherByIdAndMissingOnesAreLeftOut() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 130; i++) {
+      store().create(claim("many-" + i, List.of("shop/many-" + i)));
+      ids.add("many-" + i);
+    }
+    ids.add("none");
+    ids.add("many-7");
+
+    Map<String, Claim> read = store().claims(ids);
+
+    // more than one BatchGetItem's 100 keys, a duplicate and an id with no claim
+    assertThat(read).hasSize(130).doesNotContainKey("none");
+    assertThat(read.get("many-129").pods()).containsExactly("shop/many-129");
+    assertThat(read.get("many-7")).isEqualTo(store().claim("many-7").orElseThrow());
+    assertThat(store().claims(List.of())).isEmpty();
+  }
+
+  @Test
   void overlappingClaimConflictsNamesThePodsAndWritesNothing() {
     store().create(claim("c1", List.of("a", "b")));
 
