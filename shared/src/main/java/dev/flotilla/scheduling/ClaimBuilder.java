@@ -63,7 +63,8 @@ final class ClaimBuilder {
         if (shape.minPrice >= currentPrice) {
           break;
         }
-        if (fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
+        // the node stays in its pool: a class's shapes span pools only for zones its heaviest pool does not sell
+        if (shape.poolRank == node.shape.poolRank && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
           limits.add(current, -1);
           if (limits.allows(shape) && shape.price(node.zoneMask) < currentPrice) {
             limits.add(shape, 1);

@@ -238,7 +238,7 @@ final class Packer {
       int tried = 0;
       for (int s : ranked(anchor)) {
         NodeShape shape = shapes.get(s);
-        if (!anchor.podClass.shapes.get(s) || !limits.allows(shape)) {
+        if (!allows(anchor, shape) || !limits.allows(shape)) {
           continue;
         }
         epoch++;
@@ -299,7 +299,7 @@ final class Packer {
       }
       for (PodClass.Item anchor : order) {
         boolean ownFirst = anchor.quota > 0 && ownPodsFirst(anchor);
-        while (anchor.quota > 0 && anchor.remaining > 0 && anchor.podClass.shapes.get(s) && limits.allows(shape)) {
+        while (anchor.quota > 0 && anchor.remaining > 0 && allows(anchor, shape) && limits.allows(shape)) {
           epoch++;
           picks.clear();
           OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);
@@ -335,7 +335,8 @@ final class Packer {
     if (kinds == null || kinds.isEmpty()) {
       return;
     }
-    PatternProgram.Result result = PatternPacking.solve(kinds, shapes, this::ranked, limits, kept);
+    PatternProgram.Result result = PatternPacking.solve(kinds, shapes, this::ranked,
+        item -> groupShapes.get(item.group), limits, kept);
     Integer[] byNodes = new Integer[result.patterns().size()];
     for (int i = 0; i < byNodes.length; i++) {
       byNodes[i] = i;
@@ -486,6 +487,14 @@ final class Packer {
   }
 
   /**
+   * Whether a new node of this shape may take the item's pods: a shape of its group (its class's heaviest pool, or
+   * the pool a zone it is pinned to falls back to) that holds one of them.
+   */
+  private boolean allows(PodClass.Item item, NodeShape shape) {
+    return groupShapes.get(item.group).get(shape.index) && Dims.fits(item.podClass.requests, shape.room);
+  }
+
+  /**
    * Whether a node bought already may take the stream's pods, whatever its NodePool: its signature admits the node's
    * shape, and its capacity type, where a capacity-type spread narrowed the stream to some. Karpenter's scheduler
    * likewise tries existing and in-flight nodes before any NodePool's template; only new nodes follow pool weights.
@@ -543,7 +552,7 @@ final class Packer {
           }
           PodClass.Item item = bin.at(at);
           if (takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
-              && (anyPool ? item.podClass.admits : item.podClass.shapes).get(node.shape.index)) {
+              && (anyPool ? item.podClass.admits.get(node.shape.index) : allows(item, node.shape))) {
             return item;
           }
         }

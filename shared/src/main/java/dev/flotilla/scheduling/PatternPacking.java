@@ -133,12 +133,13 @@ final class PatternPacking {
   }
 
   /**
-   * The pattern program over {@code kinds}: each kind's requests, zones, capacity types, shapes and pods left, its
-   * worth at the bound's prices, and as candidates the first shapes {@code ranked} gives each kind that the limits
-   * allow; each of {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of these kinds.
+   * The pattern program over {@code kinds}: each kind's requests, zones, capacity types, shapes ({@code allowed}) and
+   * pods left, its worth at the bound's prices, and as candidates the first shapes {@code ranked} gives each kind
+   * that the limits allow; each of {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of these kinds.
    */
   static PatternProgram.Result solve(List<List<PodClass.Item>> kinds, List<NodeShape> shapes,
-      Function<PodClass.Item, int[]> ranked, Packer.Limits limits, List<OpenNode> seeds) {
+      Function<PodClass.Item, int[]> ranked, Function<PodClass.Item, BitSet> allowed, Packer.Limits limits,
+      List<OpenNode> seeds) {
     int k = kinds.size();
     long[][] requests = new long[k][];
     long[] zoneMasks = new long[k];
@@ -153,7 +154,7 @@ final class PatternPacking {
       requests[kind] = first.podClass.requests;
       zoneMasks[kind] = first.zoneMask;
       capacityTypeMasks[kind] = first.capacityTypeMask;
-      kindShapes[kind] = first.podClass.shapes;
+      kindShapes[kind] = allowed.apply(first);
       worth[kind] = first.value;
       perNode[kind] = perNode(first.podClass);
       for (PodClass.Item item : kinds.get(kind)) {
@@ -164,7 +165,8 @@ final class PatternPacking {
         if (taken == SHAPES || candidates.size() == CANDIDATES) {
           break;
         }
-        if (first.podClass.shapes.get(s) && limits.allows(shapes.get(s))) {
+        if (kindShapes[kind].get(s) && Dims.fits(first.podClass.requests, shapes.get(s).room)
+            && limits.allows(shapes.get(s))) {
           candidates.add(s);
           taken++;
         }

@@ -82,6 +82,9 @@ final class PodClasses {
           fits.set(s);
         }
       }
+      if (!fits.isEmpty()) {
+        addZoneFallbacks(c, sig, fits);
+      }
       c.shapes = fits;
       if (fits.isEmpty()) {
         c.unschedulable = signatureProblems.get(c.signature) != null
@@ -101,6 +104,42 @@ final class PodClasses {
       c.zoneMask = zoneMask & zoneMaskOf(c.template);
     }
     return classes;
+  }
+
+  /**
+   * Adds, for each zone the class's heaviest pool does not sell it a node in, the shapes of the heaviest pool that
+   * does: Karpenter counts a spread's domains over every NodePool the pod may use, and where the topology sends a pod
+   * to such a zone it tries the pools in weight order there. Only shares zone topology pins to those zones use them
+   * (see the scheduler's groups); the class's other pods keep to its heaviest pool.
+   */
+  private void addZoneFallbacks(PodClass c, BitSet sig, BitSet fits) {
+    long served = 0;
+    for (int s = fits.nextSetBit(0); s >= 0; s = fits.nextSetBit(s + 1)) {
+      served |= shapes.get(s).zoneMask;
+    }
+    long all = (1L << zones.size()) - 1;
+    for (int z = 0; z < zones.size(); z++) {
+      long bit = 1L << z;
+      if ((served & bit) != 0) {
+        continue;
+      }
+      // shapes come in pool weight order: the first that sells this zone is of the heaviest pool that does
+      int rank = -1;
+      for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+        NodeShape shape = shapes.get(s);
+        if (rank >= 0 && shape.poolRank != rank) {
+          break;
+        }
+        if ((shape.zoneMask & bit) != 0 && Dims.fits(c.requests, shape.room)) {
+          rank = shape.poolRank;
+          fits.set(s);
+        }
+      }
+      served |= rank >= 0 ? bit : 0;
+      if (served == all) {
+        break;
+      }
+    }
   }
 
   /**

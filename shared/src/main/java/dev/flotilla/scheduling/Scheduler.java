@@ -269,8 +269,18 @@ public final class Scheduler {
     private FractionalBound.Result wholeBound(List<PodClass> placeable, Map<PodClass, BitSet> classShapes) {
       List<PodClass.Item> whole = new ArrayList<>();
       placeable.forEach(c -> whole.add(new PodClass.Item(whole.size(), c, c.zoneMask, c.capacityTypeMask, c.names)));
+      // a class whose zones its heaviest pool does not sell has shares in lighter pools there (see PodClasses): as a
+      // whole it may use every pool its shares may, so that the bound stays below any plan
+      Map<PodClass, java.util.Set<Integer>> sharePools = new HashMap<>();
+      for (PodClass c : placeable) {
+        java.util.Set<Integer> ranks = new java.util.TreeSet<>();
+        c.shapes.stream().forEach(s -> ranks.add(shapes.get(s).poolRank));
+        if (ranks.size() > 1) {
+          sharePools.put(c, ranks);
+        }
+      }
       List<BitSet> wholeShapes = new ArrayList<>();
-      Map<PodClass.Item, Integer> groupOf = groups(whole, Map.of(), wholeShapes, i -> false);
+      Map<PodClass.Item, Integer> groupOf = groups(whole, sharePools, wholeShapes, i -> false);
       Map<PodClass.Item, Integer> counts = new HashMap<>();
       whole.forEach(i -> {
         counts.put(i, i.remaining);
@@ -313,7 +323,7 @@ public final class Scheduler {
       for (PodClass.Item item : items) {
         PodClass c = item.podClass;
         java.util.TreeSet<Integer> ranks = new java.util.TreeSet<>();
-        ranks.add(shapes.get(c.shapes.nextSetBit(0)).poolRank);
+        ranks.add(poolRank(item));
         ranks.addAll(extraPools.getOrDefault(c, java.util.Set.of()));
         long zoneMask = byZones.test(item) ? item.zoneMask : -1L;
         groupOf.put(item, groupIds.computeIfAbsent(c.signature + "/" + ranks + "/" + zoneMask, k -> {
@@ -329,6 +339,20 @@ public final class Scheduler {
         }));
       }
       return groupOf;
+    }
+
+    /**
+     * The pool an item's new nodes come from: its class's heaviest, or, for a share zone topology pinned to zones that
+     * pool does not sell, the heaviest that sells them (see {@link PodClasses}).
+     */
+    private int poolRank(PodClass.Item item) {
+      BitSet own = item.podClass.shapes;
+      for (int s = own.nextSetBit(0); s >= 0; s = own.nextSetBit(s + 1)) {
+        if ((shapes.get(s).zoneMask & item.zoneMask) != 0) {
+          return shapes.get(s).poolRank;
+        }
+      }
+      return shapes.get(own.nextSetBit(0)).poolRank;
     }
 
     /**

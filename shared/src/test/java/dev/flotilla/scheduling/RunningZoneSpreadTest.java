@@ -7,8 +7,10 @@ import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.SpotPrices;
 import dev.flotilla.model.LabelSelector;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.TopologySpread;
+import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,5 +53,59 @@ class RunningZoneSpreadTest {
         List.of(NodePool.defaultPool()), CATALOG));
     assertThat(plan.unschedulable()).isEmpty();
     assertThat(plan.nodeClaims().stream().mapToInt(c -> c.pods().size()).sum()).isEqualTo(3);
+  }
+
+  private static NodePool pool(String name, int weight, String arch) {
+    return new NodePool(name, List.of(Requirement.in(WellKnownLabels.ARCH, arch),
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand")), Map.of(), List.of(), List.of(), Resources.NONE,
+        weight, null);
+  }
+
+  @Test
+  void aZoneOnlyALighterPoolSellsIsADomainAndItsShareGoesToThatPool() {
+    // the heavier pool sells no arm64 node in us-east-1e; the lighter one sells amd64 nodes there. As Karpenter counts
+    // a spread's domains over every pool the pod may use, the spread covers six zones, and the 1e share falls back
+    // to the lighter pool; the other shares keep to the heavier one
+    NodePool arm = pool("arm", 50, "arm64");
+    NodePool x86 = pool("x86", 5, "amd64");
+    List<PendingPod> pods = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      pods.add(web("web-" + i));
+    }
+    SchedulingInput input = new SchedulingInput(pods, List.of(arm, x86), CATALOG);
+
+    Plan plan = new Scheduler().schedule(input);
+
+    PlanInvariants.check(input, plan);
+    assertThat(plan.unschedulable()).isEmpty();
+    Map<String, Integer> byZone = new java.util.TreeMap<>();
+    plan.nodeClaims().forEach(c -> byZone.merge(c.zone(), c.pods().size(), Integer::sum));
+    assertThat(byZone).hasSize(6).allSatisfy((zone, count) -> assertThat(count).isEqualTo(2));
+    assertThat(plan.nodeClaims()).allSatisfy(c -> assertThat(c.nodePool())
+        .isEqualTo(c.zone().equals("us-east-1e") ? "x86" : "arm"));
+  }
+
+  @Test
+  void aRunningClusterWithANodeInAZoneTheHeaviestPoolDoesNotSellSendsTheSpreadThere() {
+    // a node of the lighter pool runs in us-east-1e (another workload's); kube-scheduler counts that zone as a domain
+    // holding none of the spread's pods, so the next pods can only go there. Planning them in the heavier pool's
+    // zones left them pending for kube-scheduler, relaunched every pass, for good
+    NodePool arm = pool("arm", 50, "arm64");
+    NodePool x86 = pool("x86", 5, "amd64");
+    List<PlacedPod> running = new ArrayList<>();
+    for (String zone : List.of("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f")) {
+      running.add(new PlacedPod(web(zone + "-0"), zone));
+    }
+    running.add(new PlacedPod(PendingPod.builder("legacy/app-0").labels(Map.of("app", "legacy"))
+        .requests(Resources.of(500, 1L << 30)).build(), "us-east-1e"));
+    SchedulingInput input = new SchedulingInput(List.of(web("new-0")), List.of(arm, x86), CATALOG, List.of(),
+        Map.of(), List.of(), RunningPods.of(running));
+
+    Plan plan = new Scheduler().schedule(input);
+
+    assertThat(plan.nodeClaims()).singleElement().satisfies(c -> {
+      assertThat(c.zone()).isEqualTo("us-east-1e");
+      assertThat(c.nodePool()).isEqualTo("x86");
+    });
   }
 }

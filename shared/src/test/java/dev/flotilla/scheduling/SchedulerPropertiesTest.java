@@ -209,13 +209,17 @@ class SchedulerPropertiesTest {
         Map.of(), List.of(), List.of(), Resources.of(Resources.CPU, generalCpuLimit), 10, null);
     NodePool arm = new NodePool("arm", List.of(Requirement.in(WellKnownLabels.ARCH, "arm64")),
         Map.of(), List.of(), List.of(), Resources.NONE, 5, null);
+    // the heaviest pool sells one zone only: a zone spread's other domains are the lighter pools'
+    NodePool narrow = new NodePool("narrow", List.of(Requirement.in(WellKnownLabels.ZONE, ZONES.getFirst()),
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand")), Map.of(), List.of(), List.of(), Resources.NONE,
+        20, null);
     NodePool batch = new NodePool("batch", List.of(
         Requirement.in(WellKnownLabels.CAPACITY_TYPE, CapacityType.SPOT.label())),
         Map.of("workload", "batch"), List.of(BATCH_TAINT), List.of(), Resources.of(Resources.CPU, batchCpuLimit), 0,
         null);
     PendingPod daemon = PendingPod.builder("kube-system/node-exporter")
         .requests(Resources.of(100, 128L << 20)).ownerKind("DaemonSet").build();
-    return new SchedulingInput(pods, List.of(general, arm, batch), CATALOG, List.of(daemon), Map.of());
+    return new SchedulingInput(pods, List.of(general, arm, batch, narrow), CATALOG, List.of(daemon), Map.of());
   }
 
   @Provide
