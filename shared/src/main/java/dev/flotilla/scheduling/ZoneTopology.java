@@ -108,6 +108,7 @@ final class ZoneTopology {
   /** Zone affinity that follows settled pods: zones holding pods the group selects. */
   private final Map<Topology.Group, Long> occupiedZones = new HashMap<>();
   private final Map<Topology.Group, Integer> affinityZone = new HashMap<>();
+  private final Map<PodClass, Long> heaviestZones = new HashMap<>();
   /** How much of what the bound buys for a class a zone sells; null when unknown. */
   private final java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth;
 
@@ -481,8 +482,10 @@ final class ZoneTopology {
    * carries), or with none, the cheapest where it follows other pods and the first otherwise.
    */
   private int choose(PodClass c, Plan p, long allowed) {
+    long heaviest = heaviestZones(c);
     if (p.carried.isEmpty() && p.member.isEmpty()) {
-      return p.follows.isEmpty() ? Long.numberOfTrailingZeros(allowed) : cheapestZone(c, allowed);
+      long from = (allowed & heaviest) != 0 ? allowed & heaviest : allowed;
+      return p.follows.isEmpty() ? Long.numberOfTrailingZeros(from) : cheapestZone(c, from);
     }
     int best = -1;
     long bestCount = Long.MAX_VALUE;
@@ -503,7 +506,10 @@ final class ZoneTopology {
           carried += s.counts[z];
         }
       }
-      if (count < bestCount || (count == bestCount && carried < bestCarried)) {
+      // on a tie, a zone the heaviest pool sells: Karpenter, given the zones that keep the skew, tries the pools in
+      // weight order
+      boolean heavier = (heaviest & (1L << z)) != 0 && best >= 0 && (heaviest & (1L << best)) == 0;
+      if (count < bestCount || count == bestCount && (carried < bestCarried || carried == bestCarried && heavier)) {
         best = z;
         bestCount = count;
         bestCarried = carried;
@@ -581,7 +587,9 @@ final class ZoneTopology {
   }
 
   /** Where zone affinity gathers a class: the zone selling most of what the bound buys for it, else the cheapest. */
-  private int affinityZone(PodClass c, long mask) {
+  private int affinityZone(PodClass c, long candidates) {
+    // among the zones its heaviest pool sells, where any: the pods gathered stay in that pool
+    long mask = (candidates & heaviestZones(c)) != 0 ? candidates & heaviestZones(c) : candidates;
     int cheapest = cheapestZone(c, mask);
     if (zoneWorth == null || cheapest < 0) {
       return cheapest;
@@ -616,6 +624,25 @@ final class ZoneTopology {
       }
     }
     return best < 0 ? Long.numberOfTrailingZeros(mask) : best;
+  }
+
+  /**
+   * The zones the class's heaviest pool sells it a node in; its other shapes are lighter pools' in zones that pool
+   * does not sell (see {@link PodClasses}), which only what its zone rules send there uses.
+   */
+  private long heaviestZones(PodClass c) {
+    return heaviestZones.computeIfAbsent(c, k -> {
+      int rank = -1;
+      long mask = 0;
+      for (int s = c.shapes.nextSetBit(0); s >= 0; s = c.shapes.nextSetBit(s + 1)) {
+        if (rank >= 0 && shapes.get(s).poolRank != rank) {
+          break;
+        }
+        rank = shapes.get(s).poolRank;
+        mask |= shapes.get(s).zoneMask;
+      }
+      return mask;
+    });
   }
 
   private long eligibleZones(PodClass c) {

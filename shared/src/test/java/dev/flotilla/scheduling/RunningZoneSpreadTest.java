@@ -108,4 +108,28 @@ class RunningZoneSpreadTest {
       assertThat(c.nodePool()).isEqualTo("x86");
     });
   }
+
+  @Test
+  void zoneAffinityGathersItsPodsWhereTheHeaviestPoolSells() {
+    // the lighter pool's zone is there for what zone rules send to it; pods free to pick a zone keep to the heavier
+    // pool's, as Karpenter tries the heavier pool first
+    NodePool arm = pool("arm", 50, "arm64");
+    NodePool x86 = pool("x86", 5, "amd64");
+    Map<String, String> labels = Map.of("app", "cache");
+    PendingPod cache = PendingPod.builder("default/cache-0").labels(labels).ownerKind("ReplicaSet")
+        .requests(Resources.of(500, 1L << 30))
+        .affinity(List.of(new dev.flotilla.model.PodAffinityTerm(WellKnownLabels.ZONE, LabelSelector.of(labels),
+            List.of()))).build();
+    List<PendingPod> pods = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      pods.add(cache.withName("default/cache-" + i));
+    }
+    SchedulingInput input = new SchedulingInput(pods, List.of(arm, x86), CATALOG);
+
+    Plan plan = new Scheduler().schedule(input);
+
+    PlanInvariants.check(input, plan);
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c -> assertThat(c.nodePool()).isEqualTo("arm"));
+  }
 }
