@@ -135,7 +135,8 @@ final class PatternPacking {
   /**
    * The pattern program over {@code kinds}: each kind's requests, zones, capacity types, shapes ({@code allowed}) and
    * pods left, its worth at the bound's prices, and as candidates the first shapes {@code ranked} gives each kind
-   * that the limits allow; each of {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of these kinds.
+   * that the limits allow; each of {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of
+   * these kinds.
    */
   static PatternProgram.Result solve(List<List<PodClass.Item>> kinds, List<NodeShape> shapes,
       Function<PodClass.Item, int[]> ranked, Function<PodClass.Item, BitSet> allowed, Packer.Limits limits,

@@ -16,7 +16,10 @@ final class PodClass {
   final long[] requests;
   /** Index of the constraint signature (selectors, affinity, tolerations, volume zones) it shares with others. */
   int signature;
-  /** Node shapes it may run on: its signature's, in its best NodePool, where its requests fit. */
+  /**
+   * Node shapes it may run on: its signature's, in its best NodePool, where its requests fit; and, for each zone that
+   * pool does not sell, the next pool's that does, for the shares zone topology pins there (see {@link PodClasses}).
+   */
   BitSet shapes;
   /**
    * Its signature's shapes in every NodePool: a node already bought (in flight, or staying through a consolidation)
