@@ -15,15 +15,16 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The running pods a plan's zone spreads must count, read from the forwarder's node mirror. A pending pod of a
- * zone-spread workload can only land in a zone that keeps the skew against its running siblings; a plan blind to
- * them puts its node in a zone the cluster's scheduler then refuses, and the pod waits for launch after launch.
+ * The running pods a plan's zone rules must count, read from the forwarder's node mirror. A pending pod of a
+ * zone-spread workload can only land in a zone that keeps the skew against its running siblings, one with zone
+ * affinity only in a zone where a pod it selects runs, one with zone anti-affinity only where none does; a plan blind
+ * to them puts its node in a zone the cluster's scheduler then refuses, and the pod waits for launch after launch.
  */
 final class RunningZones {
 
   private RunningZones() {}
 
-  /** Empty unless some pending pod spreads over zones: only then is the mirror read. */
+  /** Empty unless some pending pod has a zone rule (spread, affinity, anti-affinity): only then is the mirror read. */
   static RunningPods countedBy(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims) {
     return countedBy(pending, mirror, claims, java.util.Set.of());
   }
@@ -31,9 +32,11 @@ final class RunningZones {
   /** As above, without the running pods named in {@code leaving} (those of a node about to go). */
   static RunningPods countedBy(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims,
       java.util.Set<String> leaving) {
-    boolean zoneSpread = pending.stream().anyMatch(p -> p.spreads().stream()
-        .anyMatch(s -> s.topologyKey().equals(WellKnownLabels.ZONE)));
-    if (!zoneSpread) {
+    boolean zoneRules = pending.stream().anyMatch(p -> p.spreads().stream()
+        .anyMatch(s -> s.topologyKey().equals(WellKnownLabels.ZONE))
+        || p.affinity().stream().anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE))
+        || p.antiAffinity().stream().anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE)));
+    if (!zoneRules) {
       return RunningPods.NONE;
     }
     List<PlacedPod> running = new ArrayList<>();

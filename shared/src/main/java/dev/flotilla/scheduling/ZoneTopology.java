@@ -24,10 +24,12 @@ import java.util.Set;
  *   of the least-used zone of the spread's domains (the zones its node affinity and shapes allow); a pod the
  *   selector only matches keeps to the same rule where it can. Among the zones every rule allows, the least used
  *   wins, so several spreads on one pod are met together.</li>
- *   <li>Zone anti-affinity: one matching pod per zone, both ways (a matching pod keeps out of a carrier's zone).</li>
+ *   <li>Zone anti-affinity: one matching pod per zone, both ways (a matching pod keeps out of a carrier's zone), the
+ *   zones of running matching pods taken already.</li>
  *   <li>Zone affinity: where the pods it selects are settled here too (spread or pinned pod by pod), it follows them:
- *   a pod goes to a zone that already holds one of them, and only the first of a group that selects itself picks
- *   freely. Otherwise the class and the pods it selects are pinned to one zone, the cheapest that can hold them.</li>
+ *   a pod goes to a zone that already holds one of them, running or planned, and only the first of a group that
+ *   selects itself picks freely when none runs. Otherwise the class and the pods it selects are pinned to one zone,
+ *   one where pods it selects run if any do, else the cheapest that can hold them.</li>
  *   <li>Capacity-type spread: the least-used capacity type.</li>
  * </ul>
  *
@@ -142,6 +144,32 @@ final class ZoneTopology {
   private final List<RunningPods.Count> runningCounts;
   /** The index in {@code zones} of each running count's zone, -1 where the catalog has none. */
   private final int[] runningZone;
+
+  /**
+   * The zones where pods the group selects run already: a pod with zone affinity to them must go there, and one with
+   * zone anti-affinity must not, whatever the plan does.
+   */
+  private long runningZones(Topology.Group g) {
+    long mask = 0;
+    for (int i = 0; i < runningZone.length; i++) {
+      if (runningZone[i] >= 0 && g.matches(runningCounts.get(i).pod())) {
+        mask |= 1L << runningZone[i];
+      }
+    }
+    return mask;
+  }
+
+  /** How many pods the group selects run in each zone, and in all (the last entry). */
+  private long[] runningCounts(Topology.Group g) {
+    long[] counts = new long[zones.size() + 1];
+    for (int i = 0; i < runningZone.length; i++) {
+      if (runningZone[i] >= 0 && g.matches(runningCounts.get(i).pod())) {
+        counts[runningZone[i]] += runningCounts.get(i).count();
+        counts[zones.size()] += runningCounts.get(i).count();
+      }
+    }
+    return counts;
+  }
 
   /** A new spread starts from the pods already running in each zone: the skew the cluster's scheduler checks. */
   private Spread seeded(Spread spread) {
@@ -304,7 +332,7 @@ final class ZoneTopology {
     for (PodClass c : settled) {
       Plan p = plans.get(c);
       if (p != null) {
-        p.follows.forEach(g -> placed.computeIfAbsent(g, k -> new long[zones.size() + 1]));
+        p.follows.forEach(g -> placed.computeIfAbsent(g, this::runningCounts));
       }
     }
     if (placed.isEmpty()) {
@@ -384,7 +412,7 @@ final class ZoneTopology {
           Topology.Group g = group(anti.selector(), anti.namespacesOf(pod));
           p.antiCarried.add(g);
           antiGroups.add(g);
-          usedZones.putIfAbsent(g, 0L);
+          usedZones.computeIfAbsent(g, this::runningZones);
           repelledZones.putIfAbsent(g, 0L);
         }
       }
@@ -561,7 +589,7 @@ final class ZoneTopology {
         if (plan.split() || selected.stream().anyMatch(other -> plans.get(other).split())) {
           plan.follows.add(g);
           plan.followsItself &= selected.size() == 1 && selected.getFirst() == c;
-          occupiedZones.putIfAbsent(g, 0L);
+          occupiedZones.merge(g, runningZones(g), (a, b) -> a | b);
           continue;
         }
         Integer zone = affinityZone.get(g);
@@ -570,6 +598,11 @@ final class ZoneTopology {
           long candidates = c.zoneMask;
           for (PodClass other : selected) {
             candidates &= other.zoneMask;
+          }
+          // where pods it selects run already, it goes where they are: kube-scheduler refuses any other zone
+          long runningThere = runningZones(g);
+          if (runningThere != 0) {
+            candidates &= runningThere;
           }
           zone = candidates == 0 ? -1 : affinityZone(c, candidates);
           if (zone < 0) {

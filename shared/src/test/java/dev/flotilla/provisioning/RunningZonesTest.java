@@ -74,4 +74,23 @@ class RunningZonesTest {
     // 1d holds three running web pods and one still to land there, not five running and three to come
     assertThat(webByZone()).containsExactly(Map.entry("us-east-1a", 2), Map.entry("us-east-1d", 4));
   }
+
+  @Test
+  void podsWithZoneAffinityOrAntiAffinityReadTheMirrorAndPodsWithNoZoneRuleDoNot() {
+    mirror("ip-a", "us-east-1a", List.of(web("web-0")));
+    LabelSelector sessions = LabelSelector.of(Map.of("app", "session"));
+    PendingPod affinity = PendingPod.builder("shop/session-0").labels(Map.of("app", "session"))
+        .affinity(List.of(new dev.flotilla.model.PodAffinityTerm(WellKnownLabels.ZONE, sessions, List.of())))
+        .build();
+    PendingPod anti = PendingPod.builder("shop/session-1").labels(Map.of("app", "session"))
+        .antiAffinity(List.of(new dev.flotilla.model.PodAffinityTerm(WellKnownLabels.ZONE, sessions, List.of())))
+        .build();
+    PendingPod plain = PendingPod.builder("shop/plain-0").build();
+    java.util.function.Supplier<List<NodeState>> read = () -> store.nodeStates().values().stream()
+        .map(NodeState::parse).toList();
+
+    assertThat(RunningZones.countedBy(List.of(affinity), read, store.claims()).isEmpty()).isFalse();
+    assertThat(RunningZones.countedBy(List.of(anti), read, store.claims()).isEmpty()).isFalse();
+    assertThat(RunningZones.countedBy(List.of(plain), read, store.claims()).isEmpty()).isTrue();
+  }
 }

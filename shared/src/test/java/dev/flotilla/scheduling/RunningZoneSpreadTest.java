@@ -132,4 +132,51 @@ class RunningZoneSpreadTest {
     assertThat(plan.unschedulable()).isEmpty();
     assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c -> assertThat(c.nodePool()).isEqualTo("arm"));
   }
+
+  private static PendingPod withZoneTerm(String name, boolean anti) {
+    Map<String, String> labels = Map.of("app", "session");
+    dev.flotilla.model.PodAffinityTerm term = new dev.flotilla.model.PodAffinityTerm(WellKnownLabels.ZONE,
+        LabelSelector.of(labels), List.of());
+    PendingPod.Builder b = PendingPod.builder("default/" + name).labels(labels).ownerKind("ReplicaSet")
+        .requests(Resources.of(250, 3L << 30));
+    return (anti ? b.antiAffinity(List.of(term)) : b.affinity(List.of(term))).build();
+  }
+
+  @Test
+  void zoneAffinityGoesWhereThePodsItSelectsRunAlready() {
+    // session pods run in us-east-1f; a new one with zone affinity to them can only go there, whichever zone a plan
+    // of the new pods alone would pick. Blind to them, the plan put the replacement of a spot-reclaimed session node
+    // elsewhere and the pods waited a second round
+    List<PlacedPod> running = List.of(new PlacedPod(withZoneTerm("session-0", false), "us-east-1f"),
+        new PlacedPod(withZoneTerm("session-1", false), "us-east-1f"));
+    for (int pending : new int[] {1, 6}) {
+      List<PendingPod> pods = new ArrayList<>();
+      for (int i = 0; i < pending; i++) {
+        pods.add(withZoneTerm("session-new-" + i, false));
+      }
+      Plan plan = new Scheduler().schedule(new SchedulingInput(pods, List.of(NodePool.defaultPool()), CATALOG,
+          List.of(), Map.of(), List.of(), RunningPods.of(running)));
+
+      assertThat(plan.unschedulable()).isEmpty();
+      assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c -> assertThat(c.zone()).isEqualTo("us-east-1f"));
+    }
+  }
+
+  @Test
+  void zoneAntiAffinityKeepsOutOfTheZonesWherePodsItSelectsRun() {
+    List<PlacedPod> running = new ArrayList<>();
+    for (String zone : List.of("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d")) {
+      running.add(new PlacedPod(withZoneTerm("session-" + zone, true), zone));
+    }
+    List<PendingPod> pods = List.of(withZoneTerm("session-new-0", true), withZoneTerm("session-new-1", true),
+        withZoneTerm("session-new-2", true));
+
+    Plan plan = new Scheduler().schedule(new SchedulingInput(pods, List.of(NodePool.defaultPool()), CATALOG,
+        List.of(), Map.of(), List.of(), RunningPods.of(running)));
+
+    // two zones are free of them: two pods go there, one to each, and the third has nowhere to go
+    assertThat(plan.nodeClaims()).extracting(NodeClaim::zone).containsExactlyInAnyOrder("us-east-1e", "us-east-1f");
+    assertThat(plan.unschedulable()).singleElement()
+        .satisfies(u -> assertThat(u.reason()).contains("anti-affinity"));
+  }
 }
