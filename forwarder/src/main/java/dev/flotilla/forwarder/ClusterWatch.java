@@ -34,6 +34,11 @@ public final class ClusterWatch implements AutoCloseable {
   private SharedIndexInformer<Node> nodes;
   private SharedIndexInformer<io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget> budgets;
   private SharedIndexInformer<io.fabric8.kubernetes.api.model.apps.DaemonSet> daemonSets;
+  private SharedIndexInformer<io.fabric8.kubernetes.api.model.PersistentVolumeClaim> claims;
+  private SharedIndexInformer<io.fabric8.kubernetes.api.model.PersistentVolume> volumes;
+  /** A pending pod's bound volumes' zones, from the claims' and volumes' caches. */
+  private final VolumeZones volumeZones = new VolumeZones(key -> claims.getStore().getByKey(key),
+      name -> volumes.getStore().getByKey(name));
   private final dev.flotilla.claims.ClaimStore mirrorTo;
   private NodeMirror mirror;
   private CompletableFuture<Void> listed = new CompletableFuture<>();
@@ -68,6 +73,12 @@ public final class ClusterWatch implements AutoCloseable {
         .exceptionHandler(this::retry);
     budgets.addEventHandler(new OnAnyChange<>(this::allNodesChanged));
     CompletableFuture<Void> budgetsListed = budgets.start().toCompletableFuture();
+    // a pending pod's bound volumes hold it to their zones: claims and volumes are listed before any pod is judged
+    claims = client.persistentVolumeClaims().inAnyNamespace().runnableInformer(resync.toMillis())
+        .exceptionHandler(this::retry);
+    volumes = client.persistentVolumes().runnableInformer(resync.toMillis()).exceptionHandler(this::retry);
+    CompletableFuture<Void> volumesListed = CompletableFuture.allOf(claims.start().toCompletableFuture(),
+        volumes.start().toCompletableFuture());
     // listed in pages, so that the first list of a big cluster never holds every pod twice
     pods = client.pods().inAnyNamespace().withLimit(500L).runnableInformer(resync.toMillis())
         .itemStore(CompactItemStore.pods(client.getKubernetesSerialization())).removeNamespaceIndex()
@@ -149,7 +160,8 @@ public final class ClusterWatch implements AutoCloseable {
     });
     // nodes first: a pod nominated to a node is judged by whether the cluster has the node, so pods are listed only
     // once the node cache answers for the whole cluster
-    CompletableFuture<Void> podsListed = nodes.start().toCompletableFuture().thenComposeAsync(v -> closed
+    CompletableFuture<Void> podsListed = CompletableFuture.allOf(nodes.start().toCompletableFuture(), volumesListed)
+        .thenComposeAsync(v -> closed
         ? CompletableFuture.<Void>failedFuture(new java.util.concurrent.CancellationException("closed before pods were listed"))
         : pods.start().toCompletableFuture());
     listed = CompletableFuture.allOf(budgetsListed, podsListed);
@@ -159,7 +171,7 @@ public final class ClusterWatch implements AutoCloseable {
       daemonSets.addEventHandler(new OnAnyChange<>(daemonSetMirror::changed));
       daemonSets.start();
       mirror = new NodeMirror(mirrorTo, name -> nodes.getStore().getByKey(name), this::podsOn,
-          () -> budgets.getStore().list(), this::synced, mirrorInterval, tick);
+          () -> budgets.getStore().list(), this::synced, volumeZones::of, mirrorInterval, tick);
       nodes.getStore().listKeys().forEach(mirror::changed);
     }
     return this;
@@ -179,10 +191,13 @@ public final class ClusterWatch implements AutoCloseable {
     return !closed;
   }
 
-  /** Whether pods, nodes and budgets have all been listed, so that the caches answer for the whole cluster. */
+  /**
+   * Whether pods, nodes, budgets, volume claims and volumes have all been listed, so that the caches answer for the
+   * whole cluster.
+   */
   public boolean synced() {
     return budgets != null && budgets.hasSynced() && pods != null && pods.hasSynced() && nodes != null
-        && nodes.hasSynced();
+        && nodes.hasSynced() && claims != null && claims.hasSynced() && volumes != null && volumes.hasSynced();
   }
 
   /** Completes once budgets, nodes and pods have first been listed; fails if the watch is closed before. */
@@ -238,7 +253,7 @@ public final class ClusterWatch implements AutoCloseable {
     synchronized (considering) {
       if (PodFacts.provisionable(pod, this::nominationStands)) {
         try {
-          batch.add(PodFacts.pending(pod));
+          batch.add(PodFacts.pending(pod, volumeZones.of(pod)));
         } catch (IllegalArgumentException e) {
           LOG.atWarn().setMessage("pod not forwarded: its spec cannot be read").addKeyValue("pod", key(pod))
               .addKeyValue("reason", e.getMessage()).log();
@@ -284,6 +299,12 @@ public final class ClusterWatch implements AutoCloseable {
     }
     if (budgets != null) {
       budgets.close();
+    }
+    if (claims != null) {
+      claims.close();
+    }
+    if (volumes != null) {
+      volumes.close();
     }
     if (daemonSets != null) {
       daemonSets.close();

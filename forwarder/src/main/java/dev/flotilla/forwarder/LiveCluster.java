@@ -24,9 +24,10 @@ public record LiveCluster(List<PendingPod> pendingPods, List<PendingPod> daemonS
     java.util.Set<String> nodes = new java.util.HashSet<>();
     client.nodes().list().getItems().forEach(n -> nodes.add(n.getMetadata().getName()));
     List<PendingPod> pods = new ArrayList<>();
+    VolumeZones volumeZones = volumeZones(client);
     for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
       if (PodFacts.provisionable(pod, nodes::contains)) {
-        pods.add(PodFacts.pending(pod));
+        pods.add(PodFacts.pending(pod, volumeZones.of(pod)));
       }
     }
     List<PendingPod> daemonSets = templates(client.apps().daemonSets().inAnyNamespace().list().getItems());
@@ -34,15 +35,26 @@ public record LiveCluster(List<PendingPod> pendingPods, List<PendingPod> daemonS
     return new LiveCluster(pods, daemonSets, nodePools(client, "flotilla.dev/v1"));
   }
 
+  /** The cluster's volume claims and volumes, read once: the zones pods' bound volumes hold them to. */
+  private static VolumeZones volumeZones(KubernetesClient client) {
+    java.util.Map<String, io.fabric8.kubernetes.api.model.PersistentVolumeClaim> claims = new java.util.HashMap<>();
+    client.persistentVolumeClaims().inAnyNamespace().list().getItems()
+        .forEach(c -> claims.put(c.getMetadata().getNamespace() + "/" + c.getMetadata().getName(), c));
+    java.util.Map<String, io.fabric8.kubernetes.api.model.PersistentVolume> volumes = new java.util.HashMap<>();
+    client.persistentVolumes().list().getItems().forEach(v -> volumes.put(v.getMetadata().getName(), v));
+    return new VolumeZones(claims::get, volumes::get);
+  }
+
   /** The pods running or starting on these nodes, DaemonSets' pods apart, with the facts a plan reads. */
   public static List<PendingPod> podsOn(KubernetesClient client, java.util.Set<String> nodes) {
     List<PendingPod> pods = new ArrayList<>();
+    VolumeZones volumeZones = volumeZones(client);
     for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
       String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
       if (pod.getSpec() != null && nodes.contains(pod.getSpec().getNodeName())
           && !"Succeeded".equals(phase) && !"Failed".equals(phase)
           && !"DaemonSet".equals(PodFacts.ownerKind(pod))) {
-        pods.add(PodFacts.pending(pod));
+        pods.add(PodFacts.pending(pod, volumeZones.of(pod)));
       }
     }
     return pods;

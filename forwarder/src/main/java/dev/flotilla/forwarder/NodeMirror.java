@@ -33,6 +33,8 @@ final class NodeMirror implements AutoCloseable {
   private final Function<String, List<Pod>> podsOn;
   private final Supplier<List<PodDisruptionBudget>> budgets;
   private final java.util.function.BooleanSupplier listed;
+  /** A pod's bound volumes' zones: consolidation must not move such a pod to a node in another zone. */
+  private final Function<Pod, Set<String>> volumeZones;
   private final long minIntervalNanos;
   // changed() runs on the informers' thread: it must never wait for a write pass, or events queue up as whole objects
   private final Set<String> dirty = ConcurrentHashMap.newKeySet();
@@ -52,7 +54,15 @@ final class NodeMirror implements AutoCloseable {
   NodeMirror(ClaimStore store, Function<String, Node> nodes, Function<String, List<Pod>> podsOn,
       Supplier<List<PodDisruptionBudget>> budgets, java.util.function.BooleanSupplier listed, Duration minInterval,
       Duration tick) {
+    this(store, nodes, podsOn, budgets, listed, pod -> Set.of(), minInterval, tick);
+  }
+
+  /** @param volumeZones a pod's bound volumes' zones (see {@link VolumeZones}) */
+  NodeMirror(ClaimStore store, Function<String, Node> nodes, Function<String, List<Pod>> podsOn,
+      Supplier<List<PodDisruptionBudget>> budgets, java.util.function.BooleanSupplier listed,
+      Function<Pod, Set<String>> volumeZones, Duration minInterval, Duration tick) {
     this.listed = listed;
+    this.volumeZones = volumeZones;
     this.store = store;
     this.nodes = nodes;
     this.podsOn = podsOn;
@@ -126,7 +136,8 @@ final class NodeMirror implements AutoCloseable {
     List<PodDisruptionBudget> pdbs = budgets.get();
     List<NodeState.NodePod> pods = new ArrayList<>();
     for (Pod pod : podsOn.apply(node.getMetadata().getName())) {
-      pods.add(new NodeState.NodePod(PodFacts.pending(pod), PodFacts.disruptionsAllowed(pod, pdbs)));
+      pods.add(new NodeState.NodePod(PodFacts.pending(pod, volumeZones.apply(pod)),
+          PodFacts.disruptionsAllowed(pod, pdbs)));
     }
     // each condition's status and when it last changed, not its heartbeat: the document changes on transitions only
     List<NodeState.Condition> conditions = new ArrayList<>();

@@ -71,6 +71,12 @@ final class PodFacts {
     return pod.getSpec() == null || !"Never".equals(pod.getSpec().getPreemptionPolicy());
   }
 
+  /** As {@link #pending(Pod)}, held to {@code volumeZones} (its bound volumes' zones, see {@link VolumeZones}). */
+  static PendingPod pending(Pod pod, java.util.Set<String> volumeZones) {
+    PendingPod facts = pending(pod);
+    return volumeZones.isEmpty() ? facts : facts.toBuilder().volumeZones(volumeZones).build();
+  }
+
   static PendingPod pending(Pod pod) {
     String ns = pod.getMetadata().getNamespace();
     String name = ns + "/" + pod.getMetadata().getName();

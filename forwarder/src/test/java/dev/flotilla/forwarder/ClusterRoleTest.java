@@ -103,7 +103,8 @@ class ClusterRoleTest {
 
     assertThat(used).as("what was asked, so that the check below checks something").containsKeys(
         "core/pods", "core/pods/eviction", "core/pods/status", "core/events", "core/nodes",
-        "policy/poddisruptionbudgets", "apps/daemonsets", "coordination.k8s.io/leases", "flotilla.dev/nodepools",
+        "policy/poddisruptionbudgets", "apps/daemonsets", "core/persistentvolumeclaims", "core/persistentvolumes",
+        "coordination.k8s.io/leases", "flotilla.dev/nodepools",
         "flotilla.dev/nodepools/status");
     assertThat(used.get("core/pods")).contains("delete", "list", "watch");
     assertThat(used.get("core/nodes")).contains("patch", "delete");

@@ -95,6 +95,38 @@ class ClusterWatchTest {
   }
 
   @Test
+  void aPendingPodsBoundVolumeHoldsItToTheVolumesZone() throws Exception {
+    client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
+        .withNewMetadata().withName("pv-data-0").endMetadata()
+        .withNewSpec().withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
+        .withKey("topology.ebs.csi.aws.com/zone").withOperator("In").withValues("us-east-1b").endMatchExpression()
+        .endNodeSelectorTerm().endRequired().endNodeAffinity().endSpec().build()).create();
+    client.persistentVolumeClaims().inNamespace("shop").resource(
+        new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder().withNewMetadata().withName("data-db-0")
+            .withNamespace("shop").endMetadata().withNewSpec().withVolumeName("pv-data-0").endSpec().build())
+        .create();
+    createPod("db-0", true, "StatefulSet");
+    Pod db = client.pods().inNamespace("shop").withName("db-0").get();
+    db.getSpec().getVolumes().add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("data")
+        .withNewPersistentVolumeClaim().withClaimName("data-db-0").endPersistentVolumeClaim().build());
+    client.pods().inNamespace("shop").resource(db).update();
+    createPod("web-0", true, "ReplicaSet");
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(300),
+        Duration.ofSeconds(10), Duration.ofMinutes(5)).start()) {
+      Await.until("the two pods sent", () -> pendingSent().size() == 2);
+
+      // a node in another zone would never take it: kube-scheduler's VolumeBinding reads the volume's node affinity
+      assertThat(pendingSent()).filteredOn(p -> p.name().equals("shop/db-0")).singleElement()
+          .satisfies(p -> assertThat(p.volumeZones()).containsExactly("us-east-1b"));
+      assertThat(pendingSent()).filteredOn(p -> p.name().equals("shop/web-0")).singleElement()
+          .satisfies(p -> assertThat(p.volumeZones()).isEmpty());
+    } finally {
+      client.persistentVolumeClaims().inAnyNamespace().delete();
+      client.persistentVolumes().delete();
+    }
+  }
+
+  @Test
   void aSteadyTrickleIsCutAtTheMaximumWindow() throws Exception {
     try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(400),
         Duration.ofMillis(900), Duration.ofMinutes(5)).start()) {

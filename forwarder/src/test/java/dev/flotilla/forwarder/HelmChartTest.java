@@ -54,17 +54,20 @@ class HelmChartTest {
 
   @Test
   void clusterRoleGrantsOnlyWhatTheForwarderUses() throws Exception {
-    assertThat(granted("rbac.yaml")).containsExactlyEntriesOf(new TreeMap<>(Map.of(
+    assertThat(granted("rbac.yaml")).containsExactlyEntriesOf(new TreeMap<>(Map.ofEntries(
         // deleting: the pods a forced drain's termination grace leaves held
-        "core/pods", new TreeSet<>(List.of("delete", "get", "list", "watch")),
-        "core/pods/eviction", new TreeSet<>(List.of("create")),
+        Map.entry("core/pods", new TreeSet<>(List.of("delete", "get", "list", "watch"))),
+        Map.entry("core/pods/eviction", new TreeSet<>(List.of("create"))),
         // nominating: status.nominatedNodeName, and the Nominated and FailedProvisioning Events
-        "core/pods/status", new TreeSet<>(List.of("patch")),
-        "core/events", new TreeSet<>(List.of("create")),
-        "core/nodes", new TreeSet<>(List.of("delete", "get", "list", "patch", "watch")),
-        "policy/poddisruptionbudgets", new TreeSet<>(List.of("get", "list", "watch")),
-        "apps/daemonsets", new TreeSet<>(List.of("list", "watch")),
-        "coordination.k8s.io/leases", new TreeSet<>(List.of("create", "get", "patch")))));
+        Map.entry("core/pods/status", new TreeSet<>(List.of("patch"))),
+        Map.entry("core/events", new TreeSet<>(List.of("create"))),
+        Map.entry("core/nodes", new TreeSet<>(List.of("delete", "get", "list", "patch", "watch"))),
+        Map.entry("policy/poddisruptionbudgets", new TreeSet<>(List.of("get", "list", "watch"))),
+        Map.entry("apps/daemonsets", new TreeSet<>(List.of("list", "watch"))),
+        // a pending pod's bound volumes hold it to their zones
+        Map.entry("core/persistentvolumeclaims", new TreeSet<>(List.of("list", "watch"))),
+        Map.entry("core/persistentvolumes", new TreeSet<>(List.of("list", "watch"))),
+        Map.entry("coordination.k8s.io/leases", new TreeSet<>(List.of("create", "get", "patch"))))));
   }
 
   @Test
