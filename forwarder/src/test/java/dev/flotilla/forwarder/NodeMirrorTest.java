@@ -73,6 +73,50 @@ class NodeMirrorTest {
   }
 
   @Test
+  void aRunningPodIsMirroredWithItsBoundVolumesZone() throws Exception {
+    // consolidation must not move it to a node in another zone, where kube-scheduler's VolumeBinding never puts it;
+    // the mirror reads pods from the informer's compact store, which must keep their volumes
+    client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
+        .withNewMetadata().withName("pv-db-0").endMetadata()
+        .withNewSpec().withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
+        .withKey("topology.ebs.csi.aws.com/zone").withOperator("In").withValues("us-east-1a").endMatchExpression()
+        .endNodeSelectorTerm().endRequired().endNodeAffinity().endSpec().build()).create();
+    client.persistentVolumeClaims().inNamespace("db").resource(
+        new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder().withNewMetadata().withName("data-db-0")
+            .withNamespace("db").endMetadata().withNewSpec().withVolumeName("pv-db-0").endSpec().build()).create();
+    InMemoryClaimStore store = new InMemoryClaimStore(Clock.systemUTC());
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
+        Duration.ofMinutes(1), Duration.ofMinutes(5), store).start(Duration.ofMillis(300), Duration.ofMillis(50))) {
+      client.nodes().resource(new NodeBuilder().withNewMetadata().withName("ip-db").endMetadata()
+          .withNewSpec().withProviderID("aws:///us-east-1a/i-0123456789abcdef1").endSpec().build()).create();
+      client.pods().inNamespace("db").resource(new PodBuilder().withNewMetadata().withName("db-0")
+          .withNamespace("db").addToLabels("app", "db").endMetadata().withNewSpec().withNodeName("ip-db")
+          .addNewVolume().withName("data").withNewPersistentVolumeClaim().withClaimName("data-db-0")
+          .endPersistentVolumeClaim().endVolume()
+          .addNewContainer().withName("db").withImage("db").endContainer().endSpec().build()).create();
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      JsonNode pod = null;
+      while (System.nanoTime() < deadline) {
+        String json = store.nodeStates().get("ip-db");
+        if (json != null && JSON.readTree(json).path("pods").size() == 1) {
+          pod = JSON.readTree(json).path("pods").get(0);
+          break;
+        }
+        Thread.sleep(50);
+      }
+      assertThat(pod).isNotNull();
+      assertThat(pod.path("volumeZones")).hasSize(1);
+      assertThat(pod.path("volumeZones").get(0).asText()).isEqualTo("us-east-1a");
+    } finally {
+      client.pods().inNamespace("db").delete();
+      client.nodes().withName("ip-db").delete();
+      client.persistentVolumeClaims().inAnyNamespace().delete();
+      client.persistentVolumes().delete();
+    }
+  }
+
+  @Test
   void theNodesConditionsAreMirroredWithWhenTheyLastChanged() throws Exception {
     InMemoryClaimStore store = new InMemoryClaimStore(Clock.systemUTC());
     try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
