@@ -200,7 +200,10 @@ public final class ClusterWatch implements AutoCloseable {
         && nodes.hasSynced() && claims != null && claims.hasSynced() && volumes != null && volumes.hasSynced();
   }
 
-  /** Completes once budgets, nodes and pods have first been listed; fails if the watch is closed before. */
+  /**
+   * Completes once budgets, nodes, volume claims, volumes and pods have first been listed; fails if the watch is
+   * closed before.
+   */
   public CompletableFuture<Void> listed() {
     return listed;
   }

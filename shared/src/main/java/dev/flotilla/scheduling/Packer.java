@@ -501,7 +501,9 @@ final class Packer {
    */
   private static boolean admits(Stream stream, NodeShape shape) {
     PodClass c = stream.representative;
-    return c.admits.get(shape.index) && (stream.capacityTypeMask == c.capacityTypeMask
+    boolean capacitySpread = c.template.spreads().stream()
+        .anyMatch(s -> s.topologyKey().equals(dev.flotilla.model.WellKnownLabels.CAPACITY_TYPE));
+    return c.admits.get(shape.index) && (!capacitySpread
         || (stream.capacityTypeMask & 1 << shape.capacityType.ordinal()) != 0);
   }
 

@@ -17,8 +17,9 @@ final class PodClass {
   /** Index of the constraint signature (selectors, affinity, tolerations, volume zones) it shares with others. */
   int signature;
   /**
-   * Node shapes it may run on: its signature's, in its best NodePool, where its requests fit; and, for each zone that
-   * pool does not sell, the next pool's that does, for the shares zone topology pins there (see {@link PodClasses}).
+   * Node shapes it may run on: its signature's, in its best NodePool, where its requests fit; and, for a class that
+   * carries a zone spread, for each zone that pool does not sell, the next pool's that does, for the shares the spread
+   * pins there (see {@link PodClasses}). A NodePool's limits may move it to another pool ({@link PoolFallbacks}).
    */
   BitSet shapes;
   /**

@@ -82,7 +82,11 @@ final class PodClasses {
           fits.set(s);
         }
       }
-      if (!fits.isEmpty()) {
+      // only for pods that carry a zone spread themselves: kube-scheduler holds no other pod to a zone a lighter
+      // pool's node makes a domain, and a pod only matched by a spread, or selected by zone affinity, must keep to its
+      // heaviest pool
+      if (!fits.isEmpty()
+          && c.template.spreads().stream().anyMatch(s -> s.topologyKey().equals(WellKnownLabels.ZONE))) {
         addZoneFallbacks(c, sig, fits);
       }
       c.shapes = fits;
@@ -109,7 +113,7 @@ final class PodClasses {
   /**
    * Adds, for each zone the class's heaviest pool does not sell it a node in, the shapes of the heaviest pool that
    * does: Karpenter counts a spread's domains over every NodePool the pod may use, and where the topology sends a pod
-   * to such a zone it tries the pools in weight order there. Only shares zone topology pins to those zones use them
+   * to such a zone it tries the pools in weight order there. Only shares its spread pins to those zones use them
    * (see the scheduler's groups); the class's other pods keep to its heaviest pool.
    */
   private void addZoneFallbacks(PodClass c, BitSet sig, BitSet fits) {

@@ -20,7 +20,8 @@ import java.util.Set;
  * requirements, tolerations and topology, within the NodePools' limits. Works on plain domain values only.
  *
  * <p>The steps: build the node shapes each NodePool allows (DaemonSet overhead taken off); group identical pods into
- * classes; find the shapes each class may use (its best-weighted NodePool only); settle zone-level topology by
+ * classes; find the shapes each class may use (its best-weighted NodePool, and for a zone spread's shares in zones
+ * that pool does not sell, the best-weighted pool that does); settle zone-level topology by
  * pinning shares of classes to zones; solve the fractional bound; pack; then re-choose each node as the cheapest
  * shape that holds what it got, and rank the alternatives for CreateFleet. The same input always gives the same plan.
  *
@@ -195,7 +196,8 @@ public final class Scheduler {
       // what the bound covers: the pods in-flight room did not take
       Map<PodClass.Item, Integer> newNodePods = new HashMap<>();
       items.forEach(i -> newNodePods.put(i, i.remaining));
-      // the bound of the classes as a whole is this one where no in-flight room took pods and zones took none out
+      // the bound of the classes as a whole stands for this one where no in-flight room took pods and zones took none
+      // out (with a zone spread's shares in lighter pools, it lets the whole class use them: looser, still a bound)
       int placed = items.stream().mapToInt(i -> i.remaining).sum();
       FractionalBound.Result bound = whole != null && input.inFlight().isEmpty()
           && placed == placeable.stream().mapToInt(c -> c.names.size()).sum() && pinned ? whole
