@@ -50,14 +50,8 @@ final class NodeMirror implements AutoCloseable {
   /**
    * @param listed whether the caches answer for the whole cluster: until they do, nothing is written, since a node
    *               whose pods are not listed yet would be mirrored empty, and consolidation removes empty nodes
+   * @param volumeZones a pod's bound volumes' zones (see {@link VolumeZones})
    */
-  NodeMirror(ClaimStore store, Function<String, Node> nodes, Function<String, List<Pod>> podsOn,
-      Supplier<List<PodDisruptionBudget>> budgets, java.util.function.BooleanSupplier listed, Duration minInterval,
-      Duration tick) {
-    this(store, nodes, podsOn, budgets, listed, pod -> Set.of(), minInterval, tick);
-  }
-
-  /** @param volumeZones a pod's bound volumes' zones (see {@link VolumeZones}) */
   NodeMirror(ClaimStore store, Function<String, Node> nodes, Function<String, List<Pod>> podsOn,
       Supplier<List<PodDisruptionBudget>> budgets, java.util.function.BooleanSupplier listed,
       Function<Pod, Set<String>> volumeZones, Duration minInterval, Duration tick) {

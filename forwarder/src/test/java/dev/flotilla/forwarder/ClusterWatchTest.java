@@ -96,15 +96,7 @@ class ClusterWatchTest {
 
   @Test
   void aPendingPodsBoundVolumeHoldsItToTheVolumesZone() throws Exception {
-    client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
-        .withNewMetadata().withName("pv-data-0").endMetadata()
-        .withNewSpec().withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
-        .withKey("topology.ebs.csi.aws.com/zone").withOperator("In").withValues("us-east-1b").endMatchExpression()
-        .endNodeSelectorTerm().endRequired().endNodeAffinity().endSpec().build()).create();
-    client.persistentVolumeClaims().inNamespace("shop").resource(
-        new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder().withNewMetadata().withName("data-db-0")
-            .withNamespace("shop").endMetadata().withNewSpec().withVolumeName("pv-data-0").endSpec().build())
-        .create();
+    ZonalVolumes.bound(client, "shop", "data-db-0", "pv-data-0", "us-east-1b");
     createPod("db-0", true, "StatefulSet");
     Pod db = client.pods().inNamespace("shop").withName("db-0").get();
     db.getSpec().getVolumes().add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("data")
@@ -121,8 +113,7 @@ class ClusterWatchTest {
       assertThat(pendingSent()).filteredOn(p -> p.name().equals("shop/web-0")).singleElement()
           .satisfies(p -> assertThat(p.volumeZones()).isEmpty());
     } finally {
-      client.persistentVolumeClaims().inAnyNamespace().delete();
-      client.persistentVolumes().delete();
+      ZonalVolumes.removeAll(client);
     }
   }
 

@@ -76,14 +76,7 @@ class NodeMirrorTest {
   void aRunningPodIsMirroredWithItsBoundVolumesZone() throws Exception {
     // consolidation must not move it to a node in another zone, where kube-scheduler's VolumeBinding never puts it;
     // the mirror reads pods from the informer's compact store, which must keep their volumes
-    client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
-        .withNewMetadata().withName("pv-db-0").endMetadata()
-        .withNewSpec().withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
-        .withKey("topology.ebs.csi.aws.com/zone").withOperator("In").withValues("us-east-1a").endMatchExpression()
-        .endNodeSelectorTerm().endRequired().endNodeAffinity().endSpec().build()).create();
-    client.persistentVolumeClaims().inNamespace("db").resource(
-        new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder().withNewMetadata().withName("data-db-0")
-            .withNamespace("db").endMetadata().withNewSpec().withVolumeName("pv-db-0").endSpec().build()).create();
+    ZonalVolumes.bound(client, "db", "data-db-0", "pv-db-0", "us-east-1a");
     InMemoryClaimStore store = new InMemoryClaimStore(Clock.systemUTC());
     try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
         Duration.ofMinutes(1), Duration.ofMinutes(5), store).start(Duration.ofMillis(300), Duration.ofMillis(50))) {
@@ -111,8 +104,7 @@ class NodeMirrorTest {
     } finally {
       client.pods().inNamespace("db").delete();
       client.nodes().withName("ip-db").delete();
-      client.persistentVolumeClaims().inAnyNamespace().delete();
-      client.persistentVolumes().delete();
+      ZonalVolumes.removeAll(client);
     }
   }
 

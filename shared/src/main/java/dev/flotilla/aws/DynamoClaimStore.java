@@ -365,7 +365,7 @@ public final class DynamoClaimStore implements ClaimStore {
   public Map<String, String> reservations(Collection<String> pods) {
     Map<String, String> result = new LinkedHashMap<>();
     long now = clock.instant().getEpochSecond();
-    batchGet(new ArrayList<>(new LinkedHashSet<>(pods)).stream().map(pod -> key("POD#" + pod)).toList(),
+    batchGet(pods.stream().distinct().map(pod -> key("POD#" + pod)).toList(),
         "reservation", item -> {
           if (Long.parseLong(item.get(ClaimTable.EXPIRES_AT).n()) > now) {
             result.put(item.get(ClaimTable.SK).s().substring("POD#".length()), item.get("claimId").s());

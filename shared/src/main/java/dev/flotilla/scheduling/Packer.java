@@ -36,6 +36,8 @@ final class Packer {
     final int group;
     final long zoneMask;
     final int capacityTypeMask;
+    /** Its pods carry a capacity-type spread: on a node bought already they keep to their share's capacity type. */
+    final boolean capacitySpread;
     final List<SizeOrderedBin> bins = new ArrayList<>();
     /** Per resource, the least any of its pods requests: a node with less room left takes none of them. */
     long[] least;
@@ -46,6 +48,8 @@ final class Packer {
       this.group = group;
       this.zoneMask = zoneMask;
       this.capacityTypeMask = capacityTypeMask;
+      this.capacitySpread = representative.template.spreads().stream()
+          .anyMatch(s -> s.topologyKey().equals(dev.flotilla.model.WellKnownLabels.CAPACITY_TYPE));
       for (int b = 0; b < BINS; b++) {
         bins.add(new SizeOrderedBin());
       }
@@ -500,10 +504,7 @@ final class Packer {
    * likewise tries existing and in-flight nodes before any NodePool's template; only new nodes follow pool weights.
    */
   private static boolean admits(Stream stream, NodeShape shape) {
-    PodClass c = stream.representative;
-    boolean capacitySpread = c.template.spreads().stream()
-        .anyMatch(s -> s.topologyKey().equals(dev.flotilla.model.WellKnownLabels.CAPACITY_TYPE));
-    return c.admits.get(shape.index) && (!capacitySpread
+    return stream.representative.admits.get(shape.index) && (!stream.capacitySpread
         || (stream.capacityTypeMask & 1 << shape.capacityType.ordinal()) != 0);
   }
 

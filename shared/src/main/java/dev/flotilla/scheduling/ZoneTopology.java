@@ -150,11 +150,10 @@ final class ZoneTopology {
    * zone anti-affinity must not, whatever the plan does.
    */
   private long runningZones(Topology.Group g) {
+    long[] counts = runningCounts(g);
     long mask = 0;
-    for (int i = 0; i < runningZone.length; i++) {
-      if (runningZone[i] >= 0 && g.matches(runningCounts.get(i).pod())) {
-        mask |= 1L << runningZone[i];
-      }
+    for (int z = 0; z < zones.size(); z++) {
+      mask |= counts[z] > 0 ? 1L << z : 0;
     }
     return mask;
   }
@@ -173,14 +172,13 @@ final class ZoneTopology {
 
   /** A new spread starts from the pods already running in each zone: the skew the cluster's scheduler checks. */
   private Spread seeded(Spread spread) {
-    for (int i = 0; i < runningZone.length; i++) {
-      int z = runningZone[i];
-      if (z >= 0 && spread.group.matches(runningCounts.get(i).pod())) {
-        spread.counts[z] += runningCounts.get(i).count();
-      }
+    long[] running = runningCounts(spread.group);
+    for (int z = 0; z < zones.size(); z++) {
+      spread.counts[z] += running[z];
     }
     return spread;
   }
+
 
   private List<PodClass> settled = List.of();
   private Map<PodClass, Plan> plans = Map.of();
