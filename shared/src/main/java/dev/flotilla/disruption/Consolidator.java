@@ -741,7 +741,7 @@ public final class Consolidator {
       for (NodeState node : view.nodes()) {
         String zone = node.labels().get(WellKnownLabels.ZONE);
         if (zone != null) {
-          placed.put(node.node(), node.pods().stream().map(p -> new PlacedPod(p.pod(), zone)).toList());
+          placed.put(node.node(), node.pods().stream().map(p -> PlacedPod.on(p.pod(), zone, node.labels())).toList());
         }
       }
       List<PlacedPod> all = new ArrayList<>();

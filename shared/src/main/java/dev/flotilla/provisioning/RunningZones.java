@@ -19,6 +19,7 @@ import java.util.function.Supplier;
  * zone-spread workload can only land in a zone that keeps the skew against its running siblings, one with zone
  * affinity only in a zone where a pod it selects runs, one with zone anti-affinity only where none does; a plan blind
  * to them puts its node in a zone the cluster's scheduler then refuses, and the pod waits for launch after launch.
+ * A capacity-type spread counts them the same way, by their nodes' capacity type.
  */
 final class RunningZones {
 
@@ -35,7 +36,8 @@ final class RunningZones {
     boolean zoneRules = pending.stream().anyMatch(p -> p.spreads().stream()
         .anyMatch(s -> s.topologyKey().equals(WellKnownLabels.ZONE))
         || p.affinity().stream().anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE))
-        || p.antiAffinity().stream().anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE)));
+        || p.antiAffinity().stream().anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE))
+        || p.spreads().stream().anyMatch(s -> s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)));
     if (!zoneRules) {
       return RunningPods.NONE;
     }
@@ -49,7 +51,7 @@ final class RunningZones {
       for (NodeState.NodePod p : node.pods()) {
         runningByName.put(p.pod().name(), p.pod());
         if (!leaving.contains(p.pod().name())) {
-          running.add(new PlacedPod(p.pod(), zone));
+          running.add(PlacedPod.on(p.pod(), zone, node.labels()));
         }
       }
     }
@@ -59,7 +61,8 @@ final class RunningZones {
       if (inFlight && c.zone() != null) {
         for (PodKind kind : c.kindsStillToLand(runningByName)) {
           for (int i = 0; i < kind.count(); i++) {
-            running.add(new PlacedPod(kind.pod(), c.zone()));
+            running.add(new PlacedPod(kind.pod(), c.zone(),
+                c.capacityType() == null ? null : c.capacityType().label()));
           }
         }
       }

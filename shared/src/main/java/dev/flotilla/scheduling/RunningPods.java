@@ -9,8 +9,8 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
- * The pods running in a cluster as zone spreads count them: how many pods of each namespace, labels and host ports
- * (all a spread's selector reads) run in each zone.
+ * The pods running in a cluster as zone and capacity-type spreads count them: how many pods of each namespace,
+ * labels and host ports (all a spread's selector reads) run in each zone on each capacity type.
  *
  * <p>A cluster of thousands of pods is a few dozen such sets, so a spread matches its selector against the sets, not
  * against every pod; and a consolidation try takes the pods of the nodes it removes out of its pass's counts rather
@@ -29,6 +29,7 @@ public final class RunningPods {
     final Map<String, String> labels;
     final Set<String> hostPorts;
     final String zone;
+    final String capacityType;
     final int hash;
 
     Key(PlacedPod p) {
@@ -36,13 +37,15 @@ public final class RunningPods {
       this.labels = p.pod().labels();
       this.hostPorts = p.pod().hostPorts();
       this.zone = p.zone();
-      this.hash = java.util.Objects.hash(namespace, labels, hostPorts, zone);
+      this.capacityType = p.capacityType();
+      this.hash = java.util.Objects.hash(namespace, labels, hostPorts, zone, capacityType);
     }
 
     @Override
     public boolean equals(Object o) {
       return o instanceof Key k && hash == k.hash && namespace.equals(k.namespace)
-          && java.util.Objects.equals(zone, k.zone) && labels.equals(k.labels) && hostPorts.equals(k.hostPorts);
+          && java.util.Objects.equals(zone, k.zone) && java.util.Objects.equals(capacityType, k.capacityType)
+          && labels.equals(k.labels) && hostPorts.equals(k.hostPorts);
     }
 
     @Override
@@ -51,8 +54,8 @@ public final class RunningPods {
     }
   }
 
-  /** {@code count} pods alike to {@code pod} running in {@code zone}. */
-  record Count(PendingPod pod, String zone, int count) {}
+  /** {@code count} pods alike to {@code pod} running in {@code zone} on nodes of {@code capacityType} (or null). */
+  record Count(PendingPod pod, String zone, String capacityType, int count) {}
 
   /** Each set of pods alike, by its place in {@code alike}: shared by these counts and those taken from them. */
   private final Map<Key, Integer> index;
@@ -77,7 +80,7 @@ public final class RunningPods {
     int[] counts = new int[pods.size()];
     for (PlacedPod p : pods) {
       int i = index.computeIfAbsent(new Key(p), k -> {
-        alike.add(new Count(p.pod(), p.zone(), 0));
+        alike.add(new Count(p.pod(), p.zone(), p.capacityType(), 0));
         return alike.size() - 1;
       });
       counts[i]++;
@@ -117,12 +120,23 @@ public final class RunningPods {
     return byZone;
   }
 
+  /** How many of the pods {@code matching} selects run on each capacity type that has any (nodes labelled with one). */
+  public Map<String, Integer> byCapacityType(Predicate<PendingPod> matching) {
+    Map<String, Integer> byType = new TreeMap<>();
+    for (Count c : counts()) {
+      if (c.capacityType() != null && matching.test(c.pod())) {
+        byType.merge(c.capacityType(), c.count(), Integer::sum);
+      }
+    }
+    return byType;
+  }
+
   /** Each set of pods alike that has any running, in the order first gathered. */
   List<Count> counts() {
     List<Count> running = new java.util.ArrayList<>(alike.length);
     for (int i = 0; i < alike.length; i++) {
       if (counts[i] > 0) {
-        running.add(new Count(alike[i].pod(), alike[i].zone(), counts[i]));
+        running.add(new Count(alike[i].pod(), alike[i].zone(), alike[i].capacityType(), counts[i]));
       }
     }
     return running;

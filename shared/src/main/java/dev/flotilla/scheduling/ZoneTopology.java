@@ -111,6 +111,7 @@ final class ZoneTopology {
   private final Map<Topology.Group, Long> occupiedZones = new HashMap<>();
   private final Map<Topology.Group, Integer> affinityZone = new HashMap<>();
   private final Map<PodClass, Long> heaviestZones = new HashMap<>();
+  private final Map<PodClass, int[]> zoneCapacityTypes = new HashMap<>();
   /** How much of what the bound buys for a class a zone sells; null when unknown. */
   private final java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth;
 
@@ -486,16 +487,49 @@ final class ZoneTopology {
           }
         }
       }
+      if (problem == null && !p.capacitySpreads.isEmpty()) {
+        // a zone whose pool sells only a capacity type the spread has too many of takes none of its pods (an
+        // on-demand pool selling us-east-1e beside a pool of both types that does not): they go where the other sells
+        long keeping = 0;
+        for (long rest = allowed; rest != 0; rest &= rest - 1) {
+          int z = Long.numberOfTrailingZeros(rest);
+          if (withinCapacitySpreads(c, p, zoneCapacityTypes(c, z)) != 0) {
+            keeping |= 1L << z;
+          }
+        }
+        if (keeping == 0) {
+          problem = "required topology spread on the capacity type cannot be met: no zone it"
+              + " may use sells a capacity type that keeps the skew";
+        }
+        allowed = keeping;
+      }
       if (problem != null) {
         unschedulable.add(new Unschedulable(name, problem));
         continue;
       }
-      long zoneMask = 1L << choose(c, p, allowed);
+      int zone = choose(c, p, allowed);
+      long zoneMask = 1L << zone;
       int capacityMask = c.capacityTypeMask;
+      if (!p.capacitySpreads.isEmpty()) {
+        // the share's capacity type is one its zone's pool sells there: pinned to another, no shape would hold it
+        int sold = zoneCapacityTypes(c, zone);
+        int within = withinCapacitySpreads(c, p, sold);
+        capacityMask = within != 0 ? within : sold;
+        // a type some zone sells alone is what that zone's shares must take: under a required spread, the zones that
+        // sell both leave it to them while the skew allows (taken here, it could leave on-demand a skew ahead when the
+        // zone spread sends a pod to us-east-1e, which sells on-demand alone, and that pod, and every one after, none)
+        int soldAlone = 0;
+        for (long rest = eligibleZones(c); rest != 0; rest &= rest - 1) {
+          int types = zoneCapacityTypes(c, Long.numberOfTrailingZeros(rest));
+          soldAlone |= Integer.bitCount(types) == 1 ? types : 0;
+        }
+        if (within != 0 && (capacityMask & ~soldAlone) != 0
+            && p.capacitySpreads.stream().anyMatch(TopologySpread::required)) {
+          capacityMask &= ~soldAlone;
+        }
+      }
       for (TopologySpread spread : p.capacitySpreads) {
-        long[] counts = capacityCounts.computeIfAbsent(group(spread.selector(), List.of(pod.namespace())),
-            k -> new long[CapacityType.values().length]);
-        capacityMask = (int) Long.lowestOneBit(leastUsed(counts, capacityMask));
+        capacityMask = (int) Long.lowestOneBit(leastUsed(capacityCounts(spread, pod), capacityMask));
       }
       record(pod, p, zoneMask, capacityMask);
       shares.computeIfAbsent(zoneMask * 4 + capacityMask, k -> new ArrayList<>()).add(name);
@@ -542,6 +576,69 @@ final class ZoneTopology {
       }
     }
     return best;
+  }
+
+  /** A capacity-type spread's counts per type: the running pods it selects first, as the cluster's scheduler counts. */
+  private long[] capacityCounts(TopologySpread spread, PendingPod pod) {
+    return capacityCounts.computeIfAbsent(group(spread.selector(), List.of(pod.namespace())), g -> {
+      long[] counts = new long[CapacityType.values().length];
+      Map<String, Integer> byType = running.byCapacityType(g::matches);
+      for (CapacityType type : CapacityType.values()) {
+        counts[type.ordinal()] = byType.getOrDefault(type.label(), 0);
+      }
+      return counts;
+    });
+  }
+
+  /**
+   * The capacity types of {@code sold} where one more of the class's pods keeps every required capacity-type spread it
+   * carries within its maxSkew, the spread's domains being the types the class may use.
+   */
+  private int withinCapacitySpreads(PodClass c, Plan p, int sold) {
+    PendingPod pod = c.template;
+    int mask = sold;
+    for (TopologySpread spread : p.capacitySpreads) {
+      if (!spread.required()) {
+        continue;
+      }
+      long[] counts = capacityCounts(spread, pod);
+      long min = Long.MAX_VALUE;
+      for (int t = 0; t < counts.length; t++) {
+        if ((c.capacityTypeMask & (1 << t)) != 0) {
+          min = Math.min(min, counts[t]);
+        }
+      }
+      int self = group(spread.selector(), List.of(pod.namespace())).matches(pod) ? 1 : 0;
+      for (int t = 0; t < counts.length; t++) {
+        if ((mask & (1 << t)) != 0 && counts[t] + self - min > spread.maxSkew()) {
+          mask &= ~(1 << t);
+        }
+      }
+    }
+    return mask;
+  }
+
+  /**
+   * The capacity types the pool a share of the class pinned to zone {@code z} launches from (the heaviest of its pools
+   * that sells the zone, see {@link Scheduler}) sells there.
+   */
+  private int zoneCapacityTypes(PodClass c, int z) {
+    return zoneCapacityTypes.computeIfAbsent(c, k -> {
+      int[] types = new int[zones.size()];
+      int[] rank = new int[zones.size()];
+      java.util.Arrays.fill(rank, -1);
+      for (int s = c.shapes.nextSetBit(0); s >= 0; s = c.shapes.nextSetBit(s + 1)) {
+        NodeShape shape = shapes.get(s);
+        for (long rest = shape.zoneMask; rest != 0; rest &= rest - 1) {
+          int zone = Long.numberOfTrailingZeros(rest);
+          if (rank[zone] < 0 || rank[zone] == shape.poolRank) {
+            rank[zone] = shape.poolRank;
+            types[zone] |= 1 << shape.capacityType.ordinal();
+          }
+        }
+      }
+      return types;
+    })[z] & c.capacityTypeMask;
   }
 
   /** Counts a pod pinned to one zone (and capacity type) in every rule that selects it. */

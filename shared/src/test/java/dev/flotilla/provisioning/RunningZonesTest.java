@@ -76,6 +76,26 @@ class RunningZonesTest {
   }
 
   @Test
+  void aCapacityTypeSpreadReadsTheMirrorAndCountsPodsByTheirNodesCapacityType() {
+    LabelSelector api = LabelSelector.of(Map.of("app", "api"));
+    PendingPod spread = PendingPod.builder("shop/api-0").labels(Map.of("app", "api"))
+        .spreads(List.of(new TopologySpread(WellKnownLabels.CAPACITY_TYPE, 1, true, api))).build();
+    // the forwarder's own nodes carry Flotilla's label, nodes another autoscaler made Karpenter's
+    store.putNodeState("ip-a", new NodeState("ip-a", "i-a", Map.of(WellKnownLabels.ZONE, "us-east-1a",
+        WellKnownLabels.CAPACITY_TYPE, "on-demand"), false, Resources.NONE, List.of(),
+        List.of(new NodeState.NodePod(spread.withName("shop/api-1"), -1),
+            new NodeState.NodePod(spread.withName("shop/api-2"), -1))).toJson());
+    store.putNodeState("ip-b", new NodeState("ip-b", "i-b", Map.of(WellKnownLabels.ZONE, "us-east-1b",
+        "karpenter.sh/capacity-type", "spot"), false, Resources.NONE, List.of(),
+        List.of(new NodeState.NodePod(spread.withName("shop/api-3"), -1))).toJson());
+    inFlight("booting", "us-east-1c", ClaimState.Launched, List.of(spread.withName("shop/api-4")));
+
+    assertThat(RunningZones.countedBy(List.of(spread), () -> store.nodeStates().values().stream()
+        .map(NodeState::parse).toList(), store.claims()).byCapacityType(p -> api.matches(p.labels())))
+        .containsExactly(Map.entry("on-demand", 3), Map.entry("spot", 1));
+  }
+
+  @Test
   void podsWithZoneAffinityOrAntiAffinityReadTheMirrorAndPodsWithNoZoneRuleDoNot() {
     mirror("ip-a", "us-east-1a", List.of(web("web-0")));
     LabelSelector sessions = LabelSelector.of(Map.of("app", "session"));

@@ -43,6 +43,7 @@ final class PlanInvariants {
     assertThat(seen).as("every pod exactly once, placed or reported").containsExactlyInAnyOrderElementsOf(pods.keySet());
 
     Map<String, String> zoneOf = new HashMap<>();
+    Map<String, String> capacityTypeOf = new HashMap<>();
     Map<String, Resources> poolCapacity = new HashMap<>();
     int node = 0;
     for (NodeClaim claim : plan.nodeClaims()) {
@@ -71,6 +72,7 @@ final class PlanInvariants {
       List<PendingPod> onNode = claim.pods().stream().map(pods::get).toList();
       for (PendingPod p : onNode) {
         zoneOf.put(p.name(), claim.zone());
+        capacityTypeOf.put(p.name(), claim.capacityType().label());
         used = used.plus(p.requests());
         assertThat(selects(p, labels)).as(where + ": " + p.name() + " node selector and affinity").isTrue();
         assertThat(Toleration.firstUntolerated(pool.schedulingTaints(), p.tolerations())).as(where + ": taints of " + p.name())
@@ -120,6 +122,7 @@ final class PlanInvariants {
       for (String name : placement.pods()) {
         PendingPod p = pods.get(name);
         zoneOf.put(name, inFlight.zone());
+        capacityTypeOf.put(name, inFlight.capacityType().label());
         used = used.plus(p.requests());
         assertThat(selects(p, labels)).as("in-flight " + inFlight.claimId() + ": selectors of " + name).isTrue();
         assertThat(Toleration.firstUntolerated(pool.schedulingTaints(), p.tolerations())).isNull();
@@ -159,6 +162,28 @@ final class PlanInvariants {
               .containsKey(zoneOf.get(p.name()));
           assertThat(counts.get(zoneOf.get(p.name())) - min).as("zone spread of " + p.name() + " in "
               + zoneOf.get(p.name()) + " " + counts).isLessThanOrEqualTo(s.maxSkew());
+        }
+      }
+      for (TopologySpread s : p.spreads()) {
+        if (s.required() && s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)) {
+          // over the capacity types some pool the pod tolerates sells
+          Map<String, Integer> counts = new TreeMap<>();
+          for (NodePool pool : input.pools()) {
+            if (Toleration.firstUntolerated(pool.taints(), p.tolerations()) == null) {
+              for (dev.flotilla.model.CapacityType t : dev.flotilla.model.CapacityType.values()) {
+                if (pool.requirements().stream().allMatch(r -> !r.key().equals(WellKnownLabels.CAPACITY_TYPE)
+                    || r.matchesValue(t.label()))) {
+                  counts.put(t.label(), 0);
+                }
+              }
+            }
+          }
+          pods.values().stream().filter(q -> capacityTypeOf.containsKey(q.name())
+              && q.namespace().equals(p.namespace()) && s.selector().matches(q.labels()))
+              .forEach(q -> counts.merge(capacityTypeOf.get(q.name()), 1, Integer::sum));
+          int min = counts.values().stream().mapToInt(Integer::intValue).min().orElse(0);
+          assertThat(counts.get(capacityTypeOf.get(p.name())) - min).as("capacity-type spread of " + p.name()
+              + " on " + capacityTypeOf.get(p.name()) + " " + counts).isLessThanOrEqualTo(s.maxSkew());
         }
       }
       for (PodAffinityTerm anti : p.antiAffinity()) {
