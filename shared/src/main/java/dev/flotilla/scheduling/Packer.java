@@ -35,9 +35,14 @@ final class Packer {
     final PodClass representative;
     final int group;
     final long zoneMask;
+    /** The zones a node bought already may be in to take its pods: its class's where its zone is only preferred. */
+    long boughtZoneMask;
     final int capacityTypeMask;
-    /** Its pods carry a capacity-type spread: on a node bought already they keep to their share's capacity type. */
-    final boolean capacitySpread;
+    /**
+     * Its pods carry a capacity-type spread the cluster's scheduler keeps: on a node bought already they keep to their
+     * share's capacity type.
+     */
+    boolean capacitySpread;
     final List<SizeOrderedBin> bins = new ArrayList<>();
     /** Per resource, the least any of its pods requests: a node with less room left takes none of them. */
     long[] least;
@@ -48,8 +53,6 @@ final class Packer {
       this.group = group;
       this.zoneMask = zoneMask;
       this.capacityTypeMask = capacityTypeMask;
-      this.capacitySpread = representative.template.spreads().stream()
-          .anyMatch(s -> s.topologyKey().equals(dev.flotilla.model.WellKnownLabels.CAPACITY_TYPE));
       for (int b = 0; b < BINS; b++) {
         bins.add(new SizeOrderedBin());
       }
@@ -119,6 +122,9 @@ final class Packer {
         return streams.size() - 1;
       });
       Stream stream = streams.get(item.stream);
+      stream.boughtZoneMask |= item.softZone ? c.zoneMask : item.zoneMask;
+      stream.capacitySpread |= !item.softCapacity && c.template.spreads().stream()
+          .anyMatch(s -> s.topologyKey().equals(dev.flotilla.model.WellKnownLabels.CAPACITY_TYPE));
       if (stream.least == null) {
         stream.least = c.requests.clone();
       }
@@ -472,7 +478,7 @@ final class Packer {
   private int bulk(OpenNode node, PodClass.Item item) {
     long max = Math.min(takeable(item), Dims.copiesThatFit(item.podClass.requests, node.room));
     max = Math.min(max, Topology.allowedOn(item.podClass, node.counts, node.repelled, (int) Math.min(max, Integer.MAX_VALUE)));
-    if ((item.zoneMask & node.zoneMask) == 0) {
+    if ((zones(item) & node.zoneMask) == 0) {
       return 0;
     }
     return max <= 2 ? (int) max : (int) ((max + 1) / 2);
@@ -483,11 +489,16 @@ final class Packer {
     for (int r = 0; r < req.length; r++) {
       node.room[r] -= req[r] * n;
     }
-    node.zoneMask &= item.zoneMask;
+    node.zoneMask &= zones(item);
     Topology.count(item.podClass, node.counts, node.repelled, n);
     node.items.add(item);
     node.itemCounts.add(n);
     node.value += item.value * n;
+  }
+
+  /** The zones the item's pods may take a node in: any its class may use, on a node bought already, if preferred. */
+  private long zones(PodClass.Item item) {
+    return anyPool && item.softZone ? item.podClass.zoneMask : item.zoneMask;
   }
 
   /**
@@ -517,7 +528,7 @@ final class Packer {
     PodClass.Item best = null;
     double bestScore = -1;
     for (Stream stream : streams) {
-      if (stream.remaining == 0 || (stream.zoneMask & node.zoneMask) == 0
+      if (stream.remaining == 0 || ((anyPool ? stream.boughtZoneMask : stream.zoneMask) & node.zoneMask) == 0
           || localZones != 0 && (stream.zoneMask & ~localZones) != 0
           || !Dims.fits(stream.least, node.room)
           || !(anyPool ? admits(stream, node.shape) : (stream.capacityTypeMask & capacityBit) != 0

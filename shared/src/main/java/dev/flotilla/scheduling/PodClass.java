@@ -56,6 +56,14 @@ final class PodClass {
     final List<String> names;
     /** Zone topology pinned this share to fewer zones than its class may use. */
     final boolean pinned;
+    /**
+     * Its share's zone comes only from spreads the cluster's scheduler may break (ScheduleAnyway): a node bought
+     * already, in flight, may take it in any zone its class may use, as the cluster's scheduler will place it there
+     * once that node is ready. New nodes keep to the share's zone, so that they honour the spread.
+     */
+    boolean softZone;
+    /** Likewise for its share's capacity type. */
+    boolean softCapacity;
     /** Index of its group in the program that guides the packing (same signature and pool, and zones if pinned). */
     int group = -1;
     /** Index of its class in that program (same group and requests), or -1. */

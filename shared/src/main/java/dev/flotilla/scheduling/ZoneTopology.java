@@ -238,9 +238,16 @@ final class ZoneTopology {
         items.add(new PodClass.Item(items.size(), c, c.zoneMask, c.capacityTypeMask, c.names));
         continue;
       }
+      Plan p = plans.get(c);
+      boolean softZone = p.antiCarried.isEmpty() && p.antiMember.isEmpty() && p.follows.isEmpty()
+          && p.carried.stream().noneMatch(s -> s.required) && p.member.stream().noneMatch(s -> s.required);
+      boolean softCapacity = p.capacitySpreads.stream().noneMatch(TopologySpread::required);
       for (Map.Entry<Long, List<String>> share : classShares.entrySet()) {
         long key = share.getKey();
-        items.add(new PodClass.Item(items.size(), c, key >>> 2, (int) (key & 3), share.getValue()));
+        PodClass.Item item = new PodClass.Item(items.size(), c, key >>> 2, (int) (key & 3), share.getValue());
+        item.softZone = softZone;
+        item.softCapacity = softCapacity;
+        items.add(item);
       }
     }
     return items;

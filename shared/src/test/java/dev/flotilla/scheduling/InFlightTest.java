@@ -158,4 +158,43 @@ class InFlightTest {
     assertThat(plan.inFlightPlacements()).isEmpty();
     assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c -> assertThat(c.nodePool()).isEqualTo("general"));
   }
+  private static List<PendingPod> spread(int n, boolean required) {
+    Map<String, String> labels = Map.of("app", "api");
+    List<PendingPod> pods = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      pods.add(PendingPod.builder("shop/api-" + i).labels(labels).ownerKind("ReplicaSet")
+          .requests(Resources.of(1000, 2 * GIB)).spreads(List.of(new dev.flotilla.model.TopologySpread(
+              WellKnownLabels.ZONE, 1, required, LabelSelector.of(labels)))).build());
+    }
+    return pods;
+  }
+
+  @Test
+  void podsWhoseZoneSpreadMayBeBrokenTakeRoomInFlightInAnyZoneAndARequiredSpreadKeepsItsZones() {
+    // four api pods already run in us-east-1a, one in 1b and one in 1c: the spread's least-used zones are 1b and 1c. With ScheduleAnyway the
+    // cluster's scheduler puts the pending pods on the in-flight node in 1a once it is ready, wherever the plan
+    // launched for them: a node launched in another zone was deleted empty. With DoNotSchedule it refuses 1a
+    InFlightNode node = new InFlightNode("claim-1", "default", "m7i.2xlarge", "us-east-1a", CapacityType.ON_DEMAND,
+        List.of());
+    List<PlacedPod> running = new ArrayList<>();
+    spread(4, false).forEach(p -> running.add(new PlacedPod(p.withName(p.name() + "-running"), "us-east-1a")));
+    running.add(new PlacedPod(spread(1, false).getFirst().withName("shop/api-b"), "us-east-1b"));
+    running.add(new PlacedPod(spread(1, false).getFirst().withName("shop/api-c"), "us-east-1c"));
+
+    for (boolean required : new boolean[] {false, true}) {
+      SchedulingInput input = new SchedulingInput(spread(3, required), List.of(), CATALOG, List.of(), Map.of(),
+          List.of(node), RunningPods.of(running));
+      Plan plan = new Scheduler().schedule(input);
+
+      // (the plan checker counts a spread over the plan's pods alone, not beside running ones)
+      assertThat(plan.unschedulable()).isEmpty();
+      if (required) {
+        assertThat(plan.inFlightPlacements()).isEmpty();
+        assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c -> assertThat(c.zone()).isNotEqualTo("us-east-1a"));
+      } else {
+        assertThat(plan.nodeClaims()).isEmpty();
+        assertThat(plan.inFlightPlacements()).singleElement().satisfies(p -> assertThat(p.pods()).hasSize(3));
+      }
+    }
+  }
 }
