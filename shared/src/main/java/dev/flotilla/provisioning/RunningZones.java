@@ -35,7 +35,8 @@ final class RunningZones {
       java.util.Set<String> leaving) {
     boolean zoneRules = pending.stream().anyMatch(p -> p.spreads().stream()
         .anyMatch(s -> s.topologyKey().equals(WellKnownLabels.ZONE))
-        || p.affinity().stream().anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE))
+        || p.affinity().stream().anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE)
+            || t.topologyKey().equals(WellKnownLabels.HOSTNAME))
         || p.antiAffinity().stream().anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE))
         || p.spreads().stream().anyMatch(s -> s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)));
     if (!zoneRules) {

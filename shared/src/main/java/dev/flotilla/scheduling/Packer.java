@@ -63,6 +63,14 @@ final class Packer {
   private final List<BitSet> groupShapes;
   private FractionalBound.Result bound;
   private final int topologyGroups;
+  /**
+   * Per group, whether a pod of it is on some node already: required hostname affinity to a group of its own lets
+   * only the first of them open a node (kube-scheduler's exception for the first pod of such a group), so once one
+   * is placed, or runs in the cluster, the others go where pods of the group are. As packings start: {@link #seeded}
+   * before any (the cluster's, and in-flight room's).
+   */
+  private final boolean[] seeded;
+  private final boolean[] seededBefore;
   private final double[] sizeWeights;
   private final List<Stream> streams = new ArrayList<>();
   private final ShapeRanking ranking;
@@ -101,6 +109,8 @@ final class Packer {
     this.groupShapes = groupShapes;
     this.ranking = new ShapeRanking(shapes, groupShapes, orders);
     this.topologyGroups = topologyGroups;
+    this.seeded = new boolean[topologyGroups];
+    this.seededBefore = new boolean[topologyGroups];
     this.limits = limits;
     this.sizeWeights = new double[dims];
     sizeWeights[Dims.CPU] = 1.0 / 1000;
@@ -137,9 +147,20 @@ final class Packer {
     }
   }
 
+  /** Marks a group that has pods in the cluster already (see {@link #seeded}). */
+  void seed(int group) {
+    seeded[group] = true;
+    seededBefore[group] = true;
+  }
+
   /** Fills the spare room of in-flight nodes, each in turn, with the pods that match it best. */
   void fillInFlight(List<OpenNode> inFlight) {
     anyPool = true;
+    for (OpenNode node : inFlight) {
+      for (int g = 0; g < topologyGroups; g++) {
+        seeded[g] |= node.counts[g] > 0;
+      }
+    }
     for (OpenNode node : inFlight) {
       epoch++;
       PodClass.Item pick = choose(node);
@@ -149,6 +170,7 @@ final class Packer {
           break;
         }
         place(node, pick, n);
+        seed(pick);
         pick.remaining -= n;
         if (pick.remaining == 0) {
           remove(pick);
@@ -157,6 +179,7 @@ final class Packer {
       }
     }
     anyPool = false;
+    System.arraycopy(seeded, 0, seededBefore, 0, topologyGroups);
   }
 
   /**
@@ -221,8 +244,11 @@ final class Packer {
   List<OpenNode> pack(List<PodClass.Item> items, FractionalBound.Result fractionalBound, Strategy strategy,
       List<OpenNode> kept) {
     this.bound = fractionalBound;
+    System.arraycopy(seededBefore, 0, seeded, 0, topologyGroups);
     PodClass.Item[] order = items.toArray(new PodClass.Item[0]);
-    Arrays.sort(order, strategy.anchorOrder);
+    // pods with hostname affinity to others' pods open no node: they join those the others open
+    Arrays.sort(order, Comparator.comparing((PodClass.Item i) -> i.podClass.follower)
+        .thenComparing(strategy.anchorOrder));
 
     List<OpenNode> nodes = new ArrayList<>();
     List<int[]> bestPicks = new ArrayList<>();
@@ -259,6 +285,11 @@ final class Packer {
           continue;
         }
         double efficiency = efficiency(anchor, ownFirst, node, items, picks);
+        if (gathers(anchor) && taken(anchor, items, picks) < anchor.remaining) {
+          // pods that select their own kind on the hostname all join the first one's node: a node too small for them
+          // all leaves the rest with nowhere to go
+          efficiency *= 1e-3;
+        }
         if (efficiency > bestEfficiency) {
           bestEfficiency = efficiency;
           best = shape;
@@ -368,6 +399,7 @@ final class Packer {
     for (int[] pick : picks) {
       PodClass.Item item = items.get(pick[0]);
       place(node, item, pick[1]);
+      seed(item);
       item.remaining -= pick[1];
       item.quota = Math.max(0, item.quota - pick[1]);
       if (item.remaining == 0) {
@@ -477,11 +509,48 @@ final class Packer {
   /** How many of the item to add now: half of what could go, so the next pick can rebalance the room. */
   private int bulk(OpenNode node, PodClass.Item item) {
     long max = Math.min(takeable(item), Dims.copiesThatFit(item.podClass.requests, node.room));
-    max = Math.min(max, Topology.allowedOn(item.podClass, node.counts, node.repelled, (int) Math.min(max, Integer.MAX_VALUE)));
+    max = Math.min(max, allowed(item.podClass, node, (int) Math.min(max, Integer.MAX_VALUE)));
     if ((zones(item) & node.zoneMask) == 0) {
       return 0;
     }
     return max <= 2 ? (int) max : (int) ((max + 1) / 2);
+  }
+
+  /** Whether the anchor's pods select their own kind on the hostname and none of that kind is on a node yet. */
+  private boolean gathers(PodClass.Item anchor) {
+    for (int g : anchor.podClass.needs) {
+      if (!seeded[g] && Topology.contains(anchor.podClass.matches, g)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static int taken(PodClass.Item anchor, List<PodClass.Item> items, List<int[]> picks) {
+    int taken = 0;
+    for (int[] pick : picks) {
+      if (items.get(pick[0]) == anchor) {
+        taken += pick[1];
+      }
+    }
+    return taken;
+  }
+
+  /** How many of {@code wanted} pods of the class the node can still take ({@link Topology#allowedOn}, seeds). */
+  private int allowed(PodClass c, OpenNode node, int wanted) {
+    for (int g : c.needs) {
+      if (node.counts[g] == 0 && seeded[g]) {
+        return 0;
+      }
+    }
+    return Topology.allowedOn(c, node.counts, node.repelled, wanted);
+  }
+
+  /** The groups the item's pods count in have pods on a node for good (not a node only tried). */
+  private void seed(PodClass.Item item) {
+    for (int g : item.podClass.matches) {
+      seeded[g] = true;
+    }
   }
 
   private void place(OpenNode node, PodClass.Item item, int n) {
@@ -533,12 +602,14 @@ final class Packer {
           || !Dims.fits(stream.least, node.room)
           || !(anyPool ? admits(stream, node.shape) : (stream.capacityTypeMask & capacityBit) != 0
               && groupShapes.get(stream.group).get(shapeIndex))
-          || Topology.allowedOn(stream.representative, node.counts, node.repelled, 1) == 0) {
+          || allowed(stream.representative, node, 1) == 0) {
         continue;
       }
       PodClass.Item candidate = candidate(stream, node, roomBin, roomSize);
       if (candidate != null) {
-        double score = dot(candidate.podClass.requests, node.room, node.shape.room);
+        // a pod whose hostname affinity this node meets goes first: few nodes do, the others' pods fit anywhere
+        double score = dot(candidate.podClass.requests, node.room, node.shape.room)
+            + (stream.representative.follower ? 10 : 0);
         if (score > bestScore) {
           bestScore = score;
           best = candidate;

@@ -59,7 +59,8 @@ final class PatternPacking {
     for (PodClass.Item item : items) {
       PodClass c = item.podClass;
       boolean free = c.matches.length == 0 && c.repels.length == 0 && c.capGroups.length == 0 && !c.selfRepelling;
-      if (item.remaining == 0 || !(free || capped && onlyOwnCaps(c, matchedBy, heldBy))) {
+      // a pattern knows nothing of the pods a node must hold for another's hostname affinity
+      if (item.remaining == 0 || c.needs.length > 0 || !(free || capped && onlyOwnCaps(c, matchedBy, heldBy))) {
         continue;
       }
       // a capped class is a kind of its own: a class alike in requests and constraints but uncapped, or capped

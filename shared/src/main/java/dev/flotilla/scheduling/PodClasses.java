@@ -1,5 +1,6 @@
 package dev.flotilla.scheduling;
 
+import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
@@ -89,6 +90,10 @@ final class PodClasses {
           && c.template.spreads().stream().anyMatch(s -> s.topologyKey().equals(WellKnownLabels.ZONE))) {
         addZoneFallbacks(c, sig, fits);
       }
+      if (!fits.isEmpty()
+          && c.template.spreads().stream().anyMatch(s -> s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE))) {
+        addCapacityFallbacks(c, sig, fits);
+      }
       c.shapes = fits;
       if (fits.isEmpty()) {
         c.unschedulable = signatureProblems.get(c.signature) != null
@@ -142,6 +147,34 @@ final class PodClasses {
       served |= rank >= 0 ? bit : 0;
       if (served == all) {
         break;
+      }
+    }
+  }
+
+  /**
+   * Adds, for each capacity type the class's shapes do not sell, the shapes of the heaviest pool that does: as for
+   * zones, a capacity-type spread's domains are every type a pool the pod may use sells (an on-demand pool beside a
+   * lighter one of spot), and the shares pinned to a type go to the heaviest pool that sells it in their zone.
+   */
+  private void addCapacityFallbacks(PodClass c, BitSet sig, BitSet fits) {
+    int served = 0;
+    for (int s = fits.nextSetBit(0); s >= 0; s = fits.nextSetBit(s + 1)) {
+      served |= 1 << shapes.get(s).capacityType.ordinal();
+    }
+    for (CapacityType type : CapacityType.values()) {
+      if ((served & 1 << type.ordinal()) != 0) {
+        continue;
+      }
+      int rank = -1;
+      for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+        NodeShape shape = shapes.get(s);
+        if (rank >= 0 && shape.poolRank != rank) {
+          break;
+        }
+        if (shape.capacityType == type && Dims.fits(c.requests, shape.room)) {
+          rank = shape.poolRank;
+          fits.set(s);
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 package dev.flotilla.scheduling;
 
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
@@ -190,6 +191,9 @@ public final class Scheduler {
       guideOf.forEach((i, g) -> i.group = g);
       Packer packer = new Packer(shapes, guideShapes, topology.groups.size(), dims.size(), limits);
       packer.prepare(items);
+      // groups hostname affinity needs that have pods running: their first pod is bound already
+      placeable.stream().flatMap(c -> Arrays.stream(c.needs).boxed()).distinct()
+          .filter(g -> !input.running().byZone(topology.groups.get(g)::matches).isEmpty()).forEach(packer::seed);
       Map<String, OpenNode> inFlight = InFlightNodes.open(input.inFlight(), built.byOffering(), zoneIndex, dims,
           topology);
       packer.fillInFlight(List.copyOf(inFlight.values()));
@@ -237,7 +241,7 @@ public final class Scheduler {
       }
       for (PodClass.Item item : all) {
         if (item.unplaced > 0) {
-          String reason = limits.reason(item.podClass, shapes);
+          String reason = item.podClass.needs.length > 0 ? NO_AFFINE_NODE : limits.reason(item.podClass, shapes);
           for (int i = 0; i < item.unplaced; i++) {
             unschedulable.add(new Unschedulable(item.names.get(item.nextName++), reason));
           }
@@ -249,7 +253,10 @@ public final class Scheduler {
           placements.add(new InFlightPlacement(claim, ClaimBuilder.names(node)));
         }
       });
+      // pods taken out for one rule may leave another's partner out: hostname affinity is checked on either side
+      claims = keepHostnameAffinity(claims, placements);
       claims = keepZoneTopology(zoneTopology, claims, placements);
+      claims = keepHostnameAffinity(claims, placements);
       unschedulable.sort(Comparator.comparing(Unschedulable::pod));
       double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
       long millis = (System.nanoTime() - start) / 1_000_000;
@@ -350,7 +357,8 @@ public final class Scheduler {
     private int poolRank(PodClass.Item item) {
       BitSet own = item.podClass.shapes;
       for (int s = own.nextSetBit(0); s >= 0; s = own.nextSetBit(s + 1)) {
-        if ((shapes.get(s).zoneMask & item.zoneMask) != 0) {
+        if ((shapes.get(s).zoneMask & item.zoneMask) != 0
+            && (item.capacityTypeMask & 1 << shapes.get(s).capacityType.ordinal()) != 0) {
           return shapes.get(s).poolRank;
         }
       }
@@ -434,6 +442,119 @@ public final class Scheduler {
     }
 
     /**
+     * Takes out of the plan the pods whose required hostname affinity the cluster's scheduler would refuse on their
+     * node, and reports them. A node meets a term where it holds a pod the term selects that does not carry the term
+     * itself (it binds regardless); where no such pod is anywhere (plan, in-flight room, cluster), the pods that select
+     * their own kind may all go on one node, the first of them binding there as kube-scheduler lets the first pod of
+     * such a group bind anywhere. The packing puts a pod only beside those it follows; this keeps what no packing
+     * checks, round after round, as each pod taken out may leave another without its partner.
+     */
+    private List<NodeClaim> keepHostnameAffinity(List<NodeClaim> claims, List<InFlightPlacement> placements) {
+      if (input.pods().stream().noneMatch(Scheduler::hasHostnameAffinity)) {
+        return claims;
+      }
+      Map<String, PendingPod> byName = new HashMap<>();
+      input.pods().forEach(p -> byName.put(p.name(), p));
+      // each node's pods: a new node's, or an in-flight node's own and those placed on it
+      List<List<PendingPod>> nodes = new ArrayList<>();
+      claims.forEach(c -> nodes.add(c.pods().stream().map(byName::get).toList()));
+      Map<String, List<PendingPod>> inFlightPods = new HashMap<>();
+      input.inFlight().forEach(n -> inFlightPods.put(n.claimId(), n.pods()));
+      for (InFlightPlacement placement : placements) {
+        List<PendingPod> pods = new ArrayList<>(inFlightPods.getOrDefault(placement.claimId(), List.of()));
+        placement.pods().forEach(n -> pods.add(byName.get(n)));
+        nodes.add(pods);
+      }
+      java.util.Set<String> removed = new java.util.HashSet<>();
+      for (boolean changed = true; changed; ) {
+        changed = false;
+        Map<Topology.Group, List<PendingPod>> seedNode = new HashMap<>();
+        for (List<PendingPod> node : nodes) {
+          for (PendingPod pod : node) {
+            if (removed.contains(pod.name()) || !byName.containsKey(pod.name())) {
+              continue;
+            }
+            for (Topology.Group term : hostnameTerms(pod)) {
+              List<PendingPod> seed = seedNode.computeIfAbsent(term, t -> seedNode(t, nodes, removed));
+              if (!hasAnchor(term, node, removed) && node != seed) {
+                removed.add(pod.name());
+                changed = true;
+                break;
+              }
+            }
+          }
+        }
+      }
+      if (removed.isEmpty()) {
+        return claims;
+      }
+      removed.stream().sorted().forEach(p -> unschedulable.add(new Unschedulable(p, NO_AFFINE_NODE)));
+      placements.replaceAll(p -> p.pods().stream().noneMatch(removed::contains) ? p
+          : new InFlightPlacement(p.claimId(), p.pods().stream().filter(n -> !removed.contains(n)).toList()));
+      placements.removeIf(p -> p.pods().isEmpty());
+      List<NodeClaim> kept = new ArrayList<>();
+      for (NodeClaim claim : claims) {
+        List<String> pods = claim.pods().stream().filter(p -> !removed.contains(p)).toList();
+        if (pods.size() == claim.pods().size()) {
+          kept.add(claim);
+        } else if (!pods.isEmpty()) {
+          Resources requests = Resources.NONE;
+          for (String p : pods) {
+            requests = requests.plus(byName.get(p).requests());
+          }
+          kept.add(new NodeClaim(claim.nodePool(), claim.zone(), claim.zones(), claim.capacityType(),
+              claim.instanceTypes(), pods, requests, claim.allocatable()));
+        }
+      }
+      return kept;
+    }
+
+    /**
+     * The one node where pods that select their own kind may start a group, or null: none where a pod the term
+     * selects runs in the cluster or is on any node without carrying the term; else the node holding most of them.
+     */
+    private List<PendingPod> seedNode(Topology.Group term, List<List<PendingPod>> nodes,
+        java.util.Set<String> removed) {
+      if (!input.running().byZone(term::matches).isEmpty()) {
+        return null;
+      }
+      List<PendingPod> seed = null;
+      long most = 0;
+      for (List<PendingPod> node : nodes) {
+        if (hasAnchor(term, node, removed)) {
+          return null;
+        }
+        long members = node.stream().filter(p -> !removed.contains(p.name()) && term.matches(p)).count();
+        if (members > most) {
+          most = members;
+          seed = node;
+        }
+      }
+      return seed;
+    }
+
+    /** Whether the node holds a pod the term selects that does not carry the term (it binds there regardless). */
+    private static boolean hasAnchor(Topology.Group term, List<PendingPod> node, java.util.Set<String> removed) {
+      for (PendingPod p : node) {
+        if (!removed.contains(p.name()) && term.matches(p) && !hostnameTerms(p).contains(term)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** The pod's required hostname affinity terms, as groups of the pods they select. */
+    private static List<Topology.Group> hostnameTerms(PendingPod pod) {
+      List<Topology.Group> terms = new ArrayList<>();
+      for (PodAffinityTerm term : pod.affinity()) {
+        if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+          terms.add(new Topology.Group(WellKnownLabels.HOSTNAME, term.selector(), term.namespacesOf(pod), null));
+        }
+      }
+      return terms;
+    }
+
+    /**
      * Takes out of the plan the pods whose zone spread or zone affinity no longer holds because pods it counts were
      * left unplaced (NodePool limits), and reports them; pods in in-flight claims' room count where those claims are,
      * and claims left empty go.
@@ -451,11 +572,34 @@ public final class Scheduler {
         int z = inFlightZone.get(placement.claimId());
         placement.pods().forEach(p -> zoneOf.put(p, z));
       }
-      List<String> out = zoneTopology.unbalanced(zoneOf);
-      if (out.isEmpty()) {
+      Map<String, Integer> typeOf = new HashMap<>();
+      claims.forEach(c -> c.pods().forEach(p -> typeOf.put(p, c.capacityType().ordinal())));
+      Map<String, Integer> inFlightType = new HashMap<>();
+      input.inFlight().forEach(n -> inFlightType.put(n.claimId(), n.capacityType().ordinal()));
+      placements.forEach(pl -> pl.pods().forEach(p -> typeOf.put(p, inFlightType.get(pl.claimId()))));
+      // a pod taken out for one spread leaves the others that count it: round after round until both hold
+      List<String> out = new ArrayList<>();
+      List<String> capacityOut = new ArrayList<>();
+      while (true) {
+        List<String> capacity = zoneTopology.unbalancedCapacity(typeOf);
+        capacity.forEach(zoneOf::remove);
+        capacityOut.addAll(capacity);
+        List<String> zone = zoneTopology.unbalanced(zoneOf);
+        zone.forEach(typeOf::remove);
+        out.addAll(zone);
+        if (zone.isEmpty()) {
+          break;
+        }
+      }
+      if (out.isEmpty() && capacityOut.isEmpty()) {
         return claims;
       }
+      for (String pod : capacityOut) {
+        unschedulable.add(new Unschedulable(pod, "required capacity-type topology spread cannot be kept: pods it"
+            + " counts are left unplaced (NodePool limits, or rules of their own)"));
+      }
       java.util.Set<String> removed = new java.util.HashSet<>(out);
+      removed.addAll(capacityOut);
       Map<String, PendingPod> byName = new HashMap<>();
       input.pods().forEach(p -> byName.put(p.name(), p));
       List<NodeClaim> kept = new ArrayList<>();
@@ -484,6 +628,14 @@ public final class Scheduler {
       }
       return kept;
     }
+  }
+
+  /** Why a pod with required hostname affinity is left out: no node that holds a pod it follows has room for it. */
+  static final String NO_AFFINE_NODE = "required pod affinity on " + WellKnownLabels.HOSTNAME + " cannot be met: no"
+      + " node of this plan or in flight holds a pod it selects with room for it (a new node would hold none)";
+
+  static boolean hasHostnameAffinity(PendingPod pod) {
+    return pod.affinity().stream().anyMatch(t -> t.topologyKey().equals(WellKnownLabels.HOSTNAME));
   }
 
   static boolean allMatch(List<Requirement> reqs, Map<String, String> labels) {

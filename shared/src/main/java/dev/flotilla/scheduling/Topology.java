@@ -70,6 +70,13 @@ final class Topology {
       for (int i = 0; i < required.size(); i++) {
         c.capsRequired[i] = required.get(i);
       }
+      List<Integer> needs = new ArrayList<>();
+      for (PodAffinityTerm term : pod.affinity()) {
+        if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+          needs.add(group(new Group(WellKnownLabels.HOSTNAME, term.selector(), term.namespacesOf(pod), null)));
+        }
+      }
+      c.needs = needs.stream().mapToInt(Integer::intValue).toArray();
     }
     for (PodClass c : classes) {
       List<Integer> matches = new ArrayList<>();
@@ -84,8 +91,12 @@ final class Topology {
           c.selfRepelling = true;
         }
       }
+      for (int g : c.needs) {
+        c.follower |= !contains(c.matches, g);
+      }
       String profile = java.util.Arrays.toString(c.matches) + java.util.Arrays.toString(c.repels)
-          + java.util.Arrays.toString(c.capGroups) + java.util.Arrays.toString(c.caps);
+          + java.util.Arrays.toString(c.capGroups) + java.util.Arrays.toString(c.caps)
+          + java.util.Arrays.toString(c.needs);
       c.profile = profiles.computeIfAbsent(profile, k -> profiles.size());
     }
   }
@@ -125,6 +136,12 @@ final class Topology {
     }
     for (int g : c.repels) {
       if (counts[g] > 0) {
+        return 0;
+      }
+    }
+    // required hostname affinity: a pod of the group on the node, or, for a group of its own, the first of them
+    for (int g : c.needs) {
+      if (counts[g] == 0 && !contains(c.matches, g)) {
         return 0;
       }
     }

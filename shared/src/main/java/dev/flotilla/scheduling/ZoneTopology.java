@@ -289,6 +289,62 @@ final class ZoneTopology {
     return out;
   }
 
+  /**
+   * As {@link #unbalanced}, for required capacity-type spreads: the carriers on a type more than maxSkew above the
+   * least-used type the class may use go, round after round.
+   *
+   * @param typeOf the capacity type (ordinal) of every placed pod, by name; the pods taken out are removed from it
+   */
+  List<String> unbalancedCapacity(Map<String, Integer> typeOf) {
+    List<String> out = new ArrayList<>();
+    for (boolean changed = true; changed; ) {
+      changed = false;
+      for (PodClass c : settled) {
+        Plan p = plans.get(c);
+        if (p == null) {
+          continue;
+        }
+        for (TopologySpread spread : p.capacitySpreads) {
+          if (!spread.required()) {
+            continue;
+          }
+          Topology.Group g = group(spread.selector(), List.of(c.template.namespace()));
+          long[] n = new long[CapacityType.values().length];
+          Map<String, Integer> running = this.running.byCapacityType(g::matches);
+          for (CapacityType t : CapacityType.values()) {
+            n[t.ordinal()] = running.getOrDefault(t.label(), 0);
+          }
+          for (PodClass other : settled) {
+            if (g.matches(other.template)) {
+              for (String name : other.names) {
+                Integer t = typeOf.get(name);
+                if (t != null) {
+                  n[t]++;
+                }
+              }
+            }
+          }
+          long min = Long.MAX_VALUE;
+          for (int t = 0; t < n.length; t++) {
+            if ((c.capacityTypeMask & 1 << t) != 0) {
+              min = Math.min(min, n[t]);
+            }
+          }
+          for (String name : c.names) {
+            Integer t = typeOf.get(name);
+            if (t != null && n[t] - min > spread.maxSkew()) {
+              out.add(name);
+              typeOf.remove(name);
+              n[t]--;
+              changed = true;
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   private boolean removeUnbalanced(Map<Spread, long[]> counts, Map<String, Integer> zoneOf, List<String> out) {
     boolean changed = false;
     for (PodClass c : settled) {
@@ -626,22 +682,16 @@ final class ZoneTopology {
   }
 
   /**
-   * The capacity types the pool a share of the class pinned to zone {@code z} launches from (the heaviest of its pools
-   * that sells the zone, see {@link Scheduler}) sells there.
+   * The capacity types the class's shapes sell in zone {@code z}: a share pinned to the zone and a type launches from
+   * the heaviest of its pools that sells both there (see {@link Scheduler}).
    */
   private int zoneCapacityTypes(PodClass c, int z) {
     return zoneCapacityTypes.computeIfAbsent(c, k -> {
       int[] types = new int[zones.size()];
-      int[] rank = new int[zones.size()];
-      java.util.Arrays.fill(rank, -1);
       for (int s = c.shapes.nextSetBit(0); s >= 0; s = c.shapes.nextSetBit(s + 1)) {
         NodeShape shape = shapes.get(s);
         for (long rest = shape.zoneMask; rest != 0; rest &= rest - 1) {
-          int zone = Long.numberOfTrailingZeros(rest);
-          if (rank[zone] < 0 || rank[zone] == shape.poolRank) {
-            rank[zone] = shape.poolRank;
-            types[zone] |= 1 << shape.capacityType.ordinal();
-          }
+          types[Long.numberOfTrailingZeros(rest)] |= 1 << shape.capacityType.ordinal();
         }
       }
       return types;

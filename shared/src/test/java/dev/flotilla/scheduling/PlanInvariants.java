@@ -139,8 +139,10 @@ final class PlanInvariants {
       assertThat(used.fitsIn(NodeCapacity.allocatable(input.catalog().type(inFlight.instanceType()))))
           .as("in-flight " + inFlight.claimId() + " holds " + used).isTrue();
     }
+    hostnameAffinity(input, plan, pods);
     // zone-level topology, over the placed pods
     Map<List<Object>, Set<String>> zonesOffered = new HashMap<>();
+    Map<List<Object>, Set<String>> capacityTypesOffered = new HashMap<>();
     for (PendingPod p : pods.values()) {
       if (!zoneOf.containsKey(p.name())) {
         continue;
@@ -166,18 +168,10 @@ final class PlanInvariants {
       }
       for (TopologySpread s : p.spreads()) {
         if (s.required() && s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)) {
-          // over the capacity types some pool the pod tolerates sells
+          // over the capacity types of the nodes the pod's node affinity admits
           Map<String, Integer> counts = new TreeMap<>();
-          for (NodePool pool : input.pools()) {
-            if (Toleration.firstUntolerated(pool.taints(), p.tolerations()) == null) {
-              for (dev.flotilla.model.CapacityType t : dev.flotilla.model.CapacityType.values()) {
-                if (pool.requirements().stream().allMatch(r -> !r.key().equals(WellKnownLabels.CAPACITY_TYPE)
-                    || r.matchesValue(t.label()))) {
-                  counts.put(t.label(), 0);
-                }
-              }
-            }
-          }
+          capacityTypesOffered.computeIfAbsent(List.of(p.nodeSelector(), p.requiredTerms(), p.tolerations()),
+              k -> capacityTypesWithANodeFor(input, p)).forEach(t -> counts.put(t, 0));
           pods.values().stream().filter(q -> capacityTypeOf.containsKey(q.name())
               && q.namespace().equals(p.namespace()) && s.selector().matches(q.labels()))
               .forEach(q -> counts.merge(capacityTypeOf.get(q.name()), 1, Integer::sum));
@@ -211,6 +205,16 @@ final class PlanInvariants {
 
   /** The zones where some NodePool offers a node whose labels the pod selects and whose taints it tolerates. */
   static Set<String> zonesWithANodeFor(SchedulingInput input, PendingPod pod) {
+    return withANodeFor(input, pod, dev.flotilla.catalog.Offering::zone);
+  }
+
+  static Set<String> capacityTypesWithANodeFor(SchedulingInput input, PendingPod pod) {
+    return withANodeFor(input, pod, o -> o.capacityType().label());
+  }
+
+  /** What {@code of} reads off the offerings of every node the pod's selectors, affinity and tolerations admit. */
+  private static Set<String> withANodeFor(SchedulingInput input, PendingPod pod,
+      java.util.function.Function<dev.flotilla.catalog.Offering, String> of) {
     Set<String> zones = new HashSet<>();
     for (NodePool pool : input.pools()) {
       if (Toleration.firstUntolerated(pool.taints(), pod.tolerations()) != null) {
@@ -218,7 +222,7 @@ final class PlanInvariants {
       }
       for (InstanceType type : input.catalog().types()) {
         for (dev.flotilla.catalog.Offering o : input.catalog().offerings(type)) {
-          if (zones.contains(o.zone())) {
+          if (zones.contains(of.apply(o))) {
             continue;
           }
           Map<String, String> labels = new HashMap<>(NodeLabels.of(type));
@@ -227,7 +231,7 @@ final class PlanInvariants {
           labels.put(WellKnownLabels.CAPACITY_TYPE, o.capacityType().label());
           labels.put(WellKnownLabels.ZONE, o.zone());
           if (pool.requirements().stream().allMatch(r -> r.matches(labels)) && selects(pod, labels)) {
-            zones.add(o.zone());
+            zones.add(of.apply(o));
           }
         }
       }
@@ -243,6 +247,45 @@ final class PlanInvariants {
     }
     return pod.requiredTerms().isEmpty() || pod.requiredTerms().stream().anyMatch(term -> term.stream()
         .allMatch(r -> !r.key().equals(WellKnownLabels.ZONE) || r.matchesValue(zone)));
+  }
+
+  /**
+   * Required hostname affinity, as the cluster's scheduler filters it, pods binding one at a time: a pod the term
+   * selects that does not carry the term binds anywhere, so a node holding one meets the term; with none anywhere
+   * (nor running), the first pod of a group selecting itself binds anywhere and every other must join it, so all the
+   * pods the term selects are on one node, the carrier's.
+   */
+  private static void hostnameAffinity(SchedulingInput input, Plan plan, Map<String, PendingPod> pods) {
+    List<List<PendingPod>> nodes = new ArrayList<>();
+    plan.nodeClaims().forEach(c -> nodes.add(c.pods().stream().map(pods::get).toList()));
+    for (InFlightPlacement placement : plan.inFlightPlacements()) {
+      List<PendingPod> all = new ArrayList<>(input.inFlight().stream()
+          .filter(n -> n.claimId().equals(placement.claimId())).findFirst().orElseThrow().pods());
+      placement.pods().forEach(n -> all.add(pods.get(n)));
+      nodes.add(all);
+    }
+    for (List<PendingPod> node : nodes) {
+      for (PendingPod p : node) {
+        if (!pods.containsKey(p.name())) {
+          continue;
+        }
+        for (PodAffinityTerm term : p.affinity()) {
+          if (!term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+            continue;
+          }
+          java.util.function.Predicate<PendingPod> anchor = q -> matches(term, p, q)
+              && q.affinity().stream().noneMatch(t -> t.topologyKey().equals(WellKnownLabels.HOSTNAME)
+                  && t.selector().equals(term.selector()) && t.namespacesOf(q).equals(term.namespacesOf(p)));
+          boolean anchored = node.stream().anyMatch(anchor);
+          boolean anchorsElsewhere = nodes.stream().flatMap(List::stream).anyMatch(anchor)
+              || !input.running().byZone(q -> matches(term, p, q)).isEmpty();
+          long nodesWithMembers = nodes.stream().filter(n -> n.stream().anyMatch(q -> matches(term, p, q))).count();
+          boolean oneGroup = !anchorsElsewhere && nodesWithMembers == 1 && node.stream().anyMatch(q -> matches(term, p, q));
+          assertThat(anchored || oneGroup).as("hostname affinity of " + p.name() + ": beside a pod it selects that"
+              + " binds regardless, or with every pod it selects on one node").isTrue();
+        }
+      }
+    }
   }
 
   static boolean matches(PodAffinityTerm term, PendingPod owner, PendingPod other) {

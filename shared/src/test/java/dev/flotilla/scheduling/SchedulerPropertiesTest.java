@@ -70,7 +70,8 @@ class SchedulerPropertiesTest {
 
   static final List<String> FEATURES = List.of("zone-spread", "zone-spread-2", "zone-spread-tier", "host-spread",
       "host-anti", "host-anti-tier", "zone-anti", "zone-affinity", "zone-affinity-tier", "arm64", "amd64", "batch",
-      "port", "volume-b", "zones-ab", "spot-only", "gpu", "tier", "tier", "tier");
+      "port", "volume-b", "zones-ab", "spot-only", "gpu", "host-affinity", "host-affinity-tier", "capacity-spread",
+      "tier", "tier", "tier");
 
   @Property(tries = 60)
   void everyConstraintKindInOneMixKeepsEveryConstraintAndLimit(
@@ -184,6 +185,9 @@ class SchedulerPropertiesTest {
           case "zone-anti" -> anti.add(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of()));
           case "zone-affinity" -> affinity.add(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of()));
           case "zone-affinity-tier" -> affinity.add(new PodAffinityTerm(WellKnownLabels.ZONE, tier, List.of()));
+          case "host-affinity" -> affinity.add(new PodAffinityTerm(WellKnownLabels.HOSTNAME, self, List.of()));
+          case "host-affinity-tier" -> affinity.add(new PodAffinityTerm(WellKnownLabels.HOSTNAME, tier, List.of()));
+          case "capacity-spread" -> spreads.add(new TopologySpread(WellKnownLabels.CAPACITY_TYPE, 1, true, self));
           case "arm64" -> selector.put(WellKnownLabels.ARCH, "arm64");
           case "amd64" -> selector.put(WellKnownLabels.ARCH, "amd64");
           case "batch" -> {
