@@ -35,8 +35,6 @@ final class PodClass {
   int[] repels = new int[0];
   int[] capGroups = new int[0];
   int[] caps = new int[0];
-  /** Per cap, whether its spread is required (DoNotSchedule) rather than only preferred. */
-  boolean[] capsRequired = new boolean[0];
   /** Groups a pod of its own must find on its node (required pod affinity on the hostname). */
   int[] needs = new int[0];
   /** It needs a group it is not in itself: it only joins a node that holds a pod of that group. */

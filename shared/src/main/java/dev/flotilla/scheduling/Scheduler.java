@@ -433,8 +433,7 @@ public final class Scheduler {
         }
       }
       for (int i = 0; i < c.capGroups.length; i++) {
-        // a spread the cluster's scheduler may break (ScheduleAnyway) bounds nothing, though the packing keeps it
-        if (c.capsRequired[i] && Topology.contains(c.matches, c.capGroups[i])) {
+        if (Topology.contains(c.matches, c.capGroups[i])) {
           caps.add(List.of(c.capGroups[i], c.caps[i]));
         }
       }

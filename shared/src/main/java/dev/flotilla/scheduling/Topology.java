@@ -55,21 +55,18 @@ final class Topology {
       List<Integer> repels = repelledBy(pod);
       List<Integer> capGroups = new ArrayList<>();
       List<Integer> caps = new ArrayList<>();
-      List<Boolean> required = new ArrayList<>();
       for (TopologySpread spread : pod.spreads()) {
-        if (spread.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+        // a hostname spread kube-scheduler may break (ScheduleAnyway) caps no node: it weighs it among the nodes there
+        // are, and a cap bought a node per maxSkew pods (a deployment scaled by 120 got 100 nodes of one pod each,
+        // which consolidation then took down), where Karpenter, treating it as required, does the same
+        if (spread.topologyKey().equals(WellKnownLabels.HOSTNAME) && spread.required()) {
           capGroups.add(group(new Group(WellKnownLabels.HOSTNAME, spread.selector(), List.of(pod.namespace()), null)));
           caps.add(spread.maxSkew());
-          required.add(spread.required());
         }
       }
       c.repels = repels.stream().mapToInt(Integer::intValue).toArray();
       c.capGroups = capGroups.stream().mapToInt(Integer::intValue).toArray();
       c.caps = caps.stream().mapToInt(Integer::intValue).toArray();
-      c.capsRequired = new boolean[required.size()];
-      for (int i = 0; i < required.size(); i++) {
-        c.capsRequired[i] = required.get(i);
-      }
       List<Integer> needs = new ArrayList<>();
       for (PodAffinityTerm term : pod.affinity()) {
         if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {

@@ -171,9 +171,10 @@ class InFlightTest {
 
   @Test
   void podsWhoseZoneSpreadMayBeBrokenTakeRoomInFlightInAnyZoneAndARequiredSpreadKeepsItsZones() {
-    // four api pods already run in us-east-1a, one in 1b and one in 1c: the spread's least-used zones are 1b and 1c. With ScheduleAnyway the
-    // cluster's scheduler puts the pending pods on the in-flight node in 1a once it is ready, wherever the plan
-    // launched for them: a node launched in another zone was deleted empty. With DoNotSchedule it refuses 1a
+    // four api pods already run in us-east-1a, one in 1b and one in 1c: the spread's least-used zones are 1b and 1c.
+    // With ScheduleAnyway the cluster's scheduler puts the pending pods on the in-flight node in 1a once it is ready,
+    // wherever the plan launched for them: a node launched in another zone was deleted empty. With DoNotSchedule it
+    // refuses 1a
     InFlightNode node = new InFlightNode("claim-1", "default", "m7i.2xlarge", "us-east-1a", CapacityType.ON_DEMAND,
         List.of());
     List<PlacedPod> running = new ArrayList<>();

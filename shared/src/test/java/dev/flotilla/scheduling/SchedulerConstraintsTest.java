@@ -363,6 +363,17 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void aHostnameSpreadTheClusterMayBreakCapsNoNode() {
+    // ScheduleAnyway: kube-scheduler weighs it among the nodes there are; capped as required, the plan bought a node
+    // per pod (120 of them for one scale-up), which consolidation then took down
+    PendingPod pod = web().spreads(List.of(new TopologySpread(WellKnownLabels.HOSTNAME, 1, false,
+        LabelSelector.of(Map.of("app", "web"))))).build();
+    Plan plan = plan(replicas(pod, 24));
+    assertThat(plan.placedPods()).isEqualTo(24);
+    assertThat(plan.nodeClaims().size()).isLessThan(6);
+  }
+
+  @Test
   void zoneAntiAffinityAllowsOnePodPerZoneAndSaysWhyTheRestWait() {
     PendingPod pod = web().antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE,
         LabelSelector.of(Map.of("app", "web")), List.of()))).build();
