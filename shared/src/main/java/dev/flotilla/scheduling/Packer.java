@@ -147,6 +147,15 @@ final class Packer {
     }
   }
 
+  /** Starts from the groups {@code other} found seeded before its packings (the cluster's, in-flight room's). */
+  void seedFrom(Packer other) {
+    for (int g = 0; g < topologyGroups; g++) {
+      if (other.seededBefore[g]) {
+        seed(g);
+      }
+    }
+  }
+
   /** Marks a group that has pods in the cluster already (see {@link #seeded}). */
   void seed(int group) {
     seeded[group] = true;
@@ -268,6 +277,13 @@ final class Packer {
         break;
       }
       PodClass.Item anchor = order[next];
+      if (opensNoNode(anchor)) {
+        remove(anchor);
+        anchor.unplaced = anchor.remaining;
+        anchor.remaining = 0;
+        anchor.noAffineNode = true;
+        continue;
+      }
       boolean ownFirst = ownPodsFirst(anchor);
       NodeShape best = null;
       double bestEfficiency = -1;
@@ -516,6 +532,22 @@ final class Packer {
     return max <= 2 ? (int) max : (int) ((max + 1) / 2);
   }
 
+  /**
+   * Whether no new node may take the item's pods for their hostname affinity: they follow another kind, or their own
+   * kind is on a node already (every other pod of it must join that node).
+   */
+  private boolean opensNoNode(PodClass.Item item) {
+    if (item.podClass.follower) {
+      return true;
+    }
+    for (int g : item.podClass.needs) {
+      if (seeded[g]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether the anchor's pods select their own kind on the hostname and none of that kind is on a node yet. */
   private boolean gathers(PodClass.Item anchor) {
     for (int g : anchor.podClass.needs) {
@@ -637,7 +669,8 @@ final class Packer {
           }
           PodClass.Item item = bin.at(at);
           if (takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
-              && (anyPool ? item.podClass.admits.get(node.shape.index) : allows(item, node.shape))) {
+              && (anyPool ? item.podClass.admits.get(node.shape.index) && (zones(item) & node.zoneMask) != 0
+                  : allows(item, node.shape))) {
             return item;
           }
         }

@@ -90,6 +90,7 @@ final class PackingSelection {
       }
       limits.restore(start.usage);
       packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits, first.rankingOrders());
+      packer.seedFrom(first);
       packer.prepare(items.stream().filter(i -> i.remaining > 0).toList());
     }
     List<OpenNode> nodes = packer.pack(items, bound, strategy, seeds);

@@ -75,6 +75,11 @@ final class PodClass {
     int remaining;
     /** Pods no node could be opened for (NodePool limits). */
     int unplaced;
+    /**
+     * Its unplaced pods could open no node for their hostname affinity: a new node holds no pod they select (another
+     * pool's would not either).
+     */
+    boolean noAffineNode;
     int nextName;
     // packing bookkeeping
     int stream;
@@ -105,6 +110,7 @@ final class PodClass {
       this.remaining = remaining;
       this.nextName = nextName;
       unplaced = 0;
+      noAffineNode = false;
       quota = 0;
       simEpoch = -1;
       simTaken = 0;

@@ -132,19 +132,7 @@ final class PodClasses {
       if ((served & bit) != 0) {
         continue;
       }
-      // shapes come in pool weight order: the first that sells this zone is of the heaviest pool that does
-      int rank = -1;
-      for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-        NodeShape shape = shapes.get(s);
-        if (rank >= 0 && shape.poolRank != rank) {
-          break;
-        }
-        if ((shape.zoneMask & bit) != 0 && Dims.fits(c.requests, shape.room)) {
-          rank = shape.poolRank;
-          fits.set(s);
-        }
-      }
-      served |= rank >= 0 ? bit : 0;
+      served |= addHeaviestThatSells(c, sig, fits, shape -> (shape.zoneMask & bit) != 0) ? bit : 0;
       if (served == all) {
         break;
       }
@@ -165,18 +153,29 @@ final class PodClasses {
       if ((served & 1 << type.ordinal()) != 0) {
         continue;
       }
-      int rank = -1;
-      for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-        NodeShape shape = shapes.get(s);
-        if (rank >= 0 && shape.poolRank != rank) {
-          break;
-        }
-        if (shape.capacityType == type && Dims.fits(c.requests, shape.room)) {
-          rank = shape.poolRank;
-          fits.set(s);
-        }
+      addHeaviestThatSells(c, sig, fits, shape -> shape.capacityType == type);
+    }
+  }
+
+  /**
+   * Adds the shapes of the heaviest pool (of the signature's) with a shape {@code sells} takes that holds the class's
+   * pod, those {@code sells} takes; whether there was one. Shapes come in pool weight order: the first such shape is
+   * of the heaviest pool that has one.
+   */
+  private boolean addHeaviestThatSells(PodClass c, BitSet sig, BitSet fits,
+      java.util.function.Predicate<NodeShape> sells) {
+    int rank = -1;
+    for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
+      NodeShape shape = shapes.get(s);
+      if (rank >= 0 && shape.poolRank != rank) {
+        break;
+      }
+      if (sells.test(shape) && Dims.fits(c.requests, shape.room)) {
+        rank = shape.poolRank;
+        fits.set(s);
       }
     }
+    return rank >= 0;
   }
 
   /**

@@ -38,7 +38,7 @@ final class PoolFallbacks {
     Map<PodClass, String> reasons = new HashMap<>();
     Map<PodClass, NodePool> from = new HashMap<>();
     for (PodClass.Item item : left) {
-      if (item.unplaced == 0) {
+      if (item.unplaced == 0 || item.noAffineNode) {
         continue;
       }
       PodClass c = item.podClass;

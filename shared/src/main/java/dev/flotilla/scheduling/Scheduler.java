@@ -229,6 +229,7 @@ public final class Scheduler {
         next.forEach(i -> counts.put(i, i.remaining));
         FractionalBound.Result nextBound = solveBound(next, nextGroupOf, nextGroups, counts, true);
         Packer nextPacker = new Packer(shapes, nextGroups, topology.groups.size(), dims.size(), limits);
+        nextPacker.seedFrom(packer);
         nextPacker.prepare(next);
         claims.addAll(selection.best(nextPacker, nextGroups, topology, next, nextBound));
         all.addAll(next);
@@ -241,7 +242,7 @@ public final class Scheduler {
       }
       for (PodClass.Item item : all) {
         if (item.unplaced > 0) {
-          String reason = item.podClass.needs.length > 0 ? NO_AFFINE_NODE : limits.reason(item.podClass, shapes);
+          String reason = item.noAffineNode ? NO_AFFINE_NODE : limits.reason(item.podClass, shapes);
           for (int i = 0; i < item.unplaced; i++) {
             unschedulable.add(new Unschedulable(item.names.get(item.nextName++), reason));
           }
@@ -253,10 +254,12 @@ public final class Scheduler {
           placements.add(new InFlightPlacement(claim, ClaimBuilder.names(node)));
         }
       });
-      // pods taken out for one rule may leave another's partner out: hostname affinity is checked on either side
-      claims = keepHostnameAffinity(claims, placements);
-      claims = keepZoneTopology(zoneTopology, claims, placements);
-      claims = keepHostnameAffinity(claims, placements);
+      // pods taken out for one rule may leave another's partner out: round after round until both hold
+      for (int reported = -1; reported != unschedulable.size(); ) {
+        reported = unschedulable.size();
+        claims = keepHostnameAffinity(claims, placements);
+        claims = keepZoneTopology(zoneTopology, claims, placements);
+      }
       unschedulable.sort(Comparator.comparing(Unschedulable::pod));
       double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
       long millis = (System.nanoTime() - start) / 1_000_000;
@@ -474,8 +477,10 @@ public final class Scheduler {
               continue;
             }
             for (Topology.Group term : hostnameTerms(pod)) {
-              List<PendingPod> seed = seedNode.computeIfAbsent(term, t -> seedNode(t, nodes, removed));
-              if (!hasAnchor(term, node, removed) && node != seed) {
+              if (!seedNode.containsKey(term)) {
+                seedNode.put(term, seedNode(term, nodes, removed, byName));
+              }
+              if (!hasAnchor(term, node, removed, byName) && node != seedNode.get(term)) {
                 removed.add(pod.name());
                 changed = true;
                 break;
@@ -513,14 +518,14 @@ public final class Scheduler {
      * selects runs in the cluster or is on any node without carrying the term; else the node holding most of them.
      */
     private List<PendingPod> seedNode(Topology.Group term, List<List<PendingPod>> nodes,
-        java.util.Set<String> removed) {
+        java.util.Set<String> removed, Map<String, PendingPod> pending) {
       if (!input.running().byZone(term::matches).isEmpty()) {
         return null;
       }
       List<PendingPod> seed = null;
       long most = 0;
       for (List<PendingPod> node : nodes) {
-        if (hasAnchor(term, node, removed)) {
+        if (hasAnchor(term, node, removed, pending)) {
           return null;
         }
         long members = node.stream().filter(p -> !removed.contains(p.name()) && term.matches(p)).count();
@@ -532,10 +537,15 @@ public final class Scheduler {
       return seed;
     }
 
-    /** Whether the node holds a pod the term selects that does not carry the term (it binds there regardless). */
-    private static boolean hasAnchor(Topology.Group term, List<PendingPod> node, java.util.Set<String> removed) {
+    /**
+     * Whether the node holds a pod the term selects that binds there regardless: one that does not carry the term, or
+     * one already there (an in-flight node's own, not among the pending).
+     */
+    private static boolean hasAnchor(Topology.Group term, List<PendingPod> node, java.util.Set<String> removed,
+        Map<String, PendingPod> pending) {
       for (PendingPod p : node) {
-        if (!removed.contains(p.name()) && term.matches(p) && !hostnameTerms(p).contains(term)) {
+        if (!removed.contains(p.name()) && term.matches(p)
+            && (!pending.containsKey(p.name()) || !hostnameTerms(p).contains(term))) {
           return true;
         }
       }
@@ -574,8 +584,10 @@ public final class Scheduler {
       Map<String, Integer> typeOf = new HashMap<>();
       claims.forEach(c -> c.pods().forEach(p -> typeOf.put(p, c.capacityType().ordinal())));
       Map<String, Integer> inFlightType = new HashMap<>();
-      input.inFlight().forEach(n -> inFlightType.put(n.claimId(), n.capacityType().ordinal()));
-      placements.forEach(pl -> pl.pods().forEach(p -> typeOf.put(p, inFlightType.get(pl.claimId()))));
+      input.inFlight().stream().filter(n -> n.capacityType() != null)
+          .forEach(n -> inFlightType.put(n.claimId(), n.capacityType().ordinal()));
+      placements.stream().filter(pl -> inFlightType.containsKey(pl.claimId()))
+          .forEach(pl -> pl.pods().forEach(p -> typeOf.put(p, inFlightType.get(pl.claimId()))));
       // a pod taken out for one spread leaves the others that count it: round after round until both hold
       List<String> out = new ArrayList<>();
       List<String> capacityOut = new ArrayList<>();

@@ -239,8 +239,10 @@ final class ZoneTopology {
         continue;
       }
       Plan p = plans.get(c);
+      // (nor when zone affinity follows its pods: they must stay in the zone the followers were settled beside)
       boolean softZone = p.antiCarried.isEmpty() && p.antiMember.isEmpty() && p.follows.isEmpty()
-          && p.carried.stream().noneMatch(s -> s.required) && p.member.stream().noneMatch(s -> s.required);
+          && p.carried.stream().noneMatch(s -> s.required) && p.member.stream().noneMatch(s -> s.required)
+          && occupiedZones.keySet().stream().noneMatch(g -> g.matches(c.template));
       boolean softCapacity = p.capacitySpreads.stream().noneMatch(TopologySpread::required);
       for (Map.Entry<Long, List<String>> share : classShares.entrySet()) {
         long key = share.getKey();
@@ -467,6 +469,8 @@ final class ZoneTopology {
               k -> seeded(new Spread(g, s.maxSkew(), domains, s.required(), zones.size()))));
         } else if (s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)) {
           p.capacitySpreads.add(s);
+          // counted from the start, so that every pod it selects counts, settled before its carriers or after
+          capacityCounts(s, pod);
         }
       }
       for (PodAffinityTerm anti : pod.antiAffinity()) {

@@ -91,4 +91,29 @@ class HostnameAffinityTest {
     assertThat(plan.unschedulable()).isEmpty();
     assertThat(plan.nodeClaims()).singleElement().satisfies(c -> assertThat(c.pods()).hasSize(5));
   }
+  @Test
+  void podsThatSelectTheirOwnKindJoinItsNodeInFlightAndGetNoOtherNode() {
+    // one session pod is on its way to an in-flight node: kube-scheduler places the others there or nowhere
+    List<PendingPod> onItsWay = pods("session", 1, 500, GIB, beside("session")).stream()
+        .map(p -> p.withName("web/session-running")).toList();
+    for (String type : List.of("m7i.xlarge", "m7i.large")) {
+      InFlightNode node = new InFlightNode("claim-1", "default", type, "us-east-1a", CapacityType.ON_DEMAND,
+          onItsWay);
+      SchedulingInput input = new SchedulingInput(pods("session", 3, 500, GIB, beside("session")),
+          List.of(NodePool.defaultPool()), CATALOG, List.of(), Map.of(), List.of(node));
+
+      Plan plan = new Scheduler().schedule(input);
+
+      PlanInvariants.check(input, plan);
+      assertThat(plan.nodeClaims()).as(type).isEmpty();
+      if (type.equals("m7i.xlarge")) {
+        // 4 vCPU: room for the three beside the one on its way
+        assertThat(plan.inFlightPlacements()).singleElement().satisfies(p -> assertThat(p.pods()).hasSize(3));
+      } else {
+        // 2 vCPU: room for two; the third waits, reported
+        assertThat(plan.unschedulable()).singleElement()
+            .satisfies(u -> assertThat(u.reason()).contains("pod affinity on " + WellKnownLabels.HOSTNAME));
+      }
+    }
+  }
 }

@@ -252,7 +252,8 @@ final class PlanInvariants {
 
   /**
    * Required hostname affinity, as the cluster's scheduler filters it, pods binding one at a time: a pod the term
-   * selects that does not carry the term binds anywhere, so a node holding one meets the term; with none anywhere
+   * selects that does not carry the term binds anywhere (one on an in-flight node is there already), so a node holding
+   * one meets the term; with none anywhere
    * (nor running), the first pod of a group selecting itself binds anywhere and every other must join it, so all the
    * pods the term selects are on one node, the carrier's.
    */
@@ -274,9 +275,10 @@ final class PlanInvariants {
           if (!term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
             continue;
           }
-          java.util.function.Predicate<PendingPod> anchor = q -> matches(term, p, q)
-              && q.affinity().stream().noneMatch(t -> t.topologyKey().equals(WellKnownLabels.HOSTNAME)
-                  && t.selector().equals(term.selector()) && t.namespacesOf(q).equals(term.namespacesOf(p)));
+          // a pod already on its node (an in-flight node's own) binds nothing anew: it anchors whatever it carries
+          java.util.function.Predicate<PendingPod> anchor = q -> matches(term, p, q) && (!pods.containsKey(q.name())
+              || q.affinity().stream().noneMatch(t -> t.topologyKey().equals(WellKnownLabels.HOSTNAME)
+                  && t.selector().equals(term.selector()) && t.namespacesOf(q).equals(term.namespacesOf(p))));
           boolean anchored = node.stream().anyMatch(anchor);
           boolean anchorsElsewhere = nodes.stream().flatMap(List::stream).anyMatch(anchor)
               || !input.running().byZone(q -> matches(term, p, q)).isEmpty();
