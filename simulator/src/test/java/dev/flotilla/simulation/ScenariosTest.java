@@ -21,7 +21,7 @@ class ScenariosTest {
   @BeforeAll
   static void runAll() {
     for (String name : new String[] {"burst-from-zero", "diurnal", "spot-interruption-storm",
-        "insufficient-capacity", "gpu-training", "scale-down", "multi-pool"}) {
+        "insufficient-capacity", "gpu-training", "scale-down", "multi-pool", "constraint-mix"}) {
       Simulation simulation = new Simulation(Scenario.read(TestEvents.root().resolve("scenarios/" + name + ".yaml")),
           (at, line) -> { });
       RESULTS.put(name, simulation.run());
@@ -31,7 +31,7 @@ class ScenariosTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"burst-from-zero", "diurnal", "spot-interruption-storm", "insufficient-capacity",
-      "gpu-training", "scale-down", "multi-pool"})
+      "gpu-training", "scale-down", "multi-pool", "constraint-mix"})
   void everyScenarioEndsWithAllPodsRunningAndNothingLaunchedTwice(String name) {
     SimulationResult r = RESULTS.get(name);
 
