@@ -1,7 +1,6 @@
 package dev.flotilla.scheduling;
 
 import dev.flotilla.model.PendingPod;
-import dev.flotilla.model.PodAffinityTerm;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
@@ -476,7 +475,7 @@ public final class Scheduler {
             if (removed.contains(pod.name()) || !byName.containsKey(pod.name())) {
               continue;
             }
-            for (Topology.Group term : hostnameTerms(pod)) {
+            for (Topology.Group term : Topology.hostnameAffinity(pod)) {
               if (!seedNode.containsKey(term)) {
                 seedNode.put(term, seedNode(term, nodes, removed, byName));
               }
@@ -493,24 +492,7 @@ public final class Scheduler {
         return claims;
       }
       removed.stream().sorted().forEach(p -> unschedulable.add(new Unschedulable(p, NO_AFFINE_NODE)));
-      placements.replaceAll(p -> p.pods().stream().noneMatch(removed::contains) ? p
-          : new InFlightPlacement(p.claimId(), p.pods().stream().filter(n -> !removed.contains(n)).toList()));
-      placements.removeIf(p -> p.pods().isEmpty());
-      List<NodeClaim> kept = new ArrayList<>();
-      for (NodeClaim claim : claims) {
-        List<String> pods = claim.pods().stream().filter(p -> !removed.contains(p)).toList();
-        if (pods.size() == claim.pods().size()) {
-          kept.add(claim);
-        } else if (!pods.isEmpty()) {
-          Resources requests = Resources.NONE;
-          for (String p : pods) {
-            requests = requests.plus(byName.get(p).requests());
-          }
-          kept.add(new NodeClaim(claim.nodePool(), claim.zone(), claim.zones(), claim.capacityType(),
-              claim.instanceTypes(), pods, requests, claim.allocatable()));
-        }
-      }
-      return kept;
+      return withoutPods(claims, placements, removed);
     }
 
     /**
@@ -545,22 +527,11 @@ public final class Scheduler {
         Map<String, PendingPod> pending) {
       for (PendingPod p : node) {
         if (!removed.contains(p.name()) && term.matches(p)
-            && (!pending.containsKey(p.name()) || !hostnameTerms(p).contains(term))) {
+            && (!pending.containsKey(p.name()) || !Topology.hostnameAffinity(p).contains(term))) {
           return true;
         }
       }
       return false;
-    }
-
-    /** The pod's required hostname affinity terms, as groups of the pods they select. */
-    private static List<Topology.Group> hostnameTerms(PendingPod pod) {
-      List<Topology.Group> terms = new ArrayList<>();
-      for (PodAffinityTerm term : pod.affinity()) {
-        if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
-          terms.add(new Topology.Group(WellKnownLabels.HOSTNAME, term.selector(), term.namespacesOf(pod), null));
-        }
-      }
-      return terms;
     }
 
     /**
@@ -609,34 +580,40 @@ public final class Scheduler {
         unschedulable.add(new Unschedulable(pod, "required capacity-type topology spread cannot be kept: pods it"
             + " counts are left unplaced (NodePool limits, or rules of their own)"));
       }
-      java.util.Set<String> removed = new java.util.HashSet<>(out);
-      removed.addAll(capacityOut);
-      Map<String, PendingPod> byName = new HashMap<>();
-      input.pods().forEach(p -> byName.put(p.name(), p));
-      List<NodeClaim> kept = new ArrayList<>();
-      for (NodeClaim claim : claims) {
-        if (claim.pods().stream().noneMatch(removed::contains)) {
-          kept.add(claim);
-          continue;
-        }
-        List<String> pods = claim.pods().stream().filter(p -> !removed.contains(p)).toList();
-        if (pods.isEmpty()) {
-          continue;
-        }
-        Resources requests = Resources.NONE;
-        for (String p : pods) {
-          requests = requests.plus(byName.get(p).requests());
-        }
-        kept.add(new NodeClaim(claim.nodePool(), claim.zone(), claim.zones(), claim.capacityType(),
-            claim.instanceTypes(), pods, requests, claim.allocatable()));
-      }
-      placements.replaceAll(p -> p.pods().stream().noneMatch(removed::contains) ? p
-          : new InFlightPlacement(p.claimId(), p.pods().stream().filter(n -> !removed.contains(n)).toList()));
-      placements.removeIf(p -> p.pods().isEmpty());
       for (String pod : out) {
         unschedulable.add(new Unschedulable(pod, "required zone topology cannot be kept: NodePool limits leave"
             + " pods its " + WellKnownLabels.ZONE + " spread or affinity counts on unplaced"));
       }
+      java.util.Set<String> removed = new java.util.HashSet<>(out);
+      removed.addAll(capacityOut);
+      return withoutPods(claims, placements, removed);
+    }
+
+    /**
+     * The claims without the pods named in {@code removed} (each claim's requests what it keeps, a claim left empty
+     * gone); the in-flight placements lose them too.
+     */
+    private List<NodeClaim> withoutPods(List<NodeClaim> claims, List<InFlightPlacement> placements,
+        java.util.Set<String> removed) {
+      Map<String, PendingPod> byName = new HashMap<>();
+      input.pods().forEach(p -> byName.put(p.name(), p));
+      List<NodeClaim> kept = new ArrayList<>();
+      for (NodeClaim claim : claims) {
+        List<String> pods = claim.pods().stream().filter(p -> !removed.contains(p)).toList();
+        if (pods.size() == claim.pods().size()) {
+          kept.add(claim);
+        } else if (!pods.isEmpty()) {
+          Resources requests = Resources.NONE;
+          for (String p : pods) {
+            requests = requests.plus(byName.get(p).requests());
+          }
+          kept.add(new NodeClaim(claim.nodePool(), claim.zone(), claim.zones(), claim.capacityType(),
+              claim.instanceTypes(), pods, requests, claim.allocatable()));
+        }
+      }
+      placements.replaceAll(p -> p.pods().stream().noneMatch(removed::contains) ? p
+          : new InFlightPlacement(p.claimId(), p.pods().stream().filter(n -> !removed.contains(n)).toList()));
+      placements.removeIf(p -> p.pods().isEmpty());
       return kept;
     }
   }

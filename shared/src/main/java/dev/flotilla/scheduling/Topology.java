@@ -67,13 +67,7 @@ final class Topology {
       c.repels = repels.stream().mapToInt(Integer::intValue).toArray();
       c.capGroups = capGroups.stream().mapToInt(Integer::intValue).toArray();
       c.caps = caps.stream().mapToInt(Integer::intValue).toArray();
-      List<Integer> needs = new ArrayList<>();
-      for (PodAffinityTerm term : pod.affinity()) {
-        if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
-          needs.add(group(new Group(WellKnownLabels.HOSTNAME, term.selector(), term.namespacesOf(pod), null)));
-        }
-      }
-      c.needs = needs.stream().mapToInt(Integer::intValue).toArray();
+      c.needs = hostnameAffinity(pod).stream().mapToInt(this::group).toArray();
     }
     for (PodClass c : classes) {
       List<Integer> matches = new ArrayList<>();
@@ -96,6 +90,17 @@ final class Topology {
           + java.util.Arrays.toString(c.needs);
       c.profile = profiles.computeIfAbsent(profile, k -> profiles.size());
     }
+  }
+
+  /** The pod's required pod affinity terms on the hostname, as the groups of pods it must find on its node. */
+  static List<Group> hostnameAffinity(PendingPod pod) {
+    List<Group> groups = new ArrayList<>();
+    for (PodAffinityTerm term : pod.affinity()) {
+      if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+        groups.add(new Group(WellKnownLabels.HOSTNAME, term.selector(), term.namespacesOf(pod), null));
+      }
+    }
+    return groups;
   }
 
   /** The groups a pod keeps off its node: hostname anti-affinity and host ports. */

@@ -326,12 +326,7 @@ final class ZoneTopology {
               }
             }
           }
-          long min = Long.MAX_VALUE;
-          for (int t = 0; t < n.length; t++) {
-            if ((c.capacityTypeMask & 1 << t) != 0) {
-              min = Math.min(min, n[t]);
-            }
-          }
+          long min = least(n, c.capacityTypeMask);
           for (String name : c.names) {
             Integer t = typeOf.get(name);
             if (t != null && n[t] - min > spread.maxSkew()) {
@@ -504,6 +499,13 @@ final class ZoneTopology {
     PendingPod pod = c.template;
     long eligible = eligibleZones(c);
     Map<Long, List<String>> shares = new LinkedHashMap<>();
+    // the capacity types some zone the class may use sells alone (see below), worked out once for all its pods
+    boolean requiredCapacity = p.capacitySpreads.stream().anyMatch(TopologySpread::required);
+    int soldAlone = 0;
+    for (long rest = requiredCapacity ? eligible : 0; rest != 0; rest &= rest - 1) {
+      int types = zoneCapacityTypes(c, Long.numberOfTrailingZeros(rest));
+      soldAlone |= Integer.bitCount(types) == 1 ? types : 0;
+    }
     for (String name : c.names) {
       long allowed = eligible;
       String problem = null;
@@ -585,13 +587,7 @@ final class ZoneTopology {
         // a type some zone sells alone is what that zone's shares must take: under a required spread, the zones that
         // sell both leave it to them while the skew allows (taken here, it could leave on-demand a skew ahead when the
         // zone spread sends a pod to us-east-1e, which sells on-demand alone, and that pod, and every one after, none)
-        int soldAlone = 0;
-        for (long rest = eligibleZones(c); rest != 0; rest &= rest - 1) {
-          int types = zoneCapacityTypes(c, Long.numberOfTrailingZeros(rest));
-          soldAlone |= Integer.bitCount(types) == 1 ? types : 0;
-        }
-        if (within != 0 && (capacityMask & ~soldAlone) != 0
-            && p.capacitySpreads.stream().anyMatch(TopologySpread::required)) {
+        if (within != 0 && (capacityMask & ~soldAlone) != 0 && requiredCapacity) {
           capacityMask &= ~soldAlone;
         }
       }
@@ -669,12 +665,7 @@ final class ZoneTopology {
         continue;
       }
       long[] counts = capacityCounts(spread, pod);
-      long min = Long.MAX_VALUE;
-      for (int t = 0; t < counts.length; t++) {
-        if ((c.capacityTypeMask & (1 << t)) != 0) {
-          min = Math.min(min, counts[t]);
-        }
-      }
+      long min = least(counts, c.capacityTypeMask);
       int self = group(spread.selector(), List.of(pod.namespace())).matches(pod) ? 1 : 0;
       for (int t = 0; t < counts.length; t++) {
         if ((mask & (1 << t)) != 0 && counts[t] + self - min > spread.maxSkew()) {
@@ -870,14 +861,20 @@ final class ZoneTopology {
     return mask & shapeZones(c);
   }
 
-  /** The domains among {@code allowed} with the lowest count, as a mask. */
-  private static long leastUsed(long[] counts, long allowed) {
+  /** The lowest count among the domains of {@code allowed}; {@link Long#MAX_VALUE} where it has none. */
+  private static long least(long[] counts, long allowed) {
     long min = Long.MAX_VALUE;
     for (int d = 0; d < counts.length; d++) {
       if ((allowed & (1L << d)) != 0) {
         min = Math.min(min, counts[d]);
       }
     }
+    return min;
+  }
+
+  /** The domains among {@code allowed} with the lowest count, as a mask. */
+  private static long leastUsed(long[] counts, long allowed) {
+    long min = least(counts, allowed);
     long mask = 0;
     for (int d = 0; d < counts.length; d++) {
       if ((allowed & (1L << d)) != 0 && counts[d] == min) {
