@@ -128,37 +128,45 @@ final class ClaimBuilder {
     return claims;
   }
 
-  /** The shapes' indexes cheapest first (then by type name and index), as built with them. */
+  /**
+   * The shapes' indexes cheapest first (then by type name and index), as built with them; and, from them, each pool
+   * and capacity type's shapes in that order: a claim's alternatives are looked for among these only, and a full
+   * catalog's other shapes were most of that search. The shapes are all built by then.
+   */
   void byPrice(int[] order) {
     this.byPrice = order;
+    int kinds = dev.flotilla.model.CapacityType.values().length;
+    int ranks = 0;
+    for (NodeShape s : shapes) {
+      ranks = Math.max(ranks, s.poolRank + 1);
+    }
+    List<List<Integer>> lists = new ArrayList<>();
+    for (int k = 0; k < ranks * kinds; k++) {
+      lists.add(new ArrayList<>());
+    }
+    for (int s : byPrice) {
+      NodeShape other = shapes.get(s);
+      lists.get(other.poolRank * kinds + other.capacityType.ordinal()).add(s);
+    }
+    byKind = new int[lists.size()][];
+    for (int k = 0; k < byKind.length; k++) {
+      byKind[k] = lists.get(k).stream().mapToInt(Integer::intValue).toArray();
+    }
   }
 
   /**
-   * The shapes of {@code shape}'s pool and capacity type, cheapest first as in {@link #byPrice}: a claim's
-   * alternatives are looked for among these only, and a full catalog's other shapes were most of that search.
+   * A builder like this one that counts nodes against {@code limits}: for a packing that runs beside others, each
+   * with its own limits. The orders are shared, never changed once built.
    */
+  ClaimBuilder with(Packer.Limits limits) {
+    ClaimBuilder copy = new ClaimBuilder(shapes, dims, zones, limits);
+    copy.byPrice = byPrice;
+    copy.byKind = byKind;
+    return copy;
+  }
+
   private int[] sameKind(NodeShape shape) {
-    int kinds = dev.flotilla.model.CapacityType.values().length;
-    int kind = shape.poolRank * kinds + shape.capacityType.ordinal();
-    if (byKind == null || byKind.length <= kind) {
-      int ranks = 0;
-      for (NodeShape s : shapes) {
-        ranks = Math.max(ranks, s.poolRank + 1);
-      }
-      List<List<Integer>> lists = new ArrayList<>();
-      for (int k = 0; k < ranks * kinds; k++) {
-        lists.add(new ArrayList<>());
-      }
-      for (int s : byPrice) {
-        NodeShape other = shapes.get(s);
-        lists.get(other.poolRank * kinds + other.capacityType.ordinal()).add(s);
-      }
-      byKind = new int[lists.size()][];
-      for (int k = 0; k < byKind.length; k++) {
-        byKind[k] = lists.get(k).stream().mapToInt(Integer::intValue).toArray();
-      }
-    }
-    return byKind[kind];
+    return byKind[shape.poolRank * dev.flotilla.model.CapacityType.values().length + shape.capacityType.ordinal()];
   }
 
   /** Whether {@link #flexibility} has a minValues requirement to honour for this shape. */

@@ -118,6 +118,11 @@ final class CoveringProgram {
     return new CoveringProgram(req, demand, room, price, holds, caps, enforce).run(maxPivots);
   }
 
+  /** Pricing is split into this many tasks, shapes dealt round-robin, so that lanes finish close together. */
+  private static final int PRICING_TASKS = 8;
+  /** Below this many shape and class pairs a pricing round takes well under a millisecond: one lane does it. */
+  private static final long PARALLEL_PRICING = 20_000;
+
   private Solution run(int maxPivots) {
     if (!start()) {
       return null;
@@ -132,13 +137,24 @@ final class CoveringProgram {
       // the pool first: the cheapest pivots, with no pricing program to solve
       int enter = bestPooled(pi);
       if (enter == Integer.MIN_VALUE) {
-        // nothing in the pool improves: ask every shape for its best column
+        // nothing in the pool improves: ask every shape for its best column (each on its own, so side by side
+        // where there are cores; the columns join in shape order whichever lane found them)
+        double[][] better = new double[price.length][];
+        double[] prices = pi;
+        int tasks = Math.min(PRICING_TASKS, price.length);
+        Lanes.run(tasks, (long) price.length * k >= PARALLEL_PRICING, (task, lane) -> {
+          for (int t = task; t < price.length; t += tasks) {
+            double[] x = new double[k];
+            double worth = bestLoad(t, prices, x, null, null);
+            if (price[t] - worth < -EPS * Math.max(1, price[t])) {
+              better[t] = x;
+            }
+          }
+        });
         boolean added = false;
         for (int t = 0; t < price.length; t++) {
-          double[] x = new double[k];
-          double worth = bestLoad(t, pi, x, null, null);
-          if (price[t] - worth < -EPS * Math.max(1, price[t])) {
-            addColumn(t, x);
+          if (better[t] != null) {
+            addColumn(t, better[t]);
             added = true;
           }
         }

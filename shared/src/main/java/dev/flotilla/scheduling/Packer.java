@@ -668,9 +668,9 @@ final class Packer {
             break;
           }
           PodClass.Item item = bin.at(at);
+          // a new node's shape is one of the stream's group (choose checked it) and holds what fits its room
           if (takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
-              && (anyPool ? item.podClass.admits.get(node.shape.index) && (zones(item) & node.zoneMask) != 0
-                  : allows(item, node.shape))) {
+              && (!anyPool || item.podClass.admits.get(node.shape.index) && (zones(item) & node.zoneMask) != 0)) {
             return item;
           }
         }

@@ -36,6 +36,11 @@ final class PackingSelection {
    * first strategy wins ties, so the result is deterministic. Where the pattern program did not run (too many kinds)
    * and the cheapest plan is over {@link #SEEDED_PROGRAM_ABOVE} times the bound, the program then runs from that
    * plan's nodes.
+   *
+   * <p>The packings are independent: the first runs on {@code first} and the items themselves, each other on copies
+   * of the items with limits and a packer of its own, so that on a machine of more than one core they run side by
+   * side (see {@link Lanes}). Which wins is decided afterwards in strategy order: the plan is the same however many
+   * cores ran them.
    */
   List<NodeClaim> best(Packer first, List<BitSet> groupShapes, Topology topology,
       List<PodClass.Item> items, FractionalBound.Result bound) {
@@ -47,7 +52,7 @@ final class PackingSelection {
     boolean programRuns = anyKinds && kinds.size() <= PatternPacking.KINDS;
     boolean cappedProgramRuns = PatternPacking.anyCapped(PatternPacking.kinds(items, true, PatternPacking.KINDS));
     boolean manyClasses = items.stream().map(i -> i.podClass).distinct().count() > Packer.MORE_PACKINGS_CLASSES;
-    Kept kept = new Kept(items.size());
+    List<Packer.Strategy> strategies = new ArrayList<>();
     for (Packer.Strategy strategy : Packer.Strategy.values()) {
       boolean runs = switch (strategy) {
         case PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY -> cappedProgramRuns;
@@ -55,19 +60,34 @@ final class PackingSelection {
         default -> !strategy.patternProgram || programRuns;
       };
       if (runs && !(strategy.fewClassesOnly && manyClasses)) {
-        pack(strategy, first, groupShapes, topology, items, bound, start, kept, List.of());
+        strategies.add(strategy);
+      }
+    }
+    ShapeRanking.Orders firstOrders = first.rankingOrders();
+    Packing[] packings = new Packing[strategies.size()];
+    Lanes.run(packings.length, start.pods >= Lanes.PODS, (i, lane) -> packings[i] = i == 0
+        ? pack(strategies.get(0), first, items, bound, start, limits, claimBuilder, List.of())
+        : packAlone(strategies.get(i), first, groupShapes, topology, items, bound, start,
+            lane == 0 ? firstOrders : null, List.of()));
+    Packing kept = null;
+    for (Packing packing : packings) {
+      if (kept == null || packing.betterThan(kept, choice)) {
+        kept = packing;
       }
     }
     if (anyKinds && !programRuns && choice == Scheduler.Choice.CHEAPEST && kept.left == 0
         && kept.total > SEEDED_PROGRAM_ABOVE * bound.bound()) {
-      pack(Packer.Strategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY, first, groupShapes, topology, items, bound,
-          start, kept, kept.nodes);
+      Packing seeded = packAlone(Packer.Strategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY, first, groupShapes,
+          topology, items, bound, start, firstOrders, kept.nodes);
+      if (seeded.betterThan(kept, choice)) {
+        kept = seeded;
+      }
     }
-    unschedulable.subList(start.reported, unschedulable.size()).clear();
     unschedulable.addAll(kept.reports);
     for (int i = 0; i < items.size(); i++) {
       items.get(i).unplaced = kept.unplaced[i];
       items.get(i).nextName = kept.nextName[i];
+      items.get(i).noAffineNode = kept.noAffineNode[i];
     }
     limits.restore(kept.usage);
     return kept.claims;
@@ -79,77 +99,94 @@ final class PackingSelection {
    */
   static final double SEEDED_PROGRAM_ABOVE = 1.01;
 
-  /** One packing from the start; kept if it places more pods, or as many and is preferred by the choice. */
-  private void pack(Packer.Strategy strategy, Packer first, List<BitSet> groupShapes, Topology topology,
-      List<PodClass.Item> items, FractionalBound.Result bound, Start start, Kept kept, List<OpenNode> seeds) {
-    unschedulable.subList(start.reported, unschedulable.size()).clear();
-    Packer packer = first;
-    if (kept.claims != null) {
-      for (int i = 0; i < items.size(); i++) {
-        items.get(i).restart(start.remaining[i], start.nextName[i]);
-      }
-      limits.restore(start.usage);
-      packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), limits, first.rankingOrders());
-      packer.seedFrom(first);
-      packer.prepare(items.stream().filter(i -> i.remaining > 0).toList());
+  /**
+   * One packing on copies of the items, with limits, claims and a packer of its own, seeded as {@code first} is;
+   * {@code orders} are the shape sorts to reuse (null: sorted afresh, as another lane's are in use).
+   */
+  private Packing packAlone(Packer.Strategy strategy, Packer first, List<BitSet> groupShapes, Topology topology,
+      List<PodClass.Item> items, FractionalBound.Result bound, Start start, ShapeRanking.Orders orders,
+      List<OpenNode> seeds) {
+    List<PodClass.Item> copies = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      copies.add(items.get(i).copyAt(start.remaining[i], start.nextName[i]));
     }
-    List<OpenNode> nodes = packer.pack(items, bound, strategy, seeds);
-    List<NodeClaim> claims = claimBuilder.claims(nodes, unschedulable);
-    double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
-    // a packing that leaves pods out is never the cheaper one
-    int left = unschedulable.size() - start.reported;
-    for (PodClass.Item item : items) {
-      left += item.unplaced;
-    }
-    boolean fewer = choice == Scheduler.Choice.FEWEST_NODES && kept.claims != null
-        && claims.size() != kept.claims.size();
-    if (left < kept.left || (left == kept.left && (fewer ? claims.size() < kept.claims.size()
-        : total < kept.total - 1e-9))) {
-      kept.left = left;
-      kept.claims = claims;
-      kept.nodes = nodes;
-      kept.total = total;
-      for (int i = 0; i < items.size(); i++) {
-        kept.unplaced[i] = items.get(i).unplaced;
-        kept.nextName[i] = items.get(i).nextName;
-      }
-      kept.usage = limits.usage();
-      kept.reports = new ArrayList<>(unschedulable.subList(start.reported, unschedulable.size()));
-    }
+    PoolLimits own = new PoolLimits(start.usage);
+    Packer packer = new Packer(shapes, groupShapes, topology.groups.size(), dims.size(), own,
+        orders != null ? orders : new ShapeRanking.Orders());
+    packer.seedFrom(first);
+    packer.prepare(copies.stream().filter(i -> i.remaining > 0).toList());
+    return pack(strategy, packer, copies, bound, start, own, claimBuilder.with(own), seeds);
   }
 
-  /** Where every packing starts: each item's pods left and next name, the pools' usage, the reports so far. */
+  /** One packing from the start, with what it leaves behind. */
+  private static Packing pack(Packer.Strategy strategy, Packer packer, List<PodClass.Item> items,
+      FractionalBound.Result bound, Start start, PoolLimits limits, ClaimBuilder claims, List<OpenNode> seeds) {
+    List<Unschedulable> reports = new ArrayList<>();
+    List<OpenNode> nodes = packer.pack(items, bound, strategy, seeds);
+    Packing packing = new Packing(items.size());
+    packing.claims = claims.claims(nodes, reports);
+    packing.nodes = nodes;
+    packing.total = packing.claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
+    packing.left = reports.size();
+    for (int i = 0; i < items.size(); i++) {
+      PodClass.Item item = items.get(i);
+      packing.left += item.unplaced;
+      packing.unplaced[i] = item.unplaced;
+      packing.nextName[i] = item.nextName;
+      packing.noAffineNode[i] = item.noAffineNode;
+    }
+    packing.usage = limits.usage();
+    packing.reports = reports;
+    return packing;
+  }
+
+  /** Where every packing starts: each item's pods left and next name, the pools' usage. */
   private final class Start {
     final int[] remaining;
     final int[] nextName;
     final Map<String, Resources> usage = limits.usage();
-    // claims() reports pods it cannot give a claim (minValues): only the kept packing's reports stay
-    final int reported = unschedulable.size();
+    final int pods;
 
     Start(List<PodClass.Item> items) {
       remaining = new int[items.size()];
       nextName = new int[items.size()];
+      int pods = 0;
       for (int i = 0; i < items.size(); i++) {
         remaining[i] = items.get(i).remaining;
         nextName[i] = items.get(i).nextName;
+        pods += remaining[i];
       }
+      this.pods = pods;
     }
   }
 
-  /** The packing kept so far and what it left behind. */
-  private static final class Kept {
+  /** A packing's plan and what it left behind. */
+  private static final class Packing {
     List<NodeClaim> claims;
-    List<OpenNode> nodes = List.of();
-    double total = Double.MAX_VALUE;
-    int left = Integer.MAX_VALUE;
+    List<OpenNode> nodes;
+    double total;
+    /** Pods it left out: claims could not honour minValues, or no node could be opened. */
+    int left;
     final int[] unplaced;
     final int[] nextName;
+    final boolean[] noAffineNode;
     Map<String, Resources> usage;
-    List<Unschedulable> reports = List.of();
+    List<Unschedulable> reports;
 
-    Kept(int items) {
+    Packing(int items) {
       unplaced = new int[items];
       nextName = new int[items];
+      noAffineNode = new boolean[items];
+    }
+
+    /**
+     * Whether it is kept over {@code kept}: it places more pods, or as many and is preferred by the choice; a packing
+     * that leaves pods out is never the cheaper one.
+     */
+    boolean betterThan(Packing kept, Scheduler.Choice choice) {
+      boolean fewer = choice == Scheduler.Choice.FEWEST_NODES && claims.size() != kept.claims.size();
+      return left < kept.left || (left == kept.left && (fewer ? claims.size() < kept.claims.size()
+          : total < kept.total - 1e-9));
     }
   }
 }

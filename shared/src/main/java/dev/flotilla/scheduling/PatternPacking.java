@@ -182,10 +182,11 @@ final class PatternPacking {
 
   /** Each node's pods of {@code kinds} as a pattern on its shape and zones; nodes holding none give none. */
   static List<PatternProgram.Pattern> patterns(List<OpenNode> nodes, List<List<PodClass.Item>> kinds) {
-    Map<PodClass.Item, Integer> kindOf = new java.util.HashMap<>();
+    // by index: the nodes may come from a packing that ran on copies of the items (see PackingSelection)
+    Map<Integer, Integer> kindOf = new java.util.HashMap<>();
     for (int kind = 0; kind < kinds.size(); kind++) {
       for (PodClass.Item item : kinds.get(kind)) {
-        kindOf.put(item, kind);
+        kindOf.put(item.index, kind);
       }
     }
     List<PatternProgram.Pattern> patterns = new ArrayList<>();
@@ -193,7 +194,7 @@ final class PatternPacking {
       int[] counts = new int[kinds.size()];
       boolean any = false;
       for (int i = 0; i < node.items.size(); i++) {
-        Integer kind = kindOf.get(node.items.get(i));
+        Integer kind = kindOf.get(node.items.get(i).index);
         if (kind != null) {
           counts[kind] += node.itemCounts.get(i);
           any = true;

@@ -101,6 +101,21 @@ final class PodClass {
       this.remaining = names.size();
     }
 
+    /**
+     * A copy for a packing of its own, as the packing starts: {@code remaining} pods left, names given from
+     * {@code nextName}; what earlier steps settled (zones, group, worth) is the same.
+     */
+    Item copyAt(int remaining, int nextName) {
+      Item copy = new Item(index, podClass, zoneMask, capacityTypeMask, names);
+      copy.softZone = softZone;
+      copy.softCapacity = softCapacity;
+      copy.group = group;
+      copy.boundClass = boundClass;
+      copy.value = value;
+      copy.restart(remaining, nextName);
+      return copy;
+    }
+
     int available(int epoch) {
       return remaining - (simEpoch == epoch ? simTaken : 0);
     }
