@@ -31,6 +31,11 @@ final class PodClasses {
   private final List<PodClass> classes = new ArrayList<>();
   /** Per signature (what decides where a pod may go, other than its requests), the shapes it may use. */
   final List<BitSet> signatureShapes = new ArrayList<>();
+  /**
+   * Per signature, the shapes it may use by its required terms alone: where the pools its preferred node affinity
+   * picks are out of room (limits), the preferences are dropped, as Karpenter relaxes them ({@link PoolFallbacks}).
+   */
+  final List<BitSet> signatureRequiredShapes = new ArrayList<>();
   private final List<String> signatureProblems = new ArrayList<>();
 
   PodClasses(SchedulingInput input, List<NodePool> pools, List<String> zones, List<NodeShape> shapes, Dims dims) {
@@ -210,6 +215,7 @@ final class PodClasses {
         }
       }
     }
+    signatureRequiredShapes.add((BitSet) result.clone());
     if (!result.isEmpty()) {
       List<PendingPod.PreferredTerm> preferred = new ArrayList<>(pod.preferredTerms());
       preferred.sort(Comparator.comparingInt(PendingPod.PreferredTerm::weight).reversed());

@@ -15,14 +15,21 @@ import java.util.Map;
 final class PoolFallbacks {
   private final List<NodeShape> shapes;
   private final List<BitSet> signatureShapes;
+  private final List<BitSet> requiredShapes;
   private final PoolLimits limits;
   private final List<PoolFallback> poolFallbacks;
 
-  /** @param poolFallbacks where each move is recorded */
-  PoolFallbacks(List<NodeShape> shapes, List<BitSet> signatureShapes, PoolLimits limits,
+  /**
+   * @param signatureShapes each signature's shapes, its preferred node affinity met where some shape meets it; a
+   *                        pool its preferences are relaxed for joins them (see {@link #fallbackShapes})
+   * @param requiredShapes  each signature's shapes by its required terms alone
+   * @param poolFallbacks   where each move is recorded
+   */
+  PoolFallbacks(List<NodeShape> shapes, List<BitSet> signatureShapes, List<BitSet> requiredShapes, PoolLimits limits,
       List<PoolFallback> poolFallbacks) {
     this.shapes = shapes;
     this.signatureShapes = signatureShapes;
+    this.requiredShapes = requiredShapes;
     this.limits = limits;
     this.poolFallbacks = poolFallbacks;
   }
@@ -45,8 +52,23 @@ final class PoolFallbacks {
       if (!moved.containsKey(c)) {
         int rank = shapes.get(c.shapes.nextSetBit(0)).poolRank;
         from.put(c, shapes.get(c.shapes.nextSetBit(0)).pool);
-        reasons.put(c, limits.reason(c, shapes));
-        moved.put(c, fallbackShapes(c, rank));
+        String reason = limits.reason(c, shapes);
+        BitSet fallback = fallbackShapes(c, rank, signatureShapes.get(c.signature));
+        if (fallback == null && !requiredShapes.get(c.signature).equals(signatureShapes.get(c.signature))) {
+          // no later pool meets the pods' preferred node affinity: Karpenter then drops the preferences, and so
+          // does the cluster's scheduler, for which they are only scores
+          fallback = fallbackShapes(c, rank, requiredShapes.get(c.signature));
+          if (fallback != null) {
+            // the groups of the pool it falls back to are built from the signature's shapes (a new set: the
+            // classes' admits, where nodes bought already may take them, keep the preferences)
+            BitSet widened = (BitSet) signatureShapes.get(c.signature).clone();
+            widened.or(fallback);
+            signatureShapes.set(c.signature, widened);
+            reason += "; preferred node affinity dropped";
+          }
+        }
+        reasons.put(c, reason);
+        moved.put(c, fallback);
       }
       BitSet fallback = moved.get(c);
       if (fallback == null) {
@@ -82,9 +104,8 @@ final class PoolFallbacks {
     return next;
   }
 
-  /** The shapes of the next pool by weight after {@code rank} that admit the class and fit it, or null. */
-  private BitSet fallbackShapes(PodClass c, int rank) {
-    BitSet sig = signatureShapes.get(c.signature);
+  /** The shapes of {@code sig} in the next pool by weight after {@code rank} that fit the class, or null. */
+  private BitSet fallbackShapes(PodClass c, int rank, BitSet sig) {
     BitSet fits = new BitSet(shapes.size());
     int found = -1;
     for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {

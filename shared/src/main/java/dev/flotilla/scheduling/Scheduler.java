@@ -117,6 +117,7 @@ public final class Scheduler {
     private final List<NodeShape> shapes = new ArrayList<>();
     private List<PodClass> classes;
     private List<BitSet> signatureShapes;
+    private List<BitSet> signatureRequiredShapes;
     private final List<Unschedulable> unschedulable = new ArrayList<>();
     private final PoolLimits limits;
     private final List<PoolFallback> poolFallbacks = new ArrayList<>();
@@ -157,6 +158,7 @@ public final class Scheduler {
       PodClasses podClasses = new PodClasses(input, pools, zones, shapes, dims);
       classes = podClasses.build(unschedulable);
       signatureShapes = podClasses.signatureShapes;
+      signatureRequiredShapes = podClasses.signatureRequiredShapes;
       Topology topology = new Topology();
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       topology.nodeConstraints(placeable,
@@ -217,7 +219,8 @@ public final class Scheduler {
       Map<PodClass, java.util.Set<Integer>> poolsUsed = new HashMap<>();
       List<PodClass.Item> left = items;
       while (true) {
-        List<PodClass.Item> next = new PoolFallbacks(shapes, signatureShapes, limits, poolFallbacks).fallBack(left,
+        List<PodClass.Item> next = new PoolFallbacks(shapes, signatureShapes, signatureRequiredShapes, limits,
+            poolFallbacks).fallBack(left,
             poolsUsed);
         if (next.isEmpty()) {
           break;

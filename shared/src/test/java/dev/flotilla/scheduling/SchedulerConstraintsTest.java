@@ -476,6 +476,34 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void preferredNodeAffinityIsDroppedWhenThePoolsThatMeetItAreAtTheirLimits() {
+    // web pods prefer arm64; the arm pool (heaviest) is at its limit: Karpenter relaxes the preference and the
+    // cluster's scheduler scores it only, so the pods go to the amd64 pool rather than wait for the arm pool
+    NodePool arm = pool("arm", 50, List.of(), Resources.of(Resources.CPU, 16_000),
+        Requirement.in(WellKnownLabels.ARCH, "arm64"));
+    NodePool general = pool("general", 10, List.of(), Resources.NONE, Requirement.in(WellKnownLabels.ARCH, "amd64"));
+    PendingPod prefersArm = web().preferredTerms(List.of(new PendingPod.PreferredTerm(50,
+        List.of(Requirement.in(WellKnownLabels.ARCH, "arm64"))))).build();
+
+    Plan plan = plan(replicas(prefersArm, 60), general, arm);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    Map<String, Integer> podsByPool = new java.util.TreeMap<>();
+    plan.nodeClaims().forEach(c -> podsByPool.merge(c.nodePool(), c.pods().size(), Integer::sum));
+    // the preference holds while its pool has room
+    assertThat(podsByPool.get("arm")).isPositive();
+    assertThat(podsByPool.get("general")).isPositive();
+    assertThat(podsByPool.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(60);
+    assertThat(plan.poolFallbacks()).extracting(PoolFallback::skippedPool, PoolFallback::nodePool)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("arm", "general"));
+    assertThat(plan.poolFallbacks().getFirst().reason()).startsWith("NodePool arm limit cpu=16 would be exceeded")
+        .endsWith("preferred node affinity dropped");
+    plan.poolFallbacks().getFirst().pods().forEach(p -> assertThat(plan.nodeClaims().stream()
+        .filter(c -> c.pods().contains(p)).findFirst().orElseThrow().nodePool()).isEqualTo("general"));
+    assertThat(plan.totalPricePerHour()).isGreaterThanOrEqualTo(plan.lowerBoundPerHour());
+  }
+
+  @Test
   void podTooLargeForAnyTypeSaysWhichResource() {
     PendingPod huge = PendingPod.builder("shop/huge-0").requests(Resources.of(4000, 64L * 1024 * GIB)).build();
     Plan plan = plan(List.of(huge));
