@@ -26,10 +26,22 @@ final class NodeShape {
   final double[] zonePrice;
   final long zoneMask;
   final double minPrice;
+  /**
+   * The host ports ({@code protocol/port}) the DaemonSets that run on such a node bind, each with the DaemonSet's
+   * name: a pod that binds one of them never runs there.
+   */
+  final Map<String, String> daemonSetPorts;
 
   NodeShape(int index, NodePool pool, int poolRank, InstanceType type, CapacityType capacityType,
       Map<String, String> labels, long[] room, Resources capacity, double[] zonePrice) {
+    this(index, pool, poolRank, type, capacityType, labels, room, capacity, zonePrice, Map.of());
+  }
+
+  NodeShape(int index, NodePool pool, int poolRank, InstanceType type, CapacityType capacityType,
+      Map<String, String> labels, long[] room, Resources capacity, double[] zonePrice,
+      Map<String, String> daemonSetPorts) {
     this.index = index;
+    this.daemonSetPorts = daemonSetPorts;
     this.pool = pool;
     this.poolRank = poolRank;
     this.type = type;

@@ -131,18 +131,26 @@ final class NodeShapes {
           }
           Map<String, String> shapeLabels = new LinkedHashMap<>(labels);
           shapeLabels.put(WellKnownLabels.CAPACITY_TYPE, capacityType.label());
-          long[] room = dims.dense(allocatable.minus(daemonSetOverhead(input, pool, shapeLabels)));
+          List<PendingPod> daemons = daemonSetsOn(input, pool, shapeLabels);
+          Resources overhead = Resources.NONE;
+          Map<String, String> ports = new LinkedHashMap<>();
+          for (PendingPod ds : daemons) {
+            overhead = overhead.plus(ds.requests());
+            ds.hostPorts().forEach(port -> ports.putIfAbsent(port, ds.name()));
+          }
+          long[] room = dims.dense(allocatable.minus(overhead));
           // extended resources the node does not offer stay 0; pods asking for them will not fit
           shapes.add(new NodeShape(shapes.size(), pool, rank, type, capacityType, shapeLabels, room,
-              NodeCapacity.capacity(type), zonePrice));
+              NodeCapacity.capacity(type), zonePrice, ports.isEmpty() ? Map.of() : Map.copyOf(ports)));
         }
       }
     }
     return shapes;
   }
 
-  private static Resources daemonSetOverhead(SchedulingInput input, NodePool pool, Map<String, String> labels) {
-    Resources overhead = Resources.NONE;
+  /** The DaemonSets whose pods run on a node of the pool with these labels (taints tolerated, selectors met). */
+  private static List<PendingPod> daemonSetsOn(SchedulingInput input, NodePool pool, Map<String, String> labels) {
+    List<PendingPod> on = new ArrayList<>();
     for (PendingPod ds : input.daemonSets()) {
       if (Toleration.firstUntolerated(pool.schedulingTaints(), ds.tolerations()) != null) {
         continue;
@@ -158,9 +166,9 @@ final class NodeShapes {
             .allMatch(r -> r.key().equals(WellKnownLabels.ZONE) || r.matches(labels)));
       }
       if (selected) {
-        overhead = overhead.plus(ds.requests());
+        on.add(ds);
       }
     }
-    return overhead;
+    return on;
   }
 }

@@ -49,7 +49,7 @@ final class PodClasses {
   /** What decides where a pod may go, other than its requests and topology. */
   private record Signature(Map<String, String> nodeSelector, List<List<Requirement>> requiredTerms,
       List<PendingPod.PreferredTerm> preferredTerms, List<dev.flotilla.model.Toleration> tolerations,
-      Set<String> volumeZones) {}
+      Set<String> volumeZones, Set<String> daemonSetPorts) {}
 
   /**
    * The classes of the input's pods, each with the shapes it may use and its zones and capacity types; pods no shape
@@ -58,6 +58,8 @@ final class PodClasses {
   List<PodClass> build(List<Unschedulable> unschedulable) {
     Map<PendingPod, PodClass> byKey = new LinkedHashMap<>();
     Map<Signature, Integer> signatures = new HashMap<>();
+    Set<String> daemonSetPorts = new java.util.HashSet<>();
+    input.daemonSets().forEach(ds -> daemonSetPorts.addAll(ds.hostPorts()));
     for (PendingPod pod : input.pods()) {
       PendingPod key = pod.kind();
       PodClass c = byKey.get(key);
@@ -65,8 +67,10 @@ final class PodClasses {
         c = new PodClass(byKey.size(), pod, dims.dense(pod.requests()));
         byKey.put(key, c);
         classes.add(c);
+        Set<String> taken = new java.util.TreeSet<>(pod.hostPorts());
+        taken.retainAll(daemonSetPorts);
         Signature sig = new Signature(pod.nodeSelector(), pod.requiredTerms(), pod.preferredTerms(),
-            pod.tolerations(), pod.volumeZones());
+            pod.tolerations(), pod.volumeZones(), taken);
         PodClass first = c;
         c.signature = signatures.computeIfAbsent(sig, k -> evaluate(first.template));
       }
@@ -192,10 +196,22 @@ final class PodClasses {
     List<Requirement> base = new ArrayList<>();
     pod.nodeSelector().forEach((k, v) -> base.add(Requirement.in(k, v)));
     BitSet tolerated = new BitSet(shapes.size());
+    // a host port a DaemonSet binds on a node is never free there, as a taint the pod cannot tolerate
+    Map<String, String> portsTaken = new java.util.TreeMap<>();
     for (NodeShape s : shapes) {
       if (Toleration.firstUntolerated(s.pool.schedulingTaints(), pod.tolerations()) == null) {
-        tolerated.set(s.index);
+        String daemonSet = takenPort(pod, s, portsTaken);
+        if (daemonSet == null) {
+          tolerated.set(s.index);
+        }
       }
+    }
+    if (tolerated.isEmpty() && !portsTaken.isEmpty()) {
+      signatureShapes.add(tolerated);
+      signatureRequiredShapes.add(tolerated);
+      signatureProblems.add("host port(s) " + portsTaken.keySet() + " taken on every node it may run on, by"
+          + " DaemonSet(s) " + new java.util.TreeSet<>(portsTaken.values()));
+      return signatureShapes.size() - 1;
     }
     BitSet result = null;
     List<Requirement> chosen = base;
@@ -232,6 +248,18 @@ final class PodClasses {
     signatureShapes.add(result);
     signatureProblems.add(result.isEmpty() ? labelProblem(pod, tolerated, chosen) : null);
     return signatureShapes.size() - 1;
+  }
+
+  /** The DaemonSet that binds one of the pod's host ports on the shape (recorded in {@code taken}), or null. */
+  private static String takenPort(PendingPod pod, NodeShape shape, Map<String, String> taken) {
+    for (String port : pod.hostPorts()) {
+      String daemonSet = shape.daemonSetPorts.get(port);
+      if (daemonSet != null) {
+        taken.put(port, daemonSet);
+        return daemonSet;
+      }
+    }
+    return null;
   }
 
   private BitSet matching(List<Requirement> reqs, BitSet tolerated, PendingPod pod) {

@@ -62,13 +62,15 @@ final class PlanInvariants {
         assertThat(r.matches(labels)).as(where + ": pool requirement " + r).isTrue();
       }
       Resources room = NodeCapacity.allocatable(type);
+      // the host ports of the DaemonSets that run there are taken before any pod of the plan comes
+      Set<String> ports = new HashSet<>();
       for (PendingPod ds : input.daemonSets()) {
         if (Toleration.firstUntolerated(pool.schedulingTaints(), ds.tolerations()) == null && selects(ds, labels)) {
           room = room.minus(ds.requests());
+          ports.addAll(ds.hostPorts());
         }
       }
       Resources used = Resources.NONE;
-      Set<String> ports = new HashSet<>();
       List<PendingPod> onNode = claim.pods().stream().map(pods::get).toList();
       for (PendingPod p : onNode) {
         zoneOf.put(p.name(), claim.zone());

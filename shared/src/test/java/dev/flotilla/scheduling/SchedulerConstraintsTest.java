@@ -563,6 +563,36 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void aHostPortADaemonSetBindsIsNeverFreeOnTheNodesItRunsOn() {
+    // a node exporter DaemonSet binds TCP/9100 on every node but the tainted pool's (it does not tolerate it): pods
+    // that bind the same port only run there, and without that pool they cannot run anywhere, which the plan says
+    // instead of launching nodes kube-scheduler would never use for them
+    PendingPod exporter = PendingPod.builder("kube-system/node-exporter").requests(Resources.of(100, 64L << 20))
+        .hostPorts(Set.of("TCP/9100")).build();
+    PendingPod agent = web().hostPorts(Set.of("TCP/9100")).build();
+    PendingPod other = PendingPod.builder("shop/other-0").requests(Resources.of(500, GIB))
+        .hostPorts(Set.of("TCP/8080")).build();
+    NodePool tainted = pool("edge", 0, List.of(new Taint("edge", "true", "NoSchedule")), Resources.NONE);
+    PendingPod tolerating = web().tolerations(List.of(new Toleration("edge", "Exists", "", "NoSchedule")))
+        .hostPorts(Set.of("TCP/9100")).build();
+
+    SchedulingInput nowhere = new SchedulingInput(concat(replicas(agent, 3), replicas(other, 2)), List.of(), CATALOG,
+        List.of(exporter), Map.of());
+    Plan plan = SCHEDULER.schedule(nowhere);
+    PlanInvariants.check(nowhere, plan);
+    assertThat(plan.unschedulable()).hasSize(3).allSatisfy(u -> assertThat(u.reason()).isEqualTo(
+        "host port(s) [TCP/9100] taken on every node it may run on, by DaemonSet(s) [kube-system/node-exporter]"));
+    assertThat(plan.placedPods()).isEqualTo(2);
+
+    SchedulingInput edge = new SchedulingInput(replicas(tolerating, 3), List.of(NodePool.defaultPool(), tainted),
+        CATALOG, List.of(exporter), Map.of());
+    Plan onEdge = SCHEDULER.schedule(edge);
+    PlanInvariants.check(edge, onEdge);
+    assertThat(onEdge.unschedulable()).isEmpty();
+    assertThat(onEdge.nodeClaims()).hasSize(3).allSatisfy(c -> assertThat(c.nodePool()).isEqualTo("edge"));
+  }
+
+  @Test
   void claimsRankAlternativesCheapestFirstUpToSixty() {
     Plan plan = plan(replicas(web().build(), 3));
     NodeClaim claim = plan.nodeClaims().getFirst();

@@ -71,7 +71,7 @@ class SchedulerPropertiesTest {
   static final List<String> FEATURES = List.of("zone-spread", "zone-spread-2", "zone-spread-tier", "host-spread",
       "host-anti", "host-anti-tier", "zone-anti", "zone-affinity", "zone-affinity-tier", "arm64", "amd64", "batch",
       "port", "volume-b", "zones-ab", "spot-only", "gpu", "host-affinity", "host-affinity-tier", "capacity-spread",
-      "tier", "tier", "tier");
+      "ds-port", "tier", "tier", "tier");
 
   @Property(tries = 60)
   void everyConstraintKindInOneMixKeepsEveryConstraintAndLimit(
@@ -195,6 +195,8 @@ class SchedulerPropertiesTest {
             selector.put("workload", "batch");
           }
           case "port" -> b.hostPorts(Set.of("TCP/9100"));
+          // the port the proxy DaemonSet binds on every node but the batch pool's
+          case "ds-port" -> b.hostPorts(Set.of("TCP/9200"));
           case "volume-b" -> b.volumeZones(Set.of("prop-1b"));
           case "zones-ab" -> b.require(new Requirement(WellKnownLabels.ZONE, Operator.In, List.of("prop-1a", "prop-1b")));
           case "spot-only" -> selector.put(WellKnownLabels.CAPACITY_TYPE, "spot");
@@ -223,7 +225,10 @@ class SchedulerPropertiesTest {
         null);
     PendingPod daemon = PendingPod.builder("kube-system/node-exporter")
         .requests(Resources.of(100, 128L << 20)).ownerKind("DaemonSet").build();
-    return new SchedulingInput(pods, List.of(general, arm, batch, narrow), CATALOG, List.of(daemon), Map.of());
+    PendingPod proxy = PendingPod.builder("kube-system/proxy").requests(Resources.of(50, 64L << 20))
+        .hostPorts(Set.of("TCP/9200")).ownerKind("DaemonSet").build();
+    return new SchedulingInput(pods, List.of(general, arm, batch, narrow), CATALOG, List.of(daemon, proxy),
+        Map.of());
   }
 
   @Provide
