@@ -29,6 +29,8 @@ final class PodClass {
    */
   BitSet admits;
   long zoneMask;
+  /** The zones its own requirements and volumes allow, whatever the pools sell. */
+  long ownZoneMask = -1L;
   int capacityTypeMask;
   /** Per-node constraints: groups it counts in, groups it keeps away, and caps on groups' counts. */
   int[] matches = new int[0];

@@ -119,7 +119,8 @@ final class PodClasses {
         zoneMask |= shapes.get(s).zoneMask;
       }
       c.capacityTypeMask = capacityTypes;
-      c.zoneMask = zoneMask & zoneMaskOf(c.template);
+      c.ownZoneMask = zoneMaskOf(c.template);
+      c.zoneMask = zoneMask & c.ownZoneMask;
     }
     return classes;
   }

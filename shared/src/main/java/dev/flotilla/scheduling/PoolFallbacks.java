@@ -80,8 +80,12 @@ final class PoolFallbacks {
         zoneMask |= shapes.get(s).zoneMask;
         capacityTypes |= 1 << shapes.get(s).capacityType.ordinal();
       }
-      zoneMask &= item.zoneMask;
-      capacityTypes &= item.capacityTypeMask;
+      // the zones and capacity types topology pinned the share to, and the pods' own zones, stay; those it had only
+      // because its pool sold nothing else do not (a spot-only pool's pods may fall back to an on-demand pool)
+      zoneMask &= item.pinned ? item.zoneMask : c.ownZoneMask;
+      if (item.capacityTypeMask != c.capacityTypeMask) {
+        capacityTypes &= item.capacityTypeMask;
+      }
       if (zoneMask == 0 || capacityTypes == 0) {
         continue;
       }

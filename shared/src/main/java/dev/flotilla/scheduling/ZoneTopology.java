@@ -110,6 +110,8 @@ final class ZoneTopology {
   /** Zone affinity that follows settled pods: zones holding pods the group selects. */
   private final Map<Topology.Group, Long> occupiedZones = new HashMap<>();
   private final Map<Topology.Group, Integer> affinityZone = new HashMap<>();
+  /** Classes whose required zone affinity selects no pod anywhere (see {@link #pinAffinity}). */
+  private final java.util.Set<PodClass> alone = new java.util.HashSet<>();
   private final Map<PodClass, Long> heaviestZones = new HashMap<>();
   private final Map<PodClass, int[]> zoneCapacityTypes = new HashMap<>();
   /** How much of what the bound buys for a class a zone sells; null when unknown. */
@@ -228,8 +230,8 @@ final class ZoneTopology {
     List<PodClass.Item> items = new ArrayList<>();
     for (PodClass c : classes) {
       if (c.zoneMask == 0) {
-        String reason = "required pod affinity on " + WellKnownLabels.ZONE
-            + " cannot be met in any zone its requirements allow";
+        String reason = "required pod affinity on " + WellKnownLabels.ZONE + (alone.contains(c)
+            ? ": no pod it selects runs or is pending" : " cannot be met in any zone its requirements allow");
         c.names.forEach(n -> unschedulable.add(new Unschedulable(n, reason)));
         continue;
       }
@@ -732,6 +734,13 @@ final class ZoneTopology {
         Topology.Group g = group(term.selector(), term.namespacesOf(c.template));
         List<PodClass> selected = members.computeIfAbsent(g,
             k -> classes.stream().filter(other -> k.matches(other.template)).toList());
+        if (selected.isEmpty() && runningZones(g) == 0) {
+          // kube-scheduler places such a pod only beside a pod its term selects (the first of a group that selects
+          // itself excepted): none runs, none is on its way and none is pending, so no node would take it
+          c.zoneMask = 0;
+          alone.add(c);
+          continue;
+        }
         Plan plan = plans.get(c);
         if (plan.split() || selected.stream().anyMatch(other -> plans.get(other).split())) {
           plan.follows.add(g);

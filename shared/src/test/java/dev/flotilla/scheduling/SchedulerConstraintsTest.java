@@ -476,6 +476,24 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void podsOfASpotOnlyPoolAtItsLimitFallBackToAnOnDemandPool() {
+    // the capacity type the first pool sold was the pool's, not the pods': they may run on-demand in the next
+    NodePool spot = pool("spot", 50, List.of(), Resources.of(Resources.CPU, 16_000),
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "spot"));
+    NodePool onDemand = pool("steady", 10, List.of(), Resources.NONE,
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+
+    Plan plan = plan(replicas(web().build(), 60), onDemand, spot);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.nodeClaims()).extracting(NodeClaim::nodePool).contains("spot", "steady");
+    assertThat(plan.nodeClaims()).allSatisfy(c -> assertThat(c.capacityType())
+        .isEqualTo(c.nodePool().equals("spot") ? CapacityType.SPOT : CapacityType.ON_DEMAND));
+    assertThat(plan.poolFallbacks()).extracting(PoolFallback::skippedPool, PoolFallback::nodePool)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("spot", "steady"));
+  }
+
+  @Test
   void preferredNodeAffinityIsDroppedWhenThePoolsThatMeetItAreAtTheirLimits() {
     // web pods prefer arm64; the arm pool (heaviest) is at its limit: Karpenter relaxes the preference and the
     // cluster's scheduler scores it only, so the pods go to the amd64 pool rather than wait for the arm pool
@@ -533,6 +551,24 @@ class SchedulerConstraintsTest {
         .volumeZones(Set.of("us-east-1d")).require(Requirement.in(WellKnownLabels.ZONE, "us-east-1a")).build();
     assertThat(plan(List.of(pod)).unschedulable()).singleElement().satisfies(u ->
         assertThat(u.reason()).isEqualTo("its zone requirements and volume zones [us-east-1d] leave no zone"));
+  }
+
+  @Test
+  void zoneAffinityToPodsThatNoneRunsOrWaitsIsReportedNotGivenANode() {
+    // the database scaled to zero: kube-scheduler places the API's pods nowhere until one runs again, so a node
+    // launched for them would be deleted empty, and launched again the next minute
+    PendingPod api = web().affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE,
+        LabelSelector.of(Map.of("app", "db")), List.of()))).build();
+    PendingPod self = web().labels(Map.of("app", "search")).affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE,
+        LabelSelector.of(Map.of("app", "search")), List.of()))).build().withName("shop/search-0");
+
+    Plan plan = plan(concat(replicas(api, 4), replicas(self, 3)));
+
+    assertThat(plan.unschedulable()).hasSize(4).allSatisfy(u -> assertThat(u.reason())
+        .isEqualTo("required pod affinity on topology.kubernetes.io/zone: no pod it selects runs or is pending"));
+    // pods that select their own kind: the first of them may go anywhere, the others follow it
+    assertThat(plan.placedPods()).isEqualTo(3);
+    assertThat(plan.nodeClaims()).extracting(NodeClaim::zone).containsOnly(plan.nodeClaims().getFirst().zone());
   }
 
   @Test
