@@ -92,11 +92,17 @@ class ScenarioFileTest {
             kind: Pod
             metadata: {name: debug, namespace: default}
             spec: {containers: [{name: shell, image: busybox}]}
+          - apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata: {name: crunch, namespace: batch}
+            spec: {maxUnavailable: 1, selector: {matchLabels: {app: crunch}}}
         events:
         """);
     Scenario s = Scenario.parse("job.yaml", withJob, Path.of("."));
 
-    assertThat(s.notRun()).singleElement().asString().startsWith("Pod 'debug'").contains("is not run");
+    assertThat(s.notRun()).hasSize(2);
+    assertThat(s.notRun().get(0)).startsWith("Pod 'debug'").contains("is not run");
+    assertThat(s.notRun().get(1)).startsWith("PodDisruptionBudget 'crunch'").contains("is not modelled");
     assertThat(s.withReplicasScaled(1.5).manifests()).filteredOn(m -> m.kind().equals("Job")).singleElement()
         .satisfies(m -> assertThat(m.node().path("spec").path("parallelism").asInt()).isEqualTo(6));
     SimulationResult r = new Simulation(s, (at, line) -> { }).run();
