@@ -53,13 +53,6 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
   public List<String> notRun() {
     List<String> notes = new ArrayList<>();
     for (Manifest m : manifests) {
-      if (m.kind().equals("PodDisruptionBudget")) {
-        // the functions honour budgets (a node with a pod whose budget allows no disruption is left alone, and the
-        // forwarder evicts through the API's budget checks), but the simulated cluster keeps no budget status
-        notes.add(m.describe() + " is not modelled: the simulated cluster reports no budget for its pods, so"
-            + " consolidation may choose their nodes and a drain evicts them at once");
-        continue;
-      }
       if (REPLICATED.containsKey(m.kind()) || CLUSTER_KINDS.contains(m.kind())) {
         continue;
       }

@@ -56,10 +56,10 @@ final class SimulatedCluster {
       return taints.stream().anyMatch(StartupTaint::is);
     }
 
-    /** The node as the forwarder mirrors it. */
-    NodeState state() {
+    /** The node as the forwarder mirrors it, each pod with what its disruption budgets allow ({@code -1}: none). */
+    NodeState state(java.util.function.ToIntFunction<Pod> disruptionsAllowed) {
       return new NodeState(name, instanceId, labels, false, allocatable, taints,
-          pods.stream().map(p -> new NodeState.NodePod(p.spec, -1)).toList(),
+          pods.stream().map(p -> new NodeState.NodePod(p.spec, disruptionsAllowed.applyAsInt(p))).toList(),
           readiness != null ? List.of(readiness)
               : joined == null ? List.of() : List.of(new NodeState.Condition("Ready", "True", joined)));
     }
@@ -91,13 +91,58 @@ final class SimulatedCluster {
   /** How many of {@link #pods} each workload has: a controller asks on every pod it recreates. */
   private final Map<String, Integer> podsOfWorkload = new java.util.HashMap<>();
   private final Binder binder;
+  private final List<DisruptionBudget> budgets;
+  /** Each budget's disruptions allowed, worked out once per {@link #version}. */
+  private final Map<DisruptionBudget, Integer> allowed = new java.util.HashMap<>();
+  /** Moves whenever a pod is added, bound or deleted: what the budgets count. */
+  private long version;
+  private long allowedAt = -1;
 
   SimulatedCluster(ScoringProfile profile) {
+    this(profile, List.of());
+  }
+
+  SimulatedCluster(ScoringProfile profile, List<DisruptionBudget> budgets) {
     this.binder = new Binder(profile, 17);
+    this.budgets = List.copyOf(budgets);
+  }
+
+  /**
+   * The fewest disruptions the budgets that select the pod allow now, as the disruption controller reports them
+   * (pods selected, those of them running); -1 when none selects it.
+   */
+  int disruptionsAllowed(Pod pod) {
+    if (budgets.isEmpty() || pod.daemon()) {
+      return -1;
+    }
+    if (allowedAt != version) {
+      allowed.clear();
+      for (DisruptionBudget b : budgets) {
+        int expected = 0;
+        int healthy = 0;
+        for (Pod p : pods.values()) {
+          if (b.selects(p.spec)) {
+            expected++;
+            healthy += p.node != null ? 1 : 0;
+          }
+        }
+        allowed.put(b, b.allowed(expected, healthy));
+      }
+      allowedAt = version;
+    }
+    int fewest = -1;
+    for (DisruptionBudget b : budgets) {
+      if (b.selects(pod.spec)) {
+        int a = allowed.get(b);
+        fewest = fewest < 0 ? a : Math.min(fewest, a);
+      }
+    }
+    return fewest;
   }
 
   /** A new pod: pending, in the scheduler's queue by its creation time (every pod at the default priority). */
   void add(Pod pod) {
+    version++;
     count(pods.put(pod.spec.name(), pod), -1);
     count(pod, 1);
     binder.enqueue(new QueuedPod(pod.spec, 0, pod.created.toEpochMilli()));
@@ -150,6 +195,7 @@ final class SimulatedCluster {
 
   /** Deletes a pod (scale-down, eviction): it leaves its node and counts as finished. */
   void delete(Pod pod, Instant now) {
+    version++;
     count(pods.remove(pod.spec.name()), -1);
     binder.delete(pod.spec.name());
     if (pod.node != null) {
@@ -189,7 +235,8 @@ final class SimulatedCluster {
     record(pod, node, now);
   }
 
-  private static void record(Pod pod, Node node, Instant now) {
+  private void record(Pod pod, Node node, Instant now) {
+    version++;
     pod.node = node;
     pod.bound = now;
     node.pods.add(pod);

@@ -96,6 +96,10 @@ public final class Simulation {
   static final Duration CONSOLIDATION_EVERY = dev.flotilla.disruption.ConsolidationService.EVERY;
   static final Duration GC_EVERY = GarbageCollector.EVERY;
   static final Duration DRAIN_TAKES = Duration.ofSeconds(15);
+  /** How long one Drain command evicts for before the forwarder reports it failed (pods its budgets still hold). */
+  static final Duration DRAIN_LASTS = Duration.ofMinutes(10);
+  /** How soon an eviction a disruption budget refused is tried again. */
+  static final Duration EVICTION_RETRY = Duration.ofSeconds(5);
   /** The forwarder lifts a node's startup taint this long after it is Ready whatever became of its nominations. */
   static final Duration STARTUP_TAINT_FALLBACK = Duration.ofSeconds(30);
   static final Duration SAMPLE_EVERY = Duration.ofSeconds(15);
@@ -120,6 +124,7 @@ public final class Simulation {
 
   private final Scenario scenario;
   private final Listener listener;
+  private final Map<String, Integer> evicted = new java.util.HashMap<>();
   private final Instant start = Instant.parse("2026-01-05T08:00:00Z");
   private final ManualClock clock = new ManualClock(start);
   private final PriorityQueue<Timed> queue = new PriorityQueue<>((a, b) -> a.at != b.at
@@ -206,7 +211,7 @@ public final class Simulation {
   public Simulation(Scenario scenario, Listener listener, CatalogFile catalogFile, Autoscaler.Factory decisions) {
     this.scenario = scenario;
     this.listener = listener;
-    this.cluster = new SimulatedCluster(scenario.cluster().scoring());
+    this.cluster = new SimulatedCluster(scenario.cluster().scoring(), DisruptionBudget.of(scenario.manifests()));
     this.catalog = OfferingCatalog.of(catalogFile, SpotPrices.ratio(scenario.ec2().spotPriceRatio()));
     StaticOfferingSource offerings = new StaticOfferingSource(catalog, store);
     this.ec2 = new SimulatedEc2(CLUSTER, catalog, store, clock, this::launched, this::terminated);
@@ -286,6 +291,11 @@ public final class Simulation {
   public List<Launch> launches() {
     return ec2.bills().stream().map(b -> new Launch(Duration.between(start, b.launched()).toSeconds(),
         b.instanceType(), b.capacityType())).toList();
+  }
+
+  /** How many of a workload's pods drains evicted ({@code namespace/name}). */
+  public int podsEvicted(String workload) {
+    return evicted.getOrDefault(workload, 0);
   }
 
   /** The instance types of the nodes running a workload's pods now. */
@@ -852,22 +862,7 @@ public final class Simulation {
         cluster.cordon(node);
         boolean consolidating = command.reason() != null && (command.reason().startsWith("consolidation")
             || command.reason().startsWith("replaced by"));
-        for (Pod p : new ArrayList<>(node.pods)) {
-          if (!p.daemon()) {
-            cluster.delete(p, clock.instant());
-            Pod replacement = recreate(p);
-            if (consolidating && replacement != null) {
-              displacedByConsolidation.add(replacement.spec.name());
-            }
-          }
-        }
-        changed();
-        at(elapsed().plus(DRAIN_TAKES), () -> {
-          if (command.claimId() != null) {
-            deliver("lifecycle", node.name, () -> lifecycle.drained(command.claimId()));
-            processCommands();
-          }
-        });
+        evict(node, command, consolidating, elapsed().plus(DRAIN_LASTS));
       }
       case DeleteNode -> removeNode(node.name, node.instanceId);
       case Nominate -> {
@@ -886,16 +881,62 @@ public final class Simulation {
     }
   }
 
+  /**
+   * Evicts the node's pods as the forwarder's drain does, through their disruption budgets: a pod whose budgets allow
+   * no disruption now stays, and the eviction is tried again every {@link #EVICTION_RETRY} while the drain lasts
+   * (its pods evicted before are made again, and once they run the budget allows the next). The drain is reported
+   * done once no pod but DaemonSets' is left; a drain that outlasts its command is not, as the forwarder reports it
+   * failed and the lifecycle asks for it again.
+   */
+  private void evict(Node node, Command command, boolean consolidating, Duration until) {
+    if (cluster.nodes.get(node.name) != node) {
+      return;
+    }
+    boolean held = false;
+    for (Pod p : new ArrayList<>(node.pods)) {
+      if (p.daemon()) {
+        continue;
+      }
+      if (cluster.disruptionsAllowed(p) == 0) {
+        held = true;
+        continue;
+      }
+      cluster.delete(p, clock.instant());
+      evicted.merge(p.workload, 1, Integer::sum);
+      Pod replacement = recreate(p);
+      if (consolidating && replacement != null) {
+        displacedByConsolidation.add(replacement.spec.name());
+      }
+    }
+    changed();
+    if (held) {
+      if (elapsed().compareTo(until) < 0) {
+        at(elapsed().plus(EVICTION_RETRY), () -> evict(node, command, consolidating, until));
+      }
+      return;
+    }
+    at(elapsed().plus(DRAIN_TAKES), () -> {
+      if (command.claimId() != null) {
+        deliver("lifecycle", node.name, () -> lifecycle.drained(command.claimId()));
+        processCommands();
+      }
+    });
+  }
+
   // ---- the scheduled functions
 
   /**
    * What a node's mirrored document was made of: its taints and readiness (replaced, never changed in place) and its
    * pods (each fixed for life). The rest of a node's state never changes.
    */
-  private record Mirrored(List<Taint> taints, dev.flotilla.disruption.NodeState.Condition readiness, Pod[] pods, String json) {
+  private record Mirrored(List<Taint> taints, dev.flotilla.disruption.NodeState.Condition readiness, Pod[] pods,
+      int[] allowed, String json) {
 
-    /** Whether the node's state is still the one this document was made of, by identity: no document built. */
-    boolean current(Node node) {
+    /**
+     * Whether the node's state is still the one this document was made of, by identity, and its pods' budgets
+     * allow what they did: no document built.
+     */
+    boolean current(Node node, int[] allowedNow) {
       if (node.taints != taints || node.readiness != readiness || node.pods.size() != pods.length) {
         return false;
       }
@@ -904,7 +945,7 @@ public final class Simulation {
           return false;
         }
       }
-      return true;
+      return java.util.Arrays.equals(allowed, allowedNow);
     }
   }
 
@@ -914,14 +955,18 @@ public final class Simulation {
    */
   private void mirror(Node node) {
     Mirrored last = mirrored.get(node.name);
-    if (last != null && last.current(node)) {
+    int[] allowed = new int[node.pods.size()];
+    for (int i = 0; i < allowed.length; i++) {
+      allowed[i] = cluster.disruptionsAllowed(node.pods.get(i));
+    }
+    if (last != null && last.current(node, allowed)) {
       return;
     }
-    String json = node.state().toJson();
+    String json = node.state(cluster::disruptionsAllowed).toJson();
     if (last == null || !json.equals(last.json())) {
       store.putNodeState(node.name, json);
     }
-    mirrored.put(node.name, new Mirrored(node.taints, node.readiness, node.pods.toArray(new Pod[0]), json));
+    mirrored.put(node.name, new Mirrored(node.taints, node.readiness, node.pods.toArray(new Pod[0]), allowed, json));
   }
 
   private void consolidate() {
