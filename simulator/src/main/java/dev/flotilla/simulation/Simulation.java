@@ -862,7 +862,8 @@ public final class Simulation {
         cluster.cordon(node);
         boolean consolidating = command.reason() != null && (command.reason().startsWith("consolidation")
             || command.reason().startsWith("replaced by"));
-        evict(node, command, consolidating, elapsed().plus(DRAIN_LASTS));
+        evict(node, command, consolidating, command.deadline() != null
+            ? Duration.between(start, command.deadline()) : elapsed().plus(DRAIN_LASTS));
       }
       case DeleteNode -> removeNode(node.name, node.instanceId);
       case Nominate -> {
@@ -882,22 +883,25 @@ public final class Simulation {
   }
 
   /**
-   * Evicts the node's pods as the forwarder's drain does, through their disruption budgets: a pod whose budgets allow
-   * no disruption now stays, and the eviction is tried again every {@link #EVICTION_RETRY} while the drain lasts
-   * (its pods evicted before are made again, and once they run the budget allows the next). The drain is reported
-   * done once no pod but DaemonSets' is left; a drain that outlasts its command is not, as the forwarder reports it
-   * failed and the lifecycle asks for it again.
+   * Evicts the node's pods as the forwarder's drain does: never a do-not-disrupt pod, and through their disruption
+   * budgets, a pod whose budgets allow no disruption now staying; what stays is tried again every
+   * {@link #EVICTION_RETRY} until the command's deadline (its pods evicted before are made again, and once they run
+   * the budget allows the next). At the deadline a forced drain (the node's termination grace ran out) deletes the
+   * pods still held; any other is left, as the forwarder reports it failed and the lifecycle asks for it again. The
+   * drain is reported done once no pod but DaemonSets' is left.
    */
   private void evict(Node node, Command command, boolean consolidating, Duration until) {
     if (cluster.nodes.get(node.name) != node) {
       return;
     }
+    boolean due = elapsed().compareTo(until) >= 0;
     boolean held = false;
     for (Pod p : new ArrayList<>(node.pods)) {
       if (p.daemon()) {
         continue;
       }
-      if (cluster.disruptionsAllowed(p) == 0) {
+      boolean forced = due && command.force();
+      if (!forced && (p.spec.doNotDisrupt() || cluster.disruptionsAllowed(p) == 0)) {
         held = true;
         continue;
       }
@@ -910,8 +914,9 @@ public final class Simulation {
     }
     changed();
     if (held) {
-      if (elapsed().compareTo(until) < 0) {
-        at(elapsed().plus(EVICTION_RETRY), () -> evict(node, command, consolidating, until));
+      if (!due) {
+        Duration next = elapsed().plus(EVICTION_RETRY);
+        at(next.compareTo(until) < 0 ? next : until, () -> evict(node, command, consolidating, until));
       }
       return;
     }
