@@ -71,10 +71,14 @@ final class PodCycle {
       int self = selection.selects(spec) ? 1 : 0;
       if (s.required()) {
         int min = Integer.MAX_VALUE;
+        int domains = 0;
         for (String value : eligible.values(spec, s.topologyKey())) {
           min = Math.min(min, tally.count(s.topologyKey(), value));
+          domains++;
         }
-        hard.add(new Spread(s.topologyKey(), s.maxSkew(), tally, self, min == Integer.MAX_VALUE ? 0 : min));
+        // with fewer eligible domains than minDomains the global minimum is zero (PodTopologySpread's filter)
+        hard.add(new Spread(s.topologyKey(), s.maxSkew(), tally, self,
+            (int) s.globalMinimum(min == Integer.MAX_VALUE ? 0 : min, domains)));
       } else {
         soft.add(new Spread(s.topologyKey(), s.maxSkew(), tally, self, 0));
       }

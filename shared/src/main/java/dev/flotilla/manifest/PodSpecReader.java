@@ -222,10 +222,12 @@ public final class PodSpecReader {
       LabelSelector selector = s.has("labelSelector")
           ? labelSelector(s.path("labelSelector"), p + ".labelSelector")
           : LabelSelector.of(podLabels);
+      Integer minDomains = s.hasNonNull("minDomains") ? s.path("minDomains").asInt() : null;
       try {
-        result.add(new TopologySpread(key, s.path("maxSkew").asInt(1), when.equals("DoNotSchedule"), selector));
+        result.add(new TopologySpread(key, s.path("maxSkew").asInt(1), when.equals("DoNotSchedule"), selector,
+            minDomains));
       } catch (IllegalArgumentException e) {
-        throw error(p + ".maxSkew", e.getMessage());
+        throw error(p + (e.getMessage().contains("minDomains") ? ".minDomains" : ".maxSkew"), e.getMessage());
       }
     }
     return result;

@@ -45,6 +45,8 @@ final class ZoneTopology {
     final long domains;
     final boolean required;
     final long[] counts;
+    /** Its minDomains, where more domains than it has (null: not set). */
+    Integer minDomains;
 
     Spread(Topology.Group group, int maxSkew, long domains, boolean required, int zones) {
       this.group = group;
@@ -55,6 +57,10 @@ final class ZoneTopology {
     }
 
     long min() {
+      // fewer domains than minDomains: kube-scheduler weighs each against zero, so each holds at most maxSkew
+      if (minDomains != null && Long.bitCount(domains) < minDomains) {
+        return 0;
+      }
       long min = Long.MAX_VALUE;
       for (int z = 0; z < counts.length; z++) {
         if ((domains & (1L << z)) != 0) {
@@ -367,6 +373,9 @@ final class ZoneTopology {
               min = Math.min(min, n[d]);
             }
           }
+          if (s.minDomains != null) {
+            min = 0;
+          }
           if (n[z] - min > s.maxSkew) {
             out.add(name);
             zoneOf.remove(name);
@@ -462,8 +471,13 @@ final class ZoneTopology {
         if (s.topologyKey().equals(WellKnownLabels.ZONE)) {
           Topology.Group g = group(s.selector(), List.of(pod.namespace()));
           long domains = domains(c);
-          p.carried.add(spreads.computeIfAbsent(g + "/" + s.maxSkew() + "/" + domains + "/" + s.required(),
-              k -> seeded(new Spread(g, s.maxSkew(), domains, s.required(), zones.size()))));
+          p.carried.add(spreads.computeIfAbsent(g + "/" + s.maxSkew() + "/" + domains + "/" + s.required() + "/"
+              + s.minDomains(), k -> {
+                Spread spread = seeded(new Spread(g, s.maxSkew(), domains, s.required(), zones.size()));
+                spread.minDomains = s.minDomains() != null && Long.bitCount(domains) < s.minDomains()
+                    ? s.minDomains() : null;
+                return spread;
+              }));
         } else if (s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)) {
           p.capacitySpreads.add(s);
           // counted from the start, so that every pod it selects counts, settled before its carriers or after
@@ -544,9 +558,12 @@ final class ZoneTopology {
           }
         }
         if (allowed == 0) {
+          Spread few = p.carried.stream().filter(s -> s.required && s.minDomains != null).findFirst().orElse(null);
           problem = "required topology spread on " + WellKnownLabels.ZONE + " (maxSkew " + p.carried.stream()
-              .filter(s -> s.required).mapToInt(s -> s.maxSkew).min().orElse(1) + ") cannot be met: every zone it"
-              + " may use already holds more matching pods than the least-used zone allows";
+              .filter(s -> s.required).mapToInt(s -> s.maxSkew).min().orElse(1) + ") cannot be met: " + (few != null
+              ? "its minDomains is " + few.minDomains + " but only " + Long.bitCount(few.domains) + " zone(s) are"
+                  + " eligible, so each holds at most maxSkew matching pods"
+              : "every zone it may use already holds more matching pods than the least-used zone allows");
         }
       }
       if (problem == null) {

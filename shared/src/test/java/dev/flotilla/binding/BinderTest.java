@@ -234,6 +234,24 @@ class BinderTest {
   }
 
   @Test
+  void withFewerEligibleDomainsThanMinDomainsTheGlobalMinimumIsZero() {
+    node("a", "z1", 8000, 32);
+    node("b", "z2", 8000, 32);
+    Map<String, String> web = Map.of("app", "web");
+    binder.bound("a", pod("web-0", 100, 1, web));
+    binder.bound("b", pod("web-1", 100, 1, web));
+    TopologySpread three = new TopologySpread(WellKnownLabels.ZONE, 1, true, LabelSelector.of(web), 3);
+    QueuedPod next = queued(pod("web-2", 100, 1, web).toBuilder().spreads(List.of(three)).build(), 0);
+    // one pod in each of two zones: the skew against the least-used would be 1, but with two zones of the three
+    // minDomains asks for, it is weighed against zero: 2 > maxSkew 1 on either node
+    assertThat(binder.feasible(next, "a")).isFalse();
+    assertThat(binder.feasible(next, "b")).isFalse();
+    PendingPod plain = pod("web-3", 100, 1, web).toBuilder().spreads(List.of(new TopologySpread(WellKnownLabels.ZONE,
+        1, true, LabelSelector.of(web)))).build();
+    assertThat(binder.feasible(queued(plain, 0), "a")).isTrue();
+  }
+
+  @Test
   void antiAffinityHoldsBothWays() {
     node("a", "z1", 8000, 32);
     node("b", "z1", 8000, 32);

@@ -88,6 +88,26 @@ class ManifestReadingTest {
   }
 
   @Test
+  void minDomainsIsReadAndAllowedOnlyWithDoNotSchedule() {
+    String yaml = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web, namespace: shop, labels: {app: web}}
+        spec:
+          topologySpreadConstraints:
+            - {maxSkew: 1, minDomains: 3, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: WHEN}
+          containers: [{name: w, resources: {requests: {cpu: "1"}}}]
+        """;
+    PendingPod pod = Workloads.read(Manifest.parse("pod.yaml", yaml.replace("WHEN", "DoNotSchedule"))).pods()
+        .getFirst();
+    assertThat(pod.spreads().getFirst().minDomains()).isEqualTo(3);
+    assertThatThrownBy(() -> Workloads.read(Manifest.parse("pod.yaml", yaml.replace("WHEN", "ScheduleAnyway"))))
+        .isInstanceOf(ManifestException.class)
+        .hasMessageContaining("spec.topologySpreadConstraints[0].minDomains")
+        .hasMessageContaining("only allowed with whenUnsatisfiable: DoNotSchedule");
+  }
+
+  @Test
   void badQuantityNamesTheDocumentAndField() {
     String yaml = """
         apiVersion: apps/v1

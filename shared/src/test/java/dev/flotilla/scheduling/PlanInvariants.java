@@ -162,7 +162,8 @@ final class PlanInvariants {
           pods.values().stream().filter(q -> zoneOf.containsKey(q.name()) && q.namespace().equals(p.namespace())
               && s.selector().matches(q.labels()) && counts.containsKey(zoneOf.get(q.name())))
               .forEach(q -> counts.merge(zoneOf.get(q.name()), 1, Integer::sum));
-          int min = counts.values().stream().mapToInt(Integer::intValue).min().orElse(0);
+          int min = (int) s.globalMinimum(counts.values().stream().mapToInt(Integer::intValue).min().orElse(0),
+              counts.size());
           assertThat(counts).as("zone spread of " + p.name() + ": its zone is one its node affinity allows")
               .containsKey(zoneOf.get(p.name()));
           assertThat(counts.get(zoneOf.get(p.name())) - min).as("zone spread of " + p.name() + " in "

@@ -572,6 +572,27 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void minDomainsAboveTheZonesAPodMayUseCapsEachZoneAtMaxSkew() {
+    // three zones allowed, minDomains 4: kube-scheduler weighs each zone against zero, so each takes two pods at most
+    LabelSelector self = LabelSelector.of(Map.of("app", "web"));
+    PendingPod pod = web().require(new Requirement(WellKnownLabels.ZONE, Operator.In,
+        List.of("us-east-1a", "us-east-1b", "us-east-1c")))
+        .spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 2, true, self, 4))).build();
+    SchedulingInput input = new SchedulingInput(replicas(pod, 10), List.of(), CATALOG);
+
+    Plan plan = SCHEDULER.schedule(input);
+
+    PlanInvariants.check(input, plan);
+    assertThat(plan.placedPods()).isEqualTo(6);
+    assertThat(plan.unschedulable()).hasSize(4).allSatisfy(u -> assertThat(u.reason())
+        .contains("its minDomains is 4 but only 3 zone(s) are eligible"));
+    // minDomains within the zones allowed changes nothing
+    PendingPod within = pod.toBuilder().spreads(List.of(new TopologySpread(WellKnownLabels.ZONE, 2, true, self, 3)))
+        .build();
+    assertThat(plan(replicas(within, 10)).unschedulable()).isEmpty();
+  }
+
+  @Test
   void zoneAffinityThatNoZoneCanMeetIsNamed() {
     PendingPod db = PendingPod.builder("shop/db-0").labels(Map.of("app", "db")).requests(Resources.of(1000, GIB))
         .require(Requirement.in(WellKnownLabels.ZONE, "us-east-1a")).build();
