@@ -264,7 +264,9 @@ public final class PodSpecReader {
           continue;
         }
         for (JsonNode port : c.path("ports")) {
-          int hostPort = port.path("hostPort").asInt(0);
+          // on the host's network a container port is a host port (the API server defaults hostPort to it)
+          int hostPort = port.path("hostPort").asInt(spec.path("hostNetwork").asBoolean(false)
+              ? port.path("containerPort").asInt(0) : 0);
           if (hostPort > 0) {
             ports.add(port.path("protocol").asText("TCP") + "/" + hostPort);
           }

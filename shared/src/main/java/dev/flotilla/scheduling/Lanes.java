@@ -55,11 +55,11 @@ final class Lanes {
         }
       }));
     }
-    RuntimeException failed = null;
+    Throwable failed = null;
     try {
       task.run(0, 0);
       drain(next, tasks, 0, task);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       failed = e;
       next.set(tasks);
     }
@@ -73,15 +73,23 @@ final class Lanes {
         running.get(h).get();
       } catch (ExecutionException e) {
         if (failed == null) {
-          failed = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+          failed = e.getCause();
         }
       } catch (InterruptedException e) {
+        // no task is left to hand out: the helpers finish the one they run, and the caller learns of it
+        next.set(tasks);
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while packings ran", e);
+        failed = failed != null ? failed : new IllegalStateException("interrupted while packings ran", e);
       }
     }
+    if (failed instanceof RuntimeException r) {
+      throw r;
+    }
+    if (failed instanceof Error e) {
+      throw e;
+    }
     if (failed != null) {
-      throw failed;
+      throw new IllegalStateException(failed);
     }
   }
 

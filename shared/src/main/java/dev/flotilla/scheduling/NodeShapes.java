@@ -136,7 +136,11 @@ final class NodeShapes {
           Map<String, String> ports = new LinkedHashMap<>();
           for (PendingPod ds : daemons) {
             overhead = overhead.plus(ds.requests());
-            ds.hostPorts().forEach(port -> ports.putIfAbsent(port, ds.name()));
+            // a DaemonSet kept to some zones is counted everywhere for its resources (a shape spans zones), but
+            // its ports only where it runs in every zone: elsewhere a pod binding them would be refused nowhere
+            if (!zoneBound(ds)) {
+              ds.hostPorts().forEach(port -> ports.putIfAbsent(port, ds.name()));
+            }
           }
           long[] room = dims.dense(allocatable.minus(overhead));
           // extended resources the node does not offer stay 0; pods asking for them will not fit
@@ -146,6 +150,11 @@ final class NodeShapes {
       }
     }
     return shapes;
+  }
+
+  private static boolean zoneBound(PendingPod ds) {
+    return ds.nodeSelector().containsKey(WellKnownLabels.ZONE) || ds.requiredTerms().stream()
+        .anyMatch(term -> term.stream().anyMatch(r -> r.key().equals(WellKnownLabels.ZONE)));
   }
 
   /** The DaemonSets whose pods run on a node of the pool with these labels (taints tolerated, selectors met). */

@@ -29,8 +29,18 @@ final class PodClass {
    */
   BitSet admits;
   long zoneMask;
+  /**
+   * Its signature's shapes with those of the pool its preferred node affinity was dropped for ({@link
+   * PoolFallbacks}), or null while it keeps its preferences.
+   */
+  BitSet relaxedShapes;
   /** The zones its own requirements and volumes allow, whatever the pools sell. */
   long ownZoneMask = -1L;
+  /**
+   * Its zones before zone topology narrowed them (zone affinity pins the whole class): those its own requirements
+   * allow where its pool sells.
+   */
+  long untopologizedZoneMask = -1L;
   int capacityTypeMask;
   /** Per-node constraints: groups it counts in, groups it keeps away, and caps on groups' counts. */
   int[] matches = new int[0];

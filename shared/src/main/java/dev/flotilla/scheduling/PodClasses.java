@@ -121,6 +121,7 @@ final class PodClasses {
       c.capacityTypeMask = capacityTypes;
       c.ownZoneMask = zoneMaskOf(c.template);
       c.zoneMask = zoneMask & c.ownZoneMask;
+      c.untopologizedZoneMask = c.zoneMask;
     }
     return classes;
   }

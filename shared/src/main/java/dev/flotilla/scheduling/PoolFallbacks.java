@@ -53,17 +53,20 @@ final class PoolFallbacks {
         int rank = shapes.get(c.shapes.nextSetBit(0)).poolRank;
         from.put(c, shapes.get(c.shapes.nextSetBit(0)).pool);
         String reason = limits.reason(c, shapes);
-        BitSet fallback = fallbackShapes(c, rank, signatureShapes.get(c.signature));
-        if (fallback == null && !requiredShapes.get(c.signature).equals(signatureShapes.get(c.signature))) {
-          // no later pool meets the pods' preferred node affinity: Karpenter then drops the preferences, and so
-          // does the cluster's scheduler, for which they are only scores
-          fallback = fallbackShapes(c, rank, requiredShapes.get(c.signature));
+        BitSet sig = c.relaxedShapes != null ? c.relaxedShapes : signatureShapes.get(c.signature);
+        BitSet fallback = fallbackShapes(c, sig, r -> r > rank);
+        if (fallback == null && c.relaxedShapes == null
+            && !requiredShapes.get(c.signature).equals(signatureShapes.get(c.signature))) {
+          // no later pool meets the pods' preferred node affinity: Karpenter then drops the preferences and tries
+          // the pools by weight again (the cluster's scheduler only scores them), so the heaviest pool their
+          // required terms admit that they have not used yet
+          java.util.Set<Integer> used = poolsUsed.getOrDefault(c, java.util.Set.of());
+          fallback = fallbackShapes(c, requiredShapes.get(c.signature), r -> r != rank && !used.contains(r));
           if (fallback != null) {
-            // the groups of the pool it falls back to are built from the signature's shapes (a new set: the
-            // classes' admits, where nodes bought already may take them, keep the preferences)
-            BitSet widened = (BitSet) signatureShapes.get(c.signature).clone();
-            widened.or(fallback);
-            signatureShapes.set(c.signature, widened);
+            // the class's groups are built from these from now on; the signature's stay as they were for its other
+            // classes, and its admits (where nodes bought already may take it) keep the preferences
+            c.relaxedShapes = (BitSet) signatureShapes.get(c.signature).clone();
+            c.relaxedShapes.or(fallback);
             reason += "; preferred node affinity dropped";
           }
         }
@@ -82,7 +85,8 @@ final class PoolFallbacks {
       }
       // the zones and capacity types topology pinned the share to, and the pods' own zones, stay; those it had only
       // because its pool sold nothing else do not (a spot-only pool's pods may fall back to an on-demand pool)
-      zoneMask &= item.pinned ? item.zoneMask : c.ownZoneMask;
+      // a share topology narrowed (zone affinity pins a whole class, a spread its shares) keeps its zones exactly
+      zoneMask &= item.zoneMask != c.untopologizedZoneMask ? item.zoneMask : c.ownZoneMask;
       if (item.capacityTypeMask != c.capacityTypeMask) {
         capacityTypes &= item.capacityTypeMask;
       }
@@ -108,13 +112,14 @@ final class PoolFallbacks {
     return next;
   }
 
-  /** The shapes of {@code sig} in the next pool by weight after {@code rank} that fit the class, or null. */
-  private BitSet fallbackShapes(PodClass c, int rank, BitSet sig) {
+  /** The shapes of {@code sig} in the heaviest pool whose rank {@code eligible} takes that fit the class, or null. */
+  private BitSet fallbackShapes(PodClass c, BitSet sig, java.util.function.IntPredicate eligible) {
     BitSet fits = new BitSet(shapes.size());
     int found = -1;
     for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
       NodeShape shape = shapes.get(s);
-      if (shape.poolRank > rank && (found < 0 || shape.poolRank <= found) && Dims.fits(c.requests, shape.room)) {
+      if (eligible.test(shape.poolRank) && (found < 0 || shape.poolRank <= found)
+          && Dims.fits(c.requests, shape.room)) {
         if (shape.poolRank < found || found < 0) {
           found = shape.poolRank;
           fits.clear();

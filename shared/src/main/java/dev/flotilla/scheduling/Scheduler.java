@@ -170,6 +170,7 @@ public final class Scheduler {
       java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth = whole == null ? null
           : (c, z) -> soldIn(whole, wholeShapes.get(c), z);
       ZoneTopology zoneTopology = new ZoneTopology(shapes, zones, input.running(),
+          input.inFlight().stream().flatMap(n -> n.pods().stream()).toList(),
           domains == Domains.OFFERED_ZONES, zoneWorth);
       Map<PodClass, Long> classZones = new HashMap<>();
       placeable.forEach(c -> classZones.put(c, c.zoneMask));
@@ -340,9 +341,10 @@ public final class Scheduler {
         ranks.add(poolRank(item));
         ranks.addAll(extraPools.getOrDefault(c, java.util.Set.of()));
         long zoneMask = byZones.test(item) ? item.zoneMask : -1L;
-        groupOf.put(item, groupIds.computeIfAbsent(c.signature + "/" + ranks + "/" + zoneMask, k -> {
+        groupOf.put(item, groupIds.computeIfAbsent(c.signature + (c.relaxedShapes != null ? "~" + c.index : "") + "/"
+            + ranks + "/" + zoneMask, k -> {
           BitSet bits = new BitSet(shapes.size());
-          BitSet sig = signatureShapes.get(c.signature);
+          BitSet sig = c.relaxedShapes != null ? c.relaxedShapes : signatureShapes.get(c.signature);
           for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
             if (ranks.contains(shapes.get(s).poolRank) && (shapes.get(s).zoneMask & zoneMask) != 0) {
               bits.set(s);

@@ -116,8 +116,9 @@ final class ZoneTopology {
   /** Zone affinity that follows settled pods: zones holding pods the group selects. */
   private final Map<Topology.Group, Long> occupiedZones = new HashMap<>();
   private final Map<Topology.Group, Integer> affinityZone = new HashMap<>();
-  /** Classes whose required zone affinity selects no pod anywhere (see {@link #pinAffinity}). */
+  /** Classes whose required zone affinity selects no pod anywhere (see {@link #findAlone}). */
   private final java.util.Set<PodClass> alone = new java.util.HashSet<>();
+  private final List<PendingPod> inFlight;
   private final Map<PodClass, Long> heaviestZones = new HashMap<>();
   private final Map<PodClass, int[]> zoneCapacityTypes = new HashMap<>();
   /** How much of what the bound buys for a class a zone sells; null when unknown. */
@@ -135,6 +136,13 @@ final class ZoneTopology {
    */
   ZoneTopology(List<NodeShape> shapes, List<String> zones, RunningPods running, boolean offeredZones,
       java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth) {
+    this(shapes, zones, running, List.of(), offeredZones, zoneWorth);
+  }
+
+  /** @param inFlight the pods reserved on nodes in flight: partners for zone affinity, wherever they land */
+  ZoneTopology(List<NodeShape> shapes, List<String> zones, RunningPods running, List<PendingPod> inFlight,
+      boolean offeredZones, java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth) {
+    this.inFlight = inFlight;
     this.shapes = shapes;
     this.zones = zones;
     this.running = running;
@@ -742,22 +750,20 @@ final class ZoneTopology {
    * {@link #settle}); otherwise the class and the pods it selects are pinned to one zone per selector.
    */
   private void pinAffinity(List<PodClass> classes, Map<PodClass, Plan> plans) {
+    findAlone(classes);
     Map<Topology.Group, List<PodClass>> members = new HashMap<>();
     for (PodClass c : classes) {
+      if (alone.contains(c)) {
+        c.zoneMask = 0;
+        continue;
+      }
       for (PodAffinityTerm term : c.template.affinity()) {
         if (!term.topologyKey().equals(WellKnownLabels.ZONE)) {
           continue;
         }
         Topology.Group g = group(term.selector(), term.namespacesOf(c.template));
-        List<PodClass> selected = members.computeIfAbsent(g,
-            k -> classes.stream().filter(other -> k.matches(other.template)).toList());
-        if (selected.isEmpty() && runningZones(g) == 0) {
-          // kube-scheduler places such a pod only beside a pod its term selects (the first of a group that selects
-          // itself excepted): none runs, none is on its way and none is pending, so no node would take it
-          c.zoneMask = 0;
-          alone.add(c);
-          continue;
-        }
+        List<PodClass> selected = members.computeIfAbsent(g, k -> classes.stream()
+            .filter(other -> !alone.contains(other) && k.matches(other.template)).toList());
         Plan plan = plans.get(c);
         if (plan.split() || selected.stream().anyMatch(other -> plans.get(other).split())) {
           plan.follows.add(g);
@@ -788,6 +794,37 @@ final class ZoneTopology {
           }
         }
         c.zoneMask &= 1L << zone;
+      }
+    }
+  }
+
+  /**
+   * The classes whose required zone affinity selects no pod that runs, is on its way (reserved on a node in flight)
+   * or is pending and can be placed: kube-scheduler places such a pod only beside a pod its term selects (the first
+   * of a group that selects itself excepted), so no node would take it. Found before any zone is chosen, and again
+   * while one class found so leaves another without its partner.
+   */
+  private void findAlone(List<PodClass> classes) {
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (PodClass c : classes) {
+        if (alone.contains(c)) {
+          continue;
+        }
+        for (PodAffinityTerm term : c.template.affinity()) {
+          if (!term.topologyKey().equals(WellKnownLabels.ZONE)) {
+            continue;
+          }
+          Topology.Group g = group(term.selector(), term.namespacesOf(c.template));
+          boolean partner = runningZones(g) != 0 || inFlight.stream().anyMatch(g::matches)
+              || classes.stream().anyMatch(other -> !alone.contains(other) && g.matches(other.template));
+          if (!partner) {
+            alone.add(c);
+            changed = true;
+            break;
+          }
+        }
       }
     }
   }

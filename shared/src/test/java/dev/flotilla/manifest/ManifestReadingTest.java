@@ -108,6 +108,22 @@ class ManifestReadingTest {
   }
 
   @Test
+  void aPodOnTheHostsNetworkBindsItsContainerPorts() {
+    String yaml = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: exporter, namespace: monitoring}
+        spec:
+          hostNetwork: true
+          containers:
+            - name: e
+              ports: [{containerPort: 9100}, {containerPort: 9101, hostPort: 9101, protocol: UDP}]
+        """;
+    assertThat(Workloads.read(Manifest.parse("pod.yaml", yaml)).pods().getFirst().hostPorts())
+        .containsExactly("TCP/9100", "UDP/9101");
+  }
+
+  @Test
   void badQuantityNamesTheDocumentAndField() {
     String yaml = """
         apiVersion: apps/v1

@@ -55,6 +55,22 @@ class InFlightTest {
   }
 
   @Test
+  void zoneAffinityToAPodOnItsWayIsPlannedNotReported() {
+    // the database is reserved on a node still booting, so it is neither pending nor running: the api pods that
+    // follow it have a partner all the same
+    InFlightNode node = new InFlightNode("claim-1", "default", "m7i.large", "us-east-1a", CapacityType.ON_DEMAND,
+        pods("db", 1, 1000, 4 * GIB));
+    List<PendingPod> api = pods("api", 3, 1000, 2 * GIB).stream().map(p -> p.toBuilder().affinity(List.of(
+        new PodAffinityTerm(WellKnownLabels.ZONE, LabelSelector.of(Map.of("app", "db")), List.of()))).build())
+        .toList();
+
+    Plan plan = plan(api, List.of(node));
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.placedPods()).isEqualTo(3);
+  }
+
+  @Test
   void whatDoesNotFitTheSpareRoomGetsNewNodes() {
     InFlightNode node = new InFlightNode("claim-1", "default", "m7i.large", "us-east-1a", CapacityType.ON_DEMAND,
         List.of());

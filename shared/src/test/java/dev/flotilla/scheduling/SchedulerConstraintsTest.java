@@ -476,6 +476,57 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void podsFallingBackToAnotherPoolKeepTheZoneTheirZoneAffinityPinned() {
+    NodePool primary = pool("primary", 50, List.of(), Resources.of(Resources.CPU, 8_000));
+    NodePool overflow = pool("overflow", 10, List.of(), Resources.NONE);
+    PendingPod db = PendingPod.builder("shop/db-0").labels(Map.of("app", "db")).requests(Resources.of(1000, GIB))
+        .nodeSelector(Map.of(WellKnownLabels.ZONE, "us-east-1c")).build();
+    PendingPod near = web().affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE,
+        LabelSelector.of(Map.of("app", "db")), List.of()))).build();
+
+    Plan plan = plan(concat(List.of(db), replicas(near, 30)), overflow, primary);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.poolFallbacks()).isNotEmpty();
+    assertThat(plan.nodeClaims()).extracting(NodeClaim::nodePool).contains("overflow");
+    assertThat(plan.nodeClaims()).allSatisfy(c -> assertThat(c.zone()).isEqualTo("us-east-1c"));
+  }
+
+  @Test
+  void droppedPreferencesTryTheHeaviestPoolAgain() {
+    // the preferred arm pool is the lightest; once it is full, the heavier amd64 pool takes the rest
+    NodePool amd = pool("amd", 100, List.of(), Resources.NONE, Requirement.in(WellKnownLabels.ARCH, "amd64"));
+    NodePool arm = pool("arm", 10, List.of(), Resources.of(Resources.CPU, 8_000),
+        Requirement.in(WellKnownLabels.ARCH, "arm64"));
+    PendingPod prefersArm = web().preferredTerms(List.of(new PendingPod.PreferredTerm(50,
+        List.of(Requirement.in(WellKnownLabels.ARCH, "arm64"))))).build();
+
+    Plan plan = plan(replicas(prefersArm, 40), amd, arm);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.nodeClaims()).extracting(NodeClaim::nodePool).containsOnly("arm", "amd").contains("arm", "amd");
+    assertThat(plan.poolFallbacks()).extracting(PoolFallback::skippedPool, PoolFallback::nodePool)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("arm", "amd"));
+  }
+
+  @Test
+  void zoneAffinityToPodsThatThemselvesFollowNobodyIsReportedForBoth() {
+    // the cache follows the api, which follows a database that does not exist: neither can be placed
+    PendingPod api = web().labels(Map.of("app", "api")).affinity(List.of(new PodAffinityTerm(WellKnownLabels.ZONE,
+        LabelSelector.of(Map.of("app", "db")), List.of()))).build().withName("shop/api-0");
+    PendingPod cache = web().labels(Map.of("app", "cache")).affinity(List.of(new PodAffinityTerm(
+        WellKnownLabels.ZONE, LabelSelector.of(Map.of("app", "api")), List.of()))).build().withName("shop/cache-0");
+
+    for (List<PendingPod> order : List.of(concat(replicas(api, 2), replicas(cache, 2)),
+        concat(replicas(cache, 2), replicas(api, 2)))) {
+      Plan plan = plan(order);
+      assertThat(plan.nodeClaims()).isEmpty();
+      assertThat(plan.unschedulable()).hasSize(4).allSatisfy(u -> assertThat(u.reason())
+          .endsWith("no pod it selects runs or is pending"));
+    }
+  }
+
+  @Test
   void podsOfASpotOnlyPoolAtItsLimitFallBackToAnOnDemandPool() {
     // the capacity type the first pool sold was the pool's, not the pods': they may run on-demand in the next
     NodePool spot = pool("spot", 50, List.of(), Resources.of(Resources.CPU, 16_000),
@@ -640,6 +691,13 @@ class SchedulerConstraintsTest {
     assertThat(plan.unschedulable()).hasSize(3).allSatisfy(u -> assertThat(u.reason()).isEqualTo(
         "host port(s) [TCP/9100] taken on every node it may run on, by DaemonSet(s) [kube-system/node-exporter]"));
     assertThat(plan.placedPods()).isEqualTo(2);
+
+    // a DaemonSet kept to one zone takes its port in that zone only: pods binding it are not refused everywhere
+    PendingPod zonal = PendingPod.builder("kube-system/zonal").requests(Resources.of(100, 64L << 20))
+        .nodeSelector(Map.of(WellKnownLabels.ZONE, "us-east-1a")).hostPorts(Set.of("TCP/9300")).build();
+    PendingPod beside = web().hostPorts(Set.of("TCP/9300")).build().withName("shop/beside-0");
+    SchedulingInput oneZone = new SchedulingInput(replicas(beside, 2), List.of(), CATALOG, List.of(zonal), Map.of());
+    assertThat(SCHEDULER.schedule(oneZone).unschedulable()).isEmpty();
 
     SchedulingInput edge = new SchedulingInput(replicas(tolerating, 3), List.of(NodePool.defaultPool(), tainted),
         CATALOG, List.of(exporter), Map.of());

@@ -131,13 +131,16 @@ final class SimulatedCluster {
       allowedAt = version;
     }
     int fewest = -1;
+    int selecting = 0;
     for (DisruptionBudget b : budgets) {
       if (b.selects(pod.spec)) {
         int a = allowed.get(b);
         fewest = fewest < 0 ? a : Math.min(fewest, a);
+        selecting++;
       }
     }
-    return fewest;
+    // the eviction API refuses a pod more than one budget selects, whatever they allow
+    return selecting > 1 ? 0 : fewest;
   }
 
   /** A new pod: pending, in the scheduler's queue by its creation time (every pod at the default priority). */
