@@ -342,7 +342,7 @@ final class ZoneTopology {
               }
             }
           }
-          long min = least(n, c.capacityTypeMask);
+          long min = spread.globalMinimum(least(n, c.capacityTypeMask), Integer.bitCount(c.capacityTypeMask));
           for (String name : c.names) {
             Integer t = typeOf.get(name);
             if (t != null && n[t] - min > spread.maxSkew()) {
@@ -692,7 +692,8 @@ final class ZoneTopology {
         continue;
       }
       long[] counts = capacityCounts(spread, pod);
-      long min = least(counts, c.capacityTypeMask);
+      // the domains are the types the class may use: fewer than minDomains, each holds maxSkew at most
+      long min = spread.globalMinimum(least(counts, c.capacityTypeMask), Integer.bitCount(c.capacityTypeMask));
       int self = group(spread.selector(), List.of(pod.namespace())).matches(pod) ? 1 : 0;
       for (int t = 0; t < counts.length; t++) {
         if ((mask & (1 << t)) != 0 && counts[t] + self - min > spread.maxSkew()) {

@@ -91,4 +91,21 @@ class CapacitySpreadTest {
     assertThat(plan.nodeClaims()).isNotEmpty()
         .allSatisfy(c -> assertThat(c.capacityType()).isEqualTo(CapacityType.SPOT));
   }
+
+  @Test
+  void minDomainsAboveTheTypesSoldHoldsEachTypeToMaxSkew() {
+    // both capacity types sold, minDomains 3: kube-scheduler weighs each type against zero, so each takes two pods
+    List<PendingPod> pods = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      pods.add(api("api-" + i, false).toBuilder().spreads(List.of(new TopologySpread(WellKnownLabels.CAPACITY_TYPE, 2,
+          true, LabelSelector.of(LABELS), 3))).build());
+    }
+    SchedulingInput input = new SchedulingInput(pods, List.of(BOTH), CATALOG);
+
+    Plan plan = new Scheduler().schedule(input);
+
+    PlanInvariants.check(input, plan);
+    assertThat(plan.placedPods()).isEqualTo(4);
+    assertThat(plan.unschedulable()).hasSize(4);
+  }
 }

@@ -179,7 +179,8 @@ final class PlanInvariants {
           pods.values().stream().filter(q -> capacityTypeOf.containsKey(q.name())
               && q.namespace().equals(p.namespace()) && s.selector().matches(q.labels()))
               .forEach(q -> counts.merge(capacityTypeOf.get(q.name()), 1, Integer::sum));
-          int min = counts.values().stream().mapToInt(Integer::intValue).min().orElse(0);
+          int min = (int) s.globalMinimum(counts.values().stream().mapToInt(Integer::intValue).min().orElse(0),
+              counts.size());
           assertThat(counts.get(capacityTypeOf.get(p.name())) - min).as("capacity-type spread of " + p.name()
               + " on " + capacityTypeOf.get(p.name()) + " " + counts).isLessThanOrEqualTo(s.maxSkew());
         }
