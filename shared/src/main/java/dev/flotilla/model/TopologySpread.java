@@ -32,6 +32,11 @@ public record TopologySpread(String topologyKey, int maxSkew, boolean required, 
    * or zero while fewer than {@code minDomains} are eligible.
    */
   public long globalMinimum(long leastCount, int eligibleDomains) {
+    return globalMinimum(minDomains, leastCount, eligibleDomains);
+  }
+
+  /** As {@link #globalMinimum(long, int)}, for a spread's {@code minDomains} (null when not set). */
+  public static long globalMinimum(Integer minDomains, long leastCount, int eligibleDomains) {
     return minDomains != null && eligibleDomains < minDomains ? 0 : leastCount;
   }
 }

@@ -14,6 +14,7 @@ import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,6 +151,27 @@ final class NodeShapes {
       }
     }
     return shapes;
+  }
+
+  /**
+   * Of {@code among}, the shapes {@code takes} takes that hold {@code requests}, in the heaviest pool that has one
+   * (empty when none). Shapes are built pool by pool in weight order, so the first such shape is of that pool.
+   */
+  static BitSet ofHeaviestPool(List<NodeShape> shapes, BitSet among, long[] requests,
+      java.util.function.Predicate<NodeShape> takes) {
+    BitSet found = new BitSet(shapes.size());
+    int rank = -1;
+    for (int s = among.nextSetBit(0); s >= 0; s = among.nextSetBit(s + 1)) {
+      NodeShape shape = shapes.get(s);
+      if (rank >= 0 && shape.poolRank != rank) {
+        break;
+      }
+      if (takes.test(shape) && Dims.fits(requests, shape.room)) {
+        rank = shape.poolRank;
+        found.set(s);
+      }
+    }
+    return found;
   }
 
   private static boolean zoneBound(PendingPod ds) {

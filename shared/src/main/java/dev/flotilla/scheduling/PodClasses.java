@@ -169,24 +169,14 @@ final class PodClasses {
   }
 
   /**
-   * Adds the shapes of the heaviest pool (of the signature's) with a shape {@code sells} takes that holds the class's
-   * pod, those {@code sells} takes; whether there was one. Shapes come in pool weight order: the first such shape is
-   * of the heaviest pool that has one.
+   * Adds the shapes {@code sells} takes of the heaviest of the signature's pools that has one holding the class's
+   * pod; whether there was one.
    */
   private boolean addHeaviestThatSells(PodClass c, BitSet sig, BitSet fits,
       java.util.function.Predicate<NodeShape> sells) {
-    int rank = -1;
-    for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-      NodeShape shape = shapes.get(s);
-      if (rank >= 0 && shape.poolRank != rank) {
-        break;
-      }
-      if (sells.test(shape) && Dims.fits(c.requests, shape.room)) {
-        rank = shape.poolRank;
-        fits.set(s);
-      }
-    }
-    return rank >= 0;
+    BitSet more = NodeShapes.ofHeaviestPool(shapes, sig, c.requests, sells);
+    fits.or(more);
+    return !more.isEmpty();
   }
 
   /**

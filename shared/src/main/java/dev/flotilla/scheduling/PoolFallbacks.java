@@ -83,9 +83,9 @@ final class PoolFallbacks {
         zoneMask |= shapes.get(s).zoneMask;
         capacityTypes |= 1 << shapes.get(s).capacityType.ordinal();
       }
-      // the zones and capacity types topology pinned the share to, and the pods' own zones, stay; those it had only
-      // because its pool sold nothing else do not (a spot-only pool's pods may fall back to an on-demand pool)
-      // a share topology narrowed (zone affinity pins a whole class, a spread its shares) keeps its zones exactly
+      // the zones and capacity types topology pinned the share to (zone affinity pins a whole class, a spread its
+      // shares), and else the pods' own zones, stay; those it had only because its pool sold nothing else do not (a
+      // spot-only pool's pods may fall back to an on-demand pool)
       zoneMask &= item.zoneMask != c.untopologizedZoneMask ? item.zoneMask : c.ownZoneMask;
       if (item.capacityTypeMask != c.capacityTypeMask) {
         capacityTypes &= item.capacityTypeMask;
@@ -114,19 +114,7 @@ final class PoolFallbacks {
 
   /** The shapes of {@code sig} in the heaviest pool whose rank {@code eligible} takes that fit the class, or null. */
   private BitSet fallbackShapes(PodClass c, BitSet sig, java.util.function.IntPredicate eligible) {
-    BitSet fits = new BitSet(shapes.size());
-    int found = -1;
-    for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-      NodeShape shape = shapes.get(s);
-      if (eligible.test(shape.poolRank) && (found < 0 || shape.poolRank <= found)
-          && Dims.fits(c.requests, shape.room)) {
-        if (shape.poolRank < found || found < 0) {
-          found = shape.poolRank;
-          fits.clear();
-        }
-        fits.set(s);
-      }
-    }
-    return found < 0 ? null : fits;
+    BitSet fits = NodeShapes.ofHeaviestPool(shapes, sig, c.requests, shape -> eligible.test(shape.poolRank));
+    return fits.isEmpty() ? null : fits;
   }
 }

@@ -221,8 +221,7 @@ public final class Scheduler {
       List<PodClass.Item> left = items;
       while (true) {
         List<PodClass.Item> next = new PoolFallbacks(shapes, signatureShapes, signatureRequiredShapes, limits,
-            poolFallbacks).fallBack(left,
-            poolsUsed);
+            poolFallbacks).fallBack(left, poolsUsed);
         if (next.isEmpty()) {
           break;
         }

@@ -45,29 +45,34 @@ final class ZoneTopology {
     final long domains;
     final boolean required;
     final long[] counts;
-    /** Its minDomains, where more domains than it has (null: not set). */
-    Integer minDomains;
+    /** Its minDomains (null: not set). */
+    final Integer minDomains;
 
-    Spread(Topology.Group group, int maxSkew, long domains, boolean required, int zones) {
+    Spread(Topology.Group group, int maxSkew, long domains, boolean required, Integer minDomains, int zones) {
       this.group = group;
       this.maxSkew = maxSkew;
       this.domains = domains;
       this.required = required;
+      this.minDomains = minDomains;
       this.counts = new long[zones];
     }
 
     long min() {
-      // fewer domains than minDomains: kube-scheduler weighs each against zero, so each holds at most maxSkew
-      if (minDomains != null && Long.bitCount(domains) < minDomains) {
-        return 0;
-      }
-      long min = Long.MAX_VALUE;
-      for (int z = 0; z < counts.length; z++) {
-        if ((domains & (1L << z)) != 0) {
-          min = Math.min(min, counts[z]);
-        }
-      }
-      return min == Long.MAX_VALUE ? 0 : min;
+      return min(counts);
+    }
+
+    /**
+     * The least of {@code n} over its domains, as kube-scheduler weighs a domain against it: zero while it has fewer
+     * domains than minDomains, so each holds at most maxSkew.
+     */
+    long min(long[] n) {
+      long least = least(n, domains);
+      return TopologySpread.globalMinimum(minDomains, least == Long.MAX_VALUE ? 0 : least, Long.bitCount(domains));
+    }
+
+    /** Whether minDomains holds each domain to maxSkew pods: it has fewer domains than that. */
+    boolean fewDomains() {
+      return TopologySpread.globalMinimum(minDomains, 1, Long.bitCount(domains)) == 0;
     }
 
     /** The zones of {@code allowed} where one more matching pod keeps the skew. */
@@ -283,7 +288,7 @@ final class ZoneTopology {
     for (Spread s : spreads.values()) {
       if (s.required) {
         // the running pods count too, as they did when the pods were settled
-        counts.put(s, seeded(new Spread(s.group, s.maxSkew, s.domains, true, zones.size())).counts);
+        counts.put(s, seeded(new Spread(s.group, s.maxSkew, s.domains, true, s.minDomains, zones.size())).counts);
       }
     }
     for (PodClass c : settled) {
@@ -375,16 +380,7 @@ final class ZoneTopology {
           if (n == null || (s.domains & (1L << z)) == 0) {
             continue;
           }
-          long min = Long.MAX_VALUE;
-          for (int d = 0; d < n.length; d++) {
-            if ((s.domains & (1L << d)) != 0) {
-              min = Math.min(min, n[d]);
-            }
-          }
-          if (s.minDomains != null) {
-            min = 0;
-          }
-          if (n[z] - min > s.maxSkew) {
+          if (n[z] - s.min(n) > s.maxSkew) {
             out.add(name);
             zoneOf.remove(name);
             changed = true;
@@ -480,12 +476,8 @@ final class ZoneTopology {
           Topology.Group g = group(s.selector(), List.of(pod.namespace()));
           long domains = domains(c);
           p.carried.add(spreads.computeIfAbsent(g + "/" + s.maxSkew() + "/" + domains + "/" + s.required() + "/"
-              + s.minDomains(), k -> {
-                Spread spread = seeded(new Spread(g, s.maxSkew(), domains, s.required(), zones.size()));
-                spread.minDomains = s.minDomains() != null && Long.bitCount(domains) < s.minDomains()
-                    ? s.minDomains() : null;
-                return spread;
-              }));
+              + s.minDomains(), k -> seeded(new Spread(g, s.maxSkew(), domains, s.required(), s.minDomains(),
+                  zones.size()))));
         } else if (s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)) {
           p.capacitySpreads.add(s);
           // counted from the start, so that every pod it selects counts, settled before its carriers or after
@@ -566,7 +558,7 @@ final class ZoneTopology {
           }
         }
         if (allowed == 0) {
-          Spread few = p.carried.stream().filter(s -> s.required && s.minDomains != null).findFirst().orElse(null);
+          Spread few = p.carried.stream().filter(s -> s.required && s.fewDomains()).findFirst().orElse(null);
           problem = "required topology spread on " + WellKnownLabels.ZONE + " (maxSkew " + p.carried.stream()
               .filter(s -> s.required).mapToInt(s -> s.maxSkew).min().orElse(1) + ") cannot be met: " + (few != null
               ? "its minDomains is " + few.minDomains + " but only " + Long.bitCount(few.domains) + " zone(s) are"

@@ -56,10 +56,16 @@ final class SimulatedCluster {
       return taints.stream().anyMatch(StartupTaint::is);
     }
 
-    /** The node as the forwarder mirrors it, each pod with what its disruption budgets allow ({@code -1}: none). */
-    NodeState state(java.util.function.ToIntFunction<Pod> disruptionsAllowed) {
-      return new NodeState(name, instanceId, labels, false, allocatable, taints,
-          pods.stream().map(p -> new NodeState.NodePod(p.spec, disruptionsAllowed.applyAsInt(p))).toList(),
+    /**
+     * The node as the forwarder mirrors it, each pod with what its disruption budgets allow ({@code -1}: none), in
+     * the order of {@link #pods}.
+     */
+    NodeState state(int[] disruptionsAllowed) {
+      List<NodeState.NodePod> mirrored = new ArrayList<>(pods.size());
+      for (int i = 0; i < pods.size(); i++) {
+        mirrored.add(new NodeState.NodePod(pods.get(i).spec, disruptionsAllowed[i]));
+      }
+      return new NodeState(name, instanceId, labels, false, allocatable, taints, mirrored,
           readiness != null ? List.of(readiness)
               : joined == null ? List.of() : List.of(new NodeState.Condition("Ready", "True", joined)));
     }

@@ -895,12 +895,12 @@ public final class Simulation {
       return;
     }
     boolean due = elapsed().compareTo(until) >= 0;
+    boolean forced = due && command.force();
     boolean held = false;
     for (Pod p : new ArrayList<>(node.pods)) {
       if (p.daemon()) {
         continue;
       }
-      boolean forced = due && command.force();
       if (!forced && (p.spec.doNotDisrupt() || cluster.disruptionsAllowed(p) == 0)) {
         held = true;
         continue;
@@ -967,7 +967,7 @@ public final class Simulation {
     if (last != null && last.current(node, allowed)) {
       return;
     }
-    String json = node.state(cluster::disruptionsAllowed).toJson();
+    String json = node.state(allowed).toJson();
     if (last == null || !json.equals(last.json())) {
       store.putNodeState(node.name, json);
     }
