@@ -52,6 +52,8 @@ final class CompactItemStore<T extends HasMetadata> implements ItemStore<T> {
           Map.entry("affinity", ALL), Map.entry("tolerations", ALL), Map.entry("topologySpreadConstraints", ALL),
           Map.entry("overhead", ALL), Map.entry("priority", ALL), Map.entry("priorityClassName", ALL),
           Map.entry("preemptionPolicy", ALL),
+          // on the host's network a container port is a host port (PodSpecReader)
+          Map.entry("hostNetwork", ALL),
           // the claims its volumes are bound through: their volumes' zones hold the pod (VolumeZones)
           Map.entry("volumes", Map.of("name", ALL, "persistentVolumeClaim", ALL)),
           Map.entry("containers", Map.of("name", ALL, "resources", ALL, "ports", ALL)),

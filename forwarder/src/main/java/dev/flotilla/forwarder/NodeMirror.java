@@ -28,6 +28,8 @@ import java.util.function.Supplier;
  */
 final class NodeMirror implements AutoCloseable {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeMirror.class);
+
   private final ClaimStore store;
   private final Function<String, Node> nodes;
   private final Function<String, List<Pod>> podsOn;
@@ -96,12 +98,21 @@ final class NodeMirror implements AutoCloseable {
       if (node == null) {
         continue;
       }
-      String json = snapshot(node);
-      String digest = digest(json);
-      if (!digest.equals(written.get(name))) {
-        store.putNodeState(name, json);
-        written.put(name, digest);
+      try {
+        String json = snapshot(node);
+        String digest = digest(json);
+        if (!digest.equals(written.get(name))) {
+          store.putNodeState(name, json);
+          written.put(name, digest);
+          writtenAt.put(name, now);
+        }
+      } catch (RuntimeException e) {
+        // the timer's task must never throw: a scheduled task that does is never run again, and every node's
+        // mirror would go stale for good. The node is tried again after minInterval.
+        dirty.add(name);
         writtenAt.put(name, now);
+        LOG.atWarn().setMessage("node state not mirrored; will retry").addKeyValue("node", name)
+            .addKeyValue("reason", String.valueOf(e.getMessage())).log();
       }
     }
   }
@@ -130,7 +141,7 @@ final class NodeMirror implements AutoCloseable {
     List<PodDisruptionBudget> pdbs = budgets.get();
     List<NodeState.NodePod> pods = new ArrayList<>();
     for (Pod pod : podsOn.apply(node.getMetadata().getName())) {
-      pods.add(new NodeState.NodePod(PodFacts.pending(pod, volumeZones.apply(pod)),
+      pods.add(new NodeState.NodePod(PodFacts.placed(pod, volumeZones.apply(pod)),
           PodFacts.disruptionsAllowed(pod, pdbs)));
     }
     // each condition's status and when it last changed, not its heartbeat: the document changes on transitions only

@@ -2,6 +2,7 @@ package dev.flotilla.forwarder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flotilla.manifest.PodSpecReader;
 import dev.flotilla.model.PendingPod;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -73,19 +74,52 @@ final class PodFacts {
 
   /** As {@link #pending(Pod)}, held to {@code volumeZones} (its bound volumes' zones, see {@link VolumeZones}). */
   static PendingPod pending(Pod pod, java.util.Set<String> volumeZones) {
-    PendingPod facts = pending(pod);
+    return held(pending(pod), volumeZones);
+  }
+
+  /**
+   * As {@link #pending(Pod, java.util.Set)}, for a pod already on a node. Its room, labels, ports and disruption
+   * rules are what others are weighed against; where a rule of its own placement cannot be read (a spread or an
+   * affinity on a key Flotilla does not plan for), that rule is left out rather than the node's whole state.
+   */
+  static PendingPod placed(Pod pod, java.util.Set<String> volumeZones) {
+    JsonNode node = json(pod);
+    try {
+      return held(read(pod, node), volumeZones);
+    } catch (IllegalArgumentException unreadable) {
+      if (!(node.get("spec") instanceof ObjectNode spec)) {
+        throw unreadable;
+      }
+      spec.remove("topologySpreadConstraints");
+      try {
+        return held(read(pod, node), volumeZones);
+      } catch (IllegalArgumentException affinity) {
+        spec.remove("affinity");
+        return held(read(pod, node), volumeZones);
+      }
+    }
+  }
+
+  private static PendingPod held(PendingPod facts, java.util.Set<String> volumeZones) {
     return volumeZones.isEmpty() ? facts : facts.toBuilder().volumeZones(volumeZones).build();
   }
 
   static PendingPod pending(Pod pod) {
+    return read(pod, json(pod));
+  }
+
+  private static JsonNode json(Pod pod) {
+    try {
+      return JSON.readTree(Serialization.asJson(pod));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("pod " + pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName()
+          + " did not serialise: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static PendingPod read(Pod pod, JsonNode node) {
     String ns = pod.getMetadata().getNamespace();
     String name = ns + "/" + pod.getMetadata().getName();
-    JsonNode node;
-    try {
-      node = JSON.readTree(Serialization.asJson(pod));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("pod " + name + " did not serialise: " + e.getOriginalMessage(), e);
-    }
     PodSpecReader reader = new PodSpecReader("Pod '" + name + "'");
     Map<String, String> labels = reader.stringMap(node.path("metadata").path("labels"), "metadata.labels");
     Map<String, String> annotations =

@@ -146,4 +146,16 @@ class CompactItemStoreTest {
     assertThat(store.remove("shop/web-7f9c-x2x4q").getMetadata().getLabels()).containsEntry("tier", "front");
     assertThat(store.size()).isZero();
   }
+
+  @Test
+  void aHostNetworkPodKeepsTheContainerPortsItBindsOnTheHost() {
+    CompactItemStore<Pod> store = CompactItemStore.pods(serialization);
+    Pod pod = new PodBuilder().withNewMetadata().withName("exporter-1").withNamespace("monitoring").endMetadata()
+        .withNewSpec().withHostNetwork(true).addNewContainer().withName("exporter").withImage("exporter")
+        .addNewPort().withContainerPort(9100).endPort().endContainer().endSpec()
+        .withNewStatus().withPhase("Pending").endStatus().build();
+    store.put("monitoring/exporter-1", pod);
+
+    assertThat(PodFacts.pending(store.get("monitoring/exporter-1")).hostPorts()).containsExactly("TCP/9100");
+  }
 }

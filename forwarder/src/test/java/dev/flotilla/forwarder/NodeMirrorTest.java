@@ -174,4 +174,50 @@ class NodeMirrorTest {
       server.destroy();
     }
   }
+
+  @Test
+  void aFailedWriteAndAPodWhoseSpreadCannotBeReadLeaveTheMirrorRunning() throws Exception {
+    // the store refuses its first write (a throttled table after the SDK's retries): the timer's task must not die
+    InMemoryClaimStore memory = new InMemoryClaimStore(Clock.systemUTC());
+    java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+    dev.flotilla.claims.ClaimStore store = (dev.flotilla.claims.ClaimStore) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {dev.flotilla.claims.ClaimStore.class}, (proxy, method, args) -> {
+          if (method.getName().equals("putNodeState") && refused.getAndIncrement() == 0) {
+            throw new IllegalStateException("ProvisionedThroughputExceededException");
+          }
+          try {
+            return method.invoke(memory, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", new InMemoryEventBus(), Duration.ofMinutes(1),
+        Duration.ofMinutes(1), Duration.ofMinutes(5), store).start(Duration.ofMillis(300), Duration.ofMillis(50))) {
+      for (String node : java.util.List.of("ip-4", "ip-5")) {
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName(node).endMetadata()
+            .withNewSpec().withProviderID("aws:///us-east-1a/i-0" + node.charAt(3) + "23456789abcdef0").endSpec()
+            .build()).create();
+      }
+      // a running pod spread on a key Flotilla does not plan for: its own placement is done, its room still counts
+      client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName("web-4")
+          .withNamespace("shop").addToLabels("app", "web").endMetadata().withNewSpec().withNodeName("ip-4")
+          .addNewTopologySpreadConstraint().withMaxSkew(1).withTopologyKey("example.com/rack")
+          .withWhenUnsatisfiable("DoNotSchedule").withNewLabelSelector().addToMatchLabels("app", "web")
+          .endLabelSelector().endTopologySpreadConstraint()
+          .addNewContainer().withName("web").withImage("nginx").withNewResources()
+          .addToRequests("cpu", new Quantity("700m")).endResources().endContainer().endSpec().build()).create();
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (System.nanoTime() < deadline && !(memory.nodeStates().containsKey("ip-5")
+          && memory.nodeStates().containsKey("ip-4")
+          && JSON.readTree(memory.nodeStates().get("ip-4")).path("pods").size() == 1)) {
+        Thread.sleep(50);
+      }
+      assertThat(refused.get()).isGreaterThan(1);
+      assertThat(memory.nodeStates()).containsKeys("ip-4", "ip-5");
+      JsonNode pod = JSON.readTree(memory.nodeStates().get("ip-4")).path("pods").get(0);
+      assertThat(pod.path("requests").path("cpu").asLong()).isEqualTo(700);
+      assertThat(pod.path("spreads")).isEmpty();
+    }
+  }
 }

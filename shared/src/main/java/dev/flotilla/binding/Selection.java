@@ -4,7 +4,10 @@ import dev.flotilla.model.LabelSelector;
 import dev.flotilla.model.PendingPod;
 import java.util.Set;
 
-/** The pods a spread constraint or an affinity term counts: those in {@code namespaces} its selector selects. */
+/**
+ * The pods a spread constraint or an affinity term counts: those in {@code namespaces} (every namespace when empty)
+ * its selector selects.
+ */
 record Selection(Set<String> namespaces, LabelSelector selector) {
 
   Selection {
@@ -16,6 +19,6 @@ record Selection(Set<String> namespaces, LabelSelector selector) {
   }
 
   boolean selects(String namespace, java.util.Map<String, String> labels) {
-    return namespaces.contains(namespace) && selector.matches(labels);
+    return (namespaces.isEmpty() || namespaces.contains(namespace)) && selector.matches(labels);
   }
 }

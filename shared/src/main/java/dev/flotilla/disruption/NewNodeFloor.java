@@ -30,7 +30,7 @@ final class NewNodeFloor {
   private record Kind(LabelSelector selector, List<String> namespaces, String port) {
     boolean matches(PendingPod pod) {
       return port != null ? pod.hostPorts().contains(port)
-          : namespaces.contains(pod.namespace()) && selector.matches(pod.labels());
+          : (namespaces.isEmpty() || namespaces.contains(pod.namespace())) && selector.matches(pod.labels());
     }
   }
 

@@ -28,6 +28,11 @@ import java.util.Set;
  */
 public final class PodSpecReader {
 
+  /** Selects no pod: a label cannot both exist and not. */
+  private static final LabelSelector NO_POD = new LabelSelector(Map.of(), List.of(
+      new Requirement(WellKnownLabels.CLAIM, Operator.Exists, List.of()),
+      new Requirement(WellKnownLabels.CLAIM, Operator.DoesNotExist, List.of())));
+
   private final String where;
 
   /** @param where how errors name the document, e.g. "Deployment 'web' (shop.yaml, document 2)" */
@@ -61,10 +66,10 @@ public final class PodSpecReader {
         .tolerations(tolerations(spec.path("tolerations"), path + ".tolerations"))
         .spreads(spreads(spec.path("topologySpreadConstraints"), path + ".topologySpreadConstraints", labels))
         .affinity(podAffinityTerms(affinity.path("podAffinity").path("requiredDuringSchedulingIgnoredDuringExecution"),
-            path + ".affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution"))
+            path + ".affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution", labels, false))
         .antiAffinity(podAffinityTerms(affinity.path("podAntiAffinity")
             .path("requiredDuringSchedulingIgnoredDuringExecution"),
-            path + ".affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"))
+            path + ".affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution", labels, true))
         .hostPorts(hostPorts(spec, path))
         .ownerKind(ownerKind)
         .doNotDisrupt("true".equals(annotations.get(WellKnownLabels.DO_NOT_DISRUPT))
@@ -210,18 +215,21 @@ public final class PodSpecReader {
     int i = 0;
     for (JsonNode s : list) {
       String p = path + "[" + i++ + "]";
-      String key = WellKnownLabels.canonical(s.path("topologyKey").asText(""));
+      String key = topologyKey(s);
       if (!key.equals(WellKnownLabels.ZONE) && !key.equals(WellKnownLabels.HOSTNAME)
           && !key.equals(WellKnownLabels.CAPACITY_TYPE)) {
-        throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, hostname or capacity type)");
+        throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, zone ID, hostname or capacity type)");
       }
       String when = s.path("whenUnsatisfiable").asText("DoNotSchedule");
       if (!when.equals("DoNotSchedule") && !when.equals("ScheduleAnyway")) {
         throw error(p + ".whenUnsatisfiable", "must be DoNotSchedule or ScheduleAnyway");
       }
-      LabelSelector selector = s.has("labelSelector")
-          ? labelSelector(s.path("labelSelector"), p + ".labelSelector")
-          : LabelSelector.of(podLabels);
+      if (!s.hasNonNull("labelSelector")) {
+        // kube-scheduler counts no pod for a constraint without a selector, so it never holds a pod back
+        continue;
+      }
+      LabelSelector selector = withLabelKeys(labelSelector(s.path("labelSelector"), p + ".labelSelector"),
+          s.path("matchLabelKeys"), Operator.In, podLabels);
       Integer minDomains = s.hasNonNull("minDomains") ? s.path("minDomains").asInt() : null;
       try {
         result.add(new TopologySpread(key, s.path("maxSkew").asInt(1), when.equals("DoNotSchedule"), selector,
@@ -233,20 +241,64 @@ public final class PodSpecReader {
     return result;
   }
 
-  private List<PodAffinityTerm> podAffinityTerms(JsonNode list, String path) {
+  /**
+   * A term's or constraint's topology key. The zone ID names the same domains as the zone (one ID per zone in an
+   * account), so it counts as the zone.
+   */
+  private static String topologyKey(JsonNode term) {
+    String key = WellKnownLabels.canonical(term.path("topologyKey").asText(""));
+    return key.equals(WellKnownLabels.ZONE_ID) ? WellKnownLabels.ZONE : key;
+  }
+
+  /**
+   * The selector with the pod's own value of each of {@code keys} added, as kube-scheduler merges
+   * {@code matchLabelKeys} ({@code In}) and {@code mismatchLabelKeys} ({@code NotIn}); a key the pod lacks is
+   * skipped. Since Kubernetes 1.33 the API server merges them already, and merging twice changes nothing.
+   */
+  private static LabelSelector withLabelKeys(LabelSelector selector, JsonNode keys, Operator op,
+      Map<String, String> podLabels) {
+    List<Requirement> added = new ArrayList<>();
+    for (JsonNode k : keys) {
+      String value = podLabels.get(k.asText());
+      if (value != null) {
+        added.add(new Requirement(k.asText(), op, List.of(value)));
+      }
+    }
+    if (added.isEmpty()) {
+      return selector;
+    }
+    added.addAll(0, selector.matchExpressions());
+    return new LabelSelector(selector.matchLabels(), added);
+  }
+
+  /**
+   * Required pod affinity or anti-affinity terms. A term without a selector selects no pod (as in kube-scheduler):
+   * an anti-affinity term then keeps nothing away and is left out, an affinity term can never be met. A
+   * {@code namespaceSelector} is read as every namespace: the forwarder does not watch namespaces' labels, and for
+   * anti-affinity that errs on the side of keeping pods apart.
+   */
+  private List<PodAffinityTerm> podAffinityTerms(JsonNode list, String path, Map<String, String> podLabels,
+      boolean anti) {
     List<PodAffinityTerm> result = new ArrayList<>();
     int i = 0;
     for (JsonNode t : list) {
       String p = path + "[" + i++ + "]";
-      String key = WellKnownLabels.canonical(t.path("topologyKey").asText(""));
+      String key = topologyKey(t);
       if (!key.equals(WellKnownLabels.ZONE) && !key.equals(WellKnownLabels.HOSTNAME)) {
-        throw error(p + ".topologyKey", "'" + key + "' is not supported (zone or hostname)");
+        throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, zone ID or hostname)");
       }
+      if (!t.hasNonNull("labelSelector") && anti) {
+        continue;
+      }
+      LabelSelector selector = t.hasNonNull("labelSelector")
+          ? labelSelector(t.path("labelSelector"), p + ".labelSelector") : NO_POD;
+      selector = withLabelKeys(selector, t.path("matchLabelKeys"), Operator.In, podLabels);
+      selector = withLabelKeys(selector, t.path("mismatchLabelKeys"), Operator.NotIn, podLabels);
       List<String> namespaces = new ArrayList<>();
       for (JsonNode ns : t.path("namespaces")) {
         namespaces.add(ns.asText());
       }
-      result.add(new PodAffinityTerm(key, labelSelector(t.path("labelSelector"), p + ".labelSelector"), namespaces));
+      result.add(new PodAffinityTerm(key, selector, namespaces, t.hasNonNull("namespaceSelector")));
     }
     return result;
   }

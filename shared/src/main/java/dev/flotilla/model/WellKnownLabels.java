@@ -14,6 +14,8 @@ public final class WellKnownLabels {
   public static final String HOSTNAME = "kubernetes.io/hostname";
   public static final String INSTANCE_TYPE = "node.kubernetes.io/instance-type";
   public static final String ZONE = "topology.kubernetes.io/zone";
+  /** The zone's ID (use1-az1), the same in every account, where zone names are mapped per account. */
+  public static final String ZONE_ID = "topology.k8s.aws/zone-id";
   public static final String CAPACITY_TYPE = "flotilla.dev/capacity-type";
   public static final String INSTANCE_CATEGORY = "flotilla.dev/instance-category";
   public static final String INSTANCE_FAMILY = "flotilla.dev/instance-family";

@@ -21,7 +21,7 @@ import java.util.Map;
  */
 final class Topology {
 
-  /** A set of pods that count together: a selector and the namespaces it looks in (empty: its owner's). */
+  /** A set of pods that count together: a selector and the namespaces it looks in (empty: every one). */
   record Group(String topologyKey, LabelSelector selector, List<String> namespaces, String port) {
     boolean matches(PendingPod pod) {
       if (port != null) {

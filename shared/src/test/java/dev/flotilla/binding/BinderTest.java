@@ -270,6 +270,25 @@ class BinderTest {
   }
 
   @Test
+  void antiAffinityOverEveryNamespaceSeesPodsOfOtherNamespaces() {
+    node("a", "z1", 8000, 32);
+    node("b", "z1", 8000, 32);
+    binder.bound("a", PendingPod.builder("data/db-0").namespace("data").labels(Map.of("app", "db"))
+        .requests(Resources.of(100, GI)).build());
+    // the cache in default keeps off db pods of every namespace (namespaceSelector: {}), so off a
+    QueuedPod everywhere = queued(pod("cache-0", 100, 1, Map.of("app", "cache")).toBuilder()
+        .antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME, LabelSelector.of(Map.of("app", "db")),
+            List.of(), true))).build(), 0);
+    assertThat(binder.feasible(everywhere, "a")).isFalse();
+    assertThat(binder.feasible(everywhere, "b")).isTrue();
+    // looking in its own namespace only, it does not see data's db
+    QueuedPod own = queued(pod("cache-1", 100, 1, Map.of("app", "cache")).toBuilder()
+        .antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME, LabelSelector.of(Map.of("app", "db")),
+            List.of()))).build(), 0);
+    assertThat(binder.feasible(own, "a")).isTrue();
+  }
+
+  @Test
   void requiredAffinityNeedsAMatchingPodInTheDomainUnlessItIsTheFirstOfItsGroup() {
     node("a", "z1", 8000, 32);
     node("b", "z2", 8000, 32);

@@ -70,7 +70,8 @@ class ManifestReadingTest {
                 nodeSelectorTerms:
                   - matchExpressions: [{key: karpenter.k8s.aws/instance-cpu, operator: Gt, values: ["4"]}]
           topologySpreadConstraints:
-            - {maxSkew: 2, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}
+            - {maxSkew: 2, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway,
+               labelSelector: {matchLabels: {app: worker}}}
           containers:
             - name: w
               ports: [{containerPort: 80, hostPort: 8080}]
@@ -95,7 +96,8 @@ class ManifestReadingTest {
         metadata: {name: web, namespace: shop, labels: {app: web}}
         spec:
           topologySpreadConstraints:
-            - {maxSkew: 1, minDomains: 3, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: WHEN}
+            - {maxSkew: 1, minDomains: 3, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: WHEN,
+               labelSelector: {matchLabels: {app: web}}}
           containers: [{name: w, resources: {requests: {cpu: "1"}}}]
         """;
     PendingPod pod = Workloads.read(Manifest.parse("pod.yaml", yaml.replace("WHEN", "DoNotSchedule"))).pods()
@@ -121,6 +123,63 @@ class ManifestReadingTest {
         """;
     assertThat(Workloads.read(Manifest.parse("pod.yaml", yaml)).pods().getFirst().hostPorts())
         .containsExactly("TCP/9100", "UDP/9101");
+  }
+
+  @Test
+  void labelKeysNamespaceSelectorsZoneIdsAndMissingSelectorsAreReadAsKubeSchedulerReadsThem() {
+    String yaml = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web-0, namespace: shop, labels: {app: web, pod-template-hash: 7f9c, tenant: blue}}
+        spec:
+          topologySpreadConstraints:
+            - {maxSkew: 1, topologyKey: topology.k8s.aws/zone-id, whenUnsatisfiable: DoNotSchedule,
+               labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [pod-template-hash, absent]}
+            - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule}
+          affinity:
+            podAntiAffinity:
+              requiredDuringSchedulingIgnoredDuringExecution:
+                - topologyKey: kubernetes.io/hostname
+                  labelSelector: {matchLabels: {app: web}}
+                  mismatchLabelKeys: [tenant]
+                  namespaceSelector: {}
+                - {topologyKey: kubernetes.io/hostname}
+            podAffinity:
+              requiredDuringSchedulingIgnoredDuringExecution:
+                - {topologyKey: topology.k8s.aws/zone-id, labelSelector: {matchLabels: {app: cache}},
+                   matchLabelKeys: [tenant]}
+                - {topologyKey: kubernetes.io/hostname}
+          containers: [{name: web, resources: {requests: {cpu: 500m}}}]
+        """;
+    PendingPod pod = Workloads.read(Manifest.parse("web.yaml", yaml)).pods().getFirst();
+    java.util.Map<String, String> sameRevision = java.util.Map.of("app", "web", "pod-template-hash", "7f9c");
+    java.util.Map<String, String> oldRevision = java.util.Map.of("app", "web", "pod-template-hash", "5d2b");
+
+    // the zone ID names the zones; matchLabelKeys narrows the spread to the pod's own revision; a constraint
+    // without a selector counts no pod and is left out
+    assertThat(pod.spreads()).singleElement().satisfies(s -> {
+      assertThat(s.topologyKey()).isEqualTo(WellKnownLabels.ZONE);
+      assertThat(s.selector().matches(sameRevision)).isTrue();
+      assertThat(s.selector().matches(oldRevision)).isFalse();
+    });
+    // mismatchLabelKeys keeps away other tenants' web pods only, in every namespace; a term without a selector
+    // keeps nothing away
+    assertThat(pod.antiAffinity()).singleElement().satisfies(t -> {
+      assertThat(t.selector().matches(java.util.Map.of("app", "web", "tenant", "green"))).isTrue();
+      assertThat(t.selector().matches(java.util.Map.of("app", "web", "tenant", "blue"))).isFalse();
+      assertThat(t.looksIn(pod, "other")).isTrue();
+      assertThat(t.namespacesOf(pod)).isEmpty();
+    });
+    assertThat(pod.affinity()).hasSize(2);
+    assertThat(pod.affinity().getFirst().topologyKey()).isEqualTo(WellKnownLabels.ZONE);
+    assertThat(pod.affinity().getFirst().selector().matches(java.util.Map.of("app", "cache", "tenant", "blue")))
+        .isTrue();
+    assertThat(pod.affinity().getFirst().selector().matches(java.util.Map.of("app", "cache", "tenant", "green")))
+        .isFalse();
+    assertThat(pod.affinity().getFirst().looksIn(pod, "other")).isFalse();
+    // an affinity term without a selector selects no pod, not every pod
+    assertThat(pod.affinity().get(1).selector().matches(java.util.Map.of())).isFalse();
+    assertThat(pod.affinity().get(1).selector().matches(java.util.Map.of("app", "web"))).isFalse();
   }
 
   @Test

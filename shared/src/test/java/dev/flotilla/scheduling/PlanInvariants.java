@@ -296,8 +296,7 @@ final class PlanInvariants {
   }
 
   static boolean matches(PodAffinityTerm term, PendingPod owner, PendingPod other) {
-    List<String> namespaces = term.namespaces().isEmpty() ? List.of(owner.namespace()) : term.namespaces();
-    return namespaces.contains(other.namespace()) && term.selector().matches(other.labels());
+    return term.looksIn(owner, other.namespace()) && term.selector().matches(other.labels());
   }
 
   static boolean selects(PendingPod pod, Map<String, String> labels) {

@@ -316,6 +316,25 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void antiAffinityOverEveryNamespaceKeepsOtherNamespacesPodsAway() {
+    // a namespaceSelector of {} looks in every namespace: each team's gateway keeps every other team's off its node
+    PendingPod.Builder gateway = PendingPod.builder("shop/gateway-0").labels(Map.of("app", "gateway"))
+        .requests(Resources.of(500, GIB)).antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME,
+            LabelSelector.of(Map.of("app", "gateway")), List.of(), true)));
+    List<PendingPod> pods = new ArrayList<>();
+    for (String team : List.of("shop", "billing", "search")) {
+      pods.add(gateway.name(team + "/gateway-0").namespace(team).build());
+    }
+    Plan apart = plan(pods);
+    assertThat(apart.nodeClaims()).hasSize(3).allSatisfy(c -> assertThat(c.pods()).hasSize(1));
+
+    // looking in its own namespace only, the three share a node
+    List<PendingPod> ownNamespace = pods.stream().map(p -> p.toBuilder().antiAffinity(List.of(new PodAffinityTerm(
+        WellKnownLabels.HOSTNAME, LabelSelector.of(Map.of("app", "gateway")), List.of()))).build()).toList();
+    assertThat(plan(ownNamespace).nodeClaims()).hasSize(1);
+  }
+
+  @Test
   void theBoundKeepsOneShardPerNodeWhenShardsOutnumberTheNodesItWouldBuy() {
     // 200 shards that repel each other beside 300 web pods: free, the bound would stack shards ten to a large
     // node; kept one to a node, it prices 200 nodes, and the plan (which must) is held to that

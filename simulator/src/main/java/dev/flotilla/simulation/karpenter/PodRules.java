@@ -56,8 +56,7 @@ final class PodRules {
   }
 
   private static boolean inNamespaces(PodAffinityTerm term, PendingPod owner, PendingPod other) {
-    return term.namespaces().isEmpty() ? owner.namespace().equals(other.namespace())
-        : term.namespaces().contains(other.namespace());
+    return term.looksIn(owner, other.namespace());
   }
 
   private static boolean portsFree(PendingPod pod, List<PendingPod> onNode) {
