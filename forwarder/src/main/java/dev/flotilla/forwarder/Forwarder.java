@@ -123,7 +123,10 @@ public final class Forwarder {
     watch = w;
     if (nodePools != null) {
       // every 30 s, one read of the claims counts each pool's for its status and puts each claim's facts on its node
-      NodeClaimLabels labels = new NodeClaimLabels(client);
+      // an instance type's facts are the same in every region: the bundled catalog's, or none for a type it lacks
+      Map<String, dev.flotilla.catalog.InstanceType> types = new java.util.HashMap<>();
+      dev.flotilla.catalog.CatalogFile.bundled().instanceTypes().forEach(t -> types.put(t.name(), t));
+      NodeClaimLabels labels = new NodeClaimLabels(client, types::get, pool -> nodePoolSync.templateLabels(pool));
       nodePoolSync = new NodePoolSync(client, nodePools, Duration.ofMinutes(5), Clock.systemUTC(), () -> {
         java.util.List<dev.flotilla.claims.Claim> claims = mirrorTo == null ? java.util.List.of() : mirrorTo.claims();
         labels.apply(claims, w::node);

@@ -1,8 +1,9 @@
 package dev.flotilla.forwarder;
 
+import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimNodeLabels;
 import dev.flotilla.claims.ClaimState;
-import dev.flotilla.model.WellKnownLabels;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -17,9 +18,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Puts each claim's facts on its node, so that {@code kubectl get nodes -L flotilla.dev/nodepool} and
- * {@code kubectl describe node} show what Flotilla's records say: labels for the claim, its NodePool and capacity type
- * (with Karpenter's spellings, which pods written for Karpenter select on), annotations for its price and launch
- * time. A node is patched only where one of them differs.
+ * {@code kubectl describe node} show what Flotilla's records say, and pods that select on them land: labels for the
+ * claim, its NodePool and capacity type, its instance type's facts and its NodePool's template labels (with
+ * Karpenter's spellings, which pods written for Karpenter select on; {@link ClaimNodeLabels}), annotations for its
+ * price and launch time. A node is patched only where one of them differs.
  */
 final class NodeClaimLabels {
 
@@ -29,9 +31,18 @@ final class NodeClaimLabels {
   private static final Logger LOG = LoggerFactory.getLogger(NodeClaimLabels.class);
 
   private final KubernetesClient client;
+  private final Function<String, InstanceType> types;
+  private final Function<String, Map<String, String>> poolLabels;
 
-  NodeClaimLabels(KubernetesClient client) {
+  /**
+   * @param types an instance type's facts by name, null when not known
+   * @param poolLabels a NodePool's template labels by its name, empty when it has none or is gone
+   */
+  NodeClaimLabels(KubernetesClient client, Function<String, InstanceType> types,
+      Function<String, Map<String, String>> poolLabels) {
     this.client = client;
+    this.types = types;
+    this.poolLabels = poolLabels;
   }
 
   void apply(Iterable<Claim> claims, Function<String, Node> nodeByName) {
@@ -73,16 +84,9 @@ final class NodeClaimLabels {
     return providerId == null || claim.instanceId() == null || providerId.endsWith("/" + claim.instanceId());
   }
 
-  static Map<String, String> labels(Claim claim) {
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put(WellKnownLabels.CLAIM, claim.id());
-    labels.put(WellKnownLabels.NODEPOOL, claim.nodePool());
-    labels.put("karpenter.sh/nodepool", claim.nodePool());
-    if (claim.capacityType() != null) {
-      labels.put(WellKnownLabels.CAPACITY_TYPE, claim.capacityType().label());
-      labels.put("karpenter.sh/capacity-type", claim.capacityType().label());
-    }
-    return labels;
+  Map<String, String> labels(Claim claim) {
+    return ClaimNodeLabels.of(claim, claim.instanceType() == null ? null : types.apply(claim.instanceType()),
+        poolLabels.apply(claim.nodePool()));
   }
 
   private static boolean carries(Map<String, String> present, Map<String, String> wanted) {

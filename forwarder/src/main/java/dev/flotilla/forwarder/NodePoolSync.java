@@ -68,6 +68,8 @@ final class NodePoolSync implements AutoCloseable {
     return t;
   });
   private final AtomicBoolean due = new AtomicBoolean();
+  // read by the node labeller, on the same worker, and by the commands' threads
+  private volatile Map<String, Map<String, String>> templateLabels = Map.of();
   private final Duration statusInterval;
 
   /**
@@ -131,12 +133,14 @@ final class NodePoolSync implements AutoCloseable {
     }
     Map<String, String> valid = new TreeMap<>();
     Map<String, String> rejected = new LinkedHashMap<>();
+    Map<String, Map<String, String>> labels = new HashMap<>();
     List<GenericKubernetesResource> pools = informer.getStore().list();
     for (GenericKubernetesResource pool : pools) {
       String name = pool.getMetadata().getName();
       String document = document(pool);
       try {
-        NodePoolReader.read(Manifest.parse("NodePool " + name, document));
+        labels.put(name, NodePoolReader.read(Manifest.parse("NodePool " + name, document)).stream().findFirst()
+            .map(dev.flotilla.nodepool.NodePool::labels).orElse(Map.of()));
         valid.put(name, document);
       } catch (IllegalArgumentException e) {
         rejected.put(name, e.getMessage());
@@ -150,6 +154,7 @@ final class NodePoolSync implements AutoCloseable {
       stored = "NodePools not written to the table: " + e.getMessage();
       LOG.atWarn().setMessage("NodePools not stored").addKeyValue("error", e.getMessage()).log();
     }
+    templateLabels = Map.copyOf(labels);
     reported.keySet().retainAll(rejected.keySet());
     written.keySet().retainAll(pools.stream().map(p -> p.getMetadata().getName()).toList());
     if (writeAgain.getAndSet(false)) {
@@ -166,6 +171,11 @@ final class NodePoolSync implements AutoCloseable {
       writeStatus(pool, used.getOrDefault(name, PoolUsage.NONE), reason == null ? stored : reason,
           reason != null ? "Invalid" : stored != null ? "NotStored" : "Stored");
     }
+  }
+
+  /** A valid pool's template labels, as of the last pass; empty for a pool not known or not valid. */
+  Map<String, String> templateLabels(String pool) {
+    return templateLabels.getOrDefault(pool, Map.of());
   }
 
   /** The pool as the functions read it: what the reader looks at, without status or server-side metadata. */

@@ -21,6 +21,13 @@ import org.junit.jupiter.api.Test;
 class NodeClaimLabelsTest {
 
   static KubernetesClient client;
+  private static final dev.flotilla.catalog.CatalogFile CATALOG = dev.flotilla.catalog.CatalogFile.bundled();
+
+  private static NodeClaimLabels labeller() {
+    return new NodeClaimLabels(client, name -> CATALOG.instanceTypes().stream().filter(t -> t.name().equals(name))
+        .findFirst().orElse(null), pool -> pool.equals("general") ? java.util.Map.of("team", "payments")
+        : java.util.Map.of());
+  }
 
   private static Claim claim(String id, ClaimState state, String node) {
     Instant at = Instant.parse("2026-12-01T12:00:00Z");
@@ -33,7 +40,7 @@ class NodeClaimLabelsTest {
     client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-1")
         .addToLabels("kubernetes.io/hostname", "node-1").endMetadata().build()).create();
     client.nodes().resource(new NodeBuilder().withNewMetadata().withName("foreign").endMetadata().build()).create();
-    NodeClaimLabels labels = new NodeClaimLabels(client);
+    NodeClaimLabels labels = labeller();
 
     labels.apply(List.of(claim("c1", ClaimState.Initialized, "node-1"), claim("c2", ClaimState.Terminated, "foreign")),
         name -> client.nodes().withName(name).get());
@@ -43,6 +50,12 @@ class NodeClaimLabelsTest {
         .containsEntry("flotilla.dev/nodepool", "general").containsEntry("karpenter.sh/nodepool", "general")
         .containsEntry("flotilla.dev/capacity-type", "spot").containsEntry("karpenter.sh/capacity-type", "spot")
         .containsEntry("kubernetes.io/hostname", "node-1");
+    // what the plan placed pods by: the instance type's facts in both spellings, and the pool's template labels
+    assertThat(node.getMetadata().getLabels()).containsEntry("karpenter.k8s.aws/instance-family", "m7i")
+        .containsEntry("flotilla.dev/instance-family", "m7i").containsEntry("karpenter.k8s.aws/instance-cpu", "4")
+        .containsEntry("karpenter.k8s.aws/instance-hypervisor", "nitro")
+        .containsEntry("karpenter.k8s.aws/instance-cpu-manufacturer", "intel")
+        .containsEntry("node.kubernetes.io/instance-type", "m7i.xlarge").containsEntry("team", "payments");
     assertThat(node.getMetadata().getAnnotations()).containsEntry("flotilla.dev/price-per-hour", "0.0706")
         .containsEntry("flotilla.dev/launched-at", "2026-12-01T12:00:00Z");
     assertThat(client.nodes().withName("foreign").get().getMetadata().getLabels()).isNullOrEmpty();
@@ -59,7 +72,7 @@ class NodeClaimLabelsTest {
     client.nodes().resource(new NodeBuilder().withNewMetadata().withName("ip-10-0-1-23").endMetadata()
         .withNewSpec().withProviderID("aws:///us-east-1a/i-new").endSpec().build()).create();
 
-    new NodeClaimLabels(client).apply(List.of(claim("new", ClaimState.Initialized, "ip-10-0-1-23"),
+    labeller().apply(List.of(claim("new", ClaimState.Initialized, "ip-10-0-1-23"),
         claim("old", ClaimState.Draining, "ip-10-0-1-23")), name -> client.nodes().withName(name).get());
 
     assertThat(client.nodes().withName("ip-10-0-1-23").get().getMetadata().getLabels())

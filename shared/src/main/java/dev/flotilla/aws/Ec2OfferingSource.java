@@ -22,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.GpuDeviceInfo;
 import software.amazon.awssdk.services.ec2.model.InstanceTypeInfo;
 import software.amazon.awssdk.services.ec2.model.LocationType;
 import software.amazon.awssdk.services.ec2.model.SpotPrice;
@@ -180,6 +181,20 @@ public final class Ec2OfferingSource implements OfferingSource {
     }
   }
 
+  /** NVMe instance storage, as Karpenter counts it for instance-local-nvme; 0 without. */
+  private static long localNvme(InstanceTypeInfo info) {
+    var storage = info.instanceStorageInfo();
+    return storage == null || storage.totalSizeInGB() == null || "unsupported".equals(storage.nvmeSupportAsString())
+        ? 0 : storage.totalSizeInGB();
+  }
+
+  /** A fact of the type's GPU in lower case, as Karpenter labels it; empty unless it has one kind of GPU. */
+  private static String gpu(InstanceTypeInfo info, java.util.function.Function<GpuDeviceInfo, String> fact) {
+    String value = info.gpuInfo() == null || info.gpuInfo().gpus().size() != 1 ? null
+        : fact.apply(info.gpuInfo().gpus().getFirst());
+    return value == null ? "" : value.toLowerCase(java.util.Locale.ROOT).replace(' ', '-');
+  }
+
   private CatalogSnapshot fromApis() {
     Map<String, Double> onDemand = onDemandPrices();
     List<String> pricedFromTable = new ArrayList<>();
@@ -204,7 +219,17 @@ public final class Ec2OfferingSource implements OfferingSource {
       boolean arm = info.processorInfo() != null && info.processorInfo().supportedArchitecturesAsStrings().contains("arm64");
       types.add(new InstanceType(name, family, info.vCpuInfo().defaultVCpus(), info.memoryInfo().sizeInMiB(),
           arm ? "arm64" : "amd64", gpus, gpuMemory, maxPods, price, List.copyOf(zones.get(name)),
-          Boolean.TRUE.equals(info.currentGeneration()), Boolean.TRUE.equals(info.bareMetal()), 0, 0));
+          Boolean.TRUE.equals(info.currentGeneration()), Boolean.TRUE.equals(info.bareMetal()), localNvme(info), 0,
+          info.hypervisorAsString() == null ? "" : info.hypervisorAsString(),
+          info.processorInfo() == null || info.processorInfo().manufacturer() == null ? null
+              : info.processorInfo().manufacturer().toLowerCase(java.util.Locale.ROOT),
+          net == null ? 0 : (int) Math.round(net.networkCards().stream()
+              .mapToDouble(c -> c.baselineBandwidthInGbps() == null ? 0 : c.baselineBandwidthInGbps()).sum() * 1000),
+          info.ebsInfo() == null || info.ebsInfo().ebsOptimizedInfo() == null
+              || info.ebsInfo().ebsOptimizedInfo().maximumBandwidthInMbps() == null ? 0
+              : info.ebsInfo().ebsOptimizedInfo().maximumBandwidthInMbps(),
+          net != null && Boolean.TRUE.equals(net.encryptionInTransitSupported()),
+          gpu(info, g -> g.name()), gpu(info, g -> g.manufacturer())));
       if (!livePrices.containsKey(name)) {
         pricedFromTable.add(name);
       }

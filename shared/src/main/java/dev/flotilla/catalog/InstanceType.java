@@ -10,6 +10,12 @@ import java.util.Locale;
  * @param memoryMiB   nominal memory, before the hypervisor's share is taken off (see the scheduler's node model)
  * @param maxPods     the VPC CNI's ENI-limited pod count
  * @param neuronDevices AWS Neuron devices (Inferentia, Trainium); absent from the bundled file, so 0 there
+ * @param hypervisor  nitro or xen; empty for bare metal. A catalog without it is read as nitro (every current
+ *                    family), bare metal as empty
+ * @param cpuManufacturer intel, amd, aws or apple; a catalog without it is read from the arch and the family's name
+ * @param networkBandwidthMbps the baseline network bandwidth; 0 when not known
+ * @param ebsBandwidthMbps the maximum EBS bandwidth; 0 when not known
+ * @param gpuName     the GPU's model in lower case (t4, a10g, h100); empty without GPUs or when not known
  */
 public record InstanceType(
     String name,
@@ -25,7 +31,14 @@ public record InstanceType(
     boolean currentGeneration,
     boolean bareMetal,
     long localNvmeGiB,
-    int neuronDevices) {
+    int neuronDevices,
+    String hypervisor,
+    String cpuManufacturer,
+    int networkBandwidthMbps,
+    int ebsBandwidthMbps,
+    boolean encryptionInTransit,
+    String gpuName,
+    String gpuManufacturer) {
 
   public InstanceType {
     if (name == null || name.isBlank()) {
@@ -35,6 +48,24 @@ public record InstanceType(
     if (family == null || family.isBlank()) {
       family = name.substring(0, Math.max(0, name.indexOf('.')));
     }
+    if (hypervisor == null) {
+      hypervisor = bareMetal ? "" : "nitro";
+    }
+    if (cpuManufacturer == null || cpuManufacturer.isBlank()) {
+      // Graviton is arm64; an "a" after the generation (m5a, c6a, r7a, hpc6a) marks AMD
+      cpuManufacturer = "arm64".equals(arch) ? "aws"
+          : family.replaceFirst("^[a-z]+\\d+", "").contains("a") ? "amd" : "intel";
+    }
+    gpuName = gpuName == null ? "" : gpuName;
+    gpuManufacturer = gpuManufacturer == null ? "" : gpuManufacturer;
+  }
+
+  /** A type described by the fields every catalog has; the rest are derived or unknown. */
+  public InstanceType(String name, String family, int vcpu, long memoryMiB, String arch, int gpus, long gpuMemoryMiB,
+      int maxPods, double onDemandUsdPerHour, List<String> zones, boolean currentGeneration, boolean bareMetal,
+      long localNvmeGiB, int neuronDevices) {
+    this(name, family, vcpu, memoryMiB, arch, gpus, gpuMemoryMiB, maxPods, onDemandUsdPerHour, zones,
+        currentGeneration, bareMetal, localNvmeGiB, neuronDevices, null, null, 0, 0, false, null, null);
   }
 
   /** The letters before the generation digit: {@code m} for m7i, {@code x} for x2iedn, {@code inf} for inf2. */

@@ -28,7 +28,28 @@ public final class NodeLabels {
     labels.put(WellKnownLabels.INSTANCE_CPU, Integer.toString(type.vcpu()));
     labels.put(WellKnownLabels.INSTANCE_MEMORY, Long.toString(type.memoryMiB()));
     labels.put(WellKnownLabels.INSTANCE_GPU_COUNT, Integer.toString(type.gpus()));
+    // as Karpenter labels its nodes: a fact the catalog does not know is no label, so In never matches it and
+    // DoesNotExist does
+    labels.put(WellKnownLabels.INSTANCE_HYPERVISOR, type.hypervisor());
+    labels.put(WellKnownLabels.INSTANCE_CPU_MANUFACTURER, type.cpuManufacturer());
+    labels.put(WellKnownLabels.INSTANCE_ENCRYPTION_IN_TRANSIT, Boolean.toString(type.encryptionInTransit()));
+    putPositive(labels, WellKnownLabels.INSTANCE_NETWORK_BANDWIDTH, type.networkBandwidthMbps());
+    putPositive(labels, WellKnownLabels.INSTANCE_EBS_BANDWIDTH, type.ebsBandwidthMbps());
+    putPositive(labels, WellKnownLabels.INSTANCE_LOCAL_NVME, type.localNvmeGiB());
+    if (type.gpus() > 0) {
+      putPositive(labels, WellKnownLabels.INSTANCE_GPU_MEMORY, type.gpuMemoryMiB() / type.gpus());
+      if (!type.gpuName().isEmpty()) {
+        labels.put(WellKnownLabels.INSTANCE_GPU_NAME, type.gpuName());
+        labels.put(WellKnownLabels.INSTANCE_GPU_MANUFACTURER, type.gpuManufacturer());
+      }
+    }
     return java.util.Collections.unmodifiableMap(labels);
+  }
+
+  private static void putPositive(Map<String, String> labels, String key, long value) {
+    if (value > 0) {
+      labels.put(key, Long.toString(value));
+    }
   }
 
   /** The same labels with the Karpenter spellings added, as launched nodes carry them for pods written for Karpenter. */

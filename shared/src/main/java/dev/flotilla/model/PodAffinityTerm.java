@@ -8,7 +8,7 @@ import java.util.List;
  * namespace when empty, every namespace when {@code anyNamespace}), within the same {@code topologyKey} domain.
  */
 public record PodAffinityTerm(String topologyKey, LabelSelector selector, List<String> namespaces,
-    @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean anyNamespace) {
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean anyNamespace) {
 
   public PodAffinityTerm {
     if (topologyKey == null || topologyKey.isBlank()) {
@@ -16,6 +16,8 @@ public record PodAffinityTerm(String topologyKey, LabelSelector selector, List<S
     }
     selector = selector == null ? new LabelSelector(null, null) : selector;
     namespaces = namespaces == null ? List.of() : List.copyOf(namespaces);
+    // a wrapper, so that events and documents written before the field read as false
+    anyNamespace = Boolean.TRUE.equals(anyNamespace);
   }
 
   public PodAffinityTerm(String topologyKey, LabelSelector selector, List<String> namespaces) {

@@ -24,6 +24,15 @@ public final class WellKnownLabels {
   public static final String INSTANCE_CPU = "flotilla.dev/instance-cpu";
   public static final String INSTANCE_MEMORY = "flotilla.dev/instance-memory";
   public static final String INSTANCE_GPU_COUNT = "flotilla.dev/instance-gpu-count";
+  public static final String INSTANCE_GPU_NAME = "flotilla.dev/instance-gpu-name";
+  public static final String INSTANCE_GPU_MANUFACTURER = "flotilla.dev/instance-gpu-manufacturer";
+  public static final String INSTANCE_GPU_MEMORY = "flotilla.dev/instance-gpu-memory";
+  public static final String INSTANCE_HYPERVISOR = "flotilla.dev/instance-hypervisor";
+  public static final String INSTANCE_CPU_MANUFACTURER = "flotilla.dev/instance-cpu-manufacturer";
+  public static final String INSTANCE_NETWORK_BANDWIDTH = "flotilla.dev/instance-network-bandwidth";
+  public static final String INSTANCE_EBS_BANDWIDTH = "flotilla.dev/instance-ebs-bandwidth";
+  public static final String INSTANCE_ENCRYPTION_IN_TRANSIT = "flotilla.dev/instance-encryption-in-transit-supported";
+  public static final String INSTANCE_LOCAL_NVME = "flotilla.dev/instance-local-nvme";
   public static final String NODEPOOL = "flotilla.dev/nodepool";
   public static final String CLAIM = "flotilla.dev/claim";
   public static final String CLUSTER = "flotilla.dev/cluster";
@@ -40,6 +49,15 @@ public final class WellKnownLabels {
       Map.entry("karpenter.k8s.aws/instance-cpu", INSTANCE_CPU),
       Map.entry("karpenter.k8s.aws/instance-memory", INSTANCE_MEMORY),
       Map.entry("karpenter.k8s.aws/instance-gpu-count", INSTANCE_GPU_COUNT),
+      Map.entry("karpenter.k8s.aws/instance-gpu-name", INSTANCE_GPU_NAME),
+      Map.entry("karpenter.k8s.aws/instance-gpu-manufacturer", INSTANCE_GPU_MANUFACTURER),
+      Map.entry("karpenter.k8s.aws/instance-gpu-memory", INSTANCE_GPU_MEMORY),
+      Map.entry("karpenter.k8s.aws/instance-hypervisor", INSTANCE_HYPERVISOR),
+      Map.entry("karpenter.k8s.aws/instance-cpu-manufacturer", INSTANCE_CPU_MANUFACTURER),
+      Map.entry("karpenter.k8s.aws/instance-network-bandwidth", INSTANCE_NETWORK_BANDWIDTH),
+      Map.entry("karpenter.k8s.aws/instance-ebs-bandwidth", INSTANCE_EBS_BANDWIDTH),
+      Map.entry("karpenter.k8s.aws/instance-encryption-in-transit-supported", INSTANCE_ENCRYPTION_IN_TRANSIT),
+      Map.entry("karpenter.k8s.aws/instance-local-nvme", INSTANCE_LOCAL_NVME),
       Map.entry("beta.kubernetes.io/arch", ARCH),
       Map.entry("beta.kubernetes.io/os", OS),
       Map.entry("beta.kubernetes.io/instance-type", INSTANCE_TYPE),

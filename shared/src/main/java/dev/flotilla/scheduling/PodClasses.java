@@ -315,6 +315,32 @@ final class PodClasses {
     return all;
   }
 
+  /**
+   * Why a pool has no shape: the first of its requirements no instance type of the catalog meets, or that its
+   * requirements together leave none, or that what they leave has no offering.
+   */
+  private String emptyPoolProblem(NodePool pool) {
+    List<Requirement> typeRequirements = pool.requirements().stream()
+        .filter(r -> !WellKnownLabels.isOfferingKey(r.key())).toList();
+    List<Map<String, String>> typeLabels = new ArrayList<>();
+    for (dev.flotilla.catalog.InstanceType type : input.catalog().types()) {
+      Map<String, String> labels = new HashMap<>(dev.flotilla.catalog.NodeLabels.of(type));
+      labels.putAll(pool.labels());
+      labels.put(WellKnownLabels.NODEPOOL, pool.name());
+      typeLabels.add(labels);
+    }
+    for (Requirement r : typeRequirements) {
+      if (typeLabels.stream().noneMatch(r::matches)) {
+        return "NodePool " + pool.name() + ": no instance type meets " + r;
+      }
+    }
+    if (typeLabels.stream().noneMatch(l -> Scheduler.allMatch(typeRequirements, l))) {
+      return "NodePool " + pool.name() + ": no instance type meets its requirements together";
+    }
+    return "NodePool " + pool.name() + ": no instance type it allows has an available offering in its zones and"
+        + " capacity types";
+  }
+
   /** Why no shape matches a pod's labels and taints, naming the taint or requirement and the pools. */
   private String labelProblem(PendingPod pod, BitSet tolerated, List<Requirement> reqs) {
     if (tolerated.isEmpty()) {
@@ -324,6 +350,11 @@ final class PodClasses {
         if (t != null) {
           sb.append(sb.isEmpty() ? "" : "; ").append("does not tolerate taint ").append(t)
               .append(" of NodePool ").append(pool.name());
+        }
+      }
+      if (sb.isEmpty()) {
+        for (NodePool pool : pools) {
+          sb.append(sb.isEmpty() ? "" : "; ").append(emptyPoolProblem(pool));
         }
       }
       return sb.isEmpty() ? "no NodePool has an instance type with an available offering" : sb.toString();

@@ -24,6 +24,15 @@ public abstract class OfferingSourceContract {
     assertThat(catalog.price("m5.large", "us-east-1a", CapacityType.ON_DEMAND)).isEqualTo(0.096);
     assertThat(catalog.price("m5.large", "us-east-1a", CapacityType.SPOT)).isPositive().isLessThan(0.096);
     assertThat(catalog.type("m7g.large").arch()).isEqualTo("arm64");
+    // the facts Karpenter labels nodes with, which NodePools written for it require (instance-hypervisor: nitro)
+    assertThat(m5.hypervisor()).isEqualTo("nitro");
+    assertThat(m5.cpuManufacturer()).isEqualTo("intel");
+    assertThat(m5.networkBandwidthMbps()).isEqualTo(750);
+    assertThat(m5.ebsBandwidthMbps()).isEqualTo(4750);
+    assertThat(catalog.type("m7g.large").cpuManufacturer()).isEqualTo("aws");
+    assertThat(catalog.type("m5d.large").localNvmeGiB()).isEqualTo(75);
+    assertThat(catalog.type("g5.xlarge").gpuName()).isEqualTo("a10g");
+    assertThat(catalog.type("g5.xlarge").gpuManufacturer()).isEqualTo("nvidia");
   }
 
   @Test

@@ -139,6 +139,25 @@ class PodsPendingTest {
   }
 
   @Test
+  void antiAffinityOverEveryNamespaceTravelsAndIsLeftOutWhereItIsNotSet() throws Exception {
+    var everywhere = new dev.flotilla.model.PodAffinityTerm(dev.flotilla.model.WellKnownLabels.HOSTNAME,
+        dev.flotilla.model.LabelSelector.of(java.util.Map.of("app", "gateway")), List.of(), true);
+    PendingPod gateway = PendingPod.builder("edge/gateway-0").requests(Resources.of(500, 1L << 30))
+        .antiAffinity(List.of(everywhere)).build();
+    PendingPod own = gateway.toBuilder().name("edge/own-0").antiAffinity(List.of(new dev.flotilla.model.PodAffinityTerm(
+        dev.flotilla.model.WellKnownLabels.HOSTNAME, everywhere.selector(), List.of()))).build();
+
+    var event = PodsPending.events("shop-prod", "b", List.of(gateway, own)).getFirst();
+    var kinds = JSON.readTree(event.detail()).path("kinds");
+
+    assertThat(kinds.get(0).path("pod").path("antiAffinity").get(0).path("anyNamespace").asBoolean()).isTrue();
+    assertThat(kinds.get(1).path("pod").path("antiAffinity").get(0).has("anyNamespace")).isFalse();
+    List<PendingPod> read = PodsPending.from(envelope(event)).pods();
+    assertThat(read.get(0).antiAffinity().getFirst().anyNamespace()).isTrue();
+    assertThat(read.get(1).antiAffinity().getFirst().anyNamespace()).isFalse();
+  }
+
+  @Test
   void theSampleEventReadsAsItsFifteenPods() {
     PodsPending sample = PodsPending.from(Envelope.parse(TestEvents.read("forwarder/pods-pending.json")));
 

@@ -592,6 +592,49 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void karpentersGettingStartedNodePoolPlansOnNitroTypesOfItsSizes() {
+    // the NodePool of Karpenter's getting-started guide: it selects on labels Karpenter puts on every node
+    NodePool gettingStarted = pool("default", 0, List.of(), Resources.NONE,
+        Requirement.in(WellKnownLabels.canonical("karpenter.k8s.aws/instance-category"), "c", "m", "r"),
+        Requirement.in(WellKnownLabels.canonical("karpenter.k8s.aws/instance-cpu"), "4", "8", "16", "32"),
+        Requirement.in(WellKnownLabels.canonical("karpenter.k8s.aws/instance-hypervisor"), "nitro"),
+        new Requirement(WellKnownLabels.canonical("karpenter.k8s.aws/instance-generation"), Operator.Gt,
+            List.of("2")),
+        new Requirement(WellKnownLabels.canonical("karpenter.k8s.aws/instance-local-nvme"), Operator.DoesNotExist,
+            List.of()));
+    Plan plan = plan(replicas(web().build(), 40), gettingStarted);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c -> c.instanceTypes().forEach(option -> {
+      var type = CATALOG.type(option.name());
+      assertThat(type.hypervisor()).isEqualTo("nitro");
+      assertThat(type.vcpu()).isIn(4, 8, 16, 32);
+      assertThat(type.localNvmeGiB()).isZero();
+    }));
+  }
+
+  @Test
+  void aPoolWhoseRequirementNoTypeMeetsIsNamedInThePodsReason() {
+    NodePool typo = pool("fast", 0, List.of(), Resources.NONE,
+        Requirement.in(WellKnownLabels.canonical("karpenter.k8s.aws/instance-hypervisor"), "nitr0"));
+    Plan plan = plan(List.of(web().build()), typo);
+    assertThat(plan.unschedulable()).singleElement().satisfies(u -> assertThat(u.reason())
+        .isEqualTo("NodePool fast: no instance type meets flotilla.dev/instance-hypervisor In nitr0"));
+  }
+
+  @Test
+  void aPodSelectingAGpuModelGetsThatModel() {
+    NodePool gpu = pool("gpu", 0, List.of(), Resources.NONE,
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"));
+    PendingPod trainer = PendingPod.builder("ml/train-0").requests(Resources.of(2000, 8 * GIB)
+        .with(Resources.NVIDIA_GPU, 1)).nodeSelector(Map.of(WellKnownLabels.canonical(
+            "karpenter.k8s.aws/instance-gpu-name"), "l4")).build();
+    Plan plan = plan(List.of(trainer), gpu);
+    assertThat(plan.nodeClaims()).singleElement().satisfies(c -> c.instanceTypes()
+        .forEach(option -> assertThat(CATALOG.type(option.name()).gpuName()).isEqualTo("l4")));
+  }
+
+  @Test
   void podTooLargeForAnyTypeSaysWhichResource() {
     PendingPod huge = PendingPod.builder("shop/huge-0").requests(Resources.of(4000, 64L * 1024 * GIB)).build();
     Plan plan = plan(List.of(huge));

@@ -11,6 +11,7 @@ import dev.flotilla.catalog.SpotPrices;
 import dev.flotilla.catalog.OfferingSource;
 import dev.flotilla.catalog.StaticOfferingSource;
 import dev.flotilla.claims.Claim;
+import dev.flotilla.claims.ClaimNodeLabels;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.claims.ClaimStore;
 import dev.flotilla.claims.InMemoryClaimStore;
@@ -759,14 +760,19 @@ public final class Simulation {
         .orElse(null);
     InstanceType type = catalog.type(l.instanceType());
     String name = "ip-" + l.instanceId().substring(2) + ".ec2.internal";
-    Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
+    // the kubelet's and the cloud provider's labels, then the claim's, which the forwarder writes in a cluster
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(WellKnownLabels.ARCH, type.arch());
+    labels.put(WellKnownLabels.OS, "linux");
+    labels.put(WellKnownLabels.INSTANCE_TYPE, type.name());
     labels.put(WellKnownLabels.ZONE, l.zone());
-    labels.put(WellKnownLabels.CAPACITY_TYPE, l.capacityType().label());
     labels.put(WellKnownLabels.HOSTNAME, name);
     labels.put(WellKnownLabels.CLUSTER, CLUSTER);
-    if (pool != null) {
-      labels.put(WellKnownLabels.NODEPOOL, pool.name());
-      labels.putAll(pool.labels());
+    if (claim != null) {
+      labels.putAll(ClaimNodeLabels.of(claim, type, pool == null ? Map.of() : pool.labels()));
+    } else {
+      labels.putAll(NodeLabels.of(type));
+      labels.put(WellKnownLabels.CAPACITY_TYPE, l.capacityType().label());
     }
     List<Taint> taints = new ArrayList<>(pool == null ? List.of() : pool.taints());
     // the node registers with Flotilla's startup taint: nothing lands on it before its planned pods are nominated
