@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +44,15 @@ public final class ClusterWatch implements AutoCloseable {
   private NodeMirror mirror;
   private CompletableFuture<Void> listed = new CompletableFuture<>();
   private volatile boolean closed;
+  private final PodEvents events;
+  /** The pods told already that their spec cannot be read, with the reason they were told. */
+  private final Map<String, String> unreadableNoticed = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ExecutorService notices = java.util.concurrent.Executors.newSingleThreadExecutor(
+      r -> {
+        Thread t = new Thread(r, "pod-notices");
+        t.setDaemon(true);
+        return t;
+      });
 
   public ClusterWatch(KubernetesClient client, String cluster, EventPublisher publisher, Duration idle, Duration max,
       Duration resync) {
@@ -58,6 +68,8 @@ public final class ClusterWatch implements AutoCloseable {
     this.publisher = publisher;
     this.batch = new PendingBatch(cluster, publisher, idle, max);
     this.resync = resync;
+    this.events = new PodEvents(client, java.time.Clock.systemUTC(),
+        System.getenv().getOrDefault("POD_NAME", "flotilla-forwarder"));
   }
 
   static final String BY_NODE = "byNode";
@@ -260,11 +272,35 @@ public final class ClusterWatch implements AutoCloseable {
         } catch (IllegalArgumentException e) {
           LOG.atWarn().setMessage("pod not forwarded: its spec cannot be read").addKeyValue("pod", key(pod))
               .addKeyValue("reason", e.getMessage()).log();
+          noticeUnreadable(pod, e.getMessage());
         }
       } else {
         batch.remove(key(pod));
       }
     }
+  }
+
+  /**
+   * Tells the pod's user why Flotilla plans nothing for it: a {@code FailedProvisioning} Warning naming the field,
+   * once per pod and reason (the pod's updates and resyncs bring it here again and again). Recorded off the
+   * informer's thread, which must never wait on the API server.
+   */
+  private void noticeUnreadable(Pod pod, String reason) {
+    String key = key(pod) + "/" + pod.getMetadata().getUid();
+    if (reason.equals(unreadableNoticed.put(key, reason))) {
+      return;
+    }
+    if (unreadableNoticed.size() > 10_000) {
+      unreadableNoticed.clear();
+    }
+    notices.execute(() -> {
+      try {
+        events.record(pod, "Warning", "FailedProvisioning", "Flotilla cannot plan for the pod: " + reason, reason);
+      } catch (RuntimeException e) {
+        LOG.atWarn().setMessage("FailedProvisioning event not recorded").addKeyValue("pod", key(pod))
+            .addKeyValue("error", e.getMessage()).log();
+      }
+    });
   }
 
   /** {@link #consider} for the pod as the cache holds it now; gone from the cache, it leaves the batch. */
@@ -297,6 +333,7 @@ public final class ClusterWatch implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    notices.shutdown();
     if (mirror != null) {
       mirror.close();
     }

@@ -95,6 +95,39 @@ class ClusterWatchTest {
   }
 
   @Test
+  void aPendingPodWhoseSpecCannotBeReadIsToldWhyOnceAndNotForwarded() throws Exception {
+    Pod rack = client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName("rack-0")
+        .withNamespace("shop").addToLabels("app", "rack").endMetadata().withNewSpec()
+        .addNewTopologySpreadConstraint().withMaxSkew(1).withTopologyKey("example.com/rack")
+        .withWhenUnsatisfiable("DoNotSchedule").withNewLabelSelector().addToMatchLabels("app", "rack")
+        .endLabelSelector().endTopologySpreadConstraint()
+        .addNewContainer().withName("c").withImage("c").endContainer().endSpec().build()).create();
+    rack.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Pending")
+        .withConditions(new PodConditionBuilder().withType("PodScheduled").withStatus("False")
+            .withReason("Unschedulable").build()).build());
+    client.pods().inNamespace("shop").resource(rack).updateStatus();
+    createPod("web-0", true, "ReplicaSet");
+    try (ClusterWatch watch = new ClusterWatch(client, "shop-prod", bus, Duration.ofMillis(300),
+        Duration.ofSeconds(5), Duration.ofMillis(500)).start()) {
+      Await.until("the readable pod sent", () -> pendingSent().size() == 1);
+      java.util.function.Supplier<List<io.fabric8.kubernetes.api.model.Event>> told = () -> client.v1().events()
+          .inNamespace("shop").list().getItems().stream()
+          .filter(e -> e.getInvolvedObject().getName().equals("rack-0")).toList();
+      Await.until("the unreadable pod told why", () -> !told.get().isEmpty());
+      Thread.sleep(1500); // two resyncs bring the pod again
+      var events = told.get();
+      assertThat(events).singleElement().satisfies(e -> {
+        assertThat(e.getInvolvedObject().getName()).isEqualTo("rack-0");
+        assertThat(e.getReason()).isEqualTo("FailedProvisioning");
+        assertThat(e.getMessage()).contains("spec.topologySpreadConstraints[0].topologyKey")
+            .contains("example.com/rack");
+      });
+      // the resyncs send the readable pod again, as they do whatever is still pending; never the other
+      assertThat(pendingSent()).extracting(PendingPod::name).containsOnly("shop/web-0");
+    }
+  }
+
+  @Test
   void aPendingPodsBoundVolumeHoldsItToTheVolumesZone() throws Exception {
     ZonalVolumes.bound(client, "shop", "data-db-0", "pv-data-0", "us-east-1b");
     createPod("db-0", true, "StatefulSet");
