@@ -54,7 +54,7 @@ public record LiveCluster(List<PendingPod> pendingPods, List<PendingPod> daemonS
       if (pod.getSpec() != null && nodes.contains(pod.getSpec().getNodeName())
           && !"Succeeded".equals(phase) && !"Failed".equals(phase)
           && !"DaemonSet".equals(PodFacts.ownerKind(pod))) {
-        pods.add(PodFacts.pending(pod, volumeZones.of(pod)));
+        pods.add(PodFacts.placed(pod, volumeZones.of(pod)));
       }
     }
     return pods;

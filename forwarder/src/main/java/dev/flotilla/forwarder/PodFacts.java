@@ -79,8 +79,9 @@ final class PodFacts {
 
   /**
    * As {@link #pending(Pod, java.util.Set)}, for a pod already on a node. Its room, labels, ports and disruption
-   * rules are what others are weighed against; where a rule of its own placement cannot be read (a spread or an
-   * affinity on a key Flotilla does not plan for), that rule is left out rather than the node's whole state.
+   * rules are what others are weighed against; where a rule of its own placement cannot be read (a spread or a pod
+   * affinity on a key Flotilla does not plan for), its spreads, then its pod (anti-)affinity, are left out rather
+   * than the node's whole state.
    */
   static PendingPod placed(Pod pod, java.util.Set<String> volumeZones) {
     JsonNode node = json(pod);
@@ -90,11 +91,15 @@ final class PodFacts {
       if (!(node.get("spec") instanceof ObjectNode spec)) {
         throw unreadable;
       }
+      // its spreads bind only itself, which is placed; its pod (anti-)affinity binds others too, so it goes last,
+      // and its node affinity never: consolidation must not move it where kube-scheduler would not
       spec.remove("topologySpreadConstraints");
       try {
         return held(read(pod, node), volumeZones);
-      } catch (IllegalArgumentException affinity) {
-        spec.remove("affinity");
+      } catch (IllegalArgumentException podAffinity) {
+        if (spec.get("affinity") instanceof ObjectNode affinity) {
+          affinity.remove(List.of("podAffinity", "podAntiAffinity"));
+        }
         return held(read(pod, node), volumeZones);
       }
     }

@@ -78,4 +78,22 @@ class NodeClaimLabelsTest {
     assertThat(client.nodes().withName("ip-10-0-1-23").get().getMetadata().getLabels())
         .containsEntry("flotilla.dev/claim", "new");
   }
+
+  @Test
+  void aTypeTheBundledCatalogLacksIsLabelledWithWhatItsNameSays() {
+    client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-9").endMetadata().build()).create();
+    Instant at = Instant.parse("2026-12-01T12:00:00Z");
+    Claim newer = new Claim("c9", "general", ClaimState.Initialized, 1, List.of("z9q.4xlarge"),
+        List.of("us-east-1a"), CapacityType.SPOT, List.of(), "i-c9", "z9q.4xlarge", "us-east-1a", 0.2, "node-9",
+        Resources.NONE, at, at, List.of(), List.of(), java.util.Map.of());
+
+    labeller().apply(List.of(newer), name -> client.nodes().withName(name).get());
+
+    assertThat(client.nodes().withName("node-9").get().getMetadata().getLabels())
+        .containsEntry("karpenter.k8s.aws/instance-family", "z9q")
+        .containsEntry("karpenter.k8s.aws/instance-category", "z")
+        .containsEntry("karpenter.k8s.aws/instance-generation", "9")
+        .containsEntry("karpenter.k8s.aws/instance-size", "4xlarge")
+        .containsEntry("flotilla.dev/claim", "c9").doesNotContainKey("karpenter.k8s.aws/instance-cpu");
+  }
 }

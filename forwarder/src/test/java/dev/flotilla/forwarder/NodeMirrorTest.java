@@ -220,4 +220,29 @@ class NodeMirrorTest {
       assertThat(pod.path("spreads")).isEmpty();
     }
   }
+
+  @Test
+  void aRunningPodWhosePodAffinityCannotBeReadKeepsItsNodeAffinity() {
+    // consolidation reads a running pod's node affinity to know where it may move; only the unreadable rule goes
+    var pod = new PodBuilder().withNewMetadata().withName("db-0").withNamespace("data").addToLabels("app", "db")
+        .endMetadata().withNewSpec().withNodeName("ip-1")
+        .withNewAffinity().withNewNodeAffinity().withNewRequiredDuringSchedulingIgnoredDuringExecution()
+        .addNewNodeSelectorTerm().addNewMatchExpression().withKey("kubernetes.io/arch").withOperator("In")
+        .withValues("arm64").endMatchExpression().endNodeSelectorTerm()
+        .endRequiredDuringSchedulingIgnoredDuringExecution().endNodeAffinity()
+        .withNewPodAntiAffinity().addNewRequiredDuringSchedulingIgnoredDuringExecution()
+        .withTopologyKey("example.com/rack").withNewLabelSelector().addToMatchLabels("app", "db").endLabelSelector()
+        .endRequiredDuringSchedulingIgnoredDuringExecution().endPodAntiAffinity().endAffinity()
+        .addNewTopologySpreadConstraint().withMaxSkew(1).withTopologyKey("kubernetes.io/hostname")
+        .withWhenUnsatisfiable("DoNotSchedule").withNewLabelSelector().addToMatchLabels("app", "db")
+        .endLabelSelector().endTopologySpreadConstraint()
+        .addNewContainer().withName("db").withImage("db").endContainer().endSpec().build();
+
+    var facts = PodFacts.placed(pod, java.util.Set.of());
+
+    assertThat(facts.requiredTerms()).singleElement().satisfies(term -> assertThat(term).singleElement()
+        .satisfies(r -> assertThat(r.values()).containsExactly("arm64")));
+    assertThat(facts.antiAffinity()).isEmpty();
+    assertThat(facts.labels()).containsEntry("app", "db");
+  }
 }

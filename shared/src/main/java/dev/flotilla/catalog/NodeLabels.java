@@ -28,8 +28,8 @@ public final class NodeLabels {
     labels.put(WellKnownLabels.INSTANCE_CPU, Integer.toString(type.vcpu()));
     labels.put(WellKnownLabels.INSTANCE_MEMORY, Long.toString(type.memoryMiB()));
     labels.put(WellKnownLabels.INSTANCE_GPU_COUNT, Integer.toString(type.gpus()));
-    // as Karpenter labels its nodes: a fact the catalog does not know is no label, so In never matches it and
-    // DoesNotExist does
+    // as Karpenter labels its nodes: a bandwidth, local disk or GPU model the catalog does not know is no label, so
+    // In never matches it and DoesNotExist does
     labels.put(WellKnownLabels.INSTANCE_HYPERVISOR, type.hypervisor());
     labels.put(WellKnownLabels.INSTANCE_CPU_MANUFACTURER, type.cpuManufacturer());
     labels.put(WellKnownLabels.INSTANCE_ENCRYPTION_IN_TRANSIT, Boolean.toString(type.encryptionInTransit()));
@@ -44,6 +44,21 @@ public final class NodeLabels {
       }
     }
     return java.util.Collections.unmodifiableMap(labels);
+  }
+
+  /**
+   * What a type's name alone says of it (type, category, family, generation, size), for a type the catalog at hand
+   * does not know: a newer type than the bundled catalog's.
+   */
+  public static Map<String, String> ofName(String name) {
+    InstanceType named = new InstanceType(name, null, 0, 0, "", 0, 0, 0, 0, java.util.List.of(), true, false, 0, 0);
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(WellKnownLabels.INSTANCE_TYPE, name);
+    labels.put(WellKnownLabels.INSTANCE_CATEGORY, named.category());
+    labels.put(WellKnownLabels.INSTANCE_FAMILY, named.family());
+    labels.put(WellKnownLabels.INSTANCE_GENERATION, Integer.toString(named.generation()));
+    labels.put(WellKnownLabels.INSTANCE_SIZE, named.size());
+    return labels;
   }
 
   private static void putPositive(Map<String, String> labels, String key, long value) {

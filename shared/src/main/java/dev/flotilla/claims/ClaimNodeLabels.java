@@ -17,13 +17,15 @@ public final class ClaimNodeLabels {
   private ClaimNodeLabels() {}
 
   /**
-   * @param type the claim's instance type, null when the catalog does not know it (its facts are then left out)
+   * @param type the claim's instance type, null when the catalog does not know it (then only what its name says)
    * @param poolLabels the claim's NodePool's template labels
    */
   public static Map<String, String> of(Claim claim, InstanceType type, Map<String, String> poolLabels) {
     Map<String, String> labels = new LinkedHashMap<>();
     if (type != null) {
       labels.putAll(NodeLabels.of(type));
+    } else if (claim.instanceType() != null) {
+      labels.putAll(NodeLabels.ofName(claim.instanceType()));
     }
     labels.put(WellKnownLabels.NODEPOOL, claim.nodePool());
     if (claim.capacityType() != null) {

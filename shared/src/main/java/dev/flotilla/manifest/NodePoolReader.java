@@ -46,6 +46,40 @@ public final class NodePoolReader {
     if (value.length() > LABEL_VALUE_MAX) {
       throw m.error(field, "is longer than a label value's " + LABEL_VALUE_MAX + " characters");
     }
+    if (!value.isEmpty() && !LABEL_NAME.matcher(value).matches()) {
+      throw m.error(field, "'" + value + "' is not a label value (letters, digits, '-', '_' and '.', beginning and"
+          + " ending with a letter or digit)");
+    }
+  }
+
+  /** A label's name, and a label's value when not empty. */
+  private static final java.util.regex.Pattern LABEL_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+  private static final java.util.regex.Pattern DNS_SUBDOMAIN =
+      java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+  /**
+   * A template label's key must be one the API server takes, and not one of a domain the kubelet, Kubernetes or
+   * the autoscaler sets (as Karpenter refuses them): the node patch carrying a pool's labels is all or nothing, and a
+   * key like kubernetes.io/hostname would overwrite the node's own.
+   */
+  private static void requireTemplateLabelKey(Manifest m, String field, String key) {
+    int slash = key.indexOf('/');
+    String prefix = slash < 0 ? "" : key.substring(0, slash);
+    String name = slash < 0 ? key : key.substring(slash + 1);
+    if (!LABEL_NAME.matcher(name).matches() || prefix.length() > 253
+        || (slash >= 0 && !DNS_SUBDOMAIN.matcher(prefix).matches())) {
+      throw m.error(field, "'" + key + "' is not a label key ([prefix/]name: a DNS subdomain, then up to 63 letters,"
+          + " digits, '-', '_' and '.')");
+    }
+    for (String domain : java.util.List.of("kubernetes.io", "k8s.io", "flotilla.dev", "karpenter.sh",
+        "karpenter.k8s.aws")) {
+      boolean inDomain = prefix.equals(domain) || prefix.endsWith("." + domain);
+      if (inDomain && !prefix.equals("node-restriction.kubernetes.io")) {
+        throw m.error(field, "is in the " + domain + " domain, whose labels Kubernetes or Flotilla set;"
+            + " template labels may not set them (node-restriction.kubernetes.io/ is allowed)");
+      }
+    }
   }
 
   public static NodePool read(Manifest m) {
@@ -78,6 +112,7 @@ public final class NodePoolReader {
       if (label.getKey().startsWith("flotilla.dev/") || label.getKey().startsWith("karpenter.sh/")) {
         throw m.error("spec.template.metadata.labels." + label.getKey(), "is set by Flotilla and cannot be overridden");
       }
+      requireTemplateLabelKey(m, "spec.template.metadata.labels." + label.getKey(), label.getKey());
       requireLabelValue(m, "spec.template.metadata.labels." + label.getKey(), label.getValue());
     }
     Resources limits = reader.resourceMap(spec.path("limits"), "spec.limits");

@@ -273,9 +273,10 @@ public final class PodSpecReader {
 
   /**
    * Required pod affinity or anti-affinity terms. A term without a selector selects no pod (as in kube-scheduler):
-   * an anti-affinity term then keeps nothing away and is left out, an affinity term can never be met. A
-   * {@code namespaceSelector} is read as every namespace: the forwarder does not watch namespaces' labels, and for
-   * anti-affinity that errs on the side of keeping pods apart.
+   * an anti-affinity term then keeps nothing away and is left out, an affinity term can never be met. The forwarder
+   * does not watch namespaces' labels, so a {@code namespaceSelector} other than {@code {}} (every namespace) is read
+   * on the side of plans kube-scheduler can follow: as every namespace for anti-affinity (more pods kept apart), as
+   * the namespaces listed, or the pod's own, for affinity (fewer partners counted).
    */
   private List<PodAffinityTerm> podAffinityTerms(JsonNode list, String path, Map<String, String> podLabels,
       boolean anti) {
@@ -283,12 +284,12 @@ public final class PodSpecReader {
     int i = 0;
     for (JsonNode t : list) {
       String p = path + "[" + i++ + "]";
+      if (!t.hasNonNull("labelSelector") && anti) {
+        continue;
+      }
       String key = topologyKey(t);
       if (!key.equals(WellKnownLabels.ZONE) && !key.equals(WellKnownLabels.HOSTNAME)) {
         throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, zone ID or hostname)");
-      }
-      if (!t.hasNonNull("labelSelector") && anti) {
-        continue;
       }
       LabelSelector selector = t.hasNonNull("labelSelector")
           ? labelSelector(t.path("labelSelector"), p + ".labelSelector") : NO_POD;
@@ -298,7 +299,9 @@ public final class PodSpecReader {
       for (JsonNode ns : t.path("namespaces")) {
         namespaces.add(ns.asText());
       }
-      result.add(new PodAffinityTerm(key, selector, namespaces, t.hasNonNull("namespaceSelector")));
+      JsonNode namespaceSelector = t.path("namespaceSelector");
+      boolean every = namespaceSelector.isObject() && (namespaceSelector.isEmpty() || anti);
+      result.add(new PodAffinityTerm(key, selector, namespaces, every));
     }
     return result;
   }

@@ -143,12 +143,14 @@ class ManifestReadingTest {
                   labelSelector: {matchLabels: {app: web}}
                   mismatchLabelKeys: [tenant]
                   namespaceSelector: {}
-                - {topologyKey: kubernetes.io/hostname}
+                - {topologyKey: example.com/rack}
             podAffinity:
               requiredDuringSchedulingIgnoredDuringExecution:
                 - {topologyKey: topology.k8s.aws/zone-id, labelSelector: {matchLabels: {app: cache}},
                    matchLabelKeys: [tenant]}
                 - {topologyKey: kubernetes.io/hostname}
+                - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: cache}},
+                   namespaceSelector: {matchLabels: {team: blue}}}
           containers: [{name: web, resources: {requests: {cpu: 500m}}}]
         """;
     PendingPod pod = Workloads.read(Manifest.parse("web.yaml", yaml)).pods().getFirst();
@@ -170,7 +172,10 @@ class ManifestReadingTest {
       assertThat(t.looksIn(pod, "other")).isTrue();
       assertThat(t.namespacesOf(pod)).isEmpty();
     });
-    assertThat(pod.affinity()).hasSize(2);
+    assertThat(pod.affinity()).hasSize(3);
+    // a namespaceSelector other than {} is not read (namespaces' labels are not watched): for affinity, the pod's own
+    assertThat(pod.affinity().get(2).looksIn(pod, "other")).isFalse();
+    assertThat(pod.affinity().get(2).looksIn(pod, "shop")).isTrue();
     assertThat(pod.affinity().getFirst().topologyKey()).isEqualTo(WellKnownLabels.ZONE);
     assertThat(pod.affinity().getFirst().selector().matches(java.util.Map.of("app", "cache", "tenant", "blue")))
         .isTrue();
@@ -256,5 +261,30 @@ class ManifestReadingTest {
     assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("pools.yaml", yaml)))
         .isInstanceOf(ManifestException.class)
         .hasMessageStartingWith("NodePool 'broken' (pools.yaml, document 2): spec.template.spec.requirements[0].operator:");
+  }
+
+  @Test
+  void templateLabelsTheApiServerWouldRefuseOrThatOverwriteANodesOwnAreNamed() {
+    String pool = """
+        apiVersion: karpenter.sh/v1
+        kind: NodePool
+        metadata: {name: team}
+        spec:
+          template:
+            metadata: {labels: {LABELS}}
+        """;
+    // a valid one reads
+    assertThat(NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
+        "team: payments, example.com/tier: gold, node-restriction.kubernetes.io/pci: 'true'"))).getFirst().labels())
+        .containsEntry("team", "payments").containsEntry("example.com/tier", "gold");
+    // each bad one names itself: the node patch carrying them is all or nothing
+    assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS", "team: a b"))))
+        .hasMessageContaining("spec.template.metadata.labels.team").hasMessageContaining("is not a label value");
+    assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
+        "'bad key': x")))).hasMessageContaining("is not a label key");
+    assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
+        "kubernetes.io/hostname: x")))).hasMessageContaining("kubernetes.io domain");
+    assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
+        "karpenter.k8s.aws/instance-family: c6g")))).hasMessageContaining("karpenter.k8s.aws domain");
   }
 }
