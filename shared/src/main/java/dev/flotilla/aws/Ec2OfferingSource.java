@@ -219,7 +219,9 @@ public final class Ec2OfferingSource implements OfferingSource {
       boolean arm = info.processorInfo() != null && info.processorInfo().supportedArchitecturesAsStrings().contains("arm64");
       types.add(new InstanceType(name, family, info.vCpuInfo().defaultVCpus(), info.memoryInfo().sizeInMiB(),
           arm ? "arm64" : "amd64", gpus, gpuMemory, maxPods, price, List.copyOf(zones.get(name)),
-          Boolean.TRUE.equals(info.currentGeneration()), Boolean.TRUE.equals(info.bareMetal()), localNvme(info), 0,
+          Boolean.TRUE.equals(info.currentGeneration()), Boolean.TRUE.equals(info.bareMetal()), localNvme(info),
+          info.neuronInfo() == null ? 0 : info.neuronInfo().neuronDevices().stream()
+              .mapToInt(d -> d.count() == null ? 0 : d.count()).sum(),
           info.hypervisorAsString() == null ? "" : info.hypervisorAsString(),
           info.processorInfo() == null || info.processorInfo().manufacturer() == null ? null
               : info.processorInfo().manufacturer().toLowerCase(java.util.Locale.ROOT),

@@ -9,7 +9,7 @@ import java.util.Locale;
  *
  * @param memoryMiB   nominal memory, before the hypervisor's share is taken off (see the scheduler's node model)
  * @param maxPods     the VPC CNI's ENI-limited pod count
- * @param neuronDevices AWS Neuron devices (Inferentia, Trainium); absent from the bundled file, so 0 there
+ * @param neuronDevices AWS Neuron devices (Inferentia, Trainium), which pods request as aws.amazon.com/neuron
  * @param hypervisor  nitro or xen; empty for bare metal. A catalog without it is read as nitro (every current
  *                    family), bare metal as empty
  * @param cpuManufacturer intel, amd, aws or apple; a catalog without it is read from the arch and the family's name

@@ -635,6 +635,16 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void aPodRequestingANeuronDeviceGetsAnInferentiaOrTrainiumNode() {
+    PendingPod inference = PendingPod.builder("ml/infer-0").requests(Resources.of(2000, 8 * GIB)
+        .with(Resources.NEURON, 1)).build();
+    Plan plan = plan(List.of(inference));
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.nodeClaims()).singleElement().satisfies(c -> c.instanceTypes().forEach(option ->
+        assertThat(CATALOG.type(option.name()).neuronDevices()).isPositive()));
+  }
+
+  @Test
   void podTooLargeForAnyTypeSaysWhichResource() {
     PendingPod huge = PendingPod.builder("shop/huge-0").requests(Resources.of(4000, 64L * 1024 * GIB)).build();
     Plan plan = plan(List.of(huge));
