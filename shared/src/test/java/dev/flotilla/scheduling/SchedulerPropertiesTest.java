@@ -71,7 +71,7 @@ class SchedulerPropertiesTest {
   static final List<String> FEATURES = List.of("zone-spread", "zone-spread-2", "zone-spread-tier", "host-spread",
       "host-anti", "host-anti-tier", "zone-anti", "zone-affinity", "zone-affinity-tier", "arm64", "amd64", "batch",
       "port", "volume-b", "zones-ab", "spot-only", "gpu", "host-affinity", "host-affinity-tier", "capacity-spread",
-      "ds-port", "tier", "tier", "tier");
+      "ds-port", "tier", "tier", "tier", "other-ns", "host-anti-tier-any-ns");
 
   @Property(tries = 60)
   void everyConstraintKindInOneMixKeepsEveryConstraintAndLimit(
@@ -173,7 +173,10 @@ class SchedulerPropertiesTest {
       List<PodAffinityTerm> affinity = new ArrayList<>();
       List<PodAffinityTerm> anti = new ArrayList<>();
       Map<String, String> selector = new java.util.HashMap<>();
-      PendingPod.Builder b = PendingPod.builder("ns/m" + w + "-0").labels(labels).ownerKind("ReplicaSet");
+      // a second namespace: spreads and affinity look in their own, a namespaceSelector of {} in every one
+      String ns = f.contains("other-ns") ? "other" : "ns";
+      PendingPod.Builder b = PendingPod.builder(ns + "/m" + w + "-0").namespace(ns).labels(labels)
+          .ownerKind("ReplicaSet");
       for (String feature : f) {
         switch (feature) {
           case "zone-spread" -> spreads.add(new TopologySpread(WellKnownLabels.ZONE, 1, true, self));
@@ -182,6 +185,7 @@ class SchedulerPropertiesTest {
           case "host-spread" -> spreads.add(new TopologySpread(WellKnownLabels.HOSTNAME, 2, true, self));
           case "host-anti" -> anti.add(new PodAffinityTerm(WellKnownLabels.HOSTNAME, self, List.of()));
           case "host-anti-tier" -> anti.add(new PodAffinityTerm(WellKnownLabels.HOSTNAME, tier, List.of()));
+          case "host-anti-tier-any-ns" -> anti.add(new PodAffinityTerm(WellKnownLabels.HOSTNAME, tier, List.of(), true));
           case "zone-anti" -> anti.add(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of()));
           case "zone-affinity" -> affinity.add(new PodAffinityTerm(WellKnownLabels.ZONE, self, List.of()));
           case "zone-affinity-tier" -> affinity.add(new PodAffinityTerm(WellKnownLabels.ZONE, tier, List.of()));
@@ -207,7 +211,7 @@ class SchedulerPropertiesTest {
       PendingPod template = b.nodeSelector(selector).spreads(spreads).affinity(affinity).antiAffinity(anti)
           .requests(requests).build();
       for (int i = 0; i < wl.replicas(); i++) {
-        pods.add(template.withName("ns/m" + w + "-" + i));
+        pods.add(template.withName(ns + "/m" + w + "-" + i));
       }
     }
     NodePool general = new NodePool("general", List.of(
