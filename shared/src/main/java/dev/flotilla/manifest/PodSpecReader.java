@@ -216,9 +216,14 @@ public final class PodSpecReader {
     for (JsonNode s : list) {
       String p = path + "[" + i++ + "]";
       String key = topologyKey(s);
+      if (key.equals(WellKnownLabels.REGION) && s.path("minDomains").asInt(1) <= 1) {
+        // one region, one domain: the skew is always zero
+        continue;
+      }
       if (!key.equals(WellKnownLabels.ZONE) && !key.equals(WellKnownLabels.HOSTNAME)
           && !key.equals(WellKnownLabels.CAPACITY_TYPE)) {
-        throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, zone ID, hostname or capacity type)");
+        throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, zone ID, hostname or capacity type;"
+            + " region without minDomains)");
       }
       String when = s.path("whenUnsatisfiable").asText("DoNotSchedule");
       if (!when.equals("DoNotSchedule") && !when.equals("ScheduleAnyway")) {
@@ -288,8 +293,13 @@ public final class PodSpecReader {
         continue;
       }
       String key = topologyKey(t);
+      if (key.equals(WellKnownLabels.REGION) && !anti) {
+        // one region: a pod it selects anywhere in the cluster meets it
+        continue;
+      }
       if (!key.equals(WellKnownLabels.ZONE) && !key.equals(WellKnownLabels.HOSTNAME)) {
-        throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, zone ID or hostname)");
+        throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, zone ID or hostname; region for"
+            + " spreads and affinity)");
       }
       LabelSelector selector = t.hasNonNull("labelSelector")
           ? labelSelector(t.path("labelSelector"), p + ".labelSelector") : NO_POD;

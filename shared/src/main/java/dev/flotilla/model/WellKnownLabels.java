@@ -14,6 +14,8 @@ public final class WellKnownLabels {
   public static final String HOSTNAME = "kubernetes.io/hostname";
   public static final String INSTANCE_TYPE = "node.kubernetes.io/instance-type";
   public static final String ZONE = "topology.kubernetes.io/zone";
+  /** The region: a cluster's nodes are all in one, so it is one topology domain. */
+  public static final String REGION = "topology.kubernetes.io/region";
   /** The zone's ID (use1-az1), the same in every account, where zone names are mapped per account. */
   public static final String ZONE_ID = "topology.k8s.aws/zone-id";
   public static final String CAPACITY_TYPE = "flotilla.dev/capacity-type";
@@ -61,7 +63,8 @@ public final class WellKnownLabels {
       Map.entry("beta.kubernetes.io/arch", ARCH),
       Map.entry("beta.kubernetes.io/os", OS),
       Map.entry("beta.kubernetes.io/instance-type", INSTANCE_TYPE),
-      Map.entry("failure-domain.beta.kubernetes.io/zone", ZONE));
+      Map.entry("failure-domain.beta.kubernetes.io/zone", ZONE),
+      Map.entry("failure-domain.beta.kubernetes.io/region", REGION));
 
   private WellKnownLabels() {}
 

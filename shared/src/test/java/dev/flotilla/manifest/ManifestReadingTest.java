@@ -287,4 +287,33 @@ class ManifestReadingTest {
     assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
         "karpenter.k8s.aws/instance-family: c6g")))).hasMessageContaining("karpenter.k8s.aws domain");
   }
+
+  @Test
+  void aClustersOneRegionIsOneDomain() {
+    String yaml = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web-0, namespace: shop, labels: {app: web}}
+        spec:
+          topologySpreadConstraints:
+            - {maxSkew: 1, topologyKey: topology.kubernetes.io/region, whenUnsatisfiable: DoNotSchedule,
+               labelSelector: {matchLabels: {app: web}}}
+          affinity:
+            podAffinity:
+              requiredDuringSchedulingIgnoredDuringExecution:
+                - {topologyKey: topology.kubernetes.io/region, labelSelector: {matchLabels: {app: db}}}
+            ANTI
+          containers: [{name: web, resources: {requests: {cpu: 500m}}}]
+        """;
+    // a spread over one domain never skews, and a partner anywhere in the cluster is in the same region
+    PendingPod pod = Workloads.read(Manifest.parse("web.yaml", yaml.replace("ANTI", ""))).pods().getFirst();
+    assertThat(pod.spreads()).isEmpty();
+    assertThat(pod.affinity()).isEmpty();
+    // one such pod in the whole cluster is not planned for: the reader says so
+    assertThatThrownBy(() -> Workloads.read(Manifest.parse("web.yaml", yaml.replace("ANTI", """
+        podAntiAffinity:
+                  requiredDuringSchedulingIgnoredDuringExecution:
+                    - {topologyKey: topology.kubernetes.io/region, labelSelector: {matchLabels: {app: web}}}"""))))
+        .hasMessageContaining("podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey");
+  }
 }
