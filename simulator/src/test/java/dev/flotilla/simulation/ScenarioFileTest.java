@@ -244,7 +244,8 @@ class ScenarioFileTest {
     try (var files = Files.list(TestEvents.root().resolve("scenarios"))) {
       assertThat(files.filter(f -> f.toString().endsWith(".yaml")).map(Scenario::read).map(Scenario::name))
           .contains("burst-from-zero", "diurnal", "spot-interruption-storm", "insufficient-capacity",
-              "gpu-training", "scale-down", "fleet-500", "multi-pool", "constraint-mix", "pools-and-preferences");
+              "gpu-training", "scale-down", "fleet-500", "multi-pool", "constraint-mix", "pools-and-preferences",
+              "team-pools");
     }
   }
 }

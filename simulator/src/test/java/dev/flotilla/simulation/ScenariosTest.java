@@ -22,7 +22,7 @@ class ScenariosTest {
   static void runAll() {
     for (String name : new String[] {"burst-from-zero", "diurnal", "spot-interruption-storm",
         "insufficient-capacity", "gpu-training", "scale-down", "multi-pool", "constraint-mix",
-        "pools-and-preferences"}) {
+        "pools-and-preferences", "team-pools"}) {
       Simulation simulation = new Simulation(Scenario.read(TestEvents.root().resolve("scenarios/" + name + ".yaml")),
           (at, line) -> { });
       RESULTS.put(name, simulation.run());
@@ -32,7 +32,7 @@ class ScenariosTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"burst-from-zero", "diurnal", "spot-interruption-storm", "insufficient-capacity",
-      "gpu-training", "scale-down", "multi-pool", "constraint-mix", "pools-and-preferences"})
+      "gpu-training", "scale-down", "multi-pool", "constraint-mix", "pools-and-preferences", "team-pools"})
   void everyScenarioEndsWithAllPodsRunningAndNothingLaunchedTwice(String name) {
     SimulationResult r = RESULTS.get(name);
 
@@ -115,6 +115,22 @@ class ScenariosTest {
     // the web scale-up at 20 minutes gets its nodes in the minute, not a limits report
     assertThat(RUNS.get("pools-and-preferences").decisions()).anyMatch(d -> d.second() >= 20 * 60
         && d.second() < 21 * 60 && d.text().startsWith("provisioner:") && !d.text().contains(" launched 0 "));
+  }
+
+  @Test
+  void podsWrittenForKarpentersPoolsRunOnTheTypesAndPoolsTheySelect() {
+    // the getting-started pool's requirements (instance-hypervisor In [nitro]) left every pod unschedulable
+    Simulation teams = RUNS.get("team-pools");
+    var catalog = dev.flotilla.catalog.CatalogFile.bundled();
+    assertThat(RESULTS.get("team-pools").invariantViolations()).isEmpty();
+    assertThat(teams.nodesRunning("payments/ledger").keySet()).isNotEmpty().allSatisfy(type -> {
+      assertThat(catalog.require(type).hypervisor()).isEqualTo("nitro");
+      assertThat(catalog.require(type).vcpu()).isIn(4, 8, 16, 32);
+    });
+    // a pod selecting a GPU model by its Karpenter label runs on that model
+    assertThat(teams.nodesRunning("ml/embed").keySet()).isNotEmpty()
+        .allSatisfy(type -> assertThat(catalog.require(type).gpuName()).isEqualTo("l4"));
+    assertThat(teams.nodesRunning("ml/embed").values().stream().mapToLong(Long::longValue).sum()).isEqualTo(6);
   }
 
   @Test
