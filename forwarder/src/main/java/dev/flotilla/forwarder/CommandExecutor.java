@@ -114,6 +114,12 @@ public final class CommandExecutor implements AutoCloseable {
   private final Lanes lanes;
   private final PodEvents events;
   private Nominations nominations;
+  /**
+   * Puts a claim's labels on its node ({@code claimId, node}) before a Nominate lifts the node's startup taint: a pod
+   * that selects one of them (a pool's template label, an instance fact) is otherwise refused on its node until the
+   * 30 s labelling pass, its nomination cleared and its reservation released as refused. None by default.
+   */
+  private volatile java.util.function.BiConsumer<String, String> labelBeforeLift = (claimId, node) -> { };
   /** When each pod last got a FailedProvisioning Event from this process. Guarded by itself. */
   private final Map<String, Instant> lastNotice = new LinkedHashMap<>();
 
@@ -156,6 +162,12 @@ public final class CommandExecutor implements AutoCloseable {
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(
         r -> Thread.ofPlatform().name("command-heartbeat").daemon().unstarted(r));
   }
+  /** Labels a claim's node ({@code claimId, node}) before each Nominate lifts its startup taint. */
+  CommandExecutor labelBeforeLift(java.util.function.BiConsumer<String, String> labeller) {
+    this.labelBeforeLift = labeller;
+    return this;
+  }
+
 
   /**
    * Receives what is waiting (long polling up to {@code wait}) and hands each command to its lane; returns how many
@@ -440,6 +452,15 @@ public final class CommandExecutor implements AutoCloseable {
         yield Outcome.DONE;
       }
       case Nominate -> {
+        if (command.claimId() != null) {
+          try {
+            labelBeforeLift.accept(command.claimId(), command.node());
+          } catch (RuntimeException e) {
+            // never holds the node back: the labelling pass puts them on within 30 s
+            LOG.atWarn().setMessage("node not labelled before its taint is lifted").addKeyValue("node",
+                command.node()).addKeyValue("error", e.getMessage()).log();
+          }
+        }
         Nominations.Result r = nominations.nominate(command.node(), command.claimId(), command.pods());
         LOG.atInfo().setMessage("pods nominated").addKeyValue("node", command.node())
             .addKeyValue("nominated", r.nominated().size()).addKeyValue("leftAlone", r.leftAlone().size())

@@ -45,6 +45,12 @@ final class NodeClaimLabels {
     this.poolLabels = poolLabels;
   }
 
+  /** Labels the node of the claim with this id, if the store has it and the node runs its instance. */
+  void applyNow(java.util.Optional<Claim> claim, String node) {
+    claim.filter(c -> node.equals(c.nodeName()))
+        .ifPresent(c -> apply(java.util.List.of(c), name -> client.nodes().withName(name).get()));
+  }
+
   void apply(Iterable<Claim> claims, Function<String, Node> nodeByName) {
     for (Claim claim : claims) {
       if (!claim.state().live() || claim.state() == ClaimState.Launching || claim.nodeName() == null) {

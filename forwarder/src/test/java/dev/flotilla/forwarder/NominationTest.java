@@ -141,6 +141,31 @@ class NominationTest {
   }
 
   @Test
+  void theNodeCarriesItsClaimsLabelsBeforeItsTaintIsLifted() {
+    // a pod selecting its pool's template label is refused on a node without it: the label goes on first
+    java.time.Instant at = java.time.Instant.parse("2026-12-01T12:00:00Z");
+    dev.flotilla.claims.Claim claim = new dev.flotilla.claims.Claim("claim-1", "payments",
+        dev.flotilla.claims.ClaimState.Initialized, 1, List.of("m7i.xlarge"), List.of("us-east-1a"),
+        dev.flotilla.model.CapacityType.SPOT, List.of(), "i-1", "m7i.xlarge", "us-east-1a", 0.07, "ip-1",
+        dev.flotilla.model.Resources.NONE, at, at, List.of(), List.of(), java.util.Map.of());
+    var catalog = dev.flotilla.catalog.CatalogFile.bundled();
+    NodeClaimLabels labels = new NodeClaimLabels(client, catalog::require, pool -> java.util.Map.of("team", "payments"));
+    List<List<String>> taintsWhenLabelled = new java.util.ArrayList<>();
+    executor.labelBeforeLift((claimId, node) -> {
+      taintsWhenLabelled.add(taints(node));
+      labels.applyNow(java.util.Optional.of(claim).filter(c -> c.id().equals(claimId)), node);
+    });
+
+    assertThat(executor.execute(nominate("ip-1"), () -> { })).isEqualTo(CommandExecutor.Outcome.DONE);
+
+    assertThat(taintsWhenLabelled).singleElement().satisfies(t -> assertThat(t)
+        .contains(Taint.INITIALIZING.key() + ":" + Taint.INITIALIZING.effect()));
+    assertThat(client.nodes().withName("ip-1").get().getMetadata().getLabels()).containsEntry("team", "payments")
+        .containsEntry("karpenter.k8s.aws/instance-family", "m7i").containsEntry("flotilla.dev/claim", "claim-1");
+    assertThat(taints("ip-1")).containsExactly("dedicated:NoSchedule");
+  }
+
+  @Test
   void aNominateNamingNoPodsLiftsTheTaintAndTouchesNoPod() {
     Command lift = Command.parse(Command.nominate("ip-1", "claim-2", List.of()).toJson());
 
