@@ -60,7 +60,7 @@ public final class ForwarderIdentity extends Construct {
         .resources(List.of(commands.getQueueArn()))
         .build());
     table.grantNodeStateWrites(role, settings.clusterName());
-    table.grantClaimQueries(role, settings.clusterName());
+    table.grantClaimReads(role, settings.clusterName());
   }
 
   public Role role() {

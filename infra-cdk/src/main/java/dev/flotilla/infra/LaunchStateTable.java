@@ -74,11 +74,14 @@ public final class LaunchStateTable extends Construct {
         .build());
   }
 
-  /** Queries of the claim partition of {@code cluster}, nothing else: what a NodePool's status counts. */
-  void grantClaimQueries(IGrantable grantee, String cluster) {
+  /**
+   * Reads of the claim partition of {@code cluster}, nothing else: what a NodePool's status counts, and the claim a
+   * Nominate labels its node from.
+   */
+  void grantClaimReads(IGrantable grantee, String cluster) {
     grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-        .sid("QueryClaimsForNodePoolStatus")
-        .actions(List.of("dynamodb:Query"))
+        .sid("ReadClaimsForNodePoolStatusAndNodeLabels")
+        .actions(List.of("dynamodb:Query", "dynamodb:GetItem"))
         .resources(List.of(table.getTableArn()))
         .conditions(Map.of("ForAllValues:StringEquals",
             Map.of("dynamodb:LeadingKeys", List.of(ClaimTable.clusterPartition(cluster)))))

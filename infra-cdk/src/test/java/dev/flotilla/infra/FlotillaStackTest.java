@@ -327,15 +327,16 @@ class FlotillaStackTest {
     List<Map<String, Object>> statements = statementsOf("ForwarderRole");
     assertThat(actions(statements)).containsExactlyInAnyOrder("events:PutEvents", "sqs:ReceiveMessage",
         "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "dynamodb:PutItem",
-        "dynamodb:DeleteItem", "dynamodb:Query");
+        "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:GetItem");
     Map<String, Object> dynamo = statements.stream().filter(s -> json(s.get("Action")).contains("dynamodb:PutItem"))
         .findFirst().orElseThrow();
     assertThat(dynamo.get("Action")).isEqualTo(List.of("dynamodb:PutItem", "dynamodb:DeleteItem"));
     assertThat(dynamo.get("Condition")).isEqualTo(Map.of("ForAllValues:StringEquals",
         Map.of("dynamodb:LeadingKeys", List.of("NODES#prod-east", "NODEPOOLS#prod-east"))));
-    // the NodePools' status counts the claims: it reads them, and only them
-    assertThat(statement(statements, "QueryClaimsForNodePoolStatus")).satisfies(s -> {
-      assertThat(s.get("Action")).isEqualTo("dynamodb:Query");
+    // the NodePools' status counts the claims, and a Nominate labels the node from its claim: it reads them, and
+    // only them
+    assertThat(statement(statements, "ReadClaimsForNodePoolStatusAndNodeLabels")).satisfies(s -> {
+      assertThat(s.get("Action")).isEqualTo(List.of("dynamodb:Query", "dynamodb:GetItem"));
       assertThat(s.get("Condition")).isEqualTo(Map.of("ForAllValues:StringEquals",
           Map.of("dynamodb:LeadingKeys", List.of("CLUSTER#prod-east"))));
     });
