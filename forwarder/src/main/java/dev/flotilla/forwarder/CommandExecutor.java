@@ -120,6 +120,8 @@ public final class CommandExecutor implements AutoCloseable {
    * 30 s labelling pass, its nomination cleared and its reservation released as refused. None by default.
    */
   private volatile java.util.function.BiConsumer<String, String> labelBeforeLift = (claimId, node) -> { };
+  private final ExecutorService labelling = Executors.newCachedThreadPool(
+      r -> Thread.ofPlatform().name("node-labels").daemon().unstarted(r));
   /** When each pod last got a FailedProvisioning Event from this process. Guarded by itself. */
   private final Map<String, Instant> lastNotice = new LinkedHashMap<>();
 
@@ -162,6 +164,30 @@ public final class CommandExecutor implements AutoCloseable {
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(
         r -> Thread.ofPlatform().name("command-heartbeat").daemon().unstarted(r));
   }
+  /** How long a Nominate waits for its node's labels before nominating and lifting the taint anyway. */
+  static final Duration LABEL_WAIT = Duration.ofSeconds(5);
+
+  /**
+   * Labels the Nominate's node from its claim, waiting {@link #LABEL_WAIT} at most: a slow table or API server must
+   * not hold the node back (the labelling pass puts the labels on within 30 s), and the labelling left running ends
+   * on its own.
+   */
+  private void labelFirst(Command command) {
+    java.util.concurrent.Future<?> labelled = labelling.submit(
+        () -> labelBeforeLift.accept(command.claimId(), command.node()));
+    try {
+      labelled.get(LABEL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      LOG.atWarn().setMessage("node not labelled in time; its taint is lifted anyway").addKeyValue("node",
+          command.node()).addKeyValue("waited", LABEL_WAIT).log();
+    } catch (java.util.concurrent.ExecutionException e) {
+      LOG.atWarn().setMessage("node not labelled before its taint is lifted").addKeyValue("node", command.node())
+          .addKeyValue("error", String.valueOf(e.getCause())).log();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Labels a claim's node ({@code claimId, node}) before each Nominate lifts its startup taint. */
   CommandExecutor labelBeforeLift(java.util.function.BiConsumer<String, String> labeller) {
     this.labelBeforeLift = labeller;
@@ -405,6 +431,7 @@ public final class CommandExecutor implements AutoCloseable {
     }
     heartbeat.shutdownNow();
     workers.shutdownNow();
+    labelling.shutdownNow();
     nominations.close();
     receipts.forEach(this::giveBack);
     try {
@@ -453,13 +480,7 @@ public final class CommandExecutor implements AutoCloseable {
       }
       case Nominate -> {
         if (command.claimId() != null) {
-          try {
-            labelBeforeLift.accept(command.claimId(), command.node());
-          } catch (RuntimeException e) {
-            // never holds the node back: the labelling pass puts them on within 30 s
-            LOG.atWarn().setMessage("node not labelled before its taint is lifted").addKeyValue("node",
-                command.node()).addKeyValue("error", e.getMessage()).log();
-          }
+          labelFirst(command);
         }
         Nominations.Result r = nominations.nominate(command.node(), command.claimId(), command.pods());
         LOG.atInfo().setMessage("pods nominated").addKeyValue("node", command.node())

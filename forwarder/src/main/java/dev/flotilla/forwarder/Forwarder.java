@@ -144,12 +144,25 @@ public final class Forwarder {
       e.labelBeforeLift((claimId, node) -> labeller.applyNow(mirrorTo.claim(claimId), node));
     }
     executor = e;
+    NodePoolSync pools = nodePoolSync;
     Thread.ofPlatform().name("command-loop").daemon().start(() -> {
       try {
         w.listed().join();
       } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException stopped) {
         LOG.atInfo().setMessage("watch stopped before it listed the cluster; no commands taken").log();
         return;
+      }
+      if (pools != null) {
+        // a Nominate labels its node with its pool's template labels: after a failover the Ready nodes' Nominates
+        // wait for the pools to be read, a while at most (a cluster without the CRD has none to read)
+        try {
+          pools.firstPass().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException notYet) {
+          LOG.atWarn().setMessage("NodePools not read yet; commands taken without their template labels").log();
+        } catch (InterruptedException stopped) {
+          Thread.currentThread().interrupt();
+          return;
+        }
       }
       taking.set(!stopping.get());
       try {

@@ -70,6 +70,7 @@ final class NodePoolSync implements AutoCloseable {
   private final AtomicBoolean due = new AtomicBoolean();
   // read by the node labeller, on the same worker, and by the commands' threads
   private volatile Map<String, Map<String, String>> templateLabels = Map.of();
+  private final java.util.concurrent.CompletableFuture<Void> firstPass = new java.util.concurrent.CompletableFuture<>();
   private final Duration statusInterval;
 
   /**
@@ -155,6 +156,7 @@ final class NodePoolSync implements AutoCloseable {
       LOG.atWarn().setMessage("NodePools not stored").addKeyValue("error", e.getMessage()).log();
     }
     templateLabels = Map.copyOf(labels);
+    firstPass.complete(null);
     reported.keySet().retainAll(rejected.keySet());
     written.keySet().retainAll(pools.stream().map(p -> p.getMetadata().getName()).toList());
     if (writeAgain.getAndSet(false)) {
@@ -171,6 +173,11 @@ final class NodePoolSync implements AutoCloseable {
       writeStatus(pool, used.getOrDefault(name, PoolUsage.NONE), reason == null ? stored : reason,
           reason != null ? "Invalid" : stored != null ? "NotStored" : "Stored");
     }
+  }
+
+  /** Done once a pass has read the cluster's NodePools whole: their template labels are known from then on. */
+  java.util.concurrent.CompletableFuture<Void> firstPass() {
+    return firstPass;
   }
 
   /** A valid pool's template labels, as of the last pass; empty for a pool not known or not valid. */

@@ -166,6 +166,26 @@ class NominationTest {
   }
 
   @Test
+  void aLabellingThatHangsHoldsTheTaintNoLongerThanItsWait() {
+    java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+    executor.labelBeforeLift((claimId, node) -> {
+      try {
+        never.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    // without a bound the command never ends: the guard only stops a hang from holding the build
+    CommandExecutor.Outcome outcome = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+        Duration.ofMinutes(2), () -> executor.execute(nominate("ip-1"), () -> { }));
+
+    assertThat(outcome).isEqualTo(CommandExecutor.Outcome.DONE);
+    assertThat(taints("ip-1")).containsExactly("dedicated:NoSchedule");
+    assertThat(nominated("web-0")).isEqualTo("ip-1");
+    never.countDown();
+  }
+
+  @Test
   void aNominateNamingNoPodsLiftsTheTaintAndTouchesNoPod() {
     Command lift = Command.parse(Command.nominate("ip-1", "claim-2", List.of()).toJson());
 

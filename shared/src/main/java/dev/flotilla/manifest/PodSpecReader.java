@@ -216,6 +216,10 @@ public final class PodSpecReader {
     for (JsonNode s : list) {
       String p = path + "[" + i++ + "]";
       String key = topologyKey(s);
+      String when = s.path("whenUnsatisfiable").asText("DoNotSchedule");
+      if (!when.equals("DoNotSchedule") && !when.equals("ScheduleAnyway")) {
+        throw error(p + ".whenUnsatisfiable", "must be DoNotSchedule or ScheduleAnyway");
+      }
       if (key.equals(WellKnownLabels.REGION) && s.path("minDomains").asInt(1) <= 1) {
         // one region, one domain: the skew is always zero
         continue;
@@ -224,10 +228,6 @@ public final class PodSpecReader {
           && !key.equals(WellKnownLabels.CAPACITY_TYPE)) {
         throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, zone ID, hostname or capacity type;"
             + " region without minDomains)");
-      }
-      String when = s.path("whenUnsatisfiable").asText("DoNotSchedule");
-      if (!when.equals("DoNotSchedule") && !when.equals("ScheduleAnyway")) {
-        throw error(p + ".whenUnsatisfiable", "must be DoNotSchedule or ScheduleAnyway");
       }
       if (!s.hasNonNull("labelSelector")) {
         // kube-scheduler counts no pod for a constraint without a selector, so it never holds a pod back
@@ -294,8 +294,12 @@ public final class PodSpecReader {
       }
       String key = topologyKey(t);
       if (key.equals(WellKnownLabels.REGION) && !anti) {
-        // one region: a pod it selects anywhere in the cluster meets it
-        continue;
+        if (t.hasNonNull("labelSelector")) {
+          // one region: a pod it selects anywhere in the cluster meets it (that one exists is not checked)
+          continue;
+        }
+        // selecting no pod, it is never met, in whichever domain
+        key = WellKnownLabels.ZONE;
       }
       if (!key.equals(WellKnownLabels.ZONE) && !key.equals(WellKnownLabels.HOSTNAME)) {
         throw error(p + ".topologyKey", "'" + key + "' is not supported (zone, zone ID or hostname; region for"

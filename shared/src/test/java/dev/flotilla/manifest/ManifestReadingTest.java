@@ -302,13 +302,18 @@ class ManifestReadingTest {
             podAffinity:
               requiredDuringSchedulingIgnoredDuringExecution:
                 - {topologyKey: topology.kubernetes.io/region, labelSelector: {matchLabels: {app: db}}}
+                - {topologyKey: topology.kubernetes.io/region}
             ANTI
           containers: [{name: web, resources: {requests: {cpu: 500m}}}]
         """;
     // a spread over one domain never skews, and a partner anywhere in the cluster is in the same region
     PendingPod pod = Workloads.read(Manifest.parse("web.yaml", yaml.replace("ANTI", ""))).pods().getFirst();
     assertThat(pod.spreads()).isEmpty();
-    assertThat(pod.affinity()).isEmpty();
+    // a term without a selector selects no pod, so is never met, whatever its domain
+    assertThat(pod.affinity()).singleElement().satisfies(t -> {
+      assertThat(t.selector().matches(java.util.Map.of("app", "db"))).isFalse();
+      assertThat(t.selector().matches(java.util.Map.of())).isFalse();
+    });
     // one such pod in the whole cluster is not planned for: the reader says so
     assertThatThrownBy(() -> Workloads.read(Manifest.parse("web.yaml", yaml.replace("ANTI", """
         podAntiAffinity:
