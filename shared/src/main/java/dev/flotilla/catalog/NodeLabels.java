@@ -61,6 +61,16 @@ public final class NodeLabels {
     return labels;
   }
 
+  /**
+   * Adds the region a node of the catalog runs in (the cloud provider labels every node with it), where the catalog
+   * names one: a pod or a NodePool pinning the region finds it.
+   */
+  public static void putRegion(Map<String, String> labels, String region) {
+    if (region != null && !region.isBlank()) {
+      labels.put(WellKnownLabels.REGION, region);
+    }
+  }
+
   private static void putPositive(Map<String, String> labels, String key, long value) {
     if (value > 0) {
       labels.put(key, Long.toString(value));

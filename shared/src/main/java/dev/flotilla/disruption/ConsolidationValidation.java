@@ -227,6 +227,7 @@ final class ConsolidationValidation {
     }
     Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
     labels.put(WellKnownLabels.ZONE, r.zone());
+    NodeLabels.putRegion(labels, view.catalog().region());
     labels.put(WellKnownLabels.CAPACITY_TYPE, r.capacityType().label());
     labels.put(WellKnownLabels.HOSTNAME, name);
     NodePool pool = pools.get(r.nodePool());

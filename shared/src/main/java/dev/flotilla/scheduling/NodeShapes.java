@@ -110,6 +110,7 @@ final class NodeShapes {
         Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
         labels.putAll(pool.labels());
         labels.put(WellKnownLabels.NODEPOOL, pool.name());
+        NodeLabels.putRegion(labels, input.catalog().region());
         if (!Scheduler.allMatch(typeRequirements, labels)) {
           continue;
         }

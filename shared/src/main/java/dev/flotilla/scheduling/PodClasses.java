@@ -327,6 +327,7 @@ final class PodClasses {
       Map<String, String> labels = new HashMap<>(dev.flotilla.catalog.NodeLabels.of(type));
       labels.putAll(pool.labels());
       labels.put(WellKnownLabels.NODEPOOL, pool.name());
+      dev.flotilla.catalog.NodeLabels.putRegion(labels, input.catalog().region());
       typeLabels.add(labels);
     }
     for (Requirement r : typeRequirements) {

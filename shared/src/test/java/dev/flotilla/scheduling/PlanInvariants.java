@@ -58,6 +58,7 @@ final class PlanInvariants {
       labels.put(WellKnownLabels.NODEPOOL, pool.name());
       labels.put(WellKnownLabels.CAPACITY_TYPE, claim.capacityType().label());
       labels.put(WellKnownLabels.ZONE, claim.zone());
+      NodeLabels.putRegion(labels, input.catalog().region());
       for (Requirement r : pool.requirements()) {
         assertThat(r.matches(labels)).as(where + ": pool requirement " + r).isTrue();
       }
@@ -117,6 +118,7 @@ final class PlanInvariants {
       labels.put(WellKnownLabels.NODEPOOL, pool.name());
       labels.put(WellKnownLabels.CAPACITY_TYPE, inFlight.capacityType().label());
       labels.put(WellKnownLabels.ZONE, inFlight.zone());
+      NodeLabels.putRegion(labels, input.catalog().region());
       Resources used = Resources.NONE;
       for (PendingPod p : inFlight.pods()) {
         used = used.plus(p.requests());
@@ -235,6 +237,7 @@ final class PlanInvariants {
           labels.put(WellKnownLabels.NODEPOOL, pool.name());
           labels.put(WellKnownLabels.CAPACITY_TYPE, o.capacityType().label());
           labels.put(WellKnownLabels.ZONE, o.zone());
+          NodeLabels.putRegion(labels, input.catalog().region());
           if (pool.requirements().stream().allMatch(r -> r.matches(labels)) && selects(pod, labels)) {
             zones.add(of.apply(o));
           }

@@ -645,6 +645,19 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void aPodOrAPoolPinningTheRegionFindsItOnEveryNode() {
+    // the cloud provider labels every node with its region: pinning it is no constraint in the catalog's region
+    PendingPod pinned = web().nodeSelector(Map.of(WellKnownLabels.canonical("topology.kubernetes.io/region"),
+        "us-east-1")).build();
+    NodePool regional = pool("regional", 0, List.of(), Resources.NONE,
+        Requirement.in("topology.kubernetes.io/region", "us-east-1"));
+    assertThat(plan(replicas(pinned, 4), regional).unschedulable()).isEmpty();
+    PendingPod elsewhere = web().nodeSelector(Map.of("topology.kubernetes.io/region", "eu-west-1")).build();
+    assertThat(plan(List.of(elsewhere)).unschedulable()).singleElement()
+        .satisfies(u -> assertThat(u.reason()).contains("topology.kubernetes.io/region"));
+  }
+
+  @Test
   void podTooLargeForAnyTypeSaysWhichResource() {
     PendingPod huge = PendingPod.builder("shop/huge-0").requests(Resources.of(4000, 64L * 1024 * GIB)).build();
     Plan plan = plan(List.of(huge));

@@ -766,6 +766,7 @@ public final class Simulation {
     labels.put(WellKnownLabels.OS, "linux");
     labels.put(WellKnownLabels.INSTANCE_TYPE, type.name());
     labels.put(WellKnownLabels.ZONE, l.zone());
+    NodeLabels.putRegion(labels, catalog.region());
     labels.put(WellKnownLabels.HOSTNAME, name);
     labels.put(WellKnownLabels.CLUSTER, CLUSTER);
     if (claim != null) {

@@ -53,7 +53,7 @@ final class ClusterView {
       if (type == null || pool == null) {
         continue;
       }
-      Map<String, String> labels = new LinkedHashMap<>(NodePoolTemplate.labels(pool, type));
+      Map<String, String> labels = new LinkedHashMap<>(NodePoolTemplate.labels(pool, type, catalog.region()));
       labels.put(WellKnownLabels.ZONE, c.zone());
       labels.put(WellKnownLabels.CAPACITY_TYPE, c.capacityType().label());
       labels.put("karpenter.sh/capacity-type", c.capacityType().label());

@@ -75,7 +75,7 @@ final class NodePoolTemplate {
     List<TypeOption> options = new ArrayList<>();
     Set<String> offeredZones = new TreeSet<>();
     for (InstanceType type : catalog.types()) {
-      Map<String, String> labels = labels(pool, type);
+      Map<String, String> labels = labels(pool, type, catalog.region());
       boolean allowed = true;
       for (Requirement r : pool.requirements()) {
         if (!PodRules.isZone(r) && !PodRules.isCapacityType(r) && !r.matches(labels)) {
@@ -101,8 +101,9 @@ final class NodePoolTemplate {
   }
 
   /** The labels a node of this type from this pool carries, zone and capacity type aside. */
-  static Map<String, String> labels(NodePool pool, InstanceType type) {
+  static Map<String, String> labels(NodePool pool, InstanceType type, String region) {
     Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
+    NodeLabels.putRegion(labels, region);
     labels.put(WellKnownLabels.NODEPOOL, pool.name());
     labels.putAll(pool.labels());
     return NodeLabels.withAliases(labels);
