@@ -71,7 +71,7 @@ final class SmallWorld {
 
   static NodeState state(Claim claim, InstanceType type, List<PendingPod> pods) {
     Map<String, String> labels = new LinkedHashMap<>(NodePoolTemplate.labels(pool(claim.nodePool(), 0, "spot",
-        "on-demand"), type));
+        "on-demand"), type, "us-east-1"));
     labels.put(WellKnownLabels.ZONE, ZONE);
     labels.put(WellKnownLabels.CAPACITY_TYPE, claim.capacityType().label());
     labels.put(WellKnownLabels.HOSTNAME, claim.nodeName());
