@@ -55,6 +55,9 @@ public final class NodePoolReader {
   /** A label's name, and a label's value when not empty. */
   private static final java.util.regex.Pattern LABEL_NAME =
       java.util.regex.Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+  /** Sub-domains of the reserved ones that template labels may use, as Karpenter allows them. */
+  private static final java.util.List<String> TEMPLATE_DOMAINS_ALLOWED = java.util.List.of("node-role.kubernetes.io",
+      "node-restriction.kubernetes.io", "node.kubernetes.io", "kops.k8s.io");
   private static final java.util.regex.Pattern DNS_SUBDOMAIN =
       java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
@@ -72,12 +75,15 @@ public final class NodePoolReader {
       throw m.error(field, "'" + key + "' is not a label key ([prefix/]name: a DNS subdomain, then up to 63 letters,"
           + " digits, '-', '_' and '.')");
     }
+    if (key.equals(dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE)) {
+      throw m.error(field, "is the node's instance type, which the kubelet sets");
+    }
     for (String domain : java.util.List.of("kubernetes.io", "k8s.io", "flotilla.dev", "karpenter.sh",
         "karpenter.k8s.aws")) {
       boolean inDomain = prefix.equals(domain) || prefix.endsWith("." + domain);
-      if (inDomain && !prefix.equals("node-restriction.kubernetes.io")) {
+      if (inDomain && !TEMPLATE_DOMAINS_ALLOWED.contains(prefix)) {
         throw m.error(field, "is in the " + domain + " domain, whose labels Kubernetes or Flotilla set;"
-            + " template labels may not set them (node-restriction.kubernetes.io/ is allowed)");
+            + " template labels may not set them (" + String.join("/, ", TEMPLATE_DOMAINS_ALLOWED) + "/ are allowed)");
       }
     }
   }

@@ -275,8 +275,10 @@ class ManifestReadingTest {
         """;
     // a valid one reads
     assertThat(NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
-        "team: payments, example.com/tier: gold, node-restriction.kubernetes.io/pci: 'true'"))).getFirst().labels())
-        .containsEntry("team", "payments").containsEntry("example.com/tier", "gold");
+        "team: payments, example.com/tier: gold, node-restriction.kubernetes.io/pci: 'true',"
+        + " node-role.kubernetes.io/worker: ''"))).getFirst().labels())
+        .containsEntry("team", "payments").containsEntry("example.com/tier", "gold")
+        .containsEntry("node-role.kubernetes.io/worker", "");
     // each bad one names itself: the node patch carrying them is all or nothing
     assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS", "team: a b"))))
         .hasMessageContaining("spec.template.metadata.labels.team").hasMessageContaining("is not a label value");
@@ -284,6 +286,8 @@ class ManifestReadingTest {
         "'bad key': x")))).hasMessageContaining("is not a label key");
     assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
         "kubernetes.io/hostname: x")))).hasMessageContaining("kubernetes.io domain");
+    assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
+        "node.kubernetes.io/instance-type: m5.large")))).hasMessageContaining("instance type");
     assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
         "karpenter.k8s.aws/instance-family: c6g")))).hasMessageContaining("karpenter.k8s.aws domain");
   }
