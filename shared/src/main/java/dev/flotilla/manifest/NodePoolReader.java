@@ -55,11 +55,44 @@ public final class NodePoolReader {
   /** A label's name, and a label's value when not empty. */
   private static final java.util.regex.Pattern LABEL_NAME =
       java.util.regex.Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+  /** The domains whose labels Kubernetes, the kubelet or the autoscaler set. */
+  private static final java.util.List<String> RESERVED_DOMAINS = java.util.List.of("kubernetes.io", "k8s.io",
+      "flotilla.dev", "karpenter.sh", "karpenter.k8s.aws");
   /** Sub-domains of the reserved ones that template labels may use, as Karpenter allows them. */
   private static final java.util.List<String> TEMPLATE_DOMAINS_ALLOWED = java.util.List.of("node-role.kubernetes.io",
       "node-restriction.kubernetes.io", "node.kubernetes.io", "kops.k8s.io");
   private static final java.util.regex.Pattern DNS_SUBDOMAIN =
       java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+  /**
+   * The template labels with those a requirement on a label of the user's own sets to one value ({@code
+   * company.com/team In [payments]}): Karpenter labels the pool's nodes with such a requirement's value, and pods
+   * select it. Without the label, no instance type met the requirement and the pool launched nothing.
+   */
+  private static Map<String, String> withRequiredLabels(Map<String, String> labels, List<Requirement> requirements) {
+    Map<String, String> all = new java.util.LinkedHashMap<>(labels);
+    for (Requirement r : requirements) {
+      if (r.operator() == dev.flotilla.model.Operator.In && r.values().size() == 1 && usersOwn(r.key())) {
+        all.putIfAbsent(r.key(), r.values().getFirst());
+      }
+    }
+    return all;
+  }
+
+  /** Whether a label key is outside every domain Kubernetes, the kubelet or the autoscaler sets labels in. */
+  private static boolean usersOwn(String key) {
+    int slash = key.indexOf('/');
+    String prefix = slash < 0 ? "" : key.substring(0, slash);
+    if (TEMPLATE_DOMAINS_ALLOWED.contains(prefix)) {
+      return true;
+    }
+    for (String domain : RESERVED_DOMAINS) {
+      if (prefix.equals(domain) || prefix.endsWith("." + domain)) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /**
    * A template label's key must be one the API server takes, and not one of a domain the kubelet, Kubernetes or
@@ -78,8 +111,7 @@ public final class NodePoolReader {
     if (key.equals(dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE)) {
       throw m.error(field, "is the node's instance type, which the kubelet sets");
     }
-    for (String domain : java.util.List.of("kubernetes.io", "k8s.io", "flotilla.dev", "karpenter.sh",
-        "karpenter.k8s.aws")) {
+    for (String domain : RESERVED_DOMAINS) {
       boolean inDomain = prefix.equals(domain) || prefix.endsWith("." + domain);
       if (inDomain && !TEMPLATE_DOMAINS_ALLOWED.contains(prefix)) {
         throw m.error(field, "is in the " + domain + " domain, whose labels Kubernetes or Flotilla set;"
@@ -121,6 +153,7 @@ public final class NodePoolReader {
       requireTemplateLabelKey(m, "spec.template.metadata.labels." + label.getKey(), label.getKey());
       requireLabelValue(m, "spec.template.metadata.labels." + label.getKey(), label.getValue());
     }
+    labels = withRequiredLabels(labels, requirements);
     Resources limits = reader.resourceMap(spec.path("limits"), "spec.limits");
     int weight = spec.path("weight").asInt(0);
     if (weight < 0 || weight > 100) {

@@ -325,4 +325,24 @@ class ManifestReadingTest {
                     - {topologyKey: topology.kubernetes.io/region, labelSelector: {matchLabels: {app: web}}}"""))))
         .hasMessageContaining("podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey");
   }
+
+  @Test
+  void aRequirementOnALabelOfTheUsersOwnWithOneValueLabelsThePoolsNodes() {
+    // as Karpenter labels them: pods select company.com/team and land on the pool's nodes
+    NodePool pool = NodePoolReader.read(Manifest.parse("p.yaml", """
+        apiVersion: karpenter.sh/v1
+        kind: NodePool
+        metadata: {name: team-a}
+        spec:
+          template:
+            metadata: {labels: {tier: gold}}
+            spec:
+              requirements:
+                - {key: company.com/team, operator: In, values: [team-a]}
+                - {key: company.com/shard, operator: In, values: [one, two]}
+                - {key: kubernetes.io/arch, operator: In, values: [arm64]}
+        """)).getFirst();
+    assertThat(pool.labels()).containsEntry("tier", "gold").containsEntry("company.com/team", "team-a")
+        .doesNotContainKeys("company.com/shard", "kubernetes.io/arch");
+  }
 }

@@ -658,6 +658,24 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void aPoolRequiringALabelOfItsOwnPlansForThePodsThatSelectIt() {
+    NodePool teamA = dev.flotilla.manifest.NodePoolReader.read(dev.flotilla.manifest.Manifest.parse("p.yaml", """
+        apiVersion: karpenter.sh/v1
+        kind: NodePool
+        metadata: {name: team-a}
+        spec:
+          template:
+            spec:
+              requirements:
+                - {key: company.com/team, operator: In, values: [team-a]}
+        """)).getFirst();
+    PendingPod pod = web().nodeSelector(Map.of("company.com/team", "team-a")).build();
+    Plan plan = plan(replicas(pod, 3), teamA);
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.nodeClaims()).isNotEmpty().allSatisfy(c -> assertThat(c.nodePool()).isEqualTo("team-a"));
+  }
+
+  @Test
   void podTooLargeForAnyTypeSaysWhichResource() {
     PendingPod huge = PendingPod.builder("shop/huge-0").requests(Resources.of(4000, 64L * 1024 * GIB)).build();
     Plan plan = plan(List.of(huge));
