@@ -79,8 +79,15 @@ public final class NodePoolReader {
     return all;
   }
 
-  /** Whether a label key is outside every domain Kubernetes, the kubelet or the autoscaler sets labels in. */
+  /**
+   * Whether a label key is the user's own: outside every domain Kubernetes, the kubelet or the autoscaler sets labels
+   * in, and none of the well-known labels of the sub-domains template labels may use (the instance type is the node's
+   * own, a requirement on it a choice of types).
+   */
   private static boolean usersOwn(String key) {
+    if (key.equals(dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE) || key.equals("node.kubernetes.io/windows-build")) {
+      return false;
+    }
     int slash = key.indexOf('/');
     String prefix = slash < 0 ? "" : key.substring(0, slash);
     if (TEMPLATE_DOMAINS_ALLOWED.contains(prefix)) {

@@ -341,8 +341,10 @@ class ManifestReadingTest {
                 - {key: company.com/team, operator: In, values: [team-a]}
                 - {key: company.com/shard, operator: In, values: [one, two]}
                 - {key: kubernetes.io/arch, operator: In, values: [arm64]}
+                - {key: node.kubernetes.io/instance-type, operator: In, values: [m5.large]}
         """)).getFirst();
+    // a choice of one instance type is no label: every type would then read as that one
     assertThat(pool.labels()).containsEntry("tier", "gold").containsEntry("company.com/team", "team-a")
-        .doesNotContainKeys("company.com/shard", "kubernetes.io/arch");
+        .doesNotContainKeys("company.com/shard", "kubernetes.io/arch", "node.kubernetes.io/instance-type");
   }
 }
