@@ -55,9 +55,12 @@ public final class NodePoolReader {
   /** A label's name, and a label's value when not empty. */
   private static final java.util.regex.Pattern LABEL_NAME =
       java.util.regex.Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
-  /** The domains whose labels Kubernetes, the kubelet or the autoscaler set. */
+  /**
+   * The domains whose labels Kubernetes, the kubelet, the cloud provider or the autoscaler set ({@code k8s.aws}: the
+   * zone ID, Karpenter's instance facts).
+   */
   private static final java.util.List<String> RESERVED_DOMAINS = java.util.List.of("kubernetes.io", "k8s.io",
-      "flotilla.dev", "karpenter.sh", "karpenter.k8s.aws");
+      "k8s.aws", "flotilla.dev", "karpenter.sh");
   /** Sub-domains of the reserved ones that template labels may use, as Karpenter allows them. */
   private static final java.util.List<String> TEMPLATE_DOMAINS_ALLOWED = java.util.List.of("node-role.kubernetes.io",
       "node-restriction.kubernetes.io", "node.kubernetes.io", "kops.k8s.io");
@@ -72,7 +75,10 @@ public final class NodePoolReader {
   private static Map<String, String> withRequiredLabels(Map<String, String> labels, List<Requirement> requirements) {
     Map<String, String> all = new java.util.LinkedHashMap<>(labels);
     for (Requirement r : requirements) {
-      if (r.operator() == dev.flotilla.model.Operator.In && r.values().size() == 1 && usersOwn(r.key())) {
+      // a key the API server would refuse is left a requirement no type meets: as a label it would fail the whole
+      // node patch
+      if (r.operator() == dev.flotilla.model.Operator.In && r.values().size() == 1 && usersOwn(r.key())
+          && labelKey(r.key())) {
         all.putIfAbsent(r.key(), r.values().getFirst());
       }
     }
@@ -106,23 +112,31 @@ public final class NodePoolReader {
    * the autoscaler sets (as Karpenter refuses them): the node patch carrying a pool's labels is all or nothing, and a
    * key like kubernetes.io/hostname would overwrite the node's own.
    */
-  private static void requireTemplateLabelKey(Manifest m, String field, String key) {
+  /** Whether the API server takes {@code key} as a label key: {@code [prefix/]name}. */
+  private static boolean labelKey(String key) {
     int slash = key.indexOf('/');
     String prefix = slash < 0 ? "" : key.substring(0, slash);
     String name = slash < 0 ? key : key.substring(slash + 1);
-    if (!LABEL_NAME.matcher(name).matches() || prefix.length() > 253
-        || (slash >= 0 && !DNS_SUBDOMAIN.matcher(prefix).matches())) {
+    return LABEL_NAME.matcher(name).matches() && prefix.length() <= 253
+        && (slash < 0 || DNS_SUBDOMAIN.matcher(prefix).matches());
+  }
+
+  private static void requireTemplateLabelKey(Manifest m, String field, String key) {
+    if (!labelKey(key)) {
       throw m.error(field, "'" + key + "' is not a label key ([prefix/]name: a DNS subdomain, then up to 63 letters,"
           + " digits, '-', '_' and '.')");
     }
     if (key.equals(dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE)) {
       throw m.error(field, "is the node's instance type, which the kubelet sets");
     }
+    int slash = key.indexOf('/');
+    String prefix = slash < 0 ? "" : key.substring(0, slash);
     for (String domain : RESERVED_DOMAINS) {
       boolean inDomain = prefix.equals(domain) || prefix.endsWith("." + domain);
       if (inDomain && !TEMPLATE_DOMAINS_ALLOWED.contains(prefix)) {
-        throw m.error(field, "is in the " + domain + " domain, whose labels Kubernetes or Flotilla set;"
-            + " template labels may not set them (" + String.join("/, ", TEMPLATE_DOMAINS_ALLOWED) + "/ are allowed)");
+        throw m.error(field, "is in the " + domain + " domain, whose labels Kubernetes, the cloud provider or the"
+            + " autoscaler set; template labels may not set them (" + String.join("/, ", TEMPLATE_DOMAINS_ALLOWED)
+            + "/ are allowed)");
       }
     }
   }

@@ -289,7 +289,9 @@ class ManifestReadingTest {
     assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
         "node.kubernetes.io/instance-type: m5.large")))).hasMessageContaining("instance type");
     assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
-        "karpenter.k8s.aws/instance-family: c6g")))).hasMessageContaining("karpenter.k8s.aws domain");
+        "topology.k8s.aws/zone-id: use1-az1")))).hasMessageContaining("k8s.aws domain");
+    assertThatThrownBy(() -> NodePoolReader.read(Manifest.parse("p.yaml", pool.replace("LABELS",
+        "karpenter.k8s.aws/instance-family: c6g")))).hasMessageContaining("k8s.aws domain");
   }
 
   @Test
@@ -342,9 +344,12 @@ class ManifestReadingTest {
                 - {key: company.com/shard, operator: In, values: [one, two]}
                 - {key: kubernetes.io/arch, operator: In, values: [arm64]}
                 - {key: node.kubernetes.io/instance-type, operator: In, values: [m5.large]}
+                - {key: topology.k8s.aws/zone-id, operator: In, values: [use1-az1]}
+                - {key: Company.com/Bad, operator: In, values: [x]}
         """)).getFirst();
     // a choice of one instance type is no label: every type would then read as that one
     assertThat(pool.labels()).containsEntry("tier", "gold").containsEntry("company.com/team", "team-a")
-        .doesNotContainKeys("company.com/shard", "kubernetes.io/arch", "node.kubernetes.io/instance-type");
+        .doesNotContainKeys("company.com/shard", "kubernetes.io/arch", "node.kubernetes.io/instance-type",
+            "topology.k8s.aws/zone-id", "Company.com/Bad");
   }
 }
