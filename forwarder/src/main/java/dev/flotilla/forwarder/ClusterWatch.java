@@ -68,8 +68,7 @@ public final class ClusterWatch implements AutoCloseable {
     this.publisher = publisher;
     this.batch = new PendingBatch(cluster, publisher, idle, max);
     this.resync = resync;
-    this.events = new PodEvents(client, java.time.Clock.systemUTC(),
-        System.getenv().getOrDefault("POD_NAME", "flotilla-forwarder"));
+    this.events = PodEvents.ofThisPod(client, java.time.Clock.systemUTC());
   }
 
   static final String BY_NODE = "byNode";

@@ -156,7 +156,7 @@ public final class CommandExecutor implements AutoCloseable {
     this.clock = clock;
     this.firstBackoff = firstBackoff;
     this.lanes = lanes;
-    this.events = new PodEvents(client, clock, System.getenv().getOrDefault("POD_NAME", "flotilla-forwarder"));
+    this.events = PodEvents.ofThisPod(client, clock);
     this.nominations = new Nominations(client, events, Nominations.WINDOW, firstBackoff);
     AtomicInteger worker = new AtomicInteger();
     this.workers = Executors.newFixedThreadPool(lanes.workers(),
@@ -164,6 +164,7 @@ public final class CommandExecutor implements AutoCloseable {
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(
         r -> Thread.ofPlatform().name("command-heartbeat").daemon().unstarted(r));
   }
+
   /** How long a Nominate waits for its node's labels before nominating and lifting the taint anyway. */
   static final Duration LABEL_WAIT = Duration.ofSeconds(5);
 
@@ -193,7 +194,6 @@ public final class CommandExecutor implements AutoCloseable {
     this.labelBeforeLift = labeller;
     return this;
   }
-
 
   /**
    * Receives what is waiting (long polling up to {@code wait}) and hands each command to its lane; returns how many

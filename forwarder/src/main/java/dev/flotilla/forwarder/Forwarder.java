@@ -121,27 +121,24 @@ public final class Forwarder {
     ClusterWatch w = new ClusterWatch(client, settings.cluster(), publisher, settings.idle(), settings.max(),
         Duration.ofMinutes(5), mirrorTo).start();
     watch = w;
-    NodeClaimLabels labels = null;
+    CommandExecutor e = new CommandExecutor(client, settings.cluster(), queue, publisher, Clock.systemUTC(),
+        Duration.ofMillis(500), w::podsOn);
     if (nodePools != null) {
       // every 30 s, one read of the claims counts each pool's for its status and puts each claim's facts on its node
       // an instance type's facts are the same in every region: the bundled catalog's, or its name's for a type it
       // lacks
       Map<String, dev.flotilla.catalog.InstanceType> types = new java.util.HashMap<>();
       dev.flotilla.catalog.CatalogFile.bundled().instanceTypes().forEach(t -> types.put(t.name(), t));
-      NodeClaimLabels labeller = new NodeClaimLabels(client, types::get, pool -> nodePoolSync.templateLabels(pool));
-      labels = labeller;
+      NodeClaimLabels labels = new NodeClaimLabels(client, types::get, pool -> nodePoolSync.templateLabels(pool));
       nodePoolSync = new NodePoolSync(client, nodePools, Duration.ofMinutes(5), Clock.systemUTC(), () -> {
         java.util.List<dev.flotilla.claims.Claim> claims = mirrorTo == null ? java.util.List.of() : mirrorTo.claims();
-        labeller.apply(claims, w::node);
+        labels.apply(claims, w::node);
         return PoolUsages.of(claims, w::node);
       }, Duration.ofSeconds(30)).start();
-    }
-    CommandExecutor e = new CommandExecutor(client, settings.cluster(), queue, publisher, Clock.systemUTC(),
-        Duration.ofMillis(500), w::podsOn);
-    if (labels != null && mirrorTo != null) {
-      NodeClaimLabels labeller = labels;
-      // a node carries its claim's labels before its taint goes: pods selecting them land at once
-      e.labelBeforeLift((claimId, node) -> labeller.applyNow(mirrorTo.claim(claimId), node));
+      if (mirrorTo != null) {
+        // a node carries its claim's labels before its taint goes: pods selecting them land at once
+        e.labelBeforeLift((claimId, node) -> labels.applyNow(mirrorTo.claim(claimId), node));
+      }
     }
     executor = e;
     NodePoolSync pools = nodePoolSync;

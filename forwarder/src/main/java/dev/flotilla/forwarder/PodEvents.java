@@ -30,6 +30,11 @@ final class PodEvents {
   private final Clock clock;
   private final String instance;
 
+  /** Records as this forwarder: its pod's name, from the chart's {@code POD_NAME}. */
+  static PodEvents ofThisPod(KubernetesClient client, Clock clock) {
+    return new PodEvents(client, clock, System.getenv().getOrDefault("POD_NAME", "flotilla-forwarder"));
+  }
+
   /** @param instance who records: the forwarder's pod name */
   PodEvents(KubernetesClient client, Clock clock, String instance) {
     this.client = client;

@@ -91,27 +91,25 @@ public final class NodePoolReader {
    * own, a requirement on it a choice of types).
    */
   private static boolean usersOwn(String key) {
-    if (key.equals(dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE) || key.equals("node.kubernetes.io/windows-build")) {
-      return false;
-    }
+    return !key.equals(dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE)
+        && !key.equals("node.kubernetes.io/windows-build") && reservedDomain(key) == null;
+  }
+
+  /** The reserved domain the key's prefix falls in, or null: none, or a sub-domain template labels may use. */
+  private static String reservedDomain(String key) {
     int slash = key.indexOf('/');
     String prefix = slash < 0 ? "" : key.substring(0, slash);
     if (TEMPLATE_DOMAINS_ALLOWED.contains(prefix)) {
-      return true;
+      return null;
     }
     for (String domain : RESERVED_DOMAINS) {
       if (prefix.equals(domain) || prefix.endsWith("." + domain)) {
-        return false;
+        return domain;
       }
     }
-    return true;
+    return null;
   }
 
-  /**
-   * A template label's key must be one the API server takes, and not one of a domain the kubelet, Kubernetes or
-   * the autoscaler sets (as Karpenter refuses them): the node patch carrying a pool's labels is all or nothing, and a
-   * key like kubernetes.io/hostname would overwrite the node's own.
-   */
   /** Whether the API server takes {@code key} as a label key: {@code [prefix/]name}. */
   private static boolean labelKey(String key) {
     int slash = key.indexOf('/');
@@ -121,6 +119,11 @@ public final class NodePoolReader {
         && (slash < 0 || DNS_SUBDOMAIN.matcher(prefix).matches());
   }
 
+  /**
+   * A template label's key must be one the API server takes, and not one of a domain the kubelet, Kubernetes or
+   * the autoscaler sets (as Karpenter refuses them): the node patch carrying a pool's labels is all or nothing, and a
+   * key like kubernetes.io/hostname would overwrite the node's own.
+   */
   private static void requireTemplateLabelKey(Manifest m, String field, String key) {
     if (!labelKey(key)) {
       throw m.error(field, "'" + key + "' is not a label key ([prefix/]name: a DNS subdomain, then up to 63 letters,"
@@ -129,15 +132,11 @@ public final class NodePoolReader {
     if (key.equals(dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE)) {
       throw m.error(field, "is the node's instance type, which the kubelet sets");
     }
-    int slash = key.indexOf('/');
-    String prefix = slash < 0 ? "" : key.substring(0, slash);
-    for (String domain : RESERVED_DOMAINS) {
-      boolean inDomain = prefix.equals(domain) || prefix.endsWith("." + domain);
-      if (inDomain && !TEMPLATE_DOMAINS_ALLOWED.contains(prefix)) {
-        throw m.error(field, "is in the " + domain + " domain, whose labels Kubernetes, the cloud provider or the"
-            + " autoscaler set; template labels may not set them (" + String.join("/, ", TEMPLATE_DOMAINS_ALLOWED)
-            + "/ are allowed)");
-      }
+    String domain = reservedDomain(key);
+    if (domain != null) {
+      throw m.error(field, "is in the " + domain + " domain, whose labels Kubernetes, the cloud provider or the"
+          + " autoscaler set; template labels may not set them (" + String.join("/, ", TEMPLATE_DOMAINS_ALLOWED)
+          + "/ are allowed)");
     }
   }
 

@@ -92,6 +92,15 @@ final class NodeShapes {
     return built;
   }
 
+  /** The labels a node of {@code type} from {@code pool} carries, zone and capacity type aside. */
+  static Map<String, String> labels(InstanceType type, NodePool pool, String region) {
+    Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
+    labels.putAll(pool.labels());
+    labels.put(WellKnownLabels.NODEPOOL, pool.name());
+    NodeLabels.putRegion(labels, region);
+    return labels;
+  }
+
   private static List<NodeShape> buildShapes(SchedulingInput input, List<NodePool> pools, List<String> zones,
       Map<String, Integer> zoneIndex, Dims dims) {
     List<NodeShape> shapes = new ArrayList<>();
@@ -107,10 +116,7 @@ final class NodeShapes {
         }
       }
       for (InstanceType type : input.catalog().types()) {
-        Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
-        labels.putAll(pool.labels());
-        labels.put(WellKnownLabels.NODEPOOL, pool.name());
-        NodeLabels.putRegion(labels, input.catalog().region());
+        Map<String, String> labels = labels(type, pool, input.catalog().region());
         if (!Scheduler.allMatch(typeRequirements, labels)) {
           continue;
         }

@@ -37,6 +37,8 @@ final class PodClasses {
    */
   final List<BitSet> signatureRequiredShapes = new ArrayList<>();
   private final List<String> signatureProblems = new ArrayList<>();
+  /** {@link #emptyPoolProblem} by pool, once worked out. */
+  private final Map<String, String> emptyPoolProblems = new HashMap<>();
 
   PodClasses(SchedulingInput input, List<NodePool> pools, List<String> zones, List<NodeShape> shapes, Dims dims) {
     this.input = input;
@@ -320,15 +322,16 @@ final class PodClasses {
    * requirements together leave none, or that what they leave has no offering.
    */
   private String emptyPoolProblem(NodePool pool) {
+    // every class of pods may ask, and the answer is the pool's
+    return emptyPoolProblems.computeIfAbsent(pool.name(), name -> findEmptyPoolProblem(pool));
+  }
+
+  private String findEmptyPoolProblem(NodePool pool) {
     List<Requirement> typeRequirements = pool.requirements().stream()
         .filter(r -> !WellKnownLabels.isOfferingKey(r.key())).toList();
     List<Map<String, String>> typeLabels = new ArrayList<>();
     for (dev.flotilla.catalog.InstanceType type : input.catalog().types()) {
-      Map<String, String> labels = new HashMap<>(dev.flotilla.catalog.NodeLabels.of(type));
-      labels.putAll(pool.labels());
-      labels.put(WellKnownLabels.NODEPOOL, pool.name());
-      dev.flotilla.catalog.NodeLabels.putRegion(labels, input.catalog().region());
-      typeLabels.add(labels);
+      typeLabels.add(NodeShapes.labels(type, pool, input.catalog().region()));
     }
     for (Requirement r : typeRequirements) {
       if (typeLabels.stream().noneMatch(r::matches)) {
