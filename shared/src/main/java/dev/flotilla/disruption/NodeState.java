@@ -96,6 +96,20 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
     bindPods(binder);
   }
 
+  /**
+   * As {@link #joinTo(dev.flotilla.binding.Binder, int)}, with the startup taint kept where {@code startupTaintHolds}:
+   * a node whose pods' nominations have not come (its Nominate was lost or is late) takes nothing else until they do.
+   */
+  public void joinTo(dev.flotilla.binding.Binder binder, int position, boolean startupTaintHolds) {
+    binder.addNode(node, labels, startupTaintHolds ? taints : schedulingTaints(), allocatable, position);
+    bindPods(binder);
+  }
+
+  /** Whether the node still carries the startup taint Flotilla's nodes register with. */
+  public boolean initializing() {
+    return taints.stream().anyMatch(dev.flotilla.binding.StartupTaint::is);
+  }
+
   private List<Taint> schedulingTaints() {
     return taints.stream().filter(t -> !dev.flotilla.binding.StartupTaint.is(t)).toList();
   }

@@ -97,6 +97,32 @@ class ConsolidationValidationTest {
     assertThat(stranded(candidate)).containsExactly("shop/api-2");
   }
 
+  /**
+   * A node whose Nominate has not come keeps its startup taint: the cluster's scheduler puts nothing on it but the
+   * pods the Nominate is to bring there. Counted open, the check landed a deleted node's pods on such a node, and a
+   * launch followed for them.
+   */
+  @Test
+  void aNodeStillCarryingTheStartupTaintTakesOnlyThePodsToBeNominatedThere() {
+    PendingPod planned = pod("web-9", 600, 256);
+    Claim initializing = cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(planned)));
+    cluster.store.transition(initializing, initializing.withKinds(PodKind.of(List.of(planned))));
+    cluster.mirror("ip-10-0-1-2", initializing, List.of(), false);
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1000, 256))));
+    // untainted, the node takes web-9 (nominated there) and api-2 beside it
+    assertThat(stranded(candidate)).isEmpty();
+
+    cluster.mirror("ip-10-0-1-2", initializing, List.of(), false,
+        List.of(dev.flotilla.binding.StartupTaint.INITIALIZING));
+    assertThat(stranded(candidate)).containsExactly("shop/api-2");
+    // a node whose taint the action lifts itself (its own replacement) takes them
+    assertThat(stranded(candidate, java.util.Set.of(initializing.id()))).isEmpty();
+
+    // a node with room for one of the two: web-9 keeps to the tainted node it is to be nominated to, and api-2 lands
+    cluster.node("ip-10-0-1-4", "m7i.large", List.of(running(pod("db-1", allocatableCpu("m7i.large") - 1100, 256))));
+    assertThat(stranded(candidate)).isEmpty();
+  }
+
   @Test
   void podsNominatedToANodeJustReadyKeepTheirRoomUntilTheGraceEnds() {
     PendingPod nominated = pod("web-9", 1200, 1024);

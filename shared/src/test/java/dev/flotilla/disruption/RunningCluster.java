@@ -91,11 +91,17 @@ public final class RunningCluster {
 
   /** Writes the node's state document as the forwarder's mirror does. */
   public void mirror(String node, Claim claim, List<NodeState.NodePod> pods, boolean doNotDisrupt) {
+    mirror(node, claim, pods, doNotDisrupt, List.of());
+  }
+
+  /** As {@link #mirror(String, Claim, List, boolean)}, the node carrying these taints. */
+  public void mirror(String node, Claim claim, List<NodeState.NodePod> pods, boolean doNotDisrupt,
+      List<dev.flotilla.model.Taint> taints) {
     Map<String, String> labels = Map.of(WellKnownLabels.INSTANCE_TYPE, claim.instanceType(),
         WellKnownLabels.ZONE, claim.zone(), WellKnownLabels.NODEPOOL, claim.nodePool(),
         WellKnownLabels.CLUSTER, CLUSTER);
     store.putNodeState(node, new NodeState(node, claim.instanceId(), labels, doNotDisrupt,
-        NodeCapacity.allocatable(catalog.type(claim.instanceType())), List.of(), pods).toJson());
+        NodeCapacity.allocatable(catalog.type(claim.instanceType())), taints, pods).toJson());
   }
 
   /** The commands sent since the last call, oldest first, taken off the queue as the forwarder would. */
