@@ -3,13 +3,11 @@ package dev.flotilla.disruption;
 import dev.flotilla.binding.Binder;
 import dev.flotilla.binding.QueuedPod;
 import dev.flotilla.binding.ScoringProfile;
-import dev.flotilla.binding.StartupTaint;
 import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.catalog.NodeLabels;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.model.PendingPod;
-import dev.flotilla.model.Toleration;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.NodeClaim;
@@ -36,9 +34,6 @@ import java.util.Set;
  */
 final class ConsolidationValidation {
 
-  private static final Toleration STARTUP_TOLERATION = new Toleration(StartupTaint.INITIALIZING.key(), "Equal",
-      StartupTaint.INITIALIZING.value(), StartupTaint.INITIALIZING.effect());
-
   private final Consolidator.View view;
   private final Map<String, NodePool> pools;
   private final Binder binder = new Binder(ScoringProfile.LeastAllocated, 0);
@@ -60,9 +55,10 @@ final class ConsolidationValidation {
   private final Map<PendingPod, String> waiting = new LinkedHashMap<>();
   /**
    * Nodes still carrying the startup taint that no action checked here lifts: their Nominate has not come (late, or
-   * lost with the invocation that was to send it). Until it comes they take only the pods to be nominated there;
-   * counted open, they let a check land a deleted node's pods where the cluster's scheduler could not put them, and
-   * a launch followed for the pods (faulty-day at seed 71: 17 of 25).
+   * lost with the invocation that was to send it). Until it comes they take only the pods it is to nominate there,
+   * which are placed on them at once; counted open, they let a check land an action's pods where the cluster's
+   * scheduler could not put them, and a launch followed for the pods. Left open in the view of the cluster once
+   * what is settling has landed ({@code settling} false): a Nominate is sent again until the taint is gone.
    */
   private final Set<String> initializing = new HashSet<>();
   /** {@link #settledWithoutAction}, once worked out. */
@@ -106,7 +102,7 @@ final class ConsolidationValidation {
     view.claims().stream().filter(c -> opening.contains(c.id()) && c.nodeName() != null)
         .forEach(c -> openingNodes.add(c.nodeName()));
     for (NodeState node : view.nodes()) {
-      if (node.initializing() && !openingNodes.contains(node.node()) && !held.contains(node.node())) {
+      if (settling && node.initializing() && !openingNodes.contains(node.node()) && !held.contains(node.node())) {
         initializing.add(node.node());
       }
     }
@@ -220,11 +216,10 @@ final class ConsolidationValidation {
     long order = 0;
     for (Map.Entry<PendingPod, String> w : waiting.entrySet()) {
       PendingPod pod = w.getKey();
-      if (w.getValue() != null && initializing.contains(w.getValue())) {
-        // the Nominate that is to come nominates it there first, then lifts the taint
-        List<Toleration> tolerations = new ArrayList<>(pod.tolerations());
-        tolerations.add(STARTUP_TOLERATION);
-        pod = pod.toBuilder().tolerations(tolerations).build();
+      if (w.getValue() != null && initializing.contains(w.getValue()) && binder.hasNode(w.getValue())) {
+        // the Nominate still to come nominates it there, then lifts the taint: the node is its and no one else's
+        binder.bound(w.getValue(), pod);
+        continue;
       }
       binder.enqueue(new QueuedPod(pod, 0, order++));
       if (w.getValue() != null) {

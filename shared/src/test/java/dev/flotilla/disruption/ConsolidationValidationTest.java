@@ -115,6 +115,12 @@ class ConsolidationValidationTest {
     cluster.mirror("ip-10-0-1-2", initializing, List.of(), false,
         List.of(dev.flotilla.binding.StartupTaint.INITIALIZING));
     assertThat(stranded(candidate)).containsExactly("shop/api-2");
+    // the cluster once what is settling has landed: the Nominate is sent again until the taint goes
+    Consolidator.View view = view();
+    NodeState state = view.nodes().stream().filter(n -> n.node().equals("ip-10-0-1-3")).findFirst().orElseThrow();
+    assertThat(new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool()), java.util.Set.of(), false)
+        .lands(List.of(new ConsolidationPlan.Candidate(state, cluster.store.claim(candidate.id()).orElseThrow())),
+            List.of())).isTrue();
     // a node whose taint the action lifts itself (its own replacement) takes them
     assertThat(stranded(candidate, java.util.Set.of(initializing.id()))).isEmpty();
 
