@@ -104,10 +104,7 @@ class ConsolidationValidationTest {
    */
   @Test
   void aNodeStillCarryingTheStartupTaintTakesOnlyThePodsToBeNominatedThere() {
-    PendingPod planned = pod("web-9", 600, 256);
-    Claim initializing = cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(planned)));
-    cluster.store.transition(initializing, initializing.withKinds(PodKind.of(List.of(planned))));
-    cluster.mirror("ip-10-0-1-2", initializing, List.of(), false);
+    Claim initializing = readyWithPlanned("ip-10-0-1-2", pod("web-9", 600, 256));
     Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1000, 256))));
     // untainted, the node takes web-9 (nominated there) and api-2 beside it
     assertThat(stranded(candidate)).isEmpty();
@@ -129,13 +126,17 @@ class ConsolidationValidationTest {
     assertThat(stranded(candidate)).isEmpty();
   }
 
+  /** An m7i.large node just Ready, the pod planned for it reserved and not bound yet. */
+  private Claim readyWithPlanned(String node, PendingPod planned) {
+    Claim ready = cluster.node(node, "m7i.large", List.of(running(planned)));
+    cluster.store.transition(ready, ready.withKinds(PodKind.of(List.of(planned))));
+    cluster.mirror(node, ready, List.of(), false);
+    return ready;
+  }
+
   @Test
   void podsNominatedToANodeJustReadyKeepTheirRoomUntilTheGraceEnds() {
-    PendingPod nominated = pod("web-9", 1200, 1024);
-    Claim ready = cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(nominated)));
-    cluster.store.transition(ready, ready.withKinds(PodKind.of(List.of(nominated))));
-    // Ready, and its reserved pod not bound yet
-    cluster.mirror("ip-10-0-1-2", ready, List.of(), false);
+    readyWithPlanned("ip-10-0-1-2", pod("web-9", 1200, 1024));
     Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1200, 1024))));
 
     assertThat(stranded(candidate)).containsExactly("shop/api-2");
