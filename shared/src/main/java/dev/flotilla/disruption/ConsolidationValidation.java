@@ -80,11 +80,15 @@ final class ConsolidationValidation {
     this.view = view;
     this.pools = pools;
     Set<String> draining = new HashSet<>();
+    Set<String> openingNodes = new HashSet<>();
     Map<String, Claim> byId = new java.util.HashMap<>();
     view.claims().forEach(c -> byId.put(c.id(), c));
     for (Claim c : view.claims()) {
       if (c.state() == ClaimState.Draining && c.nodeName() != null) {
         draining.add(c.nodeName());
+      }
+      if (c.nodeName() != null && opening.contains(c.id())) {
+        openingNodes.add(c.nodeName());
       }
       if (c.nodeName() != null && !opening.contains(c.id()) && ReplacementHold.holds(c, byId::get, view.now())) {
         held.add(c.nodeName());
@@ -98,16 +102,11 @@ final class ConsolidationValidation {
         }
       }
     }
-    Set<String> openingNodes = new HashSet<>();
-    view.claims().stream().filter(c -> opening.contains(c.id()) && c.nodeName() != null)
-        .forEach(c -> openingNodes.add(c.nodeName()));
-    for (NodeState node : view.nodes()) {
-      if (settling && node.initializing() && !openingNodes.contains(node.node()) && !held.contains(node.node())) {
-        initializing.add(node.node());
-      }
-    }
     for (NodeState node : view.nodes()) {
       if (!draining.contains(node.node())) {
+        if (settling && node.initializing() && !openingNodes.contains(node.node()) && !held.contains(node.node())) {
+          initializing.add(node.node());
+        }
         position.put(node.node(), present.size());
         present.put(node.node(), node);
         node.joinTo(binder, position.get(node.node()), initializing.contains(node.node()));

@@ -90,15 +90,10 @@ public record NodeState(String node, String instanceId, Map<String, String> labe
     bindPods(binder);
   }
 
-  /** As {@link #joinTo(dev.flotilla.binding.Binder)}, at {@code position} in the order the binder searches. */
-  public void joinTo(dev.flotilla.binding.Binder binder, int position) {
-    binder.addNode(node, labels, schedulingTaints(), allocatable, position);
-    bindPods(binder);
-  }
-
   /**
-   * As {@link #joinTo(dev.flotilla.binding.Binder, int)}, with the startup taint kept where {@code startupTaintHolds}:
-   * a node whose pods' nominations have not come (its Nominate was lost or is late) takes nothing else until they do.
+   * As {@link #joinTo(dev.flotilla.binding.Binder)}, at {@code position} in the order the binder searches, with the
+   * startup taint kept where {@code startupTaintHolds}: a node whose pods' nominations have not come (its Nominate
+   * was lost or is late) takes nothing else until they do.
    */
   public void joinTo(dev.flotilla.binding.Binder binder, int position, boolean startupTaintHolds) {
     binder.addNode(node, labels, startupTaintHolds ? taints : schedulingTaints(), allocatable, position);
