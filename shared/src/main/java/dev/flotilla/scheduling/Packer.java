@@ -226,7 +226,14 @@ final class Packer {
      * kept so far: above {@link PatternPacking#KINDS} kinds its own first patterns do not converge in its rounds, but
      * it improves on a packing's nodes by mixing them. Run only after the others ({@link PackingSelection}).
      */
-    PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder);
+    PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
+    /**
+     * As {@link #BOUND_THEN_GREEDY_BY_WORTH}, where a class capped per node sets how many nodes of a shape the bound
+     * buys (see {@link #SETS_NODE_COUNT}): its pods anchor first, each of their nodes fills with any pods left, and
+     * they open while what fills them pays for the node over the cheapest one they need alone. Run only where some
+     * class does ({@link #capsSetNodeCount}), beside the others: the cheapest plan is kept.
+     */
+    BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH(true, false, false, GREEDY_BY_WORTH.anchorOrder);
 
     final boolean followBound;
     final boolean patternProgram;
@@ -263,7 +270,8 @@ final class Packer {
     List<int[]> bestPicks = new ArrayList<>();
     List<int[]> picks = new ArrayList<>();
     if (strategy.followBound) {
-      followBound(items, order, nodes, picks);
+      followBound(items, order, nodes, picks,
+          strategy == Strategy.BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH);
     }
     if (strategy.patternProgram) {
       packPatternProgram(items, order, nodes, strategy, kept);
@@ -332,7 +340,8 @@ final class Packer {
    * First phase: for each shape the bound's optimum buys, open nodes of it filled with the pods the optimum assigns
    * to it, while such nodes come out nearly as good as the bound says (rounding leaves the rest to the greedy phase).
    */
-  private void followBound(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes, List<int[]> picks) {
+  private void followBound(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes, List<int[]> picks,
+      boolean fillCappedNodes) {
     Map<Integer, List<FractionalBound.Assignment>> byShape = new java.util.TreeMap<>();
     for (FractionalBound.Assignment a : bound.assignments()) {
       byShape.computeIfAbsent(a.shape(), k -> new ArrayList<>()).add(a);
@@ -344,9 +353,23 @@ final class Packer {
       itemsOfClass.computeIfAbsent(item.boundClass, k -> new ArrayList<>()).add(item);
     }
     followingBound = true;
+    // pods capped per node anchor first: each of their nodes then takes its share of the pods filling it
+    PodClass.Item[] anchors = order;
+    if (fillCappedNodes) {
+      anchors = order.clone();
+      Arrays.sort(anchors, Comparator.comparing((PodClass.Item i) -> PatternPacking.perNode(i.podClass)
+          == Integer.MAX_VALUE));
+    }
+    java.util.Set<Integer> setCount = new java.util.HashSet<>();
     for (int s : shapeOrder) {
       NodeShape shape = shapes.get(s);
+      setCount.clear();
       for (FractionalBound.Assignment a : byShape.get(s)) {
+        List<PodClass.Item> of = itemsOfClass.getOrDefault(a.podClass(), List.of());
+        if (fillCappedNodes && !of.isEmpty()
+            && setsNodeCount(bound, a, PatternPacking.perNode(of.getFirst().podClass))) {
+          setCount.add(a.podClass());
+        }
         int quota = (int) Math.floor(a.pods() + 1e-6);
         for (PodClass.Item item : itemsOfClass.getOrDefault(a.podClass(), List.of())) {
           int q = Math.min(quota, item.remaining);
@@ -354,14 +377,20 @@ final class Packer {
           quota -= q;
         }
       }
-      for (PodClass.Item anchor : order) {
+      for (PodClass.Item anchor : anchors) {
         boolean ownFirst = anchor.quota > 0 && ownPodsFirst(anchor);
         while (anchor.quota > 0 && anchor.remaining > 0 && allows(anchor, shape) && limits.allows(shape)) {
           epoch++;
           picks.clear();
           OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);
+          // a node bought for a class that sets the count fills with whatever pods are left, not only those the
+          // bound's rounding left it: the pods that would fill it are gone once its share of them is
+          boolean setsCount = setCount.contains(anchor.boundClass);
+          followingBound = !setsCount;
           fill(trial, anchor, picks, ownFirst);
-          if (picks.isEmpty() || trial.value / shape.price(trial.zoneMask) < BOUND_FILL_EFFICIENCY) {
+          followingBound = true;
+          if (picks.isEmpty() || trial.value / shape.price(trial.zoneMask) < BOUND_FILL_EFFICIENCY
+              && !(setsCount && fillPaysForUpsize(anchor, trial, items, picks))) {
             break;
           }
           nodes.add(commit(shape, anchor, items, picks));
@@ -372,6 +401,57 @@ final class Packer {
       }
     }
     followingBound = false;
+  }
+
+  /**
+   * A class capped per node whose pods the bound puts on a shape at (nearly) their cap on every node of it: the
+   * optimum buys those nodes for them, and what else it assigns there fills them. Each such pod needs a node of its own
+   * whatever fills it, and the greedy phase, reaching it after other nodes took the pods that would fill it, opens it
+   * alone on a small node (a thousand shards of a store, one per node, on nodes 40% idle).
+   */
+  static final double SETS_NODE_COUNT = 0.9;
+
+  private static boolean setsNodeCount(FractionalBound.Result bound, FractionalBound.Assignment a, int cap) {
+    return cap < Integer.MAX_VALUE && a.pods() >= SETS_NODE_COUNT * cap * bound.nodes()[a.shape()];
+  }
+
+  /** Whether, in {@code bound}, some class of {@code items} capped per node sets a shape's node count. */
+  static boolean capsSetNodeCount(FractionalBound.Result bound, List<PodClass.Item> items) {
+    Map<Integer, Integer> caps = new HashMap<>();
+    for (PodClass.Item item : items) {
+      int cap = PatternPacking.perNode(item.podClass);
+      if (cap < Integer.MAX_VALUE) {
+        caps.put(item.boundClass, cap);
+      }
+    }
+    return !caps.isEmpty() && bound.assignments().stream().anyMatch(a -> caps.containsKey(a.podClass())
+        && setsNodeCount(bound, a, caps.get(a.podClass())));
+  }
+
+  /**
+   * For an anchor whose class sets its shape's node count (see {@link #SETS_NODE_COUNT}): whether the rest of the
+   * trial node is worth, at the bound's prices, what the node costs over the cheapest node its anchor pods need alone.
+   * Its pods need that node anyway; the rest pays for the larger one.
+   */
+  private boolean fillPaysForUpsize(PodClass.Item anchor, OpenNode trial, List<PodClass.Item> items,
+      List<int[]> picks) {
+    int taken = taken(anchor, items, picks);
+    long[] need = anchor.podClass.requests.clone();
+    for (int r = 0; r < need.length; r++) {
+      need[r] *= taken;
+    }
+    // the trial's own shape holds them: there is always one
+    double alone = Double.POSITIVE_INFINITY;
+    BitSet group = groupShapes.get(anchor.group);
+    for (int s = group.nextSetBit(0); s >= 0; s = group.nextSetBit(s + 1)) {
+      NodeShape other = shapes.get(s);
+      double price = other.price(anchor.zoneMask);
+      if (price < alone && Dims.fits(need, other.room) && limits.allows(other)) {
+        alone = price;
+      }
+    }
+    double rest = trial.value - anchor.value * taken;
+    return rest >= BOUND_FILL_EFFICIENCY * (trial.shape.price(trial.zoneMask) - alone);
   }
 
   /**

@@ -57,6 +57,7 @@ final class PackingSelection {
       boolean runs = switch (strategy) {
         case PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY -> cappedProgramRuns;
         case PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY -> false;
+        case BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH -> Packer.capsSetNodeCount(bound, items);
         default -> !strategy.patternProgram || programRuns;
       };
       if (runs && !(strategy.fewClassesOnly && manyClasses)) {

@@ -218,4 +218,39 @@ public final class SyntheticWorkloads {
     }
     return pods;
   }
+
+  /**
+   * A store of {@code shards} pods (500m, 2 GiB), one per node by hostname anti-affinity, beside {@code kinds}
+   * deployments of small services (100–450m, 256 MiB–1.6 GiB) with six pods a shard in all: pods that need a node each
+   * set how many nodes there are, and the services fill them, as a sharded database or a per-node cache does in a
+   * cluster of small services.
+   */
+  public static List<PendingPod> shardedStore(int shards, int kinds, long seed) {
+    SplittableRandom random = new SplittableRandom(seed * 31 + kinds);
+    List<PendingPod> pods = new ArrayList<>(shards * 7);
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int k = 0; k < kinds; k++) {
+      long cpu;
+      long memory;
+      do {
+        cpu = 50L * (2 + random.nextInt(8));
+        memory = (256 + 128L * random.nextInt(12)) * MIB;
+      } while (!seen.add(cpu + "/" + memory) && seen.size() < 96);
+      PendingPod service = PendingPod.builder("shop/svc" + k + "-0").labels(Map.of("app", "svc" + k))
+          .ownerKind("ReplicaSet").requests(Resources.of(cpu, memory)).build();
+      int replicas = shards * 6 / kinds + (k < shards * 6 % kinds ? 1 : 0);
+      for (int i = 0; i < replicas; i++) {
+        pods.add(service.withName("shop/svc" + k + "-" + i));
+      }
+    }
+    Map<String, String> labels = Map.of("app", "shard");
+    PendingPod shard = PendingPod.builder("store/shard-0").labels(labels).ownerKind("StatefulSet")
+        .requests(Resources.of(500, 2 * GIB))
+        .antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME, LabelSelector.of(labels), List.of())))
+        .build();
+    for (int i = 0; i < shards; i++) {
+      pods.add(shard.withName("store/shard-" + i));
+    }
+    return pods;
+  }
 }

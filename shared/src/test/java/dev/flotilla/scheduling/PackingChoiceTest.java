@@ -56,6 +56,20 @@ class PackingChoiceTest {
   }
 
   @Test
+  void shardsThatTakeANodeEachHaveTheirNodesFilledByTheServicesBesideThem() {
+    // 300 shards set the node count; the greedy packings put the small services on large nodes first and opened 193
+    // shards alone on nodes 40% idle, 15% above the bound
+    SchedulingInput input = new SchedulingInput(SyntheticWorkloads.shardedStore(300, 60, 1), List.of(), CATALOG);
+
+    Plan plan = new Scheduler().schedule(input);
+
+    PlanInvariants.check(input, plan);
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(plan.nodeClaims()).noneMatch(c -> c.pods().size() == 1 && c.pods().getFirst().startsWith("store/"));
+    assertThat(plan.totalPricePerHour()).isBetween(plan.lowerBoundPerHour(), 1.06 * plan.lowerBoundPerHour());
+  }
+
+  @Test
   void consolidationsChoiceTakesFewerNodesWhereTheCheapestPlanHasMore() {
     // fifty pods whose cheapest plan is seven small nodes; another packing holds them on two, for a little more
     SchedulingInput input = new SchedulingInput(SyntheticWorkloads.mixed(50, 3), List.of(), CATALOG);

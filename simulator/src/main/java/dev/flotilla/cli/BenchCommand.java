@@ -71,10 +71,13 @@ public final class BenchCommand implements Callable<Integer> {
               SyntheticWorkloads.kinds(pods, kinds, 1, true), usEast1);
         }
       }
+      speed(scheduler, "store shards (a node each) and 200 kinds", SyntheticWorkloads.shardedStore(1_430, 200, 1),
+          usEast1);
     }
     if (!skipCostSweep && kindsSeeds > 0) {
       kindsSweep(scheduler, usEast1, false);
       kindsSweep(scheduler, usEast1, true);
+      shardSweep(scheduler, usEast1);
     }
     if (!skipCostSweep && !onlyKinds) {
       System.out.println();
@@ -100,6 +103,53 @@ public final class BenchCommand implements Callable<Integer> {
           worst, within, n);
     }
     return 0;
+  }
+
+  /**
+   * Cost over the bound where pods that take a node each set the node count: a store's shards, one per node, beside
+   * small services with six pods a shard ({@link SyntheticWorkloads#shardedStore}), worst and mean per cell.
+   */
+  private void shardSweep(Scheduler scheduler, OfferingCatalog catalog) {
+    System.out.println();
+    System.out.printf(Locale.ROOT, "cost sweep: a store's shards, one per node, beside small services (six pods a"
+        + " shard): us-east-1 catalog, plan price / fractional bound, %d seeds per cell (worst/mean; median ms)%n",
+        kindsSeeds);
+    int[] kindsList = {10, 60, 200};
+    StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%7s %7s", "SHARDS", "PODS"));
+    for (int kinds : kindsList) {
+      header.append(String.format(Locale.ROOT, " %22s", kinds + " KINDS"));
+    }
+    System.out.println(header);
+    double worst = 0;
+    double sum = 0;
+    int n = 0;
+    int within = 0;
+    for (int shards : new int[] {100, 300, 1_000, 2_500}) {
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%7d %7d", shards, 7 * shards));
+      for (int kinds : kindsList) {
+        double cellWorst = 0;
+        double cellSum = 0;
+        long[] millis = new long[kindsSeeds];
+        for (int seed = 1; seed <= kindsSeeds; seed++) {
+          Plan plan = scheduler.schedule(new SchedulingInput(SyntheticWorkloads.shardedStore(shards, kinds, seed),
+              List.of(), catalog));
+          double ratio = plan.costRatio();
+          millis[seed - 1] = plan.solveMillis();
+          cellWorst = Math.max(cellWorst, ratio);
+          cellSum += ratio;
+          worst = Math.max(worst, ratio);
+          sum += ratio;
+          n++;
+          within += ratio <= 1.03 ? 1 : 0;
+        }
+        Arrays.sort(millis);
+        line.append(String.format(Locale.ROOT, " %6.3f/%6.3f; %5d ms", cellWorst, cellSum / kindsSeeds,
+            millis[kindsSeeds / 2]));
+      }
+      System.out.println(line);
+    }
+    System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f, within 3%% of the bound: %d of %d plans%n", sum / n, worst,
+        within, n);
   }
 
   /**
