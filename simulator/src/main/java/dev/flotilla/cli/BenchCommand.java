@@ -120,36 +120,20 @@ public final class BenchCommand implements Callable<Integer> {
       header.append(String.format(Locale.ROOT, " %22s", kinds + " KINDS"));
     }
     System.out.println(header);
-    double worst = 0;
-    double sum = 0;
-    int n = 0;
-    int within = 0;
+    Tally tally = new Tally();
     for (int shards : new int[] {100, 300, 1_000, 2_500}) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%7d %7d", shards, 7 * shards));
       for (int kinds : kindsList) {
-        double cellWorst = 0;
-        double cellSum = 0;
-        long[] millis = new long[kindsSeeds];
         for (int seed = 1; seed <= kindsSeeds; seed++) {
-          Plan plan = scheduler.schedule(new SchedulingInput(SyntheticWorkloads.shardedStore(shards, kinds, seed),
-              List.of(), catalog));
-          double ratio = plan.costRatio();
-          millis[seed - 1] = plan.solveMillis();
-          cellWorst = Math.max(cellWorst, ratio);
-          cellSum += ratio;
-          worst = Math.max(worst, ratio);
-          sum += ratio;
-          n++;
-          within += ratio <= 1.03 ? 1 : 0;
+          tally.add(scheduler.schedule(new SchedulingInput(SyntheticWorkloads.shardedStore(shards, kinds, seed),
+              List.of(), catalog)));
         }
-        Arrays.sort(millis);
-        line.append(String.format(Locale.ROOT, " %6.3f/%6.3f; %5d ms", cellWorst, cellSum / kindsSeeds,
-            millis[kindsSeeds / 2]));
+        line.append(tally.closeCell());
       }
       System.out.println(line);
     }
-    System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f, within 3%% of the bound: %d of %d plans%n", sum / n, worst,
-        within, n);
+    System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f, within 3%% of the bound: %d of %d plans%n", tally.mean(),
+        tally.worst, tally.within, tally.n);
   }
 
   /**
@@ -168,11 +152,8 @@ public final class BenchCommand implements Callable<Integer> {
       header.append(String.format(Locale.ROOT, " %22s", kinds + " KINDS"));
     }
     System.out.println(header);
-    double worst = 0;
+    Tally tally = new Tally();
     String worstAt = "";
-    double sum = 0;
-    int n = 0;
-    int within = 0;
     int unschedulable = 0;
     double zoneWorst = 0;
     double zoneSum = 0;
@@ -181,41 +162,30 @@ public final class BenchCommand implements Callable<Integer> {
     for (int pods : podsList) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%7d", pods));
       for (int kinds : kindsList) {
-        double cellWorst = 0;
-        double cellSum = 0;
-        long[] millis = new long[kindsSeeds];
         for (int seed = 1; seed <= kindsSeeds; seed++) {
           Plan plan = scheduler.schedule(new SchedulingInput(SyntheticWorkloads.kinds(pods, kinds, seed, topology),
               List.of(), catalog));
-          double ratio = plan.costRatio();
           double zone = plan.zoneBoundPerHour() / plan.lowerBoundPerHour();
           zoneWorst = Math.max(zoneWorst, zone);
           zoneSum += zone;
           overZoneWorst = Math.max(overZoneWorst, plan.totalPricePerHour() / plan.zoneBoundPerHour());
           overZoneSum += plan.totalPricePerHour() / plan.zoneBoundPerHour();
           unschedulable += plan.unschedulable().size();
-          millis[seed - 1] = plan.solveMillis();
-          cellWorst = Math.max(cellWorst, ratio);
-          cellSum += ratio;
-          if (ratio > worst) {
-            worst = ratio;
+          if (plan.costRatio() > tally.worst) {
             worstAt = pods + " pods, " + kinds + " kinds, seed " + seed;
           }
-          sum += ratio;
-          n++;
-          within += ratio <= 1.03 ? 1 : 0;
+          tally.add(plan);
         }
-        Arrays.sort(millis);
-        line.append(String.format(Locale.ROOT, " %6.3f/%6.3f; %5d ms", cellWorst, cellSum / kindsSeeds,
-            millis[kindsSeeds / 2]));
+        line.append(tally.closeCell());
       }
       System.out.println(line);
     }
     System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f (%s), within 3%% of the bound: %d of %d plans; pods left"
-        + " unschedulable: %d%n", sum / n, worst, worstAt, within, n, unschedulable);
+        + " unschedulable: %d%n", tally.mean(), tally.worst, worstAt, tally.within, tally.n, unschedulable);
     if (topology) {
       System.out.printf(Locale.ROOT, "the bound with zone-pinned shares on their zones' shapes over the bound: mean %.3f,"
-          + " worst %.3f; plan price over it: mean %.3f, worst %.3f%n", zoneSum / n, zoneWorst, overZoneSum / n,
+          + " worst %.3f; plan price over it: mean %.3f, worst %.3f%n", zoneSum / tally.n, zoneWorst,
+          overZoneSum / tally.n,
           overZoneWorst);
     }
   }
@@ -276,5 +246,42 @@ public final class BenchCommand implements Callable<Integer> {
     long kinds = pods.stream().map(p -> p.requests()).distinct().count();
     System.out.printf(Locale.ROOT, "%-44s %7d %6d %6d %9d %9d %10.0f %7.3f%n", name, pods.size(), kinds,
         plan.nodeClaims().size(), median, millis[0], pods.size() * 1000.0 / Math.max(1, median), plan.costRatio());
+  }
+
+  /** Plan price over the bound as a cost sweep prints it: worst and mean per cell with its median time, and in all. */
+  private static final class Tally {
+    double worst;
+    int n;
+    int within;
+    private double sum;
+    private double cellWorst;
+    private double cellSum;
+    private final List<Long> cellMillis = new java.util.ArrayList<>();
+
+    void add(Plan plan) {
+      double ratio = plan.costRatio();
+      cellWorst = Math.max(cellWorst, ratio);
+      cellSum += ratio;
+      cellMillis.add(plan.solveMillis());
+      worst = Math.max(worst, ratio);
+      sum += ratio;
+      n++;
+      within += ratio <= 1.03 ? 1 : 0;
+    }
+
+    double mean() {
+      return sum / n;
+    }
+
+    /** The cell's figures, and a new cell begun. */
+    String closeCell() {
+      java.util.Collections.sort(cellMillis);
+      String cell = String.format(Locale.ROOT, " %6.3f/%6.3f; %5d ms", cellWorst, cellSum / cellMillis.size(),
+          cellMillis.get(cellMillis.size() / 2));
+      cellWorst = 0;
+      cellSum = 0;
+      cellMillis.clear();
+      return cell;
+    }
   }
 }
