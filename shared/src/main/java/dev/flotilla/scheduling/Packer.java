@@ -229,11 +229,13 @@ final class Packer {
     PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
     /**
      * As {@link #BOUND_THEN_GREEDY_BY_WORTH}, where a class capped per node sets how many nodes of a shape the bound
-     * buys (see {@link #SETS_NODE_COUNT}): its pods anchor first, each of their nodes fills with any pods left, and
-     * they open while what fills them pays for the node over the cheapest one they need alone. Run only where some
-     * class does ({@link #capsSetNodeCount}), beside the others: the cheapest plan is kept.
+     * buys (see {@link #SETS_NODE_COUNT}): its pods anchor first, each of their nodes fills with the pods left worth
+     * most there ({@link #fillByWorth}), and they open while what fills them pays for the node over the cheapest one
+     * they need alone. Run only where some
+     * class does ({@link #capsSetNodeCount}) and up to {@link #MORE_PACKINGS_CLASSES} classes (each trial node's fill
+     * weighs every class left), beside the others.
      */
-    BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH(true, false, false, GREEDY_BY_WORTH.anchorOrder);
+    BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH(true, false, true, GREEDY_BY_WORTH.anchorOrder);
 
     final boolean followBound;
     final boolean patternProgram;
@@ -353,22 +355,17 @@ final class Packer {
       itemsOfClass.computeIfAbsent(item.boundClass, k -> new ArrayList<>()).add(item);
     }
     followingBound = true;
-    // pods capped per node anchor first: each of their nodes then takes its share of the pods filling it
-    PodClass.Item[] anchors = order;
-    if (fillCappedNodes) {
-      anchors = order.clone();
-      Arrays.sort(anchors, Comparator.comparing((PodClass.Item i) -> PatternPacking.perNode(i.podClass)
-          == Integer.MAX_VALUE));
-    }
-    java.util.Set<Integer> setCount = new java.util.HashSet<>();
+    BitSet setCount = new BitSet();
+    List<PodClass.Item> anchors = new ArrayList<>(order.length);
     for (int s : shapeOrder) {
       NodeShape shape = shapes.get(s);
       setCount.clear();
+      alone.clear();
       for (FractionalBound.Assignment a : byShape.get(s)) {
         List<PodClass.Item> of = itemsOfClass.getOrDefault(a.podClass(), List.of());
         if (fillCappedNodes && !of.isEmpty()
             && setsNodeCount(bound, a, PatternPacking.perNode(of.getFirst().podClass))) {
-          setCount.add(a.podClass());
+          setCount.set(a.podClass());
         }
         int quota = (int) Math.floor(a.pods() + 1e-6);
         for (PodClass.Item item : itemsOfClass.getOrDefault(a.podClass(), List.of())) {
@@ -377,17 +374,33 @@ final class Packer {
           quota -= q;
         }
       }
+      // the pods that set the count anchor first, each of their nodes then filled before other nodes take the pods
+      anchors.clear();
+      for (PodClass.Item anchor : order) {
+        if (anchor.boundClass >= 0 && setCount.get(anchor.boundClass)) {
+          anchors.add(anchor);
+        }
+      }
+      for (PodClass.Item anchor : order) {
+        if (anchor.boundClass < 0 || !setCount.get(anchor.boundClass)) {
+          anchors.add(anchor);
+        }
+      }
       for (PodClass.Item anchor : anchors) {
         boolean ownFirst = anchor.quota > 0 && ownPodsFirst(anchor);
         while (anchor.quota > 0 && anchor.remaining > 0 && allows(anchor, shape) && limits.allows(shape)) {
           epoch++;
           picks.clear();
           OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);
-          // a node bought for a class that sets the count fills with whatever pods are left, not only those the
-          // bound's rounding left it: the pods that would fill it are gone once its share of them is
-          boolean setsCount = setCount.contains(anchor.boundClass);
+          // a node bought for a class that sets the count fills with the pods left worth most there, not only
+          // those the bound's rounding left it: the pods that would fill it are gone once its share of them is
+          boolean setsCount = anchor.boundClass >= 0 && setCount.get(anchor.boundClass);
           followingBound = !setsCount;
-          fill(trial, anchor, picks, ownFirst);
+          if (setsCount) {
+            fillByWorth(trial, anchor, items, picks);
+          } else {
+            fill(trial, anchor, picks, ownFirst);
+          }
           followingBound = true;
           if (picks.isEmpty() || trial.value / shape.price(trial.zoneMask) < BOUND_FILL_EFFICIENCY
               && !(setsCount && fillPaysForUpsize(anchor, trial, items, picks))) {
@@ -411,8 +424,12 @@ final class Packer {
    */
   static final double SETS_NODE_COUNT = 0.9;
 
+  /** Per anchor, while a shape is followed: the pods it took on a trial node, and the cheapest node for them alone. */
+  private final Map<PodClass.Item, double[]> alone = new HashMap<>();
+
   private static boolean setsNodeCount(FractionalBound.Result bound, FractionalBound.Assignment a, int cap) {
-    return cap < Integer.MAX_VALUE && a.pods() >= SETS_NODE_COUNT * cap * bound.nodes()[a.shape()];
+    double capped = (double) cap * bound.nodes()[a.shape()];
+    return cap < Integer.MAX_VALUE && a.pods() >= SETS_NODE_COUNT * capped && a.pods() <= capped * (1 + 1e-9) + 1e-6;
   }
 
   /** Whether, in {@code bound}, some class of {@code items} capped per node sets a shape's node count. */
@@ -421,11 +438,73 @@ final class Packer {
     for (PodClass.Item item : items) {
       int cap = PatternPacking.perNode(item.podClass);
       if (cap < Integer.MAX_VALUE) {
-        caps.put(item.boundClass, cap);
+        caps.putIfAbsent(item.boundClass, cap);
       }
     }
     return !caps.isEmpty() && bound.assignments().stream().anyMatch(a -> caps.containsKey(a.podClass())
         && setsNodeCount(bound, a, caps.get(a.podClass())));
+  }
+
+  /**
+   * Fills {@code node} with {@code anchor}'s pods, then with the set of pods free of per-node topology worth most at
+   * the bound's prices that its room holds ({@link PatternSearch}), then as {@link #fill} does with what room is left.
+   */
+  private void fillByWorth(OpenNode node, PodClass.Item anchor, List<PodClass.Item> items, List<int[]> picks) {
+    int n = bulk(node, anchor);
+    if (n <= 0) {
+      return;
+    }
+    take(node, anchor, n, picks);
+    int shapeIndex = node.shape.index;
+    int capacityBit = 1 << node.shape.capacityType.ordinal();
+    List<PodClass.Item> free = new ArrayList<>();
+    for (PodClass.Item item : items) {
+      PodClass c = item.podClass;
+      if (item != anchor && item.available(epoch) > 0 && c.matches.length == 0 && c.repels.length == 0
+          && c.capGroups.length == 0 && !c.selfRepelling && c.needs.length == 0 && !c.follower
+          && (item.capacityTypeMask & capacityBit) != 0 && groupShapes.get(item.group).get(shapeIndex)
+          && (zones(item) & node.zoneMask) != 0 && Dims.fits(c.requests, node.room)) {
+        free.add(item);
+      }
+    }
+    if (!free.isEmpty()) {
+      long[][] requests = new long[free.size()][];
+      long[] zoneMasks = new long[free.size()];
+      int[] most = new int[free.size()];
+      double[] worth = new double[free.size()];
+      for (int k = 0; k < free.size(); k++) {
+        PodClass.Item item = free.get(k);
+        requests[k] = item.podClass.requests;
+        zoneMasks[k] = zones(item);
+        most[k] = item.available(epoch);
+        worth[k] = item.value;
+      }
+      PatternSearch search = new PatternSearch(node.room.clone(), requests, zoneMasks, most, worth,
+          PatternPacking.BUDGET).run(node.zoneMask);
+      for (int k = 0; k < free.size(); k++) {
+        if (search.best[k] > 0) {
+          take(node, free.get(k), search.best[k], picks);
+        }
+      }
+    }
+    for (PodClass.Item pick = choose(node); pick != null; pick = choose(node)) {
+      int more = bulk(node, pick);
+      if (more <= 0) {
+        break;
+      }
+      take(node, pick, more, picks);
+    }
+  }
+
+  /** Places {@code n} of the item's pods on a node only tried, counting them taken for this trial. */
+  private void take(OpenNode node, PodClass.Item item, int n, List<int[]> picks) {
+    place(node, item, n);
+    if (item.simEpoch != epoch) {
+      item.simEpoch = epoch;
+      item.simTaken = 0;
+    }
+    item.simTaken += n;
+    picks.add(new int[] {item.index, n});
   }
 
   /**
@@ -436,22 +515,35 @@ final class Packer {
   private boolean fillPaysForUpsize(PodClass.Item anchor, OpenNode trial, List<PodClass.Item> items,
       List<int[]> picks) {
     int taken = taken(anchor, items, picks);
+    double[] known = alone.get(anchor);
+    if (known == null || known[0] != taken) {
+      known = new double[] {taken, aloneAt(anchor, taken)};
+      alone.put(anchor, known);
+    }
+    double rest = trial.value - anchor.value * taken;
+    return rest >= BOUND_FILL_EFFICIENCY * (trial.shape.price(trial.zoneMask) - known[1]);
+  }
+
+  /** The cheapest node of the anchor's group, capacity types and zones that holds {@code taken} of its pods alone. */
+  private double aloneAt(PodClass.Item anchor, int taken) {
     long[] need = anchor.podClass.requests.clone();
     for (int r = 0; r < need.length; r++) {
       need[r] *= taken;
     }
     // the trial's own shape holds them: there is always one
-    double alone = Double.POSITIVE_INFINITY;
+    double cheapest = Double.POSITIVE_INFINITY;
     BitSet group = groupShapes.get(anchor.group);
     for (int s = group.nextSetBit(0); s >= 0; s = group.nextSetBit(s + 1)) {
       NodeShape other = shapes.get(s);
+      if ((anchor.capacityTypeMask & 1 << other.capacityType.ordinal()) == 0) {
+        continue;
+      }
       double price = other.price(anchor.zoneMask);
-      if (price < alone && Dims.fits(need, other.room) && limits.allows(other)) {
-        alone = price;
+      if (price < cheapest && Dims.fits(need, other.room) && limits.allows(other)) {
+        cheapest = price;
       }
     }
-    double rest = trial.value - anchor.value * taken;
-    return rest >= BOUND_FILL_EFFICIENCY * (trial.shape.price(trial.zoneMask) - alone);
+    return cheapest;
   }
 
   /**

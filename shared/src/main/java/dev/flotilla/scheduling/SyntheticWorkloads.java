@@ -221,7 +221,8 @@ public final class SyntheticWorkloads {
 
   /**
    * A store of {@code shards} pods (500m, 2 GiB), one per node by hostname anti-affinity, beside {@code kinds}
-   * deployments of small services (100–450m, 256 MiB–1.6 GiB) with six pods a shard in all: pods that need a node each
+   * deployments of small services (100–450m, 256 MiB–1.6 GiB, each its own requests; at most 352 kinds) with six
+   * pods a shard in all: pods that need a node each
    * set how many nodes there are, and the services fill them, as a sharded database or a per-node cache does in a
    * cluster of small services.
    */
@@ -234,8 +235,8 @@ public final class SyntheticWorkloads {
       long memory;
       do {
         cpu = 50L * (2 + random.nextInt(8));
-        memory = (256 + 128L * random.nextInt(12)) * MIB;
-      } while (!seen.add(cpu + "/" + memory) && seen.size() < 96);
+        memory = (256 + 32L * random.nextInt(44)) * MIB;
+      } while (!seen.add(cpu + "/" + memory));
       PendingPod service = PendingPod.builder("shop/svc" + k + "-0").labels(Map.of("app", "svc" + k))
           .ownerKind("ReplicaSet").requests(Resources.of(cpu, memory)).build();
       int replicas = shards * 6 / kinds + (k < shards * 6 % kinds ? 1 : 0);

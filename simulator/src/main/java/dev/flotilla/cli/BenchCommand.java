@@ -36,7 +36,7 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Seeds per cell of the sweep over pod kinds (default: ${DEFAULT-VALUE}; 0 skips it).")
   int kindsSeeds;
 
-  @Option(names = "--only-kinds", description = "Run only the speed and cost sweep over pod kinds.")
+  @Option(names = "--only-kinds", description = "Run only the speed and cost sweeps over pod kinds (and the store's).")
   boolean onlyKinds;
 
   @Option(names = "--fingerprints",
@@ -121,19 +121,22 @@ public final class BenchCommand implements Callable<Integer> {
     }
     System.out.println(header);
     Tally tally = new Tally();
+    int unschedulable = 0;
     for (int shards : new int[] {100, 300, 1_000, 2_500}) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%7d %7d", shards, 7 * shards));
       for (int kinds : kindsList) {
         for (int seed = 1; seed <= kindsSeeds; seed++) {
-          tally.add(scheduler.schedule(new SchedulingInput(SyntheticWorkloads.shardedStore(shards, kinds, seed),
-              List.of(), catalog)));
+          Plan plan = scheduler.schedule(new SchedulingInput(SyntheticWorkloads.shardedStore(shards, kinds, seed),
+              List.of(), catalog));
+          unschedulable += plan.unschedulable().size();
+          tally.add(plan);
         }
         line.append(tally.closeCell());
       }
       System.out.println(line);
     }
-    System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f, within 3%% of the bound: %d of %d plans%n", tally.mean(),
-        tally.worst, tally.within, tally.n);
+    System.out.printf(Locale.ROOT, "mean %.3f, worst %.3f, within 3%% of the bound: %d of %d plans; pods left"
+        + " unschedulable: %d%n", tally.mean(), tally.worst, tally.within, tally.n, unschedulable);
   }
 
   /**
@@ -192,7 +195,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   /**
    * One line per plan of the bench's workloads (the speed workloads, mixed workloads of 1,000 to 10,000 pods with
-   * seeds 1 to 4, and the kinds sweep with seed 1), then a digest of them all.
+   * seeds 1 to 4, and the kinds and store sweeps with seed 1), then a digest of them all.
    */
   private void fingerprints(Scheduler scheduler, OfferingCatalog usEast1, OfferingCatalog fake) {
     java.util.Map<String, SchedulingInput> inputs = new java.util.LinkedHashMap<>();
@@ -211,6 +214,14 @@ public final class BenchCommand implements Callable<Integer> {
             kinds, 1), List.of(), usEast1));
         inputs.put("topology " + pods + "/" + kinds + " seed 1", new SchedulingInput(SyntheticWorkloads.kinds(pods,
             kinds, 1, true), List.of(), usEast1));
+      }
+    }
+    inputs.put("store 1430/200 seed 1", new SchedulingInput(SyntheticWorkloads.shardedStore(1_430, 200, 1), List.of(),
+        usEast1));
+    for (int shards : new int[] {100, 300, 1_000, 2_500}) {
+      for (int kinds : new int[] {10, 60, 200}) {
+        inputs.put("store " + shards + "/" + kinds + " seed 1", new SchedulingInput(SyntheticWorkloads.shardedStore(
+            shards, kinds, 1), List.of(), usEast1));
       }
     }
     StringBuilder all = new StringBuilder();
