@@ -197,8 +197,9 @@ final class Packer {
    * finely; a greedy packing by the pods' worth does best where rounding the bound's small nodes wastes room; the
    * pattern program does best where pods are large for the nodes and few kinds repeat (most deployments), and is
    * only run there. On mixes of many kinds with few pods each, opening nodes for the most CPU-heavy or the most
-   * memory-heavy pods first (after following the bound, or not) often wins; those four run only up to
-   * {@link #MORE_PACKINGS_CLASSES} classes, as each packing's time grows with the classes. The scheduler runs each
+   * memory-heavy pods first (after following the bound, or not) often wins; those four, and the packing for pods
+   * that set the node count, run only up to {@link #MORE_PACKINGS_CLASSES} classes, as each packing's time grows with
+   * the classes. The scheduler runs each
    * and keeps the cheapest plan; the earlier strategy wins ties.
    */
   enum Strategy {
@@ -446,15 +447,25 @@ final class Packer {
   }
 
   /**
-   * Fills {@code node} with {@code anchor}'s pods, then with the set of pods free of per-node topology worth most at
-   * the bound's prices that its room holds ({@link PatternSearch}), then as {@link #fill} does with what room is left.
+   * Fills {@code node} with as many of {@code anchor}'s pods as it may take, then with the pods that follow others by
+   * hostname affinity and may join it (as {@link #choose} puts them first), then with the most valuable set of pods
+   * free of per-node topology that its room holds, at the bound's prices (the best {@link PatternSearch} finds in its
+   * budget), then as {@link #fill} does with what room is left.
    */
   private void fillByWorth(OpenNode node, PodClass.Item anchor, List<PodClass.Item> items, List<int[]> picks) {
-    int n = bulk(node, anchor);
-    if (n <= 0) {
+    for (int n = bulk(node, anchor); n > 0; n = bulk(node, anchor)) {
+      take(node, anchor, n, picks);
+    }
+    if (picks.isEmpty()) {
       return;
     }
-    take(node, anchor, n, picks);
+    for (PodClass.Item pick = choose(node); pick != null && pick.podClass.follower; pick = choose(node)) {
+      int n = bulk(node, pick);
+      if (n <= 0) {
+        break;
+      }
+      take(node, pick, n, picks);
+    }
     int shapeIndex = node.shape.index;
     int capacityBit = 1 << node.shape.capacityType.ordinal();
     List<PodClass.Item> free = new ArrayList<>();
@@ -520,17 +531,23 @@ final class Packer {
       known = new double[] {taken, aloneAt(anchor, taken)};
       alone.put(anchor, known);
     }
+    if (Double.isInfinite(known[1])) {
+      return false;
+    }
     double rest = trial.value - anchor.value * taken;
     return rest >= BOUND_FILL_EFFICIENCY * (trial.shape.price(trial.zoneMask) - known[1]);
   }
 
-  /** The cheapest node of the anchor's group, capacity types and zones that holds {@code taken} of its pods alone. */
+  /**
+   * The cheapest node of the anchor's group, capacity types and zones that holds {@code taken} of its pods alone
+   * (infinite where none does); found when the anchor first takes that many on a shape followed, the limits as they
+   * were then (they only tighten, so the price found is at most the one now).
+   */
   private double aloneAt(PodClass.Item anchor, int taken) {
     long[] need = anchor.podClass.requests.clone();
     for (int r = 0; r < need.length; r++) {
       need[r] *= taken;
     }
-    // the trial's own shape holds them: there is always one
     double cheapest = Double.POSITIVE_INFINITY;
     BitSet group = groupShapes.get(anchor.group);
     for (int s = group.nextSetBit(0); s >= 0; s = group.nextSetBit(s + 1)) {

@@ -227,6 +227,9 @@ public final class SyntheticWorkloads {
    * cluster of small services.
    */
   public static List<PendingPod> shardedStore(int shards, int kinds, long seed) {
+    if (kinds > 352) {
+      throw new IllegalArgumentException("a store's services have at most 352 kinds of requests, not " + kinds);
+    }
     SplittableRandom random = new SplittableRandom(seed * 31 + kinds);
     List<PendingPod> pods = new ArrayList<>(shards * 7);
     java.util.Set<String> seen = new java.util.HashSet<>();

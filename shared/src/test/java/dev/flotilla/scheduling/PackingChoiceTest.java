@@ -57,17 +57,21 @@ class PackingChoiceTest {
 
   @Test
   void shardsThatTakeANodeEachHaveTheirNodesFilledByTheServicesBesideThem() {
-    // 300 shards set the node count; the greedy packings put the small services on large nodes first and opened 219
-    // shards alone on nodes 40% idle, 14.4% above the bound; filling the shards' nodes from every pod left, greedily,
-    // 4.9%; with the set of pods worth most there, 2.6%
-    SchedulingInput input = new SchedulingInput(SyntheticWorkloads.shardedStore(300, 60, 2), List.of(), CATALOG);
+    // 300 shards set the node count; the greedy packings put the small services on large nodes first and opened 161 to
+    // 225 shards alone on nodes 40% idle, 12.0% to 15.2% above the bound; filling the shards' nodes from every pod
+    // left, greedily, 4.2% to 4.9%; with the most valuable set of pods there, 2.6% to 4.0%
+    for (long seed = 1; seed <= 3; seed++) {
+      SchedulingInput input = new SchedulingInput(SyntheticWorkloads.shardedStore(300, 60, seed), List.of(),
+          CATALOG);
 
-    Plan plan = new Scheduler().schedule(input);
+      Plan plan = new Scheduler().schedule(input);
 
-    PlanInvariants.check(input, plan);
-    assertThat(plan.unschedulable()).isEmpty();
-    assertThat(plan.nodeClaims()).noneMatch(c -> c.pods().size() == 1 && c.pods().getFirst().startsWith("store/"));
-    assertThat(plan.totalPricePerHour()).isBetween(plan.lowerBoundPerHour(), 1.035 * plan.lowerBoundPerHour());
+      PlanInvariants.check(input, plan);
+      assertThat(plan.unschedulable()).isEmpty();
+      assertThat(plan.nodeClaims()).noneMatch(c -> c.pods().size() == 1
+          && c.pods().getFirst().startsWith("store/"));
+      assertThat(plan.totalPricePerHour()).isBetween(plan.lowerBoundPerHour(), 1.045 * plan.lowerBoundPerHour());
+    }
   }
 
   @Test
