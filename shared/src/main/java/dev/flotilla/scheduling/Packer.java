@@ -669,13 +669,7 @@ final class Packer {
           }
           break;
         }
-        place(node, pick, n);
-        if (pick.simEpoch != epoch) {
-          pick.simEpoch = epoch;
-          pick.simTaken = 0;
-        }
-        pick.simTaken += n;
-        picks.add(new int[] {pick.index, n});
+        take(node, pick, n, picks);
         pick = choose(node);
       }
       if (localZones == 0) {
