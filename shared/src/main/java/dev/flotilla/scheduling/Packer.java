@@ -199,8 +199,7 @@ final class Packer {
    * only run there. On mixes of many kinds with few pods each, opening nodes for the most CPU-heavy or the most
    * memory-heavy pods first (after following the bound, or not) often wins; those four, and the packing for pods
    * that set the node count, run only up to {@link #MORE_PACKINGS_CLASSES} classes, as each packing's time grows with
-   * the classes. The scheduler runs each
-   * and keeps the cheapest plan; the earlier strategy wins ties.
+   * the classes. The scheduler runs each and keeps the cheapest plan; the earlier strategy wins ties.
    */
   enum Strategy {
     BOUND_THEN_CPU_HEAVY_FIRST(true, false, false, Comparator.comparingDouble((PodClass.Item i) ->
@@ -232,9 +231,8 @@ final class Packer {
      * As {@link #BOUND_THEN_GREEDY_BY_WORTH}, where a class capped per node sets how many nodes of a shape the bound
      * buys (see {@link #SETS_NODE_COUNT}): its pods anchor first, each of their nodes fills with the pods left worth
      * most there ({@link #fillByWorth}), and they open while what fills them pays for the node over the cheapest one
-     * they need alone. Run only where some
-     * class does ({@link #capsSetNodeCount}) and up to {@link #MORE_PACKINGS_CLASSES} classes (each trial node's fill
-     * weighs every class left), beside the others.
+     * they need alone. Run only where some class does ({@link #capsSetNodeCount}) and up to
+     * {@link #MORE_PACKINGS_CLASSES} classes (each trial node's fill weighs every class left), beside the others.
      */
     BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH(true, false, true, GREEDY_BY_WORTH.anchorOrder);
 
@@ -393,8 +391,8 @@ final class Packer {
           epoch++;
           picks.clear();
           OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);
-          // a node bought for a class that sets the count fills with the pods left worth most there, not only
-          // those the bound's rounding left it: the pods that would fill it are gone once its share of them is
+          // a node bought for a class that sets the count fills from every pod left, not only from those the bound
+          // assigns this shape: once the shape's first nodes took those, the rest would open nearly empty
           boolean setsCount = anchor.boundClass >= 0 && setCount.get(anchor.boundClass);
           followingBound = !setsCount;
           if (setsCount) {
