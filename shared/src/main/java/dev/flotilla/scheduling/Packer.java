@@ -367,7 +367,7 @@ final class Packer {
           setCount.set(a.podClass());
         }
         int quota = (int) Math.floor(a.pods() + 1e-6);
-        for (PodClass.Item item : itemsOfClass.getOrDefault(a.podClass(), List.of())) {
+        for (PodClass.Item item : of) {
           int q = Math.min(quota, item.remaining);
           item.quota = q;
           quota -= q;
@@ -469,8 +469,7 @@ final class Packer {
     List<PodClass.Item> free = new ArrayList<>();
     for (PodClass.Item item : items) {
       PodClass c = item.podClass;
-      if (item != anchor && item.available(epoch) > 0 && c.matches.length == 0 && c.repels.length == 0
-          && c.capGroups.length == 0 && !c.selfRepelling && c.needs.length == 0 && !c.follower
+      if (item != anchor && item.available(epoch) > 0 && c.countsInNoNodeGroup() && c.needs.length == 0 && !c.follower
           && (item.capacityTypeMask & capacityBit) != 0 && groupShapes.get(item.group).get(shapeIndex)
           && (zones(item) & node.zoneMask) != 0 && Dims.fits(c.requests, node.room)) {
         free.add(item);

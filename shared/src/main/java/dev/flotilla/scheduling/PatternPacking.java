@@ -58,7 +58,7 @@ final class PatternPacking {
     Map<PodClass, List<Long>> cappedZones = new java.util.HashMap<>();
     for (PodClass.Item item : items) {
       PodClass c = item.podClass;
-      boolean free = c.matches.length == 0 && c.repels.length == 0 && c.capGroups.length == 0 && !c.selfRepelling;
+      boolean free = c.countsInNoNodeGroup();
       // a pattern knows nothing of the pods a node must hold for another's hostname affinity
       if (item.remaining == 0 || c.needs.length > 0 || !(free || capped && onlyOwnCaps(c, matchedBy, heldBy))) {
         continue;

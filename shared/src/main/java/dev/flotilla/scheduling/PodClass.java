@@ -61,6 +61,11 @@ final class PodClass {
     this.requests = requests;
   }
 
+  /** No per-node constraint counts it, holds it or caps it: any node with room may take any number of its pods. */
+  boolean countsInNoNodeGroup() {
+    return matches.length == 0 && repels.length == 0 && capGroups.length == 0 && !selfRepelling;
+  }
+
   /** A share of a class pinned to some zones and capacity types: what the packer places. */
   static final class Item {
     final int index;

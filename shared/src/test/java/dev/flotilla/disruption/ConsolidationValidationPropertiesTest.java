@@ -66,11 +66,8 @@ class ConsolidationValidationPropertiesTest {
       String name = "node-" + n;
       if (spec.initializing()) {
         // Ready a moment ago with its pods planned there and not bound: they wait for the Nominate
-        List<NodeState.NodePod> planned = fitting(cluster, spec, n);
-        dev.flotilla.claims.Claim claim = cluster.node(name, spec.type(), planned);
-        claim = cluster.store.transition(claim, claim.withKinds(dev.flotilla.claims.PodKind.of(
-            planned.stream().map(NodeState.NodePod::pod).toList())));
-        cluster.mirror(name, claim, List.of(), false, List.of(dev.flotilla.binding.StartupTaint.INITIALIZING));
+        cluster.readyWithPlanned(name, spec.type(), fitting(cluster, spec, n),
+            List.of(dev.flotilla.binding.StartupTaint.INITIALIZING));
       } else {
         cluster.node(name, spec.type(), fitting(cluster, spec, n));
       }

@@ -128,10 +128,7 @@ class ConsolidationValidationTest {
 
   /** An m7i.large node just Ready, the pod planned for it reserved and not bound yet. */
   private Claim readyWithPlanned(String node, PendingPod planned) {
-    Claim ready = cluster.node(node, "m7i.large", List.of(running(planned)));
-    cluster.store.transition(ready, ready.withKinds(PodKind.of(List.of(planned))));
-    cluster.mirror(node, ready, List.of(), false);
-    return ready;
+    return cluster.readyWithPlanned(node, "m7i.large", List.of(running(planned)), List.of());
   }
 
   @Test

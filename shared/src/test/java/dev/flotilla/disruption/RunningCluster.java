@@ -89,6 +89,19 @@ public final class RunningCluster {
     return ready;
   }
 
+  /**
+   * A node just Ready, the pods planned for it reserved by its claim and not bound yet (the mirror shows none),
+   * carrying {@code taints}.
+   */
+  public Claim readyWithPlanned(String node, String instanceType, List<NodeState.NodePod> planned,
+      List<dev.flotilla.model.Taint> taints) {
+    Claim ready = node(node, instanceType, planned);
+    ready = store.transition(ready, ready.withKinds(dev.flotilla.claims.PodKind.of(
+        planned.stream().map(NodeState.NodePod::pod).toList())));
+    mirror(node, ready, List.of(), false, taints);
+    return ready;
+  }
+
   /** Writes the node's state document as the forwarder's mirror does. */
   public void mirror(String node, Claim claim, List<NodeState.NodePod> pods, boolean doNotDisrupt) {
     mirror(node, claim, pods, doNotDisrupt, List.of());
