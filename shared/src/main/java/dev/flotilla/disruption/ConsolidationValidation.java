@@ -63,9 +63,25 @@ final class ConsolidationValidation {
   private final Set<String> initializing = new HashSet<>();
   /** {@link #settledWithoutAction}, once worked out. */
   private Set<String> settledWithout;
+  /** The cluster as it is, where this one is as it will be once the replaces waiting have drained; else null. */
+  private final ConsolidationValidation asItIs;
 
+  /**
+   * The cluster a search's actions are checked on: as it will be once the replaces still waiting for their
+   * replacements have drained. Their nodes are gone and their pods settling; their replacements take pods (those
+   * not joined yet as the nodes they will be), as Karpenter schedules the pods of the nodes it is deleting with each
+   * candidate's. On the cluster as it is, an action could count on the room those pods are about to take, and be
+   * abandoned when they take it. An action must land on the cluster as it is too: a delete drains at once, while
+   * those nodes still run their pods and their replacements take none.
+   */
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools) {
-    this(view, pools, Set.of(), true);
+    this(view, pools, Set.of(), true, true);
+  }
+
+  /** The cluster as it is now, as a replace whose replacements are ready is checked; see below. */
+  ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening,
+      boolean settling) {
+    this(view, pools, opening, settling, false);
   }
 
   /**
@@ -74,24 +90,42 @@ final class ConsolidationValidation {
    * @param settling whether the pods still settling queue too: those reserved on claims whose node has not joined
    *     yet (pending meanwhile) and those a drain evicts; without them, what the cluster will look like once they
    *     have landed where they are going
+   * @param ahead whether the replaces still waiting count as done (see the two-argument constructor)
    */
-  ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening,
-      boolean settling) {
+  private ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening,
+      boolean settling, boolean ahead) {
     this.view = view;
     this.pools = pools;
     Set<String> draining = new HashSet<>();
     Set<String> openingNodes = new HashSet<>();
     Map<String, Claim> byId = new java.util.HashMap<>();
     view.claims().forEach(c -> byId.put(c.id(), c));
+    Set<String> receiving = new HashSet<>();
+    for (Claim c : ahead ? view.claims() : List.<Claim>of()) {
+      for (String id : c.state().live() ? c.replaces() : List.<String>of()) {
+        Claim old = byId.get(id);
+        if (old != null && old.state() == ClaimState.Initialized && old.nodeName() != null) {
+          draining.add(old.nodeName());
+          receiving.add(c.id());
+        }
+      }
+    }
+    asItIs = receiving.isEmpty() ? null : new ConsolidationValidation(view, pools, opening, settling, false);
+    Set<String> mirrored = new HashSet<>();
+    view.nodes().forEach(n -> mirrored.add(n.node()));
     for (Claim c : view.claims()) {
       if (c.state() == ClaimState.Draining && c.nodeName() != null) {
         draining.add(c.nodeName());
       }
-      if (c.nodeName() != null && opening.contains(c.id())) {
+      if (c.nodeName() != null && (opening.contains(c.id()) || receiving.contains(c.id()))) {
         openingNodes.add(c.nodeName());
       }
-      if (c.nodeName() != null && !opening.contains(c.id()) && ReplacementHold.holds(c, byId::get, view.now())) {
+      if (c.nodeName() != null && !opening.contains(c.id()) && !receiving.contains(c.id())
+          && ReplacementHold.holds(c, byId::get, view.now())) {
         held.add(c.nodeName());
+      }
+      if (receiving.contains(c.id()) && (c.nodeName() == null || !mirrored.contains(c.nodeName()))) {
+        addOnItsWay(c);
       }
     }
     Map<String, PendingPod> running = Consolidator.runningByName(view);
@@ -132,7 +166,12 @@ final class ConsolidationValidation {
    * a drain already evicted that the action leaves without room (they would land without it). Where they
    * queue matters (the first take the room they like best), and the cluster's scheduler takes them as their
    * controllers make them again, in an order no one sets: they are queued in the order the action lists their
-   * nodes and, where that differs, in the mirror's order too, and each must land both times.
+   * nodes and, where that differs, in the mirror's order too, and each must land both times. Where the nodes they
+   * go to score alike, the scheduler picks one of them at random, so a replace by several nodes sized tight lands
+   * one way and strands a pod another: the replacements join in the plan's order and in the reverse order too, and
+   * the pods must land both times. Checked in one order only, a replace by four nodes that landed when it was found
+   * stranded a pod once they were ready, on a cluster that had not changed, and was abandoned and found again every
+   * six minutes.
    */
   List<String> stranded(List<ConsolidationPlan.Candidate> removed, List<NodeClaim> replacements) {
     List<NodeState> listed = new ArrayList<>();
@@ -144,13 +183,17 @@ final class ConsolidationValidation {
       }
     }
     List<NodeState> mirrored = present.values().stream().filter(n -> removing.contains(n.node())).toList();
-    List<String> stranded = strandedIn(listed, replacements);
+    Set<String> stranded = new java.util.LinkedHashSet<>(strandedIn(listed, replacements));
     if (!mirrored.equals(listed)) {
-      Set<String> more = new java.util.LinkedHashSet<>(stranded);
-      more.addAll(strandedIn(mirrored, replacements));
-      stranded = List.copyOf(more);
+      stranded.addAll(strandedIn(mirrored, replacements));
     }
-    return stranded;
+    if (replacements.size() > 1) {
+      stranded.addAll(strandedIn(listed, replacements.reversed()));
+    }
+    if (asItIs != null) {
+      stranded.addAll(asItIs.stranded(removed, replacements));
+    }
+    return List.copyOf(stranded);
   }
 
   private List<String> strandedIn(List<NodeState> gone, List<NodeClaim> replacements) {
@@ -246,18 +289,54 @@ final class ConsolidationValidation {
     if (type == null) {
       return false;
     }
+    join(name, type, r.zone(), r.capacityType(), r.nodePool());
+    return true;
+  }
+
+  /**
+   * A replacement not joined yet, as the node it will be. Its launch not settled (no type yet), it is left out, and the
+   * pods waiting for it count on no room.
+   */
+  private void addOnItsWay(Claim c) {
+    InstanceType type = c.instanceType() == null || c.zone() == null ? null : view.catalog().type(c.instanceType());
+    if (type != null) {
+      join("~on-its-way-" + c.id(), type, c.zone(), c.capacityType(), c.nodePool());
+    }
+  }
+
+  /**
+   * A node that is to join, as the cluster's scheduler will have it: its type's allocatable, with the pods of the
+   * DaemonSets that select it running. Given only the room they leave, its scores (the share of its allocatable in
+   * use) differ from the joined node's, and a tight replace the check landed was then found stranding a pod when its
+   * replacements were ready, on a cluster that had not changed, and abandoned every few minutes.
+   */
+  private void join(String name, InstanceType type, String zone, dev.flotilla.model.CapacityType capacityType,
+      String nodePool) {
+    Map<String, String> labels = labels(name, type, zone, capacityType, nodePool);
+    NodePool pool = pools.get(nodePool);
+    binder.addNode(name, labels, pool == null ? List.of() : pool.taints(),
+        dev.flotilla.catalog.NodeCapacity.allocatable(type));
+    for (PendingPod ds : view.daemonSets()) {
+      if (ds.nodeSelector().entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())))
+          && (ds.requiredTerms().isEmpty() || ds.requiredTerms().stream()
+              .anyMatch(term -> term.stream().allMatch(r -> r.matches(labels))))) {
+        binder.bound(name, ds.toBuilder().name(ds.name() + "~" + name).build());
+      }
+    }
+  }
+
+  private Map<String, String> labels(String name, InstanceType type, String zone,
+      dev.flotilla.model.CapacityType capacityType, String nodePool) {
     Map<String, String> labels = new LinkedHashMap<>(NodeLabels.of(type));
-    labels.put(WellKnownLabels.ZONE, r.zone());
+    labels.put(WellKnownLabels.ZONE, zone);
     NodeLabels.putRegion(labels, view.catalog().region());
-    labels.put(WellKnownLabels.CAPACITY_TYPE, r.capacityType().label());
+    labels.put(WellKnownLabels.CAPACITY_TYPE, capacityType.label());
     labels.put(WellKnownLabels.HOSTNAME, name);
-    NodePool pool = pools.get(r.nodePool());
+    NodePool pool = pools.get(nodePool);
     if (pool != null) {
       labels.put(WellKnownLabels.NODEPOOL, pool.name());
       labels.putAll(pool.labels());
     }
-    // the claim's room is what is left once its DaemonSets run: the replacement takes only the displaced pods
-    binder.addNode(name, NodeLabels.withAliases(labels), pool == null ? List.of() : pool.taints(), r.allocatable());
-    return true;
+    return NodeLabels.withAliases(labels);
   }
 }

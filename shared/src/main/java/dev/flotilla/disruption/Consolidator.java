@@ -111,6 +111,9 @@ public final class Consolidator {
   private Seen seen;
   /** The cluster as kube-scheduler sees it, loaded at the first check of a search. */
   private ConsolidationValidation validation;
+  /** Where the pods of the nodes a replace waits on settle ({@link Settled}), for the view {@link #settledFor}. */
+  private Settled settled;
+  private Seen settledFor;
 
   /** What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time. */
   public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
@@ -617,14 +620,29 @@ public final class Consolidator {
     if (seen == null || seen.view() != view) {
       seen = Seen.of(view);
     }
+    // the nodes a replace still waits on go once their replacements are ready, and their pods then take room in the
+    // replacements and in the others' spare room: each try sees that room taken (see Settled)
+    List<Candidate> replaced = new ArrayList<>();
+    for (Candidate c : owned) {
+      if (seen.leaving().contains(c.claim().id()) && gone.add(c.claim().id())) {
+        replaced.add(c);
+      }
+    }
+    Settled settled = settled(owned, view);
     // a node with less room than the least any displaced pod asks for takes none of them: left out, it costs the
     // scheduling nothing, where a thousand full nodes and their pods' topology were most of a try
     Resources least = NewNodeFloor.least(pods);
     List<InFlightNode> stay = new ArrayList<>();
     List<Resources> free = new ArrayList<>();
+    for (Staying node : settled.receiving()) {
+      if (least.fitsIn(node.free())) {
+        stay.add(node.node());
+        free.add(node.free());
+      }
+    }
     for (Candidate c : owned) {
       if (!gone.contains(c.claim().id()) && c.claim().instanceType() != null) {
-        Staying node = seen.staying(c);
+        Staying node = settled.staying(seen.staying(c));
         if (least.fitsIn(node.free())) {
           stay.add(node.node());
           free.add(node.free());
@@ -637,14 +655,19 @@ public final class Consolidator {
       refusal = "at least " + floor + " new nodes needed (pods that keep their own kind off their node)";
       return null;
     }
-    // the pools' usage without the removed nodes' claims
+    // the pools' usage without the removed nodes' claims, nor those of the nodes a replace waits on (their
+    // replacements count already)
     Map<String, Resources> usage = new HashMap<>(seen.poolUsage());
-    Provisioner.poolUsage(removed.stream().map(Candidate::claim).toList(), view.catalog())
+    List<Claim> going = new ArrayList<>();
+    removed.forEach(c -> going.add(c.claim()));
+    replaced.forEach(c -> going.add(c.claim()));
+    Provisioner.poolUsage(going, view.catalog())
         .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
     // a new node gives up what its DaemonSets take; the nodes that stay already list their DaemonSets' pods
     // zone spreads count the pods that stay where they run, as the cluster's scheduler will
     Set<String> removedNodes = new LinkedHashSet<>();
     removed.forEach(c -> removedNodes.add(c.state().node()));
+    replaced.forEach(c -> removedNodes.add(c.state().node()));
     List<PlacedPod> leaving = new ArrayList<>();
     removedNodes.forEach(node -> leaving.addAll(seen.placed().getOrDefault(node, List.of())));
     RunningPods running = seen.running().without(leaving);
@@ -710,6 +733,87 @@ public final class Consolidator {
     return plan;
   }
 
+  /**
+   * Where the pods of the nodes a replace waits on go when those nodes drain, worked out once per view: planned
+   * alone, as the replace planned them, onto the replacements (those in flight as the nodes they will be) and the
+   * others' spare room. Each try then plans its own pods on the room they leave, as Karpenter schedules the pods of
+   * the nodes it is deleting with every candidate's. Counted free, that room was given to a second action while the
+   * first waited, and the second was abandoned once the first drained, its replacement launched for nothing.
+   *
+   * @param onto the pods each node takes, by claim
+   * @param receiving the replacements still in flight, as nodes that stay, with what they take
+   */
+  private record Settled(Map<String, List<PendingPod>> onto, List<Staying> receiving) {
+    static final Settled NONE = new Settled(Map.of(), List.of());
+
+    /** {@code node} with the pods that settle on it as well. */
+    Staying staying(Staying node) {
+      List<PendingPod> more = onto.get(node.node().claimId());
+      if (more == null) {
+        return node;
+      }
+      List<PendingPod> pods = new ArrayList<>(node.node().pods());
+      pods.addAll(more);
+      Resources free = node.free();
+      for (PendingPod p : more) {
+        free = free.minus(p.requests());
+      }
+      InFlightNode n = node.node();
+      return new Staying(new InFlightNode(n.claimId(), n.nodePool(), n.instanceType(), n.zone(), n.capacityType(),
+          pods), free);
+    }
+  }
+
+  /** The {@link Settled} of this view, planned at its first try. */
+  private Settled settled(List<Candidate> owned, View view) {
+    if (settledFor == seen) {
+      return settled;
+    }
+    settledFor = seen;
+    settled = Settled.NONE;
+    List<PendingPod> pods = new ArrayList<>();
+    List<Claim> going = new ArrayList<>();
+    Set<String> goingNodes = new HashSet<>();
+    for (Candidate c : owned) {
+      if (seen.leaving().contains(c.claim().id())) {
+        pods.addAll(c.state().displaced());
+        going.add(c.claim());
+        goingNodes.add(c.state().node());
+      }
+    }
+    if (pods.isEmpty()) {
+      return settled;
+    }
+    List<Staying> receiving = new ArrayList<>();
+    List<InFlightNode> stay = new ArrayList<>();
+    for (InFlightNode r : seen.receiving()) {
+      receiving.add(new Staying(r, seen.receivingRoom().get(r.claimId())));
+      stay.add(r);
+    }
+    for (Candidate c : owned) {
+      if (!seen.leaving().contains(c.claim().id()) && c.claim().instanceType() != null) {
+        stay.add(seen.staying(c).node());
+      }
+    }
+    Map<String, Resources> usage = new HashMap<>(seen.poolUsage());
+    Provisioner.poolUsage(going, view.catalog())
+        .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
+    List<PlacedPod> leaving = new ArrayList<>();
+    goingNodes.forEach(node -> leaving.addAll(seen.placed().getOrDefault(node, List.of())));
+    Plan plan = scheduler.placement(new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(), usage,
+        stay, seen.running().without(leaving)));
+    Map<String, PendingPod> byName = new HashMap<>();
+    pods.forEach(p -> byName.put(p.name(), p));
+    Map<String, List<PendingPod>> onto = new HashMap<>();
+    for (dev.flotilla.scheduling.InFlightPlacement placement : plan.inFlightPlacements()) {
+      List<PendingPod> taken = placement.pods().stream().map(byName::get).filter(java.util.Objects::nonNull).toList();
+      onto.computeIfAbsent(placement.claimId(), k -> new ArrayList<>()).addAll(taken);
+    }
+    Settled onNodesThatStay = new Settled(onto, List.of());
+    settled = new Settled(onto, receiving.stream().map(onNodesThatStay::staying).toList());
+    return settled;
+  }
+
   /** A node that stays, as the scheduling takes it, and the room its pods (and those on their way) leave. */
   private record Staying(InFlightNode node, Resources free) {}
 
@@ -719,9 +823,13 @@ public final class Consolidator {
    * @param running the pods of {@code placed}, as zone spreads count them
    * @param poolUsage what the live claims count against their pools' limits
    * @param stayingByClaim each owned node as a node that stays, by claim, worked out at its first try
+   * @param leaving the claims a live replacement stands in for whose nodes still run (Ready, not draining yet)
+   * @param receiving those replacements still in flight, as nodes, with the pods already on their way to them
+   * @param receivingRoom each one's room left, by claim: its type's allocatable less those pods
    */
   private record Seen(View view, Map<String, PendingPod> runningPods, Map<String, List<PlacedPod>> placed,
-      RunningPods running, Map<String, Resources> poolUsage, Map<String, Staying> stayingByClaim) {
+      RunningPods running, Map<String, Resources> poolUsage, Map<String, Staying> stayingByClaim,
+      Set<String> leaving, List<InFlightNode> receiving, Map<String, Resources> receivingRoom) {
 
     Staying staying(Candidate c) {
       return stayingByClaim.computeIfAbsent(c.claim().id(), id -> {
@@ -746,8 +854,42 @@ public final class Consolidator {
       }
       List<PlacedPod> all = new ArrayList<>();
       placed.values().forEach(all::addAll);
-      return new Seen(view, runningByName(view), placed, RunningPods.of(all), Provisioner.poolUsage(
-          view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()), new HashMap<>());
+      Map<String, PendingPod> running = runningByName(view);
+      // the nodes a live replacement replaces that still run (Ready, not draining), and those replacements still on
+      // their way, with what they already hold
+      Map<String, Claim> byId = new HashMap<>();
+      view.claims().forEach(c -> byId.put(c.id(), c));
+      Set<String> leaving = new HashSet<>();
+      List<InFlightNode> receiving = new ArrayList<>();
+      Map<String, Resources> receivingRoom = new HashMap<>();
+      for (Claim c : view.claims()) {
+        if (!c.state().live() || c.replaces().isEmpty()) {
+          continue;
+        }
+        boolean replacing = false;
+        for (String id : c.replaces()) {
+          Claim old = byId.get(id);
+          if (old != null && old.state() == ClaimState.Initialized) {
+            leaving.add(id);
+            replacing = true;
+          }
+        }
+        dev.flotilla.catalog.InstanceType type = c.instanceType() == null ? null
+            : view.catalog().type(c.instanceType());
+        if (replacing && (c.state() == ClaimState.Launched || c.state() == ClaimState.Registered) && type != null) {
+          List<PendingPod> holding = onTheirWay(c, running, view.now());
+          receiving.add(new InFlightNode(c.id(), c.nodePool(), c.instanceType(), c.zone(), c.capacityType(),
+              holding));
+          Resources room = dev.flotilla.catalog.NodeCapacity.allocatable(type);
+          for (PendingPod p : holding) {
+            room = room.minus(p.requests());
+          }
+          receivingRoom.put(c.id(), room);
+        }
+      }
+      return new Seen(view, running, placed, RunningPods.of(all), Provisioner.poolUsage(
+          view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()), new HashMap<>(),
+          leaving, receiving, receivingRoom);
     }
   }
 
