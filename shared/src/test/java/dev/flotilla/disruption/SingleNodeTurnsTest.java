@@ -15,23 +15,41 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * Single-node consolidation tries {@link Consolidator#SINGLE_TRIES} nodes a pass, fewest pods first. Nodes that can
- * go nowhere cheaper come first in that order; the node worth replacing, with more pods, comes after them and must
- * still be reached.
+ * Single-node consolidation tries {@link Consolidator#SINGLE_TRIES} nodes a pass, fewest pods first, and where there
+ * are more than {@link Consolidator#IDLEST_FIRST_ABOVE} candidates the {@link Consolidator#IDLEST_FIRST} idlest (in
+ * dollars) first. Nodes that can go nowhere cheaper come first in that order; the node worth replacing, with more
+ * pods, comes after them and must still be reached.
  */
 class SingleNodeTurnsTest {
 
   private static final Set<Action> SINGLE = EnumSet.of(Action.DELETE, Action.REPLACE);
 
+  /** More candidates than the idlest go first above. */
+  private static final int MANY = Consolidator.IDLEST_FIRST_ABOVE + 5;
+
   private final RunningCluster cluster = new RunningCluster();
   private final Consolidator consolidator = new Consolidator();
 
   @Test
-  void theNextPassTriesTheNodesThePassBeforeDidNotReach() {
+  void aPassThatCannotTryEveryNodeTriesTheIdlestFirst() {
     // each alone on the cheapest type for it, too large for another's spare room and kept off the big node by its
     // architecture: each try is refused
-    int fixed = Consolidator.SINGLE_TRIES + 5;
-    for (int i = 0; i < fixed; i++) {
+    for (int i = 0; i < MANY; i++) {
+      onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
+    }
+    Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
+        running(pod("web-2", 1000, 1024))));
+
+    ConsolidationPlan first = consolidator.plan(view(), SINGLE);
+
+    assertThat(first.claimIds()).containsExactly(big.id());
+    assertThat(first.savingPerHour()).isPositive();
+  }
+
+  @Test
+  void theNextPassTriesTheNodesThePassBeforeDidNotReach() {
+    idlerNodesThatStay();
+    for (int i = 0; i < MANY; i++) {
       onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
     }
     Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
@@ -47,7 +65,8 @@ class SingleNodeTurnsTest {
 
   @Test
   void nodesAlikeButForTheirPodsNamesCostOneTry() {
-    for (int i = 0; i < Consolidator.SINGLE_TRIES + 5; i++) {
+    idlerNodesThatStay();
+    for (int i = 0; i < MANY; i++) {
       onItsCheapestNode("shard-" + i, arm(pod("shard-" + i, 1500, 1024)));
     }
     Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
@@ -71,6 +90,22 @@ class SingleNodeTurnsTest {
     // third is the second's plan, not a search
     assertThat(second).isNotSameAs(first);
     assertThat(third).isSameAs(second);
+  }
+
+  /**
+   * {@link Consolidator#IDLEST_FIRST} nodes idler than the big one, each running one small pod pinned to their type and
+   * kept off each other's node: no cheaper node can take it and no other has room for it, so each try is refused.
+   */
+  private void idlerNodesThatStay() {
+    for (int i = 0; i < Consolidator.IDLEST_FIRST; i++) {
+      PendingPod pinned = pod("pinned-" + i, 100, 128).toBuilder()
+          .labels(java.util.Map.of("app", "pinned"))
+          .nodeSelector(java.util.Map.of(dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE, "m7i.8xlarge"))
+          .antiAffinity(List.of(new dev.flotilla.model.PodAffinityTerm(dev.flotilla.model.WellKnownLabels.HOSTNAME,
+              dev.flotilla.model.LabelSelector.of(java.util.Map.of("app", "pinned")), List.of("shop"))))
+          .build();
+      cluster.node("pinned-" + i, "m7i.8xlarge", List.of(running(pinned)));
+    }
   }
 
   private static PendingPod arm(PendingPod pod) {
