@@ -316,10 +316,9 @@ final class ConsolidationValidation {
     NodePool pool = pools.get(nodePool);
     binder.addNode(name, labels, pool == null ? List.of() : pool.taints(),
         dev.flotilla.catalog.NodeCapacity.allocatable(type));
+    // the DaemonSets the plan left room for, by the same rule
     for (PendingPod ds : view.daemonSets()) {
-      if (ds.nodeSelector().entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())))
-          && (ds.requiredTerms().isEmpty() || ds.requiredTerms().stream()
-              .anyMatch(term -> term.stream().allMatch(r -> r.matches(labels))))) {
+      if (dev.flotilla.scheduling.DaemonSetPlacement.runsOn(ds, pool, labels)) {
         binder.bound(name, ds.toBuilder().name(ds.name() + "~" + name).build());
       }
     }

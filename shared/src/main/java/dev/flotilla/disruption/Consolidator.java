@@ -47,7 +47,8 @@ import java.util.Set;
  * and as one node), at most {@link #SINGLE_TRIES} a pass (a node alike one already refused costs none), the next pass
  * going on with the nodes not tried yet; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then
  * its prefixes by binary search, stepping down further where a size needed many new nodes (a size whose shards alone
- * need enough for that is refused without a scheduling, see {@link NewNodeFloor}). A pass over the same nodes,
+ * need enough for that is refused without a scheduling, see {@link NewNodeFloor}); where replaces wait for their
+ * replacements, one more scheduling a pass settles their nodes' pods ({@link Settled}). A pass over the same nodes,
  * claims and pools as the last one gives the last plan without scheduling again once every node has had its try
  * (the common case in a settled cluster, and the re-check before acting).
  */
@@ -461,7 +462,10 @@ public final class Consolidator {
 
   /** The most single-node tries a pass gives the idlest nodes first, see {@link #idlestFirst}. */
   static final int IDLEST_FIRST = 5;
-  /** Above this many candidates the idlest go first: the turn alone takes over four passes to try every one. */
+  /**
+   * Above this many candidates the idlest go first: the turn alone may take over four passes to try every one (nodes
+   * alike one refused cost no try, so it may take fewer).
+   */
   static final int IDLEST_FIRST_ABOVE = 4 * SINGLE_TRIES;
 
   /**
@@ -562,7 +566,8 @@ public final class Consolidator {
   /**
    * Whether a command found a while ago still holds on the cluster as it is now, as Karpenter validates one: its
    * nodes still there and still free to go (same claims, not blocked, within the budgets), and the cluster's
-   * scheduler still landing their pods, as they run now, on the nodes left and the same replacements. The command
+   * scheduler still landing their pods, as they run now, on the nodes left and the same replacements (checked as the
+   * search checks, on the cluster as it is and as it will be once the replaces waiting have drained). The command
    * itself is not searched for again: a search on a cluster that moved by a pod may pick other nodes, which is no
    * reason to drop a command that still holds. The result's nodes are the fresh ones, to act on.
    */
@@ -675,6 +680,10 @@ public final class Consolidator {
       }
     }
     Settled settled = settled(owned, view);
+    // the pods of those nodes that were to settle on a node this try removes look for room with its own
+    for (Candidate c : removed) {
+      pods.addAll(settled.onto().getOrDefault(c.claim().id(), List.of()));
+    }
     // a node with less room than the least any displaced pod asks for takes none of them: left out, it costs the
     // scheduling nothing, where a thousand full nodes and their pods' topology were most of a try
     Resources least = NewNodeFloor.least(pods);
@@ -781,10 +790,12 @@ public final class Consolidator {
 
   /**
    * Where the pods of the nodes a replace waits on go when those nodes drain, worked out once per view: planned
-   * alone, as the replace planned them, onto the replacements (those in flight as the nodes they will be) and the
-   * others' spare room. Each try then plans its own pods on the room they leave, as Karpenter schedules the pods of
-   * the nodes it is deleting with every candidate's. Counted free, that room was given to a second action while the
-   * first waited, and the second was abandoned once the first drained, its replacement launched for nothing.
+   * alone by the scheduler, before any candidate's, onto the replacements (those in flight as the nodes they will be)
+   * and the others' spare room. Each try then plans its own pods on the room they leave (and, where it removes a node
+   * some of them were to settle on, those too), as Karpenter schedules the pods of the nodes it is deleting with
+   * every candidate's. Counted free, that room was given to a second action while the first waited, and the second
+   * was abandoned once the first drained, its replacement launched for nothing. Pods the plan finds no room for among
+   * them are left out: the replace they wait on will be checked again before its drain.
    *
    * @param onto the pods each node takes, by claim
    * @param receiving the replacements still in flight, as nodes that stay, with what they take
@@ -794,6 +805,10 @@ public final class Consolidator {
 
     /** {@code node} with the pods that settle on it as well. */
     Staying staying(Staying node) {
+      return withPods(node, onto);
+    }
+
+    static Staying withPods(Staying node, Map<String, List<PendingPod>> onto) {
       List<PendingPod> more = onto.get(node.node().claimId());
       if (more == null) {
         return node;
@@ -855,8 +870,7 @@ public final class Consolidator {
       List<PendingPod> taken = placement.pods().stream().map(byName::get).filter(java.util.Objects::nonNull).toList();
       onto.computeIfAbsent(placement.claimId(), k -> new ArrayList<>()).addAll(taken);
     }
-    Settled onNodesThatStay = new Settled(onto, List.of());
-    settled = new Settled(onto, receiving.stream().map(onNodesThatStay::staying).toList());
+    settled = new Settled(onto, receiving.stream().map(r -> Settled.withPods(r, onto)).toList());
     return settled;
   }
 

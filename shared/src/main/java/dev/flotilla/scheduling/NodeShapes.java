@@ -9,7 +9,6 @@ import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
 import dev.flotilla.model.Resources;
-import dev.flotilla.model.Toleration;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import java.util.ArrayList;
@@ -190,20 +189,7 @@ final class NodeShapes {
   private static List<PendingPod> daemonSetsOn(SchedulingInput input, NodePool pool, Map<String, String> labels) {
     List<PendingPod> on = new ArrayList<>();
     for (PendingPod ds : input.daemonSets()) {
-      if (Toleration.firstUntolerated(pool.schedulingTaints(), ds.tolerations()) != null) {
-        continue;
-      }
-      boolean selected = true;
-      for (Map.Entry<String, String> e : ds.nodeSelector().entrySet()) {
-        if (!e.getKey().equals(WellKnownLabels.ZONE) && !e.getValue().equals(labels.get(e.getKey()))) {
-          selected = false;
-        }
-      }
-      if (selected && !ds.requiredTerms().isEmpty()) {
-        selected = ds.requiredTerms().stream().anyMatch(term -> term.stream()
-            .allMatch(r -> r.key().equals(WellKnownLabels.ZONE) || r.matches(labels)));
-      }
-      if (selected) {
+      if (DaemonSetPlacement.runsOn(ds, pool, labels)) {
         on.add(ds);
       }
     }

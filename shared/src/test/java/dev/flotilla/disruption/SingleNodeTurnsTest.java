@@ -48,6 +48,23 @@ class SingleNodeTurnsTest {
 
   @Test
   void theNextPassTriesTheNodesThePassBeforeDidNotReach() {
+    // fewer candidates than the idlest go first above: the turn's order alone
+    for (int i = 0; i < Consolidator.SINGLE_TRIES + 5; i++) {
+      onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
+    }
+    Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
+        running(pod("web-2", 1000, 1024))));
+
+    ConsolidationPlan first = consolidator.plan(view(), SINGLE);
+    ConsolidationPlan second = consolidator.plan(view(), SINGLE);
+
+    assertThat(first.action()).isEqualTo(Action.NONE);
+    assertThat(second.claimIds()).containsExactly(big.id());
+    assertThat(second.savingPerHour()).isPositive();
+  }
+
+  @Test
+  void inALargeClusterTheNextPassGoesOnWithTheIdlestNotTriedYet() {
     idlerNodesThatStay();
     for (int i = 0; i < MANY; i++) {
       onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
