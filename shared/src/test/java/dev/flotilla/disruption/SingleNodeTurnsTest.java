@@ -32,13 +32,7 @@ class SingleNodeTurnsTest {
 
   @Test
   void aPassThatCannotTryEveryNodeTriesTheIdlestFirst() {
-    // each alone on the cheapest type for it, too large for another's spare room and kept off the big node by its
-    // architecture: each try is refused
-    for (int i = 0; i < MANY; i++) {
-      onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
-    }
-    Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
-        running(pod("web-2", 1000, 1024))));
+    Claim big = fixedNodesThenABigOne(MANY);
 
     ConsolidationPlan first = consolidator.plan(view(), SINGLE);
 
@@ -49,12 +43,16 @@ class SingleNodeTurnsTest {
   @Test
   void theNextPassTriesTheNodesThePassBeforeDidNotReach() {
     // fewer candidates than the idlest go first above: the turn's order alone
-    for (int i = 0; i < Consolidator.SINGLE_TRIES + 5; i++) {
-      onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
-    }
-    Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
-        running(pod("web-2", 1000, 1024))));
+    reachedOnTheSecondPass(fixedNodesThenABigOne(Consolidator.SINGLE_TRIES + 5));
+  }
 
+  @Test
+  void inALargeClusterTheNextPassGoesOnWithTheIdlestNotTriedYet() {
+    idlerNodesThatStay();
+    reachedOnTheSecondPass(fixedNodesThenABigOne(MANY));
+  }
+
+  private void reachedOnTheSecondPass(Claim big) {
     ConsolidationPlan first = consolidator.plan(view(), SINGLE);
     ConsolidationPlan second = consolidator.plan(view(), SINGLE);
 
@@ -63,21 +61,16 @@ class SingleNodeTurnsTest {
     assertThat(second.savingPerHour()).isPositive();
   }
 
-  @Test
-  void inALargeClusterTheNextPassGoesOnWithTheIdlestNotTriedYet() {
-    idlerNodesThatStay();
-    for (int i = 0; i < MANY; i++) {
+  /**
+   * {@code count} nodes each alone on the cheapest type for its pod, too large for another's spare room and kept off
+   * the big node by its architecture (each try is refused), then a big node with two small pods; returns its claim.
+   */
+  private Claim fixedNodesThenABigOne(int count) {
+    for (int i = 0; i < count; i++) {
       onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
     }
-    Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
+    return cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
         running(pod("web-2", 1000, 1024))));
-
-    ConsolidationPlan first = consolidator.plan(view(), SINGLE);
-    ConsolidationPlan second = consolidator.plan(view(), SINGLE);
-
-    assertThat(first.action()).isEqualTo(Action.NONE);
-    assertThat(second.claimIds()).containsExactly(big.id());
-    assertThat(second.savingPerHour()).isPositive();
   }
 
   @Test
