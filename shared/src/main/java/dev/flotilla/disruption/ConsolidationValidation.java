@@ -316,7 +316,8 @@ final class ConsolidationValidation {
     NodePool pool = pools.get(nodePool);
     binder.addNode(name, labels, pool == null ? List.of() : pool.taints(),
         dev.flotilla.catalog.NodeCapacity.allocatable(type));
-    // the DaemonSets the plan left room for, by the same rule
+    // the DaemonSets the plan left room for, by the same rule (a DaemonSet kept to other zones counted too, as the
+    // plan counts it)
     for (PendingPod ds : view.daemonSets()) {
       if (dev.flotilla.scheduling.DaemonSetPlacement.runsOn(ds, pool, labels)) {
         binder.bound(name, ds.toBuilder().name(ds.name() + "~" + name).build());

@@ -373,8 +373,8 @@ public final class Consolidator {
       if (!idlestFirst || replaces.isEmpty()) {
         return delete;
       }
-      // the idlest nodes were tried first: a replace of a large node half empty saves more than deleting a few small
-      // ones, which the next pass finds again
+      // the idlest nodes were tried first: the replaces found before the first delete (a large node half empty) may
+      // save more than deleting a few small nodes, which the next pass finds again
       ConsolidationPlan replace = together(replaces, owned, view, budget, skipped);
       return replace.savingPerHour() > delete.savingPerHour() ? replace : delete;
     }
