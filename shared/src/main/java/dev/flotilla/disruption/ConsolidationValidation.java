@@ -101,14 +101,13 @@ final class ConsolidationValidation {
     Map<String, Claim> byId = new java.util.HashMap<>();
     view.claims().forEach(c -> byId.put(c.id(), c));
     Set<String> receiving = new HashSet<>();
-    for (Claim c : ahead ? view.claims() : List.<Claim>of()) {
-      for (String id : c.state().live() ? c.replaces() : List.<String>of()) {
-        Claim old = byId.get(id);
-        if (old != null && old.state() == ClaimState.Initialized && old.nodeName() != null) {
+    if (ahead) {
+      Consolidator.waitingReplaces(view.claims()).forEach((replacement, olds) -> olds.forEach(old -> {
+        if (old.nodeName() != null) {
           draining.add(old.nodeName());
-          receiving.add(c.id());
+          receiving.add(replacement.id());
         }
-      }
+      }));
     }
     asItIs = receiving.isEmpty() ? null : new ConsolidationValidation(view, pools, opening, settling, false);
     Set<String> mirrored = new HashSet<>();

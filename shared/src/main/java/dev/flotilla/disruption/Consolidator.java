@@ -673,13 +673,13 @@ public final class Consolidator {
     }
     // the nodes a replace still waits on go once their replacements are ready, and their pods then take room in the
     // replacements and in the others' spare room: each try sees that room taken (see Settled)
+    Settled settled = settled(owned, view);
     List<Candidate> replaced = new ArrayList<>();
-    for (Candidate c : owned) {
-      if (seen.leaving().contains(c.claim().id()) && gone.add(c.claim().id())) {
+    for (Candidate c : settled.going()) {
+      if (gone.add(c.claim().id())) {
         replaced.add(c);
       }
     }
-    Settled settled = settled(owned, view);
     // the pods of those nodes that were to settle on a node this try removes look for room with its own
     for (Candidate c : removed) {
       pods.addAll(settled.onto().getOrDefault(c.claim().id(), List.of()));
@@ -712,20 +712,12 @@ public final class Consolidator {
     }
     // the pools' usage without the removed nodes' claims, nor those of the nodes a replace waits on (their
     // replacements count already)
-    Map<String, Resources> usage = new HashMap<>(seen.poolUsage());
-    List<Claim> going = new ArrayList<>();
-    removed.forEach(c -> going.add(c.claim()));
-    replaced.forEach(c -> going.add(c.claim()));
-    Provisioner.poolUsage(going, view.catalog())
-        .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
+    List<Candidate> going = new ArrayList<>(removed);
+    going.addAll(replaced);
+    Map<String, Resources> usage = seen.poolUsageWithout(going);
     // a new node gives up what its DaemonSets take; the nodes that stay already list their DaemonSets' pods
     // zone spreads count the pods that stay where they run, as the cluster's scheduler will
-    Set<String> removedNodes = new LinkedHashSet<>();
-    removed.forEach(c -> removedNodes.add(c.state().node()));
-    replaced.forEach(c -> removedNodes.add(c.state().node()));
-    List<PlacedPod> leaving = new ArrayList<>();
-    removedNodes.forEach(node -> leaving.addAll(seen.placed().getOrDefault(node, List.of())));
-    RunningPods running = seen.running().without(leaving);
+    RunningPods running = seen.runningWithout(going);
     SchedulingInput input = new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(), usage, stay,
         running);
     Plan plan = scheduler.placement(input);
@@ -797,11 +789,12 @@ public final class Consolidator {
    * was abandoned once the first drained, its replacement launched for nothing. Pods the plan finds no room for among
    * them are left out: the replace they wait on will be checked again before its drain.
    *
+   * @param going the nodes the replaces wait on
    * @param onto the pods each node takes, by claim
    * @param receiving the replacements still in flight, as nodes that stay, with what they take
    */
-  private record Settled(Map<String, List<PendingPod>> onto, List<Staying> receiving) {
-    static final Settled NONE = new Settled(Map.of(), List.of());
+  private record Settled(List<Candidate> going, Map<String, List<PendingPod>> onto, List<Staying> receiving) {
+    static final Settled NONE = new Settled(List.of(), Map.of(), List.of());
 
     /** {@code node} with the pods that settle on it as well. */
     Staying staying(Staying node) {
@@ -833,16 +826,15 @@ public final class Consolidator {
     settledFor = seen;
     settled = Settled.NONE;
     List<PendingPod> pods = new ArrayList<>();
-    List<Claim> going = new ArrayList<>();
-    Set<String> goingNodes = new HashSet<>();
+    List<Candidate> going = new ArrayList<>();
     for (Candidate c : owned) {
       if (seen.leaving().contains(c.claim().id())) {
         pods.addAll(c.state().displaced());
-        going.add(c.claim());
-        goingNodes.add(c.state().node());
+        going.add(c);
       }
     }
     if (pods.isEmpty()) {
+      settled = new Settled(going, Map.of(), List.of());
       return settled;
     }
     List<Staying> receiving = new ArrayList<>();
@@ -856,13 +848,8 @@ public final class Consolidator {
         stay.add(seen.staying(c).node());
       }
     }
-    Map<String, Resources> usage = new HashMap<>(seen.poolUsage());
-    Provisioner.poolUsage(going, view.catalog())
-        .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
-    List<PlacedPod> leaving = new ArrayList<>();
-    goingNodes.forEach(node -> leaving.addAll(seen.placed().getOrDefault(node, List.of())));
-    Plan plan = scheduler.placement(new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(), usage,
-        stay, seen.running().without(leaving)));
+    Plan plan = scheduler.placement(new SchedulingInput(pods, view.pools(), view.catalog(), view.daemonSets(),
+        seen.poolUsageWithout(going), stay, seen.runningWithout(going)));
     Map<String, PendingPod> byName = new HashMap<>();
     pods.forEach(p -> byName.put(p.name(), p));
     Map<String, List<PendingPod>> onto = new HashMap<>();
@@ -870,7 +857,7 @@ public final class Consolidator {
       List<PendingPod> taken = placement.pods().stream().map(byName::get).filter(java.util.Objects::nonNull).toList();
       onto.computeIfAbsent(placement.claimId(), k -> new ArrayList<>()).addAll(taken);
     }
-    settled = new Settled(onto, receiving.stream().map(r -> Settled.withPods(r, onto)).toList());
+    settled = new Settled(going, onto, receiving.stream().map(r -> Settled.withPods(r, onto)).toList());
     return settled;
   }
 
@@ -890,6 +877,23 @@ public final class Consolidator {
   private record Seen(View view, Map<String, PendingPod> runningPods, Map<String, List<PlacedPod>> placed,
       RunningPods running, Map<String, Resources> poolUsage, Map<String, Staying> stayingByClaim,
       Set<String> leaving, List<InFlightNode> receiving, Map<String, Resources> receivingRoom) {
+
+    /** What the live claims count against their pools' limits, those of {@code going} left out. */
+    Map<String, Resources> poolUsageWithout(List<Candidate> going) {
+      Map<String, Resources> usage = new HashMap<>(poolUsage);
+      Provisioner.poolUsage(going.stream().map(Candidate::claim).toList(), view.catalog())
+          .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
+      return usage;
+    }
+
+    /** The running pods as zone spreads count them, those of {@code going}'s nodes left out. */
+    RunningPods runningWithout(List<Candidate> going) {
+      Set<String> nodes = new LinkedHashSet<>();
+      going.forEach(c -> nodes.add(c.state().node()));
+      List<PlacedPod> leaving = new ArrayList<>();
+      nodes.forEach(node -> leaving.addAll(placed.getOrDefault(node, List.of())));
+      return running.without(leaving);
+    }
 
     Staying staying(Candidate c) {
       return stayingByClaim.computeIfAbsent(c.claim().id(), id -> {
@@ -917,26 +921,15 @@ public final class Consolidator {
       Map<String, PendingPod> running = runningByName(view);
       // the nodes a live replacement replaces that still run (Ready, not draining), and those replacements still on
       // their way, with what they already hold
-      Map<String, Claim> byId = new HashMap<>();
-      view.claims().forEach(c -> byId.put(c.id(), c));
       Set<String> leaving = new HashSet<>();
       List<InFlightNode> receiving = new ArrayList<>();
       Map<String, Resources> receivingRoom = new HashMap<>();
-      for (Claim c : view.claims()) {
-        if (!c.state().live() || c.replaces().isEmpty()) {
-          continue;
-        }
-        boolean replacing = false;
-        for (String id : c.replaces()) {
-          Claim old = byId.get(id);
-          if (old != null && old.state() == ClaimState.Initialized) {
-            leaving.add(id);
-            replacing = true;
-          }
-        }
+      for (Map.Entry<Claim, List<Claim>> waiting : waitingReplaces(view.claims()).entrySet()) {
+        Claim c = waiting.getKey();
+        waiting.getValue().forEach(old -> leaving.add(old.id()));
         dev.flotilla.catalog.InstanceType type = c.instanceType() == null ? null
             : view.catalog().type(c.instanceType());
-        if (replacing && (c.state() == ClaimState.Launched || c.state() == ClaimState.Registered) && type != null) {
+        if ((c.state() == ClaimState.Launched || c.state() == ClaimState.Registered) && type != null) {
           List<PendingPod> holding = onTheirWay(c, running, view.now());
           receiving.add(new InFlightNode(c.id(), c.nodePool(), c.instanceType(), c.zone(), c.capacityType(),
               holding));
@@ -951,6 +944,24 @@ public final class Consolidator {
           view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()), new HashMap<>(),
           leaving, receiving, receivingRoom);
     }
+  }
+
+  /**
+   * The live replacements still waiting to take over, each with the claims it stands in for whose nodes still run
+   * (Ready, not draining yet), in the claims' order.
+   */
+  static Map<Claim, List<Claim>> waitingReplaces(List<Claim> claims) {
+    Map<String, Claim> byId = new HashMap<>();
+    claims.forEach(c -> byId.put(c.id(), c));
+    Map<Claim, List<Claim>> waiting = new java.util.LinkedHashMap<>();
+    for (Claim c : claims) {
+      List<Claim> olds = !c.state().live() ? List.of() : c.replaces().stream().map(byId::get)
+          .filter(old -> old != null && old.state() == ClaimState.Initialized).toList();
+      if (!olds.isEmpty()) {
+        waiting.put(c, olds);
+      }
+    }
+    return waiting;
   }
 
   /** Whether a claim's reservations still hold pods on their way: its node in flight, or Ready within the grace. */
