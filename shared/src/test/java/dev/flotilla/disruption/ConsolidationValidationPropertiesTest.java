@@ -62,11 +62,13 @@ class ConsolidationValidationPropertiesTest {
             NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
             List.of(new NodePool.Budget(100, true, List.of())), false)));
     int n = 0;
+    Map<String, List<NodeState.NodePod>> planned = new LinkedHashMap<>();
     for (NodeSpec spec : nodes) {
       String name = "node-" + n;
       if (spec.initializing()) {
         // Ready a moment ago with its pods planned there and not bound: they wait for the Nominate
-        cluster.readyWithPlanned(name, spec.type(), fitting(cluster, spec, n),
+        planned.put(name, fitting(cluster, spec, n));
+        cluster.readyWithPlanned(name, spec.type(), planned.get(name),
             List.of(dev.flotilla.binding.StartupTaint.INITIALIZING));
       } else {
         cluster.node(name, spec.type(), fitting(cluster, spec, n));
@@ -92,6 +94,9 @@ class ConsolidationValidationPropertiesTest {
       }
       after.addNode(node.node(), node.labels(), node.taints(), node.allocatable());
       node.pods().forEach(p -> after.bound(node.node(), p.pod()));
+      // as the check has them: the Nominate binds the planned pods there (before a replace drains, which waits for
+      // its replacements to be Ready)
+      planned.getOrDefault(node.node(), List.of()).forEach(p -> after.bound(node.node(), p.pod()));
     }
     int r = 0;
     for (NodeClaim replacement : plan.replacements()) {
@@ -130,6 +135,23 @@ class ConsolidationValidationPropertiesTest {
     aValidatedActionLandsEveryDisplacedPod(List.of(
         new NodeSpec("m7i.large", List.of(new PodSpec(100, 128, 0, false)), false),
         new NodeSpec("m7i.large", List.of(new PodSpec(100, 128, 0, false)), true)));
+  }
+
+  /**
+   * Found by the property in CI: the pods planned on nodes still initializing were left out of the cluster after the
+   * action, so the default zone spread counted fewer of a workload's pods in their zone than the check did, and the
+   * first displaced pod took the room the last one needed. Their Nominate binds them there when the node turns
+   * Ready, well before a replace's drain (which waits for its replacements to be Ready); the check counts them so.
+   */
+  @net.jqwik.api.Example
+  void thePodsPlannedOnAnInitializingNodeRunThereWhenTheDrainComes() {
+    aValidatedActionLandsEveryDisplacedPod(List.of(
+        new NodeSpec("m7i.large", List.of(new PodSpec(100, 128, 0, false), new PodSpec(100, 128, 1, false),
+            new PodSpec(1287, 128, 0, false))),
+        new NodeSpec("m7i.large", List.of(new PodSpec(100, 128, 0, false)), true),
+        new NodeSpec("m7i.large", List.of(new PodSpec(111, 349, 1, false), new PodSpec(100, 128, 0, true),
+            new PodSpec(333, 128, 0, false))),
+        new NodeSpec("m7i.large", List.of(new PodSpec(100, 129, 1, false)), true)));
   }
 
   private static List<NodeState.NodePod> fitting(RunningCluster cluster, NodeSpec spec, int node) {
