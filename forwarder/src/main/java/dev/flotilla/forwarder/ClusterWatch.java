@@ -74,8 +74,13 @@ public final class ClusterWatch implements AutoCloseable {
   static final String BY_NODE = "byNode";
   static final String BY_NOMINATED = "byNominatedNode";
 
+  /** How often the node mirror writes one node at most. */
+  public static final Duration MIRROR_INTERVAL = Duration.ofSeconds(10);
+  /** How often the node mirror looks for nodes changed since it last wrote them. */
+  public static final Duration MIRROR_TICK = Duration.ofSeconds(1);
+
   public ClusterWatch start() {
-    return start(Duration.ofSeconds(10), Duration.ofSeconds(1));
+    return start(MIRROR_INTERVAL, MIRROR_TICK);
   }
 
   /** Starts with the node mirror writing a node at most every {@code mirrorInterval}, checking every {@code tick}. */

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The simulated cluster: nodes, pods, and kube-scheduler placing pending pods on ready nodes, modelled by the
@@ -104,6 +105,9 @@ final class SimulatedCluster {
   private long version;
   private long allowedAt = -1;
 
+  /** Nodes whose pods or taints changed since the forwarder's mirror last took them ({@link #takeTouched}). */
+  private final Set<Node> touched = new java.util.LinkedHashSet<>();
+
   SimulatedCluster(ScoringProfile profile) {
     this(profile, List.of());
   }
@@ -178,6 +182,7 @@ final class SimulatedCluster {
 
   /** Replaces the node's taints: the node lifecycle controller's not-ready taints come and go. */
   void taints(Node node, List<Taint> taints) {
+    touched.add(node);
     node.taints = List.copyOf(taints);
     binder.taints(node.name, node.taints);
   }
@@ -187,6 +192,7 @@ final class SimulatedCluster {
     if (!node.initializing()) {
       return false;
     }
+    touched.add(node);
     node.taints = node.taints.stream().filter(t -> !StartupTaint.is(t)).toList();
     binder.taints(node.name, node.taints);
     return true;
@@ -208,6 +214,7 @@ final class SimulatedCluster {
     count(pods.remove(pod.spec.name()), -1);
     binder.delete(pod.spec.name());
     if (pod.node != null) {
+      touched.add(pod.node);
       pod.node.pods.remove(pod);
       pod.node.used = pod.node.used.minus(pod.spec.requests());
     }
@@ -223,6 +230,22 @@ final class SimulatedCluster {
     if (pod != null) {
       podsOfWorkload.merge(pod.workload, change, Integer::sum);
     }
+  }
+
+  /** The nodes changed since the last call, still in the cluster, in the order they changed first. */
+  List<Node> takeTouched() {
+    List<Node> changed = touched.stream().filter(n -> nodes.get(n.name) == n).toList();
+    touched.clear();
+    return changed;
+  }
+
+  /** Marks the node changed again: the mirror passed it over this time. */
+  void touch(Node node) {
+    touched.add(node);
+  }
+
+  boolean anyTouched() {
+    return !touched.isEmpty();
   }
 
   List<Pod> pending() {
@@ -246,6 +269,7 @@ final class SimulatedCluster {
 
   private void record(Pod pod, Node node, Instant now) {
     version++;
+    touched.add(node);
     pod.node = node;
     pod.bound = now;
     node.pods.add(pod);

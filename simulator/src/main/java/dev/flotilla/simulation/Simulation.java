@@ -30,6 +30,7 @@ import dev.flotilla.disruption.ConsolidationService;
 import dev.flotilla.disruption.NodeState;
 import dev.flotilla.events.BusEvent;
 import dev.flotilla.events.EventPublisher;
+import dev.flotilla.forwarder.ClusterWatch;
 import dev.flotilla.forwarder.PendingBatch;
 import dev.flotilla.functions.FunctionConfig;
 import dev.flotilla.interruption.InterruptionService;
@@ -151,6 +152,10 @@ public final class Simulation {
   private Instant batchOpenedAt;
   private long batchGeneration;
   private boolean bindScheduled;
+  /** Whether the forwarder's mirror tick is due (see {@link #mirrorTick}). */
+  private boolean mirrorScheduled;
+  /** When the mirror last wrote each node. */
+  private final Map<String, Instant> mirroredAt = new java.util.HashMap<>();
   private int podsCreated;
   private int instancesLaunched;
   private int instancesTerminated;
@@ -330,7 +335,9 @@ public final class Simulation {
     }
     long end = start.plus(scenario.duration()).toEpochMilli();
     Duration lastProgress = Duration.ZERO;
-    while (!queue.isEmpty() && queue.peek().at <= end) {
+    // what falls on the end instant belongs to the next minute: a node expiring exactly then had its pods evicted
+    // and counted pending in the run's final figures
+    while (!queue.isEmpty() && queue.peek().at < end) {
       Timed next = queue.poll();
       clock.set(Instant.ofEpochMilli(next.at));
       next.action.run();
@@ -655,6 +662,7 @@ public final class Simulation {
   private void bindRound() {
     bindScheduled = false;
     cluster.bind(clock.instant());
+    mirrorSoon();
     Instant now = clock.instant();
     for (Pod p : cluster.pending()) {
       if (p.lastSent == null || !p.lastSent.plus(RESEND_AFTER).isAfter(now)) {
@@ -797,7 +805,7 @@ public final class Simulation {
         cluster.place(pod, node, clock.instant());
       }
     }
-    // the forwarder mirrors a node within seconds of its joining; the consolidation tick keeps it current after
+    // the forwarder mirrors a node within seconds of its joining; its mirror tick keeps it current after
     mirror(node);
     NodeEvent event = new NodeEvent(CLUSTER, name, l.instanceId());
     deliver("lifecycle", name, () -> lifecycle.registered(event));
@@ -832,6 +840,7 @@ public final class Simulation {
     deliver("lifecycle", name, () -> lifecycle.deleted(deleted));
     store.deleteNodeState(name);
     mirrored.remove(name);
+    mirroredAt.remove(name);
     changed();
   }
 
@@ -977,8 +986,36 @@ public final class Simulation {
     String json = node.state(allowed).toJson();
     if (last == null || !json.equals(last.json())) {
       store.putNodeState(node.name, json);
+      mirroredAt.put(node.name, clock.instant());
     }
     mirrored.put(node.name, new Mirrored(node.taints, node.readiness, node.pods.toArray(new Pod[0]), allowed, json));
+  }
+
+  private void mirrorSoon() {
+    if (!mirrorScheduled && cluster.anyTouched()) {
+      mirrorScheduled = true;
+      at(elapsed().plus(ClusterWatch.MIRROR_TICK), this::mirrorTick);
+    }
+  }
+
+  /**
+   * The forwarder's node mirror ({@code NodeMirror}): each tick it writes the nodes whose pods or taints changed, a
+   * node at most once every {@link ClusterWatch#MIRROR_INTERVAL}; one written less than that ago waits for a later
+   * tick. A provisioner reading a mirror a minute old counted the pods a drain had just evicted as still running in
+   * their zone, and planned their replacements into the other zones, where the zone spread refused them.
+   */
+  private void mirrorTick() {
+    mirrorScheduled = false;
+    Instant now = clock.instant();
+    for (Node node : cluster.takeTouched()) {
+      Instant last = mirroredAt.get(node.name);
+      if (last != null && last.plus(ClusterWatch.MIRROR_INTERVAL).isAfter(now)) {
+        cluster.touch(node);
+      } else {
+        mirror(node);
+      }
+    }
+    mirrorSoon();
   }
 
   private void consolidate() {
