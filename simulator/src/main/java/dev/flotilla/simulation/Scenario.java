@@ -261,8 +261,9 @@ public record Scenario(String name, Duration duration, Ec2 ec2, Cluster cluster,
 
   private static Event event(String source, String path, JsonNode e, Duration end) {
     Duration at = duration(source, path + ".at", e.path("at"));
-    if (at.compareTo(end) > 0) {
-      throw error(source, path + ".at", "is after the scenario's end");
+    // a run stops just before its end: an event at the end would never happen
+    if (at.compareTo(end) >= 0) {
+      throw error(source, path + ".at", "is at or after the scenario's end");
     }
     if (e.has("scale")) {
       JsonNode s = e.path("scale");

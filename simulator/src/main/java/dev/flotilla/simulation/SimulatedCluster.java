@@ -104,6 +104,9 @@ final class SimulatedCluster {
   /** Moves whenever a pod is added, bound or deleted: what the budgets count. */
   private long version;
   private long allowedAt = -1;
+  /** Each budget's disruptions allowed as the mirror last heard of them ({@link #touchBudgetChanges}). */
+  private final Map<DisruptionBudget, Integer> published = new java.util.HashMap<>();
+  private long publishedAt = -1;
 
   /** Nodes whose pods or taints changed since the forwarder's mirror last took them ({@link #takeTouched}). */
   private final Set<Node> touched = new java.util.LinkedHashSet<>();
@@ -125,6 +128,21 @@ final class SimulatedCluster {
     if (budgets.isEmpty() || pod.daemon()) {
       return -1;
     }
+    refreshAllowed();
+    int fewest = -1;
+    int selecting = 0;
+    for (DisruptionBudget b : budgets) {
+      if (b.selects(pod.spec)) {
+        int a = allowed.get(b);
+        fewest = fewest < 0 ? a : Math.min(fewest, a);
+        selecting++;
+      }
+    }
+    // the eviction API refuses a pod more than one budget selects, whatever they allow
+    return selecting > 1 ? 0 : fewest;
+  }
+
+  private void refreshAllowed() {
     if (allowedAt != version) {
       allowed.clear();
       for (DisruptionBudget b : budgets) {
@@ -140,17 +158,28 @@ final class SimulatedCluster {
       }
       allowedAt = version;
     }
-    int fewest = -1;
-    int selecting = 0;
+  }
+
+  /**
+   * Marks changed every node running a pod of a budget whose disruptions allowed moved since the last call, as the
+   * forwarder's mirror rewrites every node when a budget's status changes: each pod's document carries the count.
+   */
+  void touchBudgetChanges() {
+    if (budgets.isEmpty() || publishedAt == version) {
+      return;
+    }
+    refreshAllowed();
+    publishedAt = version;
     for (DisruptionBudget b : budgets) {
-      if (b.selects(pod.spec)) {
-        int a = allowed.get(b);
-        fewest = fewest < 0 ? a : Math.min(fewest, a);
-        selecting++;
+      Integer now = allowed.get(b);
+      if (!now.equals(published.put(b, now))) {
+        for (Node n : nodes.values()) {
+          if (n.pods.stream().anyMatch(p -> !p.daemon() && b.selects(p.spec))) {
+            touched.add(n);
+          }
+        }
       }
     }
-    // the eviction API refuses a pod more than one budget selects, whatever they allow
-    return selecting > 1 ? 0 : fewest;
   }
 
   /** A new pod: pending, in the scheduler's queue by its creation time (every pod at the default priority). */
@@ -171,6 +200,7 @@ final class SimulatedCluster {
     Node node = nodes.remove(name);
     if (node != null) {
       binder.removeNode(name);
+      touched.remove(node);
     }
     return node;
   }
@@ -239,7 +269,12 @@ final class SimulatedCluster {
     return changed;
   }
 
-  /** Marks the node changed again: the mirror passed it over this time. */
+  /** The nodes changed since the mirror last took them, not taken yet. */
+  Set<Node> touched() {
+    return java.util.Collections.unmodifiableSet(touched);
+  }
+
+  /** Marks the node for the mirror's next tick: passed over this time, or the mirror starting afresh. */
   void touch(Node node) {
     touched.add(node);
   }

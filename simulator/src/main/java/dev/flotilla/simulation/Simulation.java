@@ -156,6 +156,8 @@ public final class Simulation {
   private boolean mirrorScheduled;
   /** When the mirror last wrote each node. */
   private final Map<String, Instant> mirroredAt = new java.util.HashMap<>();
+  /** Since when each node has had a change its document does not show yet. */
+  private final Map<String, Instant> unmirroredSince = new java.util.HashMap<>();
   private int podsCreated;
   private int instancesLaunched;
   private int instancesTerminated;
@@ -517,6 +519,13 @@ public final class Simulation {
     }
   }
 
+  /** The nodes whose document has not shown a change of theirs for longer than {@code over}, each with since when. */
+  List<String> mirrorLagging(Duration over) {
+    Instant before = clock.instant().minus(over);
+    return unmirroredSince.entrySet().stream().filter(e -> e.getValue().isBefore(before))
+        .map(e -> e.getKey() + " since " + e.getValue()).sorted().toList();
+  }
+
   /**
    * The live nodes that are not what their pool would launch now or have outlived its expireAfter, each with why:
    * what a run that renewed its nodes ends without.
@@ -653,6 +662,7 @@ public final class Simulation {
   // ---- the cluster's scheduler and the forwarder
 
   private void changed() {
+    mirrorSoon();
     if (!bindScheduled) {
       bindScheduled = true;
       at(elapsed(), this::bindRound);
@@ -841,6 +851,7 @@ public final class Simulation {
     store.deleteNodeState(name);
     mirrored.remove(name);
     mirroredAt.remove(name);
+    unmirroredSince.remove(name);
     changed();
   }
 
@@ -980,6 +991,7 @@ public final class Simulation {
     for (int i = 0; i < allowed.length; i++) {
       allowed[i] = cluster.disruptionsAllowed(node.pods.get(i));
     }
+    unmirroredSince.remove(node.name);
     if (last != null && last.current(node, allowed)) {
       return;
     }
@@ -992,6 +1004,7 @@ public final class Simulation {
   }
 
   private void mirrorSoon() {
+    cluster.touched().forEach(n -> unmirroredSince.putIfAbsent(n.name, clock.instant()));
     if (!mirrorScheduled && cluster.anyTouched()) {
       mirrorScheduled = true;
       at(elapsed().plus(ClusterWatch.MIRROR_TICK), this::mirrorTick);
@@ -1006,6 +1019,8 @@ public final class Simulation {
    */
   private void mirrorTick() {
     mirrorScheduled = false;
+    cluster.touchBudgetChanges();
+    cluster.touched().forEach(n -> unmirroredSince.putIfAbsent(n.name, clock.instant()));
     Instant now = clock.instant();
     for (Node node : cluster.takeTouched()) {
       Instant last = mirroredAt.get(node.name);
@@ -1103,7 +1118,10 @@ public final class Simulation {
     batch.clear();
     batchGeneration++;
     cluster.pending().forEach(p -> p.lastSent = null);
+    // its mirror starts afresh: every node is written at its first tick
     mirrored.clear();
+    mirroredAt.clear();
+    cluster.nodes.values().forEach(cluster::touch);
     changed();
   }
 

@@ -135,7 +135,9 @@ class ScenarioFileTest {
         .hasMessage("a.yaml: events[0]: is one of scale, insufficientCapacity, spotInterruption, nodePoolChange, "
             + "imageRelease, nodeFailure");
     assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("at: 5m", "at: 2h"), Path.of(".")))
-        .hasMessage("a.yaml: events[0].at: is after the scenario's end");
+        .hasMessage("a.yaml: events[0].at: is at or after the scenario's end");
+    assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("at: 5m", "at: 10m"), Path.of(".")))
+        .hasMessage("a.yaml: events[0].at: is at or after the scenario's end");
     assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("replicas: 12", "replicas: -1"), Path.of(".")))
         .hasMessageContaining("events[0].scale.replicas");
     assertThatThrownBy(() -> Scenario.parse("a.yaml", SMALL.replace("manifests:\n",
