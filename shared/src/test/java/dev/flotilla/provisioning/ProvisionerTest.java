@@ -308,4 +308,28 @@ class ProvisionerTest {
     });
     assertThat(store.reservations(small.stream().map(PendingPod::name).toList())).hasSize(150);
   }
+
+  @Test
+  void aDrainingClaimCountsNothingAgainstItsPoolsLimit() {
+    dev.flotilla.nodepool.NodePool base = dev.flotilla.nodepool.NodePool.defaultPool();
+    dev.flotilla.nodepool.NodePool capped = new dev.flotilla.nodepool.NodePool(base.name(), base.requirements(),
+        base.labels(), base.taints(), base.startupTaints(), Resources.of(8_000, 64L << 30), base.weight(),
+        base.disruption());
+    Provisioner withLimit = new Provisioner(store, cloud, new StaticOfferingSource(catalog, store),
+        () -> List.of(capped), List::of, clock);
+    List<PendingPod> first = List.of(PendingPod.builder("shop/a").requests(Resources.of(6_000, 4L << 30)).build());
+    List<PendingPod> second = List.of(PendingPod.builder("shop/b").requests(Resources.of(6_000, 4L << 30)).build());
+    Claim running = withLimit.provision("evt-1", first).launched().getFirst();
+
+    Provisioner.Decision held = withLimit.provision("evt-2", second);
+    assertThat(held.launched()).isEmpty();
+    assertThat(held.unschedulable()).singleElement()
+        .satisfies(u -> assertThat(u.reason()).contains("limit cpu=8 would be exceeded"));
+
+    // interrupted, expired or replaced: its pods are looking for room already, and its capacity is on its way out
+    store.transition(running, running.moved(ClaimState.Draining, clock.instant()));
+    Provisioner.Decision launched = withLimit.provision("evt-3", second);
+    assertThat(launched.unschedulable()).isEmpty();
+    assertThat(launched.launched()).singleElement().satisfies(c -> assertThat(c.pods()).containsExactly("shop/b"));
+  }
 }
