@@ -11,8 +11,8 @@ import java.util.function.Function;
 
 /**
  * What each NodePool uses, from Flotilla's own records and the cluster: its live claims by state, the price of those
- * whose instance runs, and, for those whose node has joined, the node's capacity (as Karpenter counts a pool's
- * resources against its limits).
+ * whose instance runs, and, for those whose node has joined and is not draining, the node's capacity (as Karpenter
+ * counts a pool's resources against its limits, and as the provisioner does).
  */
 final class PoolUsages {
 
@@ -27,9 +27,11 @@ final class PoolUsages {
       }
       byState.computeIfAbsent(claim.nodePool(), p -> new TreeMap<>()).merge(claim.state().name(), 1, Integer::sum);
       PoolUsage pool = usage.getOrDefault(claim.nodePool(), PoolUsage.NONE);
-      // a claim still launching has an estimate, not an instance: it costs nothing yet
+      // a claim still launching has an estimate, not an instance: it costs nothing yet. One draining still costs,
+      // and counts nothing against the limits, as a node marked for deletion counts nothing in Karpenter's
       if (claim.state() != ClaimState.Launching) {
-        Node node = claim.nodeName() == null ? null : nodeByName.apply(claim.nodeName());
+        Node node = claim.nodeName() == null || claim.state() == ClaimState.Draining ? null
+            : nodeByName.apply(claim.nodeName());
         pool = node == null
             ? new PoolUsage(pool.nodes(), pool.cpuMillis(), pool.memoryBytes(),
                 pool.pricePerHour() + claim.pricePerHour(), pool.claims())

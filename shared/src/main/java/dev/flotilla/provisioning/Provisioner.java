@@ -590,9 +590,10 @@ public final class Provisioner {
 
   /**
    * What live claims count against their pools' limits: the launched type, or the first ranked one until then. A
-   * claim draining (interrupted, expired, drifted, consolidated) counts for nothing, as a node marked for deletion does
-   * in Karpenter's pool resources: its pods are already looking for room, and counted, they waited a round for the
-   * limit while the node they left was on its way out (team-pools: 20 ledger pods, 30 s, in a spot storm).
+   * claim draining (interrupted, expired, drifted, repaired, consolidated) counts for nothing, as a node marked for
+   * deletion does in Karpenter's pool resources: its pods are already looking for room, and counted, they waited a
+   * round for the limit while the node they left was on its way out (team-pools: 20 ledger pods, 30 s, in a spot
+   * storm).
    */
   public static Map<String, Resources> poolUsage(List<Claim> live, OfferingCatalog catalog) {
     Map<String, Resources> usage = new HashMap<>();

@@ -84,6 +84,28 @@ public final class StaticCapacity {
         .toList();
   }
 
+  /**
+   * How many of {@code wanted} copies of {@code node} the pool's limits allow, each counting its largest type, as
+   * the plan counts one: the plan checked a single node, and the copies launch together.
+   */
+  static int withinLimits(NodePool pool, Map<String, Resources> usage, NodeClaim node, OfferingCatalog catalog,
+      int wanted) {
+    Resources largest = Resources.NONE;
+    for (var option : node.instanceTypes()) {
+      var type = catalog.type(option.name());
+      if (type != null) {
+        largest = largest.max(dev.flotilla.catalog.NodeCapacity.capacity(type));
+      }
+    }
+    Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
+    int allowed = 0;
+    while (allowed < wanted && pool.exceededLimit(used, largest) == null) {
+      used = used.plus(largest);
+      allowed++;
+    }
+    return allowed;
+  }
+
   /** Launches, for each static pool, the nodes it lacks; the claims launched. */
   public List<Claim> keep(String eventId, List<Claim> claims) {
     List<Claim> launched = new ArrayList<>();
@@ -109,8 +131,16 @@ public final class StaticCapacity {
         continue;
       }
       NodeClaim node = plan.nodeClaims().getFirst();
+      int within = withinLimits(pool, Provisioner.poolUsage(live, catalog), node, catalog, missing);
+      if (within < missing) {
+        LOG.atWarn().setMessage("static capacity held by the pool's limits").addKeyValue("nodePool", pool.name())
+            .addKeyValue("missing", missing).addKeyValue("launching", within).log();
+      }
+      if (within == 0) {
+        continue;
+      }
       Provisioner.Decision decision = provisioner.launchPlanned(eventId + "/static/" + pool.name(),
-          Collections.nCopies(missing, node), List.of(), List.of());
+          Collections.nCopies(within, node), List.of(), List.of());
       launched.addAll(decision.launched());
       LOG.atInfo().setMessage("static capacity launched").addKeyValue("nodePool", pool.name())
           .addKeyValue("replicas", pool.replicas()).addKeyValue("launched", decision.launched().size())

@@ -28,9 +28,23 @@ class StaticCapacityTest {
       cluster.provisioner, cluster.offerings, () -> cluster.pools, cluster.clock);
 
   private static NodePool base(Integer replicas) {
+    return base(replicas, Resources.NONE);
+  }
+
+  private static NodePool base(Integer replicas, Resources limits) {
     return new NodePool("base", List.of(Requirement.in(WellKnownLabels.INSTANCE_TYPE, "m5.large"),
-        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand")), Map.of(), List.of(), List.of(), Resources.NONE,
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand")), Map.of(), List.of(), List.of(), limits,
         0, null, replicas);
+  }
+
+  @Test
+  void aStaticPoolLaunchesNoMoreOfItsMissingNodesThanItsLimitsAllow() {
+    // m5.large: 2 vCPUs each; a limit of 5 CPUs holds two of the three replicas
+    cluster.pools.add(base(3, Resources.of(5_000, 1L << 40)));
+
+    pass("tick-1");
+
+    assertThat(baseClaims()).hasSize(2);
   }
 
   private List<Claim> baseClaims() {
