@@ -61,6 +61,8 @@ final class ConsolidationValidation {
    * what is settling has landed ({@code settling} false): a Nominate is sent again until the taint is gone.
    */
   private final Set<String> initializing = new HashSet<>();
+  /** While true, the pods planned on nodes still initializing are not bound yet (see {@link #stranded}). */
+  private boolean plannedUnbound;
   /** {@link #settledWithoutAction}, once worked out. */
   private Set<String> settledWithout;
   /** The cluster as it is, where this one is as it will be once the replaces waiting have drained; else null. */
@@ -170,7 +172,9 @@ final class ConsolidationValidation {
    * one way and strands a pod another: the replacements join in the plan's order and in the reverse order too, and
    * the pods must land both times. Checked in one order only, a replace by four nodes that landed when it was found
    * stranded a pod once they were ready, on a cluster that had not changed, and was abandoned and found again every
-   * six minutes.
+   * six minutes. A delete drains at once, perhaps before the Nominate binds the pods planned on nodes still
+   * initializing: those pods then count in no spread yet (kube-scheduler scores a node without the pods nominated to
+   * it), and the displaced pods must land that way too.
    */
   List<String> stranded(List<ConsolidationPlan.Candidate> removed, List<NodeClaim> replacements) {
     List<NodeState> listed = new ArrayList<>();
@@ -188,6 +192,14 @@ final class ConsolidationValidation {
     }
     if (replacements.size() > 1) {
       stranded.addAll(strandedIn(listed, replacements.reversed()));
+    }
+    if (replacements.isEmpty() && waitsOnInitializing()) {
+      plannedUnbound = true;
+      try {
+        stranded.addAll(strandedIn(listed, replacements));
+      } finally {
+        plannedUnbound = false;
+      }
     }
     if (asItIs != null) {
       stranded.addAll(asItIs.stranded(removed, replacements));
@@ -252,14 +264,27 @@ final class ConsolidationValidation {
     return settledWithout;
   }
 
+  /** Whether some pod is planned on a node still initializing (see {@link #stranded}). */
+  private boolean waitsOnInitializing() {
+    for (String node : waiting.values()) {
+      if (node != null && initializing.contains(node) && binder.hasNode(node)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Queues the pods still settling, ahead of any an action displaces, as the cluster's scheduler has them. */
   private long enqueueSettling() {
     long order = 0;
     for (Map.Entry<PendingPod, String> w : waiting.entrySet()) {
       PendingPod pod = w.getKey();
       if (w.getValue() != null && initializing.contains(w.getValue()) && binder.hasNode(w.getValue())) {
-        // the Nominate still to come nominates it there, then lifts the taint: the node is its and no one else's
-        binder.bound(w.getValue(), pod);
+        // the Nominate still to come nominates it there, then lifts the taint: the node is its and no one else's.
+        // Until then it is pending, its room kept on a node no displaced pod may take, counted in no spread
+        if (!plannedUnbound) {
+          binder.bound(w.getValue(), pod);
+        }
         continue;
       }
       binder.enqueue(new QueuedPod(pod, 0, order++));
