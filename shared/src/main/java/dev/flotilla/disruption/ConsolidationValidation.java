@@ -63,8 +63,8 @@ final class ConsolidationValidation {
   private final Set<String> initializing = new HashSet<>();
   /** While true, the pods planned on nodes still initializing are not bound yet (see {@link #stranded}). */
   private boolean plannedUnbound;
-  /** {@link #settledWithoutAction}, once worked out. */
-  private Set<String> settledWithout;
+  /** {@link #settledWithoutAction}, once worked out, with the planned pods bound and not ({@link #plannedUnbound}). */
+  private final Map<Boolean, Set<String>> settledWithout = new java.util.HashMap<>();
   /** The cluster as it is, where this one is as it will be once the replaces waiting have drained; else null. */
   private final ConsolidationValidation asItIs;
 
@@ -197,6 +197,9 @@ final class ConsolidationValidation {
       plannedUnbound = true;
       try {
         stranded.addAll(strandedIn(listed, replacements));
+        if (!mirrored.equals(listed)) {
+          stranded.addAll(strandedIn(mirrored, replacements));
+        }
       } finally {
         plannedUnbound = false;
       }
@@ -253,15 +256,17 @@ final class ConsolidationValidation {
    * action checked, so worked out once.
    */
   private Set<String> settledWithoutAction() {
-    if (settledWithout == null) {
+    Set<String> known = settledWithout.get(plannedUnbound);
+    if (known == null) {
       binder.startOver();
       enqueueSettling();
       Set<String> landed = new HashSet<>();
       binder.schedule().bound().forEach(b -> landed.add(b.pod()));
       unqueue(List.of());
-      settledWithout = landed;
+      settledWithout.put(plannedUnbound, landed);
+      known = landed;
     }
-    return settledWithout;
+    return known;
   }
 
   /** Whether some pod is planned on a node still initializing (see {@link #stranded}). */

@@ -85,22 +85,20 @@ public final class StaticCapacity {
   }
 
   /**
-   * How many of {@code wanted} copies of {@code node} the pool's limits allow, each counting its largest type, as
-   * the plan counts one: the plan checked a single node, and the copies launch together.
+   * How many of {@code wanted} copies of {@code node} the pool's limits allow, each counting its first ranked type as
+   * the plan and the pools' usage count a claim: the plan checked a single node, and the copies launch together.
    */
   static int withinLimits(NodePool pool, Map<String, Resources> usage, NodeClaim node, OfferingCatalog catalog,
       int wanted) {
-    Resources largest = Resources.NONE;
-    for (var option : node.instanceTypes()) {
-      var type = catalog.type(option.name());
-      if (type != null) {
-        largest = largest.max(dev.flotilla.catalog.NodeCapacity.capacity(type));
-      }
+    var type = catalog.type(node.instanceType());
+    if (type == null) {
+      return wanted;
     }
+    Resources each = dev.flotilla.catalog.NodeCapacity.capacity(type);
     Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
     int allowed = 0;
-    while (allowed < wanted && pool.exceededLimit(used, largest) == null) {
-      used = used.plus(largest);
+    while (allowed < wanted && pool.exceededLimit(used, each) == null) {
+      used = used.plus(each);
       allowed++;
     }
     return allowed;

@@ -41,6 +41,31 @@ class NominateRaceTest {
 
   @Test
   void aDeleteWhosePodsLandOnlyOnceTheNominateHasComeIsNotTaken() {
+    Claim going = cluster(false);
+    Consolidator.View view = view();
+
+    assertThat(stranded(view, going)).as("the 1.2-CPU pod, where the planned web pods are not bound yet")
+        .containsExactly("shop/big");
+    ConsolidationPlan plan = new Consolidator().plan(view);
+    assertThat(plan.action() == Action.DELETE && plan.claimIds().contains(going.id())).as("%s", plan).isFalse();
+  }
+
+  @Test
+  void withTheWebPodsRunningThereTheSameDeleteLandsAndIsTaken() {
+    Claim going = cluster(true);
+    Consolidator.View view = view();
+
+    assertThat(stranded(view, going)).isEmpty();
+    ConsolidationPlan plan = new Consolidator().plan(view);
+    assertThat(plan.action()).isEqualTo(Action.DELETE);
+    assertThat(plan.claimIds()).containsExactly(going.id());
+  }
+
+  /**
+   * The cluster above; the three web pods in us-east-1a planned on a node still initializing, or running there once
+   * its Nominate came. Returns the claim of the node to delete.
+   */
+  private Claim cluster(boolean nominated) {
     NodePool base = NodePool.defaultPool();
     cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
         base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
@@ -49,27 +74,33 @@ class NominateRaceTest {
     long allocatable = dev.flotilla.catalog.NodeCapacity.allocatable(cluster.catalog.type("m7i.large"))
         .get(Resources.CPU);
     // the two nodes with room keep their pods: only the third is a candidate
-    keep(cluster.node("roomy-a", "m7i.large", CapacityType.ON_DEMAND, "default", "us-east-1a",
-        List.of(running(other("fill-a", allocatable - 1300)))), "roomy-a", other("fill-a", allocatable - 1300));
-    keep(cluster.node("tight-b", "m7i.large", CapacityType.ON_DEMAND, "default", "us-east-1b",
-        List.of(running(other("fill-b", allocatable - 500)))), "tight-b", other("fill-b", allocatable - 500));
+    keep("roomy-a", "us-east-1a", List.of(running(other("fill-a", allocatable - 1300))));
+    keep("tight-b", "us-east-1b", List.of(running(other("fill-b", allocatable - 500))));
     Claim going = cluster.node("going-c", "m7i.large", CapacityType.ON_DEMAND, "default", "us-east-1c",
         List.of(running(web("web-0")), running(other("big", 1200))));
-    cluster.readyWithPlanned("new-a", "m7i.large", IntStream.range(1, 4).mapToObj(i -> running(web("web-" + i)))
-        .toList(), List.of(dev.flotilla.binding.StartupTaint.INITIALIZING));
-    Consolidator.View view = new Consolidator.View(
-        cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(), cluster.store.claims(),
-        cluster.pools, cluster.catalog, cluster.clock.instant());
-    NodeState goingState = view.nodes().stream().filter(n -> n.node().equals("going-c")).findFirst().orElseThrow();
-
-    assertThat(new ConsolidationValidation(view, view.poolsByName())
-        .stranded(List.of(new ConsolidationPlan.Candidate(goingState, going)), List.of()))
-        .as("the 1.2-CPU pod, where the planned web pods are not bound yet").containsExactly("shop/big");
-    ConsolidationPlan plan = new Consolidator().plan(view);
-    assertThat(plan.action() == Action.DELETE && plan.claimIds().contains(going.id())).as("%s", plan).isFalse();
+    List<NodeState.NodePod> webs = IntStream.range(1, 4).mapToObj(i -> running(web("web-" + i))).toList();
+    if (nominated) {
+      keep("new-a", "us-east-1a", webs);
+    } else {
+      cluster.readyWithPlanned("new-a", "m7i.large", webs, List.of(dev.flotilla.binding.StartupTaint.INITIALIZING));
+    }
+    return going;
   }
 
-  private void keep(Claim claim, String node, PendingPod pod) {
-    cluster.mirror(node, claim, List.of(running(pod)), true);
+  private Consolidator.View view() {
+    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
+        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
+  }
+
+  private static List<String> stranded(Consolidator.View view, Claim going) {
+    NodeState state = view.nodes().stream().filter(n -> n.node().equals("going-c")).findFirst().orElseThrow();
+    return new ConsolidationValidation(view, view.poolsByName())
+        .stranded(List.of(new ConsolidationPlan.Candidate(state, going)), List.of());
+  }
+
+  /** Mirrors the node with do-not-disrupt set: its pods stay, and it is no candidate. */
+  private void keep(String node, String zone, List<NodeState.NodePod> pods) {
+    Claim claim = cluster.node(node, "m7i.large", CapacityType.ON_DEMAND, "default", zone, pods);
+    cluster.mirror(node, claim, pods, true);
   }
 }

@@ -38,6 +38,18 @@ class StaticCapacityTest {
   }
 
   @Test
+  void aStaticPoolOfSeveralTypesCountsEachNodeAsTheTypeItIsLaunchedAs() {
+    // m5.large first (2 vCPUs), m5.xlarge (4) its other option: a limit of 4 CPUs holds two m5.large
+    cluster.pools.add(new NodePool("base", List.of(Requirement.in(WellKnownLabels.INSTANCE_TYPE, "m5.large",
+        "m5.xlarge"), Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand")), Map.of(), List.of(), List.of(),
+        Resources.of(4_000, 1L << 40), 0, null, 3));
+
+    pass("tick-1");
+
+    assertThat(baseClaims()).hasSize(2);
+  }
+
+  @Test
   void aStaticPoolLaunchesNoMoreOfItsMissingNodesThanItsLimitsAllow() {
     // m5.large: 2 vCPUs each; a limit of 5 CPUs holds two of the three replicas
     cluster.pools.add(base(3, Resources.of(5_000, 1L << 40)));
