@@ -186,20 +186,14 @@ final class ConsolidationValidation {
       }
     }
     List<NodeState> mirrored = present.values().stream().filter(n -> removing.contains(n.node())).toList();
-    Set<String> stranded = new java.util.LinkedHashSet<>(strandedIn(listed, replacements));
-    if (!mirrored.equals(listed)) {
-      stranded.addAll(strandedIn(mirrored, replacements));
-    }
+    Set<String> stranded = strandedInBothOrders(listed, mirrored, replacements);
     if (replacements.size() > 1) {
       stranded.addAll(strandedIn(listed, replacements.reversed()));
     }
     if (replacements.isEmpty() && waitsOnInitializing()) {
       plannedUnbound = true;
       try {
-        stranded.addAll(strandedIn(listed, replacements));
-        if (!mirrored.equals(listed)) {
-          stranded.addAll(strandedIn(mirrored, replacements));
-        }
+        stranded.addAll(strandedInBothOrders(listed, mirrored, replacements));
       } finally {
         plannedUnbound = false;
       }
@@ -208,6 +202,16 @@ final class ConsolidationValidation {
       stranded.addAll(asItIs.stranded(removed, replacements));
     }
     return List.copyOf(stranded);
+  }
+
+  /** The pods stranded with the removed nodes' pods queued in the action's order and, where it differs, the mirror's. */
+  private Set<String> strandedInBothOrders(List<NodeState> listed, List<NodeState> mirrored,
+      List<NodeClaim> replacements) {
+    Set<String> stranded = new java.util.LinkedHashSet<>(strandedIn(listed, replacements));
+    if (!mirrored.equals(listed)) {
+      stranded.addAll(strandedIn(mirrored, replacements));
+    }
+    return stranded;
   }
 
   private List<String> strandedIn(List<NodeState> gone, List<NodeClaim> replacements) {

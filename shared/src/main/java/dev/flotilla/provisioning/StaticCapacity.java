@@ -121,15 +121,16 @@ public final class StaticCapacity {
       // the pool's cheapest node, as a plan for the smallest pod that tolerates the pool's taints finds it
       PendingPod placeholder = PendingPod.builder("static-capacity/" + pool.name()).requests(Resources.of(1, 1))
           .tolerations(List.of(new Toleration("", "Exists", "", ""))).build();
+      Map<String, Resources> usage = Provisioner.poolUsage(live, catalog);
       Plan plan = scheduler.schedule(new SchedulingInput(List.of(placeholder), List.of(pool), catalog,
-          daemonSets.get(), Provisioner.poolUsage(live, catalog), List.of()));
+          daemonSets.get(), usage, List.of()));
       if (plan.nodeClaims().isEmpty()) {
         LOG.atWarn().setMessage("static capacity not launched: the pool offers no node").addKeyValue("nodePool",
             pool.name()).addKeyValue("reason", plan.unschedulable()).log();
         continue;
       }
       NodeClaim node = plan.nodeClaims().getFirst();
-      int within = withinLimits(pool, Provisioner.poolUsage(live, catalog), node, catalog, missing);
+      int within = withinLimits(pool, usage, node, catalog, missing);
       if (within < missing) {
         LOG.atWarn().setMessage("static capacity held by the pool's limits").addKeyValue("nodePool", pool.name())
             .addKeyValue("missing", missing).addKeyValue("launching", within).log();

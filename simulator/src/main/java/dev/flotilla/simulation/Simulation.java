@@ -1003,8 +1003,13 @@ public final class Simulation {
     mirrored.put(node.name, new Mirrored(node.taints, node.readiness, node.pods.toArray(new Pod[0]), allowed, json));
   }
 
-  private void mirrorSoon() {
+  /** Notes since when each node changed that the mirror has not written yet. */
+  private void stampTouched() {
     cluster.touched().forEach(n -> unmirroredSince.putIfAbsent(n.name, clock.instant()));
+  }
+
+  private void mirrorSoon() {
+    stampTouched();
     if (!mirrorScheduled && cluster.anyTouched()) {
       mirrorScheduled = true;
       at(elapsed().plus(ClusterWatch.MIRROR_TICK), this::mirrorTick);
@@ -1020,7 +1025,7 @@ public final class Simulation {
   private void mirrorTick() {
     mirrorScheduled = false;
     cluster.touchBudgetChanges();
-    cluster.touched().forEach(n -> unmirroredSince.putIfAbsent(n.name, clock.instant()));
+    stampTouched();
     Instant now = clock.instant();
     for (Node node : cluster.takeTouched()) {
       Instant last = mirroredAt.get(node.name);
