@@ -15,11 +15,11 @@ final class ClaimBuilder {
   private final List<NodeShape> shapes;
   private final Dims dims;
   private final List<String> zones;
-  private final Packer.Limits limits;
+  private final PoolLimits limits;
   private int[] byPrice;
   private int[][] byKind;
 
-  ClaimBuilder(List<NodeShape> shapes, Dims dims, List<String> zones, Packer.Limits limits) {
+  ClaimBuilder(List<NodeShape> shapes, Dims dims, List<String> zones, PoolLimits limits) {
     this.shapes = shapes;
     this.dims = dims;
     this.zones = zones;
@@ -158,7 +158,7 @@ final class ClaimBuilder {
    * A builder like this one that counts nodes against {@code limits}: for a packing that runs beside others, each
    * with its own limits. The orders are shared, never changed once built.
    */
-  ClaimBuilder with(Packer.Limits limits) {
+  ClaimBuilder with(PoolLimits limits) {
     ClaimBuilder copy = new ClaimBuilder(shapes, dims, zones, limits);
     copy.byPrice = byPrice;
     copy.byKind = byKind;

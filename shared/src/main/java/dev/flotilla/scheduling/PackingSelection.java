@@ -31,7 +31,7 @@ final class PackingSelection {
   }
 
   /**
-   * Packs with each {@link Packer.Strategy} from the same start (in-flight room already filled) and keeps the plan
+   * Packs with each {@link PackingStrategy} from the same start (in-flight room already filled) and keeps the plan
    * that places the most pods, then (by the {@link Scheduler.Choice}) the one with fewer nodes or the cheaper; the
    * first strategy wins ties, so the result is deterministic. Where the pattern program did not run (too many kinds)
    * and the cheapest plan is over {@link #SEEDED_PROGRAM_ABOVE} times the bound, the program then runs from that
@@ -51,13 +51,14 @@ final class PackingSelection {
     boolean anyKinds = kinds != null && !kinds.isEmpty();
     boolean programRuns = anyKinds && kinds.size() <= PatternPacking.KINDS;
     boolean cappedProgramRuns = PatternPacking.anyCapped(PatternPacking.kinds(items, true, PatternPacking.KINDS));
-    boolean manyClasses = items.stream().map(i -> i.podClass).distinct().count() > Packer.MORE_PACKINGS_CLASSES;
-    List<Packer.Strategy> strategies = new ArrayList<>();
-    for (Packer.Strategy strategy : Packer.Strategy.values()) {
+    boolean manyClasses = items.stream().map(i -> i.podClass).distinct().count()
+        > PackingStrategy.MORE_PACKINGS_CLASSES;
+    List<PackingStrategy> strategies = new ArrayList<>();
+    for (PackingStrategy strategy : PackingStrategy.values()) {
       boolean runs = switch (strategy) {
         case PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY -> cappedProgramRuns;
         case PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY -> false;
-        case BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH -> Packer.capsSetNodeCount(bound, items);
+        case BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH -> BoundFollowing.capsSetNodeCount(bound, items);
         default -> !strategy.patternProgram || programRuns;
       };
       if (runs && !(strategy.fewClassesOnly && manyClasses)) {
@@ -78,7 +79,7 @@ final class PackingSelection {
     }
     if (anyKinds && !programRuns && choice == Scheduler.Choice.CHEAPEST && kept.left == 0
         && kept.total > SEEDED_PROGRAM_ABOVE * bound.bound()) {
-      Packing seeded = packAlone(Packer.Strategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY, first, groupShapes,
+      Packing seeded = packAlone(PackingStrategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY, first, groupShapes,
           topology, items, bound, start, firstOrders, kept.nodes);
       if (seeded.betterThan(kept, choice)) {
         kept = seeded;
@@ -104,7 +105,7 @@ final class PackingSelection {
    * One packing on copies of the items, with limits, claims and a packer of its own, seeded as {@code first} is;
    * {@code orders} are the shape sorts to reuse (null: sorted afresh, as another lane's are in use).
    */
-  private Packing packAlone(Packer.Strategy strategy, Packer first, List<BitSet> groupShapes, Topology topology,
+  private Packing packAlone(PackingStrategy strategy, Packer first, List<BitSet> groupShapes, Topology topology,
       List<PodClass.Item> items, FractionalBound.Result bound, Start start, ShapeRanking.Orders orders,
       List<OpenNode> seeds) {
     List<PodClass.Item> copies = new ArrayList<>(items.size());
@@ -120,7 +121,7 @@ final class PackingSelection {
   }
 
   /** One packing from the start, with what it leaves behind. */
-  private static Packing pack(Packer.Strategy strategy, Packer packer, List<PodClass.Item> items,
+  private static Packing pack(PackingStrategy strategy, Packer packer, List<PodClass.Item> items,
       FractionalBound.Result bound, Start start, PoolLimits limits, ClaimBuilder claims, List<OpenNode> seeds) {
     List<Unschedulable> reports = new ArrayList<>();
     List<OpenNode> nodes = packer.pack(items, bound, strategy, seeds);

@@ -140,7 +140,7 @@ final class PatternPacking {
    * these kinds.
    */
   static PatternProgram.Result solve(List<List<PodClass.Item>> kinds, List<NodeShape> shapes,
-      Function<PodClass.Item, int[]> ranked, Function<PodClass.Item, BitSet> allowed, Packer.Limits limits,
+      Function<PodClass.Item, int[]> ranked, Function<PodClass.Item, BitSet> allowed, PoolLimits limits,
       List<OpenNode> seeds) {
     int k = kinds.size();
     long[][] requests = new long[k][];

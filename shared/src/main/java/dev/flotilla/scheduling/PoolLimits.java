@@ -12,20 +12,20 @@ import java.util.Map;
  * planned so far), whether one more node of a shape stays within them, and why not. Changes when NodePool limits
  * change.
  */
-final class PoolLimits implements Packer.Limits {
+final class PoolLimits {
   private final Map<String, Resources> usage = new HashMap<>();
 
   PoolLimits(Map<String, Resources> inUse) {
     inUse.forEach(usage::put);
   }
 
-  @Override
-  public boolean allows(NodeShape shape) {
+  /** Whether one more node of the shape keeps its NodePool within its limits. */
+  boolean allows(NodeShape shape) {
     return shape.pool.exceededLimit(usage.getOrDefault(shape.pool.name(), Resources.NONE), shape.capacity) == null;
   }
 
-  @Override
-  public void add(NodeShape shape, int sign) {
+  /** Counts one node of the shape in its NodePool's usage ({@code sign} 1), or takes one out (-1). */
+  void add(NodeShape shape, int sign) {
     Resources used = usage.getOrDefault(shape.pool.name(), Resources.NONE);
     usage.put(shape.pool.name(), sign > 0 ? used.plus(shape.capacity) : used.minus(shape.capacity));
   }

@@ -10,7 +10,6 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,12 +24,15 @@ import java.util.Set;
  * pinning shares of classes to zones; solve the fractional bound; pack; then re-choose each node as the cheapest
  * shape that holds what it got, and rank the alternatives for CreateFleet. The same input always gives the same plan.
  *
- * <p>This class runs the steps and groups classes for the bound; each step lives with one reason to change:
+ * <p>This class runs the steps; each lives with one reason to change:
  * {@link NodeShapes} (shapes), {@link PodClasses} (classes, compatibility and why not), {@link Topology} and
- * {@link ZoneTopology} (topology), {@link FractionalBound} (the bound), {@link InFlightNodes} (in-flight claims),
- * {@link Packer} with {@link ShapeRanking}, {@link PatternPacking} and {@link OpenNode} (packing),
+ * {@link ZoneTopology} with {@link ZoneSpread}, {@link ZoneRules}, {@link RunningZoneCounts} and {@link SkewRepair}
+ * (topology), {@link BoundProblem} and {@link FractionalBound} (the bound), {@link InFlightNodes} (in-flight claims),
+ * {@link Packer} (which nodes open) with {@link PackingStrategy}, {@link BoundFollowing}, {@link ShapeRanking} and
+ * {@link PatternPacking}, {@link NodeFilling} (what a node takes) with {@link PodStreams} and {@link OpenNode},
  * {@link PackingSelection} (which packing is kept), {@link PoolLimits} and {@link PoolFallbacks} (NodePool limits and
- * falling back to the next pool), and {@link ClaimBuilder} (claims for CreateFleet).
+ * falling back to the next pool), {@link ClaimBuilder} (claims for CreateFleet), and {@link PlanRepair} (what a plan
+ * must keep once packing left pods out).
  */
 public final class Scheduler {
 
@@ -159,6 +161,7 @@ public final class Scheduler {
       classes = podClasses.build(unschedulable);
       signatureShapes = podClasses.signatureShapes;
       signatureRequiredShapes = podClasses.signatureRequiredShapes;
+      BoundProblem boundProblem = new BoundProblem(shapes, signatureShapes, dims);
       Topology topology = new Topology();
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       topology.nodeConstraints(placeable,
@@ -166,9 +169,9 @@ public final class Scheduler {
       // zone affinity gathers its pods where the bound's shapes are sold: the bound of the classes as a whole (all
       // there is before zones are settled) says which those are
       Map<PodClass, BitSet> wholeShapes = new HashMap<>();
-      FractionalBound.Result whole = hasZoneAffinity(placeable) ? wholeBound(placeable, wholeShapes) : null;
+      FractionalBound.Result whole = hasZoneAffinity(placeable) ? boundProblem.whole(placeable, wholeShapes) : null;
       java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth = whole == null ? null
-          : (c, z) -> soldIn(whole, wholeShapes.get(c), z);
+          : (c, z) -> boundProblem.soldIn(whole, wholeShapes.get(c), z);
       ZoneTopology zoneTopology = new ZoneTopology(shapes, zones, input.running(),
           input.inFlight().stream().flatMap(n -> n.pods().stream()).toList(),
           domains == Domains.OFFERED_ZONES, zoneWorth);
@@ -181,13 +184,13 @@ public final class Scheduler {
       // send pinned pods after shapes their zones do not sell. The bound reported stays the plain one
       java.util.function.Predicate<PodClass.Item> narrowed = i -> i.zoneMask != classZones.get(i.podClass);
       List<BitSet> groupShapes = new ArrayList<>();
-      Map<PodClass.Item, Integer> groupOf = groups(items, Map.of(), groupShapes, i -> false);
+      Map<PodClass.Item, Integer> groupOf = boundProblem.groups(items, Map.of(), groupShapes, i -> false);
       List<BitSet> zonedShapes = new ArrayList<>();
       Map<PodClass.Item, Integer> zonedOf = items.stream().anyMatch(narrowed)
-          ? groups(items, Map.of(), zonedShapes, narrowed) : null;
+          ? boundProblem.groups(items, Map.of(), zonedShapes, narrowed) : null;
       // split by zone, the classes may outgrow the per-class program, whose assignment the packing follows
-      boolean pinned = zonedOf != null && (boundClasses(items, zonedOf) <= FractionalBound.MAX_CLASSES
-          || boundClasses(items, groupOf) > FractionalBound.MAX_CLASSES);
+      boolean pinned = zonedOf != null && (BoundProblem.classes(items, zonedOf) <= FractionalBound.MAX_CLASSES
+          || BoundProblem.classes(items, groupOf) > FractionalBound.MAX_CLASSES);
       List<BitSet> guideShapes = pinned ? zonedShapes : groupShapes;
       Map<PodClass.Item, Integer> guideOf = pinned ? zonedOf : groupOf;
       guideOf.forEach((i, g) -> i.group = g);
@@ -207,13 +210,14 @@ public final class Scheduler {
       int placed = items.stream().mapToInt(i -> i.remaining).sum();
       FractionalBound.Result bound = whole != null && input.inFlight().isEmpty()
           && placed == placeable.stream().mapToInt(c -> c.names.size()).sum() && pinned ? whole
-          : pinned && !plainBound ? null : solveBound(items, groupOf, groupShapes, newNodePods, !pinned);
+          : pinned && !plainBound ? null : boundProblem.solve(items, groupOf, groupShapes, newNodePods, !pinned);
       if (boundOnly && pools.size() == 1) {
         return new Plan(List.of(), List.of(), unschedulable, 0, round(bound.bound()), round(bound.bound()),
             (System.nanoTime() - start) / 1_000_000, List.of());
       }
       // what plans keeping these zones can cost at least: the guide's optimum
-      FractionalBound.Result guide = pinned ? solveBound(items, guideOf, guideShapes, newNodePods, true) : bound;
+      FractionalBound.Result guide = pinned ? boundProblem.solve(items, guideOf, guideShapes, newNodePods, true)
+          : bound;
       List<NodeClaim> claims = new ArrayList<>(selection.best(packer, guideShapes, topology, items, guide));
       // pods a NodePool's limits leave out fall back to the next pool by weight that admits them, as often as needed
       List<PodClass.Item> all = new ArrayList<>(items);
@@ -226,10 +230,10 @@ public final class Scheduler {
           break;
         }
         List<BitSet> nextGroups = new ArrayList<>();
-        Map<PodClass.Item, Integer> nextGroupOf = groups(next, Map.of(), nextGroups, i -> false);
+        Map<PodClass.Item, Integer> nextGroupOf = boundProblem.groups(next, Map.of(), nextGroups, i -> false);
         Map<PodClass.Item, Integer> counts = new HashMap<>();
         next.forEach(i -> counts.put(i, i.remaining));
-        FractionalBound.Result nextBound = solveBound(next, nextGroupOf, nextGroups, counts, true);
+        FractionalBound.Result nextBound = boundProblem.solve(next, nextGroupOf, nextGroups, counts, true);
         Packer nextPacker = new Packer(shapes, nextGroups, topology.groups.size(), dims.size(), limits);
         nextPacker.seedFrom(packer);
         nextPacker.prepare(next);
@@ -240,7 +244,8 @@ public final class Scheduler {
       if (!poolsUsed.isEmpty() && bound != null) {
         // the bound lets each class that fell back use every pool it was planned on
         List<BitSet> unionGroups = new ArrayList<>();
-        bound = solveBound(items, groups(items, poolsUsed, unionGroups, i -> false), unionGroups, newNodePods, false);
+        bound = boundProblem.solve(items, boundProblem.groups(items, poolsUsed, unionGroups, i -> false), unionGroups,
+            newNodePods, false);
       }
       for (PodClass.Item item : all) {
         if (item.unplaced > 0) {
@@ -256,12 +261,7 @@ public final class Scheduler {
           placements.add(new InFlightPlacement(claim, ClaimBuilder.names(node)));
         }
       });
-      // pods taken out for one rule may leave another's partner out: round after round until both hold
-      for (int reported = -1; reported != unschedulable.size(); ) {
-        reported = unschedulable.size();
-        claims = keepHostnameAffinity(claims, placements);
-        claims = keepZoneTopology(zoneTopology, claims, placements);
-      }
+      claims = new PlanRepair(input, zoneIndex, unschedulable).keep(zoneTopology, claims, placements);
       unschedulable.sort(Comparator.comparing(Unschedulable::pod));
       double total = claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
       long millis = (System.nanoTime() - start) / 1_000_000;
@@ -279,347 +279,6 @@ public final class Scheduler {
           .anyMatch(t -> t.topologyKey().equals(WellKnownLabels.ZONE)));
     }
 
-    /** The bound of every class as a whole, before zone topology splits any; fills each class's bound shapes. */
-    private FractionalBound.Result wholeBound(List<PodClass> placeable, Map<PodClass, BitSet> classShapes) {
-      List<PodClass.Item> whole = new ArrayList<>();
-      placeable.forEach(c -> whole.add(new PodClass.Item(whole.size(), c, c.zoneMask, c.capacityTypeMask, c.names)));
-      // a class whose zones its heaviest pool does not sell has shares in lighter pools there (see PodClasses): as a
-      // whole it may use every pool its shares may, so that the bound stays below any plan
-      Map<PodClass, java.util.Set<Integer>> sharePools = new HashMap<>();
-      for (PodClass c : placeable) {
-        java.util.Set<Integer> ranks = new java.util.TreeSet<>();
-        c.shapes.stream().forEach(s -> ranks.add(shapes.get(s).poolRank));
-        if (ranks.size() > 1) {
-          sharePools.put(c, ranks);
-        }
-      }
-      List<BitSet> wholeShapes = new ArrayList<>();
-      Map<PodClass.Item, Integer> groupOf = groups(whole, sharePools, wholeShapes, i -> false);
-      Map<PodClass.Item, Integer> counts = new HashMap<>();
-      whole.forEach(i -> {
-        counts.put(i, i.remaining);
-        classShapes.put(i.podClass, wholeShapes.get(groupOf.get(i)));
-      });
-      return solveBound(whole, groupOf, wholeShapes, counts, false);
-    }
-
-    /**
-     * What the bound spends on the shapes of {@code compatible} that zone {@code z} sells, each weighed by how close
-     * the zone's price is to its cheapest (spot prices differ by zone; on-demand prices do not).
-     */
-    private double soldIn(FractionalBound.Result bound, BitSet compatible, int z) {
-      double spent = 0;
-      for (int s = compatible.nextSetBit(0); s >= 0; s = compatible.nextSetBit(s + 1)) {
-        NodeShape shape = shapes.get(s);
-        if (!Double.isNaN(shape.zonePrice[z])) {
-          spent += bound.nodes()[s] * shape.minPrice * (shape.minPrice / shape.zonePrice[z]);
-        }
-      }
-      return spent;
-    }
-
-    /** How many classes the bound of these groups has: pods of one group with the same requests and caps. */
-    private static long boundClasses(List<PodClass.Item> items, Map<PodClass.Item, Integer> groupOf) {
-      return items.stream().map(i -> groupOf.get(i) + "/" + Arrays.toString(i.podClass.requests) + "/"
-          + perNodeCaps(i.podClass)).distinct().count();
-    }
-
-    /**
-     * The bound's groups: pods of one signature on the shapes of their pool (that of their shapes, with those of
-     * {@code extraPools} added); the items {@code byZones} picks each get the group of their zones, on the shapes
-     * those zones sell. Fills {@code groupShapes}; returns each item's group.
-     */
-    private Map<PodClass.Item, Integer> groups(List<PodClass.Item> items,
-        Map<PodClass, java.util.Set<Integer>> extraPools, List<BitSet> groupShapes,
-        java.util.function.Predicate<PodClass.Item> byZones) {
-      Map<String, Integer> groupIds = new LinkedHashMap<>();
-      Map<PodClass.Item, Integer> groupOf = new LinkedHashMap<>();
-      for (PodClass.Item item : items) {
-        PodClass c = item.podClass;
-        java.util.TreeSet<Integer> ranks = new java.util.TreeSet<>();
-        ranks.add(poolRank(item));
-        ranks.addAll(extraPools.getOrDefault(c, java.util.Set.of()));
-        long zoneMask = byZones.test(item) ? item.zoneMask : -1L;
-        groupOf.put(item, groupIds.computeIfAbsent(c.signature + (c.relaxedShapes != null ? "~" + c.index : "") + "/"
-            + ranks + "/" + zoneMask, k -> {
-          BitSet bits = new BitSet(shapes.size());
-          BitSet sig = c.relaxedShapes != null ? c.relaxedShapes : signatureShapes.get(c.signature);
-          for (int s = sig.nextSetBit(0); s >= 0; s = sig.nextSetBit(s + 1)) {
-            if (ranks.contains(shapes.get(s).poolRank) && (shapes.get(s).zoneMask & zoneMask) != 0) {
-              bits.set(s);
-            }
-          }
-          groupShapes.add(bits);
-          return groupShapes.size() - 1;
-        }));
-      }
-      return groupOf;
-    }
-
-    /**
-     * The pool an item's new nodes come from: its class's heaviest, or, for a share zone topology pinned to zones that
-     * pool does not sell, the heaviest that sells them (see {@link PodClasses}).
-     */
-    private int poolRank(PodClass.Item item) {
-      BitSet own = item.podClass.shapes;
-      for (int s = own.nextSetBit(0); s >= 0; s = own.nextSetBit(s + 1)) {
-        if ((shapes.get(s).zoneMask & item.zoneMask) != 0
-            && (item.capacityTypeMask & 1 << shapes.get(s).capacityType.ordinal()) != 0) {
-          return shapes.get(s).poolRank;
-        }
-      }
-      return shapes.get(own.nextSetBit(0)).poolRank;
-    }
-
-    /**
-     * Solves the fractional bound for {@code counts} pods of each item, classes being pods of one group with the
-     * same requests. With {@code assign}, each item learns its group, bound class and worth for the packing.
-     */
-    private FractionalBound.Result solveBound(List<PodClass.Item> items, Map<PodClass.Item, Integer> groupOf,
-        List<BitSet> groupShapes, Map<PodClass.Item, Integer> counts, boolean assign) {
-      // the bound's classes: pods of one group with the same requests and per-node caps, whatever else differs
-      Map<String, Integer> lpClassIds = new LinkedHashMap<>();
-      List<long[]> lpRequests = new ArrayList<>();
-      List<Integer> lpGroups = new ArrayList<>();
-      List<Long> lpCounts = new ArrayList<>();
-      Map<PodClass.Item, Integer> boundClassOf = new HashMap<>();
-      Map<List<Integer>, java.util.SortedSet<Integer>> capped = new LinkedHashMap<>();
-      for (PodClass.Item item : items) {
-        PodClass c = item.podClass;
-        int group = groupOf.get(item);
-        List<List<Integer>> perNode = perNodeCaps(c);
-        int id = lpClassIds.computeIfAbsent(group + "/" + Arrays.toString(c.requests) + "/" + perNode, k -> {
-          lpRequests.add(c.requests);
-          lpGroups.add(group);
-          lpCounts.add(0L);
-          return lpRequests.size() - 1;
-        });
-        lpCounts.set(id, lpCounts.get(id) + counts.get(item));
-        boundClassOf.put(item, id);
-        perNode.forEach(cap -> capped.computeIfAbsent(cap, k -> new java.util.TreeSet<>()).add(id));
-      }
-      List<CoveringProgram.PerNodeCap> caps = new ArrayList<>();
-      capped.forEach((cap, classes) -> caps.add(new CoveringProgram.PerNodeCap(cap.get(1),
-          classes.stream().mapToInt(Integer::intValue).toArray())));
-      FractionalBound.Result bound = FractionalBound.solve(shapes, groupShapes, lpRequests,
-          lpGroups.stream().mapToInt(Integer::intValue).toArray(),
-          lpCounts.stream().mapToLong(Long::longValue).toArray(), caps, dims.size());
-      if (assign) {
-        for (PodClass.Item item : groupOf.keySet()) {
-          PodClass c = item.podClass;
-          item.group = groupOf.get(item);
-          item.boundClass = boundClassOf.get(item);
-          double v;
-          if (bound.podValues() != null && item.boundClass >= 0) {
-            v = bound.podValues()[item.boundClass];
-          } else {
-            double[] prices = bound.prices()[item.group];
-            v = 0;
-            for (int r = 0; r < prices.length; r++) {
-              v += c.requests[r] * prices[r];
-            }
-          }
-          // a tiny size term orders pods the bound prices at zero
-          item.value = v + 1e-12 * (c.requests[Dims.CPU] + c.requests[Dims.MEMORY] / 1e6);
-        }
-      }
-      return bound;
-    }
-
-    /**
-     * The per-node caps a class's pods keep among themselves, each as (topology group, most pods of the group on one
-     * node): one for pods that repel their own group (hostname anti-affinity, host ports), maxSkew for a required
-     * hostname spread over their own group, as the packing counts them ({@link Topology#allowedOn}).
-     */
-    private static List<List<Integer>> perNodeCaps(PodClass c) {
-      List<List<Integer>> caps = new ArrayList<>();
-      for (int g : c.repels) {
-        if (Topology.contains(c.matches, g)) {
-          caps.add(List.of(g, 1));
-        }
-      }
-      for (int i = 0; i < c.capGroups.length; i++) {
-        if (Topology.contains(c.matches, c.capGroups[i])) {
-          caps.add(List.of(c.capGroups[i], c.caps[i]));
-        }
-      }
-      return caps;
-    }
-
-    /**
-     * Takes out of the plan the pods whose required hostname affinity the cluster's scheduler would refuse on their
-     * node, and reports them. A node meets a term where it holds a pod the term selects that does not carry the term
-     * itself (it binds regardless); where no such pod is anywhere (plan, in-flight room, cluster), the pods that select
-     * their own kind may all go on one node, the first of them binding there as kube-scheduler lets the first pod of
-     * such a group bind anywhere. The packing puts a pod only beside those it follows; this keeps what no packing
-     * checks, round after round, as each pod taken out may leave another without its partner.
-     */
-    private List<NodeClaim> keepHostnameAffinity(List<NodeClaim> claims, List<InFlightPlacement> placements) {
-      if (input.pods().stream().noneMatch(Scheduler::hasHostnameAffinity)) {
-        return claims;
-      }
-      Map<String, PendingPod> byName = new HashMap<>();
-      input.pods().forEach(p -> byName.put(p.name(), p));
-      // each node's pods: a new node's, or an in-flight node's own and those placed on it
-      List<List<PendingPod>> nodes = new ArrayList<>();
-      claims.forEach(c -> nodes.add(c.pods().stream().map(byName::get).toList()));
-      Map<String, List<PendingPod>> inFlightPods = new HashMap<>();
-      input.inFlight().forEach(n -> inFlightPods.put(n.claimId(), n.pods()));
-      for (InFlightPlacement placement : placements) {
-        List<PendingPod> pods = new ArrayList<>(inFlightPods.getOrDefault(placement.claimId(), List.of()));
-        placement.pods().forEach(n -> pods.add(byName.get(n)));
-        nodes.add(pods);
-      }
-      java.util.Set<String> removed = new java.util.HashSet<>();
-      for (boolean changed = true; changed; ) {
-        changed = false;
-        Map<Topology.Group, List<PendingPod>> seedNode = new HashMap<>();
-        for (List<PendingPod> node : nodes) {
-          for (PendingPod pod : node) {
-            if (removed.contains(pod.name()) || !byName.containsKey(pod.name())) {
-              continue;
-            }
-            for (Topology.Group term : Topology.hostnameAffinity(pod)) {
-              if (!seedNode.containsKey(term)) {
-                seedNode.put(term, seedNode(term, nodes, removed, byName));
-              }
-              if (!hasAnchor(term, node, removed, byName) && node != seedNode.get(term)) {
-                removed.add(pod.name());
-                changed = true;
-                break;
-              }
-            }
-          }
-        }
-      }
-      if (removed.isEmpty()) {
-        return claims;
-      }
-      removed.stream().sorted().forEach(p -> unschedulable.add(new Unschedulable(p, NO_AFFINE_NODE)));
-      return withoutPods(claims, placements, removed);
-    }
-
-    /**
-     * The one node where pods that select their own kind may start a group, or null: none where a pod the term
-     * selects runs in the cluster or is on any node without carrying the term; else the node holding most of them.
-     */
-    private List<PendingPod> seedNode(Topology.Group term, List<List<PendingPod>> nodes,
-        java.util.Set<String> removed, Map<String, PendingPod> pending) {
-      if (!input.running().byZone(term::matches).isEmpty()) {
-        return null;
-      }
-      List<PendingPod> seed = null;
-      long most = 0;
-      for (List<PendingPod> node : nodes) {
-        if (hasAnchor(term, node, removed, pending)) {
-          return null;
-        }
-        long members = node.stream().filter(p -> !removed.contains(p.name()) && term.matches(p)).count();
-        if (members > most) {
-          most = members;
-          seed = node;
-        }
-      }
-      return seed;
-    }
-
-    /**
-     * Whether the node holds a pod the term selects that binds there regardless: one that does not carry the term, or
-     * one already there (an in-flight node's own, not among the pending).
-     */
-    private static boolean hasAnchor(Topology.Group term, List<PendingPod> node, java.util.Set<String> removed,
-        Map<String, PendingPod> pending) {
-      for (PendingPod p : node) {
-        if (!removed.contains(p.name()) && term.matches(p)
-            && (!pending.containsKey(p.name()) || !Topology.hostnameAffinity(p).contains(term))) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    /**
-     * Takes out of the plan the pods whose zone spread or zone affinity no longer holds because pods it counts were
-     * left unplaced (NodePool limits), and reports them; pods in in-flight claims' room count where those claims are,
-     * and claims left empty go.
-     */
-    private List<NodeClaim> keepZoneTopology(ZoneTopology zoneTopology, List<NodeClaim> claims,
-        List<InFlightPlacement> placements) {
-      Map<String, Integer> zoneOf = new HashMap<>();
-      for (NodeClaim claim : claims) {
-        int z = zoneIndex.get(claim.zone());
-        claim.pods().forEach(p -> zoneOf.put(p, z));
-      }
-      Map<String, Integer> inFlightZone = new HashMap<>();
-      input.inFlight().forEach(n -> inFlightZone.put(n.claimId(), zoneIndex.get(n.zone())));
-      for (InFlightPlacement placement : placements) {
-        int z = inFlightZone.get(placement.claimId());
-        placement.pods().forEach(p -> zoneOf.put(p, z));
-      }
-      Map<String, Integer> typeOf = new HashMap<>();
-      claims.forEach(c -> c.pods().forEach(p -> typeOf.put(p, c.capacityType().ordinal())));
-      Map<String, Integer> inFlightType = new HashMap<>();
-      input.inFlight().stream().filter(n -> n.capacityType() != null)
-          .forEach(n -> inFlightType.put(n.claimId(), n.capacityType().ordinal()));
-      placements.stream().filter(pl -> inFlightType.containsKey(pl.claimId()))
-          .forEach(pl -> pl.pods().forEach(p -> typeOf.put(p, inFlightType.get(pl.claimId()))));
-      // a pod taken out for one spread leaves the others that count it: round after round until both hold
-      List<String> out = new ArrayList<>();
-      List<String> capacityOut = new ArrayList<>();
-      while (true) {
-        List<String> capacity = zoneTopology.unbalancedCapacity(typeOf);
-        capacity.forEach(zoneOf::remove);
-        capacityOut.addAll(capacity);
-        List<String> zone = zoneTopology.unbalanced(zoneOf);
-        zone.forEach(typeOf::remove);
-        out.addAll(zone);
-        if (zone.isEmpty()) {
-          break;
-        }
-      }
-      if (out.isEmpty() && capacityOut.isEmpty()) {
-        return claims;
-      }
-      for (String pod : capacityOut) {
-        unschedulable.add(new Unschedulable(pod, "required capacity-type topology spread cannot be kept: pods it"
-            + " counts are left unplaced (NodePool limits, or rules of their own)"));
-      }
-      for (String pod : out) {
-        unschedulable.add(new Unschedulable(pod, "required zone topology cannot be kept: NodePool limits leave"
-            + " pods its " + WellKnownLabels.ZONE + " spread or affinity counts on unplaced"));
-      }
-      java.util.Set<String> removed = new java.util.HashSet<>(out);
-      removed.addAll(capacityOut);
-      return withoutPods(claims, placements, removed);
-    }
-
-    /**
-     * The claims without the pods named in {@code removed} (each claim's requests what it keeps, a claim left empty
-     * gone); the in-flight placements lose them too.
-     */
-    private List<NodeClaim> withoutPods(List<NodeClaim> claims, List<InFlightPlacement> placements,
-        java.util.Set<String> removed) {
-      Map<String, PendingPod> byName = new HashMap<>();
-      input.pods().forEach(p -> byName.put(p.name(), p));
-      List<NodeClaim> kept = new ArrayList<>();
-      for (NodeClaim claim : claims) {
-        List<String> pods = claim.pods().stream().filter(p -> !removed.contains(p)).toList();
-        if (pods.size() == claim.pods().size()) {
-          kept.add(claim);
-        } else if (!pods.isEmpty()) {
-          Resources requests = Resources.NONE;
-          for (String p : pods) {
-            requests = requests.plus(byName.get(p).requests());
-          }
-          kept.add(new NodeClaim(claim.nodePool(), claim.zone(), claim.zones(), claim.capacityType(),
-              claim.instanceTypes(), pods, requests, claim.allocatable()));
-        }
-      }
-      placements.replaceAll(p -> p.pods().stream().noneMatch(removed::contains) ? p
-          : new InFlightPlacement(p.claimId(), p.pods().stream().filter(n -> !removed.contains(n)).toList()));
-      placements.removeIf(p -> p.pods().isEmpty());
-      return kept;
-    }
   }
 
   /** Why a pod with required hostname affinity is left out: no node that holds a pod it follows has room for it. */

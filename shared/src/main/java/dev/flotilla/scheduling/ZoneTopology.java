@@ -1,6 +1,5 @@
 package dev.flotilla.scheduling;
 
-import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.PodAffinityTerm;
 import dev.flotilla.model.TopologySpread;
@@ -34,86 +33,14 @@ import java.util.Set;
  * </ul>
  *
  * Pods whose zone is forced (one zone left) and that carry no spread are counted first, and affinity that follows
- * other pods comes last, so the counts the others are balanced against are the final ones.
+ * other pods comes last, so the counts the others are balanced against are the final ones. Changes when how a zone
+ * rule pins pods before packing changes; what a plan must keep of them after packing is {@link SkewRepair}'s.
  */
 final class ZoneTopology {
 
-  /** A zone spread: the pods its selector matches, counted per zone, balanced over its domains. */
-  private static final class Spread {
-    final Topology.Group group;
-    final int maxSkew;
-    final long domains;
-    final boolean required;
-    final long[] counts;
-    /** Its minDomains (null: not set). */
-    final Integer minDomains;
-
-    Spread(Topology.Group group, int maxSkew, long domains, boolean required, Integer minDomains, int zones) {
-      this.group = group;
-      this.maxSkew = maxSkew;
-      this.domains = domains;
-      this.required = required;
-      this.minDomains = minDomains;
-      this.counts = new long[zones];
-    }
-
-    long min() {
-      return min(counts);
-    }
-
-    /**
-     * The least of {@code n} over its domains, as kube-scheduler weighs a domain against it: zero while it has fewer
-     * domains than minDomains, so each holds at most maxSkew.
-     */
-    long min(long[] n) {
-      long least = least(n, domains);
-      return TopologySpread.globalMinimum(minDomains, least == Long.MAX_VALUE ? 0 : least, Long.bitCount(domains));
-    }
-
-    /** Whether minDomains holds each domain to maxSkew pods: it has fewer domains than that. */
-    boolean fewDomains() {
-      return TopologySpread.globalMinimum(minDomains, 1, Long.bitCount(domains)) == 0;
-    }
-
-    /** The zones of {@code allowed} where one more matching pod keeps the skew. */
-    long within(long allowed) {
-      return within(allowed, 1);
-    }
-
-    /** The zones of {@code allowed} where a pod that adds {@code self} to the count keeps the skew. */
-    long within(long allowed, int self) {
-      long min = min();
-      long mask = 0;
-      for (int z = 0; z < counts.length; z++) {
-        long bit = 1L << z;
-        if ((allowed & bit) != 0 && ((domains & bit) == 0 || counts[z] + self - min <= maxSkew)) {
-          mask |= bit;
-        }
-      }
-      return mask;
-    }
-  }
-
-  /** How a class is settled: its spreads and anti-affinity groups, carried or matched, and affinity it follows. */
-  private static final class Plan {
-    final List<Spread> carried = new ArrayList<>();
-    final List<Spread> member = new ArrayList<>();
-    final List<Topology.Group> antiCarried = new ArrayList<>();
-    final List<Topology.Group> antiMember = new ArrayList<>();
-    final List<Topology.Group> follows = new ArrayList<>();
-    final List<TopologySpread> capacitySpreads = new ArrayList<>();
-    /** Every group it follows selects its own pods alone: it depends on no one and goes first. */
-    boolean followsItself = true;
-
-    boolean split() {
-      return !carried.isEmpty() || !member.isEmpty() || !antiCarried.isEmpty() || !antiMember.isEmpty()
-          || !follows.isEmpty() || !capacitySpreads.isEmpty();
-    }
-  }
-
   private final List<NodeShape> shapes;
   private final List<String> zones;
-  private final Map<String, Spread> spreads = new LinkedHashMap<>();
+  private final Map<String, ZoneSpread> spreads = new LinkedHashMap<>();
   private final Map<Topology.Group, long[]> capacityCounts = new HashMap<>();
   /** Zone anti-affinity: zones holding pods a group selects, and zones holding pods that carry the group. */
   private final Map<Topology.Group, Long> usedZones = new HashMap<>();
@@ -122,16 +49,14 @@ final class ZoneTopology {
   private final Map<Topology.Group, Long> occupiedZones = new HashMap<>();
   private final Map<Topology.Group, Integer> affinityZone = new HashMap<>();
   /** Classes whose required zone affinity selects no pod anywhere (see {@link #findAlone}). */
-  private final java.util.Set<PodClass> alone = new java.util.HashSet<>();
+  private final Set<PodClass> alone = new HashSet<>();
   private final List<PendingPod> inFlight;
   private final Map<PodClass, Long> heaviestZones = new HashMap<>();
   private final Map<PodClass, int[]> zoneCapacityTypes = new HashMap<>();
   /** How much of what the bound buys for a class a zone sells; null when unknown. */
   private final java.util.function.ToDoubleBiFunction<PodClass, Integer> zoneWorth;
 
-  private final RunningPods running;
-  /** Where the cluster has nodes: a running cluster's scheduler counts a spread's skew over these zones alone. */
-  private final Set<String> zonesWithNodes = new HashSet<>();
+  private final RunningZoneCounts running;
   private final boolean offeredZones;
 
   /**
@@ -150,63 +75,21 @@ final class ZoneTopology {
     this.inFlight = inFlight;
     this.shapes = shapes;
     this.zones = zones;
-    this.running = running;
+    this.running = new RunningZoneCounts(running, zones);
     this.offeredZones = offeredZones;
     this.zoneWorth = zoneWorth;
-    this.runningCounts = running.counts();
-    // each spread counts the running pods again: their zones looked up once
-    this.runningZone = new int[runningCounts.size()];
-    for (int i = 0; i < runningCounts.size(); i++) {
-      String zone = runningCounts.get(i).zone();
-      zonesWithNodes.add(zone);
-      runningZone[i] = zones.indexOf(zone);
-    }
   }
-
-  private final List<RunningPods.Count> runningCounts;
-  /** The index in {@code zones} of each running count's zone, -1 where the catalog has none. */
-  private final int[] runningZone;
-
-  /**
-   * The zones where pods the group selects run already: a pod with zone affinity to them must go there, and one with
-   * zone anti-affinity must not, whatever the plan does.
-   */
-  private long runningZones(Topology.Group g) {
-    long[] counts = runningCounts(g);
-    long mask = 0;
-    for (int z = 0; z < zones.size(); z++) {
-      mask |= counts[z] > 0 ? 1L << z : 0;
-    }
-    return mask;
-  }
-
-  /** How many pods the group selects run in each zone, and in all (the last entry). */
-  private long[] runningCounts(Topology.Group g) {
-    long[] counts = new long[zones.size() + 1];
-    for (int i = 0; i < runningZone.length; i++) {
-      if (runningZone[i] >= 0 && g.matches(runningCounts.get(i).pod())) {
-        counts[runningZone[i]] += runningCounts.get(i).count();
-        counts[zones.size()] += runningCounts.get(i).count();
-      }
-    }
-    return counts;
-  }
-
-  /** A new spread starts from the pods already running in each zone: the skew the cluster's scheduler checks. */
-  private Spread seeded(Spread spread) {
-    long[] running = runningCounts(spread.group);
-    for (int z = 0; z < zones.size(); z++) {
-      spread.counts[z] += running[z];
-    }
-    return spread;
-  }
-
 
   private List<PodClass> settled = List.of();
-  private Map<PodClass, Plan> plans = Map.of();
+  private Map<PodClass, ZoneRules> plans = Map.of();
+
+  /** What the plan must keep of the rules {@link #split} settled, once packing has left pods out. */
+  SkewRepair repair() {
+    return new SkewRepair(spreads.values(), settled, plans, running, zones.size());
+  }
 
   List<PodClass.Item> split(List<PodClass> classes, List<Unschedulable> unschedulable) {
-    Map<PodClass, Plan> plans = plan(classes);
+    Map<PodClass, ZoneRules> plans = plan(classes);
     this.settled = classes;
     this.plans = plans;
     pinAffinity(classes, plans);
@@ -217,7 +100,7 @@ final class ZoneTopology {
     List<PodClass> following = new ArrayList<>();
     List<PodClass> observing = new ArrayList<>();
     for (PodClass c : classes) {
-      Plan p = plans.get(c);
+      ZoneRules p = plans.get(c);
       if (c.zoneMask == 0 || !p.split()) {
         continue;
       }
@@ -259,7 +142,7 @@ final class ZoneTopology {
         items.add(new PodClass.Item(items.size(), c, c.zoneMask, c.capacityTypeMask, c.names));
         continue;
       }
-      Plan p = plans.get(c);
+      ZoneRules p = plans.get(c);
       // (nor when zone affinity follows its pods: they must stay in the zone the followers were settled beside)
       boolean softZone = p.antiCarried.isEmpty() && p.antiMember.isEmpty() && p.follows.isEmpty()
           && p.carried.stream().noneMatch(s -> s.required) && p.member.stream().noneMatch(s -> s.required)
@@ -276,199 +159,12 @@ final class ZoneTopology {
     return items;
   }
 
-  /**
-   * The pods to take out of a plan so that every required zone spread still holds once packing has left some pods
-   * unplaced (NodePool limits): a carrier in a zone more than maxSkew above the least-used of its domains goes.
-   *
-   * @param zoneOf the zone index of every placed pod, by name
-   */
-  List<String> unbalanced(Map<String, Integer> zoneOf) {
-    List<String> out = new ArrayList<>();
-    Map<Spread, long[]> counts = new HashMap<>();
-    for (Spread s : spreads.values()) {
-      if (s.required) {
-        // the running pods count too, as they did when the pods were settled
-        counts.put(s, seeded(new Spread(s.group, s.maxSkew, s.domains, true, s.minDomains, zones.size())).counts);
-      }
-    }
-    for (PodClass c : settled) {
-      for (Spread s : counts.keySet()) {
-        if (s.group.matches(c.template)) {
-          long[] n = counts.get(s);
-          for (String name : c.names) {
-            Integer z = zoneOf.get(name);
-            if (z != null) {
-              n[z]++;
-            }
-          }
-        }
-      }
-    }
-    boolean changed = true;
-    while (changed) {
-      changed = removeUnbalanced(counts, zoneOf, out);
-      changed |= removeUnfollowed(counts, zoneOf, out);
-    }
-    return out;
-  }
-
-  /**
-   * As {@link #unbalanced}, for required capacity-type spreads: the carriers on a type more than maxSkew above the
-   * least-used type the class may use go, round after round.
-   *
-   * @param typeOf the capacity type (ordinal) of every placed pod, by name; the pods taken out are removed from it
-   */
-  List<String> unbalancedCapacity(Map<String, Integer> typeOf) {
-    List<String> out = new ArrayList<>();
-    for (boolean changed = true; changed; ) {
-      changed = false;
-      for (PodClass c : settled) {
-        Plan p = plans.get(c);
-        if (p == null) {
-          continue;
-        }
-        for (TopologySpread spread : p.capacitySpreads) {
-          if (!spread.required()) {
-            continue;
-          }
-          Topology.Group g = group(spread.selector(), List.of(c.template.namespace()));
-          long[] n = new long[CapacityType.values().length];
-          Map<String, Integer> running = this.running.byCapacityType(g::matches);
-          for (CapacityType t : CapacityType.values()) {
-            n[t.ordinal()] = running.getOrDefault(t.label(), 0);
-          }
-          for (PodClass other : settled) {
-            if (g.matches(other.template)) {
-              for (String name : other.names) {
-                Integer t = typeOf.get(name);
-                if (t != null) {
-                  n[t]++;
-                }
-              }
-            }
-          }
-          long min = spread.globalMinimum(least(n, c.capacityTypeMask), Integer.bitCount(c.capacityTypeMask));
-          for (String name : c.names) {
-            Integer t = typeOf.get(name);
-            if (t != null && n[t] - min > spread.maxSkew()) {
-              out.add(name);
-              typeOf.remove(name);
-              n[t]--;
-              changed = true;
-            }
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  private boolean removeUnbalanced(Map<Spread, long[]> counts, Map<String, Integer> zoneOf, List<String> out) {
-    boolean changed = false;
-    for (PodClass c : settled) {
-      Plan p = plans.get(c);
-      if (p == null) {
-        continue;
-      }
-      for (String name : c.names) {
-        Integer z = zoneOf.get(name);
-        if (z == null) {
-          continue;
-        }
-        for (Spread s : p.carried) {
-          long[] n = counts.get(s);
-          if (n == null || (s.domains & (1L << z)) == 0) {
-            continue;
-          }
-          if (n[z] - s.min(n) > s.maxSkew) {
-            out.add(name);
-            zoneOf.remove(name);
-            changed = true;
-            for (Spread other : counts.keySet()) {
-              if (other.group.matches(c.template)) {
-                counts.get(other)[z]--;
-              }
-            }
-            break;
-          }
-        }
-      }
-    }
-    return changed;
-  }
-
-  /**
-   * Zone affinity that followed pods packing then left out: a pod it selects must still be in its zone. A pod taken
-   * out leaves the spreads that count it too, so that the next round keeps their skew over what stays.
-   */
-  private boolean removeUnfollowed(Map<Spread, long[]> counts, Map<String, Integer> zoneOf, List<String> out) {
-    Map<Topology.Group, long[]> placed = new HashMap<>();
-    for (PodClass c : settled) {
-      Plan p = plans.get(c);
-      if (p != null) {
-        p.follows.forEach(g -> placed.computeIfAbsent(g, this::runningCounts));
-      }
-    }
-    if (placed.isEmpty()) {
-      return false;
-    }
-    for (PodClass c : settled) {
-      for (Map.Entry<Topology.Group, long[]> e : placed.entrySet()) {
-        if (e.getKey().matches(c.template)) {
-          for (String name : c.names) {
-            Integer z = zoneOf.get(name);
-            if (z != null) {
-              e.getValue()[z]++;
-              e.getValue()[zones.size()]++;
-            }
-          }
-        }
-      }
-    }
-    boolean changed = false;
-    for (PodClass c : settled) {
-      Plan p = plans.get(c);
-      if (p == null || p.follows.isEmpty()) {
-        continue;
-      }
-      for (String name : c.names) {
-        Integer z = zoneOf.get(name);
-        if (z == null) {
-          continue;
-        }
-        for (Topology.Group g : p.follows) {
-          long[] n = placed.get(g);
-          int self = g.matches(c.template) ? 1 : 0;
-          // a pod it selects in its zone, or none placed at all (they run outside the plan)
-          if (n[z] - self <= 0 && n[zones.size()] - self > 0) {
-            out.add(name);
-            zoneOf.remove(name);
-            changed = true;
-            for (Map.Entry<Topology.Group, long[]> e : placed.entrySet()) {
-              if (e.getKey().matches(c.template)) {
-                e.getValue()[z]--;
-                e.getValue()[zones.size()]--;
-              }
-            }
-            for (Map.Entry<Spread, long[]> e : counts.entrySet()) {
-              if (e.getKey().group.matches(c.template)) {
-                e.getValue()[z]--;
-              }
-            }
-            break;
-          }
-        }
-      }
-    }
-    return changed;
-  }
-
   /** Registers every zone rule and finds, for each class, the rules it carries and the ones whose selector it matches. */
-  private Map<PodClass, Plan> plan(List<PodClass> classes) {
-    Map<PodClass, Plan> plans = new HashMap<>();
+  private Map<PodClass, ZoneRules> plan(List<PodClass> classes) {
+    Map<PodClass, ZoneRules> plans = new HashMap<>();
     Set<Topology.Group> antiGroups = new HashSet<>();
     for (PodClass c : classes) {
-      Plan p = new Plan();
+      ZoneRules p = new ZoneRules();
       plans.put(c, p);
       PendingPod pod = c.template;
       for (TopologySpread s : pod.spreads()) {
@@ -476,8 +172,8 @@ final class ZoneTopology {
           Topology.Group g = group(s.selector(), List.of(pod.namespace()));
           long domains = domains(c);
           p.carried.add(spreads.computeIfAbsent(g + "/" + s.maxSkew() + "/" + domains + "/" + s.required() + "/"
-              + s.minDomains(), k -> seeded(new Spread(g, s.maxSkew(), domains, s.required(), s.minDomains(),
-                  zones.size()))));
+              + s.minDomains(), k -> running.seeded(new ZoneSpread(g, s.maxSkew(), domains, s.required(),
+                  s.minDomains(), zones.size()))));
         } else if (s.topologyKey().equals(WellKnownLabels.CAPACITY_TYPE)) {
           p.capacitySpreads.add(s);
           // counted from the start, so that every pod it selects counts, settled before its carriers or after
@@ -489,14 +185,14 @@ final class ZoneTopology {
           Topology.Group g = group(anti.selector(), anti.namespacesOf(pod));
           p.antiCarried.add(g);
           antiGroups.add(g);
-          usedZones.computeIfAbsent(g, this::runningZones);
+          usedZones.computeIfAbsent(g, running::zones);
           repelledZones.putIfAbsent(g, 0L);
         }
       }
     }
     for (PodClass c : classes) {
-      Plan p = plans.get(c);
-      for (Spread s : spreads.values()) {
+      ZoneRules p = plans.get(c);
+      for (ZoneSpread s : spreads.values()) {
         if (s.group.matches(c.template) && !p.carried.contains(s)) {
           p.member.add(s);
         }
@@ -511,7 +207,7 @@ final class ZoneTopology {
   }
 
   /** Pins each pod of a class to a zone (and capacity type); returns the shares, by zone and capacity-type mask. */
-  private Map<Long, List<String>> settle(PodClass c, Plan p, List<Unschedulable> unschedulable) {
+  private Map<Long, List<String>> settle(PodClass c, ZoneRules p, List<Unschedulable> unschedulable) {
     PendingPod pod = c.template;
     long eligible = eligibleZones(c);
     Map<Long, List<String>> shares = new LinkedHashMap<>();
@@ -552,13 +248,13 @@ final class ZoneTopology {
         }
       }
       if (problem == null) {
-        for (Spread s : p.carried) {
+        for (ZoneSpread s : p.carried) {
           if (s.required) {
             allowed = s.within(allowed & s.domains, s.group.matches(pod) ? 1 : 0);
           }
         }
         if (allowed == 0) {
-          Spread few = p.carried.stream().filter(s -> s.required && s.fewDomains()).findFirst().orElse(null);
+          ZoneSpread few = p.carried.stream().filter(s -> s.required && s.fewDomains()).findFirst().orElse(null);
           problem = "required topology spread on " + WellKnownLabels.ZONE + " (maxSkew " + p.carried.stream()
               .filter(s -> s.required).mapToInt(s -> s.maxSkew).min().orElse(1) + ") cannot be met: " + (few != null
               ? "its minDomains is " + few.minDomains + " but only " + Long.bitCount(few.domains) + " zone(s) are"
@@ -568,7 +264,7 @@ final class ZoneTopology {
       }
       if (problem == null) {
         // a pod a spread only counts keeps it too where it can; forced elsewhere, it goes where it must
-        for (Spread s : p.member) {
+        for (ZoneSpread s : p.member) {
           long within = s.within(allowed);
           if (within != 0) {
             allowed = within;
@@ -611,7 +307,7 @@ final class ZoneTopology {
         }
       }
       for (TopologySpread spread : p.capacitySpreads) {
-        capacityMask = (int) Long.lowestOneBit(leastUsed(capacityCounts(spread, pod), capacityMask));
+        capacityMask = (int) Long.lowestOneBit(ZoneSpread.leastUsed(capacityCounts(spread, pod), capacityMask));
       }
       record(pod, p, zoneMask, capacityMask);
       shares.computeIfAbsent(zoneMask * 4 + capacityMask, k -> new ArrayList<>()).add(name);
@@ -623,7 +319,7 @@ final class ZoneTopology {
    * The zone for one pod among {@code allowed}: the least used by the spreads that count it (then by those it
    * carries), or with none, the cheapest where it follows other pods and the first otherwise.
    */
-  private int choose(PodClass c, Plan p, long allowed) {
+  private int choose(PodClass c, ZoneRules p, long allowed) {
     long heaviest = heaviestZones(c);
     if (p.carried.isEmpty() && p.member.isEmpty()) {
       long from = (allowed & heaviest) != 0 ? allowed & heaviest : allowed;
@@ -638,10 +334,10 @@ final class ZoneTopology {
       }
       long count = 0;
       long carried = 0;
-      for (Spread s : p.member) {
+      for (ZoneSpread s : p.member) {
         count += s.counts[z];
       }
-      for (Spread s : p.carried) {
+      for (ZoneSpread s : p.carried) {
         if (s.group.matches(c.template)) {
           count += s.counts[z];
         } else {
@@ -662,21 +358,14 @@ final class ZoneTopology {
 
   /** A capacity-type spread's counts per type: the running pods it selects first, as the cluster's scheduler counts. */
   private long[] capacityCounts(TopologySpread spread, PendingPod pod) {
-    return capacityCounts.computeIfAbsent(group(spread.selector(), List.of(pod.namespace())), g -> {
-      long[] counts = new long[CapacityType.values().length];
-      Map<String, Integer> byType = running.byCapacityType(g::matches);
-      for (CapacityType type : CapacityType.values()) {
-        counts[type.ordinal()] = byType.getOrDefault(type.label(), 0);
-      }
-      return counts;
-    });
+    return capacityCounts.computeIfAbsent(group(spread.selector(), List.of(pod.namespace())), running::byCapacityType);
   }
 
   /**
    * The capacity types of {@code sold} where one more of the class's pods keeps every required capacity-type spread it
    * carries within its maxSkew, the spread's domains being the types the class may use.
    */
-  private int withinCapacitySpreads(PodClass c, Plan p, int sold) {
+  private int withinCapacitySpreads(PodClass c, ZoneRules p, int sold) {
     PendingPod pod = c.template;
     int mask = sold;
     for (TopologySpread spread : p.capacitySpreads) {
@@ -685,7 +374,8 @@ final class ZoneTopology {
       }
       long[] counts = capacityCounts(spread, pod);
       // the domains are the types the class may use: fewer than minDomains, each holds maxSkew at most
-      long min = spread.globalMinimum(least(counts, c.capacityTypeMask), Integer.bitCount(c.capacityTypeMask));
+      long min = spread.globalMinimum(ZoneSpread.least(counts, c.capacityTypeMask),
+          Integer.bitCount(c.capacityTypeMask));
       int self = group(spread.selector(), List.of(pod.namespace())).matches(pod) ? 1 : 0;
       for (int t = 0; t < counts.length; t++) {
         if ((mask & (1 << t)) != 0 && counts[t] + self - min > spread.maxSkew()) {
@@ -714,9 +404,9 @@ final class ZoneTopology {
   }
 
   /** Counts a pod pinned to one zone (and capacity type) in every rule that selects it. */
-  private void record(PendingPod pod, Plan p, long zoneMask, int capacityMask) {
+  private void record(PendingPod pod, ZoneRules p, long zoneMask, int capacityMask) {
     int z = Long.numberOfTrailingZeros(zoneMask);
-    for (Spread s : spreads.values()) {
+    for (ZoneSpread s : spreads.values()) {
       if (s.group.matches(pod)) {
         s.counts[z]++;
       }
@@ -742,7 +432,7 @@ final class ZoneTopology {
    * Zone affinity. Where the class or any pod it selects is settled pod by pod, the class follows them (see
    * {@link #settle}); otherwise the class and the pods it selects are pinned to one zone per selector.
    */
-  private void pinAffinity(List<PodClass> classes, Map<PodClass, Plan> plans) {
+  private void pinAffinity(List<PodClass> classes, Map<PodClass, ZoneRules> plans) {
     findAlone(classes);
     Map<Topology.Group, List<PodClass>> members = new HashMap<>();
     for (PodClass c : classes) {
@@ -757,11 +447,11 @@ final class ZoneTopology {
         Topology.Group g = group(term.selector(), term.namespacesOf(c.template));
         List<PodClass> selected = members.computeIfAbsent(g, k -> classes.stream()
             .filter(other -> !alone.contains(other) && k.matches(other.template)).toList());
-        Plan plan = plans.get(c);
+        ZoneRules plan = plans.get(c);
         if (plan.split() || selected.stream().anyMatch(other -> plans.get(other).split())) {
           plan.follows.add(g);
           plan.followsItself &= selected.size() == 1 && selected.getFirst() == c;
-          occupiedZones.merge(g, runningZones(g), (a, b) -> a | b);
+          occupiedZones.merge(g, running.zones(g), (a, b) -> a | b);
           continue;
         }
         Integer zone = affinityZone.get(g);
@@ -772,7 +462,7 @@ final class ZoneTopology {
             candidates &= other.zoneMask;
           }
           // where pods it selects run already, it goes where they are: kube-scheduler refuses any other zone
-          long runningThere = runningZones(g);
+          long runningThere = running.zones(g);
           if (runningThere != 0) {
             candidates &= runningThere;
           }
@@ -810,7 +500,7 @@ final class ZoneTopology {
             continue;
           }
           Topology.Group g = group(term.selector(), term.namespacesOf(c.template));
-          boolean partner = runningZones(g) != 0 || inFlight.stream().anyMatch(g::matches)
+          boolean partner = running.zones(g) != 0 || inFlight.stream().anyMatch(g::matches)
               || classes.stream().anyMatch(other -> !alone.contains(other) && g.matches(other.template));
           if (!partner) {
             alone.add(c);
@@ -910,37 +600,14 @@ final class ZoneTopology {
         ok = pod.requiredTerms().stream().anyMatch(term -> term.stream()
             .allMatch(r -> !r.key().equals(WellKnownLabels.ZONE) || r.matchesValue(zone)));
       }
-      if (ok && (offeredZones || running.isEmpty() || zonesWithNodes.contains(zone))) {
+      if (ok && (offeredZones || running.isEmpty() || running.hasNodesIn(zone))) {
         mask |= 1L << z;
       }
     }
     return mask & shapeZones(c);
   }
 
-  /** The lowest count among the domains of {@code allowed}; {@link Long#MAX_VALUE} where it has none. */
-  private static long least(long[] counts, long allowed) {
-    long min = Long.MAX_VALUE;
-    for (int d = 0; d < counts.length; d++) {
-      if ((allowed & (1L << d)) != 0) {
-        min = Math.min(min, counts[d]);
-      }
-    }
-    return min;
-  }
-
-  /** The domains among {@code allowed} with the lowest count, as a mask. */
-  private static long leastUsed(long[] counts, long allowed) {
-    long min = least(counts, allowed);
-    long mask = 0;
-    for (int d = 0; d < counts.length; d++) {
-      if ((allowed & (1L << d)) != 0 && counts[d] == min) {
-        mask |= 1L << d;
-      }
-    }
-    return mask;
-  }
-
-  private static Topology.Group group(dev.flotilla.model.LabelSelector selector, List<String> namespaces) {
+  static Topology.Group group(dev.flotilla.model.LabelSelector selector, List<String> namespaces) {
     return new Topology.Group(WellKnownLabels.ZONE, selector, namespaces, null);
   }
 }
