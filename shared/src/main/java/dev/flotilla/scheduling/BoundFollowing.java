@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * A packing's first phase where its strategy follows the bound ({@link PackingStrategy#followBound}): for each shape
@@ -26,8 +27,9 @@ final class BoundFollowing {
    */
   static final double SETS_NODE_COUNT = 0.9;
 
-  private final Packer packer;
   private final NodeFilling filling;
+  /** Whether a node opened for an anchor takes its zones' own pods first (see {@link Packer#ownPodsFirst}). */
+  private final Predicate<PodClass.Item> ownPodsFirst;
   private final List<NodeShape> shapes;
   private final List<BitSet> groupShapes;
   private final PoolLimits limits;
@@ -35,10 +37,10 @@ final class BoundFollowing {
   /** Per anchor, while a shape is followed: the pods it took on a trial node, and the cheapest node for them alone. */
   private final Map<PodClass.Item, double[]> alone = new HashMap<>();
 
-  BoundFollowing(Packer packer, NodeFilling filling, List<NodeShape> shapes, List<BitSet> groupShapes,
-      PoolLimits limits, int topologyGroups) {
-    this.packer = packer;
+  BoundFollowing(NodeFilling filling, Predicate<PodClass.Item> ownPodsFirst, List<NodeShape> shapes,
+      List<BitSet> groupShapes, PoolLimits limits, int topologyGroups) {
     this.filling = filling;
+    this.ownPodsFirst = ownPodsFirst;
     this.shapes = shapes;
     this.groupShapes = groupShapes;
     this.limits = limits;
@@ -95,8 +97,8 @@ final class BoundFollowing {
         }
       }
       for (PodClass.Item anchor : anchors) {
-        boolean ownFirst = anchor.quota > 0 && packer.ownPodsFirst(anchor);
-        while (anchor.quota > 0 && anchor.remaining > 0 && packer.allows(anchor, shape) && limits.allows(shape)) {
+        boolean ownFirst = anchor.quota > 0 && ownPodsFirst.test(anchor);
+        while (anchor.quota > 0 && anchor.remaining > 0 && filling.allows(anchor, shape) && limits.allows(shape)) {
           filling.beginTrial();
           picks.clear();
           OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);

@@ -11,16 +11,16 @@ import java.util.List;
  * Changes when what may share a node, or how a node is filled, changes; which nodes open is {@link Packer}'s, which
  * pod matches the room {@link PodStreams}'.
  */
-final class NodeFilling {
+final class NodeFilling implements PodStreams.Fill {
   private final List<BitSet> groupShapes;
   private final int topologyGroups;
   /**
    * Per group, whether a pod of it is on some node already: required hostname affinity to a group of its own lets
    * only the first of them open a node (kube-scheduler's exception for the first pod of such a group), so once one
-   * is placed, or runs in the cluster, the others go where pods of the group are. As packings start: {@link #seeded}
-   * before any (the cluster's, and in-flight room's).
+   * is placed, or runs in the cluster, the others go where pods of the group are.
    */
   private final boolean[] seeded;
+  /** {@link #seeded} as every packing starts: before any (the cluster's groups, and in-flight room's). */
   private final boolean[] seededBefore;
   private final PodStreams streams;
   private final PoolLimits limits;
@@ -256,23 +256,35 @@ final class NodeFilling {
     return taken;
   }
 
-  boolean anyPool() {
+  /**
+   * Whether a new node of this shape may take the item's pods: a shape of its group (its class's heaviest pool, or
+   * the pool a zone it is pinned to falls back to) that holds one of them.
+   */
+  boolean allows(PodClass.Item item, NodeShape shape) {
+    return groupShapes.get(item.group).get(shape.index) && Dims.fits(item.podClass.requests, shape.room);
+  }
+
+  @Override
+  public boolean anyPool() {
     return anyPool;
   }
 
-  long localZones() {
+  @Override
+  public long localZones() {
     return localZones;
   }
 
   /** How many of the item's pods the current trial may still take: what is left, within its quota if followed. */
-  int takeable(PodClass.Item item) {
+  @Override
+  public int takeable(PodClass.Item item) {
     int available = item.available(epoch);
     return followingQuotas ? Math.min(available, item.quota - (item.simEpoch == epoch ? item.simTaken : 0))
         : available;
   }
 
   /** How many of {@code wanted} pods of the class the node can still take ({@link Topology#allowedOn}, seeds). */
-  int allowed(PodClass c, OpenNode node, int wanted) {
+  @Override
+  public int allowed(PodClass c, OpenNode node, int wanted) {
     for (int g : c.needs) {
       if (node.counts[g] == 0 && seeded[g]) {
         return 0;
@@ -282,7 +294,8 @@ final class NodeFilling {
   }
 
   /** The zones the item's pods may take a node in: any its class may use, on a node bought already, if preferred. */
-  long zones(PodClass.Item item) {
+  @Override
+  public long zones(PodClass.Item item) {
     return anyPool && item.softZone ? item.podClass.zoneMask : item.zoneMask;
   }
 

@@ -55,7 +55,7 @@ final class Packer {
     this.topologyGroups = topologyGroups;
     this.limits = limits;
     this.filling = new NodeFilling(groupShapes, topologyGroups, dims, limits);
-    this.boundFollowing = new BoundFollowing(this, filling, shapes, groupShapes, limits, topologyGroups);
+    this.boundFollowing = new BoundFollowing(filling, this::ownPodsFirst, shapes, groupShapes, limits, topologyGroups);
   }
 
   /** Sorts the items into streams and direction bins; the first step of every packing. */
@@ -68,7 +68,7 @@ final class Packer {
     filling.seedFrom(other.filling);
   }
 
-  /** Marks a group that has pods in the cluster already (see {@link NodeFilling}). */
+  /** Marks a group that has pods in the cluster already (see {@link NodeFilling#seed}). */
   void seed(int group) {
     filling.seed(group);
   }
@@ -121,7 +121,7 @@ final class Packer {
       int tried = 0;
       for (int s : ranked(anchor)) {
         NodeShape shape = shapes.get(s);
-        if (!allows(anchor, shape) || !limits.allows(shape)) {
+        if (!filling.allows(anchor, shape) || !limits.allows(shape)) {
           continue;
         }
         filling.beginTrial();
@@ -201,7 +201,7 @@ final class Packer {
    * the packing follows the zone-aware program (see {@code Scheduler}), each share's group is sold in its zones and
    * this never holds: it is for packings guided by the plain program, as after a NodePool fallback.
    */
-  boolean ownPodsFirst(PodClass.Item anchor) {
+  private boolean ownPodsFirst(PodClass.Item anchor) {
     if (!anchor.pinned) {
       return false;
     }
@@ -215,14 +215,6 @@ final class Packer {
       }
       return true;
     });
-  }
-
-  /**
-   * Whether a new node of this shape may take the item's pods: a shape of its group (its class's heaviest pool, or
-   * the pool a zone it is pinned to falls back to) that holds one of them.
-   */
-  boolean allows(PodClass.Item item, NodeShape shape) {
-    return groupShapes.get(item.group).get(shape.index) && Dims.fits(item.podClass.requests, shape.room);
   }
 
   /**

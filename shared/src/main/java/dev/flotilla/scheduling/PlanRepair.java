@@ -162,7 +162,7 @@ final class PlanRepair {
     // a pod taken out for one spread leaves the others that count it: round after round until both hold
     List<String> out = new ArrayList<>();
     List<String> capacityOut = new ArrayList<>();
-    SkewRepair repair = zoneTopology.repair();
+    ZoneRuleRepair repair = zoneTopology.repair();
     while (true) {
       List<String> capacity = repair.unbalancedCapacity(typeOf);
       capacity.forEach(zoneOf::remove);

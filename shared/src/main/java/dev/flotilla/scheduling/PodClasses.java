@@ -132,7 +132,7 @@ final class PodClasses {
    * Adds, for each zone the class's heaviest pool does not sell it a node in, the shapes of the heaviest pool that
    * does: Karpenter counts a spread's domains over every NodePool the pod may use, and where the topology sends a pod
    * to such a zone it tries the pools in weight order there. Only shares its spread pins to those zones use them
-   * (see the scheduler's groups); the class's other pods keep to its heaviest pool.
+   * (see {@link BoundProblem#groups}); the class's other pods keep to its heaviest pool.
    */
   private void addZoneFallbacks(PodClass c, BitSet sig, BitSet fits) {
     long served = 0;

@@ -13,7 +13,7 @@ import java.util.Map;
  * the nearest bins for one that fits, and scores each stream's candidate by a normalised dot product with the room.
  * Changes when how the next pod for a node's room is chosen changes.
  *
- * <p>Cost: with S streams and B bins, a look-up is O(S · B · log n) and allocates nothing.
+ * <p>Cost: with S streams and B bins, a look-up is O(S · B · log n); after a bin's first look-up, none allocates.
  */
 final class PodStreams {
   private static final int BINS = 12;
@@ -46,6 +46,24 @@ final class PodStreams {
         bins.add(new SizeOrderedBin());
       }
     }
+  }
+
+  /** What the fill being made allows now: the look-up asks it of each stream and pod. */
+  interface Fill {
+    /** Whether the node is bought already: it takes pods of any NodePool that admits it. */
+    boolean anyPool();
+
+    /** While not 0, only streams confined to these zones are taken. */
+    long localZones();
+
+    /** How many of {@code wanted} pods of the class the node may still take by topology. */
+    int allowed(PodClass c, OpenNode node, int wanted);
+
+    /** How many of the item's pods the fill may still take. */
+    int takeable(PodClass.Item item);
+
+    /** The zones the item's pods may take a node in. */
+    long zones(PodClass.Item item);
   }
 
   private final List<Stream> streams = new ArrayList<>();
@@ -99,17 +117,17 @@ final class PodStreams {
   }
 
   /**
-   * The pod that best matches what room is left, among every stream the node can take under {@code filling}'s rules
+   * The pod that best matches what room is left, among every stream the node can take under {@code fill}'s rules
    * (its shape's groups, or on a node bought already whatever admits it; zones; topology; pods left); null when none
    * fits.
    */
-  PodClass.Item choose(OpenNode node, NodeFilling filling) {
+  PodClass.Item choose(OpenNode node, Fill fill) {
     int shapeIndex = node.shape.index;
     int capacityBit = 1 << node.shape.capacityType.ordinal();
     int roomBin = angleBin(node.room);
     double roomSize = size(node.room);
-    boolean anyPool = filling.anyPool();
-    long localZones = filling.localZones();
+    boolean anyPool = fill.anyPool();
+    long localZones = fill.localZones();
     PodClass.Item best = null;
     double bestScore = -1;
     for (Stream stream : streams) {
@@ -118,10 +136,10 @@ final class PodStreams {
           || !Dims.fits(stream.least, node.room)
           || !(anyPool ? admits(stream, node.shape) : (stream.capacityTypeMask & capacityBit) != 0
               && groupShapes.get(stream.group).get(shapeIndex))
-          || filling.allowed(stream.representative, node, 1) == 0) {
+          || fill.allowed(stream.representative, node, 1) == 0) {
         continue;
       }
-      PodClass.Item candidate = candidate(stream, node, roomBin, roomSize, filling);
+      PodClass.Item candidate = candidate(stream, node, roomBin, roomSize, fill);
       if (candidate != null) {
         // a pod whose hostname affinity this node meets goes first: few nodes do, the others' pods fit anywhere
         double score = dot(candidate.podClass.requests, node.room, node.shape.room)
@@ -135,8 +153,8 @@ final class PodStreams {
     return best;
   }
 
-  private PodClass.Item candidate(Stream stream, OpenNode node, int roomBin, double roomSize, NodeFilling filling) {
-    boolean anyPool = filling.anyPool();
+  private PodClass.Item candidate(Stream stream, OpenNode node, int roomBin, double roomSize, Fill fill) {
+    boolean anyPool = fill.anyPool();
     for (int d = 0; d < BINS; d++) {
       for (int side = 0; side < (d == 0 ? 1 : 2); side++) {
         int b = side == 0 ? roomBin - d : roomBin + d;
@@ -154,9 +172,9 @@ final class PodStreams {
           }
           PodClass.Item item = bin.at(at);
           // a new node's shape is one of the stream's group (choose checked it) and holds what fits its room
-          if (filling.takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
+          if (fill.takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
               && (!anyPool || item.podClass.admits.get(node.shape.index)
-                  && (filling.zones(item) & node.zoneMask) != 0)) {
+                  && (fill.zones(item) & node.zoneMask) != 0)) {
             return item;
           }
         }

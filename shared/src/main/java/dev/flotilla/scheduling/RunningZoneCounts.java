@@ -12,7 +12,7 @@ import java.util.Set;
  */
 final class RunningZoneCounts {
   private final RunningPods running;
-  private final int zones;
+  private final int zoneCount;
   private final List<RunningPods.Count> counts;
   /** The index in the zones of each running count's zone, -1 where the catalog has none. */
   private final int[] zoneOf;
@@ -21,7 +21,7 @@ final class RunningZoneCounts {
 
   RunningZoneCounts(RunningPods running, List<String> zones) {
     this.running = running;
-    this.zones = zones.size();
+    this.zoneCount = zones.size();
     this.counts = running.counts();
     // each spread counts the running pods again: their zones looked up once
     this.zoneOf = new int[counts.size()];
@@ -49,7 +49,7 @@ final class RunningZoneCounts {
   long zones(Topology.Group g) {
     long[] n = counts(g);
     long mask = 0;
-    for (int z = 0; z < zones; z++) {
+    for (int z = 0; z < zoneCount; z++) {
       mask |= n[z] > 0 ? 1L << z : 0;
     }
     return mask;
@@ -57,11 +57,11 @@ final class RunningZoneCounts {
 
   /** How many pods the group selects run in each zone, and in all (the last entry). */
   long[] counts(Topology.Group g) {
-    long[] n = new long[zones + 1];
+    long[] n = new long[zoneCount + 1];
     for (int i = 0; i < zoneOf.length; i++) {
       if (zoneOf[i] >= 0 && g.matches(counts.get(i).pod())) {
         n[zoneOf[i]] += counts.get(i).count();
-        n[zones] += counts.get(i).count();
+        n[zoneCount] += counts.get(i).count();
       }
     }
     return n;
@@ -70,7 +70,7 @@ final class RunningZoneCounts {
   /** A new spread starts from the pods already running in each zone: the skew the cluster's scheduler checks. */
   ZoneSpread seeded(ZoneSpread spread) {
     long[] n = counts(spread.group);
-    for (int z = 0; z < zones; z++) {
+    for (int z = 0; z < zoneCount; z++) {
       spread.counts[z] += n[z];
     }
     return spread;

@@ -26,13 +26,13 @@ import java.util.Set;
  *
  * <p>This class runs the steps; each lives with one reason to change:
  * {@link NodeShapes} (shapes), {@link PodClasses} (classes, compatibility and why not), {@link Topology} and
- * {@link ZoneTopology} with {@link ZoneSpread}, {@link ZoneRules}, {@link RunningZoneCounts} and {@link SkewRepair}
- * (topology), {@link BoundProblem} and {@link FractionalBound} (the bound), {@link InFlightNodes} (in-flight claims),
+ * {@link ZoneTopology} with {@link ZoneSpread}, {@link ZoneRules} and {@link RunningZoneCounts} (topology),
+ * {@link BoundProblem} and {@link FractionalBound} (the bound), {@link InFlightNodes} (in-flight claims),
  * {@link Packer} (which nodes open) with {@link PackingStrategy}, {@link BoundFollowing}, {@link ShapeRanking} and
  * {@link PatternPacking}, {@link NodeFilling} (what a node takes) with {@link PodStreams} and {@link OpenNode},
  * {@link PackingSelection} (which packing is kept), {@link PoolLimits} and {@link PoolFallbacks} (NodePool limits and
- * falling back to the next pool), {@link ClaimBuilder} (claims for CreateFleet), and {@link PlanRepair} (what a plan
- * must keep once packing left pods out).
+ * falling back to the next pool), {@link ClaimBuilder} (claims for CreateFleet), and {@link PlanRepair} with
+ * {@link ZoneRuleRepair} (what a plan must keep once packing left pods out).
  */
 public final class Scheduler {
 

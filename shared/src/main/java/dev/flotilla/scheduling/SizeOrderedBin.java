@@ -6,8 +6,8 @@ import java.util.Comparator;
 /**
  * One direction bin of a packing stream: its items in a fixed order (largest first), kept as a sorted array whose
  * removed entries are skipped through path-compressed links. Finding the first item no larger than some room is a
- * binary search, and walking on from it allocates nothing: the packer asks this for every stream on every pod it
- * places, which a tree set's views made the hottest spot of a plan with many zone-pinned streams.
+ * binary search, and walking on from it allocates nothing: the pod streams ask this for every stream on every pod a
+ * packing places, which a tree set's views made the hottest spot of a plan with many zone-pinned streams.
  */
 final class SizeOrderedBin {
 

@@ -178,4 +178,32 @@ final class Topology {
     }
     return false;
   }
+
+  /** The group of pods a zone rule's selector matches in its namespaces. */
+  static Group zoneGroup(LabelSelector selector, List<String> namespaces) {
+    return new Group(WellKnownLabels.ZONE, selector, namespaces, null);
+  }
+
+  /** The lowest count among the domains of {@code allowed}; {@link Long#MAX_VALUE} where it has none. */
+  static long least(long[] counts, long allowed) {
+    long min = Long.MAX_VALUE;
+    for (int d = 0; d < counts.length; d++) {
+      if ((allowed & (1L << d)) != 0) {
+        min = Math.min(min, counts[d]);
+      }
+    }
+    return min;
+  }
+
+  /** The domains among {@code allowed} with the lowest count, as a mask. */
+  static long leastUsed(long[] counts, long allowed) {
+    long min = least(counts, allowed);
+    long mask = 0;
+    for (int d = 0; d < counts.length; d++) {
+      if ((allowed & (1L << d)) != 0 && counts[d] == min) {
+        mask |= 1L << d;
+      }
+    }
+    return mask;
+  }
 }

@@ -38,7 +38,7 @@ final class ZoneSpread {
    * domains than minDomains, so each holds at most maxSkew.
    */
   long min(long[] n) {
-    long least = least(n, domains);
+    long least = Topology.least(n, domains);
     return TopologySpread.globalMinimum(minDomains, least == Long.MAX_VALUE ? 0 : least, Long.bitCount(domains));
   }
 
@@ -60,29 +60,6 @@ final class ZoneSpread {
       long bit = 1L << z;
       if ((allowed & bit) != 0 && ((domains & bit) == 0 || counts[z] + self - min <= maxSkew)) {
         mask |= bit;
-      }
-    }
-    return mask;
-  }
-
-  /** The lowest count among the domains of {@code allowed}; {@link Long#MAX_VALUE} where it has none. */
-  static long least(long[] counts, long allowed) {
-    long min = Long.MAX_VALUE;
-    for (int d = 0; d < counts.length; d++) {
-      if ((allowed & (1L << d)) != 0) {
-        min = Math.min(min, counts[d]);
-      }
-    }
-    return min;
-  }
-
-  /** The domains among {@code allowed} with the lowest count, as a mask. */
-  static long leastUsed(long[] counts, long allowed) {
-    long min = least(counts, allowed);
-    long mask = 0;
-    for (int d = 0; d < counts.length; d++) {
-      if ((allowed & (1L << d)) != 0 && counts[d] == min) {
-        mask |= 1L << d;
       }
     }
     return mask;

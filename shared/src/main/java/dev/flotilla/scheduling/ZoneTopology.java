@@ -34,7 +34,7 @@ import java.util.Set;
  *
  * Pods whose zone is forced (one zone left) and that carry no spread are counted first, and affinity that follows
  * other pods comes last, so the counts the others are balanced against are the final ones. Changes when how a zone
- * rule pins pods before packing changes; what a plan must keep of them after packing is {@link SkewRepair}'s.
+ * rule pins pods before packing changes; what a plan must keep of them after packing is {@link ZoneRuleRepair}'s.
  */
 final class ZoneTopology {
 
@@ -81,18 +81,18 @@ final class ZoneTopology {
   }
 
   private List<PodClass> settled = List.of();
-  private Map<PodClass, ZoneRules> plans = Map.of();
+  private Map<PodClass, ZoneRules> rules = Map.of();
 
   /** What the plan must keep of the rules {@link #split} settled, once packing has left pods out. */
-  SkewRepair repair() {
-    return new SkewRepair(spreads.values(), settled, plans, running, zones.size());
+  ZoneRuleRepair repair() {
+    return new ZoneRuleRepair(spreads.values(), settled, rules, running, zones.size());
   }
 
   List<PodClass.Item> split(List<PodClass> classes, List<Unschedulable> unschedulable) {
-    Map<PodClass, ZoneRules> plans = plan(classes);
+    Map<PodClass, ZoneRules> rules = rules(classes);
     this.settled = classes;
-    this.plans = plans;
-    pinAffinity(classes, plans);
+    this.rules = rules;
+    pinAffinity(classes, rules);
     // shares per class, filled in the order below but handed out in class order
     Map<PodClass, Map<Long, List<String>>> shares = new HashMap<>();
     List<PodClass> forced = new ArrayList<>();
@@ -100,7 +100,7 @@ final class ZoneTopology {
     List<PodClass> following = new ArrayList<>();
     List<PodClass> observing = new ArrayList<>();
     for (PodClass c : classes) {
-      ZoneRules p = plans.get(c);
+      ZoneRules p = rules.get(c);
       if (c.zoneMask == 0 || !p.split()) {
         continue;
       }
@@ -119,14 +119,14 @@ final class ZoneTopology {
     }
     for (PodClass c : classes) {
       // pods pinned to one zone without being split still count where the pods that follow them look
-      if (c.zoneMask != 0 && !plans.get(c).split() && Long.bitCount(eligibleZones(c)) == 1) {
+      if (c.zoneMask != 0 && !rules.get(c).split() && Long.bitCount(eligibleZones(c)) == 1) {
         long zone = eligibleZones(c);
         occupiedZones.replaceAll((g, occupied) -> g.matches(c.template) ? occupied | zone : occupied);
       }
     }
     for (List<PodClass> phase : List.of(forced, free, following, observing)) {
       for (PodClass c : phase) {
-        shares.put(c, settle(c, plans.get(c), unschedulable));
+        shares.put(c, settle(c, rules.get(c), unschedulable));
       }
     }
     List<PodClass.Item> items = new ArrayList<>();
@@ -142,7 +142,7 @@ final class ZoneTopology {
         items.add(new PodClass.Item(items.size(), c, c.zoneMask, c.capacityTypeMask, c.names));
         continue;
       }
-      ZoneRules p = plans.get(c);
+      ZoneRules p = rules.get(c);
       // (nor when zone affinity follows its pods: they must stay in the zone the followers were settled beside)
       boolean softZone = p.antiCarried.isEmpty() && p.antiMember.isEmpty() && p.follows.isEmpty()
           && p.carried.stream().noneMatch(s -> s.required) && p.member.stream().noneMatch(s -> s.required)
@@ -160,16 +160,16 @@ final class ZoneTopology {
   }
 
   /** Registers every zone rule and finds, for each class, the rules it carries and the ones whose selector it matches. */
-  private Map<PodClass, ZoneRules> plan(List<PodClass> classes) {
-    Map<PodClass, ZoneRules> plans = new HashMap<>();
+  private Map<PodClass, ZoneRules> rules(List<PodClass> classes) {
+    Map<PodClass, ZoneRules> rules = new HashMap<>();
     Set<Topology.Group> antiGroups = new HashSet<>();
     for (PodClass c : classes) {
       ZoneRules p = new ZoneRules();
-      plans.put(c, p);
+      rules.put(c, p);
       PendingPod pod = c.template;
       for (TopologySpread s : pod.spreads()) {
         if (s.topologyKey().equals(WellKnownLabels.ZONE)) {
-          Topology.Group g = group(s.selector(), List.of(pod.namespace()));
+          Topology.Group g = Topology.zoneGroup(s.selector(), List.of(pod.namespace()));
           long domains = domains(c);
           p.carried.add(spreads.computeIfAbsent(g + "/" + s.maxSkew() + "/" + domains + "/" + s.required() + "/"
               + s.minDomains(), k -> running.seeded(new ZoneSpread(g, s.maxSkew(), domains, s.required(),
@@ -182,7 +182,7 @@ final class ZoneTopology {
       }
       for (PodAffinityTerm anti : pod.antiAffinity()) {
         if (anti.topologyKey().equals(WellKnownLabels.ZONE)) {
-          Topology.Group g = group(anti.selector(), anti.namespacesOf(pod));
+          Topology.Group g = Topology.zoneGroup(anti.selector(), anti.namespacesOf(pod));
           p.antiCarried.add(g);
           antiGroups.add(g);
           usedZones.computeIfAbsent(g, running::zones);
@@ -191,7 +191,7 @@ final class ZoneTopology {
       }
     }
     for (PodClass c : classes) {
-      ZoneRules p = plans.get(c);
+      ZoneRules p = rules.get(c);
       for (ZoneSpread s : spreads.values()) {
         if (s.group.matches(c.template) && !p.carried.contains(s)) {
           p.member.add(s);
@@ -203,7 +203,7 @@ final class ZoneTopology {
         }
       }
     }
-    return plans;
+    return rules;
   }
 
   /** Pins each pod of a class to a zone (and capacity type); returns the shares, by zone and capacity-type mask. */
@@ -307,7 +307,7 @@ final class ZoneTopology {
         }
       }
       for (TopologySpread spread : p.capacitySpreads) {
-        capacityMask = (int) Long.lowestOneBit(ZoneSpread.leastUsed(capacityCounts(spread, pod), capacityMask));
+        capacityMask = (int) Long.lowestOneBit(Topology.leastUsed(capacityCounts(spread, pod), capacityMask));
       }
       record(pod, p, zoneMask, capacityMask);
       shares.computeIfAbsent(zoneMask * 4 + capacityMask, k -> new ArrayList<>()).add(name);
@@ -358,7 +358,8 @@ final class ZoneTopology {
 
   /** A capacity-type spread's counts per type: the running pods it selects first, as the cluster's scheduler counts. */
   private long[] capacityCounts(TopologySpread spread, PendingPod pod) {
-    return capacityCounts.computeIfAbsent(group(spread.selector(), List.of(pod.namespace())), running::byCapacityType);
+    return capacityCounts.computeIfAbsent(Topology.zoneGroup(spread.selector(), List.of(pod.namespace())),
+        running::byCapacityType);
   }
 
   /**
@@ -374,9 +375,9 @@ final class ZoneTopology {
       }
       long[] counts = capacityCounts(spread, pod);
       // the domains are the types the class may use: fewer than minDomains, each holds maxSkew at most
-      long min = spread.globalMinimum(ZoneSpread.least(counts, c.capacityTypeMask),
+      long min = spread.globalMinimum(Topology.least(counts, c.capacityTypeMask),
           Integer.bitCount(c.capacityTypeMask));
-      int self = group(spread.selector(), List.of(pod.namespace())).matches(pod) ? 1 : 0;
+      int self = Topology.zoneGroup(spread.selector(), List.of(pod.namespace())).matches(pod) ? 1 : 0;
       for (int t = 0; t < counts.length; t++) {
         if ((mask & (1 << t)) != 0 && counts[t] + self - min > spread.maxSkew()) {
           mask &= ~(1 << t);
@@ -388,7 +389,7 @@ final class ZoneTopology {
 
   /**
    * The capacity types the class's shapes sell in zone {@code z}: a share pinned to the zone and a type launches from
-   * the heaviest of its pools that sells both there (see {@link Scheduler}).
+   * the heaviest of its pools that sells both there (see {@link BoundProblem#groups}).
    */
   private int zoneCapacityTypes(PodClass c, int z) {
     return zoneCapacityTypes.computeIfAbsent(c, k -> {
@@ -432,7 +433,7 @@ final class ZoneTopology {
    * Zone affinity. Where the class or any pod it selects is settled pod by pod, the class follows them (see
    * {@link #settle}); otherwise the class and the pods it selects are pinned to one zone per selector.
    */
-  private void pinAffinity(List<PodClass> classes, Map<PodClass, ZoneRules> plans) {
+  private void pinAffinity(List<PodClass> classes, Map<PodClass, ZoneRules> rules) {
     findAlone(classes);
     Map<Topology.Group, List<PodClass>> members = new HashMap<>();
     for (PodClass c : classes) {
@@ -444,13 +445,13 @@ final class ZoneTopology {
         if (!term.topologyKey().equals(WellKnownLabels.ZONE)) {
           continue;
         }
-        Topology.Group g = group(term.selector(), term.namespacesOf(c.template));
+        Topology.Group g = Topology.zoneGroup(term.selector(), term.namespacesOf(c.template));
         List<PodClass> selected = members.computeIfAbsent(g, k -> classes.stream()
             .filter(other -> !alone.contains(other) && k.matches(other.template)).toList());
-        ZoneRules plan = plans.get(c);
-        if (plan.split() || selected.stream().anyMatch(other -> plans.get(other).split())) {
-          plan.follows.add(g);
-          plan.followsItself &= selected.size() == 1 && selected.getFirst() == c;
+        ZoneRules own = rules.get(c);
+        if (own.split() || selected.stream().anyMatch(other -> rules.get(other).split())) {
+          own.follows.add(g);
+          own.followsItself &= selected.size() == 1 && selected.getFirst() == c;
           occupiedZones.merge(g, running.zones(g), (a, b) -> a | b);
           continue;
         }
@@ -499,7 +500,7 @@ final class ZoneTopology {
           if (!term.topologyKey().equals(WellKnownLabels.ZONE)) {
             continue;
           }
-          Topology.Group g = group(term.selector(), term.namespacesOf(c.template));
+          Topology.Group g = Topology.zoneGroup(term.selector(), term.namespacesOf(c.template));
           boolean partner = running.zones(g) != 0 || inFlight.stream().anyMatch(g::matches)
               || classes.stream().anyMatch(other -> !alone.contains(other) && g.matches(other.template));
           if (!partner) {
@@ -605,9 +606,5 @@ final class ZoneTopology {
       }
     }
     return mask & shapeZones(c);
-  }
-
-  static Topology.Group group(dev.flotilla.model.LabelSelector selector, List<String> namespaces) {
-    return new Topology.Group(WellKnownLabels.ZONE, selector, namespaces, null);
   }
 }

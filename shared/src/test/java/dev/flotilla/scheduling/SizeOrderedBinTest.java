@@ -11,7 +11,7 @@ import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** The packer's bins answer as a size-ordered set would, through any mix of look-ups and removals. */
+/** The pod streams' bins answer as a size-ordered set would, through any mix of look-ups and removals. */
 class SizeOrderedBinTest {
 
   private static final Comparator<PodClass.Item> LARGEST_FIRST =

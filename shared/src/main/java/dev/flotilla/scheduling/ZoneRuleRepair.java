@@ -13,14 +13,14 @@ import java.util.Map;
  * followed pods. A pod taken out leaves every count it was in, so taking out repeats until nothing more goes. Changes
  * when what a plan must keep of its settled zone rules changes.
  */
-final class SkewRepair {
+final class ZoneRuleRepair {
   private final Collection<ZoneSpread> spreads;
   private final List<PodClass> settled;
   private final Map<PodClass, ZoneRules> rules;
   private final RunningZoneCounts running;
   private final int zones;
 
-  SkewRepair(Collection<ZoneSpread> spreads, List<PodClass> settled, Map<PodClass, ZoneRules> rules,
+  ZoneRuleRepair(Collection<ZoneSpread> spreads, List<PodClass> settled, Map<PodClass, ZoneRules> rules,
       RunningZoneCounts running, int zones) {
     this.spreads = spreads;
     this.settled = settled;
@@ -84,7 +84,7 @@ final class SkewRepair {
           if (!spread.required()) {
             continue;
           }
-          Topology.Group g = ZoneTopology.group(spread.selector(), List.of(c.template.namespace()));
+          Topology.Group g = Topology.zoneGroup(spread.selector(), List.of(c.template.namespace()));
           long[] n = running.byCapacityType(g);
           for (PodClass other : settled) {
             if (g.matches(other.template)) {
@@ -96,7 +96,7 @@ final class SkewRepair {
               }
             }
           }
-          long min = spread.globalMinimum(ZoneSpread.least(n, c.capacityTypeMask),
+          long min = spread.globalMinimum(Topology.least(n, c.capacityTypeMask),
               Integer.bitCount(c.capacityTypeMask));
           for (String name : c.names) {
             Integer t = typeOf.get(name);
