@@ -100,12 +100,16 @@ public final class Consolidator {
    */
   private final Map<Set<Action>, Map.Entry<Object, ConsolidationPlan>> last = new HashMap<>();
   /**
-   * The claims the single-node search tried and refused since it last went through every candidate. Karpenter's pass
-   * tries every candidate within a timeout; this search tries {@link #SINGLE_TRIES} a pass, the untried first, so
-   * the nodes with many pods (last in the order) are reached in a few passes instead of never. Held in memory: a new
-   * process starts a round afresh.
+   * The claims the single-node search tried and refused since it last went through every candidate, each with the
+   * share of its node's CPU and memory its pods asked for then. Karpenter's pass tries every candidate within a
+   * timeout; this search tries {@link #SINGLE_TRIES} a pass, the untried first, so the nodes with many pods (last in
+   * the order) are reached in a few passes instead of never. A node whose pods have since freed some of either is
+   * untried again: a large node refused while full and left half empty by a scale-down is what a pass can save most
+   * on, and waiting for the round to end left hour-10k's c6g.12xlarge nodes a quarter used to its end. One that only
+   * gained pods stays refused, or a busy cluster's churn would keep the round from the nodes it has not tried. Held
+   * in memory: a new process starts a round afresh.
    */
-  private final Set<String> refusedSingles = new HashSet<>();
+  private final Map<String, double[]> refusedSingles = new HashMap<>();
   /** Whether the last {@link #search} left single-node candidates untried. */
   private boolean singlesLeft;
   /** What every try of a pass reads of its view, worked out once per view. */
@@ -309,7 +313,7 @@ public final class Consolidator {
       Alike alike = Alike.of(c);
       String same = refusedAlike.get(alike);
       if (same != null) {
-        refusedSingles.add(c.claim().id());
+        refuseSingle(c);
         refused("single", List.of(c), "alike a node refused: " + same);
         continue;
       }
@@ -337,7 +341,7 @@ public final class Consolidator {
       Plan plan = simulate(List.of(c), owned, view, true, Integer.MAX_VALUE,
           p -> p.nodeClaims().isEmpty() || c.price() - p.totalPricePerHour() >= minSaving(c.price()));
       if (plan == null) {
-        refusedSingles.add(c.claim().id());
+        refuseSingle(c);
         refusedAlike.put(alike, refusal);
         refused("single", List.of(c), refusal);
         continue;
@@ -358,13 +362,13 @@ public final class Consolidator {
       } else {
         String why = count + " replacement(s) at $" + Math.round(price * 1e4) / 1e4 + "/h save $"
             + Math.round(saving * 1e4) / 1e4 + "/h, too little";
-        refusedSingles.add(c.claim().id());
+        refuseSingle(c);
         refusedAlike.put(alike, why);
         refused("single", List.of(c), why);
       }
     }
     singlesLeft = turn < singles.size() && singles.subList(turn, singles.size()).stream()
-        .anyMatch(c -> !refusedSingles.contains(c.claim().id()));
+        .anyMatch(c -> !refusedSingle(c));
     if (!deleting.isEmpty()) {
       int pods = deleting.stream().mapToInt(c -> c.state().displaced().size()).sum();
       ConsolidationPlan delete = new ConsolidationPlan(Action.DELETE, List.copyOf(deleting), List.of(),
@@ -448,16 +452,28 @@ public final class Consolidator {
    * changes, as Karpenter marks a cluster consolidated.
    */
   private List<Candidate> singlesInTurn(List<Candidate> underused) {
-    Set<String> current = new HashSet<>();
-    underused.forEach(c -> current.add(c.claim().id()));
-    refusedSingles.retainAll(current);
+    Map<String, Candidate> current = new HashMap<>();
+    underused.forEach(c -> current.put(c.claim().id(), c));
+    // a refusal holds while the node is a candidate and its pods freed none of what they asked for then
+    refusedSingles.entrySet().removeIf(e -> current.get(e.getKey()) == null
+        || cpuUse(current.get(e.getKey())) < e.getValue()[0] || memoryUse(current.get(e.getKey())) < e.getValue()[1]);
     if (refusedSingles.size() == current.size()) {
       refusedSingles.clear();
     }
     List<Candidate> turn = new ArrayList<>(underused.size());
-    underused.stream().filter(c -> !refusedSingles.contains(c.claim().id())).forEach(turn::add);
-    underused.stream().filter(c -> refusedSingles.contains(c.claim().id())).forEach(turn::add);
+    underused.stream().filter(c -> !refusedSingles.containsKey(c.claim().id())).forEach(turn::add);
+    underused.stream().filter(c -> refusedSingles.containsKey(c.claim().id())).forEach(turn::add);
     return turn;
+  }
+
+  /** Counts the candidate refused in this round, with the share of its node its pods ask for now. */
+  private void refuseSingle(Candidate c) {
+    refusedSingles.put(c.claim().id(), new double[] {cpuUse(c), memoryUse(c)});
+  }
+
+  /** Whether the candidate was refused in this round and its pods have freed nothing since ({@link #singlesInTurn}). */
+  private boolean refusedSingle(Candidate c) {
+    return refusedSingles.containsKey(c.claim().id());
   }
 
   /** The most single-node tries a pass gives the idlest nodes first, see {@link #idlestFirst}. */
@@ -481,7 +497,7 @@ public final class Consolidator {
     Map<Candidate, Double> idle = new java.util.IdentityHashMap<>();
     List<Candidate> untried = new ArrayList<>();
     for (Candidate c : turn) {
-      if (!refusedSingles.contains(c.claim().id())) {
+      if (!refusedSingle(c)) {
         idle.put(c, c.price() * (1 - Math.max(cpuUse(c), memoryUse(c))));
         untried.add(c);
       }

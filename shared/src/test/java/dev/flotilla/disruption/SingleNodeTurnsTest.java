@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * Single-node consolidation tries {@link Consolidator#SINGLE_TRIES} nodes a pass, fewest pods first, and where there
  * are more than {@link Consolidator#IDLEST_FIRST_ABOVE} candidates the {@link Consolidator#IDLEST_FIRST} idlest (in
  * dollars) first. Nodes that can go nowhere cheaper come first in that order; the node worth replacing, with more
- * pods, comes after them and must still be reached.
+ * pods, comes after them and must still be reached. A node refused in a round is tried again in it once its pods
+ * free some of what they asked for.
  */
 class SingleNodeTurnsTest {
 
@@ -100,6 +101,40 @@ class SingleNodeTurnsTest {
     // third is the second's plan, not a search
     assertThat(second).isNotSameAs(first);
     assertThat(third).isSameAs(second);
+  }
+
+  @Test
+  void aNodeRefusedWhileFullIsTriedAgainOnceItsPodsLeave() {
+    // one node fewer than a pass tries, each refused, then the full node: the first pass reaches it and refuses it
+    for (int i = 0; i < Consolidator.SINGLE_TRIES - 1; i++) {
+      onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
+    }
+    List<PendingPod> full = new java.util.ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      full.add(arm(pod("web-" + i, 1000, 3500)));
+    }
+    String type = new Scheduler().schedule(new SchedulingInput(full, cluster.pools, cluster.catalog))
+        .nodeClaims().getFirst().instanceTypes().getFirst().name();
+    Claim big = cluster.node("big", type, full.stream().map(RunningCluster::running).toList());
+    // nodes with more pods than the full one, which that pass does not reach: the round goes on
+    for (int n = 0; n < 2; n++) {
+      List<PendingPod> many = new java.util.ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        many.add(arm(pod("busy-" + n + "-" + i, 700 + n, 2800 + n)));
+      }
+      String busyType = new Scheduler().schedule(new SchedulingInput(many, cluster.pools, cluster.catalog))
+          .nodeClaims().getFirst().instanceTypes().getFirst().name();
+      cluster.node("busy-" + n, busyType, many.stream().map(RunningCluster::running).toList());
+    }
+    assertThat(consolidator.plan(view(), SINGLE).action()).isEqualTo(Action.NONE);
+
+    // a scale-down, once the pods planned for it are long bound, leaves it two: the round's refusal no longer holds
+    cluster.clock.advance(dev.flotilla.provisioning.Provisioner.RESERVATION_GRACE.plusSeconds(1));
+    cluster.mirror("big", big, full.subList(0, 2).stream().map(RunningCluster::running).toList(), false);
+    ConsolidationPlan next = consolidator.plan(view(), SINGLE);
+
+    assertThat(next.claimIds()).containsExactly(big.id());
+    assertThat(next.savingPerHour()).isPositive();
   }
 
   /**
