@@ -103,13 +103,29 @@ public final class Consolidator {
    * The claims the single-node search tried and refused since it last went through every candidate, each with the
    * share of its node's CPU and memory its pods asked for then. Karpenter's pass tries every candidate within a
    * timeout; this search tries {@link #SINGLE_TRIES} a pass, the untried first, so the nodes with many pods (last in
-   * the order) are reached in a few passes instead of never. A node whose pods have since freed some of either is
-   * untried again: a large node refused while full and left half empty by a scale-down is what a pass can save most
-   * on, and waiting for the round to end left hour-10k's c6g.12xlarge nodes a quarter used to its end. One that only
-   * gained pods stays refused, or a busy cluster's churn would keep the round from the nodes it has not tried. Held
-   * in memory: a new process starts a round afresh.
+   * the order) are reached in a few passes instead of never. Within a round, a node whose pods have since freed at
+   * least {@link #FREED_SHARE} of its CPU or memory is untried again: a large node refused while full and left half
+   * empty by a scale-down is what a pass can save most on, and waiting for the round to end left hour-10k's
+   * c6g.12xlarge nodes a quarter used to its end. A smaller dip (a rolling update's pod between its going and its
+   * successor's landing, a DaemonSet's rollout) leaves the refusal, so that the churn of a busy cluster does not keep
+   * the round from the nodes it has not tried. Held in memory: a new process starts a round afresh.
    */
-  private final Map<String, double[]> refusedSingles = new HashMap<>();
+  private final Map<String, Refusal> refusedSingles = new HashMap<>();
+
+  /** How much of a refused node's CPU or memory its pods must free for it to be tried again in the same round. */
+  static final double FREED_SHARE = 0.1;
+
+  /** A single-node refusal: the shares of its node's CPU and memory the pods asked for when it was refused. */
+  private record Refusal(double cpu, double memory) {
+    static Refusal of(Candidate c) {
+      return new Refusal(cpuUse(c), memoryUse(c));
+    }
+
+    /** Whether the node's pods have since freed at least {@link #FREED_SHARE} of its CPU or memory. */
+    boolean freedBy(Candidate now) {
+      return cpuUse(now) <= cpu - FREED_SHARE || memoryUse(now) <= memory - FREED_SHARE;
+    }
+  }
   /** Whether the last {@link #search} left single-node candidates untried. */
   private boolean singlesLeft;
   /** What every try of a pass reads of its view, worked out once per view. */
@@ -446,19 +462,21 @@ public final class Consolidator {
   }
 
   /**
-   * The candidates in the order this pass tries them: those not refused since the round began, then the refused
-   * ones, each in the search's order (fewest pods first). When every candidate has been refused, a new round begins;
-   * a pass that leaves none untried without finding an action is kept as the last plan (above) until the cluster
-   * changes, as Karpenter marks a cluster consolidated.
+   * The candidates in the order this pass tries them: those not refused since the round began (or whose pods have
+   * freed {@link #FREED_SHARE} of their node since), then the refused ones, each in the search's order (fewest pods
+   * first). When every candidate has been refused, a new round begins; a pass that leaves none untried without
+   * finding an action is kept as the last plan (above) until the cluster changes, as Karpenter marks a cluster
+   * consolidated.
    */
   private List<Candidate> singlesInTurn(List<Candidate> underused) {
     Map<String, Candidate> current = new HashMap<>();
     underused.forEach(c -> current.put(c.claim().id(), c));
-    // a refusal holds while the node is a candidate and its pods freed none of what they asked for then
-    refusedSingles.entrySet().removeIf(e -> current.get(e.getKey()) == null
-        || cpuUse(current.get(e.getKey())) < e.getValue()[0] || memoryUse(current.get(e.getKey())) < e.getValue()[1]);
+    refusedSingles.keySet().retainAll(current.keySet());
     if (refusedSingles.size() == current.size()) {
+      // every candidate refused: a new round, in which the room any of them freed counts for all
       refusedSingles.clear();
+    } else {
+      refusedSingles.entrySet().removeIf(e -> e.getValue().freedBy(current.get(e.getKey())));
     }
     List<Candidate> turn = new ArrayList<>(underused.size());
     underused.stream().filter(c -> !refusedSingles.containsKey(c.claim().id())).forEach(turn::add);
@@ -466,12 +484,12 @@ public final class Consolidator {
     return turn;
   }
 
-  /** Counts the candidate refused in this round, with the share of its node its pods ask for now. */
+  /** Counts the candidate refused in this round, with the shares of its node its pods ask for now. */
   private void refuseSingle(Candidate c) {
-    refusedSingles.put(c.claim().id(), new double[] {cpuUse(c), memoryUse(c)});
+    refusedSingles.put(c.claim().id(), Refusal.of(c));
   }
 
-  /** Whether the candidate was refused in this round and its pods have freed nothing since ({@link #singlesInTurn}). */
+  /** Whether the candidate was refused in this round and has not freed room since ({@link #singlesInTurn}). */
   private boolean refusedSingle(Candidate c) {
     return refusedSingles.containsKey(c.claim().id());
   }

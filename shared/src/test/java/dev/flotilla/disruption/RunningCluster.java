@@ -110,9 +110,12 @@ public final class RunningCluster {
   /** As {@link #mirror(String, Claim, List, boolean)}, the node carrying these taints. */
   public void mirror(String node, Claim claim, List<NodeState.NodePod> pods, boolean doNotDisrupt,
       List<dev.flotilla.model.Taint> taints) {
-    Map<String, String> labels = Map.of(WellKnownLabels.INSTANCE_TYPE, claim.instanceType(),
-        WellKnownLabels.ZONE, claim.zone(), WellKnownLabels.NODEPOOL, claim.nodePool(),
-        WellKnownLabels.CLUSTER, CLUSTER);
+    // the labels a node of its type carries (arch among them, which a pinned pod's move is checked against), as the
+    // forwarder mirrors them
+    Map<String, String> labels = new java.util.HashMap<>(dev.flotilla.catalog.NodeLabels.of(
+        catalog.type(claim.instanceType())));
+    labels.putAll(Map.of(WellKnownLabels.ZONE, claim.zone(), WellKnownLabels.NODEPOOL, claim.nodePool(),
+        WellKnownLabels.CLUSTER, CLUSTER));
     store.putNodeState(node, new NodeState(node, claim.instanceId(), labels, doNotDisrupt,
         NodeCapacity.allocatable(catalog.type(claim.instanceType())), taints, pods).toJson());
   }

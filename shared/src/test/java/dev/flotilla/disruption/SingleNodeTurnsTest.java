@@ -105,26 +105,29 @@ class SingleNodeTurnsTest {
 
   @Test
   void aNodeRefusedWhileFullIsTriedAgainOnceItsPodsLeave() {
-    // one node fewer than a pass tries, each refused, then the full node: the first pass reaches it and refuses it
+    // one node fewer than a pass tries, each refused (its pod keeps to its node's type, the cheapest for it), then
+    // the full node: the first pass reaches it and refuses it
     for (int i = 0; i < Consolidator.SINGLE_TRIES - 1; i++) {
-      onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
+      String node = "fixed-" + i;
+      PendingPod pod = arm(pod(node, 1500 + i, 1024 + i));
+      String type = cheapestType(List.of(pod));
+      cluster.node(node, type, List.of(running(pod.toBuilder().nodeSelector(java.util.Map.of(
+          dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE, type)).build())));
     }
     List<PendingPod> full = new java.util.ArrayList<>();
     for (int i = 0; i < 15; i++) {
       full.add(arm(pod("web-" + i, 1000, 3500)));
     }
-    String type = new Scheduler().schedule(new SchedulingInput(full, cluster.pools, cluster.catalog))
-        .nodeClaims().getFirst().instanceTypes().getFirst().name();
-    Claim big = cluster.node("big", type, full.stream().map(RunningCluster::running).toList());
-    // nodes with more pods than the full one, which that pass does not reach: the round goes on
+    Claim big = cluster.node("big", cheapestType(full), full.stream().map(RunningCluster::running).toList());
+    // nodes with more pods than the full one, which that pass does not reach, so the round goes on; their pods keep
+    // to their type, and to amd64, off the full node's room
     for (int n = 0; n < 2; n++) {
       List<PendingPod> many = new java.util.ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        many.add(arm(pod("busy-" + n + "-" + i, 700 + n, 2800 + n)));
+        many.add(pod("busy-" + n + "-" + i, 700 + n, 2800 + n).toBuilder().nodeSelector(java.util.Map.of(
+            dev.flotilla.model.WellKnownLabels.INSTANCE_TYPE, "m7i.4xlarge")).build());
       }
-      String busyType = new Scheduler().schedule(new SchedulingInput(many, cluster.pools, cluster.catalog))
-          .nodeClaims().getFirst().instanceTypes().getFirst().name();
-      cluster.node("busy-" + n, busyType, many.stream().map(RunningCluster::running).toList());
+      cluster.node("busy-" + n, "m7i.4xlarge", many.stream().map(RunningCluster::running).toList());
     }
     assertThat(consolidator.plan(view(), SINGLE).action()).isEqualTo(Action.NONE);
 
@@ -135,6 +138,13 @@ class SingleNodeTurnsTest {
 
     assertThat(next.claimIds()).containsExactly(big.id());
     assertThat(next.savingPerHour()).isPositive();
+  }
+
+  /** The one type the scheduler plans these pods on. */
+  private String cheapestType(List<PendingPod> pods) {
+    var claims = new Scheduler().schedule(new SchedulingInput(pods, cluster.pools, cluster.catalog)).nodeClaims();
+    assertThat(claims).hasSize(1);
+    return claims.getFirst().instanceTypes().getFirst().name();
   }
 
   /**
