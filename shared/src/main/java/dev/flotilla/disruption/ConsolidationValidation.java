@@ -275,12 +275,12 @@ final class ConsolidationValidation {
 
   /** Whether some pod is planned on a node still initializing (see {@link #stranded}). */
   private boolean waitsOnInitializing() {
-    for (String node : waiting.values()) {
-      if (node != null && initializing.contains(node) && binder.hasNode(node)) {
-        return true;
-      }
-    }
-    return false;
+    return waiting.values().stream().anyMatch(this::initializingHere);
+  }
+
+  /** Whether {@code node}, where a waiting pod is planned, is one still initializing that this check holds. */
+  private boolean initializingHere(String node) {
+    return node != null && initializing.contains(node) && binder.hasNode(node);
   }
 
   /** Queues the pods still settling, ahead of any an action displaces, as the cluster's scheduler has them. */
@@ -288,7 +288,7 @@ final class ConsolidationValidation {
     long order = 0;
     for (Map.Entry<PendingPod, String> w : waiting.entrySet()) {
       PendingPod pod = w.getKey();
-      if (w.getValue() != null && initializing.contains(w.getValue()) && binder.hasNode(w.getValue())) {
+      if (initializingHere(w.getValue())) {
         // the Nominate still to come nominates it there, then lifts the taint: the node is its and no one else's.
         // Until then it is pending, its room kept on a node no displaced pod may take, counted in no spread
         if (!plannedUnbound) {
