@@ -19,13 +19,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Scenarios nobody wrote: each seed takes one of the shipped workloads files (its NodePools, limits, weights, taints
- * and pod rules), scales its workloads up and down at random, from none to five times their replicas, and mixes in
- * every kind of event the scenario format has (spot reclaims, capacity shortages of a family, a type or a zone, a new
- * node image, nodes failing, a NodePool edited) and, on a third of the seeds, every kind of fault. The run's own
- * invariants are checked as it goes and none may break; nothing is launched twice, no disruption budget is exceeded;
- * and once the run has been calm for ten minutes, every pod still pending is one the provisioner says it cannot place
- * (a pool's limit, a pod affinity whose pods left, more zone anti-affine replicas than zones), with its reason. A
- * failing seed replays exactly: {@link #scenario} gives its file.
+ * and pod rules) and a cluster (its scheduler's scoring, its controllers' scale-down rule), scales the workloads up
+ * and down at random, from none to five times their replicas, and mixes in every kind of event the scenario format
+ * has (spot reclaims, capacity shortages of a family, a type or a zone, a new node image, nodes failing, a NodePool
+ * edited) and, on a third of the seeds, every kind of fault. The run's own invariants are checked as it goes and none
+ * may break; nothing is launched twice, no disruption budget is exceeded; and once the run has been calm for ten
+ * minutes, every pod still pending is one the provisioner says it cannot place (a pool's limit, a pod affinity whose
+ * pods left, more zone anti-affine replicas than zones), with its reason. A failing seed replays exactly:
+ * {@link #scenario} gives its file.
  */
 class MixedScenariosTest {
 
@@ -104,6 +105,8 @@ class MixedScenariosTest {
     StringBuilder yaml = new StringBuilder("name: mixed-" + seed + "\nduration: 30m\n")
         .append("ec2: {bootSeconds: ").append(30 + 15 * random.nextInt(3)).append(", spotPriceRatio: ")
         .append(List.of("0.3", "0.35", "0.5").get(random.nextInt(3))).append("}\n")
+        .append("cluster: {scoring: ").append(random.nextInt(4) == 0 ? "MostAllocated" : "LeastAllocated")
+        .append(", scaleDown: ").append(random.nextBoolean() ? "ReplicaSetRanks" : "NewestFirst").append("}\n")
         .append("manifests: [../workloads/").append(file).append(".yaml]\nevents:\n");
     events.forEach((second, lines) -> lines.forEach(line -> yaml.append("  - {at: ").append(second).append("s, ")
         .append(line).append("}\n")));
