@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.flotilla.simulation.Comparison;
 import dev.flotilla.simulation.Faults;
+import dev.flotilla.simulation.GeneratedScenario;
 import dev.flotilla.simulation.Scenario;
 import dev.flotilla.simulation.Simulation;
 import dev.flotilla.simulation.SimulationReport;
@@ -24,8 +25,15 @@ import picocli.CommandLine.Parameters;
         + "and function services, on a simulated clock, and reports what happened and what it cost.")
 public final class SimulateCommand implements Callable<Integer> {
 
-  @Parameters(paramLabel = "SCENARIO", description = "The scenario file, e.g. test-events/scenarios/burst.yaml.")
+  @Parameters(paramLabel = "SCENARIO", arity = "0..1",
+      description = "The scenario file, e.g. test-events/scenarios/burst.yaml.")
   Path scenario;
+
+  @Option(names = "--generated", paramLabel = "SEED",
+      description = "Runs the generated scenario of this seed instead of a file: one of the shipped workloads files, "
+          + "its workloads scaled at random, every kind of event and, on a third of the seeds, every kind of fault "
+          + "(its workloads files are read from the checkout's test-events/workloads/).")
+  Long generated;
 
   @Option(names = {"-o", "--output"}, defaultValue = "table",
       description = "table (events as they happen, then a summary) or json (the figures only).")
@@ -56,6 +64,25 @@ public final class SimulateCommand implements Callable<Integer> {
           + "the pods of the nodes that run most of the workload's).")
   dev.flotilla.simulation.ScaleDownOrder.Rule scaleDown;
 
+  /** The scenario file, or the generated scenario, whichever the command line names (exactly one). */
+  private Scenario scenarioToRun() {
+    if ((scenario == null) == (generated == null)) {
+      throw new CommandFailure.UsageException("give a SCENARIO file or --generated SEED" + (scenario == null ? ""
+          : ", not both"));
+    }
+    if (scenario != null) {
+      return Scenario.read(scenario);
+    }
+    // the shipped workloads, in the checkout's test-events folder: here or in a folder above
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      if (java.nio.file.Files.isDirectory(dir.resolve("test-events").resolve("workloads"))) {
+        return GeneratedScenario.read(generated, dir.resolve("test-events").resolve("scenarios"));
+      }
+    }
+    throw new CommandFailure.UsageException("--generated: no test-events/workloads/ folder here or above "
+        + Path.of("").toAbsolutePath() + ": run it in the checkout");
+  }
+
   @Override
   public Integer call() throws Exception {
     if (!output.equals("table") && !output.equals("json")) {
@@ -64,7 +91,7 @@ public final class SimulateCommand implements Callable<Integer> {
     if (compare != null && !compare.equals("karpenter")) {
       throw new CommandFailure.UsageException("--compare: '" + compare + "' is not karpenter");
     }
-    Scenario s = Scenario.read(scenario);
+    Scenario s = scenarioToRun();
     s.notRun().forEach(note -> System.err.println("note: " + note));
     try {
       s = s.withReplicasScaled(replicasFactor);

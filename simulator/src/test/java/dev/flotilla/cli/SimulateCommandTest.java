@@ -40,4 +40,30 @@ class SimulateCommandTest {
     assertThat(prices.get("region").asText()).isEqualTo("us-east-1");
     assertThat(prices.get("catalog").asText()).isEqualTo("bundled");
   }
+
+  @Test
+  void aGeneratedScenarioRunsFromItsSeedAndTheSameSeedGivesTheSameFigures() throws Exception {
+    CommandRun first = CommandRun.of(Map.of(), "simulate", "--generated", "5", "-o", "json");
+    CommandRun again = CommandRun.of(Map.of(), "simulate", "--generated", "5", "-o", "json");
+
+    assertThat(first.exitCode()).as(first.err()).isZero();
+    JsonNode figures = new ObjectMapper().readTree(first.out());
+    assertThat(figures.get("pods").asInt()).isPositive();
+    assertThat(figures.get("invariantViolations")).isEmpty();
+    JsonNode repeated = new ObjectMapper().readTree(again.out());
+    for (String field : new String[] {"pods", "instancesLaunched", "costUsd", "finalPricePerHour"}) {
+      assertThat(repeated.get(field)).as(field).isEqualTo(figures.get(field));
+    }
+  }
+
+  @Test
+  void aScenarioFileAndAGeneratedSeedTogetherOrNeitherIsAUsageError() throws Exception {
+    CommandRun both = CommandRun.of(Map.of(), "simulate", SCENARIO, "--generated", "5");
+    CommandRun neither = CommandRun.of(Map.of(), "simulate");
+
+    assertThat(both.exitCode()).isEqualTo(2);
+    assertThat(both.err()).contains("not both");
+    assertThat(neither.exitCode()).isEqualTo(2);
+    assertThat(neither.err()).contains("give a SCENARIO file or --generated SEED");
+  }
 }
