@@ -434,7 +434,8 @@ public final class Consolidator {
       // whatever count its plan would have given (no less than the floor), the next size tried is the same
       int refuseAbove = Math.max(1, k - low);
       Plan plan = simulate(nodes, owned, view, false, refuseAbove,
-          p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= minSaving(removed, p));
+          p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= minSaving(removed, p)
+              && notRemovedType(p, nodes).isPresent());
       if (plan == null) {
         refused("multi", nodes, refusal);
         if (floor > refuseAbove) {
@@ -445,8 +446,11 @@ public final class Consolidator {
         next = k - plan.nodeClaims().size() + 1;
       } else if (removed - plan.totalPricePerHour() < minSaving(removed, plan)) {
         refused("multi", nodes, "saves nothing");
+      } else if (notRemovedType(plan, nodes).isEmpty()) {
+        refused("multi", nodes, "its replacement would be no cheaper than a node of its type it removes: deleting the"
+            + " others moves fewer pods");
       } else {
-        best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), plan.nodeClaims(),
+        best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), notRemovedType(plan, nodes).get(),
             plan.inFlightPlacements(), removed, plan.totalPricePerHour(),
             k + " nodes' pods fit in " + (plan.nodeClaims().isEmpty() ? "the others' spare room"
                 : "one cheaper node and the others' spare room"), skipped);
@@ -459,6 +463,33 @@ public final class Consolidator {
       high = k - 1;
     }
     return best != null ? best : ConsolidationPlan.none("no cheaper arrangement of the pods was found", skipped);
+  }
+
+  /**
+   * A plan's replacements with the instance types that are a removed node's type, or dearer than the cheapest
+   * removed node of such a type, left out (Karpenter's {@code filterOutSameType}): several nodes replaced by one of
+   * their own types is the others deleted with more pods moved, its launch and drain for nothing (2 c6g.large for 1
+   * c6g.large; a c7g.2xlarge and an m6g.large for a new c7g.2xlarge, three times in one run). Empty when a
+   * replacement keeps no type; a delete has nothing to leave out.
+   */
+  private static java.util.Optional<List<NodeClaim>> notRemovedType(Plan plan, List<Candidate> removed) {
+    List<NodeClaim> kept = new ArrayList<>(plan.nodeClaims().size());
+    for (NodeClaim replacement : plan.nodeClaims()) {
+      double ceiling = Double.MAX_VALUE;
+      for (Candidate c : removed) {
+        for (var type : replacement.instanceTypes()) {
+          if (type.name().equals(c.claim().instanceType())) {
+            ceiling = Math.min(ceiling, c.price());
+          }
+        }
+      }
+      java.util.Optional<NodeClaim> cheaper = replacement.pricedUnder(ceiling);
+      if (cheaper.isEmpty()) {
+        return java.util.Optional.empty();
+      }
+      kept.add(cheaper.get());
+    }
+    return java.util.Optional.of(kept);
   }
 
   /**

@@ -1,0 +1,79 @@
+package dev.flotilla.disruption;
+
+import static dev.flotilla.disruption.RunningCluster.pod;
+import static dev.flotilla.disruption.RunningCluster.running;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.disruption.ConsolidationPlan.Action;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.scheduling.Scheduler;
+import dev.flotilla.scheduling.SchedulingInput;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Several nodes replaced by one of the type one of them already is would be the others deleted with more pods moved:
+ * the multi-node search leaves that type out of the replacement, as Karpenter's {@code filterOutSameType} does, and
+ * where no cheaper type is left the group is refused, so that the delete is found instead.
+ */
+class MultiNodeSameTypeTest {
+
+  private final RunningCluster cluster = new RunningCluster();
+
+  @Test
+  void twoNodesWhosePodsOneNodeOfTheLargersTypeHoldsAreNotReplacedByThatTypeButTheSmallerIsDeleted() {
+    allowTenAtOnce();
+    PendingPod busyPod = pod("api-1", 2000, 4096);
+    PendingPod smallPod = pod("web-1", 500, 1024);
+    // the busy node is the cheapest type for both nodes' pods together; the small one the cheapest for its own
+    String both = cheapestFor(pod("both", 2500, 5120));
+    Claim busy = cluster.node("busy", both, List.of(running(busyPod)));
+    Claim small = cluster.node("small", cheapestFor(smallPod), List.of(running(smallPod)));
+
+    ConsolidationPlan multi = new Consolidator().plan(view(), EnumSet.of(Action.MULTI_NODE));
+    ConsolidationPlan single = new Consolidator().plan(view(), EnumSet.of(Action.DELETE, Action.REPLACE));
+
+    assertThat(multi.action()).as(multi.reason()).isEqualTo(Action.NONE);
+    assertThat(single.action()).isEqualTo(Action.DELETE);
+    assertThat(single.claimIds()).containsExactly(small.id());
+    assertThat(busy.instanceType()).isEqualTo(both);
+  }
+
+  @Test
+  void aGroupWhoseOneReplacementIsCheaperThanEveryNodeOfItsTypeIsStillReplaced() {
+    allowTenAtOnce();
+    // three nodes each the cheapest for its own pod, whose pods one node of another type holds for less
+    String single = cheapestFor(pod("sample", 2500, 2048));
+    for (int i = 0; i < 3; i++) {
+      cluster.node("web-" + i, single, List.of(running(pod("web-" + i, 2500, 2048))));
+    }
+
+    ConsolidationPlan multi = new Consolidator().plan(view(), EnumSet.of(Action.MULTI_NODE));
+
+    assertThat(multi.action()).as(multi.reason()).isEqualTo(Action.MULTI_NODE);
+    assertThat(multi.replacements()).singleElement().satisfies(r -> assertThat(r.instanceTypes())
+        .allSatisfy(t -> assertThat(t.name()).isNotEqualTo(single)));
+  }
+
+  private void allowTenAtOnce() {
+    NodePool pool = NodePool.defaultPool();
+    cluster.pools.set(0, new NodePool(pool.name(), pool.requirements(), pool.labels(), pool.taints(),
+        pool.startupTaints(), pool.limits(), pool.weight(), new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
+            List.of(new NodePool.Budget(10, false, List.of())), false), pool.lifetime(), pool.replicas()));
+  }
+
+  private String cheapestFor(PendingPod pod) {
+    return new Scheduler().schedule(new SchedulingInput(List.of(pod), cluster.pools, cluster.catalog))
+        .nodeClaims().getFirst().instanceTypes().getFirst().name();
+  }
+
+  private Consolidator.View view() {
+    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
+        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
+  }
+}
