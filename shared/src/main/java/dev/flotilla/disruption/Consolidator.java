@@ -435,7 +435,7 @@ public final class Consolidator {
       int refuseAbove = Math.max(1, k - low);
       Plan plan = simulate(nodes, owned, view, false, refuseAbove,
           p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= minSaving(removed, p)
-              && notRemovedType(p, nodes).isPresent());
+              && notRemovedType(p, nodes, view).isPresent());
       if (plan == null) {
         refused("multi", nodes, refusal);
         if (floor > refuseAbove) {
@@ -446,11 +446,11 @@ public final class Consolidator {
         next = k - plan.nodeClaims().size() + 1;
       } else if (removed - plan.totalPricePerHour() < minSaving(removed, plan)) {
         refused("multi", nodes, "saves nothing");
-      } else if (notRemovedType(plan, nodes).isEmpty()) {
+      } else if (notRemovedType(plan, nodes, view).isEmpty()) {
         refused("multi", nodes, "its replacement would be no cheaper than a node of its type it removes: deleting the"
             + " others moves fewer pods");
       } else {
-        best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), notRemovedType(plan, nodes).get(),
+        best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), notRemovedType(plan, nodes, view).get(),
             plan.inFlightPlacements(), removed, plan.totalPricePerHour(),
             k + " nodes' pods fit in " + (plan.nodeClaims().isEmpty() ? "the others' spare room"
                 : "one cheaper node and the others' spare room"), skipped);
@@ -470,9 +470,10 @@ public final class Consolidator {
    * removed node of such a type, left out (Karpenter's {@code filterOutSameType}): several nodes replaced by one of
    * their own types is the others deleted with more pods moved, its launch and drain for nothing (2 c6g.large for 1
    * c6g.large; a c7g.2xlarge and an m6g.large for a new c7g.2xlarge, three times in one run). Empty when a
-   * replacement keeps no type; a delete has nothing to leave out.
+   * replacement keeps no type, or fewer distinct values than its pool's {@code minValues}; a delete has nothing to
+   * leave out.
    */
-  private static java.util.Optional<List<NodeClaim>> notRemovedType(Plan plan, List<Candidate> removed) {
+  private static java.util.Optional<List<NodeClaim>> notRemovedType(Plan plan, List<Candidate> removed, View view) {
     List<NodeClaim> kept = new ArrayList<>(plan.nodeClaims().size());
     for (NodeClaim replacement : plan.nodeClaims()) {
       double ceiling = Double.MAX_VALUE;
@@ -484,12 +485,38 @@ public final class Consolidator {
         }
       }
       java.util.Optional<NodeClaim> cheaper = replacement.pricedUnder(ceiling);
-      if (cheaper.isEmpty()) {
+      // as Karpenter filters with minValues: a claim left with fewer distinct values than its pool asks for is none
+      if (cheaper.isEmpty() || !meetsMinValues(cheaper.get(), view)) {
         return java.util.Optional.empty();
       }
       kept.add(cheaper.get());
     }
     return java.util.Optional.of(kept);
+  }
+
+  /** Whether the claim's types still offer as many distinct values as each {@code minValues} of its pool asks. */
+  private static boolean meetsMinValues(NodeClaim claim, View view) {
+    NodePool pool = view.poolsByName().get(claim.nodePool());
+    if (pool == null) {
+      return true;
+    }
+    for (Requirement r : pool.requirements()) {
+      if (r.minValues() <= 0) {
+        continue;
+      }
+      Set<String> values = new HashSet<>();
+      for (var option : claim.instanceTypes()) {
+        var type = view.catalog().type(option.name());
+        String value = type == null ? null : dev.flotilla.catalog.NodeLabels.of(type).get(r.key());
+        if (value != null) {
+          values.add(value);
+        }
+      }
+      if (values.size() < r.minValues()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.flotilla.claims.Claim;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.scheduling.InstanceTypeOption;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
 import java.time.Duration;
@@ -40,23 +41,32 @@ class MultiNodeSameTypeTest {
     assertThat(multi.action()).as(multi.reason()).isEqualTo(Action.NONE);
     assertThat(single.action()).isEqualTo(Action.DELETE);
     assertThat(single.claimIds()).containsExactly(small.id());
-    assertThat(busy.instanceType()).isEqualTo(both);
+    assertThat(busy.id()).isNotIn(single.claimIds());
   }
 
   @Test
-  void aGroupWhoseOneReplacementIsCheaperThanEveryNodeOfItsTypeIsStillReplaced() {
+  void aReplacementKeepsItsTypesCheaperThanARemovedNodesAndLeavesOutThatTypeAndDearerOnes() {
     allowTenAtOnce();
-    // three nodes each the cheapest for its own pod, whose pods one node of another type holds for less
-    String single = cheapestFor(pod("sample", 2500, 2048));
-    for (int i = 0; i < 3; i++) {
-      cluster.node("web-" + i, single, List.of(running(pod("web-" + i, 2500, 2048))));
-    }
+    List<PendingPod> pods = List.of(pod("web-0", 2500, 2048), pod("web-1", 2500, 2048), pod("web-2", 2500, 2048));
+    // the types a new node for the three pods would be offered, cheapest first; one node runs on a dearer one of them
+    List<InstanceTypeOption> offered = new Scheduler().schedule(new SchedulingInput(pods, cluster.pools,
+        cluster.catalog)).nodeClaims().getFirst().instanceTypes();
+    InstanceTypeOption dearer = offered.stream()
+        .filter(t -> t.pricePerHour() > offered.getFirst().pricePerHour()).findFirst().orElseThrow();
+    String single = cheapestFor(pods.getFirst());
+    Claim onDearer = cluster.node("web-0", dearer.name(), List.of(running(pods.get(0))));
+    cluster.node("web-1", single, List.of(running(pods.get(1))));
+    cluster.node("web-2", single, List.of(running(pods.get(2))));
 
     ConsolidationPlan multi = new Consolidator().plan(view(), EnumSet.of(Action.MULTI_NODE));
 
     assertThat(multi.action()).as(multi.reason()).isEqualTo(Action.MULTI_NODE);
-    assertThat(multi.replacements()).singleElement().satisfies(r -> assertThat(r.instanceTypes())
-        .allSatisfy(t -> assertThat(t.name()).isNotEqualTo(single)));
+    assertThat(multi.claimIds()).hasSize(3).contains(onDearer.id());
+    assertThat(multi.replacements()).singleElement().satisfies(r -> {
+      assertThat(r.instanceTypes()).extracting(InstanceTypeOption::name).doesNotContain(dearer.name())
+          .contains(offered.getFirst().name());
+      assertThat(r.instanceTypes()).allSatisfy(t -> assertThat(t.pricePerHour()).isLessThan(onDearer.pricePerHour()));
+    });
   }
 
   private void allowTenAtOnce() {
