@@ -433,6 +433,7 @@ public final class Consolidator {
       // a size whose floor of new nodes alone sends the search to the least size left is refused by it, unscheduled:
       // whatever count its plan would have given (no less than the floor), the next size tried is the same
       int refuseAbove = Math.max(1, k - low);
+      java.util.Optional<List<NodeClaim>> replacements;
       Plan plan = simulate(nodes, owned, view, false, refuseAbove,
           p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= minSaving(removed, p)
               && notRemovedType(p, nodes, view).isPresent());
@@ -446,11 +447,11 @@ public final class Consolidator {
         next = k - plan.nodeClaims().size() + 1;
       } else if (removed - plan.totalPricePerHour() < minSaving(removed, plan)) {
         refused("multi", nodes, "saves nothing");
-      } else if (notRemovedType(plan, nodes, view).isEmpty()) {
+      } else if ((replacements = notRemovedType(plan, nodes, view)).isEmpty()) {
         refused("multi", nodes, "its replacement would be no cheaper than a node of its type it removes: deleting the"
             + " others moves fewer pods");
       } else {
-        best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), notRemovedType(plan, nodes, view).get(),
+        best = new ConsolidationPlan(Action.MULTI_NODE, List.copyOf(nodes), replacements.get(),
             plan.inFlightPlacements(), removed, plan.totalPricePerHour(),
             k + " nodes' pods fit in " + (plan.nodeClaims().isEmpty() ? "the others' spare room"
                 : "one cheaper node and the others' spare room"), skipped);
