@@ -22,14 +22,13 @@ import java.util.function.Supplier;
 
 /**
  * Acts on what EC2 and AWS Health announce for instances Flotilla owns (a live claim names them): the node is
- * drained and room for its pods launched. Instances without a claim are someone else's: they are reported and left
- * alone.
+ * drained, and its evicted pods are the provisioner's; a NodePool that replaces on rebalance gets a replacement
+ * before its node goes. Instances without a claim are someone else's: they are reported and left alone.
  *
  * <p>An event may be delivered more than once, or handled again after a run was cut short; every step is safe to
- * repeat. Moving the claim to Draining is the conditional step that lets one handling launch a replacement; the
- * drain goes out first and again on every repeat (the forwarder's drain is idempotent), so neither a replacement
- * launch that fails nor a run cut short before the drain loses the notice. A replacement's claims have ids derived
- * from the event, so a repeated or concurrent handling cannot launch it twice.
+ * repeat. Moving the claim to Draining happens once; the drain goes out on every repeat (the forwarder's drain is
+ * idempotent), so a run cut short before the drain never loses the notice. A rebalance replacement's claims have ids
+ * derived from the event, so a repeated or concurrent handling cannot launch it twice.
  */
 public final class InterruptionService {
 
@@ -87,11 +86,11 @@ public final class InterruptionService {
       store.markUnavailable(new Offering.Key(claim.instanceType(), claim.zone(), CapacityType.SPOT),
           "spot interruption of " + claim.instanceId(), UNAVAILABLE_FOR);
     }
-    return replaceAndDrain(event.eventId(), claim, event.reclaimAt(), "spot interruption warning");
+    return drain(claim, event.reclaimAt(), "spot interruption warning");
   }
 
   private Handled scheduledChange(InterruptionEvent.ScheduledChange event, Claim claim) {
-    return replaceAndDrain(event.eventId(), claim, event.start(), "scheduled " + event.eventTypeCode());
+    return drain(claim, event.start(), "scheduled " + event.eventTypeCode());
   }
 
   private Handled rebalance(InterruptionEvent.RebalanceRecommendation event, Claim claim) {
@@ -147,12 +146,14 @@ public final class InterruptionService {
   }
 
   /**
-   * Drains the node, then launches room for its pods. The claim's move to Draining happens once, and only the
-   * handling that made it launches a replacement; a claim already Draining (this event again, after a run cut short
-   * or a duplicate delivery) has its drain asked for again, which costs an idempotent drain at most. A replacement
-   * that cannot be launched leaves the evicted pods to the provisioner, as any pending pods.
+   * Drains the node; its evicted pods go to the provisioner as any pending pods, as Karpenter's interruption
+   * controller leaves them. Room launched for each node's pods when its warning came bought a small node per
+   * interrupted node: a storm's nodes, drained within the same seconds, reach the provisioner in one batch and are
+   * planned together, and pods the cluster's scheduler places in room already there need none. The claim's move to
+   * Draining happens once; a claim already Draining (this event again, after a run cut short or a duplicate
+   * delivery) has its drain asked for again, which costs an idempotent drain at most.
    */
-  private Handled replaceAndDrain(String eventId, Claim seen, Instant deadline, String why) {
+  private Handled drain(Claim seen, Instant deadline, String why) {
     Claim claim = seen;
     boolean already = claim.state() == ClaimState.Draining;
     Claim draining = claim;
@@ -180,17 +181,8 @@ public final class InterruptionService {
       return handled(draining, node.isPresent() ? "drain" : "none", why + ": already draining"
           + (node.isPresent() ? "; drain asked for again" : ""), null);
     }
-    Provisioner.Decision replacement;
-    try {
-      replacement = provisioner.replaceOnce(eventId, state.map(NodeState::displaced).orElse(List.of()),
-          List.of(claim.id()));
-    } catch (RuntimeException e) {
-      LOG.warn("replacement for claim {} not launched; its evicted pods come back as pending: {}", claim.id(),
-          e.getMessage());
-      return handled(draining, node.isPresent() ? "drain" : "none", why + "; replacement not launched: "
-          + e.getMessage(), null);
-    }
-    return handled(draining, node.isPresent() ? "drain" : "replace", why, replacement);
+    return handled(draining, node.isPresent() ? "drain" : "none", why + (node.isPresent()
+        ? "; its evicted pods go to the provisioner" : "; no node registered for it yet"), null);
   }
 
   /** The claim's node as the mirror has it: one read of the mirror, by node name or else by instance. */

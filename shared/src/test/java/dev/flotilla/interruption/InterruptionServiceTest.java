@@ -8,10 +8,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.flotilla.catalog.Offering;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
-import dev.flotilla.cloud.CloudInstance;
-import dev.flotilla.cloud.CloudProvider;
-import dev.flotilla.cloud.LaunchRequest;
-import dev.flotilla.cloud.LaunchResult;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.InterruptionEvent;
@@ -49,7 +45,7 @@ class InterruptionServiceTest {
   }
 
   @Test
-  void aZoneSpreadNodesReplacementGoesWhereItsPodsMustRunAgain() {
+  void aZoneSpreadNodesEvictedPodsGetRoomWhereTheyMustRunAgain() {
     cluster.pools.set(0, spotPool("default", false));
     java.util.Map<String, String> app = java.util.Map.of("app", "web");
     java.util.function.Function<String, PendingPod> web = name -> pod(name, 500, 512).toBuilder().labels(app)
@@ -66,15 +62,16 @@ class InterruptionServiceTest {
           dev.flotilla.model.Resources.NONE, List.of(), List.of(running(web.apply("web-" + zone + "-1")),
               running(web.apply("web-" + zone + "-2")))).toJson());
     }
+    service.handle(event("spot-interruption-warning.json", spot.instanceId()));
+    // the drain evicted them: the mirror has the node without its web pods, and they are pending under new names
+    cluster.store.putNodeState("ip-10-0-1-5", new dev.flotilla.disruption.NodeState("ip-10-0-1-5",
+        spot.instanceId(), java.util.Map.of(dev.flotilla.model.WellKnownLabels.ZONE, "us-east-1a"), false,
+        dev.flotilla.model.Resources.NONE, List.of(), List.of(running(daemon))).toJson());
 
-    InterruptionService.Outcome outcome = service.handle(event("spot-interruption-warning.json",
-        spot.instanceId()));
+    var decision = cluster.provisioner.provision("pending-1", List.of(web.apply("web-3"), web.apply("web-4")));
 
-    // the cluster's scheduler puts the evicted pods back in 1a, the one zone below the others: so must their room
-    List<String> replacements = outcome.handled().getFirst().replacementClaims();
-    assertThat(replacements).isNotEmpty();
-    assertThat(replacements).allSatisfy(id -> assertThat(cluster.store.claim(id).orElseThrow().zones())
-        .containsExactly("us-east-1a"));
+    // the cluster's scheduler puts them back in 1a, the one zone below the others: so must their room
+    assertThat(decision.launched()).isNotEmpty().allSatisfy(c -> assertThat(c.zones()).containsExactly("us-east-1a"));
   }
 
   @Test
@@ -107,46 +104,58 @@ class InterruptionServiceTest {
   }
 
   @Test
-  void aSpotWarningMarksTheOfferingDrainsAndLaunchesRoom() {
+  void aSpotWarningMarksTheOfferingAndDrainsLeavingTheEvictedPodsToTheProvisioner() {
     Claim spot = spotNode();
+    int fleets = cluster.cloud.fleetRequests();
 
     InterruptionService.Outcome outcome = service.handle(event("spot-interruption-warning.json", spot.instanceId()));
 
     assertThat(outcome.kind()).isEqualTo("SpotInterruption");
     assertThat(outcome.handled()).singleElement().satisfies(h -> {
       assertThat(h.action()).isEqualTo("drain");
-      assertThat(h.replacementClaims()).hasSize(1);
-      assertThat(h.replacementPricePerHour()).isPositive();
+      assertThat(h.reason()).contains("its evicted pods go to the provisioner");
+      assertThat(h.replacementClaims()).isEmpty();
     });
+    assertThat(cluster.cloud.fleetRequests()).as("nothing launched ahead of the evicted pods").isEqualTo(fleets);
     assertThat(cluster.store.unavailable()).contains(new Offering.Key("m7i.xlarge", "us-east-1a", CapacityType.SPOT));
     assertThat(cluster.store.claim(spot.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
-    Claim replacement = cluster.store.claim(outcome.handled().getFirst().replacementClaims().getFirst())
-        .orElseThrow();
-    assertThat(replacement.state()).isEqualTo(ClaimState.Launched);
-    assertThat(replacement.replaces()).containsExactly(spot.id());
-    assertThat(replacement.pods()).as("the displaced pods come back under new names: nothing is reserved").isEmpty();
-    assertThat(replacement.instanceType()).as("not the interrupted offering").isNotEqualTo("m7i.xlarge");
     assertThat(cluster.sent()).singleElement().satisfies(c -> {
       assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
       assertThat(c.node()).isEqualTo("ip-10-0-1-5");
       assertThat(c.claimId()).isEqualTo(spot.id());
       assertThat(c.deadline()).isEqualTo(Instant.parse("2026-11-25T14:12:07Z"));
     });
-  }
-
-  @Test
-  void theEvictedPodsLandInTheReplacementsSpareRoomInsteadOfANewLaunch() {
-    Claim spot = spotNode();
-    service.handle(event("spot-interruption-warning.json", spot.instanceId()));
-    int fleets = cluster.cloud.fleetRequests();
 
     // the ReplicaSet recreates the evicted pods under new names; the forwarder sends them as pending
     var decision = cluster.provisioner.provision("pending-1", List.of(pod("web-3", 1500, 2048),
         pod("web-4", 1500, 2048)));
 
-    assertThat(decision.launched()).isEmpty();
-    assertThat(decision.addedToInFlight()).singleElement().satisfies(p -> assertThat(p.pods()).hasSize(2));
+    assertThat(decision.launched()).isNotEmpty().allSatisfy(c -> assertThat(new Offering.Key(c.instanceType(),
+        c.zone(), c.capacityType())).as("not the interrupted offering")
+        .isNotEqualTo(new Offering.Key("m7i.xlarge", "us-east-1a", CapacityType.SPOT)));
+  }
+
+  @Test
+  void theEvictedPodsOfSeveralInterruptedNodesArePlannedTogether() {
+    cluster.pools.set(0, spotPool("default", false));
+    List<Claim> spots = new java.util.ArrayList<>();
+    for (int n = 1; n <= 4; n++) {
+      spots.add(cluster.node("ip-10-0-1-" + n, "m7i.large", CapacityType.SPOT, "default",
+          List.of(running(pod("api-" + n, 1500, 2048)))));
+    }
+    int fleets = cluster.cloud.fleetRequests();
+    for (Claim spot : spots) {
+      service.handle(event("spot-interruption-warning.json", spot.instanceId()));
+    }
     assertThat(cluster.cloud.fleetRequests()).isEqualTo(fleets);
+
+    // drained within the same seconds, their pods reach the provisioner in one batch
+    var decision = cluster.provisioner.provision("pending-1", List.of(pod("api-5", 1500, 2048),
+        pod("api-6", 1500, 2048), pod("api-7", 1500, 2048), pod("api-8", 1500, 2048)));
+
+    // a node each, as room launched per warning bought, would be four; one plan of the four pods packs them
+    assertThat(decision.launched()).hasSizeLessThan(spots.size());
+    assertThat(decision.launched().stream().mapToInt(c -> c.pods().size()).sum()).isEqualTo(4);
   }
 
   @Test
@@ -169,45 +178,6 @@ class InterruptionServiceTest {
       assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
       assertThat(c.node()).isEqualTo("ip-10-0-1-5");
     });
-  }
-
-  @Test
-  void aReplacementLaunchThatThrowsNeverCostsTheNodeItsDrain() {
-    Claim spot = spotNode();
-    CloudProvider broken = new CloudProvider() {
-      @Override
-      public List<LaunchResult> launch(List<LaunchRequest> requests) {
-        throw new IllegalStateException("EC2 endpoint unreachable");
-      }
-
-      @Override
-      public Termination terminate(String instanceId) {
-        return cluster.cloud.terminate(instanceId);
-      }
-
-      @Override
-      public List<CloudInstance> ownedInstances() {
-        return cluster.cloud.ownedInstances();
-      }
-    };
-    InterruptionService failing = new InterruptionService(cluster.store, cluster.commands,
-        new Provisioner(cluster.store, broken, cluster.offerings, () -> cluster.pools, List::of, cluster.clock),
-        () -> cluster.pools, cluster.clock);
-
-    for (int delivery = 1; delivery <= 2; delivery++) {
-      try {
-        failing.handle(event("spot-interruption-warning.json", spot.instanceId()));
-      } catch (RuntimeException retried) {
-        // the event is delivered again
-      }
-    }
-
-    assertThat(cluster.sent()).isNotEmpty().allSatisfy(c -> {
-      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
-      assertThat(c.node()).isEqualTo("ip-10-0-1-5");
-      assertThat(c.deadline()).isEqualTo(Instant.parse("2026-11-25T14:12:07Z"));
-    });
-    assertThat(cluster.store.claim(spot.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
   }
 
   @Test
@@ -296,16 +266,18 @@ class InterruptionServiceTest {
   }
 
   @Test
-  void aScheduledRetirementLaunchesRoomAndDrainsBeforeItsStart() {
+  void aScheduledRetirementDrainsBeforeItsStart() {
     Claim node = cluster.node("ip-10-0-1-7", "m7i.xlarge", pods.stream().map(RunningCluster::running).toList());
+    int fleets = cluster.cloud.fleetRequests();
 
     InterruptionService.Outcome outcome = service.handle(event("health-scheduled-change.json", node.instanceId()));
 
     assertThat(outcome.kind()).isEqualTo("ScheduledChange");
     assertThat(outcome.handled()).singleElement().satisfies(h -> {
       assertThat(h.action()).isEqualTo("drain");
-      assertThat(h.replacementClaims()).hasSize(1);
+      assertThat(h.replacementClaims()).isEmpty();
     });
+    assertThat(cluster.cloud.fleetRequests()).isEqualTo(fleets);
     assertThat(cluster.sent()).singleElement().satisfies(c -> {
       assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
       assertThat(c.deadline()).isEqualTo(Instant.parse("2026-11-28T15:10:09Z"));

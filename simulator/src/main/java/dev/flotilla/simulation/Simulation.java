@@ -641,8 +641,9 @@ public final class Simulation {
           at(elapsed().plus(Invariants.SPOT_DRAIN_LIMIT), () -> spotDrainInTime(b.instanceId(), delivered));
         }
         InterruptionService.Outcome o = autoscaler.interruption(warning);
-        o.handled().forEach(h -> decision("interruption " + b.instanceId() + ": " + h.action() + ", "
-            + h.replacementClaims().size() + " replacement(s) $" + money(h.replacementPricePerHour()) + "/h"));
+        o.handled().forEach(h -> decision("interruption " + b.instanceId() + ": " + h.action()
+            + (h.replacementClaims().isEmpty() ? " (" + h.reason() + ")" : ", " + h.replacementClaims().size()
+                + " replacement(s) $" + money(h.replacementPricePerHour()) + "/h")));
       });
       processCommands();
       at(elapsed().plusSeconds(120), () -> {
