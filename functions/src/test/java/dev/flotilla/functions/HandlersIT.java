@@ -267,6 +267,7 @@ class HandlersIT {
     });
     assertThat(services.store.claim(claim.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
     // the evicted pods come back pending and are the provisioner's, with any other node's drained meanwhile
+    assertThat(answer.path("handled").get(0).path("replacementClaims").isArray()).isTrue();
     assertThat(answer.path("handled").get(0).path("replacementClaims")).isEmpty();
     assertThat(owned()).hasSize(instances);
     assertThat(aws.ec2().describeInstances(r -> r.instanceIds(foreign)).reservations().getFirst().instances()

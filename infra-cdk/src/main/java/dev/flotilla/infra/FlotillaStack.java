@@ -43,9 +43,9 @@ public final class FlotillaStack extends Stack {
       new FlotillaFunction.Spec("garbage-collector", HANDLERS + "GarbageCollectorHandler::handleRequest", 1024,
           seconds(GarbageCollector.TIMEOUT),
           "Adopts or terminates instances whose launch never completed; reports fleet price", 1),
-      // launches replacements with the provisioner's scheduler and catalog: the same CPU needs
+      // launches rebalance replacements with the provisioner's scheduler and catalog: the same CPU needs
       new FlotillaFunction.Spec("interruption", HANDLERS + "InterruptionHandler::handleRequest", 1769,
-          Duration.seconds(60), "Launches room for, then drains, nodes EC2 or AWS Health is about to take away"),
+          Duration.seconds(60), "Drains nodes EC2 or AWS Health is about to take away; replaces ahead on rebalance"),
       // one scheduling per candidate node; shorter than its lease, which is shorter than its one-minute schedule,
       // and one at a time
       new FlotillaFunction.Spec("consolidation", HANDLERS + "ConsolidationHandler::handleRequest", 1769,
@@ -86,7 +86,7 @@ public final class FlotillaStack extends Stack {
     }
 
     FlotillaFunction provisioner = functions.get("provisioner");
-    // the functions that launch: new nodes, replacements for interrupted or consolidated ones
+    // the functions that launch: new nodes, replacements ahead of a rebalance or for consolidated nodes
     for (String name : List.of("provisioner", "interruption", "consolidation")) {
       FlotillaFunction f = functions.get(name);
       instances.launch(nodes.launchTemplate().getLaunchTemplateId(), nodes.role(), settings,

@@ -15,7 +15,7 @@ import java.util.Map;
  * @param instanceTypes ranked cheapest first, as CreateFleet gets them
  * @param pods          the keys (uid, or namespace/name) of the pods it reserves
  * @param load          what those pods request together: the room the node has left is its allocatable less this
- * @param replaces      the claims whose nodes this one replaces (a consolidation or an interruption): they are
+ * @param replaces      the claims whose nodes this one replaces (a consolidation, drift, a rebalance): they are
  *                      drained once this claim's node is ready
  * @param kinds         the facts of the pods it reserves, kind by kind: what per-node rules (hostname
  *                      anti-affinity and spread, host ports) count on its node while it is in flight
@@ -193,7 +193,7 @@ public record Claim(
     public static final String DISRUPTION_REASON = "flotilla.dev/disruption-reason";
     /**
      * On a replacement, why the nodes it replaces go (Underutilized for a consolidation, Drifted for drift); a
-     * replacement without it was launched ahead of an interruption or a rebalance recommendation.
+     * replacement without it was launched ahead of a rebalance recommendation.
      */
     public static final String REPLACING_FOR = "flotilla.dev/replacing-for";
 

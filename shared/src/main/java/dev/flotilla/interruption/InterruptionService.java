@@ -34,8 +34,6 @@ public final class InterruptionService {
 
   private static final int MOVE_ATTEMPTS = 3;
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InterruptionService.class);
-
   /** How long an interrupted spot offering is not tried again, as for insufficient capacity. */
   public static final Duration UNAVAILABLE_FOR = Duration.ofMinutes(3);
   /** Drains for instance-state changes get this long. */

@@ -219,7 +219,7 @@ public final class Provisioner {
   }
 
   /**
-   * Launches room for pods that still run on nodes about to go (an interruption, a consolidation's replace), before
+   * Launches room for pods that still run on nodes about to go (a rebalance recommendation's replacement), before
    * they are evicted. The new claims reserve none of these pods: evicted pods come back under new names, and the
    * provisioner then finds the claims' spare room for them while their nodes are in flight, so nothing launches
    * twice. {@code replaces} names the claims whose nodes go.
@@ -301,17 +301,35 @@ public final class Provisioner {
   }
 
   /**
-   * Why these replacements would take a pool past its limits, counted on the claims as they are now without the ones
-   * they replace; null where they fit. The plan was checked against the limits when it was made, but a launch since
-   * (the provisioner's, for pods a drain evicted meanwhile) may have taken that room: a consolidation validated 15 s
-   * after its search once put a pool 32 CPUs over its limit for the rest of the hour.
+   * Why these replacements would take a pool past its limits, counted as consolidation plans them (the claims as
+   * they are now, without the ones they replace nor those another live replacement waits to take over); null where
+   * they fit, and for nodes that replace none (a static pool's, checked where they are planned). The plan was checked
+   * against the limits when it was made, but a launch since (the provisioner's, for pods a drain evicted meanwhile)
+   * may have taken that room: a consolidation validated 15 s after its search once put a pool 32 CPUs over its limit
+   * for 25 minutes.
    */
   private String exceededLimit(List<NodeClaim> nodes, List<List<String>> replacesEach) {
     java.util.Set<String> replaced = new java.util.HashSet<>();
     replacesEach.forEach(replaced::addAll);
+    if (replaced.isEmpty()) {
+      return null;
+    }
     OfferingCatalog catalog = offerings.catalog();
-    Map<String, Resources> usage = poolUsage(store.claims().stream()
-        .filter(c -> c.state().live() && !replaced.contains(c.id())).toList(), catalog);
+    List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
+    Map<String, Claim> liveById = new HashMap<>();
+    live.forEach(c -> liveById.put(c.id(), c));
+    // a node a live replacement stands in for, still running until that replacement is ready: its replacement
+    // counts already
+    for (Claim c : live) {
+      for (String id : c.replaces()) {
+        Claim old = liveById.get(id);
+        if (old != null && old.state() == ClaimState.Initialized) {
+          replaced.add(id);
+        }
+      }
+    }
+    Map<String, Resources> usage = poolUsage(live.stream().filter(c -> !replaced.contains(c.id())).toList(),
+        catalog);
     Map<String, NodePool> byName = new HashMap<>();
     pools.get().forEach(p -> byName.put(p.name(), p));
     for (NodeClaim node : nodes) {

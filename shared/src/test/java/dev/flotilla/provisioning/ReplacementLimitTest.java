@@ -28,10 +28,14 @@ class ReplacementLimitTest {
 
   @BeforeEach
   void aPoolOfEightCpusRunningANodeOfFour() {
+    limit(8_000);
+    replaced = cluster.node("ip-10-0-1-1", "m7i.xlarge", List.of(running(web)));
+  }
+
+  private void limit(long cpuMillis) {
     NodePool base = NodePool.defaultPool();
     cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
-        base.startupTaints(), Resources.of("cpu", 8_000), base.weight(), base.disruption()));
-    replaced = cluster.node("ip-10-0-1-1", "m7i.xlarge", List.of(running(web)));
+        base.startupTaints(), Resources.of("cpu", cpuMillis), base.weight(), base.disruption()));
   }
 
   /** A replacement planned for {@link #replaced}'s pod: an m7i.large, 2 CPUs. */
@@ -61,6 +65,25 @@ class ReplacementLimitTest {
     assertThat(decision.failures()).singleElement().asString()
         .contains("NodePool default limit cpu=8 would be exceeded (8 in use)");
     assertThat(cluster.cloud.fleetRequests()).isEqualTo(fleets);
+  }
+
+  @Test
+  void aNodeAnotherReplacementWaitsToTakeOverCountsNothingAsConsolidationPlannedIt() {
+    // a pool of 14 CPUs: a 4-CPU node is being replaced by a 2-CPU one, still booting; a second replace, of another
+    // 4-CPU node by a 2-CPU one, was planned on 8 + 2 + 2 of 14, the first node counted as gone
+    limit(14_000);
+    Claim second = cluster.node("ip-10-0-1-2", "m7i.xlarge", List.of(running(pod("api-1", 1000, 1024))));
+    cluster.node("ip-10-0-1-3", "m7i.2xlarge", List.of(running(pod("api-2", 1000, 1024))));
+    assertThat(cluster.provisioner.launchPlanned("consolidation-1", List.of(smaller()), List.of(web),
+        List.of(replaced.id())).launched()).hasSize(1);
+
+    var decision = cluster.provisioner.launchPlanned("consolidation-2", List.of(smaller()),
+        List.of(pod("api-1", 1000, 1024)), List.of(second.id()));
+
+    // counted, the first node would make it 4 + 8 + 2 + 2 = 16
+    assertThat(decision.failures()).isEmpty();
+    assertThat(decision.launched()).singleElement().satisfies(c -> assertThat(c.replaces())
+        .containsExactly(second.id()));
   }
 
   @Test

@@ -1166,7 +1166,7 @@ public final class Simulation {
     }
   }
 
-  /** (e) A spot warning's Drain went out within 10 s, whatever became of the replacement's launch. */
+  /** (e) A spot warning's Drain went out within 10 s of the warning reaching the function. */
   private void spotDrainInTime(String instanceId, Instant warned) {
     String name = nodeByInstance.get(instanceId);
     if (name == null || spotWarningsExempt.contains(instanceId)) {
