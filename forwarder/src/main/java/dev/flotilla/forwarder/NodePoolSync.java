@@ -240,6 +240,12 @@ final class NodePoolSync implements AutoCloseable {
       // the write's own update event would bring it back here, round after round
       return;
     }
+    if (last != null && last.wanted().equals(wanted)
+        && Objects.equals(last.over(), pool.getMetadata().getResourceVersion())) {
+      // this very status went out over this version of the pool, and the informer has not brought the version the
+      // write made yet (a pass queued before it ran): its update event comes, and sent again it would conflict
+      return;
+    }
     try {
       GenericKubernetesResource next = new GenericKubernetesResource();
       next.setApiVersion(pool.getApiVersion());
@@ -251,7 +257,8 @@ final class NodePoolSync implements AutoCloseable {
       next.setAdditionalProperty("status", status);
       GenericKubernetesResource answer = client.genericKubernetesResources(NODEPOOLS).resource(next).updateStatus();
       String kept = comparable(answer == null ? null : answer.getAdditionalProperties().get("status"));
-      written.put(pool.getMetadata().getName(), new Written(wanted, kept));
+      written.put(pool.getMetadata().getName(), new Written(wanted, kept,
+          pool.getMetadata().getResourceVersion()));
       if (!wanted.equals(kept) && prunedReported.add(pool.getMetadata().getName())) {
         LOG.atWarn().setMessage("the API server drops part of the NodePool status: the NodePool CRD in the cluster is"
             + " older than this forwarder; apply the chart's crds/ (helm upgrade does not update CRDs)")
@@ -265,8 +272,11 @@ final class NodePoolSync implements AutoCloseable {
     }
   }
 
-  /** A status sent to a pool and what the server kept of it, as {@link #comparable} text. */
-  private record Written(String wanted, String kept) {}
+  /**
+   * A status sent to a pool and what the server kept of it, as {@link #comparable} text, and the pool's resource
+   * version it was written over.
+   */
+  private record Written(String wanted, String kept, String over) {}
 
   /** The condition's transition time stays while its status does, as Kubernetes conditions keep it. */
   private String transitionTime(GenericKubernetesResource pool, String conditionStatus) {
