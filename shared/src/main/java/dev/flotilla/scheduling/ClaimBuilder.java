@@ -79,15 +79,22 @@ final class ClaimBuilder {
       // without minValues to honour, a claim offers the current shape and the cheapest others up to the cap: the
       // compatible shapes past that are never read
       int wanted = needsMinValues(current) ? Integer.MAX_VALUE : Scheduler.MAX_INSTANCE_TYPES;
+      // CreateFleet may launch any type offered (the cheapest on demand, the one with capacity for spot): none may
+      // take the pool past its limits in the current shape's place, as Karpenter filters a NodeClaim's types by the
+      // pool's remaining resources. A cheaper type the limits kept the node from is offered no more, where it came
+      // first and was what launched
+      limits.add(current, -1);
       for (int s : sameKind(current)) {
         NodeShape shape = shapes.get(s);
-        if (shape != current && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
+        if (shape != current && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)
+            && limits.allows(shape)) {
           compatible.add(shape);
           if (compatible.size() == wanted) {
             break;
           }
         }
       }
+      limits.add(current, 1);
       List<NodeShape> chosen = new ArrayList<>(List.of(current));
       String unmet = flexibility(current, compatible, chosen);
       if (unmet != null) {

@@ -461,6 +461,18 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void noInstanceTypeAClaimOffersTakesItsPoolPastItsLimit() {
+    // CreateFleet may launch any type a claim offers (the cheapest on demand; for spot, what has capacity): a 2-CPU
+    // t4g.nano, cheaper than every 1-CPU type, would put a pool of one CPU at two
+    NodePool small = pool("small", 0, List.of(), Resources.of(Resources.CPU, 1_000));
+    Plan plan = plan(List.of(PendingPod.builder("shop/web-0").requests(Resources.of(500, 256 << 20)).build()), small);
+
+    assertThat(plan.nodeClaims()).singleElement().satisfies(c -> assertThat(c.instanceTypes())
+        .isNotEmpty().allSatisfy(t -> assertThat(NodeCapacity.capacity(CATALOG.type(t.name())).cpuMillis())
+            .as(t.name()).isLessThanOrEqualTo(1_000)));
+  }
+
+  @Test
   void podsFallBackToTheNextPoolByWeightWhenTheHeaviestPoolsLimitIsReached() {
     NodePool reserved = pool("reserved", 50, List.of(), Resources.of(Resources.CPU, 16_000));
     NodePool spare = pool("spare", 20, List.of(), Resources.of(Resources.CPU, 8_000));
