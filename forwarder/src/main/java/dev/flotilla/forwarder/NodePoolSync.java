@@ -240,10 +240,11 @@ final class NodePoolSync implements AutoCloseable {
       // the write's own update event would bring it back here, round after round
       return;
     }
-    if (last != null && last.wanted().equals(wanted)
-        && Objects.equals(last.over(), pool.getMetadata().getResourceVersion())) {
-      // this very status went out over this version of the pool, and the informer has not brought the version the
-      // write made yet (a pass queued before it ran): its update event comes, and sent again it would conflict
+    if (last != null && Objects.equals(last.over(), pool.getMetadata().getResourceVersion())) {
+      // a status went out over this version of the pool, and the informer has not brought the version the write made
+      // yet (a pass queued before it ran): that version's update event brings the pool back here, to be compared
+      // then. Written again now it would conflict, or with a condition stamped anew (its transition time is now's
+      // where the version read has no status yet) overwrite the first with a status that differs by that time only
       return;
     }
     try {
