@@ -159,6 +159,28 @@ class InterruptionServiceTest {
   }
 
   @Test
+  void aWarningBeforeTheNodeJoinsLeavesThePodsReservedThereToBePlannedAgain() {
+    cluster.pools.set(0, spotPool("default", false));
+    Claim launched = cluster.provisioner.provision("pending-1", pods).launched().getFirst();
+    assertThat(launched.state()).isEqualTo(ClaimState.Launched);
+
+    InterruptionService.Outcome outcome = service.handle(event("spot-interruption-warning.json",
+        launched.instanceId()));
+
+    assertThat(outcome.handled()).singleElement().satisfies(h -> {
+      assertThat(h.action()).isEqualTo("none");
+      assertThat(h.reason()).contains("no node registered for it yet");
+    });
+    assertThat(cluster.sent()).isEmpty();
+    assertThat(cluster.store.claim(launched.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
+    // the pods are still pending and sent again: a draining claim holds none of them, so they are planned anew
+    var again = cluster.provisioner.provision("pending-2", pods);
+    assertThat(again.alreadyReserved()).isZero();
+    assertThat(again.launched().stream().flatMap(c -> c.pods().stream()).toList())
+        .containsExactlyInAnyOrderElementsOf(pods.stream().map(PendingPod::name).toList());
+  }
+
+  @Test
   void aRepeatedWarningLaunchesNothingMoreAndOnlyAsksForTheDrainAgain() {
     Claim spot = spotNode();
     service.handle(event("spot-interruption-warning.json", spot.instanceId()));
