@@ -160,7 +160,9 @@ final class NodePoolSync implements AutoCloseable {
     reported.keySet().retainAll(rejected.keySet());
     written.keySet().retainAll(pools.stream().map(p -> p.getMetadata().getName()).toList());
     if (writeAgain.getAndSet(false)) {
-      written.clear();
+      // what was sent and kept is forgotten, so a pruned status is tried once more; the version each went out over
+      // stays, so a tick pass queued just after a write does not send it again over the same version
+      written.replaceAll((name, w) -> new Written(null, null, w.over(), w.answered()));
     }
     Map<String, PoolUsage> used = usage();
     for (GenericKubernetesResource pool : pools) {
@@ -235,16 +237,18 @@ final class NodePoolSync implements AutoCloseable {
       return;
     }
     Written last = written.get(pool.getMetadata().getName());
-    if (last != null && last.wanted().equals(wanted) && Objects.equals(last.kept(), have)) {
+    if (last != null && Objects.equals(last.wanted(), wanted) && Objects.equals(last.kept(), have)) {
       // the server kept less of this very status than was sent: sending it again would only answer the same, and
       // the write's own update event would bring it back here, round after round
       return;
     }
-    if (last != null && Objects.equals(last.over(), pool.getMetadata().getResourceVersion())) {
-      // a status went out over this version of the pool, and the informer has not brought the version the write made
-      // yet (a pass queued before it ran): that version's update event brings the pool back here, to be compared
+    if (last != null && Objects.equals(last.over(), pool.getMetadata().getResourceVersion())
+        && last.answered() != null && !last.answered().equals(last.over())) {
+      // a status went out over this version of the pool and made a newer one, which the informer has not brought yet
+      // (a pass queued before the write ran): that version's update event brings the pool back here, to be compared
       // then. Written again now it would conflict, or with a condition stamped anew (its transition time is now's
-      // where the version read has no status yet) overwrite the first with a status that differs by that time only
+      // where the version read has no status yet) overwrite the first with a status that differs by that time only.
+      // A write the server answered without a new version (nothing changed) brings no event, and is not waited on
       return;
     }
     try {
@@ -258,8 +262,10 @@ final class NodePoolSync implements AutoCloseable {
       next.setAdditionalProperty("status", status);
       GenericKubernetesResource answer = client.genericKubernetesResources(NODEPOOLS).resource(next).updateStatus();
       String kept = comparable(answer == null ? null : answer.getAdditionalProperties().get("status"));
-      written.put(pool.getMetadata().getName(), new Written(wanted, kept,
-          pool.getMetadata().getResourceVersion()));
+      String answered = answer == null || answer.getMetadata() == null ? null
+          : answer.getMetadata().getResourceVersion();
+      written.put(pool.getMetadata().getName(), new Written(wanted, kept, pool.getMetadata().getResourceVersion(),
+          answered));
       if (!wanted.equals(kept) && prunedReported.add(pool.getMetadata().getName())) {
         LOG.atWarn().setMessage("the API server drops part of the NodePool status: the NodePool CRD in the cluster is"
             + " older than this forwarder; apply the chart's crds/ (helm upgrade does not update CRDs)")
@@ -274,10 +280,10 @@ final class NodePoolSync implements AutoCloseable {
   }
 
   /**
-   * A status sent to a pool and what the server kept of it, as {@link #comparable} text, and the pool's resource
-   * version it was written over.
+   * A status sent to a pool and what the server kept of it, as {@link #comparable} text (null once a tick asks for
+   * the status again), the pool's resource version it was written over and the one the server answered with.
    */
-  private record Written(String wanted, String kept, String over) {}
+  private record Written(String wanted, String kept, String over, String answered) {}
 
   /** The condition's transition time stays while its status does, as Kubernetes conditions keep it. */
   private String transitionTime(GenericKubernetesResource pool, String conditionStatus) {

@@ -45,7 +45,14 @@ final class ClaimBuilder {
    */
   List<NodeClaim> claims(List<OpenNode> nodes, List<Unschedulable> unschedulable) {
     List<NodeClaim> claims = new ArrayList<>();
-    for (OpenNode node : nodes) {
+    // every node's shape first, then each claim's types: a type is offered where it keeps the pool within its limits
+    // in the node's place, counted on the shapes the other nodes end with, not on those later nodes had before
+    // their own re-choice (one re-chosen cheaper and larger takes room an earlier claim's types were checked on)
+    long[][] usedOf = new long[nodes.size()][];
+    BitSet[] allowedOf = new BitSet[nodes.size()];
+    int[] capacityTypesOf = new int[nodes.size()];
+    for (int n = 0; n < nodes.size(); n++) {
+      OpenNode node = nodes.get(n);
       long[] used = new long[dims.size()];
       for (int r = 0; r < used.length; r++) {
         used[r] = node.shape.room[r] - node.room[r];
@@ -56,6 +63,9 @@ final class ClaimBuilder {
         allowed.and(item.podClass.shapes);
         capacityTypes &= item.capacityTypeMask;
       }
+      usedOf[n] = used;
+      allowedOf[n] = allowed;
+      capacityTypesOf[n] = capacityTypes;
       NodeShape current = node.shape;
       double currentPrice = current.price(node.zoneMask);
       for (int s : byPrice) {
@@ -75,6 +85,13 @@ final class ClaimBuilder {
         }
       }
       node.shape = current;
+    }
+    for (int n = 0; n < nodes.size(); n++) {
+      OpenNode node = nodes.get(n);
+      long[] used = usedOf[n];
+      BitSet allowed = allowedOf[n];
+      int capacityTypes = capacityTypesOf[n];
+      NodeShape current = node.shape;
       List<NodeShape> compatible = new ArrayList<>();
       // without minValues to honour, a claim offers the current shape and the cheapest others up to the cap: the
       // compatible shapes past that are never read
