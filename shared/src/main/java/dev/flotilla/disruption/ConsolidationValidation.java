@@ -10,6 +10,7 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.provisioning.Provisioner;
 import dev.flotilla.scheduling.NodeClaim;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -104,7 +105,7 @@ final class ConsolidationValidation {
     view.claims().forEach(c -> byId.put(c.id(), c));
     Set<String> receiving = new HashSet<>();
     if (ahead) {
-      Consolidator.waitingReplaces(view.claims()).forEach((replacement, olds) -> olds.forEach(old -> {
+      Provisioner.waitingReplaces(view.claims()).forEach((replacement, olds) -> olds.forEach(old -> {
         if (old.nodeName() != null) {
           draining.add(old.nodeName());
           receiving.add(replacement.id());

@@ -1017,7 +1017,7 @@ public final class Consolidator {
       Set<String> leaving = new HashSet<>();
       List<InFlightNode> receiving = new ArrayList<>();
       Map<String, Resources> receivingRoom = new HashMap<>();
-      for (Map.Entry<Claim, List<Claim>> waiting : waitingReplaces(view.claims()).entrySet()) {
+      for (Map.Entry<Claim, List<Claim>> waiting : Provisioner.waitingReplaces(view.claims()).entrySet()) {
         Claim c = waiting.getKey();
         waiting.getValue().forEach(old -> leaving.add(old.id()));
         dev.flotilla.catalog.InstanceType type = c.instanceType() == null ? null
@@ -1037,24 +1037,6 @@ public final class Consolidator {
           view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()), new HashMap<>(),
           leaving, receiving, receivingRoom);
     }
-  }
-
-  /**
-   * The live replacements still waiting to take over, each with the claims it stands in for whose nodes still run
-   * (Ready, not draining yet), in the claims' order.
-   */
-  static Map<Claim, List<Claim>> waitingReplaces(List<Claim> claims) {
-    Map<String, Claim> byId = new HashMap<>();
-    claims.forEach(c -> byId.put(c.id(), c));
-    Map<Claim, List<Claim>> waiting = new java.util.LinkedHashMap<>();
-    for (Claim c : claims) {
-      List<Claim> olds = !c.state().live() ? List.of() : c.replaces().stream().map(byId::get)
-          .filter(old -> old != null && old.state() == ClaimState.Initialized).toList();
-      if (!olds.isEmpty()) {
-        waiting.put(c, olds);
-      }
-    }
-    return waiting;
   }
 
   /** Whether a claim's reservations still hold pods on their way: its node in flight, or Ready within the grace. */

@@ -226,6 +226,17 @@ public record NodePool(
     return constrained || capacityType == CapacityType.ON_DEMAND;
   }
 
+  /**
+   * Why adding {@code more} to {@code used} would break a limit ("NodePool NAME limit cpu=16 would be exceeded (16 in
+   * use)"), or null where every limit still holds.
+   */
+  public String exceededLimitReason(Resources used, Resources more) {
+    String exceeded = exceededLimit(used, more);
+    return exceeded == null ? null : "NodePool " + name + " limit " + exceeded + "="
+        + Resources.format(exceeded, limits.get(exceeded)) + " would be exceeded ("
+        + Resources.format(exceeded, used.get(exceeded)) + " in use)";
+  }
+
   /** Whether a limit would still hold after adding {@code more} to {@code used}; the first exceeded name or null. */
   public String exceededLimit(Resources used, Resources more) {
     for (Map.Entry<String, Long> limit : limits.amounts().entrySet()) {

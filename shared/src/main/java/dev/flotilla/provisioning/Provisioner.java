@@ -316,18 +316,9 @@ public final class Provisioner {
     }
     OfferingCatalog catalog = offerings.catalog();
     List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
-    Map<String, Claim> liveById = new HashMap<>();
-    live.forEach(c -> liveById.put(c.id(), c));
     // a node a live replacement stands in for, still running until that replacement is ready: its replacement
     // counts already
-    for (Claim c : live) {
-      for (String id : c.replaces()) {
-        Claim old = liveById.get(id);
-        if (old != null && old.state() == ClaimState.Initialized) {
-          replaced.add(id);
-        }
-      }
-    }
+    waitingReplaces(live).values().forEach(olds -> olds.forEach(old -> replaced.add(old.id())));
     Map<String, Resources> usage = poolUsage(live.stream().filter(c -> !replaced.contains(c.id())).toList(),
         catalog);
     Map<String, NodePool> byName = new HashMap<>();
@@ -341,15 +332,31 @@ public final class Provisioner {
       }
       Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
       Resources more = NodeCapacity.capacity(type);
-      String exceeded = pool.exceededLimit(used, more);
+      String exceeded = pool.exceededLimitReason(used, more);
       if (exceeded != null) {
-        return "NodePool " + pool.name() + " limit " + exceeded + "=" + Resources.format(exceeded,
-            pool.limits().get(exceeded)) + " would be exceeded (" + Resources.format(exceeded, used.get(exceeded))
-            + " in use): launched since the replacement was planned";
+        return exceeded + ": launched since the replacement was planned";
       }
       usage.put(pool.name(), used.plus(more));
     }
     return null;
+  }
+
+  /**
+   * The live replacements still waiting to take over, each with the claims it stands in for whose nodes still run
+   * (Ready, not draining yet), in the claims' order.
+   */
+  public static Map<Claim, List<Claim>> waitingReplaces(List<Claim> claims) {
+    Map<String, Claim> byId = new HashMap<>();
+    claims.forEach(c -> byId.put(c.id(), c));
+    Map<Claim, List<Claim>> waiting = new java.util.LinkedHashMap<>();
+    for (Claim c : claims) {
+      List<Claim> olds = !c.state().live() ? List.of() : c.replaces().stream().map(byId::get)
+          .filter(old -> old != null && old.state() == ClaimState.Initialized).toList();
+      if (!olds.isEmpty()) {
+        waiting.put(c, olds);
+      }
+    }
+    return waiting;
   }
 
   private record Launches(List<Claim> launched, double addedPricePerHour) {}

@@ -45,11 +45,9 @@ final class PoolLimits {
     NodePool pool = shapes.get(c.shapes.nextSetBit(0)).pool;
     Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
     for (int s = c.shapes.nextSetBit(0); s >= 0; s = c.shapes.nextSetBit(s + 1)) {
-      String exceeded = pool.exceededLimit(used, shapes.get(s).capacity);
+      String exceeded = pool.exceededLimitReason(used, shapes.get(s).capacity);
       if (exceeded != null) {
-        return "NodePool " + pool.name() + " limit " + exceeded + "=" + Resources.format(exceeded,
-            pool.limits().get(exceeded)) + " would be exceeded (" + Resources.format(exceeded, used.get(exceeded))
-            + " in use)";
+        return exceeded;
       }
     }
     return "NodePool " + pool.name() + " limits leave no room";
