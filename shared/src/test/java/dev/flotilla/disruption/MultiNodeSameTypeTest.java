@@ -7,11 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
 import dev.flotilla.model.PendingPod;
-import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.InstanceTypeOption;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
-import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,7 +25,7 @@ class MultiNodeSameTypeTest {
 
   @Test
   void twoNodesWhosePodsOneNodeOfTheLargersTypeHoldsAreNotReplacedByThatTypeButTheSmallerIsDeleted() {
-    allowTenAtOnce();
+    cluster.consolidateAtOnce(10);
     PendingPod busyPod = pod("api-1", 2000, 4096);
     PendingPod smallPod = pod("web-1", 500, 1024);
     // the busy node is the cheapest type for both nodes' pods together; the small one the cheapest for its own
@@ -46,7 +44,7 @@ class MultiNodeSameTypeTest {
 
   @Test
   void aReplacementKeepsItsTypesCheaperThanARemovedNodesAndLeavesOutThatTypeAndDearerOnes() {
-    allowTenAtOnce();
+    cluster.consolidateAtOnce(10);
     List<PendingPod> pods = List.of(pod("web-0", 2500, 2048), pod("web-1", 2500, 2048), pod("web-2", 2500, 2048));
     // the types a new node for the three pods would be offered, cheapest first; one node runs on a dearer one of them
     List<InstanceTypeOption> offered = new Scheduler().schedule(new SchedulingInput(pods, cluster.pools,
@@ -67,14 +65,6 @@ class MultiNodeSameTypeTest {
           .contains(offered.getFirst().name());
       assertThat(r.instanceTypes()).allSatisfy(t -> assertThat(t.pricePerHour()).isLessThan(onDearer.pricePerHour()));
     });
-  }
-
-  private void allowTenAtOnce() {
-    NodePool pool = NodePool.defaultPool();
-    cluster.pools.set(0, new NodePool(pool.name(), pool.requirements(), pool.labels(), pool.taints(),
-        pool.startupTaints(), pool.limits(), pool.weight(), new NodePool.Disruption(
-            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
-            List.of(new NodePool.Budget(10, false, List.of())), false), pool.lifetime(), pool.replicas()));
   }
 
   private String cheapestFor(PendingPod pod) {

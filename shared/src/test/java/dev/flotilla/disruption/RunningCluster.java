@@ -49,6 +49,18 @@ public final class RunningCluster {
   public final InMemoryCommandQueue nominations = new InMemoryCommandQueue(clock, Duration.ofMinutes(6));
   public final Lifecycle lifecycle = new Lifecycle(store, cloud, nominations, clock, Lifecycle.LAUNCH_TIMEOUT);
 
+  /**
+   * The default pool, consolidating as soon as a node's claim settles ({@code consolidateAfter: 0s}) and up to
+   * {@code nodes} nodes at once.
+   */
+  public void consolidateAtOnce(int nodes) {
+    NodePool pool = NodePool.defaultPool();
+    pools.set(0, new NodePool(pool.name(), pool.requirements(), pool.labels(), pool.taints(), pool.startupTaints(),
+        pool.limits(), pool.weight(), new NodePool.Disruption(NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized,
+            Duration.ZERO, List.of(new NodePool.Budget(nodes, false, List.of())), false), pool.lifetime(),
+        pool.replicas()));
+  }
+
   /** A pod of a ReplicaSet. */
   public static PendingPod pod(String name, long cpuMillis, long memoryMiB) {
     return PendingPod.builder("shop/" + name).ownerKind("ReplicaSet").requests(Resources.of(cpuMillis,

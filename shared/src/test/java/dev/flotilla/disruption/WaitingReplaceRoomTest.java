@@ -12,8 +12,6 @@ import dev.flotilla.cloud.LaunchResult;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.Resources;
-import dev.flotilla.nodepool.NodePool;
-import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -65,17 +63,9 @@ class WaitingReplaceRoomTest {
     assertThat(new ConsolidationValidation(view, view.poolsByName()).lands(plan.nodes(), List.of())).isTrue();
   }
 
-  private void pool() {
-    NodePool pool = NodePool.defaultPool();
-    cluster.pools.set(0, new NodePool(pool.name(), pool.requirements(), pool.labels(), pool.taints(),
-        pool.startupTaints(), pool.limits(), pool.weight(), new NodePool.Disruption(
-            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
-            List.of(new NodePool.Budget(5, false, List.of())), false), pool.lifetime(), pool.replicas()));
-  }
-
   /** The cluster above, the large node with room for {@code room} 1-CPU pods; returns the third node's claim. */
   private Claim cluster(int room) {
-    pool();
+    cluster.consolidateAtOnce(5);
     long roomy = dev.flotilla.catalog.NodeCapacity.allocatable(cluster.catalog.type("m7i.2xlarge"))
         .get(Resources.CPU);
     cluster.node("roomy", "m7i.2xlarge", List.of(running(pod("batch-1", roomy - room * 1000L, 1024))));
