@@ -36,6 +36,21 @@ public final class NodeCapacity {
     return new Resources(r);
   }
 
+  /**
+   * The largest capacity in each resource among the named types the catalog knows, or null when it knows none: what
+   * a claim that may still come up as any of them counts against its NodePool's limits.
+   */
+  public static Resources largest(Iterable<String> typeNames, OfferingCatalog catalog) {
+    Resources largest = null;
+    for (String name : typeNames) {
+      InstanceType type = catalog.type(name);
+      if (type != null) {
+        largest = largest == null ? capacity(type) : largest.max(capacity(type));
+      }
+    }
+    return largest;
+  }
+
   /** What pods may request on a node of this type, before any DaemonSet takes its share. */
   public static Resources allocatable(InstanceType type) {
     Map<String, Long> r = new HashMap<>();

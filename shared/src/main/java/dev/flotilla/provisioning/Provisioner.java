@@ -1,6 +1,5 @@
 package dev.flotilla.provisioning;
 
-import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.OfferingSource;
@@ -19,6 +18,7 @@ import dev.flotilla.model.Resources;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.InFlightNode;
 import dev.flotilla.scheduling.InFlightPlacement;
+import dev.flotilla.scheduling.InstanceTypeOption;
 import dev.flotilla.scheduling.NodeClaim;
 import dev.flotilla.scheduling.RunningPods;
 import dev.flotilla.scheduling.Plan;
@@ -28,10 +28,12 @@ import dev.flotilla.scheduling.Unschedulable;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -325,13 +327,13 @@ public final class Provisioner {
     pools.get().forEach(p -> byName.put(p.name(), p));
     for (NodeClaim node : nodes) {
       NodePool pool = byName.get(node.nodePool());
-      InstanceType type = node.instanceTypes().isEmpty() ? null
-          : catalog.type(node.instanceTypes().getFirst().name());
-      if (pool == null || type == null) {
+      // as the plan counted it: the largest of its types, any of which CreateFleet may launch
+      Resources more = NodeCapacity.largest(node.instanceTypes().stream().map(InstanceTypeOption::name).toList(),
+          catalog);
+      if (pool == null || more == null) {
         continue;
       }
       Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
-      Resources more = NodeCapacity.capacity(type);
       String exceeded = pool.exceededLimitReason(used, more);
       if (exceeded != null) {
         return exceeded + ": launched since the replacement was planned";
@@ -398,7 +400,71 @@ public final class Provisioner {
             + " pods not made: " + conflict.reservedPods().size() + " already reserved by another claim");
       }
     }
-    return launchWritten(created, failures);
+    return launchWritten(created, failures, false);
+  }
+
+  /**
+   * The claims of {@code written} their pools' limits admit, counted on the claims read again once they are written.
+   * Two invocations side by side (a batch delivered twice, two batches at once, a retry beside the next event) each
+   * plan against the usage they read, and each may take the same room: the reservations keep them from planning the
+   * same pods, but nothing kept them from filling one pool's last CPUs twice (generated seed 39: 208 CPUs in a pool of
+   * 200). Read after the writes, the claims of both are there for at least the later reader, which gives up its own
+   * claims, last written first, until the pool is within its limits again, closing them and releasing their pods to
+   * the next batch; where both read after both wrote, both may give some up, and their pods wait a round. A claim
+   * resumed after a crash is checked the same way before it launches.
+   */
+  private List<Claim> admitted(List<Claim> written, List<String> failures) {
+    Map<String, NodePool> limited = new HashMap<>();
+    for (NodePool pool : pools.get()) {
+      if (!pool.limits().amounts().isEmpty()) {
+        limited.put(pool.name(), pool);
+      }
+    }
+    if (written.stream().noneMatch(c -> limited.containsKey(c.nodePool()))) {
+      return written;
+    }
+    List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
+    // counted as the plan and the launch-time check count them: without the nodes a live replacement stands in for,
+    // nor, whatever their state, those the claims just written replace (a rebalance's replacement is planned without
+    // its node, which may not be Ready yet)
+    Set<String> replaced = new HashSet<>();
+    waitingReplaces(live).values().forEach(olds -> olds.forEach(old -> replaced.add(old.id())));
+    written.forEach(c -> replaced.addAll(c.replaces()));
+    OfferingCatalog catalog = offerings.catalog();
+    Map<String, Resources> usage = poolUsage(live.stream().filter(c -> !replaced.contains(c.id())).toList(), catalog);
+    List<Claim> admitted = new ArrayList<>(written);
+    for (int i = written.size() - 1; i >= 0; i--) {
+      Claim claim = written.get(i);
+      NodePool pool = limited.get(claim.nodePool());
+      String exceeded = pool == null || !admitted.contains(claim) ? null
+          : pool.exceededLimitReason(usage.getOrDefault(claim.nodePool(), Resources.NONE), Resources.NONE);
+      if (exceeded == null) {
+        continue;
+      }
+      // a replacement goes with the others of its replace or not at all: its old nodes drain once all are ready,
+      // and their pods need the room of every one
+      List<Claim> closing = claim.replaces().isEmpty() ? List.of(claim)
+          : written.stream().filter(c -> c.replaces().equals(claim.replaces()) && admitted.contains(c)).toList();
+      for (Claim c : closing) {
+        admitted.remove(c);
+        Resources counted = NodeCapacity.largest(c.instanceTypes(), catalog);
+        Resources used = usage.getOrDefault(c.nodePool(), Resources.NONE);
+        try {
+          store.transition(c, c.moved(ClaimState.Terminated, clock.instant()));
+          failures.add("claim " + c.id() + " not launched: " + exceeded + ", another launch having taken the room "
+              + "since it was planned");
+        } catch (ClaimStore.StaleClaimException raced) {
+          // another invocation resuming it moved it first: not launched here; launched there, it still counts, at
+          // most as its largest type
+          failures.add("claim " + c.id() + " moved meanwhile: " + raced.getMessage());
+          if (store.claim(c.id()).filter(now -> now.state().live()).isPresent()) {
+            continue;
+          }
+        }
+        usage.put(c.nodePool(), counted == null ? used : used.minus(counted));
+      }
+    }
+    return admitted;
   }
 
   /** What became of one claim's launch: recorded launched, or the failure to report. */
@@ -427,19 +493,24 @@ public final class Provisioner {
         .map(image -> Map.of(Claim.Annotations.IMAGE, image)).orElse(Map.of());
   }
 
-  /** Launches claims already written (and Launching) and records what became of each. */
-  private Launches launchWritten(List<Claim> claims, List<String> failures) {
+  /**
+   * Launches claims already written (and Launching) and records what became of each; {@code resumed}: claims an
+   * invocation before this one left Launching, which another may be resuming at the same time.
+   */
+  private Launches launchWritten(List<Claim> written, List<String> failures, boolean resumed) {
+    List<Claim> claims = admitted(written, failures);
     List<Claim> launched = new ArrayList<>();
     double added = 0;
     if (!claims.isEmpty()) {
       List<LaunchResult> results = cloud.launch(claims.stream().map(c -> new LaunchRequest(c.id(), c.nodePool(),
           c.instanceTypes(), c.zones(), c.capacityType(), c.annotations().get(Claim.Annotations.NODEPOOL_HASH)))
           .toList());
+      Map<String, dev.flotilla.cloud.CloudInstance> beside = resumed ? launchedBeside(results) : Map.of();
       List<Supplier<Recorded>> records = new ArrayList<>();
       for (int i = 0; i < results.size(); i++) {
         Claim claim = claims.get(i);
         LaunchResult result = results.get(i);
-        records.add(() -> record(claim, result));
+        records.add(() -> record(claim, result, beside.get(claim.id())));
       }
       for (Recorded r : fanout.all(records)) {
         if (r.launched() != null) {
@@ -453,7 +524,43 @@ public final class Provisioner {
     return new Launches(launched, Math.round(added * 1e6) / 1e6);
   }
 
-  private Recorded record(Claim claim, LaunchResult result) {
+  /**
+   * For resumed claims whose launch failed, the instance another invocation resuming the same claim got under its
+   * client token, read once for them all: only an instance whose own claim tag names the claim (one launched for a
+   * group names the group until its own tag is written, and may be another claim's), not recorded by a live claim
+   * and not got by this launch. A failed read finds none: the claim is closed as before, and an instance it missed is
+   * the garbage collector's.
+   */
+  private Map<String, dev.flotilla.cloud.CloudInstance> launchedBeside(List<LaunchResult> results) {
+    Set<String> failed = new HashSet<>();
+    Set<String> got = new HashSet<>();
+    for (LaunchResult r : results) {
+      switch (r) {
+        case LaunchResult.Failed f -> failed.add(f.claimId());
+        case LaunchResult.Launched l -> got.add(l.instanceId());
+      }
+    }
+    if (failed.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, dev.flotilla.cloud.CloudInstance> found = new HashMap<>();
+    try {
+      for (dev.flotilla.cloud.CloudInstance i : cloud.ownedInstances()) {
+        String own = i.tags().get(dev.flotilla.model.WellKnownLabels.CLAIM);
+        if (own != null && failed.contains(own) && !got.contains(i.id())
+            && store.claimByInstance(i.id()).filter(c -> c.state().live()).isEmpty()) {
+          found.putIfAbsent(own, i);
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.atWarn().setMessage("instances launched beside failed resumed launches not looked for")
+          .addKeyValue("error", e.toString()).log();
+      return Map.of();
+    }
+    return found;
+  }
+
+  private Recorded record(Claim claim, LaunchResult result, dev.flotilla.cloud.CloudInstance launchedBeside) {
     try {
       switch (result) {
         case LaunchResult.Launched l -> {
@@ -469,6 +576,14 @@ public final class Provisioner {
           return new Recorded(next, l.pricePerHour(), null);
         }
         case LaunchResult.Failed f -> {
+          // two invocations resuming the same claim side by side each ask CreateFleet under its client token: where
+          // one got an instance and the other a capacity error, closing the claim would leave that instance running
+          // pods under no claim, its spot warning ignored, until the garbage collector found it (a fault schedule
+          // of the spot storm: two warnings undrained). The instance is recorded instead
+          if (launchedBeside != null) {
+            Claim next = store.transition(claim, claim.recording(launchedBeside, clock.instant()));
+            return new Recorded(next, next.pricePerHour(), null);
+          }
           // its pods are released and come back with the forwarder's next batch, without the failed offerings
           store.transition(claim, claim.moved(ClaimState.Terminated, clock.instant()));
           return new Recorded(null, 0, "claim " + claim.id() + " not launched: " + f.reason());
@@ -531,7 +646,7 @@ public final class Provisioner {
         failures.add("claim " + c.id() + " recorded meanwhile: " + raced.getMessage());
       }
     }
-    Launches resumed = launchWritten(again, failures);
+    Launches resumed = launchWritten(again, failures, true);
     recorded.addAll(resumed.launched());
     // a resumed launch that failed closed its claim and released its pods: they are planned now
     for (Claim c : again) {
@@ -653,8 +768,10 @@ public final class Provisioner {
   }
 
   /**
-   * What live claims count against their pools' limits: the launched type, or the first ranked one until then. A
-   * claim draining (interrupted, expired, drifted, repaired, consolidated) counts for nothing, as a node marked for
+   * What live claims count against their pools' limits: the launched type, or until then the largest of the types
+   * it offers in each resource, as CreateFleet may launch any of them (the first ranked, which it was before, let a
+   * plan made while another launch was on its way fill the pool to its limit, and the other come up larger). A claim
+   * draining (interrupted, expired, drifted, repaired, consolidated) counts for nothing, as a node marked for
    * deletion does in Karpenter's pool resources: its pods are already looking for room, and counted, they waited a
    * round for the limit while the node they left was on its way out (team-pools: 20 ledger pods, 30 s, in a spot
    * storm).
@@ -665,11 +782,10 @@ public final class Provisioner {
       if (c.state() == ClaimState.Draining) {
         continue;
       }
-      String typeName = c.instanceType() != null ? c.instanceType()
-          : c.instanceTypes().isEmpty() ? null : c.instanceTypes().getFirst();
-      InstanceType type = typeName == null ? null : catalog.type(typeName);
-      if (type != null) {
-        usage.merge(c.nodePool(), NodeCapacity.capacity(type), Resources::plus);
+      Resources counted = NodeCapacity.largest(c.instanceType() != null ? List.of(c.instanceType())
+          : c.instanceTypes(), catalog);
+      if (counted != null) {
+        usage.merge(c.nodePool(), counted, Resources::plus);
       }
     }
     return usage;

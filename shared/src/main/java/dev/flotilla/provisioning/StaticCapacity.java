@@ -1,5 +1,6 @@
 package dev.flotilla.provisioning;
 
+import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.OfferingSource;
 import dev.flotilla.claims.Claim;
@@ -10,6 +11,7 @@ import dev.flotilla.model.Resources;
 import dev.flotilla.model.Toleration;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.scheduling.InstanceTypeOption;
 import dev.flotilla.scheduling.NodeClaim;
 import dev.flotilla.scheduling.Plan;
 import dev.flotilla.scheduling.Scheduler;
@@ -85,8 +87,9 @@ public final class StaticCapacity {
   }
 
   /**
-   * How many of {@code wanted} copies of {@code node} the pool's limits allow, each counting its first ranked type as
-   * the plan and the pools' usage count a claim: the plan checked a single node, and the copies launch together.
+   * How many of {@code wanted} copies of {@code node} the pool's limits allow, each counting its first ranked type,
+   * the one planned: the plan checked a single node, and the copies launch together ({@link #narrowed} then keeps
+   * them within the limits whichever of their types they come up as).
    */
   static int withinLimits(NodePool pool, Map<String, Resources> usage, NodeClaim node, OfferingCatalog catalog,
       int wanted) {
@@ -94,7 +97,7 @@ public final class StaticCapacity {
     if (type == null) {
       return wanted;
     }
-    Resources each = dev.flotilla.catalog.NodeCapacity.capacity(type);
+    Resources each = NodeCapacity.capacity(type);
     Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
     int allowed = 0;
     while (allowed < wanted && pool.exceededLimit(used, each) == null) {
@@ -102,6 +105,37 @@ public final class StaticCapacity {
       allowed++;
     }
     return allowed;
+  }
+
+  /**
+   * {@code node} offering only the types that keep the pool within its limits when all {@code copies} of it come up
+   * as the largest of them, as the pools' usage counts a claim CreateFleet may still launch as any of its types: the
+   * plan's types were checked for one node, and two copies of a 2-CPU node offering a 4-CPU type took a pool of 4
+   * CPUs to 8 when both got it. Its first type, the one planned and counted by {@link #withinLimits}, stays.
+   */
+  static NodeClaim narrowed(NodePool pool, Map<String, Resources> usage, NodeClaim node, OfferingCatalog catalog,
+      int copies) {
+    if (pool.limits().amounts().isEmpty()) {
+      return node;
+    }
+    Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
+    List<InstanceTypeOption> kept = new ArrayList<>();
+    Resources largest = null;
+    for (InstanceTypeOption option : node.instanceTypes()) {
+      var type = catalog.type(option.name());
+      Resources grown = type == null ? largest : largest == null ? NodeCapacity.capacity(type)
+          : largest.max(NodeCapacity.capacity(type));
+      Resources all = Resources.NONE;
+      for (int copy = 0; grown != null && copy < copies; copy++) {
+        all = all.plus(grown);
+      }
+      if (kept.isEmpty() || (type != null && pool.exceededLimit(used, all) == null)) {
+        kept.add(option);
+        largest = grown;
+      }
+    }
+    return kept.size() == node.instanceTypes().size() ? node : new NodeClaim(node.nodePool(), node.zone(),
+        node.zones(), node.capacityType(), kept, node.pods(), node.requests(), node.allocatable());
   }
 
   /** Launches, for each static pool, the nodes it lacks; the claims launched. */
@@ -131,6 +165,7 @@ public final class StaticCapacity {
       }
       NodeClaim node = plan.nodeClaims().getFirst();
       int within = withinLimits(pool, usage, node, catalog, missing);
+      node = narrowed(pool, usage, node, catalog, within);
       if (within < missing) {
         LOG.atWarn().setMessage("static capacity held by the pool's limits").addKeyValue("nodePool", pool.name())
             .addKeyValue("missing", missing).addKeyValue("launching", within).log();

@@ -1,6 +1,7 @@
 package dev.flotilla.scheduling;
 
 import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
@@ -45,9 +46,9 @@ final class ClaimBuilder {
    */
   List<NodeClaim> claims(List<OpenNode> nodes, List<Unschedulable> unschedulable) {
     List<NodeClaim> claims = new ArrayList<>();
-    // every node's shape first, then each claim's types: a type is offered where it keeps the pool within its limits
-    // in the node's place, counted on the shapes the other nodes end with, not on those later nodes had before
-    // their own re-choice (one re-chosen cheaper and larger takes room an earlier claim's types were checked on)
+    // every node's shape first, then each claim's types, counted on the shapes the other nodes end with, not on those
+    // later nodes had before their own re-choice (one re-chosen cheaper and larger takes room an earlier claim's
+    // types were checked on)
     long[][] usedOf = new long[nodes.size()][];
     BitSet[] allowedOf = new BitSet[nodes.size()];
     int[] capacityTypesOf = new int[nodes.size()];
@@ -86,52 +87,65 @@ final class ClaimBuilder {
       }
       node.shape = current;
     }
+    // CreateFleet may launch any type a claim offers (the cheapest on demand, the one with capacity for spot), so a
+    // claim counts against its pool as the largest of its types in each resource, as Karpenter's scheduler subtracts
+    // a NodeClaim's instance types' maximum from what its pool has left: a type is offered only where the pool stays
+    // within its limits with it, every other claim counted at its largest so far. Checked against each claim's
+    // planned shape alone, four claims each offering a type twice as large took a pool past its limit when they all
+    // got one. The types minValues asks for are chosen first for every claim, then each claim takes more from the
+    // room left: an earlier claim's extra types never leave a later one short of its minValues. A cheaper type the
+    // limits kept the node from is offered no more, where it came first and was what launched
+    List<List<NodeShape>> chosenOf = new ArrayList<>(nodes.size());
+    List<List<String>> podsOf = new ArrayList<>(nodes.size());
     for (int n = 0; n < nodes.size(); n++) {
       OpenNode node = nodes.get(n);
-      long[] used = usedOf[n];
-      BitSet allowed = allowedOf[n];
-      int capacityTypes = capacityTypesOf[n];
       NodeShape current = node.shape;
-      List<NodeShape> compatible = new ArrayList<>();
-      // without minValues to honour, a claim offers the current shape and the cheapest others up to the cap: the
-      // compatible shapes past that are never read
-      int wanted = needsMinValues(current) ? Integer.MAX_VALUE : Scheduler.MAX_INSTANCE_TYPES;
-      // CreateFleet may launch any type offered (the cheapest on demand, the one with capacity for spot): none may
-      // take the pool past its limits in the current shape's place, as Karpenter filters a NodeClaim's types by the
-      // pool's remaining resources. A cheaper type the limits kept the node from is offered no more, where it came
-      // first and was what launched
-      limits.add(current, -1);
-      for (int s : sameKind(current)) {
-        NodeShape shape = shapes.get(s);
-        if (shape != current && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)
-            && limits.allows(shape)) {
-          compatible.add(shape);
-          if (compatible.size() == wanted) {
-            break;
-          }
+      List<NodeShape> chosen = new ArrayList<>(List.of(current));
+      // names are taken node by node in this order whatever becomes of the node, as a plan's pods are named
+      podsOf.add(names(node));
+      // a pool without limits has nothing to count: no per-resource maximum built for each of its claims
+      boolean limited = !current.pool.limits().amounts().isEmpty();
+      if (needsMinValues(current)) {
+        if (limited) {
+          limits.add(current, -1);
+        }
+        List<NodeShape> fitting = new ArrayList<>();
+        List<NodeShape> compatible = compatible(node, usedOf[n], allowedOf[n], capacityTypesOf[n],
+            Integer.MAX_VALUE, new BitSet(), fitting);
+        String unmet = flexibility(current, compatible, chosen);
+        if (unmet != null) {
+          // the limits are named where the types they left out would have met it
+          String unlimited = flexibility(current, fitting, new ArrayList<>(List.of(current)));
+          String reason = unlimited != null && unlimited.equals(unmet) ? unmet
+              : unmet + " within its limits; the others would exceed them: " + limitsLeaving(fitting, compatible);
+          podsOf.getLast().forEach(pod -> unschedulable.add(new Unschedulable(pod, reason)));
+          chosenOf.add(null);
+          continue;
+        }
+        if (limited) {
+          limits.add(current.pool, largest(chosen), 1);
         }
       }
-      limits.add(current, 1);
-      List<NodeShape> chosen = new ArrayList<>(List.of(current));
-      String unmet = flexibility(current, compatible, chosen);
-      if (unmet != null) {
-        for (String pod : names(node)) {
-          unschedulable.add(new Unschedulable(pod, unmet));
-        }
-        limits.add(current, -1);
+      chosenOf.add(chosen);
+    }
+    for (int n = 0; n < nodes.size(); n++) {
+      List<NodeShape> chosen = chosenOf.get(n);
+      if (chosen == null) {
         continue;
+      }
+      OpenNode node = nodes.get(n);
+      NodeShape current = node.shape;
+      boolean limited = !current.pool.limits().amounts().isEmpty();
+      if (limited) {
+        limits.add(current.pool, largest(chosen), -1);
       }
       // membership by index: a list's contains made this quadratic in the types offered
       BitSet taken = new BitSet(shapes.size());
       chosen.forEach(shape -> taken.set(shape.index));
-      for (NodeShape shape : compatible) {
-        if (chosen.size() == Scheduler.MAX_INSTANCE_TYPES) {
-          break;
-        }
-        if (!taken.get(shape.index)) {
-          chosen.add(shape);
-          taken.set(shape.index);
-        }
+      chosen.addAll(compatible(node, usedOf[n], allowedOf[n], capacityTypesOf[n],
+          Scheduler.MAX_INSTANCE_TYPES - chosen.size(), taken, null));
+      if (limited) {
+        limits.add(current.pool, largest(chosen), 1);
       }
       List<InstanceTypeOption> options = new ArrayList<>();
       for (NodeShape shape : chosen) {
@@ -145,11 +159,56 @@ final class ClaimBuilder {
           claimZones.add(zones.get(z));
         }
       }
-      List<String> pods = names(node);
       claims.add(new NodeClaim(current.pool.name(), zones.get(current.cheapestZone(node.zoneMask)), claimZones,
-          current.capacityType, options, pods, dims.resources(used), dims.resources(current.room)));
+          current.capacityType, options, podsOf.get(n), dims.resources(usedOf[n]), dims.resources(current.room)));
     }
     return claims;
+  }
+
+  /**
+   * Up to {@code wanted} shapes of the node's pool and capacity type, cheapest first, not yet {@code taken}, that hold
+   * what it got and keep its pool within its limits with it (the node itself counted out of the usage by the caller);
+   * every shape that holds it, limits aside, is added to {@code fitting} where given.
+   */
+  private List<NodeShape> compatible(OpenNode node, long[] used, BitSet allowed, int capacityTypes, int wanted,
+      BitSet taken, List<NodeShape> fitting) {
+    List<NodeShape> compatible = new ArrayList<>();
+    boolean limited = !node.shape.pool.limits().amounts().isEmpty();
+    for (int s : sameKind(node.shape)) {
+      if (compatible.size() >= wanted && fitting == null) {
+        break;
+      }
+      NodeShape shape = shapes.get(s);
+      if (shape == node.shape || taken.get(s) || !fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
+        continue;
+      }
+      if (fitting != null) {
+        fitting.add(shape);
+      }
+      if (compatible.size() < wanted && (!limited || limits.allows(shape))) {
+        compatible.add(shape);
+      }
+    }
+    return compatible;
+  }
+
+  /** Why the pool's limits left out the first of {@code fitting} not in {@code compatible}. */
+  private String limitsLeaving(List<NodeShape> fitting, List<NodeShape> compatible) {
+    for (NodeShape shape : fitting) {
+      if (!compatible.contains(shape)) {
+        return limits.exceededReason(shape);
+      }
+    }
+    return null;
+  }
+
+  /** The largest capacity of {@code chosen}'s shapes in each resource. */
+  private static Resources largest(List<NodeShape> chosen) {
+    Resources largest = chosen.getFirst().capacity;
+    for (int i = 1; i < chosen.size(); i++) {
+      largest = largest.max(chosen.get(i).capacity);
+    }
+    return largest;
   }
 
   /**

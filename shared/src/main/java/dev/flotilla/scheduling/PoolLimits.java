@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * What each NodePool has used of its limits during one scheduling decision (what it already ran, plus the nodes
- * planned so far), whether one more node of a shape stays within them, and why not. Changes when NodePool limits
- * change.
+ * planned so far: at their planned shapes while packing, at the largest of their types once their claims offer
+ * them), whether one more node of a shape stays within them, and why not. Changes when NodePool limits change.
  */
 final class PoolLimits {
   private final Map<String, Resources> usage = new HashMap<>();
@@ -26,8 +26,18 @@ final class PoolLimits {
 
   /** Counts one node of the shape in its NodePool's usage ({@code sign} 1), or takes one out (-1). */
   void add(NodeShape shape, int sign) {
-    Resources used = usage.getOrDefault(shape.pool.name(), Resources.NONE);
-    usage.put(shape.pool.name(), sign > 0 ? used.plus(shape.capacity) : used.minus(shape.capacity));
+    add(shape.pool, shape.capacity, sign);
+  }
+
+  /** Counts {@code amount} in the NodePool's usage ({@code sign} 1), or takes it out (-1). */
+  void add(NodePool pool, Resources amount, int sign) {
+    Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
+    usage.put(pool.name(), sign > 0 ? used.plus(amount) : used.minus(amount));
+  }
+
+  /** Why one more node of the shape would take its NodePool past its limits, or null. */
+  String exceededReason(NodeShape shape) {
+    return shape.pool.exceededLimitReason(usage.getOrDefault(shape.pool.name(), Resources.NONE), shape.capacity);
   }
 
   /** A copy of the usage now, to {@link #restore} when a packing is tried and dropped. */

@@ -270,6 +270,43 @@ class ProvisionerTest {
     assertThat(cloud.fleetRequests()).isEqualTo(1);
   }
 
+  @Test
+  void aResumedLaunchRefusedBesideAnotherResumersRecordsTheInstanceThatOneGot() {
+    PendingPod pod = PendingPod.builder("shop/web-0").requests(Resources.of(500, 1L << 30)).build();
+    store.create(Claim.launching("stalled", "default", List.of("m7g.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of(pod.name()), pod.requests(), 0.0816, clock.instant()));
+    clock.advance(Provisioner.LAUNCH_LEASE.plusSeconds(1));
+    // another invocation resumes the same claim at the same moment: its CreateFleet gets the instance, this one's,
+    // under the same client token, a capacity error
+    dev.flotilla.cloud.CloudProvider beside = (dev.flotilla.cloud.CloudProvider) java.lang.reflect.Proxy
+        .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {dev.flotilla.cloud.CloudProvider.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("launch")) {
+                cloud.launch(List.copyOf((List<dev.flotilla.cloud.LaunchRequest>) args[0]));
+                return ((List<dev.flotilla.cloud.LaunchRequest>) args[0]).stream().map(r ->
+                    (dev.flotilla.cloud.LaunchResult) new dev.flotilla.cloud.LaunchResult.Failed(r.claimId(),
+                        "InsufficientInstanceCapacity")).toList();
+              }
+              try {
+                return method.invoke(cloud, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+    Provisioner resuming = new Provisioner(store, beside, new StaticOfferingSource(catalog, store), List::of,
+        List::of, clock);
+
+    Provisioner.Decision decision = resuming.provision("evt-again", List.of(pod));
+
+    String instance = cloud.ownedInstances().getFirst().id();
+    assertThat(decision.launched()).singleElement().satisfies(c -> assertThat(c.instanceId()).isEqualTo(instance));
+    assertThat(store.claim("stalled")).get().satisfies(c -> {
+      assertThat(c.state()).isEqualTo(ClaimState.Launched);
+      assertThat(c.instanceId()).isEqualTo(instance);
+    });
+    assertThat(cloud.ownedInstances()).hasSize(1);
+  }
+
   private static PendingPod shard(int i) {
     return PendingPod.builder("db/shard-" + i).labels(Map.of("app", "shard")).requests(Resources.of(250, 256L << 20))
         .antiAffinity(List.of(new dev.flotilla.model.PodAffinityTerm(WellKnownLabels.HOSTNAME,

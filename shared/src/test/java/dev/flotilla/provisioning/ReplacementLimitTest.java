@@ -100,4 +100,22 @@ class ReplacementLimitTest {
       assertThat(c.replaces()).containsExactly(replaced.id());
     });
   }
+  @Test
+  void aReplacementCountsTheLargestTypeItOffers() {
+    // 8 of 8 CPUs in use, the replaced node's 4 among them: its replacement's first type (2 CPUs) fits, but
+    // CreateFleet may launch the 8-CPU type it also offers
+    cluster.node("ip-10-0-1-2", "m7i.xlarge", List.of(running(pod("api-1", 1000, 1024))));
+    NodeClaim planned = smaller();
+    NodeClaim either = new NodeClaim("default", "us-east-1a", List.of("us-east-1a"), CapacityType.ON_DEMAND,
+        List.of(planned.instanceTypes().getFirst(), new InstanceTypeOption("m7i.2xlarge",
+            cluster.catalog.price("m7i.2xlarge", "us-east-1a", CapacityType.ON_DEMAND))), List.of(),
+        web.requests(), web.requests());
+
+    var decision = cluster.provisioner.launchPlanned("consolidation-1", List.of(either), List.of(web),
+        List.of(replaced.id()));
+
+    assertThat(decision.launched()).isEmpty();
+    assertThat(decision.failures()).singleElement().asString()
+        .contains("NodePool default limit cpu=8 would be exceeded (4 in use)");
+  }
 }

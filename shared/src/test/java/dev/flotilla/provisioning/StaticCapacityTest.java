@@ -46,7 +46,9 @@ class StaticCapacityTest {
 
     pass("tick-1");
 
-    assertThat(baseClaims()).hasSize(2);
+    assertThat(baseClaims()).hasSize(2)
+        // the two launch together: were either to come up as an m5.xlarge, the pool would hold 6 CPUs
+        .allSatisfy(c -> assertThat(c.instanceTypes()).containsExactly("m5.large"));
   }
 
   @Test

@@ -99,7 +99,12 @@ final class PlanInvariants {
         }
       }
       assertThat(used.fitsIn(room)).as(where + ": " + used + " fits in " + room).isTrue();
-      poolCapacity.merge(pool.name(), NodeCapacity.capacity(type), Resources::plus);
+      // CreateFleet may launch any type the claim offers: the pool's limits must hold whichever each claim gets
+      Resources most = Resources.NONE;
+      for (var option : claim.instanceTypes()) {
+        most = most.max(NodeCapacity.capacity(input.catalog().type(option.name())));
+      }
+      poolCapacity.merge(pool.name(), most, Resources::plus);
     }
     for (NodePool pool : input.pools()) {
       Resources capacity = poolCapacity.getOrDefault(pool.name(), Resources.NONE)

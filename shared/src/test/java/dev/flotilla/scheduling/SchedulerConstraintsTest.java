@@ -473,6 +473,43 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void minValuesThatOnlyTheLimitsLeaveUnmetSaySo() {
+    Requirement families = new Requirement(WellKnownLabels.INSTANCE_FAMILY, Operator.Exists, List.of(), 60);
+    List<PendingPod> pods = List.of(web().requests(Resources.of(500, GIB)).build());
+
+    assertThat(plan(pods, pool("flexible", 0, List.of(), Resources.NONE, families)).unschedulable()).isEmpty();
+    // a 1-CPU limit leaves the pod only types of one CPU, of fewer families than the pool asks for
+    Plan limited = plan(pods, pool("flexible", 0, List.of(), Resources.of(Resources.CPU, 1_000), families));
+
+    assertThat(limited.unschedulable()).singleElement().extracting(Unschedulable::reason).asString()
+        .startsWith("NodePool flexible asks for at least 60 distinct " + WellKnownLabels.INSTANCE_FAMILY + " values")
+        .contains("within its limits; the others would exceed them: NodePool flexible limit cpu=1 would be exceeded");
+  }
+
+  @Test
+  void claimsTogetherStayWithinTheLimitWhicheverOfTheirTypesLaunches() {
+    // four memory-heavy pods, one a node, fill four 2-CPU nodes of a 10-CPU pool: each claim alone may offer a 4-CPU
+    // type, but two of them launched as one would put the pool at 12
+    NodePool pool = pool("memory", 0, List.of(), Resources.of(Resources.CPU, 10_000));
+    PendingPod cache = PendingPod.builder("shop/cache-0").labels(Map.of("app", "cache"))
+        .requests(Resources.of(1_000, 12 * GIB)).antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME,
+            LabelSelector.of(Map.of("app", "cache")), List.of()))).build();
+
+    Plan plan = plan(replicas(cache, 4), pool);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    long largest = 0;
+    for (NodeClaim c : plan.nodeClaims()) {
+      largest += c.instanceTypes().stream()
+          .mapToLong(t -> NodeCapacity.capacity(CATALOG.type(t.name())).cpuMillis()).max().orElseThrow();
+    }
+    assertThat(largest).isLessThanOrEqualTo(10_000);
+    // the slack is still offered: one claim may come up as a 4-CPU type
+    assertThat(plan.nodeClaims()).anySatisfy(c -> assertThat(c.instanceTypes())
+        .anySatisfy(t -> assertThat(NodeCapacity.capacity(CATALOG.type(t.name())).cpuMillis()).isGreaterThan(2_000)));
+  }
+
+  @Test
   void podsFallBackToTheNextPoolByWeightWhenTheHeaviestPoolsLimitIsReached() {
     NodePool reserved = pool("reserved", 50, List.of(), Resources.of(Resources.CPU, 16_000));
     NodePool spare = pool("spare", 20, List.of(), Resources.of(Resources.CPU, 8_000));
