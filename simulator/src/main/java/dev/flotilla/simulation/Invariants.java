@@ -30,6 +30,7 @@ public final class Invariants {
   static final String CONSOLIDATION_AS_VALIDATED = "f-consolidation-as-validated";
   static final String PODS_RUN = "g-pods-run-after-faults";
   static final String CLAIMS_SETTLE = "h-claims-settle-within-20m";
+  static final String POOL_LIMITS = "i-pool-limits-hold";
 
   /** How long an instance no live claim owns may run: the collector's grace and two of its passes. */
   static final Duration ORPHAN_LIMIT = Duration.ofMinutes(6);
@@ -44,6 +45,7 @@ public final class Invariants {
   private final List<Violation> violations = new ArrayList<>();
   private final Set<String> reported = new HashSet<>();
   private final Map<String, Instant> orphanSince = new HashMap<>();
+  private final Set<String> countedInstances = new HashSet<>();
 
   Invariants(Instant start) {
     this.start = start;
@@ -112,6 +114,45 @@ public final class Invariants {
           && Duration.between(since, now).compareTo(CLAIM_SETTLE_LIMIT) > 0) {
         broken(CLAIMS_SETTLE, now, c.id(), "claim " + c.id() + " has been " + c.state() + " since "
             + Duration.between(start, since).toSeconds() + " s");
+      }
+    }
+  }
+
+  /**
+   * (i) No launch takes a NodePool past its limits, whatever types CreateFleet picked: {@code running} is, pool by
+   * pool, what each instance running for one of its live claims holds at its launched type (those draining, or that a
+   * running replacement stands in for, count nothing, as in Karpenter). Broken when instances counted for the first
+   * time take a pool that was within its limits past them; an instance counted within {@code settling} of an edit of
+   * its pool may have been launched for the limits before the edit, and nodes an edit leaves over the new limits are
+   * not Flotilla's doing.
+   */
+  void poolLimitsHold(Map<String, dev.flotilla.nodepool.NodePool> pools,
+      Map<String, Map<String, dev.flotilla.model.Resources>> running, Map<String, Instant> editedAt,
+      Duration settling, Instant now) {
+    for (Map.Entry<String, Map<String, dev.flotilla.model.Resources>> e : running.entrySet()) {
+      dev.flotilla.model.Resources all = dev.flotilla.model.Resources.NONE;
+      dev.flotilla.model.Resources before = dev.flotilla.model.Resources.NONE;
+      List<String> fresh = new ArrayList<>();
+      for (Map.Entry<String, dev.flotilla.model.Resources> instance : e.getValue().entrySet()) {
+        all = all.plus(instance.getValue());
+        if (countedInstances.add(instance.getKey())) {
+          fresh.add(instance.getKey());
+        } else {
+          before = before.plus(instance.getValue());
+        }
+      }
+      dev.flotilla.nodepool.NodePool pool = pools.get(e.getKey());
+      Instant edited = editedAt.get(e.getKey());
+      if (fresh.isEmpty() || pool == null || (edited != null && !now.isAfter(edited.plus(settling)))
+          || pool.exceededLimit(before, dev.flotilla.model.Resources.NONE) != null) {
+        continue;
+      }
+      String exceeded = pool.exceededLimit(all, dev.flotilla.model.Resources.NONE);
+      if (exceeded != null) {
+        broken(POOL_LIMITS, now, e.getKey() + " " + exceeded, "NodePool " + pool.name() + " holds "
+            + dev.flotilla.model.Resources.format(exceeded, all.get(exceeded)) + " " + exceeded
+            + " against its limit of " + dev.flotilla.model.Resources.format(exceeded, pool.limits().get(exceeded))
+            + " once " + fresh.stream().sorted().toList() + " ran");
       }
     }
   }

@@ -56,6 +56,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -138,6 +139,8 @@ public final class Simulation {
   private final SimulatedEc2 ec2;
   private final CommandQueue commands = new InMemoryCommandQueue(clock, Duration.ofMinutes(6));
   private final List<NodePool> pools;
+  /** When each NodePool was last edited by the scenario. */
+  private final Map<String, Instant> poolEditedAt = new HashMap<>();
   private final List<PendingPod> daemonSets;
   private final Autoscaler autoscaler;
   private final Lifecycle lifecycle;
@@ -424,6 +427,7 @@ public final class Simulation {
     NodePool pool = NodePoolReader.read(changed);
     poolManifests.put(pool.name(), changed);
     pools.replaceAll(p -> p.name().equals(pool.name()) ? pool : p);
+    poolEditedAt.put(pool.name(), clock.instant());
     storeNodePools();
     note("NodePool " + pool.name() + " changed: " + change.set().keySet());
   }
@@ -1140,6 +1144,7 @@ public final class Simulation {
     invariants.oneLiveClaimPerInstance(ec2.running().stream().map(SimulatedEc2.Bill::instanceId).toList(), claims,
         now);
     invariants.claimsSettle(claims, now);
+    poolLimitsHold(claims, now);
     for (String foreign : foreignInstances) {
       if (!ec2.exists(foreign)) {
         invariants.broken(Invariants.NOTHING_FOREIGN, now, foreign, "foreign instance " + foreign
@@ -1205,6 +1210,34 @@ public final class Simulation {
       invariants.broken(Invariants.CONSOLIDATION_AS_VALIDATED, clock.instant(), subject, "replacements cost $"
           + money(after) + "/h for nodes that cost $" + money(before) + "/h");
     }
+  }
+
+  /** (i) What each NodePool's running instances hold against its limits, counted as Karpenter counts them. */
+  private void poolLimitsHold(List<Claim> claims, Instant now) {
+    Set<String> runningIds = new HashSet<>();
+    ec2.running().forEach(bill -> runningIds.add(bill.instanceId()));
+    Map<String, Claim> byId = new HashMap<>();
+    Set<String> replaced = new HashSet<>();
+    for (Claim c : claims) {
+      byId.put(c.id(), c);
+      // a node stops counting once the replacement standing in for it runs, not before
+      if (c.state().live() && c.instanceId() != null && runningIds.contains(c.instanceId())) {
+        replaced.addAll(c.replaces());
+      }
+    }
+    Map<String, Map<String, dev.flotilla.model.Resources>> running = new TreeMap<>();
+    for (SimulatedEc2.Bill bill : ec2.running()) {
+      Claim c = bill.claimId() == null ? null : byId.get(bill.claimId());
+      if (c == null || !c.state().live() || c.state() == ClaimState.Draining || replaced.contains(c.id())
+          || catalog.type(bill.instanceType()) == null) {
+        continue;
+      }
+      running.computeIfAbsent(c.nodePool(), k -> new TreeMap<>())
+          .put(bill.instanceId(), NodeCapacity.capacity(catalog.type(bill.instanceType())));
+    }
+    Map<String, NodePool> byName = new HashMap<>();
+    pools.forEach(p -> byName.put(p.name(), p));
+    invariants.poolLimitsHold(byName, running, poolEditedAt, Duration.ofMinutes(2), now);
   }
 
   /** (g) Once the faults have stopped, every pod that fits somewhere runs within boot time and two minutes. */
