@@ -226,6 +226,11 @@ public record NodePool(
     return constrained || capacityType == CapacityType.ON_DEMAND;
   }
 
+  /** Whether the pool sets any limit: a pool without one has nothing to count its nodes against. */
+  public boolean hasLimits() {
+    return !limits.amounts().isEmpty();
+  }
+
   /**
    * Why adding {@code more} to {@code used} would break a limit ("NodePool NAME limit cpu=16 would be exceeded (16 in
    * use)"), or null where every limit still holds.

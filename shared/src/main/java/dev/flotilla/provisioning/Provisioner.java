@@ -311,18 +311,13 @@ public final class Provisioner {
    * for 25 minutes.
    */
   private String exceededLimit(List<NodeClaim> nodes, List<List<String>> replacesEach) {
-    java.util.Set<String> replaced = new java.util.HashSet<>();
+    Set<String> replaced = new HashSet<>();
     replacesEach.forEach(replaced::addAll);
     if (replaced.isEmpty()) {
       return null;
     }
     OfferingCatalog catalog = offerings.catalog();
-    List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
-    // a node a live replacement stands in for, still running until that replacement is ready: its replacement
-    // counts already
-    waitingReplaces(live).values().forEach(olds -> olds.forEach(old -> replaced.add(old.id())));
-    Map<String, Resources> usage = poolUsage(live.stream().filter(c -> !replaced.contains(c.id())).toList(),
-        catalog);
+    Map<String, Resources> usage = usageBeside(replaced, catalog);
     Map<String, NodePool> byName = new HashMap<>();
     pools.get().forEach(p -> byName.put(p.name(), p));
     for (NodeClaim node : nodes) {
@@ -341,6 +336,17 @@ public final class Provisioner {
       usage.put(pool.name(), used.plus(more));
     }
     return null;
+  }
+
+  /**
+   * What the live claims, read now, count against their pools' limits without the claims {@code replaced} names nor
+   * the nodes a live replacement stands in for, still running until it is ready: its replacement counts already.
+   */
+  private Map<String, Resources> usageBeside(Set<String> replaced, OfferingCatalog catalog) {
+    List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
+    Set<String> left = new HashSet<>(replaced);
+    waitingReplaces(live).values().forEach(olds -> olds.forEach(old -> left.add(old.id())));
+    return poolUsage(live.stream().filter(c -> !left.contains(c.id())).toList(), catalog);
   }
 
   /**
@@ -416,22 +422,19 @@ public final class Provisioner {
   private List<Claim> admitted(List<Claim> written, List<String> failures) {
     Map<String, NodePool> limited = new HashMap<>();
     for (NodePool pool : pools.get()) {
-      if (!pool.limits().amounts().isEmpty()) {
+      if (pool.hasLimits()) {
         limited.put(pool.name(), pool);
       }
     }
     if (written.stream().noneMatch(c -> limited.containsKey(c.nodePool()))) {
       return written;
     }
-    List<Claim> live = store.claims().stream().filter(c -> c.state().live()).toList();
-    // counted as the plan and the launch-time check count them: without the nodes a live replacement stands in for,
-    // nor, whatever their state, those the claims just written replace (a rebalance's replacement is planned without
-    // its node, which may not be Ready yet)
+    // counted as the plan and the launch-time check count them, without the nodes the claims just written replace,
+    // whatever their state (a rebalance's replacement is planned without its node, which may not be Ready yet)
     Set<String> replaced = new HashSet<>();
-    waitingReplaces(live).values().forEach(olds -> olds.forEach(old -> replaced.add(old.id())));
     written.forEach(c -> replaced.addAll(c.replaces()));
     OfferingCatalog catalog = offerings.catalog();
-    Map<String, Resources> usage = poolUsage(live.stream().filter(c -> !replaced.contains(c.id())).toList(), catalog);
+    Map<String, Resources> usage = usageBeside(replaced, catalog);
     List<Claim> admitted = new ArrayList<>(written);
     for (int i = written.size() - 1; i >= 0; i--) {
       Claim claim = written.get(i);
@@ -447,7 +450,7 @@ public final class Provisioner {
           : written.stream().filter(c -> c.replaces().equals(claim.replaces()) && admitted.contains(c)).toList();
       for (Claim c : closing) {
         admitted.remove(c);
-        Resources counted = NodeCapacity.largest(c.instanceTypes(), catalog);
+        Resources counted = counted(c, catalog);
         Resources used = usage.getOrDefault(c.nodePool(), Resources.NONE);
         try {
           store.transition(c, c.moved(ClaimState.Terminated, clock.instant()));
@@ -782,13 +785,17 @@ public final class Provisioner {
       if (c.state() == ClaimState.Draining) {
         continue;
       }
-      Resources counted = NodeCapacity.largest(c.instanceType() != null ? List.of(c.instanceType())
-          : c.instanceTypes(), catalog);
+      Resources counted = counted(c, catalog);
       if (counted != null) {
         usage.merge(c.nodePool(), counted, Resources::plus);
       }
     }
     return usage;
+  }
+
+  /** What one claim counts against its pool: its launched type, else the largest of its types; null if unknown. */
+  private static Resources counted(Claim c, OfferingCatalog catalog) {
+    return NodeCapacity.largest(c.instanceType() != null ? List.of(c.instanceType()) : c.instanceTypes(), catalog);
   }
 
   private static long millis(long start) {

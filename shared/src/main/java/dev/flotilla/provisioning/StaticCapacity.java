@@ -115,7 +115,7 @@ public final class StaticCapacity {
    */
   static NodeClaim narrowed(NodePool pool, Map<String, Resources> usage, NodeClaim node, OfferingCatalog catalog,
       int copies) {
-    if (pool.limits().amounts().isEmpty()) {
+    if (!pool.hasLimits()) {
       return node;
     }
     Resources used = usage.getOrDefault(pool.name(), Resources.NONE);

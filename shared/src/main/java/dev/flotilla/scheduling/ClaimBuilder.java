@@ -104,7 +104,7 @@ final class ClaimBuilder {
       // names are taken node by node in this order whatever becomes of the node, as a plan's pods are named
       podsOf.add(names(node));
       // a pool without limits has nothing to count: no per-resource maximum built for each of its claims
-      boolean limited = !current.pool.limits().amounts().isEmpty();
+      boolean limited = current.pool.hasLimits();
       if (needsMinValues(current)) {
         if (limited) {
           limits.add(current, -1);
@@ -135,7 +135,7 @@ final class ClaimBuilder {
       }
       OpenNode node = nodes.get(n);
       NodeShape current = node.shape;
-      boolean limited = !current.pool.limits().amounts().isEmpty();
+      boolean limited = current.pool.hasLimits();
       if (limited) {
         limits.add(current.pool, largest(chosen), -1);
       }
@@ -173,7 +173,7 @@ final class ClaimBuilder {
   private List<NodeShape> compatible(OpenNode node, long[] used, BitSet allowed, int capacityTypes, int wanted,
       BitSet taken, List<NodeShape> fitting) {
     List<NodeShape> compatible = new ArrayList<>();
-    boolean limited = !node.shape.pool.limits().amounts().isEmpty();
+    boolean limited = node.shape.pool.hasLimits();
     for (int s : sameKind(node.shape)) {
       if (compatible.size() >= wanted && fitting == null) {
         break;

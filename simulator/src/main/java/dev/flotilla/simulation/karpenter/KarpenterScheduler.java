@@ -95,7 +95,7 @@ final class KarpenterScheduler {
         planned.add(claim);
         // subtractMax: the NodeClaim may yet be its largest type, so that is what the batch counts against the
         // limits; a batch may take several rounds to schedule, as Karpenter's comment on it says
-        if (!template.pool.limits().amounts().isEmpty()) {
+        if (template.pool.hasLimits()) {
           remaining.put(template.pool.name(), remaining.get(template.pool.name()).minus(claim.largestCapacity()));
         }
         return true;
@@ -106,7 +106,7 @@ final class KarpenterScheduler {
 
   /** The template less the types that would take the pool over its limits: Karpenter filters them out first. */
   private static NodePoolTemplate withinLimits(NodePoolTemplate template, Resources remaining) {
-    if (template.pool.limits().amounts().isEmpty()) {
+    if (!template.pool.hasLimits()) {
       return template;
     }
     return template.narrowed(t -> dev.flotilla.catalog.NodeCapacity.capacity(t.type()).amounts().entrySet().stream()
