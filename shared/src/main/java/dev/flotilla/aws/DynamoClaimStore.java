@@ -208,7 +208,8 @@ public final class DynamoClaimStore implements ClaimStore {
     values.put(":version", AttributeValue.fromN(Long.toString(current.version())));
     values.put(":to", AttributeValue.fromS(written.state().name()));
     values.put(":next", AttributeValue.fromN(Long.toString(written.version())));
-    values.put(":body", AttributeValue.fromS(json(written)));
+    values.put(":body", AttributeValue.fromS(json(written.state() == ClaimState.Terminated ? written.closedRecord()
+        : written)));
     StringBuilder update = new StringBuilder("SET #s = :to, #v = :next, body = :body");
     if (written.instanceId() != null) {
       update.append(", instanceId = :instance");

@@ -68,7 +68,8 @@ public interface ClaimStore {
   /**
    * Moves a claim from the state and version it has in {@code current} to {@code next} (whose other fields are
    * written too). Throws {@link StaleClaimException} when another writer got there first; leaving for
-   * {@link ClaimState#Terminated} releases the claim's reservations.
+   * {@link ClaimState#Terminated} releases the claim's reservations, and the store keeps only the claim's
+   * {@link Claim#closedRecord}. Returns the claim as moved, at its new version.
    */
   Claim transition(Claim current, Claim next);
 

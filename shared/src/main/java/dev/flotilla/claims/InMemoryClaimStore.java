@@ -90,7 +90,7 @@ public final class InMemoryClaimStore implements ClaimStore {
     }
     ClaimStore.checkMove(current, next);
     Claim written = next.withVersion(current.version() + 1);
-    claims.put(written.id(), written);
+    claims.put(written.id(), written.state() == ClaimState.Terminated ? written.closedRecord() : written);
     if (written.state() == ClaimState.Terminated) {
       reservations.values().removeIf(r -> r.claimId().equals(written.id()));
     }

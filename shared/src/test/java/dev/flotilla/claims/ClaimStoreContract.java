@@ -180,6 +180,35 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void aTerminatedClaimIsKeptWithoutWhatItWasFor() {
+    dev.flotilla.model.PendingPod web = dev.flotilla.model.PendingPod.builder("shop/web-0")
+        .labels(Map.of("app", "web")).requests(Resources.of(500, 1L << 30)).build();
+    List<String> many = pods("shop/web", 120);
+    Claim c = ((ClaimStore.Created) store().create(claim("c1", many).replacing(List.of("old-1"))
+        .withKinds(PodKind.of(many.stream().map(web::withName).toList())))).claim();
+    Claim launched = store().transition(c, c.launched("i-0abc", "m7g.large", "us-east-1b", CapacityType.SPOT, 0.03,
+        clock.instant()).withNode("ip-10-0-0-1.ec2.internal"));
+
+    Claim moved = store().transition(launched, launched.moved(ClaimState.Terminated, clock.instant()));
+
+    // the caller gets the claim as it moved it
+    assertThat(moved.pods()).hasSize(120);
+    assertThat(store().claim("c1")).hasValueSatisfying(k -> {
+      assertThat(k.state()).isEqualTo(ClaimState.Terminated);
+      assertThat(k.version()).isEqualTo(moved.version());
+      assertThat(k.pods()).isEmpty();
+      assertThat(k.kinds()).isEmpty();
+      assertThat(k.load()).isEqualTo(Resources.NONE);
+      assertThat(k.instanceTypes()).containsExactly("m7g.large");
+      assertThat(k.instanceId()).isEqualTo("i-0abc");
+      assertThat(k.nodeName()).isEqualTo("ip-10-0-0-1.ec2.internal");
+      assertThat(k.replaces()).containsExactly("old-1");
+      assertThat(k.nodePool()).isEqualTo("default");
+    });
+    assertThat(store().claims()).singleElement().isEqualTo(store().claim("c1").orElseThrow());
+  }
+
+  @Test
   void terminatingALargeClaimReleasesEveryPod() {
     List<String> many = pods("big", 250);
     Claim c = ((ClaimStore.Created) store().create(claim("big", many))).claim();
