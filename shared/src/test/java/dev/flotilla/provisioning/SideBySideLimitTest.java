@@ -77,7 +77,8 @@ class SideBySideLimitTest {
     assertThat(decisions.getLast().failures()).singleElement().asString()
         .contains("NodePool default limit cpu=6 would be exceeded", "another launch having taken the room");
     List<Claim> closed = store.claims().stream().filter(c -> c.state() == ClaimState.Terminated).toList();
-    assertThat(closed).singleElement().satisfies(c -> assertThat(c.pods()).containsExactly("shop/api-1"));
+    // the second invocation's (a terminated claim keeps no pods: its id says whose it was)
+    assertThat(closed).singleElement().satisfies(c -> assertThat(c.id()).startsWith("other-"));
     assertThat(store.reservations(List.of("shop/api-1"))).isEmpty();
   }
 
