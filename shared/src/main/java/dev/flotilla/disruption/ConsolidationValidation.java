@@ -41,7 +41,10 @@ final class ConsolidationValidation {
   private final Map<String, NodeState> present = new LinkedHashMap<>();
   /** Each present node's place in the order the binder searches. */
   private final Map<String, Integer> position = new java.util.HashMap<>();
-  /** Consolidation replacements still held for their drain ({@link ReplacementHold}): cordoned, they take no pod. */
+  /**
+   * Consolidation and drift replacements still held for their drain ({@link ReplacementHold}): cordoned, they take no
+   * pod.
+   */
   private final Set<String> held = new HashSet<>();
   /**
    * The pods of nodes already draining that the mirror still shows on them: evicted now or in a moment, they look
@@ -89,7 +92,8 @@ final class ConsolidationValidation {
 
   /**
    * @param opening the claims whose startup taint the action lifts (a replace's own replacements, checked before its
-   *     drain); every other consolidation replacement still held for its drain ({@link ReplacementHold}) takes no pod
+   *     drain); every other consolidation or drift replacement still held for its drain ({@link ReplacementHold})
+   *     takes no pod
    * @param settling whether the pods still settling queue too: those reserved on claims whose node has not joined
    *     yet (pending meanwhile) and those a drain evicts; without them, what the cluster will look like once they
    *     have landed where they are going

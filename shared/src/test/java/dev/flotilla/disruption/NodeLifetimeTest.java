@@ -4,6 +4,7 @@ import static dev.flotilla.disruption.RunningCluster.pod;
 import static dev.flotilla.disruption.RunningCluster.running;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.cloud.NodeImages;
@@ -12,6 +13,7 @@ import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.CronSchedule;
 import dev.flotilla.nodepool.NodePool;
@@ -89,14 +91,74 @@ class NodeLifetimeTest {
     assertThat(replacement.annotations()).containsEntry(Claim.Annotations.NODEPOOL_HASH,
         cluster.pools.getFirst().templateHash());
 
-    cluster.lifecycle.ready(new NodeEvent(RunningCluster.CLUSTER, "new", replacement.instanceId()));
+    cluster.ready("new", replacement);
+    assertThat(cluster.nominations.receive(10, Duration.ZERO)).as("Ready, the replacement keeps its startup taint")
+        .extracting(r -> Command.parse(r.body()).node()).doesNotContain("new");
     service.run("tick-2");
-    assertThat(cluster.sent()).singleElement().satisfies(c -> {
-      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
-      assertThat(c.node()).isEqualTo("old");
-    });
+    assertThat(cluster.sent()).as("the taint goes just before the drain").extracting(Command::kind, Command::node)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(Command.Kind.Nominate, "new"),
+            org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "old"));
     assertThat(cluster.store.claim(old.id()).orElseThrow().annotations())
         .containsEntry(Claim.Annotations.DISRUPTION_REASON, "Drifted");
+  }
+
+  /** Drifts the one node of {@code pods} by a template change; its replacement's claim, launched and not Ready. */
+  private Claim[] driftedAndReplaced(List<NodeState.NodePod> pods) {
+    Claim old = launchedNode("old", "m7i.large", pods);
+    service.run("tick-0");
+    cluster.pools.set(0, pool(cluster.pools.getFirst(), Map.of("team", "blue"), List.of(), NodePool.Lifetime.DEFAULT));
+    service.run("tick-1");
+    Claim replacement = cluster.store.claims().stream().filter(c -> c.replaces().contains(old.id())).findFirst()
+        .orElseThrow();
+    return new Claim[] {old, replacement};
+  }
+
+  @Test
+  void aDriftReplacementReadyAtAScaleUpWaitsForThePendingPodsNodeBeforeItsNodeDrains() {
+    PendingPod web = pod("web-1", 1000, 1024);
+    Claim[] drift = driftedAndReplaced(List.of(running(web)));
+    Claim ready = cluster.ready("new", drift[1]);
+    cluster.sent();
+
+    // a scale-up as the replacement comes up: a pod that would fill it gets a node of its own, still booting. Open
+    // now, the replacement would be that pod's (the cluster's scheduler prefers the emptiest node), and web-1,
+    // evicted, would need a launch of its own
+    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
+    PendingPod batch = pod("batch-1", room.get(Resources.CPU) - 500, room.get(Resources.MEMORY) / NodeCapacity.MIB
+        - 512);
+    assertThat(cluster.provisioner.provision("pending-1", List.of(batch)).launched()).hasSize(1);
+    ConsolidationService.Pass waiting = service.run("tick-2");
+
+    assertThat(waiting.drained()).isEmpty();
+    assertThat(waiting.abandoned()).isEmpty();
+    assertThat(cluster.sent()).as("the replacement stays held, the old node up").isEmpty();
+
+    Claim batchClaim = cluster.store.claims().stream().filter(c -> c.pods().contains(batch.name())).findFirst()
+        .orElseThrow();
+    cluster.mirror("batch-node", cluster.ready("batch-node", batchClaim), List.of(running(batch)), false);
+    ConsolidationService.Pass pass = service.run("tick-3");
+
+    assertThat(pass.drained()).containsExactly("old");
+    assertThat(cluster.sent()).extracting(Command::kind, Command::node).containsExactly(
+        org.assertj.core.groups.Tuple.tuple(Command.Kind.Nominate, "new"),
+        org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "old"));
+  }
+
+  @Test
+  void aDriftedNodeDrainsThoughItsReplacementsRoomWasTakenForGood() {
+    Claim[] drift = driftedAndReplaced(List.of(running(pod("web-1", 1000, 1024))));
+    Claim ready = cluster.ready("new", drift[1]);
+    cluster.sent();
+    // a pod bound there already (its taint lifted by hand, say): no wait brings the room back
+    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
+    cluster.mirror("new", ready, List.of(running(pod("batch-1", room.get(Resources.CPU) - 500,
+        room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))), false);
+
+    ConsolidationService.Pass pass = service.run("tick-2");
+
+    assertThat(pass.abandoned()).as("drift is never given up").isEmpty();
+    assertThat(pass.drained()).containsExactly("old");
+    assertThat(cluster.store.claim(drift[1].id()).orElseThrow().replaces()).containsExactly(drift[0].id());
   }
 
   @Test
