@@ -724,7 +724,20 @@ public final class Provisioner {
         }
       });
     }
-    java.util.Set<String> refused = RefusedReservations.refused(ready, mirror);
+    Map<Claim, List<PendingPod>> coming = new LinkedHashMap<>();
+    if (!ready.isEmpty()) {
+      for (String claimId : new java.util.HashSet<>(reserved.values())) {
+        Claim c = holding.get(claimId);
+        if (c != null && (c.state() == ClaimState.Launched || c.state() == ClaimState.Registered)) {
+          coming.put(c, reserved.entrySet().stream().filter(e -> e.getValue().equals(claimId))
+              .map(e -> byName.get(e.getKey())).toList());
+        }
+      }
+    }
+    // the pools read once, and only if a refused pod is judged again with the nodes coming
+    Map<String, Map<String, String>> poolLabels = new HashMap<>();
+    java.util.Set<String> refused = RefusedReservations.refused(ready, coming, c -> comingNodeLabels(c, poolLabels),
+        mirror);
     for (Claim c : ready.keySet()) {
       // only the refused: the claim's other pods may still bind on its node, and keep their reservations until the
       // grace ends
@@ -734,6 +747,35 @@ public final class Provisioner {
       }
     }
     reserved.keySet().removeAll(refused);
+  }
+
+  /**
+   * The labels a launched claim's node will join with ({@link dev.flotilla.claims.ClaimNodeLabels}, with its zone,
+   * region and, for its hostname, the claim's id); null while its type or zone is unknown. A type's facts never
+   * change, so the catalog last read serves.
+   */
+  private Map<String, String> comingNodeLabels(Claim c, Map<String, Map<String, String>> poolLabels) {
+    if (c.instanceType() == null || c.zone() == null) {
+      return null;
+    }
+    OfferingCatalog catalog = knownCatalog;
+    if (catalog == null) {
+      catalog = offerings.catalog();
+      knownCatalog = catalog;
+    }
+    dev.flotilla.catalog.InstanceType type = catalog.type(c.instanceType());
+    if (type == null) {
+      return null;
+    }
+    if (poolLabels.isEmpty()) {
+      pools.get().forEach(p -> poolLabels.put(p.name(), p.labels()));
+    }
+    Map<String, String> labels = new LinkedHashMap<>(dev.flotilla.claims.ClaimNodeLabels.of(c, type,
+        poolLabels.getOrDefault(c.nodePool(), Map.of())));
+    labels.put(dev.flotilla.model.WellKnownLabels.ZONE, c.zone());
+    dev.flotilla.catalog.NodeLabels.putRegion(labels, catalog.region());
+    labels.put(dev.flotilla.model.WellKnownLabels.HOSTNAME, "~coming-" + c.id());
+    return labels;
   }
 
   /** Launched and registered nodes not yet ready: their spare room is where new pods go first. */

@@ -119,6 +119,79 @@ class StaleReservationTest {
     assertThat(cluster.store.reservations(List.of("shop/web-5"))).containsValue(a.id());
   }
 
+  @Test
+  void aPodWhoseZoneSpreadHoldsOnceTheNodesStillComingHaveTheirPodsKeepsItsReservation() {
+    // as above, but the node in us-east-1b for two of the pods is launched and has not joined (another runs there):
+    // its two pods count where they will land
+    nodeRunning("ip-10-0-1-7", "us-east-1a", web("web-1"));
+    nodeRunning("ip-10-0-1-8", "us-east-1a", web("web-2"));
+    nodeRunning("ip-10-0-2-9", "us-east-1b", pod("cache-1", 250, 256));
+    PendingPod inB1 = web("web-3");
+    PendingPod inB2 = web("web-4");
+    PendingPod inA = web("web-5");
+    Claim coming = ((dev.flotilla.claims.ClaimStore.Created) cluster.store.create(Claim.launching("claim-b",
+        "default", List.of("m7i.large"), List.of("us-east-1b"), dev.flotilla.model.CapacityType.ON_DEMAND,
+        List.of(inB1.name(), inB2.name()), inB1.requests().plus(inB2.requests()), 0.1, cluster.clock.instant())
+        .withKinds(dev.flotilla.claims.PodKind.of(List.of(inB1, inB2))))).claim();
+    cluster.store.transition(coming, coming.launched("i-b", "m7i.large", "us-east-1b",
+        dev.flotilla.model.CapacityType.ON_DEMAND, 0.1, cluster.clock.instant()));
+    Claim a = cluster.node("ip-10-0-1-5", "m7i.large", List.of(running(inA)));
+    cluster.mirror("ip-10-0-1-5", a, List.of(), false);
+
+    Provisioner.Decision d = cluster.provisioner.provision("e1", List.of(inA, inB1, inB2));
+
+    assertThat(d.launched()).as("web-5 is 3 to 0 now, 3 to 2 once the node in us-east-1b joins").isEmpty();
+    assertThat(cluster.store.reservations(List.of("shop/web-5"))).containsValue(a.id());
+
+    // without the pods coming to us-east-1b, the same pod is refused and planned again at once
+    Claim closed = cluster.store.claim("claim-b").orElseThrow();
+    cluster.store.transition(closed, closed.moved(dev.flotilla.claims.ClaimState.Terminated,
+        cluster.clock.instant()));
+    Provisioner.Decision alone = cluster.provisioner.provision("e2", List.of(inA));
+    assertThat(cluster.store.reservations(List.of("shop/web-5"))).doesNotContainValue(a.id());
+    assertThat(alone.launched()).singleElement().satisfies(c -> assertThat(c.pods()).containsExactly("shop/web-5"));
+  }
+
+  @Test
+  void aNodeStillComingForOtherPodsRefusesNoPodThatLandsNow() {
+    // a hostname spread (maxSkew 1) runs one pod on a node; a ready node holds two more of it, which land there one
+    // after the other. A node on its way for an unrelated pod is one more hostname, with none of the spread's pods:
+    // counted alone it would make the second of the two one too many
+    PendingPod w1 = spread("w-1");
+    PendingPod w2 = spread("w-2");
+    PendingPod w3 = spread("w-3");
+    hostRunning("ip-10-0-1-7", List.of(running(w1)));
+    Claim ready = cluster.node("ip-10-0-1-5", "m7i.large", List.of(running(w2), running(w3)));
+    hostRunning("ip-10-0-1-5", List.of());
+    PendingPod cache = pod("cache-1", 250, 256);
+    Claim coming = ((dev.flotilla.claims.ClaimStore.Created) cluster.store.create(Claim.launching("claim-c",
+        "default", List.of("m7i.large"), List.of("us-east-1b"), dev.flotilla.model.CapacityType.ON_DEMAND,
+        List.of(cache.name()), cache.requests(), 0.1, cluster.clock.instant())
+        .withKinds(dev.flotilla.claims.PodKind.of(List.of(cache))))).claim();
+    cluster.store.transition(coming, coming.launched("i-c", "m7i.large", "us-east-1b",
+        dev.flotilla.model.CapacityType.ON_DEMAND, 0.1, cluster.clock.instant()));
+
+    Provisioner.Decision d = cluster.provisioner.provision("e1", List.of(w2, w3, cache));
+
+    assertThat(d.launched()).isEmpty();
+    assertThat(cluster.store.reservations(List.of("shop/w-2", "shop/w-3"))).containsOnly(
+        Map.entry("shop/w-2", ready.id()), Map.entry("shop/w-3", ready.id()));
+  }
+
+  /** A node in us-east-1a that carries its hostname label, as every node does. */
+  private void hostRunning(String node, List<NodeState.NodePod> pods) {
+    cluster.store.putNodeState(node, new NodeState(node, "i-" + node, Map.of(WellKnownLabels.ZONE, "us-east-1a",
+        WellKnownLabels.HOSTNAME, node, WellKnownLabels.INSTANCE_TYPE, "m7i.large"), false,
+        NodeCapacity.allocatable(cluster.catalog.type("m7i.large")), List.of(), pods).toJson());
+  }
+
+  private static PendingPod spread(String name) {
+    Map<String, String> labels = Map.of("app", "w");
+    return PendingPod.builder("shop/" + name).ownerKind("ReplicaSet").labels(labels)
+        .requests(pod(name, 250, 256).requests())
+        .spreads(List.of(new TopologySpread(WellKnownLabels.HOSTNAME, 1, true, LabelSelector.of(labels)))).build();
+  }
+
   private static PendingPod web(String name) {
     Map<String, String> labels = Map.of("app", "web");
     return PendingPod.builder("shop/" + name).ownerKind("ReplicaSet").labels(labels)
