@@ -486,12 +486,7 @@ public final class Provisioner {
    * architecture never changes, so the catalog last read serves: no read of its own where a plan read one.
    */
   private Map<String, String> imageOf(String instanceType) {
-    OfferingCatalog catalog = knownCatalog;
-    if (catalog == null) {
-      catalog = offerings.catalog();
-      knownCatalog = catalog;
-    }
-    var type = catalog.type(instanceType);
+    var type = knownCatalog().type(instanceType);
     return type == null ? Map.of() : images.current(type.arch())
         .map(image -> Map.of(Claim.Annotations.IMAGE, image)).orElse(Map.of());
   }
@@ -711,27 +706,24 @@ public final class Provisioner {
       return;
     }
     java.time.Instant cutoff = clock.instant().minus(RESERVATION_GRACE);
+    // the batch's pods by the claim reserving them, grouped once: a burst's thousands of pods over hundreds of claims
+    Map<String, List<PendingPod>> byClaim = new HashMap<>();
+    reserved.forEach((pod, claimId) -> byClaim.computeIfAbsent(claimId, k -> new ArrayList<>()).add(byName.get(pod)));
     Map<Claim, List<PendingPod>> ready = new LinkedHashMap<>();
-    for (String claimId : new java.util.HashSet<>(reserved.values())) {
-      Optional.ofNullable(holding.get(claimId)).ifPresent(c -> {
-        if (c.state() == ClaimState.Draining || (c.state() == ClaimState.Initialized
-            && c.updatedAt() != null && c.updatedAt().isBefore(cutoff))) {
-          store.release(c);
-          reserved.values().removeIf(claimId::equals);
-        } else if (c.state() == ClaimState.Initialized) {
-          ready.put(c, reserved.entrySet().stream().filter(e -> e.getValue().equals(claimId))
-              .map(e -> byName.get(e.getKey())).toList());
-        }
-      });
-    }
     Map<Claim, List<PendingPod>> coming = new LinkedHashMap<>();
-    if (!ready.isEmpty()) {
-      for (String claimId : new java.util.HashSet<>(reserved.values())) {
-        Claim c = holding.get(claimId);
-        if (c != null && (c.state() == ClaimState.Launched || c.state() == ClaimState.Registered)) {
-          coming.put(c, reserved.entrySet().stream().filter(e -> e.getValue().equals(claimId))
-              .map(e -> byName.get(e.getKey())).toList());
-        }
+    for (String claimId : new java.util.HashSet<>(reserved.values())) {
+      Claim c = holding.get(claimId);
+      if (c == null) {
+        continue;
+      }
+      if (c.state() == ClaimState.Draining || (c.state() == ClaimState.Initialized
+          && c.updatedAt() != null && c.updatedAt().isBefore(cutoff))) {
+        store.release(c);
+        reserved.values().removeIf(claimId::equals);
+      } else if (c.state() == ClaimState.Initialized) {
+        ready.put(c, byClaim.get(claimId));
+      } else if (c.state() == ClaimState.Launched || c.state() == ClaimState.Registered) {
+        coming.put(c, byClaim.get(claimId));
       }
     }
     // the pools read once, and only if a refused pod is judged again with the nodes coming
@@ -751,18 +743,13 @@ public final class Provisioner {
 
   /**
    * The labels a launched claim's node will join with ({@link dev.flotilla.claims.ClaimNodeLabels}, with its zone,
-   * region and, for its hostname, the claim's id); null while its type or zone is unknown. A type's facts never
-   * change, so the catalog last read serves.
+   * region and, for its hostname, the claim's id); null while its type or zone is unknown.
    */
   private Map<String, String> comingNodeLabels(Claim c, Map<String, Map<String, String>> poolLabels) {
     if (c.instanceType() == null || c.zone() == null) {
       return null;
     }
-    OfferingCatalog catalog = knownCatalog;
-    if (catalog == null) {
-      catalog = offerings.catalog();
-      knownCatalog = catalog;
-    }
+    OfferingCatalog catalog = knownCatalog();
     dev.flotilla.catalog.InstanceType type = catalog.type(c.instanceType());
     if (type == null) {
       return null;
@@ -776,6 +763,16 @@ public final class Provisioner {
     dev.flotilla.catalog.NodeLabels.putRegion(labels, catalog.region());
     labels.put(dev.flotilla.model.WellKnownLabels.HOSTNAME, "~coming-" + c.id());
     return labels;
+  }
+
+  /** The catalog last read, read now if none was: for an instance type's facts, which never change. */
+  private OfferingCatalog knownCatalog() {
+    OfferingCatalog catalog = knownCatalog;
+    if (catalog == null) {
+      catalog = offerings.catalog();
+      knownCatalog = catalog;
+    }
+    return catalog;
   }
 
   /** Launched and registered nodes not yet ready: their spare room is where new pods go first. */

@@ -286,9 +286,7 @@ class ConsolidationServiceTest {
 
     // a pod pending meanwhile: the cluster's scheduler put it on the replacement's node the moment it was Ready
     Claim ready = cluster.ready("replacement", replacement);
-    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
-    cluster.mirror("replacement", ready, List.of(running(pod("batch-1", room.get(Resources.CPU) - 500,
-        room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))), false);
+    cluster.mirror("replacement", ready, List.of(running(cluster.filling("batch-1", ready.instanceType()))), false);
     ConsolidationService.Pass pass = service.run("tick-2");
 
     assertThat(pass.abandoned()).containsExactly("oversized");
@@ -312,9 +310,7 @@ class ConsolidationServiceTest {
 
     // meanwhile a scale-up: a pod that would fill the replacement goes pending and gets a node of its own, which
     // has not joined when the check runs. Opened now, the replacement would be its, and web-1 would need a launch
-    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
-    PendingPod batch = pod("batch-1", room.get(Resources.CPU) - 500, room.get(Resources.MEMORY) / NodeCapacity.MIB
-        - 512);
+    PendingPod batch = cluster.filling("batch-1", ready.instanceType());
     assertThat(cluster.provisioner.provision("pending-1", List.of(batch)).launched()).hasSize(1);
     ConsolidationService.Pass second = service.finish(begun);
 
@@ -324,9 +320,7 @@ class ConsolidationServiceTest {
     assertThat(cluster.store.claim(replacement.id()).orElseThrow().replaces()).containsExactly(oversized.id());
 
     // the pod's own node joins and runs it: the replace goes ahead
-    Claim batchClaim = cluster.store.claims().stream().filter(c -> c.pods().contains(batch.name())).findFirst()
-        .orElseThrow();
-    cluster.mirror("batch-node", cluster.ready("batch-node", batchClaim), List.of(running(batch)), false);
+    cluster.joinRunning("batch-node", batch);
     ConsolidationService.Pass third = service.run("tick-3");
 
     assertThat(third.drained()).containsExactly("oversized");
@@ -345,8 +339,7 @@ class ConsolidationServiceTest {
     Claim late = cluster.node("b-old", "m7i.large", List.of(running(pod("web-2", cpu, memory))));
     // a's replacement is Ready and a pod pending meanwhile took its room; b's is Ready, but the mirror has not shown
     // its node for longer than the grace, so b goes ahead unchecked, as a replace alone always did
-    Claim ra = cluster.node("a-new", "m7i.large", List.of(running(pod("batch-1", room.get(Resources.CPU) - 500,
-        room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))));
+    Claim ra = cluster.node("a-new", "m7i.large", List.of(running(cluster.filling("batch-1", "m7i.large"))));
     Claim rb = cluster.node("b-new", "m7i.large", List.of());
     for (Claim[] pair : new Claim[][] {{ra, taken}, {rb, late}}) {
       Claim r = cluster.store.claim(pair[0].id()).orElseThrow();
@@ -382,9 +375,7 @@ class ConsolidationServiceTest {
     Claim replacement = cluster.provisioner.replaceOnce("rebalance-1", List.of(pod("web-1", 1000, 1024)),
         List.of(flagged.id())).launched().getFirst();
     Claim ready = cluster.ready("replacement", replacement);
-    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
-    cluster.mirror("replacement", ready, List.of(running(pod("batch-1", room.get(Resources.CPU) - 500,
-        room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))), false);
+    cluster.mirror("replacement", ready, List.of(running(cluster.filling("batch-1", ready.instanceType()))), false);
 
     assertThat(service.run("tick-1").drained()).containsExactly("flagged");
   }

@@ -4,7 +4,6 @@ import static dev.flotilla.disruption.RunningCluster.pod;
 import static dev.flotilla.disruption.RunningCluster.running;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.cloud.NodeImages;
@@ -13,7 +12,6 @@ import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
-import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.CronSchedule;
 import dev.flotilla.nodepool.NodePool;
@@ -123,9 +121,7 @@ class NodeLifetimeTest {
     // a scale-up as the replacement comes up: a pod that would fill it gets a node of its own, still booting. Open
     // now, the replacement would be that pod's (the cluster's scheduler prefers the emptiest node), and web-1,
     // evicted, would need a launch of its own
-    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
-    PendingPod batch = pod("batch-1", room.get(Resources.CPU) - 500, room.get(Resources.MEMORY) / NodeCapacity.MIB
-        - 512);
+    PendingPod batch = cluster.filling("batch-1", ready.instanceType());
     assertThat(cluster.provisioner.provision("pending-1", List.of(batch)).launched()).hasSize(1);
     ConsolidationService.Pass waiting = service.run("tick-2");
 
@@ -133,9 +129,7 @@ class NodeLifetimeTest {
     assertThat(waiting.abandoned()).isEmpty();
     assertThat(cluster.sent()).as("the replacement stays held, the old node up").isEmpty();
 
-    Claim batchClaim = cluster.store.claims().stream().filter(c -> c.pods().contains(batch.name())).findFirst()
-        .orElseThrow();
-    cluster.mirror("batch-node", cluster.ready("batch-node", batchClaim), List.of(running(batch)), false);
+    cluster.joinRunning("batch-node", batch);
     ConsolidationService.Pass pass = service.run("tick-3");
 
     assertThat(pass.drained()).containsExactly("old");
@@ -150,9 +144,7 @@ class NodeLifetimeTest {
     Claim ready = cluster.ready("new", drift[1]);
     cluster.sent();
     // a pod bound there already (its taint lifted by hand, say): no wait brings the room back
-    Resources room = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType()));
-    cluster.mirror("new", ready, List.of(running(pod("batch-1", room.get(Resources.CPU) - 500,
-        room.get(Resources.MEMORY) / NodeCapacity.MIB - 512))), false);
+    cluster.mirror("new", ready, List.of(running(cluster.filling("batch-1", ready.instanceType()))), false);
 
     ConsolidationService.Pass pass = service.run("tick-2");
 

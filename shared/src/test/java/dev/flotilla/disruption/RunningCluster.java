@@ -114,6 +114,18 @@ public final class RunningCluster {
     return ready;
   }
 
+  /** A pod that takes all of a node of this type but half a CPU and 512 MiB: no other pod of a test fits beside it. */
+  public PendingPod filling(String name, String instanceType) {
+    Resources room = NodeCapacity.allocatable(catalog.type(instanceType));
+    return pod(name, room.get(Resources.CPU) - 500, room.get(Resources.MEMORY) / NodeCapacity.MIB - 512);
+  }
+
+  /** The node of the claim that reserved {@code pod} joins, Ready, and runs it. */
+  public void joinRunning(String node, PendingPod pod) {
+    Claim claim = store.claims().stream().filter(c -> c.pods().contains(pod.name())).findFirst().orElseThrow();
+    mirror(node, ready(node, claim), List.of(running(pod)), false);
+  }
+
   /** Writes the node's state document as the forwarder's mirror does. */
   public void mirror(String node, Claim claim, List<NodeState.NodePod> pods, boolean doNotDisrupt) {
     mirror(node, claim, pods, doNotDisrupt, List.of());
