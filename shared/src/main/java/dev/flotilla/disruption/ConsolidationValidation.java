@@ -140,6 +140,15 @@ final class ConsolidationValidation {
         for (PendingPod pod : Consolidator.onTheirWay(c, running, view.now())) {
           waiting.put(pod, c.nodeName());
         }
+      } else if (c.state().live() && !receiving.contains(c.id())) {
+        // settled, the pods reserved on a node still coming run there: they count in their spreads, and what they
+        // leave of its room is room. Left out, a zone spread whose evicted pods are on their way to other zones
+        // looked skewed, and a replace waiting for them drained instead (generated seed 148: 13 pods relaunched)
+        List<PendingPod> coming = Consolidator.onTheirWay(c, running, view.now());
+        String name = coming.isEmpty() ? null : addOnItsWay(c);
+        if (name != null) {
+          coming.forEach(pod -> binder.bound(name, pod));
+        }
       }
     }
     for (NodeState node : view.nodes()) {
@@ -332,14 +341,18 @@ final class ConsolidationValidation {
   }
 
   /**
-   * A replacement not joined yet, as the node it will be. Its launch not settled (no type yet), it is left out, and the
-   * pods waiting for it count on no room.
+   * A claim not joined yet (a replacement, or a launch whose pods are on their way), as the node it will be: its name
+   * in the binder. Its launch not settled (no type yet), it is left out (null), and the pods waiting for it count on
+   * no room.
    */
-  private void addOnItsWay(Claim c) {
+  private String addOnItsWay(Claim c) {
     InstanceType type = c.instanceType() == null || c.zone() == null ? null : view.catalog().type(c.instanceType());
-    if (type != null) {
-      join("~on-its-way-" + c.id(), type, c.zone(), c.capacityType(), c.nodePool());
+    if (type == null) {
+      return null;
     }
+    String name = "~on-its-way-" + c.id();
+    join(name, type, c.zone(), c.capacityType(), c.nodePool());
+    return name;
   }
 
   /**

@@ -189,6 +189,43 @@ class ConsolidationValidationTest {
     assertThat(again).isEqualTo(first);
   }
 
+  /**
+   * Checked as the cluster will be once what is settling has landed (a held replace deciding whether to wait), a pod
+   * reserved on a node still booting runs there: it counts in its zone spread. Left out, zone us-east-1c, where it is
+   * going, looked empty of the spread's pods, web-2 could go nowhere within maxSkew 1, and a drift replace that
+   * should have waited for it drained at once (generated seed 148: 13 pods then needed a launch of their own).
+   */
+  @Test
+  void aPodOnItsWayToANodeStillBootingCountsInItsZoneSpreadOnceSettled() {
+    Map<String, String> labels = Map.of("app", "web");
+    PendingPod web = PendingPod.builder("shop/web-0").labels(labels).ownerKind("ReplicaSet")
+        .requests(dev.flotilla.model.Resources.of(1000, 1024L << 20))
+        .spreads(List.of(new dev.flotilla.model.TopologySpread(dev.flotilla.model.WellKnownLabels.ZONE, 1, true,
+            dev.flotilla.model.LabelSelector.of(labels)))).build();
+    Claim candidate = cluster.node("a-1", "m7i.large", dev.flotilla.model.CapacityType.ON_DEMAND, "default",
+        "us-east-1a", List.of(running(web.withName("shop/web-1")), running(web.withName("shop/web-2"))));
+    cluster.node("a-2", "m7i.xlarge", dev.flotilla.model.CapacityType.ON_DEMAND, "default", "us-east-1a", List.of());
+    cluster.node("b-1", "m7i.large", dev.flotilla.model.CapacityType.ON_DEMAND, "default", "us-east-1b",
+        List.of(running(web.withName("shop/web-3")), running(pod("db-1", allocatableCpu("m7i.large") - 1500, 256))));
+    cluster.node("c-1", "m7i.large", dev.flotilla.model.CapacityType.ON_DEMAND, "default", "us-east-1c",
+        List.of(running(cluster.filling("db-2", "m7i.large"))));
+    // web-4 pending, its own node launched in us-east-1c (the zone its spread leaves it) and still booting
+    List<Claim> launched = cluster.provisioner.provision("pending-1", List.of(web.withName("shop/web-4")))
+        .launched();
+    assertThat(launched).singleElement().satisfies(c -> assertThat(c.zone()).isEqualTo("us-east-1c"));
+
+    Consolidator.View view = view();
+    NodeState state = view.nodes().stream().filter(n -> n.node().equals("a-1")).findFirst().orElseThrow();
+    List<ConsolidationPlan.Candidate> removed = List.of(new ConsolidationPlan.Candidate(state,
+        cluster.store.claim(candidate.id()).orElseThrow()));
+    Map<String, NodePool> pools = Map.of("default", NodePool.defaultPool());
+
+    assertThat(new ConsolidationValidation(view, pools, java.util.Set.of(), false).lands(removed, List.of()))
+        .as("settled, web-4 runs in us-east-1c, and web-1 and web-2 both fit us-east-1a's other node").isTrue();
+    assertThat(new ConsolidationValidation(view, pools, java.util.Set.of(), true).stranded(removed, List.of()))
+        .as("now, web-4 is pending and takes that node's room first").isNotEmpty();
+  }
+
   private List<String> stranded(Claim candidate) {
     return stranded(candidate, java.util.Set.of());
   }
