@@ -119,6 +119,9 @@ final class ConsolidationValidation {
     asItIs = receiving.isEmpty() ? null : new ConsolidationValidation(view, pools, opening, settling, false);
     Set<String> mirrored = new HashSet<>();
     view.nodes().forEach(n -> mirrored.add(n.node()));
+    // a claim whose Registered came late or was lost names no node while the mirror shows its instance's
+    Set<String> mirroredInstances = new HashSet<>();
+    view.nodes().forEach(n -> mirroredInstances.add(n.instanceId()));
     for (Claim c : view.claims()) {
       if (c.state() == ClaimState.Draining && c.nodeName() != null) {
         draining.add(c.nodeName());
@@ -140,7 +143,7 @@ final class ConsolidationValidation {
         for (PendingPod pod : Consolidator.onTheirWay(c, running, view.now())) {
           waiting.put(pod, c.nodeName());
         }
-      } else if (c.state().live() && !receiving.contains(c.id())) {
+      } else if (c.state().live() && !receiving.contains(c.id()) && !mirroredInstances.contains(c.instanceId())) {
         // settled, the pods reserved on a node still coming run there: they count in their spreads, and what they
         // leave of its room is room. Left out, a zone spread whose evicted pods are on their way to other zones
         // looked skewed, and a replace waiting for them drained instead (generated seed 148: 13 pods relaunched)
@@ -342,8 +345,8 @@ final class ConsolidationValidation {
 
   /**
    * A claim not joined yet (a replacement, or a launch whose pods are on their way), as the node it will be: its name
-   * in the binder. Its launch not settled (no type yet), it is left out (null), and the pods waiting for it count on
-   * no room.
+   * in the binder. Where its type or zone is not known (its launch has not settled), it is left out (null): the pods
+   * waiting for it queue without its room or, in the view of the cluster once settled, are left out.
    */
   private String addOnItsWay(Claim c) {
     InstanceType type = c.instanceType() == null || c.zone() == null ? null : view.catalog().type(c.instanceType());

@@ -226,6 +226,38 @@ class ConsolidationValidationTest {
         .as("now, web-4 is pending and takes that node's room first").isNotEmpty();
   }
 
+  /**
+   * A claim whose Registered event came late or was lost names no node, while the mirror already shows its
+   * instance's: that node is counted once, as the node it is, not again as one still coming. Counted twice, its room
+   * took both of api-1 and api-2, and a held replace would have waited for room that is not there.
+   */
+  @Test
+  void aNodeTheMirrorShowsIsNotCountedAgainAsOneStillComing() {
+    Claim candidate = cluster.node("a-1", "m7i.large", List.of(running(pod("api-1", 1200, 1024)),
+        running(pod("api-2", 1200, 1024))));
+    PendingPod reserved = pod("web-1", 100, 128);
+    Claim claim = ((dev.flotilla.claims.ClaimStore.Created) cluster.store.create(Claim.launching("claim-late",
+        "default", List.of("m7i.large"), List.of("us-east-1a"), dev.flotilla.model.CapacityType.ON_DEMAND,
+        List.of(reserved.name()), reserved.requests(), 0.1, cluster.clock.instant()))).claim();
+    var launched = (dev.flotilla.cloud.LaunchResult.Launched) cluster.cloud.launch(List.of(
+        new dev.flotilla.cloud.LaunchRequest(claim.id(), "default", List.of("m7i.large"), List.of("us-east-1a"),
+            dev.flotilla.model.CapacityType.ON_DEMAND))).getFirst();
+    claim = cluster.store.transition(claim, claim.launched(launched.instanceId(), launched.instanceType(),
+        launched.zone(), launched.capacityType(), launched.pricePerHour(), cluster.clock.instant()));
+    claim = cluster.store.transition(claim, claim.withKinds(dev.flotilla.claims.PodKind.of(List.of(reserved))));
+    // the node has joined and the forwarder mirrors it, but the claim never heard: no node name
+    cluster.mirror("late-1", claim, List.of(), false);
+    assertThat(cluster.store.claim(claim.id()).orElseThrow().nodeName()).isNull();
+
+    Consolidator.View view = view();
+    NodeState state = view.nodes().stream().filter(n -> n.node().equals("a-1")).findFirst().orElseThrow();
+    List<ConsolidationPlan.Candidate> removed = List.of(new ConsolidationPlan.Candidate(state,
+        cluster.store.claim(candidate.id()).orElseThrow()));
+
+    assertThat(new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool()), java.util.Set.of(), false)
+        .stranded(removed, List.of())).as("one m7i.large takes one of them").hasSize(1);
+  }
+
   private List<String> stranded(Claim candidate) {
     return stranded(candidate, java.util.Set.of());
   }
