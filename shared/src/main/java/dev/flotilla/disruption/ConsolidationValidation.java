@@ -118,10 +118,12 @@ final class ConsolidationValidation {
     }
     asItIs = receiving.isEmpty() ? null : new ConsolidationValidation(view, pools, opening, settling, false);
     Set<String> mirrored = new HashSet<>();
-    view.nodes().forEach(n -> mirrored.add(n.node()));
     // a claim whose Registered came late or was lost names no node while the mirror shows its instance's
     Set<String> mirroredInstances = new HashSet<>();
-    view.nodes().forEach(n -> mirroredInstances.add(n.instanceId()));
+    view.nodes().forEach(n -> {
+      mirrored.add(n.node());
+      mirroredInstances.add(n.instanceId());
+    });
     for (Claim c : view.claims()) {
       if (c.state() == ClaimState.Draining && c.nodeName() != null) {
         draining.add(c.nodeName());

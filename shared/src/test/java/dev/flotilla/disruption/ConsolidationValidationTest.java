@@ -215,9 +215,7 @@ class ConsolidationValidationTest {
     assertThat(launched).singleElement().satisfies(c -> assertThat(c.zone()).isEqualTo("us-east-1c"));
 
     Consolidator.View view = view();
-    NodeState state = view.nodes().stream().filter(n -> n.node().equals("a-1")).findFirst().orElseThrow();
-    List<ConsolidationPlan.Candidate> removed = List.of(new ConsolidationPlan.Candidate(state,
-        cluster.store.claim(candidate.id()).orElseThrow()));
+    List<ConsolidationPlan.Candidate> removed = removing(view, candidate);
     Map<String, NodePool> pools = Map.of("default", NodePool.defaultPool());
 
     assertThat(new ConsolidationValidation(view, pools, java.util.Set.of(), false).lands(removed, List.of()))
@@ -236,23 +234,15 @@ class ConsolidationValidationTest {
     Claim candidate = cluster.node("a-1", "m7i.large", List.of(running(pod("api-1", 1200, 1024)),
         running(pod("api-2", 1200, 1024))));
     PendingPod reserved = pod("web-1", 100, 128);
-    Claim claim = ((dev.flotilla.claims.ClaimStore.Created) cluster.store.create(Claim.launching("claim-late",
-        "default", List.of("m7i.large"), List.of("us-east-1a"), dev.flotilla.model.CapacityType.ON_DEMAND,
-        List.of(reserved.name()), reserved.requests(), 0.1, cluster.clock.instant()))).claim();
-    var launched = (dev.flotilla.cloud.LaunchResult.Launched) cluster.cloud.launch(List.of(
-        new dev.flotilla.cloud.LaunchRequest(claim.id(), "default", List.of("m7i.large"), List.of("us-east-1a"),
-            dev.flotilla.model.CapacityType.ON_DEMAND))).getFirst();
-    claim = cluster.store.transition(claim, claim.launched(launched.instanceId(), launched.instanceType(),
-        launched.zone(), launched.capacityType(), launched.pricePerHour(), cluster.clock.instant()));
+    Claim claim = cluster.launched("claim-late", "m7i.large", dev.flotilla.model.CapacityType.ON_DEMAND, "default",
+        "us-east-1a", List.of(running(reserved)));
     claim = cluster.store.transition(claim, claim.withKinds(dev.flotilla.claims.PodKind.of(List.of(reserved))));
     // the node has joined and the forwarder mirrors it, but the claim never heard: no node name
     cluster.mirror("late-1", claim, List.of(), false);
     assertThat(cluster.store.claim(claim.id()).orElseThrow().nodeName()).isNull();
 
     Consolidator.View view = view();
-    NodeState state = view.nodes().stream().filter(n -> n.node().equals("a-1")).findFirst().orElseThrow();
-    List<ConsolidationPlan.Candidate> removed = List.of(new ConsolidationPlan.Candidate(state,
-        cluster.store.claim(candidate.id()).orElseThrow()));
+    List<ConsolidationPlan.Candidate> removed = removing(view, candidate);
 
     assertThat(new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool()), java.util.Set.of(), false)
         .stranded(removed, List.of())).as("one m7i.large takes one of them").hasSize(1);
@@ -264,10 +254,15 @@ class ConsolidationValidationTest {
 
   private List<String> stranded(Claim candidate, java.util.Set<String> opening) {
     Consolidator.View view = view();
+    return new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool()), opening, true)
+        .stranded(removing(view, candidate), List.of());
+  }
+
+  /** The candidate's node, as the view has it, to remove. */
+  private List<ConsolidationPlan.Candidate> removing(Consolidator.View view, Claim candidate) {
     NodeState state = view.nodes().stream().filter(n -> n.node().equals(candidate.nodeName())).findFirst()
         .orElseThrow();
-    return new ConsolidationValidation(view, Map.of("default", NodePool.defaultPool()), opening, true).stranded(List.of(
-        new ConsolidationPlan.Candidate(state, cluster.store.claim(candidate.id()).orElseThrow())), List.of());
+    return List.of(new ConsolidationPlan.Candidate(state, cluster.store.claim(candidate.id()).orElseThrow()));
   }
 
   private Consolidator.View view() {

@@ -76,18 +76,23 @@ public final class RunningCluster {
   /** As {@link #node(String, String, CapacityType, String, List)}, in {@code zone}. */
   public Claim node(String node, String instanceType, CapacityType capacityType, String pool, String zone,
       List<NodeState.NodePod> pods) {
-    String id = "claim-" + node;
+    Claim launched = launched("claim-" + node, instanceType, capacityType, pool, zone, pods);
+    Claim ready = lifecycle.ready(new NodeEvent(CLUSTER, node, launched.instanceId())).orElseThrow();
+    mirror(node, ready, pods, false);
+    return ready;
+  }
+
+  /** Launches a claim {@code id} for these pods (reserving them) in the in-memory EC2; its node has not registered. */
+  public Claim launched(String id, String instanceType, CapacityType capacityType, String pool, String zone,
+      List<NodeState.NodePod> pods) {
     Resources load = pods.stream().map(p -> p.pod().requests()).reduce(Resources.NONE, Resources::plus);
     Claim claim = ((ClaimStore.Created) store.create(Claim.launching(id, pool, List.of(instanceType), List.of(zone),
         capacityType, pods.stream().map(p -> p.pod().name()).toList(), load,
         catalog.price(instanceType, zone, capacityType), clock.instant()))).claim();
     var launched = (LaunchResult.Launched) cloud.launch(List.of(new LaunchRequest(id, pool, List.of(instanceType),
         List.of(zone), capacityType))).getFirst();
-    store.transition(claim, claim.launched(launched.instanceId(), launched.instanceType(), launched.zone(),
+    return store.transition(claim, claim.launched(launched.instanceId(), launched.instanceType(), launched.zone(),
         launched.capacityType(), launched.pricePerHour(), clock.instant()));
-    Claim ready = lifecycle.ready(new NodeEvent(CLUSTER, node, launched.instanceId())).orElseThrow();
-    mirror(node, ready, pods, false);
-    return ready;
   }
 
   public Claim node(String node, String instanceType, List<NodeState.NodePod> pods) {
