@@ -507,9 +507,8 @@ public final class Simulation {
     changed();
   }
 
-  /** Counts what drift, expiry and repair started, and checks each voluntary disruption against its budgets. */
+  /** Counts what drift, expiry and repair started. */
   private void lifetime(ConsolidationService.Pass pass) {
-    Set<String> checked = new java.util.HashSet<>();
     for (ConsolidationService.Disrupted d : pass.disruptions()) {
       disrupted.merge(d.reason(), 1, Integer::sum);
       if (d.reason() != dev.flotilla.disruption.DisruptionReason.Empty
@@ -517,6 +516,13 @@ public final class Simulation {
         decision(d.reason() + " " + d.node() + ": " + d.why() + " (" + d.allowedBy() + ")"
             + (d.replacements() > 0 ? ", " + d.replacements() + " replacement(s) first" : ""));
       }
+    }
+  }
+
+  /** Checks each voluntary disruption's pool against its budgets for that reason, on the cluster as it is now. */
+  private void overBudget(List<ConsolidationService.Disrupted> disruptions) {
+    Set<String> checked = new java.util.HashSet<>();
+    for (ConsolidationService.Disrupted d : disruptions) {
       if (d.reason().budgeted() && checked.add(d.nodePool() + "/" + d.reason())) {
         overBudget(d.nodePool(), d.reason());
       }
@@ -1061,20 +1067,27 @@ public final class Simulation {
     cluster.nodes.values().forEach(this::mirror);
     ConsolidationService.Begun begun = autoscaler.disrupt(eventId);
     if (!begun.waiting()) {
-      consolidated(begun.pass());
+      consolidated(begun.pass(), List.of());
       return;
     }
+    // what the first half started is checked against the budgets as they were when it started: a node that fails
+    // during the wait counts against what comes after, not against what was already under way
+    List<ConsolidationService.Disrupted> started = begun.pass() != null ? begun.pass().disruptions()
+        : begun.disrupted();
+    overBudget(started);
     // the function waits, and the cluster goes on meanwhile: the command is checked again on what is there then
     at(elapsed().plus(ConsolidationService.VALIDATION_DELAY), () -> {
       cluster.nodes.values().forEach(this::mirror);
       deliveries.deliverSecondHalf("consolidation", eventId + "/check",
-          () -> consolidated(autoscaler.finishDisruption(begun)), () -> consolidationPass(eventId));
+          () -> consolidated(autoscaler.finishDisruption(begun), started), () -> consolidationPass(eventId));
       processCommands();
     });
   }
 
-  private void consolidated(ConsolidationService.Pass pass) {
+  /** @param checked the pass's disruptions already checked against the budgets, when its first half returned */
+  private void consolidated(ConsolidationService.Pass pass, List<ConsolidationService.Disrupted> checked) {
     lifetime(pass);
+    overBudget(pass.disruptions().stream().filter(d -> !checked.contains(d)).toList());
     if (!pass.drained().isEmpty()) {
       decision("consolidation: replacement ready, draining " + pass.drained());
     }

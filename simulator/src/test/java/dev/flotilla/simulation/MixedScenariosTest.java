@@ -15,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Scenarios nobody wrote ({@link GeneratedScenario}), 24 seeds: every shipped workloads file, every kind of event,
+ * Scenarios nobody wrote ({@link GeneratedScenario}), 24 seeds and one kept for what it found: every shipped workloads file, every kind of event,
  * both scoring profiles and scale-down rules, and on a third of the seeds every kind of fault. The run's own
  * invariants are checked as it goes and none may break; nothing is launched twice, no disruption budget is exceeded;
  * and once the run has been calm for 15 minutes, every pod still pending is one the provisioner says it cannot place
@@ -30,7 +30,9 @@ class MixedScenariosTest {
   private static final Set<String> EVENTS_RUN = new TreeSet<>();
 
   static IntStream seeds() {
-    return IntStream.rangeClosed(1, 24);
+    // 214: three nodes turn Ready=Unknown between a pass's first half, which started a drift within its budget, and
+    // its second half 15 s later; counted then, the drift was over its budget
+    return IntStream.concat(IntStream.rangeClosed(1, 24), IntStream.of(214));
   }
 
   @ParameterizedTest(name = "seed {0}")
