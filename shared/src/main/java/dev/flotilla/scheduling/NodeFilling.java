@@ -136,6 +136,46 @@ final class NodeFilling implements PodStreams.Fill {
   }
 
   /**
+   * As {@link #fill}, but once the anchor is placed the node takes a pod of each other capped kind that fits
+   * ({@link CappedNodes}), before the pods that match its room best: pods that each need a node share the nodes the
+   * most numerous of them need anyway.
+   */
+  void fillWithCapped(OpenNode node, PodClass.Item anchor, CappedNodes capped, List<int[]> picks) {
+    int n = bulk(node, anchor);
+    if (n <= 0) {
+      return;
+    }
+    take(node, anchor, n, picks);
+    int capacityBit = 1 << node.shape.capacityType.ordinal();
+    for (int g = 0; g < capped.groupCount(); g++) {
+      int scanned = 0;
+      for (PodClass.Item item : capped.from(g)) {
+        if (item == anchor || item.available(epoch) == 0) {
+          continue;
+        }
+        if (++scanned > CappedNodes.COMPANIONS_SCANNED) {
+          break;
+        }
+        if ((item.capacityTypeMask & capacityBit) == 0 || !groupShapes.get(item.group).get(node.shape.index)) {
+          continue;
+        }
+        int m = bulk(node, item);
+        if (m > 0) {
+          take(node, item, m, picks);
+          break;
+        }
+      }
+    }
+    for (PodClass.Item pick = choose(node); pick != null; pick = choose(node)) {
+      int more = bulk(node, pick);
+      if (more <= 0) {
+        break;
+      }
+      take(node, pick, more, picks);
+    }
+  }
+
+  /**
    * Fills {@code node} with as many of {@code anchor}'s pods as it may take, then with the pods that follow others by
    * hostname affinity and may join it (as {@link PodStreams#choose} puts them first), then with the most valuable set
    * of pods free of per-node topology that its room holds, at the bound's prices (the best {@link PatternSearch} finds
@@ -197,7 +237,12 @@ final class NodeFilling implements PodStreams.Fill {
 
   /** Opens a node of {@code shape} with a trial's picks, taking its pods for good and counting it in the limits. */
   OpenNode commit(NodeShape shape, PodClass.Item anchor, List<PodClass.Item> items, List<int[]> picks) {
-    OpenNode node = new OpenNode(shape, anchor.zoneMask, topologyGroups);
+    return commit(shape, anchor.zoneMask, items, picks);
+  }
+
+  /** As {@link #commit(NodeShape, PodClass.Item, List, List)}, the node kept to {@code zoneMask}, as it was tried. */
+  OpenNode commit(NodeShape shape, long zoneMask, List<PodClass.Item> items, List<int[]> picks) {
+    OpenNode node = new OpenNode(shape, zoneMask, topologyGroups);
     for (int[] pick : picks) {
       PodClass.Item item = items.get(pick[0]);
       place(node, item, pick[1]);

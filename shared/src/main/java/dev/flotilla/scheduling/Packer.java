@@ -101,6 +101,7 @@ final class Packer {
     if (strategy.patternProgram) {
       packPatternProgram(items, order, nodes, strategy, kept);
     }
+    CappedNodes capped = strategy == PackingStrategy.GREEDY_CAPPED_NODES_FIRST ? new CappedNodes(order) : null;
     int next = 0;
     while (true) {
       while (next < order.length && order[next].remaining == 0) {
@@ -116,34 +117,52 @@ final class Packer {
         continue;
       }
       boolean ownFirst = ownPodsFirst(anchor);
+      boolean cappedAnchor = capped != null && CappedNodes.capped(anchor);
+      int[] candidates = cappedAnchor
+          ? CappedNodes.within(ranked(anchor), shapes, anchor.zoneMask, capped.fairShare(anchor, items))
+          : ranked(anchor);
       NodeShape best = null;
+      long bestZones = anchor.zoneMask;
       double bestEfficiency = -1;
       int tried = 0;
-      for (int s : ranked(anchor)) {
+      for (int s : candidates) {
         NodeShape shape = shapes.get(s);
         if (!filling.allows(anchor, shape) || !limits.allows(shape)) {
           continue;
         }
-        filling.beginTrial();
-        picks.clear();
-        OpenNode node = new OpenNode(shape, anchor.zoneMask, topologyGroups);
-        filling.fill(node, anchor, picks, ownFirst);
-        if (picks.isEmpty()) {
-          continue;
-        }
-        double efficiency = efficiency(anchor, ownFirst, node, items, picks);
-        if (filling.gathers(anchor) && NodeFilling.taken(anchor, items, picks) < anchor.remaining) {
-          // pods that select their own kind on the hostname all join the first one's node: a node too small for them
-          // all leaves the rest with nowhere to go
-          efficiency *= 1e-3;
-        }
-        if (efficiency > bestEfficiency) {
-          bestEfficiency = efficiency;
-          best = shape;
-          bestPicks.clear();
-          bestPicks.addAll(picks);
-        }
-        if (++tried == SHAPES_TRIED) {
+        // a capped pod's node is tried in each of its zones: kept to none, it could take no pod pinned to a zone
+        long zonesLeft = cappedAnchor ? anchor.zoneMask & shape.zoneMask : 0;
+        boolean filled = false;
+        do {
+          long zones = zonesLeft == 0 ? anchor.zoneMask : Long.lowestOneBit(zonesLeft);
+          zonesLeft &= ~zones;
+          filling.beginTrial();
+          picks.clear();
+          OpenNode node = new OpenNode(shape, zones, topologyGroups);
+          if (cappedAnchor) {
+            filling.fillWithCapped(node, anchor, capped, picks);
+          } else {
+            filling.fill(node, anchor, picks, ownFirst);
+          }
+          if (picks.isEmpty()) {
+            continue;
+          }
+          filled = true;
+          double efficiency = efficiency(anchor, ownFirst, node, items, picks);
+          if (filling.gathers(anchor) && NodeFilling.taken(anchor, items, picks) < anchor.remaining) {
+            // pods that select their own kind on the hostname all join the first one's node: a node too small for
+            // them all leaves the rest with nowhere to go
+            efficiency *= 1e-3;
+          }
+          if (efficiency > bestEfficiency) {
+            bestEfficiency = efficiency;
+            best = shape;
+            bestZones = zones;
+            bestPicks.clear();
+            bestPicks.addAll(picks);
+          }
+        } while (zonesLeft != 0);
+        if (filled && ++tried == SHAPES_TRIED) {
           break;
         }
       }
@@ -152,7 +171,7 @@ final class Packer {
         filling.leaveUnplaced(anchor);
         continue;
       }
-      nodes.add(filling.commit(best, anchor, items, bestPicks));
+      nodes.add(filling.commit(best, bestZones, items, bestPicks));
     }
     return nodes;
   }

@@ -59,6 +59,7 @@ final class PackingSelection {
         case PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY -> cappedProgramRuns;
         case PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY -> false;
         case BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH -> BoundFollowing.capsSetNodeCount(bound, items);
+        case GREEDY_CAPPED_NODES_FIRST -> CappedNodes.setNodeCount(items, bound);
         default -> !strategy.patternProgram || programRuns;
       };
       if (runs && !(strategy.fewClassesOnly && manyClasses)) {

@@ -46,7 +46,15 @@ enum PackingStrategy {
    * cheapest one they need alone. Run only where some class does ({@link BoundFollowing#capsSetNodeCount}) and up to
    * {@link #MORE_PACKINGS_CLASSES} classes (each trial node's fill weighs every class left), beside the others.
    */
-  BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH(true, false, true, GREEDY_BY_WORTH.anchorOrder);
+  BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH(true, false, true, GREEDY_BY_WORTH.anchorOrder),
+  /**
+   * Greedy, pods capped per node first where they need many of the nodes the bound buys ({@link CappedNodes}): each
+   * of their nodes is tried in each of its zones, takes a pod of each other capped kind, and is sized near its fair
+   * share of the pods free of per-node topology. Needs no per-class bound, so it runs at any number of classes.
+   */
+  GREEDY_CAPPED_NODES_FIRST(false, false, false, Comparator.comparingInt((PodClass.Item i) ->
+          CappedNodes.capped(i) ? 0 : 1)
+      .thenComparingDouble(i -> -i.value).thenComparingInt(i -> i.index));
 
   /** Above this many pod classes the strategies for few classes ({@link #fewClassesOnly}) do not run. */
   static final int MORE_PACKINGS_CLASSES = 1_000;
