@@ -10,19 +10,19 @@ import java.util.TreeMap;
  * kind, a required hostname spread) that need more nodes than the bound buys. Each of those nodes is bought anyway; the
  * greedy packings reach such pods last, once larger nodes took the pods that would fill them, and open each alone on
  * a node that rounding leaves part idle (Karpenter's benchmark mix: 2,000 anti-affine pods, 1,899 nodes of two pods
- * each, 14% over the bound). Here they anchor first, each node takes a pod of each other capped kind and its fair share
- * of the rest, in one zone, so the free pods are spread over the nodes that must exist. Changes when how capped pods
- * share their nodes changes.
+ * each, 14% over the bound). Here they anchor first; each node, tried in each of its zones, takes a pod of each other
+ * capped group and its fair share of the rest, so the free pods are spread over the nodes that must exist. Changes
+ * when how capped pods share their nodes changes.
  *
  * <p>Cost: a capped pod's node is tried on each candidate shape in each of its zones, so Z times a greedy node's
  * (see {@link Packer}); its fair share is O(items) once a node.
  */
 final class CappedNodes {
-  /** A capped kind runs this packing where it needs at least this share of the nodes the bound buys. */
+  /** A capped group runs this packing where it needs at least this share of the nodes the bound buys. */
   static final double SHARE_OF_BOUND_NODES = 0.5;
   /** A node opened for a capped pod may cost up to this many times its fair share. */
   static final double FAIR_SHARE_SLACK = 1.5;
-  /** Of each other capped kind, how many pods a node looks at for one that fits beside its anchor. */
+  /** Of each other capped group, how many pods a node looks at for one that fits beside its anchor. */
   static final int COMPANIONS_SCANNED = 64;
 
   /** The capped pods by group, most valuable first; each scanned from its cursor, past pods all placed. */
@@ -45,25 +45,32 @@ final class CappedNodes {
   }
 
   /**
-   * Whether some capped kind needs at least {@link #SHARE_OF_BOUND_NODES} of the nodes the bound buys: above 1,000
+   * Whether the pods of some capped group (alike in their rules, NodePool and pinned zones), at as many to a node as
+   * their cap allows, need at least {@link #SHARE_OF_BOUND_NODES} of the nodes the bound buys: above 1,000
    * classes the bound splits resources and ignores the caps, and at or below it the pods that fill those nodes may
    * still be too few to fill them whole.
    */
   static boolean setNodeCount(List<PodClass.Item> items, FractionalBound.Result bound) {
-    Map<Integer, long[]> need = new TreeMap<>();
+    // per group and cap: the pods left; a group's pods may differ in requests, not in their rules
+    Map<Long, long[]> pods = new java.util.HashMap<>();
     for (PodClass.Item item : items) {
       if (capped(item)) {
-        need.computeIfAbsent(item.group, k -> new long[1])[0] += item.remaining;
+        long key = (long) item.group << 32 | PatternPacking.perNode(item.podClass);
+        pods.computeIfAbsent(key, k -> new long[1])[0] += item.remaining;
       }
     }
-    if (need.isEmpty()) {
+    if (pods.isEmpty()) {
       return false;
     }
     double boundNodes = 0;
     for (double n : bound.nodes()) {
       boundNodes += n;
     }
-    long most = need.values().stream().mapToLong(n -> n[0]).max().orElse(0);
+    long most = 0;
+    for (Map.Entry<Long, long[]> e : pods.entrySet()) {
+      long cap = e.getKey() & 0xffffffffL;
+      most = Math.max(most, (e.getValue()[0] + cap - 1) / cap);
+    }
     return most >= SHARE_OF_BOUND_NODES * boundNodes;
   }
 
@@ -87,14 +94,15 @@ final class CappedNodes {
   }
 
   /**
-   * Of {@code ranked} (best first), those priced within {@link #FAIR_SHARE_SLACK} of {@code fairShare}; all of them
-   * where none is.
+   * Of {@code ranked} (best first), the {@code usable} ones priced within {@link #FAIR_SHARE_SLACK} of
+   * {@code fairShare}; all of {@code ranked} where none is.
    */
-  static int[] within(int[] ranked, List<NodeShape> shapes, long zoneMask, double fairShare) {
+  static int[] within(int[] ranked, List<NodeShape> shapes, long zoneMask, double fairShare,
+      java.util.function.IntPredicate usable) {
     int[] kept = new int[ranked.length];
     int size = 0;
     for (int s : ranked) {
-      if (shapes.get(s).price(zoneMask) <= FAIR_SHARE_SLACK * fairShare) {
+      if (shapes.get(s).price(zoneMask) <= FAIR_SHARE_SLACK * fairShare && usable.test(s)) {
         kept[size++] = s;
       }
     }

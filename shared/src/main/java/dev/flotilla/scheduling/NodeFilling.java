@@ -237,12 +237,7 @@ final class NodeFilling implements PodStreams.Fill {
 
   /** Opens a node of {@code shape} with a trial's picks, taking its pods for good and counting it in the limits. */
   OpenNode commit(NodeShape shape, PodClass.Item anchor, List<PodClass.Item> items, List<int[]> picks) {
-    return commit(shape, anchor.zoneMask, items, picks);
-  }
-
-  /** As {@link #commit(NodeShape, PodClass.Item, List, List)}, the node kept to {@code zoneMask}, as it was tried. */
-  OpenNode commit(NodeShape shape, long zoneMask, List<PodClass.Item> items, List<int[]> picks) {
-    OpenNode node = new OpenNode(shape, zoneMask, topologyGroups);
+    OpenNode node = new OpenNode(shape, anchor.zoneMask, topologyGroups);
     for (int[] pick : picks) {
       PodClass.Item item = items.get(pick[0]);
       place(node, item, pick[1]);

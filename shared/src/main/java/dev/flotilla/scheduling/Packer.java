@@ -116,13 +116,13 @@ final class Packer {
         anchor.noAffineNode = true;
         continue;
       }
-      boolean ownFirst = ownPodsFirst(anchor);
       boolean cappedAnchor = capped != null && CappedNodes.capped(anchor);
+      boolean ownFirst = !cappedAnchor && ownPodsFirst(anchor);
       int[] candidates = cappedAnchor
-          ? CappedNodes.within(ranked(anchor), shapes, anchor.zoneMask, capped.fairShare(anchor, items))
+          ? CappedNodes.within(ranked(anchor), shapes, anchor.zoneMask, capped.fairShare(anchor, items),
+              s -> filling.allows(anchor, shapes.get(s)) && limits.allows(shapes.get(s)))
           : ranked(anchor);
       NodeShape best = null;
-      long bestZones = anchor.zoneMask;
       double bestEfficiency = -1;
       int tried = 0;
       for (int s : candidates) {
@@ -157,7 +157,6 @@ final class Packer {
           if (efficiency > bestEfficiency) {
             bestEfficiency = efficiency;
             best = shape;
-            bestZones = zones;
             bestPicks.clear();
             bestPicks.addAll(picks);
           }
@@ -171,7 +170,9 @@ final class Packer {
         filling.leaveUnplaced(anchor);
         continue;
       }
-      nodes.add(filling.commit(best, bestZones, items, bestPicks));
+      // in every zone its pods allow, as any node: the zone tried only chose which pods it took, and its claim keeps
+      // the zones CreateFleet may fall back on
+      nodes.add(filling.commit(best, anchor, items, bestPicks));
     }
     return nodes;
   }
