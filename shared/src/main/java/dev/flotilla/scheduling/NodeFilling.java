@@ -146,7 +146,6 @@ final class NodeFilling implements PodStreams.Fill {
       return;
     }
     take(node, anchor, n, picks);
-    int capacityBit = 1 << node.shape.capacityType.ordinal();
     for (int g = 0; g < capped.groupCount(); g++) {
       int scanned = 0;
       for (PodClass.Item item : capped.from(g)) {
@@ -156,7 +155,7 @@ final class NodeFilling implements PodStreams.Fill {
         if (++scanned > CappedNodes.COMPANIONS_SCANNED) {
           break;
         }
-        if ((item.capacityTypeMask & capacityBit) == 0 || !groupShapes.get(item.group).get(node.shape.index)) {
+        if (!sellsFor(node, item)) {
           continue;
         }
         int m = bulk(node, item);
@@ -166,13 +165,7 @@ final class NodeFilling implements PodStreams.Fill {
         }
       }
     }
-    for (PodClass.Item pick = choose(node); pick != null; pick = choose(node)) {
-      int more = bulk(node, pick);
-      if (more <= 0) {
-        break;
-      }
-      take(node, pick, more, picks);
-    }
+    takeBestMatches(node, picks);
   }
 
   /**
@@ -195,14 +188,11 @@ final class NodeFilling implements PodStreams.Fill {
       }
       take(node, pick, n, picks);
     }
-    int shapeIndex = node.shape.index;
-    int capacityBit = 1 << node.shape.capacityType.ordinal();
     List<PodClass.Item> free = new ArrayList<>();
     for (PodClass.Item item : items) {
       PodClass c = item.podClass;
       if (item != anchor && item.available(epoch) > 0 && c.countsInNoNodeGroup() && c.needs.length == 0 && !c.follower
-          && (item.capacityTypeMask & capacityBit) != 0 && groupShapes.get(item.group).get(shapeIndex)
-          && (zones(item) & node.zoneMask) != 0 && Dims.fits(c.requests, node.room)) {
+          && sellsFor(node, item) && (zones(item) & node.zoneMask) != 0 && Dims.fits(c.requests, node.room)) {
         free.add(item);
       }
     }
@@ -226,6 +216,11 @@ final class NodeFilling implements PodStreams.Fill {
         }
       }
     }
+    takeBestMatches(node, picks);
+  }
+
+  /** Fills what room the node has left with the pods that match it best, as {@link #fill} does after its anchor. */
+  private void takeBestMatches(OpenNode node, List<int[]> picks) {
     for (PodClass.Item pick = choose(node); pick != null; pick = choose(node)) {
       int more = bulk(node, pick);
       if (more <= 0) {
@@ -233,6 +228,12 @@ final class NodeFilling implements PodStreams.Fill {
       }
       take(node, pick, more, picks);
     }
+  }
+
+  /** Whether the node's shape and capacity type are among the item's (its group's shapes, its capacity types). */
+  private boolean sellsFor(OpenNode node, PodClass.Item item) {
+    return (item.capacityTypeMask & 1 << node.shape.capacityType.ordinal()) != 0
+        && groupShapes.get(item.group).get(node.shape.index);
   }
 
   /** Opens a node of {@code shape} with a trial's picks, taking its pods for good and counting it in the limits. */
