@@ -1,6 +1,5 @@
 package dev.flotilla.scheduling;
 
-import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 
@@ -27,6 +26,11 @@ import java.util.List;
  * <p>The pricing program's dual gives each shape's resource prices μ and cap prices σ; with them the caller can pull
  * π back inside the per-class dual's constraints, so the figure it reports is a true lower bound whatever the
  * rounding.
+ *
+ * <p>At hundreds of classes the master takes tens of thousands of pivots, so each is kept to the entries it changes:
+ * the duals follow each pivot by a rank-one update, pool columns are stored as the few classes they hold, a pivot
+ * updates B⁻¹ along the non-zeros of its pivot row, and B⁻¹ is rebuilt when the updates drift or after as many
+ * pivots as classes. The optimum is declared on a fresh B⁻¹ only.
  */
 final class CoveringProgram {
 
@@ -47,7 +51,20 @@ final class CoveringProgram {
   record PerNodeCap(int limit, int[] classes) {}
 
   private static final double EPS = 1e-9;
+  /**
+   * Every this many pivots the updated basis is checked for drift and rebuilt if it drifted; it is rebuilt anyway
+   * after as many pivots as classes, which clears what the updates filled B⁻¹ with at a cost of the order of as many
+   * pivots.
+   */
   private static final int REFACTOR_EVERY = 64;
+  /** How far, relative, the updated basis may stray from B·x_B = n and c_B = π·B before B⁻¹ is rebuilt. */
+  private static final double DRIFT = 1e-9;
+  /** An update that leaves less than this part of the entry it changed is cancellation, a few ulps: zero. */
+  private static final double CANCELLED = 1e-14;
+  /** No pivot on an entry smaller than this. */
+  private static final double PIVOT_MIN = 1e-9;
+  /** How far below zero the ratio test lets a basic value slip, to pivot on a larger entry. */
+  private static final double FEASIBILITY = 1e-9;
 
   private final double[][] req;
   private final double[] demand;
@@ -62,14 +79,22 @@ final class CoveringProgram {
   private final int k;
   private final int ra;
 
-  // generated columns: shape, price, dense load over classes
-  private final List<Integer> colShape = new ArrayList<>();
-  private final List<double[]> colLoad = new ArrayList<>();
-  private final List<int[]> colSupport = new ArrayList<>();
+  // Generated columns, flat so that pricing the pool each pivot walks arrays: column j is a node of shape
+  // colShape[j] at colCost[j] holding entLoad[e] pods of class entClass[e] for e in [colStart[j], colStart[j + 1]).
+  private int columns;
+  private int[] colShape = new int[256];
+  private double[] colCost = new double[256];
+  private int[] colStart = new int[257];
+  private int[] entClass = new int[1024];
+  private double[] entLoad = new double[1024];
 
   // the basis: for each row, a column index (>= 0) or a surplus column (-1 - class)
   private int[] basis;
+  /** The starting basis, feasible and diagonal: what the program returns to when a rebuild had to repair B. */
+  private int[] pure;
   private double[][] binv;
+  /** Scratch for the non-zero positions of a pivot row. */
+  private int[] nonZero;
   private double[] xb;
 
   /**
@@ -132,8 +157,9 @@ final class CoveringProgram {
     boolean optimal = false;
     double[] pi = new double[k];
     double[] d = new double[k];
+    // π is kept by each pivot's rank-one update (O(k), where c_B·B⁻¹ afresh is O(k²)) and recomputed with B⁻¹
+    duals(pi);
     while (pivots < maxPivots) {
-      duals(pi);
       // the pool first: the cheapest pivots, with no pricing program to solve
       int enter = bestPooled(pi);
       if (enter == Integer.MIN_VALUE) {
@@ -158,14 +184,18 @@ final class CoveringProgram {
             added = true;
           }
         }
-        if (!added) {
-          optimal = true;
-          break;
+        if (added) {
+          enter = bestPooled(pi);
         }
-        enter = bestPooled(pi);
         if (enter == Integer.MIN_VALUE) {
-          optimal = true;
-          break;
+          if (sinceRefactor == 0) {
+            optimal = true;
+            break;
+          }
+          // the optimum is declared on B⁻¹ and π afresh, never on updated ones
+          rebuild(pi);
+          sinceRefactor = 0;
+          continue;
         }
       }
       column(enter, d);
@@ -174,17 +204,25 @@ final class CoveringProgram {
         // cannot happen for a covering program with non-negative prices; give up rather than loop
         break;
       }
+      // π' = π + r·(row `leave` of the new B⁻¹): it still prices every other basic column at its cost, since that
+      // row is zero on them, and now prices the entering one at its own
+      double reduced = (enter >= 0 ? colCost[enter] : 0) - worth(enter, pi);
       pivot(leave, enter, d);
+      double[] row = binv[leave];
+      for (int c = 0; c < k; c++) {
+        pi[c] += reduced * row[c];
+      }
       pivots++;
-      if (++sinceRefactor >= REFACTOR_EVERY) {
-        if (!refactor()) {
-          break;
-        }
+      // B⁻¹ afresh costs as much as hundreds of pivots at hundreds of classes
+      sinceRefactor++;
+      if (sinceRefactor >= Math.max(REFACTOR_EVERY, k) || sinceRefactor % REFACTOR_EVERY == 0 && drifted(pi)) {
+        rebuild(pi);
         sinceRefactor = 0;
       }
     }
-    refactor();
-    duals(pi);
+    if (sinceRefactor > 0) {
+      rebuild(pi);
+    }
     double[][] mu = new double[price.length][];
     double[][] sigma = new double[price.length][];
     for (int t = 0; t < price.length; t++) {
@@ -200,14 +238,13 @@ final class CoveringProgram {
       if (j < 0 || lambda <= 0) {
         continue;
       }
-      int t = colShape.get(j);
+      int t = colShape[j];
       nodes[t] += lambda;
       if (pods[t] == null) {
         pods[t] = new double[k];
       }
-      double[] load = colLoad.get(j);
-      for (int c : colSupport.get(j)) {
-        pods[t][c] += lambda * load[c];
+      for (int e = colStart[j]; e < colStart[j + 1]; e++) {
+        pods[t][entClass[e]] += lambda * entLoad[e];
       }
     }
     return new Solution(optimal, pi, mu, sigma, nodes, pods, tooFewNodes(nodes));
@@ -235,9 +272,24 @@ final class CoveringProgram {
     return false;
   }
 
+  /**
+   * B⁻¹, x_B and π afresh. Where rounding had let the basis go singular, the rebuild's repair (a surplus in place of
+   * a dependent column) can leave x_B negative, which the primal simplex cannot walk back from: the program then
+   * starts again from the pure columns, every column found so far still in the pool.
+   */
+  private void rebuild(double[] pi) {
+    if (refactor()) {
+      System.arraycopy(pure, 0, basis, 0, k);
+      refactor();
+    }
+    duals(pi);
+  }
+
   /** The starting basis: for each class, the pure column of the shape that holds its pods cheapest. */
   private boolean start() {
     basis = new int[k];
+    pure = new int[k];
+    nonZero = new int[k];
     for (int c = 0; c < k; c++) {
       double best = Double.POSITIVE_INFINITY;
       int bestShape = -1;
@@ -262,8 +314,10 @@ final class CoveringProgram {
       double[] load = new double[k];
       load[c] = bestPods;
       basis[c] = addColumn(bestShape, load);
+      pure[c] = basis[c];
     }
-    return refactor();
+    refactor();
+    return true;
   }
 
   private double podsPerNode(int c, int t) {
@@ -286,24 +340,77 @@ final class CoveringProgram {
         n++;
       }
     }
-    int[] support = new int[n];
-    n = 0;
+    if (columns == colShape.length) {
+      colShape = java.util.Arrays.copyOf(colShape, 2 * columns);
+      colCost = java.util.Arrays.copyOf(colCost, 2 * columns);
+      colStart = java.util.Arrays.copyOf(colStart, 2 * columns + 1);
+    }
+    int at = colStart[columns];
+    if (at + n > entClass.length) {
+      int size = Math.max(2 * entClass.length, at + n);
+      entClass = java.util.Arrays.copyOf(entClass, size);
+      entLoad = java.util.Arrays.copyOf(entLoad, size);
+    }
     for (int c = 0; c < k; c++) {
       if (load[c] > 0) {
-        support[n++] = c;
+        entClass[at] = c;
+        entLoad[at++] = load[c];
       }
     }
-    colShape.add(t);
-    colLoad.add(load);
-    colSupport.add(support);
-    return colShape.size() - 1;
+    colShape[columns] = t;
+    colCost[columns] = price[t];
+    colStart[columns + 1] = at;
+    return columns++;
+  }
+
+  /** π·a for column {@code j} (a surplus column {@code -1 - class} is -1 on its class). */
+  private double worth(int j, double[] pi) {
+    if (j < 0) {
+      return -pi[-1 - j];
+    }
+    double worth = 0;
+    for (int e = colStart[j]; e < colStart[j + 1]; e++) {
+      worth += pi[entClass[e]] * entLoad[e];
+    }
+    return worth;
+  }
+
+  /**
+   * Whether the updated basic values no longer cover the demand exactly (B·x_B = n) or the updated π no longer prices
+   * a basic column at its cost, beyond rounding: O(non-zeros of B), where rebuilding B⁻¹ is O(k²) and more.
+   */
+  private boolean drifted(double[] pi) {
+    double[] residual = demand.clone();
+    for (int i = 0; i < k; i++) {
+      int j = basis[i];
+      if (j < 0) {
+        residual[-1 - j] += xb[i];
+      } else {
+        for (int e = colStart[j]; e < colStart[j + 1]; e++) {
+          residual[entClass[e]] -= entLoad[e] * xb[i];
+        }
+      }
+    }
+    for (int c = 0; c < k; c++) {
+      if (Math.abs(residual[c]) > DRIFT * Math.max(1, demand[c])) {
+        return true;
+      }
+    }
+    for (int i = 0; i < k; i++) {
+      int j = basis[i];
+      double cost = j >= 0 ? colCost[j] : 0;
+      if (Math.abs(cost - worth(j, pi)) > DRIFT * Math.max(1, cost)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** π = c_B·B⁻¹. */
   private void duals(double[] pi) {
     java.util.Arrays.fill(pi, 0);
     for (int i = 0; i < k; i++) {
-      double cost = basis[i] >= 0 ? price[colShape.get(basis[i])] : 0;
+      double cost = basis[i] >= 0 ? colCost[basis[i]] : 0;
       if (cost == 0) {
         continue;
       }
@@ -328,12 +435,11 @@ final class CoveringProgram {
         best = -1 - c;
       }
     }
-    for (int j = 0; j < colShape.size(); j++) {
-      double p = price[colShape.get(j)];
+    for (int j = 0; j < columns; j++) {
+      double p = colCost[j];
       double worth = 0;
-      double[] load = colLoad.get(j);
-      for (int c : colSupport.get(j)) {
-        worth += pi[c] * load[c];
+      for (int e = colStart[j]; e < colStart[j + 1]; e++) {
+        worth += pi[entClass[e]] * entLoad[e];
       }
       double reduced = (p - worth) / Math.max(p, 1e-12);
       if (reduced < most) {
@@ -353,28 +459,34 @@ final class CoveringProgram {
       }
       return;
     }
-    double[] load = colLoad.get(j);
-    int[] support = colSupport.get(j);
+    int from = colStart[j];
+    int to = colStart[j + 1];
     for (int i = 0; i < k; i++) {
       double[] row = binv[i];
       double s = 0;
-      for (int c : support) {
-        s += row[c] * load[c];
+      for (int e = from; e < to; e++) {
+        s += row[entClass[e]] * entLoad[e];
       }
       d[i] = s;
     }
   }
 
+  /**
+   * Harris's two-pass ratio test: the longest step any row allows with its value let slip by {@link #FEASIBILITY},
+   * then, of the rows that bind within that step, the one with the largest pivot, so that B stays far from singular
+   * where several rows bind together (as they do in a degenerate covering program).
+   */
   private int ratioTest(double[] d) {
-    int leave = -1;
-    double best = Double.POSITIVE_INFINITY;
+    double step = Double.POSITIVE_INFINITY;
     for (int i = 0; i < k; i++) {
-      if (d[i] > 1e-9) {
-        double ratio = Math.max(0, xb[i]) / d[i];
-        if (ratio < best - 1e-12 || (ratio <= best + 1e-12 && leave >= 0 && d[i] > d[leave])) {
-          best = ratio;
-          leave = i;
-        }
+      if (d[i] > PIVOT_MIN) {
+        step = Math.min(step, (Math.max(0, xb[i]) + FEASIBILITY) / d[i]);
+      }
+    }
+    int leave = -1;
+    for (int i = 0; i < k; i++) {
+      if (d[i] > PIVOT_MIN && Math.max(0, xb[i]) / d[i] <= step && (leave < 0 || d[i] > d[leave])) {
+        leave = i;
       }
     }
     return leave;
@@ -383,8 +495,12 @@ final class CoveringProgram {
   private void pivot(int leave, int enter, double[] d) {
     double[] prow = binv[leave];
     double inv = 1.0 / d[leave];
+    int nz = 0;
     for (int c = 0; c < k; c++) {
-      prow[c] *= inv;
+      if (prow[c] != 0) {
+        prow[c] *= inv;
+        nonZero[nz++] = c;
+      }
     }
     xb[leave] *= inv;
     for (int i = 0; i < k; i++) {
@@ -393,31 +509,40 @@ final class CoveringProgram {
       }
       double f = d[i];
       double[] row = binv[i];
-      for (int c = 0; c < k; c++) {
-        row[c] -= f * prow[c];
+      for (int n = 0; n < nz; n++) {
+        int c = nonZero[n];
+        // what cancels to rounding is zero, or B⁻¹ fills with dust that every later pivot carries
+        double was = row[c];
+        double v = was - f * prow[c];
+        row[c] = Math.abs(v) <= CANCELLED * Math.abs(was) ? 0 : v;
       }
       xb[i] -= f * xb[leave];
     }
     basis[leave] = enter;
   }
 
-  /** Recomputes B⁻¹ and the basic values from the basis by Gauss-Jordan elimination; false when B is singular. */
+  /**
+   * Recomputes B⁻¹ and the basic values from the basis by Gauss-Jordan elimination, giving any column found dependent
+   * on the others the place of a surplus; returns whether one was.
+   */
   private boolean refactor() {
+    boolean repaired = false;
     double[][] m = new double[k][2 * k];
     for (int i = 0; i < k; i++) {
       int j = basis[i];
       if (j < 0) {
         m[-1 - j][i] = -1;
       } else {
-        double[] load = colLoad.get(j);
-        for (int c : colSupport.get(j)) {
-          m[c][i] = load[c];
+        for (int e = colStart[j]; e < colStart[j + 1]; e++) {
+          m[entClass[e]][i] = entLoad[e];
         }
       }
     }
     for (int c = 0; c < k; c++) {
       m[c][k + c] = 1;
     }
+    int[] pivotRow = new int[2 * k];
+    int[] rowClass = java.util.stream.IntStream.range(0, k).toArray();
     for (int col = 0; col < k; col++) {
       int p = -1;
       double best = 1e-12;
@@ -428,15 +553,31 @@ final class CoveringProgram {
         }
       }
       if (p < 0) {
-        return false;
+        // A dependent column gives its place to the surplus of a class no pivot has taken yet, which the
+        // eliminations so far turned into -1 on that class's row and nothing else.
+        repaired = true;
+        basis[col] = -1 - rowClass[col];
+        for (int r = 0; r < k; r++) {
+          m[r][col] = 0;
+        }
+        m[col][col] = -1;
+        p = col;
       }
       double[] tmp = m[p];
       m[p] = m[col];
       m[col] = tmp;
+      int swapped = rowClass[p];
+      rowClass[p] = rowClass[col];
+      rowClass[col] = swapped;
       double[] prow = m[col];
       double inv = 1.0 / prow[col];
+      // B's columns hold a few classes each, so pivot rows are mostly zeros: eliminate along the non-zeros only
+      int nz = 0;
       for (int c = col; c < 2 * k; c++) {
-        prow[c] *= inv;
+        if (prow[c] != 0) {
+          prow[c] *= inv;
+          pivotRow[nz++] = c;
+        }
       }
       for (int r = 0; r < k; r++) {
         double f = m[r][col];
@@ -444,7 +585,8 @@ final class CoveringProgram {
           continue;
         }
         double[] row = m[r];
-        for (int c = col; c < 2 * k; c++) {
+        for (int i = 0; i < nz; i++) {
+          int c = pivotRow[i];
           row[c] -= f * prow[c];
         }
       }
@@ -462,7 +604,7 @@ final class CoveringProgram {
       }
       xb[i] = s;
     }
-    return true;
+    return repaired;
   }
 
   /**

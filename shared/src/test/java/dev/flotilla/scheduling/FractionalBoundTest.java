@@ -86,6 +86,55 @@ class FractionalBoundTest {
     assertThat(perClass).isGreaterThan(30);
   }
 
+  /**
+   * At hundreds of classes the master takes thousands of pivots, its duals kept by rank-one updates and its inverse
+   * rebuilt only every few hundred: the solution must still be an optimum, its nodes costing exactly the bound it
+   * reports, with every pod placed, every node's room kept, and, where caps bind, no more capped pods on a shape than
+   * its nodes hold at the cap.
+   */
+  @Test
+  void atHundredsOfClassesTheProgramStillReachesItsOptimum() {
+    for (long seed = 1; seed <= 4; seed++) {
+      Random random = new Random(seed);
+      boolean capped = seed % 2 == 0;
+      List<NodeShape> shapes = new ArrayList<>();
+      for (int s = 0; s < 20; s++) {
+        long cpu = 1_000L * (2 + random.nextInt(64));
+        long memory = GIB * (2 + random.nextInt(256));
+        double price = 0.02 + cpu / 1000.0 * (0.03 + 0.02 * random.nextDouble())
+            + memory / (double) GIB * (0.004 + 0.003 * random.nextDouble());
+        shapes.add(shape(s, new long[] {cpu, memory, 110}, price));
+      }
+      BitSet all = new BitSet();
+      all.set(0, shapes.size());
+      int classes = capped ? 150 : 300;
+      List<long[]> requests = new ArrayList<>();
+      long[] counts = new long[classes];
+      for (int c = 0; c < classes; c++) {
+        requests.add(new long[] {100L * (1 + random.nextInt(20)), (1L << 27) * (1 + random.nextInt(32)), 1});
+        counts[c] = 1 + random.nextInt(capped && c < 30 ? 20 : 8);
+      }
+      List<CoveringProgram.PerNodeCap> caps = capped
+          ? List.of(new CoveringProgram.PerNodeCap(1, java.util.stream.IntStream.range(0, 30).toArray()))
+          : List.of();
+
+      FractionalBound.Result result = FractionalBound.solve(shapes, List.of(all), requests, new int[classes], counts,
+          caps, 3);
+
+      assertThat(result.podValues()).as("seed %d: the per-class program was solved", seed).isNotNull();
+      assertCovers(shapes, requests, counts, result);
+      if (capped) {
+        double[] cappedPods = new double[shapes.size()];
+        result.assignments().stream().filter(a -> a.podClass() < 30)
+            .forEach(a -> cappedPods[a.shape()] += a.pods());
+        for (NodeShape s : shapes) {
+          assertThat(cappedPods[s.index]).as("seed %d, shape %d", seed, s.index)
+              .isLessThanOrEqualTo(result.nodes()[s.index] * (1 + 1e-6) + 1e-6);
+        }
+      }
+    }
+  }
+
   @Test
   void podsCappedAtOnePerNodeAreBoundedByOneNodeEach() {
     // ten pods that repel each other: one small node each ($1) where, free, they would share large ones ($4 for 16)
