@@ -29,13 +29,14 @@ import java.util.List;
  *
  * <p>At hundreds of classes the master takes tens of thousands of pivots, so each is kept to the entries it changes:
  * the duals follow each pivot by a rank-one update, pool columns are stored as the few classes they hold, a pivot
- * updates B⁻¹ along the non-zeros of its pivot row, and B⁻¹ is rebuilt when the updates drift or after as many
- * pivots as classes. The optimum is declared on a fresh B⁻¹ only.
+ * updates B⁻¹ along the non-zeros of its pivot row, and B⁻¹ is rebuilt when the updates drift (checked every 64
+ * pivots) or after as many pivots as classes (at least 64). The optimum is declared on a fresh B⁻¹ only.
  */
 final class CoveringProgram {
 
   /**
-   * @param optimal whether no column could improve the master (else the figures are those of the last basis)
+   * @param optimal whether no column could improve the master (else the figures are those of the last basis, or of
+   *                the pure starting basis where the last rebuild found it infeasible)
    * @param classPrices π: per class, what one pod is worth at the optimum
    * @param shapePrices μ: per shape, its resource prices (by resource), from its pricing program at π
    * @param capPrices   σ: per shape, the price of each per-node cap (by cap), from the same program
@@ -53,8 +54,8 @@ final class CoveringProgram {
   private static final double EPS = 1e-9;
   /**
    * Every this many pivots the updated basis is checked for drift and rebuilt if it drifted; it is rebuilt anyway
-   * after as many pivots as classes, which clears what the updates filled B⁻¹ with at a cost of the order of as many
-   * pivots.
+   * after as many pivots as classes (at least this many), which clears what the updates filled B⁻¹ with at a cost of
+   * the order of as many pivots.
    */
   private static final int REFACTOR_EVERY = 64;
   /** How far, relative, the updated basis may stray from B·x_B = n and c_B = π·B before B⁻¹ is rebuilt. */
@@ -65,6 +66,8 @@ final class CoveringProgram {
   private static final double PIVOT_MIN = 1e-9;
   /** How far below zero the ratio test lets a basic value slip, to pivot on a larger entry. */
   private static final double FEASIBILITY = 1e-9;
+  /** A basic value this far below zero is more than the ratio test lets slip: the basis is infeasible. */
+  private static final double INFEASIBLE = 1e-6;
 
   private final double[][] req;
   private final double[] demand;
@@ -201,7 +204,7 @@ final class CoveringProgram {
       column(enter, d);
       int leave = ratioTest(d);
       if (leave < 0) {
-        // cannot happen for a covering program with non-negative prices; give up rather than loop
+        // no entry of the column is a pivot (every positive one is below PIVOT_MIN): give up rather than loop
         break;
       }
       // π' = π + r·(row `leave` of the new B⁻¹): it still prices every other basic column at its cost, since that
@@ -273,14 +276,18 @@ final class CoveringProgram {
   }
 
   /**
-   * B⁻¹, x_B and π afresh. Where rounding had let the basis go singular, the rebuild's repair (a surplus in place of
-   * a dependent column) can leave x_B negative, which the primal simplex cannot walk back from: the program then
-   * starts again from the pure columns, every column found so far still in the pool.
+   * B⁻¹, x_B and π afresh. Where x_B comes out below {@link #INFEASIBLE} (the rebuild's repair of a basis
+   * rounding had let go singular puts a surplus in place of a column that carried pods), the primal simplex cannot
+   * walk back from it: the program starts again from the pure columns, every column found so far still in the pool.
    */
   private void rebuild(double[] pi) {
-    if (refactor()) {
-      System.arraycopy(pure, 0, basis, 0, k);
-      refactor();
+    refactor();
+    for (int i = 0; i < k; i++) {
+      if (xb[i] < -INFEASIBLE) {
+        System.arraycopy(pure, 0, basis, 0, k);
+        refactor();
+        break;
+      }
     }
     duals(pi);
   }
@@ -422,8 +429,9 @@ final class CoveringProgram {
   }
 
   /**
-   * The pooled column (or surplus, as {@code -1 - class}) with the most negative reduced cost relative to its price,
-   * or {@link Integer#MIN_VALUE} when none is negative.
+   * The pooled column with the most negative reduced cost relative to its price, or a surplus ({@code -1 - class},
+   * reduced cost its class's π, taken as it is) where that is lower, or {@link Integer#MIN_VALUE} when none is
+   * negative.
    */
   private int bestPooled(double[] pi) {
     int best = Integer.MIN_VALUE;
@@ -472,17 +480,19 @@ final class CoveringProgram {
   }
 
   /**
-   * Harris's two-pass ratio test: the longest step any row allows with its value let slip by {@link #FEASIBILITY},
-   * then, of the rows that bind within that step, the one with the largest pivot, so that B stays far from singular
-   * where several rows bind together (as they do in a degenerate covering program).
+   * Harris's two-pass ratio test: the longest step any row allows with its value let slip by {@link #FEASIBILITY}
+   * below zero (no step where one already has), then, of the rows that bind within that step, the one with the
+   * largest pivot, so that the pivot is not a near-zero entry where several rows bind together (as they do in a
+   * degenerate covering program). The step taken is never negative ({@link #pivot}).
    */
   private int ratioTest(double[] d) {
     double step = Double.POSITIVE_INFINITY;
     for (int i = 0; i < k; i++) {
       if (d[i] > PIVOT_MIN) {
-        step = Math.min(step, (Math.max(0, xb[i]) + FEASIBILITY) / d[i]);
+        step = Math.min(step, (xb[i] + FEASIBILITY) / d[i]);
       }
     }
+    step = Math.max(0, step);
     int leave = -1;
     for (int i = 0; i < k; i++) {
       if (d[i] > PIVOT_MIN && Math.max(0, xb[i]) / d[i] <= step && (leave < 0 || d[i] > d[leave])) {
@@ -502,7 +512,8 @@ final class CoveringProgram {
         nonZero[nz++] = c;
       }
     }
-    xb[leave] *= inv;
+    // a value the ratio test let slip below zero leaves at zero: a step backwards would push the others further
+    xb[leave] = Math.max(0, xb[leave]) * inv;
     for (int i = 0; i < k; i++) {
       if (i == leave || d[i] == 0) {
         continue;
@@ -523,10 +534,9 @@ final class CoveringProgram {
 
   /**
    * Recomputes B⁻¹ and the basic values from the basis by Gauss-Jordan elimination, giving any column found dependent
-   * on the others the place of a surplus; returns whether one was.
+   * on the others the place of a surplus.
    */
-  private boolean refactor() {
-    boolean repaired = false;
+  private void refactor() {
     double[][] m = new double[k][2 * k];
     for (int i = 0; i < k; i++) {
       int j = basis[i];
@@ -555,7 +565,6 @@ final class CoveringProgram {
       if (p < 0) {
         // A dependent column gives its place to the surplus of a class no pivot has taken yet, which the
         // eliminations so far turned into -1 on that class's row and nothing else.
-        repaired = true;
         basis[col] = -1 - rowClass[col];
         for (int r = 0; r < k; r++) {
           m[r][col] = 0;
@@ -604,7 +613,6 @@ final class CoveringProgram {
       }
       xb[i] = s;
     }
-    return repaired;
   }
 
   /**
