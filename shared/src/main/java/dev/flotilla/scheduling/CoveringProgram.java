@@ -445,11 +445,7 @@ final class CoveringProgram {
     }
     for (int j = 0; j < columns; j++) {
       double p = colCost[j];
-      double worth = 0;
-      for (int e = colStart[j]; e < colStart[j + 1]; e++) {
-        worth += pi[entClass[e]] * entLoad[e];
-      }
-      double reduced = (p - worth) / Math.max(p, 1e-12);
+      double reduced = (p - worth(j, pi)) / Math.max(p, 1e-12);
       if (reduced < most) {
         most = reduced;
         best = j;
