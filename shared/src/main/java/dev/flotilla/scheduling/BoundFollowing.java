@@ -33,18 +33,16 @@ final class BoundFollowing {
   private final List<NodeShape> shapes;
   private final List<BitSet> groupShapes;
   private final PoolLimits limits;
-  private final int topologyGroups;
   /** Per anchor, while a shape is followed: the pods it took on a trial node, and the cheapest node for them alone. */
   private final Map<PodClass.Item, double[]> alone = new HashMap<>();
 
   BoundFollowing(NodeFilling filling, Predicate<PodClass.Item> ownPodsFirst, List<NodeShape> shapes,
-      List<BitSet> groupShapes, PoolLimits limits, int topologyGroups) {
+      List<BitSet> groupShapes, PoolLimits limits) {
     this.filling = filling;
     this.ownPodsFirst = ownPodsFirst;
     this.shapes = shapes;
     this.groupShapes = groupShapes;
     this.limits = limits;
-    this.topologyGroups = topologyGroups;
   }
 
   /**
@@ -99,9 +97,8 @@ final class BoundFollowing {
       for (PodClass.Item anchor : anchors) {
         boolean ownFirst = anchor.quota > 0 && ownPodsFirst.test(anchor);
         while (anchor.quota > 0 && anchor.remaining > 0 && filling.allows(anchor, shape) && limits.allows(shape)) {
-          filling.beginTrial();
           picks.clear();
-          OpenNode trial = new OpenNode(shape, anchor.zoneMask, topologyGroups);
+          OpenNode trial = filling.beginTrial(shape, anchor.zoneMask);
           // a node bought for a class that sets the count fills from every pod left, not only from those the bound
           // assigns this shape: once the shape's first nodes took those, the rest would open nearly empty
           boolean setsCount = anchor.boundClass >= 0 && setCount.get(anchor.boundClass);

@@ -5,7 +5,9 @@ import dev.flotilla.model.Resources;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Turns packed nodes into node claims: each node is re-chosen as the cheapest shape that holds what it got, and the
@@ -204,11 +206,16 @@ final class ClaimBuilder {
 
   /** The largest capacity of {@code chosen}'s shapes in each resource. */
   private static Resources largest(List<NodeShape> chosen) {
-    Resources largest = chosen.getFirst().capacity;
-    for (int i = 1; i < chosen.size(); i++) {
-      largest = largest.max(chosen.get(i).capacity);
+    if (chosen.size() == 1) {
+      return chosen.getFirst().capacity;
     }
-    return largest;
+    // one map for them all: a claim offers up to 60 types, and the Resources built at each step took 7% of the time
+    // of a simulated hour of 10,000 pods
+    Map<String, Long> most = new HashMap<>();
+    for (NodeShape shape : chosen) {
+      shape.capacity.amounts().forEach((name, amount) -> most.merge(name, amount, Math::max));
+    }
+    return new Resources(most);
   }
 
   /**

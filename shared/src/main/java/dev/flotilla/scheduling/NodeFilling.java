@@ -32,6 +32,8 @@ final class NodeFilling implements PodStreams.Fill {
   private long localZones;
   /** While true, only items with quota left are taken, and no more than their quota. */
   private boolean followingQuotas;
+  /** The node every trial fills (see {@link #beginTrial}). */
+  private OpenNode trial;
 
   NodeFilling(List<BitSet> groupShapes, int topologyGroups, int dims, PoolLimits limits) {
     this.groupShapes = groupShapes;
@@ -96,9 +98,19 @@ final class NodeFilling implements PodStreams.Fill {
     System.arraycopy(seeded, 0, seededBefore, 0, topologyGroups);
   }
 
-  /** Starts a new trial node: what earlier trials picked is free again. */
-  void beginTrial() {
+  /**
+   * Starts a new trial: what earlier trials picked is free again. The node returned, empty, of {@code shape} in
+   * {@code zoneMask}, is the one every trial reuses; it is only valid until the next trial, so {@link #commit} opens
+   * the node that is kept.
+   */
+  OpenNode beginTrial(NodeShape shape, long zoneMask) {
     epoch++;
+    if (trial == null) {
+      trial = new OpenNode(shape, zoneMask, topologyGroups);
+    } else {
+      trial.reset(shape, zoneMask);
+    }
+    return trial;
   }
 
   /** While on, fills take only items with quota left, and no more than their quota (the bound's assignment). */

@@ -31,7 +31,6 @@ final class Packer {
   private final List<NodeShape> shapes;
   private final List<BitSet> groupShapes;
   private FractionalBound.Result bound;
-  private final int topologyGroups;
   private final NodeFilling filling;
   private final BoundFollowing boundFollowing;
   private final ShapeRanking ranking;
@@ -52,10 +51,9 @@ final class Packer {
     this.shapes = shapes;
     this.groupShapes = groupShapes;
     this.ranking = new ShapeRanking(shapes, groupShapes, orders);
-    this.topologyGroups = topologyGroups;
     this.limits = limits;
     this.filling = new NodeFilling(groupShapes, topologyGroups, dims, limits);
-    this.boundFollowing = new BoundFollowing(filling, this::ownPodsFirst, shapes, groupShapes, limits, topologyGroups);
+    this.boundFollowing = new BoundFollowing(filling, this::ownPodsFirst, shapes, groupShapes, limits);
   }
 
   /** Sorts the items into streams and direction bins; the first step of every packing. */
@@ -136,9 +134,8 @@ final class Packer {
         do {
           long zones = zonesLeft == 0 ? anchor.zoneMask : Long.lowestOneBit(zonesLeft);
           zonesLeft &= ~zones;
-          filling.beginTrial();
           picks.clear();
-          OpenNode node = new OpenNode(shape, zones, topologyGroups);
+          OpenNode node = filling.beginTrial(shape, zones);
           if (cappedAnchor) {
             filling.fillWithCapped(node, anchor, capped, picks);
           } else {

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What each NodePool has used of its limits during one scheduling decision (what it already ran, plus the nodes
+ * What each NodePool with limits has used of them during one scheduling decision (what it already ran, plus the nodes
  * planned so far: at their planned shapes while packing, at the largest of their types once their claims offer
  * them), whether one more node of a shape stays within them, and why not. Changes when NodePool limits change.
  */
@@ -21,7 +21,8 @@ final class PoolLimits {
 
   /** Whether one more node of the shape keeps its NodePool within its limits. */
   boolean allows(NodeShape shape) {
-    return shape.pool.exceededLimit(usage.getOrDefault(shape.pool.name(), Resources.NONE), shape.capacity) == null;
+    return !shape.pool.hasLimits()
+        || shape.pool.exceededLimit(usage.getOrDefault(shape.pool.name(), Resources.NONE), shape.capacity) == null;
   }
 
   /** Counts one node of the shape in its NodePool's usage ({@code sign} 1), or takes one out (-1). */
@@ -31,6 +32,9 @@ final class PoolLimits {
 
   /** Counts {@code amount} in the NodePool's usage ({@code sign} 1), or takes it out (-1). */
   void add(NodePool pool, Resources amount, int sign) {
+    if (!pool.hasLimits()) {
+      return; // nothing to count against; packings try thousands of nodes, each adding a map of resources
+    }
     Resources used = usage.getOrDefault(pool.name(), Resources.NONE);
     usage.put(pool.name(), sign > 0 ? used.plus(amount) : used.minus(amount));
   }
