@@ -179,9 +179,10 @@ final class Packer {
    * nodes, for the pods free of per-node topology (with {@code capped}, and those capped per node on their own kind);
    * the few pods rounding leaves go to the greedy fill.
    *
-   * <p>Cost: at most {@link PatternPacking#ROUNDS} rounds, each {@link PatternPacking#CANDIDATES} searches of at most
-   * {@link PatternPacking#BUDGET} states and one simplex over the patterns kept (at most kinds + candidates rows, kinds
-   * columns); independent of the number of pods.
+   * <p>Cost: at most {@link PatternPacking#ROUNDS} rounds, each a search of at most {@link PatternPacking#BUDGET}
+   * states for each of {@link PatternPacking#CANDIDATES} shapes and each group of its zones admitting other kinds
+   * (after a simplex over those kinds for the search's start), and one simplex over the patterns kept (at most kinds +
+   * {@link PatternProgram#IDLE_KEPT} + the searches' sets rows, kinds columns); independent of the number of pods.
    */
   private void packPatternProgram(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes,
       PackingStrategy strategy, List<OpenNode> kept) {

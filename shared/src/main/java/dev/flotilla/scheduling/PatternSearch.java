@@ -78,6 +78,100 @@ final class PatternSearch {
     return this;
   }
 
+  /**
+   * As {@link #run}, but the search starts from the best set its linear relaxation gives over the kinds that may run
+   * in every zone of {@code zoneMask}: the relaxation's optimum rounded down, the room it leaves then filled with the
+   * densest kinds first. On a large node the search's budget covers only the sets that take the most of the densest
+   * kinds, lopsided ones where one resource runs out and the others idle; the relaxation balances the resources, so
+   * the search starts from a set within a few pods of the best and prunes against it. Without it, the program over a
+   * store's 2,500 shards and 10 kinds of services (the bench's store sweep, seed 2) ended 1.7% dearer.
+   */
+  PatternSearch runFromRelaxation(long zoneMask) {
+    if (zoneMask == 0) {
+      return run(zoneMask);
+    }
+    int[] admitted = new int[requests.length];
+    int n = 0;
+    for (int kind = 0; kind < requests.length; kind++) {
+      if (most[kind] > 0 && worth[kind] > 0 && (zoneMasks[kind] & zoneMask) == zoneMask
+          && Dims.copiesThatFit(requests[kind], nodeRoom) > 0) {
+        admitted[n++] = kind;
+      }
+    }
+    if (n > 0) {
+      takeRoundedRelaxation(java.util.Arrays.copyOf(admitted, n), zoneMask);
+    }
+    return run(zoneMask);
+  }
+
+  /** The relaxation's optimum over {@code kinds} rounded down and filled, kept as the best where it is worth more. */
+  private void takeRoundedRelaxation(int[] kinds, long zoneMask) {
+    int n = kinds.length;
+    int[] cap = new int[n];
+    for (int i = 0; i < n; i++) {
+      cap[i] = (int) Math.min(most[kinds[i]], Dims.copiesThatFit(requests[kinds[i]], nodeRoom));
+    }
+    // a row per resource the kinds could run out of, as shares of the node, then one per kind for its cap
+    java.util.List<double[]> rows = new java.util.ArrayList<>();
+    java.util.List<Double> limits = new java.util.ArrayList<>();
+    for (int r = 0; r < nodeRoom.length; r++) {
+      double all = 0;
+      double[] row = new double[n];
+      for (int i = 0; i < n; i++) {
+        row[i] = nodeRoom[r] > 0 ? (double) requests[kinds[i]][r] / nodeRoom[r] : 0;
+        all += row[i] * cap[i];
+      }
+      if (all > 1) {
+        rows.add(row);
+        limits.add(1.0);
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      double[] row = new double[n];
+      row[i] = 1;
+      rows.add(row);
+      limits.add((double) cap[i]);
+    }
+    double[] c = new double[n];
+    for (int i = 0; i < n; i++) {
+      c[i] = worth[kinds[i]];
+    }
+    double[] y = Simplex.maximize(rows.toArray(new double[0][]), limits.stream().mapToDouble(Double::doubleValue)
+        .toArray(), c, 50 * (n + rows.size())).y();
+    int[] taken = new int[requests.length];
+    long[] left = nodeRoom.clone();
+    for (int i = 0; i < n; i++) {
+      int kind = kinds[i];
+      // what fits checked on whole pods: the relaxation's values are exact only to its tolerance
+      taken[kind] = (int) Math.max(0, Math.min(Math.min(cap[i], Math.floor(y[i] + 1e-9)),
+          Dims.copiesThatFit(requests[kind], left)));
+      for (int r = 0; r < left.length; r++) {
+        left[r] -= requests[kind][r] * taken[kind];
+      }
+    }
+    for (int kind : order) {
+      int i = java.util.Arrays.binarySearch(kinds, kind);
+      if (i >= 0 && taken[kind] < cap[i]) {
+        long more = Math.min(cap[i] - taken[kind], Dims.copiesThatFit(requests[kind], left));
+        if (more > 0) {
+          taken[kind] += (int) more;
+          for (int r = 0; r < left.length; r++) {
+            left[r] -= requests[kind][r] * more;
+          }
+        }
+      }
+    }
+    double value = 0;
+    for (int kind = 0; kind < taken.length; kind++) {
+      value += taken[kind] * worth[kind];
+    }
+    if (value > bestValue + 1e-12) {
+      bestValue = value;
+      bestZoneMask = zoneMask; // every kind taken runs in each of its zones
+      System.arraycopy(taken, 0, best, 0, taken.length);
+    }
+  }
+
   private void search(int i, long[] room, long zoneMask, double value) {
     if (value > bestValue + 1e-12) {
       bestValue = value;

@@ -45,6 +45,76 @@ class PatternSearchTest {
     assertThat(search.bestZoneMask).isEqualTo(0b010);
   }
 
+  @Test
+  void startsFromTheRelaxationWhereTheBudgetCoversOnlyLopsidedSets() {
+    // a 48-core node with 192 GiB: one core and 1 GiB pods are the densest, a quarter core and 6 GiB ones the others.
+    // The search takes the most of the first kind first (48, all the CPU, memory idle) and within 4 states reaches
+    // only sets near it; the relaxation's optimum, 41.7 and 25.0, rounds to 41 and 25, the best set there is
+    long[] room = {48_000, 192, 110};
+    long[][] requests = {{1000, 1, 1}, {250, 6, 1}};
+    int[] most = {200, 200};
+    double[] worth = {1.0, 1.4};
+    double best = new PatternSearch(room, requests, zones(2), most, worth, 1_000_000).run(ALL_ZONES).bestValue;
+
+    PatternSearch alone = new PatternSearch(room, requests, zones(2), most, worth, 4).run(ALL_ZONES);
+    PatternSearch relaxed = new PatternSearch(room, requests, zones(2), most, worth, 4)
+        .runFromRelaxation(ALL_ZONES);
+
+    assertThat(best).isCloseTo(76.0, within(1e-9));
+    assertThat(alone.bestValue).isLessThan(best - 10);
+    assertThat(relaxed.best).containsExactly(41, 25);
+    assertThat(relaxed.bestValue).isCloseTo(best, within(1e-9));
+  }
+
+  @Property(tries = 300)
+  void theRelaxationsStartNeverLosesToTheSearchAloneAndKeepsItsZones(
+      @ForAll("kinds") @Size(min = 1, max = 5) List<Kind> kinds, @ForAll @IntRange(min = 1, max = 7) int zoneMask,
+      @ForAll("zoneMasks") @Size(5) List<Integer> kindZones, @ForAll @IntRange(min = 1, max = 200) int budget,
+      @ForAll @IntRange(min = 1000, max = 48_000) int cpu, @ForAll @IntRange(min = 1, max = 64) int memory) {
+    long[] room = {cpu, memory, 110};
+    long[][] requests = new long[kinds.size()][];
+    long[] zoneMasks = new long[kinds.size()];
+    int[] most = new int[kinds.size()];
+    double[] worth = new double[kinds.size()];
+    for (int k = 0; k < kinds.size(); k++) {
+      requests[k] = new long[] {kinds.get(k).cpu(), kinds.get(k).memory(), 1};
+      zoneMasks[k] = kindZones.get(k);
+      most[k] = kinds.get(k).most() * 10;
+      worth[k] = kinds.get(k).worth();
+    }
+    PatternSearch alone = new PatternSearch(room, requests, zoneMasks, most, worth, budget).run(zoneMask);
+    PatternSearch relaxed = new PatternSearch(room, requests, zoneMasks, most, worth, budget)
+        .runFromRelaxation(zoneMask);
+
+    assertThat(relaxed.bestValue).isGreaterThanOrEqualTo(alone.bestValue - 1e-9);
+    long[] used = new long[3];
+    double value = 0;
+    for (int k = 0; k < kinds.size(); k++) {
+      assertThat(relaxed.best[k]).isBetween(0, most[k]);
+      for (int r = 0; r < 3; r++) {
+        used[r] += requests[k][r] * relaxed.best[k];
+      }
+      value += worth[k] * relaxed.best[k];
+      if (relaxed.best[k] > 0) {
+        // the set's zones are ones every pod of it may run in, among the node's
+        assertThat(relaxed.bestZoneMask & ~zoneMasks[k]).isZero();
+      }
+    }
+    assertThat(relaxed.bestZoneMask & ~zoneMask).isZero();
+    if (value > 0) {
+      assertThat(relaxed.bestZoneMask).isNotZero();
+    }
+    for (int r = 0; r < 3; r++) {
+      assertThat(used[r]).isLessThanOrEqualTo(room[r]);
+    }
+    assertThat(relaxed.bestValue).isCloseTo(value, within(1e-9));
+  }
+
+  @Provide
+  Arbitrary<List<Integer>> zoneMasks() {
+    return Arbitraries.integers().between(1, 7).list();
+  }
+
   @Property(tries = 200)
   void findsTheOptimumOfSmallNodes(@ForAll("kinds") @Size(min = 1, max = 4) List<Kind> kinds,
       @ForAll @IntRange(min = 1000, max = 8000) int cpu, @ForAll @IntRange(min = 1, max = 16) int memory) {
