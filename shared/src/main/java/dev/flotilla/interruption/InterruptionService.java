@@ -23,7 +23,8 @@ import java.util.function.Supplier;
 /**
  * Acts on what EC2 and AWS Health announce for instances Flotilla owns (a live claim names them): the node is
  * drained, and its evicted pods are the provisioner's; a NodePool that replaces on rebalance gets a replacement
- * before its node goes. Instances without a claim are someone else's: they are reported and left alone.
+ * before its node goes. Instances without a claim are someone else's, reported and left alone, but for one that
+ * carries Flotilla's ownership tags and is going: its node is drained (see {@link #unclaimed}).
  *
  * <p>An event may be delivered more than once, or handled again after a run was cut short; every step is safe to
  * repeat. Moving the claim to Draining happens once; the drain goes out on every repeat (the forwarder's drain is
@@ -66,7 +67,7 @@ public final class InterruptionService {
     for (String instanceId : event.instanceIds()) {
       Optional<Claim> owned = provisioner.claimOf(instanceId).filter(c -> c.state().live());
       if (owned.isEmpty()) {
-        handled.add(new Handled(instanceId, null, null, "ignored", "not an instance Flotilla owns", List.of(), 0));
+        handled.add(unclaimed(event, instanceId));
         continue;
       }
       handled.add(switch (event) {
@@ -77,6 +78,38 @@ public final class InterruptionService {
       });
     }
     return new Outcome(event.eventId(), event.kind(), handled);
+  }
+
+  /**
+   * An instance no live claim records. Most are someone else's, and are left alone. One that carries Flotilla's
+   * ownership tags was launched for a claim closed before it recorded the instance: two invocations resumed the same
+   * launch, one's CreateFleet failed and closed the claim, the other's got the instance under the claim's client
+   * token and died before recording it. Its node runs pods until the garbage collector ends it, so when it is going
+   * (a spot warning, a scheduled stop, a leaving state) its node is drained as a claim's would be; a fault schedule of
+   * waves and a spot storm left such a node's pods undrained past the warning.
+   */
+  private Handled unclaimed(InterruptionEvent event, String instanceId) {
+    Instant deadline = switch (event) {
+      case InterruptionEvent.SpotInterruption s -> s.reclaimAt();
+      case InterruptionEvent.ScheduledChange h -> h.start();
+      case InterruptionEvent.StateChange c -> c.leaving() ? clock.instant().plus(STATE_CHANGE_DRAIN) : null;
+      case InterruptionEvent.RebalanceRecommendation r -> null;
+    };
+    Optional<dev.flotilla.cloud.CloudInstance> instance = deadline == null ? Optional.empty()
+        : provisioner.ownedInstance(instanceId);
+    if (instance.isEmpty()) {
+      return new Handled(instanceId, null, null, "ignored", "not an instance Flotilla owns (no live claim records it)",
+          List.of(), 0);
+    }
+    String claimId = instance.get().tags().get(dev.flotilla.model.WellKnownLabels.CLAIM);
+    Optional<String> node = store.nodeStates().values().stream().map(NodeState::parse)
+        .filter(n -> instanceId.equals(n.instanceId())).map(NodeState::node).findFirst();
+    String why = event.kind() + " of an instance Flotilla launched for " + (claimId != null ? "claim " + claimId
+        : "a group of claims") + ", closed before it was recorded";
+    node.ifPresent(n -> commands.send(List.of(Command.of(Command.Kind.Drain, n, claimId, deadline, why))));
+    return new Handled(instanceId, claimId, node.orElse(null), node.isPresent() ? "drain" : "none",
+        why + (node.isPresent() ? "; its evicted pods go to the provisioner" : "; no node registered for it"),
+        List.of(), 0);
   }
 
   private Handled spotInterruption(InterruptionEvent.SpotInterruption event, Claim claim) {

@@ -220,6 +220,11 @@ public final class Provisioner {
     return launches.claimOf(instanceId);
   }
 
+  /** The instance, where it carries Flotilla's ownership tags (checked by the cloud provider). */
+  public Optional<dev.flotilla.cloud.CloudInstance> ownedInstance(String instanceId) {
+    return cloud.ownedInstance(instanceId);
+  }
+
   /**
    * Launches room for pods that still run on nodes about to go (a rebalance recommendation's replacement), before
    * they are evicted. The new claims reserve none of these pods: evicted pods come back under new names, and the

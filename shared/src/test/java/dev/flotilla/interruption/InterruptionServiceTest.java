@@ -226,6 +226,33 @@ class InterruptionServiceTest {
   }
 
   @Test
+  void aSpotWarningDrainsTheNodeOfAnInstanceFlotillaLaunchedForAClaimClosedMeanwhile() {
+    // two invocations resumed one launch: one's CreateFleet failed and closed the claim, the other's got the instance
+    // and died before recording it. The instance carries Flotilla's tags; its node joined and runs pods
+    Claim spot = spotNode();
+    Claim closed = cluster.store.transition(spot, spot.moved(ClaimState.Terminated, cluster.clock.instant()));
+    assertThat(closed.state().live()).isFalse();
+
+    InterruptionService.Outcome outcome = service.handle(event("spot-interruption-warning.json", spot.instanceId()));
+
+    assertThat(outcome.handled()).singleElement().satisfies(h -> {
+      assertThat(h.action()).isEqualTo("drain");
+      assertThat(h.node()).isEqualTo("ip-10-0-1-5");
+      assertThat(h.claimId()).isEqualTo(spot.id());
+    });
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo("ip-10-0-1-5");
+      assertThat(c.claimId()).isEqualTo(spot.id());
+    });
+    // a rebalance recommendation for it announces nothing going: it stays the garbage collector's
+    assertThat(service.handle(event("rebalance-recommendation.json", spot.instanceId())).handled())
+        .singleElement().satisfies(h -> assertThat(h.action()).isEqualTo("ignored"));
+    assertThat(cluster.sent()).isEmpty();
+    assertThat(cluster.store.claim(spot.id()).orElseThrow().state()).isEqualTo(ClaimState.Terminated);
+  }
+
+  @Test
   void aForeignInstanceIsLeftAlone() {
     String foreign = cluster.cloud.startForeign("m5.large", "us-east-1a", java.util.Map.of("team", "data"));
     int claims = cluster.store.claims().size();
