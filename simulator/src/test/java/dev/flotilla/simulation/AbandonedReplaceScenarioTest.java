@@ -15,9 +15,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * diurnal, three in spot-interruption-storm at its own size and at 0.7 of it). And a replace by four nodes sized
  * tight landed when it was found and stranded a pod once its nodes were ready, the cluster's scheduler placing the
  * pods another way where nodes scored alike; found again every six minutes, it was abandoned four times in
- * multi-pool at 0.7 of its replicas. spot-interruption-storm runs at 1.6 of its replicas: since a storm's evicted
- * pods are planned together, at 0.7 it left consolidation nothing to replace, and since the pattern program prices by
- * zone, at 1.3 (0.8, 1.6 and 2.0 still have a replace; 0.9 to 1.5 none).
+ * multi-pool at 0.7 of its replicas. spot-interruption-storm runs at 1.6 of its replicas, a size where consolidation
+ * still replaces (a run without a replace shows nothing): since a storm's evicted pods are planned together, it
+ * replaced nothing at 0.7 for a while, and since the pattern program prices by zone, nothing from 0.9 to 1.5.
  */
 class AbandonedReplaceScenarioTest {
 
