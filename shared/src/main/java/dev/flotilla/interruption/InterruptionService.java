@@ -82,11 +82,12 @@ public final class InterruptionService {
 
   /**
    * An instance no live claim records. Most are someone else's, and are left alone. One that carries Flotilla's
-   * ownership tags was launched for a claim closed before it recorded the instance: two invocations resumed the same
-   * launch, one's CreateFleet failed and closed the claim, the other's got the instance under the claim's client
-   * token and died before recording it. Its node runs pods until the garbage collector ends it, so when it is going
-   * (a spot warning, a scheduled stop, a leaving state) its node is drained as a claim's would be; a fault schedule of
-   * waves and a spot storm left such a node's pods undrained past the warning.
+   * ownership tags was launched for a claim that is closed: two invocations resumed the same launch, one's CreateFleet
+   * failed and closed the claim, the other's got the instance under the claim's client token and died before
+   * recording it. Its node runs pods until the garbage collector ends it, so when it is going and EC2 still lists it
+   * (a spot warning, a scheduled change, a stop) its node is drained, and a reclaimed spot offering is marked
+   * unavailable, as for a claim's; a fault schedule of waves and a spot storm left such a node's pods undrained past
+   * the warning.
    */
   private Handled unclaimed(InterruptionEvent event, String instanceId) {
     Instant deadline = switch (event) {
@@ -95,17 +96,24 @@ public final class InterruptionService {
       case InterruptionEvent.StateChange c -> c.leaving() ? clock.instant().plus(STATE_CHANGE_DRAIN) : null;
       case InterruptionEvent.RebalanceRecommendation r -> null;
     };
-    Optional<dev.flotilla.cloud.CloudInstance> instance = deadline == null ? Optional.empty()
-        : provisioner.ownedInstance(instanceId);
-    if (instance.isEmpty()) {
-      return new Handled(instanceId, null, null, "ignored", "not an instance Flotilla owns (no live claim records it)",
-          List.of(), 0);
+    if (deadline == null) {
+      return new Handled(instanceId, null, null, "ignored", "no live claim records it: not an instance Flotilla owns,"
+          + " or one whose claim is closed, and nothing says it is going", List.of(), 0);
     }
-    String claimId = instance.get().tags().get(dev.flotilla.model.WellKnownLabels.CLAIM);
+    Optional<dev.flotilla.cloud.CloudInstance> instance = provisioner.ownedInstance(instanceId);
+    if (instance.isEmpty()) {
+      return new Handled(instanceId, null, null, "ignored", "not an instance Flotilla owns", List.of(), 0);
+    }
+    dev.flotilla.cloud.CloudInstance owned = instance.get();
+    if (event instanceof InterruptionEvent.SpotInterruption && owned.instanceType() != null && owned.zone() != null) {
+      store.markUnavailable(new Offering.Key(owned.instanceType(), owned.zone(), CapacityType.SPOT),
+          "spot interruption of " + instanceId, UNAVAILABLE_FOR);
+    }
+    String claimId = owned.tags().get(dev.flotilla.model.WellKnownLabels.CLAIM);
     Optional<String> node = store.nodeStates().values().stream().map(NodeState::parse)
         .filter(n -> instanceId.equals(n.instanceId())).map(NodeState::node).findFirst();
-    String why = event.kind() + " of an instance Flotilla launched for " + (claimId != null ? "claim " + claimId
-        : "a group of claims") + ", closed before it was recorded";
+    String why = event.kind() + " of an instance Flotilla launched (" + (claimId != null ? "claim " + claimId
+        : "a group of claims") + ") that no live claim records";
     node.ifPresent(n -> commands.send(List.of(Command.of(Command.Kind.Drain, n, claimId, deadline, why))));
     return new Handled(instanceId, claimId, node.orElse(null), node.isPresent() ? "drain" : "none",
         why + (node.isPresent() ? "; its evicted pods go to the provisioner" : "; no node registered for it"),

@@ -226,9 +226,42 @@ class InterruptionServiceTest {
   }
 
   @Test
-  void aSpotWarningDrainsTheNodeOfAnInstanceFlotillaLaunchedForAClaimClosedMeanwhile() {
+  void aSpotWarningDrainsTheNodeOfAnInstanceLaunchedForAClaimClosedBeforeItWasRecorded() {
     // two invocations resumed one launch: one's CreateFleet failed and closed the claim, the other's got the instance
-    // and died before recording it. The instance carries Flotilla's tags; its node joined and runs pods
+    // under the claim's client token and died before recording it. The instance carries Flotilla's tags; its node
+    // joined and runs pods
+    cluster.pools.set(0, spotPool("default", false));
+    Claim claim = ((dev.flotilla.claims.ClaimStore.Created) cluster.store.create(Claim.launching("claim-unrecorded",
+        "default", List.of("m7i.xlarge"), List.of("us-east-1a"), CapacityType.SPOT, List.of(),
+        dev.flotilla.model.Resources.NONE, 0.07, cluster.clock.instant()))).claim();
+    var launched = (dev.flotilla.cloud.LaunchResult.Launched) cluster.cloud.launch(List.of(
+        new dev.flotilla.cloud.LaunchRequest(claim.id(), "default", List.of("m7i.xlarge"), List.of("us-east-1a"),
+            CapacityType.SPOT))).getFirst();
+    cluster.store.transition(claim, claim.moved(ClaimState.Terminated, cluster.clock.instant()));
+    cluster.store.putNodeState("ip-10-0-9-9", new dev.flotilla.disruption.NodeState("ip-10-0-9-9",
+        launched.instanceId(), java.util.Map.of(dev.flotilla.model.WellKnownLabels.ZONE, "us-east-1a"), false,
+        dev.flotilla.model.Resources.NONE, List.of(), pods.stream().map(RunningCluster::running).toList()).toJson());
+
+    InterruptionService.Outcome outcome = service.handle(event("spot-interruption-warning.json",
+        launched.instanceId()));
+
+    assertThat(outcome.handled()).singleElement().satisfies(h -> {
+      assertThat(h.action()).isEqualTo("drain");
+      assertThat(h.node()).isEqualTo("ip-10-0-9-9");
+    });
+    assertThat(cluster.sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Drain);
+      assertThat(c.node()).isEqualTo("ip-10-0-9-9");
+      assertThat(c.claimId()).isEqualTo(claim.id());
+    });
+    assertThat(cluster.store.unavailable()).containsExactly(
+        new Offering.Key(launched.instanceType(), launched.zone(), CapacityType.SPOT));
+    assertThat(cluster.store.claim(claim.id()).orElseThrow().state()).isEqualTo(ClaimState.Terminated);
+  }
+
+  @Test
+  void aSpotWarningDrainsTheNodeOfAnInstanceFlotillaLaunchedForAClaimClosedMeanwhile() {
+    // a claim that recorded its instance and was closed while its node still runs pods: no live claim records it
     Claim spot = spotNode();
     Claim closed = cluster.store.transition(spot, spot.moved(ClaimState.Terminated, cluster.clock.instant()));
     assertThat(closed.state().live()).isFalse();
