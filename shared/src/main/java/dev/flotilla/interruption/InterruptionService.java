@@ -105,13 +105,11 @@ public final class InterruptionService {
       return new Handled(instanceId, null, null, "ignored", "not an instance Flotilla owns", List.of(), 0);
     }
     dev.flotilla.cloud.CloudInstance owned = instance.get();
-    if (event instanceof InterruptionEvent.SpotInterruption && owned.instanceType() != null && owned.zone() != null) {
-      store.markUnavailable(new Offering.Key(owned.instanceType(), owned.zone(), CapacityType.SPOT),
-          "spot interruption of " + instanceId, UNAVAILABLE_FOR);
+    if (event instanceof InterruptionEvent.SpotInterruption) {
+      markReclaimed(owned.instanceType(), owned.zone(), instanceId);
     }
     String claimId = owned.tags().get(dev.flotilla.model.WellKnownLabels.CLAIM);
-    Optional<String> node = store.nodeStates().values().stream().map(NodeState::parse)
-        .filter(n -> instanceId.equals(n.instanceId())).map(NodeState::node).findFirst();
+    Optional<String> node = stateOf(store.nodeStates(), instanceId).map(NodeState::node);
     String why = event.kind() + " of an instance Flotilla launched (" + (claimId != null ? "claim " + claimId
         : "a group of claims") + ") that no live claim records";
     node.ifPresent(n -> commands.send(List.of(Command.of(Command.Kind.Drain, n, claimId, deadline, why))));
@@ -121,11 +119,18 @@ public final class InterruptionService {
   }
 
   private Handled spotInterruption(InterruptionEvent.SpotInterruption event, Claim claim) {
-    if (claim.capacityType() == CapacityType.SPOT && claim.instanceType() != null && claim.zone() != null) {
-      store.markUnavailable(new Offering.Key(claim.instanceType(), claim.zone(), CapacityType.SPOT),
-          "spot interruption of " + claim.instanceId(), UNAVAILABLE_FOR);
+    if (claim.capacityType() == CapacityType.SPOT) {
+      markReclaimed(claim.instanceType(), claim.zone(), claim.instanceId());
     }
     return drain(claim, event.reclaimAt(), "spot interruption warning");
+  }
+
+  /** The reclaimed spot offering is not tried again for {@link #UNAVAILABLE_FOR}, where its type and zone are known. */
+  private void markReclaimed(String instanceType, String zone, String instanceId) {
+    if (instanceType != null && zone != null) {
+      store.markUnavailable(new Offering.Key(instanceType, zone, CapacityType.SPOT), "spot interruption of "
+          + instanceId, UNAVAILABLE_FOR);
+    }
   }
 
   private Handled scheduledChange(InterruptionEvent.ScheduledChange event, Claim claim) {
@@ -230,8 +235,12 @@ public final class InterruptionService {
     if (claim.nodeName() != null && docs.containsKey(claim.nodeName())) {
       return Optional.of(NodeState.parse(docs.get(claim.nodeName())));
     }
-    return docs.values().stream().map(NodeState::parse)
-        .filter(s -> claim.instanceId() != null && claim.instanceId().equals(s.instanceId())).findFirst();
+    return claim.instanceId() == null ? Optional.empty() : stateOf(docs, claim.instanceId());
+  }
+
+  /** The mirror's node of the instance, if one registered. */
+  private static Optional<NodeState> stateOf(Map<String, String> docs, String instanceId) {
+    return docs.values().stream().map(NodeState::parse).filter(s -> instanceId.equals(s.instanceId())).findFirst();
   }
 
   private static Handled handled(Claim claim, String action, String reason, Provisioner.Decision replacement) {

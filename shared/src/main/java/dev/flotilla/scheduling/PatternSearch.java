@@ -141,24 +141,13 @@ final class PatternSearch {
     int[] taken = new int[requests.length];
     long[] left = nodeRoom.clone();
     for (int i = 0; i < n; i++) {
-      int kind = kinds[i];
       // what fits checked on whole pods: the relaxation's values are exact only to its tolerance
-      taken[kind] = (int) Math.max(0, Math.min(Math.min(cap[i], Math.floor(y[i] + 1e-9)),
-          Dims.copiesThatFit(requests[kind], left)));
-      for (int r = 0; r < left.length; r++) {
-        left[r] -= requests[kind][r] * taken[kind];
-      }
+      take(kinds[i], (long) Math.max(0, Math.min(cap[i], Math.floor(y[i] + 1e-9))), taken, left);
     }
     for (int kind : order) {
       int i = java.util.Arrays.binarySearch(kinds, kind);
-      if (i >= 0 && taken[kind] < cap[i]) {
-        long more = Math.min(cap[i] - taken[kind], Dims.copiesThatFit(requests[kind], left));
-        if (more > 0) {
-          taken[kind] += (int) more;
-          for (int r = 0; r < left.length; r++) {
-            left[r] -= requests[kind][r] * more;
-          }
-        }
+      if (i >= 0) {
+        take(kind, cap[i] - taken[kind], taken, left);
       }
     }
     double value = 0;
@@ -169,6 +158,17 @@ final class PatternSearch {
       bestValue = value;
       bestZoneMask = zoneMask; // every kind taken runs in each of its zones
       System.arraycopy(taken, 0, best, 0, taken.length);
+    }
+  }
+
+  /** Adds up to {@code wanted} pods of the kind to {@code taken}, as many as {@code left} holds, and takes their room. */
+  private void take(int kind, long wanted, int[] taken, long[] left) {
+    long n = Math.min(wanted, Dims.copiesThatFit(requests[kind], left));
+    if (n > 0) {
+      taken[kind] += (int) n;
+      for (int r = 0; r < left.length; r++) {
+        left[r] -= requests[kind][r] * n;
+      }
     }
   }
 

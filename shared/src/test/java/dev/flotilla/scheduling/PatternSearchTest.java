@@ -87,27 +87,35 @@ class PatternSearchTest {
         .runFromRelaxation(zoneMask);
 
     assertThat(relaxed.bestValue).isGreaterThanOrEqualTo(alone.bestValue - 1e-9);
-    long[] used = new long[3];
-    double value = 0;
+    assertFitsAndIsWorthWhatItSays(relaxed, room, requests, most, worth);
     for (int k = 0; k < kinds.size(); k++) {
-      assertThat(relaxed.best[k]).isBetween(0, most[k]);
-      for (int r = 0; r < 3; r++) {
-        used[r] += requests[k][r] * relaxed.best[k];
-      }
-      value += worth[k] * relaxed.best[k];
       if (relaxed.best[k] > 0) {
         // the set's zones are ones every pod of it may run in, among the node's
         assertThat(relaxed.bestZoneMask & ~zoneMasks[k]).isZero();
       }
     }
     assertThat(relaxed.bestZoneMask & ~zoneMask).isZero();
-    if (value > 0) {
+    if (relaxed.bestValue > 0) {
       assertThat(relaxed.bestZoneMask).isNotZero();
     }
-    for (int r = 0; r < 3; r++) {
+  }
+
+  /** The search's best set takes no more of a kind than allowed, fits the room, and is worth its best value. */
+  private static void assertFitsAndIsWorthWhatItSays(PatternSearch search, long[] room, long[][] requests, int[] most,
+      double[] worth) {
+    long[] used = new long[room.length];
+    double value = 0;
+    for (int k = 0; k < requests.length; k++) {
+      assertThat(search.best[k]).isBetween(0, most[k]);
+      for (int r = 0; r < room.length; r++) {
+        used[r] += requests[k][r] * search.best[k];
+      }
+      value += worth[k] * search.best[k];
+    }
+    for (int r = 0; r < room.length; r++) {
       assertThat(used[r]).isLessThanOrEqualTo(room[r]);
     }
-    assertThat(relaxed.bestValue).isCloseTo(value, within(1e-9));
+    assertThat(search.bestValue).isCloseTo(value, within(1e-9));
   }
 
   @Provide
@@ -130,18 +138,7 @@ class PatternSearchTest {
     PatternSearch search = new PatternSearch(room, requests, zones(kinds.size()), most, worth, 1_000_000)
         .run(ALL_ZONES);
 
-    long[] used = new long[3];
-    double value = 0;
-    for (int k = 0; k < kinds.size(); k++) {
-      assertThat(search.best[k]).isBetween(0, most[k]);
-      for (int r = 0; r < 3; r++) {
-        used[r] += requests[k][r] * search.best[k];
-      }
-      value += worth[k] * search.best[k];
-    }
-    assertThat(used[0]).isLessThanOrEqualTo(room[0]);
-    assertThat(used[1]).isLessThanOrEqualTo(room[1]);
-    assertThat(search.bestValue).isCloseTo(value, within(1e-9));
+    assertFitsAndIsWorthWhatItSays(search, room, requests, most, worth);
     assertThat(search.bestValue).isCloseTo(bruteForce(room, requests, most, worth, 0, 0), within(1e-9));
   }
 
