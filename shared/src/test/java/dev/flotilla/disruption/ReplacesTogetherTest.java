@@ -1,0 +1,69 @@
+package dev.flotilla.disruption;
+
+import static dev.flotilla.disruption.RunningCluster.pod;
+import static dev.flotilla.disruption.RunningCluster.running;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.claims.Claim;
+import dev.flotilla.disruption.ConsolidationPlan.Action;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import dev.flotilla.scheduling.NodeClaim;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The replaces a single-node pass finds go together as far as they still pay together, each node's own split
+ * included: a node whose pods three smaller nodes run for less than one does is replaced by three, and two such nodes by
+ * up to six in one command, not one node a pass.
+ */
+class ReplacesTogetherTest {
+
+  private static final Set<Action> SINGLE = EnumSet.of(Action.DELETE, Action.REPLACE);
+
+  private final RunningCluster cluster = new RunningCluster();
+
+  @Test
+  void nodesEachSplitInTwoAreReplacedInOneCommand() {
+    cluster.consolidateAtOnce(5);
+    NodePool base = cluster.pools.getFirst();
+    cluster.pools.set(0, new NodePool(base.name(), List.of(
+        Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"),
+        Requirement.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m", "r"),
+        Requirement.in(WellKnownLabels.INSTANCE_SIZE, "large", "xlarge", "2xlarge")),
+        base.labels(), base.taints(), base.startupTaints(), base.limits(), base.weight(), base.disruption(),
+        base.lifetime(), base.replicas()));
+    // nodes the pool no longer launches (it now takes up to 2xlarge), each running three 40 GiB pods: one r6g.2xlarge
+    // each; neither node has room for the other's
+    List<Claim> oversized = new ArrayList<>();
+    for (int n = 0; n < 2; n++) {
+      List<NodeState.NodePod> pods = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        pods.add(running(pod("cache-" + n + "-" + i, 1000, 40 * 1024)));
+      }
+      oversized.add(cluster.node("oversized-" + n, "m6g.12xlarge", pods));
+    }
+
+    ConsolidationPlan plan = new Consolidator().plan(view(), SINGLE);
+
+    assertThat(plan.action()).isEqualTo(Action.REPLACE);
+    assertThat(plan.claimIds()).containsExactlyInAnyOrderElementsOf(oversized.stream().map(Claim::id).toList());
+    assertThat(plan.reason()).startsWith("2 nodes, each replaceable by a cheaper one, replaced together");
+    assertThat(plan.replacements()).as("more nodes than it removes, no more than the two replaces alone launch")
+        .hasSizeBetween(3, 6);
+    double removed = oversized.stream().mapToDouble(Claim::pricePerHour).sum();
+    assertThat(plan.replacementPricePerHour()).isLessThan(removed - Consolidator.minSaving(removed));
+    assertThat(plan.replacements().stream().mapToInt(r -> r.pods().size()).sum()).isEqualTo(6);
+    assertThat(new ConsolidationValidation(view(), view().poolsByName()).lands(plan.nodes(), plan.replacements()))
+        .as("the cluster's scheduler lands every pod on the replacements").isTrue();
+  }
+
+  private Consolidator.View view() {
+    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
+        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
+  }
+}
