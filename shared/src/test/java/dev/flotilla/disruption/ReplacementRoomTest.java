@@ -77,6 +77,50 @@ class ReplacementRoomTest {
         .containsExactly(shard(SHARDS).name());
   }
 
+  /**
+   * Two such nodes, each replaceable so on its own, go in one command: checked together, the tight plan of their pods
+   * strands a shard as the single node's did, and is planned again with room for it as the single node's is.
+   */
+  @Test
+  void twoSuchNodesGoTogetherWithTheRoomEachNeedsAlone() {
+    cluster.pools.clear();
+    cluster.pools.add(new NodePool("fleet", List.of(
+        new Requirement(WellKnownLabels.CAPACITY_TYPE, Operator.In, List.of("on-demand", "spot")),
+        new Requirement(WellKnownLabels.INSTANCE_CATEGORY, Operator.In, List.of("c", "m", "r"))),
+        Map.of(), List.of(), List.of(), Resources.NONE, 0, new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, java.time.Duration.ZERO,
+            List.of(new NodePool.Budget(10, false, List.of())), false)));
+    for (int i = 0; i < SHARDS; i++) {
+      List<NodeState.NodePod> pods = new ArrayList<>(List.of(running(exporter(i)), running(shard(i))));
+      if (i % 2 == 0) {
+        pods.add(running(web(2 * WEB + i)));
+      }
+      cluster.node("shard-node-" + i, "m6g.large", CapacityType.SPOT, "fleet", pods);
+    }
+    List<Claim> big = new ArrayList<>();
+    for (int b = 0; b < 2; b++) {
+      // 50 web pods each: the two nodes' together still fit beside the shards
+      List<NodeState.NodePod> pods = new ArrayList<>(List.of(running(exporter(SHARDS + b))));
+      for (int i = 0; i < 50; i++) {
+        pods.add(running(web(b * WEB + i)));
+      }
+      pods.add(running(shard(SHARDS + b)));
+      big.add(cluster.node("big-" + b, "c6g.12xlarge", CapacityType.SPOT, "fleet", pods));
+    }
+
+    Consolidator.View view = view();
+    ConsolidationPlan plan = new Consolidator().plan(view, EnumSet.of(Action.DELETE, Action.REPLACE));
+
+    assertThat(plan.action()).isEqualTo(Action.REPLACE);
+    assertThat(plan.reason()).startsWith("2 nodes, each replaceable by a cheaper one, replaced together");
+    assertThat(plan.nodes()).extracting(c -> c.claim().id())
+        .containsExactlyInAnyOrderElementsOf(big.stream().map(Claim::id).toList());
+    assertThat(plan.replacements()).hasSize(2).allSatisfy(r ->
+        assertThat(r.allocatable().get(Resources.CPU)).isGreaterThan(2 * shard(0).requests().get(Resources.CPU)));
+    assertThat(new ConsolidationValidation(view, view.poolsByName()).lands(plan.nodes(), plan.replacements()))
+        .as("kube-scheduler's rules land every pod it moves").isTrue();
+  }
+
   private static PendingPod web(int i) {
     return PendingPod.builder("default/web-" + i).ownerKind("ReplicaSet").labels(Map.of("app", "web"))
         .requests(Resources.of(500, 1024 * NodeCapacity.MIB)).build();
