@@ -45,9 +45,11 @@ import java.util.Set;
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others that have room for one
  * of them (and, where the cluster's scheduler would strand some, up to four more: with room for copies of those,
  * and as one node), at most {@link #SINGLE_TRIES} a pass (a node alike one already refused costs none), the next pass
- * going on with the nodes not tried yet; the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then
- * its prefixes by binary search, stepping down further where a size needed many new nodes (a size whose shards alone
- * need enough for that is refused without a scheduling, see {@link NewNodeFloor}); where replaces wait for their
+ * going on with the nodes not tried yet; the replaces a pass finds are joined one at a time, each join one
+ * scheduling of their pods together (and up to three more with room for pods the cluster's scheduler would strand);
+ * the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its prefixes by binary search,
+ * stepping down further where a size needed many new nodes (a size whose shards alone need enough for that is
+ * refused without a scheduling, see {@link NewNodeFloor}); where replaces wait for their
  * replacements, one more scheduling a pass settles their nodes' pods ({@link Settled}). A pass over the same nodes,
  * claims and pools as the last one gives the last plan without scheduling again once every node has had its try
  * (the common case in a settled cluster, and the re-check before acting).
@@ -624,6 +626,8 @@ public final class Consolidator {
     List<ConsolidationPlan> bySaving = replaces.stream()
         .sorted(Comparator.comparingDouble(ConsolidationPlan::savingPerHour).reversed()).toList();
     ConsolidationPlan best = bySaving.getFirst();
+    // the new nodes the replaces taken so far would launch one by one
+    int alone = best.replacements().size();
     Map<String, Integer> room = new HashMap<>(budget);
     room.merge(best.nodes().getFirst().claim().nodePool(), -1, Integer::sum);
     for (ConsolidationPlan next : bySaving.subList(1, bySaving.size())) {
@@ -635,10 +639,13 @@ public final class Consolidator {
       nodes.add(c);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
       double saved = best.savingPerHour();
-      // no more nodes than the replaces would launch one by one, and saving more than the replaces so far
-      int most = best.replacements().size() + next.replacements().size();
+      int most = alone + next.replacements().size();
+      int before = best.replacements().size();
+      // no more nodes than the replaces would launch one by one, and saving more than the replaces so far: where the
+      // node adds more than one new node it is split, and must save what a split of it alone must
       java.util.function.Predicate<Plan> pays = p -> p.nodeClaims().size() <= most
-          && removed - p.totalPricePerHour() >= saved + minSaving(c.price());
+          && removed - p.totalPricePerHour() >= saved + (p.nodeClaims().size() - before > 1
+              ? Math.max(minSaving(c.price()), SPLIT_SAVING * c.price()) : minSaving(c.price()));
       Plan plan = simulate(nodes, owned, view, true, Integer.MAX_VALUE, pays);
       if (plan == null) {
         refused("single, together", nodes, refusal);
@@ -648,6 +655,7 @@ public final class Consolidator {
         continue;
       }
       room.merge(c.claim().nodePool(), -1, Integer::sum);
+      alone = most;
       best = new ConsolidationPlan(Action.REPLACE, List.copyOf(nodes), plan.nodeClaims(), plan.inFlightPlacements(),
           removed, plan.totalPricePerHour(), nodes.size() + " nodes, each replaceable by a cheaper one, replaced"
               + " together by " + plan.nodeClaims().size() + " (" + types(plan) + ")", skipped);

@@ -78,8 +78,9 @@ class ReplacementRoomTest {
   }
 
   /**
-   * Two such nodes, each replaceable so on its own, go in one command: checked together, the tight plan of their pods
-   * strands a shard as the single node's did, and is planned again with room for it as the single node's is.
+   * Two such nodes, each replaceable so on its own, go in one command: their pods planned together are planned again
+   * with room for the pods the cluster's scheduler would strand, as a single node's are (without that, only one of
+   * the two goes in the pass).
    */
   @Test
   void twoSuchNodesGoTogetherWithTheRoomEachNeedsAlone() {
