@@ -19,11 +19,10 @@ final class OpenNode {
   double value;
 
   OpenNode(NodeShape shape, long zoneMask, int groups) {
-    this.shape = shape;
-    this.room = shape.room.clone();
-    this.zoneMask = zoneMask & shape.zoneMask;
+    this.room = new long[shape.room.length];
     this.counts = new int[groups];
     this.repelled = new boolean[groups];
+    reset(shape, zoneMask);
   }
 
   /**

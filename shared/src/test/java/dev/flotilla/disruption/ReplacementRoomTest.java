@@ -37,19 +37,8 @@ class ReplacementRoomTest {
 
   @Test
   void aLargeNodeOfWebPodsAndOneShardIsReplacedByANodeThatStillHoldsTheShardOnceWebPodsLandedThere() {
-    cluster.pools.clear();
-    cluster.pools.add(new NodePool("fleet", List.of(
-        new Requirement(WellKnownLabels.CAPACITY_TYPE, Operator.In, List.of("on-demand", "spot")),
-        new Requirement(WellKnownLabels.INSTANCE_CATEGORY, Operator.In, List.of("c", "m", "r"))),
-        Map.of(), List.of(), List.of(), Resources.NONE, 0, null));
-    // half the shards have a web pod beside them already, the other half room for one
-    for (int i = 0; i < SHARDS; i++) {
-      List<NodeState.NodePod> pods = new ArrayList<>(List.of(running(exporter(i)), running(shard(i))));
-      if (i % 2 == 0) {
-        pods.add(running(web(WEB + i)));
-      }
-      cluster.node("shard-node-" + i, "m6g.large", CapacityType.SPOT, "fleet", pods);
-    }
+    fleet(null);
+    shardNodes(WEB);
     List<NodeState.NodePod> pods = new ArrayList<>(List.of(running(exporter(SHARDS))));
     for (int i = 0; i < WEB; i++) {
       pods.add(running(web(i)));
@@ -84,20 +73,9 @@ class ReplacementRoomTest {
    */
   @Test
   void twoSuchNodesGoTogetherWithTheRoomEachNeedsAlone() {
-    cluster.pools.clear();
-    cluster.pools.add(new NodePool("fleet", List.of(
-        new Requirement(WellKnownLabels.CAPACITY_TYPE, Operator.In, List.of("on-demand", "spot")),
-        new Requirement(WellKnownLabels.INSTANCE_CATEGORY, Operator.In, List.of("c", "m", "r"))),
-        Map.of(), List.of(), List.of(), Resources.NONE, 0, new NodePool.Disruption(
-            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, java.time.Duration.ZERO,
-            List.of(new NodePool.Budget(10, false, List.of())), false)));
-    for (int i = 0; i < SHARDS; i++) {
-      List<NodeState.NodePod> pods = new ArrayList<>(List.of(running(exporter(i)), running(shard(i))));
-      if (i % 2 == 0) {
-        pods.add(running(web(2 * WEB + i)));
-      }
-      cluster.node("shard-node-" + i, "m6g.large", CapacityType.SPOT, "fleet", pods);
-    }
+    fleet(new NodePool.Disruption(NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, java.time.Duration.ZERO,
+        List.of(new NodePool.Budget(10, false, List.of())), false));
+    shardNodes(2 * WEB);
     List<Claim> big = new ArrayList<>();
     for (int b = 0; b < 2; b++) {
       // 50 web pods each: the two nodes' together still fit beside the shards
@@ -120,6 +98,29 @@ class ReplacementRoomTest {
         assertThat(r.allocatable().get(Resources.CPU)).isGreaterThan(2 * shard(0).requests().get(Resources.CPU)));
     assertThat(new ConsolidationValidation(view, view.poolsByName()).lands(plan.nodes(), plan.replacements()))
         .as("kube-scheduler's rules land every pod it moves").isTrue();
+  }
+
+  /** The one NodePool: spot or on-demand, categories c, m and r; {@code disruption} null for the default. */
+  private void fleet(NodePool.Disruption disruption) {
+    cluster.pools.clear();
+    cluster.pools.add(new NodePool("fleet", List.of(
+        new Requirement(WellKnownLabels.CAPACITY_TYPE, Operator.In, List.of("on-demand", "spot")),
+        new Requirement(WellKnownLabels.INSTANCE_CATEGORY, Operator.In, List.of("c", "m", "r"))),
+        Map.of(), List.of(), List.of(), Resources.NONE, 0, disruption));
+  }
+
+  /**
+   * The shards' nodes: half have a web pod beside the shard already (named from {@code webFrom} on), the other half
+   * room for one.
+   */
+  private void shardNodes(int webFrom) {
+    for (int i = 0; i < SHARDS; i++) {
+      List<NodeState.NodePod> pods = new ArrayList<>(List.of(running(exporter(i)), running(shard(i))));
+      if (i % 2 == 0) {
+        pods.add(running(web(webFrom + i)));
+      }
+      cluster.node("shard-node-" + i, "m6g.large", CapacityType.SPOT, "fleet", pods);
+    }
   }
 
   private static PendingPod web(int i) {
