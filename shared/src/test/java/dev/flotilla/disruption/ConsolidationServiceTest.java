@@ -550,6 +550,27 @@ class ConsolidationServiceTest {
     assertThat(pass.plan().replacements()).hasSize(1);
   }
 
+  /**
+   * As above behind 40 shards, a group of 43: the whole group's plan needs 41 new nodes, a count that steps the
+   * search down to the three. Stepping by the shards' floor instead (40, known without the scheduling of the whole
+   * group, the dearest try in a large cluster) finds no group at all.
+   */
+  @Test
+  void aGroupOfFortyShardsBesideTheThreeStillLeadsTheSearchToThem() {
+    budget(50);
+    List<Claim> webs = threeWebNodes(cheapestFor(pod("sample", 2500, 2048)));
+    String shardType = cheapestFor(shard(0, 3500).pod());
+    for (int i = 0; i < 40; i++) {
+      cluster.node("shard-" + i, shardType, List.of(shard(i, 3500)));
+    }
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.plan().action()).isEqualTo(Action.MULTI_NODE);
+    assertThat(pass.plan().claimIds()).containsExactlyInAnyOrderElementsOf(webs.stream().map(Claim::id).toList());
+    assertThat(pass.plan().replacements()).hasSize(1);
+  }
+
   /** Nodes a, b and c of {@code type}, each running one web pod of 2.5 CPU and 2 GiB. */
   private List<Claim> threeWebNodes(String type) {
     return List.of(
