@@ -72,6 +72,22 @@ final class Packer {
   }
 
   /** Fills the spare room of in-flight nodes, each in turn, with the pods that match it best. */
+  /**
+   * The pattern program's optimum, where the last packing's rounding of it down left most of its pods to the greedy
+   * fill (see {@link PackingStrategy#PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY}); null elsewhere.
+   */
+  private PatternProgram.Result roundable;
+
+  /** What {@link #roundable} the last packing left, for another packer to round up; null where none. */
+  PatternProgram.Result roundable() {
+    return roundable;
+  }
+
+  /** The optimum the next packing by {@link PackingStrategy#PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY} rounds up. */
+  void roundUp(PatternProgram.Result result) {
+    roundable = result;
+  }
+
   void fillInFlight(List<OpenNode> inFlight) {
     filling.fillInFlight(inFlight);
   }
@@ -190,11 +206,15 @@ final class Packer {
         strategy == PackingStrategy.PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY,
         strategy == PackingStrategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY ? PatternPacking.SEEDED_KINDS
             : PatternPacking.KINDS);
-    if (kinds == null || kinds.isEmpty()) {
+    boolean roundUp = strategy == PackingStrategy.PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY;
+    PatternProgram.Result given = roundable;
+    roundable = null;
+    if (kinds == null || kinds.isEmpty() || roundUp && given == null) {
       return;
     }
-    PatternProgram.Result result = PatternPacking.solve(kinds, shapes, this::ranked,
+    PatternProgram.Result result = roundUp ? given : PatternPacking.solve(kinds, shapes, this::ranked,
         item -> groupShapes.get(item.group), limits, kept);
+    int programPods = PatternPacking.left(kinds);
     Integer[] byNodes = new Integer[result.patterns().size()];
     for (int i = 0; i < byNodes.length; i++) {
       byNodes[i] = i;
@@ -209,6 +229,40 @@ final class Packer {
         nodes.add(filling.commit(shape, items.get(picks.getFirst()[0]), items, picks));
       }
     }
+    // a few pods: the program buys parts of nodes, which rounded down open none, and the greedy fill is left the
+    // lot. Where rounding down left it half the program's pods or more, the packing is tried once more from the same
+    // optimum (PackingSelection), each pattern bought for the most part then rounded up with what is left of its pods
+    if (PatternPacking.left(kinds) < ROUND_UP_LEFT * programPods) {
+      return;
+    }
+    if (!roundUp) {
+      roundable = strategy == PackingStrategy.PATTERN_PROGRAM_THEN_GREEDY ? result : null;
+      return;
+    }
+    Integer[] byPart = byNodes.clone();
+    Arrays.sort(byPart, Comparator.comparingDouble((Integer i) -> -part(result.nodes()[i])).thenComparingInt(i -> i));
+    for (int p : byPart) {
+      PatternProgram.Pattern pattern = result.patterns().get(p);
+      NodeShape shape = shapes.get(pattern.shape());
+      if (part(result.nodes()[p]) >= ROUND_UP_PART && limits.allows(shape)
+          && PatternPacking.takeLeft(pattern, kinds, picks)) {
+        nodes.add(filling.commit(shape, items.get(picks.getFirst()[0]), items, picks));
+      }
+    }
+  }
+
+  /**
+   * The pattern program's optimum is packed again with its nodes rounded up where rounding them down left at least this
+   * share of its pods to the greedy fill.
+   */
+  static final double ROUND_UP_LEFT = 0.5;
+  /** A pattern's node is rounded up where the program bought at least this part of it. */
+  static final double ROUND_UP_PART = 0.5;
+
+  /** The part of a node the program bought beyond the whole ones. */
+  private static double part(double nodes) {
+    double part = nodes - Math.floor(nodes + 1e-6);
+    return part < 1e-6 ? 0 : part;
   }
 
   /**

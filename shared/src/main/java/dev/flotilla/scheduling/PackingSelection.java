@@ -57,7 +57,7 @@ final class PackingSelection {
     for (PackingStrategy strategy : PackingStrategy.values()) {
       boolean runs = switch (strategy) {
         case PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY -> cappedProgramRuns;
-        case PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY -> false;
+        case PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY, PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY -> false;
         case BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH -> BoundFollowing.capsSetNodeCount(bound, items);
         case GREEDY_CAPPED_NODES_FIRST -> CappedNodes.setNodeCount(items, bound);
         default -> !strategy.patternProgram || programRuns;
@@ -76,6 +76,16 @@ final class PackingSelection {
     for (Packing packing : packings) {
       if (kept == null || packing.betterThan(kept, choice)) {
         kept = packing;
+      }
+    }
+    // a few pods, whose program optimum rounded down left the greedy fill most of them: rounded up instead
+    for (int i = 0; i < packings.length; i++) {
+      if (packings[i].roundable != null) {
+        Packing roundedUp = packAlone(PackingStrategy.PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY, first, groupShapes,
+            topology, items, bound, start, firstOrders, List.of(), packings[i].roundable);
+        if (roundedUp.betterThan(kept, choice)) {
+          kept = roundedUp;
+        }
       }
     }
     if (anyKinds && !programRuns && choice == Scheduler.Choice.CHEAPEST && kept.left == 0
@@ -109,6 +119,13 @@ final class PackingSelection {
   private Packing packAlone(PackingStrategy strategy, Packer first, List<BitSet> groupShapes, Topology topology,
       List<PodClass.Item> items, FractionalBound.Result bound, Start start, ShapeRanking.Orders orders,
       List<OpenNode> seeds) {
+    return packAlone(strategy, first, groupShapes, topology, items, bound, start, orders, seeds, null);
+  }
+
+  /** As above, {@code roundable} the optimum a packing that rounds up is given (null for any other). */
+  private Packing packAlone(PackingStrategy strategy, Packer first, List<BitSet> groupShapes, Topology topology,
+      List<PodClass.Item> items, FractionalBound.Result bound, Start start, ShapeRanking.Orders orders,
+      List<OpenNode> seeds, PatternProgram.Result roundable) {
     List<PodClass.Item> copies = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       copies.add(items.get(i).copyAt(start.remaining[i], start.nextName[i]));
@@ -118,6 +135,7 @@ final class PackingSelection {
         orders != null ? orders : new ShapeRanking.Orders());
     packer.seedFrom(first);
     packer.prepare(copies.stream().filter(i -> i.remaining > 0).toList());
+    packer.roundUp(roundable);
     return pack(strategy, packer, copies, bound, start, own, claimBuilder.with(own), seeds);
   }
 
@@ -127,6 +145,7 @@ final class PackingSelection {
     List<Unschedulable> reports = new ArrayList<>();
     List<OpenNode> nodes = packer.pack(items, bound, strategy, seeds);
     Packing packing = new Packing(items.size());
+    packing.roundable = packer.roundable();
     packing.claims = claims.claims(nodes, reports);
     packing.nodes = nodes;
     packing.total = packing.claims.stream().mapToDouble(NodeClaim::pricePerHour).sum();
@@ -175,6 +194,8 @@ final class PackingSelection {
     final boolean[] noAffineNode;
     Map<String, Resources> usage;
     List<Unschedulable> reports;
+    /** The pattern program's optimum, where this packing rounded it down and left most of its pods (else null). */
+    PatternProgram.Result roundable;
 
     Packing(int items) {
       unplaced = new int[items];

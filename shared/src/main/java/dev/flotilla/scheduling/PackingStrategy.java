@@ -40,6 +40,14 @@ enum PackingStrategy {
    */
   PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
   /**
+   * {@link #PATTERN_PROGRAM_THEN_GREEDY}'s optimum once more, its nodes rounded up where the program bought most of one
+   * (see {@link Packer#ROUND_UP_PART}): a few pods, for which the program buys parts of nodes that rounded down open
+   * none. Run only after the others, where that packing's rounding down left half the program's pods or more to the
+   * greedy fill ({@link PackingSelection}); elsewhere rounding up made the bench's plans dearer. Same anchor order as
+   * that packing, whose kinds it rounds.
+   */
+  PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
+  /**
    * As {@link #BOUND_THEN_GREEDY_BY_WORTH}, where a class capped per node sets how many nodes of a shape the bound buys
    * (see {@link BoundFollowing#SETS_NODE_COUNT}): its pods anchor first, each of their nodes fills with the pods left
    * worth most there ({@link NodeFilling#fillByWorth}), and they open while what fills them pays for the node over the

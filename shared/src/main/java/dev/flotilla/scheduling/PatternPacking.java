@@ -208,9 +208,32 @@ final class PatternPacking {
     return patterns;
   }
 
+  /** Picks what is left of the pattern's pods, at most its count of each kind; false when none of them is left. */
+  static boolean takeLeft(PatternProgram.Pattern pattern, List<List<PodClass.Item>> kinds, List<int[]> picks) {
+    pick(pattern, kinds, picks);
+    return !picks.isEmpty();
+  }
+
+  /** The pods of {@code kinds} not placed yet. */
+  static int left(List<List<PodClass.Item>> kinds) {
+    int left = 0;
+    for (List<PodClass.Item> kind : kinds) {
+      for (PodClass.Item item : kind) {
+        left += item.remaining;
+      }
+    }
+    return left;
+  }
+
   /** Picks the pattern's pods from its kinds' items; false when some kind has too few left. */
   static boolean take(PatternProgram.Pattern pattern, List<List<PodClass.Item>> kinds, List<int[]> picks) {
+    return pick(pattern, kinds, picks) == 0 && !picks.isEmpty();
+  }
+
+  /** Picks up to the pattern's count of each kind into {@code picks}; returns how many pods it fell short by. */
+  private static int pick(PatternProgram.Pattern pattern, List<List<PodClass.Item>> kinds, List<int[]> picks) {
     picks.clear();
+    int missing = 0;
     for (int kind = 0; kind < kinds.size(); kind++) {
       int want = pattern.counts()[kind];
       for (PodClass.Item item : kinds.get(kind)) {
@@ -223,10 +246,8 @@ final class PatternPacking {
           want -= n;
         }
       }
-      if (want > 0) {
-        return false;
-      }
+      missing += want;
     }
-    return !picks.isEmpty();
+    return missing;
   }
 }

@@ -3,9 +3,18 @@ package dev.flotilla.scheduling;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
+import dev.flotilla.model.WellKnownLabels;
+import dev.flotilla.nodepool.NodePool;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Which packing's plan the scheduler keeps, and what the pattern program buys. */
@@ -107,6 +116,53 @@ class PackingChoiceTest {
 
   private static boolean onlyPodsCappedPerNode(NodeClaim claim) {
     return claim.pods().stream().allMatch(p -> p.startsWith("bench/host-"));
+  }
+
+  /**
+   * 16 memory-heavy caches and 8 CPU-heavy workers on c, m and r nodes: the pattern program buys 0.89 of an
+   * r6g.4xlarge and 0.38 of an m6g.4xlarge, which rounded down open nothing, and the greedy fill then planned four
+   * nodes for $1.0696/h. A plan made by hand, every pod where it fits, does better: an r6g.4xlarge for the caches and
+   * five workers, a c6g.xlarge for two more and a c6g.large for the last. The program's patterns bought for the most
+   * part are now rounded up, in a packing of its own, where rounding down leaves it half its pods or more.
+   */
+  @Test
+  void aFewPodsTheProgramBuysPartsOfNodesForPlanNoDearerThanByHand() {
+    NodePool crm = new NodePool("default", List.of(Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"),
+        Requirement.in(WellKnownLabels.INSTANCE_CATEGORY, "c", "m", "r")), Map.of(), List.of(), List.of(),
+        Resources.NONE, 0, null);
+    Resources cache = Resources.of(300, 6L << 30);
+    Resources worker = Resources.of(1850, 1920L << 20);
+    List<PendingPod> pods = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      pods.add(PendingPod.builder("shop/cache-" + i).requests(cache).build());
+    }
+    for (int i = 0; i < 8; i++) {
+      pods.add(PendingPod.builder("shop/worker-" + i).requests(worker).build());
+    }
+    SchedulingInput input = new SchedulingInput(pods, List.of(crm), CATALOG);
+
+    Plan plan = new Scheduler().schedule(input);
+
+    PlanInvariants.check(input, plan);
+    assertThat(plan.unschedulable()).isEmpty();
+    // the plan by hand holds: each node's pods within its allocatable
+    assertThat(fits(times(cache, 16).plus(times(worker, 5)), "r6g.4xlarge")).isTrue();
+    assertThat(fits(times(worker, 2), "c6g.xlarge")).isTrue();
+    assertThat(fits(worker, "c6g.large")).isTrue();
+    double byHand = price("r6g.4xlarge") + price("c6g.xlarge") + price("c6g.large");
+    assertThat(plan.totalPricePerHour()).isLessThanOrEqualTo(byHand + 1e-9);
+  }
+
+  private static Resources times(Resources pod, int n) {
+    return Resources.of(n * pod.cpuMillis(), n * pod.memoryBytes());
+  }
+
+  private static boolean fits(Resources pods, String type) {
+    return pods.fitsIn(NodeCapacity.allocatable(CATALOG.type(type)));
+  }
+
+  private static double price(String type) {
+    return CATALOG.price(type, "us-east-1a", CapacityType.ON_DEMAND);
   }
 
   @Test
