@@ -27,6 +27,13 @@ final class Packer {
   static final int SHAPES_TRIED = 24;
   /** Of the shapes tried, how many are the cheapest per pod for the anchor's class alone. */
   static final int ALONE_TRIED = 4;
+  /**
+   * The pattern program's optimum is packed again with nodes rounded up where rounding them all down left at least
+   * this share of its pods to the greedy fill.
+   */
+  static final double ROUND_UP_LEFT = 0.5;
+  /** A pattern's last node is rounded up where the program bought at least this part of it. */
+  static final double ROUND_UP_PART = 0.5;
 
   private final List<NodeShape> shapes;
   private final List<BitSet> groupShapes;
@@ -72,9 +79,13 @@ final class Packer {
   }
 
   /** Fills the spare room of in-flight nodes, each in turn, with the pods that match it best. */
+  void fillInFlight(List<OpenNode> inFlight) {
+    filling.fillInFlight(inFlight);
+  }
+
   /**
-   * The pattern program's optimum, where the last packing's rounding of it down left most of its pods to the greedy
-   * fill (see {@link PackingStrategy#PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY}); null elsewhere.
+   * The pattern program's optimum, where the last packing rounded it down and left half its pods or more to the
+   * greedy fill (see {@link PackingStrategy#PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY}); null after any other packing.
    */
   private PatternProgram.Result roundable;
 
@@ -88,10 +99,6 @@ final class Packer {
     roundable = result;
   }
 
-  void fillInFlight(List<OpenNode> inFlight) {
-    filling.fillInFlight(inFlight);
-  }
-
   /**
    * Places every item left on new nodes; what it cannot place (NodePool limits) is counted in {@code unplaced}.
    * {@link #prepare} must have run. {@code kept} are the nodes a pattern program starting from a plan starts from.
@@ -99,6 +106,8 @@ final class Packer {
   List<OpenNode> pack(List<PodClass.Item> items, FractionalBound.Result fractionalBound, PackingStrategy strategy,
       List<OpenNode> kept) {
     this.bound = fractionalBound;
+    PatternProgram.Result given = roundable;
+    roundable = null;
     filling.startPacking();
     PodClass.Item[] order = items.toArray(new PodClass.Item[0]);
     // pods with hostname affinity to others' pods open no node: they join those the others open
@@ -113,7 +122,7 @@ final class Packer {
           strategy == PackingStrategy.BOUND_FILLING_CAPPED_NODES_THEN_GREEDY_BY_WORTH);
     }
     if (strategy.patternProgram) {
-      packPatternProgram(items, order, nodes, strategy, kept);
+      packPatternProgram(items, order, nodes, strategy, kept, given);
     }
     CappedNodes capped = strategy == PackingStrategy.GREEDY_CAPPED_NODES_FIRST ? new CappedNodes(order) : null;
     int next = 0;
@@ -201,15 +210,16 @@ final class Packer {
    * {@link PatternProgram#IDLE_KEPT} + the searches' sets rows, kinds columns); independent of the number of pods.
    */
   private void packPatternProgram(List<PodClass.Item> items, PodClass.Item[] order, List<OpenNode> nodes,
-      PackingStrategy strategy, List<OpenNode> kept) {
+      PackingStrategy strategy, List<OpenNode> kept, PatternProgram.Result given) {
     List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order),
         strategy == PackingStrategy.PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY,
         strategy == PackingStrategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY ? PatternPacking.SEEDED_KINDS
             : PatternPacking.KINDS);
     boolean roundUp = strategy == PackingStrategy.PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY;
-    PatternProgram.Result given = roundable;
-    roundable = null;
-    if (kinds == null || kinds.isEmpty() || roundUp && given == null) {
+    // the optimum given is over the kinds of the packing that solved it: the same start and anchor order give the
+    // same kinds, in the same order, which each pattern's counts index
+    if (kinds == null || kinds.isEmpty() || roundUp && (given == null
+        || given.patterns().stream().anyMatch(p -> p.counts().length != kinds.size()))) {
       return;
     }
     PatternProgram.Result result = roundUp ? given : PatternPacking.solve(kinds, shapes, this::ranked,
@@ -231,7 +241,8 @@ final class Packer {
     }
     // a few pods: the program buys parts of nodes, which rounded down open none, and the greedy fill is left the
     // lot. Where rounding down left it half the program's pods or more, the packing is tried once more from the same
-    // optimum (PackingSelection), each pattern bought for the most part then rounded up with what is left of its pods
+    // optimum (PackingSelection), each pattern whose last node the program bought at least half of then rounded up
+    // with what is left of its pods
     if (PatternPacking.left(kinds) < ROUND_UP_LEFT * programPods) {
       return;
     }
@@ -250,14 +261,6 @@ final class Packer {
       }
     }
   }
-
-  /**
-   * The pattern program's optimum is packed again with its nodes rounded up where rounding them down left at least this
-   * share of its pods to the greedy fill.
-   */
-  static final double ROUND_UP_LEFT = 0.5;
-  /** A pattern's node is rounded up where the program bought at least this part of it. */
-  static final double ROUND_UP_PART = 0.5;
 
   /** The part of a node the program bought beyond the whole ones. */
   private static double part(double nodes) {

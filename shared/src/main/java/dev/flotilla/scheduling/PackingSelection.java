@@ -33,9 +33,11 @@ final class PackingSelection {
   /**
    * Packs with each {@link PackingStrategy} from the same start (in-flight room already filled) and keeps the plan
    * that places the most pods, then (by the {@link Scheduler.Choice}) the one with fewer nodes or the cheaper; the
-   * first strategy wins ties, so the result is deterministic. Where the pattern program did not run (too many kinds)
-   * and the cheapest plan is over {@link #SEEDED_PROGRAM_ABOVE} times the bound, the program then runs from that
-   * plan's nodes.
+   * first strategy wins ties, so the result is deterministic. Two packings run after the others, on the same
+   * terms: where the pattern program's optimum rounded down left the greedy fill half its pods or more, that optimum
+   * rounded up ({@link PackingStrategy#PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY}); and where the pattern program did
+   * not run (too many kinds) and the cheapest plan is over {@link #SEEDED_PROGRAM_ABOVE} times the bound, the
+   * program from that plan's nodes.
    *
    * <p>The packings are independent: the first runs on {@code first} and the items themselves, each other on copies
    * of the items with limits and a packer of its own, so that on a machine of more than one core they run side by
@@ -78,14 +80,13 @@ final class PackingSelection {
         kept = packing;
       }
     }
-    // a few pods, whose program optimum rounded down left the greedy fill most of them: rounded up instead
-    for (int i = 0; i < packings.length; i++) {
-      if (packings[i].roundable != null) {
-        Packing roundedUp = packAlone(PackingStrategy.PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY, first, groupShapes,
-            topology, items, bound, start, firstOrders, List.of(), packings[i].roundable);
-        if (roundedUp.betterThan(kept, choice)) {
-          kept = roundedUp;
-        }
+    // a few pods, whose program optimum rounded down left the greedy fill half of them or more: rounded up too
+    int program = strategies.indexOf(PackingStrategy.PATTERN_PROGRAM_THEN_GREEDY);
+    if (program >= 0 && packings[program].roundable != null) {
+      Packing roundedUp = packAlone(PackingStrategy.PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY, first, groupShapes,
+          topology, items, bound, start, firstOrders, List.of(), packings[program].roundable);
+      if (roundedUp.betterThan(kept, choice)) {
+        kept = roundedUp;
       }
     }
     if (anyKinds && !programRuns && choice == Scheduler.Choice.CHEAPEST && kept.left == 0
@@ -194,7 +195,7 @@ final class PackingSelection {
     final boolean[] noAffineNode;
     Map<String, Resources> usage;
     List<Unschedulable> reports;
-    /** The pattern program's optimum, where this packing rounded it down and left most of its pods (else null). */
+    /** The pattern program's optimum, where this packing rounded it down and left half its pods or more (else null). */
     PatternProgram.Result roundable;
 
     Packing(int items) {

@@ -40,11 +40,12 @@ enum PackingStrategy {
    */
   PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
   /**
-   * {@link #PATTERN_PROGRAM_THEN_GREEDY}'s optimum once more, its nodes rounded up where the program bought most of one
-   * (see {@link Packer#ROUND_UP_PART}): a few pods, for which the program buys parts of nodes that rounded down open
-   * none. Run only after the others, where that packing's rounding down left half the program's pods or more to the
-   * greedy fill ({@link PackingSelection}); elsewhere rounding up made the bench's plans dearer. Same anchor order as
-   * that packing, whose kinds it rounds.
+   * {@link #PATTERN_PROGRAM_THEN_GREEDY}'s optimum once more, each pattern's last node rounded up where the program
+   * bought at least {@link Packer#ROUND_UP_PART} of it: a few pods, for which the program buys parts of nodes that
+   * rounded down open none. Run after the others, and only where that packing's rounding down left half the
+   * program's pods or more to the greedy fill ({@link PackingSelection}): a packing more for every plan, where
+   * rounding down opens most nodes, would cost its time for little (rounding up in place of rounding down made the
+   * bench's plans dearer). Same anchor order as that packing, whose kinds its patterns count.
    */
   PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
   /**

@@ -120,10 +120,9 @@ class PackingChoiceTest {
 
   /**
    * 16 memory-heavy caches and 8 CPU-heavy workers on c, m and r nodes: the pattern program buys 0.89 of an
-   * r6g.4xlarge and 0.38 of an m6g.4xlarge, which rounded down open nothing, and the greedy fill then planned four
-   * nodes for $1.0696/h. A plan made by hand, every pod where it fits, does better: an r6g.4xlarge for the caches and
-   * five workers, a c6g.xlarge for two more and a c6g.large for the last. The program's patterns bought for the most
-   * part are now rounded up, in a packing of its own, where rounding down leaves it half its pods or more.
+   * r6g.4xlarge and 0.38 of an m6g.4xlarge, which rounded down open nothing, and a greedy fill of the lot plans four
+   * nodes for $1.0696/h. A plan by hand, an r6g.4xlarge for the caches and five workers, a c6g.xlarge for two more
+   * and a c6g.large for the last, costs $1.0104/h; the plan costs no more than that.
    */
   @Test
   void aFewPodsTheProgramBuysPartsOfNodesForPlanNoDearerThanByHand() {
