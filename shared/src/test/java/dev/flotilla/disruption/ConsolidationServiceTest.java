@@ -532,22 +532,7 @@ class ConsolidationServiceTest {
 
   @Test
   void aGroupSearchThatStartsWithNodesWhosePodsNeedNodesOfTheirOwnStillFindsTheNodesOneNodeCanReplace() {
-    budget(10);
-    String cheapest = cheapestFor(pod("sample", 2500, 2048));
-    // least used first: three nodes whose pods one cheaper node holds together
-    List<Claim> webs = threeWebNodes(cheapest);
-    // then six shards, each on a node of its own, that no two may share: a group holding several needs several new
-    // nodes, which a group may not have
-    String shardType = cheapestFor(shard(0, 3500).pod());
-    for (int i = 0; i < 6; i++) {
-      cluster.node("shard-" + i, shardType, List.of(shard(i, 3500)));
-    }
-
-    ConsolidationService.Pass pass = service.run("tick-1");
-
-    assertThat(pass.plan().action()).isEqualTo(Action.MULTI_NODE);
-    assertThat(pass.plan().claimIds()).containsExactlyInAnyOrderElementsOf(webs.stream().map(Claim::id).toList());
-    assertThat(pass.plan().replacements()).hasSize(1);
+    groupSearchFindsTheWebNodesBehind(6, 10);
   }
 
   /**
@@ -557,10 +542,19 @@ class ConsolidationServiceTest {
    */
   @Test
   void aGroupOfFortyShardsBesideTheThreeStillLeadsTheSearchToThem() {
-    budget(50);
-    List<Claim> webs = threeWebNodes(cheapestFor(pod("sample", 2500, 2048)));
+    groupSearchFindsTheWebNodesBehind(40, 50);
+  }
+
+  /** Three web nodes one cheaper node replaces, then {@code shards} shard nodes; the pool's budget {@code nodes}. */
+  private void groupSearchFindsTheWebNodesBehind(int shards, int nodes) {
+    budget(nodes);
+    String cheapest = cheapestFor(pod("sample", 2500, 2048));
+    // least used first: three nodes whose pods one cheaper node holds together
+    List<Claim> webs = threeWebNodes(cheapest);
+    // then the shards, each on a node of its own, that no two may share: a group holding several needs several new
+    // nodes, which a group may not have
     String shardType = cheapestFor(shard(0, 3500).pod());
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < shards; i++) {
       cluster.node("shard-" + i, shardType, List.of(shard(i, 3500)));
     }
 
