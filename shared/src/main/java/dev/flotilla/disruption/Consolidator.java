@@ -89,6 +89,11 @@ public final class Consolidator {
    */
   static final double SPLIT_SAVING = 0.25;
 
+  /** The least a node priced {@code price} must save where it is replaced by {@code newNodes} nodes (one or more). */
+  private static double replaceSaving(double price, int newNodes) {
+    return newNodes > 1 ? Math.max(minSaving(price), SPLIT_SAVING * price) : minSaving(price);
+  }
+
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Consolidator.class);
   private final Scheduler scheduler = new Scheduler(Scheduler.Choice.FEWEST_NODES,
       Scheduler.Domains.OFFERED_ZONES);
@@ -373,7 +378,7 @@ public final class Consolidator {
       double price = plan.totalPricePerHour();
       int count = plan.nodeClaims().size();
       double saving = c.price() - price;
-      if (saving >= (count == 1 ? minSaving(c.price()) : Math.max(minSaving(c.price()), SPLIT_SAVING * c.price()))) {
+      if (saving >= replaceSaving(c.price(), count)) {
         replaces.add(new ConsolidationPlan(Action.REPLACE, List.of(c), plan.nodeClaims(),
             plan.inFlightPlacements(), c.price(), price, (count == 1 ? "one cheaper node (" : count
                 + " nodes together cheaper (") + types(plan) + ") can run its pods", skipped));
@@ -644,8 +649,7 @@ public final class Consolidator {
       // no more nodes than the replaces would launch one by one, and saving more than the replaces so far: where the
       // node adds more than one new node it is split, and must save what a split of it alone must
       java.util.function.Predicate<Plan> pays = p -> p.nodeClaims().size() <= most
-          && removed - p.totalPricePerHour() >= saved + (p.nodeClaims().size() - before > 1
-              ? Math.max(minSaving(c.price()), SPLIT_SAVING * c.price()) : minSaving(c.price()));
+          && removed - p.totalPricePerHour() >= saved + replaceSaving(c.price(), p.nodeClaims().size() - before);
       Plan plan = simulate(nodes, owned, view, true, Integer.MAX_VALUE, pays);
       if (plan == null) {
         refused("single, together", nodes, refusal);
