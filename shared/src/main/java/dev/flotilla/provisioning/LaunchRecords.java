@@ -39,7 +39,14 @@ public final class LaunchRecords {
     }
     CloudInstance i = instance.get();
     for (String id : OwnershipTags.claims(i.tags())) {
-      Optional<Claim> claim = store.claim(id).filter(c -> c.state() == ClaimState.Launching && c.instanceId() == null);
+      Optional<Claim> tagged = store.claim(id);
+      if (tagged.isPresent() && instanceId.equals(tagged.get().instanceId())) {
+        // recorded since the lookup by instance: the node's other event, handled at the same time, did it. Passed
+        // over as no longer Launching, a node's Ready was lost so (generated seed 73: the claim stayed Registered
+        // until the garbage collector caught it up, and a pod it planned waited 210 s)
+        return tagged;
+      }
+      Optional<Claim> claim = tagged.filter(c -> c.state() == ClaimState.Launching && c.instanceId() == null);
       if (claim.isPresent()) {
         Claim c = claim.get();
         try {

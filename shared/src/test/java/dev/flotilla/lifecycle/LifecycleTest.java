@@ -615,22 +615,53 @@ class LifecycleTest {
     Claim waiting = store.claim("resumed").orElseThrow();
     store.transition(waiting, waiting.launched(instance, "m7g.large", "us-east-1a", CapacityType.ON_DEMAND, 0.0816,
         clock.instant()));
-    ClaimStore listedBefore = (ClaimStore) java.lang.reflect.Proxy.newProxyInstance(
-        ClaimStore.class.getClassLoader(), new Class<?>[] {ClaimStore.class}, (proxy, method, args) -> {
-          if (method.getName().equals("claims")) {
-            return listed;
-          }
-          try {
-            return method.invoke(store, args);
-          } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    ClaimStore listedBefore = around((method, call) -> method.equals("claims") ? listed : call.call());
 
     GarbageCollector.Report report = new GarbageCollector(listedBefore, cloud, lifecycle, clock,
         GarbageCollector.GRACE).collect();
 
     assertThat(report.terminated()).isEmpty();
     assertThat(cloud.instance(instance).state()).isEqualTo("running");
+  }
+
+  @Test
+  void aReadyHandledBesideTheRegisteredThatRecordsAnUnrecordedLaunchStillMovesTheClaim() {
+    String instance = unrecordedLaunch("beside");
+    // the Ready's invocation looks the instance up and finds no claim recording it; the Registered's, running at
+    // the same time, records it from the tags before the Ready's reads the tagged claim
+    boolean[] raced = {false};
+    ClaimStore racing = around((method, call) -> {
+      Object result = call.call();
+      if (method.equals("claimByInstance") && !raced[0]) {
+        raced[0] = true;
+        lifecycle.registered(event("forwarder/node-registered.json", instance));
+      }
+      return result;
+    });
+
+    assertThat(new Lifecycle(racing, cloud, commands, clock, Lifecycle.LAUNCH_TIMEOUT)
+        .ready(event("forwarder/node-ready.json", instance)))
+        .hasValueSatisfying(c -> assertThat(c.state()).isEqualTo(ClaimState.Initialized));
+    assertThat(raced[0]).isTrue();
+    assertThat(sent()).singleElement().satisfies(c -> {
+      assertThat(c.kind()).isEqualTo(Command.Kind.Nominate);
+      assertThat(c.pods()).containsExactly("shop/web-beside");
+    });
+  }
+
+  private interface Call {
+    Object call(String method, java.util.concurrent.Callable<Object> real) throws Throwable;
+  }
+
+  /** The store, each call made through {@code call} with the method's name and the real call. */
+  private ClaimStore around(Call call) {
+    return (ClaimStore) java.lang.reflect.Proxy.newProxyInstance(ClaimStore.class.getClassLoader(),
+        new Class<?>[] {ClaimStore.class}, (proxy, method, args) -> call.call(method.getName(), () -> {
+          try {
+            return method.invoke(store, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+          }
+        }));
   }
 }
