@@ -26,6 +26,11 @@ import java.util.Set;
 public final class GarbageCollector {
 
   public static final Duration GRACE = Duration.ofMinutes(2);
+  /**
+   * How long a claim may wait Launching with no instance before it counts as abandoned: past the provisioner's
+   * lease ({@code Provisioner.LAUNCH_LEASE}) and Lambda's two retries of the invocation that wrote it.
+   */
+  public static final Duration STALLED_AFTER = Duration.ofMinutes(5);
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GarbageCollector.class);
   /** The lease a collection holds while it runs. */
   public static final String LEASE_NAME = "garbage-collection";
@@ -96,7 +101,8 @@ public final class GarbageCollector {
   private Report collectHoldingLease() {
     Failures failures = new Failures();
     // launches that never joined first: their expiry has a deadline (their pods wait for it), the rest does not
-    List<String> expired = failures.run(() -> lifecycle.expireLaunches().stream().map(Claim::id).toList(), List.of());
+    List<String> expired = new ArrayList<>(failures.run(() -> lifecycle.expireLaunches().stream().map(Claim::id)
+        .toList(), List.of()));
     List<String> adopted = new ArrayList<>();
     List<String> terminated = new ArrayList<>();
     List<String> closed = new ArrayList<>();
@@ -107,6 +113,7 @@ public final class GarbageCollector {
       instances.forEach(i -> ids.add(i.id()));
       failures.run(() -> collectOrphans(instances, claims, adopted, terminated));
       closeGone(claims, ids, closed);
+      closeStalled(claims, instances, expired);
       return ids;
     }, null);
     List<String> nominated = failures.run(() -> lifecycle.nominateReadyNodes().stream().map(Claim::id).toList(),
@@ -154,6 +161,32 @@ public final class GarbageCollector {
           closed.add(c.id());
         } catch (ClaimStore.StaleClaimException raced) {
           // moved meanwhile
+        }
+      }
+    }
+  }
+
+  /**
+   * Closes each claim left Launching with no instance for {@link #STALLED_AFTER} that no owned instance names (one
+   * that does is a launch whose answer was lost, adopted once its grace is over). Written by an invocation that died
+   * before CreateFleet or before recording it, such a claim is resumed only by a provisioner handed the pods it
+   * reserves; once those ran elsewhere, none is, and it waited for the launch timeout. Meanwhile consolidation kept
+   * room for its pods that had since been deleted (a drained node's come back under new names): in faulty-storm the
+   * fleet stood still for ten calm minutes behind one such claim. Pods of it still pending are planned again on the
+   * forwarder's next batch, as after any closed claim; a provisioner resuming it at the same time finds it closed
+   * when it records the launch and terminates the instance.
+   */
+  private void closeStalled(List<Claim> claims, List<CloudInstance> instances, List<String> expired) {
+    Set<String> launchedFor = new HashSet<>();
+    instances.forEach(i -> launchedFor.addAll(OwnershipTags.claims(i.tags())));
+    for (Claim c : claims) {
+      if (c.state() == ClaimState.Launching && c.instanceId() == null && !launchedFor.contains(c.id())
+          && c.createdAt().plus(STALLED_AFTER).isBefore(clock.instant())) {
+        try {
+          store.transition(c, c.moved(ClaimState.Terminated, clock.instant()));
+          expired.add(c.id());
+        } catch (ClaimStore.StaleClaimException raced) {
+          // resumed or adopted meanwhile
         }
       }
     }
