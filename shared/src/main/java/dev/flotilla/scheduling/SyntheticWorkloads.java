@@ -119,6 +119,11 @@ public final class SyntheticWorkloads {
    * anti-affinity) run 3 to 40 replicas, as such deployments do; the other deployments take the rest.
    */
   public static List<PendingPod> kinds(int count, int kinds, long seed, boolean withTopology) {
+    int topologies = Role.values().length - 1;
+    if (withTopology && kinds < topologies) {
+      throw new IllegalArgumentException("kinds: at least " + topologies + " with topology (one deployment of each"
+          + " kind of topology), got " + kinds);
+    }
     SplittableRandom random = new SplittableRandom(seed * 7919 + kinds);
     java.util.Set<String> seen = new java.util.HashSet<>();
     long[][] requests = new long[kinds][];

@@ -1,11 +1,14 @@
 package dev.flotilla.scheduling;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.catalog.CatalogFile;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.model.PendingPod;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -29,5 +32,15 @@ class SweepValidityTest {
     PlanInvariants.check(input, plan);
     // the checker passes a pod reported unschedulable; every pod of these mixes has a place
     assertThat(plan.unschedulable()).isEmpty();
+  }
+
+  @Test
+  void aMixWithTopologyTakesOneDeploymentOfEachKindOfTopologyAtLeast() {
+    List<PendingPod> four = SyntheticWorkloads.kinds(100, 4, 1, true);
+
+    assertThat(four).hasSize(100);
+    assertThat(four.stream().map(p -> p.labels().get("app")).distinct()).hasSize(4);
+    assertThatThrownBy(() -> SyntheticWorkloads.kinds(100, 3, 1, true))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("kinds: at least 4");
   }
 }
