@@ -49,6 +49,15 @@ public final class OwnershipTags {
     return tags;
   }
 
+  /** Each claim the instances' tags name, with the first instance that names it. */
+  public static Map<String, CloudInstance> launchedFor(java.util.Collection<CloudInstance> instances) {
+    Map<String, CloudInstance> byClaim = new java.util.HashMap<>();
+    for (CloudInstance i : instances) {
+      claims(i.tags()).forEach(id -> byClaim.putIfAbsent(id, i));
+    }
+    return byClaim;
+  }
+
   /** The claims an instance may belong to, as its tags name them: its own claim's, else its request's. */
   public static java.util.List<String> claims(Map<String, String> tags) {
     String own = tags.get(WellKnownLabels.CLAIM);

@@ -7,6 +7,7 @@ import dev.flotilla.cloud.CloudInstance;
 import dev.flotilla.cloud.CloudProvider;
 import dev.flotilla.cloud.OwnershipTags;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -38,24 +39,33 @@ public final class LaunchRecords {
       return Optional.empty();
     }
     CloudInstance i = instance.get();
-    for (String id : OwnershipTags.claims(i.tags())) {
-      Optional<Claim> tagged = store.claim(id);
-      if (tagged.isPresent() && instanceId.equals(tagged.get().instanceId())) {
-        // recorded since the lookup by instance: the node's other event, handled at the same time, did it. Passed
-        // over as no longer Launching, a node's Ready was lost so (generated seed 73: the claim stayed Registered
-        // until the garbage collector caught it up, and a pod it planned waited 210 s)
-        return tagged;
-      }
-      Optional<Claim> claim = tagged.filter(c -> c.state() == ClaimState.Launching && c.instanceId() == null);
-      if (claim.isPresent()) {
-        Claim c = claim.get();
+    List<String> ids = OwnershipTags.claims(i.tags());
+    // a tagged claim may record the instance already, though the lookup by instance found none: the node's other
+    // event, handled at the same time, recorded it, or the index behind the lookup lags. Passed over as no longer
+    // Launching, a node's Ready was lost so (generated seed 73: the claim stayed Registered until the garbage
+    // collector caught it up, and a pod it planned waited 210 s). Claims are read by id, consistently
+    List<Claim> tagged = read(ids);
+    Optional<Claim> recorded = recording(tagged, instanceId);
+    if (recorded.isPresent()) {
+      return recorded;
+    }
+    for (Claim c : tagged) {
+      if (c.state() == ClaimState.Launching && c.instanceId() == null) {
         try {
           return Optional.of(store.transition(c, c.recording(i, clock.instant())));
         } catch (ClaimStore.StaleClaimException raced) {
-          return store.claimByInstance(instanceId);
+          return recording(read(ids), instanceId);
         }
       }
     }
     return Optional.empty();
+  }
+
+  private List<Claim> read(List<String> ids) {
+    return ids.stream().map(store::claim).flatMap(Optional::stream).toList();
+  }
+
+  private static Optional<Claim> recording(List<Claim> claims, String instanceId) {
+    return claims.stream().filter(c -> instanceId.equals(c.instanceId())).findFirst();
   }
 }

@@ -629,10 +629,8 @@ public final class Provisioner {
     }
     // an instance launched for the claim whose answer was lost is recorded, not asked for again: a repeated request
     // could meet a capacity error and close a claim whose node is already joining
-    Map<String, dev.flotilla.cloud.CloudInstance> launchedFor = new HashMap<>();
-    for (dev.flotilla.cloud.CloudInstance i : cloud.ownedInstances()) {
-      dev.flotilla.cloud.OwnershipTags.claims(i.tags()).forEach(id -> launchedFor.putIfAbsent(id, i));
-    }
+    Map<String, dev.flotilla.cloud.CloudInstance> launchedFor = dev.flotilla.cloud.OwnershipTags.launchedFor(
+        cloud.ownedInstances());
     List<Claim> recorded = new ArrayList<>();
     List<Claim> again = new ArrayList<>();
     double added = 0;

@@ -119,7 +119,7 @@ public final class SyntheticWorkloads {
    * anti-affinity) run 3 to 40 replicas, as such deployments do; the other deployments take the rest.
    */
   public static List<PendingPod> kinds(int count, int kinds, long seed, boolean withTopology) {
-    int topologies = Role.values().length - 1;
+    long topologies = java.util.Arrays.stream(Role.values()).filter(r -> r != Role.PLAIN).count();
     if (withTopology && kinds < topologies) {
       throw new IllegalArgumentException("kinds: at least " + topologies + " with topology (one deployment of each"
           + " kind of topology), got " + kinds);

@@ -686,7 +686,11 @@ class LifecycleTest {
   }
 
   private interface Call {
-    Object call(String method, java.util.concurrent.Callable<Object> real) throws Throwable;
+    Object call(String method, Real real) throws Throwable;
+  }
+
+  private interface Real {
+    Object call() throws Throwable;
   }
 
   /** The store, each call made through {@code call} with the method's name and the real call. */
@@ -696,7 +700,7 @@ class LifecycleTest {
           try {
             return method.invoke(store, args);
           } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
+            throw e.getCause();
           }
         }));
   }
