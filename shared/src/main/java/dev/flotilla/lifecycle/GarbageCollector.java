@@ -20,21 +20,12 @@ import java.util.Set;
  * Reconciles EC2 with the claim store on a schedule. An owned instance no live claim knows (a crash between
  * CreateFleet and the claim's update) is adopted when its claim tag (or its request's claims tag) names a claim
  * still Launching, and terminated otherwise, once older than the grace period; a live claim whose instance is gone
- * is closed; launches that never joined expire, and so does a claim left Launching with no instance that nothing
- * resumed; a node Ready for a while whose Nominate command may have been lost (its Ready event lost, or the command)
- * has it sent.
+ * is closed; launches that never joined expire; a node Ready for a while whose Nominate command may have been lost
+ * (its Ready event lost, or the command) has it sent.
  */
 public final class GarbageCollector {
 
   public static final Duration GRACE = Duration.ofMinutes(2);
-  /**
-   * How long a claim may wait Launching with no instance before it counts as abandoned: five times the provisioner's
-   * lease ({@code Provisioner.LAUNCH_LEASE}), by when a pod of it still pending has been sent again many times (the
-   * forwarder resends every 30 s) and resumed it, unless every try died. A retry of the invocation that wrote it may
-   * still come (for up to the rules' maximum event age): it finds the pods free and plans them afresh, and one that
-   * resumes the claim as it closes finds it closed when it records the launch, and terminates the instance.
-   */
-  public static final Duration STALLED_AFTER = Duration.ofMinutes(5);
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GarbageCollector.class);
   /** The lease a collection holds while it runs. */
   public static final String LEASE_NAME = "garbage-collection";
@@ -54,8 +45,6 @@ public final class GarbageCollector {
    * What one pass did, and what the fleet costs now: the hourly price of the running instances of live claims
    * (USD, the price each was bought at).
    *
-   * @param expired the claims of launches that never joined, closed: past the launch timeout, or Launching with no
-   *     instance for {@link #STALLED_AFTER}
    * @param nominated the claims whose Ready node had its Nominate sent (again), having missed it
    */
   public record Report(List<String> adopted, List<String> terminated, List<String> closed, List<String> expired,
@@ -107,8 +96,7 @@ public final class GarbageCollector {
   private Report collectHoldingLease() {
     Failures failures = new Failures();
     // launches that never joined first: their expiry has a deadline (their pods wait for it), the rest does not
-    List<String> expired = new ArrayList<>(failures.run(() -> lifecycle.expireLaunches().stream().map(Claim::id)
-        .toList(), List.of()));
+    List<String> expired = failures.run(() -> lifecycle.expireLaunches().stream().map(Claim::id).toList(), List.of());
     List<String> adopted = new ArrayList<>();
     List<String> terminated = new ArrayList<>();
     List<String> closed = new ArrayList<>();
@@ -119,7 +107,6 @@ public final class GarbageCollector {
       instances.forEach(i -> ids.add(i.id()));
       failures.run(() -> collectOrphans(instances, claims, adopted, terminated));
       closeGone(claims, ids, closed);
-      closeStalled(claims, instances, expired, failures);
       return ids;
     }, null);
     List<String> nominated = failures.run(() -> lifecycle.nominateReadyNodes().stream().map(Claim::id).toList(),
@@ -168,35 +155,6 @@ public final class GarbageCollector {
         } catch (ClaimStore.StaleClaimException raced) {
           // moved meanwhile
         }
-      }
-    }
-  }
-
-  /**
-   * Closes each claim left Launching with no instance for {@link #STALLED_AFTER} that no unrecorded owned instance
-   * names (one that does is a launch whose answer was lost, adopted once its grace is over). Written by an invocation
-   * that died before CreateFleet or before recording it, such a claim is resumed only by a provisioner handed the pods
-   * it reserves; once those ran elsewhere, none is, and it waited for the launch timeout. Meanwhile consolidation kept
-   * room for its pods, deleted ones included (a drained node's come back under new names): in faulty-storm the fleet
-   * stood still for nine of its fifteen calm minutes behind one such claim. Each claim on its own, as in the expiry.
-   */
-  private void closeStalled(List<Claim> claims, List<CloudInstance> instances, List<String> expired,
-      Failures failures) {
-    Set<String> recorded = new HashSet<>();
-    claims.stream().filter(c -> c.state().live() && c.instanceId() != null).forEach(c -> recorded.add(c.instanceId()));
-    Set<String> named = OwnershipTags.launchedFor(instances.stream().filter(i -> !recorded.contains(i.id())).toList())
-        .keySet();
-    for (Claim c : claims) {
-      if (c.state() == ClaimState.Launching && c.instanceId() == null && !named.contains(c.id())
-          && c.createdAt().plus(STALLED_AFTER).isBefore(clock.instant())) {
-        failures.run(() -> {
-          try {
-            store.transition(c, c.moved(ClaimState.Terminated, clock.instant()));
-            expired.add(c.id());
-          } catch (ClaimStore.StaleClaimException raced) {
-            // resumed or adopted meanwhile
-          }
-        });
       }
     }
   }

@@ -337,42 +337,6 @@ class LifecycleTest {
   }
 
   @Test
-  void aLaunchNoInvocationResumedIsClosedAfterAFewMinutesUnlessAnInstanceNamesIt() {
-    // written by invocations that died before CreateFleet
-    waitingClaim("never-asked");
-    waitingClaim("resumed-late");
-    clock.advance(Duration.ofMinutes(2));
-    waitingClaim("younger");
-    clock.advance(GarbageCollector.STALLED_AFTER.minusMinutes(1));
-    // a provisioner resuming one asks CreateFleet now and has not recorded the instance yet
-    String resumed = ((LaunchResult.Launched) cloud.launch(List.of(new LaunchRequest("resumed-late", "default",
-        List.of("m7g.large"), List.of("us-east-1a"), CapacityType.ON_DEMAND))).getFirst()).instanceId();
-
-    GarbageCollector.Report report = collector.collect();
-
-    assertThat(report.expired()).containsExactly("never-asked");
-    assertThat(store.claim("never-asked")).hasValueSatisfying(c -> assertThat(c.state())
-        .isEqualTo(ClaimState.Terminated));
-    assertThat(store.reservations(List.of("shop/web-never-asked"))).as("its pod is planned again").isEmpty();
-    assertThat(store.claim("resumed-late")).hasValueSatisfying(c -> assertThat(c.state())
-        .isEqualTo(ClaimState.Launching));
-    assertThat(store.claim("younger")).hasValueSatisfying(c -> assertThat(c.state())
-        .isEqualTo(ClaimState.Launching));
-
-    clock.advance(GarbageCollector.GRACE.plusSeconds(1));
-    GarbageCollector.Report later = collector.collect();
-
-    assertThat(later.adopted()).containsExactly(resumed);
-    assertThat(later.expired()).containsExactly("younger");
-    assertThat(cloud.instance(resumed).state()).isEqualTo("running");
-  }
-
-  private void waitingClaim(String id) {
-    store.create(Claim.launching(id, "default", List.of("m7g.large"), List.of("us-east-1a"), CapacityType.ON_DEMAND,
-        List.of("shop/web-" + id), Resources.of(500, 1L << 30), 0.0816, clock.instant()));
-  }
-
-  @Test
   void anAdoptedInstanceGivesItsClaimTheTemplateHashItsTagCarriesWhereTheClaimNotesNone() {
     store.create(Claim.launching("untold", "default", List.of("m7g.large"), List.of("us-east-1a"),
         CapacityType.ON_DEMAND, List.of("shop/a"), Resources.NONE, 0.08, clock.instant()));

@@ -307,50 +307,6 @@ class ProvisionerTest {
     assertThat(cloud.ownedInstances()).hasSize(1);
   }
 
-  @Test
-  void aResumeTheGarbageCollectorClosesTheClaimUnderLeavesNoInstanceRunning() {
-    PendingPod pod = PendingPod.builder("shop/web-0").requests(Resources.of(500, 1L << 30)).build();
-    store.create(Claim.launching("stalled", "default", List.of("m7g.large"), List.of("us-east-1a"),
-        CapacityType.ON_DEMAND, List.of(pod.name()), pod.requests(), 0.0816, clock.instant()));
-    clock.advance(dev.flotilla.lifecycle.GarbageCollector.STALLED_AFTER.plusSeconds(1));
-    dev.flotilla.lifecycle.GarbageCollector collector = new dev.flotilla.lifecycle.GarbageCollector(store, cloud,
-        new dev.flotilla.lifecycle.Lifecycle(store, cloud, new dev.flotilla.commands.InMemoryCommandQueue(clock,
-            java.time.Duration.ofMinutes(6)), clock, dev.flotilla.lifecycle.Lifecycle.LAUNCH_TIMEOUT), clock,
-        dev.flotilla.lifecycle.GarbageCollector.GRACE);
-    // the pod is sent again at last and a provisioner resumes the claim; the collector, finding it still Launching
-    // with no instance, closes it while the resume's CreateFleet is under way
-    List<String> launchedFor = new ArrayList<>();
-    dev.flotilla.cloud.CloudProvider closedMeanwhile = (dev.flotilla.cloud.CloudProvider) java.lang.reflect.Proxy
-        .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {dev.flotilla.cloud.CloudProvider.class},
-            (proxy, method, args) -> {
-              if (method.getName().equals("launch")) {
-                ((List<dev.flotilla.cloud.LaunchRequest>) args[0]).forEach(r -> launchedFor.add(r.claimId()));
-                if (launchedFor.getFirst().equals("stalled") && launchedFor.size() == 1) {
-                  assertThat(collector.collect().expired()).containsExactly("stalled");
-                }
-              }
-              try {
-                return method.invoke(cloud, args);
-              } catch (java.lang.reflect.InvocationTargetException e) {
-                throw e.getCause();
-              }
-            });
-    Provisioner resuming = new Provisioner(store, closedMeanwhile, new StaticOfferingSource(catalog, store),
-        List::of, List::of, clock);
-
-    Provisioner.Decision decision = resuming.provision("evt-again", List.of(pod));
-
-    assertThat(launchedFor.getFirst()).isEqualTo("stalled");
-    assertThat(store.claim("stalled")).get().satisfies(c -> assertThat(c.state()).isEqualTo(ClaimState.Terminated));
-    // the instance launched for the closed claim is terminated; the pod, released, is planned again at once
-    assertThat(decision.launched()).singleElement().satisfies(c -> {
-      assertThat(c.id()).isNotEqualTo("stalled");
-      assertThat(c.pods()).containsExactly(pod.name());
-    });
-    assertThat(cloud.ownedInstances()).extracting(i -> i.id())
-        .containsExactly(decision.launched().getFirst().instanceId());
-  }
-
   private static PendingPod shard(int i) {
     return PendingPod.builder("db/shard-" + i).labels(Map.of("app", "shard")).requests(Resources.of(250, 256L << 20))
         .antiAffinity(List.of(new dev.flotilla.model.PodAffinityTerm(WellKnownLabels.HOSTNAME,
