@@ -3,6 +3,7 @@ package dev.flotilla.forwarder;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.events.BusEvent;
 import dev.flotilla.events.EventPublisher;
+import dev.flotilla.model.PendingPod;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The forwarder's eyes: informers on pods (all namespaces) and nodes, with a periodic resync; with a table to mirror
  * into, also budgets (for the node states) and DaemonSets (for every plan's per-node room). Provisionable pods go
- * to the pending batch; a pod that stops being provisionable leaves it. Because an informer lists everything when it
+ * to the pending batch (and, with a table, to the pending pods' mirror); a pod that stops being provisionable leaves
+ * it. Because an informer lists everything when it
  * starts and again on every resync, whatever is still pending after a restart or a lost watch is sent again; the
  * provisioner drops pods already reserved, so a resend never launches twice.
  */
@@ -42,7 +44,9 @@ public final class ClusterWatch implements AutoCloseable {
       name -> volumes.getStore().getByKey(name));
   private final dev.flotilla.claims.ClaimStore mirrorTo;
   private NodeMirror mirror;
-  private CompletableFuture<Void> listed = new CompletableFuture<>();
+  /** The pods pending, mirrored for consolidation's check; null without a table. */
+  private volatile PendingMirror pendingMirror;
+  private volatile CompletableFuture<Void> listed = new CompletableFuture<>();
   private volatile boolean closed;
   private final PodEvents events;
   /** The pods told already that their spec cannot be read, with the reason they were told. */
@@ -78,6 +82,8 @@ public final class ClusterWatch implements AutoCloseable {
   public static final Duration MIRROR_INTERVAL = Duration.ofSeconds(10);
   /** How often the node mirror looks for nodes changed since it last wrote them. */
   public static final Duration MIRROR_TICK = Duration.ofSeconds(1);
+  /** How often the pending pods' mirror is written at most; a pod pending for less may be missed by a check. */
+  public static final Duration PENDING_INTERVAL = Duration.ofSeconds(5);
 
   public ClusterWatch start() {
     return start(MIRROR_INTERVAL, MIRROR_TICK);
@@ -85,6 +91,13 @@ public final class ClusterWatch implements AutoCloseable {
 
   /** Starts with the node mirror writing a node at most every {@code mirrorInterval}, checking every {@code tick}. */
   ClusterWatch start(Duration mirrorInterval, Duration tick) {
+    if (mirrorTo != null) {
+      // before any pod is judged: each provisionable pod is the mirror's as it is the batch's. Written only once the
+      // first list is done: an informer counts as synced before its handlers have seen every pod it listed, while
+      // the future its start returns completes after them
+      pendingMirror = new PendingMirror(mirrorTo, java.time.Clock.systemUTC(),
+          () -> listed.isDone() && !listed.isCompletedExceptionally(), PENDING_INTERVAL, tick);
+    }
     budgets = client.policy().v1().podDisruptionBudget().inAnyNamespace().runnableInformer(resync.toMillis())
         .exceptionHandler(this::retry);
     budgets.addEventHandler(new OnAnyChange<>(this::allNodesChanged));
@@ -131,6 +144,7 @@ public final class ClusterWatch implements AutoCloseable {
       public void onDelete(Pod pod, boolean finalStateUnknown) {
         synchronized (considering) {
           batch.remove(key(pod));
+          notPending(key(pod));
         }
         nodeChanged(pod);
       }
@@ -272,15 +286,27 @@ public final class ClusterWatch implements AutoCloseable {
     synchronized (considering) {
       if (PodFacts.provisionable(pod, this::nominationStands)) {
         try {
-          batch.add(PodFacts.pending(pod, volumeZones.of(pod)));
+          PendingPod pending = PodFacts.pending(pod, volumeZones.of(pod));
+          batch.add(pending);
+          if (pendingMirror != null) {
+            pendingMirror.pending(pending);
+          }
         } catch (IllegalArgumentException e) {
           LOG.atWarn().setMessage("pod not forwarded: its spec cannot be read").addKeyValue("pod", key(pod))
               .addKeyValue("reason", e.getMessage()).log();
+          notPending(key(pod));
           noticeUnreadable(pod, e.getMessage());
         }
       } else {
         batch.remove(key(pod));
+        notPending(key(pod));
       }
+    }
+  }
+
+  private void notPending(String key) {
+    if (pendingMirror != null) {
+      pendingMirror.gone(key);
     }
   }
 
@@ -313,6 +339,7 @@ public final class ClusterWatch implements AutoCloseable {
       Pod now = pods.getStore().getByKey(key);
       if (now == null) {
         batch.remove(key);
+        notPending(key);
       } else {
         consider(now);
       }
@@ -340,6 +367,9 @@ public final class ClusterWatch implements AutoCloseable {
     notices.shutdown();
     if (mirror != null) {
       mirror.close();
+    }
+    if (pendingMirror != null) {
+      pendingMirror.close();
     }
     if (budgets != null) {
       budgets.close();

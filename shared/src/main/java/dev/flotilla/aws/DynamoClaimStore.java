@@ -49,6 +49,8 @@ public final class DynamoClaimStore implements ClaimStore {
   private static final int TRANSACTION_ATTEMPTS = 5;
   /** The DaemonSets document's key in the node partition, beside the nodes' {@code NODE#} items. */
   private static final String DAEMONSETS = "DAEMONSETS";
+  /** The pending pods document's key in the node partition. */
+  private static final String PENDING = "PENDING";
   private static final Logger LOG = LoggerFactory.getLogger(DynamoClaimStore.class);
   private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
       .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
@@ -484,7 +486,21 @@ public final class DynamoClaimStore implements ClaimStore {
 
   @Override
   public Optional<String> daemonSets() {
-    Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).key(key(nodePartition, DAEMONSETS))
+    return document(DAEMONSETS);
+  }
+
+  @Override
+  public void putPendingPods(String json) {
+    putDocument(key(nodePartition, PENDING), json);
+  }
+
+  @Override
+  public Optional<String> pendingPods() {
+    return document(PENDING);
+  }
+
+  private Optional<String> document(String sortKey) {
+    Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).key(key(nodePartition, sortKey))
         .consistentRead(true)).item();
     return item == null || !item.containsKey("doc") ? Optional.empty() : Optional.of(item.get("doc").s());
   }

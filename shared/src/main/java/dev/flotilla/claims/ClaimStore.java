@@ -147,4 +147,13 @@ public interface ClaimStore {
 
   /** The mirrored DaemonSets document, or empty when none was written. */
   Optional<String> daemonSets();
+
+  /**
+   * Writes the cluster's pending pods document ({@link dev.flotilla.contracts.PendingPods}) if it changed: the
+   * forwarder mirrors it beside the node states.
+   */
+  void putPendingPods(String json);
+
+  /** The mirrored pending pods document, or empty when none was written. */
+  Optional<String> pendingPods();
 }

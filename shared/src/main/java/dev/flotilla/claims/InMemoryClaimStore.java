@@ -160,6 +160,7 @@ public final class InMemoryClaimStore implements ClaimStore {
   }
 
   private String daemonSets;
+  private String pendingPods;
 
   @Override
   public synchronized void putNodeState(String node, String json) {
@@ -184,5 +185,15 @@ public final class InMemoryClaimStore implements ClaimStore {
   @Override
   public synchronized Optional<String> daemonSets() {
     return Optional.ofNullable(daemonSets);
+  }
+
+  @Override
+  public synchronized void putPendingPods(String json) {
+    pendingPods = json;
+  }
+
+  @Override
+  public synchronized Optional<String> pendingPods() {
+    return Optional.ofNullable(pendingPods);
   }
 }

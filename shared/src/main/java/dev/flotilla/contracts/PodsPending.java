@@ -58,7 +58,7 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
   }
 
   /** One kind on the bus: the shared facts, and its pods' names as {@code namePrefix + name}. */
-  private record Kind(String namePrefix, List<String> names, ObjectNode pod) {}
+  record Kind(String namePrefix, List<String> names, ObjectNode pod) {}
 
   /**
    * The batch as Pods Pending events: one, unless its kinds together exceed an entry; then as few parts as whole
@@ -122,10 +122,22 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
     if (kinds == null || !kinds.isArray() || kinds.isEmpty()) {
       throw new InvalidEventException(what + "detail.kinds: must be a non-empty array");
     }
+    List<PendingPod> pods = readKinds(kinds, what, "detail.kinds", " in the event");
+    return new PodsPending(cluster, batchId, part, parts, pods);
+  }
+
+  /**
+   * Reads pods written as kinds ({@link #kinds}), naming the field and its path when something is wrong.
+   *
+   * @param what  what is read, as the start of every message
+   * @param where the kinds' path in it
+   * @param scope where a name may appear only once, for the message
+   */
+  static List<PendingPod> readKinds(JsonNode kinds, String what, String where, String scope) {
     List<PendingPod> pods = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (int k = 0; k < kinds.size(); k++) {
-      String at = "detail.kinds[" + k + "]";
+      String at = where + "[" + k + "]";
       JsonNode kind = kinds.get(k);
       if (!kind.isObject()) {
         throw new InvalidEventException(what + at + ": must be an object");
@@ -151,16 +163,16 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
           throw new InvalidEventException(what + at + ".names[" + i + "]: must be a pod name");
         }
         if (!seen.add(name)) {
-          throw new InvalidEventException(what + at + ".names[" + i + "]: '" + name + "' appears twice in the event");
+          throw new InvalidEventException(what + at + ".names[" + i + "]: '" + name + "' appears twice" + scope);
         }
         full.add(name);
       }
-      PendingPod template = pod(event, ((ObjectNode) facts.deepCopy()).put("name", full.getFirst()), at + ".pod");
+      PendingPod template = pod(what, ((ObjectNode) facts.deepCopy()).put("name", full.getFirst()), at + ".pod");
       for (String name : full) {
         pods.add(name.equals(template.name()) ? template : template.withName(name));
       }
     }
-    return new PodsPending(cluster, batchId, part, parts, pods);
+    return pods;
   }
 
   /** The format before kinds: every pod whole, in {@code detail.pods}. */
@@ -173,12 +185,12 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
     }
     List<PendingPod> read = new ArrayList<>();
     for (int i = 0; i < pods.size(); i++) {
-      read.add(pod(event, pods.get(i), "detail.pods[" + i + "]"));
+      read.add(pod(what, pods.get(i), "detail.pods[" + i + "]"));
     }
     return new PodsPending(cluster, d.path("batchId").asText(null), read);
   }
 
-  private static PendingPod pod(Envelope event, JsonNode facts, String at) {
+  private static PendingPod pod(String what, JsonNode facts, String at) {
     try {
       return JSON.treeToValue(facts, PendingPod.class);
     } catch (JsonMappingException e) {
@@ -189,11 +201,10 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
       while (root.getCause() != null) {
         root = root.getCause();
       }
-      throw new InvalidEventException("Pods Pending event " + event.id() + ": " + path + ": "
+      throw new InvalidEventException(what + path + ": "
           + (root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage()), e);
     } catch (JsonProcessingException e) {
-      throw new InvalidEventException("Pods Pending event " + event.id() + ": " + at + ": " + e.getOriginalMessage(),
-          e);
+      throw new InvalidEventException(what + at + ": " + e.getOriginalMessage(), e);
     }
   }
 
@@ -221,7 +232,7 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
   }
 
   /** The pods grouped by everything but their names, in the order each kind first appears. */
-  private static List<Kind> kinds(List<PendingPod> pods) {
+  static List<Kind> kinds(List<PendingPod> pods) {
     Map<PendingPod, List<String>> byFacts = new LinkedHashMap<>();
     Set<String> seen = new HashSet<>();
     for (PendingPod p : pods) {
@@ -262,7 +273,7 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
   }
 
   /** The kind as one or more kinds, each small enough for an entry on its own. */
-  private static List<Kind> fitting(Kind kind, int room) {
+  static List<Kind> fitting(Kind kind, int room) {
     if (size(kind) <= room) {
       return List.of(kind);
     }
@@ -285,11 +296,11 @@ public record PodsPending(String cluster, String batchId, int part, int parts, L
   }
 
   /** The bytes a kind adds to a detail: its JSON and a separator. */
-  private static int size(Kind kind) {
+  static int size(Kind kind) {
     return json(kind).toString().getBytes(StandardCharsets.UTF_8).length + 1;
   }
 
-  private static ObjectNode json(Kind kind) {
+  static ObjectNode json(Kind kind) {
     ObjectNode n = JSON.createObjectNode();
     n.put("namePrefix", kind.namePrefix());
     ArrayNode names = n.putArray("names");

@@ -511,7 +511,28 @@ public final class ConsolidationService {
   private Consolidator.View view() {
     List<NodeState> nodes = mirrored.read(store.nodeStates());
     return new Consolidator.View(nodes, store.claims(), pools.get(), offerings.catalog(), clock.instant(),
-        daemonSets.get());
+        daemonSets.get(), pending());
+  }
+
+  /**
+   * The pods the forwarder last saw pending; none when it wrote none, not lately ({@link
+   * dev.flotilla.contracts.PendingPods#STALE_AFTER}), or what it wrote cannot be read (the check then sees the cluster
+   * as it did before the forwarder mirrored them).
+   */
+  private dev.flotilla.contracts.PendingPods pending() {
+    try {
+      dev.flotilla.contracts.PendingPods doc = store.pendingPods().map(dev.flotilla.contracts.PendingPods::parse)
+          .orElse(null);
+      if (doc != null && doc.staleAt(clock.instant())) {
+        LOG.atWarn().setMessage("pending pods mirror not read: the forwarder has not written it lately")
+            .addKeyValue("writtenAt", doc.at().toString()).log();
+        return null;
+      }
+      return doc;
+    } catch (IllegalArgumentException e) {
+      LOG.atWarn().setMessage("pending pods mirror not read").addKeyValue("reason", e.getMessage()).log();
+      return null;
+    }
   }
 
   /**

@@ -12,6 +12,7 @@ import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.provisioning.Provisioner;
 import dev.flotilla.scheduling.NodeClaim;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -58,6 +59,14 @@ final class ConsolidationValidation {
    */
   private final Map<PendingPod, String> waiting = new LinkedHashMap<>();
   /**
+   * The pods the forwarder last saw pending that no claim reserves and the mirror does not show running: created
+   * before the check (a scale-up a moment ago) or left pending (behind a pool's limit, planned too late), they are
+   * ahead of an action's pods in the scheduler's queue and take the room they fit in first. Unlike the action's, they
+   * need not land: an action is not refused for pods it does not leave pending (Karpenter's
+   * {@code AllNonPendingPodsScheduled}).
+   */
+  private final List<PendingPod> pending = new ArrayList<>();
+  /**
    * Nodes still carrying the startup taint that no action checked here lifts: their Nominate has not come (late, or
    * lost with the invocation that was to send it). Until it comes they take only the pods it is to nominate there,
    * which are placed on them at once; counted open, they let a check land an action's pods where the cluster's
@@ -95,8 +104,8 @@ final class ConsolidationValidation {
    *     drain); every other consolidation or drift replacement still held for its drain ({@link ReplacementHold})
    *     takes no pod
    * @param settling whether the pods still settling queue too: those reserved on claims whose node has not joined
-   *     yet (pending meanwhile) and those a drain evicts; without them, what the cluster will look like once they
-   *     have landed where they are going
+   *     yet (pending meanwhile), those pending unreserved, and those a drain evicts; without them, what the cluster
+   *     will look like once they have landed where they are going
    * @param ahead whether the replaces still waiting count as done (see the two-argument constructor)
    */
   private ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening,
@@ -140,7 +149,12 @@ final class ConsolidationValidation {
       }
     }
     Map<String, PendingPod> running = Consolidator.runningByName(view);
+    Set<String> pendingNames = new HashSet<>();
+    view.pendingPods().forEach(p -> pendingNames.add(p.name()));
     for (Claim c : view.claims()) {
+      if (stalledForNothing(c, view.pending(), pendingNames)) {
+        continue;
+      }
       if (c.state().live() && (settling || c.nodeName() != null)) {
         for (PendingPod pod : Consolidator.onTheirWay(c, running, view.now())) {
           waiting.put(pod, c.nodeName());
@@ -171,7 +185,67 @@ final class ConsolidationValidation {
         evicted.addAll(node.displaced());
       }
     }
+    if (settling && !pendingNames.isEmpty()) {
+      addPending(view, running);
+    }
   }
+
+  /**
+   * The pods pending that no claim on its way reserves and the mirror does not show running, less one of a kind for
+   * each pod of a draining node the mirror still shows: its controller made it again under a new name, which may be
+   * pending already while the mirror, written apart, still shows the one evicted. Counted twice, its room was taken
+   * twice.
+   */
+  private void addPending(Consolidator.View view, Map<String, PendingPod> running) {
+    Set<String> reserved = new HashSet<>();
+    view.claims().stream().filter(c -> c.state().live() && Consolidator.stillComing(c, view.now()))
+        .forEach(c -> reserved.addAll(c.pods()));
+    Map<List<Object>, Integer> madeAgain = new java.util.HashMap<>();
+    evicted.forEach(p -> madeAgain.merge(List.of(p.namespace(), p.labels()), 1, Integer::sum));
+    for (PendingPod p : view.pendingPods()) {
+      if (running.containsKey(p.name()) || reserved.contains(p.name())) {
+        continue;
+      }
+      List<Object> kind = List.of(p.namespace(), p.labels());
+      Integer left = madeAgain.get(kind);
+      if (left != null && left > 0) {
+        madeAgain.put(kind, left - 1);
+        continue;
+      }
+      pending.add(p);
+    }
+  }
+
+  /**
+   * Whether a claim still Launching {@link #STALLED} after it was last written holds none of the pods it reserved: not
+   * one is pending in the forwarder's document written since (the ones that ran elsewhere the mirror shows running,
+   * the rest were deleted). An invocation that died before CreateFleet leaves such a claim, resumed only by a
+   * provisioner handed its pods, or closed at the launch timeout (15 minutes); meanwhile its pods' room, counted as
+   * theirs, kept actions from landing (faulty-storm, fault seed 7: the fleet held as it was for 9 minutes). The claim
+   * is left alone: were its pods still to come, the next document would show them pending.
+   */
+  static boolean stalledForNothing(Claim c, dev.flotilla.contracts.PendingPods pending, Set<String> pendingNames) {
+    if (pending == null || pending.leftOut() > 0 || c.state() != ClaimState.Launching) {
+      return false;
+    }
+    Instant written = c.updatedAt() != null ? c.updatedAt() : c.createdAt();
+    return written != null && !written.plus(STALLED).isAfter(pending.at())
+        && c.pods().stream().noneMatch(pendingNames::contains);
+  }
+
+  /** The claims of the view {@link #stalledForNothing}, by id. */
+  static List<String> stalledForNothing(Consolidator.View view) {
+    if (view.pending() == null) {
+      return List.of();
+    }
+    Set<String> pendingNames = new HashSet<>();
+    view.pendingPods().forEach(p -> pendingNames.add(p.name()));
+    return view.claims().stream().filter(c -> stalledForNothing(c, view.pending(), pendingNames)).map(Claim::id)
+        .toList();
+  }
+
+  /** How long a launch may go unrecorded before a claim whose pods none is pending is taken to hold none. */
+  static final java.time.Duration STALLED = java.time.Duration.ofMinutes(2);
 
   /**
    * Whether every pod the removed nodes run lands on the nodes left and the replacements, and every pod a drain already
@@ -302,7 +376,10 @@ final class ConsolidationValidation {
     return node != null && initializing.contains(node) && binder.hasNode(node);
   }
 
-  /** Queues the pods still settling, ahead of any an action displaces, as the cluster's scheduler has them. */
+  /**
+   * Queues the pods still settling (reserved, then pending unreserved, then evicted), ahead of any an action
+   * displaces, as the cluster's scheduler has them.
+   */
   private long enqueueSettling() {
     long order = 0;
     for (Map.Entry<PendingPod, String> w : waiting.entrySet()) {
@@ -320,6 +397,9 @@ final class ConsolidationValidation {
         binder.nominate(pod.name(), w.getValue());
       }
     }
+    for (PendingPod pod : pending) {
+      binder.enqueue(new QueuedPod(pod, 0, order++));
+    }
     for (PendingPod pod : evicted) {
       binder.enqueue(new QueuedPod(pod, 0, order++));
     }
@@ -330,6 +410,7 @@ final class ConsolidationValidation {
   private void unqueue(List<String> displaced) {
     displaced.forEach(binder::delete);
     evicted.forEach(p -> binder.delete(p.name()));
+    pending.forEach(p -> binder.delete(p.name()));
     waiting.keySet().forEach(p -> binder.delete(p.name()));
   }
 

@@ -143,14 +143,28 @@ public final class Consolidator {
   private Settled settled;
   private Seen settledFor;
 
-  /** What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time. */
+  /**
+   * What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time, the DaemonSets and
+   * the pods the forwarder last saw pending (null when it mirrored none).
+   */
   public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
-      Instant now, List<PendingPod> daemonSets) {
+      Instant now, List<PendingPod> daemonSets, dev.flotilla.contracts.PendingPods pending) {
     public View {
       nodes = List.copyOf(nodes);
       claims = List.copyOf(claims);
       pools = pools == null || pools.isEmpty() ? List.of(NodePool.defaultPool()) : List.copyOf(pools);
       daemonSets = daemonSets == null ? List.of() : List.copyOf(daemonSets);
+    }
+
+    /** A view without the pending pods' mirror. */
+    public View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
+        Instant now, List<PendingPod> daemonSets) {
+      this(nodes, claims, pools, catalog, now, daemonSets, null);
+    }
+
+    /** The pods the forwarder last saw pending; none when it mirrored none. */
+    List<PendingPod> pendingPods() {
+      return pending == null ? List.of() : pending.pods();
     }
 
     /** A view of a cluster that runs no DaemonSets. */
@@ -255,12 +269,13 @@ public final class Consolidator {
     if (eligible.isEmpty()) {
       return ConsolidationPlan.none("no node may be consolidated now", skipped);
     }
-    // the claims in flight, draining or just Ready say which pods are pending or leaving: a plan holds only while
-    // they stay as they were
+    // the claims in flight, draining or just Ready and the pods pending say which pods are pending or leaving: a plan
+    // holds only while they stay as they were
     Object key = List.of(view.pools(), owned.stream().map(c -> List.of(c.state(), c.claim().id(),
         c.claim().version())).toList(), eligible.stream().map(c -> c.claim().id()).toList(), budget, emptyBudget,
         looking, view.claims().stream().filter(c -> c.state().live() && (c.state() != ClaimState.Initialized
-            || stillComing(c, view.now()) && !c.kinds().isEmpty())).map(c -> List.of(c.id(), c.version())).toList());
+            || stillComing(c, view.now()) && !c.kinds().isEmpty())).map(c -> List.of(c.id(), c.version())).toList(),
+        view.pendingPods(), ConsolidationValidation.stalledForNothing(view));
     Map.Entry<Object, ConsolidationPlan> cached = last.get(looking);
     if (cached != null && key.equals(cached.getKey())) {
       return cached.getValue();

@@ -354,6 +354,22 @@ public abstract class ClaimStoreContract {
   }
 
   @Test
+  void thePendingPodsDocumentIsMirroredBesideTheNodesApartFromTheDaemonSets() {
+    assertThat(store().pendingPods()).isEmpty();
+    store().putNodeState("ip-10-0-1-5", "{\"pods\":1}");
+    store().putDaemonSets("[]");
+
+    store().putPendingPods("{\"kinds\":[1]}");
+    store().putPendingPods("{\"kinds\":[1]}");
+    assertThat(store().pendingPods()).contains("{\"kinds\":[1]}");
+
+    store().putPendingPods("{\"kinds\":[]}");
+    assertThat(store().pendingPods()).contains("{\"kinds\":[]}");
+    assertThat(store().daemonSets()).contains("[]");
+    assertThat(store().nodeStates()).containsOnlyKeys("ip-10-0-1-5");
+  }
+
+  @Test
   void racingClaimsOverOverlappingPodsReserveEachPodExactlyOnce() throws Exception {
     int threads = 8;
     List<String> pool = pods("race", 40);

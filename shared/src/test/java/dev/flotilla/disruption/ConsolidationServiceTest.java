@@ -201,6 +201,42 @@ class ConsolidationServiceTest {
     assertThat(cluster.store.claim(small.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
   }
 
+  /** As above, but the pod that takes the room is still pending: the forwarder mirrors it into the table. */
+  @Test
+  void aCommandIsDroppedWhenPodsPendingMeanwhileWouldTakeTheRoomItsPodsNeed() {
+    Claim small = cluster.node("small", "m7i.xlarge", List.of(running(pod("web-1", 500, 512))));
+    cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024)), running(pod("web-3", 500, 512))));
+
+    ConsolidationService.Begun begun = service.begin("tick-1");
+    assertThat(begun.waiting()).isTrue();
+    Resources room = NodeCapacity.allocatable(cluster.catalog.type("m7i.xlarge"));
+    cluster.store.putPendingPods(dev.flotilla.contracts.PendingPods.of(cluster.clock.instant(),
+        List.of(pod("batch-1", room.get(Resources.CPU) - 1700, 512))).toJson());
+    cluster.clock.advance(ConsolidationService.VALIDATION_DELAY);
+    ConsolidationService.Pass pass = service.finish(begun);
+
+    assertThat(pass.started()).isFalse();
+    assertThat(pass.outcome()).contains("shop/web-1");
+    assertThat(cluster.sent()).isEmpty();
+    assertThat(cluster.store.claim(small.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+  }
+
+  /** The forwarder has not written the document lately (gone, rolled back): what it last saw is not read. */
+  @Test
+  void aPendingPodsDocumentTheForwarderStoppedRefreshingIsNotRead() {
+    cluster.node("small", "m7i.xlarge", List.of(running(pod("web-1", 500, 512))));
+    cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024)), running(pod("web-3", 500, 512))));
+    Resources room = NodeCapacity.allocatable(cluster.catalog.type("m7i.xlarge"));
+    cluster.store.putPendingPods(dev.flotilla.contracts.PendingPods.of(cluster.clock.instant(),
+        List.of(pod("batch-1", room.get(Resources.CPU) - 1700, 512))).toJson());
+    cluster.clock.advance(dev.flotilla.contracts.PendingPods.STALE_AFTER.plusSeconds(1));
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.started()).isTrue();
+    assertThat(cluster.sent()).singleElement().satisfies(c -> assertThat(c.node()).isEqualTo("small"));
+  }
+
   @Test
   void aCommandThatStillHoldsAfterItsWaitIsStartedThoughOtherNodesChanged() {
     Claim small = cluster.node("small", "m7i.xlarge", List.of(running(pod("web-1", 500, 512))));

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
 class ConsolidationValidationTest {
 
   private final RunningCluster cluster = new RunningCluster();
+  /** The pods the forwarder last saw pending, mirrored now; null for no document. */
+  private List<PendingPod> pending;
 
   @Test
   void thePodsOfANodeAlreadyDrainingTakeTheRoomLeftBeforeAnActionsPodsDo() {
@@ -95,6 +97,106 @@ class ConsolidationValidationTest {
         .withKinds(PodKind.of(List.of(waiting))));
 
     assertThat(stranded(candidate)).containsExactly("shop/api-2");
+  }
+
+  /**
+   * A claim left Launching by an invocation that died before CreateFleet, whose pod has since gone (deleted, or run
+   * under another name after a drain): once the forwarder's document, written well after the claim, shows none of its
+   * pods pending, its room is no one's.
+   */
+  @Test
+  void aClaimStalledLaunchingWhosePodsNoneIsPendingHoldsNoRoom() {
+    cluster.node("ip-10-0-1-2", "m7i.large", List.of());
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1200, 1024))));
+    PendingPod gone = pod("web-9", 1200, 1024);
+    cluster.store.create(Claim.launching("claim-stalled", "default", List.of("m7i.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of(gone.name()), gone.requests(), 0.1, cluster.clock.instant())
+        .withKinds(PodKind.of(List.of(gone))));
+
+    cluster.clock.advance(ConsolidationValidation.STALLED.minusSeconds(30));
+    pending = List.of();
+    assertThat(stranded(candidate)).as("a launch not recorded yet").containsExactly("shop/api-2");
+
+    cluster.clock.advance(java.time.Duration.ofSeconds(31));
+    pending = List.of(gone);
+    assertThat(stranded(candidate)).as("its pod still pending").containsExactly("shop/api-2");
+    pending = null;
+    assertThat(stranded(candidate)).as("no document: nothing known").containsExactly("shop/api-2");
+    pending = List.of();
+    assertThat(stranded(candidate)).isEmpty();
+  }
+
+  /**
+   * A scale-up a moment before the check: its pods are pending, reserved by no claim yet, and ahead of the deleted
+   * node's pod in the cluster's scheduler's queue. They take the one node's room first.
+   */
+  @Test
+  void podsPendingUnreservedTakeTheSpareRoomBeforeAnActionsPodsDo() {
+    cluster.node("ip-10-0-1-2", "m7i.large", List.of());
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1200, 1024))));
+    assertThat(stranded(candidate)).isEmpty();
+
+    pending = List.of(pod("web-9", 1200, 1024));
+
+    assertThat(stranded(candidate)).containsExactly("shop/api-2");
+  }
+
+  @Test
+  void aPendingPodThatFitsNowhereAnywayTakesNoRoom() {
+    cluster.node("ip-10-0-1-2", "m7i.large", List.of());
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1200, 1024))));
+
+    pending = List.of(pod("batch-1", allocatableCpu("m7i.large") + 100, 1024));
+
+    assertThat(stranded(candidate)).as("an action is not refused for a pod it does not leave pending").isEmpty();
+  }
+
+  /**
+   * The mirror of pending pods is written apart from the node mirror and the claims: a pod it still shows may since
+   * run on a node the node mirror shows, or be reserved on a claim whose node is on its way. Counted twice, its room
+   * would be taken twice.
+   */
+  @Test
+  void aPendingPodAlreadyRunningOrReservedIsCountedOnce() {
+    long room = allocatableCpu("m7i.large");
+    PendingPod bound = pod("web-1", 300, 256);
+    cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(bound)));
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", room - 900, 256))));
+    PendingPod reserved = pod("web-9", 500, 256);
+    cluster.store.create(Claim.launching("claim-booting", "default", List.of("m7i.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of(reserved.name()), reserved.requests(), 0.1, cluster.clock.instant())
+        .withKinds(PodKind.of(List.of(reserved))));
+    // web-1 (300m) runs and web-9 (500m) waits for its claim's node and takes the room it finds first: 100m is left
+    // beside the displaced pod
+    assertThat(stranded(candidate)).isEmpty();
+
+    pending = List.of(bound, reserved);
+
+    assertThat(stranded(candidate)).isEmpty();
+    pending = List.of(bound, reserved, pod("web-10", 200, 256));
+    assertThat(stranded(candidate)).as("one more, truly pending, fills the room").containsExactly("shop/api-2");
+  }
+
+  /**
+   * A drain's evicted pod comes back under a new name, pending at once, while the node mirror still shows the one
+   * evicted on the draining node: one pod, not two.
+   */
+  @Test
+  void aPodMadeAgainForOneADrainEvictedIsCountedOnce() {
+    long room = allocatableCpu("m7i.large");
+    PendingPod evicted = pod("cache-1", 600, 256).toBuilder().labels(Map.of("app", "cache")).build();
+    Claim draining = cluster.node("ip-10-0-1-1", "m7i.large", List.of(running(evicted)));
+    cluster.store.transition(draining, draining.moved(ClaimState.Draining, cluster.clock.instant()));
+    cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(pod("api-1", room - 1000, 256))));
+    Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("web-1", 300, 256))));
+    assertThat(stranded(candidate)).isEmpty();
+
+    pending = List.of(evicted.toBuilder().name("shop/cache-7").build());
+
+    assertThat(stranded(candidate)).isEmpty();
+    pending = List.of(evicted.toBuilder().name("shop/cache-7").build(),
+        evicted.toBuilder().name("shop/cache-8").build());
+    assertThat(stranded(candidate)).as("a second one is pending besides").isNotEmpty();
   }
 
   /**
@@ -267,6 +369,7 @@ class ConsolidationValidationTest {
 
   private Consolidator.View view() {
     return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
+        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant(), List.of(),
+        pending == null ? null : dev.flotilla.contracts.PendingPods.of(cluster.clock.instant(), pending));
   }
 }

@@ -124,4 +124,14 @@ public final class StaleReads implements ClaimStore {
   public java.util.Optional<String> daemonSets() {
     return store.daemonSets();
   }
+
+  @Override
+  public void putPendingPods(String json) {
+    store.putPendingPods(json);
+  }
+
+  @Override
+  public java.util.Optional<String> pendingPods() {
+    return store.pendingPods();
+  }
 }

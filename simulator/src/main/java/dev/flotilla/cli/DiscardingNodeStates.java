@@ -95,6 +95,16 @@ final class DiscardingNodeStates implements ClaimStore {
     throw unsupported();
   }
 
+  @Override
+  public void putPendingPods(String json) {
+    // dropped, as node states are
+  }
+
+  @Override
+  public Optional<String> pendingPods() {
+    throw unsupported();
+  }
+
   private static UnsupportedOperationException unsupported() {
     return new UnsupportedOperationException("the forwarder writes node state only");
   }

@@ -21,6 +21,7 @@ import dev.flotilla.commands.Command;
 import dev.flotilla.commands.CommandQueue;
 import dev.flotilla.commands.InMemoryCommandQueue;
 import dev.flotilla.contracts.DaemonSets;
+import dev.flotilla.contracts.PendingPods;
 import dev.flotilla.contracts.Envelope;
 import dev.flotilla.contracts.InterruptionEvent;
 import dev.flotilla.contracts.NodeEvent;
@@ -142,6 +143,10 @@ public final class Simulation {
   /** When each NodePool was last edited by the scenario. */
   private final Map<String, Instant> poolEditedAt = new HashMap<>();
   private final List<PendingPod> daemonSets;
+  /** What the pending pods' mirror last wrote. */
+  private List<PendingPod> pendingMirrored;
+  private Instant pendingMirroredAt;
+  private boolean pendingMirrorScheduled;
   private final Autoscaler autoscaler;
   private final Lifecycle lifecycle;
   private final GarbageCollector collector;
@@ -328,6 +333,7 @@ public final class Simulation {
       processCommands();
     });
     every(SAMPLE_EVERY, this::sample);
+    every(PendingPods.REFRESH, () -> mirrorPending(true));
     // the cluster's scheduler retries unschedulable pods; each failed try updates the pod, which the forwarder sees
     every(RESEND_AFTER, () -> {
       if (!cluster.pending().isEmpty()) {
@@ -690,6 +696,43 @@ public final class Simulation {
         p.lastSent = now;
         addToBatch(p.spec);
       }
+    }
+    mirrorPendingSoon();
+  }
+
+  /**
+   * The forwarder's pending pods' mirror, after a round of the cluster's scheduler: written at the forwarder's next
+   * tick ({@link ClusterWatch#MIRROR_TICK}), or once {@link ClusterWatch#PENDING_INTERVAL} has passed since it was
+   * last written.
+   */
+  private void mirrorPendingSoon() {
+    if (pendingMirrorScheduled) {
+      return;
+    }
+    pendingMirrorScheduled = true;
+    Instant due = clock.instant().plus(ClusterWatch.MIRROR_TICK);
+    if (pendingMirroredAt != null) {
+      due = max(due, pendingMirroredAt.plus(ClusterWatch.PENDING_INTERVAL));
+    }
+    at(Duration.between(start, due), () -> {
+      pendingMirrorScheduled = false;
+      mirrorPending(false);
+    });
+  }
+
+  /**
+   * The pods pending and not nominated to a node the cluster has, written when they changed or, {@code refresh}, in
+   * any case ({@link PendingPods#REFRESH}).
+   */
+  private void mirrorPending(boolean refresh) {
+    List<PendingPod> now = cluster.pending().stream().filter(p -> {
+      String nominated = cluster.nominatedNode(p.spec.name());
+      return nominated == null || !cluster.nodes.containsKey(nominated);
+    }).map(p -> p.spec).toList();
+    if (refresh || !now.equals(pendingMirrored)) {
+      store.putPendingPods(PendingPods.of(clock.instant(), now).toJson());
+      pendingMirrored = now;
+      pendingMirroredAt = clock.instant();
     }
   }
 
@@ -1396,6 +1439,10 @@ public final class Simulation {
 
   private String nextEventId() {
     return "sim-" + (++eventSeq);
+  }
+
+  private static Instant max(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
   }
 
   private static Instant min(Instant a, Instant b) {
