@@ -82,6 +82,13 @@ class ConsolidationValidationTest {
     return stranded(cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("web-1", 300, 256)))));
   }
 
+  /** A claim still Launching an m7i.large for {@code pod}, its pod reserved. */
+  private void launching(String claimId, PendingPod pod) {
+    cluster.store.create(Claim.launching(claimId, "default", List.of("m7i.large"), List.of("us-east-1a"),
+        CapacityType.ON_DEMAND, List.of(pod.name()), pod.requests(), 0.1, cluster.clock.instant())
+        .withKinds(PodKind.of(List.of(pod))));
+  }
+
   private long allocatableCpu(String type) {
     return dev.flotilla.catalog.NodeCapacity.allocatable(cluster.catalog.type(type)).get(dev.flotilla.model.Resources.CPU);
   }
@@ -92,9 +99,7 @@ class ConsolidationValidationTest {
     Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1200, 1024))));
     // pending in the cluster while their node boots: the cluster's scheduler gives them any room that frees up
     PendingPod waiting = pod("web-9", 1200, 1024);
-    cluster.store.create(Claim.launching("claim-booting", "default", List.of("m7i.large"), List.of("us-east-1a"),
-        CapacityType.ON_DEMAND, List.of(waiting.name()), waiting.requests(), 0.1, cluster.clock.instant())
-        .withKinds(PodKind.of(List.of(waiting))));
+    launching("claim-booting", waiting);
 
     assertThat(stranded(candidate)).containsExactly("shop/api-2");
   }
@@ -109,9 +114,7 @@ class ConsolidationValidationTest {
     cluster.node("ip-10-0-1-2", "m7i.large", List.of());
     Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", 1200, 1024))));
     PendingPod gone = pod("web-9", 1200, 1024);
-    cluster.store.create(Claim.launching("claim-stalled", "default", List.of("m7i.large"), List.of("us-east-1a"),
-        CapacityType.ON_DEMAND, List.of(gone.name()), gone.requests(), 0.1, cluster.clock.instant())
-        .withKinds(PodKind.of(List.of(gone))));
+    launching("claim-stalled", gone);
 
     cluster.clock.advance(ConsolidationValidation.STALLED.minusSeconds(30));
     pending = List.of();
@@ -163,9 +166,7 @@ class ConsolidationValidationTest {
     cluster.node("ip-10-0-1-2", "m7i.large", List.of(running(bound)));
     Claim candidate = cluster.node("ip-10-0-1-3", "m7i.large", List.of(running(pod("api-2", room - 900, 256))));
     PendingPod reserved = pod("web-9", 500, 256);
-    cluster.store.create(Claim.launching("claim-booting", "default", List.of("m7i.large"), List.of("us-east-1a"),
-        CapacityType.ON_DEMAND, List.of(reserved.name()), reserved.requests(), 0.1, cluster.clock.instant())
-        .withKinds(PodKind.of(List.of(reserved))));
+    launching("claim-booting", reserved);
     // web-1 (300m) runs and web-9 (500m) waits for its claim's node and takes the room it finds first: 100m is left
     // beside the displaced pod
     assertThat(stranded(candidate)).isEmpty();
