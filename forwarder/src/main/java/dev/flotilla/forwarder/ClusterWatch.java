@@ -93,8 +93,8 @@ public final class ClusterWatch implements AutoCloseable {
   ClusterWatch start(Duration mirrorInterval, Duration tick) {
     if (mirrorTo != null) {
       // before any pod is judged: each provisionable pod is the mirror's as it is the batch's. Written only once the
-      // first list is done: an informer counts as synced before its handlers have seen every pod it listed, while
-      // the future its start returns completes after them
+      // first list is done; the handlers may still be going through the pods it listed, so the document says when
+      // that was, and a reader trusts an absence only in a document written well after
       pendingMirror = new PendingMirror(mirrorTo, java.time.Clock.systemUTC(),
           () -> listed.isDone() && !listed.isCompletedExceptionally(), PENDING_INTERVAL, tick);
     }

@@ -38,6 +38,8 @@ final class PendingMirror implements AutoCloseable {
   private final long refresh;
   /** When the document was last written ({@link System#nanoTime}); none yet when null. */
   private Long written;
+  /** When the pods were first found listed. */
+  private java.time.Instant listedAt;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "pending-mirror");
     t.setDaemon(true);
@@ -72,29 +74,33 @@ final class PendingMirror implements AutoCloseable {
     }
   }
 
-  /** Writes the document if the set changed since it was last written, or to refresh it. */
+  /**
+   * Writes the document if the set changed since it was last written, or to refresh it. A write that fails is made
+   * again once the interval has passed, as a changed set would be (a throttled table is not written every tick).
+   */
   void write() {
     List<PendingPod> pods;
-    Long before;
+    java.time.Instant since;
     synchronized (this) {
       long now = System.nanoTime();
       boolean due = written == null || changed && now - written >= interval || now - written >= refresh;
       if (!due || !listed.getAsBoolean()) {
         return;
       }
+      if (listedAt == null) {
+        listedAt = clock.instant();
+      }
       pods = new ArrayList<>(pending.values());
       changed = false;
-      before = written;
       written = now;
+      since = listedAt;
     }
-    PendingPods doc = PendingPods.of(clock.instant(), pods);
     try {
-      store.putPendingPods(doc.toJson());
+      store.putPendingPods(PendingPods.of(since, clock.instant(), pods).toJson());
     } catch (RuntimeException e) {
+      // caught whatever failed: an exception would end the timer's task for good
       synchronized (this) {
-        // the next tick writes again
         changed = true;
-        written = before;
       }
       LOG.atWarn().setMessage("pending pods not mirrored").addKeyValue("pods", pods.size())
           .addKeyValue("error", e.getMessage()).log();

@@ -491,7 +491,12 @@ public final class DynamoClaimStore implements ClaimStore {
 
   @Override
   public void putPendingPods(String json) {
-    putDocument(key(nodePartition, PENDING), json);
+    // written whole each time: its time changes with every write, so a write conditioned on a change would only send
+    // the document twice
+    Map<String, AttributeValue> item = key(nodePartition, PENDING);
+    item.put("doc", AttributeValue.fromS(json));
+    item.put("updatedAt", AttributeValue.fromS(clock.instant().toString()));
+    dynamo.putItem(r -> r.tableName(table).item(item));
   }
 
   @Override

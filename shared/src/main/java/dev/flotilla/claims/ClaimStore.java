@@ -149,8 +149,8 @@ public interface ClaimStore {
   Optional<String> daemonSets();
 
   /**
-   * Writes the cluster's pending pods document ({@link dev.flotilla.contracts.PendingPods}) if it changed: the
-   * forwarder mirrors it beside the node states.
+   * Writes the cluster's pending pods document ({@link dev.flotilla.contracts.PendingPods}): the forwarder mirrors it
+   * beside the node states.
    */
   void putPendingPods(String json);
 

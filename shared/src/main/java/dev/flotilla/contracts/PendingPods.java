@@ -19,11 +19,13 @@ import java.util.List;
  * left out, and how many is said. Rewritten at least every {@link #REFRESH}; one older than {@link #STALE_AFTER} is
  * from a forwarder gone (uninstalled, rolled back, leaderless) and is not read.
  *
- * @param at      when the forwarder saw the cluster this way
- * @param pods    the pending pods the document holds
- * @param leftOut how many more were pending, left out for the document's size
+ * @param at       when the forwarder saw the cluster this way
+ * @param listedAt when the forwarder writing it had listed the cluster's pods (its start), or null when not said:
+ *     a document written just after is of pods its handlers may not all have seen yet
+ * @param pods     the pending pods the document holds
+ * @param leftOut  how many more were pending, left out for the document's size
  */
-public record PendingPods(Instant at, List<PendingPod> pods, int leftOut) {
+public record PendingPods(Instant at, Instant listedAt, List<PendingPod> pods, int leftOut) {
 
   /**
    * Well under DynamoDB's 400 KB item: a write costs a unit a kilobyte, and the document shares its partition with
@@ -52,9 +54,14 @@ public record PendingPods(Instant at, List<PendingPod> pods, int leftOut) {
     return at.plus(STALE_AFTER).isBefore(now);
   }
 
-  /** All of {@code pods}, as the forwarder saw them {@code at}. */
+  /** All of {@code pods}, as the forwarder saw them {@code at}, its listing time not said. */
   public static PendingPods of(Instant at, List<PendingPod> pods) {
-    return new PendingPods(at, pods, 0);
+    return new PendingPods(at, null, pods, 0);
+  }
+
+  /** All of {@code pods}, as the forwarder that listed the cluster's pods at {@code listedAt} saw them {@code at}. */
+  public static PendingPods of(Instant listedAt, Instant at, List<PendingPod> pods) {
+    return new PendingPods(at, listedAt, pods, 0);
   }
 
   /** The document: its kinds in the order they first appear, as many of their pods as fit {@link #MAX_BYTES}. */
@@ -65,6 +72,9 @@ public record PendingPods(Instant at, List<PendingPod> pods, int leftOut) {
   String toJson(int maxBytes) {
     ObjectNode doc = JSON.createObjectNode();
     doc.put("at", at.toString());
+    if (listedAt != null) {
+      doc.put("listedAt", listedAt.toString());
+    }
     ArrayNode kinds = doc.putArray("kinds");
     int bytes = doc.toString().getBytes(StandardCharsets.UTF_8).length + 24;
     int left = leftOut;
@@ -122,6 +132,14 @@ public record PendingPods(Instant at, List<PendingPod> pods, int leftOut) {
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException(what + "at: must be an instant, got " + doc.path("at"), e);
     }
+    Instant listedAt = null;
+    if (doc.hasNonNull("listedAt")) {
+      try {
+        listedAt = Instant.parse(doc.get("listedAt").asText(""));
+      } catch (DateTimeParseException e) {
+        throw new IllegalArgumentException(what + "listedAt: must be an instant, got " + doc.get("listedAt"), e);
+      }
+    }
     JsonNode kinds = doc.get("kinds");
     if (kinds == null || !kinds.isArray()) {
       throw new IllegalArgumentException(what + "kinds: must be an array");
@@ -131,7 +149,8 @@ public record PendingPods(Instant at, List<PendingPod> pods, int leftOut) {
       throw new IllegalArgumentException(what + "leftOut: must be a whole number of 0 or more");
     }
     try {
-      return new PendingPods(at, PodsPending.readKinds(kinds, what, "kinds", " in the document"), leftOut.asInt(0));
+      return new PendingPods(at, listedAt, PodsPending.readKinds(kinds, what, "kinds", " in the document"),
+          leftOut.asInt(0));
     } catch (InvalidEventException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

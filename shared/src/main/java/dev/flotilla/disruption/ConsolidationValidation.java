@@ -133,9 +133,12 @@ final class ConsolidationValidation {
       mirrored.add(n.node());
       mirroredInstances.add(n.instanceId());
     });
+    // the nodes a drain is emptying now, not those of replaces still waiting (their pods are not evicted yet)
+    Set<String> drainingNow = new HashSet<>();
     for (Claim c : view.claims()) {
       if (c.state() == ClaimState.Draining && c.nodeName() != null) {
         draining.add(c.nodeName());
+        drainingNow.add(c.nodeName());
       }
       if (c.nodeName() != null && (opening.contains(c.id()) || receiving.contains(c.id()))) {
         openingNodes.add(c.nodeName());
@@ -186,22 +189,26 @@ final class ConsolidationValidation {
       }
     }
     if (settling && !pendingNames.isEmpty()) {
-      addPending(view, running);
+      List<PendingPod> beingEvicted = new ArrayList<>();
+      view.nodes().stream().filter(n -> drainingNow.contains(n.node())).forEach(n -> beingEvicted.addAll(
+          n.displaced()));
+      addPending(view, running, beingEvicted);
     }
   }
 
   /**
    * The pods pending that no claim on its way reserves and the mirror does not show running, less one of a kind for
-   * each pod of a draining node the mirror still shows: its controller made it again under a new name, which may be
-   * pending already while the mirror, written apart, still shows the one evicted. Counted twice, its room was taken
-   * twice.
+   * each pod of a node being drained that the mirror still shows: its controller made it again under a new name,
+   * which may be pending already while the mirror, written apart, still shows the one evicted. Counted twice, its
+   * room was taken twice. A pod a budget still holds on the node is taken for evicted too: a pending pod of its kind
+   * is then left out that is one more (the mirror does not say which pods are terminating).
    */
-  private void addPending(Consolidator.View view, Map<String, PendingPod> running) {
+  private void addPending(Consolidator.View view, Map<String, PendingPod> running, List<PendingPod> beingEvicted) {
     Set<String> reserved = new HashSet<>();
     view.claims().stream().filter(c -> c.state().live() && Consolidator.stillComing(c, view.now()))
         .forEach(c -> reserved.addAll(c.pods()));
     Map<List<Object>, Integer> madeAgain = new java.util.HashMap<>();
-    evicted.forEach(p -> madeAgain.merge(List.of(p.namespace(), p.labels()), 1, Integer::sum));
+    beingEvicted.forEach(p -> madeAgain.merge(List.of(p.namespace(), p.labels()), 1, Integer::sum));
     for (PendingPod p : view.pendingPods()) {
       if (running.containsKey(p.name()) || reserved.contains(p.name())) {
         continue;
@@ -222,10 +229,13 @@ final class ConsolidationValidation {
    * the rest were deleted). An invocation that died before CreateFleet leaves such a claim, resumed only by a
    * provisioner handed its pods, or closed at the launch timeout (15 minutes); meanwhile its pods' room, counted as
    * theirs, kept actions from landing (faulty-storm, fault seed 7: the fleet held as it was for 9 minutes). The claim
-   * is left alone: were its pods still to come, the next document would show them pending.
+   * is left alone: were its pods still to come, the next document would show them pending. Only a whole document
+   * (none left out for its size) written by a forwarder that had listed the pods {@link #STALLED} before says so: one
+   * written just after a start may be of pods its handlers have not all seen yet.
    */
   static boolean stalledForNothing(Claim c, dev.flotilla.contracts.PendingPods pending, Set<String> pendingNames) {
-    if (pending == null || pending.leftOut() > 0 || c.state() != ClaimState.Launching) {
+    if (pending == null || pending.leftOut() > 0 || pending.listedAt() == null
+        || pending.listedAt().plus(STALLED).isAfter(pending.at()) || c.state() != ClaimState.Launching) {
       return false;
     }
     Instant written = c.updatedAt() != null ? c.updatedAt() : c.createdAt();

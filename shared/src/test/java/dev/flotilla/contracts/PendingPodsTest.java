@@ -15,14 +15,18 @@ class PendingPodsTest {
   private static final Instant AT = Instant.parse("2026-12-06T12:00:05Z");
 
   @Test
-  void aBurstIsReadBackPodForPod() {
+  void aBurstIsReadBackPodForPodItsKindsInTheOrderTheyFirstAppear() {
     List<PendingPod> burst = PodsPendingTest.burst(2_000, 40, 7);
+    Instant listed = AT.minusSeconds(600);
 
-    PendingPods read = PendingPods.parse(PendingPods.of(AT, burst).toJson());
+    PendingPods read = PendingPods.parse(PendingPods.of(listed, AT, burst).toJson());
 
     assertThat(read.at()).isEqualTo(AT);
+    assertThat(read.listedAt()).isEqualTo(listed);
     assertThat(read.leftOut()).isZero();
     assertThat(read.pods()).containsExactlyInAnyOrderElementsOf(burst);
+    assertThat(read.pods().stream().map(PendingPod::kind).distinct().toList())
+        .isEqualTo(burst.stream().map(PendingPod::kind).distinct().toList());
   }
 
   @Test
@@ -84,6 +88,8 @@ class PendingPodsTest {
         .hasMessageContaining("kinds[0].pod: must be an object");
     assertThatThrownBy(() -> PendingPods.parse("{\"at\":\"" + AT + "\",\"kinds\":[],\"leftOut\":-1}"))
         .hasMessageContaining("leftOut: must be a whole number");
+    assertThatThrownBy(() -> PendingPods.parse("{\"at\":\"" + AT + "\",\"listedAt\":\"yesterday\",\"kinds\":[]}"))
+        .hasMessageContaining("listedAt: must be an instant");
     assertThatThrownBy(() -> PendingPods.parse("not json")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("the mirrored pending pods document:");
   }

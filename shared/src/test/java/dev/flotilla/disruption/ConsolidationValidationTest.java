@@ -20,6 +20,11 @@ class ConsolidationValidationTest {
   private final RunningCluster cluster = new RunningCluster();
   /** The pods the forwarder last saw pending, mirrored now; null for no document. */
   private List<PendingPod> pending;
+  /** When the forwarder that wrote the document had listed the pods: when the cluster started. */
+  private java.time.Instant listedAt = cluster.clock.instant();
+  /** When the document was written; now when null. */
+  private java.time.Instant writtenAt;
+  private int leftOut;
 
   @Test
   void thePodsOfANodeAlreadyDrainingTakeTheRoomLeftBeforeAnActionsPodsDo() {
@@ -127,6 +132,16 @@ class ConsolidationValidationTest {
     assertThat(stranded(candidate)).as("no document: nothing known").containsExactly("shop/api-2");
     pending = List.of();
     assertThat(stranded(candidate)).isEmpty();
+
+    leftOut = 1;
+    assertThat(stranded(candidate)).as("pods left out of the document").containsExactly("shop/api-2");
+    leftOut = 0;
+    writtenAt = cluster.clock.instant().minusSeconds(31);
+    assertThat(stranded(candidate)).as("a document written before the claim's launch was overdue")
+        .containsExactly("shop/api-2");
+    writtenAt = null;
+    listedAt = cluster.clock.instant().minusSeconds(60);
+    assertThat(stranded(candidate)).as("a forwarder that listed the pods just before").containsExactly("shop/api-2");
   }
 
   /**
@@ -176,6 +191,27 @@ class ConsolidationValidationTest {
     assertThat(stranded(candidate)).isEmpty();
     pending = List.of(bound, reserved, pod("web-10", 200, 256));
     assertThat(stranded(candidate)).as("one more, truly pending, fills the room").containsExactly("shop/api-2");
+  }
+
+  /**
+   * A plan is kept from pass to pass while nothing it read changed: the pods pending are among what it read. Kept
+   * while a scale-up's pods took its room, the same refused command came back every pass.
+   */
+  @Test
+  void aPlanIsSearchedForAgainWhenThePodsPendingChange() {
+    cluster.consolidateAtOnce(5);
+    Claim small = cluster.node("small", "m7i.xlarge", List.of(running(pod("web-1", 500, 512))));
+    cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024)), running(pod("web-3", 500, 512))));
+    Consolidator consolidator = new Consolidator();
+
+    ConsolidationPlan before = consolidator.plan(view());
+    assertThat(before.action()).isEqualTo(ConsolidationPlan.Action.DELETE);
+    assertThat(before.claimIds()).containsExactly(small.id());
+
+    pending = List.of(pod("batch-1", allocatableCpu("m7i.xlarge") - 1700, 512));
+    ConsolidationPlan after = consolidator.plan(view());
+    assertThat(after.action() == ConsolidationPlan.Action.DELETE && after.claimIds().contains(small.id()))
+        .as("%s", after).isFalse();
   }
 
   /**
@@ -371,6 +407,7 @@ class ConsolidationValidationTest {
   private Consolidator.View view() {
     return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
         cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant(), List.of(),
-        pending == null ? null : dev.flotilla.contracts.PendingPods.of(cluster.clock.instant(), pending));
+        pending == null ? null : new dev.flotilla.contracts.PendingPods(writtenAt == null ? cluster.clock.instant()
+            : writtenAt, listedAt, pending, leftOut));
   }
 }

@@ -63,6 +63,23 @@ class WaitingReplaceRoomTest {
     assertThat(new ConsolidationValidation(view, view.poolsByName()).lands(plan.nodes(), List.of())).isTrue();
   }
 
+  /**
+   * A pod pending besides, of the same kind as the waiting replace's: not one its drain evicted (that drain has not
+   * begun), so it takes a place of its own ahead of the candidate's pod.
+   */
+  @Test
+  void aPodPendingOfTheKindOfAWaitingReplacesPodsIsNotTakenForOneOfThem() {
+    Claim small = cluster(2);
+    Consolidator.View bare = view();
+    Consolidator.View view = new Consolidator.View(bare.nodes(), bare.claims(), bare.pools(), bare.catalog(),
+        bare.now(), List.of(), dev.flotilla.contracts.PendingPods.of(bare.now(), List.of(pod("web-9", 1000, 1024))));
+
+    assertThat(new ConsolidationValidation(bare, bare.poolsByName()).stranded(List.of(candidate(bare, small)),
+        List.of())).isEmpty();
+    assertThat(new ConsolidationValidation(view, view.poolsByName()).stranded(List.of(candidate(view, small)),
+        List.of())).containsExactly("shop/web-2");
+  }
+
   /** The cluster above, the large node with room for {@code room} 1-CPU pods; returns the third node's claim. */
   private Claim cluster(int room) {
     cluster.consolidateAtOnce(5);

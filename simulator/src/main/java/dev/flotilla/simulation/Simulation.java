@@ -146,6 +146,8 @@ public final class Simulation {
   /** What the pending pods' mirror last wrote. */
   private List<PendingPod> pendingMirrored;
   private Instant pendingMirroredAt;
+  /** When the forwarder listed the cluster: the run's start, or its last restart. */
+  private Instant forwarderListedAt = start;
   private boolean pendingMirrorScheduled;
   private final Autoscaler autoscaler;
   private final Lifecycle lifecycle;
@@ -730,7 +732,7 @@ public final class Simulation {
       return nominated == null || !cluster.nodes.containsKey(nominated);
     }).map(p -> p.spec).toList();
     if (refresh || !now.equals(pendingMirrored)) {
-      store.putPendingPods(PendingPods.of(clock.instant(), now).toJson());
+      store.putPendingPods(PendingPods.of(forwarderListedAt, clock.instant(), now).toJson());
       pendingMirrored = now;
       pendingMirroredAt = clock.instant();
     }
@@ -1181,6 +1183,7 @@ public final class Simulation {
   private void forwarderRestart() {
     faults.count("forwarderRestart");
     note("the forwarder restarts");
+    forwarderListedAt = clock.instant();
     batch.clear();
     batchGeneration++;
     cluster.pending().forEach(p -> p.lastSent = null);
