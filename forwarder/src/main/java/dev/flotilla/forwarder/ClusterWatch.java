@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * The forwarder's eyes: informers on pods (all namespaces) and nodes, with a periodic resync; with a table to mirror
  * into, also budgets (for the node states) and DaemonSets (for every plan's per-node room). Provisionable pods go
  * to the pending batch (and, with a table, to the pending pods' mirror); a pod that stops being provisionable leaves
- * it. Because an informer lists everything when it
- * starts and again on every resync, whatever is still pending after a restart or a lost watch is sent again; the
- * provisioner drops pods already reserved, so a resend never launches twice.
+ * it. Because an informer lists everything when it starts and again on every resync, whatever is still pending after
+ * a restart or a lost watch is sent again; the provisioner drops pods already reserved, so a resend never launches
+ * twice.
  */
 public final class ClusterWatch implements AutoCloseable {
 

@@ -22,8 +22,10 @@ import org.slf4j.LoggerFactory;
  * marked it Unschedulable and the forwarder has seen that; the document is written at the next tick after the set
  * changed, at most once an interval ({@link ClusterWatch#PENDING_INTERVAL}; a document can hold thousands of pods),
  * and at least once every {@link PendingPods#REFRESH} even if unchanged, so that a reader can tell a quiet forwarder
- * from one gone ({@link PendingPods#STALE_AFTER}). Nothing is written before the pods have been listed and handed to
- * the watch's handlers (a partial set would pass for the whole); the first write after that goes out even if empty.
+ * from one gone ({@link PendingPods#STALE_AFTER}). Nothing is written before the watch's first list is done (a partial
+ * set would pass for the whole); the first write after that goes out even if empty. The handlers may still be going
+ * through the pods that list brought, so each document says when it was done ({@link PendingPods#listedAt}), and a
+ * reader trusts the absence of a pod only in a document written well after.
  */
 final class PendingMirror implements AutoCloseable {
 
