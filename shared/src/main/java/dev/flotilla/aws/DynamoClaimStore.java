@@ -468,8 +468,7 @@ public final class DynamoClaimStore implements ClaimStore {
 
   /** Writes a mirrored document unless the same one is there already. */
   private void putDocument(Map<String, AttributeValue> item, String json) {
-    item.put("doc", AttributeValue.fromS(json));
-    item.put("updatedAt", AttributeValue.fromS(clock.instant().toString()));
+    withDocument(item, json);
     try {
       dynamo.putItem(r -> r.tableName(table).item(item)
           .conditionExpression("attribute_not_exists(doc) OR doc <> :doc")
@@ -493,10 +492,15 @@ public final class DynamoClaimStore implements ClaimStore {
   public void putPendingPods(String json) {
     // written whole each time: its time changes with every write, so a write conditioned on a change would only send
     // the document twice
-    Map<String, AttributeValue> item = key(nodePartition, PENDING);
-    item.put("doc", AttributeValue.fromS(json));
-    item.put("updatedAt", AttributeValue.fromS(clock.instant().toString()));
+    Map<String, AttributeValue> item = withDocument(key(nodePartition, PENDING), json);
     dynamo.putItem(r -> r.tableName(table).item(item));
+  }
+
+  /** The item under {@code key} holding a mirrored document, stamped with when it was written. */
+  private Map<String, AttributeValue> withDocument(Map<String, AttributeValue> key, String json) {
+    key.put("doc", AttributeValue.fromS(json));
+    key.put("updatedAt", AttributeValue.fromS(clock.instant().toString()));
+    return key;
   }
 
   @Override

@@ -152,10 +152,9 @@ final class ConsolidationValidation {
       }
     }
     Map<String, PendingPod> running = Consolidator.runningByName(view);
-    Set<String> pendingNames = new HashSet<>();
-    view.pendingPods().forEach(p -> pendingNames.add(p.name()));
+    Set<String> stalled = Set.copyOf(stalledForNothing(view));
     for (Claim c : view.claims()) {
-      if (stalledForNothing(c, view.pending(), pendingNames)) {
+      if (stalled.contains(c.id())) {
         continue;
       }
       if (c.state().live() && (settling || c.nodeName() != null)) {
@@ -188,7 +187,7 @@ final class ConsolidationValidation {
         evicted.addAll(node.displaced());
       }
     }
-    if (settling && !pendingNames.isEmpty()) {
+    if (settling && !view.pendingPods().isEmpty()) {
       List<PendingPod> beingEvicted = new ArrayList<>();
       view.nodes().stream().filter(n -> drainingNow.contains(n.node())).forEach(n -> beingEvicted.addAll(
           n.displaced()));
@@ -233,7 +232,8 @@ final class ConsolidationValidation {
    * (none left out for its size) written by a forwarder that had listed the pods {@link #STALLED} before says so: one
    * written just after a start may be of pods its handlers have not all seen yet.
    */
-  static boolean stalledForNothing(Claim c, dev.flotilla.contracts.PendingPods pending, Set<String> pendingNames) {
+  private static boolean stalledForNothing(Claim c, dev.flotilla.contracts.PendingPods pending,
+      Set<String> pendingNames) {
     if (pending == null || pending.leftOut() > 0 || pending.listedAt() == null
         || pending.listedAt().plus(STALLED).isAfter(pending.at()) || c.state() != ClaimState.Launching) {
       return false;
@@ -243,7 +243,10 @@ final class ConsolidationValidation {
         && c.pods().stream().noneMatch(pendingNames::contains);
   }
 
-  /** The claims of the view {@link #stalledForNothing}, by id. */
+  /**
+   * The claims of the view {@link #stalledForNothing}, by id: what every check of the view leaves out, and part of a
+   * plan's key.
+   */
   static List<String> stalledForNothing(Consolidator.View view) {
     if (view.pending() == null) {
       return List.of();
