@@ -162,7 +162,7 @@ public final class ConsolidationService {
    * and repair, and the disruption methods asked for a command. A consolidation command is not started: it waits,
    * with the lease still held, for {@link #finish} to check it again on the cluster as it is then (Karpenter validates
    * after 15 s, so that a command found on a moment's state, pods just evicted or a node just Ready, is not acted
-   * on); so do the consolidation replaces whose replacements are ready.
+   * on); so do the consolidation replaces whose replacements are ready, or joining (Ready by then, they drain then).
    */
   public Begun begin(String eventId) {
     Optional<ClaimStore.Lease> lease = store.tryLease(LEASE_NAME, LEASE);
@@ -192,9 +192,8 @@ public final class ConsolidationService {
     try {
       List<String> drained = new ArrayList<>(begun.drained());
       List<String> abandoned = new ArrayList<>(begun.abandoned());
-      if (begun.replacesReady()) {
-        drained.addAll(drainHeld(readyReplaces(store.claims()), abandoned));
-      }
+      // read again: a replacement that became ready during the wait drains now, not a pass later
+      drained.addAll(drainHeld(readyReplaces(store.claims()), abandoned));
       if (begun.command() == null) {
         Pass idle = begun.pass();
         return new Pass(idle.plan(), idle.started(), idle.outcome(), drained, idle.replacementClaims(),
@@ -219,11 +218,11 @@ public final class ConsolidationService {
    * again (and what the half did before it: nodes drained after their replacements, nodes expired or repaired,
    * replaces abandoned).
    *
-   * @param replacesReady whether a consolidation's replacements are ready and its nodes wait for the second half
-   *     to be checked and drained
+   * @param replacesDue whether a consolidation's or drift's replacements are ready, or joining, and their nodes wait
+   *     for the second half to be checked and drained
    */
   public record Begun(Pass pass, String eventId, DisruptionCommand command, ClaimStore.Lease lease,
-      List<String> drained, List<Disrupted> disrupted, List<String> abandoned, boolean replacesReady) {
+      List<String> drained, List<Disrupted> disrupted, List<String> abandoned, boolean replacesDue) {
 
     public static Begun done(Pass pass) {
       return new Begun(pass, null, null, null, List.of(), List.of(), List.of(), false);
@@ -231,7 +230,7 @@ public final class ConsolidationService {
 
     /** Whether a consolidation command, or a replace's drain, waits for {@link ConsolidationService#finish}. */
     public boolean waiting() {
-      return command != null || replacesReady;
+      return command != null || replacesDue;
     }
   }
 
@@ -244,7 +243,10 @@ public final class ConsolidationService {
     List<Disrupted> disrupted = new ArrayList<>();
     ReadyReplaces replaces = readyReplaces(claims);
     List<String> drained = new ArrayList<>(drainReplaced(replaces, abandoned));
-    boolean replacesReady = replaces.ready().keySet().stream().anyMatch(ConsolidationService::heldForDrain);
+    // replacements joining may be ready by the second half: it drains their nodes then, where a pass that ended here
+    // would leave them a minute more
+    boolean replacesDue = replaces.joining() || replaces.ready().keySet().stream()
+        .anyMatch(ConsolidationService::heldForDrain);
     Consolidator.View view = view();
     disrupted.addAll(expireAndRepair(view));
     if (!disrupted.isEmpty()) {
@@ -259,20 +261,20 @@ public final class ConsolidationService {
       }
       if (command.get().plan() == null) {
         return done(carryOut(eventId, command.get(), drained).with(disrupted).abandoning(abandoned), eventId, lease,
-            replacesReady);
+            replacesDue);
       }
       return new Begun(null, eventId, command.get(), lease, List.copyOf(drained), List.copyOf(disrupted),
-          List.copyOf(abandoned), replacesReady);
+          List.copyOf(abandoned), replacesDue);
     }
     // nothing to do: the last method's plan says why, node by node (its search is cached, so this costs nothing)
     ConsolidationPlan idle = ((ConsolidationMethod) methods.getLast()).plan(view);
     return done(new Pass(idle, false, idle.reason(), drained, List.of()).with(disrupted).abandoning(abandoned),
-        eventId, lease, replacesReady);
+        eventId, lease, replacesDue);
   }
 
   /** A first half with no command to check again: over, unless a replace's drain waits for the second half. */
-  private static Begun done(Pass pass, String eventId, ClaimStore.Lease lease, boolean replacesReady) {
-    return replacesReady ? new Begun(pass, eventId, null, lease, pass.drained(), List.of(), pass.abandoned(), true)
+  private static Begun done(Pass pass, String eventId, ClaimStore.Lease lease, boolean replacesDue) {
+    return replacesDue ? new Begun(pass, eventId, null, lease, pass.drained(), List.of(), pass.abandoned(), true)
         : Begun.done(pass);
   }
 
@@ -514,6 +516,9 @@ public final class ConsolidationService {
         daemonSets.get(), pending());
   }
 
+  /** When the stale pending pods document last warned about was written. */
+  private java.time.Instant staleWarned;
+
   /**
    * The pods the forwarder last saw pending; none when it wrote none, not lately ({@link
    * dev.flotilla.contracts.PendingPods#STALE_AFTER}), or what it wrote cannot be read (the check then sees the cluster
@@ -524,8 +529,12 @@ public final class ConsolidationService {
       dev.flotilla.contracts.PendingPods doc = store.pendingPods().map(dev.flotilla.contracts.PendingPods::parse)
           .orElse(null);
       if (doc != null && doc.staleAt(clock.instant())) {
-        LOG.atWarn().setMessage("pending pods mirror not read: the forwarder has not written it lately")
-            .addKeyValue("writtenAt", doc.at().toString()).log();
+        // once per document: a pass reads the view twice, and every pass until the forwarder writes again
+        if (!doc.at().equals(staleWarned)) {
+          staleWarned = doc.at();
+          LOG.atWarn().setMessage("pending pods mirror not read: the forwarder has not written it lately")
+              .addKeyValue("writtenAt", doc.at().toString()).log();
+        }
         return null;
       }
       return doc;
@@ -663,9 +672,11 @@ public final class ConsolidationService {
 
   /**
    * The live nodes replaced and not draining yet, by their last replace's replacements: those whose replacements
-   * are all ready, and those one of whose replacements failed while another lives.
+   * are all ready, and those one of whose replacements failed while another lives; and whether a replace held for its
+   * drain has replacements joining (an instance running, its node not Ready yet), the rest ready.
    */
-  private record ReadyReplaces(Map<List<Claim>, List<Claim>> ready, Map<List<Claim>, List<Claim>> failed) {}
+  private record ReadyReplaces(Map<List<Claim>, List<Claim>> ready, Map<List<Claim>, List<Claim>> failed,
+      boolean joining) {}
 
   private static ReadyReplaces readyReplaces(List<Claim> claims) {
     Map<String, Claim> byId = new HashMap<>();
@@ -678,20 +689,24 @@ public final class ConsolidationService {
     }
     Map<List<Claim>, List<Claim>> ready = new java.util.LinkedHashMap<>();
     Map<List<Claim>, List<Claim>> failed = new java.util.LinkedHashMap<>();
-    replacementsOf.forEach((id, all) -> {
-      Claim old = byId.get(id);
-      List<Claim> replacements = lastAttempt(all);
+    boolean joining = false;
+    for (Map.Entry<String, List<Claim>> replaced : replacementsOf.entrySet()) {
+      Claim old = byId.get(replaced.getKey());
+      List<Claim> replacements = lastAttempt(replaced.getValue());
       if (old == null || !old.state().live() || old.state() == ClaimState.Draining) {
-        return;
+        continue;
       }
       if (replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)) {
         ready.computeIfAbsent(replacements, k -> new ArrayList<>()).add(old);
+      } else if (heldForDrain(replacements) && replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized
+          || r.state() == ClaimState.Launched || r.state() == ClaimState.Registered)) {
+        joining = true;
       } else if (replacements.stream().anyMatch(r -> !r.state().live())
           && replacements.stream().anyMatch(r -> r.state().live())) {
         failed.computeIfAbsent(replacements, k -> new ArrayList<>()).add(old);
       }
-    });
-    return new ReadyReplaces(ready, failed);
+    }
+    return new ReadyReplaces(ready, failed, joining);
   }
 
   /**

@@ -140,7 +140,8 @@ final class ConsolidationValidation {
         draining.add(c.nodeName());
         drainingNow.add(c.nodeName());
       }
-      if (c.nodeName() != null && (opening.contains(c.id()) || receiving.contains(c.id()))) {
+      if (c.nodeName() != null && (opening.contains(c.id()) || receiving.contains(c.id())
+          || ReplacementHold.released(c, byId::get))) {
         openingNodes.add(c.nodeName());
       }
       if (c.nodeName() != null && !opening.contains(c.id()) && !receiving.contains(c.id())
