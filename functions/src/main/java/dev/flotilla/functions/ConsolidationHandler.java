@@ -39,8 +39,8 @@ public final class ConsolidationHandler implements RequestStreamHandler {
         e -> e.expect("aws.events", Envelope.SCHEDULED), report);
     ConsolidationService.Begun begun = consolidation.begin(event.id());
     if (begun.waiting()) {
-      // the command, and the drains of replaces now ready, are checked on the cluster as it will be then; the lease
-      // holds the next tick back
+      // the command, and the drains of replaces ready (or joining) now, are checked on the cluster as it will be
+      // then; the lease holds the next tick back
       pause.accept(ConsolidationService.VALIDATION_DELAY);
     }
     ConsolidationService.Pass pass = consolidation.finish(begun);

@@ -162,7 +162,8 @@ public final class ConsolidationService {
    * and repair, and the disruption methods asked for a command. A consolidation command is not started: it waits,
    * with the lease still held, for {@link #finish} to check it again on the cluster as it is then (Karpenter validates
    * after 15 s, so that a command found on a moment's state, pods just evicted or a node just Ready, is not acted
-   * on); so do the consolidation replaces whose replacements are ready, or joining (Ready by then, they drain then).
+   * on); so do the consolidation's and drift's replaces whose replacements are ready, or joining (those Ready by
+   * then drain then).
    */
   public Begun begin(String eventId) {
     Optional<ClaimStore.Lease> lease = store.tryLease(LEASE_NAME, LEASE);
@@ -182,8 +183,9 @@ public final class ConsolidationService {
   }
 
   /**
-   * The pass's second half: the consolidation replaces whose replacements are ready checked and drained, then its
-   * command checked again on fresh state and started if it holds; the lease ends.
+   * The pass's second half: the consolidation's and drift's replaces whose replacements are ready now (the claims read
+   * again) checked and drained, then its command checked again on fresh state, with the replacements those drains
+   * opened counted open, and started if it holds; the lease ends.
    */
   public Pass finish(Begun begun) {
     if (!begun.waiting()) {
@@ -193,13 +195,15 @@ public final class ConsolidationService {
       List<String> drained = new ArrayList<>(begun.drained());
       List<String> abandoned = new ArrayList<>(begun.abandoned());
       // read again: a replacement that became ready during the wait drains now, not a pass later
-      drained.addAll(drainHeld(readyReplaces(store.claims()), abandoned));
+      Set<String> opened = new java.util.HashSet<>();
+      drained.addAll(drainHeld(readyReplaces(store.claims()), abandoned, opened));
       if (begun.command() == null) {
         Pass idle = begun.pass();
         return new Pass(idle.plan(), idle.started(), idle.outcome(), drained, idle.replacementClaims(),
             idle.disruptions(), abandoned);
       }
-      return consolidate(begun.eventId(), begun.command(), drained).with(begun.disrupted()).abandoning(abandoned);
+      return consolidate(begun.eventId(), begun.command(), drained, opened).with(begun.disrupted())
+          .abandoning(abandoned);
     } finally {
       endLease(begun.lease());
     }
@@ -272,16 +276,24 @@ public final class ConsolidationService {
         eventId, lease, replacesDue);
   }
 
-  /** A first half with no command to check again: over, unless a replace's drain waits for the second half. */
+  /**
+   * A first half with no command to check again: over, unless a replace's drain waits for the second half (its
+   * replacements ready, or joining).
+   */
   private static Begun done(Pass pass, String eventId, ClaimStore.Lease lease, boolean replacesDue) {
     return replacesDue ? new Begun(pass, eventId, null, lease, pass.drained(), List.of(), pass.abandoned(), true)
         : Begun.done(pass);
   }
 
-  /** The consolidation part of a pass: checked again on fresh state, then started. */
-  private Pass consolidate(String eventId, DisruptionCommand command, List<String> drained) {
+  /**
+   * The consolidation part of a pass: checked again on fresh state, then started.
+   *
+   * @param opened the replacements whose taint this pass lifted just before draining their nodes: open, though the
+   *     mirror may show the taint a few seconds longer, and the pods the drain evicts go there
+   */
+  private Pass consolidate(String eventId, DisruptionCommand command, List<String> drained, Set<String> opened) {
     // the cluster moved while the command waited: act only if the same command still holds on what is there now
-    ConsolidationPlan plan = consolidator.recheck(view(), command.plan());
+    ConsolidationPlan plan = consolidator.recheck(view(), command.plan(), opened);
     if (plan.action() == Action.NONE) {
       return new Pass(command.plan(), false, "not started: the cluster changed while it was checked ("
           + plan.reason() + ")", drained, List.of());
@@ -580,7 +592,7 @@ public final class ConsolidationService {
    * replace checked again first as the cluster is then ({@link #check}): pods gone pending just before (a scale-up)
    * are reserved by then, and the check sees them.
    */
-  private List<String> drainHeld(ReadyReplaces replaces, List<String> abandoned) {
+  private List<String> drainHeld(ReadyReplaces replaces, List<String> abandoned, Set<String> opened) {
     List<String> drained = new ArrayList<>();
     Map<List<Claim>, List<Claim>> ready = new java.util.LinkedHashMap<>(replaces.ready());
     ready.keySet().removeIf(replacements -> !heldForDrain(replacements));
@@ -596,12 +608,12 @@ public final class ConsolidationService {
       Set<String> all = new java.util.HashSet<>();
       allReplacements.forEach(r -> all.add(r.id()));
       if (check(view, allOlds, allReplacements, all, false, false) == ReadyReplace.DRAIN) {
-        ready.forEach((replacements, olds) -> open(replacements));
+        ready.forEach((replacements, olds) -> opened.addAll(open(replacements)));
         ready.forEach((replacements, olds) -> drained.addAll(drainAll(olds, replacements)));
         return drained;
       }
     }
-    drained.addAll(drainChecked(ready, view, abandoned));
+    drained.addAll(drainChecked(ready, view, abandoned, opened));
     return drained;
   }
 
@@ -613,7 +625,7 @@ public final class ConsolidationService {
    * @param view the cluster as read for these replaces, or null to read it
    */
   private List<String> drainChecked(Map<List<Claim>, List<Claim>> ready, Consolidator.View view,
-      List<String> abandoned) {
+      List<String> abandoned, Set<String> opened) {
     List<String> drained = new ArrayList<>();
     Set<String> opening = new java.util.HashSet<>();
     for (Map.Entry<List<Claim>, List<Claim>> group : ready.entrySet()) {
@@ -627,7 +639,7 @@ public final class ConsolidationService {
       ReadyReplace checked = check(view, olds, replacements, opening, true, !consolidation(replacements));
       if (checked == ReadyReplace.ABANDONED) {
         olds.forEach(o -> abandoned.add(o.nodeName()));
-        open(replacements);
+        opened.addAll(open(replacements));
       }
       if (checked == ReadyReplace.WAIT) {
         // still held: no room for the replaces checked after it
@@ -638,7 +650,7 @@ public final class ConsolidationService {
       }
       // before the drain: a crash between the two leaves the nodes to drain on the next pass, while the other way
       // round the evicted pods would wait for the hold to run out
-      open(replacements);
+      opened.addAll(open(replacements));
       List<String> these = drainAll(olds, replacements);
       if (!these.isEmpty()) {
         drained.addAll(these);
@@ -825,15 +837,16 @@ public final class ConsolidationService {
    * Lifts the startup taint a consolidation's or drift's replacements keep while their nodes wait to drain
    * ({@link ReplacementHold}): the forwarder's Nominate does it, naming no pods (the pods
    * planned there still run on the nodes the drain evicts). Sent again for a drain retried, which costs the
-   * forwarder a read.
+   * forwarder a read. Returns the claims whose taint it lifted.
    */
-  private void open(List<Claim> replacements) {
-    List<dev.flotilla.commands.Command> lift = replacements.stream()
-        .filter(r -> r.state() == ClaimState.Initialized && r.nodeName() != null)
-        .map(r -> dev.flotilla.commands.Command.nominate(r.nodeName(), r.id(), List.of())).toList();
-    if (!lift.isEmpty()) {
-      commands.send(lift);
+  private List<String> open(List<Claim> replacements) {
+    List<Claim> lifting = replacements.stream()
+        .filter(r -> r.state() == ClaimState.Initialized && r.nodeName() != null).toList();
+    if (!lifting.isEmpty()) {
+      commands.send(lifting.stream()
+          .map(r -> dev.flotilla.commands.Command.nominate(r.nodeName(), r.id(), List.of())).toList());
     }
+    return lifting.stream().map(Claim::id).toList();
   }
 
   /** Why a replaced node goes: the reason its claim notes, else consolidation's. */

@@ -93,6 +93,14 @@ final class ConsolidationValidation {
     this(view, pools, Set.of(), true, true);
   }
 
+  /**
+   * As above, once {@code opened} (replacements whose startup taint the pass has just lifted, draining their nodes)
+   * are open: the mirror may show their taint a few seconds longer, and the pods the drain evicts go there.
+   */
+  ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opened) {
+    this(view, pools, opened, true, true);
+  }
+
   /** The cluster as it is now, as a replace whose replacements are ready is checked; see below. */
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening,
       boolean settling) {
@@ -140,8 +148,7 @@ final class ConsolidationValidation {
         draining.add(c.nodeName());
         drainingNow.add(c.nodeName());
       }
-      if (c.nodeName() != null && (opening.contains(c.id()) || receiving.contains(c.id())
-          || ReplacementHold.released(c, byId::get))) {
+      if (c.nodeName() != null && (opening.contains(c.id()) || receiving.contains(c.id()))) {
         openingNodes.add(c.nodeName());
       }
       if (c.nodeName() != null && !opening.contains(c.id()) && !receiving.contains(c.id())

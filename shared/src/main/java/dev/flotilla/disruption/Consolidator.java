@@ -694,8 +694,11 @@ public final class Consolidator {
    * search checks, on the cluster as it is and as it will be once the replaces waiting have drained). The command
    * itself is not searched for again: a search on a cluster that moved by a pod may pick other nodes, which is no
    * reason to drop a command that still holds. The result's nodes are the fresh ones, to act on.
+   *
+   * @param opened replacements whose startup taint the pass lifted just before, draining their nodes: open to every
+   *     pod though the mirror may still show the taint
    */
-  ConsolidationPlan recheck(View view, ConsolidationPlan plan) {
+  ConsolidationPlan recheck(View view, ConsolidationPlan plan, Set<String> opened) {
     Map<String, NodePool> pools = view.poolsByName();
     Owners owners = Owners.of(view);
     Map<String, Claim> byNode = owners.byNode();
@@ -724,7 +727,7 @@ public final class Consolidator {
       }
       fresh.add(now);
     }
-    List<String> stranded = new ConsolidationValidation(view, pools).stranded(fresh, plan.replacements());
+    List<String> stranded = new ConsolidationValidation(view, pools, opened).stranded(fresh, plan.replacements());
     if (!stranded.isEmpty()) {
       return ConsolidationPlan.none(leftPending(stranded), List.of());
     }

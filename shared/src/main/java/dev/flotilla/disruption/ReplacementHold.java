@@ -4,7 +4,6 @@ import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -31,20 +30,6 @@ public final class ReplacementHold {
   public static boolean heldForDrain(Claim replacement) {
     String reason = replacement.annotations().get(Claim.Annotations.REPLACING_FOR);
     return DisruptionReason.Underutilized.name().equals(reason) || DisruptionReason.Drifted.name().equals(reason);
-  }
-
-  /**
-   * Whether {@code claim} is a replacement whose nodes a pass is draining: it lifted the taint just before the drain,
-   * so the node is open to every pod though the mirror may show the taint a few seconds longer. Nodes gone some other
-   * way (interrupted while it booted) lift nothing: the mirror tells.
-   */
-  public static boolean released(Claim claim, Function<String, Claim> claims) {
-    if (claim.replaces().isEmpty() || !claim.state().live() || !heldForDrain(claim)) {
-      return false;
-    }
-    List<Claim> olds = claim.replaces().stream().map(claims).toList();
-    return olds.stream().anyMatch(old -> old != null && old.state() == ClaimState.Draining)
-        && olds.stream().allMatch(old -> old == null || !old.state().live() || old.state() == ClaimState.Draining);
   }
 
   /** Whether {@code claim} keeps its startup taint now; {@code claims} reads a claim by id (null when gone). */

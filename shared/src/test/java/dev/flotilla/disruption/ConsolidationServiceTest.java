@@ -432,6 +432,9 @@ class ConsolidationServiceTest {
 
     assertThat(second.drained()).containsExactly("oversized", "small");
     assertThat(second.started()).isTrue();
+    assertThat(cluster.sent()).extracting(Command::kind, Command::node).startsWith(
+        org.assertj.core.groups.Tuple.tuple(Command.Kind.Nominate, "replacement"),
+        org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "oversized"));
     assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Draining);
   }
 
