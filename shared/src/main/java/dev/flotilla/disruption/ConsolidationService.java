@@ -185,7 +185,7 @@ public final class ConsolidationService {
   /**
    * The pass's second half: the consolidation's and drift's replaces whose replacements are ready now (the claims read
    * again) checked and drained, then its command checked again on fresh state, with the replacements those drains
-   * opened counted open, and started if it holds; the lease ends.
+   * opened (or the replaces given up) counted open, and started if it holds; the lease ends.
    */
   public Pass finish(Begun begun) {
     if (!begun.waiting()) {
@@ -288,8 +288,8 @@ public final class ConsolidationService {
   /**
    * The consolidation part of a pass: checked again on fresh state, then started.
    *
-   * @param opened the replacements whose taint this pass lifted just before draining their nodes: open, though the
-   *     mirror may show the taint a few seconds longer, and the pods the drain evicts go there
+   * @param opened the replacements whose taint this pass lifted, draining their nodes or giving their replace up:
+   *     open, though the mirror may show the taint a few seconds longer, and the pods a drain evicts go there
    */
   private Pass consolidate(String eventId, DisruptionCommand command, List<String> drained, Set<String> opened) {
     // the cluster moved while the command waited: act only if the same command still holds on what is there now
@@ -541,7 +541,7 @@ public final class ConsolidationService {
       dev.flotilla.contracts.PendingPods doc = store.pendingPods().map(dev.flotilla.contracts.PendingPods::parse)
           .orElse(null);
       if (doc != null && doc.staleAt(clock.instant())) {
-        // once per document: a pass reads the view twice, and every pass until the forwarder writes again
+        // once per document: a pass reads the view several times, and every pass until the forwarder writes again
         if (!doc.at().equals(staleWarned)) {
           staleWarned = doc.at();
           LOG.atWarn().setMessage("pending pods mirror not read: the forwarder has not written it lately")

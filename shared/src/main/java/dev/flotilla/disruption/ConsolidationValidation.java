@@ -94,8 +94,9 @@ final class ConsolidationValidation {
   }
 
   /**
-   * As above, once {@code opened} (replacements whose startup taint the pass has just lifted, draining their nodes)
-   * are open: the mirror may show their taint a few seconds longer, and the pods the drain evicts go there.
+   * As above, once {@code opened} (replacements whose startup taint the pass has just lifted, draining their nodes or
+   * giving their replace up) are open: the mirror may show their taint a few seconds longer, and the pods a drain
+   * evicts go there.
    */
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opened) {
     this(view, pools, opened, true, true);
@@ -109,7 +110,7 @@ final class ConsolidationValidation {
 
   /**
    * @param opening the claims whose startup taint the action lifts (a replace's own replacements, checked before its
-   *     drain); every other consolidation or drift replacement still held for its drain ({@link ReplacementHold})
+   *     drain), or the pass has just lifted; every other consolidation or drift replacement still held for its drain ({@link ReplacementHold})
    *     takes no pod
    * @param settling whether the pods still settling queue too: those reserved on claims whose node has not joined
    *     yet (pending meanwhile), those pending unreserved, and those a drain evicts; without them, what the cluster

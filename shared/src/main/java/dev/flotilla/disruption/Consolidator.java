@@ -695,8 +695,8 @@ public final class Consolidator {
    * itself is not searched for again: a search on a cluster that moved by a pod may pick other nodes, which is no
    * reason to drop a command that still holds. The result's nodes are the fresh ones, to act on.
    *
-   * @param opened replacements whose startup taint the pass lifted just before, draining their nodes: open to every
-   *     pod though the mirror may still show the taint
+   * @param opened replacements whose startup taint the pass lifted just before, draining their nodes or giving their
+   *     replace up: open to every pod though the mirror may still show the taint
    */
   ConsolidationPlan recheck(View view, ConsolidationPlan plan, Set<String> opened) {
     Map<String, NodePool> pools = view.poolsByName();

@@ -304,7 +304,6 @@ class ConsolidationValidationTest {
   @Test
   void aReplacementThePassJustOpenedTakesTheEvictedPodsThoughTheMirrorStillShowsItsTaint() {
     Claim old = cluster.node("ip-10-0-1-1", "m7i.large", List.of(running(pod("api-1", 1200, 1024))));
-    // larger than the empty node beside it, so that the cluster's scheduler (least allocated first) prefers it
     Claim replacement = cluster.node("ip-10-0-1-2", "m7i.xlarge", List.of());
     replacement = replacing(replacement, old);
     cluster.mirror("ip-10-0-1-2", replacement, List.of(), false,
