@@ -110,8 +110,8 @@ final class ConsolidationValidation {
 
   /**
    * @param opening the claims whose startup taint the action lifts (a replace's own replacements, checked before its
-   *     drain), or the pass has just lifted; every other consolidation or drift replacement still held for its drain ({@link ReplacementHold})
-   *     takes no pod
+   *     drain), or the pass has just lifted; every other consolidation or drift replacement still held for its drain
+   *     ({@link ReplacementHold}) takes no pod
    * @param settling whether the pods still settling queue too: those reserved on claims whose node has not joined
    *     yet (pending meanwhile), those pending unreserved, and those a drain evicts; without them, what the cluster
    *     will look like once they have landed where they are going
@@ -181,6 +181,7 @@ final class ConsolidationValidation {
         }
       }
     }
+    List<PendingPod> beingEvicted = new ArrayList<>();
     for (NodeState node : view.nodes()) {
       if (!draining.contains(node.node())) {
         if (settling && node.initializing() && !openingNodes.contains(node.node()) && !held.contains(node.node())) {
@@ -194,12 +195,12 @@ final class ConsolidationValidation {
         }
       } else if (settling) {
         evicted.addAll(node.displaced());
+        if (drainingNow.contains(node.node())) {
+          beingEvicted.addAll(node.displaced());
+        }
       }
     }
     if (settling && !view.pendingPods().isEmpty()) {
-      List<PendingPod> beingEvicted = new ArrayList<>();
-      view.nodes().stream().filter(n -> drainingNow.contains(n.node())).forEach(n -> beingEvicted.addAll(
-          n.displaced()));
       addPending(view, running, beingEvicted);
     }
   }
