@@ -38,12 +38,20 @@ public final class ConsolidationHandler implements RequestStreamHandler {
     Envelope event = Invocation.parse(Invocation.read(input, report),
         e -> e.expect("aws.events", Envelope.SCHEDULED), report);
     ConsolidationService.Begun begun = consolidation.begin(event.id());
-    if (begun.waiting()) {
-      // the command, and the drains of replaces ready (or joining) now, are checked on the cluster as it will be
-      // then; the lease holds the next tick back
-      pause.accept(ConsolidationService.VALIDATION_DELAY);
+    // a first half that ran long (a cold start, a large cluster, retried calls) leaves no time for the wait
+    java.time.Duration left = context == null ? null
+        : java.time.Duration.ofMillis(context.getRemainingTimeInMillis());
+    ConsolidationService.Pass pass;
+    if (begun.waiting() && left != null && !ConsolidationService.timeToFinish(left)) {
+      pass = consolidation.giveUp(begun, left);
+    } else {
+      if (begun.waiting()) {
+        // the command, and the drains of replaces ready (or joining) now, are checked on the cluster as it will be
+        // then; the lease holds the next tick back
+        pause.accept(ConsolidationService.VALIDATION_DELAY);
+      }
+      pass = consolidation.finish(begun);
     }
-    ConsolidationService.Pass pass = consolidation.finish(begun);
     report.consolidated(event, pass);
     Invocation.write(output, Map.of("eventId", event.id(), "action", pass.plan().action().label(),
         "started", pass.started(), "nodes", pass.plan().nodes().stream().map(c -> c.state().node()).toList(),

@@ -60,8 +60,13 @@ class HandlersIT {
   }
 
   private static JsonNode invoke(RequestStreamHandler handler, String event) throws Exception {
+    return invoke(handler, event, null);
+  }
+
+  private static JsonNode invoke(RequestStreamHandler handler, String event,
+      com.amazonaws.services.lambda.runtime.Context context) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    handler.handleRequest(new ByteArrayInputStream(event.getBytes(StandardCharsets.UTF_8)), out, null);
+    handler.handleRequest(new ByteArrayInputStream(event.getBytes(StandardCharsets.UTF_8)), out, context);
     return JSON.readTree(out.toByteArray());
   }
 
@@ -296,6 +301,78 @@ class HandlersIT {
     assertThat(aws.ec2().describeInstances(r -> r.instanceIds(claim.instanceId())).reservations().getFirst()
         .instances().getFirst().state().nameAsString()).isIn("shutting-down", "terminated");
     assertThat(services.store.claim(claim.id()).orElseThrow().state()).isEqualTo(ClaimState.Terminated);
+  }
+
+  @Test
+  void consolidationWithTooLittleOfTheInvocationLeftNeitherWaitsNorActsAndTheNextPassDoes() throws Exception {
+    Claim claim = readyNode(false);
+    clock.advance(dev.flotilla.provisioning.Provisioner.RESERVATION_GRACE.plusSeconds(1));
+    List<Duration> waits = new java.util.ArrayList<>();
+
+    JsonNode late = invoke(new ConsolidationHandler(services, waits::add),
+        TestEvents.read("scheduled/consolidation.json"), remaining(Duration.ofSeconds(20)));
+
+    assertThat(waits).as("no wait the invocation would be killed in").isEmpty();
+    assertThat(late.path("action").asText()).isEqualTo("DeleteEmpty");
+    assertThat(late.path("started").asBoolean()).isFalse();
+    assertThat(late.path("outcome").asText()).startsWith("not checked: 20 s left");
+    assertThat(commands()).isEmpty();
+    assertThat(services.store.claim(claim.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+
+    JsonNode next = invoke(new ConsolidationHandler(services, clock::advance),
+        TestEvents.read("scheduled/consolidation.json"), remaining(Duration.ofSeconds(45)));
+
+    assertThat(next.path("started").asBoolean()).as("the lease ended with the pass given up").isTrue();
+    assertThat(commands()).singleElement().satisfies(c -> assertThat(c.node()).isEqualTo(NODE));
+  }
+
+  /** A Lambda context with {@code left} of the invocation to run. */
+  private static com.amazonaws.services.lambda.runtime.Context remaining(Duration left) {
+    return new com.amazonaws.services.lambda.runtime.Context() {
+      public String getAwsRequestId() {
+        return "request-1";
+      }
+
+      public String getLogGroupName() {
+        return "/aws/lambda/flotilla-consolidation";
+      }
+
+      public String getLogStreamName() {
+        return "stream";
+      }
+
+      public String getFunctionName() {
+        return "flotilla-consolidation";
+      }
+
+      public String getFunctionVersion() {
+        return "$LATEST";
+      }
+
+      public String getInvokedFunctionArn() {
+        return "arn:aws:lambda:us-east-1:123456789012:function:flotilla-consolidation";
+      }
+
+      public com.amazonaws.services.lambda.runtime.CognitoIdentity getIdentity() {
+        return null;
+      }
+
+      public com.amazonaws.services.lambda.runtime.ClientContext getClientContext() {
+        return null;
+      }
+
+      public int getRemainingTimeInMillis() {
+        return (int) left.toMillis();
+      }
+
+      public int getMemoryLimitInMB() {
+        return 1769;
+      }
+
+      public com.amazonaws.services.lambda.runtime.LambdaLogger getLogger() {
+        return null;
+      }
+    };
   }
 
   private static JsonNode call(RequestStreamHandler handler, String event) {

@@ -51,6 +51,20 @@ public final class ConsolidationService {
   public static final Duration LEASE = TIMEOUT.plusSeconds(5);
   /** How long a consolidation command waits before it is checked again and started, as in Karpenter. */
   public static final Duration VALIDATION_DELAY = Duration.ofSeconds(15);
+  /**
+   * The time a pass's second half is given after its wait: a check of its command against the cluster, the drains of
+   * ready replaces and the command's launches and commands, each call within its own timeout and retries.
+   */
+  public static final Duration SECOND_HALF = Duration.ofSeconds(10);
+
+  /**
+   * Whether an invocation with {@code left} to run has time for the wait and the second half; one that has not ends
+   * its pass with {@link #giveUp}: killed at its timeout mid-way through the second half, the pass would hold the
+   * lease until it expired, and its command would be half carried out until the next pass took it up.
+   */
+  public static boolean timeToFinish(Duration left) {
+    return left.compareTo(VALIDATION_DELAY.plus(SECOND_HALF)) >= 0;
+  }
 
   /**
    * What a pass did. {@code abandoned} names the nodes whose consolidation replace was given up: when its
@@ -204,6 +218,29 @@ public final class ConsolidationService {
       }
       return consolidate(begun.eventId(), begun.command(), drained, opened).with(begun.disrupted())
           .abandoning(abandoned);
+    } finally {
+      endLease(begun.lease());
+    }
+  }
+
+  /**
+   * Ends a pass whose first half left too little time for its wait and second half: the command waiting is not
+   * started, the replaces waiting are not drained (the next pass finds both again), and the lease ends.
+   */
+  public Pass giveUp(Begun begun, Duration left) {
+    if (!begun.waiting()) {
+      return begun.pass();
+    }
+    try {
+      String why = "not checked: " + left.toMillis() / 1000 + " s left of the invocation, less than the "
+          + VALIDATION_DELAY.toSeconds() + " s wait and the " + SECOND_HALF.toSeconds() + " s its check needs";
+      LOG.atWarn().setMessage("consolidation pass ends before its wait").addKeyValue("eventId", begun.eventId())
+          .addKeyValue("leftMillis", left.toMillis()).addKeyValue("why", why).log();
+      if (begun.command() == null) {
+        return begun.pass();
+      }
+      return new Pass(begun.command().plan(), false, why, begun.drained(), List.of()).with(begun.disrupted())
+          .abandoning(begun.abandoned());
     } finally {
       endLease(begun.lease());
     }

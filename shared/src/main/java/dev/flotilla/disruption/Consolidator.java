@@ -45,11 +45,11 @@ import java.util.Set;
  * <p>Cost: each single-node try is one scheduling of that node's pods against the others that have room for one
  * of them (and, where the cluster's scheduler would strand some, up to four more: with room for copies of those,
  * and as one node), at most {@link #SINGLE_TRIES} a pass (a node alike one already refused costs none), the next pass
- * going on with the nodes not tried yet; the replaces a pass finds are joined one at a time, each join one
- * scheduling of their pods together (and up to three more with room for pods the cluster's scheduler would strand);
- * the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its prefixes by binary search,
- * stepping down further where a size needed many new nodes (a size whose shards alone need enough for that is
- * refused without a scheduling, see {@link NewNodeFloor}); where replaces wait for their
+ * going on with the nodes not tried yet; the replaces a pass finds are joined a run at a time, the run doubling
+ * while it pays, each join one scheduling of their pods together (and up to three more with room for pods the
+ * cluster's scheduler would strand); the multi-node search tries a group of up to {@link #MULTI_MAX} whole, then its
+ * prefixes by binary search, stepping down further where a size needed many new nodes (a size whose shards alone
+ * need more than one is refused without a scheduling, see {@link NewNodeFloor}); where replaces wait for their
  * replacements, one more scheduling a pass settles their nodes' pods ({@link Settled}). A pass over the same nodes,
  * claims and pools as the last one gives the last plan without scheduling again once every node has had its try
  * (the common case in a settled cluster, and the re-check before acting).
@@ -101,6 +101,8 @@ public final class Consolidator {
   private String refusal;
   /** The fewest new nodes the last {@link #simulate}'s pods need ({@link NewNodeFloor}), where it counted them. */
   private int floor;
+  /** Whether, where the last {@link #simulate} was refused by its {@link #floor}, other pods were beside those counted. */
+  private boolean besideFloor;
   /**
    * The last plan per set of actions looked for: each disruption method keeps its own. A pass whose single-node
    * tries stopped at {@link #SINGLE_TRIES} with candidates left untried is not kept: the next pass goes on with them.
@@ -439,10 +441,12 @@ public final class Consolidator {
     // miss a size between two that fail; the whole group is always tried. A size whose plan needs c new nodes where
     // one is allowed is about c - 1 nodes too many: the next size tried is no larger than that, where halving would
     // try sizes that need dozens (a group of a hundred nodes each holding a pod no other node may take). Where the
-    // pods that keep their own kind off their node already need so many new nodes (NewNodeFloor) that the step
-    // goes to the least size left, the size is refused without a scheduling: the search is the same, cheaper. A
-    // smaller floor is not used to step: a plan's count is often higher (pods beside the shards need a node too),
-    // and stepping less far than it made the search miss a group it found before
+    // pods that keep their own kind off their node already need more than the one new node allowed (NewNodeFloor),
+    // the size is refused without a scheduling, and the floor sets the step as a plan's count would, one node more
+    // where other pods are beside those it counts (a plan's count is often that: the pods beside the shards need a
+    // node too, and a step by the floor alone missed the group below them). In a cluster of a thousand shard nodes,
+    // the whole group's scheduling (700 pods against every node, about a second) was most of what the search cost a
+    // pass, and it could only be refused
     ConsolidationPlan best = null;
     int low = 2;
     int high = group.size();
@@ -452,17 +456,14 @@ public final class Consolidator {
       next = high;
       List<Candidate> nodes = group.subList(0, k);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
-      // a size whose floor of new nodes alone sends the search to the least size left is refused by it, unscheduled:
-      // whatever count its plan would have given (no less than the floor), the next size tried is the same
-      int refuseAbove = Math.max(1, k - low);
       java.util.Optional<List<NodeClaim>> replacements;
-      Plan plan = simulate(nodes, owned, view, false, refuseAbove,
+      Plan plan = simulate(nodes, owned, view, false, 1,
           p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= minSaving(removed, p)
               && notRemovedType(p, nodes, view).isPresent());
       if (plan == null) {
         refused("multi", nodes, refusal);
-        if (floor > refuseAbove) {
-          next = k - floor + 1;
+        if (floor > 1) {
+          next = k - floor + (besideFloor ? 0 : 1);
         }
       } else if (plan.nodeClaims().size() > 1) {
         refused("multi", nodes, plan.nodeClaims().size() + " replacements needed, at most one allowed");
@@ -650,34 +651,66 @@ public final class Consolidator {
     int alone = best.replacements().size();
     Map<String, Integer> room = new HashMap<>(budget);
     room.merge(best.nodes().getFirst().claim().nodePool(), -1, Integer::sum);
-    for (ConsolidationPlan next : bySaving.subList(1, bySaving.size())) {
-      Candidate c = next.nodes().getFirst();
-      if (room.getOrDefault(c.claim().nodePool(), 0) <= 0) {
-        continue;
+    List<ConsolidationPlan> next = bySaving.subList(1, bySaving.size());
+    // joined a run at a time, the run doubling while it pays and halving where it does not: each join is one
+    // scheduling of every pod taken so far, so joining 40 replaces one at a time cost 40 schedulings of up to 40
+    // nodes' pods, most of a pass in a cluster of a thousand nodes. A run of one is the rule for one node; a longer
+    // run must pay what each of its nodes would, so the command is the one the joins one at a time would give
+    // wherever each of them pays
+    int run = 1;
+    for (int at = 0; at < next.size(); ) {
+      // the next replaces within the pools' budgets: one with no room now has none later, the room only shrinking
+      Map<String, Integer> left = new HashMap<>(room);
+      List<ConsolidationPlan> joining = new ArrayList<>();
+      int end = at;
+      for (; end < next.size() && joining.size() < run; end++) {
+        ConsolidationPlan r = next.get(end);
+        if (left.merge(r.nodes().getFirst().claim().nodePool(), -1, Integer::sum) >= 0) {
+          joining.add(r);
+        }
+      }
+      if (joining.isEmpty()) {
+        break;
       }
       List<Candidate> nodes = new ArrayList<>(best.nodes());
-      nodes.add(c);
+      int most = alone;
+      for (ConsolidationPlan r : joining) {
+        nodes.add(r.nodes().getFirst());
+        most += r.replacements().size();
+      }
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
       double saved = best.savingPerHour();
-      int most = alone + next.replacements().size();
       int before = best.replacements().size();
-      // no more nodes than the replaces would launch one by one, and saving more than the replaces so far: where the
-      // node adds more than one new node it is split, and must save what a split of it alone must
-      java.util.function.Predicate<Plan> pays = p -> p.nodeClaims().size() <= most
-          && removed - p.totalPricePerHour() >= saved + replaceSaving(c.price(), p.nodeClaims().size() - before);
+      int limit = most;
+      // no more nodes than the replaces would launch one by one, and saving more than the replaces so far: where
+      // the run adds more new nodes than it has nodes some are split, and each must save what a split of it alone
+      // must
+      java.util.function.Predicate<Plan> pays = p -> {
+        int added = p.nodeClaims().size() - before;
+        double least = 0;
+        for (ConsolidationPlan r : joining) {
+          least += replaceSaving(r.nodes().getFirst().price(), added > joining.size() ? 2 : 1);
+        }
+        return p.nodeClaims().size() <= limit && removed - p.totalPricePerHour() >= saved + least;
+      };
       Plan plan = simulate(nodes, owned, view, true, Integer.MAX_VALUE, pays);
-      if (plan == null) {
-        refused("single, together", nodes, refusal);
-        continue;
+      if (plan != null && pays.test(plan)) {
+        alone = most;
+        best = new ConsolidationPlan(Action.REPLACE, List.copyOf(nodes), plan.nodeClaims(),
+            plan.inFlightPlacements(), removed, plan.totalPricePerHour(), nodes.size() + " nodes, each replaceable by"
+                + " a cheaper one, replaced together by " + plan.nodeClaims().size() + " (" + types(plan) + ")",
+            skipped);
+        room = left;
+        at = end;
+        run *= 2;
+      } else if (joining.size() > 1) {
+        run = joining.size() / 2;
+      } else {
+        if (plan == null) {
+          refused("single, together", nodes, refusal);
+        }
+        at = end;
       }
-      if (!pays.test(plan)) {
-        continue;
-      }
-      room.merge(c.claim().nodePool(), -1, Integer::sum);
-      alone = most;
-      best = new ConsolidationPlan(Action.REPLACE, List.copyOf(nodes), plan.nodeClaims(), plan.inFlightPlacements(),
-          removed, plan.totalPricePerHour(), nodes.size() + " nodes, each replaceable by a cheaper one, replaced"
-              + " together by " + plan.nodeClaims().size() + " (" + types(plan) + ")", skipped);
     }
     return best;
   }
@@ -834,6 +867,7 @@ public final class Consolidator {
     // a hundred shard nodes' pods need about a hundred new nodes where one is allowed: counted, not scheduled
     floor = refuseFloorAbove == Integer.MAX_VALUE ? 0 : NewNodeFloor.of(pods, stay, free);
     if (floor > refuseFloorAbove) {
+      besideFloor = NewNodeFloor.anySharing(pods);
       refusal = "at least " + floor + " new nodes needed (pods that keep their own kind off their node)";
       return null;
     }

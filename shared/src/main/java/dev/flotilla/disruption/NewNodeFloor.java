@@ -72,6 +72,27 @@ final class NewNodeFloor {
     return floor;
   }
 
+  /**
+   * Whether some of {@code displaced} may share a node with pods of their own kind (no hostname anti-affinity that
+   * selects themselves, no host port): the pods beside the shards, which a plan often needs a node for besides theirs.
+   */
+  static boolean anySharing(List<PendingPod> displaced) {
+    for (PendingPod pod : displaced) {
+      if (!pod.hostPorts().isEmpty()) {
+        continue;
+      }
+      boolean apart = false;
+      for (PodAffinityTerm term : pod.antiAffinity()) {
+        apart |= term.topologyKey().equals(WellKnownLabels.HOSTNAME)
+            && new Kind(term.selector(), term.namespacesOf(pod), null).matches(pod);
+      }
+      if (!apart) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Of each resource, the least any of {@code pods} asks for (none where one asks for none). */
   static Resources least(List<PendingPod> pods) {
     if (pods.isEmpty()) {

@@ -62,6 +62,28 @@ class ReplacesTogetherTest {
         .as("the cluster's scheduler lands every pod on the replacements").isTrue();
   }
 
+  @Test
+  void replacesJoinUpToThePoolsBudgetThoseSavingMostFirst() {
+    cluster.consolidateAtOnce(5);
+    // seven oversized nodes of one shard each (one to a node): each shrinks to a cheaper node, no shard fits beside
+    // another; the budget takes five, the three dearest among them
+    List<Claim> large = new ArrayList<>();
+    List<Claim> small = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      Claim node = cluster.node("shard-node-" + i, i < 3 ? "m7i.8xlarge" : "m7i.4xlarge", List.of(running(RunningCluster.shard(i, 1000, 1024))));
+      (i < 3 ? large : small).add(node);
+    }
+
+    ConsolidationPlan plan = new Consolidator().plan(view(), SINGLE);
+
+    assertThat(plan.action()).isEqualTo(Action.REPLACE);
+    assertThat(plan.reason()).startsWith("5 nodes, each replaceable by a cheaper one, replaced together by 5");
+    assertThat(plan.claimIds()).hasSize(5).containsAll(large.stream().map(Claim::id).toList());
+    assertThat(plan.replacements()).hasSize(5);
+    assertThat(new ConsolidationValidation(view(), view().poolsByName()).lands(plan.nodes(), plan.replacements()))
+        .as("the cluster's scheduler lands every shard on the replacements").isTrue();
+  }
+
   private Consolidator.View view() {
     return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
         cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());

@@ -16,7 +16,9 @@ import dev.flotilla.commands.InMemoryCommandQueue;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.LabelSelector;
 import dev.flotilla.model.PendingPod;
+import dev.flotilla.model.PodAffinityTerm;
 import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.NodePool;
@@ -65,6 +67,13 @@ public final class RunningCluster {
   public static PendingPod pod(String name, long cpuMillis, long memoryMiB) {
     return PendingPod.builder("shop/" + name).ownerKind("ReplicaSet").requests(Resources.of(cpuMillis,
         memoryMiB * NodeCapacity.MIB)).build();
+  }
+
+  /** A pod of a sharded store: one to a node (hostname anti-affinity to its own kind). */
+  public static PendingPod shard(int i, long cpuMillis, long memoryMiB) {
+    LabelSelector shards = LabelSelector.of(Map.of("app", "shard"));
+    return pod("shard-" + i, cpuMillis, memoryMiB).toBuilder().labels(Map.of("app", "shard"))
+        .antiAffinity(List.of(new PodAffinityTerm(WellKnownLabels.HOSTNAME, shards, List.of()))).build();
   }
 
   /** Launches a node for these pods (reserving them), brings it to Ready, and mirrors its state. */
