@@ -232,12 +232,17 @@ public final class ConsolidationService {
       return begun.pass();
     }
     try {
-      String why = "not checked: " + left.toMillis() / 1000 + " s left of the invocation, less than the "
+      String time = left.toMillis() / 1000 + " s left of the invocation, less than the "
           + VALIDATION_DELAY.toSeconds() + " s wait and the " + SECOND_HALF.toSeconds() + " s its check needs";
+      String why = "not checked: " + time;
       LOG.atWarn().setMessage("consolidation pass ends before its wait").addKeyValue("eventId", begun.eventId())
           .addKeyValue("leftMillis", left.toMillis()).addKeyValue("why", why).log();
       if (begun.command() == null) {
-        return begun.pass();
+        // the first half's own outcome stands; the replaces it held for the second half wait for the next pass
+        Pass idle = begun.pass();
+        return new Pass(idle.plan(), idle.started(),
+            idle.outcome() + "; replaces waiting to drain not checked: " + time, idle.drained(),
+            idle.replacementClaims(), idle.disruptions(), idle.abandoned());
       }
       return new Pass(begun.command().plan(), false, why, begun.drained(), List.of()).with(begun.disrupted())
           .abandoning(begun.abandoned());

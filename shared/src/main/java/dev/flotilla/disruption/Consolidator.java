@@ -101,7 +101,7 @@ public final class Consolidator {
   private String refusal;
   /** The fewest new nodes the last {@link #simulate}'s pods need ({@link NewNodeFloor}), where it counted them. */
   private int floor;
-  /** Whether, where the last {@link #simulate} was refused by its {@link #floor}, other pods were beside those counted. */
+  /** Whether, where the last {@link #simulate} was refused by its {@link #floor}, other pods were beside those. */
   private boolean besideFloor;
   /**
    * The last plan per set of actions looked for: each disruption method keeps its own. A pass whose single-node
@@ -442,9 +442,10 @@ public final class Consolidator {
     // one is allowed is about c - 1 nodes too many: the next size tried is no larger than that, where halving would
     // try sizes that need dozens (a group of a hundred nodes each holding a pod no other node may take). Where the
     // pods that keep their own kind off their node already need more than the one new node allowed (NewNodeFloor),
-    // the size is refused without a scheduling, and the floor sets the step as a plan's count would, one node more
-    // where other pods are beside those it counts (a plan's count is often that: the pods beside the shards need a
-    // node too, and a step by the floor alone missed the group below them). In a cluster of a thousand shard nodes,
+    // the size is refused without a scheduling, and the floor sets the step in place of a plan's count, one node more
+    // where other pods are beside those it counts. That node is a guess, not a bound (the floor alone bounds the
+    // step at k - floor + 1): the pods beside the shards often need a node too, and a step by the floor alone
+    // missed the group below them. In a cluster of a thousand shard nodes,
     // the whole group's scheduling (700 pods against every node, about a second) was most of what the search cost a
     // pass, and it could only be refused
     ConsolidationPlan best = null;
@@ -654,9 +655,11 @@ public final class Consolidator {
     List<ConsolidationPlan> next = bySaving.subList(1, bySaving.size());
     // joined a run at a time, the run doubling while it pays and halving where it does not: each join is one
     // scheduling of every pod taken so far, so joining 40 replaces one at a time cost 40 schedulings of up to 40
-    // nodes' pods, most of a pass in a cluster of a thousand nodes. A run of one is the rule for one node; a longer
-    // run must pay what each of its nodes would, so the command is the one the joins one at a time would give
-    // wherever each of them pays
+    // nodes' pods, most of a pass in a cluster of a thousand nodes. A run of one is the rule for one node. A longer
+    // run is held to its totals: no more new nodes than its replaces would launch one by one, and the least saving
+    // of each of its nodes, a split's where the run adds more new nodes than it has nodes. So a run may take a node
+    // whose split would not pay alone beside nodes that need no new node, and from there the command can differ
+    // from what joins one at a time would give
     int run = 1;
     for (int at = 0; at < next.size(); ) {
       // the next replaces within the pools' budgets: one with no room now has none later, the room only shrinking
@@ -683,8 +686,7 @@ public final class Consolidator {
       int before = best.replacements().size();
       int limit = most;
       // no more nodes than the replaces would launch one by one, and saving more than the replaces so far: where
-      // the run adds more new nodes than it has nodes some are split, and each must save what a split of it alone
-      // must
+      // the run adds more new nodes than it has nodes some are split, and each is held to a split's saving
       java.util.function.Predicate<Plan> pays = p -> {
         int added = p.nodeClaims().size() - before;
         double least = 0;

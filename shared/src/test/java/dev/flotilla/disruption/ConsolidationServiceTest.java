@@ -422,6 +422,24 @@ class ConsolidationServiceTest {
     assertThat(service.begin("tick-3").waiting()).as("nothing left to wait for").isFalse();
   }
 
+  @Test
+  void aPassWithOnlyAJoiningReplaceToWaitForAndTooLittleTimeLeavesItsDrainToTheNextPass() {
+    Claim oversized = cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
+    Claim replacement = cluster.store.claim(service.run("tick-1").replacementClaims().getFirst()).orElseThrow();
+
+    ConsolidationService.Begun begun = service.begin("tick-2");
+    assertThat(begun.command()).isNull();
+    assertThat(begun.waiting()).as("its replacement is joining").isTrue();
+    cluster.ready("replacement", replacement);
+    ConsolidationService.Pass given = service.giveUp(begun, Duration.ofSeconds(20));
+
+    assertThat(given.outcome()).contains("replaces waiting to drain not checked: 20 s left");
+    assertThat(given.drained()).isEmpty();
+    assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+    // the lease ended: the next pass drains it
+    assertThat(service.run("tick-3").drained()).containsExactly("oversized");
+  }
+
   /**
    * A replacement that becomes Ready while a pass waits to check its command drains its node in that pass's second
    * half, and the command still starts: the pod the drain evicts goes to the replacement, whose taint the drain lifts

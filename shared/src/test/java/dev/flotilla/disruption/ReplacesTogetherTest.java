@@ -70,7 +70,8 @@ class ReplacesTogetherTest {
     List<Claim> large = new ArrayList<>();
     List<Claim> small = new ArrayList<>();
     for (int i = 0; i < 7; i++) {
-      Claim node = cluster.node("shard-node-" + i, i < 3 ? "m7i.8xlarge" : "m7i.4xlarge", List.of(running(RunningCluster.shard(i, 1000, 1024))));
+      Claim node = cluster.node("shard-node-" + i, i < 3 ? "m7i.8xlarge" : "m7i.4xlarge",
+          List.of(running(RunningCluster.shard(i, 1000, 1024))));
       (i < 3 ? large : small).add(node);
     }
 
