@@ -44,6 +44,7 @@ public final class ConsolidationHandler implements RequestStreamHandler {
     ConsolidationService.Pass pass;
     if (begun.waiting() && left != null && !ConsolidationService.timeToFinish(left)) {
       pass = consolidation.giveUp(begun, left);
+      report.consolidationGivenUp();
     } else {
       if (begun.waiting()) {
         // the command, and the drains of replaces ready (or joining) now, are checked on the cluster as it will be

@@ -167,6 +167,16 @@ final class DecisionReport {
     disrupted(event, pass.disruptions());
   }
 
+  /**
+   * A consolidation pass whose first half left too little of the invocation for its wait and check, counted (the
+   * service logs it, and {@link #consolidated} the pass): passes that keep giving up leave commands unstarted and
+   * ready replaces undrained, which an alarm watches.
+   */
+  void consolidationGivenUp() {
+    metrics.flushSingleMetric("ConsolidationPassesGivenUp", 1, MetricUnit.COUNT, NAMESPACE,
+        DimensionSet.of("Cluster", cluster));
+  }
+
   /** One line per node whose disruption began, with its reason and the budget that let it go; counted by reason. */
   void disrupted(Envelope event, java.util.List<ConsolidationService.Disrupted> disruptions) {
     for (ConsolidationService.Disrupted d : disruptions) {

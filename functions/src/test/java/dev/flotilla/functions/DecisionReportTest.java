@@ -62,6 +62,21 @@ class DecisionReportTest {
     assertThat(byReason).containsExactly(java.util.Map.entry("Drifted", 2.0), java.util.Map.entry("Unhealthy", 1.0));
   }
 
+  @Test
+  void aConsolidationPassGivenUpIsCountedForItsCluster() throws Exception {
+    java.util.List<com.fasterxml.jackson.databind.JsonNode> emitted = emf(() ->
+        new DecisionReport("consolidation", "shop-prod").consolidationGivenUp());
+
+    assertThat(emitted).filteredOn(doc -> doc.has("ConsolidationPassesGivenUp")).singleElement().satisfies(doc -> {
+      com.fasterxml.jackson.databind.JsonNode directive = doc.path("_aws").path("CloudWatchMetrics").get(0);
+      assertThat(directive.path("Namespace").asText()).isEqualTo("Flotilla");
+      assertThat(directive.path("Dimensions").get(0)).extracting(com.fasterxml.jackson.databind.JsonNode::asText)
+          .contains("Cluster");
+      assertThat(doc.path("Cluster").asText()).isEqualTo("shop-prod");
+      assertThat(doc.path("ConsolidationPassesGivenUp").asDouble()).isEqualTo(1.0);
+    });
+  }
+
   /** The Embedded Metric Format documents {@code run} writes to stdout, one JSON object a line, as in Lambda. */
   private static java.util.List<com.fasterxml.jackson.databind.JsonNode> emf(Runnable run) throws Exception {
     java.io.PrintStream out = System.out;

@@ -50,7 +50,7 @@ public final class OperationsDashboard extends Construct {
             search("LaunchFailuresByReason", "Reason", "Sum"))),
         graph("Interruptions handled", List.of(search("InterruptionsHandled", "Kind", "Sum"))),
         graph("Consolidation actions and hourly saving ($/h)", List.of(search("ConsolidationActions", "Action", "Sum"),
-            flotilla("ConsolidationHourlySaving", "Sum"))));
+            flotilla("ConsolidationHourlySaving", "Sum"), flotilla("ConsolidationPassesGivenUp", "Sum"))));
     // node lifetime: every disruption by its reason (Empty, Underutilized, Drifted, Expired, Unhealthy)
     dashboard.addWidgets(graph("Nodes disrupted by reason", List.of(search("NodesDisrupted", "Reason", "Sum"))));
     dashboard.addWidgets(
@@ -85,6 +85,15 @@ public final class OperationsDashboard extends Construct {
         .alarmDescription("The provisioner failed invocations: pending pods may wait; see its log group")
         .metric(provisioner.alias().metricErrors(MetricOptions.builder().period(Duration.minutes(5)).build()))
         .threshold(1).evaluationPeriods(1)
+        .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+        .treatMissingData(TreatMissingData.NOT_BREACHING)
+        .build());
+    // a pass a minute: one given up now and then is a slow cold start; most of them is a first half over 25 s
+    alarms.add(Alarm.Builder.create(this, "ConsolidationGivenUp")
+        .alarmDescription("Consolidation passes ran out of time before checking their commands (their first half"
+            + " took over 25 s of 50): nothing is consolidated and ready replacements' old nodes are not drained")
+        .metric(flotilla("ConsolidationPassesGivenUp", "Sum", Duration.minutes(15)))
+        .threshold(5).evaluationPeriods(1)
         .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
         .treatMissingData(TreatMissingData.NOT_BREACHING)
         .build());

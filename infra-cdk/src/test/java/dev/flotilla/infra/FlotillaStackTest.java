@@ -380,9 +380,15 @@ class FlotillaStackTest {
         "Fleet price", "FleetPricePerHour", "Function errors and throttles", "Throttles",
         "Function duration", "Init and SnapStart restore duration", "@initDuration",
         "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible",
-        "Catalog snapshot age", "CatalogSnapshotAge", "Nodes disrupted by reason", "NodesDisrupted");
-    // a DLQ alarm per function and for the commands, provisioner errors, launch failure rate
-    template.resourceCountIs("AWS::CloudWatch::Alarm", FlotillaStack.FUNCTIONS.size() + 3);
+        "Catalog snapshot age", "CatalogSnapshotAge", "Nodes disrupted by reason", "NodesDisrupted",
+        "ConsolidationPassesGivenUp");
+    // a DLQ alarm per function and for the commands, provisioner errors, launch failure rate, consolidation given up
+    template.resourceCountIs("AWS::CloudWatch::Alarm", FlotillaStack.FUNCTIONS.size() + 4);
+    // a labelled metric is rendered as a metric query
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "Threshold", 5, "Metrics", Match.arrayWith(List.of(Match.objectLike(Map.of("MetricStat", Match.objectLike(
+            Map.of("Metric", Match.objectLike(Map.of("MetricName", "ConsolidationPassesGivenUp",
+                "Namespace", "Flotilla")), "Period", 900, "Stat", "Sum")))))))));
     template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
         "MetricName", "ApproximateNumberOfMessagesVisible", "Threshold", 1,
         "ComparisonOperator", "GreaterThanOrEqualToThreshold")));
