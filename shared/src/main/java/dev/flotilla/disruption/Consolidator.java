@@ -365,7 +365,7 @@ public final class Consolidator {
           tries++;
           List<Candidate> more = new ArrayList<>(deleting);
           more.add(c);
-          Plan grown = simulate(more, owned, view, false, Integer.MAX_VALUE, p -> p.nodeClaims().isEmpty());
+          Plan grown = simulate(more, owned, view, false, false, p -> p.nodeClaims().isEmpty());
           if (grown != null && grown.nodeClaims().isEmpty()) {
             deleting = more;
             deletion = grown;
@@ -378,7 +378,7 @@ public final class Consolidator {
       }
       tries++;
       // a plan that saves nothing is refused whatever the cluster's scheduler would do with it: not checked
-      Plan plan = simulate(List.of(c), owned, view, true, Integer.MAX_VALUE,
+      Plan plan = simulate(List.of(c), owned, view, true, false,
           p -> p.nodeClaims().isEmpty() || c.price() - p.totalPricePerHour() >= minSaving(c.price()));
       if (plan == null) {
         refuseSingle(c);
@@ -445,9 +445,8 @@ public final class Consolidator {
     // the size is refused without a scheduling, and the floor sets the step in place of a plan's count, one node more
     // where other pods are beside those it counts. That node is a guess, not a bound (the floor alone bounds the
     // step at k - floor + 1): the pods beside the shards often need a node too, and a step by the floor alone
-    // missed the group below them. In a cluster of a thousand shard nodes,
-    // the whole group's scheduling (700 pods against every node, about a second) was most of what the search cost a
-    // pass, and it could only be refused
+    // missed the group below them. In a cluster of a thousand shard nodes, the whole group's scheduling (700 pods
+    // against every node, about a second) was most of what the search cost a pass, and it could only be refused
     ConsolidationPlan best = null;
     int low = 2;
     int high = group.size();
@@ -458,7 +457,7 @@ public final class Consolidator {
       List<Candidate> nodes = group.subList(0, k);
       double removed = nodes.stream().mapToDouble(Candidate::price).sum();
       java.util.Optional<List<NodeClaim>> replacements;
-      Plan plan = simulate(nodes, owned, view, false, 1,
+      Plan plan = simulate(nodes, owned, view, false, true,
           p -> p.nodeClaims().size() <= 1 && removed - p.totalPricePerHour() >= minSaving(removed, p)
               && notRemovedType(p, nodes, view).isPresent());
       if (plan == null) {
@@ -695,7 +694,7 @@ public final class Consolidator {
         }
         return p.nodeClaims().size() <= limit && removed - p.totalPricePerHour() >= saved + least;
       };
-      Plan plan = simulate(nodes, owned, view, true, Integer.MAX_VALUE, pays);
+      Plan plan = simulate(nodes, owned, view, true, false, pays);
       if (plan != null && pays.test(plan)) {
         alone = most;
         best = new ConsolidationPlan(Action.REPLACE, List.copyOf(nodes), plan.nodeClaims(),
@@ -812,18 +811,18 @@ public final class Consolidator {
    * DaemonSets' too, taking room). Null when some pod could go nowhere.
    */
   Plan simulate(List<Candidate> removed, List<Candidate> owned, View view) {
-    return simulate(removed, owned, view, true, Integer.MAX_VALUE, plan -> true);
+    return simulate(removed, owned, view, true, false, plan -> true);
   }
 
   /**
    * As above; {@code headroom} says whether a plan the cluster's scheduler would strand pods of is tried once more
    * with room kept for them (a single node's few pods: cheap; a group's, up to {@link #MULTI_MAX} nodes' worth, is
-   * not, and the group's search goes on to a smaller group instead). Pods that need more than
-   * {@code refuseFloorAbove} new nodes by {@link NewNodeFloor} get null without a scheduling, the count in
+   * not, and the group's search goes on to a smaller group instead). With {@code oneNewNode} (a group, which may
+   * have one new node), pods that need more by {@link NewNodeFloor} get null without a scheduling, the count in
    * {@link #floor}. A plan {@code worthChecking} turns down is returned unchecked: its caller refuses it anyway.
    */
   private Plan simulate(List<Candidate> removed, List<Candidate> owned, View view, boolean headroom,
-      int refuseFloorAbove, java.util.function.Predicate<Plan> worthChecking) {
+      boolean oneNewNode, java.util.function.Predicate<Plan> worthChecking) {
     Set<String> gone = new HashSet<>();
     List<PendingPod> pods = new ArrayList<>();
     for (Candidate c : removed) {
@@ -867,8 +866,8 @@ public final class Consolidator {
       }
     }
     // a hundred shard nodes' pods need about a hundred new nodes where one is allowed: counted, not scheduled
-    floor = refuseFloorAbove == Integer.MAX_VALUE ? 0 : NewNodeFloor.of(pods, stay, free);
-    if (floor > refuseFloorAbove) {
+    floor = oneNewNode ? NewNodeFloor.of(pods, stay, free) : 0;
+    if (floor > 1) {
       besideFloor = NewNodeFloor.anySharing(pods);
       refusal = "at least " + floor + " new nodes needed (pods that keep their own kind off their node)";
       return null;

@@ -42,16 +42,8 @@ final class NewNodeFloor {
   static int of(List<PendingPod> displaced, List<InFlightNode> staying, List<Resources> free) {
     Map<Kind, List<PendingPod>> kinds = new LinkedHashMap<>();
     for (PendingPod pod : displaced) {
-      for (PodAffinityTerm term : pod.antiAffinity()) {
-        if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
-          Kind kind = new Kind(term.selector(), term.namespacesOf(pod), null);
-          if (kind.matches(pod)) {
-            kinds.computeIfAbsent(kind, k -> new ArrayList<>()).add(pod);
-          }
-        }
-      }
-      for (String port : pod.hostPorts()) {
-        kinds.computeIfAbsent(new Kind(null, List.of(), port), k -> new ArrayList<>()).add(pod);
+      for (Kind kind : kindsOf(pod)) {
+        kinds.computeIfAbsent(kind, k -> new ArrayList<>()).add(pod);
       }
     }
     int floor = 0;
@@ -77,20 +69,24 @@ final class NewNodeFloor {
    * selects themselves, no host port): the pods beside the shards, which a plan often needs a node for besides theirs.
    */
   static boolean anySharing(List<PendingPod> displaced) {
-    for (PendingPod pod : displaced) {
-      if (!pod.hostPorts().isEmpty()) {
-        continue;
-      }
-      boolean apart = false;
-      for (PodAffinityTerm term : pod.antiAffinity()) {
-        apart |= term.topologyKey().equals(WellKnownLabels.HOSTNAME)
-            && new Kind(term.selector(), term.namespacesOf(pod), null).matches(pod);
-      }
-      if (!apart) {
-        return true;
+    return displaced.stream().anyMatch(pod -> kindsOf(pod).isEmpty());
+  }
+
+  /** The kinds {@code pod} keeps off its node: its hostname anti-affinity terms that select itself, its host ports. */
+  private static List<Kind> kindsOf(PendingPod pod) {
+    List<Kind> kinds = new ArrayList<>();
+    for (PodAffinityTerm term : pod.antiAffinity()) {
+      if (term.topologyKey().equals(WellKnownLabels.HOSTNAME)) {
+        Kind kind = new Kind(term.selector(), term.namespacesOf(pod), null);
+        if (kind.matches(pod)) {
+          kinds.add(kind);
+        }
       }
     }
-    return false;
+    for (String port : pod.hostPorts()) {
+      kinds.add(new Kind(null, List.of(), port));
+    }
+    return kinds;
   }
 
   /** Of each resource, the least any of {@code pods} asks for (none where one asks for none). */
