@@ -29,6 +29,14 @@ final class ClaimBuilder {
     this.limits = limits;
   }
 
+  /**
+   * The shapes a class's pods may have under them on a node of {@code shape}: its own where the node is of its pool,
+   * any that admits it where it only filled room on a node opened for another pool's pods.
+   */
+  private static BitSet shapesOn(PodClass c, NodeShape shape) {
+    return c.shapes.get(shape.index) ? c.shapes : c.admits;
+  }
+
   /** The names of the pods on {@code node}, taken from its items in order. */
   static List<String> names(OpenNode node) {
     List<String> pods = new ArrayList<>();
@@ -60,10 +68,10 @@ final class ClaimBuilder {
       for (int r = 0; r < used.length; r++) {
         used[r] = node.shape.room[r] - node.room[r];
       }
-      BitSet allowed = (BitSet) node.items.getFirst().podClass.shapes.clone();
+      BitSet allowed = (BitSet) shapesOn(node.items.getFirst().podClass, node.shape).clone();
       int capacityTypes = 3;
       for (PodClass.Item item : node.items) {
-        allowed.and(item.podClass.shapes);
+        allowed.and(shapesOn(item.podClass, node.shape));
         capacityTypes &= item.capacityTypeMask;
       }
       usedOf[n] = used;
@@ -76,7 +84,8 @@ final class ClaimBuilder {
         if (shape.minPrice >= currentPrice) {
           break;
         }
-        // the node stays in its pool: a class's shapes span pools only for zones its heaviest pool does not sell
+        // the node stays in its pool: a class's shapes span pools for zones its heaviest pool does not sell, and a
+        // pod that filled another pool's node counts every pool's shapes that admit it
         if (shape.poolRank == node.shape.poolRank && fitsNode(shape, allowed, capacityTypes, node.zoneMask, used)) {
           limits.add(current, -1);
           if (limits.allows(shape) && shape.price(node.zoneMask) < currentPrice) {

@@ -24,7 +24,8 @@ final class PodClass {
   BitSet shapes;
   /**
    * Its signature's shapes in every NodePool: a node already bought (in flight, or staying through a consolidation)
-   * of any of them may take it, as the cluster's scheduler places pods on nodes whatever their pool. Shared by the
+   * of any of them may take it, as the cluster's scheduler places pods on nodes whatever their pool, and so may the
+   * room a new node of the plan has left once opened for another class ({@link PodStreams#choose}). Shared by the
    * classes of a signature; never changed.
    */
   BitSet admits;

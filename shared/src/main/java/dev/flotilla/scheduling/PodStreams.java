@@ -118,8 +118,13 @@ final class PodStreams {
 
   /**
    * The pod that best matches what room is left, among every stream the node can take under {@code fill}'s rules
-   * (its shape's groups, or on a node bought already whatever admits it; zones; topology; pods left); null when none
-   * fits.
+   * (zones, topology, pods left, and a shape its signature admits: on a node bought already in any capacity type its
+   * share allows, on a new node in its share's own); null when none fits.
+   *
+   * <p>A new node is opened only from the heaviest pool of the pod it is opened for, but takes pods of any pool into
+   * the room that pod leaves, as Karpenter's scheduler adds a pod to a node claim it has opened already, of whatever
+   * pool, before it opens one from the templates by weight: kept to their own pool's nodes, the caches beside an
+   * on-demand pool's billing pods bought spot nodes while a third of the billing node idled.
    */
   PodClass.Item choose(OpenNode node, Fill fill) {
     int shapeIndex = node.shape.index;
@@ -137,7 +142,7 @@ final class PodStreams {
           || localZones != 0 && (stream.zoneMask & ~localZones) != 0
           || !Dims.fits(stream.least, node.room)
           || !(anyPool ? admits(stream, node.shape) : (stream.capacityTypeMask & capacityBit) != 0
-              && groupShapes.get(stream.group).get(shapeIndex))
+              && (groupShapes.get(stream.group).get(shapeIndex) || stream.representative.admits.get(shapeIndex)))
           || fill.allowed(stream.representative, node, 1) == 0) {
         continue;
       }

@@ -21,8 +21,10 @@ import java.util.Set;
  * <p>The steps: build the node shapes each NodePool allows (DaemonSet overhead taken off); group identical pods into
  * classes; find the shapes each class may use (its best-weighted NodePool, and for a zone spread's shares in zones
  * that pool does not sell, the best-weighted pool that does); settle zone-level topology by
- * pinning shares of classes to zones; solve the fractional bound; pack; then re-choose each node as the cheapest
- * shape that holds what it got, and rank the alternatives for CreateFleet. The same input always gives the same plan.
+ * pinning shares of classes to zones; solve the fractional bound; pack (a node opens from the heaviest pool of the pod
+ * it is opened for, and its room then takes pods of any pool that admits it); then re-choose each node as the
+ * cheapest shape of its pool that holds what it got, and rank the alternatives for CreateFleet. The same input always
+ * gives the same plan.
  *
  * <p>This class runs the steps; each lives with one reason to change:
  * {@link NodeShapes} (shapes), {@link PodClasses} (classes, compatibility and why not), {@link Topology} and

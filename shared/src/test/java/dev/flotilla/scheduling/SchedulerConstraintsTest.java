@@ -451,6 +451,33 @@ class SchedulerConstraintsTest {
   }
 
   @Test
+  void podsOfTheHeavierPoolFillTheRoomLeftOnANodeOpenedForALighterPoolsPods() {
+    // Karpenter's scheduler adds a pod to a node claim it has opened already, of any pool, before it opens one from
+    // the templates by weight: the room billing leaves on its on-demand node takes the caches rather than idling
+    NodePool arm = pool("default", 10, List.of(), Resources.NONE, Requirement.in(WellKnownLabels.ARCH, "arm64"));
+    NodePool critical = new NodePool("critical", List.of(Requirement.in(WellKnownLabels.CAPACITY_TYPE, "on-demand"),
+        Requirement.in(WellKnownLabels.ARCH, "amd64")), Map.of("tier", "critical"), List.of(), List.of(),
+        Resources.NONE, 1, null);
+    List<PendingPod> billing = replicas(PendingPod.builder("pay/billing-0").labels(Map.of("app", "billing"))
+        .nodeSelector(Map.of("tier", "critical")).requests(Resources.of(2000, 2 * GIB)).build(), 3);
+    List<PendingPod> caches = replicas(PendingPod.builder("web/cache-0").labels(Map.of("app", "cache"))
+        .requests(Resources.of(250, GIB)).build(), 4);
+
+    Plan together = plan(concat(billing, caches), arm, critical);
+    Plan billingAlone = plan(billing, arm, critical);
+    Plan cachesAlone = plan(caches, arm, critical);
+
+    assertThat(cachesAlone.nodeClaims()).allSatisfy(c -> assertThat(c.nodePool()).isEqualTo("default"));
+    // no node of the lighter pool is opened for the caches: each holds billing pods, and the caches joined them
+    assertThat(together.nodeClaims()).allSatisfy(c -> assertThat(c.pods()).anyMatch(p -> p.startsWith("pay/billing")))
+        .allSatisfy(c -> assertThat(c.nodePool()).isEqualTo("critical"));
+    assertThat(together.nodeClaims().stream().flatMap(c -> c.pods().stream()).filter(p -> p.startsWith("web/cache")))
+        .hasSize(4);
+    assertThat(together.totalPricePerHour())
+        .isLessThan(billingAlone.totalPricePerHour() + cachesAlone.totalPricePerHour());
+  }
+
+  @Test
   void poolLimitStopsTheFleetAndNamesTheLimit() {
     NodePool small = pool("small", 0, List.of(), Resources.of(Resources.CPU, 16_000));
     PendingPod big = PendingPod.builder("shop/batch-0").requests(Resources.of(7000, 8 * GIB)).build();
