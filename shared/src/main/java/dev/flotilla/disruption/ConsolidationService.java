@@ -389,9 +389,9 @@ public final class ConsolidationService {
         part.nodes().forEach(c -> disrupted.add(disrupted(c, command, own.size())));
         continue;
       }
-      // a part that lost a replacement is abandoned at once: its nodes stay, and the replacements it did get no
-      // longer name them (else drainReplaced does on the next pass)
-      unlink(own);
+      // a part that lost a replacement is abandoned at once: its nodes stay, and the replacements it did get, which
+      // the pool's limits counted in their place and no pod waits for, are withdrawn before their nodes join
+      provisioner.withdraw(own);
     }
     if (disrupted.isEmpty()) {
       return new Pass(plan, false, "replacement not launched: " + decision.failures(), drained,

@@ -308,6 +308,37 @@ public final class Provisioner {
   }
 
   /**
+   * Closes replacements launched for a replace given up before any of them joined (another replacement of the same
+   * nodes failed): each is closed, conditionally (one another writer moved meanwhile stays), and its instance then
+   * terminated, before its node joins and takes pods. They were launched, and counted against their pool's limits,
+   * in place of nodes that now stay: kept, an empty node would hold its pool past its limits beside them until
+   * consolidation deleted it. Should the termination fail or the run die before it, the garbage collector terminates
+   * the instance, which no live claim owns then. Returns the claims closed.
+   */
+  public List<Claim> withdraw(List<Claim> replacements) {
+    List<Claim> closed = new ArrayList<>();
+    for (Claim c : replacements) {
+      if (!c.state().live()) {
+        continue;
+      }
+      try {
+        closed.add(store.transition(c, c.moved(ClaimState.Terminated, clock.instant())));
+      } catch (ClaimStore.StaleClaimException raced) {
+        continue;
+      }
+      if (c.instanceId() != null) {
+        try {
+          cloud.terminate(c.instanceId());
+        } catch (RuntimeException e) {
+          LOG.warn("instance {} of withdrawn replacement {} not terminated yet, the garbage collector will: {}",
+              c.instanceId(), c.id(), e.getMessage());
+        }
+      }
+    }
+    return closed;
+  }
+
+  /**
    * Why these replacements would take a pool past its limits, counted as consolidation plans them (the claims as
    * they are now, without the ones they replace nor those another live replacement waits to take over); null where
    * they fit, and for nodes that replace none (a static pool's, checked where they are planned). The plan was checked

@@ -562,6 +562,34 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void replacementsOfAReplaceThatLostOneAtLaunchAreWithdrawnBeforeTheirNodesJoin() {
+    // one node split over three zones: the replacement of one zone gets no capacity when the command launches
+    Claim oversized = cluster.node("oversized", "m7i.8xlarge", spreadOverZones());
+    ConsolidationService.Begun begun = service.begin("tick-1");
+    assertThat(begun.waiting()).as(begun.waiting() ? "" : begun.pass().outcome()).isTrue();
+    assertThat(begun.command().plan().replacements()).hasSize(3);
+    dev.flotilla.scheduling.NodeClaim first = begun.command().plan().replacements().getFirst();
+    first.instanceTypes().forEach(t -> cluster.cloud.exhaust(
+        new dev.flotilla.catalog.Offering.Key(t.name(), first.zone(), first.capacityType())));
+
+    ConsolidationService.Pass pass = service.finish(begun);
+
+    assertThat(pass.started()).as(pass.outcome()).isFalse();
+    List<Claim> launched = pass.replacementClaims().stream().map(id -> cluster.store.claim(id).orElseThrow())
+        .toList();
+    assertThat(launched).as("the two that got capacity").hasSize(2);
+    // the node stays, so the two launched in its place would hold its pool past what the plan counted: closed, and
+    // their instances terminated before their nodes join
+    assertThat(launched).allSatisfy(c -> {
+      assertThat(c.state()).isEqualTo(ClaimState.Terminated);
+      assertThat(cluster.cloud.instance(c.instanceId()).state()).isEqualTo("terminated");
+    });
+    assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
+    assertThat(cluster.store.claims()).filteredOn(c -> c.state().live()).extracting(Claim::id)
+        .containsExactly(oversized.id());
+  }
+
+  @Test
   void aReplaceAfterOneWhoseLaunchFailedDrainsTheNodeOnceItsReplacementIsReady() {
     Claim oversized = cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
     Claim failed = cluster.store.claim(service.run("tick-1").replacementClaims().getFirst()).orElseThrow();
