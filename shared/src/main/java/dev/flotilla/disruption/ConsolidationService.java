@@ -94,8 +94,11 @@ public final class ConsolidationService {
       return new Pass(plan, started, outcome, drained, replacementClaims, all, abandoned);
     }
 
+    /** The pass with {@code nodes} abandoned too (after those it names already). */
     Pass abandoning(List<String> nodes) {
-      return new Pass(plan, started, outcome, drained, replacementClaims, disruptions, nodes);
+      List<String> all = new ArrayList<>(abandoned);
+      all.addAll(nodes);
+      return new Pass(plan, started, outcome, drained, replacementClaims, disruptions, all);
     }
   }
 
@@ -381,8 +384,9 @@ public final class ConsolidationService {
     Provisioner.Decision decision = provisioner.launchPlannedInParts(eventId, replacements,
         plan.nodes().stream().flatMap(c -> c.state().displaced().stream()).toList(), replacing,
         command.reason().name());
-    List<Claim> launched = decision.launched();
+    List<Claim> launched = new ArrayList<>(decision.launched());
     List<Disrupted> disrupted = new ArrayList<>();
+    List<String> abandoned = new ArrayList<>();
     for (Part part : parts) {
       List<Claim> own = launched.stream().filter(c -> c.replaces().equals(part.claimIds())).toList();
       if (own.size() == part.replacements().size()) {
@@ -391,14 +395,20 @@ public final class ConsolidationService {
       }
       // a part that lost a replacement is abandoned at once: its nodes stay, and the replacements it did get, which
       // the pool's limits counted in their place and no pod waits for, are withdrawn before their nodes join
-      provisioner.withdraw(own);
+      List<Claim> withdrawn = provisioner.withdraw(own);
+      launched.removeIf(c -> withdrawn.stream().anyMatch(w -> w.id().equals(c.id())));
+      part.nodes().forEach(c -> abandoned.add(c.state().node()));
+      LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
+          part.nodes().stream().map(c -> c.state().node()).toList()).addKeyValue("withdrawn",
+          withdrawn.stream().map(Claim::id).toList()).addKeyValue("why", "a replacement was not launched: "
+          + decision.failures()).log();
     }
     if (disrupted.isEmpty()) {
       return new Pass(plan, false, "replacement not launched: " + decision.failures(), drained,
-          launched.stream().map(Claim::id).toList());
+          launched.stream().map(Claim::id).toList()).abandoning(abandoned);
     }
     return new Pass(plan, true, "replacement launched; the node(s) drain when it is ready", drained,
-        launched.stream().map(Claim::id).toList(), disrupted);
+        launched.stream().map(Claim::id).toList(), disrupted).abandoning(abandoned);
   }
 
   /** Some of a replace's nodes and the replacements that take their pods. */
@@ -611,10 +621,16 @@ public final class ConsolidationService {
     // the node's pods would have nowhere to go, so it stays. The replacements that did come up stop naming it, or it
     // would count as on its way out, and against its pool's budget, for good; consolidation empties them later
     replaces.failed().forEach((replacements, olds) -> {
-      if (!unlink(replacements)) {
+      // those not joined yet (still booting, or left by a pass that died before it withdrew them) hold no pod and
+      // are withdrawn, as at launch; those that joined, held empty by their startup taint, have it lifted
+      provisioner.withdraw(replacements.stream().filter(r -> r.state() == ClaimState.Launching
+          || r.state() == ClaimState.Launched).toList());
+      List<Claim> joined = replacements.stream().filter(r -> r.state() != ClaimState.Launching
+          && r.state() != ClaimState.Launched).toList();
+      if (!unlink(joined)) {
         return;
       }
-      open(replacements);
+      open(joined);
       olds.forEach(o -> abandoned.add(o.nodeName()));
       LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
           olds.stream().map(Claim::nodeName).toList()).addKeyValue("replacements",

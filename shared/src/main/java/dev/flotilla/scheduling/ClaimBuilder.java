@@ -21,6 +21,8 @@ final class ClaimBuilder {
   private final PoolLimits limits;
   private int[] byPrice;
   private int[][] byKind;
+  /** Per class, {@link #shapesOn}'s answer, built once. */
+  private final Map<PodClass, BitSet> runsOn = new java.util.IdentityHashMap<>();
 
   ClaimBuilder(List<NodeShape> shapes, Dims dims, List<String> zones, PoolLimits limits) {
     this.shapes = shapes;
@@ -30,11 +32,15 @@ final class ClaimBuilder {
   }
 
   /**
-   * The shapes a class's pods may have under them on a node of {@code shape}: its own where the node is of its pool,
-   * any that admits it where it only filled room on a node opened for another pool's pods.
+   * The shapes a class's pods may have under them: those of its own pools and any other that admits it, as it may
+   * fill the room of a node opened for another pool's pods (only the node's pool's count, see {@link #claims}).
    */
-  private static BitSet shapesOn(PodClass c, NodeShape shape) {
-    return c.shapes.get(shape.index) ? c.shapes : c.admits;
+  private BitSet shapesOn(PodClass c) {
+    return runsOn.computeIfAbsent(c, k -> {
+      BitSet all = (BitSet) k.admits.clone();
+      all.or(k.shapes);
+      return all;
+    });
   }
 
   /** The names of the pods on {@code node}, taken from its items in order. */
@@ -68,10 +74,10 @@ final class ClaimBuilder {
       for (int r = 0; r < used.length; r++) {
         used[r] = node.shape.room[r] - node.room[r];
       }
-      BitSet allowed = (BitSet) shapesOn(node.items.getFirst().podClass, node.shape).clone();
+      BitSet allowed = (BitSet) shapesOn(node.items.getFirst().podClass).clone();
       int capacityTypes = 3;
       for (PodClass.Item item : node.items) {
-        allowed.and(shapesOn(item.podClass, node.shape));
+        allowed.and(shapesOn(item.podClass));
         capacityTypes &= item.capacityTypeMask;
       }
       usedOf[n] = used;
@@ -270,12 +276,7 @@ final class ClaimBuilder {
 
   /** Whether {@link #flexibility} has a minValues requirement to honour for this shape. */
   private static boolean needsMinValues(NodeShape current) {
-    for (Requirement r : current.pool.requirements()) {
-      if (r.minValues() > 0 && current.labels.containsKey(r.key())) {
-        return true;
-      }
-    }
-    return false;
+    return current.asksMinValues;
   }
 
   /**

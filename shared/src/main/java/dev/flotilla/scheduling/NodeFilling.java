@@ -26,7 +26,11 @@ final class NodeFilling implements PodStreams.Fill {
   private final PoolLimits limits;
   /** The trial node being filled: pods a trial picks count as taken only while it is the current one. */
   private int epoch;
-  /** While in-flight nodes are filled: they take pods of any NodePool that admits them. */
+  /**
+   * While in-flight nodes are filled: they take pods of any NodePool that admits them (as new nodes do, see
+   * {@link PodStreams#choose}), in any capacity type their signature admits but where a capacity-type spread holds
+   * them to one, and in any zone where their zone is only preferred.
+   */
   private boolean anyPool;
   /** While not 0, only streams confined to these zones are taken (see {@link #fill}). */
   private long localZones;

@@ -31,6 +31,11 @@ final class NodeShape {
    * name: a pod that binds one of them never runs there.
    */
   final Map<String, String> daemonSetPorts;
+  /**
+   * Its pool asks {@code minValues} of a label its type carries: a claim of it must offer that many distinct values
+   * among the types every pod on it admits.
+   */
+  final boolean asksMinValues;
 
   NodeShape(int index, NodePool pool, int poolRank, InstanceType type, CapacityType capacityType,
       Map<String, String> labels, long[] room, Resources capacity, double[] zonePrice) {
@@ -60,6 +65,11 @@ final class NodeShape {
     }
     this.zoneMask = mask;
     this.minPrice = min;
+    boolean asks = false;
+    for (dev.flotilla.model.Requirement r : pool.requirements()) {
+      asks |= r.minValues() > 0 && labels.containsKey(r.key());
+    }
+    this.asksMinValues = asks;
   }
 
   /** The cheapest zone among {@code allowed}, or -1. Ties go to the first zone, so plans are repeatable. */

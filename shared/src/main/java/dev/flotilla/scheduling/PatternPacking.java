@@ -177,14 +177,22 @@ final class PatternPacking {
     return PatternProgram.solve(shapes,
         candidates.stream().mapToInt(Integer::intValue).toArray(),
         new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand, perNode), worth, ROUNDS,
-        BUDGET, patterns(seeds, kinds));
+        BUDGET, patterns(seeds, kinds, allowed));
   }
 
-  /** Each node's pods of {@code kinds} as a pattern on its shape and zones; nodes holding none give none. */
-  static List<PatternProgram.Pattern> patterns(List<OpenNode> nodes, List<List<PodClass.Item>> kinds) {
+  /**
+   * Each node's pods of {@code kinds} as a pattern on its shape and zones, counting only the kinds whose shapes
+   * ({@code allowed}) hold the node's: a node of a lighter pool keeps its own pods' kinds, not the pods of another
+   * pool that filled its room, or the program would buy that pool's nodes for them alone. Nodes holding none give
+   * none.
+   */
+  static List<PatternProgram.Pattern> patterns(List<OpenNode> nodes, List<List<PodClass.Item>> kinds,
+      Function<PodClass.Item, BitSet> allowed) {
     // by index: the nodes may come from a packing that ran on copies of the items (see PackingSelection)
     Map<Integer, Integer> kindOf = new java.util.HashMap<>();
+    BitSet[] kindShapes = new BitSet[kinds.size()];
     for (int kind = 0; kind < kinds.size(); kind++) {
+      kindShapes[kind] = allowed.apply(kinds.get(kind).getFirst());
       for (PodClass.Item item : kinds.get(kind)) {
         kindOf.put(item.index, kind);
       }
@@ -195,7 +203,7 @@ final class PatternPacking {
       boolean any = false;
       for (int i = 0; i < node.items.size(); i++) {
         Integer kind = kindOf.get(node.items.get(i).index);
-        if (kind != null) {
+        if (kind != null && kindShapes[kind].get(node.shape.index)) {
           counts[kind] += node.itemCounts.get(i);
           any = true;
         }

@@ -50,7 +50,11 @@ final class PodStreams {
 
   /** What the fill being made allows now: the look-up asks it of each stream and pod. */
   interface Fill {
-    /** Whether the node is bought already: it takes pods of any NodePool that admits it. */
+    /**
+     * Whether the node is bought already: it takes pods in any capacity type their signature admits but where a
+     * capacity-type spread the cluster's scheduler keeps holds their share to one (a new node: their share's own), and
+     * in any zone where their share's zone is only preferred.
+     */
     boolean anyPool();
 
     /** While not 0, only streams confined to these zones are taken. */
@@ -124,7 +128,9 @@ final class PodStreams {
    * <p>A new node is opened only from the heaviest pool of the pod it is opened for, but takes pods of any pool into
    * the room that pod leaves, as Karpenter's scheduler adds a pod to a node claim it has opened already, of whatever
    * pool, before it opens one from the templates by weight: kept to their own pool's nodes, the caches beside an
-   * on-demand pool's billing pods bought spot nodes while a third of the billing node idled.
+   * on-demand pool's billing pods bought spot nodes while a third of the billing node idled. Not where the node's
+   * pool asks {@code minValues} of its types: a pod of another pool may admit too few of them, and the claim would
+   * then have none to offer for any of its pods (Karpenter likewise refuses such an add).
    */
   PodClass.Item choose(OpenNode node, Fill fill) {
     int shapeIndex = node.shape.index;
@@ -142,7 +148,8 @@ final class PodStreams {
           || localZones != 0 && (stream.zoneMask & ~localZones) != 0
           || !Dims.fits(stream.least, node.room)
           || !(anyPool ? admits(stream, node.shape) : (stream.capacityTypeMask & capacityBit) != 0
-              && (groupShapes.get(stream.group).get(shapeIndex) || stream.representative.admits.get(shapeIndex)))
+              && (groupShapes.get(stream.group).get(shapeIndex)
+                  || !node.shape.asksMinValues && stream.representative.admits.get(shapeIndex)))
           || fill.allowed(stream.representative, node, 1) == 0) {
         continue;
       }
@@ -178,7 +185,7 @@ final class PodStreams {
             break;
           }
           PodClass.Item item = bin.at(at);
-          // a new node's shape is one of the stream's group (choose checked it) and holds what fits its room
+          // the node's shape is one the stream may take (choose checked it) and holds what fits its room
           if (fill.takeable(item) > 0 && Dims.fits(item.podClass.requests, node.room)
               && (!anyPool || item.podClass.admits.get(node.shape.index)
                   && (fill.zones(item) & node.zoneMask) != 0)) {

@@ -575,8 +575,10 @@ class ConsolidationServiceTest {
     ConsolidationService.Pass pass = service.finish(begun);
 
     assertThat(pass.started()).as(pass.outcome()).isFalse();
-    List<Claim> launched = pass.replacementClaims().stream().map(id -> cluster.store.claim(id).orElseThrow())
-        .toList();
+    assertThat(pass.abandoned()).containsExactly("oversized");
+    assertThat(pass.replacementClaims()).isEmpty();
+    List<Claim> launched = cluster.store.claims().stream().filter(c -> c.replaces().contains(oversized.id())
+        && c.instanceId() != null).toList();
     assertThat(launched).as("the two that got capacity").hasSize(2);
     // the node stays, so the two launched in its place would hold its pool past what the plan counted: closed, and
     // their instances terminated before their nodes join
@@ -587,6 +589,26 @@ class ConsolidationServiceTest {
     assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
     assertThat(cluster.store.claims()).filteredOn(c -> c.state().live()).extracting(Claim::id)
         .containsExactly(oversized.id());
+  }
+
+  @Test
+  void aReplacementLeftUnjoinedBesideOneThatFailedIsWithdrawnByTheNextPass() {
+    // as if the pass that launched them died before withdrawing: one replacement closed, the others still booting
+    cluster.node("oversized", "m7i.8xlarge", spreadOverZones());
+    List<Claim> replacements = service.run("tick-1").replacementClaims().stream()
+        .map(id -> cluster.store.claim(id).orElseThrow()).toList();
+    assertThat(replacements).hasSize(3).allSatisfy(c -> assertThat(c.state()).isEqualTo(ClaimState.Launched));
+    cluster.store.transition(replacements.getFirst(), replacements.getFirst().moved(ClaimState.Terminated,
+        cluster.clock.instant()));
+    cluster.clock.advance(Duration.ofMinutes(1));
+
+    ConsolidationService.Pass pass = service.run("tick-2");
+
+    assertThat(pass.abandoned()).containsExactly("oversized");
+    for (Claim r : replacements.subList(1, 3)) {
+      assertThat(cluster.store.claim(r.id()).orElseThrow().state()).isEqualTo(ClaimState.Terminated);
+      assertThat(cluster.cloud.instance(r.instanceId()).state()).isEqualTo("terminated");
+    }
   }
 
   @Test

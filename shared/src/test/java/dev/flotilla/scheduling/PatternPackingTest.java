@@ -98,13 +98,18 @@ class PatternPackingTest {
     shardOnly.items.add(shards);
     shardOnly.itemCounts.add(1);
 
+    java.util.BitSet ownShapes = new java.util.BitSet();
+    ownShapes.set(3);
     // the shard is not one of the program's kinds: the mixed node gives its webs, the shard's node nothing
-    assertThat(PatternPacking.patterns(List.of(mixed, shardOnly), kinds)).singleElement().satisfies(p -> {
-      assertThat(p.shape()).isEqualTo(3);
-      assertThat(p.counts()).containsExactly(6);
-      assertThat(p.zoneMask()).isEqualTo(0b01);
-      assertThat(p.price()).isEqualTo(0.4);
-    });
+    assertThat(PatternPacking.patterns(List.of(mixed, shardOnly), kinds, i -> ownShapes)).singleElement()
+        .satisfies(p -> {
+          assertThat(p.shape()).isEqualTo(3);
+          assertThat(p.counts()).containsExactly(6);
+          assertThat(p.zoneMask()).isEqualTo(0b01);
+          assertThat(p.price()).isEqualTo(0.4);
+        });
+    // webs that filled the room of another pool's node (a shape not among theirs) make no pattern of that shape
+    assertThat(PatternPacking.patterns(List.of(mixed, shardOnly), kinds, i -> new java.util.BitSet())).isEmpty();
   }
 
   private static List<List<PodClass.Item>> kinds(List<PodClass.Item> items, boolean capped) {
