@@ -397,6 +397,10 @@ public final class ConsolidationService {
       // the pool's limits counted in their place and no pod waits for, are withdrawn before their nodes join
       List<Claim> withdrawn = provisioner.withdraw(own);
       launched.removeIf(c -> withdrawn.stream().anyMatch(w -> w.id().equals(c.id())));
+      if (withdrawn.size() < own.size()) {
+        // one moved or was not written: the next pass finds the replace failed and gives it up then
+        continue;
+      }
       part.nodes().forEach(c -> abandoned.add(c.state().node()));
       LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
           part.nodes().stream().map(c -> c.state().node()).toList()).addKeyValue("withdrawn",
@@ -623,8 +627,12 @@ public final class ConsolidationService {
     replaces.failed().forEach((replacements, olds) -> {
       // those not joined yet (still booting, or left by a pass that died before it withdrew them) hold no pod and
       // are withdrawn, as at launch; those that joined, held empty by their startup taint, have it lifted
-      provisioner.withdraw(replacements.stream().filter(r -> r.state() == ClaimState.Launching
-          || r.state() == ClaimState.Launched).toList());
+      List<Claim> unjoined = replacements.stream().filter(r -> r.state() == ClaimState.Launching
+          || r.state() == ClaimState.Launched).toList();
+      if (provisioner.withdraw(unjoined).size() < unjoined.size()) {
+        // one moved or was not written: the next pass looks again, and counts the replace abandoned once
+        return;
+      }
       List<Claim> joined = replacements.stream().filter(r -> r.state() != ClaimState.Launching
           && r.state() != ClaimState.Launched).toList();
       if (!unlink(joined)) {

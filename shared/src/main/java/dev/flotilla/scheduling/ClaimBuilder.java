@@ -21,7 +21,10 @@ final class ClaimBuilder {
   private final PoolLimits limits;
   private int[] byPrice;
   private int[][] byKind;
-  /** Per class, {@link #shapesOn}'s answer, built once. */
+  /**
+   * Per class, {@link #shapesOn}'s answer, built once a {@link #claims} call: a NodePool fallback changes a class's
+   * shapes between the calls of one decision.
+   */
   private final Map<PodClass, BitSet> runsOn = new java.util.IdentityHashMap<>();
 
   ClaimBuilder(List<NodeShape> shapes, Dims dims, List<String> zones, PoolLimits limits) {
@@ -61,6 +64,7 @@ final class ClaimBuilder {
    * honour its pool's {@code minValues} are reported in {@code unschedulable} instead.
    */
   List<NodeClaim> claims(List<OpenNode> nodes, List<Unschedulable> unschedulable) {
+    runsOn.clear();
     List<NodeClaim> claims = new ArrayList<>();
     // every node's shape first, then each claim's types, counted on the shapes the other nodes end with, not on those
     // later nodes had before their own re-choice (one re-chosen cheaper and larger takes room an earlier claim's

@@ -52,20 +52,28 @@ class SchedulerPropertiesTest {
   }
 
   /**
-   * Whether some pod is on a node of a pool other than the one a plan of its kind alone gives it: the bounds keep each
-   * class to its own pools' shapes, so a plan whose nodes take other pools' pods into their room may cost less.
+   * Whether some pod is on a node of a pool its kind's own plan does not use: the bounds keep each class to its own
+   * pools' shapes (its heaviest, the pools a zone spread's shares fall back to, those NodePool limits sent it to), so a
+   * plan whose nodes take other pools' pods into their room may cost less. A kind's own pools are those of a plan of
+   * its pods alone, and the pool the plan says its pod fell back to.
    */
   private static boolean inAnotherPoolsRoom(SchedulingInput input, Plan plan) {
     Map<String, PendingPod> byName = new java.util.HashMap<>();
     input.pods().forEach(p -> byName.put(p.name(), p));
-    Map<PendingPod, String> alone = new java.util.HashMap<>();
+    Map<PendingPod, List<PendingPod>> byKind = new java.util.HashMap<>();
+    input.pods().forEach(p -> byKind.computeIfAbsent(p.kind(), k -> new ArrayList<>()).add(p));
+    Map<String, String> fellBackTo = new java.util.HashMap<>();
+    plan.poolFallbacks().forEach(f -> f.pods().forEach(p -> fellBackTo.put(p, f.nodePool())));
+    Map<PendingPod, Set<String>> own = new java.util.HashMap<>();
     for (NodeClaim claim : plan.nodeClaims()) {
       for (String name : claim.pods()) {
-        PendingPod pod = byName.get(name);
-        String own = alone.computeIfAbsent(pod.kind(), k -> new Scheduler().schedule(new SchedulingInput(List.of(pod),
-            input.pools(), input.catalog(), input.daemonSets(), input.poolUsage())).nodeClaims().stream()
-            .map(NodeClaim::nodePool).findFirst().orElse(""));
-        if (!claim.nodePool().equals(own)) {
+        Set<String> pools = own.computeIfAbsent(byName.get(name).kind(), k -> {
+          Set<String> used = new java.util.HashSet<>();
+          new Scheduler().schedule(new SchedulingInput(byKind.get(k), input.pools(), input.catalog(),
+              input.daemonSets(), input.poolUsage())).nodeClaims().forEach(c -> used.add(c.nodePool()));
+          return used;
+        });
+        if (!pools.contains(claim.nodePool()) && !claim.nodePool().equals(fellBackTo.get(name))) {
           return true;
         }
       }
