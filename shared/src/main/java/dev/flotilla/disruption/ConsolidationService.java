@@ -627,14 +627,14 @@ public final class ConsolidationService {
     replaces.failed().forEach((replacements, olds) -> {
       // those not joined yet (still booting, or left by a pass that died before it withdrew them) hold no pod and
       // are withdrawn, as at launch; those that joined, held empty by their startup taint, have it lifted
-      List<Claim> unjoined = replacements.stream().filter(r -> r.state() == ClaimState.Launching
-          || r.state() == ClaimState.Launched).toList();
+      Map<Boolean, List<Claim>> byJoined = replacements.stream().collect(java.util.stream.Collectors.partitioningBy(
+          r -> r.state() != ClaimState.Launching && r.state() != ClaimState.Launched));
+      List<Claim> unjoined = byJoined.get(false);
+      List<Claim> joined = byJoined.get(true);
       if (provisioner.withdraw(unjoined).size() < unjoined.size()) {
         // one moved or was not written: the next pass looks again, and counts the replace abandoned once
         return;
       }
-      List<Claim> joined = replacements.stream().filter(r -> r.state() != ClaimState.Launching
-          && r.state() != ClaimState.Launched).toList();
       if (!unlink(joined)) {
         return;
       }
