@@ -303,17 +303,29 @@ public final class ConsolidationService {
       view = view();
     }
     DisruptionBudgets budgets = view.budgets();
+    Pass carried = null;
     for (DisruptionMethod method : methods) {
       Optional<DisruptionCommand> command = method.computeCommand(view, budgets);
       if (command.isEmpty()) {
         continue;
       }
       if (command.get().plan() == null) {
-        return done(carryOut(eventId, command.get(), drained).with(disrupted).abandoning(abandoned), eventId, lease,
-            replacesDue);
+        // drift, one node at a time, would otherwise hold consolidation back for as long as nodes drift (a new image
+        // a minute after a scale-down: half an hour of idle nodes); the methods after it look on, on the cluster as
+        // the drift left it and within what its budgets leave. Karpenter's loop, every 10 s, gives each method
+        // several turns a minute; a pass is one a minute
+        carried = carryOut(eventId, command.get(), drained);
+        disrupted.addAll(carried.disruptions());
+        view = view();
+        budgets = view.budgets();
+        continue;
       }
       return new Begun(null, eventId, command.get(), lease, List.copyOf(drained), List.copyOf(disrupted),
           List.copyOf(abandoned), replacesDue);
+    }
+    if (carried != null) {
+      return done(new Pass(carried.plan(), carried.started(), carried.outcome(), drained, carried.replacementClaims(),
+          disrupted, abandoned), eventId, lease, replacesDue);
     }
     // nothing to do: the last method's plan says why, node by node (its search is cached, so this costs nothing)
     ConsolidationPlan idle = ((ConsolidationMethod) methods.getLast()).plan(view);

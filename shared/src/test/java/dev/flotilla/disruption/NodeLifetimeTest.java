@@ -189,6 +189,34 @@ class NodeLifetimeTest {
     });
   }
 
+  @Test
+  void aPassThatStartsADriftStillConsolidatesTheOtherNodes() {
+    NodePool base = cluster.pools.getFirst();
+    cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
+        base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
+            NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
+            List.of(new NodePool.Budget(2, false, List.of())), false)));
+    List<NodeState.NodePod> web = List.of(running(pod("web-1", 1000, 1024)));
+    Claim amd = launchedNode("amd", "m7i.large", web);
+    mirrorWithArch("amd", amd, web, List.of());
+    launchedNode("roomy", "m7i.xlarge", List.of(running(pod("api-1", 1000, 1024))));
+    launchedNode("small", "m7i.large", List.of(running(pod("job-1", 500, 512))));
+    images.put("amd64", "ami-2");
+
+    ConsolidationService.Pass pass = service.run("tick-1");
+
+    assertThat(pass.disruptions()).extracting(ConsolidationService.Disrupted::node,
+        ConsolidationService.Disrupted::reason, ConsolidationService.Disrupted::allowedBy).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("amd", DisruptionReason.Drifted, "nodes=2"),
+        org.assertj.core.groups.Tuple.tuple("small", DisruptionReason.Underutilized, "nodes=2"));
+    assertThat(pass.started()).as("the consolidation beside it: " + pass.outcome()).isTrue();
+    assertThat(pass.plan().action()).isEqualTo(ConsolidationPlan.Action.DELETE);
+    assertThat(pass.plan().nodes()).extracting(c -> c.state().node()).containsExactly("small");
+    assertThat(cluster.sent()).as("web-1 and job-1 both fit in roomy's spare room").extracting(Command::kind,
+        Command::node).containsExactly(org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "amd"),
+        org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "small"));
+  }
+
   /** The consolidation pass of functions deployed with this network (a deploy changes it, not a running one). */
   private ConsolidationService deployedWith(Set<String> subnets, Set<String> securityGroups) {
     return new ConsolidationService(cluster.store, cluster.commands, cluster.provisioner, cluster.offerings,
