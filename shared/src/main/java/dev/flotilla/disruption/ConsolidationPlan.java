@@ -51,6 +51,20 @@ public record ConsolidationPlan(Action action, List<Candidate> nodes, List<NodeC
     return new ConsolidationPlan(Action.NONE, List.of(), List.of(), List.of(), 0, 0, reason, skipped);
   }
 
+  /**
+   * The plan cut down to some of its nodes and the replacements that take their pods (the parts of a replace that
+   * started, where others lost a replacement at launch), its prices those of what is left.
+   */
+  ConsolidationPlan narrowedTo(List<Candidate> kept, List<NodeClaim> keptReplacements) {
+    java.util.Set<String> pods = new java.util.HashSet<>();
+    kept.forEach(c -> c.state().displaced().forEach(p -> pods.add(p.name())));
+    List<InFlightPlacement> keptMoves = moves.stream().filter(m -> m.pods().stream().anyMatch(pods::contains))
+        .toList();
+    return new ConsolidationPlan(action, kept, keptReplacements, keptMoves,
+        kept.stream().mapToDouble(Candidate::price).sum(),
+        keptReplacements.stream().mapToDouble(NodeClaim::pricePerHour).sum(), reason, skipped);
+  }
+
   public double savingPerHour() {
     return Math.round((removedPricePerHour - replacementPricePerHour) * 1e6) / 1e6;
   }

@@ -399,10 +399,12 @@ public final class ConsolidationService {
     List<Claim> launched = new ArrayList<>(decision.launched());
     List<Disrupted> disrupted = new ArrayList<>();
     List<String> abandoned = new ArrayList<>();
+    List<Part> started = new ArrayList<>();
     for (Part part : parts) {
       List<Claim> own = launched.stream().filter(c -> c.replaces().equals(part.claimIds())).toList();
       if (own.size() == part.replacements().size()) {
         part.nodes().forEach(c -> disrupted.add(disrupted(c, command, own.size())));
+        started.add(part);
         continue;
       }
       // a part that lost a replacement is abandoned at once: its nodes stay, and the replacements it did get, which
@@ -423,7 +425,11 @@ public final class ConsolidationService {
       return new Pass(plan, false, "replacement not launched: " + decision.failures(), drained,
           launched.stream().map(Claim::id).toList()).abandoning(abandoned);
     }
-    return new Pass(plan, true, "replacement launched; the node(s) drain when it is ready", drained,
+    // the pass reports what it started: the saving of the parts under way, not of those given up
+    ConsolidationPlan under = started.size() == parts.size() ? plan : plan.narrowedTo(
+        started.stream().flatMap(p -> p.nodes().stream()).toList(),
+        started.stream().flatMap(p -> p.replacements().stream()).toList());
+    return new Pass(under, true, "replacement launched; the node(s) drain when it is ready", drained,
         launched.stream().map(Claim::id).toList(), disrupted).abandoning(abandoned);
   }
 

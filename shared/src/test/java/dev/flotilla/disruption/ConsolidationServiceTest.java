@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
+import dev.flotilla.model.CapacityType;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
@@ -16,6 +17,7 @@ import dev.flotilla.nodepool.NodePool;
 import dev.flotilla.scheduling.Scheduler;
 import dev.flotilla.scheduling.SchedulingInput;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -589,6 +591,43 @@ class ConsolidationServiceTest {
     assertThat(cluster.store.claim(oversized.id()).orElseThrow().state()).isEqualTo(ClaimState.Initialized);
     assertThat(cluster.store.claims()).filteredOn(c -> c.state().live()).extracting(Claim::id)
         .containsExactly(oversized.id());
+  }
+
+  @Test
+  void aReplaceInPartsReportsTheSavingOfThePartsItStartedOnly() {
+    budget(10);
+    // two nodes far too large for a pod each, one in us-east-1a and one in us-east-1b, each pod held to its zone:
+    // replaced together, in two parts, and the part in us-east-1a gets no capacity
+    List<Claim> oversized = new ArrayList<>();
+    for (String zone : List.of("us-east-1a", "us-east-1b")) {
+      PendingPod held = pod("web-" + zone, 1000, 1024).toBuilder()
+          .nodeSelector(java.util.Map.of(dev.flotilla.model.WellKnownLabels.ZONE, zone)).build();
+      oversized.add(cluster.node("oversized-" + zone, "m7i.4xlarge", CapacityType.ON_DEMAND, "default", zone,
+          List.of(running(held))));
+    }
+    ConsolidationService.Begun begun = service.begin("tick-1");
+    assertThat(begun.waiting()).as(begun.waiting() ? "" : begun.pass().outcome()).isTrue();
+    ConsolidationPlan found = begun.command().plan();
+    assertThat(found.replacements()).extracting(dev.flotilla.scheduling.NodeClaim::zone)
+        .containsExactlyInAnyOrder("us-east-1a", "us-east-1b");
+    dev.flotilla.scheduling.NodeClaim lost = found.replacements().stream()
+        .filter(r -> r.zone().equals("us-east-1a")).findFirst().orElseThrow();
+    dev.flotilla.scheduling.NodeClaim kept = found.replacements().stream()
+        .filter(r -> r.zone().equals("us-east-1b")).findFirst().orElseThrow();
+    lost.instanceTypes().forEach(t -> cluster.cloud.exhaust(
+        new dev.flotilla.catalog.Offering.Key(t.name(), lost.zone(), lost.capacityType())));
+
+    ConsolidationService.Pass pass = service.finish(begun);
+
+    assertThat(pass.started()).as(pass.outcome()).isTrue();
+    assertThat(pass.abandoned()).containsExactly("oversized-us-east-1a");
+    assertThat(pass.plan().nodes()).extracting(c -> c.state().node()).containsExactly("oversized-us-east-1b");
+    assertThat(pass.plan().replacements()).singleElement().satisfies(r -> assertThat(r.zone()).isEqualTo("us-east-1b"));
+    Claim launched = cluster.store.claim(pass.replacementClaims().getFirst()).orElseThrow();
+    assertThat(pass.plan().savingPerHour()).as("what the part under way saves, not the whole plan's "
+        + found.savingPerHour()).isCloseTo(oversized.get(1).pricePerHour() - kept.pricePerHour(),
+        org.assertj.core.data.Offset.offset(1e-6)).isLessThan(found.savingPerHour());
+    assertThat(launched.replaces()).containsExactly(oversized.get(1).id());
   }
 
   @Test
