@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  * every node long not Ready
  * (budgets aside); then ask the graceful methods in Karpenter's order (emptiness, drift, multi-node and single-node
  * consolidation) for one command under the pools' budgets, and start it (a consolidation checked again against
- * state read afresh). A delete drains the nodes (the lifecycle function terminates each once its drain is done); a
+ * state read afresh; a drift, started at once, leaves the consolidation methods after it their turn in the same
+ * pass). A delete drains the nodes (the lifecycle function terminates each once its drain is done); a
  * replace launches first and drains only when the new node is ready, on a later pass. Moving a claim to Draining is
  * conditional, so two passes never disrupt the same node twice. A drain that did not finish by its deadline is
  * asked for again on a later pass.
