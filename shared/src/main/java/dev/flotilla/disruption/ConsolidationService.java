@@ -265,8 +265,8 @@ public final class ConsolidationService {
 
   /**
    * What a pass's first half did: the pass, when it is over, or the consolidation command waiting to be checked
-   * again (and what the half did before it: nodes drained after their replacements, nodes expired or repaired,
-   * replaces abandoned).
+   * again (and what the half did before it: nodes drained after their replacements, nodes expired, repaired or
+   * drifted, replaces abandoned).
    *
    * @param replacesDue whether a consolidation's or drift's replacements are ready, or joining, and their nodes wait
    *     for the second half to be checked and drained
@@ -316,6 +316,12 @@ public final class ConsolidationService {
         // the drift left it and within what its budgets leave. Karpenter's loop, every 10 s, gives each method
         // several turns a minute; a pass is one a minute
         carried = carryOut(eventId, command.get(), drained);
+        if (carried.disruptions().isEmpty()) {
+          // a consolidation's report, if one follows, would not carry it
+          LOG.atWarn().setMessage("disruption not started").addKeyValue("reason", command.get().reason())
+              .addKeyValue("nodes", command.get().nodes().stream().map(c -> c.state().node()).toList())
+              .addKeyValue("why", carried.outcome()).log();
+        }
         disrupted.addAll(carried.disruptions());
         view = view();
         budgets = view.budgets();
@@ -414,6 +420,10 @@ public final class ConsolidationService {
       launched.removeIf(c -> withdrawn.stream().anyMatch(w -> w.id().equals(c.id())));
       if (withdrawn.size() < own.size()) {
         // one moved or was not written: the next pass finds the replace failed and gives it up then
+        LOG.atWarn().setMessage("consolidation replacements not withdrawn").addKeyValue("nodes",
+            part.nodes().stream().map(c -> c.state().node()).toList()).addKeyValue("left", own.stream()
+            .filter(c -> withdrawn.stream().noneMatch(w -> w.id().equals(c.id()))).map(Claim::id).toList())
+            .addKeyValue("why", "a replacement was not launched: " + decision.failures()).log();
         continue;
       }
       part.nodes().forEach(c -> abandoned.add(c.state().node()));
@@ -426,12 +436,15 @@ public final class ConsolidationService {
       return new Pass(plan, false, "replacement not launched: " + decision.failures(), drained,
           launched.stream().map(Claim::id).toList()).abandoning(abandoned);
     }
-    // the pass reports what it started: the saving of the parts under way, not of those given up
+    // the pass reports what it started: the parts under way, their replacements and saving, not those given up (nor
+    // the replacements left of a part whose withdrawal a store error stopped, which the next pass gives up)
     ConsolidationPlan under = started.size() == parts.size() ? plan : plan.narrowedTo(
         started.stream().flatMap(p -> p.nodes().stream()).toList(),
         started.stream().flatMap(p -> p.replacements().stream()).toList());
+    List<String> startedClaims = launched.stream().filter(c -> started.stream()
+        .anyMatch(p -> c.replaces().equals(p.claimIds()))).map(Claim::id).toList();
     return new Pass(under, true, "replacement launched; the node(s) drain when it is ready", drained,
-        launched.stream().map(Claim::id).toList(), disrupted).abandoning(abandoned);
+        startedClaims, disrupted).abandoning(abandoned);
   }
 
   /** Some of a replace's nodes and the replacements that take their pods. */

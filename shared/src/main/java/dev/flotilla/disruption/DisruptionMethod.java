@@ -11,11 +11,10 @@ import java.util.Optional;
 
 /**
  * One way of disrupting nodes, as a method of Karpenter's disruption controller: which nodes it would take, and the
- * one command it would carry out now under the budgets. The consolidation pass asks the graceful methods in order
- * (emptiness, drift, then single-node and multi-node consolidation: see {@link ConsolidationService} on why not
- * Karpenter's multi-node first) and carries out the first command one gives, a drift's and then a consolidation's
- * where both come; expiry and repair run apart, ahead of
- * them, whatever the budgets say.
+ * one command it would carry out now under the budgets. The consolidation pass asks the graceful methods in
+ * Karpenter's order (emptiness, drift, multi-node and single-node consolidation) and carries out the first command
+ * one gives, a drift's and then a consolidation's where both come; expiry and repair run apart, ahead of them,
+ * whatever the budgets say.
  */
 public interface DisruptionMethod {
 

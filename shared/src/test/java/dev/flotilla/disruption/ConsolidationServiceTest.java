@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
-import dev.flotilla.model.CapacityType;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
 import dev.flotilla.disruption.ConsolidationPlan.Action;
+import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Resources;
 import dev.flotilla.nodepool.NodePool;
@@ -623,6 +623,7 @@ class ConsolidationServiceTest {
     assertThat(pass.abandoned()).containsExactly("oversized-us-east-1a");
     assertThat(pass.plan().nodes()).extracting(c -> c.state().node()).containsExactly("oversized-us-east-1b");
     assertThat(pass.plan().replacements()).singleElement().satisfies(r -> assertThat(r.zone()).isEqualTo("us-east-1b"));
+    assertThat(pass.replacementClaims()).hasSize(1);
     Claim launched = cluster.store.claim(pass.replacementClaims().getFirst()).orElseThrow();
     assertThat(pass.plan().savingPerHour()).as("what the part under way saves, not the whole plan's "
         + found.savingPerHour()).isCloseTo(oversized.get(1).pricePerHour() - kept.pricePerHour(),

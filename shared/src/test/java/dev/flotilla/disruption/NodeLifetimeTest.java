@@ -189,21 +189,25 @@ class NodeLifetimeTest {
     });
   }
 
-  @Test
-  void aPassThatStartsADriftStillConsolidatesTheOtherNodes() {
+  /** Drifts {@code amd} by a new image beside {@code roomy} and {@code small}, under a budget of {@code nodes}. */
+  private ConsolidationService.Pass driftBesideAnIdleNode(int nodes, long webMillis, long roomyMillis) {
     NodePool base = cluster.pools.getFirst();
     cluster.pools.set(0, new NodePool(base.name(), base.requirements(), base.labels(), base.taints(),
         base.startupTaints(), base.limits(), base.weight(), new NodePool.Disruption(
             NodePool.ConsolidationPolicy.WhenEmptyOrUnderutilized, Duration.ZERO,
-            List.of(new NodePool.Budget(2, false, List.of())), false)));
-    List<NodeState.NodePod> web = List.of(running(pod("web-1", 1000, 1024)));
+            List.of(new NodePool.Budget(nodes, false, List.of())), false)));
+    List<NodeState.NodePod> web = List.of(running(pod("web-1", webMillis, 1024)));
     Claim amd = launchedNode("amd", "m7i.large", web);
     mirrorWithArch("amd", amd, web, List.of());
-    launchedNode("roomy", "m7i.xlarge", List.of(running(pod("api-1", 1000, 1024))));
+    launchedNode("roomy", "m7i.xlarge", List.of(running(pod("api-1", roomyMillis, 1024))));
     launchedNode("small", "m7i.large", List.of(running(pod("job-1", 500, 512))));
     images.put("amd64", "ami-2");
+    return service.run("tick-1");
+  }
 
-    ConsolidationService.Pass pass = service.run("tick-1");
+  @Test
+  void aPassThatStartsADriftStillConsolidatesTheOtherNodes() {
+    ConsolidationService.Pass pass = driftBesideAnIdleNode(2, 1000, 1000);
 
     assertThat(pass.disruptions()).extracting(ConsolidationService.Disrupted::node,
         ConsolidationService.Disrupted::reason, ConsolidationService.Disrupted::allowedBy).containsExactly(
@@ -215,6 +219,30 @@ class NodeLifetimeTest {
     assertThat(cluster.sent()).as("web-1 and job-1 both fit in roomy's spare room").extracting(Command::kind,
         Command::node).containsExactly(org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "amd"),
         org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "small"));
+  }
+
+  @Test
+  void aDriftWhoseReplacementLaunchesFirstLeavesTheConsolidationItsTurnToo() {
+    // web-1 fits nowhere else: amd is replaced first; job-1 still fits in roomy's spare room
+    ConsolidationService.Pass pass = driftBesideAnIdleNode(2, 1700, 2500);
+
+    assertThat(pass.disruptions()).extracting(ConsolidationService.Disrupted::node,
+        ConsolidationService.Disrupted::reason, ConsolidationService.Disrupted::replacements).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("amd", DisruptionReason.Drifted, 1),
+        org.assertj.core.groups.Tuple.tuple("small", DisruptionReason.Underutilized, 0));
+    assertThat(cluster.sent()).as("amd drains once its replacement is ready").extracting(Command::kind,
+        Command::node).containsExactly(org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "small"));
+    assertThat(cluster.store.claims()).filteredOn(c -> c.replaces().contains("claim-amd")).hasSize(1);
+  }
+
+  @Test
+  void aDriftTakesItsShareOfTheBudgetsBeforeTheConsolidationAfterIt() {
+    ConsolidationService.Pass pass = driftBesideAnIdleNode(1, 1000, 1000);
+
+    assertThat(pass.disruptions()).extracting(ConsolidationService.Disrupted::node).containsExactly("amd");
+    assertThat(pass.started()).as("a budget of one node, which the drift took").isFalse();
+    assertThat(cluster.sent()).extracting(Command::kind, Command::node)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "amd"));
   }
 
   /** The consolidation pass of functions deployed with this network (a deploy changes it, not a running one). */
