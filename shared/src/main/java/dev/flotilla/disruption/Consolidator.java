@@ -1038,13 +1038,19 @@ public final class Consolidator {
    */
   private record Seen(View view, Map<String, PendingPod> runningPods, Map<String, List<PlacedPod>> placed,
       RunningPods running, Map<String, Resources> poolUsage, Map<String, Staying> stayingByClaim,
-      Set<String> leaving, List<InFlightNode> receiving, Map<String, Resources> receivingRoom) {
+      Set<String> leaving, Set<String> countedTillLaunched, List<InFlightNode> receiving,
+      Map<String, Resources> receivingRoom) {
 
-    /** What the live claims count against their pools' limits, those of {@code going} left out. */
+    /**
+     * What the live claims count against their pools' limits, those of {@code going} left out, but for a node whose
+     * replacement has no instance yet: it runs on, and counts, until one does (a replace whose launch died left it
+     * so for minutes, and the pool's room it stood for went to other launches: generated seed 278 held its graviton
+     * pool at 118 CPUs of 96).
+     */
     Map<String, Resources> poolUsageWithout(List<Candidate> going) {
       Map<String, Resources> usage = new HashMap<>(poolUsage);
-      Provisioner.poolUsage(going.stream().map(Candidate::claim).toList(), view.catalog())
-          .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
+      Provisioner.poolUsage(going.stream().map(Candidate::claim).filter(c -> !countedTillLaunched.contains(c.id()))
+          .toList(), view.catalog()).forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
       return usage;
     }
 
@@ -1084,11 +1090,15 @@ public final class Consolidator {
       // the nodes a live replacement replaces that still run (Ready, not draining), and those replacements still on
       // their way, with what they already hold
       Set<String> leaving = new HashSet<>();
+      Set<String> countedTillLaunched = new HashSet<>();
       List<InFlightNode> receiving = new ArrayList<>();
       Map<String, Resources> receivingRoom = new HashMap<>();
       for (Map.Entry<Claim, List<Claim>> waiting : Provisioner.waitingReplaces(view.claims()).entrySet()) {
         Claim c = waiting.getKey();
         waiting.getValue().forEach(old -> leaving.add(old.id()));
+        if (c.instanceId() == null) {
+          waiting.getValue().forEach(old -> countedTillLaunched.add(old.id()));
+        }
         dev.flotilla.catalog.InstanceType type = c.instanceType() == null ? null
             : view.catalog().type(c.instanceType());
         if ((c.state() == ClaimState.Launched || c.state() == ClaimState.Registered) && type != null) {
@@ -1104,7 +1114,7 @@ public final class Consolidator {
       }
       return new Seen(view, running, placed, RunningPods.of(all), Provisioner.poolUsage(
           view.claims().stream().filter(c -> c.state().live()).toList(), view.catalog()), new HashMap<>(),
-          leaving, receiving, receivingRoom);
+          leaving, countedTillLaunched, receiving, receivingRoom);
     }
   }
 
