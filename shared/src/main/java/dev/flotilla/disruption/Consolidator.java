@@ -1042,15 +1042,17 @@ public final class Consolidator {
       Map<String, Resources> receivingRoom) {
 
     /**
-     * What the live claims count against their pools' limits, those of {@code going} left out, but for a node whose
-     * replacement has no instance yet: it runs on, and counts, until one does (a replace whose launch died left it
-     * so for minutes, and the pool's room it stood for went to other launches: generated seed 278 held its graviton
-     * pool at 118 CPUs of 96).
+     * What the live claims count against their pools' limits, those of {@code going} left out, but for a node with
+     * a replacement that has no instance yet: it runs on, and counts, until its replacements have theirs (a replace
+     * whose launch died left it so for minutes, and the pool's room it stood for went to other launches: generated
+     * seed 278 held its graviton pool at 118 CPUs of 96).
      */
     Map<String, Resources> poolUsageWithout(List<Candidate> going) {
       Map<String, Resources> usage = new HashMap<>(poolUsage);
-      Provisioner.poolUsage(going.stream().map(Candidate::claim).filter(c -> !countedTillLaunched.contains(c.id()))
-          .toList(), view.catalog()).forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
+      List<Claim> gone = going.stream().map(Candidate::claim).filter(c -> !countedTillLaunched.contains(c.id()))
+          .toList();
+      Provisioner.poolUsage(gone, view.catalog())
+          .forEach((pool, less) -> usage.computeIfPresent(pool, (k, used) -> used.minus(less)));
       return usage;
     }
 

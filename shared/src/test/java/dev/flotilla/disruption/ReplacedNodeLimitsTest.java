@@ -19,7 +19,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * A node a replace waits on counts against its NodePool's limits until a replacement has an instance: until then it
+ * A node a replace waits on counts against its NodePool's limits until its replacements have instances: until then it
  * runs on beside whatever else the pool launches. The pool here may hold 11 CPUs: an m7i.2xlarge (8) whose
  * replacement (an m7i.large, 2) is written, an m7i.xlarge (4) whose one pod an m7i.large would run for half its
  * price, and nothing else to take that pod.
