@@ -407,30 +407,31 @@ public final class ConsolidationService {
     List<Disrupted> disrupted = new ArrayList<>();
     List<String> abandoned = new ArrayList<>();
     List<Part> started = new ArrayList<>();
+    Set<String> startedClaims = new java.util.HashSet<>();
     for (Part part : parts) {
       List<Claim> own = launched.stream().filter(c -> c.replaces().equals(part.claimIds())).toList();
       if (own.size() == part.replacements().size()) {
         part.nodes().forEach(c -> disrupted.add(disrupted(c, command, own.size())));
         started.add(part);
+        own.forEach(c -> startedClaims.add(c.id()));
         continue;
       }
       // a part that lost a replacement is abandoned at once: its nodes stay, and the replacements it did get, which
       // the pool's limits counted in their place and no pod waits for, are withdrawn before their nodes join
-      List<Claim> withdrawn = provisioner.withdraw(own);
-      launched.removeIf(c -> withdrawn.stream().anyMatch(w -> w.id().equals(c.id())));
+      Set<String> withdrawn = new java.util.HashSet<>(provisioner.withdraw(own).stream().map(Claim::id).toList());
+      launched.removeIf(c -> withdrawn.contains(c.id()));
+      List<String> nodes = part.nodes().stream().map(c -> c.state().node()).toList();
+      String why = "a replacement was not launched: " + decision.failures();
       if (withdrawn.size() < own.size()) {
         // one moved or was not written: the next pass finds the replace failed and gives it up then
-        LOG.atWarn().setMessage("consolidation replacements not withdrawn").addKeyValue("nodes",
-            part.nodes().stream().map(c -> c.state().node()).toList()).addKeyValue("left", own.stream()
-            .filter(c -> withdrawn.stream().noneMatch(w -> w.id().equals(c.id()))).map(Claim::id).toList())
-            .addKeyValue("why", "a replacement was not launched: " + decision.failures()).log();
+        LOG.atWarn().setMessage("consolidation replacements not withdrawn").addKeyValue("nodes", nodes)
+            .addKeyValue("left", own.stream().map(Claim::id).filter(id -> !withdrawn.contains(id)).toList())
+            .addKeyValue("why", why).log();
         continue;
       }
-      part.nodes().forEach(c -> abandoned.add(c.state().node()));
-      LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes",
-          part.nodes().stream().map(c -> c.state().node()).toList()).addKeyValue("withdrawn",
-          withdrawn.stream().map(Claim::id).toList()).addKeyValue("why", "a replacement was not launched: "
-          + decision.failures()).log();
+      abandoned.addAll(nodes);
+      LOG.atInfo().setMessage("consolidation replace abandoned").addKeyValue("nodes", nodes)
+          .addKeyValue("withdrawn", own.stream().map(Claim::id).toList()).addKeyValue("why", why).log();
     }
     if (disrupted.isEmpty()) {
       return new Pass(plan, false, "replacement not launched: " + decision.failures(), drained,
@@ -441,10 +442,8 @@ public final class ConsolidationService {
     ConsolidationPlan under = started.size() == parts.size() ? plan : plan.narrowedTo(
         started.stream().flatMap(p -> p.nodes().stream()).toList(),
         started.stream().flatMap(p -> p.replacements().stream()).toList());
-    List<String> startedClaims = launched.stream().filter(c -> started.stream()
-        .anyMatch(p -> c.replaces().equals(p.claimIds()))).map(Claim::id).toList();
     return new Pass(under, true, "replacement launched; the node(s) drain when it is ready", drained,
-        startedClaims, disrupted).abandoning(abandoned);
+        launched.stream().map(Claim::id).filter(startedClaims::contains).toList(), disrupted).abandoning(abandoned);
   }
 
   /** Some of a replace's nodes and the replacements that take their pods. */
