@@ -23,13 +23,15 @@ final class PatternPacking {
    * there it improves plans of 50 to 100 kinds in its rounds, and found none of 144 or more it could improve.
    */
   static final int SEEDED_KINDS = 100;
-  /** Shapes the pattern program prices for each kind (those ranked first for it), and in all. */
+  /** Shapes the pattern program takes first from each kind's ranking. */
   static final int SHAPES = 12;
+  /** Shapes the pattern program prices at most in all. */
   static final int CANDIDATES = 64;
   /**
-   * Shapes priced at least, where the kinds' first {@link #SHAPES} are fewer: a few kinds of like requests rank the
-   * same shapes first, and the program then never sees the sizes between them. A store's ten kinds of services beside
-   * its shards gave 12 shapes, whose optimum was 3.3% over the bound; with 24 it is 3.0%, and 64 find no better.
+   * Shapes priced at least in all (no more than {@link #CANDIDATES}), where the kinds' first {@link #SHAPES} are
+   * fewer: the kinds of one pool, zones and capacity types share one ranking, so small kinds fit the same first shapes
+   * and the program never saw the sizes between them. A store's ten kinds of services beside its shards gave 12
+   * shapes, whose optimum was 3.3% over the bound; with 24 it is 3.0%, and 64 find no better.
    */
   static final int FEWEST_CANDIDATES = 24;
   static final int ROUNDS = 30;
@@ -142,8 +144,8 @@ final class PatternPacking {
   /**
    * The pattern program over {@code kinds}: each kind's requests, zones, capacity types, shapes ({@code allowed}) and
    * pods left, its worth at the bound's prices, and as candidates the first shapes {@code ranked} gives each kind
-   * that the limits allow; each of {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of
-   * these kinds.
+   * that the limits allow (at least {@link #FEWEST_CANDIDATES} in all where there are as many); each of
+   * {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of these kinds.
    */
   static PatternProgram.Result solve(List<List<PodClass.Item>> kinds, List<NodeShape> shapes,
       Function<PodClass.Item, int[]> ranked, Function<PodClass.Item, BitSet> allowed, PoolLimits limits,
@@ -173,25 +175,23 @@ final class PatternPacking {
       rankings[kind] = ranked.apply(first);
       int taken = 0;
       for (; next[kind] < rankings[kind].length && taken < SHAPES && candidates.size() < CANDIDATES; next[kind]++) {
-        if (candidate(rankings[kind][next[kind]], first, kindShapes[kind], shapes, limits)) {
+        if (mayPrice(rankings[kind][next[kind]], first, kindShapes[kind], shapes, limits)) {
           candidates.add(rankings[kind][next[kind]]);
           taken++;
         }
       }
     }
-    // few shapes in all: further down each kind's ranking in turn
+    // few shapes in all: one more from each kind's ranking in turn
     for (boolean more = true; more && candidates.size() < FEWEST_CANDIDATES; ) {
       more = false;
       for (int kind = 0; kind < k && candidates.size() < FEWEST_CANDIDATES; kind++) {
         PodClass.Item first = kinds.get(kind).getFirst();
-        while (next[kind] < rankings[kind].length
-            && !(candidate(rankings[kind][next[kind]], first, kindShapes[kind], shapes, limits)
-            && candidates.add(rankings[kind][next[kind]]))) {
-          next[kind]++;
-        }
-        if (next[kind] < rankings[kind].length) {
-          next[kind]++;
-          more = true;
+        while (next[kind] < rankings[kind].length) {
+          int shape = rankings[kind][next[kind]++];
+          if (mayPrice(shape, first, kindShapes[kind], shapes, limits) && candidates.add(shape)) {
+            more = true;
+            break;
+          }
         }
       }
     }
@@ -201,10 +201,10 @@ final class PatternPacking {
         BUDGET, patterns(seeds, kinds, allowed));
   }
 
-  /** Whether the program may price {@code shape} for a kind: the kind may run on it, fits it, and the limits allow it. */
-  private static boolean candidate(int shape, PodClass.Item kind, BitSet kindShapes, List<NodeShape> shapes,
+  /** Whether the program may price {@code shape} for a kind: its pods may run on it and fit it, and limits allow it. */
+  private static boolean mayPrice(int shape, PodClass.Item item, BitSet kindShapes, List<NodeShape> shapes,
       PoolLimits limits) {
-    return kindShapes.get(shape) && Dims.fits(kind.podClass.requests, shapes.get(shape).room)
+    return kindShapes.get(shape) && Dims.fits(item.podClass.requests, shapes.get(shape).room)
         && limits.allows(shapes.get(shape));
   }
 

@@ -186,7 +186,7 @@ class PackingChoiceTest {
 
   @Test
   void consolidationsChoiceTakesFewerNodesWhereTheCheapestPlanHasMore() {
-    // fifty pods whose cheapest plan is seven small nodes; another packing holds them on three, for a little more
+    // fifty pods whose cheapest plan is several small nodes; another packing holds them on fewer, for a little more
     SchedulingInput input = new SchedulingInput(SyntheticWorkloads.mixed(50, 5), List.of(), CATALOG);
 
     Plan cheapest = new Scheduler().schedule(input);
