@@ -28,10 +28,7 @@ class PackingChoiceTest {
     // a1 nodes the bound fills fractionally); the pattern program's whole-node patterns do not
     SchedulingInput input = new SchedulingInput(SyntheticWorkloads.mixed(5_000, 23), List.of(), CATALOG);
 
-    Plan plan = new Scheduler().schedule(input);
-
-    PlanInvariants.check(input, plan);
-    assertThat(plan.unschedulable()).isEmpty();
+    Plan plan = validPlan(input);
     assertThat(plan.totalPricePerHour()).isBetween(plan.lowerBoundPerHour(), 1.05 * plan.lowerBoundPerHour());
   }
 
@@ -43,10 +40,7 @@ class PackingChoiceTest {
       SchedulingInput input = new SchedulingInput(SyntheticWorkloads.kinds(cell[0], cell[1], cell[2]), List.of(),
           CATALOG);
 
-      Plan plan = new Scheduler().schedule(input);
-
-      PlanInvariants.check(input, plan);
-      assertThat(plan.unschedulable()).isEmpty();
+      Plan plan = validPlan(input);
       assertThat(plan.totalPricePerHour()).isBetween(plan.lowerBoundPerHour(), 1.03 * plan.lowerBoundPerHour());
     }
   }
@@ -57,10 +51,7 @@ class PackingChoiceTest {
     // the program started from that plan's nodes finds one 1.1% above it
     SchedulingInput input = new SchedulingInput(SyntheticWorkloads.kinds(5_700, 60, 1), List.of(), CATALOG);
 
-    Plan plan = new Scheduler().schedule(input);
-
-    PlanInvariants.check(input, plan);
-    assertThat(plan.unschedulable()).isEmpty();
+    Plan plan = validPlan(input);
     assertThat(plan.totalPricePerHour()).isBetween(plan.lowerBoundPerHour(), 1.015 * plan.lowerBoundPerHour());
   }
 
@@ -73,10 +64,7 @@ class PackingChoiceTest {
       SchedulingInput input = new SchedulingInput(SyntheticWorkloads.shardedStore(300, 60, seed), List.of(),
           CATALOG);
 
-      Plan plan = new Scheduler().schedule(input);
-
-      PlanInvariants.check(input, plan);
-      assertThat(plan.unschedulable()).isEmpty();
+      Plan plan = validPlan(input);
       assertThat(plan.nodeClaims()).noneMatch(c -> c.pods().size() == 1
           && c.pods().getFirst().startsWith("store/"));
       assertThat(plan.totalPricePerHour()).isBetween(plan.lowerBoundPerHour(), 1.045 * plan.lowerBoundPerHour());
@@ -93,10 +81,7 @@ class PackingChoiceTest {
       SchedulingInput input = new SchedulingInput(SyntheticWorkloads.shardedStore(1_000, 10, seed), List.of(),
           CATALOG);
 
-      Plan plan = new Scheduler().schedule(input);
-
-      PlanInvariants.check(input, plan);
-      assertThat(plan.unschedulable()).isEmpty();
+      Plan plan = validPlan(input);
       assertThat(plan.totalPricePerHour()).isBetween(plan.lowerBoundPerHour(), 1.035 * plan.lowerBoundPerHour());
       sum += plan.costRatio();
     }
@@ -116,10 +101,7 @@ class PackingChoiceTest {
         for (OfferingCatalog catalog : List.of(linear, CATALOG)) {
           SchedulingInput input = new SchedulingInput(SyntheticWorkloads.karpenterMix(pods, seed), List.of(), catalog);
 
-          Plan plan = new Scheduler().schedule(input);
-
-          PlanInvariants.check(input, plan);
-          assertThat(plan.unschedulable()).isEmpty();
+          Plan plan = validPlan(input);
           if (catalog == linear) {
             assertThat(plan.nodeClaims().stream().filter(PackingChoiceTest::onlyPodsCappedPerNode).count())
                 .isLessThan(plan.nodeClaims().size() / 10);
@@ -132,6 +114,14 @@ class PackingChoiceTest {
         }
       }
     }
+  }
+
+  /** The scheduler's plan of {@code input}, checked by {@link PlanInvariants}, with every pod placed. */
+  private static Plan validPlan(SchedulingInput input) {
+    Plan plan = new Scheduler().schedule(input);
+    PlanInvariants.check(input, plan);
+    assertThat(plan.unschedulable()).isEmpty();
+    return plan;
   }
 
   private static boolean onlyPodsCappedPerNode(NodeClaim claim) {
@@ -160,10 +150,7 @@ class PackingChoiceTest {
     }
     SchedulingInput input = new SchedulingInput(pods, List.of(crm), CATALOG);
 
-    Plan plan = new Scheduler().schedule(input);
-
-    PlanInvariants.check(input, plan);
-    assertThat(plan.unschedulable()).isEmpty();
+    Plan plan = validPlan(input);
     // the plan by hand holds: each node's pods within its allocatable
     assertThat(fits(times(cache, 16).plus(times(worker, 5)), "r6g.4xlarge")).isTrue();
     assertThat(fits(times(worker, 2), "c6g.xlarge")).isTrue();
