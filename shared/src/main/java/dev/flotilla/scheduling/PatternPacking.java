@@ -30,8 +30,8 @@ final class PatternPacking {
   /**
    * Shapes priced at least in all (no more than {@link #CANDIDATES}), where the kinds' first {@link #SHAPES} are
    * fewer: the kinds of one pool, zones and capacity types share one ranking, so small kinds fit the same first shapes
-   * and the program never saw the sizes between them. A store's ten kinds of services beside its shards gave 12
-   * shapes, whose optimum was 3.3% over the bound; with 24 it is 3.0%, and 64 find no better.
+   * and the program would never see the sizes between them. A store's ten kinds of services beside its shards give 12
+   * shapes, whose optimum is 3.3% over the bound; with 24 it is 3.0%, and 64 find no better.
    */
   static final int FEWEST_CANDIDATES = 24;
   static final int ROUNDS = 30;
