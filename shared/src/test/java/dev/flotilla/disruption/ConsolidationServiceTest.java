@@ -822,14 +822,14 @@ class ConsolidationServiceTest {
         List.of(new NodeState.NodePod(pod("db-1", 500, 512), 0)));
     cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024)), running(pod("web-3", 500, 512))));
 
-    ConsolidationPlan held = new Consolidator().plan(view());
+    ConsolidationPlan held = new Consolidator().plan(cluster.view());
     assertThat(held.claimIds()).doesNotContain(small.id());
     assertThat(held.skipped()).anyMatch(s -> s.startsWith("small: ")
         && s.contains("PodDisruptionBudget that allows no disruption"));
 
     // the budget allows one disruption again
     cluster.mirror("small", small, List.of(new NodeState.NodePod(pod("db-1", 500, 512), 1)), false);
-    assertThat(new Consolidator().plan(view()).claimIds()).contains(small.id());
+    assertThat(new Consolidator().plan(cluster.view()).claimIds()).contains(small.id());
   }
 
   @Test
@@ -840,7 +840,7 @@ class ConsolidationServiceTest {
     Claim big = cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024))));
     cluster.mirror("big", big, List.of(running(pod("web-2", 1000, 1024))), true);
 
-    ConsolidationPlan plan = new Consolidator().plan(view());
+    ConsolidationPlan plan = new Consolidator().plan(cluster.view());
 
     assertThat(plan.action()).isEqualTo(Action.NONE);
     assertThat(plan.skipped()).anyMatch(s -> s.equals("small: pod shop/batch-1 is marked do-not-disrupt"))
@@ -855,7 +855,7 @@ class ConsolidationServiceTest {
     cluster.node("small", "m7i.xlarge", List.of(running(bare)));
     cluster.node("big", "m7i.xlarge", List.of(running(pod("web-2", 1000, 1024))));
 
-    ConsolidationPlan plan = new Consolidator().plan(view());
+    ConsolidationPlan plan = new Consolidator().plan(cluster.view());
 
     assertThat(plan.claimIds()).doesNotContain("claim-small");
     assertThat(plan.skipped()).anyMatch(s -> s.contains("has no controller"));
@@ -883,24 +883,19 @@ class ConsolidationServiceTest {
     cluster.node("oversized", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024))));
     Claim idle = cluster.node("idle", "m7i.large", List.of(daemon("aws-node-a")));
 
-    ConsolidationPlan early = new Consolidator().plan(view());
+    ConsolidationPlan early = new Consolidator().plan(cluster.view());
     assertThat(early.action()).isEqualTo(Action.NONE);
     assertThat(early.skipped()).anyMatch(s -> s.equals("idle: consolidateAfter 600s has not passed"));
 
     cluster.clock.advance(Duration.ofMinutes(11));
-    ConsolidationPlan later = new Consolidator().plan(view());
+    ConsolidationPlan later = new Consolidator().plan(cluster.view());
     // WhenEmpty: the empty node goes; the oversized one is left though a cheaper node could run its pod
     assertThat(later.action()).isEqualTo(Action.DELETE_EMPTY);
     assertThat(later.claimIds()).containsExactly(idle.id());
     cluster.store.claims().stream().filter(c -> c.id().equals(idle.id())).findFirst()
         .ifPresent(c -> cluster.store.transition(c, c.moved(ClaimState.Terminated, cluster.clock.instant())));
     cluster.store.deleteNodeState("idle");
-    assertThat(new Consolidator().plan(view()).action()).isEqualTo(Action.NONE);
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
+    assertThat(new Consolidator().plan(cluster.view()).action()).isEqualTo(Action.NONE);
   }
 
   private static NodePool pool(NodePool.ConsolidationPolicy policy, Duration after) {

@@ -28,12 +28,12 @@ class DeletesTogetherTest {
   void asManyNodesAsTheSpareRoomTakesTheirPodsGoTogether() {
     List<Claim> small = cluster(5, 2);
 
-    ConsolidationPlan plan = new Consolidator().plan(view(), SINGLE);
+    ConsolidationPlan plan = new Consolidator().plan(cluster.view(), SINGLE);
 
     assertThat(plan.action()).isEqualTo(Action.DELETE);
     assertThat(plan.claimIds()).hasSize(2).isSubsetOf(small.stream().map(Claim::id).toList());
     assertThat(plan.replacements()).isEmpty();
-    assertThat(new ConsolidationValidation(view(), view().poolsByName()).lands(plan.nodes(), List.of()))
+    assertThat(new ConsolidationValidation(cluster.view(), cluster.view().poolsByName()).lands(plan.nodes(), List.of()))
         .as("the cluster's scheduler lands every pod of the nodes together").isTrue();
   }
 
@@ -41,7 +41,7 @@ class DeletesTogetherTest {
   void asManyAsThePoolsBudgetAllows() {
     cluster(2, 3);
 
-    assertThat(new Consolidator().plan(view(), SINGLE).claimIds()).hasSize(2);
+    assertThat(new Consolidator().plan(cluster.view(), SINGLE).claimIds()).hasSize(2);
   }
 
   /**
@@ -62,10 +62,5 @@ class DeletesTogetherTest {
       small.add(cluster.node("small-" + i, "m7i.large", List.of(running(pod("web-" + i, 1000, 1024)))));
     }
     return small;
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
   }
 }

@@ -51,7 +51,7 @@ class MultiNodeFloorTest {
     logger.addAppender(log);
     ConsolidationPlan plan;
     try {
-      plan = new Consolidator().plan(view(), EnumSet.of(Action.MULTI_NODE));
+      plan = new Consolidator().plan(cluster.view(), EnumSet.of(Action.MULTI_NODE));
     } finally {
       logger.detachAppender(log);
       logger.setLevel(level);
@@ -65,10 +65,5 @@ class MultiNodeFloorTest {
             .orElseThrow().value)).toList();
     assertThat(refusals).as("the whole group of ten, refused by its eight shards' floor before any scheduling")
         .first().asString().startsWith("at least 8 new nodes needed");
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
   }
 }

@@ -33,8 +33,8 @@ class MultiNodeSameTypeTest {
     Claim busy = cluster.node("busy", both, List.of(running(busyPod)));
     Claim small = cluster.node("small", cheapestFor(smallPod), List.of(running(smallPod)));
 
-    ConsolidationPlan multi = new Consolidator().plan(view(), EnumSet.of(Action.MULTI_NODE));
-    ConsolidationPlan single = new Consolidator().plan(view(), EnumSet.of(Action.DELETE, Action.REPLACE));
+    ConsolidationPlan multi = new Consolidator().plan(cluster.view(), EnumSet.of(Action.MULTI_NODE));
+    ConsolidationPlan single = new Consolidator().plan(cluster.view(), EnumSet.of(Action.DELETE, Action.REPLACE));
 
     assertThat(multi.action()).as(multi.reason()).isEqualTo(Action.NONE);
     assertThat(single.action()).isEqualTo(Action.DELETE);
@@ -56,7 +56,7 @@ class MultiNodeSameTypeTest {
     cluster.node("web-1", single, List.of(running(pods.get(1))));
     cluster.node("web-2", single, List.of(running(pods.get(2))));
 
-    ConsolidationPlan multi = new Consolidator().plan(view(), EnumSet.of(Action.MULTI_NODE));
+    ConsolidationPlan multi = new Consolidator().plan(cluster.view(), EnumSet.of(Action.MULTI_NODE));
 
     assertThat(multi.action()).as(multi.reason()).isEqualTo(Action.MULTI_NODE);
     assertThat(multi.claimIds()).hasSize(3).contains(onDearer.id());
@@ -70,10 +70,5 @@ class MultiNodeSameTypeTest {
   private String cheapestFor(PendingPod pod) {
     return new Scheduler().schedule(new SchedulingInput(List.of(pod), cluster.pools, cluster.catalog))
         .nodeClaims().getFirst().instanceTypes().getFirst().name();
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
   }
 }

@@ -42,7 +42,7 @@ class NominateRaceTest {
   @Test
   void aDeleteWhosePodsLandOnlyOnceTheNominateHasComeIsNotTaken() {
     Claim going = cluster(false);
-    Consolidator.View view = view();
+    Consolidator.View view = cluster.view();
 
     assertThat(stranded(view, going)).as("the 1.2-CPU pod, where the planned web pods are not bound yet")
         .containsExactly("shop/big");
@@ -53,7 +53,7 @@ class NominateRaceTest {
   @Test
   void withTheWebPodsRunningThereTheSameDeleteLandsAndIsTaken() {
     Claim going = cluster(true);
-    Consolidator.View view = view();
+    Consolidator.View view = cluster.view();
 
     assertThat(stranded(view, going)).isEmpty();
     ConsolidationPlan plan = new Consolidator().plan(view);
@@ -85,11 +85,6 @@ class NominateRaceTest {
       cluster.readyWithPlanned("new-a", "m7i.large", webs, List.of(dev.flotilla.binding.StartupTaint.INITIALIZING));
     }
     return going;
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
   }
 
   private static List<String> stranded(Consolidator.View view, Claim going) {

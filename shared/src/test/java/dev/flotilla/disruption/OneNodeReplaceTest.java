@@ -66,9 +66,7 @@ class OneNodeReplaceTest {
   }
 
   private Plan oneNode(Claim node, List<PendingPod> pods) {
-    Consolidator.View view = new Consolidator.View(cluster.store.nodeStates().values().stream()
-        .map(NodeState::parse).toList(), cluster.store.claims(), cluster.pools, cluster.catalog,
-        cluster.clock.instant());
+    Consolidator.View view = cluster.view();
     NodeState state = view.nodes().stream().filter(n -> n.node().equals(node.nodeName())).findFirst().orElseThrow();
     return consolidator.oneNode(new SchedulingInput(pods, cluster.pools, cluster.catalog),
         new ConsolidationPlan.Candidate(state, node), pods);

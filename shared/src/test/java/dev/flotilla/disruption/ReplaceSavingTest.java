@@ -45,7 +45,7 @@ class ReplaceSavingTest {
         .isPositive().isLessThan(Consolidator.MIN_SAVING_SHARE * close.pricePerHour())
         .isGreaterThan(Consolidator.MIN_SAVING_PER_HOUR);
 
-    assertThat(new Consolidator().plan(view(), SINGLE).action()).isEqualTo(Action.NONE);
+    assertThat(new Consolidator().plan(cluster.view(), SINGLE).action()).isEqualTo(Action.NONE);
   }
 
   @Test
@@ -53,15 +53,10 @@ class ReplaceSavingTest {
     Claim large = cluster.node("large", "c6g.2xlarge", CapacityType.SPOT, "fleet",
         List.of(running(pod("shard-2", 3000, 5120))));
 
-    ConsolidationPlan plan = new Consolidator().plan(view(), SINGLE);
+    ConsolidationPlan plan = new Consolidator().plan(cluster.view(), SINGLE);
 
     assertThat(plan.action()).isEqualTo(Action.REPLACE);
     assertThat(plan.claimIds()).containsExactly(large.id());
     assertThat(plan.savingPerHour()).isGreaterThanOrEqualTo(Consolidator.MIN_SAVING_SHARE * large.pricePerHour());
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
   }
 }

@@ -34,7 +34,7 @@ class ReplacedNodeLimitsTest {
   void aReplacementWithoutAnInstanceLeavesItsNodeCountedAgainstThePool() {
     Claim idle = cluster(false);
 
-    ConsolidationPlan plan = new Consolidator().plan(view(), SINGLE);
+    ConsolidationPlan plan = new Consolidator().plan(cluster.view(), SINGLE);
 
     assertThat(plan.action() == Action.REPLACE && plan.claimIds().contains(idle.id()))
         .as("8 + 2 + 4 CPUs counted, and the pool may hold 11: no room for another 2: %s", plan).isFalse();
@@ -44,7 +44,7 @@ class ReplacedNodeLimitsTest {
   void onceTheReplacementHasAnInstanceTheNodeItReplacesNoLongerCounts() {
     Claim idle = cluster(true);
 
-    ConsolidationPlan plan = new Consolidator().plan(view(), SINGLE);
+    ConsolidationPlan plan = new Consolidator().plan(cluster.view(), SINGLE);
 
     assertThat(plan.action()).as(plan.reason()).isEqualTo(Action.REPLACE);
     assertThat(plan.claimIds()).containsExactly(idle.id());
@@ -71,10 +71,5 @@ class ReplacedNodeLimitsTest {
           result.zone(), result.capacityType(), result.pricePerHour(), cluster.clock.instant()));
     }
     return idle;
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
   }
 }

@@ -48,7 +48,7 @@ class ReplacesTogetherTest {
       oversized.add(cluster.node("oversized-" + n, "m6g.12xlarge", pods));
     }
 
-    ConsolidationPlan plan = new Consolidator().plan(view(), SINGLE);
+    ConsolidationPlan plan = new Consolidator().plan(cluster.view(), SINGLE);
 
     assertThat(plan.action()).isEqualTo(Action.REPLACE);
     assertThat(plan.claimIds()).containsExactlyInAnyOrderElementsOf(oversized.stream().map(Claim::id).toList());
@@ -58,7 +58,7 @@ class ReplacesTogetherTest {
     double removed = oversized.stream().mapToDouble(Claim::pricePerHour).sum();
     assertThat(plan.replacementPricePerHour()).isLessThan(removed - Consolidator.minSaving(removed));
     assertThat(plan.replacements().stream().mapToInt(r -> r.pods().size()).sum()).isEqualTo(6);
-    assertThat(new ConsolidationValidation(view(), view().poolsByName()).lands(plan.nodes(), plan.replacements()))
+    assertThat(new ConsolidationValidation(cluster.view(), cluster.view().poolsByName()).lands(plan.nodes(), plan.replacements()))
         .as("the cluster's scheduler lands every pod on the replacements").isTrue();
   }
 
@@ -75,18 +75,13 @@ class ReplacesTogetherTest {
       (i < 3 ? large : small).add(node);
     }
 
-    ConsolidationPlan plan = new Consolidator().plan(view(), SINGLE);
+    ConsolidationPlan plan = new Consolidator().plan(cluster.view(), SINGLE);
 
     assertThat(plan.action()).isEqualTo(Action.REPLACE);
     assertThat(plan.reason()).startsWith("5 nodes, each replaceable by a cheaper one, replaced together by 5");
     assertThat(plan.claimIds()).hasSize(5).containsAll(large.stream().map(Claim::id).toList());
     assertThat(plan.replacements()).hasSize(5);
-    assertThat(new ConsolidationValidation(view(), view().poolsByName()).lands(plan.nodes(), plan.replacements()))
+    assertThat(new ConsolidationValidation(cluster.view(), cluster.view().poolsByName()).lands(plan.nodes(), plan.replacements()))
         .as("the cluster's scheduler lands every shard on the replacements").isTrue();
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
   }
 }

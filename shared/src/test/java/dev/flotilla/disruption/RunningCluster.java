@@ -168,6 +168,12 @@ public final class RunningCluster {
     return result;
   }
 
+  /** What a consolidation pass reads of this cluster now: its mirrored nodes, claims, pools and catalog. */
+  public Consolidator.View view() {
+    return new Consolidator.View(store.nodeStates().values().stream().map(NodeState::parse).toList(), store.claims(),
+        pools, catalog, clock.instant());
+  }
+
   public static NodeState.NodePod running(PendingPod pod) {
     return new NodeState.NodePod(pod, -1);
   }

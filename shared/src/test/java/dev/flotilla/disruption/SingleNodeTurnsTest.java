@@ -35,7 +35,7 @@ class SingleNodeTurnsTest {
   void aPassThatCannotTryEveryNodeTriesTheIdlestFirst() {
     Claim big = fixedNodesThenABigOne(MANY);
 
-    ConsolidationPlan first = consolidator.plan(view(), SINGLE);
+    ConsolidationPlan first = consolidator.plan(cluster.view(), SINGLE);
 
     assertThat(first.claimIds()).containsExactly(big.id());
     assertThat(first.savingPerHour()).isPositive();
@@ -54,8 +54,8 @@ class SingleNodeTurnsTest {
   }
 
   private void reachedOnTheSecondPass(Claim big) {
-    ConsolidationPlan first = consolidator.plan(view(), SINGLE);
-    ConsolidationPlan second = consolidator.plan(view(), SINGLE);
+    ConsolidationPlan first = consolidator.plan(cluster.view(), SINGLE);
+    ConsolidationPlan second = consolidator.plan(cluster.view(), SINGLE);
 
     assertThat(first.action()).isEqualTo(Action.NONE);
     assertThat(second.claimIds()).containsExactly(big.id());
@@ -83,7 +83,7 @@ class SingleNodeTurnsTest {
     Claim big = cluster.node("big", "m7i.4xlarge", List.of(running(pod("web-1", 1000, 1024)),
         running(pod("web-2", 1000, 1024))));
 
-    assertThat(consolidator.plan(view(), SINGLE).claimIds()).containsExactly(big.id());
+    assertThat(consolidator.plan(cluster.view(), SINGLE).claimIds()).containsExactly(big.id());
   }
 
   @Test
@@ -92,9 +92,9 @@ class SingleNodeTurnsTest {
       onItsCheapestNode("fixed-" + i, arm(pod("fixed-" + i, 1500 + i, 1024 + i)));
     }
 
-    ConsolidationPlan first = consolidator.plan(view(), SINGLE);
-    ConsolidationPlan second = consolidator.plan(view(), SINGLE);
-    ConsolidationPlan third = consolidator.plan(view(), SINGLE);
+    ConsolidationPlan first = consolidator.plan(cluster.view(), SINGLE);
+    ConsolidationPlan second = consolidator.plan(cluster.view(), SINGLE);
+    ConsolidationPlan third = consolidator.plan(cluster.view(), SINGLE);
 
     assertThat(List.of(first, second, third)).allSatisfy(p -> assertThat(p.action()).isEqualTo(Action.NONE));
     // the first pass left nodes untried, so the second searched again; the second tried the last of them, so the
@@ -129,12 +129,12 @@ class SingleNodeTurnsTest {
       }
       cluster.node("busy-" + n, "m7i.4xlarge", many.stream().map(RunningCluster::running).toList());
     }
-    assertThat(consolidator.plan(view(), SINGLE).action()).isEqualTo(Action.NONE);
+    assertThat(consolidator.plan(cluster.view(), SINGLE).action()).isEqualTo(Action.NONE);
 
     // a scale-down, once the pods planned for it are long bound, leaves it two: the round's refusal no longer holds
     cluster.clock.advance(dev.flotilla.provisioning.Provisioner.RESERVATION_GRACE.plusSeconds(1));
     cluster.mirror("big", big, full.subList(0, 2).stream().map(RunningCluster::running).toList(), false);
-    ConsolidationPlan next = consolidator.plan(view(), SINGLE);
+    ConsolidationPlan next = consolidator.plan(cluster.view(), SINGLE);
 
     assertThat(next.claimIds()).containsExactly(big.id());
     assertThat(next.savingPerHour()).isPositive();
@@ -171,10 +171,5 @@ class SingleNodeTurnsTest {
     String type = new Scheduler().schedule(new SchedulingInput(List.of(pod), cluster.pools, cluster.catalog))
         .nodeClaims().getFirst().instanceTypes().getFirst().name();
     cluster.node(node, type, List.of(running(pod)));
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
   }
 }

@@ -36,7 +36,7 @@ class WaitingReplaceRoomTest {
   @Test
   void aNodeWhosePodsNeedTheRoomAWaitingReplaceCountsOnIsNotDeleted() {
     Claim small = cluster(1);
-    Consolidator.View view = view();
+    Consolidator.View view = cluster.view();
 
     ConsolidationPlan plan = new Consolidator().plan(view, SINGLE);
 
@@ -53,7 +53,7 @@ class WaitingReplaceRoomTest {
   @Test
   void withRoomForItBesideTheWaitingReplacesPodsItIsDeleted() {
     Claim small = cluster(2);
-    Consolidator.View view = view();
+    Consolidator.View view = cluster.view();
 
     ConsolidationPlan plan = new Consolidator().plan(view, SINGLE);
 
@@ -70,7 +70,7 @@ class WaitingReplaceRoomTest {
   @Test
   void aPodPendingOfTheKindOfAWaitingReplacesPodsIsNotTakenForOneOfThem() {
     Claim small = cluster(2);
-    Consolidator.View bare = view();
+    Consolidator.View bare = cluster.view();
     Consolidator.View view = new Consolidator.View(bare.nodes(), bare.claims(), bare.pools(), bare.catalog(),
         bare.now(), List.of(), dev.flotilla.contracts.PendingPods.of(bare.now(), List.of(pod("web-9", 1000, 1024))));
 
@@ -109,10 +109,5 @@ class WaitingReplaceRoomTest {
   private ConsolidationPlan.Candidate candidate(Consolidator.View view, Claim claim) {
     NodeState state = view.nodes().stream().filter(n -> n.node().equals(claim.nodeName())).findFirst().orElseThrow();
     return new ConsolidationPlan.Candidate(state, claim);
-  }
-
-  private Consolidator.View view() {
-    return new Consolidator.View(cluster.store.nodeStates().values().stream().map(NodeState::parse).toList(),
-        cluster.store.claims(), cluster.pools, cluster.catalog, cluster.clock.instant());
   }
 }
