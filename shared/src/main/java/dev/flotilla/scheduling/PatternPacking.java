@@ -195,7 +195,7 @@ final class PatternPacking {
         }
       }
     }
-    return PatternProgram.solve(shapes,
+    return PatternOptima.SOLVED.solve(shapes,
         candidates.stream().mapToInt(Integer::intValue).toArray(),
         new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand, perNode), worth, ROUNDS,
         BUDGET, patterns(seeds, kinds, allowed));
