@@ -95,7 +95,7 @@ public final class Consolidator {
   }
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Consolidator.class);
-  private final Scheduler scheduler = new Scheduler(Scheduler.Choice.FEWEST_NODES,
+  private final Scheduler scheduler = Scheduler.keepingSolvedPrograms(Scheduler.Choice.FEWEST_NODES,
       Scheduler.Domains.OFFERED_ZONES);
   /** Why the last {@link #simulate} gave no plan: every refused candidate is logged with it. */
   private String refusal;

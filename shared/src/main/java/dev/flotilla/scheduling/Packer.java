@@ -71,6 +71,12 @@ final class Packer {
   /** Starts from the groups {@code other} found seeded before its packings (the cluster's, in-flight room's). */
   void seedFrom(Packer other) {
     filling.seedFrom(other.filling);
+    optima = other.optima;
+  }
+
+  /** Where the pattern programs this packer solves are kept and looked up (null: each solved afresh). */
+  void keepOptimaIn(PatternOptima kept) {
+    optima = kept;
   }
 
   /** Marks a group that has pods in the cluster already (see {@link NodeFilling#seed}). */
@@ -88,6 +94,7 @@ final class Packer {
    * greedy fill (see {@link PackingStrategy#PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY}); null after any other packing.
    */
   private PatternProgram.Result roundable;
+  private PatternOptima optima;
 
   /** What {@link #roundable} the last packing left, for another packer to round up; null where none. */
   PatternProgram.Result roundable() {
@@ -223,7 +230,7 @@ final class Packer {
       return;
     }
     PatternProgram.Result result = roundUp ? given : PatternPacking.solve(kinds, shapes, this::ranked,
-        item -> groupShapes.get(item.group), limits, kept);
+        item -> groupShapes.get(item.group), limits, kept, optima);
     int programPods = PatternPacking.left(kinds);
     Integer[] byNodes = new Integer[result.patterns().size()];
     for (int i = 0; i < byNodes.length; i++) {

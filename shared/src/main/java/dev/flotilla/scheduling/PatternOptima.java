@@ -6,19 +6,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The pattern programs solved lately, each by every number its solve reads. Consolidation asks the same question pass
- * after pass: a node tried against the same room, while the rest of the cluster moves, gives a program identical in
- * its kinds, shapes and prices (in the 10,000-pod hour, 1,172 of its 2,053 programs). The solve is a function of
- * those numbers alone, so an optimum found here is the one a solve would find and the plan is the same; the bench's
- * fingerprints and the scenarios' figures do not move with it.
+ * The pattern programs a scheduler solved lately, each by every number its solve reads. Consolidation asks the same
+ * question pass after pass: a node tried against the same room, while the rest of the cluster moves, gives a program
+ * identical in its kinds, shapes and prices (in the 10,000-pod hour, 1,172 of the 2,049 consolidation asks). The solve
+ * is a function of those numbers alone, so an optimum found here is the one a solve would find and the plan is the
+ * same; the scenarios' figures do not move with it. Shared by a scheduler's runs and their lanes ({@link
+ * Scheduler#keepingSolvedPrograms}).
  */
 final class PatternOptima {
 
   /** How many optima are kept, the least recently used dropped first: a pass's tries, and the pass before's. */
   static final int KEPT = 512;
-
-  /** The optima of the scheduler's programs, shared by its runs and their lanes. */
-  static final PatternOptima SOLVED = new PatternOptima(KEPT);
 
   private final Map<Key, PatternProgram.Result> optima;
   private long asked;
@@ -47,10 +45,12 @@ final class PatternOptima {
     }
     // solved outside the lock: two lanes asking the same program both solve it, to the same optimum
     PatternProgram.Result solved = PatternProgram.solve(shapes, candidates, kinds, worth, rounds, budget, seeds);
+    // handed to every run that asks again: its patterns read only
+    PatternProgram.Result kept = new PatternProgram.Result(List.copyOf(solved.patterns()), solved.nodes());
     synchronized (this) {
-      optima.put(key, solved);
+      optima.put(key, kept);
     }
-    return solved;
+    return kept;
   }
 
   /** How many programs were asked for, and how many of them were found kept. */

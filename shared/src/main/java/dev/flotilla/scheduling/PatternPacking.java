@@ -145,11 +145,12 @@ final class PatternPacking {
    * The pattern program over {@code kinds}: each kind's requests, zones, capacity types, shapes ({@code allowed}) and
    * pods left, its worth at the bound's prices, and as candidates the first shapes {@code ranked} gives each kind
    * that the limits allow (at least {@link #FEWEST_CANDIDATES} in all where there are as many); each of
-   * {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of these kinds.
+   * {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of these kinds. With
+   * {@code optima}, a program solved lately is answered from there, and one without seeds is kept there once solved.
    */
   static PatternProgram.Result solve(List<List<PodClass.Item>> kinds, List<NodeShape> shapes,
       Function<PodClass.Item, int[]> ranked, Function<PodClass.Item, BitSet> allowed, PoolLimits limits,
-      List<OpenNode> seeds) {
+      List<OpenNode> seeds, PatternOptima optima) {
     int k = kinds.size();
     long[][] requests = new long[k][];
     long[] zoneMasks = new long[k];
@@ -195,10 +196,15 @@ final class PatternPacking {
         }
       }
     }
-    return PatternOptima.SOLVED.solve(shapes,
-        candidates.stream().mapToInt(Integer::intValue).toArray(),
-        new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand, perNode), worth, ROUNDS,
-        BUDGET, patterns(seeds, kinds, allowed));
+    int[] priced = candidates.stream().mapToInt(Integer::intValue).toArray();
+    PatternProgram.Kinds program = new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand,
+        perNode);
+    List<PatternProgram.Pattern> first = patterns(seeds, kinds, allowed);
+    // a program from a kept plan's nodes is a provisioning's, up to 100 kinds and a pattern a node: rarely asked
+    // again, and its key the size of the plan
+    return optima == null || !first.isEmpty()
+        ? PatternProgram.solve(shapes, priced, program, worth, ROUNDS, BUDGET, first)
+        : optima.solve(shapes, priced, program, worth, ROUNDS, BUDGET, first);
   }
 
   /** Whether the program may price {@code shape} for a kind: its pods may run on it and fit it, and limits allow it. */

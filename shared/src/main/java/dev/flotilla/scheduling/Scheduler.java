@@ -69,6 +69,8 @@ public final class Scheduler {
 
   private final Choice choice;
   private final Domains domains;
+  /** The pattern programs this scheduler solved lately, or null where it solves each afresh. */
+  private final PatternOptima optima;
 
   public Scheduler() {
     this(Choice.CHEAPEST);
@@ -79,13 +81,28 @@ public final class Scheduler {
   }
 
   public Scheduler(Choice choice, Domains domains) {
+    this(choice, domains, null);
+  }
+
+  private Scheduler(Choice choice, Domains domains, PatternOptima optima) {
     this.choice = choice;
     this.domains = domains;
+    this.optima = optima;
+  }
+
+  /**
+   * A scheduler asked the same questions again and again (consolidation's tries: a node against the same room, pass
+   * after pass), which keeps the last {@link PatternOptima#KEPT} pattern programs it solved and answers a program
+   * asked again with the optimum kept: the same plans, for less CPU. One that plans new pods each time, or is timed
+   * on the same input run after run (the bench), solves each program afresh.
+   */
+  public static Scheduler keepingSolvedPrograms(Choice choice, Domains domains) {
+    return new Scheduler(choice, domains, new PatternOptima(PatternOptima.KEPT));
   }
 
   public Plan schedule(SchedulingInput input) {
     long start = System.nanoTime();
-    return new Run(input, choice, domains).plan(start, false, true);
+    return new Run(input, choice, domains, optima).plan(start, false, true);
   }
 
   /**
@@ -96,7 +113,7 @@ public final class Scheduler {
    */
   public Plan placement(SchedulingInput input) {
     long start = System.nanoTime();
-    return new Run(input, choice, domains).plan(start, false, false);
+    return new Run(input, choice, domains, optima).plan(start, false, false);
   }
 
   /**
@@ -106,7 +123,7 @@ public final class Scheduler {
    */
   public double lowerBound(SchedulingInput input) {
     long start = System.nanoTime();
-    return new Run(input, choice, domains).plan(start, true, true).lowerBoundPerHour();
+    return new Run(input, choice, domains, optima).plan(start, true, true).lowerBoundPerHour();
   }
 
   /** One scheduling decision's working state. */
@@ -114,6 +131,7 @@ public final class Scheduler {
     private final SchedulingInput input;
     private final Choice choice;
     private final Domains domains;
+    private final PatternOptima optima;
     private final List<String> zones;
     private final Map<String, Integer> zoneIndex = new HashMap<>();
     private final List<NodePool> pools;
@@ -128,10 +146,11 @@ public final class Scheduler {
     private final ClaimBuilder claimBuilder;
     private final PackingSelection selection;
 
-    Run(SchedulingInput input, Choice choice, Domains domains) {
+    Run(SchedulingInput input, Choice choice, Domains domains, PatternOptima optima) {
       this.input = input;
       this.choice = choice;
       this.domains = domains;
+      this.optima = optima;
       this.zones = input.catalog().zones();
       for (int z = 0; z < zones.size(); z++) {
         zoneIndex.put(zones.get(z), z);
@@ -197,6 +216,7 @@ public final class Scheduler {
       Map<PodClass.Item, Integer> guideOf = pinned ? zonedOf : groupOf;
       guideOf.forEach((i, g) -> i.group = g);
       Packer packer = new Packer(shapes, guideShapes, topology.groups.size(), dims.size(), limits);
+      packer.keepOptimaIn(optima);
       packer.prepare(items);
       // groups hostname affinity needs that have pods running: their first pod is bound already
       placeable.stream().flatMap(c -> Arrays.stream(c.needs).boxed()).distinct()
