@@ -31,10 +31,20 @@ final class PatternOptima {
     };
   }
 
-  /** {@link PatternProgram#solve}'s optimum for this input: the one kept, or solved now and kept. */
+  /**
+   * {@link PatternProgram#solve}'s optimum for this input: the one kept, or solved now and kept. A program seeded with
+   * a kept plan's nodes is solved and not kept: it is a provisioning's, of up to 100 kinds and a pattern a node,
+   * rarely asked again, and its key would be the size of the plan.
+   */
   PatternProgram.Result solve(List<NodeShape> shapes, int[] candidates, PatternProgram.Kinds kinds, double[] worth,
       int rounds, int budget, List<PatternProgram.Pattern> seeds) {
-    Key key = Key.of(shapes, candidates, kinds, worth, rounds, budget, seeds);
+    if (!seeds.isEmpty()) {
+      synchronized (this) {
+        asked++;
+      }
+      return PatternProgram.solve(shapes, candidates, kinds, worth, rounds, budget, seeds);
+    }
+    Key key = Key.of(shapes, candidates, kinds, worth, rounds, budget);
     synchronized (this) {
       asked++;
       PatternProgram.Result kept = optima.get(key);
@@ -44,7 +54,7 @@ final class PatternOptima {
       }
     }
     // solved outside the lock: two lanes asking the same program both solve it, to the same optimum
-    PatternProgram.Result solved = PatternProgram.solve(shapes, candidates, kinds, worth, rounds, budget, seeds);
+    PatternProgram.Result solved = PatternProgram.solve(shapes, candidates, kinds, worth, rounds, budget, List.of());
     // handed to every run that asks again: its patterns read only
     PatternProgram.Result kept = new PatternProgram.Result(List.copyOf(solved.patterns()), solved.nodes());
     synchronized (this) {
@@ -61,13 +71,13 @@ final class PatternOptima {
   /**
    * Every number a solve reads, in the order it reads them: for each candidate shape, its index (which the patterns
    * found name), capacity type, zones, room and prices by zone; for each kind, its requests, zones, capacity types,
-   * which candidates it may use, demand, cap per node and worth; the seeds; the limits on rounds and search. The
-   * shapes that are not candidates are never priced and are left out.
+   * which candidates it may use, demand, cap per node and worth; the limits on rounds and search. The shapes that
+   * are not candidates are never priced and are left out; a program with seeds has no key (it is not kept).
    */
   record Key(long[] words, int hash) {
 
     static Key of(List<NodeShape> shapes, int[] candidates, PatternProgram.Kinds kinds, double[] worth, int rounds,
-        int budget, List<PatternProgram.Pattern> seeds) {
+        int budget) {
       Words w = new Words();
       w.add(rounds).add(budget).add(candidates.length);
       for (int s : candidates) {
@@ -93,13 +103,6 @@ final class PatternOptima {
           }
         }
         w.add(bits);
-      }
-      w.add(seeds.size());
-      for (PatternProgram.Pattern seed : seeds) {
-        w.add(seed.shape()).add(seed.zoneMask()).add(seed.price()).add(seed.counts().length);
-        for (int count : seed.counts()) {
-          w.add(count);
-        }
       }
       long[] words = w.words();
       return new Key(words, Arrays.hashCode(words));

@@ -146,7 +146,7 @@ final class PatternPacking {
    * pods left, its worth at the bound's prices, and as candidates the first shapes {@code ranked} gives each kind
    * that the limits allow (at least {@link #FEWEST_CANDIDATES} in all where there are as many); each of
    * {@code seeds} (nodes of a plan already made) is also a first pattern: its pods of these kinds. With
-   * {@code optima}, a program solved lately is answered from there, and one without seeds is kept there once solved.
+   * {@code optima}, a program solved lately is answered from there ({@link PatternOptima#solve}).
    */
   static PatternProgram.Result solve(List<List<PodClass.Item>> kinds, List<NodeShape> shapes,
       Function<PodClass.Item, int[]> ranked, Function<PodClass.Item, BitSet> allowed, PoolLimits limits,
@@ -200,10 +200,7 @@ final class PatternPacking {
     PatternProgram.Kinds program = new PatternProgram.Kinds(requests, zoneMasks, capacityTypeMasks, kindShapes, demand,
         perNode);
     List<PatternProgram.Pattern> first = patterns(seeds, kinds, allowed);
-    // a program from a kept plan's nodes is a provisioning's, up to 100 kinds and a pattern a node: rarely asked
-    // again, and its key the size of the plan
-    return optima == null || !first.isEmpty()
-        ? PatternProgram.solve(shapes, priced, program, worth, ROUNDS, BUDGET, first)
+    return optima == null ? PatternProgram.solve(shapes, priced, program, worth, ROUNDS, BUDGET, first)
         : optima.solve(shapes, priced, program, worth, ROUNDS, BUDGET, first);
   }
 
