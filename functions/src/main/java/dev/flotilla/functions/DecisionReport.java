@@ -52,6 +52,7 @@ final class DecisionReport {
             .map(p -> Map.of("claim", p.claimId(), "pods", p.pods())).toList())
         .addKeyValue("unschedulable", d.unschedulable().stream()
             .map(u -> Map.of("pod", u.pod(), "reason", u.reason())).toList())
+        .addKeyValue("waitingForLeavingNodes", d.waitingForLeavingNodes())
         .addKeyValue("failures", d.failures())
         .addKeyValue("addedPricePerHour", d.addedPricePerHour())
         .addKeyValue("lowerBoundPerHour", d.lowerBoundPerHour())
@@ -59,6 +60,7 @@ final class DecisionReport {
         .log();
     metrics.addMetric("PodsPending", d.received() - d.alreadyReserved(), MetricUnit.COUNT);
     metrics.addMetric("PodsUnschedulable", d.unschedulable().size(), MetricUnit.COUNT);
+    metrics.addMetric("PodsWaitingForLeavingNodes", d.waitingForLeavingNodes().size(), MetricUnit.COUNT);
     metrics.addMetric("ClaimsCreated", d.launched().size(), MetricUnit.COUNT);
     metrics.addMetric("LaunchFailures", d.failures().size(), MetricUnit.COUNT);
     metrics.addMetric("DecisionLatency", d.decisionMillis(), MetricUnit.MILLISECONDS);

@@ -123,7 +123,7 @@ public final class FlotillaServices {
     this.pools = new ClusterNodePools(nodePools, config::nodePools);
     // pending pods never buy a static pool's nodes: consolidation's pass keeps those at their count
     this.provisioner = new Provisioner(store, cloud, launchable, () -> StaticCapacity.dynamic(pools.get()),
-        daemonSets, clock, claimIds, fanout, commands, images);
+        daemonSets, clock, claimIds, fanout, commands, images, config.schedulerScoring());
     this.lifecycle = new Lifecycle(store, cloud, commands, clock, config.launchTimeout());
     this.collector = new GarbageCollector(store, cloud, lifecycle, clock, config.gcGrace());
     this.interruption = new InterruptionService(store, commands, provisioner, pools, clock);

@@ -1,5 +1,6 @@
 package dev.flotilla.functions;
 
+import dev.flotilla.binding.ScoringProfile;
 import dev.flotilla.lifecycle.GarbageCollector;
 import dev.flotilla.lifecycle.Lifecycle;
 import dev.flotilla.manifest.Manifest;
@@ -31,16 +32,29 @@ import java.util.Map;
  *       the node image per architecture, read again every few minutes so that a release drifts the old nodes
  *       (optional: the images above stand otherwise);</li>
  *   <li>{@code FLOTILLA_COMMAND_QUEUE_URL}: where in-cluster commands go (interruption and consolidation);</li>
+ *   <li>{@code FLOTILLA_SCHEDULER_SCORING}: {@code LeastAllocated} (kube-scheduler's default, and EKS's) or
+ *       {@code MostAllocated}, how the cluster's scheduler ranks the nodes a pod fits: consolidation's check of
+ *       where a drained node's pods land, and the provisioner's judgement of pods the cluster's scheduler binds
+ *       without a launch, place pods with it (optional: LeastAllocated);</li>
  *   <li>{@code FLOTILLA_LAUNCH_TIMEOUT}, {@code FLOTILLA_GC_GRACE} (seconds): optional.</li>
  * </ul>
  */
 public record FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
     List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace, Map<String, String> imageByArch,
-    String commandQueueUrl, Map<String, String> imageParameterByArch, List<String> securityGroups) {
+    String commandQueueUrl, Map<String, String> imageParameterByArch, List<String> securityGroups,
+    ScoringProfile schedulerScoring) {
 
   public FunctionConfig {
     imageParameterByArch = imageParameterByArch == null ? Map.of() : Map.copyOf(imageParameterByArch);
     securityGroups = securityGroups == null ? List.of() : List.copyOf(securityGroups);
+    schedulerScoring = schedulerScoring == null ? ScoringProfile.LeastAllocated : schedulerScoring;
+  }
+
+  public FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
+      List<NodePool> nodePools, Duration launchTimeout, Duration gcGrace, Map<String, String> imageByArch,
+      String commandQueueUrl, Map<String, String> imageParameterByArch, List<String> securityGroups) {
+    this(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace, imageByArch, commandQueueUrl,
+        imageParameterByArch, securityGroups, null);
   }
 
   public FunctionConfig(String cluster, String table, String launchTemplateId, Map<String, String> subnets,
@@ -71,7 +85,7 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
   /** The same configuration sending commands to {@code url}. */
   public FunctionConfig withCommandQueue(String url) {
     return new FunctionConfig(cluster, table, launchTemplateId, subnets, nodePools, launchTimeout, gcGrace,
-        imageByArch, url, imageParameterByArch, securityGroups);
+        imageByArch, url, imageParameterByArch, securityGroups, schedulerScoring);
   }
 
   public static FunctionConfig fromEnvironment(Map<String, String> env) {
@@ -102,7 +116,21 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
         images,
         env.getOrDefault("FLOTILLA_COMMAND_QUEUE_URL", ""),
         parameters,
-        securityGroups(env.getOrDefault("FLOTILLA_SECURITY_GROUPS", "")));
+        securityGroups(env.getOrDefault("FLOTILLA_SECURITY_GROUPS", "")),
+        scoring(env.getOrDefault("FLOTILLA_SCHEDULER_SCORING", "")));
+  }
+
+  private static ScoringProfile scoring(String value) {
+    if (value.isBlank()) {
+      return ScoringProfile.LeastAllocated;
+    }
+    for (ScoringProfile profile : ScoringProfile.values()) {
+      if (profile.name().equals(value.trim())) {
+        return profile;
+      }
+    }
+    throw new IllegalArgumentException("FLOTILLA_SCHEDULER_SCORING: '" + value + "' is not LeastAllocated or"
+        + " MostAllocated");
   }
 
   // A file because Lambda caps all environment variables together at 4 KB, less than a few NodePools take

@@ -38,6 +38,7 @@ public final class ProvisionerHandler implements RequestStreamHandler {
         "instances", decision.launched().stream().map(c -> c.instanceId()).toList(),
         "addedToInFlight", decision.addedToInFlight().size(),
         "unschedulable", decision.unschedulable().size(),
+        "waitingForLeavingNodes", decision.waitingForLeavingNodes().size(),
         "failures", decision.failures()));
   }
 }

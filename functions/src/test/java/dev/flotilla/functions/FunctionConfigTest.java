@@ -56,6 +56,18 @@ class FunctionConfigTest {
   }
 
   @Test
+  void theClustersSchedulerScoresAsConfiguredAndAsKubeSchedulersDefaultOtherwise() {
+    assertThat(FunctionConfig.fromEnvironment(Map.of("FLOTILLA_CLUSTER", "c", "FLOTILLA_TABLE", "t",
+        "FLOTILLA_SCHEDULER_SCORING", "MostAllocated")).schedulerScoring())
+        .isEqualTo(dev.flotilla.binding.ScoringProfile.MostAllocated);
+    assertThat(FunctionConfig.fromEnvironment(Map.of("FLOTILLA_CLUSTER", "c", "FLOTILLA_TABLE", "t"))
+        .schedulerScoring()).isEqualTo(dev.flotilla.binding.ScoringProfile.LeastAllocated);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> FunctionConfig.fromEnvironment(Map.of(
+        "FLOTILLA_CLUSTER", "c", "FLOTILLA_TABLE", "t", "FLOTILLA_SCHEDULER_SCORING", "mostallocated")))
+        .hasMessageContaining("FLOTILLA_SCHEDULER_SCORING").hasMessageContaining("'mostallocated'");
+  }
+
+  @Test
   void noNodePoolsMeansTheDefaultPoolAndNoImagesMeansTheLaunchTemplates() {
     FunctionConfig config = FunctionConfig.fromEnvironment(Map.of("FLOTILLA_CLUSTER", "c", "FLOTILLA_TABLE", "t"));
 

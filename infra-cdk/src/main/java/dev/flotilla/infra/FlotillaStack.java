@@ -186,6 +186,7 @@ public final class FlotillaStack extends Stack {
     env.put("FLOTILLA_IMAGE_PARAMETER_AMD64", NodeTemplate.imageParameter(settings, "x86_64"));
     env.put("FLOTILLA_IMAGE_PARAMETER_ARM64", NodeTemplate.imageParameter(settings, "arm64"));
     env.put("FLOTILLA_COMMAND_QUEUE_URL", commands.queue().getQueueUrl());
+    env.put("FLOTILLA_SCHEDULER_SCORING", settings.schedulerScoring());
     if (bundle.hasNodePools()) {
       env.put("FLOTILLA_NODEPOOLS_FILE", FunctionBundle.NODEPOOLS_PATH);
     }

@@ -41,7 +41,7 @@ public final class OperationsDashboard extends Construct {
 
     dashboard.addWidgets(
         graph("Pending and unschedulable pods", List.of(flotilla("PodsPending", "Sum"),
-            flotilla("PodsUnschedulable", "Sum"))),
+            flotilla("PodsUnschedulable", "Sum"), flotilla("PodsWaitingForLeavingNodes", "Sum"))),
         graph("Decision latency (ms)", List.of(flotilla("DecisionLatency", "p50"),
             flotilla("DecisionLatency", "p99"))),
         graph("Instances launched by capacity type", List.of(launchedBy("on-demand"), launchedBy("spot"))));

@@ -27,11 +27,14 @@ import java.util.stream.Stream;
  * @param oidcProviderArn the cluster's IAM OIDC provider for IRSA; without it the forwarder uses EKS Pod Identity
  * @param forwarderNamespace the forwarder's namespace
  * @param forwarderServiceAccount the forwarder's service account
+ * @param schedulerScoring how the cluster's scheduler ranks the nodes a pod fits: {@code LeastAllocated}
+ *     (kube-scheduler's default, and EKS's) or {@code MostAllocated} (a bin-packing profile); consolidation's check
+ *     and the provisioner place pods as that scheduler does
  */
 public record StackSettings(String clusterName, Map<String, String> subnetByZone, List<String> securityGroups,
     String clusterEndpoint, String certificateAuthority, String serviceCidr, String kubernetesVersion,
     Optional<Path> nodePoolsFile, Path functionsJar, Optional<String> oidcProviderArn, String forwarderNamespace,
-    String forwarderServiceAccount) {
+    String forwarderServiceAccount, String schedulerScoring) {
 
   private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-_]{0,99}");
   private static final Pattern SUBNET = Pattern.compile("subnet-[0-9a-f]+");
@@ -74,7 +77,16 @@ public record StackSettings(String clusterName, Map<String, String> subnetByZone
         optional(context, "serviceCidr").orElse("10.100.0.0/16"),
         optional(context, "kubernetesVersion").orElse("1.33"), pools, functionsJar, oidc,
         optional(context, "forwarderNamespace").orElse("flotilla"),
-        optional(context, "forwarderServiceAccount").orElse("flotilla-forwarder"));
+        optional(context, "forwarderServiceAccount").orElse("flotilla-forwarder"),
+        scoring(optional(context, "schedulerScoring").orElse("LeastAllocated")));
+  }
+
+  static String scoring(String text) {
+    if (!text.equals("LeastAllocated") && !text.equals("MostAllocated")) {
+      throw new IllegalArgumentException("context schedulerScoring: '" + text
+          + "' is not LeastAllocated or MostAllocated");
+    }
+    return text;
   }
 
   /** The functions' {@code FLOTILLA_SUBNETS} value. */

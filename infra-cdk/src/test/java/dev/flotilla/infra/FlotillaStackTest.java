@@ -200,6 +200,7 @@ class FlotillaStackTest {
               "FLOTILLA_CLUSTER", "prod-east",
               "FLOTILLA_SUBNETS", "us-east-1a=subnet-0aaa1111,us-east-1b=subnet-0bbb2222",
               "FLOTILLA_SECURITY_GROUPS", "sg-0c1a2b3c,sg-0d4e5f60",
+              "FLOTILLA_SCHEDULER_SCORING", "LeastAllocated",
               "FLOTILLA_NODEPOOLS_FILE", "/var/task/nodepools.yaml",
               "FLOTILLA_TABLE", Match.anyValue(),
               "FLOTILLA_LAUNCH_TEMPLATE_ID", Match.anyValue(),

@@ -24,6 +24,9 @@ class StackSettingsTest {
     assertThat(settings.kubernetesVersion()).isEqualTo("1.33");
     assertThat(settings.serviceCidr()).isEqualTo("10.100.0.0/16");
     assertThat(settings.oidcProviderArn()).isEmpty();
+    assertThat(settings.schedulerScoring()).isEqualTo("LeastAllocated");
+    assertThat(StackSettings.from(with("schedulerScoring", "MostAllocated")::get).schedulerScoring())
+        .isEqualTo("MostAllocated");
   }
 
   @Test
@@ -40,6 +43,8 @@ class StackSettingsTest {
         .hasMessageContaining("context functionsJar").hasMessageContaining("does not exist");
     assertThatThrownBy(() -> StackSettings.from(with("oidcProviderArn", "oidc")::get))
         .hasMessageContaining("context oidcProviderArn");
+    assertThatThrownBy(() -> StackSettings.from(with("schedulerScoring", "BinPacking")::get))
+        .hasMessageContaining("context schedulerScoring: 'BinPacking'").hasMessageContaining("MostAllocated");
   }
 
   @Test

@@ -90,6 +90,14 @@ public final class Binder {
     return node(name).taints;
   }
 
+  /**
+   * Whether a pod's node selector and required node affinity admit a node with these labels: the nodes whose domains
+   * its hard spreads count (nodeAffinityPolicy Honor).
+   */
+  public static boolean admits(PendingPod pod, Map<String, String> nodeLabels) {
+    return PodCycle.nodeAffinityMatches(pod, nodeLabels);
+  }
+
   public boolean hasNode(String name) {
     return state.node(name) != null;
   }

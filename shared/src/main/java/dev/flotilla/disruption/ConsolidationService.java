@@ -612,7 +612,7 @@ public final class ConsolidationService {
   private Consolidator.View view() {
     List<NodeState> nodes = mirrored.read(store.nodeStates());
     return new Consolidator.View(nodes, store.claims(), pools.get(), offerings.catalog(), clock.instant(),
-        daemonSets.get(), pending());
+        daemonSets.get(), pending(), provisioner.scoring());
   }
 
   /** When the stale pending pods document last warned about was written. */

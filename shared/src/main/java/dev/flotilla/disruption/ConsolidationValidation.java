@@ -2,7 +2,6 @@ package dev.flotilla.disruption;
 
 import dev.flotilla.binding.Binder;
 import dev.flotilla.binding.QueuedPod;
-import dev.flotilla.binding.ScoringProfile;
 import dev.flotilla.catalog.InstanceType;
 import dev.flotilla.catalog.NodeLabels;
 import dev.flotilla.claims.Claim;
@@ -21,10 +20,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Checks a consolidation against the cluster's scheduler rather than the plan alone: with the nodes it removes gone
- * and its replacements (if any) joined, kube-scheduler's rules ({@link Binder}) must place every pod it displaces,
- * and every pod a drain already evicted that would land without it. The plan's packing ignores what the scheduler
- * enforces and prefers (zone skew against the running pods, the default spread, least-allocated scoring); an action
+ * Checks a consolidation against the cluster's scheduler rather than the plan alone: with the nodes it removes drained
+ * (still there, cordoned and empty, where a pod they run has a hard spread; then gone) and its replacements (if any)
+ * joined, kube-scheduler's rules ({@link Binder}), scoring as the cluster's scheduler is configured to
+ * ({@link Consolidator.View#scoring}), must place every pod it displaces, and every pod a drain already evicted that
+ * would land without it. The plan's packing ignores what the scheduler enforces and prefers (zone skew against the
+ * running pods, the default spread, the scoring profile); an action
  * that would leave pods pending is refused, because the pods left over would need a new launch, and the next pass
  * would remove that node again.
  *
@@ -38,7 +39,9 @@ final class ConsolidationValidation {
 
   private final Consolidator.View view;
   private final Map<String, NodePool> pools;
-  private final Binder binder = new Binder(ScoringProfile.LeastAllocated, 0);
+  private final Binder binder;
+  /** The nodes a check is removing: while they stay drained, the pods waiting for them queue as they will. */
+  private final Set<String> goneNow = new HashSet<>();
   private final Map<String, NodeState> present = new LinkedHashMap<>();
   /** Each present node's place in the order the binder searches. */
   private final Map<String, Integer> position = new java.util.HashMap<>();
@@ -120,6 +123,7 @@ final class ConsolidationValidation {
   private ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening,
       boolean settling, boolean ahead) {
     this.view = view;
+    this.binder = new Binder(view.scoring(), 0);
     this.pools = pools;
     Set<String> draining = new HashSet<>();
     Set<String> openingNodes = new HashSet<>();
@@ -332,7 +336,20 @@ final class ConsolidationValidation {
 
   private List<String> strandedIn(List<NodeState> gone, List<NodeClaim> replacements) {
     binder.startOver();
-    gone.forEach(node -> binder.removeNode(node.node()));
+    // a drained node stays, cordoned and empty, until its instance is gone, and the cluster's scheduler counts it a
+    // domain of every hard spread with none of the spread's pods: the pods made again meanwhile land only where
+    // that lets them, perhaps in room another pod was checked into, and the rest once it is gone
+    gone.forEach(node -> goneNow.add(node.node()));
+    boolean staysDrained = gone.stream().anyMatch(node -> node.displaced().stream()
+        .anyMatch(pod -> pod.spreads().stream().anyMatch(dev.flotilla.model.TopologySpread::required)));
+    if (staysDrained) {
+      gone.forEach(node -> {
+        node.displaced().forEach(pod -> binder.delete(pod.name()));
+        binder.cordon(node.node());
+      });
+    } else {
+      gone.forEach(node -> binder.removeNode(node.node()));
+    }
     List<String> added = new ArrayList<>();
     for (NodeClaim r : replacements) {
       String name = "replacement-" + added.size();
@@ -350,7 +367,12 @@ final class ConsolidationValidation {
     }
     Set<String> landed = new HashSet<>();
     binder.schedule().bound().forEach(b -> landed.add(b.pod()));
+    if (staysDrained) {
+      gone.forEach(node -> binder.removeNode(node.node()));
+      binder.schedule().bound().forEach(b -> landed.add(b.pod()));
+    }
     unqueue(displaced);
+    goneNow.clear();
     added.forEach(binder::removeNode);
     // back where they were, first places first, so that each lands on its own
     gone.stream().sorted(java.util.Comparator.comparing(node -> position.get(node.node()))).forEach(node -> {
@@ -396,7 +418,7 @@ final class ConsolidationValidation {
 
   /** Whether {@code node}, where a waiting pod is planned, is one still initializing that this check holds. */
   private boolean initializingHere(String node) {
-    return node != null && initializing.contains(node) && binder.hasNode(node);
+    return node != null && initializing.contains(node) && binder.hasNode(node) && !goneNow.contains(node);
   }
 
   /**

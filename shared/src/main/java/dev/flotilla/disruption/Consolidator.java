@@ -150,12 +150,20 @@ public final class Consolidator {
    * the pods the forwarder last saw pending (null when it mirrored none).
    */
   public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
-      Instant now, List<PendingPod> daemonSets, dev.flotilla.contracts.PendingPods pending) {
+      Instant now, List<PendingPod> daemonSets, dev.flotilla.contracts.PendingPods pending,
+      dev.flotilla.binding.ScoringProfile scoring) {
     public View {
       nodes = List.copyOf(nodes);
       claims = List.copyOf(claims);
       pools = pools == null || pools.isEmpty() ? List.of(NodePool.defaultPool()) : List.copyOf(pools);
       daemonSets = daemonSets == null ? List.of() : List.copyOf(daemonSets);
+      scoring = scoring == null ? dev.flotilla.binding.ScoringProfile.LeastAllocated : scoring;
+    }
+
+    /** A view of a cluster whose scheduler scores as kube-scheduler's default profile does (LeastAllocated). */
+    public View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
+        Instant now, List<PendingPod> daemonSets, dev.flotilla.contracts.PendingPods pending) {
+      this(nodes, claims, pools, catalog, now, daemonSets, pending, null);
     }
 
     /** A view without the pending pods' mirror. */
@@ -898,8 +906,9 @@ public final class Consolidator {
     }
     List<String> stranded = validation.stranded(removed, plan.nodeClaims());
     if (!stranded.isEmpty()) {
-      // the plan packs tight where the cluster's scheduler spreads (LeastAllocated): plan once more with room for a
-      // second copy of each pod it stranded, and keep that plan if the cluster's scheduler then places every pod
+      // the plan packs tight where the cluster's scheduler may spread (LeastAllocated, the default profile): plan once
+      // more with room for a second copy of each pod it stranded, and keep that plan if the cluster's scheduler then
+      // places every pod
       // copies only help the pods the action moves; an evicted pod stranded is the action's removing its room
       boolean moved = headroom && pods.stream().anyMatch(p -> stranded.contains(p.name()));
       Set<String> strandedSoFar = new LinkedHashSet<>(stranded);
@@ -1147,7 +1156,7 @@ public final class Consolidator {
    * Their room is taken, though the mirror shows it free. Past the grace a reservation no longer holds a pod (it ran
    * elsewhere, was planned again, or is gone). Named after the claim, as the kinds keep one pod's name for a kind.
    */
-  static List<PendingPod> onTheirWay(Claim claim, Map<String, PendingPod> running, Instant now) {
+  public static List<PendingPod> onTheirWay(Claim claim, Map<String, PendingPod> running, Instant now) {
     if (!stillComing(claim, now)) {
       return List.of();
     }

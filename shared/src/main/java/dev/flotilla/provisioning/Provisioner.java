@@ -1,5 +1,6 @@
 package dev.flotilla.provisioning;
 
+import dev.flotilla.binding.ScoringProfile;
 import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.catalog.OfferingCatalog;
 import dev.flotilla.catalog.OfferingSource;
@@ -45,7 +46,12 @@ import java.util.function.Supplier;
  */
 public final class Provisioner {
 
-  /** What one event led to. */
+  /**
+   * What one event led to.
+   *
+   * @param waitingForLeavingNodes pods not planned because the cluster's scheduler binds them once Flotilla's drained
+   *     nodes are gone ({@link LeavingNodes})
+   */
   public record Decision(
       String eventId,
       int received,
@@ -56,7 +62,17 @@ public final class Provisioner {
       List<String> failures,
       double addedPricePerHour,
       double lowerBoundPerHour,
-      long decisionMillis) {}
+      long decisionMillis,
+      List<String> waitingForLeavingNodes) {
+
+    /** A decision that held back no pod for nodes leaving. */
+    public Decision(String eventId, int received, int alreadyReserved, List<Claim> launched,
+        List<InFlightPlacement> addedToInFlight, List<Unschedulable> unschedulable, List<String> failures,
+        double addedPricePerHour, double lowerBoundPerHour, long decisionMillis) {
+      this(eventId, received, alreadyReserved, launched, addedToInFlight, unschedulable, failures, addedPricePerHour,
+          lowerBoundPerHour, decisionMillis, List.of());
+    }
+  }
 
   /**
    * How long a launch may be in progress: the provisioner's timeout. A claim still Launching after it was left by an
@@ -86,6 +102,7 @@ public final class Provisioner {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Provisioner.class);
   private final dev.flotilla.cloud.NodeImages images;
   private volatile OfferingCatalog knownCatalog;
+  private final ScoringProfile scoring;
 
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock) {
@@ -126,6 +143,18 @@ public final class Provisioner {
   public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
       Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, Fanout fanout,
       CommandQueue notices, dev.flotilla.cloud.NodeImages images) {
+    this(store, cloud, offerings, pools, daemonSets, clock, claimIds, fanout, notices, images,
+        ScoringProfile.LeastAllocated);
+  }
+
+  /**
+   * @param scoring how the cluster's scheduler ranks the nodes a pod fits (its NodeResourcesFit strategy): where it
+   *     binds the pods Flotilla judges for it, one after another, decides which room is left for the next
+   */
+  public Provisioner(ClaimStore store, CloudProvider cloud, OfferingSource offerings, Supplier<List<NodePool>> pools,
+      Supplier<List<PendingPod>> daemonSets, Clock clock, Supplier<String> claimIds, Fanout fanout,
+      CommandQueue notices, dev.flotilla.cloud.NodeImages images, ScoringProfile scoring) {
+    this.scoring = scoring;
     this.fanout = fanout;
     this.notices = notices;
     this.images = images;
@@ -137,6 +166,11 @@ public final class Provisioner {
     this.pools = pools;
     this.daemonSets = daemonSets;
     this.clock = clock;
+  }
+
+  /** How the cluster's scheduler ranks the nodes a pod fits. */
+  public ScoringProfile scoring() {
+    return scoring;
   }
 
   public Decision provision(String eventId, List<PendingPod> pending) {
@@ -160,6 +194,15 @@ public final class Provisioner {
     OfferingCatalog catalog = reads.catalog();
     knownCatalog = catalog;
     List<Claim> live = reads.claims().stream().filter(c -> c.state().live()).toList();
+    Set<String> held = LeavingNodes.waitingFor(open, mirror, reads.claims(), clock.instant(), scoring);
+    List<String> waiting = List.copyOf(held);
+    if (!held.isEmpty()) {
+      open = open.stream().filter(p -> !held.contains(p.name())).toList();
+      if (open.isEmpty()) {
+        return new Decision(eventId, pending.size(), reserved.size(), resumed.launched(), List.of(), List.of(),
+            failures, resumed.addedPricePerHour(), 0, millis(start), waiting);
+      }
+    }
     Plan plan = scheduler.schedule(new SchedulingInput(open, pools.get(), catalog, reads.daemonSets(),
         poolUsage(live, catalog), inFlight(live), RunningZones.countedBy(open, mirror, reads.claims())));
 
@@ -170,7 +213,7 @@ public final class Provisioner {
     tellUnplaced(eventId, plan.unschedulable());
     return new Decision(eventId, pending.size(), reserved.size(), launched, extended, plan.unschedulable(),
         failures, Math.round((resumed.addedPricePerHour() + launches.addedPricePerHour()) * 1e6) / 1e6,
-        plan.lowerBoundPerHour(), millis(start));
+        plan.lowerBoundPerHour(), millis(start), waiting);
   }
 
   /** The forwarder's node mirror, read and parsed once a decision, and only if something asks for it. */
@@ -769,7 +812,7 @@ public final class Provisioner {
     // the pools read once, and only if a refused pod is judged again with the nodes coming
     Map<String, Map<String, String>> poolLabels = new HashMap<>();
     java.util.Set<String> refused = RefusedReservations.refused(ready, coming, c -> comingNodeLabels(c, poolLabels),
-        mirror);
+        mirror, scoring);
     for (Claim c : ready.keySet()) {
       // only the refused: the claim's other pods may still bind on its node, and keep their reservations until the
       // grace ends

@@ -30,16 +30,17 @@ final class RefusedReservations {
    *               they count where they will land, as the zones of a zone spread's other pods
    * @param labels the labels a coming claim's node will join with (null when not known yet)
    * @param mirror the forwarder's node mirror
+   * @param scoring how the cluster's scheduler ranks the nodes a pod fits
    * @return the pods of {@code ready} that could not be bound on their claim's node now, nor once the nodes coming
    *     have their pods
    */
   static Set<String> refused(Map<Claim, List<PendingPod>> ready, Map<Claim, List<PendingPod>> coming,
-      Function<Claim, Map<String, String>> labels, Supplier<List<NodeState>> mirror) {
+      Function<Claim, Map<String, String>> labels, Supplier<List<NodeState>> mirror, ScoringProfile scoring) {
     if (ready.isEmpty()) {
       return new HashSet<>();
     }
     List<NodeState> nodes = mirror.get();
-    Set<String> refused = refused(ready, nodes, Map.of(), labels);
+    Set<String> refused = refused(ready, nodes, Map.of(), labels, scoring);
     // a zone spread's pod on a node ready before the nodes its spread's other pods are planned on, in other zones,
     // is too many in its zone only until those join (generated seed 86: 24 pods of a three-zone spread, reserved on
     // nodes ready 15 s before the other zones', were released and launched for again, while the nodes planned for
@@ -47,14 +48,14 @@ final class RefusedReservations {
     // coming is one more domain of every spread its labels admit, with none of their pods, and alone it would lower
     // their minimum and refuse pods that land now
     if (!refused.isEmpty() && !coming.isEmpty()) {
-      refused.retainAll(refused(ready, nodes, coming, labels));
+      refused.retainAll(refused(ready, nodes, coming, labels, scoring));
     }
     return refused;
   }
 
   private static Set<String> refused(Map<Claim, List<PendingPod>> ready, List<NodeState> nodes,
-      Map<Claim, List<PendingPod>> coming, Function<Claim, Map<String, String>> labels) {
-    Binder binder = new Binder(ScoringProfile.LeastAllocated, 0);
+      Map<Claim, List<PendingPod>> coming, Function<Claim, Map<String, String>> labels, ScoringProfile scoring) {
+    Binder binder = new Binder(scoring, 0);
     Set<String> running = new HashSet<>();
     for (NodeState node : nodes) {
       node.joinTo(binder);

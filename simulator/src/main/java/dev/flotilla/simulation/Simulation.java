@@ -273,8 +273,10 @@ public final class Simulation {
     // the ports a function sees are the faulty ones, while the simulation's own bookkeeping reads the real ones
     boolean faulty = scenario.faults().any();
     ClaimStore functionStore = faulty ? faults.port(ClaimStore.class, store) : store;
+    // the functions are told how the cluster's scheduler scores, as an operator sets FLOTILLA_SCHEDULER_SCORING
     this.autoscaler = decisions.build(new Autoscaler.Ports(new FunctionConfig(CLUSTER, CLUSTER, "", Map.of(), seed,
-        Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE), functionStore,
+        Lifecycle.LAUNCH_TIMEOUT, GarbageCollector.GRACE, Map.of(), "", Map.of(), List.of(),
+        scenario.cluster().scoring()), functionStore,
         faulty ? faults.port(CloudProvider.class, ec2) : ec2,
         faulty ? faults.port(OfferingSource.class, offerings) : offerings,
         faulty ? faults.port(CommandQueue.class, commands) : commands, clock,
@@ -781,13 +783,16 @@ public final class Simulation {
     d.unschedulable().forEach(u -> unschedulable.add(u.pod()));
     d.launched().forEach(c -> planned(c.id(), c.pods()));
     d.addedToInFlight().forEach(p -> planned(p.claimId(), p.pods()));
-    if (!d.launched().isEmpty() || !d.failures().isEmpty() || !d.unschedulable().isEmpty()) {
+    if (!d.launched().isEmpty() || !d.failures().isEmpty() || !d.unschedulable().isEmpty()
+        || !d.waitingForLeavingNodes().isEmpty()) {
       Map<String, Long> types = d.launched().stream().collect(Collectors.groupingBy(
           c -> c.instanceType() + " " + c.capacityType().label(), TreeMap::new, Collectors.counting()));
       decision("provisioner: " + (d.received() - d.alreadyReserved()) + " pending pods, launched "
           + d.launched().size() + " " + types + " +$" + money(d.addedPricePerHour()) + "/h"
           + (d.addedToInFlight().isEmpty() ? "" : ", " + d.addedToInFlight().size() + " in-flight claims filled")
           + (d.failures().isEmpty() ? "" : ", failures " + d.failures().size())
+          + (d.waitingForLeavingNodes().isEmpty() ? "" : ", " + d.waitingForLeavingNodes().size()
+          + " waiting for drained nodes to go")
           + (d.unschedulable().isEmpty() ? "" : ", unschedulable " + d.unschedulable().size() + " ("
           + d.unschedulable().getFirst().reason() + ")"));
     }
