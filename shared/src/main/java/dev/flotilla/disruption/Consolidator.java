@@ -146,8 +146,9 @@ public final class Consolidator {
   private Seen settledFor;
 
   /**
-   * What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time, the DaemonSets and
-   * the pods the forwarder last saw pending (null when it mirrored none).
+   * What the decision reads: the node-state mirror, the claims, the pools, the catalog, the time, the DaemonSets,
+   * the pods the forwarder last saw pending (null when it mirrored none), and how the cluster's scheduler ranks the
+   * nodes a pod fits (the check places pods with it).
    */
   public record View(List<NodeState> nodes, List<Claim> claims, List<NodePool> pools, OfferingCatalog catalog,
       Instant now, List<PendingPod> daemonSets, dev.flotilla.contracts.PendingPods pending,

@@ -78,6 +78,29 @@ class LeavingNodesTest {
   }
 
   @Test
+  void aDrainedNodeWhoseBudgetLetsItsPodsGoOneAtATimeHoldsNothing() {
+    // two pods of one kind, a budget allowing one disruption: the node stays until both have gone
+    drainedInC(List.of(new NodeState.NodePod(web("web-3"), 1), new NodeState.NodePod(web("web-4"), 1)));
+
+    assertPlannedAtOnce(web("web-9"));
+  }
+
+  @Test
+  void aStayingNodeInTheZoneThatThePodsAffinityLeavesOutDoesNotCarryTheZoneForIt() {
+    // a node of another pool runs in us-east-1c; the pod selects the default pool's nodes, so kube-scheduler counts
+    // us-east-1c's domain from the drained node alone
+    drainedInC(List.of());
+    cluster.node("ip-10-0-3-6", "m7i.large", CapacityType.ON_DEMAND, "batch", "us-east-1c", List.of());
+    PendingPod selecting = web("web-9").toBuilder().nodeSelector(Map.of(WellKnownLabels.NODEPOOL, "default"))
+        .build();
+
+    Provisioner.Decision d = cluster.provisioner.provision("e1", List.of(selecting));
+
+    assertThat(d.launched()).isEmpty();
+    assertThat(d.waitingForLeavingNodes()).containsExactly("shop/web-9");
+  }
+
+  @Test
   void aDrainedNodeWhoseZoneAStayingNodeSharesHoldsNothing() {
     drainedInC(List.of());
     cluster.node("ip-10-0-3-6", "m7i.large", CapacityType.ON_DEMAND, "default", "us-east-1c",
@@ -93,7 +116,7 @@ class LeavingNodesTest {
   void podsTheStayingNodesHaveNoRoomForArePlannedAndTheRestWait() {
     drainedInC(List.of());
     // three larger web pods pending: each node staying has room for one beside what it runs (an m7i.large's two CPUs
-    // less the system's, a quarter taken), and the third needs a node
+    // less the system's, an eighth taken), and the third needs a node
     PendingPod big1 = bigWeb("web-7");
     PendingPod big2 = bigWeb("web-8");
     PendingPod big3 = bigWeb("web-9");
