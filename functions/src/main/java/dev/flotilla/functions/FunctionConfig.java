@@ -124,13 +124,8 @@ public record FunctionConfig(String cluster, String table, String launchTemplate
     if (value.isBlank()) {
       return ScoringProfile.LeastAllocated;
     }
-    for (ScoringProfile profile : ScoringProfile.values()) {
-      if (profile.name().equals(value.trim())) {
-        return profile;
-      }
-    }
-    throw new IllegalArgumentException("FLOTILLA_SCHEDULER_SCORING: '" + value + "' is not LeastAllocated or"
-        + " MostAllocated");
+    return ScoringProfile.named(value.trim()).orElseThrow(() -> new IllegalArgumentException(
+        "FLOTILLA_SCHEDULER_SCORING: '" + value + "' is not LeastAllocated or MostAllocated"));
   }
 
   // A file because Lambda caps all environment variables together at 4 KB, less than a few NodePools take

@@ -82,12 +82,10 @@ public record StackSettings(String clusterName, Map<String, String> subnetByZone
   }
 
   static String scoring(String text) {
-    if (!text.equals("LeastAllocated") && !text.equals("MostAllocated")) {
-      throw new IllegalArgumentException("context schedulerScoring: '" + text
-          + "' is not LeastAllocated or MostAllocated");
-    }
-    return text;
+    return dev.flotilla.binding.ScoringProfile.named(text).orElseThrow(() -> new IllegalArgumentException(
+        "context schedulerScoring: '" + text + "' is not LeastAllocated or MostAllocated")).name();
   }
+
 
   /** The functions' {@code FLOTILLA_SUBNETS} value. */
   public String subnetsValue() {

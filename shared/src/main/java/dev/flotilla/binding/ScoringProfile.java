@@ -7,5 +7,15 @@ package dev.flotilla.binding;
  */
 public enum ScoringProfile {
   LeastAllocated,
-  MostAllocated
+  MostAllocated;
+
+  /** The profile of this name, as a setting spells it; empty for any other name. */
+  public static java.util.Optional<ScoringProfile> named(String name) {
+    for (ScoringProfile profile : values()) {
+      if (profile.name().equals(name)) {
+        return java.util.Optional.of(profile);
+      }
+    }
+    return java.util.Optional.empty();
+  }
 }

@@ -341,7 +341,7 @@ final class ConsolidationValidation {
     // that lets them, perhaps in room another pod was checked into, and the rest once it is gone
     gone.forEach(node -> goneNow.add(node.node()));
     boolean staysDrained = gone.stream().anyMatch(node -> node.displaced().stream()
-        .anyMatch(pod -> pod.spreads().stream().anyMatch(dev.flotilla.model.TopologySpread::required)));
+        .anyMatch(PendingPod::hasHardSpread));
     if (staysDrained) {
       gone.forEach(node -> {
         node.displaced().forEach(pod -> binder.delete(pod.name()));

@@ -91,6 +91,11 @@ public record PendingPod(
 
   private static final String KIND = "kind";
 
+  /** Whether one of its topology spreads is DoNotSchedule: a rule the cluster's scheduler refuses it by. */
+  public boolean hasHardSpread() {
+    return spreads.stream().anyMatch(TopologySpread::required);
+  }
+
   /** The same pod under another name; pods equal but for their names schedule alike. */
   public PendingPod withName(String newName) {
     return new PendingPod(newName, namespace, labels, requests, nodeSelector, requiredTerms, preferredTerms,

@@ -9,7 +9,6 @@ import dev.flotilla.claims.ClaimState;
 import dev.flotilla.disruption.Consolidator;
 import dev.flotilla.disruption.NodeState;
 import dev.flotilla.model.PendingPod;
-import dev.flotilla.model.TopologySpread;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,7 +56,7 @@ final class LeavingNodes {
    */
   static Set<String> waitingFor(List<PendingPod> pending, Supplier<List<NodeState>> mirror, List<Claim> claims,
       Instant now, ScoringProfile scoring) {
-    if (pending.stream().noneMatch(LeavingNodes::hardSpread)) {
+    if (pending.stream().noneMatch(PendingPod::hasHardSpread)) {
       return Set.of();
     }
     // by node name and the instance its claim ran: a new node may get the name of one gone a moment ago
@@ -138,10 +137,6 @@ final class LeavingNodes {
       }
     }
     return true;
-  }
-
-  private static boolean hardSpread(PendingPod pod) {
-    return pod.spreads().stream().anyMatch(TopologySpread::required);
   }
 
   /**
