@@ -717,7 +717,8 @@ public final class ConsolidationService {
   /**
    * Drains held replaces one by one, each checked with what is open by then: its own replacements and those of the
    * replaces drained before it (the others stay held). A consolidation's that would strand pods is given up, drift's
-   * drained anyway, unless only pods still settling would take the room: then it waits, held.
+   * drained anyway, unless pods still settling would take room its pods land in (see {@code check}): then it waits,
+   * held.
    *
    * @param view the cluster as read for these replaces, or null to read it
    */
@@ -850,7 +851,13 @@ public final class ConsolidationService {
    * @param mayAbandon whether a replace whose pods would not land is given up (or, {@code mustGo}, drained
    *     anyway); else it only waits
    * @param mustGo a replace whose nodes go whether or not their pods land (drift's): it waits only for pods still
-   *     settling, while its hold lasts, and is never given up
+   *     settling, while its hold lasts, where fewer of its own pods would be stranded once the pods on their way to
+   *     nodes of their own, and those a drain evicted, have landed (the pods pending that no claim reserves still
+   *     queue: nothing but a launch settles them, and a NodePool at its limit may hold them for good), and is never
+   *     given up. Generated seed 453: a scale-up's 19 pods, pending for a node still booting, took a drift's four
+   *     replacements as they opened, and 26 of the drifted node's pods needed a launch; waiting, none do. Seed 435:
+   *     waiting for arm workers pending behind their pool's limit too kept a replacement idle four minutes while
+   *     they waited, and they took its room all the same
    */
   private ReadyReplace check(Consolidator.View view, List<Claim> olds, List<Claim> replacements,
       Set<String> opening, boolean mayAbandon, boolean mustGo) {
@@ -889,13 +896,17 @@ public final class ConsolidationService {
     view.claims().forEach(c -> byId.put(c.id(), c));
     boolean held = replacements.stream().allMatch(r -> r.createdAt() != null
         && ReplacementHold.holds(r, byId::get, view.now()));
-    if (held && new ConsolidationValidation(view, view.poolsByName(), opening, false).lands(removed, List.of())) {
-      // the room is taken only by pods still settling: pods on their way to nodes of their own that have not joined
+    List<String> strandedLater = !held ? stranded : (mustGo
+        ? ConsolidationValidation.afterArrivals(view, view.poolsByName(), opening)
+        : new ConsolidationValidation(view, view.poolsByName(), opening, false)).stranded(removed, List.of());
+    if (held && (mustGo ? ownPods(removed, strandedLater) < ownPods(removed, stranded) : strandedLater.isEmpty())) {
+      // the room is taken by pods still settling: pods on their way to nodes of their own that have not joined
       // yet, or pods a drain evicted. Opening the replacements now would give it to them, and the replace's pods
       // would need a launch. Held, the replacements wait for those pods to land, while their hold lasts
       LOG.atInfo().setMessage("consolidation replace waits").addKeyValue("nodes",
           olds.stream().map(Claim::nodeName).toList()).addKeyValue("stranded", stranded.size())
-          .addKeyValue("why", "pods still settling (pending for nodes still coming, or evicted) would take the"
+          .addKeyValue("strandedOnceLanded", strandedLater.size())
+          .addKeyValue("why", "pods still settling (on their way to nodes still coming, or evicted) would take the"
               + " replacements' room").log();
       return ReadyReplace.WAIT;
     }
@@ -911,6 +922,13 @@ public final class ConsolidationService {
         .addKeyValue("why", "pods pending or evicted meanwhile took the replacements' room or need the nodes' own;"
             + " the drain would leave " + stranded.size() + " pod(s) pending").log();
     return ReadyReplace.ABANDONED;
+  }
+
+  /** How many of {@code stranded} the removed nodes run: a check as it is also names pods other drains evicted. */
+  private static long ownPods(List<Candidate> removed, List<String> stranded) {
+    Set<String> own = new java.util.HashSet<>();
+    removed.forEach(c -> c.state().displaced().forEach(p -> own.add(p.name())));
+    return stranded.stream().filter(own::contains).count();
   }
 
   /**

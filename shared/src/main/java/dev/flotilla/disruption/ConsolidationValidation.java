@@ -93,7 +93,7 @@ final class ConsolidationValidation {
    * those nodes still run their pods and their replacements take none.
    */
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools) {
-    this(view, pools, Set.of(), true, true);
+    this(view, pools, Set.of(), true, true, true);
   }
 
   /**
@@ -102,13 +102,23 @@ final class ConsolidationValidation {
    * evicts go there.
    */
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opened) {
-    this(view, pools, opened, true, true);
+    this(view, pools, opened, true, true, true);
   }
 
   /** The cluster as it is now, as a replace whose replacements are ready is checked; see below. */
   ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening,
       boolean settling) {
-    this(view, pools, opening, settling, false);
+    this(view, pools, opening, settling, false, settling);
+  }
+
+  /**
+   * The cluster as it is now once the pods on their way to nodes of their own, and the pods a drain evicts, have
+   * landed, the pods pending that no claim reserves still queued ahead: what a drift waits for (see
+   * {@code ConsolidationService.check}).
+   */
+  static ConsolidationValidation afterArrivals(Consolidator.View view, Map<String, NodePool> pools,
+      Set<String> opening) {
+    return new ConsolidationValidation(view, pools, opening, false, false, true);
   }
 
   /**
@@ -116,12 +126,14 @@ final class ConsolidationValidation {
    *     drain), or the pass has just lifted; every other consolidation or drift replacement still held for its drain
    *     ({@link ReplacementHold}) takes no pod
    * @param settling whether the pods still settling queue too: those reserved on claims whose node has not joined
-   *     yet (pending meanwhile), those pending unreserved, and those a drain evicts; without them, what the cluster
-   *     will look like once they have landed where they are going
+   *     yet (pending meanwhile) and those a drain evicts; without them, what the cluster will look like once they have
+   *     landed where they are going
    * @param ahead whether the replaces still waiting count as done (see the two-argument constructor)
+   * @param pendingQueued whether the pods pending that no claim reserves queue too (every constructor but
+   *     {@link #afterArrivals} gives it as {@code settling})
    */
   private ConsolidationValidation(Consolidator.View view, Map<String, NodePool> pools, Set<String> opening,
-      boolean settling, boolean ahead) {
+      boolean settling, boolean ahead, boolean pendingQueued) {
     this.view = view;
     this.binder = new Binder(view.scoring(), 0);
     this.pools = pools;
@@ -138,7 +150,8 @@ final class ConsolidationValidation {
         }
       }));
     }
-    asItIs = receiving.isEmpty() ? null : new ConsolidationValidation(view, pools, opening, settling, false);
+    asItIs = receiving.isEmpty() ? null
+        : new ConsolidationValidation(view, pools, opening, settling, false, pendingQueued);
     Set<String> mirrored = new HashSet<>();
     // a claim whose Registered came late or was lost names no node while the mirror shows its instance's
     Set<String> mirroredInstances = new HashSet<>();
@@ -197,14 +210,16 @@ final class ConsolidationValidation {
         if (held.contains(node.node())) {
           binder.cordon(node.node());
         }
-      } else if (settling) {
-        evicted.addAll(node.displaced());
-        if (drainingNow.contains(node.node())) {
+      } else {
+        if (settling) {
+          evicted.addAll(node.displaced());
+        }
+        if (pendingQueued && drainingNow.contains(node.node())) {
           beingEvicted.addAll(node.displaced());
         }
       }
     }
-    if (settling && !view.pendingPods().isEmpty()) {
+    if (pendingQueued && !view.pendingPods().isEmpty()) {
       addPending(view, running, beingEvicted);
     }
   }
@@ -213,8 +228,9 @@ final class ConsolidationValidation {
    * The pods pending that no claim on its way reserves and the mirror does not show running, less one of a kind for
    * each pod of a node being drained that the mirror still shows: its controller made it again under a new name,
    * which may be pending already while the mirror, written apart, still shows the one evicted. Counted twice, its
-   * room was taken twice. A pod a budget still holds on the node is taken for evicted too: a pending pod of its kind
-   * is then left out that is one more (the mirror does not say which pods are terminating).
+   * room was taken twice (and {@link #afterArrivals}, which takes the evicted pods as landed, must not queue the copy
+   * either). A pod a budget still holds on the node is taken for evicted too: a pending pod of its kind is then left
+   * out that is one more (the mirror does not say which pods are terminating).
    */
   private void addPending(Consolidator.View view, Map<String, PendingPod> running, List<PendingPod> beingEvicted) {
     Set<String> reserved = new HashSet<>();

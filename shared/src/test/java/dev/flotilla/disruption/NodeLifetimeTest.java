@@ -4,14 +4,17 @@ import static dev.flotilla.disruption.RunningCluster.pod;
 import static dev.flotilla.disruption.RunningCluster.running;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.catalog.NodeCapacity;
 import dev.flotilla.claims.Claim;
 import dev.flotilla.claims.ClaimState;
 import dev.flotilla.cloud.NodeImages;
 import dev.flotilla.cloud.NodeNetwork;
 import dev.flotilla.commands.Command;
 import dev.flotilla.contracts.NodeEvent;
+import dev.flotilla.contracts.PendingPods;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
+import dev.flotilla.model.Resources;
 import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.nodepool.CronSchedule;
 import dev.flotilla.nodepool.NodePool;
@@ -136,6 +139,76 @@ class NodeLifetimeTest {
     assertThat(cluster.sent()).extracting(Command::kind, Command::node).containsExactly(
         org.assertj.core.groups.Tuple.tuple(Command.Kind.Nominate, "new"),
         org.assertj.core.groups.Tuple.tuple(Command.Kind.Drain, "old"));
+  }
+
+  /**
+   * A node of two web pods drifted and replaced, the replacement Ready and held, with a pod bound there already that
+   * leaves room for one web pod: the other needs a launch whatever happens.
+   */
+  private void driftWithRoomForOneOfItsTwoPods() {
+    Claim old = launchedNode("old", "m7i.xlarge", List.of(running(pod("web-1", 1500, 512)),
+        running(pod("web-2", 1500, 512))));
+    service.run("tick-0");
+    cluster.pools.set(0, pool(cluster.pools.getFirst(), Map.of("team", "blue"), List.of(), NodePool.Lifetime.DEFAULT));
+    service.run("tick-1");
+    Claim ready = cluster.ready("new", cluster.store.claims().stream().filter(c -> c.replaces().contains(old.id()))
+        .findFirst().orElseThrow());
+    cluster.sent();
+    long cpu = NodeCapacity.allocatable(cluster.catalog.type(ready.instanceType())).get(Resources.CPU);
+    cluster.mirror("new", ready, List.of(running(pod("resident-1", cpu - 1600, 512))), false);
+  }
+
+  /**
+   * A scale-up's pod on its way to a node still booting, which would take the held replacement's room first if it
+   * opened now: its own node has no room for a web pod beside it.
+   */
+  private PendingPod onItsWayToANodeOfItsOwn() {
+    PendingPod batch = pod("batch-1", 1200, 512);
+    assertThat(cluster.provisioner.provision("pending-1", List.of(batch)).launched()).hasSize(1);
+    Claim its = cluster.store.claims().stream().filter(c -> c.pods().contains(batch.name())).findFirst().orElseThrow();
+    assertThat(NodeCapacity.allocatable(cluster.catalog.type(its.instanceType())).get(Resources.CPU) - 1200)
+        .as("room left beside batch-1 on its node").isLessThan(1500);
+    return batch;
+  }
+
+  @Test
+  void aDriftThatWouldStrandFewerPodsOnceThePodsOnTheirWayLandWaitsForThemBeforeItsNodeDrains() {
+    driftWithRoomForOneOfItsTwoPods();
+    PendingPod batch = onItsWayToANodeOfItsOwn();
+
+    ConsolidationService.Pass waiting = service.run("tick-2");
+
+    assertThat(waiting.drained()).as("draining now would strand both web pods, once batch-1 lands only one")
+        .isEmpty();
+    assertThat(cluster.sent()).as("the replacement stays held, the old node up").isEmpty();
+
+    cluster.joinRunning("batch-node", batch);
+    ConsolidationService.Pass pass = service.run("tick-3");
+
+    assertThat(pass.drained()).as("waiting brings no more room: drift goes ahead").containsExactly("old");
+  }
+
+  @Test
+  void aDriftWaitingForPodsOnTheirWayDrainsOnceItsReplacementsHoldRunsOut() {
+    driftWithRoomForOneOfItsTwoPods();
+    onItsWayToANodeOfItsOwn();
+    assertThat(service.run("tick-2").drained()).isEmpty();
+
+    cluster.clock.advance(ReplacementHold.LIMIT);
+    ConsolidationService.Pass pass = service.run("tick-3");
+
+    assertThat(pass.drained()).as("batch-1's node never came: the wait ends with the hold").containsExactly("old");
+  }
+
+  @Test
+  void aDriftDoesNotWaitForPodsPendingThatNoLaunchIsOnItsWayFor() {
+    driftWithRoomForOneOfItsTwoPods();
+    // pending, and no claim reserves it (its NodePool at its limit, say): waiting would not send it elsewhere
+    cluster.store.putPendingPods(PendingPods.of(cluster.clock.instant(), List.of(pod("batch-1", 1200, 512))).toJson());
+
+    ConsolidationService.Pass pass = service.run("tick-2");
+
+    assertThat(pass.drained()).containsExactly("old");
   }
 
   @Test
