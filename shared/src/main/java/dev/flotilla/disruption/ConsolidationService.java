@@ -852,12 +852,9 @@ public final class ConsolidationService {
    *     anyway); else it only waits
    * @param mustGo a replace whose nodes go whether or not their pods land (drift's): it waits only for pods still
    *     settling, while its hold lasts, where fewer of its own pods would be stranded once the pods on their way to
-   *     nodes of their own, and those a drain evicted, have landed (the pods pending that no claim reserves still
-   *     queue: nothing but a launch settles them, and a NodePool at its limit may hold them for good), and is never
-   *     given up. Generated seed 453: a scale-up's 19 pods, pending for a node still booting, took a drift's four
-   *     replacements as they opened, and 26 of the drifted node's pods needed a launch; waiting, none do. Seed 435:
-   *     waiting for arm workers pending behind their pool's limit too kept a replacement idle four minutes while
-   *     they waited, and they took its room all the same
+   *     nodes of their own, and those a drain evicted, have landed; the pods pending that no claim reserves still
+   *     queue then, since nothing but a launch settles them (README: "A drift waits for the pods on their way"). It
+   *     is never given up
    */
   private ReadyReplace check(Consolidator.View view, List<Claim> olds, List<Claim> replacements,
       Set<String> opening, boolean mayAbandon, boolean mustGo) {
@@ -896,19 +893,21 @@ public final class ConsolidationService {
     view.claims().forEach(c -> byId.put(c.id(), c));
     boolean held = replacements.stream().allMatch(r -> r.createdAt() != null
         && ReplacementHold.holds(r, byId::get, view.now()));
-    List<String> strandedLater = !held ? stranded : (mustGo
-        ? ConsolidationValidation.afterArrivals(view, view.poolsByName(), opening)
-        : new ConsolidationValidation(view, view.poolsByName(), opening, false)).stranded(removed, List.of());
-    if (held && (mustGo ? ownPods(removed, strandedLater) < ownPods(removed, stranded) : strandedLater.isEmpty())) {
-      // the room is taken by pods still settling: pods on their way to nodes of their own that have not joined
-      // yet, or pods a drain evicted. Opening the replacements now would give it to them, and the replace's pods
-      // would need a launch. Held, the replacements wait for those pods to land, while their hold lasts
-      LOG.atInfo().setMessage("consolidation replace waits").addKeyValue("nodes",
-          olds.stream().map(Claim::nodeName).toList()).addKeyValue("stranded", stranded.size())
-          .addKeyValue("strandedOnceLanded", strandedLater.size())
-          .addKeyValue("why", "pods still settling (on their way to nodes still coming, or evicted) would take the"
-              + " replacements' room").log();
-      return ReadyReplace.WAIT;
+    if (held) {
+      List<String> strandedLater = (mustGo ? ConsolidationValidation.afterArrivals(view, view.poolsByName(), opening)
+          : new ConsolidationValidation(view, view.poolsByName(), opening, false)).stranded(removed, List.of());
+      // once they have landed, nothing evicted is left to strand: only the removed nodes' own pods compare
+      if (strandedLater.isEmpty() || mustGo && strandedLater.size() < ownPods(removed, stranded)) {
+        // the room is taken by pods still settling: pods on their way to nodes of their own that have not joined
+        // yet, or pods a drain evicted. Opening the replacements now would give it to them, and the replace's pods
+        // would need a launch. Held, the replacements wait for those pods to land, while their hold lasts
+        LOG.atInfo().setMessage("consolidation replace waits").addKeyValue("nodes",
+            olds.stream().map(Claim::nodeName).toList()).addKeyValue("stranded", stranded.size())
+            .addKeyValue("strandedOnceLanded", strandedLater.size())
+            .addKeyValue("why", "pods still settling (on their way to nodes still coming, or evicted) would take the"
+                + " replacements' room").log();
+        return ReadyReplace.WAIT;
+      }
     }
     if (mustGo) {
       return ReadyReplace.DRAIN;

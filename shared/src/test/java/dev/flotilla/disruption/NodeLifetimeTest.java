@@ -212,6 +212,25 @@ class NodeLifetimeTest {
   }
 
   @Test
+  void aDriftDoesNotWaitForAnotherDrainsPodThatOnlyItsOwnNodeHasRoomFor() {
+    driftWithRoomForOneOfItsTwoPods();
+    Claim replacement = cluster.store.claims().stream().filter(c -> "new".equals(c.nodeName())).findFirst()
+        .orElseThrow();
+    // a pod another drain is evicting: more memory than the replacement has left, room for it on the drifted node
+    long memory = NodeCapacity.allocatable(cluster.catalog.type(replacement.instanceType())).get(Resources.MEMORY)
+        / NodeCapacity.MIB;
+    assertThat(NodeCapacity.allocatable(cluster.catalog.type("m7i.xlarge")).get(Resources.MEMORY) / NodeCapacity.MIB
+        - 1024).as("room for it beside the web pods on the drifted node").isGreaterThan(memory);
+    Claim gone = cluster.node("gone", "m7i.xlarge", List.of(running(pod("report-1", 100, memory))));
+    cluster.store.transition(gone, gone.moved(ClaimState.Draining, cluster.clock.instant()));
+
+    ConsolidationService.Pass pass = service.run("tick-2");
+
+    assertThat(pass.drained()).as("report-1 is stranded either way, and waiting lands no web pod more")
+        .containsExactly("old");
+  }
+
+  @Test
   void aDriftedNodeDrainsThoughItsReplacementsRoomWasTakenForGood() {
     Claim[] drift = driftedAndReplaced(List.of(running(pod("web-1", 1000, 1024))));
     Claim ready = cluster.ready("new", drift[1]);
