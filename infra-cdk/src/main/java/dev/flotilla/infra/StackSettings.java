@@ -86,7 +86,6 @@ public record StackSettings(String clusterName, Map<String, String> subnetByZone
         "context schedulerScoring: '" + text + "' is not LeastAllocated or MostAllocated")).name();
   }
 
-
   /** The functions' {@code FLOTILLA_SUBNETS} value. */
   public String subnetsValue() {
     StringBuilder sb = new StringBuilder();

@@ -236,13 +236,13 @@ final class ConsolidationValidation {
     Set<String> reserved = new HashSet<>();
     view.claims().stream().filter(c -> c.state().live() && Consolidator.stillComing(c, view.now()))
         .forEach(c -> reserved.addAll(c.pods()));
-    Map<List<Object>, Integer> madeAgain = new java.util.HashMap<>();
-    beingEvicted.forEach(p -> madeAgain.merge(List.of(p.namespace(), p.labels()), 1, Integer::sum));
+    Map<PendingPod.Workload, Integer> madeAgain = new java.util.HashMap<>();
+    beingEvicted.forEach(p -> madeAgain.merge(p.workload(), 1, Integer::sum));
     for (PendingPod p : view.pendingPods()) {
       if (running.containsKey(p.name()) || reserved.contains(p.name())) {
         continue;
       }
-      List<Object> kind = List.of(p.namespace(), p.labels());
+      PendingPod.Workload kind = p.workload();
       Integer left = madeAgain.get(kind);
       if (left != null && left > 0) {
         madeAgain.put(kind, left - 1);

@@ -91,6 +91,17 @@ public record PendingPod(
 
   private static final String KIND = "kind";
 
+  /** A workload's pods, told apart from others' by their namespace and labels. */
+  public record Workload(String namespace, Map<String, String> labels) {}
+
+  /**
+   * The workload it belongs to: its controller makes it again under a new name with the same namespace and labels,
+   * and a disruption budget's selector picks all of them or none.
+   */
+  public Workload workload() {
+    return new Workload(namespace, labels);
+  }
+
   /** Whether one of its topology spreads is DoNotSchedule: a rule the cluster's scheduler refuses it by. */
   public boolean hasHardSpread() {
     return spreads.stream().anyMatch(TopologySpread::required);

@@ -115,10 +115,10 @@ final class LeavingNodes {
    * go one at a time, stays as long as they do, and its evicted pods are planned as they come.
    */
   private static boolean emptiedWithinSeconds(NodeState node) {
-    Map<List<Object>, Integer> ofKind = new HashMap<>();
-    node.pods().forEach(p -> ofKind.merge(List.of(p.pod().namespace(), p.pod().labels()), 1, Integer::sum));
+    Map<PendingPod.Workload, Integer> ofKind = new HashMap<>();
+    node.pods().forEach(p -> ofKind.merge(p.pod().workload(), 1, Integer::sum));
     return node.pods().stream().allMatch(p -> p.daemon() || p.blocker() == null && (p.disruptionsAllowed() < 0
-        || ofKind.get(List.of(p.pod().namespace(), p.pod().labels())) <= p.disruptionsAllowed()));
+        || ofKind.get(p.pod().workload()) <= p.disruptionsAllowed()));
   }
 
   /**
