@@ -220,8 +220,8 @@ final class Packer {
       PackingStrategy strategy, List<OpenNode> kept, PatternProgram.Result given) {
     List<List<PodClass.Item>> kinds = PatternPacking.kinds(Arrays.asList(order),
         strategy == PackingStrategy.PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY,
-        strategy == PackingStrategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY ? PatternPacking.SEEDED_KINDS
-            : PatternPacking.KINDS);
+        strategy == PackingStrategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY
+            ? PatternPacking.SEEDED_KINDS_MANY_PODS : PatternPacking.KINDS);
     boolean roundUp = strategy == PackingStrategy.PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY;
     // the optimum given is over the kinds of the packing that solved it: the same start and anchor order give the
     // same kinds, in the same order, which each pattern's counts index

@@ -37,7 +37,8 @@ final class PackingSelection {
    * terms: where the pattern program's optimum rounded down left the greedy fill half its pods or more, that optimum
    * rounded up ({@link PackingStrategy#PATTERN_PROGRAM_ROUNDED_UP_THEN_GREEDY}); and where the pattern program did
    * not run (too many kinds) and the cheapest plan is over {@link #SEEDED_PROGRAM_ABOVE} times the bound, the
-   * program from that plan's nodes.
+   * program from that plan's nodes, where its kinds are few enough or have pods enough ({@link
+   * PatternPacking#seededRuns}).
    *
    * <p>The packings are independent: the first runs on {@code first} and the items themselves, each other on copies
    * of the items with limits and a packer of its own, so that on a machine of more than one core they run side by
@@ -48,10 +49,11 @@ final class PackingSelection {
       List<PodClass.Item> items, FractionalBound.Result bound) {
     Start start = new Start(items);
     // the pattern program from its own patterns only where its kinds are few (elsewhere it would repeat the greedy
-    // packing), from the kept plan's nodes up to SEEDED_KINDS
-    List<List<PodClass.Item>> kinds = PatternPacking.kinds(items, false, PatternPacking.SEEDED_KINDS);
-    boolean anyKinds = kinds != null && !kinds.isEmpty();
-    boolean programRuns = anyKinds && kinds.size() <= PatternPacking.KINDS;
+    // packing), from the kept plan's nodes where PatternPacking.seededRuns
+    List<List<PodClass.Item>> kinds = PatternPacking.kinds(items, false, PatternPacking.SEEDED_KINDS_MANY_PODS);
+    boolean programRuns = kinds != null && !kinds.isEmpty() && kinds.size() <= PatternPacking.KINDS;
+    // before any packing: the first takes the items' pods
+    boolean seededMayRun = !programRuns && PatternPacking.seededRuns(kinds);
     boolean cappedProgramRuns = PatternPacking.anyCapped(PatternPacking.kinds(items, true, PatternPacking.KINDS));
     boolean manyClasses = items.stream().map(i -> i.podClass).distinct().count()
         > PackingStrategy.MORE_PACKINGS_CLASSES;
@@ -89,7 +91,7 @@ final class PackingSelection {
         kept = roundedUp;
       }
     }
-    if (anyKinds && !programRuns && choice == Scheduler.Choice.CHEAPEST && kept.left == 0
+    if (seededMayRun && choice == Scheduler.Choice.CHEAPEST && kept.left == 0
         && kept.total > SEEDED_PROGRAM_ABOVE * bound.bound()) {
       Packing seeded = packAlone(PackingStrategy.PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY, first, groupShapes,
           topology, items, bound, start, firstOrders, kept.nodes);

@@ -34,9 +34,10 @@ enum PackingStrategy {
    */
   PATTERN_PROGRAM_WITH_CAPPED_KINDS_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
   /**
-   * The pattern program over up to {@link PatternPacking#SEEDED_KINDS} kinds, started from the nodes of the plan kept
-   * so far: above {@link PatternPacking#KINDS} kinds its own first patterns do not converge in its rounds, but it
-   * improves on a packing's nodes by mixing them. Run only after the others ({@link PackingSelection}).
+   * The pattern program over up to {@link PatternPacking#SEEDED_KINDS_MANY_PODS} kinds (see
+   * {@link PatternPacking#seededRuns}), started from the nodes of the plan kept so far: above
+   * {@link PatternPacking#KINDS} kinds its own first patterns do not converge in its rounds, but it improves on a
+   * packing's nodes by mixing them. Run only after the others ({@link PackingSelection}).
    */
   PATTERN_PROGRAM_FROM_KEPT_PLAN_THEN_GREEDY(false, true, false, GREEDY_BY_WORTH.anchorOrder),
   /**

@@ -19,10 +19,29 @@ final class PatternPacking {
   /** Above this many kinds of pods the pattern program is not run: its pricing search no longer converges in time. */
   static final int KINDS = 32;
   /**
-   * Above this many kinds the program is not run even from a kept plan's nodes ({@link PackingSelection}): started
-   * there it improves plans of 50 to 100 kinds in its rounds, and found none of 144 or more it could improve.
+   * Up to this many kinds the program runs from a kept plan's nodes ({@link PackingSelection}) however few pods each
+   * kind has: started there it improves plans of 50 to 100 kinds in its rounds.
    */
   static final int SEEDED_KINDS = 100;
+  /**
+   * Above {@link #SEEDED_KINDS} kinds, and up to this many, the program runs from a kept plan's nodes only where the
+   * kinds have {@link #SEEDED_PODS_PER_KIND} pods each on average.
+   */
+  static final int SEEDED_KINDS_MANY_PODS = 200;
+  /**
+   * Rounded down to whole nodes, the program's optimum leaves about a node's worth of pods of each pattern to the
+   * greedy fill: over 100 kinds, where a kind has a few dozen pods, that fill undoes what the program gained (the
+   * topology sweep's 5,000 pods of 100 kinds, 142 once zone shares are apart: up to 0.8 points dearer than the plan it
+   * started from, and never kept), where it has 70 or more the program's plan is cheaper (10,000 pods: 0.1 to 1.0
+   * points; 20,000: 1.1 to 1.9 points; 20,000 pods of 200 plain kinds: 0.4 to 0.8 points).
+   */
+  static final int SEEDED_PODS_PER_KIND = 60;
+
+  /** Whether the program runs from a kept plan's nodes over {@code kinds} (see {@link #SEEDED_KINDS_MANY_PODS}). */
+  static boolean seededRuns(List<List<PodClass.Item>> kinds) {
+    return kinds != null && !kinds.isEmpty() && (kinds.size() <= SEEDED_KINDS
+        || kinds.size() <= SEEDED_KINDS_MANY_PODS && left(kinds) >= (long) SEEDED_PODS_PER_KIND * kinds.size());
+  }
   /** Shapes the pattern program takes first from each kind's ranking. */
   static final int SHAPES = 12;
   /** Shapes the pattern program prices at most in all. */

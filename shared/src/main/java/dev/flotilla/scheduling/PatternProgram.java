@@ -71,8 +71,8 @@ final class PatternProgram {
     int[] demand = kinds.demand().clone();
     List<Pattern> patterns = new ArrayList<>();
     Set<String> seen = new HashSet<>();
-    for (int s : candidates) {
-      for (Pattern p : price(shapes.get(s), kinds, worth, budget)) {
+    for (List<Pattern> found : priceAll(shapes, candidates, kinds, worth, budget, false)) {
+      for (Pattern p : found) {
         add(patterns, seen, p);
       }
     }
@@ -148,11 +148,8 @@ final class PatternProgram {
       int before = kept.size();
       Set<String> keys = new HashSet<>();
       kept.forEach(p -> keys.add(key(p)));
-      for (int s : candidates) {
-        if (cannotPay(shapes.get(s), kinds, prices)) {
-          continue;
-        }
-        for (Pattern found : price(shapes.get(s), kinds, prices, budget)) {
+      for (List<Pattern> priced : priceAll(shapes, candidates, kinds, prices, budget, true)) {
+        for (Pattern found : priced) {
           if (value(found, prices) > found.price() * (1 + 1e-7)) {
             add(kept, keys, found);
           }
@@ -166,6 +163,29 @@ final class PatternProgram {
       patterns = kept;
     }
     return new Result(patterns, nodes);
+  }
+
+  /** Shape searches a pricing round hands out at once: a few per lane, so a lane that finishes early takes more. */
+  private static final int PRICING_TASKS = 8;
+  /** Below this many shape and kind pairs a pricing round takes a few milliseconds: one lane does it. */
+  static final long PARALLEL_PRICING = 2_000;
+
+  /**
+   * Each candidate's best sets at {@code prices} ({@link #price}), in candidate order whichever lane found them, so
+   * the program is the same on one core or more; with {@code payingOnly}, none for a shape that {@link #cannotPay}.
+   */
+  private static List<List<Pattern>> priceAll(List<NodeShape> shapes, int[] candidates, Kinds kinds,
+      double[] prices, int budget, boolean payingOnly) {
+    @SuppressWarnings("unchecked")
+    List<Pattern>[] found = new List[candidates.length];
+    int tasks = Math.min(PRICING_TASKS, candidates.length);
+    Lanes.run(tasks, (long) candidates.length * kinds.size() >= PARALLEL_PRICING, (task, lane) -> {
+      for (int c = task; c < candidates.length; c += tasks) {
+        NodeShape shape = shapes.get(candidates[c]);
+        found[c] = payingOnly && cannotPay(shape, kinds, prices) ? List.of() : price(shape, kinds, prices, budget);
+      }
+    });
+    return java.util.Arrays.asList(found);
   }
 
   /**

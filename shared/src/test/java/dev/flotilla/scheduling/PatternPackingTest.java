@@ -69,16 +69,40 @@ class PatternPackingTest {
 
   @Test
   void moreKindsThanTheLimitGiveNone() {
-    List<PodClass.Item> items = new ArrayList<>();
-    for (int i = 0; i <= PatternPacking.KINDS; i++) {
-      PodClass c = new PodClass(i, PendingPod.simple("default/web" + i + "-0", Resources.of(100 + i, GIB)),
-          new long[] {100 + i, GIB, 1});
-      c.zoneMask = 0b11;
-      items.add(item(i, c, 1, 2));
-    }
+    List<PodClass.Item> items = distinctItems(PatternPacking.KINDS + 1, 2);
 
     assertThat(PatternPacking.kinds(items, false, PatternPacking.KINDS)).isNull();
     assertThat(PatternPacking.kinds(items, false, PatternPacking.SEEDED_KINDS)).hasSize(PatternPacking.KINDS + 1);
+  }
+
+  @Test
+  void overAHundredKindsTheProgramRunsFromAKeptPlanOnlyWhereTheKindsHaveManyPodsEach() {
+    int many = PatternPacking.SEEDED_KINDS + 50;
+
+    assertThat(PatternPacking.seededRuns(distinctKinds(many, PatternPacking.SEEDED_PODS_PER_KIND))).isTrue();
+    assertThat(PatternPacking.seededRuns(distinctKinds(many, PatternPacking.SEEDED_PODS_PER_KIND - 1))).isFalse();
+    // up to SEEDED_KINDS, however few
+    assertThat(PatternPacking.seededRuns(distinctKinds(PatternPacking.SEEDED_KINDS, 1))).isTrue();
+    // above SEEDED_KINDS_MANY_PODS there are no kinds to run it over
+    assertThat(distinctKinds(PatternPacking.SEEDED_KINDS_MANY_PODS + 1, 100)).isNull();
+    assertThat(PatternPacking.seededRuns(null)).isFalse();
+  }
+
+  /** The program's kinds, up to {@link PatternPacking#SEEDED_KINDS_MANY_PODS}, of {@link #distinctItems}. */
+  private static List<List<PodClass.Item>> distinctKinds(int count, int pods) {
+    return PatternPacking.kinds(distinctItems(count, pods), false, PatternPacking.SEEDED_KINDS_MANY_PODS);
+  }
+
+  /** {@code count} classes of {@code pods} pods each, alike but in their CPU requests. */
+  private static List<PodClass.Item> distinctItems(int count, int pods) {
+    List<PodClass.Item> items = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      PodClass c = new PodClass(i, PendingPod.simple("default/web" + i + "-0", Resources.of(100 + i, GIB)),
+          new long[] {100 + i, GIB, 1});
+      c.zoneMask = 0b11;
+      items.add(item(i, c, 1, pods));
+    }
+    return items;
   }
 
   @Test
