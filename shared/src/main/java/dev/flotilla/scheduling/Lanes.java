@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs independent tasks on the calling thread and, on a machine of more than one core, on helper threads beside it
  * (in Lambda, CPU time grows with memory: one vCPU's worth at 1,769 MB, two at 3,538 MB, so the lanes gain there
  * from the second size on): the packings of one selection are most of a large plan's time, and each is independent
- * of the others. Task 0 always runs first on the calling thread (lane 0); the others go to
+ * of the others; so are the shapes a program's pricing round searches (the covering and the pattern programs'). Task
+ * 0 always runs first on the calling thread (lane 0); the others go to
  * whichever lane is free. The helpers are daemon threads made on first use, not while a function initialises, so a
  * snapshot of an initialised function holds none.
  */

@@ -33,7 +33,7 @@ final class PatternOptima {
 
   /**
    * {@link PatternProgram#solve}'s optimum for this input: the one kept, or solved now and kept. A program seeded with
-   * a kept plan's nodes is solved and not kept: it is a provisioning's, of up to 100 kinds and a pattern a node,
+   * a kept plan's nodes is solved and not kept: it is a provisioning's, of up to 200 kinds and a pattern a node,
    * rarely asked again, and its key would be the size of the plan.
    */
   PatternProgram.Result solve(List<NodeShape> shapes, int[] candidates, PatternProgram.Kinds kinds, double[] worth,

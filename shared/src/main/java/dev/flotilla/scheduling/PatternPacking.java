@@ -25,23 +25,24 @@ final class PatternPacking {
   static final int SEEDED_KINDS = 100;
   /**
    * Above {@link #SEEDED_KINDS} kinds, and up to this many, the program runs from a kept plan's nodes only where the
-   * kinds have {@link #SEEDED_PODS_PER_KIND} pods each on average.
+   * kinds have {@link #SEEDED_PODS_PER_KIND} pods each on average. Above it, it made the topology sweep's plans of 200
+   * deployment kinds (247 to 287 kinds once zone shares are apart) up to 9.1 points dearer, never cheaper by more than
+   * 0.2, and took 1.6 to 3.0 s a plan.
    */
   static final int SEEDED_KINDS_MANY_PODS = 200;
   /**
-   * Rounded down to whole nodes, the program's optimum leaves about a node's worth of pods of each pattern to the
-   * greedy fill: over 100 kinds, where a kind has a few dozen pods, that fill undoes what the program gained (the
-   * topology sweep's 5,000 pods of 100 kinds, 142 once zone shares are apart: up to 0.8 points dearer than the plan it
-   * started from, and never kept), where it has 70 or more the program's plan is cheaper (10,000 pods: 0.1 to 1.0
-   * points; 20,000: 1.1 to 1.9 points; 20,000 pods of 200 plain kinds: 0.4 to 0.8 points).
+   * The pods a kind must have on average, counting the program's kinds only, for the program to run from a kept plan
+   * over {@link #SEEDED_KINDS} kinds. Rounded down to whole nodes, its optimum leaves about a node's worth of each
+   * pattern's pods to the greedy fill; where a kind has a few dozen pods, that fill undoes what the program gained
+   * (the topology sweep's 5,000 pods of 100 kinds, 142 once zone shares are apart, 35 pods a kind: up to 0.8 points
+   * dearer than the plan it started from, which is kept). With 70 or more the program's plan is cheaper (10,000 pods:
+   * 0.1 to 1.0 points; 20,000: 1.1 to 1.9; 20,000 pods of 200 plain kinds: 0.4 to 0.8). At 50 (10,000 pods of 200
+   * plain kinds) it is 0.2 to 1.0 points cheaper too, but the plan takes 680 to 950 ms, at the edge of #18's second
+   * for 10,000 pods. The program's plan is kept only where cheaper, so this line trades the program's time, not
+   * plans: it is drawn above 50.
    */
   static final int SEEDED_PODS_PER_KIND = 60;
 
-  /** Whether the program runs from a kept plan's nodes over {@code kinds} (see {@link #SEEDED_KINDS_MANY_PODS}). */
-  static boolean seededRuns(List<List<PodClass.Item>> kinds) {
-    return kinds != null && !kinds.isEmpty() && (kinds.size() <= SEEDED_KINDS
-        || kinds.size() <= SEEDED_KINDS_MANY_PODS && left(kinds) >= (long) SEEDED_PODS_PER_KIND * kinds.size());
-  }
   /** Shapes the pattern program takes first from each kind's ranking. */
   static final int SHAPES = 12;
   /** Shapes the pattern program prices at most in all. */
@@ -56,6 +57,15 @@ final class PatternPacking {
   static final int ROUNDS = 30;
   /** States one pattern search visits at most. */
   static final int BUDGET = 2_000;
+
+  /**
+   * Whether the program runs from a kept plan's nodes over {@code kinds} (see {@link #SEEDED_KINDS_MANY_PODS}): asked
+   * before any packing takes their pods.
+   */
+  static boolean seededRuns(List<List<PodClass.Item>> kinds) {
+    return kinds != null && !kinds.isEmpty() && (kinds.size() <= SEEDED_KINDS
+        || kinds.size() <= SEEDED_KINDS_MANY_PODS && left(kinds) >= (long) SEEDED_PODS_PER_KIND * kinds.size());
+  }
 
   /**
    * The pattern program's kinds among the items left: pods alike in requests, shapes, zones and capacity types, free

@@ -165,9 +165,12 @@ final class PatternProgram {
     return new Result(patterns, nodes);
   }
 
-  /** Shape searches a pricing round hands out at once: a few per lane, so a lane that finishes early takes more. */
+  /** A pricing round's shapes split into this many tasks (every eighth shape each), so lanes that finish early help. */
   private static final int PRICING_TASKS = 8;
-  /** Below this many shape and kind pairs a pricing round takes a few milliseconds: one lane does it. */
+  /**
+   * Below this many shape and kind pairs a pricing round takes a few milliseconds: one lane does it (package-private
+   * for the test that solves a program both ways).
+   */
   static final long PARALLEL_PRICING = 2_000;
 
   /**

@@ -81,8 +81,11 @@ class PatternPackingTest {
 
     assertThat(PatternPacking.seededRuns(distinctKinds(many, PatternPacking.SEEDED_PODS_PER_KIND))).isTrue();
     assertThat(PatternPacking.seededRuns(distinctKinds(many, PatternPacking.SEEDED_PODS_PER_KIND - 1))).isFalse();
-    // up to SEEDED_KINDS, however few
+    // up to SEEDED_KINDS, however few; above, not
     assertThat(PatternPacking.seededRuns(distinctKinds(PatternPacking.SEEDED_KINDS, 1))).isTrue();
+    assertThat(PatternPacking.seededRuns(distinctKinds(PatternPacking.SEEDED_KINDS + 1, 1))).isFalse();
+    assertThat(PatternPacking.seededRuns(distinctKinds(PatternPacking.SEEDED_KINDS_MANY_PODS,
+        PatternPacking.SEEDED_PODS_PER_KIND))).isTrue();
     // above SEEDED_KINDS_MANY_PODS there are no kinds to run it over
     assertThat(distinctKinds(PatternPacking.SEEDED_KINDS_MANY_PODS + 1, 100)).isNull();
     assertThat(PatternPacking.seededRuns(null)).isFalse();

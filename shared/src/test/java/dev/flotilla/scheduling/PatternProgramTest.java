@@ -155,6 +155,63 @@ class PatternProgramTest {
     assertCovers(seeded, kinds);
   }
 
+  @Test
+  void aProgramPricedSideBySideReachesTheSameOptimumAsOnOneLane() {
+    // 40 shapes and 60 kinds of two resources: a round's searches go to every lane there is, and their sets must join
+    // in the candidates' order whichever lane found them, or the program would depend on the lanes' timing
+    java.util.Random random = new java.util.Random(7);
+    int shapeCount = 40;
+    int kindCount = 60;
+    List<NodeShape> shapes = new java.util.ArrayList<>();
+    int[] candidates = new int[shapeCount];
+    for (int s = 0; s < shapeCount; s++) {
+      long cpu = 2_000L * (1 + s % 8);
+      long memory = cpu * (2 + 2 * (s / 8));
+      double price = (cpu + memory / 4.0) / 10_000 * (0.9 + 0.2 * random.nextDouble());
+      shapes.add(shape(s, new long[] {cpu, memory, 110}, price));
+      candidates[s] = s;
+    }
+    long[][] requests = new long[kindCount][];
+    int[] demand = new int[kindCount];
+    double[] worth = new double[kindCount];
+    long[] zones = new long[kindCount];
+    int[] capacityTypes = new int[kindCount];
+    BitSet[] allowed = new BitSet[kindCount];
+    for (int k = 0; k < kindCount; k++) {
+      long cpu = 100 + random.nextInt(1_900);
+      long memory = 256 + random.nextInt(8_000);
+      requests[k] = new long[] {cpu, memory, 1};
+      demand[k] = 5 + random.nextInt(200);
+      worth[k] = (cpu + memory / 4.0) / 10_000;
+      zones[k] = 1;
+      capacityTypes[k] = 3;
+      allowed[k] = new BitSet();
+      allowed[k].set(0, shapeCount);
+    }
+    PatternProgram.Kinds kinds = new PatternProgram.Kinds(requests, zones, capacityTypes, allowed, demand);
+    assertThat((long) shapeCount * kindCount).isGreaterThanOrEqualTo(PatternProgram.PARALLEL_PRICING);
+
+    try {
+      Lanes.helpers(0);
+      PatternProgram.Result alone = PatternProgram.solve(shapes, candidates, kinds, worth, 30, 2_000, List.of());
+      Lanes.helpers(3);
+      PatternProgram.Result beside = PatternProgram.solve(shapes, candidates, kinds, worth, 30, 2_000, List.of());
+
+      assertThat(beside.patterns()).hasSameSizeAs(alone.patterns());
+      for (int p = 0; p < alone.patterns().size(); p++) {
+        PatternProgram.Pattern a = alone.patterns().get(p);
+        PatternProgram.Pattern b = beside.patterns().get(p);
+        assertThat(b.shape()).as("pattern %d's shape", p).isEqualTo(a.shape());
+        assertThat(b.counts()).as("pattern %d's pods", p).containsExactly(a.counts());
+        assertThat(b.zoneMask()).isEqualTo(a.zoneMask());
+      }
+      assertThat(beside.nodes()).containsExactly(alone.nodes());
+      assertCovers(alone, kinds);
+    } finally {
+      Lanes.helpers(-1);
+    }
+  }
+
   private static double cost(PatternProgram.Result result) {
     double cost = 0;
     for (int p = 0; p < result.patterns().size(); p++) {
