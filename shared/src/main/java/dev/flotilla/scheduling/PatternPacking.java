@@ -25,9 +25,9 @@ final class PatternPacking {
   static final int SEEDED_KINDS = 100;
   /**
    * Above {@link #SEEDED_KINDS} kinds, and up to this many, the program runs from a kept plan's nodes only where the
-   * kinds have {@link #SEEDED_PODS_PER_KIND} pods each on average. Above it, it made the topology sweep's plans of 200
-   * deployment kinds (247 to 287 kinds once zone shares are apart) up to 9.1 points dearer, never cheaper by more than
-   * 0.2, and took 1.6 to 3.0 s a plan.
+   * kinds have {@link #SEEDED_PODS_PER_KIND} or more pods each on average. Above 200 kinds the program made the
+   * topology sweep's plans of 200 deployment kinds (247 to 287 kinds once zone shares are apart) up to 9.1 points
+   * dearer, never cheaper by more than 0.2, and took 1.6 to 3.0 s a plan.
    */
   static final int SEEDED_KINDS_MANY_PODS = 200;
   /**
@@ -35,11 +35,11 @@ final class PatternPacking {
    * over {@link #SEEDED_KINDS} kinds. Rounded down to whole nodes, its optimum leaves about a node's worth of each
    * pattern's pods to the greedy fill; where a kind has a few dozen pods, that fill undoes what the program gained
    * (the topology sweep's 5,000 pods of 100 kinds, 142 once zone shares are apart, 35 pods a kind: up to 0.8 points
-   * dearer than the plan it started from, which is kept). With 70 or more the program's plan is cheaper (10,000 pods:
-   * 0.1 to 1.0 points; 20,000: 1.1 to 1.9; 20,000 pods of 200 plain kinds: 0.4 to 0.8). At 50 (10,000 pods of 200
-   * plain kinds) it is 0.2 to 1.0 points cheaper too, but the plan takes 680 to 950 ms, at the edge of #18's second
-   * for 10,000 pods. The program's plan is kept only where cheaper, so this line trades the program's time, not
-   * plans: it is drawn above 50.
+   * dearer than the plan it started from, which is kept). With about 70 or more the program's plan is cheaper (10,000
+   * pods: 0.1 to 1.0 points; 20,000: 1.1 to 1.9; 20,000 pods of 200 plain kinds: 0.4 to 0.8). At 50 (10,000 pods of
+   * 200 plain kinds) it is 0.2 to 1.0 points cheaper too, but the plan takes 680 to 950 ms, close to #18's target of
+   * 1 s for 10,000 pods. The program never makes a plan dearer (its plan is kept only where cheaper), so this line
+   * only decides where its time is worth the gain: it is drawn above 50.
    */
   static final int SEEDED_PODS_PER_KIND = 60;
 

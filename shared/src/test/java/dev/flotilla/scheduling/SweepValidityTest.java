@@ -23,7 +23,7 @@ class SweepValidityTest {
 
   @ParameterizedTest(name = "{0} pods of {1} kinds, seed {2}")
   @CsvSource({"1000, 20, 1", "1000, 33, 2", "2000, 50, 1", "2000, 100, 2", "3000, 200, 1", "5000, 50, 3",
-      // 142 of the program's kinds, 70 pods each: the program from the kept plan runs there, and its plan is kept
+      // 142 of the program's kinds, about 70 pods each: the program from the kept plan runs there, and its plan is kept
       "10000, 100, 3"})
   void everyPlanOfTheTopologySweepKeepsEveryConstraint(int pods, int kinds, long seed) {
     SchedulingInput input = new SchedulingInput(SyntheticWorkloads.kinds(pods, kinds, seed, true), List.of(),
