@@ -158,7 +158,8 @@ class PatternOptimaTest {
         });
   }
 
-  private static void assertSameOptimum(PatternProgram.Result actual, PatternProgram.Result expected) {
+  /** The same patterns, in the same order, each bought as many times: one program's optimum twice. */
+  static void assertSameOptimum(PatternProgram.Result actual, PatternProgram.Result expected) {
     assertThat(actual.nodes()).containsExactly(expected.nodes());
     assertThat(actual.patterns()).hasSameSizeAs(expected.patterns());
     for (int p = 0; p < expected.patterns().size(); p++) {

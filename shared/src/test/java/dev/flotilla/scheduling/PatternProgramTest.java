@@ -197,15 +197,7 @@ class PatternProgramTest {
       Lanes.helpers(3);
       PatternProgram.Result beside = PatternProgram.solve(shapes, candidates, kinds, worth, 30, 2_000, List.of());
 
-      assertThat(beside.patterns()).hasSameSizeAs(alone.patterns());
-      for (int p = 0; p < alone.patterns().size(); p++) {
-        PatternProgram.Pattern a = alone.patterns().get(p);
-        PatternProgram.Pattern b = beside.patterns().get(p);
-        assertThat(b.shape()).as("pattern %d's shape", p).isEqualTo(a.shape());
-        assertThat(b.counts()).as("pattern %d's pods", p).containsExactly(a.counts());
-        assertThat(b.zoneMask()).isEqualTo(a.zoneMask());
-      }
-      assertThat(beside.nodes()).containsExactly(alone.nodes());
+      PatternOptimaTest.assertSameOptimum(beside, alone);
       assertCovers(alone, kinds);
     } finally {
       Lanes.helpers(-1);
