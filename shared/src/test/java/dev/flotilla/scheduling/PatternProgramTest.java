@@ -174,21 +174,14 @@ class PatternProgramTest {
     long[][] requests = new long[kindCount][];
     int[] demand = new int[kindCount];
     double[] worth = new double[kindCount];
-    long[] zones = new long[kindCount];
-    int[] capacityTypes = new int[kindCount];
-    BitSet[] allowed = new BitSet[kindCount];
     for (int k = 0; k < kindCount; k++) {
       long cpu = 100 + random.nextInt(1_900);
       long memory = 256 + random.nextInt(8_000);
       requests[k] = new long[] {cpu, memory, 1};
       demand[k] = 5 + random.nextInt(200);
       worth[k] = (cpu + memory / 4.0) / 10_000;
-      zones[k] = 1;
-      capacityTypes[k] = 3;
-      allowed[k] = new BitSet();
-      allowed[k].set(0, shapeCount);
     }
-    PatternProgram.Kinds kinds = new PatternProgram.Kinds(requests, zones, capacityTypes, allowed, demand);
+    PatternProgram.Kinds kinds = kinds(requests, demand, uncapped(kindCount), shapeCount);
     assertThat((long) shapeCount * kindCount).isGreaterThanOrEqualTo(PatternProgram.PARALLEL_PRICING);
 
     try {
@@ -276,6 +269,11 @@ class PatternProgramTest {
   }
 
   private static PatternProgram.Kinds kinds(long[][] requests, int[] demand, int[] caps) {
+    return kinds(requests, demand, caps, 1);
+  }
+
+  /** Kinds in one zone, of either capacity type, each allowed on the first {@code shapes} shapes. */
+  private static PatternProgram.Kinds kinds(long[][] requests, int[] demand, int[] caps, int shapes) {
     int k = requests.length;
     long[] zones = new long[k];
     int[] capacityTypes = new int[k];
@@ -284,9 +282,15 @@ class PatternProgramTest {
       zones[i] = 1;
       capacityTypes[i] = 3;
       allowed[i] = new BitSet();
-      allowed[i].set(0);
+      allowed[i].set(0, shapes);
     }
     return new PatternProgram.Kinds(requests, zones, capacityTypes, allowed, demand, caps);
+  }
+
+  private static int[] uncapped(int k) {
+    int[] caps = new int[k];
+    java.util.Arrays.fill(caps, Integer.MAX_VALUE);
+    return caps;
   }
 
   private static BitSet shapes(int... indexes) {
@@ -305,18 +309,10 @@ class PatternProgramTest {
   }
 
   private static PatternProgram.Kinds kinds(long[] widths, int[] demand, int shapes) {
-    int k = widths.length;
-    long[][] requests = new long[k][];
-    long[] zones = new long[k];
-    int[] capacityTypes = new int[k];
-    BitSet[] allowed = new BitSet[k];
-    for (int i = 0; i < k; i++) {
+    long[][] requests = new long[widths.length][];
+    for (int i = 0; i < widths.length; i++) {
       requests[i] = new long[] {widths[i], 0, 1};
-      zones[i] = 1;
-      capacityTypes[i] = 3;
-      allowed[i] = new BitSet();
-      allowed[i].set(0, shapes);
     }
-    return new PatternProgram.Kinds(requests, zones, capacityTypes, allowed, demand);
+    return kinds(requests, demand, uncapped(widths.length), shapes);
   }
 }
