@@ -21,6 +21,9 @@ public final class OfferingCatalog {
   private final Map<String, InstanceType> byName;
   private final Map<String, List<Offering>> offerings;
   private final List<String> zones;
+  /** {@link #fingerprint}, worked out on first use. */
+  private long fingerprint;
+  private boolean fingerprinted;
 
   public OfferingCatalog(String region, List<InstanceType> types, List<Offering> offerings) {
     this.region = region;
@@ -71,6 +74,25 @@ public final class OfferingCatalog {
 
   public static OfferingCatalog of(CatalogFile file, SpotPrices spot) {
     return of(file, spot, Set.of());
+  }
+
+  /**
+   * A digest of every offering and its price: two catalogs with the same one offer the same (a plan made from one
+   * holds for the other, unlike one made before an offering ran out of capacity).
+   */
+  public synchronized long fingerprint() {
+    if (!fingerprinted) {
+      long digest = region.hashCode();
+      for (List<Offering> list : offerings.values()) {
+        for (Offering o : list) {
+          digest = digest * 1_000_003L + o.key().hashCode();
+          digest = digest * 1_000_003L + Double.hashCode(o.pricePerHour());
+        }
+      }
+      fingerprint = digest;
+      fingerprinted = true;
+    }
+    return fingerprint;
   }
 
   /** The same catalog less some offerings. */

@@ -280,11 +280,12 @@ public final class Consolidator {
     if (eligible.isEmpty()) {
       return ConsolidationPlan.none("no node may be consolidated now", skipped);
     }
-    // the claims in flight, draining or just Ready and the pods pending say which pods are pending or leaving: a plan
-    // holds only while they stay as they were
-    Object key = List.of(view.pools(), owned.stream().map(c -> List.of(c.state(), c.claim().id(),
-        c.claim().version())).toList(), eligible.stream().map(c -> c.claim().id()).toList(), budget, emptyBudget,
-        looking, view.claims().stream().filter(c -> c.state().live() && (c.state() != ClaimState.Initialized
+    // the claims in flight, draining or just Ready and the pods pending say which pods are pending or leaving, and the
+    // offerings what may be bought: a plan holds only while they stay as they were (a replace whose launch found no
+    // capacity was otherwise tried again every pass, the offering it needs unavailable meanwhile)
+    Object key = List.of(view.pools(), view.catalog().fingerprint(), owned.stream().map(c -> List.of(c.state(),
+        c.claim().id(), c.claim().version())).toList(), eligible.stream().map(c -> c.claim().id()).toList(), budget,
+        emptyBudget, looking, view.claims().stream().filter(c -> c.state().live() && (c.state() != ClaimState.Initialized
             || stillComing(c, view.now()) && !c.kinds().isEmpty())).map(c -> List.of(c.id(), c.version())).toList(),
         view.pendingPods(), ConsolidationValidation.stalledForNothing(view));
     Map.Entry<Object, ConsolidationPlan> cached = last.get(looking);

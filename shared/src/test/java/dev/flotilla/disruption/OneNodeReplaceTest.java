@@ -13,6 +13,8 @@ import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.scheduling.NodeClaim;
 import dev.flotilla.scheduling.Plan;
 import dev.flotilla.scheduling.SchedulingInput;
+import dev.flotilla.disruption.ConsolidationPlan.Action;
+import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -63,6 +65,34 @@ class OneNodeReplaceTest {
     Claim node = cluster.node("big", "m7i.4xlarge", List.of(running(elsewhere)));
 
     assertThat(oneNode(node, List.of(elsewhere))).isNull();
+  }
+
+  /**
+   * A plan is kept from one pass to the next while the cluster stays as it was; an offering that ran out of capacity
+   * meanwhile is part of what changed. Kept, the replace whose launch got no capacity was tried again, with the same
+   * offering, every pass (insufficient-capacity: ten passes).
+   */
+  @Test
+  void aReplaceIsPlannedAgainOnceItsOfferingIsOutOfCapacity() {
+    cluster.node("big", "m7i.8xlarge", List.of(running(pod("api-1", 1000, 2048))));
+    ConsolidationPlan first = consolidator.plan(view(), EnumSet.of(Action.REPLACE));
+    NodeClaim bought = first.replacements().getFirst();
+    dev.flotilla.catalog.Offering.Key offering = new dev.flotilla.catalog.Offering.Key(bought.instanceType(),
+        bought.zone(), bought.capacityType());
+
+    cluster.store.markUnavailable(offering, "InsufficientInstanceCapacity", java.time.Duration.ofMinutes(3));
+    ConsolidationPlan second = consolidator.plan(view(), EnumSet.of(Action.REPLACE));
+
+    assertThat(second.replacements()).singleElement().satisfies(r -> assertThat(
+        new dev.flotilla.catalog.Offering.Key(r.instanceType(), r.zone(), r.capacityType())).isNotEqualTo(offering));
+    assertThat(consolidator.plan(view(), EnumSet.of(Action.REPLACE))).as("kept while nothing changes")
+        .isSameAs(second);
+  }
+
+  /** The cluster as a pass reads it, its catalog less what the claim store marks unavailable. */
+  private Consolidator.View view() {
+    Consolidator.View all = cluster.view();
+    return new Consolidator.View(all.nodes(), all.claims(), all.pools(), cluster.offerings.catalog(), all.now());
   }
 
   private Plan oneNode(Claim node, List<PendingPod> pods) {
