@@ -373,24 +373,17 @@ public final class ConsolidationService {
       return new Pass(plan, true, "draining " + plan.nodes().size() + " node(s)", drained, List.of(), disrupted);
     }
     // exactly the nodes the plan was checked with: re-planning here could buy something else, or something dearer;
-    // and each only among types that keep the replace cheaper than what it removes, whichever CreateFleet finds:
-    // each replacement may take its share of the saving, by its price, so that together they still save
-    double removed = plan.nodes().stream().mapToDouble(c -> c.claim().pricePerHour()).sum();
-    double planned = plan.replacements().stream().mapToDouble(NodeClaim::pricePerHour).sum();
-    double spare = Math.max(0, removed - planned - Consolidator.minSaving(removed));
-    List<NodeClaim> bounded = new ArrayList<>();
-    for (NodeClaim r : plan.replacements()) {
-      // in the zone it was validated in: elsewhere, the zone spreads of the pods it takes may refuse them
-      NodeClaim validated = new NodeClaim(r.nodePool(), r.zone(), List.of(r.zone()), r.capacityType(),
-          r.instanceTypes(), r.pods(), r.requests(), r.allocatable());
-      double limit = planned > 0 ? r.pricePerHour() + spare * r.pricePerHour() / planned
-          : removed - Consolidator.minSaving(removed);
-      validated.pricedUnder(limit + 1e-9).ifPresent(bounded::add);
+    // and each only among types that keep its part cheaper than what the part removes, whichever CreateFleet finds
+    // (a part launches, or is given up, on its own: bounded over the whole replace, a part launched on a dearer type
+    // where the other's cheapest had no capacity saved nothing)
+    List<Part> parts = new ArrayList<>();
+    for (Part part : parts(plan.nodes(), plan.replacements(), plan.moves())) {
+      List<NodeClaim> bounded = part.bounded();
+      if (bounded == null) {
+        return new Pass(plan, false, "not started: no replacement type keeps the saving", drained, List.of());
+      }
+      parts.add(new Part(part.nodes(), bounded));
     }
-    if (bounded.size() < plan.replacements().size()) {
-      return new Pass(plan, false, "not started: no replacement type keeps the saving", drained, List.of());
-    }
-    List<Part> parts = parts(plan.nodes(), bounded, plan.moves());
     List<NodeClaim> replacements = new ArrayList<>();
     List<List<String>> replacing = new ArrayList<>();
     for (Part part : parts) {
@@ -458,6 +451,31 @@ public final class ConsolidationService {
 
     double saving() {
       return removed() - replacements.stream().mapToDouble(NodeClaim::pricePerHour).sum();
+    }
+
+    /**
+     * The replacements, each in the zone it was validated in (elsewhere, the zone spreads of the pods it takes may
+     * refuse them) and only among its types that keep the part cheaper than its nodes, whichever CreateFleet finds:
+     * each may take its share of the part's saving, by its price, so that together they still save. Null where one
+     * keeps no type.
+     */
+    List<NodeClaim> bounded() {
+      double removed = removed();
+      double planned = replacements.stream().mapToDouble(NodeClaim::pricePerHour).sum();
+      double spare = Math.max(0, removed - planned - Consolidator.minSaving(removed));
+      List<NodeClaim> bounded = new ArrayList<>();
+      for (NodeClaim r : replacements) {
+        NodeClaim validated = new NodeClaim(r.nodePool(), r.zone(), List.of(r.zone()), r.capacityType(),
+            r.instanceTypes(), r.pods(), r.requests(), r.allocatable());
+        double limit = planned > 0 ? r.pricePerHour() + spare * r.pricePerHour() / planned
+            : removed - Consolidator.minSaving(removed);
+        java.util.Optional<NodeClaim> kept = validated.pricedUnder(limit + 1e-9);
+        if (kept.isEmpty()) {
+          return null;
+        }
+        bounded.add(kept.get());
+      }
+      return bounded;
     }
   }
 

@@ -632,6 +632,46 @@ class ConsolidationServiceTest {
   }
 
   @Test
+  void aPartLaunchedAloneStillSavesWhateverTypeEc2FindsForIt() {
+    budget(10);
+    // a node far too large for its pod beside one only a little too large, each pod held to its zone: replaced
+    // together in two parts, the first saving much and the second little
+    PendingPod bigPod = pod("web-a", 1000, 1024).toBuilder()
+        .nodeSelector(java.util.Map.of(dev.flotilla.model.WellKnownLabels.ZONE, "us-east-1a")).build();
+    PendingPod smallPod = pod("web-b", 1000, 1024).toBuilder()
+        .nodeSelector(java.util.Map.of(dev.flotilla.model.WellKnownLabels.ZONE, "us-east-1b")).build();
+    cluster.node("oversized", "m7i.8xlarge", CapacityType.ON_DEMAND, "default", "us-east-1a",
+        List.of(running(bigPod)));
+    Claim little = cluster.node("little", "m7i.large", CapacityType.ON_DEMAND, "default", "us-east-1b",
+        List.of(running(smallPod)));
+    ConsolidationService.Begun begun = service.begin("tick-1");
+    assertThat(begun.waiting()).as(begun.waiting() ? "" : begun.pass().outcome()).isTrue();
+    ConsolidationPlan found = begun.command().plan();
+    dev.flotilla.scheduling.NodeClaim lost = found.replacements().stream()
+        .filter(r -> r.zone().equals("us-east-1a")).findFirst().orElseThrow();
+    dev.flotilla.scheduling.NodeClaim kept = found.replacements().stream()
+        .filter(r -> r.zone().equals("us-east-1b")).findFirst().orElseThrow();
+    // while the command waits, EC2 runs out of the first part's types, and of the second's cheapest
+    lost.instanceTypes().forEach(t -> cluster.cloud.exhaust(
+        new dev.flotilla.catalog.Offering.Key(t.name(), lost.zone(), lost.capacityType())));
+    kept.instanceTypes().stream().filter(t -> t.pricePerHour() < little.pricePerHour()).forEach(t ->
+        cluster.cloud.exhaust(new dev.flotilla.catalog.Offering.Key(t.name(), kept.zone(), kept.capacityType())));
+
+    ConsolidationService.Pass pass = service.finish(begun);
+
+    // the second part alone may not launch on a type as dear as the node it replaces, whatever the first part's
+    // saving: launched without the first, it would save nothing. Every type under its own bound is out of capacity,
+    // so it is given up with the first, and both nodes stay
+    assertThat(pass.abandoned()).as(pass.outcome()).containsExactlyInAnyOrder("oversized", "little");
+    assertThat(pass.replacementClaims()).allSatisfy(id -> {
+      Claim launched = cluster.store.claim(id).orElseThrow();
+      assertThat(launched.pricePerHour()).as(launched.instanceType()).isLessThan(little.pricePerHour());
+    });
+    assertThat(cluster.store.claims()).filteredOn(c -> c.state().live() && c.replaces().contains(little.id()))
+        .allSatisfy(c -> assertThat(c.pricePerHour()).isLessThan(little.pricePerHour()));
+  }
+
+  @Test
   void aReplacementLeftUnjoinedBesideOneThatFailedIsWithdrawnByTheNextPass() {
     // as if the pass that launched them died before withdrawing: one replacement closed, the others still booting
     cluster.node("oversized", "m7i.8xlarge", spreadOverZones());
