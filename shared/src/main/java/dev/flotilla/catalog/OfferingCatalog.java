@@ -21,9 +21,7 @@ public final class OfferingCatalog {
   private final Map<String, InstanceType> byName;
   private final Map<String, List<Offering>> offerings;
   private final List<String> zones;
-  /** {@link #fingerprint}, worked out on first use. */
-  private long fingerprint;
-  private boolean fingerprinted;
+  private final long fingerprint;
 
   public OfferingCatalog(String region, List<InstanceType> types, List<Offering> offerings) {
     this.region = region;
@@ -54,6 +52,14 @@ public final class OfferingCatalog {
     });
     this.offerings = Collections.unmodifiableMap(grouped);
     this.zones = List.copyOf(allZones);
+    long digest = java.util.Objects.hashCode(region);
+    for (List<Offering> list : this.offerings.values()) {
+      for (Offering o : list) {
+        digest = digest * 1_000_003L + o.key().hashCode();
+        digest = digest * 1_000_003L + Double.hashCode(o.pricePerHour());
+      }
+    }
+    this.fingerprint = digest;
   }
 
   /** On-demand in every zone of each type, spot where {@code spot} has a price, less {@code unavailable}. */
@@ -80,18 +86,7 @@ public final class OfferingCatalog {
    * A digest of every offering and its price: two catalogs with the same one offer the same (a plan made from one
    * holds for the other, unlike one made before an offering ran out of capacity).
    */
-  public synchronized long fingerprint() {
-    if (!fingerprinted) {
-      long digest = region.hashCode();
-      for (List<Offering> list : offerings.values()) {
-        for (Offering o : list) {
-          digest = digest * 1_000_003L + o.key().hashCode();
-          digest = digest * 1_000_003L + Double.hashCode(o.pricePerHour());
-        }
-      }
-      fingerprint = digest;
-      fingerprinted = true;
-    }
+  public long fingerprint() {
     return fingerprint;
   }
 

@@ -374,8 +374,8 @@ public final class ConsolidationService {
     }
     // exactly the nodes the plan was checked with: re-planning here could buy something else, or something dearer;
     // and each only among types that keep its part cheaper than what the part removes, whichever CreateFleet finds
-    // (a part launches, or is given up, on its own: bounded over the whole replace, a part launched on a dearer type
-    // where the other's cheapest had no capacity saved nothing)
+    // (a part launches, or is given up, on its own: bounded over the whole replace, a part launched alone when the
+    // other part's launch failed could buy a type as dear as its node)
     List<Part> parts = new ArrayList<>();
     for (Part part : parts(plan.nodes(), plan.replacements(), plan.moves())) {
       List<NodeClaim> bounded = part.bounded();
@@ -469,7 +469,7 @@ public final class ConsolidationService {
             r.instanceTypes(), r.pods(), r.requests(), r.allocatable());
         double limit = planned > 0 ? r.pricePerHour() + spare * r.pricePerHour() / planned
             : removed - Consolidator.minSaving(removed);
-        java.util.Optional<NodeClaim> kept = validated.pricedUnder(limit + 1e-9);
+        Optional<NodeClaim> kept = validated.pricedUnder(limit + 1e-9);
         if (kept.isEmpty()) {
           return null;
         }

@@ -5,6 +5,7 @@ import static dev.flotilla.disruption.RunningCluster.running;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.claims.Claim;
+import dev.flotilla.disruption.ConsolidationPlan.Action;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.PendingPod;
 import dev.flotilla.model.Requirement;
@@ -13,7 +14,6 @@ import dev.flotilla.model.WellKnownLabels;
 import dev.flotilla.scheduling.NodeClaim;
 import dev.flotilla.scheduling.Plan;
 import dev.flotilla.scheduling.SchedulingInput;
-import dev.flotilla.disruption.ConsolidationPlan.Action;
 import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
