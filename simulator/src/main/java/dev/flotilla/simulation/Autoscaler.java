@@ -31,7 +31,16 @@ public interface Autoscaler {
   record Ports(FunctionConfig config, ClaimStore store, CloudProvider cloud, OfferingSource offerings,
       CommandQueue commands, Clock clock, Supplier<String> claimIds, Supplier<List<PendingPod>> daemonSets,
       dev.flotilla.cloud.NodeImages images, dev.flotilla.nodepool.NodePoolStore nodePools,
-      List<NodePool> pools) {
+      List<NodePool> pools, ClusterNodes cluster) {
+  }
+
+  /**
+   * The cluster's nodes as a controller with its own access to the API server changes them: Karpenter taints the
+   * nodes it disrupts itself, where Flotilla's functions send commands to the forwarder.
+   */
+  interface ClusterNodes {
+    /** Puts {@code taint} on the node, or takes it off; a node the cluster no longer has is left alone. */
+    void taint(String node, dev.flotilla.model.Taint taint, boolean on);
   }
 
   /** Builds an autoscaler over a run's ports. */

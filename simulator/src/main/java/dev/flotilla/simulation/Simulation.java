@@ -282,7 +282,7 @@ public final class Simulation {
         faulty ? faults.port(CommandQueue.class, commands) : commands, clock,
         () -> String.format(java.util.Locale.ROOT, "claim-%06d", ++claimSeq),
         () -> functionStore.daemonSets().map(d -> DaemonSets.parse(d).templates()).orElse(List.of()),
-        arch -> java.util.Optional.ofNullable(images.get(arch)), nodePoolStore, pools));
+        arch -> java.util.Optional.ofNullable(images.get(arch)), nodePoolStore, pools, this::taint));
     this.lifecycle = autoscaler.lifecycle();
     this.collector = autoscaler.collector();
     for (Manifest m : manifests) {
@@ -968,6 +968,22 @@ public final class Simulation {
         changed();
       }
     }
+  }
+
+  /** A taint put on a node or taken off by a controller that writes to the API server itself (Karpenter's model). */
+  private void taint(String name, Taint taint, boolean on) {
+    Node node = cluster.nodes.get(name);
+    if (node == null || on == node.taints.stream().anyMatch(taint::sameAs)) {
+      return;
+    }
+    List<Taint> taints = new ArrayList<>(node.taints);
+    taints.removeIf(taint::sameAs);
+    if (on) {
+      taints.add(taint);
+    }
+    cluster.taints(node, taints);
+    mirror(node);
+    changed();
   }
 
   /**

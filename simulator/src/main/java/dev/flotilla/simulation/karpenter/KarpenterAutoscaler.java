@@ -34,7 +34,7 @@ public final class KarpenterAutoscaler implements Autoscaler {
     this.provisioner = new KarpenterProvisioner(ports.store(), ports.offerings(), ports::pools, ports.daemonSets(),
         ports.clock(), launcher);
     this.disruption = new KarpenterDisruption(ports.store(), ports.commands(), ports.offerings(), ports::pools,
-        ports.daemonSets(), ports.clock(), launcher);
+        ports.daemonSets(), ports.clock(), launcher, ports.cluster());
     this.interruption = new KarpenterInterruption(ports.store(), ports.commands(),
         new LaunchRecords(ports.store(), ports.cloud(), ports.clock()), ports.clock());
     this.lifecycle = shared.lifecycle();

@@ -40,6 +40,9 @@ final class KarpenterDisruption {
   static final Duration PASS_EVERY = VALIDATION_TTL;
   /** How long a cluster found consolidated is not looked at again while nothing changes. */
   static final Duration CONSOLIDATED_FOR = Duration.ofMinutes(5);
+  /** Karpenter's taint on the nodes it disrupts ({@code v1.DisruptedNoScheduleTaint}). */
+  static final dev.flotilla.model.Taint DISRUPTED =
+      new dev.flotilla.model.Taint("karpenter.sh/disrupted", "", "NoSchedule");
 
   private final ClaimStore store;
   private final CommandQueue commands;
@@ -52,11 +55,20 @@ final class KarpenterDisruption {
   private final Map<String, String> podsOnNode = new HashMap<>();
   private final Map<String, Instant> lastPodEvent = new HashMap<>();
   private DisruptionCommand held;
+  private final dev.flotilla.simulation.Autoscaler.ClusterNodes cluster;
+  /**
+   * The candidates of the replaces under way, by claim, with their nodes: tainted {@link #DISRUPTED} before their
+   * replacement launches (the orchestration queue's {@code StartCommand}), so that nothing new lands on a node whose
+   * replacement was sized for what it ran; the taint comes off if the replacement fails.
+   */
+  private final Map<String, String> tainted = new LinkedHashMap<>();
   private String consolidatedState;
   private Instant consolidatedAt;
 
   KarpenterDisruption(ClaimStore store, CommandQueue commands, OfferingSource offerings,
-      Supplier<List<NodePool>> pools, Supplier<List<PendingPod>> daemonSets, Clock clock, ClaimLauncher launcher) {
+      Supplier<List<NodePool>> pools, Supplier<List<PendingPod>> daemonSets, Clock clock, ClaimLauncher launcher,
+      dev.flotilla.simulation.Autoscaler.ClusterNodes cluster) {
+    this.cluster = cluster;
     this.store = store;
     this.commands = commands;
     this.offerings = offerings;
@@ -187,8 +199,16 @@ final class KarpenterDisruption {
     }
     Map<String, PendingPod> byName = new LinkedHashMap<>();
     cmd.candidates().forEach(c -> c.reschedulable().forEach(p -> byName.put(p.name(), p)));
+    for (DisruptionCandidate c : cmd.candidates()) {
+      tainted.put(c.claim().id(), c.state().node());
+      cluster.taint(c.state().node(), DISRUPTED, true);
+    }
     ClaimLauncher.Launched launched = launcher.launch(List.of(cmd.replacement()), byName, false, cmd.claimIds());
     if (launched.launched().isEmpty()) {
+      for (DisruptionCandidate c : cmd.candidates()) {
+        tainted.remove(c.claim().id());
+        cluster.taint(c.state().node(), DISRUPTED, false);
+      }
       return new ConsolidationService.Pass(plan(cmd, "replacement not launched"), false,
           "replacement not launched: " + launched.failures(), drained, List.of());
     }
@@ -274,8 +294,24 @@ final class KarpenterDisruption {
       r.replaces().forEach(id -> replacementsOf.computeIfAbsent(id, k -> new ArrayList<>()).add(r));
     }
     List<String> drained = new ArrayList<>();
+    // a candidate no replacement names any more (its failed NodeClaim gone from the store) takes pods again too
+    new ArrayList<>(tainted.keySet()).stream().filter(id -> !replacementsOf.containsKey(id)).forEach(id -> {
+      Claim old = byId.get(id);
+      String node = tainted.remove(id);
+      if (old != null && old.state().live() && old.state() != ClaimState.Draining) {
+        cluster.taint(node, DISRUPTED, false);
+      }
+    });
     replacementsOf.forEach((id, replacements) -> {
       Claim old = byId.get(id);
+      boolean staying = old != null && old.state().live() && old.state() != ClaimState.Draining;
+      if (tainted.containsKey(id) && (!staying || replacements.stream().noneMatch(r -> r.state().live()))) {
+        // drained or gone, the taint no longer matters; kept, with its replacement failed, the node takes pods again
+        String node = tainted.remove(id);
+        if (staying) {
+          cluster.taint(node, DISRUPTED, false);
+        }
+      }
       if (old != null && old.state().live() && old.state() != ClaimState.Draining
           && replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)
           && drain(old, "replaced by a ready NodeClaim")) {

@@ -86,12 +86,30 @@ class KarpenterDisruptionTest {
     final InMemoryClaimStore store = new InMemoryClaimStore(clock);
     final CommandQueue commands = new InMemoryCommandQueue(clock, Duration.ofMinutes(6));
     final OfferingCatalog catalog = catalog(3);
-    final Claim node = SmallWorld.readyNode(store, "empty", BIG, CapacityType.ON_DEMAND, 1.00, "general",
-        T0.minus(Duration.ofMinutes(10)), List.of());
-    final KarpenterDisruption disruption = new KarpenterDisruption(store, commands, () -> catalog,
-        () -> List.of(SmallWorld.pool("general", 0, "on-demand")), List::of, clock,
-        new ClaimLauncher(store, new dev.flotilla.cloud.InMemoryCloud("test", catalog, store, clock), clock,
-            () -> "replacement"));
+    final Claim node;
+    final dev.flotilla.cloud.InMemoryCloud cloud = new dev.flotilla.cloud.InMemoryCloud("test", catalog, store, clock);
+    /** The taints the model put on each node, as the cluster's API server would hold them. */
+    final java.util.Map<String, List<dev.flotilla.model.Taint>> taints = new java.util.HashMap<>();
+    final KarpenterDisruption disruption;
+
+    Loop() {
+      this(List.of());
+    }
+
+    /** The node, of the big type, running {@code pods}. */
+    Loop(List<PendingPod> pods) {
+      node = SmallWorld.readyNode(store, pods.isEmpty() ? "empty" : "busy", BIG, CapacityType.ON_DEMAND, 1.00,
+          "general", T0.minus(Duration.ofMinutes(10)), pods);
+      disruption = new KarpenterDisruption(store, commands, () -> catalog,
+          () -> List.of(SmallWorld.pool("general", 0, "on-demand")), List::of, clock,
+          new ClaimLauncher(store, cloud, clock, () -> "replacement"), (name, taint, on) -> {
+            List<dev.flotilla.model.Taint> held = taints.computeIfAbsent(name, k -> new ArrayList<>());
+            held.removeIf(taint::sameAs);
+            if (on) {
+              held.add(taint);
+            }
+          });
+    }
 
     ConsolidationService.Pass passAfter(Duration step) {
       clock.advance(step);
@@ -118,6 +136,41 @@ class KarpenterDisruptionTest {
 
     assertThat(validated.started()).isTrue();
     assertThat(loop.drains()).extracting(Command::node).containsExactly("node-empty");
+  }
+
+  @Test
+  void aReplacesCandidateIsTaintedFromItsReplacementsLaunchAndUntaintedWhenTheReplacementFails() {
+    Loop loop = new Loop(List.of(SmallWorld.pod("web", 1000, 1)));
+    assertThat(loop.passAfter(Duration.ZERO).plan().claimIds()).containsExactly(loop.node.id());
+    assertThat(loop.taints.getOrDefault("node-busy", List.of())).isEmpty();
+
+    ConsolidationService.Pass started = loop.passAfter(Duration.ofSeconds(15));
+
+    assertThat(started.started()).as(started.outcome()).isTrue();
+    assertThat(started.replacementClaims()).hasSize(1);
+    assertThat(loop.taints.get("node-busy")).containsExactly(KarpenterDisruption.DISRUPTED);
+    // the replacement never joins: its NodeClaim is deleted, and the node stays, open to pods again
+    Claim replacement = loop.store.claim(started.replacementClaims().getFirst()).orElseThrow();
+    loop.store.transition(replacement, replacement.moved(dev.flotilla.claims.ClaimState.Terminated,
+        loop.clock.instant()));
+
+    loop.passAfter(Duration.ofSeconds(15));
+
+    assertThat(loop.taints.get("node-busy")).isEmpty();
+    assertThat(loop.drains()).isEmpty();
+  }
+
+  @Test
+  void aReplaceWhoseLaunchFailsLeavesItsCandidateUntainted() {
+    Loop loop = new Loop(List.of(SmallWorld.pod("web", 1000, 1)));
+    assertThat(loop.passAfter(Duration.ZERO).plan().claimIds()).containsExactly(loop.node.id());
+    loop.catalog.types().forEach(t -> loop.catalog.offerings(t).forEach(o -> loop.cloud.exhaust(o.key())));
+
+    ConsolidationService.Pass validated = loop.passAfter(Duration.ofSeconds(15));
+
+    assertThat(validated.started()).as(validated.outcome()).isFalse();
+    assertThat(validated.outcome()).contains("not launched");
+    assertThat(loop.taints.get("node-busy")).isEmpty();
   }
 
   @Test
