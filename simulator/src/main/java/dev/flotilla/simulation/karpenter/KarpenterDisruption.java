@@ -302,17 +302,20 @@ final class KarpenterDisruption {
         cluster.taint(node, DISRUPTED, false);
       }
     });
-    replacementsOf.forEach((id, replacements) -> {
+    replacementsOf.forEach((id, named) -> {
+      // a replacement that failed still names the node (closed NodeClaims are kept a while): only live ones count,
+      // else a node replaced again after a failed attempt never drained, and kept its taint for good
+      List<Claim> replacements = named.stream().filter(r -> r.state().live()).toList();
       Claim old = byId.get(id);
       boolean staying = old != null && old.state().live() && old.state() != ClaimState.Draining;
-      if (tainted.containsKey(id) && (!staying || replacements.stream().noneMatch(r -> r.state().live()))) {
+      if (tainted.containsKey(id) && (!staying || replacements.isEmpty())) {
         // drained or gone, the taint no longer matters; kept, with its replacement failed, the node takes pods again
         String node = tainted.remove(id);
         if (staying) {
           cluster.taint(node, DISRUPTED, false);
         }
       }
-      if (old != null && old.state().live() && old.state() != ClaimState.Draining
+      if (staying && !replacements.isEmpty()
           && replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)
           && drain(old, "replaced by a ready NodeClaim")) {
         drained.add(old.nodeName());

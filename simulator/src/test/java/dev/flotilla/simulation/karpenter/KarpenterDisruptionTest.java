@@ -91,6 +91,7 @@ class KarpenterDisruptionTest {
     /** The taints the model put on each node, as the cluster's API server would hold them. */
     final java.util.Map<String, List<dev.flotilla.model.Taint>> taints = new java.util.HashMap<>();
     final KarpenterDisruption disruption;
+    private int replacements;
 
     Loop() {
       this(List.of());
@@ -102,7 +103,7 @@ class KarpenterDisruptionTest {
           "general", T0.minus(Duration.ofMinutes(10)), pods);
       disruption = new KarpenterDisruption(store, commands, () -> catalog,
           () -> List.of(SmallWorld.pool("general", 0, "on-demand")), List::of, clock,
-          new ClaimLauncher(store, cloud, clock, () -> "replacement"), (name, taint, on) -> {
+          new ClaimLauncher(store, cloud, clock, () -> "replacement-" + (++replacements)), (name, taint, on) -> {
             List<dev.flotilla.model.Taint> held = taints.computeIfAbsent(name, k -> new ArrayList<>());
             held.removeIf(taint::sameAs);
             if (on) {
@@ -158,6 +159,27 @@ class KarpenterDisruptionTest {
 
     assertThat(loop.taints.get("node-busy")).isEmpty();
     assertThat(loop.drains()).isEmpty();
+  }
+
+  @Test
+  void aNodeReplacedAgainAfterAFailedReplacementDrainsOnceTheNewOneIsReady() {
+    Loop loop = new Loop(List.of(SmallWorld.pod("web", 1000, 1)));
+    loop.passAfter(Duration.ZERO);
+    Claim failed = loop.store.claim(loop.passAfter(Duration.ofSeconds(15)).replacementClaims().getFirst())
+        .orElseThrow();
+    loop.store.transition(failed, failed.moved(dev.flotilla.claims.ClaimState.Terminated, loop.clock.instant()));
+    // the failed NodeClaim is kept, still naming the node; the node is found again and replaced again
+    assertThat(loop.passAfter(Duration.ofSeconds(15)).plan().claimIds()).containsExactly(loop.node.id());
+    ConsolidationService.Pass again = loop.passAfter(Duration.ofSeconds(15));
+    assertThat(again.started()).as(again.outcome()).isTrue();
+    assertThat(loop.taints.get("node-busy")).containsExactly(KarpenterDisruption.DISRUPTED);
+    Claim second = loop.store.claim(again.replacementClaims().getFirst()).orElseThrow();
+    loop.store.transition(second, second.withNode("node-second").moved(dev.flotilla.claims.ClaimState.Initialized,
+        loop.clock.instant()));
+
+    loop.passAfter(Duration.ofSeconds(15));
+
+    assertThat(loop.drains()).extracting(Command::node).containsExactly("node-busy");
   }
 
   @Test
