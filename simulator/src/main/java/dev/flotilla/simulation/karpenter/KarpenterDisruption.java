@@ -285,7 +285,10 @@ final class KarpenterDisruption {
     }
   }
 
-  /** Drains the candidates of a replace once every replacement's node is ready (the orchestration queue's wait). */
+  /**
+   * Lifts the taint of the candidates whose replacement failed, and drains the candidates of a replace once every
+   * replacement's node is ready (the orchestration queue's wait).
+   */
   private List<String> drainReplaced(List<Claim> claims) {
     Map<String, Claim> byId = new HashMap<>();
     claims.forEach(c -> byId.put(c.id(), c));
@@ -294,27 +297,24 @@ final class KarpenterDisruption {
       r.replaces().forEach(id -> replacementsOf.computeIfAbsent(id, k -> new ArrayList<>()).add(r));
     }
     List<String> drained = new ArrayList<>();
-    // a candidate no replacement names any more (its failed NodeClaim gone from the store) takes pods again too
-    new ArrayList<>(tainted.keySet()).stream().filter(id -> !replacementsOf.containsKey(id)).forEach(id -> {
-      Claim old = byId.get(id);
-      String node = tainted.remove(id);
-      if (old != null && old.state().live() && old.state() != ClaimState.Draining) {
-        cluster.taint(node, DISRUPTED, false);
-      }
-    });
-    replacementsOf.forEach((id, named) -> {
-      // a replacement that failed still names the node (closed NodeClaims are kept a while): only live ones count,
-      // else a node replaced again after a failed attempt never drained, and kept its taint for good
-      List<Claim> replacements = named.stream().filter(r -> r.state().live()).toList();
+    // a candidate whose replacement failed (its NodeClaim closed, or gone from the store) takes pods again; one that
+    // drained or went, the taint no longer matters
+    for (String id : new ArrayList<>(tainted.keySet())) {
       Claim old = byId.get(id);
       boolean staying = old != null && old.state().live() && old.state() != ClaimState.Draining;
-      if (tainted.containsKey(id) && (!staying || replacements.isEmpty())) {
-        // drained or gone, the taint no longer matters; kept, with its replacement failed, the node takes pods again
+      if (!staying || replacementsOf.getOrDefault(id, List.of()).stream().noneMatch(r -> r.state().live())) {
         String node = tainted.remove(id);
         if (staying) {
           cluster.taint(node, DISRUPTED, false);
         }
       }
+    }
+    replacementsOf.forEach((id, named) -> {
+      // a replacement that failed still names the node (closed NodeClaims are kept a while): only live ones count,
+      // else a node replaced again after a failed attempt never drained
+      List<Claim> replacements = named.stream().filter(r -> r.state().live()).toList();
+      Claim old = byId.get(id);
+      boolean staying = old != null && old.state().live() && old.state() != ClaimState.Draining;
       if (staying && !replacements.isEmpty()
           && replacements.stream().allMatch(r -> r.state() == ClaimState.Initialized)
           && drain(old, "replaced by a ready NodeClaim")) {
