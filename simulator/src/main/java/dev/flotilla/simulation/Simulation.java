@@ -1154,8 +1154,12 @@ public final class Simulation {
   private void consolidated(ConsolidationService.Pass pass, List<ConsolidationService.Disrupted> checked) {
     lifetime(pass);
     overBudget(pass.disruptions().stream().filter(d -> !checked.contains(d)).toList());
-    if (!pass.drained().isEmpty()) {
-      decision("consolidation: replacement ready, draining " + pass.drained());
+    // a delete's own nodes drain at once, named after its decision; the others drain behind replacements now ready
+    Set<String> deleting = pass.started() && pass.plan().replacements().isEmpty()
+        ? pass.plan().nodes().stream().map(c -> c.state().node()).collect(Collectors.toSet()) : Set.of();
+    List<String> behindReplacements = pass.drained().stream().filter(n -> !deleting.contains(n)).toList();
+    if (!behindReplacements.isEmpty()) {
+      decision("consolidation: replacements ready, draining " + behindReplacements);
     }
     if (!pass.abandoned().isEmpty()) {
       decision("consolidation: replace abandoned (pods pending meanwhile took its replacements' room, or a"
@@ -1171,6 +1175,10 @@ public final class Simulation {
               .name() : plan.replacements().stream().collect(Collectors.groupingBy(
               r -> r.instanceTypes().getFirst().name(), TreeMap::new, Collectors.counting())))) + ", saving $"
           + money(plan.savingPerHour()) + "/h: " + plan.reason());
+      List<String> deleted = pass.drained().stream().filter(deleting::contains).toList();
+      if (!deleted.isEmpty()) {
+        decision("consolidation: draining " + deleted);
+      }
       consolidationAsValidated(pass);
     }
   }
