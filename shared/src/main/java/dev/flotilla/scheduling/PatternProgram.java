@@ -199,6 +199,16 @@ final class PatternProgram {
    * most shapes are ruled out so, without their search.
    */
   static boolean cannotPay(NodeShape shape, Kinds kinds, double[] prices) {
+    // margins far above rounding: a pattern is kept only when worth over 1 + 1e-7 times its price, and its price is
+    // never below the shape's cheapest
+    return upperWorth(shape, kinds, prices) * (1 + 1e-9) <= shape.minPrice * (1 + 1e-7);
+  }
+
+  /**
+   * The most any set of pods on one node of {@code shape} can be worth at {@code prices}, as {@link #cannotPay} bounds
+   * it: the least of the fractional knapsacks over each resource alone and over every resource as a share of the room.
+   */
+  static double upperWorth(NodeShape shape, Kinds kinds, double[] prices) {
     int k = kinds.size();
     int dims = shape.room.length;
     int[] taking = new int[k];
@@ -221,9 +231,7 @@ final class PatternProgram {
       }
       upper = Math.min(upper, fractionalKnapsack(shape.room, kinds, prices, taking, most, n, mix));
     }
-    // margins far above rounding: a pattern is kept only when worth over 1 + 1e-7 times its price, and its price is
-    // never below the shape's cheapest
-    return upper * (1 + 1e-9) <= shape.minPrice * (1 + 1e-7);
+    return upper;
   }
 
   /** The most the first {@code n} kinds of {@code taking} are worth within {@code room}, all weighed by {@code mix}. */
@@ -265,7 +273,7 @@ final class PatternProgram {
     return worth;
   }
 
-  private static boolean fits(NodeShape shape, Kinds kinds, int kind) {
+  static boolean fits(NodeShape shape, Kinds kinds, int kind) {
     return kinds.shapes()[kind].get(shape.index) && (kinds.zoneMasks()[kind] & shape.zoneMask) != 0
         && (kinds.capacityTypeMasks()[kind] & (1 << shape.capacityType.ordinal())) != 0
         && kinds.demand()[kind] > 0 && Dims.fits(kinds.requests()[kind], shape.room);

@@ -72,6 +72,11 @@ final class PatternSearch {
     }
   }
 
+  /** Whether the search stopped at its budget: its best set may then not be the best there is. */
+  boolean exhausted() {
+    return budget < 0;
+  }
+
   /** Runs the search from an empty node in the zones of {@code zoneMask}. */
   PatternSearch run(long zoneMask) {
     search(0, nodeRoom.clone(), zoneMask, 0);

@@ -126,6 +126,25 @@ public final class Scheduler {
     return new Run(input, choice, domains, optima).plan(start, true, true).lowerBoundPerHour();
   }
 
+  /**
+   * A lower bound on any plan of whole pods for {@code input}'s pods on new nodes ({@link WholePodBound}): where the
+   * fractional bound a plan reports splits pods across nodes, this one keeps each pod on one node, so what a plan
+   * costs over it is what its packing could still gain. Not a number where there are no pods to place. For the
+   * bench: a program solved over every shape, seconds for a few hundred kinds, not for a provisioner's invocation.
+   */
+  public double wholePodBound(SchedulingInput input) {
+    return wholePodBound(input, List.of());
+  }
+
+  /**
+   * As above, the program started from {@code nodes}, a plan of the same pods (its nodes are patterns, so the
+   * program's first optimum is no dearer than that plan and its prices mean more from the first round; they bound
+   * the same).
+   */
+  public double wholePodBound(SchedulingInput input, List<NodeClaim> nodes) {
+    return new Run(input, choice, domains, optima).wholePodBound(nodes);
+  }
+
   /** One scheduling decision's working state. */
   private static final class Run {
     private final SchedulingInput input;
@@ -294,6 +313,62 @@ public final class Scheduler {
       double zoneBound = pinned && poolsUsed.isEmpty() ? Math.max(guide.bound(), bound.bound()) : bound.bound();
       return new Plan(claims, placements, unschedulable, round(total), round(bound.bound()), round(zoneBound), millis,
           poolFallbacks);
+    }
+
+    double wholePodBound(List<NodeClaim> nodes) {
+      NodeShapes.Built built = NodeShapes.build(input, pools, zones, zoneIndex, dims);
+      shapes.addAll(built.shapes());
+      classes = new PodClasses(input, pools, zones, shapes, dims).build(unschedulable);
+      List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
+      if (placeable.isEmpty()) {
+        return Double.NaN;
+      }
+      // only what every plan keeps: each class on the shapes of any pool that admits it, one to a node where it
+      // repels its own kind; zones, spreads and affinity left out, which loosens the bound and keeps it valid
+      new Topology().nodeConstraints(placeable, List.of());
+      int k = placeable.size();
+      long[][] requests = new long[k][];
+      long[] zoneMasks = new long[k];
+      int[] capacityTypes = new int[k];
+      BitSet[] kindShapes = new BitSet[k];
+      int[] demand = new int[k];
+      int[] perNode = new int[k];
+      for (int kind = 0; kind < k; kind++) {
+        PodClass c = placeable.get(kind);
+        requests[kind] = c.requests;
+        zoneMasks[kind] = -1L;
+        capacityTypes[kind] = -1;
+        kindShapes[kind] = c.admits;
+        demand[kind] = c.names.size();
+        perNode[kind] = c.selfRepelling ? 1 : Integer.MAX_VALUE;
+      }
+      // the plan's nodes as patterns: each on its shape (type, capacity type, pool), its pods counted by class
+      Map<String, Integer> kindOf = new HashMap<>();
+      for (int kind = 0; kind < k; kind++) {
+        for (String name : placeable.get(kind).names) {
+          kindOf.put(name, kind);
+        }
+      }
+      List<PatternProgram.Pattern> seeds = new ArrayList<>();
+      for (NodeClaim node : nodes) {
+        NodeShape shape = shapes.stream().filter(x -> x.type.name().equals(node.instanceType())
+            && x.capacityType == node.capacityType() && x.pool.name().equals(node.nodePool())).findFirst().orElse(null);
+        int[] counts = new int[k];
+        boolean whole = shape != null;
+        for (String pod : node.pods()) {
+          Integer kind = kindOf.get(pod);
+          if (kind == null || shape == null || !kindShapes[kind].get(shape.index)) {
+            whole = false;
+            break;
+          }
+          counts[kind]++;
+        }
+        if (whole) {
+          seeds.add(new PatternProgram.Pattern(shape.index, counts, shape.zoneMask, shape.minPrice));
+        }
+      }
+      return WholePodBound.solve(shapes, new PatternProgram.Kinds(requests, zoneMasks, capacityTypes, kindShapes,
+          demand, perNode), seeds).bound();
     }
 
     private static boolean hasZoneAffinity(List<PodClass> classes) {

@@ -1,0 +1,91 @@
+package dev.flotilla.scheduling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.flotilla.catalog.CatalogFile;
+import dev.flotilla.catalog.InstanceType;
+import dev.flotilla.catalog.OfferingCatalog;
+import dev.flotilla.catalog.SpotPrices;
+import dev.flotilla.model.CapacityType;
+import dev.flotilla.model.Resources;
+import dev.flotilla.nodepool.NodePool;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+class WholePodBoundTest {
+
+  private static final OfferingCatalog US_EAST_1 = OfferingCatalog.of(CatalogFile.bundled(), SpotPrices.none());
+
+  @Test
+  void keepsEachPodWholeWhereTheFractionalBoundSplitsIt() {
+    // Chvátal, Linear Programming, ch. 13: rolls 100 wide; 97 of width 45, 610 of 36, 395 of 31, 211 of 14. Split
+    // pods fill every roll: 41,524 / 100 = 415.24 rolls. Whole, the pattern program's optimum is 452.25, and with the
+    // roll's best pattern found exactly at its prices, no pattern is worth more than its roll: the bound is that optimum
+    NodeShape roll = shape(new long[] {100, 1, 1000}, 1.0);
+    long[] widths = {45, 36, 31, 14};
+    int[] demand = {97, 610, 395, 211};
+    double split = 0;
+    for (int i = 0; i < widths.length; i++) {
+      split += widths[i] * demand[i] / 100.0;
+    }
+
+    WholePodBound.Result bound = WholePodBound.solve(List.of(roll), kinds(widths, demand, new int[] {99, 99, 99, 99}));
+
+    assertThat(split).isCloseTo(415.24, within(1e-9));
+    assertThat(bound.bound()).isCloseTo(452.25, within(1e-6));
+    assertThat(bound.rho()).isCloseTo(1.0, within(1e-9));
+    assertThat(bound.exactShapes()).isPositive();
+  }
+
+  @Test
+  void holdsPodsThatRepelTheirOwnKindToOneANode() {
+    // 10 pods of width 20 that repel each other: one a roll, 10 rolls; split, two rolls would hold them
+    NodeShape roll = shape(new long[] {100, 1, 1000}, 1.0);
+
+    WholePodBound.Result bound = WholePodBound.solve(List.of(roll), kinds(new long[] {20}, new int[] {10},
+        new int[] {1}));
+
+    assertThat(bound.bound()).isCloseTo(10.0, within(1e-6));
+  }
+
+  @Property(tries = 8)
+  void neverExceedsAPlanOfWholePods(@ForAll @IntRange(min = 2, max = 40) int shards,
+      @ForAll @IntRange(min = 1, max = 12) int kinds, @ForAll @IntRange(min = 1, max = 1_000) int seed) {
+    // any plan is whole pods on whole nodes: the scheduler's own may cost more than the bound, never less
+    SchedulingInput input = new SchedulingInput(SyntheticWorkloads.shardedStore(shards, kinds, seed), List.of(),
+        US_EAST_1);
+    Plan plan = new Scheduler().schedule(input);
+    double bound = new Scheduler().wholePodBound(input);
+
+    assertThat(plan.unschedulable()).isEmpty();
+    assertThat(bound).isPositive().isLessThanOrEqualTo(plan.totalPricePerHour() * (1 + 1e-6));
+  }
+
+  private static NodeShape shape(long[] room, double price) {
+    InstanceType type = SyntheticWorkloads.karpenterCatalog(1).instanceTypes().getFirst();
+    return new NodeShape(0, NodePool.defaultPool(), 0, type, CapacityType.ON_DEMAND, Map.of(), room, Resources.NONE,
+        new double[] {price});
+  }
+
+  private static PatternProgram.Kinds kinds(long[] widths, int[] demand, int[] perNode) {
+    int k = widths.length;
+    long[][] requests = new long[k][];
+    long[] zones = new long[k];
+    int[] capacityTypes = new int[k];
+    BitSet[] allowed = new BitSet[k];
+    for (int i = 0; i < k; i++) {
+      requests[i] = new long[] {widths[i], 0, 1};
+      zones[i] = 1;
+      capacityTypes[i] = 3;
+      allowed[i] = new BitSet();
+      allowed[i].set(0);
+    }
+    return new PatternProgram.Kinds(requests, zones, capacityTypes, allowed, demand, perNode);
+  }
+}
