@@ -1161,26 +1161,36 @@ public final class Simulation {
     if (!behindReplacements.isEmpty()) {
       decision("consolidation: replacements ready, draining " + behindReplacements);
     }
+    // a command found and not started says why (its launch failed, the cluster changed while it was checked): a
+    // replace given up in the same pass is otherwise only its abandoned nodes
+    ConsolidationPlan plan = pass.plan();
+    if (!pass.started() && plan != null && plan.action() != ConsolidationPlan.Action.NONE) {
+      decision("consolidation: " + described(plan) + "; " + pass.outcome());
+    }
     if (!pass.abandoned().isEmpty()) {
       decision("consolidation: replace abandoned (pods pending meanwhile took its replacements' room, or a"
           + " replacement failed), keeping " + pass.abandoned());
     }
     if (pass.started()) {
       consolidationActions++;
-      ConsolidationPlan plan = pass.plan();
-      decision("consolidation " + plan.action().label() + " " + plan.nodes().size() + " node(s) "
-          + plan.nodes().stream().collect(Collectors.groupingBy(c -> c.claim().instanceType(), TreeMap::new,
-              Collectors.counting())) + (plan.replacements().isEmpty() ? ""
-          : " → " + (plan.replacements().size() == 1 ? plan.replacements().getFirst().instanceTypes().getFirst()
-              .name() : plan.replacements().stream().collect(Collectors.groupingBy(
-              r -> r.instanceTypes().getFirst().name(), TreeMap::new, Collectors.counting())))) + ", saving $"
-          + money(plan.savingPerHour()) + "/h: " + plan.reason());
+      decision("consolidation " + described(plan));
       List<String> deleted = pass.drained().stream().filter(deleting::contains).toList();
       if (!deleted.isEmpty()) {
         decision("consolidation: draining " + deleted);
       }
       consolidationAsValidated(pass);
     }
+  }
+
+  /** A consolidation command as the decision log names it: action, nodes, replacements, saving and why. */
+  private static String described(ConsolidationPlan plan) {
+    return plan.action().label() + " " + plan.nodes().size() + " node(s) "
+        + plan.nodes().stream().collect(Collectors.groupingBy(c -> c.claim().instanceType(), TreeMap::new,
+            Collectors.counting())) + (plan.replacements().isEmpty() ? ""
+        : " → " + (plan.replacements().size() == 1 ? plan.replacements().getFirst().instanceTypes().getFirst()
+            .name() : plan.replacements().stream().collect(Collectors.groupingBy(
+            r -> r.instanceTypes().getFirst().name(), TreeMap::new, Collectors.counting())))) + ", saving $"
+        + money(plan.savingPerHour()) + "/h: " + plan.reason();
   }
 
   private void checkReservations() {

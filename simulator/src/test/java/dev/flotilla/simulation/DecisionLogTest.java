@@ -45,6 +45,20 @@ class DecisionLogTest {
     assertThat(lines).anyMatch(l -> l.startsWith("consolidation: replacements ready, draining ["));
   }
 
+  @Test
+  void aCommandWhoseReplacementFindsNoCapacitySaysWhyAndIsNotCountedAsAnAction() {
+    // insufficient-capacity: the c6g family is out everywhere for 20 minutes, and replaces onto it fail at CreateFleet
+    List<String> lines = new ArrayList<>();
+    Scenario scenario = Scenario.read(TestEvents.root().resolve("scenarios/insufficient-capacity.yaml"));
+    SimulationResult r = new Simulation(scenario, (when, line) -> lines.add(line)).run();
+
+    assertThat(lines).anyMatch(l -> l.matches(
+        "^consolidation: Replace \\d+ node\\(s\\) .*; replacement not launched: .*InsufficientInstanceCapacity.*"));
+    long started = lines.stream().filter(l -> l.matches("^consolidation (Delete|DeleteEmpty|Replace|MultiNode) .*"))
+        .count();
+    assertThat(started).as("actions started").isEqualTo(r.consolidationActions());
+  }
+
   private static List<String> names(String line) {
     String list = line.substring(line.indexOf('[') + 1, line.indexOf(']'));
     return List.of(list.split(", "));
