@@ -129,8 +129,10 @@ public final class Scheduler {
   /**
    * A lower bound on any plan of whole pods for {@code input}'s pods on new nodes ({@link WholePodBound}): where the
    * fractional bound a plan reports splits pods across nodes, this one keeps each pod on one node, so what a plan
-   * costs over it is what its packing could still gain. Not a number where there are no pods to place. For the
-   * bench: a program solved over every shape, seconds for a few hundred kinds, not for a provisioner's invocation.
+   * costs over it is what its packing could still gain. Nodes are as the scheduler models them (their room less
+   * every DaemonSet that may run on their pool, each class's required node affinity read as the scheduler reads it).
+   * Not a number where there are no pods to place, or nodes in flight. For the bench: a program solved over every
+   * shape, seconds for a few dozen kinds, not for a provisioner's invocation.
    */
   public double wholePodBound(SchedulingInput input) {
     return wholePodBound(input, List.of());
@@ -318,13 +320,16 @@ public final class Scheduler {
     double wholePodBound(List<NodeClaim> nodes) {
       NodeShapes.Built built = NodeShapes.build(input, pools, zones, zoneIndex, dims);
       shapes.addAll(built.shapes());
-      classes = new PodClasses(input, pools, zones, shapes, dims).build(unschedulable);
+      PodClasses podClasses = new PodClasses(input, pools, zones, shapes, dims);
+      classes = podClasses.build(unschedulable);
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
-      if (placeable.isEmpty()) {
+      if (placeable.isEmpty() || !input.inFlight().isEmpty()) {
+        // nodes in flight hold pods for nothing more: a bound of new nodes alone would not bound such a plan
         return Double.NaN;
       }
-      // only what every plan keeps: each class on the shapes of any pool that admits it, one to a node where it
-      // repels its own kind; zones, spreads and affinity left out, which loosens the bound and keeps it valid
+      // only what every plan keeps: each class on the shapes of any pool its required node affinity and tolerations
+      // admit (preferences dropped, as a plan may drop them), one to a node where it repels its own kind; zones,
+      // spreads and pod affinity left out, which loosens the bound and keeps it valid
       new Topology().nodeConstraints(placeable, List.of());
       int k = placeable.size();
       long[][] requests = new long[k][];
@@ -338,7 +343,7 @@ public final class Scheduler {
         requests[kind] = c.requests;
         zoneMasks[kind] = -1L;
         capacityTypes[kind] = -1;
-        kindShapes[kind] = c.admits;
+        kindShapes[kind] = podClasses.signatureRequiredShapes.get(c.signature);
         demand[kind] = c.names.size();
         perNode[kind] = c.selfRepelling ? 1 : Integer.MAX_VALUE;
       }

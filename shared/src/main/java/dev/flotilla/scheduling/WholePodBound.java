@@ -106,42 +106,10 @@ final class WholePodBound {
       for (int p = 0; p < program.patterns().size(); p++) {
         optimum += program.nodes()[p] * program.patterns().get(p).price();
       }
-      double rho = 1;
-      int exact = 0;
-      int bounded = 0;
-      List<double[]> paying = new ArrayList<>();
-      for (int s : usable) {
-        NodeShape shape = shapes.get(s);
-        double upper = PatternProgram.upperWorth(shape, placeable, prices);
-        if (upper <= shape.minPrice * rho) {
-          continue;
-        }
-        upper = Math.min(upper, relaxedWorth(shape, placeable, prices));
-        if (upper <= shape.minPrice * rho) {
-          continue;
-        }
-        double most = exactWorth(shape, placeable, prices);
-        PatternSearch search = bestSet(shape, placeable, prices, Double.isNaN(most) ? EXACT_BUDGET : BUDGET);
-        if (search.bestValue > shape.minPrice * (1 + 1e-7)) {
-          // a set the program's pricing missed, the best there is or the best the search reached: the next solve
-          // starts with it
-          found.add(new PatternProgram.Pattern(s, search.best.clone(), shape.zoneMask, shape.minPrice));
-        }
-        if (Double.isNaN(most) && !search.exhausted()) {
-          most = search.bestValue;
-        }
-        if (Double.isNaN(most)) {
-          most = upper;
-          bounded++;
-        } else {
-          exact++;
-        }
-        if (most > shape.minPrice * (1 + 1e-9)) {
-          paying.add(new double[] {s, most / shape.minPrice});
-        }
-        rho = Math.max(rho, most / shape.minPrice);
-      }
-      Result result = new Result(value / rho, optimum, rho, exact, bounded);
+      Check check = check(shapes, usable, placeable, prices, found);
+      double rho = check.rho();
+      List<double[]> paying = check.paying();
+      Result result = new Result(value / rho, optimum, rho, check.exact(), check.bounded());
       if (result.bound() > best.bound()) {
         best = result;
       }
@@ -155,6 +123,57 @@ final class WholePodBound {
       worth = prices;
     }
     return best;
+  }
+
+  /**
+   * ρ at {@code prices}: the most a whole set of pods on one node of any usable shape is worth over the node's price,
+   * at least 1, each shape's best set found exactly where it can be and bounded above where it cannot (infinite where
+   * a shape costs nothing and a set on it is worth something: no bound then). The shapes worth more than their price,
+   * each with its ratio, are in {@code paying}; the best sets found for them join {@code found}.
+   */
+  record Check(double rho, List<double[]> paying, int exact, int bounded) {}
+
+  static Check check(List<NodeShape> shapes, List<Integer> usable, PatternProgram.Kinds kinds, double[] prices,
+      List<PatternProgram.Pattern> found) {
+    double rho = 1;
+    int exact = 0;
+    int bounded = 0;
+    List<double[]> paying = new ArrayList<>();
+    for (int s : usable) {
+      NodeShape shape = shapes.get(s);
+      double upper = PatternProgram.upperWorth(shape, kinds, prices);
+      if (upper <= shape.minPrice * rho) {
+        continue;
+      }
+      upper = Math.min(upper, relaxedWorth(shape, kinds, prices));
+      if (upper <= shape.minPrice * rho) {
+        continue;
+      }
+      if (shape.minPrice <= 0) {
+        return new Check(Double.POSITIVE_INFINITY, List.of(), exact, bounded);
+      }
+      double most = exactWorth(shape, kinds, prices);
+      PatternSearch search = bestSet(shape, kinds, prices, Double.isNaN(most) ? EXACT_BUDGET : BUDGET);
+      if (search.bestValue > shape.minPrice * (1 + 1e-7)) {
+        // a set the program's pricing missed, the best there is or the best the search reached: the next solve
+        // starts with it
+        found.add(new PatternProgram.Pattern(s, search.best.clone(), shape.zoneMask, shape.minPrice));
+      }
+      if (Double.isNaN(most) && !search.exhausted()) {
+        most = search.bestValue;
+      }
+      if (Double.isNaN(most)) {
+        most = upper;
+        bounded++;
+      } else {
+        exact++;
+      }
+      if (most > shape.minPrice * (1 + 1e-9)) {
+        paying.add(new double[] {s, most / shape.minPrice});
+      }
+      rho = Math.max(rho, most / shape.minPrice);
+    }
+    return new Check(rho, paying, exact, bounded);
   }
 
   /** What one pod of the kind costs on a node of the shape filled with that kind alone. */
@@ -187,8 +206,8 @@ final class WholePodBound {
   }
 
   /**
-   * What the linear relaxation of the shape's best pattern is worth: every resource's room and each kind's most kept,
-   * pods split. At least what any whole set is worth; infinite where the relaxation was not solved to its optimum.
+   * What the linear relaxation of the shape's best pattern is worth at most: every resource's room and each kind's
+   * most kept, pods split. At least what any whole set is worth.
    */
   static double relaxedWorth(NodeShape shape, PatternProgram.Kinds kinds, double[] prices) {
     int k = kinds.size();
@@ -219,8 +238,22 @@ final class WholePodBound {
     for (int d = 0; d < dims; d++) {
       limits[d] = 1;
     }
-    Simplex.Solution solution = Simplex.maximize(rows, limits, worth, 100 * (n + dims));
-    return solution.optimal() ? solution.objective() * (1 + 1e-9) : Double.POSITIVE_INFINITY;
+    // any non-negative price of each resource's share gives an upper bound (weak duality): the rows' prices from the
+    // simplex, each kind's cap then priced at what its worth exceeds its resources' price. A bound whatever the
+    // simplex's tolerances, and close to its optimum where it solved it
+    double[] duals = Simplex.maximize(rows, limits, worth, 100 * (n + dims)).rowDuals();
+    double upper = 0;
+    for (int d = 0; d < dims; d++) {
+      upper += Math.max(0, duals[d]);
+    }
+    for (int i = 0; i < n; i++) {
+      double resources = 0;
+      for (int d = 0; d < dims; d++) {
+        resources += rows[d][i] * Math.max(0, duals[d]);
+      }
+      upper += limits[dims + i] * Math.max(0, worth[i] - resources);
+    }
+    return upper;
   }
 
   /** States of {@link #exactWorth}'s table at most: a small node's room in units of what its pods request. */
@@ -261,10 +294,10 @@ final class WholePodBound {
         return Double.NaN;
       }
       long cells = shape.room[d] / g + 1;
-      states *= cells;
-      if (states > TABLE) {
+      if (cells > TABLE / states) {
         return Double.NaN;
       }
+      states *= cells;
       binding[used] = d;
       unit[used] = g;
       size[used++] = (int) cells;
