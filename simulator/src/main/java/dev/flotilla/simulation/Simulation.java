@@ -189,6 +189,8 @@ public final class Simulation {
   private double boundPerHour;
   /** What a plan of those pods from scratch costs: the fleet a perfect consolidation could reach. */
   private double planPerHour;
+  /** The scheduler's plan of the pods running at the end: its nodes start the whole-pod bound's program. */
+  private List<dev.flotilla.scheduling.NodeClaim> finalPlan = List.of();
   private final FaultInjection faults;
   private final EventPublisher bus;
   private final Invariants invariants = new Invariants(start);
@@ -1398,7 +1400,19 @@ public final class Simulation {
     dev.flotilla.scheduling.Plan plan = new Scheduler().schedule(new SchedulingInput(running, pools, catalog,
         daemonSets, Map.of()));
     planPerHour = plan.totalPricePerHour();
+    finalPlan = plan.nodeClaims();
     return plan.lowerBoundPerHour();
+  }
+
+  /**
+   * After the run, the whole-pod bound of the pods running at the end ({@link Scheduler#wholePodBound}): no fleet of
+   * whole pods on the scheduler's nodes can cost less, the final one included. Not a number where none run. Seconds
+   * for a large cluster: asked for, not part of every run.
+   */
+  public double finalWholePodBound() {
+    List<PendingPod> running = runningPods();
+    return running.isEmpty() ? Double.NaN : new Scheduler().wholePodBound(new SchedulingInput(running, pools, catalog,
+        daemonSets, Map.of()), finalPlan);
   }
 
   private List<PendingPod> runningPods() {

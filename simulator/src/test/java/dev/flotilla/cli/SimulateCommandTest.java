@@ -32,6 +32,21 @@ class SimulateCommandTest {
   }
 
   @Test
+  void theFinalPodsAreBoundByFleetsOfWholePodsWhenAskedFor() throws Exception {
+    CommandRun json = CommandRun.of(Map.of(), "simulate", SCENARIO, "-o", "json", "--whole-pod-bound");
+
+    assertThat(json.exitCode()).as(json.err()).isZero();
+    JsonNode figures = new ObjectMapper().readTree(json.out());
+    // a bound of every fleet of whole pods: at least the fractional one, at most the final fleet and any fresh plan
+    double whole = figures.get("finalWholePodBoundPerHour").asDouble();
+    assertThat(whole).isGreaterThanOrEqualTo(figures.get("finalLowerBoundPerHour").asDouble())
+        .isLessThanOrEqualTo(figures.get("finalPlanPerHour").asDouble())
+        .isLessThanOrEqualTo(figures.get("finalPricePerHour").asDouble());
+    assertThat(CommandRun.of(Map.of(), "simulate", SCENARIO, "--whole-pod-bound").out())
+        .contains("final price / whole-pod bound");
+  }
+
+  @Test
   void withoutACatalogTheRunSaysItUsedTheBundledUsEast1Prices() throws Exception {
     CommandRun json = CommandRun.of(Map.of(), "simulate", SCENARIO, "-o", "json");
 
