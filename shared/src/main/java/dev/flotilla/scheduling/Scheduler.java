@@ -354,10 +354,13 @@ public final class Scheduler {
           kindOf.put(name, kind);
         }
       }
+      Map<String, NodeShape> shapeOf = new HashMap<>();
+      for (NodeShape shape : shapes) {
+        shapeOf.putIfAbsent(shape.type.name() + "/" + shape.capacityType + "/" + shape.pool.name(), shape);
+      }
       List<PatternProgram.Pattern> seeds = new ArrayList<>();
       for (NodeClaim node : nodes) {
-        NodeShape shape = shapes.stream().filter(x -> x.type.name().equals(node.instanceType())
-            && x.capacityType == node.capacityType() && x.pool.name().equals(node.nodePool())).findFirst().orElse(null);
+        NodeShape shape = shapeOf.get(node.instanceType() + "/" + node.capacityType() + "/" + node.nodePool());
         int[] counts = new int[k];
         boolean whole = shape != null;
         for (String pod : node.pods()) {
