@@ -144,6 +144,12 @@ public final class Scheduler {
    * the same).
    */
   public double wholePodBound(SchedulingInput input, List<NodeClaim> nodes) {
+    WholePodBound.Result result = new Run(input, choice, domains, optima).wholePodBound(nodes);
+    return result == null ? Double.NaN : result.bound();
+  }
+
+  /** As above, with the program's optimum and ρ; null where there is no bound. */
+  WholePodBound.Result wholePodBoundResult(SchedulingInput input, List<NodeClaim> nodes) {
     return new Run(input, choice, domains, optima).wholePodBound(nodes);
   }
 
@@ -317,7 +323,7 @@ public final class Scheduler {
           poolFallbacks);
     }
 
-    double wholePodBound(List<NodeClaim> nodes) {
+    WholePodBound.Result wholePodBound(List<NodeClaim> nodes) {
       NodeShapes.Built built = NodeShapes.build(input, pools, zones, zoneIndex, dims);
       shapes.addAll(built.shapes());
       PodClasses podClasses = new PodClasses(input, pools, zones, shapes, dims);
@@ -325,7 +331,7 @@ public final class Scheduler {
       List<PodClass> placeable = classes.stream().filter(c -> c.unschedulable == null).toList();
       if (placeable.isEmpty() || !input.inFlight().isEmpty()) {
         // nodes in flight hold pods for nothing more: a bound of new nodes alone would not bound such a plan
-        return Double.NaN;
+        return null;
       }
       // only what every plan keeps: each class on the shapes of any pool its required node affinity and tolerations
       // admit (preferences dropped, as a plan may drop them), one to a node where it repels its own kind; zones,
@@ -376,7 +382,7 @@ public final class Scheduler {
         }
       }
       return WholePodBound.solve(shapes, new PatternProgram.Kinds(requests, zoneMasks, capacityTypes, kindShapes,
-          demand, perNode), seeds).bound();
+          demand, perNode), seeds);
     }
 
     private static boolean hasZoneAffinity(List<PodClass> classes) {

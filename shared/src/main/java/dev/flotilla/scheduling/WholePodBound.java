@@ -36,8 +36,11 @@ final class WholePodBound {
   /** Times the program is solved again with the shapes ρ found paying. */
   static final int REFINEMENTS = 4;
 
-  /** The bound and its parts. */
-  record Result(double bound, double programOptimum, double rho, int exactShapes, int boundedShapes) {}
+  /**
+   * The bound, with the optimum of the program whose prices gave it (over the patterns found: no dearer than a plan
+   * whose nodes started it) and ρ at those prices.
+   */
+  record Result(double bound, double programOptimum, double rho) {}
 
   private WholePodBound() {}
 
@@ -91,7 +94,7 @@ final class WholePodBound {
     }
     PatternProgram.Kinds placeable = new PatternProgram.Kinds(kinds.requests(), kinds.zoneMasks(),
         kinds.capacityTypeMasks(), kinds.shapes(), demand, kinds.perNode());
-    Result best = new Result(0, 0, Double.POSITIVE_INFINITY, 0, 0);
+    Result best = new Result(0, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
     List<PatternProgram.Pattern> found = new ArrayList<>(seeds);
     for (int refinement = 0; refinement <= REFINEMENTS; refinement++) {
       int[] priced = candidates.stream().mapToInt(Integer::intValue).toArray();
@@ -109,7 +112,7 @@ final class WholePodBound {
       Check check = check(shapes, usable, placeable, prices, found);
       double rho = check.rho();
       List<double[]> paying = check.paying();
-      Result result = new Result(value / rho, optimum, rho, check.exact(), check.bounded());
+      Result result = new Result(value / rho, optimum, rho);
       if (result.bound() > best.bound()) {
         best = result;
       }

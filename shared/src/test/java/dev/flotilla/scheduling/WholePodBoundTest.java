@@ -40,7 +40,7 @@ class WholePodBoundTest {
     assertThat(split).isCloseTo(415.24, within(1e-9));
     assertThat(bound.bound()).isCloseTo(452.25, within(1e-6));
     assertThat(bound.rho()).isCloseTo(1.0, within(1e-9));
-    assertThat(bound.exactShapes()).isPositive();
+    assertThat(bound.programOptimum()).isCloseTo(452.25, within(1e-6));
   }
 
   @Test
@@ -124,9 +124,13 @@ class WholePodBoundTest {
         US_EAST_1);
     Plan plan = new Scheduler().schedule(input);
     double bound = new Scheduler().wholePodBound(input);
+    WholePodBound.Result started = new Scheduler().wholePodBoundResult(input, plan.nodeClaims());
 
     assertThat(plan.unschedulable()).isEmpty();
     assertThat(bound).isPositive().isLessThanOrEqualTo(plan.totalPricePerHour() * (1 + 1e-6));
+    assertThat(started.bound()).isPositive().isLessThanOrEqualTo(plan.totalPricePerHour() * (1 + 1e-6));
+    // started from the plan's nodes, every pattern of the plan is in the program: its optimum is no dearer
+    assertThat(started.programOptimum()).isLessThanOrEqualTo(plan.totalPricePerHour() * (1 + 1e-6));
   }
 
   private static NodeShape shape(long[] room, double price) {

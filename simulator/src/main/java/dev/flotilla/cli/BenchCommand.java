@@ -23,6 +23,13 @@ import picocli.CommandLine.Option;
     description = "Measures the scheduler: speed on 10,000 pods and cost against the fractional lower bound.")
 public final class BenchCommand implements Callable<Integer> {
 
+  /**
+   * Above this many kinds the whole-pod bound is not solved: the program's prices swing from round to round over 200
+   * kinds (the most a pattern is worth over its node 1.2 to 2 times), and the bound they give is far below the
+   * fractional one, after a minute a plan.
+   */
+  static final int WHOLE_POD_KINDS = 60;
+
   @Option(names = "--runs", defaultValue = "7", description = "Measured runs per workload (default: ${DEFAULT-VALUE}).")
   int runs;
 
@@ -43,13 +50,6 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Also bound the store's sweep by plans of whole pods (each pod on one node, where the fractional "
           + "bound splits pods across nodes): what packing can still gain there. Seconds a plan.")
   boolean wholePodBound;
-
-  /**
-   * Above this many kinds the whole-pod bound is not solved: the program's prices swing from round to round over 200
-   * kinds (the most a pattern is worth over its node 1.2 to 2 times), and the bound they give is far below the
-   * fractional one, after a minute a plan.
-   */
-  static final int WHOLE_POD_KINDS = 60;
 
   @Option(names = "--fingerprints",
       description = "Print only each bench plan's fingerprint (what it decides, not its time) and their digest, to "
@@ -135,11 +135,11 @@ public final class BenchCommand implements Callable<Integer> {
     Tally tally = new Tally();
     int unschedulable = 0;
     WholePodTally[] whole = new WholePodTally[kindsList.length];
+    java.util.Arrays.setAll(whole, column -> new WholePodTally());
     for (int shards : new int[] {100, 300, 1_000, 2_500}) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%7d %7d", shards, 7 * shards));
       for (int column = 0; column < kindsList.length; column++) {
         int kinds = kindsList[column];
-        whole[column] = whole[column] == null ? new WholePodTally() : whole[column];
         for (int seed = 1; seed <= kindsSeeds; seed++) {
           SchedulingInput input = new SchedulingInput(SyntheticWorkloads.shardedStore(shards, kinds, seed), List.of(),
               catalog);

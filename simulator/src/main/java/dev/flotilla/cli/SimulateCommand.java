@@ -66,7 +66,8 @@ public final class SimulateCommand implements Callable<Integer> {
 
   @Option(names = "--whole-pod-bound",
       description = "Also bound the final pods by fleets of whole pods (each pod on one node, where the final bound "
-          + "splits pods across nodes): no fleet, the final one included, costs less. Seconds for a large cluster.")
+          + "splits pods across nodes): no fleet, the final one included, costs less. Seconds for a large cluster; "
+          + "not with --compare.")
   boolean wholePodBound;
 
   /** The scenario file, or the generated scenario, whichever the command line names (exactly one). */
@@ -110,6 +111,9 @@ public final class SimulateCommand implements Callable<Integer> {
         : dev.flotilla.catalog.CatalogFile.read(catalog);
     String prices = prices(catalogFile, catalog, s.ec2().spotPriceRatio());
     if (compare != null) {
+      if (wholePodBound) {
+        throw new CommandFailure.UsageException("--whole-pod-bound bounds one run's final pods, not a comparison's");
+      }
       return compare(s, catalogFile, prices);
     }
     boolean table = output.equals("table");
@@ -120,8 +124,7 @@ public final class SimulateCommand implements Callable<Integer> {
       out.println("prices: " + prices);
     }
     SimulationResult r = simulation.run();
-    // both bound the final fleet: the higher is the tighter
-    double whole = wholePodBound ? Math.max(r.finalLowerBoundPerHour(), simulation.finalWholePodBound()) : Double.NaN;
+    double whole = wholePodBound ? simulation.finalWholePodBound() : Double.NaN;
     if (report != null) {
       SimulationReport.write(report, s, r, simulation.samples(), simulation.decisions());
     }
@@ -141,8 +144,12 @@ public final class SimulateCommand implements Callable<Integer> {
               : 100 * (r.finalPricePerHour() / r.finalLowerBoundPerHour() - 1)));
       row(out, "a fresh plan of the final pods", String.format(Locale.ROOT, "$%.3f/h", r.finalPlanPerHour()));
       if (wholePodBound) {
-        row(out, "final price / whole-pod bound", String.format(Locale.ROOT, "$%.3f / $%.3f (%+.1f%%)",
-            r.finalPricePerHour(), whole, whole > 0 ? 100 * (r.finalPricePerHour() / whole - 1) : 0));
+        // both bound the final fleet: the higher is the tighter
+        double higher = Double.isNaN(whole) ? r.finalLowerBoundPerHour() : Math.max(whole, r.finalLowerBoundPerHour());
+        row(out, "whole-pod bound of the final pods", Double.isNaN(whole) ? "none (no pod runs)"
+            : String.format(Locale.ROOT, "$%.3f/h (%.3f of the bound; the final price %+.1f%% over the higher)",
+                whole, r.finalLowerBoundPerHour() > 0 ? whole / r.finalLowerBoundPerHour() : 0,
+                higher > 0 ? 100 * (r.finalPricePerHour() / higher - 1) : 0));
       }
       row(out, "prices", prices);
       row(out, "interruptions", r.interruptions());
@@ -170,7 +177,9 @@ public final class SimulateCommand implements Callable<Integer> {
       source.put("region", catalogFile.region());
       source.put("catalog", catalog == null ? "bundled" : catalog.toString());
       source.put("spotRatio", s.ec2().spotPriceRatio());
-      if (wholePodBound) {
+      if (wholePodBound && Double.isNaN(whole)) {
+        figures.putNull("finalWholePodBoundPerHour");
+      } else if (wholePodBound) {
         figures.put("finalWholePodBoundPerHour", Math.round(whole * 1000) / 1000.0);
       }
       out.println(json.writeValueAsString(figures));

@@ -1156,18 +1156,20 @@ public final class Simulation {
   private void consolidated(ConsolidationService.Pass pass, List<ConsolidationService.Disrupted> checked) {
     lifetime(pass);
     overBudget(pass.disruptions().stream().filter(d -> !checked.contains(d)).toList());
-    // a delete's own nodes drain at once, named after its decision; the others drain behind replacements now ready
-    Set<String> deleting = pass.started() && pass.plan().replacements().isEmpty()
-        ? pass.plan().nodes().stream().map(c -> c.state().node()).collect(Collectors.toSet()) : Set.of();
-    List<String> behindReplacements = pass.drained().stream().filter(n -> !deleting.contains(n)).toList();
+    // nodes disrupted with no replacement (a delete, a drift whose pods fit elsewhere) drain at once, named by their
+    // own decision's line; the others drain behind replacements now ready
+    Set<String> atOnce = pass.disruptions().stream().filter(d -> d.replacements() == 0)
+        .map(ConsolidationService.Disrupted::node).collect(Collectors.toSet());
+    List<String> behindReplacements = pass.drained().stream().filter(n -> !atOnce.contains(n)).toList();
     if (!behindReplacements.isEmpty()) {
       decision("consolidation: replacements ready, draining " + behindReplacements);
     }
     // a command found and not started says why (its launch failed, the cluster changed while it was checked): a
     // replace given up in the same pass is otherwise only its abandoned nodes
     ConsolidationPlan plan = pass.plan();
-    if (!pass.started() && plan != null && plan.action() != ConsolidationPlan.Action.NONE) {
-      decision("consolidation: " + described(plan) + "; " + pass.outcome());
+    if (!pass.started() && plan.action() != ConsolidationPlan.Action.NONE) {
+      decision("consolidation: " + described(plan) + (pass.outcome().equals(plan.reason()) ? ""
+          : "; " + pass.outcome()));
     }
     if (!pass.abandoned().isEmpty()) {
       decision("consolidation: replace abandoned (pods pending meanwhile took its replacements' room, or a"
@@ -1176,7 +1178,8 @@ public final class Simulation {
     if (pass.started()) {
       consolidationActions++;
       decision("consolidation " + described(plan));
-      List<String> deleted = pass.drained().stream().filter(deleting::contains).toList();
+      Set<String> own = plan.nodes().stream().map(c -> c.state().node()).collect(Collectors.toSet());
+      List<String> deleted = pass.drained().stream().filter(n -> atOnce.contains(n) && own.contains(n)).toList();
       if (!deleted.isEmpty()) {
         decision("consolidation: draining " + deleted);
       }

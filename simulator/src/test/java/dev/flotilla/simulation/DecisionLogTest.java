@@ -59,6 +59,32 @@ class DecisionLogTest {
     assertThat(started).as("actions started").isEqualTo(r.consolidationActions());
   }
 
+  @Test
+  void aDriftedNodeWhosePodsFitElsewhereIsNotSaidToDrainBehindReplacements() {
+    // generated seed 555: a NodePool edit drifts its nodes one by one, and at 22:15 one goes with no replacement
+    List<Object> at = new ArrayList<>();
+    List<String> lines = new ArrayList<>();
+    new Simulation(GeneratedScenario.read(555, TestEvents.root().resolve("scenarios")), (when, line) -> {
+      at.add(when);
+      lines.add(line);
+    }).run();
+
+    int deleted = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      if (!lines.get(i).startsWith("Drifted ") || !lines.get(i).contains("its pods fit in the others' room")) {
+        continue;
+      }
+      deleted++;
+      String node = lines.get(i).substring("Drifted ".length(), lines.get(i).indexOf(':'));
+      for (int j = 0; j < lines.size(); j++) {
+        if (at.get(j).equals(at.get(i)) && lines.get(j).startsWith("consolidation: replacements ready")) {
+          assertThat(names(lines.get(j))).as(lines.get(j)).doesNotContain(node);
+        }
+      }
+    }
+    assertThat(deleted).isPositive();
+  }
+
   private static List<String> names(String line) {
     String list = line.substring(line.indexOf('[') + 1, line.indexOf(']'));
     return List.of(list.split(", "));

@@ -93,8 +93,8 @@ final class KarpenterDisruption {
       held = null;
       Optional<String> invalid = invalid(snapshot, cmd);
       if (invalid.isPresent()) {
-        return new ConsolidationService.Pass(plan(cmd, "abandoned after 15 s: " + invalid.get()), false,
-            "abandoned: " + invalid.get(), drained, List.of());
+        String why = "abandoned after 15 s: " + invalid.get();
+        return new ConsolidationService.Pass(plan(cmd, why), false, why, drained, List.of());
       }
       return execute(eventId, cmd, drained);
     }
@@ -209,8 +209,8 @@ final class KarpenterDisruption {
         tainted.remove(c.claim().id());
         cluster.taint(c.state().node(), DISRUPTED, false);
       }
-      return new ConsolidationService.Pass(plan(cmd, "replacement not launched"), false,
-          "replacement not launched: " + launched.failures(), drained, List.of());
+      String why = "replacement not launched: " + launched.failures();
+      return new ConsolidationService.Pass(plan(cmd, why), false, why, drained, List.of());
     }
     return new ConsolidationService.Pass(plan(cmd, cmd.method().name().toLowerCase(java.util.Locale.ROOT)
         + " replace"), true, "replacement launched; the node(s) drain when it is ready", drained,
