@@ -272,8 +272,8 @@ class PatternProgramTest {
     return kinds(requests, demand, caps, 1);
   }
 
-  /** Kinds in one zone, of either capacity type, each allowed on the first {@code shapes} shapes. */
-  private static PatternProgram.Kinds kinds(long[][] requests, int[] demand, int[] caps, int shapes) {
+  /** Kinds in one zone, of either capacity type, each allowed on the first {@code shapes} shapes (shared with tests). */
+  static PatternProgram.Kinds kinds(long[][] requests, int[] demand, int[] caps, int shapes) {
     int k = requests.length;
     long[] zones = new long[k];
     int[] capacityTypes = new int[k];

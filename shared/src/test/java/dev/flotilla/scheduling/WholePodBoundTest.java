@@ -10,7 +10,6 @@ import dev.flotilla.catalog.SpotPrices;
 import dev.flotilla.model.CapacityType;
 import dev.flotilla.model.Resources;
 import dev.flotilla.nodepool.NodePool;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import net.jqwik.api.ForAll;
@@ -148,16 +147,6 @@ class WholePodBoundTest {
   }
 
   private static PatternProgram.Kinds kinds(long[][] requests, int[] demand, int[] perNode) {
-    int k = requests.length;
-    long[] zones = new long[k];
-    int[] capacityTypes = new int[k];
-    BitSet[] allowed = new BitSet[k];
-    for (int i = 0; i < k; i++) {
-      zones[i] = 1;
-      capacityTypes[i] = 3;
-      allowed[i] = new BitSet();
-      allowed[i].set(0);
-    }
-    return new PatternProgram.Kinds(requests, zones, capacityTypes, allowed, demand, perNode);
+    return PatternProgramTest.kinds(requests, demand, perNode, 1);
   }
 }
