@@ -2,8 +2,8 @@ package dev.flotilla.simulation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.simulation.Simulation.Decision;
 import dev.flotilla.testing.TestEvents;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,39 +18,31 @@ class DecisionLogTest {
   @Test
   void aConsolidationWithoutReplacementsNamesItsNodesAsItsOwnDrainNotAsReplacementsReady() {
     // scale-down: after the burst goes, deletes (empty nodes, nodes whose pods fit elsewhere) and replaces follow
-    List<Object> at = new ArrayList<>();
-    List<String> lines = new ArrayList<>();
-    new Simulation(Scenario.read(TestEvents.root().resolve("scenarios/scale-down.yaml")), (when, line) -> {
-      at.add(when);
-      lines.add(line);
-    }).run();
+    List<Decision> log = decisions(Scenario.read(TestEvents.root().resolve("scenarios/scale-down.yaml")));
 
     int deletes = 0;
-    for (int i = 0; i < lines.size(); i++) {
-      Matcher delete = WITHOUT_REPLACEMENTS.matcher(lines.get(i));
+    for (int i = 0; i < log.size(); i++) {
+      Matcher delete = WITHOUT_REPLACEMENTS.matcher(log.get(i).text());
       if (!delete.find()) {
         continue;
       }
       deletes++;
-      assertThat(lines.get(i + 1)).as("after " + lines.get(i)).startsWith("consolidation: draining [");
-      List<String> own = names(lines.get(i + 1));
+      assertThat(log.get(i + 1).text()).as("after " + log.get(i).text()).startsWith("consolidation: draining [");
+      List<String> own = names(log.get(i + 1).text());
       assertThat(own).hasSize(Integer.parseInt(delete.group(1)));
-      for (int j = 0; j < lines.size(); j++) {
-        if (at.get(j).equals(at.get(i)) && lines.get(j).startsWith("consolidation: replacements ready")) {
-          assertThat(names(lines.get(j))).as(lines.get(j)).doesNotContainAnyElementsOf(own);
-        }
-      }
+      assertThat(drainedBehindReplacements(log, log.get(i).second())).doesNotContainAnyElementsOf(own);
     }
     assertThat(deletes).isPositive();
-    assertThat(lines).anyMatch(l -> l.startsWith("consolidation: replacements ready, draining ["));
+    assertThat(log).anyMatch(d -> d.text().startsWith("consolidation: replacements ready, draining ["));
   }
 
   @Test
   void aCommandWhoseReplacementFindsNoCapacitySaysWhyAndIsNotCountedAsAnAction() {
     // insufficient-capacity: the c6g family is out everywhere for 20 minutes, and replaces onto it fail at CreateFleet
-    List<String> lines = new ArrayList<>();
-    Scenario scenario = Scenario.read(TestEvents.root().resolve("scenarios/insufficient-capacity.yaml"));
-    SimulationResult r = new Simulation(scenario, (when, line) -> lines.add(line)).run();
+    Simulation simulation = new Simulation(
+        Scenario.read(TestEvents.root().resolve("scenarios/insufficient-capacity.yaml")), (when, line) -> { });
+    SimulationResult r = simulation.run();
+    List<String> lines = simulation.decisions().stream().map(Decision::text).toList();
 
     assertThat(lines).anyMatch(l -> l.matches(
         "^consolidation: Replace \\d+ node\\(s\\) .*; replacement not launched: .*InsufficientInstanceCapacity.*"));
@@ -62,27 +54,30 @@ class DecisionLogTest {
   @Test
   void aDriftedNodeWhosePodsFitElsewhereIsNotSaidToDrainBehindReplacements() {
     // generated seed 555: a NodePool edit drifts its nodes one by one, and at 22:15 one goes with no replacement
-    List<Object> at = new ArrayList<>();
-    List<String> lines = new ArrayList<>();
-    new Simulation(GeneratedScenario.read(555, TestEvents.root().resolve("scenarios")), (when, line) -> {
-      at.add(when);
-      lines.add(line);
-    }).run();
+    List<Decision> log = decisions(GeneratedScenario.read(555, TestEvents.root().resolve("scenarios")));
 
     int deleted = 0;
-    for (int i = 0; i < lines.size(); i++) {
-      if (!lines.get(i).startsWith("Drifted ") || !lines.get(i).contains("its pods fit in the others' room")) {
+    for (Decision d : log) {
+      if (!d.text().startsWith("Drifted ") || !d.text().contains("its pods fit in the others' room")) {
         continue;
       }
       deleted++;
-      String node = lines.get(i).substring("Drifted ".length(), lines.get(i).indexOf(':'));
-      for (int j = 0; j < lines.size(); j++) {
-        if (at.get(j).equals(at.get(i)) && lines.get(j).startsWith("consolidation: replacements ready")) {
-          assertThat(names(lines.get(j))).as(lines.get(j)).doesNotContain(node);
-        }
-      }
+      String node = d.text().substring("Drifted ".length(), d.text().indexOf(':'));
+      assertThat(drainedBehindReplacements(log, d.second())).doesNotContain(node);
     }
     assertThat(deleted).isPositive();
+  }
+
+  private static List<Decision> decisions(Scenario scenario) {
+    Simulation simulation = new Simulation(scenario, (when, line) -> { });
+    simulation.run();
+    return simulation.decisions();
+  }
+
+  /** The nodes the log says drain behind replacements now ready, in that second. */
+  private static List<String> drainedBehindReplacements(List<Decision> log, long second) {
+    return log.stream().filter(d -> d.second() == second
+        && d.text().startsWith("consolidation: replacements ready")).flatMap(d -> names(d.text()).stream()).toList();
   }
 
   private static List<String> names(String line) {
