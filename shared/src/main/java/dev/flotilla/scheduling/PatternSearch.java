@@ -13,7 +13,7 @@ final class PatternSearch {
   private final long[] zoneMasks;
   private final int[] most;
   private final double[] worth;
-  private final int[] order;
+  private int[] order;
   private final int[] counts;
   /** Per resource, the best worth per unit among kinds from position i on: what room can earn at most. */
   private final double[][] density;
@@ -23,6 +23,13 @@ final class PatternSearch {
    */
   private final long[][] rooms;
   private int budget;
+  /**
+   * The weight of each resource in the surrogate bound (see {@link #surrogateBound}), per unit of the resource; null
+   * until the linear relaxation has given them, and then the kinds are searched by worth per weight.
+   */
+  private double[] surrogate;
+  /** Each kind's weight: its requests weighed by {@link #surrogate}. */
+  private double[] surrogateWeight;
 
   final int[] best;
   double bestValue;
@@ -57,14 +64,20 @@ final class PatternSearch {
       key[k] = -worth[k] / share;
     }
     IndexOrder.sort(byDensity, new int[n], key, new double[n]);
-    this.order = byDensity;
     this.counts = new int[n];
     this.best = new int[n];
     this.density = new double[n + 1][room.length];
     this.rooms = new long[n + 1][room.length];
-    for (int i = n - 1; i >= 0; i--) {
+    arrange(byDensity);
+  }
+
+  /** Searches the kinds in {@code order}, and works out what room can earn from each position on. */
+  private void arrange(int[] order) {
+    this.order = order;
+    java.util.Arrays.fill(density[order.length], 0);
+    for (int i = order.length - 1; i >= 0; i--) {
       int k = order[i];
-      for (int r = 0; r < room.length; r++) {
+      for (int r = 0; r < nodeRoom.length; r++) {
         double d = most[k] == 0 || worth[k] <= 0 ? 0
             : requests[k][r] > 0 ? worth[k] / requests[k][r] : Double.POSITIVE_INFINITY;
         density[i][r] = Math.max(density[i + 1][r], d);
@@ -89,7 +102,8 @@ final class PatternSearch {
    * densest kinds first. On a large node the search's budget covers only the sets that take the most of the densest
    * kinds, lopsided ones where one resource runs out and the others idle; the relaxation balances the resources, so
    * the search starts from a set within a few pods of the best and prunes against it. Without it, the program over a
-   * store's 2,500 shards and 10 kinds of services (the bench's store sweep, seed 2) ended 1.7% dearer.
+   * store's 2,500 shards and 10 kinds of services (the bench's store sweep, seed 2) ended 1.7% dearer. The
+   * relaxation's prices of the resources then order the search and bound it ({@link #useSurrogate}).
    */
   PatternSearch runFromRelaxation(long zoneMask) {
     if (zoneMask == 0) {
@@ -119,6 +133,7 @@ final class PatternSearch {
     // a row per resource the kinds could run out of, as shares of the node, then one per kind for its cap
     java.util.List<double[]> rows = new java.util.ArrayList<>();
     java.util.List<Double> limits = new java.util.ArrayList<>();
+    java.util.List<Integer> resourceRows = new java.util.ArrayList<>();
     for (int r = 0; r < nodeRoom.length; r++) {
       double all = 0;
       double[] row = new double[n];
@@ -129,6 +144,7 @@ final class PatternSearch {
       if (all > 1) {
         rows.add(row);
         limits.add(1.0);
+        resourceRows.add(r);
       }
     }
     for (int i = 0; i < n; i++) {
@@ -141,8 +157,10 @@ final class PatternSearch {
     for (int i = 0; i < n; i++) {
       c[i] = worth[kinds[i]];
     }
-    double[] y = Simplex.maximize(rows.toArray(new double[0][]), limits.stream().mapToDouble(Double::doubleValue)
-        .toArray(), c, 50 * (n + rows.size())).y();
+    Simplex.Solution relaxed = Simplex.maximize(rows.toArray(new double[0][]), limits.stream()
+        .mapToDouble(Double::doubleValue).toArray(), c, 50 * (n + rows.size()));
+    useSurrogate(relaxed.rowDuals(), resourceRows);
+    double[] y = relaxed.y();
     int[] taken = new int[requests.length];
     long[] left = nodeRoom.clone();
     for (int i = 0; i < n; i++) {
@@ -164,6 +182,89 @@ final class PatternSearch {
       bestZoneMask = zoneMask; // every kind taken runs in each of its zones
       System.arraycopy(taken, 0, best, 0, taken.length);
     }
+  }
+
+  /**
+   * Weighs each resource by its row's dual price in the relaxation (per share of the node, so per unit its price over
+   * the node's room), the weights that make the surrogate bound as tight as the relaxation at the root, and searches
+   * the kinds by worth per weight. Ranked by their share of the resource they use most of, kinds were searched as if
+   * each resource ran out alone; on a node that CPU and memory fill together, a budget of 2,000 states then spent
+   * itself on sets that idle one of them (see {@code PatternSearchTest}).
+   */
+  private void useSurrogate(double[] duals, java.util.List<Integer> resourceRows) {
+    double[] weights = new double[nodeRoom.length];
+    boolean any = false;
+    for (int row = 0; row < resourceRows.size(); row++) {
+      int r = resourceRows.get(row);
+      double dual = Math.max(0, duals[row]);
+      if (dual > 0 && nodeRoom[r] > 0) {
+        weights[r] = dual / nodeRoom[r];
+        any = true;
+      }
+    }
+    if (!any) {
+      return;
+    }
+    int n = requests.length;
+    surrogate = weights;
+    surrogateWeight = new double[n];
+    // only the kinds that may be taken and are worth something: a level for each of the others spends a state of
+    // the budget, and a bound's pass, on nothing (a shape's zone group admits a few of a program's hundred kinds)
+    int useful = 0;
+    double[] key = new double[n];
+    int[] byWorth = new int[n];
+    for (int k = 0; k < n; k++) {
+      double w = 0;
+      for (int r = 0; r < weights.length; r++) {
+        w += weights[r] * requests[k][r];
+      }
+      surrogateWeight[k] = w;
+      key[k] = w > 0 ? -worth[k] / w : Double.NEGATIVE_INFINITY;
+      if (most[k] > 0 && worth[k] > 0) {
+        byWorth[useful++] = k;
+      }
+    }
+    byWorth = java.util.Arrays.copyOf(byWorth, useful);
+    IndexOrder.sort(byWorth, new int[n], key, new double[n]);
+    arrange(byWorth);
+  }
+
+  /**
+   * What the room left can earn at most from the kinds at positions {@code i} on: the resources weighed into one
+   * (any non-negative weights give a relaxation: a set that fits every resource fits their weighted sum), filled
+   * fractionally by the kinds worth most per weight, each at most as many as it may take. Where one resource runs out
+   * alone, the bound per resource, checked first, prunes as well; where two run out together (CPU and memory on a
+   * node the pods fill evenly) this one is much tighter, and the search prunes the sets that leave one idle.
+   */
+  private double surrogateBound(int i, long[] room, long zoneMask) {
+    double capacity = 0;
+    for (int r = 0; r < room.length; r++) {
+      capacity += surrogate[r] * room[r];
+    }
+    // rounding must never make the bound tighter than it is: a set that fills the room exactly must still fit
+    capacity *= 1 + 1e-9;
+    double earned = 0;
+    for (int p = i; p < order.length; p++) {
+      int k = order[p];
+      if ((zoneMasks[k] & zoneMask) == 0) {
+        continue;
+      }
+      double w = surrogateWeight[k];
+      if (w <= 0) {
+        earned += Math.min(most[k], Dims.copiesThatFit(requests[k], room)) * worth[k];
+        continue;
+      }
+      // capped by what may be taken, not by what the room holds of each resource: looser, but a division per
+      // resource for each kind at each state cost a tenth of a large plan's time
+      long copies = most[k];
+      if (copies * w <= capacity) {
+        capacity -= copies * w;
+        earned += copies * worth[k];
+      } else {
+        return earned + capacity / w * worth[k];
+      }
+    }
+    return earned;
   }
 
   /** Adds up to {@code wanted} pods of the kind to {@code taken}, as many as {@code left} holds, and takes their room. */
@@ -191,6 +292,9 @@ final class PatternSearch {
       upper = Math.min(upper, room[r] * density[i][r]);
     }
     if (value + upper <= bestValue + 1e-12) {
+      return;
+    }
+    if (surrogate != null && value + surrogateBound(i, room, zoneMask) <= bestValue + 1e-12) {
       return;
     }
     int k = order[i];
