@@ -99,7 +99,7 @@ final class PatternSearch {
   /**
    * As {@link #run}, but the search starts from the best set its linear relaxation gives over the kinds that may run
    * in every zone of {@code zoneMask}: the relaxation's optimum rounded down, the room it leaves then filled with the
-   * densest kinds first. On a large node the search's budget covers only the sets that take the most of the densest
+   * kinds in the search's order. On a large node the search's budget covers only the sets that take the most of the densest
    * kinds, lopsided ones where one resource runs out and the others idle; the relaxation balances the resources, so
    * the search starts from a set within a few pods of the best and prunes against it. Without it, the program over a
    * store's 2,500 shards and 10 kinds of services (the bench's store sweep, seed 2) ended 1.7% dearer. The
@@ -186,10 +186,11 @@ final class PatternSearch {
 
   /**
    * Weighs each resource by its row's dual price in the relaxation (per share of the node, so per unit its price over
-   * the node's room), the weights that make the surrogate bound as tight as the relaxation at the root, and searches
-   * the kinds by worth per weight. Ranked by their share of the resource they use most of, kinds were searched as if
-   * each resource ran out alone; on a node that CPU and memory fill together, a budget of 2,000 states then spent
-   * itself on sets that idle one of them (see {@code PatternSearchTest}).
+   * the node's room), weights under which the surrogate bound at the root comes close to the relaxation's optimum,
+   * and searches the kinds by worth per weight, leaving out those it may not take. Ranked by their share of the
+   * resource each uses most of, kinds are searched as if each resource ran out alone; on a node that CPU and memory
+   * fill together, a budget of 2,000 states then spends itself on sets that idle one of them (see
+   * {@code PatternSearchTest}). Without a resource the relaxation prices (caps bind first), the order stays.
    */
   private void useSurrogate(double[] duals, java.util.List<Integer> resourceRows) {
     double[] weights = new double[nodeRoom.length];
@@ -250,6 +251,7 @@ final class PatternSearch {
         continue;
       }
       double w = surrogateWeight[k];
+      // kinds of no weight come first in the order (their key is -infinity), so none is left behind by the return below
       if (w <= 0) {
         earned += Math.min(most[k], Dims.copiesThatFit(requests[k], room)) * worth[k];
         continue;
