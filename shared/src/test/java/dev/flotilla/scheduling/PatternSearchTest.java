@@ -20,6 +20,21 @@ class PatternSearchTest {
   /** A kind of pod: CPU, memory, how many may be taken, what one is worth. */
   record Kind(long cpu, long memory, int most, double worth) {}
 
+  /** The search's inputs for {@code kinds} (each in its zones, or every zone), each kind's most times {@code scale}. */
+  private record Kinds(long[][] requests, long[] zoneMasks, int[] most, double[] worth) {
+    static Kinds of(List<Kind> kinds, List<Integer> kindZones, int scale) {
+      int n = kinds.size();
+      Kinds of = new Kinds(new long[n][], new long[n], new int[n], new double[n]);
+      for (int k = 0; k < n; k++) {
+        of.requests[k] = new long[] {kinds.get(k).cpu(), kinds.get(k).memory(), 1};
+        of.zoneMasks[k] = kindZones == null ? ALL_ZONES : kindZones.get(k);
+        of.most[k] = kinds.get(k).most() * scale;
+        of.worth[k] = kinds.get(k).worth();
+      }
+      return of;
+    }
+  }
+
   @Test
   void takesTheMostValuableSetThatFits() {
     // the most valuable pod first (two of the first kind, then one of the second) is worth 8.4; the best set, 8.5,
@@ -97,16 +112,11 @@ class PatternSearchTest {
       @ForAll("zoneMasks") @Size(5) List<Integer> kindZones, @ForAll @IntRange(min = 1, max = 200) int budget,
       @ForAll @IntRange(min = 1000, max = 48_000) int cpu, @ForAll @IntRange(min = 1, max = 64) int memory) {
     long[] room = {cpu, memory, 110};
-    long[][] requests = new long[kinds.size()][];
-    long[] zoneMasks = new long[kinds.size()];
-    int[] most = new int[kinds.size()];
-    double[] worth = new double[kinds.size()];
-    for (int k = 0; k < kinds.size(); k++) {
-      requests[k] = new long[] {kinds.get(k).cpu(), kinds.get(k).memory(), 1};
-      zoneMasks[k] = kindZones.get(k);
-      most[k] = kinds.get(k).most() * 10;
-      worth[k] = kinds.get(k).worth();
-    }
+    Kinds in = Kinds.of(kinds, kindZones, 10);
+    long[][] requests = in.requests();
+    long[] zoneMasks = in.zoneMasks();
+    int[] most = in.most();
+    double[] worth = in.worth();
     // no budget: the relaxation's optimum rounded down and filled, the set the search starts from
     PatternSearch start = new PatternSearch(room, requests, zoneMasks, most, worth, 0).runFromRelaxation(zoneMask);
     PatternSearch relaxed = new PatternSearch(room, requests, zoneMasks, most, worth, budget)
@@ -159,21 +169,17 @@ class PatternSearchTest {
   void findsTheOptimumOfSmallNodes(@ForAll("kinds") @Size(min = 1, max = 4) List<Kind> kinds,
       @ForAll @IntRange(min = 1000, max = 8000) int cpu, @ForAll @IntRange(min = 1, max = 16) int memory) {
     long[] room = {cpu, memory, 110};
-    long[][] requests = new long[kinds.size()][];
-    int[] most = new int[kinds.size()];
-    double[] worth = new double[kinds.size()];
-    for (int k = 0; k < kinds.size(); k++) {
-      requests[k] = new long[] {kinds.get(k).cpu(), kinds.get(k).memory(), 1};
-      most[k] = kinds.get(k).most();
-      worth[k] = kinds.get(k).worth();
-    }
+    Kinds in = Kinds.of(kinds, null, 1);
+    long[][] requests = in.requests();
+    int[] most = in.most();
+    double[] worth = in.worth();
     PatternSearch search = new PatternSearch(room, requests, zones(kinds.size()), most, worth, 1_000_000)
         .run(ALL_ZONES);
     // from the relaxation, the search prunes with the resources weighed by its prices: never the best set
     PatternSearch relaxed = new PatternSearch(room, requests, zones(kinds.size()), most, worth, 1_000_000)
         .runFromRelaxation(ALL_ZONES);
 
-    double optimum = bruteForce(room, requests, most, worth, 0, 0);
+    double optimum = bruteForceInZones(room, requests, zones(kinds.size()), most, worth, 0, ALL_ZONES, 0);
     assertFitsAndIsWorthWhatItSays(search, room, requests, most, worth);
     assertThat(search.bestValue).isCloseTo(optimum, within(1e-9));
     assertFitsAndIsWorthWhatItSays(relaxed, room, requests, most, worth);
@@ -187,16 +193,11 @@ class PatternSearchTest {
       @ForAll("zoneMasks") @Size(4) List<Integer> kindZones, @ForAll @IntRange(min = 1000, max = 8000) int cpu,
       @ForAll @IntRange(min = 1, max = 16) int memory) {
     long[] room = {cpu, memory, 110};
-    long[][] requests = new long[kinds.size()][];
-    long[] zoneMasks = new long[kinds.size()];
-    int[] most = new int[kinds.size()];
-    double[] worth = new double[kinds.size()];
-    for (int k = 0; k < kinds.size(); k++) {
-      requests[k] = new long[] {kinds.get(k).cpu(), kinds.get(k).memory(), 1};
-      zoneMasks[k] = kindZones.get(k);
-      most[k] = kinds.get(k).most();
-      worth[k] = kinds.get(k).worth();
-    }
+    Kinds in = Kinds.of(kinds, kindZones, 1);
+    long[][] requests = in.requests();
+    long[] zoneMasks = in.zoneMasks();
+    int[] most = in.most();
+    double[] worth = in.worth();
     PatternSearch relaxed = new PatternSearch(room, requests, zoneMasks, most, worth, 1_000_000)
         .runFromRelaxation(zoneMask);
 
@@ -241,26 +242,6 @@ class PatternSearchTest {
   @Provide
   Arbitrary<List<Kind>> kinds() {
     return kindsKind().list();
-  }
-
-  private static double bruteForce(long[] room, long[][] requests, int[] most, double[] worth, int k, double value) {
-    if (k == requests.length) {
-      return value;
-    }
-    double best = 0;
-    for (int n = 0; n <= most[k]; n++) {
-      long[] left = room.clone();
-      boolean fits = true;
-      for (int r = 0; r < room.length; r++) {
-        left[r] -= requests[k][r] * n;
-        fits &= left[r] >= 0;
-      }
-      if (!fits) {
-        break;
-      }
-      best = Math.max(best, bruteForce(left, requests, most, worth, k + 1, value + n * worth[k]));
-    }
-    return best;
   }
 
   private static long[] zones(int kinds) {
