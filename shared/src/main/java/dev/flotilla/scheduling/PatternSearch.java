@@ -99,11 +99,11 @@ final class PatternSearch {
   /**
    * As {@link #run}, but the search starts from the best set its linear relaxation gives over the kinds that may run
    * in every zone of {@code zoneMask}: the relaxation's optimum rounded down, the room it leaves then filled with the
-   * kinds in the search's order. On a large node the search's budget covers only the sets that take the most of the densest
-   * kinds, lopsided ones where one resource runs out and the others idle; the relaxation balances the resources, so
-   * the search starts from a set within a few pods of the best and prunes against it. Without it, the program over a
-   * store's 2,500 shards and 10 kinds of services (the bench's store sweep, seed 2) ended 1.7% dearer. The
-   * relaxation's prices of the resources then order the search and bound it ({@link #useSurrogate}).
+   * kinds in the search's order. On a large node the search's budget covers only the sets that take the most of the
+   * densest kinds, lopsided ones where one resource runs out and the others idle; the relaxation balances the
+   * resources, so the search starts from a set within a few pods of the best and prunes against it. Without it, the
+   * program over a store's 2,500 shards and 10 kinds of services (the bench's store sweep, seed 2) ended 1.7% dearer.
+   * The relaxation's prices of the resources then order the search and bound it ({@link #useSurrogate}).
    */
   PatternSearch runFromRelaxation(long zoneMask) {
     if (zoneMask == 0) {
@@ -251,7 +251,7 @@ final class PatternSearch {
         continue;
       }
       double w = surrogateWeight[k];
-      // kinds of no weight come first in the order (their key is -infinity), so none is left behind by the return below
+      // kinds of no weight come first in the order (their key is -infinity): none is left behind by the return below
       if (w <= 0) {
         earned += Math.min(most[k], Dims.copiesThatFit(requests[k], room)) * worth[k];
         continue;
