@@ -132,15 +132,15 @@ final class WholePodBound {
    * ρ at {@code prices}: the most a whole set of pods on one node of any usable shape is worth over the node's price,
    * at least 1, each shape's best set found exactly where it can be and bounded above where it cannot (infinite where
    * a shape costs nothing and a set on it is worth something: no bound then). The shapes worth more than their price,
-   * each with its ratio, are in {@code paying}; the best sets found for them join {@code found}.
+   * each with its ratio, are in {@code paying}; the best sets found for them join {@code found}; {@code exact} counts
+   * the shapes whose best set was found exactly.
    */
-  record Check(double rho, List<double[]> paying, int exact, int bounded) {}
+  record Check(double rho, List<double[]> paying, int exact) {}
 
   static Check check(List<NodeShape> shapes, List<Integer> usable, PatternProgram.Kinds kinds, double[] prices,
       List<PatternProgram.Pattern> found) {
     double rho = 1;
     int exact = 0;
-    int bounded = 0;
     List<double[]> paying = new ArrayList<>();
     for (int s : usable) {
       NodeShape shape = shapes.get(s);
@@ -153,7 +153,7 @@ final class WholePodBound {
         continue;
       }
       if (shape.minPrice <= 0) {
-        return new Check(Double.POSITIVE_INFINITY, List.of(), exact, bounded);
+        return new Check(Double.POSITIVE_INFINITY, List.of(), exact);
       }
       double most = exactWorth(shape, kinds, prices);
       PatternSearch search = bestSet(shape, kinds, prices, Double.isNaN(most) ? EXACT_BUDGET : BUDGET);
@@ -167,7 +167,6 @@ final class WholePodBound {
       }
       if (Double.isNaN(most)) {
         most = upper;
-        bounded++;
       } else {
         exact++;
       }
@@ -176,7 +175,7 @@ final class WholePodBound {
       }
       rho = Math.max(rho, most / shape.minPrice);
     }
-    return new Check(rho, paying, exact, bounded);
+    return new Check(rho, paying, exact);
   }
 
   /** What one pod of the kind costs on a node of the shape filled with that kind alone. */
